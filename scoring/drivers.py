@@ -91,7 +91,7 @@ def _complete(ratings: ArrayLike, overall: ArrayLike, names: Sequence[str]) -> t
 
 
 def _corr(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
-    full = np.corrcoef(np.column_stack([x, y]), rowvar=False)
+    full = np.atleast_2d(np.asarray(np.corrcoef(np.column_stack([x, y]), rowvar=False), dtype=float))
     return full[:-1, :-1], full[:-1, -1]
 
 
@@ -127,7 +127,9 @@ def importance_performance(
     for d, name in enumerate(dimensions):
         hi_i, hi_p = importance[d] >= i_cut, performance[d] >= p_cut
         quadrant = (
-            ("keep_up" if hi_p else "concentrate_here") if hi_i else ("possible_overkill" if hi_p else "low_priority")
+            ("keep_up" if hi_p else "concentrate_here")
+            if hi_i
+            else ("possible_overkill" if hi_p else "low_priority")
         )
         points.append(IpaPoint(name, float(importance[d]), float(performance[d]), int(counts[d]), quadrant))
     return IpaResult(tuple(points), i_cut, p_cut, method, int(x.shape[0]))

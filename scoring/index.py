@@ -32,7 +32,9 @@ def _weights(weights: Sequence[float] | Mapping[str, float] | None, k: int) -> n
     if isinstance(weights, Mapping):
         codes = [c for c, _, _ in FEEDBACK_DIMENSIONS]
         if k != len(codes) or set(weights) - set(codes):
-            raise ValueError("weights by name need the six feedback dimension columns, in FEEDBACK_DIMENSIONS order")
+            raise ValueError(
+                "weights by name need the six feedback dimension columns, in FEEDBACK_DIMENSIONS order"
+            )
         w = np.array([float(weights.get(c, 0.0)) for c in codes])
     else:
         w = np.asarray(weights, dtype=float)
@@ -81,7 +83,9 @@ def perception_index_by_group(
     w_norm = w_g / np.where(w_g.sum(axis=1, keepdims=True) > 0, w_g.sum(axis=1, keepdims=True), 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         m_gd = np.where(has, sum_gd / n_gd, 0.0)
-        influence = np.where(answered, (y - m_gd[codes]) * (w_norm / np.where(has, n_gd, 1.0))[codes], 0.0).sum(axis=1)
+        influence = np.where(
+            answered, (y - m_gd[codes]) * (w_norm / np.where(has, n_gd, 1.0))[codes], 0.0
+        ).sum(axis=1)
     estimate = (w_norm * m_gd).sum(axis=1)
     respondent = answered.any(axis=1)
     n = np.rint(np.bincount(codes, weights=respondent, minlength=g_count)).astype(np.int64)

@@ -306,7 +306,9 @@ def mean_from_stats(
     confidence: float = 0.95,
 ) -> GroupMeasure:
     """A mean from (mean, sample SD, n) aggregated by the caller; Student t interval."""
-    return _mean_results([key], np.array([mean]), np.array([sd]), np.array([n]), measure, min_n, confidence)[0]
+    return _mean_results([key], np.array([mean]), np.array([sd]), np.array([n]), measure, min_n, confidence)[
+        0
+    ]
 
 
 def csat(scores: ArrayLike, **kwargs: Any) -> GroupMeasure:

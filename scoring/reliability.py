@@ -102,7 +102,9 @@ def cronbach_alpha(
         keep = [j for j in range(k) if j != i]
         sub = cov[np.ix_(keep, keep)]
         rest_var = float(sub.sum())
-        rit = float(cov[i, keep].sum()) / float(np.sqrt(cov[i, i] * rest_var)) if rest_var > 0 else float("nan")
+        rit = (
+            float(cov[i, keep].sum()) / float(np.sqrt(cov[i, i] * rest_var)) if rest_var > 0 else float("nan")
+        )
         items.append(
             ItemReliability(
                 item=names[i],

@@ -42,8 +42,13 @@ class ServqualResult(JsonResult):
 
 
 def _estimate(
-    name: str, dimension: str, p: NDArray[np.float64], e: NDArray[np.float64], g: NDArray[np.float64],
-    confidence: float, min_n: int,
+    name: str,
+    dimension: str,
+    p: NDArray[np.float64],
+    e: NDArray[np.float64],
+    g: NDArray[np.float64],
+    confidence: float,
+    min_n: int,
 ) -> GapEstimate:
     ok = ~np.isnan(g)
     n = int(ok.sum())
@@ -105,7 +110,8 @@ def servqual_gaps(
     names = list(item_names) if item_names is not None else [f"item{i + 1}" for i in range(m)]
     g = p - e
     items = tuple(
-        _estimate(names[i], item_dimensions[i], p[:, i], e[:, i], g[:, i], confidence, min_n) for i in range(m)
+        _estimate(names[i], item_dimensions[i], p[:, i], e[:, i], g[:, i], confidence, min_n)
+        for i in range(m)
     )
     dims = list(dict.fromkeys(item_dimensions))
     dim_p, dim_e, dim_g = (np.empty((p.shape[0], len(dims))) for _ in range(3))
@@ -116,13 +122,19 @@ def servqual_gaps(
         dim_e[:, j] = _row_weighted_mean(np.where(np.isnan(g[:, cols]), np.nan, e[:, cols]), equal)
         dim_g[:, j] = _row_weighted_mean(g[:, cols], equal)
     dimensions = tuple(
-        _estimate(dim, dim, dim_p[:, j], dim_e[:, j], dim_g[:, j], confidence, min_n) for j, dim in enumerate(dims)
+        _estimate(dim, dim, dim_p[:, j], dim_e[:, j], dim_g[:, j], confidence, min_n)
+        for j, dim in enumerate(dims)
     )
 
     def overall(name: str, w: NDArray[np.float64]) -> GapEstimate:
         return _estimate(
-            name, "overall", _row_weighted_mean(dim_p, w), _row_weighted_mean(dim_e, w),
-            _row_weighted_mean(dim_g, w), confidence, min_n,
+            name,
+            "overall",
+            _row_weighted_mean(dim_p, w),
+            _row_weighted_mean(dim_e, w),
+            _row_weighted_mean(dim_g, w),
+            confidence,
+            min_n,
         )
 
     unweighted = overall("unweighted", np.ones(len(dims)))

@@ -1,0 +1,414 @@
+"""The five-principle check of a service standard: explicit (明确性), measurable (可衡量性),
+feasible (可行性), timely (及时性) and aligned (吻合性), each with an actionable reason in
+Chinese and English.
+
+Rules (documented so that a reviewer can argue with them):
+- explicit: a numeric target, a valid comparator, a unit, and a quantity in the statement (an
+  Arabic or full-width digit, a Chinese numeral followed by a unit word such as 三声 / 五分钟, or
+  an English number word such as "three"); vague words (尽快, 及时, promptly ...) without a number fail.
+- measurable: a numeric target, a metric name and one of the five measurement sources.
+- feasible: a recorded work procedure; and, with at least ``min_periods`` measured values, the
+  target must have been reached at least once in the last ``recent_periods`` periods (else
+  infeasible) and must not be beaten in every one of them by more than the "wide margin"
+  max(``weak_sd`` x SD of those values, ``weak_relative`` x |target|) (else too weak).
+- timely: a reporting window (day/week/month/quarter) and, for a time-based standard (time unit,
+  or time words in the metric or statement), a positive explicit time limit.
+- aligned: the customer need it answers is recorded and confirmed by a customer representative.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from scoring.attainment import COMPARATORS, is_met, margin
+from scoring.results import JsonResult
+
+__all__ = [
+    "MEASUREMENT_SOURCES",
+    "PRINCIPLES",
+    "WINDOWS",
+    "PrincipleReport",
+    "PrincipleResult",
+    "StandardSpec",
+    "check_principles",
+]
+
+PRINCIPLES = ("explicit", "measurable", "feasible", "timely", "aligned")
+MEASUREMENT_SOURCES = ("kpi", "phone_callback", "sampling_comparison", "questionnaire", "feedback_record")
+WINDOWS = ("day", "week", "month", "quarter")
+
+_DIGIT = re.compile(r"[0-9０-９]")
+_ZH_NUMBER = re.compile(
+    r"[零〇一二两三四五六七八九十百千万半]+\s*(?:声|响|秒|分钟|分|小时|时|天|日|工作日|周|个|次|遍|月|年|项|件|人|名|倍|成|级|%|％)"
+)
+_EN_NUMBER = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+    r"fifty|sixty|hundred|half)\b",
+    re.IGNORECASE,
+)
+_VAGUE = (
+    "尽快",
+    "及时",
+    "良好",
+    "迅速",
+    "尽量",
+    "适当",
+    "较快",
+    "合理",
+    "满意",
+    "promptly",
+    "as soon as possible",
+    "asap",
+    "timely",
+    "quickly",
+    "reasonable",
+    "good",
+    "satisfactory",
+    "appropriate",
+    "fast",
+)
+_TIME_UNITS = {
+    "s",
+    "sec",
+    "second",
+    "seconds",
+    "min",
+    "mins",
+    "minute",
+    "minutes",
+    "h",
+    "hr",
+    "hour",
+    "hours",
+    "day",
+    "days",
+    "ring",
+    "rings",
+    "秒",
+    "分",
+    "分钟",
+    "小时",
+    "天",
+    "日",
+    "工作日",
+    "声",
+}
+_TIME_WORDS = (
+    "time",
+    "within",
+    "respon",
+    "resolv",
+    "resolution",
+    "answer",
+    "callback",
+    "call back",
+    "minute",
+    "hour",
+    "ring",
+    "响应",
+    "时间",
+    "时长",
+    "时限",
+    "以内",
+    "之内",
+    "接听",
+    "回访",
+    "解决",
+    "分钟",
+    "小时",
+)
+
+
+@dataclass(frozen=True)
+class StandardSpec:
+    """What the check needs to know about one service standard (one version)."""
+
+    code: str
+    statement_zh: str
+    statement_en: str
+    metric: str
+    measured_by: str  # one of MEASUREMENT_SOURCES
+    comparator: str  # one of ">=", "<=", ">", "<"
+    target: float | None
+    unit: str | None
+    window: str | None  # one of WINDOWS
+    time_limit_minutes: float | None
+    procedure: str | None
+    customer_need: str | None
+    need_confirmed_by_customer: bool
+
+
+@dataclass(frozen=True)
+class PrincipleResult(JsonResult):
+    principle: str
+    passed: bool
+    reason_zh: str
+    reason_en: str
+    code: str
+
+
+@dataclass(frozen=True)
+class PrincipleReport(JsonResult):
+    standard_code: str
+    results: tuple[PrincipleResult, ...]
+    passed: bool
+
+    def result(self, principle: str) -> PrincipleResult:
+        return next(r for r in self.results if r.principle == principle)
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+def _num(target: float | None) -> bool:
+    return target is not None and math.isfinite(target)
+
+
+def _fmt(value: float, unit: str | None) -> str:
+    text = f"{value:.4g}"
+    if unit in ("%", "％"):
+        return text + "%"
+    return f"{text} {unit}" if unit else text
+
+
+def has_quantity(text: str) -> bool:
+    """Whether a statement states a quantity (see the module docstring for what counts)."""
+    return bool(_DIGIT.search(text) or _ZH_NUMBER.search(text) or _EN_NUMBER.search(text))
+
+
+def _result(principle: str, problems: list[tuple[str, str, str]], ok_zh: str, ok_en: str) -> PrincipleResult:
+    if not problems:
+        return PrincipleResult(principle, True, ok_zh, ok_en, f"{principle}_ok")
+    return PrincipleResult(
+        principle, False, "；".join(p[1] for p in problems), " ".join(p[2] for p in problems), problems[0][0]
+    )
+
+
+def _explicit(spec: StandardSpec) -> PrincipleResult:
+    problems = []
+    if not _num(spec.target):
+        problems.append(
+            (
+                "explicit_no_target",
+                "没有数值目标，请写明具体目标值（如 96%）",
+                "No numeric target: state the target value (e.g. 96%).",
+            )
+        )
+    if spec.comparator not in COMPARATORS:
+        problems.append(
+            (
+                "explicit_no_comparator",
+                f"比较方式“{spec.comparator}”无效，请选择 >=、<=、> 或 <",
+                f"Comparator '{spec.comparator}' is not valid: use >=, <=, > or <.",
+            )
+        )
+    if _blank(spec.unit):
+        problems.append(
+            (
+                "explicit_no_unit",
+                "没有单位，请写明单位（如 %、分钟）",
+                "No unit: state the unit (e.g. %, minutes).",
+            )
+        )
+    statement = f"{spec.statement_zh} {spec.statement_en}"
+    if not has_quantity(statement):
+        vague = [
+            w for w in _VAGUE if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", statement, re.IGNORECASE)
+        ]
+        if vague:
+            problems.append(
+                (
+                    "explicit_vague",
+                    f"表述使用了模糊词“{'、'.join(vague)}”而没有数字，请改为具体数量（如“3 声内接听”）",
+                    f"The statement uses vague words ({', '.join(vague)}) without a number: "
+                    "replace them with a quantity (e.g. 'answered within 3 rings').",
+                )
+            )
+        else:
+            problems.append(
+                (
+                    "explicit_no_quantity",
+                    "表述中没有数量，请写明具体数量（如“30 分钟内响应”）",
+                    "The statement gives no quantity: state one (e.g. 'respond within 30 minutes').",
+                )
+            )
+    return _result(
+        "explicit",
+        problems,
+        "目标、单位与表述中的数量都已明确",
+        "Target, unit and the stated quantity are explicit.",
+    )
+
+
+def _measurable(spec: StandardSpec) -> PrincipleResult:
+    problems = []
+    if not _num(spec.target):
+        problems.append(
+            ("measurable_no_target", "没有数值目标，无法衡量", "No numeric target, so it cannot be measured.")
+        )
+    if _blank(spec.metric):
+        problems.append(("measurable_no_metric", "没有指定度量指标", "No metric is named."))
+    if spec.measured_by not in MEASUREMENT_SOURCES:
+        problems.append(
+            (
+                "measurable_no_source",
+                "没有有效的测量来源，请选择 KPI、电话回访、抽样对比、问卷调查或反馈记录",
+                "No valid measurement source: choose KPI, phone callback, sampling comparison, "
+                "questionnaire or feedback record.",
+            )
+        )
+    return _result(
+        "measurable",
+        problems,
+        f"以“{spec.measured_by}”测量数值目标",
+        f"A numeric target measured by {spec.measured_by}.",
+    )
+
+
+def _feasible(
+    spec: StandardSpec,
+    history: Sequence[float] | None,
+    min_periods: int,
+    recent: int,
+    weak_sd: float,
+    weak_rel: float,
+) -> PrincipleResult:
+    if _blank(spec.procedure):
+        return PrincipleResult(
+            "feasible",
+            False,
+            "没有记录实现该标准的工作流程，请补充可重复执行的流程",
+            "No work procedure that achieves the standard is recorded: add a repeatable process.",
+            "feasible_no_procedure",
+        )
+    values = [float(v) for v in (history or []) if v is not None and math.isfinite(v)][-recent:]
+    if len(values) < min_periods or not _num(spec.target) or spec.comparator not in COMPARATORS:
+        return PrincipleResult(
+            "feasible",
+            True,
+            f"已有工作流程；历史数据不足 {min_periods} 期，尚未用实际数据检验目标",
+            f"A procedure exists; fewer than {min_periods} measured periods, so the target "
+            "is not yet checked against history.",
+            "feasible_ok_no_history",
+        )
+    target = float(spec.target)  # type: ignore[arg-type]
+    higher_better = spec.comparator in (">=", ">")
+    best = max(values) if higher_better else min(values)
+    k, u = len(values), spec.unit
+    if not is_met(best, target, spec.comparator):
+        return PrincipleResult(
+            "feasible",
+            False,
+            f"最近 {k} 期从未达到目标 {_fmt(target, u)}（最好 {_fmt(best, u)}），请降低目标或改进流程",
+            f"Target {_fmt(target, u)} was never reached in the last {k} periods "
+            f"(best {_fmt(best, u)}); lower it or change the process.",
+            "feasible_unreachable",
+        )
+    wide = max(weak_sd * float(np.std(values, ddof=1)), weak_rel * abs(target))
+    margins = [margin(v, target, spec.comparator) for v in values]
+    if min(margins) > wide:
+        worst = min(values) if higher_better else max(values)
+        return PrincipleResult(
+            "feasible",
+            False,
+            f"目标 {_fmt(target, u)} 过低：最近 {k} 期每期都以超过 {wide:.3g} 的幅度达标"
+            f"（最小余量 {min(margins):.3g}），请把目标提高到接近 {_fmt(worst, u)}",
+            f"Target {_fmt(target, u)} is too weak: every one of the last {k} periods beat it by "
+            f"more than {wide:.3g} (smallest margin {min(margins):.3g}); raise it towards "
+            f"{_fmt(worst, u)}.",
+            "feasible_too_weak",
+        )
+    return PrincipleResult(
+        "feasible",
+        True,
+        f"最近 {k} 期中有 {sum(m >= 0 for m in margins)} 期达标，目标有挑战但可实现",
+        f"Met in {sum(m >= 0 for m in margins)} of the last {k} periods: challenging but reachable.",
+        "feasible_ok",
+    )
+
+
+def is_time_based(spec: StandardSpec) -> bool:
+    """Time unit, or time words in the metric or statement (see module docstring)."""
+    if spec.unit is not None and spec.unit.strip().lower() in _TIME_UNITS:
+        return True
+    text = f"{spec.metric} {spec.statement_zh} {spec.statement_en}".lower()
+    return any(w in text for w in _TIME_WORDS)
+
+
+def _timely(spec: StandardSpec) -> PrincipleResult:
+    problems = []
+    if spec.window not in WINDOWS:
+        problems.append(
+            (
+                "timely_no_window",
+                "没有统计周期，请选择日、周、月或季度",
+                "No measurement window: choose day, week, month or quarter.",
+            )
+        )
+    if is_time_based(spec) and not (
+        spec.time_limit_minutes is not None
+        and math.isfinite(spec.time_limit_minutes)
+        and spec.time_limit_minutes > 0
+    ):
+        problems.append(
+            (
+                "timely_no_time_limit",
+                "这是时效类标准，但没有明确的时限，请写明时限（如 30 分钟内响应）",
+                "A time-based standard without an explicit time limit: "
+                "state it (e.g. respond within 30 minutes).",
+            )
+        )
+    return _result("timely", problems, "统计周期与时限明确", "The window and time limit are explicit.")
+
+
+def _aligned(spec: StandardSpec) -> PrincipleResult:
+    if _blank(spec.customer_need):
+        return PrincipleResult(
+            "aligned",
+            False,
+            "没有说明该标准回应的客户需求，请补充",
+            "The customer need it answers is not recorded: add it.",
+            "aligned_no_need",
+        )
+    if not spec.need_confirmed_by_customer:
+        return PrincipleResult(
+            "aligned",
+            False,
+            "客户需求尚未经客户代表确认，请与客户共同确认",
+            "The customer need is not yet confirmed by a customer representative: confirm it "
+            "with the customer.",
+            "aligned_not_confirmed",
+        )
+    return PrincipleResult(
+        "aligned", True, "回应经客户确认的需求", "Answers a need confirmed by the customer.", "aligned_ok"
+    )
+
+
+def check_principles(
+    spec: StandardSpec,
+    history: Sequence[float] | None = None,
+    *,
+    min_periods: int = 4,
+    recent_periods: int = 8,
+    weak_sd: float = 2.0,
+    weak_relative: float = 0.10,
+) -> PrincipleReport:
+    """Check a standard against the five principles; ``history`` holds its measured values per
+    period, oldest first (the last ``recent_periods`` are used). See the module docstring for the
+    rules; the "too weak" margin is max(weak_sd x SD, weak_relative x |target|).
+    Source of the principles: the user-perception system's setup phase (DOMAIN.md).
+    """
+    results = (
+        _explicit(spec),
+        _measurable(spec),
+        _feasible(spec, history, min_periods, recent_periods, weak_sd, weak_relative),
+        _timely(spec),
+        _aligned(spec),
+    )
+    return PrincipleReport(spec.code, results, all(r.passed for r in results))
