@@ -1,0 +1,261 @@
+"""Tokenisation of Chinese, English and mixed feedback and requirement texts.
+
+Owns the `Tokenizer`: Unicode NFKC normalisation and lower-casing, Chinese word segmentation with
+jieba plus an IT-service domain dictionary, English word extraction with an optional light
+stemmer, and stopword removal. The package data files `data/domain_words.txt`,
+`data/stopwords_zh.txt`, `data/stopwords_en.txt` and `data/synonyms.txt` hold the defaults. Synonyms
+map aliases onto one canonical token (wechat -> 微信, 手机端 -> 移动端) so that different
+wordings, and English and Chinese, of one need share terms.
+
+Each distinct dictionary (default domain words plus the user's words) gets its own
+`jieba.Tokenizer` instance, built by copying the frequency table of one base instance, so adding
+words for one deployment never changes the segmentation of another (the module-level `jieba.cut`
+shares one global dictionary, which is why it is not used). jieba's "Building prefix dict ..."
+log lines are silenced while the base dictionary loads.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jieba
+
+__all__ = [
+    "Tokenizer",
+    "default_domain_words",
+    "default_stopwords",
+    "default_synonyms",
+    "light_stem",
+    "normalise_text",
+]
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_EN_WORD = re.compile(r"[a-z0-9]+[+#]*")
+_HAS_LETTER = re.compile(r"[a-z]")
+_CACHE_LIMIT = 300_000
+# jieba's own suggest_freq only makes a word beat the split of that word alone; in context
+# (微信报修 -> 微/信报/修) it still loses. A floor frequency, about that of common words such
+# as 工程师 (1,569 in jieba's 60M-token dictionary), keeps domain and user words whole.
+_WORD_FREQ_FLOOR = 2000
+_BASE_LOCK = threading.Lock()
+_BASE: list[jieba.Tokenizer] = []
+
+
+def _data_lines(name: str) -> list[str]:
+    text = resources.files("scoring.text").joinpath("data", name).read_text(encoding="utf-8")
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def normalise_text(text: str) -> str:
+    """NFKC then lower case: folds full-width letters, digits and punctuation to ASCII."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+_normalise = normalise_text
+
+
+@lru_cache(maxsize=1)
+def default_domain_words() -> tuple[str, ...]:
+    """The shipped IT-service domain words (工单, 回访, 驻场工程师, 等保, ...), normalised."""
+    return tuple(_normalise(line.split()[0]) for line in _data_lines("domain_words.txt"))
+
+
+@lru_cache(maxsize=1)
+def _domain_frequencies() -> dict[str, int]:
+    freqs: dict[str, int] = {}
+    for line in _data_lines("domain_words.txt"):
+        parts = line.split()
+        if len(parts) > 1:
+            freqs[_normalise(parts[0])] = int(parts[1])
+    return freqs
+
+
+@lru_cache(maxsize=1)
+def default_stopwords() -> frozenset[str]:
+    """The shipped Chinese and English stopwords; extend with `default_stopwords() | {...}`."""
+    words = _data_lines("stopwords_zh.txt") + _data_lines("stopwords_en.txt")
+    return frozenset(_normalise(word) for word in words)
+
+
+@lru_cache(maxsize=1)
+def default_synonyms() -> dict[str, str]:
+    """The shipped alias -> canonical token map (a fresh copy may be extended and passed back)."""
+    mapping: dict[str, str] = {}
+    for line in _data_lines("synonyms.txt"):
+        canonical, _, aliases = line.partition(":")
+        for alias in aliases.split(","):
+            if alias.strip():
+                mapping[_normalise(alias).strip()] = _normalise(canonical).strip()
+    return mapping
+
+
+def light_stem(word: str) -> str:
+    """Harman's S-stemmer: strip English plural endings only.
+
+    Rules, first match wins: -ies -> -y (not -eies, -aies); -es -> -e (not -aes, -ees, -oes);
+    -s -> '' (not -us, -ss). Words of three letters or fewer are left alone.
+    Reference: D. Harman, "How effective is suffixing?", JASIS 42(1), 1991, pp. 7-15.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
+@contextmanager
+def _quiet_jieba() -> Iterator[None]:
+    logger = logging.getLogger("jieba")
+    previous = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+def _base_jieba() -> jieba.Tokenizer:
+    with _BASE_LOCK:
+        if not _BASE:
+            base = jieba.Tokenizer()
+            with _quiet_jieba():
+                base.initialize()
+            _BASE.append(base)
+        return _BASE[0]
+
+
+@lru_cache(maxsize=8)
+def _jieba_for(words: tuple[str, ...]) -> jieba.Tokenizer:
+    """A jieba instance whose dictionary is the default one plus `words`; never mutated after."""
+    base = _base_jieba()
+    segmenter = jieba.Tokenizer()
+    segmenter.FREQ = dict(base.FREQ)
+    segmenter.total = base.total
+    segmenter.initialized = True
+    freqs = _domain_frequencies()
+    for word in words:
+        freq = freqs.get(word) or max(segmenter.suggest_freq(word, False), _WORD_FREQ_FLOOR)
+        segmenter.add_word(word, freq)
+    return segmenter
+
+
+class Tokenizer:
+    """Splits a text into normalised word tokens; Chinese, English and mixed text alike.
+
+    `user_words` extend the default IT-service domain dictionary so that they stay whole;
+    `stopwords` replace the default zh+en stopword list (pass `default_stopwords() | extra` to
+    extend it). `stem_english` applies `light_stem` to English words. Instances are immutable
+    (use `with_words` for a larger dictionary), cheap to pickle (only the settings are stored) and
+    cache the tokens of texts already seen.
+    """
+
+    def __init__(
+        self,
+        user_words: Iterable[str] = (),
+        stopwords: Iterable[str] | None = None,
+        *,
+        synonyms: Mapping[str, str] | None = None,
+        domain_words: bool = True,
+        stem_english: bool = True,
+    ) -> None:
+        extra = [_normalise(word).strip() for word in user_words]
+        base = default_domain_words() if domain_words else ()
+        self._user_words = tuple(dict.fromkeys(word for word in extra if word))
+        self._words = tuple(sorted(set(base) | set(self._user_words)))
+        self._domain_words = domain_words
+        chosen = default_stopwords() if stopwords is None else (_normalise(w).strip() for w in stopwords)
+        self._stopwords = frozenset(chosen)
+        chosen_synonyms = default_synonyms() if synonyms is None else synonyms
+        self._synonyms = {_normalise(a).strip(): _normalise(c).strip() for a, c in chosen_synonyms.items()}
+        self._stem_english = stem_english
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._segmenter: jieba.Tokenizer | None = None
+
+    @property
+    def user_words(self) -> tuple[str, ...]:
+        """The words added on top of the default domain dictionary, normalised."""
+        return self._user_words
+
+    @property
+    def stopwords(self) -> frozenset[str]:
+        return self._stopwords
+
+    @property
+    def synonyms(self) -> dict[str, str]:
+        return dict(self._synonyms)
+
+    def with_words(self, words: Iterable[str]) -> Tokenizer:
+        """A new tokenizer whose dictionary also holds `words`; this one is left unchanged."""
+        return Tokenizer(
+            (*self._user_words, *words),
+            self._stopwords,
+            synonyms=self._synonyms,
+            domain_words=self._domain_words,
+            stem_english=self._stem_english,
+        )
+
+    def tokenize(self, text: str) -> list[str]:
+        """The tokens of one text, in order, stopwords and punctuation removed."""
+        cached = self._cache.get(text)
+        if cached is None:
+            cached = self._tokenize(text)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[text] = cached
+        return list(cached)
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """`tokenize` for each text; repeated texts are segmented once."""
+        return [self.tokenize(text) for text in texts]
+
+    def _tokenize(self, text: str) -> tuple[str, ...]:
+        if self._segmenter is None:
+            self._segmenter = _jieba_for(self._words)
+        tokens: list[str] = []
+        synonyms = self._synonyms
+        for piece in self._segmenter.cut(_normalise(text)):
+            if _HAN.search(piece):
+                word = piece.strip()
+                if word and word not in self._stopwords:
+                    tokens.append(synonyms.get(word, word))
+                continue
+            for word in _EN_WORD.findall(piece):
+                if len(word) < 2 or not _HAS_LETTER.search(word) or word in self._stopwords:
+                    continue
+                word = light_stem(word) if self._stem_english else word
+                tokens.append(synonyms.get(word, word))
+        return tuple(tokens)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "user_words": self._user_words,
+            "stopwords": sorted(self._stopwords),
+            "synonyms": self._synonyms,
+            "domain_words": self._domain_words,
+            "stem_english": self._stem_english,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["user_words"],
+            state["stopwords"],
+            synonyms=state["synonyms"],
+            domain_words=state["domain_words"],
+            stem_english=state["stem_english"],
+        )
+
+    def __repr__(self) -> str:
+        return f"Tokenizer(user_words={list(self._user_words)!r}, stopwords=<{len(self._stopwords)} words>)"
