@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import matplotlib
 import numpy as np
@@ -19,58 +17,29 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from perception.reporting.chart_inputs import (
+    EventMarker,
+    GroupEstimate,
+    Quadrant,
+    QuadrantLabels,
+    QuadrantPoint,
+    TrendSeries,
+)
 from perception.reporting.figures import PALETTE, ChartFormat, render
 from perception.reporting.fonts import FontChoice
 
-Quadrant = Literal["top_left", "top_right", "bottom_left", "bottom_right"]
-
-
-@dataclass(frozen=True)
-class TrendSeries:
-    """One line of a trend chart: a value per period, optionally a CI band (``nan`` = gap)."""
-
-    label: str
-    values: Sequence[float]
-    ci_low: Sequence[float] | None = None
-    ci_high: Sequence[float] | None = None
-
-
-@dataclass(frozen=True)
-class EventMarker:
-    """A labelled vertical line at one period, e.g. ``EventMarker("2024-H1", "系统升级")``."""
-
-    period: str
-    label: str
-
-
-@dataclass(frozen=True)
-class GroupEstimate:
-    """A bar: point estimate, optional interval ``[low, high]`` and sample size ``n``."""
-
-    label: str
-    value: float
-    low: float | None = None
-    high: float | None = None
-    n: int | None = None
-
-
-@dataclass(frozen=True)
-class QuadrantPoint:
-    """A labelled point: ``x`` = KPI attainment margin, ``y`` = experience gap."""
-
-    label: str
-    x: float
-    y: float
-
-
-@dataclass(frozen=True)
-class QuadrantLabels:
-    """The four quadrant captions, e.g. bottom_right = "西瓜 (KPI 达标, 体验差) / watermelon"."""
-
-    top_left: str
-    top_right: str
-    bottom_left: str
-    bottom_right: str
+__all__ = [
+    "ChartFormat",
+    "EventMarker",
+    "GroupEstimate",
+    "QuadrantLabels",
+    "QuadrantPoint",
+    "TrendSeries",
+    "heatmap_chart",
+    "interval_bar_chart",
+    "quadrant_chart",
+    "trend_chart",
+]
 
 
 def trend_chart(

@@ -1,0 +1,387 @@
+"""The `perception` command (also `flask --app perception ...`). Thin wrappers over services."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from sqlalchemy import select
+
+from perception.audit import acting_as
+from perception.extensions import db
+
+
+def _commit_or_fail(action: Any) -> Any:
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def upgrade_database() -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
+
+
+@click.command("init")
+@click.option("--admin-username", help="Create this system-owner account if it does not exist.")
+@click.option("--admin-password", help="Its password (prompted when omitted and a username is given).")
+@click.option("--admin-name", default="System owner", show_default=True)
+@with_appcontext
+def init_command(admin_username: str | None, admin_password: str | None, admin_name: str) -> None:
+    """Create or upgrade the database through migrations; optionally create the first admin."""
+    from perception.models.auth import Role, User
+    from perception.services import users
+
+    upgrade_database()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    if not admin_username:
+        return
+    if db.session.scalar(select(User).where(User.username == admin_username)) is not None:
+        click.echo(f"User {admin_username} already exists; left unchanged.")
+        return
+    if not admin_password:
+        admin_password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with acting_as("cli:init"):
+        try:
+            _commit_or_fail(
+                lambda: users.create_user(
+                    db.session,
+                    users.UserSpec(
+                        username=admin_username,
+                        display_name=admin_name,
+                        roles=frozenset({Role.SYSTEM_OWNER}),
+                        password=admin_password,
+                    ),
+                )
+            )
+        except users.UserError as exc:
+            raise click.UsageError(f"{exc.field}: {exc.message}") from None
+    click.echo(f"Created system owner {admin_username}.")
+
+
+@click.command("demo")
+@click.option("--weeks", default=26, show_default=True, help="Weeks of history to generate.")
+@with_appcontext
+def demo_command(weeks: int) -> None:
+    """Load the demo organisation (idempotent: re-running does not duplicate data)."""
+    from perception.demo import DEMO_PASSWORD, load_demo
+
+    upgrade_database()
+    with acting_as("cli:demo"):
+        summary = _commit_or_fail(lambda: load_demo(db.session, weeks=weeks))
+    for line in summary:
+        click.echo(line)
+    click.echo(
+        f"Demo users share the password {DEMO_PASSWORD!r}: owner, collector.bj, organiser, analyst, "
+        "manager, reviewer, market, customer.rep (see README)."
+    )
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug/--no-debug", default=False)
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    help="Run periodic jobs in this process when no Redis is configured.",
+)
+@with_appcontext
+def run_command(host: str, port: int, debug: bool, scheduler: bool) -> None:
+    """Serve the web application (development server; use gunicorn in production)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if scheduler and not app.config.get("REDIS_URL"):
+        start_scheduler_thread(app)
+    click.echo(f"Perception on http://{host}:{port}/  (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=debug, use_reloader=False)
+
+
+def scheduler_tick(app: Flask) -> list[str]:
+    from perception.jobs.schedule import run_due
+
+    with app.app_context(), acting_as("scheduler"):
+        try:
+            started = run_due(db.session, datetime.now(UTC).replace(tzinfo=None))
+            db.session.commit()
+            return started
+        except Exception:
+            db.session.rollback()
+            app.logger.exception("scheduler tick failed")
+            return []
+        finally:
+            db.session.remove()
+
+
+def start_scheduler_thread(app: Flask, interval: float = 60.0) -> threading.Thread:
+    def loop() -> None:
+        while True:
+            scheduler_tick(app)
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="perception-scheduler", daemon=True)
+    thread.start()
+    return thread
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Enqueue what is due now and exit.")
+@with_appcontext
+def scheduler_command(once: bool) -> None:
+    """Enqueue periodic jobs as they fall due (one slot runs once across all schedulers)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    while True:
+        started = scheduler_tick(app)
+        if started:
+            click.echo(f"{datetime.now(UTC):%Y-%m-%d %H:%M} enqueued: {', '.join(started)}")
+        if once:
+            return
+        time.sleep(60)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run background jobs from Redis (needs PERCEPTION_REDIS_URL)."""
+    from perception.jobs.worker import work
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("REDIS_URL"):
+        raise click.UsageError("Set PERCEPTION_REDIS_URL; without Redis, jobs run in-process.")
+    work(app, burst=burst)
+
+
+@click.group("user")
+def user_group() -> None:
+    """Create users, set roles, reset passwords."""
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", default="")
+@click.option("--email", default=None)
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@click.option(
+    "--collection-point", "point_code", default=None, help="Code of a collector's collection point."
+)
+@click.option("--customer", "customer_code", default=None, help="Code of a customer rep's organisation.")
+@click.option("--password", default=None, help="Prompted when omitted.")
+@with_appcontext
+def user_create(
+    username: str,
+    display_name: str,
+    email: str | None,
+    roles: tuple[str, ...],
+    point_code: str | None,
+    customer_code: str | None,
+    password: str | None,
+) -> None:
+    from perception.models.org import CollectionPoint, CustomerOrg
+    from perception.services import users
+
+    point_id = customer_id = None
+    if point_code:
+        point_id = db.session.scalar(select(CollectionPoint.id).where(CollectionPoint.code == point_code))
+        if point_id is None:
+            raise click.UsageError(f"--collection-point: no collection point with code {point_code!r}")
+    if customer_code:
+        customer_id = db.session.scalar(select(CustomerOrg.id).where(CustomerOrg.code == customer_code))
+        if customer_id is None:
+            raise click.UsageError(f"--customer: no customer organisation with code {customer_code!r}")
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with acting_as("cli:user"):
+        try:
+            spec = users.UserSpec(
+                username=username,
+                display_name=display_name or username,
+                email=email,
+                roles=users.parse_roles(roles),
+                password=password,
+                collection_point_id=point_id,
+                customer_id=customer_id,
+            )
+            _commit_or_fail(lambda: users.create_user(db.session, spec))
+        except users.UserError as exc:
+            raise click.UsageError(f"{exc.field}: {exc.message}") from None
+    click.echo(f"Created {username}.")
+
+
+def _user_or_fail(username: str) -> Any:
+    from perception.models.auth import User
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.UsageError(f"no user {username!r}")
+    return user
+
+
+@user_group.command("set-roles")
+@click.argument("username")
+@click.argument("roles", nargs=-1, required=True)
+@with_appcontext
+def user_set_roles(username: str, roles: tuple[str, ...]) -> None:
+    from perception.services import users
+
+    user = _user_or_fail(username)
+    with acting_as("cli:user"):
+        try:
+            parsed = users.parse_roles(roles)
+            spec = users.UserSpec(
+                username=user.username,
+                display_name=user.display_name,
+                email=user.email,
+                roles=parsed,
+                language=user.language,
+                collection_point_id=user.collection_point_id,
+                region_id=None if user.collection_point_id else user.region_id,
+                customer_id=user.customer_id,
+                active=user.active,
+            )
+            _commit_or_fail(lambda: users.update_user(db.session, user, spec))
+        except users.UserError as exc:
+            raise click.UsageError(f"{exc.field}: {exc.message}") from None
+    click.echo(f"{username}: {', '.join(sorted(r.value for r in user.roles))}")
+
+
+@user_group.command("reset-password")
+@click.argument("username")
+@click.option("--password", default=None, help="Prompted when omitted.")
+@with_appcontext
+def user_reset_password(username: str, password: str | None) -> None:
+    from perception.services import users
+
+    user = _user_or_fail(username)
+    if not password:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with acting_as("cli:user"):
+        try:
+            _commit_or_fail(lambda: users.reset_password(db.session, user, password))
+        except users.UserError as exc:
+            raise click.UsageError(f"{exc.field}: {exc.message}") from None
+    click.echo(f"Password of {username} reset; existing sessions were signed out.")
+
+
+@user_group.command("list")
+@with_appcontext
+def user_list() -> None:
+    from perception.models.auth import User
+
+    for u in db.session.scalars(select(User).order_by(User.username)):
+        roles = ",".join(sorted(r.value for r in u.roles))
+        click.echo(f"{u.username:20} {'active' if u.active else 'inactive':8} {roles}")
+
+
+@click.group("token")
+def token_group() -> None:
+    """Issue and revoke API tokens."""
+
+
+@token_group.command("issue")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True)
+@click.option("--days", type=int, default=None, help="Expire after this many days.")
+@with_appcontext
+def token_issue(username: str, name: str, days: int | None) -> None:
+    from datetime import timedelta
+
+    from perception.models.base import utcnow
+    from perception.services import users
+
+    user = _user_or_fail(username)
+    expires = utcnow() + timedelta(days=days) if days else None
+    with acting_as("cli:token"):
+        token, secret = _commit_or_fail(lambda: users.issue_token(db.session, user, name, expires))
+    click.echo(f"Token {token.id} ({token.prefix}…) for {username}; shown once:")
+    click.echo(secret)
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    from perception.models.auth import ApiToken
+    from perception.services import users
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.UsageError(f"no token {token_id}")
+    with acting_as("cli:token"):
+        _commit_or_fail(lambda: users.revoke_token(db.session, token))
+    click.echo(f"Token {token_id} revoked.")
+
+
+@token_group.command("list")
+@with_appcontext
+def token_list() -> None:
+    from perception.models.auth import ApiToken
+
+    for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id)):
+        state = "revoked" if t.revoked_at else "active"
+        click.echo(f"{t.id:5} {t.prefix}… {t.user.username:20} {t.name:20} {state}")
+
+
+@click.group("i18n")
+def i18n_group() -> None:
+    """Translation catalogue checks."""
+
+
+@i18n_group.command("missing")
+@click.option("--lang", default="zh_CN", show_default=True)
+def i18n_missing(lang: str) -> None:
+    """Print a .po fragment of every UI string without a translation (exit 1 if any)."""
+    from perception.i18n_tools import missing_translations, po_stub
+
+    missing = missing_translations(lang)
+    if missing:
+        click.echo(po_stub(missing))
+        raise SystemExit(1)
+    click.echo(f"All UI strings are translated into {lang}.")
+
+
+COMMANDS = (
+    init_command,
+    demo_command,
+    run_command,
+    scheduler_command,
+    worker_command,
+    user_group,
+    token_group,
+    i18n_group,
+)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app(*_: Any) -> Flask:
+    from perception import create_app
+
+    return create_app()
+
+
+class PerceptionGroup(FlaskGroup):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            create_app=_create_app, add_default_commands=False, add_version_option=False, **kwargs
+        )
+        self.add_command(shell_command)
+        self.add_command(routes_command)
+
+
+def main() -> None:
+    cli = PerceptionGroup(help="Perception: a user-perception system for IT service providers.")
+    sys.exit(cli.main())

@@ -1,0 +1,94 @@
+"""Configuration: defaults, then instance/config.py, then PERCEPTION_* environment variables.
+
+The factory applies a test override last. Production safety checks live here too, so a
+misconfigured deployment refuses to start instead of running insecurely.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from typing import Any
+
+DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - sentinel that production refuses
+
+
+class Defaults:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    ENV_NAME = "development"  # "production" enables the safety checks below
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None -> sqlite:///<instance>/perception.sqlite
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    REDIS_URL: str | None = None  # None -> background jobs run in-process
+    RQ_QUEUE = "perception"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # None -> Secure unless debug/testing
+    IDLE_TIMEOUT = timedelta(minutes=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; the idle timeout bounds it
+
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "zh_CN")
+    ORG_TIMEZONE = "Asia/Shanghai"
+
+    MAIL_BACKEND = "file"  # "smtp" | "file"
+    MAIL_DEFAULT_SENDER = "perception@localhost"
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = False
+
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # uploads; imports state their own tighter limits
+    API_PAGE_SIZE = 100
+    PUBLIC_BASE_URL = "http://localhost:5000"
+    CJK_FONT: str | None = None
+
+
+def _coerce(raw: str) -> Any:
+    """Environment values are strings; accept JSON literals (true, 5, [..]) where they parse."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def env_overrides(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, Any]:
+    environ = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith("PERCEPTION_") or key in {"PERCEPTION_INSTANCE_PATH"}:
+            continue
+        name = key.removeprefix("PERCEPTION_")
+        if name == "DATABASE_URL":
+            name = "SQLALCHEMY_DATABASE_URI"
+        out[name] = raw if name in {"SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "REDIS_URL"} else _coerce(raw)
+    return out
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when a production configuration is unsafe."""
+
+
+def check_production_safety(config: dict[str, Any], debug: bool) -> None:
+    if config.get("ENV_NAME") != "production":
+        return
+    if debug:
+        raise ConfigurationError("Refusing to start: production mode with debug enabled.")
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise ConfigurationError(
+            "Refusing to start: production mode with the default SECRET_KEY. "
+            "Set PERCEPTION_SECRET_KEY or SECRET_KEY in instance/config.py."
+        )
+    if len(str(config["SECRET_KEY"])) < 32:
+        raise ConfigurationError(
+            "Refusing to start: SECRET_KEY must be at least 32 characters in production."
+        )

@@ -1,0 +1,96 @@
+"""Languages: zh_CN and en are first-class.
+
+UI strings go through Flask-Babel. Catalogues live as .po files in perception/translations/zh_CN/
+(one file per area, so phases don't collide); at start-up they are merged and compiled into the
+instance folder (the installed package may be read-only, and compiled .mo files are build output).
+Stored bilingual text (``name_zh``/``name_en``) is picked with ``localized()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+
+TRANSLATIONS_SOURCE = Path(__file__).parent / "translations"
+SUPPORTED = ("en", "zh_CN")
+
+
+def normalise_language(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.replace("-", "_").lower()
+    if value.startswith("zh"):
+        return "zh_CN"
+    if value.startswith("en"):
+        return "en"
+    return None
+
+
+def select_locale() -> str:
+    """User preference, then the session's choice, then the browser's Accept-Language."""
+    user = getattr(g, "user", None)
+    for candidate in (
+        getattr(user, "language", None),
+        session.get("lang"),
+        getattr(g, "survey_language", None),
+    ):
+        lang = normalise_language(candidate)
+        if lang:
+            return lang
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default="en")
+    return normalise_language(best) or "en"
+
+
+def is_zh() -> bool:
+    return str(get_locale() or "en").startswith("zh")
+
+
+def localized(obj: Any, field: str = "name") -> str:
+    """The zh or en variant of a bilingual field, falling back to the other when one is empty."""
+    zh = getattr(obj, f"{field}_zh", None) if not isinstance(obj, dict) else obj.get("zh")
+    en = getattr(obj, f"{field}_en", None) if not isinstance(obj, dict) else obj.get("en")
+    first, second = (zh, en) if is_zh() else (en, zh)
+    return first or second or ""
+
+
+def compile_catalogs(target: Path) -> Path:
+    """Merge every .po under translations/<lang>/ into <target>/<lang>/LC_MESSAGES/messages.mo."""
+    for lang_dir in sorted(p for p in TRANSLATIONS_SOURCE.iterdir() if p.is_dir()):
+        sources = sorted(lang_dir.glob("*.po"))
+        digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+        out_dir = target / lang_dir.name / "LC_MESSAGES"
+        stamp = out_dir / "messages.sha256"
+        if stamp.exists() and stamp.read_text() == digest:
+            continue
+        merged = Catalog(locale=lang_dir.name)
+        for po in sources:
+            with po.open("rb") as fh:
+                for message in read_po(fh, locale=lang_dir.name):
+                    if message.id and message.string:
+                        merged.add(message.id, message.string, context=message.context)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        write_mo(buf, merged)
+        tmp = out_dir / "messages.mo.tmp"
+        tmp.write_bytes(buf.getvalue())
+        tmp.replace(out_dir / "messages.mo")
+        stamp.write_text(digest)
+    return target
+
+
+def init_app(app: Flask) -> None:
+    target = compile_catalogs(Path(app.instance_path) / "translations")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
+    app.jinja_env.globals["localized"] = localized
+    app.jinja_env.globals["is_zh"] = is_zh
+    from perception.vocabulary import role_label
+
+    app.jinja_env.globals["role_label"] = role_label

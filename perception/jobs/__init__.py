@@ -1,0 +1,61 @@
+"""Background jobs.
+
+A job is a function ``(session, **kwargs)`` registered with ``@job("name")``; like every service
+it flushes and never commits. ``enqueue()`` sends it to Redis (RQ) when PERCEPTION_REDIS_URL is
+set, where a worker runs it in its own transaction; otherwise it runs in-process, inside the
+caller's transaction, so the embedded default needs no server and a failure rolls back together
+with the request that asked for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+JobFunc = Callable[..., Any]
+JOBS: dict[str, JobFunc] = {}
+
+
+def job(name: str) -> Callable[[JobFunc], JobFunc]:
+    def register(func: JobFunc) -> JobFunc:
+        if name in JOBS and JOBS[name] is not func:
+            raise ValueError(f"job {name!r} registered twice")
+        JOBS[name] = func
+        return func
+
+    return register
+
+
+def _load_job_modules() -> None:
+    # Importing the modules registers their jobs.
+    from perception.jobs import registry  # noqa: F401
+
+
+def queue() -> Any:
+    from redis import Redis
+    from rq import Queue
+
+    conn = Redis.from_url(current_app.config["REDIS_URL"])
+    return Queue(current_app.config["RQ_QUEUE"], connection=conn)
+
+
+def enqueue(name: str, **kwargs: Any) -> str | None:
+    """Run job ``name``: on the Redis queue if configured (returns the RQ job id), else now."""
+    _load_job_modules()
+    if name not in JOBS:
+        raise KeyError(f"unknown job {name!r}")
+    if current_app.config.get("REDIS_URL"):
+        rq_job = queue().enqueue("perception.jobs.worker.run_job", name, kwargs, job_timeout=1800)
+        return str(rq_job.id)
+    from perception.extensions import db
+
+    JOBS[name](db.session, **kwargs)
+    return None
+
+
+def run_now(session: Session, name: str, **kwargs: Any) -> Any:
+    _load_job_modules()
+    return JOBS[name](session, **kwargs)

@@ -1,0 +1,4 @@
+"""Imports every module that defines jobs, so the registry is complete in web and worker processes."""
+
+from perception import mail  # noqa: F401  (send_email)
+from perception.jobs import builtin  # noqa: F401

@@ -1,0 +1,25 @@
+"""All models, imported here so metadata is complete for create_all and Alembic.
+
+Each phase keeps its models in its own module; add the import below when adding one.
+"""
+
+from perception.models.audit import AuditEntry
+from perception.models.auth import ApiToken, LoginAttempt, Role, User, UserRole
+from perception.models.base import Base
+from perception.models.jobs import ScheduledRun
+from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "CollectionPoint",
+    "Contact",
+    "CustomerOrg",
+    "LoginAttempt",
+    "Region",
+    "Role",
+    "ScheduledRun",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,206 @@
+"""Shared fixtures: the app (tables created once), a rolled-back transaction per test, clients
+logged in as each role, and the rule for tests that need a real external component.
+
+The database comes from PERCEPTION_TEST_DATABASE_URL (SQLite in a temporary folder when unset).
+Each test runs inside an outer transaction on one connection; the app's commits become SAVEPOINT
+releases and everything is rolled back at the end (SQLAlchemy: "Joining a Session into an
+External Transaction").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask.testing import FlaskClient
+from sqlalchemy import orm
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_component(name: str, available: bool, reason: str) -> None:
+    """Skip when a real component is missing on a developer machine; in CI, fail instead."""
+    if available:
+        return
+    message = f"{name} not available: {reason}"
+    if IN_CI:
+        pytest.fail(f"CI must exercise this path, but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PERCEPTION_TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (so its own ``g`` and session), as in production,
+    even while the test itself holds an app context for direct database access."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Any]:
+    from perception import create_app, security
+    from perception.extensions import db
+
+    # Fast hashing in tests only; production keeps argon2's recommended parameters.
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["PERCEPTION_INSTANCE_PATH"] = str(instance)
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key-which-is-long-enough-0123456789",
+            "REDIS_URL": None,
+            "MAIL_BACKEND": "file",
+            "SERVER_NAME": None,
+        }
+    )
+    application.test_client_class = FreshContextClient
+    with application.app_context():
+        db.drop_all()
+        db.create_all()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app: Any) -> Iterator[orm.Session]:
+    """db.session bound to one connection inside a transaction that is rolled back afterwards."""
+    from flask_sqlalchemy.session import _app_ctx_id
+
+    from perception.extensions import db
+
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        factory = orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+        db.session = orm.scoped_session(factory, scopefunc=_app_ctx_id)
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.session = original
+            if outer.is_active:
+                outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Any, db_session: orm.Session) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Any, db_session: orm.Session) -> Any:
+    return app.test_cli_runner()
+
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(client: Any, path: str = "/login") -> str:
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = _TOKEN.search(html)
+    assert match, f"no csrf token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(
+    client: Any, path: str, data: dict[str, Any] | None = None, *, token_from: str = "/", **kw: Any
+) -> Any:
+    """POST a form the way a browser does: with the CSRF token from a page of this session."""
+    body = dict(data or {})
+    body["csrf_token"] = csrf_token(client, token_from)
+    return client.post(path, data=body, **kw)
+
+
+@pytest.fixture
+def org(db_session: orm.Session) -> dict[str, Any]:
+    """Two regions, each with a collection point and a customer; small and explicit."""
+    from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
+
+    out: dict[str, Any] = {}
+    for code, zh, en in (("R1", "北京", "Beijing"), ("R2", "上海", "Shanghai")):
+        region = Region(code=code, name_zh=zh, name_en=en)
+        db_session.add(region)
+        db_session.flush()
+        point = CollectionPoint(
+            code=f"CP-{code}", name_zh=f"{zh}组", name_en=f"{en} team", region_id=region.id
+        )
+        customer = CustomerOrg(
+            code=f"{code}-C", name_zh=f"{zh}客户", name_en=f"{en} customer", region_id=region.id
+        )
+        db_session.add_all([point, customer])
+        db_session.flush()
+        contact = Contact(
+            customer_id=customer.id,
+            region_id=region.id,
+            name=f"{en} contact",
+            email=f"{code.lower()}@example.com",
+        )
+        db_session.add(contact)
+        db_session.flush()
+        out[code] = {"region": region, "point": point, "customer": customer, "contact": contact}
+    return out
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(db_session: orm.Session, org: dict[str, Any]) -> Callable[..., Any]:
+    from perception.models.auth import Role
+    from perception.services import users
+
+    def make(username: str, *roles: Role | str, region: str = "R1", **kw: Any) -> Any:
+        parsed = frozenset(Role(r) for r in roles)
+        if Role.COLLECTOR in parsed:
+            kw.setdefault("collection_point_id", org[region]["point"].id)
+        if Role.CUSTOMER_REP in parsed:
+            kw.setdefault("customer_id", org[region]["customer"].id)
+        return users.create_user(
+            db_session,
+            users.UserSpec(
+                username=username, display_name=username.title(), roles=parsed, password=PASSWORD, **kw
+            ),
+        )
+
+    return make
+
+
+def login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client, "/login")},
+    )
+
+
+@pytest.fixture
+def login_as(app: Any, make_user: Callable[..., Any]) -> Callable[..., Any]:
+    """A fresh test client signed in as a new user with the given roles."""
+
+    def _login(*roles: Any, username: str | None = None, region: str = "R1", **kw: Any) -> Any:
+        name = username or "u_" + "_".join(str(r) for r in roles) + "_" + region.lower()
+        user = make_user(name, *roles, region=region, **kw)
+        c = app.test_client()
+        response = login(c, name)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        c.user = user
+        return c
+
+    return _login
