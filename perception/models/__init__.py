@@ -6,6 +6,8 @@ Each phase keeps its models in its own module; add the import below when adding 
 from perception.models.audit import AuditEntry
 from perception.models.auth import ApiToken, LoginAttempt, Role, User, UserRole
 from perception.models.base import Base
+from perception.models.catalog import Service, ServiceKind, ServiceTier, Subscription
+from perception.models.facts import ExperienceObservation, TextEntry
 from perception.models.jobs import ScheduledRun
 from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
 
@@ -16,10 +18,16 @@ __all__ = [
     "CollectionPoint",
     "Contact",
     "CustomerOrg",
+    "ExperienceObservation",
     "LoginAttempt",
     "Region",
     "Role",
     "ScheduledRun",
+    "Service",
+    "ServiceKind",
+    "ServiceTier",
+    "Subscription",
+    "TextEntry",
     "User",
     "UserRole",
 ]
