@@ -8,11 +8,11 @@ of its questions is shown, so `next_page` skips pages whose questions are all hi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
 from surveys.answer_checks import Checked, check_answer
-from surveys.model import OTHER, AnyOf, Comparison, Condition, ConditionOp, Question, Questionnaire
+from surveys.model import OTHER, AllOf, AnyOf, Comparison, Condition, ConditionOp, Question, Questionnaire
 
 
 @dataclass
@@ -131,3 +131,30 @@ def previous_page(questionnaire: Questionnaire, answers: Mapping[str, object], c
     """The last shown page before `current`; None on the first page."""
     earlier = [index for index in shown_pages(questionnaire, answers) if index < current]
     return earlier[-1] if earlier else None
+
+
+def partially_evaluate(
+    condition: Condition,
+    known: Set[str],
+    values: Mapping[str, object],
+    other_texts: Mapping[str, str],
+) -> Condition | bool:
+    """Decide the comparisons that read questions in `known`; return True, False or what is left.
+
+    Used for a page form: conditions on earlier pages are settled by the answers already given,
+    and only the part that reads questions on the same page is left for the browser.
+    """
+    if isinstance(condition, Comparison):
+        if condition.question.partition(".")[0] in known:
+            return _compare(condition, values, other_texts)
+        return condition
+    parts = [partially_evaluate(inner, known, values, other_texts) for inner in condition.conditions]
+    deciding, neutral = (True, False) if isinstance(condition, AnyOf) else (False, True)
+    if any(part is deciding for part in parts):
+        return deciding
+    rest = tuple(part for part in parts if not isinstance(part, bool))
+    if not rest:
+        return neutral
+    if len(rest) == 1:
+        return rest[0]
+    return AnyOf(rest) if isinstance(condition, AnyOf) else AllOf(rest)

@@ -1,0 +1,85 @@
+"""The WTForms field that holds one question's answer, whatever the question's type.
+
+`QuestionField` reads its own input (`name`) and, for compound questions, the inputs it
+renders for parts: "name.<row id>" for a matrix row, "name.expectation"/"name.perception" for a
+SERVQUAL pair, "name.other" for the "other" text. Its `data` keeps what was submitted (strings)
+so `validate_answers` can coerce and judge it exactly as it judges answers from any other source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from wtforms.fields import Field
+from wtforms.utils import unset_value
+
+from surveys.answer_checks import is_empty
+from surveys.model import OTHER, Question, QuestionType, ServqualPart
+from surveys.text import Lang, Message
+from surveys.widgets import QuestionWidget
+
+
+class QuestionField(Field):
+    """One question; renders its whole block (label or legend, help, inputs, errors)."""
+
+    widget = QuestionWidget()
+    data: Any
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Any = None,
+        *,
+        question: Question,
+        lang: Lang,
+        html_required: bool = False,
+        show_if: str | None = None,
+        other_default: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.question = question
+        self.lang: Lang = lang
+        self.html_required = html_required  # render `required`: required and never hidden
+        self.show_if = show_if  # JSON of a same-page condition, for the app's script
+        self.other_text: str | None = other_default
+        self.messages: dict[str, list[Message]] = {}
+        self._formdata: Any = None
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        self._formdata = formdata
+        super().process(formdata, data, extra_filters)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        qtype = self.question.type
+        if qtype == QuestionType.MULTIPLE_CHOICE:
+            self.data = [value for value in valuelist if isinstance(value, str)]
+        elif qtype == QuestionType.LIKERT_MATRIX:
+            self.data = self._parts([row.id for row in self.question.rows])
+        elif qtype == QuestionType.SERVQUAL:
+            self.data = self._parts([part.value for part in ServqualPart])
+        else:
+            self.data = valuelist[0] if valuelist else None
+        if self.question.other is not None:
+            self.other_text = self._formdata.get(f"{self.name}.{OTHER}") if self._formdata else None
+
+    def _parts(self, keys: list[str]) -> dict[str, object]:
+        found: dict[str, object] = {}
+        for key in keys:
+            value = self._formdata.get(f"{self.name}.{key}") if self._formdata else None
+            if not is_empty(value):
+                found[key] = value
+        return found
+
+    def answer_items(self) -> dict[str, object]:
+        """The submitted answer as entries of an answers mapping (blank answers left out)."""
+        items: dict[str, object] = {}
+        if not is_empty(self.data):
+            items[self.question.id] = dict(self.data) if isinstance(self.data, Mapping) else self.data
+        if self.question.other is not None and not is_empty(self.other_text):
+            items[f"{self.question.id}.{OTHER}"] = self.other_text
+        return items
+
+    def _value(self) -> str:
+        return "" if self.data is None or isinstance(self.data, list | dict) else str(self.data)

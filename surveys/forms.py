@@ -1,0 +1,168 @@
+"""Building the WTForms form for one page of a questionnaire, and reading answers back from it.
+
+`build_page_form` makes one `QuestionField` per question shown on the page (indico's
+`make_survey_form` pattern). Validation goes through `validate_answers` itself, so a form accepts
+exactly what the pure validator accepts; each field receives the messages for its question in
+the form's language. Nothing here is Flask-specific: the app passes Flask-WTF's `FlaskForm` as
+`base` to get CSRF protection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from wtforms import Form
+
+from surveys.answers import normalise_answers, validate_answers
+from surveys.defaults import SERVQUAL_PART_LABELS
+from surveys.dump import dump_condition
+from surveys.fields import QuestionField
+from surveys.logic import partially_evaluate, walk_answers
+from surveys.model import OTHER, AllOf, Condition, Question, Questionnaire, ServqualPart
+from surveys.text import LANGS, Lang, Message
+
+
+class SurveyPageForm(Form):
+    """Behaviour shared by every built page form; the class attributes are set by the builder."""
+
+    survey_questionnaire: Questionnaire
+    survey_page_index: int
+    survey_lang: Lang
+    survey_prior: Mapping[str, object]  # answers to the OTHER pages
+    _survey_error_cache: dict[str, list[Message]] | None = None
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        self._survey_error_cache = None
+        return bool(super().validate(extra_validators=extra_validators))
+
+    def survey_fields(self) -> list[QuestionField]:
+        """The question fields, in page order (without CSRF or other fields of `base`)."""
+        return [field for field in self if isinstance(field, QuestionField)]
+
+    def survey_answers(self) -> dict[str, object]:
+        """The submitted answers of this page as they came in (not yet coerced)."""
+        answers: dict[str, object] = {}
+        for field in self.survey_fields():
+            answers.update(field.answer_items())
+        return answers
+
+    def survey_errors(self) -> dict[str, list[Message]]:
+        """`validate_answers` for this page, on the other pages' answers plus this page's."""
+        if self._survey_error_cache is None:
+            merged = {**self.survey_prior, **self.survey_answers()}
+            self._survey_error_cache = validate_answers(
+                self.survey_questionnaire, merged, page=self.survey_page_index
+            )
+        return self._survey_error_cache
+
+
+class _PageAnswers:
+    """The field's validator: puts on it the messages `validate_answers` has for its question."""
+
+    def __init__(self, question: Question, html_required: bool) -> None:
+        self.question = question
+        self.field_flags = {"required": True} if html_required else {}
+
+    def __call__(self, form: SurveyPageForm, field: QuestionField) -> None:
+        qid = self.question.id
+        for key, found in form.survey_errors().items():
+            if key != qid and not key.startswith(qid + "."):
+                continue
+            field.messages[key] = found
+            prefix = _part_label(self.question, key.partition(".")[2], field.lang)
+            sep = "：" if field.lang == "zh" else ": "
+            field.errors.extend(
+                f"{prefix}{sep}{m.get(field.lang)}" if prefix else m.get(field.lang) for m in found
+            )
+
+
+def _part_label(question: Question, part: str, lang: Lang) -> str:
+    for row in question.rows:
+        if row.id == part:
+            return row.text.get(lang)
+    if part in {p.value for p in ServqualPart}:
+        return SERVQUAL_PART_LABELS[ServqualPart(part)].get(lang).split("：")[0].split(":")[0]
+    return ""
+
+
+def build_page_form(
+    questionnaire: Questionnaire,
+    page_index: int,
+    lang: Lang,
+    base: type[Form] = Form,
+    *,
+    answers: Mapping[str, object] | None = None,
+) -> type[Form]:
+    """A form class for page `page_index` in `lang` ("zh"/"en"), subclassing `base`.
+
+    `answers` (optional) are the answers saved so far: those to other pages settle show-if
+    conditions on them (questions they hide get no field), those to this page prefill it. A
+    question whose condition reads a question on the same page is kept, with the rest of its
+    condition as JSON in `data-show-if` on its block, and is checked only if the condition holds.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+    page = questionnaire.pages[page_index]
+    given = dict(answers or {})
+    own = {question.id for question in page.questions}
+    prior = {key: value for key, value in given.items() if str(key).partition(".")[0] not in own}
+    walk = walk_answers(questionnaire, prior)
+    known = {question.id for question in questionnaire.questions()} - own
+    attributes: dict[str, Any] = {
+        "survey_questionnaire": questionnaire,
+        "survey_page_index": page_index,
+        "survey_lang": lang,
+        "survey_prior": prior,
+    }
+    for question in page.questions:
+        condition = _combined(page.show_if, question.show_if)
+        left = (
+            True if condition is None else partially_evaluate(condition, known, walk.values, walk.other_texts)
+        )
+        if left is False:
+            continue
+        html_required = question.required and left is True
+        attributes[question.id] = QuestionField(
+            label=question.text.get(lang),
+            validators=[_PageAnswers(question, html_required)],
+            question=question,
+            lang=lang,
+            html_required=html_required,
+            show_if=None if left is True else json.dumps(dump_condition(left), ensure_ascii=False),
+            default=given.get(question.id),
+            other_default=_str_or_none(given.get(f"{question.id}.{OTHER}")),
+            description=question.help.get(lang) if question.help else "",
+        )
+    bases = (SurveyPageForm, base) if base is not Form else (SurveyPageForm,)
+    metaclass: Any = type(base)  # FormMeta, or the base's own metaclass
+    form_class: type[Form] = metaclass(f"{questionnaire.id}_page_{page_index}_form", bases, attributes)
+    return form_class
+
+
+def _combined(page_condition: Condition | None, question_condition: Condition | None) -> Condition | None:
+    if page_condition is None or question_condition is None:
+        return page_condition or question_condition
+    return AllOf((page_condition, question_condition))
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def form_data_to_answers(questionnaire: Questionnaire, page_index: int, form: Form) -> dict[str, object]:
+    """The page's answers from a (validated) built form, coerced as `normalise_answers` stores them.
+
+    Answers to questions hidden by the submitted values are dropped. Merge the result into the
+    saved answers (replacing this page's keys), then `normalise_answers` the whole response.
+    Raises `AnswersError` if a value cannot be coerced (i.e. the form was not valid).
+    """
+    if not isinstance(form, SurveyPageForm) or form.survey_questionnaire != questionnaire:
+        raise ValueError("form was not built by build_page_form for this questionnaire")
+    if form.survey_page_index != page_index:
+        raise ValueError(f"form is for page {form.survey_page_index}, not {page_index}")
+    merged = {**form.survey_prior, **form.survey_answers()}
+    own = {question.id for question in questionnaire.pages[page_index].questions}
+    clean = normalise_answers(questionnaire, merged)
+    return {key: value for key, value in clean.items() if key.partition(".")[0] in own}
