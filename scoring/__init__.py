@@ -19,7 +19,15 @@ from scoring.association import (
     rank_correlation,
 )
 from scoring.attainment import AttainmentResult, PeriodAttainment, is_met, margin, standard_attainment
-from scoring.change import ChangeResult, compare_means, compare_means_from_stats, compare_nps, compare_shares
+from scoring.change import (
+    ChangeResult,
+    compare_means,
+    compare_means_from_stats,
+    compare_nps,
+    compare_shares,
+    min_detectable_change_mean,
+    min_detectable_change_share,
+)
 from scoring.comparison import (
     QUADRANTS,
     CellComparison,
@@ -124,6 +132,8 @@ __all__ = [
     "key_drivers",
     "lead_lag",
     "margin",
+    "min_detectable_change_mean",
+    "min_detectable_change_share",
     "mean_by_group",
     "mean_from_stats",
     "nps",

@@ -106,6 +106,8 @@ def _experience(cell: ComparisonCell, confidence: float) -> tuple[str, float, fl
         x = cell.experience_successes
         if not 0 <= x <= n:
             raise ValueError("experience_successes must lie in 0..experience_n")
+        if not 0.0 <= target <= 1.0:
+            raise ValueError("a share's experience_target is a proportion in 0..1 (0.85, not 85)")
         lo, hi = wilson_interval([x], [n], confidence)
         p = x / n
         # Score test against the target share: the test that the Wilson interval inverts.

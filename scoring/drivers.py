@@ -113,12 +113,12 @@ def importance_performance(
     Reference: Martilla & James (1977) J. Marketing 41(1):77-79; derived importance:
     Bacon (2003) Int. J. Market Research 45(1):55-71.
     """
+    if method not in ("correlation", "regression"):
+        raise ValueError(f"unknown method {method!r}")
     x_all = np.asarray(ratings, dtype=float)
     x, y = _complete(ratings, overall, dimensions)
     rxx, rxy = _corr(x, y)
     importance = rxy if method == "correlation" else np.linalg.solve(rxx, rxy)
-    if method not in ("correlation", "regression"):
-        raise ValueError(f"unknown method {method!r}")
     performance = np.nanmean(x_all, axis=0)
     counts = (~np.isnan(x_all)).sum(axis=0)
     cut = np.mean if crosshair == "mean" else np.median
@@ -195,10 +195,10 @@ def key_drivers(
     two dimensions > ``correlation_threshold``, because the split of shared variance is then
     not well identified.
     """
-    x, y = _complete(ratings, overall, dimensions)
-    decompose = relative_weights if method == "relative_weights" else shapley_r2
     if method not in ("relative_weights", "shapley"):
         raise ValueError(f"unknown method {method!r}")
+    x, y = _complete(ratings, overall, dimensions)
+    decompose = relative_weights if method == "relative_weights" else shapley_r2
     rxx, rxy = _corr(x, y)
     weights = decompose(rxx, rxy)
     r2 = float(rxy @ np.linalg.lstsq(rxx, rxy, rcond=None)[0])

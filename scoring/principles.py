@@ -19,7 +19,6 @@ Rules (documented so that a reviewer can argue with them):
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ import numpy as np
 
 from scoring.attainment import COMPARATORS, is_met, margin
 from scoring.results import JsonResult
+from scoring.statement_rules import has_quantity, mentions_time, vague_words
 
 __all__ = [
     "MEASUREMENT_SOURCES",
@@ -41,87 +41,6 @@ __all__ = [
 PRINCIPLES = ("explicit", "measurable", "feasible", "timely", "aligned")
 MEASUREMENT_SOURCES = ("kpi", "phone_callback", "sampling_comparison", "questionnaire", "feedback_record")
 WINDOWS = ("day", "week", "month", "quarter")
-
-_DIGIT = re.compile(r"[0-9０-９]")
-_ZH_NUMBER = re.compile(
-    r"[零〇一二两三四五六七八九十百千万半]+\s*(?:声|响|秒|分钟|分|小时|时|天|日|工作日|周|个|次|遍|月|年|项|件|人|名|倍|成|级|%|％)"
-)
-_EN_NUMBER = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-    r"fifty|sixty|hundred|half)\b",
-    re.IGNORECASE,
-)
-_VAGUE = (
-    "尽快",
-    "及时",
-    "良好",
-    "迅速",
-    "尽量",
-    "适当",
-    "较快",
-    "合理",
-    "满意",
-    "promptly",
-    "as soon as possible",
-    "asap",
-    "timely",
-    "quickly",
-    "reasonable",
-    "good",
-    "satisfactory",
-    "appropriate",
-    "fast",
-)
-_TIME_UNITS = {
-    "s",
-    "sec",
-    "second",
-    "seconds",
-    "min",
-    "mins",
-    "minute",
-    "minutes",
-    "h",
-    "hr",
-    "hour",
-    "hours",
-    "day",
-    "days",
-    "ring",
-    "rings",
-    "秒",
-    "分",
-    "分钟",
-    "小时",
-    "天",
-    "日",
-    "工作日",
-    "声",
-}
-_TIME_WORDS = (
-    "time",
-    "within",
-    "respon",
-    "resolv",
-    "resolution",
-    "answer",
-    "callback",
-    "call back",
-    "minute",
-    "hour",
-    "ring",
-    "响应",
-    "时间",
-    "时长",
-    "时限",
-    "以内",
-    "之内",
-    "接听",
-    "回访",
-    "解决",
-    "分钟",
-    "小时",
-)
 
 
 @dataclass(frozen=True)
@@ -177,11 +96,6 @@ def _fmt(value: float, unit: str | None) -> str:
     return f"{text} {unit}" if unit else text
 
 
-def has_quantity(text: str) -> bool:
-    """Whether a statement states a quantity (see the module docstring for what counts)."""
-    return bool(_DIGIT.search(text) or _ZH_NUMBER.search(text) or _EN_NUMBER.search(text))
-
-
 def _result(principle: str, problems: list[tuple[str, str, str]], ok_zh: str, ok_en: str) -> PrincipleResult:
     if not problems:
         return PrincipleResult(principle, True, ok_zh, ok_en, f"{principle}_ok")
@@ -218,9 +132,7 @@ def _explicit(spec: StandardSpec) -> PrincipleResult:
         )
     statement = f"{spec.statement_zh} {spec.statement_en}"
     if not has_quantity(statement):
-        vague = [
-            w for w in _VAGUE if re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", statement, re.IGNORECASE)
-        ]
+        vague = vague_words(statement)
         if vague:
             problems.append(
                 (
@@ -334,11 +246,8 @@ def _feasible(
 
 
 def is_time_based(spec: StandardSpec) -> bool:
-    """Time unit, or time words in the metric or statement (see module docstring)."""
-    if spec.unit is not None and spec.unit.strip().lower() in _TIME_UNITS:
-        return True
-    text = f"{spec.metric} {spec.statement_zh} {spec.statement_en}".lower()
-    return any(w in text for w in _TIME_WORDS)
+    """Time unit, or time words in the metric or statement (see :mod:`scoring.statement_rules`)."""
+    return mentions_time(spec.unit, f"{spec.metric} {spec.statement_zh} {spec.statement_en}")
 
 
 def _timely(spec: StandardSpec) -> PrincipleResult:

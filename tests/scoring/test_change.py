@@ -8,7 +8,14 @@ from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from scoring.change import compare_means, compare_means_from_stats, compare_nps, compare_shares
+from scoring.change import (
+    compare_means,
+    compare_means_from_stats,
+    compare_nps,
+    compare_shares,
+    min_detectable_change_mean,
+    min_detectable_change_share,
+)
 
 
 @pytest.mark.parametrize(("xa", "na", "xb", "nb"), [(120, 200, 100, 200), (45, 60, 30, 58), (5, 12, 11, 13)])
@@ -87,3 +94,11 @@ def test_low_sample_flag_and_validation():
         compare_shares(7, 6, 5, 6)
     with pytest.raises(ValueError):
         compare_means_from_stats(1, 1, 1, 2, 1, 5)
+
+
+def test_planning_mdc_matches_statsmodels_power():
+    effect = NormalIndPower().solve_power(nobs1=40, ratio=2.0, alpha=0.05, power=0.8)
+    assert min_detectable_change_share(0.8, 40, 80) == pytest.approx(effect * 0.4, rel=1e-3)
+    assert min_detectable_change_mean(1.1, 40, 80) == pytest.approx(effect * 1.1, rel=1e-3)
+    # hand check: (1.959964 + 0.841621) * sqrt(0.16 * (1/40 + 1/80)) = 0.217010
+    assert min_detectable_change_share(0.8, 40, 80) == pytest.approx(0.217010, abs=1e-5)

@@ -105,6 +105,8 @@ def test_invalid_cells_are_rejected():
     with pytest.raises(ValueError):
         compare_kpi_experience([cell("x", 97, 5, 0)])
     with pytest.raises(ValueError):
+        compare_kpi_experience([cell("x", 97, 5, 10, target=85)])  # percent instead of proportion
+    with pytest.raises(ValueError):
         compare_kpi_experience(
             [ComparisonCell("s", "r", 1, 1.0, 1.0, ">=", 0.8, 10)]  # neither successes nor mean
         )

@@ -18,6 +18,7 @@ MODULES = [
     "scoring.reliability",
     "scoring.results",
     "scoring.servqual",
+    "scoring.statement_rules",
     "scoring.trend",
 ]
 
