@@ -28,7 +28,6 @@ from reportlab.platypus import (
     Flowable,
     Frame,
     Image,
-    KeepTogether,
     PageBreak,
     PageTemplate,
     Paragraph,
@@ -48,7 +47,7 @@ from perception.reporting.pdf_tables import (
     sign_off_table,
 )
 
-__all__ = ["Cell", "ReportDocument", "Signatory"]
+__all__ = ["Align", "Cell", "Lang", "ReportDocument", "Signatory"]
 
 _Part = Callable[[], list[Flowable]]
 # A heading starts a new page unless this much room is left under it, so it is never
@@ -68,11 +67,18 @@ class _Heading(Paragraph):  # type: ignore[misc]
 
 
 class _ReportTemplate(BaseDocTemplate):  # type: ignore[misc]
+    def beforeDocument(self) -> None:  # noqa: N802 - ReportLab's name; runs at every pass
+        self._outline_level = -1
+
     def afterFlowable(self, flowable: Any) -> None:  # noqa: N802 - ReportLab's name
         if isinstance(flowable, _Heading):
             level = flowable.toc_level - 1
+            # The PDF outline cannot skip a level (a level-2 heading before any level-1 one).
+            self._outline_level = min(level, self._outline_level + 1)
             self.canv.bookmarkPage(flowable.toc_key)
-            self.canv.addOutlineEntry(flowable.getPlainText(), flowable.toc_key, level=level, closed=False)
+            self.canv.addOutlineEntry(
+                flowable.getPlainText(), flowable.toc_key, level=self._outline_level, closed=False
+            )
             self.notify("TOCEntry", (level, flowable.toc_text, self.page, flowable.toc_key))
 
 
@@ -202,10 +208,11 @@ class ReportDocument:
             width, height = width * limit / height, limit
 
         def make() -> list[Flowable]:
-            parts: list[Flowable] = [Image(io.BytesIO(png), width=width, height=height)]
-            if caption:
-                parts.append(Paragraph(markup(caption), self.styles.caption))
-            return [KeepTogether(parts), Spacer(1, 8)]
+            image = Image(io.BytesIO(png), width=width, height=height)
+            if not caption:
+                return [image, Spacer(1, 8)]
+            image.keepWithNext = 1  # the caption stays under its figure
+            return [image, Paragraph(markup(caption), self.styles.caption), Spacer(1, 8)]
 
         self._add(make)
 
@@ -255,7 +262,7 @@ class ReportDocument:
         if isinstance(story[-1], PageBreak):
             story.pop()  # a trailing page break would leave a blank last page
         for heading, following in zip(story, story[1:], strict=False):
-            if isinstance(heading, _Heading) and isinstance(following, KeepTogether):
+            if isinstance(heading, _Heading) and isinstance(following, Image):
                 heading.keepWithNext = 1  # a figure cannot split: move its heading with it
         template.multiBuild(story)
         return buffer.getvalue()
