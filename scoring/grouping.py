@@ -38,6 +38,22 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _factorize(arr: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
+    """Sorted unique values and the code of each row. Object columns mixing None with strings
+    (a NULL tier from SQL) cannot be sorted by NumPy: they fall back to a dictionary pass, with
+    None sorted last."""
+    try:
+        u, inv = np.unique(arr, return_inverse=True)
+        return u, inv.reshape(-1).astype(np.intp)
+    except TypeError:
+        values = arr.tolist()
+        ordered = sorted(dict.fromkeys(values), key=lambda v: (v is None, str(v)))
+        lookup = {v: i for i, v in enumerate(ordered)}
+        uniques = np.empty(len(ordered), dtype=object)
+        uniques[:] = ordered
+        return uniques, np.fromiter((lookup[v] for v in values), dtype=np.intp, count=len(values))
+
+
 def group_index(groups: Groups, n_rows: int) -> GroupIndex:
     """Encode ``groups`` for ``n_rows`` rows. A tuple means several key columns; a list or array
     means one key column. Groups are ordered by their sorted key values."""
@@ -56,9 +72,9 @@ def group_index(groups: Groups, n_rows: int) -> GroupIndex:
         arr = np.asarray(column)
         if arr.ndim != 1 or arr.shape[0] != n_rows:
             raise ValueError(f"each group key array must be 1-D with {n_rows} rows, got {arr.shape}")
-        u, inv = np.unique(arr, return_inverse=True)
+        u, inv = _factorize(arr)
         uniques.append(u)
-        codes_per_column.append(inv.reshape(-1).astype(np.intp))
+        codes_per_column.append(inv)
     if len(columns) == 1:
         return GroupIndex(codes_per_column[0], tuple((_py(v),) for v in uniques[0]))
     dims = tuple(len(u) for u in uniques)

@@ -134,3 +134,17 @@ def test_all_missing_group_serialises_nan_as_null():
     r = mean_by_group([np.nan, 4.0], ["a", "b"])[0]
     assert r.n == 0
     assert json.loads(r.to_json())["estimate"] is None
+
+
+def test_null_tier_from_sql_is_its_own_group():
+    tier = np.array(["gold", None, "silver", None, "gold"], dtype=object)
+    region = np.array(["a", "a", "a", "b", "b"])
+    results = csat_by_group([5, 4, 1, 2, 5], (region, tier))
+    assert [r.key for r in results] == [
+        ("a", "gold"),
+        ("a", "silver"),
+        ("a", None),
+        ("b", "gold"),
+        ("b", None),
+    ]
+    assert [r.successes for r in results] == [1, 0, 1, 1, 0]
