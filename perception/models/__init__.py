@@ -10,6 +10,7 @@ from perception.models.catalog import Service, ServiceKind, ServiceTier, Subscri
 from perception.models.facts import ExperienceObservation, TextEntry
 from perception.models.jobs import ScheduledRun
 from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
+from perception.models.setup import ServiceStandard, Sla, StandardVersion  # noqa: F401
 
 __all__ = [
     "ApiToken",
