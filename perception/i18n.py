@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -66,9 +68,12 @@ def compile_catalogs(target: Path) -> Path:
     for lang_dir in sorted(p for p in TRANSLATIONS_SOURCE.iterdir() if p.is_dir()):
         sources = sorted(lang_dir.glob("*.po"))
         digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
-        out_dir = target / lang_dir.name / "LC_MESSAGES"
-        stamp = out_dir / "messages.sha256"
-        if stamp.exists() and stamp.read_text() == digest:
+        # Babel resolves "zh_CN" to "zh_Hans_CN" and gettext then looks for that folder or "zh";
+        # write the catalogue under every name it may ask for.
+        names = {lang_dir.name, str(Locale.parse(lang_dir.name)), lang_dir.name.split("_")[0]}
+        out_dirs = [target / name / "LC_MESSAGES" for name in sorted(names)]
+        stamp = out_dirs[0] / "messages.sha256"
+        if stamp.exists() and stamp.read_text() == digest and all((d / "messages.mo").exists() for d in out_dirs):
             continue
         merged = Catalog(locale=lang_dir.name)
         for po in sources:
@@ -76,12 +81,13 @@ def compile_catalogs(target: Path) -> Path:
                 for message in read_po(fh, locale=lang_dir.name):
                     if message.id and message.string:
                         merged.add(message.id, message.string, context=message.context)
-        out_dir.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         write_mo(buf, merged)
-        tmp = out_dir / "messages.mo.tmp"
-        tmp.write_bytes(buf.getvalue())
-        tmp.replace(out_dir / "messages.mo")
+        for out_dir in out_dirs:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            tmp = out_dir / f"messages.mo.{os.getpid()}.tmp"
+            tmp.write_bytes(buf.getvalue())
+            tmp.replace(out_dir / "messages.mo")  # atomic: several workers may start at once
         stamp.write_text(digest)
     return target
 

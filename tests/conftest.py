@@ -32,6 +32,49 @@ def require_component(name: str, available: bool, reason: str) -> None:
     pytest.skip(message)
 
 
+POSTGRES_URL = os.environ.get(
+    "PERCEPTION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("PERCEPTION_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def postgres_available(url: str = POSTGRES_URL) -> tuple[bool, str]:
+    try:
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        engine.dispose()
+        return True, ""
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available here"
+        return False, f"{url}: {exc.__class__.__name__}: {exc}"[:300]
+
+
+def redis_available(url: str = REDIS_URL) -> tuple[bool, str]:
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        return True, ""
+    except Exception as exc:  # noqa: BLE001
+        return False, f"{url}: {exc.__class__.__name__}: {exc}"[:300]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    ok, reason = postgres_available()
+    require_component("PostgreSQL", ok, reason)
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    ok, reason = redis_available()
+    require_component("Redis", ok, reason)
+    return REDIS_URL
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("PERCEPTION_TEST_DATABASE_URL")
