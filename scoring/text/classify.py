@@ -3,7 +3,8 @@
 Owns `train_classifier`, the `TextClassifier` it returns (predictions with confidence, a review
 queue for low-confidence ones, serialisation to bytes) and `cross_validated_accuracy`.
 Features: TF-IDF of word unigrams and bigrams from the `Tokenizer` plus TF-IDF of character
-1-3-grams (robust to Chinese segmentation errors and typos), joined side by side. Model:
+1-3-grams (robust to Chinese segmentation errors and typos), joined side by side, and for
+sentiment optionally two cue-word counts (`sentiment_cues`). Model:
 multinomial logistic regression, whose predicted probabilities are calibrated by construction
 because it minimises log-loss (scikit-learn user guide, "Probability calibration").
 """
@@ -14,6 +15,7 @@ import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +25,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from scoring.text.features import TokenAnalyzer
+from scoring.text.sentiment_cues import SentimentCues
 from scoring.text.themes import EntryId
 from scoring.text.tokenizer import Tokenizer, normalise_text
 
@@ -50,7 +53,10 @@ class ClassReport:
 
 @dataclass(frozen=True)
 class CVReport:
-    """Stratified k-fold cross-validation of the classifier on a labelled set."""
+    """Stratified k-fold cross-validation of the classifier on a labelled set.
+
+    `predicted` holds each text's out-of-fold prediction, in input order (for a confusion matrix).
+    """
 
     accuracy_mean: float
     accuracy_std: float
@@ -59,6 +65,7 @@ class CVReport:
     n: int
     folds: int
     baseline_accuracy: float
+    predicted: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ class ReviewItem:
     confidence: float
 
 
-def _pipeline(tokenizer: Tokenizer, c: float, random_state: int) -> Pipeline:
+def _pipeline(tokenizer: Tokenizer, c: float, random_state: int, sentiment_cues: bool) -> Pipeline:
     words = TfidfVectorizer(analyzer=TokenAnalyzer(tokenizer, ngrams=2), sublinear_tf=True, dtype=np.float64)
     chars = TfidfVectorizer(
         analyzer="char_wb",
@@ -81,7 +88,10 @@ def _pipeline(tokenizer: Tokenizer, c: float, random_state: int) -> Pipeline:
         dtype=np.float64,
     )
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=random_state)
-    return Pipeline([("features", FeatureUnion([("words", words), ("chars", chars)])), ("model", model)])
+    blocks: list[tuple[str, Any]] = [("words", words), ("chars", chars)]
+    if sentiment_cues:
+        blocks.append(("cues", SentimentCues()))
+    return Pipeline([("features", FeatureUnion(blocks)), ("model", model)])
 
 
 class TextClassifier:
@@ -144,6 +154,7 @@ def train_classifier(
     tokenizer: Tokenizer,
     *,
     review_threshold: float = 0.6,
+    sentiment_cues: bool = False,
     c: float = 10.0,
     random_state: int = 0,
 ) -> TextClassifier:
@@ -151,10 +162,11 @@ def train_classifier(
 
     Logistic regression with L2 penalty of strength 1/c and class weights n / (n_classes * n_label)
     (scikit-learn `LogisticRegression(class_weight="balanced")`). Predictions whose probability is
-    below `review_threshold` are flagged for review.
+    below `review_threshold` are flagged for review. `sentiment_cues` adds the two cue-word
+    features of `sentiment_cues.SentimentCues`; use it for positive/neutral/negative labels.
     """
     _check_labels(texts, labels)
-    pipeline = _pipeline(tokenizer, c, random_state)
+    pipeline = _pipeline(tokenizer, c, random_state, sentiment_cues)
     pipeline.fit(list(texts), [str(label) for label in labels])
     return TextClassifier(pipeline, review_threshold)
 
@@ -165,6 +177,7 @@ def cross_validated_accuracy(
     tokenizer: Tokenizer,
     folds: int = 5,
     *,
+    sentiment_cues: bool = False,
     c: float = 10.0,
     random_state: int = 0,
 ) -> CVReport:
@@ -187,7 +200,7 @@ def cross_validated_accuracy(
     accuracies: list[float] = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     for train, test in splitter.split(documents, y):
-        pipeline = _pipeline(tokenizer, c, random_state)
+        pipeline = _pipeline(tokenizer, c, random_state, sentiment_cues)
         pipeline.fit(list(documents[train]), y[train])
         predicted[test] = pipeline.predict(list(documents[test]))
         accuracies.append(float(np.mean(predicted[test] == y[test])))
@@ -206,4 +219,5 @@ def cross_validated_accuracy(
         n=int(y.size),
         folds=folds,
         baseline_accuracy=float(counts.max() / y.size),
+        predicted=tuple(str(label) for label in predicted),
     )

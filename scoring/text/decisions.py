@@ -133,7 +133,7 @@ class ThemeDecisions:
         merged = self.signature_map()
         merged.update({key: dict(terms) for key, terms in signatures.items()})
         frozen = tuple(
-            (key, tuple((term, round(float(w), 6)) for term, w in terms.items()))
+            (key, tuple(sorted((term, round(float(w), 6)) for term, w in terms.items())))
             for key, terms in sorted(merged.items())
         )
         return replace(self, signatures=frozen)
@@ -172,7 +172,7 @@ class ThemeDecisions:
             else:
                 raise ValueError(f"unknown theme operation {op['op']!r}")
         signatures = tuple(
-            (str(key), tuple((str(t), float(w)) for t, w in terms.items()))
+            (str(key), tuple(sorted((str(t), float(w)) for t, w in terms.items())))
             for key, terms in sorted(data.get("signatures", {}).items())
         )
         return cls(

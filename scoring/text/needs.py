@@ -11,9 +11,10 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from scoring.text.themes import EntryId, ThemeAssignment
@@ -63,9 +64,9 @@ class ThemeGrowth:
 
 def common_needs(
     assignments: Sequence[ThemeAssignment],
-    entry_customer: Mapping[EntryId, str],
-    entry_region: Mapping[EntryId, str],
-    entry_period: Mapping[EntryId, Hashable],
+    entry_customer: Mapping[Any, str],
+    entry_region: Mapping[Any, str],
+    entry_period: Mapping[Any, Hashable],
     period: Hashable,
     min_customers: int = 3,
     min_regions: int = 3,
@@ -122,7 +123,7 @@ def growth_p_value(
     raise ValueError(f"unknown method {method!r}")
 
 
-def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+def benjamini_hochberg(p_values: Sequence[float] | npt.NDArray[np.float64]) -> list[float]:
     """Benjamini-Hochberg adjusted p-values (q-values): q_(i) = min_{j >= i} min(1, m p_(j) / j).
 
     Reference: Benjamini & Hochberg, JRSS B 57 (1995) 289-300; statsmodels multipletests 'fdr_bh'.
@@ -141,7 +142,7 @@ def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
 
 def theme_growth(
     assignments: Sequence[ThemeAssignment],
-    entry_period: Mapping[EntryId, Hashable],
+    entry_period: Mapping[Any, Hashable],
     period: Hashable,
     previous_period: Hashable,
     *,
@@ -179,7 +180,7 @@ def theme_growth(
 
 def emerging_needs(
     assignments: Sequence[ThemeAssignment],
-    entry_period: Mapping[EntryId, Hashable],
+    entry_period: Mapping[Any, Hashable],
     period: Hashable,
     previous_period: Hashable,
     *,

@@ -50,16 +50,26 @@ def match_profiles(
     profiles: Sequence[Mapping[str, float]],
     signatures: Mapping[str, Mapping[str, float]],
     threshold: float,
+    *,
+    absorb: bool = False,
 ) -> dict[int, str]:
-    """A one-to-one map from profile index to signature key maximising total cosine similarity.
+    """A map from profile index to signature key maximising total cosine similarity.
 
     Solves the linear assignment problem on the profile x signature similarity matrix (Hungarian
     method; Kuhn, Naval Research Logistics Quarterly 2, 1955; scipy.optimize.linear_sum_assignment)
-    and keeps only pairs whose similarity is at least `threshold`; the rest stay unmatched.
+    and keeps only pairs whose similarity is at least `threshold`. With `absorb`, a profile left
+    unmatched then joins its most similar key if that similarity reaches `threshold` (so a theme
+    that a new run finds as two halves keeps one key); otherwise it stays unmatched.
     """
     keys = sorted(signatures)
     if not profiles or not keys:
         return {}
     similarity = np.array([[cosine_terms(p, signatures[k]) for k in keys] for p in profiles])
     rows, cols = linear_sum_assignment(similarity, maximize=True)
-    return {int(r): keys[c] for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
+    matched = {int(r): keys[c] for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= threshold}
+    if absorb:
+        for r in range(len(profiles)):
+            best = int(similarity[r].argmax())
+            if r not in matched and similarity[r, best] >= threshold:
+                matched[r] = keys[best]
+    return matched

@@ -72,7 +72,7 @@ class ThemeModel:
                 return theme
         raise KeyError(key)
 
-    def keys(self) -> tuple[str, ...]:
+    def theme_keys(self) -> tuple[str, ...]:
         return tuple(theme.key for theme in self.themes)
 
     def theme_of(self) -> dict[EntryId, str | None]:
@@ -96,7 +96,7 @@ def _keys_for_components(
     }
     for key, terms in decisions.pins:
         remembered.setdefault(key, with_pins({}, terms))
-    matched = match_profiles(profiles, remembered, threshold)
+    matched = match_profiles(profiles, remembered, threshold, absorb=True)
     unmatched = sorted((j for j in range(len(profiles)) if j not in matched), key=lambda j: (-sizes[j], j))
     fresh = dict(zip(unmatched, decisions.new_keys(len(unmatched)), strict=True))
     return [matched.get(j) or fresh[j] for j in range(len(profiles))]
@@ -120,7 +120,9 @@ def discover_themes(
     TF-IDF (`features.tfidf_matrix`; terms in at least 2 entries once there are 200 or more)
     is factorised by NMF into k components (`theme_count`). Each component's term profile
     X^T w_j is matched to the remembered signatures of `decisions` (cosine >= `match_threshold`,
-    one-to-one by the Hungarian method); unmatched components get fresh keys. Merges and splits
+    one-to-one by the Hungarian method; a component left over that still reaches the threshold
+    against some key joins that key, so a theme found as two halves keeps its key and name);
+    the remaining components get fresh keys. Merges and splits
     are then applied in order. Entry i gets theme argmax_j W'_ij with weight
     W'_ij / sum_j W'_ij. The returned `decisions` carry every theme's new signature.
     """
@@ -147,7 +149,11 @@ def discover_themes(
     component_profiles = [top_profile(raw_profiles[:, j], vocabulary) for j in range(k)]
     raw_keys = _keys_for_components(component_profiles, loadings.sum(axis=0), decisions, match_threshold)
     index = {term: i for i, term in enumerate(vocabulary)}
-    keys, final = apply_operations(raw_keys, loadings, decisions.operations, matrix, index, tokenizer)
+    unique_keys = list(dict.fromkeys(raw_keys))
+    keyed = np.column_stack(
+        [loadings[:, [j for j, k in enumerate(raw_keys) if k == key]].sum(axis=1) for key in unique_keys]
+    )
+    keys, final = apply_operations(unique_keys, keyed, decisions.operations, matrix, index, tokenizer)
 
     totals = final.sum(axis=1)
     best = final.argmax(axis=1)

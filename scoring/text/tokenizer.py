@@ -20,13 +20,12 @@ import logging
 import re
 import threading
 import unicodedata
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from typing import Any
-
-import jieba
 
 __all__ = [
     "Tokenizer",
@@ -46,7 +45,7 @@ _CACHE_LIMIT = 300_000
 # as 工程师 (1,569 in jieba's 60M-token dictionary), keeps domain and user words whole.
 _WORD_FREQ_FLOOR = 2000
 _BASE_LOCK = threading.Lock()
-_BASE: list[jieba.Tokenizer] = []
+_BASE: list[Any] = []
 
 
 def _data_lines(name: str) -> list[str]:
@@ -127,10 +126,21 @@ def _quiet_jieba() -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def _base_jieba() -> jieba.Tokenizer:
+def _jieba() -> Any:
+    # jieba 0.42 imports pkg_resources when it is installed, which warns that the API is
+    # deprecated (DeprecationWarning, UserWarning in newer setuptools). Ignore exactly that,
+    # only around this import, so callers running with warnings as errors are not broken.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        import jieba
+    return jieba
+
+
+def _base_jieba() -> Any:
     with _BASE_LOCK:
         if not _BASE:
-            base = jieba.Tokenizer()
+            base = _jieba().Tokenizer()
             with _quiet_jieba():
                 base.initialize()
             _BASE.append(base)
@@ -138,10 +148,10 @@ def _base_jieba() -> jieba.Tokenizer:
 
 
 @lru_cache(maxsize=8)
-def _jieba_for(words: tuple[str, ...]) -> jieba.Tokenizer:
+def _jieba_for(words: tuple[str, ...]) -> Any:
     """A jieba instance whose dictionary is the default one plus `words`; never mutated after."""
     base = _base_jieba()
-    segmenter = jieba.Tokenizer()
+    segmenter = _jieba().Tokenizer()
     segmenter.FREQ = dict(base.FREQ)
     segmenter.total = base.total
     segmenter.initialized = True
@@ -182,7 +192,7 @@ class Tokenizer:
         self._synonyms = {_normalise(a).strip(): _normalise(c).strip() for a, c in chosen_synonyms.items()}
         self._stem_english = stem_english
         self._cache: dict[str, tuple[str, ...]] = {}
-        self._segmenter: jieba.Tokenizer | None = None
+        self._segmenter: Any = None
 
     @property
     def user_words(self) -> tuple[str, ...]:
