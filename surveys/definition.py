@@ -25,6 +25,8 @@ from surveys.model import (
 )
 from surveys.text import Message
 
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 _TOP_KEYS = frozenset({"schema_version", "id", "version", "title", "description", "pages"})
 _PAGE_KEYS = frozenset({"id", "title", "description", "show_if", "questions", "totals"})
 _COMMON_KEYS = frozenset(
@@ -56,7 +58,8 @@ def load_definition(source: str | bytes | Mapping[str, Any]) -> Questionnaire:
     raw: object = source
     if isinstance(source, str | bytes):
         try:
-            raw = yaml.safe_load(source)  # YAML 1.1 is a superset of the JSON we write
+            # YAML 1.1 is a superset of the JSON we write; libyaml's loader when PyYAML has it
+            raw = yaml.load(source, Loader=_SAFE_LOADER)  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 
 from surveys.definition import load_definition
@@ -30,8 +31,9 @@ def instrument_source(name: str) -> str:
     return resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
 
 
+@cache
 def load_instrument(name: str) -> Questionnaire:
-    """One built-in instrument, parsed and validated."""
+    """One built-in instrument, parsed and validated (cached: a Questionnaire is immutable)."""
     return load_definition(instrument_source(name))
 
 

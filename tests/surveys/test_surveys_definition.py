@@ -382,5 +382,5 @@ def test_error_text_lists_paths():
 
 
 def test_syntax_errors_are_definition_errors():
-    found = issues("title: {zh: 问卷, en: What?}")
+    found = issues("title: {zh: 问卷\npages: [")
     assert "not valid YAML/JSON" in found[""]
