@@ -37,6 +37,9 @@ def factorise(
         # Coordinate descent that stops at max_iter still gives a usable (if not optimal)
         # factorisation; a themes page should not fail because of it.
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # An exact fit (tiny corpora) makes sklearn's reported reconstruction error sqrt(-0.0...);
+        # that figure is not used here.
+        warnings.filterwarnings("ignore", "invalid value encountered in sqrt", RuntimeWarning)
         weights = np.asarray(model.fit_transform(matrix), dtype=np.float64)
     return weights, np.asarray(model.components_, dtype=np.float64)
 

@@ -128,6 +128,8 @@ def discover_themes(
     """
     if len(texts) != len(ids):
         raise ValueError("texts and ids must have the same length")
+    if len(set(ids)) != len(ids):
+        raise ValueError("entry ids must be unique")
     decisions = decisions or ThemeDecisions()
     n = len(texts)
     tokens = tokenizer.tokenize_many(texts)

@@ -192,6 +192,7 @@ class Tokenizer:
         self._synonyms = {_normalise(a).strip(): _normalise(c).strip() for a, c in chosen_synonyms.items()}
         self._stem_english = stem_english
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._pieces: dict[str, tuple[str, ...]] = {}
         self._segmenter: Any = None
 
     @property
@@ -224,6 +225,7 @@ class Tokenizer:
             cached = self._tokenize(text)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
+                self._pieces.clear()
             self._cache[text] = cached
         return list(cached)
 
@@ -235,19 +237,26 @@ class Tokenizer:
         if self._segmenter is None:
             self._segmenter = _jieba_for(self._words)
         tokens: list[str] = []
-        synonyms = self._synonyms
+        pieces = self._pieces
         for piece in self._segmenter.cut(_normalise(text)):
-            if _HAN.search(piece):
-                word = piece.strip()
-                if word and word not in self._stopwords:
-                    tokens.append(synonyms.get(word, word))
-                continue
-            for word in _EN_WORD.findall(piece):
-                if len(word) < 2 or not _HAS_LETTER.search(word) or word in self._stopwords:
-                    continue
-                word = light_stem(word) if self._stem_english else word
-                tokens.append(synonyms.get(word, word))
+            words = pieces.get(piece)
+            if words is None:
+                words = pieces[piece] = self._words_of_piece(piece)
+            tokens.extend(words)
         return tuple(tokens)
+
+    def _words_of_piece(self, piece: str) -> tuple[str, ...]:
+        """The tokens one jieba piece becomes; memoised, as pieces repeat far more than texts."""
+        if _HAN.search(piece):
+            word = piece.strip()
+            return (self._synonyms.get(word, word),) if word and word not in self._stopwords else ()
+        words = []
+        for word in _EN_WORD.findall(piece):
+            if len(word) < 2 or not _HAS_LETTER.search(word) or word in self._stopwords:
+                continue
+            word = light_stem(word) if self._stem_english else word
+            words.append(self._synonyms.get(word, word))
+        return tuple(words)
 
     def __getstate__(self) -> dict[str, Any]:
         return {

@@ -232,3 +232,16 @@ def test_match_profiles_is_the_best_one_to_one_assignment() -> None:
     )
     assert [matched[i] for i in range(4)] == list(best)
     assert match_profiles(profiles, signatures, threshold=1.01) == {}
+
+
+def test_small_and_empty_inputs() -> None:
+    empty = discover_themes(["的了", "我们"], ["a", "b"], TOKENIZER)
+    assert empty.themes == () and [a.theme_key for a in empty.assignments] == [None, None]
+    tiny = discover_themes(["备件更换太慢", "培训不足", "的"], [1, 2, 3], TOKENIZER, k=5)
+    assert tiny.n_components == 2
+    assert [a.theme_key is None for a in tiny.assignments] == [False, False, True]
+    assert tiny.theme_of()[1] != tiny.theme_of()[2]
+    with pytest.raises(ValueError, match="unique"):
+        discover_themes(["a", "b"], [1, 1], TOKENIZER)
+    with pytest.raises(ValueError, match="same length"):
+        discover_themes(["a", "b"], [1], TOKENIZER)
