@@ -132,7 +132,11 @@ class TextClassifier:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TextClassifier:
-        """Load bytes made by `to_bytes`. Unpickling runs code: load only bytes this application stored."""
+        """Load bytes made by `to_bytes`. Unpickling runs code: load only bytes this application stored.
+
+        A model stored under another scikit-learn version loads with sklearn's
+        InconsistentVersionWarning; retrain it then rather than trusting it.
+        """
         if not data.startswith(_MAGIC):
             raise ValueError("not a stored text classifier (unknown header)")
         loaded = pickle.load(io.BytesIO(data[len(_MAGIC) :]))  # noqa: S301 - the app's own stored model

@@ -184,12 +184,14 @@ class Tokenizer:
         extra = [_normalise(word).strip() for word in user_words]
         base = default_domain_words() if domain_words else ()
         self._user_words = tuple(dict.fromkeys(word for word in extra if word))
-        self._words = tuple(sorted(set(base) | set(self._user_words)))
         self._domain_words = domain_words
         chosen = default_stopwords() if stopwords is None else (_normalise(w).strip() for w in stopwords)
         self._stopwords = frozenset(chosen)
         chosen_synonyms = default_synonyms() if synonyms is None else synonyms
         self._synonyms = {_normalise(a).strip(): _normalise(c).strip() for a, c in chosen_synonyms.items()}
+        # Chinese synonym words join the dictionary, or jieba could cut 手机端 into 手机/端.
+        synonym_words = {w for pair in self._synonyms.items() for w in pair if _HAN.search(w)}
+        self._words = tuple(sorted(set(base) | set(self._user_words) | synonym_words))
         self._stem_english = stem_english
         self._cache: dict[str, tuple[str, ...]] = {}
         self._pieces: dict[str, tuple[str, ...]] = {}

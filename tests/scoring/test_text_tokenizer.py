@@ -97,6 +97,9 @@ def test_synonyms_join_english_and_chinese_wording(tokenizer: Tokenizer) -> None
     chinese = tokenizer.tokenize("希望支持微信报修")
     assert {"微信", "报修"} <= set(english) & set(chinese)
     assert default_synonyms()["spare"] == "备件"
+    # A Chinese alias is kept whole by the dictionary, then mapped.
+    assert tokenizer.tokenize("手机端报修") == ["移动端", "报修"]
+    assert Tokenizer(synonyms={}).tokenize("手机端报修") != ["移动端", "报修"]
 
 
 @pytest.mark.parametrize(
