@@ -70,6 +70,8 @@ EXPERIENCE_METRICS = frozenset(
         "feedback_conformity_share",
     }
 )
+# Fractions in [0, 1] (96% is written 0.96), unit "ratio".
+SHARE_METRICS = frozenset(m for m in METRICS if m.endswith(("_share", "_rate")))
 METRICS_NEEDING_DIMENSION = frozenset({"dimension_rating_mean", "servqual_gap"})
 MEASURED_BY = ("kpi", "phone_callback", "sampling_comparison", "questionnaire", "feedback_record")
 PERCEPTION_MEANS = ("phone_callback", "sampling_comparison", "questionnaire", "feedback_record")

@@ -20,7 +20,7 @@ This is the public API the other phases use (tickets/KPIs, surveys, collection, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -34,11 +34,34 @@ __all__ = [
     "applicable_standards",
     "check_version",
     "experience_counterpart",
+    "measured_history",
+    "register_history_provider",
     "standard_by_code",
     "standard_in_force",
     "standards_in_force",
     "to_spec",
 ]
+
+
+# Measured values of a standard per period (oldest first) for the "feasible" principle. The KPI and
+# analysis phases register a provider; the first one that returns values is used.
+HistoryProvider = Callable[[Session, StandardVersion], Sequence[float] | None]
+_history_providers: list[HistoryProvider] = []
+
+
+def register_history_provider(provider: HistoryProvider) -> HistoryProvider:
+    """Register ``provider(session, version) -> values or None`` (usable as a decorator)."""
+    if provider not in _history_providers:
+        _history_providers.append(provider)
+    return provider
+
+
+def measured_history(session: Session, version: StandardVersion) -> Sequence[float] | None:
+    for provider in _history_providers:
+        values = provider(session, version)
+        if values is not None:
+            return values
+    return None
 
 
 def _in_force_clause(on: date) -> ColumnElement[bool]:
