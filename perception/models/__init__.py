@@ -3,6 +3,7 @@
 Each phase keeps its models in its own module; add the import below when adding one.
 """
 
+from perception.models.analysis import Alert, Opportunity, TextLabel, TextTheme  # noqa: F401
 from perception.models.audit import AuditEntry
 from perception.models.auth import ApiToken, LoginAttempt, Role, User, UserRole
 from perception.models.base import Base
