@@ -174,7 +174,9 @@ def coverage(session: Session, on: date | None = None, region_ids: frozenset[int
             else:
                 cells[(service.id, region_id)] = "gap"
     planned = {i.service_id for i in items}
-    customer_region = dict(session.execute(select(CustomerOrg.id, CustomerOrg.region_id)).tuples().all())
+    customer_region = {
+        cid: rid for cid, rid in session.execute(select(CustomerOrg.id, CustomerOrg.region_id))
+    }
     unmeasured = []
     for version in standards_in_force(session, on):
         standard = version.standard
