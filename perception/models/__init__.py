@@ -10,6 +10,7 @@ from perception.models.base import Base
 from perception.models.catalog import Service, ServiceKind, ServiceTier, Subscription
 from perception.models.facts import ExperienceObservation, TextEntry
 from perception.models.jobs import ScheduledRun
+from perception.models.kpi import ImportBatch, KpiDefinition, KpiValue, Ticket  # noqa: F401
 from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
 from perception.models.setup import ServiceStandard, Sla, StandardVersion  # noqa: F401
 
