@@ -51,6 +51,7 @@ class Permission(enum.StrEnum):
     ADMIN_USERS = "admin_users"
     VIEW_AUDIT = "view_audit"
     USE_API = "use_api"
+    MANAGE_FOLLOWUPS = "manage_followups"
 
 
 _STAFF = frozenset(Role) - {Role.CUSTOMER_REP}
@@ -89,6 +90,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.ADMIN_USERS: frozenset({Role.SYSTEM_OWNER}),
     Permission.VIEW_AUDIT: frozenset({Role.SYSTEM_OWNER}),
     Permission.USE_API: _ALL,
+    Permission.MANAGE_FOLLOWUPS: frozenset({Role.COLLECTOR, Role.ORGANISER, Role.MANAGER, Role.SYSTEM_OWNER}),
 }
 
 

@@ -2,3 +2,4 @@
 
 from perception import mail  # noqa: F401  (send_email)
 from perception.jobs import builtin  # noqa: F401
+from perception.services import surveys_invitations  # noqa: F401
