@@ -181,6 +181,8 @@ def restore_standard(
             ),
             "customer_confirmed_at": vd.customer_confirmed_at,
         }
+        if version is None and in_force:
+            _check_confirmers(session, standard, vd, vpath, refs, problems)
         if version is None:
             version = StandardVersion(version=vd.version)
             standard.versions.append(version)
@@ -199,6 +201,31 @@ def restore_standard(
         assign(version, **_content(vd), **state)
     session.flush()
     return standard
+
+
+def _check_confirmers(
+    session: Session, standard: ServiceStandard, vd: VersionDef, vpath: str, refs: Refs, problems: Problems
+) -> None:
+    """An imported confirmed version must name real confirmers of the right sides: a provider
+    confirmer and a representative of a customer bound by the standard."""
+    from perception.services.setup_confirm import bound_customers, side_of
+
+    provider = refs.user(vd.provider_confirmed_by, join(vpath, "provider_confirmed_by"))
+    if provider is not None and side_of(provider) != "provider":
+        problems.add(
+            join(vpath, "provider_confirmed_by"),
+            f"用户“{provider.username}”不能代表服务方确认标准",
+            f"User '{provider.username}' cannot confirm standards for the provider.",
+        )
+    customer = refs.user(vd.customer_confirmed_by, join(vpath, "customer_confirmed_by"))
+    if customer is not None and (
+        side_of(customer) != "customer" or customer.customer_id not in bound_customers(session, standard)
+    ):
+        problems.add(
+            join(vpath, "customer_confirmed_by"),
+            f"用户“{customer.username}”不是受该标准约束的客户的代表",
+            f"User '{customer.username}' does not represent a customer bound by this standard.",
+        )
 
 
 def export_standard(session: Session, s: ServiceStandard) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -36,6 +37,7 @@ __all__ = [
     "experience_counterpart",
     "measured_history",
     "register_history_provider",
+    "spec_from_content",
     "standard_by_code",
     "standard_in_force",
     "standards_in_force",
@@ -179,6 +181,25 @@ def to_spec(version: StandardVersion) -> StandardSpec:
         need_confirmed_by_customer=(
             version.need_confirmed_at is not None or version.customer_confirmed_at is not None
         ),
+    )
+
+
+def spec_from_content(code: str, content: Any, need_confirmed: bool) -> StandardSpec:
+    """The check's view of unsaved content (a VersionDef from a form or API body)."""
+    return StandardSpec(
+        code=code,
+        statement_zh=content.statement_zh or "",
+        statement_en=content.statement_en or "",
+        metric=content.metric or "",
+        measured_by=content.measured_by or "",
+        comparator=content.comparator or "",
+        target=content.target,
+        unit=content.unit,
+        window=content.window,
+        time_limit_minutes=content.time_limit_minutes,
+        procedure=content.procedure,
+        customer_need=content.customer_need,
+        need_confirmed_by_customer=need_confirmed,
     )
 
 

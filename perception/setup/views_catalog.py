@@ -1,0 +1,164 @@
+"""Service catalogue pages: services (with the regions they are delivered in), tiers, subscriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from perception.authz import Permission, can, get_or_404, require, scoped
+from perception.models.catalog import Service, ServiceTier, Subscription
+from perception.models.org import CustomerOrg, Region
+from perception.services import setup_catalog, setup_schema
+from perception.services.setup_errors import SetupError
+from perception.services.setup_refs import code_of, username
+from perception.setup import bp
+from perception.setup.common import catalogue_choices, form_data, read, sess, show_problems
+from perception.setup.forms import ServiceForm, SubscriptionForm, TierForm
+
+
+@bp.get("/services")
+@require(Permission.VIEW_SETUP)
+def services() -> Any:
+    rows = sess().scalars(select(Service).order_by(Service.code)).all()
+    count_stmt: Any = select(Subscription.service_id, func.count()).group_by(Subscription.service_id)
+    counts: dict[int, int] = {sid: n for sid, n in sess().execute(scoped(count_stmt, Subscription))}
+    regions = {
+        s.id: [code_of(sess(), Region, r) for r in setup_catalog.service_region_ids(sess(), s.id)]
+        for s in rows
+    }
+    tiers = sess().scalars(select(ServiceTier).order_by(ServiceTier.rank)).all()
+    return render_template(
+        "setup/services.html",
+        services=rows,
+        counts=counts,
+        regions=regions,
+        tiers=tiers,
+        can_manage=can(Permission.MANAGE_SETUP),
+    )
+
+
+def _service_form(service: Service | None) -> Any:
+    form = ServiceForm()
+    catalogue_choices(form)
+    if form.is_submitted():
+        data = form_data(form)
+        if service is not None:
+            data["code"] = service.code  # the code is the stable identity
+        try:
+            saved = setup_catalog.save_service(sess(), read(setup_schema.read_service, data))
+        except SetupError as exc:
+            sess().rollback()
+            show_problems(form, exc)
+        else:
+            sess().commit()
+            flash(_("Service %(code)s saved.", code=saved.code if saved else ""), "success")
+            return redirect(url_for("setup.services"))
+    elif service is not None:
+        form.process(obj=service)
+        form.owner.data = username(sess(), service.owner_id) or ""
+        form.regions.data = [
+            code_of(sess(), Region, r) for r in setup_catalog.service_region_ids(sess(), service.id)
+        ]
+    return render_template("setup/service_form.html", form=form, service=service)
+
+
+@bp.route("/services/new", methods=["GET", "POST"])
+@require(Permission.MANAGE_SETUP)
+def service_new() -> Any:
+    return _service_form(None)
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+@require(Permission.MANAGE_SETUP)
+def service_edit(service_id: int) -> Any:
+    return _service_form(get_or_404(Service, service_id))
+
+
+def _tier_form(tier: ServiceTier | None) -> Any:
+    form = TierForm()
+    if form.is_submitted():
+        data = form_data(form)
+        if tier is not None:
+            data["code"] = tier.code
+        try:
+            setup_catalog.save_tier(sess(), read(setup_schema.read_tier, data))
+        except SetupError as exc:
+            sess().rollback()
+            show_problems(form, exc)
+        else:
+            sess().commit()
+            flash(_("Tier saved."), "success")
+            return redirect(url_for("setup.services"))
+    elif tier is not None:
+        form.process(obj=tier)
+    return render_template(
+        "setup/simple_form.html", form=form, title=_("Service tier"), locked=("code",) if tier else ()
+    )
+
+
+@bp.route("/tiers/new", methods=["GET", "POST"])
+@require(Permission.MANAGE_SETUP)
+def tier_new() -> Any:
+    return _tier_form(None)
+
+
+@bp.route("/tiers/<int:tier_id>", methods=["GET", "POST"])
+@require(Permission.MANAGE_SETUP)
+def tier_edit(tier_id: int) -> Any:
+    return _tier_form(get_or_404(ServiceTier, tier_id))
+
+
+def _subscriptions_page(form: SubscriptionForm) -> Any:
+    stmt = scoped(select(Subscription), Subscription).join(
+        CustomerOrg, CustomerOrg.id == Subscription.customer_id
+    )
+    service_code = request.args.get("service", "")
+    if service_code:
+        stmt = stmt.join(Service, Service.id == Subscription.service_id).where(Service.code == service_code)
+        form.service.data = form.service.data or service_code
+    rows = sess().scalars(stmt.order_by(CustomerOrg.code, Subscription.service_id)).all()
+    customers = {c.id: c for c in sess().scalars(select(CustomerOrg))}
+    return render_template(
+        "setup/subscriptions.html",
+        rows=rows,
+        customers=customers,
+        form=form,
+        service_code=service_code,
+        can_manage=can(Permission.MANAGE_SETUP),
+    )
+
+
+@bp.get("/subscriptions")
+@require(Permission.VIEW_SETUP)
+def subscriptions() -> Any:
+    form = SubscriptionForm()
+    catalogue_choices(form)
+    return _subscriptions_page(form)
+
+
+@bp.post("/subscriptions")
+@require(Permission.MANAGE_SETUP)
+def subscription_add() -> Any:
+    form = SubscriptionForm()
+    catalogue_choices(form)
+    try:
+        setup_catalog.save_subscription(sess(), read(setup_schema.read_subscription, form_data(form)))
+    except SetupError as exc:
+        sess().rollback()
+        show_problems(form, exc)
+        return _subscriptions_page(form), 422
+    sess().commit()
+    flash(_("Subscription saved."), "success")
+    return redirect(url_for("setup.subscriptions", service=form.service.data or ""))
+
+
+@bp.post("/subscriptions/<int:subscription_id>/delete")
+@require(Permission.MANAGE_SETUP)
+def subscription_delete(subscription_id: int) -> Any:
+    setup_catalog.delete_subscription(sess(), get_or_404(Subscription, subscription_id))
+    sess().commit()
+    flash(_("Subscription removed."), "success")
+    return redirect(url_for("setup.subscriptions"))
