@@ -1,0 +1,113 @@
+"""The fixed vocabularies of weekly-report entries, each code with its Chinese and English label,
+and the bilingual problem type every collection service raises.
+
+Labels live here (not only in the .po catalogue) because imports accept them as values: a team
+may paste "故障处理效果" or "Fault-handling effect" where the code ``fault_handling`` is meant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Label = tuple[str, str]  # (zh, en)
+
+KINDS: dict[str, Label] = {
+    "dynamic": ("用户动态信息", "User dynamic information"),
+    "feedback": ("用户反馈与建议", "Feedback and suggestions"),
+    "requirement": ("个性化需求", "Personalised requirement"),
+}
+CATEGORIES: dict[str, Label] = {
+    "major_event": ("重大事件", "Major event"),
+    "system_change": ("IT系统升级/变更", "IT system upgrade/change"),
+    "supplier_change": ("供应商变更", "Supplier change"),
+    "personnel_change": ("人员变动", "Personnel change"),
+    "other": ("其他", "Other"),
+}
+DIMENSIONS: dict[str, Label] = {
+    "response_speed": ("服务响应速度", "Response speed"),
+    "fault_handling": ("故障处理效果", "Fault-handling effect"),
+    "deliverable_quality": ("交付物品质量", "Deliverable quality"),
+    "staff_attitude": ("人员服务态度", "Staff attitude"),
+    "service_conformity": ("服务规范性", "Service conformity"),
+    "training_effect": ("培训效果", "Training effect"),
+}
+MEANS: dict[str, Label] = {
+    "callback": ("电话回访", "Phone callback"),
+    "visit": ("现场走访", "Visit"),
+    "questionnaire": ("问卷调查", "Questionnaire"),
+    "complaint": ("投诉", "Complaint"),
+    "other": ("其他", "Other"),
+}
+URGENCIES: dict[str, Label] = {
+    "low": ("低", "Low"),
+    "medium": ("中", "Medium"),
+    "high": ("高", "High"),
+    "critical": ("紧急", "Critical"),
+}
+SIZES: dict[str, Label] = {
+    "small": ("小（少于5人日）", "Small (under 5 person-days)"),
+    "medium": ("中（5-20人日）", "Medium (5-20 person-days)"),
+    "large": ("大（20人日以上）", "Large (over 20 person-days)"),
+}
+KIND_LETTERS = {"a": "dynamic", "b": "feedback", "c": "requirement"}
+
+
+def normalise_choice(vocab: Mapping[str, Label], value: Any) -> str | None:
+    """The code for a code, an English label (any case) or a Chinese label; None if unknown."""
+    text = str(value).strip()
+    if text in vocab:
+        return text
+    folded = text.casefold()
+    for code, (zh, en) in vocab.items():
+        if folded in (code.casefold(), en.casefold()) or text == zh:
+            return code
+    return None
+
+
+def label(vocab: Mapping[str, Label], code: str | None, zh: bool) -> str:
+    if code is None:
+        return ""
+    pair = vocab.get(code)
+    if pair is None:
+        return code
+    return pair[0] if zh else pair[1]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: which row (1-based as the user counts, None for a single form),
+    which field, and the reason in both languages."""
+
+    field: str
+    en: str
+    zh: str
+    row: int | None = None
+
+    def text(self, zh: bool) -> str:
+        return self.zh if zh else self.en
+
+    def located(self, zh: bool) -> str:
+        if self.row is None:
+            return self.text(zh)
+        prefix = f"第 {self.row} 行" if zh else f"Row {self.row}"
+        return f"{prefix}, {self.field}: {self.text(zh)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": {"en": self.en, "zh": self.zh}}
+
+
+class CollectionError(ValueError):
+    """Input that cannot be stored; carries every problem found (all rows, not only the first)."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(p.located(False) for p in self.problems))
+
+    @classmethod
+    def one(cls, field: str, en: str, zh: str) -> CollectionError:
+        return cls([Problem(field, en, zh)])
+
+    def to_details(self) -> list[dict[str, Any]]:
+        return [p.to_dict() for p in self.problems]
