@@ -24,6 +24,8 @@ class Periodic:
 
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("heartbeat", "hourly"),
+    Periodic("report_reminders", "hourly"),
+    Periodic("standard_checks", "daily"),
     Periodic("send_campaign_invitations", "daily"),
     Periodic("send_campaign_reminders", "daily"),
     # Phases add theirs here, e.g. Periodic("report_reminders", "hourly").

@@ -8,6 +8,8 @@ from perception.models.audit import AuditEntry
 from perception.models.auth import ApiToken, LoginAttempt, Role, User, UserRole
 from perception.models.base import Base
 from perception.models.catalog import Service, ServiceKind, ServiceTier, Subscription
+from perception.models.collection import CollectionReport, ReportEntry, ReportReminder, ReportRevision  # noqa: F401
+from perception.models.collection_fieldwork import CallbackCampaign, SamplingRun, StandardCheck  # noqa: F401
 from perception.models.facts import ExperienceObservation, TextEntry
 from perception.models.jobs import ScheduledRun
 from perception.models.kpi import ImportBatch, KpiDefinition, KpiValue, Ticket  # noqa: F401
