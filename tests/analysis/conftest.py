@@ -186,3 +186,56 @@ def kpi_value(db_session) -> Callable[..., None]:
         db_session.flush()
 
     return write
+
+
+@pytest.fixture
+def three_regions(db_session, org):
+    from perception.models.org import CustomerOrg, Region
+
+    r3 = Region(code="R3", name_zh="广东", name_en="Guangdong")
+    db_session.add(r3)
+    db_session.flush()
+    regions = {"R1": org["R1"]["region"], "R2": org["R2"]["region"], "R3": r3}
+    customers = {}
+    for code, region in regions.items():
+        for i in range(2):
+            c = CustomerOrg(
+                code=f"{code}-K{i}",
+                name_zh=f"{region.name_zh}客户{i}",
+                name_en=f"{code} customer {i}",
+                region_id=region.id,
+            )
+            db_session.add(c)
+            db_session.flush()
+            customers[(code, i)] = c
+    return regions, customers
+
+
+@pytest.fixture
+def write_texts(db_session, three_regions):
+    from perception.models.facts import TextEntry
+
+    regions, customers = three_regions
+    counter = {"id": 1000}
+
+    def write(items, *, week=0, kind="requirement"):
+        monday = MONDAY + timedelta(weeks=week)
+        ids = []
+        for region_code, ci, text in items:
+            counter["id"] += 1
+            entry = TextEntry(
+                source="feedback",
+                source_id=counter["id"],
+                kind=kind,
+                observed_on=monday,
+                period_start=monday,
+                region_id=regions[region_code].id,
+                customer_id=customers[(region_code, ci)].id,
+                text=text,
+            )
+            db_session.add(entry)
+            db_session.flush()
+            ids.append(entry.id)
+        return ids
+
+    return write
