@@ -1,0 +1,136 @@
+"""Closing the loop: low scores and complaints become follow-up tasks for the region."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from perception.models.audit import AuditEntry
+from perception.models.facts import ExperienceObservation, TextEntry
+from perception.models.surveys import FollowUpTask, Response
+from perception.services.surveys_errors import SurveyError
+from perception.services.surveys_followup import open_followups, update_followup
+from perception.services.surveys_store import AnswersInvalid, store_response
+
+
+def test_low_csat_creates_a_task_seen_by_its_region_only(
+    client, login_as, db_session, org, make_campaign, invite, post_page
+):
+    campaign = make_campaign()
+    token = invite(campaign)["r1@example.com"]
+    client.get(f"/s/t/{token}")
+    post_page(
+        client, "/s/r", {"csat": "2", "low_reasons": ["not_fixed", "attitude"], "improve": "Fix it for real"}
+    )
+    task = db_session.scalar(select(FollowUpTask))
+    assert task.reasons == "low_csat" and "CSAT 2" in task.detail
+    assert task.region_id == org["R1"]["region"].id and task.contact_id == org["R1"]["contact"].id
+    assert task.status == "open" and task.due_on is not None
+
+    r1 = login_as("collector", region="R1")
+    r2 = login_as("collector", region="R2")
+    assert [t.id for t in open_followups(db_session, r1.user)] == [task.id]
+    assert open_followups(db_session, r2.user) == []
+    page = r1.get("/surveys/followups", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"#{task.id}" in page and "Low CSAT" in page
+    assert r2.get(f"/surveys/followups/{task.id}").status_code == 404
+    detail = r1.get(f"/surveys/followups/{task.id}", headers={"Accept-Language": "en"})
+    assert detail.status_code == 200 and "Fix it for real" in detail.get_data(as_text=True)
+
+
+def test_task_needs_an_outcome_to_be_done(
+    login_as, db_session, org, make_campaign, invite, client, post_page
+):
+    campaign = make_campaign()
+    token = invite(campaign)["r1@example.com"]
+    client.get(f"/s/t/{token}")
+    post_page(client, "/s/r", {"csat": "1", "low_reasons": "slow_response"})
+    task = db_session.scalar(select(FollowUpTask))
+    collector = login_as("collector", region="R1")
+    path = f"/surveys/followups/{task.id}"
+    html = collector.get(path).get_data(as_text=True)
+    token_value = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    refused = collector.post(path, data={"csrf_token": token_value, "status": "done", "outcome": ""},
+                             headers={"Accept-Language": "en"})  # fmt: skip
+    assert refused.status_code == 422 and "Describe the outcome" in refused.get_data(as_text=True)
+    db_session.refresh(task)
+    assert task.status == "open"
+    ok = collector.post(
+        path, data={"csrf_token": token_value, "status": "done", "outcome": "Called back, fixed."}
+    )
+    assert ok.status_code == 302
+    db_session.refresh(task)
+    assert task.status == "done" and task.outcome == "Called back, fixed." and task.closed_at is not None
+    assert open_followups(db_session, collector.user) == []
+    changes = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "FollowUpTask", AuditEntry.action == "update")
+    ).all()
+    assert changes and changes[-1].after["status"] == "done"
+
+
+def test_nps_detractor_and_complaint(db_session, org, versions):
+    contact = org["R2"]["contact"]
+    response = store_response(
+        db_session,
+        versions["nps_relationship"],
+        {"nps": 6, "reason": "我要投诉：上周故障三天没人处理"},
+        contact=contact,
+    )
+    task = db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == response.id))
+    assert task.reasons == "low_nps,complaint" and task.region_id == org["R2"]["region"].id
+    promoter = store_response(db_session, versions["nps_relationship"], {"nps": 9}, contact=contact)
+    assert db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == promoter.id)) is None
+
+
+def test_store_response_for_a_phone_callback(db_session, org, versions, make_user):
+    interviewer = make_user("caller", "collector", region="R1")
+    answers = {
+        "reached": "reached", "resolved": "yes", "on_time": "yes", "csat": 4,
+        "dimensions": {"response_speed": 5, "staff_attitude": 4}, "comments": "很满意",
+    }  # fmt: skip
+    response = store_response(
+        db_session, versions["phone_callback"], answers, contact=org["R1"]["contact"], means="callback",
+        recorded_by_id=interviewer.id, ticket_id=42,
+    )  # fmt: skip
+    assert (
+        response.means == "callback"
+        and response.recorded_by_id == interviewer.id
+        and response.ticket_id == 42
+    )
+    facts = db_session.execute(
+        select(ExperienceObservation.source, ExperienceObservation.kind, ExperienceObservation.dimension,
+               ExperienceObservation.value).where(ExperienceObservation.source_id == response.id)
+        .order_by(ExperienceObservation.id)
+    ).all()  # fmt: skip
+    assert facts == [
+        ("callback", "csat", None, 4.0),
+        ("callback", "likert", "response_speed", 5.0),
+        ("callback", "likert", "staff_attitude", 4.0),
+    ]
+    text = db_session.scalar(
+        select(TextEntry).where(TextEntry.source_id == response.id, TextEntry.source == "callback")
+    )
+    assert text.kind == "callback_comment" and text.text == "很满意"
+    # the week of the response (ISO Monday) is the analysis period
+    obs = db_session.scalar(
+        select(ExperienceObservation).where(ExperienceObservation.source_id == response.id)
+    )
+    assert obs.period_start.weekday() == 0 and obs.period_start <= obs.observed_on
+
+
+def test_store_response_rejects_bad_answers_and_stores_nothing(db_session, org, versions):
+    with pytest.raises(AnswersInvalid) as err:
+        store_response(db_session, versions["csat_transactional"], {"csat": 9}, contact=org["R1"]["contact"])
+    assert {p.field for p in err.value.problems} == {"csat"}
+    with pytest.raises(AnswersInvalid):
+        store_response(db_session, versions["csat_transactional"], {}, contact=org["R1"]["contact"])
+    assert db_session.scalar(select(Response.id)) is None
+
+
+def test_update_followup_rejects_unknown_status(db_session, org, versions):
+    response = store_response(db_session, versions["csat_transactional"], {"csat": 1, "low_reasons": ["attitude"]},
+                              contact=org["R1"]["contact"])  # fmt: skip
+    task = db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == response.id))
+    with pytest.raises(SurveyError) as err:
+        update_followup(db_session, task, status="forgotten", outcome=None, now=response.submitted_at)
+    assert err.value.problems[0].field == "status"
