@@ -38,8 +38,15 @@ def make_campaign(db_session: Any, versions: dict[str, Any], org: dict[str, Any]
 
     counter = iter(range(1, 1000))
 
-    def make(instrument: str = "csat_transactional", *, channel: str = "personal", region: str | None = "R1",
-             open_: bool = True, days: int = 14, **extra: Any) -> Any:  # fmt: skip
+    def make(
+        instrument: str = "csat_transactional",
+        *,
+        channel: str = "personal",
+        region: str | None = "R1",
+        open_: bool = True,
+        days: int = 14,
+        **extra: Any,
+    ) -> Any:
         now = utcnow()
         data = {
             "code": f"C{next(counter)}-{instrument[:8]}",

@@ -14,7 +14,7 @@ ADDRESS = "203.0.113.77"
 
 
 def _all_rows(db_session, table):
-    return [str(tuple(row)) for row in db_session.execute(text(f"SELECT * FROM {table}"))]
+    return [str(tuple(row)) for row in db_session.execute(text(f"SELECT * FROM {table}"))]  # noqa: S608 - fixed names
 
 
 def test_anonymous_response_is_unlinkable(app, db_session, make_campaign, post_page):
@@ -25,9 +25,11 @@ def test_anonymous_response_is_unlinkable(app, db_session, make_campaign, post_p
     html = c.get(f"/s/a/{campaign.public_slug}", environ_base=env).get_data(as_text=True)
     nonce_page = html
     done = post_page(
-        c, f"/s/a/{campaign.public_slug}", {"csat": "1", "low_reasons": "slow_response", "improve": "Too slow"},
+        c,
+        f"/s/a/{campaign.public_slug}",
+        {"csat": "1", "low_reasons": "slow_response", "improve": "Too slow"},
         html=nonce_page,
-    )  # fmt: skip
+    )
     assert done.status_code == 303 and done.location.endswith("/s/done")
     response = db_session.scalar(select(Response).where(Response.campaign_id == campaign.id))
     assert response.contact_id is None and response.invitation_id is None and response.recorded_by_id is None
@@ -86,10 +88,17 @@ def test_anonymous_campaign_needs_a_region(db_session, versions):
     with pytest.raises(SurveyError) as err:
         create_campaign(
             db_session,
-            {"code": "anon-x", "name_zh": "匿名", "name_en": "Anon", "version_id": versions["csat_transactional"].id,
-             "channel": "anonymous", "opens_at": utcnow(), "closes_at": utcnow().replace(year=2100)},
+            {
+                "code": "anon-x",
+                "name_zh": "匿名",
+                "name_en": "Anon",
+                "version_id": versions["csat_transactional"].id,
+                "channel": "anonymous",
+                "opens_at": utcnow(),
+                "closes_at": utcnow().replace(year=2100),
+            },
             None,
-        )  # fmt: skip
+        )
     assert [p.field for p in err.value.problems] == ["region_id"]
 
 

@@ -20,10 +20,24 @@ def test_publish_create_open_and_rates(client, db_session, make_user, versions, 
     listed = client.get("/api/v1/surveys", headers=headers).get_json()["items"]
     assert {s["code"] for s in listed} >= {"csat_transactional", "nps_relationship"}
     definition = {
-        "schema_version": 1, "id": "pulse", "version": "1", "title": {"zh": "脉搏", "en": "Pulse"},
-        "pages": [{"id": "p", "questions": [{"id": "csat", "type": "csat", "required": True,
-                                             "text": {"zh": "满意吗？", "en": "Satisfied?"}}]}],
-    }  # fmt: skip
+        "schema_version": 1,
+        "id": "pulse",
+        "version": "1",
+        "title": {"zh": "脉搏", "en": "Pulse"},
+        "pages": [
+            {
+                "id": "p",
+                "questions": [
+                    {
+                        "id": "csat",
+                        "type": "csat",
+                        "required": True,
+                        "text": {"zh": "满意吗？", "en": "Satisfied?"},
+                    }
+                ],
+            }
+        ],
+    }
     published = client.post(
         "/api/v1/surveys/pulse/versions", json={"definition": definition}, headers=headers
     )
@@ -38,9 +52,15 @@ def test_publish_create_open_and_rates(client, db_session, make_user, versions, 
     assert broken.status_code == 422
     assert any(d["field"].startswith("definition.pages[0]") for d in broken.get_json()["error"]["details"])
 
-    body = {"code": "PULSE-1", "name_zh": "脉搏", "name_en": "Pulse", "version_id": published.get_json()["id"],
-            "region_id": org["R1"]["region"].id, "opens_at": "2026-01-01T00:00:00",
-            "closes_at": "2099-01-01T00:00:00"}  # fmt: skip
+    body = {
+        "code": "PULSE-1",
+        "name_zh": "脉搏",
+        "name_en": "Pulse",
+        "version_id": published.get_json()["id"],
+        "region_id": org["R1"]["region"].id,
+        "opens_at": "2026-01-01T00:00:00",
+        "closes_at": "2099-01-01T00:00:00",
+    }
     bad = client.post("/api/v1/campaigns", json={**body, "channel": "carrier-pigeon"}, headers=headers)
     assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "channel"
     created = client.post("/api/v1/campaigns", json=body, headers=headers)
@@ -62,8 +82,12 @@ def test_publish_create_open_and_rates(client, db_session, make_user, versions, 
 
 
 def test_followups_api_is_region_scoped(client, db_session, make_user, versions, org):
-    store_response(db_session, versions["csat_transactional"], {"csat": 1, "low_reasons": ["attitude"]},
-                   contact=org["R2"]["contact"])  # fmt: skip
+    store_response(
+        db_session,
+        versions["csat_transactional"],
+        {"csat": 1, "low_reasons": ["attitude"]},
+        contact=org["R2"]["contact"],
+    )
     r1 = _auth(db_session, make_user("c1", "collector", region="R1"))
     r2 = _auth(db_session, make_user("c2", "collector", region="R2"))
     assert client.get("/api/v1/followups", headers=r1).get_json()["items"] == []
@@ -73,8 +97,9 @@ def test_followups_api_is_region_scoped(client, db_session, make_user, versions,
     assert client.patch(f"/api/v1/followups/{tid}", json={"status": "done"}, headers=r1).status_code == 404
     missing = client.patch(f"/api/v1/followups/{tid}", json={"status": "done"}, headers=r2)
     assert missing.status_code == 422 and missing.get_json()["error"]["details"][0]["field"] == "outcome"
-    done = client.patch(f"/api/v1/followups/{tid}", json={"status": "done", "outcome": "Apologised, retrained"},
-                        headers=r2)  # fmt: skip
+    done = client.patch(
+        f"/api/v1/followups/{tid}", json={"status": "done", "outcome": "Apologised, retrained"}, headers=r2
+    )
     assert done.status_code == 200 and done.get_json()["status"] == "done"
     assert db_session.scalar(select(FollowUpTask.status)) == "done"
 

@@ -32,13 +32,24 @@ def test_analyst_creates_campaign_and_bad_input_stores_nothing(login_as, db_sess
     analyst = login_as("analyst", region="R1")
     assert analyst.get("/surveys/").status_code == 200
     base = {
-        "code": "NPS-2026", "name_zh": "年度关系调查", "name_en": "Annual relationship survey",
-        "version_id": str(versions["nps_relationship"].id), "kind": "relationship", "channel": "personal",
-        "region_id": "", "customer_id": "", "service_id": "", "tier_id": "",
-        "opens_at": "2026-12-01T09:00", "closes_at": "2026-11-30T09:00",
-        "reminder_after_days": "3", "max_reminders": "1", "sampling_rate": "1", "csat_threshold": "2",
+        "code": "NPS-2026",
+        "name_zh": "年度关系调查",
+        "name_en": "Annual relationship survey",
+        "version_id": str(versions["nps_relationship"].id),
+        "kind": "relationship",
+        "channel": "personal",
+        "region_id": "",
+        "customer_id": "",
+        "service_id": "",
+        "tier_id": "",
+        "opens_at": "2026-12-01T09:00",
+        "closes_at": "2026-11-30T09:00",
+        "reminder_after_days": "3",
+        "max_reminders": "1",
+        "sampling_rate": "1",
+        "csat_threshold": "2",
         "nps_threshold": "6",
-    }  # fmt: skip
+    }
     bad = _form(analyst, "/surveys/campaigns/new", base)
     assert bad.status_code == 422 and "The campaign must close after it opens." in bad.get_data(as_text=True)
     assert db_session.scalar(select(func.count(Campaign.id))) == 0
@@ -64,8 +75,13 @@ def test_opening_sends_invitations_with_cap_and_unsubscribe(
     login_as, db_session, org, make_campaign, mailbox, client
 ):
     owner = login_as("system_owner")
-    extra = Contact(customer_id=org["R1"]["customer"].id, region_id=org["R1"]["region"].id, name="王伟",
-                    email="wang@example.com", language="zh_CN")  # fmt: skip
+    extra = Contact(
+        customer_id=org["R1"]["customer"].id,
+        region_id=org["R1"]["region"].id,
+        name="王伟",
+        email="wang@example.com",
+        language="zh_CN",
+    )
     no_mail = Contact(customer_id=org["R1"]["customer"].id, region_id=org["R1"]["region"].id, name="No mail")
     db_session.add_all([extra, no_mail])
     db_session.flush()
@@ -96,8 +112,12 @@ def test_opening_sends_invitations_with_cap_and_unsubscribe(
 def test_reminders_only_to_non_respondents_after_n_days(
     db_session, org, make_campaign, invite, mailbox, client, post_page
 ):
-    extra = Contact(customer_id=org["R1"]["customer"].id, region_id=org["R1"]["region"].id, name="Li",
-                    email="li@example.com")  # fmt: skip
+    extra = Contact(
+        customer_id=org["R1"]["customer"].id,
+        region_id=org["R1"]["region"].id,
+        name="Li",
+        email="li@example.com",
+    )
     db_session.add(extra)
     db_session.flush()
     campaign = make_campaign(region="R1", reminder_after_days=3, max_reminders=1)
@@ -123,8 +143,14 @@ def test_response_rates_by_region_and_tier(
     db_session.add_all([tier, service])
     db_session.flush()
     for code in ("R1", "R2"):
-        db_session.add(Subscription(customer_id=org[code]["customer"].id, service_id=service.id, tier_id=tier.id,
-                                    region_id=org[code]["region"].id))  # fmt: skip
+        db_session.add(
+            Subscription(
+                customer_id=org[code]["customer"].id,
+                service_id=service.id,
+                tier_id=tier.id,
+                region_id=org[code]["region"].id,
+            )
+        )
     db_session.flush()
     campaign = make_campaign(region=None)
     tokens = invite(campaign)
@@ -150,8 +176,11 @@ def test_sampling_is_a_uniform_hash_draw():
     rate = 0.3
     kept = [t for t in range(1, 5001) if sampled(7, t, rate)]
     # reference: the same draw computed here with hashlib
-    expected = [t for t in range(1, 5001)
-                if int(hashlib.sha256(f"7:{t}".encode()).hexdigest()[:16], 16) < rate * 2**64]  # fmt: skip
+    expected = [
+        t
+        for t in range(1, 5001)
+        if int(hashlib.sha256(f"7:{t}".encode()).hexdigest()[:16], 16) < rate * 2**64
+    ]
     assert kept == expected
     assert abs(len(kept) / 5000 - rate) < 0.03  # binomial sd ~ 0.0065
     assert all(sampled(7, t, 1.0) for t in range(1, 50))
@@ -166,15 +195,39 @@ def test_closed_tickets_trigger_sampled_invitations(db_session, org, make_campai
     now = utcnow()
     region, customer = org["R1"]["region"].id, org["R1"]["customer"].id
     tickets = [
-        Ticket(external_id="T-1", service_id=service.id, region_id=region, customer_id=customer, priority="P3",
-               contact="R1@example.com", opened_at=now - timedelta(days=1), closed_at=now - timedelta(hours=2),
-               status="closed"),
-        Ticket(external_id="T-2", service_id=service.id, region_id=region, customer_id=customer, priority="P3",
-               contact="nobody@example.com", opened_at=now - timedelta(days=1), closed_at=now - timedelta(hours=1),
-               status="closed"),
-        Ticket(external_id="T-3", service_id=service.id, region_id=region, customer_id=customer, priority="P3",
-               contact="R1@example.com", opened_at=now - timedelta(days=1), status="open"),
-    ]  # fmt: skip
+        Ticket(
+            external_id="T-1",
+            service_id=service.id,
+            region_id=region,
+            customer_id=customer,
+            priority="P3",
+            contact="R1@example.com",
+            opened_at=now - timedelta(days=1),
+            closed_at=now - timedelta(hours=2),
+            status="closed",
+        ),
+        Ticket(
+            external_id="T-2",
+            service_id=service.id,
+            region_id=region,
+            customer_id=customer,
+            priority="P3",
+            contact="nobody@example.com",
+            opened_at=now - timedelta(days=1),
+            closed_at=now - timedelta(hours=1),
+            status="closed",
+        ),
+        Ticket(
+            external_id="T-3",
+            service_id=service.id,
+            region_id=region,
+            customer_id=customer,
+            priority="P3",
+            contact="R1@example.com",
+            opened_at=now - timedelta(days=1),
+            status="open",
+        ),
+    ]
     db_session.add_all(tickets)
     db_session.flush()
     assert send_campaign_invitations(db_session, campaign_id=campaign.id, now=now) == 1

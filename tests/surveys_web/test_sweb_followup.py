@@ -50,8 +50,11 @@ def test_task_needs_an_outcome_to_be_done(
     path = f"/surveys/followups/{task.id}"
     html = collector.get(path).get_data(as_text=True)
     token_value = html.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    refused = collector.post(path, data={"csrf_token": token_value, "status": "done", "outcome": ""},
-                             headers={"Accept-Language": "en"})  # fmt: skip
+    refused = collector.post(
+        path,
+        data={"csrf_token": token_value, "status": "done", "outcome": ""},
+        headers={"Accept-Language": "en"},
+    )
     assert refused.status_code == 422 and "Describe the outcome" in refused.get_data(as_text=True)
     db_session.refresh(task)
     assert task.status == "open"
@@ -85,23 +88,37 @@ def test_nps_detractor_and_complaint(db_session, org, versions):
 def test_store_response_for_a_phone_callback(db_session, org, versions, make_user):
     interviewer = make_user("caller", "collector", region="R1")
     answers = {
-        "reached": "reached", "resolved": "yes", "on_time": "yes", "csat": 4,
-        "dimensions": {"response_speed": 5, "staff_attitude": 4}, "comments": "很满意",
-    }  # fmt: skip
+        "reached": "reached",
+        "resolved": "yes",
+        "on_time": "yes",
+        "csat": 4,
+        "dimensions": {"response_speed": 5, "staff_attitude": 4},
+        "comments": "很满意",
+    }
     response = store_response(
-        db_session, versions["phone_callback"], answers, contact=org["R1"]["contact"], means="callback",
-        recorded_by_id=interviewer.id, ticket_id=42,
-    )  # fmt: skip
+        db_session,
+        versions["phone_callback"],
+        answers,
+        contact=org["R1"]["contact"],
+        means="callback",
+        recorded_by_id=interviewer.id,
+        ticket_id=42,
+    )
     assert (
         response.means == "callback"
         and response.recorded_by_id == interviewer.id
         and response.ticket_id == 42
     )
     facts = db_session.execute(
-        select(ExperienceObservation.source, ExperienceObservation.kind, ExperienceObservation.dimension,
-               ExperienceObservation.value).where(ExperienceObservation.source_id == response.id)
+        select(
+            ExperienceObservation.source,
+            ExperienceObservation.kind,
+            ExperienceObservation.dimension,
+            ExperienceObservation.value,
+        )
+        .where(ExperienceObservation.source_id == response.id)
         .order_by(ExperienceObservation.id)
-    ).all()  # fmt: skip
+    ).all()
     assert facts == [
         ("callback", "csat", None, 4.0),
         ("callback", "likert", "response_speed", 5.0),
@@ -128,8 +145,12 @@ def test_store_response_rejects_bad_answers_and_stores_nothing(db_session, org, 
 
 
 def test_update_followup_rejects_unknown_status(db_session, org, versions):
-    response = store_response(db_session, versions["csat_transactional"], {"csat": 1, "low_reasons": ["attitude"]},
-                              contact=org["R1"]["contact"])  # fmt: skip
+    response = store_response(
+        db_session,
+        versions["csat_transactional"],
+        {"csat": 1, "low_reasons": ["attitude"]},
+        contact=org["R1"]["contact"],
+    )
     task = db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == response.id))
     with pytest.raises(SurveyError) as err:
         update_followup(db_session, task, status="forgotten", outcome=None, now=response.submitted_at)
