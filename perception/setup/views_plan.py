@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -28,7 +28,10 @@ def plan() -> Any:
     items = (
         sess().scalars(scoped(select(PlanItem), PlanItem).order_by(PlanItem.service_id, PlanItem.id)).all()
     )
-    cov = setup_plan.coverage(sess(), date.today(), region_scope())
+    # The coverage view is the provider's own planning; a customer representative sees their lines only.
+    cov = (
+        None if g.user.customer_id is not None else setup_plan.coverage(sess(), date.today(), region_scope())
+    )
     return render_template(
         "setup/plan.html",
         items=items,
