@@ -1,0 +1,50 @@
+"""The survey demo: campaigns and responses over the demo weeks, the planted cells, idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+from sqlalchemy import func, select
+
+from perception.demo import DemoContext
+from perception.models.facts import ExperienceObservation
+from perception.models.org import Region
+from perception.models.surveys import Campaign, FollowUpTask, Response
+
+
+def test_demo_surveys(db_session):
+    from perception.demo import org, setup
+    from perception.demo import surveys as demo_surveys
+
+    ctx = DemoContext(weeks=6, today=date(2026, 11, 20))
+    org.load(db_session, ctx)
+    setup.load(db_session, ctx)
+    ctx.shared["planted"] = {"watermelon": ("DESK", "GD"), "reverse": ("NET", "SH")}
+    demo_surveys.load(db_session, ctx)
+    responses = db_session.scalar(select(func.count(Response.id)))
+    assert responses > 700
+    assert db_session.scalar(select(func.count(Campaign.id))) == 3
+    assert db_session.scalar(select(func.count(FollowUpTask.id))) > 0
+
+    def csat(service_code, region_code):
+        service = ctx.shared["services"][service_code]
+        region = db_session.scalar(select(Region).where(Region.code == region_code))
+        values = db_session.scalars(
+            select(ExperienceObservation.value).where(
+                ExperienceObservation.kind == "csat",
+                ExperienceObservation.service_id == service.id,
+                ExperienceObservation.region_id == region.id,
+            )
+        ).all()
+        return np.asarray(values)
+
+    poor, good = csat("DESK", "GD"), csat("NET", "SH")
+    assert len(poor) >= 20 and len(good) >= 20
+    assert np.mean(poor <= 3) > 0.75  # mostly 1-3
+    assert np.mean(good >= 4) > 0.85  # CSAT (share of 4-5) high
+    # every observation sits in a Monday-started week inside the demo period
+    starts = db_session.scalars(select(ExperienceObservation.period_start).distinct()).all()
+    assert all(d.weekday() == 0 and ctx.first_week_start <= d <= ctx.today for d in starts)
+    demo_surveys.load(db_session, ctx)  # idempotent
+    assert db_session.scalar(select(func.count(Response.id))) == responses
