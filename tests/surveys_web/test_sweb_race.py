@@ -1,0 +1,182 @@
+"""50 parallel submissions of one personal link store exactly one response.
+
+A real multi-connection test: its own app on committed data (PostgreSQL in its own schema, and a
+temporary SQLite file), 50 threads each with its own browser session and connection, released
+together by a barrier. Not the rolled-back fixture, which would serialise everything on one
+connection.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from tests.conftest import POSTGRES_URL, postgres_available, require_component
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+NONCE = re.compile(r'name="submission_nonce" type="hidden" value="([^"]+)"')
+PARALLEL = 50
+
+
+def _app(url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]) -> Any:
+    from perception import create_app
+
+    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_ENGINE_OPTIONS": options,
+            "SECRET_KEY": "race-secret-key-which-is-long-enough-0123456789",
+            "SURVEY_MIN_FILL_SECONDS": 0,
+            "MAIL_BACKEND": "file",
+        }
+    )
+
+
+def _seed(app: Any) -> str:
+    from perception.extensions import db
+    from perception.models.base import utcnow
+    from perception.models.org import Contact, CustomerOrg, Region
+    from perception.models.surveys import Invitation
+    from perception.services.surveys_campaigns import create_campaign, open_campaign
+    from perception.services.surveys_definitions import ensure_builtin_surveys
+    from perception.services.surveys_tokens import issue_link
+
+    with app.app_context():
+        db.create_all()
+        region = Region(code="RACE", name_zh="赛区", name_en="Race")
+        db.session.add(region)
+        db.session.flush()
+        customer = CustomerOrg(code="RACE-C", name_zh="客户", name_en="Customer", region_id=region.id)
+        db.session.add(customer)
+        db.session.flush()
+        contact = Contact(
+            customer_id=customer.id, region_id=region.id, name="Racer", email="race@example.com"
+        )
+        db.session.add(contact)
+        versions = ensure_builtin_surveys(db.session)
+        now = utcnow()
+        campaign = create_campaign(
+            db.session,
+            {
+                "code": "RACE",
+                "name_zh": "并发",
+                "name_en": "Race",
+                "version_id": versions["csat_transactional"].id,
+                "region_id": region.id,
+                "opens_at": now - timedelta(hours=1),
+                "closes_at": now + timedelta(days=1),
+            },
+            None,
+        )
+        open_campaign(db.session, campaign)
+        invitation = Invitation(
+            campaign_id=campaign.id,
+            contact_id=contact.id,
+            region_id=region.id,
+            customer_id=customer.id,
+            sent_at=now,
+            expires_at=now + timedelta(days=1),
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        token = issue_link(db.session, invitation, now)
+        db.session.commit()
+        db.session.remove()
+    return token
+
+
+def _race(app: Any, token: str) -> list[int]:
+    """Every client opens the link and renders its own form (own nonce); then all POST at once."""
+    clients = []
+    for _ in range(PARALLEL):
+        client = app.test_client()
+        assert client.get(f"/s/t/{token}").status_code == 303
+        html = client.get("/s/r").get_data(as_text=True)
+        clients.append((client, CSRF.search(html).group(1), NONCE.search(html).group(1)))
+    # Half of them replay the first client's nonce, as a double click or a retried POST would.
+    shared = clients[0][2]
+    barrier = threading.Barrier(PARALLEL)
+    statuses: list[int] = [0] * PARALLEL
+
+    def submit(i: int) -> None:
+        client, csrf, nonce = clients[i]
+        body = {"csrf_token": csrf, "submission_nonce": shared if i % 2 else nonce, "page": "0", "csat": "5"}
+        barrier.wait()
+        statuses[i] = client.post("/s/r", data=body).status_code
+
+    threads = [threading.Thread(target=submit, args=(i,)) for i in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return statuses
+
+
+def _check(app: Any, statuses: list[int]) -> None:
+    from perception.extensions import db
+    from perception.models.audit import AuditEntry
+    from perception.models.facts import ExperienceObservation
+    from perception.models.surveys import Invitation, Response
+
+    assert all(code in (200, 303) for code in statuses), statuses  # stored, duplicate or "already answered"
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Response.id))) == 1
+        response = db.session.scalar(select(Response))
+        assert db.session.scalar(select(Invitation.used_at)) is not None
+        assert db.session.scalar(select(func.count(ExperienceObservation.id))) == 1
+        audits = db.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "survey_response")
+        )
+        assert audits == 1 and response.answers == {"csat": 5}
+        db.session.remove()
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    ok, reason = postgres_available()
+    require_component("PostgreSQL", ok, reason)
+    schema = f"sweb_race_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_parallel_submits_postgres(pg_schema, tmp_path, monkeypatch):
+    from perception.extensions import db
+
+    options = {"connect_args": {"options": f"-csearch_path={pg_schema}"}, "pool_size": PARALLEL + 5}
+    app = _app(POSTGRES_URL, tmp_path, monkeypatch, options)
+    try:
+        token = _seed(app)
+        _check(app, _race(app, token))
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_parallel_submits_sqlite(tmp_path, monkeypatch):
+    from perception.extensions import db
+
+    app = _app(f"sqlite:///{tmp_path / 'race.sqlite'}", tmp_path, monkeypatch, {})
+    try:
+        token = _seed(app)
+        _check(app, _race(app, token))
+    finally:
+        with app.app_context():
+            db.engine.dispose()
