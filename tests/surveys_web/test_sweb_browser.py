@@ -1,0 +1,176 @@
+"""A real phone-sized Chromium answers a Chinese survey end to end, and the answer is stored.
+
+Live server: its own app on a temporary SQLite file (committed data), served by werkzeug's
+``make_server`` in a thread on a free port of 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import require_component
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _chromium_ready() -> tuple[bool, str]:
+    if not Path(CHROMIUM).exists():
+        return False, f"{CHROMIUM} is missing"
+    log = Path("/tmp/apt.log")
+    if log.exists() and not log.read_text(errors="replace").rstrip().endswith("done"):
+        return False, "the chromium install (/tmp/apt.log) has not finished"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        return False, f"playwright: {exc}"
+    return True, ""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    ok, reason = _chromium_ready()
+    require_component("Chromium", ok, reason)
+    from werkzeug.serving import make_server
+
+    from perception import create_app
+    from perception.extensions import db
+    from perception.models.base import utcnow
+    from perception.models.org import Contact, CustomerOrg, Region
+    from perception.models.surveys import Invitation
+    from perception.services.surveys_campaigns import create_campaign, open_campaign
+    from perception.services.surveys_definitions import ensure_builtin_surveys
+    from perception.services.surveys_tokens import issue_link
+
+    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}",
+            "SECRET_KEY": "browser-secret-key-which-is-long-enough-0123456789",
+            "SURVEY_MIN_FILL_SECONDS": 0,
+            "MAIL_BACKEND": "file",
+        }
+    )
+    from datetime import timedelta
+
+    with app.app_context():
+        db.create_all()
+        region = Region(code="BJ", name_zh="北京", name_en="Beijing")
+        db.session.add(region)
+        db.session.flush()
+        customer = CustomerOrg(
+            code="BJ-BANK", name_zh="北京银行", name_en="Beijing Bank", region_id=region.id
+        )
+        db.session.add(customer)
+        db.session.flush()
+        contact = Contact(customer_id=customer.id, region_id=region.id, name="王芳", email="wang@example.com")
+        db.session.add(contact)
+        versions = ensure_builtin_surveys(db.session)
+        now = utcnow()
+        campaign = create_campaign(
+            db.session,
+            {
+                "code": "B1",
+                "name_zh": "回访",
+                "name_en": "Follow-up",
+                "version_id": versions["csat_transactional"].id,
+                "region_id": region.id,
+                "opens_at": now - timedelta(hours=1),
+                "closes_at": now + timedelta(days=3),
+            },
+            None,
+        )
+        open_campaign(db.session, campaign)
+        invitation = Invitation(
+            campaign_id=campaign.id,
+            contact_id=contact.id,
+            region_id=region.id,
+            customer_id=customer.id,
+            sent_at=now,
+            expires_at=now + timedelta(days=3),
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        token = issue_link(db.session, invitation, now)
+        db.session.commit()
+        db.session.remove()
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"app": app, "base": f"http://127.0.0.1:{port}", "token": token}
+    finally:
+        server.shutdown()
+        thread.join(10)
+        with app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(tmp_path / "instance", ignore_errors=True)
+
+
+def test_chinese_survey_on_a_phone(live):
+    from playwright.sync_api import sync_playwright
+
+    from perception.extensions import db
+    from perception.models.surveys import FollowUpTask, Response
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = browser.new_context(
+                viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True
+            )
+            page = context.new_page()
+            page.goto(f"{live['base']}/s/t/{live['token']}")
+            assert page.url.endswith("/s/r")  # the token is gone from the address bar
+            assert page.locator("h1").inner_text() == "服务满意度回访"
+            assert "第 1 页，共 1 页" in page.content()
+            # Nothing is wider than the phone.
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            reasons = page.locator('[data-question="low_reasons"]')
+            assert reasons.is_hidden()  # shown only for a low score (same-page condition, survey.js)
+            # Keyboard: focus the scale's first point and move with the arrow key to 2.
+            page.locator('input[name="csat"][value="1"]').focus()
+            page.keyboard.press("ArrowRight")
+            assert page.locator('input[name="csat"][value="2"]').is_checked()
+            assert reasons.is_visible()
+            page.get_by_label("问题没有彻底解决").check()
+            page.get_by_label("我们还可以在哪些方面做得更好？").fill("希望工程师上门前先电话确认。")
+            page.get_by_role("button", name="提交").click()
+            page.wait_for_url("**/s/done")
+            assert "感谢您！" in page.locator("h1").inner_text()
+        finally:
+            browser.close()
+    with live["app"].app_context():
+        response = db.session.scalar(select(Response))
+        assert response is not None and response.language == "zh"
+        assert response.answers == {
+            "csat": 2,
+            "low_reasons": ["not_fixed"],
+            "improve": "希望工程师上门前先电话确认。",
+        }
+        assert db.session.scalar(select(FollowUpTask.reasons)) == "low_csat"
+        db.session.remove()
