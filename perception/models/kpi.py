@@ -114,11 +114,16 @@ class KpiValue(Base):
     __tablename__ = "kpi_value"
     __table_args__ = (
         UniqueConstraint(
-            "definition_id", "service_id", "region_id", "tier_key", "granularity", "period_start",
+            "definition_id",
+            "service_id",
+            "region_id",
+            "tier_key",
+            "granularity",
+            "period_start",
             name="uq_kpi_value_key",
         ),
         Index("ix_kpi_value_period", "period_start", "region_id", "service_id"),
-    )  # fmt: skip
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("kpi_definition.id", ondelete="CASCADE"))

@@ -1,0 +1,177 @@
+"""Import and KPI errors in both languages: the problem codes, their zh/en texts and the exception.
+
+A problem names the row (as the spreadsheet shows it: the header is row 1), the column (as written
+in the file), the offending value and the reason. Services raise `KpiImportError` carrying every
+problem found (all-or-nothing: nothing is stored); the HTML view shows them in the user's language,
+the API answers 422 with the same fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# code -> (zh, en); texts may use {placeholders} filled from the problem's params.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "required": ("必填项为空", "a value is required"),
+    "too_long": ("超过 {limit} 个字符", "longer than {limit} characters"),
+    "unknown_service": ("没有这个服务代码", "no service with this code"),
+    "unknown_region": ("没有这个区域代码", "no region with this code"),
+    "unknown_customer": ("没有这个客户代码", "no customer with this code"),
+    "unknown_tier": ("没有这个服务等级", "no service tier with this code"),
+    "unknown_kpi": ("没有这个 KPI 代码", "no KPI definition with this code"),
+    "computed_kpi": (
+        "该 KPI 由工单自动计算，不能导入",
+        "this KPI is computed from tickets and cannot be imported",
+    ),
+    "bad_choice": ("应为以下之一：{choices}", "expected one of: {choices}"),
+    "bad_datetime": (
+        "不是有效的日期时间（例如 2026-03-01 09:15）",
+        "not a valid date and time (e.g. 2026-03-01 09:15)",
+    ),
+    "bad_integer": ("应为不小于 0 的整数", "expected a whole number of 0 or more"),
+    "bad_number": ("不是有效的数字", "not a valid number"),
+    "bad_period": (
+        "不是有效的期间（例如 2026-W09、2026-03、2026-Q1）",
+        "not a valid period (e.g. 2026-W09, 2026-03, 2026-Q1)",
+    ),
+    "before_opened": ("早于工单创建时间", "earlier than the time the ticket was opened"),
+    "before_resolved": ("早于解决时间", "earlier than the resolution time"),
+    "in_future": ("晚于当前时间", "later than now"),
+    "resolved_missing": (
+        "状态为已解决/已关闭，但没有解决时间",
+        "the status is resolved/closed but there is no resolution time",
+    ),
+    "duplicate_id": ("与第 {other} 行的工单号重复", "the same ticket id as row {other}"),
+    "duplicate_key": (
+        "与第 {other} 行的 KPI、服务、区域、等级和期间相同",
+        "the same KPI/service/region/tier/period as row {other}",
+    ),
+    "region_mismatch": (
+        "无法确定区域：请填写区域或有效的客户",
+        "no region: give a region or a known customer",
+    ),
+    "region_forbidden": ("您无权导入该区域的数据", "you may not import data for this region"),
+    "missing_column": ("缺少必需的列", "a required column is missing"),
+    "unknown_column": ("无法识别的列（已忽略）", "unrecognised column (ignored)"),
+    "empty_file": ("文件中没有数据行", "the file has no data rows"),
+    "too_large": (
+        "文件为 {size} MB，超过上限 {limit} MB",
+        "the file is {size} MB, more than the limit of {limit} MB",
+    ),
+    "too_many_rows": (
+        "Excel 文件最多 {limit} 行；更大的数据请另存为 CSV 后导入",
+        "Excel files are limited to {limit} rows; save larger data as CSV and import that",
+    ),
+    "bad_encoding": (
+        "无法识别文件编码（支持 UTF-8 和 GB18030）",
+        "the file's encoding is not recognised (UTF-8 and GB18030 are supported)",
+    ),
+    "bad_format": (
+        "无法读取文件：请上传 CSV 或 Excel (.xlsx) 文件",
+        "the file cannot be read: upload a CSV or Excel (.xlsx) file",
+    ),
+    "not_a_list": ("应为对象数组", "expected an array of objects"),
+    "duplicate_file": (
+        "同一文件已于 {when} 作为第 {batch} 批导入",
+        "the same file was already imported on {when} as batch {batch}",
+    ),
+    "batch_gone": (
+        "找不到试运行的文件，请重新上传",
+        "the dry-run file is no longer available; upload it again",
+    ),
+}
+
+MAX_PROBLEMS = 200  # beyond this the import stops listing (but still refuses everything)
+
+
+def message(code: str, lang: str, **params: Any) -> str:
+    zh, en = MESSAGES[code]
+    text = zh if lang.startswith("zh") else en
+    return text.format(**params) if params else text
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One reason a row (or the whole file when ``row`` is None) cannot be imported."""
+
+    row: int | None
+    column: str | None
+    value: str | None
+    code: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, lang: str) -> str:
+        return message(self.code, lang, **dict(self.params))
+
+    def describe(self, lang: str) -> str:
+        """'Row 5, column opened, value "2026-13-01": not a valid date ...' in the language."""
+        parts: list[str] = []
+        zh = lang.startswith("zh")
+        if self.row is not None:
+            parts.append(f"第 {self.row} 行" if zh else f"Row {self.row}")
+        if self.column:
+            parts.append(f"列“{self.column}”" if zh else f"column {self.column}")
+        if self.value not in (None, ""):
+            parts.append(f"值“{self.value}”" if zh else f'value "{self.value}"')
+        head = ("，" if zh else ", ").join(parts)
+        return f"{head}{'：' if zh else ': '}{self.text(lang)}" if head else self.text(lang)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "code": self.code,
+            "message_zh": self.text("zh"),
+            "message_en": self.text("en"),
+        }
+
+
+def problem(row: int | None, column: str | None, value: Any, code: str, **params: Any) -> ImportProblem:
+    shown = None if value is None else str(value)
+    if shown is not None and len(shown) > 80:
+        shown = shown[:77] + "..."
+    return ImportProblem(row, column, shown, code, tuple(sorted(params.items())))
+
+
+@dataclass
+class ProblemList:
+    """Collects problems up to MAX_PROBLEMS while counting all of them."""
+
+    items: list[ImportProblem] = field(default_factory=list)
+    count: int = 0
+
+    def add(self, item: ImportProblem) -> None:
+        self.count += 1
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(item)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+class KpiImportError(ValueError):
+    """Nothing was stored; ``problems`` says why (row, column, value, reason)."""
+
+    def __init__(self, problems: list[ImportProblem], total: int | None = None) -> None:
+        self.problems = tuple(problems)
+        self.total = total if total is not None else len(problems)
+        first = self.problems[0].describe("en") if self.problems else "invalid import"
+        super().__init__(f"{self.total} problem(s); first: {first}")
+
+    def as_json(self) -> list[dict[str, Any]]:
+        return [p.as_json() for p in self.problems]
+
+
+class KpiError(ValueError):
+    """A user-facing problem with a form field or request parameter (bilingual)."""
+
+    def __init__(self, field: str, zh: str, en: str) -> None:
+        super().__init__(f"{field}: {en}")
+        self.field = field
+        self.zh = zh
+        self.en = en
+
+    def text(self, lang: str) -> str:
+        return self.zh if lang.startswith("zh") else self.en
