@@ -130,7 +130,7 @@ def save_sla(session: Session, d: SlaDef, path: str = "", problems: Problems | N
 
 def _set_services(sla: Sla, service_ids: list[int]) -> None:
     want = list(dict.fromkeys(service_ids))
-    if sla.service_ids == want:
+    if set(sla.service_ids) == set(want):
         return
     keep = [link for link in sla.services if link.service_id in want]
     have = {link.service_id for link in keep}
@@ -209,7 +209,7 @@ def sla_to_def_dict(session: Session, sla: Sla) -> dict[str, Any]:
         "definition_en": sla.definition_en,
         "customer": code_of(session, CustomerOrg, sla.customer_id),
         "tier": code_of(session, ServiceTier, sla.tier_id),
-        "services": [code_of(session, Service, s) for s in sla.service_ids],
+        "services": sorted(code_of(session, Service, s) or "" for s in sla.service_ids),
         "covered_hours": sla.covered_hours,
         "timezone": sla.timezone,
         "effective_from": sla.effective_from.isoformat() if sla.effective_from else None,

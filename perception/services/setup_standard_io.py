@@ -184,16 +184,19 @@ def restore_standard(
         if version is None and in_force:
             _check_confirmers(session, standard, vd, vpath, refs, problems)
         if version is None:
-            version = StandardVersion(version=vd.version)
+            version = StandardVersion(version=vd.version, **_content(vd), **state)
             standard.versions.append(version)
             for j, e in enumerate(vd.events):
                 epath = join(join(vpath, "events"), j)
+                with session.no_autoflush:
+                    user_id = refs.user_id(e.user, join(epath, "user"))
+                    customer_id = refs.id_of(CustomerOrg, e.customer, join(epath, "customer"))
                 version.events.append(
                     StandardEvent(
                         action=e.action,
                         side=e.side,
-                        user_id=refs.user_id(e.user, join(epath, "user")),
-                        customer_id=refs.id_of(CustomerOrg, e.customer, join(epath, "customer")),
+                        user_id=user_id,
+                        customer_id=customer_id,
                         comment=e.comment,
                         **({"at": e.at} if e.at else {}),
                     )

@@ -9,6 +9,9 @@ import pytest
 from perception.demo import DemoContext
 from perception.demo import org as demo_org
 from perception.demo import setup as demo_setup
+from tests.setup import setup_fixtures
+
+world = setup_fixtures.world  # the fixture
 
 
 @pytest.fixture
@@ -72,7 +75,7 @@ def test_pages_render_for_the_system_owner(demo, login_as, lang):
     assert ("已被取代" if lang == "zh-CN" else "Superseded") in html
 
 
-def test_read_only_users_see_pages_but_no_edit_links(demo, login_as):
+def test_read_only_users_see_pages_but_no_edit_links(world, login_as):
     c = login_as("analyst")
     html = c.get("/setup/standards").get_data(as_text=True)
     assert "/setup/standards/new" not in html
