@@ -28,6 +28,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("standard_checks", "daily"),
     Periodic("send_campaign_invitations", "daily"),
     Periodic("send_campaign_reminders", "daily"),
+    Periodic("ensure_reviews", "daily"),
     Periodic("check_analysis_alerts", "daily"),
     Periodic("run_text_analysis", "daily"),
     # Phases add theirs here, e.g. Periodic("report_reminders", "hourly").

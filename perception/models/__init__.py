@@ -14,6 +14,7 @@ from perception.models.facts import ExperienceObservation, TextEntry
 from perception.models.jobs import ScheduledRun
 from perception.models.kpi import ImportBatch, KpiDefinition, KpiValue, Ticket  # noqa: F401
 from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
+from perception.models.review import ImprovementItem, Review, ReviewFinding, ReviewReport  # noqa: F401
 from perception.models.setup import ServiceStandard, Sla, StandardVersion  # noqa: F401
 from perception.models.surveys import Campaign, FollowUpTask, Invitation, Response  # noqa: F401
 

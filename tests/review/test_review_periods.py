@@ -1,0 +1,111 @@
+"""Review periods from the configuration, one review per period, the daily job and its reminders."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from perception.models.review import Review
+from perception.services.review_periods import (
+    ReviewConfigError,
+    ensure_review,
+    parse_periods,
+    period_for,
+    previous_period,
+    send_reminders,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
+
+
+def test_half_years_are_the_default():
+    specs = parse_periods(None)
+    p = period_for(date(2026, 6, 30), specs)
+    assert (p.code, p.start, p.end, p.label_en, p.label_zh) == (
+        "2026-H1",
+        date(2026, 1, 1),
+        date(2026, 7, 1),
+        "2026 H1",
+        "2026 年上半年",
+    )
+    assert period_for(date(2026, 7, 1), specs).code == "2026-H2"
+    assert period_for(date(2026, 12, 31), specs).end == date(2027, 1, 1)
+    assert previous_period(period_for(date(2026, 2, 1), specs), specs).code == "2025-H2"
+
+
+def test_fiscal_halves_wrap_the_year_end():
+    specs = parse_periods("4-9, 10-3")
+    p = period_for(date(2027, 2, 14), specs)
+    assert (p.code, p.start, p.end) == ("2026-10", date(2026, 10, 1), date(2027, 4, 1))
+    assert period_for(date(2026, 9, 30), specs).start == date(2026, 4, 1)
+    assert previous_period(p, specs).start == date(2026, 4, 1)
+
+
+@pytest.mark.parametrize("text", ["1-6", "1-6,6-12", "H1,H3", "0-5,6-12", "H1,7-11"])
+def test_periods_must_tile_the_year(text):
+    with pytest.raises(ReviewConfigError):
+        parse_periods(text)
+
+
+def test_one_review_per_period(db_session):
+    specs = parse_periods("H1,H2")
+    first, created = ensure_review(db_session, date(2026, 2, 1), specs)
+    again, created_again = ensure_review(db_session, date(2026, 5, 31), specs)
+    second, _ = ensure_review(db_session, date(2026, 8, 1), specs)
+    assert created and not created_again and first.id == again.id
+    assert (first.code, second.code) == ("2026-H1", "2026-H2")
+    assert db_session.scalar(select(func.count(Review.id))) == 2
+
+
+def _mails(app) -> list[str]:
+    folder = Path(app.instance_path) / "mail"
+    return [p.read_text() for p in folder.glob("*.eml")] if folder.exists() else []
+
+
+def test_job_creates_the_review_and_reminds_the_owner_once(app, db_session, make_user):
+    from perception.jobs import run_now
+
+    make_user("boss", "system_owner", email="boss@example.com")
+    before = len(_mails(app))
+    result = run_now(db_session, "ensure_reviews", now="2026-01-02T03:00:00")
+    assert result["review"] == "2026-H1" and result["created"]
+    assert result["reminders"] == [("2026-H1", "created")]
+    run_now(db_session, "ensure_reviews", now="2026-01-03T03:00:00")  # nothing new
+    due = run_now(db_session, "ensure_reviews", now="2026-06-12T03:00:00")  # 19 days before 1 July
+    assert due["reminders"] == [("2026-H1", "due")] and not due["created"]
+    assert run_now(db_session, "ensure_reviews", now="2026-06-20T03:00:00")["reminders"] == []
+    mails = _mails(app)[before:]
+    assert len(mails) == 2
+    assert all("boss@example.com" in m for m in mails)
+
+
+def test_no_owner_address_sends_nothing_and_retries(db_session):
+    specs = parse_periods("H1,H2")
+    review, _ = ensure_review(db_session, date(2026, 6, 20), specs)
+    assert send_reminders(db_session, date(2026, 6, 20)) == []
+    assert review.reminder_sent_at is None
+
+
+def test_periodic_schedule_lists_the_job():
+    from perception.jobs.schedule import PERIODIC
+
+    assert any(p.job == "ensure_reviews" and p.every == "daily" for p in PERIODIC)
+
+
+def test_button_creates_the_review(login_as, app, db_session):
+    from tests.conftest import post_form
+
+    client = login_as("reviewer")
+    response = post_form(client, "/reviews/ensure", token_from="/reviews")
+    assert response.status_code == 302
+    code = db_session.scalar(select(Review.code))
+    assert code is not None and code.endswith(("-H1", "-H2"))
+
+
+def test_cli_path_creates_the_review(runner, db_session):
+    result = runner.invoke(args=["review", "ensure", "--on", "2026-09-01"])
+    assert result.exit_code == 0, result.output
+    assert "2026-H2" in result.output
