@@ -1,0 +1,134 @@
+"""The setup JSON API: standards in force, one standard's history, confirmation steps with the
+other customer refused, SLA lookup, coverage; scoping for customer representatives."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from perception.services.setup_agreements import save_sla
+from perception.services.setup_errors import Problems
+from perception.services.setup_schema import read_sla
+from perception.services.users import issue_token
+from tests.setup import setup_fixtures
+from tests.setup.setup_fixtures import agree, make_standard, standard_def
+
+world = setup_fixtures.world  # the fixture
+
+
+def _h(db_session, user):
+    _, secret = issue_token(db_session, user, "t")
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_standards_in_force_and_history(client, db_session, world):
+    standard = make_standard(db_session, world, standard_def(customer="R1-C"))
+    agree(db_session, world, standard, date(2026, 1, 5))
+    headers = _h(db_session, world.owner)
+    body = client.get("/api/v1/setup/standards?on=2026-02-01&service=DESK", headers=headers).get_json()
+    assert [(i["code"], i["version"], i["target"]) for i in body["items"]] == [("DESK-P1", 1, 0.95)]
+    assert client.get("/api/v1/setup/standards?on=2025-12-31", headers=headers).get_json()["items"] == []
+    bad = client.get("/api/v1/setup/standards?service=NOPE", headers=headers)
+    assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "service"
+    assert client.get("/api/v1/setup/standards?on=tomorrow", headers=headers).status_code == 422
+    one = client.get(f"/api/v1/setup/standards/{standard.id}?on=2026-02-01", headers=headers).get_json()
+    assert one["in_force"] == {"on": "2026-02-01", "version": 1}
+    assert [e["action"] for e in one["versions"][0]["events"]] == [
+        "need_confirmed",
+        "proposed",
+        "provider_confirmed",
+        "customer_confirmed",
+    ]
+
+
+def test_confirmation_steps_over_the_api(client, db_session, world):
+    owner, manager = _h(db_session, world.owner), _h(db_session, world.manager)
+    rep1, rep2 = _h(db_session, world.rep1), _h(db_session, world.rep2)
+    sid = client.post(
+        "/api/v1/setup/standards",
+        json={
+            "code": "API-1",
+            "service": "DESK",
+            "customer": "R1-C",
+            "statement_zh": "P1 事件 95% 在 30 分钟内响应",
+            "statement_en": "95% of P1 incidents responded within 30 minutes",
+            "metric": "response_within_target_share",
+            "measured_by": "kpi",
+            "comparator": ">=",
+            "target": 0.95,
+            "unit": "ratio",
+            "window": "month",
+            "time_limit_minutes": 30,
+            "customer_need": "Fast first response",
+            "procedure": "Duty rota",
+        },
+        headers=owner,
+    ).get_json()["id"]
+    # The other customer's representative cannot see it, let alone confirm it.
+    assert (
+        client.post(f"/api/v1/setup/standards/{sid}/confirm-need", json={}, headers=rep2).status_code == 404
+    )
+    assert client.post(f"/api/v1/setup/standards/{sid}/propose", json={}, headers=rep1).status_code == 403
+    assert (
+        client.post(f"/api/v1/setup/standards/{sid}/confirm-need", json={}, headers=rep1).status_code == 200
+    )
+    assert client.post(f"/api/v1/setup/standards/{sid}/propose", json={}, headers=owner).status_code == 200
+    assert client.post(f"/api/v1/setup/standards/{sid}/confirm", json={}, headers=manager).get_json()[
+        "status"
+    ] == ("proposed")
+    refused = client.post(f"/api/v1/setup/standards/{sid}/reject", json={}, headers=rep1)
+    assert refused.status_code == 422 and refused.get_json()["error"]["details"][0]["field"] == "comment"
+    done = client.post(f"/api/v1/setup/standards/{sid}/confirm", json={"comment": "OK"}, headers=rep1)
+    assert (
+        done.get_json()["status"] == "confirmed"
+        and done.get_json()["effective_from"] == date.today().isoformat()
+    )
+    assert client.post(f"/api/v1/setup/standards/{sid}/sideways", json={}, headers=owner).status_code == 404
+
+
+def test_general_standard_refuses_an_unbound_customer_with_403(client, db_session, world):
+    standard = make_standard(db_session, world, standard_def(code="GEN"))
+    agree_rep = _h(db_session, world.rep1)
+    client.post(f"/api/v1/setup/standards/{standard.id}/confirm-need", json={}, headers=agree_rep)
+    client.post(
+        f"/api/v1/setup/standards/{standard.id}/propose", json={}, headers=_h(db_session, world.owner)
+    )
+    # rep2's customer does not receive DESK: the general standard is invisible to them (404).
+    response = client.post(
+        f"/api/v1/setup/standards/{standard.id}/confirm", json={}, headers=_h(db_session, world.rep2)
+    )
+    assert response.status_code == 404
+
+
+def test_sla_lookup_and_coverage(client, db_session, world):
+    p = Problems()
+    d = read_sla(
+        {"code": "S1", "name_zh": "协议", "name_en": "SLA", "services": ["DESK"], "covered_hours": "24x7"},
+        "",
+        p,
+    )
+    save_sla(db_session, d)
+    headers = _h(db_session, world.owner)
+    found = client.get("/api/v1/setup/sla-for?service=DESK&customer=R1-C", headers=headers).get_json()
+    assert found["sla"]["code"] == "S1"
+    assert client.get("/api/v1/setup/sla-for?service=DESK&customer=ZZ", headers=headers).status_code == 404
+    assert [s["code"] for s in client.get("/api/v1/setup/slas", headers=headers).get_json()["items"]] == [
+        "S1"
+    ]
+    cov = client.get("/api/v1/setup/coverage", headers=headers).get_json()
+    assert cov["services_without_plan"] == ["DESK"]
+    assert {(c["region"], c["status"]) for c in cov["cells"]} == {("R1", "gap"), ("R2", "gap")}
+    assert client.get("/api/v1/setup/coverage", headers=_h(db_session, world.rep1)).status_code == 403
+
+
+def test_customer_representative_sees_own_and_general_standards_only(client, db_session, world):
+    own = make_standard(db_session, world, standard_def(code="OWN", customer="R1-C"))
+    other = make_standard(db_session, world, standard_def(code="OTHER", customer="R2-C"))
+    agree(db_session, world, own, date(2026, 1, 5))
+    rep1 = _h(db_session, world.rep1)
+    assert client.get(f"/api/v1/setup/standards/{own.id}", headers=rep1).status_code == 200
+    assert client.get(f"/api/v1/setup/standards/{other.id}", headers=rep1).status_code == 404
+    codes = [
+        i["code"]
+        for i in client.get("/api/v1/setup/standards?on=2026-02-01", headers=rep1).get_json()["items"]
+    ]
+    assert codes == ["OWN"]
