@@ -7,7 +7,6 @@ from typing import Any
 
 from perception.reporting.fonts import find_cjk_font
 from perception.services.review_blocks import Lang, format_cell, pick
-from perception.services.review_charts import svg_data_uri
 
 
 def anchor_id(key: str) -> str:
@@ -20,6 +19,8 @@ def _block(block: dict[str, Any], lang: Lang, font: Any) -> dict[str, Any]:
     if kind == "paragraph":
         return {"type": "paragraph", "text": pick(block["text"], lang)}
     if kind == "chart":
+        from perception.services.review_charts import svg_data_uri  # matplotlib: imported when drawing
+
         return {"type": "chart", "title": pick(block["title"], lang), "src": svg_data_uri(block, lang, font)}
     columns = block["columns"]
     rows = []

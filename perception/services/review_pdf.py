@@ -16,7 +16,6 @@ from typing import Any
 from perception.reporting.fonts import FontChoice
 from perception.reporting.pdf import ReportDocument, Signatory
 from perception.services.review_blocks import Lang, format_cell, pick
-from perception.services.review_charts import render_chart
 
 TEXT = {
     "title": {"zh": "用户感知体系回顾报告", "en": "User perception system review"},
@@ -73,6 +72,8 @@ def _add_block(doc: ReportDocument, block: Mapping[str, Any], lang: Lang, font: 
             align=[c["align"] for c in columns],
         )
     elif kind == "chart":
+        from perception.services.review_charts import render_chart  # matplotlib: imported when drawing
+
         doc.add_image(
             render_chart(block, lang, "png", font), caption=pick(block["title"], lang), width_fraction=0.9
         )
