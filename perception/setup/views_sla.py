@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -146,4 +146,4 @@ def sla_edit(sla_id: int) -> Any:
     return _sla_form(get_or_404(Sla, sla_id))
 
 
-__all__ = ["lines_to_rows", "rows_to_lines", "request"]
+__all__ = ["lines_to_rows", "rows_to_lines"]

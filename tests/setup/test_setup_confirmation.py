@@ -213,3 +213,42 @@ def test_confirmation_step_without_csrf_is_refused(db_session, world, app):
     assert response.status_code == 400
     db_session.expire_all()
     assert standard.versions[0].status == VersionStatus.DRAFT
+
+
+def test_editing_a_confirmed_standard_on_the_form_makes_a_new_version(db_session, world, app):
+    from tests.conftest import login
+
+    standard = make_standard(db_session, world, standard_def(customer="R1-C"))
+    agree(db_session, world, standard, D1)
+    c = app.test_client()
+    login(c, "owner")
+    form = c.get(f"/setup/standards/{standard.id}/edit").get_data(as_text=True)
+    assert "saving creates a new version" in form and 'value="0.95"' in form
+    data = {
+        "service": "DESK",
+        "customer": "R1-C",
+        "category": "efficiency",
+        "statement_zh": "P1 事件 97% 在 30 分钟内响应",
+        "statement_en": "97% of P1 incidents responded within 30 minutes",
+        "metric": "response_within_target_share",
+        "measured_by": "kpi",
+        "comparator": ">=",
+        "target": "0.97",
+        "unit": "ratio",
+        "window": "month",
+        "time_limit_minutes": "30",
+        "priority": "P1",
+        "customer_need": "Users want a fast first response",
+        "procedure": "Duty rota with two engineers per shift",
+        "active": "y",
+        "action": "save",
+    }
+    response = post_form(c, f"/setup/standards/{standard.id}/edit", data, token_from="/setup/standards")
+    assert response.status_code == 302
+    db_session.expire_all()
+    assert [(v.version, v.status, v.target) for v in standard.versions] == [
+        (1, VersionStatus.CONFIRMED, 0.95),
+        (2, VersionStatus.DRAFT, 0.97),
+    ]
+    detail = c.get(f"/setup/standards/{standard.id}").get_data(as_text=True)
+    assert "In force today: version 1" in detail and D1.isoformat() in detail
