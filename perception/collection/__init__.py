@@ -13,4 +13,10 @@ def _helpers() -> dict[str, object]:
     return template_helpers()
 
 
-from perception.collection import views, views_board, views_callbacks, views_sampling  # noqa: E402,F401
+from perception.collection import (  # noqa: E402,F401
+    views,
+    views_actions,
+    views_board,
+    views_callbacks,
+    views_sampling,
+)

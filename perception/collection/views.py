@@ -24,11 +24,11 @@ from perception.extensions import db
 from perception.i18n import is_zh
 from perception.models.base import utcnow
 from perception.models.catalog import Service
-from perception.models.collection import CollectionReport, ReportEntry
+from perception.models.collection import CollectionReport
 from perception.models.collection_fieldwork import StandardCheck
 from perception.models.org import CollectionPoint, CustomerOrg, Region
 from perception.periods import local_date, week_from_label, week_start
-from perception.services import collection_import, collection_reports
+from perception.services import collection_reports
 from perception.services import collection_vocab as vocab
 from perception.services.collection_board import completeness
 from perception.services.collection_entries import is_empty_row, parse_entries
@@ -181,7 +181,9 @@ def _attach(form: ReportForm, exc: CollectionError, where: list[tuple[str, int]]
     return general
 
 
-def _render(report: CollectionReport, form: ReportForm | None, errors: list[str], status: int = 200) -> Any:
+def render_report(
+    report: CollectionReport, form: ReportForm | None, errors: list[str], status: int = 200
+) -> Any:
     checks = {
         c.source_id: c
         for c in db.session.scalars(
@@ -227,7 +229,7 @@ def report(report_id: int) -> Any:
             for kind in KINDS:
                 getattr(form, kind).append_entry()
             _fill_choices(form, rep)
-        return _render(rep, form, [])
+        return render_report(rep, form, [])
     if not editable:
         abort(403)
     form = ReportForm()
@@ -235,10 +237,10 @@ def report(report_id: int) -> Any:
     if action.startswith("add_") and action[4:] in KINDS:
         getattr(form, action[4:]).append_entry()
         _fill_choices(form, rep)
-        return _render(rep, form, [])
+        return render_report(rep, form, [])
     if not form.validate_on_submit():
         _fill_choices(form, rep)
-        return _render(rep, form, [_("Please correct the highlighted fields.")], 422)
+        return render_report(rep, form, [_("Please correct the highlighted fields.")], 422)
     rows, where = _rows(form)
     try:
         entries = parse_entries(db.session, rows, rep.region_id, rep.week_start)
@@ -248,76 +250,7 @@ def report(report_id: int) -> Any:
     except CollectionError as exc:
         db.session.rollback()
         _fill_choices(form, rep)
-        return _render(rep, form, _attach(form, exc, where), 422)
+        return render_report(rep, form, _attach(form, exc, where), 422)
     db.session.commit()
     flash(_("Report submitted.") if action == "submit" else _("Draft saved."), "success")
     return redirect(url_for("collection.report", report_id=rep.id))
-
-
-@bp.post("/reports/<int:report_id>/import")
-@require(Permission.SUBMIT_REPORT)
-def import_entries(report_id: int) -> Any:
-    rep = access.report_or_404(report_id)
-    if not access.may_edit(rep):
-        abort(403)
-    form = ImportForm()
-    if not form.validate_on_submit():
-        abort(400)
-    upload = form.file.data
-    data: bytes | str | None = upload.read() if upload and upload.filename else None
-    if data is None and (form.pasted.data or "").strip():
-        data = form.pasted.data or ""
-    try:
-        if data is None:
-            raise CollectionError.one("file", "Choose a file or paste rows.", "请选择文件或粘贴数据。")
-        added = collection_import.import_entries(
-            db.session, rep, upload.filename if upload else None, data, access.user()
-        )
-    except CollectionError as exc:
-        db.session.rollback()
-        zh = is_zh()
-        messages = [_("Nothing was imported.")] + [p.located(zh) for p in exc.problems]
-        return _render(rep, None, messages, 422)
-    db.session.commit()
-    flash(_("%(n)s entries imported.", n=added), "success")
-    return redirect(url_for("collection.report", report_id=rep.id))
-
-
-@bp.post("/reports/<int:report_id>/accept")
-@require(Permission.ORGANISE_REPORTS)
-def accept(report_id: int) -> Any:
-    rep = access.report_or_404(report_id)
-    try:
-        collection_reports.accept_report(db.session, rep, access.user())
-    except CollectionError as exc:
-        db.session.rollback()
-        flash(exc.problems[0].text(is_zh()), "error")
-    else:
-        db.session.commit()
-        flash(_("Report accepted."), "success")
-    return redirect(url_for("collection.report", report_id=report_id))
-
-
-@bp.post("/reports/<int:report_id>/return")
-@require(Permission.ORGANISE_REPORTS)
-def return_report(report_id: int) -> Any:
-    rep = access.report_or_404(report_id)
-    form = ReturnForm()
-    try:
-        form.validate_on_submit()
-        collection_reports.return_report(db.session, rep, access.user(), form.comment.data or "")
-    except CollectionError as exc:
-        db.session.rollback()
-        flash(exc.problems[0].text(is_zh()), "error")
-    else:
-        db.session.commit()
-        flash(_("Report returned to the collection point."), "success")
-    return redirect(url_for("collection.report", report_id=report_id))
-
-
-def entry_or_404(entry_id: int) -> ReportEntry:
-    entry = db.session.get(ReportEntry, entry_id)
-    if entry is None:
-        abort(404)
-    access.report_or_404(entry.report_id)
-    return entry

@@ -19,6 +19,7 @@ from perception.models.collection_fieldwork import SampledTicket, SamplingRun
 from perception.models.kpi import Ticket
 from perception.models.org import Region
 from perception.services import collection_sampling as sampling_service
+from perception.services import collection_sampling_results as sampling_results
 from perception.services.collection_vocab import CollectionError
 
 
@@ -97,7 +98,7 @@ def sampling_run(run_id: int) -> Any:
         "collection/sampling_run.html",
         run=run,
         sampled=sampled,
-        rates=sampling_service.discrepancy_rates(
+        rates=sampling_results.discrepancy_rates(
             db.session, run.id, region_ids=scope, confidence=run.confidence
         ),
         regions={r.id: r for r in db.session.scalars(select(Region))},
@@ -119,7 +120,7 @@ def sampling_confirm(sampled_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        sampling_service.record_confirmation(
+        sampling_results.record_confirmation(
             db.session,
             sampled,
             access.user(),

@@ -27,7 +27,7 @@ from perception.services.collection_board import (
     region_completeness,
 )
 from perception.services.collection_callbacks import CallbackProgress, callback_progress
-from perception.services.collection_sampling import DiscrepancyRate, discrepancy_rates
+from perception.services.collection_sampling_results import DiscrepancyRate, discrepancy_rates
 
 
 @dataclass(frozen=True)

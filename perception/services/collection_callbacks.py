@@ -214,13 +214,14 @@ def record_attempt(
         task.response_id = response.id
         task.completed_at = moment
     attempt = CallbackAttempt(
+        task_id=task.id,
         region_id=task.region_id,
         interviewer_id=interviewer.id,
         at=moment,
         outcome=outcome,
         note=(note or "").strip()[:2000] or None,
     )
-    task.attempt_log.append(attempt)
+    session.add(attempt)  # not task.attempt_log.append: that would load the whole log first
     task.attempts += 1
     task.status = outcome
     task.interviewer_id = interviewer.id

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from perception.models.catalog import Service
 from perception.models.org import CustomerOrg
 from perception.services.collection_vocab import (
+    ALIASES,
     CATEGORIES,
     DIMENSIONS,
+    FIELDS,
     KIND_LETTERS,
     KINDS,
     MEANS,
@@ -32,64 +34,6 @@ from perception.services.collection_vocab import (
 )
 
 MAX_TEXT = 4000
-# Column names accepted in imports and JSON, English and Chinese, mapped to the canonical key.
-ALIASES: dict[str, str] = {
-    "type": "kind",
-    "类型": "kind",
-    "种类": "kind",
-    "信息类型": "kind",
-    "customer_code": "customer",
-    "customer_id": "customer",
-    "客户": "customer",
-    "客户编码": "customer",
-    "contact_name": "contact",
-    "联系人": "contact",
-    "客户/联系人": "contact",
-    "service_code": "service",
-    "service_id": "service",
-    "服务": "service",
-    "相关服务": "service",
-    "类别": "category",
-    "动态类别": "category",
-    "event_date": "date",
-    "日期": "date",
-    "expected_impact": "impact",
-    "预期影响": "impact",
-    "维度": "dimension",
-    "反馈维度": "dimension",
-    "评分": "rating",
-    "score": "rating",
-    "渠道": "means",
-    "方式": "means",
-    "来源方式": "means",
-    "service_area": "area",
-    "服务领域": "area",
-    "紧急程度": "urgency",
-    "estimated_size": "size",
-    "规模": "size",
-    "预估规模": "size",
-    "description": "text",
-    "feedback": "text",
-    "内容": "text",
-    "描述": "text",
-    "说明": "text",
-}
-FIELDS = (
-    "kind",
-    "customer",
-    "contact",
-    "service",
-    "category",
-    "date",
-    "impact",
-    "dimension",
-    "rating",
-    "means",
-    "area",
-    "urgency",
-    "size",
-    "text",
-)
 
 
 @dataclass(frozen=True)
@@ -319,7 +263,3 @@ def parse_entries(
     if problems:
         raise CollectionError(problems)
     return entries
-
-
-def week_bounds(week_start: date) -> tuple[date, date]:
-    return week_start, week_start + timedelta(days=7)

@@ -15,6 +15,8 @@ the Monday of the report's week (period_start = observed_on).
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
@@ -29,12 +31,17 @@ def withdraw_report_facts(session: Session, report: CollectionReport) -> None:
     ids = [e.id for e in report.entries]
     if not ids:
         return
+    quick = {"synchronize_session": False}  # fact rows are never loaded as objects
     session.execute(
         delete(ExperienceObservation).where(
             ExperienceObservation.source == SOURCE, ExperienceObservation.source_id.in_(ids)
-        )
+        ),
+        execution_options=quick,
     )
-    session.execute(delete(TextEntry).where(TextEntry.source == SOURCE, TextEntry.source_id.in_(ids)))
+    session.execute(
+        delete(TextEntry).where(TextEntry.source == SOURCE, TextEntry.source_id.in_(ids)),
+        execution_options=quick,
+    )
     from perception.services import collection_feedback_check
 
     collection_feedback_check.forget(session, collection_feedback_check.FEEDBACK, ids)
@@ -52,14 +59,15 @@ def _tiers(session: Session, report: CollectionReport) -> dict[tuple[int, int], 
     return {(c, s): t for c, s, t in rows}
 
 
-def write_report_facts(session: Session, report: CollectionReport) -> None:
-    """Delete and rewrite the facts of every entry of ``report`` (idempotent)."""
+def write_report_facts(session: Session, report: CollectionReport, standards: Any = None) -> None:
+    """Delete and rewrite the facts of every entry of ``report`` (idempotent). ``standards`` is a
+    ``collection_feedback_check.Standards`` cache to share across many reports."""
     from perception.services import collection_feedback_check
 
     withdraw_report_facts(session, report)
     tiers = _tiers(session, report)
     week = report.week_start
-    checks = collection_feedback_check.check_feedback_entries(session, report)
+    checks = collection_feedback_check.check_feedback_entries(session, report, standards)
     observations: list[dict[str, object]] = []
     texts: list[dict[str, object]] = []
     for entry in report.entries:

@@ -7,8 +7,9 @@ customer_id)`` (customer-specific over tier over general, versions in force on `
 a customer, the general standards of the service in force (``standards_in_force``).
 
 One record against one standard version (scoring.attainment.is_met does the comparison):
-- feedback rating r (1..5): ``dimension_rating_mean`` of the entry's dimension and ``csat_mean``
-  are met when r (comparator) target; ``csat_share`` (share of 4-5) is met by r >= 4;
+- feedback rating r (1..5): ``dimension_rating_mean`` and ``csat_mean`` are met when
+  r (comparator) target; ``csat_share`` (share of 4-5) is met by r >= 4. A version naming a
+  dimension applies only to entries of that dimension;
 - ticket: ``first_response_minutes`` / ``resolution_minutes`` compare the elapsed wall-clock
   minutes opened -> first response / resolved with the target; the ``*_within_target_share``
   metrics are met when those minutes are <= the version's ``time_limit_minutes``. Versions with a
@@ -20,6 +21,7 @@ the deciding standard (first missed, else first met) and ``detail`` lists every 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -33,7 +35,7 @@ from perception.models.catalog import Subscription
 from perception.models.collection import CollectionReport, EntryKind
 from perception.models.collection_fieldwork import CheckResult, StandardCheck
 from perception.models.kpi import Ticket
-from perception.models.setup import StandardVersion
+from perception.models.setup import ServiceStandard, StandardVersion
 from perception.services import setup_standards
 from scoring.attainment import is_met
 
@@ -49,17 +51,33 @@ TICKET_METRICS = {
 CLOSED = ("resolved", "closed")
 
 
-class _Standards:
-    """Applicable versions per (date, service, customer), cached for one batch."""
+class Standards:
+    """Applicable versions per (date, service, customer), cached for a batch of records.
+
+    The versions in force only change on the dates where some version of the service's standards
+    starts or ends, so the cache key is the period between two such dates (found by bisection),
+    not the date itself: a year of tickets costs one lookup per service, customer and period.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.cache: dict[tuple[date, int, int | None], list[StandardVersion]] = {}
+        self.cache: dict[tuple[int, int, int | None], list[StandardVersion]] = {}
+        self.changes: dict[int, list[date]] = {}
+
+    def _period(self, on: date, service_id: int) -> int:
+        if service_id not in self.changes:
+            rows = self.session.execute(
+                select(StandardVersion.effective_from, StandardVersion.effective_to)
+                .join(ServiceStandard, ServiceStandard.id == StandardVersion.standard_id)
+                .where(ServiceStandard.service_id == service_id)
+            ).all()
+            self.changes[service_id] = sorted({d for row in rows for d in row if d is not None})
+        return bisect_right(self.changes[service_id], on)
 
     def get(self, on: date, service_id: int | None, customer_id: int | None) -> list[StandardVersion]:
         if service_id is None:
             return []
-        key = (on, service_id, customer_id)
+        key = (self._period(on, service_id), service_id, customer_id)
         if key not in self.cache:
             if customer_id is not None:
                 found = setup_standards.applicable_standards(self.session, on, service_id, customer_id)
@@ -91,12 +109,17 @@ def _compare(
 def rating_comparisons(
     versions: Iterable[StandardVersion], rating: int, dimension: str | None
 ) -> list[dict[str, Any]]:
+    """A version with a dimension applies only to entries of that dimension; without one, to all."""
     out = []
     for v in versions:
-        if (v.metric == "dimension_rating_mean" and v.dimension == dimension) or v.metric == "csat_mean":
-            out.append(_compare(v, float(rating), v.target, v.comparator))
-        elif v.metric == "csat_share":
+        if v.metric not in RATING_METRICS or (v.dimension is not None and v.dimension != dimension):
+            continue
+        if v.metric == "dimension_rating_mean" and v.dimension is None:
+            continue
+        if v.metric == "csat_share":
             out.append(_compare(v, float(rating), 4.0, ">="))
+        else:
+            out.append(_compare(v, float(rating), v.target, v.comparator))
     return out
 
 
@@ -157,7 +180,8 @@ def forget(session: Session, source: str, ids: Iterable[int]) -> None:
     ids = list(ids)
     if ids:
         session.execute(
-            delete(StandardCheck).where(StandardCheck.source == source, StandardCheck.source_id.in_(ids))
+            delete(StandardCheck).where(StandardCheck.source == source, StandardCheck.source_id.in_(ids)),
+            execution_options={"synchronize_session": False},
         )
 
 
@@ -168,9 +192,11 @@ def _store(session: Session, rows: list[dict[str, Any]]) -> None:
         session.flush()
 
 
-def check_feedback_entries(session: Session, report: CollectionReport) -> dict[int, StandardCheck]:
+def check_feedback_entries(
+    session: Session, report: CollectionReport, standards: Standards | None = None
+) -> dict[int, StandardCheck]:
     """Check every feedback entry of ``report`` (on the report's week) and store the results."""
-    standards = _Standards(session)
+    standards = standards or Standards(session)
     customers = {e.customer_id for e in report.entries if e.customer_id is not None}
     tiers = {
         (c, s): t
@@ -208,9 +234,9 @@ def check_feedback_entries(session: Session, report: CollectionReport) -> dict[i
     return {c.source_id: c for c in checks}
 
 
-def check_tickets(session: Session, tickets: Iterable[Ticket]) -> int:
+def check_tickets(session: Session, tickets: Iterable[Ticket], standards: Standards | None = None) -> int:
     """Check closed tickets against the standards in force on their opening date; returns the count."""
-    standards = _Standards(session)
+    standards = standards or Standards(session)
     rows = []
     for t in tickets:
         on = t.opened_at.date()

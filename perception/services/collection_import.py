@@ -2,7 +2,7 @@
 
 All or nothing: every row is validated first; one bad row stores nothing and the error names
 the row as the spreadsheet numbers it (the header is row 1). Headers may be English or Chinese
-(see collection_entries.ALIASES); values may be codes or labels in either language. CSV files
+(see collection_vocab.ALIASES); values may be codes or labels in either language. CSV files
 are read as UTF-8 (with or without BOM) and, failing that, GB18030, which Chinese Excel writes.
 """
 
@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from perception.audit import record
 from perception.models.auth import User
 from perception.models.collection import CollectionReport
-from perception.services.collection_entries import FIELDS, canonical_key, is_empty_row, parse_entries
+from perception.services.collection_entries import canonical_key, is_empty_row, parse_entries
 from perception.services.collection_reports import save_entries
-from perception.services.collection_vocab import CollectionError, Problem
+from perception.services.collection_vocab import FIELDS, CollectionError, Problem
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000

@@ -193,3 +193,15 @@ def test_consolidation_filters_marks_duplicates_and_exports(login_as, db_session
     assert text.splitlines()[0].startswith("Week,Region") and text.count("移动端报修") == 2
     xlsx = o.get("/collection/consolidation/export?from=2026-W10&to=2026-W10&format=xlsx")
     assert xlsx.data[:2] == b"PK"
+
+
+def test_pages_in_chinese(login_as, collector, put):
+    report = put("R1", WEEK, [feedback()], collector, submit_at=datetime(2026, 3, 8))
+    o = login_as("organiser")
+    zh = {"Accept-Language": "zh-CN"}
+    page = o.get(f"/collection/reports/{report.id}", headers=zh).get_data(as_text=True)
+    assert "服务响应速度" in page and "退回采集点" in page and "按时" in page
+    assert "各区域提交完整率" in o.get("/collection/board", headers=zh).get_data(as_text=True)
+    assert "导出 CSV" in o.get("/collection/consolidation", headers=zh).get_data(as_text=True)
+    assert "新建回访队列" in o.get("/collection/callbacks", headers=zh).get_data(as_text=True)
+    assert "新建抽样" in o.get("/collection/sampling", headers=zh).get_data(as_text=True)
