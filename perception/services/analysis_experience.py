@@ -22,7 +22,15 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from perception.models.facts import ExperienceObservation as Obs
-from perception.services.analysis_facts import DIMENSION_CODES, Acc, aggregate, dimension_measure, rollup
+from perception.services.analysis_facts import (
+    DIMENSION_CODES,
+    DIMENSION_KINDS,
+    Acc,
+    aggregate,
+    dimension_acc,
+    dimension_measure,
+    rollup,
+)
 from perception.services.analysis_filters import AnalysisFilters, where_facts
 from perception.services.analysis_names import load_names
 from scoring import (
@@ -191,12 +199,13 @@ def driver_matrix(
     """Respondents x six dimensions ratings and their overall CSAT answer (NaN when unanswered),
     for the newest ``limit`` respondents who gave an overall answer; and whether it was capped."""
     columns = [
-        func.max(case((and_(Obs.kind == "rating", Obs.dimension == d), Obs.value))) for d in DIMENSION_CODES
+        func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
+        for d in DIMENSION_CODES
     ]
     overall = func.max(case((Obs.kind == "csat", Obs.value)))
     stmt = (
         select(*columns, overall)
-        .where(*where_facts(Obs, filters), Obs.kind.in_(("rating", "csat")))
+        .where(*where_facts(Obs, filters), Obs.kind.in_((*DIMENSION_KINDS, "csat")))
         .group_by(Obs.source, Obs.source_id)
         .having(overall.is_not(None))
         .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
@@ -212,17 +221,13 @@ def driver_matrix(
 
 def experience(session: Session, filters: AnalysisFilters) -> ExperienceView:
     names = load_names(session, customers=False)
-    cells = aggregate(session, filters, kinds=("rating",))
+    cells = aggregate(session, filters, kinds=DIMENSION_KINDS)
     total = rollup(cells, lambda c: "all").get("all", {})
-    dimensions = tuple((d, dimension_measure(total.get(("rating", d), Acc()), (d,))) for d in DIMENSION_CODES)
+    dimensions = tuple((d, dimension_measure(dimension_acc(total, d), (d,))) for d in DIMENSION_CODES)
     by_region = rollup(cells, lambda c: c.region_id)
     regions = sorted((names.region(int(r)) for r in by_region), key=lambda r: r.code)  # type: ignore[call-overload]
-    heat = tuple(
-        tuple(by_region[r.id].get(("rating", d), Acc()).mean for d in DIMENSION_CODES) for r in regions
-    )
-    heat_n = tuple(
-        tuple(by_region[r.id].get(("rating", d), Acc()).n for d in DIMENSION_CODES) for r in regions
-    )
+    heat = tuple(tuple(dimension_acc(by_region[r.id], d).mean for d in DIMENSION_CODES) for r in regions)
+    heat_n = tuple(tuple(dimension_acc(by_region[r.id], d).n for d in DIMENSION_CODES) for r in regions)
     notes: list[str] = []
     x, y, capped = driver_matrix(session, filters)
     complete = int((~np.isnan(x).any(axis=1) & ~np.isnan(y)).sum()) if len(y) else 0

@@ -34,7 +34,10 @@ from scoring import (
 )
 
 DIMENSION_CODES = tuple(code for code, _, _ in FEEDBACK_DIMENSIONS)
-INDEX_KINDS = ("rating",)
+#: Kinds that carry a rating of one of the six dimensions (single rating questions, report
+#: feedback entries, rows of a Likert matrix tagged with a dimension).
+DIMENSION_KINDS = ("rating", "likert")
+INDEX_KINDS = DIMENSION_KINDS
 
 
 @dataclass
@@ -153,6 +156,16 @@ def kind_total(parts: Mapping[tuple[str, str | None], Acc], kind: str) -> Acc:
     return total
 
 
+def dimension_acc(parts: Mapping[tuple[str, str | None], Acc], dimension: str | None) -> Acc:
+    """All ratings of one feedback dimension, whatever question kind carried them."""
+    total = Acc()
+    for kind in DIMENSION_KINDS:
+        part = parts.get((kind, dimension))
+        if part is not None:
+            total.add(part)
+    return total
+
+
 def csat_measure(
     parts: Mapping[tuple[str, str | None], Acc], key: tuple[Any, ...] = ()
 ) -> GroupMeasure | None:
@@ -200,11 +213,7 @@ def index_measure(
     cross-products, which additive sums do not carry. n is the largest n_d (a lower bound on the
     respondents). Reference: Wolter (2007) Introduction to Variance Estimation, ch. 6.
     """
-    dims = {
-        dim: acc
-        for (kind, dim), acc in parts.items()
-        if kind in INDEX_KINDS and dim in DIMENSION_CODES and acc.n > 0
-    }
+    dims = {d: acc for d in DIMENSION_CODES if (acc := dimension_acc(parts, d)).n > 0}
     if not dims:
         return None
     raw = {d: float((weights or {}).get(d, 1.0)) for d in dims}

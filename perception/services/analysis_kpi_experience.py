@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from perception.services.analysis_facts import Acc, FactCell, aggregate
+from perception.services.analysis_facts import Acc, FactCell, aggregate, dimension_acc, kind_total
 from perception.services.analysis_filters import AnalysisFilters
 from perception.services.analysis_kpi_links import ExperienceTarget, KpiLink, KpiRow, kpi_links, kpi_rows
 from perception.services.analysis_names import load_names
@@ -37,7 +37,7 @@ from scoring import (
 )
 from scoring.results import to_jsonable
 
-EXPERIENCE_KINDS = ("csat", "nps", "ces", "rating")
+EXPERIENCE_KINDS = ("csat", "nps", "ces", "rating", "likert")
 LEAD_LAG_MIN_WEEKS = 8
 LEAD_LAG_CELLS = 5
 
@@ -61,6 +61,7 @@ class CellView:
     experience_metric: str
     experience_dimension: str | None
     weeks_with_kpi: int
+    experience_basis: str  # "dimension:<code>", "overall_csat", "nps" or "ces"
     comparison: CellComparison
 
     @property
@@ -114,39 +115,41 @@ def _cell_dict(c: CellView) -> dict[str, Any]:
 
 def experience_input(
     acc_by_part: dict[tuple[str, str | None], Acc], target: ExperienceTarget
-) -> dict[str, Any]:
-    """ComparisonCell experience fields for one target from the rolled-up sums (empty: no data).
+) -> tuple[dict[str, Any], str]:
+    """ComparisonCell experience fields for one target from the rolled-up sums (empty: no data),
+    and the basis they were measured on.
 
-    csat_share: top-2 count of the ``csat`` answers; csat_mean / ces_mean / dimension_rating_mean:
-    mean and SD of the answers; nps: the mean of per-respondent scores +100 / 0 / -100, whose
-    mean is the NPS and whose SD is sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
+    csat_share: top-2-box count (4-5 of 1..5); csat_mean / ces_mean / dimension_rating_mean: mean
+    and SD of the answers. A csat target that names a feedback dimension is measured on that
+    dimension's ratings; a cell without any such rating falls back to the overall CSAT answers
+    (basis "overall_csat", shown on the page). nps: the mean of per-respondent scores +100 / 0 /
+    -100, whose mean is the NPS and whose SD is sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
     """
-    kind, dim = {
-        "csat_share": ("csat", None),
-        "csat_mean": ("csat", None),
-        "nps": ("nps", None),
-        "ces_mean": ("ces", None),
-        "dimension_rating_mean": ("rating", target.dimension),
-    }[target.metric]
-    acc = Acc()
-    for (k, d), part in acc_by_part.items():
-        if k == kind and (dim is None or d == dim):
-            acc.add(part)
+    metric, dim = target.metric, target.dimension
+    if metric in ("csat_share", "csat_mean") and dim:
+        acc, basis = dimension_acc(acc_by_part, dim), f"dimension:{dim}"
+        if acc.n == 0:
+            acc, basis = kind_total(acc_by_part, "csat"), "overall_csat"
+    elif metric in ("csat_share", "csat_mean"):
+        acc, basis = kind_total(acc_by_part, "csat"), "overall_csat"
+    elif metric == "dimension_rating_mean":
+        acc, basis = dimension_acc(acc_by_part, dim), f"dimension:{dim}"
+    elif metric == "nps":
+        acc, basis = kind_total(acc_by_part, "nps"), "nps"
+    else:
+        acc, basis = kind_total(acc_by_part, "ces"), "ces"
     if acc.n == 0:
-        return {}
-    if target.metric == "csat_share":
-        return {"experience_n": acc.n, "experience_successes": acc.top2}
-    if target.metric == "nps":
+        return {}, basis
+    if metric == "csat_share":
+        return {"experience_n": acc.n, "experience_successes": acc.top2}, basis
+    if metric == "nps":
         n = acc.n
         mean = 100.0 * (acc.promoters - acc.detractors) / n
-        sd = (
-            math.sqrt(max(1e4 * (acc.promoters + acc.detractors) - n * mean * mean, 0.0) / (n - 1))
-            if n > 1
-            else 0.0
-        )
-        return {"experience_n": n, "experience_mean": mean, "experience_sd": sd}
+        spread = max(1e4 * (acc.promoters + acc.detractors) - n * mean * mean, 0.0)
+        sd = math.sqrt(spread / (n - 1)) if n > 1 else 0.0
+        return {"experience_n": n, "experience_mean": mean, "experience_sd": sd}, basis
     sd = acc.sd if acc.n > 1 else 0.0
-    return {"experience_n": acc.n, "experience_mean": acc.mean, "experience_sd": sd}
+    return {"experience_n": acc.n, "experience_mean": acc.mean, "experience_sd": sd}, basis
 
 
 def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, int]:
@@ -202,7 +205,7 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
         grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
 
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
-    inputs: list[tuple[KpiLink, int, int, int, ComparisonCell]] = []
+    inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: list[ComparisonCell] = []
     for (definition_id, service_id, region_id), group in sorted(grouped.items()):
         link = links.get((definition_id, service_id))
@@ -218,17 +221,17 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
                 link.kpi_code, service_id, "kpi_target_missing"
             )
             continue
-        exp = experience_input(parts.get((service_id, region_id), {}), link.experience)
+        exp, basis = experience_input(parts.get((service_id, region_id), {}), link.experience)
         if not exp:
             continue
         s_code, r_code = names.service(service_id).code, names.region(region_id).code
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
         cell = _comparison_cell(link, s_code, r_code, period_label, (value, target, comparator), exp)
-        inputs.append((link, service_id, region_id, weeks, cell))
+        inputs.append((link, service_id, region_id, weeks, basis, cell))
         for r in group:
             if r.target is None or r.comparator is None:
                 continue
-            wexp = experience_input(parts.get((service_id, region_id, r.period), {}), link.experience)
+            wexp, _ = experience_input(parts.get((service_id, region_id, r.period), {}), link.experience)
             if wexp:
                 weekly.append(
                     _comparison_cell(link, s_code, r_code, r.period, (r.value, r.target, r.comparator), wexp)
@@ -236,7 +239,7 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
 
     report = compare_kpi_experience([c for *_, c in inputs])
     views: list[CellView] = []
-    for (link, service_id, region_id, weeks, _), comparison in zip(inputs, report.cells, strict=True):
+    for (link, service_id, region_id, weeks, basis, _), comparison in zip(inputs, report.cells, strict=True):
         service, region = names.service(service_id), names.region(region_id)
         assert link.experience is not None
         views.append(
@@ -256,6 +259,7 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
                 experience_metric=link.experience.metric,
                 experience_dimension=link.experience.dimension,
                 weeks_with_kpi=weeks,
+                experience_basis=basis,
                 comparison=comparison,
             )
         )

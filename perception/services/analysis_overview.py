@@ -31,7 +31,7 @@ from scoring.results import to_jsonable
 if TYPE_CHECKING:
     from perception.services.collection_analysis import CollectionEvent
 
-OVERVIEW_KINDS = ("csat", "nps", "rating")
+OVERVIEW_KINDS = ("csat", "nps", "rating", "likert")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,92 @@
+"""Experience analysis against independent references: SERVQUAL gaps from raw matrices
+(scoring.servqual_gaps, itself checked against scipy's paired t test), dimension means with
+scipy's t interval, importance-performance and drivers from the same respondents' matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from perception.services.analysis_experience import experience
+from perception.services.analysis_filters import parse_filters
+
+DIMS = ("reliability", "reliability", "empathy", "empathy", "tangibles")
+
+
+def test_servqual_gaps_match_scoring_reference(db_session, org, catalog, period_args):
+    from perception.models.facts import ExperienceObservation
+    from scoring import servqual_gaps
+
+    rng = np.random.default_rng(7)
+    n, items = 40, len(DIMS)
+    expect = rng.integers(3, 8, size=(n, items)).astype(float)
+    perceive = np.clip(expect + rng.integers(-3, 2, size=(n, items)), 1, 7).astype(float)
+    perceive[rng.random((n, items)) < 0.08] = np.nan
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    from tests.analysis.conftest import MONDAY
+
+    rows = []
+    for r in range(n):
+        for i in range(items):
+            for kind, matrix in (("servqual_expectation", expect), ("servqual_perception", perceive)):
+                if np.isnan(matrix[r, i]):
+                    continue
+                rows.append(
+                    dict(source="survey", source_id=r + 1, observed_on=MONDAY, period_start=MONDAY,
+                         region_id=r1.id, customer_id=None, service_id=desk.id, tier_id=None, kind=kind,
+                         dimension=None, servqual_dimension=DIMS[i], item=f"q{i + 1}", standard_code=None,
+                         value=float(matrix[r, i]), scale_min=1.0, scale_max=7.0)
+                )  # fmt: skip
+    db_session.execute(ExperienceObservation.__table__.insert(), rows)
+    view = experience(db_session, parse_filters(db_session, period_args, None))
+    ref = servqual_gaps(perceive, expect, list(DIMS), item_names=[f"q{i + 1}" for i in range(items)])
+    got = {(g.level, g.name): g for g in view.servqual}
+    for item in ref.items:
+        mine = got[("item", item.name)]
+        assert mine.n == item.n and mine.gap.estimate == pytest.approx(item.gap)
+        assert (mine.gap.ci_low, mine.gap.ci_high) == pytest.approx((item.ci_low, item.ci_high))
+    for dim in ref.dimensions:
+        mine = got[("dimension", dim.name)]
+        assert mine.gap.estimate == pytest.approx(dim.gap) and mine.gap.ci_low == pytest.approx(dim.ci_low)
+    overall = got[("overall", "unweighted")]
+    assert overall.gap.estimate == pytest.approx(ref.overall_unweighted.gap)
+    assert overall.gap.ci_high == pytest.approx(ref.overall_unweighted.ci_high)
+    # And the item interval is the paired t interval (scipy).
+    g = perceive[:, 0] - expect[:, 0]
+    g = g[~np.isnan(g)]
+    low, high = stats.t.interval(0.95, len(g) - 1, loc=g.mean(), scale=stats.sem(g))
+    assert (got[("item", "q1")].gap.ci_low, got[("item", "q1")].gap.ci_high) == pytest.approx((low, high))
+
+
+def test_dimensions_heatmap_and_drivers(db_session, org, catalog, observe, period_args):
+    from scoring import importance_performance, key_drivers
+
+    rng = np.random.default_rng(11)
+    r1, r2, desk = org["R1"]["region"], org["R2"]["region"], catalog["DESK"]
+    n = 80
+    base = rng.integers(1, 6, size=n)
+    ratings = np.clip(base[:, None] + rng.integers(-1, 2, size=(n, 6)), 1, 5).astype(float)
+    overall = np.clip(np.rint(ratings[:, :3].mean(axis=1) + rng.normal(0, 0.4, n)), 1, 5)
+    from perception.services.analysis_facts import DIMENSION_CODES
+
+    for d, dim in enumerate(DIMENSION_CODES):
+        kind = "likert" if d % 2 else "rating"  # both kinds carry dimension ratings
+        observe(r1, desk, kind, ratings[:, d], dimension=dim, respondents=range(1, n + 1))
+    observe(r1, desk, "csat", overall, respondents=range(1, n + 1))
+    observe(r2, desk, "rating", [2, 3], dimension="staff_attitude", respondents=[1001, 1002])
+    view = experience(db_session, parse_filters(db_session, period_args, None))
+    speed = dict(view.dimensions)["response_speed"]
+    low, high = stats.t.interval(0.95, n - 1, loc=ratings[:, 0].mean(), scale=stats.sem(ratings[:, 0]))
+    assert speed.estimate == pytest.approx(ratings[:, 0].mean()) and speed.ci_low == pytest.approx(low)
+    assert speed.ci_high == pytest.approx(high)
+    assert [r[1] for r in view.heat_regions] == ["R1", "R2"]
+    attitude = DIMENSION_CODES.index("staff_attitude")
+    assert view.heat[1][attitude] == pytest.approx(2.5) and np.isnan(view.heat[1][0])
+    assert view.heat_n[0][1] == n  # the likert-carried dimension counts
+    ref_ipa = importance_performance(ratings, overall, list(DIMENSION_CODES))
+    assert [p.quadrant for p in view.ipa.points] == [p.quadrant for p in ref_ipa.points]
+    assert [p.importance for p in view.ipa.points] == pytest.approx([p.importance for p in ref_ipa.points])
+    ref_drivers = key_drivers(ratings, overall, list(DIMENSION_CODES))
+    assert view.drivers.r_squared == pytest.approx(ref_drivers.r_squared)
+    assert view.driver_respondents == n and not view.driver_capped
