@@ -64,7 +64,7 @@ def _value(conn: Connection, column: str, alias: str = "s") -> str:
         return ref
     if _is_pg(conn):
         return f"(to_timestamp({ref}) AT TIME ZONE 'UTC')"
-    return f"(strftime('%Y-%m-%d %H:%M:%S', {ref}, 'unixepoch') || '.000000')"
+    return f"(datetime({ref}, 'unixepoch') || '.000000')"
 
 
 def _differs(conn: Connection, target: str) -> str:

@@ -99,8 +99,9 @@ def _delimiter(first_line: str) -> str:
 def _columns(rows: Sequence[Sequence[str]], width: int) -> tuple[list[str], ...]:
     if not rows:
         return tuple([] for _ in range(width))
-    fixed = [r if len(r) == width else (list(r) + [""] * width)[:width] for r in rows]
-    return tuple(list(col) for col in zip(*fixed, strict=True))
+    if not all(len(r) == width for r in rows):
+        rows = [r if len(r) == width else (list(r) + [""] * width)[:width] for r in rows]
+    return tuple(map(list, zip(*rows, strict=True)))
 
 
 def _finish(
@@ -129,8 +130,8 @@ def _read_csv(text: str, encoding: str) -> Table:
     except csv.Error:
         raise KpiImportError([problem(None, None, None, "bad_format")]) from None
     numbers: list[int] | None = None
-    if any(not any(r) for r in body):  # blank lines (Excel exports end with some): skip, keep numbering
-        numbers = [i + 2 for i, r in enumerate(body) if any(r)]
+    if not all(r and (r[0] or any(r)) for r in body):  # blank lines (Excel exports end with some)
+        numbers = [i + 2 for i, r in enumerate(body) if any(r)]  # skip them, keep the numbering
         body = [r for r in body if any(r)]
     return _finish(header, body, numbers, "csv", encoding)
 

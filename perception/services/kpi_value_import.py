@@ -31,7 +31,7 @@ from perception.services.kpi_import import (
     unknown_column_notes,
 )
 from perception.services.kpi_messages import KpiImportError, ProblemList, problem
-from perception.services.kpi_targets import TargetBook, met_or_none
+from perception.services.kpi_targets import TargetBook, met_or_none, share_percent
 from perception.services.kpi_ticket_parse import Codebook, match_columns
 from perception.services.kpi_time import parse_period, period_end
 
@@ -146,7 +146,10 @@ def _resolve_targets(session: Session, rows: list[dict[str, Any]]) -> None:
                 row["period_start"],
             )
             if version is not None:
-                row["target"], comparator, version_id = version.target, version.comparator, version.version_id
+                target = version.target
+                if target is not None and definition.unit in ("%", "％"):
+                    target = share_percent(target, version.unit)  # a 0.96 ratio target is 96 %
+                row["target"], comparator, version_id = target, version.comparator, version.version_id
             elif definition.default_target is not None:
                 row["target"] = definition.default_target
         row["comparator"] = comparator
