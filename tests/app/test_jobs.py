@@ -22,8 +22,11 @@ def test_email_in_process_writes_to_instance_folder(app, db_session):
     assert "someone@example.com" in text
 
 
-def test_scheduler_claims_each_slot_once(db_session):
-    from perception.jobs.schedule import run_due
+def test_scheduler_claims_each_slot_once(db_session, monkeypatch):
+    from perception.jobs import schedule
+    from perception.jobs.schedule import Periodic, run_due
+
+    monkeypatch.setattr(schedule, "PERIODIC", (Periodic("heartbeat", "hourly"),))
 
     ran: list[str] = []
     now = datetime(2026, 11, 21, 5, 30)
@@ -35,6 +38,16 @@ def test_scheduler_claims_each_slot_once(db_session):
     assert third == ["heartbeat"]
     count = db_session.scalar(select(func.count(ScheduledRun.id)).where(ScheduledRun.job_name == "heartbeat"))
     assert count == 2
+
+
+def test_every_periodic_job_is_registered():
+    from perception.jobs import JOBS, _load_job_modules
+    from perception.jobs.schedule import PERIODIC, slot_for
+
+    _load_job_modules()
+    for item in PERIODIC:
+        assert item.job in JOBS, f"periodic job {item.job!r} is not registered"
+        slot_for(item.every, datetime(2026, 1, 1))
 
 
 def test_slot_names():
