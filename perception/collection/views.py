@@ -76,7 +76,10 @@ def reports() -> Any:
         week=first,
         open_form=OpenReportForm(week=week_start(today).strftime("%G-W%V")),
         followups=_followups(),
-        endpoints=current_app.view_functions,
+        followup_endpoint=next(
+            (e for e in ("surveys.followup_task", "surveys.followup") if e in current_app.view_functions),
+            None,
+        ),
         may_organise=access.may_organise(),
     )
 

@@ -3,7 +3,7 @@
 - Phone callbacks: for every region, one queue per four-week block of the last eight weeks,
   about ten closed tickets each, called by the region's collector with the built-in phone
   callback script; most calls complete, some go unanswered, a few are refused or misdialled.
-- Sampling comparison: one stratified run over the last eight weeks (+/-10 %), mostly confirmed.
+- Sampling comparison: one stratified run over the last eight weeks (+/-7 %), mostly confirmed.
 The planted watermelon cell's customers report more unresolved work and lower scores.
 """
 
@@ -134,7 +134,7 @@ def _sampling(session: Session, ctx: DemoContext, rng: random.Random, services: 
             name=name,
             start=monday - timedelta(weeks=8),
             end=monday - timedelta(weeks=1),
-            margin=0.1,
+            margin=0.07,
             seed="demo-sampling-1",
             user=session.scalar(select(User).where(User.username == "organiser")),
         )

@@ -161,3 +161,22 @@ def test_progress_planned_vs_done(db_session, queue, make_user):
     mine, total = rows
     assert (mine.planned, mine.attempted, mine.completed, mine.refused, mine.unreachable) == (6, 3, 1, 1, 1)
     assert mine.completion_rate == 1 / 6 and total.region_id is None and total.planned == 6
+
+
+def test_low_callback_score_becomes_a_follow_up_on_the_regions_collection_page(
+    login_as, db_session, queue, make_user
+):
+    from perception.models.surveys import FollowUpTask
+
+    interviewer = make_user("caller", "collector", region="R1")
+    task = queue.tasks[0]
+    collection_callbacks.record_attempt(
+        db_session, task, interviewer, "completed", answers=ANSWERS | {"csat": "1"}
+    )
+    followup = db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == task.response_id))
+    assert followup is not None
+    page = login_as("collector").get("/collection/").get_data(as_text=True)
+    assert "Open follow-up tasks" in page and f"#{followup.id}" in page
+    assert f"#{followup.id}" not in login_as("collector", username="c_r2", region="R2").get(
+        "/collection/"
+    ).get_data(as_text=True)
