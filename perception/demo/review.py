@@ -21,7 +21,7 @@ from perception.models.auth import User
 from perception.models.catalog import Service
 from perception.models.facts import ExperienceObservation
 from perception.models.org import Region
-from perception.models.review import ImprovementItem, Review
+from perception.models.review import ImprovementItem, Review, ReviewFinding
 from perception.services import review_periods, review_register, review_signoff
 from perception.services.review_blocks import evidence_anchors
 from perception.services.review_sections import compute_content
@@ -83,10 +83,16 @@ def _findings(session: Session, review: Review, author: User | None) -> list[Any
             key = None
         made.append(
             review_signoff.add_finding(
-                session, review, kind=kind, text=text, evidence_section=section, evidence_key=key,
-                author=author, anchors=anchors,
+                session,
+                review,
+                kind=kind,
+                text=text,
+                evidence_section=section,
+                evidence_key=key,
+                author=author,
+                anchors=anchors,
             )
-        )  # fmt: skip
+        )
     return made
 
 
@@ -108,38 +114,82 @@ def load(session: Session, ctx: DemoContext) -> None:
             session, ctx, completed_on - timedelta(weeks=10), completed_on + timedelta(weeks=8)
         )
         owner_id = manager.id if manager else owner.id
-        _item(session, "缩短西瓜单元的故障处理时间并在关单前电话确认", {
-            "description": "KPI 达标但客户满意度低：关单前由工程师电话确认问题已解决，复发工单优先处理。",
-            "source": "review_finding", "source_ref": f"finding:{findings[0].id}",
-            "finding_id": findings[0].id, "review_id": previous.id,
-            "business_case": "满意度回升可减少投诉与续约风险。", "value": 5, "effort": 3,
-            "owner_id": owner_id, "due_on": completed_on, "status": "completed", "completed_on": completed_on,
-            "metric": "csat_share", "metric_service_id": service_id, "region_id": region_id,
-            "baseline_from": completed_on - timedelta(weeks=10),
-            "baseline_to": completed_on - timedelta(weeks=2),
-            "target_value": 0.6,
-        }, today, raised)  # fmt: skip
-        _item(session, "采集点每周报告按时率提升到 95%", {
-            "description": "周五提醒、周一中午截止；连续两周缺交的采集点由体系负责人约谈。",
-            "source": "review_finding", "source_ref": f"finding:{findings[1].id}",
-            "finding_id": findings[1].id, "review_id": previous.id, "value": 4, "effort": 2,
-            "owner_id": owner_id,
-            "due_on": today - timedelta(days=14), "status": "in_progress",
-        }, today, raised)  # fmt: skip
-        _item(session, "新兴需求“远程桌面支持”移交市场拓展部门评估", {
-            "description": "多个区域客户提出远程支持需求，评估作为新服务包。", "source": "alert",
-            "review_id": previous.id, "value": 3, "effort": 4, "owner_id": owner_id,
-            "due_on": today + timedelta(days=45), "status": "approved",
-        }, today, raised)  # fmt: skip
+        _item(
+            session,
+            "缩短西瓜单元的故障处理时间并在关单前电话确认",
+            {
+                "description": "KPI 达标但客户满意度低：关单前由工程师电话确认问题已解决，复发工单优先处理。",
+                "source": "review_finding",
+                "source_ref": f"finding:{findings[0].id}",
+                "finding_id": findings[0].id,
+                "review_id": previous.id,
+                "business_case": "满意度回升可减少投诉与续约风险。",
+                "value": 5,
+                "effort": 3,
+                "owner_id": owner_id,
+                "due_on": completed_on,
+                "status": "completed",
+                "completed_on": completed_on,
+                "metric": "csat_share",
+                "metric_service_id": service_id,
+                "region_id": region_id,
+                "baseline_from": completed_on - timedelta(weeks=10),
+                "baseline_to": completed_on - timedelta(weeks=2),
+                "target_value": 0.6,
+            },
+            today,
+            raised,
+        )
+        _item(
+            session,
+            "采集点每周报告按时率提升到 95%",
+            {
+                "description": "周五提醒、周一中午截止；连续两周缺交的采集点由体系负责人约谈。",
+                "source": "review_finding",
+                "source_ref": f"finding:{findings[1].id}",
+                "finding_id": findings[1].id,
+                "review_id": previous.id,
+                "value": 4,
+                "effort": 2,
+                "owner_id": owner_id,
+                "due_on": today - timedelta(days=14),
+                "status": "in_progress",
+            },
+            today,
+            raised,
+        )
+        _item(
+            session,
+            "新兴需求“远程桌面支持”移交市场拓展部门评估",
+            {
+                "description": "多个区域客户提出远程支持需求，评估作为新服务包。",
+                "source": "alert",
+                "review_id": previous.id,
+                "value": 3,
+                "effort": 4,
+                "owner_id": owner_id,
+                "due_on": today + timedelta(days=45),
+                "status": "approved",
+            },
+            today,
+            raised,
+        )
         session.flush()
         review_signoff.sign(session, previous, owner, now=datetime.combine(sign_on, time(16)))
     if not current.findings:
         review_signoff.add_finding(
-            session, current, kind="finding", text="本期回顾进行中：请评审人员补充发现并链接证据。",
-            evidence_section="health", author=reviewer,
-        )  # fmt: skip
+            session,
+            current,
+            kind="finding",
+            text="本期回顾进行中：请评审人员补充发现并链接证据。",
+            evidence_section="health",
+            author=reviewer,
+        )
     session.flush()
+    findings = session.scalar(
+        select(func.count(ReviewFinding.id)).where(ReviewFinding.review_id == previous.id)
+    )
     ctx.summary.append(
-        f"Reviews: {previous.code} signed ({len(previous.findings)} findings), {current.code} open; "
+        f"Reviews: {previous.code} signed ({findings} findings and decisions), {current.code} open; "
         f"{session.scalar(select(func.count(ImprovementItem.id)))} improvement items."
     )

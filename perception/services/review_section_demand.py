@@ -1,13 +1,10 @@
 """Review section 4, demand: the period's common and emerging needs and what became of the needs
 handed to the market-expansion department (市场拓展部门).
 
-Needs are read from the requirement texts (TextEntry kind ``requirement``) of the period with
-the theme the text analysis assigned (``theme_key``):
-- common needs: ``scoring.text.common_needs`` (a theme raised by at least ``min_customers``
-  customers in at least ``min_regions`` regions; thresholds from the text-analysis settings,
-  default 3 and 3);
-- emerging needs: ``scoring.text.emerging_needs`` against the previous period of equal length
-  (one-sided Fisher exact test of the theme's share, Benjamini-Hochberg q <= alpha).
+Needs come from the analysis phase (perception.services.analysis_demand.common_and_emerging_needs
+over the period's ISO weeks): a common need is a theme raised by at least ``min_customers``
+customers in at least ``min_regions`` regions; an emerging need a theme whose share grew against
+the previous period of equal length (one-sided Fisher exact test, Benjamini-Hochberg q <= alpha).
 Hand-overs: the Opportunity rows created for a period overlapping this one, or still open, with
 their status (new, contacted, opportunity, closed).
 """
@@ -19,11 +16,8 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from perception.models.facts import TextEntry, TextKind
 from perception.services.review_blocks import column, paragraph, section, t, table
-from perception.services.review_section_kpi import previous_bounds
 from perception.services.review_sections import SECTION_TITLES, SectionContext
-from scoring.text import ThemeAssignment, common_needs, emerging_needs
 
 STATUS = {
     "new": t("新移交", "new"),
@@ -33,69 +27,31 @@ STATUS = {
 }
 
 
-def _settings(ctx: SectionContext) -> tuple[int, int, float, int]:
-    from perception.models.analysis import TextAnalysisSettings
-
-    row = ctx.session.scalar(select(TextAnalysisSettings).limit(1))
-    if row is None:
-        return 3, 3, 0.05, 3
-    return row.min_customers, row.min_regions, row.emerging_alpha, row.emerging_min_entries
-
-
-def _theme_names(ctx: SectionContext) -> dict[str, str]:
-    from perception.models.analysis import TextTheme
-
-    return {theme.key: theme.label for theme in ctx.session.scalars(select(TextTheme))}
-
-
 def _needs(ctx: SectionContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    prev_start, _ = previous_bounds(ctx)
-    rows = ctx.session.execute(
-        select(
-            TextEntry.id,
-            TextEntry.theme_key,
-            TextEntry.customer_id,
-            TextEntry.region_id,
-            TextEntry.observed_on,
-        ).where(
-            TextEntry.kind == TextKind.REQUIREMENT,
-            TextEntry.observed_on >= prev_start,
-            TextEntry.observed_on < ctx.end,
-        )
-    ).all()
-    if not rows:
-        return [], []
-    assignments = [ThemeAssignment(r.id, r.theme_key, 1.0) for r in rows]
-    period = {r.id: ("now" if r.observed_on >= ctx.start else "before") for r in rows}
-    customers = {r.id: str(r.customer_id or f"region-{r.region_id}") for r in rows}
-    regions = {r.id: str(r.region_id) for r in rows}
-    min_customers, min_regions, alpha, min_entries = _settings(ctx)
-    names = _theme_names(ctx)
+    from perception.services.analysis_demand import common_and_emerging_needs
+
+    view = common_and_emerging_needs(ctx.session, ctx.week_start, ctx.week_end)
     common = [
         {
             "_key": f"need:{need.theme_key}",
-            "theme": names.get(need.theme_key, need.theme_key),
+            "theme": need.label,
             "entries": need.n_entries,
-            "customers": len(need.customers),
-            "regions": len(need.regions),
+            "customers": need.n_customers,
+            "regions": need.n_regions,
         }
-        for need in common_needs(assignments, customers, regions, period, "now", min_customers, min_regions)
+        for need in view.common
     ]
-    emerging = []
-    if any(p == "before" for p in period.values()):
-        emerging = [
-            {
-                "_key": f"emerging:{g.theme_key}",
-                "theme": names.get(g.theme_key, g.theme_key),
-                "count": g.count,
-                "share": g.share,
-                "previous_share": g.previous_share,
-                "q_value": g.q_value,
-            }
-            for g in emerging_needs(
-                assignments, period, "now", "before", alpha=alpha, min_entries=min_entries
-            )
-        ]
+    emerging = [
+        {
+            "_key": f"emerging:{g.theme_key}",
+            "theme": g.label,
+            "count": g.count,
+            "share": g.share,
+            "previous_share": g.previous_share,
+            "q_value": g.q_value,
+        }
+        for g in view.emerging
+    ]
     return common, emerging
 
 

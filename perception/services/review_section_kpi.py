@@ -181,9 +181,13 @@ def build(ctx: SectionContext) -> dict[str, Any]:
         ),
     ]
     if view.cells:
+        # Many cells: name only the evidenced watermelons, or the labels hide each other.
+        crowded = len(view.cells) > 24
         points = [
             {
-                "label": f"{c.service_code}·{c.region_code}",
+                "label": f"{c.service_code}·{c.region_code}"
+                if not crowded or (c.comparison.quadrant == "watermelon" and c.comparison.evidenced)
+                else "",
                 "x": _rel(c.comparison.kpi_margin, c.comparison.kpi_target),
                 "y": _rel(c.comparison.experience_gap, c.comparison.experience_target),
             }

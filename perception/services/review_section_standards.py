@@ -80,11 +80,17 @@ def _in_force(versions: list[StandardVersion], day: date) -> StandardVersion | N
 
 
 def _kpi_history(ctx: SectionContext, versions: list[StandardVersion]) -> dict[date, float]:
-    from perception.models.kpi import KpiValue
+    """Weekly n-weighted mean of the KPI values stored against the versions, as a ratio for
+    KPIs kept in percent (KpiDefinition.unit "%")."""
+    from perception.models.kpi import KpiDefinition, KpiValue
 
     weight = func.coalesce(KpiValue.n, 1)
+    ratio = case((KpiDefinition.unit.in_(("%", "percent", "％")), 0.01), else_=1.0)
     rows = ctx.session.execute(
-        select(KpiValue.period_start, func.sum(cast(KpiValue.value, Float) * weight), func.sum(weight))
+        select(
+            KpiValue.period_start, func.sum(cast(KpiValue.value, Float) * weight * ratio), func.sum(weight)
+        )
+        .join(KpiDefinition, KpiDefinition.id == KpiValue.definition_id)
         .where(
             KpiValue.standard_version_id.in_([v.id for v in versions]),
             KpiValue.granularity == "week",

@@ -6,7 +6,8 @@ Ranking rule (documented so reviewers can argue with it):
    catch customer harm that internal KPIs hide, then to catch customer harm in general, and only
    then to keep its own machinery running:
    a. evidenced watermelons (KPI met, experience missed, interval excludes the target, n >= 30),
-      in the analysis' rank order (largest relative shortfall first);
+      in the analysis' rank order (largest relative shortfall first), one per service x region
+      cell (the cell's best-ranked KPI);
    b. regions whose CSAT dropped significantly against the previous period (two-proportion z
       test, p < 0.05), largest drop first;
    c. collection points with incomplete weekly reporting, lowest completeness first (ties: more
@@ -112,7 +113,12 @@ def _overdue(f: Mapping[str, Any]) -> dict[str, Any]:
 def candidates(content: Mapping[str, Any]) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
     """(the three ranked categories a, b, c; the ordered fillers) — see the module docstring."""
     kpi = _facts(content, "kpi_experience")
-    melons = sorted(kpi.get("watermelons", []), key=lambda f: f.get("rank") or 0)
+    melons, cells = [], set()
+    for f in sorted(kpi.get("watermelons", []), key=lambda f: f.get("rank") or 0):
+        cell = (str(f["service"]), str(f["region"]))
+        if cell not in cells:
+            cells.add(cell)
+            melons.append(f)
     evidenced = [_watermelon(f) for f in melons if f["evidenced"]]
     unevidenced = [_watermelon(f) for f in melons if not f["evidenced"]]
     drops = [_drop(f) for f in sorted(kpi.get("drops", []), key=lambda f: f["difference"])]
