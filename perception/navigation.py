@@ -54,6 +54,7 @@ SECTIONS: tuple[NavSection, ...] = (
             NavItem(N_("Consolidation"), "collection.consolidation", Permission.ORGANISE_REPORTS),
             NavItem(N_("Phone callbacks"), "collection.callbacks", Permission.RECORD_CALLBACK),
             NavItem(N_("Sampling comparison"), "collection.sampling", Permission.MANAGE_SAMPLING),
+            NavItem(N_("Records vs standards"), "collection.standard_checks", Permission.VIEW_COLLECTION),
             NavItem(N_("Follow-up tasks"), "surveys.followups", Permission.VIEW_COLLECTION),
             NavItem(N_("Surveys"), "surveys.index", Permission.VIEW_SURVEYS),
             NavItem(N_("Tickets & KPIs"), "kpi.index", Permission.VIEW_KPI),

@@ -22,6 +22,7 @@ from perception.models.collection import ReportEntry
 from perception.models.org import CollectionPoint, CustomerOrg, Region
 from perception.periods import local_date, week_from_label, week_start
 from perception.services import collection_consolidation as merging
+from perception.services.collection_analysis import conformity
 from perception.services.collection_board import completeness, region_completeness, weeks_between
 from perception.services.collection_vocab import CollectionError
 
@@ -178,4 +179,20 @@ def mark_duplicate() -> Any:
     back = request.form.get("next", "")
     return redirect(
         back if back.startswith("/collection/consolidation") else url_for("collection.consolidation")
+    )
+
+
+@bp.get("/standard-checks")
+@require(Permission.VIEW_COLLECTION)
+def standard_checks() -> Any:
+    """Feedback records and tickets against the standard in force, per region and service."""
+    first, last = _weeks(8)
+    rows = conformity(db.session, first, last + timedelta(weeks=1), access.scope_regions())
+    return render_template(
+        "collection/standard_checks.html",
+        rows=rows,
+        first=first,
+        last=last,
+        regions={r.id: r for r in db.session.scalars(select(Region))},
+        services={s.id: s for s in db.session.scalars(select(Service))},
     )

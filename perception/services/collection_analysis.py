@@ -5,6 +5,9 @@
   from counted reports, for marking analysis timelines;
 - ``completeness_by_region(session, first_week, last_week, now=None, region_ids=None)`` and
   ``collection_board.completeness(...)`` for the per point x week cells;
+- ``conformity(session, start, end, region_ids=None, source=None)``: feedback records and tickets
+  against the standard in force, per region, service and source (meets / misses / not
+  measurable, and the share meeting = meets / (meets + misses), the "feedback_conformity_share");
 - ``callback_progress(...)`` and ``discrepancy_rates(...)`` (re-exported from the callback and
   sampling services).
 """
@@ -15,10 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from perception.models.collection import COUNTED_STATUSES, CollectionReport, EntryKind, ReportEntry
+from perception.models.collection_fieldwork import StandardCheck
 from perception.services.collection_board import (
     Cell,
     Completeness,
@@ -91,7 +95,68 @@ def completeness_by_region(
     return region_completeness(completeness(session, first_week, last_week, now=now, region_ids=region_ids))
 
 
+@dataclass(frozen=True)
+class Conformity:
+    region_id: int
+    service_id: int | None
+    source: str  # feedback | ticket
+    meets: int
+    misses: int
+    not_measurable: int
+    share_meeting: float | None  # meets / (meets + misses)
+
+
+def conformity(
+    session: Session,
+    start: date,
+    end: date,
+    region_ids: Iterable[int] | None = None,
+    source: str | None = None,
+) -> list[Conformity]:
+    """StandardCheck results whose period starts in [start, end) (the record's week), grouped by
+    region, service and source."""
+    stmt = (
+        select(
+            StandardCheck.region_id,
+            StandardCheck.service_id,
+            StandardCheck.source,
+            StandardCheck.result,
+            func.count(),
+        )
+        .where(StandardCheck.period_start >= start, StandardCheck.period_start < end)
+        .group_by(
+            StandardCheck.region_id, StandardCheck.service_id, StandardCheck.source, StandardCheck.result
+        )
+    )
+    if region_ids is not None:
+        stmt = stmt.where(StandardCheck.region_id.in_(list(region_ids)))
+    if source is not None:
+        stmt = stmt.where(StandardCheck.source == source)
+    tally: dict[tuple[int, int | None, str], dict[str, int]] = {}
+    for region_id, service_id, src, result, n in session.execute(stmt):
+        tally.setdefault((region_id, service_id, src), {})[result] = int(n)
+    out = []
+    for (region_id, service_id, src), counts in sorted(
+        tally.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2])
+    ):
+        meets, misses = counts.get("meets", 0), counts.get("misses", 0)
+        out.append(
+            Conformity(
+                region_id,
+                service_id,
+                src,
+                meets,
+                misses,
+                counts.get("not_measurable", 0),
+                meets / (meets + misses) if meets + misses else None,
+            )
+        )
+    return out
+
+
 __all__ = [
+    "Conformity",
+    "conformity",
     "CallbackProgress",
     "Cell",
     "CollectionEvent",

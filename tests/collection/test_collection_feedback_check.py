@@ -177,3 +177,33 @@ def test_share_standard_of_one_dimension_applies_only_to_that_dimension(db_sessi
     ]
     # A single record meets a "share of 4-5" standard when it is a 4 or a 5.
     assert got == ["misses", "meets", "not_measurable"]
+
+
+def test_conformity_summary_and_page(login_as, db_session, cat, standards, collector, put, make_ticket):
+    from perception.services.collection_analysis import conformity
+
+    put(
+        "R1",
+        date(2026, 3, 9),
+        [feedback(rating=3), feedback(rating=5), feedback(rating=4, service="")],
+        collector,
+        submit_at=datetime(2026, 3, 15),
+    )
+    make_ticket(
+        opened_at=datetime(2026, 3, 10, 9, 0), resolved_at=datetime(2026, 3, 10, 18, 0)
+    )  # 540 min: misses
+    checks.check_tickets(db_session, checks.unchecked_closed_tickets(db_session))
+    rows = {(r.source, r.service_id): r for r in conformity(db_session, date(2026, 3, 9), date(2026, 3, 16))}
+    fb = rows[("feedback", cat["DESK"].id)]
+    assert (fb.meets, fb.misses, fb.share_meeting) == (1, 1, 0.5)
+    assert rows[("feedback", None)].not_measurable == 1
+    assert (rows[("ticket", cat["DESK"].id)].misses, rows[("ticket", cat["DESK"].id)].share_meeting) == (
+        1,
+        0.0,
+    )
+    page = (
+        login_as("analyst")
+        .get("/collection/standard-checks?from=2026-W11&to=2026-W11")
+        .get_data(as_text=True)
+    )
+    assert "50%" in page and "Tickets" in page
