@@ -33,17 +33,24 @@ def _today() -> date:
     return local_date(utcnow(), current_app.config.get("ORG_TIMEZONE", "Asia/Shanghai"))
 
 
+def _week_arg(name: str) -> date | None:
+    """An ISO week label (2026-W47) or any date of the week (2026-11-16)."""
+    value = (request.args.get(name) or "").strip()
+    try:
+        return week_from_label(value)
+    except ValueError:
+        pass
+    try:
+        return week_start(date.fromisoformat(value))
+    except ValueError:
+        return None
+
+
 def _weeks(default_weeks: int) -> tuple[date, date]:
-    """The ?from=&to= ISO weeks (default: the last ``default_weeks`` weeks), at most a year."""
-    last_default = week_start(_today()) - timedelta(weeks=1)
-    try:
-        last = week_from_label(request.args.get("to", ""))
-    except ValueError:
-        last = last_default
-    try:
-        first = week_from_label(request.args.get("from", ""))
-    except ValueError:
-        first = last - timedelta(weeks=default_weeks - 1)
+    """?from=&to= weeks (or ?week= for the weeks up to that one; default: the last
+    ``default_weeks`` weeks), at most a year."""
+    last = _week_arg("to") or _week_arg("week") or week_start(_today()) - timedelta(weeks=1)
+    first = _week_arg("from") or last - timedelta(weeks=default_weeks - 1)
     if first > last:
         first, last = last, first
     first = max(first, last - timedelta(weeks=MAX_WEEKS - 1))

@@ -205,3 +205,8 @@ def test_pages_in_chinese(login_as, collector, put):
     assert "导出 CSV" in o.get("/collection/consolidation", headers=zh).get_data(as_text=True)
     assert "新建回访队列" in o.get("/collection/callbacks", headers=zh).get_data(as_text=True)
     assert "新建抽样" in o.get("/collection/sampling", headers=zh).get_data(as_text=True)
+
+
+def test_board_accepts_a_week_given_as_a_date(login_as):
+    html = login_as("organiser").get("/collection/board?week=2026-03-04").get_data(as_text=True)
+    assert "2026-W10" in html and "2026-W03" in html and "2026-W11" not in html
