@@ -6,13 +6,11 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from perception.demo import DemoContext
 from perception.models.review import ImprovementItem, Review
 
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 TODAY = date(2026, 11, 18)
 
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
-
 from perception.services import review_register, review_signoff
 from perception.services.review_periods import ensure_review, parse_periods
 from perception.services.review_sections import compute_content, section_of
-
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 
 
 def _rows(content):

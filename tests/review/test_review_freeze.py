@@ -18,7 +18,6 @@ from perception.services.review_errors import ReviewError
 from perception.services.review_sections import compute_content, content_for, section_of
 from tests.conftest import post_form
 
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 MELON = "watermelon:RESP|DESK|R1"
 SIGNED_AT = datetime(2026, 7, 6, 9, 0)
 

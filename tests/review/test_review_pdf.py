@@ -16,7 +16,6 @@ from perception.reporting.fonts import find_cjk_font
 from perception.services import review_register, review_reports, review_signoff
 from tests.conftest import post_form, require_component
 
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 MELON = "watermelon:RESP|DESK|R1"
 
 

@@ -18,8 +18,6 @@ from perception.services.review_periods import (
     send_reminders,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
-
 
 def test_half_years_are_the_default():
     specs = parse_periods(None)

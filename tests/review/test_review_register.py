@@ -15,8 +15,6 @@ from perception.services.review_errors import ReviewError
 from perception.services.users import issue_token
 from tests.conftest import post_form
 
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
-
 
 @pytest.mark.parametrize(
     ("value", "effort", "score", "band"),

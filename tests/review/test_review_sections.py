@@ -11,7 +11,6 @@ import pytest
 from perception.services.review_sections import compute_content, section_of
 from perception.services.review_summary import top_three
 
-pytestmark = pytest.mark.filterwarnings("ignore:The Result.tuples:DeprecationWarning")
 TODAY = date(2026, 7, 3)
 
 
