@@ -26,6 +26,7 @@ from perception.services.analysis_filters import AnalysisFilters
 from perception.services.analysis_kpi_links import ExperienceTarget, KpiLink, KpiRow, kpi_links, kpi_rows
 from perception.services.analysis_names import load_names
 from scoring import (
+    DEFAULT_MIN_N,
     CellComparison,
     ComparisonCell,
     KpiExperienceCorrelations,
@@ -39,6 +40,7 @@ from scoring.results import to_jsonable
 
 EXPERIENCE_KINDS = ("csat", "nps", "ces", "rating", "likert")
 LEAD_LAG_MIN_WEEKS = 8
+DIMENSION_MIN_N = DEFAULT_MIN_N
 LEAD_LAG_CELLS = 5
 
 
@@ -120,20 +122,21 @@ def experience_input(
     and the basis they were measured on.
 
     csat_share: top-2-box count (4-5 of 1..5); csat_mean / ces_mean / dimension_rating_mean: mean
-    and SD of the answers. A csat target that names a feedback dimension is measured on that
-    dimension's ratings; a cell without any such rating falls back to the overall CSAT answers
-    (basis "overall_csat", shown on the page). nps: the mean of per-respondent scores +100 / 0 /
-    -100, whose mean is the NPS and whose SD is sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
+    and SD of the answers. A target that names a feedback dimension is measured on that
+    dimension's ratings when the cell has at least DIMENSION_MIN_N of them; with fewer, and more
+    overall CSAT answers (same 1..5 scale), on the overall CSAT answers instead, because a verdict
+    from a handful of ratings can never be evidenced (the basis is returned and shown on the page).
+    nps: the mean of per-respondent scores +100 / 0 / -100, whose mean is the NPS and whose SD is
+    sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
     """
     metric, dim = target.metric, target.dimension
-    if metric in ("csat_share", "csat_mean") and dim:
+    if metric in ("csat_share", "csat_mean", "dimension_rating_mean") and dim:
         acc, basis = dimension_acc(acc_by_part, dim), f"dimension:{dim}"
-        if acc.n == 0:
-            acc, basis = kind_total(acc_by_part, "csat"), "overall_csat"
-    elif metric in ("csat_share", "csat_mean"):
+        overall = kind_total(acc_by_part, "csat")
+        if acc.n < DIMENSION_MIN_N and overall.n > acc.n:
+            acc, basis = overall, "overall_csat"
+    elif metric in ("csat_share", "csat_mean", "dimension_rating_mean"):
         acc, basis = kind_total(acc_by_part, "csat"), "overall_csat"
-    elif metric == "dimension_rating_mean":
-        acc, basis = dimension_acc(acc_by_part, dim), f"dimension:{dim}"
     elif metric == "nps":
         acc, basis = kind_total(acc_by_part, "nps"), "nps"
     else:

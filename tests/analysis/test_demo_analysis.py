@@ -1,0 +1,54 @@
+"""On the demo data: the planted watermelon of the tickets demo is found and ranked first, and the
+demo's analysis part ran the text analysis (themes, cross-validated classifiers), sent a need to
+the market department and raised alerts. Loads the whole demo (about half a minute)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::ResourceWarning")]
+
+WEEKS = 8
+
+
+def test_planted_watermelon_is_found_and_ranked_first(db_session):
+    from perception.demo import load_demo
+    from perception.models.analysis import (
+        Alert,
+        Opportunity,
+        TextAnalysisRun,
+        TextClassifierModel,
+        TextTheme,
+    )
+    from perception.periods import week_start
+    from perception.services.analysis_filters import AnalysisFilters
+    from perception.services.analysis_kpi_experience import kpi_vs_experience
+
+    today = date.today()
+    load_demo(db_session, weeks=WEEKS, today=today)
+    from perception.demo.tickets import PLANTED
+
+    end = week_start(today) + timedelta(weeks=1)
+    view = kpi_vs_experience(db_session, AnalysisFilters(start=end - timedelta(weeks=WEEKS + 1), end=end))
+    top = view.watermelons[0]
+    assert (top.service_code, top.region_code) == PLANTED["watermelon"]
+    assert top.comparison.evidenced and top.comparison.watermelon_rank == 1
+    # The reverse cell (KPI missed, customers satisfied) is never a watermelon.
+    reverse = [c for c in view.cells if (c.service_code, c.region_code) == PLANTED["reverse"]]
+    assert all(c.comparison.quadrant != "watermelon" for c in reverse)
+    assert all(w.comparison.evidenced for w in view.watermelons[:2])
+
+    run = db_session.scalar(select(TextAnalysisRun))
+    assert run.status == "done" and run.n_entries > 100
+    assert db_session.scalar(select(func.count()).select_from(TextTheme)) >= 3
+    category = db_session.scalar(select(TextClassifierModel).where(TextClassifierModel.target == "category"))
+    assert category.cv_accuracy is not None and category.cv_accuracy > category.baseline_accuracy
+    assert db_session.scalar(select(func.count()).select_from(Opportunity)) == 1
+    assert db_session.scalar(select(func.count()).select_from(Alert)) >= 1
+    # Idempotent: loading again adds no run, opportunity or alert.
+    load_demo(db_session, weeks=WEEKS, today=today)
+    assert db_session.scalar(select(func.count()).select_from(TextAnalysisRun)) == 1
+    assert db_session.scalar(select(func.count()).select_from(Opportunity)) == 1
