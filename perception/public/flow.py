@@ -17,7 +17,7 @@ from flask import render_template, request
 from wtforms import Form
 
 from perception.i18n import is_zh
-from perception.public.forms import SurveyPageBase, new_nonce, valid_nonce
+from perception.public.forms import HONEYPOT, new_nonce, valid_nonce
 from perception.services.surveys_settings import settings
 from surveys import (
     Lang,
@@ -66,13 +66,13 @@ def page_form(
     """The page's form class. Without saved answers it depends only on (version, page, lang) and
     is cached: building a class per request would cost more than the rest of the POST."""
     if answers:
-        return build_page_form(questionnaire, page, lang, base=SurveyPageBase, answers=answers)
+        return build_page_form(questionnaire, page, lang, answers=answers)
     key = (version_key, page, lang)
     cls = _FORMS.get(key)
     if cls is None:
         if len(_FORMS) > 1024:
             _FORMS.clear()
-        cls = _FORMS[key] = build_page_form(questionnaire, page, lang, base=SurveyPageBase)
+        cls = _FORMS[key] = build_page_form(questionnaire, page, lang)
     return cls
 
 
@@ -107,10 +107,10 @@ def read_post(
     if page not in shown_pages(questionnaire, prior):
         return PagePost(Step.RESTART, page)
     lang = language()
-    form = page_form(questionnaire, version_key, page, lang, prior)()
-    nonce = form.submission_nonce.data if valid_nonce(form.submission_nonce.data) else new_nonce()
-    form.submission_nonce.data = nonce
-    if form.fax_number.data:
+    form = page_form(questionnaire, version_key, page, lang, prior)(request.form)
+    posted = request.form.get("submission_nonce")
+    nonce = posted if posted is not None and valid_nonce(posted) else new_nonce()
+    if request.form.get(HONEYPOT):
         return PagePost(Step.BOT, page, form, nonce=nonce)
     valid = form.validate()
     if request.form.get("action") == "back":
@@ -139,15 +139,15 @@ def render_page(
     *,
     action: str,
     form: Any = None,
+    nonce: str = "",
     notice: str | None = None,
     status: int = 200,
 ) -> Any:
     """Render page ``page`` (a fresh form prefilled with ``answers``, or ``form`` with errors)."""
     lang = language()
     if form is None:
-        form = build_page_form(questionnaire, page, lang, base=SurveyPageBase, answers=answers)()
-        form.submission_nonce.data = new_nonce()
-    form.page.data = str(page)
+        form = build_page_form(questionnaire, page, lang, answers=answers)()
+        nonce = new_nonce()
     shown = list(shown_pages(questionnaire, answers)) or [page]
     if page not in shown:
         shown = sorted({*shown, page})
@@ -157,8 +157,11 @@ def render_page(
         "public/page.html",
         q=questionnaire,
         page=questionnaire.pages[page],
+        page_index=page,
         lang=lang,
         form=form,
+        nonce=nonce or new_nonce(),
+        honeypot=HONEYPOT,
         position=position,
         total=len(shown),
         first=position == 1,

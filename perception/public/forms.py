@@ -1,4 +1,8 @@
-"""The fields every survey page carries besides its questions (added to the engine's page form).
+"""What a survey page posts besides its answers, and the unsubscribe form.
+
+The question fields come from the engine (``surveys.build_page_form`` on a plain WTForms
+``Form``); the app-wide CSRFProtect checks the CSRF token of every POST before the view runs, so
+the page form carries no CSRF field of its own. Three more inputs are read from the request:
 
 - ``submission_nonce``: 128 random bits made when the page is rendered; the final page's nonce
   makes a retried or double-clicked POST find the response it already stored.
@@ -11,12 +15,10 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField
-from wtforms.validators import Length, Optional
 
 NONCE_LENGTH = 22  # token_urlsafe(16): 128 bits
+HONEYPOT = "fax_number"
 
 
 def new_nonce() -> str:
@@ -27,12 +29,6 @@ def valid_nonce(value: object) -> bool:
     return (
         isinstance(value, str) and len(value) == NONCE_LENGTH and all(c.isalnum() or c in "-_" for c in value)
     )
-
-
-class SurveyPageBase(FlaskForm):
-    submission_nonce = HiddenField()
-    page = HiddenField()
-    fax_number = StringField(_l("Leave this field empty"), validators=[Optional(), Length(max=200)])
 
 
 class UnsubscribeForm(FlaskForm):

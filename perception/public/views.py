@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from flask import Response, current_app, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
 
 from perception.extensions import db
 from perception.models.base import utcnow
@@ -19,7 +20,7 @@ from perception.public import bp
 from perception.public.flow import PagePost, Step, first_page, language, read_post, render_page
 from perception.public.forms import UnsubscribeForm
 from perception.services import surveys_invitations, surveys_submit, surveys_tokens
-from perception.services.surveys_definitions import cached_questionnaire
+from perception.services.surveys_definitions import cached_questionnaire, version_fingerprint
 from perception.services.surveys_progress import (
     Availability,
     anonymous_campaign,
@@ -33,7 +34,6 @@ from surveys import Questionnaire, survey_stylesheet
 
 PERSONAL = "survey_link"  # {"i": invitation, "v": version, "f": fingerprint, "t": opened (epoch s)}
 ANONYMOUS = "survey_anon"  # {"c": campaign, "a": answers so far, "p": page, "t": started}
-DONE = "survey_done"  # {"v": version, "f": fingerprint} of the last completed survey
 
 
 @bp.before_request
@@ -42,7 +42,9 @@ def _respondent() -> None:
 
 
 def _end_read() -> None:
-    db.session.commit()
+    current = db.session()  # the request's Session behind the scoped proxy
+    if current.in_transaction():
+        current.commit()
 
 
 def _message(kind: str, status: int, **values: Any) -> Any:
@@ -64,8 +66,14 @@ def _unavailable(state: str, closes_at: Any = None, opens_at: Any = None) -> Any
 
 
 def _done(version_id: int, fingerprint: str) -> Any:
-    session[DONE] = {"v": version_id, "f": fingerprint}
-    return redirect(url_for("public.thanks"), 303)
+    # The version rides in the URL, not the session: saving the cookie again would cost the
+    # answer endpoint a signature for nothing secret.
+    return redirect(f"{request.script_root}/s/done?v={version_id}", 303)
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(exc: CSRFError) -> Any:
+    return _message("expired", 400)
 
 
 @bp.get("/engine.css")
@@ -158,6 +166,7 @@ def _after_page(
             shown,
             action=here,
             form=post.form,
+            nonce=post.nonce,
             notice=post.notice,
             status=200 if post.notice else 422,
         )
@@ -171,7 +180,8 @@ def _submit_personal(
     q: Questionnaire, key: tuple[int, str], invitation_id: int, post: PagePost, now: Any
 ) -> Any:
     try:
-        clean = check_answers(q, post.merged)
+        # One page: the page form has already validated the whole response.
+        clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
     except AnswersInvalid:
         return redirect(url_for("public.respond"), 303)  # an earlier page needs answers: go there
     result = surveys_submit.submit_personal(
@@ -230,10 +240,9 @@ def anonymous(slug: str) -> Any:
 
 @bp.get("/done")
 def thanks() -> Any:
-    done = session.get(DONE)
-    q = None
-    if isinstance(done, dict) and "v" in done and "f" in done:
-        q = cached_questionnaire(orm(), int(done["v"]), str(done["f"]))
+    version_id = request.args.get("v", type=int)
+    fingerprint = version_fingerprint(orm(), version_id) if version_id else None
+    q = cached_questionnaire(orm(), version_id, fingerprint) if version_id and fingerprint else None
     return render_template("public/thanks.html", q=q, lang=language())
 
 

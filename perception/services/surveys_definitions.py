@@ -157,3 +157,7 @@ def cached_questionnaire(session: Session, version_id: int, fingerprint: str) ->
     if definition is None:
         return None
     return questionnaire_from(version_id, fingerprint, definition)
+
+
+def version_fingerprint(session: Session, version_id: int) -> str | None:
+    return session.scalar(select(SurveyVersion.fingerprint).where(SurveyVersion.id == version_id))

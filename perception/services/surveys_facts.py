@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from perception.models.facts import ExperienceObservation, ExperienceSource, TextEntry, TextKind
@@ -32,6 +33,10 @@ FACT_KIND = {
     ScoreKind.SERVQUAL_PERCEPTION: "servqual_perception",
     ScoreKind.SERVQUAL_IMPORTANCE: "importance",
 }
+
+
+INSERT_OBSERVATIONS = insert(table_of(ExperienceObservation))
+INSERT_TEXTS = insert(table_of(TextEntry))
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ def text_rows(
 
 
 def write_facts(
-    session: Session,
+    conn: Connection,
     *,
     items: list[ScoredItem],
     texts: list[tuple[str, str | None]],
@@ -130,10 +135,10 @@ def write_facts(
     source = source_for(means)
     observations = observation_rows(items, response_id, observed_on, who, source)
     if observations:
-        session.execute(insert(table_of(ExperienceObservation)), observations)
+        conn.execute(INSERT_OBSERVATIONS, observations)
     entries = text_rows(texts, response_id, observed_on, who, source)
     if entries:
-        session.execute(insert(table_of(TextEntry)), entries)
+        conn.execute(INSERT_TEXTS, entries)
 
 
 def withdraw_facts(session: Session, response_id: int, means: str) -> None:

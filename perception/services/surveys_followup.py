@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from perception.authz import scoped
@@ -88,8 +89,11 @@ def followup_row(
     }
 
 
-def insert_followup(session: Session, row: dict[str, Any]) -> int:
-    result = session.execute(insert(table_of(FollowUpTask)).returning(table_of(FollowUpTask).c.id), [row])
+INSERT_FOLLOWUP = insert(table_of(FollowUpTask)).returning(table_of(FollowUpTask).c.id)
+
+
+def insert_followup(conn: Connection, row: dict[str, Any]) -> int:
+    result = conn.execute(INSERT_FOLLOWUP, [row])
     return int(result.scalar_one())
 
 

@@ -33,11 +33,35 @@ from perception.services.surveys_errors import Problem, SurveyError
 from perception.services.surveys_facts import Attribution, comments, write_facts
 from perception.services.surveys_followup import Thresholds, followup_reasons, followup_row, insert_followup
 from perception.services.surveys_settings import settings
-from surveys import AnswersError, Questionnaire, extract_scores, normalise_answers, validate_answers
+from surveys import (
+    AnswersError,
+    Questionnaire,
+    ScoredItem,
+    extract_scores,
+    normalise_answers,
+    validate_answers,
+)
+
+# Built once: the answer path runs these on every submission (SQLAlchemy then reuses the
+# compiled form without rebuilding the expression or its cache key).
+INSERT_RESPONSE = insert(table_of(Response)).returning(table_of(Response).c.id)
+INSERT_AUDIT = insert(table_of(AuditEntry))
 
 
 class AnswersInvalid(SurveyError):
     """Answers that do not satisfy the questionnaire; problems are keyed by question id."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A response's scored items and comments, computed before its write transaction begins."""
+
+    items: list[ScoredItem]
+    texts: list[tuple[str, str | None]]
+
+
+def score(questionnaire: Questionnaire, clean: dict[str, object]) -> Scored:
+    return Scored(extract_scores(questionnaire, clean), comments(questionnaire, clean))
 
 
 @dataclass(frozen=True)
@@ -93,14 +117,21 @@ def write_response(
     anonymous: bool,
     limits: Thresholds,
     recorded_by_id: int | None = None,
+    scored: Scored | None = None,
 ) -> Written:
-    """Insert a response whose answers are already validated and normalised (``check_answers``)."""
+    """Insert a response whose answers are already validated and normalised (``check_answers``).
+
+    ``scored`` (from ``score``) lets the answer path do the scoring before it takes the write
+    lock; everything between the first write and the commit here is SQL.
+    """
+    scored = scored or score(questionnaire, clean)
+    items, texts = scored.items, scored.texts
     observed_on = org_date(now)
     # An anonymous response keeps only its day: a timestamp could be matched with access logs.
     submitted_at = datetime(observed_on.year, observed_on.month, observed_on.day) if anonymous else now
-    table = table_of(Response)
-    result = session.execute(
-        insert(table).returning(table.c.id),
+    conn = session.connection()
+    result = conn.execute(
+        INSERT_RESPONSE,
         [
             {
                 "campaign_id": campaign_id,
@@ -123,10 +154,8 @@ def write_response(
         ],
     )
     response_id = int(result.scalar_one())
-    items = extract_scores(questionnaire, clean)
-    texts = comments(questionnaire, clean)
     write_facts(
-        session,
+        conn,
         items=items,
         texts=texts,
         response_id=response_id,
@@ -154,7 +183,7 @@ def write_response(
         row = followup_row(
             response_id, campaign_id, who_task, reasons, detail, observed_on, now, settings().followup_days
         )
-        followup_id = insert_followup(session, row)
+        followup_id = insert_followup(conn, row)
         audits.append(
             audit_row(
                 action="create",
@@ -167,7 +196,7 @@ def write_response(
                 now=now,
             )  # fmt: skip
         )
-    session.execute(insert(table_of(AuditEntry)), audits)
+    conn.execute(INSERT_AUDIT, audits)
     return Written(response_id, followup_id)
 
 

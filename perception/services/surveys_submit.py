@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ from perception.models.surveys import (
 from perception.services.surveys_facts import Attribution
 from perception.services.surveys_followup import Thresholds
 from perception.services.surveys_settings import settings
-from perception.services.surveys_store import write_response
+from perception.services.surveys_store import score, write_response
 from surveys import Questionnaire
 
 
@@ -72,6 +72,39 @@ def _existing(session: Session, campaign_id: int, nonce: str) -> int | None:
     )
 
 
+_INV = table_of(Invitation)
+_CAMP = table_of(Campaign)
+# The consumption, built once: it runs on every submission.
+CONSUME = (
+    update(_INV)
+    .where(
+        _INV.c.id == bindparam("invitation_id"),
+        _INV.c.used_at.is_(None),
+        _INV.c.expires_at > bindparam("now"),
+        exists().where(
+            _CAMP.c.id == _INV.c.campaign_id,
+            _CAMP.c.status == CampaignStatus.OPEN,
+            _CAMP.c.opens_at <= bindparam("now"),
+            _CAMP.c.closes_at > bindparam("now"),
+            _CAMP.c.version_id == bindparam("version_id"),
+        ),
+    )
+    .values(used_at=bindparam("now"))
+    .returning(
+        _INV.c.campaign_id, _INV.c.contact_id, _INV.c.region_id, _INV.c.customer_id, _INV.c.service_id,
+        _INV.c.tier_id, _INV.c.ticket_id,
+        select(_CAMP.c.csat_threshold).where(_CAMP.c.id == _INV.c.campaign_id).scalar_subquery(),
+        select(_CAMP.c.nps_threshold).where(_CAMP.c.id == _INV.c.campaign_id).scalar_subquery(),
+    )
+)  # fmt: skip
+THRESHOLDS = select(_CAMP.c.csat_threshold, _CAMP.c.nps_threshold).where(
+    _CAMP.c.id == bindparam("campaign_id")
+)
+DROP_DRAFT = delete(table_of(ResponseDraft)).where(
+    table_of(ResponseDraft).c.invitation_id == bindparam("invitation_id")
+)
+
+
 def submit_personal(
     session: Session,
     *,
@@ -84,35 +117,14 @@ def submit_personal(
     now: datetime,
 ) -> Submitted:
     """Consume the invitation and store its response in the caller's transaction."""
-    inv = table_of(Invitation).c
-    camp = table_of(Campaign).c
-    campaign_open = exists().where(
-        camp.id == inv.campaign_id,
-        camp.status == CampaignStatus.OPEN,
-        camp.opens_at <= now,
-        camp.closes_at > now,
-        camp.version_id == version_id,
-    )
-    row = session.execute(
-        update(table_of(Invitation))
-        .where(and_(inv.id == invitation_id, inv.used_at.is_(None), inv.expires_at > now, campaign_open))
-        .values(used_at=now)
-        .returning(
-            inv.campaign_id,
-            inv.contact_id,
-            inv.region_id,
-            inv.customer_id,
-            inv.service_id,
-            inv.tier_id,
-            inv.ticket_id,
-        )  # fmt: skip
+    scored = score(questionnaire, clean)  # before the first write: SQLite holds its lock until commit
+    conn = session.connection()
+    row = conn.execute(
+        CONSUME, {"invitation_id": invitation_id, "now": now, "version_id": version_id}
     ).first()
     if row is None:
         return _why_not(session, invitation_id, nonce)
-    campaign_id, contact_id, region_id, customer_id, service_id, tier_id, ticket_id = row
-    csat_max, nps_max = session.execute(
-        select(camp.csat_threshold, camp.nps_threshold).where(camp.id == campaign_id)
-    ).one()
+    campaign_id, contact_id, region_id, customer_id, service_id, tier_id, ticket_id, csat_max, nps_max = row
     written = write_response(
         session,
         questionnaire=questionnaire,
@@ -127,10 +139,10 @@ def submit_personal(
         now=now,
         anonymous=False,
         limits=Thresholds(csat_max, nps_max, settings().complaint_words),
+        scored=scored,
     )
-    session.execute(
-        delete(table_of(ResponseDraft)).where(table_of(ResponseDraft).c.invitation_id == invitation_id)
-    )
+    if len(questionnaire.pages) > 1:  # drafts are saved only when moving on to a next page
+        conn.execute(DROP_DRAFT, {"invitation_id": invitation_id})
     return Submitted(Outcome.STORED, written.response_id, written.followup_id)
 
 
@@ -156,6 +168,7 @@ def submit_anonymous(
     now: datetime,
 ) -> Submitted:
     """Store an anonymous response once per nonce; nothing ties it to a person or a request."""
+    scored = score(questionnaire, clean)
     try:
         with session.begin_nested():
             written = write_response(
@@ -176,6 +189,7 @@ def submit_anonymous(
                 limits=Thresholds(
                     campaign.csat_threshold, campaign.nps_threshold, settings().complaint_words
                 ),
+                scored=scored,
             )
     except IntegrityError:
         found = _existing(session, campaign.id, nonce)

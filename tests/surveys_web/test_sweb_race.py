@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from tests.conftest import POSTGRES_URL, postgres_available, require_component
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-NONCE = re.compile(r'name="submission_nonce" type="hidden" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+NONCE = re.compile(r'name="submission_nonce"[^>]*value="([^"]+)"')
 PARALLEL = 50
 
 
