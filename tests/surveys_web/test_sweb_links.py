@@ -133,3 +133,18 @@ def test_guessing_is_rate_limited_per_address(app, db_session, make_campaign, in
     other = app.test_client().get(f"/s/t/{token}", environ_base={"REMOTE_ADDR": "10.0.0.10"})
     assert other.status_code == 303
     assert db_session.scalar(select(Invitation.used_at)) is None
+
+
+def test_expired_form_is_explained_and_stores_nothing(client, db_session, make_campaign, invite):
+    campaign = make_campaign()
+    token = invite(campaign)["r1@example.com"]
+    client.get(f"/s/t/{token}")
+    stale = client.post(
+        "/s/r",
+        data={"csrf_token": "stale", "submission_nonce": "n" * 22, "page": "0", "csat": "5"},
+        headers={"Accept-Language": "en"},
+    )
+    assert stale.status_code == 400
+    body = stale.get_data(as_text=True)
+    assert "Please try again" in body and 'href="/s/r"' in body
+    assert _count(db_session, campaign) == 0
