@@ -70,7 +70,7 @@ def ticket_rows(n: int, seed: int = 7, weeks: int = 26, end: datetime | None = N
                 "incident",
                 SERVICES[i % 5],
                 region,
-                f"{region}-{('BANK', 'GRID', 'HOSP')[i % 3]}",
+                f"{region}-{('BANK', 'GRID', 'HOSP')[i // 12 % 3]}",
                 f"P{1 + i % 4}",
                 "张三",
                 opened.strftime(fmt),
@@ -202,9 +202,11 @@ def run(label: str, url: str, rows: list[tuple], changed_rows: list[tuple]) -> N
     seconds2, result2 = timed_import(app, data2)
     n = len(rows)
     print(f"{label:<11} raw baseline {raw:>10,.0f} rows/s")
+    steps = ", ".join(f"{name} {sec:.1f} s" for name, sec in result.phases)
     print(
         f"{label:<11} import new   {n / seconds:>10,.0f} rows/s  ({seconds:.1f} s; {result.rows_new:,} new)"
     )
+    print(f"{'':<11} steps: {steps}")
     print(
         f"{label:<11} re-import    {n / seconds2:>10,.0f} rows/s  ({seconds2:.1f} s; "
         f"{result2.rows_changed:,} changed, {result2.rows_unchanged:,} unchanged)"

@@ -20,16 +20,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
 from perception.audit import record
 from perception.models.base import utcnow
 from perception.models.kpi import Granularity, KpiValue, Provenance
+from perception.services.kpi_arrays import distinct_rows
 from perception.services.kpi_definitions import ensure_ticket_definitions
 from perception.services.kpi_targets import TargetBook, met_or_none, share_percent
 from perception.services.kpi_ticket_frame import TicketFrame, load_frame, region_zones
@@ -94,10 +95,10 @@ def group_tickets(frame: TicketFrame, granularity: str, *, by_tier: bool = True)
     sub = frame.subset(frame.in_period)
     period = period_starts(sub.local_day, granularity)
     tier = sub.tier if by_tier else np.full(len(sub), -1, dtype=np.int64)
-    keys = np.rec.fromarrays([sub.service, sub.region, tier, period.astype(np.int64)])
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    codes = inverse.ravel().astype(np.intp)
-    size = int(uniq.size)
+    (services, regions, tiers, days), codes = distinct_rows(
+        sub.service, sub.region, tier, period.astype(np.int64)
+    )
+    size = int(services.size)
     kpis = ticket_kpis(
         codes,
         sub.response_s,
@@ -108,10 +109,10 @@ def group_tickets(frame: TicketFrame, granularity: str, *, by_tier: bool = True)
     )
     t = sub.targets
     return Groups(
-        service=np.asarray(uniq["f0"], dtype=np.int64),
-        region=np.asarray(uniq["f1"], dtype=np.int64),
-        tier=np.asarray(uniq["f2"], dtype=np.int64),
-        period=np.asarray(uniq["f3"], dtype=np.int64).astype("datetime64[D]"),
+        service=services,
+        region=regions,
+        tier=tiers,
+        period=days.astype("datetime64[D]"),
         kpis=kpis,
         response=within_target(
             codes,
@@ -149,10 +150,8 @@ def backlog_at_period_ends(
         )
     first = np.searchsorted(ends, frame.local_day, side="right")  # first period ending after opening
     last = np.where(np.isnat(resolved_day), len(ends), np.searchsorted(ends, resolved_day, side="right"))
-    combos, inverse = np.unique(
-        np.stack([frame.service, frame.region, frame.tier], axis=1), axis=0, return_inverse=True
-    )
-    inverse = inverse.ravel()
+    (c_service, c_region, c_tier), inverse = distinct_rows(frame.service, frame.region, frame.tier)
+    combos = np.stack([c_service, c_region, c_tier], axis=1)
     diff = np.zeros((len(combos), len(ends) + 1), dtype=np.int64)
     keep = first < last
     np.add.at(diff, (inverse[keep], first[keep]), 1)
@@ -307,7 +306,7 @@ def compute_kpis(
     session.execute(stmt)
     now = utcnow()
     if rows:
-        session.execute(insert(KpiValue), [{**r, "stored_at": now} for r in rows])
+        session.execute(insert(cast(Table, KpiValue.__table__)), [{**r, "stored_at": now} for r in rows])
     summary = ComputeSummary(start, end, granularity, int(frame.in_period.sum()), len(groups), len(rows), 0.0)
     record(
         session,

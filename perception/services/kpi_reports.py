@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from perception.models.catalog import Service
 from perception.models.kpi import Escalation
 from perception.models.org import Region
+from perception.services.kpi_arrays import distinct_rows
 from perception.services.kpi_compute import WithinTarget, within_target
 from perception.services.kpi_messages import KpiError
 from perception.services.kpi_sla import Breach, breach_mask, list_breaches
@@ -185,15 +186,15 @@ def sla_failure_report(
     frame = load_frame(session, start, end, region_ids=region_ids, as_of=as_of)
     sub = frame.subset(frame.in_period)
     month = period_starts(sub.local_day, "month")
-    keys = np.rec.fromarrays([sub.region, sub.service, month.astype(np.int64)])
-    uniq, inverse = np.unique(keys, return_inverse=True)
-    codes = inverse.ravel().astype(np.intp)
+    (u_region, u_service, u_month), codes = distinct_rows(sub.region, sub.service, month.astype(np.int64))
     regions = {r.id: (r.code, r.name_zh, r.name_en) for r in session.scalars(select(Region))}
     services = {s.id: (s.code, s.name_zh, s.name_en) for s in session.scalars(select(Service))}
-    resp, res, count, worst = _aggregate(sub, codes, int(uniq.size))
-    n = np.bincount(codes, minlength=int(uniq.size))
+    resp, res, count, worst = _aggregate(sub, codes, int(u_region.size))
+    n = np.bincount(codes, minlength=int(u_region.size))
     lines = []
-    for g, (region_id, service_id, m) in enumerate(uniq.tolist()):
+    for g, (region_id, service_id, m) in enumerate(
+        zip(u_region.tolist(), u_service.tolist(), u_month.tolist(), strict=True)
+    ):
         label = period_label(date.fromisoformat(str(np.datetime64(m, "D"))), "month")
         lines.append(
             _line(g, label, regions[region_id], services[service_id], int(n[g]), resp, res, count, worst)

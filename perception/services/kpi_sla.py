@@ -22,7 +22,7 @@ from perception.models.catalog import Service
 from perception.models.kpi import Ticket
 from perception.models.org import CustomerOrg, Region
 from perception.services.kpi_compute import within_target
-from perception.services.kpi_targets import TargetBook
+from perception.services.kpi_targets import PRIORITIES, TargetBook
 from perception.services.kpi_ticket_frame import TicketFrame, load_frame
 from perception.services.kpi_time import period_label, period_starts
 from scoring.attainment import AttainmentResult, standard_attainment
@@ -113,7 +113,7 @@ def list_breaches(session: Session, frame: TicketFrame, *, limit: int | None = N
                 service_code=services.get(int(frame.service[i]), "?"),
                 region_code=regions.get(int(frame.region[i]), "?"),
                 customer_code=customers.get(int(frame.customer[i])),
-                priority=str(frame.priority[i]),
+                priority=PRIORITIES[int(frame.priority[i])],
                 kind=kind,
                 opened_at=frame.opened[i].astype("datetime64[s]").astype(datetime),
                 limit_minutes=float(lim[i]) / 60.0,

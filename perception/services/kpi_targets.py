@@ -27,8 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.models.setup import ServiceStandard, StandardVersion, VersionStatus
+from perception.services.kpi_arrays import distinct_rows
 from scoring.attainment import COMPARATORS, is_met
 
+PRIORITIES = ("", "P1", "P2", "P3", "P4")  # the codes kpi_ticket_fetch returns
 RESPONSE = ("response_within_target_share", "first_response_minutes")
 RESOLUTION = ("resolution_within_target_share", "resolution_minutes")
 _FAR = date(9999, 12, 31)
@@ -172,10 +174,11 @@ class TargetBook:
         service: NDArray[np.int64],
         tier: NDArray[np.int64],
         customer: NDArray[np.int64],
-        priority: NDArray[np.str_],
+        priority: NDArray[np.int64],
         day: NDArray[np.datetime64],
     ) -> TicketTargets:
-        """Targets for N tickets (tier/customer -1 = none; ``day`` = local opened date)."""
+        """Targets for N tickets (tier/customer -1 = none; ``priority`` a code of
+        kpi_ticket_fetch.PRIORITIES; ``day`` = local opened date)."""
         n = service.size
         out: dict[str, NDArray[np.float64]] = {
             key: np.full(n, np.nan)
@@ -187,17 +190,17 @@ class TargetBook:
         }
         if n == 0 or not self.rows:
             return _targets(out, versions)
-        keys = np.rec.fromarrays([service, tier, customer, priority])
-        uniq, inverse = np.unique(keys, return_inverse=True)
+        (services, tiers, customers, priorities), inverse = distinct_rows(service, tier, customer, priority)
         order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(uniq.size + 1))
+        bounds = np.searchsorted(inverse[order], np.arange(services.size + 1))
         days = day.astype("datetime64[D]")
-        for k, combo in enumerate(uniq):
+        for k in range(services.size):
             idx = order[bounds[k] : bounds[k + 1]]
-            svc, tr, cu, pr = int(combo[0]), int(combo[1]), int(combo[2]), str(combo[3])
+            tr, cu = int(tiers[k]), int(customers[k])
+            name = PRIORITIES[int(priorities[k])] or None
             for kind, metrics in (("response", RESPONSE), ("resolution", RESOLUTION)):
                 for row in self.candidates(
-                    metrics, svc, tr if tr >= 0 else None, cu if cu >= 0 else None, pr
+                    metrics, int(services[k]), tr if tr >= 0 else None, cu if cu >= 0 else None, name
                 ):
                     pair = row.limit_and_share()
                     if pair is None:

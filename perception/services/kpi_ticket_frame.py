@@ -1,8 +1,8 @@
 """Tickets of a period as NumPy columns, with business durations and targets: the one loader that
 KPI computation, SLA attainment, breach lists and the SLA-failure reports share.
 
-One SELECT returns the tickets relevant to [start, end) (opened in it, or opened earlier and still
-open at its start, which the backlog needs) with times as epoch seconds computed by the database.
+One SELECT (kpi_ticket_fetch) returns the tickets relevant to [start, end) (opened in it, or opened
+earlier and still open at its start, which the backlog needs) as NumPy arrays.
 Per (service, customer) pair the covering SLA is looked up once (setup_sla.sla_for, on the
 period's last day) and its covered hours become a scoring.calendar.BusinessCalendar; durations are
 covered seconds (business_seconds_array) per calendar, so weekends and holidays outside the covered
@@ -22,14 +22,15 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import DateTime, bindparam, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.models.base import utcnow
-from perception.models.kpi import TicketStatus
 from perception.models.org import Region
 from perception.models.setup import Sla
+from perception.services.kpi_arrays import distinct_rows
 from perception.services.kpi_targets import TargetBook, TicketTargets
+from perception.services.kpi_ticket_fetch import RawTickets, fetch_tickets
 from perception.services.kpi_time import period_starts, utc_to_local
 from perception.services.setup_sla import calendar_for_sla, sla_for
 from scoring.calendar import BusinessCalendar, business_seconds_array
@@ -47,8 +48,8 @@ class TicketFrame:
     region: I64
     customer: I64
     tier: I64
-    priority: NDArray[np.str_]
-    status: NDArray[np.str_]
+    priority: I64  # code: kpi_ticket_fetch.PRIORITIES[code] is the name
+    unresolved: NDArray[np.bool_]
     reopen: I64
     transfers: I64
     opened: NDArray[np.datetime64]
@@ -86,52 +87,6 @@ class TicketFrame:
         return TicketFrame(**fields, targets=targets)
 
 
-def _epoch_sql(session: Session, column: str) -> str:
-    if session.get_bind().dialect.name == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
-    return f"CAST(strftime('%s', {column}) AS INTEGER)"
-
-
-def _moments(values: list[Any]) -> NDArray[np.datetime64]:
-    arr = np.array(values, dtype=np.float64)  # None -> NaN
-    out = np.full(arr.size, np.datetime64("NaT"), dtype="datetime64[s]")
-    ok = ~np.isnan(arr)
-    out[ok] = arr[ok].astype(np.int64).astype("datetime64[s]")
-    return out
-
-
-def _ids(values: list[Any]) -> I64:
-    return np.array([-1 if v is None else v for v in values], dtype=np.int64)
-
-
-def _fetch(
-    session: Session, lo: datetime | None, hi: datetime | None, region_ids: frozenset[int] | None
-) -> list[Any]:
-    """Tickets relevant to [lo, hi); both None: every unresolved ticket (for escalation)."""
-    cols = ", ".join(
-        [
-            "id", "service_id", "region_id", "customer_id", "tier_id", "priority", "status",
-            "reopen_count", "transfers", _epoch_sql(session, "opened_at"),
-            _epoch_sql(session, "first_response_at"), _epoch_sql(session, "resolved_at"),
-        ]
-    )  # fmt: skip
-    unresolved = "status IN ('open', 'in_progress', 'pending')"
-    if lo is None or hi is None:
-        where = unresolved
-    else:
-        where = (
-            "opened_at < :hi AND status <> 'cancelled' AND "
-            f"(opened_at >= :lo OR resolved_at IS NULL OR resolved_at >= :lo OR {unresolved})"
-        )
-    if region_ids is not None:
-        where += " AND region_id IN (" + ",".join(str(int(r)) for r in sorted(region_ids) or [-1]) + ")"
-    stmt = text(f"SELECT {cols} FROM ticket WHERE {where}")  # noqa: S608 - constants and ints only
-    if lo is None or hi is None:
-        return list(session.execute(stmt))
-    stmt = stmt.bindparams(bindparam("lo", type_=DateTime()), bindparam("hi", type_=DateTime()))
-    return list(session.execute(stmt, {"lo": lo, "hi": hi}))
-
-
 def load_frame(
     session: Session,
     start: date,
@@ -144,8 +99,8 @@ def load_frame(
     """Tickets relevant to [start, end) (see the module docstring)."""
     lo = datetime.combine(start, time()) - timedelta(days=1)  # local days differ from UTC days by < 1 day
     hi = datetime.combine(end, time()) + timedelta(days=1)
-    rows = _fetch(session, lo, hi, region_ids)
-    return _build(session, rows, start, end, as_of or utcnow(), book)
+    raw = fetch_tickets(session, lo, hi, region_ids)
+    return _build(session, raw, start, end, as_of or utcnow(), book)
 
 
 def load_open_frame(
@@ -153,41 +108,35 @@ def load_open_frame(
 ) -> TicketFrame:
     """Every unresolved ticket (escalation); SLAs as in force on ``as_of``'s date."""
     as_of = as_of or utcnow()
-    rows = _fetch(session, None, None, region_ids)
-    return _build(session, rows, date(1970, 1, 1), as_of.date() + timedelta(days=2), as_of, None)
+    raw = fetch_tickets(session, None, None, region_ids)
+    return _build(session, raw, date(1970, 1, 1), as_of.date() + timedelta(days=2), as_of, None)
 
 
 def _build(
-    session: Session, rows: list[Any], start: date, end: date, as_of: datetime, book: TargetBook | None
+    session: Session, raw: RawTickets, start: date, end: date, as_of: datetime, book: TargetBook | None
 ) -> TicketFrame:
-    cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(12)]
-    region = _ids(cols[2])
-    opened = _moments(cols[9])
-    status = np.array(cols[6], dtype="<U12")
-    unresolved = np.isin(status, TicketStatus.UNRESOLVED)
-    resolved = _moments(cols[11])
-    resolved[unresolved] = np.datetime64("NaT")
-    local_day = _local_days(session, opened, region)
-    service, customer, tier = _ids(cols[1]), _ids(cols[3]), _ids(cols[4])
-    priority = np.array(cols[5], dtype="<U4")
-    sla = _sla_ids(session, service, customer, min(end, as_of.date() + timedelta(days=1)) - timedelta(days=1))
-    first = _moments(cols[10])
-    frame_targets = (book or TargetBook.load(session)).ticket_targets(
-        service, tier, customer, priority, local_day
+    resolved = raw.resolved.copy()
+    resolved[raw.unresolved] = np.datetime64("NaT")  # a reopened ticket is not resolved
+    local_day = _local_days(session, raw.opened, raw.region)
+    sla = _sla_ids(
+        session, raw.service, raw.customer, min(end, as_of.date() + timedelta(days=1)) - timedelta(days=1)
     )
-    durations = _durations(session, sla, region, opened, first, resolved, as_of)
+    frame_targets = (book or TargetBook.load(session)).ticket_targets(
+        raw.service, raw.tier, raw.customer, raw.priority, local_day
+    )
+    durations = _durations(session, sla, raw.opened, raw.first_response, resolved, as_of)
     return TicketFrame(
-        id=_ids(cols[0]),
-        service=service,
-        region=region,
-        customer=customer,
-        tier=tier,
-        priority=priority,
-        status=status,
-        reopen=np.array(cols[7], dtype=np.int64),
-        transfers=np.array(cols[8], dtype=np.int64),
-        opened=opened,
-        first_response=first,
+        id=raw.id,
+        service=raw.service,
+        region=raw.region,
+        customer=raw.customer,
+        tier=raw.tier,
+        priority=raw.priority,
+        unresolved=raw.unresolved,
+        reopen=raw.reopen,
+        transfers=raw.transfers,
+        opened=raw.opened,
+        first_response=raw.first_response,
         resolved=resolved,
         local_day=local_day,
         sla=sla,
@@ -217,12 +166,12 @@ def _sla_ids(session: Session, service: I64, customer: I64, on: date) -> I64:
     out = np.full(service.size, -1, dtype=np.int64)
     if service.size == 0:
         return out
-    pairs, inverse = np.unique(np.stack([service, customer], axis=1), axis=0, return_inverse=True)
-    found = np.full(len(pairs), -1, dtype=np.int64)
-    for k, (svc, cust) in enumerate(pairs.tolist()):
+    (services, customers), inverse = distinct_rows(service, customer)
+    found = np.full(services.size, -1, dtype=np.int64)
+    for k, (svc, cust) in enumerate(zip(services.tolist(), customers.tolist(), strict=True)):
         sla = sla_for(session, svc, cust if cust >= 0 else None, on)
         found[k] = sla.id if sla is not None else -1
-    return found[inverse.ravel()]
+    return found[inverse]
 
 
 def calendars(session: Session, sla_ids: I64) -> dict[int, BusinessCalendar]:
@@ -236,7 +185,6 @@ def calendars(session: Session, sla_ids: I64) -> dict[int, BusinessCalendar]:
 def _durations(
     session: Session,
     sla: I64,
-    region: I64,
     opened: NDArray[np.datetime64],
     first: NDArray[np.datetime64],
     resolved: NDArray[np.datetime64],
