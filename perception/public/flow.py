@@ -103,8 +103,10 @@ def read_post(
         page = int(request.form.get("page", ""))
     except ValueError:
         return PagePost(Step.RESTART, 0)
+    # One unconditional page (the usual CSAT form): no walk over the answers to find the pages.
+    single = len(questionnaire.pages) == 1 and questionnaire.pages[0].show_if is None
     prior = others(questionnaire, page, answers) if 0 <= page < len(questionnaire.pages) else {}
-    if page not in shown_pages(questionnaire, prior):
+    if page != 0 if single else page not in shown_pages(questionnaire, prior):
         return PagePost(Step.RESTART, page)
     lang = language()
     form = page_form(questionnaire, version_key, page, lang, prior)(request.form)
@@ -121,7 +123,7 @@ def read_post(
     if not valid:
         return PagePost(Step.SHOW, page, form, nonce=nonce)
     merged = {**prior, **form_data_to_answers(questionnaire, page, form)}
-    target = next_page(questionnaire, merged, page)
+    target = None if single else next_page(questionnaire, merged, page)
     if target is not None:
         return PagePost(Step.NEXT, page, form, merged, target, nonce)
     if started is not None and time.time() - started < settings().min_fill_seconds:
