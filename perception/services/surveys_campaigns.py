@@ -175,7 +175,6 @@ def create_campaign(session: Session, data: Mapping[str, Any], user: User | None
     values = read_campaign(session, data)
     if session.scalar(select(Campaign.id).where(Campaign.code == values["code"])) is not None:
         raise SurveyError.one("code", "该代码已被使用", "This code is already taken.")
-    values.setdefault("csat_threshold", None)
     _check_whole(session, values)
     defaults = {"reminder_after_days": 3, "max_reminders": 1, "csat_threshold": 2, "nps_threshold": 6}
     for key, default in defaults.items():

@@ -113,12 +113,12 @@ def check_link(session: Session, token: str, address: str, now: datetime) -> Lin
     link_expires, inv_id, inv_expires, used_at, cid, status, opens_at, closes_at, vid, fingerprint = row
     if used_at is not None or link_expires <= now or inv_expires <= now:
         return LinkCheck(LinkOutcome.INVALID)
-    found = LinkCheck(LinkOutcome.OK, inv_id, cid, vid, fingerprint, closes_at, opens_at)
+    found = (inv_id, cid, vid, fingerprint, closes_at, opens_at)
     if status == CampaignStatus.CLOSED or closes_at <= now:
-        return LinkCheck(LinkOutcome.CLOSED, inv_id, cid, vid, fingerprint, closes_at, opens_at)
+        return LinkCheck(LinkOutcome.CLOSED, *found)
     if status != CampaignStatus.OPEN or opens_at > now:
-        return LinkCheck(LinkOutcome.NOT_YET, inv_id, cid, vid, fingerprint, closes_at, opens_at)
-    return found
+        return LinkCheck(LinkOutcome.NOT_YET, *found)
+    return LinkCheck(LinkOutcome.OK, *found)
 
 
 def note_failure(session: Session, address: str, now: datetime) -> None:

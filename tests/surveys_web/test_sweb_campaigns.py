@@ -18,7 +18,7 @@ from perception.services.surveys_invitations import send_campaign_invitations, s
 from perception.services.surveys_rates import campaign_rates
 from perception.services.surveys_tickets import sampled
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def _form(client, path, data):
@@ -236,3 +236,27 @@ def test_closed_tickets_trigger_sampled_invitations(db_session, org, make_campai
     assert [m["To"] for m in mailbox.new()] == ["r1@example.com"]
     # the scan moved on: the same tickets are not invited twice
     assert send_campaign_invitations(db_session, campaign_id=campaign.id, now=now + timedelta(hours=1)) == 0
+
+
+def test_questionnaire_pages_publish_and_show_problems(login_as, db_session, versions):
+    analyst = login_as("analyst")
+    page = analyst.get("/surveys/definitions", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "csat_transactional" in page
+    bad = _form(analyst, "/surveys/definitions", {"code": "pulse", "definition": "id: pulse\npages: []\n"})
+    assert bad.status_code == 422 and "definition" in bad.get_data(as_text=True)
+    good_yaml = (
+        "schema_version: 1\nid: pulse\nversion: '1'\ntitle: {zh: 脉搏, en: Pulse}\n"
+        "pages:\n  - id: p\n    questions:\n      - {id: csat, type: csat, text: {zh: 满意吗, en: Happy?}}\n"
+    )
+    good = _form(analyst, "/surveys/definitions", {"code": "pulse", "definition": good_yaml})
+    assert good.status_code == 302 and "/surveys/versions/" in good.location
+    shown = analyst.get(good.location).get_data(as_text=True)
+    assert "Happy?" in shown
+    collector = login_as("collector")
+    assert _form(collector, "/surveys/definitions", {"code": "x", "definition": good_yaml}).status_code == 403
+
+
+def test_anonymous_campaign_page_shows_its_public_link(login_as, make_campaign):
+    campaign = make_campaign(channel="anonymous")
+    page = login_as("analyst").get(f"/surveys/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"/s/a/{campaign.public_slug}" in page
