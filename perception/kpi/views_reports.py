@@ -17,8 +17,9 @@ from perception.kpi.common import date_arg, error_text, lang, scope, sess
 from perception.models.base import utcnow
 from perception.models.catalog import Service
 from perception.services.kpi_messages import KpiError
+from perception.services.kpi_report_csv import report_csv
 from perception.services.kpi_report_pdf import report_pdf
-from perception.services.kpi_reports import MONTHLY, QUARTERLY, report_csv, report_period, sla_failure_report
+from perception.services.kpi_reports import MONTHLY, QUARTERLY, report_period, sla_failure_report
 from perception.services.kpi_sla import attainment_by_standard, breaches
 
 

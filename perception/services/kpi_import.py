@@ -30,6 +30,7 @@ from perception.models.base import utcnow
 from perception.models.kpi import ImportBatch, ImportKind, ImportStatus
 from perception.services import kpi_bulk
 from perception.services.kpi_arrays import no_gc
+from perception.services.kpi_codebook import Codebook, match_columns
 from perception.services.kpi_files import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_EXCEL_ROWS,
@@ -39,7 +40,7 @@ from perception.services.kpi_files import (
     table_from_items,
 )
 from perception.services.kpi_messages import ImportProblem, KpiImportError, ProblemList, problem
-from perception.services.kpi_ticket_parse import TICKET_COLUMNS, Codebook, match_columns, parse_tickets
+from perception.services.kpi_ticket_parse import TICKET_COLUMNS, parse_tickets
 
 
 @dataclass(frozen=True)

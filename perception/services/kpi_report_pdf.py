@@ -9,15 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from perception.reporting.pdf import ReportDocument
-from perception.services.kpi_reports import (
-    BREACH_HEADERS,
-    LINE_HEADERS,
-    MONTHLY,
-    ReportLine,
-    SlaFailureReport,
-    breach_cells,
-    line_cells,
-)
+from perception.services.kpi_report_csv import BREACH_HEADERS, LINE_HEADERS, breach_cells, line_cells
+from perception.services.kpi_reports import MONTHLY, ReportLine, SlaFailureReport
 
 PDF_BREACH_ROWS = 300
 # The PDF table drops the raw counts to fit A4: period, region, service, tickets, response %,

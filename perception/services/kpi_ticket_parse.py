@@ -2,9 +2,9 @@
 
 Every check runs over a whole column (set lookups over distinct values, NumPy comparisons over
 date-time arrays); a per-row Python loop runs only to name the rows of a column that failed. Codes
-(service, region, customer, tier) are matched case-insensitively against codes and names loaded
-once into dicts (`Codebook`). Times without an offset are local times of the ticket's region
-(Region.timezone) and are stored as naive UTC, truncated to the second.
+(service, region, customer, tier) are matched through kpi_codebook. Times without an offset are
+local times of the ticket's region (Region.timezone) and are stored as naive UTC, truncated to the
+second.
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from perception.models.base import utcnow
-from perception.models.catalog import Service, ServiceTier, Subscription
 from perception.models.kpi import TicketKind, TicketStatus
-from perception.models.org import CustomerOrg, Region
+from perception.services.kpi_codebook import Codebook, code_key, match_columns
 from perception.services.kpi_files import Table
 from perception.services.kpi_messages import ProblemList, problem
 from perception.services.kpi_time import Moments, local_to_utc, parse_datetimes
@@ -90,71 +87,6 @@ STATUS_ALIASES = {
     "取消": "cancelled",
 }
 FUTURE_TOLERANCE = timedelta(days=1)
-
-
-def normalise_header(text: str) -> str:
-    return text.strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
-
-
-def match_columns(
-    header: Iterable[str], spec: dict[str, tuple[str, ...]]
-) -> tuple[dict[str, int], list[int]]:
-    """(canonical name -> column index, indices of unrecognised columns)."""
-    lookup = {alias: name for name, aliases in spec.items() for alias in aliases}
-    found: dict[str, int] = {}
-    unknown: list[int] = []
-    for index, cell in enumerate(header):
-        name = lookup.get(normalise_header(cell))
-        if name is None or name in found:
-            unknown.append(index)
-        else:
-            found[name] = index
-    return found, unknown
-
-
-def _key(value: str) -> str:
-    return value.strip().upper()
-
-
-@dataclass(frozen=True)
-class Codebook:
-    """Codes and names -> ids, loaded once per import."""
-
-    services: dict[str, int]
-    regions: dict[str, int]
-    region_tz: dict[int, str]
-    customers: dict[str, int]
-    customer_region: dict[int, int]
-    tiers: dict[str, int]
-    subscription_tier: dict[tuple[int, int], int | None]
-
-    @classmethod
-    def load(cls, session: Session) -> Codebook:
-        def rows(model: Any, *extra: Any) -> list[Any]:
-            return list(session.execute(select(model.id, model.code, model.name_zh, model.name_en, *extra)))
-
-        def keyed(items: Iterable[Any]) -> dict[str, int]:
-            out: dict[str, int] = {}
-            for row in items:
-                for text in (row.name_en, row.name_zh, row.code):  # the code wins on a clash
-                    if text:
-                        out[_key(text)] = row.id
-            return out
-
-        regions = rows(Region, Region.timezone)
-        customers = rows(CustomerOrg, CustomerOrg.region_id)
-        subscriptions = session.execute(
-            select(Subscription.customer_id, Subscription.service_id, Subscription.tier_id)
-        )
-        return cls(
-            services=keyed(rows(Service)),
-            regions=keyed(regions),
-            region_tz={r.id: r.timezone or "Asia/Shanghai" for r in regions},
-            customers=keyed(customers),
-            customer_region={c.id: c.region_id for c in customers},
-            tiers=keyed(rows(ServiceTier)),
-            subscription_tier={(s.customer_id, s.service_id): s.tier_id for s in subscriptions},
-        )
 
 
 @dataclass
@@ -263,10 +195,14 @@ def parse_tickets(
                 c.flag("external_id", [i], "duplicate_id", other=table.row_no(first[v]))
             first.setdefault(v, i)
 
-    service = c.mapped("service", lambda v: book.services.get(_key(v)), "unknown_service", required=True)
-    customer = c.mapped("customer", lambda v: book.customers.get(_key(v)), "unknown_customer", required=True)
-    region_given = c.mapped("region", lambda v: book.regions.get(_key(v)), "unknown_region", required=False)
-    tier_given = c.mapped("tier", lambda v: book.tiers.get(_key(v)), "unknown_tier", required=False)
+    service = c.mapped("service", lambda v: book.services.get(code_key(v)), "unknown_service", required=True)
+    customer = c.mapped(
+        "customer", lambda v: book.customers.get(code_key(v)), "unknown_customer", required=True
+    )
+    region_given = c.mapped(
+        "region", lambda v: book.regions.get(code_key(v)), "unknown_region", required=False
+    )
+    tier_given = c.mapped("tier", lambda v: book.tiers.get(code_key(v)), "unknown_tier", required=False)
     region = [
         r if r is not None else book.customer_region.get(cu)
         for r, cu in zip(region_given, customer, strict=True)

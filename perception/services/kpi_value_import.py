@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from perception.models.base import utcnow
 from perception.models.kpi import ImportBatch, ImportKind, KpiDefinition, KpiSource, KpiValue, Provenance
+from perception.services.kpi_codebook import Codebook, match_columns
 from perception.services.kpi_files import Table
 from perception.services.kpi_import import (
     ImportOptions,
@@ -32,7 +33,6 @@ from perception.services.kpi_import import (
 )
 from perception.services.kpi_messages import KpiImportError, ProblemList, problem
 from perception.services.kpi_targets import TargetBook, met_or_none, share_percent
-from perception.services.kpi_ticket_parse import Codebook, match_columns
 from perception.services.kpi_time import parse_period, period_end
 
 VALUE_COLUMNS: dict[str, tuple[str, ...]] = {

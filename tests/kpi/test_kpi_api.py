@@ -130,3 +130,27 @@ def test_reports_and_breaches_json(client, make_user, db_session, catalog):
     )
     assert client.get("/api/v1/kpi/attainment", headers=headers).status_code == 200
     assert client.get("/api/v1/kpi/escalations", headers=headers).get_json() == {"items": []}
+
+
+def test_kpi_values_are_region_scoped(client, make_user, db_session, catalog):
+    admin = _client(client, make_user, db_session, "analyst")
+    definition = {
+        "code": "LOCAL",
+        "name_zh": "本地指标",
+        "name_en": "Local KPI",
+        "unit": "count",
+        "direction": "lower",
+    }
+    client.post("/api/v1/kpi/definitions", json=definition, headers=admin)
+    values = {
+        "values": [
+            {"kpi": "LOCAL", "service": "DESK", "region": r, "period": "2026-W10", "value": 1}
+            for r in ("R1", "R2")
+        ]
+    }
+    assert client.post("/api/v1/kpi/values", json=values, headers=admin).status_code == 201
+    collector = _client(client, make_user, db_session, "collector", region="R2")
+    got = client.get(
+        "/api/v1/kpi/values?kpi=LOCAL&from=2026-03-01&to=2026-03-31", headers=collector
+    ).get_json()
+    assert [r["region_code"] for r in got["items"]] == ["R2"] and got["total"] == 1
