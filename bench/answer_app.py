@@ -15,6 +15,7 @@ import secrets
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -43,7 +44,7 @@ def _bare() -> Flask:
     bare = Flask("bare")
 
     @bare.post("/bare/<int:invitation_id>")
-    def answer(invitation_id: int) -> object:
+    def answer(invitation_id: int) -> Any:
         form = request.form
         csat, ces, comment = int(form["csat"]), int(form.get("ces") or 0), form.get("improve") or ""
         now = datetime.now(UTC).replace(tzinfo=None)
@@ -62,29 +63,72 @@ def _bare() -> Flask:
             answers = {"csat": csat, "ces": ces, **({"improve": comment} if comment else {})}
             response_id = conn.execute(
                 insert(response).returning(response.c.id),
-                [{"campaign_id": campaign_id, "version_id": int(form["v"]), "invitation_id": invitation_id,
-                  "region_id": region_id, "customer_id": customer_id, "means": "survey", "language": "zh",
-                  "answers": answers, "submission_nonce": secrets.token_urlsafe(16), "submitted_at": now,
-                  "observed_on": today}],
-            ).scalar_one()  # fmt: skip
+                [
+                    {
+                        "campaign_id": campaign_id,
+                        "version_id": int(form["v"]),
+                        "invitation_id": invitation_id,
+                        "region_id": region_id,
+                        "customer_id": customer_id,
+                        "means": "survey",
+                        "language": "zh",
+                        "answers": answers,
+                        "submission_nonce": secrets.token_urlsafe(16),
+                        "submitted_at": now,
+                        "observed_on": today,
+                    }
+                ],
+            ).scalar_one()
             facts = [("csat", csat, 1, 5)] + ([("ces", ces, 1, 7)] if ces else [])
             conn.execute(
                 insert(observation),
-                [{"source": "survey", "source_id": response_id, "observed_on": today, "period_start": monday,
-                  "region_id": region_id, "customer_id": customer_id, "kind": kind, "item": kind, "value": value,
-                  "scale_min": low, "scale_max": high} for kind, value, low, high in facts],
-            )  # fmt: skip
+                [
+                    {
+                        "source": "survey",
+                        "source_id": response_id,
+                        "observed_on": today,
+                        "period_start": monday,
+                        "region_id": region_id,
+                        "customer_id": customer_id,
+                        "kind": kind,
+                        "item": kind,
+                        "value": value,
+                        "scale_min": low,
+                        "scale_max": high,
+                    }
+                    for kind, value, low, high in facts
+                ],
+            )
             if comment:
                 conn.execute(
                     insert(text_entry),
-                    [{"source": "survey", "source_id": response_id, "kind": "survey_comment", "observed_on": today,
-                      "period_start": monday, "region_id": region_id, "customer_id": customer_id, "text": comment}],
-                )  # fmt: skip
+                    [
+                        {
+                            "source": "survey",
+                            "source_id": response_id,
+                            "kind": "survey_comment",
+                            "observed_on": today,
+                            "period_start": monday,
+                            "region_id": region_id,
+                            "customer_id": customer_id,
+                            "text": comment,
+                        }
+                    ],
+                )
             conn.execute(
                 insert(audit),
-                [{"at": now, "actor_name": "respondent", "action": "survey_response", "object_type": "Response",
-                  "object_id": str(response_id), "region_id": region_id, "summary": "survey response"}],
-            )  # fmt: skip
+                [
+                    {
+                        "at": now,
+                        "actor_name": "respondent",
+                        "action": "survey_response",
+                        "object_type": "Response",
+                        "object_id": str(response_id),
+                        "region_id": region_id,
+                        "summary": "survey response",
+                    }
+                ],
+            )
         return redirect("/s/done", 303)
 
     return bare

@@ -7,7 +7,7 @@ follow-up task for low scores, the audit row. The baseline (bench/answer_app.py 
 inserts the same rows. Both run in the same invocation under gunicorn and are driven by wrk with
 16 connections, each request a distinct prepared submission (bench/answer_wrk.lua).
 
-Run: python bench/bench_answer.py [--backend sqlite|postgres|both] [--seconds 10] [--workers 3]
+Run: python bench/bench_answer.py [--backend sqlite|postgres|both] [--seconds 10] [--workers 2] [--threads 2]
 Prints requests/s and latency percentiles per backend and endpoint, and checks that every
 completed request stored exactly one response.
 """
@@ -21,6 +21,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 VENV_BIN = Path(sys.executable).parent
 PG_ADMIN = os.environ.get("PERCEPTION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SECRET = "bench-secret-key-which-is-long-enough-0123456789abcdef"
+SECRET = "bench-secret-key-which-is-long-enough-0123456789abcdef"  # noqa: S105 - a throwaway bench instance
 COMMENTS = ("希望工程师上门前先电话确认。", "Quick fix, thanks.", "响应很及时。")
 
 
@@ -79,6 +80,7 @@ def prepare(env: dict[str, str], counts: dict[str, int], folder: Path) -> dict[s
     from perception.models.surveys import Invitation, table_of
     from perception.services.surveys_campaigns import create_campaign, open_campaign
     from perception.services.surveys_definitions import ensure_builtin_surveys
+    from perception.surveys.orm import orm
 
     app = create_app()
     rng = random.Random(7)
@@ -92,25 +94,42 @@ def prepare(env: dict[str, str], counts: dict[str, int], folder: Path) -> dict[s
         customer = CustomerOrg(code="BENCH-C", name_zh="客户", name_en="Customer", region_id=region.id)
         db.session.add(customer)
         db.session.flush()
-        contacts = [Contact(customer_id=customer.id, region_id=region.id, name=f"c{i}", email=f"c{i}@example.com")
-                    for i in range(500)]  # fmt: skip
+        contacts = [
+            Contact(customer_id=customer.id, region_id=region.id, name=f"c{i}", email=f"c{i}@example.com")
+            for i in range(500)
+        ]
         db.session.add_all(contacts)
-        version = ensure_builtin_surveys(db.session)["csat_transactional"]
+        store = orm()
+        version = ensure_builtin_surveys(store)["csat_transactional"]
         now = utcnow()
         campaign = create_campaign(
-            db.session,
-            {"code": "BENCH", "name_zh": "压测", "name_en": "Bench", "version_id": version.id,
-             "region_id": region.id, "opens_at": now - timedelta(hours=1), "closes_at": now + timedelta(days=7)},
+            store,
+            {
+                "code": "BENCH",
+                "name_zh": "压测",
+                "name_en": "Bench",
+                "version_id": version.id,
+                "region_id": region.id,
+                "opens_at": now - timedelta(hours=1),
+                "closes_at": now + timedelta(days=7),
+            },
             None,
-        )  # fmt: skip
-        open_campaign(db.session, campaign)
+        )
+        open_campaign(store, campaign)
         db.session.flush()
         rows = [
-            {"campaign_id": campaign.id, "contact_id": contacts[i % len(contacts)].id, "region_id": region.id,
-             "customer_id": customer.id, "created_at": now, "sent_at": now, "expires_at": now + timedelta(days=7),
-             "reminders_sent": 0}
+            {
+                "campaign_id": campaign.id,
+                "contact_id": contacts[i % len(contacts)].id,
+                "region_id": region.id,
+                "customer_id": customer.id,
+                "created_at": now,
+                "sent_at": now,
+                "expires_at": now + timedelta(days=7),
+                "reminders_sent": 0,
+            }
             for i in range(sum(counts.values()))
-        ]  # fmt: skip
+        ]
         ids = list(
             db.session.execute(
                 insert(table_of(Invitation)).returning(
@@ -152,8 +171,19 @@ def _serve(
     target: str, env: dict[str, str], workers: int, threads: int
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
-    cmd = [str(VENV_BIN / "gunicorn"), "--chdir", str(ROOT / "bench"), "-b", f"127.0.0.1:{port}", "-w", str(workers),
-           "--log-level", "warning", "--no-control-socket", "--preload"]  # fmt: skip
+    cmd = [
+        str(VENV_BIN / "gunicorn"),
+        "--chdir",
+        str(ROOT / "bench"),
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-control-socket",
+        "--preload",
+    ]
     if threads > 1:
         cmd += ["-k", "gthread", "--threads", str(threads)]
     # --preload: the master imports the app (seconds: scipy, jieba, ...) before it listens and
@@ -172,10 +202,21 @@ def _serve(
 def wrk(port: int, requests: Path, seconds: int, connections: int = 16, threads: int = 2) -> dict[str, Any]:
     env = {**os.environ, "ANSWER_REQUESTS": str(requests), "ANSWER_THREADS": str(threads)}
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
-         str(ROOT / "bench" / "answer_wrk.lua"), f"http://127.0.0.1:{port}"],
-        env=env, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "answer_wrk.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
     def ms(label: str) -> float:
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -188,10 +229,13 @@ def wrk(port: int, requests: Path, seconds: int, connections: int = 16, threads:
     sock = re.search(r"Socket errors: (.*)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50": ms("50"), "p90": ms("90"), "p99": ms("99"),
+        "p50": ms("50"),
+        "p90": ms("90"),
+        "p99": ms("99"),
         "requests": int(total.group(1)) if total else 0,
-        "errors": int(errors.group(1)) if errors else 0, "socket": sock.group(1) if sock else "none",
-    }  # fmt: skip
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket": sock.group(1) if sock else "none",
+    }
 
 
 def _stored(env: dict[str, str]) -> int:
@@ -204,57 +248,92 @@ def _stored(env: dict[str, str]) -> int:
     return int(n)
 
 
-def run(backend: str, seconds: int, workers: int, threads: int) -> list[tuple[str, dict[str, Any]]]:
+def run(
+    backend: str, seconds: int, rounds: int, workers: int, threads: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Both servers run side by side; the measured runs alternate bare, full, bare, full ... so a
+    change in the machine's load (other processes share it) hits both endpoints alike."""
     folder = Path(tempfile.mkdtemp(prefix="bench_answer_"))
     url = f"sqlite:///{folder / 'bench.sqlite'}" if backend == "sqlite" else _pg_url()
-    env = {"PERCEPTION_DATABASE_URL": url, "PERCEPTION_INSTANCE_PATH": str(folder / "instance"),
-           "PERCEPTION_SECRET_KEY": SECRET, "PERCEPTION_SURVEY_MIN_FILL_SECONDS": "0"}  # fmt: skip
-    per_run = 2500 * seconds if backend == "sqlite" else 1500 * seconds
-    counts = {"bare_warm": 3000, "bare": per_run, "full_warm": 3000, "full": per_run}
+    env = {
+        "PERCEPTION_DATABASE_URL": url,
+        "PERCEPTION_INSTANCE_PATH": str(folder / "instance"),
+        "PERCEPTION_SECRET_KEY": SECRET,
+        "PERCEPTION_SURVEY_MIN_FILL_SECONDS": "0",
+    }
+    per_run = (2500 if backend == "sqlite" else 1500) * seconds
+    counts = {"bare_warm": 3000, "full_warm": 3000}
+    for i in range(rounds):
+        counts[f"bare_{i}"] = per_run
+        counts[f"full_{i}"] = per_run
     t0 = time.perf_counter()
     files = prepare(env, counts, folder)
     print(
-        f"[{backend}] prepared {sum(counts.values())} invitations and requests in {time.perf_counter() - t0:.1f} s"
+        f"[{backend}] {sum(counts.values())} invitations and requests prepared "
+        f"in {time.perf_counter() - t0:.0f} s"
     )
-    results = []
-    for name, target in (("bare", "bare"), ("full", "app")):
-        proc, port = _serve(target, env, workers, threads)
-        try:
-            before = _stored(env)
+    servers = {
+        name: _serve(target, env, workers, threads) for name, target in (("bare", "bare"), ("full", "app"))
+    }
+    results: dict[str, list[dict[str, Any]]] = {"bare": [], "full": []}
+    try:
+        for name, (_, port) in servers.items():
             wrk(port, files[f"{name}_warm"], 2)
-            warmed = _stored(env)
-            result = wrk(port, files[name], seconds)
-            result["stored"] = _stored(env) - warmed
-            result["warm_stored"] = warmed - before
-            results.append((name, result))
-        finally:
+        for i in range(rounds):
+            for name, (_, port) in servers.items():
+                before = _stored(env)
+                result = wrk(port, files[f"{name}_{i}"], seconds)
+                result["stored"] = _stored(env) - before
+                results[name].append(result)
+    finally:
+        for proc, _ in servers.values():
             proc.terminate()
-            proc.wait(10)
+            proc.wait(30)
     shutil.rmtree(folder, ignore_errors=True)
     return results
+
+
+def median(rows: list[dict[str, Any]], key: str) -> float:
+    return float(statistics.median(r[key] for r in rows))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--threads", type=int, default=1, help="gthread threads per worker (1 = sync workers)"
+        "--threads", type=int, default=2, help="gthread threads per worker (1 = sync workers)"
     )
     args = parser.parse_args()
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+    print(f"{os.cpu_count()} CPUs, load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
-        f"gunicorn {args.workers} workers x {args.threads} threads; wrk 2 threads, 16 connections, {args.seconds} s"
+        f"gunicorn {args.workers} workers x {args.threads} threads; wrk 2 threads, 16 connections; "
+        f"{args.rounds} alternating rounds of {args.seconds} s per endpoint; medians"
     )
-    print(f"{'backend':9} {'endpoint':9} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'non-3xx':>7} "
-          f"{'stored':>7}  socket errors")  # fmt: skip
+    header = (
+        f"{'backend':9} {'endpoint':9} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'non-3xx':>7}"
+    )
+    print(header + "  stored/requests  rounds (req/s)")
     for backend in backends:
-        for name, r in run(backend, args.seconds, args.workers, args.threads):
-            print(f"{backend:9} {name:9} {r['rps']:8.0f} {r['p50']:7.1f} {r['p90']:7.1f} {r['p99']:7.1f} "
-                  f"{r['errors']:7d} {r['stored']:7d}  {r['socket']}")  # fmt: skip
-            if name == "full" and r["stored"] != r["requests"] - r["errors"]:
-                print(f"  note: {r['requests']} requests completed, {r['stored']} responses stored")
+        results = run(backend, args.seconds, args.rounds, args.workers, args.threads)
+        for name, rows in results.items():
+            errors = sum(r["errors"] for r in rows)
+            stored = sum(r["stored"] for r in rows)
+            done = sum(r["requests"] for r in rows)
+            each = ", ".join(f"{r['rps']:.0f}" for r in rows)
+            print(
+                f"{backend:9} {name:9} {median(rows, 'rps'):7.0f} {median(rows, 'p50'):7.1f} "
+                f"{median(rows, 'p90'):7.1f} {median(rows, 'p99'):7.1f} {errors:7d}  {stored}/{done}  {each}"
+            )
+        ratio = median(results["full"], "rps") / max(median(results["bare"], "rps"), 1.0)
+        print(f"{backend:9} full / bare throughput: {ratio:.2f}")
+    print(
+        f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        "(other processes share the CPUs)"
+    )
 
 
 if __name__ == "__main__":
