@@ -16,4 +16,19 @@ def _helpers() -> dict[str, object]:
     return template_helpers()
 
 
+@bp.app_template_filter("followup_reasons")
+def _followup_reasons(reasons: str) -> str:
+    """For templates of other phases (the collection page's follow-up panel)."""
+    from perception.surveys.labels import reasons_label
+
+    return reasons_label(reasons)
+
+
+@bp.app_template_filter("followup_status")
+def _followup_status(status: str) -> str:
+    from perception.surveys.labels import FOLLOWUP_STATUS_LABELS
+
+    return str(FOLLOWUP_STATUS_LABELS.get(status, status))
+
+
 from perception.surveys import views, views_definitions, views_followups  # noqa: E402,F401

@@ -155,3 +155,20 @@ def test_update_followup_rejects_unknown_status(db_session, org, versions):
     with pytest.raises(SurveyError) as err:
         update_followup(db_session, task, status="forgotten", outcome=None, now=response.submitted_at)
     assert err.value.problems[0].field == "status"
+
+
+def test_followup_panel_renders_for_other_pages(app, db_session, org, versions, make_user):
+    from flask import render_template
+
+    store_response(
+        db_session,
+        versions["csat_transactional"],
+        {"csat": 2, "low_reasons": ["attitude"]},
+        contact=org["R1"]["contact"],
+    )
+    collector = make_user("c1", "collector", region="R1")
+    with app.test_request_context("/collection/", headers={"Accept-Language": "en"}):
+        html = render_template(
+            "surveys/_followups_panel.html", followups=open_followups(db_session, collector)
+        )
+    assert "Low CSAT" in html and "CSAT 2" in html and "Open" in html
