@@ -211,6 +211,7 @@ def run(label: str, url: str, rows: list[tuple], changed_rows: list[tuple]) -> N
         f"{label:<11} re-import    {n / seconds2:>10,.0f} rows/s  ({seconds2:.1f} s; "
         f"{result2.rows_changed:,} changed, {result2.rows_unchanged:,} unchanged)"
     )
+    print(f"{'':<11} steps: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in result2.phases))
 
 
 def main() -> None:

@@ -8,18 +8,19 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from perception.authz import Permission, current_user, require
 from perception.extensions import db
 from perception.jobs import enqueue
 from perception.kpi import bp
-from perception.kpi.common import error_text, problems_text, scope, sess
+from perception.kpi.common import error_text, lang, problems_text, scope, sess
 from perception.kpi.forms import ApplyForm, ComputeForm, ImportForm
 from perception.models.kpi import ImportBatch, ImportKind, ImportStatus
 from perception.services.kpi_files import DEFAULT_MAX_BYTES, DEFAULT_MAX_EXCEL_ROWS
 from perception.services.kpi_import import ImportOptions, apply_dry_run, import_tickets
 from perception.services.kpi_jobs import recompute_recent
-from perception.services.kpi_messages import KpiError, KpiImportError
+from perception.services.kpi_messages import KpiError, KpiImportError, problem
 from perception.services.kpi_value_import import import_kpi_values
 
 
@@ -66,6 +67,22 @@ def import_page() -> Any:
         max_mb=options(dry_run=True).max_bytes // 1048576,
         max_rows=options(dry_run=True).max_excel_rows,
     )
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(_exc: RequestEntityTooLarge) -> Any:
+    """Flask refuses bodies over MAX_CONTENT_LENGTH before the view runs: say which limit."""
+    limit = int(current_app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BYTES)
+    mb = f"{limit / 1048576:.1f}".removesuffix(".0")
+    problem_ = problem(None, None, None, "too_large", size=f"> {mb}", limit=mb)
+    page = render_template(
+        "kpi/import.html",
+        form=ImportForm(formdata=None),
+        problems=[problem_.describe(lang())],
+        max_mb=mb,
+        max_rows=options(dry_run=True).max_excel_rows,
+    )
+    return page, 413
 
 
 @bp.get("/imports/<int:batch_id>")

@@ -162,3 +162,18 @@ def test_definition_form(login_as, db_session):
     assert response.status_code == 302
     again = post_form(client, "/kpi/definitions/new", data, token_from="/kpi/definitions/new")
     assert "a KPI with this code already exists" in again.get_data(as_text=True)
+
+
+def test_upload_over_the_size_limit_says_so(app, login_as, catalog):
+    client = login_as("analyst")
+    old = app.config["MAX_CONTENT_LENGTH"]
+    app.config["MAX_CONTENT_LENGTH"] = 314573  # 0.3 MB; the body stays under the test client's spool size
+    try:
+        big = io.BytesIO(b"x" * 400_000)
+        response = post_form(
+            client, "/kpi/import", {"kind": "tickets", "upload": (big, "big.csv")}, token_from="/kpi/import"
+        )
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = old
+    assert response.status_code == 413
+    assert "more than the limit of 0.3 MB" in response.get_data(as_text=True)
