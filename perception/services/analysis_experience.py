@@ -222,9 +222,9 @@ def driver_matrix(
 def experience(session: Session, filters: AnalysisFilters) -> ExperienceView:
     names = load_names(session, customers=False)
     cells = aggregate(session, filters, kinds=DIMENSION_KINDS)
-    total = rollup(cells, lambda c: "all").get("all", {})
+    total = rollup(cells).get((), {})
     dimensions = tuple((d, dimension_measure(dimension_acc(total, d), (d,))) for d in DIMENSION_CODES)
-    by_region = rollup(cells, lambda c: c.region_id)
+    by_region = rollup(cells, ("region",))
     regions = sorted((names.region(int(r)) for r in by_region), key=lambda r: r.code)  # type: ignore[call-overload]
     heat = tuple(tuple(dimension_acc(by_region[r.id], d).mean for d in DIMENSION_CODES) for r in regions)
     heat_n = tuple(tuple(dimension_acc(by_region[r.id], d).n for d in DIMENSION_CODES) for r in regions)

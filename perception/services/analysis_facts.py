@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+import numpy as np
 from scipy import stats as sps
 from sqlalchemy import Float, case, cast, func, select
 from sqlalchemy.orm import Session
@@ -30,8 +30,10 @@ from scoring import (
     GroupMeasure,
     mean_from_stats,
     nps_from_counts,
+    nps_interval,
     share_from_counts,
 )
+from scoring.grouping import group_index
 
 DIMENSION_CODES = tuple(code for code, _, _ in FEEDBACK_DIMENSIONS)
 #: Kinds that carry a rating of one of the six dimensions (single rating questions, report
@@ -87,14 +89,111 @@ def _sd(n: int, s: float, ss: float) -> float:
     return math.sqrt(max(var, 0.0))
 
 
+STAT_COLUMNS = ("n", "s", "ss", "y", "yy", "top2", "promoters", "detractors")
+
+
 @dataclass(frozen=True)
-class FactCell:
-    period: date
-    region_id: int
-    service_id: int | None
-    kind: str
-    dimension: str | None
-    acc: Acc
+class FactTable:
+    """The aggregate rows as NumPy columns: keys (period as datetime64[D], region, service with -1
+    for none, kind, dimension with "" for none) and the additive statistics (rows x 8)."""
+
+    period: np.ndarray
+    region: np.ndarray
+    service: np.ndarray
+    kind: np.ndarray
+    dimension: np.ndarray
+    stats: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.stats.shape[0])
+
+    def rollup(
+        self, by: tuple[str, ...] = (), *, grain: str = "week"
+    ) -> dict[Hashable, dict[tuple[str, str | None], Acc]]:
+        """Sum the statistics per value of the ``by`` columns and per (kind, dimension).
+
+        Keys: () for no column, the value for one column, a tuple for several; periods come back
+        as dates (the first day of the month with ``grain="month"``), a missing service as None.
+        One np.unique over the key columns and one bincount per statistic: no Python loop per row.
+        """
+        out: dict[Hashable, dict[tuple[str, str | None], Acc]] = defaultdict(dict)
+        if len(self) == 0:
+            return out
+        columns = []
+        for name in by:
+            column = getattr(self, name)
+            if name == "period" and grain == "month":
+                column = column.astype("datetime64[M]").astype("datetime64[D]")
+            columns.append(column)
+        index = group_index((*columns, self.kind, self.dimension), len(self))
+        sums = np.column_stack(
+            [np.bincount(index.codes, weights=self.stats[:, j], minlength=index.n_groups) for j in range(8)]
+        )
+        for g, key in enumerate(index.keys):
+            values = [_key_value(name, v) for name, v in zip(by, key[:-2], strict=True)]
+            group: Hashable = () if not by else (values[0] if len(by) == 1 else tuple(values))
+            n, s_, ss, y, yy, top2, prom, detr = sums[g]
+            acc = Acc(int(round(n)), float(s_), float(ss), float(y), float(yy))
+            acc.top2, acc.promoters, acc.detractors = int(round(top2)), int(round(prom)), int(round(detr))
+            out[group][(str(key[-2]), str(key[-1]) or None)] = acc
+        return out
+
+
+class CellIndex:
+    """Sums per (service, region) and per (service, region, period), each per (kind, dimension),
+    looked up in O(1): composite integer codes, one np.unique and a bincount per statistic, and a
+    dict from code to row. Built once per page for the per-cell and per-week comparisons."""
+
+    def __init__(self, table: FactTable) -> None:
+        self.services = np.unique(table.service)
+        self.regions = np.unique(table.region)
+        self.periods = np.unique(table.period)
+        pairs = group_index((table.kind, table.dimension), len(table))
+        self.pairs = [(str(k), str(d) or None) for k, d in pairs.keys]
+        s = np.searchsorted(self.services, table.service)
+        r = np.searchsorted(self.regions, table.region)
+        w = np.searchsorted(self.periods, table.period)
+        cell = (pairs.codes * len(self.services) + s) * len(self.regions) + r
+        self._cell = self._sums(cell, table.stats)
+        self._week = self._sums(cell * len(self.periods) + w, table.stats)
+        self._s = {int(v): i for i, v in enumerate(self.services.tolist())}
+        self._r = {int(v): i for i, v in enumerate(self.regions.tolist())}
+        self._w = {np.datetime64(v, "D").astype(object): i for i, v in enumerate(self.periods)}
+
+    @staticmethod
+    def _sums(codes: np.ndarray, stats: np.ndarray) -> tuple[dict[int, int], np.ndarray]:
+        uniq, inv = np.unique(codes, return_inverse=True)
+        inv = inv.reshape(-1)
+        sums = np.column_stack([np.bincount(inv, weights=stats[:, j], minlength=len(uniq)) for j in range(8)])
+        return dict(zip(uniq.tolist(), range(len(uniq)), strict=True)), sums
+
+    def parts(
+        self, service: int | None, region: int, period: Any = None
+    ) -> dict[tuple[str, str | None], Acc]:
+        si, ri = self._s.get(-1 if service is None else service), self._r.get(region)
+        if si is None or ri is None:
+            return {}
+        wi = None if period is None else self._w.get(period)
+        if period is not None and wi is None:
+            return {}
+        lookup, sums = self._cell if wi is None else self._week
+        out: dict[tuple[str, str | None], Acc] = {}
+        for p, pair in enumerate(self.pairs):
+            code = (p * len(self.services) + si) * len(self.regions) + ri
+            row = lookup.get(code if wi is None else code * len(self.periods) + wi)
+            if row is not None:
+                n, s_, ss, y, yy, top2, prom, detr = sums[row]
+                # Counts are sums of whole numbers in float64: exact, int() is enough.
+                out[pair] = Acc(int(n), s_, ss, y, yy, int(top2), int(prom), int(detr))
+        return out
+
+
+def _key_value(name: str, value: Any) -> Any:
+    if name == "period":
+        return np.datetime64(value, "D").astype(object)
+    if name == "service":
+        return None if int(value) < 0 else int(value)
+    return int(value) if name == "region" else value
 
 
 def aggregate(
@@ -103,21 +202,21 @@ def aggregate(
     *,
     kinds: Sequence[str] | None = None,
     extra_where: Iterable[Any] = (),
-) -> list[FactCell]:
-    """One GROUP BY over the filtered facts: (period, region, service, kind, dimension) -> Acc."""
+) -> FactTable:
+    """One GROUP BY over the filtered facts: (period, region, service, kind, dimension) -> sums."""
     rescaled = 100.0 * (Obs.value - Obs.scale_min) / func.nullif(Obs.scale_max - Obs.scale_min, 0)
     stmt = (
         select(
             Obs.period_start,
             Obs.region_id,
-            Obs.service_id,
+            func.coalesce(Obs.service_id, -1),
             Obs.kind,
-            Obs.dimension,
+            func.coalesce(Obs.dimension, ""),
             func.count(),
-            func.sum(Obs.value),
-            func.sum(Obs.value * Obs.value),
-            func.sum(cast(rescaled, Float)),
-            func.sum(cast(rescaled * rescaled, Float)),
+            func.coalesce(func.sum(Obs.value), 0.0),
+            func.coalesce(func.sum(Obs.value * Obs.value), 0.0),
+            func.coalesce(func.sum(cast(rescaled, Float)), 0.0),
+            func.coalesce(func.sum(cast(rescaled * rescaled, Float)), 0.0),
             func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
             func.sum(case((Obs.value >= 9, 1), else_=0)),
             func.sum(case((Obs.value <= 6, 1), else_=0)),
@@ -127,25 +226,29 @@ def aggregate(
     )
     if kinds is not None:
         stmt = stmt.where(Obs.kind.in_(list(kinds)))
-    out = []
-    for period, region, service, kind, dim, n, s, ss, y, yy, top2, prom, detr in session.execute(stmt):
-        acc = Acc(int(n), float(s or 0), float(ss or 0), float(y or 0), float(yy or 0))
-        acc.top2, acc.promoters, acc.detractors = int(top2 or 0), int(prom or 0), int(detr or 0)
-        out.append(FactCell(period, region, service, kind, dim, acc))
-    return out
+    rows = session.execute(stmt).all()
+    if not rows:
+        empty = np.empty(0)
+        return FactTable(
+            empty.astype("datetime64[D]"), empty.astype(int), empty.astype(int), empty.astype(object),
+            empty.astype(object), np.empty((0, 8)),
+        )  # fmt: skip
+    columns = list(zip(*rows, strict=True))  # column-wise in one pass (Row slicing is slow)
+    return FactTable(
+        period=np.array(columns[0], dtype="datetime64[D]"),
+        region=np.array(columns[1], dtype=np.int64),
+        service=np.array(columns[2], dtype=np.int64),
+        kind=np.array(columns[3], dtype=object),
+        dimension=np.array(columns[4], dtype=object),
+        stats=np.column_stack([np.asarray(c, dtype=float) for c in columns[5:]]),
+    )
 
 
 def rollup(
-    cells: Iterable[FactCell], key: Callable[[FactCell], Hashable | None]
+    table: FactTable, by: tuple[str, ...] = (), *, grain: str = "week"
 ) -> dict[Hashable, dict[tuple[str, str | None], Acc]]:
-    """Sum the cells per ``key(cell)`` (None skips the cell) and per (kind, dimension)."""
-    out: dict[Hashable, dict[tuple[str, str | None], Acc]] = defaultdict(lambda: defaultdict(Acc))
-    for cell in cells:
-        k = key(cell)
-        if k is None:
-            continue
-        out[k][(cell.kind, cell.dimension)].add(cell.acc)
-    return out
+    """``table.rollup(by, grain=grain)``."""
+    return table.rollup(by, grain=grain)
 
 
 def kind_total(parts: Mapping[tuple[str, str | None], Acc], kind: str) -> Acc:
@@ -185,6 +288,40 @@ def nps_measure(
         return None
     passives = acc.n - acc.promoters - acc.detractors
     return nps_from_counts(acc.promoters, passives, acc.detractors, key=key)
+
+
+def nps_measures(
+    groups: Sequence[tuple[tuple[Any, ...], Mapping[tuple[str, str | None], Acc]]],
+    *,
+    min_n: int = DEFAULT_MIN_N,
+    confidence: float = 0.95,
+) -> list[GroupMeasure | None]:
+    """``nps_measure`` for many groups with ONE call of scoring.nps_interval (its score interval
+    bisects all groups at once), so a trend of 52 weeks costs one interval computation."""
+    accs = [kind_total(parts, "nps") for _, parts in groups]
+    present = [i for i, acc in enumerate(accs) if acc.n > 0]
+    out: list[GroupMeasure | None] = [None] * len(groups)
+    if not present:
+        return out
+    prom = np.array([accs[i].promoters for i in present], dtype=float)
+    detr = np.array([accs[i].detractors for i in present], dtype=float)
+    n = np.array([accs[i].n for i in present], dtype=float)
+    low, high = nps_interval(prom, detr, n, confidence, "score")
+    for j, i in enumerate(present):
+        out[i] = GroupMeasure(
+            key=groups[i][0],
+            measure="nps",
+            n=int(n[j]),
+            estimate=float(100.0 * (prom[j] - detr[j]) / n[j]),
+            ci_low=float(100.0 * low[j]),
+            ci_high=float(100.0 * high[j]),
+            confidence=confidence,
+            method="score",
+            low_sample=bool(n[j] < min_n),
+            promoters=int(prom[j]),
+            detractors=int(detr[j]),
+        )
+    return out
 
 
 def dimension_measure(acc: Acc, key: tuple[Any, ...] = (), measure: str = "mean") -> GroupMeasure | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from perception.services.analysis_facts import Acc, FactCell, aggregate, dimension_acc, kind_total
+from perception.services.analysis_facts import Acc, CellIndex, aggregate, dimension_acc, kind_total
 from perception.services.analysis_filters import AnalysisFilters
 from perception.services.analysis_kpi_links import ExperienceTarget, KpiLink, KpiRow, kpi_links, kpi_rows
 from perception.services.analysis_names import load_names
@@ -32,9 +32,10 @@ from scoring import (
     KpiExperienceCorrelations,
     LeadLagResult,
     compare_kpi_experience,
-    compare_one,
     kpi_experience_correlations,
     lead_lag,
+    margin,
+    rank_correlation,
 )
 from scoring.results import to_jsonable
 
@@ -163,14 +164,11 @@ def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, i
     return value, latest.target, latest.comparator, len({r.period for r in rows})
 
 
-def _experience_parts(cells: list[FactCell]) -> dict[tuple[Any, ...], dict[tuple[str, str | None], Acc]]:
-    out: dict[tuple[Any, ...], dict[tuple[str, str | None], Acc]] = defaultdict(lambda: defaultdict(Acc))
-    for c in cells:
-        if c.service_id is None:
-            continue
-        out[(c.service_id, c.region_id)][(c.kind, c.dimension)].add(c.acc)
-        out[(c.service_id, c.region_id, c.period)][(c.kind, c.dimension)].add(c.acc)
-    return out
+def _weekly_point(exp: dict[str, Any], target: ExperienceTarget) -> float:
+    """The experience gap of one week (positive = better than target), without an interval."""
+    n = exp["experience_n"]
+    estimate = exp["experience_successes"] / n if "experience_successes" in exp else exp["experience_mean"]
+    return margin(estimate, target.target, target.comparator)
 
 
 def _comparison_cell(
@@ -202,14 +200,14 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
     on = filters.end - timedelta(days=1)
     links = kpi_links(session, ((r.definition_id, r.service_id) for r in rows), on)
     facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS)
-    parts = _experience_parts(facts)
+    cells_index = CellIndex(facts)
     grouped: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
     for r in rows:
         grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
 
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
-    weekly: list[ComparisonCell] = []
+    weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
     for (definition_id, service_id, region_id), group in sorted(grouped.items()):
         link = links.get((definition_id, service_id))
         if link is None:
@@ -224,7 +222,7 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
                 link.kpi_code, service_id, "kpi_target_missing"
             )
             continue
-        exp, basis = experience_input(parts.get((service_id, region_id), {}), link.experience)
+        exp, basis = experience_input(cells_index.parts(service_id, region_id), link.experience)
         if not exp:
             continue
         s_code, r_code = names.service(service_id).code, names.region(region_id).code
@@ -234,11 +232,10 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
         for r in group:
             if r.target is None or r.comparator is None:
                 continue
-            wexp, _ = experience_input(parts.get((service_id, region_id, r.period), {}), link.experience)
+            wexp, _ = experience_input(cells_index.parts(service_id, region_id, r.period), link.experience)
             if wexp:
-                weekly.append(
-                    _comparison_cell(link, s_code, r_code, r.period, (r.value, r.target, r.comparator), wexp)
-                )
+                point = (margin(r.value, r.target, r.comparator), _weekly_point(wexp, link.experience))
+                weekly[(f"{s_code}:{link.kpi_code}", r_code)][r.period] = point
 
     report = compare_kpi_experience([c for *_, c in inputs])
     views: list[CellView] = []
@@ -272,10 +269,16 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
             key=lambda v: v.comparison.watermelon_rank or 0,
         )
     )
-    weekly_compared = [compare_one(c) for c in weekly]
     correlations = KpiExperienceCorrelations(
         across_regions=kpi_experience_correlations(report.cells).across_regions,
-        over_time=kpi_experience_correlations(weekly_compared).over_time,
+        over_time=tuple(
+            (
+                (service, region, None),
+                rank_correlation([m for m, _ in pts.values()], [g for _, g in pts.values()]),
+            )
+            for (service, region), pts in sorted(weekly.items())
+            if len(pts) >= 3
+        ),
     )
     return KpiExperienceView(
         filters=filters,
@@ -283,27 +286,24 @@ def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperien
         watermelons=watermelons,
         quadrant_counts=report.quadrant_counts,
         correlations=correlations,
-        lead_lag=_lead_lags(watermelons, weekly_compared),
+        lead_lag=_lead_lags(watermelons, weekly),
         unmatched=tuple(unmatched.values()),
     )
 
 
 def _lead_lags(
-    watermelons: tuple[CellView, ...], weekly: list[CellComparison]
+    watermelons: tuple[CellView, ...], series: dict[tuple[str, str], dict[date, tuple[float, float]]]
 ) -> tuple[tuple[str, LeadLagResult], ...]:
     """Lead/lag of KPI margin and experience gap over the weeks of each top watermelon, on the
     longest run of consecutive weeks that have both (at least LEAD_LAG_MIN_WEEKS)."""
-    series: dict[tuple[str, str], dict[date, CellComparison]] = defaultdict(dict)
-    for c in weekly:
-        series[(c.service, c.region)][c.period] = c
     out: list[tuple[str, LeadLagResult]] = []
     for view in watermelons[:LEAD_LAG_CELLS]:
         points = series.get((f"{view.service_code}:{view.kpi_code}", view.region_code), {})
         run = _longest_run(sorted(points))
         if len(run) < LEAD_LAG_MIN_WEEKS:
             continue
-        kpi = [points[p].kpi_margin for p in run]
-        exp = [points[p].experience_gap for p in run]
+        kpi = [points[p][0] for p in run]
+        exp = [points[p][1] for p in run]
         out.append((view.key, lead_lag(kpi, exp, max_lag=min(4, max(1, (len(run) - 2) // 4)))))
     return tuple(out)
 

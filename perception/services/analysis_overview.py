@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from perception.periods import iso_week_label, month_start
 from perception.services.analysis_facts import (
-    FactCell,
+    FactTable,
     aggregate,
     csat_measure,
     index_measure,
     kind_total,
-    nps_measure,
+    nps_measures,
     rollup,
 )
 from perception.services.analysis_filters import AnalysisFilters
@@ -119,61 +119,60 @@ def periods_in(filters: AnalysisFilters) -> list[date]:
     return out
 
 
-def _row(group: str, named: Any, parts: Any) -> GroupRow:
-    key = (named.id,) if named is not None else ()
-    return GroupRow(
-        group=group,
-        id=named.id if named is not None else None,
-        code=named.code if named is not None else "",
-        name_zh=named.name_zh if named is not None else "全部",
-        name_en=named.name_en if named is not None else "All",
-        csat=csat_measure(parts, key),
-        nps=nps_measure(parts, key),
-        index=index_measure(parts, key),
-    )
-
-
-def group_rows(
-    cells: list[FactCell], names: Names
-) -> tuple[GroupRow, tuple[GroupRow, ...], tuple[GroupRow, ...]]:
-    total = rollup(cells, lambda c: "all").get("all", {})
-    by_region = rollup(cells, lambda c: c.region_id)
-    by_service = rollup(cells, lambda c: c.service_id)
-    regions = tuple(
-        sorted(
-            (_row("region", names.region(int(r)), parts) for r, parts in by_region.items()),  # type: ignore[call-overload]
-            key=lambda row: row.code,
+def _rows(group: str, items: list[tuple[Any, Any]]) -> list[GroupRow]:
+    """GroupRows for (named, parts) pairs; NPS intervals computed in one batch."""
+    keyed = [((named.id,) if named is not None else (), parts) for named, parts in items]
+    nps = nps_measures(keyed)
+    return [
+        GroupRow(
+            group=group,
+            id=named.id if named is not None else None,
+            code=named.code if named is not None else "",
+            name_zh=named.name_zh if named is not None else "全部",
+            name_en=named.name_en if named is not None else "All",
+            csat=csat_measure(parts, key),
+            nps=nps[i],
+            index=index_measure(parts, key),
         )
-    )
-    services = tuple(
-        sorted(
-            (_row("service", names.service(s), parts) for s, parts in by_service.items()),  # type: ignore[arg-type]
-            key=lambda row: row.code,
-        )
-    )
-    return _row("all", None, total), regions, services
+        for i, ((named, parts), (key, _)) in enumerate(zip(items, keyed, strict=True))
+    ]
 
 
-def trend_points(cells: list[FactCell], filters: AnalysisFilters) -> tuple[TrendPoint, ...]:
+def group_rows(cells: FactTable, names: Names) -> tuple[GroupRow, tuple[GroupRow, ...], tuple[GroupRow, ...]]:
+    total = rollup(cells).get((), {})
+    by_region = rollup(cells, ("region",))
+    by_service = rollup(cells, ("service",))
+    regions = sorted(
+        _rows("region", [(names.region(int(r)), parts) for r, parts in by_region.items()]),  # type: ignore[call-overload]
+        key=lambda row: row.code,
+    )
+    services = sorted(
+        _rows("service", [(names.service(sv), parts) for sv, parts in by_service.items()]),  # type: ignore[arg-type]
+        key=lambda row: row.code,
+    )
+    return _rows("all", [(None, total)])[0], tuple(regions), tuple(services)
+
+
+def trend_points(cells: FactTable, filters: AnalysisFilters) -> tuple[TrendPoint, ...]:
     grain = filters.grain
-    by_period = rollup(cells, lambda c: period_of(c.period, grain))
-    points = []
-    for p in periods_in(filters):
-        parts = by_period.get(p, {})
-        points.append(
-            TrendPoint(
-                period=p,
-                label=period_label(p, grain),
-                csat=csat_measure(parts, (p,)),
-                nps=nps_measure(parts, (p,)),
-                index=index_measure(parts, (p,)),
-            )
+    by_period = rollup(cells, ("period",), grain=grain)
+    periods = periods_in(filters)
+    groups = [((p,), by_period.get(p, {})) for p in periods]
+    nps = nps_measures(groups)
+    return tuple(
+        TrendPoint(
+            period=p,
+            label=period_label(p, grain),
+            csat=csat_measure(parts, key),
+            nps=nps[i],
+            index=index_measure(parts, key),
         )
-    return tuple(points)
+        for i, (p, (key, parts)) in enumerate(zip(periods, groups, strict=True))
+    )
 
 
 def drop_flags(
-    cells: list[FactCell], filters: AnalysisFilters, names: Names, *, alpha: float = 0.05
+    cells: FactTable, filters: AnalysisFilters, names: Names, *, alpha: float = 0.05
 ) -> tuple[DropFlag, ...]:
     """Per region: is the last period's CSAT significantly below the pooled earlier periods?
 
@@ -184,7 +183,7 @@ def drop_flags(
     if len(periods) < 2:
         return ()
     index = {p: i for i, p in enumerate(periods)}
-    by_region_period = rollup(cells, lambda c: (c.region_id, period_of(c.period, filters.grain)))
+    by_region_period = rollup(cells, ("region", "period"), grain=filters.grain)
     series: dict[int, tuple[list[int], list[int]]] = {}
     for group, parts in by_region_period.items():
         region_id, p = cast(tuple[int, date], group)

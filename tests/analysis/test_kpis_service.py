@@ -36,12 +36,19 @@ def test_csat_target_on_a_dimension_uses_that_dimension(
 ):
     from perception.services.analysis_kpi_experience import kpi_vs_experience
 
-    r1, desk = org["R1"]["region"], catalog["DESK"]
+    r1, r2, desk = org["R1"]["region"], org["R2"]["region"], catalog["DESK"]
     d = link_kpi(desk, "RESP", 0.95, "csat_share", 0.85, dimension="response_speed")
-    kpi_value(d, desk, r1, 0.97, 0.95)
-    observe(r1, desk, "csat", [5] * 50)  # overall happy ...
-    observe(r1, desk, "likert", [2, 2, 4, 5], dimension="response_speed")  # ... but not with speed
+    for region in (r1, r2):
+        kpi_value(d, desk, region, 0.97, 0.95)
+        observe(region, desk, "csat", [5] * 50)  # overall happy ...
+    # R1: 40 ratings of response speed (enough), half of them poor: measured on the dimension.
+    observe(r1, desk, "likert", [2] * 20 + [5] * 20, dimension="response_speed")
+    # R2: only 4 ratings of the dimension: measured on the 50 overall CSAT answers instead.
+    observe(r2, desk, "rating", [2, 2, 4, 5], dimension="response_speed")
     view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None))
-    cell = view.cells[0]
-    assert cell.experience_basis == "dimension:response_speed"
-    assert cell.comparison.n == 4 and cell.comparison.experience_estimate == pytest.approx(0.5)
+    by_region = {c.region_code: c for c in view.cells}
+    assert by_region["R1"].experience_basis == "dimension:response_speed"
+    assert by_region["R1"].comparison.n == 40 and by_region["R1"].comparison.experience_estimate == 0.5
+    assert by_region["R1"].comparison.quadrant == "watermelon"
+    assert by_region["R2"].experience_basis == "overall_csat"
+    assert by_region["R2"].comparison.n == 50 and by_region["R2"].comparison.quadrant == "both_met"
