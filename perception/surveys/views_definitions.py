@@ -9,7 +9,7 @@ from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from perception.authz import Permission, get_or_404, require
+from perception.authz import Permission, can, deny, get_or_404, require
 from perception.extensions import db
 from perception.i18n import is_zh
 from perception.models.surveys import Survey, SurveyVersion
@@ -26,11 +26,7 @@ def definitions_index() -> Any:
     form = PublishForm()
     problems: list[str] = []
     if form.validate_on_submit():
-        from perception.authz import can
-
         if not can(Permission.MANAGE_SURVEYS):
-            from perception.authz import deny
-
             deny("missing permission manage_surveys")
         try:
             version = definitions.publish(

@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
-from perception.authz import Permission, can, get_or_404, require
+from perception.authz import Permission, can, deny, get_or_404, require
 from perception.extensions import db
 from perception.i18n import is_zh
 from perception.models.base import utcnow
@@ -50,8 +50,6 @@ def followup_task(task_id: int) -> Any:
     editable = can(Permission.MANAGE_FOLLOWUPS)
     if request.method == "POST":
         if not editable:
-            from perception.authz import deny
-
             deny("missing permission manage_followups", object_type="FollowUpTask", object_id=task.id)
         if form.validate_on_submit():
             try:

@@ -172,3 +172,23 @@ def test_followup_panel_renders_for_other_pages(app, db_session, org, versions, 
             "surveys/_followups_panel.html", followups=open_followups(db_session, collector)
         )
     assert "Low CSAT" in html and "CSAT 2" in html and "Open" in html
+
+
+def test_only_followup_workers_change_a_task(login_as, db_session, org, versions):
+    response = store_response(
+        db_session,
+        versions["csat_transactional"],
+        {"csat": 1, "low_reasons": ["attitude"]},
+        contact=org["R1"]["contact"],
+    )
+    task = db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == response.id))
+    analyst = login_as("analyst")
+    page = analyst.get(f"/surveys/followups/{task.id}")
+    assert page.status_code == 200 and 'name="outcome"' not in page.get_data(as_text=True)
+    token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    denied = analyst.post(
+        f"/surveys/followups/{task.id}", data={"csrf_token": token, "status": "done", "outcome": "x"}
+    )
+    assert denied.status_code == 403
+    db_session.refresh(task)
+    assert task.status == "open"
