@@ -136,10 +136,13 @@ def _dimension_names(zh: bool) -> list[str]:
 def dimension_heatmap_chart(view: ExperienceView, zh: bool, fmt: ChartFormat = "svg") -> bytes:
     """Region x dimension mean rating (1-5)."""
     rows = [(r[2] if zh else r[3]) or r[1] for r in view.heat_regions]
+    values = np.array(view.heat, dtype=float).reshape(len(rows), len(DIMENSION_CODES))
+    if not rows:  # no ratings at all: one empty row rather than a degenerate axis
+        rows, values = ["—"], np.full((1, len(DIMENSION_CODES)), np.nan)
     return heatmap_chart(
         rows,
         _dimension_names(zh),
-        np.array(view.heat, dtype=float).reshape(len(rows), len(DIMENSION_CODES)),
+        values,
         title=_t(zh, "地区 × 维度平均评分", "Mean rating by region and dimension"),
         colorbar_label=_t(zh, "平均分 (1–5)", "mean (1–5)"),
         value_format="{:.2f}",

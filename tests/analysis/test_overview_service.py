@@ -35,6 +35,11 @@ def test_csat_and_nps_per_region_match_references(db_session, org, catalog, obse
     assert (row.csat.ci_low, row.csat.ci_high) == pytest.approx((low, high))
     assert row.csat.low_sample is True  # n = 10 < 30
     assert row.nps.estimate == pytest.approx(100 * (5 - 3) / 10)
+    # The batched NPS interval equals scoring's one-group path (Rocks 2016 score interval).
+    from scoring import nps_from_counts
+
+    ref = nps_from_counts(5, 2, 3)
+    assert (row.nps.ci_low, row.nps.ci_high) == pytest.approx((ref.ci_low, ref.ci_high))
     r2row = next(r for r in view.regions if r.code == "R2")
     assert r2row.csat.n == 40 and r2row.csat.low_sample is False
     assert r2row.nps is None
