@@ -31,6 +31,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("ensure_reviews", "daily"),
     Periodic("check_analysis_alerts", "daily"),
     Periodic("run_text_analysis", "daily"),
+    Periodic("refresh_analysis_rollup", "hourly"),
     Periodic("check_escalations", "hourly"),  # minute-level: run `perception kpi escalate` from cron
     Periodic("compute_kpis", "daily"),
     # Phases add theirs here, e.g. Periodic("report_reminders", "hourly").

@@ -21,6 +21,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -265,3 +266,46 @@ class AlertRecipient(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     alert: Mapped[Alert] = relationship(back_populates="recipients")
+
+
+# --- pre-aggregated experience (the dashboards' fast path) --------------------------------------
+
+
+class ExperienceRollup(Base):
+    """Weekly sums of ExperienceObservation per region, service, tier, customer, kind, dimension
+    and scale, rebuilt by the ``refresh_analysis_rollup`` job (perception.services.analysis_rollup).
+    The dashboards read it only while it matches the facts (see AnalysisRollupState)."""
+
+    __tablename__ = "experience_rollup"
+    __table_args__ = (Index("ix_experience_rollup_period", "period_start", "region_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    region_id: Mapped[int] = mapped_column(Integer)
+    service_id: Mapped[int | None] = mapped_column(Integer)
+    tier_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    dimension: Mapped[str | None] = mapped_column(String(32))
+    scale_min: Mapped[float] = mapped_column(Float)
+    scale_max: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    s: Mapped[float] = mapped_column(Float)
+    ss: Mapped[float] = mapped_column(Float)
+    top2: Mapped[int] = mapped_column(Integer)
+    promoters: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+
+
+class AnalysisRollupState(Base):
+    """The single row telling whether ExperienceRollup is current: the facts' write signature it
+    was built from (PostgreSQL's insert/update/delete counters of experience_observation)."""
+
+    __tablename__ = "analysis_rollup_state"
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80))
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)
