@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import case, delete, func, insert, select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from perception.jobs import job
@@ -64,7 +65,11 @@ def rollup_usable(session: Session) -> bool:
     current = facts_signature(session)
     if current is None:
         return False
-    state = _state(session)
+    try:
+        with session.begin_nested():  # a database migrated before the rollup existed has no table
+            state = _state(session)
+    except (OperationalError, ProgrammingError):
+        return False
     fresh = state is not None and state.signature == current
     if not fresh and state is not None and has_app_context() and current_app.config.get("REDIS_URL"):
         _request_refresh()

@@ -43,7 +43,7 @@ def test_rollup_matches_facts_and_follows_changes(app, db_session, org, catalog,
     from perception.models.analysis import AnalysisRollupState
 
     state = db_session.scalar(select(AnalysisRollupState))
-    state.signature = "0:0:0"
+    state.signature = "stale"
     db_session.flush()
     assert not rollup_usable(db_session)
     app.config["ANALYSIS_ROLLUP"] = False
