@@ -30,7 +30,8 @@ from scoring import IPA_QUADRANTS, QUADRANTS
 def overview() -> Any:
     filters, error = current_filters()
     view = overview_service(dbs(), filters)
-    return render_template("analysis/overview.html", **page_context(filters, error, view=view))
+    names = load_names(dbs(), customers=False)
+    return render_template("analysis/overview.html", **page_context(filters, error, view=view, names=names))
 
 
 @bp.get("/kpi-vs-experience")

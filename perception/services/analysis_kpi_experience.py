@@ -8,7 +8,9 @@ Public API (also used by the review phase):
 
 KPI over the period: the n-weighted mean of its weekly values (tiers pooled the same way), against
 the target of its latest week. Experience over the period: the experience standard's measure from
-one set-based aggregate of the facts (analysis_facts), against the target in force at the end.
+one set-based aggregate of the facts (analysis_facts), against the target in force at the end; a
+target on one feedback dimension with fewer than 30 ratings in a cell is measured on the cell's
+overall CSAT answers instead (``CellView.experience_basis`` says which, and the page shows it).
 """
 
 from __future__ import annotations
