@@ -128,7 +128,7 @@ def load(session: Session, ctx: DemoContext) -> None:
         _name_themes(session)
         end = week_start(ctx.today) + timedelta(weeks=1)
         start = end - timedelta(weeks=min(ctx.weeks, 13))
-        needs = common_and_emerging_needs(session, start, end, extra_where=[TextEntry.kind == "requirement"])
+        needs = common_and_emerging_needs(session, start, end)
         sent = 0
         for need in needs.common[:1]:
             if session.scalar(select(Opportunity.id).where(Opportunity.theme_key == need.theme_key)) is None:

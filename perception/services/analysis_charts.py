@@ -70,8 +70,12 @@ def overview_trend_chart(view: OverviewView, zh: bool, fmt: ChartFormat = "svg")
         if label in labels:
             name = CATEGORIES.get(event.category, (event.category, event.category))[0 if zh else 1]
             grouped[label].append(name)
-    joiner = "、" if zh else ", "
-    markers = [EventMarker(period, joiner.join(dict.fromkeys(names))) for period, names in grouped.items()]
+    markers = []
+    for period, names in grouped.items():
+        kinds = list(dict.fromkeys(names))
+        # One short label per period keeps a busy timeline readable; the table lists them all.
+        label = kinds[0] + (f" +{len(names) - 1}" if len(names) > 1 else "")
+        markers.append(EventMarker(period, label))
     return trend_chart(
         labels,
         [csat, index],

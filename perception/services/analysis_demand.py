@@ -24,13 +24,15 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from perception.models.analysis import TextAnalysisRun, TextTheme
-from perception.models.facts import TextEntry
+from perception.models.facts import TextEntry, TextKind
 from perception.services.analysis_filters import AnalysisFilters, where_facts
 from perception.services.analysis_text_settings import get_settings
 from scoring.results import to_jsonable
 from scoring.text import benjamini_hochberg, growth_p_value
 
 EXAMPLES = 3
+#: Texts whose themes count as needs: the personalised requirements (个性化需求) customers raise.
+NEED_KINDS: tuple[str, ...] = (TextKind.REQUIREMENT,)
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,16 @@ def common_and_emerging_needs(
     region_ids: frozenset[int] | None = None,
     *,
     extra_where: list[Any] | None = None,
+    kinds: tuple[str, ...] | None = NEED_KINDS,
 ) -> NeedsView:
-    """Common and emerging needs of [period_start, period_end) within ``region_ids`` (None: all)."""
+    """Common and emerging needs of [period_start, period_end) within ``region_ids`` (None: all),
+    counted over the texts of ``kinds`` (default: personalised requirements; None: every text)."""
     settings = get_settings(session)
     labels = theme_labels(session)
-    clauses = _period_clauses(period_start, period_end, region_ids) + list(extra_where or [])
+    extra_where = list(extra_where or [])
+    if kinds is not None:
+        extra_where.append(TextEntry.kind.in_(kinds))
+    clauses = _period_clauses(period_start, period_end, region_ids) + extra_where
     rows = session.execute(
         select(
             TextEntry.theme_key,
@@ -170,7 +177,7 @@ def common_and_emerging_needs(
         key=lambda row: (-row.n_customers, -row.n_regions, -row.n_entries, row.theme_key),
     )
     span = period_end - period_start
-    prev_clauses = _period_clauses(period_start - span, period_start, region_ids) + list(extra_where or [])
+    prev_clauses = _period_clauses(period_start - span, period_start, region_ids) + extra_where
     emerging = _emerging(
         session,
         clauses,

@@ -73,6 +73,8 @@ def test_theme_spanning_three_regions_is_a_common_need(db_session, write_texts, 
     assert mobile_key in by_key
     need = by_key[mobile_key]
     assert need.n_regions == 3 and need.n_customers == 6 and need.n_entries == len(MOBILE)
+    # Needs are counted over personalised requirements: no feedback text here, so no need there.
+    assert common_and_emerging_needs(db_session, f.start, f.end, kinds=("feedback",)).common == ()
     # Spare parts are raised only in R1: not a common need.
     assert not _theme_of(db_session, spares) & set(by_key)
     assert all(n.n_regions >= 3 and n.n_customers >= 3 for n in needs.common)
