@@ -169,6 +169,7 @@ def dimension_bar_chart(view: ExperienceView, zh: bool, fmt: ChartFormat = "svg"
         y_label=_t(zh, "平均分 (1–5)", "mean (1–5)"),
         low_sample_label=_t(zh, "样本不足 n < 30", "low sample n < 30"),
         fmt=fmt,
+        size=(8.0, 3.6),  # six long dimension names side by side
     )
 
 

@@ -71,6 +71,7 @@ class ExperienceView:
     ipa: IpaResult | None
     drivers: KeyDriverResult | None
     driver_respondents: int  # complete respondents used
+    driver_overall: str  # the overall rating explained: csat or nps
     driver_capped: bool  # True when more respondents existed than DRIVER_SAMPLE
     notes: tuple[str, ...]
 
@@ -91,6 +92,7 @@ class ExperienceView:
                 "ipa": self.ipa,
                 "drivers": self.drivers,
                 "driver_respondents": self.driver_respondents,
+                "driver_overall": self.driver_overall,
                 "driver_capped": self.driver_capped,
                 "notes": self.notes,
             }
@@ -194,18 +196,19 @@ def servqual_rows(session: Session, filters: AnalysisFilters) -> list[GapRow]:
 
 
 def driver_matrix(
-    session: Session, filters: AnalysisFilters, limit: int = DRIVER_SAMPLE
+    session: Session, filters: AnalysisFilters, limit: int = DRIVER_SAMPLE, overall_kind: str = "csat"
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Respondents x six dimensions ratings and their overall CSAT answer (NaN when unanswered),
-    for the newest ``limit`` respondents who gave an overall answer; and whether it was capped."""
+    """Respondents x six dimensions ratings and their overall answer of ``overall_kind`` (csat or
+    nps; NaN when unanswered), for the newest ``limit`` respondents who gave one; and whether the
+    sample was capped."""
     columns = [
         func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
         for d in DIMENSION_CODES
     ]
-    overall = func.max(case((Obs.kind == "csat", Obs.value)))
+    overall = func.max(case((Obs.kind == overall_kind, Obs.value)))
     stmt = (
         select(*columns, overall)
-        .where(*where_facts(Obs, filters), Obs.kind.in_((*DIMENSION_KINDS, "csat")))
+        .where(*where_facts(Obs, filters), Obs.kind.in_((*DIMENSION_KINDS, overall_kind)))
         .group_by(Obs.source, Obs.source_id)
         .having(overall.is_not(None))
         .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
@@ -229,8 +232,13 @@ def experience(session: Session, filters: AnalysisFilters) -> ExperienceView:
     heat = tuple(tuple(dimension_acc(by_region[r.id], d).mean for d in DIMENSION_CODES) for r in regions)
     heat_n = tuple(tuple(dimension_acc(by_region[r.id], d).n for d in DIMENSION_CODES) for r in regions)
     notes: list[str] = []
-    x, y, capped = driver_matrix(session, filters)
-    complete = int((~np.isnan(x).any(axis=1) & ~np.isnan(y)).sum()) if len(y) else 0
+    # The overall rating the drivers explain: CSAT, or NPS where too few CSAT answers go with
+    # complete dimension ratings (e.g. a relationship survey asks NPS and the six dimensions).
+    for overall_kind in ("csat", "nps"):
+        x, y, capped = driver_matrix(session, filters, overall_kind=overall_kind)
+        complete = int((~np.isnan(x).any(axis=1) & ~np.isnan(y)).sum()) if len(y) else 0
+        if complete > len(DIMENSION_CODES) + 1:
+            break
     ipa: IpaResult | None = None
     drivers: KeyDriverResult | None = None
     if complete > len(DIMENSION_CODES) + 1:
@@ -254,6 +262,7 @@ def experience(session: Session, filters: AnalysisFilters) -> ExperienceView:
         ipa=ipa,
         drivers=drivers,
         driver_respondents=complete,
+        driver_overall=overall_kind,
         driver_capped=capped,
         notes=tuple(notes),
     )

@@ -90,3 +90,25 @@ def test_dimensions_heatmap_and_drivers(db_session, org, catalog, observe, perio
     ref_drivers = key_drivers(ratings, overall, list(DIMENSION_CODES))
     assert view.drivers.r_squared == pytest.approx(ref_drivers.r_squared)
     assert view.driver_respondents == n and not view.driver_capped
+
+
+def test_drivers_explain_nps_when_no_csat_goes_with_the_dimensions(
+    db_session, org, catalog, observe, period_args
+):
+    from perception.services.analysis_facts import DIMENSION_CODES
+    from scoring import key_drivers
+
+    rng = np.random.default_rng(5)
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    n = 60
+    ratings = np.clip(rng.integers(2, 6, size=n)[:, None] + rng.integers(-1, 2, size=(n, 6)), 1, 5).astype(
+        float
+    )
+    nps = np.clip(np.rint(2 * ratings[:, :2].mean(axis=1) + rng.normal(0, 1, n)), 0, 10)
+    for d, dim in enumerate(DIMENSION_CODES):
+        observe(r1, desk, "likert", ratings[:, d], dimension=dim, respondents=range(1, n + 1))
+    observe(r1, desk, "nps", nps, scale=(0, 10), respondents=range(1, n + 1))
+    observe(r1, desk, "csat", [5, 4], respondents=[901, 902])  # CSAT from other respondents only
+    view = experience(db_session, parse_filters(db_session, period_args, None))
+    assert view.driver_overall == "nps" and view.driver_respondents == n
+    assert view.drivers.r_squared == pytest.approx(key_drivers(ratings, nps, list(DIMENSION_CODES)).r_squared)
