@@ -17,6 +17,39 @@ ALERT_KINDS = {
 }
 
 
+UNMATCHED = {
+    "no_kpi_standard": _l("no KPI standard measures it"),
+    "no_experience_standard": _l("its standard has no experience standard linked"),
+    "experience_target_missing": _l("the experience standard has no target"),
+    "experience_dimension_missing": _l("the experience standard names no dimension"),
+    "kpi_target_missing": _l("its values carry no target"),
+    "unsupported_experience_metric": _l("the experience metric cannot be measured from responses"),
+}
+MEASURE_KINDS = {
+    "csat": "CSAT",
+    "nps": "NPS",
+    "ces": "CES",
+    "rating": _l("Rating"),
+    "likert": _l("Rating"),
+    "servqual_perception": _l("SERVQUAL perception"),
+    "servqual_expectation": _l("SERVQUAL expectation"),
+    "importance": _l("Importance"),
+}
+GAP_LEVELS = {"item": _l("Item"), "dimension": _l("Dimension"), "overall": _l("Overall")}
+
+
+def unmatched_reason(code: str) -> str:
+    return str(UNMATCHED.get(code.split(":", 1)[0], code))
+
+
+def measure_kind(code: str | None) -> str:
+    return str(MEASURE_KINDS.get(code or "", code or ""))
+
+
+def gap_level(code: str) -> str:
+    return str(GAP_LEVELS.get(code, code))
+
+
 def dimension_label(code: str | None) -> str:
     if not code:
         return ""
@@ -34,4 +67,11 @@ def alert_kind(code: str) -> str:
 
 
 def helpers() -> dict[str, Callable[..., str]]:
-    return {"dimension_label": dimension_label, "alert_kind": alert_kind, "event_category": event_category}
+    return {
+        "dimension_label": dimension_label,
+        "alert_kind": alert_kind,
+        "event_category": event_category,
+        "unmatched_reason": unmatched_reason,
+        "measure_kind": measure_kind,
+        "gap_level": gap_level,
+    }
