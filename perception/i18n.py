@@ -73,7 +73,11 @@ def compile_catalogs(target: Path) -> Path:
         names = {lang_dir.name, str(Locale.parse(lang_dir.name)), lang_dir.name.split("_")[0]}
         out_dirs = [target / name / "LC_MESSAGES" for name in sorted(names)]
         stamp = out_dirs[0] / "messages.sha256"
-        if stamp.exists() and stamp.read_text() == digest and all((d / "messages.mo").exists() for d in out_dirs):
+        if (
+            stamp.exists()
+            and stamp.read_text() == digest
+            and all((d / "messages.mo").exists() for d in out_dirs)
+        ):
             continue
         merged = Catalog(locale=lang_dir.name)
         for po in sources:

@@ -2,8 +2,14 @@
 
 from perception import mail  # noqa: F401  (send_email)
 from perception.jobs import builtin  # noqa: F401
-from perception.services import collection_feedback_check, collection_reminders  # noqa: F401
-from perception.services import surveys_invitations  # noqa: F401
-from perception.services import review_jobs  # noqa: F401
-from perception.services import analysis_alert_checks, analysis_rollup, analysis_text_run  # noqa: F401
-from perception.services import kpi_escalation, kpi_jobs  # noqa: F401
+from perception.services import (  # noqa: F401  # noqa: F401  # noqa: F401
+    analysis_alert_checks,
+    analysis_rollup,
+    analysis_text_run,
+    collection_feedback_check,
+    collection_reminders,
+    kpi_escalation,
+    kpi_jobs,
+    review_jobs,  # noqa: F401
+    surveys_invitations,  # noqa: F401
+)

@@ -33,7 +33,9 @@ def test_init_creates_schema_and_admin(fresh_app):
 
 
 def test_init_rejects_short_password(fresh_app):
-    result = fresh_app.test_cli_runner().invoke(args=["init", "--admin-username", "root", "--admin-password", "x"])
+    result = fresh_app.test_cli_runner().invoke(
+        args=["init", "--admin-username", "root", "--admin-password", "x"]
+    )
     assert result.exit_code != 0
     assert "password" in result.output
 
@@ -45,11 +47,17 @@ def test_demo_is_idempotent(fresh_app):
     first = runner.invoke(args=["demo", "--weeks", "3"])
     assert first.exit_code == 0, first.output
     with fresh_app.app_context():
-        counts = {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+        counts = {
+            t.name: db.session.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
     second = runner.invoke(args=["demo", "--weeks", "3"])
     assert second.exit_code == 0, second.output
     with fresh_app.app_context():
-        again = {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+        again = {
+            t.name: db.session.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables
+        }
     # Audit rows and scheduler bookkeeping may grow; domain data must not.
     for name in ("audit_entry", "login_attempt", "scheduled_run"):
         counts.pop(name, None)
@@ -62,7 +70,17 @@ def test_user_and_token_commands(fresh_app):
     runner = fresh_app.test_cli_runner()
     assert runner.invoke(args=["init"]).exit_code == 0
     created = runner.invoke(
-        args=["user", "create", "ana", "--role", "analyst", "--role", "manager", "--password", "a long password"]
+        args=[
+            "user",
+            "create",
+            "ana",
+            "--role",
+            "analyst",
+            "--role",
+            "manager",
+            "--password",
+            "a long password",
+        ]
     )
     assert created.exit_code == 0, created.output
     bad = runner.invoke(args=["user", "create", "x", "--role", "wizard", "--password", "a long password"])
