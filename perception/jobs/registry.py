@@ -2,7 +2,7 @@
 
 from perception import mail  # noqa: F401  (send_email)
 from perception.jobs import builtin  # noqa: F401
-from perception.services import (  # noqa: F401  # noqa: F401  # noqa: F401
+from perception.services import (  # noqa: F401
     analysis_alert_checks,
     analysis_rollup,
     analysis_text_run,
@@ -10,6 +10,6 @@ from perception.services import (  # noqa: F401  # noqa: F401  # noqa: F401
     collection_reminders,
     kpi_escalation,
     kpi_jobs,
-    review_jobs,  # noqa: F401
-    surveys_invitations,  # noqa: F401
+    review_jobs,
+    surveys_invitations,
 )
