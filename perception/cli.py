@@ -104,7 +104,11 @@ def run_command(host: str, port: int, debug: bool, scheduler: bool) -> None:
     if scheduler and not app.config.get("REDIS_URL"):
         start_scheduler_thread(app)
     click.echo(f"Perception on http://{host}:{port}/  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=debug, use_reloader=False)
+    # Flask.run() refuses to start inside a CLI command, so serve with Werkzeug directly.
+    from werkzeug.serving import run_simple
+
+    app.debug = debug
+    run_simple(host, port, app, use_reloader=False, use_debugger=debug, threaded=True)
 
 
 def scheduler_tick(app: Flask) -> list[str]:
@@ -385,3 +389,7 @@ class PerceptionGroup(FlaskGroup):
 def main() -> None:
     cli = PerceptionGroup(help="Perception: a user-perception system for IT service providers.")
     sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -38,7 +38,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # In WAL mode a deferred transaction that read and then tries to write fails at once with
+    # "database is locked" (SQLITE_BUSY_SNAPSHOT, no busy wait) when another connection committed
+    # in between: e.g. a sign-in while a background job writes. Anything that may write therefore
+    # takes the write lock up front and waits its turn (busy_timeout); GET requests stay deferred
+    # so pages keep reading concurrently with a writer.
+    read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def instrument_sqlite(engine: Engine) -> None:
