@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perception.models.base import Base, TimestampMixin, utcnow
+
+if TYPE_CHECKING:
+    from perception.models.org import Region
 
 
 class Role(enum.StrEnum):
@@ -46,6 +50,7 @@ class User(TimestampMixin, Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    region: Mapped[Region | None] = relationship(foreign_keys=[region_id], lazy="joined")
     role_links: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )

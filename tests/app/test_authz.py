@@ -111,3 +111,9 @@ def test_collector_must_belong_to_a_collection_point(db_session, org):
             ),
         )
     assert err.value.field == "collection_point_id"
+
+
+def test_header_names_the_users_region(login_as):
+    c = login_as("collector", region="R2")
+    html = c.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Region: Shanghai" in html
