@@ -10,10 +10,12 @@ One record against one standard version (scoring.attainment.is_met does the comp
 - feedback rating r (1..5): ``dimension_rating_mean`` and ``csat_mean`` are met when
   r (comparator) target; ``csat_share`` (share of 4-5) is met by r >= 4. A version naming a
   dimension applies only to entries of that dimension;
-- ticket: ``first_response_minutes`` / ``resolution_minutes`` compare the elapsed wall-clock
-  minutes opened -> first response / resolved with the target; the ``*_within_target_share``
+- ticket: ``first_response_minutes`` / ``resolution_minutes`` compare the elapsed minutes
+  opened -> first response / resolved with the target; the ``*_within_target_share``
   metrics are met when those minutes are <= the version's ``time_limit_minutes``. Versions with a
-  priority apply only to tickets of that priority. Covered hours are NOT applied (wall-clock).
+  priority apply only to tickets of that priority. Minutes are counted in the covered hours of the
+  SLA that applies to the ticket (its business calendar, holidays excluded), as the KPI phase
+  counts them; wall-clock minutes only when no SLA applies.
 The record's result: misses if any applicable standard is missed, else meets if at least one is
 met, else not measurable (no standard applies, or the record lacks what it needs). The row keeps
 the deciding standard (first missed, else first met) and ``detail`` lists every comparison.
@@ -37,7 +39,9 @@ from perception.models.collection_fieldwork import CheckResult, StandardCheck
 from perception.models.kpi import Ticket
 from perception.models.setup import ServiceStandard, StandardVersion
 from perception.services import setup_standards
+from perception.services.setup_sla import calendar_for_sla, sla_for
 from scoring.attainment import is_met
+from scoring.calendar import BusinessCalendar, business_seconds
 
 FEEDBACK = "feedback"
 TICKET = "ticket"
@@ -123,20 +127,26 @@ def rating_comparisons(
     return out
 
 
-def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+def _minutes(
+    start: datetime | None, end: datetime | None, calendar: BusinessCalendar | None = None
+) -> float | None:
     if start is None or end is None:
         return None
+    if calendar is not None:
+        return business_seconds(calendar, start, end) / 60.0
     return (end - start).total_seconds() / 60.0
 
 
-def ticket_comparisons(versions: Iterable[StandardVersion], ticket: Ticket) -> list[dict[str, Any]]:
+def ticket_comparisons(
+    versions: Iterable[StandardVersion], ticket: Ticket, calendar: BusinessCalendar | None = None
+) -> list[dict[str, Any]]:
     out = []
     for v in versions:
         phase = TICKET_METRICS.get(v.metric)
         if phase is None or (v.priority and v.priority != ticket.priority):
             continue
         end = ticket.first_response_at if phase == "response" else ticket.resolved_at or ticket.closed_at
-        minutes = _minutes(ticket.opened_at, end)
+        minutes = _minutes(ticket.opened_at, end, calendar)
         if v.metric.endswith("_minutes"):
             out.append(_compare(v, minutes, v.target, v.comparator))
         else:
@@ -237,6 +247,15 @@ def check_feedback_entries(
 def check_tickets(session: Session, tickets: Iterable[Ticket], standards: Standards | None = None) -> int:
     """Check closed tickets against the standards in force on their opening date; returns the count."""
     standards = standards or Standards(session)
+    calendars: dict[tuple[int, int | None, date], BusinessCalendar | None] = {}
+
+    def calendar_for(t: Ticket, on: date) -> BusinessCalendar | None:
+        key = (t.service_id, t.customer_id, on)
+        if key not in calendars:
+            sla = sla_for(session, t.service_id, t.customer_id, on)
+            calendars[key] = calendar_for_sla(sla) if sla is not None else None
+        return calendars[key]
+
     rows = []
     for t in tickets:
         on = t.opened_at.date()
@@ -245,7 +264,7 @@ def check_tickets(session: Session, tickets: Iterable[Ticket], standards: Standa
                 TICKET,
                 t.id,
                 on,
-                ticket_comparisons(standards.get(on, t.service_id, t.customer_id), t),
+                ticket_comparisons(standards.get(on, t.service_id, t.customer_id), t, calendar_for(t, on)),
                 region_id=t.region_id,
                 customer_id=t.customer_id,
                 service_id=t.service_id,

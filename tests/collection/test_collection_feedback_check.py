@@ -207,3 +207,39 @@ def test_conformity_summary_and_page(login_as, db_session, cat, standards, colle
         .get_data(as_text=True)
     )
     assert "50%" in page and "Tickets" in page
+
+
+def test_ticket_minutes_count_only_the_slas_covered_hours(db_session, cat, standards, make_ticket):
+    """Hand-computed: Friday 17:30 -> Tuesday 09:30 on a Mon-Fri 09-18 SLA with Monday a holiday is
+    30 min (Fri 17:30-18:00) + 0 (weekend, holiday) + 30 min (Tue 09:00-09:30) = 60 covered minutes,
+    within the 240-minute standard, although the wall clock says almost four days."""
+    from perception.models.setup import Sla, SlaHoliday, SlaService
+
+    sla = Sla(
+        code="SLA-WD",
+        name_zh="工作日",
+        name_en="Weekdays",
+        covered_hours="mon-fri 09:00-18:00",
+        timezone="UTC",
+        effective_from=date(2026, 1, 1),
+    )
+    db_session.add(sla)
+    db_session.flush()
+    db_session.add_all(
+        [
+            SlaService(sla_id=sla.id, service_id=cat["DESK"].id),
+            SlaHoliday(sla_id=sla.id, day=date(2026, 3, 9), name="holiday"),
+        ]
+    )
+    db_session.flush()
+    ticket = make_ticket(
+        opened_at=datetime(2026, 3, 6, 17, 30),
+        first_response_at=datetime(2026, 3, 6, 17, 40),
+        resolved_at=datetime(2026, 3, 10, 9, 30),
+        closed_at=datetime(2026, 3, 10, 10, 0),
+    )
+    checks.check_tickets(db_session, [ticket])
+    check = db_session.scalar(
+        select(StandardCheck).where(StandardCheck.source == "ticket", StandardCheck.source_id == ticket.id)
+    )
+    assert (check.result, check.value) == ("meets", 60.0)
