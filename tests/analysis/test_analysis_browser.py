@@ -8,8 +8,6 @@ by Playwright through ``executable_path`` (no browser download).
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,17 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import require_component
+from tests.browser import ARGS, CHROMIUM, live_server, require_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WEEKS = 8
 # The elements reaching past the right edge of the screen (for the failure message).
 WIDEST = """() => Array.from(document.querySelectorAll('body *'))
@@ -37,28 +26,9 @@ WIDEST = """() => Array.from(document.querySelectorAll('body *'))
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _chromium_ready() -> tuple[bool, str]:
-    if not Path(CHROMIUM).exists():
-        return False, f"{CHROMIUM} is missing"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:
-        return False, f"playwright: {exc}"
-    return True, ""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    ok, reason = _chromium_ready()
-    require_component("Chromium", ok, reason)
-    from werkzeug.serving import make_server
-
+    require_chromium()
     from perception import create_app
     from perception.demo import load_demo
     from perception.extensions import db
@@ -77,15 +47,10 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
         load_demo(db.session, weeks=WEEKS, today=date.today())
         db.session.commit()
         db.session.remove()
-    port = _free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield {"base": f"http://127.0.0.1:{port}", "app": app}
+        with live_server(app) as base:
+            yield {"base": base, "app": app}
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
 

@@ -7,8 +7,6 @@ Live server: its own app on a temporary SQLite file (committed data), served by 
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,46 +14,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import require_component
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.browser import ARGS, CHROMIUM, live_server, require_chromium
 
 pytestmark = pytest.mark.browser
 
 
-def _chromium_ready() -> tuple[bool, str]:
-    if not Path(CHROMIUM).exists():
-        return False, f"{CHROMIUM} is missing"
-    log = Path("/tmp/apt.log")
-    if log.exists() and not log.read_text(errors="replace").rstrip().endswith("done"):
-        return False, "the chromium install (/tmp/apt.log) has not finished"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:
-        return False, f"playwright: {exc}"
-    return True, ""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    ok, reason = _chromium_ready()
-    require_component("Chromium", ok, reason)
-    from werkzeug.serving import make_server
-
+    require_chromium()
     from perception import create_app
     from perception.extensions import db
     from perception.models.base import utcnow
@@ -117,15 +83,10 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
         token = issue_link(db.session, invitation, now)
         db.session.commit()
         db.session.remove()
-    port = _free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield {"app": app, "base": f"http://127.0.0.1:{port}", "token": token}
+        with live_server(app) as base:
+            yield {"app": app, "base": base, "token": token}
     finally:
-        server.shutdown()
-        thread.join(10)
         with app.app_context():
             db.engine.dispose()
         shutil.rmtree(tmp_path / "instance", ignore_errors=True)
