@@ -122,7 +122,9 @@ def test_each_rule_fires_exactly_once(db_session, breaching, sent):
     assert rows[0].breached_at == utc("2026-03-02 10:00") and rows[0].due_at == utc("2026-03-02 10:30")
     assert rows[1].due_at == utc("2026-03-02 14:00")
     assert [to for to, _ in sent] == ["pm@provider.example", "rep@customer.example", "rm.r1@provider.example"]
-    audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "escalate")).all()
+    audit = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "escalate").order_by(AuditEntry.id)
+    ).all()
     assert len(audit) == 2 and "E-1 response breach" in audit[0].summary
 
 

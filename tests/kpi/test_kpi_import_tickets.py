@@ -179,7 +179,9 @@ def test_dry_run_then_upsert_by_external_id(db_session, catalog):
     assert _count(db_session) == 5
     ticket = db_session.scalar(select(Ticket).where(Ticket.external_id == "U-1"))
     assert ticket.status == "closed" and ticket.resolved_at == datetime(2026, 3, 2, 3, 0)
-    audit = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "import")).all()
+    audit = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.id)
+    ).all()
     assert len(audit) == 2 and "1 new, 1 changed, 3 unchanged" in audit[-1].summary
 
 
