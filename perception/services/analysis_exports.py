@@ -17,9 +17,9 @@ from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from perception import audit
+from perception.spreadsheet import neutralise
 
 FORMATS = ("csv", "xlsx")
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,7 @@ def safe_cell(value: Any) -> Any:
         return "TRUE" if value else "FALSE"
     if isinstance(value, int | float):
         return "" if isinstance(value, float) and not math.isfinite(value) else value
-    text = str(value)
-    if text.startswith(_DANGEROUS):
-        return "'" + text
-    return text
+    return neutralise(str(value))
 
 
 def to_csv(table: Table, zh: bool) -> bytes:

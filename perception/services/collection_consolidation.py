@@ -32,6 +32,7 @@ from perception.services.collection_vocab import (
     CollectionError,
     label,
 )
+from perception.spreadsheet import neutralise
 
 
 @dataclass(frozen=True)
@@ -173,18 +174,11 @@ def export_rows(session: Session, rows: Sequence[Any], zh: bool) -> list[list[An
     return out
 
 
-def _safe_cell(value: Any) -> Any:
-    # Spreadsheet formula injection: text starting with = + - @ is shown as text, not evaluated.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def to_csv(table: Sequence[Sequence[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     for row in table:
-        writer.writerow([_safe_cell(v) for v in row])
+        writer.writerow([neutralise(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -194,7 +188,7 @@ def to_xlsx(table: Sequence[Sequence[Any]]) -> bytes:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("entries")
     for row in table:
-        ws.append([_safe_cell(v) for v in row])
+        ws.append([neutralise(v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -8,6 +8,7 @@ import io
 
 from perception.services.kpi_reports import ReportLine, SlaFailureReport
 from perception.services.kpi_sla import Breach
+from perception.spreadsheet import neutralise
 
 
 def _lang(lang: str) -> bool:
@@ -96,12 +97,22 @@ def breach_cells(b: Breach, lang: str) -> list[object]:
     ]
 
 
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return neutralise(value)  # imported ticket text (ids, engineer names) must not run as a formula
+
+
 def _csv(headers: tuple[tuple[str, str], ...], rows: list[list[object]], lang: str) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([zh if _lang(lang) else en for zh, en in headers])
     for row in rows:
-        writer.writerow(["" if v is None else (f"{v:.2f}" if isinstance(v, float) else v) for v in row])
+        writer.writerow(
+            ["" if v is None else (f"{v:.2f}" if isinstance(v, float) else neutralise(v)) for v in row]
+        )
     return "\ufeff" + buf.getvalue()
 
 
