@@ -23,7 +23,7 @@ from flask import Flask, redirect, request  # noqa: E402
 from sqlalchemy import create_engine, insert, update  # noqa: E402
 
 from perception import create_app  # noqa: E402
-from perception.database import instrument_sqlite  # noqa: E402
+from perception.database import instrument_sqlite, sqlite_connect_args  # noqa: E402
 from perception.models import Base  # noqa: E402
 
 app = create_app()
@@ -31,7 +31,7 @@ app = create_app()
 
 def _bare() -> Flask:
     url = os.environ["PERCEPTION_DATABASE_URL"]
-    options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    options = {"connect_args": sqlite_connect_args()} if url.startswith("sqlite") else {"pool_pre_ping": True}
     engine = create_engine(url, **options)  # type: ignore[arg-type]
     instrument_sqlite(engine)
     t = Base.metadata.tables

@@ -12,6 +12,8 @@ from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from perception.sqlite_writers import AUTOCHECKPOINT_PAGES, QueuedWriterConnection
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -21,10 +23,17 @@ def configure_engine_options(app: Flask) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if is_sqlite(url):
-        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        connect_args = options.setdefault("connect_args", {})
+        for key, value in sqlite_connect_args().items():
+            connect_args.setdefault(key, value)
     else:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def sqlite_connect_args() -> dict[str, Any]:
+    """Wait up to 30 s for the write lock, in the writer queue (perception/sqlite_writers.py)."""
+    return {"timeout": 30, "factory": QueuedWriterConnection}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,6 +43,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     cursor.close()
 
 
@@ -44,7 +54,16 @@ def _sqlite_begin(conn: Any) -> None:
     # takes the write lock up front and waits its turn (busy_timeout); GET requests stay deferred
     # so pages keep reading concurrently with a writer.
     read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    if read_only:
+        conn.exec_driver_sql("BEGIN")
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if isinstance(dbapi_connection, QueuedWriterConnection):
+        # Writers queue for their turn and are woken as soon as the previous one ends, instead of
+        # polling in SQLite's busy handler (whose sleeps made the answer endpoint's tail latency).
+        dbapi_connection.begin_immediate()
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def instrument_sqlite(engine: Engine) -> None:
