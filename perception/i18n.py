@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, g, request, session
 from flask_babel import get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 TRANSLATIONS_SOURCE = Path(__file__).parent / "translations"
 SUPPORTED = ("en", "zh_CN")
@@ -36,6 +39,14 @@ def normalise_language(value: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)
+def _browser_language(accept_language: str) -> str:
+    # Parsed once per distinct header: the survey answer endpoint asks on every request.
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    best = accepted.best_match(["zh-CN", "zh", "en"], default="en")
+    return normalise_language(best) or "en"
+
+
 def select_locale() -> str:
     """User preference, then the session's choice, then the browser's Accept-Language."""
     user = getattr(g, "user", None)
@@ -47,8 +58,15 @@ def select_locale() -> str:
         lang = normalise_language(candidate)
         if lang:
             return lang
-    best = request.accept_languages.best_match(["zh-CN", "zh", "en"], default="en")
-    return normalise_language(best) or "en"
+    return _browser_language(request.headers.get("Accept-Language", ""))
+
+
+_LOCALES = {code: Locale.parse(code) for code in SUPPORTED}
+
+
+def selected_locale() -> Locale:
+    """``select_locale`` as a parsed Locale (Flask-Babel's selector), without parsing per request."""
+    return _LOCALES[select_locale()]
 
 
 def is_zh() -> bool:

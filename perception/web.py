@@ -58,6 +58,16 @@ def load_session_user(app: Flask) -> None:
     session["seen"] = now
 
 
+# Survey links carry tokens: Referrer-Policy never leaks a URL to another site.
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CSP),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
+SECURITY_HEADERS_PRIVATE = (*SECURITY_HEADERS, ("Cache-Control", "no-store"))
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _load_user() -> None:
@@ -65,13 +75,11 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        # Survey links carry tokens: never leak a URL to another site.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if getattr(g, "user", None) is not None or request.path.startswith(("/s/", "/api/")):
-            response.headers.setdefault("Cache-Control", "no-store")
+        headers = response.headers
+        private = getattr(g, "user", None) is not None or request.path.startswith(("/s/", "/api/"))
+        for name, value in SECURITY_HEADERS_PRIVATE if private else SECURITY_HEADERS:
+            if name not in headers:
+                headers.add(name, value)
         return response
 
     @app.teardown_request

@@ -59,12 +59,16 @@ _SCALE_KINDS = {
 }
 
 
-def extract_scores(questionnaire: Questionnaire, answers: Mapping[str, object]) -> list[ScoredItem]:
+def extract_scores(
+    questionnaire: Questionnaire, answers: Mapping[str, object], *, normalised: bool = False
+) -> list[ScoredItem]:
     """The scored items of one response, in document order (hidden and blank answers give none).
 
     Raises `AnswersError` (a ValueError) when an answer cannot be coerced, like `normalise_answers`.
+    ``normalised=True`` says `answers` already is `normalise_answers` output (the answer endpoint
+    has just produced it), so it is not walked again.
     """
-    clean = normalise_answers(questionnaire, answers)
+    clean = answers if normalised else normalise_answers(questionnaire, answers)
     items: list[ScoredItem] = []
     for question in questionnaire.questions():
         value = clean.get(question.id)

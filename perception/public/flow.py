@@ -50,6 +50,7 @@ class PagePost:
     target: int | None = None
     nonce: str = ""
     notice: str | None = None
+    lang: Lang = "en"  # the page's language, stored with the response
 
 
 def language() -> Lang:
@@ -131,7 +132,7 @@ def read_post(
 
         notice = _("Please take a moment to check your answers, then press Submit again.")
         return PagePost(Step.SHOW, page, form, merged, None, nonce, notice)
-    return PagePost(Step.SUBMIT, page, form, merged, None, nonce)
+    return PagePost(Step.SUBMIT, page, form, merged, None, nonce, lang=lang)
 
 
 def render_page(

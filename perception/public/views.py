@@ -68,7 +68,8 @@ def _unavailable(state: str, closes_at: Any = None, opens_at: Any = None) -> Any
 def _done(version_id: int, fingerprint: str) -> Any:
     # The version rides in the URL, not the session: saving the cookie again would cost the
     # answer endpoint a signature for nothing secret.
-    return redirect(f"{request.script_root}/s/done?v={version_id}", 303)
+    # A bare 303 (no HTML body): the browser never shows one, and building it costs every answer.
+    return Response(status=303, headers={"Location": f"{request.script_root}/s/done?v={version_id}"})
 
 
 @bp.errorhandler(CSRFError)
@@ -186,7 +187,7 @@ def _submit_personal(
         return redirect(url_for("public.respond"), 303)  # an earlier page needs answers: go there
     result = surveys_submit.submit_personal(
         orm(), invitation_id=invitation_id, questionnaire=q, version_id=key[0], clean=clean,
-        nonce=post.nonce, language=language(), now=now,
+        nonce=post.nonce, language=post.lang, now=now,
     )  # fmt: skip
     db.session.commit()
     if result.outcome in (surveys_submit.Outcome.STORED, surveys_submit.Outcome.DUPLICATE):
@@ -231,7 +232,7 @@ def anonymous(slug: str) -> Any:
         return redirect(here, 303)
     surveys_submit.submit_anonymous(
         orm(), campaign=campaign.facts, questionnaire=q, clean=clean, nonce=post.nonce,
-        language=language(), now=now,
+        language=post.lang, now=now,
     )  # fmt: skip
     db.session.commit()
     session.pop(ANONYMOUS, None)

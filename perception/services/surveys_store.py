@@ -61,7 +61,8 @@ class Scored:
 
 
 def score(questionnaire: Questionnaire, clean: dict[str, object]) -> Scored:
-    return Scored(extract_scores(questionnaire, clean), comments(questionnaire, clean))
+    """Scores and comments of ``clean`` answers (``check_answers`` / form output, already normalised)."""
+    return Scored(extract_scores(questionnaire, clean, normalised=True), comments(questionnaire, clean))
 
 
 @dataclass(frozen=True)
