@@ -7,7 +7,8 @@ follow-up task for low scores, the audit row. The baseline (bench/answer_app.py 
 inserts the same rows. Both run in the same invocation under gunicorn and are driven by wrk with
 16 connections, each request a distinct prepared submission (bench/answer_wrk.lua).
 
-Run: python bench/bench_answer.py [--backend sqlite|postgres|both] [--seconds 10] [--workers 2] [--threads 2]
+Run: python bench/bench_answer.py [--backend sqlite|postgres|both] [--seconds 10] [--workers 2] [--threads 0]
+(--threads 0: sync workers, as the README deploys; N > 0: gthread workers with N threads and keep-alive)
 Prints requests/s and latency percentiles per backend and endpoint, and checks that every
 completed request stored exactly one response.
 """
@@ -184,7 +185,7 @@ def _serve(
         "--no-control-socket",
         "--preload",
     ]
-    if threads > 1:
+    if threads > 0:  # else gunicorn's default sync workers
         cmd += ["-k", "gthread", "--threads", str(threads)]
     # --preload: the master imports the app (seconds: scipy, jieba, ...) before it listens and
     # forks, so no request of the measured run waits for a worker to finish importing.
@@ -304,13 +305,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--threads", type=int, default=2, help="gthread threads per worker (1 = sync workers)"
+        "--threads", type=int, default=0, help="gthread threads per worker (0 = gunicorn's sync workers)"
     )
     args = parser.parse_args()
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
     print(f"{os.cpu_count()} CPUs, load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
-        f"gunicorn {args.workers} workers x {args.threads} threads; wrk 2 threads, 16 connections; "
+        f"gunicorn {args.workers} "
+        + (f"gthread workers x {args.threads} threads" if args.threads else "sync workers")
+        + "; wrk 2 threads, 16 connections; "
         f"{args.rounds} alternating rounds of {args.seconds} s per endpoint; medians"
     )
     header = (
