@@ -7,8 +7,8 @@ follow-up task for low scores, the audit row. The baseline (bench/answer_app.py 
 inserts the same rows. Both run in the same invocation under gunicorn and are driven by wrk with
 16 connections, each request a distinct prepared submission (bench/answer_wrk.lua).
 
-Run: python bench/bench_answer.py [--backend sqlite|postgres|both] [--seconds 10] [--workers 2] [--threads 0]
-(--threads 0: sync workers, as the README deploys; N > 0: gthread workers with N threads and keep-alive)
+Run: python bench/bench_answer.py [--backend sqlite|postgres|both] [--seconds 10] [--workers 2] [--threads 1]
+(--threads 1: gthread workers with one thread and keep-alive, as the README deploys; 0: sync workers)
 Prints requests/s and latency percentiles per backend and endpoint, and checks that every
 completed request stored exactly one response.
 """
@@ -305,7 +305,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--threads", type=int, default=0, help="gthread threads per worker (0 = gunicorn's sync workers)"
+        "--threads", type=int, default=1, help="gthread threads per worker (0 = sync workers)"
     )
     args = parser.parse_args()
     backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
