@@ -25,7 +25,32 @@ from surveys.model import (
 )
 from surveys.text import Message
 
-_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(yaml.constructor.ConstructorError):
+    def __init__(self, key: object, mark: Any) -> None:
+        super().__init__(None, None, f"duplicate key {key!r}", mark)
+        self.key = key
+
+
+class _StrictLoader(_BASE_LOADER):  # type: ignore[valid-type,misc]
+    """YAML/JSON would silently keep the last of two equal keys (a second ``text:`` replacing the
+    first); a definition with one is reported instead."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float | bool):
+                continue  # an unhashable key is reported by the mapping check that follows
+            if key in seen:
+                raise _DuplicateKey(key, key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
 
 _TOP_KEYS = frozenset({"schema_version", "id", "version", "title", "description", "pages"})
 _PAGE_KEYS = frozenset({"id", "title", "description", "show_if", "questions", "totals"})
@@ -59,7 +84,16 @@ def load_definition(source: str | bytes | Mapping[str, Any]) -> Questionnaire:
     if isinstance(source, str | bytes):
         try:
             # YAML 1.1 is a superset of the JSON we write; libyaml's loader when PyYAML has it
-            raw = yaml.load(source, Loader=_SAFE_LOADER)  # noqa: S506 (a SafeLoader)
+            raw = yaml.load(source, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
+        except _DuplicateKey as exc:
+            mark = exc.problem_mark
+            line, column = mark.line + 1, mark.column + 1
+            message = Message(
+                "duplicate_key",
+                f"键 {exc.key!r} 重复（第 {line} 行，第 {column} 列）：同一层只能出现一次",
+                f"duplicate key {exc.key!r} (line {line}, column {column}): a key may appear once per level",
+            )
+            raise DefinitionError([DefinitionIssue("", message)]) from exc
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""

@@ -384,3 +384,23 @@ def test_error_text_lists_paths():
 def test_syntax_errors_are_definition_errors():
     found = issues("title: {zh: 问卷\npages: [")
     assert "not valid YAML/JSON" in found[""]
+
+
+def test_a_duplicate_key_is_reported_with_its_line_instead_of_silently_replaced():
+    text = (
+        "schema_version: 1\nid: dup\nversion: 1\ntitle: {zh: 问卷, en: Survey}\n"
+        "pages:\n  - questions:\n      - id: a\n        type: csat\n"
+        "        text: {zh: 满意吗, en: Satisfied?}\n        text: {zh: 第二, en: Second}\n"
+    )
+    with pytest.raises(DefinitionError) as caught:
+        load_definition(text)
+    (issue,) = caught.value.errors
+    assert issue.message.code == "duplicate_key"
+    assert issue.message.en.startswith("duplicate key 'text' (line 10, column 9)")
+    assert "重复" in issue.message.zh and "第 10 行" in issue.message.zh
+
+
+def test_a_duplicate_key_in_json_is_reported_too():
+    with pytest.raises(DefinitionError) as caught:
+        load_definition('{"schema_version": 1, "id": "x", "id": "y"}')
+    assert caught.value.errors[0].message.code == "duplicate_key"
