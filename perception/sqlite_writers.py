@@ -16,11 +16,15 @@ The queue is joined by connections made with ``QueuedWriterConnection`` (``sqlit
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import threading
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no record locks, SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
 
 _QUEUES: dict[str, WriterQueue] = {}
 CHECKPOINT_EVERY = 200
@@ -73,7 +77,7 @@ class WriterQueue:
 
 def queue_for(database: str) -> WriterQueue | None:
     """The process's queue for a database file; None for in-memory and URI databases."""
-    if not database or database == ":memory:" or database.startswith("file:"):
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
         return None
     lock_path = os.path.abspath(database) + "-writers.lock"
     with _QUEUES_LOCK:
