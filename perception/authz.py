@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from flask import abort, g, redirect, request, url_for
 from sqlalchemy import Select, false, select
 
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.models.auth import Role, User
 
 T = TypeVar("T")
@@ -111,7 +111,7 @@ def deny(reason: str, *, object_type: str | None = None, object_id: Any = None) 
     from perception.audit import record
 
     record(
-        db.session,
+        orm(),
         "permission_denied",
         object_type=object_type,
         object_id=object_id,

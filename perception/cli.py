@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from sqlalchemy import select
 
 from perception.audit import acting_as
-from perception.extensions import db
+from perception.extensions import db, orm
 
 
 def _commit_or_fail(action: Any) -> Any:
@@ -56,7 +56,7 @@ def init_command(admin_username: str | None, admin_password: str | None, admin_n
         try:
             _commit_or_fail(
                 lambda: users.create_user(
-                    db.session,
+                    orm(),
                     users.UserSpec(
                         username=admin_username,
                         display_name=admin_name,
@@ -79,7 +79,7 @@ def demo_command(weeks: int) -> None:
 
     upgrade_database()
     with acting_as("cli:demo"):
-        summary = _commit_or_fail(lambda: load_demo(db.session, weeks=weeks))
+        summary = _commit_or_fail(lambda: load_demo(orm(), weeks=weeks))
     for line in summary:
         click.echo(line)
     click.echo(
@@ -116,7 +116,7 @@ def scheduler_tick(app: Flask) -> list[str]:
 
     with app.app_context(), acting_as("scheduler"):
         try:
-            started = run_due(db.session, datetime.now(UTC).replace(tzinfo=None))
+            started = run_due(orm(), datetime.now(UTC).replace(tzinfo=None))
             db.session.commit()
             return started
         except Exception:
@@ -216,7 +216,7 @@ def user_create(
                 collection_point_id=point_id,
                 customer_id=customer_id,
             )
-            _commit_or_fail(lambda: users.create_user(db.session, spec))
+            _commit_or_fail(lambda: users.create_user(orm(), spec))
         except users.UserError as exc:
             raise click.UsageError(f"{exc.field}: {exc.message}") from None
     click.echo(f"Created {username}.")
@@ -253,7 +253,7 @@ def user_set_roles(username: str, roles: tuple[str, ...]) -> None:
                 customer_id=user.customer_id,
                 active=user.active,
             )
-            _commit_or_fail(lambda: users.update_user(db.session, user, spec))
+            _commit_or_fail(lambda: users.update_user(orm(), user, spec))
         except users.UserError as exc:
             raise click.UsageError(f"{exc.field}: {exc.message}") from None
     click.echo(f"{username}: {', '.join(sorted(r.value for r in user.roles))}")
@@ -271,7 +271,7 @@ def user_reset_password(username: str, password: str | None) -> None:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     with acting_as("cli:user"):
         try:
-            _commit_or_fail(lambda: users.reset_password(db.session, user, password))
+            _commit_or_fail(lambda: users.reset_password(orm(), user, password))
         except users.UserError as exc:
             raise click.UsageError(f"{exc.field}: {exc.message}") from None
     click.echo(f"Password of {username} reset; existing sessions were signed out.")
@@ -306,7 +306,7 @@ def token_issue(username: str, name: str, days: int | None) -> None:
     user = _user_or_fail(username)
     expires = utcnow() + timedelta(days=days) if days else None
     with acting_as("cli:token"):
-        token, secret = _commit_or_fail(lambda: users.issue_token(db.session, user, name, expires))
+        token, secret = _commit_or_fail(lambda: users.issue_token(orm(), user, name, expires))
     click.echo(f"Token {token.id} ({token.prefix}…) for {username}; shown once:")
     click.echo(secret)
 
@@ -322,7 +322,7 @@ def token_revoke(token_id: int) -> None:
     if token is None:
         raise click.UsageError(f"no token {token_id}")
     with acting_as("cli:token"):
-        _commit_or_fail(lambda: users.revoke_token(db.session, token))
+        _commit_or_fail(lambda: users.revoke_token(orm(), token))
     click.echo(f"Token {token_id} revoked.")
 
 

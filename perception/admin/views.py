@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from perception.admin import bp
 from perception.admin.forms import ROLE_LABELS, PasswordResetForm, UserForm
 from perception.authz import Permission, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.models.audit import AuditEntry
 from perception.models.auth import Role, User
 from perception.models.org import CollectionPoint, CustomerOrg
@@ -59,7 +59,7 @@ def user_new() -> Any:
     _fill_choices(form)
     if form.validate_on_submit():
         try:
-            user = user_service.create_user(db.session, _spec(form))
+            user = user_service.create_user(orm(), _spec(form))
         except user_service.UserError as exc:
             db.session.rollback()
             getattr(form, exc.field, form.username).errors.append(exc.message)
@@ -84,9 +84,9 @@ def user_edit(user_id: int) -> Any:
     form.username.data = user.username  # the username never changes
     if form.validate_on_submit():
         try:
-            user_service.update_user(db.session, user, _spec(form))
+            user_service.update_user(orm(), user, _spec(form))
             if form.password.data:
-                user_service.reset_password(db.session, user, form.password.data)
+                user_service.reset_password(orm(), user, form.password.data)
         except user_service.UserError as exc:
             db.session.rollback()
             getattr(form, exc.field, form.username).errors.append(exc.message)

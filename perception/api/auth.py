@@ -9,7 +9,7 @@ from flask import g, request
 
 from perception.api import bp
 from perception.audit import record
-from perception.extensions import csrf, db
+from perception.extensions import csrf, db, orm
 from perception.services.users import user_for_token
 
 csrf.exempt(bp)
@@ -24,9 +24,9 @@ def authenticate() -> Any:
         from perception.api.errors import api_error
 
         return api_error(401, "Missing or malformed Authorization header; use 'Bearer <token>'.")
-    user = user_for_token(db.session, secret.strip())
+    user = user_for_token(orm(), secret.strip())
     if user is None:
-        record(db.session, "api_auth_failed", summary=f"{request.method} {request.path}")
+        record(orm(), "api_auth_failed", summary=f"{request.method} {request.path}")
         db.session.commit()
         from perception.api.errors import api_error
 

@@ -15,7 +15,7 @@ from perception.api.errors import api_error, json_body, page_args
 from perception.api.openapi import SCHEMAS, document
 from perception.authz import Permission, get_or_404, require
 from perception.collection import access
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.models.collection import CollectionReport, ReportEntry
 from perception.models.org import CollectionPoint
 from perception.periods import iso_week_label, week_from_label, week_start
@@ -176,7 +176,7 @@ def api_put_report(point_id: int, week: str) -> Any:
         return api_error(422, str(exc), [{"field": "week", "row": None}])
     try:
         report = collection_reports.put_report(
-            db.session,
+            orm(),
             point,
             monday,
             body["entries"],
@@ -196,15 +196,15 @@ def _transition(report_id: int, action: str) -> Any:
     report = access.report_or_404(report_id)
     try:
         if action == "submit":
-            collection_reports.submit_report(db.session, report, access.user())
+            collection_reports.submit_report(orm(), report, access.user())
         elif action == "accept":
-            collection_reports.accept_report(db.session, report, access.user())
+            collection_reports.accept_report(orm(), report, access.user())
         else:
             body, error = json_body()
             if error:
                 return error
             comment = body.get("comment", "") if isinstance(body, dict) else ""
-            collection_reports.return_report(db.session, report, access.user(), str(comment))
+            collection_reports.return_report(orm(), report, access.user(), str(comment))
     except CollectionError as exc:
         db.session.rollback()
         return _invalid(exc)

@@ -14,7 +14,7 @@ from perception.api.errors import api_error, json_body, page_args
 from perception.api.openapi import document
 from perception.authz import Permission, get_or_404, require, scoped
 from perception.collection import access
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.models.collection import ReportEntry
 from perception.models.collection_fieldwork import CallbackTask, SamplingRun
 from perception.periods import iso_week_label
@@ -38,9 +38,7 @@ def api_completeness() -> Any:
     weeks = _weeks(8)
     if weeks is None:
         return api_error(400, "Give weeks as 2026-W47, from <= to.")
-    cells = completeness(
-        db.session, *weeks, region_ids=access.scope_regions(), point_ids=access.point_scope()
-    )
+    cells = completeness(orm(), *weeks, region_ids=access.scope_regions(), point_ids=access.point_scope())
     return jsonify(
         {
             "cells": [
@@ -115,7 +113,7 @@ def api_events() -> Any:
         start, end = date.fromisoformat(request.args["start"]), date.fromisoformat(request.args["end"])
     except (KeyError, ValueError):
         return api_error(400, "Give start and end as YYYY-MM-DD.")
-    events = events_between(db.session, start, end, access.scope_regions())
+    events = events_between(orm(), start, end, access.scope_regions())
     return jsonify({"items": [vars(e) | {"event_date": e.event_date.isoformat()} for e in events]})
 
 
@@ -147,7 +145,7 @@ def api_callback_attempt(task_id: int) -> Any:
     answers = body.get("answers") if isinstance(body.get("answers"), dict) else None
     try:
         attempt = collection_callbacks.record_attempt(
-            db.session,
+            orm(),
             task,
             access.user(),
             str(body.get("outcome", "")),
@@ -175,7 +173,7 @@ def api_callback_attempt(task_id: int) -> Any:
 def api_discrepancy(run_id: int) -> Any:
     run = get_or_404(SamplingRun, run_id)
     rates = collection_sampling_results.discrepancy_rates(
-        db.session, run.id, region_ids=access.scope_regions(), confidence=run.confidence
+        orm(), run.id, region_ids=access.scope_regions(), confidence=run.confidence
     )
     return jsonify(
         {

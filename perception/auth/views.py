@@ -11,7 +11,7 @@ from sqlalchemy import select
 from perception import audit, security
 from perception.auth import bp
 from perception.auth.forms import LanguageForm, LoginForm
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import normalise_language
 from perception.models.auth import User
 from perception.models.base import utcnow
@@ -36,12 +36,12 @@ def login() -> Any:
         cfg = current_app.config
         since = utcnow() - cfg["LOGIN_FAILURE_WINDOW"]
         if (
-            security.recent_failures(db.session, username=username, address=None, since=since)
+            security.recent_failures(orm(), username=username, address=None, since=since)
             >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-            or security.recent_failures(db.session, username=None, address=address, since=since)
+            or security.recent_failures(orm(), username=None, address=address, since=since)
             >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
         ):
-            audit.record(db.session, "login_throttled", summary=username, actor_name=username)
+            audit.record(orm(), "login_throttled", summary=username, actor_name=username)
             db.session.commit()
             flash(_("Too many failed sign-in attempts. Please wait 15 minutes and try again."), "error")
             return render_template("auth/login.html", form=form), 429
@@ -49,16 +49,16 @@ def login() -> Any:
         ok = user is not None and user.active and security.verify_password(user, form.password.data)
         if user is None:
             security.burn_time()
-        security.note_attempt(db.session, username, address, ok)
+        security.note_attempt(orm(), username, address, ok)
         if not ok or user is None:
-            audit.record(db.session, "login_failed", summary=username, actor_name=username)
+            audit.record(orm(), "login_failed", summary=username, actor_name=username)
             db.session.commit()
             flash(_("Unknown username or wrong password."), "error")
             return render_template("auth/login.html", form=form), 200
         user.last_login_at = utcnow()
         login_user(user)
         g.user = user
-        audit.record(db.session, "login", object_type="User", object_id=user.id)
+        audit.record(orm(), "login", object_type="User", object_id=user.id)
         db.session.commit()
         return redirect(safe_next(form.next.data))
     return render_template("auth/login.html", form=form)
@@ -69,7 +69,7 @@ def logout() -> Any:
     form = LanguageForm()  # any FlaskForm validates the CSRF token
     form.validate_on_submit()
     if g.user is not None:
-        audit.record(db.session, "logout", object_type="User", object_id=g.user.id)
+        audit.record(orm(), "logout", object_type="User", object_id=g.user.id)
         db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))

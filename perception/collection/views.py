@@ -20,7 +20,7 @@ from perception.collection.forms import (
     ReturnForm,
     vocab_choices,
 )
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.models.base import utcnow
 from perception.models.catalog import Service
@@ -49,7 +49,7 @@ def _followups() -> list[Any]:
         return []
     from perception.services.surveys_followup import open_followups
 
-    return open_followups(db.session, access.user())
+    return open_followups(orm(), access.user())
 
 
 @bp.get("/")
@@ -65,7 +65,7 @@ def reports() -> Any:
         except ValueError:
             chosen = week_start(today) - timedelta(weeks=1)
         first = last = chosen
-    cells = completeness(db.session, first, last, region_ids=access.scope_regions(), point_ids=points)
+    cells = completeness(orm(), first, last, region_ids=access.scope_regions(), point_ids=points)
     cells.sort(key=lambda c: c.week_start, reverse=True)
     return render_template(
         "collection/reports.html",
@@ -99,7 +99,7 @@ def open_report() -> Any:
         flash(_("Give the week as 2026-W47."), "error")
         return redirect(url_for("collection.reports"))
     try:
-        report = collection_reports.open_report(db.session, point, week, access.user())
+        report = collection_reports.open_report(orm(), point, week, access.user())
     except CollectionError as exc:
         db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
@@ -198,9 +198,7 @@ def render_report(
     }
     point = db.session.get(CollectionPoint, report.collection_point_id)
     region = db.session.get(Region, report.region_id)
-    cell = completeness(
-        db.session, report.week_start, report.week_start, point_ids=[report.collection_point_id]
-    )
+    cell = completeness(orm(), report.week_start, report.week_start, point_ids=[report.collection_point_id])
     return render_template(
         "collection/report.html",
         report=report,
@@ -246,10 +244,10 @@ def report(report_id: int) -> Any:
         return render_report(rep, form, [_("Please correct the highlighted fields.")], 422)
     rows, where = _rows(form)
     try:
-        entries = parse_entries(db.session, rows, rep.region_id, rep.week_start)
-        collection_reports.save_entries(db.session, rep, entries, access.user())
+        entries = parse_entries(orm(), rows, rep.region_id, rep.week_start)
+        collection_reports.save_entries(orm(), rep, entries, access.user())
         if action == "submit":
-            collection_reports.submit_report(db.session, rep, access.user())
+            collection_reports.submit_report(orm(), rep, access.user())
     except CollectionError as exc:
         db.session.rollback()
         _fill_choices(form, rep)

@@ -11,7 +11,7 @@ from perception.authz import Permission, require
 from perception.collection import access, bp
 from perception.collection.forms import ImportForm, ReturnForm
 from perception.collection.views import render_report
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.services import collection_import, collection_reports
 from perception.services.collection_vocab import CollectionError
@@ -34,7 +34,7 @@ def import_entries(report_id: int) -> Any:
         if data is None:
             raise CollectionError.one("file", "Choose a file or paste rows.", "请选择文件或粘贴数据。")
         added = collection_import.import_entries(
-            db.session, rep, upload.filename if upload else None, data, access.user()
+            orm(), rep, upload.filename if upload else None, data, access.user()
         )
     except CollectionError as exc:
         db.session.rollback()
@@ -51,7 +51,7 @@ def import_entries(report_id: int) -> Any:
 def accept(report_id: int) -> Any:
     rep = access.report_or_404(report_id)
     try:
-        collection_reports.accept_report(db.session, rep, access.user())
+        collection_reports.accept_report(orm(), rep, access.user())
     except CollectionError as exc:
         db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
@@ -68,7 +68,7 @@ def return_report(report_id: int) -> Any:
     form = ReturnForm()
     try:
         form.validate_on_submit()
-        collection_reports.return_report(db.session, rep, access.user(), form.comment.data or "")
+        collection_reports.return_report(orm(), rep, access.user(), form.comment.data or "")
     except CollectionError as exc:
         db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")

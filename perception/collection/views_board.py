@@ -14,7 +14,7 @@ from perception.authz import Permission, require, scoped
 from perception.collection import access, bp
 from perception.collection.forms import DuplicateForm
 from perception.collection.labels import VOCABS
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.models.base import utcnow
 from perception.models.catalog import Service
@@ -70,7 +70,7 @@ def board() -> Any:
     region_id = _int_arg("region")
     if region_id is not None:
         regions = frozenset({region_id}) if regions is None or region_id in regions else frozenset()
-    cells = completeness(db.session, first, last, region_ids=regions)
+    cells = completeness(orm(), first, last, region_ids=regions)
     grid: dict[int, dict[date, Any]] = {}
     for c in cells:
         grid.setdefault(c.collection_point_id, {})[c.week_start] = c
@@ -140,11 +140,9 @@ def consolidation() -> Any:
 def consolidation_export() -> Any:
     f = _filter()
     rows = db.session.execute(scoped(merging.entries_query(f), ReportEntry)).all()
-    table = merging.export_rows(db.session, rows, is_zh())
+    table = merging.export_rows(orm(), rows, is_zh())
     fmt = request.args.get("format", "csv")
-    record(
-        db.session, "export", object_type="ReportEntry", summary=f"{len(rows)} consolidated entries as {fmt}"
-    )
+    record(orm(), "export", object_type="ReportEntry", summary=f"{len(rows)} consolidated entries as {fmt}")
     db.session.commit()
     name = f"collection-{f.first_week.isoformat()}-{f.last_week.isoformat()}"
     if fmt == "xlsx":
@@ -176,7 +174,7 @@ def mark_duplicate() -> Any:
         if original is None:
             abort(404)
     try:
-        merging.mark_duplicate(db.session, entry, original)
+        merging.mark_duplicate(orm(), entry, original)
     except CollectionError as exc:
         db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
@@ -194,7 +192,7 @@ def mark_duplicate() -> Any:
 def standard_checks() -> Any:
     """Feedback records and tickets against the standard in force, per region and service."""
     first, last = _weeks(8)
-    rows = conformity(db.session, first, last + timedelta(weeks=1), access.scope_regions())
+    rows = conformity(orm(), first, last + timedelta(weeks=1), access.scope_regions())
     return render_template(
         "collection/standard_checks.html",
         rows=rows,

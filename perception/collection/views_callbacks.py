@@ -14,7 +14,7 @@ from perception.authz import Permission, get_or_404, require, scoped
 from perception.collection import access, bp
 from perception.collection.forms import AttemptForm, CampaignForm
 from perception.collection.labels import CALLBACK_STATUS
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.models.collection_fieldwork import CallbackCampaign, CallbackTask
 from perception.models.org import Contact, Region
@@ -33,7 +33,7 @@ def _campaign_form() -> CampaignForm:
 
     form.survey_version_id.choices = [
         SelectChoice(v.id, f"{s.name_zh if zh else s.name_en} v{v.number}")
-        for v, s in versions_for_choice(db.session)
+        for v, s in versions_for_choice(orm())
     ]
     callback = [
         c for c in form.survey_version_id.choices if "回访" in str(c.label) or "allback" in str(c.label)
@@ -88,7 +88,7 @@ def callback_new() -> Any:
                 "contacts", "Some emails match no contact of this region.", "部分邮箱不是该区域的联系人。"
             )
         campaign = callback_service.create_campaign(
-            db.session,
+            orm(),
             region_id=form.region_id.data,
             name=form.name.data or "",
             survey_version_id=form.survey_version_id.data,
@@ -152,7 +152,7 @@ def callback_task(task_id: int) -> Any:
                 answers.update(page_form.survey_answers())
             try:
                 callback_service.record_attempt(
-                    db.session,
+                    orm(),
                     task,
                     access.user(),
                     form.outcome.data or "",

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from perception.authz import Permission, get_or_404, require, scoped
 from perception.collection import access, bp
 from perception.collection.forms import ConfirmationForm, SamplingRunForm
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.models.catalog import Service
 from perception.models.collection_fieldwork import SampledTicket, SamplingRun
@@ -60,7 +60,7 @@ def sampling_new() -> Any:
         region_ids = {chosen}
     try:
         run = sampling_service.draw_sample(
-            db.session,
+            orm(),
             name=form.name.data or "",
             start=form.period_start.data,  # type: ignore[arg-type]
             end=form.period_end.data,  # type: ignore[arg-type]
@@ -93,14 +93,12 @@ def sampling_run(run_id: int) -> Any:
         .order_by(SampledTicket.region_id, SampledTicket.service_id, SampledTicket.draw_key)
     )
     sampled = db.session.execute(scoped(stmt, SampledTicket)).all()
-    verified = sampling_service.verify_run(db.session, run) if request.args.get("verify") == "1" else None
+    verified = sampling_service.verify_run(orm(), run) if request.args.get("verify") == "1" else None
     return render_template(
         "collection/sampling_run.html",
         run=run,
         sampled=sampled,
-        rates=sampling_results.discrepancy_rates(
-            db.session, run.id, region_ids=scope, confidence=run.confidence
-        ),
+        rates=sampling_results.discrepancy_rates(orm(), run.id, region_ids=scope, confidence=run.confidence),
         regions={r.id: r for r in db.session.scalars(select(Region))},
         services={s.id: s for s in db.session.scalars(select(Service))},
         verified=verified,
@@ -121,7 +119,7 @@ def sampling_confirm(sampled_id: int) -> Any:
         abort(400)
     try:
         sampling_results.record_confirmation(
-            db.session,
+            orm(),
             sampled,
             access.user(),
             reached=bool(form.reached.data),

@@ -50,9 +50,9 @@ def enqueue(name: str, **kwargs: Any) -> str | None:
     if current_app.config.get("REDIS_URL"):
         rq_job = queue().enqueue("perception.jobs.worker.run_job", name, kwargs, job_timeout=1800)
         return str(rq_job.id)
-    from perception.extensions import db
+    from perception.extensions import orm
 
-    JOBS[name](db.session, **kwargs)
+    JOBS[name](orm(), **kwargs)
     return None
 
 

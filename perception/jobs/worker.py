@@ -20,13 +20,13 @@ def _get_app() -> Flask:
 
 def run_job(name: str, kwargs: dict[str, Any]) -> Any:
     from perception.audit import acting_as
-    from perception.extensions import db
+    from perception.extensions import db, orm
     from perception.jobs import run_now
 
     app = _get_app()
     with app.app_context(), acting_as(f"job:{name}"):
         try:
-            result = run_now(db.session, name, **kwargs)
+            result = run_now(orm(), name, **kwargs)
             db.session.commit()
             return result
         except Exception:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from perception.audit import acting_as
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.kpi import bp
 from perception.services.kpi_escalation import check_escalations, mark_recovered
 from perception.services.kpi_import import ImportOptions, import_tickets
@@ -22,7 +22,7 @@ def _run_import(kind: str, path: Path, apply: bool, allow_duplicate: bool) -> No
     options = ImportOptions(dry_run=not apply, allow_duplicate=allow_duplicate, max_excel_rows=1_000_000)
     with acting_as(f"cli:kpi-import-{kind}"):
         try:
-            result = run(db.session, options, data=path.read_bytes(), filename=path.name)  # type: ignore[arg-type]
+            result = run(orm(), options, data=path.read_bytes(), filename=path.name)
         except KpiImportError as exc:
             db.session.rollback()
             for problem in exc.problems:
@@ -62,7 +62,7 @@ def import_values_command(path: Path, apply: bool, allow_duplicate: bool) -> Non
 def compute_command(weeks: int) -> None:
     """Recompute the weekly ticket KPIs of the last WEEKS weeks."""
     with acting_as("cli:kpi-compute"):
-        summary = recompute_recent(db.session, weeks)  # type: ignore[arg-type]
+        summary = recompute_recent(orm(), weeks)
         db.session.commit()
     click.echo(
         f"{summary.tickets} tickets -> {summary.groups} groups, "
@@ -74,7 +74,7 @@ def compute_command(weeks: int) -> None:
 def escalate_command() -> None:
     """Fire due SLA escalations now (each rule once per breach) and close recovered ones."""
     with acting_as("cli:kpi-escalate"):
-        fired = check_escalations(db.session)  # type: ignore[arg-type]
-        recovered = mark_recovered(db.session)  # type: ignore[arg-type]
+        fired = check_escalations(orm())
+        recovered = mark_recovered(orm())
         db.session.commit()
     click.echo(f"{len(fired)} escalation(s) fired, {recovered} recovered")
