@@ -66,7 +66,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _columns(obj: Any) -> list[str]:
-    exclude = getattr(type(obj), "__audit_exclude__", frozenset())
+    exclude: frozenset[str] = getattr(type(obj), "__audit_exclude__", frozenset())
     return [attr.key for attr in inspect(obj).mapper.column_attrs if attr.key not in exclude]
 
 

@@ -28,7 +28,7 @@ TEMPLATES = PACKAGE / "templates" if (PACKAGE / "templates").is_dir() else PACKA
 def extracted_messages() -> dict[str, str]:
     """msgid -> first place it was found, from the Python sources and the Jinja templates."""
     found: dict[str, str] = {}
-    sources = (
+    sources: tuple[tuple[Path, list[tuple[str, str]], dict[str, dict[str, str]]], ...] = (
         (PACKAGE, [("**.py", "python")], {}),
         (TEMPLATES, [("**.html", "jinja2.ext:babel_extract")], {"**.html": {"trimmed": "true"}}),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import time
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,8 +39,12 @@ SURNAMES = "王李张刘陈杨黄赵周吴徐孙马朱胡郭何林罗高"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚"
 
 
-def _get_or_create(session: Session, model: type, code: str, **values: object) -> object:
-    obj = session.scalar(select(model).where(model.code == code))  # type: ignore[attr-defined]
+# The demo's models that are looked up by their unique ``code``.
+_Coded = TypeVar("_Coded", Region, CollectionPoint, CustomerOrg)
+
+
+def _get_or_create(session: Session, model: type[_Coded], code: str, **values: object) -> _Coded:
+    obj = session.scalar(select(model).where(model.code == code))
     if obj is None:
         obj = model(code=code, **values)
         session.add(obj)
@@ -71,8 +76,8 @@ def load(session: Session, ctx: DemoContext) -> None:
     customers: list[CustomerOrg] = []
     for code, zh, en in REGIONS:
         region = _get_or_create(session, Region, code, name_zh=zh, name_en=en, timezone="Asia/Shanghai")
-        regions[code] = region  # type: ignore[assignment]
-        points[code] = _get_or_create(  # type: ignore[assignment]
+        regions[code] = region
+        points[code] = _get_or_create(
             session,
             CollectionPoint,
             f"CP-{code}",
@@ -80,7 +85,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             name_en=f"{en} service team",
             region_id=region.id,
             report_due_weekday=1,
-            report_due_time=time(12, 0),  # type: ignore[attr-defined]
+            report_due_time=time(12, 0),
         )
         for kind, kzh, ken in CUSTOMER_KINDS:
             customer = _get_or_create(
@@ -90,18 +95,18 @@ def load(session: Session, ctx: DemoContext) -> None:
                 name_zh=f"{zh}{kzh}",
                 name_en=f"{en} {ken}",
                 region_id=region.id,
-                industry=ken,  # type: ignore[attr-defined]
+                industry=ken,
             )
-            customers.append(customer)  # type: ignore[arg-type]
-            if not customer.contacts:  # type: ignore[attr-defined]
+            customers.append(customer)
+            if not customer.contacts:
                 for i in range(4):
                     name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
                     session.add(
                         Contact(
-                            customer_id=customer.id,  # type: ignore[attr-defined]
-                            region_id=region.id,  # type: ignore[attr-defined]
+                            customer_id=customer.id,
+                            region_id=region.id,
                             name=name,
-                            email=f"{customer.code.lower()}.{i + 1}@customer.example",  # type: ignore[attr-defined]
+                            email=f"{customer.code.lower()}.{i + 1}@customer.example",
                             phone=f"1{rng.randint(3, 9)}{rng.randint(100000000, 999999999)}",
                             language="zh_CN" if i % 3 else "en",
                             title=("IT经理", "运维主管", "信息中心主任", "业务联络人")[i],
