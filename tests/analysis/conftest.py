@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+
+from tests.facts import add_linked_kpi, insert_observations, kpi_value_writer
 
 MONDAY = date(2026, 3, 2)  # ISO week 2026-W10
 
@@ -28,9 +31,7 @@ def catalog(db_session, org) -> dict[str, Any]:
 def observe(db_session) -> Callable[..., None]:
     """observe(region, service, kind, values, week=0, dimension=None, scale=(1, 5), source_start=...)
     writes one observation per value (each its own respondent unless ``respondents`` is given)."""
-    from perception.models.facts import ExperienceObservation
-
-    counter = {"next": 1}
+    counter = itertools.count(1)
 
     def write(
         region: Any,
@@ -45,37 +46,20 @@ def observe(db_session) -> Callable[..., None]:
         customer: Any = None,
         source: str = "survey",
     ) -> None:
-        monday = MONDAY + timedelta(weeks=week)
-        values = list(values)
-        ids = list(respondents) if respondents is not None else None
-        rows = []
-        for i, v in enumerate(values):
-            if ids is None:
-                sid = counter["next"]
-                counter["next"] += 1
-            else:
-                sid = ids[i]
-            rows.append(
-                {
-                    "source": source,
-                    "source_id": sid,
-                    "observed_on": monday,
-                    "period_start": monday,
-                    "region_id": region.id,
-                    "customer_id": customer.id if customer is not None else None,
-                    "service_id": service.id if service is not None else None,
-                    "tier_id": None,
-                    "kind": kind,
-                    "dimension": dimension,
-                    "servqual_dimension": None,
-                    "item": dimension or kind,
-                    "standard_code": None,
-                    "value": float(v),
-                    "scale_min": float(scale[0]),
-                    "scale_max": float(scale[1]),
-                }
-            )
-        db_session.execute(ExperienceObservation.__table__.insert(), rows)
+        insert_observations(
+            db_session,
+            region,
+            service,
+            kind,
+            values,
+            day=MONDAY + timedelta(weeks=week),
+            source_ids=respondents if respondents is not None else counter,
+            dimension=dimension,
+            item=dimension,
+            scale=scale,
+            customer=customer,
+            source=source,
+        )
 
     return write
 
@@ -90,8 +74,6 @@ def link_kpi(db_session) -> Callable[..., Any]:
     """link_kpi(service, code, kpi_target, exp_metric, exp_target, dimension=None) creates a KPI
     standard linked to an experience standard (both confirmed, in force since 2026-01-01) and a
     KPI definition measuring it; returns the definition."""
-    from perception.models.kpi import KpiDefinition
-    from perception.models.setup import ServiceStandard, StandardVersion
 
     def make(
         service: Any,
@@ -103,89 +85,23 @@ def link_kpi(db_session) -> Callable[..., Any]:
         dimension: str | None = None,
         kpi_comparator: str = ">=",
     ) -> Any:
-        def standard(std_code: str, metric: str, measured_by: str, comparator: str, target: float, **kw: Any):
-            s = ServiceStandard(
-                code=std_code, service_id=service.id, category=kw.pop("category", "efficiency")
-            )
-            db_session.add(s)
-            db_session.flush()
-            db_session.add(
-                StandardVersion(
-                    standard_id=s.id,
-                    version=1,
-                    status="confirmed",
-                    statement_zh=f"{std_code} 目标 {target}",
-                    statement_en=f"{std_code} target {target}",
-                    metric=metric,
-                    measured_by=measured_by,
-                    comparator=comparator,
-                    target=target,
-                    effective_from=date(2026, 1, 1),
-                    **kw,
-                )
-            )
-            db_session.flush()
-            return s
-
-        exp = standard(
-            f"E-{code}",
+        return add_linked_kpi(
+            db_session,
+            service,
+            code,
+            kpi_target,
             exp_metric,
-            "questionnaire",
-            ">=",
             exp_target,
-            dimension=dimension,
-            category="experience",
+            kpi_comparator=kpi_comparator,
+            experience={"dimension": dimension},
         )
-        kpi = standard(f"K-{code}", "response_within_target_share", "kpi", kpi_comparator, kpi_target)
-        kpi.experience_standard_id = exp.id
-        definition = KpiDefinition(
-            code=code, name_zh=f"{code} 指标", name_en=f"{code} KPI", unit="share", standard_id=kpi.id
-        )
-        db_session.add(definition)
-        db_session.flush()
-        return definition
 
     return make
 
 
 @pytest.fixture
 def kpi_value(db_session) -> Callable[..., None]:
-    from perception.models.kpi import KpiValue
-
-    def write(
-        definition: Any,
-        service: Any,
-        region: Any,
-        value: float,
-        target: float,
-        *,
-        week: int = 0,
-        n: int = 100,
-        comparator: str = ">=",
-    ) -> None:
-        monday = MONDAY + timedelta(weeks=week)
-        met = value >= target if comparator == ">=" else value <= target
-        db_session.add(
-            KpiValue(
-                definition_id=definition.id,
-                service_id=service.id,
-                region_id=region.id,
-                tier_id=None,
-                tier_key=0,
-                granularity="week",
-                period_start=monday,
-                period_end=monday + timedelta(days=7),
-                value=value,
-                n=n,
-                target=target,
-                comparator=comparator,
-                met=met,
-                provenance="computed",
-            )
-        )
-        db_session.flush()
-
-    return write
+    return kpi_value_writer(db_session, MONDAY)
 
 
 @pytest.fixture
