@@ -123,6 +123,70 @@ def answer_page(
     return client.post(path, data=body)
 
 
+def seed_personal_link(
+    app: Any,
+    region: tuple[str, str, str],
+    customer: tuple[str, str, str],
+    contact: tuple[str, str],
+    campaign: tuple[str, str, str],
+    *,
+    days: int,
+) -> str:
+    """For tests with their own app on committed data (not the rolled-back ``db_session``): create
+    the tables, a region, a customer of it with one contact, an open csat_transactional campaign
+    for the region closing in ``days``, and the contact's invitation (valid as long); commit and
+    return the invitation's personal link token. ``region``, ``customer`` and ``campaign`` are
+    (code, name_zh, name_en); ``contact`` is (name, email)."""
+    from perception.extensions import db
+    from perception.models.base import utcnow
+    from perception.models.org import Contact, CustomerOrg, Region
+    from perception.models.surveys import Invitation
+    from perception.services.surveys_campaigns import create_campaign, open_campaign
+    from perception.services.surveys_definitions import ensure_builtin_surveys
+    from perception.services.surveys_tokens import issue_link
+
+    with app.app_context():
+        db.create_all()
+        place = Region(code=region[0], name_zh=region[1], name_en=region[2])
+        db.session.add(place)
+        db.session.flush()
+        org = CustomerOrg(code=customer[0], name_zh=customer[1], name_en=customer[2], region_id=place.id)
+        db.session.add(org)
+        db.session.flush()
+        person = Contact(customer_id=org.id, region_id=place.id, name=contact[0], email=contact[1])
+        db.session.add(person)
+        versions = ensure_builtin_surveys(db.session)
+        now = utcnow()
+        opened = create_campaign(
+            db.session,
+            {
+                "code": campaign[0],
+                "name_zh": campaign[1],
+                "name_en": campaign[2],
+                "version_id": versions["csat_transactional"].id,
+                "region_id": place.id,
+                "opens_at": now - timedelta(hours=1),
+                "closes_at": now + timedelta(days=days),
+            },
+            None,
+        )
+        open_campaign(db.session, opened)
+        invitation = Invitation(
+            campaign_id=opened.id,
+            contact_id=person.id,
+            region_id=place.id,
+            customer_id=org.id,
+            sent_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        token = issue_link(db.session, invitation, now)
+        db.session.commit()
+        db.session.remove()
+    return token
+
+
 @pytest.fixture(autouse=True)
 def quick_respondents(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests answer instantly; the minimum fill time has its own test."""

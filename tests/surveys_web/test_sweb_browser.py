@@ -15,8 +15,16 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser import ARGS, CHROMIUM, live_server, require_chromium
+from tests.surveys_web.conftest import seed_personal_link
 
 pytestmark = pytest.mark.browser
+# The one invited contact: region, customer, contact and campaign (see seed_personal_link).
+INVITED = (
+    ("BJ", "北京", "Beijing"),
+    ("BJ-BANK", "北京银行", "Beijing Bank"),
+    ("王芳", "wang@example.com"),
+    ("B1", "回访", "Follow-up"),
+)
 
 
 @pytest.fixture
@@ -24,12 +32,6 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
     require_chromium()
     from perception import create_app
     from perception.extensions import db
-    from perception.models.base import utcnow
-    from perception.models.org import Contact, CustomerOrg, Region
-    from perception.models.surveys import Invitation
-    from perception.services.surveys_campaigns import create_campaign, open_campaign
-    from perception.services.surveys_definitions import ensure_builtin_surveys
-    from perception.services.surveys_tokens import issue_link
 
     monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
@@ -40,49 +42,7 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
             "MAIL_BACKEND": "file",
         }
     )
-    from datetime import timedelta
-
-    with app.app_context():
-        db.create_all()
-        region = Region(code="BJ", name_zh="北京", name_en="Beijing")
-        db.session.add(region)
-        db.session.flush()
-        customer = CustomerOrg(
-            code="BJ-BANK", name_zh="北京银行", name_en="Beijing Bank", region_id=region.id
-        )
-        db.session.add(customer)
-        db.session.flush()
-        contact = Contact(customer_id=customer.id, region_id=region.id, name="王芳", email="wang@example.com")
-        db.session.add(contact)
-        versions = ensure_builtin_surveys(db.session)
-        now = utcnow()
-        campaign = create_campaign(
-            db.session,
-            {
-                "code": "B1",
-                "name_zh": "回访",
-                "name_en": "Follow-up",
-                "version_id": versions["csat_transactional"].id,
-                "region_id": region.id,
-                "opens_at": now - timedelta(hours=1),
-                "closes_at": now + timedelta(days=3),
-            },
-            None,
-        )
-        open_campaign(db.session, campaign)
-        invitation = Invitation(
-            campaign_id=campaign.id,
-            contact_id=contact.id,
-            region_id=region.id,
-            customer_id=customer.id,
-            sent_at=now,
-            expires_at=now + timedelta(days=3),
-        )
-        db.session.add(invitation)
-        db.session.flush()
-        token = issue_link(db.session, invitation, now)
-        db.session.commit()
-        db.session.remove()
+    token = seed_personal_link(app, *INVITED, days=3)
     try:
         with live_server(app) as base:
             yield {"app": app, "base": base, "token": token}

@@ -12,17 +12,24 @@ import re
 import secrets
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from tests.conftest import POSTGRES_URL, postgres_available, require_component
+from tests.surveys_web.conftest import seed_personal_link
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NONCE = re.compile(r'name="submission_nonce"[^>]*value="([^"]+)"')
 PARALLEL = 50
+# The one invited contact: region, customer, contact and campaign (see seed_personal_link).
+INVITED = (
+    ("RACE", "赛区", "Race"),
+    ("RACE-C", "客户", "Customer"),
+    ("Racer", "race@example.com"),
+    ("RACE", "并发", "Race"),
+)
 
 
 def _app(url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]) -> Any:
@@ -39,59 +46,6 @@ def _app(url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, options: dict
             "MAIL_BACKEND": "file",
         }
     )
-
-
-def _seed(app: Any) -> str:
-    from perception.extensions import db
-    from perception.models.base import utcnow
-    from perception.models.org import Contact, CustomerOrg, Region
-    from perception.models.surveys import Invitation
-    from perception.services.surveys_campaigns import create_campaign, open_campaign
-    from perception.services.surveys_definitions import ensure_builtin_surveys
-    from perception.services.surveys_tokens import issue_link
-
-    with app.app_context():
-        db.create_all()
-        region = Region(code="RACE", name_zh="赛区", name_en="Race")
-        db.session.add(region)
-        db.session.flush()
-        customer = CustomerOrg(code="RACE-C", name_zh="客户", name_en="Customer", region_id=region.id)
-        db.session.add(customer)
-        db.session.flush()
-        contact = Contact(
-            customer_id=customer.id, region_id=region.id, name="Racer", email="race@example.com"
-        )
-        db.session.add(contact)
-        versions = ensure_builtin_surveys(db.session)
-        now = utcnow()
-        campaign = create_campaign(
-            db.session,
-            {
-                "code": "RACE",
-                "name_zh": "并发",
-                "name_en": "Race",
-                "version_id": versions["csat_transactional"].id,
-                "region_id": region.id,
-                "opens_at": now - timedelta(hours=1),
-                "closes_at": now + timedelta(days=1),
-            },
-            None,
-        )
-        open_campaign(db.session, campaign)
-        invitation = Invitation(
-            campaign_id=campaign.id,
-            contact_id=contact.id,
-            region_id=region.id,
-            customer_id=customer.id,
-            sent_at=now,
-            expires_at=now + timedelta(days=1),
-        )
-        db.session.add(invitation)
-        db.session.flush()
-        token = issue_link(db.session, invitation, now)
-        db.session.commit()
-        db.session.remove()
-    return token
 
 
 def _race(app: Any, token: str) -> list[int]:
@@ -163,7 +117,7 @@ def test_parallel_submits_postgres(pg_schema, tmp_path, monkeypatch):
     options = {"connect_args": {"options": f"-csearch_path={pg_schema}"}, "pool_size": PARALLEL + 5}
     app = _app(POSTGRES_URL, tmp_path, monkeypatch, options)
     try:
-        token = _seed(app)
+        token = seed_personal_link(app, *INVITED, days=1)
         _check(app, _race(app, token))
     finally:
         with app.app_context():
@@ -175,7 +129,7 @@ def test_parallel_submits_sqlite(tmp_path, monkeypatch):
 
     app = _app(f"sqlite:///{tmp_path / 'race.sqlite'}", tmp_path, monkeypatch, {})
     try:
-        token = _seed(app)
+        token = seed_personal_link(app, *INVITED, days=1)
         _check(app, _race(app, token))
     finally:
         with app.app_context():
