@@ -194,39 +194,25 @@ def test_closed_tickets_trigger_sampled_invitations(db_session, org, make_campai
     campaign.opens_at = utcnow() - timedelta(days=2)
     now = utcnow()
     region, customer = org["R1"]["region"].id, org["R1"]["customer"].id
+
+    def ticket(external_id: str, contact: str, closed_ago: timedelta | None) -> Ticket:
+        """A P3 ticket of R1's customer opened a day ago; closed ``closed_ago`` back, or still open."""
+        return Ticket(
+            external_id=external_id,
+            service_id=service.id,
+            region_id=region,
+            customer_id=customer,
+            priority="P3",
+            contact=contact,
+            opened_at=now - timedelta(days=1),
+            closed_at=now - closed_ago if closed_ago is not None else None,
+            status="closed" if closed_ago is not None else "open",
+        )
+
     tickets = [
-        Ticket(
-            external_id="T-1",
-            service_id=service.id,
-            region_id=region,
-            customer_id=customer,
-            priority="P3",
-            contact="R1@example.com",
-            opened_at=now - timedelta(days=1),
-            closed_at=now - timedelta(hours=2),
-            status="closed",
-        ),
-        Ticket(
-            external_id="T-2",
-            service_id=service.id,
-            region_id=region,
-            customer_id=customer,
-            priority="P3",
-            contact="nobody@example.com",
-            opened_at=now - timedelta(days=1),
-            closed_at=now - timedelta(hours=1),
-            status="closed",
-        ),
-        Ticket(
-            external_id="T-3",
-            service_id=service.id,
-            region_id=region,
-            customer_id=customer,
-            priority="P3",
-            contact="R1@example.com",
-            opened_at=now - timedelta(days=1),
-            status="open",
-        ),
+        ticket("T-1", "R1@example.com", timedelta(hours=2)),
+        ticket("T-2", "nobody@example.com", timedelta(hours=1)),
+        ticket("T-3", "R1@example.com", None),
     ]
     db_session.add_all(tickets)
     db_session.flush()
