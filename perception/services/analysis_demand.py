@@ -241,11 +241,14 @@ def _emerging(
 
 
 def _examples(session: Session, theme: TextTheme, clauses: list[Any]) -> tuple[tuple[int, str], ...]:
-    """The run's typical entries the user may see, topped up with other visible entries."""
-    picked = list(
+    """The run's typical entries the user may see (in the run's order), topped up with other
+    visible entries."""
+    rank = {int(i): n for n, i in enumerate(theme.example_ids or [])}
+    picked = sorted(
         session.execute(
             select(TextEntry.id, TextEntry.text).where(TextEntry.id.in_(theme.example_ids or [-1]), *clauses)
-        )
+        ),
+        key=lambda row: rank.get(int(row[0]), len(rank)),
     )
     if len(picked) < EXAMPLES:
         more = session.execute(

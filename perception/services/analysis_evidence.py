@@ -120,9 +120,9 @@ def evidence(
     said: dict[tuple[str, int], list[str]] = {}
     if keys:
         for source, sid, text in session.execute(
-            select(TextEntry.source, TextEntry.source_id, TextEntry.text).where(
-                tuple_(TextEntry.source, TextEntry.source_id).in_(sorted(keys))
-            )
+            select(TextEntry.source, TextEntry.source_id, TextEntry.text)
+            .where(tuple_(TextEntry.source, TextEntry.source_id).in_(sorted(keys)))
+            .order_by(TextEntry.id)
         ):
             said.setdefault((source, sid), []).append(text)
     rows = tuple(EvidenceRow(*o, comments=tuple(said.get((o.source, o.source_id), ()))) for o in obs)

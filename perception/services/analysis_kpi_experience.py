@@ -25,7 +25,14 @@ from sqlalchemy.orm import Session
 
 from perception.services.analysis_facts import Acc, CellIndex, aggregate, dimension_acc, kind_total
 from perception.services.analysis_filters import AnalysisFilters
-from perception.services.analysis_kpi_links import ExperienceTarget, KpiLink, KpiRow, kpi_links, kpi_rows
+from perception.services.analysis_kpi_links import (
+    ExperienceTarget,
+    KpiLink,
+    KpiRow,
+    kpi_links,
+    kpi_rows,
+    pooled_target,
+)
 from perception.services.analysis_names import load_names
 from scoring import (
     DEFAULT_MIN_N,
@@ -159,11 +166,14 @@ def experience_input(
 
 
 def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, int]:
-    """n-weighted mean value, and the target/comparator of the latest week."""
+    """n-weighted mean value, and the target/comparator of the latest week (its tiers pooled:
+    analysis_kpi_links.pooled_target). Neither depends on the order of ``rows``: math.fsum is
+    exactly rounded, and the tiers of one week may have different targets."""
     weights = [float(r.n) if r.n else 1.0 for r in rows]
-    value = sum(w * r.value for w, r in zip(weights, rows, strict=True)) / sum(weights)
-    latest = max(rows, key=lambda r: (r.period, r.target is not None))
-    return value, latest.target, latest.comparator, len({r.period for r in rows})
+    value = math.fsum(w * r.value for w, r in zip(weights, rows, strict=True)) / math.fsum(weights)
+    latest = max(r.period for r in rows)
+    target, comparator = pooled_target(r for r in rows if r.period == latest)
+    return value, target, comparator, len({r.period for r in rows})
 
 
 def _weekly_point(exp: dict[str, Any], target: ExperienceTarget) -> float:

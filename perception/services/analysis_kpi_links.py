@@ -92,7 +92,33 @@ def kpi_rows(
         stmt = stmt.where(KpiValue.service_id == filters.service_id)
     if filters.tier_id is not None:
         stmt = stmt.where(KpiValue.tier_id == filters.tier_id)
+    # A fixed order (PostgreSQL returns unordered rows in whatever order the heap holds them): the
+    # callers pool tiers and weeks, and a pooled sum or a tie must not depend on that order.
+    stmt = stmt.order_by(
+        KpiValue.definition_id,
+        KpiValue.service_id,
+        KpiValue.region_id,
+        KpiValue.period_start,
+        KpiValue.tier_key,
+        KpiValue.id,
+    )
     return [KpiRow(*row) for row in session.execute(stmt)]  # type: ignore[arg-type, call-arg]
+
+
+def pooled_target(rows: Iterable[KpiRow]) -> tuple[float | None, str | None]:
+    """The target and comparator of one week's rows with their tiers pooled: the strictest of the
+    tiers' targets (the highest for ">=" / ">", the lowest for "<=" / "<"), so a week whose tiers
+    have different targets (e.g. 95% for Platinum, 90% for Silver) is judged the same way whatever
+    order the rows come in. (None, None) when no row has a target."""
+    known = sorted(
+        (r.comparator, -r.target if r.comparator in (">=", ">") else r.target)
+        for r in rows
+        if r.target is not None and r.comparator is not None
+    )
+    if not known:
+        return None, None
+    comparator, key = known[0]
+    return (-key if comparator in (">=", ">") else key), comparator
 
 
 def _normalise_target(version: StandardVersion) -> float:

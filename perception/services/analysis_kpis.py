@@ -9,6 +9,7 @@ Public API: ``kpi_analysis(session, filters) -> KpiAnalysisView``.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from perception.models.kpi import KpiDefinition
 from perception.services.analysis_filters import AnalysisFilters
-from perception.services.analysis_kpi_links import KpiRow, kpi_rows
+from perception.services.analysis_kpi_links import KpiRow, kpi_rows, pooled_target
 from perception.services.analysis_names import load_names
 from perception.services.analysis_overview import periods_in
 from scoring import AttainmentResult, standard_attainment
@@ -90,7 +91,8 @@ class KpiAnalysisView:
 
 
 def _pooled(rows: list[KpiRow], weeks: list[date]) -> tuple[list[float | None], list[float | None], str]:
-    """Per week the n-weighted mean value and the (latest) target of the rows."""
+    """Per week the n-weighted mean value and the target of the rows (tiers pooled:
+    analysis_kpi_links.pooled_target), neither depending on the order of the rows."""
     by_week: dict[date, list[KpiRow]] = defaultdict(list)
     for r in rows:
         by_week[r.period].append(r)
@@ -104,9 +106,10 @@ def _pooled(rows: list[KpiRow], weeks: list[date]) -> tuple[list[float | None], 
             targets.append(None)
             continue
         weights = [float(r.n) if r.n else 1.0 for r in group]
-        values.append(sum(x * r.value for x, r in zip(weights, group, strict=True)) / sum(weights))
-        known = [r.target for r in group if r.target is not None]
-        targets.append(known[-1] if known else None)
+        total = math.fsum(x * r.value for x, r in zip(weights, group, strict=True))
+        values.append(total / math.fsum(weights))
+        target, _ = pooled_target(group)
+        targets.append(target)
     return values, targets, comparator
 
 

@@ -103,9 +103,10 @@ def _user_labels(session: Session) -> dict[tuple[str, int, str], tuple[str | Non
 
 def _training_set(session: Session, target: str) -> tuple[list[str], list[str]]:
     column = TextLabel.category if target == "category" else TextLabel.sentiment
-    rows = [
-        (t, str(c)) for t, c in session.execute(select(TextLabel.text, column).where(column.is_not(None)))
-    ]
+    # In label order: the cross-validation folds and the fitted model depend on the order of the
+    # texts, and PostgreSQL returns unordered rows in whatever order the heap holds them.
+    stmt = select(TextLabel.text, column).where(column.is_not(None)).order_by(TextLabel.id)
+    rows = [(t, str(c)) for t, c in session.execute(stmt)]
     counts: dict[str, int] = {}
     for _, label in rows:
         counts[label] = counts.get(label, 0) + 1

@@ -154,7 +154,8 @@ def test_classifier_cross_validation_review_queue_and_corrections(db_session, wr
     stored = db_session.scalar(select(TextClassifierModel).where(TextClassifierModel.target == "category"))
     assert stored.n_labelled == 12 and stored.folds == 4
     # Reference: scikit-learn's cross_val_score with the same pipeline and the same folds.
-    labels = db_session.execute(select(TextLabel.text, TextLabel.category)).all()
+    # In label order, as the run reads them: the folds depend on the order of the texts.
+    labels = db_session.execute(select(TextLabel.text, TextLabel.category).order_by(TextLabel.id)).all()
     texts = [t for t, _ in labels]
     y = np.array([c for _, c in labels])
     reference = cross_val_score(
