@@ -92,11 +92,11 @@ def _label_some(session: Session, analyst: User | None) -> int:
 def _name_themes(session: Session) -> None:
     """Name a theme after the category most of its texts fall in (at most one theme per name)."""
     used = set(session.scalars(select(TextTheme.name).where(TextTheme.name.is_not(None))))
-    for theme in session.scalars(select(TextTheme).order_by(TextTheme.size.desc())):
+    for theme in session.scalars(select(TextTheme).order_by(TextTheme.size.desc(), TextTheme.key)):
         if theme.name:
             continue
         texts = session.scalars(
-            select(TextEntry.text).where(TextEntry.theme_key == theme.key).limit(40)
+            select(TextEntry.text).where(TextEntry.theme_key == theme.key).order_by(TextEntry.id).limit(40)
         ).all()
         votes: dict[str, int] = {}
         for text in texts:

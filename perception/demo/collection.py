@@ -117,7 +117,7 @@ class _World:
             self.customers.setdefault(c.region_id, []).append(c)
         self.subs: dict[int, list[int]] = {}
         for customer_id, service_id in session.execute(
-            select(Subscription.customer_id, Subscription.service_id)
+            select(Subscription.customer_id, Subscription.service_id).order_by(Subscription.id)
         ):
             self.subs.setdefault(customer_id, []).append(service_id)
         services = {s.code: s for s in session.scalars(select(Service).where(Service.active.is_(True)))}
@@ -171,7 +171,9 @@ def _entries(world: _World, region: Region, week: date) -> list[dict[str, Any]]:
                 "dimension": dimension,
                 "rating": rating,
                 "means": "complaint" if rating == 1 else rng.choice(MEANS[:3]),
-                "contact_name": rng.choice(customer.contacts).name if customer.contacts else None,
+                "contact_name": rng.choice(sorted(customer.contacts, key=lambda c: c.id)).name
+                if customer.contacts
+                else None,
                 "text": text,
             }
         )
@@ -214,7 +216,9 @@ def _reports(session: Session, ctx: DemoContext, world: _World) -> int:
             continue
         region = session.get(Region, point.region_id)
         assert region is not None
-        collector = session.scalar(select(User).where(User.collection_point_id == point.id).limit(1))
+        collector = session.scalar(
+            select(User).where(User.collection_point_id == point.id).order_by(User.id).limit(1)
+        )
         for index, week in enumerate(weeks):
             fate = _fate(rng, index, len(weeks))
             if fate == "missing" and rng.random() < 0.5:

@@ -65,7 +65,10 @@ def _callbacks(session: Session, ctx: DemoContext, rng: random.Random, services:
     done = 0
     for region in session.scalars(select(Region).order_by(Region.code)):
         interviewer = session.scalar(
-            select(User).where(User.region_id == region.id, User.collection_point_id.is_not(None)).limit(1)
+            select(User)
+            .where(User.region_id == region.id, User.collection_point_id.is_not(None))
+            .order_by(User.id)
+            .limit(1)
         )
         if interviewer is None:
             continue
@@ -143,7 +146,8 @@ def _sampling(session: Session, ctx: DemoContext, rng: random.Random, services: 
     run.created_at = datetime.combine(monday - timedelta(days=6), time(2, 0))
     codes = {r.id: r.code for r in session.scalars(select(Region))}
     organiser = session.scalar(select(User).where(User.username == "organiser"))
-    for sampled in session.scalars(select(SampledTicket).where(SampledTicket.run_id == run.id)):
+    sampled_tickets = select(SampledTicket).where(SampledTicket.run_id == run.id).order_by(SampledTicket.id)
+    for sampled in session.scalars(sampled_tickets):
         if rng.random() < 0.08:
             continue  # not called yet
         unhappy = _unhappy(ctx, services, sampled.service_id, codes.get(sampled.region_id, ""))

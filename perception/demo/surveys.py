@@ -176,16 +176,19 @@ def load(session: Session, ctx: DemoContext) -> None:
     rng = random.Random(ctx.seed + 4)
     versions = ensure_builtin_surveys(session)
     regions: dict[str, Region] = ctx.shared.get("regions") or {
-        r.code: r for r in session.scalars(select(Region))
+        r.code: r for r in session.scalars(select(Region).order_by(Region.id))
     }
     by_id = {r.id: code for code, r in regions.items()}
-    customers: list[CustomerOrg] = list(ctx.shared.get("customers") or session.scalars(select(CustomerOrg)))
+    customers: list[CustomerOrg] = list(
+        ctx.shared.get("customers") or session.scalars(select(CustomerOrg).order_by(CustomerOrg.id))
+    )
     services = ctx.shared.get("services") or {}
     planted = ctx.shared.get("planted") or {}
     subs: dict[int, list[tuple[int | None, int | None]]] = {}
-    for sub_customer, sub_service, sub_tier in session.execute(
-        select(Subscription.customer_id, Subscription.service_id, Subscription.tier_id)
-    ):
+    subscriptions = select(Subscription.customer_id, Subscription.service_id, Subscription.tier_id).order_by(
+        Subscription.id
+    )
+    for sub_customer, sub_service, sub_tier in session.execute(subscriptions):
         subs.setdefault(sub_customer, []).append((sub_service, sub_tier))
     contacts: dict[int, list[Contact]] = {}
     for contact in session.scalars(select(Contact).order_by(Contact.id)):

@@ -127,7 +127,7 @@ def _ticket(
 def _rows(session: Session, ctx: DemoContext, now_local: datetime) -> list[list[str]]:
     rng = random.Random(ctx.seed + 6)
     subs: dict[int, list[tuple[str, str]]] = {}
-    for sub in session.scalars(select(Subscription)):
+    for sub in session.scalars(select(Subscription).order_by(Subscription.id)):
         if sub.service.code in REACTIVE:
             subs.setdefault(sub.customer_id, []).append((sub.service.code, sub.tier.code if sub.tier else ""))
     regions = {r.id: r.code for r in session.scalars(select(Region))}
