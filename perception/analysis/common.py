@@ -4,24 +4,18 @@ user's scope), the choices of the filter form, and the bilingual error message."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from flask import abort, flash, request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from perception.analysis.labels import dimension_label
 from perception.authz import scoped
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh, localized
 from perception.models.catalog import Service, ServiceTier
 from perception.models.org import CustomerOrg, Region
 from perception.services.analysis_filters import AnalysisFilters, FilterError, OutOfScope, filters_for_user
-
-
-def dbs() -> Session:
-    """The request's session, typed as the Session the services take."""
-    return cast(Session, db.session)
 
 
 @dataclass(frozen=True)
@@ -36,16 +30,16 @@ def current_filters() -> tuple[AnalysisFilters, FilterError | None]:
     """The request's filters within the user's scope; 404 for a region/customer out of scope; on a
     malformed value the defaults, and the error to show next to the field."""
     try:
-        return filters_for_user(dbs(), request.args), None
+        return filters_for_user(orm(), request.args), None
     except OutOfScope:
         abort(404)
     except FilterError as exc:
         flash(exc.reason_zh if is_zh() else exc.reason_en, "error")
         keep = {k: v for k, v in request.args.items() if k != exc.field}
         try:
-            return filters_for_user(dbs(), keep), exc
+            return filters_for_user(orm(), keep), exc
         except (FilterError, OutOfScope):
-            return filters_for_user(dbs(), {}), exc
+            return filters_for_user(orm(), {}), exc
 
 
 def filter_choices() -> FilterChoices:

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Response, abort, render_template, request
 
 from perception.analysis import bp
-from perception.analysis.common import current_filters, dbs, page_context
+from perception.analysis.common import current_filters, page_context
 from perception.authz import Permission, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.services import analysis_charts as charts
 from perception.services.analysis_evidence import evidence as evidence_service
@@ -29,8 +29,8 @@ from scoring import IPA_QUADRANTS, QUADRANTS
 @require(Permission.VIEW_ANALYSIS)
 def overview() -> Any:
     filters, error = current_filters()
-    view = overview_service(dbs(), filters)
-    names = load_names(dbs(), customers=False)
+    view = overview_service(orm(), filters)
+    names = load_names(orm(), customers=False)
     return render_template("analysis/overview.html", **page_context(filters, error, view=view, names=names))
 
 
@@ -38,7 +38,7 @@ def overview() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def kpi_vs_experience() -> Any:
     filters, error = current_filters()
-    view = kpi_experience_service(dbs(), filters)
+    view = kpi_experience_service(orm(), filters)
     return render_template(
         "analysis/kpi_vs_experience.html", **page_context(filters, error, view=view, quadrants=QUADRANTS)
     )
@@ -48,7 +48,7 @@ def kpi_vs_experience() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def kpis() -> Any:
     filters, error = current_filters()
-    view = kpi_analysis(dbs(), filters)
+    view = kpi_analysis(orm(), filters)
     return render_template("analysis/kpis.html", **page_context(filters, error, view=view))
 
 
@@ -56,7 +56,7 @@ def kpis() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def experience() -> Any:
     filters, error = current_filters()
-    view = experience_service(dbs(), filters)
+    view = experience_service(orm(), filters)
     return render_template(
         "analysis/experience.html", **page_context(filters, error, view=view, ipa_quadrants=IPA_QUADRANTS)
     )
@@ -67,7 +67,7 @@ def experience() -> Any:
 def evidence() -> Any:
     filters, error = current_filters()
     data = evidence_service(
-        dbs(),
+        orm(),
         filters,
         kind=request.args.get("kind") or None,
         dimension=request.args.get("dimension") or None,
@@ -75,7 +75,7 @@ def evidence() -> Any:
         theme_key=request.args.get("theme") or None,
         page=request.args.get("page", 1, type=int) or 1,
     )
-    names = load_names(dbs())
+    names = load_names(orm())
     return render_template("analysis/evidence.html", **page_context(filters, error, data=data, names=names))
 
 
@@ -90,16 +90,16 @@ def chart(name: str) -> Any:
     filters, _ = current_filters()
     zh = is_zh()
     if name in ("overview_trend", "region_csat"):
-        view = overview_service(dbs(), filters)
+        view = overview_service(orm(), filters)
         data = (
             charts.overview_trend_chart(view, zh)
             if name == "overview_trend"
             else charts.region_csat_chart(view, zh)
         )
     elif name == "quadrant":
-        data = charts.quadrant_matrix_chart(kpi_experience_service(dbs(), filters), zh)
+        data = charts.quadrant_matrix_chart(kpi_experience_service(orm(), filters), zh)
     elif name in ("heatmap", "dimensions"):
-        exp = experience_service(dbs(), filters)
+        exp = experience_service(orm(), filters)
         data = (
             charts.dimension_heatmap_chart(exp, zh)
             if name == "heatmap"
@@ -107,7 +107,7 @@ def chart(name: str) -> Any:
         )
     else:
         wanted = request.args.get("kpi", type=int)
-        trend = next((t for t in kpi_analysis(dbs(), filters).trends if t.definition_id == wanted), None)
+        trend = next((t for t in kpi_analysis(orm(), filters).trends if t.definition_id == wanted), None)
         if trend is None:
             abort(404)
         data = charts.kpi_trend_chart(trend, zh)
@@ -120,8 +120,8 @@ def export_table(name: str, fmt: str) -> Any:
     if name not in BUILDERS or fmt not in FORMATS:
         abort(404)
     filters, _ = current_filters()
-    table = BUILDERS[name](dbs(), filters)
-    data, mime, filename = export(dbs(), table, fmt, is_zh(), summary=str(filters.query_args()))
+    table = BUILDERS[name](orm(), filters)
+    data, mime, filename = export(orm(), table, fmt, is_zh(), summary=str(filters.query_args()))
     db.session.commit()
     return Response(
         data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{filename}"'}

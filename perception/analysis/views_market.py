@@ -9,10 +9,9 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from perception.analysis import bp
-from perception.analysis.common import dbs
 from perception.analysis.forms import STATUS_LABELS, ActionForm, OpportunityForm
 from perception.authz import Permission, can, get_or_404, region_scope, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.models.analysis import OPPORTUNITY_STATUSES, Alert, Opportunity
 from perception.models.auth import Role
@@ -30,7 +29,7 @@ from perception.services.analysis_text_settings import TextAnalysisError
 
 
 def _owner_choices() -> list[SelectChoice]:
-    return [SelectChoice(0, "—")] + [SelectChoice(u.id, u.display_name) for u in market_users(dbs())]
+    return [SelectChoice(0, "—")] + [SelectChoice(u.id, u.display_name) for u in market_users(orm())]
 
 
 @bp.get("/opportunities")
@@ -40,7 +39,7 @@ def opportunities() -> Any:
     status = status if status in OPPORTUNITY_STATUSES else None
     mine = request.args.get("queue", "1" if g.user.has_role(Role.MARKET) else "0") == "1"
     rows = opportunity_list(
-        dbs(), region_ids=region_scope(), status=status, queue_for=g.user.id if mine else None
+        orm(), region_ids=region_scope(), status=status, queue_for=g.user.id if mine else None
     )
     forms = {}
     for opp in rows:
@@ -48,7 +47,7 @@ def opportunities() -> Any:
         form.owner_id.choices = _owner_choices()
         form.owner_id.data = opp.owner_id or 0
         forms[opp.id] = form
-    owners = {u.id: u.display_name for u in market_users(dbs())}
+    owners = {u.id: u.display_name for u in market_users(orm())}
     return render_template(
         "analysis/opportunities.html",
         rows=rows,
@@ -58,7 +57,7 @@ def opportunities() -> Any:
         mine=mine,
         statuses=STATUS_LABELS,
         manage=can(Permission.MANAGE_MARKET),
-        names=load_names(dbs(), customers=False),
+        names=load_names(orm(), customers=False),
         zh=is_zh(),
     )
 
@@ -72,7 +71,7 @@ def opportunity_update(opp_id: int) -> Any:
     if form.validate_on_submit():
         try:
             update_opportunity(
-                dbs(),
+                orm(),
                 opp,
                 OpportunityUpdate(
                     status=form.status.data,
@@ -96,7 +95,7 @@ def opportunity_update(opp_id: int) -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def alerts() -> Any:
     mine = request.args.get("mine") == "1"
-    rows = alerts_for(dbs(), region_scope(), user_id=g.user.id, mine_only=mine)
+    rows = alerts_for(orm(), region_scope(), user_id=g.user.id, mine_only=mine)
     addressed = {a.id for a in rows if any(r.user_id == g.user.id for r in a.recipients)}
     return render_template(
         "analysis/alerts.html",
@@ -104,7 +103,7 @@ def alerts() -> Any:
         mine=mine,
         addressed=addressed,
         action=ActionForm(),
-        names=load_names(dbs(), customers=False),
+        names=load_names(orm(), customers=False),
         zh=is_zh(),
     )
 
@@ -114,7 +113,7 @@ def alerts() -> Any:
 def alert_acknowledge(alert_id: int) -> Any:
     alert = get_or_404(Alert, alert_id)
     if ActionForm().validate_on_submit():
-        acknowledge(dbs(), alert, g.user.id)
+        acknowledge(orm(), alert, g.user.id)
         db.session.commit()
         flash(_("Alert acknowledged."), "success")
     return redirect(url_for("analysis.alerts"))

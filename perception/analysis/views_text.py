@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from perception.analysis import bp
-from perception.analysis.common import current_filters, dbs, page_context
+from perception.analysis.common import current_filters, page_context
 from perception.analysis.forms import (
     ActionForm,
     CategoryForm,
@@ -22,7 +22,7 @@ from perception.analysis.forms import (
     TextSettingsForm,
 )
 from perception.authz import Permission, can, get_or_404, region_scope, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh, localized
 from perception.jobs import enqueue
 from perception.models.facts import TextEntry
@@ -50,25 +50,25 @@ def _back() -> Any:
 def _label_form() -> LabelForm:
     form = LabelForm()
     form.category.choices = [SelectChoice("", "—")] + [
-        SelectChoice(c.code, localized(c)) for c in text_settings.categories(dbs())
+        SelectChoice(c.code, localized(c)) for c in text_settings.categories(orm())
     ]
     return form
 
 
 def _owner_choices() -> list[SelectChoice]:
-    return [SelectChoice(0, "—")] + [SelectChoice(u.id, u.display_name) for u in market_users(dbs())]
+    return [SelectChoice(0, "—")] + [SelectChoice(u.id, u.display_name) for u in market_users(orm())]
 
 
 @bp.get("/demand")
 @require(Permission.VIEW_ANALYSIS)
 def demand() -> Any:
     filters, error = current_filters()
-    view = demand_service(dbs(), filters)
-    settings = text_settings.get_settings(dbs())
+    view = demand_service(orm(), filters)
+    settings = text_settings.get_settings(orm())
     send = SendNeedForm()
     send.owner_id.choices = _owner_choices()
     settings_form = TextSettingsForm(
-        user_words="\n".join(text_settings.user_words(dbs())),
+        user_words="\n".join(text_settings.user_words(orm())),
         theme_count=settings.theme_count or 0,
         min_customers=settings.min_customers,
         min_regions=settings.min_regions,
@@ -81,8 +81,8 @@ def demand() -> Any:
             filters,
             error,
             view=view,
-            status=classifier_status(dbs()),
-            queue_size=review_queue_size(dbs(), filters),
+            status=classifier_status(orm()),
+            queue_size=review_queue_size(orm(), filters),
             manage=can(Permission.MANAGE_TEXT_ANALYSIS),
             action=ActionForm(),
             rename=RenameThemeForm(formdata=None),
@@ -91,7 +91,7 @@ def demand() -> Any:
             send=send,
             settings_form=settings_form,
             category_form=CategoryForm(formdata=None),
-            categories=text_settings.categories(dbs()),
+            categories=text_settings.categories(orm()),
         ),
     )
 
@@ -117,7 +117,7 @@ def rename_theme(key: str) -> Any:
     form = RenameThemeForm()
     if form.validate_on_submit():
         try:
-            text_settings.rename_theme(dbs(), key, form.name.data or "")
+            text_settings.rename_theme(orm(), key, form.name.data or "")
         except TextAnalysisError as exc:
             _error(exc)
         else:
@@ -133,7 +133,7 @@ def merge_themes() -> Any:
     if form.validate_on_submit():
         keys = [k for k in (form.keys.data or "").replace(",", " ").split() if k]
         try:
-            text_settings.merge_themes(dbs(), keys, form.into.data or None)
+            text_settings.merge_themes(orm(), keys, form.into.data or None)
             enqueue("run_text_analysis", requested_by_id=g.user.id)
         except TextAnalysisError as exc:
             _error(exc)
@@ -154,7 +154,7 @@ def split_theme(key: str) -> Any:
             line.replace(",", " ").replace("，", " ").split() for line in (form.seeds.data or "").splitlines()
         ]
         try:
-            text_settings.split_theme(dbs(), key, groups)
+            text_settings.split_theme(orm(), key, groups)
             enqueue("run_text_analysis", requested_by_id=g.user.id)
         except TextAnalysisError as exc:
             _error(exc)
@@ -176,7 +176,7 @@ def text_settings_save() -> Any:
         return _back()
     try:
         text_settings.update_settings(
-            dbs(),
+            orm(),
             text_settings.SettingsUpdate(
                 user_words=(form.user_words.data or "").splitlines(),
                 theme_count=form.theme_count.data or 0,
@@ -200,7 +200,7 @@ def add_category() -> Any:
     if form.validate_on_submit():
         try:
             text_settings.add_category(
-                dbs(), form.code.data or "", form.name_zh.data or "", form.name_en.data or ""
+                orm(), form.code.data or "", form.name_zh.data or "", form.name_en.data or ""
             )
         except TextAnalysisError as exc:
             _error(exc)
@@ -217,18 +217,18 @@ def add_category() -> Any:
 def review() -> Any:
     filters, error = current_filters()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    entries = review_queue(dbs(), filters, limit=50, offset=(page - 1) * 50)
+    entries = review_queue(orm(), filters, limit=50, offset=(page - 1) * 50)
     return render_template(
         "analysis/review.html",
         **page_context(
             filters,
             error,
             entries=entries,
-            total=review_queue_size(dbs(), filters),
+            total=review_queue_size(orm(), filters),
             page=page,
             label_form=_label_form(),
             manage=can(Permission.MANAGE_TEXT_ANALYSIS),
-            status=classifier_status(dbs()),
+            status=classifier_status(orm()),
         ),
     )
 
@@ -241,7 +241,7 @@ def label(entry_id: int) -> Any:
     if form.validate_on_submit():
         try:
             label_entry(
-                dbs(),
+                orm(),
                 entry,
                 category=form.category.data,
                 sentiment=form.sentiment.data,
@@ -268,7 +268,7 @@ def send_need() -> Any:
         return _back()
     try:
         opp = create_from_need(
-            dbs(),
+            orm(),
             kind=form.kind.data or "",
             theme_key=form.theme_key.data or "",
             period_start=filters.start,

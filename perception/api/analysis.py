@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from flask import abort, g, jsonify, request
-from sqlalchemy.orm import Session
 
 from perception.api import bp
 from perception.api.errors import api_error, json_body
 from perception.api.openapi import document
 from perception.authz import Permission, get_or_404, region_scope, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.jobs import enqueue
 from perception.models.analysis import Opportunity
 from perception.models.facts import TextEntry
@@ -55,13 +54,9 @@ FILTER_PARAMS = [
 ]
 
 
-def _s() -> Session:
-    return cast(Session, db.session)
-
-
 def _with_filters(build: Callable[[AnalysisFilters], Any]) -> Any:
     try:
-        filters = filters_for_user(_s(), request.args)
+        filters = filters_for_user(orm(), request.args)
     except OutOfScope:
         abort(404)
     except FilterError as exc:
@@ -84,7 +79,7 @@ def _text_error(exc: TextAnalysisError) -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_overview() -> Any:
-    return _with_filters(lambda f: overview(_s(), f).to_dict())
+    return _with_filters(lambda f: overview(orm(), f).to_dict())
 
 
 @bp.get("/analysis/kpi-vs-experience")
@@ -97,7 +92,7 @@ def api_overview() -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_kpi_vs_experience() -> Any:
-    return _with_filters(lambda f: kpi_vs_experience(_s(), f).to_dict())
+    return _with_filters(lambda f: kpi_vs_experience(orm(), f).to_dict())
 
 
 @bp.get("/analysis/kpis")
@@ -110,7 +105,7 @@ def api_kpi_vs_experience() -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_kpis() -> Any:
-    return _with_filters(lambda f: kpi_analysis(_s(), f).to_dict())
+    return _with_filters(lambda f: kpi_analysis(orm(), f).to_dict())
 
 
 @bp.get("/analysis/experience")
@@ -123,7 +118,7 @@ def api_kpis() -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_experience() -> Any:
-    return _with_filters(lambda f: experience(_s(), f).to_dict())
+    return _with_filters(lambda f: experience(orm(), f).to_dict())
 
 
 @bp.get("/analysis/evidence")
@@ -138,7 +133,7 @@ def api_experience() -> Any:
 def api_evidence() -> Any:
     def build(f: AnalysisFilters) -> Any:
         data = evidence(
-            _s(),
+            orm(),
             f,
             kind=request.args.get("kind") or None,
             dimension=request.args.get("dimension") or None,
@@ -166,8 +161,8 @@ def api_evidence() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def api_demand() -> Any:
     def build(f: AnalysisFilters) -> Any:
-        out = demand(_s(), f).to_dict()
-        out["classifiers"] = to_jsonable(classifier_status(_s()))
+        out = demand(orm(), f).to_dict()
+        out["classifiers"] = to_jsonable(classifier_status(orm()))
         return out
 
     return _with_filters(build)
@@ -199,7 +194,7 @@ def api_rename_theme(key: str) -> Any:
     if not isinstance(body, dict) or not isinstance(body.get("name"), str):
         return api_error(422, "Invalid request.", [{"field": "name", "reason": "a string is required"}])
     try:
-        theme = text_settings.rename_theme(_s(), key, body["name"])
+        theme = text_settings.rename_theme(orm(), key, body["name"])
     except TextAnalysisError as exc:
         return _text_error(exc)
     db.session.commit()
@@ -227,7 +222,7 @@ def api_label(entry_id: int) -> Any:
     data = body if isinstance(body, dict) else {}
     try:
         label = label_entry(
-            _s(), entry, category=data.get("category"), sentiment=data.get("sentiment"), user_id=g.user.id
+            orm(), entry, category=data.get("category"), sentiment=data.get("sentiment"), user_id=g.user.id
         )
     except TextAnalysisError as exc:
         return _text_error(exc)
@@ -259,7 +254,7 @@ def _opportunity_json(o: Opportunity) -> dict[str, Any]:
 @require(Permission.VIEW_MARKET)
 def api_opportunities() -> Any:
     rows = opportunities(
-        _s(),
+        orm(),
         region_ids=region_scope(),
         status=request.args.get("status") or None,
         queue_for=g.user.id if request.args.get("queue") == "1" else None,
@@ -292,7 +287,7 @@ def api_create_opportunity() -> Any:
         return error
     data = body if isinstance(body, dict) else {}
     try:
-        filters = filters_for_user(_s(), {"from": data.get("from"), "to": data.get("to")})
+        filters = filters_for_user(orm(), {"from": data.get("from"), "to": data.get("to")})
     except (FilterError, OutOfScope) as exc:
         detail = (
             exc.as_dict() if isinstance(exc, FilterError) else {"field": "region", "reason": "out of scope"}
@@ -300,7 +295,7 @@ def api_create_opportunity() -> Any:
         return api_error(422, "Invalid request.", [detail])
     try:
         opp = create_from_need(
-            _s(),
+            orm(),
             kind=str(data.get("kind") or ""),
             theme_key=str(data.get("theme_key") or ""),
             period_start=filters.start,
@@ -340,7 +335,7 @@ def api_update_opportunity(opp_id: int) -> Any:
     data = body if isinstance(body, dict) else {}
     try:
         update_opportunity(
-            _s(),
+            orm(),
             opp,
             OpportunityUpdate(
                 status=data.get("status"),
@@ -364,7 +359,7 @@ def api_update_opportunity(opp_id: int) -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_alerts() -> Any:
-    rows = alerts_for(_s(), region_scope(), user_id=g.user.id, mine_only=request.args.get("mine") == "1")
+    rows = alerts_for(orm(), region_scope(), user_id=g.user.id, mine_only=request.args.get("mine") == "1")
     return jsonify(
         {
             "items": [

@@ -15,17 +15,16 @@ value and the reason in both languages.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from flask import g, jsonify, request
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from perception.api import bp
 from perception.api.errors import api_error, json_body, page_args
 from perception.api.openapi import document
 from perception.authz import Permission, get_or_404, region_scope, require, scoped
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.models.base import utcnow
 from perception.models.kpi import Escalation, KpiDefinition, Ticket, TicketStatus
 from perception.services.kpi_definitions import DefinitionSpec, save_definition
@@ -45,10 +44,6 @@ RANGE = [
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
 ]
-
-
-def _s() -> Session:
-    return cast(Session, db.session)
 
 
 def _flag(name: str) -> bool:
@@ -83,7 +78,7 @@ def _import(run: Any, key: str) -> Any:
         allowed_regions=region_scope(),
     )
     try:
-        result = run(_s(), options, items=items)
+        result = run(orm(), options, items=items)
     except KpiImportError as exc:
         db.session.rollback()
         return api_error(422, "Nothing was imported: some rows are not valid.", exc.as_json())
@@ -207,12 +202,12 @@ def get_values() -> Any:
         tier_id=request.args.get("tier_id", type=int),
         kpi_codes=tuple(c for c in request.args.get("kpi", "").split(",") if c),
     )
-    rows = kpi_values(_s(), query, limit=size, offset=(page - 1) * size)
+    rows = kpi_values(orm(), query, limit=size, offset=(page - 1) * size)
     items = [
         {**r.__dict__, "period_start": r.period_start.isoformat(), "period_end": r.period_end.isoformat()}
         for r in rows
     ]
-    return jsonify({"page": page, "total": count_values(_s(), query), "items": items})
+    return jsonify({"page": page, "total": count_values(orm(), query), "items": items})
 
 
 def definition_json(d: KpiDefinition) -> dict[str, Any]:
@@ -265,7 +260,7 @@ def post_definition() -> Any:
             standard_id=body.get("standard_id"),
             default_target=float(target) if target is not None else None,
         )
-        saved = save_definition(_s(), spec)
+        saved = save_definition(orm(), spec)
     except (TypeError, ValueError) as exc:
         db.session.rollback()
         if isinstance(exc, KpiError):
@@ -288,7 +283,7 @@ def post_definition() -> Any:
 @require(Permission.MANAGE_KPI)
 def post_compute() -> Any:
     weeks = min(max(request.args.get("weeks", 26, type=int) or 26, 1), 104)
-    summary = recompute_recent(_s(), weeks, region_ids=region_scope())
+    summary = recompute_recent(orm(), weeks, region_ids=region_scope())
     db.session.commit()
     return jsonify(
         {
@@ -310,7 +305,7 @@ def get_attainment() -> Any:
         start, end = _dates()
     except KpiError as exc:
         return _error(exc)
-    rows = attainment_by_standard(_s(), start, end, region_ids=region_scope())
+    rows = attainment_by_standard(orm(), start, end, region_ids=region_scope())
     return jsonify(
         {
             "items": [
@@ -342,7 +337,7 @@ def get_breaches() -> Any:
         start, end = _dates(31)
     except KpiError as exc:
         return _error(exc)
-    rows = breaches(_s(), start, end, region_ids=region_scope(), limit=1000)
+    rows = breaches(orm(), start, end, region_ids=region_scope(), limit=1000)
     return jsonify({"items": [{**b.__dict__, "opened_at": b.opened_at.isoformat()} for b in rows]})
 
 
@@ -395,7 +390,7 @@ def get_report(kind: str) -> Any:
         start, end = report_period(kind, request.args.get("period"), utcnow().date())
     except KpiError as exc:
         return _error(exc)
-    report = sla_failure_report(_s(), kind, start, end, region_ids=region_scope())
+    report = sla_failure_report(orm(), kind, start, end, region_ids=region_scope())
     return jsonify(
         {
             "kind": kind,

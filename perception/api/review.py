@@ -13,9 +13,9 @@ from perception.api import bp
 from perception.api.errors import api_error, json_body
 from perception.api.openapi import document
 from perception.authz import Permission, can, get_or_404, require, scoped
+from perception.extensions import orm
 from perception.models.base import utcnow
 from perception.models.review import ImprovementItem, ReportStatus, Review, ReviewFinding
-from perception.review.common import session
 from perception.review.views_register import parse_filter
 from perception.services import (
     review_periods,
@@ -35,7 +35,7 @@ def _id(name: str) -> dict[str, Any]:
 
 
 def _error(exc: ReviewError) -> Any:
-    session().rollback()
+    orm().rollback()
     return api_error(exc.status, exc.en, exc.details())
 
 
@@ -67,7 +67,7 @@ def review_json(review: Review) -> dict[str, Any]:
 @document("/reviews", "get", summary="Reviews, newest period first", tag=TAG)
 @require(Permission.VIEW_REVIEW)
 def reviews_list() -> Any:
-    rows = session().scalars(select(Review).order_by(Review.period_start.desc()))
+    rows = orm().scalars(select(Review).order_by(Review.period_start.desc()))
     return jsonify({"items": [review_json(r) for r in rows]})
 
 
@@ -89,10 +89,10 @@ def reviews_ensure() -> Any:
     except (TypeError, ValueError):
         return api_error(422, "on: not a date", [{"field": "on", "message_en": "Enter a date (YYYY-MM-DD)."}])
     try:
-        review, created = review_periods.ensure_review(session(), day, review_periods.configured_specs())
+        review, created = review_periods.ensure_review(orm(), day, review_periods.configured_specs())
     except review_periods.ReviewConfigError as exc:
         return api_error(422, str(exc), [{"field": "REVIEW_PERIODS", "message_en": str(exc)}])
-    session().commit()
+    orm().commit()
     return jsonify(review_json(review) | {"created": created}), 201 if created else 200
 
 
@@ -119,7 +119,7 @@ def review_get(review_id: int) -> Any:
         }
         for f in review.findings
     ]
-    return jsonify(review_json(review) | {"findings": findings, "content": content_for(session(), review)})
+    return jsonify(review_json(review) | {"findings": findings, "content": content_for(orm(), review)})
 
 
 @bp.post("/reviews/<int:review_id>/findings")
@@ -151,7 +151,7 @@ def finding_add(review_id: int) -> Any:
         return api_error(422, "Send a JSON object.")
     try:
         finding = review_signoff.add_finding(
-            session(),
+            orm(),
             review,
             kind=str(data.get("kind") or ""),
             text=str(data.get("text") or ""),
@@ -162,7 +162,7 @@ def finding_add(review_id: int) -> Any:
         )
     except ReviewError as exc:
         return _error(exc)
-    session().commit()
+    orm().commit()
     return jsonify({"id": finding.id, "position": finding.position}), 201
 
 
@@ -177,14 +177,14 @@ def finding_add(review_id: int) -> Any:
 @require(Permission.EDIT_REVIEW)
 def finding_delete(review_id: int, finding_id: int) -> Any:
     review = _review(review_id)
-    finding = session().get(ReviewFinding, finding_id)
+    finding = orm().get(ReviewFinding, finding_id)
     if finding is None or finding.review_id != review.id:
         abort(404)
     try:
-        review_signoff.delete_finding(session(), finding)
+        review_signoff.delete_finding(orm(), finding)
     except ReviewError as exc:
         return _error(exc)
-    session().commit()
+    orm().commit()
     return jsonify({"deleted": finding_id})
 
 
@@ -201,12 +201,12 @@ def review_sign(review_id: int) -> Any:
     review = _review(review_id)
     try:
         if review.signed:
-            review_signoff.countersign(session(), review, g.user)
+            review_signoff.countersign(orm(), review, g.user)
         else:
-            review_signoff.sign(session(), review, g.user)
+            review_signoff.sign(orm(), review, g.user)
     except ReviewError as exc:
         return _error(exc)
-    session().commit()
+    orm().commit()
     return jsonify(review_json(review))
 
 
@@ -224,11 +224,11 @@ def review_pdf_generate(review_id: int) -> Any:
     review = _review(review_id)
     lang = str((request.get_json(silent=True) or {}).get("lang") or "zh")
     try:
-        job_id = review_reports.request_report(session(), review, lang, user_id=g.user.id)
+        job_id = review_reports.request_report(orm(), review, lang, user_id=g.user.id)
     except ReviewError as exc:
         return _error(exc)
-    session().commit()
-    report = review_reports.report_for(session(), review, lang)
+    orm().commit()
+    report = review_reports.report_for(orm(), review, lang)
     body: dict[str, Any] = {"job_id": job_id, "status": report.status if report else "queued"}
     if report is not None:
         body |= {
@@ -255,7 +255,7 @@ def review_pdf_generate(review_id: int) -> Any:
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def review_pdf_download(review_id: int, lang: str) -> Any:
     review = _review(review_id)
-    report = review_reports.report_for(session(), review, lang)
+    report = review_reports.report_for(orm(), review, lang)
     if report is None or report.status != ReportStatus.READY or report.content is None:
         return api_error(404, "No PDF in this language yet: POST to generate it.")
     return send_file(
@@ -280,7 +280,7 @@ def improvements_list() -> Any:
     stmt = review_register.apply_filter(
         scoped(select(ImprovementItem), ImprovementItem), parse_filter(request.args), today
     )
-    return jsonify({"items": [review_register.item_json(i, today) for i in session().scalars(stmt)]})
+    return jsonify({"items": [review_register.item_json(i, today) for i in orm().scalars(stmt)]})
 
 
 ITEM_SCHEMA = {
@@ -314,11 +314,11 @@ def improvement_create() -> Any:
         if problem is not None:
             raise problem
         item = review_register.create_item(
-            session(), review_register.parse_item(data), today=utcnow().date(), user_id=g.user.id
+            orm(), review_register.parse_item(data), today=utcnow().date(), user_id=g.user.id
         )
     except ReviewError as exc:
         return _error(exc)
-    session().commit()
+    orm().commit()
     return jsonify(review_register.item_json(item, utcnow().date())), 201
 
 
@@ -353,10 +353,10 @@ def improvement_update(item_id: int) -> Any:
         if problem is not None:
             raise problem
         parsed = review_register.parse_item(data, review_register.input_of(item))
-        review_register.update_item(session(), item, parsed, today=utcnow().date())
+        review_register.update_item(orm(), item, parsed, today=utcnow().date())
     except ReviewError as exc:
         return _error(exc)
-    session().commit()
+    orm().commit()
     return jsonify(review_register.item_json(item, utcnow().date()))
 
 
@@ -371,6 +371,6 @@ def improvement_update(item_id: int) -> Any:
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_measure(item_id: int) -> Any:
     item = get_or_404(ImprovementItem, item_id)
-    result = review_results.refresh_result(session(), item, utcnow().date())
-    session().commit()
+    result = review_results.refresh_result(orm(), item, utcnow().date())
+    orm().commit()
     return jsonify({"code": item.code, "result": result})

@@ -14,17 +14,16 @@ take answers 403 with the reason.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 from flask import Response, g, jsonify, request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from perception.api import bp
 from perception.api.errors import api_error, json_body
 from perception.api.openapi import document
 from perception.authz import Permission, can, get_or_404, region_scope, require, scoped
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.models.catalog import Service
 from perception.models.org import CustomerOrg
 from perception.models.setup import ServiceStandard, Sla, StandardVersion
@@ -47,10 +46,6 @@ TAG = "setup"
 ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
 ON = {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}
 STEPS = ("propose", "confirm", "reject", "confirm-need", "comment")
-
-
-def _s() -> Session:
-    return cast(Session, db.session)
 
 
 def _problems(exc: SetupError) -> Any:
@@ -95,7 +90,7 @@ def version_json(v: StandardVersion) -> dict[str, Any]:
 )
 @require(Permission.MANAGE_SETUP)
 def setup_export() -> Any:
-    doc = export_with_audit(_s())
+    doc = export_with_audit(orm())
     db.session.commit()
     if request.args.get("format") == "yaml":
         return Response(dump_text(doc, "yaml"), mimetype="application/x-yaml")
@@ -121,7 +116,7 @@ def setup_import() -> Any:
             doc, error = json_body()
             if error is not None:
                 return error
-        result = import_document(_s(), doc, g.user, dry_run=dry_run)
+        result = import_document(orm(), doc, g.user, dry_run=dry_run)
     except SetupError as exc:
         db.session.rollback()
         return _problems(exc)
@@ -147,15 +142,15 @@ def setup_standards() -> Any:
     from perception.services.setup_refs import Refs
 
     p = Problems()
-    refs = Refs(_s(), p)
+    refs = Refs(orm(), p)
     ids = {
         name: refs.id_of(model, request.args.get(name) or None, name)
         for name, model in (("service", Service), ("tier", ServiceTier), ("customer", CustomerOrg))
     }
     if p:
         return _problems(SetupError(p.items))
-    visible = set(_s().scalars(scoped(select(ServiceStandard.id), ServiceStandard)))
-    rows = standards_in_force(_s(), on, ids["service"], ids["tier"], ids["customer"])
+    visible = set(orm().scalars(scoped(select(ServiceStandard.id), ServiceStandard)))
+    rows = standards_in_force(orm(), on, ids["service"], ids["tier"], ids["customer"])
     return jsonify(
         {"on": on.isoformat(), "items": [version_json(v) for v in rows if v.standard_id in visible]}
     )
@@ -175,10 +170,10 @@ def setup_standard(standard_id: int) -> Any:
     on = _on()
     if not isinstance(on, date):
         return on
-    force = standard_in_force(_s(), standard.id, on)
-    body = export_standard(_s(), standard) | {"id": standard.id}
+    force = standard_in_force(orm(), standard.id, on)
+    body = export_standard(orm(), standard) | {"id": standard.id}
     body["in_force"] = None if force is None else {"on": on.isoformat(), "version": force.version}
-    body["bound_customers"] = setup_confirm.bound_customers(_s(), standard)
+    body["bound_customers"] = setup_confirm.bound_customers(orm(), standard)
     return jsonify(body)
 
 
@@ -205,13 +200,13 @@ def setup_standard_save() -> Any:
         p = Problems()
         d = setup_schema.read_standard(entry, "", p, with_state=False)
         p.raise_if_any()
-        standard = save_standard(_s(), d, g.user)
+        standard = save_standard(orm(), d, g.user)
     except SetupError as exc:
         db.session.rollback()
         return _problems(exc)
     db.session.commit()
     assert standard is not None
-    return jsonify(export_standard(_s(), standard) | {"id": standard.id}), 201
+    return jsonify(export_standard(orm(), standard) | {"id": standard.id}), 201
 
 
 @bp.post("/setup/standards/<int:standard_id>/check")
@@ -239,7 +234,7 @@ def setup_standard_check(standard_id: int) -> Any:
             422, "Some of the data is not valid.", [{"field": "history", "reason": "A list of numbers."}]
         )
     latest = standard.versions[-1]
-    report = check_version(latest, history if history is not None else measured_history(_s(), latest))
+    report = check_version(latest, history if history is not None else measured_history(orm(), latest))
     return jsonify(report.to_dict() | {"version": latest.version})
 
 
@@ -267,15 +262,15 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
     version = standard.versions[-1]
     try:
         if step == "propose":
-            setup_confirm.propose(_s(), version, g.user)
+            setup_confirm.propose(orm(), version, g.user)
         elif step == "confirm":
-            setup_confirm.confirm(_s(), version, g.user, comment or None)
+            setup_confirm.confirm(orm(), version, g.user, comment or None)
         elif step == "reject":
-            setup_confirm.reject(_s(), version, g.user, comment)
+            setup_confirm.reject(orm(), version, g.user, comment)
         elif step == "confirm-need":
-            setup_confirm.confirm_need(_s(), version, g.user, comment or None)
+            setup_confirm.confirm_need(orm(), version, g.user, comment or None)
         else:
-            setup_confirm.add_comment(_s(), version, g.user, comment)
+            setup_confirm.add_comment(orm(), version, g.user, comment)
     except SetupError as exc:
         db.session.rollback()
         return _problems(exc)
@@ -287,8 +282,8 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
 @document("/setup/slas", "get", summary="SLAs and OLAs the user may see", tag=TAG)
 @require(Permission.VIEW_SETUP)
 def setup_slas() -> Any:
-    rows = _s().scalars(scoped(select(Sla).order_by(Sla.code), Sla))
-    return jsonify({"items": [sla_to_def_dict(_s(), s) | {"id": s.id} for s in rows]})
+    rows = orm().scalars(scoped(select(Sla).order_by(Sla.code), Sla))
+    return jsonify({"items": [sla_to_def_dict(orm(), s) | {"id": s.id} for s in rows]})
 
 
 @bp.get("/setup/slas/<int:sla_id>")
@@ -298,7 +293,7 @@ def setup_slas() -> Any:
 @require(Permission.VIEW_SETUP)
 def setup_sla(sla_id: int) -> Any:
     sla = get_or_404(Sla, sla_id)
-    return jsonify(sla_to_def_dict(_s(), sla) | {"id": sla.id})
+    return jsonify(sla_to_def_dict(orm(), sla) | {"id": sla.id})
 
 
 @bp.get("/setup/sla-for")
@@ -315,14 +310,14 @@ def setup_sla_for() -> Any:
     on = _on()
     if not isinstance(on, date):
         return on
-    service = _s().scalar(select(Service).where(Service.code == request.args.get("service", "")))
-    customer = _s().scalar(
+    service = orm().scalar(select(Service).where(Service.code == request.args.get("service", "")))
+    customer = orm().scalar(
         scoped(select(CustomerOrg).where(CustomerOrg.code == request.args.get("customer", "")), CustomerOrg)
     )
     if service is None or customer is None:
         return api_error(404, "Unknown service or customer code.")
-    sla = sla_for(_s(), service.id, customer.id, on)
-    return jsonify({"sla": None if sla is None else sla_to_def_dict(_s(), sla) | {"id": sla.id}})
+    sla = sla_for(orm(), service.id, customer.id, on)
+    return jsonify({"sla": None if sla is None else sla_to_def_dict(orm(), sla) | {"id": sla.id}})
 
 
 @bp.get("/setup/coverage")
@@ -333,7 +328,7 @@ def setup_sla_for() -> Any:
 def setup_coverage() -> Any:
     if g.user.customer_id is not None:
         return api_error(403, "The coverage view is for the provider's staff.")
-    cov = coverage(_s(), date.today(), region_scope())
+    cov = coverage(orm(), date.today(), region_scope())
     codes = {s.id: s.code for s in cov.services}
     regions = {r.id: r.code for r in cov.regions}
     return jsonify(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any
 
 from flask import request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from perception.authz import Permission, can, region_scope, scoped
 from perception.extensions import db
@@ -17,10 +16,6 @@ from perception.models.catalog import Service, ServiceTier
 from perception.models.org import Region
 from perception.periods import week_start
 from perception.services.kpi_messages import KpiError, KpiImportError
-
-
-def sess() -> Session:
-    return cast(Session, db.session)
 
 
 def lang() -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from perception.authz import Permission, can, get_or_404, require, scoped
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import localized
 from perception.kpi import bp
 from perception.kpi.common import (
@@ -21,7 +21,6 @@ from perception.kpi.common import (
     regions,
     scope,
     services,
-    sess,
     tiers,
 )
 from perception.kpi.forms import DefinitionForm
@@ -41,7 +40,7 @@ HEADLINE = ("TK_RESPONSE_WITHIN", "TK_RESOLUTION_WITHIN", "TK_FCR", "TK_REOPEN")
 def index() -> Any:
     start, end = default_weeks(utcnow().date(), 13)
     summary = attainment_summary(
-        sess(), KpiQuery(start=start, end=end, region_ids=scope(), kpi_codes=HEADLINE, with_target_only=True)
+        orm(), KpiQuery(start=start, end=end, region_ids=scope(), kpi_codes=HEADLINE, with_target_only=True)
     )
     tickets = db.session.scalar(scoped(select(func.count(Ticket.id)), Ticket)) or 0
     open_tickets = (
@@ -142,8 +141,8 @@ def values() -> Any:
         kpi_codes=(code,) if code else (),
     )
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = count_values(sess(), query)
-    rows = kpi_values(sess(), query, limit=PAGE, offset=(page - 1) * PAGE)
+    total = count_values(orm(), query)
+    rows = kpi_values(orm(), query, limit=PAGE, offset=(page - 1) * PAGE)
     definitions = db.session.scalars(select(KpiDefinition).order_by(KpiDefinition.code)).all()
     return render_template(
         "kpi/values.html",
@@ -204,7 +203,7 @@ def definition_form(definition_id: int | None = None) -> Any:
             description_en=form.description_en.data or None,
         )
         try:
-            saved = save_definition(sess(), spec, current)
+            saved = save_definition(orm(), spec, current)
         except KpiError as exc:
             db.session.rollback()
             getattr(form, exc.field, form.code).errors.append(error_text(exc))

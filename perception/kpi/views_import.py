@@ -11,10 +11,10 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from perception.authz import Permission, current_user, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.jobs import enqueue
 from perception.kpi import bp
-from perception.kpi.common import error_text, lang, problems_text, scope, sess
+from perception.kpi.common import error_text, lang, problems_text, scope
 from perception.kpi.forms import ApplyForm, ComputeForm, ImportForm
 from perception.models.kpi import ImportBatch, ImportKind, ImportStatus
 from perception.services.kpi_files import DEFAULT_MAX_BYTES, DEFAULT_MAX_EXCEL_ROWS
@@ -51,7 +51,7 @@ def import_page() -> Any:
         data = upload.read()
         run = import_tickets if form.kind.data == ImportKind.TICKETS else import_kpi_values
         try:
-            result = run(sess(), options(dry_run=True), data=data, filename=upload.filename or None)
+            result = run(orm(), options(dry_run=True), data=data, filename=upload.filename or None)
         except KpiImportError as exc:
             db.session.rollback()
             problems = problems_text(exc)
@@ -115,7 +115,7 @@ def import_apply(batch_id: int) -> Any:
         return redirect(url_for("kpi.import_page"))
     try:
         result = apply_dry_run(
-            sess(), batch, options(dry_run=False, allow_duplicate=bool(form.allow_duplicate.data))
+            orm(), batch, options(dry_run=False, allow_duplicate=bool(form.allow_duplicate.data))
         )
     except KpiImportError as exc:
         db.session.rollback()
@@ -152,7 +152,7 @@ def compute() -> Any:
         flash(_("Give a number of weeks between 1 and 104."), "error")
         return redirect(url_for("kpi.imports"))
     try:
-        summary = recompute_recent(sess(), weeks=int(form.weeks.data or 26), region_ids=scope())
+        summary = recompute_recent(orm(), weeks=int(form.weeks.data or 26), region_ids=scope())
     except KpiError as exc:
         db.session.rollback()
         flash(error_text(exc), "error")

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from perception.audit import record
 from perception.authz import Permission, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.kpi import bp
-from perception.kpi.common import date_arg, error_text, lang, scope, sess
+from perception.kpi.common import date_arg, error_text, lang, scope
 from perception.models.base import utcnow
 from perception.models.catalog import Service
 from perception.services.kpi_messages import KpiError
@@ -42,8 +42,8 @@ def attainment() -> Any:
     except KpiError as exc:
         flash(error_text(exc), "error")
         start, end = _month_range()
-    rows = attainment_by_standard(sess(), start, end, granularity="month", region_ids=scope())
-    listed = breaches(sess(), start, end, region_ids=scope(), limit=200)
+    rows = attainment_by_standard(orm(), start, end, granularity="month", region_ids=scope())
+    listed = breaches(orm(), start, end, region_ids=scope(), limit=200)
     service_names = {s.id: s for s in db.session.scalars(select(Service))}
     return render_template(
         "kpi/attainment.html", rows=rows, breaches=listed, start=start, end=end, services=service_names
@@ -60,14 +60,14 @@ def report(kind: str) -> Any:
     except KpiError as exc:
         flash(error_text(exc), "error")
         start, end = report_period(kind, None, utcnow().date())
-    data = sla_failure_report(sess(), kind, start, end, region_ids=scope())
+    data = sla_failure_report(orm(), kind, start, end, region_ids=scope())
     fmt = request.args.get("format", "html")
     language = request.args.get("lang") or lang()
     language = "zh" if language.startswith("zh") else "en"
     if fmt in ("csv", "pdf"):
         part = "breaches" if request.args.get("part") == "breaches" else "lines"
         record(
-            sess(), "export", object_type="SlaFailureReport", summary=f"{kind} {data.label} {fmt} {language}"
+            orm(), "export", object_type="SlaFailureReport", summary=f"{kind} {data.label} {fmt} {language}"
         )
         db.session.commit()
         name = f"sla-{kind}-{data.label}-{language}"

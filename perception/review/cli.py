@@ -7,9 +7,8 @@ from datetime import date, datetime, time
 
 import click
 
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.review import bp
-from perception.review.common import session
 
 
 @bp.cli.command("ensure")
@@ -23,7 +22,7 @@ def ensure_command(on: str | None) -> None:
 
     moment = datetime.combine(date.fromisoformat(on), time(12)) if on else None
     with acting_as("cli:review-ensure"):
-        result = ensure_reviews(session(), now=moment)
+        result = ensure_reviews(orm(), now=moment)
         db.session.commit()
     state = "created" if result["created"] else "exists"
     click.echo(f"review {result['review']}: {state}; reminders sent: {len(result['reminders'])}")
@@ -44,7 +43,7 @@ def pdf_command(code: str, lang: str) -> None:
     if review is None:
         raise click.ClickException(f"no review {code!r}")
     with acting_as("cli:review-pdf"):
-        report = generate_report(session(), review, lang)
+        report = generate_report(orm(), review, lang)
         db.session.commit()
     if report.error:
         raise click.ClickException(report.error)

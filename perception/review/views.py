@@ -11,13 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.authz import Permission, can, get_or_404, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.models.auth import Role
 from perception.models.base import utcnow
 from perception.models.review import ReportStatus, Review, ReviewFinding
 from perception.review import bp
-from perception.review.common import session
 from perception.review.forms import FindingForm, ImprovementFromFindingForm, PdfForm, SignForm
 from perception.review.render import anchor_id, render_content
 from perception.services import review_periods, review_reports, review_signoff
@@ -68,7 +67,7 @@ def ensure() -> Any:
     except review_periods.ReviewConfigError as exc:
         flash(str(exc), "error")
         return redirect(url_for("review.reviews"))
-    review, created = review_periods.ensure_review(session(), utcnow().date(), specs)
+    review, created = review_periods.ensure_review(orm(), utcnow().date(), specs)
     db.session.commit()
     if created:
         flash(_("Review %(code)s created.", code=review.code), "success")
@@ -92,7 +91,7 @@ def _evidence_choices(anchors: list[dict[str, Any]]) -> list[tuple[str, str]]:
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def review(review_id: int) -> Any:
     item = review_or_404(review_id)
-    content = content_for(session(), item)
+    content = content_for(orm(), item)
     anchors = evidence_anchors(content)
     form = FindingForm()
     form.evidence.choices = _evidence_choices(anchors)
@@ -129,7 +128,7 @@ def add_finding(review_id: int) -> Any:
     section, _sep, key = (form.evidence.data or "").partition("|")
     try:
         review_signoff.add_finding(
-            session(),
+            orm(),
             item,
             kind=form.kind.data or "",
             text=form.text.data or "",
@@ -160,7 +159,7 @@ def delete_finding(review_id: int, finding_id: int) -> Any:
     if not SignForm().validate_on_submit():
         abort(400)
     try:
-        review_signoff.delete_finding(session(), _finding_or_404(item, finding_id))
+        review_signoff.delete_finding(orm(), _finding_or_404(item, finding_id))
     except ReviewError as exc:
         _fail(exc)
     else:
@@ -179,7 +178,7 @@ def raise_improvement(review_id: int, finding_id: int) -> Any:
     finding = _finding_or_404(item, finding_id)
     try:
         created: Any = review_signoff.raise_improvement(
-            session(), finding, title=form.title.data or "", today=utcnow().date(), user=g.user
+            orm(), finding, title=form.title.data or "", today=utcnow().date(), user=g.user
         )
     except ReviewError as exc:
         _fail(exc)
@@ -197,9 +196,9 @@ def sign(review_id: int) -> Any:
         abort(400)
     try:
         if item.signed:
-            review_signoff.countersign(session(), item, g.user)
+            review_signoff.countersign(orm(), item, g.user)
         else:
-            review_signoff.sign(session(), item, g.user)
+            review_signoff.sign(orm(), item, g.user)
     except ReviewError as exc:
         _fail(exc)
     else:
@@ -215,9 +214,9 @@ def generate_pdf(review_id: int) -> Any:
     form = PdfForm()
     if not form.validate_on_submit():
         abort(400)
-    review_reports.request_report(session(), item, form.lang.data or "zh", user_id=g.user.id)
+    review_reports.request_report(orm(), item, form.lang.data or "zh", user_id=g.user.id)
     db.session.commit()
-    report = review_reports.report_for(session(), item, form.lang.data or "zh")
+    report = review_reports.report_for(orm(), item, form.lang.data or "zh")
     if report is None:
         flash(_("The PDF is being generated; refresh this page in a moment."), "success")
     elif report.status == ReportStatus.READY:
@@ -235,10 +234,10 @@ def download_pdf(review_id: int, lang_code: str) -> Any:
     from perception.audit import record
 
     item = review_or_404(review_id)
-    report = review_reports.report_for(session(), item, lang_code)
+    report = review_reports.report_for(orm(), item, lang_code)
     if report is None or report.status != ReportStatus.READY or report.content is None:
         abort(404)
-    record(session(), "export", object_type="Review", object_id=item.id, summary=f"download PDF {lang_code}")
+    record(orm(), "export", object_type="Review", object_id=item.id, summary=f"download PDF {lang_code}")
     db.session.commit()
     return send_file(
         io.BytesIO(report.content),

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from perception.authz import Permission, can, get_or_404, require, scoped
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh, localized
 from perception.models.auth import User
 from perception.models.base import utcnow
@@ -19,7 +19,6 @@ from perception.models.catalog import Service
 from perception.models.org import Region
 from perception.models.review import ImprovementItem, ImprovementStatus, Review
 from perception.review import bp
-from perception.review.common import session
 from perception.review.forms import METRICS, PRIORITIES, SOURCES, STATUSES, ItemForm, SignForm
 from perception.services import review_register, review_results
 from perception.services.review_errors import ReviewError
@@ -99,9 +98,9 @@ def _save(form: ItemForm, item: ImprovementItem | None) -> ImprovementItem | Non
         base = review_register.input_of(item) if item is not None else None
         parsed = review_register.parse_item(data, base)
         if item is None:
-            saved = review_register.create_item(session(), parsed, today=_today(), user_id=g.user.id)
+            saved = review_register.create_item(orm(), parsed, today=_today(), user_id=g.user.id)
         else:
-            saved = review_register.update_item(session(), item, parsed, today=_today())
+            saved = review_register.update_item(orm(), item, parsed, today=_today())
     except ReviewError as exc:
         db.session.rollback()
         target = form._fields.get(exc.field, form.title)
@@ -174,7 +173,7 @@ def item_measure(item_id: int) -> Any:
     obj = get_or_404(ImprovementItem, item_id)
     if not SignForm().validate_on_submit():
         abort(400)
-    review_results.refresh_result(session(), obj, _today())
+    review_results.refresh_result(orm(), obj, _today())
     db.session.commit()
     flash(_("The result was computed again from the data."), "success")
     return redirect(url_for("review.item", item_id=item_id))

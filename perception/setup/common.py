@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import flash
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from wtforms.fields.choices import SelectChoice
 
 from perception.authz import scoped
@@ -25,11 +24,6 @@ from perception.services.setup_errors import Problems, SetupError
 from perception.setup import bp, labels
 
 T = TypeVar("T")
-
-
-def sess() -> Session:
-    """The request's session, typed as a Session for the services (db.session is a scoped proxy)."""
-    return cast(Session, db.session)
 
 
 NONE = SelectChoice("", "—")

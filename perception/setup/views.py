@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.authz import Permission, can, require
+from perception.extensions import orm
 from perception.models.setup import ServiceStrategy
 from perception.services import setup_catalog, setup_schema
 from perception.services.setup_errors import SetupError
 from perception.setup import bp
-from perception.setup.common import catalogue_choices, form_data, read, sess, show_problems
+from perception.setup.common import catalogue_choices, form_data, read, show_problems
 from perception.setup.forms import StrategyForm
 
 
@@ -26,8 +27,8 @@ def index() -> Any:
 @bp.get("/strategy")
 @require(Permission.VIEW_SETUP)
 def strategy() -> Any:
-    current = setup_catalog.current_strategy(sess())
-    history = sess().scalars(select(ServiceStrategy).order_by(ServiceStrategy.version.desc())).all()
+    current = setup_catalog.current_strategy(orm())
+    history = orm().scalars(select(ServiceStrategy).order_by(ServiceStrategy.version.desc())).all()
     return render_template(
         "setup/strategy.html", current=current, history=history, can_manage=can(Permission.MANAGE_SETUP)
     )
@@ -38,16 +39,16 @@ def strategy() -> Any:
 def strategy_new() -> Any:
     form = StrategyForm()
     catalogue_choices(form)
-    current = setup_catalog.current_strategy(sess())
+    current = setup_catalog.current_strategy(orm())
     if form.is_submitted():
         try:
             d = read(setup_schema.read_strategy, form_data(form))
-            created = setup_catalog.save_strategy(sess(), d)
+            created = setup_catalog.save_strategy(orm(), d)
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Strategy version %(n)s saved.", n=created.version if created else "?"), "success")
             return redirect(url_for("setup.strategy"))
     elif current is not None:
@@ -60,7 +61,7 @@ def strategy_new() -> Any:
 def _username(user_id: int) -> str | None:
     from perception.services.setup_refs import username
 
-    return username(sess(), user_id)
+    return username(orm(), user_id)
 
 
 from perception.setup import (  # noqa: E402,F401

@@ -9,27 +9,27 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from perception.authz import Permission, can, get_or_404, require, scoped
+from perception.extensions import orm
 from perception.models.catalog import Service, ServiceTier, Subscription
 from perception.models.org import CustomerOrg, Region
 from perception.services import setup_catalog, setup_schema
 from perception.services.setup_errors import SetupError
 from perception.services.setup_refs import code_of, username
 from perception.setup import bp
-from perception.setup.common import catalogue_choices, form_data, read, sess, show_problems
+from perception.setup.common import catalogue_choices, form_data, read, show_problems
 from perception.setup.forms import ServiceForm, SubscriptionForm, TierForm
 
 
 @bp.get("/services")
 @require(Permission.VIEW_SETUP)
 def services() -> Any:
-    rows = sess().scalars(select(Service).order_by(Service.code)).all()
+    rows = orm().scalars(select(Service).order_by(Service.code)).all()
     count_stmt: Any = select(Subscription.service_id, func.count()).group_by(Subscription.service_id)
-    counts: dict[int, int] = {sid: n for sid, n in sess().execute(scoped(count_stmt, Subscription))}
+    counts: dict[int, int] = {sid: n for sid, n in orm().execute(scoped(count_stmt, Subscription))}
     regions = {
-        s.id: [code_of(sess(), Region, r) for r in setup_catalog.service_region_ids(sess(), s.id)]
-        for s in rows
+        s.id: [code_of(orm(), Region, r) for r in setup_catalog.service_region_ids(orm(), s.id)] for s in rows
     }
-    tiers = sess().scalars(select(ServiceTier).order_by(ServiceTier.rank)).all()
+    tiers = orm().scalars(select(ServiceTier).order_by(ServiceTier.rank)).all()
     return render_template(
         "setup/services.html",
         services=rows,
@@ -48,19 +48,19 @@ def _service_form(service: Service | None) -> Any:
         if service is not None:
             data["code"] = service.code  # the code is the stable identity
         try:
-            saved = setup_catalog.save_service(sess(), read(setup_schema.read_service, data))
+            saved = setup_catalog.save_service(orm(), read(setup_schema.read_service, data))
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Service %(code)s saved.", code=saved.code if saved else ""), "success")
             return redirect(url_for("setup.services"))
     elif service is not None:
         form.process(obj=service)
-        form.owner.data = username(sess(), service.owner_id) or ""
+        form.owner.data = username(orm(), service.owner_id) or ""
         form.regions.data = [
-            code_of(sess(), Region, r) for r in setup_catalog.service_region_ids(sess(), service.id)
+            code_of(orm(), Region, r) for r in setup_catalog.service_region_ids(orm(), service.id)
         ]
     return render_template("setup/service_form.html", form=form, service=service)
 
@@ -84,12 +84,12 @@ def _tier_form(tier: ServiceTier | None) -> Any:
         if tier is not None:
             data["code"] = tier.code
         try:
-            setup_catalog.save_tier(sess(), read(setup_schema.read_tier, data))
+            setup_catalog.save_tier(orm(), read(setup_schema.read_tier, data))
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Tier saved."), "success")
             return redirect(url_for("setup.services"))
     elif tier is not None:
@@ -119,8 +119,8 @@ def _subscriptions_page(form: SubscriptionForm) -> Any:
     if service_code:
         stmt = stmt.join(Service, Service.id == Subscription.service_id).where(Service.code == service_code)
         form.service.data = form.service.data or service_code
-    rows = sess().scalars(stmt.order_by(CustomerOrg.code, Subscription.service_id)).all()
-    customers = {c.id: c for c in sess().scalars(select(CustomerOrg))}
+    rows = orm().scalars(stmt.order_by(CustomerOrg.code, Subscription.service_id)).all()
+    customers = {c.id: c for c in orm().scalars(select(CustomerOrg))}
     return render_template(
         "setup/subscriptions.html",
         rows=rows,
@@ -145,12 +145,12 @@ def subscription_add() -> Any:
     form = SubscriptionForm()
     catalogue_choices(form)
     try:
-        setup_catalog.save_subscription(sess(), read(setup_schema.read_subscription, form_data(form)))
+        setup_catalog.save_subscription(orm(), read(setup_schema.read_subscription, form_data(form)))
     except SetupError as exc:
-        sess().rollback()
+        orm().rollback()
         show_problems(form, exc)
         return _subscriptions_page(form), 422
-    sess().commit()
+    orm().commit()
     flash(_("Subscription saved."), "success")
     return redirect(url_for("setup.subscriptions", service=form.service.data or ""))
 
@@ -158,7 +158,7 @@ def subscription_add() -> Any:
 @bp.post("/subscriptions/<int:subscription_id>/delete")
 @require(Permission.MANAGE_SETUP)
 def subscription_delete(subscription_id: int) -> Any:
-    setup_catalog.delete_subscription(sess(), get_or_404(Subscription, subscription_id))
-    sess().commit()
+    setup_catalog.delete_subscription(orm(), get_or_404(Subscription, subscription_id))
+    orm().commit()
     flash(_("Subscription removed."), "success")
     return redirect(url_for("setup.subscriptions"))

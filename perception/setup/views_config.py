@@ -10,11 +10,11 @@ from flask import Response, flash, g, render_template, request
 from flask_babel import gettext as _
 
 from perception.authz import Permission, require
+from perception.extensions import orm
 from perception.i18n import is_zh
 from perception.services.setup_config import dump_text, export_with_audit, import_document, load_text
 from perception.services.setup_errors import SetupError
 from perception.setup import bp
-from perception.setup.common import sess
 from perception.setup.forms import ImportForm
 
 
@@ -28,8 +28,8 @@ def config() -> Any:
 @require(Permission.MANAGE_SETUP)
 def config_export() -> Any:
     fmt = "json" if request.args.get("format") == "json" else "yaml"
-    text = dump_text(export_with_audit(sess()), fmt)
-    sess().commit()
+    text = dump_text(export_with_audit(orm()), fmt)
+    orm().commit()
     mime = "application/json" if fmt == "json" else "application/x-yaml"
     name = f"perception-setup-{date.today().isoformat()}.{fmt}"
     return Response(text, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -45,13 +45,13 @@ def config_import() -> Any:
     try:
         if not raw or not (raw.strip() if isinstance(raw, str) else raw.strip()):
             raise SetupError.one("$", "请上传或粘贴设置文档", "Upload or paste a setup document.")
-        result = import_document(sess(), load_text(raw), g.user, dry_run=bool(form.dry_run.data))
+        result = import_document(orm(), load_text(raw), g.user, dry_run=bool(form.dry_run.data))
     except SetupError as exc:
-        sess().rollback()
+        orm().rollback()
         zh = is_zh()
         problems = [(p.path, p.text(zh)) for p in exc.problems]
     else:
-        sess().commit()
+        orm().commit()
         if result.dry_run:
             flash(
                 _("The document is valid: importing it would make %(n)s changes.", n=result.changes),

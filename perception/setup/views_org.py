@@ -10,13 +10,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.authz import Permission, can, get_or_404, require, scoped
+from perception.extensions import orm
 from perception.models.catalog import Subscription
 from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
 from perception.services import setup_catalog, setup_schema
 from perception.services.setup_errors import SetupError
 from perception.services.setup_refs import code_of
 from perception.setup import bp
-from perception.setup.common import catalogue_choices, form_data, read, sess, show_problems
+from perception.setup.common import catalogue_choices, form_data, read, show_problems
 from perception.setup.forms import ContactForm, CustomerForm, PointForm, RegionForm
 
 
@@ -24,14 +25,14 @@ from perception.setup.forms import ContactForm, CustomerForm, PointForm, RegionF
 @require(Permission.VIEW_SETUP)
 def organisation() -> Any:
     def rows(model: type) -> list[Any]:
-        return list(sess().scalars(scoped(select(model), model).order_by(model.code)))  # type: ignore[attr-defined]
+        return list(orm().scalars(scoped(select(model), model).order_by(model.code)))  # type: ignore[attr-defined]
 
     return render_template(
         "setup/organisation.html",
         regions=rows(Region),
         points=rows(CollectionPoint),
         customers=rows(CustomerOrg),
-        region_code=lambda i: code_of(sess(), Region, i),
+        region_code=lambda i: code_of(orm(), Region, i),
         can_manage=can(Permission.MANAGE_SETUP),
     )
 
@@ -43,12 +44,12 @@ def _form_page(form: Any, obj: Any, reader: Any, saver: Any, title: str, prefill
         if obj is not None and "code" in data:
             data["code"] = obj.code
         try:
-            saver(sess(), read(reader, data))
+            saver(orm(), read(reader, data))
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Saved."), "success")
             return redirect(url_for("setup.organisation"))
     elif obj is not None:
@@ -76,7 +77,7 @@ def point_form(point_id: int | None = None) -> Any:
     prefill = {}
     if point is not None:
         prefill = {
-            "region": code_of(sess(), Region, point.region_id),
+            "region": code_of(orm(), Region, point.region_id),
             "report_due_weekday": str(point.report_due_weekday),
             "report_due_time": point.report_due_time.strftime("%H:%M"),
         }
@@ -90,7 +91,7 @@ def point_form(point_id: int | None = None) -> Any:
 @require(Permission.MANAGE_SETUP)
 def customer_form(customer_id: int | None = None) -> Any:
     customer = get_or_404(CustomerOrg, customer_id) if customer_id else None
-    prefill = {"region": code_of(sess(), Region, customer.region_id)} if customer else {}
+    prefill = {"region": code_of(orm(), Region, customer.region_id)} if customer else {}
     return _form_page(
         CustomerForm(),
         customer,
@@ -105,18 +106,18 @@ def customer_form(customer_id: int | None = None) -> Any:
 @require(Permission.VIEW_SETUP)
 def customer_detail(customer_id: int) -> Any:
     customer = get_or_404(CustomerOrg, customer_id)
-    subs = sess().scalars(select(Subscription).where(Subscription.customer_id == customer.id)).all()
+    subs = orm().scalars(select(Subscription).where(Subscription.customer_id == customer.id)).all()
     return render_template(
         "setup/customer.html",
         customer=customer,
-        contacts=sess()
+        contacts=orm()
         .scalars(
             scoped(select(Contact).where(Contact.customer_id == customer.id).order_by(Contact.name), Contact)
         )
         .all(),
         subscriptions=subs,
         can_manage=can(Permission.MANAGE_SETUP),
-        region_code=code_of(sess(), Region, customer.region_id),
+        region_code=code_of(orm(), Region, customer.region_id),
     )
 
 
@@ -134,12 +135,12 @@ def contact_form(customer_id: int, contact_id: int | None = None) -> Any:
     if form.is_submitted():
         data = form_data(form) | {"customer": customer.code}
         try:
-            setup_catalog.save_contact(sess(), read(setup_schema.read_contact, data), existing=contact)
+            setup_catalog.save_contact(orm(), read(setup_schema.read_contact, data), existing=contact)
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Contact saved."), "success")
             return redirect(url_for("setup.customer_detail", customer_id=customer.id))
     elif contact is not None:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.authz import Permission, can, get_or_404, region_scope, require, scoped
+from perception.extensions import orm
 from perception.models.auth import Role, User
 from perception.models.catalog import ServiceTier
 from perception.models.org import CollectionPoint, CustomerOrg, Region
@@ -18,25 +19,21 @@ from perception.services import setup_plan, setup_schema
 from perception.services.setup_errors import SetupError
 from perception.services.setup_refs import code_of, username
 from perception.setup import bp
-from perception.setup.common import catalogue_choices, form_data, read, sess, show_problems, user_choices
+from perception.setup.common import catalogue_choices, form_data, read, show_problems, user_choices
 from perception.setup.forms import PlanForm, PointRolesForm, SystemOwnerForm, TrainingForm
 
 
 @bp.get("/plan")
 @require(Permission.VIEW_SETUP)
 def plan() -> Any:
-    items = (
-        sess().scalars(scoped(select(PlanItem), PlanItem).order_by(PlanItem.service_id, PlanItem.id)).all()
-    )
+    items = orm().scalars(scoped(select(PlanItem), PlanItem).order_by(PlanItem.service_id, PlanItem.id)).all()
     # The coverage view is the provider's own planning; a customer representative sees their lines only.
-    cov = (
-        None if g.user.customer_id is not None else setup_plan.coverage(sess(), date.today(), region_scope())
-    )
+    cov = None if g.user.customer_id is not None else setup_plan.coverage(orm(), date.today(), region_scope())
     return render_template(
         "setup/plan.html",
         items=items,
         cov=cov,
-        code_of=lambda model, i: code_of(sess(), model, i),
+        code_of=lambda model, i: code_of(orm(), model, i),
         Region=Region,
         CustomerOrg=CustomerOrg,
         ServiceTier=ServiceTier,
@@ -49,23 +46,23 @@ def _plan_form(item: PlanItem | None) -> Any:
     catalogue_choices(form)
     if form.is_submitted():
         try:
-            setup_plan.save_plan_item(sess(), read(setup_schema.read_plan, form_data(form)), existing=item)
+            setup_plan.save_plan_item(orm(), read(setup_schema.read_plan, form_data(form)), existing=item)
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Plan line saved."), "success")
             return redirect(url_for("setup.plan"))
     elif item is not None:
         from perception.models.catalog import Service
 
         form.process(obj=item)
-        form.service.data = code_of(sess(), Service, item.service_id)
-        form.region.data = code_of(sess(), Region, item.region_id) or ""
-        form.customer.data = code_of(sess(), CustomerOrg, item.customer_id) or ""
-        form.tier.data = code_of(sess(), ServiceTier, item.tier_id) or ""
-        form.owner.data = username(sess(), item.owner_id) or ""
+        form.service.data = code_of(orm(), Service, item.service_id)
+        form.region.data = code_of(orm(), Region, item.region_id) or ""
+        form.customer.data = code_of(orm(), CustomerOrg, item.customer_id) or ""
+        form.tier.data = code_of(orm(), ServiceTier, item.tier_id) or ""
+        form.owner.data = username(orm(), item.owner_id) or ""
         form.sample_size.data = "" if item.sample_size is None else str(item.sample_size)
         form.sample_share.data = "" if item.sample_share is None else f"{item.sample_share:g}"
     return render_template("setup/simple_form.html", form=form, title=_("Perception plan line"), locked=())
@@ -86,8 +83,8 @@ def plan_edit(item_id: int) -> Any:
 @bp.post("/plan/<int:item_id>/delete")
 @require(Permission.MANAGE_SETUP)
 def plan_delete(item_id: int) -> Any:
-    setup_plan.delete_plan_item(sess(), get_or_404(PlanItem, item_id))
-    sess().commit()
+    setup_plan.delete_plan_item(orm(), get_or_404(PlanItem, item_id))
+    orm().commit()
     flash(_("Plan line removed."), "success")
     return redirect(url_for("setup.plan"))
 
@@ -96,7 +93,7 @@ def plan_delete(item_id: int) -> Any:
 @require(Permission.VIEW_SETUP)
 def training() -> Any:
     rows = (
-        sess()
+        orm()
         .scalars(
             scoped(select(TrainingRecord), TrainingRecord).order_by(
                 TrainingRecord.held_on.desc(), TrainingRecord.id
@@ -107,7 +104,7 @@ def training() -> Any:
     return render_template(
         "setup/training.html",
         rows=rows,
-        code_of=lambda model, i: code_of(sess(), model, i),
+        code_of=lambda model, i: code_of(orm(), model, i),
         Region=Region,
         can_manage=can(Permission.MANAGE_SETUP),
     )
@@ -119,19 +116,19 @@ def _training_form(record: TrainingRecord | None) -> Any:
     if form.is_submitted():
         try:
             d = read(setup_schema.read_training, form_data(form))
-            setup_plan.save_training(sess(), d, existing=record)
+            setup_plan.save_training(orm(), d, existing=record)
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Training record saved."), "success")
             return redirect(url_for("setup.training"))
     elif record is not None:
         form.process(obj=record)
         form.trainee.data = record.trainee_name
-        form.user.data = username(sess(), record.user_id) or ""
-        form.region.data = code_of(sess(), Region, record.region_id) or ""
+        form.user.data = username(orm(), record.user_id) or ""
+        form.region.data = code_of(orm(), Region, record.region_id) or ""
         form.held_on.data = record.held_on.isoformat()
         form.hours.data = "" if record.hours is None else f"{record.hours:g}"
     return render_template("setup/simple_form.html", form=form, title=_("Training record"), locked=())
@@ -150,16 +147,16 @@ def training_edit(record_id: int) -> Any:
 
 
 def _roles_page(form: SystemOwnerForm) -> Any:
-    record = setup_plan.system_record(sess())
+    record = setup_plan.system_record(orm())
     points = (
-        sess().scalars(scoped(select(CollectionPoint), CollectionPoint).order_by(CollectionPoint.code)).all()
+        orm().scalars(scoped(select(CollectionPoint), CollectionPoint).order_by(CollectionPoint.code)).all()
     )
     return render_template(
         "setup/roles.html",
         form=form,
         record=record,
         points=points,
-        name=lambda uid: username(sess(), uid),
+        name=lambda uid: username(orm(), uid),
         can_manage=can(Permission.MANAGE_SETUP),
     )
 
@@ -169,7 +166,7 @@ def _roles_page(form: SystemOwnerForm) -> Any:
 def roles() -> Any:
     form = SystemOwnerForm()
     form.system_owner.choices = user_choices(Role.SYSTEM_OWNER)
-    form.system_owner.data = username(sess(), setup_plan.system_record(sess()).system_owner_id) or ""
+    form.system_owner.data = username(orm(), setup_plan.system_record(orm()).system_owner_id) or ""
     return _roles_page(form)
 
 
@@ -178,20 +175,20 @@ def roles() -> Any:
 def roles_save() -> Any:
     form = SystemOwnerForm()
     form.system_owner.choices = user_choices(Role.SYSTEM_OWNER)
-    user = sess().scalar(select(User).where(User.username == (form.system_owner.data or "")))
+    user = orm().scalar(select(User).where(User.username == (form.system_owner.data or "")))
     try:
-        setup_plan.set_system_owner(sess(), user)
+        setup_plan.set_system_owner(orm(), user)
     except SetupError as exc:
-        sess().rollback()
+        orm().rollback()
         show_problems(form, exc)
         return _roles_page(form)
-    sess().commit()
+    orm().commit()
     flash(_("System owner saved."), "success")
     return redirect(url_for("setup.roles"))
 
 
 def _user_or_none(value: str | None) -> User | None:
-    return sess().get(User, int(value)) if value and value.isdigit() else None
+    return orm().get(User, int(value)) if value and value.isdigit() else None
 
 
 @bp.route("/roles/points/<int:point_id>", methods=["GET", "POST"])
@@ -204,12 +201,12 @@ def point_roles(point_id: int) -> Any:
     if form.is_submitted():
         lead, organiser = _user_or_none(form.lead_id.data), _user_or_none(form.organiser_id.data)
         try:
-            setup_plan.set_point_roles(sess(), point, lead, organiser)
+            setup_plan.set_point_roles(orm(), point, lead, organiser)
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Roles of %(code)s saved.", code=point.code), "success")
             return redirect(url_for("setup.roles"))
     else:

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.authz import Permission, can, get_or_404, require, scoped
+from perception.extensions import orm
 from perception.models.base import utcnow
 from perception.models.setup import Sla
 from perception.services import setup_schema
@@ -20,7 +21,7 @@ from perception.services.setup_agreements import save_sla, sla_to_def_dict
 from perception.services.setup_errors import SetupError
 from perception.services.setup_sla import calendar_for_sla, escalation_deadlines, olas_for
 from perception.setup import bp
-from perception.setup.common import catalogue_choices, form_data, read, sess, show_problems
+from perception.setup.common import catalogue_choices, form_data, read, show_problems
 from perception.setup.forms import SlaForm
 
 ROWS: dict[str, tuple[str, ...]] = {
@@ -63,7 +64,7 @@ def rows_to_lines(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> str:
 @bp.get("/slas")
 @require(Permission.VIEW_SETUP)
 def slas() -> Any:
-    rows = sess().scalars(scoped(select(Sla), Sla).order_by(Sla.kind.desc(), Sla.code)).all()
+    rows = orm().scalars(scoped(select(Sla), Sla).order_by(Sla.kind.desc(), Sla.code)).all()
     return render_template("setup/slas.html", rows=rows, can_manage=can(Permission.MANAGE_SETUP))
 
 
@@ -71,7 +72,7 @@ def slas() -> Any:
 @require(Permission.VIEW_SETUP)
 def sla_detail(sla_id: int) -> Any:
     sla = get_or_404(Sla, sla_id)
-    doc = sla_to_def_dict(sess(), sla)
+    doc = sla_to_def_dict(orm(), sla)
     try:
         calendar = calendar_for_sla(sla)
         start = utcnow()
@@ -90,7 +91,7 @@ def sla_detail(sla_id: int) -> Any:
         "setup/sla_detail.html",
         sla=sla,
         doc=doc,
-        olas=olas_for(sess(), sla.id),
+        olas=olas_for(orm(), sla.id),
         deadlines=deadlines,
         calendar_text=calendar_text,
         can_manage=can(Permission.MANAGE_SETUP),
@@ -110,16 +111,16 @@ def _sla_form(sla: Sla | None) -> Any:
                 for key in LIST_COLUMNS & set(keys):
                     row[key] = [x.strip() for x in row[key].split(",") if x.strip()]
         try:
-            saved = save_sla(sess(), read(setup_schema.read_sla, data))
+            saved = save_sla(orm(), read(setup_schema.read_sla, data))
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
         else:
-            sess().commit()
+            orm().commit()
             flash(_("Agreement %(code)s saved.", code=data["code"]), "success")
             return redirect(url_for("setup.sla_detail", sla_id=saved.id if saved else 0))
     elif sla is not None:
-        doc = sla_to_def_dict(sess(), sla)
+        doc = sla_to_def_dict(orm(), sla)
         for name in form._fields:
             if name in ROWS:
                 form[name].data = rows_to_lines(doc[name], ROWS[name])

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from perception.authz import Permission, can, get_or_404, require, scoped
 from perception.errors import render_error
+from perception.extensions import orm
 from perception.i18n import is_zh
 from perception.models.catalog import Service
 from perception.models.setup import (
@@ -36,7 +37,7 @@ from perception.services.setup_standards import (
     standard_in_force,
 )
 from perception.setup import bp, labels
-from perception.setup.common import catalogue_choices, form_data, read, sess, show_problems
+from perception.setup.common import catalogue_choices, form_data, read, show_problems
 from perception.setup.forms import ActionForm, StandardForm
 from scoring.principles import check_principles
 
@@ -62,13 +63,13 @@ def standards() -> Any:
     if service:
         stmt = stmt.where(Service.code == service)
     rows = []
-    for s in sess().scalars(stmt.order_by(ServiceStandard.code)):
+    for s in orm().scalars(stmt.order_by(ServiceStandard.code)):
         latest = s.versions[-1] if s.versions else None
-        rows.append((s, latest, standard_in_force(sess(), s.id, on)))
+        rows.append((s, latest, standard_in_force(orm(), s.id, on)))
     status = request.args.get("status", "")
     if status:
         rows = [r for r in rows if r[1] is not None and r[1].status == status]
-    services = sess().scalars(select(Service).order_by(Service.code)).all()
+    services = orm().scalars(select(Service).order_by(Service.code)).all()
     return render_template(
         "setup/standards.html",
         rows=rows,
@@ -109,15 +110,15 @@ def _standard_form(standard: ServiceStandard | None) -> Any:
             need_ok = bool(
                 latest and latest.need_confirmed_at and latest.customer_need == d.versions[0].customer_need
             )
-            history = measured_history(sess(), latest) if latest is not None else None
+            history = measured_history(orm(), latest) if latest is not None else None
             report = check_principles(spec_from_content(d.code, d.versions[0], need_ok), history)
             if request.form.get("action") != "check":
-                saved = save_standard(sess(), d, g.user)
-                sess().commit()
+                saved = save_standard(orm(), d, g.user)
+                orm().commit()
                 flash(_("Standard %(code)s saved as a draft.", code=d.code), "success")
                 return redirect(url_for("setup.standard_detail", standard_id=saved.id if saved else 0))
         except SetupError as exc:
-            sess().rollback()
+            orm().rollback()
             show_problems(form, exc)
     elif standard is not None:
         _prefill(form, standard)
@@ -131,11 +132,11 @@ def _prefill(form: StandardForm, standard: ServiceStandard) -> None:
     from perception.models.org import CustomerOrg
 
     form.code.data = standard.code
-    form.service.data = code_of(sess(), Service, standard.service_id)
-    form.tier.data = code_of(sess(), ServiceTier, standard.tier_id) or ""
-    form.customer.data = code_of(sess(), CustomerOrg, standard.customer_id) or ""
+    form.service.data = code_of(orm(), Service, standard.service_id)
+    form.tier.data = code_of(orm(), ServiceTier, standard.tier_id) or ""
+    form.customer.data = code_of(orm(), CustomerOrg, standard.customer_id) or ""
     form.category.data = standard.category
-    form.experience_standard.data = code_of(sess(), ServiceStandard, standard.experience_standard_id) or ""
+    form.experience_standard.data = code_of(orm(), ServiceStandard, standard.experience_standard_id) or ""
     form.active.data = standard.active
     latest = standard.versions[-1] if standard.versions else None
     if latest is not None:
@@ -163,18 +164,18 @@ def standard_edit(standard_id: int) -> Any:
 def standard_detail(standard_id: int) -> Any:
     standard = get_or_404(ServiceStandard, standard_id)
     latest = standard.versions[-1] if standard.versions else None
-    report = check_version(latest, measured_history(sess(), latest)) if latest is not None else None
+    report = check_version(latest, measured_history(orm(), latest)) if latest is not None else None
     user = g.user
     side = setup_confirm.side_of(user)
-    bound = setup_confirm.bound_customers(sess(), standard)
+    bound = setup_confirm.bound_customers(orm(), standard)
     confirmed = setup_confirm.confirmed_customers(latest) if latest is not None else set()
-    names = {uid: username(sess(), uid) for v in standard.versions for uid in _user_ids(v)}
+    names = {uid: username(orm(), uid) for v in standard.versions for uid in _user_ids(v)}
     return render_template(
         "setup/standard_detail.html",
         standard=standard,
         latest=latest,
         report=report,
-        in_force=standard_in_force(sess(), standard.id, date.today()),
+        in_force=standard_in_force(orm(), standard.id, date.today()),
         side=side,
         may_act=side == "provider" or (side == "customer" and user.customer_id in bound),
         bound=bound,
@@ -183,7 +184,7 @@ def standard_detail(standard_id: int) -> Any:
         can_manage=can(Permission.MANAGE_SETUP),
         action_form=ActionForm(),
         zh=is_zh(),
-        code_of=lambda model, i: code_of(sess(), model, i),
+        code_of=lambda model, i: code_of(orm(), model, i),
     )
 
 
@@ -205,24 +206,24 @@ def standard_action(standard_id: int, version_id: int, action: str) -> Any:
     comment = (request.form.get("comment") or "").strip()
     try:
         if action == "propose":
-            setup_confirm.propose(sess(), version, g.user)
+            setup_confirm.propose(orm(), version, g.user)
         elif action == "confirm":
-            setup_confirm.confirm(sess(), version, g.user, comment or None)
+            setup_confirm.confirm(orm(), version, g.user, comment or None)
         elif action == "reject":
-            setup_confirm.reject(sess(), version, g.user, comment)
+            setup_confirm.reject(orm(), version, g.user, comment)
         elif action == "confirm_need":
-            setup_confirm.confirm_need(sess(), version, g.user, comment or None)
+            setup_confirm.confirm_need(orm(), version, g.user, comment or None)
         else:
-            setup_confirm.add_comment(sess(), version, g.user, comment)
+            setup_confirm.add_comment(orm(), version, g.user, comment)
     except NotAllowed as exc:
-        sess().rollback()
+        orm().rollback()
         return render_error(403, " ".join(p.text(is_zh()) for p in exc.problems))
     except SetupError as exc:
-        sess().rollback()
+        orm().rollback()
         for problem in exc.problems:
             flash(problem.text(is_zh()), "error")
         return redirect(url_for("setup.standard_detail", standard_id=standard.id))
-    sess().commit()
+    orm().commit()
     if version.status == VersionStatus.CONFIRMED:
         flash(_("Both sides have confirmed: version %(n)s is in force.", n=version.version), "success")
     else:
