@@ -76,13 +76,12 @@ def prepare(env: dict[str, str], counts: dict[str, int], folder: Path) -> dict[s
     from sqlalchemy import insert
 
     from perception import create_app
-    from perception.extensions import db
+    from perception.extensions import db, orm
     from perception.models.base import utcnow
     from perception.models.org import Contact, CustomerOrg, Region
     from perception.models.surveys import Invitation, table_of
     from perception.services.surveys_campaigns import create_campaign, open_campaign
     from perception.services.surveys_definitions import ensure_builtin_surveys
-    from perception.surveys.orm import orm
 
     app = create_app()
     rng = random.Random(7)

@@ -12,6 +12,7 @@ from perception.api import bp
 from perception.api.errors import api_error, json_body
 from perception.api.openapi import SCHEMAS, document
 from perception.authz import Permission, get_or_404, require, scoped
+from perception.extensions import orm
 from perception.jobs import enqueue
 from perception.models.base import utcnow
 from perception.models.surveys import Campaign, Channel, FollowUpTask, Survey
@@ -20,7 +21,6 @@ from perception.services import surveys_definitions as definitions
 from perception.services import surveys_followup as followup
 from perception.services import surveys_rates
 from perception.services.surveys_errors import SurveyError
-from perception.surveys.orm import orm
 
 ID = {"schema": {"type": "integer"}, "in": "path", "required": True}
 SCHEMAS["Campaign"] = {

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.models.base import utcnow
 from perception.models.org import Contact
 from perception.public import bp
@@ -29,7 +29,6 @@ from perception.services.surveys_progress import (
 )
 from perception.services.surveys_store import AnswersInvalid, check_answers
 from perception.services.surveys_tokens import LinkOutcome
-from perception.surveys.orm import orm
 from surveys import Questionnaire, survey_stylesheet
 
 PERSONAL = "survey_link"  # {"i": invitation, "v": version, "f": fingerprint, "t": opened (epoch s)}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from perception.authz import Permission, get_or_404, require, scoped
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh, localized
 from perception.jobs import enqueue
 from perception.models.catalog import Service, ServiceTier
@@ -24,7 +24,6 @@ from perception.services.surveys_errors import SurveyError
 from perception.surveys import bp
 from perception.surveys.forms import ActionForm, CampaignForm
 from perception.surveys.labels import CHANNEL_LABELS, KIND_LABELS, to_local, to_utc
-from perception.surveys.orm import orm
 
 FIELDS = (
     "code", "name_zh", "name_en", "version_id", "kind", "channel", "region_id", "customer_id", "service_id",

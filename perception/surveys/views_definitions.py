@@ -10,14 +10,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.authz import Permission, can, deny, get_or_404, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.models.surveys import Survey, SurveyVersion
 from perception.services import surveys_definitions as definitions
 from perception.services.surveys_errors import SurveyError
 from perception.surveys import bp
 from perception.surveys.forms import ActionForm, PublishForm
-from perception.surveys.orm import orm
 
 
 @bp.route("/definitions", methods=["GET", "POST"])

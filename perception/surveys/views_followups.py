@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from perception.authz import Permission, can, deny, get_or_404, require
-from perception.extensions import db
+from perception.extensions import db, orm
 from perception.i18n import is_zh
 from perception.models.base import utcnow
 from perception.models.org import Contact, CustomerOrg, Region
@@ -20,7 +20,6 @@ from perception.services.surveys_errors import SurveyError
 from perception.surveys import bp
 from perception.surveys.forms import FollowUpForm
 from perception.surveys.labels import FOLLOWUP_STATUS_LABELS
-from perception.surveys.orm import orm
 
 
 @bp.get("/followups")
