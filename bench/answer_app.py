@@ -23,8 +23,8 @@ from flask import Flask, redirect, request  # noqa: E402
 from sqlalchemy import create_engine, insert, update  # noqa: E402
 
 from perception import create_app  # noqa: E402
-from perception.database import instrument_sqlite, sqlite_connect_args  # noqa: E402
-from perception.models import Base  # noqa: E402
+from perception.core.db import instrument_sqlite, sqlite_connect_args  # noqa: E402
+from perception.core.models.base import Base  # noqa: E402
 
 app = create_app()
 

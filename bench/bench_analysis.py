@@ -87,10 +87,10 @@ def _copy(conn: object, table: str, columns: list[str], rows: object) -> None:
 
 
 def build(session: object, n_responses: int, n_texts: int, end: date) -> None:
-    from perception.models.catalog import Service
-    from perception.models.kpi import KpiDefinition
-    from perception.models.org import CustomerOrg, Region
-    from perception.models.setup import ServiceStandard, StandardVersion
+    from perception.core.models.org import CustomerOrg, Region
+    from perception.kpi.models import KpiDefinition
+    from perception.setup.models.catalog import Service
+    from perception.setup.models.standards import ServiceStandard, StandardVersion
 
     rng = np.random.default_rng(1)
     regions = [Region(code=f"R{i:02d}", name_zh=f"地区{i}", name_en=f"Region {i}") for i in range(12)]
@@ -277,12 +277,12 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from perception import create_app
-    from perception.extensions import db
-    from perception.models.facts import ExperienceObservation
-    from perception.periods import week_start
-    from perception.services.analysis_filters import AnalysisFilters
-    from perception.services.analysis_kpi_experience import kpi_vs_experience
-    from perception.services.analysis_overview import overview
+    from perception.analysis.services.filters import AnalysisFilters
+    from perception.analysis.services.kpi_experience import kpi_vs_experience
+    from perception.analysis.services.overview import overview
+    from perception.core.extensions import db
+    from perception.core.models.facts import ExperienceObservation
+    from perception.core.periods import week_start
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "SECRET_KEY": "bench" * 10, "REDIS_URL": None})
     end = week_start(date.today()) + timedelta(weeks=1)
@@ -313,7 +313,7 @@ def main() -> None:
                 start=end - timedelta(weeks=52), end=end, grain="month"
             ),
         }
-        from perception.services.analysis_rollup import refresh_rollup
+        from perception.analysis.services.rollup import refresh_rollup
 
         t = time.perf_counter()
         built = refresh_rollup(db.session, force=True)
@@ -335,8 +335,8 @@ def main() -> None:
                     )
         app.config["ANALYSIS_ROLLUP"] = True
         client = app.test_client()
-        from perception.models.auth import Role, User
-        from perception.services.users import UserSpec, create_user
+        from perception.core.models.auth import Role, User
+        from perception.core.users import UserSpec, create_user
 
         if db.session.scalar(select(func.count()).select_from(User)) == 0:
             spec = UserSpec(
@@ -354,8 +354,8 @@ def main() -> None:
                 f"  max {worst * 1000:7.0f} ms"
             )
         if args.text_run:
-            from perception.services.analysis_text_run import run_text_analysis
-            from perception.services.analysis_text_settings import get_settings
+            from perception.analysis.services.text_run import run_text_analysis
+            from perception.analysis.services.text_settings import get_settings
 
             get_settings(db.session).max_entries = args.text_run
             t = time.perf_counter()

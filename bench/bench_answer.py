@@ -76,12 +76,12 @@ def prepare(env: dict[str, str], counts: dict[str, int], folder: Path) -> dict[s
     from sqlalchemy import insert
 
     from perception import create_app
-    from perception.extensions import db, orm
-    from perception.models.base import utcnow
-    from perception.models.org import Contact, CustomerOrg, Region
-    from perception.models.surveys import Invitation, table_of
-    from perception.services.surveys_campaigns import create_campaign, open_campaign
-    from perception.services.surveys_definitions import ensure_builtin_surveys
+    from perception.core.extensions import db, orm
+    from perception.core.models.base import utcnow
+    from perception.core.models.org import Contact, CustomerOrg, Region
+    from perception.surveys.models import Invitation, table_of
+    from perception.surveys.services.campaigns import create_campaign, open_campaign
+    from perception.surveys.services.definitions import ensure_builtin_surveys
 
     app = create_app()
     rng = random.Random(7)

@@ -21,13 +21,15 @@ from sqlalchemy import insert
 def main() -> None:
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", tempfile.mkdtemp(prefix="perception-bench-"))
     from perception import create_app
-    from perception.extensions import db
-    from perception.models.catalog import Service
-    from perception.models.collection import CollectionReport
-    from perception.models.kpi import Ticket
-    from perception.models.org import CollectionPoint, CustomerOrg, Region
-    from perception.services import collection_import, collection_reports, collection_sampling
-    from perception.services.collection_board import completeness, region_completeness
+    from perception.collection.models.reports import CollectionReport
+    from perception.collection.services import report_import as collection_import
+    from perception.collection.services import reports as collection_reports
+    from perception.collection.services import sampling as collection_sampling
+    from perception.collection.services.board import completeness, region_completeness
+    from perception.core.extensions import db
+    from perception.core.models.org import CollectionPoint, CustomerOrg, Region
+    from perception.kpi.models import Ticket
+    from perception.setup.models.catalog import Service
 
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "b" * 40})
     rng = random.Random(7)

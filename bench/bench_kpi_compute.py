@@ -5,7 +5,7 @@
 Loads the tickets with the import path of bench_ticket_import (12 regions, 36 customers, 5
 services), adds two SLAs (office hours with public holidays, and 24x7 for the platinum tier) and
 per-priority response/resolution standards plus FCR and reopen standards, then times
-perception.services.kpi_compute.compute_kpis over the 26 weeks: one SELECT, covered-hours durations,
+perception.kpi.services.compute.compute_kpis over the 26 weeks: one SELECT, covered-hours durations,
 per-ticket targets, grouped percentiles and shares, backlog, and the bulk write of the KPI values.
 """
 
@@ -28,8 +28,14 @@ START = date(2026, 5, 18)  # Monday; 26 weeks before the generated tickets' end 
 
 
 def add_agreements(session: Any) -> None:
-    from perception.models.catalog import Service, ServiceTier
-    from perception.models.setup import ServiceStandard, Sla, SlaHoliday, SlaService, StandardVersion
+    from perception.setup.models.catalog import Service, ServiceTier
+    from perception.setup.models.standards import (
+        ServiceStandard,
+        Sla,
+        SlaHoliday,
+        SlaService,
+        StandardVersion,
+    )
 
     services = list(session.query(Service))
     plat = session.query(ServiceTier).filter_by(code="PLAT").one()
@@ -77,8 +83,8 @@ def add_agreements(session: Any) -> None:
 
 
 def run(label: str, url: str, rows: list[tuple]) -> None:
-    from perception.extensions import db
-    from perception.services.kpi_compute import compute_kpis
+    from perception.core.extensions import db
+    from perception.kpi.services.compute import compute_kpis
 
     app = tickets.make_app(url)
     tickets.fresh_schema(app)

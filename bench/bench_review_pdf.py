@@ -1,7 +1,7 @@
 """Benchmark: the review PDF of a 30-region organisation, charts included.
 
 Run: ``python bench/bench_review_pdf.py [output.pdf] [zh|en]``. The review content is synthesised
-directly as the section JSON the review services produce (perception.services.review_blocks):
+directly as the section JSON the review services produce (perception.review.services.blocks):
 30 regions x 3 services, 40 standards, 90 KPI-versus-experience cells with 12 watermelons, needs,
 25 carried improvement items, 12 findings and a 40-item register; the executive summary is
 computed by the real rule (review_summary.top_three). Prints seconds for the font, the charts
@@ -20,11 +20,11 @@ import numpy as np
 import pypdf
 
 from perception.reporting.fonts import find_cjk_font
-from perception.services.review_blocks import chart, column, paragraph, section, t, table
-from perception.services.review_charts import render_chart
-from perception.services.review_pdf import build_review_pdf
-from perception.services.review_sections import SECTION_TITLES
-from perception.services.review_summary import top_three
+from perception.review.services.blocks import chart, column, paragraph, section, t, table
+from perception.review.services.charts import render_chart
+from perception.review.services.pdf import build_review_pdf
+from perception.review.services.sections import SECTION_TITLES
+from perception.review.services.summary import top_three
 
 REGIONS = [f"{name}区域" for name in "京津冀晋蒙辽吉黑沪苏浙皖闽赣鲁豫鄂湘粤桂琼渝川贵云藏陕甘青宁"]
 SERVICES = [

@@ -6,7 +6,7 @@ For each database: a fresh schema with an organisation (12 regions, 36 customers
 subscriptions); then
 - baseline: the same tuples written raw (SQLite executemany / PostgreSQL COPY) into a plain table
   without indexes, which is the ceiling;
-- import: perception.services.kpi_import.import_tickets on a CSV of ``--rows`` tickets (parse,
+- import: perception.kpi.services.ticket_import.import_tickets on a CSV of ``--rows`` tickets (parse,
   validate, stage, diff, upsert, audit), first as new tickets, then the same ids again with 10 %
   changed (the update path).
 PostgreSQL comes from PERCEPTION_BENCH_POSTGRES_URL (default: a database "kpi_bench" on the test
@@ -103,8 +103,8 @@ def make_app(url: str) -> Any:
 
 
 def seed_org(session: Any) -> None:
-    from perception.models.catalog import Service, ServiceTier, Subscription
-    from perception.models.org import CustomerOrg, Region
+    from perception.core.models.org import CustomerOrg, Region
+    from perception.setup.models.catalog import Service, ServiceTier, Subscription
 
     tiers = [
         ServiceTier(code=c, name_zh=c, name_en=c, rank=i) for i, c in enumerate(("PLAT", "GOLD", "SILV"), 1)
@@ -130,7 +130,7 @@ def seed_org(session: Any) -> None:
 
 
 def fresh_schema(app: Any) -> None:
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     with app.app_context():
         db.drop_all()
@@ -141,7 +141,7 @@ def fresh_schema(app: Any) -> None:
 
 def baseline(app: Any, rows: list[tuple]) -> float:
     """Rows/s of a raw insert of the same tuples into an index-free table (rolled back)."""
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     with app.app_context():
         conn = db.session.connection()
@@ -162,8 +162,8 @@ def baseline(app: Any, rows: list[tuple]) -> float:
 
 
 def timed_import(app: Any, data: bytes, **kw: Any) -> tuple[float, Any]:
-    from perception.extensions import db
-    from perception.services.kpi_import import ImportOptions, import_tickets
+    from perception.core.extensions import db
+    from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 
     with app.app_context():
         start = time.perf_counter()

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -15,23 +13,19 @@ from typing import Any
 from flask import Flask
 
 from perception import config as config_module
+from perception.core.phase import Phase, load_phase
 
 __version__ = "0.1.0"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-# One blueprint per phase plus the platform ones. A module listed here that does not exist yet
-# is skipped, so phases can land independently.
-BLUEPRINTS: tuple[str, ...] = (
-    "perception.auth",
-    "perception.main",
-    "perception.admin",
-    "perception.api",
+# The phases, in dependency order: a phase imports only those before it. Each is required: a
+# missing or broken package stops start-up with its name (perception.core.phase.PhaseMissing).
+PHASES: tuple[str, ...] = (
     "perception.setup",
-    "perception.surveys",
-    "perception.public",
-    "perception.collection",
     "perception.kpi",
+    "perception.surveys",
+    "perception.collection",
     "perception.analysis",
     "perception.review",
 )
@@ -75,19 +69,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     _init_extensions(app)
-    _register_blueprints(app)
+    _register_blueprints(app, [load_phase(name) for name in PHASES])
 
-    from perception import cli, errors, web
+    from perception import cli
+    from perception.web import errors, request_hooks
 
     errors.init_app(app)
-    web.init_app(app)
+    request_hooks.init_app(app)
     cli.init_app(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
-    from perception import database, i18n
-    from perception.extensions import babel, csrf, db, migrate
+    from perception.core import db as database
+    from perception.core import i18n
+    from perception.core.extensions import babel, csrf, db, migrate
 
     database.configure_engine_options(app)
     db.init_app(app)
@@ -98,10 +94,23 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.selected_locale)
 
 
-def _register_blueprints(app: Flask) -> None:
-    for name in BLUEPRINTS:
-        if importlib.util.find_spec(name) is None:
-            continue
-        module = importlib.import_module(name)
-        for bp in getattr(module, "blueprints", (module.bp,)):
+def _register_blueprints(app: Flask, phases: list[Phase]) -> None:
+    from perception import api
+    from perception.core import jobs
+    from perception.core.models import base as _core_models  # noqa: F401  (the shared tables)
+    from perception.web.admin import bp as admin_bp
+    from perception.web.auth import bp as auth_bp
+    from perception.web.main import bp as main_bp
+
+    for bp in (auth_bp, main_bp, admin_bp):
+        app.register_blueprint(bp)
+    for phase in phases:
+        for bp in phase.blueprints:
             app.register_blueprint(bp)
+    # Last: every phase's API module has added its endpoints to the api blueprint by now.
+    for bp in api.blueprints:
+        app.register_blueprint(bp)
+    app.extensions["perception.phases"] = tuple(phases)
+    app.extensions["perception.periodic"] = jobs.PLATFORM_PERIODIC + tuple(
+        item for phase in phases for item in phase.periodic
+    )

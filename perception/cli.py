@@ -13,8 +13,8 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from sqlalchemy import select
 
-from perception.audit import acting_as
-from perception.extensions import db, orm
+from perception.core.audit import acting_as
+from perception.core.extensions import db, orm
 
 
 def _commit_or_fail(action: Any) -> Any:
@@ -40,8 +40,8 @@ def upgrade_database() -> None:
 @with_appcontext
 def init_command(admin_username: str | None, admin_password: str | None, admin_name: str) -> None:
     """Create or upgrade the database through migrations; optionally create the first admin."""
-    from perception.models.auth import Role, User
-    from perception.services import users
+    from perception.core import users
+    from perception.core.models.auth import Role, User
 
     upgrade_database()
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
@@ -75,7 +75,7 @@ def init_command(admin_username: str | None, admin_password: str | None, admin_n
 @with_appcontext
 def demo_command(weeks: int) -> None:
     """Load the demo organisation (idempotent: re-running does not duplicate data)."""
-    from perception.demo import DEMO_PASSWORD, load_demo
+    from perception.core.demo import DEMO_PASSWORD, load_demo
 
     upgrade_database()
     with acting_as("cli:demo"):
@@ -112,11 +112,13 @@ def run_command(host: str, port: int, debug: bool, scheduler: bool) -> None:
 
 
 def scheduler_tick(app: Flask) -> list[str]:
-    from perception.jobs.schedule import run_due
+    from perception.core.jobs.schedule import run_due
 
     with app.app_context(), acting_as("scheduler"):
         try:
-            started = run_due(orm(), datetime.now(UTC).replace(tzinfo=None))
+            started = run_due(
+                orm(), datetime.now(UTC).replace(tzinfo=None), app.extensions["perception.periodic"]
+            )
             db.session.commit()
             return started
         except Exception:
@@ -158,7 +160,7 @@ def scheduler_command(once: bool) -> None:
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Run background jobs from Redis (needs PERCEPTION_REDIS_URL)."""
-    from perception.jobs.worker import work
+    from perception.core.jobs.worker import work
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("REDIS_URL"):
@@ -191,8 +193,8 @@ def user_create(
     customer_code: str | None,
     password: str | None,
 ) -> None:
-    from perception.models.org import CollectionPoint, CustomerOrg
-    from perception.services import users
+    from perception.core import users
+    from perception.core.models.org import CollectionPoint, CustomerOrg
 
     point_id = customer_id = None
     if point_code:
@@ -223,7 +225,7 @@ def user_create(
 
 
 def _user_or_fail(username: str) -> Any:
-    from perception.models.auth import User
+    from perception.core.models.auth import User
 
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -236,7 +238,7 @@ def _user_or_fail(username: str) -> Any:
 @click.argument("roles", nargs=-1, required=True)
 @with_appcontext
 def user_set_roles(username: str, roles: tuple[str, ...]) -> None:
-    from perception.services import users
+    from perception.core import users
 
     user = _user_or_fail(username)
     with acting_as("cli:user"):
@@ -264,7 +266,7 @@ def user_set_roles(username: str, roles: tuple[str, ...]) -> None:
 @click.option("--password", default=None, help="Prompted when omitted.")
 @with_appcontext
 def user_reset_password(username: str, password: str | None) -> None:
-    from perception.services import users
+    from perception.core import users
 
     user = _user_or_fail(username)
     if not password:
@@ -280,7 +282,7 @@ def user_reset_password(username: str, password: str | None) -> None:
 @user_group.command("list")
 @with_appcontext
 def user_list() -> None:
-    from perception.models.auth import User
+    from perception.core.models.auth import User
 
     for u in db.session.scalars(select(User).order_by(User.username)):
         roles = ",".join(sorted(r.value for r in u.roles))
@@ -300,8 +302,8 @@ def token_group() -> None:
 def token_issue(username: str, name: str, days: int | None) -> None:
     from datetime import timedelta
 
-    from perception.models.base import utcnow
-    from perception.services import users
+    from perception.core import users
+    from perception.core.models.base import utcnow
 
     user = _user_or_fail(username)
     expires = utcnow() + timedelta(days=days) if days else None
@@ -315,8 +317,8 @@ def token_issue(username: str, name: str, days: int | None) -> None:
 @click.argument("token_id", type=int)
 @with_appcontext
 def token_revoke(token_id: int) -> None:
-    from perception.models.auth import ApiToken
-    from perception.services import users
+    from perception.core import users
+    from perception.core.models.auth import ApiToken
 
     token = db.session.get(ApiToken, token_id)
     if token is None:
@@ -329,7 +331,7 @@ def token_revoke(token_id: int) -> None:
 @token_group.command("list")
 @with_appcontext
 def token_list() -> None:
-    from perception.models.auth import ApiToken
+    from perception.core.models.auth import ApiToken
 
     for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id)):
         state = "revoked" if t.revoked_at else "active"
@@ -345,7 +347,7 @@ def i18n_group() -> None:
 @click.option("--lang", default="zh_CN", show_default=True)
 def i18n_missing(lang: str) -> None:
     """Print a .po fragment of every UI string without a translation (exit 1 if any)."""
-    from perception.i18n_tools import missing_translations, po_stub
+    from perception.core.i18n_tools import missing_translations, po_stub
 
     missing = missing_translations(lang)
     if missing:

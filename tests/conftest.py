@@ -94,8 +94,9 @@ class FreshContextClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Any]:
-    from perception import create_app, security
-    from perception.extensions import db
+    from perception import create_app
+    from perception.core import security
+    from perception.core.extensions import db
 
     # Fast hashing in tests only; production keeps argon2's recommended parameters.
     security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -125,7 +126,7 @@ def db_session(app: Any) -> Iterator[orm.Session]:
     """db.session bound to one connection inside a transaction that is rolled back afterwards."""
     from flask_sqlalchemy.session import _app_ctx_id
 
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     with app.app_context():
         connection = db.engine.connect()
@@ -175,7 +176,7 @@ def post_form(
 @pytest.fixture
 def org(db_session: orm.Session) -> dict[str, Any]:
     """Two regions, each with a collection point and a customer; small and explicit."""
-    from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
+    from perception.core.models.org import CollectionPoint, Contact, CustomerOrg, Region
 
     out: dict[str, Any] = {}
     for code, zh, en in (("R1", "北京", "Beijing"), ("R2", "上海", "Shanghai")):
@@ -207,8 +208,8 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def make_user(db_session: orm.Session, org: dict[str, Any]) -> Callable[..., Any]:
-    from perception.models.auth import Role
-    from perception.services import users
+    from perception.core import users
+    from perception.core.models.auth import Role
 
     def make(username: str, *roles: Role | str, region: str = "R1", **kw: Any) -> Any:
         parsed = frozenset(Role(r) for r in roles)

@@ -29,8 +29,8 @@ def insert_observations(
     """One ExperienceObservation per value, observed on ``day`` (in the week starting on its
     Monday); each value takes the next of ``source_ids`` (too few is an error); ``item`` defaults
     to ``kind``."""
-    from perception.models.facts import ExperienceObservation
-    from perception.periods import week_start
+    from perception.core.models.facts import ExperienceObservation
+    from perception.core.periods import week_start
 
     ids = iter(source_ids)
     rows = [
@@ -71,7 +71,7 @@ def add_standard(
 ) -> Any:
     """A ServiceStandard with one confirmed version in force since 2026-01-01; ``version`` adds
     fields of that StandardVersion (dimension, unit, window, ...)."""
-    from perception.models.setup import ServiceStandard, StandardVersion
+    from perception.setup.models.standards import ServiceStandard, StandardVersion
 
     standard = ServiceStandard(code=code, service_id=service.id, category=category)
     session.add(standard)
@@ -110,7 +110,7 @@ def add_linked_kpi(
     """A KPI standard ``K-<code>`` linked to an experience standard ``E-<code>`` (a questionnaire
     metric at least ``exp_target``) and the KPI definition ``code`` measuring it; returns the
     definition. ``experience`` adds version fields to the experience standard, ``both`` to both."""
-    from perception.models.kpi import KpiDefinition
+    from perception.kpi.models import KpiDefinition
 
     common = both or {}
     exp = add_standard(
@@ -149,7 +149,7 @@ def kpi_value_writer(session: orm.Session, first_monday: date) -> Callable[..., 
     """write(definition, service, region, value, target, week=0, n=100, comparator=">=") adds a
     computed KpiValue for the ``week``-th week from ``first_monday`` (all tiers), ``met`` judged
     by ``comparator``."""
-    from perception.models.kpi import KpiValue
+    from perception.kpi.models import KpiValue
 
     def write(
         definition: Any,

@@ -1,16 +1,28 @@
 """Phase 3, perception analysis (感知分析): overview, internal KPIs, experience, KPI versus
-experience, demand and text analysis, market opportunities and alerts."""
+experience, demand and text analysis, market opportunities and alerts.
+"""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("analysis", __name__, url_prefix="/analysis")
-
-
-@bp.context_processor
-def _helpers() -> dict[str, object]:
-    from perception.analysis.labels import helpers
-
-    return dict(helpers())
+from perception.core.phase import Periodic, Phase
 
 
-from perception.analysis import views, views_market, views_text  # noqa: E402,F401
+def phase() -> Phase:
+    """This phase's parts, listed for the application factory."""
+    from perception.analysis import api, demo, models
+    from perception.analysis.services import alert_checks, rollup, text_run
+    from perception.analysis.views import bp
+
+    return Phase(
+        name="analysis",
+        models=models,
+        blueprints=(bp,),
+        api=(api,),
+        jobs=(alert_checks, rollup, text_run),
+        periodic=(
+            Periodic("check_analysis_alerts", "daily"),
+            Periodic("run_text_analysis", "daily"),
+            Periodic("refresh_analysis_rollup", "hourly"),
+        ),
+        demo=(demo.load,),
+    )

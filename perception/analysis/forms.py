@@ -8,7 +8,7 @@ from wtforms import FloatField, HiddenField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from perception.models.analysis import OPPORTUNITY_STATUSES, SENTIMENTS
+from perception.analysis.models import OPPORTUNITY_STATUSES, SENTIMENTS
 
 SENTIMENT_LABELS = {"positive": _l("Positive"), "neutral": _l("Neutral"), "negative": _l("Negative")}
 STATUS_LABELS = {

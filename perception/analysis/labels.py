@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 
-from perception.i18n import is_zh
-from perception.services.collection_vocab import CATEGORIES, DIMENSIONS
+from perception.collection.services.vocab import CATEGORIES, DIMENSIONS
+from perception.core.i18n import is_zh
 
 ALERT_KINDS = {
     "experience_drop": _l("Experience drop"),

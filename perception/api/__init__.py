@@ -1,12 +1,10 @@
 """The JSON API under /api/v1 (Bearer tokens) and its OpenAPI document at /api/openapi.json.
 
-Phases add endpoint modules to API_MODULES; a listed module that does not exist yet is skipped.
+This package is the scaffold only (token auth, the OpenAPI builder, errors, paging) and the platform
+endpoints; each phase adds its endpoints from its own ``api.py``, listed in its ``phase()``.
 """
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
 
 from flask import Blueprint
 
@@ -14,18 +12,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 docs_bp = Blueprint("api_docs", __name__, url_prefix="/api")
 blueprints = (bp, docs_bp)
 
-API_MODULES = (
-    "perception.api.core",
-    "perception.api.setup",
-    "perception.api.surveys",
-    "perception.api.collection",
-    "perception.api.kpi",
-    "perception.api.analysis",
-    "perception.api.review",
-)
-
-from perception.api import auth, openapi  # noqa: E402,F401
-
-for _name in API_MODULES:
-    if importlib.util.find_spec(_name) is not None:
-        importlib.import_module(_name)
+from perception.api import auth, openapi, platform  # noqa: E402,F401

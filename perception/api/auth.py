@@ -8,9 +8,9 @@ from typing import Any
 from flask import g, request
 
 from perception.api import bp
-from perception.audit import record
-from perception.extensions import csrf, db, orm
-from perception.services.users import user_for_token
+from perception.core.audit import record
+from perception.core.extensions import csrf, db, orm
+from perception.core.users import user_for_token
 
 csrf.exempt(bp)
 

@@ -1,22 +1,27 @@
 """The collection phase (信息采集): weekly reports, the organiser's completeness board and
-consolidation, phone callbacks and the sampling comparison."""
+consolidation, phone callbacks and the sampling comparison.
 
-from flask import Blueprint
+Boundary: collection imports surveys (follow-ups shown beside reports) and kpi (sampling
+re-checks closed tickets); neither imports collection.
+"""
 
-bp = Blueprint("collection", __name__, url_prefix="/collection")
+from __future__ import annotations
 
-
-@bp.context_processor
-def _helpers() -> dict[str, object]:
-    from perception.collection.labels import template_helpers
-
-    return template_helpers()
+from perception.core.phase import Periodic, Phase
 
 
-from perception.collection import (  # noqa: E402,F401
-    views,
-    views_actions,
-    views_board,
-    views_callbacks,
-    views_sampling,
-)
+def phase() -> Phase:
+    """This phase's parts, listed for the application factory."""
+    from perception.collection import api, api_board, demo, models
+    from perception.collection.services import feedback_check, reminders
+    from perception.collection.views import bp
+
+    return Phase(
+        name="collection",
+        models=models,
+        blueprints=(bp,),
+        api=(api, api_board),
+        jobs=(feedback_check, reminders),
+        periodic=(Periodic("report_reminders", "hourly"), Periodic("standard_checks", "daily")),
+        demo=(demo.load,),  # the fieldwork part (callbacks, sampling) is loaded by demo.load
+    )

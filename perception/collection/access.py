@@ -8,11 +8,11 @@ from typing import Any
 from flask import abort, g
 from sqlalchemy import select
 
-from perception.authz import Permission, can, region_scope, scoped
-from perception.extensions import db
-from perception.models.auth import User
-from perception.models.collection import CollectionReport
-from perception.services.collection_reports import restrict_to_point
+from perception.collection.models.reports import CollectionReport
+from perception.collection.services.reports import restrict_to_point
+from perception.core.authz import Permission, can, region_scope, scoped
+from perception.core.extensions import db
+from perception.core.models.auth import User
 
 
 def user() -> User:

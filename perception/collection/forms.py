@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from perception.services.collection_vocab import Label
+from perception.collection.services.vocab import Label
 
 
 def vocab_choices(vocab: dict[str, Label], zh: bool, blank: bool = True) -> list[SelectChoice]:

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 
-from perception.i18n import is_zh
-from perception.periods import iso_week_label
-from perception.services import collection_vocab as vocab
+from perception.collection.services import vocab
+from perception.core.i18n import is_zh
+from perception.core.periods import iso_week_label
 
 REPORT_STATUS = {
     "draft": _l("Draft"),

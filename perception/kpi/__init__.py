@@ -1,8 +1,33 @@
-"""Tickets and internal KPIs (issue 6): ticket and KPI imports with dry run, KPI values, SLA
-attainment and breaches, open escalations, and the monthly/quarterly SLA-failure reports."""
+"""Phase 2, internal KPIs (内部 KPI): ticket and KPI imports with dry run, KPI values, SLA
+attainment and breaches, open escalations, and the monthly/quarterly SLA-failure reports.
 
-from flask import Blueprint
+Boundary with analysis: this phase holds the provider's own measurements as they are
+recorded (tickets, KPI values, SLA attainment, escalations, SLA-failure reports); comparing them
+with the customers' experience is analysis. Surveys and collection import this phase (a closed
+ticket triggers a survey, sampling re-checks closed tickets), never the other way round.
+"""
 
-bp = Blueprint("kpi", __name__, url_prefix="/kpi", cli_group="kpi")
+from __future__ import annotations
 
-from perception.kpi import cli, views, views_import, views_reports  # noqa: E402,F401
+from perception.core.phase import Periodic, Phase
+
+
+def phase() -> Phase:
+    """This phase's parts, listed for the application factory."""
+    from perception.kpi import api, cli, demo, models
+    from perception.kpi.services import escalation, jobs
+    from perception.kpi.views import bp
+
+    del cli  # imported for its `perception kpi ...` commands on bp.cli
+    return Phase(
+        name="kpi",
+        models=models,
+        blueprints=(bp,),
+        api=(api,),
+        jobs=(escalation, jobs),
+        periodic=(
+            Periodic("check_escalations", "hourly"),  # minute-level: run `perception kpi escalate` from cron
+            Periodic("compute_kpis", "daily"),
+        ),
+        demo=(demo.load,),
+    )

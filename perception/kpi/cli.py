@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from perception.audit import acting_as
-from perception.extensions import db, orm
-from perception.kpi import bp
-from perception.services.kpi_escalation import check_escalations, mark_recovered
-from perception.services.kpi_import import ImportOptions, import_tickets
-from perception.services.kpi_jobs import recompute_recent
-from perception.services.kpi_messages import KpiImportError
-from perception.services.kpi_value_import import import_kpi_values
+from perception.core.audit import acting_as
+from perception.core.extensions import db, orm
+from perception.kpi.services.escalation import check_escalations, mark_recovered
+from perception.kpi.services.jobs import recompute_recent
+from perception.kpi.services.messages import KpiImportError
+from perception.kpi.services.ticket_import import ImportOptions, import_tickets
+from perception.kpi.services.value_import import import_kpi_values
+from perception.kpi.views import bp
 
 
 def _run_import(kind: str, path: Path, apply: bool, allow_duplicate: bool) -> None:

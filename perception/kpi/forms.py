@@ -9,7 +9,7 @@ from wtforms import BooleanField, DecimalField, IntegerField, SelectField, Strin
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from perception.models.kpi import Direction, ImportKind
+from perception.kpi.models import Direction, ImportKind
 
 IMPORT_KINDS = [
     SelectChoice(ImportKind.TICKETS, _l("Tickets")),

@@ -1,8 +1,25 @@
 """Phase 4, review and evaluation (回顾评价): the semi-annual system review workspace, its sign-off
-and PDF report, and the continual improvement register."""
+and PDF report, and the continual improvement register.
+"""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("review", __name__)
+from perception.core.phase import Periodic, Phase
 
-from perception.review import cli, views, views_register  # noqa: E402,F401
+
+def phase() -> Phase:
+    """This phase's parts, listed for the application factory."""
+    from perception.review import api, cli, demo, models
+    from perception.review.services import jobs
+    from perception.review.views import bp
+
+    del cli  # imported for its `perception review ...` commands on bp.cli
+    return Phase(
+        name="review",
+        models=models,
+        blueprints=(bp,),
+        api=(api,),
+        jobs=(jobs,),
+        periodic=(Periodic("ensure_reviews", "daily"),),
+        demo=(demo.load,),
+    )

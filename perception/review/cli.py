@@ -7,8 +7,8 @@ from datetime import date, datetime, time
 
 import click
 
-from perception.extensions import db, orm
-from perception.review import bp
+from perception.core.extensions import db, orm
+from perception.review.views import bp
 
 
 @bp.cli.command("ensure")
@@ -17,8 +17,8 @@ from perception.review import bp
 )
 def ensure_command(on: str | None) -> None:
     """Create the review of the current (or given) period if missing, and send due reminders."""
-    from perception.audit import acting_as
-    from perception.services.review_jobs import ensure_reviews
+    from perception.core.audit import acting_as
+    from perception.review.services.jobs import ensure_reviews
 
     moment = datetime.combine(date.fromisoformat(on), time(12)) if on else None
     with acting_as("cli:review-ensure"):
@@ -35,9 +35,9 @@ def pdf_command(code: str, lang: str) -> None:
     """Generate (or regenerate) the PDF of review CODE (e.g. 2026-H1) and store it."""
     from sqlalchemy import select
 
-    from perception.audit import acting_as
-    from perception.models.review import Review
-    from perception.services.review_reports import generate_report
+    from perception.core.audit import acting_as
+    from perception.review.models import Review
+    from perception.review.services.reports import generate_report
 
     review = db.session.scalar(select(Review).where(Review.code == code))
     if review is None:

@@ -10,7 +10,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from perception.models.review import ImprovementMetric, ImprovementSource, ImprovementStatus
+from perception.review.models import ImprovementMetric, ImprovementSource, ImprovementStatus
 
 FINDING_KINDS = {"finding": _l("Finding"), "decision": _l("Decision")}
 SOURCES = {

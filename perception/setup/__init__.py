@@ -1,8 +1,19 @@
 """Phase 1, system setup: strategy, catalogue, standards and their joint confirmation, SLAs/OLAs,
-the perception plan and its coverage, organisation, roles, training, configuration as code."""
+the perception plan and its coverage, organisation, roles, training, configuration as code.
 
-from flask import Blueprint
+The organisation's tables (regions, collection points, customers, contacts) live in
+``perception.core.models`` because authorisation scopes every phase by them; this phase owns their
+pages, their API and their demo.
+"""
 
-bp = Blueprint("setup", __name__, url_prefix="/setup")
+from __future__ import annotations
 
-from perception.setup import views  # noqa: E402,F401
+from perception.core.phase import Phase
+
+
+def phase() -> Phase:
+    """This phase's parts, listed for the application factory."""
+    from perception.setup import api, demo, demo_org, models
+    from perception.setup.views import bp
+
+    return Phase(name="setup", models=models, blueprints=(bp,), api=(api,), demo=(demo_org.load, demo.load))

@@ -1,5 +1,5 @@
 """HTML forms of the setup phase. They only collect input: every rule (required fields, numbers,
-vocabularies, references) lives in perception.services.setup_schema, whose problems the views put
+vocabularies, references) lives in perception.setup.services.schema, whose problems the views put
 on the fields here in the user's language. Choices that come from the database are filled in by
 the views (perception.setup.choices)."""
 
@@ -12,21 +12,21 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from perception.models.catalog import ServiceKind
-from perception.models.setup import (
-    COMPARATORS,
-    PERCEPTION_MEANS,
-    PLAN_FREQUENCIES,
-    PRIORITIES,
-    STANDARD_CATEGORIES,
-    WINDOWS,
-)
 from perception.setup.labels import (
     CATEGORY_LABELS,
     FREQUENCY_LABELS,
     KIND_LABELS,
     MEANS_LABELS,
     WINDOW_LABELS,
+)
+from perception.setup.models.catalog import ServiceKind
+from perception.setup.models.standards import (
+    COMPARATORS,
+    PERCEPTION_MEANS,
+    PLAN_FREQUENCIES,
+    PRIORITIES,
+    STANDARD_CATEGORIES,
+    WINDOWS,
 )
 
 NONE = SelectChoice("", "—")

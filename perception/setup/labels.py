@@ -1,10 +1,10 @@
-"""Labels of the setup vocabularies (perception.models.setup), translated through the catalogue."""
+"""Labels of the setup vocabularies (perception.setup.models.standards), translated through the catalogue."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from perception.vocabulary import FEEDBACK_DIMENSIONS
+from perception.core.vocabulary import FEEDBACK_DIMENSIONS
 
 KIND_LABELS = {
     "reactive": _l("Reactive (requested by the customer)"),

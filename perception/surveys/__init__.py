@@ -2,33 +2,34 @@
 
 The customer-facing pages are the ``public`` blueprint; the questionnaire engine is ``surveys/``
 at the top level (this package's name only shares the word).
+
+Boundary with collection: this phase owns questionnaires, campaigns, single-use links, the
+respondent's pages and follow-ups of low scores. Collection (weekly reports, callbacks, sampling)
+may import it, for instance to show follow-ups on a region's page; surveys never imports
+collection. The questionnaire engine itself is the top-level ``surveys`` package (no Flask, no DB).
 """
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("surveys", __name__, url_prefix="/surveys")
-
-
-@bp.context_processor
-def _helpers() -> dict[str, object]:
-    from perception.surveys.labels import template_helpers
-
-    return template_helpers()
+from perception.core.phase import Periodic, Phase
 
 
-@bp.app_template_filter("followup_reasons")
-def _followup_reasons(reasons: str) -> str:
-    """For templates of other phases (the collection page's follow-up panel)."""
-    from perception.surveys.labels import reasons_label
+def phase() -> Phase:
+    """This phase's parts, listed for the application factory."""
+    from perception.surveys import api, demo, models
+    from perception.surveys.respondent import bp as respondent_bp
+    from perception.surveys.services import invitations
+    from perception.surveys.views import bp
 
-    return reasons_label(reasons)
-
-
-@bp.app_template_filter("followup_status")
-def _followup_status(status: str) -> str:
-    from perception.surveys.labels import FOLLOWUP_STATUS_LABELS
-
-    return str(FOLLOWUP_STATUS_LABELS.get(status, status))
-
-
-from perception.surveys import views, views_definitions, views_followups  # noqa: E402,F401
+    return Phase(
+        name="surveys",
+        models=models,
+        blueprints=(bp, respondent_bp),
+        api=(api,),
+        jobs=(invitations,),
+        periodic=(
+            Periodic("send_campaign_invitations", "daily"),
+            Periodic("send_campaign_reminders", "daily"),
+        ),
+        demo=(demo.load,),
+    )

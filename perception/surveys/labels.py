@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from perception.models.surveys import CampaignKind, CampaignStatus, Channel, FollowUpReason, FollowUpStatus
+from perception.surveys.models import CampaignKind, CampaignStatus, Channel, FollowUpReason, FollowUpStatus
 
 KIND_LABELS = {
     CampaignKind.RELATIONSHIP: _l("Relationship (periodic)"),

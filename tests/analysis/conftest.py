@@ -17,7 +17,7 @@ MONDAY = date(2026, 3, 2)  # ISO week 2026-W10
 
 @pytest.fixture
 def catalog(db_session, org) -> dict[str, Any]:
-    from perception.models.catalog import Service, ServiceTier
+    from perception.setup.models.catalog import Service, ServiceTier
 
     desk = Service(code="DESK", name_zh="服务台", name_en="Service desk")
     net = Service(code="NET", name_zh="网络运维", name_en="Network operations")
@@ -106,7 +106,7 @@ def kpi_value(db_session) -> Callable[..., None]:
 
 @pytest.fixture
 def three_regions(db_session, org):
-    from perception.models.org import CustomerOrg, Region
+    from perception.core.models.org import CustomerOrg, Region
 
     r3 = Region(code="R3", name_zh="广东", name_en="Guangdong")
     db_session.add(r3)
@@ -129,7 +129,7 @@ def three_regions(db_session, org):
 
 @pytest.fixture
 def write_texts(db_session, three_regions):
-    from perception.models.facts import TextEntry
+    from perception.core.models.facts import TextEntry
 
     regions, customers = three_regions
     counter = {"id": 1000}

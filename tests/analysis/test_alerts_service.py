@@ -41,7 +41,7 @@ def _mails(app) -> set[str]:
 
 
 def _alerts(db_session, kind):
-    from perception.models.analysis import Alert
+    from perception.analysis.models import Alert
 
     return list(db_session.scalars(select(Alert).where(Alert.kind == kind)))
 
@@ -49,7 +49,7 @@ def _alerts(db_session, kind):
 def test_missed_standard_alerts_once_per_streak_to_owners(
     app, db_session, org, catalog, link_kpi, kpi_value, owners
 ):
-    from perception.services.analysis_alert_checks import check_alerts
+    from perception.analysis.services.alert_checks import check_alerts
 
     _bind(owners["m1"], org["R1"]["region"])
     _bind(owners["m2"], org["R2"]["region"])
@@ -75,7 +75,7 @@ def test_missed_standard_alerts_once_per_streak_to_owners(
 
 
 def test_missing_report_alert(db_session, org, owners):
-    from perception.services.analysis_alert_checks import check_alerts
+    from perception.analysis.services.alert_checks import check_alerts
 
     check_alerts(db_session, NOW)
     alerts = _alerts(db_session, "missing_reports")
@@ -88,7 +88,7 @@ def test_missing_report_alert(db_session, org, owners):
 
 
 def test_experience_drop_and_new_watermelon(db_session, org, catalog, observe, link_kpi, kpi_value, owners):
-    from perception.services.analysis_alert_checks import check_alerts
+    from perception.analysis.services.alert_checks import check_alerts
 
     r1 = org["R1"]["region"]
     d = link_kpi(catalog["DESK"], "RESP", 0.95, "csat_share", 0.85)
@@ -112,7 +112,7 @@ def test_experience_drop_and_new_watermelon(db_session, org, catalog, observe, l
 
 
 def test_acknowledge_and_scope(db_session, org, owners):
-    from perception.services.analysis_alerts import (
+    from perception.analysis.services.alerts import (
         AlertSpec,
         acknowledge,
         alerts_for,
@@ -131,6 +131,6 @@ def test_acknowledge_and_scope(db_session, org, owners):
     assert unread_count(db_session, owner.id) == 2
     acknowledge(db_session, a1, owner.id)
     assert a1.status == "acknowledged" and unread_count(db_session, owner.id) == 1
-    from perception.models.analysis import AlertRecipient
+    from perception.analysis.models import AlertRecipient
 
     assert db_session.scalar(select(func.count()).select_from(AlertRecipient)) >= 2

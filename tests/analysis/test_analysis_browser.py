@@ -30,8 +30,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     require_chromium()
     from perception import create_app
-    from perception.demo import load_demo
-    from perception.extensions import db
+    from perception.core.demo import load_demo
+    from perception.core.extensions import db
 
     monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
@@ -58,8 +58,8 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
 def test_manager_sees_chart_and_watermelon_list(live: dict[str, Any], tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    from perception.demo import DEMO_PASSWORD
-    from perception.periods import week_start
+    from perception.core.demo import DEMO_PASSWORD
+    from perception.core.periods import week_start
 
     end = week_start(date.today()) + timedelta(weeks=1)
     start = end - timedelta(weeks=WEEKS + 1)

@@ -13,7 +13,7 @@ PERIOD = "from=2026-W10&to=2026-W13"
 
 
 def _auth(db_session, user):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     _, secret = issue_token(db_session, user, "t")
     return {"Authorization": f"Bearer {secret}"}
@@ -52,7 +52,7 @@ def test_api_pages_and_errors(make_user, client, db_session, small):
 
 
 def test_api_label_in_scope_only(make_user, client, db_session, org, write_texts, three_regions):
-    from perception.models.analysis import TextCategory
+    from perception.analysis.models import TextCategory
 
     db_session.add(TextCategory(code="mobile", name_zh="移动端", name_en="Mobile"))
     (r1_entry,) = write_texts([("R1", 0, "希望支持微信报修")])
@@ -77,11 +77,11 @@ def test_api_label_in_scope_only(make_user, client, db_session, org, write_texts
 
 
 def test_png_charts_for_the_review_pdf(db_session, small):
-    from perception.services import analysis_charts as charts
-    from perception.services.analysis_experience import experience
-    from perception.services.analysis_filters import parse_filters
-    from perception.services.analysis_kpi_experience import kpi_vs_experience
-    from perception.services.analysis_overview import overview
+    from perception.analysis.services import charts
+    from perception.analysis.services.experience import experience
+    from perception.analysis.services.filters import parse_filters
+    from perception.analysis.services.kpi_experience import kpi_vs_experience
+    from perception.analysis.services.overview import overview
 
     f = parse_filters(db_session, {"from": "2026-W10", "to": "2026-W13"}, None)
     ov = overview(db_session, f)
@@ -95,10 +95,10 @@ def test_png_charts_for_the_review_pdf(db_session, small):
 
 
 def test_dynamic_events_on_the_overview_timeline(db_session, org, catalog, observe):
-    from perception.models.collection import CollectionReport, ReportEntry
-    from perception.services import analysis_charts as charts
-    from perception.services.analysis_filters import parse_filters
-    from perception.services.analysis_overview import overview
+    from perception.analysis.services import charts
+    from perception.analysis.services.filters import parse_filters
+    from perception.analysis.services.overview import overview
+    from perception.collection.models.reports import CollectionReport, ReportEntry
 
     r1 = org["R1"]["region"]
     observe(r1, catalog["DESK"], "csat", [5, 4, 2])
@@ -132,11 +132,11 @@ def test_evidence_lists_only_the_users_region(login_as, small):
 
 
 def test_charts_of_an_empty_period_still_render(db_session, small):
-    from perception.services import analysis_charts as charts
-    from perception.services.analysis_experience import experience
-    from perception.services.analysis_filters import parse_filters
-    from perception.services.analysis_kpi_experience import kpi_vs_experience
-    from perception.services.analysis_overview import overview
+    from perception.analysis.services import charts
+    from perception.analysis.services.experience import experience
+    from perception.analysis.services.filters import parse_filters
+    from perception.analysis.services.kpi_experience import kpi_vs_experience
+    from perception.analysis.services.overview import overview
 
     f = parse_filters(db_session, {"from": "2020-W10", "to": "2020-W13"}, None)
     ov = overview(db_session, f)

@@ -15,21 +15,15 @@ WEEKS = 8
 
 
 def test_planted_watermelon_is_found_and_ranked_first(db_session):
-    from perception.demo import load_demo
-    from perception.models.analysis import (
-        Alert,
-        Opportunity,
-        TextAnalysisRun,
-        TextClassifierModel,
-        TextTheme,
-    )
-    from perception.periods import week_start
-    from perception.services.analysis_filters import AnalysisFilters
-    from perception.services.analysis_kpi_experience import kpi_vs_experience
+    from perception.analysis.models import Alert, Opportunity, TextAnalysisRun, TextClassifierModel, TextTheme
+    from perception.analysis.services.filters import AnalysisFilters
+    from perception.analysis.services.kpi_experience import kpi_vs_experience
+    from perception.core.demo import load_demo
+    from perception.core.periods import week_start
 
     today = date.today()
     load_demo(db_session, weeks=WEEKS, today=today)
-    from perception.demo.tickets import PLANTED
+    from perception.kpi.demo import PLANTED
 
     end = week_start(today) + timedelta(weeks=1)
     view = kpi_vs_experience(db_session, AnalysisFilters(start=end - timedelta(weeks=WEEKS + 1), end=end))

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from perception.services.analysis_experience import experience
-from perception.services.analysis_filters import parse_filters
+from perception.analysis.services.experience import experience
+from perception.analysis.services.filters import parse_filters
 
 DIMS = ("reliability", "reliability", "empathy", "empathy", "tangibles")
 
 
 def test_servqual_gaps_match_scoring_reference(db_session, org, catalog, period_args):
-    from perception.models.facts import ExperienceObservation
+    from perception.core.models.facts import ExperienceObservation
     from scoring import servqual_gaps
 
     rng = np.random.default_rng(7)
@@ -68,7 +68,7 @@ def test_dimensions_heatmap_and_drivers(db_session, org, catalog, observe, perio
     base = rng.integers(1, 6, size=n)
     ratings = np.clip(base[:, None] + rng.integers(-1, 2, size=(n, 6)), 1, 5).astype(float)
     overall = np.clip(np.rint(ratings[:, :3].mean(axis=1) + rng.normal(0, 0.4, n)), 1, 5)
-    from perception.services.analysis_facts import DIMENSION_CODES
+    from perception.analysis.services.facts import DIMENSION_CODES
 
     for d, dim in enumerate(DIMENSION_CODES):
         kind = "likert" if d % 2 else "rating"  # both kinds carry dimension ratings
@@ -95,7 +95,7 @@ def test_dimensions_heatmap_and_drivers(db_session, org, catalog, observe, perio
 def test_drivers_explain_nps_when_no_csat_goes_with_the_dimensions(
     db_session, org, catalog, observe, period_args
 ):
-    from perception.services.analysis_facts import DIMENSION_CODES
+    from perception.analysis.services.facts import DIMENSION_CODES
     from scoring import key_drivers
 
     rng = np.random.default_rng(5)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from perception.services.analysis_filters import parse_filters
-from perception.services.analysis_kpi_experience import kpi_vs_experience
+from perception.analysis.services.filters import parse_filters
+from perception.analysis.services.kpi_experience import kpi_vs_experience
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_scope_hides_other_regions_cells(db_session, melon_world, period_args):
 
 
 def test_unlinked_kpi_is_reported_not_compared(db_session, org, catalog, kpi_value, observe, period_args):
-    from perception.models.kpi import KpiDefinition
+    from perception.kpi.models import KpiDefinition
 
     d = KpiDefinition(code="LONE", name_zh="孤立指标", name_en="Lone KPI", unit="share")
     db_session.add(d)

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from perception.services.analysis_filters import parse_filters
-from perception.services.analysis_kpis import kpi_analysis
+from perception.analysis.services.filters import parse_filters
+from perception.analysis.services.kpis import kpi_analysis
 
 
 def test_attainment_breaches_and_trend(db_session, org, catalog, link_kpi, kpi_value, period_args):
@@ -34,7 +34,7 @@ def test_attainment_breaches_and_trend(db_session, org, catalog, link_kpi, kpi_v
 def test_csat_target_on_a_dimension_uses_that_dimension(
     db_session, org, catalog, observe, link_kpi, kpi_value, period_args
 ):
-    from perception.services.analysis_kpi_experience import kpi_vs_experience
+    from perception.analysis.services.kpi_experience import kpi_vs_experience
 
     r1, r2, desk = org["R1"]["region"], org["R2"]["region"], catalog["DESK"]
     d = link_kpi(desk, "RESP", 0.95, "csat_share", 0.85, dimension="response_speed")

@@ -19,13 +19,13 @@ def themed(db_session, write_texts):
 def test_send_common_need_to_market_and_follow_up(db_session, themed, make_user, three_regions):
     from datetime import timedelta
 
-    from perception.services.analysis_opportunities import (
+    from perception.analysis.services.opportunities import (
         OpportunityUpdate,
         create_from_need,
         opportunities,
         update_opportunity,
     )
-    from perception.services.analysis_text_settings import TextAnalysisError
+    from perception.analysis.services.text_settings import TextAnalysisError
     from tests.analysis.conftest import MONDAY
 
     market = make_user("marketeer", "market")

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from perception.services.analysis_facts import DIMENSION_CODES
-from perception.services.analysis_filters import parse_filters
-from perception.services.analysis_overview import overview
+from perception.analysis.services.facts import DIMENSION_CODES
+from perception.analysis.services.filters import parse_filters
+from perception.analysis.services.overview import overview
 
 
 def _filters(db_session, args, scope=None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from perception.services.analysis_filters import parse_filters
+from perception.analysis.services.filters import parse_filters
 
 
 def _is_pg(db_session) -> bool:
@@ -14,8 +14,8 @@ def _is_pg(db_session) -> bool:
 
 
 def test_rollup_matches_facts_and_follows_changes(app, db_session, org, catalog, observe, period_args):
-    from perception.services.analysis_overview import overview
-    from perception.services.analysis_rollup import refresh_rollup, rollup_usable
+    from perception.analysis.services.overview import overview
+    from perception.analysis.services.rollup import refresh_rollup, rollup_usable
 
     r1, r2, desk = org["R1"]["region"], org["R2"]["region"], catalog["DESK"]
     observe(r1, desk, "csat", [5, 4, 2, 1, 5], week=0)
@@ -40,7 +40,7 @@ def test_rollup_matches_facts_and_follows_changes(app, db_session, org, catalog,
     # write happened by changing the stored signature: the pages then read the facts again.
     from sqlalchemy import select
 
-    from perception.models.analysis import AnalysisRollupState
+    from perception.analysis.models import AnalysisRollupState
 
     state = db_session.scalar(select(AnalysisRollupState))
     state.signature = "stale"

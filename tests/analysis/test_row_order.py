@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import update
 
-from perception.services.analysis_kpi_links import KpiRow, pooled_target
+from perception.analysis.services.kpi_links import KpiRow, pooled_target
 
 MONDAY = date(2026, 3, 2)  # ISO week 2026-W10: week 0 of the analysis fixtures and of period_args
 WEEKS = 4
@@ -38,8 +38,8 @@ def _move(db_session, model, row_id: int) -> None:
 def tiered(db_session, org, catalog, link_kpi):
     """RESP on DESK with Gold (target 95 %) and Silver (90 %) values of 93 % every week, written
     newest week first, R1 with Gold first and R2 with Silver first."""
-    from perception.models.catalog import ServiceTier
-    from perception.models.kpi import KpiValue
+    from perception.kpi.models import KpiValue
+    from perception.setup.models.catalog import ServiceTier
 
     silver = ServiceTier(code="SILV", name_zh="银牌", name_en="Silver", rank=2)
     db_session.add(silver)
@@ -78,8 +78,8 @@ def tiered(db_session, org, catalog, link_kpi):
 
 
 def test_kpi_rows_come_in_key_order(db_session, tiered, period_args):
-    from perception.services.analysis_filters import parse_filters
-    from perception.services.analysis_kpi_links import kpi_rows
+    from perception.analysis.services.filters import parse_filters
+    from perception.analysis.services.kpi_links import kpi_rows
 
     rows = kpi_rows(db_session, parse_filters(db_session, period_args, None))
     assert len(rows) == 2 * 2 * WEEKS
@@ -90,8 +90,8 @@ def test_kpi_rows_come_in_key_order(db_session, tiered, period_args):
 def test_cell_target_does_not_depend_on_row_order(db_session, org, tiered, observe, period_args):
     """93 % meets Silver's 90 % but not Gold's 95 %: both cells are judged against 95 %, so neither
     is a watermelon, whichever tier's row the database returns first."""
-    from perception.services.analysis_filters import parse_filters
-    from perception.services.analysis_kpi_experience import kpi_vs_experience
+    from perception.analysis.services.filters import parse_filters
+    from perception.analysis.services.kpi_experience import kpi_vs_experience
 
     for region_code in ("R1", "R2"):
         for week in range(WEEKS):
@@ -109,10 +109,10 @@ def test_cell_target_does_not_depend_on_row_order(db_session, org, tiered, obser
 def test_training_set_in_label_order(db_session, write_texts):
     from sqlalchemy import func, select
 
-    from perception.models.analysis import TextCategory, TextLabel
-    from perception.models.facts import TextEntry
-    from perception.services.analysis_text_labels import label_entry
-    from perception.services.analysis_text_run import _training_set
+    from perception.analysis.models import TextCategory, TextLabel
+    from perception.analysis.services.text_labels import label_entry
+    from perception.analysis.services.text_run import _training_set
+    from perception.core.models.facts import TextEntry
 
     db_session.add_all(
         [

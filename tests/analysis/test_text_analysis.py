@@ -44,20 +44,20 @@ REPORTS = [
 
 
 def _run(db_session):
-    from perception.services.analysis_text_run import run_text_analysis
+    from perception.analysis.services.text_run import run_text_analysis
 
     return run_text_analysis(db_session)
 
 
 def _theme_of(db_session, entry_ids):
-    from perception.models.facts import TextEntry
+    from perception.core.models.facts import TextEntry
 
     return set(db_session.scalars(select(TextEntry.theme_key).where(TextEntry.id.in_(entry_ids))))
 
 
 def test_theme_spanning_three_regions_is_a_common_need(db_session, write_texts, period_args):
-    from perception.services.analysis_demand import common_and_emerging_needs
-    from perception.services.analysis_filters import parse_filters
+    from perception.analysis.services.demand import common_and_emerging_needs
+    from perception.analysis.services.filters import parse_filters
 
     mobile = write_texts(MOBILE)
     spares = write_texts(SPARES)
@@ -81,8 +81,8 @@ def test_theme_spanning_three_regions_is_a_common_need(db_session, write_texts, 
 
 
 def test_decisions_persist_across_reruns(db_session, write_texts):
-    from perception.models.analysis import TextTheme
-    from perception.services.analysis_text_settings import merge_themes, rename_theme
+    from perception.analysis.models import TextTheme
+    from perception.analysis.services.text_settings import merge_themes, rename_theme
 
     mobile = write_texts(MOBILE)
     onsite = write_texts(ONSITE)
@@ -104,7 +104,7 @@ def test_decisions_persist_across_reruns(db_session, write_texts):
 
 
 def test_emerging_need_against_previous_period(db_session, write_texts):
-    from perception.services.analysis_demand import common_and_emerging_needs
+    from perception.analysis.services.demand import common_and_emerging_needs
 
     # Previous 4 weeks (weeks -4..-1): mostly spare parts and reports, one mobile request.
     write_texts(SPARES + REPORTS + ONSITE + MOBILE[:1], week=-4)
@@ -130,11 +130,11 @@ def test_classifier_cross_validation_review_queue_and_corrections(db_session, wr
     import numpy as np
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
-    from perception.models.analysis import TextCategory, TextClassifierModel, TextLabel
-    from perception.models.facts import TextEntry
-    from perception.services.analysis_filters import parse_filters
-    from perception.services.analysis_text_labels import classifier_status, label_entry, review_queue
-    from perception.services.analysis_text_settings import tokenizer
+    from perception.analysis.models import TextCategory, TextClassifierModel, TextLabel
+    from perception.analysis.services.filters import parse_filters
+    from perception.analysis.services.text_labels import classifier_status, label_entry, review_queue
+    from perception.analysis.services.text_settings import tokenizer
+    from perception.core.models.facts import TextEntry
     from scoring.text.classify import _pipeline
 
     for code, zh, en in (
@@ -172,7 +172,7 @@ def test_classifier_cross_validation_review_queue_and_corrections(db_session, wr
     assert unlabelled.label_source == "model" and 0 < unlabelled.confidence <= 1
     assert db_session.get(TextEntry, groups["mobile"][0]).label_source == "user"
     # Low confidence goes to the review queue; a correction becomes training data.
-    from perception.services.analysis_text_settings import get_settings
+    from perception.analysis.services.text_settings import get_settings
 
     get_settings(db_session).review_threshold = 0.99
     f = parse_filters(db_session, period_args, None)
@@ -188,10 +188,10 @@ def test_classifier_cross_validation_review_queue_and_corrections(db_session, wr
 
 
 def test_bad_label_is_refused_and_nothing_stored(db_session, write_texts):
-    from perception.models.analysis import TextLabel
-    from perception.models.facts import TextEntry
-    from perception.services.analysis_text_labels import label_entry
-    from perception.services.analysis_text_settings import TextAnalysisError
+    from perception.analysis.models import TextLabel
+    from perception.analysis.services.text_labels import label_entry
+    from perception.analysis.services.text_settings import TextAnalysisError
+    from perception.core.models.facts import TextEntry
 
     (entry_id,) = write_texts(MOBILE[:1])
     with pytest.raises(TextAnalysisError) as info:

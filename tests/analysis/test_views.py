@@ -55,7 +55,7 @@ def test_pages_in_chinese(login_as, data):
 
 
 def test_region_scope_on_pages_and_api(login_as, data, db_session, make_user):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     c = login_as("collector", region="R2")
     html = c.get(f"/analysis/overview?{PERIOD}").get_data(as_text=True)
@@ -82,7 +82,7 @@ def test_watermelon_on_the_monday_page(login_as, data):
 
 
 def test_bad_filter_is_explained_and_api_says_422(login_as, data, db_session):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     c = login_as("analyst")
     response = c.get("/analysis/overview?from=2026-W99")
@@ -107,7 +107,7 @@ def test_charts_are_svg_images(login_as, data):
 def test_exports_are_audited(login_as, data, db_session):
     from openpyxl import load_workbook
 
-    from perception.models.audit import AuditEntry
+    from perception.core.models.audit import AuditEntry
 
     c = login_as("analyst")
     response = c.get(f"/analysis/export/watermelons.csv?{PERIOD}")
@@ -125,7 +125,7 @@ def test_exports_are_audited(login_as, data, db_session):
 def test_formula_injection_is_neutralised():
     from openpyxl import load_workbook
 
-    from perception.services.analysis_exports import Column, Table, to_csv, to_xlsx
+    from perception.analysis.services.exports import Column, Table, to_csv, to_xlsx
 
     evil = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "safe", -5, 0.25]
     table = Table("t", (Column("v", "值", "Value"),), tuple({"v": v} for v in evil))
@@ -140,8 +140,8 @@ def test_formula_injection_is_neutralised():
 
 
 def test_text_actions_need_csrf_permission_and_scope(login_as, db_session, write_texts, three_regions):
-    from perception.models.analysis import TextCategory, TextLabel, TextTheme
-    from perception.services.analysis_text_run import run_text_analysis
+    from perception.analysis.models import TextCategory, TextLabel, TextTheme
+    from perception.analysis.services.text_run import run_text_analysis
     from tests.analysis.test_text_analysis import MOBILE, ONSITE, SPARES
 
     ids = write_texts(MOBILE + ONSITE + SPARES)
@@ -182,7 +182,7 @@ def test_text_actions_need_csrf_permission_and_scope(login_as, db_session, write
 
 
 def test_market_queue_and_update(login_as, db_session, write_texts, make_user):
-    from perception.services.analysis_text_run import run_text_analysis
+    from perception.analysis.services.text_run import run_text_analysis
     from tests.analysis.test_text_analysis import MOBILE, ONSITE, REPORTS, SPARES, _theme_of
 
     mobile = write_texts(MOBILE)
@@ -199,7 +199,7 @@ def test_market_queue_and_update(login_as, db_session, write_texts, make_user):
     market = login_as("market")
     html = market.get("/analysis/opportunities").get_data(as_text=True)
     assert "Common need" in html
-    from perception.models.analysis import Opportunity
+    from perception.analysis.models import Opportunity
 
     opp = db_session.scalar(select(Opportunity))
     r = post_form(
@@ -220,8 +220,8 @@ def test_market_queue_and_update(login_as, db_session, write_texts, make_user):
 
 
 def test_alerts_page_and_acknowledge(login_as, db_session, org):
-    from perception.models.analysis import Alert
-    from perception.services.analysis_alerts import AlertSpec, raise_alert
+    from perception.analysis.models import Alert
+    from perception.analysis.services.alerts import AlertSpec, raise_alert
 
     manager = login_as("manager")
     a1 = raise_alert(

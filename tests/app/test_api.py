@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from perception.models.base import utcnow
-from perception.services.users import issue_token, revoke_token
+from perception.core.models.base import utcnow
+from perception.core.users import issue_token, revoke_token
 
 
 def _auth(secret):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from perception.models.audit import AuditEntry
-from perception.models.org import Region
+from perception.core.models.audit import AuditEntry
+from perception.core.models.org import Region
 from tests.conftest import post_form
 
 
@@ -41,7 +41,7 @@ def test_secrets_never_reach_the_audit_log(db_session, make_user):
 
 
 def test_audit_log_is_append_only(db_session):
-    from perception.audit import record
+    from perception.core.audit import record
 
     record(db_session, "export", summary="x")
     entry = _entries(db_session, action="export")[0]

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import select
 
-from perception.models.audit import AuditEntry
+from perception.core.models.audit import AuditEntry
 from tests.conftest import PASSWORD, csrf_token, login, post_form
 
 
@@ -84,7 +84,7 @@ def test_active_session_is_kept(client, make_user):
 
 
 def test_password_reset_ends_existing_sessions(client, make_user, db_session):
-    from perception.services.users import reset_password
+    from perception.core.users import reset_password
 
     user = make_user("alice", "analyst")
     login(client, "alice")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from perception.models.audit import AuditEntry
-from perception.models.auth import Role
+from perception.core.models.audit import AuditEntry
+from perception.core.models.auth import Role
 
 STAFF_ROLES = [r for r in Role if r != Role.CUSTOMER_REP]
 
@@ -41,7 +41,7 @@ def test_denied_access_is_audited(login_as, db_session):
 
 
 def test_collector_sees_only_own_region_in_api(app, login_as, org, db_session):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     c = login_as("collector", region="R1")
     _, secret = issue_token(db_session, c.user, "t")
@@ -59,7 +59,7 @@ def test_collector_sees_only_own_region_in_api(app, login_as, org, db_session):
 
 
 def test_region_scope_cannot_be_widened_by_request(login_as, org, db_session):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     c = login_as("collector", region="R1")
     _, secret = issue_token(db_session, c.user, "t")
@@ -72,7 +72,7 @@ def test_region_scope_cannot_be_widened_by_request(login_as, org, db_session):
 
 
 def test_organiser_sees_every_region(login_as, org, db_session):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     c = login_as("organiser")
     _, secret = issue_token(db_session, c.user, "t")
@@ -81,7 +81,7 @@ def test_organiser_sees_every_region(login_as, org, db_session):
 
 
 def test_customer_rep_sees_only_own_customer(login_as, org, db_session):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     c = login_as("customer_rep", region="R2")
     _, secret = issue_token(db_session, c.user, "t")
@@ -90,8 +90,8 @@ def test_customer_rep_sees_only_own_customer(login_as, org, db_session):
 
 
 def test_scoped_helper_applies_to_indirect_models(db_session, org, make_user):
-    from perception.authz import scoped
-    from perception.models.org import CollectionPoint, Contact
+    from perception.core.authz import scoped
+    from perception.core.models.org import CollectionPoint, Contact
 
     collector = make_user("col", "collector", region="R2")
     rows = db_session.scalars(scoped(select(Contact), Contact, collector)).all()
@@ -101,7 +101,7 @@ def test_scoped_helper_applies_to_indirect_models(db_session, org, make_user):
 
 
 def test_collector_must_belong_to_a_collection_point(db_session, org):
-    from perception.services import users
+    from perception.core import users
 
     with pytest.raises(users.UserError) as err:
         users.create_user(

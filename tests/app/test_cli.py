@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from perception import create_app
-from perception.extensions import db
+from perception.core.extensions import db
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def fresh_app(tmp_path, monkeypatch):
 
 
 def test_init_creates_schema_and_admin(fresh_app):
-    from perception.models.auth import Role, User
+    from perception.core.models.auth import Role, User
 
     runner = fresh_app.test_cli_runner()
     result = runner.invoke(args=["init", "--admin-username", "root", "--admin-password", "a long password"])
@@ -41,7 +41,7 @@ def test_init_rejects_short_password(fresh_app):
 
 
 def test_demo_is_idempotent(fresh_app):
-    from perception.models import Base
+    from perception.core.models.base import Base
 
     runner = fresh_app.test_cli_runner()
     first = runner.invoke(args=["demo", "--weeks", "3"])

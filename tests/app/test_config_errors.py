@@ -43,7 +43,7 @@ def test_default_database_is_sqlite_in_instance(monkeypatch, tmp_path):
 
 
 def test_sqlite_pragmas(tmp_path, monkeypatch):
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.sqlite"})

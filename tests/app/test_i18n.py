@@ -8,7 +8,7 @@ from tests.conftest import login, post_form
 
 
 def test_every_ui_string_has_a_chinese_translation():
-    from perception.i18n_tools import missing_translations, po_stub
+    from perception.core.i18n_tools import missing_translations, po_stub
 
     missing = missing_translations("zh_CN")
     assert not missing, "Untranslated UI strings (add them to a .po file):\n" + po_stub(missing)
@@ -26,7 +26,7 @@ def test_english_by_default(client):
 
 
 def test_language_switch_is_remembered_per_user(app, client, make_user, db_session):
-    from perception.models.auth import User
+    from perception.core.models.auth import User
 
     make_user("alice", "analyst")
     login(client, "alice")
@@ -50,7 +50,7 @@ def test_error_page_in_users_language(client):
 def test_localized_picks_field_by_language(app):
     from types import SimpleNamespace
 
-    from perception.i18n import localized
+    from perception.core.i18n import localized
 
     obj = SimpleNamespace(name_zh="北京", name_en="Beijing")
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):

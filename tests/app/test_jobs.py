@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from perception.models.jobs import ScheduledRun
+from perception.core.models.jobs import ScheduledRun
 
 
 def test_email_in_process_writes_to_instance_folder(app, db_session):
-    from perception.mail import mail_folder, send_email
+    from perception.core.mail import mail_folder, send_email
 
     before = set(mail_folder().glob("*.eml")) if mail_folder().exists() else set()
     send_email("someone@example.com", "主题 Subject", "正文 body")
@@ -23,35 +23,33 @@ def test_email_in_process_writes_to_instance_folder(app, db_session):
 
 
 def test_scheduler_claims_each_slot_once(db_session, monkeypatch):
-    from perception.jobs import schedule
-    from perception.jobs.schedule import Periodic, run_due
+    from perception.core.jobs.schedule import run_due
+    from perception.core.phase import Periodic
 
-    monkeypatch.setattr(schedule, "PERIODIC", (Periodic("heartbeat", "hourly"),))
-
+    hourly = (Periodic("heartbeat", "hourly"),)
     ran: list[str] = []
     now = datetime(2026, 11, 21, 5, 30)
-    first = run_due(db_session, now, enqueue=lambda name, **kw: ran.append(name))
-    second = run_due(db_session, now.replace(minute=59), enqueue=lambda name, **kw: ran.append(name))
+    first = run_due(db_session, now, hourly, enqueue=lambda name, **kw: ran.append(name))
+    second = run_due(db_session, now.replace(minute=59), hourly, enqueue=lambda name, **kw: ran.append(name))
     assert first == ["heartbeat"] and second == []
     assert ran == ["heartbeat"]
-    third = run_due(db_session, now.replace(hour=6), enqueue=lambda name, **kw: ran.append(name))
+    third = run_due(db_session, now.replace(hour=6), hourly, enqueue=lambda name, **kw: ran.append(name))
     assert third == ["heartbeat"]
     count = db_session.scalar(select(func.count(ScheduledRun.id)).where(ScheduledRun.job_name == "heartbeat"))
     assert count == 2
 
 
-def test_every_periodic_job_is_registered():
-    from perception.jobs import JOBS, _load_job_modules
-    from perception.jobs.schedule import PERIODIC, slot_for
+def test_every_periodic_job_is_registered(app):
+    from perception.core.jobs import JOBS
+    from perception.core.jobs.schedule import slot_for
 
-    _load_job_modules()
-    for item in PERIODIC:
+    for item in app.extensions["perception.periodic"]:
         assert item.job in JOBS, f"periodic job {item.job!r} is not registered"
         slot_for(item.every, datetime(2026, 1, 1))
 
 
 def test_slot_names():
-    from perception.jobs.schedule import slot_for
+    from perception.core.jobs.schedule import slot_for
 
     moment = datetime(2026, 11, 21, 5, 30)
     assert slot_for("hourly", moment) == "2026-11-21T05"
@@ -65,15 +63,15 @@ def test_jobs_run_on_redis_with_rq(redis_url, tmp_path, monkeypatch):
     from rq import Queue, SimpleWorker
 
     from perception import create_app
-    from perception.extensions import db
-    from perception.jobs import enqueue
+    from perception.core.extensions import db
+    from perception.core.jobs import enqueue
 
     db_file = tmp_path / "jobs.sqlite"
     monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("PERCEPTION_DATABASE_URL", f"sqlite:///{db_file}")
     monkeypatch.setenv("PERCEPTION_REDIS_URL", redis_url)
     monkeypatch.setenv("PERCEPTION_RQ_QUEUE", "perception-test")
-    import perception.jobs.worker as worker_module
+    import perception.core.jobs.worker as worker_module
 
     monkeypatch.setattr(worker_module, "_app", None)
     app = create_app()

@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
 from perception import create_app
-from perception.extensions import db
-from perception.models import Base
+from perception.core.extensions import db
+from perception.core.models.base import Base
 
 
 def _assert_no_drift(app):

@@ -40,7 +40,8 @@ def test_wheel_contains_everything_and_serves_pages(tmp_path):
         "perception/templates/base.html",
         "perception/templates/auth/login.html",
         "perception/static/css/app.css",
-        "perception/translations/zh_CN/core.po",
+        "perception/core/translations/zh_CN/core.po",
+        "perception/kpi/translations/zh_CN/kpi.po",
         "perception/migrations/env.py",
         "scoring/__init__.py",
         "surveys/__init__.py",
@@ -60,7 +61,7 @@ def test_wheel_contains_everything_and_serves_pages(tmp_path):
         "import perception, sys\n"
         f"assert perception.__file__.startswith({str(target)!r}), perception.__file__\n"
         "from perception import create_app\n"
-        "from perception.extensions import db\n"
+        "from perception.core.extensions import db\n"
         "from flask_migrate import upgrade\n"
         "app = create_app()\n"
         "with app.app_context():\n"

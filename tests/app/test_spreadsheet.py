@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perception.spreadsheet import neutralise
+from perception.core.spreadsheet import neutralise
 
 
 @pytest.mark.parametrize("text", ["=SUM(A1)", "+1", "-2+3", "@cmd", "\tx", "\rx"])
@@ -18,7 +18,7 @@ def test_other_values_pass_unchanged(value):
 
 
 def test_kpi_report_csv_neutralises_imported_text():
-    from perception.services.kpi_report_csv import _cell
+    from perception.kpi.services.report_csv import _cell
 
     assert _cell('=HYPERLINK("http://x")').startswith("'=")
     assert _cell(-1.5) == "-1.50" and _cell(None) == ""
@@ -28,7 +28,7 @@ def test_collection_export_neutralises_tab_and_cr():
     import csv
     import io
 
-    from perception.services.collection_consolidation import to_csv
+    from perception.collection.services.consolidation import to_csv
 
     rows = list(csv.reader(io.StringIO(to_csv([["\t=1+1", "\r@x", "ok"]]).decode("utf-8-sig"), newline="")))
     assert rows == [["'\t=1+1", "'\r@x", "ok"]]

@@ -15,16 +15,16 @@ import pytest
 from sqlalchemy import text
 
 from perception import create_app
-from perception.extensions import db
+from perception.core.extensions import db
 from tests.conftest import PASSWORD, csrf_token
 
 
 def test_sign_in_waits_for_a_background_writer_instead_of_failing(tmp_path, monkeypatch):
     """A deferred transaction that read before another connection committed cannot upgrade to a
     writer in WAL mode ("database is locked" at once); writing requests must take the lock first."""
-    from perception.audit import acting_as
-    from perception.models.auth import Role
-    from perception.services import users
+    from perception.core import users
+    from perception.core.audit import acting_as
+    from perception.core.models.auth import Role
 
     monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/c.sqlite", "TESTING": True})

@@ -11,9 +11,9 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from perception import sqlite_writers
-from perception.database import instrument_sqlite, sqlite_connect_args
-from perception.sqlite_writers import QueuedWriterConnection, queue_for
+from perception.core import sqlite_writers
+from perception.core.db import instrument_sqlite, sqlite_connect_args
+from perception.core.sqlite_writers import QueuedWriterConnection, queue_for
 
 
 def _connect(path: str, timeout: float = 30.0) -> QueuedWriterConnection:

@@ -14,7 +14,7 @@ WEEK = date(2026, 3, 2)
 
 @pytest.fixture
 def cat(db_session: Any, org: dict[str, Any]) -> dict[str, Any]:
-    from perception.models.catalog import Service, ServiceTier, Subscription
+    from perception.setup.models.catalog import Service, ServiceTier, Subscription
 
     desk = Service(code="DESK", name_zh="服务台", name_en="Service desk")
     net = Service(code="NET", name_zh="网络运维", name_en="Network operations")
@@ -84,7 +84,7 @@ def collector(make_user: Callable[..., Any]) -> Any:
 @pytest.fixture
 def put(db_session: Any, org: dict[str, Any], cat: dict[str, Any]) -> Callable[..., Any]:
     """Store a report through the service: put(region, week, rows, user, submit_at=None)."""
-    from perception.services import collection_reports
+    from perception.collection.services import reports as collection_reports
 
     def _put(
         region: str, week: date, rows: list[dict[str, Any]], user: Any, submit_at: datetime | None = None
@@ -102,7 +102,7 @@ def put(db_session: Any, org: dict[str, Any], cat: dict[str, Any]) -> Callable[.
 
 @pytest.fixture
 def make_ticket(db_session: Any, cat: dict[str, Any]) -> Callable[..., Any]:
-    from perception.models.kpi import Ticket
+    from perception.kpi.models import Ticket
 
     counter = {"n": 0}
 

@@ -6,8 +6,8 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from perception.models.collection import ReportEntry
-from perception.services.users import issue_token
+from perception.collection.models.reports import ReportEntry
+from perception.core.users import issue_token
 from tests.collection.conftest import WEEK, dynamic, feedback, requirement
 
 

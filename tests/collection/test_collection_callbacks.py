@@ -9,10 +9,10 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from perception.models.facts import ExperienceObservation
-from perception.models.surveys import Response
-from perception.services import collection_callbacks
-from perception.services.collection_vocab import CollectionError
+from perception.collection.services import callbacks as collection_callbacks
+from perception.collection.services.vocab import CollectionError
+from perception.core.models.facts import ExperienceObservation
+from perception.surveys.models import Response
 from tests.conftest import post_form
 
 ANSWERS = {"resolved": "yes", "on_time": "no", "csat": "4"}
@@ -20,7 +20,7 @@ ANSWERS = {"resolved": "yes", "on_time": "no", "csat": "4"}
 
 @pytest.fixture
 def script(db_session):
-    from perception.services.surveys_definitions import ensure_builtin_surveys
+    from perception.surveys.services.definitions import ensure_builtin_surveys
 
     return ensure_builtin_surveys(db_session)["phone_callback"]
 
@@ -138,7 +138,7 @@ def test_callback_over_http(app, login_as, db_session, queue):
 
 
 def test_engineer_is_refused_over_the_api(client, db_session, queue, make_user):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     engineer = make_user("li", "collector", region="R1")
     engineer.display_name = "李工"
@@ -166,7 +166,7 @@ def test_progress_planned_vs_done(db_session, queue, make_user):
 def test_low_callback_score_becomes_a_follow_up_on_the_regions_collection_page(
     login_as, db_session, queue, make_user
 ):
-    from perception.models.surveys import FollowUpTask
+    from perception.surveys.models import FollowUpTask
 
     interviewer = make_user("caller", "collector", region="R1")
     task = queue.tasks[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from perception.services.collection_board import (
+from perception.collection.services.board import (
     Completeness,
     classify,
     completeness,
@@ -97,7 +97,7 @@ def test_same_submission_is_late_in_shanghai_and_on_time_in_london(db_session, o
 
 
 def test_first_submission_decides_lateness_after_a_return(db_session, org, collector, make_user, put):
-    from perception.services import collection_reports
+    from perception.collection.services import reports as collection_reports
 
     organiser = make_user("org1", "organiser")
     report = put("R1", date(2026, 3, 2), [feedback()], collector, submit_at=datetime(2026, 3, 9, 1, 0))

@@ -8,20 +8,20 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import distinct, func, select
 
-from perception.demo import DemoContext
-from perception.models.collection import CollectionReport, ReportEntry
-from perception.models.collection_fieldwork import CallbackTask, SampledTicket, SamplingRun
-from perception.models.facts import ExperienceObservation, TextEntry
-from perception.models.kpi import Ticket
-from perception.models.org import CollectionPoint, CustomerOrg, Region
-from perception.services.collection_board import Completeness, completeness
+from perception.collection.models.fieldwork import CallbackTask, SampledTicket, SamplingRun
+from perception.collection.models.reports import CollectionReport, ReportEntry
+from perception.collection.services.board import Completeness, completeness
+from perception.core.demo import DemoContext
+from perception.core.models.facts import ExperienceObservation, TextEntry
+from perception.core.models.org import CollectionPoint, CustomerOrg, Region
+from perception.kpi.models import Ticket
 
 TODAY = date(2026, 11, 18)
 
 
 def _tickets(db_session, rng):
     """A stand-in for the tickets demo: closed tickets over the last twelve weeks in every region."""
-    from perception.models.catalog import Service
+    from perception.setup.models.catalog import Service
 
     services = list(db_session.scalars(select(Service).where(Service.code.in_(("DESK", "NET")))))
     rows = []
@@ -49,7 +49,9 @@ def _tickets(db_session, rng):
 
 
 def test_demo_collection(db_session):
-    from perception.demo import collection, org, setup
+    from perception.collection import demo as collection
+    from perception.setup import demo as setup
+    from perception.setup import demo_org as org
 
     ctx = DemoContext(weeks=26, today=TODAY)
     org.load(db_session, ctx)

@@ -7,10 +7,10 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from perception.models.collection_fieldwork import StandardCheck
-from perception.models.facts import ExperienceObservation
-from perception.models.setup import ServiceStandard, StandardVersion
-from perception.services import collection_feedback_check as checks
+from perception.collection.models.fieldwork import StandardCheck
+from perception.collection.services import feedback_check as checks
+from perception.core.models.facts import ExperienceObservation
+from perception.setup.models.standards import ServiceStandard, StandardVersion
 from tests.collection.conftest import WEEK, feedback
 
 
@@ -108,7 +108,7 @@ def test_rating_against_the_version_in_force_on_the_reports_week(db_session, cat
 
 
 def test_returning_a_report_forgets_its_checks(db_session, cat, standards, collector, make_user, put):
-    from perception.services import collection_reports
+    from perception.collection.services import reports as collection_reports
 
     report = put("R1", WEEK, [feedback(rating=3)], collector, submit_at=datetime(2026, 3, 8))
     collection_reports.return_report(db_session, report, make_user("o", "organiser"), "fix")
@@ -180,7 +180,7 @@ def test_share_standard_of_one_dimension_applies_only_to_that_dimension(db_sessi
 
 
 def test_conformity_summary_and_page(login_as, db_session, cat, standards, collector, put, make_ticket):
-    from perception.services.collection_analysis import conformity
+    from perception.collection.services.analysis import conformity
 
     put(
         "R1",
@@ -213,7 +213,7 @@ def test_ticket_minutes_count_only_the_slas_covered_hours(db_session, cat, stand
     """Hand-computed: Friday 17:30 -> Tuesday 09:30 on a Mon-Fri 09-18 SLA with Monday a holiday is
     30 min (Fri 17:30-18:00) + 0 (weekend, holiday) + 30 min (Tue 09:00-09:30) = 60 covered minutes,
     within the 240-minute standard, although the wall clock says almost four days."""
-    from perception.models.setup import Sla, SlaHoliday, SlaService
+    from perception.setup.models.standards import Sla, SlaHoliday, SlaService
 
     sla = Sla(
         code="SLA-WD",

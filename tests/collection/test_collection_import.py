@@ -8,10 +8,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from perception.models.audit import AuditEntry
-from perception.models.collection import ReportEntry
-from perception.services import collection_import
-from perception.services.collection_vocab import CollectionError
+from perception.collection.models.reports import ReportEntry
+from perception.collection.services import report_import as collection_import
+from perception.collection.services.vocab import CollectionError
+from perception.core.models.audit import AuditEntry
 from tests.collection.conftest import WEEK
 from tests.conftest import post_form
 

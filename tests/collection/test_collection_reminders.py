@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from perception.jobs import run_now
-from perception.models.collection import ReportReminder
+from perception.collection.models.reports import ReportReminder
+from perception.core.jobs import run_now
 from tests.collection.conftest import WEEK, feedback
 
 

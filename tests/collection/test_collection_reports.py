@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from perception.models.collection import CollectionReport, ReportEntry
-from perception.models.facts import ExperienceObservation, TextEntry
-from perception.services import collection_reports
-from perception.services.collection_entries import parse_entries
-from perception.services.collection_vocab import CollectionError
+from perception.collection.models.reports import CollectionReport, ReportEntry
+from perception.collection.services import reports as collection_reports
+from perception.collection.services.entries import parse_entries
+from perception.collection.services.vocab import CollectionError
+from perception.core.models.facts import ExperienceObservation, TextEntry
 from tests.collection.conftest import WEEK, dynamic, feedback, requirement
 
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from statsmodels.stats.proportion import proportion_confint
 
-from perception.models.audit import AuditEntry
-from perception.models.collection_fieldwork import SampledTicket
-from perception.services import collection_sampling
-from perception.services import collection_sampling_results as results
-from perception.services.collection_sampling_math import allocate, required_sample_size
-from perception.services.collection_vocab import CollectionError
+from perception.collection.models.fieldwork import SampledTicket
+from perception.collection.services import sampling as collection_sampling
+from perception.collection.services import sampling_results as results
+from perception.collection.services.sampling_math import allocate, required_sample_size
+from perception.collection.services.vocab import CollectionError
+from perception.core.models.audit import AuditEntry
 from tests.conftest import post_form
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from perception.models.collection import CollectionReport, ReportEntry
+from perception.collection.models.reports import CollectionReport, ReportEntry
 from tests.collection.conftest import WEEK, feedback, requirement
 from tests.conftest import login, post_form
 
@@ -80,7 +80,7 @@ def test_form_post_requires_csrf(login_as, db_session, cat):
 
 
 def test_collector_cannot_see_another_regions_or_points_report(login_as, make_user, db_session, org, put):
-    from perception.models.org import CollectionPoint
+    from perception.core.models.org import CollectionPoint
 
     other_region = put("R2", WEEK, [feedback(customer="R2-C")], make_user("c2", "collector", region="R2"))
     second_point = CollectionPoint(
@@ -99,7 +99,7 @@ def test_collector_cannot_see_another_regions_or_points_report(login_as, make_us
 
 
 def _report_for(db_session, point, user):
-    from perception.services import collection_reports
+    from perception.collection.services import reports as collection_reports
 
     return collection_reports.open_report(db_session, point, WEEK, user, now=datetime(2026, 6, 1))
 

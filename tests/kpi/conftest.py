@@ -31,7 +31,7 @@ HEADER = (
 
 @pytest.fixture
 def catalog(db_session: Any, org: dict[str, Any]) -> dict[str, Any]:
-    from perception.models.catalog import Service, ServiceTier, Subscription
+    from perception.setup.models.catalog import Service, ServiceTier, Subscription
 
     desk = Service(code="DESK", name_zh="服务台", name_en="Service desk")
     net = Service(code="NET", name_zh="网络运维", name_en="Network operations")
@@ -102,7 +102,7 @@ def add_standard(
 ) -> Any:
     """A standard with confirmed versions; each dict gives metric, target, time_limit_minutes,
     priority, effective_from, effective_to (the setup phase's in-force rule reads these)."""
-    from perception.models.setup import ServiceStandard, StandardVersion
+    from perception.setup.models.standards import ServiceStandard, StandardVersion
 
     standard = ServiceStandard(
         code=code,
@@ -141,7 +141,7 @@ def add_sla(
     rules: Sequence[tuple[float, str]] = (),
     tz: str = "Asia/Shanghai",
 ) -> Any:
-    from perception.models.setup import EscalationRule, Sla, SlaHoliday, SlaService
+    from perception.setup.models.standards import EscalationRule, Sla, SlaHoliday, SlaService
 
     sla = Sla(code=code, name_zh=code, name_en=code, covered_hours=covered, timezone=tz)
     session.add(sla)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from perception.services.users import issue_token
+from perception.core.users import issue_token
 from tests.kpi.conftest import add_standard, ticket_row
 
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from perception.services.kpi_arrays import distinct_rows
+from perception.kpi.services.arrays import distinct_rows
 
 
 @given(

@@ -24,10 +24,10 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from perception.models.kpi import KpiDefinition, KpiValue
-from perception.services.kpi_compute import compute_kpis
-from perception.services.kpi_import import ImportOptions, import_tickets
-from perception.services.kpi_ticket_frame import load_frame
+from perception.kpi.models import KpiDefinition, KpiValue
+from perception.kpi.services.compute import compute_kpis
+from perception.kpi.services.ticket_frame import load_frame
+from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 from tests.kpi.conftest import add_sla, add_standard, csv_bytes, ticket_row
 
 RESPONSE = [50, 75, 30, 0, 65]

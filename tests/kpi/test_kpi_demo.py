@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from perception.models.catalog import Service
-from perception.models.kpi import Escalation, KpiDefinition, KpiValue, Ticket
-from perception.models.org import Region
+from perception.core.models.org import Region
+from perception.kpi.models import Escalation, KpiDefinition, KpiValue, Ticket
+from perception.setup.models.catalog import Service
 
 pytestmark = pytest.mark.slow
 
@@ -20,17 +20,20 @@ def demo(app):
     """Load org + setup + tickets once for the module (in its own rolled-back transaction)."""
     from sqlalchemy import orm
 
-    from perception.demo import DemoContext
-    from perception.extensions import db
+    from perception.core.demo import DemoContext
+    from perception.core.extensions import db
 
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         session = orm.Session(bind=connection, join_transaction_mode="create_savepoint")
         ctx = DemoContext(weeks=8, today=date.today())
-        for name in ("org", "setup", "tickets"):
-            module = __import__(f"perception.demo.{name}", fromlist=["load"])
-            module.load(session, ctx)
+        from perception.kpi import demo as kpi_demo
+        from perception.setup import demo as setup_demo
+        from perception.setup import demo_org
+
+        for load in (demo_org.load, setup_demo.load, kpi_demo.load):
+            load(session, ctx)
             session.flush()
         try:
             yield session, ctx
@@ -75,7 +78,7 @@ def test_demo_tickets_and_planted_cells(demo):
 
 def test_demo_is_idempotent(demo):
     session, ctx = demo
-    from perception.demo import tickets
+    from perception.kpi import demo as tickets
 
     before = session.scalar(select(func.count(Ticket.id)))
     tickets.load(session, ctx)

@@ -14,11 +14,11 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from perception.jobs import run_now
-from perception.models.audit import AuditEntry
-from perception.models.kpi import Escalation, Ticket
-from perception.services.kpi_escalation import check_escalations, mark_recovered
-from perception.services.kpi_import import ImportOptions, import_tickets
+from perception.core.jobs import run_now
+from perception.core.models.audit import AuditEntry
+from perception.kpi.models import Escalation, Ticket
+from perception.kpi.services.escalation import check_escalations, mark_recovered
+from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 from tests.kpi.conftest import add_sla, add_standard, csv_bytes, ticket_row
 
 
@@ -36,7 +36,7 @@ def utc(local: str) -> datetime:
 def sent(monkeypatch):
     mails: list[tuple[str, str]] = []
     monkeypatch.setattr(
-        "perception.mail.send_email", lambda to, subject, text, html=None: mails.append((to, subject))
+        "perception.core.mail.send_email", lambda to, subject, text, html=None: mails.append((to, subject))
     )
     return mails
 

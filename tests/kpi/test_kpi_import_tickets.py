@@ -9,10 +9,10 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
-from perception.models.audit import AuditEntry
-from perception.models.kpi import ImportBatch, Ticket
-from perception.services.kpi_import import ImportOptions, import_tickets
-from perception.services.kpi_messages import KpiImportError
+from perception.core.models.audit import AuditEntry
+from perception.kpi.models import ImportBatch, Ticket
+from perception.kpi.services.messages import KpiImportError
+from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 from tests.kpi.conftest import csv_bytes, ticket_row
 
 

@@ -20,10 +20,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from perception.services.kpi_import import ImportOptions, import_tickets
-from perception.services.kpi_report_csv import report_csv
-from perception.services.kpi_report_pdf import report_pdf
-from perception.services.kpi_reports import MONTHLY, QUARTERLY, report_period, sla_failure_report
+from perception.kpi.services.report_csv import report_csv
+from perception.kpi.services.report_pdf import report_pdf
+from perception.kpi.services.reports import MONTHLY, QUARTERLY, report_period, sla_failure_report
+from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 from tests.kpi.conftest import add_sla, add_standard, csv_bytes, ticket_row
 
 AS_OF = datetime(2026, 4, 1, 0, 0)

@@ -19,8 +19,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from perception.services.kpi_import import ImportOptions, import_tickets
-from perception.services.kpi_sla import attainment_by_standard, breaches
+from perception.kpi.services.sla import attainment_by_standard, breaches
+from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 from tests.kpi.conftest import add_sla, add_standard, csv_bytes, ticket_row
 
 AS_OF = datetime(2026, 5, 1)

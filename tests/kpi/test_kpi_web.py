@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from perception.models.kpi import Ticket
-from perception.services.kpi_import import ImportOptions, import_tickets
+from perception.kpi.models import Ticket
+from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 from tests.conftest import post_form
 from tests.kpi.conftest import add_sla, add_standard, csv_bytes, ticket_row
 

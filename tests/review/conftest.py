@@ -17,7 +17,7 @@ MONDAY = date(2026, 3, 2)  # ISO week 2026-W10, inside 2026-H1
 
 @pytest.fixture
 def catalog(db_session, org) -> dict[str, Any]:
-    from perception.models.catalog import Service
+    from perception.setup.models.catalog import Service
 
     desk = Service(code="DESK", name_zh="服务台", name_en="Service desk")
     net = Service(code="NET", name_zh="网络运维", name_en="Network operations")
@@ -82,7 +82,7 @@ def watermelon(db_session, org, catalog, observe, link_kpi, kpi_value) -> dict[s
 
 @pytest.fixture
 def h1(db_session) -> Any:
-    from perception.services.review_periods import ensure_review, parse_periods
+    from perception.review.services.periods import ensure_review, parse_periods
 
     review, _ = ensure_review(db_session, date(2026, 3, 1), parse_periods("H1,H2"))
     return review

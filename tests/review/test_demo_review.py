@@ -8,15 +8,16 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from perception.demo import DemoContext
-from perception.models.review import ImprovementItem, Review
+from perception.core.demo import DemoContext
+from perception.review.models import ImprovementItem, Review
 
 TODAY = date(2026, 11, 18)
 
 
 def test_demo_has_a_signed_past_and_an_open_current_review(db_session, observe):
-    from perception.demo import org, review
-    from perception.models.catalog import Service
+    from perception.review import demo as review
+    from perception.setup import demo_org as org
+    from perception.setup.models.catalog import Service
 
     ctx = DemoContext(weeks=26, today=TODAY)
     org.load(db_session, ctx)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from perception.services import review_register, review_signoff
-from perception.services.review_periods import ensure_review, parse_periods
-from perception.services.review_sections import compute_content, section_of
+from perception.review.services import register as review_register
+from perception.review.services import signoff as review_signoff
+from perception.review.services.periods import ensure_review, parse_periods
+from perception.review.services.sections import compute_content, section_of
 
 
 def _rows(content):

@@ -12,10 +12,11 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
-from perception.models.review import ReviewFinding
-from perception.services import review_reports, review_signoff
-from perception.services.review_errors import ReviewError
-from perception.services.review_sections import compute_content, content_for, section_of
+from perception.review.models import ReviewFinding
+from perception.review.services import reports as review_reports
+from perception.review.services import signoff as review_signoff
+from perception.review.services.errors import ReviewError
+from perception.review.services.sections import compute_content, content_for, section_of
 from tests.conftest import post_form
 
 MELON = "watermelon:RESP|DESK|R1"
@@ -150,7 +151,7 @@ def test_add_finding_through_the_page(db_session, h1, watermelon, login_as):
 
 
 def test_api_review_content_and_sign(db_session, h1, client, make_user):
-    from perception.services.users import issue_token
+    from perception.core.users import issue_token
 
     owner = make_user("boss", "system_owner")
     _, secret = issue_token(db_session, owner, "t")

@@ -11,9 +11,11 @@ from urllib.parse import quote
 import pypdf
 import pytest
 
-from perception.models.review import ReviewReport
 from perception.reporting.fonts import find_cjk_font
-from perception.services import review_register, review_reports, review_signoff
+from perception.review.models import ReviewReport
+from perception.review.services import register as review_register
+from perception.review.services import reports as review_reports
+from perception.review.services import signoff as review_signoff
 from tests.conftest import post_form, require_component
 
 MELON = "watermelon:RESP|DESK|R1"
@@ -116,7 +118,7 @@ def test_stored_downloadable_and_regenerable(db_session, signed_h1, login_as):
 
 
 def test_job_runs_in_process_without_redis(db_session, h1, watermelon):
-    from perception.jobs import run_now
+    from perception.core.jobs import run_now
 
     result = run_now(db_session, "generate_review_pdf", review_id=h1.id, lang="en")
     assert result["status"] == "ready" and result["pages"] >= 8

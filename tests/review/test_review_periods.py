@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from perception.models.review import Review
-from perception.services.review_periods import (
+from perception.review.models import Review
+from perception.review.services.periods import (
     ReviewConfigError,
     ensure_review,
     parse_periods,
@@ -64,7 +64,7 @@ def _mail_files(app) -> set[Path]:
 
 
 def test_job_creates_the_review_and_reminds_the_owner_once(app, db_session, make_user):
-    from perception.jobs import run_now
+    from perception.core.jobs import run_now
 
     make_user("boss", "system_owner", email="boss@example.com")
     before = _mail_files(app)
@@ -88,10 +88,9 @@ def test_no_owner_address_sends_nothing_and_retries(db_session):
     assert review.reminder_sent_at is None
 
 
-def test_periodic_schedule_lists_the_job():
-    from perception.jobs.schedule import PERIODIC
-
-    assert any(p.job == "ensure_reviews" and p.every == "daily" for p in PERIODIC)
+def test_periodic_schedule_lists_the_job(app):
+    periodic = app.extensions["perception.periodic"]
+    assert any(p.job == "ensure_reviews" and p.every == "daily" for p in periodic)
 
 
 def test_button_creates_the_review(login_as, app, db_session):

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from perception.models.base import utcnow
-from perception.models.review import ImprovementItem
-from perception.services import review_register
-from perception.services.review_errors import ReviewError
-from perception.services.users import issue_token
+from perception.core.models.base import utcnow
+from perception.core.users import issue_token
+from perception.review.models import ImprovementItem
+from perception.review.services import register as review_register
+from perception.review.services.errors import ReviewError
 from tests.conftest import post_form
 
 

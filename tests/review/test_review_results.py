@@ -10,10 +10,10 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from perception.models.review import ImprovementStatus
-from perception.services import review_register
-from perception.services.review_errors import ReviewError
-from perception.services.review_results import measure_result
+from perception.review.models import ImprovementStatus
+from perception.review.services import register as review_register
+from perception.review.services.errors import ReviewError
+from perception.review.services.results import measure_result
 
 BASELINE = (date(2026, 1, 5), date(2026, 3, 2))
 COMPLETED = date(2026, 3, 2)  # the 8 weeks after: [2026-03-02, 2026-04-27)

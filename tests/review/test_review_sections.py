@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
-from perception.services.review_sections import compute_content, section_of
-from perception.services.review_summary import top_three
+from perception.review.services.sections import compute_content, section_of
+from perception.review.services.summary import top_three
 
 TODAY = date(2026, 7, 3)
 
@@ -19,8 +19,8 @@ def _rows(section, key):
 
 
 def test_standards_attainment_feasibility_and_changes(db_session, h1, watermelon):
-    from perception.models.kpi import KpiValue
-    from perception.models.setup import ServiceStandard, StandardVersion
+    from perception.kpi.models import KpiValue
+    from perception.setup.models.standards import ServiceStandard, StandardVersion
 
     kpi_std = db_session.query(ServiceStandard).filter_by(code="K-RESP").one()
     v1 = kpi_std.versions[0]
@@ -59,7 +59,7 @@ def test_standards_attainment_feasibility_and_changes(db_session, h1, watermelon
 
 
 def test_completeness_per_collection_point_worst_first(db_session, h1, org):
-    from perception.models.collection import CollectionReport
+    from perception.collection.models.reports import CollectionReport
 
     point = org["R1"]["point"]
     # R1 submitted the first 20 weeks' reports on time (the Monday after the week, before the deadline).
@@ -87,9 +87,9 @@ def test_completeness_per_collection_point_worst_first(db_session, h1, org):
 
 
 def test_demand_needs_and_hand_overs(db_session, h1, org):
-    from perception.models.analysis import Opportunity, TextTheme
-    from perception.models.facts import TextEntry
-    from perception.services.analysis_text_settings import get_settings
+    from perception.analysis.models import Opportunity, TextTheme
+    from perception.analysis.services.text_settings import get_settings
+    from perception.core.models.facts import TextEntry
 
     settings = get_settings(db_session)
     settings.min_customers, settings.min_regions = 2, 2

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from perception.models.auth import Role
-from perception.services import setup_catalog
-from perception.services.setup_confirm import confirm, confirm_need, propose
-from perception.services.setup_defs import ServiceDef, StandardDef, SubscriptionDef, TierDef, VersionDef
-from perception.services.setup_standard_io import save_standard
+from perception.core.models.auth import Role
+from perception.setup.services import catalog as setup_catalog
+from perception.setup.services.confirm import confirm, confirm_need, propose
+from perception.setup.services.defs import ServiceDef, StandardDef, SubscriptionDef, TierDef, VersionDef
+from perception.setup.services.standard_io import save_standard
 
 
 @dataclass

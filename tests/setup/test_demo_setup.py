@@ -6,13 +6,13 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from perception.demo import DemoContext
-from perception.demo import org as demo_org
-from perception.demo import setup as demo_setup
-from perception.models.setup import PlanItem, ServiceStandard, Sla, StandardVersion, VersionStatus
-from perception.services.setup_plan import coverage
-from perception.services.setup_sla import sla_for
-from perception.services.setup_standards import standard_in_force, standards_in_force
+from perception.core.demo import DemoContext
+from perception.setup import demo as demo_setup
+from perception.setup import demo_org
+from perception.setup.models.standards import PlanItem, ServiceStandard, Sla, StandardVersion, VersionStatus
+from perception.setup.services.plan import coverage
+from perception.setup.services.sla import sla_for
+from perception.setup.services.standards import standard_in_force, standards_in_force
 
 TODAY = date(2026, 11, 16)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from perception.services.setup_agreements import save_sla
-from perception.services.setup_errors import Problems
-from perception.services.setup_schema import read_sla
-from perception.services.users import issue_token
+from perception.core.users import issue_token
+from perception.setup.services.agreements import save_sla
+from perception.setup.services.errors import Problems
+from perception.setup.services.schema import read_sla
 from tests.setup import setup_fixtures
 from tests.setup.setup_fixtures import agree, make_standard, standard_def
 

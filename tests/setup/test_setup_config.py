@@ -10,13 +10,14 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, func, select
 
-from perception.demo import DemoContext
-from perception.demo import org as demo_org
-from perception.demo import setup as demo_setup
-from perception.models.audit import AuditEntry
-from perception.models.auth import User
-from perception.models.catalog import Service, ServiceTier, Subscription
-from perception.models.setup import (
+from perception.core.demo import DemoContext
+from perception.core.models.audit import AuditEntry
+from perception.core.models.auth import User
+from perception.core.users import issue_token
+from perception.setup import demo as demo_setup
+from perception.setup import demo_org
+from perception.setup.models.catalog import Service, ServiceTier, Subscription
+from perception.setup.models.standards import (
     PerceptionSystem,
     PlanItem,
     ServiceRegion,
@@ -27,9 +28,8 @@ from perception.models.setup import (
     StandardVersion,
     TrainingRecord,
 )
-from perception.services.setup_config import dump_text, export_document, import_document, load_text
-from perception.services.setup_errors import SetupError
-from perception.services.users import issue_token
+from perception.setup.services.config import dump_text, export_document, import_document, load_text
+from perception.setup.services.errors import SetupError
 from tests.conftest import login, post_form
 from tests.setup import setup_fixtures
 

@@ -8,13 +8,13 @@ from datetime import date
 
 import pytest
 
-from perception.models.setup import VersionStatus
-from perception.services import setup_catalog
-from perception.services.setup_confirm import bound_customers, confirm, confirm_need, propose, reject
-from perception.services.setup_defs import SubscriptionDef
-from perception.services.setup_errors import NotAllowed, SetupError
-from perception.services.setup_standard_io import edit_content
-from perception.services.setup_standards import standard_in_force
+from perception.setup.models.standards import VersionStatus
+from perception.setup.services import catalog as setup_catalog
+from perception.setup.services.confirm import bound_customers, confirm, confirm_need, propose, reject
+from perception.setup.services.defs import SubscriptionDef
+from perception.setup.services.errors import NotAllowed, SetupError
+from perception.setup.services.standard_io import edit_content
+from perception.setup.services.standards import standard_in_force
 from tests.conftest import post_form
 from tests.setup import setup_fixtures
 from tests.setup.setup_fixtures import agree, content, make_standard, standard_def

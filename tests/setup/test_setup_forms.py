@@ -7,12 +7,18 @@ from datetime import date
 
 from sqlalchemy import select
 
-from perception.models.audit import AuditEntry
-from perception.models.catalog import Service, Subscription
-from perception.models.org import CollectionPoint, Contact, CustomerOrg, Region
-from perception.models.setup import PerceptionSystem, PlanItem, ServiceRegion, ServiceStrategy, TrainingRecord
-from perception.services import setup_plan
-from perception.services.setup_defs import PlanDef
+from perception.core.models.audit import AuditEntry
+from perception.core.models.org import CollectionPoint, Contact, CustomerOrg, Region
+from perception.setup.models.catalog import Service, Subscription
+from perception.setup.models.standards import (
+    PerceptionSystem,
+    PlanItem,
+    ServiceRegion,
+    ServiceStrategy,
+    TrainingRecord,
+)
+from perception.setup.services import plan as setup_plan
+from perception.setup.services.defs import PlanDef
 from tests.conftest import login, post_form
 from tests.setup import setup_fixtures
 from tests.setup.setup_fixtures import make_standard, standard_def

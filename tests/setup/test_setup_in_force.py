@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from perception.services import setup_catalog
-from perception.services.setup_defs import SubscriptionDef
-from perception.services.setup_standard_io import edit_content
-from perception.services.setup_standards import (
+from perception.setup.services import catalog as setup_catalog
+from perception.setup.services.defs import SubscriptionDef
+from perception.setup.services.standard_io import edit_content
+from perception.setup.services.standards import (
     applicable_standards,
     experience_counterpart,
     standard_in_force,

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from perception.demo import DemoContext
-from perception.demo import org as demo_org
-from perception.demo import setup as demo_setup
+from perception.core.demo import DemoContext
+from perception.setup import demo as demo_setup
+from perception.setup import demo_org
 from tests.setup import setup_fixtures
 
 world = setup_fixtures.world  # the fixture

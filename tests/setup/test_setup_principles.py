@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from perception.models.setup import ServiceStandard, VersionStatus
-from perception.services.setup_confirm import confirm_need
-from perception.services.users import issue_token
+from perception.core.users import issue_token
+from perception.setup.models.standards import ServiceStandard, VersionStatus
+from perception.setup.services.confirm import confirm_need
 from tests.conftest import login, post_form
 from tests.setup import setup_fixtures
 from tests.setup.setup_fixtures import make_standard, standard_def

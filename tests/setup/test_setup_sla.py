@@ -8,11 +8,11 @@ from datetime import date, datetime
 
 import pytest
 
-from perception.models.setup import Sla
-from perception.services.setup_agreements import save_sla
-from perception.services.setup_errors import Problems, SetupError
-from perception.services.setup_schema import read_sla
-from perception.services.setup_sla import calendar_for_sla, escalation_deadlines, olas_for, sla_for
+from perception.setup.models.standards import Sla
+from perception.setup.services.agreements import save_sla
+from perception.setup.services.errors import Problems, SetupError
+from perception.setup.services.schema import read_sla
+from perception.setup.services.sla import calendar_for_sla, escalation_deadlines, olas_for, sla_for
 from scoring.calendar import business_seconds
 from tests.conftest import login, post_form
 from tests.setup import setup_fixtures

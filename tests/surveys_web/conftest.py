@@ -26,15 +26,15 @@ def hidden(pattern: re.Pattern[str], html: str) -> str:
 
 @pytest.fixture
 def versions(db_session: Any) -> dict[str, Any]:
-    from perception.services.surveys_definitions import ensure_builtin_surveys
+    from perception.surveys.services.definitions import ensure_builtin_surveys
 
     return ensure_builtin_surveys(db_session)
 
 
 @pytest.fixture
 def make_campaign(db_session: Any, versions: dict[str, Any], org: dict[str, Any]) -> Any:
-    from perception.models.base import utcnow
-    from perception.services.surveys_campaigns import create_campaign, open_campaign
+    from perception.core.models.base import utcnow
+    from perception.surveys.services.campaigns import create_campaign, open_campaign
 
     counter = iter(range(1, 1000))
 
@@ -94,7 +94,7 @@ def mailbox(app: Any) -> Mailbox:
 @pytest.fixture
 def invite(db_session: Any, mailbox: Mailbox) -> Any:
     """Run the invitation job for a campaign and return {contact email: token}."""
-    from perception.services.surveys_invitations import send_campaign_invitations
+    from perception.surveys.services.invitations import send_campaign_invitations
 
     def run(campaign: Any, now: Any = None) -> dict[str, str]:
         send_campaign_invitations(db_session, campaign_id=campaign.id, now=now)
@@ -137,13 +137,13 @@ def seed_personal_link(
     for the region closing in ``days``, and the contact's invitation (valid as long); commit and
     return the invitation's personal link token. ``region``, ``customer`` and ``campaign`` are
     (code, name_zh, name_en); ``contact`` is (name, email)."""
-    from perception.extensions import db
-    from perception.models.base import utcnow
-    from perception.models.org import Contact, CustomerOrg, Region
-    from perception.models.surveys import Invitation
-    from perception.services.surveys_campaigns import create_campaign, open_campaign
-    from perception.services.surveys_definitions import ensure_builtin_surveys
-    from perception.services.surveys_tokens import issue_link
+    from perception.core.extensions import db
+    from perception.core.models.base import utcnow
+    from perception.core.models.org import Contact, CustomerOrg, Region
+    from perception.surveys.models import Invitation
+    from perception.surveys.services.campaigns import create_campaign, open_campaign
+    from perception.surveys.services.definitions import ensure_builtin_surveys
+    from perception.surveys.services.tokens import issue_link
 
     with app.app_context():
         db.create_all()

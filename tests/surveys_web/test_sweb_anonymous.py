@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from perception.models.audit import AuditEntry
-from perception.models.facts import ExperienceObservation
-from perception.models.surveys import FollowUpTask, Response
+from perception.core.models.audit import AuditEntry
+from perception.core.models.facts import ExperienceObservation
+from perception.surveys.models import FollowUpTask, Response
 
 AGENT = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Probe-UA-7f3a"
 ADDRESS = "203.0.113.77"
@@ -81,9 +81,9 @@ def test_anonymous_double_submit_is_one_response(app, db_session, make_campaign,
 def test_anonymous_campaign_needs_a_region(db_session, versions):
     import pytest
 
-    from perception.models.base import utcnow
-    from perception.services.surveys_campaigns import create_campaign
-    from perception.services.surveys_errors import SurveyError
+    from perception.core.models.base import utcnow
+    from perception.surveys.services.campaigns import create_campaign
+    from perception.surveys.services.errors import SurveyError
 
     with pytest.raises(SurveyError) as err:
         create_campaign(

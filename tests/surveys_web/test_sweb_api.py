@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from perception.models.surveys import Campaign, FollowUpTask
-from perception.services.surveys_store import store_response
-from perception.services.users import issue_token
+from perception.core.users import issue_token
+from perception.surveys.models import Campaign, FollowUpTask
+from perception.surveys.services.store import store_response
 
 
 def _auth(db_session, user):

@@ -31,7 +31,7 @@ INVITED = (
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     require_chromium()
     from perception import create_app
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
@@ -55,8 +55,8 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
 def test_chinese_survey_on_a_phone(live):
     from playwright.sync_api import sync_playwright
 
-    from perception.extensions import db
-    from perception.models.surveys import FollowUpTask, Response
+    from perception.core.extensions import db
+    from perception.surveys.models import FollowUpTask, Response
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

@@ -9,14 +9,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from perception.models.base import utcnow
-from perception.models.catalog import Service, ServiceTier, Subscription
-from perception.models.kpi import Ticket
-from perception.models.org import Contact
-from perception.models.surveys import Campaign, Invitation
-from perception.services.surveys_invitations import send_campaign_invitations, send_campaign_reminders
-from perception.services.surveys_rates import campaign_rates
-from perception.services.surveys_tickets import sampled
+from perception.core.models.base import utcnow
+from perception.core.models.org import Contact
+from perception.kpi.models import Ticket
+from perception.setup.models.catalog import Service, ServiceTier, Subscription
+from perception.surveys.models import Campaign, Invitation
+from perception.surveys.services.invitations import send_campaign_invitations, send_campaign_reminders
+from perception.surveys.services.rates import campaign_rates
+from perception.surveys.services.tickets import sampled
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -7,15 +7,16 @@ from datetime import date
 import numpy as np
 from sqlalchemy import func, select
 
-from perception.demo import DemoContext
-from perception.models.facts import ExperienceObservation
-from perception.models.org import Region
-from perception.models.surveys import Campaign, FollowUpTask, Response
+from perception.core.demo import DemoContext
+from perception.core.models.facts import ExperienceObservation
+from perception.core.models.org import Region
+from perception.surveys.models import Campaign, FollowUpTask, Response
 
 
 def test_demo_surveys(db_session):
-    from perception.demo import org, setup
-    from perception.demo import surveys as demo_surveys
+    from perception.setup import demo as setup
+    from perception.setup import demo_org as org
+    from perception.surveys import demo as demo_surveys
 
     ctx = DemoContext(weeks=6, today=date(2026, 11, 20))
     org.load(db_session, ctx)

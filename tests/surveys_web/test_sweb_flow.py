@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from perception.models.facts import ExperienceObservation, TextEntry
-from perception.models.surveys import Invitation, Response
+from perception.core.models.facts import ExperienceObservation, TextEntry
+from perception.surveys.models import Invitation, Response
 
 
 def test_invitation_open_answer_thanks(app, client, db_session, org, make_campaign, invite, post_page):
@@ -52,7 +52,7 @@ def test_answers_keep_the_version_they_answered(
 ):
     import copy
 
-    from perception.services.surveys_definitions import publish
+    from perception.surveys.services.definitions import publish
 
     campaign = make_campaign("csat_transactional")
     first = versions["csat_transactional"]

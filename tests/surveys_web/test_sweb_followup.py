@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from perception.models.audit import AuditEntry
-from perception.models.facts import ExperienceObservation, TextEntry
-from perception.models.surveys import FollowUpTask, Response
-from perception.services.surveys_errors import SurveyError
-from perception.services.surveys_followup import open_followups, update_followup
-from perception.services.surveys_store import AnswersInvalid, store_response
+from perception.core.models.audit import AuditEntry
+from perception.core.models.facts import ExperienceObservation, TextEntry
+from perception.surveys.models import FollowUpTask, Response
+from perception.surveys.services.errors import SurveyError
+from perception.surveys.services.followup import open_followups, update_followup
+from perception.surveys.services.store import AnswersInvalid, store_response
 
 
 def test_low_csat_creates_a_task_seen_by_its_region_only(

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text, update
 
-from perception.models.base import utcnow
-from perception.models.surveys import Invitation, Response, ResponseDraft, SurveyLink, TokenFailure
-from perception.services.surveys_tokens import hash_token
+from perception.core.models.base import utcnow
+from perception.surveys.models import Invitation, Response, ResponseDraft, SurveyLink, TokenFailure
+from perception.surveys.services.tokens import hash_token
 
 
 def _count(db_session, campaign):

@@ -76,10 +76,10 @@ def _race(app: Any, token: str) -> list[int]:
 
 
 def _check(app: Any, statuses: list[int]) -> None:
-    from perception.extensions import db
-    from perception.models.audit import AuditEntry
-    from perception.models.facts import ExperienceObservation
-    from perception.models.surveys import Invitation, Response
+    from perception.core.extensions import db
+    from perception.core.models.audit import AuditEntry
+    from perception.core.models.facts import ExperienceObservation
+    from perception.surveys.models import Invitation, Response
 
     assert all(code in (200, 303) for code in statuses), statuses  # stored, duplicate or "already answered"
     with app.app_context():
@@ -112,7 +112,7 @@ def pg_schema() -> Iterator[str]:
 
 @pytest.mark.postgres
 def test_parallel_submits_postgres(pg_schema, tmp_path, monkeypatch):
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     options = {"connect_args": {"options": f"-csearch_path={pg_schema}"}, "pool_size": PARALLEL + 5}
     app = _app(POSTGRES_URL, tmp_path, monkeypatch, options)
@@ -125,7 +125,7 @@ def test_parallel_submits_postgres(pg_schema, tmp_path, monkeypatch):
 
 
 def test_parallel_submits_sqlite(tmp_path, monkeypatch):
-    from perception.extensions import db
+    from perception.core.extensions import db
 
     app = _app(f"sqlite:///{tmp_path / 'race.sqlite'}", tmp_path, monkeypatch, {})
     try:

@@ -1,7 +1,0 @@
-"""Administration for the system owner: users and roles, the audit log."""
-
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from perception.admin import views  # noqa: E402,F401

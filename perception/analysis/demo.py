@@ -1,0 +1,150 @@
+"""Demo analysis: categories for labelling, some texts labelled by an analyst (category and
+sentiment, from plain keyword rules), one run of the text analysis (themes and the classifiers with
+their cross-validated accuracy), a few themes named, the top common need sent to the market
+department as an opportunity, and the alert checks run once. Idempotent: categories and labels
+are looked up, the analysis runs only when it never ran, alerts are unique per occurrence.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.analysis.models import Opportunity, TextAnalysisRun, TextCategory, TextTheme
+from perception.analysis.services.alert_checks import check_alerts
+from perception.analysis.services.demand import common_and_emerging_needs
+from perception.analysis.services.opportunities import create_from_need
+from perception.analysis.services.text_labels import label_entry
+from perception.analysis.services.text_run import run_text_analysis
+from perception.analysis.services.text_settings import SettingsUpdate, rename_theme, update_settings
+from perception.core.audit import acting_as
+from perception.core.demo import DemoContext
+from perception.core.models.auth import User
+from perception.core.models.base import utcnow
+from perception.core.models.facts import TextEntry
+from perception.core.periods import week_start
+
+# code, zh, en, keywords (a text containing one is labelled with the category)
+CATEGORIES = (
+    (
+        "mobile",
+        "移动端报修",
+        "Mobile repair reporting",
+        ("手机", "微信", "移动端", "小程序", "mobile", "app"),
+    ),
+    ("onsite", "驻场服务", "On-site engineers", ("驻场", "现场", "on-site", "onsite")),
+    ("spares", "备件", "Spare parts", ("备件", "spare")),
+    ("training", "培训", "Training", ("培训", "training")),
+    ("reporting", "服务报告", "Service reports", ("报告", "月报", "报表", "report")),
+    ("speed", "响应速度", "Response speed", ("响应", "及时", "太慢", "等了", "slow", "quick")),
+)
+POSITIVE = ("满意", "很好", "感谢", "谢谢", "及时", "专业", "thank", "great", "quick", "friendly")
+NEGATIVE = ("慢", "差", "不满", "投诉", "没人", "不及时", "太长", "不足", "slow", "poor", "bad")
+LABELS_PER_CATEGORY = 12
+THEME_NAMES = {
+    "mobile": "移动端报修 Mobile repair",
+    "onsite": "驻场工程师 On-site engineers",
+    "spares": "备件 Spare parts",
+    "training": "培训 Training",
+    "reporting": "服务报告 Service reports",
+    "speed": "响应速度 Response speed",
+}
+
+
+def _category_of(text: str) -> str | None:
+    lowered = text.lower()
+    for code, _, _, words in CATEGORIES:
+        if any(w in lowered for w in words):
+            return code
+    return None
+
+
+def _sentiment_of(text: str) -> str:
+    lowered = text.lower()
+    if any(w in lowered for w in NEGATIVE):
+        return "negative"
+    if any(w in lowered for w in POSITIVE):
+        return "positive"
+    return "neutral"
+
+
+def _label_some(session: Session, analyst: User | None) -> int:
+    counts: dict[str, int] = {}
+    labelled = 0
+    for entry in session.scalars(select(TextEntry).order_by(TextEntry.id).limit(5000)):
+        category = _category_of(entry.text)
+        if category is None or counts.get(category, 0) >= LABELS_PER_CATEGORY:
+            continue
+        counts[category] = counts.get(category, 0) + 1
+        label_entry(
+            session,
+            entry,
+            category=category,
+            sentiment=_sentiment_of(entry.text),
+            user_id=analyst.id if analyst else None,
+        )
+        labelled += 1
+    return labelled
+
+
+def _name_themes(session: Session) -> None:
+    """Name a theme after the category most of its texts fall in (at most one theme per name)."""
+    used = set(session.scalars(select(TextTheme.name).where(TextTheme.name.is_not(None))))
+    for theme in session.scalars(select(TextTheme).order_by(TextTheme.size.desc(), TextTheme.key)):
+        if theme.name:
+            continue
+        texts = session.scalars(
+            select(TextEntry.text).where(TextEntry.theme_key == theme.key).order_by(TextEntry.id).limit(40)
+        ).all()
+        votes: dict[str, int] = {}
+        for text in texts:
+            code = _category_of(text)
+            if code is not None:
+                votes[code] = votes.get(code, 0) + 1
+        if not votes:
+            continue
+        best = max(votes, key=lambda c: votes[c])
+        name = THEME_NAMES[best]
+        if votes[best] * 2 >= len(texts) and name not in used:
+            rename_theme(session, theme.key, name)
+            used.add(name)
+
+
+def load(session: Session, ctx: DemoContext) -> None:
+    for code, zh, en, _ in CATEGORIES:
+        if session.scalar(select(TextCategory.id).where(TextCategory.code == code)) is None:
+            session.add(TextCategory(code=code, name_zh=zh, name_en=en))
+    session.flush()
+    analyst = session.scalar(select(User).where(User.username == "analyst"))
+    market = session.scalar(select(User).where(User.username == "market"))
+    if session.scalar(select(TextAnalysisRun.id).limit(1)) is not None:
+        return
+    with acting_as("demo", analyst.id if analyst else None):
+        update_settings(session, SettingsUpdate(user_words=["移动端报修", "驻场工程师", "小程序"]))
+        labelled = _label_some(session, analyst)
+        result = run_text_analysis(session, analyst.id if analyst else None)
+        _name_themes(session)
+        end = week_start(ctx.today) + timedelta(weeks=1)
+        start = end - timedelta(weeks=min(ctx.weeks, 13))
+        needs = common_and_emerging_needs(session, start, end)
+        sent = 0
+        for need in needs.common[:1]:
+            if session.scalar(select(Opportunity.id).where(Opportunity.theme_key == need.theme_key)) is None:
+                create_from_need(
+                    session,
+                    kind="common",
+                    theme_key=need.theme_key,
+                    period_start=start,
+                    period_end=end,
+                    region_ids=None,
+                    created_by_id=analyst.id if analyst else None,
+                    owner_id=market.id if market else None,
+                )
+                sent += 1
+        alerts = check_alerts(session, utcnow())
+    ctx.summary.append(
+        f"Analysis: {result.n_entries} texts in {result.n_themes} themes, {labelled} labelled, "
+        f"{len(needs.common)} common needs ({sent} sent to market), {len(alerts)} alerts raised."
+    )

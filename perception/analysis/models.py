@@ -1,0 +1,311 @@
+"""Phase 3 (perception analysis) models: text-analysis state (theme decisions, themes of the last
+run, user labels, trained classifiers, category vocabulary), market opportunities and alerts.
+
+The facts analysed (ExperienceObservation, TextEntry) live in perception.core.models.facts and are
+written by the collecting phases. The analysis writes its results back onto TextEntry
+(theme_key, category, sentiment, confidence, label_source) and keeps what must survive the
+collecting phases' delete-and-rewrite of their facts in its own tables: the user's labels carry
+the text they labelled (they are the classifier's training data), and the theme decisions are one
+JSON document (scoring.text.ThemeDecisions).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+    or_,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from perception.core.models.base import Base, TimestampMixin, utcnow
+
+SENTIMENTS = ("positive", "neutral", "negative")
+
+
+class LabelSource:
+    MODEL = "model"
+    USER = "user"
+
+
+class TextAnalysisSettings(TimestampMixin, Base):
+    """The single row of text-analysis settings and the user's theme decisions.
+
+    ``decisions_json`` is ``scoring.text.ThemeDecisions.to_json()``: names, merges, splits, pins and
+    the remembered signatures that map a re-run's themes onto the same keys. ``user_words`` extend
+    the segmenter's domain dictionary (one word per line).
+    """
+
+    __tablename__ = "text_analysis_settings"
+    __audited__ = True
+    __region_free__ = True
+    __audit_exclude__ = frozenset({"decisions_json"})  # large; theme edits are audited as events
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decisions_json: Mapped[str] = mapped_column(Text, default="{}")
+    user_words: Mapped[str] = mapped_column(Text, default="")
+    theme_count: Mapped[int | None] = mapped_column(Integer)  # None: chosen by the silhouette rule
+    min_customers: Mapped[int] = mapped_column(Integer, default=3)
+    min_regions: Mapped[int] = mapped_column(Integer, default=3)
+    emerging_alpha: Mapped[float] = mapped_column(Float, default=0.05)
+    emerging_min_entries: Mapped[int] = mapped_column(Integer, default=3)
+    review_threshold: Mapped[float] = mapped_column(Float, default=0.6)
+    max_entries: Mapped[int] = mapped_column(Integer, default=100_000)  # newest N entries per run
+
+
+class TextAnalysisRun(Base):
+    """One run of the text analysis (themes + classification), with its figures."""
+
+    __tablename__ = "text_analysis_run"
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(12), default="running")  # running | done | failed
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    n_entries: Mapped[int] = mapped_column(Integer, default=0)
+    n_themes: Mapped[int] = mapped_column(Integer, default=0)
+    k_rule: Mapped[str | None] = mapped_column(String(16))
+    seconds: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class TextTheme(Base):
+    """A theme of the latest run: its key (stable across runs), top terms and example entry ids.
+
+    Example texts are not copied here: pages read them from TextEntry through the user's region
+    scope, so a theme never shows another region's text to a region-bound user.
+    """
+
+    __tablename__ = "text_theme"
+    __region_free__ = True
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    top_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    example_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("text_analysis_run.id", ondelete="SET NULL"))
+
+    @property
+    def label(self) -> str:
+        return self.name or " / ".join(self.top_terms[:3]) or self.key
+
+
+class TextCategory(TimestampMixin, Base):
+    """A category users label texts with (the classifier learns these)."""
+
+    __tablename__ = "text_category"
+    __audited__ = True
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TextLabel(TimestampMixin, Base):
+    """A person's label (category and/or sentiment) on a text: training data for the classifier.
+
+    The text is kept here because the collecting phases re-write their TextEntry rows when a source
+    changes; ``source``/``source_id`` find the entry again after such a rewrite.
+    """
+
+    __tablename__ = "text_label"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("source", "source_id", "text_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_entry_id: Mapped[int | None] = mapped_column(ForeignKey("text_entry.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int] = mapped_column(Integer)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(64))
+    sentiment: Mapped[str | None] = mapped_column(String(16))
+    labelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class TextClassifierModel(Base):
+    """The classifier trained at a run for one target (category or sentiment) and its
+    cross-validated accuracy, shown in the UI next to its predictions."""
+
+    __tablename__ = "text_classifier_model"
+    __region_free__ = True
+    __table_args__ = (UniqueConstraint("target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(String(16))  # category | sentiment
+    trained_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    n_labelled: Mapped[int] = mapped_column(Integer, default=0)
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    folds: Mapped[int | None] = mapped_column(Integer)
+    cv_accuracy: Mapped[float | None] = mapped_column(Float)
+    cv_accuracy_std: Mapped[float | None] = mapped_column(Float)
+    baseline_accuracy: Mapped[float | None] = mapped_column(Float)
+    per_class: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    model: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+# --- market opportunities -----------------------------------------------------------------------
+
+OPPORTUNITY_STATUSES = ("new", "contacted", "opportunity", "closed")
+OPPORTUNITY_KINDS = ("common", "emerging", "manual")
+
+
+class Opportunity(TimestampMixin, Base):
+    """A common or emerging need sent to the market-expansion department (市场拓展部门)."""
+
+    __tablename__ = "opportunity"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), default="common")
+    theme_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary_zh: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)  # exclusive
+    n_entries: Mapped[int] = mapped_column(Integer, default=0)
+    n_customers: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), default="new")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    regions: Mapped[list[OpportunityRegion]] = relationship(
+        back_populates="opportunity", cascade="all, delete-orphan"
+    )
+
+    @classmethod
+    def region_clause(cls, region_ids: frozenset[int]) -> Any:
+        return exists().where(
+            OpportunityRegion.opportunity_id == cls.id, OpportunityRegion.region_id.in_(region_ids)
+        )
+
+
+class OpportunityRegion(Base):
+    """A region whose customers raised the need behind an opportunity."""
+
+    __tablename__ = "opportunity_region"
+    __table_args__ = (UniqueConstraint("opportunity_id", "region_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("opportunity.id", ondelete="CASCADE"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+
+    opportunity: Mapped[Opportunity] = relationship(back_populates="regions")
+
+
+# --- alerts -------------------------------------------------------------------------------------
+
+ALERT_KINDS = ("experience_drop", "new_watermelon", "standard_missed", "missing_reports")
+
+
+class Alert(Base):
+    """One occurrence of an alert condition; ``occurrence_key`` is unique so it is raised once."""
+
+    __tablename__ = "alert"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    occurrence_key: Mapped[str] = mapped_column(String(200), unique=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    message_zh: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str] = mapped_column(Text)
+    evidence_url: Mapped[str] = mapped_column(String(500))  # a path inside the app
+    raised_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | acknowledged
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    recipients: Mapped[list[AlertRecipient]] = relationship(
+        back_populates="alert", cascade="all, delete-orphan"
+    )
+
+    @classmethod
+    def region_clause(cls, region_ids: frozenset[int]) -> Any:
+        # An alert without a region (system-wide) is visible to everyone who may see alerts.
+        return or_(cls.region_id.in_(region_ids), cls.region_id.is_(None))
+
+
+class AlertRecipient(Base):
+    """An owner concerned by an alert: shown in their in-app list, emailed by the job."""
+
+    __tablename__ = "alert_recipient"
+    __table_args__ = (UniqueConstraint("alert_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    alert: Mapped[Alert] = relationship(back_populates="recipients")
+
+
+# --- pre-aggregated experience (the dashboards' fast path) --------------------------------------
+
+
+class ExperienceRollup(Base):
+    """Weekly sums of ExperienceObservation per region, service, tier, customer, kind, dimension
+    and scale, rebuilt by the ``refresh_analysis_rollup`` job (perception.analysis.services.rollup).
+    The dashboards read it only while it matches the facts (see AnalysisRollupState)."""
+
+    __tablename__ = "experience_rollup"
+    __table_args__ = (Index("ix_experience_rollup_period", "period_start", "region_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    region_id: Mapped[int] = mapped_column(Integer)
+    service_id: Mapped[int | None] = mapped_column(Integer)
+    tier_id: Mapped[int | None] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    dimension: Mapped[str | None] = mapped_column(String(32))
+    scale_min: Mapped[float] = mapped_column(Float)
+    scale_max: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(Integer)
+    s: Mapped[float] = mapped_column(Float)
+    ss: Mapped[float] = mapped_column(Float)
+    top2: Mapped[int] = mapped_column(Integer)
+    promoters: Mapped[int] = mapped_column(Integer)
+    detractors: Mapped[int] = mapped_column(Integer)
+
+
+class AnalysisRollupState(Base):
+    """The single row telling whether ExperienceRollup is current: the facts' write signature it
+    was built from (PostgreSQL's insert/update/delete counters of experience_observation)."""
+
+    __tablename__ = "analysis_rollup_state"
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80))
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)

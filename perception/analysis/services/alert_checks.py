@@ -1,0 +1,220 @@
+"""The alert conditions, checked by the daily background job ``check_analysis_alerts``:
+
+- experience drop: a region's CSAT in the last complete week is significantly below its previous
+  eight weeks (one-sided pooled z test, scoring.detect_drop_shares via analysis_overview);
+- new watermelon: an evidenced watermelon over the last four weeks that was not a watermelon in
+  the four weeks before (analysis_kpi_experience);
+- standard missed for N periods: a KPI's last N (default 3) weekly values all missed the target;
+  the occurrence is the streak, keyed by its first week, so a continuing streak alerts once;
+- missing reports: a collection point's weekly report is missing after its deadline.
+Each occurrence is raised once (analysis_alerts.raise_alert).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.analysis.models import Alert
+from perception.analysis.services.alerts import AlertSpec, raise_alert
+from perception.analysis.services.facts import aggregate
+from perception.analysis.services.filters import AnalysisFilters
+from perception.analysis.services.kpi_experience import kpi_vs_experience
+from perception.analysis.services.names import load_names
+from perception.analysis.services.overview import drop_flags
+from perception.core.jobs import job
+from perception.core.models.base import utcnow
+from perception.core.models.org import CollectionPoint
+from perception.core.periods import iso_week_label, week_start
+from perception.kpi.models import Granularity, KpiDefinition, KpiValue
+
+BASELINE_WEEKS = 8
+WINDOW_WEEKS = 4
+MISSED_PERIODS = 3
+
+
+def _url(path: str, **args: Any) -> str:
+    query = "&".join(f"{k}={v}" for k, v in args.items() if v is not None)
+    return f"/analysis/{path}" + (f"?{query}" if query else "")
+
+
+def check_experience_drops(session: Session, last_week: date) -> list[Alert]:
+    f = AnalysisFilters(start=last_week - timedelta(weeks=BASELINE_WEEKS), end=last_week + timedelta(weeks=1))
+    names = load_names(session, customers=False)
+    out = []
+    for flag in drop_flags(aggregate(session, f, kinds=("csat",)), f, names):
+        region = names.region(flag.region_id)
+        week = iso_week_label(flag.period)
+        alert = raise_alert(
+            session,
+            AlertSpec(
+                kind="experience_drop",
+                occurrence_key=f"experience_drop:{region.code}:{flag.period.isoformat()}",
+                message_zh=f"{region.name_zh} {week} 满意度由 {100 * flag.baseline:.0f}% 显著下降至 "
+                f"{100 * flag.estimate:.0f}%（n={flag.n}，p={flag.p_value:.3g}）",
+                message_en=f"{region.name_en}: CSAT fell significantly from {100 * flag.baseline:.0f}% to "
+                f"{100 * flag.estimate:.0f}% in {week} (n={flag.n}, p={flag.p_value:.3g})",
+                evidence_url=_url("overview", region=flag.region_id, **{"from": f.start.isoformat()}),
+                region_id=flag.region_id,
+                period_start=flag.period,
+            ),
+        )
+        if alert is not None:
+            out.append(alert)
+    return out
+
+
+def check_new_watermelons(session: Session, last_week: date) -> list[Alert]:
+    end = last_week + timedelta(weeks=1)
+    window = AnalysisFilters(start=end - timedelta(weeks=WINDOW_WEEKS), end=end)
+    current = kpi_vs_experience(session, window)
+    previous = kpi_vs_experience(session, window.previous())
+    before = {c.key for c in previous.cells if c.comparison.quadrant == "watermelon"}
+    out = []
+    for cell in current.watermelons:
+        if not cell.comparison.evidenced or cell.key in before:
+            continue
+        recent = session.scalar(
+            select(Alert.id).where(
+                Alert.kind == "new_watermelon",
+                Alert.occurrence_key.like(f"new_watermelon:{cell.key}:%"),
+                Alert.period_start >= window.start - timedelta(weeks=WINDOW_WEEKS),
+            )
+        )
+        if recent is not None:
+            continue
+        c = cell.comparison
+        alert = raise_alert(
+            session,
+            AlertSpec(
+                kind="new_watermelon",
+                occurrence_key=f"new_watermelon:{cell.key}:{window.start.isoformat()}",
+                message_zh=f"新的西瓜效应：{cell.service_name_zh}·{cell.region_name_zh} 的 "
+                f"{cell.kpi_name_zh} 达标，但体验 {c.experience_estimate:.3g} "
+                f"低于目标 {c.experience_target:.3g}（n={c.n}）",
+                message_en=f"New watermelon: {cell.service_name_en} in {cell.region_name_en} meets "
+                f"{cell.kpi_name_en}, but experience {c.experience_estimate:.3g} misses "
+                f"{c.experience_target:.3g} (n={c.n})",
+                evidence_url=_url(
+                    "kpi-vs-experience",
+                    **{"from": window.start.isoformat(), "to": last_week.isoformat()},
+                )
+                + f"#cell-{cell.key.replace('|', '-')}",
+                region_id=cell.region_id,
+                service_id=cell.service_id,
+                period_start=window.start,
+            ),
+        )
+        if alert is not None:
+            out.append(alert)
+    return out
+
+
+def check_missed_standards(session: Session, last_week: date, periods: int = MISSED_PERIODS) -> list[Alert]:
+    start = last_week - timedelta(weeks=26)
+    rows = session.execute(
+        select(
+            KpiValue.definition_id,
+            KpiValue.service_id,
+            KpiValue.region_id,
+            KpiValue.period_start,
+            KpiValue.met,
+        )
+        .where(
+            KpiValue.granularity == Granularity.WEEK,
+            KpiValue.period_start >= start,
+            KpiValue.period_start <= last_week,
+            KpiValue.met.is_not(None),
+        )
+        .order_by(KpiValue.period_start)
+    ).all()
+    series: dict[tuple[int, int, int], dict[date, bool]] = defaultdict(dict)
+    for d, s, r, p, met in rows:
+        # Tiers pooled: a week is missed when any tier missed it.
+        key = (d, s, r)
+        series[key][p] = series[key].get(p, True) and bool(met)
+    names = load_names(session, customers=False)
+    codes = dict(session.execute(select(KpiDefinition.id, KpiDefinition.code)).all())
+    out = []
+    for (d, s, r), weeks in sorted(series.items()):
+        ordered = sorted(weeks)
+        streak: list[date] = []
+        for p in reversed(ordered):
+            if weeks[p]:
+                break
+            streak.insert(0, p)
+        if len(streak) < periods or ordered[-1] != last_week:
+            continue
+        region, service = names.region(r), names.service(s)
+        code, since = codes.get(d, str(d)), iso_week_label(streak[0])
+        alert = raise_alert(
+            session,
+            AlertSpec(
+                kind="standard_missed",
+                occurrence_key=f"standard_missed:{code}:{service.code}:{region.code}:{streak[0].isoformat()}",
+                message_zh=f"{service.name_zh}·{region.name_zh} 的指标 {code} 自 {since} "
+                f"起已连续 {len(streak)} 周未达标",
+                message_en=f"KPI {code} for {service.name_en} in {region.name_en} has missed its target "
+                f"for {len(streak)} weeks in a row since {since}",
+                evidence_url=_url("kpis", region=r, service=s, **{"from": streak[0].isoformat()}),
+                region_id=r,
+                service_id=s,
+                period_start=streak[0],
+            ),
+        )
+        if alert is not None:
+            out.append(alert)
+    return out
+
+
+def check_missing_reports(session: Session, last_week: date, now: datetime) -> list[Alert]:
+    from perception.collection.services.board import Completeness, completeness
+
+    names = load_names(session, customers=False)
+    out = []
+    for cell in completeness(session, last_week, last_week, now=now):
+        if cell.state != Completeness.MISSING:
+            continue
+        point = session.get(CollectionPoint, cell.collection_point_id)
+        if point is None:
+            continue
+        region = names.region(cell.region_id)
+        week = iso_week_label(cell.week_start)
+        alert = raise_alert(
+            session,
+            AlertSpec(
+                kind="missing_reports",
+                occurrence_key=f"missing_reports:{point.code}:{cell.week_start.isoformat()}",
+                message_zh=f"{region.name_zh}（{point.name_zh}）{week} 的采集报告逾期未交",
+                message_en=f"{region.name_en} ({point.name_en}): the collection report for {week} is missing",
+                evidence_url=f"/collection/board?week={cell.week_start.isoformat()}",
+                region_id=cell.region_id,
+                period_start=cell.week_start,
+                extra_recipients=tuple(i for i in (point.lead_id, point.organiser_id) if i is not None),
+            ),
+        )
+        if alert is not None:
+            out.append(alert)
+    return out
+
+
+def check_alerts(session: Session, now: datetime | None = None) -> list[Alert]:
+    """Run every check for the last complete ISO week before ``now`` (naive UTC)."""
+    now = now or utcnow()
+    last_week = week_start(now.date()) - timedelta(weeks=1)
+    raised = check_experience_drops(session, last_week)
+    raised += check_new_watermelons(session, last_week)
+    raised += check_missed_standards(session, last_week)
+    raised += check_missing_reports(session, last_week, now)
+    return raised
+
+
+@job("check_analysis_alerts")
+def check_alerts_job(session: Session, now: str | None = None, **_: Any) -> int:
+    """Daily job: raise the alerts of the last complete week; returns how many were new."""
+    moment = datetime.fromisoformat(now) if now else None
+    return len(check_alerts(session, moment))

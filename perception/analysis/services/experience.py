@@ -1,0 +1,268 @@
+"""Experience analysis: the six feedback dimensions (overall and region x dimension), SERVQUAL gaps,
+importance-performance quadrants and key drivers of overall satisfaction.
+
+Dimension means and the heat map come from the one set-based aggregate (analysis_facts). SERVQUAL
+gaps are paired per respondent and item in SQL (perception minus expectation), then summed per
+item and per dimension, so their t intervals need no per-respondent rows in Python. Importance-
+performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
+it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so.
+
+Public API: ``experience(session, filters) -> ExperienceView``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from perception.analysis.services.facts import (
+    DIMENSION_CODES,
+    DIMENSION_KINDS,
+    Acc,
+    aggregate,
+    dimension_acc,
+    dimension_measure,
+    rollup,
+)
+from perception.analysis.services.filters import AnalysisFilters, where_facts
+from perception.analysis.services.names import load_names
+from perception.core.models.facts import ExperienceObservation as Obs
+from scoring import (
+    GroupMeasure,
+    IpaResult,
+    KeyDriverResult,
+    importance_performance,
+    key_drivers,
+    mean_from_stats,
+)
+from scoring.results import to_jsonable
+
+DRIVER_SAMPLE = 20_000
+PERCEPTION, EXPECTATION = "servqual_perception", "servqual_expectation"
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """Mean paired gap P - E of an item, a dimension or overall, with its t interval."""
+
+    level: str  # item | dimension | overall
+    name: str
+    dimension: str
+    n: int
+    perception: float
+    expectation: float
+    gap: GroupMeasure
+
+
+@dataclass(frozen=True)
+class ExperienceView:
+    filters: AnalysisFilters
+    dimensions: tuple[tuple[str, GroupMeasure | None], ...]  # the six, in order
+    heat_regions: tuple[tuple[int, str, str, str], ...]  # (id, code, zh, en)
+    heat: tuple[tuple[float, ...], ...]  # region x dimension mean (nan: no data)
+    heat_n: tuple[tuple[int, ...], ...]
+    servqual: tuple[GapRow, ...]
+    ipa: IpaResult | None
+    drivers: KeyDriverResult | None
+    driver_respondents: int  # complete respondents used
+    driver_overall: str  # the overall rating explained: csat or nps
+    driver_capped: bool  # True when more respondents existed than DRIVER_SAMPLE
+    notes: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = to_jsonable(
+            {
+                "dimensions": [{"dimension": d, "measure": m} for d, m in self.dimensions],
+                "heat": {
+                    "regions": [
+                        {"id": r[0], "code": r[1], "name_zh": r[2], "name_en": r[3]}
+                        for r in self.heat_regions
+                    ],
+                    "dimensions": list(DIMENSION_CODES),
+                    "means": self.heat,
+                    "n": self.heat_n,
+                },
+                "servqual": self.servqual,
+                "ipa": self.ipa,
+                "drivers": self.drivers,
+                "driver_respondents": self.driver_respondents,
+                "driver_overall": self.driver_overall,
+                "driver_capped": self.driver_capped,
+                "notes": self.notes,
+            }
+        )
+        out["filters"] = self.filters.to_dict()
+        return out
+
+
+def _gap(level: str, name: str, dim: str, n: int, s: float, ss: float, p: float, e: float) -> GapRow:
+    acc = Acc(n=n, s=s, ss=ss)
+    sd = acc.sd if n > 1 else math.nan
+    return GapRow(level, name, dim, n, p, e, mean_from_stats(acc.mean, sd, n, key=(name,), measure="gap"))
+
+
+def servqual_rows(session: Session, filters: AnalysisFilters) -> list[GapRow]:
+    """SERVQUAL gaps by item, dimension and overall (unweighted), as scoring.servqual_gaps defines
+    them: item gap = mean over respondents of P - E; dimension gap = mean over respondents of the
+    mean of their item gaps in the dimension; overall = mean over respondents of the mean of their
+    dimension gaps; paired t intervals (Parasuraman, Zeithaml & Berry 1988)."""
+    where = [*where_facts(Obs, filters), Obs.kind.in_((PERCEPTION, EXPECTATION)), Obs.item.is_not(None)]
+    pair = (
+        select(
+            Obs.source.label("source"),
+            Obs.source_id.label("sid"),
+            Obs.servqual_dimension.label("dim"),
+            Obs.item.label("item"),
+            func.max(case((Obs.kind == PERCEPTION, Obs.value))).label("p"),
+            func.max(case((Obs.kind == EXPECTATION, Obs.value))).label("e"),
+        )
+        .where(*where)
+        .group_by(Obs.source, Obs.source_id, Obs.servqual_dimension, Obs.item)
+        .subquery()
+    )
+    both = and_(pair.c.p.is_not(None), pair.c.e.is_not(None))
+    g = pair.c.p - pair.c.e
+    rows: list[GapRow] = []
+    items = session.execute(
+        select(
+            pair.c.dim,
+            pair.c.item,
+            func.count(),
+            func.sum(g),
+            func.sum(g * g),
+            func.avg(pair.c.p),
+            func.avg(pair.c.e),
+        )
+        .where(both)
+        .group_by(pair.c.dim, pair.c.item)
+        .order_by(pair.c.dim, pair.c.item)
+    )
+    for dim, item, n, s, ss, p, e in items:
+        rows.append(_gap("item", item, dim or "", int(n), float(s), float(ss), float(p), float(e)))
+    per_dim = (
+        select(
+            pair.c.source,
+            pair.c.sid,
+            pair.c.dim,
+            func.avg(g).label("g"),
+            func.avg(pair.c.p).label("p"),
+            func.avg(pair.c.e).label("e"),
+        )
+        .where(both)
+        .group_by(pair.c.source, pair.c.sid, pair.c.dim)
+        .subquery()
+    )
+    dims = session.execute(
+        select(
+            per_dim.c.dim,
+            func.count(),
+            func.sum(per_dim.c.g),
+            func.sum(per_dim.c.g * per_dim.c.g),
+            func.avg(per_dim.c.p),
+            func.avg(per_dim.c.e),
+        )
+        .group_by(per_dim.c.dim)
+        .order_by(per_dim.c.dim)
+    )
+    for dim, n, s, ss, p, e in dims:
+        rows.append(_gap("dimension", dim or "", dim or "", int(n), float(s), float(ss), float(p), float(e)))
+    per_resp = (
+        select(
+            func.avg(per_dim.c.g).label("g"),
+            func.avg(per_dim.c.p).label("p"),
+            func.avg(per_dim.c.e).label("e"),
+        )
+        .group_by(per_dim.c.source, per_dim.c.sid)
+        .subquery()
+    )
+    n, s, ss, p, e = session.execute(
+        select(
+            func.count(),
+            func.sum(per_resp.c.g),
+            func.sum(per_resp.c.g * per_resp.c.g),
+            func.avg(per_resp.c.p),
+            func.avg(per_resp.c.e),
+        )
+    ).one()
+    if n:
+        rows.append(_gap("overall", "unweighted", "overall", int(n), float(s), float(ss), float(p), float(e)))
+    return rows
+
+
+def driver_matrix(
+    session: Session, filters: AnalysisFilters, limit: int = DRIVER_SAMPLE, overall_kind: str = "csat"
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Respondents x six dimensions ratings and their overall answer of ``overall_kind`` (csat or
+    nps; NaN when unanswered), for the newest ``limit`` respondents who gave one; and whether the
+    sample was capped."""
+    columns = [
+        func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
+        for d in DIMENSION_CODES
+    ]
+    overall = func.max(case((Obs.kind == overall_kind, Obs.value)))
+    stmt = (
+        select(*columns, overall)
+        .where(*where_facts(Obs, filters), Obs.kind.in_((*DIMENSION_KINDS, overall_kind)))
+        .group_by(Obs.source, Obs.source_id)
+        .having(overall.is_not(None))
+        .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
+        .limit(limit + 1)
+    )
+    rows = session.execute(stmt).all()
+    capped = len(rows) > limit
+    data = np.array([[np.nan if v is None else float(v) for v in r] for r in rows[:limit]], dtype=float)
+    if data.size == 0:
+        return np.empty((0, len(DIMENSION_CODES))), np.empty(0), False
+    return data[:, :-1], data[:, -1], capped
+
+
+def experience(session: Session, filters: AnalysisFilters) -> ExperienceView:
+    names = load_names(session, customers=False)
+    cells = aggregate(session, filters, kinds=DIMENSION_KINDS)
+    total = rollup(cells).get((), {})
+    dimensions = tuple((d, dimension_measure(dimension_acc(total, d), (d,))) for d in DIMENSION_CODES)
+    by_region = rollup(cells, ("region",))
+    regions = sorted((names.region(int(r)) for r in by_region), key=lambda r: r.code)  # type: ignore[call-overload]
+    heat = tuple(tuple(dimension_acc(by_region[r.id], d).mean for d in DIMENSION_CODES) for r in regions)
+    heat_n = tuple(tuple(dimension_acc(by_region[r.id], d).n for d in DIMENSION_CODES) for r in regions)
+    notes: list[str] = []
+    # The overall rating the drivers explain: CSAT, or NPS where too few CSAT answers go with
+    # complete dimension ratings (e.g. a relationship survey asks NPS and the six dimensions).
+    for overall_kind in ("csat", "nps"):
+        x, y, capped = driver_matrix(session, filters, overall_kind=overall_kind)
+        complete = int((~np.isnan(x).any(axis=1) & ~np.isnan(y)).sum()) if len(y) else 0
+        if complete > len(DIMENSION_CODES) + 1:
+            break
+    ipa: IpaResult | None = None
+    drivers: KeyDriverResult | None = None
+    if complete > len(DIMENSION_CODES) + 1:
+        try:
+            # A dimension everybody rated the same has no correlation; numpy warns, we report it.
+            with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                ipa = importance_performance(x, y, list(DIMENSION_CODES))
+                drivers = key_drivers(x, y, list(DIMENSION_CODES))
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            notes.append(f"drivers: {exc}")
+    else:
+        notes.append("drivers: too few complete responses")
+    return ExperienceView(
+        filters=filters,
+        dimensions=dimensions,
+        heat_regions=tuple((r.id, r.code, r.name_zh, r.name_en) for r in regions),
+        heat=heat,
+        heat_n=heat_n,
+        servqual=tuple(servqual_rows(session, filters)),
+        ipa=ipa,
+        drivers=drivers,
+        driver_respondents=complete,
+        driver_overall=overall_kind,
+        driver_capped=capped,
+        notes=tuple(notes),
+    )

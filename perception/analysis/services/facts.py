@@ -1,0 +1,427 @@
+"""Set-based aggregation of ExperienceObservation for the dashboards.
+
+ONE GROUP BY over the facts table at the finest grain a page needs (period x region x service x
+kind x dimension) returns additive statistics per cell: n, sum and sum of squares of the value,
+the same of the value rescaled to 0..100, the top-2-box count and the NPS promoter/detractor
+counts. Everything a page shows (by region, by service, by week or month, overall) is an exact
+roll-up of those sums, so a page costs one scan of the filtered facts, never a row per response
+in Python. Estimates and intervals then come from scoring (share_from_counts, nps_from_counts,
+mean_from_stats).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+from sqlalchemy import case, func, select, text
+from sqlalchemy.orm import Session
+
+from perception.analysis.services.filters import AnalysisFilters, where_facts
+from perception.core.models.facts import ExperienceObservation as Obs
+from scoring import (
+    DEFAULT_MIN_N,
+    FEEDBACK_DIMENSIONS,
+    GroupMeasure,
+    mean_from_stats,
+    nps_from_counts,
+    nps_interval,
+    share_from_counts,
+)
+from scoring.grouping import group_index
+
+DIMENSION_CODES = tuple(code for code, _, _ in FEEDBACK_DIMENSIONS)
+#: Kinds that carry a rating of one of the six dimensions (single rating questions, report
+#: feedback entries, rows of a Likert matrix tagged with a dimension).
+DIMENSION_KINDS = ("rating", "likert")
+INDEX_KINDS = DIMENSION_KINDS
+
+
+@dataclass
+class Acc:
+    """Additive statistics of one group of observations."""
+
+    n: int = 0
+    s: float = 0.0
+    ss: float = 0.0
+    y: float = 0.0  # sum of values rescaled to 0..100
+    yy: float = 0.0
+    top2: int = 0
+    promoters: int = 0
+    detractors: int = 0
+
+    def add(self, other: Acc) -> None:
+        self.n += other.n
+        self.s += other.s
+        self.ss += other.ss
+        self.y += other.y
+        self.yy += other.yy
+        self.top2 += other.top2
+        self.promoters += other.promoters
+        self.detractors += other.detractors
+
+    @property
+    def mean(self) -> float:
+        return self.s / self.n if self.n else math.nan
+
+    @property
+    def sd(self) -> float:
+        return _sd(self.n, self.s, self.ss)
+
+    @property
+    def y_mean(self) -> float:
+        return self.y / self.n if self.n else math.nan
+
+    @property
+    def y_sd(self) -> float:
+        return _sd(self.n, self.y, self.yy)
+
+
+def _sd(n: int, s: float, ss: float) -> float:
+    if n < 2:
+        return math.nan
+    var = (ss - s * s / n) / (n - 1)
+    return math.sqrt(max(var, 0.0))
+
+
+STAT_COLUMNS = ("n", "s", "ss", "y", "yy", "top2", "promoters", "detractors")
+
+
+@dataclass(frozen=True)
+class FactTable:
+    """The aggregate rows as NumPy columns: keys (period as datetime64[D], region, service with -1
+    for none, kind, dimension with "" for none) and the additive statistics (rows x 8)."""
+
+    period: np.ndarray
+    region: np.ndarray
+    service: np.ndarray
+    kind: np.ndarray
+    dimension: np.ndarray
+    stats: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.stats.shape[0])
+
+    def rollup(
+        self, by: tuple[str, ...] = (), *, grain: str = "week"
+    ) -> dict[Hashable, dict[tuple[str, str | None], Acc]]:
+        """Sum the statistics per value of the ``by`` columns and per (kind, dimension).
+
+        Keys: () for no column, the value for one column, a tuple for several; periods come back
+        as dates (the first day of the month with ``grain="month"``), a missing service as None.
+        One np.unique over the key columns and one bincount per statistic: no Python loop per row.
+        """
+        out: dict[Hashable, dict[tuple[str, str | None], Acc]] = defaultdict(dict)
+        if len(self) == 0:
+            return out
+        columns = []
+        for name in by:
+            column = getattr(self, name)
+            if name == "period" and grain == "month":
+                column = column.astype("datetime64[M]").astype("datetime64[D]")
+            columns.append(column)
+        index = group_index((*columns, self.kind, self.dimension), len(self))
+        sums = np.column_stack(
+            [np.bincount(index.codes, weights=self.stats[:, j], minlength=index.n_groups) for j in range(8)]
+        )
+        for g, key in enumerate(index.keys):
+            values = [_key_value(name, v) for name, v in zip(by, key[:-2], strict=True)]
+            group: Hashable = () if not by else (values[0] if len(by) == 1 else tuple(values))
+            n, s_, ss, y, yy, top2, prom, detr = sums[g]
+            acc = Acc(int(round(n)), float(s_), float(ss), float(y), float(yy))
+            acc.top2, acc.promoters, acc.detractors = int(round(top2)), int(round(prom)), int(round(detr))
+            out[group][(str(key[-2]), str(key[-1]) or None)] = acc
+        return out
+
+
+class CellIndex:
+    """Sums per (service, region) and per (service, region, period), each per (kind, dimension),
+    looked up in O(1): composite integer codes, one np.unique and a bincount per statistic, and a
+    dict from code to row. Built once per page for the per-cell and per-week comparisons."""
+
+    def __init__(self, table: FactTable) -> None:
+        self.services = np.unique(table.service)
+        self.regions = np.unique(table.region)
+        self.periods = np.unique(table.period)
+        pairs = group_index((table.kind, table.dimension), len(table))
+        self.pairs = [(str(k), str(d) or None) for k, d in pairs.keys]
+        s = np.searchsorted(self.services, table.service)
+        r = np.searchsorted(self.regions, table.region)
+        w = np.searchsorted(self.periods, table.period)
+        cell = (pairs.codes * len(self.services) + s) * len(self.regions) + r
+        self._cell = self._sums(cell, table.stats)
+        self._week = self._sums(cell * len(self.periods) + w, table.stats)
+        self._s = {int(v): i for i, v in enumerate(self.services.tolist())}
+        self._r = {int(v): i for i, v in enumerate(self.regions.tolist())}
+        self._w = {np.datetime64(v, "D").astype(object): i for i, v in enumerate(self.periods)}
+
+    @staticmethod
+    def _sums(codes: np.ndarray, stats: np.ndarray) -> tuple[dict[int, int], np.ndarray]:
+        uniq, inv = np.unique(codes, return_inverse=True)
+        inv = inv.reshape(-1)
+        sums = np.column_stack([np.bincount(inv, weights=stats[:, j], minlength=len(uniq)) for j in range(8)])
+        return dict(zip(uniq.tolist(), range(len(uniq)), strict=True)), sums
+
+    def parts(
+        self, service: int | None, region: int, period: Any = None
+    ) -> dict[tuple[str, str | None], Acc]:
+        si, ri = self._s.get(-1 if service is None else service), self._r.get(region)
+        if si is None or ri is None:
+            return {}
+        wi = None if period is None else self._w.get(period)
+        if period is not None and wi is None:
+            return {}
+        lookup, sums = self._cell if wi is None else self._week
+        out: dict[tuple[str, str | None], Acc] = {}
+        for p, pair in enumerate(self.pairs):
+            code = (p * len(self.services) + si) * len(self.regions) + ri
+            row = lookup.get(code if wi is None else code * len(self.periods) + wi)
+            if row is not None:
+                n, s_, ss, y, yy, top2, prom, detr = sums[row]
+                # Counts are sums of whole numbers in float64: exact, int() is enough.
+                out[pair] = Acc(int(n), s_, ss, y, yy, int(top2), int(prom), int(detr))
+        return out
+
+
+def _key_value(name: str, value: Any) -> Any:
+    if name == "period":
+        return np.datetime64(value, "D").astype(object)
+    if name == "service":
+        return None if int(value) < 0 else int(value)
+    return int(value) if name == "region" else value
+
+
+def aggregate(
+    session: Session,
+    filters: AnalysisFilters,
+    *,
+    kinds: Sequence[str] | None = None,
+    extra_where: Iterable[Any] = (),
+) -> FactTable:
+    """One GROUP BY (period, region, service, kind, dimension, scale) -> additive sums.
+
+    Reads the pre-aggregated weekly sums (analysis_rollup) when they match the facts, otherwise
+    the facts themselves; both give the same sums. The sums of the 0..100 rescaled values follow
+    from the raw ones per scale: sum y = 100 (S - n lo) / (hi - lo) and
+    sum y^2 = (100 / (hi - lo))^2 (SS - 2 lo S + n lo^2).
+    """
+    from perception.analysis.models import ExperienceRollup as Roll
+    from perception.analysis.services.rollup import rollup_usable
+
+    extra = list(extra_where)
+    if not extra and rollup_usable(session):
+        source: Any = Roll
+        sums = [
+            func.sum(Roll.n),
+            func.sum(Roll.s),
+            func.sum(Roll.ss),
+            func.sum(Roll.top2),
+            func.sum(Roll.promoters),
+            func.sum(Roll.detractors),
+        ]
+    else:
+        source = Obs
+        sums = [
+            func.count(),
+            func.sum(Obs.value),
+            func.sum(Obs.value * Obs.value),
+            func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
+            func.sum(case((Obs.value >= 9, 1), else_=0)),
+            func.sum(case((Obs.value <= 6, 1), else_=0)),
+        ]
+    keys = [
+        source.period_start,
+        source.region_id,
+        func.coalesce(source.service_id, -1),
+        source.kind,
+        func.coalesce(source.dimension, ""),
+        source.scale_min,
+        source.scale_max,
+    ]
+    stmt = (
+        select(*keys, *sums)
+        .where(*where_facts(source, filters), *extra)
+        .group_by(
+            source.period_start,
+            source.region_id,
+            source.service_id,
+            source.kind,
+            source.dimension,
+            source.scale_min,
+            source.scale_max,
+        )
+    )
+    if kinds is not None:
+        stmt = stmt.where(source.kind.in_(list(kinds)))
+    tune_for_aggregation(session)
+    rows = session.execute(stmt).all()
+    if not rows:
+        empty = np.empty(0)
+        return FactTable(
+            empty.astype("datetime64[D]"), empty.astype(int), empty.astype(int), empty.astype(object),
+            empty.astype(object), np.empty((0, 8)),
+        )  # fmt: skip
+    columns = list(zip(*rows, strict=True))  # column-wise in one pass (Row slicing is slow)
+    lo, hi = np.asarray(columns[5], dtype=float), np.asarray(columns[6], dtype=float)
+    n, s_, ss, top2, prom, detr = (np.asarray(c, dtype=float) for c in columns[7:])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(hi > lo, 100.0 / (hi - lo), 0.0)  # a degenerate scale adds nothing
+        y = k * (s_ - n * lo)
+        yy = k * k * (ss - 2.0 * lo * s_ + n * lo * lo)
+    return FactTable(
+        period=np.array(columns[0], dtype="datetime64[D]"),
+        region=np.array(columns[1], dtype=np.int64),
+        service=np.array(columns[2], dtype=np.int64),
+        kind=np.array(columns[3], dtype=object),
+        dimension=np.array(columns[4], dtype=object),
+        stats=np.column_stack([n, s_, ss, y, yy, top2, prom, detr]),
+    )
+
+
+def tune_for_aggregation(session: Session) -> None:
+    """On PostgreSQL, let this transaction hash-aggregate in memory instead of sorting on disk
+    (work_mem) and skip JIT compilation, which costs more than it saves on these short queries."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def rollup(
+    table: FactTable, by: tuple[str, ...] = (), *, grain: str = "week"
+) -> dict[Hashable, dict[tuple[str, str | None], Acc]]:
+    """``table.rollup(by, grain=grain)``."""
+    return table.rollup(by, grain=grain)
+
+
+def kind_total(parts: Mapping[tuple[str, str | None], Acc], kind: str) -> Acc:
+    total = Acc()
+    for (k, _), acc in parts.items():
+        if k == kind:
+            total.add(acc)
+    return total
+
+
+def dimension_acc(parts: Mapping[tuple[str, str | None], Acc], dimension: str | None) -> Acc:
+    """All ratings of one feedback dimension, whatever question kind carried them."""
+    total = Acc()
+    for kind in DIMENSION_KINDS:
+        part = parts.get((kind, dimension))
+        if part is not None:
+            total.add(part)
+    return total
+
+
+def csat_measure(
+    parts: Mapping[tuple[str, str | None], Acc], key: tuple[Any, ...] = ()
+) -> GroupMeasure | None:
+    """CSAT = top-2-box share of the ``csat`` answers, Wilson interval (scoring.share_from_counts)."""
+    acc = kind_total(parts, "csat")
+    if acc.n == 0:
+        return None
+    return share_from_counts(acc.top2, acc.n, key=key, measure="csat")
+
+
+def nps_measure(
+    parts: Mapping[tuple[str, str | None], Acc], key: tuple[Any, ...] = ()
+) -> GroupMeasure | None:
+    """NPS from promoter/passive/detractor counts of the ``nps`` answers (scoring.nps_from_counts)."""
+    acc = kind_total(parts, "nps")
+    if acc.n == 0:
+        return None
+    passives = acc.n - acc.promoters - acc.detractors
+    return nps_from_counts(acc.promoters, passives, acc.detractors, key=key)
+
+
+def nps_measures(
+    groups: Sequence[tuple[tuple[Any, ...], Mapping[tuple[str, str | None], Acc]]],
+    *,
+    min_n: int = DEFAULT_MIN_N,
+    confidence: float = 0.95,
+) -> list[GroupMeasure | None]:
+    """``nps_measure`` for many groups with ONE call of scoring.nps_interval (its score interval
+    bisects all groups at once), so a trend of 52 weeks costs one interval computation."""
+    accs = [kind_total(parts, "nps") for _, parts in groups]
+    present = [i for i, acc in enumerate(accs) if acc.n > 0]
+    out: list[GroupMeasure | None] = [None] * len(groups)
+    if not present:
+        return out
+    prom = np.array([accs[i].promoters for i in present], dtype=float)
+    detr = np.array([accs[i].detractors for i in present], dtype=float)
+    n = np.array([accs[i].n for i in present], dtype=float)
+    low, high = nps_interval(prom, detr, n, confidence, "score")
+    for j, i in enumerate(present):
+        out[i] = GroupMeasure(
+            key=groups[i][0],
+            measure="nps",
+            n=int(n[j]),
+            estimate=float(100.0 * (prom[j] - detr[j]) / n[j]),
+            ci_low=float(100.0 * low[j]),
+            ci_high=float(100.0 * high[j]),
+            confidence=confidence,
+            method="score",
+            low_sample=bool(n[j] < min_n),
+            promoters=int(prom[j]),
+            detractors=int(detr[j]),
+        )
+    return out
+
+
+def dimension_measure(acc: Acc, key: tuple[Any, ...] = (), measure: str = "mean") -> GroupMeasure | None:
+    """Mean rating with its t interval from (n, sum, sum of squares) (scoring.mean_from_stats)."""
+    if acc.n == 0:
+        return None
+    return mean_from_stats(acc.mean, acc.sd, acc.n, key=key, measure=measure)
+
+
+def index_measure(
+    parts: Mapping[tuple[str, str | None], Acc],
+    key: tuple[Any, ...] = (),
+    *,
+    weights: Mapping[str, float] | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    confidence: float = 0.95,
+) -> GroupMeasure | None:
+    """Composite perception index 0..100 from per-dimension sums of the rescaled ratings.
+
+    Estimate (as scoring.perception_index_by_group): I = sum_d w'_d m_d, m_d the mean of
+    y = 100 (x - low)/(high - low) over the answers to dimension d, w' the weights normalised over
+    the dimensions with data. Interval: I ± t_{k-1} * SE with SE = sum_d w'_d s_d / sqrt(n_d),
+    k = min_d n_d. This SE is the upper bound of sqrt(Var(sum_d w'_d m_d)) reached when the
+    dimension means are perfectly correlated (Minkowski's inequality for standard deviations),
+    so the interval is conservative: the exact linearisation variance needs per-respondent
+    cross-products, which additive sums do not carry. n is the largest n_d (a lower bound on the
+    respondents). Reference: Wolter (2007) Introduction to Variance Estimation, ch. 6.
+    """
+    dims = {d: acc for d in DIMENSION_CODES if (acc := dimension_acc(parts, d)).n > 0}
+    if not dims:
+        return None
+    raw = {d: float((weights or {}).get(d, 1.0)) for d in dims}
+    total_w = sum(raw.values())
+    if total_w <= 0:
+        return None
+    w = {d: v / total_w for d, v in raw.items()}
+    estimate = sum(w[d] * acc.y_mean for d, acc in dims.items())
+    n_min = min(acc.n for acc in dims.values())
+    n_max = max(acc.n for acc in dims.values())
+    if n_min >= 2:
+        se = sum(w[d] * acc.y_sd / math.sqrt(acc.n) for d, acc in dims.items())
+        q = float(sps.t.ppf(0.5 + confidence / 2.0, n_min - 1))
+        low, high = max(0.0, estimate - q * se), min(100.0, estimate + q * se)
+    else:
+        low = high = math.nan
+    return GroupMeasure(
+        key=key,
+        measure="perception_index",
+        n=n_max,
+        estimate=estimate,
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        method="dimension_sums_conservative_t",
+        low_sample=n_max < min_n,
+    )

@@ -1,0 +1,332 @@
+"""Internal KPI versus user experience, per service x region over the filter period: the four
+quadrants, the watermelon list ranked by gap and evidence (scoring.compare_kpi_experience), the
+rank correlation of KPI margin with experience gap across regions and over weeks, and the
+lead/lag check for the watermelons. This is the page a manager opens every Monday.
+
+Public API (also used by the review phase):
+``kpi_vs_experience(session, filters) -> KpiExperienceView``.
+
+KPI over the period: the n-weighted mean of its weekly values (tiers pooled the same way), against
+the target of its latest week. Experience over the period: the experience standard's measure from
+one set-based aggregate of the facts (analysis_facts), against the target in force at the end; a
+target on one feedback dimension with fewer than 30 ratings in a cell is measured on the cell's
+overall CSAT answers instead (``CellView.experience_basis`` says which, and the page shows it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from perception.analysis.services.facts import Acc, CellIndex, aggregate, dimension_acc, kind_total
+from perception.analysis.services.filters import AnalysisFilters
+from perception.analysis.services.kpi_links import (
+    ExperienceTarget,
+    KpiLink,
+    KpiRow,
+    kpi_links,
+    kpi_rows,
+    pooled_target,
+)
+from perception.analysis.services.names import load_names
+from scoring import (
+    DEFAULT_MIN_N,
+    CellComparison,
+    ComparisonCell,
+    KpiExperienceCorrelations,
+    LeadLagResult,
+    compare_kpi_experience,
+    kpi_experience_correlations,
+    lead_lag,
+    margin,
+    rank_correlation,
+)
+from scoring.results import to_jsonable
+
+EXPERIENCE_KINDS = ("csat", "nps", "ces", "rating", "likert")
+LEAD_LAG_MIN_WEEKS = 8
+DIMENSION_MIN_N = DEFAULT_MIN_N
+LEAD_LAG_CELLS = 5
+
+
+@dataclass(frozen=True)
+class CellView:
+    """One service x region x KPI cell with its comparison and the names to show."""
+
+    kpi_code: str
+    kpi_name_zh: str
+    kpi_name_en: str
+    service_id: int
+    service_code: str
+    service_name_zh: str
+    service_name_en: str
+    region_id: int
+    region_code: str
+    region_name_zh: str
+    region_name_en: str
+    experience_standard: str
+    experience_metric: str
+    experience_dimension: str | None
+    weeks_with_kpi: int
+    experience_basis: str  # "dimension:<code>", "overall_csat", "nps" or "ces"
+    comparison: CellComparison
+
+    @property
+    def key(self) -> str:
+        return f"{self.kpi_code}|{self.service_code}|{self.region_code}"
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    """A KPI that could not be compared, and why (shown so a missing link is fixed in setup)."""
+
+    kpi_code: str
+    service_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class KpiExperienceView:
+    filters: AnalysisFilters
+    cells: tuple[CellView, ...]
+    watermelons: tuple[CellView, ...]  # ranked: evidenced first, then largest relative shortfall
+    quadrant_counts: tuple[tuple[str, int], ...]
+    correlations: KpiExperienceCorrelations
+    lead_lag: tuple[tuple[str, LeadLagResult], ...]  # cell key -> result, for the top watermelons
+    unmatched: tuple[Unmatched, ...]
+
+    def cell(self, key: str) -> CellView | None:
+        return next((c for c in self.cells if c.key == key), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = to_jsonable(
+            {
+                "cells": [_cell_dict(c) for c in self.cells],
+                "watermelons": [_cell_dict(c) for c in self.watermelons],
+                "quadrant_counts": dict(self.quadrant_counts),
+                "correlations": self.correlations,
+                "lead_lag": [{"cell": k, "result": r} for k, r in self.lead_lag],
+                "unmatched": self.unmatched,
+            }
+        )
+        out["filters"] = self.filters.to_dict()
+        return out
+
+
+def _cell_dict(c: CellView) -> dict[str, Any]:
+    d = {k: getattr(c, k) for k in CellView.__dataclass_fields__ if k != "comparison"}
+    d["key"] = c.key
+    d["comparison"] = c.comparison.to_dict()
+    return d
+
+
+def experience_input(
+    acc_by_part: dict[tuple[str, str | None], Acc], target: ExperienceTarget
+) -> tuple[dict[str, Any], str]:
+    """ComparisonCell experience fields for one target from the rolled-up sums (empty: no data),
+    and the basis they were measured on.
+
+    csat_share: top-2-box count (4-5 of 1..5); csat_mean / ces_mean / dimension_rating_mean: mean
+    and SD of the answers. A target that names a feedback dimension is measured on that
+    dimension's ratings when the cell has at least DIMENSION_MIN_N of them; with fewer, and more
+    overall CSAT answers (same 1..5 scale), on the overall CSAT answers instead, because a verdict
+    from a handful of ratings can never be evidenced (the basis is returned and shown on the page).
+    nps: the mean of per-respondent scores +100 / 0 / -100, whose mean is the NPS and whose SD is
+    sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
+    """
+    metric, dim = target.metric, target.dimension
+    if metric in ("csat_share", "csat_mean", "dimension_rating_mean") and dim:
+        acc, basis = dimension_acc(acc_by_part, dim), f"dimension:{dim}"
+        overall = kind_total(acc_by_part, "csat")
+        if acc.n < DIMENSION_MIN_N and overall.n > acc.n:
+            acc, basis = overall, "overall_csat"
+    elif metric in ("csat_share", "csat_mean", "dimension_rating_mean"):
+        acc, basis = kind_total(acc_by_part, "csat"), "overall_csat"
+    elif metric == "nps":
+        acc, basis = kind_total(acc_by_part, "nps"), "nps"
+    else:
+        acc, basis = kind_total(acc_by_part, "ces"), "ces"
+    if acc.n == 0:
+        return {}, basis
+    if metric == "csat_share":
+        return {"experience_n": acc.n, "experience_successes": acc.top2}, basis
+    if metric == "nps":
+        n = acc.n
+        mean = 100.0 * (acc.promoters - acc.detractors) / n
+        spread = max(1e4 * (acc.promoters + acc.detractors) - n * mean * mean, 0.0)
+        sd = math.sqrt(spread / (n - 1)) if n > 1 else 0.0
+        return {"experience_n": n, "experience_mean": mean, "experience_sd": sd}, basis
+    sd = acc.sd if acc.n > 1 else 0.0
+    return {"experience_n": acc.n, "experience_mean": acc.mean, "experience_sd": sd}, basis
+
+
+def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, int]:
+    """n-weighted mean value, and the target/comparator of the latest week (its tiers pooled:
+    analysis_kpi_links.pooled_target). Neither depends on the order of ``rows``: math.fsum is
+    exactly rounded, and the tiers of one week may have different targets."""
+    weights = [float(r.n) if r.n else 1.0 for r in rows]
+    value = math.fsum(w * r.value for w, r in zip(weights, rows, strict=True)) / math.fsum(weights)
+    latest = max(r.period for r in rows)
+    target, comparator = pooled_target(r for r in rows if r.period == latest)
+    return value, target, comparator, len({r.period for r in rows})
+
+
+def _weekly_point(exp: dict[str, Any], target: ExperienceTarget) -> float:
+    """The experience gap of one week (positive = better than target), without an interval."""
+    n = exp["experience_n"]
+    estimate = exp["experience_successes"] / n if "experience_successes" in exp else exp["experience_mean"]
+    return margin(estimate, target.target, target.comparator)
+
+
+def _comparison_cell(
+    link: KpiLink,
+    service_code: str,
+    region_code: str,
+    period: Any,
+    kpi: tuple[float, float, str],
+    exp: dict[str, Any],
+) -> ComparisonCell:
+    assert link.experience is not None
+    return ComparisonCell(
+        service=f"{service_code}:{link.kpi_code}",
+        region=region_code,
+        period=period,
+        kpi_value=kpi[0],
+        kpi_target=kpi[1],
+        kpi_comparator=kpi[2],
+        experience_target=link.experience.target,
+        experience_comparator=link.experience.comparator,
+        **exp,
+    )
+
+
+def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperienceView:
+    """Compare every KPI that has an experience counterpart with that experience, per service x region."""
+    names = load_names(session, customers=False)
+    rows = kpi_rows(session, filters)
+    on = filters.end - timedelta(days=1)
+    links = kpi_links(session, ((r.definition_id, r.service_id) for r in rows), on)
+    facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS)
+    cells_index = CellIndex(facts)
+    grouped: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
+    for r in rows:
+        grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
+
+    unmatched: dict[tuple[str, int, str], Unmatched] = {}
+    inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
+    weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
+    for (definition_id, service_id, region_id), group in sorted(grouped.items()):
+        link = links.get((definition_id, service_id))
+        if link is None:
+            continue
+        if link.experience is None:
+            key = (link.kpi_code, service_id, link.reason or "")
+            unmatched[key] = Unmatched(link.kpi_code, service_id, link.reason or "")
+            continue
+        value, target, comparator, weeks = _kpi_summary(group)
+        if target is None or comparator is None:
+            unmatched[(link.kpi_code, service_id, "kpi_target_missing")] = Unmatched(
+                link.kpi_code, service_id, "kpi_target_missing"
+            )
+            continue
+        exp, basis = experience_input(cells_index.parts(service_id, region_id), link.experience)
+        if not exp:
+            continue
+        s_code, r_code = names.service(service_id).code, names.region(region_id).code
+        period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
+        cell = _comparison_cell(link, s_code, r_code, period_label, (value, target, comparator), exp)
+        inputs.append((link, service_id, region_id, weeks, basis, cell))
+        for r in group:
+            if r.target is None or r.comparator is None:
+                continue
+            wexp, _ = experience_input(cells_index.parts(service_id, region_id, r.period), link.experience)
+            if wexp:
+                point = (margin(r.value, r.target, r.comparator), _weekly_point(wexp, link.experience))
+                weekly[(f"{s_code}:{link.kpi_code}", r_code)][r.period] = point
+
+    report = compare_kpi_experience([c for *_, c in inputs])
+    views: list[CellView] = []
+    for (link, service_id, region_id, weeks, basis, _), comparison in zip(inputs, report.cells, strict=True):
+        service, region = names.service(service_id), names.region(region_id)
+        assert link.experience is not None
+        views.append(
+            CellView(
+                kpi_code=link.kpi_code,
+                kpi_name_zh=link.kpi_name_zh,
+                kpi_name_en=link.kpi_name_en,
+                service_id=service_id,
+                service_code=service.code,
+                service_name_zh=service.name_zh,
+                service_name_en=service.name_en,
+                region_id=region_id,
+                region_code=region.code,
+                region_name_zh=region.name_zh,
+                region_name_en=region.name_en,
+                experience_standard=link.experience.standard_code,
+                experience_metric=link.experience.metric,
+                experience_dimension=link.experience.dimension,
+                weeks_with_kpi=weeks,
+                experience_basis=basis,
+                comparison=comparison,
+            )
+        )
+    watermelons = tuple(
+        sorted(
+            (v for v in views if v.comparison.watermelon_rank),
+            key=lambda v: v.comparison.watermelon_rank or 0,
+        )
+    )
+    correlations = KpiExperienceCorrelations(
+        across_regions=kpi_experience_correlations(report.cells).across_regions,
+        over_time=tuple(
+            (
+                (service, region, None),
+                rank_correlation([m for m, _ in pts.values()], [g for _, g in pts.values()]),
+            )
+            for (service, region), pts in sorted(weekly.items())
+            if len(pts) >= 3
+        ),
+    )
+    return KpiExperienceView(
+        filters=filters,
+        cells=tuple(views),
+        watermelons=watermelons,
+        quadrant_counts=report.quadrant_counts,
+        correlations=correlations,
+        lead_lag=_lead_lags(watermelons, weekly),
+        unmatched=tuple(unmatched.values()),
+    )
+
+
+def _lead_lags(
+    watermelons: tuple[CellView, ...], series: dict[tuple[str, str], dict[date, tuple[float, float]]]
+) -> tuple[tuple[str, LeadLagResult], ...]:
+    """Lead/lag of KPI margin and experience gap over the weeks of each top watermelon, on the
+    longest run of consecutive weeks that have both (at least LEAD_LAG_MIN_WEEKS)."""
+    out: list[tuple[str, LeadLagResult]] = []
+    for view in watermelons[:LEAD_LAG_CELLS]:
+        points = series.get((f"{view.service_code}:{view.kpi_code}", view.region_code), {})
+        run = _longest_run(sorted(points))
+        if len(run) < LEAD_LAG_MIN_WEEKS:
+            continue
+        kpi = [points[p][0] for p in run]
+        exp = [points[p][1] for p in run]
+        out.append((view.key, lead_lag(kpi, exp, max_lag=min(4, max(1, (len(run) - 2) // 4)))))
+    return tuple(out)
+
+
+def _longest_run(weeks: list[date]) -> list[date]:
+    best: list[date] = []
+    current: list[date] = []
+    for w in weeks:
+        if current and w - current[-1] != timedelta(weeks=1):
+            current = []
+        current.append(w)
+        if len(current) > len(best):
+            best = list(current)
+    return best

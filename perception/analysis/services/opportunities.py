@@ -1,0 +1,185 @@
+"""Market opportunities: common and emerging needs sent to the market-expansion department
+(市场拓展部门), who follow them up with the customers (status new -> contacted -> opportunity ->
+closed, with an owner). The market role sees its queue: what it owns and what nobody owns yet.
+
+Public API (also used by the review phase):
+``opportunities(session, *, region_ids=None, status=None, owner_id=None, queue_for=None)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from perception.analysis.models import (
+    OPPORTUNITY_KINDS,
+    OPPORTUNITY_STATUSES,
+    Opportunity,
+    OpportunityRegion,
+    TextTheme,
+)
+from perception.analysis.services.demand import CommonNeedRow, EmergingNeedRow, common_and_emerging_needs
+from perception.analysis.services.text_settings import TextAnalysisError
+from perception.core.models.auth import Role, User, UserRole
+
+
+def market_users(session: Session) -> list[User]:
+    """People who may own an opportunity: active users with the market role."""
+    stmt = (
+        select(User)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.MARKET.value, User.active.is_(True))
+        .order_by(User.username)
+    )
+    return list(session.scalars(stmt).unique())
+
+
+def _check_owner(session: Session, owner_id: int | None) -> None:
+    if owner_id is not None and owner_id not in {u.id for u in market_users(session)}:
+        raise TextAnalysisError(
+            "owner_id", "the owner must be a market-expansion user", "负责人必须是市场拓展人员"
+        )
+
+
+def need_summary(kind: str, row: CommonNeedRow | EmergingNeedRow) -> tuple[str, str]:
+    """Bilingual one-line summary of the need behind an opportunity."""
+    if isinstance(row, CommonNeedRow):
+        return (
+            f"共性需求「{row.label}」：{row.n_customers} 个客户在 {row.n_regions} 个地区提出，"
+            f"共 {row.n_entries} 条。",
+            f"Common need '{row.label}': raised by {row.n_customers} customers in {row.n_regions} regions "
+            f"({row.n_entries} entries).",
+        )
+    before, now = 100 * row.previous_share, 100 * row.share
+    return (
+        f"新兴需求「{row.label}」：占比由 {before:.1f}% 升至 {now:.1f}%（q = {row.q_value:.3f}）。",
+        f"Emerging need '{row.label}': share rose from {before:.1f}% to {now:.1f}% (q = {row.q_value:.3f}).",
+    )
+
+
+def create_from_need(
+    session: Session,
+    *,
+    kind: str,
+    theme_key: str,
+    period_start: date,
+    period_end: date,
+    region_ids: frozenset[int] | None,
+    created_by_id: int | None,
+    owner_id: int | None = None,
+) -> Opportunity:
+    """Send the common or emerging need of ``theme_key`` in the period to the market department.
+
+    The need is recomputed inside the caller's region scope, so nobody can send (or learn of) a
+    need from regions they may not see; a theme that is not a need in the period is refused.
+    """
+    if kind not in ("common", "emerging"):
+        raise TextAnalysisError("kind", "kind must be common or emerging", "类型必须是共性需求或新兴需求")
+    if session.scalar(select(TextTheme.id).where(TextTheme.key == theme_key)) is None:
+        raise TextAnalysisError("theme_key", f"no theme {theme_key!r}", f"没有主题 {theme_key}")
+    _check_owner(session, owner_id)
+    needs = common_and_emerging_needs(session, period_start, period_end, region_ids)
+    rows: Iterable[CommonNeedRow | EmergingNeedRow] = needs.common if kind == "common" else needs.emerging
+    row = next((r for r in rows if r.theme_key == theme_key), None)
+    if row is None:
+        raise TextAnalysisError(
+            "theme_key",
+            "this theme is not a common or emerging need in the period",
+            "该主题在此期间不是共性需求或新兴需求",
+        )
+    zh, en = need_summary(kind, row)
+    n_entries = row.n_entries if isinstance(row, CommonNeedRow) else row.count
+    n_customers = row.n_customers if isinstance(row, CommonNeedRow) else 0
+    opp = Opportunity(
+        kind=kind,
+        theme_key=theme_key,
+        title=row.label[:200],
+        summary_zh=zh,
+        summary_en=en,
+        period_start=period_start,
+        period_end=period_end,
+        n_entries=n_entries,
+        n_customers=n_customers,
+        status="new",
+        owner_id=owner_id,
+        created_by_id=created_by_id,
+    )
+    opp.regions = [OpportunityRegion(region_id=r) for r in row.region_ids]
+    session.add(opp)
+    session.flush()
+    return opp
+
+
+@dataclass(frozen=True)
+class OpportunityUpdate:
+    status: str | None = None
+    owner_id: int | None = None
+    clear_owner: bool = False
+    notes: str | None = None
+
+
+def update_opportunity(session: Session, opp: Opportunity, change: OpportunityUpdate) -> Opportunity:
+    if change.status is not None:
+        if change.status not in OPPORTUNITY_STATUSES:
+            raise TextAnalysisError(
+                "status", f"unknown status {change.status!r}", f"未知状态“{change.status}”"
+            )
+        opp.status = change.status
+    if change.clear_owner:
+        opp.owner_id = None
+    elif change.owner_id is not None:
+        _check_owner(session, change.owner_id)
+        opp.owner_id = change.owner_id
+    if change.notes is not None:
+        if len(change.notes) > 10_000:
+            raise TextAnalysisError("notes", "at most 10,000 characters", "最多 10000 个字符")
+        opp.notes = change.notes
+    session.flush()
+    return opp
+
+
+def opportunities(
+    session: Session,
+    *,
+    region_ids: frozenset[int] | None = None,
+    status: str | None = None,
+    owner_id: int | None = None,
+    queue_for: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[Opportunity]:
+    """Opportunities visible in ``region_ids`` (None: all), newest first. ``queue_for``: the
+    user's queue (owned by them or by nobody, and not closed)."""
+    stmt = select(Opportunity).options(selectinload(Opportunity.regions)).order_by(Opportunity.id.desc())
+    if region_ids is not None:
+        stmt = stmt.where(Opportunity.region_clause(region_ids))
+    if status is not None:
+        stmt = stmt.where(Opportunity.status == status)
+    if owner_id is not None:
+        stmt = stmt.where(Opportunity.owner_id == owner_id)
+    if queue_for is not None:
+        stmt = stmt.where(
+            or_(Opportunity.owner_id == queue_for, Opportunity.owner_id.is_(None)),
+            Opportunity.status != "closed",
+        )
+    if since is not None:
+        stmt = stmt.where(Opportunity.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(Opportunity.created_at < until)
+    return list(session.scalars(stmt))
+
+
+__all__ = [
+    "OPPORTUNITY_KINDS",
+    "OPPORTUNITY_STATUSES",
+    "OpportunityUpdate",
+    "create_from_need",
+    "market_users",
+    "need_summary",
+    "opportunities",
+    "update_opportunity",
+]

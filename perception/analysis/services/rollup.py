@@ -1,0 +1,129 @@
+"""The pre-aggregated weekly experience sums that keep the overview and the KPI-versus-experience
+page under a second at a million responses.
+
+``refresh_rollup`` (job ``refresh_analysis_rollup``, hourly, and enqueued by a page that found it
+stale when a worker exists) rebuilds ExperienceRollup from the facts in one INSERT ... SELECT ...
+GROUP BY, inside one transaction (readers keep the old rows until it commits). It records the
+facts' write signature: on PostgreSQL the cumulative inserted/updated/deleted tuple counters of
+experience_observation (pg_stat_user_tables), which change whenever a collecting phase writes or
+withdraws facts. ``rollup_usable`` compares that signature with the current one: the pages read
+the rollup only when they are equal, otherwise the facts themselves (always correct, slower).
+The counters are reported by PostgreSQL at the end of the writing transaction (at most about a
+second later for a busy backend), so the rollup can lag a just-committed write by that much.
+On SQLite (small deployments, tests) there is no such counter and the facts are always read.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import case, delete, func, insert, select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from perception.analysis.models import AnalysisRollupState, ExperienceRollup
+from perception.core.jobs import job
+from perception.core.models.base import utcnow
+from perception.core.models.facts import ExperienceObservation as Obs
+
+ROLLUP_KEYS = (
+    "period_start",
+    "region_id",
+    "service_id",
+    "tier_id",
+    "customer_id",
+    "kind",
+    "dimension",
+    "scale_min",
+    "scale_max",
+)
+
+
+def facts_signature(session: Session) -> str | None:
+    """The facts' write counters (PostgreSQL); None where the database keeps none."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = session.execute(
+        text(
+            "SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
+            "WHERE relid = to_regclass('experience_observation')"
+        )
+    ).first()
+    return None if row is None else f"{row[0]}:{row[1]}:{row[2]}"
+
+
+def _state(session: Session) -> AnalysisRollupState | None:
+    return session.scalar(select(AnalysisRollupState).order_by(AnalysisRollupState.id).limit(1))
+
+
+def rollup_usable(session: Session) -> bool:
+    """Whether ExperienceRollup matches the facts right now (see the module docstring)."""
+    if has_app_context() and current_app.config.get("ANALYSIS_ROLLUP") is False:
+        return False
+    current = facts_signature(session)
+    if current is None:
+        return False
+    try:
+        with session.begin_nested():  # a database migrated before the rollup existed has no table
+            state = _state(session)
+    except (OperationalError, ProgrammingError):
+        return False
+    fresh = state is not None and state.signature == current
+    if not fresh and state is not None and has_app_context() and current_app.config.get("REDIS_URL"):
+        _request_refresh()
+    return fresh
+
+
+def _request_refresh() -> None:
+    from perception.core.jobs import enqueue
+
+    try:
+        enqueue("refresh_analysis_rollup")
+    except Exception:  # noqa: BLE001 - a page must not fail because the queue is down
+        current_app.logger.warning("could not enqueue refresh_analysis_rollup", exc_info=True)
+
+
+def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
+    """Rebuild the rollup from the facts; returns the number of rows (None: already current)."""
+    signature = facts_signature(session)
+    if signature is None:
+        return None
+    state = _state(session)
+    if state is not None and state.signature == signature and not force:
+        return None
+    started = time.perf_counter()
+    keys = [getattr(Obs, k) for k in ROLLUP_KEYS]
+    source = select(
+        *keys,
+        func.count(),
+        func.sum(Obs.value),
+        func.sum(Obs.value * Obs.value),
+        func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
+        func.sum(case((Obs.value >= 9, 1), else_=0)),
+        func.sum(case((Obs.value <= 6, 1), else_=0)),
+    ).group_by(*keys)
+    session.execute(text("SET LOCAL work_mem = '128MB'"))
+    session.execute(delete(ExperienceRollup))
+    session.execute(
+        insert(ExperienceRollup).from_select(
+            [*ROLLUP_KEYS, "n", "s", "ss", "top2", "promoters", "detractors"], source
+        )
+    )
+    rows = session.scalar(select(func.count()).select_from(ExperienceRollup)) or 0
+    if state is None:
+        state = AnalysisRollupState(signature=signature)
+        session.add(state)
+    state.signature = signature
+    state.refreshed_at = utcnow()
+    state.rows = rows
+    state.seconds = time.perf_counter() - started
+    session.flush()
+    return rows
+
+
+@job("refresh_analysis_rollup")
+def refresh_rollup_job(session: Session, **_: Any) -> int | None:
+    """Background job: rebuild the dashboards' weekly sums when the facts changed."""
+    return refresh_rollup(session)

@@ -1,0 +1,128 @@
+"""Dashboards: overview, internal KPIs, experience, KPI versus experience, the evidence behind a
+number, charts (SVG images) and table exports. Views are thin: filters, one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, render_template, request
+
+from perception.analysis.services import charts
+from perception.analysis.services.evidence import evidence as evidence_service
+from perception.analysis.services.experience import experience as experience_service
+from perception.analysis.services.exports import FORMATS, export
+from perception.analysis.services.kpi_experience import kpi_vs_experience as kpi_experience_service
+from perception.analysis.services.kpis import kpi_analysis
+from perception.analysis.services.names import load_names
+from perception.analysis.services.overview import overview as overview_service
+from perception.analysis.services.tables import BUILDERS
+from perception.analysis.views import bp
+from perception.analysis.views.common import current_filters, page_context
+from perception.core.authz import Permission, require
+from perception.core.extensions import db, orm
+from perception.core.i18n import is_zh
+from scoring import IPA_QUADRANTS, QUADRANTS
+
+
+@bp.get("/")
+@bp.get("/overview")
+@require(Permission.VIEW_ANALYSIS)
+def overview() -> Any:
+    filters, error = current_filters()
+    view = overview_service(orm(), filters)
+    names = load_names(orm(), customers=False)
+    return render_template("analysis/overview.html", **page_context(filters, error, view=view, names=names))
+
+
+@bp.get("/kpi-vs-experience")
+@require(Permission.VIEW_ANALYSIS)
+def kpi_vs_experience() -> Any:
+    filters, error = current_filters()
+    view = kpi_experience_service(orm(), filters)
+    return render_template(
+        "analysis/kpi_vs_experience.html", **page_context(filters, error, view=view, quadrants=QUADRANTS)
+    )
+
+
+@bp.get("/kpis")
+@require(Permission.VIEW_ANALYSIS)
+def kpis() -> Any:
+    filters, error = current_filters()
+    view = kpi_analysis(orm(), filters)
+    return render_template("analysis/kpis.html", **page_context(filters, error, view=view))
+
+
+@bp.get("/experience")
+@require(Permission.VIEW_ANALYSIS)
+def experience() -> Any:
+    filters, error = current_filters()
+    view = experience_service(orm(), filters)
+    return render_template(
+        "analysis/experience.html", **page_context(filters, error, view=view, ipa_quadrants=IPA_QUADRANTS)
+    )
+
+
+@bp.get("/evidence")
+@require(Permission.VIEW_ANALYSIS)
+def evidence() -> Any:
+    filters, error = current_filters()
+    data = evidence_service(
+        orm(),
+        filters,
+        kind=request.args.get("kind") or None,
+        dimension=request.args.get("dimension") or None,
+        low_only=request.args.get("low") == "1",
+        theme_key=request.args.get("theme") or None,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    names = load_names(orm())
+    return render_template("analysis/evidence.html", **page_context(filters, error, data=data, names=names))
+
+
+CHARTS = ("overview_trend", "region_csat", "quadrant", "heatmap", "dimensions", "kpi_trend")
+
+
+@bp.get("/chart/<name>.svg")
+@require(Permission.VIEW_ANALYSIS)
+def chart(name: str) -> Any:
+    if name not in CHARTS:
+        abort(404)
+    filters, _ = current_filters()
+    zh = is_zh()
+    if name in ("overview_trend", "region_csat"):
+        view = overview_service(orm(), filters)
+        data = (
+            charts.overview_trend_chart(view, zh)
+            if name == "overview_trend"
+            else charts.region_csat_chart(view, zh)
+        )
+    elif name == "quadrant":
+        data = charts.quadrant_matrix_chart(kpi_experience_service(orm(), filters), zh)
+    elif name in ("heatmap", "dimensions"):
+        exp = experience_service(orm(), filters)
+        data = (
+            charts.dimension_heatmap_chart(exp, zh)
+            if name == "heatmap"
+            else charts.dimension_bar_chart(exp, zh)
+        )
+    else:
+        wanted = request.args.get("kpi", type=int)
+        trend = next((t for t in kpi_analysis(orm(), filters).trends if t.definition_id == wanted), None)
+        if trend is None:
+            abort(404)
+        data = charts.kpi_trend_chart(trend, zh)
+    return Response(data, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
+
+
+@bp.get("/export/<name>.<fmt>")
+@require(Permission.VIEW_ANALYSIS)
+def export_table(name: str, fmt: str) -> Any:
+    if name not in BUILDERS or fmt not in FORMATS:
+        abort(404)
+    filters, _ = current_filters()
+    table = BUILDERS[name](orm(), filters)
+    data, mime, filename = export(orm(), table, fmt, is_zh(), summary=str(filters.query_args()))
+    db.session.commit()
+    return Response(
+        data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

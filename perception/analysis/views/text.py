@@ -1,0 +1,285 @@
+"""Demand and text analysis: themes (name, merge, split), the run button, settings and the domain
+dictionary, categories, the review queue and labelling, sending needs to the market department."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from perception.analysis.forms import (
+    ActionForm,
+    CategoryForm,
+    LabelForm,
+    MergeThemesForm,
+    RenameThemeForm,
+    SendNeedForm,
+    SplitThemeForm,
+    TextSettingsForm,
+)
+from perception.analysis.services import text_settings
+from perception.analysis.services.demand import demand as demand_service
+from perception.analysis.services.opportunities import create_from_need, market_users
+from perception.analysis.services.text_labels import (
+    classifier_status,
+    label_entry,
+    review_queue,
+    review_queue_size,
+)
+from perception.analysis.services.text_settings import TextAnalysisError
+from perception.analysis.views import bp
+from perception.analysis.views.common import current_filters, page_context
+from perception.core.authz import Permission, can, get_or_404, region_scope, require
+from perception.core.extensions import db, orm
+from perception.core.i18n import is_zh, localized
+from perception.core.jobs import enqueue
+from perception.core.models.facts import TextEntry
+
+
+def _error(exc: TextAnalysisError) -> None:
+    db.session.rollback()
+    flash(exc.zh if is_zh() else exc.en, "error")
+
+
+def _back() -> Any:
+    return redirect(request.form.get("next") or url_for("analysis.demand"))
+
+
+def _label_form() -> LabelForm:
+    form = LabelForm()
+    form.category.choices = [SelectChoice("", "—")] + [
+        SelectChoice(c.code, localized(c)) for c in text_settings.categories(orm())
+    ]
+    return form
+
+
+def _owner_choices() -> list[SelectChoice]:
+    return [SelectChoice(0, "—")] + [SelectChoice(u.id, u.display_name) for u in market_users(orm())]
+
+
+@bp.get("/demand")
+@require(Permission.VIEW_ANALYSIS)
+def demand() -> Any:
+    filters, error = current_filters()
+    view = demand_service(orm(), filters)
+    settings = text_settings.get_settings(orm())
+    send = SendNeedForm()
+    send.owner_id.choices = _owner_choices()
+    settings_form = TextSettingsForm(
+        user_words="\n".join(text_settings.user_words(orm())),
+        theme_count=settings.theme_count or 0,
+        min_customers=settings.min_customers,
+        min_regions=settings.min_regions,
+        review_threshold=settings.review_threshold,
+        formdata=None,
+    )
+    return render_template(
+        "analysis/demand.html",
+        **page_context(
+            filters,
+            error,
+            view=view,
+            status=classifier_status(orm()),
+            queue_size=review_queue_size(orm(), filters),
+            manage=can(Permission.MANAGE_TEXT_ANALYSIS),
+            action=ActionForm(),
+            rename=RenameThemeForm(formdata=None),
+            merge=MergeThemesForm(formdata=None),
+            split=SplitThemeForm(formdata=None),
+            send=send,
+            settings_form=settings_form,
+            category_form=CategoryForm(formdata=None),
+            categories=text_settings.categories(orm()),
+        ),
+    )
+
+
+@bp.post("/demand/run")
+@require(Permission.MANAGE_TEXT_ANALYSIS)
+def run_text() -> Any:
+    if ActionForm().validate_on_submit():
+        job_id = enqueue("run_text_analysis", requested_by_id=g.user.id)
+        db.session.commit()
+        flash(
+            _("The text analysis is running in the background.")
+            if job_id
+            else _("The text analysis was re-run."),
+            "success",
+        )
+    return _back()
+
+
+@bp.post("/demand/themes/<key>/rename")
+@require(Permission.MANAGE_TEXT_ANALYSIS)
+def rename_theme(key: str) -> Any:
+    form = RenameThemeForm()
+    if form.validate_on_submit():
+        try:
+            text_settings.rename_theme(orm(), key, form.name.data or "")
+        except TextAnalysisError as exc:
+            _error(exc)
+        else:
+            db.session.commit()
+            flash(_("Theme renamed."), "success")
+    return _back()
+
+
+@bp.post("/demand/themes/merge")
+@require(Permission.MANAGE_TEXT_ANALYSIS)
+def merge_themes() -> Any:
+    form = MergeThemesForm()
+    if form.validate_on_submit():
+        keys = [k for k in (form.keys.data or "").replace(",", " ").split() if k]
+        try:
+            text_settings.merge_themes(orm(), keys, form.into.data or None)
+            enqueue("run_text_analysis", requested_by_id=g.user.id)
+        except TextAnalysisError as exc:
+            _error(exc)
+        else:
+            db.session.commit()
+            flash(_("Themes merged; the analysis is re-run with your decision."), "success")
+    else:
+        flash(_("Give the keys of the themes to merge."), "error")
+    return _back()
+
+
+@bp.post("/demand/themes/<key>/split")
+@require(Permission.MANAGE_TEXT_ANALYSIS)
+def split_theme(key: str) -> Any:
+    form = SplitThemeForm()
+    if form.validate_on_submit():
+        groups = [
+            line.replace(",", " ").replace("，", " ").split() for line in (form.seeds.data or "").splitlines()
+        ]
+        try:
+            text_settings.split_theme(orm(), key, groups)
+            enqueue("run_text_analysis", requested_by_id=g.user.id)
+        except TextAnalysisError as exc:
+            _error(exc)
+        else:
+            db.session.commit()
+            flash(_("Theme split; the analysis is re-run with your decision."), "success")
+    return _back()
+
+
+@bp.post("/demand/settings")
+@require(Permission.MANAGE_TEXT_ANALYSIS)
+def text_settings_save() -> Any:
+    form = TextSettingsForm()
+    if not form.validate_on_submit():
+        flash(
+            _("Please correct the highlighted fields.") + " " + "; ".join(sum(form.errors.values(), [])),
+            "error",
+        )
+        return _back()
+    try:
+        text_settings.update_settings(
+            orm(),
+            text_settings.SettingsUpdate(
+                user_words=(form.user_words.data or "").splitlines(),
+                theme_count=form.theme_count.data or 0,
+                min_customers=form.min_customers.data,
+                min_regions=form.min_regions.data,
+                review_threshold=form.review_threshold.data,
+            ),
+        )
+    except TextAnalysisError as exc:
+        _error(exc)
+    else:
+        db.session.commit()
+        flash(_("Text-analysis settings saved."), "success")
+    return _back()
+
+
+@bp.post("/demand/categories")
+@require(Permission.MANAGE_TEXT_ANALYSIS)
+def add_category() -> Any:
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            text_settings.add_category(
+                orm(), form.code.data or "", form.name_zh.data or "", form.name_en.data or ""
+            )
+        except TextAnalysisError as exc:
+            _error(exc)
+        else:
+            db.session.commit()
+            flash(_("Category added."), "success")
+    else:
+        flash(_("Give the code and both names of the category."), "error")
+    return _back()
+
+
+@bp.get("/demand/review")
+@require(Permission.VIEW_ANALYSIS)
+def review() -> Any:
+    filters, error = current_filters()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    entries = review_queue(orm(), filters, limit=50, offset=(page - 1) * 50)
+    return render_template(
+        "analysis/review.html",
+        **page_context(
+            filters,
+            error,
+            entries=entries,
+            total=review_queue_size(orm(), filters),
+            page=page,
+            label_form=_label_form(),
+            manage=can(Permission.MANAGE_TEXT_ANALYSIS),
+            status=classifier_status(orm()),
+        ),
+    )
+
+
+@bp.post("/demand/entries/<int:entry_id>/label")
+@require(Permission.MANAGE_TEXT_ANALYSIS)
+def label(entry_id: int) -> Any:
+    entry = get_or_404(TextEntry, entry_id)
+    form = _label_form()
+    if form.validate_on_submit():
+        try:
+            label_entry(
+                orm(),
+                entry,
+                category=form.category.data,
+                sentiment=form.sentiment.data,
+                user_id=g.user.id,
+            )
+        except TextAnalysisError as exc:
+            _error(exc)
+        else:
+            db.session.commit()
+            flash(_("Label saved; it trains the next run."), "success")
+    else:
+        flash(_("Unknown category or sentiment."), "error")
+    return redirect(request.form.get("next") or url_for("analysis.review"))
+
+
+@bp.post("/demand/needs/send")
+@require(Permission.MANAGE_TEXT_ANALYSIS, Permission.MANAGE_MARKET)
+def send_need() -> Any:
+    filters, _error_ = current_filters()
+    form = SendNeedForm()
+    form.owner_id.choices = _owner_choices()
+    if not form.validate_on_submit():
+        flash(_("Choose a need to send."), "error")
+        return _back()
+    try:
+        opp = create_from_need(
+            orm(),
+            kind=form.kind.data or "",
+            theme_key=form.theme_key.data or "",
+            period_start=filters.start,
+            period_end=filters.end,
+            region_ids=region_scope(),
+            created_by_id=g.user.id,
+            owner_id=form.owner_id.data or None,
+        )
+    except TextAnalysisError as exc:
+        _error(exc)
+        return _back()
+    db.session.commit()
+    flash(_("Sent to the market-expansion department."), "success")
+    return redirect(url_for("analysis.opportunities", _anchor=f"opp-{opp.id}"))

@@ -1,0 +1,130 @@
+"""Platform endpoints: who am I, the organisation (region-scoped), the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, jsonify
+from sqlalchemy import select
+
+from perception.api import bp
+from perception.api.errors import page_args
+from perception.api.openapi import document
+from perception.core.authz import Permission, get_or_404, require, scoped
+from perception.core.extensions import db
+from perception.core.models.audit import AuditEntry
+from perception.core.models.org import CollectionPoint, CustomerOrg, Region
+
+
+def region_json(r: Region) -> dict[str, Any]:
+    return {"id": r.id, "code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, "timezone": r.timezone}
+
+
+@bp.get("/me")
+@document("/me", "get", summary="The authenticated user, roles and scope", tag="platform")
+@require(Permission.USE_API)
+def me() -> Any:
+    u = g.user
+    return jsonify(
+        {
+            "id": u.id,
+            "username": u.username,
+            "display_name": u.display_name,
+            "roles": sorted(r.value for r in u.roles),
+            "region_id": u.region_id,
+            "collection_point_id": u.collection_point_id,
+            "customer_id": u.customer_id,
+        }
+    )
+
+
+@bp.get("/regions")
+@document("/regions", "get", summary="Regions the user may see", tag="organisation")
+@require(Permission.USE_API)
+def regions() -> Any:
+    rows = db.session.scalars(scoped(select(Region).order_by(Region.code), Region)).all()
+    return jsonify({"items": [region_json(r) for r in rows]})
+
+
+@bp.get("/regions/<int:region_id>")
+@document(
+    "/regions/{region_id}",
+    "get",
+    summary="One region (404 when outside the user's scope)",
+    tag="organisation",
+    parameters=[{"name": "region_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+)
+@require(Permission.USE_API)
+def region(region_id: int) -> Any:
+    return jsonify(region_json(get_or_404(Region, region_id)))
+
+
+@bp.get("/collection-points")
+@document("/collection-points", "get", summary="Collection points the user may see", tag="organisation")
+@require(Permission.USE_API)
+def collection_points() -> Any:
+    rows = db.session.scalars(scoped(select(CollectionPoint).order_by(CollectionPoint.code), CollectionPoint))
+    return jsonify(
+        {
+            "items": [
+                {
+                    "id": p.id,
+                    "code": p.code,
+                    "name_zh": p.name_zh,
+                    "name_en": p.name_en,
+                    "region_id": p.region_id,
+                }
+                for p in rows
+            ]
+        }
+    )
+
+
+@bp.get("/customers")
+@document("/customers", "get", summary="Customer organisations the user may see", tag="organisation")
+@require(Permission.USE_API)
+def customers() -> Any:
+    rows = db.session.scalars(scoped(select(CustomerOrg).order_by(CustomerOrg.code), CustomerOrg))
+    return jsonify(
+        {
+            "items": [
+                {
+                    "id": c.id,
+                    "code": c.code,
+                    "name_zh": c.name_zh,
+                    "name_en": c.name_en,
+                    "region_id": c.region_id,
+                }
+                for c in rows
+            ]
+        }
+    )
+
+
+@bp.get("/audit")
+@document("/audit", "get", summary="The audit log, newest first (system owner)", tag="platform")
+@require(Permission.VIEW_AUDIT)
+def audit() -> Any:
+    page, size = page_args()
+    rows = db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).limit(size).offset((page - 1) * size)
+    )
+    return jsonify(
+        {
+            "page": page,
+            "items": [
+                {
+                    "id": a.id,
+                    "at": a.at.isoformat(),
+                    "actor": a.actor_name,
+                    "action": a.action,
+                    "object_type": a.object_type,
+                    "object_id": a.object_id,
+                    "summary": a.summary,
+                    "before": a.before,
+                    "after": a.after,
+                }
+                for a in rows
+            ],
+        }
+    )

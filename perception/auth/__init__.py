@@ -1,7 +1,0 @@
-"""Sign-in, sign-out and the language switch."""
-
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from perception.auth import views  # noqa: E402,F401

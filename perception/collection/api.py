@@ -1,0 +1,256 @@
+"""Collection endpoints: weekly reports (teams with their own tools send entries as JSON), the
+completeness board, consolidated entries, events, callbacks and sampling discrepancy rates.
+They call the same services as the HTML pages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import jsonify, request
+from sqlalchemy import select
+
+from perception.api import bp
+from perception.api.errors import api_error, json_body, page_args
+from perception.api.openapi import SCHEMAS, document
+from perception.collection import access
+from perception.collection.models.reports import CollectionReport, ReportEntry
+from perception.collection.services import reports as collection_reports
+from perception.collection.services.vocab import CollectionError
+from perception.core.authz import Permission, get_or_404, require
+from perception.core.extensions import db, orm
+from perception.core.models.org import CollectionPoint
+from perception.core.periods import iso_week_label, week_from_label, week_start
+
+SCHEMAS["ReportEntry"] = {
+    "type": "object",
+    "required": ["kind", "customer", "text"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["dynamic", "feedback", "requirement"]},
+        "customer": {"type": "string", "description": "customer code (or id) of the point's region"},
+        "text": {"type": "string", "description": "description / feedback / requirement"},
+        "service": {"type": "string", "description": "service code (or id)"},
+        "category": {
+            "type": "string",
+            "enum": ["major_event", "system_change", "supplier_change", "personnel_change", "other"],
+        },
+        "date": {"type": "string", "format": "date"},
+        "impact": {"type": "string"},
+        "contact": {"type": "string"},
+        "dimension": {
+            "type": "string",
+            "enum": [
+                "response_speed",
+                "fault_handling",
+                "deliverable_quality",
+                "staff_attitude",
+                "service_conformity",
+                "training_effect",
+            ],
+        },
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "means": {"type": "string", "enum": ["callback", "visit", "questionnaire", "complaint", "other"]},
+        "area": {"type": "string"},
+        "urgency": {"type": "string", "enum": ["low", "medium", "high", "critical"]},
+        "size": {"type": "string", "enum": ["small", "medium", "large"]},
+    },
+}
+ID = {"schema": {"type": "integer"}, "in": "path", "required": True}
+WEEKS = [
+    {"name": "from", "in": "query", "schema": {"type": "string", "example": "2026-W40"}},
+    {"name": "to", "in": "query", "schema": {"type": "string", "example": "2026-W47"}},
+]
+
+
+def _invalid(exc: CollectionError) -> Any:
+    return api_error(422, "Some of the data is not valid.", exc.to_details())
+
+
+def _weeks(default: int = 1) -> tuple[date, date] | None:
+    """?from=&to= as ISO weeks; a missing end is ``default`` weeks after the start (or last week)."""
+    try:
+        first = week_from_label(request.args["from"]) if request.args.get("from") else None
+        last = week_from_label(request.args["to"]) if request.args.get("to") else None
+    except ValueError:
+        return None
+    if last is None:
+        last = (
+            first + timedelta(weeks=default - 1) if first else week_start(date.today()) - timedelta(weeks=1)
+        )
+    if first is None:
+        first = last - timedelta(weeks=default - 1)
+    return (first, last) if first <= last else None
+
+
+def entry_json(e: ReportEntry) -> dict[str, Any]:
+    return {"id": e.id, "duplicate_of": e.duplicate_of_id, **e.snapshot()}
+
+
+def report_json(r: CollectionReport, entries: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": r.id,
+        "collection_point_id": r.collection_point_id,
+        "region_id": r.region_id,
+        "week": iso_week_label(r.week_start),
+        "week_start": r.week_start.isoformat(),
+        "status": r.status,
+        "revision": r.revision,
+        "first_submitted_at": r.first_submitted_at.isoformat() + "Z" if r.first_submitted_at else None,
+        "submitted_at": r.submitted_at.isoformat() + "Z" if r.submitted_at else None,
+        "organiser_comment": r.organiser_comment,
+    }
+    if entries:
+        out["entries"] = [entry_json(e) for e in r.entries]
+    return out
+
+
+@bp.get("/collection/reports")
+@document(
+    "/collection/reports",
+    "get",
+    summary="Weekly reports the user may see",
+    tag="collection",
+    parameters=WEEKS,
+)
+@require(Permission.VIEW_COLLECTION)
+def api_reports() -> Any:
+    weeks = _weeks(12)
+    if weeks is None:
+        return api_error(400, "Give weeks as 2026-W47, from <= to.")
+    page, size = page_args()
+    stmt = access.visible(
+        select(CollectionReport)
+        .where(CollectionReport.week_start.between(*weeks))
+        .order_by(CollectionReport.week_start.desc(), CollectionReport.id)
+    )
+    rows = db.session.scalars(stmt.limit(size).offset((page - 1) * size))
+    return jsonify({"page": page, "items": [report_json(r) for r in rows]})
+
+
+@bp.get("/collection/reports/<int:report_id>")
+@document(
+    "/collection/reports/{report_id}",
+    "get",
+    summary="One report with its entries",
+    tag="collection",
+    parameters=[{"name": "report_id", **ID}],
+)
+@require(Permission.VIEW_COLLECTION)
+def api_report(report_id: int) -> Any:
+    return jsonify(report_json(access.report_or_404(report_id), entries=True))
+
+
+@bp.put("/collection/points/<int:point_id>/weeks/<week>/report")
+@document(
+    "/collection/points/{point_id}/weeks/{week}/report",
+    "put",
+    summary="Store a point's report for an ISO week (all entries or none; 422 names each bad row)",
+    tag="collection",
+    parameters=[
+        {"name": "point_id", **ID},
+        {"name": "week", "in": "path", "required": True, "schema": {"type": "string", "example": "2026-W47"}},
+    ],
+    request_schema={
+        "type": "object",
+        "required": ["entries"],
+        "properties": {
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/ReportEntry"}},
+            "submit": {"type": "boolean", "default": False},
+            "append": {"type": "boolean", "default": False},
+        },
+    },
+)
+@require(Permission.SUBMIT_REPORT)
+def api_put_report(point_id: int, week: str) -> Any:
+    point = get_or_404(CollectionPoint, point_id)
+    body, error = json_body()
+    if error:
+        return error
+    if not isinstance(body, dict) or not isinstance(body.get("entries"), list):
+        return api_error(422, "Send an object with an 'entries' array.", [{"field": "entries", "row": None}])
+    if not all(isinstance(e, dict) for e in body["entries"]):
+        return api_error(422, "Every entry must be an object.", [{"field": "entries", "row": None}])
+    try:
+        monday = week_from_label(week)
+    except ValueError as exc:
+        return api_error(422, str(exc), [{"field": "week", "row": None}])
+    try:
+        report = collection_reports.put_report(
+            orm(),
+            point,
+            monday,
+            body["entries"],
+            access.user(),
+            submit=bool(body.get("submit")),
+            append=bool(body.get("append")),
+            source="api",
+        )
+    except CollectionError as exc:
+        db.session.rollback()
+        return _invalid(exc)
+    db.session.commit()
+    return jsonify(report_json(report, entries=True))
+
+
+def _transition(report_id: int, action: str) -> Any:
+    report = access.report_or_404(report_id)
+    try:
+        if action == "submit":
+            collection_reports.submit_report(orm(), report, access.user())
+        elif action == "accept":
+            collection_reports.accept_report(orm(), report, access.user())
+        else:
+            body, error = json_body()
+            if error:
+                return error
+            comment = body.get("comment", "") if isinstance(body, dict) else ""
+            collection_reports.return_report(orm(), report, access.user(), str(comment))
+    except CollectionError as exc:
+        db.session.rollback()
+        return _invalid(exc)
+    db.session.commit()
+    return jsonify(report_json(report))
+
+
+@bp.post("/collection/reports/<int:report_id>/submit")
+@document(
+    "/collection/reports/{report_id}/submit",
+    "post",
+    summary="Submit or resubmit a report",
+    tag="collection",
+    parameters=[{"name": "report_id", **ID}],
+)
+@require(Permission.SUBMIT_REPORT)
+def api_submit(report_id: int) -> Any:
+    return _transition(report_id, "submit")
+
+
+@bp.post("/collection/reports/<int:report_id>/accept")
+@document(
+    "/collection/reports/{report_id}/accept",
+    "post",
+    summary="Accept a submitted report (organiser)",
+    tag="collection",
+    parameters=[{"name": "report_id", **ID}],
+)
+@require(Permission.ORGANISE_REPORTS)
+def api_accept(report_id: int) -> Any:
+    return _transition(report_id, "accept")
+
+
+@bp.post("/collection/reports/<int:report_id>/return")
+@document(
+    "/collection/reports/{report_id}/return",
+    "post",
+    summary="Return a report with a comment",
+    tag="collection",
+    parameters=[{"name": "report_id", **ID}],
+    request_schema={"type": "object", "required": ["comment"], "properties": {"comment": {"type": "string"}}},
+)
+@require(Permission.ORGANISE_REPORTS)
+def api_return(report_id: int) -> Any:
+    return _transition(report_id, "return")
+
+
+# The organiser's and the analysts' read endpoints, callbacks and sampling live next door.
+from perception.collection import api_board as collection_board  # noqa: E402,F401

@@ -1,0 +1,2 @@
+"""The collection phase's operations: they take the session (and the settings and clock they need), flush,
+and never commit."""

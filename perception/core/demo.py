@@ -1,0 +1,53 @@
+"""The demo organisation: realistic data so the first page a newcomer opens has something in it.
+
+Each phase keeps its part in its own ``demo.py`` with ``load(session, ctx)`` and lists it in its
+``phase()``; the parts run in the order of the phases and share a ``DemoContext``. Every loader is
+idempotent (looks up by code before creating), so re-running ``perception demo`` never duplicates data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from perception.core.phase import Phase
+
+DEMO_PASSWORD = "perception-demo"  # noqa: S105 - printed by the demo command; demo data only
+
+
+@dataclass
+class DemoContext:
+    weeks: int
+    today: date
+    seed: int = 20261121
+    summary: list[str] = field(default_factory=list)
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def first_week_start(self) -> date:
+        monday = self.today - timedelta(days=self.today.weekday())
+        return monday - timedelta(weeks=self.weeks)
+
+
+def demo_parts() -> tuple[Callable[[Session, DemoContext], Any], ...]:
+    """Every phase's demo loaders, in the order of the phases (later parts use earlier ones' data)."""
+    phases: tuple[Phase, ...] = current_app.extensions["perception.phases"]
+    return tuple(part for phase in phases for part in phase.demo)
+
+
+def load_demo(
+    session: Session,
+    weeks: int = 26,
+    today: date | None = None,
+    parts: Sequence[Callable[[Session, DemoContext], Any]] | None = None,
+) -> list[str]:
+    ctx = DemoContext(weeks=weeks, today=today or date.today())
+    for load in demo_parts() if parts is None else parts:
+        load(session, ctx)
+        session.flush()
+    return ctx.summary

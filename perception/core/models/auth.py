@@ -1,0 +1,110 @@
+"""Users, their roles, API tokens and login attempts (for rate limiting)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from perception.core.models.base import Base, TimestampMixin, utcnow
+
+if TYPE_CHECKING:
+    from perception.core.models.org import Region
+
+
+class Role(enum.StrEnum):
+    """Roles from the domain (DOMAIN.md, 'roles'). A user may hold several."""
+
+    SYSTEM_OWNER = "system_owner"  # 体系负责人: administers the perception system
+    COLLECTOR = "collector"  # belongs to exactly one collection point / region
+    ORGANISER = "organiser"  # consolidates collection reports
+    ANALYST = "analyst"
+    MANAGER = "manager"
+    REVIEWER = "reviewer"
+    MARKET = "market"  # market-expansion department (市场拓展部门)
+    CUSTOMER_REP = "customer_rep"  # belongs to one customer organisation; confirms standards
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "user"
+    __audited__ = True
+    # Never copy secrets into the audit log's before/after images.
+    __audit_exclude__ = frozenset({"password_hash", "session_version", "last_login_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set for a collector (their collection point's region) or any region-bound user:
+    # a user with a region sees only that region's objects.
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    collection_point_id: Mapped[int | None] = mapped_column(ForeignKey("collection_point.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer_org.id"))
+    # Bumped on password reset or deactivation so existing sessions stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    region: Mapped[Region | None] = relationship(foreign_keys=[region_id], lazy="joined")
+    role_links: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(link.role) for link in self.role_links)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship(back_populates="role_links")
+
+
+class ApiToken(Base):
+    """A Bearer token for the JSON API. Only a SHA-256 hash of the secret is stored."""
+
+    __tablename__ = "api_token"
+    __audited__ = True
+    __audit_exclude__ = frozenset({"token_hash", "last_used_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(16))  # shown to people to tell tokens apart
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """One login attempt; failures in a window rate-limit an account and an address across nodes."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    success: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,58 @@
+"""What a phase package hands the application factory: its blueprints, the modules that add its
+API endpoints and jobs, its demo parts in order, and its periodic jobs.
+
+Wiring is listed, never discovered: ``perception.create_app`` names the phase packages, and each
+package's ``phase()`` names its parts. A missing module or a typo stops start-up with the name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from flask import Blueprint
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job the scheduler runs every hour, day or week (one run per slot across all nodes)."""
+
+    job: str
+    every: str  # "hourly" | "daily" | "weekly"
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    models: ModuleType
+    blueprints: tuple[Blueprint, ...] = ()
+    # Modules imported for their side effect: API routes on the api blueprint, @job registrations.
+    api: tuple[ModuleType, ...] = ()
+    jobs: tuple[ModuleType, ...] = ()
+    periodic: tuple[Periodic, ...] = ()
+    # Demo loaders ``load(session, ctx)``, run in this order after the earlier phases' parts.
+    demo: tuple[Callable[..., Any], ...] = field(default=())
+
+
+class PhaseMissing(RuntimeError):
+    """A phase package named in the factory's list could not be imported or is incomplete."""
+
+
+def load_phase(package: str) -> Phase:
+    try:
+        module = importlib.import_module(package)
+    except ImportError as exc:
+        raise PhaseMissing(f"phase package {package} could not be imported: {exc}") from exc
+    factory = getattr(module, "phase", None)
+    if not callable(factory):
+        raise PhaseMissing(f"phase package {package} has no phase() function")
+    try:
+        phase = factory()
+    except ImportError as exc:
+        raise PhaseMissing(f"phase package {package} is incomplete: {exc}") from exc
+    if not isinstance(phase, Phase):
+        raise PhaseMissing(f"phase package {package}: phase() must return a Phase")
+    return phase

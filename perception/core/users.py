@@ -1,0 +1,166 @@
+"""Users and their roles, API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.core import security
+from perception.core.models.auth import ApiToken, Role, User, UserRole
+from perception.core.models.base import utcnow
+from perception.core.models.org import CollectionPoint, CustomerOrg
+
+
+class UserError(ValueError):
+    """A user-facing validation problem; ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    username: str
+    display_name: str
+    roles: frozenset[Role]
+    email: str | None = None
+    password: str | None = None
+    language: str | None = None
+    collection_point_id: int | None = None
+    region_id: int | None = None
+    customer_id: int | None = None
+    active: bool = True
+
+
+def parse_roles(values: Iterable[str]) -> frozenset[Role]:
+    roles = set()
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        try:
+            roles.add(Role(value))
+        except ValueError:
+            raise UserError(
+                "roles", f"unknown role {value!r}; choose from {', '.join(r.value for r in Role)}"
+            ) from None
+    return frozenset(roles)
+
+
+def _bind(session: Session, user: User, spec: UserSpec) -> None:
+    """Collectors belong to exactly one collection point (and so its region); customer
+    representatives to exactly one customer organisation."""
+    user.collection_point_id = spec.collection_point_id
+    user.region_id = spec.region_id
+    user.customer_id = spec.customer_id
+    if spec.collection_point_id is not None:
+        point = session.get(CollectionPoint, spec.collection_point_id)
+        if point is None:
+            raise UserError("collection_point_id", "no such collection point")
+        user.region_id = point.region_id
+    if Role.COLLECTOR in spec.roles and user.collection_point_id is None:
+        raise UserError("collection_point_id", "a collector must belong to a collection point")
+    if Role.CUSTOMER_REP in spec.roles:
+        if spec.customer_id is None or session.get(CustomerOrg, spec.customer_id) is None:
+            raise UserError("customer_id", "a customer representative must belong to a customer organisation")
+    elif spec.customer_id is not None:
+        raise UserError("customer_id", "only customer representatives belong to a customer organisation")
+
+
+def create_user(session: Session, spec: UserSpec) -> User:
+    username = spec.username.strip()
+    if not username or len(username) > 80:
+        raise UserError("username", "1 to 80 characters")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise UserError("username", "already taken")
+    if not spec.roles:
+        raise UserError("roles", "choose at least one role")
+    password = spec.password or ""
+    problem = security.password_problem(password)
+    if problem:
+        raise UserError("password", problem)
+    user = User(
+        username=username,
+        display_name=spec.display_name.strip() or username,
+        email=spec.email,
+        language=spec.language,
+        active=spec.active,
+        password_hash=security.hash_password(password),
+    )
+    _bind(session, user, spec)
+    user.role_links = [UserRole(role=r.value) for r in sorted(spec.roles)]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(session: Session, user: User, spec: UserSpec) -> User:
+    if not spec.roles:
+        raise UserError("roles", "choose at least one role")
+    user.display_name = spec.display_name.strip() or user.username
+    user.email = spec.email
+    user.language = spec.language
+    if user.active and not spec.active:
+        user.session_version += 1
+    user.active = spec.active
+    _bind(session, user, spec)
+    set_roles(session, user, spec.roles)
+    session.flush()
+    return user
+
+
+def set_roles(session: Session, user: User, roles: frozenset[Role]) -> None:
+    current = {link.role: link for link in user.role_links}
+    wanted = {r.value for r in roles}
+    for value, link in current.items():
+        if value not in wanted:
+            user.role_links.remove(link)
+    for value in sorted(wanted - current.keys()):
+        user.role_links.append(UserRole(role=value))
+    session.flush()
+
+
+def reset_password(session: Session, user: User, password: str) -> None:
+    problem = security.password_problem(password)
+    if problem:
+        raise UserError("password", problem)
+    user.password_hash = security.hash_password(password)
+    user.session_version += 1  # sign out every existing session
+    session.flush()
+
+
+def issue_token(
+    session: Session, user: User, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    secret, digest, prefix = security.new_token_secret()
+    token = ApiToken(
+        user_id=user.id, name=name[:120] or "token", prefix=prefix, token_hash=digest, expires_at=expires_at
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def revoke_token(session: Session, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.hash_token(secret)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    if not token.user.active:
+        return None
+    # Touch at most once a minute so reads don't turn into writes on every API call.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+    return token.user

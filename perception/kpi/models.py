@@ -1,0 +1,247 @@
+"""Internal KPIs and service-desk tickets: KPI definitions and values, tickets, import batches and
+SLA escalations (issue 6, the "internal KPI" side that analysis compares with experience).
+
+Bulk data (tickets, KPI values) is written with set-based SQL (perception.kpi.services.ticket_import,
+kpi_compute), never row by row through the ORM, so these two tables are not ``__audited__``: the
+audit unit is the import batch or the computation run, recorded with its counts. Definitions,
+batches and escalations are ordinary audited domain objects.
+
+Times are naive UTC (perception.core.models.base.utcnow); periods are [period_start, period_end) dates,
+weeks starting on Monday (perception.core.periods.week_start).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from perception.core.models.base import Base, TimestampMixin, utcnow
+
+
+class KpiSource:
+    TICKETS = "tickets"  # computed from tickets by perception.kpi.services.compute
+    IMPORT = "import"  # uploaded (CSV/Excel) or sent through the JSON API
+
+
+class Provenance:
+    COMPUTED = "computed"
+    IMPORTED = "imported"
+
+
+class Direction:
+    HIGHER = "higher"  # higher is better (shares, rates of success)
+    LOWER = "lower"  # lower is better (times, reopen rate, backlog)
+    NEUTRAL = "neutral"  # descriptive (volume)
+
+
+class Granularity:
+    WEEK = "week"
+    MONTH = "month"
+    QUARTER = "quarter"
+    ALL = ("week", "month", "quarter")
+
+
+class TicketKind:
+    INCIDENT = "incident"
+    REQUEST = "request"
+    ALL = ("incident", "request")
+
+
+class TicketStatus:
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    ALL = ("open", "in_progress", "pending", "resolved", "closed", "cancelled")
+    UNRESOLVED = ("open", "in_progress", "pending")
+
+
+class KpiDefinition(TimestampMixin, Base):
+    """What a KPI is: name, unit, direction and the standard it measures.
+
+    ``metric`` is a setup metric (perception.setup.models.standards.METRICS) the KPI measures; the target of a
+    value is the one of the standard in force for the value's service/tier/period with that metric
+    (or ``standard_id`` when the definition measures one named standard), else ``default_target``.
+    Definitions with ``source == "tickets"`` are computed; their values cannot be imported.
+    """
+
+    __tablename__ = "kpi_definition"
+    __audited__ = True
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    description_zh: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(16), default="share")  # share | minutes | count | percent | ...
+    direction: Mapped[str] = mapped_column(String(8), default=Direction.HIGHER)
+    metric: Mapped[str | None] = mapped_column(String(40))
+    standard_id: Mapped[int | None] = mapped_column(ForeignKey("service_standard.id"))
+    default_target: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(8), default=KpiSource.IMPORT)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def comparator(self) -> str | None:
+        return {Direction.HIGHER: ">=", Direction.LOWER: "<="}.get(self.direction)
+
+
+class KpiValue(Base):
+    """One KPI value for service x region x tier x period, computed or imported.
+
+    ``tier_key`` is ``tier_id or 0`` so that "all tiers" takes part in the unique key on every
+    database (NULLs are distinct in SQL unique constraints). ``target``/``comparator``/``met`` are the
+    attainment against the standard version in force, resolved when the value was stored.
+    """
+
+    __tablename__ = "kpi_value"
+    __table_args__ = (
+        UniqueConstraint(
+            "definition_id",
+            "service_id",
+            "region_id",
+            "tier_key",
+            "granularity",
+            "period_start",
+            name="uq_kpi_value_key",
+        ),
+        Index("ix_kpi_value_period", "period_start", "region_id", "service_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("kpi_definition.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("service_tier.id"))
+    tier_key: Mapped[int] = mapped_column(Integer, default=0)
+    granularity: Mapped[str] = mapped_column(String(8), default=Granularity.WEEK)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # exclusive
+    value: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int | None] = mapped_column(Integer)  # tickets (or sample size) behind the value
+    target: Mapped[float | None] = mapped_column(Float)
+    comparator: Mapped[str | None] = mapped_column(String(2))
+    met: Mapped[bool | None] = mapped_column(Boolean)
+    standard_version_id: Mapped[int | None] = mapped_column(Integer)
+    provenance: Mapped[str] = mapped_column(String(10), default=Provenance.IMPORTED)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+    stored_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    definition: Mapped[KpiDefinition] = relationship()
+
+
+class Ticket(Base):
+    """A service-desk ticket (incident or request), upserted by ``external_id``.
+
+    Not audited row by row (imports write thousands per second); each ImportBatch records who
+    imported what, and ``batch_id`` names the batch that last wrote the row. Foreign keys are not
+    declared on the bulk columns: the importer maps every code to an existing id before writing,
+    and per-row foreign-key triggers would cost PostgreSQL more than the whole insert.
+    """
+
+    __tablename__ = "ticket"
+    # One secondary index only: every index costs the bulk import; period scans read the table.
+    __table_args__ = (Index("ix_ticket_region_opened", "region_id", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(12), default=TicketKind.INCIDENT)
+    service_id: Mapped[int] = mapped_column(Integer)
+    region_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    tier_id: Mapped[int | None] = mapped_column(Integer)
+    priority: Mapped[str] = mapped_column(String(8))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    engineer: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.OPEN)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    transfers: Mapped[int] = mapped_column(Integer, default=0)  # hand-offs; FCR needs none
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ImportKind:
+    TICKETS = "tickets"
+    KPI_VALUES = "kpi_values"
+
+
+class ImportStatus:
+    DRY_RUN = "dry_run"
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
+
+class ImportBatch(TimestampMixin, Base):
+    """One import (file upload or API batch): what came in, what it changed, who did it.
+
+    ``sha256`` recognises the same file uploaded twice; a dry run keeps the upload under the
+    instance folder until it is applied.
+    """
+
+    __tablename__ = "import_batch"
+    __audited__ = True
+    __region_free__ = True  # imports may span regions; only import managers see the list
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(10), default=ImportStatus.DRY_RUN)
+    channel: Mapped[str] = mapped_column(String(8), default="file")  # file | api
+    filename: Mapped[str | None] = mapped_column(String(255))
+    file_format: Mapped[str | None] = mapped_column(String(8))  # csv | xlsx | json
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_new: Mapped[int] = mapped_column(Integer, default=0)
+    rows_changed: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class Escalation(Base):
+    """One firing of an SLA escalation rule for one ticket; unique per (ticket, rule, breach), so a
+    rule fires once per breach however often the job runs."""
+
+    __tablename__ = "escalation"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("ticket_id", "rule_id", "breach"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("escalation_rule.id", ondelete="CASCADE"))
+    sla_id: Mapped[int] = mapped_column(ForeignKey("sla.id", ondelete="CASCADE"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer_org.id"))
+    breach: Mapped[str] = mapped_column(String(12))  # response | resolution
+    breached_at: Mapped[datetime] = mapped_column(DateTime)  # the target deadline that was missed
+    due_at: Mapped[datetime] = mapped_column(DateTime)  # deadline + the rule's covered minutes
+    fired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    recipients: Mapped[str] = mapped_column(Text, default="")  # comma-separated addresses notified
+    roles: Mapped[str] = mapped_column(String(300), default="")
+    recovered_at: Mapped[datetime | None] = mapped_column(DateTime)  # the ticket responded/resolved
+
+    ticket: Mapped[Ticket] = relationship()

@@ -1,0 +1,2 @@
+"""The kpi phase's operations: they take the session (and the settings and clock they need), flush,
+and never commit."""

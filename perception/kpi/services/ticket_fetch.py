@@ -1,0 +1,123 @@
+"""One SELECT of the ticket columns KPI work needs, straight into NumPy arrays.
+
+The database computes what Python would do per row: times as epoch seconds, the priority as a code
+1..4, unresolved as 0/1, missing ids as -1. The rows come through the driver's own cursor
+(``fetchall`` in C) on the session's connection and transaction, with the cyclic garbage collector
+paused while the row tuples exist; SQLAlchemy's row objects would cost more than the query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy.orm import Session
+
+from perception.kpi.models import TicketStatus
+from perception.kpi.services.arrays import no_gc
+from perception.kpi.services.targets import PRIORITIES
+
+I64 = NDArray[np.int64]
+
+
+@dataclass
+class RawTickets:
+    id: I64
+    service: I64
+    region: I64
+    customer: I64  # -1 = none
+    tier: I64  # -1 = none
+    priority: I64  # code, see PRIORITIES
+    unresolved: NDArray[np.bool_]
+    reopen: I64
+    transfers: I64
+    opened: NDArray[np.datetime64]
+    first_response: NDArray[np.datetime64]
+    resolved: NDArray[np.datetime64]
+
+
+def _epoch(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+    return f"CAST(strftime('%s', {column}) AS INTEGER)"
+
+
+def _sql(dialect: str, window: bool, region_ids: frozenset[int] | None) -> str:
+    unresolved = "status IN (" + ", ".join(f"'{s}'" for s in TicketStatus.UNRESOLVED) + ")"
+    priority = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES) if p)
+    cols = (
+        f"id, service_id, region_id, COALESCE(customer_id, -1), COALESCE(tier_id, -1), "
+        f"CASE priority {priority} ELSE 0 END, CASE WHEN {unresolved} THEN 1 ELSE 0 END, "
+        f"reopen_count, transfers, {_epoch(dialect, 'opened_at')}, {_epoch(dialect, 'first_response_at')}, "
+        f"{_epoch(dialect, 'resolved_at')}"
+    )
+    mark = "%s" if dialect == "postgresql" else "?"
+    if window:
+        where = (
+            f"opened_at < {mark} AND status <> 'cancelled' AND "
+            f"(opened_at >= {mark} OR resolved_at IS NULL OR resolved_at >= {mark} OR {unresolved})"
+        )
+    else:
+        where = unresolved
+    if region_ids is not None:
+        where += " AND region_id IN (" + ",".join(str(int(r)) for r in sorted(region_ids) or [-1]) + ")"
+    return f"SELECT {cols} FROM ticket WHERE {where}"  # noqa: S608 - constants and ints only
+
+
+def _bound(dialect: str, moment: datetime) -> Any:
+    # SQLite stores SQLAlchemy's text form; comparing with the same form orders correctly.
+    return moment if dialect == "postgresql" else moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _moments(values: tuple[Any, ...]) -> NDArray[np.datetime64]:
+    seconds = np.array(values, dtype=np.float64)  # None -> NaN
+    out = np.full(seconds.size, np.datetime64("NaT"), dtype="datetime64[s]")
+    ok = ~np.isnan(seconds)
+    out[ok] = seconds[ok].astype(np.int64).astype("datetime64[s]")
+    return out
+
+
+def fetch_tickets(
+    session: Session, lo: datetime | None, hi: datetime | None, region_ids: frozenset[int] | None
+) -> RawTickets:
+    """Tickets opened before ``hi`` that are relevant from ``lo`` on (opened since, or still open /
+    resolved since, not cancelled); ``lo``/``hi`` None: every unresolved ticket."""
+    session.flush()
+    conn = session.connection()
+    dialect = conn.dialect.name
+    window = lo is not None and hi is not None
+    params: tuple[Any, ...] = ()
+    if lo is not None and hi is not None:
+        params = (_bound(dialect, hi), _bound(dialect, lo), _bound(dialect, lo))
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cur = raw.cursor()
+    with no_gc():
+        try:
+            cur.execute(_sql(dialect, window, region_ids), params)
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(12)]
+        del rows
+
+        def ints(i: int) -> I64:
+            return np.array(cols[i], dtype=np.int64)
+
+        return RawTickets(
+            id=ints(0),
+            service=ints(1),
+            region=ints(2),
+            customer=ints(3),
+            tier=ints(4),
+            priority=ints(5),
+            unresolved=ints(6).astype(bool),
+            reopen=ints(7),
+            transfers=ints(8),
+            opened=_moments(cols[9]),
+            first_response=_moments(cols[10]),
+            resolved=_moments(cols[11]),
+        )

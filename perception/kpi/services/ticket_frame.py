@@ -1,0 +1,214 @@
+"""Tickets of a period as NumPy columns, with business durations and targets: the one loader that
+KPI computation, SLA attainment, breach lists and the SLA-failure reports share.
+
+One SELECT (kpi_ticket_fetch) returns the tickets relevant to [start, end) (opened in it, or opened
+earlier and still open at its start, which the backlog needs) as NumPy arrays.
+Per (service, customer) pair the covering SLA is looked up once (setup_sla.sla_for, on the
+period's last day) and its covered hours become a scoring.calendar.BusinessCalendar; durations are
+covered seconds (business_seconds_array) per calendar, so weekends and holidays outside the covered
+hours do not count. A ticket without an SLA is measured in elapsed time. Targets come from
+kpi_targets (the standard version in force on the ticket's local opening day).
+
+A ticket not yet responded (resolved) whose covered time since opening already exceeds its limit at
+``as_of`` is *overdue*: it counts as a miss in within-target shares and breach lists, because an
+SLA is breached by waiting, not only by a late answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.core.models.base import utcnow
+from perception.core.models.org import Region
+from perception.kpi.services.arrays import distinct_rows
+from perception.kpi.services.targets import TargetBook, TicketTargets
+from perception.kpi.services.ticket_fetch import RawTickets, fetch_tickets
+from perception.kpi.services.ticket_time import period_starts, utc_to_local
+from perception.setup.models.standards import Sla
+from perception.setup.services.sla import calendar_for_sla, sla_for
+from scoring.calendar import BusinessCalendar, business_seconds_array
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+@dataclass
+class TicketFrame:
+    """Column arrays of equal length; ids -1 mean "none", times naive UTC datetime64[s]."""
+
+    id: I64
+    service: I64
+    region: I64
+    customer: I64
+    tier: I64
+    priority: I64  # code: kpi_ticket_fetch.PRIORITIES[code] is the name
+    unresolved: NDArray[np.bool_]
+    reopen: I64
+    transfers: I64
+    opened: NDArray[np.datetime64]
+    first_response: NDArray[np.datetime64]
+    resolved: NDArray[np.datetime64]  # NaT while unresolved (also for a reopened ticket)
+    local_day: NDArray[np.datetime64]  # opening day in the region's time zone
+    sla: I64
+    response_s: F64  # covered seconds to first response, NaN if none yet
+    resolution_s: F64
+    response_elapsed_s: F64  # covered seconds until first response, or until as_of if none yet
+    resolution_elapsed_s: F64
+    targets: TicketTargets
+    in_period: NDArray[np.bool_]  # opened within [start, end) (local day)
+    as_of: datetime
+
+    def __len__(self) -> int:
+        return int(self.id.size)
+
+    @property
+    def response_overdue(self) -> NDArray[np.bool_]:
+        with np.errstate(invalid="ignore"):
+            return np.isnan(self.response_s) & (self.response_elapsed_s > self.targets.response_limit_s)
+
+    @property
+    def resolution_overdue(self) -> NDArray[np.bool_]:
+        with np.errstate(invalid="ignore"):
+            return np.isnan(self.resolution_s) & (self.resolution_elapsed_s > self.targets.resolution_limit_s)
+
+    def subset(self, mask: NDArray[np.bool_]) -> TicketFrame:
+        def take(value: Any) -> Any:
+            return value[mask] if isinstance(value, np.ndarray) else value
+
+        fields = {k: take(v) for k, v in self.__dict__.items() if k != "targets"}
+        targets = TicketTargets(**{k: take(v) for k, v in self.targets.__dict__.items()})
+        return TicketFrame(**fields, targets=targets)
+
+
+def load_frame(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    region_ids: frozenset[int] | None = None,
+    as_of: datetime | None = None,
+    book: TargetBook | None = None,
+) -> TicketFrame:
+    """Tickets relevant to [start, end) (see the module docstring)."""
+    lo = datetime.combine(start, time()) - timedelta(days=1)  # local days differ from UTC days by < 1 day
+    hi = datetime.combine(end, time()) + timedelta(days=1)
+    raw = fetch_tickets(session, lo, hi, region_ids)
+    return _build(session, raw, start, end, as_of or utcnow(), book)
+
+
+def load_open_frame(
+    session: Session, *, as_of: datetime | None = None, region_ids: frozenset[int] | None = None
+) -> TicketFrame:
+    """Every unresolved ticket (escalation); SLAs as in force on ``as_of``'s date."""
+    as_of = as_of or utcnow()
+    raw = fetch_tickets(session, None, None, region_ids)
+    return _build(session, raw, date(1970, 1, 1), as_of.date() + timedelta(days=2), as_of, None)
+
+
+def _build(
+    session: Session, raw: RawTickets, start: date, end: date, as_of: datetime, book: TargetBook | None
+) -> TicketFrame:
+    resolved = raw.resolved.copy()
+    resolved[raw.unresolved] = np.datetime64("NaT")  # a reopened ticket is not resolved
+    local_day = _local_days(session, raw.opened, raw.region)
+    sla = _sla_ids(
+        session, raw.service, raw.customer, min(end, as_of.date() + timedelta(days=1)) - timedelta(days=1)
+    )
+    frame_targets = (book or TargetBook.load(session)).ticket_targets(
+        raw.service, raw.tier, raw.customer, raw.priority, local_day
+    )
+    durations = _durations(session, sla, raw.opened, raw.first_response, resolved, as_of)
+    return TicketFrame(
+        id=raw.id,
+        service=raw.service,
+        region=raw.region,
+        customer=raw.customer,
+        tier=raw.tier,
+        priority=raw.priority,
+        unresolved=raw.unresolved,
+        reopen=raw.reopen,
+        transfers=raw.transfers,
+        opened=raw.opened,
+        first_response=raw.first_response,
+        resolved=resolved,
+        local_day=local_day,
+        sla=sla,
+        targets=frame_targets,
+        in_period=(local_day >= np.datetime64(start, "D")) & (local_day < np.datetime64(end, "D")),
+        as_of=as_of,
+        **durations,
+    )
+
+
+def region_zones(session: Session) -> dict[int, str]:
+    return {r.id: r.timezone or "Asia/Shanghai" for r in session.execute(select(Region.id, Region.timezone))}
+
+
+def _local_days(session: Session, opened: NDArray[np.datetime64], region: I64) -> NDArray[np.datetime64]:
+    zones = region_zones(session)
+    out = np.empty(opened.size, dtype="datetime64[D]")
+    for region_id in np.unique(region).tolist():
+        mask = region == region_id
+        out[mask] = utc_to_local(opened[mask], zones.get(region_id) or "Asia/Shanghai").astype(
+            "datetime64[D]"
+        )
+    return out
+
+
+def _sla_ids(session: Session, service: I64, customer: I64, on: date) -> I64:
+    out = np.full(service.size, -1, dtype=np.int64)
+    if service.size == 0:
+        return out
+    (services, customers), inverse = distinct_rows(service, customer)
+    found = np.full(services.size, -1, dtype=np.int64)
+    for k, (svc, cust) in enumerate(zip(services.tolist(), customers.tolist(), strict=True)):
+        sla = sla_for(session, svc, cust if cust >= 0 else None, on)
+        found[k] = sla.id if sla is not None else -1
+    return found[inverse]
+
+
+def calendars(session: Session, sla_ids: I64) -> dict[int, BusinessCalendar]:
+    out: dict[int, BusinessCalendar] = {}
+    for sla_id in np.unique(sla_ids).tolist():
+        sla = session.get(Sla, sla_id) if sla_id >= 0 else None
+        out[sla_id] = calendar_for_sla(sla) if sla is not None else BusinessCalendar.always()
+    return out
+
+
+def _durations(
+    session: Session,
+    sla: I64,
+    opened: NDArray[np.datetime64],
+    first: NDArray[np.datetime64],
+    resolved: NDArray[np.datetime64],
+    as_of: datetime,
+) -> dict[str, F64]:
+    naive = as_of if as_of.tzinfo is None else as_of.astimezone(UTC).replace(tzinfo=None)
+    now = np.datetime64(naive, "s")
+    out = {
+        k: np.full(opened.size, np.nan)
+        for k in ("response_s", "resolution_s", "response_elapsed_s", "resolution_elapsed_s")
+    }
+    for sla_id, cal in calendars(session, sla).items():
+        mask = sla == sla_id
+        o = opened[mask]
+        out["response_s"][mask] = business_seconds_array(cal, o, first[mask])
+        out["resolution_s"][mask] = business_seconds_array(cal, o, resolved[mask])
+        out["response_elapsed_s"][mask] = business_seconds_array(
+            cal, o, np.where(np.isnat(first[mask]), now, first[mask])
+        )
+        out["resolution_elapsed_s"][mask] = business_seconds_array(
+            cal, o, np.where(np.isnat(resolved[mask]), now, resolved[mask])
+        )
+    return out
+
+
+def periods_of(frame: TicketFrame, granularity: str) -> NDArray[np.datetime64]:
+    return period_starts(frame.local_day, granularity)

@@ -1,0 +1,303 @@
+"""Ticket import: file or API batch -> validation -> dry run or all-or-nothing upsert, audited.
+
+The flow (same for the web upload, the JSON API and the CLI):
+
+1. read the file (kpi_files: format, encoding, size) or the API's array of objects;
+2. validate every column (kpi_ticket_parse); any problem refuses the whole import with every
+   problem named (row, column, value, reason): nothing is stored;
+3. stage the rows and compare them with what is stored (kpi_bulk): new, changed, unchanged;
+4. dry run: keep the upload (``store_dir``) and an ImportBatch in status ``dry_run`` showing what
+   would change; apply: UPDATE changed + INSERT new in the caller's transaction, mark the batch
+   ``applied`` and record an "import" audit entry with the counts.
+
+The same file (SHA-256 of its bytes) applied before is recognised and refused unless
+``allow_duplicate``: re-applying it would change nothing, and saying so beats a silent no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.core.audit import record
+from perception.core.models.base import utcnow
+from perception.kpi.models import ImportBatch, ImportKind, ImportStatus
+from perception.kpi.services import bulk as kpi_bulk
+from perception.kpi.services.arrays import no_gc
+from perception.kpi.services.codebook import Codebook, match_columns
+from perception.kpi.services.files import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_EXCEL_ROWS,
+    Table,
+    read_table,
+    sha256,
+    table_from_items,
+)
+from perception.kpi.services.messages import ImportProblem, KpiImportError, ProblemList, problem
+from perception.kpi.services.ticket_parse import TICKET_COLUMNS, parse_tickets
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    dry_run: bool = True
+    allow_duplicate: bool = False
+    user_id: int | None = None
+    allowed_regions: frozenset[int] | None = None  # None = every region
+    store_dir: Path | None = None  # where a dry run keeps the upload until it is applied
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_excel_rows: int = DEFAULT_MAX_EXCEL_ROWS
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch_id: int
+    kind: str
+    dry_run: bool
+    rows_total: int
+    rows_new: int
+    rows_changed: int
+    rows_unchanged: int
+    file_format: str
+    encoding: str | None
+    seconds: float
+    duplicate_of: int | None = None  # an applied batch with the same content
+    sample: tuple[dict[str, Any], ...] = ()
+    notes: tuple[ImportProblem, ...] = field(default=())  # e.g. ignored columns
+    phases: tuple[tuple[str, float], ...] = ()  # seconds per step: read, validate, stage, write
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "kind": self.kind,
+            "dry_run": self.dry_run,
+            "rows_total": self.rows_total,
+            "rows_new": self.rows_new,
+            "rows_changed": self.rows_changed,
+            "rows_unchanged": self.rows_unchanged,
+            "file_format": self.file_format,
+            "encoding": self.encoding,
+            "seconds": round(self.seconds, 3),
+            "duplicate_of": self.duplicate_of,
+            "sample": [
+                {"row": s["row"], "external_id": s.get("external_id"), "changes": s["changes"]}
+                for s in self.sample
+            ],
+            "notes": [n.as_json() for n in self.notes],
+        }
+
+
+def items_digest(items: Any) -> tuple[bytes, str]:
+    """Canonical bytes and SHA-256 of an API batch (so the same batch twice is recognised)."""
+    data = json.dumps(items, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return data, sha256(data)
+
+
+def find_duplicate(session: Session, kind: str, digest: str) -> ImportBatch | None:
+    return session.scalar(
+        select(ImportBatch)
+        .where(
+            ImportBatch.kind == kind,
+            ImportBatch.sha256 == digest,
+            ImportBatch.status == ImportStatus.APPLIED,
+        )
+        .order_by(ImportBatch.id.desc())
+        .limit(1)
+    )
+
+
+def refuse_duplicate(previous: ImportBatch) -> KpiImportError:
+    when = (previous.applied_at or previous.created_at).strftime("%Y-%m-%d %H:%M")
+    return KpiImportError([problem(None, None, None, "duplicate_file", when=when, batch=previous.id)])
+
+
+def unknown_column_notes(table: Table, spec: dict[str, tuple[str, ...]]) -> tuple[ImportProblem, ...]:
+    _, unknown = match_columns(table.header, spec)
+    return tuple(problem(1, table.header[i], None, "unknown_column") for i in unknown if table.header[i])
+
+
+def load_source(data: bytes | None, items: Any, options: ImportOptions) -> tuple[Table, str, int]:
+    """(table, sha256, size) from file bytes or an API array."""
+    if data is not None:
+        return (
+            read_table(data, max_bytes=options.max_bytes, max_excel_rows=options.max_excel_rows),
+            sha256(data),
+            len(data),
+        )
+    raw, digest = items_digest(items)
+    return table_from_items(items), digest, len(raw)
+
+
+def prepare_batch(
+    session: Session,
+    kind: str,
+    options: ImportOptions,
+    *,
+    filename: str | None,
+    file_format: str,
+    encoding: str | None,
+    digest: str,
+    size: int,
+    batch: ImportBatch | None,
+) -> tuple[ImportBatch, int | None]:
+    """The ImportBatch row for this run (reusing a dry run's row on apply) and a duplicate's id."""
+    previous = find_duplicate(session, kind, digest)
+    if previous is not None and not options.dry_run and not options.allow_duplicate:
+        raise refuse_duplicate(previous)
+    if batch is None:
+        batch = ImportBatch(
+            kind=kind,
+            channel="api" if file_format == "json" else "file",
+            filename=(filename or "")[:255] or None,
+            file_format=file_format,
+            encoding=encoding,
+            size_bytes=size,
+            sha256=digest,
+            created_by_id=options.user_id,
+        )
+        session.add(batch)
+        session.flush()
+    return batch, previous.id if previous is not None else None
+
+
+def finish_batch(
+    session: Session, batch: ImportBatch, options: ImportOptions, counts: tuple[int, int, int], started: float
+) -> None:
+    total, new, changed = counts
+    batch.rows_total, batch.rows_new, batch.rows_changed = total, new, changed
+    batch.rows_unchanged = total - new - changed
+    batch.seconds = time.perf_counter() - started
+    if options.dry_run:
+        batch.status = ImportStatus.DRY_RUN
+    else:
+        batch.status = ImportStatus.APPLIED
+        batch.applied_at = utcnow()
+        record(
+            session,
+            "import",
+            object_type="ImportBatch",
+            object_id=batch.id,
+            summary=(
+                f"{batch.kind}: {total} rows, {new} new, {changed} changed, {batch.rows_unchanged} unchanged "
+                f"({batch.file_format}{', ' + batch.encoding if batch.encoding else ''}"
+                f"{', ' + batch.filename if batch.filename else ''})"
+            ),
+            after={"rows_total": total, "rows_new": new, "rows_changed": changed},
+        )
+    session.flush()
+
+
+def keep_upload(options: ImportOptions, digest: str, data: bytes | None) -> None:
+    if options.dry_run and options.store_dir is not None and data is not None:
+        options.store_dir.mkdir(parents=True, exist_ok=True)
+        (options.store_dir / f"{digest}.upload").write_bytes(data)
+
+
+def stored_upload(options: ImportOptions, batch: ImportBatch) -> bytes:
+    path = (options.store_dir or Path(".")) / f"{batch.sha256}.upload"
+    if options.store_dir is None or not path.is_file():
+        raise KpiImportError([problem(None, None, None, "batch_gone")])
+    data = path.read_bytes()
+    if sha256(data) != batch.sha256:
+        raise KpiImportError([problem(None, None, None, "batch_gone")])
+    return data
+
+
+def forget_upload(options: ImportOptions, batch: ImportBatch) -> None:
+    if options.store_dir is not None:
+        (options.store_dir / f"{batch.sha256}.upload").unlink(missing_ok=True)
+
+
+def import_tickets(
+    session: Session,
+    options: ImportOptions,
+    *,
+    data: bytes | None = None,
+    items: Any = None,
+    filename: str | None = None,
+    batch: ImportBatch | None = None,
+) -> ImportResult:
+    """Validate and (unless ``options.dry_run``) upsert tickets by external id. Raises
+    KpiImportError naming every problem; nothing is stored then. Flushes, never commits."""
+    started = time.perf_counter()
+    with no_gc():  # the big lists die before the collector runs again (see kpi_arrays.no_gc)
+        table, digest, size = load_source(data, items, options)
+        marks = [("read", time.perf_counter())]
+        problems = ProblemList()
+        columns = parse_tickets(table, Codebook.load(session), problems, options.allowed_regions)
+        marks.append(("validate", time.perf_counter()))
+        file_format, encoding, notes = (
+            table.file_format,
+            table.encoding,
+            unknown_column_notes(table, TICKET_COLUMNS),
+        )
+        del table
+        if problems or columns is None:
+            raise KpiImportError(problems.items, problems.count)
+        batch, duplicate = prepare_batch(
+            session,
+            ImportKind.TICKETS,
+            options,
+            filename=filename,
+            file_format=file_format,
+            encoding=encoding,
+            digest=digest,
+            size=size,
+            batch=batch,
+        )
+        total = len(columns)
+        conn = session.connection()
+        previous = kpi_bulk.tune(conn)
+        try:
+            kpi_bulk.stage_tickets(conn, columns)
+            del columns
+            marks.append(("stage", time.perf_counter()))
+            if options.dry_run:
+                new, changed = kpi_bulk.diff_counts(conn)
+                sample = tuple(kpi_bulk.changed_sample(conn))
+            else:
+                new, changed = kpi_bulk.apply_stage(conn, batch.id, utcnow())
+                sample = ()
+        finally:
+            kpi_bulk.drop_stage(conn)
+            kpi_bulk.untune(conn, previous)
+    marks.append(("write", time.perf_counter()))
+    finish_batch(session, batch, options, (total, new, changed), started)
+    keep_upload(options, digest, data)
+    if not options.dry_run:
+        forget_upload(options, batch)
+    return ImportResult(
+        batch_id=batch.id,
+        kind=ImportKind.TICKETS,
+        dry_run=options.dry_run,
+        rows_total=total,
+        rows_new=new,
+        rows_changed=changed,
+        rows_unchanged=total - new - changed,
+        file_format=file_format,
+        encoding=encoding,
+        seconds=time.perf_counter() - started,
+        duplicate_of=duplicate,
+        sample=sample,
+        notes=notes,
+        phases=tuple(
+            (name, round(at - (marks[i - 1][1] if i else started), 3)) for i, (name, at) in enumerate(marks)
+        ),
+    )
+
+
+def apply_dry_run(session: Session, batch: ImportBatch, options: ImportOptions) -> ImportResult:
+    """Apply a file checked earlier by a dry run (the upload kept under ``options.store_dir``)."""
+    from perception.kpi.services.value_import import import_kpi_values
+
+    if batch.status != ImportStatus.DRY_RUN:
+        raise KpiImportError([problem(None, None, None, "batch_gone")])
+    options = replace(options, dry_run=False)
+    data = stored_upload(options, batch)
+    run = import_tickets if batch.kind == ImportKind.TICKETS else import_kpi_values
+    return run(session, options, data=data, filename=batch.filename, batch=batch)

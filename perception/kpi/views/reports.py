@@ -1,0 +1,87 @@
+"""SLA attainment per standard, the breach list, and the SLA-failure reports (page, CSV, PDF)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from perception.core.audit import record
+from perception.core.authz import Permission, require
+from perception.core.extensions import db, orm
+from perception.core.models.base import utcnow
+from perception.kpi.services.messages import KpiError
+from perception.kpi.services.report_csv import report_csv
+from perception.kpi.services.report_pdf import report_pdf
+from perception.kpi.services.reports import MONTHLY, QUARTERLY, report_period, sla_failure_report
+from perception.kpi.services.sla import attainment_by_standard, breaches
+from perception.kpi.views import bp
+from perception.kpi.views.common import date_arg, error_text, lang, scope
+from perception.setup.models.catalog import Service
+
+
+def _month_range() -> tuple[date, date]:
+    today = utcnow().date()
+    start = date(today.year, today.month, 1)
+    month = start.month - 4
+    first = date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    return first, date(today.year + (today.month // 12), today.month % 12 + 1, 1)
+
+
+@bp.get("/attainment")
+@require(Permission.VIEW_KPI)
+def attainment() -> Any:
+    try:
+        default_start, default_end = _month_range()
+        start, end = date_arg("from", default_start), date_arg("to", default_end)
+        if end <= start:
+            raise KpiError("to", "结束日期须晚于开始日期", "the end must be after the start")
+    except KpiError as exc:
+        flash(error_text(exc), "error")
+        start, end = _month_range()
+    rows = attainment_by_standard(orm(), start, end, granularity="month", region_ids=scope())
+    listed = breaches(orm(), start, end, region_ids=scope(), limit=200)
+    service_names = {s.id: s for s in db.session.scalars(select(Service))}
+    return render_template(
+        "kpi/attainment.html", rows=rows, breaches=listed, start=start, end=end, services=service_names
+    )
+
+
+@bp.get("/reports/<kind>")
+@require(Permission.VIEW_KPI)
+def report(kind: str) -> Any:
+    if kind not in (MONTHLY, QUARTERLY):
+        return redirect(url_for("kpi.report", kind=MONTHLY))
+    try:
+        start, end = report_period(kind, request.args.get("period"), utcnow().date())
+    except KpiError as exc:
+        flash(error_text(exc), "error")
+        start, end = report_period(kind, None, utcnow().date())
+    data = sla_failure_report(orm(), kind, start, end, region_ids=scope())
+    fmt = request.args.get("format", "html")
+    language = request.args.get("lang") or lang()
+    language = "zh" if language.startswith("zh") else "en"
+    if fmt in ("csv", "pdf"):
+        part = "breaches" if request.args.get("part") == "breaches" else "lines"
+        record(
+            orm(), "export", object_type="SlaFailureReport", summary=f"{kind} {data.label} {fmt} {language}"
+        )
+        db.session.commit()
+        name = f"sla-{kind}-{data.label}-{language}"
+        if fmt == "csv":
+            body = report_csv(data, language, part).encode("utf-8")
+            return Response(
+                body,
+                mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{name}-{part}.csv"'},
+            )
+        pdf = report_pdf(data, language, organisation=_("Service provider"))
+        return Response(
+            pdf,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    return render_template("kpi/report.html", report=data, kind=kind)

@@ -1,7 +1,0 @@
-"""The home page: where the user stands in the cycle."""
-
-from flask import Blueprint
-
-bp = Blueprint("main", __name__)
-
-from perception.main import views  # noqa: E402,F401

@@ -1,0 +1,374 @@
+"""JSON API of the review phase: reviews (content, findings, sign-off, PDF) and the improvement
+register. Same services as the HTML views; validation errors answer 422 naming the field."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import abort, g, jsonify, request, send_file
+from sqlalchemy import select
+
+from perception.api import bp
+from perception.api.errors import api_error, json_body
+from perception.api.openapi import document
+from perception.core.authz import Permission, can, get_or_404, require, scoped
+from perception.core.extensions import orm
+from perception.core.models.base import utcnow
+from perception.review.models import ImprovementItem, ReportStatus, Review, ReviewFinding
+from perception.review.services import periods as review_periods
+from perception.review.services import register as review_register
+from perception.review.services import reports as review_reports
+from perception.review.services import results as review_results
+from perception.review.services import signoff as review_signoff
+from perception.review.services.errors import ReviewError
+from perception.review.services.sections import content_for
+from perception.review.views.register import parse_filter
+
+TAG = "review"
+
+
+def _id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _error(exc: ReviewError) -> Any:
+    orm().rollback()
+    return api_error(exc.status, exc.en, exc.details())
+
+
+def _review(review_id: int) -> Review:
+    review = get_or_404(Review, review_id)
+    if not can(Permission.VIEW_REVIEW) and not review.signed:
+        abort(404)
+    return review
+
+
+def review_json(review: Review) -> dict[str, Any]:
+    return {
+        "id": review.id,
+        "code": review.code,
+        "label_zh": review.label_zh,
+        "label_en": review.label_en,
+        "period_start": review.period_start.isoformat(),
+        "period_end": review.period_end.isoformat(),
+        "status": review.status,
+        "snapshot_sha256": review.snapshot_sha256,
+        "owner_signatory": review.owner_signatory,
+        "owner_signed_at": review.owner_signed_at.isoformat() if review.owner_signed_at else None,
+        "customer_signatory": review.customer_signatory,
+        "customer_signed_at": review.customer_signed_at.isoformat() if review.customer_signed_at else None,
+    }
+
+
+@bp.get("/reviews")
+@document("/reviews", "get", summary="Reviews, newest period first", tag=TAG)
+@require(Permission.VIEW_REVIEW)
+def reviews_list() -> Any:
+    rows = orm().scalars(select(Review).order_by(Review.period_start.desc()))
+    return jsonify({"items": [review_json(r) for r in rows]})
+
+
+@bp.post("/reviews")
+@document(
+    "/reviews",
+    "post",
+    summary="Create the review of the current period (or of the period containing 'on') if missing",
+    tag=TAG,
+    request_schema={"type": "object", "properties": {"on": {"type": "string", "format": "date"}}},
+)
+@require(Permission.EDIT_REVIEW)
+def reviews_ensure() -> Any:
+    from datetime import date
+
+    data = request.get_json(silent=True) or {}
+    try:
+        day = date.fromisoformat(data["on"]) if data.get("on") else utcnow().date()
+    except (TypeError, ValueError):
+        return api_error(422, "on: not a date", [{"field": "on", "message_en": "Enter a date (YYYY-MM-DD)."}])
+    try:
+        review, created = review_periods.ensure_review(orm(), day, review_periods.configured_specs())
+    except review_periods.ReviewConfigError as exc:
+        return api_error(422, str(exc), [{"field": "REVIEW_PERIODS", "message_en": str(exc)}])
+    orm().commit()
+    return jsonify(review_json(review) | {"created": created}), 201 if created else 200
+
+
+@bp.get("/reviews/<int:review_id>")
+@document(
+    "/reviews/{review_id}",
+    "get",
+    summary="One review with its content: the frozen snapshot when signed, else computed live",
+    tag=TAG,
+    parameters=[_id("review_id")],
+)
+@require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
+def review_get(review_id: int) -> Any:
+    review = _review(review_id)
+    findings = [
+        {
+            "id": f.id,
+            "position": f.position,
+            "kind": f.kind,
+            "text": f.text,
+            "evidence_section": f.evidence_section,
+            "evidence_key": f.evidence_key,
+            "evidence_note": f.evidence_note,
+        }
+        for f in review.findings
+    ]
+    return jsonify(review_json(review) | {"findings": findings, "content": content_for(orm(), review)})
+
+
+@bp.post("/reviews/<int:review_id>/findings")
+@document(
+    "/reviews/{review_id}/findings",
+    "post",
+    summary="Add a finding or decision linked to evidence (section and optional row key)",
+    tag=TAG,
+    parameters=[_id("review_id")],
+    request_schema={
+        "type": "object",
+        "required": ["kind", "text", "evidence_section"],
+        "properties": {
+            "kind": {"type": "string", "enum": ["finding", "decision"]},
+            "text": {"type": "string"},
+            "evidence_section": {"type": "string"},
+            "evidence_key": {"type": "string"},
+            "evidence_note": {"type": "string"},
+        },
+    },
+)
+@require(Permission.EDIT_REVIEW)
+def finding_add(review_id: int) -> Any:
+    review = _review(review_id)
+    data, error = json_body()
+    if error is not None:
+        return error
+    if not isinstance(data, dict):
+        return api_error(422, "Send a JSON object.")
+    try:
+        finding = review_signoff.add_finding(
+            orm(),
+            review,
+            kind=str(data.get("kind") or ""),
+            text=str(data.get("text") or ""),
+            evidence_section=str(data.get("evidence_section") or ""),
+            evidence_key=data.get("evidence_key"),
+            evidence_note=data.get("evidence_note"),
+            author=g.user,
+        )
+    except ReviewError as exc:
+        return _error(exc)
+    orm().commit()
+    return jsonify({"id": finding.id, "position": finding.position}), 201
+
+
+@bp.delete("/reviews/<int:review_id>/findings/<int:finding_id>")
+@document(
+    "/reviews/{review_id}/findings/{finding_id}",
+    "delete",
+    summary="Delete a finding of an open review",
+    tag=TAG,
+    parameters=[_id("review_id"), _id("finding_id")],
+)
+@require(Permission.EDIT_REVIEW)
+def finding_delete(review_id: int, finding_id: int) -> Any:
+    review = _review(review_id)
+    finding = orm().get(ReviewFinding, finding_id)
+    if finding is None or finding.review_id != review.id:
+        abort(404)
+    try:
+        review_signoff.delete_finding(orm(), finding)
+    except ReviewError as exc:
+        return _error(exc)
+    orm().commit()
+    return jsonify({"deleted": finding_id})
+
+
+@bp.post("/reviews/<int:review_id>/sign")
+@document(
+    "/reviews/{review_id}/sign",
+    "post",
+    summary="Sign as system owner (freezes the review) or countersign a signed review as customer rep",
+    tag=TAG,
+    parameters=[_id("review_id")],
+)
+@require(Permission.SIGN_REVIEW)
+def review_sign(review_id: int) -> Any:
+    review = _review(review_id)
+    try:
+        if review.signed:
+            review_signoff.countersign(orm(), review, g.user)
+        else:
+            review_signoff.sign(orm(), review, g.user)
+    except ReviewError as exc:
+        return _error(exc)
+    orm().commit()
+    return jsonify(review_json(review))
+
+
+@bp.post("/reviews/<int:review_id>/pdf")
+@document(
+    "/reviews/{review_id}/pdf",
+    "post",
+    summary="Generate or regenerate the PDF (background job with Redis, else at once)",
+    tag=TAG,
+    parameters=[_id("review_id")],
+    request_schema={"type": "object", "properties": {"lang": {"type": "string", "enum": ["zh", "en"]}}},
+)
+@require(Permission.VIEW_REVIEW)
+def review_pdf_generate(review_id: int) -> Any:
+    review = _review(review_id)
+    lang = str((request.get_json(silent=True) or {}).get("lang") or "zh")
+    try:
+        job_id = review_reports.request_report(orm(), review, lang, user_id=g.user.id)
+    except ReviewError as exc:
+        return _error(exc)
+    orm().commit()
+    report = review_reports.report_for(orm(), review, lang)
+    body: dict[str, Any] = {"job_id": job_id, "status": report.status if report else "queued"}
+    if report is not None:
+        body |= {
+            "pages": report.pages,
+            "bytes": report.size_bytes,
+            "sha256": report.sha256,
+            "error": report.error,
+        }
+    return jsonify(body), 202 if job_id else 200
+
+
+@bp.get("/reviews/<int:review_id>/pdf/<lang>")
+@document(
+    "/reviews/{review_id}/pdf/{lang}",
+    "get",
+    summary="Download the stored PDF (application/pdf)",
+    tag=TAG,
+    parameters=[
+        _id("review_id"),
+        {"name": "lang", "in": "path", "required": True, "schema": {"type": "string"}},
+    ],
+    responses={"200": {"description": "The PDF", "content": {"application/pdf": {}}}},
+)
+@require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
+def review_pdf_download(review_id: int, lang: str) -> Any:
+    review = _review(review_id)
+    report = review_reports.report_for(orm(), review, lang)
+    if report is None or report.status != ReportStatus.READY or report.content is None:
+        return api_error(404, "No PDF in this language yet: POST to generate it.")
+    return send_file(
+        io.BytesIO(report.content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=review_reports.download_name(review, lang),
+    )
+
+
+@bp.get("/improvements")
+@document(
+    "/improvements",
+    "get",
+    summary="The improvement register; filters: status (or open), priority, source, owner, region, "
+    "review, overdue, q",
+    tag=TAG,
+)
+@require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
+def improvements_list() -> Any:
+    today = utcnow().date()
+    stmt = review_register.apply_filter(
+        scoped(select(ImprovementItem), ImprovementItem), parse_filter(request.args), today
+    )
+    return jsonify({"items": [review_register.item_json(i, today) for i in orm().scalars(stmt)]})
+
+
+ITEM_SCHEMA = {
+    "type": "object",
+    "properties": {name: {} for name in review_register.FIELDS},
+}
+
+
+def _check_region(data: dict[str, Any]) -> ReviewError | None:
+    region = g.user.region_id
+    if region is not None and "region_id" in data and str(data.get("region_id")) != str(region):
+        return ReviewError(
+            "region_id", "只能登记本区域的改进事项", "You can only record improvements for your own region."
+        )
+    return None
+
+
+@bp.post("/improvements")
+@document("/improvements", "post", summary="Add an improvement item", tag=TAG, request_schema=ITEM_SCHEMA)
+@require(Permission.MANAGE_IMPROVEMENTS)
+def improvement_create() -> Any:
+    data, error = json_body()
+    if error is not None:
+        return error
+    if not isinstance(data, dict):
+        return api_error(422, "Send a JSON object.")
+    if g.user.region_id is not None:
+        data.setdefault("region_id", g.user.region_id)
+    try:
+        problem = _check_region(data)
+        if problem is not None:
+            raise problem
+        item = review_register.create_item(
+            orm(), review_register.parse_item(data), today=utcnow().date(), user_id=g.user.id
+        )
+    except ReviewError as exc:
+        return _error(exc)
+    orm().commit()
+    return jsonify(review_register.item_json(item, utcnow().date())), 201
+
+
+@bp.get("/improvements/<int:item_id>")
+@document(
+    "/improvements/{item_id}", "get", summary="One improvement item", tag=TAG, parameters=[_id("item_id")]
+)
+@require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
+def improvement_get(item_id: int) -> Any:
+    return jsonify(review_register.item_json(get_or_404(ImprovementItem, item_id), utcnow().date()))
+
+
+@bp.patch("/improvements/<int:item_id>")
+@document(
+    "/improvements/{item_id}",
+    "patch",
+    summary="Change an improvement item (only the fields sent); completing it measures the result",
+    tag=TAG,
+    parameters=[_id("item_id")],
+    request_schema=ITEM_SCHEMA,
+)
+@require(Permission.MANAGE_IMPROVEMENTS)
+def improvement_update(item_id: int) -> Any:
+    item = get_or_404(ImprovementItem, item_id)
+    data, error = json_body()
+    if error is not None:
+        return error
+    if not isinstance(data, dict):
+        return api_error(422, "Send a JSON object.")
+    try:
+        problem = _check_region(data)
+        if problem is not None:
+            raise problem
+        parsed = review_register.parse_item(data, review_register.input_of(item))
+        review_register.update_item(orm(), item, parsed, today=utcnow().date())
+    except ReviewError as exc:
+        return _error(exc)
+    orm().commit()
+    return jsonify(review_register.item_json(item, utcnow().date()))
+
+
+@bp.post("/improvements/<int:item_id>/measure")
+@document(
+    "/improvements/{item_id}/measure",
+    "post",
+    summary="Compute the item's measured result again from the data",
+    tag=TAG,
+    parameters=[_id("item_id")],
+)
+@require(Permission.MANAGE_IMPROVEMENTS)
+def improvement_measure(item_id: int) -> Any:
+    item = get_or_404(ImprovementItem, item_id)
+    result = review_results.refresh_result(orm(), item, utcnow().date())
+    orm().commit()
+    return jsonify({"code": item.code, "result": result})

@@ -1,0 +1,116 @@
+"""Generating, storing and serving a review's PDF.
+
+The PDF is stored in the database (``ReviewReport``, one row per review and language) so every
+node of a deployment can serve it; regenerating replaces it. ``request_report`` sends the work to
+the background job ``generate_review_pdf`` (perception.review.services.jobs): on the Redis queue
+when configured (large organisations), else in-process. A signed review renders from its frozen
+snapshot, so its PDF is the same whenever it is regenerated (apart from the generation date).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.core.audit import record
+from perception.core.models.base import utcnow
+from perception.review.models import ReportStatus, Review, ReviewReport
+from perception.review.services.blocks import Lang
+from perception.review.services.errors import ReviewError
+from perception.review.services.pdf import build_review_pdf, signatories_for
+from perception.review.services.sections import content_for, content_hash
+
+LANGS: tuple[Lang, ...] = ("zh", "en")
+_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+
+def check_lang(lang: str) -> Lang:
+    if lang not in LANGS:
+        raise ReviewError("lang", "语言须为 zh 或 en", "The language must be zh or en.")
+    return lang  # type: ignore[return-value]
+
+
+def organisation_name(session: Session, lang: Lang) -> str:
+    """ORGANISATION_NAME from the configuration, else the perception system's name."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.config.get("ORGANISATION_NAME"):
+        return str(current_app.config["ORGANISATION_NAME"])
+    from perception.setup.models.standards import PerceptionSystem
+
+    system = session.scalar(select(PerceptionSystem).limit(1))
+    if system is not None:
+        return (system.name_zh if lang == "zh" else system.name_en) or system.name_en
+    return "用户感知体系" if lang == "zh" else "User perception system"
+
+
+def report_for(session: Session, review: Review, lang: str) -> ReviewReport | None:
+    return session.scalar(
+        select(ReviewReport).where(ReviewReport.review_id == review.id, ReviewReport.lang == lang)
+    )
+
+
+def generate_report(
+    session: Session, review: Review, lang: str, *, user_id: int | None = None, today: date | None = None
+) -> ReviewReport:
+    """Render the review's PDF in ``lang`` and store it (replacing an earlier one)."""
+    lang = check_lang(lang)
+    report = report_for(session, review, lang)
+    if report is None:
+        report = ReviewReport(review_id=review.id, lang=lang)
+        session.add(report)
+    started = time.perf_counter()
+    try:
+        content = content_for(session, review, today=today)
+        pdf = build_review_pdf(
+            content,
+            lang,
+            organisation=organisation_name(session, lang),
+            signatories=signatories_for(review, lang),
+            signed=review.signed,
+            generated_on=today,
+        )
+    except Exception as exc:  # noqa: BLE001 - the failure is stored and shown; the job must not die silently
+        report.status = ReportStatus.FAILED
+        report.error = f"{type(exc).__name__}: {exc}"[:2000]
+        report.generated_at = utcnow()
+        report.generated_by_id = user_id
+        session.flush()
+        return report
+    report.status = ReportStatus.READY
+    report.error = None
+    report.content = pdf
+    report.sha256 = hashlib.sha256(pdf).hexdigest()
+    report.size_bytes = len(pdf)
+    report.pages = len(_PAGE.findall(pdf))
+    report.seconds = round(time.perf_counter() - started, 3)
+    report.source_sha256 = review.snapshot_sha256 if review.signed else content_hash(content)
+    report.generated_at = utcnow()
+    report.generated_by_id = user_id
+    session.flush()
+    record(
+        session,
+        "export",
+        object_type="Review",
+        object_id=review.id,
+        summary=f"review PDF {review.code} ({lang}): {report.pages} pages, {report.size_bytes} bytes",
+    )
+    return report
+
+
+def request_report(session: Session, review: Review, lang: str, *, user_id: int | None = None) -> str | None:
+    """Queue the PDF job (returns the RQ job id), or run it now without Redis (returns None)."""
+    from perception.core.jobs import enqueue
+
+    check_lang(lang)
+    return enqueue("generate_review_pdf", review_id=review.id, lang=lang, user_id=user_id)
+
+
+def download_name(review: Review, lang: str) -> str:
+    """The file name offered to the browser (UTF-8; Werkzeug writes RFC 6266 filename*)."""
+    return f"用户感知体系回顾-{review.code}.pdf" if lang == "zh" else f"perception-review-{review.code}.pdf"

@@ -1,0 +1,312 @@
+"""Review section 2, service standards: attainment per standard over the period, the standards
+that look infeasible or too weak, and the standards changed during the period.
+
+History of a standard in the period: one value per ISO week (weeks whose Monday lies in the
+period). KPI standards (measured by a KPI feed): the weekly KpiValue rows stored against one of
+the standard's versions, pooled over regions weighted by their n. Experience standards: the
+period's ExperienceObservation rows of the standard's service (and tier/customer when the
+standard is bound to one): csat_share = top-2 share, csat_mean / ces_mean / dimension rating =
+mean, nps = 100 (P - D) / n. Shares are scaled to percent when the target is written in percent.
+
+Attainment: ``scoring.standard_attainment`` of the weekly values against the target of the
+version in force in each week. Infeasible / too weak: ``scoring.check_principles`` (the
+"feasible" principle) with the period's weekly values as history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Float, case, cast, func, or_, select
+
+from perception.core.models.facts import ExperienceObservation
+from perception.review.services.blocks import column, paragraph, section, t, table
+from perception.review.services.sections import SECTION_TITLES, SectionContext
+from perception.setup.models.standards import ServiceStandard, StandardVersion, VersionStatus
+from perception.setup.services.standards import to_spec
+from scoring import check_principles, standard_attainment
+
+EXPERIENCE_KIND = {
+    "csat_share": ("csat", "share"),
+    "csat_mean": ("csat", "mean"),
+    "nps": ("nps", "nps"),
+    "ces_mean": ("ces", "mean"),
+    "dimension_rating_mean": ("rating", "mean"),
+}
+
+
+def is_share(metric: str) -> bool:
+    return metric.endswith("_share") or metric.endswith("_rate")
+
+
+def _scale(version: StandardVersion) -> float:
+    """Values are computed as 0..1 shares; a target written in percent needs them x100."""
+    target = version.target or 0.0
+    if is_share(version.metric or "") and (target > 1.0 or (version.unit or "") in ("%", "percent", "％")):
+        return 100.0
+    return 1.0
+
+
+def _versions(ctx: SectionContext) -> dict[int, list[StandardVersion]]:
+    stmt = (
+        select(StandardVersion)
+        .join(ServiceStandard, ServiceStandard.id == StandardVersion.standard_id)
+        .where(
+            ServiceStandard.active.is_(True),
+            StandardVersion.status.in_(VersionStatus.IN_FORCE),
+            StandardVersion.effective_from.is_not(None),
+            StandardVersion.effective_from < ctx.end,
+            or_(StandardVersion.effective_to.is_(None), StandardVersion.effective_to > ctx.start),
+        )
+        .order_by(ServiceStandard.code, StandardVersion.version)
+    )
+    out: dict[int, list[StandardVersion]] = defaultdict(list)
+    for version in ctx.session.scalars(stmt):
+        out[version.standard_id].append(version)
+    return out
+
+
+def _in_force(versions: list[StandardVersion], day: date) -> StandardVersion | None:
+    for v in versions:
+        if (
+            v.effective_from is not None
+            and v.effective_from <= day
+            and (v.effective_to is None or v.effective_to > day)
+        ):
+            return v
+    return None
+
+
+def _kpi_history(ctx: SectionContext, versions: list[StandardVersion]) -> dict[date, float]:
+    """Weekly n-weighted mean of the KPI values stored against the versions, as a ratio for
+    KPIs kept in percent (KpiDefinition.unit "%")."""
+    from perception.kpi.models import KpiDefinition, KpiValue
+
+    weight = func.coalesce(KpiValue.n, 1)
+    ratio = case((KpiDefinition.unit.in_(("%", "percent", "％")), 0.01), else_=1.0)
+    rows = ctx.session.execute(
+        select(
+            KpiValue.period_start, func.sum(cast(KpiValue.value, Float) * weight * ratio), func.sum(weight)
+        )
+        .join(KpiDefinition, KpiDefinition.id == KpiValue.definition_id)
+        .where(
+            KpiValue.standard_version_id.in_([v.id for v in versions]),
+            KpiValue.granularity == "week",
+            KpiValue.value.is_not(None),
+            KpiValue.period_start >= ctx.week_start,
+            KpiValue.period_start < ctx.week_end,
+        )
+        .group_by(KpiValue.period_start)
+    )
+    return {week: total / n for week, total, n in rows if n}
+
+
+def _experience_history(
+    ctx: SectionContext, standard: ServiceStandard, version: StandardVersion
+) -> dict[date, float]:
+    kind, measure = EXPERIENCE_KIND[version.metric]
+    obs = ExperienceObservation
+    value = cast(obs.value, Float)
+    stmt = select(
+        obs.period_start,
+        func.count(obs.id),
+        func.sum(value),
+        func.sum(case((obs.value > obs.scale_max - 2, 1), else_=0)),
+        func.sum(case((obs.value >= 9, 1), else_=0)),
+        func.sum(case((obs.value <= 6, 1), else_=0)),
+    ).where(
+        obs.kind == kind,
+        obs.service_id == standard.service_id,
+        obs.period_start >= ctx.week_start,
+        obs.period_start < ctx.week_end,
+    )
+    if version.metric == "dimension_rating_mean":
+        stmt = stmt.where(obs.dimension == version.dimension)
+    if standard.customer_id is not None:
+        stmt = stmt.where(obs.customer_id == standard.customer_id)
+    if standard.tier_id is not None:
+        stmt = stmt.where(obs.tier_id == standard.tier_id)
+    out: dict[date, float] = {}
+    for week, n, total, top, promoters, detractors in ctx.session.execute(stmt.group_by(obs.period_start)):
+        if not n:
+            continue
+        if measure == "share":
+            out[week] = (top or 0) / n
+        elif measure == "nps":
+            out[week] = 100.0 * ((promoters or 0) - (detractors or 0)) / n
+        else:
+            out[week] = (total or 0.0) / n
+    return out
+
+
+def _history(
+    ctx: SectionContext, standard: ServiceStandard, versions: list[StandardVersion]
+) -> dict[date, float] | None:
+    latest = versions[-1]
+    if latest.measured_by == "kpi" and latest.metric not in EXPERIENCE_KIND:
+        return _kpi_history(ctx, versions)
+    if latest.metric in EXPERIENCE_KIND:
+        return _experience_history(ctx, standard, latest)
+    return None  # servqual gap, sampling agreement ...: not measured weekly here
+
+
+def _target_text(version: StandardVersion) -> str:
+    unit = version.unit or ""
+    suffix = "%" if unit in ("%", "percent", "％") else f" {unit}" if unit else ""
+    return f"{version.comparator} {version.target:g}{suffix}" if version.target is not None else "—"
+
+
+def _verdict(code: str) -> dict[str, str]:
+    return {
+        "feasible_unreachable": t("看似不可行", "looks infeasible"),
+        "feasible_too_weak": t("看似过低", "looks too weak"),
+        "feasible_ok": t("可行", "feasible"),
+        "feasible_ok_no_history": t("历史不足", "too little history"),
+        "feasible_no_procedure": t("缺少工作流程", "no procedure"),
+    }.get(code, t(code, code))
+
+
+def _standard_rows(
+    ctx: SectionContext,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    rows: list[dict[str, Any]] = []
+    flags: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    weeks = [ctx.week_start + timedelta(weeks=i) for i in range((ctx.week_end - ctx.week_start).days // 7)]
+    for versions in _versions(ctx).values():
+        standard, latest = versions[0].standard, versions[-1]
+        key = f"standard:{standard.code}"
+        history = _history(ctx, standard, versions)
+        attainment = None
+        feasible = None
+        if history is not None and latest.comparator and latest.target is not None:
+            measured = [w for w in weeks if w in history]
+            scale = _scale(latest)
+            values = [history[w] * scale for w in measured]
+            targets = [(v.target if (v := _in_force(versions, w)) else None) for w in measured]
+            attainment = standard_attainment(measured, values, latest.comparator, targets)
+            report = check_principles(to_spec(latest), values)
+            feasible = report.result("feasible")
+        row = {
+            "_key": key,
+            "code": standard.code,
+            "service": ctx.name("service", standard.service_id),
+            "statement": t(latest.statement_zh or "", latest.statement_en or ""),
+            "target": _target_text(latest),
+            "weeks": attainment.n_measured if attainment else None,
+            "share_met": attainment.share_met if attainment else None,
+            "mean_margin": attainment.mean_margin if attainment else None,
+            "verdict": _verdict(feasible.code) if feasible else t("本期未衡量", "not measured this period"),
+        }
+        rows.append(row)
+        if feasible is not None and feasible.code in ("feasible_unreachable", "feasible_too_weak"):
+            flags.append(
+                {
+                    "key": key,
+                    "code": standard.code,
+                    "verdict": feasible.code,
+                    "reason": t(feasible.reason_zh, feasible.reason_en),
+                    "service": row["service"],
+                }
+            )
+        for before, after in zip(versions, versions[1:], strict=False):
+            if after.effective_from is not None and ctx.start <= after.effective_from < ctx.end:
+                changes.append(
+                    {
+                        "_key": f"standard_change:{standard.code}:v{after.version}",
+                        "code": standard.code,
+                        "version": f"v{before.version} → v{after.version}",
+                        "before": _target_text(before),
+                        "after": _target_text(after),
+                        "effective_from": after.effective_from.isoformat(),
+                        "statement": t(after.statement_zh or "", after.statement_en or ""),
+                    }
+                )
+        first = versions[0]
+        if (
+            first.version == 1
+            and first.effective_from is not None
+            and ctx.start <= first.effective_from < ctx.end
+        ):
+            changes.append(
+                {
+                    "_key": f"standard_change:{standard.code}:v1",
+                    "code": standard.code,
+                    "version": "v1",
+                    "before": t("（新标准）", "(new)"),
+                    "after": _target_text(first),
+                    "effective_from": first.effective_from.isoformat(),
+                    "statement": t(first.statement_zh or "", first.statement_en or ""),
+                }
+            )
+    return rows, flags, changes
+
+
+def build(ctx: SectionContext) -> dict[str, Any]:
+    rows, flags, changes = _standard_rows(ctx)
+    code, service = column("code", t("标准", "Standard")), column("service", t("服务", "Service"))
+    blocks = [
+        paragraph(
+            t(
+                f"本期共有 {len(rows)} 项标准生效，{len(flags)} "
+                f"项按本期数据看似不可行或过低，{len(changes)} 项在本期新增或变更。",
+                f"{len(rows)} standards were in force in the "
+                f"period; {len(flags)} look infeasible or too weak "
+                f"with the period's data; {len(changes)} were added or changed during the period.",
+            )
+        ),
+        table(
+            "attainment",
+            t("各标准的达成情况（按周）", "Attainment per standard (weekly)"),
+            [
+                code,
+                service,
+                column("target", t("目标", "Target")),
+                column("weeks", t("衡量周数", "Weeks"), "int"),
+                column("share_met", t("达标周占比", "Weeks met"), "pct"),
+                column("mean_margin", t("平均余量", "Mean margin"), "num2"),
+                column("verdict", t("可行性", "Feasibility")),
+            ],
+            rows,
+            weights=[1.2, 1.6, 1.2, 0.8, 1, 1, 1.3],
+        ),
+        table(
+            "flags",
+            t(
+                "看似不可行或过低的标准（五项原则检查的“可行性”）",
+                "Standards that look infeasible or too weak (five-principle check, 'feasible')",
+            ),
+            [code, service, column("reason", t("原因与建议", "Reason and advice"))],
+            [
+                {
+                    "_key": f"flag:{f['code']}",
+                    "code": f["code"],
+                    "service": f["service"],
+                    "reason": f["reason"],
+                }
+                for f in flags
+            ],
+            empty=t("没有看似不可行或过低的标准", "No standard looks infeasible or too weak"),
+            weights=[1, 1.5, 5],
+        ),
+        table(
+            "changes",
+            t("本期变更的标准", "Standards changed during the period"),
+            [
+                code,
+                column("version", t("版本", "Version")),
+                column("before", t("原目标", "Before")),
+                column("after", t("新目标", "After")),
+                column("effective_from", t("生效日期", "Effective from")),
+                column("statement", t("表述", "Statement")),
+            ],
+            changes,
+            empty=t("本期没有标准变更", "No standard changed during the period"),
+            weights=[1, 1, 1, 1, 1.1, 3],
+        ),
+    ]
+    return section(
+        "standards", SECTION_TITLES["standards"], blocks, {"flags": flags, "changed": len(changes)}
+    )

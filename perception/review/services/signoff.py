@@ -1,0 +1,178 @@
+"""The review workspace's writes: findings and decisions while it is open, the system owner's
+sign-off that freezes it, and the optional countersignature of a customer representative.
+
+Freezing: sign-off computes the content from the data once more (findings included) and stores
+it in ``Review.snapshot`` with its SHA-256; from then on every page and PDF of the review renders
+from the snapshot, and every write below refuses a signed review. A customer representative may
+countersign the frozen review afterwards; that adds a signature and changes no content.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from perception.core.audit import record
+from perception.core.models.auth import Role, User
+from perception.core.models.base import utcnow
+from perception.review.models import FindingKind, ImprovementSource, Review, ReviewFinding, ReviewStatus
+from perception.review.services import register as review_register
+from perception.review.services.blocks import evidence_anchors
+from perception.review.services.errors import ReviewError
+from perception.review.services.sections import SECTION_CODES, compute_content, content_hash
+
+
+def require_open(review: Review) -> None:
+    if review.signed:
+        raise ReviewError(
+            "review",
+            "回顾已签署，内容只读",
+            "The review is signed and read only.",
+            code="review_signed",
+            status=409,
+        )
+
+
+def add_finding(
+    session: Session,
+    review: Review,
+    *,
+    kind: str,
+    text: str,
+    evidence_section: str,
+    evidence_key: str | None = None,
+    evidence_note: str | None = None,
+    author: User | None = None,
+    anchors: list[dict[str, object]] | None = None,
+) -> ReviewFinding:
+    """Add a finding or decision linked to evidence: a section, usually one of its rows.
+
+    ``anchors`` (perception.review.services.blocks.evidence_anchors of the live content) lets the
+    caller avoid computing the content twice; without it the content is computed here.
+    """
+    require_open(review)
+    text = (text or "").strip()
+    if kind not in FindingKind.ALL:
+        raise ReviewError("kind", "请选择“发现”或“决定”", "Choose finding or decision.")
+    if not text or len(text) > 5000:
+        raise ReviewError("text", "请填写内容（最多 5000 字）", "Write the text (at most 5000 characters).")
+    if evidence_section not in SECTION_CODES:
+        raise ReviewError(
+            "evidence_section",
+            "每项发现都须链接到证据：请选择一个章节",
+            "Link the finding to evidence: choose a section.",
+        )
+    label = None
+    key = (evidence_key or "").strip() or None
+    if key is not None:
+        if anchors is None:
+            anchors = evidence_anchors(compute_content(session, review))
+        anchor = next((a for a in anchors if a["key"] == key), None)
+        if anchor is None or anchor["section"] != evidence_section:
+            raise ReviewError(
+                "evidence_key",
+                "所选证据不在该章节中",
+                "The selected evidence is not a row of that section.",
+            )
+        label = anchor["label"]
+    position = (
+        session.scalar(select(func.max(ReviewFinding.position)).where(ReviewFinding.review_id == review.id))
+        or 0
+    ) + 1
+    finding = ReviewFinding(
+        review_id=review.id,
+        position=position,
+        kind=kind,
+        text=text,
+        evidence_section=evidence_section,
+        evidence_key=key,
+        evidence_label=label,  # type: ignore[arg-type]
+        evidence_note=(evidence_note or "").strip() or None,
+        author_id=author.id if author else None,
+    )
+    session.add(finding)
+    session.flush()
+    return finding
+
+
+def delete_finding(session: Session, finding: ReviewFinding) -> None:
+    require_open(finding.review)
+    session.delete(finding)
+    session.flush()
+
+
+def raise_improvement(
+    session: Session, finding: ReviewFinding, *, title: str, today: date, user: User | None = None
+) -> object:
+    """Create an improvement item from a finding (source: review finding, evidence copied)."""
+    data = review_register.ItemInput(
+        title=title.strip() or finding.text[:200],
+        description=finding.text,
+        source=ImprovementSource.REVIEW_FINDING,
+        source_ref=f"finding:{finding.id}",
+        evidence=f"{finding.evidence_section}:{finding.evidence_key or ''}",
+        review_id=finding.review_id,
+        finding_id=finding.id,
+        owner_id=user.id if user else None,
+    )
+    return review_register.create_item(session, data, today=today, user_id=user.id if user else None)
+
+
+def sign(session: Session, review: Review, user: User, *, now: datetime | None = None) -> Review:
+    """The system owner signs: compute the content one last time and freeze it."""
+    require_open(review)
+    if not user.has_role(Role.SYSTEM_OWNER):
+        raise ReviewError(
+            "user", "只有体系负责人可以签署回顾", "Only the system owner signs the review.", status=403
+        )
+    now = now or utcnow()
+    if now.date() < review.period_start:
+        raise ReviewError("review", "回顾周期尚未开始，不能签署", "The review period has not started yet.")
+    content = compute_content(session, review, today=now.date(), now=now)
+    review.snapshot = content
+    review.snapshot_sha256 = content_hash(content)
+    review.frozen_at = now
+    review.status = ReviewStatus.SIGNED
+    review.owner_signed_by_id = user.id
+    review.owner_signatory = user.display_name
+    review.owner_signed_at = now
+    session.flush()
+    record(
+        session,
+        "review_signed",
+        object_type="Review",
+        object_id=review.id,
+        summary=f"{review.code} signed by {user.username}; snapshot {review.snapshot_sha256[:12]}",
+    )
+    return review
+
+
+def countersign(session: Session, review: Review, user: User, *, now: datetime | None = None) -> Review:
+    """A customer representative countersigns a signed review (optional)."""
+    if not user.has_role(Role.CUSTOMER_REP):
+        raise ReviewError(
+            "user", "只有客户代表可以会签", "Only a customer representative countersigns.", status=403
+        )
+    if not review.signed:
+        raise ReviewError(
+            "review", "体系负责人签署后客户代表才能会签", "The system owner signs first.", status=409
+        )
+    if review.customer_signed_at is not None:
+        raise ReviewError(
+            "review", "已有客户代表会签", "A customer representative already countersigned.", status=409
+        )
+    now = now or utcnow()
+    review.customer_signed_by_id = user.id
+    review.customer_signatory = user.display_name
+    review.customer_signed_at = now
+    session.flush()
+    record(
+        session,
+        "review_countersigned",
+        object_type="Review",
+        object_id=review.id,
+        summary=f"{review.code} countersigned by {user.username}",
+    )
+    return review

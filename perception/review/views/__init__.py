@@ -1,0 +1,8 @@
+"""The review pages: the review workspace and the continual improvement register."""
+
+from flask import Blueprint
+
+bp = Blueprint("review", __name__)
+
+# The pages, listed: each module adds its routes to bp.
+from perception.review.views import register, reviews  # noqa: E402,F401

@@ -1,0 +1,348 @@
+"""Setup (phase 1) JSON API. It calls the same services as the HTML pages.
+
+- The whole setup: ``GET /setup/export`` and ``POST /setup/import`` (a full or partial document in
+  the format of perception.setup.services.config; all-or-nothing; ``?dry_run=1`` only checks).
+  Strategy, organisation, tiers, services, subscriptions, SLAs, plan, roles and training are
+  written this way.
+- Standards: list in force on a date, one standard with its history, create/change (draft),
+  the five-principle check, and the joint-confirmation steps.
+- SLAs: list, one, the SLA covering a service for a customer; the plan's coverage view.
+Validation problems answer 422 with ``details`` naming each field's path; a step the user may not
+take answers 403 with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, g, jsonify, request
+from sqlalchemy import select
+
+from perception.api import bp
+from perception.api.errors import api_error, json_body
+from perception.api.openapi import document
+from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
+from perception.core.extensions import db, orm
+from perception.core.models.org import CustomerOrg
+from perception.setup.models.catalog import Service
+from perception.setup.models.standards import ServiceStandard, Sla, StandardVersion
+from perception.setup.services import confirm as setup_confirm
+from perception.setup.services import schema as setup_schema
+from perception.setup.services.agreements import sla_to_def_dict
+from perception.setup.services.config import dump_text, export_with_audit, import_document, load_text
+from perception.setup.services.defs import CONTENT_FIELDS
+from perception.setup.services.errors import NotAllowed, Problems, SetupError
+from perception.setup.services.plan import coverage
+from perception.setup.services.sla import sla_for
+from perception.setup.services.standard_io import export_standard, save_standard
+from perception.setup.services.standards import (
+    check_version,
+    measured_history,
+    standard_in_force,
+    standards_in_force,
+)
+
+TAG = "setup"
+ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
+ON = {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}
+STEPS = ("propose", "confirm", "reject", "confirm-need", "comment")
+
+
+def _problems(exc: SetupError) -> Any:
+    details = [p.as_json() for p in exc.problems]
+    if isinstance(exc, NotAllowed):
+        return api_error(403, exc.problems[0].en if exc.problems else "Not allowed.", details)
+    return api_error(422, "Some of the data is not valid.", details)
+
+
+def _on() -> date | Any:
+    raw = request.args.get("on")
+    if not raw:
+        return date.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return api_error(422, "Bad date.", [{"field": "on", "reason": "Expected YYYY-MM-DD."}])
+
+
+def version_json(v: StandardVersion) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": v.id,
+        "standard_id": v.standard_id,
+        "code": v.standard.code,
+        "version": v.version,
+    }
+    out["status"] = v.status
+    out.update({f: getattr(v, f) for f in CONTENT_FIELDS})
+    for f in ("effective_from", "effective_to"):
+        value = getattr(v, f)
+        out[f] = value.isoformat() if value else None
+    return out
+
+
+@bp.get("/setup/export")
+@document(
+    "/setup/export",
+    "get",
+    summary="The whole setup as one document (JSON, or YAML with ?format=yaml)",
+    tag=TAG,
+    parameters=[{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "yaml"]}}],
+)
+@require(Permission.MANAGE_SETUP)
+def setup_export() -> Any:
+    doc = export_with_audit(orm())
+    db.session.commit()
+    if request.args.get("format") == "yaml":
+        return Response(dump_text(doc, "yaml"), mimetype="application/x-yaml")
+    return jsonify(doc)
+
+
+@bp.post("/setup/import")
+@document(
+    "/setup/import",
+    "post",
+    summary="Import a full or partial setup document, all-or-nothing and idempotent (?dry_run=1 checks only)",
+    tag=TAG,
+    request_schema={"type": "object", "properties": {"format": {"type": "string"}}},
+    parameters=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
+)
+@require(Permission.MANAGE_SETUP)
+def setup_import() -> Any:
+    dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
+    try:
+        if request.mimetype in ("application/x-yaml", "application/yaml", "text/yaml"):
+            doc = load_text(request.get_data())
+        else:
+            doc, error = json_body()
+            if error is not None:
+                return error
+        result = import_document(orm(), doc, g.user, dry_run=dry_run)
+    except SetupError as exc:
+        db.session.rollback()
+        return _problems(exc)
+    db.session.commit()
+    return jsonify({"entries": result.entries, "changes": result.changes, "dry_run": result.dry_run})
+
+
+@bp.get("/setup/standards")
+@document(
+    "/setup/standards",
+    "get",
+    summary="Standard versions in force on a date (filters: service, tier, customer codes)",
+    tag=TAG,
+    parameters=[ON]
+    + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "tier", "customer")],
+)
+@require(Permission.VIEW_SETUP)
+def setup_standards() -> Any:
+    on = _on()
+    if not isinstance(on, date):
+        return on
+    from perception.setup.models.catalog import ServiceTier
+    from perception.setup.services.refs import Refs
+
+    p = Problems()
+    refs = Refs(orm(), p)
+    ids = {
+        name: refs.id_of(model, request.args.get(name) or None, name)
+        for name, model in (("service", Service), ("tier", ServiceTier), ("customer", CustomerOrg))
+    }
+    if p:
+        return _problems(SetupError(p.items))
+    visible = set(orm().scalars(scoped(select(ServiceStandard.id), ServiceStandard)))
+    rows = standards_in_force(orm(), on, ids["service"], ids["tier"], ids["customer"])
+    return jsonify(
+        {"on": on.isoformat(), "items": [version_json(v) for v in rows if v.standard_id in visible]}
+    )
+
+
+@bp.get("/setup/standards/<int:standard_id>")
+@document(
+    "/setup/standards/{standard_id}",
+    "get",
+    summary="One standard with every version, its confirmation trail and the version in force on ?on=",
+    tag=TAG,
+    parameters=[{"name": "standard_id", **ID}, ON],
+)
+@require(Permission.VIEW_SETUP)
+def setup_standard(standard_id: int) -> Any:
+    standard = get_or_404(ServiceStandard, standard_id)
+    on = _on()
+    if not isinstance(on, date):
+        return on
+    force = standard_in_force(orm(), standard.id, on)
+    body = export_standard(orm(), standard) | {"id": standard.id}
+    body["in_force"] = None if force is None else {"on": on.isoformat(), "version": force.version}
+    body["bound_customers"] = setup_confirm.bound_customers(orm(), standard)
+    return jsonify(body)
+
+
+@bp.post("/setup/standards")
+@document(
+    "/setup/standards",
+    "post",
+    summary="Create a standard or change one (by code): the content becomes a draft version",
+    tag=TAG,
+    request_schema={"type": "object", "required": ["code", "service"]},
+)
+@require(Permission.MANAGE_SETUP)
+def setup_standard_save() -> Any:
+    body, error = json_body()
+    if error is not None:
+        return error
+    data = body if isinstance(body, dict) else {}
+    entry = {
+        k: data.get(k) for k in ("code", "service", "tier", "customer", "category", "experience_standard")
+    }
+    entry["active"] = data.get("active", True)
+    entry["versions"] = [{k: data.get(k) for k in (*CONTENT_FIELDS, "requested_effective_from")}]
+    try:
+        p = Problems()
+        d = setup_schema.read_standard(entry, "", p, with_state=False)
+        p.raise_if_any()
+        standard = save_standard(orm(), d, g.user)
+    except SetupError as exc:
+        db.session.rollback()
+        return _problems(exc)
+    db.session.commit()
+    assert standard is not None
+    return jsonify(export_standard(orm(), standard) | {"id": standard.id}), 201
+
+
+@bp.post("/setup/standards/<int:standard_id>/check")
+@document(
+    "/setup/standards/{standard_id}/check",
+    "post",
+    summary="Five-principle check of the latest version (optional body: history, oldest first)",
+    tag=TAG,
+    parameters=[{"name": "standard_id", **ID}],
+    request_schema={
+        "type": "object",
+        "properties": {"history": {"type": "array", "items": {"type": "number"}}},
+    },
+)
+@require(Permission.VIEW_SETUP)
+def setup_standard_check(standard_id: int) -> Any:
+    standard = get_or_404(ServiceStandard, standard_id)
+    data = request.get_json(silent=True) if request.is_json else None
+    history = data.get("history") if isinstance(data, dict) else None
+    if history is not None and not (
+        isinstance(history, list)
+        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in history)
+    ):
+        return api_error(
+            422, "Some of the data is not valid.", [{"field": "history", "reason": "A list of numbers."}]
+        )
+    latest = standard.versions[-1]
+    report = check_version(latest, history if history is not None else measured_history(orm(), latest))
+    return jsonify(report.to_dict() | {"version": latest.version})
+
+
+@bp.post("/setup/standards/<int:standard_id>/<step>")
+@document(
+    "/setup/standards/{standard_id}/{step}",
+    "post",
+    summary="Joint-confirmation step on the latest version (propose, confirm, reject, confirm-need, comment)",
+    tag=TAG,
+    parameters=[
+        {"name": "standard_id", **ID},
+        {"name": "step", "in": "path", "required": True, "schema": {"type": "string", "enum": list(STEPS)}},
+    ],
+    request_schema={"type": "object", "properties": {"comment": {"type": "string"}}},
+)
+@require(Permission.MANAGE_SETUP, Permission.CONFIRM_STANDARD_PROVIDER, Permission.CONFIRM_STANDARD_CUSTOMER)
+def setup_standard_step(standard_id: int, step: str) -> Any:
+    standard = get_or_404(ServiceStandard, standard_id)
+    if step not in STEPS:
+        return api_error(404, f"Unknown step; use one of {', '.join(STEPS)}.")
+    if step == "propose" and not can(Permission.MANAGE_SETUP):
+        return api_error(403, "Only the system owner proposes standards for confirmation.")
+    data = request.get_json(silent=True) if request.is_json else None
+    comment = str((data or {}).get("comment") or "").strip() if isinstance(data, dict) else ""
+    version = standard.versions[-1]
+    try:
+        if step == "propose":
+            setup_confirm.propose(orm(), version, g.user)
+        elif step == "confirm":
+            setup_confirm.confirm(orm(), version, g.user, comment or None)
+        elif step == "reject":
+            setup_confirm.reject(orm(), version, g.user, comment)
+        elif step == "confirm-need":
+            setup_confirm.confirm_need(orm(), version, g.user, comment or None)
+        else:
+            setup_confirm.add_comment(orm(), version, g.user, comment)
+    except SetupError as exc:
+        db.session.rollback()
+        return _problems(exc)
+    db.session.commit()
+    return jsonify(version_json(version))
+
+
+@bp.get("/setup/slas")
+@document("/setup/slas", "get", summary="SLAs and OLAs the user may see", tag=TAG)
+@require(Permission.VIEW_SETUP)
+def setup_slas() -> Any:
+    rows = orm().scalars(scoped(select(Sla).order_by(Sla.code), Sla))
+    return jsonify({"items": [sla_to_def_dict(orm(), s) | {"id": s.id} for s in rows]})
+
+
+@bp.get("/setup/slas/<int:sla_id>")
+@document(
+    "/setup/slas/{sla_id}", "get", summary="One SLA/OLA", tag=TAG, parameters=[{"name": "sla_id", **ID}]
+)
+@require(Permission.VIEW_SETUP)
+def setup_sla(sla_id: int) -> Any:
+    sla = get_or_404(Sla, sla_id)
+    return jsonify(sla_to_def_dict(orm(), sla) | {"id": sla.id})
+
+
+@bp.get("/setup/sla-for")
+@document(
+    "/setup/sla-for",
+    "get",
+    summary="The SLA covering a service (code) for a customer (code) on a date; most specific first",
+    tag=TAG,
+    parameters=[ON]
+    + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "customer")],
+)
+@require(Permission.VIEW_SETUP)
+def setup_sla_for() -> Any:
+    on = _on()
+    if not isinstance(on, date):
+        return on
+    service = orm().scalar(select(Service).where(Service.code == request.args.get("service", "")))
+    customer = orm().scalar(
+        scoped(select(CustomerOrg).where(CustomerOrg.code == request.args.get("customer", "")), CustomerOrg)
+    )
+    if service is None or customer is None:
+        return api_error(404, "Unknown service or customer code.")
+    sla = sla_for(orm(), service.id, customer.id, on)
+    return jsonify({"sla": None if sla is None else sla_to_def_dict(orm(), sla) | {"id": sla.id}})
+
+
+@bp.get("/setup/coverage")
+@document(
+    "/setup/coverage", "get", summary="Plan coverage: gaps and standards no data source measures", tag=TAG
+)
+@require(Permission.VIEW_SETUP)
+def setup_coverage() -> Any:
+    if g.user.customer_id is not None:
+        return api_error(403, "The coverage view is for the provider's staff.")
+    cov = coverage(orm(), date.today(), region_scope())
+    codes = {s.id: s.code for s in cov.services}
+    regions = {r.id: r.code for r in cov.regions}
+    return jsonify(
+        {
+            "cells": [
+                {"service": codes[s], "region": regions[r], "status": state}
+                for (s, r), state in sorted(cov.cells.items())
+                if s in codes
+            ],
+            "services_without_plan": [s.code for s in cov.services_without_plan],
+            "unmeasured_standards": [
+                {"code": u.version.standard.code, "reason_zh": u.reason_zh, "reason_en": u.reason_en}
+                for u in cov.unmeasured
+            ],
+        }
+    )

@@ -1,0 +1,242 @@
+"""Joint confirmation (共同确认) of service-standard versions: draft -> proposed -> confirmed.
+
+Rules:
+- Only a draft that passes the five-principle check (scoring.principles) can be proposed.
+- A proposed version is confirmed when the provider side AND the customer side have confirmed it;
+  either side may reject it with a comment (the version becomes ``rejected``; editing it makes it a
+  draft again).
+- Provider side: a user holding Permission.CONFIRM_STANDARD_PROVIDER who is not a customer
+  representative.
+- Customer side: a user with Role.CUSTOMER_REP whose ``customer_id`` is one of the *bound
+  customers*. A customer-specific standard binds its customer. A general standard (customer NULL)
+  applies to every customer subscribed to the service (at its tier, when set), so it binds every one
+  of them: each subscribed customer confirms it separately and it is in force only once all have.
+  A representative of any other customer is refused. (Requiring one customer to speak for all
+  would let one customer agree a standard for another; a customer with its own needs gets a
+  customer-specific standard, which wins for that customer in ``applicable_standards``.)
+- Confirming makes the version effective from max(requested date, confirmation date): dates in the
+  past are never rewritten. The previous version in force gets ``effective_to`` = that date and
+  status ``superseded``; until then it stays in force.
+- Changing a confirmed version's content creates version n+1 as a draft (setup_standard_io).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.core.authz import Permission, can
+from perception.core.models.auth import Role, User
+from perception.core.models.base import utcnow
+from perception.setup.models.catalog import Subscription
+from perception.setup.models.standards import ServiceStandard, StandardEvent, StandardVersion, VersionStatus
+from perception.setup.services.errors import NotAllowed, Problem, SetupError
+from perception.setup.services.standards import check_version, measured_history
+
+__all__ = [
+    "bound_customers",
+    "confirm",
+    "confirm_need",
+    "confirmed_customers",
+    "propose",
+    "reject",
+    "side_of",
+]
+
+
+def bound_customers(session: Session, standard: ServiceStandard) -> list[int]:
+    """Customers whose representatives must confirm the standard (see the module docstring)."""
+    if standard.customer_id is not None:
+        return [standard.customer_id]
+    stmt = select(Subscription.customer_id).where(Subscription.service_id == standard.service_id)
+    if standard.tier_id is not None:
+        stmt = stmt.where(Subscription.tier_id == standard.tier_id)
+    return sorted(set(session.scalars(stmt)))
+
+
+def _round_events(version: StandardVersion) -> list[StandardEvent]:
+    """Events since the version was last proposed (earlier confirmations no longer count)."""
+    events = list(version.events)
+    starts = [i for i, e in enumerate(events) if e.action == "proposed"]
+    return events[starts[-1] :] if starts else []
+
+
+def confirmed_customers(version: StandardVersion) -> set[int]:
+    return {
+        e.customer_id for e in _round_events(version) if e.action == "customer_confirmed" and e.customer_id
+    }
+
+
+def side_of(user: User) -> str | None:
+    """'customer' for a customer representative, 'provider' for a provider confirmer, else None."""
+    if user.has_role(Role.CUSTOMER_REP) and user.customer_id is not None:
+        return "customer"
+    if can(Permission.CONFIRM_STANDARD_PROVIDER, user):
+        return "provider"
+    return None
+
+
+def _event(
+    session: Session,
+    version: StandardVersion,
+    action: str,
+    user: User | None,
+    *,
+    side: str | None = None,
+    comment: str | None = None,
+) -> None:
+    customer_id = user.customer_id if user is not None and side == "customer" else None
+    version.events.append(
+        StandardEvent(
+            action=action,
+            side=side,
+            user_id=None if user is None else user.id,
+            customer_id=customer_id,
+            comment=comment,
+            at=utcnow(),
+        )
+    )
+
+
+def _refuse(zh: str, en: str, field: str = "status") -> NotAllowed:
+    return NotAllowed([Problem(field, zh, en)])
+
+
+def _customer_allowed(session: Session, version: StandardVersion, user: User) -> None:
+    if user.customer_id not in bound_customers(session, version.standard):
+        raise _refuse(
+            "您所在的客户组织不受该标准约束，不能确认或拒绝它",
+            "Your customer organisation is not bound by this standard, so you cannot confirm or reject it.",
+            "customer",
+        )
+
+
+def _check_side(session: Session, version: StandardVersion, user: User) -> str:
+    side = side_of(user)
+    if side is None:
+        raise _refuse("您没有确认服务标准的权限", "You may not confirm service standards.", "user")
+    if side == "customer":
+        _customer_allowed(session, version, user)
+    return side
+
+
+def propose(
+    session: Session, version: StandardVersion, user: User, history: Sequence[float] | None = None
+) -> StandardVersion:
+    """Draft -> proposed, only if the five-principle check passes (failing principles are the problems)."""
+    if version.status != VersionStatus.DRAFT:
+        raise SetupError.one(
+            "status", "只有草稿可以提交确认", "Only a draft can be proposed for confirmation."
+        )
+    if history is None:
+        history = measured_history(session, version)
+    report = check_version(version, history)
+    problems = [
+        Problem(f"principles.{r.principle}", r.reason_zh, r.reason_en) for r in report.results if not r.passed
+    ]
+    if not bound_customers(session, version.standard):
+        problems.append(
+            Problem(
+                "customer",
+                "还没有客户订购该服务（等级），无人可代表客户确认",
+                "No customer subscribes to this service (tier) yet, so nobody can confirm for the customer.",
+            )
+        )
+    if problems:
+        raise SetupError(problems)
+    version.status = VersionStatus.PROPOSED
+    version.proposed_at = utcnow()
+    version.provider_confirmed_by_id = version.provider_confirmed_at = None
+    version.customer_confirmed_by_id = version.customer_confirmed_at = None
+    _event(session, version, "proposed", user, side="provider")
+    session.flush()
+    return version
+
+
+def confirm(
+    session: Session,
+    version: StandardVersion,
+    user: User,
+    comment: str | None = None,
+    today: date | None = None,
+) -> StandardVersion:
+    """Record one side's confirmation; once both sides (every bound customer) confirmed, put it in force."""
+    if version.status != VersionStatus.PROPOSED:
+        raise SetupError.one(
+            "status", "只有已提交的版本可以确认", "Only a proposed version can be confirmed."
+        )
+    side = _check_side(session, version, user)
+    now = utcnow()
+    if side == "provider":
+        if version.provider_confirmed_at is not None:
+            raise SetupError.one("status", "服务方已经确认过", "The provider side has already confirmed.")
+        version.provider_confirmed_by_id, version.provider_confirmed_at = user.id, now
+        _event(session, version, "provider_confirmed", user, side=side, comment=comment)
+    else:
+        if user.customer_id in confirmed_customers(version):
+            raise SetupError.one("status", "贵方已经确认过", "Your organisation has already confirmed.")
+        version.customer_confirmed_by_id, version.customer_confirmed_at = user.id, now
+        _event(session, version, "customer_confirmed", user, side=side, comment=comment)
+        if version.need_confirmed_at is None:
+            version.need_confirmed_by_id, version.need_confirmed_at = user.id, now
+    session.flush()
+    bound = set(bound_customers(session, version.standard))
+    if version.provider_confirmed_at is not None and bound and bound <= confirmed_customers(version):
+        _put_in_force(session, version, today or date.today())
+    return version
+
+
+def _put_in_force(session: Session, version: StandardVersion, today: date) -> None:
+    start = max(version.requested_effective_from or today, today)
+    for previous in version.standard.versions:
+        if previous.id != version.id and previous.status == VersionStatus.CONFIRMED:
+            previous.status = VersionStatus.SUPERSEDED
+            previous.effective_to = max(previous.effective_from or start, start)
+    version.status = VersionStatus.CONFIRMED
+    version.effective_from = start
+    version.effective_to = None
+    session.flush()
+
+
+def reject(session: Session, version: StandardVersion, user: User, comment: str) -> StandardVersion:
+    """Either side rejects a proposed version; a comment saying why is required."""
+    if version.status != VersionStatus.PROPOSED:
+        raise SetupError.one("status", "只有已提交的版本可以拒绝", "Only a proposed version can be rejected.")
+    side = _check_side(session, version, user)
+    if not (comment or "").strip():
+        raise SetupError.one("comment", "拒绝时请说明原因", "Say why you reject it (a comment is required).")
+    version.status = VersionStatus.REJECTED
+    _event(session, version, "rejected", user, side=side, comment=comment.strip())
+    session.flush()
+    return version
+
+
+def confirm_need(
+    session: Session, version: StandardVersion, user: User, comment: str | None = None
+) -> StandardVersion:
+    """A bound customer's representative confirms the customer need a draft answers (principle 'aligned')."""
+    if not (user.has_role(Role.CUSTOMER_REP) and user.customer_id is not None):
+        raise _refuse(
+            "只有客户代表可以确认客户需求",
+            "Only a customer representative can confirm the customer need.",
+            "user",
+        )
+    _customer_allowed(session, version, user)
+    if version.status not in (VersionStatus.DRAFT, VersionStatus.PROPOSED):
+        raise SetupError.one("status", "该版本已结束确认流程", "This version is no longer being agreed.")
+    if not (version.customer_need or "").strip():
+        raise SetupError.one("customer_need", "请先写明客户需求", "Write down the customer need first.")
+    version.need_confirmed_by_id, version.need_confirmed_at = user.id, utcnow()
+    _event(session, version, "need_confirmed", user, side="customer", comment=comment)
+    session.flush()
+    return version
+
+
+def add_comment(session: Session, version: StandardVersion, user: User, comment: str) -> None:
+    if not comment.strip():
+        raise SetupError.one("comment", "评论不能为空", "The comment is empty.")
+    _event(session, version, "comment", user, side=side_of(user), comment=comment.strip())
+    session.flush()

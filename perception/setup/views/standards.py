@@ -1,0 +1,233 @@
+"""Service-standard pages: list (with the version in force on a chosen date), the form with the
+five-principle check, the version history and the joint-confirmation actions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from perception.core.authz import Permission, can, get_or_404, require, scoped
+from perception.core.extensions import orm
+from perception.core.i18n import is_zh
+from perception.setup import labels
+from perception.setup.forms import ActionForm, StandardForm
+from perception.setup.models.catalog import Service
+from perception.setup.models.standards import (
+    DIMENSIONS,
+    MEASURED_BY,
+    METRICS,
+    SERVQUAL_DIMENSIONS,
+    ServiceStandard,
+    StandardVersion,
+    VersionStatus,
+)
+from perception.setup.services import confirm as setup_confirm
+from perception.setup.services import schema as setup_schema
+from perception.setup.services.defs import CONTENT_FIELDS
+from perception.setup.services.errors import NotAllowed, SetupError
+from perception.setup.services.refs import code_of, username
+from perception.setup.services.standard_io import save_standard
+from perception.setup.services.standards import (
+    check_version,
+    measured_history,
+    spec_from_content,
+    standard_in_force,
+)
+from perception.setup.views import bp
+from perception.setup.views.common import catalogue_choices, form_data, read, show_problems
+from perception.web.errors import render_error
+from scoring.principles import check_principles
+
+IDENTITY = ("code", "service", "tier", "customer", "category", "experience_standard", "active")
+ACTIONS = ("propose", "confirm", "reject", "confirm_need", "comment")
+
+
+def _on_date() -> date:
+    try:
+        return date.fromisoformat(request.args.get("on", ""))
+    except ValueError:
+        return date.today()
+
+
+@bp.get("/standards")
+@require(Permission.VIEW_SETUP)
+def standards() -> Any:
+    on = _on_date()
+    stmt = scoped(select(ServiceStandard), ServiceStandard).join(
+        Service, Service.id == ServiceStandard.service_id
+    )
+    service = request.args.get("service", "")
+    if service:
+        stmt = stmt.where(Service.code == service)
+    rows = []
+    for s in orm().scalars(stmt.order_by(ServiceStandard.code)):
+        latest = s.versions[-1] if s.versions else None
+        rows.append((s, latest, standard_in_force(orm(), s.id, on)))
+    status = request.args.get("status", "")
+    if status:
+        rows = [r for r in rows if r[1] is not None and r[1].status == status]
+    services = orm().scalars(select(Service).order_by(Service.code)).all()
+    return render_template(
+        "setup/standards.html",
+        rows=rows,
+        on=on,
+        services=services,
+        filters={"service": service, "status": status},
+        can_manage=can(Permission.MANAGE_SETUP),
+    )
+
+
+def _fill(form: StandardForm) -> None:
+    catalogue_choices(form)
+    form.metric.choices = [SelectChoice("", "—")] + [
+        SelectChoice(m, f"{labels.label(labels.METRIC_LABELS, m)} ({m})") for m in METRICS
+    ]
+    form.dimension.choices = [SelectChoice("", "—")] + [
+        SelectChoice(d, labels.label(labels.DIMENSION_LABELS, d)) for d in DIMENSIONS + SERVQUAL_DIMENSIONS
+    ]
+    form.measured_by.choices = [SelectChoice("", "—")] + [
+        SelectChoice(m, labels.label(labels.MEANS_LABELS, m)) for m in MEASURED_BY
+    ]
+
+
+def _standard_form(standard: ServiceStandard | None) -> Any:
+    form = StandardForm()
+    _fill(form)
+    report = None
+    if form.is_submitted():
+        data = form_data(form)
+        if standard is not None:
+            data["code"] = standard.code
+        entry = {k: data[k] for k in IDENTITY} | {
+            "versions": [{k: data.get(k) for k in (*CONTENT_FIELDS, "requested_effective_from")}]
+        }
+        try:
+            d = read(setup_schema.read_standard, entry, with_state=False)
+            latest = standard.versions[-1] if standard and standard.versions else None
+            need_ok = bool(
+                latest and latest.need_confirmed_at and latest.customer_need == d.versions[0].customer_need
+            )
+            history = measured_history(orm(), latest) if latest is not None else None
+            report = check_principles(spec_from_content(d.code, d.versions[0], need_ok), history)
+            if request.form.get("action") != "check":
+                saved = save_standard(orm(), d, g.user)
+                orm().commit()
+                flash(_("Standard %(code)s saved as a draft.", code=d.code), "success")
+                return redirect(url_for("setup.standard_detail", standard_id=saved.id if saved else 0))
+        except SetupError as exc:
+            orm().rollback()
+            show_problems(form, exc)
+    elif standard is not None:
+        _prefill(form, standard)
+    return render_template(
+        "setup/standard_form.html", form=form, standard=standard, report=report, zh=is_zh()
+    )
+
+
+def _prefill(form: StandardForm, standard: ServiceStandard) -> None:
+    from perception.core.models.org import CustomerOrg
+    from perception.setup.models.catalog import ServiceTier
+
+    form.code.data = standard.code
+    form.service.data = code_of(orm(), Service, standard.service_id)
+    form.tier.data = code_of(orm(), ServiceTier, standard.tier_id) or ""
+    form.customer.data = code_of(orm(), CustomerOrg, standard.customer_id) or ""
+    form.category.data = standard.category
+    form.experience_standard.data = code_of(orm(), ServiceStandard, standard.experience_standard_id) or ""
+    form.active.data = standard.active
+    latest = standard.versions[-1] if standard.versions else None
+    if latest is not None:
+        for name in (*CONTENT_FIELDS, "requested_effective_from"):
+            value = getattr(latest, name)
+            form[name].data = (
+                "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+            )
+
+
+@bp.route("/standards/new", methods=["GET", "POST"])
+@require(Permission.MANAGE_SETUP)
+def standard_new() -> Any:
+    return _standard_form(None)
+
+
+@bp.route("/standards/<int:standard_id>/edit", methods=["GET", "POST"])
+@require(Permission.MANAGE_SETUP)
+def standard_edit(standard_id: int) -> Any:
+    return _standard_form(get_or_404(ServiceStandard, standard_id))
+
+
+@bp.get("/standards/<int:standard_id>")
+@require(Permission.VIEW_SETUP)
+def standard_detail(standard_id: int) -> Any:
+    standard = get_or_404(ServiceStandard, standard_id)
+    latest = standard.versions[-1] if standard.versions else None
+    report = check_version(latest, measured_history(orm(), latest)) if latest is not None else None
+    user = g.user
+    side = setup_confirm.side_of(user)
+    bound = setup_confirm.bound_customers(orm(), standard)
+    confirmed = setup_confirm.confirmed_customers(latest) if latest is not None else set()
+    names = {uid: username(orm(), uid) for v in standard.versions for uid in _user_ids(v)}
+    return render_template(
+        "setup/standard_detail.html",
+        standard=standard,
+        latest=latest,
+        report=report,
+        in_force=standard_in_force(orm(), standard.id, date.today()),
+        side=side,
+        may_act=side == "provider" or (side == "customer" and user.customer_id in bound),
+        bound=bound,
+        confirmed=confirmed,
+        names=names,
+        can_manage=can(Permission.MANAGE_SETUP),
+        action_form=ActionForm(),
+        zh=is_zh(),
+        code_of=lambda model, i: code_of(orm(), model, i),
+    )
+
+
+def _user_ids(v: StandardVersion) -> list[int]:
+    ids = [v.provider_confirmed_by_id, v.customer_confirmed_by_id, v.need_confirmed_by_id]
+    ids += [e.user_id for e in v.events]
+    return [i for i in ids if i is not None]
+
+
+@bp.post("/standards/<int:standard_id>/versions/<int:version_id>/<action>")
+@require(Permission.MANAGE_SETUP, Permission.CONFIRM_STANDARD_PROVIDER, Permission.CONFIRM_STANDARD_CUSTOMER)
+def standard_action(standard_id: int, version_id: int, action: str) -> Any:
+    standard = get_or_404(ServiceStandard, standard_id)
+    version = next((v for v in standard.versions if v.id == version_id), None)
+    if version is None or action not in ACTIONS:
+        abort(404)
+    if action == "propose" and not can(Permission.MANAGE_SETUP):
+        abort(403)
+    comment = (request.form.get("comment") or "").strip()
+    try:
+        if action == "propose":
+            setup_confirm.propose(orm(), version, g.user)
+        elif action == "confirm":
+            setup_confirm.confirm(orm(), version, g.user, comment or None)
+        elif action == "reject":
+            setup_confirm.reject(orm(), version, g.user, comment)
+        elif action == "confirm_need":
+            setup_confirm.confirm_need(orm(), version, g.user, comment or None)
+        else:
+            setup_confirm.add_comment(orm(), version, g.user, comment)
+    except NotAllowed as exc:
+        orm().rollback()
+        return render_error(403, " ".join(p.text(is_zh()) for p in exc.problems))
+    except SetupError as exc:
+        orm().rollback()
+        for problem in exc.problems:
+            flash(problem.text(is_zh()), "error")
+        return redirect(url_for("setup.standard_detail", standard_id=standard.id))
+    orm().commit()
+    if version.status == VersionStatus.CONFIRMED:
+        flash(_("Both sides have confirmed: version %(n)s is in force.", n=version.version), "success")
+    else:
+        flash(_("Recorded."), "success")
+    return redirect(url_for("setup.standard_detail", standard_id=standard.id))

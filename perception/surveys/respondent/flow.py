@@ -1,0 +1,175 @@
+"""One page at a time: building, reading and rendering a survey page, shared by personal and
+anonymous links.
+
+A POST is read into a ``PagePost`` that says what happens next: show the page again (errors,
+too fast), go back, go to the next page, or submit. Pages after the current one may depend on
+its answers, so whether a POST is the final submission is decided from the merged answers
+(``surveys.next_page``), not from the button.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import render_template, request
+from wtforms import Form
+
+from perception.core.i18n import is_zh
+from perception.surveys.respondent.forms import HONEYPOT, new_nonce, valid_nonce
+from perception.surveys.services.settings import settings
+from surveys import (
+    Lang,
+    Questionnaire,
+    build_page_form,
+    form_data_to_answers,
+    next_page,
+    previous_page,
+    shown_pages,
+)
+
+_FORMS: dict[tuple[tuple[int, str], int, str], type[Form]] = {}
+
+
+class Step:
+    SHOW = "show"  # render the page again (errors, expired form, too fast)
+    BACK = "back"
+    NEXT = "next"
+    SUBMIT = "submit"
+    BOT = "bot"  # honeypot filled: pretend success, store nothing
+    RESTART = "restart"  # the posted page is not one these answers show
+
+
+@dataclass
+class PagePost:
+    step: str
+    page: int
+    form: Any = None
+    merged: dict[str, object] = field(default_factory=dict)
+    target: int | None = None
+    nonce: str = ""
+    notice: str | None = None
+    lang: Lang = "en"  # the page's language, stored with the response
+
+
+def language() -> Lang:
+    return "zh" if is_zh() else "en"
+
+
+def page_form(
+    questionnaire: Questionnaire,
+    version_key: tuple[int, str],
+    page: int,
+    lang: Lang,
+    answers: dict[str, object],
+) -> type[Form]:
+    """The page's form class. Without saved answers it depends only on (version, page, lang) and
+    is cached: building a class per request would cost more than the rest of the POST."""
+    if answers:
+        return build_page_form(questionnaire, page, lang, answers=answers)
+    key = (version_key, page, lang)
+    cls = _FORMS.get(key)
+    if cls is None:
+        if len(_FORMS) > 1024:
+            _FORMS.clear()
+        cls = _FORMS[key] = build_page_form(questionnaire, page, lang)
+    return cls
+
+
+def own_keys(questionnaire: Questionnaire, page: int) -> set[str]:
+    return {q.id for q in questionnaire.pages[page].questions}
+
+
+def others(questionnaire: Questionnaire, page: int, answers: dict[str, object]) -> dict[str, object]:
+    own = own_keys(questionnaire, page)
+    return {k: v for k, v in answers.items() if k.partition(".")[0] not in own}
+
+
+def first_page(questionnaire: Questionnaire, answers: dict[str, object], wanted: int | None) -> int:
+    shown = shown_pages(questionnaire, answers)
+    if wanted is not None and wanted in shown:
+        return wanted
+    return shown[0] if shown else 0
+
+
+def read_post(
+    questionnaire: Questionnaire,
+    version_key: tuple[int, str],
+    answers: dict[str, object],
+    started: float | None,
+) -> PagePost:
+    """Read the POSTed page against the answers saved so far."""
+    try:
+        page = int(request.form.get("page", ""))
+    except ValueError:
+        return PagePost(Step.RESTART, 0)
+    # One unconditional page (the usual CSAT form): no walk over the answers to find the pages.
+    single = len(questionnaire.pages) == 1 and questionnaire.pages[0].show_if is None
+    prior = others(questionnaire, page, answers) if 0 <= page < len(questionnaire.pages) else {}
+    if page != 0 if single else page not in shown_pages(questionnaire, prior):
+        return PagePost(Step.RESTART, page)
+    lang = language()
+    form = page_form(questionnaire, version_key, page, lang, prior)(request.form)
+    posted = request.form.get("submission_nonce")
+    nonce = posted if posted is not None and valid_nonce(posted) else new_nonce()
+    if request.form.get(HONEYPOT):
+        return PagePost(Step.BOT, page, form, nonce=nonce)
+    valid = form.validate()
+    if request.form.get("action") == "back":
+        mine = form_data_to_answers(questionnaire, page, form) if valid else {}
+        merged = {**prior, **mine}
+        target = previous_page(questionnaire, merged, page)
+        return PagePost(Step.BACK, page, form, merged, page if target is None else target, nonce)
+    if not valid:
+        return PagePost(Step.SHOW, page, form, nonce=nonce)
+    merged = {**prior, **form_data_to_answers(questionnaire, page, form)}
+    target = None if single else next_page(questionnaire, merged, page)
+    if target is not None:
+        return PagePost(Step.NEXT, page, form, merged, target, nonce)
+    if started is not None and time.time() - started < settings().min_fill_seconds:
+        from flask_babel import gettext as _
+
+        notice = _("Please take a moment to check your answers, then press Submit again.")
+        return PagePost(Step.SHOW, page, form, merged, None, nonce, notice)
+    return PagePost(Step.SUBMIT, page, form, merged, None, nonce, lang=lang)
+
+
+def render_page(
+    questionnaire: Questionnaire,
+    page: int,
+    answers: dict[str, object],
+    *,
+    action: str,
+    form: Any = None,
+    nonce: str = "",
+    notice: str | None = None,
+    status: int = 200,
+) -> Any:
+    """Render page ``page`` (a fresh form prefilled with ``answers``, or ``form`` with errors)."""
+    lang = language()
+    if form is None:
+        form = build_page_form(questionnaire, page, lang, answers=answers)()
+        nonce = new_nonce()
+    shown = list(shown_pages(questionnaire, answers)) or [page]
+    if page not in shown:
+        shown = sorted({*shown, page})
+    position = shown.index(page) + 1
+    last = next_page(questionnaire, answers, page) is None
+    body = render_template(
+        "public/page.html",
+        q=questionnaire,
+        page=questionnaire.pages[page],
+        page_index=page,
+        lang=lang,
+        form=form,
+        nonce=nonce or new_nonce(),
+        honeypot=HONEYPOT,
+        position=position,
+        total=len(shown),
+        first=position == 1,
+        last=last,
+        action=action,
+        notice=notice,
+    )
+    return body, status

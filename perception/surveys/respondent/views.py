@@ -1,0 +1,263 @@
+"""The respondent's pages.
+
+On SQLite a transaction that has read cannot wait for the write lock, so a view that reads and
+then writes ends its read transaction first (``_end_read``: a commit with nothing to write) and
+the write service opens the next transaction with a write.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Response, current_app, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+
+from perception.core.extensions import db, orm
+from perception.core.models.base import utcnow
+from perception.core.models.org import Contact
+from perception.surveys.respondent import bp
+from perception.surveys.respondent.flow import PagePost, Step, first_page, language, read_post, render_page
+from perception.surveys.respondent.forms import UnsubscribeForm
+from perception.surveys.services import invitations as surveys_invitations
+from perception.surveys.services import submit as surveys_submit
+from perception.surveys.services import tokens as surveys_tokens
+from perception.surveys.services.definitions import cached_questionnaire, version_fingerprint
+from perception.surveys.services.progress import (
+    Availability,
+    anonymous_campaign,
+    draft_answers,
+    personal_state,
+)
+from perception.surveys.services.store import AnswersInvalid, check_answers
+from perception.surveys.services.tokens import LinkOutcome
+from surveys import Questionnaire, survey_stylesheet
+
+PERSONAL = "survey_link"  # {"i": invitation, "v": version, "f": fingerprint, "t": opened (epoch s)}
+ANONYMOUS = "survey_anon"  # {"c": campaign, "a": answers so far, "p": page, "t": started}
+
+
+@bp.before_request
+def _respondent() -> None:
+    g.audit_actor_name = "respondent"
+
+
+def _end_read() -> None:
+    current = db.session()  # the request's Session behind the scoped proxy
+    if current.in_transaction():
+        current.commit()
+
+
+def _message(kind: str, status: int, **values: Any) -> Any:
+    return render_template("public/message.html", kind=kind, **values), status
+
+
+def _invalid() -> Any:
+    return _message("invalid", 404)
+
+
+def _unavailable(state: str, closes_at: Any = None, opens_at: Any = None) -> Any:
+    if state == Availability.CLOSED:
+        return _message("closed", 410, closes_at=closes_at)
+    if state == Availability.NOT_YET:
+        return _message("not_yet", 200, opens_at=opens_at)
+    if state == Availability.USED:
+        return _message("used", 200)
+    return _invalid()
+
+
+def _done(version_id: int, fingerprint: str) -> Any:
+    # The version rides in the URL, not the session: saving the cookie again would cost the
+    # answer endpoint a signature for nothing secret.
+    # A bare 303 (no HTML body): the browser never shows one, and building it costs every answer.
+    return Response(status=303, headers={"Location": f"{request.script_root}/s/done?v={version_id}"})
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(exc: CSRFError) -> Any:
+    return _message("expired", 400)
+
+
+@bp.get("/engine.css")
+def engine_css() -> Any:
+    response = Response(survey_stylesheet(), mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/t/<token>")
+def open_link(token: str) -> Any:
+    """Swap the link's token for a session and redirect to a URL without it. Never consumes it."""
+    now = utcnow()
+    address = request.remote_addr or "unknown"
+    check = surveys_tokens.check_link(orm(), token, address, now)
+    _end_read()
+    if check.outcome == LinkOutcome.THROTTLED:
+        return _message("throttled", 429)
+    if check.outcome == LinkOutcome.INVALID:
+        surveys_tokens.note_failure(orm(), address, now)
+        db.session.commit()
+        return _invalid()
+    if check.outcome != LinkOutcome.OK:
+        return _unavailable(check.outcome, check.closes_at, check.opens_at)
+    assert check.invitation_id is not None and check.version_id is not None
+    surveys_tokens.mark_opened(orm(), check.invitation_id, now)
+    db.session.commit()
+    current = session.get(PERSONAL) or {}
+    started = current.get("t") if current.get("i") == check.invitation_id else None
+    session[PERSONAL] = {
+        "i": check.invitation_id,
+        "v": check.version_id,
+        "f": check.fingerprint,
+        "t": started or time.time(),
+    }
+    return redirect(url_for("public.respond"), 303)
+
+
+def _personal() -> tuple[dict[str, Any], Questionnaire] | None:
+    state = session.get(PERSONAL)
+    if not isinstance(state, dict) or not all(k in state for k in ("i", "v", "f")):
+        return None
+    questionnaire = cached_questionnaire(orm(), int(state["v"]), str(state["f"]))
+    return (state, questionnaire) if questionnaire is not None else None
+
+
+@bp.route("/r", methods=["GET", "POST"])
+def respond() -> Any:
+    """The personal survey, one page at a time; answers are saved after each page."""
+    found = _personal()
+    if found is None:
+        return _invalid()
+    state, q = found
+    invitation_id, key = int(state["i"]), (int(state["v"]), str(state["f"]))
+    now = utcnow()
+    if request.method == "GET":
+        current = personal_state(orm(), invitation_id, now)
+        if current.availability != Availability.OPEN:
+            return _unavailable(current.availability, current.closes_at, current.opens_at)
+        page = first_page(q, current.answers, current.page)
+        return render_page(q, page, current.answers, action=url_for("public.respond"))
+    # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
+    answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
+    _end_read()
+    post = read_post(q, key, answers, state.get("t"))
+    if post.step == Step.SUBMIT:
+        return _submit_personal(q, key, invitation_id, post, now)
+    return _after_page(
+        post,
+        q,
+        answers,
+        lambda merged, page: surveys_submit.save_draft(orm(), invitation_id, merged, page, now),
+        url_for("public.respond"),
+        key,
+    )
+
+
+def _after_page(
+    post: PagePost, q: Questionnaire, answers: dict[str, object], save: Any, here: str, key: tuple[int, str]
+) -> Any:
+    if post.step == Step.RESTART:
+        return redirect(here, 303)
+    if post.step == Step.BOT:
+        return _done(*key)
+    if post.step == Step.SHOW:
+        shown = post.merged or answers
+        return render_page(
+            q,
+            post.page,
+            shown,
+            action=here,
+            form=post.form,
+            nonce=post.nonce,
+            notice=post.notice,
+            status=200 if post.notice else 422,
+        )
+    assert post.target is not None
+    save(post.merged, post.target)
+    db.session.commit()
+    return redirect(here, 303)
+
+
+def _submit_personal(
+    q: Questionnaire, key: tuple[int, str], invitation_id: int, post: PagePost, now: Any
+) -> Any:
+    try:
+        # One page: the page form has already validated the whole response.
+        clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
+    except AnswersInvalid:
+        return redirect(url_for("public.respond"), 303)  # an earlier page needs answers: go there
+    result = surveys_submit.submit_personal(
+        orm(), invitation_id=invitation_id, questionnaire=q, version_id=key[0], clean=clean,
+        nonce=post.nonce, language=post.lang, now=now,
+    )  # fmt: skip
+    db.session.commit()
+    if result.outcome in (surveys_submit.Outcome.STORED, surveys_submit.Outcome.DUPLICATE):
+        return _done(*key)
+    if result.outcome == surveys_submit.Outcome.USED:
+        return _message("used", 200)
+    return _message("closed", 410)
+
+
+@bp.route("/a/<slug>", methods=["GET", "POST"])
+def anonymous(slug: str) -> Any:
+    """The anonymous link: answers so far live in the signed session cookie, never on the server."""
+    now = utcnow()
+    campaign = anonymous_campaign(orm(), slug, now)
+    _end_read()
+    if campaign is None:
+        return _invalid()
+    if campaign.availability != Availability.OPEN:
+        return _unavailable(campaign.availability, campaign.closes_at, campaign.opens_at)
+    key = (campaign.facts.version_id, campaign.fingerprint)
+    q = cached_questionnaire(orm(), *key)
+    if q is None:
+        return _invalid()
+    state = session.get(ANONYMOUS)
+    if not isinstance(state, dict) or state.get("c") != campaign.facts.id:
+        state = {"c": campaign.facts.id, "a": {}, "p": None, "t": time.time()}
+        session[ANONYMOUS] = state
+    answers = dict(state.get("a") or {})
+    here = url_for("public.anonymous", slug=slug)
+    if request.method == "GET":
+        return render_page(q, first_page(q, answers, state.get("p")), answers, action=here)
+    post = read_post(q, key, answers, state.get("t"))
+    if post.step != Step.SUBMIT:
+
+        def save(merged: dict[str, object], page: int) -> None:
+            session[ANONYMOUS] = {**state, "a": merged, "p": page}
+
+        return _after_page(post, q, answers, save, here, key)
+    try:
+        clean = check_answers(q, post.merged)
+    except AnswersInvalid:
+        return redirect(here, 303)
+    surveys_submit.submit_anonymous(
+        orm(), campaign=campaign.facts, questionnaire=q, clean=clean, nonce=post.nonce,
+        language=post.lang, now=now,
+    )  # fmt: skip
+    db.session.commit()
+    session.pop(ANONYMOUS, None)
+    return _done(*key)
+
+
+@bp.get("/done")
+def thanks() -> Any:
+    version_id = request.args.get("v", type=int)
+    fingerprint = version_fingerprint(orm(), version_id) if version_id else None
+    q = cached_questionnaire(orm(), version_id, fingerprint) if version_id and fingerprint else None
+    return render_template("public/thanks.html", q=q, lang=language())
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str) -> Any:
+    """Unsubscribe from surveys: GET asks, POST does (mail scanners open links, they don't post)."""
+    contact_id = surveys_tokens.read_unsubscribe_token(str(current_app.secret_key or ""), token)
+    contact = db.session.get(Contact, contact_id) if contact_id is not None else None
+    if contact is None:
+        return _invalid()
+    form = UnsubscribeForm()
+    if form.validate_on_submit():
+        surveys_invitations.unsubscribe(orm(), contact, utcnow())
+        db.session.commit()
+        return _message("unsubscribed", 200)
+    return render_template("public/unsubscribe.html", form=form, done=contact.unsubscribed_at is not None)

@@ -1,0 +1,118 @@
+"""Where a respondent stands: the state of a personal invitation and its saved draft, and the
+campaign behind an anonymous link. Reads only (the answer path writes in surveys_submit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.surveys.models import (
+    Campaign,
+    CampaignStatus,
+    Channel,
+    Invitation,
+    ResponseDraft,
+    SurveyVersion,
+)
+from perception.surveys.services.submit import CampaignFacts
+
+
+class Availability:
+    OPEN = "open"
+    CLOSED = "closed"
+    NOT_YET = "not_yet"
+    USED = "used"
+    MISSING = "missing"
+
+
+def availability(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> str:
+    if status == CampaignStatus.CLOSED or closes_at <= now:
+        return Availability.CLOSED
+    if status != CampaignStatus.OPEN or opens_at > now:
+        return Availability.NOT_YET
+    return Availability.OPEN
+
+
+@dataclass(frozen=True)
+class PersonalState:
+    availability: str
+    closes_at: datetime | None = None
+    opens_at: datetime | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    page: int | None = None
+
+
+def personal_state(
+    session: Session, invitation_id: int, now: datetime, *, with_draft: bool = True
+) -> PersonalState:
+    row = session.execute(
+        select(
+            Invitation.used_at, Invitation.expires_at, Campaign.status, Campaign.opens_at, Campaign.closes_at
+        )
+        .join(Campaign, Campaign.id == Invitation.campaign_id)
+        .where(Invitation.id == invitation_id)
+    ).first()
+    if row is None:
+        return PersonalState(Availability.MISSING)
+    used_at, expires_at, status, opens_at, closes_at = row
+    if used_at is not None:
+        return PersonalState(Availability.USED, closes_at, opens_at)
+    state = availability(status, opens_at, min(closes_at, expires_at), now)
+    if state != Availability.OPEN or not with_draft:
+        return PersonalState(state, closes_at, opens_at)
+    draft = session.execute(
+        select(ResponseDraft.answers, ResponseDraft.page_index).where(
+            ResponseDraft.invitation_id == invitation_id
+        )
+    ).first()
+    if draft is None:
+        return PersonalState(state, closes_at, opens_at)
+    return PersonalState(state, closes_at, opens_at, dict(draft[0] or {}), draft[1])
+
+
+def draft_answers(session: Session, invitation_id: int) -> dict[str, Any]:
+    answers = session.scalar(
+        select(ResponseDraft.answers).where(ResponseDraft.invitation_id == invitation_id)
+    )
+    return dict(answers or {})
+
+
+@dataclass(frozen=True)
+class AnonymousCampaign:
+    facts: CampaignFacts
+    fingerprint: str
+    availability: str
+    closes_at: datetime
+    opens_at: datetime
+
+
+def anonymous_campaign(session: Session, slug: str, now: datetime) -> AnonymousCampaign | None:
+    if not slug or len(slug) > 32:
+        return None
+    row = session.execute(
+        select(Campaign, SurveyVersion.fingerprint)
+        .join(SurveyVersion, SurveyVersion.id == Campaign.version_id)
+        .where(Campaign.public_slug == slug, Campaign.channel == Channel.ANONYMOUS)
+    ).first()
+    if row is None:
+        return None
+    c, fingerprint = row
+    if c.region_id is None:
+        return None
+    facts = CampaignFacts(
+        c.id,
+        c.version_id,
+        c.region_id,
+        c.customer_id,
+        c.service_id,
+        c.tier_id,
+        c.csat_threshold,
+        c.nps_threshold,
+    )
+    return AnonymousCampaign(
+        facts, fingerprint, availability(c.status, c.opens_at, c.closes_at, now), c.closes_at, c.opens_at
+    )

@@ -1,0 +1,156 @@
+"""Personal survey links: random tokens stored only as hashes, checked without being consumed,
+guessing slowed per address (in the shared database), and signed unsubscribe links.
+
+A token is 256 random bits (``secrets.token_urlsafe(32)``, RFC 4086 §6.3 "sufficient
+randomness"); only its SHA-256 is stored, as for API tokens. Opening a link never consumes it:
+the invitation is used up only when a response is stored (see ``surveys_store``). Wrong, expired
+and used links are one outcome (``INVALID``), so a page shows them alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from perception.surveys.models import (
+    Campaign,
+    CampaignStatus,
+    Invitation,
+    SurveyLink,
+    SurveyVersion,
+    TokenFailure,
+    table_of,
+)
+from perception.surveys.services.settings import settings
+
+TOKEN_BYTES = 32
+
+
+class LinkOutcome:
+    OK = "ok"
+    INVALID = "invalid"  # unknown, expired or already used: deliberately indistinguishable
+    THROTTLED = "throttled"
+    CLOSED = "closed"
+    NOT_YET = "not_yet"
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    outcome: str
+    invitation_id: int | None = None
+    campaign_id: int | None = None
+    version_id: int | None = None
+    fingerprint: str | None = None
+    closes_at: datetime | None = None
+    opens_at: datetime | None = None
+
+
+def new_token() -> tuple[str, str]:
+    """(token for the link, SHA-256 hex to store)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def issue_link(session: Session, invitation: Invitation, now: datetime) -> str:
+    """A new link for the invitation; returns the token (shown once, in the email)."""
+    token, digest = new_token()
+    session.add(
+        SurveyLink(
+            invitation_id=invitation.id, token_hash=digest, created_at=now, expires_at=invitation.expires_at
+        )
+    )
+    session.flush()
+    return token
+
+
+def is_throttled(session: Session, address: str, now: datetime) -> bool:
+    cfg = settings()
+    since = now - timedelta(minutes=cfg.token_failure_minutes)
+    count = session.scalar(
+        select(func.count(TokenFailure.id)).where(
+            TokenFailure.address == address[:64], TokenFailure.at >= since
+        )
+    )
+    return int(count or 0) >= cfg.token_max_failures
+
+
+def check_link(session: Session, token: str, address: str, now: datetime) -> LinkCheck:
+    """What opening this link should do (reads only; the caller records failures/openings)."""
+    if is_throttled(session, address, now):
+        return LinkCheck(LinkOutcome.THROTTLED)
+    if not token or len(token) > 128:
+        return LinkCheck(LinkOutcome.INVALID)
+    row = session.execute(
+        select(
+            SurveyLink.expires_at,
+            Invitation.id,
+            Invitation.expires_at,
+            Invitation.used_at,
+            Campaign.id,
+            Campaign.status,
+            Campaign.opens_at,
+            Campaign.closes_at,
+            SurveyVersion.id,
+            SurveyVersion.fingerprint,
+        )
+        .join(Invitation, Invitation.id == SurveyLink.invitation_id)
+        .join(Campaign, Campaign.id == Invitation.campaign_id)
+        .join(SurveyVersion, SurveyVersion.id == Campaign.version_id)
+        .where(SurveyLink.token_hash == hash_token(token))
+    ).first()
+    if row is None:
+        return LinkCheck(LinkOutcome.INVALID)
+    link_expires, inv_id, inv_expires, used_at, cid, status, opens_at, closes_at, vid, fingerprint = row
+    if used_at is not None or link_expires <= now or inv_expires <= now:
+        return LinkCheck(LinkOutcome.INVALID)
+    found = (inv_id, cid, vid, fingerprint, closes_at, opens_at)
+    if status == CampaignStatus.CLOSED or closes_at <= now:
+        return LinkCheck(LinkOutcome.CLOSED, *found)
+    if status != CampaignStatus.OPEN or opens_at > now:
+        return LinkCheck(LinkOutcome.NOT_YET, *found)
+    return LinkCheck(LinkOutcome.OK, *found)
+
+
+def note_failure(session: Session, address: str, now: datetime) -> None:
+    session.execute(insert(table_of(TokenFailure)), [{"address": address[:64], "at": now}])
+
+
+def mark_opened(session: Session, invitation_id: int, now: datetime) -> None:
+    session.execute(
+        update(table_of(Invitation))
+        .where(table_of(Invitation).c.id == invitation_id, table_of(Invitation).c.opened_at.is_(None))
+        .values(opened_at=now)
+    )
+
+
+def purge_failures(session: Session, before: datetime) -> int:
+    result = session.execute(delete(table_of(TokenFailure)).where(table_of(TokenFailure).c.at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _unsubscribe_serializer(secret_key: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret_key, salt="perception.survey-unsubscribe")
+
+
+def unsubscribe_token(secret_key: str, contact_id: int) -> str:
+    """A signed, non-expiring token naming the contact (an unsubscribe link must keep working)."""
+    return _unsubscribe_serializer(secret_key).dumps({"c": contact_id})
+
+
+def read_unsubscribe_token(secret_key: str, token: str) -> int | None:
+    try:
+        data = _unsubscribe_serializer(secret_key).loads(token)
+    except BadSignature:
+        return None
+    value = data.get("c") if isinstance(data, dict) else None
+    return value if isinstance(value, int) else None

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from perception.core import audit, security
+from perception.core.extensions import db, orm
+from perception.core.i18n import normalise_language
+from perception.core.models.auth import User
+from perception.core.models.base import utcnow
+from perception.web.auth import bp
+from perception.web.auth.forms import LanguageForm, LoginForm
+from perception.web.request_hooks import login_user, logout_user
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths; anything else goes home (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if g.user is not None:
+        return redirect(url_for("main.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        address = request.remote_addr or "unknown"
+        cfg = current_app.config
+        since = utcnow() - cfg["LOGIN_FAILURE_WINDOW"]
+        if (
+            security.recent_failures(orm(), username=username, address=None, since=since)
+            >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+            or security.recent_failures(orm(), username=None, address=address, since=since)
+            >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+        ):
+            audit.record(orm(), "login_throttled", summary=username, actor_name=username)
+            db.session.commit()
+            flash(_("Too many failed sign-in attempts. Please wait 15 minutes and try again."), "error")
+            return render_template("auth/login.html", form=form), 429
+        user = db.session.scalar(select(User).where(User.username == username))
+        ok = user is not None and user.active and security.verify_password(user, form.password.data)
+        if user is None:
+            security.burn_time()
+        security.note_attempt(orm(), username, address, ok)
+        if not ok or user is None:
+            audit.record(orm(), "login_failed", summary=username, actor_name=username)
+            db.session.commit()
+            flash(_("Unknown username or wrong password."), "error")
+            return render_template("auth/login.html", form=form), 200
+        user.last_login_at = utcnow()
+        login_user(user)
+        g.user = user
+        audit.record(orm(), "login", object_type="User", object_id=user.id)
+        db.session.commit()
+        return redirect(safe_next(form.next.data))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    form = LanguageForm()  # any FlaskForm validates the CSRF token
+    form.validate_on_submit()
+    if g.user is not None:
+        audit.record(orm(), "logout", object_type="User", object_id=g.user.id)
+        db.session.commit()
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/language")
+def language() -> Any:
+    form = LanguageForm()
+    if form.validate_on_submit():
+        lang = normalise_language(form.lang.data)
+        if lang:
+            session["lang"] = lang
+            session.permanent = True
+            if g.user is not None:
+                g.user.language = lang
+                db.session.commit()
+    return redirect(safe_next(form.next.data or request.referrer and urlsplit(request.referrer).path))
+
+
+IDLE = timedelta(minutes=30)

@@ -1,0 +1,7 @@
+"""The home page: where the user stands in the cycle."""
+
+from flask import Blueprint
+
+bp = Blueprint("main", __name__)
+
+from perception.web.main import views  # noqa: E402,F401
