@@ -82,7 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from perception.core import db as database
-    from perception.core import i18n
+    from perception.core import i18n, transaction
     from perception.core.extensions import babel, csrf, db, migrate
 
     database.configure_engine_options(app)
@@ -90,6 +90,7 @@ def _init_extensions(app: Flask) -> None:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    transaction.init_app(app)
     i18n.init_app(app)
     babel.init_app(app, locale_selector=i18n.selected_locale)
 

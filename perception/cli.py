@@ -15,16 +15,13 @@ from sqlalchemy import select
 
 from perception.core.audit import acting_as
 from perception.core.extensions import db, orm
+from perception.core.transaction import unit_of_work
 
 
-def _commit_or_fail(action: Any) -> Any:
-    try:
-        result = action()
-        db.session.commit()
-        return result
-    except Exception:
-        db.session.rollback()
-        raise
+def _in_unit(action: Any) -> Any:
+    """Run one operation as the command's unit of work (committed, or rolled back on an error)."""
+    with unit_of_work():
+        return action()
 
 
 def upgrade_database() -> None:
@@ -54,7 +51,7 @@ def init_command(admin_username: str | None, admin_password: str | None, admin_n
         admin_password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with acting_as("cli:init"):
         try:
-            _commit_or_fail(
+            _in_unit(
                 lambda: users.create_user(
                     orm(),
                     users.UserSpec(
@@ -79,7 +76,7 @@ def demo_command(weeks: int) -> None:
 
     upgrade_database()
     with acting_as("cli:demo"):
-        summary = _commit_or_fail(lambda: load_demo(orm(), weeks=weeks))
+        summary = _in_unit(lambda: load_demo(orm(), weeks=weeks))
     for line in summary:
         click.echo(line)
     click.echo(
@@ -116,17 +113,13 @@ def scheduler_tick(app: Flask) -> list[str]:
 
     with app.app_context(), acting_as("scheduler"):
         try:
-            started = run_due(
-                orm(), datetime.now(UTC).replace(tzinfo=None), app.extensions["perception.periodic"]
-            )
-            db.session.commit()
-            return started
+            with unit_of_work() as session:
+                return run_due(
+                    session, datetime.now(UTC).replace(tzinfo=None), app.extensions["perception.periodic"]
+                )
         except Exception:
-            db.session.rollback()
             app.logger.exception("scheduler tick failed")
             return []
-        finally:
-            db.session.remove()
 
 
 def start_scheduler_thread(app: Flask, interval: float = 60.0) -> threading.Thread:
@@ -218,7 +211,7 @@ def user_create(
                 collection_point_id=point_id,
                 customer_id=customer_id,
             )
-            _commit_or_fail(lambda: users.create_user(orm(), spec))
+            _in_unit(lambda: users.create_user(orm(), spec))
         except users.UserError as exc:
             raise click.UsageError(f"{exc.field}: {exc.message}") from None
     click.echo(f"Created {username}.")
@@ -255,7 +248,7 @@ def user_set_roles(username: str, roles: tuple[str, ...]) -> None:
                 customer_id=user.customer_id,
                 active=user.active,
             )
-            _commit_or_fail(lambda: users.update_user(orm(), user, spec))
+            _in_unit(lambda: users.update_user(orm(), user, spec))
         except users.UserError as exc:
             raise click.UsageError(f"{exc.field}: {exc.message}") from None
     click.echo(f"{username}: {', '.join(sorted(r.value for r in user.roles))}")
@@ -273,7 +266,7 @@ def user_reset_password(username: str, password: str | None) -> None:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     with acting_as("cli:user"):
         try:
-            _commit_or_fail(lambda: users.reset_password(orm(), user, password))
+            _in_unit(lambda: users.reset_password(orm(), user, password))
         except users.UserError as exc:
             raise click.UsageError(f"{exc.field}: {exc.message}") from None
     click.echo(f"Password of {username} reset; existing sessions were signed out.")
@@ -308,7 +301,7 @@ def token_issue(username: str, name: str, days: int | None) -> None:
     user = _user_or_fail(username)
     expires = utcnow() + timedelta(days=days) if days else None
     with acting_as("cli:token"):
-        token, secret = _commit_or_fail(lambda: users.issue_token(orm(), user, name, expires))
+        token, secret = _in_unit(lambda: users.issue_token(orm(), user, name, expires))
     click.echo(f"Token {token.id} ({token.prefix}…) for {username}; shown once:")
     click.echo(secret)
 
@@ -324,7 +317,7 @@ def token_revoke(token_id: int) -> None:
     if token is None:
         raise click.UsageError(f"no token {token_id}")
     with acting_as("cli:token"):
-        _commit_or_fail(lambda: users.revoke_token(orm(), token))
+        _in_unit(lambda: users.revoke_token(orm(), token))
     click.echo(f"Token {token_id} revoked.")
 
 

@@ -28,6 +28,10 @@ class Defaults:
     IDLE_TIMEOUT = timedelta(minutes=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
 
+    # Tests turn this on: a reading request (GET without @writes) that changes data fails loudly
+    # instead of asking for SQLite's write lock mid-transaction (perception.core.transaction).
+    STRICT_READERS = False
+
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; the idle timeout bounds it
 
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5

@@ -9,8 +9,10 @@ from flask import g, request
 
 from perception.api import bp
 from perception.core.audit import record
-from perception.core.extensions import csrf, db, orm
-from perception.core.users import user_for_token
+from perception.core.extensions import csrf, orm
+from perception.core.models.base import utcnow
+from perception.core.transaction import write_afterwards
+from perception.core.users import stamp_token_use, token_for_secret, token_use_due
 
 csrf.exempt(bp)
 
@@ -24,12 +26,16 @@ def authenticate() -> Any:
         from perception.api.errors import api_error
 
         return api_error(401, "Missing or malformed Authorization header; use 'Bearer <token>'.")
-    user = user_for_token(orm(), secret.strip())
-    if user is None:
-        record(orm(), "api_auth_failed", summary=f"{request.method} {request.path}")
-        db.session.commit()
+    token = token_for_secret(orm(), secret.strip(), utcnow())
+    if token is None:
+        summary = f"{request.method} {request.path}"
+        write_afterwards(lambda session: record(session, "api_auth_failed", summary=summary))
         from perception.api.errors import api_error
 
         return api_error(401, "Invalid, expired or revoked token.")
-    g.user = user
+    g.user = token.user
+    if token_use_due(token, utcnow()):
+        # Stamped after the request, in its own short write: a reading API call stays a reader.
+        token_id = token.id
+        write_afterwards(lambda session: stamp_token_use(session, token_id, utcnow()))
     return None

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from flask import abort, g, redirect, request, url_for
 from sqlalchemy import Select, false, select
 
-from perception.core.extensions import db, orm
+from perception.core.extensions import db
 from perception.core.models.auth import Role, User
 
 T = TypeVar("T")
@@ -106,18 +106,17 @@ def can(permission: Permission, user: User | None = None) -> bool:
 
 
 def deny(reason: str, *, object_type: str | None = None, object_id: Any = None) -> None:
-    """Record a permission denial and answer 403. The audit row is committed on its own, so it
-    survives the aborted request (nothing else has been changed at this point)."""
+    """Record a permission denial and answer 403. The audit row is written after the request's own
+    transaction has rolled back, in a transaction of its own, so it survives the refusal."""
     from perception.core.audit import record
+    from perception.core.transaction import write_afterwards
 
-    record(
-        orm(),
-        "permission_denied",
-        object_type=object_type,
-        object_id=object_id,
-        summary=f"{request.method} {request.path}: {reason}",
+    summary = f"{request.method} {request.path}: {reason}"
+    write_afterwards(
+        lambda session: record(
+            session, "permission_denied", object_type=object_type, object_id=object_id, summary=summary
+        )
     )
-    db.session.commit()
     abort(403)
 
 

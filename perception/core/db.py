@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -51,10 +51,11 @@ def _sqlite_begin(conn: Any) -> None:
     # In WAL mode a deferred transaction that read and then tries to write fails at once with
     # "database is locked" (SQLITE_BUSY_SNAPSHOT, no busy wait) when another connection committed
     # in between: e.g. a sign-in while a background job writes. Anything that may write therefore
-    # takes the write lock up front and waits its turn (busy_timeout); GET requests stay deferred
-    # so pages keep reading concurrently with a writer.
-    read_only = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
-    if read_only:
+    # takes the write lock up front and waits its turn; reading requests (perception.core.transaction
+    # classes each request) stay deferred so pages keep reading concurrently with a writer.
+    from perception.core.transaction import is_writer
+
+    if not is_writer():
         conn.exec_driver_sql("BEGIN")
         return
     dbapi_connection = conn.connection.dbapi_connection

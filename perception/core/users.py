@@ -153,14 +153,23 @@ def revoke_token(session: Session, token: ApiToken) -> None:
         session.flush()
 
 
-def user_for_token(session: Session, secret: str) -> User | None:
+def token_for_secret(session: Session, secret: str, now: datetime) -> ApiToken | None:
+    """The live token with this secret whose user is active, or None. Reads only."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == security.hash_token(secret)))
-    now = utcnow()
     if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
         return None
     if not token.user.active:
         return None
-    # Touch at most once a minute so reads don't turn into writes on every API call.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+    return token
+
+
+def token_use_due(token: ApiToken, now: datetime) -> bool:
+    """Stamp a token's last use at most once a minute, so API reads rarely write at all."""
+    return token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60
+
+
+def stamp_token_use(session: Session, token_id: int, now: datetime) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is not None:
         token.last_used_at = now
-    return token.user
+        session.flush()

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from perception.core.audit import acting_as
-from perception.core.extensions import db, orm
+from perception.core.transaction import unit_of_work
 from perception.kpi.services.escalation import check_escalations, mark_recovered
 from perception.kpi.services.jobs import recompute_recent
 from perception.kpi.services.messages import KpiImportError
@@ -20,15 +20,13 @@ from perception.kpi.views import bp
 def _run_import(kind: str, path: Path, apply: bool, allow_duplicate: bool) -> None:
     run = import_tickets if kind == "tickets" else import_kpi_values
     options = ImportOptions(dry_run=not apply, allow_duplicate=allow_duplicate, max_excel_rows=1_000_000)
-    with acting_as(f"cli:kpi-import-{kind}"):
-        try:
-            result = run(orm(), options, data=path.read_bytes(), filename=path.name)
-        except KpiImportError as exc:
-            db.session.rollback()
-            for problem in exc.problems:
-                click.echo(problem.describe("en"), err=True)
-            raise click.ClickException(f"nothing imported: {exc.total} problem(s)") from None
-        db.session.commit()
+    try:
+        with acting_as(f"cli:kpi-import-{kind}"), unit_of_work() as session:
+            result = run(session, options, data=path.read_bytes(), filename=path.name)
+    except KpiImportError as exc:
+        for problem in exc.problems:
+            click.echo(problem.describe("en"), err=True)
+        raise click.ClickException(f"nothing imported: {exc.total} problem(s)") from None
     verb = "imported" if apply else "dry run (nothing stored; add --apply)"
     click.echo(
         f"{verb}: {result.rows_total} rows, {result.rows_new} new, {result.rows_changed} changed, "
@@ -61,9 +59,8 @@ def import_values_command(path: Path, apply: bool, allow_duplicate: bool) -> Non
 @click.option("--weeks", default=26, show_default=True, type=click.IntRange(1, 520))
 def compute_command(weeks: int) -> None:
     """Recompute the weekly ticket KPIs of the last WEEKS weeks."""
-    with acting_as("cli:kpi-compute"):
-        summary = recompute_recent(orm(), weeks)
-        db.session.commit()
+    with acting_as("cli:kpi-compute"), unit_of_work() as session:
+        summary = recompute_recent(session, weeks)
     click.echo(
         f"{summary.tickets} tickets -> {summary.groups} groups, "
         f"{summary.values} KPI values in {summary.seconds:.1f} s"
@@ -73,8 +70,7 @@ def compute_command(weeks: int) -> None:
 @bp.cli.command("escalate")
 def escalate_command() -> None:
     """Fire due SLA escalations now (each rule once per breach) and close recovered ones."""
-    with acting_as("cli:kpi-escalate"):
-        fired = check_escalations(orm())
-        recovered = mark_recovered(orm())
-        db.session.commit()
+    with acting_as("cli:kpi-escalate"), unit_of_work() as session:
+        fired = check_escalations(session)
+        recovered = mark_recovered(session)
     click.echo(f"{len(fired)} escalation(s) fired, {recovered} recovered")

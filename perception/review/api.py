@@ -15,6 +15,7 @@ from perception.api.openapi import document
 from perception.core.authz import Permission, can, get_or_404, require, scoped
 from perception.core.extensions import orm
 from perception.core.models.base import utcnow
+from perception.core.transaction import writes
 from perception.review.models import ImprovementItem, ReportStatus, Review, ReviewFinding
 from perception.review.services import periods as review_periods
 from perception.review.services import register as review_register
@@ -251,6 +252,7 @@ def review_pdf_generate(review_id: int) -> Any:
     responses={"200": {"description": "The PDF", "content": {"application/pdf": {}}}},
 )
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
+@writes  # records the export's audit row
 def review_pdf_download(review_id: int, lang: str) -> Any:
     review = _review(review_id)
     report = review_reports.report_for(orm(), review, lang)

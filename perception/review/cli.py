@@ -7,7 +7,8 @@ from datetime import date, datetime, time
 
 import click
 
-from perception.core.extensions import db, orm
+from perception.core.extensions import db
+from perception.core.transaction import unit_of_work
 from perception.review.views import bp
 
 
@@ -21,9 +22,8 @@ def ensure_command(on: str | None) -> None:
     from perception.review.services.jobs import ensure_reviews
 
     moment = datetime.combine(date.fromisoformat(on), time(12)) if on else None
-    with acting_as("cli:review-ensure"):
-        result = ensure_reviews(orm(), now=moment)
-        db.session.commit()
+    with acting_as("cli:review-ensure"), unit_of_work() as session:
+        result = ensure_reviews(session, now=moment)
     state = "created" if result["created"] else "exists"
     click.echo(f"review {result['review']}: {state}; reminders sent: {len(result['reminders'])}")
 
@@ -42,9 +42,8 @@ def pdf_command(code: str, lang: str) -> None:
     review = db.session.scalar(select(Review).where(Review.code == code))
     if review is None:
         raise click.ClickException(f"no review {code!r}")
-    with acting_as("cli:review-pdf"):
-        report = generate_report(orm(), review, lang)
-        db.session.commit()
+    with acting_as("cli:review-pdf"), unit_of_work() as session:
+        report = generate_report(session, review, lang)
     if report.error:
         raise click.ClickException(report.error)
     click.echo(f"{code} {lang}: {report.pages} pages, {report.size_bytes} bytes in {report.seconds} s")

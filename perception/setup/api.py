@@ -25,6 +25,7 @@ from perception.api.openapi import document
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
 from perception.core.extensions import db, orm
 from perception.core.models.org import CustomerOrg
+from perception.core.transaction import writes
 from perception.setup.models.catalog import Service
 from perception.setup.models.standards import ServiceStandard, Sla, StandardVersion
 from perception.setup.services import confirm as setup_confirm
@@ -90,6 +91,7 @@ def version_json(v: StandardVersion) -> dict[str, Any]:
     parameters=[{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "yaml"]}}],
 )
 @require(Permission.MANAGE_SETUP)
+@writes  # records the export's audit row
 def setup_export() -> Any:
     doc = export_with_audit(orm())
     db.session.commit()

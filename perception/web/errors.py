@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from perception.core.extensions import db
+from perception.core import transaction
 
 
 def wants_json() -> bool:
@@ -61,7 +61,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unhandled(exc: Exception) -> Any:
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        transaction.abandon()
         if app.config.get("PROPAGATE_EXCEPTIONS") and app.testing and not app.config.get("SHOW_500_IN_TESTS"):
             raise exc
         return render_error(InternalServerError.code)

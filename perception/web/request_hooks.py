@@ -82,11 +82,6 @@ def init_app(app: Flask) -> None:
                 headers.add(name, value)
         return response
 
-    @app.teardown_request
-    def _rollback_on_error(exc: BaseException | None) -> None:
-        if exc is not None:
-            db.session.rollback()
-
     @app.context_processor
     def _template_context() -> dict[str, Any]:
         user = getattr(g, "user", None)

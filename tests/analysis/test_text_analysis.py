@@ -172,9 +172,9 @@ def test_classifier_cross_validation_review_queue_and_corrections(db_session, wr
     assert unlabelled.label_source == "model" and 0 < unlabelled.confidence <= 1
     assert db_session.get(TextEntry, groups["mobile"][0]).label_source == "user"
     # Low confidence goes to the review queue; a correction becomes training data.
-    from perception.analysis.services.text_settings import get_settings
+    from perception.analysis.services.text_settings import SettingsUpdate, update_settings
 
-    get_settings(db_session).review_threshold = 0.99
+    update_settings(db_session, SettingsUpdate(review_threshold=0.99))
     f = parse_filters(db_session, period_args, None)
     queue = review_queue(db_session, f)
     assert queue and all(e.label_source == "model" for e in queue)

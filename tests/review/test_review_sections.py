@@ -88,11 +88,10 @@ def test_completeness_per_collection_point_worst_first(db_session, h1, org):
 
 def test_demand_needs_and_hand_overs(db_session, h1, org):
     from perception.analysis.models import Opportunity, TextTheme
-    from perception.analysis.services.text_settings import get_settings
+    from perception.analysis.services.text_settings import SettingsUpdate, update_settings
     from perception.core.models.facts import TextEntry
 
-    settings = get_settings(db_session)
-    settings.min_customers, settings.min_regions = 2, 2
+    update_settings(db_session, SettingsUpdate(min_customers=2, min_regions=2))
     db_session.add(TextTheme(key="remote", name="远程桌面支持", top_terms=["远程"], size=4))
     customers = [org["R1"]["customer"], org["R2"]["customer"]]
     for i, customer in enumerate(customers * 2):

@@ -33,10 +33,25 @@ class TextAnalysisError(ValueError):
 
 
 def get_settings(session: Session) -> TextAnalysisSettings:
-    """The single settings row (created with the defaults on first use)."""
+    """The single settings row; before anyone saved settings, an unsaved row of the defaults, so
+    reading the settings never writes (a page that only reads stays a reading request)."""
     row = session.scalar(select(TextAnalysisSettings).order_by(TextAnalysisSettings.id).limit(1))
-    if row is None:
-        row = TextAnalysisSettings(decisions_json=ThemeDecisions().to_json(), user_words="")
+    if row is not None:
+        return row
+    defaults = {
+        column.key: column.default.arg
+        for column in TextAnalysisSettings.__table__.columns
+        if column.default is not None and column.default.is_scalar
+    }
+    return TextAnalysisSettings(
+        **{**defaults, "decisions_json": ThemeDecisions().to_json(), "user_words": ""}
+    )
+
+
+def _stored_settings(session: Session) -> TextAnalysisSettings:
+    """The settings row to change, stored with the defaults first if nobody saved any yet."""
+    row = get_settings(session)
+    if row.id is None:
         session.add(row)
         session.flush()
     return row
@@ -48,7 +63,7 @@ def decisions(session: Session) -> ThemeDecisions:
 
 
 def save_decisions(session: Session, value: ThemeDecisions) -> None:
-    get_settings(session).decisions_json = value.to_json()
+    _stored_settings(session).decisions_json = value.to_json()
     session.flush()
 
 
@@ -72,7 +87,7 @@ class SettingsUpdate:
 
 
 def update_settings(session: Session, change: SettingsUpdate) -> TextAnalysisSettings:
-    row = get_settings(session)
+    row = _stored_settings(session)
     if change.user_words is not None:
         words = list(dict.fromkeys(w.strip() for w in change.user_words if w.strip()))
         bad = [w for w in words if len(w) > 40 or any(c.isspace() for c in w)]

@@ -25,6 +25,7 @@ from perception.core.i18n import is_zh
 from perception.core.models.base import utcnow
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
 from perception.core.periods import local_date, week_from_label, week_start
+from perception.core.transaction import writes
 from perception.setup.models.catalog import Service
 
 MAX_WEEKS = 53
@@ -138,6 +139,7 @@ def consolidation() -> Any:
 
 @bp.get("/consolidation/export")
 @require(Permission.ORGANISE_REPORTS)
+@writes  # records the export's audit row
 def consolidation_export() -> Any:
     f = _filter()
     rows = db.session.execute(scoped(merging.entries_query(f), ReportEntry)).all()

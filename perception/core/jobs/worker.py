@@ -20,20 +20,12 @@ def _get_app() -> Flask:
 
 def run_job(name: str, kwargs: dict[str, Any]) -> Any:
     from perception.core.audit import acting_as
-    from perception.core.extensions import db, orm
     from perception.core.jobs import run_now
+    from perception.core.transaction import unit_of_work
 
     app = _get_app()
-    with app.app_context(), acting_as(f"job:{name}"):
-        try:
-            result = run_now(orm(), name, **kwargs)
-            db.session.commit()
-            return result
-        except Exception:
-            db.session.rollback()
-            raise
-        finally:
-            db.session.remove()
+    with app.app_context(), acting_as(f"job:{name}"), unit_of_work() as session:
+        return run_now(session, name, **kwargs)
 
 
 def work(app: Flask, burst: bool = False) -> None:

@@ -13,6 +13,7 @@ from perception.core.audit import record
 from perception.core.authz import Permission, require
 from perception.core.extensions import db, orm
 from perception.core.models.base import utcnow
+from perception.core.transaction import writes
 from perception.kpi.services.messages import KpiError
 from perception.kpi.services.report_csv import report_csv
 from perception.kpi.services.report_pdf import report_pdf
@@ -52,6 +53,7 @@ def attainment() -> Any:
 
 @bp.get("/reports/<kind>")
 @require(Permission.VIEW_KPI)
+@writes  # records the export's audit row
 def report(kind: str) -> Any:
     if kind not in (MONTHLY, QUARTERLY):
         return redirect(url_for("kpi.report", kind=MONTHLY))

@@ -9,12 +9,14 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from perception.core.authz import Permission, can, get_or_404, require
 from perception.core.extensions import db, orm
 from perception.core.i18n import is_zh
 from perception.core.models.auth import Role
 from perception.core.models.base import utcnow
+from perception.core.transaction import writes
 from perception.review.forms import FindingForm, ImprovementFromFindingForm, PdfForm, SignForm
 from perception.review.models import ReportStatus, Review, ReviewFinding
 from perception.review.services import periods as review_periods
@@ -48,7 +50,9 @@ def _fail(exc: ReviewError) -> None:
 @bp.get("/reviews")
 @require(Permission.VIEW_REVIEW)
 def reviews() -> Any:
-    rows = db.session.scalars(select(Review).order_by(Review.period_start.desc())).all()
+    rows = db.session.scalars(
+        select(Review).options(selectinload(Review.findings)).order_by(Review.period_start.desc())
+    ).all()
     return render_template(
         "review/reviews.html",
         reviews=rows,
@@ -230,6 +234,7 @@ def generate_pdf(review_id: int) -> Any:
 
 @bp.get("/reviews/<int:review_id>/pdf/<lang_code>")
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
+@writes  # records the export's audit row
 def download_pdf(review_id: int, lang_code: str) -> Any:
     import io
 

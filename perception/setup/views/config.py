@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from perception.core.authz import Permission, require
 from perception.core.extensions import orm
 from perception.core.i18n import is_zh
+from perception.core.transaction import writes
 from perception.setup.forms import ImportForm
 from perception.setup.services.config import dump_text, export_with_audit, import_document, load_text
 from perception.setup.services.errors import SetupError
@@ -26,6 +27,7 @@ def config() -> Any:
 
 @bp.get("/config/export")
 @require(Permission.MANAGE_SETUP)
+@writes  # records the export's audit row
 def config_export() -> Any:
     fmt = "json" if request.args.get("format") == "json" else "yaml"
     text = dump_text(export_with_audit(orm()), fmt)

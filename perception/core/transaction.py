@@ -1,0 +1,224 @@
+"""One transaction per request, CLI command and job: the only place that commits or rolls back.
+
+Requests. Before the view runs, the request is classed as a writer or a reader: every method but
+GET, HEAD and OPTIONS writes, and so does a GET view marked ``@writes`` (an export that records
+its audit row). On SQLite a writer takes its turn in the writer queue and begins IMMEDIATE; a
+reader begins a deferred transaction and never asks for the write lock, so it cannot fail with
+"database is locked" however busy the writers are. After the view, a response below 400 commits
+and anything else (an error page, a 4xx answer) rolls back; then the after-commit hooks run
+(enqueue a job, send mail), so a job never starts before the data it needs is committed.
+
+CLI commands and jobs run inside ``unit_of_work()``: commit at the end, roll back on an error,
+then the after-commit hooks.
+
+Two tools for the cases in between:
+- ``atomic()``: a savepoint around an operation whose failure the view shows to the user (a
+  form's problems) while the request goes on: the failed operation's writes are undone, nothing
+  else is.
+- ``write_afterwards(fn)``: a small write that must be kept whatever the request's outcome (the
+  audit row of a denied access or a failed API sign-in, an API token's last use). It runs once
+  the request's own transaction has ended, in a short write transaction of its own, so a reading
+  request stays a reader.
+
+Views, API handlers, operations and CLI commands never call ``commit()`` or ``rollback()``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+F = TypeVar("F", bound=Callable[..., Any])
+Hook = Callable[[], Any]
+SessionWrite = Callable[[Session], Any]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = "_perception_writes"
+_STATE = "perception.transaction"
+
+
+@dataclass
+class _RequestTransaction:
+    """What the hooks decided and collected for one request (kept in its WSGI environ)."""
+
+    writes: bool
+    after_commit: list[Hook] = field(default_factory=list)
+    afterwards: list[SessionWrite] = field(default_factory=list)
+    doomed: bool = False
+    done: bool = False
+
+
+def _state() -> _RequestTransaction | None:
+    """The current request's transaction, if the request went through the hooks."""
+    if not has_request_context():
+        return None
+    state: _RequestTransaction | None = request.environ.get(_STATE)
+    return state
+
+
+# After-commit hooks of the unit of work open outside a request (CLI command, job).
+_unit_hooks: contextvars.ContextVar[list[Hook] | None] = contextvars.ContextVar(
+    "perception_unit_hooks", default=None
+)
+
+
+def _session() -> Session:
+    from perception.core.extensions import orm
+
+    return orm()
+
+
+def writes(view: F) -> F:
+    """Mark a GET view as a writer: it gets a write transaction (on SQLite, its turn in the queue)."""
+    setattr(view, _WRITES, True)
+    return view
+
+
+def is_writer() -> bool:
+    """Whether the current transaction may write. Outside a request (CLI, jobs) it always may."""
+    if not has_request_context():
+        return True
+    state = _state()
+    return state.writes if state is not None else request.method not in SAFE_METHODS
+
+
+def after_commit(hook: Hook) -> None:
+    """Run ``hook`` once the current request's or unit of work's transaction has committed.
+
+    Dropped when it rolls back. With no transaction of ours open (a test calling an operation
+    directly), it runs at once.
+    """
+    state = _state()
+    if state is not None and not state.done:
+        state.after_commit.append(hook)
+        return
+    hooks = _unit_hooks.get()
+    if hooks is not None:
+        hooks.append(hook)
+        return
+    hook()
+
+
+def write_afterwards(write: SessionWrite) -> None:
+    """Run ``write(session)`` in its own write transaction after the request's transaction ends,
+    committed whatever the request's outcome. Outside a request it runs now, in the caller's."""
+    state = _state()
+    if state is not None and not state.done:
+        state.afterwards.append(write)
+        return
+    write(_session())
+
+
+@contextmanager
+def atomic() -> Iterator[None]:
+    """A savepoint: an exception inside undoes the block's writes and propagates."""
+    with _session().begin_nested():
+        yield
+
+
+def abandon() -> None:
+    """Roll the request back now (the error page is about to render with a clean session)."""
+    _session().rollback()
+    state = _state()
+    if state is not None:
+        state.doomed = True
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """The transaction of a CLI command or a job: commit at the end, roll back on an error."""
+    hooks: list[Hook] = []
+    token = _unit_hooks.set(hooks)
+    session = _session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _unit_hooks.reset(token)
+    for hook in hooks:
+        hook()
+
+
+def _run_afterwards(state: _RequestTransaction) -> None:
+    pending, state.afterwards = state.afterwards, []
+    if not pending:
+        return
+    session = _session()
+    state.writes = True  # its own transaction, and a writer's
+    try:
+        for write in pending:
+            write(session)
+        session.commit()
+    except Exception:
+        session.rollback()
+        current_app.logger.exception("a write after the request failed")
+
+
+def _finish(committing: bool) -> None:
+    """End the request's transaction once; then the after-request writes and after-commit hooks."""
+    state = _state()
+    if state is None or state.done:
+        return
+    state.done = True
+    session = _session()
+    hooks, state.after_commit = state.after_commit, []
+    if committing and not state.doomed:
+        session.commit()
+    else:
+        session.rollback()
+        hooks = []
+    _run_afterwards(state)
+    for hook in hooks:
+        hook()
+
+
+def init_app(app: Flask) -> None:
+    """Register first, so the request is classed before any other hook reads the database."""
+
+    @app.before_request
+    def _open_request_transaction() -> None:
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        writes = request.method not in SAFE_METHODS or bool(getattr(view, _WRITES, False))
+        request.environ[_STATE] = _RequestTransaction(writes=writes)
+
+    # after_request hooks run in reverse order of registration: this one, registered first, runs
+    # last, when the other hooks have shaped the response.
+    @app.after_request
+    def _end_request_transaction(response: Response) -> Response:
+        _finish(committing=response.status_code < 400)
+        return response
+
+    @app.teardown_request
+    def _end_on_exception(exc: BaseException | None) -> None:
+        # Only does anything when an exception escaped every handler and after_request never ran.
+        _finish(committing=False)
+
+
+class ReaderWrote(RuntimeError):
+    """A reading request tried to write: mark its view ``@writes`` or use ``write_afterwards``."""
+
+
+def _refuse_writes_in_readers(session: Session, _context: Any, _instances: Any) -> None:
+    if not (has_request_context() and current_app.config.get("STRICT_READERS")):
+        return
+    if _state() is None or is_writer():  # only requests the hooks have classed
+        return
+    if not (session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)):
+        return
+    raise ReaderWrote(
+        f"{request.method} {request.path} ({request.endpoint}) changed data in a reading request: "
+        "mark the view @writes, or record the change with write_afterwards()"
+    )
+
+
+event.listen(Session, "before_flush", _refuse_writes_in_readers)
