@@ -5,6 +5,9 @@ drivers, standard attainment, the KPI-versus-experience comparison and the five-
 Pure NumPy/SciPy: no Flask, no SQLAlchemy, no import of ``scoring.text`` (jieba is heavy; import
 ``scoring.text`` explicitly where it is needed). Inputs are sequences, NumPy arrays or small frozen
 dataclasses; results are frozen dataclasses with ``to_dict()`` / ``to_json()``.
+
+SciPy is imported inside the functions that use it, so ``import scoring`` loads NumPy only and
+the web app starts without SciPy (tests/e2e/test_startup_imports.py).
 """
 
 from scoring.association import (

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from scoring.comparison import CellComparison
 from scoring.results import JsonResult, Message
@@ -48,6 +47,8 @@ def rank_correlation(kpi: ArrayLike, experience: ArrayLike, *, confidence: float
     (as ``scipy.stats.spearmanr``). Interval: Fisher z with the Bonett & Wright (2000,
     Psychometrika 65:23-28) variance (1 + rho^2/2)/(n - 3): tanh(atanh(rho) ± z sqrt(var)).
     """
+    from scipy import stats
+
     x = np.asarray(kpi, dtype=float).reshape(-1)
     y = np.asarray(experience, dtype=float).reshape(-1)
     if x.shape != y.shape:
@@ -146,6 +147,8 @@ def granger_f_test(target: ArrayLike, cause: ArrayLike, order: int) -> GrangerTe
     F = ((RSS_r - RSS_f)/p) / (RSS_f/(T - p - 2p - 1)). Reference: Granger (1969) Econometrica
     37:424-438; same as the ``ssr_ftest`` of ``statsmodels.tsa.stattools.grangercausalitytests``.
     """
+    from scipy import stats
+
     y = np.asarray(target, dtype=float)
     x = np.asarray(cause, dtype=float)
     p = order
@@ -182,6 +185,8 @@ def lead_lag(
     and the strongest significant cross-correlation sits at a positive lag. Reference: Box,
     Jenkins & Reinsel (2008) Time Series Analysis, ch. 11 (cross-correlation); Granger (1969).
     """
+    from scipy import stats
+
     k = np.asarray(kpi_series, dtype=float).reshape(-1)
     e = np.asarray(experience_series, dtype=float).reshape(-1)
     if k.shape != e.shape or np.isnan(k).any() or np.isnan(e).any():

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from scoring.intervals import nps_interval, wilson_interval, z_quantile
 from scoring.results import DEFAULT_MIN_N, JsonResult
@@ -56,6 +55,8 @@ class ChangeResult(JsonResult):
 
 
 def _two_sided_p(z: float) -> float:
+    from scipy import stats
+
     return float(2.0 * stats.norm.sf(abs(z))) if math.isfinite(z) else float("nan")
 
 
@@ -70,6 +71,8 @@ def _mover(
 
 
 def _check(alpha: float, power: float) -> tuple[float, float]:
+    from scipy import stats
+
     if not 0.0 < alpha < 1.0 or not 0.0 < power < 1.0:
         raise ValueError("alpha and power must lie in (0, 1)")
     return z_quantile(1.0 - alpha), float(stats.norm.ppf(power))
@@ -145,6 +148,8 @@ def compare_means_from_stats(
     Reference: Welch (1947) Biometrika 34:28-35; ``scipy.stats.ttest_ind(equal_var=False)``.
     MDC = (z_{1-alpha/2} + z_power) * SE (normal approximation, as statsmodels NormalIndPower).
     """
+    from scipy import stats
+
     if n_a < 2 or n_b < 2:
         raise ValueError("each sample needs n >= 2 for a t test")
     za, zb = _check(alpha, power)

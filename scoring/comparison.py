@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from scoring.attainment import is_met, margin
 from scoring.intervals import t_interval, wilson_interval, z_quantile
@@ -98,6 +97,8 @@ class KpiExperienceReport(JsonResult):
 
 
 def _experience(cell: ComparisonCell, confidence: float) -> tuple[str, float, float, float, float]:
+    from scipy import stats
+
     n = cell.experience_n
     if n <= 0:
         raise ValueError(f"cell {cell.service}/{cell.region}/{cell.period} has no experience responses")

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from scoring.grouping import Groups, group_index
 from scoring.results import DEFAULT_MIN_N, GroupMeasure
@@ -63,6 +62,8 @@ def perception_index_by_group(
     Estimation, ch. 6). With complete data this is exactly the t interval of the per-respondent
     index. ``low_sample`` when n < ``min_n``.
     """
+    from scipy import stats
+
     x = np.asarray(ratings, dtype=float)
     if x.ndim != 2:
         raise ValueError("ratings must be a respondents x dimensions matrix")

@@ -12,7 +12,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 __all__ = [
     "NpsMethod",
@@ -29,6 +28,8 @@ NpsMethod = Literal["score", "wald", "adjusted_wald"]
 
 def z_quantile(confidence: float) -> float:
     """Two-sided standard-normal quantile z_{1-alpha/2} for ``confidence`` = 1 - alpha."""
+    from scipy import stats
+
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     return float(stats.norm.ppf(0.5 + confidence / 2.0))
@@ -143,6 +144,8 @@ def t_interval(
     Reference: any statistics text, e.g. Rice (2007) Mathematical Statistics, sec. 7.3;
     ``scipy.stats.t.interval(confidence, n - 1, loc=mean, scale=sem)``.
     """
+    from scipy import stats
+
     mu = np.asarray(mean, dtype=float)
     s = np.asarray(sd, dtype=float)
     m = np.asarray(n, dtype=float)

@@ -10,7 +10,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 from scoring.results import DEFAULT_MIN_N, JsonResult
 
@@ -79,6 +78,8 @@ def cronbach_alpha(
     Reference: Cronbach (1951) Psychometrika 16:297-334; ``pingouin.cronbach_alpha``.
     n is the number of rows used (complete rows for listwise; rows with >= 2 answers otherwise).
     """
+    from scipy import stats
+
     x = np.asarray(data, dtype=float)
     if x.ndim != 2 or x.shape[1] < 2:
         raise ValueError("need a respondents x items matrix with at least two items")

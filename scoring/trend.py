@@ -11,7 +11,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from scoring.results import JsonResult
 
@@ -53,6 +52,8 @@ def trend_slope(
     NaN periods are skipped. Reference: Draper & Smith (1998) Applied Regression Analysis ch. 1, 9;
     ``scipy.stats.linregress`` and ``statsmodels`` WLS.
     """
+    from scipy import stats
+
     y = np.asarray(values, dtype=float).reshape(-1)
     t = np.arange(y.size, dtype=float) if periods is None else np.asarray(periods, dtype=float).reshape(-1)
     w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
@@ -122,6 +123,8 @@ def _report(
     alpha: float,
     adjust: Literal["none", "holm"],
 ) -> DropReport:
+    from scipy import stats
+
     raw = [float(stats.norm.cdf(z)) if not math.isnan(z) else float("nan") for *_, z in rows]
     pvals = holm(raw) if adjust == "holm" and rows else raw
     checks = tuple(

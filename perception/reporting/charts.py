@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
-from matplotlib.artist import Artist
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
 
 from perception.reporting.chart_inputs import (
     EventMarker,
@@ -27,6 +23,11 @@ from perception.reporting.chart_inputs import (
 )
 from perception.reporting.figures import PALETTE, ChartFormat, render
 from perception.reporting.fonts import FontChoice
+
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "ChartFormat",
@@ -112,6 +113,8 @@ def interval_bar_chart(
     width = size or (max(4.0, 0.32 * len(groups) + 1.5), 3.4)
 
     def draw(figure: Figure) -> None:
+        from matplotlib.patches import Patch
+
         axes = figure.add_subplot()
         x = np.arange(len(groups))
         values = np.array([g.value for g in groups], dtype=float)
@@ -169,6 +172,8 @@ def quadrant_chart(
     y_half = _half_span(ys, y_split)
 
     def draw(figure: Figure) -> None:
+        from matplotlib.patches import Rectangle
+
         axes = figure.add_subplot()
         axes.set_xlim(x_split - x_half, x_split + x_half)
         axes.set_ylim(y_split - y_half, y_split + y_half)
@@ -227,6 +232,8 @@ def heatmap_chart(
     figsize = size or (max(4.0, 0.9 * len(col_labels) + 2.5), max(2.5, 0.27 * len(row_labels) + 1.4))
 
     def draw(figure: Figure) -> None:
+        import matplotlib
+
         axes = figure.add_subplot()
         masked = np.ma.masked_invalid(matrix)
         colour_map = matplotlib.colormaps[cmap].with_extremes(bad="#DDDDDD")

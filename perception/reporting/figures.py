@@ -19,15 +19,13 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from typing import Any, Literal
-
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.typing import RcKeyType
+from typing import TYPE_CHECKING, Any, Literal
 
 from perception.reporting.fonts import FontChoice, find_cjk_font
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 ChartFormat = Literal["png", "svg"]
 
@@ -48,6 +46,8 @@ _LOCK = threading.RLock()
 
 
 def _rc(font: FontChoice) -> dict[RcKeyType, Any]:
+    from matplotlib import font_manager
+
     families = [font.mpl_family] if font.mpl_family else []
     # Use the CJK face's own weight (WenQuanYi Zen Hei is 500) for all text, so findfont
     # matches exactly instead of logging "Failed to find font weight normal" per lookup.
@@ -80,6 +80,11 @@ def render(
     font: FontChoice | None = None,
 ) -> bytes:
     """Create a figure of ``size`` inches, let ``draw`` fill it, return PNG or SVG bytes."""
+    # Matplotlib loads on the first chart, not when the app starts.
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     if fmt not in ("png", "svg"):
         raise ValueError(f"unknown chart format {fmt!r}; use 'png' or 'svg'")
     chosen = font if font is not None else find_cjk_font()

@@ -4,7 +4,8 @@ Tokenisation (`Tokenizer`, jieba with an IT-service domain dictionary), unsuperv
 remember the user's names, merges and splits (`discover_themes`, `ThemeDecisions`), supervised
 classification of categories or sentiment (`train_classifier`, `cross_validated_accuracy`),
 common needs across customers and regions (`common_needs`) and emerging needs between periods
-(`emerging_needs`). Pure: no Flask, SQLAlchemy or `perception` imports.
+(`emerging_needs`). Pure: no Flask, SQLAlchemy or `perception` imports. scikit-learn and SciPy
+are imported inside the functions that fit or test, so importing this package loads NumPy only.
 """
 
 from scoring.text.classify import (

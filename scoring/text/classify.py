@@ -15,19 +15,17 @@ import io
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import FeatureUnion, Pipeline
 
 from scoring.text.features import TokenAnalyzer
-from scoring.text.sentiment_cues import SentimentCues
 from scoring.text.themes import EntryId
 from scoring.text.tokenizer import Tokenizer, normalise_text
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 __all__ = [
     "CVReport",
@@ -79,6 +77,13 @@ class ReviewItem:
 
 
 def _pipeline(tokenizer: Tokenizer, c: float, random_state: int, sentiment_cues: bool) -> Pipeline:
+    # scikit-learn (and SentimentCues, an sklearn transformer) load here, not at import time.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    from scoring.text.sentiment_cues import SentimentCues
+
     words = TfidfVectorizer(analyzer=TokenAnalyzer(tokenizer, ngrams=2), sublinear_tf=True, dtype=np.float64)
     chars = TfidfVectorizer(
         analyzer="char_wb",
@@ -194,6 +199,8 @@ def cross_validated_accuracy(
     Reference: Kohavi, "A study of cross-validation and bootstrap for accuracy estimation and
     model selection", IJCAI 1995; scikit-learn `StratifiedKFold`.
     """
+    from sklearn.model_selection import StratifiedKFold
+
     _check_labels(texts, labels)
     y = np.array([str(label) for label in labels])
     classes, counts = np.unique(y, return_counts=True)

@@ -9,12 +9,15 @@ vectoriser or per cross-validation fold) and `TokenAnalyzer`, a picklable callab
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from scoring.text.tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 __all__ = ["TokenAnalyzer", "identity_analyzer", "tfidf_matrix"]
 
@@ -56,6 +59,9 @@ def tfidf_matrix(
     scaled to unit Euclidean length. Reference: scikit-learn user guide, "Tf-idf term weighting";
     Manning, Raghavan & Schuetze, Introduction to Information Retrieval (2008), ch. 6.
     """
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     vectorizer = TfidfVectorizer(
         analyzer=identity_analyzer,
         lowercase=False,

@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from scoring.text.themes import EntryId, ThemeAssignment
 
@@ -105,6 +104,8 @@ def growth_p_value(
     ztest: pooled two-proportion z test, z = (p1 - p0) / sqrt(p(1 - p)(1/n1 + 1/n0)) with
       p = (x1 + x0)/(n1 + n0), p = 1 - Phi(z) (statsmodels proportions_ztest).
     """
+    from scipy import stats
+
     if total <= 0 or previous_total <= 0:
         raise ValueError("both periods need at least one entry")
     if method == "fisher":

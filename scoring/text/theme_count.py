@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
-from sklearn.decomposition import NMF
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import silhouette_score
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["choose_theme_count", "factorise"]
 
@@ -30,6 +30,9 @@ def factorise(
     Reference: Lee & Seung, Nature 401 (1999); Boutsidis & Gallopoulos, Pattern Recognition 41
     (2008) for NNDSVD; scikit-learn `sklearn.decomposition.NMF`.
     """
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+
     model = NMF(
         n_components=k, init="nndsvda", solver="cd", max_iter=400, tol=1e-4, random_state=random_state
     )
@@ -57,6 +60,8 @@ def choose_theme_count(
     small corpus into crumbs. Reference: Rousseeuw, J. Comput. Appl. Math. 20 (1987)
     53-65; scikit-learn `sklearn.metrics.silhouette_score`.
     """
+    from sklearn.metrics import silhouette_score
+
     rows = np.flatnonzero(matrix.getnnz(axis=1))
     if rows.size > sample_size:
         rows = np.sort(np.random.default_rng(random_state).choice(rows, sample_size, replace=False))

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linear_sum_assignment
 
 __all__ = ["cosine_terms", "match_profiles", "top_profile", "with_pins"]
 
@@ -61,6 +60,8 @@ def match_profiles(
     unmatched then joins its most similar key if that similarity reaches `threshold` (so a theme
     that a new run finds as two halves keeps one key); otherwise it stays unmatched.
     """
+    from scipy.optimize import linear_sum_assignment
+
     keys = sorted(signatures)
     if not profiles or not keys:
         return {}

@@ -11,13 +11,16 @@ seeded entries' mean TF-IDF vector (centroid) is most cosine-similar to it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from scoring.text.decisions import ThemeMerge, ThemeOperation, ThemeSplit
 from scoring.text.tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["apply_operations", "seed_columns"]
 

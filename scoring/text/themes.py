@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
 from scoring.text.decisions import ThemeDecisions
 from scoring.text.features import tfidf_matrix
@@ -22,6 +22,9 @@ from scoring.text.theme_count import choose_theme_count, factorise
 from scoring.text.theme_matching import match_profiles, top_profile, with_pins
 from scoring.text.theme_operations import apply_operations
 from scoring.text.tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["EntryId", "Theme", "ThemeAssignment", "ThemeModel", "discover_themes"]
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 from sqlalchemy import case, func, select, text
 from sqlalchemy.orm import Session
 
@@ -409,6 +408,8 @@ def index_measure(
     n_min = min(acc.n for acc in dims.values())
     n_max = max(acc.n for acc in dims.values())
     if n_min >= 2:
+        from scipy import stats as sps
+
         se = sum(w[d] * acc.y_sd / math.sqrt(acc.n) for d, acc in dims.items())
         q = float(sps.t.ppf(0.5 + confidence / 2.0, n_min - 1))
         low, high = max(0.0, estimate - q * se), min(100.0, estimate + q * se)
