@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from perception.core.clock import DEFAULT_TIMEZONE
 
 DEFAULT_SECRET_KEY = "dev-secret-change-me"  # noqa: S105 - sentinel that production refuses
 
@@ -41,7 +43,8 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
     LANGUAGES = ("en", "zh_CN")
-    ORG_TIMEZONE = "Asia/Shanghai"
+    ORG_TIMEZONE = DEFAULT_TIMEZONE  # "today", "this week" and deadlines (perception.core.clock)
+    CLOCK_NOW: datetime | None = None  # tests only: pin "now" (naive UTC)
 
     MAIL_BACKEND = "file"  # "smtp" | "file"
     MAIL_DEFAULT_SENDER = "perception@localhost"

@@ -8,6 +8,7 @@ from typing import Any
 from flask import g, request
 
 from perception.api import bp
+from perception.api.errors import problem_response
 from perception.core.audit import record
 from perception.core.extensions import csrf, orm
 from perception.core.models.base import utcnow
@@ -23,16 +24,22 @@ def authenticate() -> Any:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        from perception.api.errors import api_error
-
-        return api_error(401, "Missing or malformed Authorization header; use 'Bearer <token>'.")
+        return problem_response(
+            401,
+            "Missing or malformed Authorization header; use 'Bearer <token>'.",
+            "缺少或格式错误的 Authorization 请求头；请使用 “Bearer <令牌>”。",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     token = token_for_secret(orm(), secret.strip(), utcnow())
     if token is None:
         summary = f"{request.method} {request.path}"
         write_afterwards(lambda session: record(session, "api_auth_failed", summary=summary))
-        from perception.api.errors import api_error
-
-        return api_error(401, "Invalid, expired or revoked token.")
+        return problem_response(
+            401,
+            "Invalid, expired or revoked token.",
+            "令牌无效、已过期或已被吊销。",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     g.user = token.user
     if token_use_due(token, utcnow()):
         # Stamped after the request, in its own short write: a reading API call stays a reader.

@@ -74,6 +74,11 @@ def selected_locale() -> Locale:
     return _LOCALES[select_locale()]
 
 
+def lang_code() -> str:
+    """The request's language as the short code operations and exports take: "zh" or "en"."""
+    return "zh" if is_zh() else "en"
+
+
 def is_zh() -> bool:
     return str(get_locale() or "en").startswith("zh")
 

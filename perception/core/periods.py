@@ -3,6 +3,7 @@ roll up from dates. Week starts are Mondays in the organisation's time zone."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -46,3 +47,34 @@ def half_year(day: date) -> tuple[date, date]:
     if day.month <= 6:
         return date(day.year, 1, 1), date(day.year, 7, 1)
     return date(day.year, 7, 1), date(day.year + 1, 1, 1)
+
+
+def parse_day(value: object, field: str) -> date:
+    """A calendar date typed or uploaded by a user: ``date``/``datetime`` objects (Excel cells),
+    ``2026-03-02``, ``2026/3/2``, ``2026.3.2`` and ``2026年3月2日``. Anything else is a UserError
+    naming the field, in zh and en. The one date parser for forms, query strings and uploads."""
+    from perception.core.errors import UserError
+
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    match = _DAY.fullmatch(text)
+    if match:
+        try:
+            return date(int(match["y"]), int(match["m"]), int(match["d"]))
+        except ValueError:
+            pass
+    raise UserError.one(
+        field,
+        f"“{text}”不是有效日期，请写成 2026-03-02。",
+        f"{text!r} is not a valid date; write it as 2026-03-02.",
+        code="invalid_date",
+        value=text[:80] or None,
+    )
+
+
+_DAY = re.compile(
+    r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?(?:[ T]00:00(?::00)?)?"
+)

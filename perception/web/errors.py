@@ -1,15 +1,21 @@
-"""Error pages in the user's language and JSON errors for the API; never a traceback."""
+"""Error pages in the user's language, and for the API the one problem+json shape; never a
+traceback. A ``UserError`` that no view caught answers with its problems (422 unless it says
+otherwise), so an operation's validation never becomes a 500."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, make_response, render_template, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from perception.api.errors import problem_response, user_error_response
 from perception.core import transaction
+from perception.core.errors import UserError
+from perception.core.i18n import is_zh
 
 
 def wants_json() -> bool:
@@ -35,17 +41,45 @@ def _messages() -> dict[int, str]:
     }
 
 
-def render_error(code: int, message: str | None = None, details: Any = None) -> Any:
-    text = message or _messages().get(code, _messages()[500])
+def _both_languages(code: int, message: str | None) -> tuple[str, str]:
+    """The message of a status in English and Chinese (a custom message is shown as given)."""
+    if message:
+        return message, message
+    with force_locale("en"):
+        en = _messages().get(code, _messages()[500])
+    with force_locale("zh_CN"):
+        zh = _messages().get(code, _messages()[500])
+    return en, zh
+
+
+def render_error(code: int, message: str | None = None) -> Any:
+    """An error page, or for the API and JSON clients the one problem+json shape."""
     if wants_json():
-        body: dict[str, Any] = {"error": {"code": code, "message": text}}
-        if details is not None:
-            body["error"]["details"] = details
-        return jsonify(body), code
+        en, zh = _both_languages(code, message)
+        return problem_response(code, en, zh)
+    text = message or _messages().get(code, _messages()[500])
     return render_template("errors/error.html", code=code, message=text), code
 
 
+def render_user_error(exc: UserError) -> Any:
+    if wants_json():
+        return user_error_response(exc)
+    problems = [p.located(is_zh()) for p in exc.problems]
+    return (
+        render_template(
+            "errors/error.html", code=exc.status, message=exc.zh if is_zh() else exc.en, problems=problems
+        ),
+        exc.status,
+    )
+
+
 def init_app(app: Flask) -> None:
+    @app.errorhandler(UserError)
+    def user_error(exc: UserError) -> Any:
+        # Raised by an operation and not shown on a form by the view: the answer is the same
+        # problem list, and the request's transaction rolls back (status >= 400).
+        return render_user_error(exc)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         return render_error(
@@ -56,7 +90,11 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Any:
         code = exc.code or 500
         custom = exc.description if getattr(exc, "perception_message", False) else None
-        return render_error(code, custom)
+        response = render_error(code, custom)
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response = make_response(response)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def unhandled(exc: Exception) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.base import Base, TimestampMixin
 
 
@@ -21,7 +22,7 @@ class Region(TimestampMixin, Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name_zh: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
 
     collection_points: Mapped[list[CollectionPoint]] = relationship(back_populates="region")
     customers: Mapped[list[CustomerOrg]] = relationship(back_populates="region")
