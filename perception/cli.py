@@ -62,8 +62,8 @@ def init_command(admin_username: str | None, admin_password: str | None, admin_n
                     ),
                 )
             )
-        except users.UserError as exc:
-            raise click.UsageError(f"{exc.field}: {exc.message}") from None
+        except users.AccountError as exc:
+            raise click.UsageError(exc.text("en")) from None
     click.echo(f"Created system owner {admin_username}.")
 
 
@@ -212,8 +212,8 @@ def user_create(
                 customer_id=customer_id,
             )
             _in_unit(lambda: users.create_user(orm(), spec))
-        except users.UserError as exc:
-            raise click.UsageError(f"{exc.field}: {exc.message}") from None
+        except users.AccountError as exc:
+            raise click.UsageError(exc.text("en")) from None
     click.echo(f"Created {username}.")
 
 
@@ -249,8 +249,8 @@ def user_set_roles(username: str, roles: tuple[str, ...]) -> None:
                 active=user.active,
             )
             _in_unit(lambda: users.update_user(orm(), user, spec))
-        except users.UserError as exc:
-            raise click.UsageError(f"{exc.field}: {exc.message}") from None
+        except users.AccountError as exc:
+            raise click.UsageError(exc.text("en")) from None
     click.echo(f"{username}: {', '.join(sorted(r.value for r in user.roles))}")
 
 
@@ -267,8 +267,8 @@ def user_reset_password(username: str, password: str | None) -> None:
     with acting_as("cli:user"):
         try:
             _in_unit(lambda: users.reset_password(orm(), user, password))
-        except users.UserError as exc:
-            raise click.UsageError(f"{exc.field}: {exc.message}") from None
+        except users.AccountError as exc:
+            raise click.UsageError(exc.text("en")) from None
     click.echo(f"Password of {username} reset; existing sessions were signed out.")
 
 

@@ -35,10 +35,10 @@ def verify_password(user: User, password: str) -> bool:
     return True
 
 
-def password_problem(password: str) -> str | None:
-    """A reason the password is unacceptable, or None (NIST 800-63B: length over composition rules)."""
+def password_problem(password: str) -> tuple[str, str] | None:
+    """Why the password is unacceptable (zh, en), or None (NIST 800-63B: length over composition)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"at least {MIN_PASSWORD_LENGTH} characters"
+        return f"至少 {MIN_PASSWORD_LENGTH} 个字符", f"at least {MIN_PASSWORD_LENGTH} characters"
     return None
 
 

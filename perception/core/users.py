@@ -10,18 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.core import security
+from perception.core.errors import UserError
 from perception.core.models.auth import ApiToken, Role, User, UserRole
 from perception.core.models.base import utcnow
 from perception.core.models.org import CollectionPoint, CustomerOrg
 
 
-class UserError(ValueError):
-    """A user-facing validation problem; ``field`` names the offending input."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+class AccountError(UserError):
+    """A problem with a user account's fields (username, roles, password, scope)."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +43,11 @@ def parse_roles(values: Iterable[str]) -> frozenset[Role]:
         try:
             roles.add(Role(value))
         except ValueError:
-            raise UserError(
-                "roles", f"unknown role {value!r}; choose from {', '.join(r.value for r in Role)}"
+            choices = ", ".join(r.value for r in Role)
+            raise AccountError.one(
+                "roles",
+                f"未知角色“{value}”；可选：{choices}",
+                f"unknown role {value!r}; choose from {choices}",
             ) from None
     return frozenset(roles)
 
@@ -62,29 +61,39 @@ def _bind(session: Session, user: User, spec: UserSpec) -> None:
     if spec.collection_point_id is not None:
         point = session.get(CollectionPoint, spec.collection_point_id)
         if point is None:
-            raise UserError("collection_point_id", "no such collection point")
+            raise AccountError.one("collection_point_id", "没有这个采集点", "no such collection point")
         user.region_id = point.region_id
     if Role.COLLECTOR in spec.roles and user.collection_point_id is None:
-        raise UserError("collection_point_id", "a collector must belong to a collection point")
+        raise AccountError.one(
+            "collection_point_id", "采集员必须属于一个采集点", "a collector must belong to a collection point"
+        )
     if Role.CUSTOMER_REP in spec.roles:
         if spec.customer_id is None or session.get(CustomerOrg, spec.customer_id) is None:
-            raise UserError("customer_id", "a customer representative must belong to a customer organisation")
+            raise AccountError.one(
+                "customer_id",
+                "客户代表必须属于一个客户组织",
+                "a customer representative must belong to a customer organisation",
+            )
     elif spec.customer_id is not None:
-        raise UserError("customer_id", "only customer representatives belong to a customer organisation")
+        raise AccountError.one(
+            "customer_id",
+            "只有客户代表才属于客户组织",
+            "only customer representatives belong to a customer organisation",
+        )
 
 
 def create_user(session: Session, spec: UserSpec) -> User:
     username = spec.username.strip()
     if not username or len(username) > 80:
-        raise UserError("username", "1 to 80 characters")
+        raise AccountError.one("username", "1 到 80 个字符", "1 to 80 characters")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise UserError("username", "already taken")
+        raise AccountError.one("username", "该用户名已被使用", "already taken")
     if not spec.roles:
-        raise UserError("roles", "choose at least one role")
+        raise AccountError.one("roles", "请至少选择一个角色", "choose at least one role")
     password = spec.password or ""
     problem = security.password_problem(password)
     if problem:
-        raise UserError("password", problem)
+        raise AccountError.one("password", *problem)
     user = User(
         username=username,
         display_name=spec.display_name.strip() or username,
@@ -102,7 +111,7 @@ def create_user(session: Session, spec: UserSpec) -> User:
 
 def update_user(session: Session, user: User, spec: UserSpec) -> User:
     if not spec.roles:
-        raise UserError("roles", "choose at least one role")
+        raise AccountError.one("roles", "请至少选择一个角色", "choose at least one role")
     user.display_name = spec.display_name.strip() or user.username
     user.email = spec.email
     user.language = spec.language
@@ -129,7 +138,7 @@ def set_roles(session: Session, user: User, roles: frozenset[Role]) -> None:
 def reset_password(session: Session, user: User, password: str) -> None:
     problem = security.password_problem(password)
     if problem:
-        raise UserError("password", problem)
+        raise AccountError.one("password", *problem)
     user.password_hash = security.hash_password(password)
     user.session_version += 1  # sign out every existing session
     session.flush()

@@ -10,9 +10,11 @@ from wtforms.fields.choices import SelectChoice
 from perception.core import users as user_service
 from perception.core.authz import Permission, require
 from perception.core.extensions import db, orm
+from perception.core.i18n import is_zh
 from perception.core.models.audit import AuditEntry
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CollectionPoint, CustomerOrg
+from perception.core.transaction import atomic
 from perception.web.admin import bp
 from perception.web.admin.forms import ROLE_LABELS, PasswordResetForm, UserForm
 
@@ -45,6 +47,11 @@ def _spec(form: UserForm) -> user_service.UserSpec:
     )
 
 
+def _show(form: UserForm, exc: user_service.AccountError) -> None:
+    for problem in exc.problems:
+        getattr(form, problem.form_field, form.username).errors.append(problem.text(is_zh()))
+
+
 @bp.get("/users")
 @require(Permission.ADMIN_USERS)
 def users() -> Any:
@@ -59,12 +66,11 @@ def user_new() -> Any:
     _fill_choices(form)
     if form.validate_on_submit():
         try:
-            user = user_service.create_user(orm(), _spec(form))
-        except user_service.UserError as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.username).errors.append(exc.message)
+            with atomic():
+                user = user_service.create_user(orm(), _spec(form))
+        except user_service.AccountError as exc:
+            _show(form, exc)
         else:
-            db.session.commit()
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -84,14 +90,13 @@ def user_edit(user_id: int) -> Any:
     form.username.data = user.username  # the username never changes
     if form.validate_on_submit():
         try:
-            user_service.update_user(orm(), user, _spec(form))
-            if form.password.data:
-                user_service.reset_password(orm(), user, form.password.data)
-        except user_service.UserError as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.username).errors.append(exc.message)
+            with atomic():
+                user_service.update_user(orm(), user, _spec(form))
+                if form.password.data:
+                    user_service.reset_password(orm(), user, form.password.data)
+        except user_service.AccountError as exc:
+            _show(form, exc)
         else:
-            db.session.commit()
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user, reset_form=PasswordResetForm())

@@ -13,6 +13,7 @@ from perception.core.extensions import db, orm
 from perception.core.i18n import normalise_language
 from perception.core.models.auth import User
 from perception.core.models.base import utcnow
+from perception.core.transaction import write_afterwards
 from perception.web.auth import bp
 from perception.web.auth.forms import LanguageForm, LoginForm
 from perception.web.request_hooks import login_user, logout_user
@@ -41,8 +42,12 @@ def login() -> Any:
             or security.recent_failures(orm(), username=None, address=address, since=since)
             >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
         ):
-            audit.record(orm(), "login_throttled", summary=username, actor_name=username)
-            db.session.commit()
+            # The answer is 429, so the request rolls back: the audit row is written afterwards.
+            write_afterwards(
+                lambda session: audit.record(
+                    session, "login_throttled", summary=username, actor_name=username
+                )
+            )
             flash(_("Too many failed sign-in attempts. Please wait 15 minutes and try again."), "error")
             return render_template("auth/login.html", form=form), 429
         user = db.session.scalar(select(User).where(User.username == username))
@@ -52,14 +57,12 @@ def login() -> Any:
         security.note_attempt(orm(), username, address, ok)
         if not ok or user is None:
             audit.record(orm(), "login_failed", summary=username, actor_name=username)
-            db.session.commit()
             flash(_("Unknown username or wrong password."), "error")
             return render_template("auth/login.html", form=form), 200
         user.last_login_at = utcnow()
         login_user(user)
         g.user = user
         audit.record(orm(), "login", object_type="User", object_id=user.id)
-        db.session.commit()
         return redirect(safe_next(form.next.data))
     return render_template("auth/login.html", form=form)
 
@@ -70,7 +73,6 @@ def logout() -> Any:
     form.validate_on_submit()
     if g.user is not None:
         audit.record(orm(), "logout", object_type="User", object_id=g.user.id)
-        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -85,7 +87,6 @@ def language() -> Any:
             session.permanent = True
             if g.user is not None:
                 g.user.language = lang
-                db.session.commit()
     return redirect(safe_next(form.next.data or request.referrer and urlsplit(request.referrer).path))
 
 
