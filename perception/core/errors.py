@@ -53,7 +53,9 @@ class Problem:
         parts: list[str] = []
         if self.row is not None:
             parts.append(f"第 {self.row} 行" if zh else f"Row {self.row}")
-        if self.field:
+        if self.field and self.row is not None:  # an upload: the field is a column
+            parts.append(f"列“{self.field}”" if zh else f"column {self.field}")
+        elif self.field:
             parts.append(f"“{self.field}”" if zh else self.field)
         if self.value not in (None, ""):
             parts.append(f"值“{self.value}”" if zh else f'value "{self.value}"')

@@ -9,6 +9,7 @@ with the request that asked for it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -40,12 +41,23 @@ def queue() -> Any:
 
 
 def enqueue(name: str, **kwargs: Any) -> str | None:
-    """Run job ``name``: on the Redis queue if configured (returns the RQ job id), else now."""
+    """Run job ``name``: on the Redis queue if configured (returns the RQ job id), else now.
+
+    On Redis the job is sent once the caller's transaction has committed (an after-commit hook),
+    so a worker never starts before the data it needs is there, and a rolled-back request sends
+    nothing. The id is chosen here, so the caller can store it before the job exists.
+    """
     if name not in JOBS:
         raise KeyError(f"unknown job {name!r}")
     if current_app.config.get("REDIS_URL"):
-        rq_job = queue().enqueue("perception.core.jobs.worker.run_job", name, kwargs, job_timeout=1800)
-        return str(rq_job.id)
+        from perception.core.transaction import after_commit
+
+        job_id = uuid.uuid4().hex
+        send = queue().enqueue
+        after_commit(
+            lambda: send("perception.core.jobs.worker.run_job", name, kwargs, job_timeout=1800, job_id=job_id)
+        )
+        return job_id
     from perception.core.extensions import orm
 
     JOBS[name](orm(), **kwargs)

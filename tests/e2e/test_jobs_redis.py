@@ -1,0 +1,75 @@
+"""Background jobs on a real Redis with RQ, when configured (the in-process path and the scheduler:
+tests/core/test_jobs.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.redis
+
+
+def test_jobs_run_on_redis_with_rq(redis_url, tmp_path, monkeypatch):
+    """A real Redis queue and an RQ worker: the job runs in its own app and transaction."""
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from perception import create_app
+    from perception.core.extensions import db
+    from perception.core.jobs import enqueue
+
+    db_file = tmp_path / "jobs.sqlite"
+    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PERCEPTION_DATABASE_URL", f"sqlite:///{db_file}")
+    monkeypatch.setenv("PERCEPTION_REDIS_URL", redis_url)
+    monkeypatch.setenv("PERCEPTION_RQ_QUEUE", "perception-test")
+    import perception.core.jobs.worker as worker_module
+
+    monkeypatch.setattr(worker_module, "_app", None)
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+        conn = Redis.from_url(redis_url)
+        queue = Queue("perception-test", connection=conn)
+        queue.empty()
+        job_id = enqueue("send_email", to="rq@example.com", subject="via redis", text="hello")
+        assert job_id is not None
+        assert queue.count == 1
+        SimpleWorker([queue], connection=conn).work(burst=True)
+        job = queue.fetch_job(job_id)
+        assert job is not None and job.is_finished, job and job.exc_info
+    sent = list(Path(tmp_path, "mail").glob("*.eml"))
+    assert len(sent) == 1 and "rq@example.com" in sent[0].read_text()
+
+
+def test_a_job_reaches_redis_only_after_its_transaction_commits(redis_url, tmp_path, monkeypatch):
+    """A worker must never start before the data the job needs is committed; a rolled-back
+    transaction sends nothing at all."""
+    from redis import Redis
+    from rq import Queue
+
+    from perception import create_app
+    from perception.core.extensions import db
+    from perception.core.jobs import enqueue
+    from perception.core.transaction import unit_of_work
+
+    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("PERCEPTION_DATABASE_URL", f"sqlite:///{tmp_path / 'after.sqlite'}")
+    monkeypatch.setenv("PERCEPTION_REDIS_URL", redis_url)
+    monkeypatch.setenv("PERCEPTION_RQ_QUEUE", "perception-test-after")
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+        queue = Queue("perception-test-after", connection=Redis.from_url(redis_url))
+        queue.empty()
+        with unit_of_work():
+            job_id = enqueue("heartbeat")
+            assert queue.count == 0  # not before the commit
+        assert queue.count == 1 and queue.fetch_job(job_id) is not None
+        with pytest.raises(RuntimeError), unit_of_work():
+            enqueue("heartbeat")
+            raise RuntimeError("the operation failed")
+        assert queue.count == 1  # the rolled-back unit sent nothing
+        queue.empty()
+        db.engine.dispose()
