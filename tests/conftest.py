@@ -5,6 +5,12 @@ The database comes from PERCEPTION_TEST_DATABASE_URL (SQLite in a temporary fold
 Each test runs inside an outer transaction on one connection; the app's commits become SAVEPOINT
 releases and everything is rolled back at the end (SQLAlchemy: "Joining a Session into an
 External Transaction").
+
+Tiers, by folder: tests/unit (the pure packages scoring and surveys: no app, no database),
+tests/core (the platform), one folder per phase (setup, kpi, collection, surveys, analysis,
+review: services, views and API on the rolled-back database), and tests/e2e (demo loads, real
+browsers and servers, packaging, PostgreSQL/Redis-only paths; all marked ``slow``). The inner loop
+is ``pytest tests/unit tests/<phase>``; ``pytest`` alone runs everything.
 """
 
 from __future__ import annotations
@@ -17,9 +23,15 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import orm
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Property tests check results, not speed: a loaded machine must not fail them on a deadline or on
+# slow data generation. Loaded here, before any test module builds its own settings on top.
+settings.register_profile("perception", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("perception")
 
 
 def require_component(name: str, available: bool, reason: str) -> None:
@@ -110,6 +122,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator
             "REDIS_URL": None,
             "MAIL_BACKEND": "file",
             "SERVER_NAME": None,
+            "STRICT_READERS": True,
         }
     )
     application.test_client_class = FreshContextClient
@@ -152,6 +165,19 @@ def client(app: Any, db_session: orm.Session) -> Any:
 @pytest.fixture
 def runner(app: Any, db_session: orm.Session) -> Any:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def fresh_app(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An app of its own on an empty SQLite file (no tables), for the ``perception`` commands."""
+    from perception import create_app
+    from perception.core.extensions import db
+
+    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path))
+    application = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/cli.sqlite"})
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

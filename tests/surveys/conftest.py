@@ -1,158 +1,198 @@
-"""Fixtures for the questionnaire engine: a definition that uses every question type."""
+"""Fixtures for the survey pages: published built-in instruments, campaigns, the mailbox."""
 
 from __future__ import annotations
 
-import copy
+import email
+import email.policy
+import re
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from surveys import Questionnaire, load_definition
+LINK = re.compile(r"/s/t/([A-Za-z0-9_-]{20,})")
+UNSUBSCRIBE = re.compile(r"(/s/unsubscribe/[A-Za-z0-9_.-]+)")
+NONCE = re.compile(r'name="submission_nonce"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="submission_nonce"')
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+PAGE = re.compile(r'name="page"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="page"')
 
 
-def t(zh: str, en: str) -> dict[str, str]:
-    return {"zh": zh, "en": en}
-
-
-SCALE_5 = {"min": 1, "max": 5, "min_label": t("很差", "Very poor"), "max_label": t("很好", "Very good")}
-
-KITCHEN_SINK: dict[str, Any] = {
-    "schema_version": 1,
-    "id": "kitchen_sink",
-    "version": "3",
-    "title": t("全部题型", "Every question type"),
-    "description": t("测试用问卷", "A questionnaire for tests"),
-    "pages": [
-        {
-            "id": "scores",
-            "title": t("评分", "Scores"),
-            "questions": [
-                {
-                    "id": "csat",
-                    "type": "csat",
-                    "text": t("满意度", "Satisfaction"),
-                    "required": True,
-                    "feedback_dimension": "fault_handling",
-                    "standard_code": "STD-7.1",
-                },
-                {"id": "nps", "type": "nps", "text": t("推荐意愿", "Likelihood to recommend")},
-                {"id": "ces", "type": "ces", "text": t("省心程度", "Ease")},
-                {
-                    "id": "speed",
-                    "type": "rating",
-                    "text": t("响应速度", "Speed"),
-                    "scale": SCALE_5,
-                    "feedback_dimension": "response_speed",
-                    "help": t("最近一次", "Last time"),
-                },
-                {
-                    "id": "why_low",
-                    "type": "multiple_choice",
-                    "text": t("原因", "Reasons"),
-                    "required": True,
-                    "show_if": {"question": "csat", "op": "<=", "value": 2},
-                    "choices": [
-                        {"value": "slow", "text": t("慢", "Slow")},
-                        {"value": "rude", "text": t("态度差", "Rude")},
-                        {"value": "broken", "text": t("没修好", "Not fixed")},
-                    ],
-                    "other": True,
-                    "max_selected": 2,
-                },
-            ],
-        },
-        {
-            "id": "details",
-            "questions": [
-                {
-                    "id": "matrix",
-                    "type": "likert_matrix",
-                    "text": t("各方面", "Aspects"),
-                    "scale": SCALE_5,
-                    "feedback_dimension": "staff_attitude",
-                    "required": True,
-                    "rows": [
-                        {"id": "polite", "text": t("礼貌", "Polite")},
-                        {
-                            "id": "skilled",
-                            "text": t("专业", "Skilled"),
-                            "feedback_dimension": "deliverable_quality",
-                            "standard_code": "STD-2",
-                        },
-                    ],
-                },
-                {
-                    "id": "reliable",
-                    "type": "servqual",
-                    "text": t("按时完成", "On time"),
-                    "servqual_dimension": "reliability",
-                    "required": True,
-                },
-                {
-                    "id": "channel",
-                    "type": "single_choice",
-                    "text": t("渠道", "Channel"),
-                    "choices": [
-                        {"value": "phone", "text": t("电话", "Phone")},
-                        {"value": "web", "text": t("网页", "Web")},
-                    ],
-                    "other": t("别的渠道", "Another channel"),
-                },
-                {
-                    "id": "comment",
-                    "type": "text",
-                    "text": t("意见", "Comment"),
-                    "max_length": 20,
-                    "multiline": False,
-                },
-                {
-                    "id": "users",
-                    "type": "number",
-                    "text": t("用户数", "Users"),
-                    "min": 1,
-                    "max": 500,
-                    "unit": t("人", "people"),
-                },
-                {
-                    "id": "share",
-                    "type": "number",
-                    "text": t("比例", "Share"),
-                    "min": 0,
-                    "max": 1,
-                    "integer": False,
-                },
-                {
-                    "id": "visit",
-                    "type": "date",
-                    "text": t("上门日期", "Visit date"),
-                    "min": "2024-01-01",
-                    "max": "2024-12-31",
-                },
-            ],
-        },
-        {
-            "id": "phone_only",
-            "show_if": {"question": "channel", "op": "==", "value": "phone"},
-            "questions": [
-                {
-                    "id": "phone_wait",
-                    "type": "rating",
-                    "text": t("等待时长", "Waiting time"),
-                    "scale": SCALE_5,
-                    "required": True,
-                },
-            ],
-        },
-    ],
-}
+def hidden(pattern: re.Pattern[str], html: str) -> str:
+    match = pattern.search(html)
+    assert match, f"hidden field {pattern.pattern[:30]} not found in page"
+    return match.group(1) or match.group(2)
 
 
 @pytest.fixture
-def raw_definition() -> dict[str, Any]:
-    """A deep copy of the kitchen-sink definition, free to mutate."""
-    return copy.deepcopy(KITCHEN_SINK)
+def versions(db_session: Any) -> dict[str, Any]:
+    from perception.surveys.services.definitions import ensure_builtin_surveys
+
+    return ensure_builtin_surveys(db_session)
 
 
 @pytest.fixture
-def questionnaire() -> Questionnaire:
-    return load_definition(copy.deepcopy(KITCHEN_SINK))
+def make_campaign(db_session: Any, versions: dict[str, Any], org: dict[str, Any]) -> Any:
+    from perception.core.models.base import utcnow
+    from perception.surveys.services.campaigns import create_campaign, open_campaign
+
+    counter = iter(range(1, 1000))
+
+    def make(
+        instrument: str = "csat_transactional",
+        *,
+        channel: str = "personal",
+        region: str | None = "R1",
+        open_: bool = True,
+        days: int = 14,
+        **extra: Any,
+    ) -> Any:
+        now = utcnow()
+        data = {
+            "code": f"C{next(counter)}-{instrument[:8]}",
+            "name_zh": "服务满意度调查",
+            "name_en": "Service satisfaction survey",
+            "version_id": versions[instrument].id,
+            "channel": channel,
+            "region_id": org[region]["region"].id if region else None,
+            "opens_at": now - timedelta(hours=1),
+            "closes_at": now + timedelta(days=days),
+            **extra,
+        }
+        campaign = create_campaign(db_session, data, None)
+        if open_:
+            open_campaign(db_session, campaign)
+        return campaign
+
+    return make
+
+
+class Mailbox:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.seen = set(folder.glob("*.eml")) if folder.exists() else set()
+
+    def new(self) -> list[email.message.EmailMessage]:
+        files = set(self.folder.glob("*.eml")) if self.folder.exists() else set()
+        fresh = sorted(files - self.seen, key=lambda p: p.stat().st_mtime_ns)
+        self.seen |= set(fresh)
+        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in fresh]  # type: ignore[misc]
+
+    def tokens_for(self, address: str, messages: list[Any] | None = None) -> list[str]:
+        found = []
+        for msg in messages if messages is not None else self.new():
+            if msg["To"] == address:
+                found += LINK.findall(msg.get_content())
+        return found
+
+
+@pytest.fixture
+def mailbox(app: Any) -> Mailbox:
+    return Mailbox(Path(app.instance_path) / "mail")
+
+
+@pytest.fixture
+def invite(db_session: Any, mailbox: Mailbox) -> Any:
+    """Run the invitation job for a campaign and return {contact email: token}."""
+    from perception.surveys.services.invitations import send_campaign_invitations
+
+    def run(campaign: Any, now: Any = None) -> dict[str, str]:
+        send_campaign_invitations(db_session, campaign_id=campaign.id, now=now)
+        out = {}
+        for msg in mailbox.new():
+            tokens = LINK.findall(msg.get_content())
+            if tokens:
+                out[str(msg["To"])] = tokens[-1]
+        return out
+
+    return run
+
+
+def answer_page(
+    client: Any, path: str, answers: dict[str, Any], *, action: str = "next", html: str | None = None
+) -> Any:
+    """POST one survey page the way the browser does (CSRF, nonce and page from the rendered form)."""
+    html = html if html is not None else client.get(path).get_data(as_text=True)
+    body = {
+        "csrf_token": hidden(CSRF, html),
+        "submission_nonce": hidden(NONCE, html),
+        "page": hidden(PAGE, html),
+        "action": action,
+        **answers,
+    }
+    return client.post(path, data=body)
+
+
+def seed_personal_link(
+    app: Any,
+    region: tuple[str, str, str],
+    customer: tuple[str, str, str],
+    contact: tuple[str, str],
+    campaign: tuple[str, str, str],
+    *,
+    days: int,
+) -> str:
+    """For tests with their own app on committed data (not the rolled-back ``db_session``): create
+    the tables, a region, a customer of it with one contact, an open csat_transactional campaign
+    for the region closing in ``days``, and the contact's invitation (valid as long); commit and
+    return the invitation's personal link token. ``region``, ``customer`` and ``campaign`` are
+    (code, name_zh, name_en); ``contact`` is (name, email)."""
+    from perception.core.extensions import db
+    from perception.core.models.base import utcnow
+    from perception.core.models.org import Contact, CustomerOrg, Region
+    from perception.surveys.models import Invitation
+    from perception.surveys.services.campaigns import create_campaign, open_campaign
+    from perception.surveys.services.definitions import ensure_builtin_surveys
+    from perception.surveys.services.tokens import issue_link
+
+    with app.app_context():
+        db.create_all()
+        place = Region(code=region[0], name_zh=region[1], name_en=region[2])
+        db.session.add(place)
+        db.session.flush()
+        org = CustomerOrg(code=customer[0], name_zh=customer[1], name_en=customer[2], region_id=place.id)
+        db.session.add(org)
+        db.session.flush()
+        person = Contact(customer_id=org.id, region_id=place.id, name=contact[0], email=contact[1])
+        db.session.add(person)
+        versions = ensure_builtin_surveys(db.session)
+        now = utcnow()
+        opened = create_campaign(
+            db.session,
+            {
+                "code": campaign[0],
+                "name_zh": campaign[1],
+                "name_en": campaign[2],
+                "version_id": versions["csat_transactional"].id,
+                "region_id": place.id,
+                "opens_at": now - timedelta(hours=1),
+                "closes_at": now + timedelta(days=days),
+            },
+            None,
+        )
+        open_campaign(db.session, opened)
+        invitation = Invitation(
+            campaign_id=opened.id,
+            contact_id=person.id,
+            region_id=place.id,
+            customer_id=org.id,
+            sent_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+        db.session.add(invitation)
+        db.session.flush()
+        token = issue_link(db.session, invitation, now)
+        db.session.commit()
+        db.session.remove()
+    return token
+
+
+@pytest.fixture(autouse=True)
+def quick_respondents(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests answer instantly; the minimum fill time has its own test."""
+    monkeypatch.setitem(app.config, "SURVEY_MIN_FILL_SECONDS", 0)
+
+
+@pytest.fixture
+def post_page() -> Any:
+    return answer_page

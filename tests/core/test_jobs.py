@@ -1,10 +1,9 @@
-"""Background jobs: in-process by default, on Redis with RQ when configured; the scheduler runs
-each periodic slot once."""
+"""Background jobs: in-process by default; the scheduler runs each periodic slot once. (On Redis
+with RQ: tests/e2e/test_jobs_redis.py.)"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -55,36 +54,3 @@ def test_slot_names():
     assert slot_for("hourly", moment) == "2026-11-21T05"
     assert slot_for("daily", moment) == "2026-11-21"
     assert slot_for("weekly", moment) == "2026-W47"
-
-
-def test_jobs_run_on_redis_with_rq(redis_url, tmp_path, monkeypatch):
-    """A real Redis queue and an RQ worker: the job runs in its own app and transaction."""
-    from redis import Redis
-    from rq import Queue, SimpleWorker
-
-    from perception import create_app
-    from perception.core.extensions import db
-    from perception.core.jobs import enqueue
-
-    db_file = tmp_path / "jobs.sqlite"
-    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("PERCEPTION_DATABASE_URL", f"sqlite:///{db_file}")
-    monkeypatch.setenv("PERCEPTION_REDIS_URL", redis_url)
-    monkeypatch.setenv("PERCEPTION_RQ_QUEUE", "perception-test")
-    import perception.core.jobs.worker as worker_module
-
-    monkeypatch.setattr(worker_module, "_app", None)
-    app = create_app()
-    with app.app_context():
-        db.create_all()
-        conn = Redis.from_url(redis_url)
-        queue = Queue("perception-test", connection=conn)
-        queue.empty()
-        job_id = enqueue("send_email", to="rq@example.com", subject="via redis", text="hello")
-        assert job_id is not None
-        assert queue.count == 1
-        SimpleWorker([queue], connection=conn).work(burst=True)
-        job = queue.fetch_job(job_id)
-        assert job is not None and job.is_finished, job and job.exc_info
-    sent = list(Path(tmp_path, "mail").glob("*.eml"))
-    assert len(sent) == 1 and "rq@example.com" in sent[0].read_text()

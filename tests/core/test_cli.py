@@ -1,21 +1,11 @@
-"""The `perception` command on a fresh database: init through migrations, demo, users, tokens."""
+"""The `perception` command on a fresh database: init through migrations, users, tokens (the
+demo command: tests/e2e/test_cli_demo.py)."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import inspect, select
 
-from perception import create_app
 from perception.core.extensions import db
-
-
-@pytest.fixture
-def fresh_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/cli.sqlite"})
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_init_creates_schema_and_admin(fresh_app):
@@ -38,32 +28,6 @@ def test_init_rejects_short_password(fresh_app):
     )
     assert result.exit_code != 0
     assert "password" in result.output
-
-
-def test_demo_is_idempotent(fresh_app):
-    from perception.core.models.base import Base
-
-    runner = fresh_app.test_cli_runner()
-    first = runner.invoke(args=["demo", "--weeks", "3"])
-    assert first.exit_code == 0, first.output
-    with fresh_app.app_context():
-        counts = {
-            t.name: db.session.scalar(select(func.count()).select_from(t))
-            for t in Base.metadata.sorted_tables
-        }
-    second = runner.invoke(args=["demo", "--weeks", "3"])
-    assert second.exit_code == 0, second.output
-    with fresh_app.app_context():
-        again = {
-            t.name: db.session.scalar(select(func.count()).select_from(t))
-            for t in Base.metadata.sorted_tables
-        }
-    # Audit rows and scheduler bookkeeping may grow; domain data must not.
-    for name in ("audit_entry", "login_attempt", "scheduled_run"):
-        counts.pop(name, None)
-        again.pop(name, None)
-    assert counts == again
-    assert counts["region"] == 12 and counts["collection_point"] == 12
 
 
 def test_user_and_token_commands(fresh_app):

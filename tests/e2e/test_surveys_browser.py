@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser import ARGS, CHROMIUM, live_server, require_chromium
-from tests.surveys_web.conftest import seed_personal_link
+from tests.surveys.conftest import seed_personal_link
 
 pytestmark = pytest.mark.browser
 # The one invited contact: region, customer, contact and campaign (see seed_personal_link).

@@ -1,17 +1,11 @@
-"""The embedded SQLite database under a web request and a background writer at the same time,
-and `perception run` really serving (the README's first command)."""
+"""The embedded SQLite database under a web request and a background writer at the same time.
+(`perception run` really serving, the README's first command: tests/e2e/test_server_start.py.)"""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 
-import pytest
 from sqlalchemy import text
 
 from perception import create_app
@@ -63,45 +57,3 @@ def test_sign_in_waits_for_a_background_writer_instead_of_failing(tmp_path, monk
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     with app.app_context():
         db.engine.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_perception_run_serves_pages(tmp_path):
-    port = _free_port()
-    env = {**os.environ, "PERCEPTION_INSTANCE_PATH": str(tmp_path)}
-    env.pop("PERCEPTION_DATABASE_URL", None)
-    init = subprocess.run(
-        [sys.executable, "-m", "perception.cli", "init"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert init.returncode == 0, init.stderr[-2000:]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "perception.cli", "run", "--port", str(port), "--no-scheduler"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:  # noqa: S310
-                    body = resp.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.2)
-        assert body is not None and '"status":"ok"' in body.replace(" ", ""), "the server never answered"
-    finally:
-        server.terminate()
-        server.wait(10)

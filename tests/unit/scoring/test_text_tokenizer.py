@@ -159,7 +159,7 @@ def test_import_is_quiet_under_warnings_as_errors() -> None:
         text=True,
         check=False,
         timeout=60,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['工单']"
