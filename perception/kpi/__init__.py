@@ -15,7 +15,7 @@ from perception.core.phase import Periodic, Phase
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
     from perception.kpi import api, cli, demo, models
-    from perception.kpi.services import escalation, jobs
+    from perception.kpi.services import jobs
     from perception.kpi.views import bp
 
     del cli  # imported for its `perception kpi ...` commands on bp.cli
@@ -24,7 +24,7 @@ def phase() -> Phase:
         models=models,
         blueprints=(bp,),
         api=(api,),
-        jobs=(escalation, jobs),
+        jobs=(jobs,),
         periodic=(
             Periodic("check_escalations", "hourly"),  # minute-level: run `perception kpi escalate` from cron
             Periodic("compute_kpis", "daily"),

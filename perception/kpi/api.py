@@ -8,31 +8,34 @@
 - ``GET /kpi/definitions``, ``POST /kpi/definitions``; ``POST /kpi/compute``.
 - ``GET /kpi/attainment`` per standard, ``/kpi/breaches``, ``/kpi/escalations``,
   ``/kpi/reports/{kind}`` (monthly | quarterly).
-Validation problems answer 422 with ``details``: one object per problem naming row, column,
-value and the reason in both languages.
+Every error is RFC 9457 problem+json (perception.api.errors): an import's problems answer 422 with
+``errors``, one object per problem naming row, column (``field``), value and the reason in both
+languages. Handlers raise; the request's one transaction commits a success and rolls back an error.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import g, jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from perception.api import bp
-from perception.api.errors import api_error, json_body, page_args
+from perception.api.errors import json_body, json_object, page_args
 from perception.api.openapi import document
 from perception.core.authz import Permission, get_or_404, region_scope, require, scoped
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
 from perception.core.extensions import db, orm
-from perception.core.models.base import utcnow
-from perception.kpi.models import Escalation, KpiDefinition, Ticket, TicketStatus
+from perception.core.periods import parse_day
+from perception.kpi.models import Escalation, KpiDefinition, Ticket
 from perception.kpi.services.definitions import DefinitionSpec, save_definition
 from perception.kpi.services.jobs import recompute_recent
-from perception.kpi.services.messages import KpiError, KpiImportError
 from perception.kpi.services.reports import MONTHLY, QUARTERLY, report_period, sla_failure_report
 from perception.kpi.services.sla import attainment_by_standard, breaches
 from perception.kpi.services.ticket_import import ImportOptions, import_tickets
+from perception.kpi.services.tickets import TicketQuery, find_tickets, ticket_status
 from perception.kpi.services.value_import import import_kpi_values
 from perception.kpi.services.values import KpiQuery, count_values, kpi_values
 
@@ -51,25 +54,19 @@ def _flag(name: str) -> bool:
 
 
 def _dates(default_days: int = 91) -> tuple[date, date]:
-    today = utcnow().date()
-    start = date.fromordinal(today.toordinal() - default_days)
-    try:
-        return (
-            date.fromisoformat(request.args["from"]) if request.args.get("from") else start,
-            date.fromisoformat(request.args["to"]) if request.args.get("to") else today,
-        )
-    except ValueError:
-        raise KpiError("from", "日期格式为 2026-03-02", "use dates like 2026-03-02") from None
-
-
-def _error(exc: KpiError) -> Any:
-    return api_error(422, exc.en, [{"field": exc.field, "reason": exc.en, "reason_zh": exc.zh}])
+    """``from`` and ``to`` (default: the last ``default_days`` days up to the organisation's today);
+    a date that does not parse is a 422 problem naming the parameter."""
+    today = current_clock().today()
+    start, end = today - timedelta(days=default_days), today
+    if request.args.get("from"):
+        start = parse_day(request.args["from"], "from")
+    if request.args.get("to"):
+        end = parse_day(request.args["to"], "to")
+    return start, end
 
 
 def _import(run: Any, key: str) -> Any:
-    body, error = json_body()
-    if error is not None:
-        return error
+    body = json_body()
     items = body.get(key) if isinstance(body, dict) else body
     options = ImportOptions(
         dry_run=_flag("dry_run"),
@@ -77,12 +74,7 @@ def _import(run: Any, key: str) -> Any:
         user_id=g.user.id,
         allowed_regions=region_scope(),
     )
-    try:
-        result = run(orm(), options, items=items)
-    except KpiImportError as exc:
-        db.session.rollback()
-        return api_error(422, "Nothing was imported: some rows are not valid.", exc.as_json())
-    db.session.commit()
+    result = run(orm(), options, items=items)  # a KpiImportError answers 422 with every problem
     return jsonify(result.as_json()), 200 if options.dry_run else 201
 
 
@@ -129,16 +121,40 @@ def ticket_json(t: Ticket) -> dict[str, Any]:
 
 
 @bp.get("/kpi/tickets")
-@document("/kpi/tickets", "get", summary="Tickets the user may see, newest first (paged)", tag=TAG)
+@document(
+    "/kpi/tickets",
+    "get",
+    summary="Tickets the user may see, newest first (paged; the same filters as the tickets page)",
+    tag=TAG,
+    parameters=[
+        *RANGE,
+        *(
+            {"name": n, "in": "query", "schema": {"type": "integer"}}
+            for n in ("region_id", "service_id", "page", "per_page")
+        ),
+        {"name": "status", "in": "query", "schema": {"type": "string"}},
+        {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "ticket id starts with"},
+    ],
+)
 @require(Permission.VIEW_KPI)
 def get_tickets() -> Any:
     page, size = page_args()
-    stmt = scoped(select(Ticket), Ticket)
-    if request.args.get("status") in TicketStatus.ALL:
-        stmt = stmt.where(Ticket.status == request.args["status"])
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = db.session.scalars(stmt.order_by(Ticket.opened_at.desc()).limit(size).offset((page - 1) * size))
-    return jsonify({"page": page, "total": total, "items": [ticket_json(t) for t in rows]})
+    found = find_tickets(
+        orm(),
+        TicketQuery(
+            region_ids=region_scope(),
+            region_id=request.args.get("region_id", type=int),
+            service_id=request.args.get("service_id", type=int),
+            status=ticket_status(request.args.get("status")),
+            id_prefix=request.args.get("q", ""),
+            opened_from=parse_day(request.args["from"], "from") if request.args.get("from") else None,
+            opened_to=parse_day(request.args["to"], "to") if request.args.get("to") else None,
+            timezone=current_clock().timezone,
+        ),
+        limit=size,
+        offset=(page - 1) * size,
+    )
+    return jsonify({"page": page, "total": found.total, "items": [ticket_json(t) for t in found.tickets]})
 
 
 @bp.get("/kpi/tickets/<int:ticket_id>")
@@ -187,10 +203,7 @@ def post_values() -> Any:
 )
 @require(Permission.VIEW_KPI)
 def get_values() -> Any:
-    try:
-        start, end = _dates()
-    except KpiError as exc:
-        return _error(exc)
+    start, end = _dates()
     page, size = page_args()
     query = KpiQuery(
         start=start,
@@ -243,33 +256,31 @@ def get_definitions() -> Any:
 )
 @require(Permission.MANAGE_KPI)
 def post_definition() -> Any:
-    body, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(body, dict):
-        return api_error(422, "Send an object.", [{"field": "", "reason": "expected an object"}])
-    try:
-        target = body.get("default_target")
-        spec = DefinitionSpec(
-            code=str(body.get("code", "")),
-            name_zh=str(body.get("name_zh", "")),
-            name_en=str(body.get("name_en", "")),
-            unit=str(body.get("unit", "%")),
-            direction=str(body.get("direction", "higher")),
-            metric=body.get("metric") or None,
-            standard_id=body.get("standard_id"),
-            default_target=float(target) if target is not None else None,
-        )
-        saved = save_definition(orm(), spec)
-    except (TypeError, ValueError) as exc:
-        db.session.rollback()
-        if isinstance(exc, KpiError):
-            return _error(exc)
-        return api_error(
-            422, "default_target must be a number.", [{"field": "default_target", "reason": str(exc)}]
-        )
-    db.session.commit()
+    body = json_object()
+    spec = DefinitionSpec(
+        code=str(body.get("code", "")),
+        name_zh=str(body.get("name_zh", "")),
+        name_en=str(body.get("name_en", "")),
+        unit=str(body.get("unit", "%")),
+        direction=str(body.get("direction", "higher")),
+        metric=body.get("metric") or None,
+        standard_id=body.get("standard_id"),
+        default_target=_number(body, "default_target"),
+    )
+    saved = save_definition(orm(), spec)  # a KpiError answers 422 naming the field
     return jsonify(definition_json(saved)), 201
+
+
+def _number(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise UserError.one(
+            key, "应为数字。", "must be a number.", code="bad_number", value=str(value)[:80]
+        ) from None
 
 
 @bp.post("/kpi/compute")
@@ -283,8 +294,7 @@ def post_definition() -> Any:
 @require(Permission.MANAGE_KPI)
 def post_compute() -> Any:
     weeks = min(max(request.args.get("weeks", 26, type=int) or 26, 1), 104)
-    summary = recompute_recent(orm(), weeks, region_ids=region_scope())
-    db.session.commit()
+    summary = recompute_recent(orm(), weeks, clock=current_clock(), region_ids=region_scope())
     return jsonify(
         {
             "tickets": summary.tickets,
@@ -301,10 +311,7 @@ def post_compute() -> Any:
 )
 @require(Permission.VIEW_KPI)
 def get_attainment() -> Any:
-    try:
-        start, end = _dates()
-    except KpiError as exc:
-        return _error(exc)
+    start, end = _dates()
     rows = attainment_by_standard(orm(), start, end, region_ids=region_scope())
     return jsonify(
         {
@@ -333,10 +340,7 @@ def get_attainment() -> Any:
 )
 @require(Permission.VIEW_KPI)
 def get_breaches() -> Any:
-    try:
-        start, end = _dates(31)
-    except KpiError as exc:
-        return _error(exc)
+    start, end = _dates(31)
     rows = breaches(orm(), start, end, region_ids=region_scope(), limit=1000)
     return jsonify({"items": [{**b.__dict__, "opened_at": b.opened_at.isoformat()} for b in rows]})
 
@@ -385,11 +389,15 @@ def get_escalations() -> Any:
 @require(Permission.VIEW_KPI)
 def get_report(kind: str) -> Any:
     if kind not in (MONTHLY, QUARTERLY):
-        return api_error(404, "Unknown report; use monthly or quarterly.")
-    try:
-        start, end = report_period(kind, request.args.get("period"), utcnow().date())
-    except KpiError as exc:
-        return _error(exc)
+        raise UserError.one(
+            "kind",
+            "没有这种报告：请用 monthly 或 quarterly。",
+            "Unknown report; use monthly or quarterly.",
+            code="not_found",
+            value=kind[:80],
+            status=404,
+        )
+    start, end = report_period(kind, request.args.get("period"), current_clock().today())
     report = sla_failure_report(orm(), kind, start, end, region_ids=region_scope())
     return jsonify(
         {

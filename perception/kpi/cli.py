@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from perception.core.audit import acting_as
+from perception.core.clock import current_clock
 from perception.core.transaction import unit_of_work
 from perception.kpi.services.escalation import check_escalations, mark_recovered
 from perception.kpi.services.jobs import recompute_recent
@@ -25,7 +26,7 @@ def _run_import(kind: str, path: Path, apply: bool, allow_duplicate: bool) -> No
             result = run(session, options, data=path.read_bytes(), filename=path.name)
     except KpiImportError as exc:
         for problem in exc.problems:
-            click.echo(problem.describe("en"), err=True)
+            click.echo(problem.located("en"), err=True)
         raise click.ClickException(f"nothing imported: {exc.total} problem(s)") from None
     verb = "imported" if apply else "dry run (nothing stored; add --apply)"
     click.echo(
@@ -60,7 +61,7 @@ def import_values_command(path: Path, apply: bool, allow_duplicate: bool) -> Non
 def compute_command(weeks: int) -> None:
     """Recompute the weekly ticket KPIs of the last WEEKS weeks."""
     with acting_as("cli:kpi-compute"), unit_of_work() as session:
-        summary = recompute_recent(session, weeks)
+        summary = recompute_recent(session, weeks, clock=current_clock())
     click.echo(
         f"{summary.tickets} tickets -> {summary.groups} groups, "
         f"{summary.values} KPI values in {summary.seconds:.1f} s"
@@ -70,7 +71,8 @@ def compute_command(weeks: int) -> None:
 @bp.cli.command("escalate")
 def escalate_command() -> None:
     """Fire due SLA escalations now (each rule once per breach) and close recovered ones."""
+    now = current_clock().now()
     with acting_as("cli:kpi-escalate"), unit_of_work() as session:
-        fired = check_escalations(session)
-        recovered = mark_recovered(session)
+        fired = check_escalations(session, now)
+        recovered = mark_recovered(session, now)
     click.echo(f"{len(fired)} escalation(s) fired, {recovered} recovered")

@@ -22,8 +22,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from perception.core.clock import DEFAULT_TIMEZONE, Clock
 from perception.core.demo import DemoContext
-from perception.core.models.base import utcnow
 from perception.core.models.org import CustomerOrg, Region
 from perception.core.periods import week_start
 from perception.kpi.models import KpiDefinition, Ticket
@@ -245,9 +245,13 @@ def _imported_values(session: Session, ctx: DemoContext) -> None:
 
 def load(session: Session, ctx: DemoContext) -> None:
     ctx.shared["planted"] = dict(PLANTED)
-    now = utcnow()
+    # The demo regions keep the default time zone (demo_org), so their tickets are written on its
+    # wall clock; as_of turns that back into the naive UTC the KPI computation compares with.
+    wall = Clock(DEFAULT_TIMEZONE).local()
+    offset = wall.utcoffset() or timedelta(0)
     end_of_today = datetime.combine(ctx.today, time(23, 59))
-    now_local = min(now + timedelta(hours=8), end_of_today)  # demo regions are all Asia/Shanghai (UTC+8)
+    now_local = min(wall.replace(tzinfo=None), end_of_today)
+    as_of = now_local - offset
     existing = session.scalar(select(func.count(Ticket.id)).where(Ticket.external_id.like("DEMO-%"))) or 0
     if existing:
         ctx.summary.append(f"Tickets: {existing} demo tickets already present; left as they are.")
@@ -264,9 +268,9 @@ def load(session: Session, ctx: DemoContext) -> None:
         session,
         ctx.first_week_start,
         week_start(ctx.today) + timedelta(weeks=1),
-        as_of=now_local - timedelta(hours=8),
+        as_of=as_of,
     )
-    fired = check_escalations(session, now_local - timedelta(hours=8))
+    fired = check_escalations(session, as_of)
     ctx.summary.append(
         f"Tickets: {result.rows_new} imported, {summary.values} KPI values computed, "
         f"{len(fired)} escalations fired; planted watermelon {PLANTED['watermelon']}, "

@@ -12,6 +12,7 @@ weeks starting on Monday (perception.core.periods.week_start).
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -31,44 +32,45 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from perception.core.models.base import Base, TimestampMixin, utcnow
 
 
-class KpiSource:
+class KpiSource(enum.StrEnum):
     TICKETS = "tickets"  # computed from tickets by perception.kpi.services.compute
     IMPORT = "import"  # uploaded (CSV/Excel) or sent through the JSON API
 
 
-class Provenance:
+class Provenance(enum.StrEnum):
     COMPUTED = "computed"
     IMPORTED = "imported"
 
 
-class Direction:
+class Direction(enum.StrEnum):
     HIGHER = "higher"  # higher is better (shares, rates of success)
     LOWER = "lower"  # lower is better (times, reopen rate, backlog)
     NEUTRAL = "neutral"  # descriptive (volume)
 
 
-class Granularity:
+class Granularity(enum.StrEnum):
     WEEK = "week"
     MONTH = "month"
     QUARTER = "quarter"
-    ALL = ("week", "month", "quarter")
 
 
-class TicketKind:
+class TicketKind(enum.StrEnum):
     INCIDENT = "incident"
     REQUEST = "request"
-    ALL = ("incident", "request")
 
 
-class TicketStatus:
+class TicketStatus(enum.StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     PENDING = "pending"
     RESOLVED = "resolved"
     CLOSED = "closed"
     CANCELLED = "cancelled"
-    ALL = ("open", "in_progress", "pending", "resolved", "closed", "cancelled")
-    UNRESOLVED = ("open", "in_progress", "pending")
+
+
+# A ticket in one of these is still waiting for its resolution: it counts in the backlog and can
+# breach its SLA (a tuple, so the SQL written from it is the same on every run).
+UNRESOLVED_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS, TicketStatus.PENDING)
 
 
 class KpiDefinition(TimestampMixin, Base):
@@ -100,7 +102,8 @@ class KpiDefinition(TimestampMixin, Base):
 
     @property
     def comparator(self) -> str | None:
-        return {Direction.HIGHER: ">=", Direction.LOWER: "<="}.get(self.direction)
+        comparators: dict[str, str] = {Direction.HIGHER: ">=", Direction.LOWER: "<="}
+        return comparators.get(self.direction)
 
 
 class KpiValue(Base):
@@ -181,12 +184,12 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class ImportKind:
+class ImportKind(enum.StrEnum):
     TICKETS = "tickets"
     KPI_VALUES = "kpi_values"
 
 
-class ImportStatus:
+class ImportStatus(enum.StrEnum):
     DRY_RUN = "dry_run"
     APPLIED = "applied"
     REJECTED = "rejected"

@@ -32,14 +32,12 @@ def test_bad_row_in_the_middle_stores_nothing(db_session, catalog):
         _apply(db_session, csv_bytes(rows))
     problems = sorted(info.value.problems, key=lambda p: p.row)
     # Row numbers as the spreadsheet shows them (header = row 1).
-    assert [(p.row, p.column, p.value, p.code) for p in problems] == [
+    assert [(p.row, p.field, p.value, p.code) for p in problems] == [
         (6, "opened", "2026-02-30 09:00", "bad_datetime"),
         (8, "service", "NOPE", "unknown_service"),
     ]
-    assert (
-        problems[0].describe("en").startswith('Row 6, column opened, value "2026-02-30 09:00": not a valid')
-    )
-    assert problems[1].describe("zh").startswith("第 8 行，列“service”，值“NOPE”：没有这个服务代码")
+    assert problems[0].located("en").startswith('Row 6, column opened, value "2026-02-30 09:00": not a valid')
+    assert problems[1].located("zh").startswith("第 8 行，列“service”，值“NOPE”：没有这个服务代码")
     assert _count(db_session) == 0
     assert _count(db_session, ImportBatch) == 0
 
@@ -55,7 +53,7 @@ def test_validation_reasons(db_session, catalog):
     ]
     with pytest.raises(KpiImportError) as info:
         _apply(db_session, csv_bytes(rows))
-    codes = {(p.row, p.column, p.code) for p in info.value.problems}
+    codes = {(p.row, p.field, p.code) for p in info.value.problems}
     assert (2, "first_response", "before_opened") in codes
     assert (3, "resolved", "resolved_missing") in codes
     assert (4, "priority", "bad_choice") in codes
@@ -69,7 +67,7 @@ def test_missing_required_column(db_session, catalog):
     data = csv_bytes([ticket_row("A")], header=("id", "service", "customer", "priority", "status"))
     with pytest.raises(KpiImportError) as info:
         _apply(db_session, data)
-    assert [(p.column, p.code) for p in info.value.problems] == [("opened", "missing_column")]
+    assert [(p.field, p.code) for p in info.value.problems] == [("opened", "missing_column")]
 
 
 def test_local_times_become_utc_and_offsets_are_honoured(db_session, catalog):

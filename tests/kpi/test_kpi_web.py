@@ -65,6 +65,33 @@ def test_collector_sees_only_own_region(login_as, tickets):
     assert other.status_code == missing.status_code == 404
 
 
+def test_ticket_page_filters(login_as, tickets, catalog):
+    client = login_as("analyst")
+
+    def listed(query: str) -> str:
+        response = client.get(f"/kpi/tickets?{query}")
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    page = listed(f"service={catalog['NET'].id}")
+    assert "W-R2" in page and "W-R1" not in page
+    page = listed("q=W-R1&status=closed&from=2026-03-02&to=2026-03-03")
+    assert "W-R1" in page and "W-R2" not in page
+    assert "W-R1" not in listed("from=2026-03-03")
+    bad = listed("from=2026-02-30")
+    assert "is not a valid date; write it as 2026-03-02." in bad and "W-R1" in bad  # the filter is dropped
+
+
+def test_bad_dates_are_shown_and_the_default_period_used(login_as, tickets):
+    client = login_as("analyst")
+    values = client.get("/kpi/values?from=2026-13-01").get_data(as_text=True)
+    assert "is not a valid date; write it as 2026-03-02." in values
+    reversed_range = client.get("/kpi/attainment?from=2026-04-01&to=2026-03-01").get_data(as_text=True)
+    assert "the end must be after the start" in reversed_range
+    chinese = login_as("manager", language="zh_CN").get("/kpi/attainment?to=明天").get_data(as_text=True)
+    assert "不是有效日期，请写成 2026-03-02。" in chinese
+
+
 def test_collector_cannot_import(login_as):
     client = login_as("collector")
     assert client.get("/kpi/import").status_code == 403

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.org import CustomerOrg, Region
 from perception.setup.models.catalog import Service, ServiceTier, Subscription
 
@@ -75,7 +76,7 @@ class Codebook:
         return cls(
             services=keyed(rows(Service)),
             regions=keyed(regions),
-            region_tz={r.id: r.timezone or "Asia/Shanghai" for r in regions},
+            region_tz={r.id: r.timezone or DEFAULT_TIMEZONE for r in regions},
             customers=keyed(customers),
             customer_region={c.id: c.region_id for c in customers},
             tiers=keyed(rows(ServiceTier)),

@@ -28,6 +28,7 @@ from sqlalchemy import Table, delete, insert
 from sqlalchemy.orm import Session
 
 from perception.core.audit import record
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiValue, Provenance
 from perception.kpi.services.arrays import distinct_rows
@@ -145,9 +146,8 @@ def backlog_at_period_ends(
     resolved_day = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
     for region_id in np.unique(frame.region).tolist():
         mask = frame.region == region_id
-        resolved_day[mask] = utc_to_local(frame.resolved[mask], zones.get(region_id, "Asia/Shanghai")).astype(
-            "datetime64[D]"
-        )
+        zone = zones.get(region_id, DEFAULT_TIMEZONE)
+        resolved_day[mask] = utc_to_local(frame.resolved[mask], zone).astype("datetime64[D]")
     first = np.searchsorted(ends, frame.local_day, side="right")  # first period ending after opening
     last = np.where(np.isnat(resolved_day), len(ends), np.searchsorted(ends, resolved_day, side="right"))
     (c_service, c_region, c_tier), inverse = distinct_rows(frame.service, frame.region, frame.tier)

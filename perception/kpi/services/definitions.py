@@ -115,16 +115,24 @@ class DefinitionSpec:
 def _check(session: Session, spec: DefinitionSpec, current: KpiDefinition | None) -> None:
     code = spec.code.strip().upper()
     if not code or len(code) > 32 or not code.replace("_", "").replace("-", "").isalnum():
-        raise KpiError("code", "代码为 1 到 32 个字母、数字、- 或 _", "1 to 32 letters, digits, - or _")
+        raise KpiError.one(
+            "code", "代码为 1 到 32 个字母、数字、- 或 _", "1 to 32 letters, digits, - or _", code="bad_code"
+        )
     clash = session.scalar(select(KpiDefinition).where(KpiDefinition.code == code))
     if clash is not None and clash is not current:
-        raise KpiError("code", "已有相同代码的 KPI", "a KPI with this code already exists")
+        raise KpiError.one(
+            "code", "已有相同代码的 KPI", "a KPI with this code already exists", code="duplicate_code"
+        )
     if not spec.name_zh.strip() or not spec.name_en.strip():
-        raise KpiError("name_zh", "请填写中文和英文名称", "give the name in Chinese and in English")
-    if spec.direction not in (Direction.HIGHER, Direction.LOWER, Direction.NEUTRAL):
-        raise KpiError("direction", "方向无效", "unknown direction")
+        raise KpiError.one(
+            "name_zh", "请填写中文和英文名称", "give the name in Chinese and in English", code="required"
+        )
+    if spec.direction not in tuple(Direction):
+        raise KpiError.one("direction", "方向无效", "unknown direction", code="bad_choice")
     if spec.metric and spec.metric not in METRICS:
-        raise KpiError("metric", "不是已知的标准指标", "not a known standard metric")
+        raise KpiError.one(
+            "metric", "不是已知的标准指标", "not a known standard metric", code="unknown_metric"
+        )
 
 
 def save_definition(
@@ -132,7 +140,9 @@ def save_definition(
 ) -> KpiDefinition:
     """Create (``current`` None) or update an imported KPI's definition. Built-ins stay as they are."""
     if current is not None and current.source == KpiSource.TICKETS:
-        raise KpiError("code", "内置 KPI 不能修改", "built-in KPIs cannot be changed")
+        raise KpiError.one(
+            "code", "内置 KPI 不能修改", "built-in KPIs cannot be changed", code="computed_kpi"
+        )
     _check(session, spec, current)
     definition = current or KpiDefinition(source=KpiSource.IMPORT)
     definition.code = spec.code.strip().upper()

@@ -14,9 +14,10 @@ provider_regional_manager -> managers of the ticket's region (else managers with
 customer_regional_manager / customer_* -> the customer's representatives (else the customer's
 first contact with an email). Addresses in ``notify_emails`` are used as they are.
 
-Run by the ``check_escalations`` job (hourly through perception.core.jobs.schedule; deployments that need
-minute-level escalation run ``perception kpi escalate`` from cron or a loop, or the scheduler with a
-shorter tick), from the CLI, or directly in tests with an explicit ``now``.
+Run by the ``check_escalations`` job (perception.kpi.services.jobs; hourly through
+perception.core.jobs.schedule; deployments that need minute-level escalation run
+``perception kpi escalate`` from cron or a loop, or the scheduler with a shorter tick), from the
+CLI, or directly in tests with an explicit ``now``.
 """
 
 from __future__ import annotations
@@ -31,11 +32,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from perception.core.audit import record
-from perception.core.jobs import job
 from perception.core.models.auth import Role, User, UserRole
 from perception.core.models.base import utcnow
 from perception.core.models.org import Contact, CustomerOrg
-from perception.kpi.models import Escalation, Ticket, TicketStatus
+from perception.kpi.models import UNRESOLVED_STATUSES, Escalation, Ticket
 from perception.kpi.services.ticket_frame import calendars, load_open_frame
 from perception.setup.models.catalog import Service
 from perception.setup.models.standards import EscalationRule, Sla
@@ -113,7 +113,7 @@ def check_escalations(session: Session, now: datetime | None = None) -> list[Fir
         for row in session.execute(
             select(Escalation.ticket_id, Escalation.rule_id, Escalation.breach)
             .join(Ticket, Ticket.id == Escalation.ticket_id)
-            .where(Ticket.status.in_(TicketStatus.UNRESOLVED))
+            .where(Ticket.status.in_(UNRESOLVED_STATUSES))
         )
     }
     slas = {s.id: s for s in session.scalars(select(Sla).where(Sla.id.in_(np.unique(frame.sla).tolist())))}
@@ -191,19 +191,8 @@ def mark_recovered(session: Session, now: datetime | None = None) -> int:
     for escalation in session.scalars(select(Escalation).where(Escalation.recovered_at.is_(None))):
         ticket = escalation.ticket
         done = ticket.first_response_at if escalation.breach == "response" else ticket.resolved_at
-        if done is not None or ticket.status in ("resolved", "closed", "cancelled"):
+        if done is not None or ticket.status not in UNRESOLVED_STATUSES:
             escalation.recovered_at = done or now
             count += 1
     session.flush()
     return count
-
-
-@job("check_escalations")
-def check_escalations_job(session: Session, now: str | None = None, **_: Any) -> int:
-    """Background job: fire due escalations, then close the recovered ones. Returns firings."""
-    moment = datetime.fromisoformat(now) if now else utcnow()
-    if moment.tzinfo is not None:
-        moment = moment.replace(tzinfo=None)
-    fired = check_escalations(session, moment)
-    mark_recovered(session, moment)
-    return len(fired)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perception.kpi.services.messages import KpiImportError, problem
+from perception.kpi.services.messages import refused
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_EXCEL_ROWS = 200_000
@@ -55,18 +55,7 @@ def sha256(data: bytes) -> str:
 
 def check_size(size: int, max_bytes: int) -> None:
     if size > max_bytes:
-        raise KpiImportError(
-            [
-                problem(
-                    None,
-                    None,
-                    None,
-                    "too_large",
-                    size=f"{size / 1048576:.1f}",
-                    limit=f"{max_bytes / 1048576:.0f}",
-                )
-            ]
-        )
+        raise refused("too_large", size=f"{size / 1048576:.1f}", limit=f"{max_bytes / 1048576:.0f}")
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -75,12 +64,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
         try:
             return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError:
-            raise KpiImportError([problem(None, None, None, "bad_encoding")]) from None
+            raise refused("bad_encoding") from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            raise KpiImportError([problem(None, None, None, "bad_encoding")]) from None
+            raise refused("bad_encoding") from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -88,7 +77,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError:
-        raise KpiImportError([problem(None, None, None, "bad_encoding")]) from None
+        raise refused("bad_encoding") from None
 
 
 def _delimiter(first_line: str) -> str:
@@ -124,11 +113,11 @@ def _read_csv(text: str, encoding: str) -> Table:
     try:
         header = next(reader)
     except StopIteration:
-        raise KpiImportError([problem(None, None, None, "empty_file")]) from None
+        raise refused("empty_file") from None
     try:
         body = list(reader)
     except csv.Error:
-        raise KpiImportError([problem(None, None, None, "bad_format")]) from None
+        raise refused("bad_format") from None
     numbers: list[int] | None = None
     if not all(r and (r[0] or any(r)) for r in body):  # blank lines (Excel exports end with some)
         numbers = [i + 2 for i, r in enumerate(body) if any(r)]  # skip them, keep the numbering
@@ -157,13 +146,13 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
             warnings.simplefilter("ignore", UserWarning)
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - any parse failure is "not a readable workbook"
-        raise KpiImportError([problem(None, None, None, "bad_format")]) from None
+        raise refused("bad_format") from None
     try:
         sheet = book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
         header_cells = next(rows, None)
         if header_cells is None:
-            raise KpiImportError([problem(None, None, None, "empty_file")])
+            raise refused("empty_file")
         header = [_cell(c) for c in header_cells]
         while header and not header[-1]:
             header.pop()
@@ -174,7 +163,7 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
             if not any(values):
                 continue
             if len(body) >= max_rows:
-                raise KpiImportError([problem(None, None, None, "too_many_rows", limit=max_rows)])
+                raise refused("too_many_rows", limit=max_rows)
             body.append(values)
             numbers.append(number)
     finally:
@@ -194,21 +183,21 @@ def read_table(
     if data.startswith(_XLSX_MAGIC):
         table = _read_xlsx(data, max_excel_rows)
     elif data.startswith(_OLE_MAGIC):
-        raise KpiImportError([problem(None, None, None, "bad_format")])
+        raise refused("bad_format")
     else:
         text, encoding = decode_text(data)
         table = _read_csv(text, encoding)
     if table.n_rows == 0:
-        raise KpiImportError([problem(None, None, None, "empty_file")])
+        raise refused("empty_file")
     return table
 
 
 def table_from_items(items: Any) -> Table:
     """A JSON API batch (array of objects) as a Table; rows are numbered from 1 (array position)."""
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise KpiImportError([problem(None, None, None, "not_a_list")])
+        raise refused("not_a_list")
     if not items:
-        raise KpiImportError([problem(None, None, None, "empty_file")])
+        raise refused("empty_file")
     keys: dict[str, None] = {}
     for item in items:
         for key in item:

@@ -1,15 +1,19 @@
-"""Import and KPI errors in both languages: the problem codes, their zh/en texts and the exception.
+"""Import and KPI errors in both languages: the problem codes, their zh/en texts and the exceptions.
 
-A problem names the row (as the spreadsheet shows it: the header is row 1), the column (as written
-in the file), the offending value and the reason. Services raise `KpiImportError` carrying every
-problem found (all-or-nothing: nothing is stored); the HTML view shows them in the user's language,
-the API answers 422 with the same fields.
+A problem of an import names the row (as the spreadsheet shows it: the header is row 1), the
+column (as written in the file), the offending value and the reason; it is a
+``perception.core.errors.Problem`` whose field is the column. Services raise ``KpiImportError``
+carrying every problem found (all-or-nothing: nothing is stored) and ``KpiError`` for a form field
+or request parameter; both are ``UserError``s, so the HTML views show them in the user's language
+and the API answers them as problem+json like every other error.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from perception.core.errors import Problem, UserError
 
 # code -> (zh, en); texts may use {placeholders} filled from the problem's params.
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -91,58 +95,47 @@ def message(code: str, lang: str, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    """One reason a row (or the whole file when ``row`` is None) cannot be imported."""
+class ImportProblem(Problem):
+    """A problem of an import file or batch: its field is always a column, so the located text
+    says so ('Row 5, column opened, value "2026-13-01": ...'), as people read a spreadsheet."""
 
-    row: int | None
-    column: str | None
-    value: str | None
-    code: str
-    params: tuple[tuple[str, Any], ...] = ()
-
-    def text(self, lang: str) -> str:
-        return message(self.code, lang, **dict(self.params))
-
-    def describe(self, lang: str) -> str:
-        """'Row 5, column opened, value "2026-13-01": not a valid date ...' in the language."""
+    def located(self, lang: bool | str) -> str:
+        zh = lang if isinstance(lang, bool) else str(lang).lower().startswith("zh")
         parts: list[str] = []
-        zh = lang.startswith("zh")
         if self.row is not None:
             parts.append(f"第 {self.row} 行" if zh else f"Row {self.row}")
-        if self.column:
-            parts.append(f"列“{self.column}”" if zh else f"column {self.column}")
+        if self.field:
+            parts.append(f"列“{self.field}”" if zh else f"column {self.field}")
         if self.value not in (None, ""):
             parts.append(f"值“{self.value}”" if zh else f'value "{self.value}"')
         head = ("，" if zh else ", ").join(parts)
-        return f"{head}{'：' if zh else ': '}{self.text(lang)}" if head else self.text(lang)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "column": self.column,
-            "value": self.value,
-            "code": self.code,
-            "message_zh": self.text("zh"),
-            "message_en": self.text("en"),
-        }
+        return f"{head}{'：' if zh else ': '}{self.text(zh)}" if head else self.text(zh)
 
 
 def problem(row: int | None, column: str | None, value: Any, code: str, **params: Any) -> ImportProblem:
+    """The problem ``code`` (MESSAGES) at a row and column, its texts filled from ``params``."""
     shown = None if value is None else str(value)
     if shown is not None and len(shown) > 80:
         shown = shown[:77] + "..."
-    return ImportProblem(row, column, shown, code, tuple(sorted(params.items())))
+    return ImportProblem(
+        column,
+        zh=message(code, "zh", **params),
+        en=message(code, "en", **params),
+        code=code,
+        row=row,
+        value=shown,
+    )
 
 
 @dataclass
 class ProblemList:
-    """Collects problems up to MAX_PROBLEMS while counting all of them."""
+    """Collects problems up to MAX_PROBLEMS while counting all of them (a million-row file can
+    have a million problems; a person reads the first ones and the count)."""
 
-    items: list[ImportProblem] = field(default_factory=list)
+    items: list[Problem] = field(default_factory=list)
     count: int = 0
 
-    def add(self, item: ImportProblem) -> None:
+    def add(self, item: Problem) -> None:
         self.count += 1
         if len(self.items) < MAX_PROBLEMS:
             self.items.append(item)
@@ -150,28 +143,24 @@ class ProblemList:
     def __bool__(self) -> bool:
         return self.count > 0
 
-
-class KpiImportError(ValueError):
-    """Nothing was stored; ``problems`` says why (row, column, value, reason)."""
-
-    def __init__(self, problems: list[ImportProblem], total: int | None = None) -> None:
-        self.problems = tuple(problems)
-        self.total = total if total is not None else len(problems)
-        first = self.problems[0].describe("en") if self.problems else "invalid import"
-        super().__init__(f"{self.total} problem(s); first: {first}")
-
-    def as_json(self) -> list[dict[str, Any]]:
-        return [p.as_json() for p in self.problems]
+    def raise_if_any(self) -> None:
+        if self.count:
+            raise KpiImportError(self.items, total=self.count)
 
 
-class KpiError(ValueError):
-    """A user-facing problem with a form field or request parameter (bilingual)."""
+class KpiImportError(UserError):
+    """Nothing was stored; ``problems`` says why (row, column, value, reason), ``total`` counts
+    them all when only the first MAX_PROBLEMS are kept."""
 
-    def __init__(self, field: str, zh: str, en: str) -> None:
-        super().__init__(f"{field}: {en}")
-        self.field = field
-        self.zh = zh
-        self.en = en
+    title_zh = "未导入任何数据：部分行无效。"
+    title_en = "Nothing was imported: some rows are not valid."
 
-    def text(self, lang: str) -> str:
-        return self.zh if lang.startswith("zh") else self.en
+
+def refused(code: str, **params: Any) -> KpiImportError:
+    """An import refused as a whole (the file, not a row): raise what this returns."""
+    return KpiImportError([problem(None, None, None, code, **params)])
+
+
+class KpiError(UserError):
+    """A user-facing problem with a KPI form field or request parameter (``KpiError.one(field,
+    zh, en)``)."""

@@ -84,10 +84,12 @@ def report_period(kind: str, text: str | None, today: date) -> tuple[date, date]
         return start, period_end(start, granularity)
     parsed = parse_period(text)
     if parsed is None or parsed[1] != granularity:
-        raise KpiError(
+        raise KpiError.one(
             "period",
             "月份格式为 2026-03" if kind == MONTHLY else "季度格式为 2026-Q1",
             "use a month like 2026-03" if kind == MONTHLY else "use a quarter like 2026-Q1",
+            code="bad_period",
+            value=text[:80],
         )
     return parsed[0], period_end(parsed[0], granularity)
 

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from perception.kpi.models import TicketStatus
+from perception.kpi.models import UNRESOLVED_STATUSES, TicketStatus
 from perception.kpi.services.arrays import no_gc
 from perception.kpi.services.targets import PRIORITIES
 
@@ -46,7 +46,7 @@ def _epoch(dialect: str, column: str) -> str:
 
 
 def _sql(dialect: str, window: bool, region_ids: frozenset[int] | None) -> str:
-    unresolved = "status IN (" + ", ".join(f"'{s}'" for s in TicketStatus.UNRESOLVED) + ")"
+    unresolved = "status IN (" + ", ".join(f"'{s}'" for s in UNRESOLVED_STATUSES) + ")"
     priority = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES) if p)
     cols = (
         f"id, service_id, region_id, COALESCE(customer_id, -1), COALESCE(tier_id, -1), "
@@ -57,7 +57,7 @@ def _sql(dialect: str, window: bool, region_ids: frozenset[int] | None) -> str:
     mark = "%s" if dialect == "postgresql" else "?"
     if window:
         where = (
-            f"opened_at < {mark} AND status <> 'cancelled' AND "
+            f"opened_at < {mark} AND status <> '{TicketStatus.CANCELLED}' AND "
             f"(opened_at >= {mark} OR resolved_at IS NULL OR resolved_at >= {mark} OR {unresolved})"
         )
     else:

@@ -3,11 +3,11 @@ KPI computation, SLA attainment, breach lists and the SLA-failure reports share.
 
 One SELECT (kpi_ticket_fetch) returns the tickets relevant to [start, end) (opened in it, or opened
 earlier and still open at its start, which the backlog needs) as NumPy arrays.
-Per (service, customer) pair the covering SLA is looked up once (setup_sla.sla_for, on the
-period's last day) and its covered hours become a scoring.calendar.BusinessCalendar; durations are
-covered seconds (business_seconds_array) per calendar, so weekends and holidays outside the covered
-hours do not count. A ticket without an SLA is measured in elapsed time. Targets come from
-kpi_targets (the standard version in force on the ticket's local opening day).
+The covering SLA of every (service, customer) pair is looked up in one batch (setup_sla.slas_for,
+on the period's last day) and its covered hours become a scoring.calendar.BusinessCalendar;
+durations are covered seconds (business_seconds_array) per calendar, so weekends and holidays
+outside the covered hours do not count. A ticket without an SLA is measured in elapsed time.
+Targets come from kpi_targets (the standard version in force on the ticket's local opening day).
 
 A ticket not yet responded (resolved) whose covered time since opening already exceeds its limit at
 ``as_of`` is *overdue*: it counts as a miss in within-target shares and breach lists, because an
@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.base import utcnow
 from perception.core.models.org import Region
 from perception.kpi.services.arrays import distinct_rows
@@ -32,7 +33,7 @@ from perception.kpi.services.targets import TargetBook, TicketTargets
 from perception.kpi.services.ticket_fetch import RawTickets, fetch_tickets
 from perception.kpi.services.ticket_time import period_starts, utc_to_local
 from perception.setup.models.standards import Sla
-from perception.setup.services.sla import calendar_for_sla, sla_for
+from perception.setup.services.sla import calendar_for_sla, slas_for
 from scoring.calendar import BusinessCalendar, business_seconds_array
 
 F64 = NDArray[np.float64]
@@ -148,7 +149,8 @@ def _build(
 
 
 def region_zones(session: Session) -> dict[int, str]:
-    return {r.id: r.timezone or "Asia/Shanghai" for r in session.execute(select(Region.id, Region.timezone))}
+    """Each region's own time zone (the default zone where a region has none)."""
+    return {r.id: r.timezone or DEFAULT_TIMEZONE for r in session.execute(select(Region.id, Region.timezone))}
 
 
 def _local_days(session: Session, opened: NDArray[np.datetime64], region: I64) -> NDArray[np.datetime64]:
@@ -156,9 +158,8 @@ def _local_days(session: Session, opened: NDArray[np.datetime64], region: I64) -
     out = np.empty(opened.size, dtype="datetime64[D]")
     for region_id in np.unique(region).tolist():
         mask = region == region_id
-        out[mask] = utc_to_local(opened[mask], zones.get(region_id) or "Asia/Shanghai").astype(
-            "datetime64[D]"
-        )
+        zone = zones.get(region_id, DEFAULT_TIMEZONE)
+        out[mask] = utc_to_local(opened[mask], zone).astype("datetime64[D]")
     return out
 
 
@@ -167,17 +168,30 @@ def _sla_ids(session: Session, service: I64, customer: I64, on: date) -> I64:
     if service.size == 0:
         return out
     (services, customers), inverse = distinct_rows(service, customer)
+    pairs = [
+        (svc, cust if cust >= 0 else None)
+        for svc, cust in zip(services.tolist(), customers.tolist(), strict=True)
+    ]
+    slas = slas_for(session, pairs, on)
     found = np.full(services.size, -1, dtype=np.int64)
-    for k, (svc, cust) in enumerate(zip(services.tolist(), customers.tolist(), strict=True)):
-        sla = sla_for(session, svc, cust if cust >= 0 else None, on)
+    for k, pair in enumerate(pairs):
+        sla = slas[pair]
         found[k] = sla.id if sla is not None else -1
     return found[inverse]
 
 
 def calendars(session: Session, sla_ids: I64) -> dict[int, BusinessCalendar]:
+    """The business calendar of each SLA id (-1 or an unknown id: always covered), the SLAs and
+    their holidays read in one go."""
+    ids = np.unique(sla_ids).tolist()
+    known = [i for i in ids if i >= 0]
+    slas: dict[int, Sla] = {}
+    if known:
+        stmt = select(Sla).where(Sla.id.in_(known)).options(selectinload(Sla.holidays))
+        slas = {sla.id: sla for sla in session.scalars(stmt)}
     out: dict[int, BusinessCalendar] = {}
-    for sla_id in np.unique(sla_ids).tolist():
-        sla = session.get(Sla, sla_id) if sla_id >= 0 else None
+    for sla_id in ids:
+        sla = slas.get(sla_id)
         out[sla_id] = calendar_for_sla(sla) if sla is not None else BusinessCalendar.always()
     return out
 

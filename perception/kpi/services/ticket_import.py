@@ -39,7 +39,7 @@ from perception.kpi.services.files import (
     sha256,
     table_from_items,
 )
-from perception.kpi.services.messages import ImportProblem, KpiImportError, ProblemList, problem
+from perception.kpi.services.messages import ImportProblem, KpiImportError, ProblemList, problem, refused
 from perception.kpi.services.ticket_parse import TICKET_COLUMNS, parse_tickets
 
 
@@ -113,7 +113,7 @@ def find_duplicate(session: Session, kind: str, digest: str) -> ImportBatch | No
 
 def refuse_duplicate(previous: ImportBatch) -> KpiImportError:
     when = (previous.applied_at or previous.created_at).strftime("%Y-%m-%d %H:%M")
-    return KpiImportError([problem(None, None, None, "duplicate_file", when=when, batch=previous.id)])
+    return refused("duplicate_file", when=when, batch=previous.id)
 
 
 def unknown_column_notes(table: Table, spec: dict[str, tuple[str, ...]]) -> tuple[ImportProblem, ...]:
@@ -201,10 +201,10 @@ def keep_upload(options: ImportOptions, digest: str, data: bytes | None) -> None
 def stored_upload(options: ImportOptions, batch: ImportBatch) -> bytes:
     path = (options.store_dir or Path(".")) / f"{batch.sha256}.upload"
     if options.store_dir is None or not path.is_file():
-        raise KpiImportError([problem(None, None, None, "batch_gone")])
+        raise refused("batch_gone")
     data = path.read_bytes()
     if sha256(data) != batch.sha256:
-        raise KpiImportError([problem(None, None, None, "batch_gone")])
+        raise refused("batch_gone")
     return data
 
 
@@ -238,7 +238,7 @@ def import_tickets(
         )
         del table
         if problems or columns is None:
-            raise KpiImportError(problems.items, problems.count)
+            raise KpiImportError(problems.items, total=problems.count)
         batch, duplicate = prepare_batch(
             session,
             ImportKind.TICKETS,
@@ -296,7 +296,7 @@ def apply_dry_run(session: Session, batch: ImportBatch, options: ImportOptions) 
     from perception.kpi.services.value_import import import_kpi_values
 
     if batch.status != ImportStatus.DRY_RUN:
-        raise KpiImportError([problem(None, None, None, "batch_gone")])
+        raise refused("batch_gone")
     options = replace(options, dry_run=False)
     data = stored_upload(options, batch)
     run = import_tickets if batch.kind == ImportKind.TICKETS else import_kpi_values

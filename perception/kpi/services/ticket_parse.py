@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.base import utcnow
 from perception.kpi.models import TicketKind, TicketStatus
 from perception.kpi.services.codebook import Codebook, code_key, match_columns
@@ -71,7 +72,7 @@ KIND_ALIASES = {
     "": "incident",
 }
 STATUS_ALIASES = {
-    **{s: s for s in TicketStatus.ALL},
+    **{s.value: s.value for s in TicketStatus},
     "new": "open",
     "assigned": "in_progress",
     "in progress": "in_progress",
@@ -228,7 +229,7 @@ def parse_tickets(
     )
     kind = c.mapped("kind", _choice(KIND_ALIASES), "bad_choice", required=False, choices="incident, request")
     status = c.mapped(
-        "status", _choice(STATUS_ALIASES), "bad_choice", required=True, choices=", ".join(TicketStatus.ALL)
+        "status", _choice(STATUS_ALIASES), "bad_choice", required=True, choices=", ".join(TicketStatus)
     )
     reopen = c.mapped("reopen_count", _count, "bad_integer", required=False)
     transfers = c.mapped("transfers", _count, "bad_integer", required=False)
@@ -268,7 +269,8 @@ def parse_tickets(
 def _to_utc(
     times: dict[str, tuple[Moments, np.ndarray]], region: list[int | None], book: Codebook
 ) -> dict[str, Moments]:
-    zones = [book.region_tz.get(r, "Asia/Shanghai") if r is not None else "Asia/Shanghai" for r in region]
+    # A row whose region is unknown has a problem flagged already; its zone does not matter.
+    zones = [book.region_tz.get(r, DEFAULT_TIMEZONE) if r is not None else DEFAULT_TIMEZONE for r in region]
     distinct = set(zones)
     out: dict[str, Moments] = {}
     for name, (parsed, is_utc) in times.items():

@@ -21,7 +21,7 @@ from perception.core.models.base import utcnow
 from perception.kpi.models import ImportBatch, ImportKind, KpiDefinition, KpiSource, KpiValue, Provenance
 from perception.kpi.services.codebook import Codebook, match_columns
 from perception.kpi.services.files import Table
-from perception.kpi.services.messages import KpiImportError, ProblemList, problem
+from perception.kpi.services.messages import ProblemList, problem
 from perception.kpi.services.targets import TargetBook, met_or_none, share_percent
 from perception.kpi.services.ticket_import import (
     ImportOptions,
@@ -171,8 +171,7 @@ def import_kpi_values(
     table, digest, size = load_source(data, items, options)
     problems = ProblemList()
     rows = _parse(session, table, options, problems)
-    if problems:
-        raise KpiImportError(problems.items, problems.count)
+    problems.raise_if_any()
     batch, duplicate = prepare_batch(
         session,
         ImportKind.KPI_VALUES,

@@ -1,25 +1,24 @@
-"""Helpers shared by the KPI views: the user's region scope, language, and filter choices."""
+"""Helpers shared by the KPI views: the user's region scope, filter choices and request arguments,
+and the texts of the phase's errors in the user's language."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
 from sqlalchemy import select
 
 from perception.core.authz import Permission, can, region_scope, scoped
+from perception.core.errors import UserError
 from perception.core.extensions import db
-from perception.core.i18n import is_zh, localized
+from perception.core.i18n import lang_code
 from perception.core.models.org import Region
-from perception.core.periods import week_start
-from perception.kpi.services.messages import KpiError, KpiImportError
+from perception.core.periods import parse_day, week_start
 from perception.kpi.views import bp
 from perception.setup.models.catalog import Service, ServiceTier
 
-
-def lang() -> str:
-    return "zh" if is_zh() else "en"
+D = TypeVar("D", date, None)
 
 
 def scope() -> frozenset[int] | None:
@@ -44,12 +43,11 @@ def int_arg(name: str) -> int | None:
     return value if value else None
 
 
-def date_arg(name: str, default: date) -> date:
+def date_arg(name: str, default: D) -> date | D:
+    """The date in query argument ``name`` (``default`` when empty); a UserError naming the
+    argument when it is not a date."""
     text = (request.args.get(name) or "").strip()
-    try:
-        return date.fromisoformat(text) if text else default
-    except ValueError:
-        raise KpiError(name, "日期格式为 2026-03-02", "use a date like 2026-03-02") from None
+    return parse_day(text, name) if text else default
 
 
 def default_weeks(today: date, weeks: int = 13) -> tuple[date, date]:
@@ -57,16 +55,14 @@ def default_weeks(today: date, weeks: int = 13) -> tuple[date, date]:
     return end - timedelta(weeks=weeks), end
 
 
-def problems_text(exc: KpiImportError) -> list[str]:
-    return [p.describe(lang()) for p in exc.problems]
+def problems_text(exc: UserError) -> list[str]:
+    """One line per problem, located (row, column, value), in the user's language."""
+    return [p.located(lang_code()) for p in exc.problems]
 
 
-def error_text(exc: KpiError) -> str:
-    return exc.text(lang())
-
-
-def name_of(obj: Any) -> str:
-    return f"{obj.code} · {localized(obj)}" if obj is not None else "—"
+def error_text(exc: UserError) -> str:
+    """The reasons without their location, for a message flashed next to the form it is about."""
+    return " ".join(p.text(lang_code()) for p in exc.problems)
 
 
 @bp.context_processor

@@ -11,8 +11,11 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from perception.core.authz import Permission, current_user, require
+from perception.core.clock import current_clock
 from perception.core.extensions import db, orm
+from perception.core.i18n import lang_code
 from perception.core.jobs import enqueue
+from perception.core.transaction import atomic
 from perception.kpi.forms import ApplyForm, ComputeForm, ImportForm
 from perception.kpi.models import ImportBatch, ImportKind, ImportStatus
 from perception.kpi.services.files import DEFAULT_MAX_BYTES, DEFAULT_MAX_EXCEL_ROWS
@@ -21,7 +24,7 @@ from perception.kpi.services.messages import KpiError, KpiImportError, problem
 from perception.kpi.services.ticket_import import ImportOptions, apply_dry_run, import_tickets
 from perception.kpi.services.value_import import import_kpi_values
 from perception.kpi.views import bp
-from perception.kpi.views.common import error_text, lang, problems_text, scope
+from perception.kpi.views.common import error_text, problems_text, scope
 
 
 def options(*, dry_run: bool, allow_duplicate: bool = False) -> ImportOptions:
@@ -51,14 +54,13 @@ def import_page() -> Any:
         data = upload.read()
         run = import_tickets if form.kind.data == ImportKind.TICKETS else import_kpi_values
         try:
-            result = run(orm(), options(dry_run=True), data=data, filename=upload.filename or None)
+            with atomic():
+                result = run(orm(), options(dry_run=True), data=data, filename=upload.filename or None)
         except KpiImportError as exc:
-            db.session.rollback()
             problems = problems_text(exc)
             if exc.total > len(exc.problems):
                 problems.append(_("… and %(n)s more problems.", n=exc.total - len(exc.problems)))
         else:
-            db.session.commit()
             return redirect(url_for("kpi.import_preview", batch_id=result.batch_id))
     return render_template(
         "kpi/import.html",
@@ -78,7 +80,7 @@ def upload_too_large(_exc: RequestEntityTooLarge) -> Any:
     page = render_template(
         "kpi/import.html",
         form=ImportForm(formdata=None),
-        problems=[problem_.describe(lang())],
+        problems=[problem_.located(lang_code())],
         max_mb=mb,
         max_rows=options(dry_run=True).max_excel_rows,
     )
@@ -114,17 +116,16 @@ def import_apply(batch_id: int) -> Any:
         flash(_("The import could not be applied; start again."), "error")
         return redirect(url_for("kpi.import_page"))
     try:
-        result = apply_dry_run(
-            orm(), batch, options(dry_run=False, allow_duplicate=bool(form.allow_duplicate.data))
-        )
+        with atomic():
+            result = apply_dry_run(
+                orm(), batch, options(dry_run=False, allow_duplicate=bool(form.allow_duplicate.data))
+            )
     except KpiImportError as exc:
-        db.session.rollback()
         for text in problems_text(exc):
             flash(text, "error")
         return redirect(url_for("kpi.import_preview", batch_id=batch_id))
     if result.kind == ImportKind.TICKETS and result.rows_new + result.rows_changed:
         enqueue("compute_kpis", weeks=26)  # in-process without Redis, else by a worker
-    db.session.commit()
     flash(
         _(
             "Imported: %(new)s new, %(changed)s changed, %(same)s unchanged.",
@@ -152,12 +153,13 @@ def compute() -> Any:
         flash(_("Give a number of weeks between 1 and 104."), "error")
         return redirect(url_for("kpi.imports"))
     try:
-        summary = recompute_recent(orm(), weeks=int(form.weeks.data or 26), region_ids=scope())
+        with atomic():
+            summary = recompute_recent(
+                orm(), weeks=int(form.weeks.data or 26), clock=current_clock(), region_ids=scope()
+            )
     except KpiError as exc:
-        db.session.rollback()
         flash(error_text(exc), "error")
         return redirect(url_for("kpi.imports"))
-    db.session.commit()
     flash(
         _(
             "KPIs recomputed: %(tickets)s tickets, %(values)s values.",

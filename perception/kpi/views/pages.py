@@ -10,13 +10,24 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from perception.core.authz import Permission, can, get_or_404, require, scoped
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
 from perception.core.extensions import db, orm
-from perception.core.i18n import localized
-from perception.core.models.base import utcnow
+from perception.core.i18n import lang_code, localized
+from perception.core.transaction import atomic
 from perception.kpi.forms import DefinitionForm
-from perception.kpi.models import Escalation, ImportBatch, KpiDefinition, KpiSource, Ticket, TicketStatus
+from perception.kpi.models import (
+    UNRESOLVED_STATUSES,
+    Escalation,
+    ImportBatch,
+    KpiDefinition,
+    KpiSource,
+    Ticket,
+    TicketStatus,
+)
 from perception.kpi.services.definitions import DefinitionSpec, save_definition
 from perception.kpi.services.messages import KpiError
+from perception.kpi.services.tickets import TicketQuery, find_tickets, ticket_status
 from perception.kpi.services.values import KpiQuery, attainment_summary, count_values, kpi_values
 from perception.kpi.views import bp
 from perception.kpi.views.common import (
@@ -38,14 +49,14 @@ HEADLINE = ("TK_RESPONSE_WITHIN", "TK_RESOLUTION_WITHIN", "TK_FCR", "TK_REOPEN")
 @bp.get("/")
 @require(Permission.VIEW_KPI)
 def index() -> Any:
-    start, end = default_weeks(utcnow().date(), 13)
+    start, end = default_weeks(current_clock().today(), 13)
     summary = attainment_summary(
         orm(), KpiQuery(start=start, end=end, region_ids=scope(), kpi_codes=HEADLINE, with_target_only=True)
     )
     tickets = db.session.scalar(scoped(select(func.count(Ticket.id)), Ticket)) or 0
     open_tickets = (
         db.session.scalar(
-            scoped(select(func.count(Ticket.id)).where(Ticket.status.in_(TicketStatus.UNRESOLVED)), Ticket)
+            scoped(select(func.count(Ticket.id)).where(Ticket.status.in_(UNRESOLVED_STATUSES)), Ticket)
         )
         or 0
     )
@@ -70,33 +81,38 @@ def index() -> Any:
 @bp.get("/tickets")
 @require(Permission.VIEW_KPI)
 def tickets() -> Any:
-    stmt = scoped(select(Ticket), Ticket)
-    for column, arg in ((Ticket.region_id, "region"), (Ticket.service_id, "service")):
-        value = int_arg(arg)
-        if value is not None:
-            stmt = stmt.where(column == value)
-    status = request.args.get("status", "")
-    if status in TicketStatus.ALL:
-        stmt = stmt.where(Ticket.status == status)
-    q = request.args.get("q", "").strip()
-    if q:
-        stmt = stmt.where(Ticket.external_id.startswith(q, autoescape=True))
+    try:
+        opened_from, opened_to = date_arg("from", None), date_arg("to", None)
+    except UserError as exc:
+        flash(error_text(exc), "error")
+        opened_from = opened_to = None
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(
-        stmt.order_by(Ticket.opened_at.desc()).limit(PAGE).offset((page - 1) * PAGE)
-    ).all()
+    found = find_tickets(
+        orm(),
+        TicketQuery(
+            region_ids=scope(),
+            region_id=int_arg("region"),
+            service_id=int_arg("service"),
+            status=ticket_status(request.args.get("status")),
+            id_prefix=request.args.get("q", ""),
+            opened_from=opened_from,
+            opened_to=opened_to,
+            timezone=current_clock().timezone,
+        ),
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+    )
     return render_template(
         "kpi/tickets.html",
-        rows=rows,
+        rows=found.tickets,
         page=page,
-        pages=max((total + PAGE - 1) // PAGE, 1),
-        total=total,
+        pages=max((found.total + PAGE - 1) // PAGE, 1),
+        total=found.total,
         regions=regions(),
         services=services(),
-        statuses=TicketStatus.ALL,
+        statuses=tuple(TicketStatus),
         names=_names(),
-        filters={k: request.args.get(k, "") for k in ("region", "service", "status", "q")},
+        filters={k: request.args.get(k, "") for k in ("region", "service", "status", "q", "from", "to")},
     )
 
 
@@ -121,12 +137,12 @@ def ticket(ticket_id: int) -> Any:
 @bp.get("/values")
 @require(Permission.VIEW_KPI)
 def values() -> Any:
+    default_start, default_end = default_weeks(current_clock().today(), 13)
     try:
-        start, end = default_weeks(utcnow().date(), 13)
-        start, end = date_arg("from", start), date_arg("to", end)
-    except KpiError as exc:
+        start, end = date_arg("from", default_start), date_arg("to", default_end)
+    except UserError as exc:
         flash(error_text(exc), "error")
-        start, end = default_weeks(utcnow().date(), 13)
+        start, end = default_start, default_end
     code = request.args.get("kpi", "").strip()
     query = KpiQuery(
         start=start,
@@ -203,12 +219,12 @@ def definition_form(definition_id: int | None = None) -> Any:
             description_en=form.description_en.data or None,
         )
         try:
-            saved = save_definition(orm(), spec, current)
+            with atomic():
+                saved = save_definition(orm(), spec, current)
         except KpiError as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.code).errors.append(error_text(exc))
+            for problem in exc.problems:
+                getattr(form, problem.form_field, form.code).errors.append(problem.text(lang_code()))
         else:
-            db.session.commit()
             flash(_("KPI %(code)s saved.", code=saved.code), "success")
             return redirect(url_for("kpi.definitions"))
     return render_template("kpi/definition_form.html", form=form, current=current)

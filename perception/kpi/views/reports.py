@@ -11,8 +11,10 @@ from sqlalchemy import select
 
 from perception.core.audit import record
 from perception.core.authz import Permission, require
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
 from perception.core.extensions import db, orm
-from perception.core.models.base import utcnow
+from perception.core.i18n import lang_code
 from perception.core.transaction import writes
 from perception.kpi.services.messages import KpiError
 from perception.kpi.services.report_csv import report_csv
@@ -20,12 +22,12 @@ from perception.kpi.services.report_pdf import report_pdf
 from perception.kpi.services.reports import MONTHLY, QUARTERLY, report_period, sla_failure_report
 from perception.kpi.services.sla import attainment_by_standard, breaches
 from perception.kpi.views import bp
-from perception.kpi.views.common import date_arg, error_text, lang, scope
+from perception.kpi.views.common import date_arg, error_text, scope
 from perception.setup.models.catalog import Service
 
 
-def _month_range() -> tuple[date, date]:
-    today = utcnow().date()
+def _month_range(today: date) -> tuple[date, date]:
+    """The four months before this one and this one: [first day, first day of next month)."""
     start = date(today.year, today.month, 1)
     month = start.month - 4
     first = date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
@@ -35,14 +37,16 @@ def _month_range() -> tuple[date, date]:
 @bp.get("/attainment")
 @require(Permission.VIEW_KPI)
 def attainment() -> Any:
+    default_start, default_end = _month_range(current_clock().today())
     try:
-        default_start, default_end = _month_range()
         start, end = date_arg("from", default_start), date_arg("to", default_end)
         if end <= start:
-            raise KpiError("to", "结束日期须晚于开始日期", "the end must be after the start")
-    except KpiError as exc:
+            raise KpiError.one(
+                "to", "结束日期须晚于开始日期", "the end must be after the start", code="bad_range"
+            )
+    except UserError as exc:
         flash(error_text(exc), "error")
-        start, end = _month_range()
+        start, end = default_start, default_end
     rows = attainment_by_standard(orm(), start, end, granularity="month", region_ids=scope())
     listed = breaches(orm(), start, end, region_ids=scope(), limit=200)
     service_names = {s.id: s for s in db.session.scalars(select(Service))}
@@ -57,21 +61,20 @@ def attainment() -> Any:
 def report(kind: str) -> Any:
     if kind not in (MONTHLY, QUARTERLY):
         return redirect(url_for("kpi.report", kind=MONTHLY))
+    today = current_clock().today()
     try:
-        start, end = report_period(kind, request.args.get("period"), utcnow().date())
+        start, end = report_period(kind, request.args.get("period"), today)
     except KpiError as exc:
         flash(error_text(exc), "error")
-        start, end = report_period(kind, None, utcnow().date())
+        start, end = report_period(kind, None, today)
     data = sla_failure_report(orm(), kind, start, end, region_ids=scope())
     fmt = request.args.get("format", "html")
-    language = request.args.get("lang") or lang()
-    language = "zh" if language.startswith("zh") else "en"
+    language = "zh" if (request.args.get("lang") or lang_code()).startswith("zh") else "en"
     if fmt in ("csv", "pdf"):
         part = "breaches" if request.args.get("part") == "breaches" else "lines"
         record(
             orm(), "export", object_type="SlaFailureReport", summary=f"{kind} {data.label} {fmt} {language}"
         )
-        db.session.commit()
         name = f"sla-{kind}-{data.label}-{language}"
         if fmt == "csv":
             body = report_csv(data, language, part).encode("utf-8")
