@@ -11,16 +11,17 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from perception.api import bp
-from perception.api.errors import api_error, json_body, page_args
+from perception.api.errors import json_body, json_object, page_args
 from perception.api.openapi import SCHEMAS, document
 from perception.collection import access
 from perception.collection.models.reports import CollectionReport, ReportEntry
 from perception.collection.services import reports as collection_reports
-from perception.collection.services.vocab import CollectionError
 from perception.core.authz import Permission, get_or_404, require
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
 from perception.core.extensions import db, orm
 from perception.core.models.org import CollectionPoint
-from perception.core.periods import iso_week_label, week_from_label, week_start
+from perception.core.periods import iso_week_label, week_from_label
 
 SCHEMAS["ReportEntry"] = {
     "type": "object",
@@ -62,24 +63,42 @@ WEEKS = [
 ]
 
 
-def _invalid(exc: CollectionError) -> Any:
-    return api_error(422, "Some of the data is not valid.", exc.to_details())
-
-
-def _weeks(default: int = 1) -> tuple[date, date] | None:
-    """?from=&to= as ISO weeks; a missing end is ``default`` weeks after the start (or last week)."""
+def _week(text: str, field: str, status: int) -> date:
     try:
-        first = week_from_label(request.args["from"]) if request.args.get("from") else None
-        last = week_from_label(request.args["to"]) if request.args.get("to") else None
+        return week_from_label(text)
     except ValueError:
-        return None
+        raise UserError.one(
+            field,
+            f"“{text}”不是 ISO 周，请写成 2026-W47。",
+            f"{text!r} is not an ISO week; write it as 2026-W47.",
+            code="invalid_week",
+            value=text[:80],
+            status=status,
+        ) from None
+
+
+def week_range(default: int = 1) -> tuple[date, date]:
+    """?from=&to= as ISO weeks; a missing end is ``default`` weeks after the start (or last week).
+    A week that does not parse, or from after to, is a 400 naming the parameter."""
+    first = _week(request.args["from"], "from", 400) if request.args.get("from") else None
+    last = _week(request.args["to"], "to", 400) if request.args.get("to") else None
     if last is None:
         last = (
-            first + timedelta(weeks=default - 1) if first else week_start(date.today()) - timedelta(weeks=1)
+            first + timedelta(weeks=default - 1)
+            if first
+            else current_clock().week_start() - timedelta(weeks=1)
         )
     if first is None:
         first = last - timedelta(weeks=default - 1)
-    return (first, last) if first <= last else None
+    if first > last:
+        raise UserError.one(
+            "from",
+            "起始周不能晚于结束周。",
+            "The week 'from' must not come after the week 'to'.",
+            code="invalid_range",
+            status=400,
+        )
+    return first, last
 
 
 def entry_json(e: ReportEntry) -> dict[str, Any]:
@@ -114,9 +133,7 @@ def report_json(r: CollectionReport, entries: bool = False) -> dict[str, Any]:
 )
 @require(Permission.VIEW_COLLECTION)
 def api_reports() -> Any:
-    weeks = _weeks(12)
-    if weeks is None:
-        return api_error(400, "Give weeks as 2026-W47, from <= to.")
+    weeks = week_range(12)
     page, size = page_args()
     stmt = access.visible(
         select(CollectionReport)
@@ -163,52 +180,43 @@ def api_report(report_id: int) -> Any:
 @require(Permission.SUBMIT_REPORT)
 def api_put_report(point_id: int, week: str) -> Any:
     point = get_or_404(CollectionPoint, point_id)
-    body, error = json_body()
-    if error:
-        return error
-    if not isinstance(body, dict) or not isinstance(body.get("entries"), list):
-        return api_error(422, "Send an object with an 'entries' array.", [{"field": "entries", "row": None}])
-    if not all(isinstance(e, dict) for e in body["entries"]):
-        return api_error(422, "Every entry must be an object.", [{"field": "entries", "row": None}])
-    try:
-        monday = week_from_label(week)
-    except ValueError as exc:
-        return api_error(422, str(exc), [{"field": "week", "row": None}])
-    try:
-        report = collection_reports.put_report(
-            orm(),
-            point,
-            monday,
-            body["entries"],
-            access.user(),
-            submit=bool(body.get("submit")),
-            append=bool(body.get("append")),
-            source="api",
+    body = json_object()
+    if not isinstance(body.get("entries"), list):
+        raise UserError.one(
+            "entries",
+            "请发送含“entries”数组的对象。",
+            "Send an object with an 'entries' array.",
+            code="required",
         )
-    except CollectionError as exc:
-        db.session.rollback()
-        return _invalid(exc)
-    db.session.commit()
+    if not all(isinstance(e, dict) for e in body["entries"]):
+        raise UserError.one("entries", "每个条目都应为对象。", "Every entry must be an object.")
+    monday = _week(week, "week", 422)
+    report = collection_reports.put_report(
+        orm(),
+        point,
+        monday,
+        body["entries"],
+        access.user(),
+        submit=bool(body.get("submit")),
+        append=bool(body.get("append")),
+        source="api",
+        now=current_clock().now(),
+    )
     return jsonify(report_json(report, entries=True))
 
 
 def _transition(report_id: int, action: str) -> Any:
+    """One step of a report; the operation's CollectionError answers 422 with its problems."""
     report = access.report_or_404(report_id)
-    try:
-        if action == "submit":
-            collection_reports.submit_report(orm(), report, access.user())
-        elif action == "accept":
-            collection_reports.accept_report(orm(), report, access.user())
-        else:
-            body, error = json_body()
-            if error:
-                return error
-            comment = body.get("comment", "") if isinstance(body, dict) else ""
-            collection_reports.return_report(orm(), report, access.user(), str(comment))
-    except CollectionError as exc:
-        db.session.rollback()
-        return _invalid(exc)
-    db.session.commit()
+    now = current_clock().now()
+    if action == "submit":
+        collection_reports.submit_report(orm(), report, access.user(), now=now)
+    elif action == "accept":
+        collection_reports.accept_report(orm(), report, access.user(), now=now)
+    else:
+        body = json_body()
+        comment = body.get("comment", "") if isinstance(body, dict) else ""
+        collection_reports.return_report(orm(), report, access.user(), str(comment), now=now)
     return jsonify(report_json(report))
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from perception.api import bp
-from perception.api.errors import api_error, json_body, page_args
+from perception.api.errors import json_object, page_args
 from perception.api.openapi import document
 from perception.collection import access
-from perception.collection.api import ID, WEEKS, _invalid, _weeks, entry_json
+from perception.collection.api import ID, WEEKS, entry_json, week_range
 from perception.collection.models.fieldwork import CallbackTask, SamplingRun
 from perception.collection.models.reports import ReportEntry
 from perception.collection.services import callbacks as collection_callbacks
@@ -20,10 +20,12 @@ from perception.collection.services import consolidation as merging
 from perception.collection.services import sampling_results as collection_sampling_results
 from perception.collection.services.analysis import events_between
 from perception.collection.services.board import completeness, region_completeness
-from perception.collection.services.vocab import CollectionError
 from perception.core.authz import Permission, get_or_404, require, scoped
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
 from perception.core.extensions import db, orm
-from perception.core.periods import iso_week_label
+from perception.core.periods import iso_week_label, parse_day
+from perception.surveys.services.settings import SurveySettings
 
 
 @bp.get("/collection/completeness")
@@ -36,10 +38,14 @@ from perception.core.periods import iso_week_label
 )
 @require(Permission.VIEW_COLLECTION)
 def api_completeness() -> Any:
-    weeks = _weeks(8)
-    if weeks is None:
-        return api_error(400, "Give weeks as 2026-W47, from <= to.")
-    cells = completeness(orm(), *weeks, region_ids=access.scope_regions(), point_ids=access.point_scope())
+    weeks = week_range(8)
+    cells = completeness(
+        orm(),
+        *weeks,
+        now=current_clock().now(),
+        region_ids=access.scope_regions(),
+        point_ids=access.point_scope(),
+    )
     return jsonify(
         {
             "cells": [
@@ -71,9 +77,7 @@ def api_completeness() -> Any:
 )
 @require(Permission.ORGANISE_REPORTS)
 def api_entries() -> Any:
-    weeks = _weeks(1)
-    if weeks is None:
-        return api_error(400, "Give weeks as 2026-W47, from <= to.")
+    weeks = week_range(1)
     f = merging.EntryFilter(
         first_week=weeks[0],
         last_week=weeks[1],
@@ -97,6 +101,19 @@ def api_entries() -> Any:
     )
 
 
+def _day_arg(name: str) -> date:
+    """A required date of the query string; a missing or unreadable one is a 400 naming it."""
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        raise UserError.one(
+            name, f"请以 YYYY-MM-DD 给出 {name}。", f"Give {name} as YYYY-MM-DD.", code="required", status=400
+        )
+    try:
+        return parse_day(value, name)
+    except UserError as exc:
+        raise UserError(exc.problems, status=400) from None
+
+
 @bp.get("/collection/events")
 @document(
     "/collection/events",
@@ -110,10 +127,7 @@ def api_entries() -> Any:
 )
 @require(Permission.VIEW_COLLECTION, Permission.VIEW_ANALYSIS)
 def api_events() -> Any:
-    try:
-        start, end = date.fromisoformat(request.args["start"]), date.fromisoformat(request.args["end"])
-    except (KeyError, ValueError):
-        return api_error(400, "Give start and end as YYYY-MM-DD.")
+    start, end = _day_arg("start"), _day_arg("end")
     events = events_between(orm(), start, end, access.scope_regions())
     return jsonify({"items": [vars(e) | {"event_date": e.event_date.isoformat()} for e in events]})
 
@@ -138,25 +152,20 @@ def api_events() -> Any:
 @require(Permission.RECORD_CALLBACK)
 def api_callback_attempt(task_id: int) -> Any:
     task = get_or_404(CallbackTask, task_id)
-    body, error = json_body()
-    if error:
-        return error
-    if not isinstance(body, dict):
-        return api_error(422, "Send an object.", [{"field": "outcome", "row": None}])
+    body = json_object()
     answers = body.get("answers") if isinstance(body.get("answers"), dict) else None
-    try:
-        attempt = collection_callbacks.record_attempt(
-            orm(),
-            task,
-            access.user(),
-            str(body.get("outcome", "")),
-            answers=answers,
-            note=str(body.get("note") or "") or None,
-        )
-    except CollectionError as exc:
-        db.session.rollback()
-        return _invalid(exc)
-    db.session.commit()
+    clock = current_clock()
+    attempt = collection_callbacks.record_attempt(
+        orm(),
+        task,
+        access.user(),
+        str(body.get("outcome", "")),
+        answers=answers,
+        note=str(body.get("note") or "") or None,
+        now=clock.now(),
+        org_timezone=clock.timezone,
+        survey_settings=SurveySettings.from_config(current_app.config),
+    )
     return jsonify(
         {"id": attempt.id, "task_id": task.id, "status": task.status, "response_id": task.response_id}
     )

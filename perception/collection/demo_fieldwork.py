@@ -13,6 +13,7 @@ import random
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,13 +22,15 @@ from perception.collection.services import callbacks as collection_callbacks
 from perception.collection.services import feedback_check as collection_feedback_check
 from perception.collection.services import sampling as collection_sampling
 from perception.collection.services import sampling_results as results
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
+from perception.core.clock import current_clock
 from perception.core.demo import DemoContext
 from perception.core.models.auth import User
 from perception.core.models.base import utcnow
 from perception.core.models.org import Region
 from perception.kpi.models import Ticket
 from perception.setup.models.catalog import Service
+from perception.surveys.services.settings import SurveySettings
 
 CALLS_PER_QUEUE = 10
 
@@ -62,6 +65,8 @@ def _callbacks(session: Session, ctx: DemoContext, rng: random.Random, services:
     from perception.surveys.services.definitions import ensure_builtin_surveys
 
     script = ensure_builtin_surveys(session)["phone_callback"]
+    # The answers are dated and followed up as the running application is configured.
+    timezone, settings = current_clock().timezone, SurveySettings.from_config(current_app.config)
     monday = ctx.today - timedelta(days=ctx.today.weekday())
     blocks = [(monday - timedelta(weeks=4 * (i + 1)), monday - timedelta(weeks=4 * i)) for i in (1, 0)]
     done = 0
@@ -110,7 +115,15 @@ def _callbacks(session: Session, ctx: DemoContext, rng: random.Random, services:
                 )[0]
                 try:
                     if outcome == "completed" and rng.random() < 0.3:
-                        collection_callbacks.record_attempt(session, task, interviewer, "no_answer", now=when)
+                        collection_callbacks.record_attempt(
+                            session,
+                            task,
+                            interviewer,
+                            "no_answer",
+                            now=when,
+                            org_timezone=timezone,
+                            survey_settings=settings,
+                        )
                         when += timedelta(hours=4)
                     collection_callbacks.record_attempt(
                         session,
@@ -121,6 +134,8 @@ def _callbacks(session: Session, ctx: DemoContext, rng: random.Random, services:
                         answers=_answers(rng, _unhappy(ctx, services, task.service_id, region.code))
                         if outcome == "completed"
                         else None,
+                        org_timezone=timezone,
+                        survey_settings=settings,
                     )
                 except CollectionError:
                     continue  # e.g. the collector handled that ticket himself

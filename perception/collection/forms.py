@@ -1,5 +1,5 @@
 """Forms of the collection phase. Entry rows are plain WTForms sub-forms inside one FlaskForm
-(CSRF once); their values are validated by services.collection_entries, not by WTForms, so the
+(CSRF once); their values are validated by ``services.entries``, not by WTForms, so the
 form, the import and the API accept exactly the same input."""
 
 from __future__ import annotations

@@ -39,10 +39,34 @@ def test_put_report_422_names_rows_and_stores_nothing(client, db_session, org, c
         f"/api/v1/collection/points/{org['R1']['point'].id}/weeks/2026-W10/report", json=body, headers=headers
     )
     assert response.status_code == 422
-    details = response.get_json()["error"]["details"]
-    assert {(d["row"], d["field"]) for d in details} == {(2, "dimension"), (3, "customer")}
-    assert details[0]["message"]["zh"] and details[0]["message"]["en"]
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 422 and problem["detail"] and problem["detail_zh"]
+    errors = problem["errors"]
+    assert {(e["row"], e["field"], e["code"]) for e in errors} == {
+        (2, "dimension", "unknown_choice"),
+        (3, "customer", "unknown_customer"),
+    }
+    assert all(e["detail_zh"] and e["detail_en"] for e in errors)
     assert db_session.scalar(select(func.count()).select_from(ReportEntry)) == 0
+
+
+def test_malformed_requests_answer_the_problem_shape(client, db_session, org, cat, collector):
+    headers = _auth(db_session, collector)
+    url = f"/api/v1/collection/points/{org['R1']['point'].id}/weeks"
+    not_a_list = client.put(f"{url}/2026-W10/report", json={"entries": "x"}, headers=headers)
+    assert not_a_list.status_code == 422 and not_a_list.mimetype == "application/problem+json"
+    assert [e["field"] for e in not_a_list.get_json()["errors"]] == ["entries"]
+    bad_week = client.put(f"{url}/week-ten/report", json={"entries": []}, headers=headers)
+    assert bad_week.status_code == 422
+    assert [(e["field"], e["code"]) for e in bad_week.get_json()["errors"]] == [("week", "invalid_week")]
+    reversed_range = client.get("/api/v1/collection/reports?from=2026-W11&to=2026-W09", headers=headers)
+    assert reversed_range.status_code == 400 and reversed_range.get_json()["errors"][0]["field"] == "from"
+    bad_day = client.get("/api/v1/collection/events?start=2026-13-01&end=2026-03-20", headers=headers)
+    assert bad_day.status_code == 400
+    assert [(e["field"], e["code"]) for e in bad_day.get_json()["errors"]] == [("start", "invalid_date")]
+    missing = client.get("/api/v1/collection/events?start=2026-03-01", headers=headers)
+    assert missing.status_code == 400 and missing.get_json()["errors"][0]["field"] == "end"
 
 
 def test_other_regions_point_and_report_are_404(client, db_session, org, cat, make_user, collector, put):

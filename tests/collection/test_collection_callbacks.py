@@ -10,12 +10,21 @@ import pytest
 from sqlalchemy import func, select
 
 from perception.collection.services import callbacks as collection_callbacks
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.facts import ExperienceObservation
 from perception.surveys.models import Response
+from perception.surveys.services.settings import SurveySettings
 from tests.conftest import post_form
 
 ANSWERS = {"resolved": "yes", "on_time": "no", "csat": "4"}
+
+
+def _attempt(*args, **kw):
+    """``record_attempt`` with the default time zone and survey settings, as the tests' app has them."""
+    return collection_callbacks.record_attempt(
+        *args, org_timezone=DEFAULT_TIMEZONE, survey_settings=SurveySettings(), **kw
+    )
 
 
 @pytest.fixture
@@ -83,11 +92,9 @@ def test_sampling_rate_draw_is_reproducible_and_matches_the_documented_rule(
 def test_attempts_then_completion_store_a_callback_response(db_session, queue, make_user):
     interviewer = make_user("caller", "collector", region="R1")
     task = queue.tasks[0]
-    collection_callbacks.record_attempt(db_session, task, interviewer, "no_answer")
+    _attempt(db_session, task, interviewer, "no_answer")
     assert (task.status, task.attempts) == ("no_answer", 1)
-    collection_callbacks.record_attempt(
-        db_session, task, interviewer, "completed", answers=ANSWERS, note="客户满意"
-    )
+    _attempt(db_session, task, interviewer, "completed", answers=ANSWERS, note="客户满意")
     assert (task.status, task.attempts) == ("completed", 2) and task.response_id is not None
     response = db_session.get(Response, task.response_id)
     assert response.means == "callback" and response.recorded_by_id == interviewer.id
@@ -99,14 +106,14 @@ def test_attempts_then_completion_store_a_callback_response(db_session, queue, m
     )
     assert any(o.kind == "csat" and o.value == 4 for o in scored)
     with pytest.raises(CollectionError):
-        collection_callbacks.record_attempt(db_session, task, interviewer, "no_answer")
+        _attempt(db_session, task, interviewer, "no_answer")
 
 
 def test_invalid_answers_store_nothing(db_session, queue, make_user):
     interviewer = make_user("caller", "collector", region="R1")
     task = queue.tasks[0]
     with pytest.raises(CollectionError) as exc:
-        collection_callbacks.record_attempt(db_session, task, interviewer, "completed", answers={"csat": "9"})
+        _attempt(db_session, task, interviewer, "completed", answers={"csat": "9"})
     assert {p.field for p in exc.value.problems} >= {"csat"}
     assert task.status == "pending" and task.attempts == 0
     assert db_session.scalar(select(func.count()).select_from(Response)) == 0
@@ -117,7 +124,7 @@ def test_the_handling_engineer_may_not_call_back(db_session, queue, make_user):
     engineer.display_name = " 李工 "  # the ticket names the engineer as text
     task = queue.tasks[0]
     with pytest.raises(CollectionError) as exc:
-        collection_callbacks.record_attempt(db_session, task, engineer, "completed", answers=ANSWERS)
+        _attempt(db_session, task, engineer, "completed", answers=ANSWERS)
     assert exc.value.problems[0].field == "interviewer"
     assert task.attempts == 0
 
@@ -148,15 +155,17 @@ def test_engineer_is_refused_over_the_api(client, db_session, queue, make_user):
         json={"outcome": "completed", "answers": ANSWERS},
         headers={"Authorization": f"Bearer {secret}"},
     )
-    assert response.status_code == 422
-    assert response.get_json()["error"]["details"][0]["field"] == "interviewer"
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    (error,) = response.get_json()["errors"]
+    assert (error["field"], error["code"]) == ("interviewer", "handling_engineer")
+    assert error["detail_zh"] == "处理该工单的工程师不能对其进行回访。"
 
 
 def test_progress_planned_vs_done(db_session, queue, make_user):
     interviewer = make_user("caller", "collector", region="R1")
-    collection_callbacks.record_attempt(db_session, queue.tasks[0], interviewer, "completed", answers=ANSWERS)
-    collection_callbacks.record_attempt(db_session, queue.tasks[1], interviewer, "refused")
-    collection_callbacks.record_attempt(db_session, queue.tasks[2], interviewer, "wrong_number")
+    _attempt(db_session, queue.tasks[0], interviewer, "completed", answers=ANSWERS)
+    _attempt(db_session, queue.tasks[1], interviewer, "refused")
+    _attempt(db_session, queue.tasks[2], interviewer, "wrong_number")
     rows = collection_callbacks.callback_progress(db_session, date(2026, 3, 1), date(2026, 4, 1))
     mine, total = rows
     assert (mine.planned, mine.attempted, mine.completed, mine.refused, mine.unreachable) == (6, 3, 1, 1, 1)
@@ -170,9 +179,7 @@ def test_low_callback_score_becomes_a_follow_up_on_the_regions_collection_page(
 
     interviewer = make_user("caller", "collector", region="R1")
     task = queue.tasks[0]
-    collection_callbacks.record_attempt(
-        db_session, task, interviewer, "completed", answers=ANSWERS | {"csat": "1"}
-    )
+    _attempt(db_session, task, interviewer, "completed", answers=ANSWERS | {"csat": "1"})
     followup = db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == task.response_id))
     assert followup is not None
     page = login_as("collector").get("/collection/").get_data(as_text=True)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from perception.collection.models.reports import ReportEntry
 from perception.collection.services import report_import as collection_import
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.core.models.audit import AuditEntry
 from tests.collection.conftest import WEEK
 from tests.conftest import post_form
@@ -32,7 +32,7 @@ def test_bad_row_in_the_middle_stores_nothing_and_names_the_row(db_session, coll
         collection_import.import_entries(db_session, report, "week.csv", data, collector)
     (problem,) = exc.value.problems
     assert (problem.row, problem.field) == (4, "rating")  # header is row 1; the bad line is the 4th
-    assert "第 4 行" in problem.located(zh=True)
+    assert "第 4 行" in problem.located("zh")
     assert _count(db_session) == 0
 
 
@@ -107,7 +107,7 @@ def test_import_over_http_shows_row_errors(login_as, db_session, cat):
         content_type="multipart/form-data",
     )
     html = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Nothing was imported." in html and "Row 3, rating" in html
+    assert response.status_code == 422 and "Nothing was imported." in html and "Row 3, column rating" in html
     assert _count(db_session) == 0
     ok = post_form(c, url + "/import", {"pasted": HEADER + GOOD + REQ}, token_from=url)
     assert ok.status_code == 302 and _count(db_session) == 2

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from perception.collection.models.reports import CollectionReport, ReportEntry
 from perception.collection.services import reports as collection_reports
 from perception.collection.services.entries import parse_entries
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.core.models.facts import ExperienceObservation, TextEntry
 from tests.collection.conftest import WEEK, dynamic, feedback, requirement
 
@@ -177,3 +177,20 @@ def test_labels_and_chinese_headers_are_accepted(db_session, cat):
         4,
         "callback",
     )
+
+
+def test_event_dates_are_read_by_the_one_date_parser_and_problems_keep_their_row(db_session, cat):
+    region_id = cat["R1"]["region"].id
+    written = ["2026-03-04", "2026/3/4", "2026.3.4", "2026年3月4日", datetime(2026, 3, 4, 0, 0)]
+    entries = parse_entries(db_session, [dynamic(date=d) for d in written], region_id, WEEK)
+    assert {e.event_date for e in entries} == {date(2026, 3, 4)}
+    with pytest.raises(CollectionError) as exc:
+        parse_entries(db_session, [dynamic(), dynamic(date="2026-02-30")], region_id, WEEK)
+    (problem,) = exc.value.problems
+    assert (problem.row, problem.field, problem.code, problem.value) == (
+        2,
+        "date",
+        "invalid_date",
+        "2026-02-30",
+    )
+    assert problem.zh.startswith("“2026-02-30”") and "2026-03-02" in problem.en

@@ -12,8 +12,8 @@ from statsmodels.stats.proportion import proportion_confint
 from perception.collection.models.fieldwork import SampledTicket
 from perception.collection.services import sampling as collection_sampling
 from perception.collection.services import sampling_results as results
+from perception.collection.services.errors import CollectionError
 from perception.collection.services.sampling_math import allocate, required_sample_size
-from perception.collection.services.vocab import CollectionError
 from perception.core.models.audit import AuditEntry
 from tests.conftest import post_form
 

@@ -210,3 +210,17 @@ def test_pages_in_chinese(login_as, collector, put):
 def test_board_accepts_a_week_given_as_a_date(login_as):
     html = login_as("organiser").get("/collection/board?week=2026-03-04").get_data(as_text=True)
     assert "2026-W10" in html and "2026-W03" in html and "2026-W11" not in html
+
+
+def test_a_refused_step_is_flashed_in_the_users_language_and_changes_nothing(
+    login_as, db_session, collector, put
+):
+    report = put("R1", WEEK, [feedback()], collector)  # a draft: it cannot be accepted yet
+    o = login_as("organiser")
+    url = f"/collection/reports/{report.id}"
+    zh = {"Accept-Language": "zh-CN"}
+    refused = post_form(o, url + "/accept", {}, token_from=url, headers=zh)
+    assert refused.status_code == 302
+    assert "只有已提交的报告才能被接受或退回" in o.get(url, headers=zh).get_data(as_text=True)
+    db_session.expire_all()
+    assert report.status == "draft" and report.reviewed_at is None

@@ -90,7 +90,7 @@ class CollectionReport(TimestampMixin, Base):
 
 
 class ReportEntry(Base):
-    """One row of a report. Columns used depend on ``kind`` (see services.collection_entries)."""
+    """One row of a report. Columns used depend on ``kind`` (see ``services.entries``)."""
 
     __tablename__ = "report_entry"
     __audited__ = True

@@ -4,7 +4,7 @@
   events, system changes, supplier and personnel changes) whose event date lies in [start, end),
   from counted reports, for marking analysis timelines;
 - ``completeness_by_region(session, first_week, last_week, now=None, region_ids=None)`` and
-  ``collection_board.completeness(...)`` for the per point x week cells;
+  ``services.board.completeness(...)`` for the per point x week cells;
 - ``conformity(session, start, end, region_ids=None, source=None)``: feedback records and tickets
   against the standard in force, per region, service and source (meets / misses / not
   measurable, and the share meeting = meets / (meets + misses), the "feedback_conformity_share");
@@ -91,7 +91,7 @@ def completeness_by_region(
     now: datetime | None = None,
     region_ids: Iterable[int] | None = None,
 ) -> list[RegionCompleteness]:
-    """Completeness rate per region over the ISO weeks [first_week, last_week] (see collection_board)."""
+    """Completeness rate per region over the ISO weeks [first_week, last_week] (see ``services.board``)."""
     return region_completeness(completeness(session, first_week, last_week, now=now, region_ids=region_ids))
 
 

@@ -1,7 +1,8 @@
 """Phone callbacks (电话回访): a callback queue per region, from closed tickets sampled at a rate or
 from a list of contacts; the interviewer records each attempt and, on completion, the answers of
-the callback script (a survey version), stored with ``surveys_store.store_response(...,
-means="callback")`` so they score exactly like survey answers, marked with their means.
+the callback script (a survey version), stored with the surveys phase's
+``store_response(..., means="callback")`` so they score exactly like survey answers, marked with
+their means.
 
 Rules:
 - the sample is reproducible: a ticket is called back when u < rate, with
@@ -28,13 +29,15 @@ from perception.collection.models.fieldwork import (
     CallbackTask,
 )
 from perception.collection.services import feedback_check as checks
+from perception.collection.services.errors import CollectionError
 from perception.collection.services.sampling_math import draw_key
-from perception.collection.services.vocab import CollectionError, Problem
+from perception.core.errors import Problem
 from perception.core.models.auth import User
 from perception.core.models.base import utcnow
 from perception.core.models.org import Contact
 from perception.kpi.models import Ticket
 from perception.surveys.models import ResponseMeans, SurveyVersion
+from perception.surveys.services.settings import SurveySettings
 
 
 def selected(seed: str, ticket_id: int, rate: float) -> bool:
@@ -70,16 +73,22 @@ def create_campaign(
 
     if not 0.0 < sampling_rate <= 1.0:
         raise CollectionError.one(
-            "sampling_rate", "The sampling rate must lie in (0, 1].", "抽样比例须在 0 到 1 之间（不含 0）。"
+            "sampling_rate",
+            "抽样比例须在 0 到 1 之间（不含 0）。",
+            "The sampling rate must lie in (0, 1].",
+            code="out_of_range",
         )
     if survey_version_id is not None and session.get(SurveyVersion, survey_version_id) is None:
-        raise CollectionError.one("survey_version_id", "No such callback script.", "回访脚本不存在。")
+        raise CollectionError.one(
+            "survey_version_id", "回访脚本不存在。", "No such callback script.", code="not_found"
+        )
     contacts = list(contact_ids)
     if not contacts and (start is None or end is None or end <= start):
         raise CollectionError.one(
             "period_end",
-            "Give a period (end after start) or a contact list.",
             "请填写期间（结束晚于开始）或联系人名单。",
+            "Give a period (end after start) or a contact list.",
+            code="invalid_period",
         )
     campaign = CallbackCampaign(
         region_id=region_id,
@@ -100,7 +109,10 @@ def create_campaign(
         ).all()
         if len(rows) != len(set(contacts)):
             raise CollectionError.one(
-                "contact_ids", "Some contacts are not in this region.", "部分联系人不属于该区域。"
+                "contact_ids",
+                "部分联系人不属于该区域。",
+                "Some contacts are not in this region.",
+                code="other_region",
             )
         for c in rows:
             campaign.tasks.append(
@@ -162,24 +174,34 @@ def record_attempt(
     note: str | None = None,
     language: str = "zh",
     now: datetime | None = None,
+    org_timezone: str,
+    survey_settings: SurveySettings,
 ) -> CallbackAttempt:
-    """Record one call. ``completed`` stores the script's answers as a callback response."""
+    """Record one call. ``completed`` stores the script's answers as a callback response, dated
+    in ``org_timezone`` and followed up as ``survey_settings`` say (both from the caller's
+    configuration)."""
     from perception.surveys.services.definitions import questionnaire_of
     from perception.surveys.services.errors import SurveyError
     from perception.surveys.services.store import store_response
 
     if outcome not in {o.value for o in CallbackOutcome}:
         raise CollectionError.one(
-            "outcome", f"Unknown outcome {outcome!r}.", f"无法识别的回访结果 {outcome!r}。"
+            "outcome",
+            f"无法识别的回访结果 {outcome!r}。",
+            f"Unknown outcome {outcome!r}.",
+            code="unknown_choice",
         )
     if is_handling_engineer(interviewer, task.engineer):
         raise CollectionError.one(
             "interviewer",
-            "The engineer who handled the ticket may not call the customer back about it.",
             "处理该工单的工程师不能对其进行回访。",
+            "The engineer who handled the ticket may not call the customer back about it.",
+            code="handling_engineer",
         )
     if task.status == CallbackOutcome.COMPLETED:
-        raise CollectionError.one("status", "This callback is already completed.", "该回访已完成。")
+        raise CollectionError.one(
+            "status", "该回访已完成。", "This callback is already completed.", code="already_completed"
+        )
     moment = now or utcnow()
     if outcome == CallbackOutcome.COMPLETED:
         campaign = task.campaign
@@ -188,7 +210,10 @@ def record_attempt(
         )
         if version is None:
             raise CollectionError.one(
-                "survey_version_id", "The campaign has no callback script.", "该回访任务没有回访脚本。"
+                "survey_version_id",
+                "该回访任务没有回访脚本。",
+                "The campaign has no callback script.",
+                code="required",
             )
         given = dict(answers or {})
         if any(q.id == "reached" for q in questionnaire_of(version).questions()):
@@ -208,9 +233,12 @@ def record_attempt(
                     language=language,
                     recorded_by_id=interviewer.id,
                     now=moment,
+                    org_timezone=org_timezone,
+                    settings=survey_settings,
                 )
         except SurveyError as exc:
-            raise CollectionError([Problem(p.field, p.en, p.zh) for p in exc.problems]) from None
+            # The script's answers are a survey's: its problems, under the collection error.
+            raise CollectionError(Problem(p.field, p.zh, p.en) for p in exc.problems) from None
         task.response_id = response.id
         task.completed_at = moment
     attempt = CallbackAttempt(

@@ -3,7 +3,7 @@ across regions, filtered by kind, dimension, customer, service, region and text;
 marked; exported as CSV (UTF-8 with BOM, opens in Excel) or XLSX.
 
 Counted entries are those of submitted, resubmitted and accepted reports (see
-collection_reports for why submitted data counts before acceptance).
+``services.reports`` for why submitted data counts before acceptance).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from perception.collection.models.reports import COUNTED_STATUSES, CollectionReport, ReportEntry
+from perception.collection.services.errors import CollectionError
 from perception.collection.services.vocab import (
     CATEGORIES,
     DIMENSIONS,
@@ -26,7 +27,6 @@ from perception.collection.services.vocab import (
     MEANS,
     SIZES,
     URGENCIES,
-    CollectionError,
     label,
 )
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
@@ -103,12 +103,15 @@ def mark_duplicate(session: Session, entry: ReportEntry, original: ReportEntry |
             break
         original = parent
     if original.id == entry.id:
-        raise CollectionError.one("duplicate_of", "An entry cannot duplicate itself.", "条目不能与自身重复。")
+        raise CollectionError.one(
+            "duplicate_of", "条目不能与自身重复。", "An entry cannot duplicate itself.", code="self_duplicate"
+        )
     if original.kind != entry.kind:
         raise CollectionError.one(
             "duplicate_of",
-            "Only entries of the same kind can be duplicates.",
             "只有同一类型的条目才能标记为重复。",
+            "Only entries of the same kind can be duplicates.",
+            code="kind_mismatch",
         )
     entry.duplicate_of_id = original.id
     session.flush()

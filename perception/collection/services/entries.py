@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from perception.collection.services.errors import CollectionError
 from perception.collection.services.vocab import (
     ALIASES,
     CATEGORIES,
@@ -26,11 +27,11 @@ from perception.collection.services.vocab import (
     MEANS,
     SIZES,
     URGENCIES,
-    CollectionError,
-    Problem,
     normalise_choice,
 )
+from perception.core.errors import Problem, UserError
 from perception.core.models.org import CustomerOrg
+from perception.core.periods import parse_day
 from perception.setup.models.catalog import Service
 
 MAX_TEXT = 4000
@@ -76,20 +77,6 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _parse_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _parse_rating(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -107,8 +94,11 @@ class _RowParser:
         self.lookup, self.week_start, self.row = lookup, week_start, row
         self.problems: list[Problem] = []
 
-    def bad(self, field: str, en: str, zh: str) -> None:
-        self.problems.append(Problem(field, en, zh, self.row))
+    def bad(self, field: str, zh: str, en: str, code: str) -> None:
+        self.problems.append(Problem(field, zh, en, code=code, row=self.row))
+
+    def required(self, field: str) -> None:
+        self.bad(field, "此项为必填项。", "This field is required.", "required")
 
     def choice(
         self, raw: Mapping[str, Any], field: str, vocab: Mapping[str, Any], required: bool
@@ -116,14 +106,15 @@ class _RowParser:
         value = raw.get(field)
         if _blank(value):
             if required:
-                self.bad(field, "This field is required.", "此项为必填项。")
+                self.required(field)
             return None
         code = normalise_choice(vocab, value)
         if code is None:
             self.bad(
                 field,
-                f"Unknown value {value!r}; use one of: {', '.join(vocab)}.",
                 f"无法识别的取值 {value!r}；可选：{'、'.join(v[0] for v in vocab.values())}。",
+                f"Unknown value {value!r}; use one of: {', '.join(vocab)}.",
+                "unknown_choice",
             )
         return code
 
@@ -131,21 +122,23 @@ class _RowParser:
         value = raw.get(field)
         if _blank(value):
             if required:
-                self.bad(field, "This field is required.", "此项为必填项。")
+                self.required(field)
             return None
         found = table.get(str(value).strip().casefold())
         if found is None:
             if field == "customer":
                 self.bad(
                     field,
-                    f"No customer {value!r} in this collection point's region.",
                     f"本采集点所在区域没有客户 {value!r}。",
+                    f"No customer {value!r} in this collection point's region.",
+                    "unknown_customer",
                 )
             else:
                 self.bad(
                     field,
-                    f"No active service {value!r} in the catalogue.",
                     f"服务目录中没有有效服务 {value!r}。",
+                    f"No active service {value!r} in the catalogue.",
+                    "unknown_service",
                 )
         return found
 
@@ -153,30 +146,29 @@ class _RowParser:
         value = raw.get(field)
         if _blank(value):
             if required:
-                self.bad(field, "This field is required.", "此项为必填项。")
+                self.required(field)
             return None
         text = str(value).strip()
         if len(text) > limit:
-            self.bad(field, f"At most {limit} characters.", f"最多 {limit} 个字符。")
+            self.bad(field, f"最多 {limit} 个字符。", f"At most {limit} characters.", "too_long")
         return text
 
     def event_date(self, raw: Mapping[str, Any]) -> date | None:
         value = raw.get("date")
         if _blank(value):
-            self.bad("date", "This field is required.", "此项为必填项。")
+            self.required("date")
             return None
-        parsed = _parse_date(value)
-        if parsed is None:
+        try:
+            parsed = parse_day(value, "date")
+        except UserError as exc:  # the one date parser's problem, placed on this row
+            self.problems.extend(replace(p, row=self.row) for p in exc.problems)
+            return None
+        if abs((parsed - self.week_start).days) > 366:
             self.bad(
                 "date",
-                f"{value!r} is not a date like 2026-11-20.",
-                f"{value!r} 不是有效日期（如 2026-11-20）。",
-            )
-        elif abs((parsed - self.week_start).days) > 366:
-            self.bad(
-                "date",
-                "The date is more than a year away from the report's week.",
                 "日期与报告所在周相差超过一年。",
+                "The date is more than a year away from the report's week.",
+                "date_out_of_range",
             )
         return parsed
 
@@ -201,11 +193,13 @@ class _RowParser:
         elif kind == "feedback":
             rating = None
             if _blank(raw.get("rating")):
-                self.bad("rating", "This field is required.", "此项为必填项。")
+                self.required("rating")
             else:
                 rating = _parse_rating(raw.get("rating"))
                 if rating is None:
-                    self.bad("rating", "A whole number from 1 to 5.", "请填写 1 到 5 的整数。")
+                    self.bad(
+                        "rating", "请填写 1 到 5 的整数。", "A whole number from 1 to 5.", "invalid_rating"
+                    )
             entry = replace(
                 entry,
                 contact_name=self.text(raw, "contact", 120, False),

@@ -5,10 +5,10 @@
   and one TextEntry (kind "feedback");
 - requirement (kind c): one TextEntry (kind "requirement");
 - dynamic information (kind a): no fact row; analysis reads them with
-  ``collection_analysis.events_between`` to mark its timelines.
+  ``services.analysis.events_between`` to mark its timelines.
 
 Rows are keyed (source "feedback", source_id = entry id); they are written when a report is
-submitted or resubmitted and withdrawn when it is returned (see collection_reports). Entries
+submitted or resubmitted and withdrawn when it is returned (see ``services.reports``). Entries
 carry no date of their own except dynamic events, so feedback and requirements are observed on
 the Monday of the report's week (period_start = observed_on).
 """

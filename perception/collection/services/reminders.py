@@ -5,13 +5,15 @@ For every active collection point and each recent week whose report has not been
 - "missing": the deadline passed less than ``MISSING_WINDOW`` ago (older gaps are left to the
   organiser's board rather than mailed again and again).
 Each reminder goes out once per (point, week, kind): the ReportReminder row's unique key is the
-record, claimed in a savepoint so two schedulers never both send. Recipients are the point's
-lead and its active collectors with an email address. Mails carry both languages.
+record, claimed in a savepoint so two schedulers never both send, and the mails go out after the
+claim is committed. Recipients are the point's lead and its active collectors with an email
+address. Mails carry both languages.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,7 @@ from perception.core.models.auth import User
 from perception.core.models.base import utcnow
 from perception.core.models.org import CollectionPoint, Region
 from perception.core.periods import iso_week_label, local_date, week_start
+from perception.core.transaction import after_commit
 
 DUE_SOON_HOURS = 24
 MISSING_WINDOW = timedelta(days=14)
@@ -113,7 +116,9 @@ def report_reminders(session: Session, now: str | None = None, **_: Any) -> int:
             continue  # already sent (by this job earlier or by another scheduler)
         subject, text = _message(point, region, week, kind)
         for address in to:
-            send_email(address, subject, text)
+            # Mailed once the claim is committed: a run that fails later sends nothing it would
+            # send again next hour.
+            after_commit(partial(send_email, address, subject, text))
         sent += 1
     session.flush()
     return sent

@@ -30,7 +30,7 @@ from perception.collection.models.reports import (
 )
 from perception.collection.services import facts as collection_facts
 from perception.collection.services.entries import EntryInput, parse_entries
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.core.audit import record
 from perception.core.models.auth import Role, User
 from perception.core.models.base import utcnow
@@ -53,8 +53,9 @@ def _check_author(user: User | None, report: CollectionReport) -> None:
     if user is not None and user.collection_point_id != report.collection_point_id:
         raise CollectionError.one(
             "collection_point",
-            "Only a collector of this collection point may change its report.",
             "只有本采集点的采集员可以修改该报告。",
+            "Only a collector of this collection point may change its report.",
+            code="not_the_points_collector",
         )
 
 
@@ -73,7 +74,10 @@ def open_report(
     today = local_date(now or utcnow(), point.region.timezone)
     if monday > week_start(today):
         raise CollectionError.one(
-            "week", "Reports cannot be opened for future weeks.", "不能为未来的周创建报告。"
+            "week",
+            "不能为未来的周创建报告。",
+            "Reports cannot be opened for future weeks.",
+            code="future_week",
         )
     stmt = select(CollectionReport).where(
         CollectionReport.collection_point_id == point.id, CollectionReport.week_start == monday
@@ -104,8 +108,9 @@ def _require_editable(report: CollectionReport) -> None:
     if report.status not in EDITABLE_STATUSES:
         raise CollectionError.one(
             "status",
-            "This report is submitted or accepted and can no longer be edited.",
             "该报告已提交或已接受，不能再修改。",
+            "This report is submitted or accepted and can no longer be edited.",
+            code="not_editable",
         )
 
 
@@ -181,8 +186,9 @@ def _require_submitted(report: CollectionReport) -> None:
     if report.status not in (ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED):
         raise CollectionError.one(
             "status",
-            "Only a submitted report can be accepted or returned.",
             "只有已提交的报告才能被接受或退回。",
+            "Only a submitted report can be accepted or returned.",
+            code="not_submitted",
         )
 
 
@@ -209,7 +215,10 @@ def return_report(
     _require_submitted(report)
     if not comment.strip():
         raise CollectionError.one(
-            "comment", "Say what the collection point should correct.", "请说明采集点需要修改的内容。"
+            "comment",
+            "请说明采集点需要修改的内容。",
+            "Say what the collection point should correct.",
+            code="required",
         )
     report.status = ReportStatus.RETURNED.value
     report.organiser_comment = comment.strip()[:4000]

@@ -1,14 +1,14 @@
 """Sampling comparison (抽样对比), first half: draw a stratified random sample of closed tickets
-and verify a draw. Confirmations and discrepancy rates: collection_sampling_results.
+and verify a draw. Confirmations and discrepancy rates: ``sampling_results``.
 
 The population is every ticket with status resolved/closed whose closing time (closed_at, else
 resolved_at) lies in [period_start, period_end), optionally limited to regions; strata are
-(region, service). Size and allocation: collection_sampling_math. The draw is reproducible: the
+(region, service). Size and allocation: ``sampling_math``. The draw is reproducible: the
 stored seed, the method name and the population digest let ``verify_run`` recompute it, and the
 draw itself is written to the audit log.
 
 What the ticket records: resolved (its status says so) and on time (its resolution standards,
-from the StandardCheck of collection_feedback_check; None when no standard could judge it).
+from the StandardCheck of ``feedback_check``; None when no standard could judge it).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from perception.collection.models.fieldwork import SampledTicket, SamplingRun, SamplingStratum, StandardCheck
 from perception.collection.services import feedback_check as checks
+from perception.collection.services.errors import CollectionError
 from perception.collection.services.sampling_math import (
     METHOD,
     allocate,
@@ -30,7 +31,6 @@ from perception.collection.services.sampling_math import (
     population_digest,
     required_sample_size,
 )
-from perception.collection.services.vocab import CollectionError
 from perception.core.audit import record
 from perception.core.models.auth import User
 from perception.kpi.models import Ticket
@@ -83,17 +83,26 @@ def draw_sample(
 ) -> SamplingRun:
     if end <= start:
         raise CollectionError.one(
-            "period_end", "The period must end after it starts.", "结束日期必须晚于开始日期。"
+            "period_end",
+            "结束日期必须晚于开始日期。",
+            "The period must end after it starts.",
+            code="invalid_period",
         )
     if not 0.005 <= margin <= 0.5:
         raise CollectionError.one(
-            "margin", "The margin of error must lie between 0.5% and 50%.", "误差范围须在 0.5% 到 50% 之间。"
+            "margin",
+            "误差范围须在 0.5% 到 50% 之间。",
+            "The margin of error must lie between 0.5% and 50%.",
+            code="out_of_range",
         )
     regions = sorted(set(region_ids)) if region_ids is not None else None
     units = population(session, start, end, regions)
     if not units:
         raise CollectionError.one(
-            "period_start", "No closed tickets in this period.", "该期间没有已关闭的工单。"
+            "period_start",
+            "该期间没有已关闭的工单。",
+            "No closed tickets in this period.",
+            code="empty_population",
         )
     seed = (seed or secrets.token_hex(8)).strip()[:32]
     n = required_sample_size(len(units), margin, confidence, expected_share)

@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from perception.collection.models.fieldwork import SampledTicket, SamplingRun
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.core.models.auth import User
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation, ExperienceSource
@@ -64,7 +64,10 @@ def record_confirmation(
         return sampled
     if resolved is None:
         raise CollectionError.one(
-            "resolved", "Record whether the customer confirms the resolution.", "请记录客户是否确认已解决。"
+            "resolved",
+            "请记录客户是否确认已解决。",
+            "Record whether the customer confirms the resolution.",
+            code="required",
         )
     sampled.status = "confirmed"
     sampled.confirmed_resolved, sampled.confirmed_on_time, sampled.confirmed_satisfied = (

@@ -1,5 +1,4 @@
-"""The fixed vocabularies of weekly-report entries, each code with its Chinese and English label,
-and the bilingual problem type every collection service raises.
+"""The fixed vocabularies of weekly-report entries, each code with its Chinese and English label.
 
 Labels live here (not only in the .po catalogue) because imports accept them as values: a team
 may paste "故障处理效果" or "Fault-handling effect" where the code ``fault_handling`` is meant.
@@ -7,8 +6,7 @@ may paste "故障处理效果" or "Fault-handling effect" where the code ``fault
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 Label = tuple[str, str]  # (zh, en)
@@ -131,41 +129,3 @@ def label(vocab: Mapping[str, Label], code: str | None, zh: bool) -> str:
     if pair is None:
         return code
     return pair[0] if zh else pair[1]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation problem: which row (1-based as the user counts, None for a single form),
-    which field, and the reason in both languages."""
-
-    field: str
-    en: str
-    zh: str
-    row: int | None = None
-
-    def text(self, zh: bool) -> str:
-        return self.zh if zh else self.en
-
-    def located(self, zh: bool) -> str:
-        if self.row is None:
-            return self.text(zh)
-        prefix = f"第 {self.row} 行" if zh else f"Row {self.row}"
-        return f"{prefix}, {self.field}: {self.text(zh)}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "message": {"en": self.en, "zh": self.zh}}
-
-
-class CollectionError(ValueError):
-    """Input that cannot be stored; carries every problem found (all rows, not only the first)."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("; ".join(p.located(False) for p in self.problems))
-
-    @classmethod
-    def one(cls, field: str, en: str, zh: str) -> CollectionError:
-        return cls([Problem(field, en, zh)])
-
-    def to_details(self) -> list[dict[str, Any]]:
-        return [p.to_dict() for p in self.problems]

@@ -11,12 +11,14 @@ from perception.collection import access
 from perception.collection.forms import ImportForm, ReturnForm
 from perception.collection.services import report_import as collection_import
 from perception.collection.services import reports as collection_reports
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.collection.views import bp
 from perception.collection.views.reports import render_report
 from perception.core.authz import Permission, require
-from perception.core.extensions import db, orm
+from perception.core.clock import current_clock
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh
+from perception.core.transaction import atomic
 
 
 @bp.post("/reports/<int:report_id>/import")
@@ -34,16 +36,17 @@ def import_entries(report_id: int) -> Any:
         data = form.pasted.data or ""
     try:
         if data is None:
-            raise CollectionError.one("file", "Choose a file or paste rows.", "请选择文件或粘贴数据。")
-        added = collection_import.import_entries(
-            orm(), rep, upload.filename if upload else None, data, access.user()
-        )
+            raise CollectionError.one(
+                "file", "请选择文件或粘贴数据。", "Choose a file or paste rows.", code="required"
+            )
+        with atomic():  # the page is shown again with the report as it was stored
+            added = collection_import.import_entries(
+                orm(), rep, upload.filename if upload else None, data, access.user()
+            )
     except CollectionError as exc:
-        db.session.rollback()
         zh = is_zh()
         messages = [_("Nothing was imported.")] + [p.located(zh) for p in exc.problems]
         return render_report(rep, None, messages, 422)
-    db.session.commit()
     flash(_("%(n)s entries imported.", n=added), "success")
     return redirect(url_for("collection.report", report_id=rep.id))
 
@@ -53,12 +56,11 @@ def import_entries(report_id: int) -> Any:
 def accept(report_id: int) -> Any:
     rep = access.report_or_404(report_id)
     try:
-        collection_reports.accept_report(orm(), rep, access.user())
+        with atomic():
+            collection_reports.accept_report(orm(), rep, access.user(), now=current_clock().now())
     except CollectionError as exc:
-        db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
     else:
-        db.session.commit()
         flash(_("Report accepted."), "success")
     return redirect(url_for("collection.report", report_id=report_id))
 
@@ -70,11 +72,12 @@ def return_report(report_id: int) -> Any:
     form = ReturnForm()
     try:
         form.validate_on_submit()
-        collection_reports.return_report(orm(), rep, access.user(), form.comment.data or "")
+        with atomic():
+            collection_reports.return_report(
+                orm(), rep, access.user(), form.comment.data or "", now=current_clock().now()
+            )
     except CollectionError as exc:
-        db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
     else:
-        db.session.commit()
         flash(_("Report returned to the collection point."), "success")
     return redirect(url_for("collection.report", report_id=report_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -16,23 +16,20 @@ from perception.collection.models.reports import ReportEntry
 from perception.collection.services import consolidation as merging
 from perception.collection.services.analysis import conformity
 from perception.collection.services.board import completeness, region_completeness, weeks_between
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.collection.views import bp
 from perception.core.audit import record
 from perception.core.authz import Permission, require, scoped
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
 from perception.core.extensions import db, orm
 from perception.core.i18n import is_zh
-from perception.core.models.base import utcnow
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
-from perception.core.periods import local_date, week_from_label, week_start
-from perception.core.transaction import writes
+from perception.core.periods import parse_day, week_from_label, week_start
+from perception.core.transaction import atomic, writes
 from perception.setup.models.catalog import Service
 
 MAX_WEEKS = 53
-
-
-def _today() -> date:
-    return local_date(utcnow(), current_app.config.get("ORG_TIMEZONE", "Asia/Shanghai"))
 
 
 def _week_arg(name: str) -> date | None:
@@ -43,15 +40,15 @@ def _week_arg(name: str) -> date | None:
     except ValueError:
         pass
     try:
-        return week_start(date.fromisoformat(value))
-    except ValueError:
+        return week_start(parse_day(value, name))
+    except UserError:  # the page falls back to its default weeks
         return None
 
 
 def _weeks(default_weeks: int) -> tuple[date, date]:
     """?from=&to= weeks (or ?week= for the weeks up to that one; default: the last
     ``default_weeks`` weeks), at most a year."""
-    last = _week_arg("to") or _week_arg("week") or week_start(_today()) - timedelta(weeks=1)
+    last = _week_arg("to") or _week_arg("week") or current_clock().week_start() - timedelta(weeks=1)
     first = _week_arg("from") or last - timedelta(weeks=default_weeks - 1)
     if first > last:
         first, last = last, first
@@ -72,7 +69,7 @@ def board() -> Any:
     region_id = _int_arg("region")
     if region_id is not None:
         regions = frozenset({region_id}) if regions is None or region_id in regions else frozenset()
-    cells = completeness(orm(), first, last, region_ids=regions)
+    cells = completeness(orm(), first, last, now=current_clock().now(), region_ids=regions)
     grid: dict[int, dict[date, Any]] = {}
     for c in cells:
         grid.setdefault(c.collection_point_id, {})[c.week_start] = c
@@ -146,7 +143,6 @@ def consolidation_export() -> Any:
     table = merging.export_rows(orm(), rows, is_zh())
     fmt = request.args.get("format", "csv")
     record(orm(), "export", object_type="ReportEntry", summary=f"{len(rows)} consolidated entries as {fmt}")
-    db.session.commit()
     name = f"collection-{f.first_week.isoformat()}-{f.last_week.isoformat()}"
     if fmt == "xlsx":
         body = merging.to_xlsx(table)
@@ -177,12 +173,11 @@ def mark_duplicate() -> Any:
         if original is None:
             abort(404)
     try:
-        merging.mark_duplicate(orm(), entry, original)
+        with atomic():
+            merging.mark_duplicate(orm(), entry, original)
     except CollectionError as exc:
-        db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
     else:
-        db.session.commit()
         flash(_("Duplicate mark saved.") if original else _("Duplicate mark removed."), "success")
     back = request.form.get("next", "")
     return redirect(

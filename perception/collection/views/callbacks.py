@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -15,13 +15,16 @@ from perception.collection.forms import AttemptForm, CampaignForm
 from perception.collection.labels import CALLBACK_STATUS
 from perception.collection.models.fieldwork import CallbackCampaign, CallbackTask
 from perception.collection.services import callbacks as callback_service
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.collection.views import bp
 from perception.core.authz import Permission, get_or_404, require, scoped
+from perception.core.clock import current_clock
 from perception.core.extensions import db, orm
-from perception.core.i18n import is_zh
+from perception.core.i18n import is_zh, lang_code
 from perception.core.models.org import Contact, Region
+from perception.core.transaction import atomic
 from perception.surveys.models import SurveyVersion
+from perception.surveys.services.settings import SurveySettings
 from surveys import Lang, build_page_form
 
 
@@ -86,24 +89,26 @@ def callback_new() -> Any:
     try:
         if emails and len(contact_ids) < len(set(emails)):
             raise CollectionError.one(
-                "contacts", "Some emails match no contact of this region.", "部分邮箱不是该区域的联系人。"
+                "contacts",
+                "部分邮箱不是该区域的联系人。",
+                "Some emails match no contact of this region.",
+                code="unknown_contact",
             )
-        campaign = callback_service.create_campaign(
-            orm(),
-            region_id=form.region_id.data,
-            name=form.name.data or "",
-            survey_version_id=form.survey_version_id.data,
-            user=access.user(),
-            start=form.period_start.data,
-            end=form.period_end.data,
-            sampling_rate=(form.sampling_rate.data or 0) / 100,
-            contact_ids=contact_ids,
-        )
+        with atomic():
+            campaign = callback_service.create_campaign(
+                orm(),
+                region_id=form.region_id.data,
+                name=form.name.data or "",
+                survey_version_id=form.survey_version_id.data,
+                user=access.user(),
+                start=form.period_start.data,
+                end=form.period_end.data,
+                sampling_rate=(form.sampling_rate.data or 0) / 100,
+                contact_ids=contact_ids,
+            )
     except CollectionError as exc:
-        db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
         return redirect(url_for("collection.callbacks"))
-    db.session.commit()
     flash(_("Callback queue created with %(n)s calls.", n=len(campaign.tasks)), "success")
     return redirect(url_for("collection.callback_campaign", campaign_id=campaign.id))
 
@@ -151,22 +156,24 @@ def callback_task(task_id: int) -> Any:
             answers: dict[str, object] = {}
             for _page, page_form in scripts:
                 answers.update(page_form.survey_answers())
+            clock = current_clock()
             try:
-                callback_service.record_attempt(
-                    orm(),
-                    task,
-                    access.user(),
-                    form.outcome.data or "",
-                    answers=answers,
-                    note=form.note.data,
-                    language="zh" if is_zh() else "en",
-                )
+                with atomic():
+                    callback_service.record_attempt(
+                        orm(),
+                        task,
+                        access.user(),
+                        form.outcome.data or "",
+                        answers=answers,
+                        note=form.note.data,
+                        language=lang_code(),
+                        now=clock.now(),
+                        org_timezone=clock.timezone,
+                        survey_settings=SurveySettings.from_config(current_app.config),
+                    )
             except CollectionError as exc:
-                db.session.rollback()
-                zh = is_zh()
-                errors = [f"{p.field}: {p.text(zh)}" if p.field else p.text(zh) for p in exc.problems]
+                errors = [p.located(is_zh()) for p in exc.problems]
             else:
-                db.session.commit()
                 flash(_("Call recorded."), "success")
                 return redirect(url_for("collection.callback_campaign", campaign_id=task.campaign_id))
         else:

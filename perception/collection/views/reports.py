@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -25,15 +24,17 @@ from perception.collection.services import reports as collection_reports
 from perception.collection.services import vocab
 from perception.collection.services.board import completeness
 from perception.collection.services.entries import is_empty_row, parse_entries
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.collection.views import bp
 from perception.core.authz import Permission, require
+from perception.core.clock import current_clock
 from perception.core.extensions import db, orm
 from perception.core.i18n import is_zh
-from perception.core.models.base import utcnow
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
-from perception.core.periods import local_date, week_from_label, week_start
+from perception.core.periods import week_from_label, week_start
+from perception.core.transaction import atomic
 from perception.setup.models.catalog import Service
+from perception.surveys.services.followup import open_followups
 
 KINDS = ("dynamic", "feedback", "requirement")
 SELECT_VOCABS = {
@@ -45,18 +46,11 @@ SELECT_VOCABS = {
 }
 
 
-def _followups() -> list[Any]:
-    if importlib.util.find_spec("perception.surveys.services.followup") is None:
-        return []
-    from perception.surveys.services.followup import open_followups
-
-    return open_followups(orm(), access.user())
-
-
 @bp.get("/")
 @require(Permission.VIEW_COLLECTION)
 def reports() -> Any:
-    today = local_date(utcnow(), current_app.config.get("ORG_TIMEZONE", "Asia/Shanghai"))
+    clock = current_clock()
+    today = clock.today()
     points = access.point_scope()
     if points is not None:  # a collector: their own point, the last twelve weeks
         first, last = week_start(today) - timedelta(weeks=11), today
@@ -66,7 +60,9 @@ def reports() -> Any:
         except ValueError:
             chosen = week_start(today) - timedelta(weeks=1)
         first = last = chosen
-    cells = completeness(orm(), first, last, region_ids=access.scope_regions(), point_ids=points)
+    cells = completeness(
+        orm(), first, last, now=clock.now(), region_ids=access.scope_regions(), point_ids=points
+    )
     cells.sort(key=lambda c: c.week_start, reverse=True)
     return render_template(
         "collection/reports.html",
@@ -76,11 +72,7 @@ def reports() -> Any:
         collector=points is not None,
         week=first,
         open_form=OpenReportForm(week=week_start(today).strftime("%G-W%V")),
-        followups=_followups(),
-        followup_endpoint=next(
-            (e for e in ("surveys.followup_task", "surveys.followup") if e in current_app.view_functions),
-            None,
-        ),
+        followups=open_followups(orm(), access.user()),
         may_organise=access.may_organise(),
     )
 
@@ -100,12 +92,13 @@ def open_report() -> Any:
         flash(_("Give the week as 2026-W47."), "error")
         return redirect(url_for("collection.reports"))
     try:
-        report = collection_reports.open_report(orm(), point, week, access.user())
+        with atomic():
+            report = collection_reports.open_report(
+                orm(), point, week, access.user(), now=current_clock().now()
+            )
     except CollectionError as exc:
-        db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
         return redirect(url_for("collection.reports"))
-    db.session.commit()
     return redirect(url_for("collection.report", report_id=report.id))
 
 
@@ -178,8 +171,8 @@ def _attach(form: ReportForm, exc: CollectionError, where: list[tuple[str, int]]
         if p.row is not None and 0 < p.row <= len(where):
             kind, index = where[p.row - 1]
             sub = getattr(form, kind)[index].form
-            if p.field in sub._fields:
-                sub[p.field].errors = [*sub[p.field].errors, p.text(zh)]
+            if p.form_field in sub._fields:
+                sub[p.form_field].errors = [*sub[p.form_field].errors, p.text(zh)]
                 continue
         general.append(p.located(zh))
     return general
@@ -199,7 +192,13 @@ def render_report(
     }
     point = db.session.get(CollectionPoint, report.collection_point_id)
     region = db.session.get(Region, report.region_id)
-    cell = completeness(orm(), report.week_start, report.week_start, point_ids=[report.collection_point_id])
+    cell = completeness(
+        orm(),
+        report.week_start,
+        report.week_start,
+        now=current_clock().now(),
+        point_ids=[report.collection_point_id],
+    )
     return render_template(
         "collection/report.html",
         report=report,
@@ -245,14 +244,13 @@ def report(report_id: int) -> Any:
         return render_report(rep, form, [_("Please correct the highlighted fields.")], 422)
     rows, where = _rows(form)
     try:
-        entries = parse_entries(orm(), rows, rep.region_id, rep.week_start)
-        collection_reports.save_entries(orm(), rep, entries, access.user())
-        if action == "submit":
-            collection_reports.submit_report(orm(), rep, access.user())
+        with atomic():  # the page is shown again with the report as it was stored
+            entries = parse_entries(orm(), rows, rep.region_id, rep.week_start)
+            collection_reports.save_entries(orm(), rep, entries, access.user())
+            if action == "submit":
+                collection_reports.submit_report(orm(), rep, access.user(), now=current_clock().now())
     except CollectionError as exc:
-        db.session.rollback()
         _fill_choices(form, rep)
         return render_report(rep, form, _attach(form, exc, where), 422)
-    db.session.commit()
     flash(_("Report submitted.") if action == "submit" else _("Draft saved."), "success")
     return redirect(url_for("collection.report", report_id=rep.id))

@@ -14,12 +14,14 @@ from perception.collection.forms import ConfirmationForm, SamplingRunForm
 from perception.collection.models.fieldwork import SampledTicket, SamplingRun
 from perception.collection.services import sampling as sampling_service
 from perception.collection.services import sampling_results
-from perception.collection.services.vocab import CollectionError
+from perception.collection.services.errors import CollectionError
 from perception.collection.views import bp
 from perception.core.authz import Permission, get_or_404, require, scoped
+from perception.core.clock import current_clock
 from perception.core.extensions import db, orm
 from perception.core.i18n import is_zh
 from perception.core.models.org import Region
+from perception.core.transaction import atomic
 from perception.kpi.models import Ticket
 from perception.setup.models.catalog import Service
 
@@ -60,24 +62,23 @@ def sampling_new() -> Any:
             abort(404)
         region_ids = {chosen}
     try:
-        run = sampling_service.draw_sample(
-            orm(),
-            name=form.name.data or "",
-            start=form.period_start.data,  # type: ignore[arg-type]
-            end=form.period_end.data,  # type: ignore[arg-type]
-            margin=(form.margin.data or 0) / 100,
-            confidence=float(form.confidence.data or 0.95),
-            seed=form.seed.data or None,
-            region_ids=region_ids,
-            user=access.user(),
-        )
+        with atomic():
+            run = sampling_service.draw_sample(
+                orm(),
+                name=form.name.data or "",
+                start=form.period_start.data,  # type: ignore[arg-type]
+                end=form.period_end.data,  # type: ignore[arg-type]
+                margin=(form.margin.data or 0) / 100,
+                confidence=float(form.confidence.data or 0.95),
+                seed=form.seed.data or None,
+                region_ids=region_ids,
+                user=access.user(),
+            )
     except CollectionError as exc:
-        db.session.rollback()
         for p in exc.problems:
-            target = getattr(form, p.field, form.name)
+            target = getattr(form, p.form_field, form.name)
             target.errors = [*target.errors, p.text(is_zh())]
         return render_template("collection/sampling.html", runs=[], form=form), 422
-    db.session.commit()
     flash(_("Sample drawn: %(n)s of %(N)s tickets.", n=run.sample_size, N=run.population), "success")
     return redirect(url_for("collection.sampling_run", run_id=run.id))
 
@@ -119,20 +120,20 @@ def sampling_confirm(sampled_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        sampling_results.record_confirmation(
-            orm(),
-            sampled,
-            access.user(),
-            reached=bool(form.reached.data),
-            resolved=_tri(form.resolved.data),
-            on_time=_tri(form.on_time.data),
-            satisfied=_tri(form.satisfied.data),
-            note=form.note.data,
-        )
+        with atomic():
+            sampling_results.record_confirmation(
+                orm(),
+                sampled,
+                access.user(),
+                reached=bool(form.reached.data),
+                resolved=_tri(form.resolved.data),
+                on_time=_tri(form.on_time.data),
+                satisfied=_tri(form.satisfied.data),
+                note=form.note.data,
+                now=current_clock().now(),
+            )
     except CollectionError as exc:
-        db.session.rollback()
         flash(exc.problems[0].text(is_zh()), "error")
     else:
-        db.session.commit()
         flash(_("Confirmation recorded."), "success")
     return redirect(url_for("collection.sampling_run", run_id=sampled.run_id) + f"#s{sampled.id}")
