@@ -16,9 +16,8 @@ from perception.core.phase import Periodic, Phase
 
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
-    from perception.surveys import api, demo, models
+    from perception.surveys import api, demo, jobs, models
     from perception.surveys.respondent import bp as respondent_bp
-    from perception.surveys.services import invitations
     from perception.surveys.views import bp
 
     return Phase(
@@ -26,7 +25,7 @@ def phase() -> Phase:
         models=models,
         blueprints=(bp, respondent_bp),
         api=(api,),
-        jobs=(invitations,),
+        jobs=(jobs,),
         periodic=(
             Periodic("send_campaign_invitations", "daily"),
             Periodic("send_campaign_reminders", "daily"),

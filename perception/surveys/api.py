@@ -1,24 +1,25 @@
 """Survey endpoints: questionnaires and their published versions, campaigns with response rates,
-follow-up tasks. They call the same services as the staff pages."""
+follow-up tasks. They call the same services as the staff pages; a service's ``SurveyError``
+propagates and the API answers it as problem+json (422, or 409 for a state conflict)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 
 from perception.api import bp
-from perception.api.errors import api_error, json_body
+from perception.api.errors import json_object
 from perception.api.openapi import SCHEMAS, document
 from perception.core.authz import Permission, get_or_404, require, scoped
+from perception.core.clock import current_clock
 from perception.core.extensions import orm
-from perception.core.jobs import enqueue
-from perception.core.models.base import utcnow
 from perception.surveys.models import Campaign, Channel, FollowUpTask, Survey
 from perception.surveys.services import campaigns, definitions, followup
 from perception.surveys.services import rates as surveys_rates
 from perception.surveys.services.errors import SurveyError
+from perception.surveys.services.settings import SurveySettings
 
 ID = {"schema": {"type": "integer"}, "in": "path", "required": True}
 SCHEMAS["Campaign"] = {
@@ -43,10 +44,6 @@ SCHEMAS["Campaign"] = {
         "nps_threshold": {"type": "integer"},
     },
 }
-
-
-def _invalid(exc: SurveyError) -> Any:
-    return api_error(422, "Some of the data is not valid.", [p.as_json() for p in exc.problems])
 
 
 def rate_json(rate: surveys_rates.Rate) -> dict[str, Any]:
@@ -149,19 +146,10 @@ def surveys_list() -> Any:
 )
 @require(Permission.MANAGE_SURVEYS)
 def survey_publish(code: str) -> Any:
-    body, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(body, dict) or "definition" not in body:
-        return api_error(
-            422, "Some of the data is not valid.", [{"field": "definition", "reason": "Required."}]
-        )
-    try:
-        version = definitions.publish(orm(), code, body["definition"], user_id=g.user.id)
-    except SurveyError as exc:
-        orm().rollback()
-        return _invalid(exc)
-    orm().commit()
+    body = json_object()
+    if "definition" not in body:
+        raise SurveyError.one("definition", "必填", "Required.", code="required")
+    version = definitions.publish(orm(), code, body["definition"], user_id=g.user.id)
     return jsonify({"id": version.id, "number": version.number, "fingerprint": version.fingerprint}), 201
 
 
@@ -184,17 +172,7 @@ def campaigns_list() -> Any:
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_create() -> Any:
-    body, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(body, dict):
-        return api_error(422, "Send a JSON object.")
-    try:
-        campaign = campaigns.create_campaign(orm(), body, g.user)
-    except SurveyError as exc:
-        orm().rollback()
-        return _invalid(exc)
-    orm().commit()
+    campaign = campaigns.create_campaign(orm(), json_object(), g.user)
     return jsonify(campaign_json(campaign)), 201
 
 
@@ -227,31 +205,7 @@ def campaign_get(campaign_id: int) -> Any:
 @require(Permission.MANAGE_SURVEYS)
 def campaign_patch(campaign_id: int) -> Any:
     c = get_or_404(Campaign, campaign_id)
-    body, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(body, dict):
-        return api_error(422, "Send a JSON object.")
-    try:
-        campaigns.update_campaign(orm(), c, body)
-    except SurveyError as exc:
-        orm().rollback()
-        return _invalid(exc)
-    orm().commit()
-    return jsonify(campaign_json(c))
-
-
-def _change(campaign_id: int, action: str) -> Any:
-    c = get_or_404(Campaign, campaign_id)
-    try:
-        (campaigns.open_campaign if action == "open" else campaigns.close_campaign)(orm(), c)
-    except SurveyError as exc:
-        orm().rollback()
-        return api_error(409, exc.problems[0].en, [p.as_json() for p in exc.problems])
-    orm().commit()
-    if action == "open" and c.channel == Channel.PERSONAL:
-        enqueue("send_campaign_invitations", campaign_id=c.id)
-        orm().commit()
+    campaigns.update_campaign(orm(), c, json_object())
     return jsonify(campaign_json(c))
 
 
@@ -265,7 +219,10 @@ def _change(campaign_id: int, action: str) -> Any:
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_open(campaign_id: int) -> Any:
-    return _change(campaign_id, "open")
+    c = get_or_404(Campaign, campaign_id)
+    settings = SurveySettings.from_config(current_app.config)
+    campaigns.open_campaign(orm(), c, now=current_clock().now(), settings=settings)
+    return jsonify(campaign_json(c))
 
 
 @bp.post("/campaigns/<int:campaign_id>/close")
@@ -278,7 +235,9 @@ def campaign_open(campaign_id: int) -> Any:
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_close(campaign_id: int) -> Any:
-    return _change(campaign_id, "close")
+    c = get_or_404(Campaign, campaign_id)
+    campaigns.close_campaign(orm(), c)
+    return jsonify(campaign_json(c))
 
 
 @bp.get("/followups")
@@ -313,22 +272,13 @@ def followups_list() -> Any:
 @require(Permission.MANAGE_FOLLOWUPS)
 def followup_patch(task_id: int) -> Any:
     task = get_or_404(FollowUpTask, task_id)
-    body, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(body, dict):
-        return api_error(422, "Send a JSON object.")
-    try:
-        followup.update_followup(
-            orm(),
-            task,
-            status=str(body.get("status") or ""),
-            outcome=body.get("outcome"),
-            assignee_id=g.user.id,
-            now=utcnow(),
-        )
-    except SurveyError as exc:
-        orm().rollback()
-        return _invalid(exc)
-    orm().commit()
+    body = json_object()
+    followup.update_followup(
+        orm(),
+        task,
+        status=str(body.get("status") or ""),
+        outcome=None if body.get("outcome") is None else str(body["outcome"]),
+        assignee_id=g.user.id,
+        now=current_clock().now(),
+    )
     return jsonify(followup_json(task))

@@ -8,7 +8,7 @@ few thousand responses from the demo contacts, with their facts and follow-up ta
 
 The tickets demo plants two cells (``ctx.shared["planted"]``): the "watermelon" (service, region)
 whose KPIs look green gets mostly CSAT 1-3, the "reverse" one mostly 4-5. Responses are written
-in bulk with the same row builders as the answer path (surveys_facts, surveys_followup);
+in bulk with the same row builders as the answer path (``services.facts``, ``services.followup``);
 follow-ups older than three weeks are closed with an outcome. Re-running adds nothing.
 """
 

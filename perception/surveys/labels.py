@@ -1,6 +1,7 @@
 """Labels of the survey vocabularies in both languages, and local-time conversion for forms.
 
-Times are stored as naive UTC; people enter and read them in the organisation's time zone.
+Times are stored as naive UTC; people enter and read them in the organisation's time zone (the
+ORG_TIMEZONE setting, through ``perception.core.clock``).
 """
 
 from __future__ import annotations
@@ -8,30 +9,34 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from perception.core.clock import current_clock
 from perception.surveys.models import CampaignKind, CampaignStatus, Channel, FollowUpReason, FollowUpStatus
 
-KIND_LABELS = {
+# Keyed by the stored value: a vocabulary member or the plain string read back from a row.
+Labels = dict[str, LazyString]
+
+KIND_LABELS: Labels = {
     CampaignKind.RELATIONSHIP: _l("Relationship (periodic)"),
     CampaignKind.TRANSACTIONAL: _l("After a closed ticket"),
 }
-CHANNEL_LABELS = {
+CHANNEL_LABELS: Labels = {
     Channel.PERSONAL: _l("Personal links by email"),
     Channel.ANONYMOUS: _l("Anonymous public link"),
 }
-STATUS_LABELS = {
+STATUS_LABELS: Labels = {
     CampaignStatus.DRAFT: _l("Draft"),
     CampaignStatus.OPEN: _l("Open"),
     CampaignStatus.CLOSED: _l("Closed"),
 }
-FOLLOWUP_STATUS_LABELS = {
+FOLLOWUP_STATUS_LABELS: Labels = {
     FollowUpStatus.OPEN: _l("Open"),
     FollowUpStatus.IN_PROGRESS: _l("In progress"),
     FollowUpStatus.DONE: _l("Done"),
 }
-REASON_LABELS = {
+REASON_LABELS: Labels = {
     FollowUpReason.LOW_CSAT: _l("Low CSAT"),
     FollowUpReason.LOW_NPS: _l("NPS detractor"),
     FollowUpReason.COMPLAINT: _l("Complaint"),
@@ -42,20 +47,19 @@ def reasons_label(reasons: str) -> str:
     return ", ".join(str(REASON_LABELS.get(r, r)) for r in reasons.split(",") if r)
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("ORG_TIMEZONE", "Asia/Shanghai"))
-
-
 def to_utc(local: datetime | None) -> datetime | None:
+    """A naive time entered in the organisation's time zone, as the naive UTC it is stored as."""
     if local is None:
         return None
-    return local.replace(tzinfo=_zone()).astimezone(UTC).replace(tzinfo=None)
+    zone = ZoneInfo(current_clock().timezone)
+    return local.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
 
 
 def to_local(moment: datetime | None) -> datetime | None:
+    """A stored naive-UTC moment as naive local time in the organisation's time zone."""
     if moment is None:
         return None
-    return moment.replace(tzinfo=UTC).astimezone(_zone()).replace(tzinfo=None)
+    return current_clock().local(moment).replace(tzinfo=None)
 
 
 def local_text(moment: datetime | None) -> str:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -34,34 +35,34 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from perception.core.models.base import Base, TimestampMixin, utcnow
 
 
-class CampaignKind:
+class CampaignKind(enum.StrEnum):
     RELATIONSHIP = "relationship"  # periodic, sent to an audience of contacts
     TRANSACTIONAL = "transactional"  # sent after a closed ticket, sampled
 
 
-class Channel:
+class Channel(enum.StrEnum):
     PERSONAL = "personal"  # one single-use link per contact, by email
     ANONYMOUS = "anonymous"  # one public link per campaign; nothing ties a response to a person
 
 
-class CampaignStatus:
+class CampaignStatus(enum.StrEnum):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
 
 
-class ResponseMeans:
+class ResponseMeans(enum.StrEnum):
     SURVEY = "survey"  # answered by the customer on the survey pages
     CALLBACK = "callback"  # answered by an interviewer reading a phone-callback script
 
 
-class FollowUpStatus:
+class FollowUpStatus(enum.StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     DONE = "done"
 
 
-class FollowUpReason:
+class FollowUpReason(enum.StrEnum):
     LOW_CSAT = "low_csat"
     LOW_NPS = "low_nps"
     COMPLAINT = "complaint"

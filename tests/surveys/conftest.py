@@ -31,10 +31,23 @@ def versions(db_session: Any) -> dict[str, Any]:
     return ensure_builtin_surveys(db_session)
 
 
+def store(session: Any, version: Any, answers: dict[str, Any], **extra: Any) -> Any:
+    """``store_response`` with the default settings and time zone, as the tests' app has them."""
+    from perception.core.clock import DEFAULT_TIMEZONE
+    from perception.surveys.services.settings import SurveySettings
+    from perception.surveys.services.store import store_response
+
+    return store_response(
+        session, version, answers, org_timezone=DEFAULT_TIMEZONE, settings=SurveySettings(), **extra
+    )
+
+
 @pytest.fixture
 def make_campaign(db_session: Any, versions: dict[str, Any], org: dict[str, Any]) -> Any:
+    """Create a campaign; ``open_`` opens it without inviting anyone (tests invite with ``invite``)."""
     from perception.core.models.base import utcnow
-    from perception.surveys.services.campaigns import create_campaign, open_campaign
+    from perception.surveys.models import CampaignStatus
+    from perception.surveys.services.campaigns import create_campaign
 
     counter = iter(range(1, 1000))
 
@@ -61,7 +74,8 @@ def make_campaign(db_session: Any, versions: dict[str, Any], org: dict[str, Any]
         }
         campaign = create_campaign(db_session, data, None)
         if open_:
-            open_campaign(db_session, campaign)
+            campaign.status = CampaignStatus.OPEN
+            db_session.flush()
         return campaign
 
     return make
@@ -94,7 +108,7 @@ def mailbox(app: Any) -> Mailbox:
 @pytest.fixture
 def invite(db_session: Any, mailbox: Mailbox) -> Any:
     """Run the invitation job for a campaign and return {contact email: token}."""
-    from perception.surveys.services.invitations import send_campaign_invitations
+    from perception.surveys.jobs import send_campaign_invitations
 
     def run(campaign: Any, now: Any = None) -> dict[str, str]:
         send_campaign_invitations(db_session, campaign_id=campaign.id, now=now)
@@ -140,8 +154,8 @@ def seed_personal_link(
     from perception.core.extensions import db
     from perception.core.models.base import utcnow
     from perception.core.models.org import Contact, CustomerOrg, Region
-    from perception.surveys.models import Invitation
-    from perception.surveys.services.campaigns import create_campaign, open_campaign
+    from perception.surveys.models import CampaignStatus, Invitation
+    from perception.surveys.services.campaigns import create_campaign
     from perception.surveys.services.definitions import ensure_builtin_surveys
     from perception.surveys.services.tokens import issue_link
 
@@ -170,7 +184,7 @@ def seed_personal_link(
             },
             None,
         )
-        open_campaign(db.session, opened)
+        opened.status = CampaignStatus.OPEN  # opened without inviting: the invitation is made here
         invitation = Invitation(
             campaign_id=opened.id,
             contact_id=person.id,

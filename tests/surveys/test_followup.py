@@ -10,7 +10,8 @@ from perception.core.models.facts import ExperienceObservation, TextEntry
 from perception.surveys.models import FollowUpTask, Response
 from perception.surveys.services.errors import SurveyError
 from perception.surveys.services.followup import open_followups, update_followup
-from perception.surveys.services.store import AnswersInvalid, store_response
+from perception.surveys.services.store import AnswersInvalid
+from tests.surveys.conftest import store
 
 
 def test_low_csat_creates_a_task_seen_by_its_region_only(
@@ -73,7 +74,7 @@ def test_task_needs_an_outcome_to_be_done(
 
 def test_nps_detractor_and_complaint(db_session, org, versions):
     contact = org["R2"]["contact"]
-    response = store_response(
+    response = store(
         db_session,
         versions["nps_relationship"],
         {"nps": 6, "reason": "我要投诉：上周故障三天没人处理"},
@@ -81,7 +82,7 @@ def test_nps_detractor_and_complaint(db_session, org, versions):
     )
     task = db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == response.id))
     assert task.reasons == "low_nps,complaint" and task.region_id == org["R2"]["region"].id
-    promoter = store_response(db_session, versions["nps_relationship"], {"nps": 9}, contact=contact)
+    promoter = store(db_session, versions["nps_relationship"], {"nps": 9}, contact=contact)
     assert db_session.scalar(select(FollowUpTask).where(FollowUpTask.response_id == promoter.id)) is None
 
 
@@ -95,7 +96,7 @@ def test_store_response_for_a_phone_callback(db_session, org, versions, make_use
         "dimensions": {"response_speed": 5, "staff_attitude": 4},
         "comments": "很满意",
     }
-    response = store_response(
+    response = store(
         db_session,
         versions["phone_callback"],
         answers,
@@ -137,15 +138,15 @@ def test_store_response_for_a_phone_callback(db_session, org, versions, make_use
 
 def test_store_response_rejects_bad_answers_and_stores_nothing(db_session, org, versions):
     with pytest.raises(AnswersInvalid) as err:
-        store_response(db_session, versions["csat_transactional"], {"csat": 9}, contact=org["R1"]["contact"])
+        store(db_session, versions["csat_transactional"], {"csat": 9}, contact=org["R1"]["contact"])
     assert {p.field for p in err.value.problems} == {"csat"}
     with pytest.raises(AnswersInvalid):
-        store_response(db_session, versions["csat_transactional"], {}, contact=org["R1"]["contact"])
+        store(db_session, versions["csat_transactional"], {}, contact=org["R1"]["contact"])
     assert db_session.scalar(select(Response.id)) is None
 
 
 def test_update_followup_rejects_unknown_status(db_session, org, versions):
-    response = store_response(
+    response = store(
         db_session,
         versions["csat_transactional"],
         {"csat": 1, "low_reasons": ["attitude"]},
@@ -160,7 +161,7 @@ def test_update_followup_rejects_unknown_status(db_session, org, versions):
 def test_followup_panel_renders_for_other_pages(app, db_session, org, versions, make_user):
     from flask import render_template
 
-    store_response(
+    store(
         db_session,
         versions["csat_transactional"],
         {"csat": 2, "low_reasons": ["attitude"]},
@@ -175,7 +176,7 @@ def test_followup_panel_renders_for_other_pages(app, db_session, org, versions, 
 
 
 def test_only_followup_workers_change_a_task(login_as, db_session, org, versions):
-    response = store_response(
+    response = store(
         db_session,
         versions["csat_transactional"],
         {"csat": 1, "low_reasons": ["attitude"]},

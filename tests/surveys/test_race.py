@@ -1,24 +1,21 @@
 """50 parallel submissions of one personal link store exactly one response.
 
-A real multi-connection test: its own app on committed data (PostgreSQL in its own schema, and a
-temporary SQLite file), 50 threads each with its own browser session and connection, released
-together by a barrier. Not the rolled-back fixture, which would serialise everything on one
-connection.
+A real multi-connection test: its own app on committed data (a temporary SQLite file here; the
+same race on PostgreSQL in its own schema: tests/e2e/test_surveys_race_postgres.py), 50 threads
+each with its own browser session and connection, released together by a barrier. Not the
+rolled-back fixture, which would serialise everything on one connection.
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from tests.conftest import POSTGRES_URL, postgres_available, require_component
-from tests.surveys_web.conftest import seed_personal_link
+from tests.surveys.conftest import seed_personal_link
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NONCE = re.compile(r'name="submission_nonce"[^>]*value="([^"]+)"')
@@ -92,36 +89,6 @@ def _check(app: Any, statuses: list[int]) -> None:
         )
         assert audits == 1 and response.answers == {"csat": 5}
         db.session.remove()
-
-
-@pytest.fixture
-def pg_schema() -> Iterator[str]:
-    ok, reason = postgres_available()
-    require_component("PostgreSQL", ok, reason)
-    schema = f"sweb_race_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.mark.postgres
-def test_parallel_submits_postgres(pg_schema, tmp_path, monkeypatch):
-    from perception.core.extensions import db
-
-    options = {"connect_args": {"options": f"-csearch_path={pg_schema}"}, "pool_size": PARALLEL + 5}
-    app = _app(POSTGRES_URL, tmp_path, monkeypatch, options)
-    try:
-        token = seed_personal_link(app, *INVITED, days=1)
-        _check(app, _race(app, token))
-    finally:
-        with app.app_context():
-            db.engine.dispose()
 
 
 def test_parallel_submits_sqlite(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from perception.core.users import issue_token
 from perception.surveys.models import Campaign, FollowUpTask
-from perception.surveys.services.store import store_response
+from tests.surveys.conftest import store
 
 
 def _auth(db_session, user):
@@ -49,8 +49,14 @@ def test_publish_create_open_and_rates(client, db_session, make_user, versions, 
         json={"definition": {**definition, "pages": [{"id": "p"}]}},
         headers=headers,
     )
-    assert broken.status_code == 422
-    assert any(d["field"].startswith("definition.pages[0]") for d in broken.get_json()["error"]["details"])
+    assert broken.status_code == 422 and broken.content_type == "application/problem+json"
+    problem = broken.get_json()
+    assert problem["status"] == 422 and problem["detail"] and problem["detail_zh"]
+    assert any(e["field"].startswith("definition.pages[0]") for e in problem["errors"])
+    assert all(e["detail_zh"] and e["detail_en"] for e in problem["errors"])
+    missing = client.post("/api/v1/surveys/pulse/versions", json={}, headers=headers)
+    assert missing.status_code == 422
+    assert [(e["field"], e["code"]) for e in missing.get_json()["errors"]] == [("definition", "required")]
 
     body = {
         "code": "PULSE-1",
@@ -62,18 +68,22 @@ def test_publish_create_open_and_rates(client, db_session, make_user, versions, 
         "closes_at": "2099-01-01T00:00:00",
     }
     bad = client.post("/api/v1/campaigns", json={**body, "channel": "carrier-pigeon"}, headers=headers)
-    assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "channel"
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "channel"
+    assert client.post("/api/v1/campaigns", json=[body], headers=headers).status_code == 422
     created = client.post("/api/v1/campaigns", json=body, headers=headers)
     assert created.status_code == 201
     cid = created.get_json()["id"]
     opened = client.post(f"/api/v1/campaigns/{cid}/open", headers=headers)
     assert opened.status_code == 200 and opened.get_json()["status"] == "open"
-    assert client.post(f"/api/v1/campaigns/{cid}/open", headers=headers).status_code == 409
+    again_opened = client.post(f"/api/v1/campaigns/{cid}/open", headers=headers)
+    assert again_opened.status_code == 409 and again_opened.content_type == "application/problem+json"
+    assert again_opened.get_json()["code"] == "conflict"
+    assert again_opened.get_json()["errors"][0]["field"] == "status"
     detail = client.get(f"/api/v1/campaigns/{cid}", headers=headers).get_json()
     assert detail["rate"]["invited"] == 1 and detail["rate"]["responded"] == 0
     assert [r["label_en"] for r in detail["by_region"]] == ["Beijing"]
     locked = client.patch(f"/api/v1/campaigns/{cid}", json={"channel": "anonymous"}, headers=headers)
-    assert locked.status_code == 422
+    assert locked.status_code == 422 and locked.get_json()["errors"][0]["field"] == "channel"
     moved = client.patch(
         f"/api/v1/campaigns/{cid}", json={"closes_at": "2098-01-01T00:00:00"}, headers=headers
     )
@@ -82,7 +92,7 @@ def test_publish_create_open_and_rates(client, db_session, make_user, versions, 
 
 
 def test_followups_api_is_region_scoped(client, db_session, make_user, versions, org):
-    store_response(
+    store(
         db_session,
         versions["csat_transactional"],
         {"csat": 1, "low_reasons": ["attitude"]},
@@ -96,7 +106,8 @@ def test_followups_api_is_region_scoped(client, db_session, make_user, versions,
     tid = items[0]["id"]
     assert client.patch(f"/api/v1/followups/{tid}", json={"status": "done"}, headers=r1).status_code == 404
     missing = client.patch(f"/api/v1/followups/{tid}", json={"status": "done"}, headers=r2)
-    assert missing.status_code == 422 and missing.get_json()["error"]["details"][0]["field"] == "outcome"
+    assert missing.status_code == 422 and missing.content_type == "application/problem+json"
+    assert [e["field"] for e in missing.get_json()["errors"]] == ["outcome"]
     done = client.patch(
         f"/api/v1/followups/{tid}", json={"status": "done", "outcome": "Apologised, retrained"}, headers=r2
     )

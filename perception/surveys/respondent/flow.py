@@ -9,16 +9,16 @@ its answers, so whether a POST is the final submission is decided from the merge
 
 from __future__ import annotations
 
+import enum
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from flask import render_template, request
 from wtforms import Form
 
-from perception.core.i18n import is_zh
+from perception.core.i18n import lang_code
 from perception.surveys.respondent.forms import HONEYPOT, new_nonce, valid_nonce
-from perception.surveys.services.settings import settings
 from surveys import (
     Lang,
     Questionnaire,
@@ -32,7 +32,7 @@ from surveys import (
 _FORMS: dict[tuple[tuple[int, str], int, str], type[Form]] = {}
 
 
-class Step:
+class Step(enum.StrEnum):
     SHOW = "show"  # render the page again (errors, expired form, too fast)
     BACK = "back"
     NEXT = "next"
@@ -43,7 +43,7 @@ class Step:
 
 @dataclass
 class PagePost:
-    step: str
+    step: Step
     page: int
     form: Any = None
     merged: dict[str, object] = field(default_factory=dict)
@@ -51,10 +51,6 @@ class PagePost:
     nonce: str = ""
     notice: str | None = None
     lang: Lang = "en"  # the page's language, stored with the response
-
-
-def language() -> Lang:
-    return "zh" if is_zh() else "en"
 
 
 def page_form(
@@ -98,8 +94,10 @@ def read_post(
     version_key: tuple[int, str],
     answers: dict[str, object],
     started: float | None,
+    min_fill_seconds: float,
 ) -> PagePost:
-    """Read the POSTed page against the answers saved so far."""
+    """Read the POSTed page against the answers saved so far. A submission sooner than
+    ``min_fill_seconds`` after ``started`` (epoch seconds) is shown again to be checked."""
     try:
         page = int(request.form.get("page", ""))
     except ValueError:
@@ -109,7 +107,7 @@ def read_post(
     prior = others(questionnaire, page, answers) if 0 <= page < len(questionnaire.pages) else {}
     if page != 0 if single else page not in shown_pages(questionnaire, prior):
         return PagePost(Step.RESTART, page)
-    lang = language()
+    lang = cast(Lang, lang_code())
     form = page_form(questionnaire, version_key, page, lang, prior)(request.form)
     posted = request.form.get("submission_nonce")
     nonce = posted if posted is not None and valid_nonce(posted) else new_nonce()
@@ -127,7 +125,7 @@ def read_post(
     target = None if single else next_page(questionnaire, merged, page)
     if target is not None:
         return PagePost(Step.NEXT, page, form, merged, target, nonce)
-    if started is not None and time.time() - started < settings().min_fill_seconds:
+    if started is not None and time.time() - started < min_fill_seconds:
         from flask_babel import gettext as _
 
         notice = _("Please take a moment to check your answers, then press Submit again.")
@@ -147,7 +145,7 @@ def render_page(
     status: int = 200,
 ) -> Any:
     """Render page ``page`` (a fresh form prefilled with ``answers``, or ``form`` with errors)."""
-    lang = language()
+    lang = cast(Lang, lang_code())
     if form is None:
         form = build_page_form(questionnaire, page, lang, answers=answers)()
         nonce = new_nonce()

@@ -1,8 +1,10 @@
 """The respondent's pages.
 
-On SQLite a transaction that has read cannot wait for the write lock, so a view that reads and
-then writes ends its read transaction first (``_end_read``: a commit with nothing to write) and
-the write service opens the next transaction with a write.
+Each request is one transaction (``perception.core.transaction``): POSTs are writers; the GETs
+read, except opening a personal link, which records the opening (``@writes``) and, for a wrong
+link, the failure that slows guessing (``write_afterwards``, kept although the page is a 404).
+The answer POST reads the settings once and does no SELECT before its first write for a
+one-page survey (the hot path, see bench/bench_answer.py).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from typing import Any
 from flask import Response, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 
-from perception.core.extensions import db, orm
-from perception.core.models.base import utcnow
+from perception.core.clock import Clock, current_clock
+from perception.core.extensions import orm
+from perception.core.i18n import lang_code
 from perception.core.models.org import Contact
+from perception.core.transaction import write_afterwards, writes
 from perception.surveys.respondent import bp
-from perception.surveys.respondent.flow import PagePost, Step, first_page, language, read_post, render_page
+from perception.surveys.respondent.flow import PagePost, Step, first_page, read_post, render_page
 from perception.surveys.respondent.forms import UnsubscribeForm
 from perception.surveys.services import invitations as surveys_invitations
 from perception.surveys.services import submit as surveys_submit
@@ -29,6 +33,7 @@ from perception.surveys.services.progress import (
     draft_answers,
     personal_state,
 )
+from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.store import AnswersInvalid, check_answers
 from perception.surveys.services.tokens import LinkOutcome
 from surveys import Questionnaire, survey_stylesheet
@@ -40,12 +45,6 @@ ANONYMOUS = "survey_anon"  # {"c": campaign, "a": answers so far, "p": page, "t"
 @bp.before_request
 def _respondent() -> None:
     g.audit_actor_name = "respondent"
-
-
-def _end_read() -> None:
-    current = db.session()  # the request's Session behind the scoped proxy
-    if current.in_transaction():
-        current.commit()
 
 
 def _message(kind: str, status: int, **values: Any) -> Any:
@@ -85,24 +84,27 @@ def engine_css() -> Any:
     return response
 
 
+def _settings() -> SurveySettings:
+    return SurveySettings.from_config(current_app.config)
+
+
 @bp.get("/t/<token>")
+@writes
 def open_link(token: str) -> Any:
     """Swap the link's token for a session and redirect to a URL without it. Never consumes it."""
-    now = utcnow()
+    now = current_clock().now()
     address = request.remote_addr or "unknown"
-    check = surveys_tokens.check_link(orm(), token, address, now)
-    _end_read()
+    check = surveys_tokens.check_link(orm(), token, address, now, _settings())
     if check.outcome == LinkOutcome.THROTTLED:
         return _message("throttled", 429)
     if check.outcome == LinkOutcome.INVALID:
-        surveys_tokens.note_failure(orm(), address, now)
-        db.session.commit()
+        # Counted whatever the page's status: the count is what slows a guesser down.
+        write_afterwards(lambda s: surveys_tokens.note_failure(s, address, now))
         return _invalid()
     if check.outcome != LinkOutcome.OK:
         return _unavailable(check.outcome, check.closes_at, check.opens_at)
     assert check.invitation_id is not None and check.version_id is not None
     surveys_tokens.mark_opened(orm(), check.invitation_id, now)
-    db.session.commit()
     current = session.get(PERSONAL) or {}
     started = current.get("t") if current.get("i") == check.invitation_id else None
     session[PERSONAL] = {
@@ -130,24 +132,24 @@ def respond() -> Any:
         return _invalid()
     state, q = found
     invitation_id, key = int(state["i"]), (int(state["v"]), str(state["f"]))
-    now = utcnow()
+    clock = current_clock()
     if request.method == "GET":
-        current = personal_state(orm(), invitation_id, now)
+        current = personal_state(orm(), invitation_id, clock.now())
         if current.availability != Availability.OPEN:
             return _unavailable(current.availability, current.closes_at, current.opens_at)
         page = first_page(q, current.answers, current.page)
         return render_page(q, page, current.answers, action=url_for("public.respond"))
     # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
     answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
-    _end_read()
-    post = read_post(q, key, answers, state.get("t"))
+    settings = _settings()
+    post = read_post(q, key, answers, state.get("t"), settings.min_fill_seconds)
     if post.step == Step.SUBMIT:
-        return _submit_personal(q, key, invitation_id, post, now)
+        return _submit_personal(q, key, invitation_id, post, clock, settings)
     return _after_page(
         post,
         q,
         answers,
-        lambda merged, page: surveys_submit.save_draft(orm(), invitation_id, merged, page, now),
+        lambda merged, page: surveys_submit.save_draft(orm(), invitation_id, merged, page, clock.now()),
         url_for("public.respond"),
         key,
     )
@@ -174,12 +176,16 @@ def _after_page(
         )
     assert post.target is not None
     save(post.merged, post.target)
-    db.session.commit()
     return redirect(here, 303)
 
 
 def _submit_personal(
-    q: Questionnaire, key: tuple[int, str], invitation_id: int, post: PagePost, now: Any
+    q: Questionnaire,
+    key: tuple[int, str],
+    invitation_id: int,
+    post: PagePost,
+    clock: Clock,
+    settings: SurveySettings,
 ) -> Any:
     try:
         # One page: the page form has already validated the whole response.
@@ -188,9 +194,9 @@ def _submit_personal(
         return redirect(url_for("public.respond"), 303)  # an earlier page needs answers: go there
     result = surveys_submit.submit_personal(
         orm(), invitation_id=invitation_id, questionnaire=q, version_id=key[0], clean=clean,
-        nonce=post.nonce, language=post.lang, now=now,
+        nonce=post.nonce, language=post.lang, now=clock.now(), org_timezone=clock.timezone,
+        settings=settings,
     )  # fmt: skip
-    db.session.commit()
     if result.outcome in (surveys_submit.Outcome.STORED, surveys_submit.Outcome.DUPLICATE):
         return _done(*key)
     if result.outcome == surveys_submit.Outcome.USED:
@@ -201,9 +207,9 @@ def _submit_personal(
 @bp.route("/a/<slug>", methods=["GET", "POST"])
 def anonymous(slug: str) -> Any:
     """The anonymous link: answers so far live in the signed session cookie, never on the server."""
-    now = utcnow()
+    clock = current_clock()
+    now = clock.now()
     campaign = anonymous_campaign(orm(), slug, now)
-    _end_read()
     if campaign is None:
         return _invalid()
     if campaign.availability != Availability.OPEN:
@@ -220,7 +226,8 @@ def anonymous(slug: str) -> Any:
     here = url_for("public.anonymous", slug=slug)
     if request.method == "GET":
         return render_page(q, first_page(q, answers, state.get("p")), answers, action=here)
-    post = read_post(q, key, answers, state.get("t"))
+    settings = _settings()
+    post = read_post(q, key, answers, state.get("t"), settings.min_fill_seconds)
     if post.step != Step.SUBMIT:
 
         def save(merged: dict[str, object], page: int) -> None:
@@ -233,9 +240,8 @@ def anonymous(slug: str) -> Any:
         return redirect(here, 303)
     surveys_submit.submit_anonymous(
         orm(), campaign=campaign.facts, questionnaire=q, clean=clean, nonce=post.nonce,
-        language=post.lang, now=now,
+        language=post.lang, now=now, org_timezone=clock.timezone, settings=settings,
     )  # fmt: skip
-    db.session.commit()
     session.pop(ANONYMOUS, None)
     return _done(*key)
 
@@ -245,19 +251,18 @@ def thanks() -> Any:
     version_id = request.args.get("v", type=int)
     fingerprint = version_fingerprint(orm(), version_id) if version_id else None
     q = cached_questionnaire(orm(), version_id, fingerprint) if version_id and fingerprint else None
-    return render_template("public/thanks.html", q=q, lang=language())
+    return render_template("public/thanks.html", q=q, lang=lang_code())
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 def unsubscribe(token: str) -> Any:
     """Unsubscribe from surveys: GET asks, POST does (mail scanners open links, they don't post)."""
-    contact_id = surveys_tokens.read_unsubscribe_token(str(current_app.secret_key or ""), token)
-    contact = db.session.get(Contact, contact_id) if contact_id is not None else None
+    contact_id = surveys_tokens.read_unsubscribe_token(_settings().secret_key, token)
+    contact = orm().get(Contact, contact_id) if contact_id is not None else None
     if contact is None:
         return _invalid()
     form = UnsubscribeForm()
     if form.validate_on_submit():
-        surveys_invitations.unsubscribe(orm(), contact, utcnow())
-        db.session.commit()
+        surveys_invitations.unsubscribe(orm(), contact, current_clock().now())
         return _message("unsubscribed", 200)
     return render_template("public/unsubscribe.html", form=form, done=contact.unsubscribed_at is not None)

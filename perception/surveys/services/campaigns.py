@@ -2,9 +2,14 @@
 
 The audience is every contact of the customers matching the filters (customer, region, and
 service/tier through the customer's subscriptions); empty filters mean "all". A personal campaign
-invites each contact by email with a single-use link (surveys_invitations); an anonymous one has
-one public link (``public_slug``) and must name its region, since its answers carry no contact.
-While a campaign is open its version and audience no longer change.
+invites each contact by email with a single-use link (``invitations``; after a closed ticket:
+``tickets``); an anonymous one has one public link (``public_slug``) and must name its region,
+since its answers carry no contact. While a campaign is open its version and audience no longer
+change.
+
+Opening a campaign is one operation for the staff page and the API alike: the campaign opens and
+a personal one's invitations go out in the same transaction (their emails after it commits). The
+daily job (``perception.surveys.jobs``) sends what falls due later with ``send_due_invitations``.
 """
 
 from __future__ import annotations
@@ -15,18 +20,23 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from perception.core.audit import record
+from perception.core.errors import Problems
 from perception.core.models.auth import User
-from perception.core.models.org import Contact, CustomerOrg, Region
-from perception.setup.models.catalog import Service, ServiceTier, Subscription
+from perception.core.models.org import CustomerOrg, Region
+from perception.setup.models.catalog import Service, ServiceTier
 from perception.surveys.models import Campaign, CampaignKind, CampaignStatus, Channel, SurveyVersion
-from perception.surveys.services.errors import Problems, SurveyError
+from perception.surveys.services.errors import SurveyError
+from perception.surveys.services.invitations import invite_audience, open_personal_campaigns
+from perception.surveys.services.settings import SurveySettings
+from perception.surveys.services.tickets import invite_closed_tickets
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-KINDS = (CampaignKind.RELATIONSHIP, CampaignKind.TRANSACTIONAL)
-CHANNELS = (Channel.PERSONAL, Channel.ANONYMOUS)
+KINDS = tuple(CampaignKind)
+CHANNELS = tuple(Channel)
 EDITABLE_WHEN_OPEN = ("name_zh", "name_en", "closes_at", "reminder_after_days", "max_reminders",
                       "csat_threshold", "nps_threshold", "sampling_rate")  # fmt: skip
 
@@ -79,7 +89,7 @@ def _exists(
 
 def read_campaign(session: Session, data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """The campaign fields from a form or JSON body, checked; SurveyError lists every problem."""
-    problems = Problems()
+    problems = Problems(SurveyError)
     out: dict[str, Any] = {}
 
     def wanted(key: str) -> bool:
@@ -149,7 +159,7 @@ def read_campaign(session: Session, data: Mapping[str, Any], *, partial: bool = 
 
 
 def _check_whole(session: Session, values: Mapping[str, Any]) -> None:
-    problems = Problems()
+    problems = Problems(SurveyError)
     if values["opens_at"] and values["closes_at"] and values["closes_at"] <= values["opens_at"]:
         problems.add("closes_at", "结束时间须晚于开始时间", "The campaign must close after it opens.")
     if values["channel"] == Channel.ANONYMOUS:
@@ -174,7 +184,7 @@ def _check_whole(session: Session, values: Mapping[str, Any]) -> None:
 def create_campaign(session: Session, data: Mapping[str, Any], user: User | None) -> Campaign:
     values = read_campaign(session, data)
     if session.scalar(select(Campaign.id).where(Campaign.code == values["code"])) is not None:
-        raise SurveyError.one("code", "该代码已被使用", "This code is already taken.")
+        raise SurveyError.one("code", "该代码已被使用", "This code is already taken.", code="taken")
     _check_whole(session, values)
     defaults = {"reminder_after_days": 3, "max_reminders": 1, "csat_threshold": 2, "nps_threshold": 6}
     for key, default in defaults.items():
@@ -223,51 +233,52 @@ def update_campaign(session: Session, campaign: Campaign, data: Mapping[str, Any
     return campaign
 
 
-def open_campaign(session: Session, campaign: Campaign) -> Campaign:
-    """Draft -> open. The caller then enqueues ``send_campaign_invitations`` for personal links."""
+def open_campaign(session: Session, campaign: Campaign, *, now: datetime, settings: SurveySettings) -> int:
+    """Draft -> open; a personal campaign invites whoever is due right away. Returns how many
+    invitations were sent (their emails leave once the transaction commits)."""
     if campaign.status != CampaignStatus.DRAFT:
-        raise SurveyError.one("status", "只有草稿状态的调查可以开始", "Only a draft campaign can be opened.")
+        raise SurveyError.one(
+            "status",
+            "只有草稿状态的调查可以开始",
+            "Only a draft campaign can be opened.",
+            code="conflict",
+            status=409,
+        )
     campaign.status = CampaignStatus.OPEN
     session.flush()
-    return campaign
+    if campaign.channel != Channel.PERSONAL:
+        return 0
+    return send_due_invitations(session, now, settings, campaign_id=campaign.id)
 
 
 def close_campaign(session: Session, campaign: Campaign) -> Campaign:
     if campaign.status == CampaignStatus.CLOSED:
-        raise SurveyError.one("status", "该调查已经结束", "The campaign is already closed.")
+        raise SurveyError.one(
+            "status", "该调查已经结束", "The campaign is already closed.", code="conflict", status=409
+        )
     campaign.status = CampaignStatus.CLOSED
     session.flush()
     return campaign
 
 
-def audience(campaign: Campaign) -> Select[Any]:
-    """SELECT of the contacts a campaign addresses (before unsubscribe and frequency checks)."""
-    stmt = select(Contact).join(CustomerOrg, CustomerOrg.id == Contact.customer_id)
-    if campaign.region_id is not None:
-        stmt = stmt.where(Contact.region_id == campaign.region_id)
-    if campaign.customer_id is not None:
-        stmt = stmt.where(Contact.customer_id == campaign.customer_id)
-    if campaign.service_id is not None or campaign.tier_id is not None:
-        sub = exists().where(Subscription.customer_id == Contact.customer_id)
-        if campaign.service_id is not None:
-            sub = sub.where(Subscription.service_id == campaign.service_id)
-        if campaign.tier_id is not None:
-            sub = sub.where(Subscription.tier_id == campaign.tier_id)
-        stmt = stmt.where(sub)
-    return stmt.order_by(Contact.id)
+def send_due_invitations(
+    session: Session, now: datetime, settings: SurveySettings, *, campaign_id: int | None = None
+) -> int:
+    """Invite what is due for every open personal campaign (or one); returns the emails sent.
 
-
-def subscription_of(
-    session: Session, customer_id: int, service_id: int | None
-) -> tuple[int | None, int | None]:
-    """(service, tier) a contact's answers are attributed to: the campaign's service, else the
-    customer's only subscription; the tier from that subscription."""
-    stmt = select(Subscription.service_id, Subscription.tier_id).where(
-        Subscription.customer_id == customer_id
-    )
-    if service_id is not None:
-        stmt = stmt.where(Subscription.service_id == service_id)
-    rows = session.execute(stmt.limit(2)).all()
-    if len(rows) == 1:
-        return rows[0][0], rows[0][1]
-    return service_id, None
+    A relationship campaign invites the audience contacts it has not invited yet; a transactional
+    one the contacts of tickets closed since its last scan.
+    """
+    total = 0
+    for campaign in open_personal_campaigns(session, now, campaign_id):
+        if campaign.kind == CampaignKind.TRANSACTIONAL:
+            count = invite_closed_tickets(session, campaign, now, settings)
+        else:
+            count = invite_audience(session, campaign, now, settings)
+        if count:
+            record(
+                session, "survey_invitations", object_type="Campaign", object_id=campaign.id,
+                region_id=campaign.region_id, summary=f"{count} invitations sent",
+            )  # fmt: skip
+        total += count
+    return total

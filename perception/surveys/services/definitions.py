@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from perception.core.errors import Problem
 from perception.surveys.models import Survey, SurveyVersion
-from perception.surveys.services.errors import Problem, SurveyError
+from perception.surveys.services.errors import SurveyError
 from surveys import (
     DefinitionError,
     Questionnaire,

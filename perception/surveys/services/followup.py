@@ -19,13 +19,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from perception.core.authz import scoped
+from perception.core.errors import Problems
 from perception.core.models.auth import User
 from perception.surveys.models import FollowUpReason, FollowUpStatus, FollowUpTask, table_of
-from perception.surveys.services.errors import Problems
+from perception.surveys.services.errors import SurveyError
 from perception.surveys.services.facts import Attribution
 from surveys import ScoredItem, ScoreKind
 
-STATUSES = (FollowUpStatus.OPEN, FollowUpStatus.IN_PROGRESS, FollowUpStatus.DONE)
+STATUSES = tuple(FollowUpStatus)
 DETAIL_MAX = 500
 
 
@@ -131,7 +132,7 @@ def update_followup(
     now: datetime,
 ) -> FollowUpTask:
     """Change status/outcome. Done needs an outcome: what was done and what the customer said."""
-    problems = Problems()
+    problems = Problems(SurveyError)
     if status not in STATUSES:
         problems.add(
             "status", f"状态须为：{'、'.join(STATUSES)}", f"Status must be one of: {', '.join(STATUSES)}."

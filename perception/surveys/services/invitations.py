@@ -1,14 +1,16 @@
-"""Invitations and reminders by email, sent by background jobs.
+"""Invitations and reminders by email.
 
-- ``send_campaign_invitations`` (daily, and right after a campaign opens): every open personal
-  campaign invites the audience contacts it has not invited yet; transactional campaigns invite
-  the contacts of newly closed tickets (surveys_tickets).
-- ``send_campaign_reminders`` (daily): a new link to contacts who have not answered N days after
-  the last email, up to the campaign's reminder count; the earlier link keeps working.
+- ``invite_audience``: a relationship campaign invites the audience contacts it has not invited
+  yet (opening the campaign, then the daily job; transactional campaigns invite the contacts of
+  newly closed tickets through ``tickets``).
+- ``send_reminders``: a new link to contacts who have not answered N days after the last email,
+  up to the campaign's reminder count; the earlier link keeps working.
 
 No contact is invited more than once in SURVEY_CONTACT_CAP_DAYS across all campaigns; contacts
 who unsubscribed or have no email address are skipped. Every email carries a signed unsubscribe
-link. Emails are written in the contact's language.
+link and is written in the contact's language. Emails leave once the transaction that made their
+links commits (``after_commit``): a link in an email always works, and a rolled-back invitation
+sends nothing.
 """
 
 from __future__ import annotations
@@ -18,28 +20,52 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import force_locale
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from perception.core.audit import record
-from perception.core.jobs import job
 from perception.core.mail import send_email
-from perception.core.models.base import utcnow
-from perception.core.models.org import Contact
-from perception.surveys.models import Campaign, CampaignKind, CampaignStatus, Channel, Invitation
-from perception.surveys.services.campaigns import audience, subscription_of
-from perception.surveys.services.settings import settings
+from perception.core.models.org import Contact, CustomerOrg
+from perception.core.transaction import after_commit
+from perception.setup.models.catalog import Subscription
+from perception.surveys.models import Campaign, CampaignStatus, Channel, Invitation
+from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.tokens import issue_link, purge_failures, unsubscribe_token
 
 
-def _moment(now: str | datetime | None) -> datetime:
-    if now is None:
-        return utcnow()
-    if isinstance(now, datetime):
-        return now.replace(tzinfo=None)
-    return datetime.fromisoformat(now).replace(tzinfo=None)
+def audience(campaign: Campaign) -> Select[Any]:
+    """SELECT of the contacts a campaign addresses (before unsubscribe and frequency checks)."""
+    stmt = select(Contact).join(CustomerOrg, CustomerOrg.id == Contact.customer_id)
+    if campaign.region_id is not None:
+        stmt = stmt.where(Contact.region_id == campaign.region_id)
+    if campaign.customer_id is not None:
+        stmt = stmt.where(Contact.customer_id == campaign.customer_id)
+    if campaign.service_id is not None or campaign.tier_id is not None:
+        sub = exists().where(Subscription.customer_id == Contact.customer_id)
+        if campaign.service_id is not None:
+            sub = sub.where(Subscription.service_id == campaign.service_id)
+        if campaign.tier_id is not None:
+            sub = sub.where(Subscription.tier_id == campaign.tier_id)
+        stmt = stmt.where(sub)
+    return stmt.order_by(Contact.id)
+
+
+def subscription_of(
+    session: Session, customer_id: int, service_id: int | None
+) -> tuple[int | None, int | None]:
+    """(service, tier) a contact's answers are attributed to: the campaign's service, else the
+    customer's only subscription; the tier from that subscription."""
+    stmt = select(Subscription.service_id, Subscription.tier_id).where(
+        Subscription.customer_id == customer_id
+    )
+    if service_id is not None:
+        stmt = stmt.where(Subscription.service_id == service_id)
+    rows = session.execute(stmt.limit(2)).all()
+    if len(rows) == 1:
+        return rows[0][0], rows[0][1]
+    return service_id, None
 
 
 def recently_invited(contact_id: Any, since: datetime) -> Any:
@@ -47,12 +73,18 @@ def recently_invited(contact_id: Any, since: datetime) -> Any:
     return exists().where(Invitation.contact_id == contact_id, Invitation.sent_at >= since)
 
 
-def _email(contact: Contact, campaign: Campaign, token: str, expires_at: datetime, reminder: bool) -> None:
-    cfg = settings()
+def _email(
+    contact: Contact,
+    campaign: Campaign,
+    token: str,
+    expires_at: datetime,
+    reminder: bool,
+    settings: SurveySettings,
+) -> None:
     lang = "zh_CN" if (contact.language or "zh_CN").startswith("zh") else "en"
-    link = f"{cfg.public_base_url}/s/t/{token}"
-    signed = unsubscribe_token(str(current_app.secret_key or ""), contact.id)
-    unsubscribe = f"{cfg.public_base_url}/s/unsubscribe/{signed}"
+    link = f"{settings.public_base_url}/s/t/{token}"
+    signed = unsubscribe_token(settings.secret_key, contact.id)
+    unsubscribe = f"{settings.public_base_url}/s/unsubscribe/{signed}"
     with force_locale(lang):
         name = campaign.name_zh if lang == "zh_CN" else campaign.name_en
         subject = render_template("surveys/email/subject.txt", name=name, reminder=reminder).strip()
@@ -61,8 +93,9 @@ def _email(contact: Contact, campaign: Campaign, token: str, expires_at: datetim
             contact=contact, name=name, link=link, unsubscribe=unsubscribe,
             expires_on=expires_at.date().isoformat(), reminder=reminder,
         )  # fmt: skip
-    assert contact.email
-    send_email(contact.email, subject, text)
+    address = contact.email
+    assert address
+    after_commit(lambda: send_email(address, subject, text))
 
 
 @dataclass(frozen=True)
@@ -76,11 +109,16 @@ class Target:
     region_id: int | None = None
 
 
-def invite_contacts(session: Session, campaign: Campaign, targets: Iterable[Target], now: datetime) -> int:
+def invite_contacts(
+    session: Session,
+    campaign: Campaign,
+    targets: Iterable[Target],
+    now: datetime,
+    settings: SurveySettings,
+) -> int:
     """Invite each target that passes the frequency cap; returns how many were sent."""
-    cfg = settings()
-    since = now - timedelta(days=cfg.contact_cap_days)
-    expires_at = min(campaign.closes_at, now + timedelta(days=cfg.link_days))
+    since = now - timedelta(days=settings.contact_cap_days)
+    expires_at = min(campaign.closes_at, now + timedelta(days=settings.link_days))
     sent = 0
     for target in targets:
         contact = target.contact
@@ -99,18 +137,21 @@ def invite_contacts(session: Session, campaign: Campaign, targets: Iterable[Targ
         )  # fmt: skip
         session.add(invitation)
         session.flush()
-        _email(contact, campaign, issue_link(session, invitation, now), expires_at, reminder=False)
+        token = issue_link(session, invitation, now)
+        _email(contact, campaign, token, expires_at, False, settings)
         sent += 1
     return sent
 
 
-def invite_audience(session: Session, campaign: Campaign, now: datetime) -> int:
+def invite_audience(session: Session, campaign: Campaign, now: datetime, settings: SurveySettings) -> int:
+    """Invite the campaign's audience contacts it has not invited yet; returns how many."""
     already = exists().where(Invitation.campaign_id == campaign.id, Invitation.contact_id == Contact.id)
     stmt = audience(campaign).where(~already, Contact.unsubscribed_at.is_(None), Contact.email.is_not(None))
-    return invite_contacts(session, campaign, (Target(c) for c in session.scalars(stmt)), now)
+    return invite_contacts(session, campaign, (Target(c) for c in session.scalars(stmt)), now, settings)
 
 
 def open_personal_campaigns(session: Session, now: datetime, campaign_id: int | None) -> list[Campaign]:
+    """The personal campaigns open at ``now`` (or just the one), in id order."""
     stmt = select(Campaign).where(
         Campaign.status == CampaignStatus.OPEN,
         Campaign.channel == Channel.PERSONAL,
@@ -122,45 +163,20 @@ def open_personal_campaigns(session: Session, now: datetime, campaign_id: int | 
     return list(session.scalars(stmt.order_by(Campaign.id)))
 
 
-@job("send_campaign_invitations")
-def send_campaign_invitations(
-    session: Session, campaign_id: int | None = None, now: str | datetime | None = None, **_: Any
-) -> int:
-    """Invite what is due for every open personal campaign (or one); returns the emails sent."""
-    from perception.surveys.services.tickets import invite_closed_tickets
-
-    moment = _moment(now)
-    total = 0
-    for campaign in open_personal_campaigns(session, moment, campaign_id):
-        if campaign.kind == CampaignKind.TRANSACTIONAL:
-            count = invite_closed_tickets(session, campaign, moment)
-        else:
-            count = invite_audience(session, campaign, moment)
-        if count:
-            record(
-                session, "survey_invitations", object_type="Campaign", object_id=campaign.id,
-                region_id=campaign.region_id, summary=f"{count} invitations sent",
-            )  # fmt: skip
-        total += count
-    return total
-
-
-@job("send_campaign_reminders")
-def send_campaign_reminders(session: Session, now: str | datetime | None = None, **_: Any) -> int:
-    """Remind non-respondents of open campaigns after the campaign's reminder delay."""
-    moment = _moment(now)
+def send_reminders(session: Session, now: datetime, settings: SurveySettings) -> int:
+    """Remind non-respondents of open personal campaigns after the campaign's reminder delay."""
     sent = 0
-    for campaign in open_personal_campaigns(session, moment, None):
+    for campaign in open_personal_campaigns(session, now, None):
         if campaign.max_reminders <= 0:
             continue
-        due = moment - timedelta(days=campaign.reminder_after_days)
+        due = now - timedelta(days=campaign.reminder_after_days)
         rows = session.execute(
             select(Invitation, Contact)
             .join(Contact, Contact.id == Invitation.contact_id)
             .where(
                 Invitation.campaign_id == campaign.id,
                 Invitation.used_at.is_(None),
-                Invitation.expires_at > moment,
+                Invitation.expires_at > now,
                 Invitation.sent_at <= due,
                 Invitation.reminders_sent < campaign.max_reminders,
                 (Invitation.last_reminded_at.is_(None)) | (Invitation.last_reminded_at <= due),
@@ -171,21 +187,16 @@ def send_campaign_reminders(session: Session, now: str | datetime | None = None,
         ).all()
         for invitation, contact in rows:
             invitation.reminders_sent += 1
-            invitation.last_reminded_at = moment
-            _email(
-                contact,
-                campaign,
-                issue_link(session, invitation, moment),
-                invitation.expires_at,
-                reminder=True,
-            )
+            invitation.last_reminded_at = now
+            token = issue_link(session, invitation, now)
+            _email(contact, campaign, token, invitation.expires_at, True, settings)
             sent += 1
         if rows:
             record(
                 session, "survey_reminders", object_type="Campaign", object_id=campaign.id,
                 region_id=campaign.region_id, summary=f"{len(rows)} reminders sent",
             )  # fmt: skip
-    purge_failures(session, moment - timedelta(days=1))
+    purge_failures(session, now - timedelta(days=1))
     session.flush()
     return sent
 

@@ -1,8 +1,9 @@
 """Where a respondent stands: the state of a personal invitation and its saved draft, and the
-campaign behind an anonymous link. Reads only (the answer path writes in surveys_submit)."""
+campaign behind an anonymous link. Reads only (the answer path writes in ``submit``)."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from perception.surveys.models import (
 from perception.surveys.services.submit import CampaignFacts
 
 
-class Availability:
+class Availability(enum.StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     NOT_YET = "not_yet"
@@ -29,7 +30,7 @@ class Availability:
     MISSING = "missing"
 
 
-def availability(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> str:
+def availability(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> Availability:
     if status == CampaignStatus.CLOSED or closes_at <= now:
         return Availability.CLOSED
     if status != CampaignStatus.OPEN or opens_at > now:
@@ -39,7 +40,7 @@ def availability(status: str, opens_at: datetime, closes_at: datetime, now: date
 
 @dataclass(frozen=True)
 class PersonalState:
-    availability: str
+    availability: Availability
     closes_at: datetime | None = None
     opens_at: datetime | None = None
     answers: dict[str, Any] = field(default_factory=dict)
@@ -85,7 +86,7 @@ def draft_answers(session: Session, invitation_id: int) -> dict[str, Any]:
 class AnonymousCampaign:
     facts: CampaignFacts
     fingerprint: str
-    availability: str
+    availability: Availability
     closes_at: datetime
     opens_at: datetime
 

@@ -1,4 +1,4 @@
-"""Survey settings read from the app config, with defaults (instance/config.py or PERCEPTION_* env).
+"""The surveys phase's settings, with their defaults (instance/config.py or PERCEPTION_* env).
 
 - SURVEY_LINK_DAYS: how long a personal link stays valid (capped by the campaign's close date)
 - SURVEY_CONTACT_CAP_DAYS: no contact is invited more than once in this many days, over all campaigns
@@ -6,13 +6,19 @@
 - SURVEY_TOKEN_MAX_FAILURES / SURVEY_TOKEN_FAILURE_MINUTES: wrong links allowed per address and window
 - SURVEY_COMPLAINT_WORDS: words in a comment that make a response a complaint (follow-up task)
 - SURVEY_FOLLOWUP_DAYS: days to act on a follow-up task
+- PUBLIC_BASE_URL and SECRET_KEY: where the links in invitation emails point, and the key that
+  signs their unsubscribe links
+
+Operations never read the configuration: a view, job or CLI command builds ``SurveySettings``
+with ``from_config`` of the application's configuration and passes it (or the values it
+needs) in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from flask import current_app, has_app_context
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_COMPLAINT_WORDS = ("投诉", "complain", "complaint")
 
@@ -27,21 +33,20 @@ class SurveySettings:
     complaint_words: tuple[str, ...] = DEFAULT_COMPLAINT_WORDS
     followup_days: int = 5
     public_base_url: str = "http://localhost:5000"
+    secret_key: str = field(default="", repr=False)
 
-
-def settings() -> SurveySettings:
-    if not has_app_context():
-        return SurveySettings()
-    cfg = current_app.config
-    base = SurveySettings()
-    words = cfg.get("SURVEY_COMPLAINT_WORDS", base.complaint_words)
-    return SurveySettings(
-        link_days=int(cfg.get("SURVEY_LINK_DAYS", base.link_days)),
-        contact_cap_days=int(cfg.get("SURVEY_CONTACT_CAP_DAYS", base.contact_cap_days)),
-        min_fill_seconds=float(cfg.get("SURVEY_MIN_FILL_SECONDS", base.min_fill_seconds)),
-        token_max_failures=int(cfg.get("SURVEY_TOKEN_MAX_FAILURES", base.token_max_failures)),
-        token_failure_minutes=int(cfg.get("SURVEY_TOKEN_FAILURE_MINUTES", base.token_failure_minutes)),
-        complaint_words=tuple(str(w).lower() for w in words),
-        followup_days=int(cfg.get("SURVEY_FOLLOWUP_DAYS", base.followup_days)),
-        public_base_url=str(cfg.get("PUBLIC_BASE_URL", base.public_base_url)).rstrip("/"),
-    )
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SurveySettings:
+        base = cls()
+        words = config.get("SURVEY_COMPLAINT_WORDS", base.complaint_words)
+        return cls(
+            link_days=int(config.get("SURVEY_LINK_DAYS", base.link_days)),
+            contact_cap_days=int(config.get("SURVEY_CONTACT_CAP_DAYS", base.contact_cap_days)),
+            min_fill_seconds=float(config.get("SURVEY_MIN_FILL_SECONDS", base.min_fill_seconds)),
+            token_max_failures=int(config.get("SURVEY_TOKEN_MAX_FAILURES", base.token_max_failures)),
+            token_failure_minutes=int(config.get("SURVEY_TOKEN_FAILURE_MINUTES", base.token_failure_minutes)),
+            complaint_words=tuple(str(w).lower() for w in words),
+            followup_days=int(config.get("SURVEY_FOLLOWUP_DAYS", base.followup_days)),
+            public_base_url=str(config.get("PUBLIC_BASE_URL") or base.public_base_url).rstrip("/"),
+            secret_key=str(config.get("SECRET_KEY") or ""),
+        )

@@ -2,8 +2,9 @@
 in the caller's transaction.
 
 ``store_response`` is the general entry (survey pages, phone callbacks recorded by the collection
-phase). ``submit_personal`` and ``submit_anonymous`` (surveys_submit) are the answer endpoint's
-fast paths built on ``write_response``.
+phase). ``submit_personal`` and ``submit_anonymous`` (``submit``) are the answer endpoint's fast
+paths built on ``write_response``. The caller passes the settings and the organisation's time zone
+(a response's day is the organisation's calendar day).
 
 Everything is written with Core statements: the answer endpoint must sustain a thousand
 submissions a second, and the automatic ORM audit would record the submitter's address, which an
@@ -15,24 +16,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from perception.core.audit import current_actor
+from perception.core.errors import Problem
 from perception.core.models.audit import AuditEntry
 from perception.core.models.base import utcnow
 from perception.core.models.org import Contact
 from perception.core.periods import local_date
 from perception.surveys.models import Campaign, Response, ResponseMeans, SurveyVersion, table_of
 from perception.surveys.services.definitions import questionnaire_of
-from perception.surveys.services.errors import Problem, SurveyError
+from perception.surveys.services.errors import SurveyError
 from perception.surveys.services.facts import Attribution, comments, write_facts
 from perception.surveys.services.followup import Thresholds, followup_reasons, followup_row, insert_followup
-from perception.surveys.services.settings import settings
+from perception.surveys.services.settings import SurveySettings
 from surveys import (
     AnswersError,
     Questionnaire,
@@ -69,11 +70,6 @@ def score(questionnaire: Questionnaire, clean: dict[str, object]) -> Scored:
 class Written:
     response_id: int
     followup_id: int | None
-
-
-def org_date(moment: datetime) -> date:
-    tz = current_app.config.get("ORG_TIMEZONE", "Asia/Shanghai") if has_app_context() else "Asia/Shanghai"
-    return local_date(moment, tz)
 
 
 def check_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -> dict[str, object]:
@@ -115,19 +111,23 @@ def write_response(
     nonce: str | None,
     invitation_id: int | None,
     now: datetime,
+    org_timezone: str,
     anonymous: bool,
     limits: Thresholds,
+    followup_days: int,
     recorded_by_id: int | None = None,
     scored: Scored | None = None,
 ) -> Written:
     """Insert a response whose answers are already validated and normalised (``check_answers``).
 
     ``scored`` (from ``score``) lets the answer path do the scoring before it takes the write
-    lock; everything between the first write and the commit here is SQL.
+    lock; everything between the first write and the commit here is SQL. The response is
+    observed on ``now``'s calendar day in ``org_timezone``; a follow-up task is due
+    ``followup_days`` later.
     """
     scored = scored or score(questionnaire, clean)
     items, texts = scored.items, scored.texts
-    observed_on = org_date(now)
+    observed_on = local_date(now, org_timezone)
     # An anonymous response keeps only its day: a timestamp could be matched with access logs.
     submitted_at = datetime(observed_on.year, observed_on.month, observed_on.day) if anonymous else now
     conn = session.connection()
@@ -182,7 +182,7 @@ def write_response(
         who_task = Attribution(who.region_id, who.customer_id, who.service_id, who.tier_id, who.ticket_id,
                                None if anonymous else who.contact_id)  # fmt: skip
         row = followup_row(
-            response_id, campaign_id, who_task, reasons, detail, observed_on, now, settings().followup_days
+            response_id, campaign_id, who_task, reasons, detail, observed_on, now, followup_days
         )
         followup_id = insert_followup(conn, row)
         audits.append(
@@ -218,6 +218,8 @@ def store_response(
     language: str = "zh",
     recorded_by_id: int | None = None,
     now: datetime | None = None,
+    org_timezone: str,
+    settings: SurveySettings,
 ) -> Response:
     """Validate and store one completed questionnaire of ``version``; returns the Response.
 
@@ -226,6 +228,8 @@ def store_response(
     Writes one ExperienceObservation per scored item, a TextEntry per free-text answer, a
     FollowUpTask when a score is low or the text is a complaint, and an audit row. Raises
     AnswersInvalid (problems keyed by question id) or SurveyError; nothing is stored then.
+    ``org_timezone`` and ``settings`` (complaint words, days to follow up) come from the caller's
+    configuration.
     """
     if means not in (ResponseMeans.SURVEY, ResponseMeans.CALLBACK):
         raise SurveyError.one("means", "方式须为 survey 或 callback", "Means must be survey or callback.")
@@ -246,17 +250,17 @@ def store_response(
         ticket_id=ticket_id,
         contact_id=contact.id if contact else None,
     )
-    cfg = settings()
     limits = Thresholds(
         csat_max=campaign.csat_threshold if campaign else 2,
         nps_max=campaign.nps_threshold if campaign else 6,
-        complaint_words=cfg.complaint_words,
+        complaint_words=settings.complaint_words,
     )
     written = write_response(
         session, questionnaire=questionnaire, version_id=version.id,
         campaign_id=campaign.id if campaign else None, clean=clean, who=who, means=means,
         language=language, nonce=nonce, invitation_id=None, now=now or utcnow(),
-        anonymous=False, limits=limits, recorded_by_id=recorded_by_id,
+        org_timezone=org_timezone, anonymous=False, limits=limits,
+        followup_days=settings.followup_days, recorded_by_id=recorded_by_id,
     )  # fmt: skip
     response = session.get(Response, written.response_id)
     assert response is not None

@@ -1,5 +1,5 @@
 """The answer endpoint's transaction: consume a personal link or accept an anonymous answer,
-idempotently, and store the response (``surveys_store.write_response``).
+idempotently, and store the response (``store.write_response``).
 
 Personal link: ONE conditional UPDATE marks the invitation used
 (``... SET used_at = now WHERE id = :id AND used_at IS NULL AND <campaign open>``) and returns
@@ -9,12 +9,14 @@ makes concurrent UPDATEs of the row wait for the first to commit and then re-che
 A retried POST carries the same submission nonce, finds its response by (campaign, nonce) and
 gets the same thank-you page. Anonymous answers rely on the unique (campaign, nonce) constraint.
 
-The first statement of each transaction here is a write, so on SQLite it waits for the write
-lock (a transaction that read first could not: SQLITE_BUSY without the busy handler).
+The answer POST is a writer (``perception.core.transaction``): on SQLite its transaction begins
+IMMEDIATE, in the writer queue, at its first statement. So the scoring happens before that
+statement, and everything from the first statement to the commit is SQL.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,12 +35,12 @@ from perception.surveys.models import (
 )
 from perception.surveys.services.facts import Attribution
 from perception.surveys.services.followup import Thresholds
-from perception.surveys.services.settings import settings
+from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.store import score, write_response
 from surveys import Questionnaire
 
 
-class Outcome:
+class Outcome(enum.StrEnum):
     STORED = "stored"
     DUPLICATE = "duplicate"  # this very submission was stored before (retry, double click)
     USED = "used"  # the link was used by another submission
@@ -47,7 +49,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Submitted:
-    outcome: str
+    outcome: Outcome
     response_id: int | None = None
     followup_id: int | None = None
 
@@ -115,6 +117,8 @@ def submit_personal(
     nonce: str,
     language: str,
     now: datetime,
+    org_timezone: str,
+    settings: SurveySettings,
 ) -> Submitted:
     """Consume the invitation and store its response in the caller's transaction."""
     scored = score(questionnaire, clean)  # before the first write: SQLite holds its lock until commit
@@ -137,8 +141,10 @@ def submit_personal(
         nonce=nonce,
         invitation_id=invitation_id,
         now=now,
+        org_timezone=org_timezone,
         anonymous=False,
-        limits=Thresholds(csat_max, nps_max, settings().complaint_words),
+        limits=Thresholds(csat_max, nps_max, settings.complaint_words),
+        followup_days=settings.followup_days,
         scored=scored,
     )
     if len(questionnaire.pages) > 1:  # drafts are saved only when moving on to a next page
@@ -166,6 +172,8 @@ def submit_anonymous(
     nonce: str,
     language: str,
     now: datetime,
+    org_timezone: str,
+    settings: SurveySettings,
 ) -> Submitted:
     """Store an anonymous response once per nonce; nothing ties it to a person or a request."""
     scored = score(questionnaire, clean)
@@ -185,10 +193,10 @@ def submit_anonymous(
                 nonce=nonce,
                 invitation_id=None,
                 now=now,
+                org_timezone=org_timezone,
                 anonymous=True,
-                limits=Thresholds(
-                    campaign.csat_threshold, campaign.nps_threshold, settings().complaint_words
-                ),
+                limits=Thresholds(campaign.csat_threshold, campaign.nps_threshold, settings.complaint_words),
+                followup_days=settings.followup_days,
                 scored=scored,
             )
     except IntegrityError:
@@ -202,7 +210,7 @@ def submit_anonymous(
 def save_draft(
     session: Session, invitation_id: int, answers: dict[str, object], page_index: int, now: datetime
 ) -> None:
-    """Keep the answers so far (save-and-resume). Update first: a write opens the transaction."""
+    """Keep the answers so far (save-and-resume): update the draft, or insert the first one."""
     table = table_of(ResponseDraft)
     result = session.execute(
         update(table)

@@ -23,6 +23,7 @@ from perception.core.models.org import Contact
 from perception.kpi.models import Ticket, TicketStatus
 from perception.surveys.models import Campaign, Invitation
 from perception.surveys.services.invitations import Target, invite_contacts
+from perception.surveys.services.settings import SurveySettings
 
 
 def sampled(campaign_id: int, ticket_id: int, rate: float) -> bool:
@@ -48,7 +49,9 @@ def _contact_for(session: Session, ticket: Ticket) -> Contact | None:
     )
 
 
-def invite_closed_tickets(session: Session, campaign: Campaign, now: datetime) -> int:
+def invite_closed_tickets(
+    session: Session, campaign: Campaign, now: datetime, settings: SurveySettings
+) -> int:
     """Invite the sampled contacts of tickets closed since the last scan; returns emails sent."""
     since = campaign.last_ticket_scan_at or campaign.opens_at
     stmt = select(Ticket).where(
@@ -80,7 +83,7 @@ def invite_closed_tickets(session: Session, campaign: Campaign, now: datetime) -
         if contact is None:
             continue
         targets.append(Target(contact, ticket.id, ticket.service_id, ticket.tier_id, ticket.region_id))
-    sent = invite_contacts(session, campaign, targets, now)
+    sent = invite_contacts(session, campaign, targets, now, settings)
     campaign.last_ticket_scan_at = now
     session.flush()
     return sent

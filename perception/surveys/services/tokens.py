@@ -3,12 +3,13 @@ guessing slowed per address (in the shared database), and signed unsubscribe lin
 
 A token is 256 random bits (``secrets.token_urlsafe(32)``, RFC 4086 §6.3 "sufficient
 randomness"); only its SHA-256 is stored, as for API tokens. Opening a link never consumes it:
-the invitation is used up only when a response is stored (see ``surveys_store``). Wrong, expired
+the invitation is used up only when a response is stored (see ``submit``). Wrong, expired
 and used links are one outcome (``INVALID``), so a page shows them alike.
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -27,12 +28,12 @@ from perception.surveys.models import (
     TokenFailure,
     table_of,
 )
-from perception.surveys.services.settings import settings
+from perception.surveys.services.settings import SurveySettings
 
 TOKEN_BYTES = 32
 
 
-class LinkOutcome:
+class LinkOutcome(enum.StrEnum):
     OK = "ok"
     INVALID = "invalid"  # unknown, expired or already used: deliberately indistinguishable
     THROTTLED = "throttled"
@@ -42,7 +43,7 @@ class LinkOutcome:
 
 @dataclass(frozen=True)
 class LinkCheck:
-    outcome: str
+    outcome: LinkOutcome
     invitation_id: int | None = None
     campaign_id: int | None = None
     version_id: int | None = None
@@ -73,20 +74,28 @@ def issue_link(session: Session, invitation: Invitation, now: datetime) -> str:
     return token
 
 
-def is_throttled(session: Session, address: str, now: datetime) -> bool:
-    cfg = settings()
-    since = now - timedelta(minutes=cfg.token_failure_minutes)
+def is_throttled(session: Session, address: str, now: datetime, *, max_failures: int, minutes: int) -> bool:
+    """Whether the address has opened ``max_failures`` wrong links in the last ``minutes``."""
+    since = now - timedelta(minutes=minutes)
     count = session.scalar(
         select(func.count(TokenFailure.id)).where(
             TokenFailure.address == address[:64], TokenFailure.at >= since
         )
     )
-    return int(count or 0) >= cfg.token_max_failures
+    return int(count or 0) >= max_failures
 
 
-def check_link(session: Session, token: str, address: str, now: datetime) -> LinkCheck:
+def check_link(
+    session: Session, token: str, address: str, now: datetime, settings: SurveySettings
+) -> LinkCheck:
     """What opening this link should do (reads only; the caller records failures/openings)."""
-    if is_throttled(session, address, now):
+    if is_throttled(
+        session,
+        address,
+        now,
+        max_failures=settings.token_max_failures,
+        minutes=settings.token_failure_minutes,
+    ):
         return LinkCheck(LinkOutcome.THROTTLED)
     if not token or len(token) > 128:
         return LinkCheck(LinkOutcome.INVALID)

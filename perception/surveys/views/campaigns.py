@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from perception.core.authz import Permission, get_or_404, require, scoped
-from perception.core.extensions import db, orm
+from perception.core.clock import current_clock
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh, localized
 from perception.core.jobs import enqueue
 from perception.core.models.org import CustomerOrg, Region
+from perception.core.transaction import atomic
 from perception.setup.models.catalog import Service, ServiceTier
 from perception.surveys.forms import ActionForm, CampaignForm
 from perception.surveys.labels import CHANNEL_LABELS, KIND_LABELS, to_local, to_utc
@@ -23,6 +25,7 @@ from perception.surveys.services import campaigns
 from perception.surveys.services import rates as surveys_rates
 from perception.surveys.services.definitions import versions_for_choice
 from perception.surveys.services.errors import SurveyError
+from perception.surveys.services.settings import SurveySettings
 from perception.surveys.views import bp
 
 FIELDS = (
@@ -40,13 +43,13 @@ def _fill(form: CampaignForm) -> None:
     ]
     form.kind.choices = [SelectChoice(k, str(label)) for k, label in KIND_LABELS.items()]
     form.channel.choices = [SelectChoice(k, str(label)) for k, label in CHANNEL_LABELS.items()]
-    regions = db.session.scalars(scoped(select(Region).order_by(Region.code), Region))
+    regions = orm().scalars(scoped(select(Region).order_by(Region.code), Region))
     form.region_id.choices = any_ + [SelectChoice(str(r.id), localized(r)) for r in regions]
-    customers = db.session.scalars(scoped(select(CustomerOrg).order_by(CustomerOrg.code), CustomerOrg))
+    customers = orm().scalars(scoped(select(CustomerOrg).order_by(CustomerOrg.code), CustomerOrg))
     form.customer_id.choices = any_ + [SelectChoice(str(c.id), f"{c.code} {localized(c)}") for c in customers]
-    services = db.session.scalars(select(Service).where(Service.active.is_(True)).order_by(Service.code))
+    services = orm().scalars(select(Service).where(Service.active.is_(True)).order_by(Service.code))
     form.service_id.choices = any_ + [SelectChoice(str(s.id), f"{s.code} {localized(s)}") for s in services]
-    tiers = db.session.scalars(select(ServiceTier).order_by(ServiceTier.rank))
+    tiers = orm().scalars(select(ServiceTier).order_by(ServiceTier.rank))
     form.tier_id.choices = any_ + [SelectChoice(str(t.id), localized(t)) for t in tiers]
 
 
@@ -62,7 +65,7 @@ def _data(form: CampaignForm) -> dict[str, Any]:
 def _show_problems(form: CampaignForm, error: SurveyError) -> None:
     zh = is_zh()
     for problem in error.problems:
-        target = form._fields.get(problem.field, form.code)
+        target = form._fields.get(problem.form_field, form.code)
         target.errors = [*target.errors, problem.text(zh)]  # type: ignore[assignment]
 
 
@@ -70,7 +73,7 @@ def _show_problems(form: CampaignForm, error: SurveyError) -> None:
 @require(Permission.VIEW_SURVEYS)
 def index() -> Any:
     rows = list(
-        db.session.scalars(
+        orm().scalars(
             scoped(select(Campaign).order_by(Campaign.opens_at.desc(), Campaign.id.desc()), Campaign)
         )
     )
@@ -85,12 +88,11 @@ def campaign_new() -> Any:
     _fill(form)
     if form.validate_on_submit():
         try:
-            campaign = campaigns.create_campaign(orm(), _data(form), g.user)
+            with atomic():
+                campaign = campaigns.create_campaign(orm(), _data(form), g.user)
         except SurveyError as exc:
-            db.session.rollback()
             _show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("Campaign %(code)s created as a draft.", code=campaign.code), "success")
             return redirect(url_for("surveys.campaign", campaign_id=campaign.id))
     return render_template(
@@ -111,12 +113,11 @@ def campaign_edit(campaign_id: int) -> Any:
         form.closes_at.data = to_local(campaign.closes_at)
     if form.validate_on_submit():
         try:
-            campaigns.update_campaign(orm(), campaign, _data(form))
+            with atomic():
+                campaigns.update_campaign(orm(), campaign, _data(form))
         except SurveyError as exc:
-            db.session.rollback()
             _show_problems(form, exc)
         else:
-            db.session.commit()
             flash(_("Campaign saved."), "success")
             return redirect(url_for("surveys.campaign", campaign_id=campaign.id))
     return render_template(
@@ -152,12 +153,12 @@ def _action(campaign_id: int, change: Any, message: str) -> Any:
         )
         return redirect(url_for("surveys.campaign", campaign_id=campaign_id))
     try:
-        change(item)
+        # The redirect commits the request: a refused change must leave nothing behind.
+        with atomic():
+            change(item)
     except SurveyError as exc:
-        db.session.rollback()
         flash(" ".join(p.text(is_zh()) for p in exc.problems), "error")
     else:
-        db.session.commit()
         flash(message, "success")
     return redirect(url_for("surveys.campaign", campaign_id=campaign_id))
 
@@ -165,13 +166,14 @@ def _action(campaign_id: int, change: Any, message: str) -> Any:
 @bp.post("/campaigns/<int:campaign_id>/open")
 @require(Permission.MANAGE_SURVEYS)
 def campaign_open(campaign_id: int) -> Any:
-    response = _action(campaign_id, lambda c: campaigns.open_campaign(orm(), c), _("Campaign opened."))
-    item = db.session.get(Campaign, campaign_id)
-    if item is not None and item.channel == Channel.PERSONAL and item.status == "open":
-        # After the commit, so a worker on another connection sees the campaign open.
-        enqueue("send_campaign_invitations", campaign_id=campaign_id)
-        db.session.commit()
-    return response
+    """Open the campaign; a personal one sends its due invitations at once."""
+    settings = SurveySettings.from_config(current_app.config)
+    now = current_clock().now()
+    return _action(
+        campaign_id,
+        lambda c: campaigns.open_campaign(orm(), c, now=now, settings=settings),
+        _("Campaign opened."),
+    )
 
 
 @bp.post("/campaigns/<int:campaign_id>/close")
@@ -186,7 +188,7 @@ def campaign_send(campaign_id: int) -> Any:
     """Send due invitations now instead of waiting for the daily job."""
     get_or_404(Campaign, campaign_id)
     if ActionForm().validate_on_submit():
+        # The daily job, now: on the worker with Redis, else in this request's transaction.
         enqueue("send_campaign_invitations", campaign_id=campaign_id)
-        db.session.commit()
         flash(_("Due invitations are being sent."), "success")
     return redirect(url_for("surveys.campaign", campaign_id=campaign_id))

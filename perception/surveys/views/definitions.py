@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.core.authz import Permission, can, deny, get_or_404, require
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh
+from perception.core.transaction import atomic
 from perception.surveys.forms import ActionForm, PublishForm
 from perception.surveys.models import Survey, SurveyVersion
 from perception.surveys.services import definitions
@@ -28,17 +29,16 @@ def definitions_index() -> Any:
         if not can(Permission.MANAGE_SURVEYS):
             deny("missing permission manage_surveys")
         try:
-            version = definitions.publish(
-                orm(), form.code.data or "", form.definition.data or "", user_id=g.user.id
-            )
+            with atomic():
+                version = definitions.publish(
+                    orm(), form.code.data or "", form.definition.data or "", user_id=g.user.id
+                )
         except SurveyError as exc:
-            db.session.rollback()
             problems = [f"{p.field}: {p.text(is_zh())}" for p in exc.problems]
         else:
-            db.session.commit()
             flash(_("Published version %(n)s.", n=version.number), "success")
             return redirect(url_for("surveys.version", version_id=version.id))
-    surveys = db.session.scalars(select(Survey).order_by(Survey.code)).all()
+    surveys = orm().scalars(select(Survey).order_by(Survey.code)).all()
     return render_template(
         "surveys/definitions.html", surveys=surveys, form=form, problems=problems, action_form=ActionForm()
     ), (422 if problems else 200)
@@ -49,7 +49,6 @@ def definitions_index() -> Any:
 def publish_builtin() -> Any:
     if ActionForm().validate_on_submit():
         definitions.ensure_builtin_surveys(orm(), g.user.id)
-        db.session.commit()
         flash(_("The built-in questionnaires are published."), "success")
     return redirect(url_for("surveys.definitions_index"))
 

@@ -6,13 +6,15 @@ from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from perception.core.authz import Permission, can, deny, get_or_404, require
-from perception.core.extensions import db, orm
-from perception.core.i18n import is_zh
-from perception.core.models.base import utcnow
+from perception.core.clock import current_clock
+from perception.core.extensions import orm
+from perception.core.i18n import is_zh, lang_code
 from perception.core.models.org import Contact, CustomerOrg, Region
+from perception.core.transaction import atomic
 from perception.surveys.forms import FollowUpForm
 from perception.surveys.labels import FOLLOWUP_STATUS_LABELS
 from perception.surveys.models import FollowUpTask
@@ -27,11 +29,13 @@ from perception.surveys.views import bp
 def followups() -> Any:
     status = request.args.get("status") or None
     rows = followup.followups(orm(), g.user, status=status)
-    regions = {r.id: r for r in db.session.query(Region).filter(Region.id.in_({t.region_id for t in rows}))}
+    regions = {
+        r.id: r for r in orm().scalars(select(Region).where(Region.id.in_({t.region_id for t in rows})))
+    }
     customers = {
         c.id: c
-        for c in db.session.query(CustomerOrg).filter(
-            CustomerOrg.id.in_({t.customer_id for t in rows if t.customer_id})
+        for c in orm().scalars(
+            select(CustomerOrg).where(CustomerOrg.id.in_({t.customer_id for t in rows if t.customer_id}))
         )
     }
     return render_template(
@@ -52,24 +56,23 @@ def followup_task(task_id: int) -> Any:
             deny("missing permission manage_followups", object_type="FollowUpTask", object_id=task.id)
         if form.validate_on_submit():
             try:
-                followup.update_followup(
-                    orm(), task, status=form.status.data or "", outcome=form.outcome.data,
-                    assignee_id=g.user.id, now=utcnow(),
-                )  # fmt: skip
+                with atomic():
+                    followup.update_followup(
+                        orm(), task, status=form.status.data or "", outcome=form.outcome.data,
+                        assignee_id=g.user.id, now=current_clock().now(),
+                    )  # fmt: skip
             except SurveyError as exc:
-                db.session.rollback()
                 for problem in exc.problems:
-                    target = form._fields.get(problem.field, form.status)
+                    target = form._fields.get(problem.form_field, form.status)
                     target.errors = [*target.errors, problem.text(is_zh())]  # type: ignore[assignment]
             else:
-                db.session.commit()
                 flash(_("Follow-up task saved."), "success")
                 return redirect(url_for("surveys.followups"))
     response = task.response
     questionnaire = questionnaire_of(response.version)
-    contact = db.session.get(Contact, task.contact_id) if task.contact_id else None
-    customer = db.session.get(CustomerOrg, task.customer_id) if task.customer_id else None
+    contact = orm().get(Contact, task.contact_id) if task.contact_id else None
+    customer = orm().get(CustomerOrg, task.customer_id) if task.customer_id else None
     return render_template(
         "surveys/followup.html", task=task, form=form, response=response, q=questionnaire,
-        contact=contact, customer=customer, editable=editable, lang="zh" if is_zh() else "en",
+        contact=contact, customer=customer, editable=editable, lang=lang_code(),
     ), (422 if form.errors else 200)  # fmt: skip
