@@ -9,8 +9,7 @@ from perception.core.phase import Periodic, Phase
 
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
-    from perception.review import api, cli, demo, models
-    from perception.review.services import jobs
+    from perception.review import api, cli, demo, jobs, models
     from perception.review.views import bp
 
     del cli  # imported for its `perception review ...` commands on bp.cli

@@ -1,5 +1,6 @@
 """JSON API of the review phase: reviews (content, findings, sign-off, PDF) and the improvement
-register. Same services as the HTML views; validation errors answer 422 naming the field."""
+register. Same services as the HTML views; their ReviewError propagates and answers problem+json
+(422 naming the field, 409 for a signed review, 403 for the wrong signatory)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from flask import abort, g, jsonify, request, send_file
 from sqlalchemy import select
 
 from perception.api import bp
-from perception.api.errors import api_error, json_body
+from perception.api.errors import json_object
 from perception.api.openapi import document
-from perception.core.authz import Permission, can, get_or_404, require, scoped
+from perception.core.authz import Permission, get_or_404, require, scoped
+from perception.core.clock import current_clock
 from perception.core.extensions import orm
-from perception.core.models.base import utcnow
+from perception.core.periods import parse_day
 from perception.core.transaction import writes
-from perception.review.models import ImprovementItem, ReportStatus, Review, ReviewFinding
+from perception.review import settings
+from perception.review.jobs import request_pdf
+from perception.review.models import ImprovementItem, Review, ReviewFinding
 from perception.review.services import periods as review_periods
 from perception.review.services import register as review_register
 from perception.review.services import reports as review_reports
@@ -25,6 +29,7 @@ from perception.review.services import signoff as review_signoff
 from perception.review.services.errors import ReviewError
 from perception.review.services.sections import content_for
 from perception.review.views.register import parse_filter
+from perception.review.views.reviews import review_or_404
 
 TAG = "review"
 
@@ -33,16 +38,10 @@ def _id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _error(exc: ReviewError) -> Any:
-    orm().rollback()
-    return api_error(exc.status, exc.en, exc.details())
-
-
-def _review(review_id: int) -> Review:
-    review = get_or_404(Review, review_id)
-    if not can(Permission.VIEW_REVIEW) and not review.signed:
-        abort(404)
-    return review
+def _optional_body() -> dict[str, Any]:
+    """The JSON object of a request whose body may be left out (then: no options)."""
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
 
 
 def review_json(review: Review) -> dict[str, Any]:
@@ -80,18 +79,9 @@ def reviews_list() -> Any:
 )
 @require(Permission.EDIT_REVIEW)
 def reviews_ensure() -> Any:
-    from datetime import date
-
-    data = request.get_json(silent=True) or {}
-    try:
-        day = date.fromisoformat(data["on"]) if data.get("on") else utcnow().date()
-    except (TypeError, ValueError):
-        return api_error(422, "on: not a date", [{"field": "on", "message_en": "Enter a date (YYYY-MM-DD)."}])
-    try:
-        review, created = review_periods.ensure_review(orm(), day, review_periods.configured_specs())
-    except review_periods.ReviewConfigError as exc:
-        return api_error(422, str(exc), [{"field": "REVIEW_PERIODS", "message_en": str(exc)}])
-    orm().commit()
+    on = _optional_body().get("on")
+    day = parse_day(on, "on") if on else current_clock().today()
+    review, created = review_periods.ensure_review(orm(), day, settings.review_periods())
     return jsonify(review_json(review) | {"created": created}), 201 if created else 200
 
 
@@ -105,7 +95,7 @@ def reviews_ensure() -> Any:
 )
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def review_get(review_id: int) -> Any:
-    review = _review(review_id)
+    review = review_or_404(review_id)
     findings = [
         {
             "id": f.id,
@@ -118,7 +108,8 @@ def review_get(review_id: int) -> Any:
         }
         for f in review.findings
     ]
-    return jsonify(review_json(review) | {"findings": findings, "content": content_for(orm(), review)})
+    content = content_for(orm(), review, today=current_clock().today())
+    return jsonify(review_json(review) | {"findings": findings, "content": content})
 
 
 @bp.post("/reviews/<int:review_id>/findings")
@@ -142,26 +133,19 @@ def review_get(review_id: int) -> Any:
 )
 @require(Permission.EDIT_REVIEW)
 def finding_add(review_id: int) -> Any:
-    review = _review(review_id)
-    data, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(data, dict):
-        return api_error(422, "Send a JSON object.")
-    try:
-        finding = review_signoff.add_finding(
-            orm(),
-            review,
-            kind=str(data.get("kind") or ""),
-            text=str(data.get("text") or ""),
-            evidence_section=str(data.get("evidence_section") or ""),
-            evidence_key=data.get("evidence_key"),
-            evidence_note=data.get("evidence_note"),
-            author=g.user,
-        )
-    except ReviewError as exc:
-        return _error(exc)
-    orm().commit()
+    review = review_or_404(review_id)
+    data = json_object()
+    finding = review_signoff.add_finding(
+        orm(),
+        review,
+        kind=str(data.get("kind") or ""),
+        text=str(data.get("text") or ""),
+        evidence_section=str(data.get("evidence_section") or ""),
+        evidence_key=data.get("evidence_key"),
+        evidence_note=data.get("evidence_note"),
+        author=g.user,
+        today=current_clock().today(),
+    )
     return jsonify({"id": finding.id, "position": finding.position}), 201
 
 
@@ -175,15 +159,11 @@ def finding_add(review_id: int) -> Any:
 )
 @require(Permission.EDIT_REVIEW)
 def finding_delete(review_id: int, finding_id: int) -> Any:
-    review = _review(review_id)
+    review = review_or_404(review_id)
     finding = orm().get(ReviewFinding, finding_id)
     if finding is None or finding.review_id != review.id:
         abort(404)
-    try:
-        review_signoff.delete_finding(orm(), finding)
-    except ReviewError as exc:
-        return _error(exc)
-    orm().commit()
+    review_signoff.delete_finding(orm(), finding)
     return jsonify({"deleted": finding_id})
 
 
@@ -197,15 +177,11 @@ def finding_delete(review_id: int, finding_id: int) -> Any:
 )
 @require(Permission.SIGN_REVIEW)
 def review_sign(review_id: int) -> Any:
-    review = _review(review_id)
-    try:
-        if review.signed:
-            review_signoff.countersign(orm(), review, g.user)
-        else:
-            review_signoff.sign(orm(), review, g.user)
-    except ReviewError as exc:
-        return _error(exc)
-    orm().commit()
+    review = review_or_404(review_id)
+    if review.signed:
+        review_signoff.countersign(orm(), review, g.user, clock=current_clock())
+    else:
+        review_signoff.sign(orm(), review, g.user, clock=current_clock())
     return jsonify(review_json(review))
 
 
@@ -213,22 +189,21 @@ def review_sign(review_id: int) -> Any:
 @document(
     "/reviews/{review_id}/pdf",
     "post",
-    summary="Generate or regenerate the PDF (background job with Redis, else at once)",
+    summary="Generate or regenerate the PDF (background job with Redis, queued once the request has "
+    "committed and answered 202; else at once)",
     tag=TAG,
     parameters=[_id("review_id")],
     request_schema={"type": "object", "properties": {"lang": {"type": "string", "enum": ["zh", "en"]}}},
 )
 @require(Permission.VIEW_REVIEW)
 def review_pdf_generate(review_id: int) -> Any:
-    review = _review(review_id)
-    lang = str((request.get_json(silent=True) or {}).get("lang") or "zh")
-    try:
-        job_id = review_reports.request_report(orm(), review, lang, user_id=g.user.id)
-    except ReviewError as exc:
-        return _error(exc)
-    orm().commit()
+    review = review_or_404(review_id)
+    lang = str(_optional_body().get("lang") or "zh")
+    if request_pdf(review, lang, user_id=g.user.id):
+        # The job is queued after the commit, so its RQ id is not known while answering.
+        return jsonify({"job_id": None, "status": "queued"}), 202
     report = review_reports.report_for(orm(), review, lang)
-    body: dict[str, Any] = {"job_id": job_id, "status": report.status if report else "queued"}
+    body: dict[str, Any] = {"job_id": None, "status": report.status if report else "queued"}
     if report is not None:
         body |= {
             "pages": report.pages,
@@ -236,7 +211,7 @@ def review_pdf_generate(review_id: int) -> Any:
             "sha256": report.sha256,
             "error": report.error,
         }
-    return jsonify(body), 202 if job_id else 200
+    return jsonify(body)
 
 
 @bp.get("/reviews/<int:review_id>/pdf/<lang>")
@@ -254,12 +229,20 @@ def review_pdf_generate(review_id: int) -> Any:
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 @writes  # records the export's audit row
 def review_pdf_download(review_id: int, lang: str) -> Any:
-    review = _review(review_id)
-    report = review_reports.report_for(orm(), review, lang)
-    if report is None or report.status != ReportStatus.READY or report.content is None:
-        return api_error(404, "No PDF in this language yet: POST to generate it.")
+    review = review_or_404(review_id)
+    found = review_reports.downloadable(orm(), review, lang)
+    if found is None:
+        raise ReviewError.one(
+            "lang",
+            "该语言的 PDF 尚未生成：请先 POST 生成。",
+            "No PDF in this language yet: POST to generate it.",
+            code="not_found",
+            status=404,
+        )
+    review_reports.record_download(orm(), review, lang)
+    _report, content = found
     return send_file(
-        io.BytesIO(report.content),
+        io.BytesIO(content),
         mimetype="application/pdf",
         as_attachment=True,
         download_name=review_reports.download_name(review, lang),
@@ -276,7 +259,7 @@ def review_pdf_download(review_id: int, lang: str) -> Any:
 )
 @require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
 def improvements_list() -> Any:
-    today = utcnow().date()
+    today = current_clock().today()
     stmt = review_register.apply_filter(
         scoped(select(ImprovementItem), ImprovementItem), parse_filter(request.args), today
     )
@@ -289,37 +272,27 @@ ITEM_SCHEMA = {
 }
 
 
-def _check_region(data: dict[str, Any]) -> ReviewError | None:
+def _check_region(data: dict[str, Any]) -> None:
     region = g.user.region_id
     if region is not None and "region_id" in data and str(data.get("region_id")) != str(region):
-        return ReviewError(
+        raise ReviewError.one(
             "region_id", "只能登记本区域的改进事项", "You can only record improvements for your own region."
         )
-    return None
 
 
 @bp.post("/improvements")
 @document("/improvements", "post", summary="Add an improvement item", tag=TAG, request_schema=ITEM_SCHEMA)
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_create() -> Any:
-    data, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(data, dict):
-        return api_error(422, "Send a JSON object.")
+    data = json_object()
     if g.user.region_id is not None:
         data.setdefault("region_id", g.user.region_id)
-    try:
-        problem = _check_region(data)
-        if problem is not None:
-            raise problem
-        item = review_register.create_item(
-            orm(), review_register.parse_item(data), today=utcnow().date(), user_id=g.user.id
-        )
-    except ReviewError as exc:
-        return _error(exc)
-    orm().commit()
-    return jsonify(review_register.item_json(item, utcnow().date())), 201
+    _check_region(data)
+    today = current_clock().today()
+    item = review_register.create_item(
+        orm(), review_register.parse_item(data), today=today, user_id=g.user.id
+    )
+    return jsonify(review_register.item_json(item, today)), 201
 
 
 @bp.get("/improvements/<int:item_id>")
@@ -328,7 +301,8 @@ def improvement_create() -> Any:
 )
 @require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
 def improvement_get(item_id: int) -> Any:
-    return jsonify(review_register.item_json(get_or_404(ImprovementItem, item_id), utcnow().date()))
+    item = get_or_404(ImprovementItem, item_id)
+    return jsonify(review_register.item_json(item, current_clock().today()))
 
 
 @bp.patch("/improvements/<int:item_id>")
@@ -343,21 +317,12 @@ def improvement_get(item_id: int) -> Any:
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_update(item_id: int) -> Any:
     item = get_or_404(ImprovementItem, item_id)
-    data, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(data, dict):
-        return api_error(422, "Send a JSON object.")
-    try:
-        problem = _check_region(data)
-        if problem is not None:
-            raise problem
-        parsed = review_register.parse_item(data, review_register.input_of(item))
-        review_register.update_item(orm(), item, parsed, today=utcnow().date())
-    except ReviewError as exc:
-        return _error(exc)
-    orm().commit()
-    return jsonify(review_register.item_json(item, utcnow().date()))
+    data = json_object()
+    _check_region(data)
+    today = current_clock().today()
+    parsed = review_register.parse_item(data, review_register.input_of(item))
+    review_register.update_item(orm(), item, parsed, today=today)
+    return jsonify(review_register.item_json(item, today))
 
 
 @bp.post("/improvements/<int:item_id>/measure")
@@ -371,6 +336,5 @@ def improvement_update(item_id: int) -> Any:
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_measure(item_id: int) -> Any:
     item = get_or_404(ImprovementItem, item_id)
-    result = review_results.refresh_result(orm(), item, utcnow().date())
-    orm().commit()
+    result = review_results.refresh_result(orm(), item, current_clock().today())
     return jsonify({"code": item.code, "result": result})

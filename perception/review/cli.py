@@ -3,12 +3,18 @@ same work as the daily job ``ensure_reviews``), and (re)generate a review's PDF.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-
 import click
+from sqlalchemy import select
 
-from perception.core.extensions import db
+from perception.core.audit import acting_as
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
+from perception.core.periods import parse_day
 from perception.core.transaction import unit_of_work
+from perception.review import settings
+from perception.review.jobs import ensure_and_remind
+from perception.review.models import Review
+from perception.review.services.reports import generate_report
 from perception.review.views import bp
 
 
@@ -18,12 +24,13 @@ from perception.review.views import bp
 )
 def ensure_command(on: str | None) -> None:
     """Create the review of the current (or given) period if missing, and send due reminders."""
-    from perception.core.audit import acting_as
-    from perception.review.services.jobs import ensure_reviews
-
-    moment = datetime.combine(date.fromisoformat(on), time(12)) if on else None
+    clock = current_clock()
+    try:
+        today = parse_day(on, "--on") if on else clock.today()
+    except UserError as exc:
+        raise click.BadParameter(exc.en, param_hint="--on") from None
     with acting_as("cli:review-ensure"), unit_of_work() as session:
-        result = ensure_reviews(session, now=moment)
+        result = ensure_and_remind(session, today, clock.now())
     state = "created" if result["created"] else "exists"
     click.echo(f"review {result['review']}: {state}; reminders sent: {len(result['reminders'])}")
 
@@ -33,17 +40,13 @@ def ensure_command(on: str | None) -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh")
 def pdf_command(code: str, lang: str) -> None:
     """Generate (or regenerate) the PDF of review CODE (e.g. 2026-H1) and store it."""
-    from sqlalchemy import select
-
-    from perception.core.audit import acting_as
-    from perception.review.models import Review
-    from perception.review.services.reports import generate_report
-
-    review = db.session.scalar(select(Review).where(Review.code == code))
-    if review is None:
-        raise click.ClickException(f"no review {code!r}")
     with acting_as("cli:review-pdf"), unit_of_work() as session:
-        report = generate_report(session, review, lang)
+        review = session.scalar(select(Review).where(Review.code == code))
+        if review is None:
+            raise click.ClickException(f"no review {code!r}")
+        report = generate_report(
+            session, review, lang, today=current_clock().today(), settings=settings.pdf_settings()
+        )
     if report.error:
         raise click.ClickException(report.error)
     click.echo(f"{code} {lang}: {report.pages} pages, {report.size_bytes} bytes in {report.seconds} s")

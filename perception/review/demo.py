@@ -10,16 +10,20 @@ window is complete when the demo has at least 19 weeks of data). Re-running adds
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from perception.core.clock import Clock, current_clock
 from perception.core.demo import DemoContext
 from perception.core.models.auth import User
 from perception.core.models.facts import ExperienceObservation
 from perception.core.models.org import Region
+from perception.review import settings
 from perception.review.models import ImprovementItem, Review, ReviewFinding
 from perception.review.services import periods as review_periods
 from perception.review.services import register as review_register
@@ -29,10 +33,11 @@ from perception.review.services.sections import compute_content
 from perception.setup.models.catalog import Service
 
 
-def _specs() -> tuple[review_periods.PeriodSpec, ...]:
-    from flask import has_app_context
-
-    return review_periods.configured_specs() if has_app_context() else review_periods.parse_periods(None)
+def _clock_at(day: date, hour: int) -> Clock:
+    """The organisation's clock stopped at ``hour`` o'clock local time on ``day``."""
+    clock = current_clock()
+    local = datetime.combine(day, time(hour), tzinfo=ZoneInfo(clock.timezone))
+    return replace(clock, fixed_now=local.astimezone(UTC).replace(tzinfo=None))
 
 
 def _csat_scope(session: Session, ctx: DemoContext, start: date, end: date) -> tuple[int | None, int | None]:
@@ -66,10 +71,10 @@ def _item(
     return item
 
 
-def _findings(session: Session, review: Review, author: User | None) -> list[Any]:
+def _findings(session: Session, review: Review, author: User | None, today: date) -> list[Any]:
     if review.findings:
         return list(review.findings)
-    content = compute_content(session, review)
+    content = compute_content(session, review, today=today)
     anchors = evidence_anchors(content)
     summary = content.get("summary") or []
     notes = [
@@ -92,6 +97,7 @@ def _findings(session: Session, review: Review, author: User | None) -> list[Any
                 evidence_section=section,
                 evidence_key=key,
                 author=author,
+                today=today,
                 anchors=anchors,
             )
         )
@@ -99,7 +105,7 @@ def _findings(session: Session, review: Review, author: User | None) -> list[Any
 
 
 def load(session: Session, ctx: DemoContext) -> None:
-    specs = _specs()
+    specs = settings.review_periods()
     today = ctx.today
     current, _ = review_periods.ensure_review(session, today, specs)
     period = review_periods.previous_period(review_periods.period_for(today, specs), specs)
@@ -110,7 +116,7 @@ def load(session: Session, ctx: DemoContext) -> None:
     if not previous.signed and owner is not None:
         sign_on = min(previous.period_end + timedelta(days=5), today)
         raised = datetime.combine(sign_on - timedelta(days=1), time(10))
-        findings = _findings(session, previous, reviewer)
+        findings = _findings(session, previous, reviewer, today)
         completed_on = max(today - timedelta(weeks=9), previous.period_start)
         service_id, region_id = _csat_scope(
             session, ctx, completed_on - timedelta(weeks=10), completed_on + timedelta(weeks=8)
@@ -177,7 +183,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             raised,
         )
         session.flush()
-        review_signoff.sign(session, previous, owner, now=datetime.combine(sign_on, time(16)))
+        review_signoff.sign(session, previous, owner, clock=_clock_at(sign_on, 16))
     if not current.findings:
         review_signoff.add_finding(
             session,
@@ -186,6 +192,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             text="本期回顾进行中：请评审人员补充发现并链接证据。",
             evidence_section="health",
             author=reviewer,
+            today=today,
         )
     session.flush()
     findings = session.scalar(

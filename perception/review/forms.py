@@ -10,24 +10,24 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from perception.review.models import ImprovementMetric, ImprovementSource, ImprovementStatus
+from perception.review.models import FindingKind, ImprovementMetric, ImprovementSource, ImprovementStatus
 
-FINDING_KINDS = {"finding": _l("Finding"), "decision": _l("Decision")}
-SOURCES = {
+FINDING_KINDS: dict[str, object] = {FindingKind.FINDING: _l("Finding"), FindingKind.DECISION: _l("Decision")}
+SOURCES: dict[str, object] = {
     ImprovementSource.REVIEW_FINDING: _l("Review finding"),
     ImprovementSource.ALERT: _l("Alert"),
     ImprovementSource.ANALYST: _l("Analyst"),
     ImprovementSource.CUSTOMER_FEEDBACK: _l("Customer feedback"),
 }
-STATUSES = {
+STATUSES: dict[str, object] = {
     ImprovementStatus.PROPOSED: _l("Proposed"),
     ImprovementStatus.APPROVED: _l("Approved"),
     ImprovementStatus.IN_PROGRESS: _l("In progress"),
     ImprovementStatus.COMPLETED: _l("Completed"),
     ImprovementStatus.CANCELLED: _l("Cancelled"),
 }
-PRIORITIES = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
-METRICS = {
+PRIORITIES: dict[str, object] = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
+METRICS: dict[str, object] = {
     ImprovementMetric.CSAT_SHARE: _l("CSAT (share of 4-5)"),
     ImprovementMetric.NPS: _l("NPS"),
     ImprovementMetric.RATING_MEAN: _l("Mean rating"),

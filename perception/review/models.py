@@ -13,6 +13,7 @@ that follow ``completed_on`` (perception.review.services.results), never typed i
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Any
 
@@ -35,16 +36,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from perception.core.models.base import Base, TimestampMixin, utcnow
 
 
-class ReviewStatus:
+class ReviewStatus(enum.StrEnum):
     OPEN = "open"
     SIGNED = "signed"  # frozen: renders from ``snapshot``, read only
-    ALL = ("open", "signed")
 
 
-class FindingKind:
+class FindingKind(enum.StrEnum):
     FINDING = "finding"
     DECISION = "decision"
-    ALL = ("finding", "decision")
 
 
 class Review(TimestampMixin, Base):
@@ -110,9 +109,11 @@ class ReviewFinding(Base):
     review: Mapped[Review] = relationship(back_populates="findings")
 
 
-class ReportStatus:
+class ReviewPdfStatus(enum.StrEnum):
+    """Whether the last generation of a review's PDF in one language succeeded."""
+
     READY = "ready"
-    FAILED = "failed"
+    FAILED = "failed"  # ``ReviewReport.error`` says why
 
 
 class ReviewReport(Base):
@@ -129,7 +130,7 @@ class ReviewReport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
     lang: Mapped[str] = mapped_column(String(5))  # "zh" | "en"
-    status: Mapped[str] = mapped_column(String(12), default=ReportStatus.READY)
+    status: Mapped[str] = mapped_column(String(12), default=ReviewPdfStatus.READY)
     content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str | None] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
@@ -146,25 +147,30 @@ class ReviewReport(Base):
 # --- the continual improvement register -------------------------------------------------------
 
 
-class ImprovementSource:
+class ImprovementSource(enum.StrEnum):
     REVIEW_FINDING = "review_finding"
     ALERT = "alert"
     ANALYST = "analyst"
     CUSTOMER_FEEDBACK = "customer_feedback"
-    ALL = ("review_finding", "alert", "analyst", "customer_feedback")
 
 
-class ImprovementStatus:
+class ImprovementStatus(enum.StrEnum):
     PROPOSED = "proposed"
     APPROVED = "approved"
     IN_PROGRESS = "in_progress"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
-    ALL = ("proposed", "approved", "in_progress", "completed", "cancelled")
-    OPEN = ("proposed", "approved", "in_progress")
 
 
-class ImprovementMetric:
+# Still to be done: such an item carries into the next review and can be overdue.
+OPEN_IMPROVEMENT_STATUSES = (
+    ImprovementStatus.PROPOSED,
+    ImprovementStatus.APPROVED,
+    ImprovementStatus.IN_PROGRESS,
+)
+
+
+class ImprovementMetric(enum.StrEnum):
     """What a baseline refers to (see perception.review.services.results for each measure)."""
 
     CSAT_SHARE = "csat_share"  # share of top-2 answers of CSAT observations
@@ -172,7 +178,6 @@ class ImprovementMetric:
     RATING_MEAN = "rating_mean"  # mean rating (optionally of one feedback dimension)
     KPI_VALUE = "kpi_value"  # mean of the weekly values of a KPI
     KPI_ATTAINMENT = "kpi_attainment"  # share of weekly KPI values meeting their target
-    ALL = ("csat_share", "nps", "rating_mean", "kpi_value", "kpi_attainment")
 
 
 class ImprovementItem(TimestampMixin, Base):
@@ -221,7 +226,7 @@ class ImprovementItem(TimestampMixin, Base):
 
     @property
     def is_open(self) -> bool:
-        return self.status in ImprovementStatus.OPEN
+        return self.status in OPEN_IMPROVEMENT_STATUSES
 
     def overdue_on(self, today: date) -> bool:
         return self.is_open and self.due_on is not None and self.due_on < today

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from perception.core.clock import Clock
 from perception.review.services import register as review_register
 from perception.review.services import signoff as review_signoff
 from perception.review.services.periods import ensure_review, parse_periods
@@ -22,7 +23,12 @@ def test_items_carry_into_the_next_review(db_session, org, catalog, observe, h1,
     observe(r1, desk, "csat", [5] * 20 + [2] * 20, day=date(2026, 4, 6))  # baseline 50 %
     observe(r1, desk, "csat", [5] * 35 + [2] * 5, day=date(2026, 9, 7))  # after completion 87.5 %
     finding = review_signoff.add_finding(
-        db_session, h1, kind="finding", text="北京满意度低", evidence_section="health"
+        db_session,
+        h1,
+        kind="finding",
+        text="北京满意度低",
+        evidence_section="health",
+        today=date(2026, 6, 20),
     )
     mk = review_register.create_item
     raised_open = review_signoff.raise_improvement(
@@ -55,7 +61,7 @@ def test_items_carry_into_the_next_review(db_session, org, catalog, observe, h1,
     )
     closed_early.created_at = datetime(2026, 1, 10)
     db_session.flush()
-    review_signoff.sign(db_session, h1, owner, now=datetime(2026, 7, 3))
+    review_signoff.sign(db_session, h1, owner, clock=Clock(fixed_now=datetime(2026, 7, 3)))
     review_register.set_status(
         db_session, raised_done, "completed", today=date(2026, 9, 1), completed_on=date(2026, 9, 1)
     )

@@ -12,6 +12,8 @@ import pypdf
 import pytest
 from sqlalchemy import func, select
 
+from perception.api.errors import PROBLEM_JSON
+from perception.core.clock import Clock
 from perception.review.models import ReviewFinding
 from perception.review.services import reports as review_reports
 from perception.review.services import signoff as review_signoff
@@ -20,7 +22,8 @@ from perception.review.services.sections import compute_content, content_for, se
 from tests.conftest import post_form
 
 MELON = "watermelon:RESP|DESK|R1"
-SIGNED_AT = datetime(2026, 7, 6, 9, 0)
+TODAY = date(2026, 7, 2)
+SIGNED = Clock(fixed_now=datetime(2026, 7, 6, 9, 0))
 
 
 def _melon_facts(content):
@@ -49,6 +52,7 @@ def test_finding_must_link_to_evidence_of_that_section(db_session, h1, watermelo
         evidence_section="kpi_experience",
         evidence_key=MELON,
         author=author,
+        today=TODAY,
     )
     assert finding.evidence_label["en"].startswith("Service desk") and finding.position == 1
     for section, key, field in (
@@ -58,7 +62,13 @@ def test_finding_must_link_to_evidence_of_that_section(db_session, h1, watermelo
     ):
         with pytest.raises(ReviewError) as raised:
             review_signoff.add_finding(
-                db_session, h1, kind="finding", text="x", evidence_section=section, evidence_key=key
+                db_session,
+                h1,
+                kind="finding",
+                text="x",
+                evidence_section=section,
+                evidence_key=key,
+                today=TODAY,
             )
         assert raised.value.field == field
 
@@ -72,8 +82,9 @@ def test_sign_off_freezes_page_and_pdf(db_session, h1, watermelon, observe, make
         text="纳入改进登记册",
         evidence_section="kpi_experience",
         evidence_key=MELON,
+        today=TODAY,
     )
-    review_signoff.sign(db_session, h1, owner, now=SIGNED_AT)
+    review_signoff.sign(db_session, h1, owner, clock=SIGNED)
     assert h1.signed and h1.snapshot_sha256 and h1.owner_signatory == "Boss"
     frozen = h1.snapshot
     assert section_of(frozen, "findings")["facts"]["findings"] == 0  # one decision, no finding
@@ -88,9 +99,9 @@ def test_sign_off_freezes_page_and_pdf(db_session, h1, watermelon, observe, make
     observe(watermelon["r1"], watermelon["desk"], "csat", [5] * 400, day=date(2026, 4, 6))
     watermelon["r1"].name_en = "Peking"
     db_session.flush()
-    assert _melon_facts(compute_content(db_session, h1)) == []  # the live figures did change ...
+    assert _melon_facts(compute_content(db_session, h1, today=TODAY)) == []  # the live figures did change ...
 
-    assert content_for(db_session, h1) == frozen  # ... the review did not
+    assert content_for(db_session, h1, today=TODAY) == frozen  # ... the review did not
     page_after = client.get(f"/reviews/{h1.id}").get_data(as_text=True)
     strip = re.compile(r'name="csrf_token"[^>]*>|value="[^"]*"')
     assert strip.sub("", page_after) == strip.sub("", page_before)
@@ -103,10 +114,12 @@ def test_sign_off_freezes_page_and_pdf(db_session, h1, watermelon, observe, make
 
 def test_signed_review_is_read_only(db_session, h1, make_user, login_as):
     owner = make_user("boss", "system_owner")
-    review_signoff.sign(db_session, h1, owner, now=SIGNED_AT)
+    review_signoff.sign(db_session, h1, owner, clock=SIGNED)
     with pytest.raises(ReviewError) as raised:
-        review_signoff.add_finding(db_session, h1, kind="finding", text="late", evidence_section="health")
-    assert raised.value.code == "review_signed"
+        review_signoff.add_finding(
+            db_session, h1, kind="finding", text="late", evidence_section="health", today=TODAY
+        )
+    assert raised.value.code == "review_signed" and raised.value.status == 409
     client = login_as("reviewer")
     response = post_form(
         client,
@@ -116,8 +129,10 @@ def test_signed_review_is_read_only(db_session, h1, make_user, login_as):
     )
     assert response.status_code == 302
     assert db_session.scalar(select(func.count(ReviewFinding.id))) == 0
+    page = client.get(f"/reviews/{h1.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "The review is signed and read only." in page  # flashed in the reader's language
     with pytest.raises(ReviewError):
-        review_signoff.sign(db_session, h1, owner)
+        review_signoff.sign(db_session, h1, owner, clock=SIGNED)
 
 
 def test_only_the_system_owner_signs_and_a_customer_rep_countersigns(db_session, h1, login_as):
@@ -168,7 +183,12 @@ def test_api_review_content_and_sign(db_session, h1, client, make_user):
     bad = client.post(
         f"/api/v1/reviews/{h1.id}/findings", json={"kind": "finding", "text": "x"}, headers=auth
     )
-    assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "evidence_section"
+    assert bad.status_code == 422 and bad.mimetype == PROBLEM_JSON
+    problem = bad.get_json()
+    assert problem["status"] == 422 and problem["code"] == "invalid"
+    assert [e["field"] for e in problem["errors"]] == ["evidence_section"]
+    assert problem["errors"][0]["detail_zh"] == "每项发现都须链接到证据：请选择一个章节"
+    assert problem["errors"][0]["detail_en"] == "Link the finding to evidence: choose a section."
     signed = client.post(f"/api/v1/reviews/{h1.id}/sign", headers=auth).get_json()
     assert signed["status"] == "signed"
     again = client.post(
@@ -176,4 +196,8 @@ def test_api_review_content_and_sign(db_session, h1, client, make_user):
         json={"kind": "finding", "text": "x", "evidence_section": "health"},
         headers=auth,
     )
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.mimetype == PROBLEM_JSON
+    assert again.get_json()["code"] == "review_signed"
+    assert db_session.scalar(select(func.count(ReviewFinding.id))) == 0
+    not_json = client.post(f"/api/v1/reviews/{h1.id}/findings", data="x", headers=auth)
+    assert not_json.status_code == 415 and not_json.get_json()["code"] == "unsupported_media_type"

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pypdf
 import pytest
 
+from perception.core.clock import Clock
 from perception.reporting.fonts import find_cjk_font
 from perception.review.models import ReviewReport
 from perception.review.services import register as review_register
@@ -32,13 +33,14 @@ def signed_h1(db_session, h1, watermelon, make_user):
         text="北京服务台的响应 KPI 达标，但客户满意度只有 48%。",
         evidence_section="kpi_experience",
         evidence_key=MELON,
+        today=date(2026, 6, 20),
     )
     review_register.create_item(
         db_session,
         review_register.ItemInput(title="服务台回访闭环", review_id=h1.id, value=5, effort=2),
         today=date(2026, 6, 20),
     )
-    review_signoff.sign(db_session, h1, owner, now=datetime(2026, 7, 6, 9))
+    review_signoff.sign(db_session, h1, owner, clock=Clock(fixed_now=datetime(2026, 7, 6, 9)))
     return h1
 
 
@@ -122,3 +124,50 @@ def test_job_runs_in_process_without_redis(db_session, h1, watermelon):
 
     result = run_now(db_session, "generate_review_pdf", review_id=h1.id, lang="en")
     assert result["status"] == "ready" and result["pages"] >= 8
+
+
+def test_with_redis_the_job_is_queued_after_the_commit(db_session, h1, client, make_user, app, monkeypatch):
+    from perception.core.users import issue_token
+    from perception.review import jobs
+
+    queued: list[tuple[str, dict]] = []
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://queue.invalid/0")
+    monkeypatch.setattr(jobs, "enqueue", lambda name, **kwargs: queued.append((name, kwargs)))
+    _, secret = issue_token(db_session, make_user("rev", "reviewer"), "t")
+    auth = {"Authorization": f"Bearer {secret}"}
+    response = client.post(f"/api/v1/reviews/{h1.id}/pdf", json={"lang": "en"}, headers=auth)
+    assert response.status_code == 202 and response.get_json()["status"] == "queued"
+    assert [name for name, _ in queued] == ["generate_review_pdf"]
+    assert queued[0][1]["review_id"] == h1.id and queued[0][1]["lang"] == "en"
+    refused = client.post(f"/api/v1/reviews/{h1.id}/pdf", json={"lang": "fr"}, headers=auth)
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "lang"
+    assert len(queued) == 1  # nothing queued for a refused request
+    missing = client.get(f"/api/v1/reviews/{h1.id}/pdf/en", headers=auth)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "not_found"
+
+
+def test_api_generates_at_once_and_audits_the_download(db_session, h1, client, make_user):
+    from sqlalchemy import select
+
+    from perception.core.models.audit import AuditEntry
+    from perception.core.users import issue_token
+
+    _, secret = issue_token(db_session, make_user("rev", "reviewer"), "t")
+    auth = {"Authorization": f"Bearer {secret}"}
+    made = client.post(f"/api/v1/reviews/{h1.id}/pdf", json={"lang": "en"}, headers=auth)
+    assert made.status_code == 200 and made.get_json()["status"] == "ready"
+    download = client.get(f"/api/v1/reviews/{h1.id}/pdf/en", headers=auth)
+    assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+    summaries = db_session.scalars(
+        select(AuditEntry.summary).where(AuditEntry.object_type == "Review", AuditEntry.action == "export")
+    ).all()
+    assert "download PDF en" in summaries
+
+
+def test_cli_generates_the_pdf(runner, db_session, h1):
+    result = runner.invoke(args=["review", "pdf", h1.code, "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert f"{h1.code} en:" in result.output and "pages" in result.output
+    assert db_session.query(ReviewReport).one().status == "ready"
+    missing = runner.invoke(args=["review", "pdf", "1999-H1"])
+    assert missing.exit_code != 0 and "no review" in missing.output

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from perception.api.errors import PROBLEM_JSON
 from perception.review.models import Review
 from perception.review.services.periods import (
     ReviewConfigError,
@@ -44,8 +45,9 @@ def test_fiscal_halves_wrap_the_year_end():
 
 @pytest.mark.parametrize("text", ["1-6", "1-6,6-12", "H1,H3", "0-5,6-12", "H1,7-11"])
 def test_periods_must_tile_the_year(text):
-    with pytest.raises(ReviewConfigError):
+    with pytest.raises(ReviewConfigError) as raised:
         parse_periods(text)
+    assert raised.value.field == "REVIEW_PERIODS" and raised.value.zh and raised.value.en
 
 
 def test_one_review_per_period(db_session):
@@ -84,7 +86,10 @@ def test_job_creates_the_review_and_reminds_the_owner_once(app, db_session, make
 def test_no_owner_address_sends_nothing_and_retries(db_session):
     specs = parse_periods("H1,H2")
     review, _ = ensure_review(db_session, date(2026, 6, 20), specs)
-    assert send_reminders(db_session, date(2026, 6, 20)) == []
+    sent = send_reminders(
+        db_session, date(2026, 6, 20), now=datetime(2026, 6, 20, 1), base_url="https://perception.example"
+    )
+    assert sent == []
     assert review.reminder_sent_at is None
 
 
@@ -103,7 +108,40 @@ def test_button_creates_the_review(login_as, app, db_session):
     assert code is not None and code.endswith(("-H1", "-H2"))
 
 
+def test_unreadable_setting_is_shown_not_a_crash(login_as, app, db_session, monkeypatch):
+    from tests.conftest import post_form
+
+    monkeypatch.setitem(app.config, "REVIEW_PERIODS", "1-6")
+    client = login_as("reviewer")
+    response = post_form(
+        client, "/reviews/ensure", token_from="/reviews", headers={"Accept-Language": "zh-CN"}
+    )
+    assert response.status_code == 302
+    page = client.get("/reviews", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    assert "回顾周期必须不重叠地覆盖全年 12 个月" in page
+    assert db_session.scalar(select(func.count(Review.id))) == 0
+
+
+def test_api_creates_the_review_of_a_day_and_names_what_is_wrong(
+    app, client, db_session, make_user, monkeypatch
+):
+    from perception.core.users import issue_token
+
+    _, secret = issue_token(db_session, make_user("rev", "reviewer"), "t")
+    auth = {"Authorization": f"Bearer {secret}"}
+    made = client.post("/api/v1/reviews", json={"on": "2026/9/1"}, headers=auth)
+    assert made.status_code == 201 and made.get_json()["code"] == "2026-H2"
+    bad = client.post("/api/v1/reviews", json={"on": "someday"}, headers=auth)
+    assert bad.status_code == 422 and bad.mimetype == PROBLEM_JSON
+    assert bad.get_json()["errors"][0]["field"] == "on"
+    monkeypatch.setitem(app.config, "REVIEW_PERIODS", "H1,H3")
+    broken = client.post("/api/v1/reviews", headers=auth)
+    assert broken.status_code == 422 and broken.get_json()["errors"][0]["field"] == "REVIEW_PERIODS"
+
+
 def test_cli_path_creates_the_review(runner, db_session):
     result = runner.invoke(args=["review", "ensure", "--on", "2026-09-01"])
     assert result.exit_code == 0, result.output
     assert "2026-H2" in result.output
+    refused = runner.invoke(args=["review", "ensure", "--on", "September"])
+    assert refused.exit_code != 0 and "not a valid date" in refused.output

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from perception.core.models.base import utcnow
+from perception.api.errors import PROBLEM_JSON
+from perception.core.clock import current_clock
 from perception.core.users import issue_token
 from perception.review.models import ImprovementItem
 from perception.review.services import register as review_register
@@ -71,7 +72,7 @@ def test_bad_input_names_the_field_and_stores_nothing(db_session, org, data, fie
 
 
 def _items(db_session, org):
-    today = utcnow().date()
+    today = current_clock().today()
     mk = review_register.create_item
     late = mk(
         db_session,
@@ -103,12 +104,13 @@ def _items(db_session, org):
 
 def test_overdue_filter(db_session, org):
     late = _items(db_session, org)
+    today = current_clock().today()
     stmt = review_register.apply_filter(
-        select(ImprovementItem), review_register.RegisterFilter(overdue=True), utcnow().date()
+        select(ImprovementItem), review_register.RegisterFilter(overdue=True), today
     )
     assert [i.code for i in db_session.scalars(stmt)] == [late.code]
     stmt = review_register.apply_filter(
-        select(ImprovementItem), review_register.RegisterFilter(status="open"), utcnow().date()
+        select(ImprovementItem), review_register.RegisterFilter(status="open"), today
     )
     assert {i.title for i in db_session.scalars(stmt)} == {"逾期的事项", "R2 item"}
 
@@ -169,8 +171,20 @@ def test_form_error_is_shown_in_chinese(db_session, org, login_as):
         headers={"Accept-Language": "zh-CN"},
     )
     assert response.status_code == 200
-    assert "请填写日期" in response.get_data(as_text=True)
+    assert "“soon”不是有效日期" in response.get_data(as_text=True)  # on the due date field
     assert db_session.scalar(select(func.count(ImprovementItem.id))) == 0
+
+
+def test_form_accepts_dates_as_people_write_them(db_session, org, login_as):
+    client = login_as("analyst")
+    response = post_form(
+        client,
+        "/improvements/new",
+        {"title": "x", "value": "3", "effort": "3", "status": "proposed", "due_on": "2026年3月2日"},
+        token_from="/improvements/new",
+    )
+    assert response.status_code == 302
+    assert db_session.scalar(select(ImprovementItem.due_on)) == date(2026, 3, 2)
 
 
 def test_post_without_csrf_is_refused(db_session, org, login_as):
@@ -184,7 +198,14 @@ def test_api_create_validate_and_patch(db_session, org, client, make_user):
     _, secret = issue_token(db_session, user, "t")
     auth = {"Authorization": f"Bearer {secret}"}
     bad = client.post("/api/v1/improvements", json={"title": "x", "value": 9}, headers=auth)
-    assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "value"
+    assert bad.status_code == 422 and bad.mimetype == PROBLEM_JSON
+    assert [e["field"] for e in bad.get_json()["errors"]] == ["value"]
+    assert bad.get_json()["errors"][0]["detail_zh"] == "请填写 1 到 5 之间的整数"
+    late = client.post("/api/v1/improvements", json={"title": "x", "due_on": "next week"}, headers=auth)
+    assert late.status_code == 422 and late.get_json()["errors"][0]["code"] == "invalid_date"
+    listing = client.post("/api/v1/improvements", json=["x"], headers=auth)
+    assert listing.status_code == 422 and listing.mimetype == PROBLEM_JSON
+    assert db_session.scalar(select(func.count(ImprovementItem.id))) == 0
     made = client.post(
         "/api/v1/improvements", json={"title": "统一服务规范", "value": 4, "effort": 4}, headers=auth
     )

@@ -1,27 +1,14 @@
-"""The validation error of the review phase: which field, and why, in Chinese and English."""
+"""The validation error of the review phase."""
 
 from __future__ import annotations
 
-from typing import Any
+from perception.core.errors import UserError
 
 
-class ReviewError(ValueError):
-    """A user-facing problem with a review, finding, sign-off or improvement item.
+class ReviewError(UserError):
+    """A user-facing problem with a review, finding, sign-off, PDF or improvement item.
 
-    ``field`` names the offending input (form field or JSON key); ``zh``/``en`` say what to do.
-    The HTML views show ``message(lang)`` on the form; the API answers 422 with ``details()``.
+    Raised with ``ReviewError.one(field, zh, en, code=..., status=...)``: the field names the
+    offending input (form field or JSON key). The HTML views show the problem on that form field
+    or flash it in the user's language; the API answers with the one problem+json shape.
     """
-
-    def __init__(self, field: str, zh: str, en: str, *, code: str = "invalid", status: int = 422) -> None:
-        super().__init__(f"{field}: {en}")
-        self.field = field
-        self.zh = zh
-        self.en = en
-        self.code = code
-        self.status = status
-
-    def message(self, lang: str) -> str:
-        return self.zh if lang.startswith("zh") else self.en
-
-    def details(self) -> list[dict[str, Any]]:
-        return [{"field": self.field, "code": self.code, "message_zh": self.zh, "message_en": self.en}]

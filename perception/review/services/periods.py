@@ -1,14 +1,15 @@
 """Review periods and the creation of each period's review, with reminders to the system owner.
 
-Periods come from the configuration key ``REVIEW_PERIODS`` (default ``"H1,H2"``): either the
-half-years ``H1,H2`` or month ranges such as ``"1-6,7-12"`` or ``"4-9,10-3"`` (a range may wrap
-the year end, e.g. a fiscal half from October to March). The ranges must tile the twelve months
-without gaps or overlaps. A period is ``[start, end)`` in dates.
+Periods come from the setting ``REVIEW_PERIODS`` (default ``"H1,H2"``), which the caller reads
+and hands to ``parse_periods``: either the half-years ``H1,H2`` or month ranges such as
+``"1-6,7-12"`` or ``"4-9,10-3"`` (a range may wrap the year end, e.g. a fiscal half from October
+to March). The ranges must tile the twelve months without gaps or overlaps. A period is
+``[start, end)`` in dates.
 
 ``ensure_review`` creates the review of the period containing a day when it is missing; the
-daily job ``ensure_reviews`` (perception.review.services.jobs) calls it and then
-``send_reminders``: the system owner(s) get one email when a review is created and one when
-its period end is ``REVIEW_REMINDER_DAYS`` (default 21) days away or less and it is unsigned.
+daily job ``ensure_reviews`` (perception.review.jobs) calls it and then ``send_reminders``: the
+system owner(s) get one email when a review is created and one when its period end is
+``REVIEW_REMINDER_DAYS`` (default 21) days away or less and it is unsigned.
 """
 
 from __future__ import annotations
@@ -16,21 +17,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from perception.core.errors import Problem
 from perception.core.models.auth import Role, User, UserRole
-from perception.core.models.base import utcnow
+from perception.core.transaction import after_commit
 from perception.review.models import Review, ReviewStatus
+from perception.review.services.errors import ReviewError
 
 DEFAULT_PERIODS = "H1,H2"
 DEFAULT_REMINDER_DAYS = 21
 HALVES = {"H1": (1, 6), "H2": (7, 6)}
 
 
-class ReviewConfigError(ValueError):
-    """REVIEW_PERIODS cannot be read; the message names the problem in both languages."""
+class ReviewConfigError(ReviewError):
+    """The setting REVIEW_PERIODS cannot be read."""
+
+
+def _setting_problem(zh: str, en: str) -> ReviewConfigError:
+    return ReviewConfigError([Problem("REVIEW_PERIODS", zh, en, code="invalid_setting")])
 
 
 @dataclass(frozen=True)
@@ -56,7 +64,7 @@ def parse_periods(text: str | None) -> tuple[PeriodSpec, ...]:
     cover each month exactly once."""
     raw = [part.strip().upper() for part in (text or DEFAULT_PERIODS).split(",") if part.strip()]
     if not raw:
-        raise ReviewConfigError("REVIEW_PERIODS 为空 / REVIEW_PERIODS is empty")
+        raise _setting_problem("REVIEW_PERIODS 为空", "REVIEW_PERIODS is empty")
     specs: list[PeriodSpec] = []
     for part in raw:
         if part in HALVES:
@@ -67,17 +75,17 @@ def parse_periods(text: str | None) -> tuple[PeriodSpec, ...]:
             first_s, last_s = part.split("-")
             first, last = int(first_s), int(last_s)
         except ValueError:
-            raise ReviewConfigError(
-                f"无法识别的回顾周期“{part}”，请写 H1,H2 或月份范围如 1-6,7-12 / "
-                f"cannot read review period {part!r}: use H1,H2 or month ranges such as 1-6,7-12"
+            raise _setting_problem(
+                f"无法识别的回顾周期“{part}”，请写 H1,H2 或月份范围如 1-6,7-12",
+                f"cannot read review period {part!r}: use H1,H2 or month ranges such as 1-6,7-12",
             ) from None
         if not (1 <= first <= 12 and 1 <= last <= 12):
-            raise ReviewConfigError(f"月份须在 1 到 12 之间：{part} / months must be 1..12: {part}")
+            raise _setting_problem(f"月份须在 1 到 12 之间：{part}", f"months must be 1..12: {part}")
         specs.append(PeriodSpec(first, (last - first) % 12 + 1, ""))
     covered = [((spec.start_month - 1 + i) % 12) + 1 for spec in specs for i in range(spec.months)]
     if sorted(covered) != list(range(1, 13)):
-        raise ReviewConfigError(
-            "回顾周期必须不重叠地覆盖全年 12 个月 / review periods must cover the 12 months exactly once"
+        raise _setting_problem(
+            "回顾周期必须不重叠地覆盖全年 12 个月", "review periods must cover the 12 months exactly once"
         )
     return tuple(sorted(specs, key=lambda s: s.start_month))
 
@@ -110,19 +118,12 @@ def period_for(day: date, specs: Sequence[PeriodSpec]) -> ReviewPeriod:
             period = _period(spec, year)
             if period.start <= day < period.end:
                 return period
-    raise ReviewConfigError(f"no review period contains {day}")  # impossible once parsed
+    # Impossible once parsed: the periods tile the year.
+    raise _setting_problem(f"没有包含 {day} 的回顾周期", f"no review period contains {day}")
 
 
 def previous_period(period: ReviewPeriod, specs: Sequence[PeriodSpec]) -> ReviewPeriod:
     return period_for(period.start - timedelta(days=1), specs)
-
-
-def configured_specs(config: dict[str, object] | None = None) -> tuple[PeriodSpec, ...]:
-    if config is None:
-        from flask import current_app
-
-        config = current_app.config
-    return parse_periods(str(config.get("REVIEW_PERIODS") or DEFAULT_PERIODS))
 
 
 def previous_review(session: Session, review: Review) -> Review | None:
@@ -204,18 +205,19 @@ def send_reminders(
     session: Session,
     today: date,
     *,
+    now: datetime,
+    base_url: str,
     days_before: int = DEFAULT_REMINDER_DAYS,
-    base_url: str = "http://localhost:5000",
-    now: datetime | None = None,
 ) -> list[tuple[str, str]]:
     """Send each open review's 'created' and 'period end approaching' reminders once.
 
     Returns (review code, kind) for every reminder sent. Without an owner address nothing is
-    marked as sent, so the reminder goes out once an address exists.
+    marked as sent, so the reminder goes out once an address exists. The mails leave once the
+    transaction that marks them as sent has committed: a rolled-back run sends nothing and the
+    next run tries again.
     """
     from perception.core.mail import send_email
 
-    stamp = now or utcnow()
     addresses = owner_addresses(session)
     sent: list[tuple[str, str]] = []
     if not addresses:
@@ -233,12 +235,12 @@ def send_reminders(
                 continue
             subject, body = reminder_text(review, kind, base_url)
             for address in addresses:
-                send_email(address, subject, body)
+                after_commit(partial(send_email, address, subject, body))
             if kind == "created":
-                review.created_reminder_sent_at = stamp
+                review.created_reminder_sent_at = now
             else:
-                review.reminder_sent_at = stamp
-                review.created_reminder_sent_at = review.created_reminder_sent_at or stamp
+                review.reminder_sent_at = now
+                review.created_reminder_sent_at = review.created_reminder_sent_at or now
             sent.append((review.code, kind))
     session.flush()
     return sent

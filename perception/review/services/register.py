@@ -19,9 +19,12 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from perception.core.errors import UserError
 from perception.core.models.auth import User
 from perception.core.models.org import Region
+from perception.core.periods import parse_day
 from perception.review.models import (
+    OPEN_IMPROVEMENT_STATUSES,
     ImprovementItem,
     ImprovementMetric,
     ImprovementSource,
@@ -94,18 +97,20 @@ _DATE_FIELDS = {"due_on", "completed_on", "baseline_from", "baseline_to"}
 def _convert(name: str, raw: Any) -> Any:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
+    if name in _DATE_FIELDS:
+        try:
+            return parse_day(raw, name)
+        except UserError as exc:
+            raise ReviewError(exc.problems) from None
     try:
         if name in _INT_FIELDS:
             if isinstance(raw, bool):
                 raise ValueError
             return int(raw)
-        if name in _DATE_FIELDS:
-            return raw if isinstance(raw, date) else date.fromisoformat(str(raw).strip())
         if name == "target_value":
             return float(raw)
     except (TypeError, ValueError):
-        kind = ("日期（YYYY-MM-DD）", "a date (YYYY-MM-DD)") if name in _DATE_FIELDS else ("数字", "a number")
-        raise ReviewError(name, f"请填写{kind[0]}", f"Enter {kind[1]}.") from None
+        raise ReviewError.one(name, "请填写数字", "Enter a number.") from None
     return str(raw).strip()
 
 
@@ -113,7 +118,7 @@ def parse_item(data: Mapping[str, Any], base: ItemInput | None = None) -> ItemIn
     """An ItemInput from form or JSON data; keys not given keep ``base``'s values."""
     unknown = sorted(set(data) - set(FIELDS) - {"csrf_token", "submit"})
     if unknown:
-        raise ReviewError(unknown[0], "未知字段", "Unknown field.", code="unknown_field")
+        raise ReviewError.one(unknown[0], "未知字段", "Unknown field.", code="unknown_field")
     values = {name: _convert(name, data[name]) for name in FIELDS if name in data}
     if base is None:
         defaults = ItemInput(title="")
@@ -128,25 +133,27 @@ def input_of(item: ImprovementItem) -> ItemInput:
 
 def _require(session: Session, model: Any, key: int | None, field: str) -> None:
     if key is not None and session.get(model, key) is None:
-        raise ReviewError(field, "所选对象不存在", "The selected object does not exist.", code="not_found")
+        raise ReviewError.one(
+            field, "所选对象不存在", "The selected object does not exist.", code="not_found"
+        )
 
 
 def validate(session: Session, data: ItemInput, today: date) -> None:
     if not data.title or len(data.title) > 200:
-        raise ReviewError("title", "请填写标题（最多 200 字）", "Enter a title (at most 200 characters).")
-    if data.source not in ImprovementSource.ALL:
-        raise ReviewError("source", "请选择来源", "Choose a source.")
+        raise ReviewError.one("title", "请填写标题（最多 200 字）", "Enter a title (at most 200 characters).")
+    if data.source not in tuple(ImprovementSource):
+        raise ReviewError.one("source", "请选择来源", "Choose a source.")
     for name in ("value", "effort"):
         if not 1 <= getattr(data, name) <= 5:
-            raise ReviewError(name, "请填写 1 到 5 之间的整数", "Enter a whole number from 1 to 5.")
-    if data.status not in ImprovementStatus.ALL:
-        raise ReviewError("status", "请选择状态", "Choose a status.")
+            raise ReviewError.one(name, "请填写 1 到 5 之间的整数", "Enter a whole number from 1 to 5.")
+    if data.status not in tuple(ImprovementStatus):
+        raise ReviewError.one("status", "请选择状态", "Choose a status.")
     if data.completed_on is not None and data.completed_on > today:
-        raise ReviewError(
+        raise ReviewError.one(
             "completed_on", "完成日期不能晚于今天", "The completion date cannot be in the future."
         )
     if not 1 <= data.measure_weeks <= 52:
-        raise ReviewError("measure_weeks", "衡量周数须在 1 到 52 之间", "Measure for 1 to 52 weeks.")
+        raise ReviewError.one("measure_weeks", "衡量周数须在 1 到 52 之间", "Measure for 1 to 52 weeks.")
     _require(session, User, data.owner_id, "owner_id")
     _require(session, Region, data.region_id, "region_id")
     _require(session, Review, data.review_id, "review_id")
@@ -154,10 +161,10 @@ def validate(session: Session, data: ItemInput, today: date) -> None:
     _require(session, Service, data.metric_service_id, "metric_service_id")
     if data.metric is None:
         return
-    if data.metric not in ImprovementMetric.ALL:
-        raise ReviewError("metric", "请选择基线指标", "Choose a baseline metric.")
+    if data.metric not in tuple(ImprovementMetric):
+        raise ReviewError.one("metric", "请选择基线指标", "Choose a baseline metric.")
     if data.metric_dimension and data.metric_dimension not in DIMENSIONS:
-        raise ReviewError(
+        raise ReviewError.one(
             "metric_dimension", "请选择六个反馈维度之一", "Choose one of the six feedback dimensions."
         )
     if data.metric in (ImprovementMetric.KPI_VALUE, ImprovementMetric.KPI_ATTAINMENT):
@@ -168,11 +175,11 @@ def validate(session: Session, data: ItemInput, today: date) -> None:
             or session.scalar(select(KpiDefinition.id).where(KpiDefinition.code == data.metric_kpi_code))
             is None
         ):
-            raise ReviewError(
+            raise ReviewError.one(
                 "metric_kpi_code", "请填写已定义的 KPI 代码", "Enter the code of a defined KPI."
             )
     if data.baseline_from and data.baseline_to and data.baseline_from >= data.baseline_to:
-        raise ReviewError(
+        raise ReviewError.one(
             "baseline_to", "基线结束日期须晚于开始日期", "The baseline must end after it starts."
         )
 
@@ -256,7 +263,7 @@ class RegisterFilter:
 def apply_filter(stmt: Select[Any], flt: RegisterFilter, today: date) -> Select[Any]:
     item = ImprovementItem
     if flt.status == "open":
-        stmt = stmt.where(item.status.in_(ImprovementStatus.OPEN))
+        stmt = stmt.where(item.status.in_(OPEN_IMPROVEMENT_STATUSES))
     elif flt.status:
         stmt = stmt.where(item.status == flt.status)
     if flt.priority:
@@ -270,7 +277,7 @@ def apply_filter(stmt: Select[Any], flt: RegisterFilter, today: date) -> Select[
     if flt.review_id:
         stmt = stmt.where(item.review_id == flt.review_id)
     if flt.overdue:
-        stmt = stmt.where(item.status.in_(ImprovementStatus.OPEN), item.due_on < today)
+        stmt = stmt.where(item.status.in_(OPEN_IMPROVEMENT_STATUSES), item.due_on < today)
     if flt.q:
         like = f"%{flt.q.strip()}%"
         stmt = stmt.where(or_(item.title.ilike(like), item.description.ilike(like), item.code.ilike(like)))

@@ -1,9 +1,9 @@
 """Generating, storing and serving a review's PDF.
 
 The PDF is stored in the database (``ReviewReport``, one row per review and language) so every
-node of a deployment can serve it; regenerating replaces it. ``request_report`` sends the work to
-the background job ``generate_review_pdf`` (perception.review.services.jobs): on the Redis queue
-when configured (large organisations), else in-process. A signed review renders from its frozen
+node of a deployment can serve it; regenerating replaces it. Pages ask for it through
+``perception.review.jobs.request_pdf``: the background job ``generate_review_pdf`` on the Redis
+queue when configured (large organisations), else at once. A signed review renders from its frozen
 snapshot, so its PDF is the same whenever it is regenerated (apart from the generation date).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -19,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from perception.core.audit import record
 from perception.core.models.base import utcnow
-from perception.review.models import ReportStatus, Review, ReviewReport
+from perception.reporting.fonts import find_cjk_font
+from perception.review.models import Review, ReviewPdfStatus, ReviewReport
 from perception.review.services.blocks import Lang
 from perception.review.services.errors import ReviewError
 from perception.review.services.pdf import build_review_pdf, signatories_for
@@ -29,18 +31,26 @@ LANGS: tuple[Lang, ...] = ("zh", "en")
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
 
+@dataclass(frozen=True)
+class PdfSettings:
+    """What the PDF takes from the settings (the caller reads them): the organisation's name on
+    the cover (``ORGANISATION_NAME``, else the perception system's name) and the CJK font file
+    (``CJK_FONT``, else perception.reporting.fonts searches for one)."""
+
+    organisation: str | None = None
+    font_path: str | None = None
+
+
 def check_lang(lang: str) -> Lang:
     if lang not in LANGS:
-        raise ReviewError("lang", "语言须为 zh 或 en", "The language must be zh or en.")
+        raise ReviewError.one("lang", "语言须为 zh 或 en", "The language must be zh or en.")
     return lang  # type: ignore[return-value]
 
 
-def organisation_name(session: Session, lang: Lang) -> str:
-    """ORGANISATION_NAME from the configuration, else the perception system's name."""
-    from flask import current_app, has_app_context
-
-    if has_app_context() and current_app.config.get("ORGANISATION_NAME"):
-        return str(current_app.config["ORGANISATION_NAME"])
+def organisation_name(session: Session, lang: Lang, configured: str | None = None) -> str:
+    """The configured organisation name, else the perception system's name."""
+    if configured:
+        return configured
     from perception.setup.models.standards import PerceptionSystem
 
     system = session.scalar(select(PerceptionSystem).limit(1))
@@ -56,9 +66,16 @@ def report_for(session: Session, review: Review, lang: str) -> ReviewReport | No
 
 
 def generate_report(
-    session: Session, review: Review, lang: str, *, user_id: int | None = None, today: date | None = None
+    session: Session,
+    review: Review,
+    lang: str,
+    *,
+    today: date,
+    settings: PdfSettings = PdfSettings(),
+    user_id: int | None = None,
 ) -> ReviewReport:
-    """Render the review's PDF in ``lang`` and store it (replacing an earlier one)."""
+    """Render the review's PDF in ``lang`` and store it (replacing an earlier one). ``today`` is
+    the organisation's date: the generation date on the cover, and "today" of an open review."""
     lang = check_lang(lang)
     report = report_for(session, review, lang)
     if report is None:
@@ -70,19 +87,20 @@ def generate_report(
         pdf = build_review_pdf(
             content,
             lang,
-            organisation=organisation_name(session, lang),
+            organisation=organisation_name(session, lang, settings.organisation),
             signatories=signatories_for(review, lang),
             signed=review.signed,
+            font=find_cjk_font(settings.font_path) if settings.font_path else None,
             generated_on=today,
         )
     except Exception as exc:  # noqa: BLE001 - the failure is stored and shown; the job must not die silently
-        report.status = ReportStatus.FAILED
+        report.status = ReviewPdfStatus.FAILED
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         report.generated_at = utcnow()
         report.generated_by_id = user_id
         session.flush()
         return report
-    report.status = ReportStatus.READY
+    report.status = ReviewPdfStatus.READY
     report.error = None
     report.content = pdf
     report.sha256 = hashlib.sha256(pdf).hexdigest()
@@ -103,12 +121,17 @@ def generate_report(
     return report
 
 
-def request_report(session: Session, review: Review, lang: str, *, user_id: int | None = None) -> str | None:
-    """Queue the PDF job (returns the RQ job id), or run it now without Redis (returns None)."""
-    from perception.core.jobs import enqueue
+def downloadable(session: Session, review: Review, lang: str) -> tuple[ReviewReport, bytes] | None:
+    """The stored PDF in ``lang`` and its bytes when its last generation succeeded, else None."""
+    report = report_for(session, review, lang)
+    if report is None or report.status != ReviewPdfStatus.READY or report.content is None:
+        return None
+    return report, report.content
 
-    check_lang(lang)
-    return enqueue("generate_review_pdf", review_id=review.id, lang=lang, user_id=user_id)
+
+def record_download(session: Session, review: Review, lang: str) -> None:
+    """The audit row of a download: the PDF is an export of the review."""
+    record(session, "export", object_type="Review", object_id=review.id, summary=f"download PDF {lang}")
 
 
 def download_name(review: Review, lang: str) -> str:

@@ -112,7 +112,8 @@ def _mean_sd(n: int, total: float | None, squares: float | None) -> tuple[float 
 
 def _observation_sample(session: Session, scope: MetricScope, start: date, end: date) -> Sample:
     obs = ExperienceObservation
-    kind = {ImprovementMetric.CSAT_SHARE: "csat", ImprovementMetric.NPS: "nps"}.get(scope.metric, "rating")
+    kinds: dict[str, str] = {ImprovementMetric.CSAT_SHARE: "csat", ImprovementMetric.NPS: "nps"}
+    kind = kinds.get(scope.metric, "rating")
     value = cast(obs.value, Float)
     stmt = select(
         func.count(obs.id),
@@ -178,7 +179,7 @@ def sample(session: Session, scope: MetricScope, start: date, end: date) -> Samp
     """The metric's aggregates over ``[start, end)``."""
     if scope.metric in (ImprovementMetric.KPI_VALUE, ImprovementMetric.KPI_ATTAINMENT):
         return _kpi_sample(session, scope, start, end)
-    if scope.metric not in ImprovementMetric.ALL:
+    if scope.metric not in tuple(ImprovementMetric):
         raise ValueError(f"unknown metric {scope.metric!r}")
     return _observation_sample(session, scope, start, end)
 

@@ -9,10 +9,13 @@ from sqlalchemy import select
 
 from perception.core.models.auth import User
 from perception.review.models import FindingKind, ImprovementItem, ReviewFinding
-from perception.review.services.blocks import column, paragraph, section, t, table
+from perception.review.services.blocks import Text, column, paragraph, section, t, table
 from perception.review.services.sections import SECTION_TITLES, SectionContext
 
-KIND = {FindingKind.FINDING: t("发现", "finding"), FindingKind.DECISION: t("决定", "decision")}
+KIND: dict[str, Text] = {
+    FindingKind.FINDING: t("发现", "finding"),
+    FindingKind.DECISION: t("决定", "decision"),
+}
 
 
 def evidence_text(finding: ReviewFinding) -> dict[str, str]:

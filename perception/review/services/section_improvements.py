@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from perception.core.models.auth import User
-from perception.review.models import ImprovementItem, ImprovementStatus
+from perception.review.models import OPEN_IMPROVEMENT_STATUSES, ImprovementItem
 from perception.review.services.blocks import column, paragraph, section, t, table
 from perception.review.services.results import SHARE_METRICS, measure_result
 from perception.review.services.sections import SECTION_TITLES, SectionContext
@@ -55,7 +55,7 @@ def carried_items(ctx: SectionContext) -> list[tuple[ImprovementItem, bool]]:
     clauses: list[Any] = [
         (ImprovementItem.created_at < start)
         & or_(
-            ImprovementItem.status.in_(ImprovementStatus.OPEN),
+            ImprovementItem.status.in_(OPEN_IMPROVEMENT_STATUSES),
             ImprovementItem.completed_on >= ctx.start,
         )
         & ((ImprovementItem.review_id != ctx.review.id) | ImprovementItem.review_id.is_(None))
@@ -150,7 +150,7 @@ def register(ctx: SectionContext) -> dict[str, Any]:
         select(ImprovementItem)
         .where(
             or_(
-                ImprovementItem.status.in_(ImprovementStatus.OPEN),
+                ImprovementItem.status.in_(OPEN_IMPROVEMENT_STATUSES),
                 ImprovementItem.completed_on >= ctx.start,
                 ImprovementItem.review_id == ctx.review.id,
             )

@@ -1,7 +1,7 @@
 """Computing a review's content: the six sections, the improvement register and the summary.
 
-``compute_content(session, review)`` calls one builder per section (modules
-``review_section_*``), each of which reads the period's data through the other phases' services
+``compute_content(session, review, today=...)`` calls one builder per section (modules
+``section_*``), each of which reads the period's data through the other phases' services
 and returns a JSON section (perception.review.services.blocks). ``content_for`` answers the
 content to show: the frozen snapshot of a signed review, else the live computation.
 
@@ -130,14 +130,15 @@ def builders() -> dict[str, Builder]:
 
 
 def compute_content(
-    session: Session, review: Review, *, today: date | None = None, now: datetime | None = None
+    session: Session, review: Review, *, today: date, now: datetime | None = None
 ) -> dict[str, Any]:
-    """The review's content computed from the data now (what sign-off freezes)."""
+    """The review's content computed from the data now (what sign-off freezes). ``today`` is the
+    organisation's date (what is overdue, how far the period has run); ``now`` stamps it."""
     from perception.review.services import section_improvements as review_section_improvements
     from perception.review.services import summary as review_summary
 
     now = now or utcnow()
-    ctx = SectionContext(session, review, today or now.date(), now, previous_review(session, review))
+    ctx = SectionContext(session, review, today, now, previous_review(session, review))
     sections = [builders()[code](ctx) for code in SECTION_CODES]
     content: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
@@ -159,7 +160,7 @@ def compute_content(
     return clean(content)
 
 
-def content_for(session: Session, review: Review, *, today: date | None = None) -> dict[str, Any]:
+def content_for(session: Session, review: Review, *, today: date) -> dict[str, Any]:
     """The frozen snapshot of a signed review; a live computation for an open one."""
     if review.signed and review.snapshot is not None:
         return review.snapshot

@@ -9,15 +9,22 @@ countersign the frozen review afterwards; that adds a signature and changes no c
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from perception.core.audit import record
+from perception.core.clock import Clock
 from perception.core.models.auth import Role, User
-from perception.core.models.base import utcnow
-from perception.review.models import FindingKind, ImprovementSource, Review, ReviewFinding, ReviewStatus
+from perception.review.models import (
+    FindingKind,
+    ImprovementItem,
+    ImprovementSource,
+    Review,
+    ReviewFinding,
+    ReviewStatus,
+)
 from perception.review.services import register as review_register
 from perception.review.services.blocks import evidence_anchors
 from perception.review.services.errors import ReviewError
@@ -26,7 +33,7 @@ from perception.review.services.sections import SECTION_CODES, compute_content, 
 
 def require_open(review: Review) -> None:
     if review.signed:
-        raise ReviewError(
+        raise ReviewError.one(
             "review",
             "回顾已签署，内容只读",
             "The review is signed and read only.",
@@ -45,21 +52,26 @@ def add_finding(
     evidence_key: str | None = None,
     evidence_note: str | None = None,
     author: User | None = None,
+    today: date,
     anchors: list[dict[str, object]] | None = None,
 ) -> ReviewFinding:
     """Add a finding or decision linked to evidence: a section, usually one of its rows.
 
-    ``anchors`` (perception.review.services.blocks.evidence_anchors of the live content) lets the
-    caller avoid computing the content twice; without it the content is computed here.
+    An evidence row is checked against the live content of ``today``, the organisation's date
+    the page offering the rows was computed for. ``anchors``
+    (perception.review.services.blocks.evidence_anchors of that content) lets the caller avoid
+    computing the content twice; without it the content is computed here.
     """
     require_open(review)
     text = (text or "").strip()
-    if kind not in FindingKind.ALL:
-        raise ReviewError("kind", "请选择“发现”或“决定”", "Choose finding or decision.")
+    if kind not in tuple(FindingKind):
+        raise ReviewError.one("kind", "请选择“发现”或“决定”", "Choose finding or decision.")
     if not text or len(text) > 5000:
-        raise ReviewError("text", "请填写内容（最多 5000 字）", "Write the text (at most 5000 characters).")
+        raise ReviewError.one(
+            "text", "请填写内容（最多 5000 字）", "Write the text (at most 5000 characters)."
+        )
     if evidence_section not in SECTION_CODES:
-        raise ReviewError(
+        raise ReviewError.one(
             "evidence_section",
             "每项发现都须链接到证据：请选择一个章节",
             "Link the finding to evidence: choose a section.",
@@ -68,10 +80,10 @@ def add_finding(
     key = (evidence_key or "").strip() or None
     if key is not None:
         if anchors is None:
-            anchors = evidence_anchors(compute_content(session, review))
+            anchors = evidence_anchors(compute_content(session, review, today=today))
         anchor = next((a for a in anchors if a["key"] == key), None)
         if anchor is None or anchor["section"] != evidence_section:
-            raise ReviewError(
+            raise ReviewError.one(
                 "evidence_key",
                 "所选证据不在该章节中",
                 "The selected evidence is not a row of that section.",
@@ -105,7 +117,7 @@ def delete_finding(session: Session, finding: ReviewFinding) -> None:
 
 def raise_improvement(
     session: Session, finding: ReviewFinding, *, title: str, today: date, user: User | None = None
-) -> object:
+) -> ImprovementItem:
     """Create an improvement item from a finding (source: review finding, evidence copied)."""
     data = review_register.ItemInput(
         title=title.strip() or finding.text[:200],
@@ -120,17 +132,20 @@ def raise_improvement(
     return review_register.create_item(session, data, today=today, user_id=user.id if user else None)
 
 
-def sign(session: Session, review: Review, user: User, *, now: datetime | None = None) -> Review:
-    """The system owner signs: compute the content one last time and freeze it."""
+def sign(session: Session, review: Review, user: User, *, clock: Clock) -> Review:
+    """The system owner signs: compute the content one last time (as of the clock's today) and
+    freeze it."""
     require_open(review)
     if not user.has_role(Role.SYSTEM_OWNER):
-        raise ReviewError(
+        raise ReviewError.one(
             "user", "只有体系负责人可以签署回顾", "Only the system owner signs the review.", status=403
         )
-    now = now or utcnow()
-    if now.date() < review.period_start:
-        raise ReviewError("review", "回顾周期尚未开始，不能签署", "The review period has not started yet.")
-    content = compute_content(session, review, today=now.date(), now=now)
+    now, today = clock.now(), clock.today()
+    if today < review.period_start:
+        raise ReviewError.one(
+            "review", "回顾周期尚未开始，不能签署", "The review period has not started yet."
+        )
+    content = compute_content(session, review, today=today, now=now)
     review.snapshot = content
     review.snapshot_sha256 = content_hash(content)
     review.frozen_at = now
@@ -149,21 +164,21 @@ def sign(session: Session, review: Review, user: User, *, now: datetime | None =
     return review
 
 
-def countersign(session: Session, review: Review, user: User, *, now: datetime | None = None) -> Review:
+def countersign(session: Session, review: Review, user: User, *, clock: Clock) -> Review:
     """A customer representative countersigns a signed review (optional)."""
     if not user.has_role(Role.CUSTOMER_REP):
-        raise ReviewError(
+        raise ReviewError.one(
             "user", "只有客户代表可以会签", "Only a customer representative countersigns.", status=403
         )
     if not review.signed:
-        raise ReviewError(
+        raise ReviewError.one(
             "review", "体系负责人签署后客户代表才能会签", "The system owner signs first.", status=409
         )
     if review.customer_signed_at is not None:
-        raise ReviewError(
+        raise ReviewError.one(
             "review", "已有客户代表会签", "A customer representative already countersigned.", status=409
         )
-    now = now or utcnow()
+    now = clock.now()
     review.customer_signed_by_id = user.id
     review.customer_signatory = user.display_name
     review.customer_signed_at = now

@@ -11,23 +11,20 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from perception.core.authz import Permission, can, get_or_404, require, scoped
-from perception.core.extensions import db, orm
-from perception.core.i18n import is_zh, localized
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
+from perception.core.extensions import orm
+from perception.core.i18n import lang_code, localized
 from perception.core.models.auth import User
-from perception.core.models.base import utcnow
 from perception.core.models.org import Region
+from perception.core.transaction import atomic
 from perception.core.vocabulary import FEEDBACK_DIMENSIONS
 from perception.review.forms import METRICS, PRIORITIES, SOURCES, STATUSES, ItemForm, SignForm
 from perception.review.models import ImprovementItem, ImprovementStatus, Review
 from perception.review.services import register as review_register
 from perception.review.services import results as review_results
-from perception.review.services.errors import ReviewError
 from perception.review.views import bp
 from perception.setup.models.catalog import Service
-
-
-def _today() -> Any:
-    return utcnow().date()
 
 
 def parse_filter(args: Any) -> review_register.RegisterFilter:
@@ -48,24 +45,25 @@ def parse_filter(args: Any) -> review_register.RegisterFilter:
 
 
 def _owners() -> dict[int, str]:
-    return dict(db.session.execute(select(User.id, User.display_name).where(User.active.is_(True))).all())
+    return dict(orm().execute(select(User.id, User.display_name).where(User.active.is_(True))).all())
 
 
 @bp.get("/improvements")
 @require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
 def register() -> Any:
     flt = parse_filter(request.args)
-    stmt = review_register.apply_filter(scoped(select(ImprovementItem), ImprovementItem), flt, _today())
-    items = db.session.scalars(stmt).all()
-    regions = db.session.scalars(scoped(select(Region).order_by(Region.code), Region)).all()
+    today = current_clock().today()
+    stmt = review_register.apply_filter(scoped(select(ImprovementItem), ImprovementItem), flt, today)
+    items = orm().scalars(stmt).all()
+    regions = orm().scalars(scoped(select(Region).order_by(Region.code), Region)).all()
     return render_template(
         "review/register.html",
         items=items,
         flt=flt,
-        today=_today(),
+        today=today,
         owners=_owners(),
         regions=regions,
-        reviews=db.session.scalars(select(Review).order_by(Review.period_start.desc())).all(),
+        reviews=orm().scalars(select(Review).order_by(Review.period_start.desc())).all(),
         statuses=STATUSES,
         priorities=PRIORITIES,
         sources=SOURCES,
@@ -78,10 +76,10 @@ def _fill_choices(form: ItemForm) -> None:
     form.owner_id.choices = blank + [
         SelectChoice(str(i), n) for i, n in sorted(_owners().items(), key=lambda kv: kv[1])
     ]
-    regions = db.session.scalars(scoped(select(Region).order_by(Region.code), Region)).all()
+    regions = orm().scalars(scoped(select(Region).order_by(Region.code), Region)).all()
     everywhere = [] if g.user.region_id else [SelectChoice("", _("All regions"))]
     form.region_id.choices = everywhere + [SelectChoice(str(r.id), localized(r)) for r in regions]
-    services = db.session.scalars(select(Service).order_by(Service.code)).all()
+    services = orm().scalars(select(Service).order_by(Service.code)).all()
     form.metric_service_id.choices = blank + [
         SelectChoice(str(s.id), f"{s.code} {localized(s)}") for s in services
     ]
@@ -95,20 +93,20 @@ def _save(form: ItemForm, item: ImprovementItem | None) -> ImprovementItem | Non
     if g.user.region_id and str(data.get("region_id") or "") != str(g.user.region_id):
         form.region_id.errors = [_("You can only record improvements for your own region.")]
         return None
+    today = current_clock().today()
     try:
-        base = review_register.input_of(item) if item is not None else None
-        parsed = review_register.parse_item(data, base)
-        if item is None:
-            saved = review_register.create_item(orm(), parsed, today=_today(), user_id=g.user.id)
-        else:
-            saved = review_register.update_item(orm(), item, parsed, today=_today())
-    except ReviewError as exc:
-        db.session.rollback()
-        target = form._fields.get(exc.field, form.title)
-        target.errors = [*target.errors, exc.message("zh" if is_zh() else "en")]  # type: ignore[list-item]
+        with atomic():
+            base = review_register.input_of(item) if item is not None else None
+            parsed = review_register.parse_item(data, base)
+            if item is None:
+                return review_register.create_item(orm(), parsed, today=today, user_id=g.user.id)
+            return review_register.update_item(orm(), item, parsed, today=today)
+    except UserError as exc:
+        # Each problem on the field it names (the title when no field of the form matches).
+        for problem in exc.problems:
+            target = form._fields.get(problem.form_field, form.title)
+            target.errors = [*target.errors, problem.text(lang_code())]  # type: ignore[list-item]
         return None
-    db.session.commit()
-    return saved
 
 
 @bp.route("/improvements/new", methods=["GET", "POST"])
@@ -156,8 +154,8 @@ def item(item_id: int) -> Any:
         "review/item.html",
         item=obj,
         form=form,
-        owner=db.session.get(User, obj.owner_id) if obj.owner_id else None,
-        today=_today(),
+        owner=orm().get(User, obj.owner_id) if obj.owner_id else None,
+        today=current_clock().today(),
         statuses=STATUSES,
         priorities=PRIORITIES,
         sources=SOURCES,
@@ -174,7 +172,6 @@ def item_measure(item_id: int) -> Any:
     obj = get_or_404(ImprovementItem, item_id)
     if not SignForm().validate_on_submit():
         abort(400)
-    review_results.refresh_result(orm(), obj, _today())
-    db.session.commit()
+    review_results.refresh_result(orm(), obj, current_clock().today())
     flash(_("The result was computed again from the data."), "success")
     return redirect(url_for("review.item", item_id=item_id))

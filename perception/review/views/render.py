@@ -43,8 +43,9 @@ def _block(block: dict[str, Any], lang: Lang, font: Any) -> dict[str, Any]:
     }
 
 
-def render_content(content: dict[str, Any], lang: Lang) -> dict[str, Any]:
-    font = find_cjk_font()
+def render_content(content: dict[str, Any], lang: Lang, font_path: str | None = None) -> dict[str, Any]:
+    """The page's view of the content; ``font_path`` is the CJK_FONT setting the charts use."""
+    font = find_cjk_font(font_path)
     sections = []
     for sec in [*content.get("sections", []), content.get("register")]:
         if not sec:

@@ -1,10 +1,12 @@
 """Review workspace pages: the list of reviews, one review with its six sections, findings,
-sign-off and PDF. Views are thin: parse, call one service, commit, redirect or render."""
+sign-off and PDF. Views are thin: parse, call one service, redirect or render; the request's
+transaction commits (perception.core.transaction)."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -12,25 +14,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from perception.core.authz import Permission, can, get_or_404, require
-from perception.core.extensions import db, orm
-from perception.core.i18n import is_zh
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
+from perception.core.extensions import orm
+from perception.core.i18n import lang_code
 from perception.core.models.auth import Role
-from perception.core.models.base import utcnow
-from perception.core.transaction import writes
+from perception.core.transaction import atomic, writes
+from perception.review import settings
 from perception.review.forms import FindingForm, ImprovementFromFindingForm, PdfForm, SignForm
-from perception.review.models import ReportStatus, Review, ReviewFinding
+from perception.review.jobs import request_pdf
+from perception.review.models import Review, ReviewFinding, ReviewPdfStatus
 from perception.review.services import periods as review_periods
 from perception.review.services import reports as review_reports
 from perception.review.services import signoff as review_signoff
 from perception.review.services.blocks import Lang, evidence_anchors, pick
-from perception.review.services.errors import ReviewError
 from perception.review.services.sections import SECTION_CODES, SECTION_TITLES, content_for
 from perception.review.views import bp
 from perception.review.views.render import anchor_id, render_content
-
-
-def lang() -> Lang:
-    return "zh" if is_zh() else "en"
 
 
 def review_or_404(review_id: int) -> Review:
@@ -42,17 +42,17 @@ def review_or_404(review_id: int) -> Review:
     return review
 
 
-def _fail(exc: ReviewError) -> None:
-    db.session.rollback()
-    flash(exc.message(lang()), "error")
+def _flash_problems(exc: UserError) -> None:
+    """Show an operation's problems (its writes undone by ``atomic()``) in the user's language."""
+    for problem in exc.problems:
+        flash(problem.text(lang_code()), "error")
 
 
 @bp.get("/reviews")
 @require(Permission.VIEW_REVIEW)
 def reviews() -> Any:
-    rows = db.session.scalars(
-        select(Review).options(selectinload(Review.findings)).order_by(Review.period_start.desc())
-    ).all()
+    stmt = select(Review).options(selectinload(Review.findings)).order_by(Review.period_start.desc())
+    rows = orm().scalars(stmt).all()
     return render_template(
         "review/reviews.html",
         reviews=rows,
@@ -69,12 +69,13 @@ def ensure() -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        specs = review_periods.configured_specs()
+        with atomic():
+            review, created = review_periods.ensure_review(
+                orm(), current_clock().today(), settings.review_periods()
+            )
     except review_periods.ReviewConfigError as exc:
-        flash(str(exc), "error")
+        _flash_problems(exc)
         return redirect(url_for("review.reviews"))
-    review, created = review_periods.ensure_review(orm(), utcnow().date(), specs)
-    db.session.commit()
     if created:
         flash(_("Review %(code)s created.", code=review.code), "success")
     else:
@@ -82,8 +83,7 @@ def ensure() -> Any:
     return redirect(url_for("review.review", review_id=review.id))
 
 
-def _evidence_choices(anchors: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    language = lang()
+def _evidence_choices(anchors: list[dict[str, Any]], language: Lang) -> list[tuple[str, str]]:
     out = [(f"{code}|", pick(SECTION_TITLES[code], language)) for code in SECTION_CODES]
     for anchor in anchors:
         label = (
@@ -97,21 +97,22 @@ def _evidence_choices(anchors: list[dict[str, Any]]) -> list[tuple[str, str]]:
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def review(review_id: int) -> Any:
     item = review_or_404(review_id)
-    content = content_for(orm(), item)
+    lang = cast(Lang, lang_code())
+    content = content_for(orm(), item, today=current_clock().today())
     anchors = evidence_anchors(content)
     form = FindingForm()
-    form.evidence.choices = _evidence_choices(anchors)
+    form.evidence.choices = _evidence_choices(anchors, lang)
     reports = {r.lang: r for r in item.reports}
     return render_template(
         "review/review.html",
         review=item,
         content=content,
-        view=render_content(content, lang()),
+        view=render_content(content, lang, settings.cjk_font_path()),
         findings=item.findings,
         form=form,
         raise_form=ImprovementFromFindingForm(),
         sign_form=SignForm(),
-        pdf_form=PdfForm(data={"lang": lang()}),
+        pdf_form=PdfForm(data={"lang": lang}),
         reports=reports,
         may_edit=can(Permission.EDIT_REVIEW) and not item.signed,
         may_sign=g.user.has_role(Role.SYSTEM_OWNER) and not item.signed,
@@ -119,7 +120,7 @@ def review(review_id: int) -> Any:
         and g.user.has_role(Role.CUSTOMER_REP)
         and item.customer_signed_at is None,
         may_improve=can(Permission.MANAGE_IMPROVEMENTS),
-        ready=ReportStatus.READY,
+        ready=ReviewPdfStatus.READY,
         anchor_id=anchor_id,
     )
 
@@ -133,26 +134,27 @@ def add_finding(review_id: int) -> Any:
         abort(400)
     section, _sep, key = (form.evidence.data or "").partition("|")
     try:
-        review_signoff.add_finding(
-            orm(),
-            item,
-            kind=form.kind.data or "",
-            text=form.text.data or "",
-            evidence_section=section,
-            evidence_key=key or None,
-            evidence_note=form.evidence_note.data,
-            author=g.user,
-        )
-    except ReviewError as exc:
-        _fail(exc)
+        with atomic():
+            review_signoff.add_finding(
+                orm(),
+                item,
+                kind=form.kind.data or "",
+                text=form.text.data or "",
+                evidence_section=section,
+                evidence_key=key or None,
+                evidence_note=form.evidence_note.data,
+                author=g.user,
+                today=current_clock().today(),
+            )
+    except UserError as exc:
+        _flash_problems(exc)
     else:
-        db.session.commit()
         flash(_("Saved."), "success")
     return redirect(url_for("review.review", review_id=review_id, _anchor="findings"))
 
 
 def _finding_or_404(review: Review, finding_id: int) -> ReviewFinding:
-    finding = db.session.get(ReviewFinding, finding_id)
+    finding = orm().get(ReviewFinding, finding_id)
     if finding is None or finding.review_id != review.id:
         abort(404)
     return finding
@@ -164,12 +166,13 @@ def delete_finding(review_id: int, finding_id: int) -> Any:
     item = review_or_404(review_id)
     if not SignForm().validate_on_submit():
         abort(400)
+    finding = _finding_or_404(item, finding_id)
     try:
-        review_signoff.delete_finding(orm(), _finding_or_404(item, finding_id))
-    except ReviewError as exc:
-        _fail(exc)
+        with atomic():
+            review_signoff.delete_finding(orm(), finding)
+    except UserError as exc:
+        _flash_problems(exc)
     else:
-        db.session.commit()
         flash(_("Deleted."), "success")
     return redirect(url_for("review.review", review_id=review_id, _anchor="findings"))
 
@@ -183,13 +186,13 @@ def raise_improvement(review_id: int, finding_id: int) -> Any:
         abort(400)
     finding = _finding_or_404(item, finding_id)
     try:
-        created: Any = review_signoff.raise_improvement(
-            orm(), finding, title=form.title.data or "", today=utcnow().date(), user=g.user
-        )
-    except ReviewError as exc:
-        _fail(exc)
+        with atomic():
+            created = review_signoff.raise_improvement(
+                orm(), finding, title=form.title.data or "", today=current_clock().today(), user=g.user
+            )
+    except UserError as exc:
+        _flash_problems(exc)
         return redirect(url_for("review.review", review_id=review_id, _anchor="findings"))
-    db.session.commit()
     flash(_("Improvement %(code)s added to the register.", code=created.code), "success")
     return redirect(url_for("review.item", item_id=created.id))
 
@@ -201,14 +204,14 @@ def sign(review_id: int) -> Any:
     if not SignForm().validate_on_submit():
         abort(400)
     try:
-        if item.signed:
-            review_signoff.countersign(orm(), item, g.user)
-        else:
-            review_signoff.sign(orm(), item, g.user)
-    except ReviewError as exc:
-        _fail(exc)
+        with atomic():
+            if item.signed:
+                review_signoff.countersign(orm(), item, g.user, clock=current_clock())
+            else:
+                review_signoff.sign(orm(), item, g.user, clock=current_clock())
+    except UserError as exc:
+        _flash_problems(exc)
     else:
-        db.session.commit()
         flash(_("Signed. The review is now read only."), "success")
     return redirect(url_for("review.review", review_id=review_id))
 
@@ -220,37 +223,33 @@ def generate_pdf(review_id: int) -> Any:
     form = PdfForm()
     if not form.validate_on_submit():
         abort(400)
-    review_reports.request_report(orm(), item, form.lang.data or "zh", user_id=g.user.id)
-    db.session.commit()
-    report = review_reports.report_for(orm(), item, form.lang.data or "zh")
+    lang = form.lang.data or "zh"
+    queued = request_pdf(item, lang, user_id=g.user.id)
+    report = None if queued else review_reports.report_for(orm(), item, lang)
     if report is None:
         flash(_("The PDF is being generated; refresh this page in a moment."), "success")
-    elif report.status == ReportStatus.READY:
+    elif report.status == ReviewPdfStatus.READY:
         flash(_("The PDF is ready."), "success")
     else:
         flash(_("The PDF could not be generated: %(error)s", error=report.error or ""), "error")
     return redirect(url_for("review.review", review_id=review_id, _anchor="pdf"))
 
 
-@bp.get("/reviews/<int:review_id>/pdf/<lang_code>")
+@bp.get("/reviews/<int:review_id>/pdf/<lang>")
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 @writes  # records the export's audit row
-def download_pdf(review_id: int, lang_code: str) -> Any:
-    import io
-
-    from perception.core.audit import record
-
+def download_pdf(review_id: int, lang: str) -> Any:
     item = review_or_404(review_id)
-    report = review_reports.report_for(orm(), item, lang_code)
-    if report is None or report.status != ReportStatus.READY or report.content is None:
+    found = review_reports.downloadable(orm(), item, lang)
+    if found is None:
         abort(404)
-    record(orm(), "export", object_type="Review", object_id=item.id, summary=f"download PDF {lang_code}")
-    db.session.commit()
+    review_reports.record_download(orm(), item, lang)
+    report, content = found
     return send_file(
-        io.BytesIO(report.content),
+        io.BytesIO(content),
         mimetype="application/pdf",
         as_attachment=request.args.get("inline") != "1",
-        download_name=review_reports.download_name(item, lang_code),
+        download_name=review_reports.download_name(item, lang),
         etag=report.sha256 or False,
         last_modified=report.generated_at,
     )

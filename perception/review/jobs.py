@@ -1,0 +1,92 @@
+"""Background jobs of the review phase, and how a page starts one.
+
+- ``ensure_reviews`` (daily, listed in the phase's ``periodic``): create the current period's
+  review when missing, send the system owner's reminders, and recompute the measured results of
+  completed improvement items that are still being measured.
+- ``generate_review_pdf``: render and store a review's PDF in one language.
+
+Like views and CLI commands, jobs are where the settings and the organisation's clock are read
+(perception.review.settings, perception.core.clock) and handed to the operations in ``services/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from perception.core.clock import Clock, current_clock
+from perception.core.jobs import enqueue, job
+from perception.core.transaction import after_commit
+from perception.review import settings
+from perception.review.models import Review
+from perception.review.services import periods as review_periods
+from perception.review.services import reports as review_reports
+from perception.review.services import results as review_results
+
+
+def _clock(now: str | datetime | None) -> Clock:
+    """The organisation's clock, pinned to ``now`` (naive UTC) when the scheduler passes it."""
+    clock = current_clock()
+    if now is None:
+        return clock
+    return replace(clock, fixed_now=now if isinstance(now, datetime) else datetime.fromisoformat(now))
+
+
+def ensure_and_remind(session: Session, today: date, now: datetime) -> dict[str, Any]:
+    """The daily review work for the organisation's ``today``; ``now`` stamps the reminders."""
+    review, created = review_periods.ensure_review(session, today, settings.review_periods())
+    sent = review_periods.send_reminders(
+        session,
+        today,
+        now=now,
+        base_url=settings.public_base_url(),
+        days_before=settings.reminder_days(),
+    )
+    measured = review_results.refresh_pending_results(session, today)
+    return {"review": review.code, "created": created, "reminders": sent, "results_refreshed": measured}
+
+
+@job("ensure_reviews")
+def ensure_reviews(session: Session, now: str | datetime | None = None, **_: Any) -> dict[str, Any]:
+    clock = _clock(now)
+    return ensure_and_remind(session, clock.today(), clock.now())
+
+
+@job("generate_review_pdf")
+def generate_review_pdf(
+    session: Session, review_id: int, lang: str = "zh", user_id: int | None = None, **_: Any
+) -> dict[str, Any]:
+    review = session.get(Review, review_id)
+    if review is None:
+        return {"status": "missing"}
+    report = review_reports.generate_report(
+        session,
+        review,
+        lang,
+        today=current_clock().today(),
+        settings=settings.pdf_settings(),
+        user_id=user_id,
+    )
+    return {"status": report.status, "pages": report.pages, "bytes": report.size_bytes, "error": report.error}
+
+
+def request_pdf(review: Review, lang: str, *, user_id: int | None) -> bool:
+    """Generate the review's PDF for a page or API request. Returns whether it was queued.
+
+    With a Redis queue the job is queued once the request's transaction has committed, so the
+    worker never starts before what the request wrote is visible to it. Without one it runs now,
+    inside the request's transaction (perception.core.jobs.enqueue), and the stored report can be
+    read right after.
+    """
+    lang = review_reports.check_lang(lang)
+    send = partial(enqueue, "generate_review_pdf", review_id=review.id, lang=lang, user_id=user_id)
+    if current_app.config.get("REDIS_URL"):
+        after_commit(send)
+        return True
+    send()
+    return False
