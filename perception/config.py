@@ -57,6 +57,9 @@ class Defaults:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # uploads; imports state their own tighter limits
     API_PAGE_SIZE = 100
     PUBLIC_BASE_URL = "http://localhost:5000"
+    ORGANISATION_NAME: str | None = None  # on the review PDF's cover
+    REVIEW_PERIODS = "H1,H2"  # review periods: halves, or month ranges such as "4-9,10-3"
+    REVIEW_REMINDER_DAYS = 21  # remind the owner this many days before a period ends
     CJK_FONT: str | None = None
 
 

@@ -118,9 +118,18 @@ def write_afterwards(write: SessionWrite) -> None:
 
 @contextmanager
 def atomic() -> Iterator[None]:
-    """A savepoint: an exception inside undoes the block's writes and propagates."""
-    with _session().begin_nested():
-        yield
+    """A savepoint: an exception inside undoes the block's writes, drops the after-commit hooks it
+    registered (mail about a change that did not happen) and propagates."""
+    state = _state()
+    hooks = state.after_commit if state is not None else _unit_hooks.get()
+    mark = len(hooks) if hooks is not None else 0
+    try:
+        with _session().begin_nested():
+            yield
+    except BaseException:
+        if hooks is not None:
+            del hooks[mark:]
+        raise
 
 
 def abandon() -> None:

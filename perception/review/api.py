@@ -199,9 +199,9 @@ def review_sign(review_id: int) -> Any:
 def review_pdf_generate(review_id: int) -> Any:
     review = review_or_404(review_id)
     lang = str(_optional_body().get("lang") or "zh")
-    if request_pdf(review, lang, user_id=g.user.id):
-        # The job is queued after the commit, so its RQ id is not known while answering.
-        return jsonify({"job_id": None, "status": "queued"}), 202
+    job_id = request_pdf(review, lang, user_id=g.user.id)
+    if job_id is not None:  # on the Redis queue, sent once this request has committed
+        return jsonify({"job_id": job_id, "status": "queued"}), 202
     report = review_reports.report_for(orm(), review, lang)
     body: dict[str, Any] = {"job_id": None, "status": report.status if report else "queued"}
     if report is not None:

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from functools import partial
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from perception.core.clock import Clock, current_clock
 from perception.core.jobs import enqueue, job
-from perception.core.transaction import after_commit
 from perception.review import settings
 from perception.review.models import Review
 from perception.review.services import periods as review_periods
@@ -75,18 +72,13 @@ def generate_review_pdf(
     return {"status": report.status, "pages": report.pages, "bytes": report.size_bytes, "error": report.error}
 
 
-def request_pdf(review: Review, lang: str, *, user_id: int | None) -> bool:
-    """Generate the review's PDF for a page or API request. Returns whether it was queued.
+def request_pdf(review: Review, lang: str, *, user_id: int | None) -> str | None:
+    """Generate the review's PDF for a page or API request. Returns the job id when it was queued.
 
-    With a Redis queue the job is queued once the request's transaction has committed, so the
-    worker never starts before what the request wrote is visible to it. Without one it runs now,
-    inside the request's transaction (perception.core.jobs.enqueue), and the stored report can be
-    read right after.
+    With a Redis queue the job is sent once the request's transaction has committed
+    (perception.core.jobs.enqueue), so the worker never starts before what the request wrote is
+    visible to it. Without one it runs now, inside the request's transaction, and the stored
+    report can be read right after (None is returned).
     """
     lang = review_reports.check_lang(lang)
-    send = partial(enqueue, "generate_review_pdf", review_id=review.id, lang=lang, user_id=user_id)
-    if current_app.config.get("REDIS_URL"):
-        after_commit(send)
-        return True
-    send()
-    return False
+    return enqueue("generate_review_pdf", review_id=review.id, lang=lang, user_id=user_id)

@@ -10,9 +10,7 @@ import pytest
 def _fresh_app(tmp_path):
     from perception import create_app
 
-    return create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'wiring.sqlite'}"}
-    )
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'wiring.sqlite'}"})
 
 
 def test_a_missing_phase_package_stops_start_up_with_its_name(tmp_path, monkeypatch):
@@ -27,7 +25,11 @@ def test_a_missing_phase_package_stops_start_up_with_its_name(tmp_path, monkeypa
 def test_a_phase_whose_parts_do_not_import_stops_start_up(tmp_path, monkeypatch):
     from perception.core.phase import PhaseMissing
 
+    import perception.review
+
     monkeypatch.setitem(sys.modules, "perception.review.api", None)
+    # An earlier app in this process left the submodule on its package: take it away too.
+    monkeypatch.delattr(perception.review, "api", raising=False)
     with pytest.raises(PhaseMissing, match=r"perception\.review is incomplete"):
         _fresh_app(tmp_path)
 

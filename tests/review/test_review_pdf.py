@@ -126,17 +126,26 @@ def test_job_runs_in_process_without_redis(db_session, h1, watermelon):
     assert result["status"] == "ready" and result["pages"] >= 8
 
 
-def test_with_redis_the_job_is_queued_after_the_commit(db_session, h1, client, make_user, app, monkeypatch):
+def test_with_redis_the_job_is_queued_and_its_id_answered(
+    db_session, h1, client, make_user, app, monkeypatch
+):
+    """On Redis, enqueue() sends after the commit (tests/e2e/test_jobs_redis.py); here: the API
+    answers 202 with the job's id, and a refused request queues nothing."""
     from perception.core.users import issue_token
     from perception.review import jobs
 
     queued: list[tuple[str, dict]] = []
+
+    def enqueue(name: str, **kwargs: object) -> str:
+        queued.append((name, kwargs))
+        return "job-1"
+
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://queue.invalid/0")
-    monkeypatch.setattr(jobs, "enqueue", lambda name, **kwargs: queued.append((name, kwargs)))
+    monkeypatch.setattr(jobs, "enqueue", enqueue)
     _, secret = issue_token(db_session, make_user("rev", "reviewer"), "t")
     auth = {"Authorization": f"Bearer {secret}"}
     response = client.post(f"/api/v1/reviews/{h1.id}/pdf", json={"lang": "en"}, headers=auth)
-    assert response.status_code == 202 and response.get_json()["status"] == "queued"
+    assert response.status_code == 202 and response.get_json() == {"job_id": "job-1", "status": "queued"}
     assert [name for name, _ in queued] == ["generate_review_pdf"]
     assert queued[0][1]["review_id"] == h1.id and queued[0][1]["lang"] == "en"
     refused = client.post(f"/api/v1/reviews/{h1.id}/pdf", json={"lang": "fr"}, headers=auth)

@@ -10,6 +10,7 @@ source record changes.
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from perception.core.models.base import Base
 
 
-class ExperienceSource:
+class ExperienceSource(enum.StrEnum):
     SURVEY = "survey"
     CALLBACK = "callback"
     FEEDBACK = "feedback"  # weekly collection report entry
@@ -52,7 +53,7 @@ class ExperienceObservation(Base):
     scale_max: Mapped[float] = mapped_column(Float)
 
 
-class TextKind:
+class TextKind(enum.StrEnum):
     REQUIREMENT = "requirement"  # personalised requirement (个性化需求)
     FEEDBACK = "feedback"  # feedback/suggestion text from a weekly report
     SURVEY_COMMENT = "survey_comment"

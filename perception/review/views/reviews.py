@@ -224,7 +224,7 @@ def generate_pdf(review_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     lang = form.lang.data or "zh"
-    queued = request_pdf(item, lang, user_id=g.user.id)
+    queued = request_pdf(item, lang, user_id=g.user.id) is not None
     report = None if queued else review_reports.report_for(orm(), item, lang)
     if report is None:
         flash(_("The PDF is being generated; refresh this page in a moment."), "success")
