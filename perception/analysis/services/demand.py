@@ -240,29 +240,37 @@ def _emerging(
     return sorted(out, key=lambda row: (row.p_value, row.theme_key))
 
 
-def _examples(session: Session, theme: TextTheme, clauses: list[Any]) -> tuple[tuple[int, str], ...]:
-    """The run's typical entries the user may see (in the run's order), topped up with other
-    visible entries."""
-    rank = {int(i): n for n, i in enumerate(theme.example_ids or [])}
-    picked = sorted(
-        session.execute(
-            select(TextEntry.id, TextEntry.text).where(TextEntry.id.in_(theme.example_ids or [-1]), *clauses)
-        ),
-        key=lambda row: rank.get(int(row[0]), len(rank)),
-    )
-    if len(picked) < EXAMPLES:
-        more = session.execute(
-            select(TextEntry.id, TextEntry.text)
-            .where(
-                TextEntry.theme_key == theme.key,
-                TextEntry.id.not_in([i for i, _ in picked] or [-1]),
-                *clauses,
-            )
-            .order_by(TextEntry.id.desc())
-            .limit(EXAMPLES - len(picked))
+def _examples(
+    session: Session, themes: list[TextTheme], clauses: list[Any]
+) -> dict[str, tuple[tuple[int, str], ...]]:
+    """Per theme key: the run's typical entries the user may see (in the run's order), topped up
+    with the theme's other visible entries, newest first. Two queries for all the themes."""
+    ranks = {t.key: {int(i): n for n, i in enumerate(t.example_ids or [])} for t in themes}
+    wanted = sorted({i for rank in ranks.values() for i in rank})
+    texts: dict[int, str] = {}
+    if wanted:
+        stmt = select(TextEntry.id, TextEntry.text).where(TextEntry.id.in_(wanted), *clauses)
+        texts = {int(i): str(t) for i, t in session.execute(stmt)}
+    picked = {
+        key: sorted((i for i in rank if i in texts), key=rank.__getitem__) for key, rank in ranks.items()
+    }
+    found_by_key = {key: [(i, texts[i]) for i in ids] for key, ids in picked.items()}
+    short = sorted(key for key, found in found_by_key.items() if len(found) < EXAMPLES)
+    if short:
+        # The EXAMPLES newest entries of each short theme: however many of them were already
+        # picked, the rest tops the theme up to EXAMPLES.
+        newest = func.row_number().over(partition_by=TextEntry.theme_key, order_by=TextEntry.id.desc())
+        ranked = (
+            select(TextEntry.id, TextEntry.text, TextEntry.theme_key, newest.label("n"))
+            .where(TextEntry.theme_key.in_(short), *clauses)
+            .subquery()
         )
-        picked += list(more)
-    return tuple((int(i), str(t)) for i, t in picked[:EXAMPLES])
+        top = select(ranked.c.id, ranked.c.text, ranked.c.theme_key).where(ranked.c.n <= EXAMPLES)
+        for i, text, key in session.execute(top.order_by(ranked.c.theme_key, ranked.c.n)):
+            found = found_by_key[key]
+            if len(found) < EXAMPLES and all(int(i) != p for p, _ in found):
+                found.append((int(i), str(text)))
+    return {key: tuple(found[:EXAMPLES]) for key, found in found_by_key.items()}
 
 
 def demand(session: Session, filters: AnalysisFilters) -> DemandView:
@@ -277,8 +285,10 @@ def demand(session: Session, filters: AnalysisFilters) -> DemandView:
         ).all()
     )
     total = session.scalar(select(func.count()).where(*clauses)) or 0
+    stored = list(session.scalars(select(TextTheme).order_by(TextTheme.size.desc(), TextTheme.key)))
+    examples = _examples(session, stored, scope_only)
     themes = []
-    for t in session.scalars(select(TextTheme).order_by(TextTheme.size.desc(), TextTheme.key)):
+    for t in stored:
         themes.append(
             ThemeRow(
                 key=t.key,
@@ -287,7 +297,7 @@ def demand(session: Session, filters: AnalysisFilters) -> DemandView:
                 top_terms=tuple(t.top_terms[:10]),
                 size_total=t.size,
                 n_entries=int(sizes.get(t.key, 0)),
-                examples=_examples(session, t, scope_only),
+                examples=examples[t.key],
             )
         )
     needs = common_and_emerging_needs(session, filters.start, filters.end, None, extra_where=scope_only)

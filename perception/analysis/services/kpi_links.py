@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from perception.analysis.services.filters import AnalysisFilters
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.setup.models.standards import ServiceStandard, StandardVersion
-from perception.setup.services.standards import experience_counterpart, is_experience, standards_in_force
+from perception.setup.services.standards import is_experience, standards_in_force, versions_in_force
 
 #: Experience metrics the comparison can measure from ExperienceObservation.
 SUPPORTED_EXPERIENCE = ("csat_share", "csat_mean", "nps", "ces_mean", "dimension_rating_mean")
@@ -146,13 +146,19 @@ def _experience(version: StandardVersion | None) -> tuple[ExperienceTarget | Non
 
 
 def _kpi_standard(
-    session: Session, definition: KpiDefinition, service_id: int, on: date
+    definition: KpiDefinition,
+    service_id: int,
+    named: dict[int, ServiceStandard],
+    in_force: dict[int, list[StandardVersion]],
 ) -> ServiceStandard | None:
+    """The KPI standard a definition measures for a service: the one it names, else the service's
+    general KPI standard in force (by code) whose metric is the definition's and that has an
+    experience counterpart. ``named``: standards by id; ``in_force``: versions by service id."""
     if definition.standard_id is not None:
-        return session.get(ServiceStandard, definition.standard_id)
+        return named.get(definition.standard_id)
     if not definition.metric:
         return None
-    for version in standards_in_force(session, on, service_id=service_id):
+    for version in in_force.get(service_id, []):
         standard = version.standard
         if (
             version.metric == definition.metric
@@ -165,22 +171,51 @@ def _kpi_standard(
 
 
 def kpi_links(session: Session, pairs: Iterable[tuple[int, int]], on: date) -> dict[tuple[int, int], KpiLink]:
-    """For each (definition_id, service_id): the KPI standard and its experience target on ``on``."""
+    """For each (definition_id, service_id): the KPI standard and its experience target on ``on``.
+
+    A fixed number of queries whatever the number of pairs: the definitions, the standards they
+    name, the versions in force of every active standard, and the experience counterparts."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return {}
+    definition_ids = sorted({d for d, _ in wanted})
+    definitions = {
+        d.id: d for d in session.scalars(select(KpiDefinition).where(KpiDefinition.id.in_(definition_ids)))
+    }
+    named_ids = sorted({d.standard_id for d in definitions.values() if d.standard_id is not None})
+    named = (
+        {s.id: s for s in session.scalars(select(ServiceStandard).where(ServiceStandard.id.in_(named_ids)))}
+        if named_ids
+        else {}
+    )
+    in_force: dict[int, list[StandardVersion]] = {}
+    if any(d.standard_id is None and d.metric for d in definitions.values()):
+        for version in standards_in_force(session, on):  # ordered by standard code
+            in_force.setdefault(version.standard.service_id, []).append(version)
+    standards = {
+        (definition_id, service_id): _kpi_standard(definitions[definition_id], service_id, named, in_force)
+        for definition_id, service_id in wanted
+        if definition_id in definitions
+    }
+    counterparts = versions_in_force(
+        session,
+        (
+            s.experience_standard_id
+            for s in standards.values()
+            if s is not None and s.experience_standard_id is not None
+        ),
+        on,
+    )
     out: dict[tuple[int, int], KpiLink] = {}
-    definitions: dict[int, KpiDefinition | None] = {}
-    for definition_id, service_id in sorted(set(pairs)):
-        if definition_id not in definitions:
-            definitions[definition_id] = session.get(KpiDefinition, definition_id)
+    for (definition_id, service_id), standard in standards.items():
         definition = definitions[definition_id]
-        if definition is None:
-            continue
-        standard = _kpi_standard(session, definition, service_id, on)
         target: ExperienceTarget | None
         reason: str | None
         if standard is None:
             target, reason = None, "no_kpi_standard"
         else:
-            target, reason = _experience(experience_counterpart(session, standard.id, on))
+            exp_id = standard.experience_standard_id
+            target, reason = _experience(counterparts.get(exp_id) if exp_id is not None else None)
         out[(definition_id, service_id)] = KpiLink(
             definition_id=definition_id,
             kpi_code=definition.code,

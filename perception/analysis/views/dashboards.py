@@ -1,5 +1,6 @@
 """Dashboards: overview, internal KPIs, experience, KPI versus experience, the evidence behind a
-number, charts (SVG images) and table exports. Views are thin: filters, one service, render."""
+number, charts (SVG images) and table exports. Views are thin: filters, one service, render. A
+chart draws from the view its page just computed (perception.analysis.views.recent)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from perception.analysis.services.overview import overview as overview_service
 from perception.analysis.services.tables import BUILDERS
 from perception.analysis.views import bp
 from perception.analysis.views.common import current_filters, page_context
+from perception.analysis.views.recent import REUSE_SECONDS, computed
 from perception.core.authz import Permission, require
 from perception.core.extensions import db, orm
 from perception.core.i18n import is_zh
+from perception.core.transaction import writes
 from scoring import IPA_QUADRANTS, QUADRANTS
 
 
@@ -29,7 +32,7 @@ from scoring import IPA_QUADRANTS, QUADRANTS
 @require(Permission.VIEW_ANALYSIS)
 def overview() -> Any:
     filters, error = current_filters()
-    view = overview_service(orm(), filters)
+    view = computed("overview", filters, lambda: overview_service(orm(), filters), reuse=False)
     names = load_names(orm(), customers=False)
     return render_template("analysis/overview.html", **page_context(filters, error, view=view, names=names))
 
@@ -38,7 +41,7 @@ def overview() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def kpi_vs_experience() -> Any:
     filters, error = current_filters()
-    view = kpi_experience_service(orm(), filters)
+    view = computed("kpi_vs_experience", filters, lambda: kpi_experience_service(orm(), filters), reuse=False)
     return render_template(
         "analysis/kpi_vs_experience.html", **page_context(filters, error, view=view, quadrants=QUADRANTS)
     )
@@ -48,7 +51,7 @@ def kpi_vs_experience() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def kpis() -> Any:
     filters, error = current_filters()
-    view = kpi_analysis(orm(), filters)
+    view = computed("kpis", filters, lambda: kpi_analysis(orm(), filters), reuse=False)
     return render_template("analysis/kpis.html", **page_context(filters, error, view=view))
 
 
@@ -56,7 +59,7 @@ def kpis() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def experience() -> Any:
     filters, error = current_filters()
-    view = experience_service(orm(), filters)
+    view = computed("experience", filters, lambda: experience_service(orm(), filters), reuse=False)
     return render_template(
         "analysis/experience.html", **page_context(filters, error, view=view, ipa_quadrants=IPA_QUADRANTS)
     )
@@ -90,16 +93,19 @@ def chart(name: str) -> Any:
     filters, _ = current_filters()
     zh = is_zh()
     if name in ("overview_trend", "region_csat"):
-        view = overview_service(orm(), filters)
+        view = computed("overview", filters, lambda: overview_service(orm(), filters), reuse=True)
         data = (
             charts.overview_trend_chart(view, zh)
             if name == "overview_trend"
             else charts.region_csat_chart(view, zh)
         )
     elif name == "quadrant":
-        data = charts.quadrant_matrix_chart(kpi_experience_service(orm(), filters), zh)
+        comparison = computed(
+            "kpi_vs_experience", filters, lambda: kpi_experience_service(orm(), filters), reuse=True
+        )
+        data = charts.quadrant_matrix_chart(comparison, zh)
     elif name in ("heatmap", "dimensions"):
-        exp = experience_service(orm(), filters)
+        exp = computed("experience", filters, lambda: experience_service(orm(), filters), reuse=True)
         data = (
             charts.dimension_heatmap_chart(exp, zh)
             if name == "heatmap"
@@ -107,15 +113,19 @@ def chart(name: str) -> Any:
         )
     else:
         wanted = request.args.get("kpi", type=int)
-        trend = next((t for t in kpi_analysis(orm(), filters).trends if t.definition_id == wanted), None)
+        analysis = computed("kpis", filters, lambda: kpi_analysis(orm(), filters), reuse=True)
+        trend = next((t for t in analysis.trends if t.definition_id == wanted), None)
         if trend is None:
             abort(404)
         data = charts.kpi_trend_chart(trend, zh)
-    return Response(data, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
+    return Response(
+        data, mimetype="image/svg+xml", headers={"Cache-Control": f"private, max-age={REUSE_SECONDS}"}
+    )
 
 
 @bp.get("/export/<name>.<fmt>")
 @require(Permission.VIEW_ANALYSIS)
+@writes  # records the export's audit row
 def export_table(name: str, fmt: str) -> Any:
     if name not in BUILDERS or fmt not in FORMATS:
         abort(404)

@@ -180,6 +180,20 @@ def service_region_ids(session: Session, service_id: int) -> list[int]:
     )
 
 
+def service_region_codes(session: Session) -> dict[int, list[str]]:
+    """Every service's region codes (by region id, as ``service_region_ids`` lists them), in one
+    query: service id -> codes; a service delivered nowhere is absent."""
+    stmt = (
+        select(ServiceRegion.service_id, Region.code)
+        .join(Region, Region.id == ServiceRegion.region_id)
+        .order_by(ServiceRegion.service_id, ServiceRegion.region_id)
+    )
+    out: dict[int, list[str]] = {}
+    for service_id, code in session.execute(stmt):
+        out.setdefault(service_id, []).append(code)
+    return out
+
+
 def save_subscription(
     session: Session, d: SubscriptionDef, path: str = "", problems: Problems | None = None
 ) -> Subscription | None:

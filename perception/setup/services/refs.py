@@ -4,6 +4,7 @@ same definition changes nothing (idempotent import, no empty audit rows)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -82,3 +83,20 @@ def code_of(session: Session, model: type[Any], object_id: int | None) -> str | 
     if object_id is None:
         return None
     return session.scalar(select(model.code).where(model.id == object_id))
+
+
+def codes_of(session: Session, model: type[Any], ids: Iterable[int | None]) -> dict[int, str]:
+    """``code`` of each of ``ids`` in one query (for a page that shows a code on every row: look
+    them up in this dict instead of calling ``code_of`` once per row)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {i: c for i, c in session.execute(select(model.id, model.code).where(model.id.in_(wanted)))}
+
+
+def usernames_of(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """``username`` of each of ``ids`` in one query (the batch form of ``username``)."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {i: u for i, u in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))}

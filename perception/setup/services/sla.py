@@ -7,13 +7,15 @@ Public API for the other phases:
 - ``sla_for(session, service_id, customer_id, on=None) -> Sla | None``: the SLA covering a service
   for a customer; the most specific wins: customer-specific, then one for the customer's
   subscription tier, then a general one (customer and tier NULL). Only active SLAs (kind sla)
-  whose effective dates include ``on`` (default today).
+  whose effective dates include ``on`` (default today). ``slas_for(session, pairs, on=None)``
+  answers the same for many (service_id, customer_id) pairs in a fixed number of queries.
 - ``olas_for(session, sla_id)``: the OLAs that support an SLA.
 - ``escalation_deadlines(sla, start)``: (rule, UTC deadline) pairs after covered minutes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -23,7 +25,7 @@ from perception.setup.models.catalog import Subscription
 from perception.setup.models.standards import AgreementKind, EscalationRule, Sla, SlaService
 from scoring.calendar import BusinessCalendar, add_business_seconds
 
-__all__ = ["calendar_for_sla", "escalation_deadlines", "olas_for", "sla_for"]
+__all__ = ["calendar_for_sla", "escalation_deadlines", "olas_for", "sla_for", "slas_for"]
 
 
 def calendar_for_sla(sla: Sla) -> BusinessCalendar:
@@ -66,11 +68,58 @@ def sla_for(session: Session, service_id: int, customer_id: int | None, on: date
     candidates = list(session.scalars(stmt).unique())
     if not candidates:
         return None
+    return max(candidates, key=_rank)
 
-    def rank(sla: Sla) -> tuple[int, int, int]:
-        return (sla.customer_id is not None, sla.tier_id is not None, sla.id)  # type: ignore[return-value]
 
-    return max(candidates, key=rank)
+def _rank(sla: Sla) -> tuple[bool, bool, int]:
+    """The most specific SLA wins: customer-specific, then tier-specific, then the newest."""
+    return (sla.customer_id is not None, sla.tier_id is not None, sla.id)
+
+
+def slas_for(
+    session: Session, pairs: Iterable[tuple[int, int | None]], on: date | None = None
+) -> dict[tuple[int, int | None], Sla | None]:
+    """``sla_for`` of every (service_id, customer_id) pair, in a fixed number of queries whatever
+    their number: the customers' subscription tiers, and the candidate SLAs of the services (with
+    their holidays and escalation rules); the most specific candidate is then picked per pair as
+    ``sla_for`` does."""
+    on = on or date.today()
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    services = sorted({service for service, _ in wanted})
+    customers = sorted({customer for _, customer in wanted if customer is not None})
+    tiers: dict[tuple[int, int], int | None] = {}
+    if customers:
+        subscriptions = select(Subscription.customer_id, Subscription.service_id, Subscription.tier_id).where(
+            Subscription.customer_id.in_(customers), Subscription.service_id.in_(services)
+        )
+        tiers = {(customer, service): tier for customer, service, tier in session.execute(subscriptions)}
+    stmt = (
+        select(Sla, SlaService.service_id)
+        .join(SlaService, SlaService.sla_id == Sla.id)
+        .where(
+            SlaService.service_id.in_(services),
+            Sla.kind == AgreementKind.SLA,
+            Sla.active.is_(True),
+            or_(Sla.customer_id.is_(None), Sla.customer_id.in_(customers)),
+            _effective(on),
+        )
+        .options(selectinload(Sla.holidays), selectinload(Sla.escalations))
+    )
+    by_service: dict[int, list[Sla]] = {}
+    for sla, service_id in session.execute(stmt):
+        by_service.setdefault(service_id, []).append(sla)
+    out: dict[tuple[int, int | None], Sla | None] = {}
+    for service, customer in wanted:
+        tier = tiers.get((customer, service)) if customer is not None else None
+        candidates = [
+            sla
+            for sla in by_service.get(service, [])
+            if sla.customer_id in (None, customer) and sla.tier_id in (None, tier)
+        ]
+        out[(service, customer)] = max(candidates, key=_rank) if candidates else None
+    return out
 
 
 def olas_for(session: Session, sla_id: int) -> list[Sla]:

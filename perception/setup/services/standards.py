@@ -3,7 +3,8 @@ customer, and the bridge to the pure five-principle check (scoring.principles).
 
 This is the public API the other phases use (tickets/KPIs, surveys, collection, analysis):
 
-- ``standard_in_force(session, standard_id, on)``: the version of one standard in force on ``on``.
+- ``standard_in_force(session, standard_id, on)``: the version of one standard in force on ``on``;
+  ``versions_in_force(session, standard_ids, on)`` does the same for many standards in one query.
 - ``standards_in_force(session, on, service_id=None, tier_id=None, customer_id=None)``: every
   version in force on ``on``; a given ``tier_id``/``customer_id`` keeps the standards for that
   tier/customer AND the general ones (tier/customer NULL) that also apply to it.
@@ -20,7 +21,7 @@ This is the public API the other phases use (tickets/KPIs, surveys, collection, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -47,6 +48,7 @@ __all__ = [
     "standard_in_force",
     "standards_in_force",
     "to_spec",
+    "versions_in_force",
 ]
 
 
@@ -89,6 +91,24 @@ def standard_in_force(session: Session, standard_id: int, on: date) -> StandardV
         .limit(1)
     )
     return session.scalar(stmt)
+
+
+def versions_in_force(session: Session, standard_ids: Iterable[int], on: date) -> dict[int, StandardVersion]:
+    """``standard_in_force`` for many standards in one query: standard id -> its version in force
+    on ``on`` (with ``standard`` loaded); a standard with none is absent."""
+    wanted = sorted(set(standard_ids))
+    if not wanted:
+        return {}
+    stmt = (
+        select(StandardVersion)
+        .options(joinedload(StandardVersion.standard))
+        .where(StandardVersion.standard_id.in_(wanted), _in_force_clause(on))
+        .order_by(StandardVersion.standard_id, StandardVersion.version.desc())
+    )
+    out: dict[int, StandardVersion] = {}
+    for version in session.scalars(stmt):
+        out.setdefault(version.standard_id, version)
+    return out
 
 
 def standard_by_code(session: Session, code: str) -> ServiceStandard | None:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from perception.core.authz import Permission, can, get_or_404, require, scoped
 from perception.core.extensions import orm
@@ -27,9 +28,8 @@ def services() -> Any:
     rows = orm().scalars(select(Service).order_by(Service.code)).all()
     count_stmt: Any = select(Subscription.service_id, func.count()).group_by(Subscription.service_id)
     counts: dict[int, int] = {sid: n for sid, n in orm().execute(scoped(count_stmt, Subscription))}
-    regions = {
-        s.id: [code_of(orm(), Region, r) for r in setup_catalog.service_region_ids(orm(), s.id)] for s in rows
-    }
+    codes = setup_catalog.service_region_codes(orm())
+    regions = {s.id: codes.get(s.id, []) for s in rows}
     tiers = orm().scalars(select(ServiceTier).order_by(ServiceTier.rank)).all()
     return render_template(
         "setup/services.html",
@@ -120,7 +120,15 @@ def _subscriptions_page(form: SubscriptionForm) -> Any:
     if service_code:
         stmt = stmt.join(Service, Service.id == Subscription.service_id).where(Service.code == service_code)
         form.service.data = form.service.data or service_code
-    rows = orm().scalars(stmt.order_by(CustomerOrg.code, Subscription.service_id)).all()
+    rows = (
+        orm()
+        .scalars(
+            stmt.options(joinedload(Subscription.service), joinedload(Subscription.tier)).order_by(
+                CustomerOrg.code, Subscription.service_id
+            )
+        )
+        .all()
+    )
     customers = {c.id: c for c in orm().scalars(select(CustomerOrg))}
     return render_template(
         "setup/subscriptions.html",

@@ -17,7 +17,7 @@ from perception.setup.models.catalog import Subscription
 from perception.setup.services import catalog as setup_catalog
 from perception.setup.services import schema as setup_schema
 from perception.setup.services.errors import SetupError
-from perception.setup.services.refs import code_of
+from perception.setup.services.refs import code_of, codes_of
 from perception.setup.views import bp
 from perception.setup.views.common import catalogue_choices, form_data, read, show_problems
 
@@ -28,12 +28,16 @@ def organisation() -> Any:
     def rows(model: type) -> list[Any]:
         return list(orm().scalars(scoped(select(model), model).order_by(model.code)))  # type: ignore[attr-defined]
 
+    points, customers = rows(CollectionPoint), rows(CustomerOrg)
+    region_codes = codes_of(
+        orm(), Region, [*(p.region_id for p in points), *(c.region_id for c in customers)]
+    )
     return render_template(
         "setup/organisation.html",
         regions=rows(Region),
-        points=rows(CollectionPoint),
-        customers=rows(CustomerOrg),
-        region_code=lambda i: code_of(orm(), Region, i),
+        points=points,
+        customers=customers,
+        region_code=region_codes.get,
         can_manage=can(Permission.MANAGE_SETUP),
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
 from perception.core.extensions import orm
@@ -19,7 +20,7 @@ from perception.setup.models.standards import PlanItem, TrainingRecord
 from perception.setup.services import plan as setup_plan
 from perception.setup.services import schema as setup_schema
 from perception.setup.services.errors import SetupError
-from perception.setup.services.refs import code_of, username
+from perception.setup.services.refs import code_of, codes_of, username, usernames_of
 from perception.setup.views import bp
 from perception.setup.views.common import catalogue_choices, form_data, read, show_problems, user_choices
 
@@ -27,14 +28,27 @@ from perception.setup.views.common import catalogue_choices, form_data, read, sh
 @bp.get("/plan")
 @require(Permission.VIEW_SETUP)
 def plan() -> Any:
-    items = orm().scalars(scoped(select(PlanItem), PlanItem).order_by(PlanItem.service_id, PlanItem.id)).all()
+    items = (
+        orm()
+        .scalars(
+            scoped(select(PlanItem), PlanItem)
+            .options(joinedload(PlanItem.service))
+            .order_by(PlanItem.service_id, PlanItem.id)
+        )
+        .all()
+    )
     # The coverage view is the provider's own planning; a customer representative sees their lines only.
     cov = None if g.user.customer_id is not None else setup_plan.coverage(orm(), date.today(), region_scope())
+    codes = {
+        Region: codes_of(orm(), Region, (i.region_id for i in items)),
+        CustomerOrg: codes_of(orm(), CustomerOrg, (i.customer_id for i in items)),
+        ServiceTier: codes_of(orm(), ServiceTier, (i.tier_id for i in items)),
+    }
     return render_template(
         "setup/plan.html",
         items=items,
         cov=cov,
-        code_of=lambda model, i: code_of(orm(), model, i),
+        code_of=lambda model, i: codes[model].get(i),
         Region=Region,
         CustomerOrg=CustomerOrg,
         ServiceTier=ServiceTier,
@@ -102,10 +116,11 @@ def training() -> Any:
         )
         .all()
     )
+    codes = {Region: codes_of(orm(), Region, (t.region_id for t in rows))}
     return render_template(
         "setup/training.html",
         rows=rows,
-        code_of=lambda model, i: code_of(orm(), model, i),
+        code_of=lambda model, i: codes[model].get(i),
         Region=Region,
         can_manage=can(Permission.MANAGE_SETUP),
     )
@@ -152,12 +167,15 @@ def _roles_page(form: SystemOwnerForm) -> Any:
     points = (
         orm().scalars(scoped(select(CollectionPoint), CollectionPoint).order_by(CollectionPoint.code)).all()
     )
+    names = usernames_of(
+        orm(), [record.system_owner_id, *(p.lead_id for p in points), *(p.organiser_id for p in points)]
+    )
     return render_template(
         "setup/roles.html",
         form=form,
         record=record,
         points=points,
-        name=lambda uid: username(orm(), uid),
+        name=names.get,
         can_manage=can(Permission.MANAGE_SETUP),
     )
 

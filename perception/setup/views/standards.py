@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from perception.core.authz import Permission, can, get_or_404, require, scoped
@@ -37,6 +38,7 @@ from perception.setup.services.standards import (
     measured_history,
     spec_from_content,
     standard_in_force,
+    versions_in_force,
 )
 from perception.setup.views import bp
 from perception.setup.views.common import catalogue_choices, form_data, read, show_problems
@@ -64,10 +66,24 @@ def standards() -> Any:
     service = request.args.get("service", "")
     if service:
         stmt = stmt.where(Service.code == service)
+    found = (
+        orm()
+        .scalars(
+            stmt.options(
+                selectinload(ServiceStandard.versions),
+                joinedload(ServiceStandard.service),
+                joinedload(ServiceStandard.customer),
+                joinedload(ServiceStandard.tier),
+            ).order_by(ServiceStandard.code)
+        )
+        .unique()
+        .all()
+    )
+    in_force = versions_in_force(orm(), (s.id for s in found), on)
     rows = []
-    for s in orm().scalars(stmt.order_by(ServiceStandard.code)):
+    for s in found:
         latest = s.versions[-1] if s.versions else None
-        rows.append((s, latest, standard_in_force(orm(), s.id, on)))
+        rows.append((s, latest, in_force.get(s.id)))
     status = request.args.get("status", "")
     if status:
         rows = [r for r in rows if r[1] is not None and r[1].status == status]
