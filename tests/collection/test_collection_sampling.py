@@ -134,6 +134,34 @@ def test_on_time_disagreement_counts_only_when_the_ticket_could_be_judged(
     assert s.discrepancy is True
 
 
+def test_a_confirmation_is_dated_by_the_organisations_calendar(db_session, cat, tickets):
+    """07:30 on Monday 2 March in Beijing is 23:30 on Sunday 1 March in UTC: the observation
+    belongs to Monday's week, not to the week before."""
+    from datetime import date, datetime
+
+    from perception.core.models.facts import ExperienceObservation
+
+    run = _draw(db_session)
+    s = db_session.scalars(select(SampledTicket).where(SampledTicket.run_id == run.id)).first()
+    results.record_confirmation(
+        db_session,
+        s,
+        None,
+        reached=True,
+        resolved=True,
+        now=datetime(2026, 3, 1, 23, 30),
+        org_timezone="Asia/Shanghai",
+    )
+    observed = db_session.scalars(
+        select(ExperienceObservation).where(
+            ExperienceObservation.source_id == s.id, ExperienceObservation.source == "sampling"
+        )
+    ).all()
+    assert observed and {(o.observed_on, o.period_start) for o in observed} == {
+        (date(2026, 3, 2), date(2026, 3, 2))
+    }
+
+
 def test_sampling_pages(login_as, db_session, cat, tickets):
     o = login_as("organiser")
     response = post_form(

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from perception.collection.models.fieldwork import SampledTicket, SamplingRun
 from perception.collection.services.errors import CollectionError
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.auth import User
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation, ExperienceSource
-from perception.core.periods import week_start
+from perception.core.periods import local_date, week_start
 from perception.kpi.models import Ticket
 from scoring.intervals import wilson_interval
 
@@ -42,10 +43,13 @@ def record_confirmation(
     satisfied: bool | None = None,
     note: str | None = None,
     now: datetime | None = None,
+    org_timezone: str = DEFAULT_TIMEZONE,
 ) -> SampledTicket:
     """Store what the customer confirmed (or that they could not be reached) and the discrepancy.
     Confirmations also become ExperienceObservation rows (source "sampling", kind "confirmation",
-    item resolved / on_time / satisfied, value 1 = yes, 0 = no, scale 0..1)."""
+    item resolved / on_time / satisfied, value 1 = yes, 0 = no, scale 0..1), dated by the
+    organisation's calendar: a confirmation at 07:30 Beijing time is that day's, not yesterday's
+    (the UTC date)."""
     moment = now or utcnow()
     sampled.confirmed_by_id = user.id if user else None
     sampled.confirmed_at = moment
@@ -78,7 +82,7 @@ def record_confirmation(
     pairs = [_differs(sampled.ticket_resolved, resolved), _differs(sampled.ticket_on_time, on_time)]
     sampled.discrepancy = any(p is True for p in pairs)
     ticket = session.get(Ticket, sampled.ticket_id)
-    observed = moment.date()
+    observed = local_date(moment, org_timezone)
     base = {
         "source": ExperienceSource.SAMPLING,
         "source_id": sampled.id,

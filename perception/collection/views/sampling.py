@@ -119,6 +119,7 @@ def sampling_confirm(sampled_id: int) -> Any:
     form = ConfirmationForm()
     if not form.validate_on_submit():
         abort(400)
+    clock = current_clock()
     try:
         with atomic():
             sampling_results.record_confirmation(
@@ -130,7 +131,8 @@ def sampling_confirm(sampled_id: int) -> Any:
                 on_time=_tri(form.on_time.data),
                 satisfied=_tri(form.satisfied.data),
                 note=form.note.data,
-                now=current_clock().now(),
+                now=clock.now(),
+                org_timezone=clock.timezone,
             )
     except CollectionError as exc:
         flash(exc.problems[0].text(is_zh()), "error")
