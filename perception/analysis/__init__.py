@@ -1,5 +1,10 @@
 """Phase 3, perception analysis (感知分析): overview, internal KPIs, experience, KPI versus
 experience, demand and text analysis, market opportunities and alerts.
+
+Boundary with kpi and the collecting phases: they record the facts (KPI values, experience
+observations, texts); this phase reads them to compare, rank and alert, and writes only its own
+results (themes and classifications, also onto the texts; opportunities; alerts; the weekly
+rollup of the facts).
 """
 
 from __future__ import annotations
@@ -9,8 +14,7 @@ from perception.core.phase import Periodic, Phase
 
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
-    from perception.analysis import api, demo, models
-    from perception.analysis.services import alert_checks, rollup, text_run
+    from perception.analysis import api, demo, jobs, models
     from perception.analysis.views import bp
 
     return Phase(
@@ -18,7 +22,7 @@ def phase() -> Phase:
         models=models,
         blueprints=(bp,),
         api=(api,),
-        jobs=(alert_checks, rollup, text_run),
+        jobs=(jobs,),
         periodic=(
             Periodic("check_analysis_alerts", "daily"),
             Periodic("run_text_analysis", "daily"),

@@ -1,7 +1,10 @@
 """Analysis endpoints: the same services as the HTML pages, as JSON, inside the token user's scope.
 
 Filters are the query arguments of the pages (from, to, region, service, tier, customer, grain);
-a malformed one answers 422 naming the field, a region or customer out of scope 404.
+a malformed one answers 422 naming the field, a region or customer out of scope 404. Every error
+is RFC 9457 problem+json (perception.api.errors): handlers raise, or let the operation's
+TextAnalysisError propagate, and the request's one transaction commits a success and rolls back
+an error.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from typing import Any
 
 from flask import abort, g, jsonify, request
 
+from perception.analysis.jobs import rerun_text_analysis, rollup_for_pages
 from perception.analysis.models import Opportunity
 from perception.analysis.services import text_settings
 from perception.analysis.services.alerts import alerts_for
 from perception.analysis.services.demand import demand
 from perception.analysis.services.evidence import evidence
 from perception.analysis.services.experience import experience
-from perception.analysis.services.filters import AnalysisFilters, FilterError, OutOfScope, filters_for_user
+from perception.analysis.services.filters import AnalysisFilters, OutOfScope, filters_for_user
 from perception.analysis.services.kpi_experience import kpi_vs_experience
 from perception.analysis.services.kpis import kpi_analysis
 from perception.analysis.services.opportunities import (
@@ -29,13 +33,13 @@ from perception.analysis.services.opportunities import (
 )
 from perception.analysis.services.overview import overview
 from perception.analysis.services.text_labels import classifier_status, label_entry
-from perception.analysis.services.text_settings import TextAnalysisError
 from perception.api import bp
-from perception.api.errors import api_error, json_body
+from perception.api.errors import json_object
 from perception.api.openapi import document
 from perception.core.authz import Permission, get_or_404, region_scope, require
-from perception.core.extensions import db, orm
-from perception.core.jobs import enqueue
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
+from perception.core.extensions import orm
 from perception.core.models.facts import TextEntry
 from scoring.results import to_jsonable
 
@@ -55,18 +59,12 @@ FILTER_PARAMS = [
 
 
 def _with_filters(build: Callable[[AnalysisFilters], Any]) -> Any:
+    """``build(filters)`` as JSON; a malformed filter raises FilterError (422 naming the field)."""
     try:
-        filters = filters_for_user(orm(), request.args)
+        filters = filters_for_user(orm(), request.args, today=current_clock().today())
     except OutOfScope:
         abort(404)
-    except FilterError as exc:
-        return api_error(422, "Invalid filter.", [exc.as_dict()])
     return jsonify(build(filters))
-
-
-def _text_error(exc: TextAnalysisError) -> Any:
-    db.session.rollback()
-    return api_error(422, "Invalid request.", [exc.as_dict()])
 
 
 @bp.get("/analysis/overview")
@@ -79,7 +77,7 @@ def _text_error(exc: TextAnalysisError) -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_overview() -> Any:
-    return _with_filters(lambda f: overview(orm(), f).to_dict())
+    return _with_filters(lambda f: overview(orm(), f, use_rollup=rollup_for_pages(orm())).to_dict())
 
 
 @bp.get("/analysis/kpi-vs-experience")
@@ -92,7 +90,7 @@ def api_overview() -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_kpi_vs_experience() -> Any:
-    return _with_filters(lambda f: kpi_vs_experience(orm(), f).to_dict())
+    return _with_filters(lambda f: kpi_vs_experience(orm(), f, use_rollup=rollup_for_pages(orm())).to_dict())
 
 
 @bp.get("/analysis/kpis")
@@ -118,7 +116,7 @@ def api_kpis() -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_experience() -> Any:
-    return _with_filters(lambda f: experience(orm(), f).to_dict())
+    return _with_filters(lambda f: experience(orm(), f, use_rollup=rollup_for_pages(orm())).to_dict())
 
 
 @bp.get("/analysis/evidence")
@@ -172,8 +170,7 @@ def api_demand() -> Any:
 @document("/analysis/text-analysis/run", "post", summary="Re-run the text analysis (background job)", tag=TAG)
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_run_text_analysis() -> Any:
-    job_id = enqueue("run_text_analysis", requested_by_id=g.user.id)
-    db.session.commit()
+    job_id = rerun_text_analysis(g.user.id)
     return jsonify({"queued": job_id is not None, "job_id": job_id}), 202
 
 
@@ -188,16 +185,10 @@ def api_run_text_analysis() -> Any:
 )
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_rename_theme(key: str) -> Any:
-    body, error = json_body()
-    if error is not None:
-        return error
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str):
-        return api_error(422, "Invalid request.", [{"field": "name", "reason": "a string is required"}])
-    try:
-        theme = text_settings.rename_theme(orm(), key, body["name"])
-    except TextAnalysisError as exc:
-        return _text_error(exc)
-    db.session.commit()
+    body = json_object()
+    if not isinstance(body.get("name"), str):
+        raise UserError.one("name", "名称必须是字符串。", "The name must be a string.")
+    theme = text_settings.rename_theme(orm(), key, body["name"])
     return jsonify({"key": theme.key, "name": theme.name})
 
 
@@ -216,17 +207,10 @@ def api_rename_theme(key: str) -> Any:
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_label(entry_id: int) -> Any:
     entry = get_or_404(TextEntry, entry_id)
-    body, error = json_body()
-    if error is not None:
-        return error
-    data = body if isinstance(body, dict) else {}
-    try:
-        label = label_entry(
-            orm(), entry, category=data.get("category"), sentiment=data.get("sentiment"), user_id=g.user.id
-        )
-    except TextAnalysisError as exc:
-        return _text_error(exc)
-    db.session.commit()
+    data = json_object()
+    label = label_entry(
+        orm(), entry, category=data.get("category"), sentiment=data.get("sentiment"), user_id=g.user.id
+    )
     return jsonify({"entry_id": entry.id, "category": label.category, "sentiment": label.sentiment})
 
 
@@ -282,31 +266,28 @@ def api_opportunities() -> Any:
 )
 @require(Permission.MANAGE_TEXT_ANALYSIS, Permission.MANAGE_MARKET)
 def api_create_opportunity() -> Any:
-    body, error = json_body()
-    if error is not None:
-        return error
-    data = body if isinstance(body, dict) else {}
-    try:
-        filters = filters_for_user(orm(), {"from": data.get("from"), "to": data.get("to")})
-    except (FilterError, OutOfScope) as exc:
-        detail = (
-            exc.as_dict() if isinstance(exc, FilterError) else {"field": "region", "reason": "out of scope"}
+    data = json_object()
+    try:  # a malformed period raises FilterError: 422 naming "from" or "to"
+        filters = filters_for_user(
+            orm(), {"from": data.get("from"), "to": data.get("to")}, today=current_clock().today()
         )
-        return api_error(422, "Invalid request.", [detail])
-    try:
-        opp = create_from_need(
-            orm(),
-            kind=str(data.get("kind") or ""),
-            theme_key=str(data.get("theme_key") or ""),
-            period_start=filters.start,
-            period_end=filters.end,
-            region_ids=region_scope(),
-            created_by_id=g.user.id,
-            owner_id=data.get("owner_id") if isinstance(data.get("owner_id"), int) else None,
-        )
-    except TextAnalysisError as exc:
-        return _text_error(exc)
-    db.session.commit()
+    except OutOfScope:  # a customer outside the user's regions: refused as before, not a 404
+        raise UserError.one(
+            "region",
+            "不在您可查看的地区范围内。",
+            "This is outside the regions you may see.",
+            code="out_of_scope",
+        ) from None
+    opp = create_from_need(
+        orm(),
+        kind=str(data.get("kind") or ""),
+        theme_key=str(data.get("theme_key") or ""),
+        period_start=filters.start,
+        period_end=filters.end,
+        region_ids=region_scope(),
+        created_by_id=g.user.id,
+        owner_id=data.get("owner_id") if isinstance(data.get("owner_id"), int) else None,
+    )
     return jsonify(_opportunity_json(opp)), 201
 
 
@@ -329,24 +310,17 @@ def api_create_opportunity() -> Any:
 @require(Permission.MANAGE_MARKET)
 def api_update_opportunity(opp_id: int) -> Any:
     opp = get_or_404(Opportunity, opp_id)
-    body, error = json_body()
-    if error is not None:
-        return error
-    data = body if isinstance(body, dict) else {}
-    try:
-        update_opportunity(
-            orm(),
-            opp,
-            OpportunityUpdate(
-                status=data.get("status"),
-                owner_id=data.get("owner_id") if isinstance(data.get("owner_id"), int) else None,
-                clear_owner="owner_id" in data and data["owner_id"] is None,
-                notes=data.get("notes"),
-            ),
-        )
-    except TextAnalysisError as exc:
-        return _text_error(exc)
-    db.session.commit()
+    data = json_object()
+    update_opportunity(
+        orm(),
+        opp,
+        OpportunityUpdate(
+            status=data.get("status"),
+            owner_id=data.get("owner_id") if isinstance(data.get("owner_id"), int) else None,
+            clear_owner="owner_id" in data and data["owner_id"] is None,
+            notes=data.get("notes"),
+        ),
+    )
     return jsonify(_opportunity_json(opp))
 
 

@@ -1,8 +1,9 @@
 """Demo analysis: categories for labelling, some texts labelled by an analyst (category and
 sentiment, from plain keyword rules), one run of the text analysis (themes and the classifiers with
 their cross-validated accuracy), a few themes named, the top common need sent to the market
-department as an opportunity, and the alert checks run once. Idempotent: categories and labels
-are looked up, the analysis runs only when it never ran, alerts are unique per occurrence.
+department as an opportunity, and the alert checks run once on the organisation's clock.
+Idempotent: categories and labels are looked up, the analysis runs only when it never ran, alerts
+are unique per occurrence.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from perception.analysis.models import Opportunity, TextAnalysisRun, TextCategory, TextTheme
+from perception.analysis import settings
+from perception.analysis.models import Opportunity, OpportunityKind, TextAnalysisRun, TextCategory, TextTheme
 from perception.analysis.services.alert_checks import check_alerts
 from perception.analysis.services.demand import common_and_emerging_needs
 from perception.analysis.services.opportunities import create_from_need
@@ -20,9 +22,9 @@ from perception.analysis.services.text_labels import label_entry
 from perception.analysis.services.text_run import run_text_analysis
 from perception.analysis.services.text_settings import SettingsUpdate, rename_theme, update_settings
 from perception.core.audit import acting_as
+from perception.core.clock import current_clock
 from perception.core.demo import DemoContext
 from perception.core.models.auth import User
-from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry
 from perception.core.periods import week_start
 
@@ -134,7 +136,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             if session.scalar(select(Opportunity.id).where(Opportunity.theme_key == need.theme_key)) is None:
                 create_from_need(
                     session,
-                    kind="common",
+                    kind=OpportunityKind.COMMON,
                     theme_key=need.theme_key,
                     period_start=start,
                     period_end=end,
@@ -143,7 +145,12 @@ def load(session: Session, ctx: DemoContext) -> None:
                     owner_id=market.id if market else None,
                 )
                 sent += 1
-        alerts = check_alerts(session, utcnow())
+        alerts = check_alerts(
+            session,
+            current_clock(),
+            base_url=settings.public_base_url(),
+            use_rollup=settings.rollup_enabled(),
+        )
     ctx.summary.append(
         f"Analysis: {result.n_entries} texts in {result.n_themes} themes, {labelled} labelled, "
         f"{len(needs.common)} common needs ({sent} sent to market), {len(alerts)} alerts raised."

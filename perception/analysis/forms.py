@@ -8,14 +8,18 @@ from wtforms import FloatField, HiddenField, IntegerField, SelectField, StringFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from perception.analysis.models import OPPORTUNITY_STATUSES, SENTIMENTS
+from perception.analysis.models import OpportunityStatus, Sentiment
 
-SENTIMENT_LABELS = {"positive": _l("Positive"), "neutral": _l("Neutral"), "negative": _l("Negative")}
+SENTIMENT_LABELS = {
+    Sentiment.POSITIVE: _l("Positive"),
+    Sentiment.NEUTRAL: _l("Neutral"),
+    Sentiment.NEGATIVE: _l("Negative"),
+}
 STATUS_LABELS = {
-    "new": _l("New"),
-    "contacted": _l("Contacted"),
-    "opportunity": _l("Opportunity"),
-    "closed": _l("Closed"),
+    OpportunityStatus.NEW: _l("New"),
+    OpportunityStatus.CONTACTED: _l("Contacted"),
+    OpportunityStatus.OPPORTUNITY: _l("Opportunity"),
+    OpportunityStatus.CLOSED: _l("Closed"),
 }
 
 
@@ -62,7 +66,7 @@ class LabelForm(FlaskForm):
     category = SelectField(_l("Category"), validators=[Optional()])
     sentiment = SelectField(
         _l("Sentiment"),
-        choices=[SelectChoice("", "—")] + [SelectChoice(s, SENTIMENT_LABELS[s]) for s in SENTIMENTS],
+        choices=[SelectChoice("", "—")] + [SelectChoice(s, SENTIMENT_LABELS[s]) for s in Sentiment],
         validators=[Optional()],
     )
 
@@ -74,8 +78,6 @@ class SendNeedForm(FlaskForm):
 
 
 class OpportunityForm(FlaskForm):
-    status = SelectField(
-        _l("Status"), choices=[SelectChoice(s, STATUS_LABELS[s]) for s in OPPORTUNITY_STATUSES]
-    )
+    status = SelectField(_l("Status"), choices=[SelectChoice(s, STATUS_LABELS[s]) for s in OpportunityStatus])
     owner_id = SelectField(_l("Owner"), coerce=int, validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Length(max=10000)])

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from perception.analysis.models import AlertKind
 from perception.collection.services.vocab import CATEGORIES, DIMENSIONS
 from perception.core.i18n import is_zh
 
-ALERT_KINDS = {
-    "experience_drop": _l("Experience drop"),
-    "new_watermelon": _l("New watermelon"),
-    "standard_missed": _l("Standard missed"),
-    "missing_reports": _l("Missing reports"),
+ALERT_KINDS: dict[str, Any] = {
+    AlertKind.EXPERIENCE_DROP: _l("Experience drop"),
+    AlertKind.NEW_WATERMELON: _l("New watermelon"),
+    AlertKind.STANDARD_MISSED: _l("Standard missed"),
+    AlertKind.MISSING_REPORTS: _l("Missing reports"),
 }
 
 

@@ -11,6 +11,7 @@ JSON document (scoring.text.ThemeDecisions).
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Any
 
@@ -34,12 +35,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perception.core.models.base import Base, TimestampMixin, utcnow
 
-SENTIMENTS = ("positive", "neutral", "negative")
+
+class Sentiment(enum.StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
 
 
-class LabelSource:
-    MODEL = "model"
-    USER = "user"
+class LabelSource(enum.StrEnum):
+    """Who gave a text its category and sentiment (``TextEntry.label_source``)."""
+
+    MODEL = "model"  # the classifier of the last run, with its confidence
+    USER = "user"  # a person (a TextLabel), kept across runs
 
 
 class TextAnalysisSettings(TimestampMixin, Base):
@@ -67,6 +74,12 @@ class TextAnalysisSettings(TimestampMixin, Base):
     max_entries: Mapped[int] = mapped_column(Integer, default=100_000)  # newest N entries per run
 
 
+class TextRunStatus(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class TextAnalysisRun(Base):
     """One run of the text analysis (themes + classification), with its figures."""
 
@@ -76,7 +89,7 @@ class TextAnalysisRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
-    status: Mapped[str] = mapped_column(String(12), default="running")  # running | done | failed
+    status: Mapped[str] = mapped_column(String(12), default=TextRunStatus.RUNNING)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     n_entries: Mapped[int] = mapped_column(Integer, default=0)
     n_themes: Mapped[int] = mapped_column(Integer, default=0)
@@ -169,8 +182,20 @@ class TextClassifierModel(Base):
 
 # --- market opportunities -----------------------------------------------------------------------
 
-OPPORTUNITY_STATUSES = ("new", "contacted", "opportunity", "closed")
-OPPORTUNITY_KINDS = ("common", "emerging", "manual")
+
+class OpportunityStatus(enum.StrEnum):
+    """How far the market-expansion department has followed the need up, in this order."""
+
+    NEW = "new"
+    CONTACTED = "contacted"
+    OPPORTUNITY = "opportunity"
+    CLOSED = "closed"
+
+
+class OpportunityKind(enum.StrEnum):
+    COMMON = "common"  # raised by many customers across regions
+    EMERGING = "emerging"  # a theme whose share rose significantly
+    MANUAL = "manual"
 
 
 class Opportunity(TimestampMixin, Base):
@@ -180,7 +205,7 @@ class Opportunity(TimestampMixin, Base):
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(12), default="common")
+    kind: Mapped[str] = mapped_column(String(12), default=OpportunityKind.COMMON)
     theme_key: Mapped[str | None] = mapped_column(String(64), index=True)
     title: Mapped[str] = mapped_column(String(200))
     summary_zh: Mapped[str] = mapped_column(Text, default="")
@@ -189,7 +214,7 @@ class Opportunity(TimestampMixin, Base):
     period_end: Mapped[date | None] = mapped_column(Date)  # exclusive
     n_entries: Mapped[int] = mapped_column(Integer, default=0)
     n_customers: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(12), default="new")
+    status: Mapped[str] = mapped_column(String(12), default=OpportunityStatus.NEW)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -220,7 +245,19 @@ class OpportunityRegion(Base):
 
 # --- alerts -------------------------------------------------------------------------------------
 
-ALERT_KINDS = ("experience_drop", "new_watermelon", "standard_missed", "missing_reports")
+
+class AlertKind(enum.StrEnum):
+    """The alert conditions (perception.analysis.services.alert_checks)."""
+
+    EXPERIENCE_DROP = "experience_drop"
+    NEW_WATERMELON = "new_watermelon"
+    STANDARD_MISSED = "standard_missed"
+    MISSING_REPORTS = "missing_reports"
+
+
+class AlertStatus(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
 
 
 class Alert(Base):
@@ -239,7 +276,7 @@ class Alert(Base):
     message_en: Mapped[str] = mapped_column(Text)
     evidence_url: Mapped[str] = mapped_column(String(500))  # a path inside the app
     raised_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open | acknowledged
+    status: Mapped[str] = mapped_column(String(12), default=AlertStatus.OPEN)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -13,6 +13,15 @@ from tests.analysis.conftest import MONDAY
 # "now" = Wednesday of week 4 (2026-W14): the last complete week is week 3 (2026-W13).
 NOW = datetime.combine(MONDAY + timedelta(weeks=4, days=2), datetime.min.time())
 LAST_WEEK = MONDAY + timedelta(weeks=3)
+BASE_URL = "https://perception.example.com"
+
+
+def check_alerts(db_session, now: datetime):
+    """The daily check as the job runs it: the organisation's clock stopped at ``now`` (UTC)."""
+    from perception.analysis.services.alert_checks import check_alerts as run_checks
+    from perception.core.clock import Clock
+
+    return run_checks(db_session, Clock(fixed_now=now), base_url=BASE_URL)
 
 
 @pytest.fixture
@@ -49,8 +58,6 @@ def _alerts(db_session, kind):
 def test_missed_standard_alerts_once_per_streak_to_owners(
     app, db_session, org, catalog, link_kpi, kpi_value, owners
 ):
-    from perception.analysis.services.alert_checks import check_alerts
-
     _bind(owners["m1"], org["R1"]["region"])
     _bind(owners["m2"], org["R2"]["region"])
     d = link_kpi(catalog["DESK"], "RESP", 0.95, "csat_share", 0.85)
@@ -67,6 +74,7 @@ def test_missed_standard_alerts_once_per_streak_to_owners(
     assert recipients == {owners["owner"].id, owners["m1"].id}  # not the other region's manager
     sent = [m for m in _mails(app) - before if "RESP" in m]
     assert sorted(m.split("\n", 1)[0] for m in sent) == ["To: m1@example.com", "To: owner1@example.com"]
+    assert all(f"{BASE_URL}/analysis/kpis?" in m for m in sent)  # the PUBLIC_BASE_URL passed in
     # The same occurrence is not raised again, nor when the streak goes on a week later.
     check_alerts(db_session, NOW)
     kpi_value(d, catalog["DESK"], r1, 0.90, 0.95, week=4)
@@ -74,9 +82,21 @@ def test_missed_standard_alerts_once_per_streak_to_owners(
     assert len(_alerts(db_session, "standard_missed")) == 1
 
 
-def test_missing_report_alert(db_session, org, owners):
-    from perception.analysis.services.alert_checks import check_alerts
+def test_the_last_complete_week_is_the_organisations(db_session, org, catalog, link_kpi, kpi_value, owners):
+    d = link_kpi(catalog["DESK"], "RESP", 0.95, "csat_share", 0.85)
+    r1 = org["R1"]["region"]
+    kpi_value(d, catalog["DESK"], r1, 0.97, 0.95, week=0)
+    for week in (1, 2, 3):
+        kpi_value(d, catalog["DESK"], r1, 0.90, 0.95, week=week)
+    # Monday 01:00 in Shanghai (the default ORG_TIMEZONE) is still Sunday in UTC: for the
+    # organisation week 3 is complete, so its three missed weeks alert already.
+    monday_1am = datetime.combine(MONDAY + timedelta(weeks=4), datetime.min.time()) - timedelta(hours=7)
+    check_alerts(db_session, monday_1am)
+    (alert,) = _alerts(db_session, "standard_missed")
+    assert alert.period_start == MONDAY + timedelta(weeks=1)
 
+
+def test_missing_report_alert(db_session, org, owners):
     check_alerts(db_session, NOW)
     alerts = _alerts(db_session, "missing_reports")
     assert {a.occurrence_key for a in alerts} == {
@@ -88,8 +108,6 @@ def test_missing_report_alert(db_session, org, owners):
 
 
 def test_experience_drop_and_new_watermelon(db_session, org, catalog, observe, link_kpi, kpi_value, owners):
-    from perception.analysis.services.alert_checks import check_alerts
-
     r1 = org["R1"]["region"]
     d = link_kpi(catalog["DESK"], "RESP", 0.95, "csat_share", 0.85)
     for week in range(-8, 3):
@@ -121,10 +139,19 @@ def test_acknowledge_and_scope(db_session, org, owners):
     )
 
     r1, r2 = org["R1"]["region"], org["R2"]["region"]
-    a1 = raise_alert(db_session, AlertSpec("missing_reports", "k1", "中", "en", "/x", region_id=r1.id))
-    raise_alert(db_session, AlertSpec("missing_reports", "k2", "中", "en", "/y", region_id=r2.id))
+    a1 = raise_alert(
+        db_session, AlertSpec("missing_reports", "k1", "中", "en", "/x", region_id=r1.id), base_url=BASE_URL
+    )
+    raise_alert(
+        db_session, AlertSpec("missing_reports", "k2", "中", "en", "/y", region_id=r2.id), base_url=BASE_URL
+    )
     assert (
-        raise_alert(db_session, AlertSpec("missing_reports", "k1", "中", "en", "/x", region_id=r1.id)) is None
+        raise_alert(
+            db_session,
+            AlertSpec("missing_reports", "k1", "中", "en", "/x", region_id=r1.id),
+            base_url=BASE_URL,
+        )
+        is None
     )
     assert [a.occurrence_key for a in alerts_for(db_session, frozenset({r1.id}))] == ["k1"]
     owner = owners["owner"]

@@ -43,9 +43,24 @@ def test_api_pages_and_errors(make_user, client, db_session, small):
         json={"kind": "common", "theme_key": "T99", "from": "2026-W10", "to": "2026-W13"},
         headers=headers,
     )
-    assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "theme_key"
+    # Every error is the one problem+json shape: the operation's problem names the field, in zh and en.
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    problem = bad.get_json()
+    assert (problem["status"], problem["code"]) == (422, "unknown_theme")
+    (error,) = problem["errors"]
+    assert error["field"] == "theme_key" and "T99" in error["detail_en"] and "没有主题" in error["detail_zh"]
+    period = client.post(
+        "/api/v1/analysis/opportunities",
+        json={"kind": "common", "theme_key": "T99", "from": "next week", "to": "2026-W13"},
+        headers=headers,
+    )
+    assert period.status_code == 422 and period.get_json()["errors"][0]["field"] == "from"
     rename = client.patch("/api/v1/analysis/themes/T1", json={"name": 5}, headers=headers)
-    assert rename.status_code == 422
+    assert rename.status_code == 422 and rename.get_json()["errors"][0]["field"] == "name"
+    unknown = client.patch("/api/v1/analysis/themes/T1", json={"name": "x"}, headers=headers)
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["code"] == "unknown_theme"
+    not_json = client.patch("/api/v1/analysis/themes/T1", data="name=x", headers=headers)
+    assert not_json.status_code == 415 and not_json.mimetype == "application/problem+json"
     manager = make_user("api_manager", "manager")
     run = client.post("/api/v1/analysis/text-analysis/run", headers=_auth(db_session, manager))
     assert run.status_code == 403
@@ -73,7 +88,9 @@ def test_api_label_in_scope_only(make_user, client, db_session, org, write_texts
     wrong = client.post(
         f"/api/v1/analysis/entries/{r1_entry}/label", json={"sentiment": "furious"}, headers=headers
     )
-    assert wrong.status_code == 422 and wrong.get_json()["error"]["details"][0]["field"] == "sentiment"
+    assert wrong.status_code == 422 and wrong.get_json()["errors"][0]["field"] == "sentiment"
+    missing = client.post(f"/api/v1/analysis/entries/{r1_entry + 10_000}/label", json={}, headers=headers)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "not_found"
 
 
 def test_png_charts_for_the_review_pdf(db_session, small):
@@ -83,7 +100,7 @@ def test_png_charts_for_the_review_pdf(db_session, small):
     from perception.analysis.services.kpi_experience import kpi_vs_experience
     from perception.analysis.services.overview import overview
 
-    f = parse_filters(db_session, {"from": "2026-W10", "to": "2026-W13"}, None)
+    f = parse_filters(db_session, {"from": "2026-W10", "to": "2026-W13"}, None, today=MONDAY)
     ov = overview(db_session, f)
     images = [
         charts.overview_trend_chart(ov, zh=True, fmt="png"),
@@ -118,7 +135,9 @@ def test_dynamic_events_on_the_overview_timeline(db_session, org, catalog, obser
         )
     )
     db_session.flush()
-    view = overview(db_session, parse_filters(db_session, {"from": "2026-W10", "to": "2026-W13"}, None))
+    view = overview(
+        db_session, parse_filters(db_session, {"from": "2026-W10", "to": "2026-W13"}, None, today=MONDAY)
+    )
     assert [(e.category, e.description) for e in view.events] == [("system_change", "核心系统升级")]
     svg = charts.overview_trend_chart(view, zh=False).decode("utf-8")
     assert "IT system upgrade/change" in svg
@@ -138,7 +157,7 @@ def test_charts_of_an_empty_period_still_render(db_session, small):
     from perception.analysis.services.kpi_experience import kpi_vs_experience
     from perception.analysis.services.overview import overview
 
-    f = parse_filters(db_session, {"from": "2020-W10", "to": "2020-W13"}, None)
+    f = parse_filters(db_session, {"from": "2020-W10", "to": "2020-W13"}, None, today=MONDAY)
     ov = overview(db_session, f)
     for image in (
         charts.overview_trend_chart(ov, zh=False),

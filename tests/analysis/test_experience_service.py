@@ -10,6 +10,7 @@ from scipy import stats
 
 from perception.analysis.services.experience import experience
 from perception.analysis.services.filters import parse_filters
+from tests.analysis.conftest import MONDAY
 
 DIMS = ("reliability", "reliability", "empathy", "empathy", "tangibles")
 
@@ -39,7 +40,7 @@ def test_servqual_gaps_match_scoring_reference(db_session, org, catalog, period_
                          value=float(matrix[r, i]), scale_min=1.0, scale_max=7.0)
                 )  # fmt: skip
     db_session.execute(ExperienceObservation.__table__.insert(), rows)
-    view = experience(db_session, parse_filters(db_session, period_args, None))
+    view = experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     ref = servqual_gaps(perceive, expect, list(DIMS), item_names=[f"q{i + 1}" for i in range(items)])
     got = {(g.level, g.name): g for g in view.servqual}
     for item in ref.items:
@@ -75,7 +76,7 @@ def test_dimensions_heatmap_and_drivers(db_session, org, catalog, observe, perio
         observe(r1, desk, kind, ratings[:, d], dimension=dim, respondents=range(1, n + 1))
     observe(r1, desk, "csat", overall, respondents=range(1, n + 1))
     observe(r2, desk, "rating", [2, 3], dimension="staff_attitude", respondents=[1001, 1002])
-    view = experience(db_session, parse_filters(db_session, period_args, None))
+    view = experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     speed = dict(view.dimensions)["response_speed"]
     low, high = stats.t.interval(0.95, n - 1, loc=ratings[:, 0].mean(), scale=stats.sem(ratings[:, 0]))
     assert speed.estimate == pytest.approx(ratings[:, 0].mean()) and speed.ci_low == pytest.approx(low)
@@ -109,6 +110,6 @@ def test_drivers_explain_nps_when_no_csat_goes_with_the_dimensions(
         observe(r1, desk, "likert", ratings[:, d], dimension=dim, respondents=range(1, n + 1))
     observe(r1, desk, "nps", nps, scale=(0, 10), respondents=range(1, n + 1))
     observe(r1, desk, "csat", [5, 4], respondents=[901, 902])  # CSAT from other respondents only
-    view = experience(db_session, parse_filters(db_session, period_args, None))
+    view = experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     assert view.driver_overall == "nps" and view.driver_respondents == n
     assert view.drivers.r_squared == pytest.approx(key_drivers(ratings, nps, list(DIMENSION_CODES)).r_squared)

@@ -8,6 +8,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from perception.analysis.services.filters import parse_filters
 from perception.analysis.services.kpi_experience import kpi_vs_experience
+from tests.analysis.conftest import MONDAY
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def melon_world(db_session, org, catalog, observe, link_kpi, kpi_value):
 
 
 def test_quadrants_and_ranked_watermelons(db_session, melon_world, period_args):
-    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None))
+    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     quadrant = {c.key: c.comparison.quadrant for c in view.cells}
     assert quadrant == {
         "RESP|DESK|R1": "watermelon",
@@ -49,7 +50,7 @@ def test_quadrants_and_ranked_watermelons(db_session, melon_world, period_args):
 
 def test_scope_hides_other_regions_cells(db_session, melon_world, period_args):
     scope = frozenset({melon_world["r2"].id})
-    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, scope))
+    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, scope, today=MONDAY))
     assert {c.region_code for c in view.cells} == {"R2"}
     assert [w.key for w in view.watermelons] == ["NETR|NET|R2"]
 
@@ -62,7 +63,7 @@ def test_unlinked_kpi_is_reported_not_compared(db_session, org, catalog, kpi_val
     db_session.flush()
     kpi_value(d, catalog["DESK"], org["R1"]["region"], 0.9, 0.8)
     observe(org["R1"]["region"], catalog["DESK"], "csat", [5, 5])
-    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None))
+    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     assert view.cells == ()
     assert [(u.kpi_code, u.reason) for u in view.unmatched] == [("LONE", "no_kpi_standard")]
 
@@ -77,7 +78,7 @@ def test_nps_experience_uses_the_nps_as_a_mean(
     kpi_value(d, catalog["DESK"], r1, 0.95, 0.9)
     scores = [10] * 10 + [8] * 5 + [3] * 15
     observe(r1, catalog["DESK"], "nps", scores, scale=(0, 10))
-    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None))
+    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     cell = view.cells[0].comparison
     per_respondent = np.array([100.0] * 10 + [0.0] * 5 + [-100.0] * 15)
     assert cell.experience_estimate == pytest.approx(per_respondent.mean())  # NPS = -16.7
@@ -95,7 +96,7 @@ def test_lead_lag_for_a_watermelon_with_enough_weeks(db_session, org, catalog, o
         kpi_value(d, catalog["DESK"], r1, 0.96 + 0.001 * (week % 3), 0.95, week=week)
         good = 15 + (week * 7) % 10
         observe(r1, catalog["DESK"], "csat", [5] * good + [2] * (40 - good), week=week)
-    f = parse_filters(db_session, {"from": "2026-W10", "to": "2026-W21"}, None)
+    f = parse_filters(db_session, {"from": "2026-W10", "to": "2026-W21"}, None, today=MONDAY)
     view = kpi_vs_experience(db_session, f)
     assert view.watermelons and view.watermelons[0].key == "RESP|DESK|R1"
     keys = [k for k, _ in view.lead_lag]

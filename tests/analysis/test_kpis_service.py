@@ -8,6 +8,7 @@ import pytest
 
 from perception.analysis.services.filters import parse_filters
 from perception.analysis.services.kpis import kpi_analysis
+from tests.analysis.conftest import MONDAY
 
 
 def test_attainment_breaches_and_trend(db_session, org, catalog, link_kpi, kpi_value, period_args):
@@ -17,7 +18,7 @@ def test_attainment_breaches_and_trend(db_session, org, catalog, link_kpi, kpi_v
     for week, v in enumerate(values_r1):
         kpi_value(d, desk, r1, v, 0.95, week=week, n=100)
     kpi_value(d, desk, r2, 0.99, 0.95, week=0, n=300)
-    view = kpi_analysis(db_session, parse_filters(db_session, period_args, None))
+    view = kpi_analysis(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     r1_row = next(a for a in view.by_region if a.region_code == "R1")
     assert (r1_row.attainment.n_met, r1_row.attainment.n_measured) == (2, 4)
     assert r1_row.attainment.worst_margin == pytest.approx(0.90 - 0.95)
@@ -45,7 +46,7 @@ def test_csat_target_on_a_dimension_uses_that_dimension(
     observe(r1, desk, "likert", [2] * 20 + [5] * 20, dimension="response_speed")
     # R2: only 4 ratings of the dimension: measured on the 50 overall CSAT answers instead.
     observe(r2, desk, "rating", [2, 2, 4, 5], dimension="response_speed")
-    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None))
+    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     by_region = {c.region_code: c for c in view.cells}
     assert by_region["R1"].experience_basis == "dimension:response_speed"
     assert by_region["R1"].comparison.n == 40 and by_region["R1"].comparison.experience_estimate == 0.5

@@ -13,10 +13,11 @@ from statsmodels.stats.proportion import proportion_confint
 from perception.analysis.services.facts import DIMENSION_CODES
 from perception.analysis.services.filters import parse_filters
 from perception.analysis.services.overview import overview
+from tests.analysis.conftest import MONDAY
 
 
 def _filters(db_session, args, scope=None):
-    return parse_filters(db_session, args, scope)
+    return parse_filters(db_session, args, scope, today=MONDAY)
 
 
 def test_csat_and_nps_per_region_match_references(db_session, org, catalog, observe, period_args):
@@ -98,7 +99,9 @@ def test_month_grain_rolls_weeks_up(db_session, org, catalog, observe):
     r1 = org["R1"]["region"]
     observe(r1, catalog["DESK"], "csat", [5, 4], week=0)  # 2026-03-02
     observe(r1, catalog["DESK"], "csat", [1], week=5)  # 2026-04-06
-    f = parse_filters(db_session, {"from": "2026-03-02", "to": "2026-04-30", "grain": "month"}, None)
+    f = parse_filters(
+        db_session, {"from": "2026-03-02", "to": "2026-04-30", "grain": "month"}, None, today=MONDAY
+    )
     view = overview(db_session, f)
     labels = {p.label: p for p in view.trend}
     assert labels["2026-03"].csat.n == 2 and labels["2026-04"].csat.n == 1

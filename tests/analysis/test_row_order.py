@@ -81,7 +81,7 @@ def test_kpi_rows_come_in_key_order(db_session, tiered, period_args):
     from perception.analysis.services.filters import parse_filters
     from perception.analysis.services.kpi_links import kpi_rows
 
-    rows = kpi_rows(db_session, parse_filters(db_session, period_args, None))
+    rows = kpi_rows(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     assert len(rows) == 2 * 2 * WEEKS
     keys = [(r.definition_id, r.service_id, r.region_id, r.period, r.tier_id) for r in rows]
     assert keys == sorted(keys)
@@ -96,7 +96,7 @@ def test_cell_target_does_not_depend_on_row_order(db_session, org, tiered, obser
     for region_code in ("R1", "R2"):
         for week in range(WEEKS):
             observe(org[region_code]["region"], tiered["desk"], "csat", [5] * 10 + [2] * 15, week=week)
-    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None))
+    view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     cells = {c.region_code: c.comparison for c in view.cells}
     assert set(cells) == {"R1", "R2"}
     for comparison in cells.values():

@@ -67,7 +67,7 @@ def test_theme_spanning_three_regions_is_a_common_need(db_session, write_texts, 
     mobile_themes = _theme_of(db_session, mobile)
     assert len(mobile_themes) == 1  # all the mobile-repair requirements share one theme
     (mobile_key,) = mobile_themes
-    f = parse_filters(db_session, period_args, None)
+    f = parse_filters(db_session, period_args, None, today=MONDAY)
     needs = common_and_emerging_needs(db_session, f.start, f.end)
     by_key = {n.theme_key: n for n in needs.common}
     assert mobile_key in by_key
@@ -175,7 +175,7 @@ def test_classifier_cross_validation_review_queue_and_corrections(db_session, wr
     from perception.analysis.services.text_settings import SettingsUpdate, update_settings
 
     update_settings(db_session, SettingsUpdate(review_threshold=0.99))
-    f = parse_filters(db_session, period_args, None)
+    f = parse_filters(db_session, period_args, None, today=MONDAY)
     queue = review_queue(db_session, f)
     assert queue and all(e.label_source == "model" for e in queue)
     assert [e.confidence for e in queue] == sorted(e.confidence for e in queue)

@@ -90,7 +90,20 @@ def test_bad_filter_is_explained_and_api_says_422(login_as, data, db_session):
     assert "is neither an ISO week" in response.get_data(as_text=True)
     _, secret = issue_token(db_session, c.user, "t")
     api = c.get("/api/v1/analysis/overview?from=bad", headers={"Authorization": f"Bearer {secret}"})
-    assert api.status_code == 422 and api.get_json()["error"]["details"][0]["field"] == "from"
+    assert api.status_code == 422 and api.mimetype == "application/problem+json"
+    (problem,) = api.get_json()["errors"]
+    assert (problem["field"], problem["code"], problem["value"]) == ("from", "invalid_period", "bad")
+    assert "ISO 周" in problem["detail_zh"] and "ISO week" in problem["detail_en"]
+    # Days are read by the one parser of typed dates, so 2026/3/2 is 2026-03-02's week.
+    typed = c.get(
+        "/api/v1/analysis/overview?from=2026/3/2&to=2026年3月8日",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert typed.status_code == 200
+    assert (typed.get_json()["filters"]["start"], typed.get_json()["filters"]["end"]) == (
+        "2026-03-02",
+        "2026-03-09",
+    )
 
 
 def test_charts_are_svg_images(login_as, data):
@@ -234,6 +247,7 @@ def test_alerts_page_and_acknowledge(login_as, db_session, org):
             "/collection/board",
             region_id=org["R1"]["region"].id,
         ),
+        base_url="",
     )
     raise_alert(
         db_session,
@@ -245,6 +259,7 @@ def test_alerts_page_and_acknowledge(login_as, db_session, org):
             "/collection/board",
             region_id=org["R2"]["region"].id,
         ),
+        base_url="",
     )
     html = manager.get("/analysis/alerts").get_data(as_text=True)
     assert "Report missing" in html and "R2 missing" in html
@@ -255,3 +270,19 @@ def test_alerts_page_and_acknowledge(login_as, db_session, org):
     assert post_form(manager, f"/analysis/alerts/{a1.id}/acknowledge", {}).status_code == 302
     db_session.expire_all()
     assert db_session.get(Alert, a1.id).status == "acknowledged"
+
+
+def test_refused_settings_store_nothing_and_say_why_in_the_users_language(login_as, db_session):
+    from perception.analysis.models import TextAnalysisSettings
+
+    analyst = login_as("analyst")
+    analyst.user.language = "zh_CN"
+    db_session.flush()
+    form = {"user_words": "两个 词", "theme_count": "0", "min_customers": "3", "min_regions": "3"}
+    response = post_form(
+        analyst, "/analysis/demand/settings", {**form, "review_threshold": "0.6"}, follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert "每行一个词，不含空格" in response.get_data(as_text=True)
+    # update_settings stored the default row before it refused the word: atomic() undid it.
+    assert db_session.scalar(select(TextAnalysisSettings.id)) is None

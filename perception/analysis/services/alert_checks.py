@@ -1,4 +1,5 @@
-"""The alert conditions, checked by the daily background job ``check_analysis_alerts``:
+"""The alert conditions, checked by the daily background job ``check_analysis_alerts``
+(perception.analysis.jobs) for the last complete ISO week of the organisation's clock:
 
 - experience drop: a region's CSAT in the last complete week is significantly below its previous
   eight weeks (one-sided pooled z test, scoring.detect_drop_shares via analysis_overview);
@@ -7,7 +8,8 @@
 - standard missed for N periods: a KPI's last N (default 3) weekly values all missed the target;
   the occurrence is the streak, keyed by its first week, so a continuing streak alerts once;
 - missing reports: a collection point's weekly report is missing after its deadline.
-Each occurrence is raised once (analysis_alerts.raise_alert).
+Each check finds the occurrences (AlertSpecs); ``check_alerts`` raises them, each once
+(services.alerts.raise_alert).
 """
 
 from __future__ import annotations
@@ -19,17 +21,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from perception.analysis.models import Alert
+from perception.analysis.models import Alert, AlertKind
 from perception.analysis.services.alerts import AlertSpec, raise_alert
 from perception.analysis.services.facts import aggregate
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.kpi_experience import kpi_vs_experience
 from perception.analysis.services.names import load_names
 from perception.analysis.services.overview import drop_flags
-from perception.core.jobs import job
-from perception.core.models.base import utcnow
+from perception.core.clock import Clock
 from perception.core.models.org import CollectionPoint
-from perception.core.periods import iso_week_label, week_start
+from perception.core.periods import iso_week_label
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 
 BASELINE_WEEKS = 8
@@ -42,17 +43,16 @@ def _url(path: str, **args: Any) -> str:
     return f"/analysis/{path}" + (f"?{query}" if query else "")
 
 
-def check_experience_drops(session: Session, last_week: date) -> list[Alert]:
+def check_experience_drops(session: Session, last_week: date, *, use_rollup: bool = True) -> list[AlertSpec]:
     f = AnalysisFilters(start=last_week - timedelta(weeks=BASELINE_WEEKS), end=last_week + timedelta(weeks=1))
     names = load_names(session, customers=False)
     out = []
-    for flag in drop_flags(aggregate(session, f, kinds=("csat",)), f, names):
+    for flag in drop_flags(aggregate(session, f, kinds=("csat",), use_rollup=use_rollup), f, names):
         region = names.region(flag.region_id)
         week = iso_week_label(flag.period)
-        alert = raise_alert(
-            session,
+        out.append(
             AlertSpec(
-                kind="experience_drop",
+                kind=AlertKind.EXPERIENCE_DROP,
                 occurrence_key=f"experience_drop:{region.code}:{flag.period.isoformat()}",
                 message_zh=f"{region.name_zh} {week} 满意度由 {100 * flag.baseline:.0f}% 显著下降至 "
                 f"{100 * flag.estimate:.0f}%（n={flag.n}，p={flag.p_value:.3g}）",
@@ -61,18 +61,16 @@ def check_experience_drops(session: Session, last_week: date) -> list[Alert]:
                 evidence_url=_url("overview", region=flag.region_id, **{"from": f.start.isoformat()}),
                 region_id=flag.region_id,
                 period_start=flag.period,
-            ),
+            )
         )
-        if alert is not None:
-            out.append(alert)
     return out
 
 
-def check_new_watermelons(session: Session, last_week: date) -> list[Alert]:
+def check_new_watermelons(session: Session, last_week: date, *, use_rollup: bool = True) -> list[AlertSpec]:
     end = last_week + timedelta(weeks=1)
     window = AnalysisFilters(start=end - timedelta(weeks=WINDOW_WEEKS), end=end)
-    current = kpi_vs_experience(session, window)
-    previous = kpi_vs_experience(session, window.previous())
+    current = kpi_vs_experience(session, window, use_rollup=use_rollup)
+    previous = kpi_vs_experience(session, window.previous(), use_rollup=use_rollup)
     before = {c.key for c in previous.cells if c.comparison.quadrant == "watermelon"}
     out = []
     for cell in current.watermelons:
@@ -80,7 +78,7 @@ def check_new_watermelons(session: Session, last_week: date) -> list[Alert]:
             continue
         recent = session.scalar(
             select(Alert.id).where(
-                Alert.kind == "new_watermelon",
+                Alert.kind == AlertKind.NEW_WATERMELON,
                 Alert.occurrence_key.like(f"new_watermelon:{cell.key}:%"),
                 Alert.period_start >= window.start - timedelta(weeks=WINDOW_WEEKS),
             )
@@ -88,10 +86,9 @@ def check_new_watermelons(session: Session, last_week: date) -> list[Alert]:
         if recent is not None:
             continue
         c = cell.comparison
-        alert = raise_alert(
-            session,
+        out.append(
             AlertSpec(
-                kind="new_watermelon",
+                kind=AlertKind.NEW_WATERMELON,
                 occurrence_key=f"new_watermelon:{cell.key}:{window.start.isoformat()}",
                 message_zh=f"新的西瓜效应：{cell.service_name_zh}·{cell.region_name_zh} 的 "
                 f"{cell.kpi_name_zh} 达标，但体验 {c.experience_estimate:.3g} "
@@ -107,14 +104,14 @@ def check_new_watermelons(session: Session, last_week: date) -> list[Alert]:
                 region_id=cell.region_id,
                 service_id=cell.service_id,
                 period_start=window.start,
-            ),
+            )
         )
-        if alert is not None:
-            out.append(alert)
     return out
 
 
-def check_missed_standards(session: Session, last_week: date, periods: int = MISSED_PERIODS) -> list[Alert]:
+def check_missed_standards(
+    session: Session, last_week: date, periods: int = MISSED_PERIODS
+) -> list[AlertSpec]:
     start = last_week - timedelta(weeks=26)
     rows = session.execute(
         select(
@@ -151,10 +148,9 @@ def check_missed_standards(session: Session, last_week: date, periods: int = MIS
             continue
         region, service = names.region(r), names.service(s)
         code, since = codes.get(d, str(d)), iso_week_label(streak[0])
-        alert = raise_alert(
-            session,
+        out.append(
             AlertSpec(
-                kind="standard_missed",
+                kind=AlertKind.STANDARD_MISSED,
                 occurrence_key=f"standard_missed:{code}:{service.code}:{region.code}:{streak[0].isoformat()}",
                 message_zh=f"{service.name_zh}·{region.name_zh} 的指标 {code} 自 {since} "
                 f"起已连续 {len(streak)} 周未达标",
@@ -164,14 +160,13 @@ def check_missed_standards(session: Session, last_week: date, periods: int = MIS
                 region_id=r,
                 service_id=s,
                 period_start=streak[0],
-            ),
+            )
         )
-        if alert is not None:
-            out.append(alert)
     return out
 
 
-def check_missing_reports(session: Session, last_week: date, now: datetime) -> list[Alert]:
+def check_missing_reports(session: Session, last_week: date, now: datetime) -> list[AlertSpec]:
+    """``now`` (naive UTC) decides which reports are past their deadline."""
     from perception.collection.services.board import Completeness, completeness
 
     names = load_names(session, customers=False)
@@ -184,10 +179,9 @@ def check_missing_reports(session: Session, last_week: date, now: datetime) -> l
             continue
         region = names.region(cell.region_id)
         week = iso_week_label(cell.week_start)
-        alert = raise_alert(
-            session,
+        out.append(
             AlertSpec(
-                kind="missing_reports",
+                kind=AlertKind.MISSING_REPORTS,
                 occurrence_key=f"missing_reports:{point.code}:{cell.week_start.isoformat()}",
                 message_zh=f"{region.name_zh}（{point.name_zh}）{week} 的采集报告逾期未交",
                 message_en=f"{region.name_en} ({point.name_en}): the collection report for {week} is missing",
@@ -195,26 +189,19 @@ def check_missing_reports(session: Session, last_week: date, now: datetime) -> l
                 region_id=cell.region_id,
                 period_start=cell.week_start,
                 extra_recipients=tuple(i for i in (point.lead_id, point.organiser_id) if i is not None),
-            ),
+            )
         )
-        if alert is not None:
-            out.append(alert)
     return out
 
 
-def check_alerts(session: Session, now: datetime | None = None) -> list[Alert]:
-    """Run every check for the last complete ISO week before ``now`` (naive UTC)."""
-    now = now or utcnow()
-    last_week = week_start(now.date()) - timedelta(weeks=1)
-    raised = check_experience_drops(session, last_week)
-    raised += check_new_watermelons(session, last_week)
-    raised += check_missed_standards(session, last_week)
-    raised += check_missing_reports(session, last_week, now)
-    return raised
-
-
-@job("check_analysis_alerts")
-def check_alerts_job(session: Session, now: str | None = None, **_: Any) -> int:
-    """Daily job: raise the alerts of the last complete week; returns how many were new."""
-    moment = datetime.fromisoformat(now) if now else None
-    return len(check_alerts(session, moment))
+def check_alerts(session: Session, clock: Clock, *, base_url: str, use_rollup: bool = True) -> list[Alert]:
+    """Run every check for the last complete ISO week of the organisation's ``clock`` and raise
+    what it found; returns the alerts that are new. ``base_url`` (PUBLIC_BASE_URL) goes into the
+    emails' links, ``use_rollup`` (ANALYSIS_ROLLUP) into the experience aggregates."""
+    last_week = clock.week_start() - timedelta(weeks=1)
+    found = check_experience_drops(session, last_week, use_rollup=use_rollup)
+    found += check_new_watermelons(session, last_week, use_rollup=use_rollup)
+    found += check_missed_standards(session, last_week)
+    found += check_missing_reports(session, last_week, clock.now())
+    raised = (raise_alert(session, spec, base_url=base_url) for spec in found)
+    return [alert for alert in raised if alert is not None]

@@ -5,7 +5,8 @@ same occurrence again does nothing, however often the check runs. The owners con
 system owners, the managers who see the alert's region (region-bound to it or to no region), the
 service's owner and, for missing reports, the collection point's lead and organiser. Each gets an
 in-app AlertRecipient row and an email (perception.core.mail.send_email: queued for the worker, or sent
-at once without Redis) with the link to the evidence.
+at once without Redis) with the link to the evidence, made absolute with the caller's ``base_url``
+(the PUBLIC_BASE_URL setting).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from perception.analysis.models import Alert, AlertRecipient
+from perception.analysis.models import Alert, AlertRecipient, AlertStatus
 from perception.core.models.auth import Role, User, UserRole
 from perception.core.models.base import utcnow
 from perception.setup.models.catalog import Service
@@ -62,13 +62,12 @@ def owners_concerned(session: Session, spec: AlertSpec) -> list[User]:
     return sorted(people.values(), key=lambda u: u.id)
 
 
-def _email(user: User, alert: Alert) -> None:
+def _email(user: User, alert: Alert, base_url: str) -> None:
     from perception.core.mail import send_email
 
     if not user.email:
         return
-    base = str(current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    link = base + alert.evidence_url
+    link = base_url.rstrip("/") + alert.evidence_url
     zh_first = (user.language or "zh_CN").startswith("zh")
     first, second = (alert.message_zh, alert.message_en) if zh_first else (alert.message_en, alert.message_zh)
     subject = ("[感知预警] " if zh_first else "[Perception alert] ") + first[:120]
@@ -76,8 +75,9 @@ def _email(user: User, alert: Alert) -> None:
     send_email(user.email, subject, body)
 
 
-def raise_alert(session: Session, spec: AlertSpec) -> Alert | None:
-    """Record the occurrence and notify its owners; None when it was raised before."""
+def raise_alert(session: Session, spec: AlertSpec, *, base_url: str) -> Alert | None:
+    """Record the occurrence and notify its owners; None when it was raised before. ``base_url``
+    (PUBLIC_BASE_URL) prefixes the evidence link in the emails."""
     if session.scalar(select(Alert.id).where(Alert.occurrence_key == spec.occurrence_key)) is not None:
         return None
     alert = Alert(
@@ -96,7 +96,7 @@ def raise_alert(session: Session, spec: AlertSpec) -> Alert | None:
         session.add(
             AlertRecipient(alert_id=alert.id, user_id=user.id, emailed_at=utcnow() if user.email else None)
         )
-        _email(user, alert)
+        _email(user, alert, base_url)
     session.flush()
     return alert
 
@@ -128,8 +128,8 @@ def alerts_for(
 
 
 def acknowledge(session: Session, alert: Alert, user_id: int) -> Alert:
-    if alert.status != "acknowledged":
-        alert.status = "acknowledged"
+    if alert.status != AlertStatus.ACKNOWLEDGED:
+        alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_by_id = user_id
         alert.acknowledged_at = utcnow()
     for r in alert.recipients:

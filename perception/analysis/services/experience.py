@@ -7,7 +7,8 @@ item and per dimension, so their t intervals need no per-respondent rows in Pyth
 performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
 it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so.
 
-Public API: ``experience(session, filters) -> ExperienceView``.
+Public API: ``experience(session, filters, *, use_rollup=True) -> ExperienceView`` (``use_rollup``:
+the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
 """
 
 from __future__ import annotations
@@ -222,9 +223,9 @@ def driver_matrix(
     return data[:, :-1], data[:, -1], capped
 
 
-def experience(session: Session, filters: AnalysisFilters) -> ExperienceView:
+def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     names = load_names(session, customers=False)
-    cells = aggregate(session, filters, kinds=DIMENSION_KINDS)
+    cells = aggregate(session, filters, kinds=DIMENSION_KINDS, use_rollup=use_rollup)
     total = rollup(cells).get((), {})
     dimensions = tuple((d, dimension_measure(dimension_acc(total, d), (d,))) for d in DIMENSION_CODES)
     by_region = rollup(cells, ("region",))

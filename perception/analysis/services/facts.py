@@ -201,11 +201,13 @@ def aggregate(
     *,
     kinds: Sequence[str] | None = None,
     extra_where: Iterable[Any] = (),
+    use_rollup: bool = True,
 ) -> FactTable:
     """One GROUP BY (period, region, service, kind, dimension, scale) -> additive sums.
 
-    Reads the pre-aggregated weekly sums (analysis_rollup) when they match the facts, otherwise
-    the facts themselves; both give the same sums. The sums of the 0..100 rescaled values follow
+    Reads the pre-aggregated weekly sums (analysis_rollup) when ``use_rollup`` allows it (the
+    ANALYSIS_ROLLUP setting, read by the caller) and they match the facts, otherwise the facts
+    themselves; both give the same sums. The sums of the 0..100 rescaled values follow
     from the raw ones per scale: sum y = 100 (S - n lo) / (hi - lo) and
     sum y^2 = (100 / (hi - lo))^2 (SS - 2 lo S + n lo^2).
     """
@@ -213,7 +215,7 @@ def aggregate(
     from perception.analysis.services.rollup import rollup_usable
 
     extra = list(extra_where)
-    if not extra and rollup_usable(session):
+    if use_rollup and not extra and rollup_usable(session):
         source: Any = Roll
         sums = [
             func.sum(Roll.n),

@@ -17,25 +17,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from perception.core.errors import UserError
 from perception.core.models.org import CustomerOrg, Region
-from perception.core.periods import week_from_label, week_start
+from perception.core.periods import parse_day, week_from_label, week_start
 from perception.setup.models.catalog import Service, ServiceTier
 
 DEFAULT_WEEKS = 13
 GRAINS = ("week", "month")
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be used; ``field`` names it, ``reason`` is bilingual."""
-
-    def __init__(self, field: str, reason_en: str, reason_zh: str) -> None:
-        super().__init__(f"{field}: {reason_en}")
-        self.field = field
-        self.reason_en = reason_en
-        self.reason_zh = reason_zh
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "reason": self.reason_en, "reason_zh": self.reason_zh}
+class FilterError(UserError):
+    """A filter value that cannot be used: one problem naming the query argument, in zh and en."""
 
 
 class OutOfScope(LookupError):
@@ -98,20 +90,20 @@ class AnalysisFilters:
         }
 
 
-def _parse_day(field: str, raw: str, *, end: bool) -> date:
-    text = raw.strip()
+def _parse_monday(field: str, raw: str, *, end: bool) -> date:
+    """An ISO week (``2026-W10``) or a day (through ``parse_day``, the one parser of typed dates) as
+    the Monday of its week; with ``end``, the Monday after it (the period's end is exclusive)."""
+    text = str(raw).strip()
     try:
-        if "-W" in text.upper():
-            monday = week_from_label(text)
-            return monday + timedelta(weeks=1) if end else monday
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise FilterError(
+        monday = week_from_label(text) if "-W" in text.upper() else week_start(parse_day(text, field))
+    except (ValueError, UserError):  # one message for both: a week is as welcome as a day here
+        raise FilterError.one(
             field,
-            f"{raw!r} is neither an ISO week (2026-W10) nor a date (2026-03-02)",
             f"“{raw}”既不是 ISO 周（如 2026-W10）也不是日期（如 2026-03-02）",
+            f"{raw!r} is neither an ISO week (2026-W10) nor a date (2026-03-02)",
+            code="invalid_period",
+            value=text[:80] or None,
         ) from None
-    monday = week_start(day)
     return monday + timedelta(weeks=1) if end else monday
 
 
@@ -121,15 +113,27 @@ def _parse_id(field: str, raw: str | None) -> int | None:
     try:
         value = int(str(raw).strip())
     except ValueError:
-        raise FilterError(field, f"{raw!r} is not an id", f"“{raw}”不是有效的编号") from None
+        value = -1
     if value < 0:
-        raise FilterError(field, f"{raw!r} is not an id", f"“{raw}”不是有效的编号")
+        raise FilterError.one(
+            field, f"“{raw}”不是有效的编号", f"{raw!r} is not an id", code="invalid_id", value=str(raw)[:80]
+        )
     return value
+
+
+# How the existence check names the filters in Chinese.
+_FIELD_ZH = {"service": "服务", "tier": "服务等级"}
 
 
 def _exists(session: Session, model: Any, object_id: int | None, field: str) -> None:
     if object_id is not None and session.get(model, object_id) is None:
-        raise FilterError(field, f"no such {field} {object_id}", f"不存在编号为 {object_id} 的{field}")
+        raise FilterError.one(
+            field,
+            f"不存在编号为 {object_id} 的{_FIELD_ZH.get(field, field)}",
+            f"no such {field} {object_id}",
+            code="unknown",
+            value=str(object_id),
+        )
 
 
 def parse_filters(
@@ -137,30 +141,35 @@ def parse_filters(
     args: Mapping[str, Any],
     scope: frozenset[int] | None,
     *,
-    today: date | None = None,
+    today: date,
     customer_scope: int | None = None,
 ) -> AnalysisFilters:
     """Read filters from query arguments (``from``, ``to``, ``region``, ``service``, ``tier``,
     ``customer``, ``grain``) and intersect them with ``scope`` (authz.region_scope()).
 
-    Default period: the last 13 complete ISO weeks plus the current one. A region or customer
-    outside the scope raises OutOfScope (callers answer 404, as for any object out of scope);
-    a malformed value raises FilterError naming the field.
+    Default period: the last 13 complete ISO weeks plus the current one, ``today`` being the
+    organisation's date. A region or customer outside the scope raises OutOfScope (callers answer
+    404, as for any object out of scope); a malformed value raises FilterError naming the field.
     """
-    today = today or date.today()
-    end = _parse_day("to", args["to"], end=True) if args.get("to") else week_start(today) + timedelta(weeks=1)
+    end = _parse_monday("to", args["to"], end=True) if args.get("to") else default_filters(today).end
     start = (
-        _parse_day("from", args["from"], end=False)
+        _parse_monday("from", args["from"], end=False)
         if args.get("from")
         else end - timedelta(weeks=DEFAULT_WEEKS + 1)
     )
     if start >= end:
-        raise FilterError("from", "the period starts after it ends", "开始时间晚于结束时间")
+        raise FilterError.one(
+            "from", "开始时间晚于结束时间", "the period starts after it ends", code="empty_period"
+        )
     if (end - start).days > 7 * 260:
-        raise FilterError("from", "the period is longer than five years", "时间段超过五年")
+        raise FilterError.one(
+            "from", "时间段超过五年", "the period is longer than five years", code="too_long"
+        )
     grain = str(args.get("grain") or "week")
     if grain not in GRAINS:
-        raise FilterError("grain", "grain must be week or month", "粒度只能是周或月")
+        raise FilterError.one(
+            "grain", "粒度只能是周或月", "grain must be week or month", code="invalid_grain", value=grain[:80]
+        )
     region_id = _parse_id("region", args.get("region"))
     service_id = _parse_id("service", args.get("service"))
     tier_id = _parse_id("tier", args.get("tier"))
@@ -208,7 +217,9 @@ def where_facts(model: Any, filters: AnalysisFilters, *, period: bool = True) ->
     return clauses
 
 
-def filters_for_user(session: Session, args: Mapping[str, Any], user: Any = None) -> AnalysisFilters:
+def filters_for_user(
+    session: Session, args: Mapping[str, Any], *, today: date, user: Any = None
+) -> AnalysisFilters:
     """``parse_filters`` with the logged-in user's region (and customer) scope."""
     from perception.core.authz import current_user, region_scope
     from perception.core.models.auth import Role
@@ -217,11 +228,11 @@ def filters_for_user(session: Session, args: Mapping[str, Any], user: Any = None
     customer = getattr(user, "customer_id", None)
     roles: frozenset[Role] = getattr(user, "roles", frozenset())
     customer_scope = customer if customer is not None and not roles - {Role.CUSTOMER_REP} else None
-    return parse_filters(session, args, region_scope(user), customer_scope=customer_scope)
+    return parse_filters(session, args, region_scope(user), today=today, customer_scope=customer_scope)
 
 
-def default_filters(today: date | None = None, weeks: int = DEFAULT_WEEKS) -> AnalysisFilters:
-    """All regions, the last ``weeks`` complete weeks plus the current one (for jobs and review)."""
-    today = today or date.today()
+def default_filters(today: date, weeks: int = DEFAULT_WEEKS) -> AnalysisFilters:
+    """All regions, the last ``weeks`` complete weeks plus the current one (``today`` being the
+    organisation's date): the period a page shows when none is asked for."""
     end = week_start(today) + timedelta(weeks=1)
     return AnalysisFilters(start=end - timedelta(weeks=weeks + 1), end=end)

@@ -4,7 +4,8 @@ rank correlation of KPI margin with experience gap across regions and over weeks
 lead/lag check for the watermelons. This is the page a manager opens every Monday.
 
 Public API (also used by the review phase):
-``kpi_vs_experience(session, filters) -> KpiExperienceView``.
+``kpi_vs_experience(session, filters, *, use_rollup=True) -> KpiExperienceView`` (``use_rollup``:
+the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
 
 KPI over the period: the n-weighted mean of its weekly values (tiers pooled the same way), against
 the target of its latest week. Experience over the period: the experience standard's measure from
@@ -205,13 +206,15 @@ def _comparison_cell(
     )
 
 
-def kpi_vs_experience(session: Session, filters: AnalysisFilters) -> KpiExperienceView:
+def kpi_vs_experience(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True
+) -> KpiExperienceView:
     """Compare every KPI that has an experience counterpart with that experience, per service x region."""
     names = load_names(session, customers=False)
     rows = kpi_rows(session, filters)
     on = filters.end - timedelta(days=1)
     links = kpi_links(session, ((r.definition_id, r.service_id) for r in rows), on)
-    facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS)
+    facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)
     cells_index = CellIndex(facts)
     grouped: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
     for r in rows:

@@ -16,10 +16,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from perception.analysis.models import (
-    OPPORTUNITY_KINDS,
-    OPPORTUNITY_STATUSES,
     Opportunity,
+    OpportunityKind,
     OpportunityRegion,
+    OpportunityStatus,
     TextTheme,
 )
 from perception.analysis.services.demand import CommonNeedRow, EmergingNeedRow, common_and_emerging_needs
@@ -40,8 +40,11 @@ def market_users(session: Session) -> list[User]:
 
 def _check_owner(session: Session, owner_id: int | None) -> None:
     if owner_id is not None and owner_id not in {u.id for u in market_users(session)}:
-        raise TextAnalysisError(
-            "owner_id", "the owner must be a market-expansion user", "负责人必须是市场拓展人员"
+        raise TextAnalysisError.one(
+            "owner_id",
+            "负责人必须是市场拓展人员",
+            "the owner must be a market-expansion user",
+            code="not_market_user",
         )
 
 
@@ -77,19 +80,30 @@ def create_from_need(
     The need is recomputed inside the caller's region scope, so nobody can send (or learn of) a
     need from regions they may not see; a theme that is not a need in the period is refused.
     """
-    if kind not in ("common", "emerging"):
-        raise TextAnalysisError("kind", "kind must be common or emerging", "类型必须是共性需求或新兴需求")
+    if kind not in (OpportunityKind.COMMON, OpportunityKind.EMERGING):
+        raise TextAnalysisError.one(
+            "kind", "类型必须是共性需求或新兴需求", "kind must be common or emerging", code="invalid_kind"
+        )
     if session.scalar(select(TextTheme.id).where(TextTheme.key == theme_key)) is None:
-        raise TextAnalysisError("theme_key", f"no theme {theme_key!r}", f"没有主题 {theme_key}")
+        raise TextAnalysisError.one(
+            "theme_key",
+            f"没有主题 {theme_key}",
+            f"no theme {theme_key!r}",
+            code="unknown_theme",
+            value=theme_key[:80],
+        )
     _check_owner(session, owner_id)
     needs = common_and_emerging_needs(session, period_start, period_end, region_ids)
-    rows: Iterable[CommonNeedRow | EmergingNeedRow] = needs.common if kind == "common" else needs.emerging
+    rows: Iterable[CommonNeedRow | EmergingNeedRow] = (
+        needs.common if kind == OpportunityKind.COMMON else needs.emerging
+    )
     row = next((r for r in rows if r.theme_key == theme_key), None)
     if row is None:
-        raise TextAnalysisError(
+        raise TextAnalysisError.one(
             "theme_key",
-            "this theme is not a common or emerging need in the period",
             "该主题在此期间不是共性需求或新兴需求",
+            "this theme is not a common or emerging need in the period",
+            code="not_a_need",
         )
     zh, en = need_summary(kind, row)
     n_entries = row.n_entries if isinstance(row, CommonNeedRow) else row.count
@@ -104,7 +118,7 @@ def create_from_need(
         period_end=period_end,
         n_entries=n_entries,
         n_customers=n_customers,
-        status="new",
+        status=OpportunityStatus.NEW,
         owner_id=owner_id,
         created_by_id=created_by_id,
     )
@@ -124,9 +138,12 @@ class OpportunityUpdate:
 
 def update_opportunity(session: Session, opp: Opportunity, change: OpportunityUpdate) -> Opportunity:
     if change.status is not None:
-        if change.status not in OPPORTUNITY_STATUSES:
-            raise TextAnalysisError(
-                "status", f"unknown status {change.status!r}", f"未知状态“{change.status}”"
+        if change.status not in tuple(OpportunityStatus):
+            raise TextAnalysisError.one(
+                "status",
+                f"未知状态“{change.status}”",
+                f"unknown status {change.status!r}",
+                code="unknown_status",
             )
         opp.status = change.status
     if change.clear_owner:
@@ -136,7 +153,9 @@ def update_opportunity(session: Session, opp: Opportunity, change: OpportunityUp
         opp.owner_id = change.owner_id
     if change.notes is not None:
         if len(change.notes) > 10_000:
-            raise TextAnalysisError("notes", "at most 10,000 characters", "最多 10000 个字符")
+            raise TextAnalysisError.one(
+                "notes", "最多 10000 个字符", "at most 10,000 characters", code="too_long"
+            )
         opp.notes = change.notes
     session.flush()
     return opp
@@ -164,7 +183,7 @@ def opportunities(
     if queue_for is not None:
         stmt = stmt.where(
             or_(Opportunity.owner_id == queue_for, Opportunity.owner_id.is_(None)),
-            Opportunity.status != "closed",
+            Opportunity.status != OpportunityStatus.CLOSED,
         )
     if since is not None:
         stmt = stmt.where(Opportunity.created_at >= since)
@@ -174,8 +193,6 @@ def opportunities(
 
 
 __all__ = [
-    "OPPORTUNITY_KINDS",
-    "OPPORTUNITY_STATUSES",
     "OpportunityUpdate",
     "create_from_need",
     "market_users",

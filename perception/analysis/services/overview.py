@@ -2,7 +2,8 @@
 region and per service, their trend over weeks or months, the user-dynamic-information events on
 the same timeline, and the regions whose latest period dropped significantly.
 
-Public API (also used by the review phase): ``overview(session, filters) -> OverviewView``.
+Public API (also used by the review phase): ``overview(session, filters, *, use_rollup=True)
+-> OverviewView`` (``use_rollup``: the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
 """
 
 from __future__ import annotations
@@ -214,9 +215,9 @@ def drop_flags(
     return tuple(flags)
 
 
-def overview(session: Session, filters: AnalysisFilters) -> OverviewView:
+def overview(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> OverviewView:
     """The overview page's data: one GROUP BY over the filtered facts, rolled up in memory."""
-    cells = aggregate(session, filters, kinds=OVERVIEW_KINDS)
+    cells = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup)
     names = load_names(session, customers=False)
     total, regions, services = group_rows(cells, names)
     from perception.collection.services.analysis import events_between

@@ -1,13 +1,14 @@
 """The pre-aggregated weekly experience sums that keep the overview and the KPI-versus-experience
 page under a second at a million responses.
 
-``refresh_rollup`` (job ``refresh_analysis_rollup``, hourly, and enqueued by a page that found it
-stale when a worker exists) rebuilds ExperienceRollup from the facts in one INSERT ... SELECT ...
-GROUP BY, inside one transaction (readers keep the old rows until it commits). It records the
-facts' write signature: on PostgreSQL the cumulative inserted/updated/deleted tuple counters of
-experience_observation (pg_stat_user_tables), which change whenever a collecting phase writes or
-withdraws facts. ``rollup_usable`` compares that signature with the current one: the pages read
-the rollup only when they are equal, otherwise the facts themselves (always correct, slower).
+``refresh_rollup`` (job ``refresh_analysis_rollup``, hourly, and requested by a page that found it
+stale when a worker exists: perception.analysis.jobs) rebuilds ExperienceRollup from the facts in
+one INSERT ... SELECT ... GROUP BY, inside one transaction (readers keep the old rows until it
+commits). It records the facts' write signature: on PostgreSQL the cumulative inserted/updated/
+deleted tuple counters of experience_observation (pg_stat_user_tables), which change whenever a
+collecting phase writes or withdraws facts. ``rollup_freshness`` compares that signature with the
+current one: the pages read the rollup only when they are equal, otherwise the facts themselves
+(always correct, slower).
 The counters are reported by PostgreSQL at the end of the writing transaction (at most about a
 second later for a busy backend), so the rollup can lag a just-committed write by that much.
 On SQLite (small deployments, tests) there is no such counter and the facts are always read.
@@ -15,16 +16,14 @@ On SQLite (small deployments, tests) there is no such counter and the facts are 
 
 from __future__ import annotations
 
+import enum
 import time
-from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import case, delete, func, insert, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from perception.analysis.models import AnalysisRollupState, ExperienceRollup
-from perception.core.jobs import job
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 
@@ -58,31 +57,30 @@ def _state(session: Session) -> AnalysisRollupState | None:
     return session.scalar(select(AnalysisRollupState).order_by(AnalysisRollupState.id).limit(1))
 
 
-def rollup_usable(session: Session) -> bool:
+class RollupFreshness(enum.StrEnum):
+    ABSENT = "absent"  # no write counters (SQLite), no rollup table, or never built
+    CURRENT = "current"  # built from the facts as they are now: the pages read it
+    STALE = "stale"  # the facts changed since: the pages read the facts until it is rebuilt
+
+
+def rollup_freshness(session: Session) -> RollupFreshness:
     """Whether ExperienceRollup matches the facts right now (see the module docstring)."""
-    if has_app_context() and current_app.config.get("ANALYSIS_ROLLUP") is False:
-        return False
     current = facts_signature(session)
     if current is None:
-        return False
+        return RollupFreshness.ABSENT
     try:
         with session.begin_nested():  # a database migrated before the rollup existed has no table
             state = _state(session)
     except (OperationalError, ProgrammingError):
-        return False
-    fresh = state is not None and state.signature == current
-    if not fresh and state is not None and has_app_context() and current_app.config.get("REDIS_URL"):
-        _request_refresh()
-    return fresh
+        return RollupFreshness.ABSENT
+    if state is None:
+        return RollupFreshness.ABSENT
+    return RollupFreshness.CURRENT if state.signature == current else RollupFreshness.STALE
 
 
-def _request_refresh() -> None:
-    from perception.core.jobs import enqueue
-
-    try:
-        enqueue("refresh_analysis_rollup")
-    except Exception:  # noqa: BLE001 - a page must not fail because the queue is down
-        current_app.logger.warning("could not enqueue refresh_analysis_rollup", exc_info=True)
+def rollup_usable(session: Session) -> bool:
+    """Whether the sums may be read instead of the facts: they match the facts right now."""
+    return rollup_freshness(session) is RollupFreshness.CURRENT
 
 
 def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
@@ -121,9 +119,3 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     state.seconds = time.perf_counter() - started
     session.flush()
     return rows
-
-
-@job("refresh_analysis_rollup")
-def refresh_rollup_job(session: Session, **_: Any) -> int | None:
-    """Background job: rebuild the dashboards' weekly sums when the facts changed."""
-    return refresh_rollup(session)

@@ -1,13 +1,13 @@
 """The analysis pages' tables as exportable Tables (analysis_exports renders them to CSV/.xlsx).
 
 One builder per page table; the names are the export names used in URLs
-(``/analysis/export/<name>.<csv|xlsx>``).
+(``/analysis/export/<name>.<csv|xlsx>``). Every builder takes ``use_rollup`` (the ANALYSIS_ROLLUP
+setting, see services.facts.aggregate); those whose page reads no experience facts ignore it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -35,8 +35,8 @@ MEASURE_COLUMNS = (
 )
 
 
-def overview_table(session: Session, filters: AnalysisFilters) -> Table:
-    view = overview(session, filters)
+def overview_table(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> Table:
+    view = overview(session, filters, use_rollup=use_rollup)
     records = []
     for row in (view.total, *view.regions, *view.services):
         records.append(
@@ -110,17 +110,17 @@ CELL_COLUMNS = (
 )
 
 
-def watermelon_table(session: Session, filters: AnalysisFilters) -> Table:
-    view = kpi_vs_experience(session, filters)
+def watermelon_table(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> Table:
+    view = kpi_vs_experience(session, filters, use_rollup=use_rollup)
     return table_from_records("watermelons", CELL_COLUMNS, [_cell_record(c) for c in view.watermelons])
 
 
-def kpi_experience_table(session: Session, filters: AnalysisFilters) -> Table:
-    view = kpi_vs_experience(session, filters)
+def kpi_experience_table(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> Table:
+    view = kpi_vs_experience(session, filters, use_rollup=use_rollup)
     return table_from_records("kpi_vs_experience", CELL_COLUMNS, [_cell_record(c) for c in view.cells])
 
 
-def kpi_table(session: Session, filters: AnalysisFilters) -> Table:
+def kpi_table(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> Table:
     view = kpi_analysis(session, filters)
     records = [
         {
@@ -148,7 +148,7 @@ def kpi_table(session: Session, filters: AnalysisFilters) -> Table:
     return table_from_records("kpi_attainment", spec, records)
 
 
-def themes_table(session: Session, filters: AnalysisFilters) -> Table:
+def themes_table(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> Table:
     view = demand(session, filters)
     common = {n.theme_key: n for n in view.needs.common}
     emerging = {n.theme_key for n in view.needs.emerging}
@@ -180,7 +180,11 @@ def themes_table(session: Session, filters: AnalysisFilters) -> Table:
     return table_from_records("themes", spec, records)
 
 
-BUILDERS: dict[str, Callable[[Session, AnalysisFilters], Table]] = {
+class TableBuilder(Protocol):
+    def __call__(self, session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> Table: ...
+
+
+BUILDERS: dict[str, TableBuilder] = {
     "overview": overview_table,
     "kpi_vs_experience": kpi_experience_table,
     "watermelons": watermelon_table,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from perception.analysis.models import SENTIMENTS, LabelSource, TextClassifierModel, TextLabel
+from perception.analysis.models import LabelSource, Sentiment, TextClassifierModel, TextLabel
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.text_run import text_hash
 from perception.analysis.services.text_settings import TextAnalysisError, categories, get_settings
@@ -29,11 +29,20 @@ def label_entry(
     category = (category or "").strip() or None
     sentiment = (sentiment or "").strip() or None
     if category is None and sentiment is None:
-        raise TextAnalysisError("category", "choose a category or a sentiment", "请选择类别或情感")
+        raise TextAnalysisError.one(
+            "category", "请选择类别或情感", "choose a category or a sentiment", code="required"
+        )
     if category is not None and category not in {c.code for c in categories(session)}:
-        raise TextAnalysisError("category", f"unknown category {category!r}", f"未知类别“{category}”")
-    if sentiment is not None and sentiment not in SENTIMENTS:
-        raise TextAnalysisError("sentiment", f"unknown sentiment {sentiment!r}", f"未知情感“{sentiment}”")
+        raise TextAnalysisError.one(
+            "category", f"未知类别“{category}”", f"unknown category {category!r}", code="unknown_category"
+        )
+    if sentiment is not None and sentiment not in tuple(Sentiment):
+        raise TextAnalysisError.one(
+            "sentiment",
+            f"未知情感“{sentiment}”",
+            f"unknown sentiment {sentiment!r}",
+            code="unknown_sentiment",
+        )
     digest = text_hash(entry.text)
     label = session.scalar(
         select(TextLabel).where(

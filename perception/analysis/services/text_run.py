@@ -1,6 +1,6 @@
-"""The text-analysis run (background job ``run_text_analysis``): themes for the newest entries,
-then the category and sentiment classifiers trained on the users' labels, evaluated by
-cross-validation and applied to every entry a person has not labelled.
+"""The text-analysis run (background job ``run_text_analysis``, perception.analysis.jobs): themes
+for the newest entries, then the category and sentiment classifiers trained on the users' labels,
+evaluated by cross-validation and applied to every entry a person has not labelled.
 
 Steps: read (id, text) of the newest ``max_entries`` TextEntry rows; discover themes keeping the
 stored ThemeDecisions (scoring.text.discover_themes); replace the TextTheme rows; re-apply user
@@ -21,9 +21,15 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from perception.analysis.models import LabelSource, TextAnalysisRun, TextClassifierModel, TextLabel, TextTheme
+from perception.analysis.models import (
+    LabelSource,
+    TextAnalysisRun,
+    TextClassifierModel,
+    TextLabel,
+    TextRunStatus,
+    TextTheme,
+)
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
-from perception.core.jobs import job
 from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry
 from scoring.text import Tokenizer, cross_validated_accuracy, discover_themes, train_classifier
@@ -218,7 +224,7 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
 
     seconds = time.perf_counter() - started
     run.finished_at = utcnow()
-    run.status = "done"
+    run.status = TextRunStatus.DONE
     run.n_entries = len(entries)
     run.n_themes = len(theme_model.themes)
     run.k_rule = theme_model.k_rule
@@ -231,9 +237,3 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
     session.flush()
     log.info("text analysis: %d entries, %d themes, %.1f s", len(entries), len(theme_model.themes), seconds)
     return RunResult(run.id, len(entries), len(theme_model.themes), len(changes), seconds, cv)
-
-
-@job("run_text_analysis")
-def run_text_analysis_job(session: Session, requested_by_id: int | None = None, **_: Any) -> int:
-    """Background job: re-run the text analysis; returns the run id."""
-    return run_text_analysis(session, requested_by_id).run_id

@@ -16,20 +16,13 @@ from sqlalchemy.orm import Session
 
 from perception.analysis.models import TextAnalysisSettings, TextCategory, TextTheme
 from perception.core import audit
+from perception.core.errors import UserError
 from scoring.text import ThemeDecisions, Tokenizer
 
 
-class TextAnalysisError(ValueError):
-    """A text-analysis request that cannot be carried out; bilingual, naming the field."""
-
-    def __init__(self, field: str, en: str, zh: str) -> None:
-        super().__init__(f"{field}: {en}")
-        self.field = field
-        self.en = en
-        self.zh = zh
-
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "reason": self.en, "reason_zh": self.zh}
+class TextAnalysisError(UserError):
+    """A text-analysis or market-opportunity request that cannot be carried out: one problem
+    naming the field, in zh and en (``TextAnalysisError.one(field, zh, en, code=...)``)."""
 
 
 def get_settings(session: Session) -> TextAnalysisSettings:
@@ -92,29 +85,39 @@ def update_settings(session: Session, change: SettingsUpdate) -> TextAnalysisSet
         words = list(dict.fromkeys(w.strip() for w in change.user_words if w.strip()))
         bad = [w for w in words if len(w) > 40 or any(c.isspace() for c in w)]
         if bad:
-            raise TextAnalysisError(
+            raise TextAnalysisError.one(
                 "user_words",
-                f"one word per line, without spaces, at most 40 characters: {bad[0]!r}",
                 f"每行一个词，不含空格，最多 40 个字符：“{bad[0]}”",
+                f"one word per line, without spaces, at most 40 characters: {bad[0]!r}",
+                code="invalid_word",
+                value=bad[0][:80],
             )
         row.user_words = "\n".join(words)
     if change.theme_count is not None:
         if not 0 <= change.theme_count <= 50:
-            raise TextAnalysisError("theme_count", "between 0 (automatic) and 50", "应在 0（自动）到 50 之间")
+            raise TextAnalysisError.one(
+                "theme_count", "应在 0（自动）到 50 之间", "between 0 (automatic) and 50", code="out_of_range"
+            )
         row.theme_count = change.theme_count or None
     for field in ("min_customers", "min_regions"):
         value = getattr(change, field)
         if value is not None:
             if not 1 <= value <= 1000:
-                raise TextAnalysisError(field, "between 1 and 1000", "应在 1 到 1000 之间")
+                raise TextAnalysisError.one(
+                    field, "应在 1 到 1000 之间", "between 1 and 1000", code="out_of_range"
+                )
             setattr(row, field, value)
     if change.review_threshold is not None:
         if not 0.0 < change.review_threshold < 1.0:
-            raise TextAnalysisError("review_threshold", "between 0 and 1", "应在 0 到 1 之间")
+            raise TextAnalysisError.one(
+                "review_threshold", "应在 0 到 1 之间", "between 0 and 1", code="out_of_range"
+            )
         row.review_threshold = change.review_threshold
     if change.emerging_alpha is not None:
         if not 0.0 < change.emerging_alpha < 0.5:
-            raise TextAnalysisError("emerging_alpha", "between 0 and 0.5", "应在 0 到 0.5 之间")
+            raise TextAnalysisError.one(
+                "emerging_alpha", "应在 0 到 0.5 之间", "between 0 and 0.5", code="out_of_range"
+            )
         row.emerging_alpha = change.emerging_alpha
     session.flush()
     return row
@@ -123,7 +126,9 @@ def update_settings(session: Session, change: SettingsUpdate) -> TextAnalysisSet
 def _known(session: Session, key: str) -> TextTheme:
     theme = session.scalar(select(TextTheme).where(TextTheme.key == key))
     if theme is None:
-        raise TextAnalysisError("key", f"no theme {key!r}", f"没有主题 {key}")
+        raise TextAnalysisError.one(
+            "key", f"没有主题 {key}", f"no theme {key!r}", code="unknown_theme", value=key[:80]
+        )
     return theme
 
 
@@ -131,7 +136,7 @@ def rename_theme(session: Session, key: str, name: str) -> TextTheme:
     """Name a theme (an empty name removes it); the name stays with the key across runs."""
     name = name.strip()
     if len(name) > 200:
-        raise TextAnalysisError("name", "at most 200 characters", "最多 200 个字符")
+        raise TextAnalysisError.one("name", "最多 200 个字符", "at most 200 characters", code="too_long")
     theme = _known(session, key)
     save_decisions(session, decisions(session).rename(key, name))
     theme.name = name or None
@@ -146,7 +151,9 @@ def merge_themes(session: Session, keys: Sequence[str], into: str | None = None)
     if target and target not in keys:
         keys.insert(0, target)
     if len(keys) < 2:
-        raise TextAnalysisError("keys", "choose at least two themes to merge", "请至少选择两个主题进行合并")
+        raise TextAnalysisError.one(
+            "keys", "请至少选择两个主题进行合并", "choose at least two themes to merge", code="too_few"
+        )
     for key in keys:
         _known(session, key)
     value = decisions(session).merge(keys, into=target)
@@ -161,10 +168,11 @@ def split_theme(session: Session, key: str, seed_groups: Iterable[Iterable[str]]
     groups = [[t.strip() for t in group if t.strip()] for group in seed_groups]
     groups = [g for g in groups if g]
     if len(groups) < 2:
-        raise TextAnalysisError(
+        raise TextAnalysisError.one(
             "seeds",
-            "give at least two groups of seed terms, one group per line",
             "请至少给出两组种子词，每行一组",
+            "give at least two groups of seed terms, one group per line",
+            code="too_few",
         )
     value = decisions(session).split(key, groups)
     save_decisions(session, value)
@@ -188,13 +196,20 @@ def categories(session: Session, *, active_only: bool = True) -> list[TextCatego
 def add_category(session: Session, code: str, name_zh: str, name_en: str) -> TextCategory:
     code = code.strip().lower()
     if not code or len(code) > 64 or not all(c.isalnum() or c in "_-" for c in code):
-        raise TextAnalysisError(
-            "code", "letters, digits, _ or - (at most 64)", "只能包含字母、数字、_ 或 -（最多 64 个）"
+        raise TextAnalysisError.one(
+            "code",
+            "只能包含字母、数字、_ 或 -（最多 64 个）",
+            "letters, digits, _ or - (at most 64)",
+            code="invalid_code",
         )
     if not name_zh.strip() or not name_en.strip():
-        raise TextAnalysisError("name", "give the Chinese and the English name", "请填写中文和英文名称")
+        raise TextAnalysisError.one(
+            "name", "请填写中文和英文名称", "give the Chinese and the English name", code="required"
+        )
     if session.scalar(select(TextCategory).where(TextCategory.code == code)) is not None:
-        raise TextAnalysisError("code", f"category {code} exists already", f"类别 {code} 已存在")
+        raise TextAnalysisError.one(
+            "code", f"类别 {code} 已存在", f"category {code} exists already", code="duplicate", value=code
+        )
     category = TextCategory(code=code, name_zh=name_zh.strip(), name_en=name_en.strip())
     session.add(category)
     session.flush()

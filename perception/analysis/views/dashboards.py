@@ -1,6 +1,7 @@
 """Dashboards: overview, internal KPIs, experience, KPI versus experience, the evidence behind a
 number, charts (SVG images) and table exports. Views are thin: filters, one service, render. A
-chart draws from the view its page just computed (perception.analysis.views.recent)."""
+chart draws from the view its page just computed (perception.analysis.views.recent). Whether the
+experience aggregates may read the weekly rollup is decided here (perception.analysis.jobs)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,40 @@ from typing import Any
 
 from flask import Response, abort, render_template, request
 
+from perception.analysis.jobs import rollup_for_pages
 from perception.analysis.services import charts
 from perception.analysis.services.evidence import evidence as evidence_service
+from perception.analysis.services.experience import ExperienceView
 from perception.analysis.services.experience import experience as experience_service
 from perception.analysis.services.exports import FORMATS, export
+from perception.analysis.services.filters import AnalysisFilters
+from perception.analysis.services.kpi_experience import KpiExperienceView
 from perception.analysis.services.kpi_experience import kpi_vs_experience as kpi_experience_service
 from perception.analysis.services.kpis import kpi_analysis
 from perception.analysis.services.names import load_names
+from perception.analysis.services.overview import OverviewView
 from perception.analysis.services.overview import overview as overview_service
 from perception.analysis.services.tables import BUILDERS
 from perception.analysis.views import bp
 from perception.analysis.views.common import current_filters, page_context
 from perception.analysis.views.recent import REUSE_SECONDS, computed
 from perception.core.authz import Permission, require
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.transaction import writes
 from scoring import IPA_QUADRANTS, QUADRANTS
+
+
+def _overview(filters: AnalysisFilters) -> OverviewView:
+    return overview_service(orm(), filters, use_rollup=rollup_for_pages(orm()))
+
+
+def _kpi_vs_experience(filters: AnalysisFilters) -> KpiExperienceView:
+    return kpi_experience_service(orm(), filters, use_rollup=rollup_for_pages(orm()))
+
+
+def _experience(filters: AnalysisFilters) -> ExperienceView:
+    return experience_service(orm(), filters, use_rollup=rollup_for_pages(orm()))
 
 
 @bp.get("/")
@@ -32,7 +50,7 @@ from scoring import IPA_QUADRANTS, QUADRANTS
 @require(Permission.VIEW_ANALYSIS)
 def overview() -> Any:
     filters, error = current_filters()
-    view = computed("overview", filters, lambda: overview_service(orm(), filters), reuse=False)
+    view = computed("overview", filters, lambda: _overview(filters), reuse=False)
     names = load_names(orm(), customers=False)
     return render_template("analysis/overview.html", **page_context(filters, error, view=view, names=names))
 
@@ -41,7 +59,7 @@ def overview() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def kpi_vs_experience() -> Any:
     filters, error = current_filters()
-    view = computed("kpi_vs_experience", filters, lambda: kpi_experience_service(orm(), filters), reuse=False)
+    view = computed("kpi_vs_experience", filters, lambda: _kpi_vs_experience(filters), reuse=False)
     return render_template(
         "analysis/kpi_vs_experience.html", **page_context(filters, error, view=view, quadrants=QUADRANTS)
     )
@@ -59,7 +77,7 @@ def kpis() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def experience() -> Any:
     filters, error = current_filters()
-    view = computed("experience", filters, lambda: experience_service(orm(), filters), reuse=False)
+    view = computed("experience", filters, lambda: _experience(filters), reuse=False)
     return render_template(
         "analysis/experience.html", **page_context(filters, error, view=view, ipa_quadrants=IPA_QUADRANTS)
     )
@@ -93,19 +111,17 @@ def chart(name: str) -> Any:
     filters, _ = current_filters()
     zh = is_zh()
     if name in ("overview_trend", "region_csat"):
-        view = computed("overview", filters, lambda: overview_service(orm(), filters), reuse=True)
+        view = computed("overview", filters, lambda: _overview(filters), reuse=True)
         data = (
             charts.overview_trend_chart(view, zh)
             if name == "overview_trend"
             else charts.region_csat_chart(view, zh)
         )
     elif name == "quadrant":
-        comparison = computed(
-            "kpi_vs_experience", filters, lambda: kpi_experience_service(orm(), filters), reuse=True
-        )
+        comparison = computed("kpi_vs_experience", filters, lambda: _kpi_vs_experience(filters), reuse=True)
         data = charts.quadrant_matrix_chart(comparison, zh)
     elif name in ("heatmap", "dimensions"):
-        exp = computed("experience", filters, lambda: experience_service(orm(), filters), reuse=True)
+        exp = computed("experience", filters, lambda: _experience(filters), reuse=True)
         data = (
             charts.dimension_heatmap_chart(exp, zh)
             if name == "heatmap"
@@ -130,9 +146,8 @@ def export_table(name: str, fmt: str) -> Any:
     if name not in BUILDERS or fmt not in FORMATS:
         abort(404)
     filters, _ = current_filters()
-    table = BUILDERS[name](orm(), filters)
+    table = BUILDERS[name](orm(), filters, use_rollup=rollup_for_pages(orm()))
     data, mime, filename = export(orm(), table, fmt, is_zh(), summary=str(filters.query_args()))
-    db.session.commit()
     return Response(
         data, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

@@ -1,4 +1,5 @@
-"""Market opportunities (the market-expansion department's queue) and alerts."""
+"""Market opportunities (the market-expansion department's queue) and alerts. The request's
+transaction commits (perception.core.transaction); a refused change is undone by ``atomic()``."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from perception.analysis.forms import STATUS_LABELS, ActionForm, OpportunityForm
-from perception.analysis.models import OPPORTUNITY_STATUSES, Alert, Opportunity
+from perception.analysis.models import Alert, Opportunity, OpportunityStatus
 from perception.analysis.services.alerts import acknowledge, alerts_for
 from perception.analysis.services.names import load_names
 from perception.analysis.services.opportunities import OpportunityUpdate, market_users, update_opportunity
 from perception.analysis.services.opportunities import opportunities as opportunity_list
-from perception.analysis.services.text_settings import TextAnalysisError
 from perception.analysis.views import bp
+from perception.analysis.views.common import flash_problems
 from perception.core.authz import Permission, can, get_or_404, region_scope, require
-from perception.core.extensions import db, orm
+from perception.core.errors import UserError
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.models.auth import Role
+from perception.core.transaction import atomic
 
 
 def _owner_choices() -> list[SelectChoice]:
@@ -30,7 +33,7 @@ def _owner_choices() -> list[SelectChoice]:
 @require(Permission.VIEW_MARKET)
 def opportunities() -> Any:
     status = request.args.get("status") or None
-    status = status if status in OPPORTUNITY_STATUSES else None
+    status = status if status in tuple(OpportunityStatus) else None
     mine = request.args.get("queue", "1" if g.user.has_role(Role.MARKET) else "0") == "1"
     rows = opportunity_list(
         orm(), region_ids=region_scope(), status=status, queue_for=g.user.id if mine else None
@@ -64,21 +67,20 @@ def opportunity_update(opp_id: int) -> Any:
     form.owner_id.choices = _owner_choices()
     if form.validate_on_submit():
         try:
-            update_opportunity(
-                orm(),
-                opp,
-                OpportunityUpdate(
-                    status=form.status.data,
-                    owner_id=form.owner_id.data or None,
-                    clear_owner=not form.owner_id.data,
-                    notes=form.notes.data,
-                ),
-            )
-        except TextAnalysisError as exc:
-            db.session.rollback()
-            flash(exc.zh if is_zh() else exc.en, "error")
+            with atomic():
+                update_opportunity(
+                    orm(),
+                    opp,
+                    OpportunityUpdate(
+                        status=form.status.data,
+                        owner_id=form.owner_id.data or None,
+                        clear_owner=not form.owner_id.data,
+                        notes=form.notes.data,
+                    ),
+                )
+        except UserError as exc:
+            flash_problems(exc)
         else:
-            db.session.commit()
             flash(_("Opportunity updated."), "success")
     else:
         flash(_("Please correct the highlighted fields."), "error")
@@ -108,6 +110,5 @@ def alert_acknowledge(alert_id: int) -> Any:
     alert = get_or_404(Alert, alert_id)
     if ActionForm().validate_on_submit():
         acknowledge(orm(), alert, g.user.id)
-        db.session.commit()
         flash(_("Alert acknowledged."), "success")
     return redirect(url_for("analysis.alerts"))

@@ -1,5 +1,7 @@
 """Demand and text analysis: themes (name, merge, split), the run button, settings and the domain
-dictionary, categories, the review queue and labelling, sending needs to the market department."""
+dictionary, categories, the review queue and labelling, sending needs to the market department.
+The request's transaction commits (perception.core.transaction); each operation runs in
+``atomic()`` so a refused one leaves nothing behind while its problems are flashed."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from perception.analysis.forms import (
     SplitThemeForm,
     TextSettingsForm,
 )
+from perception.analysis.jobs import rerun_text_analysis
 from perception.analysis.services import text_settings
 from perception.analysis.services.demand import demand as demand_service
 from perception.analysis.services.opportunities import create_from_need, market_users
@@ -28,19 +31,14 @@ from perception.analysis.services.text_labels import (
     review_queue,
     review_queue_size,
 )
-from perception.analysis.services.text_settings import TextAnalysisError
 from perception.analysis.views import bp
-from perception.analysis.views.common import current_filters, page_context
+from perception.analysis.views.common import current_filters, flash_problems, page_context
 from perception.core.authz import Permission, can, get_or_404, region_scope, require
-from perception.core.extensions import db, orm
-from perception.core.i18n import is_zh, localized
-from perception.core.jobs import enqueue
+from perception.core.errors import UserError
+from perception.core.extensions import orm
+from perception.core.i18n import localized
 from perception.core.models.facts import TextEntry
-
-
-def _error(exc: TextAnalysisError) -> None:
-    db.session.rollback()
-    flash(exc.zh if is_zh() else exc.en, "error")
+from perception.core.transaction import atomic
 
 
 def _back() -> Any:
@@ -100,8 +98,7 @@ def demand() -> Any:
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def run_text() -> Any:
     if ActionForm().validate_on_submit():
-        job_id = enqueue("run_text_analysis", requested_by_id=g.user.id)
-        db.session.commit()
+        job_id = rerun_text_analysis(g.user.id)
         flash(
             _("The text analysis is running in the background.")
             if job_id
@@ -117,11 +114,11 @@ def rename_theme(key: str) -> Any:
     form = RenameThemeForm()
     if form.validate_on_submit():
         try:
-            text_settings.rename_theme(orm(), key, form.name.data or "")
-        except TextAnalysisError as exc:
-            _error(exc)
+            with atomic():
+                text_settings.rename_theme(orm(), key, form.name.data or "")
+        except UserError as exc:
+            flash_problems(exc)
         else:
-            db.session.commit()
             flash(_("Theme renamed."), "success")
     return _back()
 
@@ -133,12 +130,12 @@ def merge_themes() -> Any:
     if form.validate_on_submit():
         keys = [k for k in (form.keys.data or "").replace(",", " ").split() if k]
         try:
-            text_settings.merge_themes(orm(), keys, form.into.data or None)
-            enqueue("run_text_analysis", requested_by_id=g.user.id)
-        except TextAnalysisError as exc:
-            _error(exc)
+            with atomic():
+                text_settings.merge_themes(orm(), keys, form.into.data or None)
+                rerun_text_analysis(g.user.id)
+        except UserError as exc:
+            flash_problems(exc)
         else:
-            db.session.commit()
             flash(_("Themes merged; the analysis is re-run with your decision."), "success")
     else:
         flash(_("Give the keys of the themes to merge."), "error")
@@ -154,12 +151,12 @@ def split_theme(key: str) -> Any:
             line.replace(",", " ").replace("，", " ").split() for line in (form.seeds.data or "").splitlines()
         ]
         try:
-            text_settings.split_theme(orm(), key, groups)
-            enqueue("run_text_analysis", requested_by_id=g.user.id)
-        except TextAnalysisError as exc:
-            _error(exc)
+            with atomic():
+                text_settings.split_theme(orm(), key, groups)
+                rerun_text_analysis(g.user.id)
+        except UserError as exc:
+            flash_problems(exc)
         else:
-            db.session.commit()
             flash(_("Theme split; the analysis is re-run with your decision."), "success")
     return _back()
 
@@ -175,20 +172,20 @@ def text_settings_save() -> Any:
         )
         return _back()
     try:
-        text_settings.update_settings(
-            orm(),
-            text_settings.SettingsUpdate(
-                user_words=(form.user_words.data or "").splitlines(),
-                theme_count=form.theme_count.data or 0,
-                min_customers=form.min_customers.data,
-                min_regions=form.min_regions.data,
-                review_threshold=form.review_threshold.data,
-            ),
-        )
-    except TextAnalysisError as exc:
-        _error(exc)
+        with atomic():
+            text_settings.update_settings(
+                orm(),
+                text_settings.SettingsUpdate(
+                    user_words=(form.user_words.data or "").splitlines(),
+                    theme_count=form.theme_count.data or 0,
+                    min_customers=form.min_customers.data,
+                    min_regions=form.min_regions.data,
+                    review_threshold=form.review_threshold.data,
+                ),
+            )
+    except UserError as exc:
+        flash_problems(exc)
     else:
-        db.session.commit()
         flash(_("Text-analysis settings saved."), "success")
     return _back()
 
@@ -199,13 +196,13 @@ def add_category() -> Any:
     form = CategoryForm()
     if form.validate_on_submit():
         try:
-            text_settings.add_category(
-                orm(), form.code.data or "", form.name_zh.data or "", form.name_en.data or ""
-            )
-        except TextAnalysisError as exc:
-            _error(exc)
+            with atomic():
+                text_settings.add_category(
+                    orm(), form.code.data or "", form.name_zh.data or "", form.name_en.data or ""
+                )
+        except UserError as exc:
+            flash_problems(exc)
         else:
-            db.session.commit()
             flash(_("Category added."), "success")
     else:
         flash(_("Give the code and both names of the category."), "error")
@@ -240,17 +237,17 @@ def label(entry_id: int) -> Any:
     form = _label_form()
     if form.validate_on_submit():
         try:
-            label_entry(
-                orm(),
-                entry,
-                category=form.category.data,
-                sentiment=form.sentiment.data,
-                user_id=g.user.id,
-            )
-        except TextAnalysisError as exc:
-            _error(exc)
+            with atomic():
+                label_entry(
+                    orm(),
+                    entry,
+                    category=form.category.data,
+                    sentiment=form.sentiment.data,
+                    user_id=g.user.id,
+                )
+        except UserError as exc:
+            flash_problems(exc)
         else:
-            db.session.commit()
             flash(_("Label saved; it trains the next run."), "success")
     else:
         flash(_("Unknown category or sentiment."), "error")
@@ -260,26 +257,26 @@ def label(entry_id: int) -> Any:
 @bp.post("/demand/needs/send")
 @require(Permission.MANAGE_TEXT_ANALYSIS, Permission.MANAGE_MARKET)
 def send_need() -> Any:
-    filters, _error_ = current_filters()
+    filters, _bad_filter = current_filters()  # shown on the page the form was sent from
     form = SendNeedForm()
     form.owner_id.choices = _owner_choices()
     if not form.validate_on_submit():
         flash(_("Choose a need to send."), "error")
         return _back()
     try:
-        opp = create_from_need(
-            orm(),
-            kind=form.kind.data or "",
-            theme_key=form.theme_key.data or "",
-            period_start=filters.start,
-            period_end=filters.end,
-            region_ids=region_scope(),
-            created_by_id=g.user.id,
-            owner_id=form.owner_id.data or None,
-        )
-    except TextAnalysisError as exc:
-        _error(exc)
+        with atomic():
+            opp = create_from_need(
+                orm(),
+                kind=form.kind.data or "",
+                theme_key=form.theme_key.data or "",
+                period_start=filters.start,
+                period_end=filters.end,
+                region_ids=region_scope(),
+                created_by_id=g.user.id,
+                owner_id=form.owner_id.data or None,
+            )
+    except UserError as exc:
+        flash_problems(exc)
         return _back()
-    db.session.commit()
     flash(_("Sent to the market-expansion department."), "success")
     return redirect(url_for("analysis.opportunities", _anchor=f"opp-{opp.id}"))
