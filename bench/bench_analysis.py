@@ -320,20 +320,18 @@ def main() -> None:
         db.session.commit()
         print(f"refresh_analysis_rollup: {built:,} rows in {time.perf_counter() - t:.1f} s")
 
-        def run(fn: object, f: AnalysisFilters) -> None:
-            fn(db.session, f)  # type: ignore[operator]
+        def run(fn: object, f: AnalysisFilters, use_rollup: bool) -> None:
+            fn(db.session, f, use_rollup=use_rollup)  # type: ignore[operator]
             db.session.rollback()  # a request ends its transaction (SET LOCAL, snapshot)
 
         for source in ("rollup", "facts"):
-            app.config["ANALYSIS_ROLLUP"] = source == "rollup"
             for name, fn in (("overview", overview), ("kpi_vs_experience", kpi_vs_experience)):
                 for label, f in cases.items():
-                    med, worst = _time(lambda fn=fn, f=f: run(fn, f), args.repeat)
+                    med, worst = _time(lambda fn=fn, f=f, s=source: run(fn, f, s == "rollup"), args.repeat)
                     print(
                         f"{name:18s} [{source:6s}] {label:30s} median {med * 1000:6.0f} ms"
                         f"  max {worst * 1000:6.0f} ms"
                     )
-        app.config["ANALYSIS_ROLLUP"] = True
         client = app.test_client()
         from perception.core.models.auth import Role, User
         from perception.core.users import UserSpec, create_user

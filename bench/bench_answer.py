@@ -79,8 +79,7 @@ def prepare(env: dict[str, str], counts: dict[str, int], folder: Path) -> dict[s
     from perception.core.extensions import db, orm
     from perception.core.models.base import utcnow
     from perception.core.models.org import Contact, CustomerOrg, Region
-    from perception.surveys.models import Invitation, table_of
-    from perception.surveys.models import CampaignStatus
+    from perception.surveys.models import CampaignStatus, Invitation, table_of
     from perception.surveys.services.campaigns import create_campaign
     from perception.surveys.services.definitions import ensure_builtin_surveys
 

@@ -58,6 +58,7 @@ class Defaults:
     API_PAGE_SIZE = 100
     PUBLIC_BASE_URL = "http://localhost:5000"
     ORGANISATION_NAME: str | None = None  # on the review PDF's cover
+    ANALYSIS_ROLLUP = True  # dashboards may read the pre-aggregated weekly sums while they are fresh
     REVIEW_PERIODS = "H1,H2"  # review periods: halves, or month ranges such as "4-9,10-3"
     REVIEW_REMINDER_DAYS = 21  # remind the owner this many days before a period ends
     CJK_FONT: str | None = None

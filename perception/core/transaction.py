@@ -188,7 +188,12 @@ def _finish(committing: bool) -> None:
         hooks = []
     _run_afterwards(state)
     for hook in hooks:
-        hook()
+        # The data is committed: a hook that fails (Redis down while a job is sent) is logged,
+        # it does not turn the user's successful request into an error.
+        try:
+            hook()
+        except Exception:
+            current_app.logger.exception("an after-commit hook failed")
 
 
 def init_app(app: Flask) -> None:
