@@ -7,8 +7,9 @@
 - Standards: list in force on a date, one standard with its history, create/change (draft),
   the five-principle check, and the joint-confirmation steps.
 - SLAs: list, one, the SLA covering a service for a customer; the plan's coverage view.
-Validation problems answer 422 with ``details`` naming each field's path; a step the user may not
-take answers 403 with the reason.
+Every error is the API's one problem+json shape: validation problems answer 422 with ``errors``
+naming each field's path; a step the user may not take answers 403 with the reason. "Today" (the
+default ``?on=`` and the date a confirmation takes effect) is the organisation's.
 """
 
 from __future__ import annotations
@@ -20,21 +21,25 @@ from flask import Response, g, jsonify, request
 from sqlalchemy import select
 
 from perception.api import bp
-from perception.api.errors import api_error, json_body
+from perception.api.errors import json_body
 from perception.api.openapi import document
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
-from perception.core.extensions import db, orm
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
+from perception.core.extensions import orm
 from perception.core.models.org import CustomerOrg
+from perception.core.periods import parse_day
 from perception.core.transaction import writes
-from perception.setup.models.catalog import Service
+from perception.setup.models.catalog import Service, ServiceTier
 from perception.setup.models.standards import ServiceStandard, Sla, StandardVersion
 from perception.setup.services import confirm as setup_confirm
 from perception.setup.services import schema as setup_schema
-from perception.setup.services.agreements import sla_to_def_dict
+from perception.setup.services.agreements import sla_to_def_dict, slas_to_def_dicts
 from perception.setup.services.config import dump_text, export_with_audit, import_document, load_text
 from perception.setup.services.defs import CONTENT_FIELDS
 from perception.setup.services.errors import NotAllowed, Problems, SetupError
 from perception.setup.services.plan import coverage
+from perception.setup.services.refs import Refs
 from perception.setup.services.sla import sla_for
 from perception.setup.services.standard_io import export_standard, save_standard
 from perception.setup.services.standards import (
@@ -47,24 +52,25 @@ from perception.setup.services.standards import (
 TAG = "setup"
 ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
 ON = {"name": "on", "in": "query", "schema": {"type": "string", "format": "date"}}
-STEPS = ("propose", "confirm", "reject", "confirm-need", "comment")
+# The confirmation steps as the URL spells them (the services' names with "-" for "_").
+STEPS = tuple(step.replace("_", "-") for step in setup_confirm.STEPS)
 
 
-def _problems(exc: SetupError) -> Any:
-    details = [p.as_json() for p in exc.problems]
-    if isinstance(exc, NotAllowed):
-        return api_error(403, exc.problems[0].en if exc.problems else "Not allowed.", details)
-    return api_error(422, "Some of the data is not valid.", details)
-
-
-def _on() -> date | Any:
+def _on() -> date:
+    """?on=, a date in any form people write one (422 naming ``on`` otherwise); default today."""
     raw = request.args.get("on")
-    if not raw:
-        return date.today()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return api_error(422, "Bad date.", [{"field": "on", "reason": "Expected YYYY-MM-DD."}])
+    return parse_day(raw, "on") if raw else current_clock().today()
+
+
+def _unknown(field: str, kind_zh: str, kind_en: str, code: str) -> UserError:
+    """A 404 naming the query parameter whose code matches nothing the user may see."""
+    return SetupError.one(
+        field,
+        f"没有代码为“{code}”的{kind_zh}",
+        f"No {kind_en} with code '{code}'.",
+        code="not_found",
+        status=404,
+    )
 
 
 def version_json(v: StandardVersion) -> dict[str, Any]:
@@ -94,7 +100,6 @@ def version_json(v: StandardVersion) -> dict[str, Any]:
 @writes  # records the export's audit row
 def setup_export() -> Any:
     doc = export_with_audit(orm())
-    db.session.commit()
     if request.args.get("format") == "yaml":
         return Response(dump_text(doc, "yaml"), mimetype="application/x-yaml")
     return jsonify(doc)
@@ -112,18 +117,11 @@ def setup_export() -> Any:
 @require(Permission.MANAGE_SETUP)
 def setup_import() -> Any:
     dry_run = request.args.get("dry_run", "").lower() in ("1", "true", "yes")
-    try:
-        if request.mimetype in ("application/x-yaml", "application/yaml", "text/yaml"):
-            doc = load_text(request.get_data())
-        else:
-            doc, error = json_body()
-            if error is not None:
-                return error
-        result = import_document(orm(), doc, g.user, dry_run=dry_run)
-    except SetupError as exc:
-        db.session.rollback()
-        return _problems(exc)
-    db.session.commit()
+    if request.mimetype in ("application/x-yaml", "application/yaml", "text/yaml"):
+        doc = load_text(request.get_data())
+    else:
+        doc = json_body()
+    result = import_document(orm(), doc, g.user, dry_run=dry_run, default_timezone=current_clock().timezone)
     return jsonify({"entries": result.entries, "changes": result.changes, "dry_run": result.dry_run})
 
 
@@ -139,19 +137,13 @@ def setup_import() -> Any:
 @require(Permission.VIEW_SETUP)
 def setup_standards() -> Any:
     on = _on()
-    if not isinstance(on, date):
-        return on
-    from perception.setup.models.catalog import ServiceTier
-    from perception.setup.services.refs import Refs
-
     p = Problems()
     refs = Refs(orm(), p)
     ids = {
         name: refs.id_of(model, request.args.get(name) or None, name)
         for name, model in (("service", Service), ("tier", ServiceTier), ("customer", CustomerOrg))
     }
-    if p:
-        return _problems(SetupError(p.items))
+    p.raise_if_any()
     visible = set(orm().scalars(scoped(select(ServiceStandard.id), ServiceStandard)))
     rows = standards_in_force(orm(), on, ids["service"], ids["tier"], ids["customer"])
     return jsonify(
@@ -171,8 +163,6 @@ def setup_standards() -> Any:
 def setup_standard(standard_id: int) -> Any:
     standard = get_or_404(ServiceStandard, standard_id)
     on = _on()
-    if not isinstance(on, date):
-        return on
     force = standard_in_force(orm(), standard.id, on)
     body = export_standard(orm(), standard) | {"id": standard.id}
     body["in_force"] = None if force is None else {"on": on.isoformat(), "version": force.version}
@@ -190,25 +180,18 @@ def setup_standard(standard_id: int) -> Any:
 )
 @require(Permission.MANAGE_SETUP)
 def setup_standard_save() -> Any:
-    body, error = json_body()
-    if error is not None:
-        return error
+    body = json_body()
     data = body if isinstance(body, dict) else {}
     entry = {
         k: data.get(k) for k in ("code", "service", "tier", "customer", "category", "experience_standard")
     }
     entry["active"] = data.get("active", True)
     entry["versions"] = [{k: data.get(k) for k in (*CONTENT_FIELDS, "requested_effective_from")}]
-    try:
-        p = Problems()
-        d = setup_schema.read_standard(entry, "", p, with_state=False)
-        p.raise_if_any()
-        standard = save_standard(orm(), d, g.user)
-    except SetupError as exc:
-        db.session.rollback()
-        return _problems(exc)
-    db.session.commit()
-    assert standard is not None
+    p = Problems()
+    d = setup_schema.read_standard(entry, "", p, with_state=False)
+    p.raise_if_any()
+    standard = save_standard(orm(), d, g.user)
+    assert standard is not None  # save_standard raises its problems when it is not given a collector
     return jsonify(export_standard(orm(), standard) | {"id": standard.id}), 201
 
 
@@ -233,9 +216,7 @@ def setup_standard_check(standard_id: int) -> Any:
         isinstance(history, list)
         and all(isinstance(x, int | float) and not isinstance(x, bool) for x in history)
     ):
-        return api_error(
-            422, "Some of the data is not valid.", [{"field": "history", "reason": "A list of numbers."}]
-        )
+        raise SetupError.one("history", "应为数字列表。", "A list of numbers.")
     latest = standard.versions[-1]
     report = check_version(latest, history if history is not None else measured_history(orm(), latest))
     return jsonify(report.to_dict() | {"version": latest.version})
@@ -257,27 +238,26 @@ def setup_standard_check(standard_id: int) -> Any:
 def setup_standard_step(standard_id: int, step: str) -> Any:
     standard = get_or_404(ServiceStandard, standard_id)
     if step not in STEPS:
-        return api_error(404, f"Unknown step; use one of {', '.join(STEPS)}.")
+        raise SetupError.one(
+            "step",
+            f"未知的步骤；可选：{'、'.join(STEPS)}",
+            f"Unknown step; use one of {', '.join(STEPS)}.",
+            code="not_found",
+            status=404,
+        )
     if step == "propose" and not can(Permission.MANAGE_SETUP):
-        return api_error(403, "Only the system owner proposes standards for confirmation.")
+        raise NotAllowed.one(
+            "step",
+            "只有体系负责人可以提交标准以供确认。",
+            "Only the system owner proposes standards for confirmation.",
+            code="forbidden",
+        )
     data = request.get_json(silent=True) if request.is_json else None
-    comment = str((data or {}).get("comment") or "").strip() if isinstance(data, dict) else ""
+    comment = str(data.get("comment") or "").strip() if isinstance(data, dict) else ""
     version = standard.versions[-1]
-    try:
-        if step == "propose":
-            setup_confirm.propose(orm(), version, g.user)
-        elif step == "confirm":
-            setup_confirm.confirm(orm(), version, g.user, comment or None)
-        elif step == "reject":
-            setup_confirm.reject(orm(), version, g.user, comment)
-        elif step == "confirm-need":
-            setup_confirm.confirm_need(orm(), version, g.user, comment or None)
-        else:
-            setup_confirm.add_comment(orm(), version, g.user, comment)
-    except SetupError as exc:
-        db.session.rollback()
-        return _problems(exc)
-    db.session.commit()
+    setup_confirm.take_step(
+        orm(), step.replace("-", "_"), version, g.user, comment, today=current_clock().today()
+    )
     return jsonify(version_json(version))
 
 
@@ -285,8 +265,10 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
 @document("/setup/slas", "get", summary="SLAs and OLAs the user may see", tag=TAG)
 @require(Permission.VIEW_SETUP)
 def setup_slas() -> Any:
-    rows = orm().scalars(scoped(select(Sla).order_by(Sla.code), Sla))
-    return jsonify({"items": [sla_to_def_dict(orm(), s) | {"id": s.id} for s in rows]})
+    rows = list(orm().scalars(scoped(select(Sla).order_by(Sla.code), Sla)))
+    return jsonify(
+        {"items": [d | {"id": s.id} for s, d in zip(rows, slas_to_def_dicts(orm(), rows), strict=True)]}
+    )
 
 
 @bp.get("/setup/slas/<int:sla_id>")
@@ -311,14 +293,13 @@ def setup_sla(sla_id: int) -> Any:
 @require(Permission.VIEW_SETUP)
 def setup_sla_for() -> Any:
     on = _on()
-    if not isinstance(on, date):
-        return on
-    service = orm().scalar(select(Service).where(Service.code == request.args.get("service", "")))
-    customer = orm().scalar(
-        scoped(select(CustomerOrg).where(CustomerOrg.code == request.args.get("customer", "")), CustomerOrg)
-    )
-    if service is None or customer is None:
-        return api_error(404, "Unknown service or customer code.")
+    service_code, customer_code = request.args.get("service", ""), request.args.get("customer", "")
+    service = orm().scalar(select(Service).where(Service.code == service_code))
+    customer = orm().scalar(scoped(select(CustomerOrg).where(CustomerOrg.code == customer_code), CustomerOrg))
+    if service is None:
+        raise _unknown("service", "服务", "service", service_code)
+    if customer is None:  # unknown, or another customer's (a representative sees their own only)
+        raise _unknown("customer", "客户组织", "customer organisation", customer_code)
     sla = sla_for(orm(), service.id, customer.id, on)
     return jsonify({"sla": None if sla is None else sla_to_def_dict(orm(), sla) | {"id": sla.id}})
 
@@ -330,8 +311,13 @@ def setup_sla_for() -> Any:
 @require(Permission.VIEW_SETUP)
 def setup_coverage() -> Any:
     if g.user.customer_id is not None:
-        return api_error(403, "The coverage view is for the provider's staff.")
-    cov = coverage(orm(), date.today(), region_scope())
+        raise NotAllowed.one(
+            None,
+            "覆盖视图仅供服务方人员使用。",
+            "The coverage view is for the provider's staff.",
+            code="forbidden",
+        )
+    cov = coverage(orm(), current_clock().today(), region_scope())
     codes = {s.id: s.code for s in cov.services}
     regions = {r.id: r.code for r in cov.regions}
     return jsonify(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.core import users
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.demo import DEMO_PASSWORD, DemoContext
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CustomerOrg
@@ -93,7 +94,7 @@ def _sla(
     years = range(ctx.first_week_start.year - 1, ctx.today.year + 2)
     return {
         "code": code, "name_zh": zh, "name_en": en, "services": services, "covered_hours": hours,
-        "timezone": "Asia/Shanghai", "holidays": _holidays(years),
+        "timezone": DEFAULT_TIMEZONE, "holidays": _holidays(years),
         "promises": [{"description_zh": "报障后 5 分钟内回电确认", "description_en": "Call back within 5 minutes of a report",
                       "within_minutes": 5, "channel": "phone"}],
         "escalations": [

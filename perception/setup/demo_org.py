@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.core import users
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.demo import DEMO_PASSWORD, DemoContext
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CollectionPoint, Contact, CustomerOrg, Region
@@ -75,7 +76,7 @@ def load(session: Session, ctx: DemoContext) -> None:
     points: dict[str, CollectionPoint] = {}
     customers: list[CustomerOrg] = []
     for code, zh, en in REGIONS:
-        region = _get_or_create(session, Region, code, name_zh=zh, name_en=en, timezone="Asia/Shanghai")
+        region = _get_or_create(session, Region, code, name_zh=zh, name_en=en, timezone=DEFAULT_TIMEZONE)
         regions[code] = region
         points[code] = _get_or_create(
             session,

@@ -1,7 +1,7 @@
 """HTML forms of the setup phase. They only collect input: every rule (required fields, numbers,
 vocabularies, references) lives in perception.setup.services.schema, whose problems the views put
 on the fields here in the user's language. Choices that come from the database are filled in by
-the views (perception.setup.choices)."""
+the views (perception.setup.views.common)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.setup.labels import (
     CATEGORY_LABELS,
     FREQUENCY_LABELS,
@@ -27,6 +28,7 @@ from perception.setup.models.standards import (
     PRIORITIES,
     STANDARD_CATEGORIES,
     WINDOWS,
+    AgreementKind,
 )
 
 NONE = SelectChoice("", "—")
@@ -116,7 +118,9 @@ class ActionForm(FlaskForm):
 
 class SlaForm(FlaskForm):
     code = StringField(_l("Code"))
-    kind = SelectField(_l("Agreement"), choices=[SelectChoice("sla", "SLA"), SelectChoice("ola", "OLA")])
+    kind = SelectField(
+        _l("Agreement"), choices=[SelectChoice(k.value, k.value.upper()) for k in AgreementKind]
+    )
     supports = SelectField(_l("Supports SLA (OLA only)"), choices=[NONE], validate_choice=False)
     team_zh = StringField(_l("Internal team (Chinese, OLA)"))
     team_en = StringField(_l("Internal team (English, OLA)"))
@@ -168,7 +172,7 @@ class RegionForm(FlaskForm):
     code = StringField(_l("Code"))
     name_zh = StringField(_l("Name (Chinese)"))
     name_en = StringField(_l("Name (English)"))
-    timezone = StringField(_l("Time zone"), default="Asia/Shanghai")
+    timezone = StringField(_l("Time zone"), default=DEFAULT_TIMEZONE)
 
 
 class PointForm(FlaskForm):

@@ -1,9 +1,10 @@
 """The setup JSON API: standards in force, one standard's history, confirmation steps with the
-other customer refused, SLA lookup, coverage; scoping for customer representatives."""
+other customer refused, SLA lookup, coverage; scoping for customer representatives. Every error
+is the one problem+json shape, and "today" is the organisation's."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from perception.core.users import issue_token
 from perception.setup.services.agreements import save_sla
@@ -28,8 +29,16 @@ def test_standards_in_force_and_history(client, db_session, world):
     assert [(i["code"], i["version"], i["target"]) for i in body["items"]] == [("DESK-P1", 1, 0.95)]
     assert client.get("/api/v1/setup/standards?on=2025-12-31", headers=headers).get_json()["items"] == []
     bad = client.get("/api/v1/setup/standards?service=NOPE", headers=headers)
-    assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "service"
-    assert client.get("/api/v1/setup/standards?on=tomorrow", headers=headers).status_code == 422
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    problem = bad.get_json()["errors"][0]
+    assert problem["field"] == "service" and problem["code"] == "unknown_reference"
+    assert problem["detail"] == "No service with code 'NOPE'." and "NOPE" in problem["detail_zh"]
+    tomorrow = client.get("/api/v1/setup/standards?on=tomorrow", headers=headers)
+    assert tomorrow.status_code == 422 and tomorrow.mimetype == "application/problem+json"
+    assert [(p["field"], p["code"]) for p in tomorrow.get_json()["errors"]] == [("on", "invalid_date")]
+    # Dates as people write them are read like the forms read them.
+    slashed = client.get("/api/v1/setup/standards?on=2026/2/1&service=DESK", headers=headers).get_json()
+    assert slashed["on"] == "2026-02-01" and len(slashed["items"]) == 1
     one = client.get(f"/api/v1/setup/standards/{standard.id}?on=2026-02-01", headers=headers).get_json()
     assert one["in_force"] == {"on": "2026-02-01", "version": 1}
     assert [e["action"] for e in one["versions"][0]["events"]] == [
@@ -40,7 +49,10 @@ def test_standards_in_force_and_history(client, db_session, world):
     ]
 
 
-def test_confirmation_steps_over_the_api(client, db_session, world):
+def test_confirmation_steps_over_the_api(client, db_session, world, app, monkeypatch):
+    # 17:00 UTC on 1 March is already 2 March in the organisation's zone: that is "today".
+    monkeypatch.setitem(app.config, "ORG_TIMEZONE", "Asia/Shanghai")
+    monkeypatch.setitem(app.config, "CLOCK_NOW", datetime(2026, 3, 1, 17, 0))
     owner, manager = _h(db_session, world.owner), _h(db_session, world.manager)
     rep1, rep2 = _h(db_session, world.rep1), _h(db_session, world.rep2)
     sid = client.post(
@@ -67,7 +79,9 @@ def test_confirmation_steps_over_the_api(client, db_session, world):
     assert (
         client.post(f"/api/v1/setup/standards/{sid}/confirm-need", json={}, headers=rep2).status_code == 404
     )
-    assert client.post(f"/api/v1/setup/standards/{sid}/propose", json={}, headers=rep1).status_code == 403
+    refused = client.post(f"/api/v1/setup/standards/{sid}/propose", json={}, headers=rep1)
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    assert refused.get_json()["code"] == "forbidden" and refused.get_json()["status"] == 403
     assert (
         client.post(f"/api/v1/setup/standards/{sid}/confirm-need", json={}, headers=rep1).status_code == 200
     )
@@ -76,13 +90,12 @@ def test_confirmation_steps_over_the_api(client, db_session, world):
         "status"
     ] == ("proposed")
     refused = client.post(f"/api/v1/setup/standards/{sid}/reject", json={}, headers=rep1)
-    assert refused.status_code == 422 and refused.get_json()["error"]["details"][0]["field"] == "comment"
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "comment"
+    assert refused.get_json()["errors"][0]["detail_zh"] == "拒绝时请说明原因"
     done = client.post(f"/api/v1/setup/standards/{sid}/confirm", json={"comment": "OK"}, headers=rep1)
-    assert (
-        done.get_json()["status"] == "confirmed"
-        and done.get_json()["effective_from"] == date.today().isoformat()
-    )
-    assert client.post(f"/api/v1/setup/standards/{sid}/sideways", json={}, headers=owner).status_code == 404
+    assert done.get_json()["status"] == "confirmed" and done.get_json()["effective_from"] == "2026-03-02"
+    sideways = client.post(f"/api/v1/setup/standards/{sid}/sideways", json={}, headers=owner)
+    assert sideways.status_code == 404 and sideways.get_json()["errors"][0]["field"] == "step"
 
 
 def test_general_standard_refuses_an_unbound_customer_with_403(client, db_session, world):
@@ -110,14 +123,19 @@ def test_sla_lookup_and_coverage(client, db_session, world):
     headers = _h(db_session, world.owner)
     found = client.get("/api/v1/setup/sla-for?service=DESK&customer=R1-C", headers=headers).get_json()
     assert found["sla"]["code"] == "S1"
-    assert client.get("/api/v1/setup/sla-for?service=DESK&customer=ZZ", headers=headers).status_code == 404
+    unknown = client.get("/api/v1/setup/sla-for?service=DESK&customer=ZZ", headers=headers)
+    assert unknown.status_code == 404 and unknown.get_json()["errors"][0]["field"] == "customer"
     assert [s["code"] for s in client.get("/api/v1/setup/slas", headers=headers).get_json()["items"]] == [
         "S1"
     ]
     cov = client.get("/api/v1/setup/coverage", headers=headers).get_json()
     assert cov["services_without_plan"] == ["DESK"]
     assert {(c["region"], c["status"]) for c in cov["cells"]} == {("R1", "gap"), ("R2", "gap")}
-    assert client.get("/api/v1/setup/coverage", headers=_h(db_session, world.rep1)).status_code == 403
+    refused = client.get("/api/v1/setup/coverage", headers=_h(db_session, world.rep1))
+    assert (
+        refused.status_code == 403
+        and refused.get_json()["detail"] == "The coverage view is for the provider's staff."
+    )
 
 
 def test_customer_representative_sees_own_and_general_standards_only(client, db_session, world):

@@ -108,7 +108,7 @@ def test_import_is_all_or_nothing_and_names_every_bad_path(db_session, demo):
     doc["colour"] = "blue"
     with pytest.raises(SetupError) as err:
         import_document(db_session, doc)
-    paths = {p.path for p in err.value.problems}
+    paths = {p.field for p in err.value.problems}
     assert {"services[2].kind", "standards[3].versions[0].target", "slas[0].covered_hours", "colour"} <= paths
     assert (
         db_session.scalar(select(func.count()).select_from(ServiceTier).where(ServiceTier.code == "BRONZE"))
@@ -125,7 +125,7 @@ def test_reference_problems_roll_back_everything(db_session, world):
     }
     with pytest.raises(SetupError) as err:
         import_document(db_session, doc)
-    assert [p.path for p in err.value.problems] == ["plan[0].service"]
+    assert [p.field for p in err.value.problems] == ["plan[0].service"]
     assert (
         db_session.scalar(select(func.count()).select_from(ServiceTier).where(ServiceTier.code == "BRONZE"))
         == 0
@@ -138,7 +138,7 @@ def _confirmed_versions_cannot_be_rewritten_or_forged(db_session):
     std["versions"][0]["target"] = 0.5
     with pytest.raises(SetupError) as err:
         import_document(db_session, doc)
-    assert err.value.problems[0].path.endswith("versions[0]")
+    assert err.value.problems[0].field.endswith("versions[0]")
     forged = export_document(db_session)
     std = next(s for s in forged["standards"] if s["code"] == "SD-ANSWER")
     extra = dict(std["versions"][0], version=2, target=0.97, customer_confirmed_by="analyst", events=[])
@@ -146,7 +146,7 @@ def _confirmed_versions_cannot_be_rewritten_or_forged(db_session):
     std["versions"].append(extra)
     with pytest.raises(SetupError) as err:
         import_document(db_session, forged)
-    assert any(p.path.endswith("versions[1].customer_confirmed_by") for p in err.value.problems)
+    assert any(p.field.endswith("versions[1].customer_confirmed_by") for p in err.value.problems)
 
 
 def test_dry_run_changes_nothing(db_session, world):
@@ -188,7 +188,7 @@ def test_import_page_export_download_and_api(db_session, demo, app, client, make
     doc["services"][0]["kind"] = "never"
     response = client.post("/api/v1/setup/import?dry_run=1", json=doc, headers=headers)
     assert response.status_code == 422
-    assert response.get_json()["error"]["details"][0]["field"] == "services[0].kind"
+    assert response.get_json()["errors"][0]["field"] == "services[0].kind"
     _, analyst = issue_token(db_session, make_user("ann", "analyst"), "t")
     assert (
         client.get("/api/v1/setup/export", headers={"Authorization": f"Bearer {analyst}"}).status_code == 403

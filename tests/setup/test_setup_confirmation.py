@@ -109,7 +109,7 @@ def test_rejection_needs_a_comment_and_editing_returns_to_draft(db_session, worl
     confirm(db_session, v1, world.manager, today=D1)
     with pytest.raises(SetupError) as err:
         reject(db_session, v1, world.rep1, "  ")
-    assert err.value.problems[0].path == "comment"
+    assert err.value.problems[0].field == "comment"
     reject(db_session, v1, world.rep1, "30 minutes is too slow for our trading floor")
     assert v1.status == VersionStatus.REJECTED
     assert [e.action for e in v1.events][-1] == "rejected"
@@ -163,7 +163,7 @@ def test_a_changed_need_must_be_confirmed_again(db_session, world):
     assert v2.need_confirmed_at is None
     with pytest.raises(SetupError) as err:
         propose(db_session, v2, world.owner)
-    assert [p.path for p in err.value.problems] == ["principles.aligned"]
+    assert [p.field for p in err.value.problems] == ["principles.aligned"]
 
 
 # --- the same through the HTML pages -------------------------------------------------------------
@@ -252,3 +252,55 @@ def test_editing_a_confirmed_standard_on_the_form_makes_a_new_version(db_session
     ]
     detail = c.get(f"/setup/standards/{standard.id}").get_data(as_text=True)
     assert "In force today: version 1" in detail and D1.isoformat() in detail
+
+
+def test_unbound_representative_gets_the_reason_with_403_and_nothing_is_recorded(db_session, world, app):
+    from tests.conftest import login
+
+    # R2-C receives DESK without a tier: it sees the GOLD-tier standard but is not bound by it.
+    setup_catalog.save_subscription(db_session, SubscriptionDef("R2-C", "DESK", None))
+    standard = make_standard(db_session, world, standard_def(code="DESK-GOLD", tier="GOLD"))
+    version = standard.versions[0]
+    confirm_need(db_session, version, world.rep1)
+    propose(db_session, version, world.owner)
+    events = len(version.events)
+    c = app.test_client()
+    login(c, "rep2")
+    response = _step(c, standard, "confirm", "Fine by us")
+    assert response.status_code == 403
+    assert "Your customer organisation is not bound by this standard" in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert version.status == VersionStatus.PROPOSED and len(version.events) == events
+
+
+def test_a_refused_save_on_the_form_leaves_the_standard_as_it_was(db_session, world, app):
+    from tests.conftest import login
+
+    standard = make_standard(db_session, world, standard_def(customer="R1-C"))
+    c = app.test_client()
+    login(c, "owner")
+    data = {
+        "service": "DESK",
+        "customer": "R1-C",
+        "category": "quality",  # written before the reference problem below is found
+        "experience_standard": standard.code,
+        "statement_zh": "P1 事件 95% 在 30 分钟内响应",
+        "statement_en": "95% of P1 incidents responded within 30 minutes",
+        "metric": "response_within_target_share",
+        "measured_by": "kpi",
+        "comparator": ">=",
+        "target": "0.95",
+        "unit": "ratio",
+        "window": "month",
+        "time_limit_minutes": "30",
+        "priority": "P1",
+        "customer_need": "Users want a fast first response",
+        "procedure": "Duty rota with two engineers per shift",
+        "active": "y",
+        "action": "save",
+    }
+    response = post_form(c, f"/setup/standards/{standard.id}/edit", data, token_from="/setup/standards")
+    assert response.status_code == 200
+    assert "A standard cannot be its own experience target." in response.get_data(as_text=True)
+    db_session.expire_all()
+    assert standard.category == "efficiency" and standard.experience_standard_id is None

@@ -1,4 +1,4 @@
-"""The five-principle check (scoring.principles, tested on its own in tests/scoring) as people meet
+"""The five-principle check (scoring.principles, tested on its own in tests/unit/scoring) as people meet
 it: on the standard form (a "check" button and on every save) and in the API, with one worked case
 per principle that passes and one that fails, and the refusal to propose a failing standard."""
 
@@ -187,7 +187,7 @@ def test_api_check_feasible_against_history(client, db_session, world):
     weak = next(r for r in body["results"] if r["principle"] == "feasible")
     assert weak["passed"] is False and weak["code"] == "feasible_too_weak"
     bad = client.post(f"/api/v1/setup/standards/{sid}/check", json={"history": ["x"]}, headers=headers)
-    assert bad.status_code == 422 and bad.get_json()["error"]["details"][0]["field"] == "history"
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "history"
 
 
 def test_api_propose_refuses_a_failing_standard_naming_principles(client, db_session, world):
@@ -195,7 +195,7 @@ def test_api_propose_refuses_a_failing_standard_naming_principles(client, db_ses
     sid = _create(client, headers, window="", customer_need="").get_json()["id"]
     response = client.post(f"/api/v1/setup/standards/{sid}/propose", json={}, headers=headers)
     assert response.status_code == 422
-    fields = {d["field"] for d in response.get_json()["error"]["details"]}
+    fields = {d["field"] for d in response.get_json()["errors"]}
     assert fields == {"principles.timely", "principles.aligned"}
 
 
@@ -203,8 +203,8 @@ def test_api_create_validation_names_the_path(client, db_session, world):
     headers = _api(db_session, world.owner)
     response = _create(client, headers, target=None, comparator="=>", service="NOPE")
     assert response.status_code == 422
-    details = {d["field"]: d for d in response.get_json()["error"]["details"]}
+    details = {d["field"]: d for d in response.get_json()["errors"]}
     assert "versions[0].comparator" in details
     assert db_session.query(ServiceStandard).count() == 0
     response = _create(client, headers, service="NOPE")
-    assert {d["field"] for d in response.get_json()["error"]["details"]} == {"service"}
+    assert {d["field"] for d in response.get_json()["errors"]} == {"service"}

@@ -99,11 +99,11 @@ def test_sla_validation_names_paths(db_session, world):
             escalations=[{"after_minutes": 30}],
             services=["NOPE"],
         )
-    paths = {p.path for p in err.value.problems}
+    paths = {p.field for p in err.value.problems}
     assert {"covered_hours", "holidays[0].date", "escalations[0].notify_roles"} <= paths
     with pytest.raises(SetupError) as err:
         _sla(db_session, services=["NOPE"])
-    assert [p.path for p in err.value.problems] == ["services[0]"]
+    assert [p.field for p in err.value.problems] == ["services[0]"]
     assert db_session.query(Sla).count() == 0
 
 

@@ -27,7 +27,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.kpi.services.arrays import distinct_rows
-from perception.setup.models.standards import ServiceStandard, StandardVersion, VersionStatus
+from perception.setup.models.standards import (
+    IN_FORCE_STATUSES,
+    ServiceStandard,
+    StandardVersion,
+)
 from scoring.attainment import COMPARATORS, is_met
 
 PRIORITIES = ("", "P1", "P2", "P3", "P4")  # the codes kpi_ticket_fetch returns
@@ -124,7 +128,7 @@ class TargetBook:
             .join(ServiceStandard, StandardVersion.standard_id == ServiceStandard.id)
             .where(
                 ServiceStandard.active.is_(True),
-                StandardVersion.status.in_(VersionStatus.IN_FORCE),
+                StandardVersion.status.in_(IN_FORCE_STATUSES),
                 StandardVersion.effective_from.is_not(None),
             )
         )

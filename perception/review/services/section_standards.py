@@ -24,7 +24,11 @@ from sqlalchemy import Float, case, cast, func, or_, select
 from perception.core.models.facts import ExperienceObservation
 from perception.review.services.blocks import column, paragraph, section, t, table
 from perception.review.services.sections import SECTION_TITLES, SectionContext
-from perception.setup.models.standards import ServiceStandard, StandardVersion, VersionStatus
+from perception.setup.models.standards import (
+    IN_FORCE_STATUSES,
+    ServiceStandard,
+    StandardVersion,
+)
 from perception.setup.services.standards import to_spec
 from scoring import check_principles, standard_attainment
 
@@ -55,7 +59,7 @@ def _versions(ctx: SectionContext) -> dict[int, list[StandardVersion]]:
         .join(ServiceStandard, ServiceStandard.id == StandardVersion.standard_id)
         .where(
             ServiceStandard.active.is_(True),
-            StandardVersion.status.in_(VersionStatus.IN_FORCE),
+            StandardVersion.status.in_(IN_FORCE_STATUSES),
             StandardVersion.effective_from.is_not(None),
             StandardVersion.effective_from < ctx.end,
             or_(StandardVersion.effective_to.is_(None), StandardVersion.effective_to > ctx.start),

@@ -5,12 +5,14 @@ reporting. Re-exported by perception.setup.models.standards, where the other set
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, String, Text, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.base import Base, TimestampMixin
 from perception.core.models.org import CustomerOrg
 from perception.setup.models.catalog import ServiceTier
@@ -19,9 +21,9 @@ if TYPE_CHECKING:
     from perception.setup.models.standards import ServiceStandard
 
 
-class AgreementKind:
-    SLA = "sla"
-    OLA = "ola"
+class AgreementKind(enum.StrEnum):
+    SLA = "sla"  # with the customer
+    OLA = "ola"  # internal, supporting an SLA
 
 
 def _customer_region_ids(region_ids: frozenset[int]) -> Any:
@@ -52,7 +54,7 @@ class Sla(TimestampMixin, Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer_org.id"), index=True)
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("service_tier.id"))
     covered_hours: Mapped[str] = mapped_column(String(200), default="24x7")
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     effective_from: Mapped[date | None] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -7,11 +7,13 @@ Standards have a stable identity (``ServiceStandard``: code, service, optional t
 customer) and numbered versions (``StandardVersion``). A version is *in force* on a date ``d``
 when its status is confirmed or superseded and ``effective_from <= d < effective_to``
 (``effective_to`` is exclusive and NULL while it is the current version). Vocabularies (metrics,
-statuses, means ...) are the tuples below; services in perception.setup.services.standards use them.
+statuses, means ...) are the tuples and StrEnums below; perception.setup.services.standards uses
+them.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Any
 
@@ -94,14 +96,18 @@ PLAN_FREQUENCIES = ("per_ticket", "weekly", "monthly", "quarterly", "half_yearly
 REPORT_FREQUENCIES = ("weekly", "monthly", "quarterly")
 
 
-class VersionStatus:
+class VersionStatus(enum.StrEnum):
+    """Where a standard version is in the joint confirmation (perception.setup.services.confirm)."""
+
     DRAFT = "draft"
     PROPOSED = "proposed"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     SUPERSEDED = "superseded"
-    ALL = ("draft", "proposed", "confirmed", "rejected", "superseded")
-    IN_FORCE = ("confirmed", "superseded")
+
+
+# Statuses of a version that was in force for some dates (agreed by both sides).
+IN_FORCE_STATUSES = (VersionStatus.CONFIRMED, VersionStatus.SUPERSEDED)
 
 
 def _customer_region_ids(region_ids: frozenset[int]) -> Any:
@@ -345,6 +351,7 @@ from perception.setup.models.agreements import (  # noqa: E402
 )
 
 __all__ = [
+    "IN_FORCE_STATUSES",
     "AgreementKind",
     "CommunicationPromise",
     "EscalationRule",

@@ -2,11 +2,14 @@
 
 Nested rows (holidays, indicators, communication promises, escalation rules, reporting) are
 replaced as a whole list only when the list differs, so re-applying the same definition changes
-nothing. An OLA names the SLA it supports; an SLA covers at least one service.
+nothing. An OLA names the SLA it supports; an SLA covers at least one service. Exporting many
+agreements looks their references' codes up once for all of them (``slas_to_def_dicts``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -26,22 +29,23 @@ from perception.setup.models.standards import (
     SlaService,
 )
 from perception.setup.services.defs import SlaDef
-from perception.setup.services.errors import Problems, join
-from perception.setup.services.refs import Refs, assign, code_of
+from perception.setup.services.errors import Problems
+from perception.setup.services.reader import join
+from perception.setup.services.refs import Refs, assign, codes_of, looked_up
 
-__all__ = ["save_sla", "sla_to_def_dict"]
+__all__ = ["save_sla", "sla_to_def_dict", "slas_to_def_dicts"]
 
 
 def _holiday_rows(sla: Sla) -> list[tuple[Any, ...]]:
     return [(h.day, h.name) for h in sla.holidays]
 
 
-def _indicator_rows(session: Session, sla: Sla) -> list[tuple[Any, ...]]:
+def _indicator_rows(sla: Sla, standard_codes: dict[int, str]) -> list[tuple[Any, ...]]:
     return [
         (
             i.name_zh,
             i.name_en,
-            code_of(session, ServiceStandard, i.standard_id),
+            looked_up(standard_codes, i.standard_id),
             i.comparator,
             i.target,
             i.unit,
@@ -140,7 +144,8 @@ def _set_services(sla: Sla, service_ids: list[int]) -> None:
 def _replace_children(session: Session, sla: Sla, d: SlaDef, standard_ids: list[int | None]) -> None:
     if _holiday_rows(sla) != [(h.day, h.name) for h in d.holidays]:
         sla.holidays = [SlaHoliday(day=h.day, name=h.name) for h in d.holidays]
-    if _indicator_rows(session, sla) != [
+    standard_codes = codes_of(session, ServiceStandard, (i.standard_id for i in sla.indicators))
+    if _indicator_rows(sla, standard_codes) != [
         (i.name_zh, i.name_en, i.standard, i.comparator, i.target, i.unit) for i in d.indicators
     ]:
         sla.indicators = [
@@ -195,21 +200,52 @@ def _replace_children(session: Session, sla: Sla, d: SlaDef, standard_ids: list[
         ]
 
 
+@dataclass(frozen=True)
+class _Codes:
+    """The codes an export of some agreements refers to, each looked up once for all of them."""
+
+    slas: dict[int, str]
+    customers: dict[int, str]
+    tiers: dict[int, str]
+    services: dict[int, str]
+    standards: dict[int, str]
+
+    @classmethod
+    def of(cls, session: Session, slas: Sequence[Sla]) -> _Codes:
+        return cls(
+            slas=codes_of(session, Sla, (s.supports_sla_id for s in slas)),
+            customers=codes_of(session, CustomerOrg, (s.customer_id for s in slas)),
+            tiers=codes_of(session, ServiceTier, (s.tier_id for s in slas)),
+            services=codes_of(session, Service, (i for s in slas for i in s.service_ids)),
+            standards=codes_of(session, ServiceStandard, (i.standard_id for s in slas for i in s.indicators)),
+        )
+
+
 def sla_to_def_dict(session: Session, sla: Sla) -> dict[str, Any]:
     """The document entry of an SLA/OLA (also the API representation)."""
+    return slas_to_def_dicts(session, [sla])[0]
+
+
+def slas_to_def_dicts(session: Session, slas: Sequence[Sla]) -> list[dict[str, Any]]:
+    """``sla_to_def_dict`` of each agreement, with the codes they refer to looked up once."""
+    codes = _Codes.of(session, slas)
+    return [_def_dict(sla, codes) for sla in slas]
+
+
+def _def_dict(sla: Sla, codes: _Codes) -> dict[str, Any]:
     return {
         "code": sla.code,
         "kind": sla.kind,
-        "supports": code_of(session, Sla, sla.supports_sla_id),
+        "supports": looked_up(codes.slas, sla.supports_sla_id),
         "team_zh": sla.team_zh,
         "team_en": sla.team_en,
         "name_zh": sla.name_zh,
         "name_en": sla.name_en,
         "definition_zh": sla.definition_zh,
         "definition_en": sla.definition_en,
-        "customer": code_of(session, CustomerOrg, sla.customer_id),
-        "tier": code_of(session, ServiceTier, sla.tier_id),
-        "services": sorted(code_of(session, Service, s) or "" for s in sla.service_ids),
+        "customer": looked_up(codes.customers, sla.customer_id),
+        "tier": looked_up(codes.tiers, sla.tier_id),
+        "services": sorted(codes.services.get(s, "") for s in sla.service_ids),
         "covered_hours": sla.covered_hours,
         "timezone": sla.timezone,
         "effective_from": sla.effective_from.isoformat() if sla.effective_from else None,
@@ -218,7 +254,7 @@ def sla_to_def_dict(session: Session, sla: Sla) -> dict[str, Any]:
         "holidays": [{"date": d.isoformat(), "name": n} for d, n in _holiday_rows(sla)],
         "indicators": [
             dict(zip(("name_zh", "name_en", "standard", "comparator", "target", "unit"), row, strict=True))
-            for row in _indicator_rows(session, sla)
+            for row in _indicator_rows(sla, codes.standards)
         ],
         "promises": [
             dict(zip(("description_zh", "description_en", "within_minutes", "channel"), row, strict=True))

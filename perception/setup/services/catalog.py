@@ -25,7 +25,8 @@ from perception.setup.services.defs import (
     SubscriptionDef,
     TierDef,
 )
-from perception.setup.services.errors import Problems, join
+from perception.setup.services.errors import Problems
+from perception.setup.services.reader import join
 from perception.setup.services.refs import Refs, assign
 
 

@@ -29,14 +29,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.core.authz import Permission, can
+from perception.core.errors import Problem
 from perception.core.models.auth import Role, User
 from perception.core.models.base import utcnow
 from perception.setup.models.catalog import Subscription
 from perception.setup.models.standards import ServiceStandard, StandardEvent, StandardVersion, VersionStatus
-from perception.setup.services.errors import NotAllowed, Problem, SetupError
+from perception.setup.services.errors import NotAllowed, SetupError
 from perception.setup.services.standards import check_version, measured_history
 
 __all__ = [
+    "STEPS",
+    "add_comment",
     "bound_customers",
     "confirm",
     "confirm_need",
@@ -44,7 +47,11 @@ __all__ = [
     "propose",
     "reject",
     "side_of",
+    "take_step",
 ]
+
+# The steps a person takes on a version, by the names the pages and the API use.
+STEPS = ("propose", "confirm", "reject", "confirm_need", "comment")
 
 
 def bound_customers(session: Session, standard: ServiceStandard) -> list[int]:
@@ -102,7 +109,7 @@ def _event(
 
 
 def _refuse(zh: str, en: str, field: str = "status") -> NotAllowed:
-    return NotAllowed([Problem(field, zh, en)])
+    return NotAllowed([Problem(field, zh, en, code="forbidden")])
 
 
 def _customer_allowed(session: Session, version: StandardVersion, user: User) -> None:
@@ -129,13 +136,18 @@ def propose(
     """Draft -> proposed, only if the five-principle check passes (failing principles are the problems)."""
     if version.status != VersionStatus.DRAFT:
         raise SetupError.one(
-            "status", "只有草稿可以提交确认", "Only a draft can be proposed for confirmation."
+            "status",
+            "只有草稿可以提交确认",
+            "Only a draft can be proposed for confirmation.",
+            code="invalid_state",
         )
     if history is None:
         history = measured_history(session, version)
     report = check_version(version, history)
     problems = [
-        Problem(f"principles.{r.principle}", r.reason_zh, r.reason_en) for r in report.results if not r.passed
+        Problem(f"principles.{r.principle}", r.reason_zh, r.reason_en, code=r.code)
+        for r in report.results
+        if not r.passed
     ]
     if not bound_customers(session, version.standard):
         problems.append(
@@ -143,6 +155,7 @@ def propose(
                 "customer",
                 "还没有客户订购该服务（等级），无人可代表客户确认",
                 "No customer subscribes to this service (tier) yet, so nobody can confirm for the customer.",
+                code="no_bound_customer",
             )
         )
     if problems:
@@ -161,23 +174,32 @@ def confirm(
     version: StandardVersion,
     user: User,
     comment: str | None = None,
-    today: date | None = None,
+    *,
+    today: date,
 ) -> StandardVersion:
-    """Record one side's confirmation; once both sides (every bound customer) confirmed, put it in force."""
+    """Record one side's confirmation; once both sides (every bound customer) confirmed, put it in
+    force from ``today`` (the organisation's date) or the requested later date."""
     if version.status != VersionStatus.PROPOSED:
         raise SetupError.one(
-            "status", "只有已提交的版本可以确认", "Only a proposed version can be confirmed."
+            "status",
+            "只有已提交的版本可以确认",
+            "Only a proposed version can be confirmed.",
+            code="invalid_state",
         )
     side = _check_side(session, version, user)
     now = utcnow()
     if side == "provider":
         if version.provider_confirmed_at is not None:
-            raise SetupError.one("status", "服务方已经确认过", "The provider side has already confirmed.")
+            raise SetupError.one(
+                "status", "服务方已经确认过", "The provider side has already confirmed.", code="invalid_state"
+            )
         version.provider_confirmed_by_id, version.provider_confirmed_at = user.id, now
         _event(session, version, "provider_confirmed", user, side=side, comment=comment)
     else:
         if user.customer_id in confirmed_customers(version):
-            raise SetupError.one("status", "贵方已经确认过", "Your organisation has already confirmed.")
+            raise SetupError.one(
+                "status", "贵方已经确认过", "Your organisation has already confirmed.", code="invalid_state"
+            )
         version.customer_confirmed_by_id, version.customer_confirmed_at = user.id, now
         _event(session, version, "customer_confirmed", user, side=side, comment=comment)
         if version.need_confirmed_at is None:
@@ -185,7 +207,7 @@ def confirm(
     session.flush()
     bound = set(bound_customers(session, version.standard))
     if version.provider_confirmed_at is not None and bound and bound <= confirmed_customers(version):
-        _put_in_force(session, version, today or date.today())
+        _put_in_force(session, version, today)
     return version
 
 
@@ -204,10 +226,17 @@ def _put_in_force(session: Session, version: StandardVersion, today: date) -> No
 def reject(session: Session, version: StandardVersion, user: User, comment: str) -> StandardVersion:
     """Either side rejects a proposed version; a comment saying why is required."""
     if version.status != VersionStatus.PROPOSED:
-        raise SetupError.one("status", "只有已提交的版本可以拒绝", "Only a proposed version can be rejected.")
+        raise SetupError.one(
+            "status",
+            "只有已提交的版本可以拒绝",
+            "Only a proposed version can be rejected.",
+            code="invalid_state",
+        )
     side = _check_side(session, version, user)
     if not (comment or "").strip():
-        raise SetupError.one("comment", "拒绝时请说明原因", "Say why you reject it (a comment is required).")
+        raise SetupError.one(
+            "comment", "拒绝时请说明原因", "Say why you reject it (a comment is required).", code="required"
+        )
     version.status = VersionStatus.REJECTED
     _event(session, version, "rejected", user, side=side, comment=comment.strip())
     session.flush()
@@ -226,9 +255,13 @@ def confirm_need(
         )
     _customer_allowed(session, version, user)
     if version.status not in (VersionStatus.DRAFT, VersionStatus.PROPOSED):
-        raise SetupError.one("status", "该版本已结束确认流程", "This version is no longer being agreed.")
+        raise SetupError.one(
+            "status", "该版本已结束确认流程", "This version is no longer being agreed.", code="invalid_state"
+        )
     if not (version.customer_need or "").strip():
-        raise SetupError.one("customer_need", "请先写明客户需求", "Write down the customer need first.")
+        raise SetupError.one(
+            "customer_need", "请先写明客户需求", "Write down the customer need first.", code="required"
+        )
     version.need_confirmed_by_id, version.need_confirmed_at = user.id, utcnow()
     _event(session, version, "need_confirmed", user, side="customer", comment=comment)
     session.flush()
@@ -237,6 +270,25 @@ def confirm_need(
 
 def add_comment(session: Session, version: StandardVersion, user: User, comment: str) -> None:
     if not comment.strip():
-        raise SetupError.one("comment", "评论不能为空", "The comment is empty.")
+        raise SetupError.one("comment", "评论不能为空", "The comment is empty.", code="required")
     _event(session, version, "comment", user, side=side_of(user), comment=comment.strip())
     session.flush()
+
+
+def take_step(
+    session: Session, step: str, version: StandardVersion, user: User, comment: str, *, today: date
+) -> StandardVersion:
+    """One of ``STEPS`` on ``version`` by ``user`` (an empty comment is no comment); ``today`` is
+    the organisation's date a confirmation puts the version in force from."""
+    if step == "propose":
+        return propose(session, version, user)
+    if step == "confirm":
+        return confirm(session, version, user, comment or None, today=today)
+    if step == "reject":
+        return reject(session, version, user, comment)
+    if step == "confirm_need":
+        return confirm_need(session, version, user, comment or None)
+    if step == "comment":
+        add_comment(session, version, user, comment)
+        return version
+    raise ValueError(f"unknown step {step!r}; one of {', '.join(STEPS)}")

@@ -1,236 +1,32 @@
-"""Validation problems of the setup phase, each naming the path of the bad field, in zh and en.
+"""The setup phase's error: the platform's ``UserError`` under the phase's name.
 
-A path is a dotted/indexed location: ``services[2].kind`` in an imported document, or a plain
-form-field name (``target``) for one object. HTML puts each problem on the form field named by the
-last path component; the API answers 422 with every problem; import is refused as a whole.
-Also the small typed readers that turn untrusted dicts (JSON/YAML/form data) into values.
+Every problem is a ``perception.core.errors.Problem`` whose ``field`` is the path of the bad
+field, a dotted/indexed location (``services[2].kind`` in an imported document, or a plain
+form-field name such as ``target`` for one object). HTML puts each problem on the form field named
+by ``form_field`` (the last path component); the API answers with the one problem+json shape;
+import is refused as a whole. ``NotAllowed`` is a step the user may not take (403).
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time
-from typing import Any
-
-_INDEX = re.compile(r"\[\d+\]$")
+from perception.core import errors as core_errors
+from perception.core.errors import UserError
 
 
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    zh: str
-    en: str
-
-    @property
-    def field(self) -> str:
-        """The form field the problem belongs to: the last path component without an index."""
-        last = self.path.rsplit(".", 1)[-1]
-        return _INDEX.sub("", last)
-
-    def text(self, zh: bool) -> str:
-        return self.zh if zh else self.en
-
-    def as_json(self) -> dict[str, str]:
-        return {"field": self.path, "reason_zh": self.zh, "reason_en": self.en, "reason": self.en}
-
-
-class SetupError(Exception):
-    """One or more problems; nothing was stored."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__("; ".join(f"{p.path}: {p.en}" for p in self.problems))
-
-    @classmethod
-    def one(cls, path: str, zh: str, en: str) -> SetupError:
-        return cls([Problem(path, zh, en)])
-
-
-class Problems:
-    """Collects problems while reading a whole document, so a person sees all of them at once."""
-
-    def __init__(self) -> None:
-        self.items: list[Problem] = []
-
-    def add(self, path: str, zh: str, en: str) -> None:
-        self.items.append(Problem(path, zh, en))
-
-    def extend(self, error: SetupError) -> None:
-        self.items.extend(error.problems)
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise SetupError(self.items)
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-
-def join(prefix: str, key: str | int) -> str:
-    if isinstance(key, int):
-        return f"{prefix}[{key}]"
-    return f"{prefix}.{key}" if prefix else key
-
-
-class Reader:
-    """Reads typed fields of one mapping at ``path``, recording a problem per bad field."""
-
-    def __init__(self, data: Any, path: str, problems: Problems) -> None:
-        self.path = path
-        self.problems = problems
-        if not isinstance(data, Mapping):
-            problems.add(path or "$", "应为对象（键值对）", "Expected an object (key/value pairs).")
-            data = {}
-        self.data: Mapping[str, Any] = data
-
-    def at(self, key: str) -> str:
-        return join(self.path, key)
-
-    def bad(self, key: str, zh: str, en: str) -> None:
-        self.problems.add(self.at(key), zh, en)
-
-    def raw(self, key: str) -> Any:
-        value = self.data.get(key)
-        if isinstance(value, str):
-            value = value.strip()
-            return value or None
-        return value
-
-    def text(self, key: str, *, required: bool = False, max_len: int | None = None) -> str | None:
-        value = self.raw(key)
-        if value is None:
-            if required:
-                self.bad(key, "必填", "Required.")
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.bad(key, "应为文本", "Expected text.")
-            return None
-        value = str(value)
-        if max_len is not None and len(value) > max_len:
-            self.bad(key, f"最长 {max_len} 个字符", f"At most {max_len} characters.")
-        return value
-
-    def req(self, key: str, max_len: int | None = None) -> str:
-        return self.text(key, required=True, max_len=max_len) or ""
-
-    def choice(self, key: str, allowed: Iterable[str], *, required: bool = False) -> str | None:
-        value = self.text(key, required=required)
-        options = tuple(allowed)
-        if value is not None and value not in options:
-            self.bad(
-                key,
-                f"“{value}”无效，可选：{'、'.join(options)}",
-                f"'{value}' is not one of: {', '.join(options)}.",
-            )
-            return None
-        return value
-
-    def number(self, key: str, *, required: bool = False, minimum: float | None = None) -> float | None:
-        value = self.raw(key)
-        if value is None:
-            if required:
-                self.bad(key, "必填，应为数字", "Required: a number.")
-            return None
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            number = float(value)
-        except (TypeError, ValueError):
-            self.bad(key, f"“{value}”不是数字", f"'{value}' is not a number.")
-            return None
-        if not math.isfinite(number):
-            self.bad(key, "应为有限数字", "Expected a finite number.")
-            return None
-        if minimum is not None and number < minimum:
-            self.bad(key, f"不能小于 {minimum:g}", f"Must be at least {minimum:g}.")
-            return None
-        return number
-
-    def integer(self, key: str, *, required: bool = False, minimum: int | None = None) -> int | None:
-        number = self.number(key, required=required, minimum=minimum)
-        if number is None:
-            return None
-        if number != int(number):
-            self.bad(key, "应为整数", "Expected a whole number.")
-            return None
-        return int(number)
-
-    def flag(self, key: str, default: bool = True) -> bool:
-        value = self.data.get(key)
-        if value is None:
-            return default
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "y", "1", "on"):
-            return True
-        if isinstance(value, str) and value.strip().lower() in ("false", "no", "n", "0", "off", ""):
-            return False
-        self.bad(key, "应为 true 或 false", "Expected true or false.")
-        return default
-
-    def day(self, key: str, *, required: bool = False) -> date | None:
-        value = self.raw(key)
-        if value is None:
-            if required:
-                self.bad(key, "必填，日期格式 YYYY-MM-DD", "Required: a date YYYY-MM-DD.")
-            return None
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.bad(key, f"“{value}”不是日期（YYYY-MM-DD）", f"'{value}' is not a date (YYYY-MM-DD).")
-            return None
-
-    def instant(self, key: str) -> datetime | None:
-        value = self.raw(key)
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=None)
-        try:
-            return datetime.fromisoformat(str(value)).replace(tzinfo=None)
-        except ValueError:
-            self.bad(key, f"“{value}”不是时间（ISO 8601）", f"'{value}' is not a date-time (ISO 8601).")
-            return None
-
-    def clock(self, key: str, default: time) -> time:
-        value = self.raw(key)
-        if value is None:
-            return default
-        if isinstance(value, time):
-            return value
-        try:
-            return time.fromisoformat(str(value))
-        except ValueError:
-            self.bad(key, f"“{value}”不是时刻（HH:MM）", f"'{value}' is not a time of day (HH:MM).")
-            return default
-
-    def items(self, key: str) -> list[tuple[str, Any]]:
-        """The list under ``key`` as (path, element) pairs; a missing list is empty."""
-        value = self.data.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.bad(key, "应为列表", "Expected a list.")
-            return []
-        return [(join(self.at(key), i), v) for i, v in enumerate(value)]
-
-    def codes(self, key: str) -> tuple[str, ...]:
-        out = []
-        for path, value in self.items(key):
-            if not isinstance(value, str) or not value.strip():
-                self.problems.add(path, "应为代码文本", "Expected a code (text).")
-            else:
-                out.append(value.strip())
-        return tuple(out)
+class SetupError(UserError):
+    """One or more problems with setup input; nothing was stored."""
 
 
 class NotAllowed(SetupError):
     """The user may not take this step (e.g. a representative of another customer confirming):
     HTML and API answer 403 with the reason."""
+
+    status = 403
+
+
+class Problems(core_errors.Problems):
+    """Collects every problem of a whole document (or form), so a person sees all of them at
+    once; ``raise_if_any`` raises them as one SetupError."""
+
+    def __init__(self) -> None:
+        super().__init__(SetupError)

@@ -31,7 +31,8 @@ from perception.setup.models.standards import (
     TrainingRecord,
 )
 from perception.setup.services.defs import PlanDef, TrainingDef
-from perception.setup.services.errors import Problems, SetupError, join
+from perception.setup.services.errors import Problems, SetupError
+from perception.setup.services.reader import join
 from perception.setup.services.refs import Refs, assign
 from perception.setup.services.standards import standards_in_force
 
@@ -156,9 +157,9 @@ def _delivered(session: Session) -> dict[int, dict[int, set[int]]]:
     return out
 
 
-def coverage(session: Session, on: date | None = None, region_ids: frozenset[int] | None = None) -> Coverage:
-    """The coverage view (see the module docstring); ``region_ids`` limits it to a user's regions."""
-    on = on or date.today()
+def coverage(session: Session, on: date, region_ids: frozenset[int] | None = None) -> Coverage:
+    """The coverage view on ``on`` (standards in force that day; see the module docstring);
+    ``region_ids`` limits it to a user's regions."""
     services = list(session.scalars(select(Service).where(Service.active.is_(True)).order_by(Service.code)))
     regions_stmt = select(Region).order_by(Region.code)
     if region_ids is not None:
@@ -215,6 +216,11 @@ def coverage(session: Session, on: date | None = None, region_ids: frozenset[int
 
 
 # --- roles and training -------------------------------------------------------------------------
+
+
+def system_owner_id(session: Session) -> int | None:
+    """The system owner's user id, read without creating the system's row (pages that only read)."""
+    return session.scalar(select(PerceptionSystem.system_owner_id).order_by(PerceptionSystem.id).limit(1))
 
 
 def system_record(session: Session) -> PerceptionSystem:

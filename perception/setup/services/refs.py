@@ -4,7 +4,7 @@ same definition changes nothing (idempotent import, no empty audit rows)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -50,7 +50,9 @@ class Refs:
         obj: T | None = self.session.scalar(select(model).where(model.code == code))  # type: ignore[arg-type,attr-defined]
         if obj is None:
             zh, en = _LABELS.get(model, ("对象", "object"))
-            self.problems.add(path, f"没有代码为“{code}”的{zh}", f"No {en} with code '{code}'.")
+            self.problems.add(
+                path, f"没有代码为“{code}”的{zh}", f"No {en} with code '{code}'.", code="unknown_reference"
+            )
         return obj
 
     def optional(self, model: type[T], code: str | None, path: str) -> T | None:
@@ -65,7 +67,12 @@ class Refs:
             return None
         user = self.session.scalar(select(User).where(User.username == username))
         if user is None:
-            self.problems.add(path, f"没有用户名为“{username}”的用户", f"No user with username '{username}'.")
+            self.problems.add(
+                path,
+                f"没有用户名为“{username}”的用户",
+                f"No user with username '{username}'.",
+                code="unknown_reference",
+            )
         return user
 
     def user_id(self, username: str | None, path: str) -> int | None:
@@ -100,3 +107,8 @@ def usernames_of(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     return {i: u for i, u in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))}
+
+
+def looked_up(found: Mapping[int, str], object_id: int | None) -> str | None:
+    """One row's code or username from what ``codes_of``/``usernames_of`` found (None: no reference)."""
+    return None if object_id is None else found.get(object_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any
 
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.setup.models.catalog import ServiceKind
 from perception.setup.models.standards import (
     COMPARATORS,
@@ -49,7 +50,8 @@ from perception.setup.services.defs import (
     TrainingDef,
     VersionDef,
 )
-from perception.setup.services.errors import Problems, Reader
+from perception.setup.services.errors import Problems
+from perception.setup.services.reader import Reader
 from scoring.calendar import BusinessCalendar
 
 CODE_MAX = 32
@@ -59,10 +61,11 @@ def _code(r: Reader, key: str = "code") -> str:
     return r.req(key, CODE_MAX)
 
 
-def read_region(data: Any, path: str, p: Problems) -> RegionDef:
+def read_region(data: Any, path: str, p: Problems, *, default_timezone: str = DEFAULT_TIMEZONE) -> RegionDef:
+    """``default_timezone``: the zone of a region that names none (callers pass the organisation's)."""
     r = Reader(data, path, p)
     return RegionDef(
-        _code(r), r.req("name_zh", 120), r.req("name_en", 120), r.text("timezone") or "Asia/Shanghai"
+        _code(r), r.req("name_zh", 120), r.req("name_en", 120), r.text("timezone") or default_timezone
     )
 
 
@@ -205,7 +208,7 @@ def read_version(data: Any, path: str, p: Problems, *, with_state: bool = False)
     return VersionDef(
         **content,
         version=r.integer("version", required=True, minimum=1),
-        status=r.choice("status", VersionStatus.ALL) or VersionStatus.DRAFT,
+        status=r.choice("status", VersionStatus) or VersionStatus.DRAFT,
         effective_from=r.day("effective_from"),
         effective_to=r.day("effective_to"),
         need_confirmed_by=r.text("need_confirmed_by"),
@@ -243,11 +246,13 @@ def _split(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def read_sla(data: Any, path: str, p: Problems) -> SlaDef:
+def read_sla(data: Any, path: str, p: Problems, *, default_timezone: str = DEFAULT_TIMEZONE) -> SlaDef:
+    """``default_timezone``: the zone of covered hours when the agreement names none (callers pass
+    the organisation's)."""
     r = Reader(data, path, p)
-    kind = r.choice("kind", (AgreementKind.SLA, AgreementKind.OLA)) or AgreementKind.SLA
+    kind = r.choice("kind", AgreementKind) or AgreementKind.SLA
     covered = r.text("covered_hours") or "24x7"
-    tz = r.text("timezone") or "Asia/Shanghai"
+    tz = r.text("timezone") or default_timezone
     try:
         BusinessCalendar.parse(covered, tz=tz)
     except ValueError as exc:

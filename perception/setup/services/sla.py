@@ -4,11 +4,12 @@ Public API for the other phases:
 
 - ``calendar_for_sla(sla) -> scoring.calendar.BusinessCalendar``: covered hours text parsed with
   ``BusinessCalendar.parse`` in the SLA's time zone, minus its customer-defined holidays.
-- ``sla_for(session, service_id, customer_id, on=None) -> Sla | None``: the SLA covering a service
+- ``sla_for(session, service_id, customer_id, on) -> Sla | None``: the SLA covering a service
   for a customer; the most specific wins: customer-specific, then one for the customer's
   subscription tier, then a general one (customer and tier NULL). Only active SLAs (kind sla)
-  whose effective dates include ``on`` (default today). ``slas_for(session, pairs, on=None)``
-  answers the same for many (service_id, customer_id) pairs in a fixed number of queries.
+  whose effective dates include ``on`` (the caller's date, e.g. the organisation's today).
+  ``slas_for(session, pairs, on)`` answers the same for many (service_id, customer_id) pairs in
+  a fixed number of queries.
 - ``olas_for(session, sla_id)``: the OLAs that support an SLA.
 - ``escalation_deadlines(sla, start)``: (rule, UTC deadline) pairs after covered minutes.
 """
@@ -42,9 +43,8 @@ def _effective(on: date) -> ColumnElement[bool]:
     )
 
 
-def sla_for(session: Session, service_id: int, customer_id: int | None, on: date | None = None) -> Sla | None:
+def sla_for(session: Session, service_id: int, customer_id: int | None, on: date) -> Sla | None:
     """The SLA covering ``service_id`` for ``customer_id`` on ``on`` (most specific first)."""
-    on = on or date.today()
     tier_id = None
     if customer_id is not None:
         tier_id = session.scalar(
@@ -77,13 +77,12 @@ def _rank(sla: Sla) -> tuple[bool, bool, int]:
 
 
 def slas_for(
-    session: Session, pairs: Iterable[tuple[int, int | None]], on: date | None = None
+    session: Session, pairs: Iterable[tuple[int, int | None]], on: date
 ) -> dict[tuple[int, int | None], Sla | None]:
     """``sla_for`` of every (service_id, customer_id) pair, in a fixed number of queries whatever
     their number: the customers' subscription tiers, and the candidate SLAs of the services (with
     their holidays and escalation rules); the most specific candidate is then picked per pair as
     ``sla_for`` does."""
-    on = on or date.today()
     wanted = set(pairs)
     if not wanted:
         return {}

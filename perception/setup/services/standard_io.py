@@ -10,6 +10,7 @@ confirmation of the need carries over while the need text is unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -18,10 +19,17 @@ from sqlalchemy.orm import Session
 from perception.core.models.auth import User
 from perception.core.models.org import CustomerOrg
 from perception.setup.models.catalog import Service, ServiceTier
-from perception.setup.models.standards import ServiceStandard, StandardEvent, StandardVersion, VersionStatus
+from perception.setup.models.standards import (
+    IN_FORCE_STATUSES,
+    ServiceStandard,
+    StandardEvent,
+    StandardVersion,
+    VersionStatus,
+)
 from perception.setup.services.defs import CONTENT_FIELDS, StandardDef, VersionDef
-from perception.setup.services.errors import Problems, join
-from perception.setup.services.refs import Refs, assign, code_of, username
+from perception.setup.services.errors import Problems
+from perception.setup.services.reader import join
+from perception.setup.services.refs import Refs, assign, codes_of, looked_up, usernames_of
 
 _LOCKED = (VersionStatus.PROPOSED, VersionStatus.CONFIRMED, VersionStatus.SUPERSEDED)
 _EDITABLE = CONTENT_FIELDS + ("requested_effective_from",)
@@ -143,7 +151,7 @@ def restore_standard(
     for i, vd in enumerate(d.versions):
         vpath = join(join(path, "versions"), i)
         version = existing.get(vd.version or 0)
-        in_force = vd.status in VersionStatus.IN_FORCE
+        in_force = vd.status in IN_FORCE_STATUSES
         if in_force and (
             vd.effective_from is None or not vd.provider_confirmed_by or not vd.customer_confirmed_by
         ):
@@ -154,11 +162,7 @@ def restore_standard(
                 "customer_confirmed_by.",
             )
             continue
-        if (
-            version is not None
-            and version.status in VersionStatus.IN_FORCE
-            and _content(version) != _content(vd)
-        ):
+        if version is not None and version.status in IN_FORCE_STATUSES and _content(version) != _content(vd):
             problems.add(
                 vpath,
                 f"第 {vd.version} 版已确认，内容不能更改；请以新版本号提交更改",
@@ -232,24 +236,48 @@ def _check_confirmers(
 
 
 def export_standard(session: Session, s: ServiceStandard) -> dict[str, Any]:
+    """The document entry of a standard with every version and its confirmation trail."""
+    return export_standards(session, [s])[0]
+
+
+def export_standards(session: Session, standards: Sequence[ServiceStandard]) -> list[dict[str, Any]]:
+    """``export_standard`` of each standard, with the codes and usernames they refer to looked up
+    once for all of them."""
+    versions = [v for s in standards for v in s.versions]
+    events = [e for v in versions for e in v.events]
+    names = usernames_of(
+        session,
+        [
+            *(i for v in versions for i in (v.need_confirmed_by_id, v.provider_confirmed_by_id)),
+            *(v.customer_confirmed_by_id for v in versions),
+            *(e.user_id for e in events),
+        ],
+    )
+    customers = codes_of(
+        session, CustomerOrg, [*(s.customer_id for s in standards), *(e.customer_id for e in events)]
+    )
+    services = codes_of(session, Service, (s.service_id for s in standards))
+    tiers = codes_of(session, ServiceTier, (s.tier_id for s in standards))
+    targets = codes_of(session, ServiceStandard, (s.experience_standard_id for s in standards))
+
     def version_json(v: StandardVersion) -> dict[str, Any]:
         out: dict[str, Any] = {"version": v.version, "status": v.status}
         out.update({f: _plain(getattr(v, f)) for f in _EDITABLE})
         out.update(
             effective_from=_plain(v.effective_from),
             effective_to=_plain(v.effective_to),
-            need_confirmed_by=username(session, v.need_confirmed_by_id),
+            need_confirmed_by=looked_up(names, v.need_confirmed_by_id),
             need_confirmed_at=_plain(v.need_confirmed_at),
-            provider_confirmed_by=username(session, v.provider_confirmed_by_id),
+            provider_confirmed_by=looked_up(names, v.provider_confirmed_by_id),
             provider_confirmed_at=_plain(v.provider_confirmed_at),
-            customer_confirmed_by=username(session, v.customer_confirmed_by_id),
+            customer_confirmed_by=looked_up(names, v.customer_confirmed_by_id),
             customer_confirmed_at=_plain(v.customer_confirmed_at),
             events=[
                 {
                     "action": e.action,
                     "side": e.side,
-                    "user": username(session, e.user_id),
-                    "customer": code_of(session, CustomerOrg, e.customer_id),
+                    "user": looked_up(names, e.user_id),
+                    "customer": looked_up(customers, e.customer_id),
                     "comment": e.comment,
                     "at": _plain(e.at),
                 }
@@ -258,16 +286,19 @@ def export_standard(session: Session, s: ServiceStandard) -> dict[str, Any]:
         )
         return out
 
-    return {
-        "code": s.code,
-        "service": code_of(session, Service, s.service_id),
-        "tier": code_of(session, ServiceTier, s.tier_id),
-        "customer": code_of(session, CustomerOrg, s.customer_id),
-        "category": s.category,
-        "experience_standard": code_of(session, ServiceStandard, s.experience_standard_id),
-        "active": s.active,
-        "versions": [version_json(v) for v in s.versions],
-    }
+    return [
+        {
+            "code": s.code,
+            "service": looked_up(services, s.service_id),
+            "tier": looked_up(tiers, s.tier_id),
+            "customer": looked_up(customers, s.customer_id),
+            "category": s.category,
+            "experience_standard": looked_up(targets, s.experience_standard_id),
+            "active": s.active,
+            "versions": [version_json(v) for v in s.versions],
+        }
+        for s in standards
+    ]
 
 
 def _plain(value: Any) -> Any:

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session, joinedload
 from perception.setup.models.catalog import Subscription
 from perception.setup.models.standards import (
     EXPERIENCE_METRICS,
+    IN_FORCE_STATUSES,
     ServiceStandard,
     StandardVersion,
-    VersionStatus,
 )
 from scoring.principles import PrincipleReport, StandardSpec, check_principles
 
@@ -75,7 +75,7 @@ def measured_history(session: Session, version: StandardVersion) -> Sequence[flo
 
 def _in_force_clause(on: date) -> ColumnElement[bool]:
     return and_(
-        StandardVersion.status.in_(VersionStatus.IN_FORCE),
+        StandardVersion.status.in_(IN_FORCE_STATUSES),
         StandardVersion.effective_from.is_not(None),
         StandardVersion.effective_from <= on,
         or_(StandardVersion.effective_to.is_(None), StandardVersion.effective_to > on),

@@ -12,12 +12,13 @@ from sqlalchemy.orm import joinedload
 from perception.core.authz import Permission, can, get_or_404, require, scoped
 from perception.core.extensions import orm
 from perception.core.models.org import CustomerOrg, Region
+from perception.core.transaction import atomic
 from perception.setup.forms import ServiceForm, SubscriptionForm, TierForm
 from perception.setup.models.catalog import Service, ServiceTier, Subscription
 from perception.setup.services import catalog as setup_catalog
 from perception.setup.services import schema as setup_schema
 from perception.setup.services.errors import SetupError
-from perception.setup.services.refs import code_of, username
+from perception.setup.services.refs import codes_of, username
 from perception.setup.views import bp
 from perception.setup.views.common import catalogue_choices, form_data, read, show_problems
 
@@ -49,20 +50,18 @@ def _service_form(service: Service | None) -> Any:
         if service is not None:
             data["code"] = service.code  # the code is the stable identity
         try:
-            saved = setup_catalog.save_service(orm(), read(setup_schema.read_service, data))
+            with atomic():
+                saved = setup_catalog.save_service(orm(), read(setup_schema.read_service, data))
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Service %(code)s saved.", code=saved.code if saved else ""), "success")
             return redirect(url_for("setup.services"))
     elif service is not None:
         form.process(obj=service)
         form.owner.data = username(orm(), service.owner_id) or ""
-        form.regions.data = [
-            code_of(orm(), Region, r) for r in setup_catalog.service_region_ids(orm(), service.id)
-        ]
+        region_ids = setup_catalog.service_region_ids(orm(), service.id)
+        form.regions.data = sorted(codes_of(orm(), Region, region_ids).values())
     return render_template("setup/service_form.html", form=form, service=service)
 
 
@@ -85,12 +84,11 @@ def _tier_form(tier: ServiceTier | None) -> Any:
         if tier is not None:
             data["code"] = tier.code
         try:
-            setup_catalog.save_tier(orm(), read(setup_schema.read_tier, data))
+            with atomic():
+                setup_catalog.save_tier(orm(), read(setup_schema.read_tier, data))
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Tier saved."), "success")
             return redirect(url_for("setup.services"))
     elif tier is not None:
@@ -154,12 +152,11 @@ def subscription_add() -> Any:
     form = SubscriptionForm()
     catalogue_choices(form)
     try:
-        setup_catalog.save_subscription(orm(), read(setup_schema.read_subscription, form_data(form)))
+        with atomic():
+            setup_catalog.save_subscription(orm(), read(setup_schema.read_subscription, form_data(form)))
     except SetupError as exc:
-        orm().rollback()
         show_problems(form, exc)
         return _subscriptions_page(form), 422
-    orm().commit()
     flash(_("Subscription saved."), "success")
     return redirect(url_for("setup.subscriptions", service=form.service.data or ""))
 
@@ -168,6 +165,5 @@ def subscription_add() -> Any:
 @require(Permission.MANAGE_SETUP)
 def subscription_delete(subscription_id: int) -> Any:
     setup_catalog.delete_subscription(orm(), get_or_404(Subscription, subscription_id))
-    orm().commit()
     flash(_("Subscription removed."), "success")
     return redirect(url_for("setup.subscriptions"))

@@ -105,12 +105,13 @@ def show_problems(form: FlaskForm, error: SetupError) -> None:
     zh = is_zh()
     for problem in error.problems:
         text = problem.text(zh)
-        match = _ROW.match(problem.path)
-        name = problem.field
+        path = problem.field or ""
+        match = _ROW.match(path)
+        name = problem.form_field
         if match and match.group(1) in form._fields:
             name = match.group(1)
             text = _("Line %(n)s: %(text)s", n=int(match.group(2)) + 1, text=text)
         if name in form._fields and name != "csrf_token":
             form[name].errors = [*form[name].errors, text]
         else:
-            flash(f"{problem.path}: {text}" if problem.path not in ("", "$") else text, "error")
+            flash(f"{path}: {text}" if path not in ("", "$") else text, "error")

@@ -1,15 +1,15 @@
 """Configuration as code: download the whole setup as YAML/JSON, and import a document
-(all-or-nothing, with every problem named by its path; "only check" rolls back)."""
+(all-or-nothing, with every problem named by its path; "only check" undoes what it tried)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response, flash, g, render_template, request
 from flask_babel import gettext as _
 
 from perception.core.authz import Permission, require
+from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.transaction import writes
@@ -31,9 +31,8 @@ def config() -> Any:
 def config_export() -> Any:
     fmt = "json" if request.args.get("format") == "json" else "yaml"
     text = dump_text(export_with_audit(orm()), fmt)
-    orm().commit()
     mime = "application/json" if fmt == "json" else "application/x-yaml"
-    name = f"perception-setup-{date.today().isoformat()}.{fmt}"
+    name = f"perception-setup-{current_clock().today().isoformat()}.{fmt}"
     return Response(text, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -46,14 +45,21 @@ def config_import() -> Any:
     problems, result = None, None
     try:
         if not raw or not (raw.strip() if isinstance(raw, str) else raw.strip()):
-            raise SetupError.one("$", "请上传或粘贴设置文档", "Upload or paste a setup document.")
-        result = import_document(orm(), load_text(raw), g.user, dry_run=bool(form.dry_run.data))
+            raise SetupError.one(
+                "$", "请上传或粘贴设置文档", "Upload or paste a setup document.", code="required"
+            )
+        result = import_document(
+            orm(),
+            load_text(raw),
+            g.user,
+            dry_run=bool(form.dry_run.data),
+            default_timezone=current_clock().timezone,
+        )
     except SetupError as exc:
-        orm().rollback()
+        # Nothing was imported (the import undoes its own savepoint) and the 422 rolls back the rest.
         zh = is_zh()
-        problems = [(p.path, p.text(zh)) for p in exc.problems]
+        problems = [(p.field, p.text(zh)) for p in exc.problems]
     else:
-        orm().commit()
         if result.dry_run:
             flash(
                 _("The document is valid: importing it would make %(n)s changes.", n=result.changes),

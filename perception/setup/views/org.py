@@ -3,15 +3,18 @@ Lists are region-scoped; a region-bound user sees only their region."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.core.authz import Permission, can, get_or_404, require, scoped
+from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.models.org import CollectionPoint, Contact, CustomerOrg, Region
+from perception.core.transaction import atomic
 from perception.setup.forms import ContactForm, CustomerForm, PointForm, RegionForm
 from perception.setup.models.catalog import Subscription
 from perception.setup.services import catalog as setup_catalog
@@ -49,12 +52,11 @@ def _form_page(form: Any, obj: Any, reader: Any, saver: Any, title: str, prefill
         if obj is not None and "code" in data:
             data["code"] = obj.code
         try:
-            saver(orm(), read(reader, data))
+            with atomic():
+                saver(orm(), read(reader, data))
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Saved."), "success")
             return redirect(url_for("setup.organisation"))
     elif obj is not None:
@@ -69,8 +71,15 @@ def _form_page(form: Any, obj: Any, reader: Any, saver: Any, title: str, prefill
 @require(Permission.MANAGE_SETUP)
 def region_form(region_id: int | None = None) -> Any:
     region = get_or_404(Region, region_id) if region_id else None
+    # A new region is in the organisation's time zone unless the person names another.
+    timezone = current_clock().timezone
     return _form_page(
-        RegionForm(), region, setup_schema.read_region, setup_catalog.save_region, _("Region"), {}
+        RegionForm(timezone=timezone),
+        region,
+        partial(setup_schema.read_region, default_timezone=timezone),
+        setup_catalog.save_region,
+        _("Region"),
+        {},
     )
 
 
@@ -133,19 +142,16 @@ def contact_form(customer_id: int, contact_id: int | None = None) -> Any:
     customer = get_or_404(CustomerOrg, customer_id)
     contact = get_or_404(Contact, contact_id) if contact_id else None
     if contact is not None and contact.customer_id != customer.id:
-        from flask import abort
-
         abort(404)
     form = ContactForm()
     if form.is_submitted():
         data = form_data(form) | {"customer": customer.code}
         try:
-            setup_catalog.save_contact(orm(), read(setup_schema.read_contact, data), existing=contact)
+            with atomic():
+                setup_catalog.save_contact(orm(), read(setup_schema.read_contact, data), existing=contact)
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Contact saved."), "success")
             return redirect(url_for("setup.customer_detail", customer_id=customer.id))
     elif contact is not None:

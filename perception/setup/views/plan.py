@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import flash, g, redirect, render_template, url_for
@@ -11,9 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
+from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
+from perception.core.transaction import atomic
 from perception.setup.forms import PlanForm, PointRolesForm, SystemOwnerForm, TrainingForm
 from perception.setup.models.catalog import ServiceTier
 from perception.setup.models.standards import PlanItem, TrainingRecord
@@ -38,7 +39,11 @@ def plan() -> Any:
         .all()
     )
     # The coverage view is the provider's own planning; a customer representative sees their lines only.
-    cov = None if g.user.customer_id is not None else setup_plan.coverage(orm(), date.today(), region_scope())
+    cov = (
+        None
+        if g.user.customer_id is not None
+        else setup_plan.coverage(orm(), current_clock().today(), region_scope())
+    )
     codes = {
         Region: codes_of(orm(), Region, (i.region_id for i in items)),
         CustomerOrg: codes_of(orm(), CustomerOrg, (i.customer_id for i in items)),
@@ -61,12 +66,11 @@ def _plan_form(item: PlanItem | None) -> Any:
     catalogue_choices(form)
     if form.is_submitted():
         try:
-            setup_plan.save_plan_item(orm(), read(setup_schema.read_plan, form_data(form)), existing=item)
+            with atomic():
+                setup_plan.save_plan_item(orm(), read(setup_schema.read_plan, form_data(form)), existing=item)
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Plan line saved."), "success")
             return redirect(url_for("setup.plan"))
     elif item is not None:
@@ -99,7 +103,6 @@ def plan_edit(item_id: int) -> Any:
 @require(Permission.MANAGE_SETUP)
 def plan_delete(item_id: int) -> Any:
     setup_plan.delete_plan_item(orm(), get_or_404(PlanItem, item_id))
-    orm().commit()
     flash(_("Plan line removed."), "success")
     return redirect(url_for("setup.plan"))
 
@@ -131,13 +134,13 @@ def _training_form(record: TrainingRecord | None) -> Any:
     catalogue_choices(form)
     if form.is_submitted():
         try:
-            d = read(setup_schema.read_training, form_data(form))
-            setup_plan.save_training(orm(), d, existing=record)
+            with atomic():
+                setup_plan.save_training(
+                    orm(), read(setup_schema.read_training, form_data(form)), existing=record
+                )
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Training record saved."), "success")
             return redirect(url_for("setup.training"))
     elif record is not None:
@@ -163,17 +166,15 @@ def training_edit(record_id: int) -> Any:
 
 
 def _roles_page(form: SystemOwnerForm) -> Any:
-    record = setup_plan.system_record(orm())
+    owner_id = setup_plan.system_owner_id(orm())
     points = (
         orm().scalars(scoped(select(CollectionPoint), CollectionPoint).order_by(CollectionPoint.code)).all()
     )
-    names = usernames_of(
-        orm(), [record.system_owner_id, *(p.lead_id for p in points), *(p.organiser_id for p in points)]
-    )
+    names = usernames_of(orm(), [owner_id, *(p.lead_id for p in points), *(p.organiser_id for p in points)])
     return render_template(
         "setup/roles.html",
         form=form,
-        record=record,
+        system_owner_id=owner_id,
         points=points,
         name=names.get,
         can_manage=can(Permission.MANAGE_SETUP),
@@ -185,7 +186,7 @@ def _roles_page(form: SystemOwnerForm) -> Any:
 def roles() -> Any:
     form = SystemOwnerForm()
     form.system_owner.choices = user_choices(Role.SYSTEM_OWNER)
-    form.system_owner.data = username(orm(), setup_plan.system_record(orm()).system_owner_id) or ""
+    form.system_owner.data = username(orm(), setup_plan.system_owner_id(orm())) or ""
     return _roles_page(form)
 
 
@@ -196,12 +197,11 @@ def roles_save() -> Any:
     form.system_owner.choices = user_choices(Role.SYSTEM_OWNER)
     user = orm().scalar(select(User).where(User.username == (form.system_owner.data or "")))
     try:
-        setup_plan.set_system_owner(orm(), user)
+        with atomic():
+            setup_plan.set_system_owner(orm(), user)
     except SetupError as exc:
-        orm().rollback()
         show_problems(form, exc)
         return _roles_page(form)
-    orm().commit()
     flash(_("System owner saved."), "success")
     return redirect(url_for("setup.roles"))
 
@@ -220,12 +220,11 @@ def point_roles(point_id: int) -> Any:
     if form.is_submitted():
         lead, organiser = _user_or_none(form.lead_id.data), _user_or_none(form.organiser_id.data)
         try:
-            setup_plan.set_point_roles(orm(), point, lead, organiser)
+            with atomic():
+                setup_plan.set_point_roles(orm(), point, lead, organiser)
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Roles of %(code)s saved.", code=point.code), "success")
             return redirect(url_for("setup.roles"))
     else:

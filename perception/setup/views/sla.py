@@ -13,8 +13,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.core.authz import Permission, can, get_or_404, require, scoped
+from perception.core.clock import current_clock
 from perception.core.extensions import orm
-from perception.core.models.base import utcnow
+from perception.core.transaction import atomic
 from perception.setup.forms import SlaForm
 from perception.setup.models.standards import Sla
 from perception.setup.services import schema as setup_schema
@@ -75,7 +76,7 @@ def sla_detail(sla_id: int) -> Any:
     doc = sla_to_def_dict(orm(), sla)
     try:
         calendar = calendar_for_sla(sla)
-        start = utcnow()
+        start = current_clock().now()
         zone = ZoneInfo(calendar.tz)
         deadlines = [
             (
@@ -111,12 +112,13 @@ def _sla_form(sla: Sla | None) -> Any:
                 for key in LIST_COLUMNS & set(keys):
                     row[key] = [x.strip() for x in row[key].split(",") if x.strip()]
         try:
-            saved = save_sla(orm(), read(setup_schema.read_sla, data))
+            with atomic():
+                saved = save_sla(
+                    orm(), read(setup_schema.read_sla, data, default_timezone=current_clock().timezone)
+                )
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Agreement %(code)s saved.", code=data["code"]), "success")
             return redirect(url_for("setup.sla_detail", sla_id=saved.id if saved else 0))
     elif sla is not None:
@@ -131,7 +133,7 @@ def _sla_form(sla: Sla | None) -> Any:
                 )
     else:
         form.covered_hours.data = form.covered_hours.data or "mon-fri 09:00-18:00"
-        form.timezone.data = form.timezone.data or "Asia/Shanghai"
+        form.timezone.data = form.timezone.data or current_clock().timezone
     return render_template("setup/sla_form.html", form=form, sla=sla)
 
 

@@ -13,8 +13,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from perception.core.authz import Permission, can, get_or_404, require, scoped
+from perception.core.clock import current_clock
+from perception.core.errors import UserError
 from perception.core.extensions import orm
 from perception.core.i18n import is_zh
+from perception.core.periods import parse_day
+from perception.core.transaction import atomic
 from perception.setup import labels
 from perception.setup.forms import ActionForm, StandardForm
 from perception.setup.models.catalog import Service
@@ -31,7 +35,7 @@ from perception.setup.services import confirm as setup_confirm
 from perception.setup.services import schema as setup_schema
 from perception.setup.services.defs import CONTENT_FIELDS
 from perception.setup.services.errors import NotAllowed, SetupError
-from perception.setup.services.refs import code_of, username
+from perception.setup.services.refs import usernames_of
 from perception.setup.services.standard_io import save_standard
 from perception.setup.services.standards import (
     check_version,
@@ -42,18 +46,21 @@ from perception.setup.services.standards import (
 )
 from perception.setup.views import bp
 from perception.setup.views.common import catalogue_choices, form_data, read, show_problems
-from perception.web.errors import render_error
 from scoring.principles import check_principles
 
 IDENTITY = ("code", "service", "tier", "customer", "category", "experience_standard", "active")
-ACTIONS = ("propose", "confirm", "reject", "confirm_need", "comment")
 
 
 def _on_date() -> date:
-    try:
-        return date.fromisoformat(request.args.get("on", ""))
-    except ValueError:
-        return date.today()
+    """The day the list shows the versions in force on: ?on=, or the organisation's today when
+    it is missing or not a date."""
+    raw = request.args.get("on", "")
+    if raw:
+        try:
+            return parse_day(raw, "on")
+        except UserError:
+            pass
+    return current_clock().today()
 
 
 @bp.get("/standards")
@@ -131,12 +138,11 @@ def _standard_form(standard: ServiceStandard | None) -> Any:
             history = measured_history(orm(), latest) if latest is not None else None
             report = check_principles(spec_from_content(d.code, d.versions[0], need_ok), history)
             if request.form.get("action") != "check":
-                saved = save_standard(orm(), d, g.user)
-                orm().commit()
+                with atomic():
+                    saved = save_standard(orm(), d, g.user)
                 flash(_("Standard %(code)s saved as a draft.", code=d.code), "success")
                 return redirect(url_for("setup.standard_detail", standard_id=saved.id if saved else 0))
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
     elif standard is not None:
         _prefill(form, standard)
@@ -146,15 +152,13 @@ def _standard_form(standard: ServiceStandard | None) -> Any:
 
 
 def _prefill(form: StandardForm, standard: ServiceStandard) -> None:
-    from perception.core.models.org import CustomerOrg
-    from perception.setup.models.catalog import ServiceTier
-
     form.code.data = standard.code
-    form.service.data = code_of(orm(), Service, standard.service_id)
-    form.tier.data = code_of(orm(), ServiceTier, standard.tier_id) or ""
-    form.customer.data = code_of(orm(), CustomerOrg, standard.customer_id) or ""
+    form.service.data = standard.service.code
+    form.tier.data = standard.tier.code if standard.tier else ""
+    form.customer.data = standard.customer.code if standard.customer else ""
     form.category.data = standard.category
-    form.experience_standard.data = code_of(orm(), ServiceStandard, standard.experience_standard_id) or ""
+    target = standard.experience_standard
+    form.experience_standard.data = target.code if target else ""
     form.active.data = standard.active
     latest = standard.versions[-1] if standard.versions else None
     if latest is not None:
@@ -187,13 +191,13 @@ def standard_detail(standard_id: int) -> Any:
     side = setup_confirm.side_of(user)
     bound = setup_confirm.bound_customers(orm(), standard)
     confirmed = setup_confirm.confirmed_customers(latest) if latest is not None else set()
-    names = {uid: username(orm(), uid) for v in standard.versions for uid in _user_ids(v)}
+    names = usernames_of(orm(), (uid for v in standard.versions for uid in _user_ids(v)))
     return render_template(
         "setup/standard_detail.html",
         standard=standard,
         latest=latest,
         report=report,
-        in_force=standard_in_force(orm(), standard.id, date.today()),
+        in_force=standard_in_force(orm(), standard.id, current_clock().today()),
         side=side,
         may_act=side == "provider" or (side == "customer" and user.customer_id in bound),
         bound=bound,
@@ -202,7 +206,6 @@ def standard_detail(standard_id: int) -> Any:
         can_manage=can(Permission.MANAGE_SETUP),
         action_form=ActionForm(),
         zh=is_zh(),
-        code_of=lambda model, i: code_of(orm(), model, i),
     )
 
 
@@ -217,31 +220,21 @@ def _user_ids(v: StandardVersion) -> list[int]:
 def standard_action(standard_id: int, version_id: int, action: str) -> Any:
     standard = get_or_404(ServiceStandard, standard_id)
     version = next((v for v in standard.versions if v.id == version_id), None)
-    if version is None or action not in ACTIONS:
+    if version is None or action not in setup_confirm.STEPS:
         abort(404)
     if action == "propose" and not can(Permission.MANAGE_SETUP):
         abort(403)
     comment = (request.form.get("comment") or "").strip()
     try:
-        if action == "propose":
-            setup_confirm.propose(orm(), version, g.user)
-        elif action == "confirm":
-            setup_confirm.confirm(orm(), version, g.user, comment or None)
-        elif action == "reject":
-            setup_confirm.reject(orm(), version, g.user, comment)
-        elif action == "confirm_need":
-            setup_confirm.confirm_need(orm(), version, g.user, comment or None)
-        else:
-            setup_confirm.add_comment(orm(), version, g.user, comment)
-    except NotAllowed as exc:
-        orm().rollback()
-        return render_error(403, " ".join(p.text(is_zh()) for p in exc.problems))
+        # The refusal is shown after a redirect, which commits: the savepoint undoes the step's writes.
+        with atomic():
+            setup_confirm.take_step(orm(), action, version, g.user, comment, today=current_clock().today())
+    except NotAllowed:
+        raise  # the 403 page with the reason
     except SetupError as exc:
-        orm().rollback()
         for problem in exc.problems:
             flash(problem.text(is_zh()), "error")
         return redirect(url_for("setup.standard_detail", standard_id=standard.id))
-    orm().commit()
     if version.status == VersionStatus.CONFIRMED:
         flash(_("Both sides have confirmed: version %(n)s is in force.", n=version.version), "success")
     else:

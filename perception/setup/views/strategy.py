@@ -1,4 +1,5 @@
-"""Setup views: the service strategy here; the other pages live in the views_* modules below."""
+"""The service strategy pages (its current version, history and a new version), and the setup
+index, which opens on the standards."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from sqlalchemy import select
 
 from perception.core.authz import Permission, can, require
 from perception.core.extensions import orm
+from perception.core.transaction import atomic
 from perception.setup.forms import StrategyForm
 from perception.setup.models.standards import ServiceStrategy
 from perception.setup.services import catalog as setup_catalog
 from perception.setup.services import schema as setup_schema
 from perception.setup.services.errors import SetupError
+from perception.setup.services.refs import username
 from perception.setup.views import bp
 from perception.setup.views.common import catalogue_choices, form_data, read, show_problems
 
@@ -43,23 +46,17 @@ def strategy_new() -> Any:
     current = setup_catalog.current_strategy(orm())
     if form.is_submitted():
         try:
-            d = read(setup_schema.read_strategy, form_data(form))
-            created = setup_catalog.save_strategy(orm(), d)
+            with atomic():
+                created = setup_catalog.save_strategy(
+                    orm(), read(setup_schema.read_strategy, form_data(form))
+                )
         except SetupError as exc:
-            orm().rollback()
             show_problems(form, exc)
         else:
-            orm().commit()
             flash(_("Strategy version %(n)s saved.", n=created.version if created else "?"), "success")
             return redirect(url_for("setup.strategy"))
     elif current is not None:
         form.process(obj=current)
-        form.owner.data = current.owner_id and _username(current.owner_id)
+        form.owner.data = username(orm(), current.owner_id)
         form.effective_from.data = ""
     return render_template("setup/strategy_form.html", form=form)
-
-
-def _username(user_id: int) -> str | None:
-    from perception.setup.services.refs import username
-
-    return username(orm(), user_id)
