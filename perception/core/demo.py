@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from perception.core.clock import current_clock
 from perception.core.phase import Phase
 
 DEMO_PASSWORD = "perception-demo"  # noqa: S105 - printed by the demo command; demo data only
@@ -46,7 +47,7 @@ def load_demo(
     today: date | None = None,
     parts: Sequence[Callable[[Session, DemoContext], Any]] | None = None,
 ) -> list[str]:
-    ctx = DemoContext(weeks=weeks, today=today or date.today())
+    ctx = DemoContext(weeks=weeks, today=today or current_clock().today())
     for load in demo_parts() if parts is None else parts:
         load(session, ctx)
         session.flush()
