@@ -44,7 +44,7 @@ def init_command(admin_username: str | None, admin_password: str | None, admin_n
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
     if not admin_username:
         return
-    if db.session.scalar(select(User).where(User.username == admin_username)) is not None:
+    if orm().scalar(select(User).where(User.username == admin_username)) is not None:
         click.echo(f"User {admin_username} already exists; left unchanged.")
         return
     if not admin_password:
@@ -191,11 +191,11 @@ def user_create(
 
     point_id = customer_id = None
     if point_code:
-        point_id = db.session.scalar(select(CollectionPoint.id).where(CollectionPoint.code == point_code))
+        point_id = orm().scalar(select(CollectionPoint.id).where(CollectionPoint.code == point_code))
         if point_id is None:
             raise click.UsageError(f"--collection-point: no collection point with code {point_code!r}")
     if customer_code:
-        customer_id = db.session.scalar(select(CustomerOrg.id).where(CustomerOrg.code == customer_code))
+        customer_id = orm().scalar(select(CustomerOrg.id).where(CustomerOrg.code == customer_code))
         if customer_id is None:
             raise click.UsageError(f"--customer: no customer organisation with code {customer_code!r}")
     if not password:
@@ -220,7 +220,7 @@ def user_create(
 def _user_or_fail(username: str) -> Any:
     from perception.core.models.auth import User
 
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = orm().scalar(select(User).where(User.username == username))
     if user is None:
         raise click.UsageError(f"no user {username!r}")
     return user
@@ -277,7 +277,7 @@ def user_reset_password(username: str, password: str | None) -> None:
 def user_list() -> None:
     from perception.core.models.auth import User
 
-    for u in db.session.scalars(select(User).order_by(User.username)):
+    for u in orm().scalars(select(User).order_by(User.username)):
         roles = ",".join(sorted(r.value for r in u.roles))
         click.echo(f"{u.username:20} {'active' if u.active else 'inactive':8} {roles}")
 
@@ -313,7 +313,7 @@ def token_revoke(token_id: int) -> None:
     from perception.core import users
     from perception.core.models.auth import ApiToken
 
-    token = db.session.get(ApiToken, token_id)
+    token = orm().get(ApiToken, token_id)
     if token is None:
         raise click.UsageError(f"no token {token_id}")
     with acting_as("cli:token"):
@@ -326,7 +326,7 @@ def token_revoke(token_id: int) -> None:
 def token_list() -> None:
     from perception.core.models.auth import ApiToken
 
-    for t in db.session.scalars(select(ApiToken).order_by(ApiToken.id)):
+    for t in orm().scalars(select(ApiToken).order_by(ApiToken.id)):
         state = "revoked" if t.revoked_at else "active"
         click.echo(f"{t.id:5} {t.prefix}… {t.user.username:20} {t.name:20} {state}")
 

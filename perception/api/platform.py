@@ -11,7 +11,7 @@ from perception.api import bp
 from perception.api.errors import page_args
 from perception.api.openapi import document
 from perception.core.authz import Permission, get_or_404, require, scoped
-from perception.core.extensions import db
+from perception.core.extensions import orm
 from perception.core.models.audit import AuditEntry
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
 
@@ -42,7 +42,7 @@ def me() -> Any:
 @document("/regions", "get", summary="Regions the user may see", tag="organisation")
 @require(Permission.USE_API)
 def regions() -> Any:
-    rows = db.session.scalars(scoped(select(Region).order_by(Region.code), Region)).all()
+    rows = orm().scalars(scoped(select(Region).order_by(Region.code), Region)).all()
     return jsonify({"items": [region_json(r) for r in rows]})
 
 
@@ -63,7 +63,7 @@ def region(region_id: int) -> Any:
 @document("/collection-points", "get", summary="Collection points the user may see", tag="organisation")
 @require(Permission.USE_API)
 def collection_points() -> Any:
-    rows = db.session.scalars(scoped(select(CollectionPoint).order_by(CollectionPoint.code), CollectionPoint))
+    rows = orm().scalars(scoped(select(CollectionPoint).order_by(CollectionPoint.code), CollectionPoint))
     return jsonify(
         {
             "items": [
@@ -84,7 +84,7 @@ def collection_points() -> Any:
 @document("/customers", "get", summary="Customer organisations the user may see", tag="organisation")
 @require(Permission.USE_API)
 def customers() -> Any:
-    rows = db.session.scalars(scoped(select(CustomerOrg).order_by(CustomerOrg.code), CustomerOrg))
+    rows = orm().scalars(scoped(select(CustomerOrg).order_by(CustomerOrg.code), CustomerOrg))
     return jsonify(
         {
             "items": [
@@ -106,7 +106,7 @@ def customers() -> Any:
 @require(Permission.VIEW_AUDIT)
 def audit() -> Any:
     page, size = page_args()
-    rows = db.session.scalars(
+    rows = orm().scalars(
         select(AuditEntry).order_by(AuditEntry.id.desc()).limit(size).offset((page - 1) * size)
     )
     return jsonify(

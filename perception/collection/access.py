@@ -11,7 +11,7 @@ from sqlalchemy import select
 from perception.collection.models.reports import CollectionReport
 from perception.collection.services.reports import restrict_to_point
 from perception.core.authz import Permission, can, region_scope, scoped
-from perception.core.extensions import db
+from perception.core.extensions import orm
 from perception.core.models.auth import User
 
 
@@ -25,7 +25,7 @@ def visible(stmt: Any, model: Any = CollectionReport) -> Any:
 
 
 def report_or_404(report_id: int) -> CollectionReport:
-    report = db.session.scalar(visible(select(CollectionReport).where(CollectionReport.id == report_id)))
+    report = orm().scalar(visible(select(CollectionReport).where(CollectionReport.id == report_id)))
     if report is None:
         abort(404)
     return report

@@ -19,7 +19,7 @@ from perception.collection.services import reports as collection_reports
 from perception.core.authz import Permission, get_or_404, require
 from perception.core.clock import current_clock
 from perception.core.errors import UserError
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.models.org import CollectionPoint
 from perception.core.periods import iso_week_label, week_from_label
 
@@ -140,7 +140,7 @@ def api_reports() -> Any:
         .where(CollectionReport.week_start.between(*weeks))
         .order_by(CollectionReport.week_start.desc(), CollectionReport.id)
     )
-    rows = db.session.scalars(stmt.limit(size).offset((page - 1) * size))
+    rows = orm().scalars(stmt.limit(size).offset((page - 1) * size))
     return jsonify({"page": page, "items": [report_json(r) for r in rows]})
 
 

@@ -23,7 +23,7 @@ from perception.collection.services.board import completeness, region_completene
 from perception.core.authz import Permission, get_or_404, require, scoped
 from perception.core.clock import current_clock
 from perception.core.errors import UserError
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.periods import iso_week_label, parse_day
 from perception.surveys.services.settings import SurveySettings
 
@@ -86,9 +86,7 @@ def api_entries() -> Any:
         text=request.args.get("q") or None,
     )
     page, size = page_args()
-    rows = db.session.execute(
-        scoped(merging.entries_query(f), ReportEntry).limit(size).offset((page - 1) * size)
-    )
+    rows = orm().execute(scoped(merging.entries_query(f), ReportEntry).limit(size).offset((page - 1) * size))
     return jsonify(
         {
             "page": page,

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from flask import abort, g, redirect, request, url_for
 from sqlalchemy import Select, false, select
 
-from perception.core.extensions import db
+from perception.core.extensions import orm
 from perception.core.models.auth import Role, User
 
 T = TypeVar("T")
@@ -212,7 +212,7 @@ def get_or_404(model: type[T], object_id: Any, user: User | None = None) -> T:
     except (TypeError, ValueError):
         abort(404)
     pk = model.__mapper__.primary_key[0]  # type: ignore[attr-defined]
-    obj = db.session.scalar(scoped(select(model).where(pk == key), model, user))
+    obj = orm().scalar(scoped(select(model).where(pk == key), model, user))
     if obj is None:
         abort(404)
     return obj
@@ -222,4 +222,4 @@ def in_scope(obj: Any, user: User | None = None) -> bool:
     """Whether an already-loaded object is visible to the user (for objects reached indirectly)."""
     model = type(obj)
     pk = model.__mapper__.primary_key[0]
-    return db.session.scalar(scoped(select(pk).where(pk == getattr(obj, pk.key)), model, user)) is not None
+    return orm().scalar(scoped(select(pk).where(pk == getattr(obj, pk.key)), model, user)) is not None

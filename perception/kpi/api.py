@@ -27,7 +27,7 @@ from perception.api.openapi import document
 from perception.core.authz import Permission, get_or_404, region_scope, require, scoped
 from perception.core.clock import current_clock
 from perception.core.errors import UserError
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.periods import parse_day
 from perception.kpi.models import Escalation, KpiDefinition, Ticket
 from perception.kpi.services.definitions import DefinitionSpec, save_definition
@@ -242,7 +242,7 @@ def definition_json(d: KpiDefinition) -> dict[str, Any]:
 @document("/kpi/definitions", "get", summary="KPI definitions", tag=TAG)
 @require(Permission.VIEW_KPI)
 def get_definitions() -> Any:
-    rows = db.session.scalars(select(KpiDefinition).order_by(KpiDefinition.code))
+    rows = orm().scalars(select(KpiDefinition).order_by(KpiDefinition.code))
     return jsonify({"items": [definition_json(d) for d in rows]})
 
 
@@ -352,7 +352,7 @@ def get_escalations() -> Any:
     stmt = scoped(select(Escalation), Escalation)
     if not _flag("all"):
         stmt = stmt.where(Escalation.recovered_at.is_(None))
-    rows = db.session.scalars(stmt.order_by(Escalation.fired_at.desc()).limit(1000))
+    rows = orm().scalars(stmt.order_by(Escalation.fired_at.desc()).limit(1000))
     return jsonify(
         {
             "items": [

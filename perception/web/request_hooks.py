@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 
 from perception.core.authz import Permission, can, region_scope
-from perception.core.extensions import db
+from perception.core.extensions import db, orm
 from perception.core.models.auth import User
 from perception.web import navigation
 
@@ -50,7 +50,7 @@ def load_session_user(app: Flask) -> None:
         logout_user()
         flash(_("You were signed out after 30 minutes without activity."), "info")
         return
-    user = db.session.get(User, uid)
+    user = orm().get(User, uid)
     if user is None or not user.active or user.session_version != session.get("sv"):
         logout_user()
         return
@@ -96,7 +96,7 @@ def init_app(app: Flask) -> None:
     @app.get("/healthz")
     def healthz() -> Any:
         try:
-            db.session.execute(text("SELECT 1"))
+            orm().execute(text("SELECT 1"))
             status, code = "ok", 200
         except Exception as exc:  # noqa: BLE001 - report any database failure as unhealthy
             app.logger.warning("health check: database unavailable: %s", exc)

@@ -22,7 +22,7 @@ from perception.core.audit import record
 from perception.core.authz import Permission, require, scoped
 from perception.core.clock import current_clock
 from perception.core.errors import UserError
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
 from perception.core.periods import parse_day, week_from_label, week_start
@@ -78,8 +78,8 @@ def board() -> Any:
         weeks=weeks_between(first, last),
         grid=grid,
         rates=region_completeness(cells),
-        points={p.id: p for p in db.session.scalars(select(CollectionPoint))},
-        regions={r.id: r for r in db.session.scalars(scoped(select(Region).order_by(Region.code), Region))},
+        points={p.id: p for p in orm().scalars(select(CollectionPoint))},
+        regions={r.id: r for r in orm().scalars(scoped(select(Region).order_by(Region.code), Region))},
         first=first,
         last=last,
         region_id=region_id,
@@ -111,9 +111,9 @@ PAGE = 200
 def consolidation() -> Any:
     f = _filter()
     stmt = scoped(merging.entries_query(f), ReportEntry)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    total = orm().scalar(select(func.count()).select_from(stmt.subquery())) or 0
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows = db.session.execute(stmt.limit(PAGE).offset((page - 1) * PAGE)).all()
+    rows = orm().execute(stmt.limit(PAGE).offset((page - 1) * PAGE)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(
         "collection/consolidation.html",
@@ -125,11 +125,11 @@ def consolidation() -> Any:
         args=args,
         customers={
             c.id: c
-            for c in db.session.scalars(scoped(select(CustomerOrg).order_by(CustomerOrg.code), CustomerOrg))
+            for c in orm().scalars(scoped(select(CustomerOrg).order_by(CustomerOrg.code), CustomerOrg))
         },
-        services={s.id: s for s in db.session.scalars(select(Service).order_by(Service.code))},
-        regions={r.id: r for r in db.session.scalars(scoped(select(Region).order_by(Region.code), Region))},
-        points={p.id: p for p in db.session.scalars(select(CollectionPoint))},
+        services={s.id: s for s in orm().scalars(select(Service).order_by(Service.code))},
+        regions={r.id: r for r in orm().scalars(scoped(select(Region).order_by(Region.code), Region))},
+        points={p.id: p for p in orm().scalars(select(CollectionPoint))},
         dup_form=DuplicateForm(),
     )
 
@@ -139,7 +139,7 @@ def consolidation() -> Any:
 @writes  # records the export's audit row
 def consolidation_export() -> Any:
     f = _filter()
-    rows = db.session.execute(scoped(merging.entries_query(f), ReportEntry)).all()
+    rows = orm().execute(scoped(merging.entries_query(f), ReportEntry)).all()
     table = merging.export_rows(orm(), rows, is_zh())
     fmt = request.args.get("format", "csv")
     record(orm(), "export", object_type="ReportEntry", summary=f"{len(rows)} consolidated entries as {fmt}")
@@ -160,14 +160,12 @@ def mark_duplicate() -> Any:
     form = DuplicateForm()
     if not form.validate_on_submit():
         abort(400)
-    entry = db.session.scalar(
-        scoped(select(ReportEntry).where(ReportEntry.id == form.entry_id.data), ReportEntry)
-    )
+    entry = orm().scalar(scoped(select(ReportEntry).where(ReportEntry.id == form.entry_id.data), ReportEntry))
     if entry is None:
         abort(404)
     original = None
     if form.duplicate_of.data:
-        original = db.session.scalar(
+        original = orm().scalar(
             scoped(select(ReportEntry).where(ReportEntry.id == form.duplicate_of.data), ReportEntry)
         )
         if original is None:
@@ -196,6 +194,6 @@ def standard_checks() -> Any:
         rows=rows,
         first=first,
         last=last,
-        regions={r.id: r for r in db.session.scalars(select(Region))},
-        services={s.id: s for s in db.session.scalars(select(Service))},
+        regions={r.id: r for r in orm().scalars(select(Region))},
+        services={s.id: s for s in orm().scalars(select(Service))},
     )

@@ -19,7 +19,7 @@ from perception.collection.services.errors import CollectionError
 from perception.collection.views import bp
 from perception.core.authz import Permission, get_or_404, require, scoped
 from perception.core.clock import current_clock
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh, lang_code
 from perception.core.models.org import Contact, Region
 from perception.core.transaction import atomic
@@ -31,7 +31,7 @@ from surveys import Lang, build_page_form
 def _campaign_form() -> CampaignForm:
     form = CampaignForm()
     zh = is_zh()
-    regions = db.session.scalars(scoped(select(Region).order_by(Region.code), Region))
+    regions = orm().scalars(scoped(select(Region).order_by(Region.code), Region))
     form.region_id.choices = [SelectChoice(r.id, r.name_zh if zh else r.name_en) for r in regions]
     from perception.surveys.services.definitions import versions_for_choice
 
@@ -50,15 +50,19 @@ def _campaign_form() -> CampaignForm:
 @bp.get("/callbacks")
 @require(Permission.RECORD_CALLBACK)
 def callbacks() -> Any:
-    campaigns = db.session.scalars(
-        scoped(select(CallbackCampaign).order_by(CallbackCampaign.id.desc()).limit(100), CallbackCampaign)
-    ).all()
+    campaigns = (
+        orm()
+        .scalars(
+            scoped(select(CallbackCampaign).order_by(CallbackCampaign.id.desc()).limit(100), CallbackCampaign)
+        )
+        .all()
+    )
     progress = {c.id: _progress(c) for c in campaigns}
     return render_template(
         "collection/callbacks.html",
         campaigns=campaigns,
         progress=progress,
-        regions={r.id: r for r in db.session.scalars(select(Region))},
+        regions={r.id: r for r in orm().scalars(select(Region))},
         form=_campaign_form(),
     )
 
@@ -82,7 +86,7 @@ def callback_new() -> Any:
     get_or_404(Region, form.region_id.data)
     emails = [line.strip() for line in (form.contacts.data or "").splitlines() if line.strip()]
     contact_ids = list(
-        db.session.scalars(
+        orm().scalars(
             select(Contact.id).where(Contact.email.in_(emails), Contact.region_id == form.region_id.data)
         )
     )
@@ -125,7 +129,7 @@ def callback_campaign(campaign_id: int) -> Any:
 def _script_forms(task: CallbackTask, formdata: Any) -> list[Any]:
     """The callback script's pages after "reached", prefilled as reached, bound to ``formdata``."""
     version_id = task.campaign.survey_version_id
-    version = db.session.get(SurveyVersion, version_id) if version_id else None
+    version = orm().get(SurveyVersion, version_id) if version_id else None
     if version is None:
         return []
     from perception.surveys.services.definitions import questionnaire_of

@@ -28,7 +28,7 @@ from perception.collection.services.errors import CollectionError
 from perception.collection.views import bp
 from perception.core.authz import Permission, require
 from perception.core.clock import current_clock
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
 from perception.core.periods import week_from_label, week_start
@@ -67,8 +67,8 @@ def reports() -> Any:
     return render_template(
         "collection/reports.html",
         cells=cells,
-        points={p.id: p for p in db.session.scalars(select(CollectionPoint))},
-        regions={r.id: r for r in db.session.scalars(select(Region))},
+        points={p.id: p for p in orm().scalars(select(CollectionPoint))},
+        regions={r.id: r for r in orm().scalars(select(Region))},
         collector=points is not None,
         week=first,
         open_form=OpenReportForm(week=week_start(today).strftime("%G-W%V")),
@@ -81,7 +81,7 @@ def reports() -> Any:
 @require(Permission.SUBMIT_REPORT)
 def open_report() -> Any:
     form = OpenReportForm()
-    point = db.session.get(CollectionPoint, access.user().collection_point_id or 0)
+    point = orm().get(CollectionPoint, access.user().collection_point_id or 0)
     if point is None:
         abort(404)
     try:
@@ -103,8 +103,8 @@ def open_report() -> Any:
 
 
 def _initial(report: CollectionReport) -> dict[str, list[dict[str, Any]]]:
-    customers = dict(db.session.execute(select(CustomerOrg.id, CustomerOrg.code)).all())
-    services = dict(db.session.execute(select(Service.id, Service.code)).all())
+    customers = dict(orm().execute(select(CustomerOrg.id, CustomerOrg.code)).all())
+    services = dict(orm().execute(select(Service.id, Service.code)).all())
     data: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
     for e in report.entries:
         row = {
@@ -128,13 +128,13 @@ def _initial(report: CollectionReport) -> dict[str, list[dict[str, Any]]]:
 
 def _fill_choices(form: ReportForm, report: CollectionReport) -> None:
     zh = is_zh()
-    customers = db.session.scalars(
+    customers = orm().scalars(
         select(CustomerOrg).where(CustomerOrg.region_id == report.region_id).order_by(CustomerOrg.code)
     )
     customer_choices = vocab_choices(
         {c.code: (f"{c.code} {c.name_zh}", f"{c.code} {c.name_en}") for c in customers}, zh
     )
-    services = db.session.scalars(select(Service).where(Service.active.is_(True)).order_by(Service.code))
+    services = orm().scalars(select(Service).where(Service.active.is_(True)).order_by(Service.code))
     service_choices = vocab_choices(
         {s.code: (f"{s.code} {s.name_zh}", f"{s.code} {s.name_en}") for s in services}, zh
     )
@@ -183,15 +183,15 @@ def render_report(
 ) -> Any:
     checks = {
         c.source_id: c
-        for c in db.session.scalars(
+        for c in orm().scalars(
             select(StandardCheck).where(
                 StandardCheck.source == "feedback",
                 StandardCheck.source_id.in_([e.id for e in report.entries]),
             )
         )
     }
-    point = db.session.get(CollectionPoint, report.collection_point_id)
-    region = db.session.get(Region, report.region_id)
+    point = orm().get(CollectionPoint, report.collection_point_id)
+    region = orm().get(Region, report.region_id)
     cell = completeness(
         orm(),
         report.week_start,
@@ -210,9 +210,9 @@ def render_report(
         checks=checks,
         customers={
             c.id: c
-            for c in db.session.scalars(select(CustomerOrg).where(CustomerOrg.region_id == report.region_id))
+            for c in orm().scalars(select(CustomerOrg).where(CustomerOrg.region_id == report.region_id))
         },
-        services={s.id: s for s in db.session.scalars(select(Service))},
+        services={s.id: s for s in orm().scalars(select(Service))},
         return_form=ReturnForm(),
         import_form=ImportForm(),
         may_organise=access.may_organise(),

@@ -18,7 +18,7 @@ from perception.collection.services.errors import CollectionError
 from perception.collection.views import bp
 from perception.core.authz import Permission, get_or_404, require, scoped
 from perception.core.clock import current_clock
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.models.org import Region
 from perception.core.transaction import atomic
@@ -34,7 +34,7 @@ def _run_form() -> SamplingRunForm:
         SelectChoice("0.99", "99%"),
     ]
     zh = is_zh()
-    regions = db.session.scalars(scoped(select(Region).order_by(Region.code), Region))
+    regions = orm().scalars(scoped(select(Region).order_by(Region.code), Region))
     form.region_ids.choices = [SelectChoice("", _("All regions in my scope"))] + [
         SelectChoice(str(r.id), r.name_zh if zh else r.name_en) for r in regions
     ]
@@ -44,7 +44,7 @@ def _run_form() -> SamplingRunForm:
 @bp.get("/sampling")
 @require(Permission.MANAGE_SAMPLING)
 def sampling() -> Any:
-    runs = db.session.scalars(select(SamplingRun).order_by(SamplingRun.id.desc()).limit(100)).all()
+    runs = orm().scalars(select(SamplingRun).order_by(SamplingRun.id.desc()).limit(100)).all()
     return render_template("collection/sampling.html", runs=runs, form=_run_form())
 
 
@@ -86,7 +86,7 @@ def sampling_new() -> Any:
 @bp.get("/sampling/<int:run_id>")
 @require(Permission.MANAGE_SAMPLING)
 def sampling_run(run_id: int) -> Any:
-    run = db.session.get(SamplingRun, run_id) or abort(404)
+    run = orm().get(SamplingRun, run_id) or abort(404)
     scope = access.scope_regions()
     stmt: Any = (
         select(SampledTicket, Ticket.external_id)
@@ -94,15 +94,15 @@ def sampling_run(run_id: int) -> Any:
         .where(SampledTicket.run_id == run.id)
         .order_by(SampledTicket.region_id, SampledTicket.service_id, SampledTicket.draw_key)
     )
-    sampled = db.session.execute(scoped(stmt, SampledTicket)).all()
+    sampled = orm().execute(scoped(stmt, SampledTicket)).all()
     verified = sampling_service.verify_run(orm(), run) if request.args.get("verify") == "1" else None
     return render_template(
         "collection/sampling_run.html",
         run=run,
         sampled=sampled,
         rates=sampling_results.discrepancy_rates(orm(), run.id, region_ids=scope, confidence=run.confidence),
-        regions={r.id: r for r in db.session.scalars(select(Region))},
-        services={s.id: s for s in db.session.scalars(select(Service))},
+        regions={r.id: r for r in orm().scalars(select(Region))},
+        services={s.id: s for s in orm().scalars(select(Service))},
         verified=verified,
         form=ConfirmationForm(),
     )

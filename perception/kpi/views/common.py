@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from perception.core.authz import Permission, can, region_scope, scoped
 from perception.core.errors import UserError
-from perception.core.extensions import db
+from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.models.org import Region
 from perception.core.periods import parse_day, week_start
@@ -27,15 +27,15 @@ def scope() -> frozenset[int] | None:
 
 
 def regions() -> list[Region]:
-    return list(db.session.scalars(scoped(select(Region).order_by(Region.code), Region)))
+    return list(orm().scalars(scoped(select(Region).order_by(Region.code), Region)))
 
 
 def services() -> list[Service]:
-    return list(db.session.scalars(select(Service).order_by(Service.code)))
+    return list(orm().scalars(select(Service).order_by(Service.code)))
 
 
 def tiers() -> list[ServiceTier]:
-    return list(db.session.scalars(select(ServiceTier).order_by(ServiceTier.rank)))
+    return list(orm().scalars(select(ServiceTier).order_by(ServiceTier.rank)))
 
 
 def int_arg(name: str) -> int | None:

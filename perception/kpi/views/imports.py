@@ -12,7 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from perception.core.authz import Permission, current_user, require
 from perception.core.clock import current_clock
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.jobs import enqueue
 from perception.core.transaction import atomic
@@ -90,10 +90,10 @@ def upload_too_large(_exc: RequestEntityTooLarge) -> Any:
 @bp.get("/imports/<int:batch_id>")
 @require(Permission.MANAGE_KPI)
 def import_preview(batch_id: int) -> Any:
-    batch = db.session.get(ImportBatch, batch_id)
+    batch = orm().get(ImportBatch, batch_id)
     if batch is None:
         abort(404)
-    duplicate = db.session.scalar(
+    duplicate = orm().scalar(
         select(ImportBatch)
         .where(
             ImportBatch.sha256 == batch.sha256,
@@ -110,7 +110,7 @@ def import_preview(batch_id: int) -> Any:
 @bp.post("/imports/<int:batch_id>/apply")
 @require(Permission.MANAGE_KPI)
 def import_apply(batch_id: int) -> Any:
-    batch = db.session.get(ImportBatch, batch_id)
+    batch = orm().get(ImportBatch, batch_id)
     form = ApplyForm()
     if batch is None or not form.validate_on_submit():
         flash(_("The import could not be applied; start again."), "error")
@@ -141,7 +141,7 @@ def import_apply(batch_id: int) -> Any:
 @bp.get("/imports")
 @require(Permission.MANAGE_KPI)
 def imports() -> Any:
-    rows = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(200)).all()
+    rows = orm().scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(200)).all()
     return render_template("kpi/imports.html", rows=rows, form=ComputeForm())
 
 

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from perception.core.authz import Permission, can, get_or_404, require, scoped
 from perception.core.clock import current_clock
 from perception.core.errors import UserError
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import lang_code, localized
 from perception.core.transaction import atomic
 from perception.kpi.forms import DefinitionForm
@@ -53,20 +53,20 @@ def index() -> Any:
     summary = attainment_summary(
         orm(), KpiQuery(start=start, end=end, region_ids=scope(), kpi_codes=HEADLINE, with_target_only=True)
     )
-    tickets = db.session.scalar(scoped(select(func.count(Ticket.id)), Ticket)) or 0
+    tickets = orm().scalar(scoped(select(func.count(Ticket.id)), Ticket)) or 0
     open_tickets = (
-        db.session.scalar(
+        orm().scalar(
             scoped(select(func.count(Ticket.id)).where(Ticket.status.in_(UNRESOLVED_STATUSES)), Ticket)
         )
         or 0
     )
     escalations = (
-        db.session.scalar(
+        orm().scalar(
             scoped(select(func.count(Escalation.id)).where(Escalation.recovered_at.is_(None)), Escalation)
         )
         or 0
     )
-    batches = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(5)).all()
+    batches = orm().scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(5)).all()
     return render_template(
         "kpi/index.html",
         summary=summary,
@@ -128,9 +128,11 @@ def _names() -> dict[str, dict[int, str]]:
 @require(Permission.VIEW_KPI)
 def ticket(ticket_id: int) -> Any:
     item = get_or_404(Ticket, ticket_id)
-    fired = db.session.scalars(
-        select(Escalation).where(Escalation.ticket_id == item.id).order_by(Escalation.fired_at)
-    ).all()
+    fired = (
+        orm()
+        .scalars(select(Escalation).where(Escalation.ticket_id == item.id).order_by(Escalation.fired_at))
+        .all()
+    )
     return render_template("kpi/ticket.html", ticket=item, escalations=fired, names=_names())
 
 
@@ -159,7 +161,7 @@ def values() -> Any:
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     total = count_values(orm(), query)
     rows = kpi_values(orm(), query, limit=PAGE, offset=(page - 1) * PAGE)
-    definitions = db.session.scalars(select(KpiDefinition).order_by(KpiDefinition.code)).all()
+    definitions = orm().scalars(select(KpiDefinition).order_by(KpiDefinition.code)).all()
     return render_template(
         "kpi/values.html",
         rows=rows,
@@ -178,15 +180,15 @@ def values() -> Any:
 @bp.get("/definitions")
 @require(Permission.VIEW_KPI)
 def definitions() -> Any:
-    rows = db.session.scalars(
-        select(KpiDefinition).order_by(KpiDefinition.source.desc(), KpiDefinition.code)
-    ).all()
+    rows = (
+        orm().scalars(select(KpiDefinition).order_by(KpiDefinition.source.desc(), KpiDefinition.code)).all()
+    )
     return render_template("kpi/definitions.html", rows=rows, can_manage=can(Permission.MANAGE_KPI))
 
 
 def _definition_choices(form: DefinitionForm) -> None:
     form.metric.choices = [SelectChoice("", "—")] + [SelectChoice(m, m) for m in METRICS]
-    standards = db.session.scalars(select(ServiceStandard).order_by(ServiceStandard.code))
+    standards = orm().scalars(select(ServiceStandard).order_by(ServiceStandard.code))
     form.standard_id.choices = [SelectChoice("", "—")] + [SelectChoice(str(s.id), s.code) for s in standards]
 
 
@@ -194,7 +196,7 @@ def _definition_choices(form: DefinitionForm) -> None:
 @bp.route("/definitions/<int:definition_id>", methods=["GET", "POST"])
 @require(Permission.MANAGE_KPI)
 def definition_form(definition_id: int | None = None) -> Any:
-    current = db.session.get(KpiDefinition, definition_id) if definition_id else None
+    current = orm().get(KpiDefinition, definition_id) if definition_id else None
     if definition_id and current is None:
         abort(404)
     if current is not None and current.source == KpiSource.TICKETS:
@@ -238,5 +240,5 @@ def escalations() -> Any:
     stmt = scoped(base, Escalation)
     if not show_all:
         stmt = stmt.where(Escalation.recovered_at.is_(None))
-    rows = db.session.execute(stmt.order_by(Escalation.fired_at.desc()).limit(500)).all()
+    rows = orm().execute(stmt.order_by(Escalation.fired_at.desc()).limit(500)).all()
     return render_template("kpi/escalations.html", rows=rows, show_all=show_all, names=_names())

@@ -13,7 +13,7 @@ from perception.core.audit import record
 from perception.core.authz import Permission, require
 from perception.core.clock import current_clock
 from perception.core.errors import UserError
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.transaction import writes
 from perception.kpi.services.messages import KpiError
@@ -49,7 +49,7 @@ def attainment() -> Any:
         start, end = default_start, default_end
     rows = attainment_by_standard(orm(), start, end, granularity="month", region_ids=scope())
     listed = breaches(orm(), start, end, region_ids=scope(), limit=200)
-    service_names = {s.id: s for s in db.session.scalars(select(Service))}
+    service_names = {s.id: s for s in orm().scalars(select(Service))}
     return render_template(
         "kpi/attainment.html", rows=rows, breaches=listed, start=start, end=end, services=service_names
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from perception.core.authz import scoped
-from perception.core.extensions import db
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh, localized
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CustomerOrg, Region
@@ -40,23 +40,23 @@ def code_choices(model: type, *, optional: bool = True, scope: bool = True) -> l
     stmt: Any = select(model).order_by(model.code)  # type: ignore[attr-defined]
     if scope:
         stmt = scoped(stmt, model)
-    rows = db.session.scalars(stmt)
+    rows = orm().scalars(stmt)
     named = [SelectChoice(r.code, f"{r.code} · {localized(r)}") for r in rows]
     return ([NONE] if optional else []) + named
 
 
 def standard_choices() -> list[SelectChoice]:
-    rows = db.session.scalars(scoped(select(ServiceStandard).order_by(ServiceStandard.code), ServiceStandard))
+    rows = orm().scalars(scoped(select(ServiceStandard).order_by(ServiceStandard.code), ServiceStandard))
     return [NONE] + [SelectChoice(s.code, s.code) for s in rows]
 
 
 def sla_choices() -> list[SelectChoice]:
-    rows = db.session.scalars(scoped(select(Sla).where(Sla.kind == "sla").order_by(Sla.code), Sla))
+    rows = orm().scalars(scoped(select(Sla).where(Sla.kind == "sla").order_by(Sla.code), Sla))
     return [NONE] + [SelectChoice(s.code, f"{s.code} · {localized(s)}") for s in rows]
 
 
 def user_choices(*roles: Role, key: str = "username") -> list[SelectChoice]:
-    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    users = orm().scalars(select(User).where(User.active.is_(True)).order_by(User.username))
     out = [NONE]
     for u in users:
         if roles and not u.has_role(*roles):

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from perception.core import users as user_service
 from perception.core.authz import Permission, require
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.models.audit import AuditEntry
 from perception.core.models.auth import Role, User
@@ -25,11 +25,11 @@ def _fill_choices(form: UserForm) -> None:
     none = [SelectChoice("0", "—")]
     form.collection_point_id.choices = none + [
         SelectChoice(str(p.id), f"{p.code} {p.name_en} / {p.name_zh}")
-        for p in db.session.scalars(select(CollectionPoint).order_by(CollectionPoint.code))
+        for p in orm().scalars(select(CollectionPoint).order_by(CollectionPoint.code))
     ]
     form.customer_id.choices = none + [
         SelectChoice(str(c.id), f"{c.code} {c.name_en} / {c.name_zh}")
-        for c in db.session.scalars(select(CustomerOrg).order_by(CustomerOrg.code))
+        for c in orm().scalars(select(CustomerOrg).order_by(CustomerOrg.code))
     ]
 
 
@@ -55,7 +55,7 @@ def _show(form: UserForm, exc: user_service.AccountError) -> None:
 @bp.get("/users")
 @require(Permission.ADMIN_USERS)
 def users() -> Any:
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    rows = orm().scalars(select(User).order_by(User.username)).all()
     return render_template("admin/users.html", users=rows, role_labels=ROLE_LABELS, Role=Role)
 
 
@@ -79,7 +79,7 @@ def user_new() -> Any:
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @require(Permission.ADMIN_USERS)
 def user_edit(user_id: int) -> Any:
-    user = db.session.get(User, user_id) or abort(404)
+    user = orm().get(User, user_id) or abort(404)
     form = UserForm(obj=user)
     _fill_choices(form)
     if request.method == "GET":
@@ -116,9 +116,9 @@ def audit() -> Any:
     if object_type:
         stmt = stmt.where(AuditEntry.object_type == object_type)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.session.scalars(stmt.order_by(AuditEntry.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
-    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    total = orm().scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = orm().scalars(stmt.order_by(AuditEntry.id.desc()).limit(PAGE).offset((page - 1) * PAGE)).all()
+    actions = orm().scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
     return render_template(
         "admin/audit.html",
         rows=rows,

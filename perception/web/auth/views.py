@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from perception.core import audit, security
-from perception.core.extensions import db, orm
+from perception.core.extensions import orm
 from perception.core.i18n import normalise_language
 from perception.core.models.auth import User
 from perception.core.models.base import utcnow
@@ -50,7 +50,7 @@ def login() -> Any:
             )
             flash(_("Too many failed sign-in attempts. Please wait 15 minutes and try again."), "error")
             return render_template("auth/login.html", form=form), 429
-        user = db.session.scalar(select(User).where(User.username == username))
+        user = orm().scalar(select(User).where(User.username == username))
         ok = user is not None and user.active and security.verify_password(user, form.password.data)
         if user is None:
             security.burn_time()

@@ -6,7 +6,7 @@ from flask import render_template
 from sqlalchemy import func, select
 
 from perception.core.authz import login_required, scoped
-from perception.core.extensions import db
+from perception.core.extensions import orm
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
 from perception.web.main import bp
 
@@ -15,10 +15,8 @@ from perception.web.main import bp
 @login_required
 def home() -> Any:
     counts = {
-        "regions": db.session.scalar(scoped(select(func.count(Region.id)), Region)),
-        "collection_points": db.session.scalar(
-            scoped(select(func.count(CollectionPoint.id)), CollectionPoint)
-        ),
-        "customers": db.session.scalar(scoped(select(func.count(CustomerOrg.id)), CustomerOrg)),
+        "regions": orm().scalar(scoped(select(func.count(Region.id)), Region)),
+        "collection_points": orm().scalar(scoped(select(func.count(CollectionPoint.id)), CollectionPoint)),
+        "customers": orm().scalar(scoped(select(func.count(CustomerOrg.id)), CustomerOrg)),
     }
     return render_template("main/home.html", counts=counts)
