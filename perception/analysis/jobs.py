@@ -13,7 +13,6 @@ Like views and CLI commands, jobs are where the settings and the organisation's 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,25 +23,16 @@ from perception.analysis import settings
 from perception.analysis.services.alert_checks import check_alerts
 from perception.analysis.services.rollup import RollupFreshness, refresh_rollup, rollup_freshness
 from perception.analysis.services.text_run import run_text_analysis
-from perception.core.clock import Clock, current_clock
+from perception.core.clock import current_clock
 from perception.core.jobs import enqueue, job
 from perception.core.transaction import after_commit
-
-
-def _clock(now: str | datetime | None) -> Clock:
-    """The organisation's clock, pinned to ``now`` (naive UTC) when the scheduler passes it."""
-    clock = current_clock()
-    if now is None:
-        return clock
-    moment = now if isinstance(now, datetime) else datetime.fromisoformat(now)
-    return replace(clock, fixed_now=moment.replace(tzinfo=None))
 
 
 @job("check_analysis_alerts")
 def check_analysis_alerts(session: Session, now: str | datetime | None = None, **_: Any) -> int:
     """Raise the alerts of the last complete week; returns how many were new."""
     raised = check_alerts(
-        session, _clock(now), base_url=settings.public_base_url(), use_rollup=settings.rollup_enabled()
+        session, current_clock(now), base_url=settings.public_base_url(), use_rollup=settings.rollup_enabled()
     )
     return len(raised)
 

@@ -42,11 +42,13 @@ class Clock:
         return today - timedelta(days=today.weekday())
 
 
-def current_clock() -> Clock:
-    """The clock of the running application (its ORG_TIMEZONE; CLOCK_NOW pins it in tests)."""
+def current_clock(at: str | datetime | None = None) -> Clock:
+    """The clock of the running application (its ORG_TIMEZONE; CLOCK_NOW pins it in tests).
+
+    ``at`` pins it to a moment (naive UTC, or ISO text as the scheduler passes a job's slot)."""
     from flask import current_app
 
-    return Clock(
-        timezone=current_app.config.get("ORG_TIMEZONE") or DEFAULT_TIMEZONE,
-        fixed_now=current_app.config.get("CLOCK_NOW"),
-    )
+    fixed = current_app.config.get("CLOCK_NOW")
+    if at is not None:
+        fixed = (at if isinstance(at, datetime) else datetime.fromisoformat(at)).replace(tzinfo=None)
+    return Clock(timezone=current_app.config.get("ORG_TIMEZONE") or DEFAULT_TIMEZONE, fixed_now=fixed)

@@ -11,27 +11,18 @@ Like views and CLI commands, jobs are where the settings and the organisation's 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from perception.core.clock import Clock, current_clock
+from perception.core.clock import current_clock
 from perception.core.jobs import enqueue, job
 from perception.review import settings
 from perception.review.models import Review
 from perception.review.services import periods as review_periods
 from perception.review.services import reports as review_reports
 from perception.review.services import results as review_results
-
-
-def _clock(now: str | datetime | None) -> Clock:
-    """The organisation's clock, pinned to ``now`` (naive UTC) when the scheduler passes it."""
-    clock = current_clock()
-    if now is None:
-        return clock
-    return replace(clock, fixed_now=now if isinstance(now, datetime) else datetime.fromisoformat(now))
 
 
 def ensure_and_remind(session: Session, today: date, now: datetime) -> dict[str, Any]:
@@ -50,7 +41,7 @@ def ensure_and_remind(session: Session, today: date, now: datetime) -> dict[str,
 
 @job("ensure_reviews")
 def ensure_reviews(session: Session, now: str | datetime | None = None, **_: Any) -> dict[str, Any]:
-    clock = _clock(now)
+    clock = current_clock(now)
     return ensure_and_remind(session, clock.today(), clock.now())
 
 
