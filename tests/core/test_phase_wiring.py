@@ -23,9 +23,8 @@ def test_a_missing_phase_package_stops_start_up_with_its_name(tmp_path, monkeypa
 
 
 def test_a_phase_whose_parts_do_not_import_stops_start_up(tmp_path, monkeypatch):
-    from perception.core.phase import PhaseMissing
-
     import perception.review
+    from perception.core.phase import PhaseMissing
 
     monkeypatch.setitem(sys.modules, "perception.review.api", None)
     # An earlier app in this process left the submodule on its package: take it away too.
