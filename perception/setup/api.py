@@ -35,7 +35,8 @@ from perception.setup.models.standards import ServiceStandard, Sla, StandardVers
 from perception.setup.services import confirm as setup_confirm
 from perception.setup.services import schema as setup_schema
 from perception.setup.services.agreements import sla_to_def_dict, slas_to_def_dicts
-from perception.setup.services.config import dump_text, export_with_audit, import_document, load_text
+from perception.setup.services.config import import_document, load_text
+from perception.setup.services.config_export import dump_text, export_with_audit
 from perception.setup.services.defs import CONTENT_FIELDS
 from perception.setup.services.errors import NotAllowed, Problems, SetupError
 from perception.setup.services.plan import coverage

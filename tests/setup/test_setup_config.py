@@ -28,7 +28,8 @@ from perception.setup.models.standards import (
     StandardVersion,
     TrainingRecord,
 )
-from perception.setup.services.config import dump_text, export_document, import_document, load_text
+from perception.setup.services.config import import_document, load_text
+from perception.setup.services.config_export import dump_text, export_document
 from perception.setup.services.errors import SetupError
 from tests.conftest import login, post_form
 from tests.setup import setup_fixtures

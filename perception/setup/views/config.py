@@ -14,7 +14,8 @@ from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.transaction import writes
 from perception.setup.forms import ImportForm
-from perception.setup.services.config import dump_text, export_with_audit, import_document, load_text
+from perception.setup.services.config import import_document, load_text
+from perception.setup.services.config_export import dump_text, export_with_audit
 from perception.setup.services.errors import SetupError
 from perception.setup.views import bp
 
