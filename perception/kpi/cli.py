@@ -17,6 +17,8 @@ from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 from perception.kpi.services.value_import import import_kpi_values
 from perception.kpi.views import bp
 
+bp.cli.help = "Imports, KPI recomputation and the escalation check from a shell."
+
 
 def _run_import(kind: str, path: Path, apply: bool, allow_duplicate: bool) -> None:
     run = import_tickets if kind == "tickets" else import_kpi_values

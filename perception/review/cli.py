@@ -17,6 +17,8 @@ from perception.review.models import Review
 from perception.review.services.reports import generate_report
 from perception.review.views import bp
 
+bp.cli.help = "Create the current review, send its reminders, generate its PDF."
+
 
 @bp.cli.command("ensure")
 @click.option(
