@@ -10,14 +10,17 @@ request in their own write transaction) and an export is a writer from its first
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from pathlib import Path
@@ -104,6 +107,28 @@ def _writer(path: str, name: str, stop: threading.Event, counts: Counter[str]) -
     conn.close()
 
 
+def _open(opener: urllib.request.OpenerDirector, url: str, data: bytes | None = None) -> int:
+    try:
+        with opener.open(url, data=data, timeout=60) as resp:
+            resp.read()
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        exc.read()
+        return exc.code
+    except OSError:
+        return -1
+
+
+def _signed_in(base: str, username: str) -> urllib.request.OpenerDirector:
+    """A browser-like client: its own cookie jar, signed in through the sign-in form."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(base + "/login", timeout=60) as resp:
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', resp.read().decode()).group(1)
+    form = {"username": username, "password": "p" * 12, "csrf_token": token}
+    assert _open(opener, base + "/login", urllib.parse.urlencode(form).encode()) == 200
+    return opener
+
+
 def _get(base: str, path: str, token: str) -> int:
     request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})  # noqa: S310
     try:
@@ -165,11 +190,13 @@ def test_gets_that_write_never_fail_while_others_write(tmp_path):
             thread.start()
 
         def client(n: int) -> None:
+            browser = _signed_in(base, "analyst")  # the analyst's CSV exports, with a session cookie
             for i in range(ROUNDS):
                 k = n * ROUNDS + i
                 statuses["token", _get(base, "/api/v1/kpi/definitions", tokens["analyst"][k])] += 1
                 statuses["denied", _get(base, "/api/v1/audit", tokens["collector"][k])] += 1
                 statuses["export", _get(base, "/api/v1/setup/export", tokens["owner"][k])] += 1
+                statuses["csv", _open(browser, base + "/analysis/export/watermelons.csv")] += 1
 
         clients = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
         for thread in clients:
@@ -184,7 +211,8 @@ def test_gets_that_write_never_fail_while_others_write(tmp_path):
         thread.join()
 
     total = ROUNDS * CLIENTS
-    assert statuses == Counter({("token", 200): total, ("denied", 403): total, ("export", 200): total}), (
+    expected = {("token", 200): total, ("denied", 403): total, ("export", 200): total, ("csv", 200): total}
+    assert statuses == Counter(expected), (
         dict(statuses),
         _output(log),
     )
@@ -194,7 +222,7 @@ def test_gets_that_write_never_fail_while_others_write(tmp_path):
     stamped = conn.execute("SELECT COUNT(*) FROM api_token WHERE last_used_at IS NOT NULL").fetchone()[0]
     conn.close()
     assert audit.get("permission_denied") == total  # every refusal is in the audit log
-    assert audit.get("export") == total
+    assert audit.get("export") == 2 * total  # the setup exports and the CSV exports
     assert stamped == 3 * total  # every token's first use was stamped
 
 
