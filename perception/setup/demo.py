@@ -178,7 +178,7 @@ def _document(ctx: DemoContext, customers: list[CustomerOrg], regions: list[str]
              "escalations": [{"after_minutes": 20, "notify_roles": ["noc_shift_lead"]}]},
         ],
         "plan": plan,
-        "roles": {"system_owner": "owner"},
+        "roles": {"system_owner": "owner", "provider": {"zh": "华信数智运维服务有限公司", "en": "Huaxin Digital IT Services Co., Ltd."}},
         "training": training,
     }  # fmt: skip
 
