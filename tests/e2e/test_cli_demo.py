@@ -14,6 +14,8 @@ def test_demo_is_idempotent(fresh_app):
     runner = fresh_app.test_cli_runner()
     first = runner.invoke(args=["demo", "--weeks", "3"])
     assert first.exit_code == 0, first.output
+    # It says what it is doing while it works (it takes minutes on a busy machine), part by part.
+    assert "[1/8] setup (org) ..." in first.output and "review: done in" in first.output
     with fresh_app.app_context():
         counts = {
             t.name: db.session.scalar(select(func.count()).select_from(t))
