@@ -36,7 +36,7 @@ class ReportParagraph(Paragraph):
         _handleBulletWidth(self.bulletText, self.style, maxWidths)
         if not self.frags:
             return super().breakLinesCJK(maxWidths)
-        if hasattr(self, "blPara") and getattr(self, "_splitpara", 0):
+        if hasattr(self, "blPara") and getattr(self, "_splitpara", False):
             return self.blPara
         auto_leading = getattr(self, "autoLeading", getattr(self.style, "autoLeading", ""))
         return break_frags(self.frags, list(maxWidths), auto_leading not in ("", "off"))
