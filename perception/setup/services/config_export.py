@@ -135,6 +135,7 @@ def export_document(session: Session) -> dict[str, Any]:
             "report_due_weekday": p.report_due_weekday,
             "report_due_time": p.report_due_time.strftime("%H:%M"),
             "active": p.active,
+            "active_from": p.active_from.isoformat() if p.active_from else None,
         }
         for p in points
     ]
