@@ -8,7 +8,7 @@ caller (``scoring/``) and only drawn here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,8 +55,12 @@ def trend_chart(
     fmt: ChartFormat = "svg",
     font: FontChoice | None = None,
     size: tuple[float, float] = (7.0, 3.4),
+    inspect: Callable[[Figure], None] | None = None,
 ) -> bytes:
-    """Lines over periods with optional CI bands, a dashed target line and event markers."""
+    """Lines over periods with optional CI bands, a dashed target line and event markers.
+
+    Event labels that would collide (events a few periods apart) go on separate rows, and a long
+    label is shortened with "…" (the page lists the events in full beside the chart)."""
     positions = {period: i for i, period in enumerate(periods)}
     for marker in events:
         if marker.period not in positions:
@@ -76,13 +80,14 @@ def trend_chart(
                 )
         if target is not None:
             axes.axhline(target, color="#555555", linestyle="--", linewidth=1, label=target_label or None)
-        for marker in events:
+        rows = event_rows([positions[m.period] for m in events], len(periods))
+        for marker, row in zip(events, rows, strict=True):
             axes.axvline(positions[marker.period], color="#D55E00", linestyle=":", linewidth=1.2)
             axes.annotate(
-                marker.label,
+                shorten(marker.label, EVENT_LABEL_CHARS),
                 xy=(positions[marker.period], 1.0),
                 xycoords=("data", "axes fraction"),
-                xytext=(3, -3),
+                xytext=(3, -3 - 11 * row),
                 textcoords="offset points",
                 va="top",
                 fontsize=8,
@@ -93,7 +98,45 @@ def trend_chart(
         axes.set_xlim(-0.3, max(len(periods) - 0.7, 0.3))
         _finish(axes, title, y_label, legend=bool(series) and (len(series) > 1 or bool(target_label)))
 
-    return render(draw, fmt=fmt, size=size, font=font)
+    return render(draw, fmt=fmt, size=size, font=font, inspect=inspect)
+
+
+#: An event label longer than this is shortened on the chart.
+EVENT_LABEL_CHARS = 16
+
+
+def event_rows(positions: Sequence[int], periods: int) -> list[int]:
+    """A label row per event so that no two labels on one row start closer than a label's width.
+
+    A label of EVENT_LABEL_CHARS characters at 8 pt spans about a fifth of a 7-inch chart, so
+    events closer than that share no row; rows are reused as soon as the earlier label ends."""
+    span = max(1, math.ceil(periods / 5))
+    last_on_row: list[int] = []
+    rows = []
+    for position in positions:
+        row = next((r for r, last in enumerate(last_on_row) if position - last >= span), len(last_on_row))
+        if row == len(last_on_row):
+            last_on_row.append(position)
+        else:
+            last_on_row[row] = position
+        rows.append(row)
+    return rows
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def merged_points(points: Sequence[QuadrantPoint]) -> list[QuadrantPoint]:
+    """One point per position: points drawn on the same spot share one dot and one label."""
+    by_spot: dict[tuple[float, float], list[QuadrantPoint]] = {}
+    for point in points:
+        by_spot.setdefault((round(point.x, 4), round(point.y, 4)), []).append(point)
+    merged = []
+    for group in by_spot.values():
+        labels = list(dict.fromkeys(p.label for p in group if p.label))
+        merged.append(QuadrantPoint(" / ".join(labels), group[0].x, group[0].y))
+    return merged
 
 
 def interval_bar_chart(
@@ -160,8 +203,12 @@ def quadrant_chart(
     fmt: ChartFormat = "svg",
     font: FontChoice | None = None,
     size: tuple[float, float] = (6.0, 5.0),
+    inspect: Callable[[Figure], None] | None = None,
 ) -> bytes:
     """KPI margin (x) against experience gap (y), split into four captioned quadrants.
+
+    Points on the same spot are drawn once with their labels joined; labels are pushed apart
+    from each other and from the dots (adjustText) so a crowded centre stays readable.
 
     With ``y`` = perceived minus expected experience, the bottom-right quadrant (KPI met,
     experience short) is the "watermelon" one and is shaded by default (``highlight``).
@@ -197,16 +244,21 @@ def quadrant_chart(
             axes.add_patch(
                 Rectangle((left, bottom), x_half, y_half, facecolor="#F4A582", alpha=0.18, linewidth=0)
             )
-        axes.scatter(xs, ys, s=24, color=PALETTE[0], zorder=3)
-        for point in points:
-            axes.annotate(
-                point.label, (point.x, point.y), xytext=(4, 3), textcoords="offset points", fontsize=7.5,
-                in_layout=False,
-            )  # fmt: skip
+        shown = merged_points(points)
+        dots = axes.scatter([p.x for p in shown], [p.y for p in shown], s=24, color=PALETTE[0], zorder=3)
+        texts = [axes.text(p.x, p.y, p.label, fontsize=7.5, in_layout=False) for p in shown if p.label]
         _finish(axes, title, y_label, legend=False)
         axes.set_xlabel(x_label)
+        if texts:
+            from adjustText import adjust_text
 
-    return render(draw, fmt=fmt, size=size, font=font)
+            figure.canvas.draw()  # lay out first, so text extents are final
+            adjust_text(
+                texts, ax=axes, objects=dots, expand=(1.2, 1.6), force_text=(0.3, 0.6), iter_lim=2000, ensure_inside_axes=True,
+                arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5},
+            )  # fmt: skip
+
+    return render(draw, fmt=fmt, size=size, font=font, inspect=inspect)
 
 
 def heatmap_chart(

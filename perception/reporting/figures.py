@@ -78,8 +78,11 @@ def render(
     size: tuple[float, float],
     dpi: int = 150,
     font: FontChoice | None = None,
+    inspect: Callable[[Figure], None] | None = None,
 ) -> bytes:
-    """Create a figure of ``size`` inches, let ``draw`` fill it, return PNG or SVG bytes."""
+    """Create a figure of ``size`` inches, let ``draw`` fill it, return PNG or SVG bytes.
+
+    ``inspect`` sees the laid-out figure after saving (tests measure where labels landed)."""
     # Matplotlib loads on the first chart, not when the app starts.
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -95,4 +98,6 @@ def render(
         buffer = io.BytesIO()
         metadata: dict[str, str | None] = {"Date": None} if fmt == "svg" else {"Software": None}
         figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
+        if inspect is not None:
+            inspect(figure)
     return buffer.getvalue()
