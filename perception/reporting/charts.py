@@ -254,7 +254,8 @@ def quadrant_chart(
 
             figure.canvas.draw()  # lay out first, so text extents are final
             adjust_text(
-                texts, ax=axes, objects=dots, expand=(1.2, 1.6), force_text=(0.3, 0.6), iter_lim=2000, ensure_inside_axes=True,
+                texts, ax=axes, objects=dots, expand=(1.2, 1.6), force_text=(0.3, 0.6), iter_lim=2000,
+                ensure_inside_axes=True,
                 arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5},
             )  # fmt: skip
 

@@ -58,7 +58,7 @@ def test_event_labels_a_few_weeks_apart_do_not_overlap(cjk_font: FontChoice) -> 
     seen: dict[str, Any] = {}
     trend_chart(
         periods, [TrendSeries("CSAT", [80.0] * 26)], events=events, font=cjk_font,
-        inspect=lambda figure: seen.update(boxes=_label_boxes(figure, shown)),  # measured in the chart's fonts
+        inspect=lambda figure: seen.update(boxes=_label_boxes(figure, shown)),  # in the chart's fonts
     )  # fmt: skip
     boxes = seen["boxes"]
     assert len(boxes) == 5
