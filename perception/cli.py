@@ -77,7 +77,9 @@ def demo_command(weeks: int) -> None:
 
     upgrade_database()
     with acting_as("cli:demo"):
-        summary = _in_unit(lambda: load_demo(orm(), weeks=weeks))
+        summary = _in_unit(
+            lambda: load_demo(orm(), weeks=weeks, progress=lambda line: click.echo(line, err=True))
+        )
     for line in summary:
         click.echo(line)
     click.echo(

@@ -7,6 +7,7 @@ idempotent (looks up by code before creating), so re-running ``perception demo``
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -46,9 +47,27 @@ def load_demo(
     weeks: int = 26,
     today: date | None = None,
     parts: Sequence[Callable[[Session, DemoContext], Any]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> list[str]:
+    """Run every demo part; ``progress`` hears which part starts and how long each took, so a
+    load of half a minute (minutes on a busy machine) does not look like a hang."""
     ctx = DemoContext(weeks=weeks, today=today or current_clock().today())
-    for load in demo_parts() if parts is None else parts:
+    chosen = demo_parts() if parts is None else parts
+    for number, load in enumerate(chosen, 1):
+        name = part_name(load)
+        if progress:
+            progress(f"[{number}/{len(chosen)}] {name} ...")
+        started = time.perf_counter()
         load(session, ctx)
         session.flush()
+        if progress:
+            progress(f"[{number}/{len(chosen)}] {name}: done in {time.perf_counter() - started:.1f} s")
     return ctx.summary
+
+
+def part_name(load: Callable[..., Any]) -> str:
+    """ "kpi", "setup (org)": the phase a demo loader belongs to, and its module's own part."""
+    module = load.__module__.split(".")
+    phase = module[1] if len(module) > 1 else module[0]
+    own = module[-1].removeprefix("demo").strip("_")
+    return f"{phase} ({own})" if own else phase

@@ -30,14 +30,14 @@ from reportlab.platypus import (
     Image,
     PageBreak,
     PageTemplate,
-    Paragraph,
     Spacer,
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
 from perception.reporting.fonts import FontChoice, find_cjk_font
+from perception.reporting.pdf_linebreak import ReportParagraph
 from perception.reporting.pdf_pages import MARGIN, PageCounter, PageDecoration, decorate_page
-from perception.reporting.pdf_styles import Align, Lang, label, markup, report_styles
+from perception.reporting.pdf_styles import Align, Lang, ReportStyles, label, report_styles
 from perception.reporting.pdf_tables import (
     Cell,
     Signatory,
@@ -56,13 +56,13 @@ _Part = Callable[[], list[Flowable]]
 _HEADING_ROOM = 40 * mm
 
 
-class _Heading(Paragraph):  # type: ignore[misc]
+class _Heading(ReportParagraph):
     """A heading paragraph that announces itself to the table of contents and the outline."""
 
-    def __init__(self, text: str, style: Any, level: int, key: str) -> None:
-        super().__init__(markup(text), style)
+    def __init__(self, text: str, styles: ReportStyles, style: Any, level: int, key: str) -> None:
+        super().__init__(styles.markup(text), style)
         self.toc_level = level
-        self.toc_text = markup(text)  # TableOfContents puts it into markup again
+        self.toc_text = styles.markup(text)  # TableOfContents puts it into markup again
         self.toc_key = key
 
 
@@ -121,18 +121,21 @@ class ReportDocument:
         self.organisation = organisation
         self._has_cover = not self._parts
         separator = "：" if self.lang == "zh" else ": "
-        lines = [
-            label("organisation", self.lang) + separator + organisation,
+        lines = [label("organisation", self.lang) + separator + organisation] if organisation else []
+        lines += [
             label("period", self.lang) + separator + self.period_label,
             label("generated", self.lang) + separator + (generated_on or dt.date.today()).isoformat(),
         ]
         styles = self.styles
 
         def make() -> list[Flowable]:
-            flowables = [Spacer(1, self.frame_height * 0.28), Paragraph(markup(self.title), styles.title)]
+            flowables = [
+                Spacer(1, self.frame_height * 0.28),
+                ReportParagraph(styles.markup(self.title), styles.title),
+            ]
             if subtitle:
-                flowables.append(Paragraph(markup(subtitle), styles.subtitle))
-            return flowables + [Paragraph(markup(line), styles.cover_line) for line in lines]
+                flowables.append(ReportParagraph(styles.markup(subtitle), styles.subtitle))
+            return flowables + [ReportParagraph(styles.markup(line), styles.cover_line) for line in lines]
 
         self._add(make, page_break_after=True)
 
@@ -142,7 +145,7 @@ class ReportDocument:
         heading = label("contents", self.lang)
         self._add(
             lambda: [
-                Paragraph(markup(heading), styles.heading1),
+                ReportParagraph(styles.markup(heading), styles.heading1),
                 TableOfContents(levelStyles=list(styles.toc_levels), dotsMinLevel=0),
             ],
             page_break_after=True,
@@ -157,12 +160,12 @@ class ReportDocument:
         self._headings += 1
         key = f"h{self._headings}"
         style = self.styles.heading1 if level == 1 else self.styles.heading2
-        self._add(lambda: [CondPageBreak(_HEADING_ROOM), _Heading(text, style, level, key)])
+        self._add(lambda: [CondPageBreak(_HEADING_ROOM), _Heading(text, self.styles, style, level, key)])
 
     def add_paragraph(self, text: str) -> None:
         """Body text; markup characters such as ``<b>&`` show literally, newlines are kept."""
-        style = self.styles.body
-        self._add(lambda: [Paragraph(markup(text), style)])
+        styles = self.styles
+        self._add(lambda: [ReportParagraph(styles.markup(text), styles.body)])
 
     def add_key_values(self, items: Mapping[str, str] | Sequence[tuple[str, str]]) -> None:
         """A two-column list of labels and values (e.g. scope, sample sizes, owners)."""
@@ -191,7 +194,7 @@ class ReportDocument:
         def make() -> list[Flowable]:
             flowables = [data_table(header, rows, self.styles, self.frame_width, **options)]
             if caption:
-                flowables.append(Paragraph(markup(caption), self.styles.caption))
+                flowables.append(ReportParagraph(self.styles.markup(caption), self.styles.caption))
             return [*flowables, Spacer(1, 8)]
 
         self._add(make)
@@ -212,7 +215,7 @@ class ReportDocument:
             if not caption:
                 return [image, Spacer(1, 8)]
             image.keepWithNext = 1  # the caption stays under its figure
-            return [image, Paragraph(markup(caption), self.styles.caption), Spacer(1, 8)]
+            return [image, ReportParagraph(self.styles.markup(caption), self.styles.caption), Spacer(1, 8)]
 
         self._add(make)
 

@@ -1,13 +1,15 @@
 """Paragraph styles, fixed bilingual labels and text escaping for the PDF review report.
 
-Chinese text has no spaces to break lines at, so for ``lang="zh"`` every style uses
-ReportLab's ``wordWrap="CJK"`` (a break is allowed between any two characters, with the
-usual kinsoku rules); English keeps word wrapping, and ``splitLongWords`` still breaks an
-over-long run of Chinese inside English text.
+Every style uses ReportLab's ``wordWrap="CJK"`` path, which :class:`perception.reporting.
+pdf_linebreak.ReportParagraph` answers with the Unicode line breaking rules, in both languages:
+Chinese breaks between characters, numbers and Latin words never break. Text reaches ReportLab
+through :meth:`ReportStyles.markup`, which escapes it and replaces the few characters the
+report's font has no glyph for (``›`` in WenQuanYi Zen Hei) by a look-alike that it has.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from xml.sax.saxutils import escape
@@ -15,6 +17,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase import pdfmetrics
 
 from perception.reporting.fonts import FontChoice
 
@@ -45,6 +48,26 @@ def label(key: str, lang: Lang) -> str:
     return LABELS[key][lang]
 
 
+#: Look-alikes for characters that CJK fonts often lack (checked against the font in use).
+GLYPH_FALLBACKS = {"›": "»", "‹": "«", "•": "·", "✓": "√", "✗": "×", "\u200b": ""}
+
+
+def glyph_check(font: FontChoice) -> Callable[[str], bool]:
+    """Whether the registered font ``font`` has a glyph for a character (CID fonts: assume yes)."""
+    face = getattr(pdfmetrics.getFont(font.name), "face", None)
+    char_map = getattr(face, "charToGlyph", None)
+    if not isinstance(char_map, dict):
+        return lambda ch: True
+    return lambda ch: ord(ch) in char_map or ch in "\n\r\t"
+
+
+def with_glyphs(text: str, has_glyph: Callable[[str], bool]) -> str:
+    """``text`` with each character the font lacks replaced by its look-alike, when it has one."""
+    if all(has_glyph(ch) for ch in text):
+        return text
+    return "".join(ch if has_glyph(ch) or ch not in GLYPH_FALLBACKS else GLYPH_FALLBACKS[ch] for ch in text)
+
+
 def markup(text: str) -> str:
     """Turn user text into safe ReportLab paragraph markup.
 
@@ -70,11 +93,18 @@ class ReportStyles:
     header_cell: ParagraphStyle
     key: ParagraphStyle
     toc_levels: tuple[ParagraphStyle, ParagraphStyle]
+    has_glyph: Callable[[str], bool]
+
+    def markup(self, text: str) -> str:
+        """User text as safe paragraph markup in glyphs the report's font has."""
+        return markup(with_glyphs(text, self.has_glyph))
 
 
 def report_styles(font: FontChoice, lang: Lang) -> ReportStyles:
-    """Build the styles for one document (font size in points, leading about 1.45x)."""
-    wrap = "CJK" if lang == "zh" else None
+    """Build the styles for one document (font size in points, leading about 1.45x).
+
+    ``lang`` is kept for callers' symmetry: both languages break lines by the same rules."""
+    wrap = "CJK"
 
     def style(name: str, size: float, **extra: object) -> ParagraphStyle:
         return ParagraphStyle(
@@ -101,4 +131,5 @@ def report_styles(font: FontChoice, lang: Lang) -> ReportStyles:
             style("toc1", 11, leftIndent=0, firstLineIndent=0, spaceBefore=4),
             style("toc2", 10, leftIndent=18, firstLineIndent=0),
         ),
+        has_glyph=glyph_check(font),
     )

@@ -1,7 +1,8 @@
 """Table flowables of the review report: data tables, key-value lists and the sign-off grid.
 
-Every cell is a ``Paragraph`` of escaped text, so long cells wrap inside their column (CJK
-wrapping for Chinese, see ``pdf_styles``) instead of running over the page edge.
+Every cell is a ``ReportParagraph`` of escaped text, so long cells wrap inside their column
+(never inside a number or a word, see ``pdf_linebreak``) instead of running over the page edge,
+and a column is never narrower than its widest number or word.
 Reference: ReportLab User Guide ch. 7 "Tables" (``LongTable``, ``repeatRows``, ``ROWBACKGROUNDS``).
 """
 
@@ -11,8 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reportlab.lib import colors
-from reportlab.platypus import LongTable, Paragraph, Table, TableStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import LongTable, Table, TableStyle
+from uniseg.linebreak import line_break_units
 
+from perception.reporting.pdf_linebreak import ReportParagraph
 from perception.reporting.pdf_styles import (
     HEADER_FILL,
     RULE,
@@ -21,7 +25,6 @@ from perception.reporting.pdf_styles import (
     Lang,
     ReportStyles,
     label,
-    markup,
 )
 
 Cell = str | int | float | None
@@ -49,13 +52,17 @@ def data_table(
     """A zebra-striped table ``width`` points wide whose header row repeats on every page."""
     weights, aligns = check_table_shape(len(header), rows, col_widths, align)
     cell_styles = [styles.cell[a] for a in aligns]
-    data = [[Paragraph(markup(text), styles.header_cell) for text in header]]
+    data = [[ReportParagraph(styles.markup(text), styles.header_cell) for text in header]]
     data += [
-        [Paragraph(markup(cell_text(value, float_format)), cell_styles[i]) for i, value in enumerate(row)]
+        [
+            ReportParagraph(styles.markup(cell_text(value, float_format)), cell_styles[i])
+            for i, value in enumerate(row)
+        ]
         for row in rows
     ]
+    texts = [[str(text) for text in header]] + [[cell_text(v, float_format) for v in row] for row in rows]
     table = LongTable(
-        data, colWidths=[width * w / sum(weights) for w in weights], repeatRows=1, hAlign="LEFT"
+        data, colWidths=column_widths(texts, weights, styles, width), repeatRows=1, hAlign="LEFT"
     )
     table.setStyle(
         TableStyle(
@@ -71,6 +78,47 @@ def data_table(
         )
     )
     return table
+
+
+#: Left plus right padding ReportLab puts inside every table cell, in points.
+CELL_PADDING = 12.0
+
+
+def column_widths(
+    texts: Sequence[Sequence[str]], weights: Sequence[float], styles: ReportStyles, width: float
+) -> list[float]:
+    """Widths in points that share ``width`` by ``weights`` but never cut a number or a word.
+
+    Each column is at least as wide as its widest unbreakable unit (a number such as "0.0793",
+    a word such as "Reviewer") plus the cell padding; the columns that have room to spare give
+    it up in proportion to their weights. When even the minimums do not fit, they are scaled
+    down together (the widest units are then the ones cut, see ``pdf_linebreak``).
+    """
+    style = styles.cell["left"]
+    needed = [
+        max((widest_unit(row[i], style.fontName, style.fontSize) for row in texts), default=0.0)
+        + CELL_PADDING
+        for i in range(len(weights))
+    ]
+    if sum(needed) >= width:
+        return [width * n / sum(needed) for n in needed]
+    fixed: dict[int, float] = {}
+    while True:
+        free = [i for i in range(len(weights)) if i not in fixed]
+        room = width - sum(fixed.values())
+        share = {i: room * weights[i] / sum(weights[j] for j in free) for i in free}
+        short = [i for i in free if share[i] < needed[i]]
+        if not short:
+            return [fixed.get(i, share.get(i, 0.0)) for i in range(len(weights))]
+        for i in short:
+            fixed[i] = needed[i]
+
+
+def widest_unit(text: str, font_name: str, font_size: float) -> float:
+    """The width of the widest piece of ``text`` that may not be broken across lines."""
+    return max(
+        (stringWidth(unit.rstrip(), font_name, font_size) for unit in line_break_units(text)), default=0.0
+    )
 
 
 def check_table_shape(
@@ -94,7 +142,8 @@ def check_table_shape(
 def key_value_table(pairs: Sequence[tuple[str, str]], styles: ReportStyles, width: float) -> Table:
     """Labels in a narrow grey column, values beside them."""
     rows = [
-        [Paragraph(markup(key), styles.key), Paragraph(markup(value), styles.body)] for key, value in pairs
+        [ReportParagraph(styles.markup(key), styles.key), ReportParagraph(styles.markup(value), styles.body)]
+        for key, value in pairs
     ]
     table = Table(rows, colWidths=[width * 0.3, width * 0.7], hAlign="LEFT")
     table.setStyle(
@@ -106,9 +155,10 @@ def key_value_table(pairs: Sequence[tuple[str, str]], styles: ReportStyles, widt
 def sign_off_table(signatories: Sequence[Signatory], styles: ReportStyles, width: float, lang: Lang) -> Table:
     """Name, role, a signature line and the date (or a line to write it on) per signatory."""
     head = [label(key, lang) for key in ("name", "role", "signature", "date")]
-    rows = [[Paragraph(markup(text), styles.header_cell) for text in head]]
+    rows = [[ReportParagraph(styles.markup(text), styles.header_cell) for text in head]]
     rows += [
-        [Paragraph(markup(text), styles.body) for text in (s.name, s.role, "", s.date)] for s in signatories
+        [ReportParagraph(styles.markup(text), styles.body) for text in (s.name, s.role, "", s.date)]
+        for s in signatories
     ]
     table = Table(
         rows,

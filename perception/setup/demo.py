@@ -12,7 +12,7 @@ Puts into ``ctx.shared``: services, tiers (by code), standards (code -> ServiceS
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -178,7 +178,7 @@ def _document(ctx: DemoContext, customers: list[CustomerOrg], regions: list[str]
              "escalations": [{"after_minutes": 20, "notify_roles": ["noc_shift_lead"]}]},
         ],
         "plan": plan,
-        "roles": {"system_owner": "owner"},
+        "roles": {"system_owner": "owner", "provider": {"zh": "华信数智运维服务有限公司", "en": "Huaxin Digital IT Services Co., Ltd."}},
         "training": training,
     }  # fmt: skip
 
@@ -225,6 +225,26 @@ def _agree(
     confirm(session, version, provider, today=on)
     for customer_id in bound:
         confirm(session, version, reps[customer_id], today=on)
+    _date_the_agreement(version, on)
+
+
+#: When each step of an agreement happened, counted back from the day it came into force
+#: (the operations stamp the real time; a demo history needs the days it would have taken).
+_STEP_DAYS_BEFORE = {"need_confirmed": 12, "proposed": 9, "provider_confirmed": 6, "customer_confirmed": 2}
+
+
+def _date_the_agreement(version: Any, in_force: date) -> None:
+    def when(step: str, minutes: int = 0) -> datetime:
+        return datetime.combine(in_force - timedelta(days=_STEP_DAYS_BEFORE[step]), time(2, 0)) + timedelta(
+            minutes=minutes
+        )  # 10:00 in China, stored as UTC
+
+    version.need_confirmed_at = when("need_confirmed")
+    version.proposed_at = when("proposed")
+    version.provider_confirmed_at = when("provider_confirmed")
+    version.customer_confirmed_at = when("customer_confirmed", 37 * len(version.events))
+    for index, event in enumerate(version.events):
+        event.at = when(event.action, 37 * index) if event.action in _STEP_DAYS_BEFORE else event.at
 
 
 def load(session: Session, ctx: DemoContext) -> None:

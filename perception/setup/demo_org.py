@@ -87,6 +87,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             region_id=region.id,
             report_due_weekday=1,
             report_due_time=time(12, 0),
+            active_from=ctx.first_week_start,  # the demo's weekly reports start then
         )
         for kind, kzh, ken in CUSTOMER_KINDS:
             customer = _get_or_create(

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from perception.core.clock import DEFAULT_TIMEZONE
@@ -205,6 +206,8 @@ class ContactForm(FlaskForm):
 
 class SystemOwnerForm(FlaskForm):
     system_owner = SelectField(_l("System owner"), choices=[NONE], validate_choice=False)
+    provider_name_zh = StringField(_l("Service provider (Chinese name)"), validators=[Length(max=200)])
+    provider_name_en = StringField(_l("Service provider (English name)"), validators=[Length(max=200)])
 
 
 class PointRolesForm(FlaskForm):

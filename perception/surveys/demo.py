@@ -256,6 +256,7 @@ def load(session: Session, ctx: DemoContext) -> None:
                 customer, contact = rng.choice(local)
                 tier = next((t for s, t in subs.get(customer.id, []) if s == services[cell[0]].id), None)
                 _add_csat(writer, rng, ctx, week, customer, contact, services[cell[0]].id, tier, cell_probs)
+    _unanswered_invitations(session, writer, rng, regions)
     total = writer.flush(now)
     total += _nps_wave(session, nps, ctx, rng, pool, subs, now)
     total += _anonymous(session, anon, ctx, rng, now)
@@ -278,6 +279,29 @@ def _add_csat(
     who = Attribution(customer.region_id, customer.id, service_id, tier_id, None, contact.id)
     invitation = _invitation(writer.campaign, who, at)
     writer.add(_csat_answers(rng, cell_probs(service_id, customer.region_id)), who, at, invitation)
+
+
+def _unanswered_invitations(
+    session: Session, writer: _Writer, rng: random.Random, regions: dict[str, Any]
+) -> None:
+    """Invitations nobody answered, so response rates look like a real transactional survey's
+    (about a quarter to a half, differing by region) rather than the 97-99% of answered-only rows."""
+    propensity = {region.id: 0.25 + 0.2 * rng.random() for region in regions.values()}
+    silent: list[dict[str, Any]] = []
+    for _, who, at, invitation in writer.pending:
+        if invitation is None:
+            continue
+        p = propensity.get(who.region_id, 0.35)
+        expected = (1 - p) / p  # unanswered invitations per answered one
+        count = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
+        for _ in range(count):
+            sent = at - timedelta(days=rng.randint(0, 3), hours=rng.randint(0, 8))
+            silent.append(
+                {**invitation, "created_at": sent, "sent_at": sent, "opened_at": None, "used_at": None,
+                 "reminders_sent": 1, "last_reminded_at": sent + timedelta(days=3)}
+            )  # fmt: skip
+    if silent:
+        session.execute(insert(table_of(Invitation)), silent)
 
 
 def _invitation(campaign: Campaign, who: Attribution, at: datetime, answered: bool = True) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from perception.core.clock import current_clock
 from perception.surveys.models import CampaignKind, CampaignStatus, Channel, FollowUpReason, FollowUpStatus
+from surveys.model import QuestionType
 
 # Keyed by the stored value: a vocabulary member or the plain string read back from a row.
 Labels = dict[str, LazyString]
@@ -35,6 +36,19 @@ FOLLOWUP_STATUS_LABELS: Labels = {
     FollowUpStatus.OPEN: _l("Open"),
     FollowUpStatus.IN_PROGRESS: _l("In progress"),
     FollowUpStatus.DONE: _l("Done"),
+}
+QUESTION_TYPE_LABELS: Labels = {
+    QuestionType.RATING: _l("Rating"),
+    QuestionType.CSAT: _l("Satisfaction (CSAT)"),
+    QuestionType.NPS: _l("Likelihood to recommend (NPS)"),
+    QuestionType.CES: _l("Customer effort (CES)"),
+    QuestionType.LIKERT_MATRIX: _l("Rating grid"),
+    QuestionType.SERVQUAL: _l("Expectation and perception (SERVQUAL)"),
+    QuestionType.SINGLE_CHOICE: _l("Single choice"),
+    QuestionType.MULTIPLE_CHOICE: _l("Multiple choice"),
+    QuestionType.TEXT: _l("Free text"),
+    QuestionType.NUMBER: _l("Number"),
+    QuestionType.DATE: _l("Date"),
 }
 REASON_LABELS: Labels = {
     FollowUpReason.LOW_CSAT: _l("Low CSAT"),

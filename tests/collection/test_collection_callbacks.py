@@ -36,8 +36,9 @@ def script(db_session):
 
 @pytest.fixture
 def queue(db_session, cat, make_ticket, script, make_user):
-    for i in range(6):
-        make_ticket(closed_at=datetime(2026, 3, 3 + i, 12, 0))
+    make_ticket(closed_at=datetime(2026, 3, 3, 12, 0))  # the region's contact, matched by e-mail
+    for i in range(1, 6):
+        make_ticket(closed_at=datetime(2026, 3, 3 + i, 12, 0), contact=f"联系人{i}")
     make_ticket(closed_at=datetime(2026, 4, 1, 12, 0))  # outside the period
     make_ticket(region="R2", closed_at=datetime(2026, 3, 3, 12, 0))  # another region
     make_ticket(status="in_progress", closed_at=None, resolved_at=None)  # not closed
@@ -63,7 +64,7 @@ def test_queue_holds_the_regions_closed_tickets_of_the_period(queue, cat):
 def test_sampling_rate_draw_is_reproducible_and_matches_the_documented_rule(
     db_session, cat, make_ticket, script
 ):
-    tickets = [make_ticket(closed_at=datetime(2026, 3, 3, 12, 0)) for _ in range(40)]
+    tickets = [make_ticket(closed_at=datetime(2026, 3, 3, 12, 0), contact=f"c{i}") for i in range(40)]
 
     def campaign(seed):
         c = collection_callbacks.create_campaign(
@@ -87,6 +88,18 @@ def test_sampling_rate_draw_is_reproducible_and_matches_the_documented_rule(
     assert campaign("abc") == expected == campaign("abc")
     assert 0 < len(expected) < 40
     assert campaign("xyz") != expected
+
+
+def test_a_person_is_called_once_about_their_latest_ticket(db_session, cat, make_ticket, script):
+    """Issue 17: the demo's callback queues held one contact up to 6 times."""
+    same = [make_ticket(closed_at=datetime(2026, 3, d, 12, 0)) for d in (3, 9, 5)]  # one contact, by e-mail
+    named = [make_ticket(closed_at=datetime(2026, 3, d, 12, 0), contact=" 王经理 ") for d in (4, 6)]
+    other = make_ticket(closed_at=datetime(2026, 3, 7, 12, 0), contact="张主任")
+    queue = collection_callbacks.create_campaign(
+        db_session, region_id=cat["R1"]["region"].id, name="once", survey_version_id=script.id, user=None,
+        start=date(2026, 3, 1), end=date(2026, 4, 1), sampling_rate=1.0, seed="once",
+    )  # fmt: skip
+    assert sorted(t.ticket_id for t in queue.tasks) == sorted([same[1].id, named[1].id, other.id])
 
 
 def test_attempts_then_completion_store_a_callback_response(db_session, queue, make_user):

@@ -133,3 +133,29 @@ def test_region_completeness_rate(db_session, org, collector, put):
     assert (rate.counted, rate.on_time, rate.late, rate.missing) == (3, 1, 1, 1)
     assert rate.rate == 2 / 3 and rate.on_time_rate == 1 / 3
     assert rate.mean_lateness_hours == 6.0
+
+
+def test_weeks_before_a_point_became_active_are_not_missing(db_session, org, collector, put):
+    """Issue 17: the demo's signed H1 review called 80-85% of weekly reports missing because the
+    points only started reporting in June; a point's active_from bounds what it can miss."""
+    point = org["R1"]["point"]
+    put("R1", date(2026, 3, 16), [feedback()], collector, submit_at=datetime(2026, 3, 20))
+    region = [org["R1"]["region"].id]
+    before = completeness(
+        db_session, date(2026, 3, 2), date(2026, 3, 16), now=datetime(2026, 4, 1), region_ids=region
+    )
+    assert [c.state for c in before].count(Completeness.MISSING) == 2  # today: weeks 2 and 9 March missing
+    point.active_from = date(2026, 3, 16)
+    db_session.flush()
+    cells = completeness(
+        db_session, date(2026, 3, 2), date(2026, 3, 16), now=datetime(2026, 4, 1), region_ids=region
+    )
+    assert [(c.week_start, c.state) for c in cells] == [(date(2026, 3, 16), Completeness.SUBMITTED)]
+    (rate,) = region_completeness(cells)
+    assert (rate.counted, rate.missing, rate.rate) == (1, 0, 1.0)
+    point.active_from = date(2026, 3, 12)  # mid-week: the week of 9 March counts from then on
+    db_session.flush()
+    cells = completeness(
+        db_session, date(2026, 3, 2), date(2026, 3, 16), now=datetime(2026, 4, 1), region_ids=region
+    )
+    assert [c.week_start for c in cells] == [date(2026, 3, 9), date(2026, 3, 16)]

@@ -3,6 +3,8 @@ data (the other commands: tests/core/test_cli.py)."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from perception.core.extensions import db
@@ -14,6 +16,9 @@ def test_demo_is_idempotent(fresh_app):
     runner = fresh_app.test_cli_runner()
     first = runner.invoke(args=["demo", "--weeks", "3"])
     assert first.exit_code == 0, first.output
+    # It says what it is doing while it works (it takes minutes on a busy machine), part by part.
+    assert re.search(r"\[1/\d+\] setup \(org\) \.\.\.", first.output), first.output
+    assert re.search(r"\[\d+/\d+\] review: done in \d+\.\d s", first.output), first.output
     with fresh_app.app_context():
         counts = {
             t.name: db.session.scalar(select(func.count()).select_from(t))

@@ -46,6 +46,17 @@ def test_demo_setup_is_complete_and_confirmed(db_session):
     assert [s.code for s in cov.services_without_plan] == ["TRN"]
     assert cov.gaps, "the plan deliberately leaves gaps"
     assert any(u.version.standard.code == "TRN-EXP" for u in cov.unmeasured)
+    # Issue 17: every confirmation was dated the day the demo was loaded. Each step now happened
+    # before the version came into force, in the order need -> proposal -> provider -> customers.
+    for version in db_session.scalars(select(StandardVersion)):
+        assert version.customer_confirmed_at.date() < TODAY
+        assert (
+            version.effective_from is not None
+            and version.customer_confirmed_at.date() <= version.effective_from
+        )
+        assert version.need_confirmed_at < version.proposed_at < version.provider_confirmed_at
+        assert version.provider_confirmed_at < version.customer_confirmed_at
+        assert all(event.at.date() < TODAY for event in version.events)
     # Re-running the loader is idempotent.
     before = db_session.scalar(select(func.count()).select_from(StandardVersion))
     demo_setup.load(db_session, ctx)

@@ -47,5 +47,15 @@ def test_demo_surveys(db_session):
     # every observation sits in a Monday-started week inside the demo period
     starts = db_session.scalars(select(ExperienceObservation.period_start).distinct()).all()
     assert all(d.weekday() == 0 and ctx.first_week_start <= d <= ctx.today for d in starts)
+    # Believable response rates (issue 17: the demo showed 97-99.7%), differing by region.
+    from perception.surveys.services.rates import campaign_rates
+
+    transactional = db_session.scalar(select(Campaign).where(Campaign.code == "DEMO-CSAT-TICKETS"))
+    (overall,) = campaign_rates(db_session, transactional, "campaign", None)
+    assert 0.2 < overall.rate < 0.55, overall
+    by_region = [
+        r.rate for r in campaign_rates(db_session, transactional, "region", None) if r.rate is not None
+    ]
+    assert max(by_region) - min(by_region) > 0.05
     demo_surveys.load(db_session, ctx)  # idempotent
     assert db_session.scalar(select(func.count(Response.id))) == responses

@@ -107,10 +107,17 @@ def test_import_is_all_or_nothing_and_names_every_bad_path(db_session, demo):
         {"service": "NOPE", "means": "questionnaire", "frequency": "monthly", "sample_size": 5}
     )
     doc["colour"] = "blue"
+    doc["collection_points"][1]["active_from"] = "2026-13-01"
     with pytest.raises(SetupError) as err:
         import_document(db_session, doc)
     paths = {p.field for p in err.value.problems}
-    assert {"services[2].kind", "standards[3].versions[0].target", "slas[0].covered_hours", "colour"} <= paths
+    assert {
+        "services[2].kind",
+        "standards[3].versions[0].target",
+        "slas[0].covered_hours",
+        "colour",
+        "collection_points[1].active_from",
+    } <= paths
     assert (
         db_session.scalar(select(func.count()).select_from(ServiceTier).where(ServiceTier.code == "BRONZE"))
         == 0

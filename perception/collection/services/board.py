@@ -103,7 +103,8 @@ def completeness(
     region_ids: Iterable[int] | None = None,
     point_ids: Iterable[int] | None = None,
 ) -> list[Cell]:
-    """One Cell per active collection point and ISO week in [first_week, last_week] (inclusive)."""
+    """One Cell per active collection point and ISO week in [first_week, last_week] (inclusive),
+    from the week the point became active (``active_from``) on."""
     now = now or utcnow()
     weeks = weeks_between(first_week, last_week)
     if not weeks:
@@ -135,6 +136,8 @@ def completeness(
     cells: list[Cell] = []
     for point, region in points:
         for week in weeks:
+            if point.active_from is not None and week + timedelta(days=6) < point.active_from:
+                continue  # the point did not report yet that week: nothing to miss
             deadline = point_deadline(point, region, week)
             row = by_key.get((point.id, week))
             state, hours = classify(deadline, now, row is not None, row[4] if row else None)

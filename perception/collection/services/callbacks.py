@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -55,6 +56,18 @@ def _contact_for(session: Session, ticket: Ticket) -> Contact | None:
     )
 
 
+def _person_key(ticket: Ticket, contact: Contact | None) -> tuple[Any, ...]:
+    """Who a callback about ``ticket`` would reach: the matched contact, else the name on the ticket."""
+    if contact is not None:
+        return ("contact", contact.id)
+    name = (ticket.contact or "").strip().casefold()
+    return ("name", ticket.customer_id, name) if name else ("ticket", ticket.id)
+
+
+def _closing(ticket: Ticket) -> datetime:
+    return ticket.closed_at or ticket.resolved_at or ticket.opened_at
+
+
 def create_campaign(
     session: Session,
     *,
@@ -68,7 +81,8 @@ def create_campaign(
     seed: str | None = None,
     contact_ids: Iterable[int] = (),
 ) -> CallbackCampaign:
-    """A queue from the region's tickets closed in [start, end) (sampled), or from ``contact_ids``."""
+    """A queue from the region's tickets closed in [start, end) (sampled, one task per person: the
+    latest of their sampled tickets), or from ``contact_ids``."""
     import secrets
 
     if not 0.0 < sampling_rate <= 1.0:
@@ -137,10 +151,16 @@ def create_campaign(
             )
             .order_by(Ticket.id)
         )
+        # One call per person: a contact with several sampled tickets is asked about the latest.
+        latest: dict[tuple[Any, ...], tuple[Ticket, Contact | None]] = {}
         for t in tickets:
             if not selected(campaign.seed, t.id, sampling_rate):
                 continue
             contact = _contact_for(session, t)
+            key = _person_key(t, contact)
+            if key not in latest or _closing(t) >= _closing(latest[key][0]):
+                latest[key] = (t, contact)
+        for t, contact in sorted(latest.values(), key=lambda pair: pair[0].id):
             campaign.tasks.append(
                 CallbackTask(
                     region_id=region_id,

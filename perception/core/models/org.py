@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perception.core.clock import DEFAULT_TIMEZONE
@@ -49,6 +49,9 @@ class CollectionPoint(TimestampMixin, Base):
     report_due_weekday: Mapped[int] = mapped_column(Integer, default=1)
     report_due_time: Mapped[time] = mapped_column(Time, default=time(12, 0))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The first day the point reports weekly (None: always did). Weeks before it are not counted
+    # as missing: a point set up in June has no reports to miss in January.
+    active_from: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     region: Mapped[Region] = relationship(back_populates="collection_points")
 

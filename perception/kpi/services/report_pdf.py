@@ -32,7 +32,7 @@ def report_pdf(report: SlaFailureReport, lang: str, organisation: str = "") -> b
     )
     doc = ReportDocument(title, report.label, lang=lang)  # type: ignore[arg-type]
     doc.add_cover(
-        organisation or _t(lang, "服务提供方", "Service provider"),
+        organisation,
         subtitle=_t(lang, "呈送：项目经理", "For: project managers")
         if monthly
         else _t(lang, "呈送：区域经理", "For: regional managers"),

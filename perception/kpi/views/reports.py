@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from perception.core.audit import record
@@ -24,6 +23,7 @@ from perception.kpi.services.sla import attainment_by_standard, breaches
 from perception.kpi.views import bp
 from perception.kpi.views.common import date_arg, error_text, scope
 from perception.setup.models.catalog import Service
+from perception.setup.services.plan import provider_names
 
 
 def _month_range(today: date) -> tuple[date, date]:
@@ -83,7 +83,11 @@ def report(kind: str) -> Any:
                 mimetype="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="{name}-{part}.csv"'},
             )
-        pdf = report_pdf(data, language, organisation=_("Service provider"))
+        zh, en = provider_names(orm())
+        organisation = str(current_app.config.get("ORGANISATION_NAME") or "") or (
+            (zh or en) if language.startswith("zh") else (en or zh)
+        )
+        pdf = report_pdf(data, language, organisation=organisation)
         return Response(
             pdf,
             mimetype="application/pdf",

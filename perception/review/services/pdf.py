@@ -24,6 +24,7 @@ TEXT = {
         "zh": "执行摘要：最重要的三件事",
         "en": "Executive summary: the three things that matter most",
     },
+    "findings": {"zh": "最重要的三件事", "en": "The three things that matter most"},
     "nothing": {"zh": "本期没有需要特别关注的问题。", "en": "Nothing stands out in this period."},
     "rule": {
         "zh": "排序规则：先看证据充分的西瓜效应，再看显著下降的满意度，最后看采集报告最不完整的采集点；"
@@ -55,16 +56,24 @@ def period_text(content: Mapping[str, Any], lang: Lang) -> str:
     return f"{pick(review['label'], lang)} ({review['start']} – {end.isoformat()})"
 
 
-def _add_block(doc: ReportDocument, block: Mapping[str, Any], lang: Lang, font: FontChoice | None) -> None:
+def _add_block(
+    doc: ReportDocument,
+    block: Mapping[str, Any],
+    lang: Lang,
+    font: FontChoice | None,
+    *,
+    width_fraction: float = 0.9,
+) -> None:
     kind = block.get("type")
     if kind == "paragraph":
         doc.add_paragraph(pick(block["text"], lang))
     elif kind == "table":
-        doc.add_heading(pick(block["title"], lang), level=2)
         columns = block["columns"]
-        if not block["rows"]:
-            doc.add_paragraph(pick(block["empty"], lang))
+        if not block["rows"]:  # one line, not a heading over an empty table
+            separator = "：" if lang == "zh" else ": "
+            doc.add_paragraph(pick(block["title"], lang) + separator + pick(block["empty"], lang))
             return
+        doc.add_heading(pick(block["title"], lang), level=2)
         doc.add_table(
             [pick(c["label"], lang) for c in columns],
             [[format_cell(row.get(c["key"]), c["format"], lang) for c in columns] for row in block["rows"]],
@@ -75,7 +84,9 @@ def _add_block(doc: ReportDocument, block: Mapping[str, Any], lang: Lang, font: 
         from perception.review.services.charts import render_chart
 
         doc.add_image(
-            render_chart(block, lang, "png", font), caption=pick(block["title"], lang), width_fraction=0.9
+            render_chart(block, lang, "png", font),
+            caption=pick(block["title"], lang),
+            width_fraction=width_fraction,
         )
 
 
@@ -94,7 +105,14 @@ def build_review_pdf(
     doc.add_cover(organisation, subtitle=TEXT["subtitle"][lang], generated_on=generated_on)
     doc.add_table_of_contents()
     doc.add_heading(TEXT["summary"][lang], new_page=True)
+    chart_font = font if font is not None else doc.font
+    # The executive page: headline figures and their trend (reviews signed before the scorecard
+    # existed have none in their frozen content), then the three findings.
+    for block in (content.get("scorecard") or {}).get("blocks", []):
+        _add_block(doc, block, lang, chart_font, width_fraction=0.75)
     summary = content.get("summary") or []
+    if summary:
+        doc.add_heading(TEXT["findings"][lang], level=2)
     for item in summary:
         doc.add_paragraph(f"{item['rank']}. {pick(item['text'], lang)}")
     if not summary:
@@ -109,7 +127,6 @@ def build_review_pdf(
             (TEXT["status"][lang], TEXT["signed" if signed else "open"][lang]),
         ]
     )
-    chart_font = font if font is not None else doc.font
     for sec in [*content.get("sections", []), content.get("register")]:
         if not sec:
             continue

@@ -48,15 +48,15 @@ def check_lang(lang: str) -> Lang:
 
 
 def organisation_name(session: Session, lang: Lang, configured: str | None = None) -> str:
-    """The configured organisation name, else the perception system's name."""
+    """The provider's name for the cover: ``ORGANISATION_NAME`` if configured, else the name set
+    in setup in ``lang`` (the other language's when only that one was given), else "" (the cover
+    then leaves the line out rather than print a placeholder)."""
     if configured:
         return configured
-    from perception.setup.models.standards import PerceptionSystem
+    from perception.setup.services.plan import provider_names
 
-    system = session.scalar(select(PerceptionSystem).limit(1))
-    if system is not None:
-        return (system.name_zh if lang == "zh" else system.name_en) or system.name_en
-    return "用户感知体系" if lang == "zh" else "User perception system"
+    zh, en = provider_names(session)
+    return (zh or en) if lang == "zh" else (en or zh)
 
 
 def report_for(session: Session, review: Review, lang: str) -> ReviewReport | None:

@@ -109,14 +109,14 @@ def _changes(ctx: SectionContext, view: Any, quadrants: dict[str, str]) -> list[
     rows = []
     for key in sorted(set(quadrants) | set(previous)):
         old, new = previous.get(key), quadrants.get(key)
-        if old == new:
-            continue
+        if old is None or new is None or old == new:
+            continue  # a cell measured in one period only has no quadrant to change from or to
         rows.append(
             {
                 "_key": f"quadrant_change:{key}",
                 "cell": labels.get(key, key),
-                "before": t(*QUADRANTS[old]) if old else t("（无数据）", "(no data)"),
-                "after": t(*QUADRANTS[new]) if new else t("（无数据）", "(no data)"),
+                "before": t(*QUADRANTS[old]),
+                "after": t(*QUADRANTS[new]),
             }
         )
     return rows

@@ -157,6 +157,9 @@ def compute_content(
         "register": review_section_improvements.register(ctx),
     }
     content["summary"] = review_summary.top_three(content)
+    from perception.review.services.scorecard import scorecard
+
+    content["scorecard"] = scorecard(ctx)
     return clean(content)
 
 

@@ -147,6 +147,9 @@ class PerceptionSystem(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(200), default="用户感知体系")
     name_en: Mapped[str] = mapped_column(String(200), default="User perception system")
+    # The service provider running the system, as reports name it on their covers (empty: not set).
+    provider_name_zh: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    provider_name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     system_owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
 

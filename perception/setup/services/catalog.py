@@ -70,6 +70,7 @@ def save_point(
         report_due_weekday=d.report_due_weekday,
         report_due_time=d.report_due_time,
         active=d.active,
+        active_from=d.active_from,
     )
     session.flush()
     return point

@@ -37,7 +37,13 @@ from perception.setup.models.standards import (
 from perception.setup.services import catalog, schema
 from perception.setup.services.agreements import save_sla
 from perception.setup.services.errors import Problems, SetupError
-from perception.setup.services.plan import save_plan_item, save_training, set_point_roles, set_system_owner
+from perception.setup.services.plan import (
+    save_plan_item,
+    save_training,
+    set_point_roles,
+    set_provider_names,
+    set_system_owner,
+)
 from perception.setup.services.reader import Reader
 from perception.setup.services.refs import Refs
 from perception.setup.services.standard_io import restore_standard
@@ -154,6 +160,9 @@ def _apply_roles(session: Session, roles: Any, p: Problems) -> None:
             set_system_owner(session, owner, r.at("system_owner"))
         except SetupError as exc:
             p.extend(exc.problems)
+    if "provider" in r.data:  # the provider's name on report covers: {zh: ..., en: ...}
+        pr = Reader(r.data["provider"], r.at("provider"), p)
+        set_provider_names(session, pr.text("zh", max_len=200) or "", pr.text("en", max_len=200) or "")
     for path, entry in r.items("collection_points"):
         er = Reader(entry, path, p)
         point = refs.by_code(CollectionPoint, er.req("code"), er.at("code"))

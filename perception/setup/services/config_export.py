@@ -135,6 +135,7 @@ def export_document(session: Session) -> dict[str, Any]:
             "report_due_weekday": p.report_due_weekday,
             "report_due_time": p.report_due_time.strftime("%H:%M"),
             "active": p.active,
+            "active_from": p.active_from.isoformat() if p.active_from else None,
         }
         for p in points
     ]
@@ -218,6 +219,10 @@ def export_document(session: Session) -> dict[str, Any]:
     ]
     doc["roles"] = {
         "system_owner": looked_up(name, system.system_owner_id) if system else None,
+        "provider": {
+            "zh": system.provider_name_zh if system else "",
+            "en": system.provider_name_en if system else "",
+        },
         "collection_points": [
             {"code": p.code, "lead": looked_up(name, p.lead_id), "organiser": looked_up(name, p.organiser_id)}
             for p in points

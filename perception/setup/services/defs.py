@@ -29,6 +29,7 @@ class PointDef:
     report_due_weekday: int
     report_due_time: time
     active: bool
+    active_from: date | None = None
 
 
 @dataclass(frozen=True)

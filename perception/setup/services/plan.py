@@ -232,6 +232,24 @@ def system_record(session: Session) -> PerceptionSystem:
     return record
 
 
+def provider_names(session: Session) -> tuple[str, str]:
+    """The provider's name in Chinese and English ("" where not set), without creating the row."""
+    row = session.execute(
+        select(PerceptionSystem.provider_name_zh, PerceptionSystem.provider_name_en)
+        .order_by(PerceptionSystem.id)
+        .limit(1)
+    ).first()
+    return (row[0] or "", row[1] or "") if row else ("", "")
+
+
+def set_provider_names(session: Session, zh: str, en: str) -> PerceptionSystem:
+    """Name the service provider (shown on report covers); blank parts are stored empty."""
+    record = system_record(session)
+    assign(record, provider_name_zh=(zh or "").strip(), provider_name_en=(en or "").strip())
+    session.flush()
+    return record
+
+
 def set_system_owner(session: Session, user: User | None, path: str = "system_owner") -> PerceptionSystem:
     if user is not None and not user.has_role(Role.SYSTEM_OWNER):
         raise SetupError.one(

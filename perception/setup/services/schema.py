@@ -82,6 +82,7 @@ def read_point(data: Any, path: str, p: Problems) -> PointDef:
         weekday,
         r.clock("report_due_time", time(12, 0)),
         r.flag("active"),
+        r.day("active_from"),
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
+from perception.core.i18n import is_zh
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
 from perception.core.transaction import atomic
@@ -165,6 +166,11 @@ def training_edit(record_id: int) -> Any:
     return _training_form(get_or_404(TrainingRecord, record_id))
 
 
+def _provider_name() -> str:
+    zh, en = setup_plan.provider_names(orm())
+    return (zh or en) if is_zh() else (en or zh)
+
+
 def _roles_page(form: SystemOwnerForm) -> Any:
     owner_id = setup_plan.system_owner_id(orm())
     points = (
@@ -175,6 +181,7 @@ def _roles_page(form: SystemOwnerForm) -> Any:
         "setup/roles.html",
         form=form,
         system_owner_id=owner_id,
+        provider_name=_provider_name(),
         points=points,
         name=names.get,
         can_manage=can(Permission.MANAGE_SETUP),
@@ -187,6 +194,7 @@ def roles() -> Any:
     form = SystemOwnerForm()
     form.system_owner.choices = user_choices(Role.SYSTEM_OWNER)
     form.system_owner.data = username(orm(), setup_plan.system_owner_id(orm())) or ""
+    form.provider_name_zh.data, form.provider_name_en.data = setup_plan.provider_names(orm())
     return _roles_page(form)
 
 
@@ -196,9 +204,14 @@ def roles_save() -> Any:
     form = SystemOwnerForm()
     form.system_owner.choices = user_choices(Role.SYSTEM_OWNER)
     user = orm().scalar(select(User).where(User.username == (form.system_owner.data or "")))
+    if not form.validate():
+        return _roles_page(form)
     try:
         with atomic():
             setup_plan.set_system_owner(orm(), user)
+            setup_plan.set_provider_names(
+                orm(), form.provider_name_zh.data or "", form.provider_name_en.data or ""
+            )
     except SetupError as exc:
         show_problems(form, exc)
         return _roles_page(form)
