@@ -100,6 +100,11 @@ def env_overrides(environ: os._Environ[str] | dict[str, str] | None = None) -> d
     return out
 
 
+def duration(value: Any) -> timedelta:
+    """A length of time from the configuration: a timedelta (instance/config.py) or seconds (env)."""
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
 class ConfigurationError(RuntimeError):
     """Raised at start-up when a production configuration is unsafe."""
 

@@ -16,8 +16,9 @@ share a row.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import Table, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,18 +34,22 @@ def _key(key: str) -> str:
 def hit(session: Session, key: str, now: datetime, window: timedelta) -> int:
     """Count one attempt under ``key``; returns the number of attempts in the current window,
     this one included. A window older than ``window`` starts again at 1."""
-    table = ThrottleCounter.__table__
+    table = cast(Table, ThrottleCounter.__table__)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(key=_key(key), window_start=now, hits=1)
     stale = table.c.window_start <= now - window
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={
-            "hits": case((stale, 1), else_=table.c.hits + 1),
-            "window_start": case((stale, now), else_=table.c.window_start),
-        },
-    ).returning(table.c.hits)
+    stmt = (
+        insert(table)
+        .values(key=_key(key), window_start=now, hits=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "hits": case((stale, 1), else_=table.c.hits + 1),
+                "window_start": case((stale, now), else_=table.c.window_start),
+            },
+        )
+        .returning(table.c.hits)
+    )
     return int(session.execute(stmt).scalar_one())
 
 

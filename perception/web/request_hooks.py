@@ -29,9 +29,8 @@ def login_user(user: User) -> None:
     id, the user's id, the session version and a timestamp for the idle timeout."""
     lang = session.get("lang")
     session.clear()
-    session["sid"] = sessions.open_session(
-        orm(), user, utcnow(), current_app.config["SESSION_ABSOLUTE_LIFETIME"]
-    )
+    lifetime = config.duration(current_app.config["SESSION_ABSOLUTE_LIFETIME"])
+    session["sid"] = sessions.open_session(orm(), user, utcnow(), lifetime)
     session["uid"] = user.id
     session["sv"] = user.session_version
     session["seen"] = int(time.time())
@@ -62,7 +61,7 @@ def load_session_user(app: Flask) -> None:
     if uid is None or request.blueprint == "api":
         return
     now = int(time.time())
-    idle = int(app.config["IDLE_TIMEOUT"].total_seconds())
+    idle = int(config.duration(app.config["IDLE_TIMEOUT"]).total_seconds())
     if now - int(session.get("seen", 0)) > idle:
         logout_user()
         flash(_("You were signed out after 30 minutes without activity."), "info")

@@ -70,10 +70,15 @@ def test_migration_repairs_the_markers_already_written(tmp_path, monkeypatch):
                 "INSERT INTO audit_entry (at, actor_name, action, object_type, object_id, before, after) "
                 "VALUES ('2026-11-30 10:00:00', 'owner', :action, :type, '7', :before, :after)"
             )
-            conn.execute(insert, {"action": "create", "type": "Contact", "before": None,
-                                  "after": json.dumps(bad_create)})  # fmt: skip
-            conn.execute(insert, {"action": "update", "type": "ExperienceObservation", "before": json.dumps(bad_update),
-                                  "after": json.dumps({"dimension": "speed", "value": 5})})  # fmt: skip
+            created = {"action": "create", "type": "Contact", "before": None, "after": json.dumps(bad_create)}
+            conn.execute(insert, created)
+            updated = {
+                "action": "update",
+                "type": "ExperienceObservation",
+                "before": json.dumps(bad_update),
+                "after": json.dumps({"dimension": "speed", "value": 5}),
+            }
+            conn.execute(insert, updated)
         upgrade(revision="h18auth")
         with db.engine.connect() as conn:
             rows = conn.execute(text("SELECT before, after FROM audit_entry ORDER BY id")).all()

@@ -27,7 +27,7 @@ def test_demo_is_idempotent(fresh_app):
             for t in Base.metadata.sorted_tables
         }
     # Audit rows and scheduler bookkeeping may grow; domain data must not.
-    for name in ("audit_entry", "login_attempt", "scheduled_run"):
+    for name in ("audit_entry", "throttle_counter", "user_session", "scheduled_run"):
         counts.pop(name, None)
         again.pop(name, None)
     assert counts == again

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, text, update
 
-from perception.core.models.base import utcnow
 from perception.core.models.auth import ThrottleCounter
+from perception.core.models.base import utcnow
 from perception.surveys.models import Invitation, Response, ResponseDraft, SurveyLink
 from perception.surveys.services.tokens import hash_token
 
