@@ -83,6 +83,7 @@ def test_migration_repairs_the_markers_already_written(tmp_path, monkeypatch):
         with db.engine.connect() as conn:
             rows = conn.execute(text("SELECT before, after FROM audit_entry ORDER BY id")).all()
         db.engine.dispose()
+    assert rows[0][0] is None  # an absent image stays absent
     created, updated = [(json.loads(b) if b else None, json.loads(a)) for b, a in rows]
     assert created[1] == {"id": 7, "customer_id": 4, "name": "Li", "notes": None, "unsubscribed_at": None}
     assert updated[0] == {"value": 4}  # dimension's old value was never known; value is numeric

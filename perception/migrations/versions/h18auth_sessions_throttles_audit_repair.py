@@ -85,8 +85,13 @@ def repair_audit_markers(bind):
         columns = marker_columns.get(_table_for(object_type or ""), set())
         new_before, before_changed = _repaired(before, columns, False)
         new_after, after_changed = _repaired(after, columns, action == "create")
-        if before_changed or after_changed:
-            bind.execute(audit.update().where(audit.c.id == entry_id).values(before=new_before, after=new_after))
+        values = {}
+        if before_changed:
+            values["before"] = new_before
+        if after_changed:
+            values["after"] = new_after
+        if values:  # only the repaired image: an absent one stays SQL NULL
+            bind.execute(audit.update().where(audit.c.id == entry_id).values(**values))
             changed += 1
     return changed
 
