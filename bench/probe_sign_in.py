@@ -79,6 +79,12 @@ def _together(count: int, attempt) -> list[int]:  # type: ignore[no-untyped-def]
     return out
 
 
+def _sign_out(opener: urllib.request.OpenerDirector, base: str) -> None:
+    match = CSRF.search(_status(opener, base + "/")[1])
+    assert match, "not signed in"
+    _status(opener, base + "/logout", {"csrf_token": match.group(1)})
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,6 +144,11 @@ def probe(backend: str, workers: int, parallel: int) -> dict[str, object]:
     )  # noqa: S603
     server, base = _serve(env, workers, folder / "gunicorn.log")
     try:
+        # 0. The owner's usual browser signs in once (it gets the device cookie) and out again.
+        owner, jar = _browser()
+        owner_login = {"username": OWNER, "password": OWNER_PASSWORD}
+        _status(owner, base + "/login", {**owner_login, "csrf_token": _csrf(owner, base)})
+        _sign_out(owner, base)
         # 1. Simultaneous wrong passwords for one account.
         browsers = [_browser()[0] for _ in range(parallel)]
         tokens = [_csrf(b, base) for b in browsers]
@@ -152,19 +163,16 @@ def probe(backend: str, workers: int, parallel: int) -> dict[str, object]:
         links = _together(
             parallel, lambda i: _status(guessers[i], f"{base}/s/t/{secrets.token_urlsafe(32)}")[0]
         )
-        # 3. A cookie copied before sign-out, replayed after it (the owner's usual browser: the
-        #    device cookie lets the owner in despite step 1's failures).
-        owner, jar = _browser()
-        _status(
-            owner,
-            base + "/login",
-            {"username": OWNER, "password": OWNER_PASSWORD, "csrf_token": _csrf(owner, base)},
-        )
+        # 2b. The account is locked for strangers now; the owner's usual browser still signs in.
+        stranger = _browser()[0]
+        locked = _status(stranger, base + "/login", {**owner_login, "csrf_token": _csrf(stranger, base)})[0]
+        usual = _status(owner, base + "/login", {**owner_login, "csrf_token": _csrf(owner, base)})[0]
+        # 3. A cookie copied before sign-out, replayed after it.
         session = next((c.value for c in jar if c.name == "session"), "")
         thief = _browser()[0]
         thief.addheaders = [("Cookie", f"session={session}")]
         before = _status(thief, base + "/admin/users")[0]
-        _status(owner, base + "/logout", {"csrf_token": CSRF.search(_status(owner, base + "/")[1]).group(1)})
+        _sign_out(owner, base)
         after = _status(thief, base + "/admin/users")[0]
     finally:
         server.terminate()
@@ -177,6 +185,7 @@ def probe(backend: str, workers: int, parallel: int) -> dict[str, object]:
         "passwords checked": f"{checked} of {parallel} (limit 5; {logins.count(429)} answered 429)",
         "unknown links answered 404": f"{links.count(404)} of {parallel} (limit 30; "
         f"{links.count(429)} answered 429)",
+        "right password, stranger / usual browser": f"{locked} / {usual}",
         "copied cookie before / after sign-out": f"{before} / {after}",
     }  # fmt: skip
 
