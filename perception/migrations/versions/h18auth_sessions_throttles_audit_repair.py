@@ -8,7 +8,7 @@ booleans), a create image gets null (the INSERT stored NULL) and an update or de
 the key (its value was not known). On numeric columns 4 may be a real value: those are left alone.
 
 Revision ID: h18auth
-Revises: a53d4eb5bf2e
+Revises: l17pdf
 Create Date: 2026-12-05 13:26:04.836360
 
 """
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'h18auth'
-down_revision = 'a53d4eb5bf2e'
+down_revision = 'l17pdf'
 branch_labels = None
 depends_on = None
 
