@@ -65,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     if app.config.get("SESSION_COOKIE_SECURE") is None:
         app.config["SESSION_COOKIE_SECURE"] = not (
-            app.debug or app.testing or app.config["ENV_NAME"] != "production"
+            app.debug or app.testing or not config_module.is_production(app.config)
         )
 
     _init_extensions(app)

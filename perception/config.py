@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,9 +37,23 @@ class Defaults:
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; the idle timeout bounds it
 
-    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5  # from browsers without this account's device cookie
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30  # from browsers without a device cookie, any account
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+
+    # Sessions and sign-in hardening (issue 18). A session is a row in the database (every node
+    # sees its revocation) and ends at the latest SESSION_ABSOLUTE_LIFETIME after sign-in, however
+    # active. A browser that signed in gets a signed device cookie: its own failures are counted
+    # apart (LOGIN_MAX_FAILURES_PER_DEVICE), so strangers' failures cannot lock its owner out.
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
+    LOGIN_MAX_FAILURES_PER_DEVICE = 5
+    LOGIN_DEVICE_COOKIE_DAYS = 90
+    # Reverse proxies: how many proxies in front of the app to trust for X-Forwarded-For (the
+    # client's address) and X-Forwarded-Proto (https). 0 = none: the headers are ignored, since
+    # anyone can send them. HSTS_SECONDS is sent on every HTTPS response (0 = no header).
+    PROXY_TRUSTED_FOR = 0
+    PROXY_TRUSTED_PROTO = 0
+    HSTS_SECONDS = 365 * 24 * 3600
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
@@ -85,12 +100,55 @@ def env_overrides(environ: os._Environ[str] | dict[str, str] | None = None) -> d
     return out
 
 
+def duration(value: Any) -> timedelta:
+    """A length of time from the configuration: a timedelta (instance/config.py) or seconds (env)."""
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
 class ConfigurationError(RuntimeError):
     """Raised at start-up when a production configuration is unsafe."""
 
 
+MIN_SECRET_KEY_LENGTH = 32
+# Servers that host the app in production. Only Werkzeug's development server (``perception run``,
+# ``flask run``) and the test suite may run with the public default key.
+PRODUCTION_SERVERS = ("gunicorn", "uwsgi", "mod_wsgi", "waitress")
+
+
+def is_production(config: dict[str, Any]) -> bool:
+    return str(config.get("ENV_NAME") or "").strip().lower() == "production"
+
+
+def weak_secret_key(config: dict[str, Any]) -> bool:
+    key = config.get("SECRET_KEY")
+    return not key or key == DEFAULT_SECRET_KEY or len(str(key)) < MIN_SECRET_KEY_LENGTH
+
+
+def hosted_by_production_server(environ: dict[str, str] | os._Environ[str] | None = None) -> bool:
+    """Whether a production WSGI server is loading this process (gunicorn names itself in
+    SERVER_SOFTWARE; the others are modules that only exist inside their server)."""
+    environ = os.environ if environ is None else environ
+    software = environ.get("SERVER_SOFTWARE", "").lower()
+    if software and not software.startswith("werkzeug"):
+        return True
+    return any(name in sys.modules for name in PRODUCTION_SERVERS)
+
+
+def served_by_production_server(wsgi_environ: dict[str, Any]) -> bool:
+    """Whether a request came through a server other than Werkzeug's development server (the
+    server names itself in SERVER_SOFTWARE; the test client names none)."""
+    software = str(wsgi_environ.get("SERVER_SOFTWARE", "")).lower()
+    return bool(software) and not software.startswith("werkzeug/")
+
+
 def check_production_safety(config: dict[str, Any], debug: bool) -> None:
-    if config.get("ENV_NAME") != "production":
+    """At start-up. Production (ENV_NAME "production" in any case, or a production WSGI server
+    such as gunicorn) refuses debug and a default or short SECRET_KEY: with the public default
+    key anyone can sign a session cookie as any user (issue 18)."""
+    if config.get("TESTING"):
+        return
+    production = is_production(config) or hosted_by_production_server()
+    if not production:
         return
     if debug:
         raise ConfigurationError("Refusing to start: production mode with debug enabled.")
@@ -99,7 +157,8 @@ def check_production_safety(config: dict[str, Any], debug: bool) -> None:
             "Refusing to start: production mode with the default SECRET_KEY. "
             "Set PERCEPTION_SECRET_KEY or SECRET_KEY in instance/config.py."
         )
-    if len(str(config["SECRET_KEY"])) < 32:
+    if weak_secret_key(config):
         raise ConfigurationError(
-            "Refusing to start: SECRET_KEY must be at least 32 characters in production."
+            f"Refusing to start: SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+            "in production."
         )

@@ -18,6 +18,7 @@ from typing import Any
 from flask import g, has_request_context, request
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NEVER_SET, NO_VALUE
 
 from perception.core.models.audit import AuditEntry
 from perception.core.models.base import utcnow
@@ -70,9 +71,29 @@ def _columns(obj: Any) -> list[str]:
     return [attr.key for attr in inspect(obj).mapper.column_attrs if attr.key not in exclude]
 
 
+# SQLAlchemy's markers for "no value loaded" are not values: written as JSON they became the
+# number 4 (issue 18). They never reach an image.
+_MARKERS = (NO_VALUE, NEVER_SET)
+
+
+def _is_marker(value: Any) -> bool:
+    return any(value is marker for marker in _MARKERS)
+
+
 def _snapshot(obj: Any) -> dict[str, Any]:
+    """The stored values. A column a new row never set was inserted as NULL, unless the database
+    fills it (a server default): then its value is unknown here and left out."""
     state = inspect(obj)
-    return {key: _jsonable(state.attrs[key].loaded_value) for key in _columns(obj)}
+    columns = state.mapper.columns
+    image: dict[str, Any] = {}
+    for key in _columns(obj):
+        value = state.attrs[key].loaded_value
+        if _is_marker(value):
+            if columns[key].server_default is not None or columns[key].server_onupdate is not None:
+                continue
+            value = None
+        image[key] = _jsonable(value)
+    return image
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -82,8 +103,12 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     for key in _columns(obj):
         hist = state.attrs[key].history
         if hist.has_changes():
-            before[key] = _jsonable(hist.deleted[0]) if hist.deleted else None
-            after[key] = _jsonable(hist.added[0]) if hist.added else None
+            old = [v for v in hist.deleted if not _is_marker(v)]
+            new = [v for v in hist.added if not _is_marker(v)]
+            if old or not hist.deleted:
+                before[key] = _jsonable(old[0]) if old else None
+            # else: the old value was never loaded, so it is not known here; left out
+            after[key] = _jsonable(new[0]) if new else None
     return before, after
 
 

@@ -1,19 +1,15 @@
-"""Password hashing (argon2id), API token secrets and login rate limiting."""
+"""Password hashing (argon2id) and API token secrets (sign-in throttling: perception.core.throttle)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import secrets
-from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from perception.core.models.auth import LoginAttempt, User
-from perception.core.models.base import utcnow
+from perception.core.models.auth import User
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -59,19 +55,3 @@ def new_token_secret() -> tuple[str, str, str]:
 
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def recent_failures(session: Session, *, username: str | None, address: str | None, since: datetime) -> int:
-    stmt = select(func.count(LoginAttempt.id)).where(
-        LoginAttempt.success.is_(False), LoginAttempt.at >= since
-    )
-    if username is not None:
-        stmt = stmt.where(LoginAttempt.username == username)
-    if address is not None:
-        stmt = stmt.where(LoginAttempt.address == address)
-    return int(session.scalar(stmt) or 0)
-
-
-def note_attempt(session: Session, username: str, address: str, success: bool) -> None:
-    session.add(LoginAttempt(username=username[:80], address=address[:64], at=utcnow(), success=success))
-    session.flush()

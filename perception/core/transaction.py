@@ -15,6 +15,7 @@ Two tools for the cases in between:
 - ``atomic()``: a savepoint around an operation whose failure the view shows to the user (a
   form's problems) while the request goes on: the failed operation's writes are undone, nothing
   else is.
+- ``keep_writes()``: the request's writes are kept although it answers 4xx (a throttle's hit).
 - ``write_afterwards(fn)``: a small write that must be kept whatever the request's outcome (the
   audit row of a denied access or a failed API sign-in, an API token's last use). It runs once
   the request's own transaction has ended, in a short write transaction of its own, so a reading
@@ -53,6 +54,7 @@ class _RequestTransaction:
     afterwards: list[SessionWrite] = field(default_factory=list)
     doomed: bool = False
     done: bool = False
+    keep: bool = False  # keep_writes(): commit although the answer is a 4xx
 
 
 def _state() -> _RequestTransaction | None:
@@ -132,6 +134,15 @@ def atomic() -> Iterator[None]:
         raise
 
 
+def keep_writes() -> None:
+    """Commit this request's writes although its answer is a 4xx: a throttle's hit behind a 404
+    or a 429 must count, and taking it inside the request is what makes it atomic with the check.
+    A server error (5xx) still rolls back."""
+    state = _state()
+    if state is not None:
+        state.keep = True
+
+
 def abandon() -> None:
     """Roll the request back now (the error page is about to render with a clean session)."""
     _session().rollback()
@@ -209,7 +220,9 @@ def init_app(app: Flask) -> None:
     # last, when the other hooks have shaped the response.
     @app.after_request
     def _end_request_transaction(response: Response) -> Response:
-        _finish(committing=response.status_code < 400)
+        state = _state()
+        kept = state is not None and state.keep and response.status_code < 500
+        _finish(committing=response.status_code < 400 or kept)
         return response
 
     @app.teardown_request

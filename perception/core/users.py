@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from perception.core import security
+from perception.core import security, sessions
 from perception.core.errors import UserError
 from perception.core.models.auth import ApiToken, Role, User, UserRole
 from perception.core.models.base import utcnow
@@ -117,6 +117,7 @@ def update_user(session: Session, user: User, spec: UserSpec) -> User:
     user.language = spec.language
     if user.active and not spec.active:
         user.session_version += 1
+        sessions.revoke_all(session, user.id, utcnow())
     user.active = spec.active
     _bind(session, user, spec)
     set_roles(session, user, spec.roles)
@@ -141,6 +142,7 @@ def reset_password(session: Session, user: User, password: str) -> None:
         raise AccountError.one("password", *problem)
     user.password_hash = security.hash_password(password)
     user.session_version += 1  # sign out every existing session
+    sessions.revoke_all(session, user.id, utcnow())
     session.flush()
 
 

@@ -258,18 +258,6 @@ class FollowUpTask(TimestampMixin, Base):
     response: Mapped[Response] = relationship()
 
 
-class TokenFailure(Base):
-    """A wrong, expired or used survey token opened from an address; counted to slow guessing
-    across every node (the database is shared, process memory is not)."""
-
-    __tablename__ = "survey_token_failure"
-    __table_args__ = (Index("ix_survey_token_failure_address_at", "address", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
 def table_of(model: type[Base]) -> Table:
     """A model's Table, typed for Core statements (the answer path writes with Core)."""
     return cast(Table, model.__table__)

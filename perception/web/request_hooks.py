@@ -5,13 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, flash, g, jsonify, request, session
+from flask import Flask, current_app, flash, g, jsonify, request, session
 from flask_babel import gettext as _
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from perception import config
+from perception.core import sessions
 from perception.core.authz import Permission, can, region_scope
 from perception.core.extensions import db, orm
 from perception.core.models.auth import User
+from perception.core.models.base import utcnow
 from perception.web import navigation
 
 CSP = (
@@ -21,9 +25,12 @@ CSP = (
 
 
 def login_user(user: User) -> None:
-    """Start a fresh session (no fixation): only the id, its session version and a timestamp."""
+    """Start a fresh session (no fixation): a new server-side session, and in the cookie only its
+    id, the user's id, the session version and a timestamp for the idle timeout."""
     lang = session.get("lang")
     session.clear()
+    lifetime = config.duration(current_app.config["SESSION_ABSOLUTE_LIFETIME"])
+    session["sid"] = sessions.open_session(orm(), user, utcnow(), lifetime)
     session["uid"] = user.id
     session["sv"] = user.session_version
     session["seen"] = int(time.time())
@@ -33,10 +40,19 @@ def login_user(user: User) -> None:
 
 
 def logout_user() -> None:
+    """Forget the session in this browser (the caller revokes it in the database, if it still lives)."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def end_session() -> None:
+    """Sign out: revoke the session for every node, then clear the cookie."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        sessions.revoke(orm(), sid, utcnow())
+    logout_user()
 
 
 def load_session_user(app: Flask) -> None:
@@ -45,13 +61,14 @@ def load_session_user(app: Flask) -> None:
     if uid is None or request.blueprint == "api":
         return
     now = int(time.time())
-    idle = int(app.config["IDLE_TIMEOUT"].total_seconds())
+    idle = int(config.duration(app.config["IDLE_TIMEOUT"]).total_seconds())
     if now - int(session.get("seen", 0)) > idle:
         logout_user()
         flash(_("You were signed out after 30 minutes without activity."), "info")
         return
-    user = orm().get(User, uid)
-    if user is None or not user.active or user.session_version != session.get("sv"):
+    sid = session.get("sid")
+    user = sessions.signed_in_user(orm(), sid, uid, utcnow()) if isinstance(sid, str) else None
+    if user is None or user.session_version != session.get("sv"):
         logout_user()
         return
     g.user = user
@@ -68,7 +85,37 @@ SECURITY_HEADERS = (
 SECURITY_HEADERS_PRIVATE = (*SECURITY_HEADERS, ("Cache-Control", "no-store"))
 
 
+def _trust_proxies(app: Flask) -> None:
+    """Read the client's address and scheme from X-Forwarded-For/-Proto only through as many
+    proxies as configured: without a proxy anyone could claim any address (and so escape the
+    per-address throttles) or claim HTTPS."""
+    x_for = int(app.config.get("PROXY_TRUSTED_FOR") or 0)
+    x_proto = int(app.config.get("PROXY_TRUSTED_PROTO") or 0)
+    if x_for or x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto)  # type: ignore[method-assign]
+
+
+def _refuse_weak_key(app: Flask) -> None:
+    """Start-up refuses a weak key under production servers (perception.config); this catches any
+    other server: only Werkzeug's development server and the test suite serve with the public
+    default key, with which anyone can sign a session cookie as any user."""
+    if app.testing or not config.weak_secret_key(app.config):
+        return
+
+    @app.before_request
+    def _weak_key_outside_development() -> Any:
+        if not config.served_by_production_server(request.environ):
+            return None
+        app.logger.critical("Refusing to serve: SECRET_KEY is the default or shorter than 32 characters.")
+        return "Service misconfigured: set PERCEPTION_SECRET_KEY.", 503, {"Content-Type": "text/plain"}
+
+
 def init_app(app: Flask) -> None:
+    seconds = int(app.config.get("HSTS_SECONDS") or 0)
+    hsts = f"max-age={seconds}; includeSubDomains" if seconds > 0 else ""
+    _trust_proxies(app)
+    _refuse_weak_key(app)
+
     @app.before_request
     def _load_user() -> None:
         load_session_user(app)
@@ -80,6 +127,9 @@ def init_app(app: Flask) -> None:
         for name, value in SECURITY_HEADERS_PRIVATE if private else SECURITY_HEADERS:
             if name not in headers:
                 headers.add(name, value)
+        # HTTPS as the client sees it: behind a proxy only when PROXY_TRUSTED_PROTO trusts it.
+        if request.is_secure and hsts:
+            headers.setdefault("Strict-Transport-Security", hsts)
         return response
 
     @app.context_processor

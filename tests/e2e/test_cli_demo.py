@@ -32,8 +32,36 @@ def test_demo_is_idempotent(fresh_app):
             for t in Base.metadata.sorted_tables
         }
     # Audit rows and scheduler bookkeeping may grow; domain data must not.
-    for name in ("audit_entry", "login_attempt", "scheduled_run"):
+    for name in ("audit_entry", "throttle_counter", "user_session", "scheduled_run"):
         counts.pop(name, None)
         again.pop(name, None)
     assert counts == again
     assert counts["region"] == 12 and counts["collection_point"] == 12
+
+
+def test_demo_audit_images_hold_only_real_values(fresh_app):
+    """Issue 18: loading the demo wrote 530+ audit images with ``4`` (SQLAlchemy's NO_VALUE) for
+    columns never set. No text, date or flag column of any audited table may read 4."""
+    import sqlalchemy as sa
+
+    from perception.core.models.audit import AuditEntry
+    from perception.core.models.base import Base
+
+    assert fresh_app.test_cli_runner().invoke(args=["demo", "--weeks", "3"]).exit_code == 0
+    by_class = {m.class_.__name__: m.local_table for m in Base.registry.mappers}
+    bad = []
+    with fresh_app.app_context():
+        for object_type, before, after in db.session.execute(
+            select(AuditEntry.object_type, AuditEntry.before, AuditEntry.after)
+        ):
+            table = by_class.get(object_type or "")
+            for image in (before or {}, after or {}):
+                for key, value in image.items():
+                    column = table.c.get(key) if table is not None else None
+                    numeric = column is not None and isinstance(
+                        column.type, sa.Integer | sa.Numeric | sa.Float
+                    )
+                    if type(value) is int and value == 4 and not numeric:
+                        bad.append((object_type, key))
+        total = db.session.scalar(select(func.count(AuditEntry.id)))
+    assert total > 500 and bad == [], bad[:20]

@@ -69,7 +69,10 @@ def run_now(session: Session, name: str, **kwargs: Any) -> Any:
 
 
 # The platform's own periodic jobs; each phase lists its own in its phase().
-PLATFORM_PERIODIC: tuple[Periodic, ...] = (Periodic("heartbeat", "hourly"),)
+PLATFORM_PERIODIC: tuple[Periodic, ...] = (
+    Periodic("heartbeat", "hourly"),
+    Periodic("purge_security_records", "hourly"),
+)
 
 # The platform's jobs register here, like a phase's do when its phase() imports them.
 from perception.core import mail  # noqa: E402,F401  (send_email)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -14,3 +15,13 @@ from perception.core.jobs import job
 def heartbeat(session: Session, **_: Any) -> bool:
     """Proves the scheduler and workers are alive; the ScheduledRun row is the evidence."""
     return session.execute(text("SELECT 1")).scalar() == 1
+
+
+@job("purge_security_records")
+def purge_security_records(session: Session, **_: Any) -> int:
+    """Forget ended sessions and stale throttle windows; neither is needed a day later."""
+    from perception.core import sessions, throttle
+    from perception.core.models.base import utcnow
+
+    now = utcnow()
+    return sessions.purge(session, now) + throttle.purge(session, now - timedelta(days=1))

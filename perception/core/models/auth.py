@@ -1,4 +1,4 @@
-"""Users, their roles, API tokens and login attempts (for rate limiting)."""
+"""Users, their roles, API tokens, signed-in sessions and throttle counters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perception.core.models.base import Base, TimestampMixin, utcnow
@@ -94,17 +94,25 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
-class LoginAttempt(Base):
-    """One login attempt; failures in a window rate-limit an account and an address across nodes."""
+class UserSession(Base):
+    """A signed-in browser. The cookie holds a random id; only its SHA-256 is stored. Sign-out,
+    a password change or a disabled account revokes the row, which every node reads."""
 
-    __tablename__ = "login_attempt"
-    __table_args__ = (
-        Index("ix_login_attempt_username_at", "username", "at"),
-        Index("ix_login_attempt_address_at", "address", "at"),
-    )
+    __tablename__ = "user_session"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(80))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    success: Mapped[bool] = mapped_column(Boolean)
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # the absolute lifetime
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ThrottleCounter(Base):
+    """Failures under one key (an account, an address, a device) in a fixed window, shared by
+    every process and node; ``perception.core.throttle`` changes it in one atomic statement."""
+
+    __tablename__ = "throttle_counter"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime, index=True)
+    hits: Mapped[int] = mapped_column(Integer)

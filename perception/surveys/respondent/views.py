@@ -1,8 +1,8 @@
 """The respondent's pages.
 
 Each request is one transaction (``perception.core.transaction``): POSTs are writers; the GETs
-read, except opening a personal link, which records the opening (``@writes``) and, for a wrong
-link, the failure that slows guessing (``write_afterwards``, kept although the page is a 404).
+read, except opening a personal link, which records the opening (``@writes``) and, for an unknown
+token, the guess that counts against the address (``keep_writes``: kept although the page is a 404).
 The answer POST reads the settings once and does no SELECT before its first write for a
 one-page survey (the hot path, see bench/bench_answer.py).
 """
@@ -19,7 +19,7 @@ from perception.core.clock import Clock, current_clock
 from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.models.org import Contact
-from perception.core.transaction import write_afterwards, writes
+from perception.core.transaction import keep_writes, writes
 from perception.surveys.respondent import bp
 from perception.surveys.respondent.flow import PagePost, Step, first_page, read_post, render_page
 from perception.surveys.respondent.forms import UnsubscribeForm
@@ -94,12 +94,14 @@ def open_link(token: str) -> Any:
     """Swap the link's token for a session and redirect to a URL without it. Never consumes it."""
     now = current_clock().now()
     address = request.remote_addr or "unknown"
-    check = surveys_tokens.check_link(orm(), token, address, now, _settings())
-    if check.outcome == LinkOutcome.THROTTLED:
-        return _message("throttled", 429)
-    if check.outcome == LinkOutcome.INVALID:
-        # Counted whatever the page's status: the count is what slows a guesser down.
-        write_afterwards(lambda s: surveys_tokens.note_failure(s, address, now))
+    check = surveys_tokens.check_link(orm(), token, now)
+    if check.outcome == LinkOutcome.UNKNOWN:
+        # A guess: counted (atomically, kept although the answer is a 404 or 429) per address.
+        keep_writes()
+        if surveys_tokens.note_guess(orm(), address, now, _settings()):
+            return _message("throttled", 429)
+        return _invalid()
+    if check.outcome == LinkOutcome.INVALID:  # used or expired: the respondent's own link, no guess
         return _invalid()
     if check.outcome != LinkOutcome.OK:
         return _unavailable(check.outcome, check.closes_at, check.opens_at)

@@ -32,7 +32,7 @@ from perception.core.transaction import after_commit
 from perception.setup.models.catalog import Subscription
 from perception.surveys.models import Campaign, CampaignStatus, Channel, Invitation
 from perception.surveys.services.settings import SurveySettings
-from perception.surveys.services.tokens import issue_link, purge_failures, unsubscribe_token
+from perception.surveys.services.tokens import issue_link, unsubscribe_token
 
 
 def audience(campaign: Campaign) -> Select[Any]:
@@ -196,7 +196,6 @@ def send_reminders(session: Session, now: datetime, settings: SurveySettings) ->
                 session, "survey_reminders", object_type="Campaign", object_id=campaign.id,
                 region_id=campaign.region_id, summary=f"{len(rows)} reminders sent",
             )  # fmt: skip
-    purge_failures(session, now - timedelta(days=1))
     session.flush()
     return sent
 

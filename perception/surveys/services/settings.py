@@ -3,7 +3,8 @@
 - SURVEY_LINK_DAYS: how long a personal link stays valid (capped by the campaign's close date)
 - SURVEY_CONTACT_CAP_DAYS: no contact is invited more than once in this many days, over all campaigns
 - SURVEY_MIN_FILL_SECONDS: a form submitted faster than this (from the first page) is shown again
-- SURVEY_TOKEN_MAX_FAILURES / SURVEY_TOKEN_FAILURE_MINUTES: wrong links allowed per address and window
+- SURVEY_TOKEN_MAX_FAILURES / SURVEY_TOKEN_FAILURE_MINUTES: unknown links allowed per address and window
+  (a used or expired link is not counted; a real link opens whatever the count)
 - SURVEY_COMPLAINT_WORDS: words in a comment that make a response a complaint (follow-up task)
 - SURVEY_FOLLOWUP_DAYS: days to act on a follow-up task
 - PUBLIC_BASE_URL and SECRET_KEY: where the links in invitation emails point, and the key that

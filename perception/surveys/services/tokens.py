@@ -1,10 +1,14 @@
 """Personal survey links: random tokens stored only as hashes, checked without being consumed,
-guessing slowed per address (in the shared database), and signed unsubscribe links.
+guessing counted per address (in the shared database), and signed unsubscribe links.
 
 A token is 256 random bits (``secrets.token_urlsafe(32)``, RFC 4086 §6.3 "sufficient
 randomness"); only its SHA-256 is stored, as for API tokens. Opening a link never consumes it:
 the invitation is used up only when a response is stored (see ``submit``). Wrong, expired
-and used links are one outcome (``INVALID``), so a page shows them alike.
+and used links show the same page; only a token that matches no link is a guess (``UNKNOWN``):
+a respondent re-opening their used link is not guessing. Guesses are counted per client address
+(``perception.core.throttle``, one atomic statement); an address over the limit gets 429 for
+unknown tokens, while a real link from it still opens, so one guesser or impatient respondent
+behind a company's shared address does not block their colleagues (issue 18).
 """
 
 from __future__ import annotations
@@ -16,16 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from perception.core import throttle
 from perception.surveys.models import (
     Campaign,
     CampaignStatus,
     Invitation,
     SurveyLink,
     SurveyVersion,
-    TokenFailure,
     table_of,
 )
 from perception.surveys.services.settings import SurveySettings
@@ -35,8 +39,8 @@ TOKEN_BYTES = 32
 
 class LinkOutcome(enum.StrEnum):
     OK = "ok"
-    INVALID = "invalid"  # unknown, expired or already used: deliberately indistinguishable
-    THROTTLED = "throttled"
+    INVALID = "invalid"  # expired or already used: the same page as UNKNOWN, not a guess
+    UNKNOWN = "unknown"  # no such link: a guess
     CLOSED = "closed"
     NOT_YET = "not_yet"
 
@@ -74,31 +78,16 @@ def issue_link(session: Session, invitation: Invitation, now: datetime) -> str:
     return token
 
 
-def is_throttled(session: Session, address: str, now: datetime, *, max_failures: int, minutes: int) -> bool:
-    """Whether the address has opened ``max_failures`` wrong links in the last ``minutes``."""
-    since = now - timedelta(minutes=minutes)
-    count = session.scalar(
-        select(func.count(TokenFailure.id)).where(
-            TokenFailure.address == address[:64], TokenFailure.at >= since
-        )
-    )
-    return int(count or 0) >= max_failures
+def note_guess(session: Session, address: str, now: datetime, settings: SurveySettings) -> bool:
+    """Count an unknown token from ``address``; True when the address is over its limit."""
+    window = timedelta(minutes=settings.token_failure_minutes)
+    return throttle.hit(session, f"survey-guess:{address}", now, window) > settings.token_max_failures
 
 
-def check_link(
-    session: Session, token: str, address: str, now: datetime, settings: SurveySettings
-) -> LinkCheck:
-    """What opening this link should do (reads only; the caller records failures/openings)."""
-    if is_throttled(
-        session,
-        address,
-        now,
-        max_failures=settings.token_max_failures,
-        minutes=settings.token_failure_minutes,
-    ):
-        return LinkCheck(LinkOutcome.THROTTLED)
+def check_link(session: Session, token: str, now: datetime) -> LinkCheck:
+    """What opening this link should do (reads only; the caller counts guesses, records openings)."""
     if not token or len(token) > 128:
-        return LinkCheck(LinkOutcome.INVALID)
+        return LinkCheck(LinkOutcome.UNKNOWN)
     row = session.execute(
         select(
             SurveyLink.expires_at,
@@ -118,7 +107,7 @@ def check_link(
         .where(SurveyLink.token_hash == hash_token(token))
     ).first()
     if row is None:
-        return LinkCheck(LinkOutcome.INVALID)
+        return LinkCheck(LinkOutcome.UNKNOWN)
     link_expires, inv_id, inv_expires, used_at, cid, status, opens_at, closes_at, vid, fingerprint = row
     if used_at is not None or link_expires <= now or inv_expires <= now:
         return LinkCheck(LinkOutcome.INVALID)
@@ -130,21 +119,12 @@ def check_link(
     return LinkCheck(LinkOutcome.OK, *found)
 
 
-def note_failure(session: Session, address: str, now: datetime) -> None:
-    session.execute(insert(table_of(TokenFailure)), [{"address": address[:64], "at": now}])
-
-
 def mark_opened(session: Session, invitation_id: int, now: datetime) -> None:
     session.execute(
         update(table_of(Invitation))
         .where(table_of(Invitation).c.id == invitation_id, table_of(Invitation).c.opened_at.is_(None))
         .values(opened_at=now)
     )
-
-
-def purge_failures(session: Session, before: datetime) -> int:
-    result = session.execute(delete(table_of(TokenFailure)).where(table_of(TokenFailure).c.at < before))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _unsubscribe_serializer(secret_key: str) -> URLSafeSerializer:

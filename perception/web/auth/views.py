@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -8,15 +7,15 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from perception.core import audit, security
+from perception.core import audit, security, throttle
 from perception.core.extensions import orm
 from perception.core.i18n import normalise_language
 from perception.core.models.auth import User
 from perception.core.models.base import utcnow
 from perception.core.transaction import write_afterwards
-from perception.web.auth import bp
+from perception.web.auth import bp, devices
 from perception.web.auth.forms import LanguageForm, LoginForm
-from perception.web.request_hooks import login_user, logout_user
+from perception.web.request_hooks import end_session, login_user
 
 
 def safe_next(target: str | None) -> str:
@@ -34,15 +33,14 @@ def login() -> Any:
     if form.validate_on_submit():
         username = form.username.data.strip()
         address = request.remote_addr or "unknown"
-        cfg = current_app.config
-        since = utcnow() - cfg["LOGIN_FAILURE_WINDOW"]
-        if (
-            security.recent_failures(orm(), username=username, address=None, since=since)
-            >= cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-            or security.recent_failures(orm(), username=None, address=address, since=since)
-            >= cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-        ):
-            # The answer is 429, so the request rolls back: the audit row is written afterwards.
+        window = current_app.config["LOGIN_FAILURE_WINDOW"]
+        now = utcnow()
+        # Reserve a hit on each counter before the password is checked: one atomic statement
+        # each, so simultaneous attempts on any node never check more than the limit allows.
+        limits = devices.limits_for(username, address)
+        if any(throttle.hit(orm(), lim.key, now, window) > lim.limit for lim in limits):
+            # The answer is 429, so the request rolls back (with its hits, which are over the
+            # limit anyway): the audit row is written afterwards.
             write_afterwards(
                 lambda session: audit.record(
                     session, "login_throttled", summary=username, actor_name=username
@@ -54,16 +52,19 @@ def login() -> Any:
         ok = user is not None and user.active and security.verify_password(user, form.password.data)
         if user is None:
             security.burn_time()
-        security.note_attempt(orm(), username, address, ok)
         if not ok or user is None:
             audit.record(orm(), "login_failed", summary=username, actor_name=username)
             flash(_("Unknown username or wrong password."), "error")
             return render_template("auth/login.html", form=form), 200
-        user.last_login_at = utcnow()
+        for lim in limits:  # a success is not a failure: give the reserved hits back
+            throttle.release(orm(), lim.key)
+        user.last_login_at = now
         login_user(user)
         g.user = user
         audit.record(orm(), "login", object_type="User", object_id=user.id)
-        return redirect(safe_next(form.next.data))
+        response = redirect(safe_next(form.next.data))
+        devices.remember_device(response, username)
+        return response
     return render_template("auth/login.html", form=form)
 
 
@@ -73,7 +74,7 @@ def logout() -> Any:
     form.validate_on_submit()
     if g.user is not None:
         audit.record(orm(), "logout", object_type="User", object_id=g.user.id)
-    logout_user()
+    end_session()
     return redirect(url_for("auth.login"))
 
 
@@ -88,6 +89,3 @@ def language() -> Any:
             if g.user is not None:
                 g.user.language = lang
     return redirect(safe_next(form.next.data or request.referrer and urlsplit(request.referrer).path))
-
-
-IDLE = timedelta(minutes=30)

@@ -1,0 +1,76 @@
+"""gunicorn, as the README deploys it, refuses to start with the public default key or a short one
+(issue 18), and starts with a strong one. The development server keeps working with the default
+key: tests/e2e/test_server_start.py runs `perception run` without one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+HANG_GUARD = 120.0  # seconds: only stops a server that neither serves nor exits
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _gunicorn(tmp_path: Path, key: str | None) -> tuple[subprocess.Popen[bytes], int, Path]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERCEPTION_")}
+    env["PERCEPTION_INSTANCE_PATH"] = str(tmp_path)
+    if key is not None:
+        env["PERCEPTION_SECRET_KEY"] = key
+    port = _free_port()
+    log = tmp_path / "gunicorn.log"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter's gunicorn
+            [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "perception:create_app()"],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    return server, port, log
+
+
+@pytest.mark.parametrize(
+    "key", [None, "dev-secret-change-me", "too-short-0123456789"], ids=["unset", "default", "short"]
+)
+def test_gunicorn_refuses_to_start_with_a_weak_key(tmp_path, key):
+    server, _, log = _gunicorn(tmp_path, key)
+    try:
+        code = server.wait(HANG_GUARD)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        pytest.fail(f"gunicorn kept running with a weak key; its output:\n{log.read_text()[-3000:]}")
+    assert code != 0
+    assert "Refusing to start" in log.read_text()
+
+
+def test_gunicorn_serves_with_a_strong_key(tmp_path):
+    server, port, log = _gunicorn(tmp_path, "s" * 48)
+    try:
+        deadline = time.monotonic() + HANG_GUARD
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"gunicorn exited: {log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as resp:  # noqa: S310
+                    assert resp.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not serve: {log.read_text()[-3000:]}")
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(30)
