@@ -29,6 +29,7 @@ def phase() -> Phase:
         periodic=(
             Periodic("send_campaign_invitations", "daily"),
             Periodic("send_campaign_reminders", "daily"),
+            Periodic("route_followups", "hourly"),
         ),
         demo=(demo.load,),
     )

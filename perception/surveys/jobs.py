@@ -6,11 +6,13 @@ operations in ``services``.
 
 - ``send_campaign_invitations``: invite what is due for every open personal campaign (or one).
 - ``send_campaign_reminders``: remind non-respondents after each campaign's reminder delay.
+- ``route_followups``: give new follow-up tasks their owner and tell them; escalate overdue ones.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -45,3 +47,48 @@ def send_campaign_invitations(
 def send_campaign_reminders(session: Session, now: str | datetime | None = None, **_: Any) -> int:
     """Remind non-respondents of open campaigns after the campaign's reminder delay."""
     return send_reminders(session, _moment(now), SurveySettings.from_config(current_app.config))
+
+
+@job("route_followups")
+def route_followups(session: Session, now: str | datetime | None = None, **_: Any) -> int:
+    """Assign new follow-up tasks and escalate overdue ones; returns the mails queued."""
+    from perception.core.mail import send_email
+    from perception.core.transaction import after_commit
+    from perception.surveys.services import followup_routing
+
+    clock = current_clock()
+    moment = _moment(now)
+    notices = followup_routing.assign_new_tasks(session, moment)
+    notices += followup_routing.escalate_overdue(session, clock.local(moment).date(), moment)
+    base = SurveySettings.from_config(current_app.config).public_base_url
+    for notice in notices:
+        subject, text = followup_mail(notice, base)
+        after_commit(partial(send_email, notice.to, subject, text))
+    return len(notices)
+
+
+def followup_mail(notice: Any, base_url: str) -> tuple[str, str]:
+    """Subject and text of a follow-up notice, in the recipient's language."""
+    link = f"{base_url}/surveys/followups/{notice.task_id}"
+    due = notice.due_on.isoformat() if notice.due_on else "—"
+    if notice.language == "zh":
+        if notice.reason == "assigned":
+            return (
+                f"请跟进低分反馈（{notice.region}，{due} 前）",
+                f"一条低分或投诉反馈已分派给您跟进。\n区域：{notice.region}\n截止日期：{due}\n请在截止日期前联系客户并填写处理结果：{link}\n",
+            )
+        return (
+            f"跟进任务已逾期（{notice.region}，截止 {due}）",
+            f"区域 {notice.region} 的一条跟进任务已超过截止日期（{due}）仍未完成，请督办。\n{link}\n",
+        )
+    if notice.reason == "assigned":
+        return (
+            f"Please follow up a low score ({notice.region}, by {due})",
+            f"A low score or complaint has been assigned to you.\nRegion: {notice.region}\nDue: {due}\n"
+            f"Contact the customer before the due day and record the outcome: {link}\n",
+        )
+    return (
+        f"Follow-up task overdue ({notice.region}, due {due})",
+        f"A follow-up task in {notice.region} passed its due day ({due}) and is still open; "
+        f"please see to it.\n{link}\n",
+    )

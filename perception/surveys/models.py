@@ -254,6 +254,10 @@ class FollowUpTask(TimestampMixin, Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     due_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Routing (perception.surveys.services.followup_routing): when the owner rule was applied,
+    # and when the task escalated for being overdue (each happens once).
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     response: Mapped[Response] = relationship()
 

@@ -13,12 +13,13 @@ from perception.core.authz import Permission, can, deny, get_or_404, require
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.i18n import is_zh, lang_code
+from perception.core.models.auth import User
 from perception.core.models.org import Contact, CustomerOrg, Region
 from perception.core.transaction import atomic
 from perception.surveys.forms import FollowUpForm
 from perception.surveys.labels import FOLLOWUP_STATUS_LABELS
 from perception.surveys.models import FollowUpTask
-from perception.surveys.services import followup
+from perception.surveys.services import followup, followup_routing
 from perception.surveys.services.definitions import questionnaire_of
 from perception.surveys.services.errors import SurveyError
 from perception.surveys.views import bp
@@ -38,9 +39,12 @@ def followups() -> Any:
             select(CustomerOrg).where(CustomerOrg.id.in_({t.customer_id for t in rows if t.customer_id}))
         )
     }
+    owner_ids = {t.assignee_id for t in rows if t.assignee_id}
+    owners = {u.id: u for u in orm().scalars(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
     return render_template(
         "surveys/followups.html", tasks=rows, status=status, regions=regions, customers=customers,
-        statuses=FOLLOWUP_STATUS_LABELS,
+        statuses=FOLLOWUP_STATUS_LABELS, owners=owners, today=current_clock().today(),
+        is_overdue=followup_routing.is_overdue,
     )  # fmt: skip
 
 
