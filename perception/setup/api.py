@@ -18,10 +18,10 @@ from datetime import date
 from typing import Any
 
 from flask import Response, g, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from perception.api import bp
-from perception.api.errors import json_body
+from perception.api.errors import json_body, page_args
 from perception.api.openapi import document
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
 from perception.core.clock import current_clock
@@ -124,6 +124,49 @@ def setup_import() -> Any:
         doc = json_body()
     result = import_document(orm(), doc, g.user, dry_run=dry_run, default_timezone=current_clock().timezone)
     return jsonify({"entries": result.entries, "changes": result.changes, "dry_run": result.dry_run})
+
+
+PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+]
+
+
+def _catalogue_page(model: Any, extra: Any) -> Response:
+    """One page of a catalogue in id order (stable across pages), with each row's id and names."""
+    page, size = page_args()
+    total = orm().scalar(select(func.count()).select_from(model)) or 0
+    rows = orm().scalars(select(model).order_by(model.id).limit(size).offset((page - 1) * size))
+    items = [
+        {"id": r.id, "code": r.code, "name_zh": r.name_zh, "name_en": r.name_en, **extra(r)} for r in rows
+    ]
+    return jsonify({"page": page, "per_page": size, "total": total, "items": items})
+
+
+@bp.get("/setup/services")
+@document(
+    "/setup/services",
+    "get",
+    summary="The service catalogue with ids (the analysis filters take service ids), in id order, paged",
+    tag=TAG,
+    parameters=PAGING,
+)
+@require(Permission.USE_API)
+def setup_services() -> Any:
+    return _catalogue_page(Service, lambda s: {"kind": s.kind, "active": s.active})
+
+
+@bp.get("/setup/tiers")
+@document(
+    "/setup/tiers",
+    "get",
+    summary="Service tiers with ids, in id order, paged",
+    tag=TAG,
+    parameters=PAGING,
+)
+@require(Permission.USE_API)
+def setup_tiers() -> Any:
+    return _catalogue_page(ServiceTier, lambda t: {"rank": t.rank})
 
 
 @bp.get("/setup/standards")

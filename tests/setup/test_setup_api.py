@@ -150,3 +150,26 @@ def test_customer_representative_sees_own_and_general_standards_only(client, db_
         for i in client.get("/api/v1/setup/standards?on=2026-02-01", headers=rep1).get_json()["items"]
     ]
     assert codes == ["OWN"]
+
+
+def test_services_and_tiers_are_listed_with_their_ids_in_stable_pages(client, db_session, world):
+    """Issue 16: no endpoint listed services with their ids, which the analysis filters need."""
+    from perception.setup.models.catalog import Service, ServiceTier
+
+    for i in range(5):
+        db_session.add(Service(code=f"S{i}", name_zh=f"服务{i}", name_en=f"Service {i}"))
+    db_session.commit()
+    headers = _h(db_session, world.owner)
+    everything = client.get("/api/v1/setup/services?per_page=1000", headers=headers).get_json()
+    ids = [s["id"] for s in everything["items"]]
+    assert ids == sorted(ids) and everything["total"] == len(ids) == db_session.query(Service).count()
+    desk = next(s for s in everything["items"] if s["code"] == "DESK")
+    assert desk["id"] == db_session.query(Service).filter_by(code="DESK").one().id and desk["name_en"]
+    pages = [
+        client.get(f"/api/v1/setup/services?per_page=2&page={n}", headers=headers).get_json()["items"]
+        for n in range(1, len(ids) // 2 + 2)
+    ]
+    assert [s["id"] for page in pages for s in page] == ids  # every row once, in order
+    tiers = client.get("/api/v1/setup/tiers", headers=headers).get_json()
+    assert {t["code"] for t in tiers["items"]} == {t.code for t in db_session.query(ServiceTier)}
+    assert client.get("/api/v1/setup/services").status_code == 401
