@@ -10,7 +10,9 @@ from flask import g, request
 from perception.api import bp
 from perception.api.errors import problem_response
 from perception.core.audit import record
+from perception.core.authz import KeyScope
 from perception.core.extensions import csrf, orm
+from perception.core.models.auth import ApiToken, Role
 from perception.core.models.base import utcnow
 from perception.core.transaction import write_afterwards
 from perception.core.users import stamp_token_use, token_for_secret, token_use_due
@@ -41,8 +43,28 @@ def authenticate() -> Any:
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     g.user = token.user
+    g.key_scope = key_scope_of(token)
+    token_id, summary = token.id, f"{request.method} {request.path}"
+    # Every use is audited, after the request in its own short write (a reading call stays a reader).
+    write_afterwards(
+        lambda session: record(
+            session, "api_key_used", object_type="ApiToken", object_id=token_id, summary=summary
+        )
+    )
     if token_use_due(token, utcnow()):
-        # Stamped after the request, in its own short write: a reading API call stays a reader.
-        token_id = token.id
         write_afterwards(lambda session: stamp_token_use(session, token_id, utcnow()))
+    if token.read_only and request.method not in READING_METHODS:
+        return problem_response(
+            403,
+            "This API key may only read.",
+            "此 API 密钥只能读取。",
+        )
     return None
+
+
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def key_scope_of(token: ApiToken) -> KeyScope:
+    roles = frozenset(Role(r) for r in token.scope_roles.split(",") if r.strip() in Role.__members__.values())
+    return KeyScope(roles, token.scope_region_id, token.scope_customer_id, token.read_only)

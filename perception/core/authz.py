@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, g, has_request_context, redirect, request, url_for
 from sqlalchemy import Select, false, select
 
 from perception.core.extensions import orm
@@ -98,11 +99,42 @@ def current_user() -> User | None:
     return getattr(g, "user", None)
 
 
+@dataclass(frozen=True)
+class KeyScope:
+    """What an API key narrows its user's rights to (None / empty: not narrowed).
+
+    A key never widens: its roles are intersected with the user's, and a region or customer of
+    the key applies on top of the user's own. Set on ``g.key_scope`` by the API's authentication;
+    every check below reads it for the request's own user."""
+
+    roles: frozenset[Role] = frozenset()
+    region_id: int | None = None
+    customer_id: int | None = None
+    read_only: bool = False
+
+
+def key_scope(user: User | None) -> KeyScope | None:
+    """The scope of the API key this request came with, when ``user`` is the request's user."""
+    if not has_request_context() or user is None or user is not getattr(g, "user", None):
+        return None
+    return getattr(g, "key_scope", None)
+
+
+def effective_roles(user: User) -> frozenset[Role]:
+    scope = key_scope(user)
+    return user.roles & scope.roles if scope is not None and scope.roles else user.roles
+
+
+def effective_customer(user: User) -> int | None:
+    scope = key_scope(user)
+    return user.customer_id if scope is None or scope.customer_id is None else scope.customer_id
+
+
 def can(permission: Permission, user: User | None = None) -> bool:
     user = user if user is not None else current_user()
     if user is None or not user.active:
         return False
-    return bool(user.roles & PERMISSIONS[permission])
+    return bool(effective_roles(user) & PERMISSIONS[permission])
 
 
 def deny(reason: str, *, object_type: str | None = None, object_id: Any = None) -> None:
@@ -158,11 +190,18 @@ def region_scope(user: User | None = None) -> frozenset[int] | None:
     user = user if user is not None else current_user()
     if user is None:
         return frozenset()
+    regions: frozenset[int] | None
     if user.region_id is not None:
-        return frozenset({user.region_id})
-    if user.has_role(Role.COLLECTOR):
-        return frozenset()  # a collector without a region sees nothing rather than everything
-    return None
+        regions = frozenset({user.region_id})
+    elif user.has_role(Role.COLLECTOR):
+        regions = frozenset()  # a collector without a region sees nothing rather than everything
+    else:
+        regions = None
+    scope = key_scope(user)
+    if scope is not None and scope.region_id is not None:
+        key_regions = frozenset({scope.region_id})
+        regions = key_regions if regions is None else regions & key_regions
+    return regions
 
 
 def _region_clause(model: Any, regions: frozenset[int]) -> Any:
@@ -193,13 +232,15 @@ def scoped(stmt: Select[Any], model: Any, user: User | None = None) -> Select[An
             stmt = stmt.where(clause)
         elif not getattr(model, "__region_free__", False):
             stmt = stmt.where(false())
-    if user.customer_id is not None and not user.roles - {Role.CUSTOMER_REP}:
+    customer_id = effective_customer(user)
+    key_bound = (scope := key_scope(user)) is not None and scope.customer_id is not None
+    if customer_id is not None and (key_bound or not effective_roles(user) - {Role.CUSTOMER_REP}):
         custom = getattr(model, "customer_clause", None)
         column = getattr(model, "customer_id", None)
         if custom is not None:
-            stmt = stmt.where(custom(user.customer_id))
+            stmt = stmt.where(custom(customer_id))
         elif column is not None:
-            stmt = stmt.where(column == user.customer_id)
+            stmt = stmt.where(column == customer_id)
         elif not getattr(model, "__customer_visible__", False):
             stmt = stmt.where(false())
     return stmt

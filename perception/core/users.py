@@ -13,7 +13,7 @@ from perception.core import security, sessions
 from perception.core.errors import UserError
 from perception.core.models.auth import ApiToken, Role, User, UserRole
 from perception.core.models.base import utcnow
-from perception.core.models.org import CollectionPoint, CustomerOrg
+from perception.core.models.org import CollectionPoint, CustomerOrg, Region
 
 
 class AccountError(UserError):
@@ -147,11 +147,46 @@ def reset_password(session: Session, user: User, password: str) -> None:
 
 
 def issue_token(
-    session: Session, user: User, name: str, expires_at: datetime | None = None
+    session: Session,
+    user: User,
+    name: str,
+    expires_at: datetime | None = None,
+    *,
+    roles: Iterable[str] = (),
+    region_id: int | None = None,
+    customer_id: int | None = None,
+    read_only: bool = False,
 ) -> tuple[ApiToken, str]:
+    """A new API key for ``user`` (the secret is returned once). The scope narrows, never widens:
+    roles must be the user's, and a region-bound or customer-bound user's key stays inside it."""
+    chosen = sorted({str(r).strip() for r in roles if str(r).strip()})
+    unknown = [r for r in chosen if r not in {role.value for role in user.roles}]
+    if unknown:
+        raise AccountError.one(
+            "roles",
+            f"该用户没有这些角色：{'、'.join(unknown)}",
+            f"The user does not hold: {', '.join(unknown)}.",
+            value=",".join(unknown),
+        )
+    if region_id is not None and (
+        session.get(Region, region_id) is None or user.region_id not in (None, region_id)
+    ):
+        raise AccountError.one("region_id", "该用户不能访问此区域", "The user cannot see this region.")
+    if customer_id is not None and (
+        session.get(CustomerOrg, customer_id) is None or user.customer_id not in (None, customer_id)
+    ):
+        raise AccountError.one("customer_id", "该用户不能访问此客户", "The user cannot see this customer.")
     secret, digest, prefix = security.new_token_secret()
     token = ApiToken(
-        user_id=user.id, name=name[:120] or "token", prefix=prefix, token_hash=digest, expires_at=expires_at
+        user_id=user.id,
+        name=name[:120] or "token",
+        prefix=prefix,
+        token_hash=digest,
+        expires_at=expires_at,
+        scope_roles=",".join(chosen),
+        scope_region_id=region_id,
+        scope_customer_id=customer_id,
+        read_only=read_only,
     )
     session.add(token)
     session.flush()

@@ -86,6 +86,7 @@ SECTIONS: tuple[NavSection, ...] = (
         N_("Administration"),
         (
             NavItem(N_("Users"), "admin.users", Permission.ADMIN_USERS),
+            NavItem(N_("API keys"), "admin.keys", Permission.ADMIN_USERS),
             NavItem(N_("Audit log"), "admin.audit", Permission.VIEW_AUDIT),
         ),
     ),

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perception.core.models.base import Base, TimestampMixin, utcnow
@@ -90,6 +90,13 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Scope (perception.core.authz.KeyScope): a key acts with at most its user's rights, narrowed
+    # to these roles (comma-separated; empty: all of the user's), one region, one customer, and
+    # to reading only when read_only is set.
+    scope_roles: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    scope_region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    scope_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer_org.id"))
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship()
 

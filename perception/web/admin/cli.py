@@ -151,18 +151,56 @@ def token_group() -> None:
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True)
 @click.option("--days", type=int, default=None, help="Expire after this many days.")
+@click.option("--role", "roles", multiple=True, help="Narrow the key to this role of the user (repeatable).")
+@click.option("--region", "region_code", default=None, help="Narrow the key to one region (its code).")
+@click.option("--customer", "customer_code", default=None, help="Narrow the key to one customer (its code).")
+@click.option("--read-only", is_flag=True, help="The key may only read (GET).")
 @with_appcontext
-def token_issue(username: str, name: str, days: int | None) -> None:
-
+def token_issue(
+    username: str,
+    name: str,
+    days: int | None,
+    roles: tuple[str, ...],
+    region_code: str | None,
+    customer_code: str | None,
+    read_only: bool,
+) -> None:
+    """Issue an API key for USERNAME, optionally scoped (never wider than the user)."""
     from perception.core import users
     from perception.core.models.base import utcnow
+    from perception.core.models.org import CustomerOrg, Region
 
     user = _user_or_fail(username)
     expires = utcnow() + timedelta(days=days) if days else None
+    region_id = _id_by_code(Region, region_code, "region")
+    customer_id = _id_by_code(CustomerOrg, customer_code, "customer")
     with acting_as("cli:token"):
-        token, secret = _in_unit(lambda: users.issue_token(orm(), user, name, expires))
+        try:
+            token, secret = _in_unit(
+                lambda: users.issue_token(
+                    orm(),
+                    user,
+                    name,
+                    expires,
+                    roles=roles,
+                    region_id=region_id,
+                    customer_id=customer_id,
+                    read_only=read_only,
+                )  # fmt: skip
+            )
+        except users.AccountError as exc:
+            raise click.UsageError("; ".join(p.text(False) for p in exc.problems)) from exc
     click.echo(f"Token {token.id} ({token.prefix}…) for {username}; shown once:")
     click.echo(secret)
+
+
+def _id_by_code(model: Any, code: str | None, what: str) -> int | None:
+    if not code:
+        return None
+    found = orm().scalar(select(model.id).where(model.code == code))
+    if found is None:
+        raise click.UsageError(f"no {what} with code {code!r}")
+    return int(found)
 
 
 @token_group.command("revoke")
@@ -187,4 +225,15 @@ def token_list() -> None:
 
     for t in orm().scalars(select(ApiToken).order_by(ApiToken.id)):
         state = "revoked" if t.revoked_at else "active"
-        click.echo(f"{t.id:5} {t.prefix}… {t.user.username:20} {t.name:20} {state}")
+        scope = ",".join(
+            part
+            for part in (
+                t.scope_roles,
+                f"region={t.scope_region_id}" if t.scope_region_id else "",
+                f"customer={t.scope_customer_id}" if t.scope_customer_id else "",
+                "read-only" if t.read_only else "",
+            )
+            if part
+        )
+        last = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never used"
+        click.echo(f"{t.id:5} {t.prefix}… {t.user.username:20} {t.name:20} {state:8} {last:17} {scope}")

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from perception.core.models.auth import Role
@@ -31,3 +31,23 @@ class UserForm(FlaskForm):
 
 class PasswordResetForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+
+
+class ApiKeyForm(FlaskForm):
+    """A new API key: whose rights it carries, and how far it narrows them."""
+
+    user_id = SelectField(_l("User"), coerce=int, validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    roles = MultiCheckboxField(
+        _l("Only these roles"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role]
+    )
+    region_id = SelectField(_l("Only this region"), coerce=int, validators=[Optional()])
+    customer_id = SelectField(_l("Only this customer"), coerce=int, validators=[Optional()])
+    read_only = BooleanField(_l("Read only"), default=True)
+    days = IntegerField(
+        _l("Expires after (days)"), validators=[Optional(), NumberRange(min=1, max=3650)], default=365
+    )
+
+
+class RevokeForm(FlaskForm):
+    """A button that revokes a key: only the CSRF token."""
