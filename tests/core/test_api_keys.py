@@ -93,7 +93,8 @@ def test_the_owner_issues_and_revokes_a_scoped_key_in_the_ui(login_as, db_sessio
     db_session.refresh(key)
     assert key.revoked_at is not None
     wider = post_form(
-        owner, "/admin/keys", {"user_id": str(analyst.id), "name": "x", "roles": ["system_owner"], "days": "1"},
+        owner, "/admin/keys",
+        {"user_id": str(analyst.id), "name": "x", "roles": ["system_owner"], "days": "1"},
         token_from="/admin/keys",
     )  # fmt: skip
     assert wider.status_code == 422 and "does not hold" in wider.get_data(as_text=True)
