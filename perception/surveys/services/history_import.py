@@ -46,7 +46,7 @@ from perception.surveys.services.history_rows import (
     check_header,
     parse_rows,
 )
-from perception.surveys.services.store import score
+from perception.surveys.services.store import Scored, score
 from surveys import Questionnaire
 
 KIND = "responses"  # ImportBatch.kind
@@ -78,8 +78,11 @@ def _existing(session: Session, campaign_id: int) -> dict[str, tuple[int, str]]:
 def _facts(questionnaire: Questionnaire, rows: list[tuple[int, HistoryRow]]) -> tuple[list[dict], list[dict]]:
     observations: list[dict[str, Any]] = []
     texts: list[dict[str, Any]] = []
+    memo: dict[int, Scored] = {}  # rows with the same cells share one answers object (RowReader)
     for response_id, row in rows:
-        scored = score(questionnaire, row.answers)
+        scored = memo.get(id(row.answers))
+        if scored is None:
+            scored = memo[id(row.answers)] = score(questionnaire, row.answers)
         who = Attribution(
             row.region_id, row.customer_id, row.service_id, row.tier_id, row.ticket_id, row.contact_id
         )

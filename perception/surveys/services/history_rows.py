@@ -140,6 +140,7 @@ class RowReader:
         self.table, self.layout, self.questionnaire = table, layout, questionnaire
         self.types = {q.id: q.type for q in questionnaire.questions()}
         self.labels = _labels(questionnaire)
+        self.memo: dict[tuple[str, ...], tuple[Any, bool]] = {}
 
     def _choice(self, qid: str, raw: str) -> str:
         return self.labels.get(qid, {}).get(raw.strip().lower(), raw)
@@ -179,13 +180,22 @@ class RowReader:
             out[qid] = raw
 
     def check(self, i: int, row_no: int, problems: ProblemList) -> dict[str, object] | None:
-        answers = self.answers(i)
-        found = validate_answers(self.questionnaire, answers)
-        if not found:
-            return normalise_answers(self.questionnaire, answers)
-        for key, messages in found.items():
-            index = self.layout.column_of(key)
-            column = self.table.header[index] if index is not None else key
+        """The row's normalised answers, or None after adding its problems. Rows with the same
+        cells share one result (a pure function of the cells): history files repeat the same few
+        scale answers thousands of times, and the questionnaire walk is the costly part."""
+        key = tuple(self.table.columns[index][i] for index in self.layout.parts)
+        cached = self.memo.get(key)
+        if cached is None:
+            answers = self.answers(i)
+            found = validate_answers(self.questionnaire, answers)
+            cached = found if found else normalise_answers(self.questionnaire, answers), bool(found)
+            self.memo[key] = cached
+        result, failed = cached
+        if not failed:
+            return result
+        for answer_key, messages in result.items():
+            index = self.layout.column_of(answer_key)
+            column = self.table.header[index] if index is not None else answer_key
             value = self.table.columns[index][i] if index is not None else None
             for m in messages:
                 problems.add(ImportProblem(column, zh=m.zh, en=m.en, code=m.code, row=row_no, value=value))
@@ -247,7 +257,9 @@ def parse_rows(
 ) -> list[HistoryRow]:
     """Every row checked; returns the valid ones (the caller refuses the file if ``problems``)."""
     book = Codebook.load(session)
-    col = {name: table.columns[index] for name, index in layout.meta.items()}
+    blank = [""] * table.n_rows
+    col = {name: blank for name in ("language", "channel")}
+    col.update({name: table.columns[index] for name, index in layout.meta.items()})
     head = {name: table.header[index] for name, index in layout.meta.items()}
     moments, days = _times(table, layout, target.org_timezone, problems)
     tickets = _lookup_tickets(session, set(col["ticket"]) - {""}) if "ticket" in col else {}
@@ -276,12 +288,12 @@ def parse_rows(
         else:
             seen[source] = row_no
         language = "zh"
-        if col.get("language", [""] * (i + 1))[i]:
+        if col["language"][i]:
             language = LANGUAGES.get(col["language"][i].strip().lower(), "")
             if not language:
                 bad("language", "bad_language", own_code=True)
         means = ResponseMeans.SURVEY
-        if col.get("channel", [""] * (i + 1))[i]:
+        if col["channel"][i]:
             means = CHANNELS.get(col["channel"][i].strip().lower(), "")  # type: ignore[assignment]
             if not means:
                 bad("channel", "bad_channel", own_code=True)
