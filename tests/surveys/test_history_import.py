@@ -183,3 +183,66 @@ def test_limesurvey_and_formbricks_exports_map_by_their_own_headings(db_session:
         "clx1,2026-01-07 10:00:00,true,s1,5\n"
     )
     assert run(db_session, campaign, formbricks).rows_new == 1
+
+
+def test_the_api_imports_json_rows_and_answers_problems_as_422(client: Any, db_session: Any, campaign: Any,
+                                                               make_user: Any) -> None:  # fmt: skip
+    from perception.core.users import issue_token
+
+    _, secret = issue_token(db_session, make_user("ana", "analyst"), "t")
+    headers = {"Authorization": f"Bearer {secret}"}
+    url = f"/api/v1/campaigns/{campaign.id}/responses/import"
+    rows = [{"source_id": "X1", "submitted_at": "2026-01-05 09:30", "customer": "R1-C", "csat": 4}]
+    dry = client.post(url + "?dry_run=1", json={"responses": rows}, headers=headers)
+    assert dry.status_code == 200 and dry.get_json()["rows_new"] == 1
+    done = client.post(url, json={"responses": rows}, headers=headers)
+    assert done.status_code == 201 and done.get_json()["rows_new"] == 1
+    again = client.post(url, json={"responses": rows}, headers=headers)
+    assert again.get_json()["rows_unchanged"] == 1
+    bad = client.post(url, json={"responses": [{**rows[0], "source_id": "X2", "csat": 9}]}, headers=headers)
+    assert bad.status_code == 422 and bad.content_type == "application/problem+json"
+    error = bad.get_json()["errors"][0]
+    assert (error["row"], error["field"], error["value"]) == (1, "csat", "9") and error["detail_zh"]
+    assert db_session.scalar(select(func.count()).select_from(Response)) == 1
+
+
+def test_the_page_checks_then_applies_and_the_cli_imports(
+    client: Any, db_session: Any, campaign: Any, make_user: Any, runner: Any, tmp_path: Any
+) -> None:
+    import io
+
+    from tests.conftest import csrf_token, login
+
+    make_user("owner1", "system_owner")
+    login(client, "owner1")
+    page = f"/surveys/campaigns/{campaign.id}/history"
+    text = HEADER + "P1,2026-01-05 09:30,zh,survey,R1-C,5,,6,\n"
+    checked = client.post(
+        page, data={"csrf_token": csrf_token(client, page), "upload": (io.BytesIO(text.encode()), "h.csv")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert checked.status_code == 302, checked.get_data(as_text=True)[:2000]
+    preview = client.get(checked.headers["Location"])
+    assert "This was a dry run" in preview.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(Response)) == 0
+    applied = client.post(
+        checked.headers["Location"] + "/apply", data={"csrf_token": csrf_token(client, page)}
+    )
+    assert applied.status_code == 302
+    assert db_session.scalar(select(func.count()).select_from(Response)) == 1
+    bad_file = io.BytesIO((HEADER + "P2,2026-01-05 09:30,zh,survey,R1-C,8,,,\n").encode())
+    wrong = client.post(
+        page, data={"csrf_token": csrf_token(client, page), "upload": (bad_file, "h.csv")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert wrong.status_code == 200 and "Row 2, column csat, value &#34;8&#34;" in wrong.get_data(
+        as_text=True
+    )
+    path = tmp_path / "more.csv"
+    path.write_text(HEADER + "P3,2026-01-06 09:30,zh,survey,R1-C,4,,,\n", encoding="utf-8")
+    dry = runner.invoke(args=["surveys", "import-responses", str(path), "--campaign", campaign.code])
+    assert dry.exit_code == 0 and "dry run" in dry.output and "1 new" in dry.output, dry.output
+    done = runner.invoke(
+        args=["surveys", "import-responses", str(path), "--campaign", campaign.code, "--apply"]
+    )
+    assert done.exit_code == 0 and "imported: 1 rows, 1 new" in done.output, done.output
