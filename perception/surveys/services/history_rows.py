@@ -136,8 +136,15 @@ def _labels(questionnaire: Questionnaire) -> dict[str, dict[str, str]]:
 class RowReader:
     """Builds each row's answers from its cells and checks them with the questionnaire."""
 
-    def __init__(self, table: Table, layout: Layout, questionnaire: Questionnaire) -> None:
+    def __init__(
+        self,
+        table: Table,
+        layout: Layout,
+        questionnaire: Questionnaire,
+        defaults: dict[str, object] | None = None,
+    ) -> None:
         self.table, self.layout, self.questionnaire = table, layout, questionnaire
+        self.defaults = defaults or {}
         self.types = {q.id: q.type for q in questionnaire.questions()}
         self.labels = _labels(questionnaire)
         self.memo: dict[tuple[str, ...], tuple[Any, bool]] = {}
@@ -146,7 +153,7 @@ class RowReader:
         return self.labels.get(qid, {}).get(raw.strip().lower(), raw)
 
     def answers(self, i: int) -> dict[str, object]:
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = dict(self.defaults)
         for index, part in self.layout.parts.items():
             raw = self.table.columns[index][i]
             if not raw:
@@ -234,9 +241,8 @@ def _lookup_tickets(session: Session, ids: set[str]) -> dict[str, int]:
     items = sorted(ids)
     for start in range(0, len(items), 900):
         chunk = items[start : start + 900]
-        out.update(
-            session.execute(select(Ticket.external_id, Ticket.id).where(Ticket.external_id.in_(chunk)))
-        )
+        found = session.execute(select(Ticket.external_id, Ticket.id).where(Ticket.external_id.in_(chunk)))
+        out.update({external: ticket_id for external, ticket_id in found})
     return out
 
 
@@ -254,8 +260,13 @@ def parse_rows(
     questionnaire: Questionnaire,
     target: Target,
     problems: ProblemList,
+    *,
+    answered: list[bool] | None = None,
+    defaults: dict[str, object] | None = None,
 ) -> list[HistoryRow]:
-    """Every row checked; returns the valid ones (the caller refuses the file if ``problems``)."""
+    """Every row checked; returns the valid ones (the caller refuses the file if ``problems``).
+    ``answered[i]`` False: row i carries no answers to check (a callback that did not reach anyone);
+    ``defaults`` are answers every row gives unless its cells say otherwise."""
     book = Codebook.load(session)
     blank = [""] * table.n_rows
     col = {name: blank for name in ("language", "channel")}
@@ -264,7 +275,7 @@ def parse_rows(
     moments, days = _times(table, layout, target.org_timezone, problems)
     tickets = _lookup_tickets(session, set(col["ticket"]) - {""}) if "ticket" in col else {}
     contacts = _contacts(session) if "contact" in col else {}
-    reader = RowReader(table, layout, questionnaire)
+    reader = RowReader(table, layout, questionnaire, defaults)
     seen: dict[str, int] = {}
     out: list[HistoryRow] = []
     for i in range(table.n_rows):
@@ -333,7 +344,7 @@ def parse_rows(
             contact_id = contacts.get((customer_id or 0, col["contact"][i].strip().lower()))
             if contact_id is None:
                 bad("contact", "unknown_contact", own_code=True)
-        answers = reader.check(i, row_no, problems)
+        answers = reader.check(i, row_no, problems) if answered is None or answered[i] else {}
         moment = moments[i]
         if problems.count != before or answers is None or moment is None or region_id is None:
             continue
