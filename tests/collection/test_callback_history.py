@@ -89,3 +89,35 @@ def test_bad_outcome_and_answer_outside_the_scale_are_named(db_session: Any, cam
     found = " | ".join(p.located("en") for p in exc.value.problems)
     assert 'Row 2, column outcome, value "maybe"' in found and 'Row 3, column csat, value "6"' in found
     assert db_session.scalar(select(func.count()).select_from(CallbackTask)) == 0
+
+
+def test_callbacks_import_through_the_api_and_the_page(
+    client: Any, db_session: Any, campaign: Any, make_user: Any
+) -> None:
+    import io
+
+    from perception.core.users import issue_token
+    from tests.conftest import csrf_token, login
+
+    _, secret = issue_token(db_session, make_user("orgb", "organiser"), "t")
+    calls = [{"source_id": "A1", "called_at": "2026-03-05 10:00", "outcome": "refused", "customer": "R1-C"}]
+    url = f"/api/v1/collection/callbacks/{campaign.id}/import"
+    done = client.post(url, json={"calls": calls}, headers={"Authorization": f"Bearer {secret}"})
+    assert done.status_code == 201 and done.get_json()["rows_new"] == 1
+    login(client, "orgb")
+    page = f"/collection/callbacks/{campaign.id}/history"
+    assert "Import past callbacks" in client.get(f"/collection/callbacks/{campaign.id}").get_data(
+        as_text=True
+    )
+    upload = (
+        io.BytesIO((HEADER + "A2,2026-03-05 10:00,completed,R1-C,DESK,,,,,yes,yes,5\n").encode()),
+        "c.csv",
+    )
+    checked = client.post(page, data={"csrf_token": csrf_token(client, page), "upload": upload},
+                          content_type="multipart/form-data")  # fmt: skip
+    assert checked.status_code == 302
+    applied = client.post(
+        checked.headers["Location"] + "/apply", data={"csrf_token": csrf_token(client, page)}
+    )
+    assert applied.status_code == 302
+    assert db_session.scalar(select(func.count()).select_from(CallbackTask)) == 2

@@ -107,3 +107,48 @@ def test_a_report_entered_in_the_product_is_never_overwritten(
     with pytest.raises(KpiImportError) as exc:
         run(db_session, HEADER + ROWS)
     assert any(p.code == "report_exists" and p.row == 2 for p in exc.value.problems)
+
+
+def test_reports_import_through_api_page_and_cli(
+    client: Any, db_session: Any, org: dict[str, Any], cat: dict[str, Any], make_user: Any, runner: Any,
+    tmp_path: Any,
+) -> None:  # fmt: skip
+    import io
+
+    from perception.core.users import issue_token
+    from tests.conftest import csrf_token, login
+
+    organiser = make_user("orga", "organiser")
+    _, secret = issue_token(db_session, organiser, "t")
+    headers = {"Authorization": f"Bearer {secret}"}
+    rows = [{"collection_point": "CP-R2", "week": "2026-03-02", "submitted_at": "2026-03-06 17:00",
+             "kind": "requirement", "customer": "R2-C", "text": "移动端"}]  # fmt: skip
+    dry = client.post("/api/v1/collection/reports/import?dry_run=1", json={"rows": rows}, headers=headers)
+    assert dry.status_code == 200 and dry.get_json()["rows_new"] == 1
+    done = client.post("/api/v1/collection/reports/import", json={"rows": rows}, headers=headers)
+    assert done.status_code == 201
+    collector = make_user("col2", "collector", region="R2")
+    _, other = issue_token(db_session, collector, "c")
+    refused = client.post("/api/v1/collection/reports/import", json={"rows": rows},
+                          headers={"Authorization": f"Bearer {other}"})  # fmt: skip
+    assert refused.status_code == 403
+    login(client, "orga")
+    page = "/collection/reports/history"
+    assert "Import past weekly reports" in client.get("/collection/board").get_data(as_text=True)
+    upload = (io.BytesIO((HEADER + ROWS).encode()), "r.csv")
+    checked = client.post(
+        page,
+        data={"csrf_token": csrf_token(client, page), "upload": upload},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert checked.status_code == 302
+    assert "This was a dry run" in client.get(checked.headers["Location"]).get_data(as_text=True)
+    applied = client.post(
+        checked.headers["Location"] + "/apply", data={"csrf_token": csrf_token(client, page)}
+    )
+    assert applied.status_code == 302
+    assert db_session.scalar(select(func.count()).select_from(CollectionReport)) == 3
+    path = tmp_path / "more.csv"
+    path.write_text(HEADER + ROWS.replace("CP-R1", "CP-R2").replace("R1-C", "R2-C"), encoding="utf-8")
+    out = runner.invoke(args=["collection", "import-reports", str(path), "--apply"])
+    assert out.exit_code == 0 and "imported: 2 rows, 1 new, 1 changed, 0 unchanged" in out.output, out.output
