@@ -157,7 +157,7 @@ def _read(session: Session, campaign: CallbackCampaign, table: Table, tz: str, o
 
 def _stored_fingerprint(session: Session, task: CallbackTask) -> str:
     attempt = task.attempt_log[-1] if task.attempt_log else None
-    answers = {}
+    answers: dict[str, Any] = {}
     if task.response_id is not None:
         answers = session.scalar(select(Response.answers).where(Response.id == task.response_id)) or {}
     extra = {"contact_name": task.contact_name, "phone": task.phone, "engineer": task.engineer,

@@ -17,6 +17,38 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('intake_connection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('secret', sa.String(length=128), nullable=False),
+    sa.Column('default_service', sa.String(length=64), nullable=True),
+    sa.Column('default_customer', sa.String(length=64), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_intake_connection')),
+    sa.UniqueConstraint('code', name=op.f('uq_intake_connection_code'))
+    )
+    op.create_table('intake_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=False),
+    sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('event_type', sa.String(length=64), nullable=True),
+    sa.Column('ticket_ref', sa.String(length=64), nullable=True),
+    sa.Column('source_updated_at', sa.DateTime(), nullable=True),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('error_code', sa.String(length=32), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('replayed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['connection_id'], ['intake_connection.id'], name=op.f('fk_intake_event_connection_id_intake_connection')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_intake_event'))
+    )
+    with op.batch_alter_table('intake_event', schema=None) as batch_op:
+        batch_op.create_index('ix_intake_event_connection_ticket', ['connection_id', 'ticket_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_intake_event_status'), ['status'], unique=False)
     with op.batch_alter_table('callback_task', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source_ref', sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(
@@ -25,6 +57,11 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('intake_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_intake_event_status'))
+        batch_op.drop_index('ix_intake_event_connection_ticket')
+    op.drop_table('intake_event')
+    op.drop_table('intake_connection')
     with op.batch_alter_table('callback_task', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_callback_task_campaign_id_source_ref'), type_='unique')
         batch_op.drop_column('source_ref')

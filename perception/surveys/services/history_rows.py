@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import select
@@ -29,12 +29,13 @@ from perception.surveys.models import ResponseMeans
 from perception.surveys.services.history_columns import Layout, Part
 from surveys import Questionnaire, QuestionType, normalise_answers, validate_answers
 from surveys.model import OTHER
+from surveys.text import Message
 
 MAX_SOURCE_ID = 57  # stored as the submission nonce "import:<id>" (64 characters)
 NONCE_PREFIX = "import:"
 _SPLIT = re.compile(r"\s*[;|\n]\s*")
 _YES = frozenset({"y", "yes", "1", "true", "x", "是", "√"})
-CHANNELS = {
+CHANNELS: dict[str, str] = {
     "survey": ResponseMeans.SURVEY, "web": ResponseMeans.SURVEY, "email": ResponseMeans.SURVEY,
     "link": ResponseMeans.SURVEY, "sms": ResponseMeans.SURVEY, "wechat": ResponseMeans.SURVEY,
     "问卷": ResponseMeans.SURVEY, "phone": ResponseMeans.CALLBACK, "callback": ResponseMeans.CALLBACK,
@@ -199,8 +200,9 @@ class RowReader:
             self.memo[key] = cached
         result, failed = cached
         if not failed:
-            return result
-        for answer_key, messages in result.items():
+            return cast(dict[str, object], result)
+        found_problems = cast(dict[str, list[Message]], result)
+        for answer_key, messages in found_problems.items():
             index = self.layout.column_of(answer_key)
             column = self.table.header[index] if index is not None else answer_key
             value = self.table.columns[index][i] if index is not None else None
@@ -303,9 +305,9 @@ def parse_rows(
             language = LANGUAGES.get(col["language"][i].strip().lower(), "")
             if not language:
                 bad("language", "bad_language", own_code=True)
-        means = ResponseMeans.SURVEY
+        means: str = ResponseMeans.SURVEY
         if col["channel"][i]:
-            means = CHANNELS.get(col["channel"][i].strip().lower(), "")  # type: ignore[assignment]
+            means = CHANNELS.get(col["channel"][i].strip().lower(), "")
             if not means:
                 bad("channel", "bad_channel", own_code=True)
         region_id, customer_id, service_id = target.region_id, target.customer_id, target.service_id
