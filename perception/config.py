@@ -66,6 +66,12 @@ class Defaults:
     # may be from the server's clock (older ones are refused as replays), and the largest body.
     INTAKE_TIMESTAMP_TOLERANCE_SECONDS = 300
     INTAKE_MAX_BODY_BYTES = 1024 * 1024
+    # Webhooks out (perception.core.webhooks): tries per message, the first back-off (doubled each
+    # time), failed attempts in a row that disable a subscription, and the receiver's time limit.
+    WEBHOOK_MAX_ATTEMPTS = 6
+    WEBHOOK_BACKOFF_SECONDS = 30
+    WEBHOOK_DISABLE_AFTER = 20
+    WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 def _coerce(raw: str) -> Any:

@@ -193,7 +193,7 @@ def _store(session: Session, group: ReportRows, report: CollectionReport | None)
     )
     report.source = "import"
     save_entries(session, report, group.entries or [], None)
-    submit_report(session, report, None, now=group.submitted_at)
+    submit_report(session, report, None, now=group.submitted_at, notify=False)
     if group.status == ReportStatus.ACCEPTED:
         accept_report(session, report, None, now=group.submitted_at)
 
