@@ -201,7 +201,7 @@ def _store(
             session, questionnaire=questionnaire_of(version), version_id=version.id, campaign_id=None,
             clean=row.answers, who=who, means=ResponseMeans.CALLBACK, language=row.language, nonce=None,
             invitation_id=None, now=row.submitted_at, org_timezone=tz, anonymous=False,
-            limits=Thresholds(None, None, ()), followup_days=0,
+            limits=Thresholds(None, None, ()), followup_days=0, notify=False,
         )  # fmt: skip
         task.response_id, task.completed_at = written.response_id, row.submitted_at
     session.add(CallbackAttempt(task_id=task.id, region_id=task.region_id, at=row.submitted_at,
