@@ -152,3 +152,20 @@ def test_submitting_a_weekly_report_emits_report_submitted(db_session: Any, org:
         assert event["type"] == "report.submitted" and event["data"]["week_start"] == "2026-03-02"
     finally:
         receiver.close()
+
+
+def test_the_owner_manages_subscriptions_and_reads_the_log_from_the_cli(
+    db_session: Any, runner: Any, receiver: Receiver
+) -> None:
+    added = runner.invoke(args=["webhooks", "add", receiver.url, "--event", "alert.raised"])
+    assert added.exit_code == 0 and "secret: whsec_" in added.output, added.output
+    subscription_id = int(added.output.split()[1])
+    assert receiver.url in runner.invoke(args=["webhooks", "list"]).output
+    [delivery_id] = emit(db_session, "alert.raised", {"alert_id": 1})
+    log = runner.invoke(args=["webhooks", "log", str(subscription_id)])
+    assert "alert.raised" in log.output and "500" in log.output, log.output
+    rotated = runner.invoke(args=["webhooks", "rotate", str(subscription_id)])
+    assert rotated.exit_code == 0 and "whsec_" in rotated.output
+    bad = runner.invoke(args=["webhooks", "add", "ftp://x", "--event", "alert.raised"])
+    assert bad.exit_code != 0 and "https://" in bad.output
+    assert delivery_id
