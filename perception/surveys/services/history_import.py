@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from perception.core.models.facts import ExperienceObservation, ExperienceSource, TextEntry
@@ -38,6 +38,7 @@ from perception.kpi.services.ticket_import import (
 from perception.surveys.models import Campaign, Channel, Response, table_of
 from perception.surveys.services.definitions import questionnaire_of
 from perception.surveys.services.facts import Attribution, observation_rows, source_for, text_rows
+from perception.surveys.services.history_bulk import insert_rows
 from perception.surveys.services.history_columns import read_layout
 from perception.surveys.services.history_rows import (
     NONCE_PREFIX,
@@ -105,11 +106,9 @@ def _write(
     base = {"campaign_id": campaign.id, "version_id": campaign.version_id, "invitation_id": None,
             "recorded_by_id": None}  # fmt: skip
     for chunk in _chunks(new):
-        conn.execute(
-            insert(_RESP),
-            [{**base, **_row_values(r), "answers": r.answers, "submission_nonce": r.nonce,
-              "observed_on": r.observed_on} for r in chunk],
-        )  # fmt: skip
+        rows = [{**base, **_row_values(r), "answers": r.answers, "submission_nonce": r.nonce,
+                 "observed_on": r.observed_on} for r in chunk]  # fmt: skip
+        insert_rows(conn, _RESP, rows)
     ids = dict(
         conn.execute(
             select(_RESP.c.submission_nonce, _RESP.c.id).where(
@@ -143,7 +142,7 @@ def _write(
     observations, texts = _facts(questionnaire, pairs)
     for table, rows in ((table_of(ExperienceObservation), observations), (table_of(TextEntry), texts)):
         for chunk in _chunks(rows):
-            conn.execute(insert(table), chunk)
+            insert_rows(conn, table, chunk)
 
 
 def import_responses(
