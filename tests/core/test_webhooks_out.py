@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from perception.core.models.base import utcnow
 from perception.core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -169,3 +169,31 @@ def test_the_owner_manages_subscriptions_and_reads_the_log_from_the_cli(
     bad = runner.invoke(args=["webhooks", "add", "ftp://x", "--event", "alert.raised"])
     assert bad.exit_code != 0 and "https://" in bad.output
     assert delivery_id
+
+
+def test_the_owner_adds_a_subscription_reads_the_log_and_replays_on_the_pages(
+    client: Any, db_session: Any, make_user: Any, receiver: Receiver
+) -> None:
+    from tests.conftest import csrf_token, login
+
+    make_user("boss", "system_owner")
+    login(client, "boss")
+    page = "/admin/webhooks"
+    added = client.post(page, data={"csrf_token": csrf_token(client, page), "url": receiver.url,
+                                    "events": ["alert.raised", "review.signed"]})  # fmt: skip
+    assert added.status_code == 200 and "whsec_" in added.get_data(as_text=True)
+    subscription = db_session.scalar(select(WebhookSubscription))
+    assert subscription.event_types == ["alert.raised", "review.signed"]
+    [delivery_id] = emit(db_session, "alert.raised", {"alert_id": 3})
+    log = client.get(f"/admin/webhooks/{subscription.id}").get_data(as_text=True)
+    assert "alert.raised" in log and "500" in log
+    replayed = client.post(f"/admin/webhooks/deliveries/{delivery_id}/replay",
+                           data={"csrf_token": csrf_token(client, page)})  # fmt: skip
+    assert replayed.status_code == 302 and len(receiver.received) == 2
+    assert client.post(page, data={"csrf_token": csrf_token(client, page), "url": "not a url",
+                                   "events": ["alert.raised"]}).status_code == 200  # fmt: skip
+    assert db_session.scalar(select(func.count()).select_from(WebhookSubscription)) == 1
+    make_user("ana", "analyst")
+    other = client.application.test_client()
+    login(other, "ana")
+    assert other.get(page).status_code in (403, 404)
