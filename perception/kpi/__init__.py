@@ -14,7 +14,7 @@ from perception.core.phase import Periodic, Phase
 
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
-    from perception.kpi import api, cli, demo, intake_cli, models
+    from perception.kpi import api, api_intake, cli, demo, intake_cli, models
     from perception.kpi.services import intake_jobs, jobs
     from perception.kpi.views import bp
     from perception.kpi.views.intake import intake_bp
@@ -24,7 +24,7 @@ def phase() -> Phase:
         name="kpi",
         models=models,
         blueprints=(bp, intake_bp),
-        api=(api,),
+        api=(api, api_intake),
         jobs=(jobs, intake_jobs),
         periodic=(
             Periodic("check_escalations", "hourly"),  # minute-level: run `perception kpi escalate` from cron

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from perception.core.models.auth import User
 from perception.core.models.base import utcnow
 from perception.core.models.org import Contact
 from perception.kpi.intake_models import IntakeConnection, IntakeEvent
@@ -300,6 +301,24 @@ def test_malformed_and_unknown_events_are_dead_letters_an_owner_replays(
     db_session.expire_all()
     assert db_session.get(IntakeEvent, dead[2].id).status == "replayed"
     assert db_session.scalar(select(Ticket.external_id)) == "G-3"
+    # the same list and replay through the API, for the owner only
+    from perception.core.users import issue_token
+
+    _, token = issue_token(db_session, db_session.scalar(select(User).where(User.username == "boss")), "t")
+    listed = client.get(
+        "/api/v1/intake/dead-letters", headers={"Authorization": f"Bearer {token}"}
+    ).get_json()
+    assert [e["id"] for e in listed["items"]] == [dead[1].id, dead[0].id]
+    assert listed["items"][0]["error_code"] == "unknown_field"
+    again = client.post(
+        f"/api/v1/intake/dead-letters/{dead[1].id}/replay", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert again.status_code == 200 and again.get_json()["status"] == "dead"  # its cause is not fixed
+    _, other = issue_token(db_session, make_user("ana", "analyst"), "t")
+    assert (
+        client.get("/api/v1/intake/dead-letters", headers={"Authorization": f"Bearer {other}"}).status_code
+        == 403
+    )
 
 
 def campaign_region(db_session: Any) -> int:
