@@ -17,6 +17,7 @@ from perception.core.audit import acting_as
 from perception.core.extensions import db, orm
 from perception.core.transaction import unit_of_work
 from perception.web.admin.cli import token_group, user_group
+from perception.web.admin.webhooks_cli import webhooks_group
 
 
 def _in_unit(action: Any) -> Any:
@@ -190,6 +191,7 @@ COMMANDS = (
     worker_command,
     user_group,
     token_group,
+    webhooks_group,
     i18n_group,
 )
 

@@ -77,6 +77,16 @@ class Defaults:
     REVIEW_PERIODS = "H1,H2"  # review periods: halves, or month ranges such as "4-9,10-3"
     REVIEW_REMINDER_DAYS = 21  # remind the owner this many days before a period ends
     CJK_FONT: str | None = None
+    # Service-desk events in (perception.kpi.views.intake): how far a signed request's timestamp
+    # may be from the server's clock (older ones are refused as replays), and the largest body.
+    INTAKE_TIMESTAMP_TOLERANCE_SECONDS = 300
+    INTAKE_MAX_BODY_BYTES = 1024 * 1024
+    # Webhooks out (perception.core.webhooks): tries per message, the first back-off (doubled each
+    # time), failed attempts in a row that disable a subscription, and the receiver's time limit.
+    WEBHOOK_MAX_ATTEMPTS = 6
+    WEBHOOK_BACKOFF_SECONDS = 30
+    WEBHOOK_DISABLE_AFTER = 20
+    WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 def _coerce(raw: str) -> Any:

@@ -14,17 +14,18 @@ from perception.core.phase import Periodic, Phase
 
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
-    from perception.kpi import api, cli, demo, models
-    from perception.kpi.services import jobs
+    from perception.kpi import api, api_intake, cli, demo, intake_cli, models
+    from perception.kpi.services import intake_jobs, jobs
     from perception.kpi.views import bp
+    from perception.kpi.views.intake import intake_bp
 
-    del cli  # imported for its `perception kpi ...` commands on bp.cli
+    del cli, intake_cli  # imported for their `perception kpi ...` commands on bp.cli
     return Phase(
         name="kpi",
         models=models,
-        blueprints=(bp,),
-        api=(api,),
-        jobs=(jobs,),
+        blueprints=(bp, intake_bp),
+        api=(api, api_intake),
+        jobs=(jobs, intake_jobs),
         periodic=(
             Periodic("check_escalations", "hourly"),  # minute-level: run `perception kpi escalate` from cron
             Periodic("compute_kpis", "daily"),

@@ -248,3 +248,6 @@ class Escalation(Base):
     recovered_at: Mapped[datetime | None] = mapped_column(DateTime)  # the ticket responded/resolved
 
     ticket: Mapped[Ticket] = relationship()
+
+
+from perception.kpi.intake_models import IntakeConnection, IntakeEvent  # noqa: E402,F401  (tables of the phase)

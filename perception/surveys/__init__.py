@@ -16,15 +16,16 @@ from perception.core.phase import Periodic, Phase
 
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
-    from perception.surveys import api, demo, jobs, models
+    from perception.surveys import api, api_history, cli, demo, jobs, models
     from perception.surveys.respondent import bp as respondent_bp
     from perception.surveys.views import bp
 
+    del cli  # imported for its `perception surveys ...` commands on bp.cli
     return Phase(
         name="surveys",
         models=models,
         blueprints=(bp, respondent_bp),
-        api=(api,),
+        api=(api, api_history),
         jobs=(jobs,),
         periodic=(
             Periodic("send_campaign_invitations", "daily"),

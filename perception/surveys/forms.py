@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -41,3 +42,13 @@ class FollowUpForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes state: only the CSRF token."""
+
+
+class HistoryUploadForm(FlaskForm):
+    """A history file (past answers, weekly reports or callbacks) to check in a dry run."""
+
+    upload = FileField(_l("File (CSV or Excel .xlsx)"), validators=[FileRequired()])
+
+
+class HistoryApplyForm(FlaskForm):
+    """Applies a history file that a dry run has checked."""

@@ -43,6 +43,17 @@ def send_campaign_invitations(
     return send_due_invitations(session, _moment(now), settings, campaign_id=campaign_id)
 
 
+@job("invite_for_closed_ticket")
+def invite_for_closed_ticket(
+    session: Session, ticket_id: int, now: str | datetime | None = None, **_: Any
+) -> int:
+    """Invite the contact of one ticket a service-desk event has just closed (kpi enqueues it by name)."""
+    from perception.surveys.services.tickets import invite_for_ticket
+
+    settings = SurveySettings.from_config(current_app.config)
+    return invite_for_ticket(session, int(ticket_id), _moment(now), settings)
+
+
 @job("send_campaign_reminders")
 def send_campaign_reminders(session: Session, now: str | datetime | None = None, **_: Any) -> int:
     """Remind non-respondents of open campaigns after the campaign's reminder delay."""

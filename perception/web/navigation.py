@@ -88,6 +88,7 @@ SECTIONS: tuple[NavSection, ...] = (
             NavItem(N_("Users"), "admin.users", Permission.ADMIN_USERS),
             NavItem(N_("API keys"), "admin.keys", Permission.ADMIN_USERS),
             NavItem(N_("Audit log"), "admin.audit", Permission.VIEW_AUDIT),
+            NavItem(N_("Webhooks"), "admin.webhooks", Permission.ADMIN_USERS),
         ),
     ),
 )

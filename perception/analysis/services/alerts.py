@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from perception.analysis.models import Alert, AlertRecipient, AlertStatus
 from perception.core.models.auth import Role, User, UserRole
 from perception.core.models.base import utcnow
+from perception.core.webhooks import emit
 from perception.setup.models.catalog import Service
 
 
@@ -98,7 +100,20 @@ def raise_alert(session: Session, spec: AlertSpec, *, base_url: str) -> Alert | 
         )
         _email(user, alert, base_url)
     session.flush()
+    emit(session, "alert.raised", _alert_event(alert))
     return alert
+
+
+def _alert_event(alert: Alert) -> dict[str, Any]:
+    return {
+        "alert_id": alert.id,
+        "kind": alert.kind,
+        "region_id": alert.region_id,
+        "service_id": alert.service_id,
+        "period_start": alert.period_start.isoformat() if alert.period_start else None,
+        "message_zh": alert.message_zh,
+        "message_en": alert.message_en,
+    }
 
 
 def alerts_for(

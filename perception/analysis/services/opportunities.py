@@ -25,6 +25,7 @@ from perception.analysis.models import (
 from perception.analysis.services.demand import CommonNeedRow, EmergingNeedRow, common_and_emerging_needs
 from perception.analysis.services.text_settings import TextAnalysisError
 from perception.core.models.auth import Role, User, UserRole
+from perception.core.webhooks import emit
 
 
 def market_users(session: Session) -> list[User]:
@@ -125,6 +126,8 @@ def create_from_need(
     opp.regions = [OpportunityRegion(region_id=r) for r in row.region_ids]
     session.add(opp)
     session.flush()
+    event = {"opportunity_id": opp.id, "kind": kind, "title": opp.title, "region_ids": list(row.region_ids)}
+    emit(session, "opportunity.handed_over", {**event, "n_entries": n_entries, "n_customers": n_customers})
     return opp
 
 

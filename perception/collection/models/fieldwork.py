@@ -66,7 +66,10 @@ class CallbackTask(Base):
 
     __tablename__ = "callback_task"
     __audited__ = True
-    __table_args__ = (UniqueConstraint("campaign_id", "ticket_id"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "ticket_id"),
+        UniqueConstraint("campaign_id", "source_ref"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(
@@ -85,6 +88,7 @@ class CallbackTask(Base):
     interviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
     response_id: Mapped[int | None] = mapped_column(Integer)  # the stored survey response
+    source_ref: Mapped[str | None] = mapped_column(String(64))  # the call's id in an imported history file
 
     campaign: Mapped[CallbackCampaign] = relationship(back_populates="tasks")
     ticket: Mapped[Ticket | None] = relationship()

@@ -36,6 +36,7 @@ from perception.core.models.auth import Role, User
 from perception.core.models.base import utcnow
 from perception.core.models.org import CollectionPoint
 from perception.core.periods import local_date, week_start
+from perception.core.webhooks import emit
 
 
 def restrict_to_point(stmt: Any, model: Any, user: User) -> Any:
@@ -155,9 +156,15 @@ def save_entries(
 
 
 def submit_report(
-    session: Session, report: CollectionReport, user: User | None, *, now: datetime | None = None
+    session: Session,
+    report: CollectionReport,
+    user: User | None,
+    *,
+    now: datetime | None = None,
+    notify: bool = True,
 ) -> CollectionReport:
-    """Submit (or resubmit after a return): freeze a revision, stamp the time, write the facts."""
+    """Submit (or resubmit after a return): freeze a revision, stamp the time, write the facts and
+    tell the webhook subscribers (``notify``: not for a migrated report of the past)."""
     _check_author(user, report)
     _require_editable(report)
     moment = now or utcnow()
@@ -179,7 +186,21 @@ def submit_report(
     )
     session.flush()
     collection_facts.write_report_facts(session, report)
+    if notify:
+        emit(session, "report.submitted", _report_event(report), moment)
     return report
+
+
+def _report_event(report: CollectionReport) -> dict[str, Any]:
+    return {
+        "report_id": report.id,
+        "collection_point_id": report.collection_point_id,
+        "region_id": report.region_id,
+        "week_start": report.week_start.isoformat(),
+        "status": report.status,
+        "revision": report.revision,
+        "entries": len(report.entries),
+    }
 
 
 def _require_submitted(report: CollectionReport) -> None:
@@ -226,6 +247,8 @@ def return_report(
     report.reviewed_by_id = user.id if user else None
     collection_facts.withdraw_report_facts(session, report)
     session.flush()
+    emit(session, "report.returned", {**_report_event(report), "comment": report.organiser_comment},
+         report.reviewed_at)  # fmt: skip
     return report
 
 

@@ -13,4 +13,4 @@ def _helpers() -> dict[str, object]:
 
 
 # The pages, listed: each module adds its routes to bp.
-from perception.collection.views import actions, board, callbacks, reports, sampling  # noqa: E402,F401
+from perception.collection.views import actions, board, callbacks, history, reports, sampling  # noqa: E402,F401

@@ -72,8 +72,9 @@ def run_now(session: Session, name: str, **kwargs: Any) -> Any:
 PLATFORM_PERIODIC: tuple[Periodic, ...] = (
     Periodic("heartbeat", "hourly"),
     Periodic("purge_security_records", "hourly"),
+    Periodic("deliver_due_webhooks", "hourly"),  # webhook retries not yet sent by a worker
 )
 
 # The platform's jobs register here, like a phase's do when its phase() imports them.
-from perception.core import mail  # noqa: E402,F401  (send_email)
+from perception.core import mail, webhooks  # noqa: E402,F401  (send_email; deliver_webhook, deliver_due_webhooks)
 from perception.core.jobs import builtin  # noqa: E402,F401  (heartbeat)

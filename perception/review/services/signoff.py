@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from perception.core.audit import record
 from perception.core.clock import Clock
 from perception.core.models.auth import Role, User
+from perception.core.webhooks import emit
 from perception.review.models import (
     FindingKind,
     ImprovementItem,
@@ -161,6 +162,8 @@ def sign(session: Session, review: Review, user: User, *, clock: Clock) -> Revie
         object_id=review.id,
         summary=f"{review.code} signed by {user.username}; snapshot {review.snapshot_sha256[:12]}",
     )
+    event = {"review_id": review.id, "code": review.code, "snapshot_sha256": review.snapshot_sha256}
+    emit(session, "review.signed", {**event, "signed_at": now.isoformat() + "Z"}, now)
     return review
 
 

@@ -32,6 +32,7 @@ from perception.core.authz import Permission, can
 from perception.core.errors import Problem
 from perception.core.models.auth import Role, User
 from perception.core.models.base import utcnow
+from perception.core.webhooks import emit
 from perception.setup.models.catalog import Subscription
 from perception.setup.models.standards import ServiceStandard, StandardEvent, StandardVersion, VersionStatus
 from perception.setup.services.errors import NotAllowed, SetupError
@@ -221,6 +222,8 @@ def _put_in_force(session: Session, version: StandardVersion, today: date) -> No
     version.effective_from = start
     version.effective_to = None
     session.flush()
+    event = {"standard_id": version.standard_id, "version_id": version.id, "from": start.isoformat()}
+    emit(session, "standard.confirmed", {**event, "code": version.standard.code})
 
 
 def reject(session: Session, version: StandardVersion, user: User, comment: str) -> StandardVersion:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -28,10 +28,11 @@ from perception.core.models.audit import AuditEntry
 from perception.core.models.base import utcnow
 from perception.core.models.org import Contact
 from perception.core.periods import local_date
+from perception.core.webhooks import emit
 from perception.surveys.models import Campaign, Response, ResponseMeans, SurveyVersion, table_of
 from perception.surveys.services.definitions import questionnaire_of
 from perception.surveys.services.errors import SurveyError
-from perception.surveys.services.facts import Attribution, comments, write_facts
+from perception.surveys.services.facts import FACT_KIND, Attribution, comments, write_facts
 from perception.surveys.services.followup import Thresholds, followup_reasons, followup_row, insert_followup
 from perception.surveys.services.settings import SurveySettings
 from surveys import (
@@ -117,6 +118,7 @@ def write_response(
     followup_days: int,
     recorded_by_id: int | None = None,
     scored: Scored | None = None,
+    notify: bool = True,
 ) -> Written:
     """Insert a response whose answers are already validated and normalised (``check_answers``).
 
@@ -198,7 +200,27 @@ def write_response(
             )  # fmt: skip
         )
     conn.execute(INSERT_AUDIT, audits)
+    if notify:  # webhooks: the scores, never the respondent (an anonymous answer keeps only its day)
+        _notify(session, response_id, campaign_id, who, means, observed_on, items, followup_id, reasons,
+                now)  # fmt: skip
     return Written(response_id, followup_id)
+
+
+def _notify(
+    session: Session, response_id: int, campaign_id: int | None, who: Attribution, means: str,
+    observed_on: date, items: list[ScoredItem], followup_id: int | None, reasons: list[str], now: datetime,
+) -> None:  # fmt: skip
+    scores = [
+        {"kind": FACT_KIND[i.kind], "item": f"{i.question_id}.{i.row_id}" if i.row_id else i.question_id,
+         "value": float(i.value)}
+        for i in items
+    ]  # fmt: skip
+    event = {"response_id": response_id, "campaign_id": campaign_id, "region_id": who.region_id,
+             "service_id": who.service_id, "means": means, "day": observed_on.isoformat()}  # fmt: skip
+    emit(session, "response.scored", {**event, "scores": scores}, now)
+    if followup_id is not None:
+        followup = {"followup_id": followup_id, "response_id": response_id, "region_id": who.region_id}
+        emit(session, "followup.created", {**followup, "reasons": list(reasons)}, now)
 
 
 def store_response(

@@ -87,3 +87,41 @@ def invite_closed_tickets(
     campaign.last_ticket_scan_at = now
     session.flush()
     return sent
+
+
+def invite_for_ticket(session: Session, ticket_id: int, now: datetime, settings: SurveySettings) -> int:
+    """Invite the contact of ONE just-closed ticket for every open transactional campaign whose
+    audience it matches, at once (a service-desk closing event), under the same sampling and
+    frequency cap as the scan; returns emails sent. A ticket already invited for a campaign is
+    skipped (the scan skips it afterwards likewise), so a replayed close sends nothing twice."""
+    from perception.surveys.models import CampaignKind, CampaignStatus, Channel
+
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.status != TicketStatus.CLOSED:
+        return 0
+    campaigns = session.scalars(
+        select(Campaign).where(
+            Campaign.kind == CampaignKind.TRANSACTIONAL,
+            Campaign.channel == Channel.PERSONAL,
+            Campaign.status == CampaignStatus.OPEN,
+            Campaign.opens_at <= now,
+            Campaign.closes_at > now,
+        )
+    ).all()
+    sent = 0
+    for campaign in campaigns:
+        wanted = (campaign.region_id, campaign.customer_id, campaign.service_id, campaign.tier_id)
+        actual = (ticket.region_id, ticket.customer_id, ticket.service_id, ticket.tier_id)
+        if any(w is not None and w != a for w, a in zip(wanted, actual, strict=True)):
+            continue
+        if not sampled(campaign.id, ticket.id, campaign.sampling_rate):
+            continue
+        if session.scalar(select(Invitation.id).where(Invitation.campaign_id == campaign.id,
+                                                       Invitation.ticket_id == ticket.id)):  # fmt: skip
+            continue
+        contact = _contact_for(session, ticket)
+        if contact is None:
+            continue
+        target = Target(contact, ticket.id, ticket.service_id, ticket.tier_id, ticket.region_id)
+        sent += invite_contacts(session, campaign, [target], now, settings)
+    return sent

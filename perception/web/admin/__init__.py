@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from perception.web.admin import keys, views  # noqa: E402,F401
+from perception.web.admin import keys, views, webhooks_views  # noqa: E402,F401

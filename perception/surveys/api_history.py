@@ -1,0 +1,86 @@
+"""Importing past survey answers through the API: a JSON array of rows (one object per response,
+keys as the file's columns) or an uploaded CSV/XLSX file, into one campaign. ``?dry_run=1`` only
+checks and counts. All-or-nothing: any problem answers 422 with every problem (row, column, value)
+and stores nothing; re-sending the same rows changes nothing (idempotent on ``source_id``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, jsonify, request
+
+from perception.api import bp
+from perception.api.errors import json_body
+from perception.api.openapi import document
+from perception.core.authz import Permission, get_or_404, region_scope, require
+from perception.core.clock import current_clock
+from perception.core.extensions import orm
+from perception.kpi.services.files import DEFAULT_MAX_BYTES
+from perception.kpi.services.ticket_import import ImportOptions
+from perception.surveys.models import Campaign
+from perception.surveys.services.history_import import import_responses
+
+RESULT = {
+    "type": "object",
+    "properties": {
+        "batch_id": {"type": "integer"},
+        "kind": {"type": "string"},
+        "dry_run": {"type": "boolean"},
+        "rows_total": {"type": "integer"},
+        "rows_new": {"type": "integer"},
+        "rows_changed": {"type": "integer"},
+        "rows_unchanged": {"type": "integer"},
+        "duplicate_of": {"type": "integer", "nullable": True},
+    },
+}
+
+
+def upload_or_items(key: str) -> tuple[bytes | None, Any, str | None]:
+    """(file bytes, JSON rows, filename): a multipart ``file``, a JSON body ``{key: [...]}`` or ``[...]``."""
+    upload = request.files.get("file")
+    if upload is not None:
+        return upload.read(), None, upload.filename or None
+    body = json_body()
+    return None, body.get(key) if isinstance(body, dict) else body, None
+
+
+def history_options() -> ImportOptions:
+    cfg = current_app.config
+    return ImportOptions(
+        dry_run=request.args.get("dry_run", "").lower() in ("1", "true", "yes"),
+        user_id=g.user.id,
+        allowed_regions=region_scope(),
+        max_bytes=int(cfg.get("KPI_IMPORT_MAX_BYTES") or DEFAULT_MAX_BYTES),
+        max_excel_rows=int(cfg.get("KPI_IMPORT_MAX_EXCEL_ROWS") or 200_000),
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/responses/import")
+@document(
+    "/campaigns/{campaign_id}/responses/import",
+    "post",
+    summary="Import past responses into a campaign (all-or-nothing; idempotent on source_id)",
+    tag="surveys",
+    parameters=[
+        {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+        {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
+    ],
+    request_schema={
+        "type": "object",
+        "properties": {"responses": {"type": "array", "items": {"type": "object"}}},
+    },
+    responses={
+        "200": {"description": "Dry run", "content": {"application/json": {"schema": RESULT}}},
+        "201": {"description": "Imported", "content": {"application/json": {"schema": RESULT}}},
+    },
+)
+@require(Permission.MANAGE_SURVEYS)
+def campaign_responses_import(campaign_id: int) -> Any:
+    campaign = get_or_404(Campaign, campaign_id)
+    data, items, filename = upload_or_items("responses")
+    options = history_options()
+    result = import_responses(
+        orm(), campaign, options, org_timezone=current_clock().timezone, data=data, items=items,
+        filename=filename,
+    )  # fmt: skip
+    return jsonify(result.as_json()), 200 if options.dry_run else 201
