@@ -22,7 +22,7 @@ from scoring.text.tokenizer import Tokenizer
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["apply_operations", "seed_columns"]
+__all__ = ["apply_operations", "apply_to_units", "seed_columns"]
 
 Loadings = npt.NDArray[np.float64]
 
@@ -107,3 +107,32 @@ def apply_operations(
             columns = [seed_columns(seeds, vocabulary, tokenizer) for _, seeds in op.groups]
             current, result = _split(current, result, op, matrix, columns)
     return current, result
+
+
+def apply_to_units(
+    unit_keys: Sequence[str | None],
+    operations: Sequence[ThemeOperation],
+    matrix: sp.csr_matrix,
+    vocabulary: Mapping[str, int],
+    tokenizer: Tokenizer,
+) -> list[str | None]:
+    """The theme key of each unit (a row of `matrix`) after every merge and split, in order.
+
+    The hard-assignment form of `apply_operations`: a merge renames its keys to `into`; a split
+    sends each unit of its keys to the group of `_group_choice` (seed terms, then centroids).
+    """
+    keys = list(unit_keys)
+    for op in operations:
+        if isinstance(op, ThemeMerge):
+            absorbed = set(op.keys)
+            keys = [op.into if key in absorbed else key for key in keys]
+            continue
+        family = set(op.keys)
+        rows = np.array([u for u, key in enumerate(keys) if key in family], dtype=np.intp)
+        if rows.size == 0:
+            continue
+        columns = [seed_columns(seeds, vocabulary, tokenizer) for _, seeds in op.groups]
+        choice = _group_choice(matrix[rows], columns)
+        for row, group in zip(rows, choice, strict=True):
+            keys[row] = op.groups[int(group)][0]
+    return keys
