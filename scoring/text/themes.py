@@ -218,7 +218,9 @@ def discover_themes(
     sizes = clustering.unit_sizes
     cluster_profiles = class_tfidf(counts, clusters, sizes)
     profiles = [top_profile(cluster_profiles[c], vocabulary) for c in range(len(clusters))]
-    cluster_keys = _cluster_keys(profiles, [int(sizes[m].sum()) for m in clusters], decisions, match_threshold)
+    cluster_keys = _cluster_keys(
+        profiles, [int(sizes[m].sum()) for m in clusters], decisions, match_threshold
+    )
     unit_keys: list[str | None] = [None] * len(units)
     for c, members in enumerate(clusters):
         for u in members:

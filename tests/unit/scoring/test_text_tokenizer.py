@@ -168,7 +168,9 @@ def test_import_is_quiet_under_warnings_as_errors() -> None:
 
 def test_phrase_aliases_and_english_labels(tokenizer: Tokenizer) -> None:
     # Several-word English aliases are matched as phrases, with hyphens, spaces or plurals.
-    assert tokenizer.tokenize("Please extend service desk hours") == tokenizer.tokenize("extend service-desks hour")
+    assert tokenizer.tokenize("Please extend service desk hours") == tokenizer.tokenize(
+        "extend service-desks hour"
+    )
     assert "服务台" in tokenizer.tokenize("Please extend service desk hours")
     assert "驻场工程师" in tokenizer.tokenize("We need an on-site engineer")
     assert "驻场" in tokenizer.tokenize("on-site support please")
