@@ -47,6 +47,7 @@ class LabelSource(enum.StrEnum):
 
     MODEL = "model"  # the classifier of the last run, with its confidence
     USER = "user"  # a person (a TextLabel), kept across runs
+    RATING = "rating"  # the sentiment the comment's own rating gives (category by the model)
 
 
 class TextAnalysisSettings(TimestampMixin, Base):
@@ -113,6 +114,7 @@ class TextTheme(Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200))
     top_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    top_terms_en: Mapped[list[str] | None] = mapped_column(JSON)  # the same terms in English
     size: Mapped[int] = mapped_column(Integer, default=0)
     example_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("text_analysis_run.id", ondelete="SET NULL"))
@@ -120,6 +122,11 @@ class TextTheme(Base):
     @property
     def label(self) -> str:
         return self.name or " / ".join(self.top_terms[:3]) or self.key
+
+    def label_in(self, language: str) -> str:
+        """The name, or the top terms in the reader's language (English words where known)."""
+        terms = self.top_terms_en if language.startswith("en") and self.top_terms_en else self.top_terms
+        return self.name or " / ".join(terms[:3]) or self.key
 
 
 class TextCategory(TimestampMixin, Base):
@@ -177,6 +184,9 @@ class TextClassifierModel(Base):
     cv_accuracy_std: Mapped[float | None] = mapped_column(Float)
     baseline_accuracy: Mapped[float | None] = mapped_column(Float)
     per_class: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The model card: balanced accuracy on distinct labels, cross-validated (cv_accuracy) and on
+    # the held-back share, and how many labels came from ratings and from people.
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     model: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 

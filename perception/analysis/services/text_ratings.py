@@ -1,0 +1,60 @@
+"""The rating a comment came with, as the sentiment label it gives (so a new organisation has
+sentiment before anyone labels a text), and the stratum the theme discovery keeps texts apart by.
+
+A feedback entry of a weekly report carries a 1-5 rating; a survey or callback response carries
+scored items (CSAT, rating, Likert, NPS) next to its free text. Each is matched to its comments by
+(source, source_id). The comment's score is the mean of its items rescaled to 0..1,
+(value - scale_min) / (scale_max - scale_min), over scales of three or more points only: yes/no
+confirmations (0/1) say nothing about how a comment feels. A score <= 0.25 (1-2 of 5) is negative,
+>= 0.75 (4-5 of 5) positive, anything between neutral (scoring.text.rating_sentiment agrees on a
+single five-point rating).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from perception.core.models.facts import ExperienceObservation as Obs
+from perception.core.models.facts import TextEntry, TextKind
+
+RATED_KINDS = ("csat", "rating", "likert", "nps")
+COMMENT_KINDS = (TextKind.FEEDBACK, TextKind.SURVEY_COMMENT, TextKind.CALLBACK_COMMENT)
+NEGATIVE_AT_MOST = 0.25
+POSITIVE_AT_LEAST = 0.75
+
+
+def band(score: float) -> str:
+    if score <= NEGATIVE_AT_MOST:
+        return "negative"
+    if score >= POSITIVE_AT_LEAST:
+        return "positive"
+    return "neutral"
+
+
+def comment_ratings(session: Session, entries: Iterable[tuple[int, str, int, str]]) -> dict[int, str]:
+    """Entry id -> the sentiment its rating gives, for the comments among ``entries``
+    ((id, source, source_id, kind) each) that came with a rating."""
+    comments = [(i, s, sid) for i, s, sid, kind in entries if kind in COMMENT_KINDS]
+    if not comments:
+        return {}
+    sources = sorted({s for _, s, _ in comments})
+    ids = {sid for _, _, sid in comments}
+    since = session.scalar(select(func.min(TextEntry.period_start)).where(TextEntry.kind.in_(COMMENT_KINDS)))
+    span = Obs.scale_max - Obs.scale_min
+    rows = session.execute(
+        select(Obs.source, Obs.source_id, func.avg((Obs.value - Obs.scale_min) / span))
+        .where(Obs.source.in_(sources), Obs.kind.in_(RATED_KINDS), span >= 2, Obs.period_start >= (since or date.min))
+        .group_by(Obs.source, Obs.source_id)
+    )
+    scores = {(s, int(sid)): float(avg) for s, sid, avg in rows if int(sid) in ids and avg is not None}
+    return {i: band(scores[(s, sid)]) for i, s, sid in comments if (s, sid) in scores}
+
+
+def stratum(kind: str, rating_band: str | None) -> str:
+    """Requirements form themes among themselves; comments among comments of the same rating band."""
+    family = "need" if kind == TextKind.REQUIREMENT else "voice"
+    return f"{family}:{rating_band or '-'}"
