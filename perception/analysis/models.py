@@ -12,7 +12,7 @@ JSON document (scoring.text.ThemeDecisions).
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -232,6 +232,11 @@ class Opportunity(TimestampMixin, Base):
     regions: Mapped[list[OpportunityRegion]] = relationship(
         back_populates="opportunity", cascade="all, delete-orphan"
     )
+
+    @property
+    def period_last_day(self) -> date | None:
+        """The last day of the period (period_end is exclusive), for links that take a day."""
+        return self.period_end - timedelta(days=1) if self.period_end else None
 
     @classmethod
     def region_clause(cls, region_ids: frozenset[int]) -> Any:

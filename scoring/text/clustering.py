@@ -127,7 +127,7 @@ def cluster_texts(
     tokens: Sequence[Sequence[str]],
     strata: Sequence[Hashable] | None = None,
     *,
-    threshold: float = 0.95,
+    threshold: float = 0.92,
     k: int | None = None,
     char_weight: float = 0.5,
     min_size: int = 2,
@@ -139,7 +139,7 @@ def cluster_texts(
 ) -> Clustering:
     """Cluster texts given as token lists (see the module docstring).
 
-    `threshold` is the average-linkage cosine distance at which clustering stops (0.95: texts
+    `threshold` is the average-linkage cosine distance at which clustering stops (0.92: texts
     that share a distinctive word or concept join, texts sharing nothing stay apart); `k`, when
     given, asks for that many clusters per stratum instead. Texts without tokens are unthemed.
     """

@@ -167,7 +167,7 @@ def discover_themes(
     random_state: int = 0,
     *,
     strata: Sequence[object] | None = None,
-    threshold: float = 0.95,
+    threshold: float = 0.92,
     min_size: int = 2,
     match_threshold: float = 0.3,
     n_terms: int = 10,
@@ -222,11 +222,11 @@ def discover_themes(
         profiles, [int(sizes[m].sum()) for m in clusters], decisions, match_threshold
     )
     unit_keys: list[str | None] = [None] * len(units)
-    for c, members in enumerate(clusters):
-        for u in members:
+    for c, cluster_units in enumerate(clusters):
+        for u in cluster_units:
             unit_keys[u] = cluster_keys[c]
     if decisions.splits:
-        unit_keys = _apply_with_seeds(unit_keys, decisions, [texts[i] for i in first_entry], theme_tokenizer)
+        unit_keys = _apply_with_seeds(unit_keys, decisions, [texts[int(i)] for i in first_entry], theme_tokenizer)
     else:
         index = {term: i for i, term in enumerate(vocabulary)}
         unit_keys = apply_to_units(unit_keys, decisions.operations, matrix, index, theme_tokenizer)
@@ -271,9 +271,9 @@ def discover_themes(
             )
         )
     # Keys merged away keep their own cluster profile, so their theme is still recognised.
-    for c, key in enumerate(cluster_keys):
-        if key not in signatures and profiles[c]:
-            signatures[key] = profiles[c]
+    for c, merged_key in enumerate(cluster_keys):
+        if merged_key not in signatures and profiles[c]:
+            signatures[merged_key] = profiles[c]
     themes.sort(key=lambda theme: (-theme.size, theme.key))
     if progress is not None:
         progress(1.0, "themes")

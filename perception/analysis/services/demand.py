@@ -43,6 +43,7 @@ class CommonNeedRow:
     n_customers: int
     n_regions: int
     region_ids: tuple[int, ...]
+    customer_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,11 +127,13 @@ def _period_clauses(start: date, end: date, region_ids: frozenset[int] | None) -
     return clauses
 
 
-def _theme_regions(session: Session, clauses: list[Any]) -> dict[str, tuple[int, ...]]:
+def _theme_regions(
+    session: Session, clauses: list[Any], column: Any = TextEntry.region_id
+) -> dict[str, tuple[int, ...]]:
     rows = session.execute(
-        select(TextEntry.theme_key, TextEntry.region_id)
-        .where(*clauses, TextEntry.theme_key.is_not(None))
-        .group_by(TextEntry.theme_key, TextEntry.region_id)
+        select(TextEntry.theme_key, column)
+        .where(*clauses, TextEntry.theme_key.is_not(None), column.is_not(None))
+        .group_by(TextEntry.theme_key, column)
     )
     out: dict[str, list[int]] = defaultdict(list)
     for key, region in rows:
@@ -166,10 +169,17 @@ def common_and_emerging_needs(
         .group_by(TextEntry.theme_key)
     ).all()
     regions = _theme_regions(session, clauses)
+    customers = _theme_regions(session, clauses, TextEntry.customer_id)
     common = sorted(
         (
             CommonNeedRow(
-                str(key), labels.get(str(key), str(key)), int(n), int(c), int(r), regions.get(str(key), ())
+                str(key),
+                labels.get(str(key), str(key)),
+                int(n),
+                int(c),
+                int(r),
+                regions.get(str(key), ()),
+                customers.get(str(key), ()),
             )
             for key, n, c, r in rows
             if c >= settings.min_customers and r >= settings.min_regions

@@ -47,7 +47,12 @@ def comment_ratings(session: Session, entries: Iterable[tuple[int, str, int, str
     span = Obs.scale_max - Obs.scale_min
     rows = session.execute(
         select(Obs.source, Obs.source_id, func.avg((Obs.value - Obs.scale_min) / span))
-        .where(Obs.source.in_(sources), Obs.kind.in_(RATED_KINDS), span >= 2, Obs.period_start >= (since or date.min))
+        .where(
+            Obs.source.in_(sources),
+            Obs.kind.in_(RATED_KINDS),
+            span >= 2,
+            Obs.period_start >= (since or date.min),
+        )
         .group_by(Obs.source, Obs.source_id)
     )
     scores = {(s, int(sid)): float(avg) for s, sid, avg in rows if int(sid) in ids and avg is not None}

@@ -33,10 +33,10 @@ from perception.analysis.models import (
     TextRunStatus,
     TextTheme,
 )
+from perception.analysis.services.text_ratings import comment_ratings, stratum
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
 from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry
-from perception.analysis.services.text_ratings import comment_ratings, stratum
 from scoring.text import Tokenizer, discover_themes, train_classifier
 from scoring.text.classify import evaluate_classifier
 
@@ -95,7 +95,7 @@ def _load_entries(session: Session, limit: int) -> list[_Entry]:
         .order_by(TextEntry.period_start.desc(), TextEntry.id.desc())
         .limit(limit)
     )
-    return [_Entry(*row) for row in session.execute(stmt)]
+    return [_Entry(*tuple(row)) for row in session.execute(stmt)]
 
 
 def _user_labels(session: Session) -> dict[tuple[str, int, str], tuple[str | None, str | None]]:

@@ -94,6 +94,7 @@ def evidence() -> Any:
         dimension=request.args.get("dimension") or None,
         low_only=request.args.get("low") == "1",
         theme_key=request.args.get("theme") or None,
+        text_kind=request.args.get("text_kind") or None,
         page=request.args.get("page", 1, type=int) or 1,
     )
     names = load_names(orm())
