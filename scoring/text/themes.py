@@ -226,7 +226,8 @@ def discover_themes(
         for u in cluster_units:
             unit_keys[u] = cluster_keys[c]
     if decisions.splits:
-        unit_keys = _apply_with_seeds(unit_keys, decisions, [texts[int(i)] for i in first_entry], theme_tokenizer)
+        unit_texts = [texts[int(i)] for i in first_entry]
+        unit_keys = _apply_with_seeds(unit_keys, decisions, unit_texts, theme_tokenizer)
     else:
         index = {term: i for i, term in enumerate(vocabulary)}
         unit_keys = apply_to_units(unit_keys, decisions.operations, matrix, index, theme_tokenizer)
