@@ -160,7 +160,8 @@ def api_evidence() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def api_demand() -> Any:
     def build(f: AnalysisFilters) -> Any:
-        out = demand(orm(), f).to_dict()
+        language = "en" if request.args.get("lang") == "en" else "zh"  # theme labels' language
+        out = demand(orm(), f, language).to_dict()
         out["classifiers"] = to_jsonable(classifier_status(orm()))
         return out
 

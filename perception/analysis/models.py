@@ -228,6 +228,9 @@ class Opportunity(TimestampMixin, Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The texts the need was made from, as [source, source_id] pairs (stable across the collecting
+    # phases' rewrites and across re-runs that give a theme key to other texts).
+    entry_refs: Mapped[list[list[Any]] | None] = mapped_column(JSON)
 
     regions: Mapped[list[OpportunityRegion]] = relationship(
         back_populates="opportunity", cascade="all, delete-orphan"

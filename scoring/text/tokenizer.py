@@ -240,6 +240,7 @@ class Tokenizer:
         self._pieces: dict[str, tuple[str, ...]] = {}
         self._segmenter: Any = None
         self._theme_variant: Tokenizer | None = None
+        self._base: Tokenizer | None = None
         self._english: dict[str, str] | None = None
 
     @property
@@ -268,14 +269,18 @@ class Tokenizer:
     def for_themes(self) -> Tokenizer:
         """This tokenizer with the theme stopwords added (`theme_stopwords`); cached."""
         if self._theme_variant is None:
-            self._theme_variant = Tokenizer(
+            variant = Tokenizer(
                 self._user_words,
                 self._stopwords | theme_stopwords(),
                 synonyms=self._all_synonyms,
                 domain_words=self._domain_words,
                 stem_english=self._stem_english,
             )
-            self._theme_variant._theme_variant = self._theme_variant
+            # Its tokens are this tokenizer's tokens less the theme stopwords: segmenting each
+            # text once serves both the themes and the classifier of a run (jieba is the cost).
+            variant._base = self
+            variant._theme_variant = variant
+            self._theme_variant = variant
         return self._theme_variant
 
     def without_synonyms(self) -> Tokenizer:
@@ -314,6 +319,9 @@ class Tokenizer:
         return [self.tokenize(text) for text in texts]
 
     def _tokenize(self, text: str) -> tuple[str, ...]:
+        if self._base is not None:
+            stop = self._stopwords
+            return tuple(word for word in self._base.tokenize(text) if word not in stop)
         if self._segmenter is None:
             self._segmenter = _jieba_for(self._words)
         tokens: list[str] = []

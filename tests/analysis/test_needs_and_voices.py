@@ -247,3 +247,39 @@ def test_labelled_set_figures_reach_the_targets():
     derived = [rating_sentiment(t.rating, 1, 5) or "" for t in rated]  # type: ignore[arg-type]
     report = evaluate_classifier([t.text for t in rated], derived, tokenizer, sentiment_cues=True)
     assert report.cv_balanced_accuracy >= 0.85
+
+
+def test_an_opportunity_keeps_the_texts_it_was_made_from(db_session, write_texts):
+    from perception.analysis.models import OpportunityKind
+    from perception.analysis.services.evidence import evidence
+    from perception.analysis.services.filters import parse_filters
+    from perception.analysis.services.opportunities import create_from_need
+    from perception.analysis.services.text_settings import split_theme
+
+    ipv6 = write_texts(IPV6)
+    write_texts(OTHER_NEEDS)
+    _run(db_session)
+    (key,) = _keys(db_session, ipv6)
+    from datetime import timedelta
+
+    opp = create_from_need(
+        db_session,
+        kind=OpportunityKind.COMMON,
+        theme_key=key,
+        period_start=MONDAY,
+        period_end=MONDAY + timedelta(weeks=1),
+        region_ids=None,
+        created_by_id=None,
+    )
+    # Later the key goes to other texts: a split whose first group (keeping the key) is another
+    # need's seed, and new texts of that need arrive.
+    other = write_texts([(r, 0, "希望提供数据备份恢复演练和备份策略咨询") for r in ("R1", "R2")])
+    split_theme(db_session, key, [["备份"], ["ipv6"]])
+    _run(db_session)
+    assert _keys(db_session, ipv6) != {key}
+    f = parse_filters(db_session, {"from": "2026-W10", "to": "2026-W10"}, None, today=MONDAY)
+    shown = evidence(db_session, f, text_refs=opp.entry_refs)
+    assert sorted(c.id for c in shown.comments) == sorted(ipv6) and not set(other) & {
+        c.id for c in shown.comments
+    }
+    assert shown.rows == ()

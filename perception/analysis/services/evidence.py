@@ -13,11 +13,12 @@ confirmations (0/1 scales, as sampling comparison records them) are never low ra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.filters import AnalysisFilters, where_facts
@@ -105,10 +106,14 @@ def evidence(
     low_only: bool = False,
     theme_key: str | None = None,
     text_kind: str | None = None,
+    text_refs: Sequence[Sequence[Any]] | None = None,
     page: int = 1,
 ) -> Evidence:
-    """One page of the observations (and the comments) behind a figure, inside the filters."""
-    about_texts = bool(theme_key or text_kind)
+    """One page of the observations (and the comments) behind a figure, inside the filters.
+
+    ``text_refs`` ((source, source_id) pairs, e.g. an opportunity's texts) lists exactly those
+    texts, whatever theme they carry now."""
+    about_texts = bool(theme_key or text_kind) or text_refs is not None
     kind = kind if kind in KINDS else None
     page = max(page, 1)
     where = where_facts(Obs, filters)
@@ -159,6 +164,9 @@ def evidence(
         text_where.append(TextEntry.theme_key == theme_key)
     if text_kind:
         text_where.append(TextEntry.kind == text_kind)
+    if text_refs is not None:
+        pairs = sorted({(str(source), int(sid)) for source, sid in text_refs})
+        text_where.append(tuple_(TextEntry.source, TextEntry.source_id).in_(pairs) if pairs else false())
     comments_total = session.scalar(select(func.count()).where(*text_where)) or 0
     comments = tuple(
         CommentRow(*c)  # type: ignore[call-arg]

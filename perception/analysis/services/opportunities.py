@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,9 +23,15 @@ from perception.analysis.models import (
     OpportunityStatus,
     TextTheme,
 )
-from perception.analysis.services.demand import CommonNeedRow, EmergingNeedRow, common_and_emerging_needs
+from perception.analysis.services.demand import (
+    NEED_KINDS,
+    CommonNeedRow,
+    EmergingNeedRow,
+    common_and_emerging_needs,
+)
 from perception.analysis.services.text_settings import TextAnalysisError
 from perception.core.models.auth import Role, User, UserRole
+from perception.core.models.facts import TextEntry
 
 
 def market_users(session: Session) -> list[User]:
@@ -123,9 +130,25 @@ def create_from_need(
         created_by_id=created_by_id,
     )
     opp.regions = [OpportunityRegion(region_id=r) for r in row.region_ids]
+    opp.entry_refs = _need_texts(session, theme_key, period_start, period_end, region_ids)
     session.add(opp)
     session.flush()
     return opp
+
+
+def _need_texts(
+    session: Session, theme_key: str, start: date, end: date, region_ids: frozenset[int] | None
+) -> list[list[Any]]:
+    """The (source, source_id) of the texts behind the need, kept with the opportunity."""
+    stmt = select(TextEntry.source, TextEntry.source_id).where(
+        TextEntry.theme_key == theme_key,
+        TextEntry.period_start >= start,
+        TextEntry.period_start < end,
+        TextEntry.kind.in_(NEED_KINDS),
+    )
+    if region_ids is not None:
+        stmt = stmt.where(TextEntry.region_id.in_(sorted(region_ids)))
+    return [[source, int(source_id)] for source, source_id in session.execute(stmt.order_by(TextEntry.id))]
 
 
 @dataclass(frozen=True)

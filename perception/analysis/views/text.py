@@ -36,7 +36,7 @@ from perception.analysis.views.common import current_filters, flash_problems, pa
 from perception.core.authz import Permission, can, get_or_404, region_scope, require
 from perception.core.errors import UserError
 from perception.core.extensions import orm
-from perception.core.i18n import localized
+from perception.core.i18n import lang_code, localized
 from perception.core.models.facts import TextEntry
 from perception.core.transaction import atomic
 
@@ -61,7 +61,7 @@ def _owner_choices() -> list[SelectChoice]:
 @require(Permission.VIEW_ANALYSIS)
 def demand() -> Any:
     filters, error = current_filters()
-    view = demand_service(orm(), filters)
+    view = demand_service(orm(), filters, lang_code())
     settings = text_settings.get_settings(orm())
     send = SendNeedForm()
     send.owner_id.choices = _owner_choices()
