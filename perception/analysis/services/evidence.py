@@ -81,6 +81,9 @@ class Evidence:
     rows: tuple[EvidenceRow, ...]
     comments: tuple[CommentRow, ...]
     comments_total: int
+    about_texts: bool = False  # a link about texts: no answers table, the texts first
+    theme_key: str | None = None
+    text_kind: str | None = None
 
 
 def low_rating_clause() -> Any:
@@ -191,4 +194,17 @@ def evidence(
             .offset((page - 1) * PAGE)
         )
     )
-    return Evidence(filters, kind, dimension, low_only, int(total), page, rows, comments, int(comments_total))
+    return Evidence(
+        filters,
+        kind,
+        dimension,
+        low_only,
+        int(total),
+        page,
+        rows,
+        comments,
+        int(comments_total),
+        about_texts,
+        theme_key,
+        text_kind,
+    )

@@ -11,6 +11,7 @@ from flask import Response, abort, render_template, request
 
 from perception.analysis.jobs import rollup_for_pages
 from perception.analysis.services import charts
+from perception.analysis.services.demand import theme_labels
 from perception.analysis.services.evidence import evidence as evidence_service
 from perception.analysis.services.experience import ExperienceView
 from perception.analysis.services.experience import experience as experience_service
@@ -112,7 +113,11 @@ def evidence() -> Any:
         page=request.args.get("page", 1, type=int) or 1,
     )
     names = load_names(orm())
-    return render_template("analysis/evidence.html", **page_context(filters, error, data=data, names=names))
+    theme_names = theme_labels(orm(), "zh" if is_zh() else "en")
+    return render_template(
+        "analysis/evidence.html",
+        **page_context(filters, error, data=data, names=names, theme_names=theme_names),
+    )
 
 
 CHARTS = ("overview_trend", "region_csat", "quadrant", "heatmap", "dimensions", "kpi_trend")
