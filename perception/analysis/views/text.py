@@ -91,6 +91,8 @@ def demand() -> Any:
             settings_form=settings_form,
             category_form=CategoryForm(formdata=None),
             categories=text_settings.categories(orm()),
+            emerging_alpha=settings.emerging_alpha,
+            emerging_min=settings.emerging_min_entries,
         ),
     )
 
