@@ -344,7 +344,7 @@ def rating_sentiment(value: float, scale_min: float, scale_max: float) -> str | 
         return None
     low, high = scale_min + (1 if points >= 4 else 0), scale_max - (1 if points >= 4 else 0)
     if points >= 10:  # 0-10 (NPS): detractors 0-6, passives 7-8, promoters 9-10
-        low, high = scale_min + 6, scale_max - 2
+        low, high = scale_min + 6, scale_max - 1
     if value <= low:
         return "negative"
     if value >= high:

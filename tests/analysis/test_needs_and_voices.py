@@ -283,3 +283,23 @@ def test_an_opportunity_keeps_the_texts_it_was_made_from(db_session, write_texts
         c.id for c in shown.comments
     }
     assert shown.rows == ()
+
+
+def test_a_comments_rating_label_agrees_with_rating_sentiment(db_session, write_texts):
+    """Every scale a comment may come with, read in SQL as scoring.text.rating_sentiment reads it."""
+    from perception.analysis.services.text_ratings import comment_ratings
+    from perception.core.models.facts import TextEntry
+    from scoring.text import rating_sentiment
+
+    cases = (
+        [(v, 1.0, 5.0) for v in range(1, 6)]
+        + [(v, 0.0, 10.0) for v in range(11)]
+        + [(0, 0.0, 1.0), (1, 0.0, 1.0)]
+    )
+    ids = write_texts([("R1", 0, f"评论 {i}") for i in range(len(cases))], kind="feedback")
+    for entry_id, (value, low, high) in zip(ids, cases, strict=True):
+        _rate(db_session, [entry_id], [value], scale=(low, high))
+    rows = {e.id: e for e in db_session.query(TextEntry).filter(TextEntry.id.in_(ids))}
+    got = comment_ratings(db_session, [(i, rows[i].source, rows[i].source_id, rows[i].kind) for i in ids])
+    expected = {i: rating_sentiment(v, lo, hi) for i, (v, lo, hi) in zip(ids, cases, strict=True)}
+    assert got == {i: label for i, label in expected.items() if label is not None}

@@ -3,19 +3,20 @@ sentiment before anyone labels a text), and the stratum the theme discovery keep
 
 A feedback entry of a weekly report carries a 1-5 rating; a survey or callback response carries
 scored items (CSAT, rating, Likert, NPS) next to its free text. Each is matched to its comments by
-(source, source_id). The comment's score is the mean of its items rescaled to 0..1,
-(value - scale_min) / (scale_max - scale_min), over scales of three or more points only: yes/no
-confirmations (0/1) say nothing about how a comment feels. A score <= 0.25 (1-2 of 5) is negative,
->= 0.75 (4-5 of 5) positive, anything between neutral (scoring.text.rating_sentiment agrees on a
-single five-point rating).
+(source, source_id). Each item scores -1, 0 or +1 as scoring.text.rating_sentiment reads it (the
+lowest two points of a scale of five to ten points negative, the top two positive; on 0-10 (NPS)
+0-6 negative, 9-10 positive; on three or four points the ends), over scales of three or more
+points only: yes/no confirmations (0/1) say nothing about how a comment feels. The comment's label is negative when
+the mean item score is <= -1/2, positive when >= 1/2, neutral between (a single item: its own).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from perception.core.models.facts import ExperienceObservation as Obs
@@ -23,8 +24,26 @@ from perception.core.models.facts import TextEntry, TextKind
 
 RATED_KINDS = ("csat", "rating", "likert", "nps")
 COMMENT_KINDS = (TextKind.FEEDBACK, TextKind.SURVEY_COMMENT, TextKind.CALLBACK_COMMENT)
-NEGATIVE_AT_MOST = 0.25
-POSITIVE_AT_LEAST = 0.75
+NEGATIVE_AT_MOST = -0.5
+POSITIVE_AT_LEAST = 0.5
+
+
+def _item_score() -> Any:
+    """-1 / 0 / +1 per scored item, in SQL, as scoring.text.rating_sentiment reads one rating."""
+    span = Obs.scale_max - Obs.scale_min
+    nps = span >= 10  # an eleven-point scale (NPS and the like)
+    wide = span >= 4
+    return case(
+        (nps & (Obs.value <= Obs.scale_min + 6), -1.0),
+        (nps & (Obs.value >= Obs.scale_max - 1), 1.0),
+        (nps, 0.0),
+        (wide & (Obs.value <= Obs.scale_min + 1), -1.0),
+        (wide & (Obs.value >= Obs.scale_max - 1), 1.0),
+        (wide, 0.0),
+        (Obs.value <= Obs.scale_min, -1.0),
+        (Obs.value >= Obs.scale_max, 1.0),
+        else_=0.0,
+    )
 
 
 def band(score: float) -> str:
@@ -46,7 +65,7 @@ def comment_ratings(session: Session, entries: Iterable[tuple[int, str, int, str
     since = session.scalar(select(func.min(TextEntry.period_start)).where(TextEntry.kind.in_(COMMENT_KINDS)))
     span = Obs.scale_max - Obs.scale_min
     rows = session.execute(
-        select(Obs.source, Obs.source_id, func.avg((Obs.value - Obs.scale_min) / span))
+        select(Obs.source, Obs.source_id, func.avg(_item_score()))
         .where(
             Obs.source.in_(sources),
             Obs.kind.in_(RATED_KINDS),
