@@ -1,8 +1,8 @@
 """Benchmark: how well the text analysis recovers the labelled set (tests/analysis/data).
 
 Run: python bench/bench_text_quality.py. Prints
-- the adjusted Rand index of the themes against the gold grouping (all 304 texts, and the
-  requirements alone), with texts stratified as the application does (kind, rating band);
+- the adjusted Rand index of the themes against the gold grouping (all 304 texts, the
+  requirements alone and the rest), with texts stratified and cut as the application does;
 - common-need precision and recall for week 0 (>= 3 customers in >= 3 regions, the product's
   default rule) against the gold common needs;
 - sentiment balanced accuracy of the classifier trained on rating-derived labels only (1-2
@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from perception.analysis.services.text_ratings import stratum, thresholds  # noqa: E402
 from scoring.text import Tokenizer, common_needs, discover_themes  # noqa: E402
 from scoring.text.classify import evaluate_classifier, rating_sentiment  # noqa: E402
 from tests.analysis.labelled_set import (  # noqa: E402
@@ -29,27 +30,27 @@ from tests.analysis.labelled_set import (  # noqa: E402
 )
 
 
-def stratum(kind: str, rating: int | None) -> str:
-    """What the application passes: the kind of text and the sentiment band of its rating."""
-    band = rating_sentiment(rating, 1, 5) if rating is not None else None
-    return f"{kind}:{band or '-'}"
-
-
 def main() -> None:
     texts = load()
     tokenizer = Tokenizer()
     started = time.perf_counter()
+    # As the application runs it: requirements apart from comments, comments by their rating's
+    # band, each family with its own clustering cut (perception.analysis.services.text_ratings).
+    strata = [stratum(t.kind, rating_sentiment(t.rating, 1, 5) if t.rating else None) for t in texts]
     model = discover_themes(
         [t.text for t in texts],
         [t.id for t in texts],
         tokenizer,
-        strata=[stratum(t.kind, t.rating) for t in texts],
+        strata=strata,
+        thresholds=thresholds(strata),
     )
     seconds = time.perf_counter() - started
     theme_of = model.theme_of()
     ari = adjusted_rand([t.gold for t in texts], [theme_of[t.id] for t in texts])
     needs = [t for t in texts if t.kind == "requirement"]
     ari_needs = adjusted_rand([t.gold for t in needs], [theme_of[t.id] for t in needs])
+    voices = [t for t in texts if t.kind != "requirement"]
+    ari_voices = adjusted_rand([t.gold for t in voices], [theme_of[t.id] for t in voices])
     found = common_needs(
         model.assignments,
         {t.id: t.customer for t in texts},
@@ -69,6 +70,7 @@ def main() -> None:
     print(f"texts: {len(texts)} ({len(needs)} requirements), themes: {len(model.themes)} in {seconds:.1f} s")
     print(f"adjusted Rand index, all texts:     {ari:.3f}")
     print(f"adjusted Rand index, requirements:  {ari_needs:.3f}")
+    print(f"adjusted Rand index, comments and events: {ari_voices:.3f}")
     print(
         f"common needs week 0: found {len(found)}, gold {len(gold_common_needs(texts))}, "
         f"precision {score.precision:.3f}, recall {score.recall:.3f}, missed {list(score.missed)}"

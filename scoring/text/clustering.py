@@ -1,24 +1,25 @@
 """Grouping tokenised texts into themes: near-duplicates first, then clusters within strata.
 
-Owns `cluster_texts`. Texts whose token sequences are equal after normalisation, synonym mapping
-and stopword removal are near-duplicates ("希望能支持微信报修！" and "希望能支持微信报修") and form
-one unit, so a sentence repeated forty times neither outweighs the rest nor fills a theme's quotes.
-Units are compared by cosine similarity of word TF-IDF joined with a half-weighted block of
-character bigrams of the words (robust to segmentation differences such as 升级改造 / 改造), and
-grouped by average-linkage agglomerative clustering cut at a cosine distance (Sokal & Michener's
-UPGMA; scikit-learn `AgglomerativeClustering`). Texts are only grouped within their stratum (the
-caller passes e.g. requirement vs feedback vs event, and the band of the rating a comment came
-with), so praise never absorbs a requirement.
+Owns `cluster_texts`. Texts whose token sequences are equal after normalisation, synonym
+mapping and stopword removal are near-duplicates ("希望能支持微信报修！" and
+"希望能支持微信报修") and form one unit, so a sentence repeated forty times neither
+outweighs the rest nor fills a theme's quotes. Units are compared by cosine similarity of
+word TF-IDF (IDF within the unit's stratum) joined with a half-weighted block of character
+bigrams of the words (robust to segmentation differences such as 升级改造 / 改造), and
+grouped by average-linkage agglomerative clustering cut at a cosine distance (Sokal &
+Michener's UPGMA; scikit-learn `AgglomerativeClustering`). Texts are only grouped within
+their stratum (the caller passes e.g. requirement vs comment, and the band of the rating a
+comment came with), so praise never absorbs a requirement.
 
-Large corpora: a stratum with more units than `sample_size` is clustered on a random sample; the
-other units join the nearest cluster centroid when their cosine similarity reaches
+Large corpora: a stratum with more units than `sample_size` is clustered on a random sample;
+the other units join the nearest cluster centroid when their cosine similarity reaches
 `join_similarity`; the rest are clustered again in the next round (at most `max_rounds`).
 Clusters with fewer than `min_size` texts are left unthemed (label -1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,25 @@ def _features(units: Sequence[tuple[str, ...]], char_weight: float) -> sp.csr_ma
     words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float64).fit_transform(units)
     chars = TfidfVectorizer(analyzer=_bigrams, sublinear_tf=True, dtype=np.float64).fit_transform(units)
     return sp.csr_matrix(normalize(sp.hstack([words, chars * char_weight]).tocsr()))
+
+
+def _stratified_features(
+    units: Sequence[tuple[str, ...]], groups: dict[Hashable, list[int]], char_weight: float
+) -> sp.csr_matrix:
+    """Each stratum's units weighted by that stratum's own IDF, in one block-diagonal matrix.
+
+    How rare a word is depends on what it is compared with: 报告 (report) is rare among all texts
+    but common among requirements, where it alone must not join a report need to a backup-drill
+    need. Rows stay in unit order; units of different strata share no column.
+    """
+    import scipy.sparse as sp
+
+    order = [u for members in groups.values() for u in members]
+    blocks = [_features([units[u] for u in members], char_weight) for members in groups.values()]
+    stacked = sp.csr_matrix(sp.block_diag(blocks, format="csr"))
+    position = np.empty(len(units), dtype=np.intp)
+    position[np.array(order, dtype=np.intp)] = np.arange(len(order))
+    return sp.csr_matrix(stacked[position])
 
 
 def _identity(tokens: Sequence[str]) -> Sequence[str]:
@@ -128,6 +148,7 @@ def cluster_texts(
     strata: Sequence[Hashable] | None = None,
     *,
     threshold: float = 0.92,
+    thresholds: Mapping[Hashable, float] | None = None,
     k: int | None = None,
     char_weight: float = 0.5,
     min_size: int = 2,
@@ -140,8 +161,9 @@ def cluster_texts(
     """Cluster texts given as token lists (see the module docstring).
 
     `threshold` is the average-linkage cosine distance at which clustering stops (0.92: texts
-    that share a distinctive word or concept join, texts sharing nothing stay apart); `k`, when
-    given, asks for that many clusters per stratum instead. Texts without tokens are unthemed.
+    that share a distinctive word or concept join, texts sharing nothing stay apart), `thresholds`
+    the cut of particular strata; `k`, when given, asks for that many clusters per stratum
+    instead. Texts without tokens are unthemed.
     """
     n = len(tokens)
     strata = list(strata) if strata is not None else [0] * n
@@ -167,20 +189,20 @@ def cluster_texts(
         import scipy.sparse as sp
 
         return Clustering(labels, unit_of, sp.csr_matrix((0, 0)), sizes, 0)
-    features = _features(units, char_weight)
     rng = np.random.default_rng(random_state)
     unit_label = np.full(len(units), -1, dtype=np.intp)
     next_label = 0
     groups: dict[Hashable, list[int]] = {}
     for u, stratum in enumerate(unit_stratum):
         groups.setdefault(stratum, []).append(u)
+    features = _stratified_features(units, groups, char_weight)
     for done, stratum in enumerate(sorted(groups, key=repr)):
         rows = np.array(groups[stratum], dtype=np.intp)
         clusters = _cluster_stratum(
             features,
             sizes,
             rows,
-            threshold=threshold,
+            threshold=(thresholds or {}).get(stratum, threshold),
             k=k,
             sample_size=sample_size,
             join_similarity=join_similarity,

@@ -11,7 +11,7 @@ similarity to the theme's centroid as weight.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,8 +166,9 @@ def discover_themes(
     decisions: ThemeDecisions | None = None,
     random_state: int = 0,
     *,
-    strata: Sequence[object] | None = None,
+    strata: Sequence[Hashable] | None = None,
     threshold: float = 0.92,
+    thresholds: Mapping[Hashable, float] | None = None,
     min_size: int = 2,
     match_threshold: float = 0.3,
     n_terms: int = 10,
@@ -177,11 +178,12 @@ def discover_themes(
     """Group texts into themes, keeping the user's earlier decisions (see the module docstring).
 
     `strata` (one value per text, e.g. the kind of text and the band of its rating) keeps texts of
-    different strata apart; `threshold` is the clustering's cosine-distance cut, `k` a fixed
-    number of clusters per stratum instead. Each cluster's class-based TF-IDF profile is matched
-    to the remembered signatures of `decisions` (cosine >= `match_threshold`, one-to-one by the
-    Hungarian method; a cluster left over that still reaches the threshold against some key joins
-    that key); the remaining clusters get fresh keys, larger first. Merges and splits are then
+    different strata apart; `threshold` is the clustering's cosine-distance cut (`thresholds`:
+    the cut of particular strata), `k` a fixed number of clusters per stratum instead. Each
+    cluster's class-based TF-IDF profile is matched to the remembered signatures of `decisions`
+    (cosine >= `match_threshold`, one-to-one by the Hungarian method; a cluster left over that
+    still reaches the threshold against some key joins that key); the remaining clusters get fresh
+    keys, larger first. Merges and splits are then
     applied in order. The returned `decisions` carry every theme's new signature. `progress`,
     when given, is called with the share done (0..1) and the step's name.
     """
@@ -199,7 +201,13 @@ def discover_themes(
         empty = tuple(ThemeAssignment(entry_id, None, 0.0) for entry_id in ids)
         return ThemeModel((), empty, decisions, 0, "empty", ())
     clustering = cluster_texts(
-        tokens, strata, threshold=threshold, k=k, min_size=min_size, random_state=random_state
+        tokens,
+        strata,
+        threshold=threshold,
+        thresholds=thresholds,
+        k=k,
+        min_size=min_size,
+        random_state=random_state,
     )
     if progress is not None:
         progress(0.8, "clustered")

@@ -223,6 +223,7 @@ def test_evidence_links_hold_only_their_texts(db_session, write_texts, observe, 
 
 def test_labelled_set_figures_reach_the_targets():
     """The benchmark's figures on the labelled set (bench/bench_text_quality.py prints them)."""
+    from perception.analysis.services.text_ratings import stratum, thresholds
     from scoring.text import Tokenizer, common_needs, discover_themes
     from scoring.text.classify import evaluate_classifier, rating_sentiment
     from tests.analysis.labelled_set import common_need_score
@@ -230,8 +231,14 @@ def test_labelled_set_figures_reach_the_targets():
     texts = load()
     assert len(texts) >= 300 and {t.kind for t in texts} == {"requirement", "feedback", "dynamic"}
     tokenizer = Tokenizer()
-    strata = [f"{t.kind}:{rating_sentiment(t.rating, 1, 5) if t.rating else '-'}" for t in texts]
-    model = discover_themes([t.text for t in texts], [t.id for t in texts], tokenizer, strata=strata)
+    strata = [stratum(t.kind, rating_sentiment(t.rating, 1, 5) if t.rating else None) for t in texts]
+    model = discover_themes(
+        [t.text for t in texts],
+        [t.id for t in texts],
+        tokenizer,
+        strata=strata,
+        thresholds=thresholds(strata),
+    )
     theme_of = model.theme_of()
     assert adjusted_rand([t.gold for t in texts], [theme_of[t.id] for t in texts]) >= 0.7
     found = common_needs(

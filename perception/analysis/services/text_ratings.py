@@ -6,8 +6,9 @@ scored items (CSAT, rating, Likert, NPS) next to its free text. Each is matched 
 (source, source_id). Each item scores -1, 0 or +1 as scoring.text.rating_sentiment reads it (the
 lowest two points of a scale of five to ten points negative, the top two positive; on 0-10 (NPS)
 0-6 negative, 9-10 positive; on three or four points the ends), over scales of three or more
-points only: yes/no confirmations (0/1) say nothing about how a comment feels. The comment's label is negative when
-the mean item score is <= -1/2, positive when >= 1/2, neutral between (a single item: its own).
+points only: yes/no confirmations (0/1) say nothing about how a comment feels. The comment's
+label is negative when the mean item score is <= -1/2, positive when >= 1/2, neutral between (a
+single item: its own).
 """
 
 from __future__ import annotations
@@ -76,6 +77,18 @@ def comment_ratings(session: Session, entries: Iterable[tuple[int, str, int, str
     )
     scores = {(s, int(sid)): float(avg) for s, sid, avg in rows if int(sid) in ids and avg is not None}
     return {i: band(scores[(s, sid)]) for i, s, sid in comments if (s, sid) in scores}
+
+
+#: Cosine-distance cut of the theme clustering per stratum. Comments (praise, complaints) are
+#: phrased far more freely than requirements, which name concrete things: on the labelled set
+#: (bench/bench_text_quality.py) requirements group best at 0.92, comments at 0.95; at 0.93 the
+#: demo's report and backup-drill needs already merge over the one word 报告.
+NEED_THRESHOLD = 0.92
+VOICE_THRESHOLD = 0.95
+
+
+def thresholds(strata: Iterable[str]) -> dict[str, float]:
+    return {s: NEED_THRESHOLD if s.startswith("need:") else VOICE_THRESHOLD for s in set(strata)}
 
 
 def stratum(kind: str, rating_band: str | None) -> str:

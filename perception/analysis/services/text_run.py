@@ -33,7 +33,7 @@ from perception.analysis.models import (
     TextRunStatus,
     TextTheme,
 )
-from perception.analysis.services.text_ratings import comment_ratings, stratum
+from perception.analysis.services.text_ratings import comment_ratings, stratum, thresholds
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
 from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry
@@ -227,13 +227,15 @@ def run_text_analysis(
     rated = comment_ratings(session, [(e.id, e.source, e.source_id, e.kind) for e in entries])
     report(0.05, "loaded")
     tok = tokenizer(session)
+    strata = [stratum(e.kind, rated.get(e.id)) for e in entries]
     theme_model = discover_themes(
         [e.text for e in entries],
         [e.id for e in entries],
         tok,
         k=settings.theme_count,
         decisions=decisions(session),
-        strata=[stratum(e.kind, rated.get(e.id)) for e in entries],
+        strata=strata,
+        thresholds=thresholds(strata),
         progress=lambda share, step: report(0.05 + 0.6 * share, step),
     )
     save_decisions(session, theme_model.decisions)
