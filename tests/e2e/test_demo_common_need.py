@@ -29,24 +29,6 @@ def test_the_demo_sends_a_real_common_need_to_market(db_session):
         )
     )
     need_of = {wording: i for i, need in enumerate(NEEDS) for wording in need[0]}
-    import collections  # noqa: E401  debug
-    import json
-
-    from perception.analysis.models import TextTheme
-
-    dump = collections.defaultdict(collections.Counter)
-    for t, k in db_session.execute(
-        select(TextEntry.text, TextEntry.theme_key).where(TextEntry.kind == "requirement")
-    ):
-        dump[str(k)][t] += 1
-    themes = {t.key: (t.label, t.size) for t in db_session.scalars(select(TextTheme))}
-    with open("/tmp/h15_demo_dump.json", "w") as fh:
-        json.dump(
-            {"opp": [opp.theme_key, opp.title], "themes": themes, "dump": dump},
-            fh,
-            ensure_ascii=False,
-            indent=1,
-        )
     assert len({need_of.get(t) for t in texts}) == 1 and None not in {need_of.get(t) for t in texts}
     assert not {"内容", "反馈", "同事"} & set(opp.title.split(" / "))
     assert not set(PRAISE) & texts
