@@ -125,8 +125,9 @@ class TextTheme(Base):
 
     def label_in(self, language: str) -> str:
         """The name, or the top terms in the reader's language (English words where known)."""
-        terms = self.top_terms_en if language.startswith("en") and self.top_terms_en else self.top_terms
-        return self.name or " / ".join(terms[:3]) or self.key
+        from scoring.text.themes import label_terms
+
+        return self.name or label_terms(self.top_terms, self.top_terms_en or (), language) or self.key
 
 
 class TextCategory(TimestampMixin, Base):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -148,7 +148,7 @@ def cluster_texts(
     strata: Sequence[Hashable] | None = None,
     *,
     threshold: float = 0.92,
-    thresholds: Mapping[Hashable, float] | None = None,
+    thresholds: Mapping[Any, float] | None = None,
     k: int | None = None,
     char_weight: float = 0.5,
     min_size: int = 2,

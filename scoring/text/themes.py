@@ -11,9 +11,10 @@ similarity to the theme's centroid as weight.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from scoring.text.clustering import Clustering
 
-__all__ = ["EntryId", "Theme", "ThemeAssignment", "ThemeModel", "discover_themes"]
+__all__ = ["EntryId", "Theme", "ThemeAssignment", "ThemeModel", "discover_themes", "label_terms"]
 
 EntryId = str | int
 
@@ -56,8 +57,28 @@ class Theme:
 
     def label_in(self, language: str) -> str:
         """The user's name, or the top terms in `language` ("zh" or "en")."""
-        terms = self.top_terms_en if language.startswith("en") and self.top_terms_en else self.top_terms
-        return self.name or " / ".join(terms[:3])
+        return self.name or label_terms(self.top_terms, self.top_terms_en, language)
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def label_terms(terms: Sequence[str], terms_en: Sequence[str], language: str, n: int = 3) -> str:
+    """The `n` top terms that read as `language`, joined by " / ".
+
+    Chinese: terms with Chinese characters, and short codes that Chinese texts use as they are
+    (ipv6, oa, erp, vpn, 7x24); an English word such as "quarter" only when too few are left.
+    English: the English form of each term where the synonyms know one, ASCII terms first.
+    """
+    english = language.startswith("en")
+    pool = list(dict.fromkeys(terms_en if english and terms_en else terms))
+    if english:
+        fits = [t for t in pool if not _HAN.search(t)]
+    else:
+        fits = [t for t in pool if _HAN.search(t) or len(t) <= 4 or any(c.isdigit() for c in t)]
+    chosen = fits[:n] + [t for t in pool if t not in fits][: max(0, n - len(fits))]
+    order = {t: i for i, t in enumerate(pool)}
+    return " / ".join(sorted(chosen, key=order.__getitem__))
 
 
 @dataclass(frozen=True)
@@ -168,7 +189,7 @@ def discover_themes(
     *,
     strata: Sequence[Hashable] | None = None,
     threshold: float = 0.92,
-    thresholds: Mapping[Hashable, float] | None = None,
+    thresholds: Mapping[Any, float] | None = None,
     min_size: int = 2,
     match_threshold: float = 0.3,
     n_terms: int = 10,

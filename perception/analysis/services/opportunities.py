@@ -55,19 +55,23 @@ def _check_owner(session: Session, owner_id: int | None) -> None:
         )
 
 
-def need_summary(kind: str, row: CommonNeedRow | EmergingNeedRow) -> tuple[str, str]:
-    """Bilingual one-line summary of the need behind an opportunity."""
+def need_summary(
+    kind: str, row: CommonNeedRow | EmergingNeedRow, label_en: str | None = None
+) -> tuple[str, str]:
+    """Bilingual one-line summary of the need behind an opportunity (``label_en``: the theme's
+    label in English, where it differs from the Chinese one)."""
+    en = label_en or row.label
     if isinstance(row, CommonNeedRow):
         return (
             f"共性需求「{row.label}」：{row.n_customers} 个客户在 {row.n_regions} 个地区提出，"
             f"共 {row.n_entries} 条。",
-            f"Common need '{row.label}': raised by {row.n_customers} customers in {row.n_regions} regions "
+            f"Common need '{en}': raised by {row.n_customers} customers in {row.n_regions} regions "
             f"({row.n_entries} entries).",
         )
     before, now = 100 * row.previous_share, 100 * row.share
     return (
         f"新兴需求「{row.label}」：占比由 {before:.1f}% 升至 {now:.1f}%（q = {row.q_value:.3f}）。",
-        f"Emerging need '{row.label}': share rose from {before:.1f}% to {now:.1f}% (q = {row.q_value:.3f}).",
+        f"Emerging need '{en}': share rose from {before:.1f}% to {now:.1f}% (q = {row.q_value:.3f}).",
     )
 
 
@@ -91,7 +95,8 @@ def create_from_need(
         raise TextAnalysisError.one(
             "kind", "类型必须是共性需求或新兴需求", "kind must be common or emerging", code="invalid_kind"
         )
-    if session.scalar(select(TextTheme.id).where(TextTheme.key == theme_key)) is None:
+    theme = session.scalar(select(TextTheme).where(TextTheme.key == theme_key))
+    if theme is None:
         raise TextAnalysisError.one(
             "theme_key",
             f"没有主题 {theme_key}",
@@ -112,7 +117,7 @@ def create_from_need(
             "this theme is not a common or emerging need in the period",
             code="not_a_need",
         )
-    zh, en = need_summary(kind, row)
+    zh, en = need_summary(kind, row, theme.label_in("en"))
     n_entries = row.n_entries if isinstance(row, CommonNeedRow) else row.count
     n_customers = row.n_customers if isinstance(row, CommonNeedRow) else 0
     opp = Opportunity(

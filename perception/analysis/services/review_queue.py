@@ -57,7 +57,9 @@ def review_groups(session: Session, filters: AnalysisFilters) -> list[ReviewGrou
     )
     groups: dict[str, list[tuple[int, str, str | None, str | None, float]]] = {}
     for entry_id, text, category, sentiment, confidence in rows:
-        groups.setdefault(duplicate_key(text), []).append((entry_id, text, category, sentiment, confidence))
+        groups.setdefault(duplicate_key(text), []).append(
+            (entry_id, text, category, sentiment, confidence or 0.0)
+        )
     out = [
         ReviewGroup(
             text=members[0][1],

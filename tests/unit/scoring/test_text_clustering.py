@@ -126,3 +126,14 @@ def test_evaluation_uses_distinct_texts_and_matches_scikit_learn() -> None:
     )
     with pytest.raises(ValueError, match="two distinct"):
         evaluate_classifier(["好", "好", "差"], ["positive", "positive", "negative"], TOKENIZER)
+
+
+def test_labels_read_in_the_users_language() -> None:
+    from scoring.text.themes import label_terms
+
+    terms = ("备份", "演练", "quarter", "恢复")
+    english = tuple(TOKENIZER.english_of(t) for t in terms)
+    assert label_terms(terms, english, "zh") == "备份 / 演练 / 恢复"  # "quarter" is no Chinese label
+    assert label_terms(terms, english, "en") == "backup / drill / quarter"
+    assert label_terms(("ipv6", "改造", "咨询"), (), "zh") == "ipv6 / 改造 / 咨询"  # codes read as they are
+    assert label_terms(("quarter", "weekly"), (), "zh") == "quarter / weekly"  # nothing else to say
