@@ -38,7 +38,7 @@ from perception.analysis.services.text_settings import decisions, get_settings, 
 from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry
 from scoring.text import Tokenizer, discover_themes, train_classifier
-from scoring.text.classify import evaluate_classifier
+from scoring.text.classify import distinct_labelled, evaluate_classifier
 
 Progress = Callable[[float, str], None]
 
@@ -142,7 +142,10 @@ def _training_set(
     counts: dict[str, int] = {}
     for _, label in rows:
         counts[label] = counts.get(label, 0) + 1
-    keep = {label for label, c in counts.items() if c >= MIN_PER_LABEL}
+    # A label is learnt from at least two distinct texts (a sentence repeated ten times teaches,
+    # and tests, one thing), so the evaluation can keep one apart.
+    _, distinct = distinct_labelled([t for t, _ in rows], [label for _, label in rows])
+    keep = {label for label, c in counts.items() if c >= MIN_PER_LABEL and distinct.count(label) >= 2}
     if len(keep) < 2:
         return [], [], 0
     texts = [t for t, label in rows if label in keep]
