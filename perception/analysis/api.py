@@ -137,6 +137,7 @@ def api_evidence() -> Any:
             dimension=request.args.get("dimension") or None,
             low_only=request.args.get("low") == "1",
             theme_key=request.args.get("theme") or None,
+            text_kind=request.args.get("text_kind") or None,
             page=request.args.get("page", 1, type=int) or 1,
         )
         out = to_jsonable(
@@ -159,7 +160,8 @@ def api_evidence() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def api_demand() -> Any:
     def build(f: AnalysisFilters) -> Any:
-        out = demand(orm(), f).to_dict()
+        language = "en" if request.args.get("lang") == "en" else "zh"  # theme labels' language
+        out = demand(orm(), f, language).to_dict()
         out["classifiers"] = to_jsonable(classifier_status(orm()))
         return out
 

@@ -68,8 +68,31 @@ def alert_kind(code: str) -> str:
     return str(ALERT_KINDS.get(code, code))
 
 
+TEXT_KINDS: dict[str, Any] = {
+    "requirement": _l("Requirement"),
+    "feedback": _l("Feedback"),
+    "survey_comment": _l("Survey comment"),
+    "callback_comment": _l("Callback comment"),
+}
+SENTIMENTS: dict[str, Any] = {
+    "positive": _l("Positive"),
+    "neutral": _l("Neutral"),
+    "negative": _l("Negative"),
+}
+
+
+def text_kind(code: str | None) -> str:
+    return str(TEXT_KINDS.get(code or "", code or "—"))
+
+
+def sentiment_label(code: str | None) -> str:
+    return str(SENTIMENTS.get(code or "", code or "—"))
+
+
 def helpers() -> dict[str, Callable[..., str]]:
     return {
+        "text_kind": text_kind,
+        "sentiment_label": sentiment_label,
         "dimension_label": dimension_label,
         "alert_kind": alert_kind,
         "event_category": event_category,

@@ -12,7 +12,7 @@ JSON document (scoring.text.ThemeDecisions).
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +47,7 @@ class LabelSource(enum.StrEnum):
 
     MODEL = "model"  # the classifier of the last run, with its confidence
     USER = "user"  # a person (a TextLabel), kept across runs
+    RATING = "rating"  # the sentiment the comment's own rating gives (category by the model)
 
 
 class TextAnalysisSettings(TimestampMixin, Base):
@@ -113,6 +114,7 @@ class TextTheme(Base):
     key: Mapped[str] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200))
     top_terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    top_terms_en: Mapped[list[str] | None] = mapped_column(JSON)  # the same terms in English
     size: Mapped[int] = mapped_column(Integer, default=0)
     example_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("text_analysis_run.id", ondelete="SET NULL"))
@@ -120,6 +122,12 @@ class TextTheme(Base):
     @property
     def label(self) -> str:
         return self.name or " / ".join(self.top_terms[:3]) or self.key
+
+    def label_in(self, language: str) -> str:
+        """The name, or the top terms in the reader's language (English words where known)."""
+        from scoring.text.themes import label_terms
+
+        return self.name or label_terms(self.top_terms, self.top_terms_en or (), language) or self.key
 
 
 class TextCategory(TimestampMixin, Base):
@@ -177,6 +185,9 @@ class TextClassifierModel(Base):
     cv_accuracy_std: Mapped[float | None] = mapped_column(Float)
     baseline_accuracy: Mapped[float | None] = mapped_column(Float)
     per_class: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The model card: balanced accuracy on distinct labels, cross-validated (cv_accuracy) and on
+    # the held-back share, and how many labels came from ratings and from people.
+    evaluation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     model: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
@@ -218,10 +229,18 @@ class Opportunity(TimestampMixin, Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The texts the need was made from, as [source, source_id] pairs (stable across the collecting
+    # phases' rewrites and across re-runs that give a theme key to other texts).
+    entry_refs: Mapped[list[list[Any]] | None] = mapped_column(JSON)
 
     regions: Mapped[list[OpportunityRegion]] = relationship(
         back_populates="opportunity", cascade="all, delete-orphan"
     )
+
+    @property
+    def period_last_day(self) -> date | None:
+        """The last day of the period (period_end is exclusive), for links that take a day."""
+        return self.period_end - timedelta(days=1) if self.period_end else None
 
     @classmethod
     def region_clause(cls, region_ids: frozenset[int]) -> Any:

@@ -4,11 +4,12 @@ late, a few missing, a few returned and resubmitted), then phone callbacks and o
 
 Entries are realistic and bilingual: customer events (核心系统升级 / ERP upgrade, supplier and
 personnel changes), feedback on the six dimensions and requirements. One need, mobile ticket
-reporting (移动端报修), is raised by several customers in at least three regions so the analysis
-finds a common need. The planted "watermelon" (service, region) of the tickets demo gets poor
-feedback ratings and the "reverse" one good ratings. Reports and entries are bulk-inserted; the
-facts and standard checks go through the same service as a real submission. Re-running adds
-nothing (a point that already has reports is skipped).
+reporting (移动端报修), is raised by several customers in at least three regions, IPv6 consulting
+(IPv6 改造咨询) in four, each in several wordings, so the analysis finds real common needs. The
+planted "watermelon" (service, region) of the tickets demo gets poor feedback ratings and the
+"reverse" one good ratings. Reports and entries are bulk-inserted; the facts and standard checks
+go through the same service as a real submission. Re-running adds nothing (a point that already
+has reports is skipped).
 """
 
 from __future__ import annotations
@@ -67,19 +68,81 @@ DYNAMIC = (
     ),
     ("other", "新办公楼启用，增加 200 个信息点", "New office building opens", "需新增网络与桌面支持"),
 )
-REQUIREMENTS = (
-    ("希望开放移动端报修，手机拍照即可提交故障", "mobile ticket reporting", "high", "medium"),
-    ("Mobile app or WeChat mini-program to report incidents", "mobile ticket reporting", "high", "medium"),
-    ("需要手机移动端报修和进度查询", "mobile ticket reporting", "medium", "medium"),
-    ("每月自动推送服务报表到领导邮箱", "reporting", "medium", "small"),
-    ("自助密码重置，减少服务台电话", "self-service", "medium", "small"),
-    ("Self-service password reset portal", "self-service", "low", "small"),
-    ("节假日增加夜间值守人员", "on-site support", "high", "large"),
-    ("为新员工提供 Office 与 OA 系统培训", "training", "low", "small"),
-    ("机房巡检报告电子化并可在线查阅", "data centre", "medium", "medium"),
-    ("希望提供数据备份恢复演练报告", "backup", "medium", "small"),
+# Needs as customers phrase them: each need in several wordings (Chinese and English), as different
+# customers write the same thing. (wordings, area, urgency, size, regions raising it; None: any)
+NEEDS = (
+    (
+        (
+            "希望开放移动端报修，手机拍照即可提交故障",
+            "Mobile app or WeChat mini-program to report incidents",
+            "需要手机移动端报修和进度查询",
+            "能否支持微信报修？现在只能打电话给服务台",
+        ),
+        "mobile ticket reporting",
+        "high",
+        "medium",
+        ("BJ", "GD", "SC", "ZJ", "HB", "SH"),
+    ),
+    (
+        (
+            "IPv6 改造咨询：想了解现有网络要改哪些设备",
+            "希望提供 IPv6 改造的咨询服务，上级要求年底前完成",
+            "Need consulting on IPv6 migration for our data centre network",
+            "门户网站需要支持 IPv6 访问，请安排专家咨询改造方案",
+        ),
+        "IPv6 consulting",
+        "medium",
+        "large",
+        ("BJ", "JS", "SD", "FJ"),
+    ),
+    (
+        (
+            "自助密码重置，减少服务台电话",
+            "Self-service password reset portal",
+            "员工经常忘记密码，希望能自助重置",
+        ),
+        "self-service",
+        "medium",
+        "small",
+        None,
+    ),
+    (
+        ("每月自动推送服务报表到领导邮箱", "希望每月提供服务报告，包括工单数量和处理时长"),
+        "reporting",
+        "medium",
+        "small",
+        None,
+    ),
+    (
+        ("节假日增加夜间值守人员", "希望服务台提供 7x24 小时服务，夜间也能报修"),
+        "on-site support",
+        "high",
+        "large",
+        None,
+    ),
+    (
+        ("为新员工提供 Office 与 OA 系统培训", "希望组织一次新版 OA 系统的使用培训"),
+        "training",
+        "low",
+        "small",
+        None,
+    ),
+    (
+        ("机房巡检报告电子化并可在线查阅", "希望机房巡检结果每周发给我们"),
+        "data centre",
+        "medium",
+        "medium",
+        None,
+    ),
+    (
+        ("希望提供数据备份恢复演练报告", "Please run a backup restore drill every quarter"),
+        "backup",
+        "medium",
+        "small",
+        None,
+    ),
 )
-MOBILE_REGIONS = ("BJ", "GD", "SC", "ZJ", "HB", "SH")  # regions whose customers raise the common need
+MOBILE_REGIONS = NEEDS[0][4]  # regions whose customers raise the mobile-reporting common need
 PRAISE = (
     "工程师到场及时，处理专业。",
     "服务台接听很快，沟通清楚。",
@@ -178,10 +241,10 @@ def _entries(world: _World, region: Region, week: date) -> list[dict[str, Any]]:
                 "text": text,
             }
         )
-    mobile = region.code in MOBILE_REGIONS
+    pool = [need for need in NEEDS if need[4] is None or region.code in need[4]]
     for _ in range(rng.choices((0, 1, 2), weights=(0.45, 0.4, 0.15))[0]):
-        pool = REQUIREMENTS if mobile else REQUIREMENTS[3:]
-        text, area, urgency, size = rng.choice(pool)
+        wordings, area, urgency, size, _regions = rng.choice(pool)
+        text = rng.choice(wordings)
         out.append(
             {
                 "kind": "requirement",

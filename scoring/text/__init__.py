@@ -1,8 +1,10 @@
 """Text analysis of personalised requirements and feedback comments (zh, en and mixed).
 
-Tokenisation (`Tokenizer`, jieba with an IT-service domain dictionary), unsupervised themes that
-remember the user's names, merges and splits (`discover_themes`, `ThemeDecisions`), supervised
-classification of categories or sentiment (`train_classifier`, `cross_validated_accuracy`),
+Tokenisation (`Tokenizer`, jieba with an IT-service domain dictionary and concept synonyms),
+unsupervised themes (near-duplicates folded, clustered within strata, labelled by class-based
+TF-IDF) that remember the user's names, merges and splits (`discover_themes`, `ThemeDecisions`),
+supervised classification of categories or sentiment (`train_classifier`, evaluated on distinct
+labels by `evaluate_classifier`; `rating_sentiment` turns a rating into a sentiment label),
 common needs across customers and regions (`common_needs`) and emerging needs between periods
 (`emerging_needs`). Pure: no Flask, SQLAlchemy or `perception` imports. scikit-learn and SciPy
 are imported inside the functions that fit or test, so importing this package loads NumPy only.
@@ -11,9 +13,12 @@ are imported inside the functions that fit or test, so importing this package lo
 from scoring.text.classify import (
     ClassReport,
     CVReport,
+    Evaluation,
     ReviewItem,
     TextClassifier,
     cross_validated_accuracy,
+    evaluate_classifier,
+    rating_sentiment,
     train_classifier,
 )
 from scoring.text.decisions import ThemeDecisions, ThemeMerge, ThemeOperation, ThemeSplit
@@ -36,6 +41,7 @@ from scoring.text.tokenizer import (
     default_synonyms,
     light_stem,
     normalise_text,
+    theme_stopwords,
 )
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "ClassReport",
     "CommonNeed",
     "EntryId",
+    "Evaluation",
     "GrowthMethod",
     "Message",
     "ReviewItem",
@@ -66,10 +73,13 @@ __all__ = [
     "discover_themes",
     "emerging_need_message",
     "emerging_needs",
+    "evaluate_classifier",
     "growth_p_value",
     "light_stem",
     "normalise_text",
+    "rating_sentiment",
     "review_message",
     "theme_growth",
+    "theme_stopwords",
     "train_classifier",
 ]

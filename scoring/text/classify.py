@@ -30,9 +30,13 @@ if TYPE_CHECKING:
 __all__ = [
     "CVReport",
     "ClassReport",
+    "Evaluation",
     "ReviewItem",
     "TextClassifier",
     "cross_validated_accuracy",
+    "distinct_labelled",
+    "evaluate_classifier",
+    "rating_sentiment",
     "train_classifier",
 ]
 
@@ -232,3 +236,117 @@ def cross_validated_accuracy(
         baseline_accuracy=float(counts.max() / y.size),
         predicted=tuple(str(label) for label in predicted),
     )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How well a classifier does on real, de-duplicated labels (the model card's figures).
+
+    `cv_balanced_accuracy` is the mean over stratified folds of the training share; the held-back
+    share (`n_held_back` distinct texts, never trained on) gives `held_back_balanced_accuracy`.
+    Balanced accuracy is the mean per-label recall, so always guessing the commonest label scores
+    1 / n_labels, whatever the label shares (Brodersen et al., ICPR 2010; scikit-learn
+    `balanced_accuracy_score`).
+    """
+
+    n_labels_given: int
+    n_distinct: int
+    n_held_back: int
+    folds: int
+    cv_balanced_accuracy: float
+    cv_balanced_accuracy_std: float
+    held_back_balanced_accuracy: float | None
+    labels: tuple[str, ...]
+
+
+def distinct_labelled(texts: Sequence[str], labels: Sequence[str]) -> tuple[list[str], list[str]]:
+    """One row per distinct text (after normalisation, punctuation and spaces ignored), labelled by
+    its most frequent label (ties: the first given), so repeats neither train nor test twice."""
+    import re
+
+    votes: dict[str, dict[str, int]] = {}
+    first: dict[str, str] = {}
+    for text, label in zip(texts, labels, strict=True):
+        key = re.sub(r"[\W_]+", "", normalise_text(text))
+        if not key:
+            continue
+        first.setdefault(key, text)
+        counts = votes.setdefault(key, {})
+        counts[str(label)] = counts.get(str(label), 0) + 1
+    keys = list(first)
+    return [first[k] for k in keys], [max(votes[k], key=lambda lab: votes[k][lab]) for k in keys]
+
+
+def evaluate_classifier(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    tokenizer: Tokenizer,
+    *,
+    held_back: float = 0.2,
+    folds: int = 5,
+    sentiment_cues: bool = False,
+    random_state: int = 0,
+) -> Evaluation:
+    """Cross-validated and held-back balanced accuracy on the distinct labelled texts.
+
+    A stratified `held_back` share of the distinct texts is set aside first (when every label has
+    at least 2 texts there); the rest is cross-validated with stratified k-fold, k = min(`folds`,
+    the rarest label's count). Raises ValueError with fewer than two labels of 2+ texts each.
+    """
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    distinct_texts, distinct = distinct_labelled(texts, labels)
+    y = np.array(distinct)
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2 or counts.min() < 2:
+        raise ValueError("every label needs at least two distinct texts")
+    documents = np.array(distinct_texts, dtype=object)
+    held_score: float | None = None
+    n_held = 0
+    train_idx = np.arange(y.size)
+    if held_back > 0 and counts.min() >= 4:
+        train_idx, test_idx = train_test_split(
+            np.arange(y.size), test_size=held_back, stratify=y, random_state=random_state
+        )
+        model = _pipeline(tokenizer, 10.0, random_state, sentiment_cues)
+        model.fit(list(documents[train_idx]), y[train_idx])
+        held_score = float(balanced_accuracy_score(y[test_idx], model.predict(list(documents[test_idx]))))
+        n_held = int(test_idx.size)
+    train_y = y[train_idx]
+    k = int(min(folds, np.unique(train_y, return_counts=True)[1].min()))
+    if k < 2:
+        raise ValueError("every label needs at least two distinct texts to train on")
+    scores = []
+    for fit, test in StratifiedKFold(k, shuffle=True, random_state=random_state).split(train_idx, train_y):
+        model = _pipeline(tokenizer, 10.0, random_state, sentiment_cues)
+        model.fit(list(documents[train_idx[fit]]), train_y[fit])
+        predicted = model.predict(list(documents[train_idx[test]]))
+        scores.append(float(balanced_accuracy_score(train_y[test], predicted)))
+    return Evaluation(
+        n_labels_given=len(texts),
+        n_distinct=int(y.size),
+        n_held_back=n_held,
+        folds=k,
+        cv_balanced_accuracy=float(np.mean(scores)),
+        cv_balanced_accuracy_std=float(np.std(scores)),
+        held_back_balanced_accuracy=held_score,
+        labels=tuple(str(c) for c in classes),
+    )
+
+
+def rating_sentiment(value: float, scale_min: float, scale_max: float) -> str | None:
+    """The sentiment a rating gives its comment: the lowest two points of a scale of five or more
+    points negative, the top two positive, the middle neutral; None for scales of fewer than
+    three points (yes/no confirmations say nothing about how a comment feels)."""
+    points = scale_max - scale_min
+    if points < 2:
+        return None
+    low, high = scale_min + (1 if points >= 4 else 0), scale_max - (1 if points >= 4 else 0)
+    if points >= 10:  # 0-10 (NPS): detractors 0-6, passives 7-8, promoters 9-10
+        low, high = scale_min + 6, scale_max - 1
+    if value <= low:
+        return "negative"
+    if value >= high:
+        return "positive"
+    return "neutral"

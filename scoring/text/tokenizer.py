@@ -34,6 +34,7 @@ __all__ = [
     "default_synonyms",
     "light_stem",
     "normalise_text",
+    "theme_stopwords",
 ]
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -95,6 +96,41 @@ def default_synonyms() -> dict[str, str]:
             if alias.strip():
                 mapping[_normalise(alias).strip()] = _normalise(canonical).strip()
     return mapping
+
+
+def _is_phrase(alias: str) -> bool:
+    return bool(re.fullmatch(r"[a-z0-9]+(?:[\s-][a-z0-9]+)+", alias))
+
+
+def _phrase_key(phrase: str) -> str:
+    words = re.split(r"[\s-]+", phrase.strip())
+    return " ".join(light_stem(word) for word in words)
+
+
+def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex for all phrase aliases: words joined by spaces or hyphens, an optional plural -s."""
+    if not phrases:
+        return None
+    alternatives = sorted(
+        (r"[\s-]*".join(re.escape(w) for w in re.split(r"[\s-]+", p)) for p in phrases), key=len, reverse=True
+    )
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + r")s?(?![a-z0-9])")
+
+
+@lru_cache(maxsize=1)
+def theme_stopwords() -> frozenset[str]:
+    """Stopwords for themes: the defaults, the stopwords-iso lists for zh and en (a maintained
+    collection, https://github.com/stopwords-iso), negations and the domain's request phrasings.
+
+    Themes group texts by what they are about, so words that say how something is asked
+    (希望, 能否, please) or whether it is denied (不, 没有) carry no theme. The classifier keeps
+    negations: they matter for sentiment, so it uses `default_stopwords`.
+    """
+    import stopwordsiso
+
+    extra = set(stopwordsiso.stopwords("zh")) | set(stopwordsiso.stopwords("en"))
+    extra |= set(_data_lines("stopwords_theme.txt"))
+    return default_stopwords() | frozenset(_normalise(word) for word in extra)
 
 
 def light_stem(word: str) -> str:
@@ -188,14 +224,24 @@ class Tokenizer:
         chosen = default_stopwords() if stopwords is None else (_normalise(w).strip() for w in stopwords)
         self._stopwords = frozenset(chosen)
         chosen_synonyms = default_synonyms() if synonyms is None else synonyms
-        self._synonyms = {_normalise(a).strip(): _normalise(c).strip() for a, c in chosen_synonyms.items()}
+        normalised = {_normalise(a).strip(): _normalise(c).strip() for a, c in chosen_synonyms.items()}
+        # Aliases of several English words ("service-desk", "on-site") are phrases: they are
+        # replaced in the text before segmentation, as no single token could match them.
+        self._phrases = _phrase_pattern([a for a in normalised if _is_phrase(a)])
+        self._phrase_map = {_phrase_key(a): c for a, c in normalised.items() if _is_phrase(a)}
+        self._all_synonyms = normalised
+        self._synonyms = {a: c for a, c in normalised.items() if not _is_phrase(a)}
         # Chinese synonym words join the dictionary, or jieba could cut 手机端 into 手机/端.
         synonym_words = {w for pair in self._synonyms.items() for w in pair if _HAN.search(w)}
+        self._synonym_words = tuple(sorted(synonym_words))
         self._words = tuple(sorted(set(base) | set(self._user_words) | synonym_words))
         self._stem_english = stem_english
         self._cache: dict[str, tuple[str, ...]] = {}
         self._pieces: dict[str, tuple[str, ...]] = {}
         self._segmenter: Any = None
+        self._theme_variant: Tokenizer | None = None
+        self._base: Tokenizer | None = None
+        self._english: dict[str, str] | None = None
 
     @property
     def user_words(self) -> tuple[str, ...]:
@@ -208,17 +254,54 @@ class Tokenizer:
 
     @property
     def synonyms(self) -> dict[str, str]:
-        return dict(self._synonyms)
+        return dict(self._all_synonyms)
 
     def with_words(self, words: Iterable[str]) -> Tokenizer:
         """A new tokenizer whose dictionary also holds `words`; this one is left unchanged."""
         return Tokenizer(
             (*self._user_words, *words),
             self._stopwords,
-            synonyms=self._synonyms,
+            synonyms=self._all_synonyms,
             domain_words=self._domain_words,
             stem_english=self._stem_english,
         )
+
+    def for_themes(self) -> Tokenizer:
+        """This tokenizer with the theme stopwords added (`theme_stopwords`); cached."""
+        if self._theme_variant is None:
+            variant = Tokenizer(
+                self._user_words,
+                self._stopwords | theme_stopwords(),
+                synonyms=self._all_synonyms,
+                domain_words=self._domain_words,
+                stem_english=self._stem_english,
+            )
+            # Its tokens are this tokenizer's tokens less the theme stopwords: segmenting each
+            # text once serves both the themes and the classifier of a run (jieba is the cost).
+            variant._base = self
+            variant._theme_variant = variant
+            self._theme_variant = variant
+        return self._theme_variant
+
+    def without_synonyms(self) -> Tokenizer:
+        """This tokenizer keeping every word as written (no synonym mapping)."""
+        return Tokenizer(
+            (*self._user_words, *self._synonym_words),
+            self._stopwords,
+            synonyms={},
+            domain_words=self._domain_words,
+            stem_english=self._stem_english,
+        )
+
+    def english_of(self, term: str) -> str:
+        """An English word for a canonical term (its first English alias), else the term itself."""
+        if self._english is None:
+            english: dict[str, str] = {}
+            for alias, canonical in self._all_synonyms.items():
+                if not _HAN.search(alias):
+                    english.setdefault(canonical, alias.replace("-", " "))
+            self._english = english
+        return self._english.get(term, term)
 
     def tokenize(self, text: str) -> list[str]:
         """The tokens of one text, in order, stopwords and punctuation removed."""
@@ -236,35 +319,50 @@ class Tokenizer:
         return [self.tokenize(text) for text in texts]
 
     def _tokenize(self, text: str) -> tuple[str, ...]:
+        if self._base is not None:
+            stop = self._stopwords
+            return tuple(word for word in self._base.tokenize(text) if word not in stop)
         if self._segmenter is None:
             self._segmenter = _jieba_for(self._words)
         tokens: list[str] = []
         pieces = self._pieces
-        for piece in self._segmenter.cut(_normalise(text)):
+        normalised = _normalise(text)
+        if self._phrases is not None and _HAS_LETTER.search(normalised):
+            normalised = self._phrases.sub(self._replace_phrase, normalised)
+        for piece in self._segmenter.cut(normalised):
             words = pieces.get(piece)
             if words is None:
                 words = pieces[piece] = self._words_of_piece(piece)
             tokens.extend(words)
         return tuple(tokens)
 
+    def _replace_phrase(self, match: re.Match[str]) -> str:
+        return f" {self._phrase_map.get(_phrase_key(match.group(0)), match.group(0))} "
+
     def _words_of_piece(self, piece: str) -> tuple[str, ...]:
         """The tokens one jieba piece becomes; memoised, as pieces repeat far more than texts."""
         if _HAN.search(piece):
             word = piece.strip()
-            return (self._synonyms.get(word, word),) if word and word not in self._stopwords else ()
+            canonical = self._synonyms.get(word)
+            if canonical is not None:  # an alias named on purpose outranks the stopword list
+                return (canonical,)
+            return (word,) if word and word not in self._stopwords else ()
         words = []
         for word in _EN_WORD.findall(piece):
-            if len(word) < 2 or not _HAS_LETTER.search(word) or word in self._stopwords:
+            if len(word) < 2 or not _HAS_LETTER.search(word):
                 continue
-            word = light_stem(word) if self._stem_english else word
-            words.append(self._synonyms.get(word, word))
+            stemmed = light_stem(word) if self._stem_english else word
+            canonical = self._synonyms.get(stemmed)
+            if canonical is None and (word in self._stopwords or stemmed in self._stopwords):
+                continue
+            words.append(canonical or stemmed)
         return tuple(words)
 
     def __getstate__(self) -> dict[str, Any]:
         return {
             "user_words": self._user_words,
             "stopwords": sorted(self._stopwords),
-            "synonyms": self._synonyms,
+            "synonyms": self._all_synonyms,
             "domain_words": self._domain_words,
             "stem_english": self._stem_english,
         }

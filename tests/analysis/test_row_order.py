@@ -128,6 +128,6 @@ def test_training_set_in_label_order(db_session, write_texts):
         entry = db_session.get(TextEntry, entry_id)
         label_entry(db_session, entry, category=category, sentiment=None, user_id=None)
     _move(db_session, TextLabel, db_session.scalar(select(func.min(TextLabel.id))))
-    texts, labels = _training_set(db_session, "category")
+    texts, labels, _ = _training_set(db_session, "category", {}, [])
     assert texts == [t for _, _, t in items]
     assert labels == categories

@@ -152,19 +152,30 @@ def test_classifier_cross_validation_review_queue_and_corrections(db_session, wr
             label_entry(db_session, entry, category=category, sentiment=None, user_id=None)
     _run(db_session)
     stored = db_session.scalar(select(TextClassifierModel).where(TextClassifierModel.target == "category"))
-    assert stored.n_labelled == 12 and stored.folds == 4
-    # Reference: scikit-learn's cross_val_score with the same pipeline and the same folds.
-    # In label order, as the run reads them: the folds depend on the order of the texts.
+    # 12 distinct labels, 4 per category: a stratified fifth (3) is held back, never trained on;
+    # the other 9 are cross-validated in 3 folds.
+    assert stored.n_labelled == 12 and stored.folds == 3
+    assert stored.evaluation["n_held_back"] == 3 and stored.evaluation["n_distinct"] == 12
+    # Reference: scikit-learn's train_test_split, cross_val_score and balanced_accuracy_score with
+    # the same pipeline and the same splits, in label order as the run reads them.
+    from sklearn.metrics import balanced_accuracy_score
+    from sklearn.model_selection import train_test_split
+
     labels = db_session.execute(select(TextLabel.text, TextLabel.category).order_by(TextLabel.id)).all()
-    texts = [t for t, _ in labels]
+    texts = np.array([t for t, _ in labels], dtype=object)
     y = np.array([c for _, c in labels])
+    train, test = train_test_split(np.arange(12), test_size=0.2, stratify=y, random_state=0)
     reference = cross_val_score(
         _pipeline(tokenizer(db_session), 10.0, 0, False),
-        np.array(texts, dtype=object),
-        y,
-        cv=StratifiedKFold(n_splits=4, shuffle=True, random_state=0),
+        texts[train],
+        y[train],
+        cv=StratifiedKFold(n_splits=3, shuffle=True, random_state=0),
+        scoring="balanced_accuracy",
     )
     assert stored.cv_accuracy == pytest.approx(reference.mean())
+    held = _pipeline(tokenizer(db_session), 10.0, 0, False).fit(list(texts[train]), y[train])
+    expected = balanced_accuracy_score(y[test], held.predict(list(texts[test])))
+    assert stored.evaluation["held_back"] == pytest.approx(expected)
     assert stored.baseline_accuracy == pytest.approx(1 / 3)
     assert classifier_status(db_session)["category"].cv_accuracy == stored.cv_accuracy
     # Unlabelled entries get a model label with a confidence; the labelled keep the user's.

@@ -43,6 +43,7 @@ class CommonNeedRow:
     n_customers: int
     n_regions: int
     region_ids: tuple[int, ...]
+    customer_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,9 @@ class DemandView:
         }
 
 
-def theme_labels(session: Session) -> dict[str, str]:
-    return {t.key: t.label for t in session.scalars(select(TextTheme))}
+def theme_labels(session: Session, language: str = "zh") -> dict[str, str]:
+    """Theme key -> its name, or its distinguishing words in ``language`` ("zh" or "en")."""
+    return {t.key: t.label_in(language) for t in session.scalars(select(TextTheme))}
 
 
 def _period_clauses(start: date, end: date, region_ids: frozenset[int] | None) -> list[Any]:
@@ -126,11 +128,13 @@ def _period_clauses(start: date, end: date, region_ids: frozenset[int] | None) -
     return clauses
 
 
-def _theme_regions(session: Session, clauses: list[Any]) -> dict[str, tuple[int, ...]]:
+def _theme_regions(
+    session: Session, clauses: list[Any], column: Any = TextEntry.region_id
+) -> dict[str, tuple[int, ...]]:
     rows = session.execute(
-        select(TextEntry.theme_key, TextEntry.region_id)
-        .where(*clauses, TextEntry.theme_key.is_not(None))
-        .group_by(TextEntry.theme_key, TextEntry.region_id)
+        select(TextEntry.theme_key, column)
+        .where(*clauses, TextEntry.theme_key.is_not(None), column.is_not(None))
+        .group_by(TextEntry.theme_key, column)
     )
     out: dict[str, list[int]] = defaultdict(list)
     for key, region in rows:
@@ -146,11 +150,12 @@ def common_and_emerging_needs(
     *,
     extra_where: list[Any] | None = None,
     kinds: tuple[str, ...] | None = NEED_KINDS,
+    language: str = "zh",
 ) -> NeedsView:
     """Common and emerging needs of [period_start, period_end) within ``region_ids`` (None: all),
     counted over the texts of ``kinds`` (default: personalised requirements; None: every text)."""
     settings = get_settings(session)
-    labels = theme_labels(session)
+    labels = theme_labels(session, language)
     extra_where = list(extra_where or [])
     if kinds is not None:
         extra_where.append(TextEntry.kind.in_(kinds))
@@ -166,10 +171,17 @@ def common_and_emerging_needs(
         .group_by(TextEntry.theme_key)
     ).all()
     regions = _theme_regions(session, clauses)
+    customers = _theme_regions(session, clauses, TextEntry.customer_id)
     common = sorted(
         (
             CommonNeedRow(
-                str(key), labels.get(str(key), str(key)), int(n), int(c), int(r), regions.get(str(key), ())
+                str(key),
+                labels.get(str(key), str(key)),
+                int(n),
+                int(c),
+                int(r),
+                regions.get(str(key), ()),
+                customers.get(str(key), ()),
             )
             for key, n, c, r in rows
             if c >= settings.min_customers and r >= settings.min_regions
@@ -273,7 +285,7 @@ def _examples(
     return {key: tuple(found[:EXAMPLES]) for key, found in found_by_key.items()}
 
 
-def demand(session: Session, filters: AnalysisFilters) -> DemandView:
+def demand(session: Session, filters: AnalysisFilters, language: str = "zh") -> DemandView:
     """Themes with their size and examples inside the filters, and the needs of the period."""
     clauses = where_facts(TextEntry, filters)
     scope_only = where_facts(TextEntry, filters, period=False)
@@ -293,14 +305,18 @@ def demand(session: Session, filters: AnalysisFilters) -> DemandView:
             ThemeRow(
                 key=t.key,
                 name=t.name,
-                label=t.label,
-                top_terms=tuple(t.top_terms[:10]),
+                label=t.label_in(language),
+                top_terms=tuple(
+                    (t.top_terms_en if language.startswith("en") and t.top_terms_en else t.top_terms)[:10]
+                ),
                 size_total=t.size,
                 n_entries=int(sizes.get(t.key, 0)),
                 examples=examples[t.key],
             )
         )
-    needs = common_and_emerging_needs(session, filters.start, filters.end, None, extra_where=scope_only)
+    needs = common_and_emerging_needs(
+        session, filters.start, filters.end, None, extra_where=scope_only, language=language
+    )
     last_run = session.scalar(select(TextAnalysisRun).order_by(TextAnalysisRun.id.desc()).limit(1))
     return DemandView(
         filters=filters,

@@ -4,14 +4,21 @@ Every figure links here with the same filters (period, region, service, tier, cu
 within the user's region scope) plus what the figure counts (``kind``: csat, nps, rating, ...;
 ``dimension``). The page lists the observations newest first, each with the comments written in
 the same response or report entry, and the texts matching the filters.
+
+A link about texts (a theme's texts, a need's texts: ``theme_key``, ``text_kind``) lists exactly
+those texts and no rating rows. "Low ratings" are the lowest points of the scale that was asked
+(the bottom two of five or more points, the bottom one of three or four, NPS 0-6); yes/no
+confirmations (0/1 scales, as sampling comparison records them) are never low ratings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import and_, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.filters import AnalysisFilters, where_facts
@@ -74,6 +81,23 @@ class Evidence:
     rows: tuple[EvidenceRow, ...]
     comments: tuple[CommentRow, ...]
     comments_total: int
+    about_texts: bool = False  # a link about texts: no answers table, the texts first
+    theme_key: str | None = None
+    text_kind: str | None = None
+
+
+def low_rating_clause() -> Any:
+    """The answers that pull a figure down: the lowest points of the scale that was asked.
+
+    Five or more points (1-5, 1-7): the bottom two; three or four points: the bottom one; NPS
+    (0-10): detractors 0-6. A scale of fewer than three points is a yes/no confirmation: never low.
+    """
+    span = Obs.scale_max - Obs.scale_min
+    return or_(
+        and_(Obs.kind == "nps", Obs.value <= Obs.scale_min + 6),
+        and_(Obs.kind != "nps", span >= 4, Obs.value <= Obs.scale_min + 1),
+        and_(Obs.kind != "nps", span >= 2, span < 4, Obs.value <= Obs.scale_min),
+    )
 
 
 def evidence(
@@ -84,9 +108,15 @@ def evidence(
     dimension: str | None = None,
     low_only: bool = False,
     theme_key: str | None = None,
+    text_kind: str | None = None,
+    text_refs: Sequence[Sequence[Any]] | None = None,
     page: int = 1,
 ) -> Evidence:
-    """One page of the observations (and the comments) behind a figure, inside the filters."""
+    """One page of the observations (and the comments) behind a figure, inside the filters.
+
+    ``text_refs`` ((source, source_id) pairs, e.g. an opportunity's texts) lists exactly those
+    texts, whatever theme they carry now."""
+    about_texts = bool(theme_key or text_kind) or text_refs is not None
     kind = kind if kind in KINDS else None
     page = max(page, 1)
     where = where_facts(Obs, filters)
@@ -94,28 +124,32 @@ def evidence(
         where.append(Obs.kind == kind)
     if dimension:
         where.append(Obs.dimension == dimension)
-    if low_only:  # the answers that pull a figure down: bottom two boxes, NPS detractors
-        where.append(or_(Obs.value <= Obs.scale_min + 1, (Obs.kind == "nps") & (Obs.value <= 6)))
-    total = session.scalar(select(func.count()).where(*where)) or 0
-    obs = session.execute(
-        select(
-            Obs.source,
-            Obs.source_id,
-            Obs.observed_on,
-            Obs.region_id,
-            Obs.service_id,
-            Obs.customer_id,
-            Obs.kind,
-            Obs.dimension,
-            Obs.item,
-            Obs.value,
-            Obs.scale_max,
-        )
-        .where(*where)
-        .order_by(Obs.observed_on.desc(), Obs.id.desc())
-        .limit(PAGE)
-        .offset((page - 1) * PAGE)
-    ).all()
+    if low_only:
+        where.append(low_rating_clause())
+    total = 0 if about_texts else session.scalar(select(func.count()).where(*where)) or 0
+    obs = (
+        []
+        if about_texts
+        else session.execute(
+            select(
+                Obs.source,
+                Obs.source_id,
+                Obs.observed_on,
+                Obs.region_id,
+                Obs.service_id,
+                Obs.customer_id,
+                Obs.kind,
+                Obs.dimension,
+                Obs.item,
+                Obs.value,
+                Obs.scale_max,
+            )
+            .where(*where)
+            .order_by(Obs.observed_on.desc(), Obs.id.desc())
+            .limit(PAGE)
+            .offset((page - 1) * PAGE)
+        ).all()
+    )
     keys = {(o.source, o.source_id) for o in obs}
     said: dict[tuple[str, int], list[str]] = {}
     if keys:
@@ -131,6 +165,11 @@ def evidence(
         text_where.append(TextEntry.dimension == dimension)
     if theme_key:
         text_where.append(TextEntry.theme_key == theme_key)
+    if text_kind:
+        text_where.append(TextEntry.kind == text_kind)
+    if text_refs is not None:
+        pairs = sorted({(str(source), int(sid)) for source, sid in text_refs})
+        text_where.append(tuple_(TextEntry.source, TextEntry.source_id).in_(pairs) if pairs else false())
     comments_total = session.scalar(select(func.count()).where(*text_where)) or 0
     comments = tuple(
         CommentRow(*c)  # type: ignore[call-arg]
@@ -155,4 +194,17 @@ def evidence(
             .offset((page - 1) * PAGE)
         )
     )
-    return Evidence(filters, kind, dimension, low_only, int(total), page, rows, comments, int(comments_total))
+    return Evidence(
+        filters,
+        kind,
+        dimension,
+        low_only,
+        int(total),
+        page,
+        rows,
+        comments,
+        int(comments_total),
+        about_texts,
+        theme_key,
+        text_kind,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,9 +23,15 @@ from perception.analysis.models import (
     OpportunityStatus,
     TextTheme,
 )
-from perception.analysis.services.demand import CommonNeedRow, EmergingNeedRow, common_and_emerging_needs
+from perception.analysis.services.demand import (
+    NEED_KINDS,
+    CommonNeedRow,
+    EmergingNeedRow,
+    common_and_emerging_needs,
+)
 from perception.analysis.services.text_settings import TextAnalysisError
 from perception.core.models.auth import Role, User, UserRole
+from perception.core.models.facts import TextEntry
 from perception.core.webhooks import emit
 
 
@@ -49,19 +56,23 @@ def _check_owner(session: Session, owner_id: int | None) -> None:
         )
 
 
-def need_summary(kind: str, row: CommonNeedRow | EmergingNeedRow) -> tuple[str, str]:
-    """Bilingual one-line summary of the need behind an opportunity."""
+def need_summary(
+    kind: str, row: CommonNeedRow | EmergingNeedRow, label_en: str | None = None
+) -> tuple[str, str]:
+    """Bilingual one-line summary of the need behind an opportunity (``label_en``: the theme's
+    label in English, where it differs from the Chinese one)."""
+    en = label_en or row.label
     if isinstance(row, CommonNeedRow):
         return (
             f"共性需求「{row.label}」：{row.n_customers} 个客户在 {row.n_regions} 个地区提出，"
             f"共 {row.n_entries} 条。",
-            f"Common need '{row.label}': raised by {row.n_customers} customers in {row.n_regions} regions "
+            f"Common need '{en}': raised by {row.n_customers} customers in {row.n_regions} regions "
             f"({row.n_entries} entries).",
         )
     before, now = 100 * row.previous_share, 100 * row.share
     return (
         f"新兴需求「{row.label}」：占比由 {before:.1f}% 升至 {now:.1f}%（q = {row.q_value:.3f}）。",
-        f"Emerging need '{row.label}': share rose from {before:.1f}% to {now:.1f}% (q = {row.q_value:.3f}).",
+        f"Emerging need '{en}': share rose from {before:.1f}% to {now:.1f}% (q = {row.q_value:.3f}).",
     )
 
 
@@ -85,7 +96,8 @@ def create_from_need(
         raise TextAnalysisError.one(
             "kind", "类型必须是共性需求或新兴需求", "kind must be common or emerging", code="invalid_kind"
         )
-    if session.scalar(select(TextTheme.id).where(TextTheme.key == theme_key)) is None:
+    theme = session.scalar(select(TextTheme).where(TextTheme.key == theme_key))
+    if theme is None:
         raise TextAnalysisError.one(
             "theme_key",
             f"没有主题 {theme_key}",
@@ -106,7 +118,7 @@ def create_from_need(
             "this theme is not a common or emerging need in the period",
             code="not_a_need",
         )
-    zh, en = need_summary(kind, row)
+    zh, en = need_summary(kind, row, theme.label_in("en"))
     n_entries = row.n_entries if isinstance(row, CommonNeedRow) else row.count
     n_customers = row.n_customers if isinstance(row, CommonNeedRow) else 0
     opp = Opportunity(
@@ -124,11 +136,27 @@ def create_from_need(
         created_by_id=created_by_id,
     )
     opp.regions = [OpportunityRegion(region_id=r) for r in row.region_ids]
+    opp.entry_refs = _need_texts(session, theme_key, period_start, period_end, region_ids)
     session.add(opp)
     session.flush()
     event = {"opportunity_id": opp.id, "kind": kind, "title": opp.title, "region_ids": list(row.region_ids)}
     emit(session, "opportunity.handed_over", {**event, "n_entries": n_entries, "n_customers": n_customers})
     return opp
+
+
+def _need_texts(
+    session: Session, theme_key: str, start: date, end: date, region_ids: frozenset[int] | None
+) -> list[list[Any]]:
+    """The (source, source_id) of the texts behind the need, kept with the opportunity."""
+    stmt = select(TextEntry.source, TextEntry.source_id).where(
+        TextEntry.theme_key == theme_key,
+        TextEntry.period_start >= start,
+        TextEntry.period_start < end,
+        TextEntry.kind.in_(NEED_KINDS),
+    )
+    if region_ids is not None:
+        stmt = stmt.where(TextEntry.region_id.in_(sorted(region_ids)))
+    return [[source, int(source_id)] for source, source_id in session.execute(stmt.order_by(TextEntry.id))]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ and applied to the entry at once (label_source "user").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -83,6 +84,12 @@ class ClassifierStatus:
     baseline_accuracy: float | None
     per_class: tuple[dict[str, object], ...]
     trained_at: str | None
+    # The model card (balanced accuracy; see TextClassifierModel.evaluation), None before a run.
+    held_back_accuracy: float | None = None
+    n_held_back: int = 0
+    n_distinct: int = 0
+    n_from_ratings: int = 0
+    n_from_people: int = 0
 
 
 def classifier_status(session: Session) -> dict[str, ClassifierStatus]:
@@ -104,8 +111,20 @@ def classifier_status(session: Session) -> dict[str, ClassifierStatus]:
             baseline_accuracy=m.baseline_accuracy if m else None,
             per_class=tuple(m.per_class) if m else (),
             trained_at=m.trained_at.isoformat() if m else None,
+            **_card(m.evaluation if m else None),
         )
     return out
+
+
+def _card(evaluation: dict[str, Any] | None) -> dict[str, Any]:
+    e = evaluation or {}
+    return {
+        "held_back_accuracy": e.get("held_back"),
+        "n_held_back": int(e.get("n_held_back") or 0),
+        "n_distinct": int(e.get("n_distinct") or 0),
+        "n_from_ratings": int(e.get("n_from_ratings") or 0),
+        "n_from_people": int(e.get("n_from_people") or 0),
+    }
 
 
 def review_queue(

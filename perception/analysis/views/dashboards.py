@@ -11,6 +11,7 @@ from flask import Response, abort, render_template, request
 
 from perception.analysis.jobs import rollup_for_pages
 from perception.analysis.services import charts
+from perception.analysis.services.demand import theme_labels
 from perception.analysis.services.evidence import evidence as evidence_service
 from perception.analysis.services.experience import ExperienceView
 from perception.analysis.services.experience import experience as experience_service
@@ -26,7 +27,7 @@ from perception.analysis.services.tables import BUILDERS
 from perception.analysis.views import bp
 from perception.analysis.views.common import current_filters, page_context
 from perception.analysis.views.recent import REUSE_SECONDS, computed
-from perception.core.authz import Permission, require
+from perception.core.authz import Permission, region_scope, require
 from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.transaction import writes
@@ -83,6 +84,19 @@ def experience() -> Any:
     )
 
 
+def _opportunity_texts(opportunity_id: int | None) -> list[list[Any]] | None:
+    """The texts an opportunity was made from, when the link names one the user may see."""
+    if opportunity_id is None:
+        return None
+    from perception.analysis.models import Opportunity
+
+    opp = orm().get(Opportunity, opportunity_id)
+    scope = region_scope()
+    if opp is None or (scope is not None and not {r.region_id for r in opp.regions} & scope):
+        abort(404)
+    return list(opp.entry_refs or [])
+
+
 @bp.get("/evidence")
 @require(Permission.VIEW_ANALYSIS)
 def evidence() -> Any:
@@ -90,14 +104,20 @@ def evidence() -> Any:
     data = evidence_service(
         orm(),
         filters,
+        text_refs=_opportunity_texts(request.args.get("opportunity", type=int)),
         kind=request.args.get("kind") or None,
         dimension=request.args.get("dimension") or None,
         low_only=request.args.get("low") == "1",
         theme_key=request.args.get("theme") or None,
+        text_kind=request.args.get("text_kind") or None,
         page=request.args.get("page", 1, type=int) or 1,
     )
     names = load_names(orm())
-    return render_template("analysis/evidence.html", **page_context(filters, error, data=data, names=names))
+    theme_names = theme_labels(orm(), "zh" if is_zh() else "en")
+    return render_template(
+        "analysis/evidence.html",
+        **page_context(filters, error, data=data, names=names, theme_names=theme_names),
+    )
 
 
 CHARTS = ("overview_trend", "region_csat", "quadrant", "heatmap", "dimensions", "kpi_trend")

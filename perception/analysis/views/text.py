@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from perception.analysis.forms import (
+    SENTIMENT_LABELS,
     ActionForm,
     CategoryForm,
     LabelForm,
@@ -25,10 +26,10 @@ from perception.analysis.jobs import rerun_text_analysis
 from perception.analysis.services import text_settings
 from perception.analysis.services.demand import demand as demand_service
 from perception.analysis.services.opportunities import create_from_need, market_users
+from perception.analysis.services.review_queue import label_entries, review_groups
 from perception.analysis.services.text_labels import (
     classifier_status,
     label_entry,
-    review_queue,
     review_queue_size,
 )
 from perception.analysis.views import bp
@@ -36,7 +37,7 @@ from perception.analysis.views.common import current_filters, flash_problems, pa
 from perception.core.authz import Permission, can, get_or_404, region_scope, require
 from perception.core.errors import UserError
 from perception.core.extensions import orm
-from perception.core.i18n import localized
+from perception.core.i18n import lang_code, localized
 from perception.core.models.facts import TextEntry
 from perception.core.transaction import atomic
 
@@ -61,7 +62,7 @@ def _owner_choices() -> list[SelectChoice]:
 @require(Permission.VIEW_ANALYSIS)
 def demand() -> Any:
     filters, error = current_filters()
-    view = demand_service(orm(), filters)
+    view = demand_service(orm(), filters, lang_code())
     settings = text_settings.get_settings(orm())
     send = SendNeedForm()
     send.owner_id.choices = _owner_choices()
@@ -90,6 +91,8 @@ def demand() -> Any:
             settings_form=settings_form,
             category_form=CategoryForm(formdata=None),
             categories=text_settings.categories(orm()),
+            emerging_alpha=settings.emerging_alpha,
+            emerging_min=settings.emerging_min_entries,
         ),
     )
 
@@ -214,20 +217,49 @@ def add_category() -> Any:
 def review() -> Any:
     filters, error = current_filters()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    entries = review_queue(orm(), filters, limit=50, offset=(page - 1) * 50)
+    groups = review_groups(orm(), filters)
     return render_template(
         "analysis/review.html",
         **page_context(
             filters,
             error,
-            entries=entries,
-            total=review_queue_size(orm(), filters),
+            groups=groups[(page - 1) * 50 : page * 50],
+            n_groups=len(groups),
+            total=sum(g.size for g in groups),
             page=page,
             label_form=_label_form(),
             manage=can(Permission.MANAGE_TEXT_ANALYSIS),
             status=classifier_status(orm()),
+            category_names={c.code: localized(c) for c in text_settings.categories(orm(), active_only=False)},
+            sentiment_names={str(k): str(v) for k, v in SENTIMENT_LABELS.items()},
         ),
     )
+
+
+@bp.post("/demand/review/label")
+@require(Permission.MANAGE_TEXT_ANALYSIS)
+def label_group() -> Any:
+    """One label for a group of duplicate texts of the review queue."""
+    form = _label_form()
+    if form.validate_on_submit():
+        ids = [int(i) for i in request.form.getlist("entry_ids") if i.isdigit()]
+        try:
+            with atomic():
+                labelled = label_entries(
+                    orm(),
+                    ids,
+                    category=form.category.data,
+                    sentiment=form.sentiment.data,
+                    user_id=g.user.id,
+                    region_ids=region_scope(),
+                )
+        except UserError as exc:
+            flash_problems(exc)
+        else:
+            flash(_("%(n)s texts labelled; they train the next run.", n=len(labelled)), "success")
+    else:
+        flash(_("Unknown category or sentiment."), "error")
+    return redirect(request.form.get("next") or url_for("analysis.review"))
 
 
 @bp.post("/demand/entries/<int:entry_id>/label")

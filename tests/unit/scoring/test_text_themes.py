@@ -100,8 +100,7 @@ def first() -> ThemeModel:
 
 
 def test_themes_are_found_and_readable(first: ThemeModel) -> None:
-    assert first.k_rule == "silhouette"
-    assert 4 <= first.n_components <= 6
+    assert first.k_rule == "threshold"
     mobile, share = _majority_key(first, MOBILE)
     assert share >= 0.75
     assert "报修" in first.theme(mobile).top_terms[:3]
@@ -119,9 +118,11 @@ def test_themes_are_found_and_readable(first: ThemeModel) -> None:
         for entry, text in zip(theme.example_ids, theme.example_texts, strict=True):
             assert texts[entry] == text
             assert first.theme_of()[entry] == theme.key
-    assert sum(theme.size for theme in first.themes) == len(Q1)
+    # A text sharing no theme with any other stays unthemed rather than padding a theme.
+    themed = [a for a in first.assignments if a.theme_key is not None]
+    assert sum(theme.size for theme in first.themes) == len(themed) >= len(Q1) - 4
     assert len(set(first.theme_keys())) == len(first.themes)
-    assert all(0 < a.weight <= 1 for a in first.assignments)
+    assert all(0 < a.weight <= 1 for a in themed)
 
 
 def test_same_data_same_keys(first: ThemeModel) -> None:
@@ -130,7 +131,7 @@ def test_same_data_same_keys(first: ThemeModel) -> None:
 
 
 def test_given_k_is_used() -> None:
-    model = _run(Q1, k=3)
+    model = _run(Q1, k=3, min_size=1)
     assert model.k_rule == "given" and model.n_components == 3
     assert len({a.theme_key for a in model.assignments}) == 3
 
@@ -166,7 +167,7 @@ def test_decisions_persist_across_rerun_with_added_texts(first: ThemeModel) -> N
     assert second.theme(training).name == "培训与报告"
     assert reports not in second.theme_keys()
     assert len(set(second.theme_keys())) == len(second.themes)
-    assert sum(theme.size for theme in second.themes) == len(ALL)
+    assert sum(theme.size for theme in second.themes) >= len(ALL) - 5
     # The grown period's mobile requests are a common need on their own (four regions).
     needs = common_needs(second.assignments, CUSTOMER, REGION, PERIOD, "2024-Q2")
     assert mobile in [need.theme_key for need in needs]
@@ -237,7 +238,7 @@ def test_match_profiles_is_the_best_one_to_one_assignment() -> None:
 def test_small_and_empty_inputs() -> None:
     empty = discover_themes(["的了", "我们"], ["a", "b"], TOKENIZER)
     assert empty.themes == () and [a.theme_key for a in empty.assignments] == [None, None]
-    tiny = discover_themes(["备件更换太慢", "培训不足", "的"], [1, 2, 3], TOKENIZER, k=5)
+    tiny = discover_themes(["备件更换太慢", "培训不足", "的"], [1, 2, 3], TOKENIZER, k=5, min_size=1)
     assert tiny.n_components == 2
     assert [a.theme_key is None for a in tiny.assignments] == [False, False, True]
     assert tiny.theme_of()[1] != tiny.theme_of()[2]

@@ -31,7 +31,7 @@ def tokenizer() -> Tokenizer:
         ("希望提高响应速度，故障处理也要更规范", ["响应速度", "故障处理"]),
         ("堡垒机登录经常超时，影响日常巡检", ["堡垒机", "巡检"]),
         ("等保测评前要完成漏洞扫描", ["等保", "漏洞扫描"]),
-        ("双活数据中心的灾备切换演练什么时候做", ["双活", "灾备"]),
+        ("双活数据中心的灾备切换演练什么时候做", ["灾备", "机房", "演练"]),
         ("服务台电话回访时记录了备件问题", ["服务台", "电话回访", "备件"]),
     ],
 )
@@ -95,7 +95,7 @@ def test_mixed_chinese_english_and_full_width(tokenizer: Tokenizer) -> None:
 def test_synonyms_join_english_and_chinese_wording(tokenizer: Tokenizer) -> None:
     english = tokenizer.tokenize("Please support repair requests via WeChat")
     chinese = tokenizer.tokenize("希望支持微信报修")
-    assert {"微信", "报修"} <= set(english) & set(chinese)
+    assert {"移动端", "报修"} <= set(english) & set(chinese)
     assert default_synonyms()["spare"] == "备件"
     # A Chinese alias is kept whole by the dictionary, then mapped.
     assert tokenizer.tokenize("手机端报修") == ["移动端", "报修"]
@@ -164,3 +164,23 @@ def test_import_is_quiet_under_warnings_as_errors() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "['工单']"
     assert "Building prefix dict" not in done.stderr
+
+
+def test_phrase_aliases_and_english_labels(tokenizer: Tokenizer) -> None:
+    # Several-word English aliases are matched as phrases, with hyphens, spaces or plurals.
+    assert tokenizer.tokenize("Please extend service desk hours") == tokenizer.tokenize(
+        "extend service-desks hour"
+    )
+    assert "服务台" in tokenizer.tokenize("Please extend service desk hours")
+    assert "驻场工程师" in tokenizer.tokenize("We need an on-site engineer")
+    assert "驻场" in tokenizer.tokenize("on-site support please")
+    assert tokenizer.english_of("移动端") == "mobile" and tokenizer.english_of("没有别名") == "没有别名"
+
+
+def test_theme_tokens_drop_stopwords_of_every_kind(tokenizer: Tokenizer) -> None:
+    themes = tokenizer.for_themes()
+    # The labels "day / fix / did" and request phrasings carry no theme.
+    tokens = themes.tokenize("It did take a day to fix; 希望尽快提供 IPv6 改造咨询")
+    assert not {"did", "day", "fix", "希望", "尽快", "提供"} & set(tokens)
+    assert {"ipv6", "改造", "咨询"} <= set(tokens)
+    assert "不" in tokenizer.tokenize("响应不及时") and "不" not in themes.tokenize("响应不及时")

@@ -1,0 +1,220 @@
+"""Grouping tokenised texts into themes: near-duplicates first, then clusters within strata.
+
+Owns `cluster_texts`. Texts whose token sequences are equal after normalisation, synonym
+mapping and stopword removal are near-duplicates ("希望能支持微信报修！" and
+"希望能支持微信报修") and form one unit, so a sentence repeated forty times neither
+outweighs the rest nor fills a theme's quotes. Units are compared by cosine similarity of
+word TF-IDF (IDF within the unit's stratum) joined with a half-weighted block of character
+bigrams of the words (robust to segmentation differences such as 升级改造 / 改造), and
+grouped by average-linkage agglomerative clustering cut at a cosine distance (Sokal &
+Michener's UPGMA; scikit-learn `AgglomerativeClustering`). Texts are only grouped within
+their stratum (the caller passes e.g. requirement vs comment, and the band of the rating a
+comment came with), so praise never absorbs a requirement.
+
+Large corpora: a stratum with more units than `sample_size` is clustered on a random sample;
+the other units join the nearest cluster centroid when their cosine similarity reaches
+`join_similarity`; the rest are clustered again in the next round (at most `max_rounds`).
+Clusters with fewer than `min_size` texts are left unthemed (label -1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+__all__ = ["Clustering", "cluster_texts"]
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Per text: its cluster (-1 unthemed) and its unit of near-duplicates; per unit its features."""
+
+    labels: npt.NDArray[np.intp]
+    unit_of: npt.NDArray[np.intp]
+    unit_features: sp.csr_matrix
+    unit_sizes: npt.NDArray[np.intp]
+    n_clusters: int
+
+
+def _bigrams(tokens: Sequence[str]) -> list[str]:
+    grams = []
+    for word in tokens:
+        if len(word) <= 2:
+            grams.append(word)
+        else:
+            grams.extend(word[i : i + 2] for i in range(len(word) - 1))
+    return grams
+
+
+def _features(units: Sequence[tuple[str, ...]], char_weight: float) -> sp.csr_matrix:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, dtype=np.float64).fit_transform(units)
+    chars = TfidfVectorizer(analyzer=_bigrams, sublinear_tf=True, dtype=np.float64).fit_transform(units)
+    return sp.csr_matrix(normalize(sp.hstack([words, chars * char_weight]).tocsr()))
+
+
+def _stratified_features(
+    units: Sequence[tuple[str, ...]], groups: dict[Hashable, list[int]], char_weight: float
+) -> sp.csr_matrix:
+    """Each stratum's units weighted by that stratum's own IDF, in one block-diagonal matrix.
+
+    How rare a word is depends on what it is compared with: 报告 (report) is rare among all texts
+    but common among requirements, where it alone must not join a report need to a backup-drill
+    need. Rows stay in unit order; units of different strata share no column.
+    """
+    import scipy.sparse as sp
+
+    order = [u for members in groups.values() for u in members]
+    blocks = [_features([units[u] for u in members], char_weight) for members in groups.values()]
+    stacked = sp.csr_matrix(sp.block_diag(blocks, format="csr"))
+    position = np.empty(len(units), dtype=np.intp)
+    position[np.array(order, dtype=np.intp)] = np.arange(len(order))
+    return sp.csr_matrix(stacked[position])
+
+
+def _identity(tokens: Sequence[str]) -> Sequence[str]:
+    return tokens
+
+
+def _agglomerate(features: sp.csr_matrix, threshold: float, k: int | None) -> npt.NDArray[np.intp]:
+    from sklearn.cluster import AgglomerativeClustering
+
+    n = features.shape[0]
+    if n == 1:
+        return np.zeros(1, dtype=np.intp)
+    distance = 1.0 - np.asarray((features @ features.T).todense())
+    np.clip(distance, 0.0, 2.0, out=distance)
+    np.fill_diagonal(distance, 0.0)
+    model = AgglomerativeClustering(
+        n_clusters=min(k, n) if k else None,
+        metric="precomputed",
+        linkage="average",
+        distance_threshold=None if k else threshold,
+    )
+    return np.asarray(model.fit_predict(distance), dtype=np.intp)
+
+
+def _cluster_stratum(
+    features: sp.csr_matrix,
+    sizes: npt.NDArray[np.intp],
+    rows: npt.NDArray[np.intp],
+    *,
+    threshold: float,
+    k: int | None,
+    sample_size: int,
+    join_similarity: float,
+    max_rounds: int,
+    rng: np.random.Generator,
+) -> list[npt.NDArray[np.intp]]:
+    """Clusters (arrays of unit rows) of one stratum, sampled in rounds when it is large."""
+    clusters: list[npt.NDArray[np.intp]] = []
+    pool = rows
+    for round_ in range(max_rounds):
+        if pool.size == 0:
+            break
+        last = pool.size <= sample_size or round_ == max_rounds - 1
+        sample = pool if pool.size <= sample_size else np.sort(rng.choice(pool, sample_size, replace=False))
+        labels = _agglomerate(features[sample], threshold, k)
+        found = [sample[labels == c] for c in np.unique(labels)]
+        if last:
+            clusters.extend(found)
+            break
+        rest = np.setdiff1d(pool, sample, assume_unique=True)
+        centroids = np.vstack([np.asarray(features[m].multiply(sizes[m, None]).sum(axis=0)) for m in found])
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        similarity = np.asarray(features[rest] @ centroids.T)
+        best = similarity.argmax(axis=1)
+        joined = similarity[np.arange(rest.size), best] >= join_similarity
+        for c, members in enumerate(found):
+            clusters.append(np.concatenate([members, rest[joined & (best == c)]]))
+        pool = rest[~joined]
+    return clusters
+
+
+def cluster_texts(
+    tokens: Sequence[Sequence[str]],
+    strata: Sequence[Hashable] | None = None,
+    *,
+    threshold: float = 0.92,
+    thresholds: Mapping[Any, float] | None = None,
+    k: int | None = None,
+    char_weight: float = 0.5,
+    min_size: int = 2,
+    sample_size: int = 2500,
+    join_similarity: float = 0.35,
+    max_rounds: int = 6,
+    random_state: int = 0,
+    progress: Progress | None = None,
+) -> Clustering:
+    """Cluster texts given as token lists (see the module docstring).
+
+    `threshold` is the average-linkage cosine distance at which clustering stops (0.92: texts
+    that share a distinctive word or concept join, texts sharing nothing stay apart), `thresholds`
+    the cut of particular strata; `k`, when given, asks for that many clusters per stratum
+    instead. Texts without tokens are unthemed.
+    """
+    n = len(tokens)
+    strata = list(strata) if strata is not None else [0] * n
+    if len(strata) != n:
+        raise ValueError("tokens and strata must have the same length")
+    unit_index: dict[tuple[Hashable, tuple[str, ...]], int] = {}
+    unit_of = np.full(n, -1, dtype=np.intp)
+    units: list[tuple[str, ...]] = []
+    unit_stratum: list[Hashable] = []
+    for i, (stratum, words) in enumerate(zip(strata, tokens, strict=True)):
+        if not words:
+            continue
+        key = (stratum, tuple(words))
+        index = unit_index.get(key)
+        if index is None:
+            index = unit_index[key] = len(units)
+            units.append(key[1])
+            unit_stratum.append(stratum)
+        unit_of[i] = index
+    sizes = np.bincount(unit_of[unit_of >= 0], minlength=len(units)).astype(np.intp)
+    labels = np.full(n, -1, dtype=np.intp)
+    if not units:
+        import scipy.sparse as sp
+
+        return Clustering(labels, unit_of, sp.csr_matrix((0, 0)), sizes, 0)
+    rng = np.random.default_rng(random_state)
+    unit_label = np.full(len(units), -1, dtype=np.intp)
+    next_label = 0
+    groups: dict[Hashable, list[int]] = {}
+    for u, stratum in enumerate(unit_stratum):
+        groups.setdefault(stratum, []).append(u)
+    features = _stratified_features(units, groups, char_weight)
+    for done, stratum in enumerate(sorted(groups, key=repr)):
+        rows = np.array(groups[stratum], dtype=np.intp)
+        clusters = _cluster_stratum(
+            features,
+            sizes,
+            rows,
+            threshold=(thresholds or {}).get(stratum, threshold),
+            k=k,
+            sample_size=sample_size,
+            join_similarity=join_similarity,
+            max_rounds=max_rounds,
+            rng=rng,
+        )
+        for members in clusters:
+            if int(sizes[members].sum()) >= min_size:
+                unit_label[members] = next_label
+                next_label += 1
+        if progress is not None:
+            progress((done + 1) / len(groups), "clustering")
+    has_unit = unit_of >= 0
+    labels[has_unit] = unit_label[unit_of[has_unit]]
+    return Clustering(labels, unit_of, features, sizes, next_label)
