@@ -8,6 +8,7 @@ caller (``scoring/``) and only drawn here.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -80,11 +81,13 @@ def trend_chart(
                 )
         if target is not None:
             axes.axhline(target, color="#555555", linestyle="--", linewidth=1, label=target_label or None)
-        rows = event_rows([positions[m.period] for m in events], len(periods))
-        for marker, row in zip(events, rows, strict=True):
+        shown = [shorten(m.label, EVENT_LABEL_CHARS) for m in events]
+        spans = [label_span(text, len(periods), size[0] - 1.0) for text in shown]
+        rows = event_rows([positions[m.period] for m in events], spans)
+        for marker, text, row in zip(events, shown, rows, strict=True):
             axes.axvline(positions[marker.period], color="#D55E00", linestyle=":", linewidth=1.2)
             axes.annotate(
-                shorten(marker.label, EVENT_LABEL_CHARS),
+                text,
                 xy=(positions[marker.period], 1.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(3, -3 - 11 * row),
@@ -101,24 +104,26 @@ def trend_chart(
     return render(draw, fmt=fmt, size=size, font=font, inspect=inspect)
 
 
-#: An event label longer than this is shortened on the chart.
-EVENT_LABEL_CHARS = 16
+#: An event label longer than this is shortened on the chart (the page lists events in full).
+EVENT_LABEL_CHARS = 28
 
 
-def event_rows(positions: Sequence[int], periods: int) -> list[int]:
-    """A label row per event so that no two labels on one row start closer than a label's width.
+def label_span(label: str, periods: int, plot_inches: float = 6.0) -> int:
+    """How many period positions an 8-pt label covers on a plot ``plot_inches`` wide."""
+    inches = sum(0.115 if unicodedata.east_asian_width(ch) in "WF" else 0.065 for ch in label) + 0.08
+    return max(1, math.ceil(inches / (plot_inches / max(periods, 1))))
 
-    A label of EVENT_LABEL_CHARS characters at 8 pt spans about a fifth of a 7-inch chart, so
-    events closer than that share no row; rows are reused as soon as the earlier label ends."""
-    span = max(1, math.ceil(periods / 5))
-    last_on_row: list[int] = []
+
+def event_rows(positions: Sequence[int], spans: Sequence[int]) -> list[int]:
+    """A label row per event so that no label starts before the one to its left on its row ends."""
+    row_free_from: list[int] = []
     rows = []
-    for position in positions:
-        row = next((r for r, last in enumerate(last_on_row) if position - last >= span), len(last_on_row))
-        if row == len(last_on_row):
-            last_on_row.append(position)
+    for position, span in zip(positions, spans, strict=True):
+        row = next((r for r, free in enumerate(row_free_from) if position >= free), len(row_free_from))
+        if row == len(row_free_from):
+            row_free_from.append(position + span)
         else:
-            last_on_row[row] = position
+            row_free_from[row] = position + span
         rows.append(row)
     return rows
 

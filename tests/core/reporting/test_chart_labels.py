@@ -45,7 +45,7 @@ def test_event_labels_a_few_weeks_apart_do_not_overlap(cjk_font: FontChoice) -> 
             (4, "新系统上线"),
             (5, "工程师调整"),
             (6, "春节值班安排"),
-            (14, "Upgrade of the ticket system"),
+            (14, "Upgrade of the ticket system and of the CMDB"),
         ]
     ]
     shown = {
@@ -53,7 +53,7 @@ def test_event_labels_a_few_weeks_apart_do_not_overlap(cjk_font: FontChoice) -> 
         "新系统上线",
         "工程师调整",
         "春节值班安排",
-        shorten("Upgrade of the ticket system", EVENT_LABEL_CHARS),
+        shorten("Upgrade of the ticket system and of the CMDB", EVENT_LABEL_CHARS),
     }
     seen: dict[str, Any] = {}
     trend_chart(
@@ -66,8 +66,9 @@ def test_event_labels_a_few_weeks_apart_do_not_overlap(cjk_font: FontChoice) -> 
 
 
 def test_event_rows_reuse_a_row_once_the_label_before_has_ended() -> None:
-    assert event_rows([0, 1, 2, 10, 11], 26) == [0, 1, 2, 0, 1]
-    assert event_rows([], 26) == []
+    assert event_rows([0, 1, 2, 10, 11], [5, 5, 5, 5, 5]) == [0, 1, 2, 0, 1]
+    assert event_rows([0, 3], [3, 3]) == [0, 0]
+    assert event_rows([], []) == []
 
 
 def test_crowded_quadrant_labels_do_not_overlap_and_a_cell_is_drawn_once(cjk_font: FontChoice) -> None:
