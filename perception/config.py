@@ -63,6 +63,10 @@ class Defaults:
     REVIEW_REMINDER_DAYS = 21  # remind the owner this many days before a period ends
     CJK_FONT: str | None = None
 
+    # Hardening of uploads (perception.core.uploads): what an Excel workbook may unpack to, read
+    # from the zip's declarations before anything is parsed, so a small file cannot hold a worker.
+    UPLOAD_MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
 
 def _coerce(raw: str) -> Any:
     """Environment values are strings; accept JSON literals (true, 5, [..]) where they parse."""
