@@ -48,7 +48,12 @@ def out_of_range(name: str, raw: str) -> UserError:
 class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
     """Query parameters whose ``get(..., type=int)`` refuses numbers no column can hold."""
 
-    def get(self, key: Any, default: Any = None, type: Any = None) -> Any:  # noqa: A002 - werkzeug's name
+    def get(  # type: ignore[override]  # werkzeug's overloads, one implementation
+        self,
+        key: Any,
+        default: Any = None,
+        type: Any = None,  # noqa: A002 - werkzeug's name
+    ) -> Any:
         value = super().get(key, default, type)
         if type is int and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
             raise out_of_range(str(key), str(super().get(key)))
