@@ -159,11 +159,13 @@ class World:
             kw.setdefault("data", {})
             kw["data"] = {**kw["data"], "csrf_token": self.csrf(role)}
         savepoint = self.connection.begin_nested()
+        cookies = dict(client._cookies or {})  # a POST /logout or /language must not last either
         try:
             return client.open(url, method=method, headers=headers, **kw)
         finally:
             if savepoint.is_active:
                 savepoint.rollback()
+            client._cookies = cookies
 
     def csrf(self, role: str | None) -> str:
         key = f"csrf:{role}"
@@ -194,6 +196,20 @@ class World:
         if values is None:
             return None
         return route.rule.build({**values, **replace}, append_unknown=False)[1]
+
+    def more_own_urls(self, route: Route, role: str | None, first: str | None, n: int) -> list[str]:
+        """Up to ``n`` more own addresses, with other ids of the route's first integer parameter."""
+        values = self.values(route, role, "own")
+        ints = [k for k, c in route.rule._converters.items() if is_int_converter(c)]
+        if values is None or not ints:
+            return []
+        user = self.user(role) or self.user("system_owner")
+        out = []
+        for other in self.ids(model_of(route.rule.rule, ints[0]), user, inside=True)[1 : n + 1]:
+            url = route.rule.build({**values, ints[0]: other}, append_unknown=False)[1]
+            if url != first:
+                out.append(url)
+        return out
 
     def values(self, route: Route, role: str | None, variant: str) -> dict[str, Any] | None:
         user = self.user(role) or self.user("system_owner")

@@ -46,3 +46,10 @@ def test_the_page_names_the_parameter_in_the_users_language(login_as):
     assert response.status_code == 400 and "region" in html and "数字超出范围" in html
     assert c.get("/kpi/tickets?region=abc").status_code == 200  # text still falls back to "all"
     assert c.get(f"/improvements?owner={HUGE}").status_code == 400
+
+
+@pytest.mark.parametrize("name", ["region", "service", "customer", "tier"])
+def test_analysis_filters_refuse_an_overlong_id(client, api, name):
+    response = client.get(f"/api/v1/analysis/overview?{name}={HUGE}", headers=api)
+    assert response.status_code in (400, 422), response.data[:300]
+    assert response.get_json()["errors"][0]["field"] == name
