@@ -130,9 +130,10 @@ def overlong_cases(world: World) -> Iterator[Case]:
 def foreign_names(world: World, role: str | None) -> list[str]:
     """What a page or JSON would show of a bound user's outside: the names of the customers of
     other regions (a representative: of every other customer) and of the users bound to them.
-    Region names are left out: an SLA or a service may name the regions it covers."""
+    A representative's outside includes the other regions' names (the README: a representative
+    sees only that customer); a collector's does not (a standard may name the regions it covers)."""
     from perception.core.models.auth import User
-    from perception.core.models.org import CustomerOrg
+    from perception.core.models.org import CustomerOrg, Region
 
     user = world.user(role)
     if user is None or (user.region_id is None and user.customer_id is None):
@@ -144,6 +145,9 @@ def foreign_names(world: World, role: str | None) -> list[str]:
         mine = customer.id == user.customer_id if user.customer_id else customer.region_id == user.region_id
         if not mine:
             names += [customer.name_zh, customer.name_en, str(escape(customer.name_en))]
+    if user.customer_id is not None:  # a representative sees one customer: not other regions either
+        for region in world.session.scalars(select(Region).where(Region.id != own_region)):
+            names += [region.name_zh, region.name_en]
     outside = {c.id for c in customers if str(escape(c.name_en)) in names}
     for other in world.session.scalars(select(User).where(User.id != user.id)):
         if (other.customer_id in outside) or (other.region_id is not None and other.region_id != own_region):
@@ -196,7 +200,12 @@ def judge(world: World, route: Route, role: str | None, *, public: bool) -> list
         elif role is not None and not allowed and route.permissions:
             if status != 403:
                 problems.append(f"{where}: the role lacks {'/'.join(route.permissions)}, expected 403")
-        elif role is not None and variant == "missing" and status != 404:
+        elif (
+            role is not None
+            and variant == "missing"
+            and status != 404
+            and (route.method == "GET" or status not in (302, 303))  # a form may go back with a message
+        ):
             problems.append(f"{where}: a missing id must answer 404")
         if role is not None and status == 200 and variant in ("own", "plain") and route.method == "GET":
             body = response.get_data(as_text=True)
