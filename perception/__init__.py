@@ -69,6 +69,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
 
     _init_extensions(app)
+    from perception.web import parameters
+
+    parameters.init_app(app)  # before the blueprints: their <int:...> rules use its converter
     _register_blueprints(app, [load_phase(name) for name in PHASES])
 
     from perception import cli

@@ -88,6 +88,10 @@ class Defaults:
     WEBHOOK_DISABLE_AFTER = 20
     WEBHOOK_TIMEOUT_SECONDS = 5
 
+    # Hardening of uploads (perception.core.uploads): what an Excel workbook may unpack to, read
+    # from the zip's declarations before anything is parsed, so a small file cannot hold a worker.
+    UPLOAD_MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
 
 def _coerce(raw: str) -> Any:
     """Environment values are strings; accept JSON literals (true, 5, [..]) where they parse."""

@@ -108,11 +108,9 @@ def json_object() -> dict[str, Any]:
 
 
 def page_args(default_size: int = 100, max_size: int = 1000) -> tuple[int, int]:
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-        size = min(max(int(request.args.get("per_page", default_size)), 1), max_size)
-    except ValueError:
-        page, size = 1, default_size
+    # type=int: text falls back to the default, a number no column holds is a 400 (web.parameters)
+    page = max(request.args.get("page", 1, type=int), 1)
+    size = min(max(request.args.get("per_page", default_size, type=int), 1), max_size)
     return page, size
 
 

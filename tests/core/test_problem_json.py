@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 PROBLEM = {"type", "title", "status", "code", "detail", "detail_zh", "errors"}
 FIELD_PROBLEM = {"field", "row", "value", "code", "detail", "detail_zh", "detail_en"}
@@ -62,7 +63,7 @@ def _routes(app: Any) -> list[tuple[Any, str, str]]:
 def _url(rule: Any, org: dict[str, Any], unknown: bool) -> str:
     values: dict[str, Any] = {}
     for name, converter in rule._converters.items():
-        if type(converter).__name__ == "IntegerConverter":
+        if isinstance(converter, IntegerConverter):  # the app's bounded int converter is one too
             known = {"point_id": org["R1"]["point"].id, "region_id": org["R1"]["region"].id}
             values[name] = 999999 if unknown or name not in known else known[name]
         else:

@@ -114,9 +114,14 @@ def _parse_id(field: str, raw: str | None) -> int | None:
         value = int(str(raw).strip())
     except ValueError:
         value = -1
-    if value < 0:
+    if not 0 <= value < 2**31:  # an INTEGER column holds no more: a larger id is no id
+        shown = str(raw)[:40]
         raise FilterError.one(
-            field, f"“{raw}”不是有效的编号", f"{raw!r} is not an id", code="invalid_id", value=str(raw)[:80]
+            field,
+            f"“{shown}”不是有效的编号",
+            f"{shown!r} is not an id",
+            code="invalid_id",
+            value=str(raw)[:80],
         )
     return value
 

@@ -2,14 +2,12 @@
 
 All or nothing: every row is validated first; one bad row stores nothing and the error names
 the row as the spreadsheet numbers it (the header is row 1). Headers may be English or Chinese
-(see ``vocab.ALIASES``); values may be codes or labels in either language. CSV files
-are read as UTF-8 (with or without BOM) and, failing that, GB18030, which Chinese Excel writes.
+(see ``vocab.ALIASES``); values may be codes or labels in either language. Files are read by the
+one upload reader (``perception.core.uploads``): UTF-8, UTF-16 or GB18030 CSV, or .xlsx.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,67 +20,30 @@ from perception.collection.services.vocab import FIELDS
 from perception.core.audit import record
 from perception.core.errors import Problem
 from perception.core.models.auth import User
+from perception.core.uploads import Limits, read_csv, read_grid
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CollectionError.one(
-        "file",
-        "文件编码不是 UTF-8 或 GB18030。",
-        "The file is neither UTF-8 nor GB18030 text.",
-        code="encoding",
-    )
-
-
-def _csv_rows(text: str) -> list[list[Any]]:
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first else (";" if first.count(";") > first.count(",") else ",")
-    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _xlsx_rows(data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable workbook is the user's input problem
-        raise CollectionError.one(
-            "file", "无法读取该 Excel 文件。", "The workbook could not be read.", code="unreadable"
-        ) from None
-    try:
-        ws = wb.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
+LIMITS = Limits(max_bytes=MAX_BYTES, max_rows=MAX_ROWS, max_unpacked_bytes=32 * 1024 * 1024)
 
 
 def read_table(filename: str | None, data: bytes | str) -> tuple[list[dict[str, Any]], list[int]]:
-    """Rows as {canonical column: value} with their spreadsheet row numbers; blank rows skipped."""
+    """Rows as {canonical column: value} with their spreadsheet row numbers; blank rows skipped.
+
+    A file goes through the one upload reader (``perception.core.uploads``: size, unpacked size
+    and rows bounded before reading; encodings and line endings); pasted cells are CSV text."""
     if isinstance(data, str):
-        grid = _csv_rows(data)
-    elif len(data) > MAX_BYTES:
-        raise CollectionError.one(
-            "file", "文件超过 2 MB。", "The file is larger than 2 MB.", code="too_large"
-        )
-    elif (filename or "").lower().endswith(".xlsx") or data[:2] == b"PK":
-        grid = _xlsx_rows(data)
+        grid = read_csv(data, None, CollectionError)
     else:
-        grid = _csv_rows(_decode(data))
-    while grid and all(v is None or str(v).strip() == "" for v in grid[0]):
-        grid.pop(0)
-    if not grid:
+        grid = read_grid(data, LIMITS, CollectionError)
+    if not grid.rows:
         raise CollectionError.one("file", "文件为空。", "The file is empty.", code="empty")
-    header = [canonical_key(h) for h in grid[0]]
+    header = [canonical_key(h) for h in grid.rows[0]]
     unknown = [
         Problem(str(raw), "无法识别的列。", "Unknown column.", code="unknown_column", row=1)
-        for raw, key in zip(grid[0], header, strict=True)
+        for raw, key in zip(grid.rows[0], header, strict=True)
         if key and key not in FIELDS
     ]
     if unknown:
@@ -96,7 +57,7 @@ def read_table(filename: str | None, data: bytes | str) -> tuple[list[dict[str, 
         )
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
-    for index, values in enumerate(grid[1:], start=2):
+    for index, values in zip(grid.numbers[1:], grid.rows[1:], strict=True):
         row = {key: value for key, value in zip(header, values, strict=False) if key}
         if is_empty_row(row) and not str(row.get("kind") or "").strip():
             continue

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from perception.core.audit import record
 from perception.core.models.base import utcnow
+from perception.core.uploads import DEFAULT_MAX_UNPACKED_BYTES
 from perception.kpi.models import ImportBatch, ImportKind, ImportStatus
 from perception.kpi.services import bulk as kpi_bulk
 from perception.kpi.services.arrays import no_gc
@@ -52,6 +53,7 @@ class ImportOptions:
     store_dir: Path | None = None  # where a dry run keeps the upload until it is applied
     max_bytes: int = DEFAULT_MAX_BYTES
     max_excel_rows: int = DEFAULT_MAX_EXCEL_ROWS
+    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,12 @@ def load_source(data: bytes | None, items: Any, options: ImportOptions) -> tuple
     """(table, sha256, size) from file bytes or an API array."""
     if data is not None:
         return (
-            read_table(data, max_bytes=options.max_bytes, max_excel_rows=options.max_excel_rows),
+            read_table(
+                data,
+                max_bytes=options.max_bytes,
+                max_excel_rows=options.max_excel_rows,
+                max_unpacked_bytes=options.max_unpacked_bytes,
+            ),
             sha256(data),
             len(data),
         )

@@ -16,6 +16,7 @@ from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.jobs import enqueue
 from perception.core.transaction import atomic
+from perception.core.uploads import DEFAULT_MAX_UNPACKED_BYTES
 from perception.kpi.forms import ApplyForm, ComputeForm, ImportForm
 from perception.kpi.models import ImportBatch, ImportKind, ImportStatus
 from perception.kpi.services.files import DEFAULT_MAX_BYTES, DEFAULT_MAX_EXCEL_ROWS
@@ -41,6 +42,7 @@ def options(*, dry_run: bool, allow_duplicate: bool = False) -> ImportOptions:
             or min(cfg.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BYTES, DEFAULT_MAX_BYTES)
         ),
         max_excel_rows=int(cfg.get("KPI_IMPORT_MAX_EXCEL_ROWS") or DEFAULT_MAX_EXCEL_ROWS),
+        max_unpacked_bytes=int(cfg.get("UPLOAD_MAX_UNPACKED_BYTES") or DEFAULT_MAX_UNPACKED_BYTES),
     )
 
 
@@ -49,6 +51,7 @@ def options(*, dry_run: bool, allow_duplicate: bool = False) -> ImportOptions:
 def import_page() -> Any:
     form = ImportForm()
     problems: list[str] = []
+    status = 200
     if form.validate_on_submit():
         upload = form.upload.data
         data = upload.read()
@@ -58,6 +61,7 @@ def import_page() -> Any:
                 result = run(orm(), options(dry_run=True), data=data, filename=upload.filename or None)
         except KpiImportError as exc:
             problems = problems_text(exc)
+            status = exc.status  # 413 for a file over a limit, 422 for what is in it
             if exc.total > len(exc.problems):
                 problems.append(_("… and %(n)s more problems.", n=exc.total - len(exc.problems)))
         else:
@@ -68,7 +72,7 @@ def import_page() -> Any:
         problems=problems,
         max_mb=options(dry_run=True).max_bytes // 1048576,
         max_rows=options(dry_run=True).max_excel_rows,
-    )
+    ), status
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -106,7 +106,10 @@ def _convert(name: str, raw: Any) -> Any:
         if name in _INT_FIELDS:
             if isinstance(raw, bool):
                 raise ValueError
-            return int(raw)
+            number = int(raw)
+            if not -(2**31) <= number < 2**31:  # an INTEGER column holds no more
+                raise ValueError
+            return number
         if name == "target_value":
             return float(raw)
     except (TypeError, ValueError):

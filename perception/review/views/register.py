@@ -29,8 +29,8 @@ from perception.setup.models.catalog import Service
 
 def parse_filter(args: Any) -> review_register.RegisterFilter:
     def number(name: str) -> int | None:
-        raw = args.get(name, "")
-        return int(raw) if str(raw).isdigit() else None
+        value = args.get(name, type=int)  # bounded: see perception.web.parameters
+        return value if value is not None and value > 0 else None
 
     return review_register.RegisterFilter(
         status=args.get("status") or None,

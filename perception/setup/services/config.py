@@ -31,6 +31,7 @@ from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.audit import AuditEntry
 from perception.core.models.auth import User
 from perception.core.models.org import CollectionPoint
+from perception.core.uploads import decode_text
 from perception.setup.models.standards import (
     AgreementKind,
 )
@@ -75,8 +76,8 @@ class ImportResult:
 
 def load_text(text: str | bytes, fmt: str | None = None) -> Any:
     """Parse YAML or JSON text (JSON is YAML, but JSON errors are clearer with the JSON parser)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8-sig")
+    if isinstance(text, bytes):  # an upload: UTF-8, UTF-16 or GB18030/GBK, as every upload
+        text = decode_text(text, SetupError)[0]
     try:
         if fmt == "json" or (fmt is None and text.lstrip().startswith("{")):
             return json.loads(text)

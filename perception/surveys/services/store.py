@@ -131,7 +131,10 @@ def write_response(
     items, texts = scored.items, scored.texts
     observed_on = local_date(now, org_timezone)
     # An anonymous response keeps only its day: a timestamp could be matched with access logs.
+    # So does everything written about it here (its follow-up task, the audit rows): nothing
+    # stored next to it may be finer than the response itself.
     submitted_at = datetime(observed_on.year, observed_on.month, observed_on.day) if anonymous else now
+    stamp = submitted_at
     conn = session.connection()
     result = conn.execute(
         INSERT_RESPONSE,
@@ -177,14 +180,14 @@ def write_response(
             summary=f"{means} response" + (f" to campaign {campaign_id}" if campaign_id else ""),
             after=None if anonymous else {"invitation_id": invitation_id, "version_id": version_id},
             anonymous=anonymous,
-            now=now,
+            now=stamp,
         )
     ]
     if reasons:
         who_task = Attribution(who.region_id, who.customer_id, who.service_id, who.tier_id, who.ticket_id,
                                None if anonymous else who.contact_id)  # fmt: skip
         row = followup_row(
-            response_id, campaign_id, who_task, reasons, detail, observed_on, now, followup_days
+            response_id, campaign_id, who_task, reasons, detail, observed_on, stamp, followup_days
         )
         followup_id = insert_followup(conn, row)
         audits.append(
@@ -196,7 +199,7 @@ def write_response(
                 summary="follow-up for a " + ", ".join(reasons).replace("_", " ") + " response",
                 after={k: v for k, v in row.items() if k in ("reasons", "status", "response_id")},
                 anonymous=anonymous,
-                now=now,
+                now=stamp,
             )  # fmt: skip
         )
     conn.execute(INSERT_AUDIT, audits)

@@ -1,0 +1,70 @@
+"""Numbers a user can type into an address: bounded where they are parsed, for every route.
+
+Python integers have no size, database integers do: ``?region=99999999999999999999999`` reached
+PostgreSQL as an out-of-range parameter (and SQLite as an OverflowError) and answered 500 on 41
+parameter/URL pairs. Two parsers cover every route instead of one check per view:
+
+- the ``int`` URL converter accepts only what an INTEGER column holds, so a longer id in a path
+  matches no route: 404, exactly like an id that does not exist;
+- the query string's ``args.get(name, type=int)`` refuses a number outside that range with a
+  400 naming the parameter, in both languages (the API answers it as problem+json).
+
+Views parse integer parameters with ``request.args.get(name, type=int)``, never ``int(...)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Request
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
+
+from perception.core.errors import UserError
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # a 32-bit INTEGER column (PostgreSQL, SQLite alike)
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` that matches only ids a 32-bit INTEGER column can hold."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def out_of_range(name: str, raw: str) -> UserError:
+    shown = raw if len(raw) <= 40 else raw[:37] + "..."
+    return UserError.one(
+        name,
+        f"数字超出范围（应在 {INT_MIN} 到 {INT_MAX} 之间）",
+        f"the number is out of range (expected {INT_MIN} to {INT_MAX})",
+        code="out_of_range",
+        value=shown,
+        status=400,
+    )
+
+
+class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query parameters whose ``get(..., type=int)`` refuses numbers no column can hold."""
+
+    def get(  # type: ignore[override]  # werkzeug's overloads, one implementation
+        self,
+        key: Any,
+        default: Any = None,
+        type: Any = None,  # noqa: A002 - werkzeug's name
+    ) -> Any:
+        value = super().get(key, default, type)
+        if type is int and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
+            raise out_of_range(str(key), str(super().get(key)))
+        return value
+
+
+class PerceptionRequest(Request):
+    parameter_storage_class = BoundedArgs
+
+
+def init_app(app: Flask) -> None:
+    """Before the blueprints are registered: their ``<int:...>`` rules use the bounded converter."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.request_class = PerceptionRequest
