@@ -138,7 +138,7 @@ def respond() -> Any:
         if current.availability != Availability.OPEN:
             return _unavailable(current.availability, current.closes_at, current.opens_at)
         page = first_page(q, current.answers, current.page)
-        return render_page(q, page, current.answers, action=url_for("public.respond"))
+        return render_page(q, key, page, current.answers, action=url_for("public.respond"))
     # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
     answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
     settings = _settings()
@@ -166,6 +166,7 @@ def _after_page(
         shown = post.merged or answers
         return render_page(
             q,
+            key,
             post.page,
             shown,
             action=here,
@@ -225,7 +226,7 @@ def anonymous(slug: str) -> Any:
     answers = dict(state.get("a") or {})
     here = url_for("public.anonymous", slug=slug)
     if request.method == "GET":
-        return render_page(q, first_page(q, answers, state.get("p")), answers, action=here)
+        return render_page(q, key, first_page(q, answers, state.get("p")), answers, action=here)
     settings = _settings()
     post = read_post(q, key, answers, state.get("t"), settings.min_fill_seconds)
     if post.step != Step.SUBMIT:
