@@ -6,7 +6,7 @@
   session, a 303), the page (the invitation's state and draft SELECTs, a CSRF token kept in the
   session, the product's page as precomputed bytes with the token and a nonce put in), the POST
   (CSRF check, the same consuming UPDATE and INSERTs as the product, a 303) and the thank-you
-  page (the version SELECT, precomputed bytes). No templates, forms, validation or audit logic.
+  page (no SQL, as the product's: precomputed bytes). No templates, forms, validation or audit logic.
 - ``minimal``: the two-request app of the issue's first measurement: GET the form (the link
   lookup, precomputed bytes), POST the answers (the same INSERTs); no session, no CSRF.
 
@@ -174,7 +174,7 @@ def _same_steps() -> Flask:
             with writing(engine) as conn:
                 if not _store(conn, invitation_id, version_id, request.form, _now()):
                     return "used", 200
-            return Response(status=303, headers={"Location": f"/b/done?v={version_id}"})
+            return Response(status=303, headers={"Location": f"/b/done?v={version_id}&f={state['f']}"})
         with engine.connect() as conn:
             conn.execute(
                 select(INV.c.used_at, INV.c.expires_at, CAMP.c.status, CAMP.c.opens_at, CAMP.c.closes_at)
@@ -188,8 +188,6 @@ def _same_steps() -> Flask:
     @app.get("/b/done")
     def done() -> Any:
         version_id = request.args.get("v", type=int)
-        with engine.connect() as conn:
-            conn.execute(select(VERSION.c.fingerprint).where(VERSION.c.id == version_id)).scalar()
         body = thanks[version_id or 0].replace(b"@@CSRF@@", generate_csrf().encode())
         return Response(body, mimetype="text/html")
 

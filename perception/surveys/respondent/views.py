@@ -69,7 +69,10 @@ def _done(version_id: int, fingerprint: str) -> Any:
     # The version rides in the URL, not the session: saving the cookie again would cost the
     # answer endpoint a signature for nothing secret.
     # A bare 303 (no HTML body): the browser never shows one, and building it costs every answer.
-    return Response(status=303, headers={"Location": f"{request.script_root}/s/done?v={version_id}"})
+    # The fingerprint rides along too: the thank-you page finds the title in the process's cache
+    # of parsed versions (keyed by both) without a query.
+    location = f"{request.script_root}/s/done?v={version_id}&f={fingerprint}"
+    return Response(status=303, headers={"Location": location})
 
 
 @bp.errorhandler(CSRFError)
@@ -250,7 +253,9 @@ def anonymous(slug: str) -> Any:
 @bp.get("/done")
 def thanks() -> Any:
     version_id = request.args.get("v", type=int)
-    fingerprint = version_fingerprint(orm(), version_id) if version_id else None
+    fingerprint = request.args.get("f", "")[:64] or None
+    if version_id and not fingerprint:  # a link from before the fingerprint rode along
+        fingerprint = version_fingerprint(orm(), version_id)
     q = cached_questionnaire(orm(), version_id, fingerprint) if version_id and fingerprint else None
     return render_template("public/thanks.html", q=q, lang=lang_code())
 

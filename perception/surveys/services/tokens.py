@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from perception.surveys.models import (
@@ -74,14 +74,31 @@ def issue_link(session: Session, invitation: Invitation, now: datetime) -> str:
     return token
 
 
+_LINK, _INV, _CAMP, _VER = (table_of(m) for m in (SurveyLink, Invitation, Campaign, SurveyVersion))
+_FAIL = table_of(TokenFailure)
+# Built once as Core statements: opening a link runs them for every respondent (issue 19).
+FAILURES = select(func.count(_FAIL.c.id)).where(
+    _FAIL.c.address == bindparam("address"), _FAIL.c.at >= bindparam("since")
+)
+LINK = (
+    select(_LINK.c.expires_at, _INV.c.id, _INV.c.expires_at, _INV.c.used_at, _CAMP.c.id, _CAMP.c.status,
+           _CAMP.c.opens_at, _CAMP.c.closes_at, _VER.c.id, _VER.c.fingerprint)
+    .join(_INV, _INV.c.id == _LINK.c.invitation_id)
+    .join(_CAMP, _CAMP.c.id == _INV.c.campaign_id)
+    .join(_VER, _VER.c.id == _CAMP.c.version_id)
+    .where(_LINK.c.token_hash == bindparam("token_hash"))
+)  # fmt: skip
+OPENED = (
+    update(_INV)
+    .where(_INV.c.id == bindparam("invitation_id"), _INV.c.opened_at.is_(None))
+    .values(opened_at=bindparam("now"))
+)
+
+
 def is_throttled(session: Session, address: str, now: datetime, *, max_failures: int, minutes: int) -> bool:
     """Whether the address has opened ``max_failures`` wrong links in the last ``minutes``."""
     since = now - timedelta(minutes=minutes)
-    count = session.scalar(
-        select(func.count(TokenFailure.id)).where(
-            TokenFailure.address == address[:64], TokenFailure.at >= since
-        )
-    )
+    count = session.connection().execute(FAILURES, {"address": address[:64], "since": since}).scalar()
     return int(count or 0) >= max_failures
 
 
@@ -99,24 +116,7 @@ def check_link(
         return LinkCheck(LinkOutcome.THROTTLED)
     if not token or len(token) > 128:
         return LinkCheck(LinkOutcome.INVALID)
-    row = session.execute(
-        select(
-            SurveyLink.expires_at,
-            Invitation.id,
-            Invitation.expires_at,
-            Invitation.used_at,
-            Campaign.id,
-            Campaign.status,
-            Campaign.opens_at,
-            Campaign.closes_at,
-            SurveyVersion.id,
-            SurveyVersion.fingerprint,
-        )
-        .join(Invitation, Invitation.id == SurveyLink.invitation_id)
-        .join(Campaign, Campaign.id == Invitation.campaign_id)
-        .join(SurveyVersion, SurveyVersion.id == Campaign.version_id)
-        .where(SurveyLink.token_hash == hash_token(token))
-    ).first()
+    row = session.connection().execute(LINK, {"token_hash": hash_token(token)}).first()
     if row is None:
         return LinkCheck(LinkOutcome.INVALID)
     link_expires, inv_id, inv_expires, used_at, cid, status, opens_at, closes_at, vid, fingerprint = row
@@ -135,11 +135,7 @@ def note_failure(session: Session, address: str, now: datetime) -> None:
 
 
 def mark_opened(session: Session, invitation_id: int, now: datetime) -> None:
-    session.execute(
-        update(table_of(Invitation))
-        .where(table_of(Invitation).c.id == invitation_id, table_of(Invitation).c.opened_at.is_(None))
-        .values(opened_at=now)
-    )
+    session.connection().execute(OPENED, {"invitation_id": invitation_id, "now": now})
 
 
 def purge_failures(session: Session, before: datetime) -> int:
