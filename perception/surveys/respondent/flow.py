@@ -18,6 +18,7 @@ from flask import render_template, request
 from wtforms import Form
 
 from perception.core.i18n import lang_code
+from perception.surveys.respondent import page_cache
 from perception.surveys.respondent.forms import HONEYPOT, new_nonce, valid_nonce
 from surveys import (
     OTHER,
@@ -179,20 +180,21 @@ def render_page(
             shown = sorted({*shown, page})
         position = shown.index(page) + 1
         last = next_page(questionnaire, answers, page) is None
-    body = render_template(
-        "public/page.html",
-        q=questionnaire,
-        page=questionnaire.pages[page],
-        page_index=page,
-        lang=lang,
-        form=form,
-        nonce=nonce or new_nonce(),
-        honeypot=HONEYPOT,
-        position=position,
-        total=len(shown),
-        first=position == 1,
-        last=last,
-        action=action,
-        notice=notice,
-    )
+    context = {
+        "q": questionnaire, "page": questionnaire.pages[page], "page_index": page, "lang": lang,
+        "form": form, "honeypot": HONEYPOT, "position": position, "total": len(shown),
+        "first": position == 1, "last": last, "action": action, "notice": notice,
+    }  # fmt: skip
+    nonce = nonce or new_nonce()
+    if notice or form.errors:
+        body = render_template("public/page.html", nonce=nonce, fields=form.survey_html(), **context)
+    else:
+        # The same page for every respondent but for the token, nonce and answered blocks.
+        key = ("page", version_key, page, lang, position, len(shown), last, action, request.path)
+        body = page_cache.filled(
+            key,
+            lambda **marks: render_template("public/page.html", **context, **marks),
+            nonce=nonce,
+            fields=form.survey_html(),
+        )
     return body, status

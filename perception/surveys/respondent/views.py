@@ -20,7 +20,7 @@ from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.models.org import Contact
 from perception.core.transaction import write_afterwards, writes
-from perception.surveys.respondent import bp
+from perception.surveys.respondent import bp, page_cache
 from perception.surveys.respondent.flow import PagePost, Step, first_page, read_post, render_page
 from perception.surveys.respondent.forms import UnsubscribeForm
 from perception.surveys.services import invitations as surveys_invitations
@@ -257,7 +257,9 @@ def thanks() -> Any:
     if version_id and not fingerprint:  # a link from before the fingerprint rode along
         fingerprint = version_fingerprint(orm(), version_id)
     q = cached_questionnaire(orm(), version_id, fingerprint) if version_id and fingerprint else None
-    return render_template("public/thanks.html", q=q, lang=lang_code())
+    lang = lang_code()
+    key = ("thanks", version_id if q else None, fingerprint if q else None, lang, request.path)
+    return page_cache.filled(key, lambda **marks: render_template("public/thanks.html", q=q, lang=lang, **marks))
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
