@@ -34,6 +34,7 @@ class SurveyPageForm(Form):
     survey_prior: Mapping[str, object]  # answers to the OTHER pages
     _survey_error_cache: dict[str, list[Message]] | None = None
     _survey_blank_html: dict[str, Markup]  # blocks without the respondent's values, per class
+    _survey_blank_page: Markup  # all blocks of an unanswered form, per class
 
     def validate(self, extra_validators: Any = None) -> bool:
         self._survey_error_cache = None
@@ -66,6 +67,15 @@ class SurveyPageForm(Form):
                 html = field()
             parts.append(html)
         return Markup("".join(parts))
+
+    @classmethod
+    def survey_blank_html(cls) -> Markup:
+        """``survey_html`` of an unanswered form of this class, made once per class."""
+        found = cls.__dict__.get("_survey_blank_page")
+        if found is None:
+            found = cls().survey_html()
+            cls._survey_blank_page = found
+        return found
 
     def survey_answers(self) -> dict[str, object]:
         """The submitted answers of this page as they came in (not yet coerced)."""

@@ -89,6 +89,8 @@ def others(questionnaire: Questionnaire, page: int, answers: dict[str, object]) 
 
 
 def first_page(questionnaire: Questionnaire, answers: dict[str, object], wanted: int | None) -> int:
+    if _single(questionnaire):
+        return 0
     shown = shown_pages(questionnaire, answers)
     if wanted is not None and wanted in shown:
         return wanted
@@ -169,9 +171,12 @@ def render_page(
 ) -> Any:
     """Render page ``page`` (a fresh form prefilled with ``answers``, or ``form`` with errors)."""
     lang = cast(Lang, lang_code())
-    if form is None:
+    fields = None
+    if form is None and not answers:  # nothing of the respondent's: the blocks are the class's
+        cls: Any = page_form(questionnaire, version_key, page, lang, {})
+        fields = cls.survey_blank_html()
+    elif form is None:
         form = fresh_form(questionnaire, version_key, page, lang, answers)
-        nonce = new_nonce()
     if _single(questionnaire):
         position, shown, last = 1, [page], True
     else:
@@ -186,7 +191,7 @@ def render_page(
         "first": position == 1, "last": last, "action": action, "notice": notice,
     }  # fmt: skip
     nonce = nonce or new_nonce()
-    if notice or form.errors:
+    if form is not None and (notice or form.errors):
         body = render_template("public/page.html", nonce=nonce, fields=form.survey_html(), **context)
     else:
         # The same page for every respondent but for the token, nonce and answered blocks.
@@ -195,6 +200,6 @@ def render_page(
             key,
             lambda **marks: render_template("public/page.html", **context, **marks),
             nonce=nonce,
-            fields=form.survey_html(),
+            fields=fields if form is None else form.survey_html(),
         )
     return body, status

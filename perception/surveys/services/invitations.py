@@ -32,6 +32,7 @@ from perception.core.transaction import after_commit
 from perception.setup.models.catalog import Subscription
 from perception.surveys.models import Campaign, CampaignStatus, Channel, Invitation
 from perception.surveys.services.settings import SurveySettings
+from perception.surveys.services import anonymous_drafts
 from perception.surveys.services.tokens import issue_link, purge_failures, unsubscribe_token
 
 
@@ -197,6 +198,7 @@ def send_reminders(session: Session, now: datetime, settings: SurveySettings) ->
                 region_id=campaign.region_id, summary=f"{len(rows)} reminders sent",
             )  # fmt: skip
     purge_failures(session, now - timedelta(days=1))
+    anonymous_drafts.purge(session, now.date())
     session.flush()
     return sent
 
