@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -100,7 +102,7 @@ def run_command(host: str, port: int, debug: bool, scheduler: bool) -> None:
     """Serve the web application (development server; use gunicorn in production)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if scheduler and not app.config.get("REDIS_URL"):
-        start_scheduler_thread(app)
+        start_scheduler_process()
     click.echo(f"Perception on http://{host}:{port}/  (Ctrl+C to stop)")
     # Flask.run() refuses to start inside a CLI command, so serve with Werkzeug directly.
     from werkzeug.serving import run_simple
@@ -123,21 +125,24 @@ def scheduler_tick(app: Flask) -> list[str]:
             return []
 
 
-def start_scheduler_thread(app: Flask, interval: float = 60.0) -> threading.Thread:
-    def loop() -> None:
-        while True:
-            scheduler_tick(app)
-            time.sleep(interval)
+def start_scheduler_process() -> subprocess.Popen[bytes]:
+    """`perception scheduler` in a process of its own, at a lower priority, ended with this one.
 
-    thread = threading.Thread(target=loop, name="perception-scheduler", daemon=True)
-    thread.start()
-    return thread
+    Not a thread of the serving process: the jobs due at start-up (hourly and daily ones at the
+    start of an hour) would run there and hold its first requests for seconds (issue 19)."""
+    child = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "perception.cli", "scheduler", "--parent", str(os.getpid())],
+        preexec_fn=lambda: os.nice(10),  # noqa: PLW1509 - only sets the child's priority
+    )
+    atexit.register(child.terminate)
+    return child
 
 
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Enqueue what is due now and exit.")
+@click.option("--parent", type=int, default=None, hidden=True, help="Exit when this process ends.")
 @with_appcontext
-def scheduler_command(once: bool) -> None:
+def scheduler_command(once: bool, parent: int | None) -> None:
     """Enqueue periodic jobs as they fall due (one slot runs once across all schedulers)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
@@ -146,7 +151,10 @@ def scheduler_command(once: bool) -> None:
             click.echo(f"{datetime.now(UTC):%Y-%m-%d %H:%M} enqueued: {', '.join(started)}")
         if once:
             return
-        time.sleep(60)
+        for _ in range(60):
+            if parent is not None and os.getppid() != parent:
+                return  # `perception run` that started this scheduler has ended
+            time.sleep(1)
 
 
 @click.command("worker")
