@@ -211,6 +211,17 @@ def _create_app(*_: Any) -> Flask:
     return create_app()
 
 
+# The command groups the app gets from its phases' blueprints (perception/<phase>/cli.py) and from
+# Flask-Migrate, named here so that `perception --help` answers without building the app (every
+# phase, its blueprints and their libraries: seconds). tests/core/test_cli_help_listing.py holds
+# this list to the app's.
+PHASE_GROUPS = {
+    "db": "Perform database migrations.",
+    "kpi": "Imports, KPI recomputation and the escalation check from a shell.",
+    "review": "Create the current review, send its reminders, generate its PDF.",
+}
+
+
 class PerceptionGroup(FlaskGroup):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
@@ -218,6 +229,17 @@ class PerceptionGroup(FlaskGroup):
         )
         self.add_command(shell_command)
         self.add_command(routes_command)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `--help`, from the commands themselves and PHASE_GROUPS, without
+        loading the app (FlaskGroup would build it to list the app's commands)."""
+        commands = {c.name: c for c in (*self.commands.values(), *COMMANDS) if c.name and not c.hidden}
+        limit = formatter.width - 6 - max(len(name) for name in (*commands, *PHASE_GROUPS))
+        rows = [(name, cmd.get_short_help_str(limit)) for name, cmd in commands.items()]
+        rows += [(name, click.Command(name, help=text).get_short_help_str(limit)) for name, text in
+                 PHASE_GROUPS.items()]  # fmt: skip
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
 
 def main() -> None:
