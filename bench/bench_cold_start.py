@@ -53,9 +53,12 @@ def first_requests(env: dict[str, str], folder: Path, path: str) -> tuple[float,
     port = _free_port()
     t0 = time.perf_counter()
     server = subprocess.Popen(
-        [str(VENV_BIN / "perception"), "run", "--port", str(port)], env=env, cwd=folder,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [str(VENV_BIN / "perception"), "run", "--port", str(port)],
+        env=env,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while True:
             try:
@@ -90,18 +93,29 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     runs = timed_help()
-    print(f"perception --help: median {statistics.median(runs):.2f} s (runs {', '.join(f'{r:.2f}' for r in runs)}) load {load()}")
+    print(
+        f"perception --help: median {statistics.median(runs):.2f} s "
+        f"(runs {', '.join(f'{r:.2f}' for r in runs)}) load {load()}"
+    )
     folder = Path(tempfile.mkdtemp(prefix="bench_cold_"))
     env = {**os.environ, "PERCEPTION_INSTANCE_PATH": str(folder)}
     env.pop("PERCEPTION_DATABASE_URL", None)
     t0 = time.perf_counter()
-    subprocess.run([str(VENV_BIN / "perception"), "demo", "--weeks", str(args.weeks)], env=env, cwd=folder,
-                   capture_output=True, check=True)  # fmt: skip
+    subprocess.run(
+        [str(VENV_BIN / "perception"), "demo", "--weeks", str(args.weeks)],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        check=True,
+    )
     print(f"demo database ({args.weeks} weeks) in {time.perf_counter() - t0:.0f} s")
     print(f"{'page':20} {'listening s':>11} {'sign-in ms':>10} {'first ms':>9} {'second ms':>9}  load")
     for path in args.pages:
         listening, sign_in, first, second = first_requests(env, folder, path)
-        print(f"{path:20} {listening:11.2f} {1000 * sign_in:10.0f} {1000 * first:9.0f} {1000 * second:9.0f}  {load()}")
+        print(
+            f"{path:20} {listening:11.2f} {1000 * sign_in:10.0f} {1000 * first:9.0f} "
+            f"{1000 * second:9.0f}  {load()}"
+        )
 
 
 if __name__ == "__main__":

@@ -40,8 +40,11 @@ SECRET = "bench-secret-key-which-is-long-enough-0123456789abcdef"  # noqa: S105 
 APPS = {"product": "/s", "same_steps": "/b", "minimal": "/m"}
 CLIENTS = 16
 # The deployments: README = what the README says for the backend.
-DEPLOY = {"sync": ["--worker-class", "sync"], "gthread1": ["-k", "gthread", "--threads", "1"],
-          "gthread4": ["-k", "gthread", "--threads", "4"]}  # fmt: skip
+DEPLOY = {
+    "sync": ["--worker-class", "sync"],
+    "gthread1": ["-k", "gthread", "--threads", "1"],
+    "gthread4": ["-k", "gthread", "--threads", "4"],
+}
 
 
 def _free_port() -> int:
@@ -80,9 +83,21 @@ def _cpu(pid: int) -> float:
 
 def serve(app: str, env: dict[str, str], workers: int, deploy: str) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
-    cmd = [str(VENV_BIN / "gunicorn"), "--chdir", str(ROOT / "bench"), "-b", f"127.0.0.1:{port}",
-           "-w", str(workers), *DEPLOY[deploy], "--log-level", "warning", "--no-control-socket",
-           "--preload", f"flow_apps:{app}"]  # fmt: skip
+    cmd = [
+        str(VENV_BIN / "gunicorn"),
+        "--chdir",
+        str(ROOT / "bench"),
+        "-b",
+        f"127.0.0.1:{port}",
+        "-w",
+        str(workers),
+        *DEPLOY[deploy],
+        "--log-level",
+        "warning",
+        "--no-control-socket",
+        "--preload",
+        f"flow_apps:{app}",
+    ]
     # --preload: the master imports the app before it listens, so no measured request waits for
     # a worker still importing (the product imports for seconds on a loaded machine).
     proc = subprocess.Popen(cmd, env={**os.environ, **env, "FLOW_APP": app})
@@ -105,16 +120,30 @@ def drive(app: str, port: int, flows: Path, seconds: int, server: int) -> dict[s
     env = {**os.environ, "FLOW_FILE": str(flows), "FLOW_THREADS": str(CLIENTS), "FLOW_PREFIX": APPS[app]}
     t0 = time.perf_counter()
     out = subprocess.run(
-        ["wrk", f"-t{CLIENTS}", f"-c{CLIENTS}", f"-d{seconds}s", "--latency", "-s",
-         str(ROOT / "bench" / "flow_wrk.lua"), f"http://127.0.0.1:{port}"],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            "wrk",
+            f"-t{CLIENTS}",
+            f"-c{CLIENTS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "flow_wrk.lua"),
+            f"http://127.0.0.1:{port}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if out.returncode:
         raise RuntimeError(f"wrk failed: {out.stdout}{out.stderr}")
     out = out.stdout
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    driver = (after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime) / (wall * (os.cpu_count() or 1))
+    driver = (after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime) / (
+        wall * (os.cpu_count() or 1)
+    )
     per_worker = [_cpu(w) - before[w] for w in workers]
 
     def ms(label: str) -> float:
@@ -125,16 +154,28 @@ def drive(app: str, port: int, flows: Path, seconds: int, server: int) -> dict[s
     if flows_m and int(flows_m.group(2)):
         print(f"    {app}: {out.strip().splitlines()[-1]}")
     done, failed = (int(flows_m.group(1)), int(flows_m.group(2))) if flows_m else (0, -1)
-    return {"flows": done / wall, "failed": failed, "p50": ms("50"), "p99": ms("99"), "driver": driver,
-            "load": load, "cpu_ms": 1000 * sum(per_worker) / max(done, 1), "workers": per_worker}  # fmt: skip
+    return {
+        "flows": done / wall,
+        "failed": failed,
+        "p50": ms("50"),
+        "p99": ms("99"),
+        "driver": driver,
+        "load": load,
+        "cpu_ms": 1000 * sum(per_worker) / max(done, 1),
+        "workers": per_worker,
+    }
 
 
 def run(backend: str, survey: str, args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
     folder = Path(tempfile.mkdtemp(prefix="bench_flow_"))
     url = f"sqlite:///{folder / 'bench.sqlite'}" if backend == "sqlite" else _pg_url("bench_h19perf_flow")
-    env = {"PERCEPTION_DATABASE_URL": url, "PERCEPTION_INSTANCE_PATH": str(folder / "instance"),
-           "PERCEPTION_SECRET_KEY": SECRET, "PERCEPTION_SURVEY_MIN_FILL_SECONDS": "0",
-           "FLOW_HTML_DIR": str(folder / "html")}  # fmt: skip
+    env = {
+        "PERCEPTION_DATABASE_URL": url,
+        "PERCEPTION_INSTANCE_PATH": str(folder / "instance"),
+        "PERCEPTION_SECRET_KEY": SECRET,
+        "PERCEPTION_SURVEY_MIN_FILL_SECONDS": "0",
+        "FLOW_HTML_DIR": str(folder / "html"),
+    }
     per_run = int(900 * args.seconds)  # above any app's flows/s on two cores
     counts = {(f"{app}_{r}", survey): per_run for app in APPS for r in ("warm", *range(args.rounds))}
     t0 = time.perf_counter()
@@ -171,24 +212,37 @@ def main() -> None:
     parser.add_argument("--deploy", choices=("readme", *DEPLOY), default="readme")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"gunicorn {args.workers} workers ({args.deploy}); wrk {CLIENTS} clients, one connection each; "
-          f"{args.rounds} alternated rounds of {args.seconds:g} s per app; medians")  # fmt: skip
+    print(
+        f"gunicorn {args.workers} workers ({args.deploy}); wrk {CLIENTS} clients, one connection each; "
+        f"{args.rounds} alternated rounds of {args.seconds:g} s per app; medians"
+    )
     for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
         for survey in SURVEYS if args.survey == "both" else (args.survey,):
             results = run(backend, survey, args)
-            print(f"{'backend':8} {'survey':6} {'app':10} {'flows/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-                  f"{'cpu ms/flow':>11} {'driver':>6} {'failed':>6}  per round: flows/s (load) [worker CPU s]")  # fmt: skip
+            print(
+                f"{'backend':8} {'survey':6} {'app':10} {'flows/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+                f"{'cpu ms/flow':>11} {'driver':>6} {'failed':>6}  per round: flows/s (load) [worker CPU s]"
+            )
             for app, rows in results.items():
                 each = ", ".join(
-                    f"{r['flows']:.0f} ({r['load']:.2f}) [{'/'.join(f'{w:.1f}' for w in r['workers'])}]" for r in rows
+                    f"{r['flows']:.0f} ({r['load']:.2f}) [{'/'.join(f'{w:.1f}' for w in r['workers'])}]"
+                    for r in rows
                 )
-                print(f"{backend:8} {survey:6} {app:10} {med(rows, 'flows'):8.0f} {med(rows, 'p50'):7.1f} "
-                      f"{med(rows, 'p99'):7.1f} {med(rows, 'cpu_ms'):11.1f} {med(rows, 'driver'):6.0%} "
-                      f"{sum(r['failed'] for r in rows):6d}  {each}")  # fmt: skip
+                print(
+                    f"{backend:8} {survey:6} {app:10} {med(rows, 'flows'):8.0f} {med(rows, 'p50'):7.1f} "
+                    f"{med(rows, 'p99'):7.1f} {med(rows, 'cpu_ms'):11.1f} {med(rows, 'driver'):6.0%} "
+                    f"{sum(r['failed'] for r in rows):6d}  {each}"
+                )
             product = med(results["product"], "flows")
-            print(f"{backend:8} {survey:6} product / same-steps {product / med(results['same_steps'], 'flows'):.2f}, "
-                  f"product / minimal {product / med(results['minimal'], 'flows'):.2f}")  # fmt: skip
-    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes share the CPUs)")
+            print(
+                f"{backend:8} {survey:6} product / same-steps "
+                f"{product / med(results['same_steps'], 'flows'):.2f}, "
+                f"product / minimal {product / med(results['minimal'], 'flows'):.2f}"
+            )
+    print(
+        f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        "(other processes share the CPUs)"
+    )
 
 
 if __name__ == "__main__":

@@ -45,7 +45,12 @@ HTML = Path(os.environ.get("FLOW_HTML_DIR", "."))
 T = Base.metadata.tables
 LINK, INV, CAMP = T["survey_link"], T["survey_invitation"], T["survey_campaign"]
 VERSION, DRAFT, FAIL = T["survey_version"], T["survey_response_draft"], T["survey_token_failure"]
-RESPONSE, OBS, TEXT, AUDIT = T["survey_response"], T["experience_observation"], T["text_entry"], T["audit_entry"]
+RESPONSE, OBS, TEXT, AUDIT = (
+    T["survey_response"],
+    T["experience_observation"],
+    T["text_entry"],
+    T["audit_entry"],
+)
 # Scale questions of the bench's questionnaires (name -> (kind, min, max)); others are text.
 SCALES = {"csat": ("csat", 1, 5), "ces": ("ces", 1, 7), **{f"q{i}": ("rating", 1, 5) for i in range(1, 10)}}
 
@@ -93,13 +98,23 @@ def _now() -> datetime:
 
 def _link_row(conn: Any, token: str) -> Any:
     return conn.execute(
-        select(LINK.c.expires_at, INV.c.id, INV.c.expires_at, INV.c.used_at, CAMP.c.id, CAMP.c.status,
-               CAMP.c.opens_at, CAMP.c.closes_at, VERSION.c.id, VERSION.c.fingerprint)
+        select(
+            LINK.c.expires_at,
+            INV.c.id,
+            INV.c.expires_at,
+            INV.c.used_at,
+            CAMP.c.id,
+            CAMP.c.status,
+            CAMP.c.opens_at,
+            CAMP.c.closes_at,
+            VERSION.c.id,
+            VERSION.c.fingerprint,
+        )
         .join(INV, INV.c.id == LINK.c.invitation_id)
         .join(CAMP, CAMP.c.id == INV.c.campaign_id)
         .join(VERSION, VERSION.c.id == CAMP.c.version_id)
         .where(LINK.c.token_hash == hashlib.sha256(token.encode()).hexdigest())
-    ).first()  # fmt: skip
+    ).first()
 
 
 def _store(conn: Any, invitation_id: int, version_id: int, form: Any, now: datetime) -> bool:
@@ -119,25 +134,61 @@ def _store(conn: Any, invitation_id: int, version_id: int, form: Any, now: datet
     texts = {k: v for k, v in form.items() if k not in SCALES and k in ("improve", "comment") and v}
     response_id = conn.execute(
         insert(RESPONSE).returning(RESPONSE.c.id),
-        [{"campaign_id": campaign_id, "version_id": version_id, "invitation_id": invitation_id,
-          "contact_id": contact_id, "region_id": region_id, "customer_id": customer_id, "means": "survey",
-          "language": "zh", "answers": {**scores, **texts}, "submission_nonce": form.get("submission_nonce"),
-          "submitted_at": now, "observed_on": today}],
-    ).scalar_one()  # fmt: skip
-    where = {"source": "survey", "source_id": response_id, "observed_on": today, "period_start": monday,
-             "region_id": region_id, "customer_id": customer_id}  # fmt: skip
+        [
+            {
+                "campaign_id": campaign_id,
+                "version_id": version_id,
+                "invitation_id": invitation_id,
+                "contact_id": contact_id,
+                "region_id": region_id,
+                "customer_id": customer_id,
+                "means": "survey",
+                "language": "zh",
+                "answers": {**scores, **texts},
+                "submission_nonce": form.get("submission_nonce"),
+                "submitted_at": now,
+                "observed_on": today,
+            }
+        ],
+    ).scalar_one()
+    where = {
+        "source": "survey",
+        "source_id": response_id,
+        "observed_on": today,
+        "period_start": monday,
+        "region_id": region_id,
+        "customer_id": customer_id,
+    }
     conn.execute(
         insert(OBS),
-        [{**where, "kind": SCALES[k][0], "item": k, "value": v, "scale_min": SCALES[k][1],
-          "scale_max": SCALES[k][2]} for k, v in scores.items()],
-    )  # fmt: skip
+        [
+            {
+                **where,
+                "kind": SCALES[k][0],
+                "item": k,
+                "value": v,
+                "scale_min": SCALES[k][1],
+                "scale_max": SCALES[k][2],
+            }
+            for k, v in scores.items()
+        ],
+    )
     if texts:
         conn.execute(insert(TEXT), [{**where, "kind": "survey_comment", "text": t} for t in texts.values()])
     conn.execute(
         insert(AUDIT),
-        [{"at": now, "actor_name": "respondent", "action": "survey_response", "object_type": "Response",
-          "object_id": str(response_id), "region_id": region_id, "summary": "survey response"}],
-    )  # fmt: skip
+        [
+            {
+                "at": now,
+                "actor_name": "respondent",
+                "action": "survey_response",
+                "object_type": "Response",
+                "object_id": str(response_id),
+                "region_id": region_id,
+                "summary": "survey response",
+            }
+        ],
+    )
     return True
 
 
@@ -156,7 +207,9 @@ def _same_steps() -> Flask:
             row = _link_row(conn, token)
             if row is None or row[3] is not None:
                 abort(404)
-            conn.execute(update(INV).where(INV.c.id == row[1], INV.c.opened_at.is_(None)).values(opened_at=now))
+            conn.execute(
+                update(INV).where(INV.c.id == row[1], INV.c.opened_at.is_(None)).values(opened_at=now)
+            )
         session["survey_link"] = {"i": row[1], "v": row[8], "f": row[9], "t": now.timestamp()}
         return redirect("/b/r", 303)
 
@@ -181,7 +234,9 @@ def _same_steps() -> Flask:
                 .join(CAMP, CAMP.c.id == INV.c.campaign_id)
                 .where(INV.c.id == invitation_id)
             ).first()
-            conn.execute(select(DRAFT.c.answers, DRAFT.c.page_index).where(DRAFT.c.invitation_id == invitation_id))
+            conn.execute(
+                select(DRAFT.c.answers, DRAFT.c.page_index).where(DRAFT.c.invitation_id == invitation_id)
+            )
         body = pages[version_id].replace(b"@@CSRF@@", generate_csrf().encode())
         return Response(body.replace(b"@@NONCE@@", secrets.token_urlsafe(16).encode()), mimetype="text/html")
 
@@ -204,7 +259,9 @@ def _minimal() -> Flask:
             row = _link_row(conn, token)
         if row is None or row[3] is not None:
             abort(404)
-        body = pages[row[8]].replace(b"@@CSRF@@", b"-").replace(b"@@NONCE@@", secrets.token_urlsafe(16).encode())
+        body = (
+            pages[row[8]].replace(b"@@CSRF@@", b"-").replace(b"@@NONCE@@", secrets.token_urlsafe(16).encode())
+        )
         return Response(body, mimetype="text/html")
 
     @app.post("/m/<token>")

@@ -39,7 +39,10 @@ LIME: dict[str, Any] = {
                         "min_label": {"zh": "非常不满意", "en": "Very dissatisfied"},
                         "max_label": {"zh": "非常满意", "en": "Very satisfied"},
                     },
-                    "text": {"zh": f"第 {i} 个方面的满意程度", "en": f"How satisfied are you with aspect {i}?"},
+                    "text": {
+                        "zh": f"第 {i} 个方面的满意程度",
+                        "en": f"How satisfied are you with aspect {i}?",
+                    },
                 }
                 for i in range(1, 10)
             ]
@@ -66,7 +69,9 @@ def answers(survey: str, rng: random.Random) -> str:
     return urlencode({**out, **({"comment": comment} if comment else {})})
 
 
-def prepare(env: dict[str, str], counts: dict[tuple[str, str], int], folder: Path) -> dict[tuple[str, str], Path]:
+def prepare(
+    env: dict[str, str], counts: dict[tuple[str, str], int], folder: Path
+) -> dict[tuple[str, str], Path]:
     """Create the schema, campaigns, invitations and links; write one link file per run name
     (``counts`` maps (run, survey) to the number of flows) and the product's pages."""
     os.environ.update(env)
@@ -98,27 +103,44 @@ def prepare(env: dict[str, str], counts: dict[tuple[str, str], int], folder: Pat
         ]
         db.session.add_all(contacts)
         store = orm()
-        versions = {"csat": ensure_builtin_surveys(store)["csat_transactional"], "lime": publish(store, "lime", LIME)}
+        versions = {
+            "csat": ensure_builtin_surveys(store)["csat_transactional"],
+            "lime": publish(store, "lime", LIME),
+        }
         now = utcnow()
         campaigns = {}
         for name, version in versions.items():
             campaign = create_campaign(
                 store,
-                {"code": f"BENCH-{name}", "name_zh": "压测", "name_en": "Bench", "version_id": version.id,
-                 "region_id": region.id, "opens_at": now - timedelta(hours=1), "closes_at": now + timedelta(days=7)},
+                {
+                    "code": f"BENCH-{name}",
+                    "name_zh": "压测",
+                    "name_en": "Bench",
+                    "version_id": version.id,
+                    "region_id": region.id,
+                    "opens_at": now - timedelta(hours=1),
+                    "closes_at": now + timedelta(days=7),
+                },
                 None,
-            )  # fmt: skip
+            )
             campaign.status = CampaignStatus.OPEN  # open_campaign would also mail the contacts
             campaigns[name] = campaign
         db.session.flush()
         inv_table, link_table = table_of(Invitation), table_of(SurveyLink)
         for (run, survey), count in counts.items():
             rows = [
-                {"campaign_id": campaigns[survey].id, "contact_id": contacts[i % 500].id, "region_id": region.id,
-                 "customer_id": customer.id, "created_at": now, "sent_at": now,
-                 "expires_at": now + timedelta(days=7), "reminders_sent": 0}
+                {
+                    "campaign_id": campaigns[survey].id,
+                    "contact_id": contacts[i % 500].id,
+                    "region_id": region.id,
+                    "customer_id": customer.id,
+                    "created_at": now,
+                    "sent_at": now,
+                    "expires_at": now + timedelta(days=7),
+                    "reminders_sent": 0,
+                }
                 for i in range(count)
-            ]  # fmt: skip
+            ]
             ids = list(
                 db.session.execute(
                     insert(inv_table).returning(inv_table.c.id, sort_by_parameter_order=True), rows
@@ -127,9 +149,16 @@ def prepare(env: dict[str, str], counts: dict[tuple[str, str], int], folder: Pat
             tokens = [secrets.token_urlsafe(32) for _ in ids]
             db.session.execute(
                 insert(link_table),
-                [{"invitation_id": i, "token_hash": hashlib.sha256(t.encode()).hexdigest(), "created_at": now,
-                  "expires_at": now + timedelta(days=7)} for i, t in zip(ids, tokens, strict=True)],
-            )  # fmt: skip
+                [
+                    {
+                        "invitation_id": i,
+                        "token_hash": hashlib.sha256(t.encode()).hexdigest(),
+                        "created_at": now,
+                        "expires_at": now + timedelta(days=7),
+                    }
+                    for i, t in zip(ids, tokens, strict=True)
+                ],
+            )
             path = folder / f"{run}_{survey}.flows"
             path.write_text("".join(f"{t}\t{answers(survey, rng)}\n" for t in tokens))
             files[(run, survey)] = path
@@ -149,14 +178,18 @@ def _write_pages(app: Any, versions: dict[str, int], folder: Path) -> None:
     client = app.test_client()
     for version_id in versions.values():
         version = db.session.get(SurveyVersion, version_id)
-        invitation = db.session.query(Invitation).join(Invitation.campaign).filter_by(version_id=version_id).first()
+        invitation = (
+            db.session.query(Invitation).join(Invitation.campaign).filter_by(version_id=version_id).first()
+        )
         if invitation is None:  # a questionnaire this run does not use
             continue
         with client.session_transaction() as sess:
             sess["survey_link"] = {"i": invitation.id, "v": version_id, "f": version.fingerprint, "t": 0}
         page = client.get("/s/r").get_data()
         page = re.sub(rb'name="csrf_token" value="[^"]+"', b'name="csrf_token" value="@@CSRF@@"', page)
-        page = re.sub(rb'name="submission_nonce" value="[^"]+"', b'name="submission_nonce" value="@@NONCE@@"', page)
+        page = re.sub(
+            rb'name="submission_nonce" value="[^"]+"', b'name="submission_nonce" value="@@NONCE@@"', page
+        )
         (folder / f"page_{version_id}.html").write_bytes(page)
         thanks = client.get(f"/s/done?v={version_id}").get_data()
         thanks = re.sub(rb'name="csrf_token" value="[^"]+"', b'name="csrf_token" value="@@CSRF@@"', thanks)

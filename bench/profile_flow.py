@@ -29,9 +29,13 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="profile_flow_"))
-    env = {"PERCEPTION_DATABASE_URL": os.environ.get("PROFILE_DATABASE_URL", f"sqlite:///{folder / 'p.sqlite'}"),
-           "PERCEPTION_INSTANCE_PATH": str(folder / "instance"), "PERCEPTION_SECRET_KEY": "p" * 64,
-           "PERCEPTION_SURVEY_MIN_FILL_SECONDS": "0", "FLOW_HTML_DIR": str(folder / "html")}  # fmt: skip
+    env = {
+        "PERCEPTION_DATABASE_URL": os.environ.get("PROFILE_DATABASE_URL", f"sqlite:///{folder / 'p.sqlite'}"),
+        "PERCEPTION_INSTANCE_PATH": str(folder / "instance"),
+        "PERCEPTION_SECRET_KEY": "p" * 64,
+        "PERCEPTION_SURVEY_MIN_FILL_SECONDS": "0",
+        "FLOW_HTML_DIR": str(folder / "html"),
+    }
     files = prepare(env, {("p", args.survey): args.flows + 20}, folder)
     from perception import create_app
 
@@ -52,8 +56,11 @@ def main() -> None:
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)  # type: ignore[union-attr]
         nonce = re.search(r'name="submission_nonce" value="([^"]+)"', body).group(1)  # type: ignore[union-attr]
         t = time.perf_counter()
-        r = client.post("/s/r", data=f"csrf_token={csrf}&submission_nonce={nonce}&page=0&action=next&{answers}",
-                        content_type="application/x-www-form-urlencoded")  # fmt: skip
+        r = client.post(
+            "/s/r",
+            data=f"csrf_token={csrf}&submission_nonce={nonce}&page=0&action=next&{answers}",
+            content_type="application/x-www-form-urlencoded",
+        )
         assert r.status_code == 303, (r.status_code, r.get_data(as_text=True)[:2000])
         steps["post"] += time.perf_counter() - t
         t = time.perf_counter()
@@ -68,8 +75,10 @@ def main() -> None:
     for line in lines[20:]:
         flow(line)
     profiler.disable()
-    print(f"{args.flows} flows, ms per step under the profiler: "
-          + ", ".join(f"{k} {1000 * v / args.flows:.1f}" for k, v in steps.items()))  # fmt: skip
+    print(
+        f"{args.flows} flows, ms per step under the profiler: "
+        + ", ".join(f"{k} {1000 * v / args.flows:.1f}" for k, v in steps.items())
+    )
     pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
 
 

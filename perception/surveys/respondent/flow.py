@@ -142,7 +142,11 @@ def read_post(
 
 
 def fresh_form(
-    questionnaire: Questionnaire, version_key: tuple[int, str], page: int, lang: Lang, answers: dict[str, object]
+    questionnaire: Questionnaire,
+    version_key: tuple[int, str],
+    page: int,
+    lang: Lang,
+    answers: dict[str, object],
 ) -> Any:
     """The page's form filled with the respondent's answers to it. The class comes from
     ``page_form`` (cached when no other page's answers shape it), so the blocks the respondent has

@@ -243,7 +243,9 @@ def anonymous(slug: str) -> Any:
             if draft is None:
                 draft = anonymous_drafts.new_key()
                 session[ANONYMOUS] = {**state, "d": draft}
-            anonymous_drafts.save(orm(), draft, campaign.facts.id, merged, page, local_date(now, clock.timezone))
+            anonymous_drafts.save(
+                orm(), draft, campaign.facts.id, merged, page, local_date(now, clock.timezone)
+            )
 
         return _after_page(post, q, answers, save, here, key)
     try:
@@ -268,7 +270,9 @@ def thanks() -> Any:
     q = cached_questionnaire(orm(), version_id, fingerprint) if version_id and fingerprint else None
     lang = lang_code()
     key = ("thanks", version_id if q else None, fingerprint if q else None, lang, request.path)
-    return page_cache.filled(key, lambda **marks: render_template("public/thanks.html", q=q, lang=lang, **marks))
+    return page_cache.filled(
+        key, lambda **marks: render_template("public/thanks.html", q=q, lang=lang, **marks)
+    )
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

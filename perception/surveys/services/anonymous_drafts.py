@@ -42,12 +42,16 @@ def load(session: Session, key: object, campaign_id: int) -> tuple[dict[str, Any
     return (dict(row[0] or {}), row[1]) if row is not None else ({}, None)
 
 
-def save(session: Session, key: str, campaign_id: int, answers: dict[str, object], page: int, today: date) -> None:
+def save(
+    session: Session, key: str, campaign_id: int, answers: dict[str, object], page: int, today: date
+) -> None:
     """Keep the answers so far under ``key`` (insert the first time, update after)."""
     values = {"answers": answers, "page_index": page, "saved_on": today}
     digest = _hash(key)
     done = session.execute(
-        update(_DRAFT).where(_DRAFT.c.key_hash == digest, _DRAFT.c.campaign_id == campaign_id).values(**values)
+        update(_DRAFT)
+        .where(_DRAFT.c.key_hash == digest, _DRAFT.c.campaign_id == campaign_id)
+        .values(**values)
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         session.execute(insert(_DRAFT), [{"key_hash": digest, "campaign_id": campaign_id, **values}])

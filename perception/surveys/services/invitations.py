@@ -31,8 +31,8 @@ from perception.core.models.org import Contact, CustomerOrg
 from perception.core.transaction import after_commit
 from perception.setup.models.catalog import Subscription
 from perception.surveys.models import Campaign, CampaignStatus, Channel, Invitation
-from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services import anonymous_drafts
+from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.tokens import issue_link, purge_failures, unsubscribe_token
 
 

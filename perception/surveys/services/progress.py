@@ -55,7 +55,9 @@ STATE = (
     .join(_CAMP, _CAMP.c.id == _INV.c.campaign_id)
     .where(_INV.c.id == bindparam("invitation_id"))
 )
-DRAFT = select(_DRAFT.c.answers, _DRAFT.c.page_index).where(_DRAFT.c.invitation_id == bindparam("invitation_id"))
+DRAFT = select(_DRAFT.c.answers, _DRAFT.c.page_index).where(
+    _DRAFT.c.invitation_id == bindparam("invitation_id")
+)
 
 
 def personal_state(
