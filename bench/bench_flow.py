@@ -181,7 +181,7 @@ def run(backend: str, survey: str, args: argparse.Namespace) -> dict[str, list[d
     t0 = time.perf_counter()
     files = prepare(env, counts, folder)
     print(f"  [{backend}/{survey}] {sum(counts.values())} links prepared in {time.perf_counter() - t0:.0f} s")
-    deploy = args.deploy if args.deploy != "readme" else ("gthread1" if backend == "sqlite" else "sync")
+    deploy = args.deploy if args.deploy != "readme" else ("gthread4" if backend == "sqlite" else "sync")
     servers = {app: serve(app, env, args.workers, deploy) for app in APPS}
     results: dict[str, list[dict[str, Any]]] = {app: [] for app in APPS}
     try:
