@@ -87,3 +87,21 @@ def test_stale_anonymous_drafts_are_purged(app, db_session, make_campaign):
     assert [row[0] for row in db_session.execute(text("SELECT answers FROM survey_anonymous_draft"))] != []
     assert anonymous_drafts.load(db_session, "new-key", campaign.id)[0] == {"story": "新"}
     assert anonymous_drafts.load(db_session, "old-key", campaign.id) == ({}, None)
+
+
+def test_cached_pages_carry_each_respondents_own_values(app, db_session, make_campaign, post_page):
+    """The page shell is rendered once (respondent/page_cache.py); each respondent still gets their
+    own CSRF token, nonce and answers, and never another's."""
+    from tests.surveys.conftest import CSRF, NONCE, hidden
+
+    campaign = _campaign(db_session, make_campaign)
+    path = f"/s/a/{campaign.public_slug}"
+    first, second = app.test_client(), app.test_client()
+    post_page(first, path, {"story": "甲的意见 <b>粗体</b>"})
+    post_page(first, path, {}, action="back")
+    mine = first.get(path).get_data(as_text=True)
+    assert "甲的意见 &lt;b&gt;粗体&lt;/b&gt;" in mine  # prefilled, escaped
+    blank_a, blank_b = (second.get(path).get_data(as_text=True) for _ in range(2))
+    assert "甲的意见" not in blank_a and "甲的意见" not in blank_b
+    assert hidden(NONCE, blank_a) != hidden(NONCE, blank_b) != hidden(NONCE, mine)
+    assert hidden(CSRF, blank_a) and hidden(CSRF, mine) and "csrf-" not in blank_a + mine
