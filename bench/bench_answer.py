@@ -8,8 +8,8 @@ inserts the same rows. Both run in the same invocation under gunicorn and are dr
 16 connections, each request a distinct prepared submission (bench/answer_wrk.lua).
 
 Run: python bench/bench_answer.py [--backend sqlite|postgres|both] [--seconds 10] [--workers 2] [--threads N]
-Each backend is served as the README deploys it: SQLite on one machine with gthread workers of one
-thread (keep-alive), PostgreSQL with sync workers. --threads overrides both (0 = sync workers).
+Each backend is served as the README deploys it: SQLite on one machine with gthread workers of four
+threads (keep-alive), PostgreSQL with sync workers. --threads overrides both (0 = sync workers).
 Prints requests/s and latency percentiles per backend and endpoint, and checks that every
 completed request stored exactly one response.
 """
@@ -295,9 +295,10 @@ def run(
     return results
 
 
-# As the README deploys: one SQLite machine keeps connections alive (gthread, one thread: two lose
-# to GIL contention); PostgreSQL web nodes run sync workers (balanced per request, the lower p99).
-DEPLOYED_THREADS = {"sqlite": 1, "postgres": 0}
+# As the README deploys: one SQLite machine keeps connections alive (gthread, four threads, so a
+# worker holding more connections does not queue them while the other idles: bench_flow.py);
+# PostgreSQL web nodes run sync workers (balanced per request, the lower p99).
+DEPLOYED_THREADS = {"sqlite": 4, "postgres": 0}
 
 
 def median(rows: list[dict[str, Any]], key: str) -> float:

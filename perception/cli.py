@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -103,7 +105,7 @@ def run_command(host: str, port: int, debug: bool, scheduler: bool) -> None:
     """Serve the web application (development server; use gunicorn in production)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if scheduler and not app.config.get("REDIS_URL"):
-        start_scheduler_thread(app)
+        start_scheduler_process()
     click.echo(f"Perception on http://{host}:{port}/  (Ctrl+C to stop)")
     # Flask.run() refuses to start inside a CLI command, so serve with Werkzeug directly.
     from werkzeug.serving import run_simple
@@ -126,21 +128,24 @@ def scheduler_tick(app: Flask) -> list[str]:
             return []
 
 
-def start_scheduler_thread(app: Flask, interval: float = 60.0) -> threading.Thread:
-    def loop() -> None:
-        while True:
-            scheduler_tick(app)
-            time.sleep(interval)
+def start_scheduler_process() -> subprocess.Popen[bytes]:
+    """`perception scheduler` in a process of its own, at a lower priority, ended with this one.
 
-    thread = threading.Thread(target=loop, name="perception-scheduler", daemon=True)
-    thread.start()
-    return thread
+    Not a thread of the serving process: the jobs due at start-up (hourly and daily ones at the
+    start of an hour) would run there and hold its first requests for seconds (issue 19)."""
+    child = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "perception.cli", "scheduler", "--parent", str(os.getpid())],
+        preexec_fn=lambda: os.nice(10),  # noqa: PLW1509 - only sets the child's priority
+    )
+    atexit.register(child.terminate)
+    return child
 
 
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Enqueue what is due now and exit.")
+@click.option("--parent", type=int, default=None, hidden=True, help="Exit when this process ends.")
 @with_appcontext
-def scheduler_command(once: bool) -> None:
+def scheduler_command(once: bool, parent: int | None) -> None:
     """Enqueue periodic jobs as they fall due (one slot runs once across all schedulers)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     while True:
@@ -149,7 +154,10 @@ def scheduler_command(once: bool) -> None:
             click.echo(f"{datetime.now(UTC):%Y-%m-%d %H:%M} enqueued: {', '.join(started)}")
         if once:
             return
-        time.sleep(60)
+        for _ in range(60):
+            if parent is not None and os.getppid() != parent:
+                return  # `perception run` that started this scheduler has ended
+            time.sleep(1)
 
 
 @click.command("worker")
@@ -207,6 +215,17 @@ def _create_app(*_: Any) -> Flask:
     return create_app()
 
 
+# The command groups the app gets from its phases' blueprints (perception/<phase>/cli.py) and from
+# Flask-Migrate, named here so that `perception --help` answers without building the app (every
+# phase, its blueprints and their libraries: seconds). tests/core/test_cli_help_listing.py holds
+# this list to the app's.
+PHASE_GROUPS = {
+    "db": "Perform database migrations.",
+    "kpi": "Imports, KPI recomputation and the escalation check from a shell.",
+    "review": "Create the current review, send its reminders, generate its PDF.",
+}
+
+
 class PerceptionGroup(FlaskGroup):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(
@@ -214,6 +233,17 @@ class PerceptionGroup(FlaskGroup):
         )
         self.add_command(shell_command)
         self.add_command(routes_command)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `--help`, from the commands themselves and PHASE_GROUPS, without
+        loading the app (FlaskGroup would build it to list the app's commands)."""
+        commands = {c.name: c for c in (*self.commands.values(), *COMMANDS) if c.name and not c.hidden}
+        limit = formatter.width - 6 - max(len(name) for name in (*commands, *PHASE_GROUPS))
+        rows = [(name, cmd.get_short_help_str(limit)) for name, cmd in commands.items()]
+        rows += [(name, click.Command(name, help=text).get_short_help_str(limit)) for name, text in
+                 PHASE_GROUPS.items()]  # fmt: skip
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from markupsafe import Markup
 from wtforms import Form
 
 from surveys.answers import normalise_answers, validate_answers
@@ -32,6 +33,8 @@ class SurveyPageForm(Form):
     survey_lang: Lang
     survey_prior: Mapping[str, object]  # answers to the OTHER pages
     _survey_error_cache: dict[str, list[Message]] | None = None
+    _survey_blank_html: dict[str, Markup]  # blocks without the respondent's values, per class
+    _survey_blank_page: Markup  # all blocks of an unanswered form, per class
 
     def validate(self, extra_validators: Any = None) -> bool:
         self._survey_error_cache = None
@@ -40,6 +43,39 @@ class SurveyPageForm(Form):
     def survey_fields(self) -> list[QuestionField]:
         """The question fields, in page order (without CSRF or other fields of `base`)."""
         return [field for field in self if isinstance(field, QuestionField)]
+
+    def survey_html(self) -> Markup:
+        """The question blocks of the page, in order.
+
+        A block with nothing of the respondent's in it (no answer, no "other" text, no error) is
+        the same for every respondent of this form class, i.e. of one page of one definition
+        version in one language with the same earlier answers: it is rendered once and kept on
+        the class. Only the blocks holding the respondent's own values are rendered per request.
+        """
+        cls = type(self)
+        blank = cls.__dict__.get("_survey_blank_html")
+        if blank is None:
+            blank = {}
+            cls._survey_blank_html = blank
+        parts = []
+        for field in self.survey_fields():
+            if field.data is None and not field.other_text and not field.errors:
+                html = blank.get(field.name)
+                if html is None:
+                    html = blank[field.name] = field()
+            else:
+                html = field()
+            parts.append(html)
+        return Markup("".join(parts))  # noqa: S704 - blocks are Markup built by the widgets
+
+    @classmethod
+    def survey_blank_html(cls) -> Markup:
+        """``survey_html`` of an unanswered form of this class, made once per class."""
+        found = cls.__dict__.get("_survey_blank_page")
+        if found is None:
+            found = cls().survey_html()
+            cls._survey_blank_page = found
+        return found
 
     def survey_answers(self) -> dict[str, object]:
         """The submitted answers of this page as they came in (not yet coerced)."""

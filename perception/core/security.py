@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import secrets
 
@@ -38,13 +39,16 @@ def password_problem(password: str) -> tuple[str, str] | None:
     return None
 
 
-# A dummy hash to verify against when the username is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the username is unknown, so timing does not reveal accounts.
+    Made on first use, not at import: an argon2 hash costs every command's start-up (issue 19)."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def burn_time() -> None:
     with contextlib.suppress(VerificationError):
-        _hasher.verify(_DUMMY_HASH, "not-the-password")
+        _hasher.verify(_dummy_hash(), "not-the-password")
 
 
 def new_token_secret() -> tuple[str, str, str]:

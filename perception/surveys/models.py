@@ -203,6 +203,23 @@ class ResponseDraft(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class AnonymousDraft(Base):
+    """Answers so far on an anonymous link, keyed by the SHA-256 of an opaque random key that only
+    the respondent's session cookie holds (the answers themselves once rode in the cookie, and a
+    long Chinese comment overflowed its 4 KB: issue 18). Like the anonymous response it keeps the
+    day only, and nothing about the person or the request; deleted on submission, purged after
+    ``DRAFT_DAYS`` without a save."""
+
+    __tablename__ = "survey_anonymous_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("survey_campaign.id"), index=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    page_index: Mapped[int] = mapped_column(Integer, default=0)
+    saved_on: Mapped[date] = mapped_column(Date)
+
+
 class Response(Base):
     """A completed questionnaire. Written by ``perception.surveys.services.store`` only (Core
     inserts plus an explicit audit row: the automatic audit would record the submitter's address,

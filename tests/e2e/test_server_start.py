@@ -86,3 +86,61 @@ def test_perception_run_serves_pages(tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def _scheduler_children(server_pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat[1]) == server_pid and b"scheduler" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def test_due_jobs_run_beside_the_serving_process_not_in_it(tmp_path):
+    """Issue 19: the jobs due at start-up ran in a thread of `perception run` and held its first
+    sign-in for 6.6 s. The scheduler is now a child process (of lower priority) that runs them,
+    and it ends with the server."""
+    from sqlalchemy import create_engine, text
+
+    port = _free_port()
+    env = {**os.environ, "PERCEPTION_INSTANCE_PATH": str(tmp_path)}
+    env.pop("PERCEPTION_DATABASE_URL", None)
+    init = subprocess.run(
+        [sys.executable, "-m", "perception.cli", "init"], env=env, capture_output=True, text=True,
+        timeout=HANG_GUARD, cwd=tmp_path,
+    )  # fmt: skip
+    assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "perception.cli", "run", "--port", str(port)],
+            env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    engine = create_engine(f"sqlite:///{tmp_path / 'perception.sqlite'}")
+    try:
+        status, _ = _wait_until_serving(server, f"http://127.0.0.1:{port}/healthz", log)
+        assert status == 200
+        children = _scheduler_children(server.pid)
+        assert len(children) == 1, _output(log)
+        deadline = time.monotonic() + HANG_GUARD
+        claimed = 0
+        while not claimed and time.monotonic() < deadline:
+            with engine.connect() as conn:
+                claimed = conn.execute(text("SELECT count(*) FROM scheduled_run")).scalar_one()
+            time.sleep(0.2)
+        assert claimed > 0, _output(log)  # the child ran the due slots
+    finally:
+        server.terminate()
+        server.wait(30)
+        engine.dispose()
+    deadline = time.monotonic() + HANG_GUARD
+    while Path(f"/proc/{children[0]}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{children[0]}").exists() or b"Z" in Path(f"/proc/{children[0]}/stat").read_bytes()

@@ -166,7 +166,7 @@ def test_gets_that_write_never_fail_while_others_write(tmp_path):
     port = _free_port()
     log = tmp_path / "gunicorn.log"
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "1", "-b", f"127.0.0.1:{port}"]
+    command = [str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "4", "-b", f"127.0.0.1:{port}"]
     with log.open("wb") as out:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter's gunicorn
             [*command, "perception:create_app()"], env=env, stdout=out, stderr=subprocess.STDOUT

@@ -18,8 +18,10 @@ from flask import render_template, request
 from wtforms import Form
 
 from perception.core.i18n import lang_code
+from perception.surveys.respondent import page_cache
 from perception.surveys.respondent.forms import HONEYPOT, new_nonce, valid_nonce
 from surveys import (
+    OTHER,
     Lang,
     Questionnaire,
     build_page_form,
@@ -73,6 +75,10 @@ def page_form(
     return cls
 
 
+def _single(questionnaire: Questionnaire) -> bool:
+    return len(questionnaire.pages) == 1 and questionnaire.pages[0].show_if is None
+
+
 def own_keys(questionnaire: Questionnaire, page: int) -> set[str]:
     return {q.id for q in questionnaire.pages[page].questions}
 
@@ -83,6 +89,8 @@ def others(questionnaire: Questionnaire, page: int, answers: dict[str, object]) 
 
 
 def first_page(questionnaire: Questionnaire, answers: dict[str, object], wanted: int | None) -> int:
+    if _single(questionnaire):
+        return 0
     shown = shown_pages(questionnaire, answers)
     if wanted is not None and wanted in shown:
         return wanted
@@ -103,7 +111,7 @@ def read_post(
     except ValueError:
         return PagePost(Step.RESTART, 0)
     # One unconditional page (the usual CSAT form): no walk over the answers to find the pages.
-    single = len(questionnaire.pages) == 1 and questionnaire.pages[0].show_if is None
+    single = _single(questionnaire)
     prior = others(questionnaire, page, answers) if 0 <= page < len(questionnaire.pages) else {}
     if page != 0 if single else page not in shown_pages(questionnaire, prior):
         return PagePost(Step.RESTART, page)
@@ -133,8 +141,29 @@ def read_post(
     return PagePost(Step.SUBMIT, page, form, merged, None, nonce, lang=lang)
 
 
+def fresh_form(
+    questionnaire: Questionnaire,
+    version_key: tuple[int, str],
+    page: int,
+    lang: Lang,
+    answers: dict[str, object],
+) -> Any:
+    """The page's form filled with the respondent's answers to it. The class comes from
+    ``page_form`` (cached when no other page's answers shape it), so the blocks the respondent has
+    not answered render from the class's cache (``SurveyPageForm.survey_html``)."""
+    prior = others(questionnaire, page, answers) if len(answers) else {}
+    form = page_form(questionnaire, version_key, page, lang, prior)()
+    if len(prior) != len(answers):
+        for field in form.survey_fields():
+            field.data = answers.get(field.question.id)
+            other = answers.get(f"{field.question.id}.{OTHER}")
+            field.other_text = other if isinstance(other, str) else None
+    return form
+
+
 def render_page(
     questionnaire: Questionnaire,
+    version_key: tuple[int, str],
     page: int,
     answers: dict[str, object],
     *,
@@ -146,28 +175,35 @@ def render_page(
 ) -> Any:
     """Render page ``page`` (a fresh form prefilled with ``answers``, or ``form`` with errors)."""
     lang = cast(Lang, lang_code())
-    if form is None:
-        form = build_page_form(questionnaire, page, lang, answers=answers)()
-        nonce = new_nonce()
-    shown = list(shown_pages(questionnaire, answers)) or [page]
-    if page not in shown:
-        shown = sorted({*shown, page})
-    position = shown.index(page) + 1
-    last = next_page(questionnaire, answers, page) is None
-    body = render_template(
-        "public/page.html",
-        q=questionnaire,
-        page=questionnaire.pages[page],
-        page_index=page,
-        lang=lang,
-        form=form,
-        nonce=nonce or new_nonce(),
-        honeypot=HONEYPOT,
-        position=position,
-        total=len(shown),
-        first=position == 1,
-        last=last,
-        action=action,
-        notice=notice,
-    )
+    fields = None
+    if form is None and not answers:  # nothing of the respondent's: the blocks are the class's
+        cls: Any = page_form(questionnaire, version_key, page, lang, {})
+        fields = cls.survey_blank_html()
+    elif form is None:
+        form = fresh_form(questionnaire, version_key, page, lang, answers)
+    if _single(questionnaire):
+        position, shown, last = 1, [page], True
+    else:
+        shown = list(shown_pages(questionnaire, answers)) or [page]
+        if page not in shown:
+            shown = sorted({*shown, page})
+        position = shown.index(page) + 1
+        last = next_page(questionnaire, answers, page) is None
+    context = {
+        "q": questionnaire, "page": questionnaire.pages[page], "page_index": page, "lang": lang,
+        "form": form, "honeypot": HONEYPOT, "position": position, "total": len(shown),
+        "first": position == 1, "last": last, "action": action, "notice": notice,
+    }  # fmt: skip
+    nonce = nonce or new_nonce()
+    if form is not None and (notice or form.errors):
+        body = render_template("public/page.html", nonce=nonce, fields=form.survey_html(), **context)
+    else:
+        # The same page for every respondent but for the token, nonce and answered blocks.
+        key = ("page", version_key, page, lang, position, len(shown), last, action, request.path)
+        body = page_cache.filled(
+            key,
+            lambda **marks: render_template("public/page.html", **context, **marks),
+            nonce=nonce,
+            fields=fields if form is None else form.survey_html(),
+        )
     return body, status

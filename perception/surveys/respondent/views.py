@@ -19,10 +19,12 @@ from perception.core.clock import Clock, current_clock
 from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.models.org import Contact
+from perception.core.periods import local_date
 from perception.core.transaction import keep_writes, writes
-from perception.surveys.respondent import bp
+from perception.surveys.respondent import bp, page_cache
 from perception.surveys.respondent.flow import PagePost, Step, first_page, read_post, render_page
 from perception.surveys.respondent.forms import UnsubscribeForm
+from perception.surveys.services import anonymous_drafts
 from perception.surveys.services import invitations as surveys_invitations
 from perception.surveys.services import submit as surveys_submit
 from perception.surveys.services import tokens as surveys_tokens
@@ -39,7 +41,7 @@ from perception.surveys.services.tokens import LinkOutcome
 from surveys import Questionnaire, survey_stylesheet
 
 PERSONAL = "survey_link"  # {"i": invitation, "v": version, "f": fingerprint, "t": opened (epoch s)}
-ANONYMOUS = "survey_anon"  # {"c": campaign, "a": answers so far, "p": page, "t": started}
+ANONYMOUS = "survey_anon"  # {"c": campaign, "d": the draft's key (services/anonymous_drafts), "t": started}
 
 
 @bp.before_request
@@ -69,7 +71,10 @@ def _done(version_id: int, fingerprint: str) -> Any:
     # The version rides in the URL, not the session: saving the cookie again would cost the
     # answer endpoint a signature for nothing secret.
     # A bare 303 (no HTML body): the browser never shows one, and building it costs every answer.
-    return Response(status=303, headers={"Location": f"{request.script_root}/s/done?v={version_id}"})
+    # The fingerprint rides along too: the thank-you page finds the title in the process's cache
+    # of parsed versions (keyed by both) without a query.
+    location = f"{request.script_root}/s/done?v={version_id}&f={fingerprint}"
+    return Response(status=303, headers={"Location": location})
 
 
 @bp.errorhandler(CSRFError)
@@ -140,7 +145,7 @@ def respond() -> Any:
         if current.availability != Availability.OPEN:
             return _unavailable(current.availability, current.closes_at, current.opens_at)
         page = first_page(q, current.answers, current.page)
-        return render_page(q, page, current.answers, action=url_for("public.respond"))
+        return render_page(q, key, page, current.answers, action=url_for("public.respond"))
     # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
     answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
     settings = _settings()
@@ -168,6 +173,7 @@ def _after_page(
         shown = post.merged or answers
         return render_page(
             q,
+            key,
             post.page,
             shown,
             action=here,
@@ -208,7 +214,8 @@ def _submit_personal(
 
 @bp.route("/a/<slug>", methods=["GET", "POST"])
 def anonymous(slug: str) -> Any:
-    """The anonymous link: answers so far live in the signed session cookie, never on the server."""
+    """The anonymous link: answers so far are kept on the server under an opaque key that only the
+    respondent's cookie holds (``anonymous_drafts``), never with anything naming the person."""
     clock = current_clock()
     now = clock.now()
     campaign = anonymous_campaign(orm(), slug, now)
@@ -222,18 +229,25 @@ def anonymous(slug: str) -> Any:
         return _invalid()
     state = session.get(ANONYMOUS)
     if not isinstance(state, dict) or state.get("c") != campaign.facts.id:
-        state = {"c": campaign.facts.id, "a": {}, "p": None, "t": time.time()}
+        state = {"c": campaign.facts.id, "t": time.time()}
         session[ANONYMOUS] = state
-    answers = dict(state.get("a") or {})
+    # The cookie holds only the draft's opaque key; the answers so far are on the server.
+    answers, page = anonymous_drafts.load(orm(), state.get("d"), campaign.facts.id)
     here = url_for("public.anonymous", slug=slug)
     if request.method == "GET":
-        return render_page(q, first_page(q, answers, state.get("p")), answers, action=here)
+        return render_page(q, key, first_page(q, answers, page), answers, action=here)
     settings = _settings()
     post = read_post(q, key, answers, state.get("t"), settings.min_fill_seconds)
     if post.step != Step.SUBMIT:
 
         def save(merged: dict[str, object], page: int) -> None:
-            session[ANONYMOUS] = {**state, "a": merged, "p": page}
+            draft = state.get("d") if isinstance(state.get("d"), str) else None
+            if draft is None:
+                draft = anonymous_drafts.new_key()
+                session[ANONYMOUS] = {**state, "d": draft}
+            anonymous_drafts.save(
+                orm(), draft, campaign.facts.id, merged, page, local_date(now, clock.timezone)
+            )
 
         return _after_page(post, q, answers, save, here, key)
     try:
@@ -244,6 +258,7 @@ def anonymous(slug: str) -> Any:
         orm(), campaign=campaign.facts, questionnaire=q, clean=clean, nonce=post.nonce,
         language=post.lang, now=now, org_timezone=clock.timezone, settings=settings,
     )  # fmt: skip
+    anonymous_drafts.discard(orm(), state.get("d"))
     session.pop(ANONYMOUS, None)
     return _done(*key)
 
@@ -251,9 +266,15 @@ def anonymous(slug: str) -> Any:
 @bp.get("/done")
 def thanks() -> Any:
     version_id = request.args.get("v", type=int)
-    fingerprint = version_fingerprint(orm(), version_id) if version_id else None
+    fingerprint = request.args.get("f", "")[:64] or None
+    if version_id and not fingerprint:  # a link from before the fingerprint rode along
+        fingerprint = version_fingerprint(orm(), version_id)
     q = cached_questionnaire(orm(), version_id, fingerprint) if version_id and fingerprint else None
-    return render_template("public/thanks.html", q=q, lang=lang_code())
+    lang = lang_code()
+    key = ("thanks", version_id if q else None, fingerprint if q else None, lang, request.path)
+    return page_cache.filled(
+        key, lambda **marks: render_template("public/thanks.html", q=q, lang=lang, **marks)
+    )
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

@@ -31,6 +31,7 @@ from perception.core.models.org import Contact, CustomerOrg
 from perception.core.transaction import after_commit
 from perception.setup.models.catalog import Subscription
 from perception.surveys.models import Campaign, CampaignStatus, Channel, Invitation
+from perception.surveys.services import anonymous_drafts
 from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.tokens import issue_link, unsubscribe_token
 
@@ -196,6 +197,7 @@ def send_reminders(session: Session, now: datetime, settings: SurveySettings) ->
                 session, "survey_reminders", object_type="Campaign", object_id=campaign.id,
                 region_id=campaign.region_id, summary=f"{len(rows)} reminders sent",
             )  # fmt: skip
+    anonymous_drafts.purge(session, now.date())
     session.flush()
     return sent
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from perception.surveys.models import (
@@ -18,6 +18,7 @@ from perception.surveys.models import (
     Invitation,
     ResponseDraft,
     SurveyVersion,
+    table_of,
 )
 from perception.surveys.services.submit import CampaignFacts
 
@@ -47,16 +48,23 @@ class PersonalState:
     page: int | None = None
 
 
+_INV, _CAMP, _DRAFT = table_of(Invitation), table_of(Campaign), table_of(ResponseDraft)
+# Built once as Core statements: every survey page runs them (issue 19).
+STATE = (
+    select(_INV.c.used_at, _INV.c.expires_at, _CAMP.c.status, _CAMP.c.opens_at, _CAMP.c.closes_at)
+    .join(_CAMP, _CAMP.c.id == _INV.c.campaign_id)
+    .where(_INV.c.id == bindparam("invitation_id"))
+)
+DRAFT = select(_DRAFT.c.answers, _DRAFT.c.page_index).where(
+    _DRAFT.c.invitation_id == bindparam("invitation_id")
+)
+
+
 def personal_state(
     session: Session, invitation_id: int, now: datetime, *, with_draft: bool = True
 ) -> PersonalState:
-    row = session.execute(
-        select(
-            Invitation.used_at, Invitation.expires_at, Campaign.status, Campaign.opens_at, Campaign.closes_at
-        )
-        .join(Campaign, Campaign.id == Invitation.campaign_id)
-        .where(Invitation.id == invitation_id)
-    ).first()
+    conn = session.connection()
+    row = conn.execute(STATE, {"invitation_id": invitation_id}).first()
     if row is None:
         return PersonalState(Availability.MISSING)
     used_at, expires_at, status, opens_at, closes_at = row
@@ -65,11 +73,7 @@ def personal_state(
     state = availability(status, opens_at, min(closes_at, expires_at), now)
     if state != Availability.OPEN or not with_draft:
         return PersonalState(state, closes_at, opens_at)
-    draft = session.execute(
-        select(ResponseDraft.answers, ResponseDraft.page_index).where(
-            ResponseDraft.invitation_id == invitation_id
-        )
-    ).first()
+    draft = conn.execute(DRAFT, {"invitation_id": invitation_id}).first()
     if draft is None:
         return PersonalState(state, closes_at, opens_at)
     return PersonalState(state, closes_at, opens_at, dict(draft[0] or {}), draft[1])

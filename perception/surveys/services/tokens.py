@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from perception.core import throttle
@@ -84,28 +84,28 @@ def note_guess(session: Session, address: str, now: datetime, settings: SurveySe
     return throttle.hit(session, f"survey-guess:{address}", now, window) > settings.token_max_failures
 
 
+_LINK, _INV, _CAMP, _VER = (table_of(m) for m in (SurveyLink, Invitation, Campaign, SurveyVersion))
+# Built once as Core statements: opening a link runs them for every respondent (issue 19).
+LINK = (
+    select(_LINK.c.expires_at, _INV.c.id, _INV.c.expires_at, _INV.c.used_at, _CAMP.c.id, _CAMP.c.status,
+           _CAMP.c.opens_at, _CAMP.c.closes_at, _VER.c.id, _VER.c.fingerprint)
+    .join(_INV, _INV.c.id == _LINK.c.invitation_id)
+    .join(_CAMP, _CAMP.c.id == _INV.c.campaign_id)
+    .join(_VER, _VER.c.id == _CAMP.c.version_id)
+    .where(_LINK.c.token_hash == bindparam("token_hash"))
+)  # fmt: skip
+OPENED = (
+    update(_INV)
+    .where(_INV.c.id == bindparam("invitation_id"), _INV.c.opened_at.is_(None))
+    .values(opened_at=bindparam("now"))
+)
+
+
 def check_link(session: Session, token: str, now: datetime) -> LinkCheck:
     """What opening this link should do (reads only; the caller counts guesses, records openings)."""
     if not token or len(token) > 128:
         return LinkCheck(LinkOutcome.UNKNOWN)
-    row = session.execute(
-        select(
-            SurveyLink.expires_at,
-            Invitation.id,
-            Invitation.expires_at,
-            Invitation.used_at,
-            Campaign.id,
-            Campaign.status,
-            Campaign.opens_at,
-            Campaign.closes_at,
-            SurveyVersion.id,
-            SurveyVersion.fingerprint,
-        )
-        .join(Invitation, Invitation.id == SurveyLink.invitation_id)
-        .join(Campaign, Campaign.id == Invitation.campaign_id)
-        .join(SurveyVersion, SurveyVersion.id == Campaign.version_id)
-        .where(SurveyLink.token_hash == hash_token(token))
-    ).first()
+    row = session.connection().execute(LINK, {"token_hash": hash_token(token)}).first()
     if row is None:
         return LinkCheck(LinkOutcome.UNKNOWN)
     link_expires, inv_id, inv_expires, used_at, cid, status, opens_at, closes_at, vid, fingerprint = row
@@ -120,11 +120,7 @@ def check_link(session: Session, token: str, now: datetime) -> LinkCheck:
 
 
 def mark_opened(session: Session, invitation_id: int, now: datetime) -> None:
-    session.execute(
-        update(table_of(Invitation))
-        .where(table_of(Invitation).c.id == invitation_id, table_of(Invitation).c.opened_at.is_(None))
-        .values(opened_at=now)
-    )
+    session.connection().execute(OPENED, {"invitation_id": invitation_id, "now": now})
 
 
 def _unsubscribe_serializer(secret_key: str) -> URLSafeSerializer:
