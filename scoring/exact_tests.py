@@ -94,11 +94,13 @@ def _sum_pmf(counts: np.ndarray, pos: np.ndarray, n_draw: int) -> np.ndarray:
             continue
         k_max = min(int(k_total), n_draw)
         weights = stats.binom.pmf(np.arange(k_max + 1), int(k_total), p)
+        # Draw counts below 1e-18 of the likeliest change no p-value beyond 1e-15: skipped.
+        negligible = 1e-18 * float(weights.max())
         new = np.zeros_like(table)
         rows = min(reach, n_draw) + 1
         for k in range(k_max + 1):
             w = weights[k]
-            if w < 1e-300:
+            if w <= negligible:
                 continue
             shift = k * int(v)
             top = min(rows, n_draw + 1 - k)
