@@ -11,7 +11,6 @@ load average. Run: python bench/bench_drift.py [organisations]
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -21,8 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scoring.drift_power import simulate_rates  # noqa: E402
 
 
+def load_average() -> str:
+    path = Path("/proc/loadavg")
+    return path.read_text().strip() if path.exists() else "?"
+
+
 def main(organisations: int = 200) -> None:
-    print(f"load average before: {open('/proc/loadavg').read().strip() if os.path.exists('/proc/loadavg') else '?'}")
+    print(f"load average before: {load_average()}")
     for planted in (None, "csat", "nps", "ces"):
         started = time.perf_counter()
         r = simulate_rates(organisations, seed=2026, planted=planted)
@@ -31,10 +35,10 @@ def main(organisations: int = 200) -> None:
         target = "<= 5%" if planted is None else ">= 80%"
         print(
             f"{what:36s} {r.looks_flagging:4d}/{r.organisations} = {100 * r.rate:5.1f}% "
-            f"(95% CI {100 * r.ci_low:.1f}-{100 * r.ci_high:.1f}%, target {target}) "
+            f"(one-sided 95% bounds {100 * r.ci_low:.1f}-{100 * r.ci_high:.1f}%, target {target}) "
             f"{per_look:.2f} s/look"
         )
-    print(f"load average after: {open('/proc/loadavg').read().strip() if os.path.exists('/proc/loadavg') else '?'}")
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

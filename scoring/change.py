@@ -100,9 +100,10 @@ def compare_shares(
 
     Test: Fisher's exact test (the conditional permutation test of scoring.exact_tests; two-sided
     p = 2 x the smaller one-sided tail, capped at 1), whose false-positive rate never exceeds alpha
-    at any n (the pooled z test's did: "81.6% -> 50%, p = 0.028" at n = 6). ``statistic`` is still
-    the pooled z, z = (p_b - p_a) / sqrt(p(1-p)(1/n_a + 1/n_b)), for reference. Interval: Newcombe's hybrid score
-    interval (Newcombe 1998, Stat Med 17:873-890, method 10), i.e. MOVER with Wilson limits.
+    at any n (the pooled z test's did: "81.6% -> 50%, p = 0.028" at n = 6). ``statistic`` is
+    still the pooled z, z = (p_b - p_a) / sqrt(p(1-p)(1/n_a + 1/n_b)), for reference.
+    Interval: Newcombe's hybrid score interval (Newcombe 1998, Stat Med 17:873-890, method 10),
+    i.e. MOVER with Wilson limits.
     MDC = (z_{1-alpha/2} + z_power) sqrt(p(1-p)(1/n_a + 1/n_b)).
     """
     if n_a <= 0 or n_b <= 0 or not (0 <= successes_a <= n_a and 0 <= successes_b <= n_b):
@@ -235,8 +236,9 @@ def compare_nps(
     independent, so z = (d_b - d_a) / sqrt(V_a + V_b) (Rocks 2016, The American Statistician
     70(4), sec. 5) is reported as ``statistic``; the p-value is the exact permutation test of the
     scores +1/0/-1 (scoring.exact_tests, two-sided), because the z test's false-positive rate at
-    nominal 5% was 11.6% at n = 5 and one promoter against one detractor gave p = 0. Interval: MOVER (Zou & Donner 2008, Stat Med 27:1693-1702) from each NPS's
-    score interval. MDC uses V from the pooled category shares. Reported on -100..100.
+    nominal 5% was 11.6% at n = 5 and one promoter against one detractor gave p = 0.
+    Interval: MOVER (Zou & Donner 2008, Stat Med 27:1693-1702) from each NPS's score interval.
+    MDC uses V from the pooled category shares. Reported on -100..100.
     """
     za, zb = _check(alpha, power)
     (pa_, oa, da_), (pb_, ob, db_) = counts_a, counts_b

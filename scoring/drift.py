@@ -189,9 +189,7 @@ def detect_drops(
     tests = []
     for (test, _), qv in zip(rows, q.tolist(), strict=True):
         flagged = bool(test.tested and qv <= alpha)
-        tests.append(
-            replace(test, q_value=qv, flagged=flagged)
-        )
+        tests.append(replace(test, q_value=qv, flagged=flagged))
     return ChangeLook(
         tuple(tests), alpha, min_n_recent, min_n_baseline, "benjamini_hochberg", sum(t.tested for t in tests)
     )

@@ -91,11 +91,15 @@ def look_inputs(answers: dict[str, np.ndarray], shape: OrgShape) -> list[ScoredI
             k = len(scores)
             base = np.bincount(answers[measure][mask & ~answers["recent"]], minlength=k)
             recent = np.bincount(answers[measure][mask & answers["recent"]], minlength=k)
-            out.append(ScoredInput(unit, measure, scores, tuple(base.tolist()), tuple(recent.tolist()), factor))
+            out.append(
+                ScoredInput(unit, measure, scores, tuple(base.tolist()), tuple(recent.tolist()), factor)
+            )
     return out
 
 
-def simulate_look(rng: np.random.Generator, shape: OrgShape = OrgShape(), planted: Planted = None) -> ChangeLook:
+def simulate_look(
+    rng: np.random.Generator, shape: OrgShape = OrgShape(), planted: Planted = None
+) -> ChangeLook:
     return detect_drops(look_inputs(_answers(rng, shape, planted), shape))
 
 

@@ -206,5 +206,9 @@ def _normal_tail(pooled: np.ndarray, s: np.ndarray, drawn: np.ndarray, tail_low:
         return 1.0
     diffs = np.diff(np.unique(s[pooled > 0]))
     half = float(diffs.min()) / 2.0 if diffs.size else 0.0
-    z = (observed + half - n * mu) / math.sqrt(var) if tail_low else (observed - half - n * mu) / math.sqrt(var)
+    z = (
+        (observed + half - n * mu) / math.sqrt(var)
+        if tail_low
+        else (observed - half - n * mu) / math.sqrt(var)
+    )
     return float(stats.norm.cdf(z) if tail_low else stats.norm.sf(z))

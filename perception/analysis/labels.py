@@ -68,8 +68,31 @@ def alert_kind(code: str) -> str:
     return str(ALERT_KINDS.get(code, code))
 
 
+def change_measure(code: str) -> str:
+    """The name of a measure a change look tests (services.changes.MEASURE_NAMES)."""
+    from perception.analysis.services.changes import MEASURE_NAMES
+
+    pair = MEASURE_NAMES.get(code)
+    return code if pair is None else (pair[0] if is_zh() else pair[1])
+
+
+def change_where(row: Any) -> str:
+    """Where a change was tested: service and region, region, service or everything."""
+    zh = is_zh()
+    service = row.service_zh if zh else row.service_en
+    region = row.region_zh if zh else row.region_en
+    if service and region:
+        return f"{service}·{region}" if zh else f"{service} in {region}"
+    return service or region or str(_l("Everything"))
+
+
 def helpers() -> dict[str, Callable[..., str]]:
+    from perception.analysis.services.changes import shown_value
+
     return {
+        "change_measure": change_measure,
+        "change_where": change_where,
+        "change_value": shown_value,
         "dimension_label": dimension_label,
         "alert_kind": alert_kind,
         "event_category": event_category,

@@ -16,7 +16,9 @@ from scoring.drift_power import simulate_rates
 
 def _csat(unit, base, recent):
     """base/recent: (top-2 count, n)."""
-    return ScoredInput(unit, "csat", (0.0, 1.0), (base[1] - base[0], base[0]), (recent[1] - recent[0], recent[0]))
+    return ScoredInput(
+        unit, "csat", (0.0, 1.0), (base[1] - base[0], base[0]), (recent[1] - recent[0], recent[0])
+    )
 
 
 def test_flags_only_after_benjamini_hochberg_across_the_look():

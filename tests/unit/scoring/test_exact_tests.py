@@ -30,7 +30,9 @@ def _counts(values, scores):
     return [int(np.sum(np.asarray(values) == s)) for s in scores]
 
 
-@pytest.mark.parametrize(("xa", "na", "xb", "nb"), [(8, 10, 2, 6), (31, 38, 3, 6), (5, 5, 0, 5), (0, 4, 1, 1)])
+@pytest.mark.parametrize(
+    ("xa", "na", "xb", "nb"), [(8, 10, 2, 6), (31, 38, 3, 6), (5, 5, 0, 5), (0, 4, 1, 1)]
+)
 def test_two_categories_is_fishers_exact_test(xa, na, xb, nb):
     p = permutation_p_value([na - xa, xa], [nb - xb, xb], [0, 1], alternative="less")
     ref = stats.fisher_exact([[xb, nb - xb], [xa, na - xa]], alternative="less").pvalue
