@@ -41,7 +41,12 @@ GAP_LEVELS = {"item": _l("Item"), "dimension": _l("Dimension"), "overall": _l("O
 
 
 def unmatched_reason(code: str) -> str:
-    return str(UNMATCHED.get(code.split(":", 1)[0], code))
+    parts = code.split(":")
+    if parts[0] == "not_measurable_yet" and len(parts) == 4:
+        n, needed, region = parts[1:]
+        return str(_l("not measurable yet in %(region)s: %(n)s of %(needed)s ratings of its dimension",
+                      region=region, n=n, needed=needed))  # fmt: skip
+    return str(UNMATCHED.get(parts[0], code))
 
 
 def measure_kind(code: str | None) -> str:

@@ -134,18 +134,17 @@ def experience_input(
 
     csat_share: top-2-box count (4-5 of 1..5); csat_mean / ces_mean / dimension_rating_mean: mean
     and SD of the answers. A target that names a feedback dimension is measured on that
-    dimension's ratings when the cell has at least DIMENSION_MIN_N of them; with fewer, and more
-    overall CSAT answers (same 1..5 scale), on the overall CSAT answers instead, because a verdict
-    from a handful of ratings can never be evidenced (the basis is returned and shown on the page).
+    dimension's ratings when the cell has at least DIMENSION_MIN_N of them; with fewer it is not
+    measurable yet (empty, basis ``not_measurable_yet:<n>``): never silently judged on overall
+    CSAT, which answers another question (issue 14).
     nps: the mean of per-respondent scores +100 / 0 / -100, whose mean is the NPS and whose SD is
     sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
     """
     metric, dim = target.metric, target.dimension
     if metric in ("csat_share", "csat_mean", "dimension_rating_mean") and dim:
         acc, basis = dimension_acc(acc_by_part, dim), f"dimension:{dim}"
-        overall = kind_total(acc_by_part, "csat")
-        if acc.n < DIMENSION_MIN_N and overall.n > acc.n:
-            acc, basis = overall, "overall_csat"
+        if acc.n < DIMENSION_MIN_N:
+            return {}, f"not_measurable_yet:{acc.n}"
     elif metric in ("csat_share", "csat_mean", "dimension_rating_mean"):
         acc, basis = kind_total(acc_by_part, "csat"), "overall_csat"
     elif metric == "nps":
@@ -238,9 +237,12 @@ def kpi_vs_experience(
             )
             continue
         exp, basis = experience_input(cells_index.parts(service_id, region_id), link.experience)
+        s_code, r_code = names.service(service_id).code, names.region(region_id).code
+        if basis.startswith("not_measurable_yet:"):
+            reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
+            unmatched[(link.kpi_code, service_id, reason)] = Unmatched(link.kpi_code, service_id, reason)
         if not exp:
             continue
-        s_code, r_code = names.service(service_id).code, names.region(region_id).code
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
         cell = _comparison_cell(link, s_code, r_code, period_label, (value, target, comparator), exp)
         inputs.append((link, service_id, region_id, weeks, basis, cell))
