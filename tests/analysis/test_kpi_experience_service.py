@@ -18,7 +18,7 @@ def melon_world(db_session, org, catalog, observe, link_kpi, kpi_value):
     d_desk = link_kpi(desk, "RESP", 0.95, "csat_share", 0.85)
     d_net = link_kpi(net, "NETR", 0.9, "dimension_rating_mean", 4.0, dimension="response_speed")
     for week in range(4):
-        kpi_value(d_desk, desk, r1, 0.97, 0.95, week=week)  # KPI green ...
+        kpi_value(d_desk, desk, r1, 0.97, 0.95, week=week, n=1000)  # KPI green on 4000 tickets ...
         observe(r1, desk, "csat", [5] * 12 + [2] * 13, week=week)  # ... experience 48 %: watermelon
         kpi_value(d_desk, desk, r2, 0.96, 0.95, week=week)
         observe(r2, desk, "csat", [5] * 24 + [3] * 1, week=week)  # 96 %: both met
@@ -45,6 +45,9 @@ def test_quadrants_and_ranked_watermelons(db_session, melon_world, period_args):
     low, high = proportion_confint(48, 100, method="wilson")
     assert (top.experience_ci_low, top.experience_ci_high) == pytest.approx((low, high))
     assert top.kpi_value == pytest.approx(0.97)
+    # Issue 14: the KPI side has its own Wilson interval (3880 of 4000 tickets), above 95%.
+    kpi_low, kpi_high = proportion_confint(3880, 4000, method="wilson")
+    assert (top.kpi_ci_low, top.kpi_ci_high) == pytest.approx((kpi_low, kpi_high)) and top.kpi_evidenced
     assert dict(view.quadrant_counts)["watermelon"] == 1
 
 
@@ -84,8 +87,11 @@ def test_nps_experience_uses_the_nps_as_a_mean(
     assert cell.experience_estimate == pytest.approx(per_respondent.mean())  # NPS = -16.7
     from scipy import stats
 
-    ref = stats.ttest_1samp(per_respondent, 30.0)
-    assert cell.p_value == pytest.approx(ref.pvalue)
+    # Issue 14: on the bounded -100..100 scale the test uses the largest variance such answers can
+    # have (Bhatia-Davis), so it never collapses: z = (m - t0) / sqrt(t0 (1 - t0) / n) rescaled.
+    m, t0 = (per_respondent.mean() + 100) / 200, (30.0 + 100) / 200
+    z = (m - t0) / np.sqrt(t0 * (1 - t0) / 30)
+    assert cell.p_value == pytest.approx(2 * stats.norm.sf(abs(z)))
     assert cell.quadrant == "watermelon"
 
 

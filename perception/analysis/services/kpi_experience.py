@@ -160,9 +160,27 @@ def experience_input(
         mean = 100.0 * (acc.promoters - acc.detractors) / n
         spread = max(1e4 * (acc.promoters + acc.detractors) - n * mean * mean, 0.0)
         sd = math.sqrt(spread / (n - 1)) if n > 1 else 0.0
-        return {"experience_n": n, "experience_mean": mean, "experience_sd": sd}, basis
+        scale = (-100.0, 100.0)
+        return {
+            "experience_n": n,
+            "experience_mean": mean,
+            "experience_sd": sd,
+            "experience_scale": scale,
+        }, basis
     sd = acc.sd if acc.n > 1 else 0.0
-    return {"experience_n": acc.n, "experience_mean": acc.mean, "experience_sd": sd}, basis
+    # The answers' scale bounds the interval (scoring.comparison._bounded_mean): CES 1..7, else 1..5.
+    scale = (1.0, 7.0) if basis == "ces" else (1.0, 5.0)
+    return {
+        "experience_n": acc.n,
+        "experience_mean": acc.mean,
+        "experience_sd": sd,
+        "experience_scale": scale,
+    }, basis
+
+
+def _kpi_tickets(rows: list[KpiRow]) -> int | None:
+    """Tickets behind the pooled value (its Wilson interval's n), None when a week lacks them."""
+    return sum(int(r.n) for r in rows if r.n) if all(r.n for r in rows) else None
 
 
 def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, int]:
@@ -190,6 +208,7 @@ def _comparison_cell(
     period: Any,
     kpi: tuple[float, float, str],
     exp: dict[str, Any],
+    kpi_n: int | None = None,
 ) -> ComparisonCell:
     assert link.experience is not None
     return ComparisonCell(
@@ -201,6 +220,7 @@ def _comparison_cell(
         kpi_comparator=kpi[2],
         experience_target=link.experience.target,
         experience_comparator=link.experience.comparator,
+        kpi_n=kpi_n,
         **exp,
     )
 
@@ -244,7 +264,9 @@ def kpi_vs_experience(
         if not exp:
             continue
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
-        cell = _comparison_cell(link, s_code, r_code, period_label, (value, target, comparator), exp)
+        cell = _comparison_cell(
+            link, s_code, r_code, period_label, (value, target, comparator), exp, _kpi_tickets(group)
+        )
         inputs.append((link, service_id, region_id, weeks, basis, cell))
         for r in group:
             if r.target is None or r.comparator is None:
