@@ -60,6 +60,7 @@ class ComparisonCell:
     #: Tickets behind a share KPI (value and target on 0..1): its Wilson interval is the KPI's
     #: evidence. None (or a KPI that is not a share): the KPI side cannot be evidenced.
     kpi_n: int | None = None
+    kpi_share_scale: float = 1.0  # 100 when the KPI share is given in percent
     #: The rating scale of a mean (e.g. (1, 5)): its interval and test then use the largest
     #: variance a bounded answer can have and never collapse (30 identical answers).
     experience_scale: tuple[float, float] | None = None
@@ -159,11 +160,12 @@ def _bounded_mean(cell: ComparisonCell, confidence: float) -> tuple[str, float, 
 
 def _kpi_interval(cell: ComparisonCell, confidence: float) -> tuple[float, float, bool]:
     """Wilson interval of a share KPI from its tickets, and whether it lies on the met side."""
-    shares = 0.0 <= cell.kpi_value <= 1.0 and 0.0 <= cell.kpi_target <= 1.0
-    if cell.kpi_n is None or cell.kpi_n <= 0 or not shares:
+    scale = cell.kpi_share_scale
+    value, target = cell.kpi_value / scale, cell.kpi_target / scale
+    if cell.kpi_n is None or cell.kpi_n <= 0 or not (0.0 <= value <= 1.0 and 0.0 <= target <= 1.0):
         return math.nan, math.nan, False
-    lo, hi = wilson_interval([round(cell.kpi_value * cell.kpi_n)], [cell.kpi_n], confidence)
-    low, high = float(lo[0]), float(hi[0])
+    lo, hi = wilson_interval([round(value * cell.kpi_n)], [cell.kpi_n], confidence)
+    low, high = scale * float(lo[0]), scale * float(hi[0])
     worst = low if cell.kpi_comparator in (">=", ">") else high
     return low, high, is_met(worst, cell.kpi_target, cell.kpi_comparator)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.facts import Acc, CellIndex, aggregate, dimension_acc, kind_total
@@ -35,6 +36,7 @@ from perception.analysis.services.kpi_links import (
     pooled_target,
 )
 from perception.analysis.services.names import load_names
+from perception.kpi.models import KpiDefinition
 from scoring import (
     DEFAULT_MIN_N,
     CellComparison,
@@ -209,6 +211,7 @@ def _comparison_cell(
     kpi: tuple[float, float, str],
     exp: dict[str, Any],
     kpi_n: int | None = None,
+    kpi_unit: str = "share",
 ) -> ComparisonCell:
     assert link.experience is not None
     return ComparisonCell(
@@ -220,7 +223,9 @@ def _comparison_cell(
         kpi_comparator=kpi[2],
         experience_target=link.experience.target,
         experience_comparator=link.experience.comparator,
-        kpi_n=kpi_n,
+        # Only a share of tickets has a Wilson interval (scoring.comparison._kpi_interval).
+        kpi_n=kpi_n if kpi_unit in ("share", "ratio", "percent", "%") else None,
+        kpi_share_scale=100.0 if kpi_unit in ("percent", "%") else 1.0,
         **exp,
     )
 
@@ -239,6 +244,7 @@ def kpi_vs_experience(
     for r in rows:
         grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
 
+    units: dict[int, str] = {i: u for i, u in session.execute(select(KpiDefinition.id, KpiDefinition.unit))}
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
@@ -265,8 +271,9 @@ def kpi_vs_experience(
             continue
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
         cell = _comparison_cell(
-            link, s_code, r_code, period_label, (value, target, comparator), exp, _kpi_tickets(group)
-        )
+            link, s_code, r_code, period_label, (value, target, comparator), exp, _kpi_tickets(group),
+            units.get(definition_id, "share"),
+        )  # fmt: skip
         inputs.append((link, service_id, region_id, weeks, basis, cell))
         for r in group:
             if r.target is None or r.comparator is None:
