@@ -281,7 +281,7 @@ def compare_kpi_experience(
 
     z_quantile(confidence)
     compared = [compare_one(c, confidence=confidence, min_n=min_n) for c in cells]
-    q = benjamini_hochberg([c.p_value for c in compared]) if compared else []
+    q: list[float] = benjamini_hochberg([c.p_value for c in compared]).tolist() if compared else []
     compared = [_judged(c, float(qv), 1.0 - confidence, min_n) for c, qv in zip(compared, q, strict=True)]
 
     def key(c: CellComparison) -> tuple[bool, float, float]:

@@ -54,7 +54,7 @@ def dimension_matrix(session: Session, filters: AnalysisFilters, limit: int = SA
 def scale_reliability(session: Session, filters: AnalysisFilters) -> tuple[ScaleReliability, ...]:
     x = dimension_matrix(session, filters)
     patterns = Counter(tuple(bool(v) for v in row) for row in ~np.isnan(x))
-    out = []
+    out: list[ScaleReliability] = []
     for pattern, n in patterns.most_common():
         if sum(pattern) < 2 or n < MIN_RESPONDENTS or len(out) == MAX_SETS:
             continue
