@@ -43,3 +43,15 @@ def test_experience_page_shows_alpha(login_as, db_session, org, catalog, observe
         observe(r1, catalog["DESK"], "rating", ratings, dimension=dim, respondents=range(1, 13))
     html = login_as("analyst").get("/analysis/experience?from=2026-W10&to=2026-W13").get_data(as_text=True)
     assert "Cronbach" in html and "Listwise" in html
+
+
+def test_heat_map_marks_cells_with_fewer_than_30_ratings(db_session, org, catalog, observe, period_args):
+    """Issue 14: "43 of 72 heat-map cells have n < 30 with no mark"."""
+    from perception.analysis.services import charts
+
+    r1 = org["R1"]["region"]
+    observe(r1, catalog["DESK"], "rating", [4] * 30, dimension="response_speed")
+    observe(r1, catalog["DESK"], "rating", [2, 3, 5], dimension="fault_handling")
+    view = experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
+    svg = charts.dimension_heatmap_chart(view, zh=False).decode()
+    assert ">4.00<" in svg and ">3.33*<" in svg and "fewer than 30 ratings" in svg
