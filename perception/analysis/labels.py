@@ -27,6 +27,15 @@ UNMATCHED = {
     "kpi_target_missing": _l("its values carry no target"),
     "unsupported_experience_metric": _l("the experience metric cannot be measured from responses"),
 }
+CANDIDATE_REASONS = {
+    "low_n": _l("Candidate: fewer than 30 answers."),
+    "interval_includes_target": _l("Candidate: the experience interval includes the target."),
+    "not_significant_after_correction": _l(
+        "Candidate: not significant once corrected for every cell compared (Benjamini-Hochberg)."
+    ),
+    "kpi_interval_includes_target": _l("Candidate: the KPI's own interval includes its target."),
+    "kpi_without_interval": _l("Candidate: the KPI has no interval (not a share of tickets)."),
+}
 MEASURE_KINDS = {
     "csat": "CSAT",
     "nps": "NPS",
@@ -73,6 +82,10 @@ def alert_kind(code: str) -> str:
     return str(ALERT_KINDS.get(code, code))
 
 
+def candidate_reason(code: str) -> str:
+    return str(CANDIDATE_REASONS.get(code, code))
+
+
 def change_measure(code: str) -> str:
     """The name of a measure a change look tests (services.changes.MEASURE_NAMES)."""
     from perception.analysis.services.changes import MEASURE_NAMES
@@ -95,6 +108,7 @@ def helpers() -> dict[str, Callable[..., str]]:
     from perception.analysis.services.changes import shown_value
 
     return {
+        "candidate_reason": candidate_reason,
         "change_measure": change_measure,
         "change_where": change_where,
         "change_value": shown_value,

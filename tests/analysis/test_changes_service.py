@@ -143,3 +143,25 @@ def test_overview_page_states_the_rule_and_names_the_drop(
     assert words in html
     assert "90% → 40%" in html and "n=160 / 40" in html  # week 12's 40 answers of "1" not counted
     assert ("北京" if language == "zh-CN" else "Beijing") in html
+
+
+def test_kpi_vs_experience_page_shows_the_kpi_interval_and_candidate_reasons(
+    login_as, db_session, org, catalog, observe, link_kpi, kpi_value
+):
+    r1, r2, desk = org["R1"]["region"], org["R2"]["region"], catalog["DESK"]
+    d = link_kpi(desk, "RESP", 0.95, "csat_share", 0.85)
+    for week in range(4):
+        kpi_value(d, desk, r1, 0.97, 0.95, week=week, n=1000)  # evidenced on both sides
+        observe(r1, desk, "csat", [5] * 12 + [2] * 13, week=week)
+        kpi_value(d, desk, r2, 0.974, 0.95, week=week, n=10)  # 38-40 tickets: KPI side not evidenced
+        observe(r2, desk, "csat", [5] * 12 + [2] * 13, week=week)
+    html = (
+        login_as("analyst")
+        .get("/analysis/kpi-vs-experience?from=2026-W10&to=2026-W13")
+        .get_data(as_text=True)
+    )
+    assert (
+        "the KPI&#39;s own interval includes its target" in html
+        or "the KPI's own interval includes its target" in html
+    )
+    assert "0.97 [0.964–0.975]" in html
