@@ -1,7 +1,7 @@
 """Business-calendar arithmetic: covered seconds between instants and deadlines after covered seconds.
 
 This module owns `BusinessCalendar` (the covered hours of an SLA: a weekly wall-clock schedule read in an
-IANA time zone, minus customer-defined holidays) and the arithmetic on it:
+IANA time zone, minus customer-defined holidays, plus make-up working days (调休)) and the arithmetic on it:
 
 * `business_seconds` / `business_seconds_array`: covered seconds elapsed between two UTC instants;
 * `add_business_seconds`: the earliest instant at which N covered seconds have elapsed (SLA escalation
@@ -71,6 +71,10 @@ class BusinessCalendar:
     weekly: tuple[tuple[Interval, ...], ...]
     holidays: frozenset[date] = frozenset()
     tz: str = "UTC"
+    #: Make-up working days (调休): local dates worked on a regular working day's hours (the first
+    #: Monday-to-Friday schedule with coverage) whatever their weekday, e.g. a Sunday before a
+    #: national holiday. A date listed both here and as a holiday is worked.
+    workdays: frozenset[date] = frozenset()
 
     def __post_init__(self) -> None:
         if len(self.weekly) != 7:
@@ -83,6 +87,7 @@ class BusinessCalendar:
                     )
         object.__setattr__(self, "weekly", tuple(_merge(day) for day in self.weekly))
         object.__setattr__(self, "holidays", frozenset(self.holidays))
+        object.__setattr__(self, "workdays", frozenset(self.workdays))
         try:
             ZoneInfo(self.tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -206,10 +211,11 @@ def _table(cal: BusinessCalendar, first: date, last: date) -> tuple[NDArray[np.f
     zone = ZoneInfo(cal.tz)
     bounds: list[float] = []
     day = first
+    workday = next((cal.weekly[d] for d in range(5) if cal.weekly[d]), ())
     while day <= last:
-        if day not in cal.holidays:
+        if day not in cal.holidays or day in cal.workdays:
             midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
-            for start, end in cal.weekly[day.weekday()]:
+            for start, end in workday if day in cal.workdays else cal.weekly[day.weekday()]:
                 for offset in (start, end):
                     wall = midnight + timedelta(seconds=offset)  # wall-clock arithmetic keeps tzinfo, fold=0
                     bounds.append(wall.timestamp())

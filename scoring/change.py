@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scoring.exact_tests import permutation_p_value
 from scoring.intervals import nps_interval, wilson_interval, z_quantile
 from scoring.results import DEFAULT_MIN_N, JsonResult
 
@@ -60,6 +61,12 @@ def _two_sided_p(z: float) -> float:
     return float(2.0 * stats.norm.sf(abs(z))) if math.isfinite(z) else float("nan")
 
 
+def _exact_p(counts_a: tuple[int, ...], counts_b: tuple[int, ...], scores: tuple[float, ...]) -> float:
+    """Two-sided exact permutation p-value; 1 when every answer has the same score."""
+    p = permutation_p_value(counts_a, counts_b, scores, alternative="two-sided")
+    return 1.0 if math.isnan(p) else p
+
+
 def _mover(
     est_a: float, low_a: float, high_a: float, est_b: float, low_b: float, high_b: float
 ) -> tuple[float, float]:
@@ -91,9 +98,12 @@ def compare_shares(
 ) -> ChangeResult:
     """Change in a share (e.g. CSAT) between two independent samples.
 
-    Test: pooled two-proportion z test, z = (p_b - p_a) / sqrt(p(1-p)(1/n_a + 1/n_b)), p pooled
-    (as ``statsmodels.stats.proportion.proportions_ztest``). Interval: Newcombe's hybrid score
-    interval (Newcombe 1998, Stat Med 17:873-890, method 10), i.e. MOVER with Wilson limits.
+    Test: Fisher's exact test (the conditional permutation test of scoring.exact_tests; two-sided
+    p = 2 x the smaller one-sided tail, capped at 1), whose false-positive rate never exceeds alpha
+    at any n (the pooled z test's did: "81.6% -> 50%, p = 0.028" at n = 6). ``statistic`` is
+    still the pooled z, z = (p_b - p_a) / sqrt(p(1-p)(1/n_a + 1/n_b)), for reference.
+    Interval: Newcombe's hybrid score interval (Newcombe 1998, Stat Med 17:873-890, method 10),
+    i.e. MOVER with Wilson limits.
     MDC = (z_{1-alpha/2} + z_power) sqrt(p(1-p)(1/n_a + 1/n_b)).
     """
     if n_a <= 0 or n_b <= 0 or not (0 <= successes_a <= n_a and 0 <= successes_b <= n_b):
@@ -106,7 +116,7 @@ def compare_shares(
     la, ha = wilson_interval([successes_a], [n_a], 1.0 - alpha)
     lb, hb = wilson_interval([successes_b], [n_b], 1.0 - alpha)
     low, high = _mover(pa, float(la[0]), float(ha[0]), pb, float(lb[0]), float(hb[0]))
-    p_value = _two_sided_p(z) if math.isfinite(z) else 0.0
+    p_value = _exact_p((n_a - successes_a, successes_a), (n_b - successes_b, successes_b), (0.0, 1.0))
     return ChangeResult(
         measure=measure,
         estimate_a=pa,
@@ -117,7 +127,7 @@ def compare_shares(
         ci_low=low,
         ci_high=high,
         confidence=1.0 - alpha,
-        test="two_proportion_z",
+        test="fisher_exact",
         statistic=z,
         p_value=p_value,
         significant=p_value < alpha,
@@ -224,8 +234,11 @@ def compare_nps(
 
     Each NPS d = p+ - p- has Var = (p+ + p- - d^2)/n (one multinomial sample); the samples are
     independent, so z = (d_b - d_a) / sqrt(V_a + V_b) (Rocks 2016, The American Statistician
-    70(4), sec. 5). Interval: MOVER (Zou & Donner 2008, Stat Med 27:1693-1702) from each NPS's
-    score interval. MDC uses V from the pooled category shares. Reported on -100..100.
+    70(4), sec. 5) is reported as ``statistic``; the p-value is the exact permutation test of the
+    scores +1/0/-1 (scoring.exact_tests, two-sided), because the z test's false-positive rate at
+    nominal 5% was 11.6% at n = 5 and one promoter against one detractor gave p = 0.
+    Interval: MOVER (Zou & Donner 2008, Stat Med 27:1693-1702) from each NPS's score interval.
+    MDC uses V from the pooled category shares. Reported on -100..100.
     """
     za, zb = _check(alpha, power)
     (pa_, oa, da_), (pb_, ob, db_) = counts_a, counts_b
@@ -241,7 +254,7 @@ def compare_nps(
     se = math.sqrt(var(pa_, da_, na) + var(pb_, db_, nb))
     diff = est_b - est_a
     z = diff / se if se > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
-    p_value = _two_sided_p(z) if math.isfinite(z) else 0.0
+    p_value = _exact_p((da_, oa, pa_), (db_, ob, pb_), (-1.0, 0.0, 1.0))
     lows, highs = nps_interval([pa_, pb_], [da_, db_], [na, nb], 1.0 - alpha)
     low, high = _mover(est_a, float(lows[0]), float(highs[0]), est_b, float(lows[1]), float(highs[1]))
     pp, pdet = (pa_ + pb_) / (na + nb), (da_ + db_) / (na + nb)
@@ -257,7 +270,7 @@ def compare_nps(
         ci_low=100.0 * low,
         ci_high=100.0 * high,
         confidence=1.0 - alpha,
-        test="nps_difference_z",
+        test="exact_permutation",
         statistic=z,
         p_value=p_value,
         significant=p_value < alpha,

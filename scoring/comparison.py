@@ -57,6 +57,13 @@ class ComparisonCell:
     experience_sd: float | None = None
     experience_comparator: str = ">="
     tier: str | None = None
+    #: Tickets behind a share KPI (value and target on 0..1): its Wilson interval is the KPI's
+    #: evidence. None (or a KPI that is not a share): the KPI side cannot be evidenced.
+    kpi_n: int | None = None
+    kpi_share_scale: float = 1.0  # 100 when the KPI share is given in percent
+    #: The rating scale of a mean (e.g. (1, 5)): its interval and test then use the largest
+    #: variance a bounded answer can have and never collapse (30 identical answers).
+    experience_scale: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,11 @@ class CellComparison(JsonResult):
     evidenced: bool  # the interval excludes the target and n >= min_n
     watermelon_rank: int | None
     message: Message
+    kpi_ci_low: float = math.nan  # Wilson interval of a share KPI (NaN: no interval)
+    kpi_ci_high: float = math.nan
+    kpi_evidenced: bool = False  # the KPI interval lies on the met side of its target
+    q_value: float = math.nan  # Benjamini-Hochberg across every cell compared at once
+    reason: str = ""  # why a watermelon is a candidate, not evidenced (low_n, kpi_interval, ...)
 
 
 @dataclass(frozen=True)
@@ -110,13 +122,13 @@ def _experience(cell: ComparisonCell, confidence: float) -> tuple[str, float, fl
         if not 0.0 <= target <= 1.0:
             raise ValueError("a share's experience_target is a proportion in 0..1 (0.85, not 85)")
         lo, hi = wilson_interval([x], [n], confidence)
-        p = x / n
-        # Score test against the target share: the test that the Wilson interval inverts.
-        se0 = math.sqrt(target * (1.0 - target) / n) if 0.0 < target < 1.0 else 0.0
-        pv = float(2 * stats.norm.sf(abs(p - target) / se0)) if se0 > 0 else float(p == target)
-        return "share", p, float(lo[0]), float(hi[0]), pv
+        # Exact binomial test against the target share (never above nominal at small n).
+        pv = float(stats.binomtest(x, n, target).pvalue) if 0.0 < target < 1.0 else float(x / n == target)
+        return "share", x / n, float(lo[0]), float(hi[0]), pv
     if cell.experience_mean is None or cell.experience_sd is None:
         raise ValueError("give experience_successes, or experience_mean and experience_sd")
+    if cell.experience_scale is not None:
+        return _bounded_mean(cell, confidence)
     lo, hi = t_interval([cell.experience_mean], [cell.experience_sd], [n], confidence)
     if n >= 2 and cell.experience_sd > 0:
         t = (cell.experience_mean - target) / (cell.experience_sd / math.sqrt(n))
@@ -124,6 +136,38 @@ def _experience(cell: ComparisonCell, confidence: float) -> tuple[str, float, fl
     else:
         pv = float("nan")
     return "mean", cell.experience_mean, float(lo[0]), float(hi[0]), pv
+
+
+def _bounded_mean(cell: ComparisonCell, confidence: float) -> tuple[str, float, float, float, float]:
+    """A mean on a bounded scale [lo, hi]: rescaled to 0..1, no answer distribution with mean m
+    has a variance above m (1 - m) (Bhatia & Davis 2000), so the Wilson interval and the score test
+    with that variance hold for any answers and never collapse to a point (30 identical answers
+    do not evidence a 0.01 shortfall)."""
+    from scipy import stats
+
+    assert cell.experience_scale is not None and cell.experience_mean is not None
+    lo_s, hi_s = cell.experience_scale
+    if not hi_s > lo_s:
+        raise ValueError("experience_scale must be (low, high) with high > low")
+    n, span = cell.experience_n, hi_s - lo_s
+    m = min(max((cell.experience_mean - lo_s) / span, 0.0), 1.0)
+    low, high = wilson_interval([m * n], [n], confidence)
+    t0 = (cell.experience_target - lo_s) / span
+    se0 = math.sqrt(t0 * (1.0 - t0) / n) if 0.0 < t0 < 1.0 else 0.0
+    pv = float(2 * stats.norm.sf(abs(m - t0) / se0)) if se0 > 0 else float(m == t0)
+    return "mean", cell.experience_mean, lo_s + span * float(low[0]), lo_s + span * float(high[0]), pv
+
+
+def _kpi_interval(cell: ComparisonCell, confidence: float) -> tuple[float, float, bool]:
+    """Wilson interval of a share KPI from its tickets, and whether it lies on the met side."""
+    scale = cell.kpi_share_scale
+    value, target = cell.kpi_value / scale, cell.kpi_target / scale
+    if cell.kpi_n is None or cell.kpi_n <= 0 or not (0.0 <= value <= 1.0 and 0.0 <= target <= 1.0):
+        return math.nan, math.nan, False
+    lo, hi = wilson_interval([round(value * cell.kpi_n)], [cell.kpi_n], confidence)
+    low, high = scale * float(lo[0]), scale * float(hi[0])
+    worst = low if cell.kpi_comparator in (">=", ">") else high
+    return low, high, is_met(worst, cell.kpi_target, cell.kpi_comparator)
 
 
 def _message(quadrant: str, evidenced: bool, n: int, gap: float, low: float, high: float) -> Message:
@@ -155,6 +199,7 @@ def compare_one(
     gap_lo, gap_hi = min(g1, g2), max(g1, g2)
     excludes = gap_lo > 0 or gap_hi < 0
     evidenced = bool(excludes and cell.experience_n >= min_n)
+    kpi_lo, kpi_hi, kpi_evidenced = _kpi_interval(cell, confidence)
     quadrant = (
         ("both_met" if exp_met else "watermelon")
         if kpi_met
@@ -185,7 +230,32 @@ def compare_one(
         evidenced=evidenced,
         watermelon_rank=None,
         message=_message(quadrant, evidenced, cell.experience_n, gap, gap_lo, gap_hi),
+        kpi_ci_low=kpi_lo,
+        kpi_ci_high=kpi_hi,
+        kpi_evidenced=kpi_evidenced,
+        q_value=pv,
     )
+
+
+def _judged(c: CellComparison, q: float, alpha: float, min_n: int) -> CellComparison:
+    """Evidenced under the multiplicity rule: n >= min_n, the experience interval excludes the
+    target, its BH-adjusted p-value <= alpha, and for a watermelon the KPI's own interval on the
+    met side. Otherwise a candidate with its reason."""
+    if c.n < min_n:
+        reason = "low_n"
+    elif not (c.gap_ci_low > 0 or c.gap_ci_high < 0):
+        reason = "interval_includes_target"
+    elif not q <= alpha:
+        reason = "not_significant_after_correction"
+    elif c.quadrant == "watermelon" and not c.kpi_evidenced:
+        reason = "kpi_interval_includes_target" if c.kpi_ci_low == c.kpi_ci_low else "kpi_without_interval"
+    else:
+        reason = ""
+    evidenced = not reason
+    message = c.message if evidenced == c.evidenced else _message(
+        c.quadrant, evidenced, c.n, c.experience_gap, c.gap_ci_low, c.gap_ci_high
+    )  # fmt: skip
+    return replace(c, q_value=q, evidenced=evidenced, reason=reason, message=message)
 
 
 def compare_kpi_experience(
@@ -201,9 +271,18 @@ def compare_kpi_experience(
     test of the share against the target (the test the Wilson interval inverts; Wilson 1927) or
     one-sample t test of the mean. Watermelons are ranked evidenced first, then by the relative
     shortfall gap / |target| (largest first), then p-value.
+
+    Issue 14: shares are tested with the exact binomial test, means on a known scale with the
+    bounded-variance score test (:func:`_bounded_mean`), Benjamini-Hochberg across all cells
+    compared at once (``q_value``), and a watermelon is evidenced only when its KPI's own Wilson
+    interval (``kpi_n`` tickets) is on the met side too; otherwise ``reason`` says why not.
     """
+    from scoring.exact_tests import benjamini_hochberg
+
     z_quantile(confidence)
     compared = [compare_one(c, confidence=confidence, min_n=min_n) for c in cells]
+    q: list[float] = benjamini_hochberg([c.p_value for c in compared]).tolist() if compared else []
+    compared = [_judged(c, float(qv), 1.0 - confidence, min_n) for c, qv in zip(compared, q, strict=True)]
 
     def key(c: CellComparison) -> tuple[bool, float, float]:
         rel = c.experience_gap / abs(c.experience_target) if c.experience_target else c.experience_gap

@@ -63,20 +63,24 @@ def cronbach_alpha(
     data: ArrayLike,
     item_names: Sequence[str] | None = None,
     *,
-    nan_policy: Literal["pairwise", "listwise"] = "pairwise",
+    nan_policy: Literal["pairwise", "listwise"] = "listwise",
     confidence: float = 0.95,
     min_n: int = DEFAULT_MIN_N,
 ) -> AlphaResult:
     """Cronbach's alpha for a respondents x items matrix.
 
     alpha = k/(k-1) * (1 - sum_i s_i^2 / s_T^2) = k/(k-1) * (1 - trace(C) / sum(C)), C the item
-    covariance matrix (pairwise-complete by default, or listwise). Interval (Feldt 1965,
+    covariance matrix: listwise by default (only respondents who answered every item, the alpha
+    of ``pingouin.cronbach_alpha(nan_policy="listwise")``), or pairwise-complete over every row
+    (pingouin's default; rows with one answer still count in that item's variance). Interval (Feldt 1965,
     Psychometrika 30:357-370; Feldt, Woodruff & Salih 1987): with df1 = n - 1, df2 = (n-1)(k-1),
     [1 - (1-alpha) F_{1-a/2}(df1, df2), 1 - (1-alpha) F_{a/2}(df1, df2)].
     Alpha-if-deleted drops the item's row and column of C; the corrected item-total correlation
     is corr(x_i, sum of the other items) = sum_{j!=i} C_ij / sqrt(C_ii * sum_{j,l!=i} C_jl).
     Reference: Cronbach (1951) Psychometrika 16:297-334; ``pingouin.cronbach_alpha``.
-    n is the number of rows used (complete rows for listwise; rows with >= 2 answers otherwise).
+    n is the number of rows used: complete rows for listwise (pingouin's listwise interval keeps
+    the n before deletion, which overstates the sample; ours uses the rows that count), every
+    row for pairwise (as pingouin).
     """
     from scipy import stats
 
@@ -87,8 +91,8 @@ def cronbach_alpha(
     names = list(item_names) if item_names is not None else [f"item{i + 1}" for i in range(k)]
     if len(names) != k:
         raise ValueError("item_names must have one name per column")
-    answered = (~np.isnan(x)).sum(axis=1)
-    x = x[answered == k] if nan_policy == "listwise" else x[answered >= 2]
+    if nan_policy == "listwise":
+        x = x[(~np.isnan(x)).all(axis=1)]
     n = x.shape[0]
     if n < 2:
         raise ValueError("need at least two respondents")

@@ -77,7 +77,10 @@ def _with_filters(build: Callable[[AnalysisFilters], Any]) -> Any:
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_overview() -> Any:
-    return _with_filters(lambda f: overview(orm(), f, use_rollup=rollup_for_pages(orm())).to_dict())
+    today = current_clock().today()
+    return _with_filters(
+        lambda f: overview(orm(), f, use_rollup=rollup_for_pages(orm()), today=today).to_dict()
+    )
 
 
 @bp.get("/analysis/kpi-vs-experience")

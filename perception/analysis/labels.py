@@ -27,6 +27,15 @@ UNMATCHED = {
     "kpi_target_missing": _l("its values carry no target"),
     "unsupported_experience_metric": _l("the experience metric cannot be measured from responses"),
 }
+CANDIDATE_REASONS = {
+    "low_n": _l("Candidate: fewer than 30 answers."),
+    "interval_includes_target": _l("Candidate: the experience interval includes the target."),
+    "not_significant_after_correction": _l(
+        "Candidate: not significant once corrected for every cell compared (Benjamini-Hochberg)."
+    ),
+    "kpi_interval_includes_target": _l("Candidate: the KPI's own interval includes its target."),
+    "kpi_without_interval": _l("Candidate: the KPI has no interval (not a share of tickets)."),
+}
 MEASURE_KINDS = {
     "csat": "CSAT",
     "nps": "NPS",
@@ -41,7 +50,12 @@ GAP_LEVELS = {"item": _l("Item"), "dimension": _l("Dimension"), "overall": _l("O
 
 
 def unmatched_reason(code: str) -> str:
-    return str(UNMATCHED.get(code.split(":", 1)[0], code))
+    parts = code.split(":")
+    if parts[0] == "not_measurable_yet" and len(parts) == 4:
+        n, needed, region = parts[1:]
+        return str(_l("not measurable yet in %(region)s: %(n)s of %(needed)s ratings of its dimension",
+                      region=region, n=n, needed=needed))  # fmt: skip
+    return str(UNMATCHED.get(parts[0], code))
 
 
 def measure_kind(code: str | None) -> str:
@@ -89,10 +103,38 @@ def sentiment_label(code: str | None) -> str:
     return str(SENTIMENTS.get(code or "", code or "—"))
 
 
+def candidate_reason(code: str) -> str:
+    return str(CANDIDATE_REASONS.get(code, code))
+
+
+def change_measure(code: str) -> str:
+    """The name of a measure a change look tests (services.changes.MEASURE_NAMES)."""
+    from perception.analysis.services.changes import MEASURE_NAMES
+
+    pair = MEASURE_NAMES.get(code)
+    return code if pair is None else (pair[0] if is_zh() else pair[1])
+
+
+def change_where(row: Any) -> str:
+    """Where a change was tested: service and region, region, service or everything."""
+    zh = is_zh()
+    service = row.service_zh if zh else row.service_en
+    region = row.region_zh if zh else row.region_en
+    if service and region:
+        return f"{service}·{region}" if zh else f"{service} in {region}"
+    return service or region or str(_l("Everything"))
+
+
 def helpers() -> dict[str, Callable[..., str]]:
+    from perception.analysis.services.changes import shown_value
+
     return {
         "text_kind": text_kind,
         "sentiment_label": sentiment_label,
+        "candidate_reason": candidate_reason,
+        "change_measure": change_measure,
+        "change_where": change_where,
+        "change_value": shown_value,
         "dimension_label": dimension_label,
         "alert_kind": alert_kind,
         "event_category": event_category,

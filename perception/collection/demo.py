@@ -201,12 +201,44 @@ class _World:
         return self.rng.choice(options) if options else None
 
 
+NEUTRAL = ("一般，基本满足要求。", "OK.")
+
+
+def _planted_ratings(world: _World, region: Region, week: date) -> list[dict[str, Any]]:
+    """The planted cells' customers rate, every week, the dimensions their experience standards
+    name, so those standards are measured on the dimension itself (issue 14: never on overall
+    CSAT). A separate generator keeps the rest of the demo's random sequence unchanged."""
+    rng = random.Random(f"{region.code}:{week.isoformat()}")
+    customers = world.customers.get(region.id, [])
+    out: list[dict[str, Any]] = []
+    for (service_id, code), probs in sorted(world.planted.items()):
+        if code != region.code or not customers:
+            continue
+        for dimension in ("response_speed", "fault_handling"):
+            for _ in range(5):
+                rating = rng.choices(range(1, 6), weights=probs)[0]
+                said = COMPLAINTS if rating <= 2 else PRAISE if rating >= 4 else NEUTRAL
+                out.append(
+                    {
+                        "kind": "feedback",
+                        "customer_id": rng.choice(customers).id,
+                        "service_id": service_id,
+                        "dimension": dimension,
+                        "rating": rating,
+                        "means": rng.choice(MEANS[:3]),
+                        "contact_name": None,
+                        "text": rng.choice(said),
+                    }
+                )
+    return out
+
+
 def _entries(world: _World, region: Region, week: date) -> list[dict[str, Any]]:
     rng = world.rng
     customers = world.customers.get(region.id, [])
     if not customers:
         return []
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = _planted_ratings(world, region, week)
     if rng.random() < 0.35:
         category, zh, en, impact = rng.choice(DYNAMIC)
         out.append(

@@ -282,9 +282,12 @@ def heatmap_chart(
     fmt: ChartFormat = "svg",
     font: FontChoice | None = None,
     size: tuple[float, float] | None = None,
+    marked: Sequence[Sequence[bool]] | np.ndarray | None = None,
 ) -> bytes:
-    """Rows (e.g. regions) x columns (e.g. the six feedback dimensions), each cell annotated."""
+    """Rows (e.g. regions) x columns (e.g. the six feedback dimensions), each cell annotated;
+    ``marked`` cells (e.g. fewer than 30 ratings) get a "*" after their value."""
     matrix = np.asarray(values, dtype=float)
+    flags = np.zeros(matrix.shape, dtype=bool) if marked is None else np.asarray(marked, dtype=bool)
     if matrix.shape != (len(row_labels), len(col_labels)):
         raise ValueError(f"values shape {matrix.shape} != ({len(row_labels)}, {len(col_labels)})")
     figsize = size or (max(4.0, 0.9 * len(col_labels) + 2.5), max(2.5, 0.27 * len(row_labels) + 1.4))
@@ -302,6 +305,7 @@ def heatmap_chart(
             red, green, blue = colours[row, col, :3]
             dark_cell = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
             text = missing_text if math.isnan(value) else value_format.format(value)
+            text += "*" if flags[row, col] and not math.isnan(value) else ""
             # Cell texts sit inside the axes: keeping them out of the constrained-layout
             # solver saves most of the chart's render time.
             axes.text(col, row, text, ha="center", va="center", fontsize=7.5,

@@ -112,9 +112,9 @@ def test_experience_drop_and_new_watermelon(db_session, org, catalog, observe, l
     d = link_kpi(catalog["DESK"], "RESP", 0.95, "csat_share", 0.85)
     for week in range(-8, 3):
         observe(r1, catalog["DESK"], "csat", [5] * 46 + [2] * 4, week=week)
-        kpi_value(d, catalog["DESK"], r1, 0.97, 0.95, week=week)
+        kpi_value(d, catalog["DESK"], r1, 0.97, 0.95, week=week, n=1000)  # KPI evidenced (issue 14)
     observe(r1, catalog["DESK"], "csat", [5] * 20 + [2] * 40, week=3)
-    kpi_value(d, catalog["DESK"], r1, 0.97, 0.95, week=3)
+    kpi_value(d, catalog["DESK"], r1, 0.97, 0.95, week=3, n=1000)
     for week in range(0, 3):  # the last four weeks fall below 85 % only with week 3's collapse
         observe(r1, catalog["DESK"], "csat", [2] * 30, week=week)
     raised = check_alerts(db_session, NOW)

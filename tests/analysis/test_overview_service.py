@@ -79,7 +79,7 @@ def test_index_estimate_matches_scoring_and_interval_is_conservative(
     assert got.ci_low <= exact.ci_low and got.ci_high >= exact.ci_high
 
 
-def test_trend_has_every_week_and_flags_a_drop(db_session, org, catalog, observe, period_args):
+def test_trend_has_every_week(db_session, org, catalog, observe, period_args):
     r1 = org["R1"]["region"]
     for week in range(3):
         observe(r1, catalog["DESK"], "csat", [5] * 45 + [2] * 5, week=week)
@@ -87,12 +87,9 @@ def test_trend_has_every_week_and_flags_a_drop(db_session, org, catalog, observe
     view = overview(db_session, _filters(db_session, period_args))
     assert [p.label for p in view.trend] == ["2026-W10", "2026-W11", "2026-W12", "2026-W13"]
     assert view.trend[3].csat.estimate == pytest.approx(0.4)
-    assert [d.region_code for d in view.drops] == ["R1"]
-    # Independent check of the one-sided pooled z test (Fleiss et al. 2003, sec. 4.3).
-    from statsmodels.stats.proportion import proportions_ztest
-
-    _, p = proportions_ztest([20, 135], [50, 150], alternative="smaller")
-    assert view.drops[0].p_value == pytest.approx(p)
+    # Drops are the change look's (tests/analysis/test_changes_service.py): eight baseline weeks
+    # are not there, so the 3 weeks before stand as the baseline of the last four.
+    assert view.changes.window is not None
 
 
 def test_month_grain_rolls_weeks_up(db_session, org, catalog, observe):

@@ -66,14 +66,15 @@ def kpi_value(db_session) -> Callable[..., None]:
 
 @pytest.fixture
 def watermelon(db_session, org, catalog, observe, link_kpi, kpi_value) -> dict[str, Any]:
-    """Service desk in Beijing (R1): KPI 97% against 95% while CSAT is 48% against 85% over four
-    weeks of 25 answers: an evidenced watermelon. Shanghai (R2) is fine on both."""
+    """Service desk in Beijing (R1): KPI 97% of 1000 tickets a week against 95% (its own interval
+    clears the target, issue 14) while CSAT is 48% against 85% over four weeks of 25 answers: an
+    evidenced watermelon. Shanghai (R2) is fine on both."""
     r1, r2 = org["R1"]["region"], org["R2"]["region"]
     desk = catalog["DESK"]
     definition = link_kpi(desk, "RESP", 0.95, "csat_share", 0.85)
     for week in range(4):
         day = MONDAY + timedelta(weeks=week)
-        kpi_value(definition, desk, r1, 0.97, 0.95, week=week)
+        kpi_value(definition, desk, r1, 0.97, 0.95, week=week, n=1000)
         observe(r1, desk, "csat", [5] * 12 + [2] * 13, day=day)
         kpi_value(definition, desk, r2, 0.96, 0.95, week=week)
         observe(r2, desk, "csat", [5] * 24 + [3], day=day)

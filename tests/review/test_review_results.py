@@ -61,12 +61,18 @@ def test_completed_item_result_is_computed_from_the_data(db_session, csat_world)
     z = 0.2 / math.sqrt(pooled * (1 - pooled) * (1 / 40 + 1 / 50))
     assert change["statistic"] == pytest.approx(z) == pytest.approx(2.0801, abs=1e-4)
     z_sm, p_sm = proportions_ztest([40, 24], [50, 40])  # statsmodels, pooled variance
-    assert change["statistic"] == pytest.approx(z_sm) and change["p_value"] == pytest.approx(p_sm)
+    assert change["statistic"] == pytest.approx(z_sm) and p_sm < 0.05
+    # Issue 14: the p-value is Fisher's exact test (two-sided: twice the smaller tail), whose
+    # false-positive rate never exceeds 5%; here it does not call 60% -> 80% (n = 40, 50) a change.
+    from scipy import stats
+
+    tails = [stats.fisher_exact([[40, 10], [24, 16]], alternative=a).pvalue for a in ("less", "greater")]
+    assert change["p_value"] == pytest.approx(min(1.0, 2 * min(tails))) and change["p_value"] > 0.05
     low, high = confint_proportions_2indep(40, 50, 24, 40, method="newcomb", compare="diff")
     assert (change["ci_low"], change["ci_high"]) == pytest.approx((low, high))
     assert result["after"]["n"] == 50 and result["after"]["estimate"] == pytest.approx(0.8)
-    assert result["improved"] and result["target_met"] and not result["worsened"]
-    assert "显著改善" in result["message"]["zh"] and "significant improvement" in result["message"]["en"]
+    assert not result["improved"] and result["target_met"] and not result["worsened"]
+    assert "变化不显著" in result["message"]["zh"] and "no significant change" in result["message"]["en"]
 
 
 def test_result_is_measuring_until_the_weeks_after_completion_are_over(db_session, csat_world):

@@ -1,8 +1,9 @@
 """The alert conditions, checked by the daily background job ``check_analysis_alerts``
 (perception.analysis.jobs) for the last complete ISO week of the organisation's clock:
 
-- experience drop: a region's CSAT in the last complete week is significantly below its previous
-  eight weeks (one-sided pooled z test, scoring.detect_drop_shares via analysis_overview);
+- experience drop: CSAT, NPS, CES, the index or a dimension of the organisation, a region, a
+  service or a cell fell in the last four complete weeks against the eight before, by the
+  overview's rule (services.changes: minimum n, exact tests, Benjamini-Hochberg);
 - new watermelon: an evidenced watermelon over the last four weeks that was not a watermelon in
   the four weeks before (analysis_kpi_experience);
 - standard missed for N periods: a KPI's last N (default 3) weekly values all missed the target;
@@ -23,17 +24,21 @@ from sqlalchemy.orm import Session
 
 from perception.analysis.models import Alert, AlertKind
 from perception.analysis.services.alerts import AlertSpec, raise_alert
-from perception.analysis.services.facts import aggregate
+from perception.analysis.services.changes import (
+    MEASURE_NAMES,
+    RECENT_WEEKS,
+    change_view,
+    shown_value,
+    unit_key,
+)
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.kpi_experience import kpi_vs_experience
 from perception.analysis.services.names import load_names
-from perception.analysis.services.overview import drop_flags
 from perception.core.clock import Clock
 from perception.core.models.org import CollectionPoint
 from perception.core.periods import iso_week_label
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 
-BASELINE_WEEKS = 8
 WINDOW_WEEKS = 4
 MISSED_PERIODS = 3
 
@@ -43,24 +48,50 @@ def _url(path: str, **args: Any) -> str:
     return f"/analysis/{path}" + (f"?{query}" if query else "")
 
 
-def check_experience_drops(session: Session, last_week: date, *, use_rollup: bool = True) -> list[AlertSpec]:
-    f = AnalysisFilters(start=last_week - timedelta(weeks=BASELINE_WEEKS), end=last_week + timedelta(weeks=1))
-    names = load_names(session, customers=False)
+def check_experience_drops(session: Session, last_week: date) -> list[AlertSpec]:
+    """The overview's change rule (services.changes: last four complete weeks against the eight
+    before, minimum n, exact tests, Benjamini-Hochberg) on the weeks up to ``last_week``; a
+    (unit, measure) that alerted within the last RECENT_WEEKS weeks is not raised again."""
+    end = last_week + timedelta(weeks=1)
+    view = change_view(session, AnalysisFilters(start=last_week, end=end), today=end)
+    if view.window is None:
+        return []
     out = []
-    for flag in drop_flags(aggregate(session, f, kinds=("csat",), use_rollup=use_rollup), f, names):
-        region = names.region(flag.region_id)
-        week = iso_week_label(flag.period)
+    for row in view.flags:
+        t = row.test
+        key = f"experience_drop:{unit_key(row.unit)}:{t.measure}"
+        recent = session.scalar(
+            select(Alert.id).where(
+                Alert.kind == AlertKind.EXPERIENCE_DROP,
+                Alert.occurrence_key.like(f"{key}:%"),
+                Alert.period_start >= last_week - timedelta(weeks=RECENT_WEEKS - 1),
+            )
+        )
+        if recent is not None:
+            continue
+        where_zh = "·".join(x for x in (row.service_zh, row.region_zh) if x) or "全部"
+        where_en = " in ".join(x for x in (row.service_en, row.region_en) if x) or "Everything"
+        name_zh, name_en = MEASURE_NAMES.get(t.measure, (t.measure, t.measure))
+        span = f"{iso_week_label(view.window.recent_start)}–{iso_week_label(last_week)}"
+        numbers = (
+            f"{shown_value(t.measure, t.baseline_estimate)} → {shown_value(t.measure, t.recent_estimate)} "
+            f"(n={t.n_baseline}/{t.n_recent}, p={t.p_value:.2g}, q={t.q_value:.2g})"
+        )
         out.append(
             AlertSpec(
                 kind=AlertKind.EXPERIENCE_DROP,
-                occurrence_key=f"experience_drop:{region.code}:{flag.period.isoformat()}",
-                message_zh=f"{region.name_zh} {week} 满意度由 {100 * flag.baseline:.0f}% 显著下降至 "
-                f"{100 * flag.estimate:.0f}%（n={flag.n}，p={flag.p_value:.3g}）",
-                message_en=f"{region.name_en}: CSAT fell significantly from {100 * flag.baseline:.0f}% to "
-                f"{100 * flag.estimate:.0f}% in {week} (n={flag.n}, p={flag.p_value:.3g})",
-                evidence_url=_url("overview", region=flag.region_id, **{"from": f.start.isoformat()}),
-                region_id=flag.region_id,
-                period_start=flag.period,
+                occurrence_key=f"{key}:{last_week.isoformat()}",
+                message_zh=f"{where_zh} {span} {name_zh}显著下降：{numbers}（精确检验，BH 校正）",
+                message_en=f"{where_en}: {name_en} fell in {span}: {numbers} (exact test, BH-corrected)",
+                evidence_url=_url(
+                    "overview",
+                    region=row.region_id,
+                    service=row.service_id,
+                    **{"from": view.window.baseline_start.isoformat(), "to": last_week.isoformat()},
+                ),
+                region_id=row.region_id,
+                service_id=row.service_id,
+                period_start=last_week,
             )
         )
     return out
@@ -199,7 +230,7 @@ def check_alerts(session: Session, clock: Clock, *, base_url: str, use_rollup: b
     what it found; returns the alerts that are new. ``base_url`` (PUBLIC_BASE_URL) goes into the
     emails' links, ``use_rollup`` (ANALYSIS_ROLLUP) into the experience aggregates."""
     last_week = clock.week_start() - timedelta(weeks=1)
-    found = check_experience_drops(session, last_week, use_rollup=use_rollup)
+    found = check_experience_drops(session, last_week)
     found += check_new_watermelons(session, last_week, use_rollup=use_rollup)
     found += check_missed_standards(session, last_week)
     found += check_missing_reports(session, last_week, clock.now())

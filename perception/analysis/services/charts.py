@@ -30,7 +30,7 @@ from perception.reporting.chart_inputs import (
 )
 from perception.reporting.charts import heatmap_chart, interval_bar_chart, quadrant_chart, trend_chart
 from perception.reporting.figures import ChartFormat
-from scoring import QUADRANTS
+from scoring import DEFAULT_MIN_N, QUADRANTS
 
 NAN = float("nan")
 
@@ -136,13 +136,20 @@ def dimension_heatmap_chart(view: ExperienceView, zh: bool, fmt: ChartFormat = "
     """Region x dimension mean rating (1-5)."""
     rows = [(r[2] if zh else r[3]) or r[1] for r in view.heat_regions]
     values = np.array(view.heat, dtype=float).reshape(len(rows), len(DIMENSION_CODES))
+    counts = np.array(view.heat_n, dtype=float).reshape(len(rows), len(DIMENSION_CODES))
     if not rows:  # no ratings at all: one empty row rather than a degenerate axis
         rows, values = ["—"], np.full((1, len(DIMENSION_CODES)), np.nan)
+        counts = np.zeros_like(values)
     return heatmap_chart(
         rows,
         _dimension_names(zh),
         values,
-        title=_t(zh, "地区 × 维度平均评分", "Mean rating by region and dimension"),
+        marked=counts < DEFAULT_MIN_N,  # issue 14: cells on fewer than 30 ratings are marked
+        title=_t(
+            zh,
+            "地区 × 维度平均评分（* 评分少于 30 条）",
+            "Mean rating by region and dimension (* fewer than 30 ratings)",
+        ),
         colorbar_label=_t(zh, "平均分 (1–5)", "mean (1–5)"),
         value_format="{:.2f}",
         vmin=1.0,

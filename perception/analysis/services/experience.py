@@ -33,6 +33,7 @@ from perception.analysis.services.facts import (
 )
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import load_names
+from perception.analysis.services.reliability import ScaleReliability, scale_reliability
 from perception.core.models.facts import ExperienceObservation as Obs
 from scoring import (
     GroupMeasure,
@@ -75,6 +76,7 @@ class ExperienceView:
     driver_overall: str  # the overall rating explained: csat or nps
     driver_capped: bool  # True when more respondents existed than DRIVER_SAMPLE
     notes: tuple[str, ...]
+    reliability: tuple[ScaleReliability, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -96,6 +98,7 @@ class ExperienceView:
                 "driver_overall": self.driver_overall,
                 "driver_capped": self.driver_capped,
                 "notes": self.notes,
+                "reliability": self.reliability,
             }
         )
         out["filters"] = self.filters.to_dict()
@@ -266,4 +269,5 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
         driver_overall=overall_kind,
         driver_capped=capped,
         notes=tuple(notes),
+        reliability=scale_reliability(session, filters),
     )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.facts import Acc, CellIndex, aggregate, dimension_acc, kind_total
@@ -35,6 +36,7 @@ from perception.analysis.services.kpi_links import (
     pooled_target,
 )
 from perception.analysis.services.names import load_names
+from perception.kpi.models import KpiDefinition
 from scoring import (
     DEFAULT_MIN_N,
     CellComparison,
@@ -134,18 +136,17 @@ def experience_input(
 
     csat_share: top-2-box count (4-5 of 1..5); csat_mean / ces_mean / dimension_rating_mean: mean
     and SD of the answers. A target that names a feedback dimension is measured on that
-    dimension's ratings when the cell has at least DIMENSION_MIN_N of them; with fewer, and more
-    overall CSAT answers (same 1..5 scale), on the overall CSAT answers instead, because a verdict
-    from a handful of ratings can never be evidenced (the basis is returned and shown on the page).
+    dimension's ratings when the cell has at least DIMENSION_MIN_N of them; with fewer it is not
+    measurable yet (empty, basis ``not_measurable_yet:<n>``): never silently judged on overall
+    CSAT, which answers another question (issue 14).
     nps: the mean of per-respondent scores +100 / 0 / -100, whose mean is the NPS and whose SD is
     sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
     """
     metric, dim = target.metric, target.dimension
     if metric in ("csat_share", "csat_mean", "dimension_rating_mean") and dim:
         acc, basis = dimension_acc(acc_by_part, dim), f"dimension:{dim}"
-        overall = kind_total(acc_by_part, "csat")
-        if acc.n < DIMENSION_MIN_N and overall.n > acc.n:
-            acc, basis = overall, "overall_csat"
+        if acc.n < DIMENSION_MIN_N:
+            return {}, f"not_measurable_yet:{acc.n}"
     elif metric in ("csat_share", "csat_mean", "dimension_rating_mean"):
         acc, basis = kind_total(acc_by_part, "csat"), "overall_csat"
     elif metric == "nps":
@@ -161,9 +162,27 @@ def experience_input(
         mean = 100.0 * (acc.promoters - acc.detractors) / n
         spread = max(1e4 * (acc.promoters + acc.detractors) - n * mean * mean, 0.0)
         sd = math.sqrt(spread / (n - 1)) if n > 1 else 0.0
-        return {"experience_n": n, "experience_mean": mean, "experience_sd": sd}, basis
+        scale = (-100.0, 100.0)
+        return {
+            "experience_n": n,
+            "experience_mean": mean,
+            "experience_sd": sd,
+            "experience_scale": scale,
+        }, basis
     sd = acc.sd if acc.n > 1 else 0.0
-    return {"experience_n": acc.n, "experience_mean": acc.mean, "experience_sd": sd}, basis
+    # The answers' scale bounds the interval (scoring.comparison._bounded_mean): CES 1..7, else 1..5.
+    scale = (1.0, 7.0) if basis == "ces" else (1.0, 5.0)
+    return {
+        "experience_n": acc.n,
+        "experience_mean": acc.mean,
+        "experience_sd": sd,
+        "experience_scale": scale,
+    }, basis
+
+
+def _kpi_tickets(rows: list[KpiRow]) -> int | None:
+    """Tickets behind the pooled value (its Wilson interval's n), None when a week lacks them."""
+    return sum(int(r.n) for r in rows if r.n) if all(r.n for r in rows) else None
 
 
 def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, int]:
@@ -191,6 +210,8 @@ def _comparison_cell(
     period: Any,
     kpi: tuple[float, float, str],
     exp: dict[str, Any],
+    kpi_n: int | None = None,
+    kpi_unit: str = "share",
 ) -> ComparisonCell:
     assert link.experience is not None
     return ComparisonCell(
@@ -202,6 +223,9 @@ def _comparison_cell(
         kpi_comparator=kpi[2],
         experience_target=link.experience.target,
         experience_comparator=link.experience.comparator,
+        # Only a share of tickets has a Wilson interval (scoring.comparison._kpi_interval).
+        kpi_n=kpi_n if kpi_unit in ("share", "ratio", "percent", "%") else None,
+        kpi_share_scale=100.0 if kpi_unit in ("percent", "%") else 1.0,
         **exp,
     )
 
@@ -220,6 +244,7 @@ def kpi_vs_experience(
     for r in rows:
         grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
 
+    units: dict[int, str] = {i: u for i, u in session.execute(select(KpiDefinition.id, KpiDefinition.unit))}
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
@@ -238,11 +263,17 @@ def kpi_vs_experience(
             )
             continue
         exp, basis = experience_input(cells_index.parts(service_id, region_id), link.experience)
+        s_code, r_code = names.service(service_id).code, names.region(region_id).code
+        if basis.startswith("not_measurable_yet:"):
+            reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
+            unmatched[(link.kpi_code, service_id, reason)] = Unmatched(link.kpi_code, service_id, reason)
         if not exp:
             continue
-        s_code, r_code = names.service(service_id).code, names.region(region_id).code
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
-        cell = _comparison_cell(link, s_code, r_code, period_label, (value, target, comparator), exp)
+        cell = _comparison_cell(
+            link, s_code, r_code, period_label, (value, target, comparator), exp, _kpi_tickets(group),
+            units.get(definition_id, "share"),
+        )  # fmt: skip
         inputs.append((link, service_id, region_id, weeks, basis, cell))
         for r in group:
             if r.target is None or r.comparator is None:

@@ -1,23 +1,25 @@
 """The overview: composite perception index, CSAT and NPS with intervals and low-sample flags per
 region and per service, their trend over weeks or months, the user-dynamic-information events on
-the same timeline, and the regions whose latest period dropped significantly.
+the same timeline, and the measures that dropped in the last complete weeks (services.changes).
 
-Public API (also used by the review phase): ``overview(session, filters, *, use_rollup=True)
--> OverviewView`` (``use_rollup``: the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
+Public API (also used by the review phase): ``overview(session, filters, *, use_rollup=True,
+today=None) -> OverviewView`` (``use_rollup``: the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
+from perception.analysis.services.changes import ChangeView, change_view
 from perception.analysis.services.facts import (
     FactTable,
     aggregate,
     csat_measure,
+    dimension_measure,
     index_measure,
     kind_total,
     nps_measures,
@@ -26,13 +28,13 @@ from perception.analysis.services.facts import (
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.names import Names, load_names
 from perception.core.periods import iso_week_label, month_start
-from scoring import GroupMeasure, detect_drop_shares
+from scoring import GroupMeasure
 from scoring.results import to_jsonable
 
 if TYPE_CHECKING:
     from perception.collection.services.analysis import CollectionEvent
 
-OVERVIEW_KINDS = ("csat", "nps", "rating", "likert")
+OVERVIEW_KINDS = ("csat", "nps", "ces", "rating", "likert")
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,11 @@ class GroupRow:
     csat: GroupMeasure | None
     nps: GroupMeasure | None
     index: GroupMeasure | None
+    ces: GroupMeasure | None = None  # mean on the CES scale (1..7 agreement "easy to handle")
 
     @property
     def low_sample(self) -> bool:
-        return any(m is not None and m.low_sample for m in (self.csat, self.nps, self.index))
+        return any(m is not None and m.low_sample for m in (self.csat, self.nps, self.index, self.ces))
 
 
 @dataclass(frozen=True)
@@ -63,19 +66,6 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
-class DropFlag:
-    """A region whose CSAT in the last period fell significantly below its earlier periods."""
-
-    region_id: int
-    region_code: str
-    period: date
-    baseline: float
-    estimate: float
-    n: int
-    p_value: float
-
-
-@dataclass(frozen=True)
 class OverviewView:
     filters: AnalysisFilters
     total: GroupRow
@@ -83,7 +73,7 @@ class OverviewView:
     services: tuple[GroupRow, ...]
     trend: tuple[TrendPoint, ...]
     events: tuple[CollectionEvent, ...]
-    drops: tuple[DropFlag, ...]
+    changes: ChangeView
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -93,11 +83,16 @@ class OverviewView:
                 "services": self.services,
                 "trend": self.trend,
                 "events": self.events,
-                "drops": self.drops,
+                "changes": {"window": self.changes.window, "look": self.changes.look},
             }
         )
         out["filters"] = self.filters.to_dict()
         return out
+
+
+def ces_measure(parts: Any, key: tuple[Any, ...] = ()) -> GroupMeasure | None:
+    """Customer effort: mean of the ``ces`` answers with its t interval (facts.dimension_measure)."""
+    return dimension_measure(kind_total(parts, "ces"), key, measure="ces")
 
 
 def period_of(day: date, grain: str) -> date:
@@ -134,6 +129,7 @@ def _rows(group: str, items: list[tuple[Any, Any]]) -> list[GroupRow]:
             csat=csat_measure(parts, key),
             nps=nps[i],
             index=index_measure(parts, key),
+            ces=ces_measure(parts, key),
         )
         for i, ((named, parts), (key, _)) in enumerate(zip(items, keyed, strict=True))
     ]
@@ -172,51 +168,12 @@ def trend_points(cells: FactTable, filters: AnalysisFilters) -> tuple[TrendPoint
     )
 
 
-def drop_flags(
-    cells: FactTable, filters: AnalysisFilters, names: Names, *, alpha: float = 0.05
-) -> tuple[DropFlag, ...]:
-    """Per region: is the last period's CSAT significantly below the pooled earlier periods?
-
-    scoring.detect_drop_shares with every earlier period of the filter as the baseline (one-sided
-    pooled two-proportion z test; a single later period, so no multiplicity adjustment applies).
-    """
-    periods = periods_in(filters)
-    if len(periods) < 2:
-        return ()
-    index = {p: i for i, p in enumerate(periods)}
-    by_region_period = rollup(cells, ("region", "period"), grain=filters.grain)
-    series: dict[int, tuple[list[int], list[int]]] = {}
-    for group, parts in by_region_period.items():
-        region_id, p = cast(tuple[int, date], group)
-        acc = kind_total(parts, "csat")
-        if acc.n == 0 or p not in index:
-            continue
-        succ, n = series.setdefault(region_id, ([0] * len(periods), [0] * len(periods)))
-        succ[index[p]] += acc.top2
-        n[index[p]] += acc.n
-    flags = []
-    for region_id, (succ, n) in sorted(series.items()):
-        if n[-1] == 0 or sum(n[:-1]) == 0:
-            continue
-        report = detect_drop_shares(succ, n, baseline_periods=len(periods) - 1, alpha=alpha, adjust="none")
-        for check in report.checks:
-            if check.significant_drop:
-                flags.append(
-                    DropFlag(
-                        region_id=region_id,
-                        region_code=names.region(region_id).code,
-                        period=periods[check.period],
-                        baseline=report.baseline,
-                        estimate=check.estimate,
-                        n=check.n,
-                        p_value=check.p_value,
-                    )
-                )
-    return tuple(flags)
-
-
-def overview(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> OverviewView:
-    """The overview page's data: one GROUP BY over the filtered facts, rolled up in memory."""
+def overview(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True, today: date | None = None
+) -> OverviewView:
+    """The overview page's data: one GROUP BY over the filtered facts, rolled up in memory, and
+    the change look (services.changes) of the filter's last complete weeks; ``today`` (the
+    organisation's clock) decides which week is unfinished, None trusts the filter's end."""
     cells = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup)
     names = load_names(session, customers=False)
     total, regions, services = group_rows(cells, names)
@@ -239,5 +196,5 @@ def overview(session: Session, filters: AnalysisFilters, *, use_rollup: bool = T
         services=services,
         trend=trend_points(cells, filters),
         events=tuple(events),
-        drops=drop_flags(cells, filters, names),
+        changes=change_view(session, filters, today=today),
     )

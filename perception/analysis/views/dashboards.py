@@ -28,6 +28,7 @@ from perception.analysis.views import bp
 from perception.analysis.views.common import current_filters, page_context
 from perception.analysis.views.recent import REUSE_SECONDS, computed
 from perception.core.authz import Permission, region_scope, require
+from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.i18n import is_zh
 from perception.core.transaction import writes
@@ -35,7 +36,7 @@ from scoring import IPA_QUADRANTS, QUADRANTS
 
 
 def _overview(filters: AnalysisFilters) -> OverviewView:
-    return overview_service(orm(), filters, use_rollup=rollup_for_pages(orm()))
+    return overview_service(orm(), filters, use_rollup=rollup_for_pages(orm()), today=current_clock().today())
 
 
 def _kpi_vs_experience(filters: AnalysisFilters) -> KpiExperienceView:

@@ -192,3 +192,29 @@ def test_invalid_arguments() -> None:
     with pytest.raises(ValueError, match="no 60 s of coverage"):
         add_business_seconds(never, datetime(2024, 1, 1), 60)
     assert business_seconds(never, datetime(2024, 1, 1), datetime(2024, 2, 1)) == 0.0
+
+
+def test_make_up_working_days_are_covered_like_a_weekday():
+    """Issue 14: the business calendar knows make-up working days (调休), not only holidays.
+    China 2025: 1-8 October off, Sunday 28 September and Saturday 11 October worked."""
+    from datetime import date, datetime, time
+
+    from scoring.calendar import BusinessCalendar, business_seconds
+
+    holidays = {date(2025, 10, d) for d in range(1, 9)}
+    workdays = {date(2025, 9, 28), date(2025, 10, 11)}
+    plain = BusinessCalendar.weekdays(time(9), time(18), holidays, tz="Asia/Shanghai")
+    cal = BusinessCalendar(plain.weekly, plain.holidays, plain.tz, frozenset(workdays))
+    # Saturday 27 Sep 00:00 to Monday 29 Sep 00:00 Shanghai (= Friday 16:00 UTC to Sunday 16:00 UTC).
+    start, end = datetime(2025, 9, 26, 16), datetime(2025, 9, 28, 16)
+    assert business_seconds(plain, start, end) == 0
+    assert business_seconds(cal, start, end) == 9 * 3600  # Sunday worked 09:00-18:00
+    # 30 Sep 00:00 to 12 Oct 00:00: Tuesday 30 Sep, Thursday 9 and Friday 10 Oct, and the make-up
+    # Saturday 11 Oct (hand count: 4 days of 9 hours; without the make-up day 3).
+    assert business_seconds(cal, datetime(2025, 9, 29, 16), datetime(2025, 10, 11, 16)) == 4 * 9 * 3600
+    assert business_seconds(plain, datetime(2025, 9, 29, 16), datetime(2025, 10, 11, 16)) == 3 * 9 * 3600
+    # A make-up day that is also listed as a holiday is worked.
+    both = BusinessCalendar(
+        plain.weekly, frozenset(holidays | {date(2025, 9, 28)}), plain.tz, frozenset(workdays)
+    )
+    assert business_seconds(both, start, end) == 9 * 3600

@@ -6,19 +6,22 @@ import json
 import numpy as np
 import pytest
 from scipy import stats
-from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint
 
 from scoring.comparison import ComparisonCell, compare_kpi_experience
 
 
-def cell(region, kpi, successes, n, *, target=0.85, period="2024-05", **kw):
+def cell(region, kpi, successes, n, *, target=0.85, period="2024-05", kpi_n=2000, **kw):
+    """A share KPI (e.g. 97 -> 0.97 of ``kpi_n`` tickets resolved in time) against 95%."""
     return ComparisonCell(
         service="incident",
         region=region,
         period=period,
-        kpi_value=kpi,
-        kpi_target=95.0,
+        kpi_value=kpi / 100,
+        kpi_target=0.95,
         kpi_comparator=">=",
+        kpi_n=kpi_n,
         experience_target=target,
         experience_n=n,
         experience_successes=successes,
@@ -49,9 +52,10 @@ def test_gap_interval_and_p_value_against_statsmodels():
     low, high = proportion_confint(150, 200, method="wilson")
     assert c.experience_gap == pytest.approx(0.75 - 0.85)
     assert (c.gap_ci_low, c.gap_ci_high) == pytest.approx((low - 0.85, high - 0.85))
-    _, p = proportions_ztest(150, 200, value=0.85, prop_var=0.85)
-    assert c.p_value == pytest.approx(p)
-    assert c.evidenced and c.kpi_margin == pytest.approx(2.0)
+    assert c.p_value == pytest.approx(stats.binomtest(150, 200, 0.85).pvalue)  # exact (issue 14)
+    assert c.evidenced and c.kpi_margin == pytest.approx(0.02)
+    kpi_low, kpi_high = proportion_confint(1940, 2000, method="wilson")
+    assert (c.kpi_ci_low, c.kpi_ci_high) == pytest.approx((kpi_low, kpi_high)) and c.kpi_evidenced
 
 
 def test_watermelon_with_six_responses_is_not_evidenced():
@@ -71,7 +75,9 @@ def test_watermelon_ranking_evidence_first_then_shortfall():
             cell("fine", 97, 190, 200),
         ]
     )
-    assert [c.region for c in report.watermelons] == ["severe", "mild", "small_big_gap"]
+    # "mild" (80% of 200 vs 85%): its interval reaches the target, a candidate like n = 6.
+    assert [c.region for c in report.watermelons] == ["severe", "small_big_gap", "mild"]
+    assert [c.evidenced for c in report.watermelons] == [True, False, False]
     assert [c.watermelon_rank for c in report.watermelons] == [1, 2, 3]
     assert next(c for c in report.cells if c.region == "fine").watermelon_rank is None
     json.loads(report.to_json())
@@ -95,6 +101,8 @@ def test_mean_experience_and_lower_is_better_kpi():
     )
     out = compare_kpi_experience([c]).cells[0]
     assert out.kpi_met and out.kpi_margin == pytest.approx(5.0)
+    # A time KPI has no interval from its value alone: the watermelon stays a candidate.
+    assert out.quadrant == "watermelon" and not out.evidenced and out.reason == "kpi_without_interval"
     assert out.experience_kind == "mean"
     assert out.p_value == pytest.approx(stats.ttest_1samp(answers, 4.0).pvalue)
     ci = stats.ttest_1samp(answers, 4.0).confidence_interval()
@@ -110,3 +118,44 @@ def test_invalid_cells_are_rejected():
         compare_kpi_experience(
             [ComparisonCell("s", "r", 1, 1.0, 1.0, ">=", 0.8, 10)]  # neither successes nor mean
         )
+
+
+def test_quoted_kpi_side_is_not_exact():
+    """Issue 14: "the first evidenced watermelon rests on 38 tickets (97.4% against 95%, Wilson
+    86.5-99.5%)" - the KPI side has its own interval and that one includes the target."""
+    c = compare_kpi_experience([cell("w", 100 * 37 / 38, 40, 100, kpi_n=38)]).cells[0]
+    low, high = proportion_confint(37, 38, method="wilson")
+    assert (c.kpi_ci_low, c.kpi_ci_high) == pytest.approx((low, high))
+    assert round(100 * low, 1) == 86.5 and round(100 * high, 1) == 99.5
+    assert c.quadrant == "watermelon" and not c.evidenced and c.reason == "kpi_interval_includes_target"
+
+
+def test_quoted_n_1_and_zero_width_cells_are_not_evidenced():
+    one = compare_kpi_experience([cell("one", 99, 0, 1)]).cells[0]
+    assert one.quadrant == "watermelon" and not one.evidenced and one.reason == "low_n"
+    # 30 identical answers of 4.19 against a 4.2 target: the t interval has zero width.
+    same = ComparisonCell(
+        service="desk", region="r", period=1, kpi_value=0.99, kpi_target=0.95, kpi_comparator=">=",
+        kpi_n=5000, experience_target=4.2, experience_n=30, experience_mean=4.19, experience_sd=0.0,
+        experience_scale=(1.0, 5.0),
+    )  # fmt: skip
+    out = compare_kpi_experience([same]).cells[0]
+    assert out.quadrant == "watermelon" and not out.evidenced
+    assert out.experience_ci_high - out.experience_ci_low > 0.5
+    # The bound: Wilson on the rescaled mean, i.e. statsmodels' Wilson at the same share.
+    low, high = proportion_confint(30 * 3.19 / 4, 30, method="wilson")
+    assert (out.experience_ci_low, out.experience_ci_high) == pytest.approx((1 + 4 * low, 1 + 4 * high))
+
+
+def test_benjamini_hochberg_across_the_cells_compared_at_once():
+    """Issue 14: with a correction across 60 cells only the planted cell remains evidenced."""
+    cells = [cell(f"r{i}", 97, 80, 100) for i in range(59)]  # 80% vs 85%: p ~ 0.16 each
+    cells += [cell("borderline", 97, 156, 200), cell("planted", 97, 40, 100)]  # raw p = 0.0074
+    report = compare_kpi_experience(cells)
+    p = [c.p_value for c in report.cells]
+    assert [c.q_value for c in report.cells] == pytest.approx(multipletests(p, method="fdr_bh")[1])
+    evidenced = [c.region for c in report.watermelons if c.evidenced]
+    assert evidenced == ["planted"]
+    assert (
+        next(c for c in report.cells if c.region == "borderline").reason == "not_significant_after_correction"
+    )

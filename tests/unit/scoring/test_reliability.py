@@ -29,7 +29,7 @@ def test_alpha_matches_pingouin_shipped_dataset(wide):
 
 def test_alpha_with_missing_values_pairwise_and_listwise(wide_missing):
     ref_alpha, ref_ci = pg.cronbach_alpha(data=wide_missing)
-    r = cronbach_alpha(wide_missing.to_numpy())
+    r = cronbach_alpha(wide_missing.to_numpy(), nan_policy="pairwise")
     assert r.alpha == pytest.approx(ref_alpha, abs=1e-12)
     assert (round(r.ci_low, 3), round(r.ci_high, 3)) == tuple(ref_ci)
     ref_list, _ = pg.cronbach_alpha(data=wide_missing, nan_policy="listwise")
@@ -39,7 +39,7 @@ def test_alpha_with_missing_values_pairwise_and_listwise(wide_missing):
 
 
 def test_alpha_if_item_deleted_matches_pingouin(wide_missing):
-    r = cronbach_alpha(wide_missing.to_numpy(), list(wide_missing.columns))
+    r = cronbach_alpha(wide_missing.to_numpy(), list(wide_missing.columns), nan_policy="pairwise")
     for item in r.items:
         ref, _ = pg.cronbach_alpha(data=wide_missing.drop(columns=item.item))
         assert item.alpha_if_deleted == pytest.approx(ref, abs=1e-12)
@@ -70,3 +70,35 @@ def test_alpha_by_dimension_skips_single_item_dimensions(wide):
 def test_validation():
     with pytest.raises(ValueError):
         cronbach_alpha(np.ones((5, 1)))
+
+
+def test_listwise_is_the_default_and_pairwise_keeps_single_answer_rows():
+    """Issue 14: the pairwise variant dropped rows with one answer, so it differed from pingouin."""
+    import pandas as pd
+
+    rng = np.random.default_rng(14)
+    base = rng.integers(2, 6, 40)
+    x = np.clip(base[:, None] + rng.integers(-1, 2, (40, 4)), 1, 5).astype(float)
+    x[:6, 1:] = np.nan  # six respondents answered one item only
+    x[10:14, 2] = np.nan
+    frame = pd.DataFrame(x, columns=list("abcd"))
+    pair_ref, pair_ci = pg.cronbach_alpha(data=frame)
+    pair = cronbach_alpha(x, nan_policy="pairwise")
+    assert pair.alpha == pytest.approx(pair_ref, abs=1e-12) and pair.n == 40
+    assert (round(pair.ci_low, 3), round(pair.ci_high, 3)) == tuple(pair_ci)
+    listwise_ref, _ = pg.cronbach_alpha(data=frame, nan_policy="listwise")
+    listwise = cronbach_alpha(x)
+    assert listwise.alpha == pytest.approx(listwise_ref, abs=1e-12)
+    complete = frame.dropna()
+    _, complete_ci = pg.cronbach_alpha(data=complete)  # the interval on the rows that count
+    assert listwise.n == len(complete) == 30
+    assert (round(listwise.ci_low, 3), round(listwise.ci_high, 3)) == tuple(complete_ci)
+
+
+def test_alpha_edge_cases():
+    with pytest.raises(ValueError):
+        cronbach_alpha(np.full((1, 3), 4.0))  # n = 1
+    with pytest.raises(ValueError):
+        cronbach_alpha(np.full((3, 3), np.nan))  # no complete respondent
+    same = cronbach_alpha(np.full((10, 3), 4.0))  # all equal: no variance to split
+    assert np.isnan(same.alpha)

@@ -1,0 +1,65 @@
+"""Reliability of the multi-item dimension questionnaires: Cronbach's alpha of the dimension items
+each questionnaire asks together, listwise (only respondents who answered all of them, as
+``pingouin.cronbach_alpha(nan_policy="listwise")``; scoring.cronbach_alpha).
+
+Respondents are grouped by the set of dimensions they rated (one set per questionnaire: the
+anonymous six-dimension form asks five, the relationship survey four); each set of at least two
+items answered by at least ``MIN_RESPONDENTS`` people gets its alpha with the Feldt interval.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
+from perception.analysis.services.filters import AnalysisFilters, where_facts
+from perception.core.models.facts import ExperienceObservation as Obs
+from scoring.reliability import AlphaResult, cronbach_alpha
+
+MIN_RESPONDENTS = 10
+MAX_SETS = 3
+SAMPLE = 20_000
+
+
+@dataclass(frozen=True)
+class ScaleReliability:
+    dimensions: tuple[str, ...]  # the items, in DIMENSION_CODES order
+    result: AlphaResult
+
+
+def dimension_matrix(session: Session, filters: AnalysisFilters, limit: int = SAMPLE) -> np.ndarray:
+    """Respondents x six dimensions (NaN: not rated) of the newest ``limit`` respondents."""
+    columns = [
+        func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
+        for d in DIMENSION_CODES
+    ]
+    stmt = (
+        select(*columns)
+        .where(*where_facts(Obs, filters), Obs.kind.in_(DIMENSION_KINDS), Obs.dimension.is_not(None))
+        .group_by(Obs.source, Obs.source_id)
+        .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
+        .limit(limit)
+    )
+    rows = session.execute(stmt).all()
+    return np.array([[np.nan if v is None else float(v) for v in r] for r in rows], dtype=float).reshape(
+        -1, len(DIMENSION_CODES)
+    )
+
+
+def scale_reliability(session: Session, filters: AnalysisFilters) -> tuple[ScaleReliability, ...]:
+    x = dimension_matrix(session, filters)
+    patterns = Counter(tuple(bool(v) for v in row) for row in ~np.isnan(x))
+    out: list[ScaleReliability] = []
+    for pattern, n in patterns.most_common():
+        if sum(pattern) < 2 or n < MIN_RESPONDENTS or len(out) == MAX_SETS:
+            continue
+        cols = [i for i, used in enumerate(pattern) if used]
+        names = tuple(DIMENSION_CODES[i] for i in cols)
+        complete = x[~np.isnan(x[:, cols]).any(axis=1)][:, cols]  # also those who rated more
+        out.append(ScaleReliability(names, cronbach_alpha(complete, list(names))))
+    return tuple(out)

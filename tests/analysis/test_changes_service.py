@@ -1,0 +1,167 @@
+"""Change over time on the real database (issue 14): complete weeks only, a minimum n, exact
+tests and Benjamini-Hochberg across every measure tested at once; the overview and the alert
+state the same rule. References: scipy's Fisher test, statsmodels' BH, the pre-issue z test."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from perception.analysis.services.changes import change_view
+from perception.analysis.services.filters import AnalysisFilters
+from perception.analysis.services.overview import overview
+from scoring import detect_drop_shares
+from tests.analysis.conftest import MONDAY
+
+# Weeks 0..11 complete; week 12 is the current, unfinished one.
+TODAY = MONDAY + timedelta(weeks=12, days=1)
+FILTERS = AnalysisFilters(start=MONDAY, end=MONDAY + timedelta(weeks=13))
+
+
+def _stable(observe, region, service, weeks=range(12), top=31, low=7):
+    for week in weeks:
+        observe(region, service, "csat", [5] * top + [2] * low, week=week)
+
+
+def test_the_quoted_current_week_blip_is_not_compared(db_session, org, catalog, observe):
+    """Issue 14: two answers of "2" in one region's current week gave "81.6% -> 50%, p = 0.028"
+    (n = 6) with the old one-sided pooled z test against the earlier weeks."""
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    _stable(observe, r1, desk, weeks=range(5), top=31, low=7)  # 155 of 190 = 81.6%
+    observe(r1, desk, "csat", [5, 4, 4, 3, 2, 2], week=12)  # 3 of 6 in the unfinished week
+    old = detect_drop_shares([155, 3], [190, 6], baseline_periods=1, adjust="none")
+    assert old.checks[0].p_value == pytest.approx(0.028, abs=0.002) and old.any_drop  # reproduced
+
+    view = change_view(db_session, FILTERS, today=TODAY)
+    assert view.window.end == MONDAY + timedelta(weeks=12)  # the current week is left out
+    assert not view.flags
+    # Even once that week is complete, six answers are below the minimum n: not tested.
+    later = change_view(db_session, FILTERS, today=TODAY + timedelta(weeks=1))
+    r1_csat = next(t for t in later.look.tests if t.unit == ("region", r1.id) and t.measure == "csat")
+    assert r1_csat.n_recent == 6 and not r1_csat.tested and r1_csat.reason == "low_n"
+    assert not later.flags
+
+
+def test_a_real_drop_is_flagged_with_fisher_p_and_bh_q(db_session, org, catalog, observe):
+    r1, r2, desk = org["R1"]["region"], org["R2"]["region"], catalog["DESK"]
+    _stable(observe, r1, desk, weeks=range(8), top=18, low=2)  # 90%
+    _stable(observe, r1, desk, weeks=range(8, 12), top=4, low=6)  # 40%
+    _stable(observe, r2, desk, weeks=range(12), top=8, low=2)  # 80% throughout
+    view = change_view(db_session, FILTERS, today=TODAY)
+    flagged = {(row.unit, row.measure) for row in view.flags}
+    assert (("region", r1.id), "csat") in flagged
+    assert not any(row.region_id == r2.id for row in view.flags)
+    t = next(row.test for row in view.flags if row.unit == ("region", r1.id))
+    ref = stats.fisher_exact([[16, 24], [144, 16]], alternative="less").pvalue
+    assert t.p_value == pytest.approx(ref) and t.method == "fisher_exact"
+    tested = [x for x in view.look.tests if x.tested]
+    q = multipletests([x.p_value for x in tested], method="fdr_bh")[1]
+    assert [x.q_value for x in tested] == pytest.approx(q)
+    assert (t.baseline_estimate, t.recent_estimate, t.n_baseline, t.n_recent) == pytest.approx(
+        (0.9, 0.4, 160, 40)
+    )
+
+
+def test_nps_collapse_and_ces_drop_are_detected(db_session, org, catalog, observe):
+    """Issue 14: "a planted NPS collapse in one region (+53 to -38 in four weeks) cannot be
+    flagged"; CES was shown nowhere."""
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    for week in range(8):
+        observe(r1, desk, "nps", [10] * 9 + [8] * 5 + [3], week=week, scale=(0, 10))  # +53
+        observe(r1, desk, "ces", [6] * 10 + [5] * 5, week=week, scale=(1, 7))
+    for week in range(8, 12):
+        observe(r1, desk, "nps", [10] * 2 + [8] * 4 + [5] * 7, week=week, scale=(0, 10))  # -38
+        observe(r1, desk, "ces", [3] * 8 + [4] * 5, week=week, scale=(1, 7))
+    view = change_view(db_session, FILTERS, today=TODAY)
+    by = {(row.unit, row.measure): row.test for row in view.flags}
+    nps = by[(("region", r1.id), "nps")]
+    assert nps.baseline_estimate == pytest.approx(100 * 8 / 15)
+    assert nps.recent_estimate == pytest.approx(100 * -5 / 13)
+    assert (("region", r1.id), "ces") in by
+    ces = by[(("region", r1.id), "ces")]
+    assert ces.method == "exact_permutation"
+    # CES is scored on 0..100 (as the index), so 1..7 answers of other surveys compare.
+    assert ces.baseline_estimate == pytest.approx(100 * ((10 * 5 + 5 * 4) / 15) / 6)
+
+
+def test_overview_carries_the_same_look_and_ces(db_session, org, catalog, observe):
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    _stable(observe, r1, desk, weeks=range(8), top=18, low=2)
+    _stable(observe, r1, desk, weeks=range(8, 12), top=4, low=6)
+    observe(r1, desk, "ces", [7, 6, 5, 2], week=3, scale=(1, 7))
+    view = overview(db_session, FILTERS, today=TODAY)
+    assert [(row.unit, row.measure) for row in view.changes.flags] == [
+        (row.unit, row.measure) for row in change_view(db_session, FILTERS, today=TODAY).flags
+    ]
+    assert view.total.ces.estimate == pytest.approx(5.0) and view.total.ces.n == 4
+    assert view.to_dict()["changes"]["look"]["correction"] == "benjamini_hochberg"
+
+
+def test_alert_follows_the_same_rule_and_skips_the_current_week(db_session, org, catalog, observe):
+    from perception.analysis.services.alert_checks import check_experience_drops
+
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    _stable(observe, r1, desk, weeks=range(12), top=31, low=7)
+    observe(r1, desk, "csat", [2] * 30, week=12)  # a collapse, but in the unfinished week
+    last_complete = MONDAY + timedelta(weeks=11)
+    assert check_experience_drops(db_session, last_complete) == []
+    # The same data a week later (week 12 complete): the look flags, so does the alert.
+    specs = check_experience_drops(db_session, last_complete + timedelta(weeks=1))
+    view = change_view(db_session, FILTERS, today=TODAY + timedelta(weeks=1))
+    assert {s.occurrence_key.rsplit(":", 1)[0] for s in specs} == {
+        f"experience_drop:{'-'.join(map(str, row.unit))}:{row.measure}" for row in view.flags
+    }
+    assert any("BH" in s.message_en and "q=" in s.message_en for s in specs)
+
+
+@pytest.fixture
+def pinned_clock(app):
+    """The organisation's clock stopped on TODAY (04:00 UTC, noon in Shanghai) for the request."""
+    from datetime import datetime, time
+
+    previous = app.config.get("CLOCK_NOW")
+    app.config["CLOCK_NOW"] = datetime.combine(TODAY, time(4, 0))
+    yield
+    app.config["CLOCK_NOW"] = previous
+
+
+@pytest.mark.parametrize(("language", "words"), [("en", "Benjamini-Hochberg"), ("zh-CN", "错误发现率")])
+def test_overview_page_states_the_rule_and_names_the_drop(
+    login_as, db_session, org, catalog, observe, pinned_clock, language, words
+):
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    _stable(observe, r1, desk, weeks=range(8), top=18, low=2)
+    _stable(observe, r1, desk, weeks=range(8, 12), top=4, low=6)
+    observe(r1, desk, "csat", [1] * 40, week=12)  # the unfinished week: left out
+    c = login_as("analyst")
+    html = c.get(
+        "/analysis/overview?from=2026-03-02&to=2026-05-31", headers={"Accept-Language": language}
+    ).get_data(as_text=True)
+    assert words in html
+    assert "90% → 40%" in html and "n=160 / 40" in html  # week 12's 40 answers of "1" not counted
+    assert ("北京" if language == "zh-CN" else "Beijing") in html
+
+
+def test_kpi_vs_experience_page_shows_the_kpi_interval_and_candidate_reasons(
+    login_as, db_session, org, catalog, observe, link_kpi, kpi_value
+):
+    r1, r2, desk = org["R1"]["region"], org["R2"]["region"], catalog["DESK"]
+    d = link_kpi(desk, "RESP", 0.95, "csat_share", 0.85)
+    for week in range(4):
+        kpi_value(d, desk, r1, 0.97, 0.95, week=week, n=1000)  # evidenced on both sides
+        observe(r1, desk, "csat", [5] * 12 + [2] * 13, week=week)
+        kpi_value(d, desk, r2, 0.974, 0.95, week=week, n=10)  # 38-40 tickets: KPI side not evidenced
+        observe(r2, desk, "csat", [5] * 12 + [2] * 13, week=week)
+    html = (
+        login_as("analyst")
+        .get("/analysis/kpi-vs-experience?from=2026-W10&to=2026-W13")
+        .get_data(as_text=True)
+    )
+    assert (
+        "the KPI&#39;s own interval includes its target" in html
+        or "the KPI's own interval includes its target" in html
+    )
+    assert "0.97 [0.964–0.975]" in html
