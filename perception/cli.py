@@ -220,9 +220,11 @@ def _create_app(*_: Any) -> Flask:
 # phase, its blueprints and their libraries: seconds). tests/core/test_cli_help_listing.py holds
 # this list to the app's.
 PHASE_GROUPS = {
+    "collection": "Collection from a shell: importing past weekly reports and callbacks.",
     "db": "Perform database migrations.",
     "kpi": "Imports, KPI recomputation and the escalation check from a shell.",
     "review": "Create the current review, send its reminders, generate its PDF.",
+    "surveys": "Surveys from a shell: importing past answers.",
 }
 
 

@@ -222,11 +222,12 @@ def test_six_months_loaded_through_the_imports_give_trends_drops_and_the_review_
         assert point.csat is not None and point.csat.n == len(values)
         assert abs(point.csat.estimate - sum(v >= 4 for v in values) / len(values)) < 1e-12
 
-    # The drop: R1's last week is flagged against its eight weeks before, R2 is not.
+    # The drop: R1's last weeks are flagged against the eight weeks before, R2 is not (the change
+    # rule looks at complete weeks only: the look is made in the week after the last one).
     last_week = FIRST + timedelta(weeks=WEEKS - 1)
-    drops = check_experience_drops(db_session, last_week, use_rollup=False)
+    drops = check_experience_drops(db_session, last_week + timedelta(weeks=1))
     assert [d.region_id for d in drops] == [org["R1"]["region"].id]
-    assert drops[0].period_start == last_week
+    assert drops[0].period_start == last_week + timedelta(weeks=1)  # the week of the look
 
     # The board: every migrated report is on time (submitted the Friday of its week).
     cells_board = completeness(db_session, FIRST, last_week, now=datetime(2026, 12, 1))
