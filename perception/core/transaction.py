@@ -89,6 +89,15 @@ def is_writer() -> bool:
     return state.writes if state is not None else request.method not in SAFE_METHODS
 
 
+def request_transaction_writable() -> bool:
+    """Whether a write now joins a transaction that will commit: outside a request (a unit of work
+    or a test's session), or in a writing request whose transaction is still open."""
+    state = _state()
+    if state is None:
+        return not has_request_context() or request.method not in SAFE_METHODS
+    return state.writes and not state.done
+
+
 def after_commit(hook: Hook) -> None:
     """Run ``hook`` once the current request's or unit of work's transaction has committed.
 
@@ -114,6 +123,17 @@ def write_afterwards(write: SessionWrite) -> None:
         state.afterwards.append(write)
         return
     write(_session())
+
+
+def commit_apart(write: SessionWrite) -> None:
+    """Run ``write(session)`` now, in a short transaction of its own on a separate session, and
+    commit it before returning: what a reading request must store at once (a job it asks for,
+    which a worker reads right after)."""
+    from perception.core.extensions import db
+
+    with Session(db.engine) as session:
+        write(session)
+        session.commit()
 
 
 @contextmanager

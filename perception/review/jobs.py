@@ -16,8 +16,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from perception.core.authz import Permission
 from perception.core.clock import current_clock
-from perception.core.jobs import enqueue, job
+from perception.core.jobs import enqueue, job, latest_for
+from perception.core.jobs.state import JobState, state_of
 from perception.review import settings
 from perception.review.models import Review
 from perception.review.services import periods as review_periods
@@ -45,7 +47,7 @@ def ensure_reviews(session: Session, now: str | datetime | None = None, **_: Any
     return ensure_and_remind(session, clock.today(), clock.now())
 
 
-@job("generate_review_pdf")
+@job("generate_review_pdf", watch=Permission.VIEW_REVIEW)
 def generate_review_pdf(
     session: Session, review_id: int, lang: str = "zh", user_id: int | None = None, **_: Any
 ) -> dict[str, Any]:
@@ -63,13 +65,36 @@ def generate_review_pdf(
     return {"status": report.status, "pages": report.pages, "bytes": report.size_bytes, "error": report.error}
 
 
-def request_pdf(review: Review, lang: str, *, user_id: int | None) -> str | None:
-    """Generate the review's PDF for a page or API request. Returns the job id when it was queued.
+def pdf_subject(review_id: int, lang: str) -> str:
+    """What the PDF job produces, where the review page looks for its state."""
+    return f"review_pdf:{review_id}:{lang}"
 
-    With a Redis queue the job is sent once the request's transaction has committed
-    (perception.core.jobs.enqueue), so the worker never starts before what the request wrote is
-    visible to it. Without one it runs now, inside the request's transaction, and the stored
-    report can be read right after (None is returned).
+
+def request_pdf(review: Review, lang: str, *, user_id: int | None) -> str | None:
+    """Generate the review's PDF for a page or API request, in the background. Returns the job id.
+
+    The job is sent once the request's transaction has committed (perception.core.jobs.enqueue),
+    to a worker with Redis, else to a thread of the service, so the worker never starts before
+    what the request wrote is visible to it. Outside a request, or with JOBS_BACKGROUND off, it
+    runs now, inside the caller's transaction, and the stored report can be read right after
+    (None is returned).
     """
     lang = review_reports.check_lang(lang)
-    return enqueue("generate_review_pdf", review_id=review.id, lang=lang, user_id=user_id)
+    return enqueue(
+        "generate_review_pdf",
+        job_subject=pdf_subject(review.id, lang),
+        job_requested_by=user_id,
+        review_id=review.id,
+        lang=lang,
+        user_id=user_id,
+    )
+
+
+def pdf_states(review: Review) -> dict[str, JobState]:
+    """The newest PDF job of each language, for the review page."""
+    states = {}
+    for lang in review_reports.LANGS:
+        found = latest_for(pdf_subject(review.id, lang))
+        if found is not None:
+            states[lang] = state_of(found)
+    return states

@@ -30,6 +30,7 @@ from perception.analysis.models import (
     TextTheme,
 )
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
+from perception.core.jobs.progress import report as report_progress
 from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry
 from scoring.text import Tokenizer, cross_validated_accuracy, discover_themes, train_classifier
@@ -176,8 +177,10 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
     run = TextAnalysisRun(requested_by_id=requested_by_id)
     session.add(run)
     session.flush()
+    report_progress("loading", 0, 5)
     entries = _load_entries(session, settings.max_entries)
     tok = tokenizer(session)
+    report_progress("themes", 1, 5)
     theme_model = discover_themes(
         [e.text for e in entries],
         [e.id for e in entries],
@@ -189,6 +192,7 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
     _replace_themes(session, theme_model, run.id)
     theme_of = theme_model.theme_of()
 
+    report_progress("training", 2, 5)
     user = _user_labels(session)
     models = {t: _train(session, t, tok, settings.review_threshold) for t in TARGETS}
     new: dict[int, dict[str, Any]] = {}
@@ -203,6 +207,7 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
             row.update(category=None, sentiment=None, confidence=None, label_source=None)
         new[e.id] = row
     texts = [e.text for e in to_predict]
+    report_progress("predicting", 3, 5)
     for target, model in models.items():
         if model is None or not texts:
             continue
@@ -220,6 +225,7 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
         wanted = (row["theme_key"], row["category"], row["sentiment"], row["confidence"], row["label_source"])
         if current != wanted:
             changes.append({"id": e.id, **row})
+    report_progress("writing", 4, 5)
     _write(session, changes)
 
     seconds = time.perf_counter() - started

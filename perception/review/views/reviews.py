@@ -22,7 +22,7 @@ from perception.core.models.auth import Role
 from perception.core.transaction import atomic, writes
 from perception.review import settings
 from perception.review.forms import FindingForm, ImprovementFromFindingForm, PdfForm, SignForm
-from perception.review.jobs import request_pdf
+from perception.review.jobs import pdf_states, request_pdf
 from perception.review.models import Review, ReviewFinding, ReviewPdfStatus
 from perception.review.services import periods as review_periods
 from perception.review.services import reports as review_reports
@@ -114,6 +114,7 @@ def review(review_id: int) -> Any:
         sign_form=SignForm(),
         pdf_form=PdfForm(data={"lang": lang}),
         reports=reports,
+        pdf_jobs=pdf_states(item),
         may_edit=can(Permission.EDIT_REVIEW) and not item.signed,
         may_sign=g.user.has_role(Role.SYSTEM_OWNER) and not item.signed,
         may_countersign=item.signed
@@ -227,7 +228,7 @@ def generate_pdf(review_id: int) -> Any:
     queued = request_pdf(item, lang, user_id=g.user.id) is not None
     report = None if queued else review_reports.report_for(orm(), item, lang)
     if report is None:
-        flash(_("The PDF is being generated; refresh this page in a moment."), "success")
+        flash(_("The PDF is being generated in the background; its progress is shown below."), "success")
     elif report.status == ReviewPdfStatus.READY:
         flash(_("The PDF is ready."), "success")
     else:
