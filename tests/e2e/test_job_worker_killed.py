@@ -9,6 +9,7 @@ again with back-off, and the new worker runs it to the end. Its row tells the st
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,10 +64,8 @@ def _kill_all(worker: subprocess.Popen) -> None:
             if int(fields[1]) in doomed:
                 doomed.add(int(stat.parent.name))
     for pid in doomed:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     worker.wait(timeout=10)
 
 
