@@ -21,9 +21,9 @@ from flask import Flask, json
 
 from perception.core.models.base import utcnow
 
-_executor: ThreadPoolExecutor | None = None
-_sweeper: threading.Thread | None = None
 _lock = threading.Lock()
+_POOL = "perception.job_threads"
+_SWEEPER = "perception.job_sweeper"
 
 
 def _jsonable(value: Any) -> Any:
@@ -55,7 +55,7 @@ def run(app: Flask, job_id: str) -> Any:
         try:
             with heartbeat.running(), acting_as(f"job:{name}", user_id), unit_of_work() as session:
                 result = JOBS[name](session, **kwargs)
-                store.finish(session, job_id, utcnow(), _jsonable(result))
+                store.finish(session, job_id, utcnow(), _jsonable(result), heartbeat.last)
             return result
         except Exception as exc:
             app.logger.exception("job %s (%s) failed", name, job_id)
@@ -112,16 +112,28 @@ def _run_logged(app: Flask, job_id: str) -> None:
 
 
 def _threads(app: Flask) -> ThreadPoolExecutor:
-    """This process's job threads (created on first use, so after a server forks its workers),
-    and its sweeper."""
-    global _executor
+    """The app's job threads in this process (created on first use, so after a server forks its
+    workers), and its sweeper."""
     with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(
+        pool: ThreadPoolExecutor | None = app.extensions.get(_POOL)
+        if pool is None:
+            pool = ThreadPoolExecutor(
                 max_workers=int(app.config["JOB_THREADS"]), thread_name_prefix="perception-job"
             )
+            app.extensions[_POOL] = pool
             start_sweeper(app)
-        return _executor
+        return pool
+
+
+def stop_threads(app: Flask) -> None:
+    """Stop the app's sweeper and wait for its job threads (a test's app going away)."""
+    sweeper = app.extensions.pop(_SWEEPER, None)
+    if sweeper is not None:
+        sweeper[1].set()
+        sweeper[0].join(timeout=10)
+    pool = app.extensions.pop(_POOL, None)
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 def sweep(app: Flask) -> list[str]:
@@ -138,10 +150,10 @@ def sweep(app: Flask) -> list[str]:
 
 
 def start_sweeper(app: Flask) -> threading.Thread:
-    """A daemon thread that sweeps every JOB_SWEEP_SECONDS (each runner process has one)."""
-    global _sweeper
-    if _sweeper is not None and _sweeper.is_alive():
-        return _sweeper
+    """A daemon thread that sweeps every JOB_SWEEP_SECONDS (one per app and process)."""
+    running = app.extensions.get(_SWEEPER)
+    if running is not None and running[0].is_alive():
+        return running[0]  # type: ignore[no-any-return]
     every = float(app.config["JOB_SWEEP_SECONDS"])
     stop = threading.Event()
 
@@ -152,6 +164,7 @@ def start_sweeper(app: Flask) -> threading.Thread:
             except Exception:  # noqa: BLE001 - the database or Redis may be down; try again later
                 app.logger.warning("job sweep failed", exc_info=True)
 
-    _sweeper = threading.Thread(target=loop, name="perception-job-sweeper", daemon=True)
-    _sweeper.start()
-    return _sweeper
+    sweeper = threading.Thread(target=loop, name="perception-job-sweeper", daemon=True)
+    app.extensions[_SWEEPER] = (sweeper, stop)
+    sweeper.start()
+    return sweeper

@@ -104,7 +104,7 @@ def state_of(job: Job) -> JobState:
         status_label=str(STATUS_LABELS.get(JobStatus(job.status), job.status)),
         step=step,
         step_label=str(STEP_LABELS[step]) if step in STEP_LABELS else None,
-        done=beat.done if beat else (job.total if job.status == JobStatus.DONE else 0),
+        done=beat.done if beat else (job.done if job.status == JobStatus.DONE else 0),
         total=beat.total if beat else job.total,
         attempts=job.attempts,
         retries=job.retries,

@@ -71,8 +71,11 @@ def claim(session: Session, job_id: str, now: datetime, lease_seconds: float) ->
     return session.get(Job, job_id)
 
 
-def finish(session: Session, job_id: str, now: datetime, result: Any) -> None:
-    """In the job's own transaction: done exactly when its work commits."""
+def finish(
+    session: Session, job_id: str, now: datetime, result: Any, progress: tuple[str | None, int, int]
+) -> None:
+    """In the job's own transaction: done exactly when its work commits (with its last progress)."""
+    step, done, total = progress
     _change(
         session,
         Job.id == job_id,
@@ -80,7 +83,9 @@ def finish(session: Session, job_id: str, now: datetime, result: Any) -> None:
         finished_at=now,
         lease_until=None,
         result=result,
-        step=None,
+        step=step,
+        done=done,
+        total=total,
     )
 
 
