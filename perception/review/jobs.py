@@ -92,7 +92,7 @@ def request_pdf(review: Review, lang: str, *, user_id: int | None) -> str | None
 
 def pdf_states(review: Review) -> dict[str, JobState]:
     """The newest PDF job of each language, for the review page."""
-    states = {}
+    states: dict[str, JobState] = {}
     for lang in review_reports.LANGS:
         found = latest_for(pdf_subject(review.id, lang))
         if found is not None:

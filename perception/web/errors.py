@@ -90,8 +90,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        if isinstance(exc, InternalServerError) and outage.is_outage(exc.original_exception):
-            return outage.unavailable_response(exc.original_exception)  # e.g. the commit failed
+        cause = exc.original_exception if isinstance(exc, InternalServerError) else None
+        if cause is not None and outage.is_outage(cause):
+            return outage.unavailable_response(cause)  # e.g. the request's commit failed
         code = exc.code or 500
         custom = exc.description if getattr(exc, "perception_message", False) else None
         response = render_error(code, custom)
