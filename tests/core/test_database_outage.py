@@ -97,6 +97,7 @@ def outage(request, tmp_path, monkeypatch):
             "SECRET_KEY": "test-secret-key-which-is-long-enough-0123456789",
             "SERVER_NAME": None,
             "OUTAGE_RETRY_AFTER_SECONDS": 7,
+            "SURVEY_MIN_FILL_SECONDS": 0,
         }
     )
     with app.app_context():
@@ -196,3 +197,50 @@ def test_an_outage_answers_503_keeps_the_answers_and_recovers(outage):
     assert _counts(app) == before
     resent = client.post("/login", data={"username": "owner", "password": PASSWORD, "csrf_token": token})
     assert resent.status_code == 302  # the kept form, sent again, works
+
+
+def test_survey_answers_sent_during_an_outage_are_kept_on_the_page_and_stored_once_after(outage):
+    """The respondent's answers come back on the 503 page, ready to send again; nothing of them is
+    stored during the outage (no response, the link still unused); sent again afterwards, they
+    are stored once."""
+    from tests.surveys.conftest import seed_personal_link
+    from tests.surveys.test_race import CSRF, INVITED, NONCE
+
+    app, blocker = outage
+    from perception.core.extensions import db
+
+    token = seed_personal_link(app, *INVITED, days=1)
+    respondent = app.test_client()
+    assert respondent.get(f"/s/t/{token}").status_code == 303
+    html = respondent.get("/s/r", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    answers = {
+        "csrf_token": CSRF.search(html).group(1),
+        "submission_nonce": NONCE.search(html).group(1),
+        "page": "0",
+        "csat": "5",
+    }
+    with app.app_context():
+        blocker.block(db.engine)
+    try:
+        refused = respondent.post("/s/r", data=answers, headers={"Accept-Language": "zh-CN"})
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "7"
+        page = refused.get_data(as_text=True)
+        kept = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page))
+        assert kept == answers
+        assert "数据库" in page and "再次提交" in page and 'action="/s/r"' in page
+    finally:
+        blocker.unblock()
+
+    def stored() -> tuple[int, int]:
+        with app.app_context():
+            responses = db.session.execute(text("SELECT count(*) FROM survey_response")).scalar_one()
+            used = db.session.execute(
+                text("SELECT count(*) FROM survey_invitation WHERE used_at IS NOT NULL")
+            ).scalar_one()
+            db.session.remove()
+            return responses, used
+
+    assert stored() == (0, 0)  # nothing half-saved
+    again = respondent.post("/s/r", data=kept)  # the "send again" button
+    assert again.status_code == 303 and again.location.split("?")[0].endswith("/s/done")
+    assert stored() == (1, 1)
