@@ -40,6 +40,9 @@ class Defaults:
     JOB_TIMEOUT_SECONDS = 1800
     # A database outage answers 503 with this Retry-After (perception.web.outage).
     OUTAGE_RETRY_AFTER_SECONDS = 10
+    # The review page's slow sections are computed ahead; an open review's are redone when older
+    # than this (perception.review.page_cache).
+    REVIEW_PAGE_MAX_AGE_SECONDS = 600
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from perception.core.authz import Permission
 from perception.core.clock import current_clock
-from perception.core.jobs import enqueue, job, latest_for
+from perception.core.jobs import enqueue, in_background, job, latest_for
 from perception.core.jobs.state import JobState, state_of
+from perception.core.models.base import utcnow
 from perception.review import settings
 from perception.review.models import Review
 from perception.review.services import periods as review_periods
@@ -63,6 +64,44 @@ def generate_review_pdf(
         user_id=user_id,
     )
     return {"status": report.status, "pages": report.pages, "bytes": report.size_bytes, "error": report.error}
+
+
+@job("prepare_review_page", watch=Permission.VIEW_REVIEW)
+def prepare_review_page(session: Session, review_id: int, **_: Any) -> int:
+    """Compute a review page's slow sections ahead (perception.review.page_cache)."""
+    from perception.review import page_cache
+
+    review = session.get(Review, review_id)
+    if review is None:
+        return 0
+    clock = current_clock()
+    return page_cache.prepare(
+        session, review, today=clock.today(), now=utcnow(), font_path=settings.cjk_font_path()
+    )
+
+
+@job("prepare_review_pages")
+def prepare_review_pages(session: Session, **_: Any) -> int:
+    """Hourly: every review page's slow sections, so that no one waits for them."""
+    from sqlalchemy import select
+
+    ids = session.scalars(select(Review.id).order_by(Review.id)).all()
+    return sum(prepare_review_page(session, review_id) for review_id in ids)
+
+
+def page_subject(review_id: int) -> str:
+    return f"review_page:{review_id}"
+
+
+def request_page(review: Review) -> None:
+    """Ask for the page's slow sections to be computed ahead (when a worker or thread can, and
+    no one asked already); without one the page computes them itself."""
+    if not in_background():
+        return
+    found = latest_for(page_subject(review.id))
+    if found is not None and found.active:
+        return
+    enqueue("prepare_review_page", job_subject=page_subject(review.id), review_id=review.id)
 
 
 def pdf_subject(review_id: int, lang: str) -> str:

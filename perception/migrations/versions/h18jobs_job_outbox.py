@@ -1,4 +1,5 @@
-"""job rows: the outbox and state of background jobs (retries, lease, progress)
+"""job rows: the outbox and state of background jobs (retries, lease, progress); review
+sections computed ahead for the review page
 
 Revision ID: h18jobs
 Revises: a53d4eb5bf2e
@@ -43,8 +44,27 @@ def upgrade():
         batch_op.create_index('ix_job_status_due_at', ['status', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_subject'), ['subject'], unique=False)
 
+    op.create_table('review_section_cache',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('review_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=30), nullable=False),
+    sa.Column('basis', sa.String(length=64), nullable=True),
+    sa.Column('computed_at', sa.DateTime(), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
+    sa.Column('view_zh', sa.JSON(), nullable=False),
+    sa.Column('view_en', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['review_id'], ['review.id'], name=op.f('fk_review_section_cache_review_id_review'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_section_cache')),
+    sa.UniqueConstraint('review_id', 'code', name=op.f('uq_review_section_cache_review_id_code'))
+    )
+    with op.batch_alter_table('review_section_cache', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_section_cache_review_id'), ['review_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('review_section_cache', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_section_cache_review_id'))
+    op.drop_table('review_section_cache')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_job_subject'))
         batch_op.drop_index('ix_job_status_due_at')
