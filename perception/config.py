@@ -29,7 +29,8 @@ class Defaults:
     # rolled-back database); a failed or lost attempt is retried after JOB_RETRY_BASE_SECONDS *
     # 2^(n-1) up to JOB_MAX_ATTEMPTS; a running job renews its lease of JOB_LEASE_SECONDS, and the
     # sweep (every JOB_SWEEP_SECONDS) restarts it when the lease runs out or re-sends a queued job
-    # whose dispatch was lost JOB_REDISPATCH_SECONDS ago.
+    # whose dispatch was lost JOB_REDISPATCH_SECONDS ago; finished jobs are deleted after
+    # JOB_KEEP_FINISHED_SECONDS.
     JOBS_BACKGROUND = True
     JOB_THREADS = 2
     JOB_MAX_ATTEMPTS = 3
@@ -38,6 +39,7 @@ class Defaults:
     JOB_SWEEP_SECONDS = 5.0
     JOB_REDISPATCH_SECONDS = 60.0
     JOB_TIMEOUT_SECONDS = 1800
+    JOB_KEEP_FINISHED_SECONDS = 7 * 86400
     # A database outage answers 503 with this Retry-After (perception.web.outage).
     OUTAGE_RETRY_AFTER_SECONDS = 10
     # The review page's slow sections are computed ahead; an open review's are redone when older

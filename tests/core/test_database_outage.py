@@ -115,6 +115,9 @@ def outage(request, tmp_path, monkeypatch):
             _token, secret = users.issue_token(session, owner, "outage")
     app.api_secret = secret
     yield app, blocker
+    from perception.core.jobs.runner import stop_threads
+
+    stop_threads(app)
     blocker.close()
     with app.app_context():
         db.engine.dispose()

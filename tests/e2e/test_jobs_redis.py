@@ -76,6 +76,12 @@ def test_a_job_reaches_redis_only_after_its_transaction_commits(redis_url, tmp_p
             enqueue("heartbeat")
             raise RuntimeError("the operation failed")
         assert queue.count == 1  # the rolled-back unit sent nothing
+        from sqlalchemy import func, select
+
+        from perception.core.models.jobs import Job
+
+        assert db.session.scalar(select(func.count(Job.id))) == 1  # and its job row rolled back with it
+        db.session.remove()
         queue.empty()
         db.engine.dispose()
 

@@ -82,7 +82,7 @@ def dispatch(app: Flask, ids: Iterable[str]) -> None:
                 failure_ttl=86400,
             )
         return
-    pool = _threads(app)
+    pool = threads(app)
     for job_id in ids:
         pool.submit(_run_logged, app, job_id)
 
@@ -111,7 +111,7 @@ def _run_logged(app: Flask, job_id: str) -> None:
         app.logger.exception("background job %s could not run", job_id)
 
 
-def _threads(app: Flask) -> ThreadPoolExecutor:
+def threads(app: Flask) -> ThreadPoolExecutor:
     """The app's job threads in this process (created on first use, so after a server forks its
     workers), and its sweeper."""
     with _lock:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ class Timing:
     lease_seconds: float = 60.0
     retry_base_seconds: float = 10.0
     redispatch_seconds: float = 60.0
+    keep_finished_seconds: float = 7 * 86400.0
 
     def backoff(self, attempts: int) -> timedelta:
         """After the n-th failed attempt wait base * 2^(n-1): 10 s, 20 s, 40 s, ..."""
@@ -41,6 +42,7 @@ def timing(app: Flask) -> Timing:
         lease_seconds=float(app.config["JOB_LEASE_SECONDS"]),
         retry_base_seconds=float(app.config["JOB_RETRY_BASE_SECONDS"]),
         redispatch_seconds=float(app.config["JOB_REDISPATCH_SECONDS"]),
+        keep_finished_seconds=float(app.config["JOB_KEEP_FINISHED_SECONDS"]),
     )
 
 
@@ -151,6 +153,14 @@ def sweep(session: Session, app: Flask, engine: Engine, now: datetime, rules: Ti
     ).all()
     if due:
         _change(session, Job.id.in_(due), dispatched_at=now)
+    # Finished jobs are kept a while for the pages that show them, then forgotten (their
+    # arguments may name people; the audit log is the lasting record).
+    session.execute(
+        delete(Job).where(
+            Job.status.in_((JobStatus.DONE, JobStatus.FAILED)),
+            Job.finished_at < now - timedelta(seconds=rules.keep_finished_seconds),
+        )
+    )
     return list(due)
 
 
