@@ -247,6 +247,10 @@ def _refuse_writes_in_readers(session: Session, _context: Any, _instances: Any) 
         return
     if _state() is None or is_writer():  # only requests the hooks have classed
         return
+    from perception.core.extensions import db
+
+    if session is not db.session():  # a transaction of its own (``commit_apart``)
+        return
     if not (session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)):
         return
     raise ReaderWrote(

@@ -219,3 +219,34 @@ def test_only_the_user_who_asked_or_who_may_see_the_result_sees_a_job(background
     _until_finished(client, f"/jobs/{job_id}?format=json", 60)
     with app.app_context():
         db.session.remove()
+
+
+def test_opening_a_review_has_its_slow_sections_computed_ahead_for_the_next_opening(background):
+    from sqlalchemy import select
+
+    from perception.core.extensions import db
+    from perception.core.jobs import latest_for
+    from perception.review.models import ReviewSectionCache
+    from perception.review.page_cache import SLOW_SECTIONS
+
+    app, client = background
+    review_url = _post(client, "/reviews/ensure", {}, "/reviews").headers["Location"]
+    review_id = int(review_url.rstrip("/").rsplit("/", 1)[1])
+    assert client.get(review_url).status_code == 200  # computed live this once, and asked ahead
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with app.app_context():
+            found = latest_for(f"review_page:{review_id}")
+            status = found.status if found else None
+            db.session.remove()
+        if status == "done":
+            break
+        time.sleep(0.1)
+    assert status == "done"
+    with app.app_context():
+        codes = db.session.scalars(
+            select(ReviewSectionCache.code).where(ReviewSectionCache.review_id == review_id)
+        ).all()
+        db.session.remove()
+    assert sorted(codes) == sorted(SLOW_SECTIONS)
+    assert client.get(review_url).status_code == 200
