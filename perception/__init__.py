@@ -115,4 +115,3 @@ def _register_blueprints(app: Flask, phases: list[Phase]) -> None:
     app.extensions["perception.periodic"] = jobs.PLATFORM_PERIODIC + tuple(
         item for phase in phases for item in phase.periodic
     )
-    jobs.init_app(app)

@@ -69,6 +69,9 @@ def background(tmp_path, monkeypatch):
                 ),
             )
             app.owner_id = owner.id
+    from perception.core.jobs.runner import start_sweeper
+
+    start_sweeper(app)  # a served app starts it with its first job; a test app is told to
     client = app.test_client()
     response = client.post(
         "/login", data={"username": "owner", "password": PASSWORD, "csrf_token": csrf_token(client)}

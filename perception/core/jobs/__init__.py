@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, has_request_context
+from flask import current_app, has_request_context
 from sqlalchemy.orm import Session
 
 from perception.core.models.base import utcnow
@@ -125,21 +125,6 @@ def _dispatch_or_leave(app: Any, job_id: str) -> None:
         app.logger.warning(
             "job %s committed but not dispatched; the sweep will send it", job_id, exc_info=True
         )
-
-
-def init_app(app: Flask) -> None:
-    """Without Redis each process of the service runs jobs in its threads and sweeps for lost
-    ones (a job whose process ended: a server restart) from its first request on. (Test apps
-    start them only when they dispatch a job.)"""
-
-    @app.before_request
-    def _start_job_threads() -> None:
-        if app.testing or app.config.get("REDIS_URL") or not app.config.get("JOBS_BACKGROUND", True):
-            return
-        if "perception.job_threads" not in app.extensions:
-            from perception.core.jobs.runner import threads
-
-            threads(app)
 
 
 def run_now(session: Session, name: str, **kwargs: Any) -> Any:

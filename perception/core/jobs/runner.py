@@ -113,7 +113,9 @@ def _run_logged(app: Flask, job_id: str) -> None:
 
 def threads(app: Flask) -> ThreadPoolExecutor:
     """The app's job threads in this process (created on first use, so after a server forks its
-    workers), and its sweeper."""
+    workers), and its sweeper. (The scheduler sweeps too, so jobs of a process that ended are
+    picked up even before another process has run one. A test app starts its sweeper itself: a
+    thread outliving its test would use the next test's session.)"""
     with _lock:
         pool: ThreadPoolExecutor | None = app.extensions.get(_POOL)
         if pool is None:
@@ -121,7 +123,8 @@ def threads(app: Flask) -> ThreadPoolExecutor:
                 max_workers=int(app.config["JOB_THREADS"]), thread_name_prefix="perception-job"
             )
             app.extensions[_POOL] = pool
-            start_sweeper(app)
+            if not app.testing:
+                start_sweeper(app)
         return pool
 
 
