@@ -115,14 +115,18 @@ def run_command(host: str, port: int, debug: bool, scheduler: bool) -> None:
 
 
 def scheduler_tick(app: Flask) -> list[str]:
+    """Enqueue the periodic jobs that are due, and recover lost jobs (perception.core.jobs.runner)."""
+    from perception.core.jobs.runner import sweep
     from perception.core.jobs.schedule import run_due
 
     with app.app_context(), acting_as("scheduler"):
         try:
             with unit_of_work() as session:
-                return run_due(
+                started = run_due(
                     session, datetime.now(UTC).replace(tzinfo=None), app.extensions["perception.periodic"]
                 )
+            sweep(app)
+            return started
         except Exception:
             app.logger.exception("scheduler tick failed")
             return []

@@ -25,6 +25,28 @@ class Defaults:
     REDIS_URL: str | None = None  # None -> background jobs run in-process
     RQ_QUEUE = "perception"
 
+    # Background jobs (perception.core.jobs): without Redis a request's jobs run in JOB_THREADS
+    # threads of the service (JOBS_BACKGROUND False: inside the request, for the test suite's
+    # rolled-back database); a failed or lost attempt is retried after JOB_RETRY_BASE_SECONDS *
+    # 2^(n-1) up to JOB_MAX_ATTEMPTS; a running job renews its lease of JOB_LEASE_SECONDS, and the
+    # sweep (every JOB_SWEEP_SECONDS) restarts it when the lease runs out or re-sends a queued job
+    # whose dispatch was lost JOB_REDISPATCH_SECONDS ago; finished jobs are deleted after
+    # JOB_KEEP_FINISHED_SECONDS.
+    JOBS_BACKGROUND = True
+    JOB_THREADS = 2
+    JOB_MAX_ATTEMPTS = 3
+    JOB_RETRY_BASE_SECONDS = 10.0
+    JOB_LEASE_SECONDS = 60.0
+    JOB_SWEEP_SECONDS = 5.0
+    JOB_REDISPATCH_SECONDS = 60.0
+    JOB_TIMEOUT_SECONDS = 1800
+    JOB_KEEP_FINISHED_SECONDS = 7 * 86400
+    # A database outage answers 503 with this Retry-After (perception.web.outage).
+    OUTAGE_RETRY_AFTER_SECONDS = 10
+    # The review page's slow sections are computed ahead; an open review's are redone when older
+    # than this (perception.review.page_cache).
+    REVIEW_PAGE_MAX_AGE_SECONDS = 600
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE: bool | None = None  # None -> Secure unless debug/testing

@@ -120,6 +120,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SECRET_KEY": "test-secret-key-which-is-long-enough-0123456789",
             "REDIS_URL": None,
+            "JOBS_BACKGROUND": False,  # another connection cannot see the rolled-back test data
             "MAIL_BACKEND": "file",
             "SERVER_NAME": None,
             "STRICT_READERS": True,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import abort, g, jsonify, request
+from flask import abort, g, jsonify, request, url_for
 
 from perception.analysis.jobs import rerun_text_analysis, rollup_for_pages
 from perception.analysis.models import Opportunity
@@ -176,7 +176,8 @@ def api_demand() -> Any:
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_run_text_analysis() -> Any:
     job_id = rerun_text_analysis(g.user.id)
-    return jsonify({"queued": job_id is not None, "job_id": job_id}), 202
+    status_url = url_for("api.job_state", job_id=job_id) if job_id else None
+    return jsonify({"queued": job_id is not None, "job_id": job_id, "status_url": status_url}), 202
 
 
 @bp.patch("/analysis/themes/<key>")

@@ -23,9 +23,14 @@ from perception.analysis import settings
 from perception.analysis.services.alert_checks import check_alerts
 from perception.analysis.services.rollup import RollupFreshness, refresh_rollup, rollup_freshness
 from perception.analysis.services.text_run import run_text_analysis
+from perception.core.authz import Permission
 from perception.core.clock import current_clock
-from perception.core.jobs import enqueue, job
+from perception.core.jobs import enqueue, job, latest_for
+from perception.core.jobs.state import JobState, state_of
 from perception.core.transaction import after_commit
+
+# What the text analysis job produces, where the demand page looks for its state.
+TEXT_ANALYSIS_SUBJECT = "text_analysis"
 
 
 @job("check_analysis_alerts")
@@ -37,7 +42,7 @@ def check_analysis_alerts(session: Session, now: str | datetime | None = None, *
     return len(raised)
 
 
-@job("run_text_analysis")
+@job("run_text_analysis", watch=Permission.VIEW_ANALYSIS)
 def run_text_analysis_job(session: Session, requested_by_id: int | None = None, **_: Any) -> int:
     """Re-run the text analysis; returns the run id."""
     return run_text_analysis(session, requested_by_id).run_id
@@ -50,10 +55,21 @@ def refresh_analysis_rollup(session: Session, **_: Any) -> int | None:
 
 
 def rerun_text_analysis(requested_by_id: int | None) -> str | None:
-    """Re-run the text analysis for a page or API request. Returns the job id when it was queued
-    (sent once the request commits); without a queue it runs now, inside the request's
-    transaction, and None is returned."""
-    return enqueue("run_text_analysis", requested_by_id=requested_by_id)
+    """Re-run the text analysis for a page or API request, in the background (a worker, or a
+    thread of the service without Redis), sent once the request commits. Returns the job's id;
+    None when it ran at once (outside a request, or with JOBS_BACKGROUND off)."""
+    return enqueue(
+        "run_text_analysis",
+        job_subject=TEXT_ANALYSIS_SUBJECT,
+        job_requested_by=requested_by_id,
+        requested_by_id=requested_by_id,
+    )
+
+
+def text_analysis_state() -> JobState | None:
+    """The state of the newest re-run asked for, for the demand page."""
+    found = latest_for(TEXT_ANALYSIS_SUBJECT)
+    return state_of(found) if found is not None else None
 
 
 def rollup_for_pages(session: Session) -> bool:

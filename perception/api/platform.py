@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify
+from flask import abort, g, jsonify
 from sqlalchemy import select
 
 from perception.api import bp
@@ -128,3 +128,23 @@ def audit() -> Any:
             ],
         }
     )
+
+
+@bp.get("/jobs/<job_id>")
+@document(
+    "/jobs/{job_id}",
+    "get",
+    summary="A background job's state: queued, running (step, done of total), done, failed (the reason), "
+    "retries (404 unless the caller asked for it or may see what it produces)",
+    tag="platform",
+    parameters=[{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+)
+@require(Permission.USE_API)
+def job_state(job_id: str) -> Any:
+    from perception.core.jobs.state import may_watch, state_of
+    from perception.core.models.jobs import Job
+
+    job = orm().get(Job, job_id[:32])
+    if job is None or not may_watch(g.user, job):
+        abort(404)
+    return jsonify(state_of(job).to_json())

@@ -91,6 +91,15 @@ def is_writer() -> bool:
     return state.writes if state is not None else request.method not in SAFE_METHODS
 
 
+def request_transaction_writable() -> bool:
+    """Whether a write now joins a transaction that will commit: outside a request (a unit of work
+    or a test's session), or in a writing request whose transaction is still open."""
+    state = _state()
+    if state is None:
+        return not has_request_context() or request.method not in SAFE_METHODS
+    return state.writes and not state.done
+
+
 def after_commit(hook: Hook) -> None:
     """Run ``hook`` once the current request's or unit of work's transaction has committed.
 
@@ -116,6 +125,17 @@ def write_afterwards(write: SessionWrite) -> None:
         state.afterwards.append(write)
         return
     write(_session())
+
+
+def commit_apart(write: SessionWrite) -> None:
+    """Run ``write(session)`` now, in a short transaction of its own on a separate session, and
+    commit it before returning: what a reading request must store at once (a job it asks for,
+    which a worker reads right after)."""
+    from perception.core.extensions import db
+
+    with Session(db.engine) as session:
+        write(session)
+        session.commit()
 
 
 @contextmanager
@@ -239,6 +259,10 @@ def _refuse_writes_in_readers(session: Session, _context: Any, _instances: Any) 
     if not (has_request_context() and current_app.config.get("STRICT_READERS")):
         return
     if _state() is None or is_writer():  # only requests the hooks have classed
+        return
+    from perception.core.extensions import db
+
+    if session is not db.session():  # a transaction of its own (``commit_apart``)
         return
     if not (session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)):
         return

@@ -19,6 +19,6 @@ def phase() -> Phase:
         blueprints=(bp,),
         api=(api,),
         jobs=(jobs,),
-        periodic=(Periodic("ensure_reviews", "daily"),),
+        periodic=(Periodic("ensure_reviews", "daily"), Periodic("prepare_review_pages", "hourly")),
         demo=(demo.load,),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import abort, g, jsonify, request, send_file
+from flask import abort, g, jsonify, request, send_file, url_for
 from sqlalchemy import select
 
 from perception.api import bp
@@ -189,8 +189,8 @@ def review_sign(review_id: int) -> Any:
 @document(
     "/reviews/{review_id}/pdf",
     "post",
-    summary="Generate or regenerate the PDF (background job with Redis, queued once the request has "
-    "committed and answered 202; else at once)",
+    summary="Generate or regenerate the PDF in the background (sent once the request has committed; "
+    "answers 202 with the job's id and status_url, /api/jobs/{job_id})",
     tag=TAG,
     parameters=[_id("review_id")],
     request_schema={"type": "object", "properties": {"lang": {"type": "string", "enum": ["zh", "en"]}}},
@@ -200,8 +200,13 @@ def review_pdf_generate(review_id: int) -> Any:
     review = review_or_404(review_id)
     lang = str(_optional_body().get("lang") or "zh")
     job_id = request_pdf(review, lang, user_id=g.user.id)
-    if job_id is not None:  # on the Redis queue, sent once this request has committed
-        return jsonify({"job_id": job_id, "status": "queued"}), 202
+    if job_id is not None:  # in the background, sent once this request has committed
+        status_url = url_for("api.job_state", job_id=job_id)
+        return (
+            jsonify({"job_id": job_id, "status": "queued", "status_url": status_url}),
+            202,
+            {"Location": status_url},
+        )
     report = review_reports.report_for(orm(), review, lang)
     body: dict[str, Any] = {"job_id": None, "status": report.status if report else "queued"}
     if report is not None:

@@ -16,8 +16,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from perception.core.authz import Permission
 from perception.core.clock import current_clock
-from perception.core.jobs import enqueue, job
+from perception.core.jobs import enqueue, in_background, job, latest_for
+from perception.core.jobs.state import JobState, state_of
+from perception.core.models.base import utcnow
 from perception.review import settings
 from perception.review.models import Review
 from perception.review.services import periods as review_periods
@@ -45,7 +48,7 @@ def ensure_reviews(session: Session, now: str | datetime | None = None, **_: Any
     return ensure_and_remind(session, clock.today(), clock.now())
 
 
-@job("generate_review_pdf")
+@job("generate_review_pdf", watch=Permission.VIEW_REVIEW)
 def generate_review_pdf(
     session: Session, review_id: int, lang: str = "zh", user_id: int | None = None, **_: Any
 ) -> dict[str, Any]:
@@ -63,13 +66,74 @@ def generate_review_pdf(
     return {"status": report.status, "pages": report.pages, "bytes": report.size_bytes, "error": report.error}
 
 
-def request_pdf(review: Review, lang: str, *, user_id: int | None) -> str | None:
-    """Generate the review's PDF for a page or API request. Returns the job id when it was queued.
+@job("prepare_review_page", watch=Permission.VIEW_REVIEW)
+def prepare_review_page(session: Session, review_id: int, **_: Any) -> int:
+    """Compute a review page's slow sections ahead (perception.review.page_cache)."""
+    from perception.review import page_cache
 
-    With a Redis queue the job is sent once the request's transaction has committed
-    (perception.core.jobs.enqueue), so the worker never starts before what the request wrote is
-    visible to it. Without one it runs now, inside the request's transaction, and the stored
-    report can be read right after (None is returned).
+    review = session.get(Review, review_id)
+    if review is None:
+        return 0
+    clock = current_clock()
+    return page_cache.prepare(
+        session, review, today=clock.today(), now=utcnow(), font_path=settings.cjk_font_path()
+    )
+
+
+@job("prepare_review_pages")
+def prepare_review_pages(session: Session, **_: Any) -> int:
+    """Hourly: every review page's slow sections, so that no one waits for them."""
+    from sqlalchemy import select
+
+    ids = session.scalars(select(Review.id).order_by(Review.id)).all()
+    return sum(prepare_review_page(session, review_id) for review_id in ids)
+
+
+def page_subject(review_id: int) -> str:
+    return f"review_page:{review_id}"
+
+
+def request_page(review: Review) -> None:
+    """Ask for the page's slow sections to be computed ahead (when a worker or thread can, and
+    no one asked already); without one the page computes them itself."""
+    if not in_background():
+        return
+    found = latest_for(page_subject(review.id))
+    if found is not None and found.active:
+        return
+    enqueue("prepare_review_page", job_subject=page_subject(review.id), review_id=review.id)
+
+
+def pdf_subject(review_id: int, lang: str) -> str:
+    """What the PDF job produces, where the review page looks for its state."""
+    return f"review_pdf:{review_id}:{lang}"
+
+
+def request_pdf(review: Review, lang: str, *, user_id: int | None) -> str | None:
+    """Generate the review's PDF for a page or API request, in the background. Returns the job id.
+
+    The job is sent once the request's transaction has committed (perception.core.jobs.enqueue),
+    to a worker with Redis, else to a thread of the service, so the worker never starts before
+    what the request wrote is visible to it. Outside a request, or with JOBS_BACKGROUND off, it
+    runs now, inside the caller's transaction, and the stored report can be read right after
+    (None is returned).
     """
     lang = review_reports.check_lang(lang)
-    return enqueue("generate_review_pdf", review_id=review.id, lang=lang, user_id=user_id)
+    return enqueue(
+        "generate_review_pdf",
+        job_subject=pdf_subject(review.id, lang),
+        job_requested_by=user_id,
+        review_id=review.id,
+        lang=lang,
+        user_id=user_id,
+    )
+
+
+def pdf_states(review: Review) -> dict[str, JobState]:
+    """The newest PDF job of each language, for the review page."""
+    states: dict[str, JobState] = {}
+    for lang in review_reports.LANGS:
+        found = latest_for(pdf_subject(review.id, lang))
+        if found is not None:
+            states[lang] = state_of(found)
+    return states

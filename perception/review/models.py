@@ -144,6 +144,26 @@ class ReviewReport(Base):
     review: Mapped[Review] = relationship(back_populates="reports")
 
 
+class ReviewSectionCache(Base):
+    """A review section computed ahead (the slow ones: the data's health, the standards, KPI versus
+    experience), with its page view in each language (charts drawn), so the review page opens at
+    once (perception.review.page_cache). For a signed review ``basis`` is the snapshot's hash; for
+    an open one the section is recomputed when older than REVIEW_PAGE_MAX_AGE_SECONDS."""
+
+    __tablename__ = "review_section_cache"
+    __region_free__ = True
+    __table_args__ = (UniqueConstraint("review_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(30))
+    basis: Mapped[str | None] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    view_zh: Mapped[dict[str, Any]] = mapped_column(JSON)
+    view_en: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 # --- the continual improvement register -------------------------------------------------------
 
 

@@ -38,3 +38,9 @@ def pdf_settings() -> PdfSettings:
     """``ORGANISATION_NAME`` on the PDF's cover and the ``CJK_FONT`` file it is set in."""
     organisation = str(current_app.config.get("ORGANISATION_NAME") or "") or None
     return PdfSettings(organisation=organisation, font_path=cjk_font_path())
+
+
+def page_max_age() -> float:
+    """``REVIEW_PAGE_MAX_AGE_SECONDS``: how old the slow sections of an open review's page may be
+    before the page asks for them again (perception.review.page_cache)."""
+    return float(current_app.config.get("REVIEW_PAGE_MAX_AGE_SECONDS") or 600)

@@ -1,6 +1,7 @@
 """Error pages in the user's language, and for the API the one problem+json shape; never a
 traceback. A ``UserError`` that no view caught answers with its problems (422 unless it says
-otherwise), so an operation's validation never becomes a 500."""
+otherwise), so an operation's validation never becomes a 500; a database that cannot be reached
+answers 503 (perception.web.outage)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from perception.api.errors import problem_response, user_error_response
 from perception.core import transaction
 from perception.core.errors import UserError
 from perception.core.i18n import is_zh
+from perception.web import outage
 
 
 def wants_json() -> bool:
@@ -88,6 +90,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        cause = exc.original_exception if isinstance(exc, InternalServerError) else None
+        if cause is not None and outage.is_outage(cause):
+            return outage.unavailable_response(cause)  # e.g. the request's commit failed
         code = exc.code or 500
         custom = exc.description if getattr(exc, "perception_message", False) else None
         response = render_error(code, custom)
@@ -98,6 +103,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unhandled(exc: Exception) -> Any:
+        if outage.is_outage(exc):
+            return outage.unavailable_response(exc)  # 503 and Retry-After, not a 500
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         transaction.abandon()
         if app.config.get("PROPAGATE_EXCEPTIONS") and app.testing and not app.config.get("SHOW_500_IN_TESTS"):

@@ -145,7 +145,12 @@ def test_with_redis_the_job_is_queued_and_its_id_answered(
     _, secret = issue_token(db_session, make_user("rev", "reviewer"), "t")
     auth = {"Authorization": f"Bearer {secret}"}
     response = client.post(f"/api/v1/reviews/{h1.id}/pdf", json={"lang": "en"}, headers=auth)
-    assert response.status_code == 202 and response.get_json() == {"job_id": "job-1", "status": "queued"}
+    assert response.status_code == 202 and response.get_json() == {
+        "job_id": "job-1",
+        "status": "queued",
+        "status_url": "/api/v1/jobs/job-1",
+    }
+    assert response.headers["Location"] == "/api/v1/jobs/job-1"
     assert [name for name, _ in queued] == ["generate_review_pdf"]
     assert queued[0][1]["review_id"] == h1.id and queued[0][1]["lang"] == "en"
     refused = client.post(f"/api/v1/reviews/{h1.id}/pdf", json={"lang": "fr"}, headers=auth)

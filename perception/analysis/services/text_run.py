@@ -35,6 +35,7 @@ from perception.analysis.models import (
 )
 from perception.analysis.services.text_ratings import comment_ratings, stratum, thresholds
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
+from perception.core.jobs.progress import report as report_progress
 from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry
 from scoring.text import Tokenizer, discover_themes, train_classifier
@@ -234,11 +235,13 @@ def run_text_analysis(
     run = TextAnalysisRun(requested_by_id=requested_by_id)
     session.add(run)
     session.flush()
+    report_progress("loading", 0, 5)
     entries = _load_entries(session, settings.max_entries)
     rated = comment_ratings(session, [(e.id, e.source, e.source_id, e.kind) for e in entries])
     report(0.05, "loaded")
     tok = tokenizer(session)
     strata = [stratum(e.kind, rated.get(e.id)) for e in entries]
+    report_progress("themes", 1, 5)
     theme_model = discover_themes(
         [e.text for e in entries],
         [e.id for e in entries],
@@ -253,6 +256,7 @@ def run_text_analysis(
     _replace_themes(session, theme_model, run.id)
     theme_of = theme_model.theme_of()
 
+    report_progress("training", 2, 5)
     user = _user_labels(session)
     models = {t: _train(session, t, tok, settings.review_threshold, rated, entries) for t in TARGETS}
     report(0.85, "classifiers")
@@ -271,6 +275,7 @@ def run_text_analysis(
             row.update(category=None, sentiment=None, confidence=None, label_source=None)
         new[e.id] = row
     texts = [e.text for e in to_predict]
+    report_progress("predicting", 3, 5)
     for target, model in models.items():
         if model is None or not texts:
             continue
@@ -291,6 +296,7 @@ def run_text_analysis(
         wanted = (row["theme_key"], row["category"], row["sentiment"], row["confidence"], row["label_source"])
         if current != wanted:
             changes.append({"id": e.id, **row})
+    report_progress("writing", 4, 5)
     _write(session, changes)
 
     seconds = time.perf_counter() - started

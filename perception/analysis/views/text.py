@@ -22,7 +22,7 @@ from perception.analysis.forms import (
     SplitThemeForm,
     TextSettingsForm,
 )
-from perception.analysis.jobs import rerun_text_analysis
+from perception.analysis.jobs import rerun_text_analysis, text_analysis_state
 from perception.analysis.services import text_settings
 from perception.analysis.services.demand import demand as demand_service
 from perception.analysis.services.opportunities import create_from_need, market_users
@@ -93,6 +93,7 @@ def demand() -> Any:
             categories=text_settings.categories(orm()),
             emerging_alpha=settings.emerging_alpha,
             emerging_min=settings.emerging_min_entries,
+            text_job=text_analysis_state(),
         ),
     )
 
@@ -103,7 +104,7 @@ def run_text() -> Any:
     if ActionForm().validate_on_submit():
         job_id = rerun_text_analysis(g.user.id)
         flash(
-            _("The text analysis is running in the background.")
+            _("The text analysis is running in the background; its progress is shown below.")
             if job_id
             else _("The text analysis was re-run."),
             "success",

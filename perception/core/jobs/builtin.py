@@ -25,3 +25,18 @@ def purge_security_records(session: Session, **_: Any) -> int:
 
     now = utcnow()
     return sessions.purge(session, now) + throttle.purge(session, now - timedelta(days=1))
+
+
+@job("probe")
+def probe(session: Session, steps: int = 5, seconds: float = 1.0, **_: Any) -> dict[str, Any]:
+    """Proves a worker runs jobs end to end: ``steps`` steps of ``seconds`` each, reporting progress
+    (``perception jobs probe``; the fault tests kill a worker in the middle of one)."""
+    import time
+
+    from perception.core.jobs.progress import report
+
+    for done in range(steps):
+        report("probe", done, steps)
+        time.sleep(seconds)
+    report("probe", steps, steps)
+    return {"steps": steps, "database": session.execute(text("SELECT 1")).scalar() == 1}

@@ -1,7 +1,16 @@
-"""The RQ side: a worker process runs each job in an app context and its own transaction."""
+"""The RQ side: a worker process runs each job row in an app context and its own transaction
+(perception.core.jobs.runner.run); a small process beside it sweeps for lost jobs.
+
+The sweeper is a process, not a thread of the worker: RQ forks a work horse for every job, and a
+fork taken while a thread holds a lock (the SQLite writer queue's, logging's) would leave the
+horse waiting for it forever.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
 from typing import Any
 
 from flask import Flask
@@ -18,20 +27,48 @@ def _get_app() -> Flask:
     return _app
 
 
-def run_job(name: str, kwargs: dict[str, Any]) -> Any:
-    from perception.core.audit import acting_as
-    from perception.core.jobs import run_now
-    from perception.core.transaction import unit_of_work
-
+def run_job(job_id: str, kwargs: dict[str, Any] | None = None) -> Any:
+    """Run the job row ``job_id``. (``kwargs`` set: a message sent before job rows existed, which
+    names the job instead; it runs as it did then.)"""
     app = _get_app()
-    with app.app_context(), acting_as(f"job:{name}"), unit_of_work() as session:
-        return run_now(session, name, **kwargs)
+    if kwargs is not None:
+        from perception.core.audit import acting_as
+        from perception.core.jobs import run_now
+        from perception.core.transaction import unit_of_work
+
+        with app.app_context(), acting_as(f"job:{job_id}"), unit_of_work() as session:
+            return run_now(session, job_id, **kwargs)
+    from perception.core.jobs.runner import run
+
+    return run(app, job_id)
 
 
 def work(app: Flask, burst: bool = False) -> None:
     from redis import Redis
     from rq import Queue, Worker
 
+    from perception.core.jobs.runner import sweep
+
+    sweep(app)  # what was lost while no worker ran
+    if not burst:
+        multiprocessing.get_context("fork").Process(
+            target=_sweep_while_parent_lives, args=(app, os.getpid()), name="perception-sweeper", daemon=True
+        ).start()
     conn = Redis.from_url(app.config["REDIS_URL"])
     worker = Worker([Queue(app.config["RQ_QUEUE"], connection=conn)], connection=conn)
     worker.work(burst=burst)
+
+
+def _sweep_while_parent_lives(app: Flask, parent: int) -> None:
+    from perception.core.extensions import db
+    from perception.core.jobs.runner import sweep
+
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's pooled connections are not ours to use
+    every = float(app.config["JOB_SWEEP_SECONDS"])
+    while os.getppid() == parent:
+        try:
+            sweep(app)
+        except Exception:  # noqa: BLE001 - the database or Redis may be down; try again later
+            app.logger.warning("job sweep failed", exc_info=True)
+        time.sleep(every)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.core.audit import record
+from perception.core.jobs.progress import report as report_progress
 from perception.core.models.base import utcnow
 from perception.reporting.fonts import find_cjk_font
 from perception.review.models import Review, ReviewPdfStatus, ReviewReport
@@ -83,7 +84,9 @@ def generate_report(
         session.add(report)
     started = time.perf_counter()
     try:
+        report_progress("sections", 0, 2)
         content = content_for(session, review, today=today)
+        report_progress("rendering", 1, 2)
         pdf = build_review_pdf(
             content,
             lang,

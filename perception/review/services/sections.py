@@ -130,16 +130,23 @@ def builders() -> dict[str, Builder]:
 
 
 def compute_content(
-    session: Session, review: Review, *, today: date, now: datetime | None = None
+    session: Session,
+    review: Review,
+    *,
+    today: date,
+    now: datetime | None = None,
+    precomputed: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The review's content computed from the data now (what sign-off freezes). ``today`` is the
-    organisation's date (what is overdue, how far the period has run); ``now`` stamps it."""
+    organisation's date (what is overdue, how far the period has run); ``now`` stamps it.
+    ``precomputed`` sections (computed ahead, perception.review.page_cache) are taken as given."""
     from perception.review.services import section_improvements as review_section_improvements
     from perception.review.services import summary as review_summary
 
     now = now or utcnow()
     ctx = SectionContext(session, review, today, now, previous_review(session, review))
-    sections = [builders()[code](ctx) for code in SECTION_CODES]
+    ready = precomputed or {}
+    sections = [ready.get(code) or builders()[code](ctx) for code in SECTION_CODES]
     content: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "review": {

@@ -19,18 +19,19 @@ from perception.core.errors import UserError
 from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.models.auth import Role
+from perception.core.models.base import utcnow
 from perception.core.transaction import atomic, writes
-from perception.review import settings
+from perception.review import page_cache, settings
 from perception.review.forms import FindingForm, ImprovementFromFindingForm, PdfForm, SignForm
-from perception.review.jobs import request_pdf
+from perception.review.jobs import pdf_states, request_page, request_pdf
 from perception.review.models import Review, ReviewFinding, ReviewPdfStatus
 from perception.review.services import periods as review_periods
 from perception.review.services import reports as review_reports
 from perception.review.services import signoff as review_signoff
 from perception.review.services.blocks import Lang, evidence_anchors, pick
-from perception.review.services.sections import SECTION_CODES, SECTION_TITLES, content_for
+from perception.review.services.sections import SECTION_CODES, SECTION_TITLES
 from perception.review.views import bp
-from perception.review.views.render import anchor_id, render_content
+from perception.review.views.render import anchor_id
 
 
 def review_or_404(review_id: int) -> Review:
@@ -98,7 +99,17 @@ def _evidence_choices(anchors: list[dict[str, Any]], language: Lang) -> list[tup
 def review(review_id: int) -> Any:
     item = review_or_404(review_id)
     lang = cast(Lang, lang_code())
-    content = content_for(orm(), item, today=current_clock().today())
+    content, view, ahead = page_cache.page(
+        orm(),
+        item,
+        lang,
+        today=current_clock().today(),
+        now=utcnow(),
+        font_path=settings.cjk_font_path(),
+        max_age=settings.page_max_age(),
+    )
+    if ahead is None or not ahead.fresh:
+        request_page(item)  # the next opening is quick again
     anchors = evidence_anchors(content)
     form = FindingForm()
     form.evidence.choices = _evidence_choices(anchors, lang)
@@ -107,13 +118,14 @@ def review(review_id: int) -> Any:
         "review/review.html",
         review=item,
         content=content,
-        view=render_content(content, lang, settings.cjk_font_path()),
+        view=view,
         findings=item.findings,
         form=form,
         raise_form=ImprovementFromFindingForm(),
         sign_form=SignForm(),
         pdf_form=PdfForm(data={"lang": lang}),
         reports=reports,
+        pdf_jobs=pdf_states(item),
         may_edit=can(Permission.EDIT_REVIEW) and not item.signed,
         may_sign=g.user.has_role(Role.SYSTEM_OWNER) and not item.signed,
         may_countersign=item.signed
@@ -227,7 +239,7 @@ def generate_pdf(review_id: int) -> Any:
     queued = request_pdf(item, lang, user_id=g.user.id) is not None
     report = None if queued else review_reports.report_for(orm(), item, lang)
     if report is None:
-        flash(_("The PDF is being generated; refresh this page in a moment."), "success")
+        flash(_("The PDF is being generated in the background; its progress is shown below."), "success")
     elif report.status == ReviewPdfStatus.READY:
         flash(_("The PDF is ready."), "success")
     else:

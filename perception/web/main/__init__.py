@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from perception.web.main import views  # noqa: E402,F401
+from perception.web.main import jobs, views  # noqa: E402,F401
