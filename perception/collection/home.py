@@ -18,7 +18,7 @@ from perception.collection.models.reports import CollectionReport, ReportStatus
 from perception.collection.services.board import DONE, Completeness, completeness
 from perception.core.authz import Permission, can, region_scope, scoped
 from perception.core.clock import Clock
-from perception.core.home import HomeFigure, HomePanel, HomeTodo, home_panel
+from perception.core.home import HomeFigure, HomePanel, HomeTodo, home_panel, signed
 from perception.core.i18n import localized
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CollectionPoint, CustomerOrg, Region
@@ -233,7 +233,7 @@ def organiser_panel(session: Session, user: User, clock: Clock) -> HomePanel | N
             HomeFigure(
                 _("Reports received"),
                 "—" if share is None else f"{share:.0f}%",
-                change=None if change is None else _("%(n)s pp against the week before", n=f"{change:+.0f}"),
+                change=None if change is None else _("%(n)s pp against the week before", n=signed(change, 0)),
                 trend=0 if not change else (1 if change > 0 else -1),
                 href=url_for("collection.board"),
             ),
