@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,8 +56,10 @@ def customer_results(session: Session, customer_id: int, start: date, end: date)
     table = aggregate(session, filters, kinds=("csat", "nps"), use_rollup=False)
     total = table.rollup(()).get((), {})
     months = [
-        MonthResult(month, csat_measure(parts), nps_measure(parts))
-        for month, parts in sorted(table.rollup(("period",), grain="month").items())
+        MonthResult(cast(date, month), csat_measure(parts), nps_measure(parts))
+        for month, parts in sorted(
+            table.rollup(("period",), grain="month").items(), key=lambda kv: str(kv[0])
+        )
     ]
     open_tasks = select(FollowUpTask.reasons).where(
         FollowUpTask.customer_id == customer_id, FollowUpTask.status != FollowUpStatus.DONE
