@@ -48,6 +48,24 @@ def measure_kind(code: str | None) -> str:
     return str(MEASURE_KINDS.get(code or "", code or ""))
 
 
+# Where a text came from and what it feels like, in words (issue 17: never "survey_comment").
+TEXT_KINDS = {
+    "requirement": _l("Requirement"),
+    "feedback": _l("Feedback"),
+    "survey_comment": _l("Survey comment"),
+    "callback_comment": _l("Callback comment"),
+}
+SENTIMENTS = {"positive": _l("positive"), "negative": _l("negative"), "neutral": _l("neutral")}
+
+
+def text_kind(code: str | None) -> str:
+    return str(TEXT_KINDS.get(code or "", code or "—"))
+
+
+def sentiment_label(code: str | None) -> str:
+    return str(SENTIMENTS.get(code or "", code or "—"))
+
+
 def gap_level(code: str) -> str:
     return str(GAP_LEVELS.get(code, code))
 
@@ -76,4 +94,6 @@ def helpers() -> dict[str, Callable[..., str]]:
         "unmatched_reason": unmatched_reason,
         "measure_kind": measure_kind,
         "gap_level": gap_level,
+        "text_kind": text_kind,
+        "sentiment_label": sentiment_label,
     }
