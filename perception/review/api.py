@@ -13,7 +13,7 @@ from sqlalchemy import select
 from perception.api import bp
 from perception.api.errors import json_object
 from perception.api.openapi import document
-from perception.core.authz import Permission, get_or_404, require, scoped
+from perception.core.authz import Permission, can, get_or_404, require, scoped
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.periods import parse_day
@@ -26,6 +26,7 @@ from perception.review.services import register as review_register
 from perception.review.services import reports as review_reports
 from perception.review.services import results as review_results
 from perception.review.services import signoff as review_signoff
+from perception.review.services.customer_view import CustomerReview, customer_review
 from perception.review.services.errors import ReviewError
 from perception.review.services.sections import content_for
 from perception.review.views.register import parse_filter
@@ -44,7 +45,10 @@ def _optional_body() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def review_json(review: Review) -> dict[str, Any]:
+def review_json(review: Review, customer_id: int | None = None) -> dict[str, Any]:
+    """A review's head; for a customer representative (``customer_id``) only their own
+    countersignature, never other customers'."""
+    signatures = [c for c in review.countersignatures if customer_id is None or c.customer_id == customer_id]
     return {
         "id": review.id,
         "code": review.code,
@@ -56,8 +60,47 @@ def review_json(review: Review) -> dict[str, Any]:
         "snapshot_sha256": review.snapshot_sha256,
         "owner_signatory": review.owner_signatory,
         "owner_signed_at": review.owner_signed_at.isoformat() if review.owner_signed_at else None,
-        "customer_signatory": review.customer_signatory,
-        "customer_signed_at": review.customer_signed_at.isoformat() if review.customer_signed_at else None,
+        "countersignatures": [
+            {"customer_id": c.customer_id, "signatory": c.signatory, "signed_at": c.signed_at.isoformat()}
+            for c in signatures
+        ],
+    }
+
+
+def _measure_json(measure: Any) -> dict[str, Any] | None:
+    if measure is None:
+        return None
+    return {
+        "n": measure.n,
+        "estimate": measure.estimate,
+        "ci_low": measure.ci_low,
+        "ci_high": measure.ci_high,
+    }
+
+
+def customer_review_json(view: CustomerReview) -> dict[str, Any]:
+    """A representative's view of a review (perception.review.services.customer_view)."""
+    results = view.results
+    return review_json(view.review, view.customer.id) | {
+        "customer": {
+            "code": view.customer.code,
+            "name_zh": view.customer.name_zh,
+            "name_en": view.customer.name_en,
+        },
+        "standards": view.standards,
+        "results": {
+            "csat": _measure_json(results.csat),
+            "nps": _measure_json(results.nps),
+            "months": [
+                {"month": m.month.isoformat(), "csat": _measure_json(m.csat), "nps": _measure_json(m.nps)}
+                for m in results.months
+            ],
+            "open_complaints": results.open_complaints,
+        },
+        "findings": [
+            {"id": f.id, "kind": f.kind, "text": f.text, "evidence_key": f.evidence_key}
+            for f in view.findings
+        ],
     }
 
 
@@ -96,6 +139,9 @@ def reviews_ensure() -> Any:
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def review_get(review_id: int) -> Any:
     review = review_or_404(review_id)
+    if not can(Permission.VIEW_REVIEW):  # a customer representative: their customer's view only
+        view = customer_review(orm(), review, g.user.customer_id, today=current_clock().today())
+        return jsonify(customer_review_json(view))
     findings = [
         {
             "id": f.id,
@@ -181,8 +227,8 @@ def review_sign(review_id: int) -> Any:
     if review.signed:
         review_signoff.countersign(orm(), review, g.user, clock=current_clock())
     else:
-        review_signoff.sign(orm(), review, g.user, clock=current_clock())
-    return jsonify(review_json(review))
+        review_signoff.sign(orm(), review, g.user, clock=current_clock(), base_url=settings.public_base_url())
+    return jsonify(review_json(review, None if can(Permission.VIEW_REVIEW) else g.user.customer_id))
 
 
 @bp.post("/reviews/<int:review_id>/pdf")
@@ -231,7 +277,7 @@ def review_pdf_generate(review_id: int) -> Any:
     ],
     responses={"200": {"description": "The PDF", "content": {"application/pdf": {}}}},
 )
-@require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
+@require(Permission.VIEW_REVIEW)  # the whole review: never a customer representative's (issue 18)
 @writes  # records the export's audit row
 def review_pdf_download(review_id: int, lang: str) -> Any:
     review = review_or_404(review_id)

@@ -39,7 +39,8 @@ SCALE = [SelectChoice(str(i), str(i)) for i in range(1, 6)]
 
 def choices(labels: dict[str, object], blank: bool = False) -> list[SelectChoice]:
     out = [SelectChoice("", "—")] if blank else []
-    return out + [SelectChoice(code, str(label)) for code, label in labels.items()]
+    # The label stays lazy: translated when the form is drawn, in the reader's language (issue 17).
+    return out + [SelectChoice(code, label) for code, label in labels.items()]  # type: ignore[arg-type]
 
 
 class FindingForm(FlaskForm):

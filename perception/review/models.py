@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perception.core.models.base import Base, TimestampMixin, utcnow
+from perception.core.models.org import CustomerOrg
 
 
 class ReviewStatus(enum.StrEnum):
@@ -81,6 +82,9 @@ class Review(TimestampMixin, Base):
     reports: Mapped[list[ReviewReport]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="ReviewReport.lang"
     )
+    countersignatures: Mapped[list[ReviewCountersignature]] = relationship(
+        back_populates="review", cascade="all, delete-orphan", order_by="ReviewCountersignature.signed_at"
+    )
 
     @property
     def signed(self) -> bool:
@@ -107,6 +111,26 @@ class ReviewFinding(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     review: Mapped[Review] = relationship(back_populates="findings")
+
+
+class ReviewCountersignature(Base):
+    """A customer representative's countersignature of a signed review, one per customer: each
+    representative countersigns their customer's view of the review (never the whole review)."""
+
+    __tablename__ = "review_countersignature"
+    __table_args__ = (UniqueConstraint("review_id", "customer_id"),)
+    __audited__ = True
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer_org.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    signatory: Mapped[str] = mapped_column(String(120))
+    signed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    review: Mapped[Review] = relationship(back_populates="countersignatures")
+    customer: Mapped[CustomerOrg] = relationship()
 
 
 class ReviewPdfStatus(enum.StrEnum):

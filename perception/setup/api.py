@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, g, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
 from perception.api import bp
@@ -37,6 +37,7 @@ from perception.setup.services import schema as setup_schema
 from perception.setup.services.agreements import sla_to_def_dict, slas_to_def_dicts
 from perception.setup.services.config import import_document, load_text
 from perception.setup.services.config_export import dump_text, export_with_audit
+from perception.setup.services.customer_scope import redact_export, viewer_customer
 from perception.setup.services.defs import CONTENT_FIELDS
 from perception.setup.services.errors import NotAllowed, Problems, SetupError
 from perception.setup.services.plan import coverage
@@ -211,6 +212,9 @@ def setup_standard(standard_id: int) -> Any:
     body = export_standard(orm(), standard) | {"id": standard.id}
     body["in_force"] = None if force is None else {"on": on.isoformat(), "version": force.version}
     body["bound_customers"] = setup_confirm.bound_customers(orm(), standard)
+    customer = viewer_customer(g.user)
+    if customer is not None:  # never who confirmed for another customer (issue 18)
+        body = redact_export(orm(), body, customer)
     return jsonify(body)
 
 
@@ -300,7 +304,13 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
     comment = str(data.get("comment") or "").strip() if isinstance(data, dict) else ""
     version = standard.versions[-1]
     setup_confirm.take_step(
-        orm(), step.replace("-", "_"), version, g.user, comment, today=current_clock().today()
+        orm(),
+        step.replace("-", "_"),
+        version,
+        g.user,
+        comment,
+        today=current_clock().today(),
+        base_url=str(current_app.config["PUBLIC_BASE_URL"]),
     )
     return jsonify(version_json(version))
 

@@ -86,6 +86,23 @@ PRINCIPLE_LABELS = {
 REPORT_FREQUENCY_LABELS = {"weekly": _l("Weekly"), "monthly": _l("Monthly"), "quarterly": _l("Quarterly")}
 
 
+# Who an escalation rule or an SLA report goes to (role names stored by setup, issue 17: words).
+RECIPIENT_LABELS = {
+    "provider_project_manager": _l("Provider's project manager"),
+    "provider_regional_manager": _l("Provider's regional manager"),
+    "customer_regional_manager": _l("Customer's regional manager"),
+    "customer_representative": _l("Customer representative"),
+    "project_managers": _l("Project managers"),
+    "regional_managers": _l("Regional managers"),
+}
+
+
+def recipients_label(values: list[str] | str) -> str:
+    """Role names in words, addresses as they are, joined by commas."""
+    items = [v.strip() for v in (values.split(",") if isinstance(values, str) else values) if v.strip()]
+    return ", ".join(str(RECIPIENT_LABELS.get(v, v)) for v in items)
+
+
 def label(mapping: dict[str, object], value: str | None) -> str:
     if value is None:
         return "—"

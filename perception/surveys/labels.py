@@ -7,6 +7,7 @@ ORG_TIMEZONE setting, through ``perception.core.clock``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import LazyString
@@ -81,6 +82,13 @@ def local_text(moment: datetime | None) -> str:
     return local.strftime("%Y-%m-%d %H:%M") if local else "—"
 
 
+def answer_text(question: Any, value: Any, lang: str, questions: Any = ()) -> str:
+    """A stored answer in words (surveys.answer_text), other questions' ids named by their text."""
+    from surveys.answer_text import answer_text as text_of
+
+    return text_of(question, value, "zh" if lang == "zh" else "en", {q.id: q.text for q in questions})
+
+
 def template_helpers() -> dict[str, object]:
     return {
         "kind_labels": KIND_LABELS,
@@ -89,4 +97,5 @@ def template_helpers() -> dict[str, object]:
         "followup_status_labels": FOLLOWUP_STATUS_LABELS,
         "reasons_label": reasons_label,
         "local_text": local_text,
+        "answer_text": answer_text,
     }

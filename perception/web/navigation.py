@@ -77,6 +77,7 @@ SECTIONS: tuple[NavSection, ...] = (
         "review",
         N_("Review"),
         (
+            NavItem(N_("Customer portal"), "review.portal", Permission.CONFIRM_STANDARD_CUSTOMER),
             NavItem(N_("Reviews"), "review.reviews", Permission.VIEW_REVIEW),
             NavItem(N_("Improvement register"), "review.register", Permission.VIEW_REVIEW),
         ),

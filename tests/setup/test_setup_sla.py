@@ -135,6 +135,6 @@ def test_sla_form_shows_line_numbers_and_saves(db_session, world, app):
     assert [h.day for h in sla.holidays] == [date(2026, 10, 1), date(2026, 10, 2)]
     assert sla.escalations[0].emails == ["pm@example.com"] and sla.promises[0].within_minutes == 5
     detail = c.get(f"/setup/slas/{sla.id}").get_data(as_text=True)
-    assert "provider_project_manager" in detail and "2026-10-02" in detail
+    assert "Provider&#39;s project manager" in detail and "2026-10-02" in detail  # the role in words
     edit = c.get(f"/setup/slas/{sla.id}/edit").get_data(as_text=True)
     assert "30 | provider_project_manager | pm@example.com" in edit

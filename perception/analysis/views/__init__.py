@@ -13,4 +13,5 @@ def _helpers() -> dict[str, object]:
 
 
 # The pages, listed: each module adds its routes to bp.
+from perception.analysis import home  # noqa: E402,F401  (its panels on the home page)
 from perception.analysis.views import dashboards, market, text  # noqa: E402,F401

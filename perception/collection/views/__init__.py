@@ -13,4 +13,5 @@ def _helpers() -> dict[str, object]:
 
 
 # The pages, listed: each module adds its routes to bp.
+from perception.collection import home  # noqa: E402,F401  (its panels on the home page)
 from perception.collection.views import actions, board, callbacks, history, reports, sampling  # noqa: E402,F401

@@ -149,11 +149,14 @@ def attainment_by_standard(
     granularity: str = "month",
     region_ids: frozenset[int] | None = None,
     as_of: datetime | None = None,
+    customer_id: int | None = None,
 ) -> list[StandardAttainment]:
-    """Per time standard and kind: share within target per period vs the required share."""
+    """Per time standard and kind: share within target per period vs the required share; with
+    ``customer_id``, of that customer's tickets only (a customer representative's portal)."""
     book = TargetBook.load(session)
     frame = load_frame(session, start, end, region_ids=region_ids, as_of=as_of, book=book)
-    frame = frame.subset(frame.in_period)
+    keep = frame.in_period if customer_id is None else frame.in_period & (frame.customer == customer_id)
+    frame = frame.subset(keep)
     standard_of = {r.version_id: (r.standard_id, r.standard_code, r.service_id) for r in book.rows}
     period = period_starts(frame.local_day, granularity)
     out: list[StandardAttainment] = []

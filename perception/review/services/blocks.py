@@ -141,7 +141,8 @@ def evidence_anchors(content: Mapping[str, Any]) -> list[dict[str, Any]]:
         for row in block["rows"]:
             if not row.get("_key"):
                 continue
-            parts = [row.get(k) for k in text_columns]
+            # A yes/no column is no name: "Beijing · False" read as a Python value (issue 17).
+            parts = [v for k in text_columns if not isinstance(v := row.get(k), bool)]
             label = {
                 lang: " · ".join(pick(p, lang) for p in parts if p not in (None, "")) for lang in ("zh", "en")
             }

@@ -144,9 +144,10 @@ def signatories_for(review: Any, lang: Lang) -> list[Signatory]:
         TEXT["owner"][lang],
         review.owner_signed_at.date().isoformat() if review.owner_signed_at else "",
     )
+    signed = list(getattr(review, "countersignatures", None) or [])
     customer = Signatory(
-        review.customer_signatory or "",
+        ("、" if lang == "zh" else ", ").join(c.signatory for c in signed),
         TEXT["customer"][lang],
-        review.customer_signed_at.date().isoformat() if review.customer_signed_at else "",
+        max(c.signed_at for c in signed).date().isoformat() if signed else "",
     )
     return [owner, Signatory("", TEXT["reviewer"][lang]), customer]

@@ -9,7 +9,7 @@ countersign the frozen review afterwards; that adds a signature and changes no c
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from perception.core.audit import record
 from perception.core.clock import Clock
 from perception.core.models.auth import Role, User
+from perception.core.models.org import CustomerOrg
 from perception.core.webhooks import emit
 from perception.review.models import (
     FindingKind,
     ImprovementItem,
     ImprovementSource,
     Review,
+    ReviewCountersignature,
     ReviewFinding,
     ReviewStatus,
 )
@@ -30,6 +32,7 @@ from perception.review.services import register as review_register
 from perception.review.services.blocks import evidence_anchors
 from perception.review.services.errors import ReviewError
 from perception.review.services.sections import SECTION_CODES, compute_content, content_hash
+from perception.setup.services.rep_mail import notify_representatives
 
 
 def require_open(review: Review) -> None:
@@ -133,18 +136,27 @@ def raise_improvement(
     return review_register.create_item(session, data, today=today, user_id=user.id if user else None)
 
 
-def sign(session: Session, review: Review, user: User, *, clock: Clock) -> Review:
+def sign(
+    session: Session, review: Review, user: User, *, clock: Clock, base_url: str | None = None
+) -> Review:
     """The system owner signs: compute the content one last time (as of the clock's today) and
-    freeze it."""
+    freeze it. With ``base_url``, every customer's representatives are told by mail that their
+    view of the review waits for their countersignature."""
     require_open(review)
     if not user.has_role(Role.SYSTEM_OWNER):
         raise ReviewError.one(
             "user", "只有体系负责人可以签署回顾", "Only the system owner signs the review.", status=403
         )
     now, today = clock.now(), clock.today()
-    if today < review.period_start:
+    if today < review.period_end:
+        # The period's last weeks would be missing from the frozen content (issue 18).
+        last = review.period_end - timedelta(days=1)
         raise ReviewError.one(
-            "review", "回顾周期尚未开始，不能签署", "The review period has not started yet."
+            "review",
+            f"回顾周期到 {last.isoformat()} 才结束，结束后才能签署",
+            f"The review period runs until {last.isoformat()}; sign it after the period has ended.",
+            code="period_not_ended",
+            status=409,
         )
     content = compute_content(session, review, today=today, now=now)
     review.snapshot = content
@@ -164,12 +176,30 @@ def sign(session: Session, review: Review, user: User, *, clock: Clock) -> Revie
     )
     event = {"review_id": review.id, "code": review.code, "snapshot_sha256": review.snapshot_sha256}
     emit(session, "review.signed", {**event, "signed_at": now.isoformat() + "Z"}, now)
+    if base_url is not None:
+        notify_representatives(
+            session,
+            session.scalars(select(CustomerOrg.id)),
+            subject={
+                "zh": f"回顾 {review.label_zh} 已签署，等待贵单位会签",
+                "en": f"Review {review.label_en} is signed and awaits your countersignature",
+            },
+            body={
+                "zh": f"体系负责人已签署 {review.label_zh} 的体系回顾。"
+                "贵单位的服务标准、体验结果和相关发现已可查看，请审阅后会签。",
+                "en": f"The system owner signed the system review {review.label_en}. Your "
+                "organisation's standards, experience results and the findings about them are "
+                "ready: please read them and countersign.",
+            },
+            base_url=base_url,
+        )
     return review
 
 
-def countersign(session: Session, review: Review, user: User, *, clock: Clock) -> Review:
-    """A customer representative countersigns a signed review (optional)."""
-    if not user.has_role(Role.CUSTOMER_REP):
+def countersign(session: Session, review: Review, user: User, *, clock: Clock) -> ReviewCountersignature:
+    """A customer representative countersigns their customer's view of a signed review (optional;
+    one countersignature per customer)."""
+    if not user.has_role(Role.CUSTOMER_REP) or user.customer_id is None:
         raise ReviewError.one(
             "user", "只有客户代表可以会签", "Only a customer representative countersigns.", status=403
         )
@@ -177,20 +207,35 @@ def countersign(session: Session, review: Review, user: User, *, clock: Clock) -
         raise ReviewError.one(
             "review", "体系负责人签署后客户代表才能会签", "The system owner signs first.", status=409
         )
-    if review.customer_signed_at is not None:
+    if countersignature_of(session, review, user.customer_id) is not None:
         raise ReviewError.one(
-            "review", "已有客户代表会签", "A customer representative already countersigned.", status=409
+            "review",
+            "贵单位已会签本次回顾",
+            "Your organisation already countersigned this review.",
+            status=409,
         )
-    now = clock.now()
-    review.customer_signed_by_id = user.id
-    review.customer_signatory = user.display_name
-    review.customer_signed_at = now
+    signature = ReviewCountersignature(
+        review_id=review.id,
+        customer_id=user.customer_id,
+        user_id=user.id,
+        signatory=user.display_name,
+        signed_at=clock.now(),
+    )
+    session.add(signature)
     session.flush()
     record(
         session,
         "review_countersigned",
         object_type="Review",
         object_id=review.id,
-        summary=f"{review.code} countersigned by {user.username}",
+        summary=f"{review.code} countersigned by {user.username} for customer {user.customer_id}",
     )
-    return review
+    return signature
+
+
+def countersignature_of(session: Session, review: Review, customer_id: int) -> ReviewCountersignature | None:
+    return session.scalar(
+        select(ReviewCountersignature).where(
+            ReviewCountersignature.review_id == review.id, ReviewCountersignature.customer_id == customer_id
+        )
+    )

@@ -29,6 +29,7 @@ from perception.review.services import periods as review_periods
 from perception.review.services import reports as review_reports
 from perception.review.services import signoff as review_signoff
 from perception.review.services.blocks import Lang, evidence_anchors, pick
+from perception.review.services.customer_view import customer_review
 from perception.review.services.sections import SECTION_CODES, SECTION_TITLES
 from perception.review.views import bp
 from perception.review.views.render import anchor_id
@@ -43,6 +44,16 @@ def review_or_404(review_id: int) -> Review:
     return review
 
 
+def sign_blocker(review: Review) -> str | None:
+    """Why the review cannot be signed yet (shown instead of the button), or None."""
+    if review.signed:
+        return None
+    if current_clock().today() < review.period_end:
+        last = review.period_end - timedelta(days=1)
+        return _("The period runs until %(day)s: sign it after the period has ended.", day=last.isoformat())
+    return None
+
+
 def _flash_problems(exc: UserError) -> None:
     """Show an operation's problems (its writes undone by ``atomic()``) in the user's language."""
     for problem in exc.problems:
@@ -50,8 +61,10 @@ def _flash_problems(exc: UserError) -> None:
 
 
 @bp.get("/reviews")
-@require(Permission.VIEW_REVIEW)
+@require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def reviews() -> Any:
+    if not can(Permission.VIEW_REVIEW):  # a customer representative: their portal lists theirs
+        return redirect(url_for("review.portal", _anchor="reviews"))
     stmt = select(Review).options(selectinload(Review.findings)).order_by(Review.period_start.desc())
     rows = orm().scalars(stmt).all()
     return render_template(
@@ -98,6 +111,13 @@ def _evidence_choices(anchors: list[dict[str, Any]], language: Lang) -> list[tup
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def review(review_id: int) -> Any:
     item = review_or_404(review_id)
+    if not can(Permission.VIEW_REVIEW):
+        # A customer representative reads their customer's view, never the whole review (issue 18).
+        view = customer_review(orm(), item, g.user.customer_id, today=current_clock().today())
+        last_day = item.period_end - timedelta(days=1)
+        return render_template(
+            "review/customer_review.html", view=view, sign_form=SignForm(), last_day=last_day
+        )
     lang = cast(Lang, lang_code())
     content, view, ahead = page_cache.page(
         orm(),
@@ -128,9 +148,7 @@ def review(review_id: int) -> Any:
         pdf_jobs=pdf_states(item),
         may_edit=can(Permission.EDIT_REVIEW) and not item.signed,
         may_sign=g.user.has_role(Role.SYSTEM_OWNER) and not item.signed,
-        may_countersign=item.signed
-        and g.user.has_role(Role.CUSTOMER_REP)
-        and item.customer_signed_at is None,
+        sign_blocker=sign_blocker(item),
         may_improve=can(Permission.MANAGE_IMPROVEMENTS),
         ready=ReviewPdfStatus.READY,
         anchor_id=anchor_id,
@@ -220,11 +238,17 @@ def sign(review_id: int) -> Any:
             if item.signed:
                 review_signoff.countersign(orm(), item, g.user, clock=current_clock())
             else:
-                review_signoff.sign(orm(), item, g.user, clock=current_clock())
+                review_signoff.sign(
+                    orm(), item, g.user, clock=current_clock(), base_url=settings.public_base_url()
+                )
     except UserError as exc:
         _flash_problems(exc)
     else:
-        flash(_("Signed. The review is now read only."), "success")
+        countersigned = g.user.has_role(Role.CUSTOMER_REP) and not g.user.has_role(Role.SYSTEM_OWNER)
+        if countersigned:
+            flash(_("Countersigned for your organisation."), "success")
+        else:
+            flash(_("Signed. The review is now read only."), "success")
     return redirect(url_for("review.review", review_id=review_id))
 
 
@@ -248,7 +272,7 @@ def generate_pdf(review_id: int) -> Any:
 
 
 @bp.get("/reviews/<int:review_id>/pdf/<lang>")
-@require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
+@require(Permission.VIEW_REVIEW)  # the whole review: never a customer representative's (issue 18)
 @writes  # records the export's audit row
 def download_pdf(review_id: int, lang: str) -> Any:
     item = review_or_404(review_id)

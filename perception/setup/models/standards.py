@@ -340,6 +340,17 @@ class PlanItem(TimestampMixin, Base):
     def region_clause(cls, region_ids: frozenset[int]) -> Any:
         return or_(cls.region_id.in_(region_ids), cls.region_id.is_(None))
 
+    @classmethod
+    def customer_clause(cls, customer_id: int) -> Any:
+        """A representative's lines: their own, and the general lines of a service they receive
+        in their region (or in every region)."""
+        subscribed = select(Subscription.service_id).where(Subscription.customer_id == customer_id)
+        home = select(CustomerOrg.region_id).where(CustomerOrg.id == customer_id).scalar_subquery()
+        general = cls.customer_id.is_(None) & cls.service_id.in_(subscribed)
+        return or_(
+            cls.customer_id == customer_id, general & or_(cls.region_id.is_(None), cls.region_id == home)
+        )
+
 
 # SLA/OLA models live in their own module; importing them here keeps one import path for the phase.
 from perception.setup.models.agreements import (  # noqa: E402

@@ -36,6 +36,7 @@ from perception.core.webhooks import emit
 from perception.setup.models.catalog import Subscription
 from perception.setup.models.standards import ServiceStandard, StandardEvent, StandardVersion, VersionStatus
 from perception.setup.services.errors import NotAllowed, SetupError
+from perception.setup.services.rep_mail import notify_representatives
 from perception.setup.services.standards import check_version, measured_history
 
 __all__ = [
@@ -132,9 +133,15 @@ def _check_side(session: Session, version: StandardVersion, user: User) -> str:
 
 
 def propose(
-    session: Session, version: StandardVersion, user: User, history: Sequence[float] | None = None
+    session: Session,
+    version: StandardVersion,
+    user: User,
+    history: Sequence[float] | None = None,
+    *,
+    base_url: str | None = None,
 ) -> StandardVersion:
-    """Draft -> proposed, only if the five-principle check passes (failing principles are the problems)."""
+    """Draft -> proposed, only if the five-principle check passes (failing principles are the problems).
+    With ``base_url``, each bound customer's representatives get a mail that it waits for them."""
     if version.status != VersionStatus.DRAFT:
         raise SetupError.one(
             "status",
@@ -167,6 +174,22 @@ def propose(
     version.customer_confirmed_by_id = version.customer_confirmed_at = None
     _event(session, version, "proposed", user, side="provider")
     session.flush()
+    if base_url is not None:
+        code = version.standard.code
+        notify_representatives(
+            session,
+            bound_customers(session, version.standard),
+            subject={
+                "zh": f"服务标准 {code} 等待贵单位确认",
+                "en": f"Service standard {code} awaits your confirmation",
+            },
+            body={
+                "zh": f"服务方已提交服务标准 {code}（第 {version.version} 版）：{version.statement_zh or ''}",
+                "en": f"The provider proposed service standard {code} (version {version.version}): "
+                f"{version.statement_en or version.statement_zh or ''}",
+            },
+            base_url=base_url,
+        )
     return version
 
 
@@ -279,12 +302,20 @@ def add_comment(session: Session, version: StandardVersion, user: User, comment:
 
 
 def take_step(
-    session: Session, step: str, version: StandardVersion, user: User, comment: str, *, today: date
+    session: Session,
+    step: str,
+    version: StandardVersion,
+    user: User,
+    comment: str,
+    *,
+    today: date,
+    base_url: str | None = None,
 ) -> StandardVersion:
     """One of ``STEPS`` on ``version`` by ``user`` (an empty comment is no comment); ``today`` is
-    the organisation's date a confirmation puts the version in force from."""
+    the organisation's date a confirmation puts the version in force from; ``base_url`` makes the
+    links of the mails a proposal sends to the customers' representatives."""
     if step == "propose":
-        return propose(session, version, user)
+        return propose(session, version, user, base_url=base_url)
     if step == "confirm":
         return confirm(session, version, user, comment or None, today=today)
     if step == "reject":

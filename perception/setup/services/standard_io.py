@@ -185,8 +185,10 @@ def restore_standard(
             ),
             "customer_confirmed_at": vd.customer_confirmed_at,
         }
-        if version is None and in_force:
-            _check_confirmers(session, standard, vd, vpath, refs, problems)
+        if in_force and (version is None or version.status not in IN_FORCE_STATUSES):
+            # An import may record an agreement that happened, never make one: each bound
+            # customer must have confirmed, as in perception.setup.services.confirm (issue 18).
+            _check_confirmers(session, standard, vd, vpath, refs, problems, version)
         if version is None:
             version = StandardVersion(version=vd.version, **_content(vd), **state)
             standard.versions.append(version)
@@ -211,11 +213,19 @@ def restore_standard(
 
 
 def _check_confirmers(
-    session: Session, standard: ServiceStandard, vd: VersionDef, vpath: str, refs: Refs, problems: Problems
+    session: Session,
+    standard: ServiceStandard,
+    vd: VersionDef,
+    vpath: str,
+    refs: Refs,
+    problems: Problems,
+    existing: StandardVersion | None = None,
 ) -> None:
     """An imported confirmed version must name real confirmers of the right sides: a provider
-    confirmer and a representative of a customer bound by the standard."""
-    from perception.setup.services.confirm import bound_customers, side_of
+    confirmer and a representative of a customer bound by the standard; and every customer the
+    standard binds must have confirmed it (a ``customer_confirmed`` event naming that customer, in
+    the document or already stored)."""
+    from perception.setup.services.confirm import bound_customers, confirmed_customers, side_of
 
     provider = refs.user(vd.provider_confirmed_by, join(vpath, "provider_confirmed_by"))
     if provider is not None and side_of(provider) != "provider":
@@ -232,6 +242,26 @@ def _check_confirmers(
             join(vpath, "customer_confirmed_by"),
             f"用户“{customer.username}”不是受该标准约束的客户的代表",
             f"User '{customer.username}' does not represent a customer bound by this standard.",
+        )
+        return
+    bound = set(bound_customers(session, standard))
+    confirmed = confirmed_customers(existing) if existing is not None else set()
+    for event in vd.events if existing is None else ():  # a stored version's trail is not re-imported
+        if event.action == "customer_confirmed" and event.customer:
+            with session.no_autoflush:
+                confirmed.add(refs.id_of(CustomerOrg, event.customer, join(vpath, "events")) or 0)
+    if customer is not None and customer.customer_id is not None:
+        confirmed.add(customer.customer_id)
+    missing = bound - confirmed
+    if missing:
+        names = codes_of(session, CustomerOrg, sorted(missing))
+        listed = ", ".join(sorted(str(looked_up(names, m)) for m in missing))
+        problems.add(
+            join(vpath, "status"),
+            f"该标准约束 {len(bound)} 个客户，其中 {len(missing)} 个尚未确认（{listed}）："
+            "请以“已提交”状态导入，由各客户代表确认后生效",
+            f"This standard binds {len(bound)} customers and {len(missing)} have not confirmed it "
+            f"({listed}): import it as proposed and let each customer's representative confirm it.",
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -33,6 +33,7 @@ from perception.setup.models.standards import (
 )
 from perception.setup.services import confirm as setup_confirm
 from perception.setup.services import schema as setup_schema
+from perception.setup.services.customer_scope import event_visible, other_customers_people, viewer_customer
 from perception.setup.services.defs import CONTENT_FIELDS
 from perception.setup.services.errors import NotAllowed, SetupError
 from perception.setup.services.refs import usernames_of
@@ -191,7 +192,14 @@ def standard_detail(standard_id: int) -> Any:
     side = setup_confirm.side_of(user)
     bound = setup_confirm.bound_customers(orm(), standard)
     confirmed = setup_confirm.confirmed_customers(latest) if latest is not None else set()
-    names = usernames_of(orm(), (uid for v in standard.versions for uid in _user_ids(v)))
+    user_ids = [uid for v in standard.versions for uid in _user_ids(v)]
+    names = usernames_of(orm(), user_ids)
+    trail = [(v, e) for v in reversed(standard.versions) for e in reversed(v.events)]
+    customer = viewer_customer(user)
+    if customer is not None:  # never who confirmed for another customer (issue 18)
+        outsiders = other_customers_people(orm(), user_ids, customer)
+        names = {i: (_("another customer") if i in outsiders else n) for i, n in names.items()}
+        trail = [(v, e) for v, e in trail if event_visible(e, customer, outsiders)]
     return render_template(
         "setup/standard_detail.html",
         standard=standard,
@@ -203,6 +211,7 @@ def standard_detail(standard_id: int) -> Any:
         bound=bound,
         confirmed=confirmed,
         names=names,
+        trail=trail,
         can_manage=can(Permission.MANAGE_SETUP),
         action_form=ActionForm(),
         zh=is_zh(),
@@ -213,6 +222,11 @@ def _user_ids(v: StandardVersion) -> list[int]:
     ids = [v.provider_confirmed_by_id, v.customer_confirmed_by_id, v.need_confirmed_by_id]
     ids += [e.user_id for e in v.events]
     return [i for i in ids if i is not None]
+
+
+def _base_url() -> str:
+    """PUBLIC_BASE_URL: the links in the mails to the customers' representatives."""
+    return str(current_app.config["PUBLIC_BASE_URL"])
 
 
 @bp.post("/standards/<int:standard_id>/versions/<int:version_id>/<action>")
@@ -228,7 +242,9 @@ def standard_action(standard_id: int, version_id: int, action: str) -> Any:
     try:
         # The refusal is shown after a redirect, which commits: the savepoint undoes the step's writes.
         with atomic():
-            setup_confirm.take_step(orm(), action, version, g.user, comment, today=current_clock().today())
+            setup_confirm.take_step(
+                orm(), action, version, g.user, comment, today=current_clock().today(), base_url=_base_url()
+            )
     except NotAllowed:
         raise  # the 403 page with the reason
     except SetupError as exc:

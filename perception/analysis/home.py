@@ -1,0 +1,151 @@
+"""The home panels of the analysis phase (perception.core.home): for managers and analysts the
+perception index, CSAT and NPS of the last four weeks against the four before, and the alerts
+nobody has acknowledged yet (evidenced watermelons and standards missed several periods first);
+for the market department the opportunities waiting for a first contact.
+
+Figures come from the analysis services (perception.analysis.services.facts: the same measures
+as the overview page), scoped to the user's regions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.analysis.models import AlertKind, AlertStatus, Opportunity, OpportunityStatus
+from perception.analysis.services.alerts import alerts_for
+from perception.analysis.services.facts import aggregate, csat_measure, index_measure, nps_measure
+from perception.analysis.services.filters import AnalysisFilters
+from perception.analysis.services.overview import OVERVIEW_KINDS
+from perception.core.authz import Permission, can, region_scope, scoped
+from perception.core.clock import Clock
+from perception.core.home import HomeFigure, HomePanel, HomeTodo, direction, home_panel, signed
+from perception.core.i18n import is_zh
+from perception.core.models.auth import Role, User
+from perception.core.periods import week_start
+from scoring.results import GroupMeasure
+
+WEEKS = 4  # the headline compares the last four complete weeks with the four before
+ALERT_ORDER = (
+    AlertKind.NEW_WATERMELON,
+    AlertKind.STANDARD_MISSED,
+    AlertKind.EXPERIENCE_DROP,
+    AlertKind.MISSING_REPORTS,
+)
+
+
+def _measures(
+    session: Session, start: date, end: date, regions: frozenset[int] | None
+) -> dict[str, GroupMeasure | None]:
+    filters = AnalysisFilters(start=start, end=end, region_ids=regions)
+    table = aggregate(session, filters, kinds=OVERVIEW_KINDS)
+    parts = table.rollup(()).get((), {})
+    return {"csat": csat_measure(parts), "nps": nps_measure(parts), "index": index_measure(parts)}
+
+
+def _figure(label: str, now: GroupMeasure | None, before: GroupMeasure | None, kind: str) -> HomeFigure:
+    if now is None:
+        return HomeFigure(label, "—", note=_("no answers in the last four weeks"))
+    scale = 100.0 if kind == "csat" else 1.0
+    value = (
+        f"{now.estimate * scale:.0f}%"
+        if kind == "csat"
+        else (f"{now.estimate:+.0f}" if kind == "nps" else f"{now.estimate:.1f}")
+    )
+    note = _("%(n)s answers", n=now.n) + (" · " + _("few answers: an indication") if now.low_sample else "")
+    if before is None:
+        return HomeFigure(label, value, note=note)
+    delta = (now.estimate - before.estimate) * scale
+    unit = _("pp") if kind == "csat" else _("points")
+    change = _("%(delta)s %(unit)s against the four weeks before", delta=signed(delta), unit=unit)
+    return HomeFigure(label, value, change=change, trend=direction(round(delta, 1)), note=note)
+
+
+@home_panel(30)
+def analysis_panel(session: Session, user: User, clock: Clock) -> HomePanel | None:
+    if not (user.has_role(Role.MANAGER) or user.has_role(Role.ANALYST)) or not can(
+        Permission.VIEW_ANALYSIS, user
+    ):
+        return None
+    regions = region_scope(user)
+    end = week_start(clock.today())  # the current week is not complete yet
+    now = _measures(session, end - timedelta(weeks=WEEKS), end, regions)
+    before = _measures(session, end - timedelta(weeks=2 * WEEKS), end - timedelta(weeks=WEEKS), regions)
+    alerts = alerts_for(session, regions, status=AlertStatus.OPEN, limit=200)
+    alerts.sort(key=lambda a: (ALERT_ORDER.index(a.kind) if a.kind in ALERT_ORDER else 9, -a.id))
+    zh = is_zh()
+    melons = [a for a in alerts if a.kind == AlertKind.NEW_WATERMELON]
+    missed = [a for a in alerts if a.kind == AlertKind.STANDARD_MISSED]
+    todos = [
+        HomeTodo(
+            key=f"alert:{a.id}",
+            text=a.message_zh if zh else a.message_en,
+            href=a.evidence_url or url_for("analysis.alerts"),
+            detail=_("raised on %(day)s, not acknowledged", day=clock.local(a.raised_at).date().isoformat()),
+        )
+        for a in alerts[:8]
+    ]
+    return HomePanel(
+        key="analysis",
+        title=_("Perception of the last four weeks"),
+        figures=[
+            _figure(_("Perception index"), now["index"], before["index"], "index"),
+            _figure(_("CSAT (share satisfied)"), now["csat"], before["csat"], "csat"),
+            _figure(_("NPS"), now["nps"], before["nps"], "nps"),
+            HomeFigure(
+                _("Evidenced watermelons"),
+                str(len(melons)),
+                trend=-1 if melons else 0,
+                href=url_for("analysis.kpi_vs_experience"),
+            ),
+            HomeFigure(_("Standards missed several periods"), str(len(missed)), trend=-1 if missed else 0),
+            HomeFigure(_("Alerts not acknowledged"), str(len(alerts)), href=url_for("analysis.alerts")),
+        ],
+        todos=todos,
+        links=[(_("Overview"), url_for("analysis.overview")), (_("Alerts"), url_for("analysis.alerts"))],
+    )
+
+
+@home_panel(40)
+def market_panel(session: Session, user: User, clock: Clock) -> HomePanel | None:
+    if not user.has_role(Role.MARKET):
+        return None
+    stmt = scoped(select(Opportunity), Opportunity, user).order_by(Opportunity.created_at)
+    rows = list(session.scalars(stmt))
+    month_ago = datetime.combine(clock.today() - timedelta(days=30), time())
+    new = [o for o in rows if o.created_at is not None and o.created_at >= month_ago]
+    waiting = [o for o in rows if o.status == OpportunityStatus.NEW]
+    zh = is_zh()
+    todos = [
+        HomeTodo(
+            key=f"opportunity:{o.id}",
+            text=_("Contact the customers about: %(title)s", title=o.title),
+            href=url_for("analysis.opportunities"),
+            detail=(o.summary_zh if zh else o.summary_en) or None,
+            due=None,
+        )
+        for o in waiting[:8]
+    ]
+    return HomePanel(
+        key="market",
+        title=_("Market opportunities"),
+        figures=[
+            HomeFigure(_("New in the last 30 days"), str(len(new))),
+            HomeFigure(_("Waiting for a first contact"), str(len(waiting)), trend=-1 if waiting else 0),
+            HomeFigure(
+                _("Being followed up"),
+                str(
+                    sum(
+                        1
+                        for o in rows
+                        if o.status in (OpportunityStatus.CONTACTED, OpportunityStatus.OPPORTUNITY)
+                    )
+                ),
+            ),
+        ],
+        todos=todos,
+        links=[(_("Market opportunities"), url_for("analysis.opportunities"))],
+    )
