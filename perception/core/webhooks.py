@@ -103,9 +103,18 @@ def rotate_secret(
 
 
 def emit(
-    session: Session, event_type: str, data: Mapping[str, Any], now: datetime | None = None
+    session: Session,
+    event_type: str,
+    data: Mapping[str, Any],
+    now: datetime | None = None,
+    *,
+    not_before: datetime | None = None,
 ) -> list[int]:
-    """Queue ``event_type`` with ``data`` for every active subscription to it; returns delivery ids."""
+    """Queue ``event_type`` with ``data`` for every active subscription to it; returns delivery ids.
+
+    With ``not_before`` the deliveries wait for the periodic sender until then instead of leaving
+    right after the commit: an anonymous answer's events go out after its day has ended, so no
+    delivery time can be matched against an access log (issue 18)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     moment = now or utcnow()
@@ -119,13 +128,14 @@ def emit(
         payload = {"type": event_type, "timestamp": moment.isoformat() + "Z", "data": dict(data)}
         delivery = WebhookDelivery(
             subscription_id=subscription.id, message_id=message_id, event_type=event_type, payload=payload,
-            status="pending", next_attempt_at=moment, created_at=moment,
+            status="pending", next_attempt_at=not_before or moment, created_at=moment,
         )  # fmt: skip
         session.add(delivery)
         session.flush()
         ids.append(delivery.id)
-    for delivery_id in ids:
-        after_commit(_sender(delivery_id))
+    if not_before is None:
+        for delivery_id in ids:
+            after_commit(_sender(delivery_id))
     return ids
 
 

@@ -52,6 +52,17 @@ def finer_than_a_day(before: dict[str, Any], after: dict[str, Any]) -> list[str]
 def test_no_table_and_no_log_line_is_finer_than_the_day(
     app, db_session, make_campaign, post_page, caplog, monkeypatch
 ):
+    from perception.core.models.webhooks import WebhookSubscription
+
+    # A webhook subscriber too: its queued deliveries are rows about the answers as well.
+    db_session.add(
+        WebhookSubscription(
+            url="http://127.0.0.1:9/hook",
+            event_types=["response.scored", "followup.created"],
+            secret="s" * 32,
+        )
+    )
+    db_session.commit()
     campaign = make_campaign(channel="anonymous", csat_threshold=2)
     # A moment with a time of day, as an access log would show it (14:37:21.5 in Asia/Shanghai).
     moment = (campaign.opens_at + timedelta(days=1)).replace(
@@ -75,6 +86,13 @@ def test_no_table_and_no_log_line_is_finer_than_the_day(
 
     leaks = finer_than_a_day(before, snapshot(db_session))
     assert not leaks, "finer than the day:\n" + "\n".join(leaks)
+    from perception.core.models.webhooks import WebhookDelivery
+
+    deliveries = db_session.scalars(select(WebhookDelivery)).all()
+    assert {d.event_type for d in deliveries} == {"response.scored", "followup.created"}
+    for delivery in deliveries:  # they point at no row and wait for the day to end
+        assert delivery.payload["data"]["response_id"] is None
+        assert delivery.next_attempt_at.date() > moment.date() and delivery.attempts == 0
 
     named = re.compile(
         r"\b(response|follow-?up|task)\b\D{0,20}\b("

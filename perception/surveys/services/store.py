@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -205,25 +205,36 @@ def write_response(
     conn.execute(INSERT_AUDIT, audits)
     if notify:  # webhooks: the scores, never the respondent (an anonymous answer keeps only its day)
         _notify(session, response_id, campaign_id, who, means, observed_on, items, followup_id, reasons,
-                now)  # fmt: skip
+                now, anonymous=anonymous)  # fmt: skip
     return Written(response_id, followup_id)
 
 
 def _notify(
     session: Session, response_id: int, campaign_id: int | None, who: Attribution, means: str,
     observed_on: date, items: list[ScoredItem], followup_id: int | None, reasons: list[str], now: datetime,
+    *, anonymous: bool = False,
 ) -> None:  # fmt: skip
+    had_followup = followup_id is not None
+    shown_response: int | None = response_id
+    not_before: datetime | None = None
+    if anonymous:
+        # Nothing about an anonymous answer may be finer than its day or point back to its row: the
+        # event carries no response or task id, its time is the day's midnight, and it is delivered
+        # only after the day has ended (issue 18).
+        shown_response = followup_id = None
+        now = datetime.combine(observed_on, datetime.min.time())
+        not_before = now + timedelta(days=1)
     scores = [
         {"kind": FACT_KIND[i.kind], "item": f"{i.question_id}.{i.row_id}" if i.row_id else i.question_id,
          "value": float(i.value)}
         for i in items
     ]  # fmt: skip
-    event = {"response_id": response_id, "campaign_id": campaign_id, "region_id": who.region_id,
+    event = {"response_id": shown_response, "campaign_id": campaign_id, "region_id": who.region_id,
              "service_id": who.service_id, "means": means, "day": observed_on.isoformat()}  # fmt: skip
-    emit(session, "response.scored", {**event, "scores": scores}, now)
-    if followup_id is not None:
-        followup = {"followup_id": followup_id, "response_id": response_id, "region_id": who.region_id}
-        emit(session, "followup.created", {**followup, "reasons": list(reasons)}, now)
+    emit(session, "response.scored", {**event, "scores": scores}, now, not_before=not_before)
+    if had_followup:
+        followup = {"followup_id": followup_id, "response_id": shown_response, "region_id": who.region_id}
+        emit(session, "followup.created", {**followup, "reasons": list(reasons)}, now, not_before=not_before)
 
 
 def store_response(
