@@ -113,10 +113,10 @@ def review(review_id: int) -> Any:
     item = review_or_404(review_id)
     if not can(Permission.VIEW_REVIEW):
         # A customer representative reads their customer's view, never the whole review (issue 18).
-        view = customer_review(orm(), item, g.user.customer_id, today=current_clock().today())
+        theirs = customer_review(orm(), item, g.user.customer_id, today=current_clock().today())
         last_day = item.period_end - timedelta(days=1)
         return render_template(
-            "review/customer_review.html", view=view, sign_form=SignForm(), last_day=last_day
+            "review/customer_review.html", view=theirs, sign_form=SignForm(), last_day=last_day
         )
     lang = cast(Lang, lang_code())
     content, view, ahead = page_cache.page(
