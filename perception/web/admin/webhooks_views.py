@@ -23,13 +23,30 @@ from perception.core.transaction import atomic
 from perception.core.webhooks import EVENT_TYPES, WebhookSettings, deliver, new_secret, replay, rotate_secret
 from perception.web.admin import bp
 
+#: The events in words (the page shows these; the identifiers are what receivers get, in the
+#: payload's ``type`` and in the README).
+EVENT_LABELS = {
+    "response.scored": _l("A survey response with its scores"),
+    "followup.created": _l("A low-score follow-up created"),
+    "alert.raised": _l("An alert raised"),
+    "report.submitted": _l("A weekly report submitted"),
+    "report.returned": _l("A weekly report returned"),
+    "opportunity.handed_over": _l("An opportunity handed to market expansion"),
+    "standard.confirmed": _l("A standard confirmed"),
+    "review.signed": _l("A review signed"),
+}
+
+
+def event_label(code: str) -> str:
+    return str(EVENT_LABELS.get(code, code))
+
 
 class SubscriptionForm(FlaskForm):
     url = StringField(
         _l("Receiver URL"), validators=[DataRequired(), URL(require_tld=False), Length(max=500)]
     )
     events = SelectMultipleField(
-        _l("Events"), choices=[SelectChoice(e, e) for e in EVENT_TYPES], validators=[DataRequired()],
+        _l("Events"), choices=[SelectChoice(e, EVENT_LABELS.get(e, e)) for e in EVENT_TYPES], validators=[DataRequired()],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
     )  # fmt: skip
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
@@ -57,7 +74,14 @@ def webhooks() -> Any:
             orm().flush()
         flash(_("Subscription added. Copy its secret now: it is not shown again."), "success")
     rows = orm().scalars(select(WebhookSubscription).order_by(WebhookSubscription.id)).all()
-    return render_template("admin/webhooks.html", form=form, rows=rows, secret=secret, action=ActionForm())
+    return render_template(
+        "admin/webhooks.html",
+        form=form,
+        rows=rows,
+        secret=secret,
+        action=ActionForm(),
+        event_label=event_label,
+    )
 
 
 @bp.get("/webhooks/<int:subscription_id>")
@@ -76,7 +100,7 @@ def webhook(subscription_id: int) -> Any:
         return clock.local(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
 
     return render_template("admin/webhook.html", subscription=subscription, deliveries=deliveries,
-                           local=local, action=ActionForm())  # fmt: skip
+                           local=local, action=ActionForm(), event_label=event_label)  # fmt: skip
 
 
 @bp.post("/webhooks/<int:subscription_id>/rotate")
