@@ -46,7 +46,8 @@ class SubscriptionForm(FlaskForm):
         _l("Receiver URL"), validators=[DataRequired(), URL(require_tld=False), Length(max=500)]
     )
     events = SelectMultipleField(
-        _l("Events"), choices=[SelectChoice(e, EVENT_LABELS.get(e, e)) for e in EVENT_TYPES], validators=[DataRequired()],
+        _l("Events"), choices=[SelectChoice(e, EVENT_LABELS.get(e, e)) for e in EVENT_TYPES],
+        validators=[DataRequired()],
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
     )  # fmt: skip
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
