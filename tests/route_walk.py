@@ -48,9 +48,12 @@ PARAM_MODELS: dict[str, str] = {
     "contact_id": "Contact",
     "customer_id": "CustomerOrg",
     "definition_id": "KpiDefinition",
+    "delivery_id": "WebhookDelivery",
     "entry_id": "TextEntry",
+    "event_id": "IntakeEvent",
     "finding_id": "ReviewFinding",
     "item_id": "ImprovementItem",
+    "key_id": "ApiToken",
     "opp_id": "Opportunity",
     "point_id": "CollectionPoint",
     "record_id": "TrainingRecord",
@@ -75,6 +78,7 @@ PARAM_OVERRIDES: dict[tuple[str, str], str] = {
     ("/collection/callbacks/tasks/", "task_id"): "CallbackTask",
     ("/api/v1/collection/callbacks/tasks/", "task_id"): "CallbackTask",
     ("/setup/standards/", "version_id"): "StandardVersion",
+    ("/admin/webhooks/", "subscription_id"): "WebhookSubscription",
 }
 
 
