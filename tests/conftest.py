@@ -275,3 +275,14 @@ def login_as(app: Any, make_user: Callable[..., Any]) -> Callable[..., Any]:
         return c
 
     return _login
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_job_threads_outlive_their_module() -> Iterator[None]:
+    """After each test module, stop the job sweepers and threads its apps started: a sweeper of a
+    demo server or fault-test app living on would keep taking the process's SQLite writer turn
+    every few seconds, and later tests would wait for it."""
+    yield
+    from perception.core.jobs.runner import stop_all_threads
+
+    stop_all_threads()

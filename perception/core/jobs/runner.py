@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import traceback
+import weakref
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,6 +25,8 @@ from perception.core.models.base import utcnow
 _lock = threading.Lock()
 _POOL = "perception.job_threads"
 _SWEEPER = "perception.job_sweeper"
+# The apps of this process whose sweeper or job threads were started (see stop_all_threads).
+_STARTED: weakref.WeakSet[Flask] = weakref.WeakSet()
 
 
 def _jsonable(value: Any) -> Any:
@@ -123,9 +126,18 @@ def threads(app: Flask) -> ThreadPoolExecutor:
                 max_workers=int(app.config["JOB_THREADS"]), thread_name_prefix="perception-job"
             )
             app.extensions[_POOL] = pool
+            _STARTED.add(app)
             if not app.testing:
                 start_sweeper(app)
         return pool
+
+
+def stop_all_threads() -> None:
+    """Stop the sweepers and job threads of every app in this process that started them: a test
+    suite builds many apps (demo servers, fault tests), and a sweeper outliving its app keeps
+    taking the process's SQLite writer turn every JOB_SWEEP_SECONDS for a database long gone."""
+    for app in list(_STARTED):
+        stop_threads(app)
 
 
 def stop_threads(app: Flask) -> None:
@@ -169,5 +181,6 @@ def start_sweeper(app: Flask) -> threading.Thread:
 
     sweeper = threading.Thread(target=loop, name="perception-job-sweeper", daemon=True)
     app.extensions[_SWEEPER] = (sweeper, stop)
+    _STARTED.add(app)
     sweeper.start()
     return sweeper
