@@ -37,7 +37,7 @@ from perception.setup.services import schema as setup_schema
 from perception.setup.services.agreements import sla_to_def_dict, slas_to_def_dicts
 from perception.setup.services.config import import_document, load_text
 from perception.setup.services.config_export import dump_text, export_with_audit
-from perception.setup.services.customer_scope import redact_export, viewer_customer
+from perception.setup.services.customer_scope import redact_export, viewer_customers
 from perception.setup.services.defs import CONTENT_FIELDS
 from perception.setup.services.errors import NotAllowed, Problems, SetupError
 from perception.setup.services.plan import coverage
@@ -212,9 +212,9 @@ def setup_standard(standard_id: int) -> Any:
     body = export_standard(orm(), standard) | {"id": standard.id}
     body["in_force"] = None if force is None else {"on": on.isoformat(), "version": force.version}
     body["bound_customers"] = setup_confirm.bound_customers(orm(), standard)
-    customer = viewer_customer(g.user)
-    if customer is not None:  # never who confirmed for another customer (issue 18)
-        body = redact_export(orm(), body, customer)
+    customers = viewer_customers(orm(), g.user)
+    if customers is not None:  # never who confirmed for a customer outside the viewer's scope (issue 18)
+        body = redact_export(orm(), body, customers)
     return jsonify(body)
 
 

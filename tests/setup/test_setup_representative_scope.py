@@ -75,3 +75,26 @@ def test_plan_shows_a_representative_their_lines_and_the_general_ones(app, db_se
     assert "Questionnaire" in page  # the line for every customer of a service they receive
     assert "R2-C" not in page and "Phone callback" not in page  # another customer's line
     assert ">R2<" not in page  # a line of another region
+
+
+
+def test_a_regional_team_sees_its_regions_representatives_only(app, db_session, general, make_user):
+    """Observed by the authorisation matrix (session 4): a collector of one region read, on a
+    general standard's page and API, which representatives of other regions' customers confirmed."""
+    from perception.core.models.auth import Role
+
+    collector = make_user("collector1", Role.COLLECTOR, region="R1")
+    assert collector.region_id is not None
+    client = app.test_client()
+    login(client, "collector1")
+    page = client.get(f"/setup/standards/{general.id}", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert "rep1" in page  # the representative of their own region's customer
+    assert "rep2" not in page
+    _, secret = issue_token(db_session, collector, "t")
+    body = client.get(
+        f"/api/v1/setup/standards/{general.id}", headers={"Authorization": f"Bearer {secret}"}
+    ).get_json()
+    assert "rep2" not in str(body) and "R2-C" not in str(body)
+    assert {e["user"] for e in body["versions"][0]["events"]} == {"rep1", "owner", "manager"}

@@ -33,7 +33,7 @@ from perception.setup.models.standards import (
 )
 from perception.setup.services import confirm as setup_confirm
 from perception.setup.services import schema as setup_schema
-from perception.setup.services.customer_scope import event_visible, other_customers_people, viewer_customer
+from perception.setup.services.customer_scope import event_visible, other_customers_people, viewer_customers
 from perception.setup.services.defs import CONTENT_FIELDS
 from perception.setup.services.errors import NotAllowed, SetupError
 from perception.setup.services.refs import usernames_of
@@ -195,11 +195,11 @@ def standard_detail(standard_id: int) -> Any:
     user_ids = [uid for v in standard.versions for uid in _user_ids(v)]
     names = usernames_of(orm(), user_ids)
     trail = [(v, e) for v in reversed(standard.versions) for e in reversed(v.events)]
-    customer = viewer_customer(user)
-    if customer is not None:  # never who confirmed for another customer (issue 18)
-        outsiders = other_customers_people(orm(), user_ids, customer)
+    customers = viewer_customers(orm(), user)
+    if customers is not None:  # never who confirmed for a customer outside the viewer's scope (issue 18)
+        outsiders = other_customers_people(orm(), user_ids, customers)
         names = {i: (_("another customer") if i in outsiders else n) for i, n in names.items()}
-        trail = [(v, e) for v, e in trail if event_visible(e, customer, outsiders)]
+        trail = [(v, e) for v, e in trail if event_visible(e, customers, outsiders)]
     return render_template(
         "setup/standard_detail.html",
         standard=standard,
