@@ -144,12 +144,17 @@ def _sender(delivery_id: int) -> Callable[[], None]:
 
 
 def enqueue_after_commit(delivery_id: int) -> None:
+    """Hand the delivery to the job queue: a worker with Redis, else a background thread of the
+    service, so the request that caused the event never waits for the receiver (up to the
+    timeout). Where nothing runs in the background (a CLI command, a job, or tests with
+    JOBS_BACKGROUND off) it is sent now, in a transaction of its own."""
+    from perception.core.jobs import in_background
     from perception.core.transaction import unit_of_work
 
-    if current_app.config.get("REDIS_URL"):
+    if in_background():
         enqueue("deliver_webhook", delivery_id=delivery_id)
         return
-    with unit_of_work() as session:  # embedded mode: after the request's commit, in its own transaction
+    with unit_of_work() as session:
         deliver(session, delivery_id, utcnow(), WebhookSettings.from_config(current_app.config))
 
 

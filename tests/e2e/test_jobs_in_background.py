@@ -253,3 +253,62 @@ def test_opening_a_review_has_its_slow_sections_computed_ahead_for_the_next_open
         db.session.remove()
     assert sorted(codes) == sorted(SLOW_SECTIONS)
     assert client.get(review_url).status_code == 200
+
+
+def test_a_webhook_to_a_slow_receiver_never_holds_up_the_request(background):
+    """Session 4 left a doubt: without Redis a webhook was sent after the commit inside the request,
+    so the response could wait up to the 5 s timeout. The receiver here holds its answer until the
+    request has finished: were the delivery still in the request, the request would finish only
+    after the receiver gave up waiting, and ``answered_before_the_request_ended`` would be set."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from flask import Response
+
+    from perception.core.extensions import db, orm
+    from perception.core.models.webhooks import WebhookDelivery, WebhookSubscription
+    from perception.core.webhooks import emit, new_secret
+
+    app, _client = background
+    request_ended = threading.Event()
+    flags: dict[str, bool] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            self.rfile.read(int(self.headers["Content-Length"]))
+            flags["answered_before_the_request_ended"] = not request_ended.wait(timeout=15)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with app.app_context():
+            subscription = WebhookSubscription(
+                url=f"http://127.0.0.1:{server.server_address[1]}/hook",
+                event_types=["alert.raised"],
+                secret=new_secret(),
+            )
+            db.session.add(subscription)
+            db.session.commit()
+        with app.test_request_context("/anything", method="POST"):
+            app.preprocess_request()  # the request's transaction, as a view would have it
+            (delivery_id,) = emit(orm(), "alert.raised", {"alert": 1})
+            app.process_response(Response(status=204))  # commit, then the after-commit hooks
+            request_ended.set()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with app.app_context():
+                status = db.session.get(WebhookDelivery, delivery_id).status
+                db.session.remove()
+            if status == "delivered":
+                break
+            time.sleep(0.1)
+        assert status == "delivered", "the delivery timed out: it was sent inside the request"
+        assert flags == {"answered_before_the_request_ended": False}
+    finally:
+        server.shutdown()
+        server.server_close()
