@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser import ARGS, CHROMIUM, live_server, require_chromium
+from tests.e2e.demo_live import demo_database
 
 WEEKS = 8
 # The elements reaching past the right edge of the screen (for the failure message).
@@ -30,9 +31,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     require_chromium()
     from perception import create_app
-    from perception.core.demo import load_demo
     from perception.core.extensions import db
 
+    demo_database(tmp_path / "analysis-browser.sqlite", weeks=WEEKS)
     monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(
         {
@@ -42,11 +43,6 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
             "REDIS_URL": None,
         }
     )
-    with app.app_context():
-        db.create_all()
-        load_demo(db.session, weeks=WEEKS, today=date.today())
-        db.session.commit()
-        db.session.remove()
     try:
         with live_server(app) as base:
             yield {"base": base, "app": app}

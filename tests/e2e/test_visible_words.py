@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.demo_live import DEMO_PASSWORD, ROLE_USERS
+from tests.e2e.demo_live import DEMO_PASSWORD, ROLE_USERS, demo_database
 
 pytestmark = pytest.mark.slow
 LANGS = ("zh-CN", "en")
@@ -50,13 +50,12 @@ KNOWN: set[tuple[str, str]] = {
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     import os
-    from datetime import date
 
     from perception import create_app
-    from perception.core.demo import load_demo
     from perception.core.extensions import db
 
     folder = tmp_path_factory.mktemp("words")
+    demo_database(folder / "demo.sqlite", weeks=8)
     os.environ["PERCEPTION_INSTANCE_PATH"] = str(folder / "instance")
     app = create_app(
         {
@@ -65,11 +64,6 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             "REDIS_URL": None,
         }
     )
-    with app.app_context():
-        db.create_all()
-        load_demo(db.session, weeks=8, today=date.today())
-        db.session.commit()
-        db.session.remove()
     yield app
     with app.app_context():
         db.engine.dispose()
