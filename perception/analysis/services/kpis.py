@@ -4,6 +4,10 @@ Attainment is scoring.standard_attainment over the weekly values against the tar
 each value (the standard version in force that week, resolved by the KPI phase). Trend: per KPI
 and week the n-weighted mean value over the regions in scope, with the latest target.
 
+A percentile KPI (P50/P90 of response or resolution time) is never averaged: pooled over regions,
+tiers or services it is taken again from the pooled tickets (kpi_pooled.pooled_percentiles); a week
+whose rows cannot be pooled from tickets (imported percentiles of several groups) shows no value.
+
 Public API: ``kpi_analysis(session, filters) -> KpiAnalysisView``.
 """
 
@@ -23,6 +27,7 @@ from perception.analysis.services.kpi_links import KpiRow, kpi_rows, pooled_targ
 from perception.analysis.services.names import load_names
 from perception.analysis.services.overview import periods_in
 from perception.kpi.models import KpiDefinition
+from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from scoring import AttainmentResult, standard_attainment
 from scoring.results import to_jsonable
 
@@ -90,9 +95,14 @@ class KpiAnalysisView:
         return out
 
 
-def _pooled(rows: list[KpiRow], weeks: list[date]) -> tuple[list[float | None], list[float | None], str]:
+def _pooled(
+    rows: list[KpiRow], weeks: list[date], exact: dict[date, float] | None = None
+) -> tuple[list[float | None], list[float | None], str]:
     """Per week the n-weighted mean value and the target of the rows (tiers pooled:
-    analysis_kpi_links.pooled_target), neither depending on the order of the rows."""
+    analysis_kpi_links.pooled_target), neither depending on the order of the rows. ``exact``
+    (a percentile KPI): the week's value pooled from the tickets, used whenever the week has more
+    than one row; a week of several rows without one has no value (a mean of percentiles is not
+    a percentile)."""
     by_week: dict[date, list[KpiRow]] = defaultdict(list)
     for r in rows:
         by_week[r.period].append(r)
@@ -105,9 +115,12 @@ def _pooled(rows: list[KpiRow], weeks: list[date]) -> tuple[list[float | None], 
             values.append(None)
             targets.append(None)
             continue
-        weights = [float(r.n) if r.n else 1.0 for r in group]
-        total = math.fsum(x * r.value for x, r in zip(weights, group, strict=True))
-        values.append(total / math.fsum(weights))
+        if exact is not None and len(group) > 1:
+            values.append(exact.get(w))
+        else:
+            weights = [float(r.n) if r.n else 1.0 for r in group]
+            total = math.fsum(x * r.value for x, r in zip(weights, group, strict=True))
+            values.append(total / math.fsum(weights))
         target, _ = pooled_target(group)
         targets.append(target)
     return values, targets, comparator
@@ -126,9 +139,32 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
         pooled[(r.definition_id, r.service_id)].append(r)
         per_kpi[r.definition_id].append(r)
 
+    percentile_codes = {d_id for d_id, d in definitions.items() if d.code in PERCENTILE_KPIS}
+    by_keep: dict[tuple[str, ...], dict[tuple[object, ...], dict[date, float]]] = {}
+
+    def exact(d_id: int, keep: tuple[str, ...], ids: tuple[int, ...]) -> dict[date, float] | None:
+        """The percentile KPI's weekly values pooled from the tickets (None: not a percentile)."""
+        if d_id not in percentile_codes:
+            return None
+        if keep not in by_keep:
+            index: dict[tuple[object, ...], dict[date, float]] = defaultdict(dict)
+            for key, (value, _) in pooled_percentiles(
+                session,
+                filters.start,
+                filters.end,
+                keep,
+                region_ids=filters.region_ids,
+                service_id=filters.service_id,
+                tier_id=filters.tier_id,
+            ).items():
+                index[key[:-1]][key[-1]] = value  # type: ignore[index]
+            by_keep[keep] = index
+        return by_keep[keep].get((definitions[d_id].code, *ids), {})
+
     def row(d_id: int, s_id: int, region_id: int | None, group: list[KpiRow]) -> AttainmentRow:
         d = definitions[d_id]
-        values, targets, comparator = _pooled(group, weeks)
+        keep, ids = (("service",), (s_id,)) if region_id is None else (("service", "region"), (s_id, region_id))
+        values, targets, comparator = _pooled(group, weeks, exact(d_id, keep, ids))
         result = standard_attainment(
             [w.isoformat() for w in weeks],
             [float("nan") if v is None else v for v in values],
@@ -176,7 +212,7 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
         if d_id not in definitions:
             continue
         d = definitions[d_id]
-        values, targets, comparator = _pooled(group, weeks)
+        values, targets, comparator = _pooled(group, weeks, exact(d_id, (), ()))
         known = [t for t in targets if t is not None]
         trends.append(
             KpiTrend(
