@@ -19,7 +19,36 @@ from tests.kpi.conftest import csv_bytes, ticket_row
 MONDAY = date(2026, 3, 2)
 # Resolution minutes (no SLA: elapsed time). R1 fast and many, R2 slow and few: the mean of the two
 # P90s weighted by n lies far below the P90 of the 40 tickets together.
-R1 = [5, 7, 8, 9, 10, 11, 12, 12, 13, 14, 15, 15, 16, 17, 18, 19, 20, 21, 22, 24, 25, 26, 27, 30, 31, 33, 35, 38]
+R1 = [
+    5,
+    7,
+    8,
+    9,
+    10,
+    11,
+    12,
+    12,
+    13,
+    14,
+    15,
+    15,
+    16,
+    17,
+    18,
+    19,
+    20,
+    21,
+    22,
+    24,
+    25,
+    26,
+    27,
+    30,
+    31,
+    33,
+    35,
+    38,
+]
 R2 = [40, 44, 47, 52, 55, 61, 66, 70, 75, 90, 95, 120]
 R1_WEEK2 = [3, 4, 50]
 
@@ -72,7 +101,9 @@ def test_pooled_p90_comes_from_the_tickets(db_session, two_regions):
     trend = next(t for t in view.trends if t.kpi_code == "TK_RESOLUTION_P90")
     assert trend.values[0] == pytest.approx(expected)
     by_region = {a.region_code: a for a in view.by_region if a.kpi_code == "TK_RESOLUTION_P90"}
-    assert by_region["R2"].attainment.periods[0].value == pytest.approx(np.percentile(R2, 90, method="linear"))
+    assert by_region["R2"].attainment.periods[0].value == pytest.approx(
+        np.percentile(R2, 90, method="linear")
+    )
     assert by_region["R2"].attainment.periods[1].value is None
 
 
@@ -86,9 +117,10 @@ def test_pooled_percentiles_scope_and_edge_cases(db_session, two_regions):
     )
     assert all(key[1] == r2 for key in only_r2)
     # All equal and n = 1: the percentile is that value; nothing in scope: no key at all.
-    assert pooled_percentiles(db_session, week, week + timedelta(weeks=1), ())[
-        ("TK_RESPONSE_P90", week)
-    ] == (pytest.approx(1.0), 3)
+    assert pooled_percentiles(db_session, week, week + timedelta(weeks=1), ())[("TK_RESPONSE_P90", week)] == (
+        pytest.approx(1.0),
+        3,
+    )
     assert pooled_percentiles(db_session, date(2025, 1, 6), date(2025, 1, 13), ()) == {}
     with pytest.raises(ValueError):
         pooled_percentiles(db_session, MONDAY, week, ("customer",))

@@ -163,7 +163,9 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
 
     def row(d_id: int, s_id: int, region_id: int | None, group: list[KpiRow]) -> AttainmentRow:
         d = definitions[d_id]
-        keep, ids = (("service",), (s_id,)) if region_id is None else (("service", "region"), (s_id, region_id))
+        keep, ids = (
+            (("service",), (s_id,)) if region_id is None else (("service", "region"), (s_id, region_id))
+        )
         values, targets, comparator = _pooled(group, weeks, exact(d_id, keep, ids))
         result = standard_attainment(
             [w.isoformat() for w in weeks],
