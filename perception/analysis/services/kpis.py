@@ -28,7 +28,9 @@ from perception.analysis.services.names import load_names
 from perception.analysis.services.overview import periods_in
 from perception.kpi.models import KpiDefinition
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
+from perception.setup.models.catalog import ServiceTier
 from scoring import AttainmentResult, standard_attainment
+from scoring.attainment import pooled_met
 from scoring.results import to_jsonable
 
 BREACH_LIMIT = 200
@@ -54,6 +56,7 @@ class Breach:
     service_code: str
     region_id: int
     region_code: str
+    tier_code: str  # "" when the value is not per tier
     period: date
     value: float
     target: float | None
@@ -97,20 +100,23 @@ class KpiAnalysisView:
 
 def _pooled(
     rows: list[KpiRow], weeks: list[date], exact: dict[date, float] | None = None
-) -> tuple[list[float | None], list[float | None], str]:
+) -> tuple[list[float | None], list[float | None], str, list[bool | None]]:
     """Per week the n-weighted mean value and the target of the rows (tiers pooled:
     analysis_kpi_links.pooled_target), neither depending on the order of the rows. ``exact``
     (a percentile KPI): the week's value pooled from the tickets, used whenever the week has more
     than one row; a week of several rows without one has no value (a mean of percentiles is not
-    a percentile)."""
+    a percentile). Met per week: scoring.pooled_met over the rows, each tier and region judged
+    against its own target (the rule the "standard missed" alert uses)."""
     by_week: dict[date, list[KpiRow]] = defaultdict(list)
     for r in rows:
         by_week[r.period].append(r)
     values: list[float | None] = []
     targets: list[float | None] = []
+    mets: list[bool | None] = []
     comparator = next((r.comparator for r in rows if r.comparator), ">=")
     for w in weeks:
         group = by_week.get(w, [])
+        mets.append(pooled_met(r.met for r in group))
         if not group:
             values.append(None)
             targets.append(None)
@@ -123,7 +129,7 @@ def _pooled(
             values.append(total / math.fsum(weights))
         target, _ = pooled_target(group)
         targets.append(target)
-    return values, targets, comparator
+    return values, targets, comparator, mets
 
 
 def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
@@ -166,12 +172,13 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
         keep, ids = (
             (("service",), (s_id,)) if region_id is None else (("service", "region"), (s_id, region_id))
         )
-        values, targets, comparator = _pooled(group, weeks, exact(d_id, keep, ids))
+        values, targets, comparator, mets = _pooled(group, weeks, exact(d_id, keep, ids))
         result = standard_attainment(
             [w.isoformat() for w in weeks],
             [float("nan") if v is None else v for v in values],
             comparator,
             [float("nan") if t is None else t for t in targets],
+            mets,
         )
         return AttainmentRow(
             definition_id=d_id,
@@ -193,6 +200,7 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
             key=lambda a: (a.kpi_code, a.service_code, a.region_code),
         )
     )
+    tiers: dict[int, str] = {i: c for i, c in session.execute(select(ServiceTier.id, ServiceTier.code))}
     missed = sorted((r for r in rows if r.met is False), key=lambda r: (r.period, r.region_id), reverse=True)
     breaches = tuple(
         Breach(
@@ -202,6 +210,7 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
             service_code=names.service(r.service_id).code,
             region_id=r.region_id,
             region_code=names.region(r.region_id).code,
+            tier_code=tiers.get(r.tier_id, "") if r.tier_id is not None else "",
             period=r.period,
             value=r.value,
             target=r.target,
@@ -214,7 +223,7 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
         if d_id not in definitions:
             continue
         d = definitions[d_id]
-        values, targets, comparator = _pooled(group, weeks, exact(d_id, (), ()))
+        values, targets, comparator, _ = _pooled(group, weeks, exact(d_id, (), ()))
         known = [t for t in targets if t is not None]
         trends.append(
             KpiTrend(
