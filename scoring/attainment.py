@@ -1,17 +1,30 @@
 """Attainment of a service standard over periods: met or not per period, the share of periods
 met and the margin, with the target allowed to change between periods (the version in force).
+
+Pooling groups (tiers, regions) that each have their own target: one rule, :func:`pooled_met`, used by
+the KPI page, the KPI-versus-experience page and the "standard missed" alert: a pooled period is met
+only when every group judged against its own target met it (issue 14: a week counted as met on the
+pooled mean while the Platinum tier missed its 95%, and the alert said the opposite).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from scoring.results import JsonResult
 
-__all__ = ["COMPARATORS", "AttainmentResult", "PeriodAttainment", "is_met", "margin", "standard_attainment"]
+__all__ = [
+    "COMPARATORS",
+    "AttainmentResult",
+    "PeriodAttainment",
+    "is_met",
+    "margin",
+    "pooled_met",
+    "standard_attainment",
+]
 
 COMPARATORS = (">=", "<=", ">", "<")
 
@@ -28,6 +41,15 @@ def is_met(value: float, target: float, comparator: str) -> bool:
     """Whether ``value comparator target`` holds (e.g. 96.5 >= 95)."""
     m = margin(value, target, comparator)
     return m > 0 if comparator in (">", "<") else m >= 0
+
+
+def pooled_met(groups_met: Iterable[bool | None]) -> bool | None:
+    """Met for a period pooling several groups, each judged against its own target: False when any
+    group missed, True when every judged group met, None when no group was judged."""
+    judged = [m for m in groups_met if m is not None]
+    if not judged:
+        return None
+    return all(judged)
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,7 @@ def standard_attainment(
     values: Sequence[float | None],
     comparator: str,
     targets_per_period: Sequence[float | None] | float,
+    met_per_period: Sequence[bool | None] | None = None,
 ) -> AttainmentResult:
     """Attainment of one standard per period.
 
@@ -65,7 +88,8 @@ def standard_attainment(
     always better than target; relative margin = margin / |target|. Summary: share of measured
     periods met, mean / worst / best margin. Missing values (None/NaN) are reported but not
     counted. ``targets_per_period`` may be one number or one target per period (the version of
-    the standard in force at that period, resolved by the caller).
+    the standard in force at that period, resolved by the caller). ``met_per_period`` (pooled
+    groups, see :func:`pooled_met`): where not None it decides "met" instead of value vs target.
     """
     if comparator not in COMPARATORS:
         raise ValueError(f"comparator must be one of {COMPARATORS}, got {comparator!r}")
@@ -73,10 +97,11 @@ def standard_attainment(
         targets: list[float | None] = [float(targets_per_period)] * len(periods)
     else:
         targets = list(targets_per_period)
-    if not len(periods) == len(values) == len(targets):
-        raise ValueError("periods, values and targets must have the same length")
+    mets = list(met_per_period) if met_per_period is not None else [None] * len(periods)
+    if not len(periods) == len(values) == len(targets) == len(mets):
+        raise ValueError("periods, values, targets and met must have the same length")
     rows = []
-    for period, value, target in zip(periods, values, targets, strict=True):
+    for period, value, target, given in zip(periods, values, targets, mets, strict=True):
         if value is None or target is None or math.isnan(value) or math.isnan(target):
             rows.append(
                 PeriodAttainment(
@@ -86,7 +111,8 @@ def standard_attainment(
             continue
         mg = margin(value, target, comparator)
         rel = mg / abs(target) if target != 0 else None
-        rows.append(PeriodAttainment(period, value, target, is_met(value, target, comparator), mg, rel))
+        met = is_met(value, target, comparator) if given is None else bool(given)
+        rows.append(PeriodAttainment(period, value, target, met, mg, rel))
     measured = [r for r in rows if r.met is not None]
     margins = [r.margin for r in measured if r.margin is not None]
     n_met = sum(1 for r in measured if r.met)

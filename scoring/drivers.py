@@ -1,6 +1,13 @@
 """Which dimensions drive overall satisfaction: importance-performance analysis (IPA) with derived
 importance, and key-driver analysis (relative weights or Shapley/LMG decomposition of R^2) with a
 collinearity warning.
+
+Missing dimensions (``missing="pairwise"``): respondents rate the dimensions that concern them, so
+nobody may answer all six. Each correlation is then taken over the respondents who answered both of
+its two items (pairwise-complete Pearson, what ``pandas.DataFrame.corr`` computes); a matrix so
+assembled need not be positive semi-definite, so its negative eigenvalues are clipped to zero and it
+is rescaled to a unit diagonal before the decomposition (Higham 2002, IMA J. Numer. Anal. 22:329, one
+projection step). ``missing="listwise"`` keeps the respondents who answered everything.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ __all__ = [
     "KeyDriverResult",
     "importance_performance",
     "key_drivers",
+    "pairwise_corr",
     "relative_weights",
     "shapley_r2",
 ]
@@ -72,11 +80,54 @@ class DriverWeight(JsonResult):
 class KeyDriverResult(JsonResult):
     drivers: tuple[DriverWeight, ...]
     r_squared: float
-    n: int
+    n: int  # respondents used (listwise: complete ones; pairwise: any with the overall and a dimension)
     method: str
     max_abs_correlation: float
     collinear: bool
     warnings: tuple[Message, ...]
+    missing: str = "listwise"
+    min_pair_n: int | None = None  # pairwise: the fewest respondents behind any one correlation
+    n_boot: int = 0
+    confidence: float | None = None
+
+
+def pairwise_corr(data: ArrayLike) -> tuple[FloatArray, NDArray[np.int64]]:
+    """Pearson correlations of the columns, each over the rows where both columns are present, and
+    those counts. NaN where a pair has fewer than 2 rows or no variance."""
+    a = np.asarray(data, dtype=float)
+    present = ~np.isnan(a)
+    k = a.shape[1]
+    r = np.full((k, k), np.nan)
+    n = (present.T.astype(np.int64) @ present.astype(np.int64)).astype(np.int64)
+    for i in range(k):
+        for j in range(i, k):
+            both = present[:, i] & present[:, j]
+            if both.sum() < 2:
+                continue
+            xi, xj = a[both, i], a[both, j]
+            di, dj = xi - xi.mean(), xj - xj.mean()
+            den = math.sqrt(float(di @ di) * float(dj @ dj))
+            if den > 0:
+                r[i, j] = r[j, i] = float(di @ dj) / den
+    return r, n
+
+
+def _nearest_correlation(r: FloatArray) -> FloatArray:
+    """One eigenvalue-clipping projection to a PSD matrix with unit diagonal (module docstring)."""
+    vals, vecs = np.linalg.eigh((r + r.T) / 2.0)
+    if vals.min() >= 0:
+        return r
+    fixed = vecs @ np.diag(np.clip(vals, 1e-10, None)) @ vecs.T
+    d = np.sqrt(np.diag(fixed))
+    return np.asarray(fixed / np.outer(d, d), dtype=float)
+
+
+def _pairwise(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray, int]:
+    r, n = pairwise_corr(np.column_stack([x, y]))
+    if np.isnan(r).any():
+        raise ValueError("a pair of dimensions (or a dimension and the overall rating) has no usable answers")
+    full = _nearest_correlation(r)
+    return full[:-1, :-1], full[:-1, -1], int(n.min())
 
 
 def _complete(ratings: ArrayLike, overall: ArrayLike, names: Sequence[str]) -> tuple[FloatArray, FloatArray]:
@@ -87,6 +138,18 @@ def _complete(ratings: ArrayLike, overall: ArrayLike, names: Sequence[str]) -> t
     ok = ~np.isnan(x).any(axis=1) & ~np.isnan(y)
     if ok.sum() <= x.shape[1] + 1:
         raise ValueError("too few complete responses for the number of dimensions")
+    return x[ok], y[ok]
+
+
+def _answered(ratings: ArrayLike, overall: ArrayLike, names: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+    """Respondents with an overall rating and at least one dimension (pairwise mode)."""
+    x = np.asarray(ratings, dtype=float)
+    y = np.asarray(overall, dtype=float).reshape(-1)
+    if x.ndim != 2 or x.shape[0] != y.shape[0] or x.shape[1] != len(names):
+        raise ValueError("ratings must be respondents x dimensions, overall one value per respondent")
+    ok = ~np.isnan(y) & (~np.isnan(x)).any(axis=1)
+    if ok.sum() < 3:
+        raise ValueError("too few responses with an overall rating and a dimension")
     return x[ok], y[ok]
 
 
@@ -102,6 +165,7 @@ def importance_performance(
     *,
     method: Literal["correlation", "regression"] = "correlation",
     crosshair: Literal["mean", "median"] = "mean",
+    missing: Literal["listwise", "pairwise"] = "listwise",
 ) -> IpaResult:
     """Importance-performance analysis with derived importance.
 
@@ -116,8 +180,12 @@ def importance_performance(
     if method not in ("correlation", "regression"):
         raise ValueError(f"unknown method {method!r}")
     x_all = np.asarray(ratings, dtype=float)
-    x, y = _complete(ratings, overall, dimensions)
-    rxx, rxy = _corr(x, y)
+    if missing == "pairwise":
+        x, y = _answered(ratings, overall, dimensions)
+        rxx, rxy, _ = _pairwise(x, y)
+    else:
+        x, y = _complete(ratings, overall, dimensions)
+        rxx, rxy = _corr(x, y)
     importance = rxy if method == "correlation" else np.linalg.solve(rxx, rxy)
     performance = np.nanmean(x_all, axis=0)
     counts = (~np.isnan(x_all)).sum(axis=0)
@@ -180,13 +248,15 @@ def key_drivers(
     dimensions: Sequence[str],
     *,
     method: Literal["relative_weights", "shapley"] = "relative_weights",
+    missing: Literal["listwise", "pairwise"] = "listwise",
     n_boot: int = 0,
     confidence: float = 0.95,
     seed: int | None = 0,
     vif_threshold: float = 5.0,
     correlation_threshold: float = 0.8,
 ) -> KeyDriverResult:
-    """Relative importance of each dimension for overall satisfaction (complete responses).
+    """Relative importance of each dimension for overall satisfaction (complete responses, or
+    pairwise-complete correlations with ``missing="pairwise"``: see the module docstring).
 
     Weights split the R^2 of the linear regression of overall on the dimensions (see
     :func:`relative_weights`, :func:`shapley_r2`). ``n_boot`` > 0 adds percentile bootstrap
@@ -197,9 +267,23 @@ def key_drivers(
     """
     if method not in ("relative_weights", "shapley"):
         raise ValueError(f"unknown method {method!r}")
-    x, y = _complete(ratings, overall, dimensions)
+    if missing not in ("listwise", "pairwise"):
+        raise ValueError(f"unknown missing-data rule {missing!r}")
+    pairwise = missing == "pairwise"
+    if pairwise:
+        x, y = _answered(ratings, overall, dimensions)
+    else:
+        x, y = _complete(ratings, overall, dimensions)
+
+    def correlations(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
+        if pairwise:
+            bxx, bxy, _ = _pairwise(xs, ys)
+            return bxx, bxy
+        return _corr(xs, ys)
+
     decompose = relative_weights if method == "relative_weights" else shapley_r2
-    rxx, rxy = _corr(x, y)
+    min_pair = _pairwise(x, y)[2] if pairwise else None
+    rxx, rxy = correlations(x, y)
     weights = decompose(rxx, rxy)
     r2 = float(rxy @ np.linalg.lstsq(rxx, rxy, rcond=None)[0])
     try:
@@ -214,12 +298,17 @@ def key_drivers(
         boots = []
         for _ in range(n_boot):
             take = rng.integers(0, x.shape[0], x.shape[0])
-            bxx, bxy = _corr(x[take], y[take])
+            try:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    bxx, bxy = correlations(x[take], y[take])
+            except ValueError:  # a resample without a usable pair: skipped
+                continue
             if np.all(np.isfinite(bxx)) and np.all(np.isfinite(bxy)):
                 boots.append(decompose(bxx, bxy))
-        a = 1.0 - confidence
-        qs = np.quantile(np.array(boots), [a / 2.0, 1.0 - a / 2.0], axis=0)
-        low, high = qs[0].tolist(), qs[1].tolist()
+        if boots:
+            a = 1.0 - confidence
+            qs = np.quantile(np.array(boots), [a / 2.0, 1.0 - a / 2.0], axis=0)
+            low, high = qs[0].tolist(), qs[1].tolist()
     order = np.argsort(-weights, kind="stable")
     rank = np.empty(len(dimensions), dtype=int)
     rank[order] = np.arange(1, len(dimensions) + 1)
@@ -247,4 +336,16 @@ def key_drivers(
                 "their separate importance is poorly identified, so read the ranking with care.",
             ),
         )
-    return KeyDriverResult(drivers, r2, int(x.shape[0]), method, max_r, collinear, warnings)
+    return KeyDriverResult(
+        drivers,
+        r2,
+        int(x.shape[0]),
+        method,
+        max_r,
+        collinear,
+        warnings,
+        missing=missing,
+        min_pair_n=min_pair,
+        n_boot=n_boot,
+        confidence=confidence if n_boot > 0 else None,
+    )

@@ -7,9 +7,12 @@ Rules (documented so that a reviewer can argue with them):
   Arabic or full-width digit, a Chinese numeral followed by a unit word such as 三声 / 五分钟, or
   an English number word such as "three"); vague words (尽快, 及时, promptly ...) without a number fail.
 - measurable: a numeric target, a metric name and one of the five measurement sources.
-- feasible: a recorded work procedure; and, with at least ``min_periods`` measured values, the
-  target must have been reached at least once in the last ``recent_periods`` periods (else
-  infeasible) and must not be beaten in every one of them by more than the "wide margin"
+- feasible: a recorded work procedure, and history: the proposed rule replayed on the raw history
+  it speaks of (scoring.feasibility: the share per period with best, median and latest and the
+  threshold the history supports), or the measured values per period. No history: not feasible
+  (issue 14: "fewer than 4 periods" once passed a rule 26 weeks of tickets refuted). The target must
+  have been reached in at least one period (else infeasible) and, with at least ``min_periods``
+  periods, must not be beaten in every one of them by more than the "wide margin"
   max(``weak_sd`` x SD of those values, ``weak_relative`` x |target|) (else too weak).
 - timely: a reporting window (day/week/month/quarter) and, for a time-based standard (time unit,
   or time words in the metric or statement), a positive explicit time limit.
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.attainment import COMPARATORS, is_met, margin
+from scoring.feasibility import PeriodValue, ReplayedHistory, format_minutes
 from scoring.results import JsonResult
 from scoring.statement_rules import has_quantity, mentions_time, vague_words
 
@@ -183,9 +187,90 @@ def _measurable(spec: StandardSpec) -> PrincipleResult:
     )
 
 
+def _no_history(what_zh: str, what_en: str) -> PrincipleResult:
+    return PrincipleResult(
+        "feasible",
+        False,
+        f"没有可回放的历史数据（{what_zh}），无法证明该目标可行：请先积累数据或试行后再提交",
+        f"No history to replay the rule on ({what_en}), so the target cannot be shown feasible: "
+        "collect data or run a trial first.",
+        "feasible_no_history",
+    )
+
+
+def _supported(h: ReplayedHistory, lang: str) -> str:
+    """What the replayed history supports: the best share at the proposed limit, and the smallest
+    limit that reached the proposed share in some period ("44% within 1 h", "99% within 4.6 h")."""
+    best = h.best()
+    if h.limit_minutes is None or best is None:
+        return ""
+    within = "内" if lang == "zh" else " within "
+    parts = [f"{best.value:.3g}%{within}{format_minutes(h.limit_minutes, lang)}"]
+    if h.supported_limit_minutes is not None:
+        parts.append(f"{h.target:.3g}%{within}{format_minutes(h.supported_limit_minutes, lang)}")
+    if lang == "zh":
+        return "；历史支持的目标：" + "，或".join(parts)
+    return "; the history supports " + ", or ".join(parts)
+
+
+def _replayed(
+    spec: StandardSpec, h: ReplayedHistory, min_periods: int, weak_sd: float, weak_rel: float
+) -> PrincipleResult:
+    best, median, latest = h.best(), h.median(), h.latest()
+    if best is None or median is None or latest is None:
+        return _no_history(h.what_zh, h.what_en)
+    u, k = h.unit, len(h.periods)
+
+    def one(p: PeriodValue, lang: str) -> str:
+        return (
+            f"{_fmt(p.value, u)}（n={p.n}，{p.period}）"
+            if lang == "zh"
+            else f"{_fmt(p.value, u)} (n={p.n}, {p.period})"
+        )
+
+    summary_zh = (
+        f"回放：{h.what_zh}，共 {k} 期：最好 {one(best, 'zh')}，中位 {one(median, 'zh')}，"
+        f"最近 {one(latest, 'zh')}"
+    )
+    summary_en = (
+        f"Replayed on {h.what_en}, {k} periods: best {one(best, 'en')}, median {one(median, 'en')}, "
+        f"latest {one(latest, 'en')}"
+    )
+    target = _fmt(h.target, u)
+    if not is_met(best.value, h.target, h.comparator):
+        return PrincipleResult(
+            "feasible",
+            False,
+            f"{summary_zh}；目标 {target} 从未达到{_supported(h, 'zh')}。请降低目标或改进流程",
+            f"{summary_en}; the target {target} was never reached{_supported(h, 'en')}. "
+            "Lower it or change the process.",
+            "feasible_unreachable",
+        )
+    values = [p.value for p in h.periods]
+    margins = [margin(v, h.target, h.comparator) for v in values]
+    wide = max(weak_sd * float(np.std(values, ddof=1)) if k > 1 else 0.0, weak_rel * abs(h.target))
+    met = sum(m >= 0 for m in margins)
+    if k >= min_periods and min(margins) > wide:
+        return PrincipleResult(
+            "feasible",
+            False,
+            f"{summary_zh}；目标 {target} 过低：每期都以超过 {wide:.3g} 的幅度达标，请提高目标",
+            f"{summary_en}; the target {target} is too weak: every period beat it by more than {wide:.3g}. "
+            "Raise it.",
+            "feasible_too_weak",
+        )
+    return PrincipleResult(
+        "feasible",
+        True,
+        f"{summary_zh}；{k} 期中 {met} 期达到目标 {target}",
+        f"{summary_en}; the target {target} was met in {met} of {k} periods.",
+        "feasible_ok",
+    )
+
+
 def _feasible(
     spec: StandardSpec,
-    history: Sequence[float] | None,
+    history: Sequence[float] | ReplayedHistory | None,
     min_periods: int,
     recent: int,
     weak_sd: float,
@@ -199,16 +284,19 @@ def _feasible(
             "No work procedure that achieves the standard is recorded: add a repeatable process.",
             "feasible_no_procedure",
         )
+    if isinstance(history, ReplayedHistory):
+        return _replayed(spec, history, min_periods, weak_sd, weak_rel)
     values = [float(v) for v in (history or []) if v is not None and math.isfinite(v)][-recent:]
-    if len(values) < min_periods or not _num(spec.target) or spec.comparator not in COMPARATORS:
+    if not _num(spec.target) or spec.comparator not in COMPARATORS:
         return PrincipleResult(
             "feasible",
-            True,
-            f"已有工作流程；历史数据不足 {min_periods} 期，尚未用实际数据检验目标",
-            f"A procedure exists; fewer than {min_periods} measured periods, so the target "
-            "is not yet checked against history.",
-            "feasible_ok_no_history",
+            False,
+            "没有数值目标或比较方式，无法检验可行性",
+            "Without a numeric target and comparator the target cannot be checked against history.",
+            "feasible_no_target",
         )
+    if not values:
+        return _no_history("没有测量值", "no measured values")
     target = float(spec.target)  # type: ignore[arg-type]
     higher_better = spec.comparator in (">=", ">")
     best = max(values) if higher_better else min(values)
@@ -222,9 +310,9 @@ def _feasible(
             f"(best {_fmt(best, u)}); lower it or change the process.",
             "feasible_unreachable",
         )
-    wide = max(weak_sd * float(np.std(values, ddof=1)), weak_rel * abs(target))
+    wide = max(weak_sd * float(np.std(values, ddof=1)) if k > 1 else 0.0, weak_rel * abs(target))
     margins = [margin(v, target, spec.comparator) for v in values]
-    if min(margins) > wide:
+    if k >= min_periods and min(margins) > wide:
         worst = min(values) if higher_better else max(values)
         return PrincipleResult(
             "feasible",
@@ -301,16 +389,17 @@ def _aligned(spec: StandardSpec) -> PrincipleResult:
 
 def check_principles(
     spec: StandardSpec,
-    history: Sequence[float] | None = None,
+    history: Sequence[float] | ReplayedHistory | None = None,
     *,
     min_periods: int = 4,
     recent_periods: int = 8,
     weak_sd: float = 2.0,
     weak_relative: float = 0.10,
 ) -> PrincipleReport:
-    """Check a standard against the five principles; ``history`` holds its measured values per
-    period, oldest first (the last ``recent_periods`` are used). See the module docstring for the
-    rules; the "too weak" margin is max(weak_sd x SD, weak_relative x |target|).
+    """Check a standard against the five principles; ``history`` is the proposed rule replayed on
+    the history it speaks of (scoring.feasibility.ReplayedHistory), or its measured values per
+    period, oldest first (the last ``recent_periods`` are used); none: not shown feasible. See the
+    module docstring for the rules; the "too weak" margin is max(weak_sd x SD, weak_relative x |target|).
     Source of the principles: the user-perception system's setup phase (DOMAIN.md).
     """
     results = (

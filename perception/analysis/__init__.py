@@ -15,7 +15,10 @@ from perception.core.phase import Periodic, Phase
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
     from perception.analysis import api, demo, jobs, models
+    from perception.analysis.services import standard_history
     from perception.analysis.views import bp
+
+    del standard_history  # imported to register the experience standards' feasibility history
 
     return Phase(
         name="analysis",

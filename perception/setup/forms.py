@@ -138,6 +138,7 @@ class SlaForm(FlaskForm):
     effective_to = StringField(_l("Effective until"), render_kw={"type": "date"})
     active = BooleanField(_l("Active"), default=True)
     holidays = TextAreaField(_l("Holidays"))
+    workdays = TextAreaField(_l("Make-up working days"))
     indicators = TextAreaField(_l("Indicators and targets"))
     promises = TextAreaField(_l("Communication promises"))
     escalations = TextAreaField(_l("Escalation rules"))

@@ -38,6 +38,7 @@ from perception.core.clock import Clock
 from perception.core.models.org import CollectionPoint
 from perception.core.periods import iso_week_label
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
+from scoring.attainment import pooled_met
 
 WINDOW_WEEKS = 4
 MISSED_PERIODS = 3
@@ -161,10 +162,13 @@ def check_missed_standards(
         .order_by(KpiValue.period_start)
     ).all()
     series: dict[tuple[int, int, int], dict[date, bool]] = defaultdict(dict)
+    by_week: dict[tuple[int, int, int], dict[date, list[bool]]] = defaultdict(lambda: defaultdict(list))
     for d, s, r, p, met in rows:
-        # Tiers pooled: a week is missed when any tier missed it.
-        key = (d, s, r)
-        series[key][p] = series[key].get(p, True) and bool(met)
+        by_week[(d, s, r)][p].append(bool(met))
+    for key, weeks_met in by_week.items():
+        # Tiers pooled by the one rule the KPI pages use (scoring.pooled_met): a week is missed
+        # when any tier missed its own target.
+        series[key] = {p: bool(pooled_met(mets)) for p, mets in weeks_met.items()}
     names = load_names(session, customers=False)
     codes = dict(session.execute(select(KpiDefinition.id, KpiDefinition.code)).all())
     out = []

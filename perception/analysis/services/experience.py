@@ -6,6 +6,11 @@ gaps are paired per respondent and item in SQL (perception minus expectation), t
 item and per dimension, so their t intervals need no per-respondent rows in Python. Importance-
 performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
 it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so.
+Respondents rate the dimensions that concern them (nobody in the demo rates all six), so drivers use
+what people answer: pairwise-complete correlations (scoring.drivers, ``missing="pairwise"``) over
+the dimensions with at least ``DRIVER_MIN_PAIRS`` respondents behind every correlation they enter,
+relative weights with seeded percentile-bootstrap intervals (``DRIVER_BOOT`` resamples of the
+respondents); the dimensions left out are named with their n.
 
 Public API: ``experience(session, filters, *, use_rollup=True) -> ExperienceView`` (``use_rollup``:
 the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
@@ -46,6 +51,9 @@ from scoring import (
 from scoring.results import to_jsonable
 
 DRIVER_SAMPLE = 20_000
+DRIVER_MIN_PAIRS = 30  # respondents behind each correlation a dimension enters
+DRIVER_BOOT = 200
+DRIVER_SEED = 14
 PERCEPTION, EXPECTATION = "servqual_perception", "servqual_expectation"
 
 
@@ -72,11 +80,12 @@ class ExperienceView:
     servqual: tuple[GapRow, ...]
     ipa: IpaResult | None
     drivers: KeyDriverResult | None
-    driver_respondents: int  # complete respondents used
+    driver_respondents: int  # respondents used (an overall answer and at least one dimension)
     driver_overall: str  # the overall rating explained: csat or nps
     driver_capped: bool  # True when more respondents existed than DRIVER_SAMPLE
     notes: tuple[str, ...]
     reliability: tuple[ScaleReliability, ...] = ()
+    driver_left_out: tuple[tuple[str, int], ...] = ()  # (dimension, respondents rating it with the overall)
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -97,6 +106,7 @@ class ExperienceView:
                 "driver_respondents": self.driver_respondents,
                 "driver_overall": self.driver_overall,
                 "driver_capped": self.driver_capped,
+                "driver_left_out": [{"dimension": d, "n": n} for d, n in self.driver_left_out],
                 "notes": self.notes,
                 "reliability": self.reliability,
             }
@@ -226,6 +236,29 @@ def driver_matrix(
     return data[:, :-1], data[:, -1], capped
 
 
+def driver_dimensions(x: np.ndarray, y: np.ndarray, min_pairs: int = DRIVER_MIN_PAIRS) -> list[int]:
+    """Columns of ``x`` that enter the drivers: each rated with the overall answer by at least
+    ``min_pairs`` respondents, and each pair of them rated together by as many; while a pair falls
+    short, the dimension with fewer answers leaves (ties: the later one)."""
+    if len(y) == 0:
+        return []
+    has = ~np.isnan(x)
+    with_y = has & ~np.isnan(y)[:, None]
+    keep = [j for j in range(x.shape[1]) if int(with_y[:, j].sum()) >= min_pairs]
+    counts = with_y.sum(axis=0)
+    while True:
+        short = [
+            (i, j)
+            for a, i in enumerate(keep)
+            for j in keep[a + 1 :]
+            if int((with_y[:, i] & with_y[:, j]).sum()) < min_pairs
+        ]
+        if not short:
+            return keep
+        i, j = short[0]
+        keep.remove(j if counts[j] <= counts[i] else i)
+
+
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     names = load_names(session, customers=False)
     cells = aggregate(session, filters, kinds=DIMENSION_KINDS, use_rollup=use_rollup)
@@ -236,26 +269,35 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
     heat = tuple(tuple(dimension_acc(by_region[r.id], d).mean for d in DIMENSION_CODES) for r in regions)
     heat_n = tuple(tuple(dimension_acc(by_region[r.id], d).n for d in DIMENSION_CODES) for r in regions)
     notes: list[str] = []
-    # The overall rating the drivers explain: CSAT, or NPS where too few CSAT answers go with
-    # complete dimension ratings (e.g. a relationship survey asks NPS and the six dimensions).
-    for overall_kind in ("csat", "nps"):
-        x, y, capped = driver_matrix(session, filters, overall_kind=overall_kind)
-        complete = int((~np.isnan(x).any(axis=1) & ~np.isnan(y)).sum()) if len(y) else 0
-        if complete > len(DIMENSION_CODES) + 1:
-            break
+    # The overall rating the drivers explain: CSAT, or NPS where it lets more dimensions in (e.g. a
+    # relationship survey asks NPS and the dimensions).
+    best: tuple[tuple[int, int], str, np.ndarray, np.ndarray, bool, list[int]] | None = None
+    for kind in ("csat", "nps"):
+        x_k, y_k, capped_k = driver_matrix(session, filters, overall_kind=kind)
+        keep = driver_dimensions(x_k, y_k)
+        used = int(((~np.isnan(x_k[:, keep])).any(axis=1) & ~np.isnan(y_k)).sum()) if keep else 0
+        if best is None or (len(keep), used) > best[0]:
+            best = ((len(keep), used), kind, x_k, y_k, capped_k, keep)
+    assert best is not None
+    (_, complete), overall_kind, x, y, capped, keep = best
+    answered = (~np.isnan(x)) & ~np.isnan(y)[:, None] if len(y) else np.zeros((0, len(DIMENSION_CODES)), bool)
+    left_out = tuple((d, int(answered[:, j].sum())) for j, d in enumerate(DIMENSION_CODES) if j not in keep)
     ipa: IpaResult | None = None
     drivers: KeyDriverResult | None = None
-    if complete > len(DIMENSION_CODES) + 1:
+    if len(keep) >= 2:
+        dims = [DIMENSION_CODES[j] for j in keep]
         try:
             # A dimension everybody rated the same has no correlation; numpy warns, we report it.
             with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
-                ipa = importance_performance(x, y, list(DIMENSION_CODES))
-                drivers = key_drivers(x, y, list(DIMENSION_CODES))
+                ipa = importance_performance(x[:, keep], y, dims, missing="pairwise")
+                drivers = key_drivers(
+                    x[:, keep], y, dims, missing="pairwise", n_boot=DRIVER_BOOT, seed=DRIVER_SEED
+                )
         except (ValueError, np.linalg.LinAlgError) as exc:
             notes.append(f"drivers: {exc}")
     else:
-        notes.append("drivers: too few complete responses")
+        notes.append("drivers: too few responses with an overall rating and two dimensions")
     return ExperienceView(
         filters=filters,
         dimensions=dimensions,
@@ -268,6 +310,7 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
         driver_respondents=complete,
         driver_overall=overall_kind,
         driver_capped=capped,
+        driver_left_out=left_out,
         notes=tuple(notes),
         reliability=scale_reliability(session, filters),
     )

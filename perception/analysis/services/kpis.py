@@ -4,6 +4,10 @@ Attainment is scoring.standard_attainment over the weekly values against the tar
 each value (the standard version in force that week, resolved by the KPI phase). Trend: per KPI
 and week the n-weighted mean value over the regions in scope, with the latest target.
 
+A percentile KPI (P50/P90 of response or resolution time) is never averaged: pooled over regions,
+tiers or services it is taken again from the pooled tickets (kpi_pooled.pooled_percentiles); a week
+whose rows cannot be pooled from tickets (imported percentiles of several groups) shows no value.
+
 Public API: ``kpi_analysis(session, filters) -> KpiAnalysisView``.
 """
 
@@ -23,7 +27,10 @@ from perception.analysis.services.kpi_links import KpiRow, kpi_rows, pooled_targ
 from perception.analysis.services.names import load_names
 from perception.analysis.services.overview import periods_in
 from perception.kpi.models import KpiDefinition
+from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
+from perception.setup.models.catalog import ServiceTier
 from scoring import AttainmentResult, standard_attainment
+from scoring.attainment import pooled_met
 from scoring.results import to_jsonable
 
 BREACH_LIMIT = 200
@@ -49,6 +56,7 @@ class Breach:
     service_code: str
     region_id: int
     region_code: str
+    tier_code: str  # "" when the value is not per tier
     period: date
     value: float
     target: float | None
@@ -90,27 +98,38 @@ class KpiAnalysisView:
         return out
 
 
-def _pooled(rows: list[KpiRow], weeks: list[date]) -> tuple[list[float | None], list[float | None], str]:
+def _pooled(
+    rows: list[KpiRow], weeks: list[date], exact: dict[date, float] | None = None
+) -> tuple[list[float | None], list[float | None], str, list[bool | None]]:
     """Per week the n-weighted mean value and the target of the rows (tiers pooled:
-    analysis_kpi_links.pooled_target), neither depending on the order of the rows."""
+    analysis_kpi_links.pooled_target), neither depending on the order of the rows. ``exact``
+    (a percentile KPI): the week's value pooled from the tickets, used whenever the week has more
+    than one row; a week of several rows without one has no value (a mean of percentiles is not
+    a percentile). Met per week: scoring.pooled_met over the rows, each tier and region judged
+    against its own target (the rule the "standard missed" alert uses)."""
     by_week: dict[date, list[KpiRow]] = defaultdict(list)
     for r in rows:
         by_week[r.period].append(r)
     values: list[float | None] = []
     targets: list[float | None] = []
+    mets: list[bool | None] = []
     comparator = next((r.comparator for r in rows if r.comparator), ">=")
     for w in weeks:
         group = by_week.get(w, [])
+        mets.append(pooled_met(r.met for r in group))
         if not group:
             values.append(None)
             targets.append(None)
             continue
-        weights = [float(r.n) if r.n else 1.0 for r in group]
-        total = math.fsum(x * r.value for x, r in zip(weights, group, strict=True))
-        values.append(total / math.fsum(weights))
+        if exact is not None and len(group) > 1:
+            values.append(exact.get(w))
+        else:
+            weights = [float(r.n) if r.n else 1.0 for r in group]
+            total = math.fsum(x * r.value for x, r in zip(weights, group, strict=True))
+            values.append(total / math.fsum(weights))
         target, _ = pooled_target(group)
         targets.append(target)
-    return values, targets, comparator
+    return values, targets, comparator, mets
 
 
 def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
@@ -126,14 +145,40 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
         pooled[(r.definition_id, r.service_id)].append(r)
         per_kpi[r.definition_id].append(r)
 
+    percentile_codes = {d_id for d_id, d in definitions.items() if d.code in PERCENTILE_KPIS}
+    by_keep: dict[tuple[str, ...], dict[tuple[object, ...], dict[date, float]]] = {}
+
+    def exact(d_id: int, keep: tuple[str, ...], ids: tuple[int, ...]) -> dict[date, float] | None:
+        """The percentile KPI's weekly values pooled from the tickets (None: not a percentile)."""
+        if d_id not in percentile_codes:
+            return None
+        if keep not in by_keep:
+            index: dict[tuple[object, ...], dict[date, float]] = defaultdict(dict)
+            for key, (value, _) in pooled_percentiles(
+                session,
+                filters.start,
+                filters.end,
+                keep,
+                region_ids=filters.region_ids,
+                service_id=filters.service_id,
+                tier_id=filters.tier_id,
+            ).items():
+                index[key[:-1]][key[-1]] = value  # type: ignore[index]
+            by_keep[keep] = index
+        return by_keep[keep].get((definitions[d_id].code, *ids), {})
+
     def row(d_id: int, s_id: int, region_id: int | None, group: list[KpiRow]) -> AttainmentRow:
         d = definitions[d_id]
-        values, targets, comparator = _pooled(group, weeks)
+        keep, ids = (
+            (("service",), (s_id,)) if region_id is None else (("service", "region"), (s_id, region_id))
+        )
+        values, targets, comparator, mets = _pooled(group, weeks, exact(d_id, keep, ids))
         result = standard_attainment(
             [w.isoformat() for w in weeks],
             [float("nan") if v is None else v for v in values],
             comparator,
             [float("nan") if t is None else t for t in targets],
+            mets,
         )
         return AttainmentRow(
             definition_id=d_id,
@@ -155,6 +200,7 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
             key=lambda a: (a.kpi_code, a.service_code, a.region_code),
         )
     )
+    tiers: dict[int, str] = {i: c for i, c in session.execute(select(ServiceTier.id, ServiceTier.code))}
     missed = sorted((r for r in rows if r.met is False), key=lambda r: (r.period, r.region_id), reverse=True)
     breaches = tuple(
         Breach(
@@ -164,6 +210,7 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
             service_code=names.service(r.service_id).code,
             region_id=r.region_id,
             region_code=names.region(r.region_id).code,
+            tier_code=tiers.get(r.tier_id, "") if r.tier_id is not None else "",
             period=r.period,
             value=r.value,
             target=r.target,
@@ -176,7 +223,7 @@ def kpi_analysis(session: Session, filters: AnalysisFilters) -> KpiAnalysisView:
         if d_id not in definitions:
             continue
         d = definitions[d_id]
-        values, targets, comparator = _pooled(group, weeks)
+        values, targets, comparator, _ = _pooled(group, weeks, exact(d_id, (), ()))
         known = [t for t in targets if t is not None]
         trends.append(
             KpiTrend(

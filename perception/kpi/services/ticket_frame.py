@@ -182,12 +182,16 @@ def _sla_ids(session: Session, service: I64, customer: I64, on: date) -> I64:
 
 def calendars(session: Session, sla_ids: I64) -> dict[int, BusinessCalendar]:
     """The business calendar of each SLA id (-1 or an unknown id: always covered), the SLAs and
-    their holidays read in one go."""
+    their holidays and make-up working days read in one go."""
     ids = np.unique(sla_ids).tolist()
     known = [i for i in ids if i >= 0]
     slas: dict[int, Sla] = {}
     if known:
-        stmt = select(Sla).where(Sla.id.in_(known)).options(selectinload(Sla.holidays))
+        stmt = (
+            select(Sla)
+            .where(Sla.id.in_(known))
+            .options(selectinload(Sla.holidays), selectinload(Sla.workdays))
+        )
         slas = {sla.id: sla for sla in session.scalars(stmt)}
     out: dict[int, BusinessCalendar] = {}
     for sla_id in ids:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from perception.core.models.org import Region
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
+from perception.kpi.services.feasibility import REPLAYED_METRICS
 from perception.setup.models.catalog import Service, ServiceTier
 from perception.setup.models.standards import StandardVersion
 from perception.setup.services.standards import register_history_provider
@@ -192,9 +193,11 @@ def attainment_summary(session: Session, q: KpiQuery) -> list[AttainmentSummary]
 def measured_history(session: Session, version: StandardVersion) -> list[float] | None:
     """Weekly values (oldest first) of the KPI with this version's metric on its service, in the
     version's unit (shares are stored in %; a ratio target gets ratios). None for a version bound to
-    one priority: the weekly KPI mixes every priority, so it would not measure that standard."""
+    one priority: the weekly KPI mixes every priority, so it would not measure that standard. None for
+    a metric the tickets measure: kpi_feasibility replays the rule itself on them (issue 14: the
+    weekly KPI measures the limit in force, not the proposed one)."""
     standard = version.standard
-    if version.priority is not None:
+    if version.priority is not None or version.metric in REPLAYED_METRICS:
         return None
     stmt = (
         select(

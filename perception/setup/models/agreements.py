@@ -63,6 +63,9 @@ class Sla(TimestampMixin, Base):
     holidays: Mapped[list[SlaHoliday]] = relationship(
         back_populates="sla", cascade="all, delete-orphan", order_by="SlaHoliday.day"
     )
+    workdays: Mapped[list[SlaWorkday]] = relationship(
+        back_populates="sla", cascade="all, delete-orphan", order_by="SlaWorkday.day"
+    )
     indicators: Mapped[list[SlaIndicator]] = relationship(
         back_populates="sla", cascade="all, delete-orphan", order_by="SlaIndicator.id"
     )
@@ -119,6 +122,22 @@ class SlaHoliday(Base):
     name: Mapped[str | None] = mapped_column(String(120))
 
     sla: Mapped[Sla] = relationship(back_populates="holidays")
+
+
+class SlaWorkday(Base):
+    """A make-up working day (调休, local date): worked on a regular working day's hours whatever its
+    weekday, e.g. the Saturday after China's National Day week (scoring.calendar, ``workdays``)."""
+
+    __tablename__ = "sla_workday"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("sla_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sla_id: Mapped[int] = mapped_column(ForeignKey("sla.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str | None] = mapped_column(String(120))
+
+    sla: Mapped[Sla] = relationship(back_populates="workdays")
 
 
 class SlaIndicator(Base):

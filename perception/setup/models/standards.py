@@ -362,6 +362,7 @@ from perception.setup.models.agreements import (  # noqa: E402
     SlaIndicator,
     SlaReport,
     SlaService,
+    SlaWorkday,
 )
 
 __all__ = [
@@ -379,6 +380,7 @@ __all__ = [
     "SlaIndicator",
     "SlaReport",
     "SlaService",
+    "SlaWorkday",
     "StandardEvent",
     "StandardVersion",
     "TrainingRecord",

@@ -27,6 +27,7 @@ from perception.setup.models.standards import (
     SlaIndicator,
     SlaReport,
     SlaService,
+    SlaWorkday,
 )
 from perception.setup.services.defs import SlaDef
 from perception.setup.services.errors import Problems
@@ -38,6 +39,10 @@ __all__ = ["save_sla", "sla_to_def_dict", "slas_to_def_dicts"]
 
 def _holiday_rows(sla: Sla) -> list[tuple[Any, ...]]:
     return [(h.day, h.name) for h in sla.holidays]
+
+
+def _workday_rows(sla: Sla) -> list[tuple[Any, ...]]:
+    return [(w.day, w.name) for w in sla.workdays]
 
 
 def _indicator_rows(sla: Sla, standard_codes: dict[int, str]) -> list[tuple[Any, ...]]:
@@ -99,6 +104,15 @@ def save_sla(session: Session, d: SlaDef, path: str = "", problems: Problems | N
         )
     if len({h.day for h in d.holidays}) != len(d.holidays):
         p.add(join(path, "holidays"), "节假日日期重复", "A holiday date is listed twice.")
+    if len({w.day for w in d.workdays}) != len(d.workdays):
+        p.add(join(path, "workdays"), "调休工作日日期重复", "A make-up working day is listed twice.")
+    both = sorted({w.day for w in d.workdays} & {h.day for h in d.holidays})
+    if both:
+        p.add(
+            join(path, "workdays"),
+            f"{both[0].isoformat()} 同时列为节假日和调休工作日",
+            f"{both[0].isoformat()} is listed both as a holiday and as a make-up working day.",
+        )
     if problems is None:
         p.raise_if_any()
     if len(p.items) > start or any(i is None for i in service_ids):
@@ -144,6 +158,10 @@ def _set_services(sla: Sla, service_ids: list[int]) -> None:
 def _replace_children(session: Session, sla: Sla, d: SlaDef, standard_ids: list[int | None]) -> None:
     if _holiday_rows(sla) != [(h.day, h.name) for h in d.holidays]:
         sla.holidays = [SlaHoliday(day=h.day, name=h.name) for h in d.holidays]
+    if _workday_rows(sla) != [(w.day, w.name) for w in d.workdays]:
+        sla.workdays = []
+        session.flush()  # the old rows go first: a renamed day keeps its (sla, day) key
+        sla.workdays = [SlaWorkday(day=w.day, name=w.name) for w in d.workdays]
     standard_codes = codes_of(session, ServiceStandard, (i.standard_id for i in sla.indicators))
     if _indicator_rows(sla, standard_codes) != [
         (i.name_zh, i.name_en, i.standard, i.comparator, i.target, i.unit) for i in d.indicators
@@ -252,6 +270,7 @@ def _def_dict(sla: Sla, codes: _Codes) -> dict[str, Any]:
         "effective_to": sla.effective_to.isoformat() if sla.effective_to else None,
         "active": sla.active,
         "holidays": [{"date": d.isoformat(), "name": n} for d, n in _holiday_rows(sla)],
+        "workdays": [{"date": d.isoformat(), "name": n} for d, n in _workday_rows(sla)],
         "indicators": [
             dict(zip(("name_zh", "name_en", "standard", "comparator", "target", "unit"), row, strict=True))
             for row in _indicator_rows(sla, codes.standards)

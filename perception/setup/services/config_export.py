@@ -76,7 +76,15 @@ def export_document(session: Session) -> dict[str, Any]:
         Sla.code,
         *(
             selectinload(getattr(Sla, nested))
-            for nested in ("services", "holidays", "indicators", "promises", "escalations", "reports")
+            for nested in (
+                "services",
+                "holidays",
+                "workdays",
+                "indicators",
+                "promises",
+                "escalations",
+                "reports",
+            )
         ),
     )
     plan = rows(PlanItem, PlanItem.id)

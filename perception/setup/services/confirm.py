@@ -22,7 +22,6 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -37,7 +36,7 @@ from perception.setup.models.catalog import Subscription
 from perception.setup.models.standards import ServiceStandard, StandardEvent, StandardVersion, VersionStatus
 from perception.setup.services.errors import NotAllowed, SetupError
 from perception.setup.services.rep_mail import notify_representatives
-from perception.setup.services.standards import check_version, measured_history
+from perception.setup.services.standards import History, check_version, measured_history
 
 __all__ = [
     "STEPS",
@@ -136,11 +135,12 @@ def propose(
     session: Session,
     version: StandardVersion,
     user: User,
-    history: Sequence[float] | None = None,
+    history: History | None = None,
     *,
     base_url: str | None = None,
 ) -> StandardVersion:
-    """Draft -> proposed, only if the five-principle check passes (failing principles are the problems).
+    """Draft -> proposed, only if the five-principle check passes (failing principles are the problems;
+    feasibility without any history is reported, not a blocker).
     With ``base_url``, each bound customer's representatives get a mail that it waits for them."""
     if version.status != VersionStatus.DRAFT:
         raise SetupError.one(
@@ -152,10 +152,13 @@ def propose(
     if history is None:
         history = measured_history(session, version)
     report = check_version(version, history)
+    # A rule with no history to replay is never shown feasible (the check says so), but it may still
+    # be proposed: a new service's standards are agreed before its first ticket. Any history that
+    # refutes the rule blocks it.
     problems = [
         Problem(f"principles.{r.principle}", r.reason_zh, r.reason_en, code=r.code)
         for r in report.results
-        if not r.passed
+        if not r.passed and r.code != "feasible_no_history"
     ]
     if not bound_customers(session, version.standard):
         problems.append(

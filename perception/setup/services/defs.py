@@ -231,6 +231,7 @@ class SlaDef:
     promises: tuple[PromiseDef, ...]
     escalations: tuple[EscalationDef, ...]
     reports: tuple[ReportDef, ...]
+    workdays: tuple[HolidayDef, ...] = ()  # make-up working days (调休): worked whatever the weekday
 
 
 @dataclass(frozen=True)

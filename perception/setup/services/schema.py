@@ -262,6 +262,10 @@ def read_sla(data: Any, path: str, p: Problems, *, default_timezone: str = DEFAU
     for hp, h in r.items("holidays"):
         hr = Reader(h, hp, p)
         holidays.append(HolidayDef(hr.day("date", required=True) or date.min, hr.text("name", max_len=120)))
+    workdays = []
+    for wp, w in r.items("workdays"):
+        wr = Reader(w, wp, p)
+        workdays.append(HolidayDef(wr.day("date", required=True) or date.min, wr.text("name", max_len=120)))
     indicators = []
     for ip, i in r.items("indicators"):
         ir = Reader(i, ip, p)
@@ -347,6 +351,7 @@ def read_sla(data: Any, path: str, p: Problems, *, default_timezone: str = DEFAU
         tuple(promises),
         tuple(escalations),
         tuple(reports),
+        workdays=tuple(workdays),
     )
 
 

@@ -17,6 +17,7 @@ Public API for the other phases:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -30,10 +31,12 @@ __all__ = ["calendar_for_sla", "escalation_deadlines", "olas_for", "sla_for", "s
 
 
 def calendar_for_sla(sla: Sla) -> BusinessCalendar:
-    """The SLA's covered hours as a BusinessCalendar (raises ValueError on bad text or zone)."""
-    return BusinessCalendar.parse(
+    """The SLA's covered hours as a BusinessCalendar, minus its holidays, plus its make-up working
+    days (调休) (raises ValueError on bad text or zone)."""
+    calendar = BusinessCalendar.parse(
         sla.covered_hours or "24x7", holidays=[h.day for h in sla.holidays], tz=sla.timezone or "UTC"
     )
+    return replace(calendar, workdays=frozenset(w.day for w in sla.workdays))
 
 
 def _effective(on: date) -> ColumnElement[bool]:
@@ -63,7 +66,7 @@ def sla_for(session: Session, service_id: int, customer_id: int | None, on: date
             or_(Sla.tier_id.is_(None), Sla.tier_id == tier_id),
             _effective(on),
         )
-        .options(selectinload(Sla.holidays), selectinload(Sla.escalations))
+        .options(selectinload(Sla.holidays), selectinload(Sla.workdays), selectinload(Sla.escalations))
     )
     candidates = list(session.scalars(stmt).unique())
     if not candidates:
@@ -104,7 +107,7 @@ def slas_for(
             or_(Sla.customer_id.is_(None), Sla.customer_id.in_(customers)),
             _effective(on),
         )
-        .options(selectinload(Sla.holidays), selectinload(Sla.escalations))
+        .options(selectinload(Sla.holidays), selectinload(Sla.workdays), selectinload(Sla.escalations))
     )
     by_service: dict[int, list[Sla]] = {}
     for sla, service_id in session.execute(stmt):

@@ -35,6 +35,7 @@ from perception.setup.models.standards import (
     ServiceStandard,
     StandardVersion,
 )
+from scoring.feasibility import ReplayedHistory
 from scoring.principles import PrincipleReport, StandardSpec, check_principles
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "check_version",
     "experience_counterpart",
     "measured_history",
+    "proposed_history",
     "register_history_provider",
     "spec_from_content",
     "standard_by_code",
@@ -52,9 +54,11 @@ __all__ = [
 ]
 
 
-# Measured values of a standard per period (oldest first) for the "feasible" principle. The KPI and
-# analysis phases register a provider; the first one that returns values is used.
-HistoryProvider = Callable[[Session, StandardVersion], Sequence[float] | None]
+# The history a standard speaks of, for the "feasible" principle: its rule replayed on raw history
+# (scoring.feasibility.ReplayedHistory) or its measured values per period (oldest first). The KPI and
+# analysis phases register a provider; the first one that returns something is used.
+History = Sequence[float] | ReplayedHistory
+HistoryProvider = Callable[[Session, StandardVersion], History | None]
 _history_providers: list[HistoryProvider] = []
 
 
@@ -65,7 +69,52 @@ def register_history_provider(provider: HistoryProvider) -> HistoryProvider:
     return provider
 
 
-def measured_history(session: Session, version: StandardVersion) -> Sequence[float] | None:
+def proposed_history(session: Session, d: Any) -> History | None:
+    """``measured_history`` of a rule not stored yet (the standard form's "check"): ``d`` is the
+    parsed StandardDef; its first version is replayed on the history of its service, tier and
+    customer. None when the service is unknown."""
+    from types import SimpleNamespace
+
+    from perception.core.models.org import CustomerOrg
+    from perception.setup.models.catalog import Service, ServiceTier
+
+    service = session.scalar(select(Service).where(Service.code == d.service))
+    if service is None:
+        return None
+    tier = session.scalar(select(ServiceTier).where(ServiceTier.code == d.tier)) if d.tier else None
+    customer = (
+        session.scalar(select(CustomerOrg).where(CustomerOrg.code == d.customer)) if d.customer else None
+    )
+    standard = SimpleNamespace(
+        code=d.code,
+        service_id=service.id,
+        service=service,
+        tier_id=tier.id if tier else None,
+        tier=tier,
+        customer_id=customer.id if customer else None,
+        customer=customer,
+    )
+    content = d.versions[0]
+    rule = SimpleNamespace(
+        standard=standard,
+        **{
+            k: getattr(content, k)
+            for k in (
+                "metric",
+                "dimension",
+                "comparator",
+                "target",
+                "unit",
+                "window",
+                "time_limit_minutes",
+                "priority",
+            )
+        },
+    )
+    return measured_history(session, rule)  # type: ignore[arg-type]
+
+
+def measured_history(session: Session, version: StandardVersion) -> History | None:
     for provider in _history_providers:
         values = provider(session, version)
         if values is not None:
@@ -228,6 +277,6 @@ def spec_from_content(code: str, content: Any, need_confirmed: bool) -> Standard
     )
 
 
-def check_version(version: StandardVersion, history: Sequence[float] | None = None) -> PrincipleReport:
+def check_version(version: StandardVersion, history: History | None = None) -> PrincipleReport:
     """Run the five-principle check (scoring.principles.check_principles) on a stored version."""
     return check_principles(to_spec(version), history)

@@ -1,6 +1,6 @@
-"""SLA and OLA pages. List rows of an agreement (holidays, indicators, promises, escalation rules,
-reporting) are edited as one line each with ``|`` between the columns, so the form works the same
-on a phone; a problem in a row is shown with its line number."""
+"""SLA and OLA pages. List rows of an agreement (holidays, make-up working days, indicators, promises,
+escalation rules, reporting) are edited as one line each with ``|`` between the columns, so the form
+works the same on a phone; a problem in a row is shown with its line number."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from perception.setup.views.common import catalogue_choices, form_data, read, sh
 
 ROWS: dict[str, tuple[str, ...]] = {
     "holidays": ("date", "name"),
+    "workdays": ("date", "name"),
     "indicators": ("name_zh", "name_en", "standard", "comparator", "target", "unit"),
     "promises": ("description_zh", "description_en", "within_minutes", "channel"),
     "escalations": ("after_minutes", "notify_roles", "notify_emails", "description_zh", "description_en"),
@@ -40,7 +41,7 @@ def lines_to_rows(text: str | None, keys: tuple[str, ...]) -> list[dict[str, Any
     for line in (text or "").splitlines():
         if not line.strip():
             continue
-        if keys == ROWS["holidays"] and "|" not in line:
+        if keys == ROWS["holidays"] and "|" not in line:  # also the make-up working days
             first, _sep, rest = line.strip().partition(" ")
             parts = [first, rest]
         else:

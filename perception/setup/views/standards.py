@@ -41,6 +41,7 @@ from perception.setup.services.standard_io import save_standard
 from perception.setup.services.standards import (
     check_version,
     measured_history,
+    proposed_history,
     spec_from_content,
     standard_in_force,
     versions_in_force,
@@ -136,8 +137,10 @@ def _standard_form(standard: ServiceStandard | None) -> Any:
             need_ok = bool(
                 latest and latest.need_confirmed_at and latest.customer_need == d.versions[0].customer_need
             )
-            history = measured_history(orm(), latest) if latest is not None else None
-            report = check_principles(spec_from_content(d.code, d.versions[0], need_ok), history)
+            # The rule in the form, replayed on the history it speaks of (issue 14), not the stored one.
+            report = check_principles(
+                spec_from_content(d.code, d.versions[0], need_ok), proposed_history(orm(), d)
+            )
             if request.form.get("action") != "check":
                 with atomic():
                     saved = save_standard(orm(), d, g.user)

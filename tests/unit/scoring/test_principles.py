@@ -101,8 +101,14 @@ def test_feasible_lower_is_better_and_short_history():
     spec = replace(GOOD, comparator="<=", target=30.0, unit="min", statement_en="Respond within 30 minutes")
     assert check_principles(spec, [28, 31, 29, 33, 27]).result("feasible").passed
     assert check_principles(spec, [35, 36, 34, 38]).result("feasible").code == "feasible_unreachable"
+    # Issue 14: a short history is still history (two periods over 30 minutes: unreachable), and no
+    # history never passes ("fewer than 4 measured periods" once passed an unreachable rule).
     short = check_principles(spec, [35, 36]).result("feasible")
-    assert short.passed and short.code == "feasible_ok_no_history"
+    assert not short.passed and short.code == "feasible_unreachable"
+    assert check_principles(spec, [29]).result("feasible").code == "feasible_ok"
+    for none in (None, [], [float("nan")]):
+        empty = check_principles(spec, none).result("feasible")
+        assert not empty.passed and empty.code == "feasible_no_history" and "history" in empty.reason_en
 
 
 def test_timely_needs_window_and_time_limit_for_time_based_metrics():
