@@ -19,6 +19,7 @@ from perception.analysis.services.exports import FORMATS, export
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.kpi_experience import KpiExperienceView
 from perception.analysis.services.kpi_experience import kpi_vs_experience as kpi_experience_service
+from perception.analysis.services.kpi_experience import watermelon_cells
 from perception.analysis.services.kpis import kpi_analysis
 from perception.analysis.services.names import load_names
 from perception.analysis.services.overview import OverviewView
@@ -63,7 +64,8 @@ def kpi_vs_experience() -> Any:
     filters, error = current_filters()
     view = computed("kpi_vs_experience", filters, lambda: _kpi_vs_experience(filters), reuse=False)
     return render_template(
-        "analysis/kpi_vs_experience.html", **page_context(filters, error, view=view, quadrants=QUADRANTS)
+        "analysis/kpi_vs_experience.html",
+        **page_context(filters, error, view=view, quadrants=QUADRANTS, melons=watermelon_cells(view)),
     )
 
 
