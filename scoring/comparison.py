@@ -155,7 +155,7 @@ def _nps_score(cell: ComparisonCell, confidence: float) -> tuple[str, float, flo
 
     n, b, c = cell.experience_n, cell.experience_promoters, cell.experience_detractors
     assert b is not None and c is not None
-    if not (0 <= b and 0 <= c and b + c <= n):
+    if not (b >= 0 and c >= 0 and b + c <= n):
         raise ValueError("promoters and detractors must be counts within experience_n")
     if not -100.0 <= cell.experience_target <= 100.0:
         raise ValueError("an NPS target lies in -100..100")

@@ -50,3 +50,25 @@ def test_review_uses_the_same_cells(db_session, org, catalog, observe, link_kpi,
     rows, facts = _watermelons(view)
     assert len(rows) == 2 and len(facts) == 2
     assert [f["evidenced"] for f in facts] == [True, False]
+
+
+def test_home_headline_counts_evidenced_cells_by_name(
+    app, db_session, org, catalog, observe, link_kpi, kpi_value, make_user
+):
+    from datetime import datetime
+
+    from perception.analysis.home import analysis_panel
+    from perception.core.clock import Clock
+
+    _world(db_session, org, catalog, observe, link_kpi, kpi_value)
+    user = make_user("melon_manager", "manager", region="R1")
+    user2 = make_user("melon_manager2", "manager", region_id=org["R2"]["region"].id)
+    clock = Clock(fixed_now=datetime(2026, 3, 30, 4, 0))  # Monday of W14: W10-W13 complete
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        panel = analysis_panel(db_session, user, clock)
+        other = analysis_panel(db_session, user2, clock)
+    assert panel is not None and other is not None
+    figure = next(f for f in panel.figures if f.label == "Evidenced watermelons")
+    # Two KPIs of desktop support in R1, one cell: counted once, named, no code.
+    assert figure.value == "1" and figure.note == "Service desk in " + org["R1"]["region"].name_en
+    assert next(f for f in other.figures if f.label == "Evidenced watermelons").value == "0"

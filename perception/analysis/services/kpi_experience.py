@@ -235,7 +235,9 @@ def _measured_by(
     from perception.setup.models.standards import PlanItem
     from scoring import FEEDBACK_DIMENSIONS
 
-    dim_zh, dim_en = next(((z, e) for c, z, e in FEEDBACK_DIMENSIONS if c == dimension), (dimension or "", dimension or ""))
+    dim_zh, dim_en = next(
+        ((z, e) for c, z, e in FEEDBACK_DIMENSIONS if c == dimension), (dimension or "", dimension or "")
+    )
     means = sorted(
         set(
             session.scalars(
@@ -250,11 +252,13 @@ def _measured_by(
     sentences = {
         "questionnaire": (
             f"问卷：在本服务的问卷中加入“{dim_zh}”评分题（还需 {missing} 个评分）",
-            f"Questionnaire: add a rating of “{dim_en}” to this service's survey ({missing} more ratings needed)",
+            f"Questionnaire: add a rating of “{dim_en}” to this service's survey "
+            f"({missing} more ratings needed)",
         ),
         "phone_callback": (
             f"电话回访：在回访话术中请客户为“{dim_zh}”打分（还需 {missing} 个评分）",
-            f"Phone callback: ask customers to rate “{dim_en}” in the callback script ({missing} more ratings needed)",
+            f"Phone callback: ask customers to rate “{dim_en}” in the callback script "
+            f"({missing} more ratings needed)",
         ),
         "feedback_record": (
             f"每周采集报告：采集员对“{dim_zh}”的评分（另一来源，单独显示；还需 {missing} 个评分）",
@@ -289,7 +293,11 @@ class KpiExperienceView:
         """The service and KPI names of a "SERVICE:KPI" key (the correlations' grouping)."""
         for c in self.cells:
             if f"{c.service_code}:{c.kpi_code}" == pair:
-                return f"{c.service_name_zh} · {c.kpi_name_zh}" if zh else f"{c.service_name_en} · {c.kpi_name_en}"
+                return (
+                    f"{c.service_name_zh} · {c.kpi_name_zh}"
+                    if zh
+                    else f"{c.service_name_en} · {c.kpi_name_en}"
+                )
         return pair
 
     def to_dict(self) -> dict[str, Any]:
@@ -441,7 +449,7 @@ def kpi_vs_experience(
         if link is None:
             continue
         service_named, region_named = names.service(service_id), names.region(region_id)
-        named = {
+        named: dict[str, Any] = {
             "kpi_name_zh": link.kpi_name_zh,
             "kpi_name_en": link.kpi_name_en,
             "service_name_zh": service_named.name_zh,

@@ -16,10 +16,10 @@ from perception.analysis.services.evidence import evidence as evidence_service
 from perception.analysis.services.experience import ExperienceView
 from perception.analysis.services.experience import experience as experience_service
 from perception.analysis.services.exports import FORMATS, export
+from perception.analysis.services.facts import DIMENSION_CODES
 from perception.analysis.services.filters import AnalysisFilters
-from perception.analysis.services.kpi_experience import KpiExperienceView
+from perception.analysis.services.kpi_experience import KpiExperienceView, watermelon_cells
 from perception.analysis.services.kpi_experience import kpi_vs_experience as kpi_experience_service
-from perception.analysis.services.kpi_experience import watermelon_cells
 from perception.analysis.services.kpis import kpi_analysis
 from perception.analysis.services.names import load_names
 from perception.analysis.services.overview import OverviewView
@@ -83,7 +83,10 @@ def experience() -> Any:
     filters, error = current_filters()
     view = computed("experience", filters, lambda: _experience(filters), reuse=False)
     return render_template(
-        "analysis/experience.html", **page_context(filters, error, view=view, ipa_quadrants=IPA_QUADRANTS)
+        "analysis/experience.html",
+        **page_context(
+            filters, error, view=view, ipa_quadrants=IPA_QUADRANTS, dimension_codes=DIMENSION_CODES
+        ),
     )
 
 

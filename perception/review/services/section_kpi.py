@@ -92,7 +92,9 @@ def _watermelons(view: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
                 "key": key,
                 "service": t(cell.service_name_zh, cell.service_name_en),
                 "region": t(cell.region_name_zh, cell.region_name_en),
-                "kpi": t("、".join(k.kpi_name_zh for k in cell.kpis), ", ".join(k.kpi_name_en for k in cell.kpis)),
+                "kpi": t(
+                    "、".join(k.kpi_name_zh for k in cell.kpis), ", ".join(k.kpi_name_en for k in cell.kpis)
+                ),
                 "gap": cmp.experience_gap,
                 "relative_gap": _rel(cmp.experience_gap, cmp.experience_target),
                 "estimate": cmp.experience_estimate,
