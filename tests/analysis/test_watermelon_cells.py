@@ -72,3 +72,44 @@ def test_home_headline_counts_evidenced_cells_by_name(
     # Two KPIs of desktop support in R1, one cell: counted once, named, no code.
     assert figure.value == "1" and figure.note == "Service desk in " + org["R1"]["region"].name_en
     assert next(f for f in other.figures if f.label == "Evidenced watermelons").value == "0"
+
+
+def test_not_measurable_dimension_standard_says_what_would_measure_it(
+    db_session, org, catalog, observe, link_kpi, kpi_value, period_args
+):
+    from perception.setup.models.standards import PlanItem
+
+    r2, net = org["R2"]["region"], catalog["NET"]
+    d = link_kpi(net, "NETR", 0.9, "dimension_rating_mean", 4.0, dimension="fault_handling")
+    kpi_value(d, net, r2, 0.95, 0.9)
+    observe(r2, net, "rating", [2, 3, 2], dimension="fault_handling")
+    filters = parse_filters(db_session, period_args, None, today=MONDAY)
+    (bare,) = kpi_vs_experience(db_session, filters).unmatched
+    assert bare.reason == "not_measurable_yet:3:30:R2" and "add a plan line" in bare.measured_by[0][1]
+    db_session.add_all(
+        [
+            PlanItem(
+                service_id=net.id, region_id=r2.id, means="questionnaire", frequency="monthly", active=True
+            ),
+            PlanItem(
+                service_id=net.id, region_id=None, means="feedback_record", frequency="weekly", active=True
+            ),
+            PlanItem(
+                service_id=net.id,
+                region_id=org["R1"]["region"].id,
+                means="phone_callback",
+                frequency="weekly",
+                active=True,
+            ),  # fmt: skip
+        ]
+    )
+    db_session.flush()
+    (u,) = kpi_vs_experience(db_session, filters).unmatched
+    assert [en for _, en in u.measured_by] == [
+        "Weekly report: the collectors' rating of “Fault-handling effect” (another voice, shown apart; "
+        "27 more ratings needed)",
+        "Questionnaire: add a rating of “Fault-handling effect” to this service's survey "
+        "(27 more ratings needed)",
+    ]
+    assert u.kpi_name_en == "NETR KPI" and u.region_name_en == r2.name_en
+    assert not kpi_vs_experience(db_session, filters).cells  # never judged on overall CSAT instead
