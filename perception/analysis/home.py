@@ -59,7 +59,8 @@ def _figure(label: str, now: GroupMeasure | None, before: GroupMeasure | None, k
         if kind == "csat"
         else (f"{now.estimate:+.0f}" if kind == "nps" else f"{now.estimate:.1f}")
     )
-    note = _("%(n)s answers", n=now.n) + (" · " + _("few answers: an indication") if now.low_sample else "")
+    counted = _("%(n)s respondents", n=now.n) if kind == "index" else _("%(n)s answers", n=now.n)
+    note = counted + (" · " + _("few answers: an indication") if now.low_sample else "")
     if before is None:
         return HomeFigure(label, value, note=note)
     delta = (now.estimate - before.estimate) * scale
