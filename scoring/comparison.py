@@ -64,6 +64,11 @@ class ComparisonCell:
     #: The rating scale of a mean (e.g. (1, 5)): its interval and test then use the largest
     #: variance a bounded answer can have and never collapse (30 identical answers).
     experience_scale: tuple[float, float] | None = None
+    #: NPS counts (with ``experience_n`` answers and the target on -100..100): the NPS is then
+    #: judged with the score interval and score test used everywhere else for NPS (Tango 1998,
+    #: scoring.intervals.nps_interval), not a t or bounded-mean interval.
+    experience_promoters: int | None = None
+    experience_detractors: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,8 @@ def _experience(cell: ComparisonCell, confidence: float) -> tuple[str, float, fl
         # Exact binomial test against the target share (never above nominal at small n).
         pv = float(stats.binomtest(x, n, target).pvalue) if 0.0 < target < 1.0 else float(x / n == target)
         return "share", x / n, float(lo[0]), float(hi[0]), pv
+    if cell.experience_promoters is not None and cell.experience_detractors is not None:
+        return _nps_score(cell, confidence)
     if cell.experience_mean is None or cell.experience_sd is None:
         raise ValueError("give experience_successes, or experience_mean and experience_sd")
     if cell.experience_scale is not None:
@@ -136,6 +143,28 @@ def _experience(cell: ComparisonCell, confidence: float) -> tuple[str, float, fl
     else:
         pv = float("nan")
     return "mean", cell.experience_mean, float(lo[0]), float(hi[0]), pv
+
+
+def _nps_score(cell: ComparisonCell, confidence: float) -> tuple[str, float, float, float, float]:
+    """NPS (-100..100) from promoter and detractor counts: the score interval of
+    scoring.intervals.nps_interval and the score test it inverts, T(d0) against N(0, 1)
+    (Tango 1998; Rocks 2016), so a cell's interval excludes the target exactly when p < 1 - confidence."""
+    from scipy import stats
+
+    from scoring.intervals import _tango_statistic, nps_interval
+
+    n, b, c = cell.experience_n, cell.experience_promoters, cell.experience_detractors
+    assert b is not None and c is not None
+    if not (b >= 0 and c >= 0 and b + c <= n):
+        raise ValueError("promoters and detractors must be counts within experience_n")
+    if not -100.0 <= cell.experience_target <= 100.0:
+        raise ValueError("an NPS target lies in -100..100")
+    lo, hi = nps_interval([b], [c], [n], confidence)
+    d0 = cell.experience_target / 100.0
+    arr = np.array([float(b)]), np.array([float(c)]), np.array([float(n)]), np.array([d0])
+    t = float(_tango_statistic(*arr)[0])
+    pv = float(2 * stats.norm.sf(abs(t))) if abs(d0) < 1.0 else float((b - c) / n == d0)
+    return "nps", 100.0 * (b - c) / n, 100.0 * float(lo[0]), 100.0 * float(hi[0]), pv
 
 
 def _bounded_mean(cell: ComparisonCell, confidence: float) -> tuple[str, float, float, float, float]:
@@ -258,6 +287,17 @@ def _judged(c: CellComparison, q: float, alpha: float, min_n: int) -> CellCompar
     return replace(c, q_value=q, evidenced=evidenced, reason=reason, message=message)
 
 
+def _measurement(cell: ComparisonCell) -> tuple[Any, ...]:
+    """What one experience test measures: the cell (service before any ":KPI" suffix, region,
+    tier, period) and the experience figures with their target."""
+    return (
+        cell.service.split(":")[0], cell.region, cell.tier, cell.period, cell.experience_n,
+        cell.experience_successes, cell.experience_mean, cell.experience_sd, cell.experience_scale,
+        cell.experience_target, cell.experience_comparator, cell.experience_promoters,
+        cell.experience_detractors,
+    )  # fmt: skip
+
+
 def compare_kpi_experience(
     cells: Sequence[ComparisonCell], *, confidence: float = 0.95, min_n: int = DEFAULT_MIN_N
 ) -> KpiExperienceReport:
@@ -281,7 +321,15 @@ def compare_kpi_experience(
 
     z_quantile(confidence)
     compared = [compare_one(c, confidence=confidence, min_n=min_n) for c in cells]
-    q: list[float] = benjamini_hochberg([c.p_value for c in compared]).tolist() if compared else []
+    # The family is the distinct experience measurements: KPIs of one cell that share one
+    # experience number are one test, not one per KPI ("29 listed, 22 distinct").
+    family: dict[tuple[Any, ...], int] = {}
+    slot = [family.setdefault(_measurement(c), len(family)) for c in cells]
+    p_once = [1.0] * len(family)
+    for c, i in zip(compared, slot, strict=True):
+        p_once[i] = c.p_value
+    q_once: list[float] = benjamini_hochberg(p_once).tolist() if family else []
+    q = [q_once[i] for i in slot]
     compared = [_judged(c, float(qv), 1.0 - confidence, min_n) for c, qv in zip(compared, q, strict=True)]
 
     def key(c: CellComparison) -> tuple[bool, float, float]:

@@ -87,7 +87,9 @@ def api_overview() -> Any:
 @document(
     "/analysis/kpi-vs-experience",
     "get",
-    summary="Four-quadrant KPI-versus-experience cells, ranked watermelons, correlations and lead/lag",
+    summary="Four-quadrant KPI-versus-experience cells, ranked watermelons (per KPI, and "
+    "watermelon_cells: one per service x region with its KPIs, the headline's definition), "
+    "correlations and lead/lag",
     tag=TAG,
     parameters=FILTER_PARAMS,
 )

@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 
 from perception.analysis.models import AlertKind, AlertStatus, Opportunity, OpportunityStatus
 from perception.analysis.services.alerts import alerts_for
-from perception.analysis.services.facts import aggregate, csat_measure, index_measure, nps_measure
+from perception.analysis.services.facts import aggregate, csat_measure, nps_measure
 from perception.analysis.services.filters import AnalysisFilters
+from perception.analysis.services.kpi_experience import kpi_vs_experience, watermelon_cells
 from perception.analysis.services.overview import OVERVIEW_KINDS
+from perception.analysis.services.perception_index import index_by
 from perception.core.authz import Permission, can, region_scope, scoped
 from perception.core.clock import Clock
 from perception.core.home import HomeFigure, HomePanel, HomeTodo, direction, home_panel, signed
@@ -43,7 +45,9 @@ def _measures(
     filters = AnalysisFilters(start=start, end=end, region_ids=regions)
     table = aggregate(session, filters, kinds=OVERVIEW_KINDS)
     parts = table.rollup(()).get((), {})
-    return {"csat": csat_measure(parts), "nps": nps_measure(parts), "index": index_measure(parts)}
+    # The index of customers' own answers, respondents as n (services.perception_index).
+    index = index_by(session, filters).get(())
+    return {"csat": csat_measure(parts), "nps": nps_measure(parts), "index": index.measure if index else None}
 
 
 def _figure(label: str, now: GroupMeasure | None, before: GroupMeasure | None, kind: str) -> HomeFigure:
@@ -55,7 +59,8 @@ def _figure(label: str, now: GroupMeasure | None, before: GroupMeasure | None, k
         if kind == "csat"
         else (f"{now.estimate:+.0f}" if kind == "nps" else f"{now.estimate:.1f}")
     )
-    note = _("%(n)s answers", n=now.n) + (" · " + _("few answers: an indication") if now.low_sample else "")
+    counted = _("%(n)s respondents", n=now.n) if kind == "index" else _("%(n)s answers", n=now.n)
+    note = counted + (" · " + _("few answers: an indication") if now.low_sample else "")
     if before is None:
         return HomeFigure(label, value, note=note)
     delta = (now.estimate - before.estimate) * scale
@@ -77,7 +82,15 @@ def analysis_panel(session: Session, user: User, clock: Clock) -> HomePanel | No
     alerts = alerts_for(session, regions, status=AlertStatus.OPEN, limit=200)
     alerts.sort(key=lambda a: (ALERT_ORDER.index(a.kind) if a.kind in ALERT_ORDER else 9, -a.id))
     zh = is_zh()
-    melons = [a for a in alerts if a.kind == AlertKind.NEW_WATERMELON]
+    # The headline counts region x service cells evidenced on both sides under the multiplicity
+    # rule, the definition the KPI-vs-experience page and the review use (watermelon_cells).
+    window = AnalysisFilters(start=end - timedelta(weeks=WEEKS), end=end, region_ids=regions)
+    cells = watermelon_cells(kpi_vs_experience(session, window)).evidenced
+    melon_note = (
+        "、".join(f"{c.service_name_zh}·{c.region_name_zh}" for c in cells[:3])
+        if zh
+        else "; ".join(f"{c.service_name_en} in {c.region_name_en}" for c in cells[:3])
+    ) or None
     missed = [a for a in alerts if a.kind == AlertKind.STANDARD_MISSED]
     todos = [
         HomeTodo(
@@ -92,13 +105,14 @@ def analysis_panel(session: Session, user: User, clock: Clock) -> HomePanel | No
         key="analysis",
         title=_("Perception of the last four weeks"),
         figures=[
-            _figure(_("Perception index"), now["index"], before["index"], "index"),
+            _figure(_("Perception index (customers)"), now["index"], before["index"], "index"),
             _figure(_("CSAT (share satisfied)"), now["csat"], before["csat"], "csat"),
             _figure(_("NPS"), now["nps"], before["nps"], "nps"),
             HomeFigure(
                 _("Evidenced watermelons"),
-                str(len(melons)),
-                trend=-1 if melons else 0,
+                str(len(cells)),
+                trend=-1 if cells else 0,
+                note=melon_note,
                 href=url_for("analysis.kpi_vs_experience"),
             ),
             HomeFigure(_("Standards missed several periods"), str(len(missed)), trend=-1 if missed else 0),

@@ -123,7 +123,7 @@ def test_experience_drop_and_new_watermelon(db_session, org, catalog, observe, l
     melon = _alerts(db_session, "new_watermelon")[0]
     assert (
         melon.evidence_url.startswith("/analysis/kpi-vs-experience?")
-        and "#cell-RESP-DESK-R1" in melon.evidence_url
+        and "#cell-DESK-R1" in melon.evidence_url  # one alert per service x region cell
     )
     again = check_alerts(db_session, NOW)
     assert not [a for a in again if a.kind in ("experience_drop", "new_watermelon")]

@@ -87,11 +87,13 @@ def test_nps_experience_uses_the_nps_as_a_mean(
     assert cell.experience_estimate == pytest.approx(per_respondent.mean())  # NPS = -16.7
     from scipy import stats
 
-    # Issue 14: on the bounded -100..100 scale the test uses the largest variance such answers can
-    # have (Bhatia-Davis), so it never collapses: z = (m - t0) / sqrt(t0 (1 - t0) / n) rescaled.
-    m, t0 = (per_respondent.mean() + 100) / 200, (30.0 + 100) / 200
-    z = (m - t0) / np.sqrt(t0 * (1 - t0) / 30)
-    assert cell.p_value == pytest.approx(2 * stats.norm.sf(abs(z)))
+    # Issue 14: an NPS target is judged with the NPS score test (the one its score interval
+    # inverts), checked against the independent reference of tests/unit/test_nps_target_interval.
+    from tests.unit.test_nps_target_interval import _reference_statistic
+
+    t = _reference_statistic(10, 15, 30, 0.30)
+    assert cell.p_value == pytest.approx(2 * stats.norm.sf(abs(t)), rel=1e-6)
+    assert cell.experience_kind == "nps"
     assert cell.quadrant == "watermelon"
 
 

@@ -77,7 +77,9 @@ def test_region_scope_on_pages_and_api(login_as, data, db_session, make_user):
 def test_watermelon_on_the_monday_page(login_as, data):
     c = login_as("manager")
     html = c.get(f"/analysis/kpi-vs-experience?{PERIOD}").get_data(as_text=True)
-    assert 'data-testid="watermelon-list"' in html and 'id="cell-RESP-DESK-R1"' in html
+    assert (
+        'data-testid="watermelon-list"' in html and 'id="cell-DESK-R1"' in html
+    )  # one row per service x region cell
     assert "/analysis/chart/quadrant.svg" in html
 
 
@@ -126,7 +128,8 @@ def test_exports_are_audited(login_as, data, db_session):
     response = c.get(f"/analysis/export/watermelons.csv?{PERIOD}")
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0][0] == "Watermelon rank" and rows[1][1:4] == ["RESP", "DESK", "R1"]
+    # One row per service x region cell with its KPIs, as on the page (issue 14).
+    assert rows[0][0] == "Rank" and rows[1][1:4] == ["DESK", "R1", "RESP RESP KPI"]
     xlsx = c.get(f"/analysis/export/overview.xlsx?{PERIOD}")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet.cell(1, 1).value == "Group" and sheet.cell(2, 1).value == "all"

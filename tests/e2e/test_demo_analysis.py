@@ -36,6 +36,16 @@ def test_planted_watermelon_is_found_and_ranked_first(db_session):
     # Issue 14: under the multiplicity rule the evidenced watermelons name the planted cell alone.
     evidenced = {(w.service_code, w.region_code) for w in view.watermelons if w.comparison.evidenced}
     assert evidenced == {PLANTED["watermelon"]}
+    # One row per service x region cell: the headline counts the planted cell once, whatever
+    # number of its KPIs are met, and every candidate cell is listed once with its reason.
+    from perception.analysis.services.kpi_experience import watermelon_cells
+
+    cells = watermelon_cells(view)
+    assert [(c.service_code, c.region_code) for c in cells.evidenced] == [PLANTED["watermelon"]]
+    assert cells.headline == 1 and all(c.reason for c in cells.candidates)
+    keys = [(c.service_id, c.region_id) for c in cells.all]
+    assert len(keys) == len(set(keys)) == len({(w.service_id, w.region_id) for w in view.watermelons})
+    print(f"per-KPI rows {len(view.watermelons)}, cells {len(cells.all)}, evidenced {cells.headline}")
 
     run = db_session.scalar(select(TextAnalysisRun))
     assert run.status == "done" and run.n_entries > 100

@@ -21,7 +21,7 @@ from perception.review.services.errors import ReviewError
 from perception.review.services.sections import compute_content, content_for, section_of
 from tests.conftest import post_form
 
-MELON = "watermelon:RESP|DESK|R1"
+MELON = "watermelon:DESK|R1"
 TODAY = date(2026, 7, 2)
 SIGNED = Clock(fixed_now=datetime(2026, 7, 6, 9, 0))
 

@@ -19,7 +19,7 @@ from perception.review.services import reports as review_reports
 from perception.review.services import signoff as review_signoff
 from tests.conftest import post_form, require_component
 
-MELON = "watermelon:RESP|DESK|R1"
+MELON = "watermelon:DESK|R1"
 
 
 @pytest.fixture

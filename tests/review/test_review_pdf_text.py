@@ -24,7 +24,7 @@ def signed(db_session, h1, watermelon, make_user):
     owner.display_name = USER_WROTE_IN_CHINESE[0]
     review_signoff.add_finding(
         db_session, h1, kind="finding", text=USER_WROTE_IN_CHINESE[1],
-        evidence_section="kpi_experience", evidence_key="watermelon:RESP|DESK|R1", today=date(2026, 6, 20),
+        evidence_section="kpi_experience", evidence_key="watermelon:DESK|R1", today=date(2026, 6, 20),
     )  # fmt: skip
     review_register.create_item(
         db_session,

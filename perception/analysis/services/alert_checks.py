@@ -32,7 +32,7 @@ from perception.analysis.services.changes import (
     unit_key,
 )
 from perception.analysis.services.filters import AnalysisFilters
-from perception.analysis.services.kpi_experience import kpi_vs_experience
+from perception.analysis.services.kpi_experience import kpi_vs_experience, watermelon_cells
 from perception.analysis.services.names import load_names
 from perception.core.clock import Clock
 from perception.core.models.org import CollectionPoint
@@ -103,10 +103,11 @@ def check_new_watermelons(session: Session, last_week: date, *, use_rollup: bool
     window = AnalysisFilters(start=end - timedelta(weeks=WINDOW_WEEKS), end=end)
     current = kpi_vs_experience(session, window, use_rollup=use_rollup)
     previous = kpi_vs_experience(session, window.previous(), use_rollup=use_rollup)
-    before = {c.key for c in previous.cells if c.comparison.quadrant == "watermelon"}
+    before = {(c.service_id, c.region_id) for c in previous.cells if c.comparison.quadrant == "watermelon"}
     out = []
-    for cell in current.watermelons:
-        if not cell.comparison.evidenced or cell.key in before:
+    # One alert per region x service cell with its KPIs (watermelon_cells: the page's definition).
+    for cell in watermelon_cells(current).evidenced:
+        if (cell.service_id, cell.region_id) in before:
             continue
         recent = session.scalar(
             select(Alert.id).where(
@@ -117,22 +118,24 @@ def check_new_watermelons(session: Session, last_week: date, *, use_rollup: bool
         )
         if recent is not None:
             continue
-        c = cell.comparison
+        c = cell.lead.comparison
+        kpis_zh = "、".join(k.kpi_name_zh for k in cell.kpis)
+        kpis_en = ", ".join(k.kpi_name_en for k in cell.kpis)
         out.append(
             AlertSpec(
                 kind=AlertKind.NEW_WATERMELON,
                 occurrence_key=f"new_watermelon:{cell.key}:{window.start.isoformat()}",
                 message_zh=f"新的西瓜效应：{cell.service_name_zh}·{cell.region_name_zh} 的 "
-                f"{cell.kpi_name_zh} 达标，但体验 {c.experience_estimate:.3g} "
+                f"{kpis_zh} 达标，但体验 {c.experience_estimate:.3g} "
                 f"低于目标 {c.experience_target:.3g}（n={c.n}）",
                 message_en=f"New watermelon: {cell.service_name_en} in {cell.region_name_en} meets "
-                f"{cell.kpi_name_en}, but experience {c.experience_estimate:.3g} misses "
+                f"{kpis_en}, but experience {c.experience_estimate:.3g} misses "
                 f"{c.experience_target:.3g} (n={c.n})",
                 evidence_url=_url(
                     "kpi-vs-experience",
                     **{"from": window.start.isoformat(), "to": last_week.isoformat()},
                 )
-                + f"#cell-{cell.key.replace('|', '-')}",
+                + f"#cell-{cell.service_code}-{cell.region_code}",
                 region_id=cell.region_id,
                 service_id=cell.service_id,
                 period_start=window.start,
@@ -170,7 +173,12 @@ def check_missed_standards(
         # when any tier missed its own target.
         series[key] = {p: bool(pooled_met(mets)) for p, mets in weeks_met.items()}
     names = load_names(session, customers=False)
-    codes = dict(session.execute(select(KpiDefinition.id, KpiDefinition.code)).all())
+    kpis = {
+        i: (code, zh or code, en or code)
+        for i, code, zh, en in session.execute(
+            select(KpiDefinition.id, KpiDefinition.code, KpiDefinition.name_zh, KpiDefinition.name_en)
+        )
+    }
     out = []
     for (d, s, r), weeks in sorted(series.items()):
         ordered = sorted(weeks)
@@ -182,14 +190,15 @@ def check_missed_standards(
         if len(streak) < periods or ordered[-1] != last_week:
             continue
         region, service = names.region(r), names.service(s)
-        code, since = codes.get(d, str(d)), iso_week_label(streak[0])
+        code, name_zh, name_en = kpis.get(d, (str(d), str(d), str(d)))
+        since = iso_week_label(streak[0])
         out.append(
             AlertSpec(
                 kind=AlertKind.STANDARD_MISSED,
                 occurrence_key=f"standard_missed:{code}:{service.code}:{region.code}:{streak[0].isoformat()}",
-                message_zh=f"{service.name_zh}·{region.name_zh} 的指标 {code} 自 {since} "
+                message_zh=f"{service.name_zh}·{region.name_zh} 的指标“{name_zh}”自 {since} "
                 f"起已连续 {len(streak)} 周未达标",
-                message_en=f"KPI {code} for {service.name_en} in {region.name_en} has missed its target "
+                message_en=f"“{name_en}” for {service.name_en} in {region.name_en} has missed its target "
                 f"for {len(streak)} weeks in a row since {since}",
                 evidence_url=_url("kpis", region=r, service=s, **{"from": streak[0].isoformat()}),
                 region_id=r,

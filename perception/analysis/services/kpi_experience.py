@@ -85,12 +85,195 @@ class CellView:
 
 
 @dataclass(frozen=True)
+class WatermelonCell:
+    """One region x service cell where a KPI is met and the experience is not, with every KPI of
+    the cell that is met (``kpis``, best evidenced first). ``lead`` is the row the cell is judged
+    on: evidenced when any of its KPIs is evidenced on both sides under the multiplicity rule
+    (scoring.compare_kpi_experience: n >= 30, interval excludes the target, BH q <= 5%, the KPI's
+    own interval on the met side); otherwise a candidate with ``reason``."""
+
+    service_id: int
+    service_code: str
+    service_name_zh: str
+    service_name_en: str
+    region_id: int
+    region_code: str
+    region_name_zh: str
+    region_name_en: str
+    kpis: tuple[CellView, ...]
+
+    @property
+    def lead(self) -> CellView:
+        return self.kpis[0]
+
+    @property
+    def key(self) -> str:
+        return f"{self.service_code}|{self.region_code}"
+
+    @property
+    def evidenced(self) -> bool:
+        return self.lead.comparison.evidenced
+
+    @property
+    def reason(self) -> str:
+        return self.lead.comparison.reason
+
+    @property
+    def n(self) -> int:
+        return self.lead.comparison.n
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.lead.comparison
+        return {
+            "key": self.key,
+            "service_id": self.service_id,
+            "service_code": self.service_code,
+            "service_name_zh": self.service_name_zh,
+            "service_name_en": self.service_name_en,
+            "region_id": self.region_id,
+            "region_code": self.region_code,
+            "region_name_zh": self.region_name_zh,
+            "region_name_en": self.region_name_en,
+            "evidenced": self.evidenced,
+            "reason": self.reason,
+            "n": self.n,
+            "experience_estimate": c.experience_estimate,
+            "experience_ci_low": c.experience_ci_low,
+            "experience_ci_high": c.experience_ci_high,
+            "experience_target": c.experience_target,
+            "q_value": c.q_value,
+            "kpis": [
+                {
+                    "kpi_code": k.kpi_code,
+                    "kpi_name_zh": k.kpi_name_zh,
+                    "kpi_name_en": k.kpi_name_en,
+                    "kpi_value": k.comparison.kpi_value,
+                    "kpi_target": k.comparison.kpi_target,
+                    "kpi_ci_low": k.comparison.kpi_ci_low,
+                    "kpi_ci_high": k.comparison.kpi_ci_high,
+                    "evidenced": k.comparison.evidenced,
+                    "reason": k.comparison.reason,
+                }
+                for k in self.kpis
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class WatermelonCells:
+    """The one definition of the watermelon list the page, the API, the review and the home use:
+    ``evidenced`` cells (the headline counts them) and ``candidates`` with their reason."""
+
+    evidenced: tuple[WatermelonCell, ...]
+    candidates: tuple[WatermelonCell, ...]
+
+    @property
+    def headline(self) -> int:
+        return len(self.evidenced)
+
+    @property
+    def all(self) -> tuple[WatermelonCell, ...]:
+        return self.evidenced + self.candidates
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "headline": self.headline,
+            "evidenced": [c.to_dict() for c in self.evidenced],
+            "candidates": [c.to_dict() for c in self.candidates],
+        }
+
+
+def watermelon_cells(view: KpiExperienceView) -> WatermelonCells:
+    """Group the ranked per-KPI watermelons into region x service cells, each listed once with its
+    KPIs (the rank order of ``view.watermelons`` is kept: evidenced first, largest shortfall)."""
+    grouped: dict[tuple[int, int], list[CellView]] = {}
+    for row in view.watermelons:
+        grouped.setdefault((row.service_id, row.region_id), []).append(row)
+    cells = [
+        WatermelonCell(
+            service_id=rows[0].service_id,
+            service_code=rows[0].service_code,
+            service_name_zh=rows[0].service_name_zh,
+            service_name_en=rows[0].service_name_en,
+            region_id=rows[0].region_id,
+            region_code=rows[0].region_code,
+            region_name_zh=rows[0].region_name_zh,
+            region_name_en=rows[0].region_name_en,
+            kpis=tuple(rows),
+        )
+        for rows in grouped.values()
+    ]
+    return WatermelonCells(
+        evidenced=tuple(c for c in cells if c.evidenced),
+        candidates=tuple(c for c in cells if not c.evidenced),
+    )
+
+
+@dataclass(frozen=True)
 class Unmatched:
     """A KPI that could not be compared, and why (shown so a missing link is fixed in setup)."""
 
     kpi_code: str
     service_id: int
     reason: str
+    kpi_name_zh: str = ""
+    kpi_name_en: str = ""
+    service_name_zh: str = ""
+    service_name_en: str = ""
+    region_name_zh: str = ""
+    region_name_en: str = ""
+    #: For a dimension standard not measurable yet: which collection would measure it, from the
+    #: perception plan's active lines of the service in the region, as (zh, en) sentences.
+    measured_by: tuple[tuple[str, str], ...] = ()
+
+
+def _measured_by(
+    session: Session, service_id: int, region_id: int, dimension: str | None, missing: int
+) -> tuple[tuple[str, str], ...]:
+    """What collection would measure a dimension standard that has fewer than 30 ratings: the
+    plan's active lines for the service in the region (or all regions), one sentence each."""
+    from perception.setup.models.standards import PlanItem
+    from scoring import FEEDBACK_DIMENSIONS
+
+    dim_zh, dim_en = next(
+        ((z, e) for c, z, e in FEEDBACK_DIMENSIONS if c == dimension), (dimension or "", dimension or "")
+    )
+    means = sorted(
+        set(
+            session.scalars(
+                select(PlanItem.means).where(
+                    PlanItem.service_id == service_id,
+                    PlanItem.active.is_(True),
+                    (PlanItem.region_id == region_id) | PlanItem.region_id.is_(None),
+                )
+            )
+        )
+    )
+    sentences = {
+        "questionnaire": (
+            f"问卷：在本服务的问卷中加入“{dim_zh}”评分题（还需 {missing} 个评分）",
+            f"Questionnaire: add a rating of “{dim_en}” to this service's survey "
+            f"({missing} more ratings needed)",
+        ),
+        "phone_callback": (
+            f"电话回访：在回访话术中请客户为“{dim_zh}”打分（还需 {missing} 个评分）",
+            f"Phone callback: ask customers to rate “{dim_en}” in the callback script "
+            f"({missing} more ratings needed)",
+        ),
+        "feedback_record": (
+            f"每周采集报告：采集员对“{dim_zh}”的评分（另一来源，单独显示；还需 {missing} 个评分）",
+            f"Weekly report: the collectors' rating of “{dim_en}” (another voice, shown apart; "
+            f"{missing} more ratings needed)",
+        ),
+    }
+    out = tuple(sentences[m] for m in means if m in sentences)
+    return out or (
+        (
+            "感知计划中没有覆盖本服务和区域的问卷、回访或采集报告：请在感知计划中添加一条",
+            "No questionnaire, callback or weekly report of the perception plan covers this service "
+            "in this region: add a plan line",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -106,11 +289,23 @@ class KpiExperienceView:
     def cell(self, key: str) -> CellView | None:
         return next((c for c in self.cells if c.key == key), None)
 
+    def pair_name(self, pair: str, zh: bool) -> str:
+        """The service and KPI names of a "SERVICE:KPI" key (the correlations' grouping)."""
+        for c in self.cells:
+            if f"{c.service_code}:{c.kpi_code}" == pair:
+                return (
+                    f"{c.service_name_zh} · {c.kpi_name_zh}"
+                    if zh
+                    else f"{c.service_name_en} · {c.kpi_name_en}"
+                )
+        return pair
+
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
             {
                 "cells": [_cell_dict(c) for c in self.cells],
                 "watermelons": [_cell_dict(c) for c in self.watermelons],
+                "watermelon_cells": watermelon_cells(self).to_dict(),
                 "quadrant_counts": dict(self.quadrant_counts),
                 "correlations": self.correlations,
                 "lead_lag": [{"cell": k, "result": r} for k, r in self.lead_lag],
@@ -139,8 +334,8 @@ def experience_input(
     dimension's ratings when the cell has at least DIMENSION_MIN_N of them; with fewer it is not
     measurable yet (empty, basis ``not_measurable_yet:<n>``): never silently judged on overall
     CSAT, which answers another question (issue 14).
-    nps: the mean of per-respondent scores +100 / 0 / -100, whose mean is the NPS and whose SD is
-    sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
+    nps: the promoter and detractor counts (the NPS score interval and test), with the mean of
+    per-respondent scores +100 / 0 / -100 (the NPS) and their SD sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
     """
     metric, dim = target.metric, target.dimension
     if metric in ("csat_share", "csat_mean", "dimension_rating_mean") and dim:
@@ -162,12 +357,13 @@ def experience_input(
         mean = 100.0 * (acc.promoters - acc.detractors) / n
         spread = max(1e4 * (acc.promoters + acc.detractors) - n * mean * mean, 0.0)
         sd = math.sqrt(spread / (n - 1)) if n > 1 else 0.0
-        scale = (-100.0, 100.0)
+        # Judged with the NPS score interval and test (scoring.comparison._nps_score), as everywhere.
         return {
             "experience_n": n,
             "experience_mean": mean,
             "experience_sd": sd,
-            "experience_scale": scale,
+            "experience_promoters": acc.promoters,
+            "experience_detractors": acc.detractors,
         }, basis
     sd = acc.sd if acc.n > 1 else 0.0
     # The answers' scale bounds the interval (scoring.comparison._bounded_mean): CES 1..7, else 1..5.
@@ -252,21 +448,35 @@ def kpi_vs_experience(
         link = links.get((definition_id, service_id))
         if link is None:
             continue
+        service_named, region_named = names.service(service_id), names.region(region_id)
+        named: dict[str, Any] = {
+            "kpi_name_zh": link.kpi_name_zh,
+            "kpi_name_en": link.kpi_name_en,
+            "service_name_zh": service_named.name_zh,
+            "service_name_en": service_named.name_en,
+        }
         if link.experience is None:
             key = (link.kpi_code, service_id, link.reason or "")
-            unmatched[key] = Unmatched(link.kpi_code, service_id, link.reason or "")
+            unmatched[key] = Unmatched(link.kpi_code, service_id, link.reason or "", **named)
             continue
         value, target, comparator, weeks = _kpi_summary(group)
         if target is None or comparator is None:
             unmatched[(link.kpi_code, service_id, "kpi_target_missing")] = Unmatched(
-                link.kpi_code, service_id, "kpi_target_missing"
+                link.kpi_code, service_id, "kpi_target_missing", **named
             )
             continue
         exp, basis = experience_input(cells_index.parts(service_id, region_id), link.experience)
-        s_code, r_code = names.service(service_id).code, names.region(region_id).code
+        s_code, r_code = service_named.code, region_named.code
         if basis.startswith("not_measurable_yet:"):
             reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
-            unmatched[(link.kpi_code, service_id, reason)] = Unmatched(link.kpi_code, service_id, reason)
+            have = int(basis.split(":")[1])
+            unmatched[(link.kpi_code, service_id, reason)] = Unmatched(
+                link.kpi_code, service_id, reason, **named,
+                region_name_zh=region_named.name_zh, region_name_en=region_named.name_en,
+                measured_by=_measured_by(
+                    session, service_id, region_id, link.experience.dimension, DIMENSION_MIN_N - have
+                ),
+            )  # fmt: skip
         if not exp:
             continue
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"

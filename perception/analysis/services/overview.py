@@ -8,6 +8,7 @@ today=None) -> OverviewView`` (``use_rollup``: the ANALYSIS_ROLLUP setting, see 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -27,8 +28,10 @@ from perception.analysis.services.facts import (
 )
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.names import Names, load_names
+from perception.analysis.services.perception_index import index_by
 from perception.core.periods import iso_week_label, month_start
 from scoring import GroupMeasure
+from scoring.index import PerceptionIndex
 from scoring.results import to_jsonable
 
 if TYPE_CHECKING:
@@ -50,6 +53,8 @@ class GroupRow:
     nps: GroupMeasure | None
     index: GroupMeasure | None
     ces: GroupMeasure | None = None  # mean on the CES scale (1..7 agreement "easy to handle")
+    #: The customers' index with its dimensions and weights (``index`` is its measure).
+    index_detail: PerceptionIndex | None = None
 
     @property
     def low_sample(self) -> bool:
@@ -74,6 +79,8 @@ class OverviewView:
     trend: tuple[TrendPoint, ...]
     events: tuple[CollectionEvent, ...]
     changes: ChangeView
+    #: The collectors' weekly-report ratings as an index of their own, shown apart (never mixed in).
+    reports_index: PerceptionIndex | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -84,6 +91,7 @@ class OverviewView:
                 "trend": self.trend,
                 "events": self.events,
                 "changes": {"window": self.changes.window, "look": self.changes.look},
+                "reports_index": self.reports_index,
             }
         )
         out["filters"] = self.filters.to_dict()
@@ -115,42 +123,67 @@ def periods_in(filters: AnalysisFilters) -> list[date]:
     return out
 
 
-def _rows(group: str, items: list[tuple[Any, Any]]) -> list[GroupRow]:
+def _index(
+    indices: Mapping[Any, PerceptionIndex] | None, label: Any, parts: Any, key: tuple[Any, ...]
+) -> tuple[GroupMeasure | None, PerceptionIndex | None]:
+    """The customers' index of a group (services.perception_index) when given, else the
+    facts-sums index (a conservative interval; used where no session is at hand)."""
+    if indices is None:
+        return index_measure(parts, key), None
+    found = indices.get(label)
+    return (found.measure, found) if found is not None else (None, None)
+
+
+def _rows(
+    group: str, items: list[tuple[Any, Any]], indices: Mapping[Any, PerceptionIndex] | None = None
+) -> list[GroupRow]:
     """GroupRows for (named, parts) pairs; NPS intervals computed in one batch."""
     keyed = [((named.id,) if named is not None else (), parts) for named, parts in items]
     nps = nps_measures(keyed)
-    return [
-        GroupRow(
-            group=group,
-            id=named.id if named is not None else None,
-            code=named.code if named is not None else "",
-            name_zh=named.name_zh if named is not None else "全部",
-            name_en=named.name_en if named is not None else "All",
-            csat=csat_measure(parts, key),
-            nps=nps[i],
-            index=index_measure(parts, key),
-            ces=ces_measure(parts, key),
+    out = []
+    for i, ((named, parts), (key, _)) in enumerate(zip(items, keyed, strict=True)):
+        label = () if named is None else named.id
+        index, detail = _index(indices, label, parts, key)
+        out.append(
+            GroupRow(
+                group=group,
+                id=named.id if named is not None else None,
+                code=named.code if named is not None else "",
+                name_zh=named.name_zh if named is not None else "全部",
+                name_en=named.name_en if named is not None else "All",
+                csat=csat_measure(parts, key),
+                nps=nps[i],
+                index=index,
+                ces=ces_measure(parts, key),
+                index_detail=detail,
+            )
         )
-        for i, ((named, parts), (key, _)) in enumerate(zip(items, keyed, strict=True))
-    ]
+    return out
 
 
-def group_rows(cells: FactTable, names: Names) -> tuple[GroupRow, tuple[GroupRow, ...], tuple[GroupRow, ...]]:
+def group_rows(
+    cells: FactTable, names: Names, indices: Mapping[str, Mapping[Any, PerceptionIndex]] | None = None
+) -> tuple[GroupRow, tuple[GroupRow, ...], tuple[GroupRow, ...]]:
+    """``indices``: the customers' index per group ("all", "region", "service"), from
+    services.perception_index.index_by."""
     total = rollup(cells).get((), {})
     by_region = rollup(cells, ("region",))
     by_service = rollup(cells, ("service",))
+    pick = (lambda name: indices.get(name, {})) if indices is not None else (lambda name: None)
     regions = sorted(
-        _rows("region", [(names.region(int(r)), parts) for r, parts in by_region.items()]),  # type: ignore[call-overload]
+        _rows("region", [(names.region(int(r)), parts) for r, parts in by_region.items()], pick("region")),  # type: ignore[call-overload]
         key=lambda row: row.code,
     )
     services = sorted(
-        _rows("service", [(names.service(sv), parts) for sv, parts in by_service.items()]),  # type: ignore[arg-type]
+        _rows("service", [(names.service(sv), parts) for sv, parts in by_service.items()], pick("service")),  # type: ignore[arg-type]
         key=lambda row: row.code,
     )
-    return _rows("all", [(None, total)])[0], tuple(regions), tuple(services)
+    return _rows("all", [(None, total)], pick("all"))[0], tuple(regions), tuple(services)
 
 
-def trend_points(cells: FactTable, filters: AnalysisFilters) -> tuple[TrendPoint, ...]:
+def trend_points(
+    cells: FactTable, filters: AnalysisFilters, indices: Mapping[Any, PerceptionIndex] | None = None
+) -> tuple[TrendPoint, ...]:
     grain = filters.grain
     by_period = rollup(cells, ("period",), grain=grain)
     periods = periods_in(filters)
@@ -162,7 +195,7 @@ def trend_points(cells: FactTable, filters: AnalysisFilters) -> tuple[TrendPoint
             label=period_label(p, grain),
             csat=csat_measure(parts, key),
             nps=nps[i],
-            index=index_measure(parts, key),
+            index=_index(indices, p, parts, key)[0],
         )
         for i, (p, (key, parts)) in enumerate(zip(periods, groups, strict=True))
     )
@@ -176,7 +209,12 @@ def overview(
     organisation's clock) decides which week is unfinished, None trusts the filter's end."""
     cells = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup)
     names = load_names(session, customers=False)
-    total, regions, services = group_rows(cells, names)
+    indices = {
+        "all": index_by(session, filters),
+        "region": index_by(session, filters, ("region",)),
+        "service": index_by(session, filters, ("service",)),
+    }
+    total, regions, services = group_rows(cells, names, indices)
     from perception.collection.services.analysis import events_between
 
     events = events_between(
@@ -194,7 +232,8 @@ def overview(
         total=total,
         regions=regions,
         services=services,
-        trend=trend_points(cells, filters),
+        trend=trend_points(cells, filters, index_by(session, filters, ("period",), grain=filters.grain)),
         events=tuple(events),
         changes=change_view(session, filters, today=today),
+        reports_index=index_by(session, filters, voice="reports").get(()),
     )

@@ -110,9 +110,47 @@ CELL_COLUMNS = (
 )
 
 
+MELON_COLUMNS = (
+    ("rank", "排名", "Rank"),
+    ("service", "服务", "Service"),
+    ("region", "地区", "Region"),
+    ("kpis", "达标的 KPI", "KPIs met"),
+    ("evidenced", "证据充分", "Evidenced"),
+    ("reason", "候选原因", "Why a candidate"),
+    ("experience", "体验值", "Experience"),
+    ("experience_low", "体验下限", "Experience low"),
+    ("experience_high", "体验上限", "Experience high"),
+    ("experience_target", "体验目标", "Experience target"),
+    ("n", "样本数", "n"),
+    ("q_value", "q 值（BH 校正）", "q-value (BH)"),
+)
+
+
 def watermelon_table(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> Table:
+    """One row per service x region cell with its KPIs (kpi_experience.watermelon_cells, as the page)."""
+    from perception.analysis.services.kpi_experience import watermelon_cells
+
     view = kpi_vs_experience(session, filters, use_rollup=use_rollup)
-    return table_from_records("watermelons", CELL_COLUMNS, [_cell_record(c) for c in view.watermelons])
+    records = []
+    for rank, cell in enumerate(watermelon_cells(view).all, start=1):
+        cmp = cell.lead.comparison
+        records.append(
+            {
+                "rank": rank,
+                "service": cell.service_code,
+                "region": cell.region_code,
+                "kpis": "; ".join(f"{k.kpi_code} {k.kpi_name_en}" for k in cell.kpis),
+                "evidenced": cell.evidenced,
+                "reason": cell.reason,
+                "experience": cmp.experience_estimate,
+                "experience_low": cmp.experience_ci_low,
+                "experience_high": cmp.experience_ci_high,
+                "experience_target": cmp.experience_target,
+                "n": cmp.n,
+                "q_value": cmp.q_value,
+            }
+        )
+    return table_from_records("watermelons", MELON_COLUMNS, records)
 
 
 def kpi_experience_table(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> Table:

@@ -16,8 +16,9 @@ from perception.analysis.services.evidence import evidence as evidence_service
 from perception.analysis.services.experience import ExperienceView
 from perception.analysis.services.experience import experience as experience_service
 from perception.analysis.services.exports import FORMATS, export
+from perception.analysis.services.facts import DIMENSION_CODES
 from perception.analysis.services.filters import AnalysisFilters
-from perception.analysis.services.kpi_experience import KpiExperienceView
+from perception.analysis.services.kpi_experience import KpiExperienceView, watermelon_cells
 from perception.analysis.services.kpi_experience import kpi_vs_experience as kpi_experience_service
 from perception.analysis.services.kpis import kpi_analysis
 from perception.analysis.services.names import load_names
@@ -63,7 +64,8 @@ def kpi_vs_experience() -> Any:
     filters, error = current_filters()
     view = computed("kpi_vs_experience", filters, lambda: _kpi_vs_experience(filters), reuse=False)
     return render_template(
-        "analysis/kpi_vs_experience.html", **page_context(filters, error, view=view, quadrants=QUADRANTS)
+        "analysis/kpi_vs_experience.html",
+        **page_context(filters, error, view=view, quadrants=QUADRANTS, melons=watermelon_cells(view)),
     )
 
 
@@ -81,7 +83,10 @@ def experience() -> Any:
     filters, error = current_filters()
     view = computed("experience", filters, lambda: _experience(filters), reuse=False)
     return render_template(
-        "analysis/experience.html", **page_context(filters, error, view=view, ipa_quadrants=IPA_QUADRANTS)
+        "analysis/experience.html",
+        **page_context(
+            filters, error, view=view, ipa_quadrants=IPA_QUADRANTS, dimension_codes=DIMENSION_CODES
+        ),
     )
 
 

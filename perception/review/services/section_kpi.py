@@ -58,20 +58,27 @@ def _cell_label(c: Any) -> dict[str, str]:
 
 
 def _watermelons(view: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One row per region x service cell with its KPIs, the definition the analysis page uses
+    (perception.analysis.services.kpi_experience.watermelon_cells): evidenced cells first."""
+    from perception.analysis.services.kpi_experience import watermelon_cells
+
     rows, facts = [], []
-    for c in view.watermelons:
-        cmp = c.comparison
-        key = f"watermelon:{c.key}"
+    for rank, cell in enumerate(watermelon_cells(view).all, start=1):
+        cmp = cell.lead.comparison
+        key = f"watermelon:{cell.key}"
+        kpi_zh = "；".join(
+            f"{k.kpi_name_zh} {k.comparison.kpi_value:.3g} / {k.comparison.kpi_target:.3g}" for k in cell.kpis
+        )
+        kpi_en = "; ".join(
+            f"{k.kpi_name_en} {k.comparison.kpi_value:.3g} / {k.comparison.kpi_target:.3g}" for k in cell.kpis
+        )
         rows.append(
             {
                 "_key": key,
-                "rank": cmp.watermelon_rank,
-                "service": t(c.service_name_zh, c.service_name_en),
-                "region": t(c.region_name_zh, c.region_name_en),
-                "kpi": t(
-                    f"{c.kpi_name_zh} {cmp.kpi_value:.3g} / {cmp.kpi_target:.3g}",
-                    f"{c.kpi_name_en} {cmp.kpi_value:.3g} / {cmp.kpi_target:.3g}",
-                ),
+                "rank": rank,
+                "service": t(cell.service_name_zh, cell.service_name_en),
+                "region": t(cell.region_name_zh, cell.region_name_en),
+                "kpi": t(kpi_zh, kpi_en),
                 "experience": f"{cmp.experience_estimate:.3g} "
                 f"[{cmp.experience_ci_low:.3g}, {cmp.experience_ci_high:.3g}]",
                 "target": cmp.experience_target,
@@ -83,18 +90,20 @@ def _watermelons(view: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
         facts.append(
             {
                 "key": key,
-                "service": t(c.service_name_zh, c.service_name_en),
-                "region": t(c.region_name_zh, c.region_name_en),
-                "kpi": t(c.kpi_name_zh, c.kpi_name_en),
+                "service": t(cell.service_name_zh, cell.service_name_en),
+                "region": t(cell.region_name_zh, cell.region_name_en),
+                "kpi": t(
+                    "、".join(k.kpi_name_zh for k in cell.kpis), ", ".join(k.kpi_name_en for k in cell.kpis)
+                ),
                 "gap": cmp.experience_gap,
                 "relative_gap": _rel(cmp.experience_gap, cmp.experience_target),
                 "estimate": cmp.experience_estimate,
                 "target": cmp.experience_target,
                 "share": cmp.experience_kind == "share",
-                "evidenced": cmp.evidenced,
+                "evidenced": cell.evidenced,
                 "n": cmp.n,
                 "p_value": cmp.p_value,
-                "rank": cmp.watermelon_rank,
+                "rank": rank,
             }
         )
     return rows, facts
@@ -163,13 +172,13 @@ def build(ctx: SectionContext) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         paragraph(
             t(
-                f"本期比较了 {len(view.cells)} 个“KPI × 服务 × "
-                f"区域”单元：西瓜效应 {counts.get('watermelon', 0)} 个"
-                f"（其中证据充分 {evidenced} 个），KPI 与体验均达标 {counts.get('both_met', 0)} 个。",
-                f"{len(view.cells)} KPI × service × region cells "
-                f"were compared: {counts.get('watermelon', 0)} "
-                f"watermelons ({evidenced} evidenced), "
-                f"{counts.get('both_met', 0)} with KPI and experience both met.",
+                f"本期比较了 {len(view.cells)} 个“KPI × 服务 × 区域”组合：证据充分的西瓜效应单元"
+                f"（服务 × 区域）{evidenced} 个，另有候选 {len(melon_facts) - evidenced} 个尚无证据；"
+                f"KPI 与体验均达标 {counts.get('both_met', 0)} 个组合。",
+                f"{len(view.cells)} KPI × service × region combinations were compared: "
+                f"{evidenced} service × region cells are evidenced watermelons, "
+                f"{len(melon_facts) - evidenced} more are candidates not yet evidenced; "
+                f"{counts.get('both_met', 0)} combinations have KPI and experience both met.",
             )
         ),
         table(
