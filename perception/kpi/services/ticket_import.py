@@ -258,6 +258,7 @@ def import_tickets(
             batch=batch,
         )
         total = len(columns)
+        closing: list[str] = []
         conn = session.connection()
         previous = kpi_bulk.tune(conn)
         try:
@@ -268,12 +269,17 @@ def import_tickets(
                 new, changed = kpi_bulk.diff_counts(conn)
                 sample = tuple(kpi_bulk.changed_sample(conn))
             else:
+                # A batch of objects (the API, a service-desk event) is live data: what it closes
+                # is asked about at once. A file is history, left to the campaigns' daily scan.
+                closing = kpi_bulk.newly_closed(conn) if data is None else []
                 new, changed = kpi_bulk.apply_stage(conn, batch.id, utcnow())
                 sample = ()
         finally:
             kpi_bulk.drop_stage(conn)
             kpi_bulk.untune(conn, previous)
     marks.append(("write", time.perf_counter()))
+    if closing:
+        ask_for_invitations(session, closing)
     finish_batch(session, batch, options, (total, new, changed), started)
     keep_upload(options, digest, data)
     if not options.dry_run:
@@ -296,6 +302,28 @@ def import_tickets(
             (name, round(at - (marks[i - 1][1] if i else started), 3)) for i, (name, at) in enumerate(marks)
         ),
     )
+
+
+INVITE_CHUNK = 500  # ticket ids per invitation job
+
+
+def ask_for_invitations(session: Session, external_ids: list[str]) -> None:
+    """Enqueue the transactional survey invitation of each ticket just closed (the surveys phase's
+    job, by name: kpi does not import surveys); the job applies each campaign's sampling and the
+    contact's frequency cap, as the daily scan does. Nothing without an application (a bench)."""
+    from flask import has_app_context
+
+    if not has_app_context():
+        return
+    from perception.core.jobs import enqueue
+    from perception.kpi.models import Ticket
+
+    ids: list[int] = []
+    for start in range(0, len(external_ids), INVITE_CHUNK):
+        chunk = external_ids[start : start + INVITE_CHUNK]
+        ids += session.scalars(select(Ticket.id).where(Ticket.external_id.in_(chunk)).order_by(Ticket.id))
+    for start in range(0, len(ids), INVITE_CHUNK):
+        enqueue("invite_for_closed_ticket", ticket_ids=ids[start : start + INVITE_CHUNK])
 
 
 def apply_dry_run(session: Session, batch: ImportBatch, options: ImportOptions) -> ImportResult:
