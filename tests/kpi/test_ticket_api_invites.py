@@ -68,9 +68,10 @@ def ticket(
     ref: str, contact: str, *, closed_minutes_ago: int | None = 5, status: str = "closed"
 ) -> dict[str, str]:
     now = utcnow()
+    opened = now - timedelta(minutes=(closed_minutes_ago or 0) + 120)
     row = {
         "id": ref, "service": "DESK", "customer": "R1-C", "priority": "P3", "contact": contact,
-        "status": status, "opened": (now - timedelta(minutes=(closed_minutes_ago or 0) + 120)).isoformat() + "Z",
+        "status": status, "opened": opened.isoformat() + "Z",
     }  # fmt: skip
     if closed_minutes_ago is not None:
         moment = (now - timedelta(minutes=closed_minutes_ago)).isoformat() + "Z"
