@@ -10,10 +10,12 @@ one-page survey (the hot path, see bench/bench_answer.py).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from perception.core.clock import Clock, current_clock
 from perception.core.extensions import orm
@@ -28,6 +30,7 @@ from perception.surveys.services import anonymous_drafts
 from perception.surveys.services import invitations as surveys_invitations
 from perception.surveys.services import submit as surveys_submit
 from perception.surveys.services import tokens as surveys_tokens
+from perception.surveys.services.about import ticket_about
 from perception.surveys.services.definitions import cached_questionnaire, version_fingerprint
 from perception.surveys.services.progress import (
     Availability,
@@ -145,7 +148,9 @@ def respond() -> Any:
         if current.availability != Availability.OPEN:
             return _unavailable(current.availability, current.closes_at, current.opens_at)
         page = first_page(q, current.answers, current.page)
-        return render_page(q, key, page, current.answers, action=url_for("public.respond"))
+        return render_page(
+            q, key, page, current.answers, action=url_for("public.respond"), about=_about(invitation_id)
+        )
     # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
     answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
     settings = _settings()
@@ -159,11 +164,25 @@ def respond() -> Any:
         lambda merged, page: surveys_submit.save_draft(orm(), invitation_id, merged, page, clock.now()),
         url_for("public.respond"),
         key,
+        about=lambda: _about(invitation_id),
     )
 
 
+def _about(invitation_id: int) -> Markup | None:
+    """The ticket line of a post-ticket invitation, in the page's language (None for others)."""
+    found = ticket_about(orm(), invitation_id, current_clock().timezone)
+    return found.html(lang_code()) if found is not None else None
+
+
 def _after_page(
-    post: PagePost, q: Questionnaire, answers: dict[str, object], save: Any, here: str, key: tuple[int, str]
+    post: PagePost,
+    q: Questionnaire,
+    answers: dict[str, object],
+    save: Any,
+    here: str,
+    key: tuple[int, str],
+    *,
+    about: Callable[[], Markup | None] | None = None,
 ) -> Any:
     if post.step == Step.RESTART:
         return redirect(here, 303)
@@ -181,6 +200,7 @@ def _after_page(
             nonce=post.nonce,
             notice=post.notice,
             status=200 if post.notice else 422,
+            about=about() if about is not None else None,
         )
     assert post.target is not None
     save(post.merged, post.target)
