@@ -26,11 +26,11 @@ from perception.core.transaction import keep_writes, writes
 from perception.surveys.respondent import bp, page_cache
 from perception.surveys.respondent.flow import PagePost, Step, first_page, read_post, render_page
 from perception.surveys.respondent.forms import UnsubscribeForm
-from perception.surveys.services import anonymous_drafts
+from perception.surveys.services import anonymous_drafts, test_links
 from perception.surveys.services import invitations as surveys_invitations
 from perception.surveys.services import submit as surveys_submit
 from perception.surveys.services import tokens as surveys_tokens
-from perception.surveys.services.about import ticket_about
+from perception.surveys.services.about import example_about, ticket_about
 from perception.surveys.services.definitions import cached_questionnaire, version_fingerprint
 from perception.surveys.services.progress import (
     Availability,
@@ -40,6 +40,7 @@ from perception.surveys.services.progress import (
 )
 from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.store import AnswersInvalid, check_answers
+from perception.surveys.services.test_links import TrialOutcome
 from perception.surveys.services.tokens import LinkOutcome
 from surveys import Questionnaire, survey_stylesheet
 
@@ -104,6 +105,15 @@ def open_link(token: str) -> Any:
     address = request.remote_addr or "unknown"
     check = surveys_tokens.check_link(orm(), token, now)
     if check.outcome == LinkOutcome.UNKNOWN:
+        trial = test_links.check_test_link(orm(), token, now)
+        if trial.outcome == TrialOutcome.OK:  # an owner's test link: the same pages, kept apart
+            assert trial.link_id is not None
+            test_links.mark_opened(orm(), trial.link_id, now)
+            session[PERSONAL] = {"x": trial.link_id, "v": trial.version_id, "f": trial.fingerprint,
+                                 "t": time.time()}  # fmt: skip
+            return redirect(url_for("public.respond"), 303)
+        if trial.outcome == TrialOutcome.INVALID:
+            return _invalid()
         # A guess: counted (atomically, kept although the answer is a 404 or 429) per address.
         keep_writes()
         if surveys_tokens.note_guess(orm(), address, now, _settings()):
@@ -128,7 +138,9 @@ def open_link(token: str) -> Any:
 
 def _personal() -> tuple[dict[str, Any], Questionnaire] | None:
     state = session.get(PERSONAL)
-    if not isinstance(state, dict) or not all(k in state for k in ("i", "v", "f")):
+    if not isinstance(state, dict) or not all(k in state for k in ("v", "f")):
+        return None
+    if "i" not in state and "x" not in state:
         return None
     questionnaire = cached_questionnaire(orm(), int(state["v"]), str(state["f"]))
     return (state, questionnaire) if questionnaire is not None else None
@@ -141,6 +153,8 @@ def respond() -> Any:
     if found is None:
         return _invalid()
     state, q = found
+    if "x" in state:
+        return _respond_test(state, q)
     invitation_id, key = int(state["i"]), (int(state["v"]), str(state["f"]))
     clock = current_clock()
     if request.method == "GET":
@@ -166,6 +180,47 @@ def respond() -> Any:
         key,
         about=lambda: _about(invitation_id),
     )
+
+
+def _respond_test(state: dict[str, Any], q: Questionnaire) -> Any:
+    """A test link: the personal pages exactly, with the answers kept on the test link's row
+    (``services.test_links``) instead of becoming a response."""
+    link_id, key = int(state["x"]), (int(state["v"]), str(state["f"]))
+    now = current_clock().now()
+    current = test_links.state_of(orm(), link_id, now)
+    if not current.open:
+        return _message("used", 200) if current.used else _message("closed", 410)
+    here = url_for("public.respond")
+    if request.method == "GET":
+        page = first_page(q, current.answers, current.page)
+        return render_page(
+            q, key, page, current.answers, action=here, about=_example_about(current.campaign_id)
+        )
+    answers = current.answers if len(q.pages) > 1 else {}
+    post = read_post(q, key, answers, state.get("t"), _settings().min_fill_seconds)
+    if post.step == Step.SUBMIT:
+        try:
+            clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
+        except AnswersInvalid:
+            return redirect(here, 303)
+        if not test_links.submit_test(orm(), link_id, clean, post.lang, now):
+            return _message("used", 200)
+        return _done(*key)
+    return _after_page(
+        post,
+        q,
+        answers,
+        lambda merged, page: test_links.save_test_draft(orm(), link_id, merged, page, now),
+        here,
+        key,
+        about=lambda: _example_about(current.campaign_id),
+    )
+
+
+def _example_about(campaign_id: int | None) -> Markup | None:
+    """A test of a post-ticket campaign shows the ticket line with an example ticket."""
+    found = example_about(orm(), campaign_id, current_clock().today()) if campaign_id else None
+    return found.html(lang_code()) if found is not None else None
 
 
 def _about(invitation_id: int) -> Markup | None:

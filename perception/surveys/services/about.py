@@ -82,6 +82,18 @@ def ticket_about_by_id(
     return from_row(*row, org_timezone) if row is not None else None
 
 
-def example(service_zh: str | None, service_en: str | None, today: date) -> TicketAbout:
-    """The line a preview shows for a post-ticket campaign: an example ticket closed today."""
-    return TicketAbout("INC0012345", service_zh, service_en, today)
+EXAMPLE_TICKET = "INC0012345"
+
+
+def example_about(session: Session, campaign_id: int, today: date) -> TicketAbout | None:
+    """The line a preview or test link of a post-ticket campaign shows: an example ticket of the
+    campaign's service (if it names one) closed today; None for any other campaign."""
+    from perception.surveys.models import Campaign, CampaignKind
+
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.kind != CampaignKind.TRANSACTIONAL:
+        return None
+    service = session.get(Service, campaign.service_id) if campaign.service_id else None
+    return TicketAbout(
+        EXAMPLE_TICKET, service.name_zh if service else None, service.name_en if service else None, today
+    )
