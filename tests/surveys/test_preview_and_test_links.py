@@ -224,3 +224,29 @@ def test_a_test_answer_changes_no_page_figure_fact_followup_webhook_or_job(
     assert after["counts"] == before["counts"]
     for path, seen in before["pages"].items():
         assert after["pages"][path] == seen, path
+
+
+def test_the_preview_page_shows_words_not_codes_in_both_languages(
+    app: Any, owner: Any, make_campaign: Any
+) -> None:
+    from tests.e2e.test_visible_words import PATTERNS, _english_msgids, visible_text
+
+    campaign = make_campaign("csat_transactional", kind="transactional", region=None)
+    token = make_test_link(owner, f"/surveys/campaigns/{campaign.id}")
+    tester = app.test_client()
+    tester.get(f"/s/t/{token}")
+    answer_page(tester, "/s/r", {"csat": "1", "low_reasons": "not_fixed", "improve": "太慢"})
+    msgids = _english_msgids()
+    for path in (f"/surveys/campaigns/{campaign.id}/preview",
+                 f"/surveys/campaigns/{campaign.id}/preview/zh", f"/surveys/campaigns/{campaign.id}/preview/en"):  # fmt: skip
+        for lang in ("zh-CN", "en"):
+            answer = owner.get(path, headers={"Accept-Language": lang})
+            assert answer.status_code == 200
+            text = visible_text(answer.get_data(as_text=True))
+            for name, pattern in PATTERNS.items():
+                assert pattern.search(text) is None, (path, lang, name, pattern.search(text))
+            if lang == "zh-CN" and not path.endswith("/en"):
+                flat = re.sub(r"\s+", " ", text)
+                assert [m for m in msgids if m in flat] == [], path
+    listed = owner.get(f"/surveys/campaigns/{campaign.id}/preview", headers={"Accept-Language": "zh-CN"})
+    assert "问题没有彻底解决" in listed.get_data(as_text=True)  # the answer in words, not "not_fixed"
