@@ -149,3 +149,34 @@ def test_an_anonymous_page_names_no_ticket(app: Any, db_session: Any, org: Any, 
     campaign = make_campaign("csat_transactional", channel="anonymous")
     html = app.test_client().get(f"/s/a/{campaign.public_slug}", headers={"Accept-Language": "en"})
     assert html.status_code == 200 and 'class="survey-about"' not in html.get_data(as_text=True)
+
+
+def test_the_ticket_line_costs_one_statement_and_only_on_a_post_ticket_page(
+    app: Any, db_session: Any, org: Any, desk: Any, make_campaign: Any, mailbox: Any, invite: Any
+) -> None:
+    from sqlalchemy import event
+
+    from perception.core.extensions import db
+
+    make_campaign("csat_transactional", kind="transactional", region=None)
+    add_contact(db_session, org, "d@example.com", "en")
+    post_ticket = invite_ticket(
+        db_session, mailbox, closed_ticket(db_session, org, desk, "INC0000004", "d@example.com", utcnow())
+    )
+    relationship = invite(make_campaign("csat_transactional", region="R2"))["r2@example.com"]
+
+    def statements(token: str) -> int:
+        browser = app.test_client()
+        browser.get(f"/s/t/{token}")
+        browser.get("/s/r")  # warm the page cache and the parsed version
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert browser.get("/s/r").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len([s for s in seen if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))])
+
+    counts = statements(post_ticket["token"]), statements(relationship)
+    assert counts[1] > 0 and counts[0] == counts[1] + 1, counts

@@ -162,9 +162,8 @@ def respond() -> Any:
         if current.availability != Availability.OPEN:
             return _unavailable(current.availability, current.closes_at, current.opens_at)
         page = first_page(q, current.answers, current.page)
-        return render_page(
-            q, key, page, current.answers, action=url_for("public.respond"), about=_about(invitation_id)
-        )
+        about = _about(invitation_id) if current.ticket_id is not None else None  # no query otherwise
+        return render_page(q, key, page, current.answers, action=url_for("public.respond"), about=about)
     # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
     answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
     settings = _settings()
