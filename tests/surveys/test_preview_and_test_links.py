@@ -237,8 +237,8 @@ def test_the_preview_page_shows_words_not_codes_in_both_languages(
     tester.get(f"/s/t/{token}")
     answer_page(tester, "/s/r", {"csat": "1", "low_reasons": "not_fixed", "improve": "太慢"})
     msgids = _english_msgids()
-    for path in (f"/surveys/campaigns/{campaign.id}/preview",
-                 f"/surveys/campaigns/{campaign.id}/preview/zh", f"/surveys/campaigns/{campaign.id}/preview/en"):  # fmt: skip
+    base = f"/surveys/campaigns/{campaign.id}/preview"
+    for path in (base, f"{base}/zh", f"{base}/en"):
         for lang in ("zh-CN", "en"):
             answer = owner.get(path, headers={"Accept-Language": lang})
             assert answer.status_code == 200
