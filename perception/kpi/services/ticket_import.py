@@ -8,7 +8,11 @@ The flow (same for the web upload, the JSON API and the CLI):
 3. stage the rows and compare them with what is stored (kpi_bulk): new, changed, unchanged;
 4. dry run: keep the upload (``store_dir``) and an ImportBatch in status ``dry_run`` showing what
    would change; apply: UPDATE changed + INSERT new in the caller's transaction, mark the batch
-   ``applied`` and record an "import" audit entry with the counts.
+   ``applied`` and record an "import" audit entry with the counts;
+5. a batch of objects (the API's, a service-desk event's) is live data: the tickets it closes get
+   their transactional survey invitation at once (``ask_for_invitations``, a job of the surveys
+   phase, which applies each campaign's sampling and the contact's frequency cap). A file is
+   history and is left to each campaign's daily scan.
 
 The same file (SHA-256 of its bytes) applied before is recognised and refused unless
 ``allow_duplicate``: re-applying it would change nothing, and saying so beats a silent no-op.
