@@ -250,3 +250,26 @@ def test_the_preview_page_shows_words_not_codes_in_both_languages(
                 assert [m for m in msgids if m in flat] == [], path
     listed = owner.get(f"/surveys/campaigns/{campaign.id}/preview", headers={"Accept-Language": "zh-CN"})
     assert "问题没有彻底解决" in listed.get_data(as_text=True)  # the answer in words, not "not_fixed"
+
+
+def test_a_test_link_of_a_several_page_version_keeps_the_answers_so_far_on_its_own_row(
+    app: Any, owner: Any, db_session: Any, versions: Any
+) -> None:
+    from perception.surveys.models import ResponseDraft, SurveyTestLink
+
+    token = make_test_link(owner, f"/surveys/versions/{versions['nps_relationship'].id}")
+    tester = app.test_client()
+    tester.get(f"/s/t/{token}", headers={"Accept-Language": "en"})
+    moved = answer_page(tester, "/s/r", {"nps": "9", "reason": "Quick"})
+    assert moved.status_code == 303
+    db_session.expire_all()
+    link = db_session.scalar(select(SurveyTestLink))
+    assert link.draft == {"nps": 9, "reason": "Quick"} and link.page_index == 1 and link.used_at is None
+    second = tester.get("/s/r", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Rate each aspect" in second
+    done = answer_page(tester, "/s/r", {}, html=second)
+    assert done.status_code == 303 and "/s/done" in done.location
+    db_session.expire_all()
+    link = db_session.scalar(select(SurveyTestLink))
+    assert link.answers["nps"] == 9 and link.draft is None and link.used_at is not None
+    assert db_session.scalar(select(func.count()).select_from(ResponseDraft)) == 0
