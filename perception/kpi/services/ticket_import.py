@@ -10,9 +10,10 @@ The flow (same for the web upload, the JSON API and the CLI):
    would change; apply: UPDATE changed + INSERT new in the caller's transaction, mark the batch
    ``applied`` and record an "import" audit entry with the counts;
 5. a batch of objects (the API's, a service-desk event's) is live data: the tickets it closes get
-   their transactional survey invitation at once (``ask_for_invitations``, a job of the surveys
-   phase, which applies each campaign's sampling and the contact's frequency cap). A file is
-   history and is left to each campaign's daily scan.
+   their transactional survey invitation at once: ``tickets_closed`` is sent, and the kpi phase's
+   wiring (``perception.kpi.closes``) asks for the surveys phase's job, which applies each
+   campaign's sampling and the contact's frequency cap. A file is history and is left to each
+   campaign's daily scan.
 
 The same file (SHA-256 of its bytes) applied before is recognised and refused unless
 ``allow_duplicate``: re-applying it would change nothing, and saying so beats a silent no-op.
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,6 +48,9 @@ from perception.kpi.services.files import (
 )
 from perception.kpi.services.messages import ImportProblem, KpiImportError, ProblemList, problem, refused
 from perception.kpi.services.ticket_parse import TICKET_COLUMNS, parse_tickets
+
+# Sent (sender: the session; ``ticket_ids``) when an applied batch of objects closes tickets.
+tickets_closed = Namespace().signal("tickets-closed")
 
 
 @dataclass(frozen=True)
@@ -283,7 +288,7 @@ def import_tickets(
             kpi_bulk.untune(conn, previous)
     marks.append(("write", time.perf_counter()))
     if closing:
-        ask_for_invitations(session, closing)
+        tickets_closed.send(session, ticket_ids=closed_ticket_ids(session, closing))
     finish_batch(session, batch, options, (total, new, changed), started)
     keep_upload(options, digest, data)
     if not options.dry_run:
@@ -308,26 +313,15 @@ def import_tickets(
     )
 
 
-INVITE_CHUNK = 500  # ticket ids per invitation job
-
-
-def ask_for_invitations(session: Session, external_ids: list[str]) -> None:
-    """Enqueue the transactional survey invitation of each ticket just closed (the surveys phase's
-    job, by name: kpi does not import surveys); the job applies each campaign's sampling and the
-    contact's frequency cap, as the daily scan does. Nothing without an application (a bench)."""
-    from flask import has_app_context
-
-    if not has_app_context():
-        return
-    from perception.core.jobs import enqueue
+def closed_ticket_ids(session: Session, external_ids: list[str]) -> list[int]:
+    """The ids of the tickets a batch closed (looked up in chunks: a batch may be large)."""
     from perception.kpi.models import Ticket
 
     ids: list[int] = []
-    for start in range(0, len(external_ids), INVITE_CHUNK):
-        chunk = external_ids[start : start + INVITE_CHUNK]
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start : start + 500]
         ids += session.scalars(select(Ticket.id).where(Ticket.external_id.in_(chunk)).order_by(Ticket.id))
-    for start in range(0, len(ids), INVITE_CHUNK):
-        enqueue("invite_for_closed_ticket", ticket_ids=ids[start : start + INVITE_CHUNK])
+    return ids
 
 
 def apply_dry_run(session: Session, batch: ImportBatch, options: ImportOptions) -> ImportResult:

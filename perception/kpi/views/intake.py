@@ -50,7 +50,7 @@ def _problem(exc: UserError) -> Any:
 
 def follow_up(outcome: Outcome) -> None:
     """What an applied event leaves to jobs: its weeks' KPIs. The survey invitation of a close is
-    asked for by the ticket import itself (``ticket_import.ask_for_invitations``), as for the API."""
+    asked for by the ticket import itself (``perception.kpi.closes``), as for the API."""
     if outcome.status != EventStatus.APPLIED or outcome.ticket_id is None:
         return
     if outcome.region_id is not None and outcome.opened_at is not None:
