@@ -45,13 +45,20 @@ def send_campaign_invitations(
 
 @job("invite_for_closed_ticket")
 def invite_for_closed_ticket(
-    session: Session, ticket_id: int, now: str | datetime | None = None, **_: Any
+    session: Session,
+    ticket_id: int | None = None,
+    now: str | datetime | None = None,
+    ticket_ids: list[int] | None = None,
+    **_: Any,
 ) -> int:
-    """Invite the contact of one ticket a service-desk event has just closed (kpi enqueues it by name)."""
+    """Invite the contacts of tickets just closed by a ticket import, the API's or a service-desk
+    event's (kpi enqueues it by name); returns the emails sent."""
     from perception.surveys.services.tickets import invite_for_ticket
 
     settings = SurveySettings.from_config(current_app.config)
-    return invite_for_ticket(session, int(ticket_id), _moment(now), settings)
+    moment = _moment(now)
+    ids = [int(i) for i in (ticket_ids or [])] + ([int(ticket_id)] if ticket_id is not None else [])
+    return sum(invite_for_ticket(session, i, moment, settings) for i in ids)
 
 
 @job("send_campaign_reminders")

@@ -279,6 +279,40 @@ class FollowUpTask(TimestampMixin, Base):
     response: Mapped[Response] = relationship()
 
 
+class SurveyTestLink(Base):
+    """A single-use test link of a version (or of a campaign's version) that goes through the
+    respondent's real pages; its answers are kept on this row, marked as a test by living here.
+
+    Nothing that reads answers (``Response``, the analysis facts, follow-ups, webhooks, response
+    rates, per-question results, the frequency cap) ever reads this table, so a test answer
+    changes no figure. Only the SHA-256 of the token is stored, as for a real link; the link
+    expires, and ``used_at`` is set by one conditional UPDATE with the answers."""
+
+    __tablename__ = "survey_test_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("survey_campaign.id"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))  # the campaign's, if any
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # answers so far (several pages)
+    page_index: Mapped[int | None] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the submitted test answers
+    language: Mapped[str | None] = mapped_column(String(8))
+
+    version: Mapped[SurveyVersion] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
+
+    @classmethod
+    def region_clause(cls, region_ids: frozenset[int]) -> Any:
+        return or_(cls.region_id.in_(region_ids), cls.region_id.is_(None))
+
+
 def table_of(model: type[Base]) -> Table:
     """A model's Table, typed for Core statements (the answer path writes with Core)."""
     return cast(Table, model.__table__)

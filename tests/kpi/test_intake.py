@@ -185,10 +185,11 @@ def payload(
     }
 
 
-def test_a_closed_ticket_posted_through_the_ticket_api_gets_no_invitation(
+def test_a_closed_ticket_posted_through_the_ticket_api_is_invited_like_a_service_desk_close(
     client: Any, db_session: Any, campaign: Any, make_user: Any
 ) -> None:
-    """The observation as the issue quotes it: the ticket import leaves invitations to a daily job."""
+    """Once the observation as the issue quotes it (the ticket import left invitations to a daily
+    job); now the import asks for them itself (more in tests/kpi/test_ticket_api_invites.py)."""
     from perception.core.users import issue_token
 
     _, token = issue_token(db_session, make_user("ana", "analyst"), "t")
@@ -208,7 +209,7 @@ def test_a_closed_ticket_posted_through_the_ticket_api_gets_no_invitation(
         "/api/v1/kpi/tickets", json={"tickets": [ticket]}, headers={"Authorization": f"Bearer {token}"}
     )
     assert done.status_code == 201
-    assert db_session.scalar(select(func.count()).select_from(Invitation)) == 0
+    assert db_session.scalar(select(func.count()).select_from(Invitation)) == 1
 
 
 @pytest.mark.parametrize("kind", ["servicenow", "jira", "zammad", "glpi", "generic"])

@@ -195,6 +195,17 @@ def _shown(value: Any) -> str:
     return text_value[:19] if text_value[:4].isdigit() and len(text_value) >= 19 else text_value
 
 
+def newly_closed(conn: Connection) -> list[str]:
+    """External ids of the staged tickets that this batch closes: new closed tickets, and stored
+    ones not closed yet (a closed ticket posted again closes nothing)."""
+    sql = (
+        f"SELECT s.external_id FROM {_stage_name(conn)} s "  # noqa: S608 - identifiers are module constants
+        "LEFT JOIN ticket t ON t.external_id = s.external_id "
+        "WHERE s.status = 'closed' AND (t.id IS NULL OR t.status <> 'closed') ORDER BY s.row_no"
+    )
+    return [row[0] for row in conn.exec_driver_sql(sql)]
+
+
 def apply_stage(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
     """Write the staged tickets: (inserted, updated). Unchanged tickets are not touched."""
     stage = _stage_name(conn)

@@ -8,7 +8,12 @@ The flow (same for the web upload, the JSON API and the CLI):
 3. stage the rows and compare them with what is stored (kpi_bulk): new, changed, unchanged;
 4. dry run: keep the upload (``store_dir``) and an ImportBatch in status ``dry_run`` showing what
    would change; apply: UPDATE changed + INSERT new in the caller's transaction, mark the batch
-   ``applied`` and record an "import" audit entry with the counts.
+   ``applied`` and record an "import" audit entry with the counts;
+5. a batch of objects (the API's, a service-desk event's) is live data: the tickets it closes get
+   their transactional survey invitation at once: ``tickets_closed`` is sent, and the kpi phase's
+   wiring (``perception.kpi.closes``) asks for the surveys phase's job, which applies each
+   campaign's sampling and the contact's frequency cap. A file is history and is left to each
+   campaign's daily scan.
 
 The same file (SHA-256 of its bytes) applied before is recognised and refused unless
 ``allow_duplicate``: re-applying it would change nothing, and saying so beats a silent no-op.
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,6 +48,9 @@ from perception.kpi.services.files import (
 )
 from perception.kpi.services.messages import ImportProblem, KpiImportError, ProblemList, problem, refused
 from perception.kpi.services.ticket_parse import TICKET_COLUMNS, parse_tickets
+
+# Sent (sender: the session; ``ticket_ids``) when an applied batch of objects closes tickets.
+tickets_closed = Namespace().signal("tickets-closed")
 
 
 @dataclass(frozen=True)
@@ -258,6 +267,7 @@ def import_tickets(
             batch=batch,
         )
         total = len(columns)
+        closing: list[str] = []
         conn = session.connection()
         previous = kpi_bulk.tune(conn)
         try:
@@ -268,12 +278,17 @@ def import_tickets(
                 new, changed = kpi_bulk.diff_counts(conn)
                 sample = tuple(kpi_bulk.changed_sample(conn))
             else:
+                # A batch of objects (the API, a service-desk event) is live data: what it closes
+                # is asked about at once. A file is history, left to the campaigns' daily scan.
+                closing = kpi_bulk.newly_closed(conn) if data is None else []
                 new, changed = kpi_bulk.apply_stage(conn, batch.id, utcnow())
                 sample = ()
         finally:
             kpi_bulk.drop_stage(conn)
             kpi_bulk.untune(conn, previous)
     marks.append(("write", time.perf_counter()))
+    if closing:
+        tickets_closed.send(session, ticket_ids=closed_ticket_ids(session, closing))
     finish_batch(session, batch, options, (total, new, changed), started)
     keep_upload(options, digest, data)
     if not options.dry_run:
@@ -296,6 +311,17 @@ def import_tickets(
             (name, round(at - (marks[i - 1][1] if i else started), 3)) for i, (name, at) in enumerate(marks)
         ),
     )
+
+
+def closed_ticket_ids(session: Session, external_ids: list[str]) -> list[int]:
+    """The ids of the tickets a batch closed (looked up in chunks: a batch may be large)."""
+    from perception.kpi.models import Ticket
+
+    ids: list[int] = []
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start : start + 500]
+        ids += session.scalars(select(Ticket.id).where(Ticket.external_id.in_(chunk)).order_by(Ticket.id))
+    return ids
 
 
 def apply_dry_run(session: Session, batch: ImportBatch, options: ImportOptions) -> ImportResult:

@@ -49,13 +49,12 @@ def _problem(exc: UserError) -> Any:
 
 
 def follow_up(outcome: Outcome) -> None:
-    """What an applied event leaves to jobs: its weeks' KPIs, and the invitation when it closed the ticket."""
+    """What an applied event leaves to jobs: its weeks' KPIs. The survey invitation of a close is
+    asked for by the ticket import itself (``perception.kpi.closes``), as for the API."""
     if outcome.status != EventStatus.APPLIED or outcome.ticket_id is None:
         return
     if outcome.region_id is not None and outcome.opened_at is not None:
         enqueue("compute_ticket_kpis", region_id=outcome.region_id, opened_at=outcome.opened_at.isoformat())
-    if outcome.closed:
-        enqueue("invite_for_closed_ticket", ticket_id=outcome.ticket_id)
 
 
 @intake_bp.post("/<code>/events")

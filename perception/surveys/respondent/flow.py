@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from flask import render_template, request
+from markupsafe import Markup
 from wtforms import Form
 
 from perception.core.i18n import lang_code
@@ -172,8 +173,10 @@ def render_page(
     nonce: str = "",
     notice: str | None = None,
     status: int = 200,
+    about: Markup | None = None,
 ) -> Any:
-    """Render page ``page`` (a fresh form prefilled with ``answers``, or ``form`` with errors)."""
+    """Render page ``page`` (a fresh form prefilled with ``answers``, or ``form`` with errors);
+    ``about`` is the respondent's own ticket line (escaped Markup), put in per request."""
     lang = cast(Lang, lang_code())
     fields = None
     if form is None and not answers:  # nothing of the respondent's: the blocks are the class's
@@ -196,7 +199,9 @@ def render_page(
     }  # fmt: skip
     nonce = nonce or new_nonce()
     if form is not None and (notice or form.errors):
-        body = render_template("public/page.html", nonce=nonce, fields=form.survey_html(), **context)
+        body = render_template(
+            "public/page.html", nonce=nonce, fields=form.survey_html(), about=about, **context
+        )
     else:
         # The same page for every respondent but for the token, nonce and answered blocks.
         key = ("page", version_key, page, lang, position, len(shown), last, action, request.path)
@@ -205,5 +210,6 @@ def render_page(
             lambda **marks: render_template("public/page.html", **context, **marks),
             nonce=nonce,
             fields=fields if form is None else form.survey_html(),
+            about=about,
         )
     return body, status

@@ -10,10 +10,12 @@ one-page survey (the hot path, see bench/bench_answer.py).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from perception.core.clock import Clock, current_clock
 from perception.core.extensions import orm
@@ -24,10 +26,11 @@ from perception.core.transaction import keep_writes, writes
 from perception.surveys.respondent import bp, page_cache
 from perception.surveys.respondent.flow import PagePost, Step, first_page, read_post, render_page
 from perception.surveys.respondent.forms import UnsubscribeForm
-from perception.surveys.services import anonymous_drafts
+from perception.surveys.services import anonymous_drafts, test_links
 from perception.surveys.services import invitations as surveys_invitations
 from perception.surveys.services import submit as surveys_submit
 from perception.surveys.services import tokens as surveys_tokens
+from perception.surveys.services.about import example_about, ticket_about
 from perception.surveys.services.definitions import cached_questionnaire, version_fingerprint
 from perception.surveys.services.progress import (
     Availability,
@@ -37,6 +40,7 @@ from perception.surveys.services.progress import (
 )
 from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.store import AnswersInvalid, check_answers
+from perception.surveys.services.test_links import TrialOutcome
 from perception.surveys.services.tokens import LinkOutcome
 from surveys import Questionnaire, survey_stylesheet
 
@@ -101,6 +105,15 @@ def open_link(token: str) -> Any:
     address = request.remote_addr or "unknown"
     check = surveys_tokens.check_link(orm(), token, now)
     if check.outcome == LinkOutcome.UNKNOWN:
+        trial = test_links.check_test_link(orm(), token, now)
+        if trial.outcome == TrialOutcome.OK:  # an owner's test link: the same pages, kept apart
+            assert trial.link_id is not None
+            test_links.mark_opened(orm(), trial.link_id, now)
+            session[PERSONAL] = {"x": trial.link_id, "v": trial.version_id, "f": trial.fingerprint,
+                                 "t": time.time()}  # fmt: skip
+            return redirect(url_for("public.respond"), 303)
+        if trial.outcome == TrialOutcome.INVALID:
+            return _invalid()
         # A guess: counted (atomically, kept although the answer is a 404 or 429) per address.
         keep_writes()
         if surveys_tokens.note_guess(orm(), address, now, _settings()):
@@ -125,7 +138,9 @@ def open_link(token: str) -> Any:
 
 def _personal() -> tuple[dict[str, Any], Questionnaire] | None:
     state = session.get(PERSONAL)
-    if not isinstance(state, dict) or not all(k in state for k in ("i", "v", "f")):
+    if not isinstance(state, dict) or not all(k in state for k in ("v", "f")):
+        return None
+    if "i" not in state and "x" not in state:
         return None
     questionnaire = cached_questionnaire(orm(), int(state["v"]), str(state["f"]))
     return (state, questionnaire) if questionnaire is not None else None
@@ -138,6 +153,8 @@ def respond() -> Any:
     if found is None:
         return _invalid()
     state, q = found
+    if "x" in state:
+        return _respond_test(state, q)
     invitation_id, key = int(state["i"]), (int(state["v"]), str(state["f"]))
     clock = current_clock()
     if request.method == "GET":
@@ -145,7 +162,8 @@ def respond() -> Any:
         if current.availability != Availability.OPEN:
             return _unavailable(current.availability, current.closes_at, current.opens_at)
         page = first_page(q, current.answers, current.page)
-        return render_page(q, key, page, current.answers, action=url_for("public.respond"))
+        about = _about(invitation_id) if current.ticket_id is not None else None  # no query otherwise
+        return render_page(q, key, page, current.answers, action=url_for("public.respond"), about=about)
     # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
     answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
     settings = _settings()
@@ -159,11 +177,66 @@ def respond() -> Any:
         lambda merged, page: surveys_submit.save_draft(orm(), invitation_id, merged, page, clock.now()),
         url_for("public.respond"),
         key,
+        about=lambda: _about(invitation_id),
     )
 
 
+def _respond_test(state: dict[str, Any], q: Questionnaire) -> Any:
+    """A test link: the personal pages exactly, with the answers kept on the test link's row
+    (``services.test_links``) instead of becoming a response."""
+    link_id, key = int(state["x"]), (int(state["v"]), str(state["f"]))
+    now = current_clock().now()
+    current = test_links.state_of(orm(), link_id, now)
+    if not current.open:
+        return _message("used", 200) if current.used else _message("closed", 410)
+    here = url_for("public.respond")
+    if request.method == "GET":
+        page = first_page(q, current.answers, current.page)
+        return render_page(
+            q, key, page, current.answers, action=here, about=_example_about(current.campaign_id)
+        )
+    answers = current.answers if len(q.pages) > 1 else {}
+    post = read_post(q, key, answers, state.get("t"), _settings().min_fill_seconds)
+    if post.step == Step.SUBMIT:
+        try:
+            clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
+        except AnswersInvalid:
+            return redirect(here, 303)
+        if not test_links.submit_test(orm(), link_id, clean, post.lang, now):
+            return _message("used", 200)
+        return _done(*key)
+    return _after_page(
+        post,
+        q,
+        answers,
+        lambda merged, page: test_links.save_test_draft(orm(), link_id, merged, page, now),
+        here,
+        key,
+        about=lambda: _example_about(current.campaign_id),
+    )
+
+
+def _example_about(campaign_id: int | None) -> Markup | None:
+    """A test of a post-ticket campaign shows the ticket line with an example ticket."""
+    found = example_about(orm(), campaign_id, current_clock().today()) if campaign_id else None
+    return found.html(lang_code()) if found is not None else None
+
+
+def _about(invitation_id: int) -> Markup | None:
+    """The ticket line of a post-ticket invitation, in the page's language (None for others)."""
+    found = ticket_about(orm(), invitation_id, current_clock().timezone)
+    return found.html(lang_code()) if found is not None else None
+
+
 def _after_page(
-    post: PagePost, q: Questionnaire, answers: dict[str, object], save: Any, here: str, key: tuple[int, str]
+    post: PagePost,
+    q: Questionnaire,
+    answers: dict[str, object],
+    save: Any,
+    here: str,
+    key: tuple[int, str],
+    *,
+    about: Callable[[], Markup | None] | None = None,
 ) -> Any:
     if post.step == Step.RESTART:
         return redirect(here, 303)
@@ -181,6 +254,7 @@ def _after_page(
             nonce=post.nonce,
             notice=post.notice,
             status=200 if post.notice else 422,
+            about=about() if about is not None else None,
         )
     assert post.target is not None
     save(post.merged, post.target)

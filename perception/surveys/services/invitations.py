@@ -8,7 +8,8 @@
 
 No contact is invited more than once in SURVEY_CONTACT_CAP_DAYS across all campaigns; contacts
 who unsubscribed or have no email address are skipped. Every email carries a signed unsubscribe
-link and is written in the contact's language. Emails leave once the transaction that made their
+link and is written in the contact's language; a post-ticket one names the ticket, its service and
+the day it closed (``about``). Emails leave once the transaction that made their
 links commits (``after_commit``): a link in an email always works, and a rolled-back invitation
 sends nothing.
 """
@@ -32,6 +33,7 @@ from perception.core.transaction import after_commit
 from perception.setup.models.catalog import Subscription
 from perception.surveys.models import Campaign, CampaignStatus, Channel, Invitation
 from perception.surveys.services import anonymous_drafts
+from perception.surveys.services.about import TicketAbout, ticket_about, ticket_about_by_id
 from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.tokens import issue_link, unsubscribe_token
 
@@ -81,6 +83,7 @@ def _email(
     expires_at: datetime,
     reminder: bool,
     settings: SurveySettings,
+    about: TicketAbout | None = None,
 ) -> None:
     lang = "zh_CN" if (contact.language or "zh_CN").startswith("zh") else "en"
     link = f"{settings.public_base_url}/s/t/{token}"
@@ -93,6 +96,7 @@ def _email(
             "surveys/email/invitation.txt",
             contact=contact, name=name, link=link, unsubscribe=unsubscribe,
             expires_on=expires_at.date().isoformat(), reminder=reminder,
+            about=about.line(lang) if about is not None else None,
         )  # fmt: skip
     address = contact.email
     assert address
@@ -139,7 +143,12 @@ def invite_contacts(
         session.add(invitation)
         session.flush()
         token = issue_link(session, invitation, now)
-        _email(contact, campaign, token, expires_at, False, settings)
+        about = (
+            ticket_about_by_id(session, target.ticket_id, service_id, settings.org_timezone)
+            if target.ticket_id is not None
+            else None
+        )
+        _email(contact, campaign, token, expires_at, False, settings, about)
         sent += 1
     return sent
 
@@ -190,7 +199,12 @@ def send_reminders(session: Session, now: datetime, settings: SurveySettings) ->
             invitation.reminders_sent += 1
             invitation.last_reminded_at = now
             token = issue_link(session, invitation, now)
-            _email(contact, campaign, token, invitation.expires_at, True, settings)
+            about = (
+                ticket_about(session, invitation.id, settings.org_timezone)
+                if invitation.ticket_id is not None
+                else None
+            )
+            _email(contact, campaign, token, invitation.expires_at, True, settings, about)
             sent += 1
         if rows:
             record(

@@ -46,12 +46,20 @@ class PersonalState:
     opens_at: datetime | None = None
     answers: dict[str, Any] = field(default_factory=dict)
     page: int | None = None
+    ticket_id: int | None = None  # a post-ticket invitation's ticket (its page names it)
 
 
 _INV, _CAMP, _DRAFT = table_of(Invitation), table_of(Campaign), table_of(ResponseDraft)
 # Built once as Core statements: every survey page runs them (issue 19).
 STATE = (
-    select(_INV.c.used_at, _INV.c.expires_at, _CAMP.c.status, _CAMP.c.opens_at, _CAMP.c.closes_at)
+    select(
+        _INV.c.used_at,
+        _INV.c.expires_at,
+        _CAMP.c.status,
+        _CAMP.c.opens_at,
+        _CAMP.c.closes_at,
+        _INV.c.ticket_id,
+    )
     .join(_CAMP, _CAMP.c.id == _INV.c.campaign_id)
     .where(_INV.c.id == bindparam("invitation_id"))
 )
@@ -67,16 +75,16 @@ def personal_state(
     row = conn.execute(STATE, {"invitation_id": invitation_id}).first()
     if row is None:
         return PersonalState(Availability.MISSING)
-    used_at, expires_at, status, opens_at, closes_at = row
+    used_at, expires_at, status, opens_at, closes_at, ticket_id = row
     if used_at is not None:
         return PersonalState(Availability.USED, closes_at, opens_at)
     state = availability(status, opens_at, min(closes_at, expires_at), now)
     if state != Availability.OPEN or not with_draft:
-        return PersonalState(state, closes_at, opens_at)
+        return PersonalState(state, closes_at, opens_at, ticket_id=ticket_id)
     draft = conn.execute(DRAFT, {"invitation_id": invitation_id}).first()
     if draft is None:
-        return PersonalState(state, closes_at, opens_at)
-    return PersonalState(state, closes_at, opens_at, dict(draft[0] or {}), draft[1])
+        return PersonalState(state, closes_at, opens_at, ticket_id=ticket_id)
+    return PersonalState(state, closes_at, opens_at, dict(draft[0] or {}), draft[1], ticket_id)
 
 
 def draft_answers(session: Session, invitation_id: int) -> dict[str, Any]:

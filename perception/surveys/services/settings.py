@@ -7,6 +7,7 @@
   (a used or expired link is not counted; a real link opens whatever the count)
 - SURVEY_COMPLAINT_WORDS: words in a comment that make a response a complaint (follow-up task)
 - SURVEY_FOLLOWUP_DAYS: days to act on a follow-up task
+- ORG_TIMEZONE: the day a post-ticket invitation says its ticket closed on
 - PUBLIC_BASE_URL and SECRET_KEY: where the links in invitation emails point, and the key that
   signs their unsubscribe links
 
@@ -34,6 +35,7 @@ class SurveySettings:
     complaint_words: tuple[str, ...] = DEFAULT_COMPLAINT_WORDS
     followup_days: int = 5
     public_base_url: str = "http://localhost:5000"
+    org_timezone: str = "Asia/Shanghai"
     secret_key: str = field(default="", repr=False)
 
     @classmethod
@@ -50,4 +52,5 @@ class SurveySettings:
             followup_days=int(config.get("SURVEY_FOLLOWUP_DAYS", base.followup_days)),
             public_base_url=str(config.get("PUBLIC_BASE_URL") or base.public_base_url).rstrip("/"),
             secret_key=str(config.get("SECRET_KEY") or ""),
+            org_timezone=str(config.get("ORG_TIMEZONE") or base.org_timezone),
         )

@@ -114,6 +114,9 @@ def invite_for_ticket(session: Session, ticket_id: int, now: datetime, settings:
         actual = (ticket.region_id, ticket.customer_id, ticket.service_id, ticket.tier_id)
         if any(w is not None and w != a for w, a in zip(wanted, actual, strict=True)):
             continue
+        # As the scan: a campaign asks about tickets closed while it is open (not history).
+        if ticket.closed_at is None or not campaign.opens_at <= ticket.closed_at <= now:
+            continue
         if not sampled(campaign.id, ticket.id, campaign.sampling_rate):
             continue
         if session.scalar(select(Invitation.id).where(Invitation.campaign_id == campaign.id,

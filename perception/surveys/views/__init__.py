@@ -29,4 +29,4 @@ def _followup_status(status: str) -> str:
 
 
 # The pages, listed: each module adds its routes to bp.
-from perception.surveys.views import campaigns, definitions, followups, history, results  # noqa: E402,F401
+from perception.surveys.views import campaigns, definitions, followups, history, preview, results  # noqa: E402,F401
