@@ -46,7 +46,11 @@ def test_the_most_specific_rule_wins_then_the_lead_then_the_organiser(db_session
     organiser = make_user("organiser1", "organiser")
     org["R1"]["point"].lead_id = lead.id
     org["R1"]["point"].organiser_id = organiser.id
-    rules = [_rule(db_session, both, r1, desk), _rule(db_session, regional, r1), _rule(db_session, national, None, desk)]
+    rules = [
+        _rule(db_session, both, r1, desk),
+        _rule(db_session, regional, r1),
+        _rule(db_session, national, None, desk),
+    ]
     # Worked by hand: (region+service) > region > service > lead > organiser.
     assert owner_for(db_session, r1.id, desk.id) is both
     assert owner_for(db_session, r1.id, None) is regional  # no service known: the region's rule
@@ -74,9 +78,7 @@ def test_the_rule_owner_is_mailed_when_the_answer_commits_not_an_hour_later(
         "desk.bj", "collector", region="R1", region_id=r1.id, email="desk@example.com", language="en"
     )
     _rule(db_session, desk_owner, r1, desk)
-    db_session.add(
-        Subscription(customer_id=org["R1"]["customer"].id, service_id=desk.id, region_id=r1.id)
-    )
+    db_session.add(Subscription(customer_id=org["R1"]["customer"].id, service_id=desk.id, region_id=r1.id))
     db_session.flush()
     campaign = make_campaign(service_id=desk.id)
     token = invite(campaign)["r1@example.com"]
@@ -87,7 +89,9 @@ def test_the_rule_owner_is_mailed_when_the_answer_commits_not_an_hour_later(
     assert db_session.get(Response, task.response_id).service_id == desk.id
     assert task.assignee_id == desk_owner.id and task.assigned_at is not None  # no job run by the test
     (mail,) = mailbox.new()
-    assert mail["To"] == "desk@example.com" and mail["Subject"].startswith("Please follow up a low score (Beijing")
+    assert mail["To"] == "desk@example.com" and mail["Subject"].startswith(
+        "Please follow up a low score (Beijing"
+    )
     assert f"/surveys/followups/{task.id}" in mail.get_content()
     assert route_followups(db_session, now=datetime.utcnow()) == 0  # the hourly run tells nobody again
     assert mailbox.new() == []
@@ -110,16 +114,22 @@ def _post(client, data):
     return client.post(PAGE, data={**data, "csrf_token": csrf_token(client, PAGE)})
 
 
-def test_the_organiser_adds_changes_and_removes_a_rule_on_the_page(db_session, org, login_as, make_user, desk):
+def test_the_organiser_adds_changes_and_removes_a_rule_on_the_page(
+    db_session, org, login_as, make_user, desk
+):
     r1 = org["R1"]["region"]
     owner_a = make_user("owner.a", "collector", region="R1", region_id=r1.id)
     owner_b = make_user("owner.b", "organiser", region_id=r1.id)
     organiser = login_as("organiser", language="en")
     page = organiser.get(PAGE).get_data(as_text=True)
     assert "No rules yet" in page and "Every region" in page and "Owner.A" in page
-    response = _post(organiser, {"region_id": str(r1.id), "service_id": str(desk.id), "owner_id": str(owner_a.id)})
+    response = _post(
+        organiser, {"region_id": str(r1.id), "service_id": str(desk.id), "owner_id": str(owner_a.id)}
+    )
     assert response.status_code == 302
-    response = _post(organiser, {"region_id": str(r1.id), "service_id": str(desk.id), "owner_id": str(owner_b.id)})
+    response = _post(
+        organiser, {"region_id": str(r1.id), "service_id": str(desk.id), "owner_id": str(owner_b.id)}
+    )
     assert response.status_code == 302  # the same region and service: the rule gets the new owner
     (rule,) = db_session.scalars(select(FollowUpRoute)).all()
     assert (rule.region_id, rule.service_id, rule.owner_id) == (r1.id, desk.id, owner_b.id)
@@ -149,7 +159,9 @@ def test_the_page_says_what_is_wrong_in_both_languages(db_session, org, login_as
     assert db_session.scalars(select(FollowUpRoute)).all() == []
 
 
-def test_a_regional_organiser_sees_and_keeps_only_their_regions_rules(db_session, org, login_as, make_user, desk):
+def test_a_regional_organiser_sees_and_keeps_only_their_regions_rules(
+    db_session, org, login_as, make_user, desk
+):
     r1, r2 = org["R1"]["region"], org["R2"]["region"]
     sh_owner = make_user("sh.owner", "collector", region="R2", region_id=r2.id)
     bj_owner = make_user("bj.owner", "collector", region="R1", region_id=r1.id)
@@ -172,4 +184,6 @@ def test_only_the_organiser_and_the_system_owner_keep_the_rules(login_as):
     for role in ("collector", "manager", "analyst"):
         assert login_as(role).get(PAGE).status_code == 403
     assert login_as("system_owner").get(PAGE).status_code == 200
-    assert re.search(r"Follow-up routing|跟进分派", login_as("organiser", username="o2").get(PAGE).get_data(as_text=True))
+    assert re.search(
+        r"Follow-up routing|跟进分派", login_as("organiser", username="o2").get(PAGE).get_data(as_text=True)
+    )

@@ -77,7 +77,9 @@ def save_route(
     rule = session.scalar(
         select(FollowUpRoute).where(
             FollowUpRoute.region_id.is_(None) if region_id is None else FollowUpRoute.region_id == region_id,
-            FollowUpRoute.service_id.is_(None) if service_id is None else FollowUpRoute.service_id == service_id,
+            FollowUpRoute.service_id.is_(None)
+            if service_id is None
+            else FollowUpRoute.service_id == service_id,
         )
     )
     if rule is None:
@@ -91,7 +93,9 @@ def save_route(
 
 def delete_route(session: Session, editor: User, route_id: int) -> bool:
     """Remove a rule the editor may see; False when there is none."""
-    rule = session.scalar(scoped(select(FollowUpRoute).where(FollowUpRoute.id == route_id), FollowUpRoute, editor))
+    rule = session.scalar(
+        scoped(select(FollowUpRoute).where(FollowUpRoute.id == route_id), FollowUpRoute, editor)
+    )
     if rule is None:
         return False
     session.delete(rule)

@@ -49,9 +49,9 @@ class Notice:
 
 def owner_for(session: Session, region_id: int, service_id: int | None = None) -> User | None:
     """The user a task of this region (and service) goes to (rules 1 to 5), or None."""
-    for user in _rule_owners(session, region_id, service_id):
-        if user.active:
-            return user
+    for ruled in _rule_owners(session, region_id, service_id):
+        if ruled.active:
+            return ruled
     points = session.scalars(
         select(CollectionPoint)
         .where(CollectionPoint.region_id == region_id, CollectionPoint.active.is_(True))

@@ -16,8 +16,8 @@ from perception.core.extensions import orm
 from perception.core.i18n import is_zh, lang_code, localized
 from perception.core.models.auth import User
 from perception.core.models.org import Contact, CustomerOrg, Region
-from perception.setup.models.catalog import Service
 from perception.core.transaction import atomic
+from perception.setup.models.catalog import Service
 from perception.surveys.forms import ActionForm, FollowUpForm, FollowUpRouteForm
 from perception.surveys.labels import FOLLOWUP_STATUS_LABELS
 from perception.surveys.models import FollowUpTask
@@ -41,11 +41,17 @@ def followups() -> Any:
             select(CustomerOrg).where(CustomerOrg.id.in_({t.customer_id for t in rows if t.customer_id}))
         )
     }
+    contact_ids = {t.contact_id for t in rows if t.contact_id}
+    contacts = (
+        {c.id: c for c in orm().scalars(select(Contact).where(Contact.id.in_(contact_ids)))}
+        if contact_ids
+        else {}
+    )
     owner_ids = {t.assignee_id for t in rows if t.assignee_id}
     owners = {u.id: u for u in orm().scalars(select(User).where(User.id.in_(owner_ids)))} if owner_ids else {}
     return render_template(
         "surveys/followups.html", tasks=rows, status=status, regions=regions, customers=customers,
-        statuses=FOLLOWUP_STATUS_LABELS, owners=owners, today=current_clock().today(),
+        statuses=FOLLOWUP_STATUS_LABELS, owners=owners, contacts=contacts, today=current_clock().today(),
         is_overdue=followup_routing.is_overdue,
     )  # fmt: skip
 
