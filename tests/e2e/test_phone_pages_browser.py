@@ -342,3 +342,26 @@ def test_the_callback_and_follow_up_pages_call_with_one_tap(live):
         task = db.session.get(FollowUpTask, task_id)
         assert task.status == "in_progress" and task.outcome == "已致电 en"
         db.session.remove()
+
+
+def test_the_routing_rules_page_fits_a_phone(live):
+    from playwright.sync_api import sync_playwright
+
+    problems: list[Any] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for locale, heading in (("zh-CN", "跟进分派"), ("en", "Follow-up routing")):
+                context = browser.new_context(viewport=PHONE, locale=locale, is_mobile=True, has_touch=True)
+                page = context.new_page()
+                sign_in(page, live["base"], "organiser")
+                page.goto(f"{live['base']}/surveys/followups")
+                page.locator('main a[href$="/surveys/followups/routes"]').click()
+                page.wait_for_load_state()
+                assert heading in page.locator("h1").inner_text()
+                assert page.locator(".rule-list > li form").count() >= 1  # the demo's rule
+                _check_phone_page(page, (locale, "routing rules"), problems)
+                context.close()
+        finally:
+            browser.close()
+    assert problems == []
