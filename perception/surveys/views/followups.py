@@ -105,7 +105,8 @@ def followup_routes_page() -> Any:
     scope = region_scope(user)
     regions = session.scalars(select(Region).order_by(Region.code)).all()
     regions = [r for r in regions if scope is None or r.id in scope]
-    services = session.scalars(select(Service).where(Service.active.is_(True)).order_by(Service.code)).all()
+    catalogue = {s.id: s for s in session.scalars(select(Service).order_by(Service.code))}
+    services = [s for s in catalogue.values() if s.active]  # a rule may still name a retired one
     owners = followup_routes.possible_owners(session, user)
     form = FollowUpRouteForm()
     any_region = [SelectChoice("", _("Every region"))] if scope is None else []
@@ -136,7 +137,7 @@ def followup_routes_page() -> Any:
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_({r.owner_id for r in rules})))}
     return render_template(
         "surveys/followup_routes.html", form=form, rules=rules, regions=names,
-        services={s.id: s for s in services}, people=people, person=_person, delete_form=ActionForm(),
+        services=catalogue, people=people, person=_person, delete_form=ActionForm(),
     ), status  # fmt: skip
 
 
