@@ -60,6 +60,7 @@ PARAM_MODELS: dict[str, str] = {
     "region_id": "Region",
     "report_id": "CollectionReport",
     "review_id": "Review",
+    "route_id": "FollowUpRoute",
     "run_id": "SamplingRun",
     "sampled_id": "SampledTicket",
     "service_id": "Service",

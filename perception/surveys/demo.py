@@ -261,7 +261,23 @@ def load(session: Session, ctx: DemoContext) -> None:
     total += _nps_wave(session, nps, ctx, rng, pool, subs, now)
     total += _anonymous(session, anon, ctx, rng, now)
     record(session, "demo", object_type="Campaign", summary=f"demo surveys: {total} responses")
+    _routing_rule(session)
     ctx.summary.append(f"Surveys: 3 campaigns, {total} responses, follow-up tasks for low scores.")
+
+
+def _routing_rule(session: Session) -> None:
+    """One follow-up routing rule, so the rules page shows one: the Beijing collector owns the
+    desktop-support follow-ups of the region (the rest go to the collection point's lead)."""
+    from perception.core.models.auth import User
+    from perception.setup.models.catalog import Service
+    from perception.surveys.models import FollowUpRoute
+
+    owner = session.scalar(select(User).where(User.username == "collector.bj"))
+    desk = session.scalar(select(Service).where(Service.code == "DESK"))
+    if owner is None or owner.region_id is None or desk is None:
+        return
+    session.add(FollowUpRoute(region_id=owner.region_id, service_id=desk.id, owner_id=owner.id))
+    session.flush()
 
 
 def _add_csat(

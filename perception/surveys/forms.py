@@ -40,6 +40,14 @@ class FollowUpForm(FlaskForm):
     outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=4000)], render_kw={"rows": 4})
 
 
+class FollowUpRouteForm(FlaskForm):
+    """A routing rule: a region and/or a service, and the owner of their follow-up tasks."""
+
+    region_id = SelectField(_l("Region"), validate_choice=False)
+    service_id = SelectField(_l("Service"), validate_choice=False)
+    owner_id = SelectField(_l("Owner"), validate_choice=False)
+
+
 class ActionForm(FlaskForm):
     """A button that changes state: only the CSRF token."""
 

@@ -7,6 +7,8 @@ operations in ``services``.
 - ``send_campaign_invitations``: invite what is due for every open personal campaign (or one).
 - ``send_campaign_reminders``: remind non-respondents after each campaign's reminder delay.
 - ``route_followups``: give new follow-up tasks their owner and tell them; escalate overdue ones.
+- ``assign_followup``: the same for one task, asked for by the answer that created it, so its
+  owner is told at once rather than at the next hourly run.
 """
 
 from __future__ import annotations
@@ -70,14 +72,28 @@ def send_campaign_reminders(session: Session, now: str | datetime | None = None,
 @job("route_followups")
 def route_followups(session: Session, now: str | datetime | None = None, **_: Any) -> int:
     """Assign new follow-up tasks and escalate overdue ones; returns the mails queued."""
-    from perception.core.mail import send_email
-    from perception.core.transaction import after_commit
     from perception.surveys.services import followup_routing
 
     clock = current_clock()
     moment = _moment(now)
     notices = followup_routing.assign_new_tasks(session, moment)
     notices += followup_routing.escalate_overdue(session, clock.local(moment).date(), moment)
+    return _mail_after_commit(notices)
+
+
+@job("assign_followup")
+def assign_followup(session: Session, task_id: int, now: str | datetime | None = None, **_: Any) -> int:
+    """Give one new follow-up task its owner and tell them; returns the mails queued (0 when the
+    task was already assigned, e.g. by the hourly run)."""
+    from perception.surveys.services import followup_routing
+
+    return _mail_after_commit(followup_routing.assign_new_tasks(session, _moment(now), [int(task_id)]))
+
+
+def _mail_after_commit(notices: list[Any]) -> int:
+    from perception.core.mail import send_email
+    from perception.core.transaction import after_commit
+
     base = SurveySettings.from_config(current_app.config).public_base_url
     for notice in notices:
         subject, text = followup_mail(notice, base)

@@ -7,7 +7,8 @@
   response (a conditional UPDATE), which makes a personal link single-use.
 - Anonymous responses carry no contact, invitation, address or user agent; their time is kept
   to the day only, and their audit rows name the campaign, not the response.
-- ``FollowUpTask`` closes the loop: a low score or a complaint becomes a task for the region.
+- ``FollowUpTask`` closes the loop: a low score or a complaint becomes a task for the region;
+  ``FollowUpRoute`` rules say who owns the tasks of a region and/or a service.
 """
 
 from __future__ import annotations
@@ -311,6 +312,24 @@ class SurveyTestLink(Base):
     @classmethod
     def region_clause(cls, region_ids: frozenset[int]) -> Any:
         return or_(cls.region_id.in_(region_ids), cls.region_id.is_(None))
+
+
+class FollowUpRoute(TimestampMixin, Base):
+    """A routing rule: follow-up tasks of a region and/or a service go to this owner.
+
+    At least one of region and service is set; the most specific matching rule wins
+    (``perception.surveys.services.followup_routing``). A rule without a region is global and
+    only a user who sees every region may keep it.
+    """
+
+    __tablename__ = "survey_followup_route"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("region_id", "service_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
 
 
 def table_of(model: type[Base]) -> Table:

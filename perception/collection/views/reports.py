@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -178,6 +180,13 @@ def _attach(form: ReportForm, exc: CollectionError, where: list[tuple[str, int]]
     return general
 
 
+def _version(report: CollectionReport) -> str:
+    """Names the stored state the form shows: a draft kept on the phone (static/js/drafts.js)
+    is restored only on the state it was typed on, never over a report saved since."""
+    state = [report.status, report.revision, _initial(report)]
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def render_report(
     report: CollectionReport, form: ReportForm | None, errors: list[str], status: int = 200
 ) -> Any:
@@ -202,6 +211,7 @@ def render_report(
     return render_template(
         "collection/report.html",
         report=report,
+        draft_version=_version(report) if form is not None else "",
         point=point,
         region=region,
         cell=cell[0] if cell else None,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import case, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -116,7 +116,11 @@ def open_followups(session: Session, user: User, limit: int = 50) -> list[Follow
 def followups(
     session: Session, user: User, *, status: str | None = None, limit: int = 200
 ) -> list[FollowUpTask]:
-    stmt = select(FollowUpTask).order_by(FollowUpTask.status, FollowUpTask.due_on, FollowUpTask.id.desc())
+    # Open work first, the earliest due at the top (a collector works down the list); done last.
+    done_last = case((FollowUpTask.status == FollowUpStatus.DONE, 1), else_=0)
+    stmt = select(FollowUpTask).order_by(
+        done_last, FollowUpTask.due_on.is_(None), FollowUpTask.due_on, FollowUpTask.id.desc()
+    )
     if status in STATUSES:
         stmt = stmt.where(FollowUpTask.status == status)
     return list(session.scalars(scoped(stmt.limit(limit), FollowUpTask, user)))

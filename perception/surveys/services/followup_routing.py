@@ -2,12 +2,20 @@
 
 A low score created a task nobody was assigned to or told about, and an overdue task raised
 nothing. Rules, in order (the first that names an active user wins):
-1. the lead of the task's region's collection point (the regional team does the callback);
-2. that collection point's designated organiser;
-3. nobody: the task stays unassigned and escalates at once to the system owner(s).
+1. a routing rule (``FollowUpRoute``) of the task's region and service;
+2. a rule of the task's region (any service);
+3. a rule of the task's service (any region): a specialist for a service everywhere;
+4. the lead of the task's region's collection point (the regional team does the callback);
+5. that collection point's designated organiser;
+6. nobody: the task stays unassigned and escalates at once to the system owner(s).
+A region's own rule comes before a service-wide one because the region's team answers for its
+customers; a rule naming region and service is the most specific of all. The task's service is
+its response's (a post-ticket survey knows it; a relationship survey does not).
 A task is assigned once (people may reassign it later by hand); a mail tells the new owner what
-to do and by when. A task still open after its due day escalates once: a mail to the region's
-organiser and the system owner(s), and the task shows as overdue wherever it is listed.
+to do and by when: at once, through the ``assign_followup`` job the answer asks for when its
+task is created, and otherwise on the hourly ``route_followups`` run. A task still open after
+its due day escalates once: a mail to the region's organiser and the system owner(s), and the
+task shows as overdue wherever it is listed.
 
 The operations never send mail themselves: they return the messages to send, so the caller
 (a job) decides how to deliver them after the data is committed.
@@ -24,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CollectionPoint, Region
-from perception.surveys.models import FollowUpStatus, FollowUpTask
+from perception.surveys.models import FollowUpRoute, FollowUpStatus, FollowUpTask, Response
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,11 @@ class Notice:
     due_on: date | None
 
 
-def owner_for(session: Session, region_id: int) -> User | None:
-    """The user a region's follow-up tasks go to (rules 1 and 2), or None."""
+def owner_for(session: Session, region_id: int, service_id: int | None = None) -> User | None:
+    """The user a task of this region (and service) goes to (rules 1 to 5), or None."""
+    for ruled in _rule_owners(session, region_id, service_id):
+        if ruled.active:
+            return ruled
     points = session.scalars(
         select(CollectionPoint)
         .where(CollectionPoint.region_id == region_id, CollectionPoint.active.is_(True))
@@ -55,25 +66,53 @@ def owner_for(session: Session, region_id: int) -> User | None:
     return None
 
 
+def _rule_owners(session: Session, region_id: int, service_id: int | None) -> list[User]:
+    """The owners of the rules that match, most specific first."""
+    wanted: list[tuple[int | None, int | None]] = [(region_id, None)]
+    if service_id is not None:
+        wanted = [(region_id, service_id), (region_id, None), (None, service_id)]
+    rules = {
+        (rule.region_id, rule.service_id): rule
+        for rule in session.scalars(
+            select(FollowUpRoute).where(
+                (FollowUpRoute.region_id == region_id) | FollowUpRoute.region_id.is_(None)
+            )
+        )
+    }
+    owners = []
+    for key in wanted:
+        rule = rules.get(key)
+        user = session.get(User, rule.owner_id) if rule is not None else None
+        if user is not None:
+            owners.append(user)
+    return owners
+
+
 def system_owners(session: Session) -> list[User]:
     users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).all()
     return [u for u in users if u.has_role(Role.SYSTEM_OWNER)]
 
 
-def assign_new_tasks(session: Session, now: datetime) -> list[Notice]:
-    """Give every open, never-assigned task its owner; the notices tell each owner."""
+def assign_new_tasks(session: Session, now: datetime, task_ids: Iterable[int] | None = None) -> list[Notice]:
+    """Give every open, never-assigned task (or those of ``task_ids``) its owner; the notices tell
+    each owner. Rows another run is assigning are skipped (PostgreSQL), so nobody is told twice."""
     notices: list[Notice] = []
-    tasks = session.scalars(
-        select(FollowUpTask)
+    stmt = (
+        select(FollowUpTask, Response.service_id)
+        .join(Response, Response.id == FollowUpTask.response_id)
         .where(FollowUpTask.assignee_id.is_(None), FollowUpTask.assigned_at.is_(None))
         .where(FollowUpTask.status != FollowUpStatus.DONE)
         .order_by(FollowUpTask.id)
-    ).all()
-    owners: dict[int, User | None] = {}
-    for task in tasks:
-        if task.region_id not in owners:
-            owners[task.region_id] = owner_for(session, task.region_id)
-        owner = owners[task.region_id]
+        .with_for_update(of=FollowUpTask, skip_locked=True)
+    )
+    if task_ids is not None:
+        stmt = stmt.where(FollowUpTask.id.in_(list(task_ids)))
+    owners: dict[tuple[int, int | None], User | None] = {}
+    for task, service_id in session.execute(stmt).all():
+        key = (task.region_id, service_id)
+        if key not in owners:
+            owners[key] = owner_for(session, task.region_id, service_id)
+        owner = owners[key]
         task.assigned_at = now  # tried once: a task nobody could take is escalated, not retried
         if owner is None:
             notices += _escalation(session, task, [], now)

@@ -206,6 +206,12 @@ def write_response(
     if notify:  # webhooks: the scores, never the respondent (an anonymous answer keeps only its day)
         _notify(session, response_id, campaign_id, who, means, observed_on, items, followup_id, reasons,
                 now, anonymous=anonymous)  # fmt: skip
+    if notify and followup_id is not None and not anonymous:
+        # The task's owner is told at once (issue 17), once this answer has committed. An anonymous
+        # answer's task waits for the hourly run: a mail minutes after it would date the answer.
+        from perception.core.jobs import enqueue
+
+        enqueue("assign_followup", task_id=followup_id)
     return Written(response_id, followup_id)
 
 

@@ -28,5 +28,20 @@ def _followup_status(status: str) -> str:
     return str(FOLLOWUP_STATUS_LABELS.get(status, status))
 
 
+@bp.app_template_filter("tel_href")
+def _tel_href(phone: str | None) -> str | None:
+    """For every page that shows a phone number (follow-ups here, callbacks in collection)."""
+    from perception.surveys.views.phones import tel_href
+
+    return tel_href(phone)
+
+
+@bp.app_template_filter("phone_display")
+def _phone_display(phone: str | None) -> str:
+    from perception.surveys.views.phones import phone_display
+
+    return phone_display(phone)
+
+
 # The pages, listed: each module adds its routes to bp.
 from perception.surveys.views import campaigns, definitions, followups, history, preview, results  # noqa: E402,F401
