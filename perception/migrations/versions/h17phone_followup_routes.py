@@ -1,7 +1,7 @@
 """Follow-up routing rules: the owner of a region's and/or a service's follow-up tasks (issue 17).
 
 Revision ID: h17phone
-Revises: h17homes
+Revises: h17survey
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h17phone"
-down_revision = "h17homes"
+down_revision = "h17survey"
 branch_labels = None
 depends_on = None
 

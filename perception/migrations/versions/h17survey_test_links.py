@@ -2,7 +2,7 @@
 link's row, apart from every figure (issue 17).
 
 Revision ID: h17survey
-Revises: h17homes
+Revises: h14b
 Create Date: 2026-12-05 16:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = 'h17survey'
-down_revision = 'h17homes'
+down_revision = 'h14b'
 branch_labels = None
 depends_on = None
 
