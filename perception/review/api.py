@@ -98,7 +98,7 @@ def customer_review_json(view: CustomerReview) -> dict[str, Any]:
             "open_complaints": results.open_complaints,
         },
         "findings": [
-            {"id": f.id, "kind": f.kind, "text": f.text, "evidence_key": f.evidence_key}
+            {"id": f.id, "kind": f.kind, "text": f.text, "text_en": f.text_en, "evidence_key": f.evidence_key}
             for f in view.findings
         ],
     }
@@ -148,6 +148,7 @@ def review_get(review_id: int) -> Any:
             "position": f.position,
             "kind": f.kind,
             "text": f.text,
+            "text_en": f.text_en,
             "evidence_section": f.evidence_section,
             "evidence_key": f.evidence_key,
             "evidence_note": f.evidence_note,
@@ -167,10 +168,11 @@ def review_get(review_id: int) -> Any:
     parameters=[_id("review_id")],
     request_schema={
         "type": "object",
-        "required": ["kind", "text", "evidence_section"],
+        "required": ["kind", "evidence_section"],
         "properties": {
             "kind": {"type": "string", "enum": ["finding", "decision"]},
-            "text": {"type": "string"},
+            "text": {"type": "string", "description": "Chinese text (this or text_en is required)"},
+            "text_en": {"type": "string", "description": "English text"},
             "evidence_section": {"type": "string"},
             "evidence_key": {"type": "string"},
             "evidence_note": {"type": "string"},
@@ -186,6 +188,7 @@ def finding_add(review_id: int) -> Any:
         review,
         kind=str(data.get("kind") or ""),
         text=str(data.get("text") or ""),
+        text_en=str(data.get("text_en") or ""),
         evidence_section=str(data.get("evidence_section") or ""),
         evidence_key=data.get("evidence_key"),
         evidence_note=data.get("evidence_note"),
