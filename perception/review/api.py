@@ -49,6 +49,9 @@ def review_json(review: Review, customer_id: int | None = None) -> dict[str, Any
     """A review's head; for a customer representative (``customer_id``) only their own
     countersignature, never other customers'."""
     signatures = [c for c in review.countersignatures if customer_id is None or c.customer_id == customer_id]
+    # ``customer_signatory``/``customer_signed_at`` were the API's before countersignatures per
+    # customer: kept for existing clients, derived from the first countersignature shown.
+    first = signatures[0] if signatures else None
     return {
         "id": review.id,
         "code": review.code,
@@ -64,6 +67,8 @@ def review_json(review: Review, customer_id: int | None = None) -> dict[str, Any
             {"customer_id": c.customer_id, "signatory": c.signatory, "signed_at": c.signed_at.isoformat()}
             for c in signatures
         ],
+        "customer_signatory": first.signatory if first else None,
+        "customer_signed_at": first.signed_at.isoformat() if first else None,
     }
 
 
