@@ -89,8 +89,8 @@ class ItemForm(FlaskForm):
     measure_weeks = IntegerField(_l("Weeks measured after completion"), default=8, validators=[Optional()])
 
     SERVICE_FIELDS = (
-        "title", "title_en", "description", "source", "source_ref", "evidence", "business_case", "value", "effort",
-        "owner_id", "due_on", "status", "completed_on", "region_id", "metric", "metric_service_id",
+        "title", "title_en", "description", "source", "source_ref", "evidence", "business_case", "value",
+        "effort", "owner_id", "due_on", "status", "completed_on", "region_id", "metric", "metric_service_id",
         "metric_dimension", "metric_kpi_code", "baseline_from", "baseline_to", "target_value",
         "measure_weeks",
     )  # fmt: skip

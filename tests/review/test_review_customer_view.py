@@ -34,10 +34,14 @@ def signed_h1(db_session, org, catalog, h1, make_user):
     # (44%, missed); Beijing's own 20 of 25 (80%) meet it, Shanghai's 2 of 25 do not.
     from perception.setup.models.catalog import Subscription
 
-    add_standard(db_session, desk, "CSAT-ALL", "csat_share", "questionnaire", ">=", 0.8, category="experience")
+    add_standard(
+        db_session, desk, "CSAT-ALL", "csat_share", "questionnaire", ">=", 0.8, category="experience"
+    )
     for code in ("R1", "R2"):  # both customers receive the desk service
         db_session.add(
-            Subscription(customer_id=org[code]["customer"].id, service_id=desk.id, region_id=org[code]["region"].id)
+            Subscription(
+                customer_id=org[code]["customer"].id, service_id=desk.id, region_id=org[code]["region"].id
+            )
         )
     for code, share_five in (("R1", 20), ("R2", 2)):
         standard = add_standard(

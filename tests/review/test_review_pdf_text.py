@@ -17,7 +17,10 @@ from tests.pdf_text import CJK, cut_tokens, pdf_lines, tokens
 
 USER_WROTE_IN_CHINESE = ("张体系", "北京服务台的响应 KPI 达标，但客户满意度只有 48%。", "服务台回访闭环")
 # Written in both languages (issue 17: "bilingual fields carry both, one chosen").
-FINDING = ("上海网络的变更窗口与客户业务高峰重叠。", "Shanghai network changes fall into the customer's busy hours.")
+FINDING = (
+    "上海网络的变更窗口与客户业务高峰重叠。",
+    "Shanghai network changes fall into the customer's busy hours.",
+)
 ITEM = ("网络变更改到夜间窗口", "Move network changes to the night window")
 
 

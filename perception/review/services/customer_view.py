@@ -77,9 +77,7 @@ def customer_review(session: Session, review: Review, customer_id: int, *, today
     if general:
         ctx = SectionContext(session=session, review=review, today=today, now=utcnow())
         mine = {row["code"]: row for row in customer_rows(ctx, customer_id, general)}
-        standards = [
-            dict(mine[row["code"]], own=False) if row["code"] in mine else row for row in standards
-        ]
+        standards = [dict(mine[row["code"]], own=False) if row["code"] in mine else row for row in standards]
     findings = [f for f in review.findings if _standard_code_of(f.evidence_key) in codes]
     return CustomerReview(
         review=review,
