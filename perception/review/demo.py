@@ -120,6 +120,13 @@ def _findings(session: Session, review: Review, author: User | None, today: date
     return made
 
 
+def covers(today: date) -> date:
+    """The start of the previous review period: the demo signs that period's review, so its data
+    covers every month of it (issue 17: a signed review over months without data told no truth)."""
+    specs = settings.review_periods()
+    return review_periods.previous_period(review_periods.period_for(today, specs), specs).start
+
+
 def load(session: Session, ctx: DemoContext) -> None:
     specs = settings.review_periods()
     today = ctx.today
