@@ -1,5 +1,6 @@
-"""Demo collection: 26 weeks of weekly reports from every collection point (most on time, some
-late, a few missing, a few returned and resubmitted), then phone callbacks and one sampling run
+"""Demo collection: weekly reports from every collection point over the demo's weeks (older
+history weeks with fewer rows, perception.core.demo; most on time, some late, a few missing, a few
+returned and resubmitted), then phone callbacks and one sampling run
 (``demo_fieldwork``, when the tickets demo has tickets).
 
 Entries are realistic and bilingual: customer events (核心系统升级 / ERP upgrade, supplier and

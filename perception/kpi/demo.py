@@ -1,4 +1,4 @@
-"""Demo tickets and KPIs: 26 weeks of service-desk tickets for every region, imported through the
+"""Demo tickets and KPIs: the demo's weeks of service-desk tickets for every region, imported through the
 real bulk path, KPIs computed from them, some KPI values imported (service-desk call answering,
 backup success), and a few open P1 tickets that breach their SLA so escalations fire.
 
