@@ -94,16 +94,17 @@ def customer_results(session: Session, customer_id: int, start: date, end: date)
     months = _months(table.rollup(("period",), grain="month"))
     # Per service from the same rows: the portal's tiles cost no query of their own.
     per_month: dict[int, dict[Any, Any]] = defaultdict(dict)
-    for (service_id, month), parts in table.rollup(("service", "period"), grain="month").items():
-        if service_id is not None:
-            per_month[service_id][month] = parts
-    by_service = {
-        service_id: ServiceExperience(
-            service_id, csat_measure(parts), nps_measure(parts), _months(per_month.get(service_id, {}))
-        )
-        for service_id, parts in table.rollup(("service",)).items()
-        if service_id is not None
-    }
+    for key, parts in table.rollup(("service", "period"), grain="month").items():
+        service, month = cast(tuple[int | None, date], key)
+        if service is not None:
+            per_month[service][month] = parts
+    by_service: dict[int, ServiceExperience] = {}
+    for key, parts in table.rollup(("service",)).items():
+        if key is not None:
+            service_id = cast(int, key)
+            by_service[service_id] = ServiceExperience(
+                service_id, csat_measure(parts), nps_measure(parts), _months(per_month.get(service_id, {}))
+            )
     open_tasks = select(FollowUpTask.reasons).where(
         FollowUpTask.customer_id == customer_id, FollowUpTask.status != FollowUpStatus.DONE
     )
