@@ -1,5 +1,6 @@
-"""Demo collection: 26 weeks of weekly reports from every collection point (most on time, some
-late, a few missing, a few returned and resubmitted), then phone callbacks and one sampling run
+"""Demo collection: weekly reports from every collection point over the demo's weeks (older
+history weeks with fewer rows, perception.core.demo; most on time, some late, a few missing, a few
+returned and resubmitted), then phone callbacks and one sampling run
 (``demo_fieldwork``, when the tickets demo has tickets).
 
 Entries are realistic and bilingual: customer events (核心系统升级 / ERP upgrade, supplier and
@@ -233,7 +234,8 @@ def _planted_ratings(world: _World, region: Region, week: date) -> list[dict[str
     return out
 
 
-def _entries(world: _World, region: Region, week: date) -> list[dict[str, Any]]:
+def _entries(world: _World, region: Region, week: date, share: float = 1.0) -> list[dict[str, Any]]:
+    """A report's rows; an older history week (``share`` < 1, perception.core.demo) has fewer."""
     rng = world.rng
     customers = world.customers.get(region.id, [])
     if not customers:
@@ -251,7 +253,7 @@ def _entries(world: _World, region: Region, week: date) -> list[dict[str, Any]]:
                 "impact": impact,
             }
         )
-    for _ in range(rng.randint(3, 6)):
+    for _ in range(max(1, round(rng.randint(3, 6) * share))):
         customer = rng.choice(customers)
         service_id = world.service_for(customer)
         rating = world.rating(service_id, region.code)
@@ -304,7 +306,7 @@ def _reports(session: Session, ctx: DemoContext, world: _World) -> int:
     organiser = session.scalar(select(User).where(User.username == "organiser"))
     rng, now = world.rng, utcnow()
     created: list[int] = []
-    weeks = [ctx.first_week_start + timedelta(weeks=i) for i in range(ctx.weeks)]
+    weeks = [ctx.first_week_start + timedelta(weeks=i) for i in range(ctx.total_weeks)]
     for point in sorted(points.values(), key=lambda p: p.code):
         if session.scalar(
             select(CollectionReport.id).where(CollectionReport.collection_point_id == point.id).limit(1)
@@ -320,7 +322,7 @@ def _reports(session: Session, ctx: DemoContext, world: _World) -> int:
             if fate == "missing" and rng.random() < 0.5:
                 continue  # never opened
             deadline = point_deadline(point, region, week)
-            rows = _entries(world, region, week)
+            rows = _entries(world, region, week, ctx.share(index))
             report: dict[str, Any] = {
                 "region_id": point.region_id,
                 "collection_point_id": point.id,
@@ -405,6 +407,7 @@ def load(session: Session, ctx: DemoContext) -> None:
 
     calls, sampled = collection_fieldwork.load(session, ctx, world.rng)
     ctx.summary.append(
-        f"Collection: {made} weekly reports over {ctx.weeks} weeks (some late, a few missing or returned), "
+        f"Collection: {made} weekly reports over {ctx.total_weeks} weeks "
+        "(some late, a few missing or returned), "
         f"{calls} phone callbacks, {sampled} sampled tickets."
     )

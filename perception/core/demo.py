@@ -22,18 +22,50 @@ from perception.core.phase import Phase
 DEMO_PASSWORD = "perception-demo"  # noqa: S105 - printed by the demo command; demo data only
 
 
+#: How much of a full week's volume (answers, tickets, report rows) an older "history" week gets.
+HISTORY_DENSITY = 0.25
+
+
 @dataclass
 class DemoContext:
+    """``weeks`` full weeks up to today, after ``history_weeks`` thinner ones (HISTORY_DENSITY of
+    the answers, tickets and report rows), so the data covers every month of the period the demo's
+    signed review is about without doubling the load (issue 17: "a review period it covers").
+    Week indexes count from ``first_week_start`` over ``total_weeks``."""
+
     weeks: int
     today: date
     seed: int = 20261121
     summary: list[str] = field(default_factory=list)
     shared: dict[str, Any] = field(default_factory=dict)
+    history_weeks: int = 0
+
+    @property
+    def total_weeks(self) -> int:
+        return self.weeks + self.history_weeks
 
     @property
     def first_week_start(self) -> date:
         monday = self.today - timedelta(days=self.today.weekday())
-        return monday - timedelta(weeks=self.weeks)
+        return monday - timedelta(weeks=self.total_weeks)
+
+    def share(self, week: int) -> float:
+        """The share of a full week's volume that week ``week`` (an index) gets."""
+        return 1.0 if week >= self.history_weeks else HISTORY_DENSITY
+
+    def count(self, week: int, full: int) -> int:
+        """``full`` thinned for week ``week``, at least one."""
+        return full if week >= self.history_weeks else max(1, round(full * HISTORY_DENSITY))
+
+
+def history_weeks(today: date, weeks: int, cover_from: date | None) -> int:
+    """The thinner weeks needed before ``weeks`` full ones so the data starts on the Monday on or
+    before ``cover_from``."""
+    if cover_from is None:
+        return 0
+    monday = today - timedelta(days=today.weekday())
+    first = cover_from - timedelta(days=cover_from.weekday())
+    return max(0, (monday - first).days // 7 - weeks)
 
 
 def demo_parts() -> tuple[Callable[[Session, DemoContext], Any], ...]:
@@ -50,8 +82,14 @@ def load_demo(
     progress: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Run every demo part; ``progress`` hears which part starts and how long each took, so a
-    load of half a minute (minutes on a busy machine) does not look like a hang."""
-    ctx = DemoContext(weeks=weeks, today=today or current_clock().today())
+    load of half a minute (minutes on a busy machine) does not look like a hang. The data reaches
+    back, thinner, to the earliest day a phase's ``demo_covers`` asks for (the review phase: the
+    start of the period its signed review is about)."""
+    day = today or current_clock().today()
+    phases: tuple[Phase, ...] = current_app.extensions["perception.phases"]
+    starts = [phase.demo_covers(day) for phase in phases if phase.demo_covers is not None]
+    ctx = DemoContext(weeks=weeks, today=day)
+    ctx.history_weeks = history_weeks(day, weeks, min(starts) if starts else None)
     chosen = demo_parts() if parts is None else parts
     for number, load in enumerate(chosen, 1):
         name = part_name(load)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from types import ModuleType
 from typing import Any
 
@@ -35,6 +36,8 @@ class Phase:
     periodic: tuple[Periodic, ...] = ()
     # Demo loaders ``load(session, ctx)``, run in this order after the earlier phases' parts.
     demo: tuple[Callable[..., Any], ...] = field(default=())
+    # The first day the demo's data must cover, given the demo's today (None: the demo's weeks).
+    demo_covers: Callable[[date], date] | None = None
 
 
 class PhaseMissing(RuntimeError):

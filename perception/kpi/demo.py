@@ -1,4 +1,4 @@
-"""Demo tickets and KPIs: 26 weeks of service-desk tickets for every region, imported through the
+"""Demo tickets and KPIs: the demo's weeks of service-desk tickets for every region, imported through the
 real bulk path, KPIs computed from them, some KPI values imported (service-desk call answering,
 backup success), and a few open P1 tickets that breach their SLA so escalations fire.
 
@@ -134,11 +134,11 @@ def _rows(session: Session, ctx: DemoContext, now_local: datetime) -> list[list[
     customers = list(session.scalars(select(CustomerOrg).order_by(CustomerOrg.code)))
     rows: list[list[str]] = []
     n = 0
-    for week in range(ctx.weeks + 1):
+    for week in range(ctx.total_weeks + 1):
         monday = ctx.first_week_start + timedelta(weeks=week)
         for customer in customers:
             offers = subs.get(customer.id) or [("SD", "")]
-            for _ in range(TICKETS_PER_REGION_WEEK // 3):
+            for _ in range(ctx.count(week, TICKETS_PER_REGION_WEEK // 3)):
                 service, tier = rng.choice(offers)
                 n += 1
                 row = _ticket(rng, n, customer, service, tier, regions[customer.region_id], monday, now_local)
@@ -216,7 +216,7 @@ def _imported_values(session: Session, ctx: DemoContext) -> None:
     rng = random.Random(ctx.seed + 7)
     items = []
     for region in session.scalars(select(Region).order_by(Region.code)):
-        for week in range(ctx.weeks):
+        for week in range(ctx.total_weeks):
             monday = ctx.first_week_start + timedelta(weeks=week)
             label = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
             answer = rng.uniform(95.0, 99.5) - (3.0 if region.code in ("HN", "LN") else 0.0)

@@ -21,4 +21,5 @@ def phase() -> Phase:
         jobs=(jobs,),
         periodic=(Periodic("ensure_reviews", "daily"), Periodic("prepare_review_pages", "hourly")),
         demo=(demo.load,),
+        demo_covers=demo.covers,
     )

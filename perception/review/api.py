@@ -49,6 +49,9 @@ def review_json(review: Review, customer_id: int | None = None) -> dict[str, Any
     """A review's head; for a customer representative (``customer_id``) only their own
     countersignature, never other customers'."""
     signatures = [c for c in review.countersignatures if customer_id is None or c.customer_id == customer_id]
+    # ``customer_signatory``/``customer_signed_at`` were the API's before countersignatures per
+    # customer: kept for existing clients, derived from the first countersignature shown.
+    first = signatures[0] if signatures else None
     return {
         "id": review.id,
         "code": review.code,
@@ -64,6 +67,8 @@ def review_json(review: Review, customer_id: int | None = None) -> dict[str, Any
             {"customer_id": c.customer_id, "signatory": c.signatory, "signed_at": c.signed_at.isoformat()}
             for c in signatures
         ],
+        "customer_signatory": first.signatory if first else None,
+        "customer_signed_at": first.signed_at.isoformat() if first else None,
     }
 
 
@@ -98,7 +103,7 @@ def customer_review_json(view: CustomerReview) -> dict[str, Any]:
             "open_complaints": results.open_complaints,
         },
         "findings": [
-            {"id": f.id, "kind": f.kind, "text": f.text, "evidence_key": f.evidence_key}
+            {"id": f.id, "kind": f.kind, "text": f.text, "text_en": f.text_en, "evidence_key": f.evidence_key}
             for f in view.findings
         ],
     }
@@ -148,6 +153,7 @@ def review_get(review_id: int) -> Any:
             "position": f.position,
             "kind": f.kind,
             "text": f.text,
+            "text_en": f.text_en,
             "evidence_section": f.evidence_section,
             "evidence_key": f.evidence_key,
             "evidence_note": f.evidence_note,
@@ -167,10 +173,11 @@ def review_get(review_id: int) -> Any:
     parameters=[_id("review_id")],
     request_schema={
         "type": "object",
-        "required": ["kind", "text", "evidence_section"],
+        "required": ["kind", "evidence_section"],
         "properties": {
             "kind": {"type": "string", "enum": ["finding", "decision"]},
-            "text": {"type": "string"},
+            "text": {"type": "string", "description": "Chinese text (this or text_en is required)"},
+            "text_en": {"type": "string", "description": "English text"},
             "evidence_section": {"type": "string"},
             "evidence_key": {"type": "string"},
             "evidence_note": {"type": "string"},
@@ -186,6 +193,7 @@ def finding_add(review_id: int) -> Any:
         review,
         kind=str(data.get("kind") or ""),
         text=str(data.get("text") or ""),
+        text_en=str(data.get("text_en") or ""),
         evidence_section=str(data.get("evidence_section") or ""),
         evidence_key=data.get("evidence_key"),
         evidence_note=data.get("evidence_note"),

@@ -78,12 +78,27 @@ def _findings(session: Session, review: Review, author: User | None, today: date
     anchors = evidence_anchors(content)
     summary = content.get("summary") or []
     notes = [
-        ("finding", "内部 KPI 全部达标，但该区域客户满意度明显偏低：典型的“西瓜效应”，需要查明原因。"),
-        ("finding", "部分采集点每周报告迟交、缺交，影响需求与反馈的及时汇总。"),
-        ("decision", "将上述问题纳入持续改进登记册，由服务经理负责，下一次回顾时衡量效果。"),
+        (
+            "finding",
+            "内部 KPI 全部达标，但该区域客户满意度明显偏低：典型的“西瓜效应”，需要查明原因。",
+            "Every internal KPI is met, yet customer satisfaction in this region is clearly low: a "
+            "typical watermelon; find out why.",
+        ),
+        (
+            "finding",
+            "部分采集点每周报告迟交、缺交，影响需求与反馈的及时汇总。",
+            "Some collection points submit their weekly reports late or not at all, which delays "
+            "the consolidation of needs and feedback.",
+        ),
+        (
+            "decision",
+            "将上述问题纳入持续改进登记册，由服务经理负责，下一次回顾时衡量效果。",
+            "Enter these problems in the continual improvement register, owned by the service "
+            "manager; measure the effect at the next review.",
+        ),
     ]
     made = []
-    for i, (kind, text) in enumerate(notes):
+    for i, (kind, text, text_en) in enumerate(notes):
         target = summary[i] if i < len(summary) else None
         section, key = (target["section"], target["key"]) if target else ("health", None)
         if key is not None and not any(a["key"] == key for a in anchors):
@@ -94,6 +109,7 @@ def _findings(session: Session, review: Review, author: User | None, today: date
                 review,
                 kind=kind,
                 text=text,
+                text_en=text_en,
                 evidence_section=section,
                 evidence_key=key,
                 author=author,
@@ -102,6 +118,13 @@ def _findings(session: Session, review: Review, author: User | None, today: date
             )
         )
     return made
+
+
+def covers(today: date) -> date:
+    """The start of the previous review period: the demo signs that period's review, so its data
+    covers every month of it (issue 17: a signed review over months without data told no truth)."""
+    specs = settings.review_periods()
+    return review_periods.previous_period(review_periods.period_for(today, specs), specs).start
 
 
 def load(session: Session, ctx: DemoContext) -> None:
@@ -126,6 +149,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             session,
             "缩短西瓜单元的故障处理时间并在关单前电话确认",
             {
+                "title_en": "Shorten fault handling in the watermelon cell and call before closing",
                 "description": "KPI 达标但客户满意度低：关单前由工程师电话确认问题已解决，复发工单优先处理。",
                 "source": "review_finding",
                 "source_ref": f"finding:{findings[0].id}",
@@ -152,6 +176,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             session,
             "采集点每周报告按时率提升到 95%",
             {
+                "title_en": "Raise on-time weekly reports of collection points to 95%",
                 "description": "周五提醒、周一中午截止；连续两周缺交的采集点由体系负责人约谈。",
                 "source": "review_finding",
                 "source_ref": f"finding:{findings[1].id}",
@@ -170,6 +195,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             session,
             "新兴需求“远程桌面支持”移交市场拓展部门评估",
             {
+                "title_en": "Hand the emerging need for remote desktop support to market expansion",
                 "description": "多个区域客户提出远程支持需求，评估作为新服务包。",
                 "source": "alert",
                 "review_id": previous.id,
@@ -190,6 +216,7 @@ def load(session: Session, ctx: DemoContext) -> None:
             current,
             kind="finding",
             text="本期回顾进行中：请评审人员补充发现并链接证据。",
+            text_en="This period's review is under way: reviewers, add findings and link their evidence.",
             evidence_section="health",
             author=reviewer,
             today=today,

@@ -45,13 +45,15 @@ def choices(labels: dict[str, object], blank: bool = False) -> list[SelectChoice
 
 class FindingForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=choices(FINDING_KINDS), validate_choice=False)
-    text = TextAreaField(_l("Finding or decision"), render_kw={"rows": 3})
+    text = TextAreaField(_l("Finding or decision (Chinese)"), render_kw={"rows": 3})
+    text_en = TextAreaField(_l("Finding or decision (English)"), render_kw={"rows": 3})
     evidence = SelectField(_l("Evidence"), validate_choice=False)
     evidence_note = StringField(_l("Note on the evidence"), validators=[Optional()])
 
 
 class ImprovementFromFindingForm(FlaskForm):
-    title = StringField(_l("Improvement title"))
+    title = StringField(_l("Improvement title (Chinese)"))
+    title_en = StringField(_l("Improvement title (English)"))
 
 
 class SignForm(FlaskForm):
@@ -63,7 +65,8 @@ class PdfForm(FlaskForm):
 
 
 class ItemForm(FlaskForm):
-    title = StringField(_l("Title"))
+    title = StringField(_l("Title (Chinese)"))
+    title_en = StringField(_l("Title (English)"))
     description = TextAreaField(_l("Description"), render_kw={"rows": 3})
     source = SelectField(_l("Source"), choices=choices(SOURCES), validate_choice=False)
     source_ref = StringField(_l("Source reference"), validators=[Optional()])
@@ -86,8 +89,8 @@ class ItemForm(FlaskForm):
     measure_weeks = IntegerField(_l("Weeks measured after completion"), default=8, validators=[Optional()])
 
     SERVICE_FIELDS = (
-        "title", "description", "source", "source_ref", "evidence", "business_case", "value", "effort",
-        "owner_id", "due_on", "status", "completed_on", "region_id", "metric", "metric_service_id",
+        "title", "title_en", "description", "source", "source_ref", "evidence", "business_case", "value",
+        "effort", "owner_id", "due_on", "status", "completed_on", "region_id", "metric", "metric_service_id",
         "metric_dimension", "metric_kpi_code", "baseline_from", "baseline_to", "target_value",
         "measure_weeks",
     )  # fmt: skip

@@ -102,7 +102,11 @@ class ReviewFinding(Base):
     review_id: Mapped[int] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[str] = mapped_column(String(12), default=FindingKind.FINDING)
+    # Written in both languages, or in one (issue 17): ``text`` is the Chinese text (or, from
+    # before English was asked for, whatever was written), ``text_en`` the English one; each
+    # language shows its own and the other only when one was given (perception.core.i18n.localized).
     text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)
     evidence_section: Mapped[str] = mapped_column(String(24))
     evidence_key: Mapped[str | None] = mapped_column(String(160))  # a row of that section, or None
     evidence_label: Mapped[dict[str, str] | None] = mapped_column(JSON)  # {"zh", "en"} when written
@@ -111,6 +115,15 @@ class ReviewFinding(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     review: Mapped[Review] = relationship(back_populates="findings")
+
+    @property
+    def text_zh(self) -> str:
+        return self.text
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """``{"zh", "en"}`` as written (an empty one means "not given")."""
+        return {"zh": self.text or "", "en": self.text_en or ""}
 
 
 class ReviewCountersignature(Base):
@@ -232,7 +245,8 @@ class ImprovementItem(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)  # CI-0001
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))  # the Chinese title ("" when only English given)
+    title_en: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(20), default=ImprovementSource.ANALYST)
     source_ref: Mapped[str | None] = mapped_column(String(120))  # e.g. "alert:17"
@@ -267,6 +281,15 @@ class ImprovementItem(TimestampMixin, Base):
     @classmethod
     def region_clause(cls, region_ids: frozenset[int]) -> Any:
         return or_(cls.region_id.in_(region_ids), cls.region_id.is_(None))
+
+    @property
+    def title_zh(self) -> str:
+        return self.title
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """``{"zh", "en"}`` as written (an empty one means "not given")."""
+        return {"zh": self.title or "", "en": self.title_en or ""}
 
     @property
     def is_open(self) -> bool:

@@ -240,10 +240,10 @@ def load(session: Session, ctx: DemoContext) -> None:
     now = datetime.combine(ctx.today, time(12, 0))
     writer = _Writer(session, csat)
     pool = [(c, contact) for c in customers for contact in contacts.get(c.id, [])]
-    for week in range(ctx.weeks):
+    for week in range(ctx.total_weeks):
         for region in regions.values():
             local = [(c, p) for c, p in pool if c.region_id == region.id]
-            for _ in range(10 if local else 0):
+            for _ in range(ctx.count(week, 10) if local else 0):
                 customer, contact = rng.choice(local)
                 service_id, tier_id = rng.choice(subs.get(customer.id) or [(None, None)])
                 _add_csat(writer, rng, ctx, week, customer, contact, service_id, tier_id, cell_probs)
@@ -350,7 +350,7 @@ def _nps_wave(
     now: datetime,
 ) -> int:
     writer = _Writer(session, campaign)
-    week = ctx.weeks // 2
+    week = ctx.history_weeks + ctx.weeks // 2
     silent: list[dict[str, Any]] = []
     for customer, contact in pool:
         service_id, tier_id = (subs.get(customer.id) or [(None, None)])[0]
@@ -381,8 +381,8 @@ def _anonymous(
     writer = _Writer(session, campaign)
     who = Attribution(campaign.region_id)
     dims = ("response_speed", "fault_handling", "deliverable_quality", "staff_attitude", "service_conformity")
-    for week in range(ctx.weeks):
-        for _ in range(rng.randint(2, 6)):
+    for week in range(ctx.total_weeks):
+        for _ in range(ctx.count(week, rng.randint(2, 6))):
             answers: dict[str, Any] = {d: rng.choices(range(1, 6), weights=CSAT_BASE)[0] for d in dims}
             if min(answers.values()) <= 2 and rng.random() < 0.7:
                 answers["low_detail"] = rng.choice(GRIPES)

@@ -167,6 +167,25 @@ def _shows_nothing_of_others(page: Any) -> None:
         assert other not in text, (other, page.url)
 
 
+def _tiles_fit_a_phone(page: Any) -> None:
+    """The experience-beside-SLA tiles: one for the one service Beijing Bank receives, its CSAT
+    (20 of 25 answers satisfied, fewer than 30: marked) beside its SLA (no ticket: a dash), and
+    the tile with its three figures inside the 390 px screen."""
+    assert "各项服务的体验与 SLA 对照" in page.locator("#tiles h2").inner_text()
+    tiles = page.locator("#tiles article.service-tile")
+    assert tiles.count() == 1
+    tile = page.locator('#tiles [data-service="DESK"]')
+    assert "桌面运维" in tile.locator("h3").inner_text()
+    csat = tile.locator('[data-measure="csat"]').inner_text()
+    assert "80%*" in csat and "n = 25 份回答" in csat
+    assert tile.locator('[data-measure="sla"] .num').inner_text() == "—"
+    width = page.evaluate("window.innerWidth")
+    for part in (tile, *(tile.locator(f'[data-measure="{m}"]') for m in ("sla", "csat", "nps"))):
+        box = part.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+        assert part.evaluate("e => e.scrollWidth <= e.clientWidth")
+
+
 def test_representative_journey_mail_portal_confirm_countersign(live):
     from playwright.sync_api import sync_playwright
 
@@ -201,6 +220,7 @@ def test_representative_journey_mail_portal_confirm_countersign(live):
             assert "80%" in headline and "25 份回答" in headline  # their own answers only
             _shows_nothing_of_others(page)
             _no_sideways_scroll(page)
+            _tiles_fit_a_phone(page)
 
             page.locator('[data-standard="NEW-BJ"] button.primary').click()
             page.wait_for_load_state()

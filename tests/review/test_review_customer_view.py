@@ -30,6 +30,19 @@ def signed_h1(db_session, org, catalog, h1, make_user):
     from perception.analysis.models import Opportunity
 
     desk = catalog["DESK"]
+    # A general standard of the service: over both customers 22 of 50 answers are satisfied
+    # (44%, missed); Beijing's own 20 of 25 (80%) meet it, Shanghai's 2 of 25 do not.
+    from perception.setup.models.catalog import Subscription
+
+    add_standard(
+        db_session, desk, "CSAT-ALL", "csat_share", "questionnaire", ">=", 0.8, category="experience"
+    )
+    for code in ("R1", "R2"):  # both customers receive the desk service
+        db_session.add(
+            Subscription(
+                customer_id=org[code]["customer"].id, service_id=desk.id, region_id=org[code]["region"].id
+            )
+        )
     for code, share_five in (("R1", 20), ("R2", 2)):
         standard = add_standard(
             db_session, desk, f"CSAT-{code}", "csat_share", "questionnaire", ">=", 0.8, category="experience"
@@ -84,7 +97,7 @@ def test_representative_gets_neither_the_pdf_nor_the_whole_content_by_api(
     _, secret = issue_token(db_session, rep.user, "t")
     auth = {"Authorization": f"Bearer {secret}"}
     body = rep.get(f"/api/v1/reviews/{signed_h1.id}", headers=auth).get_json()
-    assert "content" not in body and [s["code"] for s in body["standards"]] == ["CSAT-R1"]
+    assert "content" not in body and [s["code"] for s in body["standards"]] == ["CSAT-ALL", "CSAT-R1"]
     assert [f["text"] for f in body["findings"]] == ["ABOUT-R1 answers fell"]
     assert body["results"]["csat"]["n"] == 25 and body["results"]["csat"]["estimate"] == pytest.approx(0.8)
     assert SECRET not in str(body) and "R2" not in str(body["standards"])
@@ -143,3 +156,53 @@ def test_a_review_is_not_signed_before_its_period_ends(db_session, h1, login_as,
     subject = email.header.make_header(email.header.decode_header(by_address["rep1@example.com"]["Subject"]))
     assert "等待贵单位会签" in str(subject)
     assert "/portal" in by_address["rep2@example.com"].get_payload(decode=True).decode()
+
+
+def _weeks_met(body: dict, code: str) -> tuple[int, float]:
+    row = next(s for s in body["standards"] if s["code"] == code)
+    return row["weeks"], row["share_met"]
+
+
+def test_a_general_standard_shows_the_representatives_own_attainment(db_session, signed_h1, login_as):
+    from perception.core.users import issue_token
+    from perception.review.services.sections import section_of
+
+    frozen = next(
+        row
+        for block in section_of(signed_h1.snapshot, "standards")["blocks"]
+        if block.get("key") == "attainment"
+        for row in block["rows"]
+        if row["code"] == "CSAT-ALL"
+    )
+    assert (frozen["weeks"], frozen["share_met"]) == (1, 0.0)  # the service over both customers: 44%
+    seen = {}
+    for username, region in (("rep1", "R1"), ("rep2", "R2")):
+        rep = login_as("customer_rep", username=username, region=region)
+        _, secret = issue_token(db_session, rep.user, "t")
+        body = rep.get(
+            f"/api/v1/reviews/{signed_h1.id}", headers={"Authorization": f"Bearer {secret}"}
+        ).get_json()
+        seen[region] = _weeks_met(body, "CSAT-ALL")
+        page = rep.get(f"/reviews/{signed_h1.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert "own data, also for the standards that apply to every customer" in page
+    assert seen == {"R1": (1, 1.0), "R2": (1, 0.0)}  # 80% meets >= 0.8; 8% does not
+
+
+def test_the_api_keeps_the_old_countersignature_fields(db_session, signed_h1, login_as):
+    from perception.core.users import issue_token
+
+    staff = login_as("reviewer", username="rev")
+    _, staff_secret = issue_token(db_session, staff.user, "t")
+    url, auth = f"/api/v1/reviews/{signed_h1.id}", {"Authorization": f"Bearer {staff_secret}"}
+    before = staff.get(url, headers=auth).get_json()
+    assert before["countersignatures"] == []
+    assert before["customer_signatory"] is None and before["customer_signed_at"] is None
+    rep = login_as("customer_rep", username="rep1", region="R1")
+    review_signoff.countersign(
+        db_session, signed_h1, rep.user, clock=Clock(fixed_now=datetime(2026, 7, 8, 10, 30))
+    )
+    after = staff.get(url, headers=auth).get_json()
+    assert after["countersignatures"] == [
+        {"customer_id": rep.user.customer_id, "signatory": "Rep1", "signed_at": "2026-07-08T10:30:00"}
+    ]
+    assert (after["customer_signatory"], after["customer_signed_at"]) == ("Rep1", "2026-07-08T10:30:00")

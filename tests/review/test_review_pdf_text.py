@@ -16,6 +16,12 @@ from perception.setup.services.plan import set_provider_names
 from tests.pdf_text import CJK, cut_tokens, pdf_lines, tokens
 
 USER_WROTE_IN_CHINESE = ("张体系", "北京服务台的响应 KPI 达标，但客户满意度只有 48%。", "服务台回访闭环")
+# Written in both languages (issue 17: "bilingual fields carry both, one chosen").
+FINDING = (
+    "上海网络的变更窗口与客户业务高峰重叠。",
+    "Shanghai network changes fall into the customer's busy hours.",
+)
+ITEM = ("网络变更改到夜间窗口", "Move network changes to the night window")
 
 
 @pytest.fixture
@@ -29,6 +35,20 @@ def signed(db_session, h1, watermelon, make_user):
     review_register.create_item(
         db_session,
         review_register.ItemInput(title=USER_WROTE_IN_CHINESE[2], review_id=h1.id, value=5, effort=2),
+        today=date(2026, 6, 20),
+    )
+    review_signoff.add_finding(
+        db_session, h1, kind="decision", text=FINDING[0], text_en=FINDING[1],
+        evidence_section="health", today=date(2026, 6, 20),
+    )  # fmt: skip
+    review_register.create_item(
+        db_session,
+        review_register.ItemInput(title=ITEM[0], title_en=ITEM[1], review_id=h1.id, value=4, effort=2),
+        today=date(2026, 6, 20),
+    )
+    review_register.create_item(
+        db_session,
+        review_register.ItemInput(title="", title_en="Callback script for the desk", review_id=h1.id),
         today=date(2026, 6, 20),
     )
     review_signoff.sign(db_session, h1, owner, clock=Clock(fixed_now=datetime(2026, 7, 6, 9)))
@@ -68,3 +88,22 @@ def test_an_empty_table_is_one_line(db_session, signed):
     lines = _lines(db_session, signed, "en")
     assert "Cells whose quadrant changed since the previous period: No quadrant changed" in lines
     assert not any("(no data)" in line for line in lines)
+
+
+def _joined(lines: list[str]) -> str:
+    return "".join("".join(lines).split())  # a text may wrap anywhere
+
+
+def test_a_text_written_in_both_languages_shows_only_the_pdfs_language(db_session, signed):
+    zh, en = _joined(_lines(db_session, signed, "zh")), _joined(_lines(db_session, signed, "en"))
+    for chinese, english in (FINDING, ITEM):
+        chinese, english = "".join(chinese.split()), "".join(english.split())
+        assert chinese in zh and english not in zh
+        assert english in en and chinese not in en
+
+
+def test_a_text_written_in_one_language_shows_in_both_pdfs(db_session, signed):
+    for lang in ("zh", "en"):
+        text = _joined(_lines(db_session, signed, lang))
+        assert "".join(USER_WROTE_IN_CHINESE[1].split()) in text
+        assert "Callbackscriptforthedesk" in text

@@ -9,9 +9,10 @@ themselves: the weekly roll-up has no customer column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +30,36 @@ class MonthResult:
     nps: GroupMeasure | None
 
 
+def csat_change(months: list[MonthResult]) -> float | None:
+    """Percentage points between the first and the last month with CSAT answers."""
+    shares = [m.csat.estimate for m in months if m.csat is not None]
+    return None if len(shares) < 2 else round(100 * (shares[-1] - shares[0]), 1)
+
+
+def nps_change(months: list[MonthResult]) -> float | None:
+    """NPS points between the first and the last month with NPS answers."""
+    scores = [m.nps.estimate for m in months if m.nps is not None]
+    return None if len(scores) < 2 else round(scores[-1] - scores[0], 1)
+
+
+@dataclass(frozen=True)
+class ServiceExperience:
+    """One service's results for the customer (a tile of the portal)."""
+
+    service_id: int
+    csat: GroupMeasure | None
+    nps: GroupMeasure | None
+    months: list[MonthResult]
+
+    @property
+    def csat_change(self) -> float | None:
+        return csat_change(self.months)
+
+    @property
+    def nps_change(self) -> float | None:
+        return nps_change(self.months)
+
+
 @dataclass(frozen=True)
 class CustomerResults:
     start: date
@@ -38,29 +69,42 @@ class CustomerResults:
     months: list[MonthResult]
     open_complaints: int
     open_followups: int
+    by_service: dict[int, ServiceExperience] = field(default_factory=dict)
 
     @property
     def csat_change(self) -> float | None:
-        """Percentage points between the first and the last month with CSAT answers."""
-        shares = [m.csat.estimate for m in self.months if m.csat is not None]
-        return None if len(shares) < 2 else round(100 * (shares[-1] - shares[0]), 1)
+        return csat_change(self.months)
 
     @property
     def nps_change(self) -> float | None:
-        scores = [m.nps.estimate for m in self.months if m.nps is not None]
-        return None if len(scores) < 2 else round(scores[-1] - scores[0], 1)
+        return nps_change(self.months)
+
+
+def _months(rolled: dict[Any, Any]) -> list[MonthResult]:
+    return [
+        MonthResult(cast(date, month), csat_measure(parts), nps_measure(parts))
+        for month, parts in sorted(rolled.items(), key=lambda kv: str(kv[0]))
+    ]
 
 
 def customer_results(session: Session, customer_id: int, start: date, end: date) -> CustomerResults:
     filters = AnalysisFilters(start=start, end=end, customer_id=customer_id, grain="month")
     table = aggregate(session, filters, kinds=("csat", "nps"), use_rollup=False)
     total = table.rollup(()).get((), {})
-    months = [
-        MonthResult(cast(date, month), csat_measure(parts), nps_measure(parts))
-        for month, parts in sorted(
-            table.rollup(("period",), grain="month").items(), key=lambda kv: str(kv[0])
-        )
-    ]
+    months = _months(table.rollup(("period",), grain="month"))
+    # Per service from the same rows: the portal's tiles cost no query of their own.
+    per_month: dict[int, dict[Any, Any]] = defaultdict(dict)
+    for key, parts in table.rollup(("service", "period"), grain="month").items():
+        service, month = cast(tuple[int | None, date], key)
+        if service is not None:
+            per_month[service][month] = parts
+    by_service: dict[int, ServiceExperience] = {}
+    for key, parts in table.rollup(("service",)).items():
+        if key is not None:
+            service_id = cast(int, key)
+            by_service[service_id] = ServiceExperience(
+                service_id, csat_measure(parts), nps_measure(parts), _months(per_month.get(service_id, {}))
+            )
     open_tasks = select(FollowUpTask.reasons).where(
         FollowUpTask.customer_id == customer_id, FollowUpTask.status != FollowUpStatus.DONE
     )
@@ -73,4 +117,5 @@ def customer_results(session: Session, customer_id: int, start: date, end: date)
         months=months,
         open_complaints=sum(1 for r in reasons if FollowUpReason.COMPLAINT in r.split(",")),
         open_followups=len(reasons),
+        by_service=by_service,
     )

@@ -3,9 +3,11 @@ customer with their attainment, their organisation's experience results over the
 findings and decisions whose evidence is one of those standards, with their countersignature.
 
 Never the whole review: other regions' and customers' results, the demand section (with the
-market department's internal notes) and the health section are staff's reading only. The
-attainment of a general standard is the one frozen in the review (the service over all its
-customers); the experience results are recomputed from this customer's own observations.
+market department's internal notes) and the health section are staff's reading only. A standard
+of the customer's own shows the attainment frozen in the review (it is theirs alone); a general
+standard (of the service, for every customer) is measured again from this customer's own data
+(issue 17): the frozen row is the service over all its customers. The experience results are
+recomputed from this customer's own observations.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from perception.core.models.base import utcnow
 from perception.core.models.org import CustomerOrg
 from perception.review.models import Review, ReviewCountersignature, ReviewFinding
 from perception.review.services.customer_results import CustomerResults, customer_results
-from perception.review.services.sections import content_for, section_of
+from perception.review.services.section_standards import customer_rows
+from perception.review.services.sections import SectionContext, content_for, section_of
 from perception.review.services.signoff import countersignature_of
 from perception.setup.models.standards import ServiceStandard
 
@@ -69,6 +73,11 @@ def customer_review(session: Session, review: Review, customer_id: int, *, today
             for row in block.get("rows", []):
                 if row.get("code") in codes:
                     standards.append(dict(row, own=codes[row["code"]]))
+    general = frozenset(row["code"] for row in standards if not row["own"])
+    if general:
+        ctx = SectionContext(session=session, review=review, today=today, now=utcnow())
+        mine = {row["code"]: row for row in customer_rows(ctx, customer_id, general)}
+        standards = [dict(mine[row["code"]], own=False) if row["code"] in mine else row for row in standards]
     findings = [f for f in review.findings if _standard_code_of(f.evidence_key) in codes]
     return CustomerReview(
         review=review,

@@ -7,6 +7,7 @@ countersignature. Other customers appear nowhere, not even as names of their rep
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session, selectinload
 from perception.core.models.org import CustomerOrg
 from perception.kpi.services.sla import StandardAttainment, attainment_by_standard
 from perception.review.models import Review, ReviewCountersignature, ReviewStatus
-from perception.review.services.customer_results import CustomerResults, customer_results
+from perception.review.services.customer_results import CustomerResults, ServiceExperience, customer_results
+from perception.setup.models.catalog import Service, Subscription
 from perception.setup.models.standards import ServiceStandard, StandardVersion, VersionStatus
 from perception.setup.services.confirm import confirmed_customers
 from perception.setup.services.standards import versions_in_force
@@ -32,6 +34,21 @@ class ReviewToSign:
 
 
 @dataclass(frozen=True)
+class ServiceTile:
+    """Experience beside SLA for one service of the customer (the HappySignals-style tile view):
+    the share of the customer's tickets answered and resolved within target over the SLA months,
+    and the customer's CSAT and NPS of the service over the result months, each with its trend
+    (first to last month) and its n."""
+
+    service: Service
+    sla_share: float | None  # 0..1, tickets x kinds within target; None: no ticket measured
+    sla_tickets: int  # ticket measurements (a ticket counts once per response and resolution)
+    sla_met: bool | None  # every standard's required share held in every month; None: no target
+    sla_change: float | None  # percentage points, first to last month with tickets
+    experience: ServiceExperience | None
+
+
+@dataclass(frozen=True)
 class Portal:
     customer: CustomerOrg
     to_confirm: list[StandardVersion]  # proposed, this customer has not confirmed yet
@@ -40,6 +57,7 @@ class Portal:
     sla: list[StandardAttainment]
     results: CustomerResults
     reviews: list[ReviewToSign]  # signed reviews, newest first
+    tiles: list[ServiceTile]  # one per service the customer receives (or has data of)
 
     @property
     def reviews_to_countersign(self) -> list[Review]:
@@ -68,6 +86,36 @@ def customer_standards(session: Session, customer_id: int) -> list[ServiceStanda
     return list(session.scalars(stmt))
 
 
+def service_tiles(
+    session: Session, customer_id: int, sla: list[StandardAttainment], results: CustomerResults
+) -> list[ServiceTile]:
+    subscribed = select(Subscription.service_id).where(Subscription.customer_id == customer_id)
+    ids = set(session.scalars(subscribed)) | {a.service_id for a in sla} | set(results.by_service)
+    services = session.scalars(select(Service).where(Service.id.in_(ids)).order_by(Service.code)).all()
+    tiles = []
+    for service in services:
+        mine = [a for a in sla if a.service_id == service.id]
+        months: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # label -> [hits, measured]
+        for a in mine:
+            for label, hits, measured in zip(a.labels, a.hits, a.measured, strict=True):
+                months[label][0] += hits
+                months[label][1] += measured
+        hits, measured = sum(h for h, _ in months.values()), sum(m for _, m in months.values())
+        shares = [h / m for _label, (h, m) in sorted(months.items()) if m]
+        flags = [p.met for a in mine for p in a.result.periods if p.met is not None]
+        tiles.append(
+            ServiceTile(
+                service=service,
+                sla_share=hits / measured if measured else None,
+                sla_tickets=measured,
+                sla_met=all(flags) if flags else None,
+                sla_change=round(100 * (shares[-1] - shares[0]), 1) if len(shares) >= 2 else None,
+                experience=results.by_service.get(service.id),
+            )
+        )
+    return tiles
+
+
 def portal(session: Session, customer_id: int, *, today: date) -> Portal:
     customer = session.get(CustomerOrg, customer_id)
     if customer is None:
@@ -91,14 +139,17 @@ def portal(session: Session, customer_id: int, *, today: date) -> Portal:
             select(ReviewCountersignature).where(ReviewCountersignature.customer_id == customer_id)
         )
     }
+    sla = attainment_by_standard(
+        session, months_back(today, SLA_MONTHS), end, granularity="month", customer_id=customer_id
+    )
+    results = customer_results(session, customer_id, months_back(today, RESULT_MONTHS), end)
     return Portal(
         customer=customer,
         to_confirm=to_confirm,
         waiting_for_others=waiting,
         in_force=[in_force[s.id] for s in standards if s.id in in_force],
-        sla=attainment_by_standard(
-            session, months_back(today, SLA_MONTHS), end, granularity="month", customer_id=customer_id
-        ),
-        results=customer_results(session, customer_id, months_back(today, RESULT_MONTHS), end),
+        sla=sla,
+        results=results,
         reviews=[ReviewToSign(r, signatures.get(r.id)) for r in signed],
+        tiles=service_tiles(session, customer_id, sla, results),
     )

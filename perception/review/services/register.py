@@ -55,7 +55,8 @@ def derive_priority(value: int, effort: int) -> tuple[int, str]:
 
 @dataclass(frozen=True)
 class ItemInput:
-    title: str
+    title: str  # Chinese; "" when only the English title is given
+    title_en: str | None = None
     description: str = ""
     source: str = ImprovementSource.ANALYST
     source_ref: str | None = None
@@ -142,8 +143,16 @@ def _require(session: Session, model: Any, key: int | None, field: str) -> None:
 
 
 def validate(session: Session, data: ItemInput, today: date) -> None:
-    if not data.title or len(data.title) > 200:
-        raise ReviewError.one("title", "请填写标题（最多 200 字）", "Enter a title (at most 200 characters).")
+    if not (data.title or data.title_en) or len(data.title or "") > 200:
+        raise ReviewError.one(
+            "title",
+            "请填写标题（中文或英文，最多 200 字）",
+            "Enter a title in Chinese or English (at most 200 characters).",
+        )
+    if len(data.title_en or "") > 200:
+        raise ReviewError.one(
+            "title_en", "英文标题最多 200 字", "The English title has at most 200 characters."
+        )
     if data.source not in tuple(ImprovementSource):
         raise ReviewError.one("source", "请选择来源", "Choose a source.")
     for name in ("value", "effort"):
@@ -283,7 +292,14 @@ def apply_filter(stmt: Select[Any], flt: RegisterFilter, today: date) -> Select[
         stmt = stmt.where(item.status.in_(OPEN_IMPROVEMENT_STATUSES), item.due_on < today)
     if flt.q:
         like = f"%{flt.q.strip()}%"
-        stmt = stmt.where(or_(item.title.ilike(like), item.description.ilike(like), item.code.ilike(like)))
+        stmt = stmt.where(
+            or_(
+                item.title.ilike(like),
+                item.title_en.ilike(like),
+                item.description.ilike(like),
+                item.code.ilike(like),
+            )
+        )
     return stmt.order_by(item.priority_score.desc(), item.due_on.is_(None), item.due_on, item.code)
 
 

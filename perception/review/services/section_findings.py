@@ -54,7 +54,7 @@ def build(ctx: SectionContext) -> dict[str, Any]:
             "_key": f"finding:{f.position}",
             "number": f.position,
             "kind": KIND.get(f.kind, t(f.kind, f.kind)),
-            "text": f.text,
+            "text": f.texts,
             "evidence": evidence_text(f),
             "evidence_ref": {"section": f.evidence_section, "key": f.evidence_key},
             "improvements": ", ".join(raised.get(f.id, [])) or None,

@@ -83,7 +83,7 @@ def _result_row(
     return {
         "_key": f"improvement:{item.code}",
         "code": item.code,
-        "title": item.title,
+        "title": item.titles,
         "owner": owners.get(item.owner_id or 0, "—"),
         "status": STATUS.get(item.status, t(item.status, item.status)),
         "origin": t("延续自更早", "carried forward")
@@ -162,7 +162,7 @@ def register(ctx: SectionContext) -> dict[str, Any]:
         {
             "_key": f"register:{item.code}",
             "code": item.code,
-            "title": item.title,
+            "title": item.titles,
             "priority": PRIORITY.get(item.priority, t(item.priority, item.priority)),
             "owner": owners.get(item.owner_id or 0, "—"),
             "due_on": item.due_on.isoformat() if item.due_on else None,

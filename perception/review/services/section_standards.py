@@ -108,7 +108,7 @@ def _kpi_history(ctx: SectionContext, versions: list[StandardVersion]) -> dict[d
 
 
 def _experience_history(
-    ctx: SectionContext, standard: ServiceStandard, version: StandardVersion
+    ctx: SectionContext, standard: ServiceStandard, version: StandardVersion, customer_id: int | None = None
 ) -> dict[date, float]:
     kind, measure = EXPERIENCE_KIND[version.metric]
     obs = ExperienceObservation
@@ -128,8 +128,8 @@ def _experience_history(
     )
     if version.metric == "dimension_rating_mean":
         stmt = stmt.where(obs.dimension == version.dimension)
-    if standard.customer_id is not None:
-        stmt = stmt.where(obs.customer_id == standard.customer_id)
+    if customer_id is not None or standard.customer_id is not None:
+        stmt = stmt.where(obs.customer_id == (customer_id or standard.customer_id))
     if standard.tier_id is not None:
         stmt = stmt.where(obs.tier_id == standard.tier_id)
     out: dict[date, float] = {}
@@ -146,13 +146,18 @@ def _experience_history(
 
 
 def _history(
-    ctx: SectionContext, standard: ServiceStandard, versions: list[StandardVersion]
+    ctx: SectionContext,
+    standard: ServiceStandard,
+    versions: list[StandardVersion],
+    customer_id: int | None = None,
 ) -> dict[date, float] | None:
+    """The weekly values; with ``customer_id`` that customer's own (None: not measured per
+    customer, as a KPI feed's values are per region)."""
     latest = versions[-1]
     if latest.measured_by == "kpi" and latest.metric not in EXPERIENCE_KIND:
-        return _kpi_history(ctx, versions)
+        return None if customer_id is not None else _kpi_history(ctx, versions)
     if latest.metric in EXPERIENCE_KIND:
-        return _experience_history(ctx, standard, latest)
+        return _experience_history(ctx, standard, latest, customer_id)
     return None  # servqual gap, sampling agreement ...: not measured weekly here
 
 
@@ -173,7 +178,7 @@ def _verdict(code: str) -> dict[str, str]:
 
 
 def _standard_rows(
-    ctx: SectionContext,
+    ctx: SectionContext, customer_id: int | None = None, codes: frozenset[str] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
@@ -181,8 +186,10 @@ def _standard_rows(
     weeks = [ctx.week_start + timedelta(weeks=i) for i in range((ctx.week_end - ctx.week_start).days // 7)]
     for versions in _versions(ctx).values():
         standard, latest = versions[0].standard, versions[-1]
+        if codes is not None and standard.code not in codes:
+            continue
         key = f"standard:{standard.code}"
-        history = _history(ctx, standard, versions)
+        history = _history(ctx, standard, versions, customer_id)
         attainment = None
         feasible = None
         if history is not None and latest.comparator and latest.target is not None:
@@ -202,7 +209,11 @@ def _standard_rows(
             "weeks": attainment.n_measured if attainment else None,
             "share_met": attainment.share_met if attainment else None,
             "mean_margin": attainment.mean_margin if attainment else None,
-            "verdict": _verdict(feasible.code) if feasible else t("本期未衡量", "not measured this period"),
+            "verdict": _verdict(feasible.code)
+            if feasible
+            else t("未单独衡量贵单位", "not measured for your organisation alone")
+            if customer_id is not None and history is None
+            else t("本期未衡量", "not measured this period"),
         }
         rows.append(row)
         if feasible is not None and feasible.code in ("feasible_unreachable", "feasible_too_weak"):
@@ -246,6 +257,14 @@ def _standard_rows(
                 }
             )
     return rows, flags, changes
+
+
+def customer_rows(ctx: SectionContext, customer_id: int, codes: frozenset[str]) -> list[dict[str, Any]]:
+    """Attainment rows of the standards ``codes`` from ``customer_id``'s own data (a customer
+    representative's view of a general standard: their organisation's answers, not the
+    service's over all customers)."""
+    rows, _flags, _changes = _standard_rows(ctx, customer_id, codes)
+    return rows
 
 
 def build(ctx: SectionContext) -> dict[str, Any]:

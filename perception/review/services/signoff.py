@@ -52,6 +52,7 @@ def add_finding(
     *,
     kind: str,
     text: str,
+    text_en: str | None = None,
     evidence_section: str,
     evidence_key: str | None = None,
     evidence_note: str | None = None,
@@ -68,11 +69,17 @@ def add_finding(
     """
     require_open(review)
     text = (text or "").strip()
+    english = (text_en or "").strip()
     if kind not in tuple(FindingKind):
         raise ReviewError.one("kind", "请选择“发现”或“决定”", "Choose finding or decision.")
-    if not text or len(text) > 5000:
+    for field, value in (("text", text), ("text_en", english)):
+        if len(value) > 5000:
+            raise ReviewError.one(field, "内容最多 5000 字", "Write at most 5000 characters.")
+    if not text and not english:  # one language is enough; the other PDF then shows it too
         raise ReviewError.one(
-            "text", "请填写内容（最多 5000 字）", "Write the text (at most 5000 characters)."
+            "text",
+            "请填写内容（中文或英文，最多 5000 字）",
+            "Write the text in Chinese or English (at most 5000 characters).",
         )
     if evidence_section not in SECTION_CODES:
         raise ReviewError.one(
@@ -102,6 +109,7 @@ def add_finding(
         position=position,
         kind=kind,
         text=text,
+        text_en=english or None,
         evidence_section=evidence_section,
         evidence_key=key,
         evidence_label=label,  # type: ignore[arg-type]
@@ -120,12 +128,24 @@ def delete_finding(session: Session, finding: ReviewFinding) -> None:
 
 
 def raise_improvement(
-    session: Session, finding: ReviewFinding, *, title: str, today: date, user: User | None = None
+    session: Session,
+    finding: ReviewFinding,
+    *,
+    title: str,
+    today: date,
+    user: User | None = None,
+    title_en: str | None = None,
 ) -> ImprovementItem:
-    """Create an improvement item from a finding (source: review finding, evidence copied)."""
+    """Create an improvement item from a finding (source: review finding, evidence copied); a
+    title not given is the finding's text in that language."""
+    zh, en = title.strip(), (title_en or "").strip()
+    if not zh and not en:
+        zh, en = finding.text[:200], (finding.text_en or "")[:200]
+    description = "\n\n".join(part for part in (finding.text, finding.text_en) if part)
     data = review_register.ItemInput(
-        title=title.strip() or finding.text[:200],
-        description=finding.text,
+        title=zh,
+        title_en=en or None,
+        description=description,
         source=ImprovementSource.REVIEW_FINDING,
         source_ref=f"finding:{finding.id}",
         evidence=f"{finding.evidence_section}:{finding.evidence_key or ''}",

@@ -104,8 +104,8 @@ def _overdue(f: Mapping[str, Any]) -> dict[str, Any]:
         "section": "improvements",
         "key": f["key"],
         "text": t(
-            f"改进事项 {f['code']}“{f['title']}”已逾期未完成。",
-            f"Improvement {f['code']} '{f['title']}' is overdue.",
+            f"改进事项 {f['code']}“{pick(f['title'], 'zh')}”已逾期未完成。",
+            f"Improvement {f['code']} '{pick(f['title'], 'en')}' is overdue.",
         ),
     }
 

@@ -170,6 +170,7 @@ def add_finding(review_id: int) -> Any:
                 item,
                 kind=form.kind.data or "",
                 text=form.text.data or "",
+                text_en=form.text_en.data or "",
                 evidence_section=section,
                 evidence_key=key or None,
                 evidence_note=form.evidence_note.data,
@@ -218,7 +219,12 @@ def raise_improvement(review_id: int, finding_id: int) -> Any:
     try:
         with atomic():
             created = review_signoff.raise_improvement(
-                orm(), finding, title=form.title.data or "", today=current_clock().today(), user=g.user
+                orm(),
+                finding,
+                title=form.title.data or "",
+                title_en=form.title_en.data or "",
+                today=current_clock().today(),
+                user=g.user,
             )
     except UserError as exc:
         _flash_problems(exc)
