@@ -4,7 +4,7 @@ or an improvement's English text, the Chinese PDF its Chinese one. The existing 
 written in one language only is shown in both PDFs.
 
 Revision ID: h17review
-Revises: h17homes
+Revises: h17phone
 Create Date: 2026-12-05 16:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = 'h17review'
-down_revision = 'h17homes'
+down_revision = 'h17phone'
 branch_labels = None
 depends_on = None
 
