@@ -20,7 +20,7 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
-from perception.api import bp
+from perception.api import bp, paging
 from perception.api.errors import json_body, page_args
 from perception.api.openapi import document
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
@@ -127,10 +127,7 @@ def setup_import() -> Any:
     return jsonify({"entries": result.entries, "changes": result.changes, "dry_run": result.dry_run})
 
 
-PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-]
+PAGING = paging.PARAMETERS
 
 
 def _catalogue_page(model: Any, extra: Any) -> Response:
@@ -174,10 +171,12 @@ def setup_tiers() -> Any:
 @document(
     "/setup/standards",
     "get",
-    summary="Standard versions in force on a date (filters: service, tier, customer codes)",
+    summary="Standard versions in force on a date (filters: service, tier, customer codes), in the "
+    "standards' id order, paged",
     tag=TAG,
     parameters=[ON]
-    + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "tier", "customer")],
+    + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "tier", "customer")]
+    + PAGING,
 )
 @require(Permission.VIEW_SETUP)
 def setup_standards() -> Any:
@@ -191,8 +190,9 @@ def setup_standards() -> Any:
     p.raise_if_any()
     visible = set(orm().scalars(scoped(select(ServiceStandard.id), ServiceStandard)))
     rows = standards_in_force(orm(), on, ids["service"], ids["tier"], ids["customer"])
+    shown = [v for v in rows if v.standard_id in visible]
     return jsonify(
-        {"on": on.isoformat(), "items": [version_json(v) for v in rows if v.standard_id in visible]}
+        {"on": on.isoformat()} | paging.page_of_list(shown, lambda v: (v.standard_id, v.id), version_json)
     )
 
 
