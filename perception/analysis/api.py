@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import abort, g, jsonify, request, url_for
 
+from perception.analysis import api_models as schemas
 from perception.analysis.jobs import rerun_text_analysis, rollup_for_pages
 from perception.analysis.models import Opportunity
 from perception.analysis.services import text_settings
@@ -74,6 +75,7 @@ def _with_filters(build: Callable[[AnalysisFilters], Any]) -> Any:
     summary="Perception index, CSAT and NPS by region, service and period",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisOverview,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_overview() -> Any:
@@ -90,6 +92,7 @@ def api_overview() -> Any:
     summary="Four-quadrant KPI-versus-experience cells, ranked watermelons, correlations and lead/lag",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisKpiVsExperience,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_kpi_vs_experience() -> Any:
@@ -103,6 +106,7 @@ def api_kpi_vs_experience() -> Any:
     summary="KPI attainment per standard, breaches and trends",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisKpis,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_kpis() -> Any:
@@ -116,6 +120,7 @@ def api_kpis() -> Any:
     summary="Six dimensions, region x dimension means, SERVQUAL gaps, importance-performance and key drivers",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisExperience,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_experience() -> Any:
@@ -129,6 +134,7 @@ def api_experience() -> Any:
     summary="The answers and comments behind a figure (kind, dimension, low=1, theme, page)",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisEvidence,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_evidence() -> Any:
@@ -159,6 +165,7 @@ def api_evidence() -> Any:
     summary="Themes, common and emerging needs, and the classifiers' cross-validated accuracy",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisDemand,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_demand() -> Any:
@@ -239,7 +246,11 @@ def _opportunity_json(o: Opportunity) -> dict[str, Any]:
 
 @bp.get("/analysis/opportunities")
 @document(
-    "/analysis/opportunities", "get", summary="Market opportunities in your scope (status, queue=1)", tag=TAG
+    "/analysis/opportunities",
+    "get",
+    summary="Market opportunities in your scope (status, queue=1)",
+    tag=TAG,
+    response=schemas.AnalysisOpportunities,
 )
 @require(Permission.VIEW_MARKET)
 def api_opportunities() -> Any:
@@ -336,6 +347,7 @@ def api_update_opportunity(opp_id: int) -> Any:
     "get",
     summary="Alerts in your scope, newest first (mine=1: addressed to you)",
     tag=TAG,
+    response=schemas.AnalysisAlerts,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_alerts() -> Any:

@@ -8,6 +8,7 @@ from flask import abort, g, jsonify
 from sqlalchemy import select
 
 from perception.api import bp, paging
+from perception.api import schemas as s
 from perception.api.errors import page_args
 from perception.api.openapi import document
 from perception.core.authz import Permission, get_or_404, require, scoped
@@ -21,7 +22,7 @@ def region_json(r: Region) -> dict[str, Any]:
 
 
 @bp.get("/me")
-@document("/me", "get", summary="The authenticated user, roles and scope", tag="platform")
+@document("/me", "get", summary="The authenticated user, roles and scope", tag="platform", response=s.Me)
 @require(Permission.USE_API)
 def me() -> Any:
     u = g.user
@@ -45,6 +46,7 @@ def me() -> Any:
     summary="Regions the user may see, with their ids, in id order, paged",
     tag="organisation",
     parameters=paging.PARAMETERS,
+    response=s.RegionPage,
 )
 @require(Permission.USE_API)
 def regions() -> Any:
@@ -58,6 +60,7 @@ def regions() -> Any:
     summary="One region (404 when outside the user's scope)",
     tag="organisation",
     parameters=[{"name": "region_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    response=s.Region,
 )
 @require(Permission.USE_API)
 def region(region_id: int) -> Any:
@@ -81,6 +84,7 @@ def _placed_json(row: CollectionPoint | CustomerOrg) -> dict[str, Any]:
     summary="Collection points the user may see, with their ids, in id order, paged",
     tag="organisation",
     parameters=paging.PARAMETERS,
+    response=s.CollectionPointPage,
 )
 @require(Permission.USE_API)
 def collection_points() -> Any:
@@ -95,6 +99,7 @@ def collection_points() -> Any:
     summary="Customer organisations the user may see, with their ids, in id order, paged",
     tag="organisation",
     parameters=paging.PARAMETERS,
+    response=s.CustomerPage,
 )
 @require(Permission.USE_API)
 def customers() -> Any:
@@ -103,7 +108,14 @@ def customers() -> Any:
 
 
 @bp.get("/audit")
-@document("/audit", "get", summary="The audit log, newest first (system owner)", tag="platform")
+@document(
+    "/audit",
+    "get",
+    summary="The audit log, newest first (system owner)",
+    tag="platform",
+    parameters=paging.PARAMETERS,
+    response=s.AuditPage,
+)
 @require(Permission.VIEW_AUDIT)
 def audit() -> Any:
     page, size = page_args()
@@ -139,6 +151,7 @@ def audit() -> Any:
     "retries (404 unless the caller asked for it or may see what it produces)",
     tag="platform",
     parameters=[{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    response=s.Job,
 )
 @require(Permission.USE_API)
 def job_state(job_id: str) -> Any:

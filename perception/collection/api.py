@@ -14,6 +14,7 @@ from perception.api import bp
 from perception.api.errors import json_body, json_object, page_args
 from perception.api.openapi import SCHEMAS, document
 from perception.collection import access
+from perception.collection import api_models as schemas
 from perception.collection.models.reports import CollectionReport, ReportEntry
 from perception.collection.services import reports as collection_reports
 from perception.core.authz import Permission, get_or_404, require
@@ -130,6 +131,7 @@ def report_json(r: CollectionReport, entries: bool = False) -> dict[str, Any]:
     summary="Weekly reports the user may see",
     tag="collection",
     parameters=WEEKS,
+    response=schemas.CollectionReports,
 )
 @require(Permission.VIEW_COLLECTION)
 def api_reports() -> Any:
@@ -151,6 +153,7 @@ def api_reports() -> Any:
     summary="One report with its entries",
     tag="collection",
     parameters=[{"name": "report_id", **ID}],
+    response=schemas.CollectionReport,
 )
 @require(Permission.VIEW_COLLECTION)
 def api_report(report_id: int) -> Any:

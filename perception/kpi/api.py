@@ -29,6 +29,7 @@ from perception.core.clock import current_clock
 from perception.core.errors import UserError
 from perception.core.extensions import orm
 from perception.core.periods import parse_day
+from perception.kpi import api_models as schemas
 from perception.kpi.models import Escalation, KpiDefinition, Ticket
 from perception.kpi.services.definitions import DefinitionSpec, save_definition
 from perception.kpi.services.jobs import recompute_recent
@@ -135,6 +136,7 @@ def ticket_json(t: Ticket) -> dict[str, Any]:
         {"name": "status", "in": "query", "schema": {"type": "string"}},
         {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "ticket id starts with"},
     ],
+    response=schemas.KpiTickets,
 )
 @require(Permission.VIEW_KPI)
 def get_tickets() -> Any:
@@ -164,6 +166,7 @@ def get_tickets() -> Any:
     summary="One ticket (404 outside the user's scope)",
     tag=TAG,
     parameters=[{"name": "ticket_id", **ID}],
+    response=schemas.KpiTicket,
 )
 @require(Permission.VIEW_KPI)
 def get_ticket(ticket_id: int) -> Any:
@@ -200,6 +203,7 @@ def post_values() -> Any:
             for n in ("kpi", "granularity", "service_id", "region_id", "tier_id")
         ),
     ],
+    response=schemas.KpiValues,
 )
 @require(Permission.VIEW_KPI)
 def get_values() -> Any:
@@ -239,7 +243,7 @@ def definition_json(d: KpiDefinition) -> dict[str, Any]:
 
 
 @bp.get("/kpi/definitions")
-@document("/kpi/definitions", "get", summary="KPI definitions", tag=TAG)
+@document("/kpi/definitions", "get", summary="KPI definitions", tag=TAG, response=schemas.KpiDefinitions)
 @require(Permission.VIEW_KPI)
 def get_definitions() -> Any:
     rows = orm().scalars(select(KpiDefinition).order_by(KpiDefinition.code))
@@ -307,7 +311,12 @@ def post_compute() -> Any:
 
 @bp.get("/kpi/attainment")
 @document(
-    "/kpi/attainment", "get", summary="SLA attainment per time standard and month", tag=TAG, parameters=RANGE
+    "/kpi/attainment",
+    "get",
+    summary="SLA attainment per time standard and month",
+    tag=TAG,
+    parameters=RANGE,
+    response=schemas.KpiAttainment,
 )
 @require(Permission.VIEW_KPI)
 def get_attainment() -> Any:
@@ -337,6 +346,7 @@ def get_attainment() -> Any:
     summary="Tickets that breached their time standard, worst first",
     tag=TAG,
     parameters=RANGE,
+    response=schemas.KpiBreaches,
 )
 @require(Permission.VIEW_KPI)
 def get_breaches() -> Any:
@@ -346,7 +356,13 @@ def get_breaches() -> Any:
 
 
 @bp.get("/kpi/escalations")
-@document("/kpi/escalations", "get", summary="Open SLA escalations (all=1 includes recovered)", tag=TAG)
+@document(
+    "/kpi/escalations",
+    "get",
+    summary="Open SLA escalations (all=1 includes recovered)",
+    tag=TAG,
+    response=schemas.KpiEscalations,
+)
 @require(Permission.VIEW_KPI)
 def get_escalations() -> Any:
     stmt = scoped(select(Escalation), Escalation)
@@ -385,6 +401,7 @@ def get_escalations() -> Any:
         {"name": "kind", **ID, "schema": {"type": "string", "enum": [MONTHLY, QUARTERLY]}},
         {"name": "period", "in": "query", "schema": {"type": "string"}},
     ],
+    response=schemas.KpiReport,
 )
 @require(Permission.VIEW_KPI)
 def get_report(kind: str) -> Any:

@@ -14,6 +14,7 @@ from perception.api.openapi import document
 from perception.core.authz import Permission, require
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
+from perception.kpi import api_models as schemas
 from perception.kpi.intake_models import EventStatus, IntakeEvent
 from perception.kpi.services.intake import replay
 from perception.kpi.views.intake import follow_up
@@ -52,6 +53,7 @@ def _json(e: IntakeEvent) -> dict[str, Any]:
     tag="kpi",
     responses={"200": {"description": "OK", "content": {"application/json": {"schema": {
         "type": "object", "properties": {"items": {"type": "array", "items": DEAD_LETTER}}}}}}},
+    response=schemas.KpiIntakeDeadLetters,
 )  # fmt: skip
 @require(Permission.MANAGE_SETUP)
 def intake_dead_letters() -> Any:

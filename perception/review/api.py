@@ -18,6 +18,7 @@ from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.periods import parse_day
 from perception.core.transaction import writes
+from perception.review import api_models as schemas
 from perception.review import settings
 from perception.review.jobs import request_pdf
 from perception.review.models import ImprovementItem, Review, ReviewFinding
@@ -105,7 +106,9 @@ def customer_review_json(view: CustomerReview) -> dict[str, Any]:
 
 
 @bp.get("/reviews")
-@document("/reviews", "get", summary="Reviews, newest period first", tag=TAG)
+@document(
+    "/reviews", "get", summary="Reviews, newest period first", tag=TAG, response=schemas.ReviewReviewsList
+)
 @require(Permission.VIEW_REVIEW)
 def reviews_list() -> Any:
     rows = orm().scalars(select(Review).order_by(Review.period_start.desc()))
@@ -135,6 +138,7 @@ def reviews_ensure() -> Any:
     summary="One review with its content: the frozen snapshot when signed, else computed live",
     tag=TAG,
     parameters=[_id("review_id")],
+    response=schemas.ReviewGet,
 )
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def review_get(review_id: int) -> Any:
@@ -307,6 +311,7 @@ def review_pdf_download(review_id: int, lang: str) -> Any:
     summary="The improvement register; filters: status (or open), priority, source, owner, region, "
     "review, overdue, q",
     tag=TAG,
+    response=schemas.ReviewImprovementsList,
 )
 @require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
 def improvements_list() -> Any:
@@ -348,7 +353,12 @@ def improvement_create() -> Any:
 
 @bp.get("/improvements/<int:item_id>")
 @document(
-    "/improvements/{item_id}", "get", summary="One improvement item", tag=TAG, parameters=[_id("item_id")]
+    "/improvements/{item_id}",
+    "get",
+    summary="One improvement item",
+    tag=TAG,
+    parameters=[_id("item_id")],
+    response=schemas.ReviewImprovementGet,
 )
 @require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
 def improvement_get(item_id: int) -> Any:

@@ -30,6 +30,7 @@ from perception.core.extensions import orm
 from perception.core.models.org import CustomerOrg
 from perception.core.periods import parse_day
 from perception.core.transaction import writes
+from perception.setup import api_models as schemas
 from perception.setup.models.catalog import Service, ServiceTier
 from perception.setup.models.standards import ServiceStandard, Sla, StandardVersion
 from perception.setup.services import confirm as setup_confirm
@@ -97,6 +98,7 @@ def version_json(v: StandardVersion) -> dict[str, Any]:
     summary="The whole setup as one document (JSON, or YAML with ?format=yaml)",
     tag=TAG,
     parameters=[{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "yaml"]}}],
+    response=schemas.SetupExport,
 )
 @require(Permission.MANAGE_SETUP)
 @writes  # records the export's audit row
@@ -148,6 +150,7 @@ def _catalogue_page(model: Any, extra: Any) -> Response:
     summary="The service catalogue with ids (the analysis filters take service ids), in id order, paged",
     tag=TAG,
     parameters=PAGING,
+    response=schemas.SetupServices,
 )
 @require(Permission.USE_API)
 def setup_services() -> Any:
@@ -161,6 +164,7 @@ def setup_services() -> Any:
     summary="Service tiers with ids, in id order, paged",
     tag=TAG,
     parameters=PAGING,
+    response=schemas.SetupTiers,
 )
 @require(Permission.USE_API)
 def setup_tiers() -> Any:
@@ -177,6 +181,7 @@ def setup_tiers() -> Any:
     parameters=[ON]
     + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "tier", "customer")]
     + PAGING,
+    response=schemas.SetupStandards,
 )
 @require(Permission.VIEW_SETUP)
 def setup_standards() -> Any:
@@ -203,6 +208,7 @@ def setup_standards() -> Any:
     summary="One standard with every version, its confirmation trail and the version in force on ?on=",
     tag=TAG,
     parameters=[{"name": "standard_id", **ID}, ON],
+    response=schemas.SetupStandard,
 )
 @require(Permission.VIEW_SETUP)
 def setup_standard(standard_id: int) -> Any:
@@ -316,7 +322,7 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
 
 
 @bp.get("/setup/slas")
-@document("/setup/slas", "get", summary="SLAs and OLAs the user may see", tag=TAG)
+@document("/setup/slas", "get", summary="SLAs and OLAs the user may see", tag=TAG, response=schemas.SetupSlas)
 @require(Permission.VIEW_SETUP)
 def setup_slas() -> Any:
     rows = list(orm().scalars(scoped(select(Sla).order_by(Sla.code), Sla)))
@@ -327,7 +333,12 @@ def setup_slas() -> Any:
 
 @bp.get("/setup/slas/<int:sla_id>")
 @document(
-    "/setup/slas/{sla_id}", "get", summary="One SLA/OLA", tag=TAG, parameters=[{"name": "sla_id", **ID}]
+    "/setup/slas/{sla_id}",
+    "get",
+    summary="One SLA/OLA",
+    tag=TAG,
+    parameters=[{"name": "sla_id", **ID}],
+    response=schemas.SetupSla,
 )
 @require(Permission.VIEW_SETUP)
 def setup_sla(sla_id: int) -> Any:
@@ -360,7 +371,11 @@ def setup_sla_for() -> Any:
 
 @bp.get("/setup/coverage")
 @document(
-    "/setup/coverage", "get", summary="Plan coverage: gaps and standards no data source measures", tag=TAG
+    "/setup/coverage",
+    "get",
+    summary="Plan coverage: gaps and standards no data source measures",
+    tag=TAG,
+    response=schemas.SetupCoverage,
 )
 @require(Permission.VIEW_SETUP)
 def setup_coverage() -> Any:

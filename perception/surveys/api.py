@@ -15,6 +15,7 @@ from perception.api.openapi import SCHEMAS, document
 from perception.core.authz import Permission, get_or_404, require, scoped
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
+from perception.surveys import api_models as schemas
 from perception.surveys.models import Campaign, Channel, FollowUpTask, Survey
 from perception.surveys.services import campaigns, definitions, followup
 from perception.surveys.services import rates as surveys_rates
@@ -103,7 +104,13 @@ def followup_json(t: FollowUpTask) -> dict[str, Any]:
 
 
 @bp.get("/surveys")
-@document("/surveys", "get", summary="Questionnaires and their published versions", tag="surveys")
+@document(
+    "/surveys",
+    "get",
+    summary="Questionnaires and their published versions",
+    tag="surveys",
+    response=schemas.SurveysList,
+)
 @require(Permission.VIEW_SURVEYS)
 def surveys_list() -> Any:
     rows = orm().scalars(select(Survey).order_by(Survey.code))
@@ -154,7 +161,13 @@ def survey_publish(code: str) -> Any:
 
 
 @bp.get("/campaigns")
-@document("/campaigns", "get", summary="Campaigns the user may see, with their response rate", tag="surveys")
+@document(
+    "/campaigns",
+    "get",
+    summary="Campaigns the user may see, with their response rate",
+    tag="surveys",
+    response=schemas.SurveysCampaignsList,
+)
 @require(Permission.VIEW_SURVEYS)
 def campaigns_list() -> Any:
     rows = list(orm().scalars(scoped(select(Campaign).order_by(Campaign.id), Campaign)))
@@ -183,6 +196,7 @@ def campaign_create() -> Any:
     summary="One campaign with response rates by region and tier",
     tag="surveys",
     parameters=[{"name": "campaign_id", **ID}],
+    response=schemas.SurveysCampaignGet,
 )
 @require(Permission.VIEW_SURVEYS)
 def campaign_get(campaign_id: int) -> Any:
@@ -246,6 +260,7 @@ def campaign_close(campaign_id: int) -> Any:
     "get",
     summary="Follow-up tasks of the user's regions (?status=open|in_progress|done)",
     tag="surveys",
+    response=schemas.SurveysFollowupsList,
 )
 @require(Permission.VIEW_COLLECTION, Permission.VIEW_SURVEYS)
 def followups_list() -> Any:

@@ -1,0 +1,334 @@
+"""The bodies of this phase's API (pydantic): perception.api.openapi documents their JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from perception.api.schemas import Body
+
+
+class ReviewImprovementsListItemResultAfter(Body):
+    ci_high: float | None
+    ci_low: float | None
+    estimate: float | None
+    from_: str | None = Field(alias="from")
+    n: float | None
+    to: str | None
+
+
+class ReviewImprovementsListItemResultBaseline(Body):
+    ci_high: Any
+    ci_low: Any
+    estimate: Any
+    from_: str | None = Field(alias="from")
+    n: float | None
+    to: str | None
+
+
+class ReviewImprovementsListItemResultMessage(Body):
+    en: str | None
+    zh: str | None
+
+
+class ReviewImprovementsListItemResult(Body):
+    computed_on: str | None
+    metric: str | None
+    status: str | None
+    target: float | None
+    after: ReviewImprovementsListItemResultAfter | None = None
+    baseline: ReviewImprovementsListItemResultBaseline | None = None
+    higher_is_better: bool | None = None
+    message: ReviewImprovementsListItemResultMessage | None = None
+    window_complete: bool | None = None
+
+
+class ReviewImprovementsListItem(Body):
+    baseline_from: str | None
+    baseline_n: float | None
+    baseline_to: str | None
+    baseline_value: Any
+    business_case: str | None
+    code: str | None
+    completed_on: str | None
+    description: str | None
+    due_on: str | None
+    effort: float | None
+    evidence: Any
+    finding_id: int | None
+    id: int
+    measure_weeks: float | None
+    metric: str | None
+    metric_dimension: Any
+    metric_kpi_code: Any
+    metric_service_id: int | None
+    overdue: bool | None
+    owner_id: int
+    priority: str | None
+    priority_score: float | None
+    region_id: int | None
+    result: ReviewImprovementsListItemResult
+    result_computed_at: str | None
+    review_id: int
+    source: str | None
+    source_ref: str | None
+    status: str | None
+    target_value: float | None
+    title: str | None
+    value: float | None
+
+
+class ReviewImprovementsList(Body):
+    items: list[ReviewImprovementsListItem]
+
+
+class ReviewImprovementGetResultAfter(Body):
+    ci_high: float | None
+    ci_low: float | None
+    estimate: float | None
+    from_: str | None = Field(alias="from")
+    n: float | None
+    to: str | None
+
+
+class ReviewImprovementGetResultBaseline(Body):
+    ci_high: Any
+    ci_low: Any
+    estimate: Any
+    from_: str | None = Field(alias="from")
+    n: float | None
+    to: str | None
+
+
+class ReviewImprovementGetResultMessage(Body):
+    en: str | None
+    zh: str | None
+
+
+class ReviewImprovementGetResult(Body):
+    after: ReviewImprovementGetResultAfter
+    baseline: ReviewImprovementGetResultBaseline
+    computed_on: str | None
+    higher_is_better: bool | None
+    message: ReviewImprovementGetResultMessage
+    metric: str | None
+    status: str | None
+    target: float | None
+    window_complete: bool | None
+
+
+class ReviewImprovementGet(Body):
+    baseline_from: str | None
+    baseline_n: float | None
+    baseline_to: str | None
+    baseline_value: Any
+    business_case: str | None
+    code: str | None
+    completed_on: str | None
+    description: str | None
+    due_on: str | None
+    effort: float | None
+    evidence: Any
+    finding_id: int
+    id: int
+    measure_weeks: float | None
+    metric: str | None
+    metric_dimension: Any
+    metric_kpi_code: Any
+    metric_service_id: int
+    overdue: bool | None
+    owner_id: int
+    priority: str | None
+    priority_score: float | None
+    region_id: int
+    result: ReviewImprovementGetResult
+    result_computed_at: str | None
+    review_id: int
+    source: str | None
+    source_ref: str | None
+    status: str | None
+    target_value: float | None
+    title: str | None
+    value: float | None
+
+
+class ReviewReviewsListItem(Body):
+    code: str | None
+    countersignatures: list[Any]
+    id: int
+    label_en: str | None
+    label_zh: str | None
+    owner_signatory: str | None
+    owner_signed_at: str | None
+    period_end: str | None
+    period_start: str | None
+    snapshot_sha256: str | None
+    status: str | None
+
+
+class ReviewReviewsList(Body):
+    items: list[ReviewReviewsListItem]
+
+
+class ReviewGetContentPreviousLabel(Body):
+    en: str | None
+    zh: str | None
+
+
+class ReviewGetContentPrevious(Body):
+    code: str | None
+    label: ReviewGetContentPreviousLabel
+
+
+class ReviewGetContentRegisterBlock(Body):
+    columns: list[dict[str, Any]]
+    empty: dict[str, Any]
+    key: str | None
+    rows: list[dict[str, Any]]
+    title: dict[str, Any]
+    type: str | None
+    weights: list[float]
+
+
+class ReviewGetContentRegisterFacts(Body):
+    open: float | None
+    overdue: float | None
+
+
+class ReviewGetContentRegisterTitle(Body):
+    en: str | None
+    zh: str | None
+
+
+class ReviewGetContentRegister(Body):
+    blocks: list[ReviewGetContentRegisterBlock]
+    code: str | None
+    facts: ReviewGetContentRegisterFacts
+    title: ReviewGetContentRegisterTitle
+
+
+class ReviewGetContentReviewLabel(Body):
+    en: str | None
+    zh: str | None
+
+
+class ReviewGetContentReview(Body):
+    code: str | None
+    end: str | None
+    id: int
+    label: ReviewGetContentReviewLabel
+    start: str | None
+
+
+class ReviewGetContentScorecardBlock(Body):
+    columns: list[dict[str, Any]] | None = None
+    empty: dict[str, Any] | None = None
+    key: str | None
+    rows: list[dict[str, Any]] | None = None
+    title: dict[str, Any]
+    type: str | None
+    weights: list[float] | None = None
+    data: dict[str, Any] | None = None
+    kind: str | None = None
+
+
+class ReviewGetContentScorecard(Body):
+    blocks: list[ReviewGetContentScorecardBlock]
+
+
+class ReviewGetContentSectionBlock(Body):
+    text: dict[str, Any] | None = None
+    type: str | None
+    columns: list[dict[str, Any]] | None = None
+    empty: dict[str, Any] | None = None
+    key: str | None = None
+    rows: list[dict[str, Any]] | None = None
+    title: dict[str, Any] | None = None
+    weights: list[float] | None = None
+    data: dict[str, Any] | None = None
+    kind: str | None = None
+
+
+class ReviewGetContentSectionFacts(Body):
+    coverage: dict[str, Any] | None = None
+    points: list[dict[str, Any]] | None = None
+    changed: float | None = None
+    flags: list[dict[str, Any]] | None = None
+    csat_by_region: dict[str, Any] | None = None
+    drops: list[Any] | None = None
+    quadrant_counts: dict[str, Any] | None = None
+    quadrants: dict[str, Any] | None = None
+    watermelons: list[Any] | None = None
+    common: float | None = None
+    emerging: float | None = None
+    handed_over: float | None = None
+    opportunities: float | None = None
+    completed_measured: float | None = None
+    improved: float | None = None
+    items: float | None = None
+    overdue: list[dict[str, Any]] | None = None
+    decisions: float | None = None
+    findings: float | None = None
+
+
+class ReviewGetContentSectionTitle(Body):
+    en: str | None
+    zh: str | None
+
+
+class ReviewGetContentSection(Body):
+    blocks: list[ReviewGetContentSectionBlock]
+    code: str | None
+    facts: ReviewGetContentSectionFacts
+    title: ReviewGetContentSectionTitle
+
+
+class ReviewGetContentSummaryItemText(Body):
+    en: str | None
+    zh: str | None
+
+
+class ReviewGetContentSummaryItem(Body):
+    key: str | None
+    kind: str | None
+    rank: float | None
+    section: str | None
+    text: ReviewGetContentSummaryItemText
+
+
+class ReviewGetContent(Body):
+    computed_at: str | None
+    previous: ReviewGetContentPrevious
+    register_: ReviewGetContentRegister = Field(alias="register")
+    review: ReviewGetContentReview
+    schema_: float | None = Field(alias="schema")
+    scorecard: ReviewGetContentScorecard
+    sections: list[ReviewGetContentSection]
+    summary: list[ReviewGetContentSummaryItem]
+
+
+class ReviewGetFinding(Body):
+    evidence_key: Any
+    evidence_note: Any
+    evidence_section: str | None
+    id: int
+    kind: str | None
+    position: float | None
+    text: str | None
+
+
+class ReviewGet(Body):
+    code: str | None
+    content: ReviewGetContent
+    countersignatures: list[Any]
+    findings: list[ReviewGetFinding]
+    id: int
+    label_en: str | None
+    label_zh: str | None
+    owner_signatory: Any
+    owner_signed_at: Any
+    period_end: str | None
+    period_start: str | None
+    snapshot_sha256: Any
+    status: str | None

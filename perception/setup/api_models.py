@@ -1,0 +1,508 @@
+"""The bodies of this phase's API (pydantic): perception.api.openapi documents their JSON Schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perception.api.schemas import Body
+
+
+class SetupCoverageCell(Body):
+    region: str | None
+    service: str | None
+    status: str | None
+
+
+class SetupCoverageUnmeasuredStandard(Body):
+    code: str | None
+    reason_en: str | None
+    reason_zh: str | None
+
+
+class SetupCoverage(Body):
+    cells: list[SetupCoverageCell]
+    services_without_plan: list[str]
+    unmeasured_standards: list[SetupCoverageUnmeasuredStandard]
+
+
+class SetupExportCollectionPoint(Body):
+    active: bool | None
+    active_from: str | None
+    code: str | None
+    name_en: str | None
+    name_zh: str | None
+    region: str | None
+    report_due_time: str | None
+    report_due_weekday: float | None
+
+
+class SetupExportContact(Body):
+    customer: str | None
+    email: str | None
+    language: str | None
+    name: str | None
+    phone: str | None
+    title: str | None
+
+
+class SetupExportCustomer(Body):
+    code: str | None
+    industry: str | None
+    name_en: str | None
+    name_zh: str | None
+    region: str | None
+
+
+class SetupExportPlanItem(Body):
+    active: bool | None
+    customer: Any
+    frequency: str | None
+    means: str | None
+    notes: Any
+    owner: Any
+    region: str | None
+    sample_share: float | None
+    sample_size: float | None
+    service: str | None
+    tier: Any
+
+
+class SetupExportRegion(Body):
+    code: str | None
+    name_en: str | None
+    name_zh: str | None
+    timezone: str | None
+
+
+class SetupExportRolesCollectionPoint(Body):
+    code: str | None
+    lead: str | None
+    organiser: str | None
+
+
+class SetupExportRolesProvider(Body):
+    en: str | None
+    zh: str | None
+
+
+class SetupExportRoles(Body):
+    collection_points: list[SetupExportRolesCollectionPoint]
+    provider: SetupExportRolesProvider
+    system_owner: str | None
+
+
+class SetupExportService(Body):
+    active: bool | None
+    code: str | None
+    description_en: str | None
+    description_zh: str | None
+    kind: str | None
+    name_en: str | None
+    name_zh: str | None
+    owner: str | None
+    regions: list[str]
+
+
+class SetupExportSlaEscalation(Body):
+    after_minutes: float | None
+    description_en: str | None
+    description_zh: str | None
+    notify_emails: list[Any]
+    notify_roles: list[str]
+
+
+class SetupExportSlaHoliday(Body):
+    date: str | None
+    name: str | None
+
+
+class SetupExportSlaIndicator(Body):
+    comparator: str | None
+    name_en: str | None
+    name_zh: str | None
+    standard: Any
+    target: float | None
+    unit: str | None
+
+
+class SetupExportSlaPromise(Body):
+    channel: str | None
+    description_en: str | None
+    description_zh: str | None
+    within_minutes: float | None
+
+
+class SetupExportSlaReport(Body):
+    description_en: str | None
+    description_zh: str | None
+    frequency: str | None
+    recipients: list[str]
+
+
+class SetupExportSla(Body):
+    active: bool | None
+    code: str | None
+    covered_hours: str | None
+    customer: str | None
+    definition_en: Any
+    definition_zh: Any
+    effective_from: Any
+    effective_to: Any
+    escalations: list[SetupExportSlaEscalation]
+    holidays: list[SetupExportSlaHoliday]
+    indicators: list[SetupExportSlaIndicator]
+    kind: str | None
+    name_en: str | None
+    name_zh: str | None
+    promises: list[SetupExportSlaPromise]
+    reports: list[SetupExportSlaReport]
+    services: list[str]
+    supports: str | None
+    team_en: str | None
+    team_zh: str | None
+    tier: str | None
+    timezone: str | None
+
+
+class SetupExportStandardVersionEvent(Body):
+    action: str | None
+    at: str | None
+    comment: Any
+    customer: str | None
+    side: str | None
+    user: str | None
+
+
+class SetupExportStandardVersion(Body):
+    classification_standard: str | None
+    comparator: str | None
+    customer_confirmed_at: str | None
+    customer_confirmed_by: str | None
+    customer_need: str | None
+    dimension: str | None
+    effective_from: str | None
+    effective_to: str | None
+    events: list[SetupExportStandardVersionEvent]
+    handling_norms: str | None
+    measured_by: str | None
+    metric: str | None
+    need_confirmed_at: str | None
+    need_confirmed_by: str | None
+    priority: str | None
+    procedure: str | None
+    provider_confirmed_at: str | None
+    provider_confirmed_by: str | None
+    requested_effective_from: Any
+    statement_en: str | None
+    statement_zh: str | None
+    status: str | None
+    target: float | None
+    time_limit_minutes: float | None
+    unit: str | None
+    version: int | None
+    window: str | None
+
+
+class SetupExportStandard(Body):
+    active: bool | None
+    category: str | None
+    code: str | None
+    customer: Any
+    experience_standard: str | None
+    service: str | None
+    tier: str | None
+    versions: list[SetupExportStandardVersion]
+
+
+class SetupExportStrategyItem(Body):
+    effective_from: str | None
+    owner: str | None
+    principles_en: str | None
+    principles_zh: str | None
+    statement_en: str | None
+    statement_zh: str | None
+    title_en: str | None
+    title_zh: str | None
+    version: int | None
+
+
+class SetupExportSubscription(Body):
+    customer: str | None
+    service: str | None
+    tier: str | None
+
+
+class SetupExportTier(Body):
+    code: str | None
+    name_en: str | None
+    name_zh: str | None
+    rank: float | None
+
+
+class SetupExportTrainingItem(Body):
+    held_on: str | None
+    hours: float | None
+    region: str | None
+    topic_en: str | None
+    topic_zh: str | None
+    trainee: str | None
+    trainer: str | None
+    user: str | None
+
+
+class SetupExport(Body):
+    collection_points: list[SetupExportCollectionPoint]
+    contacts: list[SetupExportContact]
+    customers: list[SetupExportCustomer]
+    format: str | None
+    plan: list[SetupExportPlanItem]
+    regions: list[SetupExportRegion]
+    roles: SetupExportRoles
+    services: list[SetupExportService]
+    slas: list[SetupExportSla]
+    standards: list[SetupExportStandard]
+    strategy: list[SetupExportStrategyItem]
+    subscriptions: list[SetupExportSubscription]
+    tiers: list[SetupExportTier]
+    training: list[SetupExportTrainingItem]
+
+
+class SetupServicesItem(Body):
+    active: bool | None
+    code: str | None
+    id: int
+    kind: str | None
+    name_en: str | None
+    name_zh: str | None
+
+
+class SetupServices(Body):
+    items: list[SetupServicesItem]
+    page: int | None
+    per_page: int | None
+    total: int | None
+
+
+class SetupSlasItemEscalation(Body):
+    after_minutes: float | None
+    description_en: str | None
+    description_zh: str | None
+    notify_emails: list[Any]
+    notify_roles: list[str]
+
+
+class SetupSlasItemHoliday(Body):
+    date: str | None
+    name: str | None
+
+
+class SetupSlasItemIndicator(Body):
+    comparator: str | None
+    name_en: str | None
+    name_zh: str | None
+    standard: Any
+    target: float | None
+    unit: str | None
+
+
+class SetupSlasItemPromise(Body):
+    channel: str | None
+    description_en: str | None
+    description_zh: str | None
+    within_minutes: float | None
+
+
+class SetupSlasItemReport(Body):
+    description_en: str | None
+    description_zh: str | None
+    frequency: str | None
+    recipients: list[str]
+
+
+class SetupSlasItem(Body):
+    active: bool | None
+    code: str | None
+    covered_hours: str | None
+    customer: str | None
+    definition_en: Any
+    definition_zh: Any
+    effective_from: Any
+    effective_to: Any
+    escalations: list[SetupSlasItemEscalation]
+    holidays: list[SetupSlasItemHoliday]
+    id: int
+    indicators: list[SetupSlasItemIndicator]
+    kind: str | None
+    name_en: str | None
+    name_zh: str | None
+    promises: list[SetupSlasItemPromise]
+    reports: list[SetupSlasItemReport]
+    services: list[str]
+    supports: str | None
+    team_en: str | None
+    team_zh: str | None
+    tier: str | None
+    timezone: str | None
+
+
+class SetupSlas(Body):
+    items: list[SetupSlasItem]
+
+
+class SetupSlaEscalation(Body):
+    after_minutes: float | None
+    description_en: str | None
+    description_zh: str | None
+    notify_emails: list[Any]
+    notify_roles: list[str]
+
+
+class SetupSlaHoliday(Body):
+    date: str | None
+    name: str | None
+
+
+class SetupSlaPromise(Body):
+    channel: str | None
+    description_en: str | None
+    description_zh: str | None
+    within_minutes: float | None
+
+
+class SetupSlaReport(Body):
+    description_en: str | None
+    description_zh: str | None
+    frequency: str | None
+    recipients: list[str]
+
+
+class SetupSla(Body):
+    active: bool | None
+    code: str | None
+    covered_hours: str | None
+    customer: Any
+    definition_en: Any
+    definition_zh: Any
+    effective_from: Any
+    effective_to: Any
+    escalations: list[SetupSlaEscalation]
+    holidays: list[SetupSlaHoliday]
+    id: int
+    indicators: list[Any]
+    kind: str | None
+    name_en: str | None
+    name_zh: str | None
+    promises: list[SetupSlaPromise]
+    reports: list[SetupSlaReport]
+    services: list[str]
+    supports: Any
+    team_en: Any
+    team_zh: Any
+    tier: Any
+    timezone: str | None
+
+
+class SetupStandardsItem(Body):
+    classification_standard: str | None
+    code: str | None
+    comparator: str | None
+    customer_need: str | None
+    dimension: str | None
+    effective_from: str | None
+    effective_to: Any
+    handling_norms: str | None
+    id: int
+    measured_by: str | None
+    metric: str | None
+    priority: str | None
+    procedure: str | None
+    standard_id: int
+    statement_en: str | None
+    statement_zh: str | None
+    status: str | None
+    target: float | None
+    time_limit_minutes: float | None
+    unit: str | None
+    version: int | None
+    window: str | None
+
+
+class SetupStandards(Body):
+    items: list[SetupStandardsItem]
+    on: str | None
+    page: int | None
+    per_page: int | None
+    total: int | None
+
+
+class SetupStandardInForce(Body):
+    on: str | None
+    version: int | None
+
+
+class SetupStandardVersionEvent(Body):
+    action: str | None
+    at: str | None
+    comment: Any
+    customer: str | None
+    side: str | None
+    user: str | None
+
+
+class SetupStandardVersion(Body):
+    classification_standard: Any
+    comparator: str | None
+    customer_confirmed_at: str | None
+    customer_confirmed_by: str | None
+    customer_need: str | None
+    dimension: str | None
+    effective_from: str | None
+    effective_to: Any
+    events: list[SetupStandardVersionEvent]
+    handling_norms: Any
+    measured_by: str | None
+    metric: str | None
+    need_confirmed_at: str | None
+    need_confirmed_by: str | None
+    priority: Any
+    procedure: str | None
+    provider_confirmed_at: str | None
+    provider_confirmed_by: str | None
+    requested_effective_from: Any
+    statement_en: str | None
+    statement_zh: str | None
+    status: str | None
+    target: float | None
+    time_limit_minutes: float | None
+    unit: str | None
+    version: int | None
+    window: str | None
+
+
+class SetupStandard(Body):
+    active: bool | None
+    bound_customers: list[float]
+    category: str | None
+    code: str | None
+    customer: Any
+    experience_standard: Any
+    id: int
+    in_force: SetupStandardInForce
+    service: str | None
+    tier: Any
+    versions: list[SetupStandardVersion]
+
+
+class SetupTiersItem(Body):
+    code: str | None
+    id: int
+    name_en: str | None
+    name_zh: str | None
+    rank: float | None
+
+
+class SetupTiers(Body):
+    items: list[SetupTiersItem]
+    page: int | None
+    per_page: int | None
+    total: int | None

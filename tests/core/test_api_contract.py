@@ -1,0 +1,65 @@
+"""The API as a contract (issue 16): the OpenAPI document passes openapi-spec-validator, every
+operation's success body is typed by a pydantic model, and every operation documents its errors
+as they really are (RFC 9457 problem+json, the members perception.api.errors writes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from openapi_spec_validator import validate
+
+from perception.api.openapi import spec
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, op) for path, ops in document["paths"].items() for method, op in ops.items()]
+
+
+def test_the_openapi_document_passes_the_validator(app):
+    with app.app_context():
+        document = spec()
+    assert document["openapi"] == "3.1.0"
+    validate(document)  # raises OpenAPIValidationError naming the part that is wrong
+
+
+def test_every_success_body_is_typed_by_a_model(app):
+    with app.app_context():
+        document = spec()
+    untyped = []
+    for path, method, op in _operations(document):
+        for status, response in op["responses"].items():
+            if not status.startswith("2"):
+                continue
+            for media, content in response.get("content", {}).items():
+                schema = content.get("schema")
+                if media == "application/json" and (schema is None or "$ref" not in schema):
+                    untyped.append(f"{method.upper()} {path} {status}")
+    assert untyped == []
+
+
+def test_every_operation_documents_its_errors_as_problem_json(app, client, make_user, db_session):
+    from perception.core.users import issue_token
+
+    with app.app_context():
+        document = spec()
+    problem = document["components"]["schemas"]["Problem"]
+    for path, method, op in _operations(document):
+        for status in ("401", "403", "404", "422"):
+            content = op["responses"][status]["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+    _, secret = issue_token(db_session, make_user("ana", "analyst"), "t")
+    db_session.commit()
+    answers = [
+        client.get("/api/v1/regions"),  # 401
+        client.get("/api/v1/audit", headers={"Authorization": f"Bearer {secret}"}),  # 403
+        client.get("/api/v1/regions/2000000000", headers={"Authorization": f"Bearer {secret}"}),  # 404
+        client.get("/api/v1/analysis/overview?from=nonsense", headers={"Authorization": f"Bearer {secret}"}),
+    ]
+    resolver = {"components": document["components"]}
+    for answer in answers:
+        assert answer.mimetype == "application/problem+json"
+        jsonschema.validate(
+            answer.get_json(), {**problem, **resolver}, cls=jsonschema.Draft202012Validator
+        )
+    assert [a.status_code for a in answers] == [401, 403, 404, 422]
