@@ -179,7 +179,14 @@ def api_demand() -> Any:
 
 
 @bp.post("/analysis/text-analysis/run")
-@document("/analysis/text-analysis/run", "post", summary="Re-run the text analysis (background job)", tag=TAG)
+@document(
+    "/analysis/text-analysis/run",
+    "post",
+    summary="Re-run the text analysis (background job; 202 with the job to watch)",
+    tag=TAG,
+    response=schemas.TextAnalysisQueued,
+    status=202,
+)
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_run_text_analysis() -> Any:
     job_id = rerun_text_analysis(g.user.id)
@@ -194,7 +201,8 @@ def api_run_text_analysis() -> Any:
     summary="Name a theme (kept across re-runs)",
     tag=TAG,
     parameters=[{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
-    request_schema={"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+    request=schemas.ThemeName,
+    response=schemas.Theme,
 )
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_rename_theme(key: str) -> Any:
@@ -212,10 +220,8 @@ def api_rename_theme(key: str) -> Any:
     summary="Label a text (category and/or sentiment); it trains the next run",
     tag=TAG,
     parameters=[{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-    request_schema={
-        "type": "object",
-        "properties": {"category": {"type": "string"}, "sentiment": {"type": "string"}},
-    },
+    request=schemas.LabelInput,
+    response=schemas.Label,
 )
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_label(entry_id: int) -> Any:
@@ -269,17 +275,9 @@ def api_opportunities() -> Any:
     "post",
     summary="Send a common or emerging need to the market-expansion department",
     tag=TAG,
-    request_schema={
-        "type": "object",
-        "properties": {
-            "kind": {"type": "string", "enum": ["common", "emerging"]},
-            "theme_key": {"type": "string"},
-            "from": {"type": "string", "format": "date"},
-            "to": {"type": "string", "format": "date"},
-            "owner_id": {"type": "integer"},
-        },
-        "required": ["kind", "theme_key", "from", "to"],
-    },
+    request=schemas.OpportunityInput,
+    response=schemas.Opportunity,
+    status=201,
 )
 @require(Permission.MANAGE_TEXT_ANALYSIS, Permission.MANAGE_MARKET)
 def api_create_opportunity() -> Any:
@@ -315,14 +313,8 @@ def api_create_opportunity() -> Any:
     summary="Update an opportunity's status, owner or notes",
     tag=TAG,
     parameters=[{"name": "opp_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-    request_schema={
-        "type": "object",
-        "properties": {
-            "status": {"type": "string"},
-            "owner_id": {"type": ["integer", "null"]},
-            "notes": {"type": "string"},
-        },
-    },
+    request=schemas.OpportunityChange,
+    response=schemas.Opportunity,
 )
 @require(Permission.MANAGE_MARKET)
 def api_update_opportunity(opp_id: int) -> Any:

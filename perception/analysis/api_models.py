@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from perception.api.schemas import Body
 
@@ -15,8 +17,8 @@ class AnalysisAlertsItem(Body):
     message_zh: str | None
     period_start: str | None
     raised_at: str | None
-    region_id: int
-    service_id: int
+    region_id: int | None
+    service_id: int | None
     status: str | None
 
 
@@ -64,14 +66,14 @@ class AnalysisDemandClassifiers(Body):
 
 
 class AnalysisDemandFilters(Body):
-    customer_id: Any
+    customer_id: int | None
     end: str | None
     grain: str | None
-    region_id: Any
+    region_id: int | None
     region_ids: Any
-    service_id: Any
+    service_id: int | None
     start: str | None
-    tier_id: Any
+    tier_id: int | None
 
 
 class AnalysisDemandLastRun(Body):
@@ -119,37 +121,37 @@ class AnalysisEvidenceComment(Body):
     id: int
     kind: str | None
     observed_on: str | None
-    region_id: int
+    region_id: int | None
     sentiment: str | None
     source: str | None
-    source_id: int
+    source_id: int | None
     text: str | None
     theme_key: str | None
 
 
 class AnalysisEvidenceFilters(Body):
-    customer_id: Any
+    customer_id: int | None
     end: str | None
     grain: str | None
-    region_id: Any
+    region_id: int | None
     region_ids: Any
-    service_id: Any
+    service_id: int | None
     start: str | None
-    tier_id: Any
+    tier_id: int | None
 
 
 class AnalysisEvidenceRow(Body):
     comments: list[str]
-    customer_id: int
+    customer_id: int | None
     dimension: str | None
     item: str | None
     kind: str | None
     observed_on: str | None
-    region_id: int
+    region_id: int | None
     scale_max: float | None
-    service_id: int
+    service_id: int | None
     source: str | None
-    source_id: int
+    source_id: int | None
     value: float | None
 
 
@@ -183,14 +185,14 @@ class AnalysisExperienceDimension(Body):
 
 
 class AnalysisExperienceFilters(Body):
-    customer_id: Any
+    customer_id: int | None
     end: str | None
     grain: str | None
-    region_id: Any
+    region_id: int | None
     region_ids: Any
-    service_id: Any
+    service_id: int | None
     start: str | None
-    tier_id: Any
+    tier_id: int | None
 
 
 class AnalysisExperienceHeatRegion(Body):
@@ -249,14 +251,14 @@ class AnalysisKpiVsExperienceCorrelations(Body):
 
 
 class AnalysisKpiVsExperienceFilters(Body):
-    customer_id: Any
+    customer_id: int | None
     end: str | None
     grain: str | None
-    region_id: Any
+    region_id: int | None
     region_ids: Any
-    service_id: Any
+    service_id: int | None
     start: str | None
-    tier_id: Any
+    tier_id: int | None
 
 
 class AnalysisKpiVsExperienceQuadrantCounts(Body):
@@ -269,7 +271,7 @@ class AnalysisKpiVsExperienceQuadrantCounts(Body):
 class AnalysisKpiVsExperienceUnmatchedItem(Body):
     kpi_code: str | None
     reason: str | None
-    service_id: int
+    service_id: int | None
 
 
 class AnalysisKpiVsExperience(Body):
@@ -287,7 +289,7 @@ class AnalysisKpisBreache(Body):
     kpi_code: str | None
     period: str | None
     region_code: str | None
-    region_id: int
+    region_id: int | None
     service_code: str | None
     target: float | None
     value: float | None
@@ -315,26 +317,26 @@ class AnalysisKpisByRegionItemAttainment(Body):
 
 class AnalysisKpisByRegionItem(Body):
     attainment: AnalysisKpisByRegionItemAttainment
-    definition_id: int
+    definition_id: int | None
     kpi_code: str | None
     kpi_name_en: str | None
     kpi_name_zh: str | None
     region_code: str | None
-    region_id: int
+    region_id: int | None
     service_code: str | None
-    service_id: int
+    service_id: int | None
     unit: str | None
 
 
 class AnalysisKpisFilters(Body):
-    customer_id: Any
+    customer_id: int | None
     end: str | None
     grain: str | None
-    region_id: Any
+    region_id: int | None
     region_ids: Any
-    service_id: Any
+    service_id: int | None
     start: str | None
-    tier_id: Any
+    tier_id: int | None
 
 
 class AnalysisKpisSummaryItemAttainmentPeriod(Body):
@@ -359,20 +361,20 @@ class AnalysisKpisSummaryItemAttainment(Body):
 
 class AnalysisKpisSummaryItem(Body):
     attainment: AnalysisKpisSummaryItemAttainment
-    definition_id: int
+    definition_id: int | None
     kpi_code: str | None
     kpi_name_en: str | None
     kpi_name_zh: str | None
     region_code: str | None
-    region_id: Any
+    region_id: int | None
     service_code: str | None
-    service_id: int
+    service_id: int | None
     unit: str | None
 
 
 class AnalysisKpisTrend(Body):
     comparator: str | None
-    definition_id: int
+    definition_id: int | None
     kpi_code: str | None
     kpi_name_en: str | None
     kpi_name_zh: str | None
@@ -382,7 +384,7 @@ class AnalysisKpisTrend(Body):
 
 
 class AnalysisKpis(Body):
-    breach_count: float | None
+    breach_count: int | None
     breaches: list[AnalysisKpisBreache]
     by_region: list[AnalysisKpisByRegionItem]
     filters: AnalysisKpisFilters
@@ -390,8 +392,23 @@ class AnalysisKpis(Body):
     trends: list[AnalysisKpisTrend]
 
 
+class Opportunity(Body):
+    id: int
+    kind: str
+    theme_key: str | None
+    title: str | None
+    summary_zh: str | None
+    summary_en: str | None
+    period_start: str | None
+    period_end: str | None
+    status: str
+    owner_id: int | None
+    region_ids: list[int]
+    notes: str | None
+
+
 class AnalysisOpportunities(Body):
-    items: list[Any]
+    items: list[Opportunity]
 
 
 class AnalysisOverviewChangesLookTest(Body):
@@ -432,26 +449,26 @@ class AnalysisOverviewChanges(Body):
 
 class AnalysisOverviewEvent(Body):
     category: str | None
-    collection_point_id: int
-    customer_id: int
+    collection_point_id: int | None
+    customer_id: int | None
     description: str | None
-    entry_id: int
+    entry_id: int | None
     event_date: str | None
     impact: str | None
-    region_id: int
-    report_id: int
-    service_id: Any
+    region_id: int | None
+    report_id: int | None
+    service_id: int | None
 
 
 class AnalysisOverviewFilters(Body):
-    customer_id: Any
+    customer_id: int | None
     end: str | None
     grain: str | None
-    region_id: Any
+    region_id: int | None
     region_ids: Any
-    service_id: Any
+    service_id: int | None
     start: str | None
-    tier_id: Any
+    tier_id: int | None
 
 
 class AnalysisOverviewRegionCes(Body):
@@ -746,3 +763,43 @@ class AnalysisOverview(Body):
     services: list[AnalysisOverviewService]
     total: AnalysisOverviewTotal
     trend: list[AnalysisOverviewTrendItem]
+
+
+class OpportunityInput(Body):
+    kind: Literal["common", "emerging"]
+    theme_key: str
+    from_: str = Field(alias="from", description="First day or ISO week of the period")
+    to: str = Field(description="Last day or ISO week of the period (included)")
+    owner_id: int | None = None
+
+
+class OpportunityChange(Body):
+    status: str | None = None
+    owner_id: int | None = Field(default=None, description="null clears the owner")
+    notes: str | None = None
+
+
+class TextAnalysisQueued(Body):
+    queued: bool
+    job_id: str | None
+    status_url: str | None
+
+
+class ThemeName(Body):
+    name: str
+
+
+class Theme(Body):
+    key: str
+    name: str
+
+
+class LabelInput(Body):
+    category: str | None = None
+    sentiment: str | None = None
+
+
+class Label(Body):
+    entry_id: int
+    category: str | None
+    sentiment: str | None

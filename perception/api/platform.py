@@ -128,7 +128,7 @@ def audit() -> Any:
             "items": [
                 {
                     "id": a.id,
-                    "at": a.at.isoformat(),
+                    "at": a.at.isoformat() + "Z",  # stored in UTC
                     "actor": a.actor_name,
                     "action": a.action,
                     "object_type": a.object_type,

@@ -129,3 +129,39 @@ class Job(Body):
     created_at: str
     next_attempt_at: str | None
     finished_at: str | None
+
+
+class ImportSample(Body):
+    row: int
+    external_id: str | None
+    changes: Any
+
+
+class ImportResult(Body):
+    """What an import did or, with ?dry_run=1, would do (tickets, KPI values, history files)."""
+
+    batch_id: int | None
+    kind: str
+    dry_run: bool
+    rows_total: int
+    rows_new: int
+    rows_changed: int
+    rows_unchanged: int
+    file_format: str | None
+    encoding: str | None
+    seconds: float
+    duplicate_of: int | None
+    sample: list[ImportSample]
+    notes: list[ProblemItem]
+
+
+# A file upload in place of a JSON body (the history and ticket imports).
+UPLOAD = {
+    "multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {"file": {"type": "string", "format": "binary", "description": "CSV or XLSX"}},
+            "required": ["file"],
+        }
+    }
+}

@@ -125,6 +125,7 @@ def _day_arg(name: str) -> date:
         {"name": n, "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}
         for n in ("start", "end")
     ],
+    response=schemas.CollectionEvents,
 )
 @require(Permission.VIEW_COLLECTION, Permission.VIEW_ANALYSIS)
 def api_events() -> Any:
@@ -140,15 +141,8 @@ def api_events() -> Any:
     summary="Record a callback attempt; 'completed' stores the script answers",
     tag="collection",
     parameters=[{"name": "task_id", **ID}],
-    request_schema={
-        "type": "object",
-        "required": ["outcome"],
-        "properties": {
-            "outcome": {"type": "string", "enum": ["no_answer", "refused", "wrong_number", "completed"]},
-            "answers": {"type": "object"},
-            "note": {"type": "string"},
-        },
-    },
+    request=schemas.CallbackAttemptInput,
+    response=schemas.CallbackAttempt,
 )
 @require(Permission.RECORD_CALLBACK)
 def api_callback_attempt(task_id: int) -> Any:

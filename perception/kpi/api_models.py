@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from perception.api.schemas import Body
+from pydantic import Field
+
+from perception.api.schemas import Body, ProblemItem
+
+
+class DeadLetter(Body):
+    id: int
+    connection: str
+    received_at: str = Field(description="UTC")
+    ticket_ref: str | None
+    error_code: str | None
+    error: str | None
+    body: str
 
 
 class KpiIntakeDeadLetters(Body):
-    items: list[Any]
+    items: list[DeadLetter]
 
 
 class KpiAttainmentItemPeriod(Body):
@@ -30,7 +42,7 @@ class KpiAttainmentItem(Body):
     n_measured: float | None
     n_met: float | None
     periods: list[KpiAttainmentItemPeriod]
-    service_id: int
+    service_id: int | None
     share_met: float | None
     standard_code: str | None
     worst_margin: float | None
@@ -52,8 +64,8 @@ class KpiBreachesItem(Body):
     priority: str | None
     region_code: str | None
     service_code: str | None
-    standard_version_id: int
-    ticket_id: int
+    standard_version_id: int | None
+    ticket_id: int | None
 
 
 class KpiBreaches(Body):
@@ -62,14 +74,14 @@ class KpiBreaches(Body):
 
 class KpiDefinitionsItem(Body):
     code: str | None
-    default_target: Any
+    default_target: float | None
     direction: str | None
     id: int
     metric: str | None
     name_en: str | None
     name_zh: str | None
     source: str | None
-    standard_id: Any
+    standard_id: int | None
     unit: str | None
 
 
@@ -77,8 +89,22 @@ class KpiDefinitions(Body):
     items: list[KpiDefinitionsItem]
 
 
+class Escalation(Body):
+    id: int
+    ticket_id: int | None
+    rule_id: int | None
+    sla_id: int | None
+    breach: str | None
+    region_id: int | None
+    breached_at: str
+    due_at: str
+    fired_at: str
+    recipients: list[str]
+    recovered_at: str | None
+
+
 class KpiEscalations(Body):
-    items: list[Any]
+    items: list[Escalation]
 
 
 class KpiReportBreache(Body):
@@ -93,8 +119,8 @@ class KpiReportBreache(Body):
     priority: str | None
     region_code: str | None
     service_code: str | None
-    standard_version_id: int
-    ticket_id: int
+    standard_version_id: int | None
+    ticket_id: int | None
 
 
 class KpiReportLine(Body):
@@ -144,7 +170,7 @@ class KpiReportTotal(Body):
 
 
 class KpiReport(Body):
-    breach_count: float | None
+    breach_count: int | None
     breaches: list[KpiReportBreache]
     end: str | None
     escalations: float | None
@@ -158,7 +184,7 @@ class KpiReport(Body):
 class KpiTicketsItem(Body):
     closed_at: str | None
     contact: str | None
-    customer_id: int
+    customer_id: int | None
     engineer: str | None
     external_id: str
     first_response_at: str | None
@@ -166,13 +192,13 @@ class KpiTicketsItem(Body):
     kind: str | None
     opened_at: str | None
     priority: str | None
-    region_id: int
-    reopen_count: float | None
+    region_id: int | None
+    reopen_count: int | None
     resolved_at: str | None
-    service_id: int
+    service_id: int | None
     status: str | None
-    tier_id: int
-    transfers: float | None
+    tier_id: int | None
+    transfers: int | None
 
 
 class KpiTickets(Body):
@@ -184,7 +210,7 @@ class KpiTickets(Body):
 class KpiTicket(Body):
     closed_at: str | None
     contact: str | None
-    customer_id: int
+    customer_id: int | None
     engineer: str | None
     external_id: str
     first_response_at: str | None
@@ -192,13 +218,13 @@ class KpiTicket(Body):
     kind: str | None
     opened_at: str | None
     priority: str | None
-    region_id: int
-    reopen_count: float | None
+    region_id: int | None
+    reopen_count: int | None
     resolved_at: str | None
-    service_id: int
+    service_id: int | None
     status: str | None
-    tier_id: int
-    transfers: float | None
+    tier_id: int | None
+    transfers: int | None
 
 
 class KpiValuesItem(Body):
@@ -214,18 +240,51 @@ class KpiValuesItem(Body):
     period_start: str | None
     provenance: str | None
     region_code: str | None
-    region_id: int
+    region_id: int | None
     service_code: str | None
-    service_id: int
+    service_id: int | None
     target: float | None
     tier_code: str | None
-    tier_id: int
+    tier_id: int | None
     unit: str | None
     value: float | None
-    value_id: int
+    value_id: int | None
 
 
 class KpiValues(Body):
     items: list[KpiValuesItem]
     page: int | None
     total: int | None
+
+
+class Replayed(Body):
+    event_id: int | None
+    status: str
+    ticket_id: int | None
+    errors: list[ProblemItem]
+
+
+class Recomputed(Body):
+    tickets: int
+    groups: int
+    values: int
+    seconds: float
+
+
+class DefinitionInput(Body):
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str = "%"
+    direction: Literal["higher", "lower"] = "higher"
+    metric: str | None = None
+    standard_id: int | None = None
+    default_target: float | None = None
+
+
+class TicketsImport(Body):
+    tickets: list[dict[str, Any]] = Field(description="One object per ticket, keys as the CSV columns")
+
+
+class ValuesImport(Body):
+    values: list[dict[str, Any]] = Field(description="One object per KPI value, keys as the CSV columns")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from perception.api import bp
 from perception.api.errors import json_object
-from perception.api.openapi import document
+from perception.api.openapi import document, json_content
 from perception.core.authz import Permission, can, get_or_404, require, scoped
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
@@ -121,7 +121,11 @@ def reviews_list() -> Any:
     "post",
     summary="Create the review of the current period (or of the period containing 'on') if missing",
     tag=TAG,
-    request_schema={"type": "object", "properties": {"on": {"type": "string", "format": "date"}}},
+    request=schemas.ReviewOn,
+    responses={
+        "200": {"description": "The review existed", "content": json_content(schemas.EnsuredReview)},
+        "201": {"description": "Created", "content": json_content(schemas.EnsuredReview)},
+    },
 )
 @require(Permission.EDIT_REVIEW)
 def reviews_ensure() -> Any:
@@ -169,17 +173,9 @@ def review_get(review_id: int) -> Any:
     summary="Add a finding or decision linked to evidence (section and optional row key)",
     tag=TAG,
     parameters=[_id("review_id")],
-    request_schema={
-        "type": "object",
-        "required": ["kind", "text", "evidence_section"],
-        "properties": {
-            "kind": {"type": "string", "enum": ["finding", "decision"]},
-            "text": {"type": "string"},
-            "evidence_section": {"type": "string"},
-            "evidence_key": {"type": "string"},
-            "evidence_note": {"type": "string"},
-        },
-    },
+    request=schemas.FindingInput,
+    response=schemas.FindingAdded,
+    status=201,
 )
 @require(Permission.EDIT_REVIEW)
 def finding_add(review_id: int) -> Any:
@@ -206,6 +202,7 @@ def finding_add(review_id: int) -> Any:
     summary="Delete a finding of an open review",
     tag=TAG,
     parameters=[_id("review_id"), _id("finding_id")],
+    response=schemas.FindingDeleted,
 )
 @require(Permission.EDIT_REVIEW)
 def finding_delete(review_id: int, finding_id: int) -> Any:
@@ -224,6 +221,7 @@ def finding_delete(review_id: int, finding_id: int) -> Any:
     summary="Sign as system owner (freezes the review) or countersign a signed review as customer rep",
     tag=TAG,
     parameters=[_id("review_id")],
+    response=schemas.ReviewReviewsListItem,
 )
 @require(Permission.SIGN_REVIEW)
 def review_sign(review_id: int) -> Any:
@@ -243,7 +241,14 @@ def review_sign(review_id: int) -> Any:
     "answers 202 with the job's id and status_url, /api/jobs/{job_id})",
     tag=TAG,
     parameters=[_id("review_id")],
-    request_schema={"type": "object", "properties": {"lang": {"type": "string", "enum": ["zh", "en"]}}},
+    request=schemas.PdfInput,
+    responses={
+        "200": {
+            "description": "No job needed: the state",
+            "content": json_content(schemas.PdfState),
+        },
+        "202": {"description": "Queued: watch status_url", "content": json_content(schemas.PdfState)},
+    },
 )
 @require(Permission.VIEW_REVIEW)
 def review_pdf_generate(review_id: int) -> Any:
@@ -322,12 +327,6 @@ def improvements_list() -> Any:
     return jsonify({"items": [review_register.item_json(i, today) for i in orm().scalars(stmt)]})
 
 
-ITEM_SCHEMA = {
-    "type": "object",
-    "properties": {name: {} for name in review_register.FIELDS},
-}
-
-
 def _check_region(data: dict[str, Any]) -> None:
     region = g.user.region_id
     if region is not None and "region_id" in data and str(data.get("region_id")) != str(region):
@@ -337,7 +336,15 @@ def _check_region(data: dict[str, Any]) -> None:
 
 
 @bp.post("/improvements")
-@document("/improvements", "post", summary="Add an improvement item", tag=TAG, request_schema=ITEM_SCHEMA)
+@document(
+    "/improvements",
+    "post",
+    summary="Add an improvement item",
+    tag=TAG,
+    request=schemas.ImprovementInput,
+    response=schemas.ReviewImprovementsListItem,
+    status=201,
+)
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_create() -> Any:
     data = json_object()
@@ -373,7 +380,8 @@ def improvement_get(item_id: int) -> Any:
     summary="Change an improvement item (only the fields sent); completing it measures the result",
     tag=TAG,
     parameters=[_id("item_id")],
-    request_schema=ITEM_SCHEMA,
+    request=schemas.ImprovementInput,
+    response=schemas.ReviewImprovementsListItem,
 )
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_update(item_id: int) -> Any:
@@ -393,6 +401,7 @@ def improvement_update(item_id: int) -> Any:
     summary="Compute the item's measured result again from the data",
     tag=TAG,
     parameters=[_id("item_id")],
+    response=schemas.MeasuredResult,
 )
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_measure(item_id: int) -> Any:

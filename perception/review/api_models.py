@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -64,13 +64,13 @@ class ReviewImprovementsListItem(Body):
     metric_kpi_code: Any
     metric_service_id: int | None
     overdue: bool | None
-    owner_id: int
+    owner_id: int | None
     priority: str | None
     priority_score: float | None
     region_id: int | None
-    result: ReviewImprovementsListItemResult
+    result: ReviewImprovementsListItemResult | None
     result_computed_at: str | None
-    review_id: int
+    review_id: int | None
     source: str | None
     source_ref: str | None
     status: str | None
@@ -130,21 +130,21 @@ class ReviewImprovementGet(Body):
     due_on: str | None
     effort: float | None
     evidence: Any
-    finding_id: int
+    finding_id: int | None
     id: int
     measure_weeks: float | None
     metric: str | None
     metric_dimension: Any
     metric_kpi_code: Any
-    metric_service_id: int
+    metric_service_id: int | None
     overdue: bool | None
-    owner_id: int
+    owner_id: int | None
     priority: str | None
     priority_score: float | None
-    region_id: int
+    region_id: int | None
     result: ReviewImprovementGetResult
     result_computed_at: str | None
-    review_id: int
+    review_id: int | None
     source: str | None
     source_ref: str | None
     status: str | None
@@ -153,9 +153,15 @@ class ReviewImprovementGet(Body):
     value: float | None
 
 
+class Countersignature(Body):
+    customer_id: int
+    signatory: str | None
+    signed_at: str
+
+
 class ReviewReviewsListItem(Body):
     code: str | None
-    countersignatures: list[Any]
+    countersignatures: list[Countersignature]
     id: int
     label_en: str | None
     label_zh: str | None
@@ -292,7 +298,7 @@ class ReviewGetContentSummaryItemText(Body):
 class ReviewGetContentSummaryItem(Body):
     key: str | None
     kind: str | None
-    rank: float | None
+    rank: int | None
     section: str | None
     text: ReviewGetContentSummaryItemText
 
@@ -314,7 +320,7 @@ class ReviewGetFinding(Body):
     evidence_section: str | None
     id: int
     kind: str | None
-    position: float | None
+    position: int | None
     text: str | None
 
 
@@ -332,3 +338,77 @@ class ReviewGet(Body):
     period_start: str | None
     snapshot_sha256: Any
     status: str | None
+
+
+class ImprovementInput(Body):
+    """An improvement item's fields (a change sends only those it changes)."""
+
+    title: str | None = None
+    description: str | None = None
+    source: str | None = None
+    source_ref: str | None = None
+    evidence: str | None = None
+    business_case: str | None = None
+    value: int | None = Field(default=None, description="1-5")
+    effort: int | None = Field(default=None, description="1-5")
+    owner_id: int | None = None
+    due_on: str | None = Field(default=None, json_schema_extra={"format": "date"})
+    status: str | None = None
+    completed_on: str | None = Field(default=None, json_schema_extra={"format": "date"})
+    region_id: int | None = None
+    review_id: int | None = None
+    finding_id: int | None = None
+    metric: str | None = None
+    metric_service_id: int | None = None
+    metric_dimension: str | None = None
+    metric_kpi_code: str | None = None
+    baseline_from: str | None = Field(default=None, json_schema_extra={"format": "date"})
+    baseline_to: str | None = Field(default=None, json_schema_extra={"format": "date"})
+    target_value: float | None = None
+    measure_weeks: int | None = None
+
+
+class MeasuredResult(Body):
+    code: str
+    result: ReviewImprovementsListItemResult | None
+
+
+class ReviewOn(Body):
+    on: str | None = Field(default=None, json_schema_extra={"format": "date"}, description="Default: today")
+
+
+class EnsuredReview(ReviewReviewsListItem):
+    created: bool
+
+
+class FindingInput(Body):
+    kind: Literal["finding", "decision"]
+    text: str
+    evidence_section: str
+    evidence_key: str | None = None
+    evidence_note: str | None = None
+
+
+class FindingAdded(Body):
+    id: int
+    position: int
+
+
+class FindingDeleted(Body):
+    deleted: int
+
+
+class PdfInput(Body):
+    lang: Literal["zh", "en"] = "zh"
+
+
+class PdfState(Body):
+    """202: queued, with the job to watch; 200: the PDF's state when no job was needed."""
+
+    job_id: str | None
+    status: str
+    status_url: str | None = None
+    pages: int | None = None
+    bytes: int | None = None
+    sha256: str | None = None
+    error: str | None = None

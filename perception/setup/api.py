@@ -115,8 +115,10 @@ def setup_export() -> Any:
     "post",
     summary="Import a full or partial setup document, all-or-nothing and idempotent (?dry_run=1 checks only)",
     tag=TAG,
-    request_schema={"type": "object", "properties": {"format": {"type": "string"}}},
+    request=schemas.SetupImportInput,
+    request_content={"application/x-yaml": {"schema": {"type": "string"}}},
     parameters=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
+    response=schemas.SetupImported,
 )
 @require(Permission.MANAGE_SETUP)
 def setup_import() -> Any:
@@ -230,7 +232,9 @@ def setup_standard(standard_id: int) -> Any:
     "post",
     summary="Create a standard or change one (by code): the content becomes a draft version",
     tag=TAG,
-    request_schema={"type": "object", "required": ["code", "service"]},
+    request=schemas.StandardInput,
+    response=schemas.SetupStandard,
+    status=201,
 )
 @require(Permission.MANAGE_SETUP)
 def setup_standard_save() -> Any:
@@ -256,10 +260,8 @@ def setup_standard_save() -> Any:
     summary="Five-principle check of the latest version (optional body: history, oldest first)",
     tag=TAG,
     parameters=[{"name": "standard_id", **ID}],
-    request_schema={
-        "type": "object",
-        "properties": {"history": {"type": "array", "items": {"type": "number"}}},
-    },
+    request=schemas.CheckInput,
+    response=schemas.PrincipleReport,
 )
 @require(Permission.VIEW_SETUP)
 def setup_standard_check(standard_id: int) -> Any:
@@ -286,7 +288,8 @@ def setup_standard_check(standard_id: int) -> Any:
         {"name": "standard_id", **ID},
         {"name": "step", "in": "path", "required": True, "schema": {"type": "string", "enum": list(STEPS)}},
     ],
-    request_schema={"type": "object", "properties": {"comment": {"type": "string"}}},
+    request=schemas.StepInput,
+    response=schemas.SetupStandardsItem,
 )
 @require(Permission.MANAGE_SETUP, Permission.CONFIRM_STANDARD_PROVIDER, Permission.CONFIRM_STANDARD_CUSTOMER)
 def setup_standard_step(standard_id: int, step: str) -> Any:
@@ -354,6 +357,7 @@ def setup_sla(sla_id: int) -> Any:
     tag=TAG,
     parameters=[ON]
     + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "customer")],
+    response=schemas.SlaFor,
 )
 @require(Permission.VIEW_SETUP)
 def setup_sla_for() -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from perception.api.schemas import Body
 
 
@@ -236,7 +238,7 @@ class SetupExportTier(Body):
     code: str | None
     name_en: str | None
     name_zh: str | None
-    rank: float | None
+    rank: int | None
 
 
 class SetupExportTrainingItem(Body):
@@ -409,14 +411,14 @@ class SetupStandardsItem(Body):
     customer_need: str | None
     dimension: str | None
     effective_from: str | None
-    effective_to: Any
+    effective_to: str | None
     handling_norms: str | None
     id: int
     measured_by: str | None
     metric: str | None
     priority: str | None
     procedure: str | None
-    standard_id: int
+    standard_id: int | None
     statement_en: str | None
     statement_zh: str | None
     status: str | None
@@ -480,16 +482,18 @@ class SetupStandardVersion(Body):
 
 
 class SetupStandard(Body):
+    """One standard with every version; ``in_force`` and ``bound_customers`` when it is read."""
+
     active: bool | None
-    bound_customers: list[float]
+    bound_customers: list[int] | None = None
     category: str | None
     code: str | None
-    customer: Any
-    experience_standard: Any
+    customer: str | None
+    experience_standard: str | None
     id: int
-    in_force: SetupStandardInForce
+    in_force: SetupStandardInForce | None = None
     service: str | None
-    tier: Any
+    tier: str | None
     versions: list[SetupStandardVersion]
 
 
@@ -498,7 +502,7 @@ class SetupTiersItem(Body):
     id: int
     name_en: str | None
     name_zh: str | None
-    rank: float | None
+    rank: int | None
 
 
 class SetupTiers(Body):
@@ -506,3 +510,70 @@ class SetupTiers(Body):
     page: int | None
     per_page: int | None
     total: int | None
+
+
+class StandardInput(Body):
+    """A standard's head and the content of its new draft version."""
+
+    code: str
+    service: str = Field(description="service code")
+    tier: str | None = Field(default=None, description="tier code")
+    customer: str | None = Field(default=None, description="customer code")
+    category: str | None = None
+    experience_standard: str | None = None
+    active: bool = True
+    statement_zh: str | None = None
+    statement_en: str | None = None
+    metric: str | None = None
+    dimension: str | None = None
+    measured_by: str | None = None
+    comparator: str | None = None
+    target: float | None = None
+    unit: str | None = None
+    window: str | None = None
+    time_limit_minutes: float | None = None
+    priority: str | None = None
+    customer_need: str | None = None
+    procedure: str | None = None
+    classification_standard: str | None = None
+    handling_norms: str | None = None
+    requested_effective_from: str | None = Field(default=None, json_schema_extra={"format": "date"})
+
+
+class StepInput(Body):
+    comment: str | None = None
+
+
+class CheckInput(Body):
+    history: list[float] | None = Field(default=None, description="Measured values, oldest first")
+
+
+class PrincipleResult(Body):
+    principle: str
+    passed: bool
+    reason_zh: str
+    reason_en: str
+    code: str
+
+
+class PrincipleReport(Body):
+    standard_code: str
+    results: list[PrincipleResult]
+    passed: bool
+    version: int
+
+
+class SetupImportInput(Body):
+    """A full or partial setup document (the format of GET /setup/export; YAML is accepted too)."""
+
+    format: int | str | None = None
+
+
+class SetupImported(Body):
+    entries: dict[str, int] = Field(description="Entries read, per section")
+    changes: int = Field(description="Audited row changes (0 when the same document is imported again)")
+    dry_run: bool
+
+
+class SlaFor(Body):
+    sla: SetupSla | None

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from perception.api import bp
 from perception.api.errors import json_object
-from perception.api.openapi import SCHEMAS, document
+from perception.api.openapi import document
 from perception.core.authz import Permission, get_or_404, require, scoped
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
@@ -23,30 +23,6 @@ from perception.surveys.services.errors import SurveyError
 from perception.surveys.services.settings import SurveySettings
 
 ID = {"schema": {"type": "integer"}, "in": "path", "required": True}
-SCHEMAS["Campaign"] = {
-    "type": "object",
-    "properties": {
-        "code": {"type": "string"},
-        "name_zh": {"type": "string"},
-        "name_en": {"type": "string"},
-        "version_id": {"type": "integer"},
-        "kind": {"type": "string", "enum": ["relationship", "transactional"]},
-        "channel": {"type": "string", "enum": ["personal", "anonymous"]},
-        "region_id": {"type": "integer", "nullable": True},
-        "customer_id": {"type": "integer", "nullable": True},
-        "service_id": {"type": "integer", "nullable": True},
-        "tier_id": {"type": "integer", "nullable": True},
-        "opens_at": {"type": "string", "format": "date-time", "description": "UTC"},
-        "closes_at": {"type": "string", "format": "date-time", "description": "UTC"},
-        "reminder_after_days": {"type": "integer", "minimum": 1},
-        "max_reminders": {"type": "integer", "minimum": 0},
-        "sampling_rate": {"type": "number", "minimum": 0, "maximum": 1},
-        "csat_threshold": {"type": "integer"},
-        "nps_threshold": {"type": "integer"},
-    },
-}
-
-
 def rate_json(rate: surveys_rates.Rate) -> dict[str, Any]:
     return {
         "key": rate.key,
@@ -145,11 +121,9 @@ def surveys_list() -> Any:
     summary="Publish (freeze) a definition as the next version",
     tag="surveys",
     parameters=[{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
-    request_schema={
-        "type": "object",
-        "required": ["definition"],
-        "properties": {"definition": {"description": "the questionnaire (object, or YAML/JSON text)"}},
-    },
+    request=schemas.PublishInput,
+    response=schemas.PublishedVersion,
+    status=201,
 )
 @require(Permission.MANAGE_SURVEYS)
 def survey_publish(code: str) -> Any:
@@ -181,7 +155,9 @@ def campaigns_list() -> Any:
     "post",
     summary="Create a draft campaign",
     tag="surveys",
-    request_schema={"$ref": "#/components/schemas/Campaign"},
+    request=schemas.CampaignInput,
+    response=schemas.Campaign,
+    status=201,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_create() -> Any:
@@ -214,7 +190,8 @@ def campaign_get(campaign_id: int) -> Any:
     summary="Change a campaign (fields fixed once it is open)",
     tag="surveys",
     parameters=[{"name": "campaign_id", **ID}],
-    request_schema={"$ref": "#/components/schemas/Campaign"},
+    request=schemas.CampaignInput,
+    response=schemas.Campaign,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_patch(campaign_id: int) -> Any:
@@ -230,6 +207,7 @@ def campaign_patch(campaign_id: int) -> Any:
     summary="Open a draft campaign (personal links: invites)",
     tag="surveys",
     parameters=[{"name": "campaign_id", **ID}],
+    response=schemas.Campaign,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_open(campaign_id: int) -> Any:
@@ -246,6 +224,7 @@ def campaign_open(campaign_id: int) -> Any:
     summary="Close a campaign",
     tag="surveys",
     parameters=[{"name": "campaign_id", **ID}],
+    response=schemas.Campaign,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_close(campaign_id: int) -> Any:
@@ -275,14 +254,8 @@ def followups_list() -> Any:
     summary="Set a follow-up task's status and outcome",
     tag="surveys",
     parameters=[{"name": "task_id", **ID}],
-    request_schema={
-        "type": "object",
-        "required": ["status"],
-        "properties": {
-            "status": {"type": "string", "enum": ["open", "in_progress", "done"]},
-            "outcome": {"type": "string"},
-        },
-    },
+    request=schemas.FollowUpChange,
+    response=schemas.FollowUp,
 )
 @require(Permission.MANAGE_FOLLOWUPS)
 def followup_patch(task_id: int) -> Any:

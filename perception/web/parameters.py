@@ -25,12 +25,30 @@ from perception.core.errors import UserError
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # a 32-bit INTEGER column (PostgreSQL, SQLite alike)
 
 
+def _at_most(limit: int) -> str:
+    """A regular expression of the decimal numbers 0..limit (no sign)."""
+    digits = str(limit)
+    shorter = rf"\d{{1,{len(digits) - 1}}}"
+    same = [
+        digits[:i] + (f"[0-{int(d) - 1}]" if d != "1" else "0") + rf"\d{{{len(digits) - i - 1}}}"
+        for i, d in enumerate(digits)
+        if d != "0"
+    ]
+    return "(?:" + "|".join([shorter, *same, digits]) + ")"
+
+
 class BoundedIntConverter(IntegerConverter):
-    """``<int:...>`` that matches only ids a 32-bit INTEGER column can hold."""
+    """``<int:...>`` that matches only ids a 32-bit INTEGER column can hold.
+
+    The bound is in the pattern as well as in ``to_python``: werkzeug turns a value its converter
+    refuses after the pattern matched into 405 when a rule of another method matched first, and
+    a too-long id must be the 404 of an id that does not exist, whatever the method."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
         kwargs.setdefault("max", INT_MAX)
         super().__init__(map, *args, **kwargs)
+        if not kwargs.get("signed") and kwargs["max"] == INT_MAX:
+            self.regex = _at_most(INT_MAX)
 
 
 def out_of_range(name: str, raw: str) -> UserError:

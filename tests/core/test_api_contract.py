@@ -59,7 +59,34 @@ def test_every_operation_documents_its_errors_as_problem_json(app, client, make_
     resolver = {"components": document["components"]}
     for answer in answers:
         assert answer.mimetype == "application/problem+json"
-        jsonschema.validate(
-            answer.get_json(), {**problem, **resolver}, cls=jsonschema.Draft202012Validator
-        )
+        jsonschema.validate(answer.get_json(), {**problem, **resolver}, cls=jsonschema.Draft202012Validator)
     assert [a.status_code for a in answers] == [401, 403, 404, 422]
+
+
+def test_what_the_fuzz_run_found_stays_fixed(client, make_user, db_session):
+    """Found by tests/core/test_api_fuzz.py: a too-long id in the path of a PATCH answered 405
+    (GET: 404); a KPI definition naming a standard that does not exist answered 500; one sent
+    with ``"code": null`` was stored with the code "NONE"."""
+    from perception.core.users import issue_token
+
+    _, secret = issue_token(db_session, make_user("boss", "system_owner"), "t")
+    db_session.commit()
+    h = {"Authorization": f"Bearer {secret}"}
+    for method in ("get", "patch", "post"):
+        answer = getattr(client, method)("/api/v1/campaigns/1001094686436951326720", json={}, headers=h)
+        assert answer.status_code == 404 and answer.mimetype == "application/problem+json", method
+    assert client.patch("/api/v1/campaigns/2147483648", json={}, headers=h).status_code == 404
+    unknown = client.post(
+        "/api/v1/kpi/definitions",
+        json={"code": "X1", "name_zh": "甲", "name_en": "A", "standard_id": 20000},
+        headers=h,
+    )
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["field"] == "standard_id"
+    for wrong in ("7", 2**40, True):
+        body = {"code": "X1", "name_zh": "甲", "name_en": "A", "standard_id": wrong}
+        assert client.post("/api/v1/kpi/definitions", json=body, headers=h).status_code == 422, wrong
+    empty = client.post(
+        "/api/v1/kpi/definitions", json={"code": None, "name_zh": None, "name_en": None}, headers=h
+    )
+    assert empty.status_code == 422
+    assert "code" in {e["field"] for e in empty.get_json()["errors"]}
