@@ -270,9 +270,16 @@ def setup_standard_check(standard_id: int) -> Any:
     history = data.get("history") if isinstance(data, dict) else None
     if history is not None and not (
         isinstance(history, list)
-        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in history)
+        and all(
+            isinstance(x, int | float) and not isinstance(x, bool) and abs(x) <= schemas.HISTORY_BOUND
+            for x in history
+        )
     ):
-        raise SetupError.one("history", "应为数字列表。", "A list of numbers.")
+        raise SetupError.one(
+            "history",
+            f"应为数字列表，每个数的绝对值不超过 {schemas.HISTORY_BOUND:g}。",
+            f"A list of numbers, each at most {schemas.HISTORY_BOUND:g} in size.",
+        )
     latest = standard.versions[-1]
     report = check_version(latest, history if history is not None else measured_history(orm(), latest))
     return jsonify(report.to_dict() | {"version": latest.version})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -544,8 +544,13 @@ class StepInput(Body):
     comment: str | None = None
 
 
+HISTORY_BOUND = 1e12  # a measured value beyond this is a typing error, and squares overflow
+
+
 class CheckInput(Body):
-    history: list[float] | None = Field(default=None, description="Measured values, oldest first")
+    history: list[Annotated[float, Field(ge=-HISTORY_BOUND, le=HISTORY_BOUND)]] | None = Field(
+        default=None, description="Measured values, oldest first"
+    )
 
 
 class PrincipleResult(Body):

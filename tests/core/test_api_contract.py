@@ -90,3 +90,4 @@ def test_what_the_fuzz_run_found_stays_fixed(client, make_user, db_session):
     )
     assert empty.status_code == 422
     assert "code" in {e["field"] for e in empty.get_json()["errors"]}
+

@@ -228,3 +228,16 @@ def test_standards_and_customers_are_listed_with_their_ids_in_stable_pages(clien
     assert [p["id"] for p in points] == sorted(p["id"] for p in points)
     beyond = client.get("/api/v1/customers?per_page=2&page=999", headers=headers).get_json()
     assert beyond["items"] == [] and beyond["total"] == len(ids)
+
+
+def test_the_five_principle_check_refuses_a_history_of_absurd_numbers(client, db_session, world):
+    """Found by the API fuzz run: values near 1e210 overflowed the standard deviation (500)."""
+    standard = make_standard(db_session, world)
+    db_session.commit()
+    headers = _h(db_session, world.owner)
+    url = f"/api/v1/setup/standards/{standard.id}/check"
+    absurd = client.post(url, json={"history": [-1.2e210, 0.35, 3.7e95, 0.9]}, headers=headers)
+    assert absurd.status_code == 422 and absurd.mimetype == "application/problem+json"
+    assert absurd.get_json()["errors"][0]["field"] == "history"
+    fine = client.post(url, json={"history": [0.9, 0.93, 0.95, 0.96, 0.97, 0.95]}, headers=headers)
+    assert fine.status_code == 200 and {r["principle"] for r in fine.get_json()["results"]} >= {"feasible"}
