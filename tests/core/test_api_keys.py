@@ -190,3 +190,10 @@ def test_the_cli_and_the_page_issue_a_key_of_several_regions(app, login_as, db_s
     key = db_session.scalar(select(ApiToken).where(ApiToken.name == "page-two"))
     assert key.scope_region_ids == {regions["R2"]["region"].id, regions["R3"]["region"].id}
     assert "Shanghai, Guangzhou" in owner.get("/admin/keys").get_data(as_text=True)
+
+
+def test_the_keys_page_names_several_regions_in_chinese(login_as, db_session, org):
+    owner = login_as("system_owner", language="zh")
+    html = owner.get("/admin/keys").get_data(as_text=True)
+    assert "仅限这些区域" in html and "Only these regions" not in html
+    assert 'name="region_ids"' in html and 'type="checkbox"' in html
