@@ -11,7 +11,7 @@ from flask import abort, g, jsonify, request, send_file, url_for
 from sqlalchemy import select
 
 from perception.api import bp
-from perception.api.errors import json_object
+from perception.api.errors import json_object, optional_object
 from perception.api.openapi import document, json_content
 from perception.core.authz import Permission, can, get_or_404, require, scoped
 from perception.core.clock import current_clock
@@ -42,8 +42,7 @@ def _id(name: str) -> dict[str, Any]:
 
 def _optional_body() -> dict[str, Any]:
     """The JSON object of a request whose body may be left out (then: no options)."""
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+    return optional_object()
 
 
 def review_json(review: Review, customer_id: int | None = None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
 from perception.api import bp, paging
-from perception.api.errors import json_body, page_args
+from perception.api.errors import json_body, optional_object, page_args
 from perception.api.openapi import document
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
 from perception.core.clock import current_clock
@@ -316,8 +316,7 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
             "Only the system owner proposes standards for confirmation.",
             code="forbidden",
         )
-    data = request.get_json(silent=True) if request.is_json else None
-    comment = str(data.get("comment") or "").strip() if isinstance(data, dict) else ""
+    comment = str(optional_object().get("comment") or "").strip()
     version = standard.versions[-1]
     setup_confirm.take_step(
         orm(),

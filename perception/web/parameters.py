@@ -63,8 +63,21 @@ def out_of_range(name: str, raw: str) -> UserError:
     )
 
 
+def has_nul(name: str, raw: str) -> UserError:
+    """A NUL character, which no text column holds (PostgreSQL refuses it): a 400 naming it."""
+    return UserError.one(
+        name,
+        "参数含有不允许的空字符（NUL）",
+        "the value contains a NUL character, which is not allowed",
+        code="nul_character",
+        value=raw.replace("\x00", "\\0")[:40],
+        status=400,
+    )
+
+
 class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
-    """Query parameters whose ``get(..., type=int)`` refuses numbers no column can hold."""
+    """Query parameters whose ``get(..., type=int)`` refuses numbers no column can hold, and whose
+    ``get`` refuses a value with a NUL character (no text column holds one)."""
 
     def get(  # type: ignore[override]  # werkzeug's overloads, one implementation
         self,
@@ -72,6 +85,9 @@ class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
         default: Any = None,
         type: Any = None,  # noqa: A002 - werkzeug's name
     ) -> Any:
+        raw = super().get(key)
+        if isinstance(raw, str) and "\x00" in raw:
+            raise has_nul(str(key), raw)
         value = super().get(key, default, type)
         if type is int and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
             raise out_of_range(str(key), str(super().get(key)))
