@@ -31,7 +31,7 @@ class AnalysisDemandClassifiersCategory(Body):
     cv_accuracy: Any
     cv_accuracy_std: Any
     folds: Any
-    held_back_accuracy: Any
+    held_back_accuracy: float | None
     labels: list[Any]
     n_distinct: float | None
     n_from_people: float | None
@@ -40,7 +40,7 @@ class AnalysisDemandClassifiersCategory(Body):
     n_labelled: float | None
     per_class: list[Any]
     target: str | None
-    trained_at: Any
+    trained_at: str | None
 
 
 class AnalysisDemandClassifiersSentiment(Body):
@@ -70,7 +70,7 @@ class AnalysisDemandFilters(Body):
     end: str | None
     grain: str | None
     region_id: int | None
-    region_ids: Any
+    region_ids: list[int] | None
     service_id: int | None
     start: str | None
     tier_id: int | None
@@ -134,7 +134,7 @@ class AnalysisEvidenceFilters(Body):
     end: str | None
     grain: str | None
     region_id: int | None
-    region_ids: Any
+    region_ids: list[int] | None
     service_id: int | None
     start: str | None
     tier_id: int | None
@@ -167,16 +167,16 @@ class AnalysisExperienceDimensionMeasure(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[str]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
+    promoters: float | None
     sd: float | None
-    successes: Any
+    successes: float | None
 
 
 class AnalysisExperienceDimension(Body):
@@ -189,7 +189,7 @@ class AnalysisExperienceFilters(Body):
     end: str | None
     grain: str | None
     region_id: int | None
-    region_ids: Any
+    region_ids: list[int] | None
     service_id: int | None
     start: str | None
     tier_id: int | None
@@ -255,7 +255,7 @@ class AnalysisKpiVsExperienceFilters(Body):
     end: str | None
     grain: str | None
     region_id: int | None
-    region_ids: Any
+    region_ids: list[int] | None
     service_id: int | None
     start: str | None
     tier_id: int | None
@@ -333,7 +333,7 @@ class AnalysisKpisFilters(Body):
     end: str | None
     grain: str | None
     region_id: int | None
-    region_ids: Any
+    region_ids: list[int] | None
     service_id: int | None
     start: str | None
     tier_id: int | None
@@ -412,15 +412,15 @@ class AnalysisOpportunities(Body):
 
 
 class AnalysisOverviewChangesLookTest(Body):
-    baseline_estimate: Any
-    difference: Any
+    baseline_estimate: float | None
+    difference: float | None
     flagged: bool | None
     measure: str | None
     method: str | None
     n_baseline: float | None
     n_recent: float | None
-    p_value: Any
-    q_value: Any
+    p_value: float | None
+    q_value: float | None
     reason: str | None
     recent_estimate: float | None
     tested: bool | None
@@ -465,7 +465,7 @@ class AnalysisOverviewFilters(Body):
     end: str | None
     grain: str | None
     region_id: int | None
-    region_ids: Any
+    region_ids: list[int] | None
     service_id: int | None
     start: str | None
     tier_id: int | None
@@ -475,31 +475,31 @@ class AnalysisOverviewRegionCes(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[float]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
+    promoters: float | None
     sd: float | None
-    successes: Any
+    successes: float | None
 
 
 class AnalysisOverviewRegionCsat(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[float]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
-    sd: Any
+    promoters: float | None
+    sd: float | None
     successes: float | None
 
 
@@ -507,16 +507,16 @@ class AnalysisOverviewRegionIndex(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[float]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
-    sd: Any
-    successes: Any
+    promoters: float | None
+    sd: float | None
+    successes: float | None
 
 
 class AnalysisOverviewRegionNps(Body):
@@ -531,8 +531,8 @@ class AnalysisOverviewRegionNps(Body):
     method: str | None
     n: float | None
     promoters: float | None
-    sd: Any
-    successes: Any
+    sd: float | None
+    successes: float | None
 
 
 class AnalysisOverviewRegion(Body):
@@ -551,31 +551,31 @@ class AnalysisOverviewServiceCes(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[float]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
+    promoters: float | None
     sd: float | None
-    successes: Any
+    successes: float | None
 
 
 class AnalysisOverviewServiceCsat(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[float]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
-    sd: Any
+    promoters: float | None
+    sd: float | None
     successes: float | None
 
 
@@ -583,16 +583,16 @@ class AnalysisOverviewServiceIndex(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[float]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
-    sd: Any
-    successes: Any
+    promoters: float | None
+    sd: float | None
+    successes: float | None
 
 
 class AnalysisOverviewServiceNps(Body):
@@ -607,8 +607,8 @@ class AnalysisOverviewServiceNps(Body):
     method: str | None
     n: float | None
     promoters: float | None
-    sd: Any
-    successes: Any
+    sd: float | None
+    successes: float | None
 
 
 class AnalysisOverviewService(Body):
@@ -627,31 +627,31 @@ class AnalysisOverviewTotalCes(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[Any]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
+    promoters: float | None
     sd: float | None
-    successes: Any
+    successes: float | None
 
 
 class AnalysisOverviewTotalCsat(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[Any]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
-    sd: Any
+    promoters: float | None
+    sd: float | None
     successes: float | None
 
 
@@ -659,16 +659,16 @@ class AnalysisOverviewTotalIndex(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[Any]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
-    sd: Any
-    successes: Any
+    promoters: float | None
+    sd: float | None
+    successes: float | None
 
 
 class AnalysisOverviewTotalNps(Body):
@@ -683,8 +683,8 @@ class AnalysisOverviewTotalNps(Body):
     method: str | None
     n: float | None
     promoters: float | None
-    sd: Any
-    successes: Any
+    sd: float | None
+    successes: float | None
 
 
 class AnalysisOverviewTotal(Body):
@@ -703,15 +703,15 @@ class AnalysisOverviewTrendItemCsat(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[str]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
-    sd: Any
+    promoters: float | None
+    sd: float | None
     successes: float | None
 
 
@@ -719,16 +719,16 @@ class AnalysisOverviewTrendItemIndex(Body):
     ci_high: float | None
     ci_low: float | None
     confidence: float | None
-    detractors: Any
+    detractors: float | None
     estimate: float | None
     key: list[str]
     low_sample: bool | None
     measure: str | None
     method: str | None
     n: float | None
-    promoters: Any
-    sd: Any
-    successes: Any
+    promoters: float | None
+    sd: float | None
+    successes: float | None
 
 
 class AnalysisOverviewTrendItemNps(Body):
@@ -743,8 +743,8 @@ class AnalysisOverviewTrendItemNps(Body):
     method: str | None
     n: float | None
     promoters: float | None
-    sd: Any
-    successes: Any
+    sd: float | None
+    successes: float | None
 
 
 class AnalysisOverviewTrendItem(Body):

@@ -12,7 +12,7 @@ from perception.api.schemas import Body
 class CollectionCompletenessCell(Body):
     collection_point_id: int | None
     deadline: str | None
-    lateness_hours: Any
+    lateness_hours: float | None
     region_id: int | None
     report_id: int | None
     state: str | None
@@ -23,7 +23,7 @@ class CollectionCompletenessCell(Body):
 class CollectionCompletenessRegion(Body):
     counted: float | None
     late: float | None
-    mean_lateness_hours: Any
+    mean_lateness_hours: float | None
     missing: float | None
     on_time: float | None
     on_time_rate: float | None
@@ -43,9 +43,9 @@ class CollectionEntriesItem(Body):
     customer_id: int | None
     dimension: str | None
     duplicate_of: int | None
-    event_date: Any
+    event_date: str | None
     id: int
-    impact: Any
+    impact: str | None
     kind: str | None
     means: str | None
     rating: float | None
@@ -67,7 +67,7 @@ class CollectionReportsItem(Body):
     collection_point_id: int | None
     first_submitted_at: str | None
     id: int
-    organiser_comment: Any
+    organiser_comment: str | None
     region_id: int | None
     revision: float | None
     status: str | None

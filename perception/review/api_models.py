@@ -19,9 +19,9 @@ class ReviewImprovementsListItemResultAfter(Body):
 
 
 class ReviewImprovementsListItemResultBaseline(Body):
-    ci_high: Any
-    ci_low: Any
-    estimate: Any
+    ci_high: float | None
+    ci_low: float | None
+    estimate: float | None
     from_: str | None = Field(alias="from")
     n: float | None
     to: str | None
@@ -48,20 +48,20 @@ class ReviewImprovementsListItem(Body):
     baseline_from: str | None
     baseline_n: float | None
     baseline_to: str | None
-    baseline_value: Any
+    baseline_value: float | None
     business_case: str | None
     code: str | None
     completed_on: str | None
     description: str | None
     due_on: str | None
     effort: float | None
-    evidence: Any
+    evidence: str | None
     finding_id: int | None
     id: int
     measure_weeks: float | None
     metric: str | None
-    metric_dimension: Any
-    metric_kpi_code: Any
+    metric_dimension: str | None
+    metric_kpi_code: str | None
     metric_service_id: int | None
     overdue: bool | None
     owner_id: int | None
@@ -93,9 +93,9 @@ class ReviewImprovementGetResultAfter(Body):
 
 
 class ReviewImprovementGetResultBaseline(Body):
-    ci_high: Any
-    ci_low: Any
-    estimate: Any
+    ci_high: float | None
+    ci_low: float | None
+    estimate: float | None
     from_: str | None = Field(alias="from")
     n: float | None
     to: str | None
@@ -122,20 +122,20 @@ class ReviewImprovementGet(Body):
     baseline_from: str | None
     baseline_n: float | None
     baseline_to: str | None
-    baseline_value: Any
+    baseline_value: float | None
     business_case: str | None
     code: str | None
     completed_on: str | None
     description: str | None
     due_on: str | None
     effort: float | None
-    evidence: Any
+    evidence: str | None
     finding_id: int | None
     id: int
     measure_weeks: float | None
     metric: str | None
-    metric_dimension: Any
-    metric_kpi_code: Any
+    metric_dimension: str | None
+    metric_kpi_code: str | None
     metric_service_id: int | None
     overdue: bool | None
     owner_id: int | None
@@ -315,8 +315,8 @@ class ReviewGetContent(Body):
 
 
 class ReviewGetFinding(Body):
-    evidence_key: Any
-    evidence_note: Any
+    evidence_key: str | None
+    evidence_note: str | None
     evidence_section: str | None
     id: int
     kind: str | None
@@ -332,11 +332,11 @@ class ReviewGet(Body):
     id: int
     label_en: str | None
     label_zh: str | None
-    owner_signatory: Any
-    owner_signed_at: Any
+    owner_signatory: str | None
+    owner_signed_at: str | None
     period_end: str | None
     period_start: str | None
-    snapshot_sha256: Any
+    snapshot_sha256: str | None
     status: str | None
 
 

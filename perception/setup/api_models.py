@@ -57,16 +57,16 @@ class SetupExportCustomer(Body):
 
 class SetupExportPlanItem(Body):
     active: bool | None
-    customer: Any
+    customer: str | None
     frequency: str | None
     means: str | None
-    notes: Any
+    notes: str | None
     owner: Any
     region: str | None
     sample_share: float | None
     sample_size: float | None
     service: str | None
-    tier: Any
+    tier: str | None
 
 
 class SetupExportRegion(Body):
@@ -146,10 +146,10 @@ class SetupExportSla(Body):
     code: str | None
     covered_hours: str | None
     customer: str | None
-    definition_en: Any
-    definition_zh: Any
-    effective_from: Any
-    effective_to: Any
+    definition_en: str | None
+    definition_zh: str | None
+    effective_from: str | None
+    effective_to: str | None
     escalations: list[SetupExportSlaEscalation]
     holidays: list[SetupExportSlaHoliday]
     indicators: list[SetupExportSlaIndicator]
@@ -169,7 +169,7 @@ class SetupExportSla(Body):
 class SetupExportStandardVersionEvent(Body):
     action: str | None
     at: str | None
-    comment: Any
+    comment: str | None
     customer: str | None
     side: str | None
     user: str | None
@@ -194,7 +194,7 @@ class SetupExportStandardVersion(Body):
     procedure: str | None
     provider_confirmed_at: str | None
     provider_confirmed_by: str | None
-    requested_effective_from: Any
+    requested_effective_from: str | None
     statement_en: str | None
     statement_zh: str | None
     status: str | None
@@ -209,7 +209,7 @@ class SetupExportStandard(Body):
     active: bool | None
     category: str | None
     code: str | None
-    customer: Any
+    customer: str | None
     experience_standard: str | None
     service: str | None
     tier: str | None
@@ -326,10 +326,10 @@ class SetupSlasItem(Body):
     code: str | None
     covered_hours: str | None
     customer: str | None
-    definition_en: Any
-    definition_zh: Any
-    effective_from: Any
-    effective_to: Any
+    definition_en: str | None
+    definition_zh: str | None
+    effective_from: str | None
+    effective_to: str | None
     escalations: list[SetupSlasItemEscalation]
     holidays: list[SetupSlasItemHoliday]
     id: int
@@ -382,11 +382,11 @@ class SetupSla(Body):
     active: bool | None
     code: str | None
     covered_hours: str | None
-    customer: Any
-    definition_en: Any
-    definition_zh: Any
-    effective_from: Any
-    effective_to: Any
+    customer: str | None
+    definition_en: str | None
+    definition_zh: str | None
+    effective_from: str | None
+    effective_to: str | None
     escalations: list[SetupSlaEscalation]
     holidays: list[SetupSlaHoliday]
     id: int
@@ -398,9 +398,9 @@ class SetupSla(Body):
     reports: list[SetupSlaReport]
     services: list[str]
     supports: Any
-    team_en: Any
-    team_zh: Any
-    tier: Any
+    team_en: str | None
+    team_zh: str | None
+    tier: str | None
     timezone: str | None
 
 
@@ -445,7 +445,7 @@ class SetupStandardInForce(Body):
 class SetupStandardVersionEvent(Body):
     action: str | None
     at: str | None
-    comment: Any
+    comment: str | None
     customer: str | None
     side: str | None
     user: str | None
@@ -459,18 +459,18 @@ class SetupStandardVersion(Body):
     customer_need: str | None
     dimension: str | None
     effective_from: str | None
-    effective_to: Any
+    effective_to: str | None
     events: list[SetupStandardVersionEvent]
-    handling_norms: Any
+    handling_norms: str | None
     measured_by: str | None
     metric: str | None
     need_confirmed_at: str | None
     need_confirmed_by: str | None
-    priority: Any
+    priority: str | None
     procedure: str | None
     provider_confirmed_at: str | None
     provider_confirmed_by: str | None
-    requested_effective_from: Any
+    requested_effective_from: str | None
     statement_en: str | None
     statement_zh: str | None
     status: str | None

@@ -88,7 +88,7 @@ class SurveysCampaignGet(Body):
     name_zh: str | None
     nps_threshold: float | None
     opens_at: str | None
-    public_path: Any
+    public_path: str | None
     rate: SurveysCampaignGetRate
     region_id: int | None
     reminder_after_days: int | None
