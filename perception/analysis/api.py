@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import abort, g, jsonify, request, url_for
 
+from perception.analysis import api_models as schemas
 from perception.analysis.jobs import rerun_text_analysis, rollup_for_pages
 from perception.analysis.models import Opportunity
 from perception.analysis.services import text_settings
@@ -74,6 +75,7 @@ def _with_filters(build: Callable[[AnalysisFilters], Any]) -> Any:
     summary="Perception index, CSAT and NPS by region, service and period",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisOverview,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_overview() -> Any:
@@ -92,6 +94,7 @@ def api_overview() -> Any:
     "correlations and lead/lag",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisKpiVsExperience,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_kpi_vs_experience() -> Any:
@@ -105,6 +108,7 @@ def api_kpi_vs_experience() -> Any:
     summary="KPI attainment per standard, breaches and trends",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisKpis,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_kpis() -> Any:
@@ -118,6 +122,7 @@ def api_kpis() -> Any:
     summary="Six dimensions, region x dimension means, SERVQUAL gaps, importance-performance and key drivers",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisExperience,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_experience() -> Any:
@@ -131,6 +136,7 @@ def api_experience() -> Any:
     summary="The answers and comments behind a figure (kind, dimension, low=1, theme, page)",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisEvidence,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_evidence() -> Any:
@@ -161,6 +167,7 @@ def api_evidence() -> Any:
     summary="Themes, common and emerging needs, and the classifiers' cross-validated accuracy",
     tag=TAG,
     parameters=FILTER_PARAMS,
+    response=schemas.AnalysisDemand,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_demand() -> Any:
@@ -174,7 +181,14 @@ def api_demand() -> Any:
 
 
 @bp.post("/analysis/text-analysis/run")
-@document("/analysis/text-analysis/run", "post", summary="Re-run the text analysis (background job)", tag=TAG)
+@document(
+    "/analysis/text-analysis/run",
+    "post",
+    summary="Re-run the text analysis (background job; 202 with the job to watch)",
+    tag=TAG,
+    response=schemas.TextAnalysisQueued,
+    status=202,
+)
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_run_text_analysis() -> Any:
     job_id = rerun_text_analysis(g.user.id)
@@ -189,7 +203,8 @@ def api_run_text_analysis() -> Any:
     summary="Name a theme (kept across re-runs)",
     tag=TAG,
     parameters=[{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
-    request_schema={"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+    request=schemas.ThemeName,
+    response=schemas.Theme,
 )
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_rename_theme(key: str) -> Any:
@@ -207,10 +222,8 @@ def api_rename_theme(key: str) -> Any:
     summary="Label a text (category and/or sentiment); it trains the next run",
     tag=TAG,
     parameters=[{"name": "entry_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-    request_schema={
-        "type": "object",
-        "properties": {"category": {"type": "string"}, "sentiment": {"type": "string"}},
-    },
+    request=schemas.LabelInput,
+    response=schemas.Label,
 )
 @require(Permission.MANAGE_TEXT_ANALYSIS)
 def api_label(entry_id: int) -> Any:
@@ -241,7 +254,11 @@ def _opportunity_json(o: Opportunity) -> dict[str, Any]:
 
 @bp.get("/analysis/opportunities")
 @document(
-    "/analysis/opportunities", "get", summary="Market opportunities in your scope (status, queue=1)", tag=TAG
+    "/analysis/opportunities",
+    "get",
+    summary="Market opportunities in your scope (status, queue=1)",
+    tag=TAG,
+    response=schemas.AnalysisOpportunities,
 )
 @require(Permission.VIEW_MARKET)
 def api_opportunities() -> Any:
@@ -260,17 +277,9 @@ def api_opportunities() -> Any:
     "post",
     summary="Send a common or emerging need to the market-expansion department",
     tag=TAG,
-    request_schema={
-        "type": "object",
-        "properties": {
-            "kind": {"type": "string", "enum": ["common", "emerging"]},
-            "theme_key": {"type": "string"},
-            "from": {"type": "string", "format": "date"},
-            "to": {"type": "string", "format": "date"},
-            "owner_id": {"type": "integer"},
-        },
-        "required": ["kind", "theme_key", "from", "to"],
-    },
+    request=schemas.OpportunityInput,
+    response=schemas.Opportunity,
+    status=201,
 )
 @require(Permission.MANAGE_TEXT_ANALYSIS, Permission.MANAGE_MARKET)
 def api_create_opportunity() -> Any:
@@ -306,14 +315,8 @@ def api_create_opportunity() -> Any:
     summary="Update an opportunity's status, owner or notes",
     tag=TAG,
     parameters=[{"name": "opp_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-    request_schema={
-        "type": "object",
-        "properties": {
-            "status": {"type": "string"},
-            "owner_id": {"type": ["integer", "null"]},
-            "notes": {"type": "string"},
-        },
-    },
+    request=schemas.OpportunityChange,
+    response=schemas.Opportunity,
 )
 @require(Permission.MANAGE_MARKET)
 def api_update_opportunity(opp_id: int) -> Any:
@@ -338,6 +341,7 @@ def api_update_opportunity(opp_id: int) -> Any:
     "get",
     summary="Alerts in your scope, newest first (mine=1: addressed to you)",
     tag=TAG,
+    response=schemas.AnalysisAlerts,
 )
 @require(Permission.VIEW_ANALYSIS)
 def api_alerts() -> Any:

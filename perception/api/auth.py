@@ -67,4 +67,4 @@ READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def key_scope_of(token: ApiToken) -> KeyScope:
     roles = frozenset(Role(r) for r in token.scope_roles.split(",") if r.strip() in Role.__members__.values())
-    return KeyScope(roles, token.scope_region_id, token.scope_customer_id, token.read_only)
+    return KeyScope(roles, token.scope_region_ids, token.scope_customer_id, token.read_only)

@@ -94,7 +94,74 @@ def json_body() -> dict[str, Any] | list[Any]:
     data = request.get_json(silent=True)
     if data is None:
         raise bad_request(None, "请求体不是有效的 JSON。", "The body is not valid JSON.", code="invalid_json")
+    problems: list[Problem] = []
+    _check_values(data, "", problems)
+    if problems:
+        raise UserError(problems[:20])
     return data
+
+
+def optional_object() -> dict[str, Any]:
+    """The request's JSON object when it sent one (anything else: an empty object), checked as
+    ``json_body`` checks it."""
+    data = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(data, dict):
+        return {}
+    problems: list[Problem] = []
+    _check_values(data, "", problems)
+    if problems:
+        raise UserError(problems[:20])
+    return data
+
+
+ID_MIN, ID_MAX = -(2**31), 2**31 - 1  # what an INTEGER column holds
+
+
+def _check_values(value: Any, path: str, problems: list[Problem]) -> None:
+    """What no column can store, anywhere in a JSON body: a NUL character in a text (PostgreSQL
+    refuses it) and an id (``id`` or ``..._id``) outside an INTEGER column. Each is a 422 naming
+    the member's path, instead of a database error."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                problems.append(
+                    Problem(
+                        name,
+                        "名称含有空字符（NUL）",
+                        "the name contains a NUL character",
+                        code="nul_character",
+                    )
+                )
+            key_is_id = str(key) == "id" or str(key).endswith("_id")
+            if (
+                key_is_id
+                and isinstance(item, int)
+                and not isinstance(item, bool)
+                and not ID_MIN <= item <= ID_MAX
+            ):
+                problems.append(
+                    Problem(
+                        name,
+                        "编号超出范围",
+                        "the id is out of range",
+                        code="out_of_range",
+                        value=str(item)[:40],
+                    )
+                )
+            _check_values(item, name, problems)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_values(item, f"{path}[{index}]", problems)
+    elif isinstance(value, str) and "\x00" in value:
+        problems.append(
+            Problem(
+                path or None,
+                "文本含有空字符（NUL）",
+                "the text contains a NUL character",
+                code="nul_character",
+            )
+        )
 
 
 def json_object() -> dict[str, Any]:

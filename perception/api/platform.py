@@ -7,7 +7,8 @@ from typing import Any
 from flask import abort, g, jsonify
 from sqlalchemy import select
 
-from perception.api import bp
+from perception.api import bp, paging
+from perception.api import schemas as s
 from perception.api.errors import page_args
 from perception.api.openapi import document
 from perception.core.authz import Permission, get_or_404, require, scoped
@@ -21,7 +22,7 @@ def region_json(r: Region) -> dict[str, Any]:
 
 
 @bp.get("/me")
-@document("/me", "get", summary="The authenticated user, roles and scope", tag="platform")
+@document("/me", "get", summary="The authenticated user, roles and scope", tag="platform", response=s.Me)
 @require(Permission.USE_API)
 def me() -> Any:
     u = g.user
@@ -39,11 +40,17 @@ def me() -> Any:
 
 
 @bp.get("/regions")
-@document("/regions", "get", summary="Regions the user may see", tag="organisation")
+@document(
+    "/regions",
+    "get",
+    summary="Regions the user may see, with their ids, in id order, paged",
+    tag="organisation",
+    parameters=paging.PARAMETERS,
+    response=s.RegionPage,
+)
 @require(Permission.USE_API)
 def regions() -> Any:
-    rows = orm().scalars(scoped(select(Region).order_by(Region.code), Region)).all()
-    return jsonify({"items": [region_json(r) for r in rows]})
+    return jsonify(paging.page_of_select(scoped(select(Region), Region), Region.id, region_json))
 
 
 @bp.get("/regions/<int:region_id>")
@@ -53,56 +60,62 @@ def regions() -> Any:
     summary="One region (404 when outside the user's scope)",
     tag="organisation",
     parameters=[{"name": "region_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    response=s.Region,
 )
 @require(Permission.USE_API)
 def region(region_id: int) -> Any:
     return jsonify(region_json(get_or_404(Region, region_id)))
 
 
+def _placed_json(row: CollectionPoint | CustomerOrg) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "code": row.code,
+        "name_zh": row.name_zh,
+        "name_en": row.name_en,
+        "region_id": row.region_id,
+    }
+
+
 @bp.get("/collection-points")
-@document("/collection-points", "get", summary="Collection points the user may see", tag="organisation")
+@document(
+    "/collection-points",
+    "get",
+    summary="Collection points the user may see, with their ids, in id order, paged",
+    tag="organisation",
+    parameters=paging.PARAMETERS,
+    response=s.CollectionPointPage,
+)
 @require(Permission.USE_API)
 def collection_points() -> Any:
-    rows = orm().scalars(scoped(select(CollectionPoint).order_by(CollectionPoint.code), CollectionPoint))
-    return jsonify(
-        {
-            "items": [
-                {
-                    "id": p.id,
-                    "code": p.code,
-                    "name_zh": p.name_zh,
-                    "name_en": p.name_en,
-                    "region_id": p.region_id,
-                }
-                for p in rows
-            ]
-        }
-    )
+    stmt = scoped(select(CollectionPoint), CollectionPoint)
+    return jsonify(paging.page_of_select(stmt, CollectionPoint.id, _placed_json))
 
 
 @bp.get("/customers")
-@document("/customers", "get", summary="Customer organisations the user may see", tag="organisation")
+@document(
+    "/customers",
+    "get",
+    summary="Customer organisations the user may see, with their ids, in id order, paged",
+    tag="organisation",
+    parameters=paging.PARAMETERS,
+    response=s.CustomerPage,
+)
 @require(Permission.USE_API)
 def customers() -> Any:
-    rows = orm().scalars(scoped(select(CustomerOrg).order_by(CustomerOrg.code), CustomerOrg))
-    return jsonify(
-        {
-            "items": [
-                {
-                    "id": c.id,
-                    "code": c.code,
-                    "name_zh": c.name_zh,
-                    "name_en": c.name_en,
-                    "region_id": c.region_id,
-                }
-                for c in rows
-            ]
-        }
-    )
+    stmt = scoped(select(CustomerOrg), CustomerOrg)
+    return jsonify(paging.page_of_select(stmt, CustomerOrg.id, _placed_json))
 
 
 @bp.get("/audit")
-@document("/audit", "get", summary="The audit log, newest first (system owner)", tag="platform")
+@document(
+    "/audit",
+    "get",
+    summary="The audit log, newest first (system owner)",
+    tag="platform",
+    parameters=paging.PARAMETERS,
+    response=s.AuditPage,
+)
 @require(Permission.VIEW_AUDIT)
 def audit() -> Any:
     page, size = page_args()
@@ -115,7 +128,7 @@ def audit() -> Any:
             "items": [
                 {
                     "id": a.id,
-                    "at": a.at.isoformat(),
+                    "at": a.at.isoformat() + "Z",  # stored in UTC
                     "actor": a.actor_name,
                     "action": a.action,
                     "object_type": a.object_type,
@@ -138,6 +151,7 @@ def audit() -> Any:
     "retries (404 unless the caller asked for it or may see what it produces)",
     tag="platform",
     parameters=[{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    response=s.Job,
 )
 @require(Permission.USE_API)
 def job_state(job_id: str) -> Any:

@@ -12,8 +12,9 @@ from sqlalchemy import select
 
 from perception.api import bp
 from perception.api.errors import json_body, json_object, page_args
-from perception.api.openapi import SCHEMAS, document
+from perception.api.openapi import document
 from perception.collection import access
+from perception.collection import api_models as schemas
 from perception.collection.models.reports import CollectionReport, ReportEntry
 from perception.collection.services import reports as collection_reports
 from perception.core.authz import Permission, get_or_404, require
@@ -23,39 +24,6 @@ from perception.core.extensions import orm
 from perception.core.models.org import CollectionPoint
 from perception.core.periods import iso_week_label, week_from_label
 
-SCHEMAS["ReportEntry"] = {
-    "type": "object",
-    "required": ["kind", "customer", "text"],
-    "properties": {
-        "kind": {"type": "string", "enum": ["dynamic", "feedback", "requirement"]},
-        "customer": {"type": "string", "description": "customer code (or id) of the point's region"},
-        "text": {"type": "string", "description": "description / feedback / requirement"},
-        "service": {"type": "string", "description": "service code (or id)"},
-        "category": {
-            "type": "string",
-            "enum": ["major_event", "system_change", "supplier_change", "personnel_change", "other"],
-        },
-        "date": {"type": "string", "format": "date"},
-        "impact": {"type": "string"},
-        "contact": {"type": "string"},
-        "dimension": {
-            "type": "string",
-            "enum": [
-                "response_speed",
-                "fault_handling",
-                "deliverable_quality",
-                "staff_attitude",
-                "service_conformity",
-                "training_effect",
-            ],
-        },
-        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-        "means": {"type": "string", "enum": ["callback", "visit", "questionnaire", "complaint", "other"]},
-        "area": {"type": "string"},
-        "urgency": {"type": "string", "enum": ["low", "medium", "high", "critical"]},
-        "size": {"type": "string", "enum": ["small", "medium", "large"]},
-    },
-}
 ID = {"schema": {"type": "integer"}, "in": "path", "required": True}
 WEEKS = [
     {"name": "from", "in": "query", "schema": {"type": "string", "example": "2026-W40"}},
@@ -130,6 +98,7 @@ def report_json(r: CollectionReport, entries: bool = False) -> dict[str, Any]:
     summary="Weekly reports the user may see",
     tag="collection",
     parameters=WEEKS,
+    response=schemas.CollectionReports,
 )
 @require(Permission.VIEW_COLLECTION)
 def api_reports() -> Any:
@@ -151,6 +120,7 @@ def api_reports() -> Any:
     summary="One report with its entries",
     tag="collection",
     parameters=[{"name": "report_id", **ID}],
+    response=schemas.CollectionReport,
 )
 @require(Permission.VIEW_COLLECTION)
 def api_report(report_id: int) -> Any:
@@ -167,15 +137,8 @@ def api_report(report_id: int) -> Any:
         {"name": "point_id", **ID},
         {"name": "week", "in": "path", "required": True, "schema": {"type": "string", "example": "2026-W47"}},
     ],
-    request_schema={
-        "type": "object",
-        "required": ["entries"],
-        "properties": {
-            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/ReportEntry"}},
-            "submit": {"type": "boolean", "default": False},
-            "append": {"type": "boolean", "default": False},
-        },
-    },
+    request=schemas.ReportInput,
+    response=schemas.CollectionReport,
 )
 @require(Permission.SUBMIT_REPORT)
 def api_put_report(point_id: int, week: str) -> Any:
@@ -227,6 +190,7 @@ def _transition(report_id: int, action: str) -> Any:
     summary="Submit or resubmit a report",
     tag="collection",
     parameters=[{"name": "report_id", **ID}],
+    response=schemas.CollectionReport,
 )
 @require(Permission.SUBMIT_REPORT)
 def api_submit(report_id: int) -> Any:
@@ -240,6 +204,7 @@ def api_submit(report_id: int) -> Any:
     summary="Accept a submitted report (organiser)",
     tag="collection",
     parameters=[{"name": "report_id", **ID}],
+    response=schemas.CollectionReport,
 )
 @require(Permission.ORGANISE_REPORTS)
 def api_accept(report_id: int) -> Any:
@@ -253,7 +218,8 @@ def api_accept(report_id: int) -> Any:
     summary="Return a report with a comment",
     tag="collection",
     parameters=[{"name": "report_id", **ID}],
-    request_schema={"type": "object", "required": ["comment"], "properties": {"comment": {"type": "string"}}},
+    request=schemas.ReturnInput,
+    response=schemas.CollectionReport,
 )
 @require(Permission.ORGANISE_REPORTS)
 def api_return(report_id: int) -> Any:

@@ -12,6 +12,7 @@ from perception.api import bp
 from perception.api.errors import json_object, page_args
 from perception.api.openapi import document
 from perception.collection import access
+from perception.collection import api_models as schemas
 from perception.collection.api import ID, WEEKS, entry_json, week_range
 from perception.collection.models.fieldwork import CallbackTask, SamplingRun
 from perception.collection.models.reports import ReportEntry
@@ -35,6 +36,7 @@ from perception.surveys.services.settings import SurveySettings
     summary="Completeness per point and week, and rates per region",
     tag="collection",
     parameters=WEEKS,
+    response=schemas.CollectionCompleteness,
 )
 @require(Permission.VIEW_COLLECTION)
 def api_completeness() -> Any:
@@ -74,6 +76,7 @@ def api_completeness() -> Any:
     tag="collection",
     parameters=WEEKS
     + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("kind", "dimension", "q")],
+    response=schemas.CollectionEntries,
 )
 @require(Permission.ORGANISE_REPORTS)
 def api_entries() -> Any:
@@ -122,6 +125,7 @@ def _day_arg(name: str) -> date:
         {"name": n, "in": "query", "required": True, "schema": {"type": "string", "format": "date"}}
         for n in ("start", "end")
     ],
+    response=schemas.CollectionEvents,
 )
 @require(Permission.VIEW_COLLECTION, Permission.VIEW_ANALYSIS)
 def api_events() -> Any:
@@ -137,15 +141,8 @@ def api_events() -> Any:
     summary="Record a callback attempt; 'completed' stores the script answers",
     tag="collection",
     parameters=[{"name": "task_id", **ID}],
-    request_schema={
-        "type": "object",
-        "required": ["outcome"],
-        "properties": {
-            "outcome": {"type": "string", "enum": ["no_answer", "refused", "wrong_number", "completed"]},
-            "answers": {"type": "object"},
-            "note": {"type": "string"},
-        },
-    },
+    request=schemas.CallbackAttemptInput,
+    response=schemas.CallbackAttempt,
 )
 @require(Permission.RECORD_CALLBACK)
 def api_callback_attempt(task_id: int) -> Any:
@@ -176,6 +173,7 @@ def api_callback_attempt(task_id: int) -> Any:
     summary="Discrepancy rate per region of a sampling run (Wilson interval)",
     tag="collection",
     parameters=[{"name": "run_id", **ID}],
+    response=schemas.CollectionDiscrepancy,
 )
 @require(Permission.MANAGE_SAMPLING, Permission.VIEW_ANALYSIS)
 def api_discrepancy(run_id: int) -> Any:

@@ -10,19 +10,17 @@ from flask import jsonify
 
 from perception.api import bp
 from perception.api.openapi import document
+from perception.api.schemas import UPLOAD
+from perception.collection.api_models import CallbacksImport, ReportsImport
 from perception.collection.models.fieldwork import CallbackCampaign
 from perception.collection.services.callback_history import import_callbacks
 from perception.collection.services.report_history import import_reports
 from perception.core.authz import Permission, get_or_404, require
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
-from perception.surveys.api_history import RESULT, history_options, upload_or_items
+from perception.surveys.api_history import ANSWERS, history_options, upload_or_items
 
 DRY = {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}
-ANSWERS = {
-    "200": {"description": "Dry run", "content": {"application/json": {"schema": RESULT}}},
-    "201": {"description": "Imported", "content": {"application/json": {"schema": RESULT}}},
-}
 
 
 @bp.post("/collection/reports/import")
@@ -32,7 +30,8 @@ ANSWERS = {
     summary="Import past weekly reports with their entries and submission times (organiser)",
     tag="collection",
     parameters=[DRY],
-    request_schema={"type": "object", "properties": {"rows": {"type": "array", "items": {"type": "object"}}}},
+    request=ReportsImport,
+    request_content=UPLOAD,
     responses=ANSWERS,
 )
 @require(Permission.ORGANISE_REPORTS)
@@ -50,10 +49,8 @@ def collection_reports_import() -> Any:
     summary="Import past phone callbacks with their outcomes into a callback campaign",
     tag="collection",
     parameters=[{"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "integer"}}, DRY],
-    request_schema={
-        "type": "object",
-        "properties": {"calls": {"type": "array", "items": {"type": "object"}}},
-    },
+    request=CallbacksImport,
+    request_content=UPLOAD,
     responses=ANSWERS,
 )
 @require(Permission.ORGANISE_REPORTS)

@@ -108,7 +108,7 @@ class KeyScope:
     every check below reads it for the request's own user."""
 
     roles: frozenset[Role] = frozenset()
-    region_id: int | None = None
+    region_ids: frozenset[int] = frozenset()
     customer_id: int | None = None
     read_only: bool = False
 
@@ -198,9 +198,8 @@ def region_scope(user: User | None = None) -> frozenset[int] | None:
     else:
         regions = None
     scope = key_scope(user)
-    if scope is not None and scope.region_id is not None:
-        key_regions = frozenset({scope.region_id})
-        regions = key_regions if regions is None else regions & key_regions
+    if scope is not None and scope.region_ids:
+        regions = scope.region_ids if regions is None else regions & scope.region_ids
     return regions
 
 

@@ -154,11 +154,13 @@ def issue_token(
     *,
     roles: Iterable[str] = (),
     region_id: int | None = None,
+    region_ids: Iterable[int] = (),
     customer_id: int | None = None,
     read_only: bool = False,
 ) -> tuple[ApiToken, str]:
     """A new API key for ``user`` (the secret is returned once). The scope narrows, never widens:
-    roles must be the user's, and a region-bound or customer-bound user's key stays inside it."""
+    roles must be the user's, and a region-bound or customer-bound user's key stays inside it.
+    ``region_ids`` (or the one ``region_id``) narrow the key to those regions."""
     chosen = sorted({str(r).strip() for r in roles if str(r).strip()})
     unknown = [r for r in chosen if r not in {role.value for role in user.roles}]
     if unknown:
@@ -168,10 +170,17 @@ def issue_token(
             f"The user does not hold: {', '.join(unknown)}.",
             value=",".join(unknown),
         )
-    if region_id is not None and (
-        session.get(Region, region_id) is None or user.region_id not in (None, region_id)
-    ):
-        raise AccountError.one("region_id", "该用户不能访问此区域", "The user cannot see this region.")
+    wanted = sorted({int(r) for r in region_ids} | ({region_id} if region_id is not None else set()))
+    regions = [session.get(Region, r) for r in wanted]
+    outside = [str(r) for r, found in zip(wanted, regions, strict=True) if found is None]
+    outside += [str(r) for r in wanted if user.region_id not in (None, r)]
+    if outside:
+        raise AccountError.one(
+            "region_ids",
+            "该用户不能访问这些区域：" + "、".join(sorted(set(outside))),
+            "The user cannot see these regions: " + ", ".join(sorted(set(outside))) + ".",
+            value=",".join(sorted(set(outside))),
+        )
     if customer_id is not None and (
         session.get(CustomerOrg, customer_id) is None or user.customer_id not in (None, customer_id)
     ):
@@ -184,7 +193,7 @@ def issue_token(
         token_hash=digest,
         expires_at=expires_at,
         scope_roles=",".join(chosen),
-        scope_region_id=region_id,
+        scope_regions=[r for r in regions if r is not None],
         scope_customer_id=customer_id,
         read_only=read_only,
     )

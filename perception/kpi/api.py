@@ -23,12 +23,14 @@ from sqlalchemy import select
 
 from perception.api import bp
 from perception.api.errors import json_body, json_object, page_args
-from perception.api.openapi import document
+from perception.api.openapi import document, json_content
+from perception.api.schemas import ImportResult
 from perception.core.authz import Permission, get_or_404, region_scope, require, scoped
 from perception.core.clock import current_clock
 from perception.core.errors import UserError
 from perception.core.extensions import orm
 from perception.core.periods import parse_day
+from perception.kpi import api_models as schemas
 from perception.kpi.models import Escalation, KpiDefinition, Ticket
 from perception.kpi.services.definitions import DefinitionSpec, save_definition
 from perception.kpi.services.jobs import recompute_recent
@@ -38,11 +40,16 @@ from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 from perception.kpi.services.tickets import TicketQuery, find_tickets, ticket_status
 from perception.kpi.services.value_import import import_kpi_values
 from perception.kpi.services.values import KpiQuery, count_values, kpi_values
+from perception.setup.models.standards import ServiceStandard
 
 TAG = "kpi"
 ID = {"in": "path", "required": True, "schema": {"type": "integer"}}
 DRY = {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}
 DUP = {"name": "allow_duplicate", "in": "query", "schema": {"type": "boolean"}}
+IMPORTED = {
+    "200": {"description": "Dry run: what the import would do", "content": json_content(ImportResult)},
+    "201": {"description": "Imported", "content": json_content(ImportResult)},
+}
 RANGE = [
     {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
@@ -85,10 +92,8 @@ def _import(run: Any, key: str) -> Any:
     summary="Import a batch of tickets (upsert by id; all-or-nothing; dry_run=1 only checks)",
     tag=TAG,
     parameters=[DRY, DUP],
-    request_schema={
-        "type": "object",
-        "properties": {"tickets": {"type": "array", "items": {"type": "object"}}},
-    },
+    request=schemas.TicketsImport,
+    responses=IMPORTED,
 )
 @require(Permission.MANAGE_KPI)
 def post_tickets() -> Any:
@@ -135,6 +140,7 @@ def ticket_json(t: Ticket) -> dict[str, Any]:
         {"name": "status", "in": "query", "schema": {"type": "string"}},
         {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "ticket id starts with"},
     ],
+    response=schemas.KpiTickets,
 )
 @require(Permission.VIEW_KPI)
 def get_tickets() -> Any:
@@ -164,6 +170,7 @@ def get_tickets() -> Any:
     summary="One ticket (404 outside the user's scope)",
     tag=TAG,
     parameters=[{"name": "ticket_id", **ID}],
+    response=schemas.KpiTicket,
 )
 @require(Permission.VIEW_KPI)
 def get_ticket(ticket_id: int) -> Any:
@@ -177,10 +184,8 @@ def get_ticket(ticket_id: int) -> Any:
     summary="Import a batch of KPI values (upsert per KPI x service x region x tier x period)",
     tag=TAG,
     parameters=[DRY, DUP],
-    request_schema={
-        "type": "object",
-        "properties": {"values": {"type": "array", "items": {"type": "object"}}},
-    },
+    request=schemas.ValuesImport,
+    responses=IMPORTED,
 )
 @require(Permission.MANAGE_KPI)
 def post_values() -> Any:
@@ -200,6 +205,7 @@ def post_values() -> Any:
             for n in ("kpi", "granularity", "service_id", "region_id", "tier_id")
         ),
     ],
+    response=schemas.KpiValues,
 )
 @require(Permission.VIEW_KPI)
 def get_values() -> Any:
@@ -223,6 +229,12 @@ def get_values() -> Any:
     return jsonify({"page": page, "total": count_values(orm(), query), "items": items})
 
 
+def _text(body: dict[str, Any], key: str) -> str:
+    """A text member; null or missing is empty (never the text "None")."""
+    value = body.get(key)
+    return "" if value is None else str(value)
+
+
 def definition_json(d: KpiDefinition) -> dict[str, Any]:
     return {
         "id": d.id,
@@ -239,7 +251,7 @@ def definition_json(d: KpiDefinition) -> dict[str, Any]:
 
 
 @bp.get("/kpi/definitions")
-@document("/kpi/definitions", "get", summary="KPI definitions", tag=TAG)
+@document("/kpi/definitions", "get", summary="KPI definitions", tag=TAG, response=schemas.KpiDefinitions)
 @require(Permission.VIEW_KPI)
 def get_definitions() -> Any:
     rows = orm().scalars(select(KpiDefinition).order_by(KpiDefinition.code))
@@ -252,23 +264,46 @@ def get_definitions() -> Any:
     "post",
     summary="Create a KPI definition for imported values",
     tag=TAG,
-    request_schema={"type": "object", "required": ["code", "name_zh", "name_en"]},
+    request=schemas.DefinitionInput,
+    response=schemas.KpiDefinitionsItem,
+    status=201,
 )
 @require(Permission.MANAGE_KPI)
 def post_definition() -> Any:
     body = json_object()
     spec = DefinitionSpec(
-        code=str(body.get("code", "")),
-        name_zh=str(body.get("name_zh", "")),
-        name_en=str(body.get("name_en", "")),
-        unit=str(body.get("unit", "%")),
-        direction=str(body.get("direction", "higher")),
-        metric=body.get("metric") or None,
-        standard_id=body.get("standard_id"),
+        code=_text(body, "code"),
+        name_zh=_text(body, "name_zh"),
+        name_en=_text(body, "name_en"),
+        unit=_text(body, "unit") or "%",
+        direction=_text(body, "direction") or "higher",
+        metric=_text(body, "metric") or None,
+        standard_id=_standard_id(body),
         default_target=_number(body, "default_target"),
     )
     saved = save_definition(orm(), spec)  # a KpiError answers 422 naming the field
     return jsonify(definition_json(saved)), 201
+
+
+def _standard_id(body: dict[str, Any]) -> int | None:
+    """The id of an existing service standard, or None; anything else is a 422 naming the field."""
+    value = body.get("standard_id")
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not -(2**31) <= value < 2**31  # what an INTEGER column holds
+        or orm().get(ServiceStandard, value) is None
+    ):
+        raise UserError.one(
+            "standard_id",
+            "没有此编号的服务标准。",
+            "No service standard has this id.",
+            code="unknown",
+            value=str(value)[:80],
+        )
+    return value
 
 
 def _number(body: dict[str, Any], key: str) -> float | None:
@@ -290,6 +325,7 @@ def _number(body: dict[str, Any], key: str) -> float | None:
     summary="Recompute the weekly ticket KPIs of the last N weeks",
     tag=TAG,
     parameters=[{"name": "weeks", "in": "query", "schema": {"type": "integer"}}],
+    response=schemas.Recomputed,
 )
 @require(Permission.MANAGE_KPI)
 def post_compute() -> Any:
@@ -307,7 +343,12 @@ def post_compute() -> Any:
 
 @bp.get("/kpi/attainment")
 @document(
-    "/kpi/attainment", "get", summary="SLA attainment per time standard and month", tag=TAG, parameters=RANGE
+    "/kpi/attainment",
+    "get",
+    summary="SLA attainment per time standard and month",
+    tag=TAG,
+    parameters=RANGE,
+    response=schemas.KpiAttainment,
 )
 @require(Permission.VIEW_KPI)
 def get_attainment() -> Any:
@@ -337,6 +378,7 @@ def get_attainment() -> Any:
     summary="Tickets that breached their time standard, worst first",
     tag=TAG,
     parameters=RANGE,
+    response=schemas.KpiBreaches,
 )
 @require(Permission.VIEW_KPI)
 def get_breaches() -> Any:
@@ -346,7 +388,13 @@ def get_breaches() -> Any:
 
 
 @bp.get("/kpi/escalations")
-@document("/kpi/escalations", "get", summary="Open SLA escalations (all=1 includes recovered)", tag=TAG)
+@document(
+    "/kpi/escalations",
+    "get",
+    summary="Open SLA escalations (all=1 includes recovered)",
+    tag=TAG,
+    response=schemas.KpiEscalations,
+)
 @require(Permission.VIEW_KPI)
 def get_escalations() -> Any:
     stmt = scoped(select(Escalation), Escalation)
@@ -385,6 +433,7 @@ def get_escalations() -> Any:
         {"name": "kind", **ID, "schema": {"type": "string", "enum": [MONTHLY, QUARTERLY]}},
         {"name": "period", "in": "query", "schema": {"type": "string"}},
     ],
+    response=schemas.KpiReport,
 )
 @require(Permission.VIEW_KPI)
 def get_report(kind: str) -> Any:

@@ -11,25 +11,14 @@ from sqlalchemy import select
 from perception.api import bp
 from perception.api.errors import page_args
 from perception.api.openapi import document
+from perception.api.paging import PARAMETERS
 from perception.core.authz import Permission, require
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
+from perception.kpi import api_models as schemas
 from perception.kpi.intake_models import EventStatus, IntakeEvent
 from perception.kpi.services.intake import replay
 from perception.kpi.views.intake import follow_up
-
-DEAD_LETTER = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "integer"},
-        "connection": {"type": "string"},
-        "received_at": {"type": "string", "format": "date-time", "description": "UTC"},
-        "ticket_ref": {"type": "string", "nullable": True},
-        "error_code": {"type": "string", "nullable": True},
-        "error": {"type": "string", "nullable": True},
-        "body": {"type": "string"},
-    },
-}
 
 
 def _json(e: IntakeEvent) -> dict[str, Any]:
@@ -50,9 +39,9 @@ def _json(e: IntakeEvent) -> dict[str, Any]:
     "get",
     summary="Service-desk events that were refused, newest first (system owner)",
     tag="kpi",
-    responses={"200": {"description": "OK", "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"items": {"type": "array", "items": DEAD_LETTER}}}}}}},
-)  # fmt: skip
+    parameters=PARAMETERS,
+    response=schemas.KpiIntakeDeadLetters,
+)
 @require(Permission.MANAGE_SETUP)
 def intake_dead_letters() -> Any:
     page, size = page_args()
@@ -70,6 +59,7 @@ def intake_dead_letters() -> Any:
     summary="Process a refused service-desk event again (after its cause is fixed)",
     tag="kpi",
     parameters=[{"name": "event_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    response=schemas.Replayed,
 )
 @require(Permission.MANAGE_SETUP)
 def intake_dead_letter_replay(event_id: int) -> Any:

@@ -11,13 +11,14 @@ from flask import abort, g, jsonify, request, send_file, url_for
 from sqlalchemy import select
 
 from perception.api import bp
-from perception.api.errors import json_object
-from perception.api.openapi import document
+from perception.api.errors import json_object, optional_object
+from perception.api.openapi import document, json_content
 from perception.core.authz import Permission, can, get_or_404, require, scoped
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.periods import parse_day
 from perception.core.transaction import writes
+from perception.review import api_models as schemas
 from perception.review import settings
 from perception.review.jobs import request_pdf
 from perception.review.models import ImprovementItem, Review, ReviewFinding
@@ -41,8 +42,7 @@ def _id(name: str) -> dict[str, Any]:
 
 def _optional_body() -> dict[str, Any]:
     """The JSON object of a request whose body may be left out (then: no options)."""
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
+    return optional_object()
 
 
 def review_json(review: Review, customer_id: int | None = None) -> dict[str, Any]:
@@ -110,7 +110,9 @@ def customer_review_json(view: CustomerReview) -> dict[str, Any]:
 
 
 @bp.get("/reviews")
-@document("/reviews", "get", summary="Reviews, newest period first", tag=TAG)
+@document(
+    "/reviews", "get", summary="Reviews, newest period first", tag=TAG, response=schemas.ReviewReviewsList
+)
 @require(Permission.VIEW_REVIEW)
 def reviews_list() -> Any:
     rows = orm().scalars(select(Review).order_by(Review.period_start.desc()))
@@ -123,7 +125,11 @@ def reviews_list() -> Any:
     "post",
     summary="Create the review of the current period (or of the period containing 'on') if missing",
     tag=TAG,
-    request_schema={"type": "object", "properties": {"on": {"type": "string", "format": "date"}}},
+    request=schemas.ReviewOn,
+    responses={
+        "200": {"description": "The review existed", "content": json_content(schemas.EnsuredReview)},
+        "201": {"description": "Created", "content": json_content(schemas.EnsuredReview)},
+    },
 )
 @require(Permission.EDIT_REVIEW)
 def reviews_ensure() -> Any:
@@ -140,6 +146,7 @@ def reviews_ensure() -> Any:
     summary="One review with its content: the frozen snapshot when signed, else computed live",
     tag=TAG,
     parameters=[_id("review_id")],
+    response=schemas.ReviewGet,
 )
 @require(Permission.VIEW_REVIEW, Permission.SIGN_REVIEW)
 def review_get(review_id: int) -> Any:
@@ -171,18 +178,9 @@ def review_get(review_id: int) -> Any:
     summary="Add a finding or decision linked to evidence (section and optional row key)",
     tag=TAG,
     parameters=[_id("review_id")],
-    request_schema={
-        "type": "object",
-        "required": ["kind", "evidence_section"],
-        "properties": {
-            "kind": {"type": "string", "enum": ["finding", "decision"]},
-            "text": {"type": "string", "description": "Chinese text (this or text_en is required)"},
-            "text_en": {"type": "string", "description": "English text"},
-            "evidence_section": {"type": "string"},
-            "evidence_key": {"type": "string"},
-            "evidence_note": {"type": "string"},
-        },
-    },
+    request=schemas.FindingInput,
+    response=schemas.FindingAdded,
+    status=201,
 )
 @require(Permission.EDIT_REVIEW)
 def finding_add(review_id: int) -> Any:
@@ -210,6 +208,7 @@ def finding_add(review_id: int) -> Any:
     summary="Delete a finding of an open review",
     tag=TAG,
     parameters=[_id("review_id"), _id("finding_id")],
+    response=schemas.FindingDeleted,
 )
 @require(Permission.EDIT_REVIEW)
 def finding_delete(review_id: int, finding_id: int) -> Any:
@@ -228,6 +227,7 @@ def finding_delete(review_id: int, finding_id: int) -> Any:
     summary="Sign as system owner (freezes the review) or countersign a signed review as customer rep",
     tag=TAG,
     parameters=[_id("review_id")],
+    response=schemas.ReviewReviewsListItem,
 )
 @require(Permission.SIGN_REVIEW)
 def review_sign(review_id: int) -> Any:
@@ -247,7 +247,14 @@ def review_sign(review_id: int) -> Any:
     "answers 202 with the job's id and status_url, /api/jobs/{job_id})",
     tag=TAG,
     parameters=[_id("review_id")],
-    request_schema={"type": "object", "properties": {"lang": {"type": "string", "enum": ["zh", "en"]}}},
+    request=schemas.PdfInput,
+    responses={
+        "200": {
+            "description": "No job needed: the state",
+            "content": json_content(schemas.PdfState),
+        },
+        "202": {"description": "Queued: watch status_url", "content": json_content(schemas.PdfState)},
+    },
 )
 @require(Permission.VIEW_REVIEW)
 def review_pdf_generate(review_id: int) -> Any:
@@ -315,6 +322,7 @@ def review_pdf_download(review_id: int, lang: str) -> Any:
     summary="The improvement register; filters: status (or open), priority, source, owner, region, "
     "review, overdue, q",
     tag=TAG,
+    response=schemas.ReviewImprovementsList,
 )
 @require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
 def improvements_list() -> Any:
@@ -323,12 +331,6 @@ def improvements_list() -> Any:
         scoped(select(ImprovementItem), ImprovementItem), parse_filter(request.args), today
     )
     return jsonify({"items": [review_register.item_json(i, today) for i in orm().scalars(stmt)]})
-
-
-ITEM_SCHEMA = {
-    "type": "object",
-    "properties": {name: {} for name in review_register.FIELDS},
-}
 
 
 def _check_region(data: dict[str, Any]) -> None:
@@ -340,7 +342,15 @@ def _check_region(data: dict[str, Any]) -> None:
 
 
 @bp.post("/improvements")
-@document("/improvements", "post", summary="Add an improvement item", tag=TAG, request_schema=ITEM_SCHEMA)
+@document(
+    "/improvements",
+    "post",
+    summary="Add an improvement item",
+    tag=TAG,
+    request=schemas.ImprovementInput,
+    response=schemas.ReviewImprovementsListItem,
+    status=201,
+)
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_create() -> Any:
     data = json_object()
@@ -356,7 +366,12 @@ def improvement_create() -> Any:
 
 @bp.get("/improvements/<int:item_id>")
 @document(
-    "/improvements/{item_id}", "get", summary="One improvement item", tag=TAG, parameters=[_id("item_id")]
+    "/improvements/{item_id}",
+    "get",
+    summary="One improvement item",
+    tag=TAG,
+    parameters=[_id("item_id")],
+    response=schemas.ReviewImprovementGet,
 )
 @require(Permission.VIEW_REVIEW, Permission.MANAGE_IMPROVEMENTS)
 def improvement_get(item_id: int) -> Any:
@@ -371,7 +386,8 @@ def improvement_get(item_id: int) -> Any:
     summary="Change an improvement item (only the fields sent); completing it measures the result",
     tag=TAG,
     parameters=[_id("item_id")],
-    request_schema=ITEM_SCHEMA,
+    request=schemas.ImprovementInput,
+    response=schemas.ReviewImprovementsListItem,
 )
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_update(item_id: int) -> Any:
@@ -391,6 +407,7 @@ def improvement_update(item_id: int) -> Any:
     summary="Compute the item's measured result again from the data",
     tag=TAG,
     parameters=[_id("item_id")],
+    response=schemas.MeasuredResult,
 )
 @require(Permission.MANAGE_IMPROVEMENTS)
 def improvement_measure(item_id: int) -> Any:

@@ -20,8 +20,8 @@ from typing import Any
 from flask import Response, current_app, g, jsonify, request
 from sqlalchemy import func, select
 
-from perception.api import bp
-from perception.api.errors import json_body, page_args
+from perception.api import bp, paging
+from perception.api.errors import json_body, optional_object, page_args
 from perception.api.openapi import document
 from perception.core.authz import Permission, can, get_or_404, region_scope, require, scoped
 from perception.core.clock import current_clock
@@ -30,6 +30,7 @@ from perception.core.extensions import orm
 from perception.core.models.org import CustomerOrg
 from perception.core.periods import parse_day
 from perception.core.transaction import writes
+from perception.setup import api_models as schemas
 from perception.setup.models.catalog import Service, ServiceTier
 from perception.setup.models.standards import ServiceStandard, Sla, StandardVersion
 from perception.setup.services import confirm as setup_confirm
@@ -97,6 +98,7 @@ def version_json(v: StandardVersion) -> dict[str, Any]:
     summary="The whole setup as one document (JSON, or YAML with ?format=yaml)",
     tag=TAG,
     parameters=[{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "yaml"]}}],
+    response=schemas.SetupExport,
 )
 @require(Permission.MANAGE_SETUP)
 @writes  # records the export's audit row
@@ -113,8 +115,10 @@ def setup_export() -> Any:
     "post",
     summary="Import a full or partial setup document, all-or-nothing and idempotent (?dry_run=1 checks only)",
     tag=TAG,
-    request_schema={"type": "object", "properties": {"format": {"type": "string"}}},
+    request=schemas.SetupImportInput,
+    request_content={"application/x-yaml": {"schema": {"type": "string"}}},
     parameters=[{"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}],
+    response=schemas.SetupImported,
 )
 @require(Permission.MANAGE_SETUP)
 def setup_import() -> Any:
@@ -127,10 +131,7 @@ def setup_import() -> Any:
     return jsonify({"entries": result.entries, "changes": result.changes, "dry_run": result.dry_run})
 
 
-PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
-]
+PAGING = paging.PARAMETERS
 
 
 def _catalogue_page(model: Any, extra: Any) -> Response:
@@ -151,6 +152,7 @@ def _catalogue_page(model: Any, extra: Any) -> Response:
     summary="The service catalogue with ids (the analysis filters take service ids), in id order, paged",
     tag=TAG,
     parameters=PAGING,
+    response=schemas.SetupServices,
 )
 @require(Permission.USE_API)
 def setup_services() -> Any:
@@ -164,6 +166,7 @@ def setup_services() -> Any:
     summary="Service tiers with ids, in id order, paged",
     tag=TAG,
     parameters=PAGING,
+    response=schemas.SetupTiers,
 )
 @require(Permission.USE_API)
 def setup_tiers() -> Any:
@@ -174,10 +177,13 @@ def setup_tiers() -> Any:
 @document(
     "/setup/standards",
     "get",
-    summary="Standard versions in force on a date (filters: service, tier, customer codes)",
+    summary="Standard versions in force on a date (filters: service, tier, customer codes), in the "
+    "standards' id order, paged",
     tag=TAG,
     parameters=[ON]
-    + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "tier", "customer")],
+    + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "tier", "customer")]
+    + PAGING,
+    response=schemas.SetupStandards,
 )
 @require(Permission.VIEW_SETUP)
 def setup_standards() -> Any:
@@ -191,8 +197,9 @@ def setup_standards() -> Any:
     p.raise_if_any()
     visible = set(orm().scalars(scoped(select(ServiceStandard.id), ServiceStandard)))
     rows = standards_in_force(orm(), on, ids["service"], ids["tier"], ids["customer"])
+    shown = [v for v in rows if v.standard_id in visible]
     return jsonify(
-        {"on": on.isoformat(), "items": [version_json(v) for v in rows if v.standard_id in visible]}
+        {"on": on.isoformat()} | paging.page_of_list(shown, lambda v: (v.standard_id, v.id), version_json)
     )
 
 
@@ -203,6 +210,7 @@ def setup_standards() -> Any:
     summary="One standard with every version, its confirmation trail and the version in force on ?on=",
     tag=TAG,
     parameters=[{"name": "standard_id", **ID}, ON],
+    response=schemas.SetupStandard,
 )
 @require(Permission.VIEW_SETUP)
 def setup_standard(standard_id: int) -> Any:
@@ -224,7 +232,9 @@ def setup_standard(standard_id: int) -> Any:
     "post",
     summary="Create a standard or change one (by code): the content becomes a draft version",
     tag=TAG,
-    request_schema={"type": "object", "required": ["code", "service"]},
+    request=schemas.StandardInput,
+    response=schemas.SetupStandard,
+    status=201,
 )
 @require(Permission.MANAGE_SETUP)
 def setup_standard_save() -> Any:
@@ -250,10 +260,8 @@ def setup_standard_save() -> Any:
     summary="Five-principle check of the latest version (optional body: history, oldest first)",
     tag=TAG,
     parameters=[{"name": "standard_id", **ID}],
-    request_schema={
-        "type": "object",
-        "properties": {"history": {"type": "array", "items": {"type": "number"}}},
-    },
+    request=schemas.CheckInput,
+    response=schemas.PrincipleReport,
 )
 @require(Permission.VIEW_SETUP)
 def setup_standard_check(standard_id: int) -> Any:
@@ -262,9 +270,16 @@ def setup_standard_check(standard_id: int) -> Any:
     history = data.get("history") if isinstance(data, dict) else None
     if history is not None and not (
         isinstance(history, list)
-        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in history)
+        and all(
+            isinstance(x, int | float) and not isinstance(x, bool) and abs(x) <= schemas.HISTORY_BOUND
+            for x in history
+        )
     ):
-        raise SetupError.one("history", "应为数字列表。", "A list of numbers.")
+        raise SetupError.one(
+            "history",
+            f"应为数字列表，每个数的绝对值不超过 {schemas.HISTORY_BOUND:g}。",
+            f"A list of numbers, each at most {schemas.HISTORY_BOUND:g} in size.",
+        )
     latest = standard.versions[-1]
     report = check_version(latest, history if history is not None else measured_history(orm(), latest))
     return jsonify(report.to_dict() | {"version": latest.version})
@@ -280,7 +295,8 @@ def setup_standard_check(standard_id: int) -> Any:
         {"name": "standard_id", **ID},
         {"name": "step", "in": "path", "required": True, "schema": {"type": "string", "enum": list(STEPS)}},
     ],
-    request_schema={"type": "object", "properties": {"comment": {"type": "string"}}},
+    request=schemas.StepInput,
+    response=schemas.SetupStandardsItem,
 )
 @require(Permission.MANAGE_SETUP, Permission.CONFIRM_STANDARD_PROVIDER, Permission.CONFIRM_STANDARD_CUSTOMER)
 def setup_standard_step(standard_id: int, step: str) -> Any:
@@ -300,8 +316,7 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
             "Only the system owner proposes standards for confirmation.",
             code="forbidden",
         )
-    data = request.get_json(silent=True) if request.is_json else None
-    comment = str(data.get("comment") or "").strip() if isinstance(data, dict) else ""
+    comment = str(optional_object().get("comment") or "").strip()
     version = standard.versions[-1]
     setup_confirm.take_step(
         orm(),
@@ -316,7 +331,7 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
 
 
 @bp.get("/setup/slas")
-@document("/setup/slas", "get", summary="SLAs and OLAs the user may see", tag=TAG)
+@document("/setup/slas", "get", summary="SLAs and OLAs the user may see", tag=TAG, response=schemas.SetupSlas)
 @require(Permission.VIEW_SETUP)
 def setup_slas() -> Any:
     rows = list(orm().scalars(scoped(select(Sla).order_by(Sla.code), Sla)))
@@ -327,7 +342,12 @@ def setup_slas() -> Any:
 
 @bp.get("/setup/slas/<int:sla_id>")
 @document(
-    "/setup/slas/{sla_id}", "get", summary="One SLA/OLA", tag=TAG, parameters=[{"name": "sla_id", **ID}]
+    "/setup/slas/{sla_id}",
+    "get",
+    summary="One SLA/OLA",
+    tag=TAG,
+    parameters=[{"name": "sla_id", **ID}],
+    response=schemas.SetupSla,
 )
 @require(Permission.VIEW_SETUP)
 def setup_sla(sla_id: int) -> Any:
@@ -343,6 +363,7 @@ def setup_sla(sla_id: int) -> Any:
     tag=TAG,
     parameters=[ON]
     + [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("service", "customer")],
+    response=schemas.SlaFor,
 )
 @require(Permission.VIEW_SETUP)
 def setup_sla_for() -> Any:
@@ -360,7 +381,11 @@ def setup_sla_for() -> Any:
 
 @bp.get("/setup/coverage")
 @document(
-    "/setup/coverage", "get", summary="Plan coverage: gaps and standards no data source measures", tag=TAG
+    "/setup/coverage",
+    "get",
+    summary="Plan coverage: gaps and standards no data source measures",
+    tag=TAG,
+    response=schemas.SetupCoverage,
 )
 @require(Permission.VIEW_SETUP)
 def setup_coverage() -> Any:

@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from perception.api import bp
 from perception.api.errors import json_object
-from perception.api.openapi import SCHEMAS, document
+from perception.api.openapi import document
 from perception.core.authz import Permission, get_or_404, require, scoped
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
+from perception.surveys import api_models as schemas
 from perception.surveys.models import Campaign, Channel, FollowUpTask, Survey
 from perception.surveys.services import campaigns, definitions, followup
 from perception.surveys.services import rates as surveys_rates
@@ -22,30 +23,6 @@ from perception.surveys.services.errors import SurveyError
 from perception.surveys.services.settings import SurveySettings
 
 ID = {"schema": {"type": "integer"}, "in": "path", "required": True}
-SCHEMAS["Campaign"] = {
-    "type": "object",
-    "properties": {
-        "code": {"type": "string"},
-        "name_zh": {"type": "string"},
-        "name_en": {"type": "string"},
-        "version_id": {"type": "integer"},
-        "kind": {"type": "string", "enum": ["relationship", "transactional"]},
-        "channel": {"type": "string", "enum": ["personal", "anonymous"]},
-        "region_id": {"type": "integer", "nullable": True},
-        "customer_id": {"type": "integer", "nullable": True},
-        "service_id": {"type": "integer", "nullable": True},
-        "tier_id": {"type": "integer", "nullable": True},
-        "opens_at": {"type": "string", "format": "date-time", "description": "UTC"},
-        "closes_at": {"type": "string", "format": "date-time", "description": "UTC"},
-        "reminder_after_days": {"type": "integer", "minimum": 1},
-        "max_reminders": {"type": "integer", "minimum": 0},
-        "sampling_rate": {"type": "number", "minimum": 0, "maximum": 1},
-        "csat_threshold": {"type": "integer"},
-        "nps_threshold": {"type": "integer"},
-    },
-}
-
-
 def rate_json(rate: surveys_rates.Rate) -> dict[str, Any]:
     return {
         "key": rate.key,
@@ -103,7 +80,13 @@ def followup_json(t: FollowUpTask) -> dict[str, Any]:
 
 
 @bp.get("/surveys")
-@document("/surveys", "get", summary="Questionnaires and their published versions", tag="surveys")
+@document(
+    "/surveys",
+    "get",
+    summary="Questionnaires and their published versions",
+    tag="surveys",
+    response=schemas.SurveysList,
+)
 @require(Permission.VIEW_SURVEYS)
 def surveys_list() -> Any:
     rows = orm().scalars(select(Survey).order_by(Survey.code))
@@ -138,11 +121,9 @@ def surveys_list() -> Any:
     summary="Publish (freeze) a definition as the next version",
     tag="surveys",
     parameters=[{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
-    request_schema={
-        "type": "object",
-        "required": ["definition"],
-        "properties": {"definition": {"description": "the questionnaire (object, or YAML/JSON text)"}},
-    },
+    request=schemas.PublishInput,
+    response=schemas.PublishedVersion,
+    status=201,
 )
 @require(Permission.MANAGE_SURVEYS)
 def survey_publish(code: str) -> Any:
@@ -154,7 +135,13 @@ def survey_publish(code: str) -> Any:
 
 
 @bp.get("/campaigns")
-@document("/campaigns", "get", summary="Campaigns the user may see, with their response rate", tag="surveys")
+@document(
+    "/campaigns",
+    "get",
+    summary="Campaigns the user may see, with their response rate",
+    tag="surveys",
+    response=schemas.SurveysCampaignsList,
+)
 @require(Permission.VIEW_SURVEYS)
 def campaigns_list() -> Any:
     rows = list(orm().scalars(scoped(select(Campaign).order_by(Campaign.id), Campaign)))
@@ -168,7 +155,9 @@ def campaigns_list() -> Any:
     "post",
     summary="Create a draft campaign",
     tag="surveys",
-    request_schema={"$ref": "#/components/schemas/Campaign"},
+    request=schemas.CampaignInput,
+    response=schemas.Campaign,
+    status=201,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_create() -> Any:
@@ -183,6 +172,7 @@ def campaign_create() -> Any:
     summary="One campaign with response rates by region and tier",
     tag="surveys",
     parameters=[{"name": "campaign_id", **ID}],
+    response=schemas.SurveysCampaignGet,
 )
 @require(Permission.VIEW_SURVEYS)
 def campaign_get(campaign_id: int) -> Any:
@@ -200,7 +190,8 @@ def campaign_get(campaign_id: int) -> Any:
     summary="Change a campaign (fields fixed once it is open)",
     tag="surveys",
     parameters=[{"name": "campaign_id", **ID}],
-    request_schema={"$ref": "#/components/schemas/Campaign"},
+    request=schemas.CampaignInput,
+    response=schemas.Campaign,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_patch(campaign_id: int) -> Any:
@@ -216,6 +207,7 @@ def campaign_patch(campaign_id: int) -> Any:
     summary="Open a draft campaign (personal links: invites)",
     tag="surveys",
     parameters=[{"name": "campaign_id", **ID}],
+    response=schemas.Campaign,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_open(campaign_id: int) -> Any:
@@ -232,6 +224,7 @@ def campaign_open(campaign_id: int) -> Any:
     summary="Close a campaign",
     tag="surveys",
     parameters=[{"name": "campaign_id", **ID}],
+    response=schemas.Campaign,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_close(campaign_id: int) -> Any:
@@ -246,6 +239,7 @@ def campaign_close(campaign_id: int) -> Any:
     "get",
     summary="Follow-up tasks of the user's regions (?status=open|in_progress|done)",
     tag="surveys",
+    response=schemas.SurveysFollowupsList,
 )
 @require(Permission.VIEW_COLLECTION, Permission.VIEW_SURVEYS)
 def followups_list() -> Any:
@@ -260,14 +254,8 @@ def followups_list() -> Any:
     summary="Set a follow-up task's status and outcome",
     tag="surveys",
     parameters=[{"name": "task_id", **ID}],
-    request_schema={
-        "type": "object",
-        "required": ["status"],
-        "properties": {
-            "status": {"type": "string", "enum": ["open", "in_progress", "done"]},
-            "outcome": {"type": "string"},
-        },
-    },
+    request=schemas.FollowUpChange,
+    response=schemas.FollowUp,
 )
 @require(Permission.MANAGE_FOLLOWUPS)
 def followup_patch(task_id: int) -> Any:

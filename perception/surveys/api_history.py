@@ -11,27 +11,20 @@ from flask import current_app, g, jsonify, request
 
 from perception.api import bp
 from perception.api.errors import json_body
-from perception.api.openapi import document
+from perception.api.openapi import document, json_content
+from perception.api.schemas import UPLOAD, ImportResult
 from perception.core.authz import Permission, get_or_404, region_scope, require
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.kpi.services.files import DEFAULT_MAX_BYTES
 from perception.kpi.services.ticket_import import ImportOptions
+from perception.surveys.api_models import ResponsesImport
 from perception.surveys.models import Campaign
 from perception.surveys.services.history_import import import_responses
 
-RESULT = {
-    "type": "object",
-    "properties": {
-        "batch_id": {"type": "integer"},
-        "kind": {"type": "string"},
-        "dry_run": {"type": "boolean"},
-        "rows_total": {"type": "integer"},
-        "rows_new": {"type": "integer"},
-        "rows_changed": {"type": "integer"},
-        "rows_unchanged": {"type": "integer"},
-        "duplicate_of": {"type": "integer", "nullable": True},
-    },
+ANSWERS = {
+    "200": {"description": "Dry run: what the import would do", "content": json_content(ImportResult)},
+    "201": {"description": "Imported", "content": json_content(ImportResult)},
 }
 
 
@@ -65,14 +58,9 @@ def history_options() -> ImportOptions:
         {"name": "campaign_id", "in": "path", "required": True, "schema": {"type": "integer"}},
         {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}},
     ],
-    request_schema={
-        "type": "object",
-        "properties": {"responses": {"type": "array", "items": {"type": "object"}}},
-    },
-    responses={
-        "200": {"description": "Dry run", "content": {"application/json": {"schema": RESULT}}},
-        "201": {"description": "Imported", "content": {"application/json": {"schema": RESULT}}},
-    },
+    request=ResponsesImport,
+    request_content=UPLOAD,
+    responses=ANSWERS,
 )
 @require(Permission.MANAGE_SURVEYS)
 def campaign_responses_import(campaign_id: int) -> Any:

@@ -25,12 +25,30 @@ from perception.core.errors import UserError
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # a 32-bit INTEGER column (PostgreSQL, SQLite alike)
 
 
+def _at_most(limit: int) -> str:
+    """A regular expression of the decimal numbers 0..limit (no sign)."""
+    digits = str(limit)
+    shorter = rf"\d{{1,{len(digits) - 1}}}"
+    same = [
+        digits[:i] + (f"[0-{int(d) - 1}]" if d != "1" else "0") + rf"\d{{{len(digits) - i - 1}}}"
+        for i, d in enumerate(digits)
+        if d != "0"
+    ]
+    return "(?:" + "|".join([shorter, *same, digits]) + ")"
+
+
 class BoundedIntConverter(IntegerConverter):
-    """``<int:...>`` that matches only ids a 32-bit INTEGER column can hold."""
+    """``<int:...>`` that matches only ids a 32-bit INTEGER column can hold.
+
+    The bound is in the pattern as well as in ``to_python``: werkzeug turns a value its converter
+    refuses after the pattern matched into 405 when a rule of another method matched first, and
+    a too-long id must be the 404 of an id that does not exist, whatever the method."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
         kwargs.setdefault("max", INT_MAX)
         super().__init__(map, *args, **kwargs)
+        if not kwargs.get("signed") and kwargs["max"] == INT_MAX:
+            self.regex = _at_most(INT_MAX)
 
 
 def out_of_range(name: str, raw: str) -> UserError:
@@ -45,8 +63,21 @@ def out_of_range(name: str, raw: str) -> UserError:
     )
 
 
+def has_nul(name: str, raw: str) -> UserError:
+    """A NUL character, which no text column holds (PostgreSQL refuses it): a 400 naming it."""
+    return UserError.one(
+        name,
+        "参数含有不允许的空字符（NUL）",
+        "the value contains a NUL character, which is not allowed",
+        code="nul_character",
+        value=raw.replace("\x00", "\\0")[:40],
+        status=400,
+    )
+
+
 class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
-    """Query parameters whose ``get(..., type=int)`` refuses numbers no column can hold."""
+    """Query parameters whose ``get(..., type=int)`` refuses numbers no column can hold, and whose
+    ``get`` refuses a value with a NUL character (no text column holds one)."""
 
     def get(  # type: ignore[override]  # werkzeug's overloads, one implementation
         self,
@@ -54,6 +85,9 @@ class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
         default: Any = None,
         type: Any = None,  # noqa: A002 - werkzeug's name
     ) -> Any:
+        raw = super().get(key)
+        if isinstance(raw, str) and "\x00" in raw:
+            raise has_nul(str(key), raw)
         value = super().get(key, default, type)
         if type is int and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
             raise out_of_range(str(key), str(super().get(key)))

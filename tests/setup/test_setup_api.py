@@ -173,3 +173,71 @@ def test_services_and_tiers_are_listed_with_their_ids_in_stable_pages(client, db
     tiers = client.get("/api/v1/setup/tiers", headers=headers).get_json()
     assert {t["code"] for t in tiers["items"]} == {t.code for t in db_session.query(ServiceTier)}
     assert client.get("/api/v1/setup/services").status_code == 401
+
+
+def _walk(client, headers, path, per_page):
+    """Every item of a paged list, page by page, and the total the first page announced."""
+    first = client.get(f"{path}{'&' if '?' in path else '?'}per_page={per_page}&page=1", headers=headers)
+    body = first.get_json()
+    items, page = list(body["items"]), 1
+    while len(items) < body["total"]:
+        page += 1
+        more = client.get(
+            f"{path}{'&' if '?' in path else '?'}per_page={per_page}&page={page}", headers=headers
+        )
+        got = more.get_json()["items"]
+        assert got, f"page {page} of {path} is empty before the total"
+        items += got
+    return items, body["total"]
+
+
+def test_standards_and_customers_are_listed_with_their_ids_in_stable_pages(client, db_session, world):
+    """Issue 16: every setup object is listed with its id, in id order, in stable pages."""
+    from perception.core.models.org import CustomerOrg
+    from perception.setup.models.standards import ServiceStandard
+
+    for i in range(5):
+        db_session.add(
+            CustomerOrg(
+                code=f"C{i}",
+                name_zh=f"客户{i}",
+                name_en=f"Customer {i}",
+                region_id=world.org["R1"]["region"].id,
+            )
+        )
+    standards = [make_standard(db_session, world, standard_def(code=f"DESK-P{i}")) for i in range(5)]
+    for standard in standards:
+        agree(db_session, world, standard, date(2026, 1, 5))
+    db_session.commit()
+    headers = _h(db_session, world.owner)
+
+    customers, total = _walk(client, headers, "/api/v1/customers", 2)
+    ids = [c["id"] for c in customers]
+    assert ids == sorted(ids) == sorted(c.id for c in db_session.query(CustomerOrg)) and total == len(ids)
+    assert {c["code"] for c in customers} >= {"C0", "C4", "R1-C", "R2-C"}
+
+    in_force, total = _walk(client, headers, "/api/v1/setup/standards?on=2026-02-01", 2)
+    assert [s["standard_id"] for s in in_force] == sorted(s.id for s in standards) and total == 5
+    assert {s["code"] for s in in_force} == {f"DESK-P{i}" for i in range(5)}
+    one = db_session.get(ServiceStandard, in_force[0]["standard_id"])
+    assert one.code == in_force[0]["code"]
+
+    regions, total = _walk(client, headers, "/api/v1/regions", 1)
+    assert [r["id"] for r in regions] == sorted(r["id"] for r in regions) and total == 2
+    points, _ = _walk(client, headers, "/api/v1/collection-points", 1)
+    assert [p["id"] for p in points] == sorted(p["id"] for p in points)
+    beyond = client.get("/api/v1/customers?per_page=2&page=999", headers=headers).get_json()
+    assert beyond["items"] == [] and beyond["total"] == len(ids)
+
+
+def test_the_five_principle_check_refuses_a_history_of_absurd_numbers(client, db_session, world):
+    """Found by the API fuzz run: values near 1e210 overflowed the standard deviation (500)."""
+    standard = make_standard(db_session, world)
+    db_session.commit()
+    headers = _h(db_session, world.owner)
+    url = f"/api/v1/setup/standards/{standard.id}/check"
+    absurd = client.post(url, json={"history": [-1.2e210, 0.35, 3.7e95, 0.9]}, headers=headers)
+    assert absurd.status_code == 422 and absurd.mimetype == "application/problem+json"
+    assert absurd.get_json()["errors"][0]["field"] == "history"
+    fine = client.post(url, json={"history": [0.9, 0.93, 0.95, 0.96, 0.97, 0.95]}, headers=headers)
+    assert fine.status_code == 200 and {r["principle"] for r in fine.get_json()["results"]} >= {"feasible"}

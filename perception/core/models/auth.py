@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from perception.core.models.base import Base, TimestampMixin, utcnow
@@ -74,6 +74,15 @@ class UserRole(Base):
     user: Mapped[User] = relationship(back_populates="role_links")
 
 
+# The regions an API key is narrowed to (none: not narrowed by region).
+api_token_region = Table(
+    "api_token_region",
+    Base.metadata,
+    Column("token_id", ForeignKey("api_token.id", ondelete="CASCADE"), primary_key=True),
+    Column("region_id", ForeignKey("region.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 class ApiToken(Base):
     """A Bearer token for the JSON API. Only a SHA-256 hash of the secret is stored."""
 
@@ -91,14 +100,19 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Scope (perception.core.authz.KeyScope): a key acts with at most its user's rights, narrowed
-    # to these roles (comma-separated; empty: all of the user's), one region, one customer, and
-    # to reading only when read_only is set.
+    # to these roles (comma-separated; empty: all of the user's), the regions of
+    # api_token_region (none: every region the user sees), one customer, and to reading only
+    # when read_only is set.
     scope_roles: Mapped[str] = mapped_column(String(400), default="", server_default="")
-    scope_region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
     scope_customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer_org.id"))
     read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship()
+    scope_regions: Mapped[list[Region]] = relationship(secondary=api_token_region, order_by="Region.code")
+
+    @property
+    def scope_region_ids(self) -> frozenset[int]:
+        return frozenset(r.id for r in self.scope_regions)
 
 
 class UserSession(Base):

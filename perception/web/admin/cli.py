@@ -152,7 +152,9 @@ def token_group() -> None:
 @click.option("--name", default="cli", show_default=True)
 @click.option("--days", type=int, default=None, help="Expire after this many days.")
 @click.option("--role", "roles", multiple=True, help="Narrow the key to this role of the user (repeatable).")
-@click.option("--region", "region_code", default=None, help="Narrow the key to one region (its code).")
+@click.option(
+    "--region", "region_codes", multiple=True, help="Narrow the key to this region (its code; repeatable)."
+)
 @click.option("--customer", "customer_code", default=None, help="Narrow the key to one customer (its code).")
 @click.option("--read-only", is_flag=True, help="The key may only read (GET).")
 @with_appcontext
@@ -161,7 +163,7 @@ def token_issue(
     name: str,
     days: int | None,
     roles: tuple[str, ...],
-    region_code: str | None,
+    region_codes: tuple[str, ...],
     customer_code: str | None,
     read_only: bool,
 ) -> None:
@@ -172,7 +174,7 @@ def token_issue(
 
     user = _user_or_fail(username)
     expires = utcnow() + timedelta(days=days) if days else None
-    region_id = _id_by_code(Region, region_code, "region")
+    region_ids = [_id_by_code(Region, code, "region") for code in region_codes]
     customer_id = _id_by_code(CustomerOrg, customer_code, "customer")
     with acting_as("cli:token"):
         try:
@@ -183,7 +185,7 @@ def token_issue(
                     name,
                     expires,
                     roles=roles,
-                    region_id=region_id,
+                    region_ids=[r for r in region_ids if r is not None],
                     customer_id=customer_id,
                     read_only=read_only,
                 )  # fmt: skip
@@ -229,7 +231,7 @@ def token_list() -> None:
             part
             for part in (
                 t.scope_roles,
-                f"region={t.scope_region_id}" if t.scope_region_id else "",
+                "regions=" + "+".join(r.code for r in t.scope_regions) if t.scope_regions else "",
                 f"customer={t.scope_customer_id}" if t.scope_customer_id else "",
                 "read-only" if t.read_only else "",
             )

@@ -41,7 +41,7 @@ class ApiKeyForm(FlaskForm):
     roles = MultiCheckboxField(
         _l("Only these roles"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role]
     )
-    region_id = SelectField(_l("Only this region"), coerce=int, validators=[Optional()])
+    region_ids = MultiCheckboxField(_l("Only these regions"), coerce=int, validators=[Optional()])
     customer_id = SelectField(_l("Only this customer"), coerce=int, validators=[Optional()])
     read_only = BooleanField(_l("Read only"), default=True)
     days = IntegerField(

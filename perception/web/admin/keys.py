@@ -31,7 +31,7 @@ def _choices(form: ApiKeyForm) -> None:
     form.user_id.choices = [SelectChoice(u.id, f"{u.display_name} ({u.username})") for u in users]
     none = [SelectChoice(0, "—")]
     regions = orm().scalars(select(Region).order_by(Region.code))
-    form.region_id.choices = none + [SelectChoice(r.id, localized(r)) for r in regions]
+    form.region_ids.choices = [SelectChoice(r.id, localized(r)) for r in regions]
     customers = orm().scalars(select(CustomerOrg).order_by(CustomerOrg.code))
     form.customer_id.choices = none + [SelectChoice(c.id, localized(c)) for c in customers]
 
@@ -75,7 +75,7 @@ def key_new() -> Any:
         with atomic():
             token, secret = user_service.issue_token(
                 orm(), user, form.name.data or "", expires, roles=form.roles.data or (),
-                region_id=form.region_id.data or None, customer_id=form.customer_id.data or None,
+                region_ids=form.region_ids.data or (), customer_id=form.customer_id.data or None,
                 read_only=bool(form.read_only.data),
             )  # fmt: skip
     except user_service.AccountError as exc:
