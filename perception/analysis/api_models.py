@@ -274,7 +274,51 @@ class AnalysisKpiVsExperienceUnmatchedItem(Body):
     service_id: int | None
 
 
+class WatermelonKpi(Body):
+    """One KPI of a watermelon cell, met on the KPI side."""
+
+    kpi_code: str
+    kpi_name_zh: str | None
+    kpi_name_en: str | None
+    kpi_value: float | None
+    kpi_target: float | None
+    kpi_ci_low: float | None
+    kpi_ci_high: float | None
+    evidenced: bool
+    reason: str | None
+
+
+class WatermelonCell(Body):
+    """A region x service cell whose KPIs are met while its experience misses its target."""
+
+    key: str
+    service_id: int
+    service_code: str
+    service_name_zh: str | None
+    service_name_en: str | None
+    region_id: int
+    region_code: str
+    region_name_zh: str | None
+    region_name_en: str | None
+    evidenced: bool = Field(description="Evidenced on both sides under the multiplicity rule")
+    reason: str | None = Field(description="Why a candidate is not evidenced (n, interval)")
+    n: int
+    experience_estimate: float | None
+    experience_ci_low: float | None
+    experience_ci_high: float | None
+    experience_target: float | None
+    q_value: float | None = Field(description="Benjamini-Hochberg adjusted p across the cells tested")
+    kpis: list[WatermelonKpi]
+
+
+class WatermelonCells(Body):
+    headline: int = Field(description="How many cells are evidenced (the headline's count)")
+    evidenced: list[WatermelonCell]
+    candidates: list[WatermelonCell]
+
+
 class AnalysisKpiVsExperience(Body):
+    watermelon_cells: WatermelonCells
     cells: list[Any]
     correlations: AnalysisKpiVsExperienceCorrelations
     filters: AnalysisKpiVsExperienceFilters
@@ -541,7 +585,7 @@ class AnalysisOverviewRegion(Body):
     csat: AnalysisOverviewRegionCsat
     group: str | None
     id: int
-    index: AnalysisOverviewRegionIndex
+    index: AnalysisOverviewRegionIndex | None
     name_en: str | None
     name_zh: str | None
     nps: AnalysisOverviewRegionNps
@@ -617,7 +661,7 @@ class AnalysisOverviewService(Body):
     csat: AnalysisOverviewServiceCsat | None
     group: str | None
     id: int
-    index: AnalysisOverviewServiceIndex
+    index: AnalysisOverviewServiceIndex | None
     name_en: str | None
     name_zh: str | None
     nps: AnalysisOverviewServiceNps | None
@@ -693,7 +737,7 @@ class AnalysisOverviewTotal(Body):
     csat: AnalysisOverviewTotalCsat
     group: str | None
     id: Any
-    index: AnalysisOverviewTotalIndex
+    index: AnalysisOverviewTotalIndex | None
     name_en: str | None
     name_zh: str | None
     nps: AnalysisOverviewTotalNps
