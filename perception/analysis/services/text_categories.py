@@ -20,7 +20,15 @@ from perception.analysis.models import TextCategory
 from perception.analysis.services.text_ratings import COMMENT_KINDS, RATED_KINDS, item_score
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.models.facts import TextKind
-from scoring.text.categories import NEED, VOICE, DerivedLabel, default_categories, derived_category
+from scoring.text.categories import (
+    NEED,
+    VOICE,
+    Category,
+    DerivedLabel,
+    SeedBlanker,
+    default_categories,
+    derived_category,
+)
 
 
 def ensure_builtin_categories(session: Session) -> int:
@@ -62,6 +70,17 @@ def low_dimensions(session: Session, responses: Iterable[tuple[str, int]]) -> di
     return {key: next(iter(dims)) for key, dims in found.items() if len(dims) == 1}
 
 
+def active_builtin(session: Session) -> list[Category]:
+    active = set(session.scalars(select(TextCategory.code).where(TextCategory.active.is_(True))))
+    return [c for c in default_categories() if c.code in active]
+
+
+def seed_blanker(session: Session) -> SeedBlanker:
+    """The category model is scored on texts with the active seed words blanked out: its figures
+    then say how it reads wordings no seed word names, not how well it re-finds the seeds."""
+    return SeedBlanker(active_builtin(session))
+
+
 def derived_categories(
     session: Session, entries: Iterable[tuple[int, str, int, str, str | None, str]]
 ) -> dict[int, DerivedLabel]:
@@ -71,8 +90,7 @@ def derived_categories(
     rows = list(entries)
     unrated = [(s, sid) for _, s, sid, kind, dim, _ in rows if kind in COMMENT_KINDS and dim is None]
     low = low_dimensions(session, unrated)
-    active = set(session.scalars(select(TextCategory.code).where(TextCategory.active.is_(True))))
-    categories = [c for c in default_categories() if c.code in active]
+    categories = active_builtin(session)
     out = {}
     for entry_id, source, source_id, kind, dimension, text in rows:
         family = NEED if kind == TextKind.REQUIREMENT else VOICE

@@ -41,7 +41,11 @@ from perception.analysis.models import (
     TextRunStatus,
     TextTheme,
 )
-from perception.analysis.services.text_categories import derived_categories, ensure_builtin_categories
+from perception.analysis.services.text_categories import (
+    derived_categories,
+    ensure_builtin_categories,
+    seed_blanker,
+)
 from perception.analysis.services.text_ratings import comment_ratings, stratum, thresholds
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
 from perception.core.jobs.progress import report as report_progress
@@ -180,8 +184,9 @@ def _train(
             session.delete(stored)
         return None
     cues = target == "sentiment"
+    view = seed_blanker(session) if target == "category" else None
     try:
-        report = evaluate_classifier(texts, labels, tok, folds=MAX_FOLDS, sentiment_cues=cues)
+        report = evaluate_classifier(texts, labels, tok, folds=MAX_FOLDS, sentiment_cues=cues, test_view=view)
     except ValueError:  # too few distinct texts per label to evaluate: no model to trust yet
         if stored is not None:
             session.delete(stored)
