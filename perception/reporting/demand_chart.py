@@ -2,9 +2,9 @@
 
 One horizontal bar per theme, largest first, its name written above the bar (so a long name never
 squeezes the bars on a 390 px phone), a tick at the previous period's count and the change beside
-the count (▲ +5, ▼ -3, = 0; an ASCII minus, which every CJK font has). The figure is 4.2 inches wide: on a phone it is shown at about its
-own size, on a desktop it is capped by the page. Labels arrive translated; nothing here chooses a
-language.
+the count (▲ +5, ▼ -3, = 0; an ASCII minus, which every CJK font has). The figure is 4.2 inches
+wide: on a phone it is shown at about its own size, on a desktop it is capped by the page. Labels
+arrive translated; nothing here chooses a language.
 """
 
 from __future__ import annotations
