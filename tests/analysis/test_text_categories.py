@@ -161,6 +161,9 @@ def test_a_new_organisation_gets_categories_and_a_model_card_without_labels(db_s
     entry.source = "survey"
     _observation(db_session, entry, "fault_handling", 1.0)
     _observation(db_session, entry, "response_speed", 5.0)
+    # A comment no field, rating or seed word labels, while the model has learnt needs only (one
+    # text per dimension is too few to learn from): left without a category, never called a need.
+    loose = write_texts([("R3", 1, "这周来的人说话很冲，让人不舒服")], kind="survey_comment")
     db_session.flush()
     assert (
         db_session.scalar(select(TextLabel.id)) is None and db_session.scalar(select(TextCategory.id)) is None
@@ -173,6 +176,7 @@ def test_a_new_organisation_gets_categories_and_a_model_card_without_labels(db_s
     rows = {e.id: e for e in db_session.scalars(select(TextEntry))}
     assert rows[field[0]].category == "staff_attitude"
     assert rows[comment[0]].category == "fault_handling"
+    assert rows[loose[0]].category is None
     got = [rows[i].category for i in need_ids]
     right = sum(GOLD_CATEGORY[r.gold] == c for r, c in zip(needs, got, strict=True))
     assert all(c is not None and c.startswith("need_") for c in got) and right / len(needs) >= 0.85

@@ -50,8 +50,9 @@ from perception.analysis.services.text_ratings import comment_ratings, stratum, 
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
 from perception.core.jobs.progress import report as report_progress
 from perception.core.models.base import utcnow
-from perception.core.models.facts import TextEntry
+from perception.core.models.facts import TextEntry, TextKind
 from scoring.text import Tokenizer, discover_themes, train_classifier
+from scoring.text.categories import NEED, VOICE, default_categories
 from scoring.text.classify import distinct_labelled, evaluate_classifier
 
 log = logging.getLogger(__name__)
@@ -215,6 +216,32 @@ def _train(
     return model
 
 
+def _category_predictions(
+    model: Any, entries: Sequence[_Entry], texts: list[str]
+) -> list[tuple[str | None, float]]:
+    """The most probable category of each text's own family: a requirement takes a kind of need
+    (or a category of the organisation's own), a comment a feedback dimension (or its own), never
+    the other family's built-in category (None when the model knows none of its family);
+    confidence is the probability the model gives it."""
+    import numpy as np
+
+    proba = model.predict_proba(texts)
+    family = {c.code: c.family for c in default_categories()}
+    labels = list(model.labels)
+    need = np.array([family.get(label) != VOICE for label in labels])
+    voice = np.array([family.get(label) != NEED for label in labels])
+    out: list[tuple[str | None, float]] = []
+    for e, row in zip(entries, proba, strict=True):
+        allowed = need if e.kind == TextKind.REQUIREMENT else voice
+        if not allowed.any():
+            out.append((None, 1.0))
+            continue
+        masked = np.where(allowed, row, -1.0)
+        best = int(masked.argmax())
+        out.append((labels[best], float(row[best])))
+    return out
+
+
 def _replace_themes(session: Session, model: Any, run_id: int) -> None:
     session.execute(delete(TextTheme))
     session.add_all(
@@ -296,13 +323,16 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
     for target, model in models.items():
         if model is None or not texts:
             continue
-        for e, (label, confidence) in zip(to_predict, model.predict(texts), strict=True):
+        predicted: list[tuple[str | None, float]] = (
+            _category_predictions(model, to_predict, texts) if target == "category" else model.predict(texts)
+        )
+        for e, (guess, confidence) in zip(to_predict, predicted, strict=True):
             row = new[e.id]
             if target == "sentiment" and row["label_source"] == LabelSource.RATING:
                 continue
-            if target == "category" and e.id in known:
+            if target == "category" and (e.id in known or guess is None):
                 continue
-            row[target] = label
+            row[target] = guess
             row["confidence"] = (
                 confidence if row["confidence"] is None else min(row["confidence"], confidence)
             )
