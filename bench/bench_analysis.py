@@ -356,12 +356,17 @@ def main() -> None:
             from perception.analysis.services.text_settings import get_settings
 
             get_settings(db.session).max_entries = args.text_run
-            t = time.perf_counter()
+            load_before = os.getloadavg()
+            t, cpu = time.perf_counter(), time.process_time()
             result = run_text_analysis(db.session)
             db.session.commit()
+            # The machine may be shared: the CPU seconds of this process and the load average
+            # say how much of the wall time was this run's own work.
             print(
                 f"run_text_analysis  {result.n_entries:,} texts, {result.n_themes} themes, "
-                f"{result.n_changed:,} rows written: {time.perf_counter() - t:.1f} s"
+                f"{result.n_changed:,} rows written: {time.perf_counter() - t:.1f} s wall, "
+                f"{time.process_time() - cpu:.1f} s CPU, load average {load_before[0]:.1f} before, "
+                f"{os.getloadavg()[0]:.1f} after"
             )
 
 

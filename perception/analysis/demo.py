@@ -1,4 +1,4 @@
-"""Demo analysis: categories for labelling, some texts labelled by an analyst (category and
+"""Demo analysis: the built-in categories, some texts labelled by an analyst (category and
 sentiment, from plain keyword rules), one run of the text analysis (themes and the classifiers with
 their cross-validated accuracy), a few themes named, the top common need sent to the market
 department as an opportunity, and the alert checks run once on the organisation's clock.
@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.analysis import settings
-from perception.analysis.models import Opportunity, OpportunityKind, TextAnalysisRun, TextCategory, TextTheme
+from perception.analysis.models import Opportunity, OpportunityKind, TextAnalysisRun, TextTheme
 from perception.analysis.services.alert_checks import check_alerts
 from perception.analysis.services.demand import common_and_emerging_needs
 from perception.analysis.services.opportunities import create_from_need
+from perception.analysis.services.text_categories import ensure_builtin_categories
 from perception.analysis.services.text_labels import label_entry
 from perception.analysis.services.text_run import run_text_analysis
 from perception.analysis.services.text_settings import SettingsUpdate, rename_theme, update_settings
@@ -25,40 +26,41 @@ from perception.core.audit import acting_as
 from perception.core.clock import current_clock
 from perception.core.demo import DemoContext
 from perception.core.models.auth import User
-from perception.core.models.facts import TextEntry
+from perception.core.models.facts import TextEntry, TextKind
 from perception.core.periods import week_start
 
-# code, zh, en, keywords (a text containing one is labelled with the category)
+# Built-in category code (scoring.text.categories), kind family, keywords: an analyst labels a
+# text containing one (requirements with kinds of need, comments with feedback dimensions).
 CATEGORIES = (
-    (
-        "mobile",
-        "移动端报修",
-        "Mobile repair reporting",
-        ("手机", "微信", "移动端", "小程序", "mobile", "app"),
-    ),
-    ("onsite", "驻场服务", "On-site engineers", ("驻场", "现场", "on-site", "onsite")),
-    ("spares", "备件", "Spare parts", ("备件", "spare")),
-    ("training", "培训", "Training", ("培训", "training")),
-    ("reporting", "服务报告", "Service reports", ("报告", "月报", "报表", "report")),
-    ("speed", "响应速度", "Response speed", ("响应", "及时", "太慢", "等了", "slow", "quick")),
+    ("need_self_service", "need", ("手机", "微信", "移动端", "小程序", "mobile", "app")),
+    ("need_support_hours", "need", ("驻场", "现场", "on-site", "onsite")),
+    ("need_equipment", "need", ("备件", "spare")),
+    ("need_training", "need", ("培训", "training")),
+    ("need_reporting", "need", ("报告", "月报", "报表", "report")),
+    ("response_speed", "voice", ("响应", "及时", "太慢", "等了", "slow", "quick")),
+    ("training_effect", "voice", ("培训", "training")),
+    ("staff_attitude", "voice", ("态度", "耐心", "attitude")),
 )
 POSITIVE = ("满意", "很好", "感谢", "谢谢", "及时", "专业", "thank", "great", "quick", "friendly")
 NEGATIVE = ("慢", "差", "不满", "投诉", "没人", "不及时", "太长", "不足", "slow", "poor", "bad")
 LABELS_PER_CATEGORY = 12
 THEME_NAMES = {
-    "mobile": "移动端报修 Mobile repair",
-    "onsite": "驻场工程师 On-site engineers",
-    "spares": "备件 Spare parts",
-    "training": "培训 Training",
-    "reporting": "服务报告 Service reports",
-    "speed": "响应速度 Response speed",
+    "need_self_service": "移动端报修 Mobile repair",
+    "need_support_hours": "驻场工程师 On-site engineers",
+    "need_equipment": "备件 Spare parts",
+    "need_training": "培训需求 Training requests",
+    "need_reporting": "服务报告 Service reports",
+    "response_speed": "响应速度 Response speed",
+    "training_effect": "培训效果 Training effect",
+    "staff_attitude": "服务态度 Staff attitude",
 }
 
 
-def _category_of(text: str) -> str | None:
+def _category_of(text: str, kind: str) -> str | None:
     lowered = text.lower()
-    for code, _, _, words in CATEGORIES:
-        if any(w in lowered for w in words):
+    family = "need" if kind == TextKind.REQUIREMENT else "voice"
+    for code, of, words in CATEGORIES:
+        if of == family and any(w in lowered for w in words):
             return code
     return None
 
@@ -76,7 +78,7 @@ def _label_some(session: Session, analyst: User | None) -> int:
     counts: dict[str, int] = {}
     labelled = 0
     for entry in session.scalars(select(TextEntry).order_by(TextEntry.id).limit(5000)):
-        category = _category_of(entry.text)
+        category = _category_of(entry.text, entry.kind)
         if category is None or counts.get(category, 0) >= LABELS_PER_CATEGORY:
             continue
         counts[category] = counts.get(category, 0) + 1
@@ -97,12 +99,15 @@ def _name_themes(session: Session) -> None:
     for theme in session.scalars(select(TextTheme).order_by(TextTheme.size.desc(), TextTheme.key)):
         if theme.name:
             continue
-        texts = session.scalars(
-            select(TextEntry.text).where(TextEntry.theme_key == theme.key).order_by(TextEntry.id).limit(40)
+        texts = session.execute(
+            select(TextEntry.text, TextEntry.kind)
+            .where(TextEntry.theme_key == theme.key)
+            .order_by(TextEntry.id)
+            .limit(40)
         ).all()
         votes: dict[str, int] = {}
-        for text in texts:
-            code = _category_of(text)
+        for text, kind in texts:
+            code = _category_of(text, kind)
             if code is not None:
                 votes[code] = votes.get(code, 0) + 1
         if not votes:
@@ -115,10 +120,7 @@ def _name_themes(session: Session) -> None:
 
 
 def load(session: Session, ctx: DemoContext) -> None:
-    for code, zh, en, _ in CATEGORIES:
-        if session.scalar(select(TextCategory.id).where(TextCategory.code == code)) is None:
-            session.add(TextCategory(code=code, name_zh=zh, name_en=en))
-    session.flush()
+    ensure_builtin_categories(session)
     analyst = session.scalar(select(User).where(User.username == "analyst"))
     market = session.scalar(select(User).where(User.username == "market"))
     if session.scalar(select(TextAnalysisRun.id).limit(1)) is not None:

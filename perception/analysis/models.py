@@ -125,9 +125,13 @@ class TextTheme(Base):
 
     def label_in(self, language: str) -> str:
         """The name, or the top terms in the reader's language (English words where known)."""
-        from scoring.text.themes import label_terms
+        from scoring.text.themes import label_terms, name_in
 
-        return self.name or label_terms(self.top_terms, self.top_terms_en or (), language) or self.key
+        return (
+            name_in(self.name, language)
+            or label_terms(self.top_terms, self.top_terms_en or (), language)
+            or self.key
+        )
 
 
 class TextCategory(TimestampMixin, Base):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -286,13 +286,17 @@ def evaluate_classifier(
     folds: int = 5,
     sentiment_cues: bool = False,
     random_state: int = 0,
+    test_view: Callable[[str], str] | None = None,
 ) -> Evaluation:
     """Cross-validated and held-back balanced accuracy on the distinct labelled texts.
 
     A stratified `held_back` share of the distinct texts is set aside first (when every label has
     at least 2 texts there); the rest is cross-validated with stratified k-fold, k = min(`folds`,
-    the rarest label's count). Raises ValueError with fewer than two labels of 2+ texts each.
+    the rarest label's count). `test_view`, when given, is applied to every text a model is
+    scored on (never to its training texts): e.g. blanking the seed words that gave the labels.
+    Raises ValueError with fewer than two labels of 2+ texts each.
     """
+    view = test_view if test_view is not None else (lambda text: text)
     from sklearn.metrics import balanced_accuracy_score
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
@@ -311,7 +315,8 @@ def evaluate_classifier(
         )
         model = _pipeline(tokenizer, 10.0, random_state, sentiment_cues)
         model.fit(list(documents[train_idx]), y[train_idx])
-        held_score = float(balanced_accuracy_score(y[test_idx], model.predict(list(documents[test_idx]))))
+        tested = [view(str(d)) for d in documents[test_idx]]
+        held_score = float(balanced_accuracy_score(y[test_idx], model.predict(tested)))
         n_held = int(test_idx.size)
     train_y = y[train_idx]
     k = int(min(folds, np.unique(train_y, return_counts=True)[1].min()))
@@ -321,7 +326,7 @@ def evaluate_classifier(
     for fit, test in StratifiedKFold(k, shuffle=True, random_state=random_state).split(train_idx, train_y):
         model = _pipeline(tokenizer, 10.0, random_state, sentiment_cues)
         model.fit(list(documents[train_idx[fit]]), train_y[fit])
-        predicted = model.predict(list(documents[train_idx[test]]))
+        predicted = model.predict([view(str(d)) for d in documents[train_idx[test]]])
         scores.append(float(balanced_accuracy_score(train_y[test], predicted)))
     return Evaluation(
         n_labels_given=len(texts),

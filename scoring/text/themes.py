@@ -57,10 +57,24 @@ class Theme:
 
     def label_in(self, language: str) -> str:
         """The user's name, or the top terms in `language` ("zh" or "en")."""
-        return self.name or label_terms(self.top_terms, self.top_terms_en, language)
+        return name_in(self.name, language) or label_terms(self.top_terms, self.top_terms_en, language)
 
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+_BILINGUAL = re.compile(r"^\s*([^A-Za-z]*[\u3400-\u9fff][^A-Za-z]*?)\s*[/|·]?\s*([A-Za-z][^\u3400-\u9fff]*)$")
+
+
+def name_in(name: str | None, language: str) -> str | None:
+    """A name a person gave in both languages ("移动端报修 Mobile repair", "培训 / Training") read
+    in `language`: the Chinese part for zh, the English part for en; any other name as given."""
+    if not name:
+        return name
+    both = _BILINGUAL.match(name)
+    if both is None:
+        return name
+    return (both.group(2) if language.startswith("en") else both.group(1)).strip()
 
 
 def label_terms(terms: Sequence[str], terms_en: Sequence[str], language: str, n: int = 3) -> str:
@@ -68,7 +82,9 @@ def label_terms(terms: Sequence[str], terms_en: Sequence[str], language: str, n:
 
     Chinese: terms with Chinese characters, and short codes that Chinese texts use as they are
     (ipv6, oa, erp, vpn, 7x24); an English word such as "quarter" only when too few are left.
-    English: the English form of each term where the synonyms know one, ASCII terms first.
+    English: the English form of each term where the concept dictionary (data/synonyms.txt)
+    knows one, those first; a Chinese term with no English form fills the label only when fewer
+    than `n` English words are left (the fallback: the term as written).
     """
     english = language.startswith("en")
     pool = list(dict.fromkeys(terms_en if english and terms_en else terms))

@@ -144,6 +144,13 @@ def test_classifier_cross_validation_review_queue_and_corrections(db_session, wr
     ):
         db_session.add(TextCategory(code=code, name_zh=zh, name_en=en))
     db_session.flush()
+    # This organisation labels in its own categories only: the built-in ones are retired, so no
+    # derived label joins the people's (the run keeps a retired category retired).
+    from perception.analysis.services.text_categories import ensure_builtin_categories
+
+    ensure_builtin_categories(db_session)
+    for category in db_session.scalars(select(TextCategory)):
+        category.active = category.code in ("mobile", "onsite", "spares")
     groups = {"mobile": write_texts(MOBILE), "onsite": write_texts(ONSITE), "spares": write_texts(SPARES)}
     write_texts(REPORTS)
     for category, ids in groups.items():

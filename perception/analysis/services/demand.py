@@ -84,6 +84,7 @@ class ThemeRow:
     size_total: int  # entries of the theme in the last run (all regions)
     n_entries: int  # within the filters and the user's scope
     examples: tuple[tuple[int, str], ...]  # (entry id, text) the user may see
+    n_previous: int = 0  # within the scope, in the previous period of equal length
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,19 @@ def demand(session: Session, filters: AnalysisFilters, language: str = "zh") -> 
         ).all()
     )
     total = session.scalar(select(func.count()).where(*clauses)) or 0
+    span = filters.end - filters.start
+    previous = dict(
+        session.execute(
+            select(TextEntry.theme_key, func.count())
+            .where(
+                *scope_only,
+                TextEntry.period_start >= filters.start - span,
+                TextEntry.period_start < filters.start,
+                TextEntry.theme_key.is_not(None),
+            )
+            .group_by(TextEntry.theme_key)
+        ).all()
+    )
     stored = list(session.scalars(select(TextTheme).order_by(TextTheme.size.desc(), TextTheme.key)))
     examples = _examples(session, stored, scope_only)
     themes = []
@@ -312,6 +326,7 @@ def demand(session: Session, filters: AnalysisFilters, language: str = "zh") -> 
                 size_total=t.size,
                 n_entries=int(sizes.get(t.key, 0)),
                 examples=examples[t.key],
+                n_previous=int(previous.get(t.key, 0)),
             )
         )
     needs = common_and_emerging_needs(

@@ -231,3 +231,29 @@ __all__ = [
     "opportunities",
     "update_opportunity",
 ]
+
+
+def titles_in(session: Session, opportunities: Iterable[Opportunity], language: str) -> dict[int, str]:
+    """Each opportunity's title in the reader's language. The title is the theme's Chinese label
+    when the need was sent; an English reader sees the English part of a bilingual name, else the
+    theme's English label words (its concept-dictionary words) while the theme exists; a title
+    with no English words anywhere stays as written."""
+    import re
+
+    from scoring.text.themes import name_in
+
+    han = re.compile(r"[\u3400-\u9fff]")
+    opps = list(opportunities)
+    keys = {o.theme_key for o in opps if o.theme_key}
+    themes = (
+        {t.key: t for t in session.scalars(select(TextTheme).where(TextTheme.key.in_(keys)))} if keys else {}
+    )
+    out = {}
+    for o in opps:
+        title = name_in(o.title, language) or o.title
+        theme = themes.get(o.theme_key or "")
+        if language.startswith("en") and han.search(title) and theme is not None:
+            english = theme.label_in("en")
+            title = english if not han.search(english) else title
+        out[o.id] = title
+    return out

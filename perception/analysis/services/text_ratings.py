@@ -29,7 +29,7 @@ NEGATIVE_AT_MOST = -0.5
 POSITIVE_AT_LEAST = 0.5
 
 
-def _item_score() -> Any:
+def item_score() -> Any:
     """-1 / 0 / +1 per scored item, in SQL, as scoring.text.rating_sentiment reads one rating."""
     span = Obs.scale_max - Obs.scale_min
     nps = span >= 10  # an eleven-point scale (NPS and the like)
@@ -66,7 +66,7 @@ def comment_ratings(session: Session, entries: Iterable[tuple[int, str, int, str
     since = session.scalar(select(func.min(TextEntry.period_start)).where(TextEntry.kind.in_(COMMENT_KINDS)))
     span = Obs.scale_max - Obs.scale_min
     rows = session.execute(
-        select(Obs.source, Obs.source_id, func.avg(_item_score()))
+        select(Obs.source, Obs.source_id, func.avg(item_score()))
         .where(
             Obs.source.in_(sources),
             Obs.kind.in_(RATED_KINDS),

@@ -10,7 +10,15 @@ of their rating, so praise never absorbs a need; replace the TextTheme rows; re-
 labels and, for sentiment, on the labels the ratings give (low negative, high positive), evaluated
 on the distinct labelled texts by cross-validation and on a held-back share it never trains on;
 predict the rest; write back only the rows whose theme or labels changed (executemany UPDATE by
-primary key). ``progress(share, step)``, when given, hears how far the run is.
+primary key). How far the run is goes to the job runner (perception.core.jobs.progress.report);
+outside a job that report does nothing.
+
+Categories out of the box: the built-in categories (scoring.text.categories) are added to the
+organisation's list once, and every text no person labelled may carry a derived category: the
+feedback dimension of the field it was written in, the dimension its low rating was on, or the
+seed words of exactly one category (``text_categories``). The category classifier learns from
+people's labels and those derived labels, so a new organisation has categories (and a model
+card for them) before anyone labels a text.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,15 +41,19 @@ from perception.analysis.models import (
     TextRunStatus,
     TextTheme,
 )
+from perception.analysis.services.text_categories import (
+    derived_categories,
+    ensure_builtin_categories,
+    seed_blanker,
+)
 from perception.analysis.services.text_ratings import comment_ratings, stratum, thresholds
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
 from perception.core.jobs.progress import report as report_progress
 from perception.core.models.base import utcnow
-from perception.core.models.facts import TextEntry
+from perception.core.models.facts import TextEntry, TextKind
 from scoring.text import Tokenizer, discover_themes, train_classifier
+from scoring.text.categories import NEED, VOICE, default_categories
 from scoring.text.classify import distinct_labelled, evaluate_classifier
-
-Progress = Callable[[float, str], None]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +61,7 @@ TARGETS = ("category", "sentiment")
 MIN_PER_LABEL = 3
 MAX_FOLDS = 5
 WRITE_CHUNK = 5000
-MAX_RATING_LABELS = 4000  # distinct rated comments the sentiment model learns from, at most
+MAX_DERIVED_LABELS = 4000  # distinct texts with a derived label a model learns from, at most
 
 
 def text_hash(text: str) -> str:
@@ -62,6 +74,7 @@ class _Entry:
     source: str
     source_id: int
     kind: str
+    dimension: str | None
     text: str
     theme_key: str | None
     category: str | None
@@ -87,6 +100,7 @@ def _load_entries(session: Session, limit: int) -> list[_Entry]:
             TextEntry.source,
             TextEntry.source_id,
             TextEntry.kind,
+            TextEntry.dimension,
             TextEntry.text,
             TextEntry.theme_key,
             TextEntry.category,
@@ -114,32 +128,32 @@ def _user_labels(session: Session) -> dict[tuple[str, int, str], tuple[str | Non
 
 
 def _training_set(
-    session: Session, target: str, rated: dict[int, str], entries: Sequence[_Entry]
+    session: Session, target: str, derived: dict[int, str], entries: Sequence[_Entry]
 ) -> tuple[list[str], list[str], int]:
-    """The texts and labels to learn ``target`` from, and how many labels the ratings gave.
+    """The texts and labels to learn ``target`` from, and how many of them were derived.
 
     People's labels come first (in label order: the folds and the fitted model depend on the order
     of the texts, and PostgreSQL returns unordered rows in whatever order the heap holds them);
-    for sentiment, each rated comment no person labelled adds the label its rating gives.
+    then each text no person labelled adds its derived label (sentiment: the rating's; category:
+    the field's or low rating's dimension, or the seed words').
     """
     column = TextLabel.category if target == "category" else TextLabel.sentiment
     stmt = select(TextLabel.text, column).where(column.is_not(None)).order_by(TextLabel.id)
     rows = [(t, str(c)) for t, c in session.execute(stmt)]
-    from_ratings = 0
-    if target == "sentiment":
-        labelled = {text_hash(t) for t, _ in rows}
-        candidates: dict[str, tuple[str, str]] = {}
-        for e in entries:
-            label = rated.get(e.id)
-            digest = text_hash(e.text)
-            if label is not None and digest not in labelled:
-                candidates.setdefault(digest, (e.text, label))
-        # A fixed sample (by text hash, so re-runs agree) keeps training and cross-validation
-        # within seconds on 100,000 comments; people's labels are always all kept.
-        room = max(0, MAX_RATING_LABELS - len(rows))
-        for digest in sorted(candidates)[:room]:
-            rows.append(candidates[digest])
-            from_ratings += 1
+    from_derived = 0
+    labelled = {text_hash(t) for t, _ in rows}
+    candidates: dict[str, tuple[str, str]] = {}
+    for e in entries:
+        label = derived.get(e.id)
+        digest = text_hash(e.text)
+        if label is not None and digest not in labelled:
+            candidates.setdefault(digest, (e.text, label))
+    # A fixed sample (by text hash, so re-runs agree) keeps training and cross-validation
+    # within seconds on 100,000 texts; people's labels are always all kept.
+    room = max(0, MAX_DERIVED_LABELS - len(rows))
+    for digest in sorted(candidates)[:room]:
+        rows.append(candidates[digest])
+        from_derived += 1
     counts: dict[str, int] = {}
     for _, label in rows:
         counts[label] = counts.get(label, 0) + 1
@@ -151,7 +165,8 @@ def _training_set(
         return [], [], 0
     texts = [t for t, label in rows if label in keep]
     labels = [label for _, label in rows if label in keep]
-    return texts, labels, from_ratings
+    from_derived = sum(1 for _, label in rows[len(rows) - from_derived :] if label in keep)
+    return texts, labels, from_derived
 
 
 def _train(
@@ -159,19 +174,20 @@ def _train(
     target: str,
     tok: Tokenizer,
     review_threshold: float,
-    rated: dict[int, str],
+    derived: dict[int, str],
     entries: Sequence[_Entry],
 ) -> Any:
     """Train and evaluate one target's classifier; store it with its model-card figures."""
-    texts, labels, from_ratings = _training_set(session, target, rated, entries)
+    texts, labels, from_ratings = _training_set(session, target, derived, entries)
     stored = session.scalar(select(TextClassifierModel).where(TextClassifierModel.target == target))
     if not texts:
         if stored is not None:
             session.delete(stored)
         return None
     cues = target == "sentiment"
+    view = seed_blanker(session) if target == "category" else None
     try:
-        report = evaluate_classifier(texts, labels, tok, folds=MAX_FOLDS, sentiment_cues=cues)
+        report = evaluate_classifier(texts, labels, tok, folds=MAX_FOLDS, sentiment_cues=cues, test_view=view)
     except ValueError:  # too few distinct texts per label to evaluate: no model to trust yet
         if stored is not None:
             session.delete(stored)
@@ -190,7 +206,7 @@ def _train(
     stored.per_class = []
     stored.evaluation = {
         "metric": "balanced_accuracy",
-        "n_from_ratings": from_ratings,
+        "n_from_ratings": from_ratings,  # derived: ratings, form fields, seed words
         "n_from_people": len(texts) - from_ratings,
         "n_distinct": report.n_distinct,
         "n_held_back": report.n_held_back,
@@ -198,6 +214,32 @@ def _train(
     }
     stored.model = model.to_bytes()
     return model
+
+
+def _category_predictions(
+    model: Any, entries: Sequence[_Entry], texts: list[str]
+) -> list[tuple[str | None, float]]:
+    """The most probable category of each text's own family: a requirement takes a kind of need
+    (or a category of the organisation's own), a comment a feedback dimension (or its own), never
+    the other family's built-in category (None when the model knows none of its family);
+    confidence is the probability the model gives it."""
+    import numpy as np
+
+    proba = model.predict_proba(texts)
+    family = {c.code: c.family for c in default_categories()}
+    labels = list(model.labels)
+    need = np.array([family.get(label) != VOICE for label in labels])
+    voice = np.array([family.get(label) != NEED for label in labels])
+    out: list[tuple[str | None, float]] = []
+    for e, row in zip(entries, proba, strict=True):
+        allowed = need if e.kind == TextKind.REQUIREMENT else voice
+        if not allowed.any():
+            out.append((None, 1.0))
+            continue
+        masked = np.where(allowed, row, -1.0)
+        best = int(masked.argmax())
+        out.append((labels[best], float(row[best])))
+    return out
 
 
 def _replace_themes(session: Session, model: Any, run_id: int) -> None:
@@ -221,16 +263,9 @@ def _write(session: Session, changes: Sequence[dict[str, Any]]) -> None:
         session.execute(update(TextEntry), list(changes[start : start + WRITE_CHUNK]))
 
 
-def run_text_analysis(
-    session: Session, requested_by_id: int | None = None, progress: Progress | None = None
-) -> RunResult:
+def run_text_analysis(session: Session, requested_by_id: int | None = None) -> RunResult:
     """Re-run themes and classification over the newest entries (see module docstring)."""
     started = time.perf_counter()
-
-    def report(share: float, step: str) -> None:
-        if progress is not None:
-            progress(share, step)
-
     settings = get_settings(session)
     run = TextAnalysisRun(requested_by_id=requested_by_id)
     session.add(run)
@@ -238,7 +273,6 @@ def run_text_analysis(
     report_progress("loading", 0, 5)
     entries = _load_entries(session, settings.max_entries)
     rated = comment_ratings(session, [(e.id, e.source, e.source_id, e.kind) for e in entries])
-    report(0.05, "loaded")
     tok = tokenizer(session)
     strata = [stratum(e.kind, rated.get(e.id)) for e in entries]
     report_progress("themes", 1, 5)
@@ -250,7 +284,6 @@ def run_text_analysis(
         decisions=decisions(session),
         strata=strata,
         thresholds=thresholds(strata),
-        progress=lambda share, step: report(0.05 + 0.6 * share, step),
     )
     save_decisions(session, theme_model.decisions)
     _replace_themes(session, theme_model, run.id)
@@ -258,8 +291,14 @@ def run_text_analysis(
 
     report_progress("training", 2, 5)
     user = _user_labels(session)
-    models = {t: _train(session, t, tok, settings.review_threshold, rated, entries) for t in TARGETS}
-    report(0.85, "classifiers")
+    ensure_builtin_categories(session)
+    categorised = derived_categories(
+        session, [(e.id, e.source, e.source_id, e.kind, e.dimension, e.text) for e in entries]
+    )
+    derived = {"category": {i: d.category for i, d in categorised.items()}, "sentiment": rated}
+    # The field's or the low rating's dimension is what the text is about; seed words only teach.
+    known = {i: d.category for i, d in categorised.items() if d.origin != "seed"}
+    models = {t: _train(session, t, tok, settings.review_threshold, derived[t], entries) for t in TARGETS}
     new: dict[int, dict[str, Any]] = {}
     to_predict: list[_Entry] = []
     for e in entries:
@@ -268,22 +307,32 @@ def run_text_analysis(
         if label is not None:
             row.update(category=label[0], sentiment=label[1], confidence=1.0, label_source=LabelSource.USER)
         elif e.id in rated:  # the comment's own rating says how it feels; the model gives the category
-            row.update(category=None, sentiment=rated[e.id], confidence=1.0, label_source=LabelSource.RATING)
+            row.update(
+                category=known.get(e.id),
+                sentiment=rated[e.id],
+                confidence=1.0,
+                label_source=LabelSource.RATING,
+            )
             to_predict.append(e)
         else:
             to_predict.append(e)
-            row.update(category=None, sentiment=None, confidence=None, label_source=None)
+            row.update(category=known.get(e.id), sentiment=None, confidence=None, label_source=None)
         new[e.id] = row
     texts = [e.text for e in to_predict]
     report_progress("predicting", 3, 5)
     for target, model in models.items():
         if model is None or not texts:
             continue
-        for e, (label, confidence) in zip(to_predict, model.predict(texts), strict=True):
+        predicted: list[tuple[str | None, float]] = (
+            _category_predictions(model, to_predict, texts) if target == "category" else model.predict(texts)
+        )
+        for e, (guess, confidence) in zip(to_predict, predicted, strict=True):
             row = new[e.id]
             if target == "sentiment" and row["label_source"] == LabelSource.RATING:
                 continue
-            row[target] = label
+            if target == "category" and (e.id in known or guess is None):
+                continue
+            row[target] = guess
             row["confidence"] = (
                 confidence if row["confidence"] is None else min(row["confidence"], confidence)
             )

@@ -13,14 +13,19 @@ from perception.analysis.forms import STATUS_LABELS, ActionForm, OpportunityForm
 from perception.analysis.models import Alert, Opportunity, OpportunityStatus
 from perception.analysis.services.alerts import acknowledge, alerts_for
 from perception.analysis.services.names import load_names
-from perception.analysis.services.opportunities import OpportunityUpdate, market_users, update_opportunity
+from perception.analysis.services.opportunities import (
+    OpportunityUpdate,
+    market_users,
+    titles_in,
+    update_opportunity,
+)
 from perception.analysis.services.opportunities import opportunities as opportunity_list
 from perception.analysis.views import bp
 from perception.analysis.views.common import flash_problems
 from perception.core.authz import Permission, can, get_or_404, region_scope, require
 from perception.core.errors import UserError
 from perception.core.extensions import orm
-from perception.core.i18n import is_zh
+from perception.core.i18n import is_zh, lang_code
 from perception.core.models.auth import Role
 from perception.core.transaction import atomic
 
@@ -48,6 +53,7 @@ def opportunities() -> Any:
     return render_template(
         "analysis/opportunities.html",
         rows=rows,
+        titles=titles_in(orm(), rows, lang_code()),
         forms=forms,
         owners=owners,
         status=status,

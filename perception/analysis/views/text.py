@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -25,6 +25,7 @@ from perception.analysis.forms import (
 from perception.analysis.jobs import rerun_text_analysis, text_analysis_state
 from perception.analysis.services import text_settings
 from perception.analysis.services.demand import demand as demand_service
+from perception.analysis.services.demand_chart import demand_chart as demand_chart_svg
 from perception.analysis.services.opportunities import create_from_need, market_users
 from perception.analysis.services.review_queue import label_entries, review_groups
 from perception.analysis.services.text_labels import (
@@ -37,7 +38,7 @@ from perception.analysis.views.common import current_filters, flash_problems, pa
 from perception.core.authz import Permission, can, get_or_404, region_scope, require
 from perception.core.errors import UserError
 from perception.core.extensions import orm
-from perception.core.i18n import lang_code, localized
+from perception.core.i18n import is_zh, lang_code, localized
 from perception.core.models.facts import TextEntry
 from perception.core.transaction import atomic
 
@@ -96,6 +97,15 @@ def demand() -> Any:
             text_job=text_analysis_state(),
         ),
     )
+
+
+@bp.get("/demand/chart.svg")
+@require(Permission.VIEW_ANALYSIS)
+def demand_chart() -> Any:
+    filters, _error = current_filters()
+    view = demand_service(orm(), filters, lang_code())
+    data = demand_chart_svg(view, is_zh())
+    return Response(data, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
 
 
 @bp.post("/demand/run")
