@@ -74,3 +74,35 @@ def test_gunicorn_serves_with_a_strong_key(tmp_path):
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_gunicorn_preload_serves_the_warmed_app(tmp_path):
+    """The README's pre-forking deployment: perception.wsgi:app with --preload warms the master
+    (perception.web.warmup) and forks a worker that serves its first request (issue 19)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERCEPTION_")}
+    env |= {"PERCEPTION_INSTANCE_PATH": str(tmp_path), "PERCEPTION_SECRET_KEY": "s" * 48}
+    port = _free_port()
+    log = tmp_path / "gunicorn.log"
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter's gunicorn
+            [str(gunicorn), "--preload", "-w", "2", "-k", "gthread", "--threads", "2",
+             "-b", f"127.0.0.1:{port}", "perception.wsgi:app"],
+            env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + HANG_GUARD
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"gunicorn exited: {log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as resp:  # noqa: S310
+                    assert resp.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not serve: {log.read_text()[-3000:]}")
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(30)
