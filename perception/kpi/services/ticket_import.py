@@ -240,13 +240,15 @@ def forget_upload(options: ImportOptions, batch: ImportBatch) -> None:
         (options.store_dir / f"{batch.sha256}.upload").unlink(missing_ok=True)
 
 
-def _ticket_chunks(
-    data: Source | None, items: Any, options: ImportOptions
+def read_chunks(
+    data: Source | None, items: Any, options: ImportOptions, chunk_rows: int
 ) -> tuple[TableStream, Iterator[Table]]:
+    """A file (bytes or path) as a stream of Tables of ``chunk_rows`` rows, or an API batch as one
+    Table; the stream carries the header, format, encoding, digest and size."""
     if data is not None:
         stream = stream_table(
             data,
-            chunk_rows=CHUNK_ROWS,
+            chunk_rows=chunk_rows,
             max_bytes=options.max_bytes,
             max_excel_rows=options.max_excel_rows,
             max_unpacked_bytes=options.max_unpacked_bytes,
@@ -275,7 +277,7 @@ def import_tickets(
     is valid does the stage reach the ticket table, in two set-based statements."""
     started = time.perf_counter()
     with no_gc():  # the big lists die before the collector runs again (see kpi_arrays.no_gc)
-        source, chunks = _ticket_chunks(data, items, options)
+        source, chunks = read_chunks(data, items, options, CHUNK_ROWS)
         marks = [("read", time.perf_counter())]
         problems = ProblemList()
         book = Codebook.load(session)
