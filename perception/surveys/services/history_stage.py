@@ -23,8 +23,8 @@ def create(conn: Connection) -> None:
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} (row_no INTEGER, source VARCHAR(64)){suffix}")
 
 
-def add(conn: Connection, rows: Iterable[tuple[int, str]]) -> None:
-    """Append (row, source id) pairs."""
+def add(conn: Connection, rows: Iterable[tuple[str, int]]) -> None:
+    """Append (source id, row) pairs."""
     raw = conn.connection.driver_connection
     assert raw is not None
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
