@@ -212,31 +212,11 @@ def _count_rows(archive: zipfile.ZipFile, member: zipfile.ZipInfo, cap: int, err
 def read_workbook(data: bytes, limits: Limits, error: type[UserError] = UserError) -> Grid:
     """The first sheet's non-blank rows, streamed, after ``check_workbook``."""
     check_workbook(data, limits, error)
-    import openpyxl
-
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styles/extensions it ignores; irrelevant for reading values.
-            warnings.simplefilter("ignore", UserWarning)
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any parse failure is "not a readable workbook"
-        raise _unreadable(error) from None
     rows: list[list[Any]] = []
     numbers: list[int] = []
-    try:
-        for number, cells in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-            if _blank(cells):
-                continue
-            if len(rows) > limits.max_rows:  # the header and max_rows data rows are kept
-                raise _too_many_rows(error, limits.max_rows)
-            rows.append(list(cells))
-            numbers.append(number)
-    except UserError:
-        raise
-    except Exception:  # noqa: BLE001 - a malformed sheet is the upload's problem, not a 500
-        raise _unreadable(error) from None
-    finally:
-        book.close()
+    for number, cells in _stream_workbook(data, limits, error):
+        rows.append(cells)
+        numbers.append(number)
     return Grid(rows, numbers, "xlsx", None)
 
 

@@ -42,6 +42,26 @@ def _gunicorn(tmp_path: Path, key: str | None) -> tuple[subprocess.Popen[bytes],
     return server, port, log
 
 
+def _serves(server: subprocess.Popen[bytes], port: int, log: Path, path: str) -> None:
+    """Wait until ``path`` answers 200 (fail if the server exits or hangs), then stop the server."""
+    try:
+        deadline = time.monotonic() + HANG_GUARD
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"gunicorn exited: {log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:  # noqa: S310
+                    assert resp.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not serve: {log.read_text()[-3000:]}")
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 @pytest.mark.parametrize(
     "key", [None, "dev-secret-change-me", "too-short-0123456789"], ids=["unset", "default", "short"]
 )
@@ -58,22 +78,7 @@ def test_gunicorn_refuses_to_start_with_a_weak_key(tmp_path, key):
 
 def test_gunicorn_serves_with_a_strong_key(tmp_path):
     server, port, log = _gunicorn(tmp_path, "s" * 48)
-    try:
-        deadline = time.monotonic() + HANG_GUARD
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"gunicorn exited: {log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as resp:  # noqa: S310
-                    assert resp.status == 200
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not serve: {log.read_text()[-3000:]}")
-                time.sleep(0.2)
-    finally:
-        server.terminate()
-        server.wait(30)
+    _serves(server, port, log, "/healthz")
 
 
 def test_gunicorn_preload_serves_the_warmed_app(tmp_path):
@@ -90,19 +95,4 @@ def test_gunicorn_preload_serves_the_warmed_app(tmp_path):
              "-b", f"127.0.0.1:{port}", "perception.wsgi:app"],
             env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    try:
-        deadline = time.monotonic() + HANG_GUARD
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"gunicorn exited: {log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as resp:  # noqa: S310
-                    assert resp.status == 200
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not serve: {log.read_text()[-3000:]}")
-                time.sleep(0.2)
-    finally:
-        server.terminate()
-        server.wait(30)
+    _serves(server, port, log, "/login")

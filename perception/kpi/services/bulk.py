@@ -108,22 +108,23 @@ def _rows(cols: TicketColumns) -> Iterator[tuple[Any, ...]]:
 
 
 def tune(conn: Connection) -> dict[str, str]:
-    """For this connection while a batch is written. SQLite: a 256 MiB page cache (the default
-    2 MiB sends every index insert of a large batch to disk; restored by `untune`), and temporary
-    tables in a file (where SQLite allows the switch): the stage of a 10,000,000-row file would
-    hold gigabytes in memory, in a file it sits in the operating system's page cache, which
-    gives way under pressure, and its own cache of 64 MiB keeps the import's memory flat."""
+    """For this connection while a batch is written. SQLite: a 64 MiB page cache (the default
+    2 MiB sends every index insert of a large batch to disk; restored by `untune`; a larger one
+    grows the process with the table: 256 MiB held 507 MB resident at 1,000,000 tickets), and
+    temporary tables in a file (where SQLite allows the switch): the stage of a 10,000,000-row
+    file would hold gigabytes in memory, in a file it sits in the operating system's page cache,
+    which gives way under pressure, behind its own cache of 32 MiB, so the import's memory is flat."""
     if _is_pg(conn):
         # PostgreSQL: hash joins of a million staged rows against the table fit in memory instead
         # of spilling in batches (the default work_mem is 4 MB); SET LOCAL ends with the transaction.
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         return {}
     previous = {"cache_size": str(conn.exec_driver_sql("PRAGMA cache_size").scalar())}
-    conn.exec_driver_sql("PRAGMA cache_size = -262144")
+    conn.exec_driver_sql("PRAGMA cache_size = -65536")
     if conn.exec_driver_sql("PRAGMA temp_store").scalar() != 1:
         with contextlib.suppress(OperationalError):  # refused inside some transactions
             conn.exec_driver_sql("PRAGMA temp_store = 1")
-    conn.exec_driver_sql("PRAGMA temp.cache_size = -65536")
+    conn.exec_driver_sql("PRAGMA temp.cache_size = -32768")
     return previous
 
 
@@ -171,23 +172,29 @@ def stage_tickets(conn: Connection, cols: TicketColumns) -> None:
     close_stage(conn)
 
 
-def repeated_ids(conn: Connection, limit: int) -> tuple[list[tuple[int, str, int]], int]:
-    """Rows whose ticket id an earlier row of the file has: up to ``limit`` of (row, id, first
-    row), in file order, and how many there are. Set-based, so a file read in chunks is checked
-    across its chunks without holding every id in memory."""
-    stage = _stage_name(conn)
+def repeated_keys(
+    conn: Connection, stage: str, key: str, limit: int
+) -> tuple[list[tuple[int, str, int]], int]:
+    """Rows of a stage table (``row_no``, ``key``) whose key an earlier row has: up to ``limit`` of
+    (row, key, first row), in file order, and how many there are. Set-based, so a file read in
+    chunks is checked across its chunks without holding every key in memory."""
     firsts = (
-        f"SELECT external_id, MIN(row_no) AS first_row FROM {stage} "  # noqa: S608 - identifiers are module constants
-        f"WHERE external_id <> '' GROUP BY external_id HAVING COUNT(*) > 1"
+        f"SELECT {key}, MIN(row_no) AS first_row FROM {stage} "  # noqa: S608 - identifiers are module constants
+        f"WHERE {key} <> '' GROUP BY {key} HAVING COUNT(*) > 1"
     )
-    body = f"FROM {stage} s JOIN ({firsts}) f ON f.external_id = s.external_id WHERE s.row_no <> f.first_row"
+    body = f"FROM {stage} s JOIN ({firsts}) f ON f.{key} = s.{key} WHERE s.row_no <> f.first_row"
     total = int(conn.exec_driver_sql(f"SELECT COUNT(*) {body}").scalar() or 0)
     if not total:
         return [], 0
     rows = conn.exec_driver_sql(
-        f"SELECT s.row_no, s.external_id, f.first_row {body} ORDER BY s.row_no LIMIT {int(limit)}"
+        f"SELECT s.row_no, s.{key}, f.first_row {body} ORDER BY s.row_no LIMIT {int(limit)}"
     ).all()
     return [(int(r), str(e), int(f)) for r, e, f in rows], total
+
+
+def repeated_ids(conn: Connection, limit: int) -> tuple[list[tuple[int, str, int]], int]:
+    """Staged tickets whose ticket id an earlier row of the file has (``repeated_keys``)."""
+    return repeated_keys(conn, _stage_name(conn), "external_id", limit)
 
 
 def drop_stage(conn: Connection) -> None:

@@ -54,7 +54,7 @@ from perception.kpi.services.messages import (
 )
 from perception.kpi.services.ticket_parse import TICKET_COLUMNS, parse_tickets
 
-CHUNK_ROWS = 50_000  # rows validated and staged at a time: the import's memory, whatever the file's length
+CHUNK_ROWS = 20_000  # rows validated and staged at a time: the import's memory, whatever the file's length
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import Connection
 
+from perception.kpi.services.bulk import repeated_keys
+
 STAGE = "history_source_stage"
 
 
@@ -40,19 +42,7 @@ def add(conn: Connection, rows: Iterable[tuple[str, int]]) -> None:
 
 def repeats(conn: Connection, limit: int) -> tuple[list[tuple[int, str, int]], int]:
     """Up to ``limit`` of (row, source id, its first row) in file order, and how many there are."""
-    stage = _name(conn)
-    firsts = (
-        f"SELECT source, MIN(row_no) AS first_row FROM {stage} "  # noqa: S608 - a module constant
-        "GROUP BY source HAVING COUNT(*) > 1"
-    )
-    body = f"FROM {stage} s JOIN ({firsts}) f ON f.source = s.source WHERE s.row_no <> f.first_row"
-    total = int(conn.exec_driver_sql(f"SELECT COUNT(*) {body}").scalar() or 0)
-    if not total:
-        return [], 0
-    found = conn.exec_driver_sql(
-        f"SELECT s.row_no, s.source, f.first_row {body} ORDER BY s.row_no LIMIT {int(limit)}"
-    )
-    return [(int(r), str(s), int(f)) for r, s, f in found], total
+    return repeated_keys(conn, _name(conn), "source", limit)
 
 
 def drop(conn: Connection) -> None:
