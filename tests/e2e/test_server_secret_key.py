@@ -23,7 +23,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _gunicorn(tmp_path: Path, key: str | None) -> tuple[subprocess.Popen[bytes], int, Path]:
+def _gunicorn(
+    tmp_path: Path, key: str | None, app: tuple[str, ...] = ("perception:create_app()",)
+) -> tuple[subprocess.Popen[bytes], int, Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERCEPTION_")}
     env["PERCEPTION_INSTANCE_PATH"] = str(tmp_path)
     if key is not None:
@@ -33,7 +35,7 @@ def _gunicorn(tmp_path: Path, key: str | None) -> tuple[subprocess.Popen[bytes],
     gunicorn = Path(sys.executable).with_name("gunicorn")
     with log.open("wb") as out:
         server = subprocess.Popen(  # noqa: S603 - our own interpreter's gunicorn
-            [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "perception:create_app()"],
+            [str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", *app],
             env=env,
             cwd=tmp_path,
             stdout=out,
@@ -67,6 +69,15 @@ def _serves(server: subprocess.Popen[bytes], port: int, log: Path, path: str) ->
 )
 def test_gunicorn_refuses_to_start_with_a_weak_key(tmp_path, key):
     server, _, log = _gunicorn(tmp_path, key)
+    _refused(server, log)
+
+
+def test_the_preloaded_app_refuses_a_weak_key_too(tmp_path):
+    server, _, log = _gunicorn(tmp_path, None, ("--preload", "perception.wsgi:app"))
+    _refused(server, log)
+
+
+def _refused(server: subprocess.Popen[bytes], log: Path) -> None:
     try:
         code = server.wait(HANG_GUARD)
     except subprocess.TimeoutExpired:
