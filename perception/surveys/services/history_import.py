@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -197,50 +198,45 @@ def import_responses(
     problems.raise_if_any()
     conn = session.connection()
     history_stage.create(conn)
-    savepoint = None if options.dry_run else session.begin_nested()
     total = new_count = changed_count = 0
     sample: list[dict[str, Any]] = []
     file_format, encoding = source.file_format, source.encoding
     try:
-        for table in chunks:
-            file_format, encoding = table.file_format, table.encoding
-            seen: dict[str, int] = {}
-            rows = parse_rows(session, table, layout, questionnaire, target, problems, seen=seen)
-            history_stage.add(conn, seen.items())
-            del table, seen
-            if problems:  # keep checking (every problem is named), stop writing
-                continue
-            stored = _existing(session, campaign.id, [row.nonce for row in rows])
-            new: list[HistoryRow] = []
-            changed: list[tuple[int, HistoryRow]] = []
-            for row in rows:
-                found = stored.get(row.nonce)
-                if found is None:
-                    new.append(row)
-                elif found[1] != _fingerprint(row.answers, _row_values(row).values()):
-                    changed.append((found[0], row))
-            total += len(rows)
-            new_count += len(new)
-            changed_count += len(changed)
-            sample += [{"row": r.row, "external_id": r.nonce[len(NONCE_PREFIX) :], "changes": ["answers"]}
-                       for _, r in changed[: 20 - len(sample)]]  # fmt: skip
-            if savepoint is not None:
-                _write(session, campaign, questionnaire, new, changed)
-            del rows, new, changed, stored
-        repeats, repeated = history_stage.repeats(conn, MAX_PROBLEMS)
-        column = source.header[layout.meta["source_id"]]
-        for row_no, source_id, first in repeats:
-            problems.add(own(row_no, column, source_id, "duplicate_source", other=first))
-        problems.count += repeated - len(repeats)
-        problems.raise_if_any()
-    except BaseException:
-        if savepoint is not None and savepoint.is_active:
-            savepoint.rollback()
-        raise
+        # A savepoint: a problem found in a later chunk undoes the chunks written before it.
+        with nullcontext() if options.dry_run else session.begin_nested():
+            for table in chunks:
+                file_format, encoding = table.file_format, table.encoding
+                seen: dict[str, int] = {}
+                rows = parse_rows(session, table, layout, questionnaire, target, problems, seen=seen)
+                history_stage.add(conn, seen.items())
+                del table, seen
+                if problems:  # keep checking (every problem is named), stop writing
+                    continue
+                stored = _existing(session, campaign.id, [row.nonce for row in rows])
+                new: list[HistoryRow] = []
+                changed: list[tuple[int, HistoryRow]] = []
+                for row in rows:
+                    found = stored.get(row.nonce)
+                    if found is None:
+                        new.append(row)
+                    elif found[1] != _fingerprint(row.answers, _row_values(row).values()):
+                        changed.append((found[0], row))
+                total += len(rows)
+                new_count += len(new)
+                changed_count += len(changed)
+                sample += [{"row": r.row, "external_id": r.nonce[len(NONCE_PREFIX) :], "changes": ["answers"]}
+                           for _, r in changed[: 20 - len(sample)]]  # fmt: skip
+                if not options.dry_run:
+                    _write(session, campaign, questionnaire, new, changed)
+                del rows, new, changed, stored
+            repeats, repeated = history_stage.repeats(conn, MAX_PROBLEMS)
+            column = source.header[layout.meta["source_id"]]
+            for row_no, source_id, first in repeats:
+                problems.add(own(row_no, column, source_id, "duplicate_source", other=first))
+            problems.count += repeated - len(repeats)
+            problems.raise_if_any()
     finally:
         history_stage.drop(conn)
-    if savepoint is not None:
-        savepoint.commit()
     # The same file again is not refused: the source ids make it change nothing, which is said.
     batch, duplicate = prepare_batch(
         session, KIND, replace(options, allow_duplicate=True), filename=filename,
