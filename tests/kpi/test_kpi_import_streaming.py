@@ -142,3 +142,10 @@ def test_a_dry_run_keeps_the_path_and_applies_it_later(db_session, catalog, tmp_
     applied = ticket_import.apply_dry_run(db_session, batch, options)
     assert applied.rows_new == 7 and _count(db_session) == 7
     assert not list(store.iterdir())
+
+
+def test_a_header_without_rows_is_an_empty_file(db_session, catalog, tmp_path):
+    path = _file(tmp_path, b"id,service,customer,priority,opened,status\r\n\r\n")
+    with pytest.raises(KpiImportError) as info:
+        import_tickets(db_session, ImportOptions(dry_run=True), data=path)
+    assert [p.code for p in info.value.problems] == ["empty_file"]
