@@ -1,6 +1,6 @@
 """Peak resident memory of the ticket import against the file's length (issue 19: flat memory).
 
-    python bench/bench_import_memory.py [--rows 100000 1000000] [--postgres]
+    python bench/bench_import_memory.py [--rows 100000 1000000] [--postgres | --only-postgres]
 
 For each size a CSV of generated tickets (bench_ticket_import.ticket_rows, written in blocks) is
 imported by ``import_tickets`` from its path, as ``perception kpi import-tickets FILE --apply``
@@ -113,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (PG_URL)")
+    parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL alone")
     parser.add_argument("--modes", nargs="+", default=["read", "read_whole", "app", "import"])
     parser.add_argument("--child", nargs=3, metavar=("MODE", "PATH", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -120,7 +121,8 @@ def main() -> None:
         mode, path, url = args.child
         print(json.dumps(child(mode, Path(path), url)))
         return
-    backends = ["sqlite"] + (["postgres"] if args.postgres and ensure_pg_database(PG_URL) else [])
+    pg = (args.postgres or args.only_postgres) and ensure_pg_database(PG_URL)
+    backends = ([] if args.only_postgres else ["sqlite"]) + (["postgres"] if pg else [])
     print(f"{os.cpu_count()} CPUs; peak resident set (MB) of a child process per run")
     print(f"{'rows':>10} {'backend':9} {'run':11} {'peak MB':>8} {'seconds':>8} {'rows/s':>9}  load")
     with tempfile.TemporaryDirectory() as folder:
