@@ -1,11 +1,15 @@
 """Benchmark: start-up and the first requests after a cold start (issue 19).
 
 Prints the wall time of `perception --help` (median of five), then, for each heavy page, starts a
-fresh `perception run` on a demo database (a new process each time: nothing imported, nothing
-cached), and times the first sign-in, the page's first request and its second request. The load
+fresh server on a demo database (a new process each time: nothing imported, nothing cached), and
+times the first sign-in, the page's first request and its second request. Three servers are
+compared, alternated per page: `perception run`, gunicorn on ``perception:create_app()`` (the
+worker creates the app) and gunicorn ``--preload`` on ``perception.wsgi:app`` (warmed before the
+fork). "listening" is until the port accepts: with --preload that includes the warm-up. The load
 average is printed beside each figure; the machine is shared, so compare rows of one run.
 
 Run: python bench/bench_cold_start.py [--weeks 26] [--pages /reviews/1 /kpi/attainment ...]
+     [--servers run gunicorn preload]
 """
 
 from __future__ import annotations
@@ -48,12 +52,31 @@ def timed_help() -> list[float]:
     return runs
 
 
-def first_requests(env: dict[str, str], folder: Path, path: str) -> tuple[float, float, float, float]:
+SERVERS = {
+    # the development server, as `perception run` starts it
+    "run": lambda port: [str(VENV_BIN / "perception"), "run", "--port", str(port)],
+    # gunicorn as the README's SQLite deployment, one worker: the app is created in the worker
+    "gunicorn": lambda port: [
+        str(VENV_BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "4",
+        "-b", f"127.0.0.1:{port}", "perception:create_app()",
+    ],
+    # the same with perception.wsgi and --preload: imports, charts' fonts, translations and
+    # templates are loaded in the master before it forks the worker
+    "preload": lambda port: [
+        str(VENV_BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "4", "--preload",
+        "-b", f"127.0.0.1:{port}", "perception.wsgi:app",
+    ],
+}  # fmt: skip
+
+
+def first_requests(
+    env: dict[str, str], folder: Path, path: str, server_name: str = "run"
+) -> tuple[float, float, float, float]:
     """(seconds until listening, first sign-in, first request of ``path``, second request)."""
     port = _free_port()
     t0 = time.perf_counter()
     server = subprocess.Popen(
-        [str(VENV_BIN / "perception"), "run", "--port", str(port)],
+        SERVERS[server_name](port),
         env=env,
         cwd=folder,
         stdout=subprocess.DEVNULL,
@@ -86,10 +109,22 @@ def first_requests(env: dict[str, str], folder: Path, path: str) -> tuple[float,
         server.wait(30)
 
 
+def _demo(env: dict[str, str], folder: Path, weeks: int) -> None:
+    subprocess.run(
+        [str(VENV_BIN / "perception"), "demo", "--weeks", str(weeks)],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        check=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--weeks", type=int, default=26)
     parser.add_argument("--pages", nargs="*", default=list(PAGES))
+    parser.add_argument("--servers", nargs="*", default=list(SERVERS), choices=list(SERVERS))
+    parser.add_argument("--instance", help="reuse this folder's demo database (nothing else may use it)")
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     runs = timed_help()
@@ -97,25 +132,32 @@ def main() -> None:
         f"perception --help: median {statistics.median(runs):.2f} s "
         f"(runs {', '.join(f'{r:.2f}' for r in runs)}) load {load()}"
     )
-    folder = Path(tempfile.mkdtemp(prefix="bench_cold_"))
-    env = {**os.environ, "PERCEPTION_INSTANCE_PATH": str(folder)}
+    folder = Path(args.instance or tempfile.mkdtemp(prefix="bench_cold_"))
+    env = {
+        **os.environ,
+        "PERCEPTION_INSTANCE_PATH": str(folder),
+        # gunicorn refuses the default key
+        "PERCEPTION_SECRET_KEY": "bench-cold-start-secret-key-0123456789abcdef",
+    }
     env.pop("PERCEPTION_DATABASE_URL", None)
     t0 = time.perf_counter()
-    subprocess.run(
-        [str(VENV_BIN / "perception"), "demo", "--weeks", str(args.weeks)],
-        env=env,
-        cwd=folder,
-        capture_output=True,
-        check=True,
+    if args.instance:
+        print(f"demo database reused from {folder}")
+    else:
+        _demo(env, folder, args.weeks)
+        print(f"demo database ({args.weeks} weeks) in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"{'server':9} {'page':20} {'listening s':>11} {'sign-in ms':>10} {'first ms':>9} "
+        f"{'second ms':>9}  load"
     )
-    print(f"demo database ({args.weeks} weeks) in {time.perf_counter() - t0:.0f} s")
-    print(f"{'page':20} {'listening s':>11} {'sign-in ms':>10} {'first ms':>9} {'second ms':>9}  load")
     for path in args.pages:
-        listening, sign_in, first, second = first_requests(env, folder, path)
-        print(
-            f"{path:20} {listening:11.2f} {1000 * sign_in:10.0f} {1000 * first:9.0f} "
-            f"{1000 * second:9.0f}  {load()}"
-        )
+        for name in args.servers:  # alternated per page, so a change of load hits all alike
+            listening, sign_in, first, second = first_requests(env, folder, path, name)
+            print(
+                f"{name:9} {path:20} {listening:11.2f} {1000 * sign_in:10.0f} {1000 * first:9.0f} "
+                f"{1000 * second:9.0f}  {load()}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

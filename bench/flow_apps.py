@@ -2,11 +2,12 @@
 
 - ``product``: the real Perception app (configured from PERCEPTION_* environment variables).
 - ``same_steps``: a bare Flask app taking the steps the product's design needs and nothing
-  more: open the link (the throttle count, the link lookup, the "opened" UPDATE, a signed cookie
-  session, a 303), the page (the invitation's state and draft SELECTs, a CSRF token kept in the
-  session, the product's page as precomputed bytes with the token and a nonce put in), the POST
-  (CSRF check, the same consuming UPDATE and INSERTs as the product, a 303) and the thank-you
-  page (no SQL, as the product's: precomputed bytes). No templates, forms, validation or audit logic.
+  more: open the link (the link lookup, the "opened" UPDATE, a signed cookie session, a 303; as
+  the product, only an unknown token is counted against its address), the page (the
+  invitation's state and draft SELECTs, a CSRF token kept in the session, the product's page
+  as precomputed bytes with the token and a nonce put in), the POST (CSRF check, the same
+  consuming UPDATE and INSERTs as the product, a 303) and the thank-you page (no SQL, as the
+  product's: precomputed bytes). No templates, forms, validation or audit logic.
 - ``minimal``: the two-request app of the issue's first measurement: GET the form (the link
   lookup, precomputed bytes), POST the answers (the same INSERTs); no session, no CSRF.
 
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask import Flask, Response, abort, redirect, request, session  # noqa: E402
 from flask_wtf.csrf import generate_csrf, validate_csrf  # noqa: E402
-from sqlalchemy import create_engine, event, func, insert, select, update  # noqa: E402
+from sqlalchemy import create_engine, event, insert, select, update  # noqa: E402
 from wtforms.validators import ValidationError  # noqa: E402
 
 from perception import create_app  # noqa: E402
@@ -44,7 +45,7 @@ URL = os.environ["PERCEPTION_DATABASE_URL"]
 HTML = Path(os.environ.get("FLOW_HTML_DIR", "."))
 T = Base.metadata.tables
 LINK, INV, CAMP = T["survey_link"], T["survey_invitation"], T["survey_campaign"]
-VERSION, DRAFT, FAIL = T["survey_version"], T["survey_response_draft"], T["survey_token_failure"]
+VERSION, DRAFT = T["survey_version"], T["survey_response_draft"]
 RESPONSE, OBS, TEXT, AUDIT = (
     T["survey_response"],
     T["experience_observation"],
@@ -201,9 +202,6 @@ def _same_steps() -> Flask:
     def open_link(token: str) -> Any:
         now = _now()
         with writing(engine) as conn:
-            since = now - timedelta(minutes=15)
-            address = (request.remote_addr or "")[:64]
-            conn.execute(select(func.count(FAIL.c.id)).where(FAIL.c.address == address, FAIL.c.at >= since))
             row = _link_row(conn, token)
             if row is None or row[3] is not None:
                 abort(404)

@@ -19,7 +19,9 @@ local location = nil
 local csrf, nonce = "", ""
 completed = 0
 failed = 0
+exhausted = 0 -- flows started after this thread's links ran out (not counted as flows)
 local prefix, minimal
+local idle = false -- the request in flight only marks time (this thread is out of links)
 
 function init(args)
   local n = tonumber(os.getenv("FLOW_THREADS"))
@@ -33,6 +35,7 @@ function init(args)
     end
     i = i + 1
   end
+  links = #flows
 end
 
 local function headers()
@@ -44,7 +47,14 @@ end
 function request()
   if step == 0 then
     idx = idx + 1
-    if idx > #flows then idx = 1 end -- out of links: the flows fail and are counted
+    if idx > #flows then
+      -- Out of links: reusing one would be a 404 (a used link) counted as a driver fault, so
+      -- this thread only marks time with a cheap request and says how often it ran out.
+      idx = #flows
+      exhausted = exhausted + 1
+      idle = true
+      return wrk.format("GET", "/robots-out-of-links")
+    end
     cookie = nil
     if minimal then return wrk.format("GET", prefix .. "/" .. flows[idx][1]) end
     return wrk.format("GET", prefix .. "/t/" .. flows[idx][1])
@@ -73,6 +83,10 @@ function response(status, hdrs, body)
   local set = hdrs["Set-Cookie"] or hdrs["set-cookie"]
   if set then cookie = set:match("^([^;]*)") end
   location = hdrs["Location"] or hdrs["location"]
+  if idle then
+    idle = false
+    return
+  end
   if step == 0 then
     if minimal then
       if status ~= 200 then return fail(status) end
@@ -103,11 +117,18 @@ function response(status, hdrs, body)
 end
 
 function done(summary, latency, requests)
-  local c, f, why = 0, 0, ""
+  local c, f, x, why = 0, 0, 0, ""
+  local most, least, links_each = 0, math.huge, 0
   for _, t in ipairs(threads) do
-    c = c + t:get("completed")
+    local mine = t:get("completed")
+    c = c + mine
+    most, least = math.max(most, mine), math.min(least, mine)
+    links_each = t:get("links")
     f = f + t:get("failed")
+    x = x + t:get("exhausted")
     if t:get("last_failure") ~= "" then why = t:get("last_failure") end
   end
-  io.write(string.format("FLOWS completed=%d failed=%d last failure: %s\n", c, f, why))
+  io.write(string.format(
+    "FLOWS completed=%d failed=%d exhausted=%d per-connection=%d..%d links=%d last failure: %s\n",
+    c, f, x, least, most, links_each, why))
 end

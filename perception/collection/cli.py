@@ -28,7 +28,7 @@ def import_reports_command(path: Path, apply: bool) -> None:
     """Import past weekly reports with entries and submission times (CSV/XLSX, one row per entry)."""
     try:
         with acting_as("cli:collection-import-reports"), unit_of_work() as session:
-            result = import_reports(session, ImportOptions(dry_run=not apply), data=path.read_bytes(),
+            result = import_reports(session, ImportOptions(dry_run=not apply), data=path,
                                     filename=path.name)  # fmt: skip
     except KpiImportError as exc:
         raise say_problems(exc) from None
@@ -48,7 +48,7 @@ def import_callbacks_command(path: Path, campaign_id: int, apply: bool) -> None:
                 raise click.ClickException(f"no callback campaign with the id {campaign_id}")
             result = import_callbacks(
                 session, campaign, ImportOptions(dry_run=not apply), org_timezone=current_clock().timezone,
-                data=path.read_bytes(), filename=path.name,
+                data=path, filename=path.name,
             )  # fmt: skip
     except KpiImportError as exc:
         raise say_problems(exc) from None

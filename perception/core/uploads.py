@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
+import itertools
 import re
 import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from perception.core.errors import Problem, UserError
 
@@ -145,8 +148,13 @@ def read_csv(text: str, encoding: str | None, error: type[UserError] = UserError
 def check_workbook(data: bytes, limits: Limits, error: type[UserError] = UserError) -> None:
     """Refuse a workbook whose members declare more than ``max_unpacked_bytes``, or whose sheets
     hold more rows than the data rows allowed plus a header and BLANK_ROW_ALLOWANCE."""
+    check_workbook_stream(io.BytesIO(data), limits, error)
+
+
+def check_workbook_stream(stream: BinaryIO, limits: Limits, error: type[UserError] = UserError) -> None:
+    """``check_workbook`` of a workbook read from a seekable file."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError):
         raise _unreadable(error) from None
     with archive:
@@ -204,31 +212,11 @@ def _count_rows(archive: zipfile.ZipFile, member: zipfile.ZipInfo, cap: int, err
 def read_workbook(data: bytes, limits: Limits, error: type[UserError] = UserError) -> Grid:
     """The first sheet's non-blank rows, streamed, after ``check_workbook``."""
     check_workbook(data, limits, error)
-    import openpyxl
-
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about styles/extensions it ignores; irrelevant for reading values.
-            warnings.simplefilter("ignore", UserWarning)
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any parse failure is "not a readable workbook"
-        raise _unreadable(error) from None
     rows: list[list[Any]] = []
     numbers: list[int] = []
-    try:
-        for number, cells in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-            if _blank(cells):
-                continue
-            if len(rows) > limits.max_rows:  # the header and max_rows data rows are kept
-                raise _too_many_rows(error, limits.max_rows)
-            rows.append(list(cells))
-            numbers.append(number)
-    except UserError:
-        raise
-    except Exception:  # noqa: BLE001 - a malformed sheet is the upload's problem, not a 500
-        raise _unreadable(error) from None
-    finally:
-        book.close()
+    for number, cells in _stream_workbook(data, limits, error):
+        rows.append(cells)
+        numbers.append(number)
     return Grid(rows, numbers, "xlsx", None)
 
 
@@ -241,3 +229,144 @@ def read_grid(data: bytes, limits: Limits, error: type[UserError] = UserError) -
         raise _unreadable(error)
     text, encoding = decode_text(data, error)
     return read_csv(text, encoding, error)
+
+
+# --- Streaming: the same rules, row by row, for imports of any length ---------------------------
+# A source is the upload's bytes or the path of a file (the CLI's, or an upload kept on disk): a
+# path is never read whole, so an import's memory does not grow with the file.
+Source = bytes | Path
+
+
+@dataclass(frozen=True)
+class RowStream:
+    """The non-blank rows of a table as (row number a spreadsheet shows, cells), header first."""
+
+    rows: Iterator[tuple[int, list[Any]]]
+    file_format: str
+    encoding: str | None
+
+
+def open_source(source: Source) -> BinaryIO:
+    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+
+
+def source_size(source: Source) -> int:
+    return source.stat().st_size if isinstance(source, Path) else len(source)
+
+
+def scan_source(source: Source) -> tuple[str, bool]:
+    """(SHA-256 hex digest, whether the bytes are strict UTF-8) in one pass of ``_CHUNK`` blocks."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    utf8 = True
+    with open_source(source) as stream:
+        while block := stream.read(_CHUNK):
+            digest.update(block)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return digest.hexdigest(), utf8
+
+
+def _decodes(source: Source, codec: str) -> bool:
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    try:
+        with open_source(source) as stream:
+            while block := stream.read(_CHUNK):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _codec(source: Source, utf8: bool, error: type[UserError]) -> tuple[str, str]:
+    """(Python codec, encoding name) of CSV text by the rule of ``decode_text``, without holding it."""
+    with open_source(source) as stream:
+        head = stream.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "utf-16"
+    if utf8:
+        return "utf-8", "utf-8"
+    if _decodes(source, "gb18030"):
+        return "gb18030", "gb18030"
+    raise refusal(
+        error,
+        "bad_encoding",
+        "无法识别文件编码（支持 UTF-8、UTF-16 和 GB18030/GBK）",
+        "the file's encoding is not recognised (UTF-8, UTF-16 and GB18030/GBK are supported)",
+    )
+
+
+def _stream_csv(source: Source, codec: str, error: type[UserError]) -> Iterator[tuple[int, list[Any]]]:
+    with open_source(source) as raw:
+        text = io.TextIOWrapper(raw, encoding=codec, newline="")
+        try:
+            first = text.readline()
+            counts = {d: first.count(d) for d in (",", ";", "\t")}
+            delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+            reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
+            for number, row in enumerate(reader, start=1):
+                if not _blank(row):
+                    yield number, row
+        except (csv.Error, UnicodeDecodeError):
+            raise _unreadable(error) from None
+
+
+def _stream_workbook(
+    source: Source, limits: Limits, error: type[UserError]
+) -> Iterator[tuple[int, list[Any]]]:
+    import openpyxl
+
+    with open_source(source) as raw:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                book = openpyxl.load_workbook(raw, read_only=True, data_only=True)
+        except Exception:  # noqa: BLE001 - any parse failure is "not a readable workbook"
+            raise _unreadable(error) from None
+        kept = 0
+        try:
+            for number, cells in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+                if _blank(cells):
+                    continue
+                if kept > limits.max_rows:  # the header and max_rows data rows are kept
+                    raise _too_many_rows(error, limits.max_rows)
+                kept += 1
+                yield number, list(cells)
+        except UserError:
+            raise
+        except Exception:  # noqa: BLE001 - a malformed sheet is the upload's problem, not a 500
+            raise _unreadable(error) from None
+        finally:
+            book.close()
+
+
+def stream_rows(
+    source: Source, limits: Limits, error: type[UserError] = UserError, *, utf8: bool | None = None
+) -> RowStream:
+    """An upload's rows one at a time, after the same refusals as ``read_grid``: the byte size
+    and a workbook's unpacked size and row count are checked before any row is read. ``utf8``:
+    what ``scan_source`` found, when the caller scanned the file already."""
+    check_size(source_size(source), limits.max_bytes, error)
+    with open_source(source) as stream:
+        head = stream.read(len(OLE_MAGIC))
+    if head.startswith(XLSX_MAGIC):
+        with open_source(source) as stream:
+            check_workbook_stream(stream, limits, error)
+        return RowStream(_stream_workbook(source, limits, error), "xlsx", None)
+    if head.startswith(OLE_MAGIC):
+        raise _unreadable(error)
+    if utf8 is None:
+        utf8 = scan_source(source)[1]
+    codec, name = _codec(source, utf8, error)
+    return RowStream(_stream_csv(source, codec, error), "csv", name)

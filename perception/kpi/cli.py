@@ -25,7 +25,7 @@ def _run_import(kind: str, path: Path, apply: bool, allow_duplicate: bool) -> No
     options = ImportOptions(dry_run=not apply, allow_duplicate=allow_duplicate, max_excel_rows=1_000_000)
     try:
         with acting_as(f"cli:kpi-import-{kind}"), unit_of_work() as session:
-            result = run(session, options, data=path.read_bytes(), filename=path.name)
+            result = run(session, options, data=path, filename=path.name)
     except KpiImportError as exc:
         for problem in exc.problems:
             click.echo(problem.located("en"), err=True)

@@ -47,7 +47,7 @@ def import_responses_command(path: Path, code: str, apply: bool) -> None:
                 raise click.ClickException(f"no campaign with the code {code!r}")
             result = import_responses(
                 session, campaign, ImportOptions(dry_run=not apply, max_excel_rows=1_000_000),
-                org_timezone=current_clock().timezone, data=path.read_bytes(), filename=path.name,
+                org_timezone=current_clock().timezone, data=path, filename=path.name,
             )  # fmt: skip
     except KpiImportError as exc:
         raise say_problems(exc) from None

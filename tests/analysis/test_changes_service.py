@@ -100,6 +100,18 @@ def test_overview_carries_the_same_look_and_ces(db_session, org, catalog, observ
     assert view.to_dict()["changes"]["look"]["correction"] == "benjamini_hochberg"
 
 
+def test_the_headline_is_the_overviews_total_and_trend_without_the_rest(db_session, org, catalog, observe):
+    from perception.analysis.services.overview import headline
+
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    _stable(observe, r1, desk, weeks=range(6), top=9, low=3)
+    observe(r1, desk, "ces", [7, 6, 5, 2], week=3, scale=(1, 7))
+    view = overview(db_session, FILTERS, today=TODAY)
+    total, trend = headline(db_session, FILTERS)
+    assert total == view.total and trend == view.trend
+    assert total.csat.n == 72 and total.csat.estimate == pytest.approx(0.75)  # 9 top of 12 a week
+
+
 def test_alert_follows_the_same_rule_and_skips_the_current_week(db_session, org, catalog, observe):
     from perception.analysis.services.alert_checks import check_experience_drops
 

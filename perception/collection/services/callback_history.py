@@ -29,6 +29,7 @@ from perception.collection.models.fieldwork import (
     CallbackTask,
 )
 from perception.core.models.facts import ExperienceObservation, TextEntry
+from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch
 from perception.kpi.services.files import Table
 from perception.kpi.services.messages import ImportProblem, ProblemList, problem
@@ -211,7 +212,7 @@ def _store(
 
 def import_callbacks(
     session: Session, campaign: CallbackCampaign, options: ImportOptions, *, org_timezone: str,
-    data: bytes | None = None, items: Any = None, filename: str | None = None,
+    data: Source | None = None, items: Any = None, filename: str | None = None,
     batch: ImportBatch | None = None,
 ) -> ImportResult:  # fmt: skip
     """Check every call and (unless a dry run) store the new and changed ones. Raises KpiImportError

@@ -37,6 +37,7 @@ from perception.core.errors import UserError
 from perception.core.models.base import utcnow
 from perception.core.models.org import CollectionPoint
 from perception.core.periods import parse_day, week_start
+from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch
 from perception.kpi.services.messages import ImportProblem, ProblemList, problem
 from perception.kpi.services.ticket_import import (
@@ -199,7 +200,7 @@ def _store(session: Session, group: ReportRows, report: CollectionReport | None)
 
 
 def import_reports(
-    session: Session, options: ImportOptions, *, data: bytes | None = None, items: Any = None,
+    session: Session, options: ImportOptions, *, data: Source | None = None, items: Any = None,
     filename: str | None = None, batch: ImportBatch | None = None,
 ) -> ImportResult:  # fmt: skip
     """Check every row and (unless a dry run) store the new and changed reports. Raises

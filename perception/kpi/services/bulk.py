@@ -108,19 +108,23 @@ def _rows(cols: TicketColumns) -> Iterator[tuple[Any, ...]]:
 
 
 def tune(conn: Connection) -> dict[str, str]:
-    """For this connection while a batch is written. SQLite: a 256 MiB page cache (the default
-    2 MiB sends every index insert of a large batch to disk; restored by `untune`) and temporary
-    tables in memory (where SQLite allows the switch; left so, it only concerns temp tables)."""
+    """For this connection while a batch is written. SQLite: a 64 MiB page cache (the default
+    2 MiB sends every index insert of a large batch to disk; restored by `untune`; a larger one
+    grows the process with the table: 256 MiB held 507 MB resident at 1,000,000 tickets), and
+    temporary tables in a file (where SQLite allows the switch): the stage of a 10,000,000-row
+    file would hold gigabytes in memory, in a file it sits in the operating system's page cache,
+    which gives way under pressure, behind its own cache of 32 MiB, so the import's memory is flat."""
     if _is_pg(conn):
         # PostgreSQL: hash joins of a million staged rows against the table fit in memory instead
         # of spilling in batches (the default work_mem is 4 MB); SET LOCAL ends with the transaction.
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         return {}
     previous = {"cache_size": str(conn.exec_driver_sql("PRAGMA cache_size").scalar())}
-    conn.exec_driver_sql("PRAGMA cache_size = -262144")
-    if conn.exec_driver_sql("PRAGMA temp_store").scalar() != 2:
+    conn.exec_driver_sql("PRAGMA cache_size = -65536")
+    if conn.exec_driver_sql("PRAGMA temp_store").scalar() != 1:
         with contextlib.suppress(OperationalError):  # refused inside some transactions
-            conn.exec_driver_sql("PRAGMA temp_store = 2")
+            conn.exec_driver_sql("PRAGMA temp_store = 1")
+    conn.exec_driver_sql("PRAGMA temp.cache_size = -32768")
     return previous
 
 
@@ -129,12 +133,16 @@ def untune(conn: Connection, previous: dict[str, str]) -> None:
         conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
 
 
-def stage_tickets(conn: Connection, cols: TicketColumns) -> None:
-    """Create the temporary stage table and load the validated tickets into it."""
+def create_stage(conn: Connection) -> None:
+    """Create the (empty) temporary stage table."""
     drop_stage(conn)
     ddl = ", ".join(f"{name} {kind}" for name, kind in STAGE_COLUMNS)
     suffix = " ON COMMIT DROP" if _is_pg(conn) else ""
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({ddl}){suffix}")
+
+
+def add_to_stage(conn: Connection, cols: TicketColumns) -> None:
+    """Append one chunk of validated tickets to the stage."""
     names = ", ".join(name for name, _ in STAGE_COLUMNS)
     raw = conn.connection.driver_connection
     assert raw is not None
@@ -142,7 +150,6 @@ def stage_tickets(conn: Connection, cols: TicketColumns) -> None:
         with raw.cursor() as cur, cur.copy(f"COPY {_stage_name(conn)} ({names}) FROM STDIN") as copy:
             for row in _rows(cols):
                 copy.write_row(row)
-        conn.exec_driver_sql(f"ANALYZE {_stage_name(conn)}")
     else:
         marks = ", ".join("?" for _ in STAGE_COLUMNS)
         cur = raw.cursor()
@@ -150,6 +157,44 @@ def stage_tickets(conn: Connection, cols: TicketColumns) -> None:
             cur.executemany(f"INSERT INTO {_stage_name(conn)} ({names}) VALUES ({marks})", _rows(cols))  # noqa: S608 - identifiers are module constants
         finally:
             cur.close()
+
+
+def close_stage(conn: Connection) -> None:
+    """After the last chunk: the planner learns the stage's size (PostgreSQL)."""
+    if _is_pg(conn):
+        conn.exec_driver_sql(f"ANALYZE {_stage_name(conn)}")
+
+
+def stage_tickets(conn: Connection, cols: TicketColumns) -> None:
+    """Create the temporary stage table and load the validated tickets into it."""
+    create_stage(conn)
+    add_to_stage(conn, cols)
+    close_stage(conn)
+
+
+def repeated_keys(
+    conn: Connection, stage: str, key: str, limit: int
+) -> tuple[list[tuple[int, str, int]], int]:
+    """Rows of a stage table (``row_no``, ``key``) whose key an earlier row has: up to ``limit`` of
+    (row, key, first row), in file order, and how many there are. Set-based, so a file read in
+    chunks is checked across its chunks without holding every key in memory."""
+    firsts = (
+        f"SELECT {key}, MIN(row_no) AS first_row FROM {stage} "  # noqa: S608 - identifiers are module constants
+        f"WHERE {key} <> '' GROUP BY {key} HAVING COUNT(*) > 1"
+    )
+    body = f"FROM {stage} s JOIN ({firsts}) f ON f.{key} = s.{key} WHERE s.row_no <> f.first_row"
+    total = int(conn.exec_driver_sql(f"SELECT COUNT(*) {body}").scalar() or 0)
+    if not total:
+        return [], 0
+    rows = conn.exec_driver_sql(
+        f"SELECT s.row_no, s.{key}, f.first_row {body} ORDER BY s.row_no LIMIT {int(limit)}"
+    ).all()
+    return [(int(r), str(e), int(f)) for r, e, f in rows], total
+
+
+def repeated_ids(conn: Connection, limit: int) -> tuple[list[tuple[int, str, int]], int]:
+    """Staged tickets whose ticket id an earlier row of the file has (``repeated_keys``)."""
+    return repeated_keys(conn, _stage_name(conn), "external_id", limit)
 
 
 def drop_stage(conn: Connection) -> None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from perception.core import uploads
@@ -96,6 +97,70 @@ def read_table(
         file_format=grid.file_format,
         encoding=grid.encoding,
         row_numbers=None if contiguous else tuple(numbers),
+    )
+
+
+@dataclass(frozen=True)
+class TableStream:
+    """A file read in chunks of rows: the header, then Tables of at most ``chunk_rows`` rows each
+    (every chunk numbers its rows as the spreadsheet does). ``digest`` and ``size`` are the file's."""
+
+    header: tuple[str, ...]
+    chunks: Iterator[Table]
+    file_format: str
+    encoding: str | None
+    digest: str
+    size: int
+
+
+def stream_table(
+    source: uploads.Source,
+    *,
+    chunk_rows: int,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_excel_rows: int = DEFAULT_MAX_EXCEL_ROWS,
+    max_unpacked_bytes: int = uploads.DEFAULT_MAX_UNPACKED_BYTES,
+) -> TableStream:
+    """Open an upload (bytes or a path) for reading in chunks; a file over the limits is refused
+    before a row is read, and its memory does not grow with its length."""
+    limits = uploads.Limits(max_bytes, max_excel_rows, max_unpacked_bytes)
+    uploads.check_size(uploads.source_size(source), max_bytes, KpiImportError)
+    digest, utf8 = uploads.scan_source(source)
+    stream = uploads.stream_rows(source, limits, KpiImportError, utf8=utf8)
+    first = next(stream.rows, None)
+    if first is None:
+        raise refused("empty_file")
+    header = [_cell(c) for c in first[1]]
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+
+    def chunks() -> Iterator[Table]:
+        count = 0
+        while block := list(islice(stream.rows, chunk_rows)):
+            count += len(block)
+            numbers = tuple(number for number, _ in block)
+            body = [[_cell(c) for c in row[:width]] for _, row in block]
+            del block
+            yield Table(
+                header=tuple(h.strip().lstrip("\ufeff") for h in header),
+                columns=_columns(body, width),
+                n_rows=len(body),
+                file_format=stream.file_format,
+                encoding=stream.encoding,
+                first_row=numbers[0],
+                row_numbers=None if numbers[-1] - numbers[0] == len(numbers) - 1 else numbers,
+            )
+        if not count:
+            raise refused("empty_file")
+
+    return TableStream(
+        header=tuple(h.strip().lstrip("\ufeff") for h in header),
+        chunks=chunks(),
+        file_format=stream.file_format,
+        encoding=stream.encoding,
+        digest=digest,
+        size=uploads.source_size(source),
     )
 
 

@@ -22,7 +22,9 @@ The same file (SHA-256 of its bytes) applied before is recognised and refused un
 from __future__ import annotations
 
 import json
+import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from perception.core.audit import record
 from perception.core.models.base import utcnow
-from perception.core.uploads import DEFAULT_MAX_UNPACKED_BYTES
+from perception.core.uploads import DEFAULT_MAX_UNPACKED_BYTES, Source, check_size, scan_source
 from perception.kpi.models import ImportBatch, ImportKind, ImportStatus
 from perception.kpi.services import bulk as kpi_bulk
 from perception.kpi.services.arrays import no_gc
@@ -42,15 +44,26 @@ from perception.kpi.services.files import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_EXCEL_ROWS,
     Table,
+    TableStream,
     read_table,
     sha256,
+    stream_table,
     table_from_items,
 )
-from perception.kpi.services.messages import ImportProblem, KpiImportError, ProblemList, problem, refused
+from perception.kpi.services.messages import (
+    MAX_PROBLEMS,
+    ImportProblem,
+    KpiImportError,
+    ProblemList,
+    problem,
+    refused,
+)
 from perception.kpi.services.ticket_parse import TICKET_COLUMNS, parse_tickets
 
 # Sent (sender: the session; ``ticket_ids``) when an applied batch of objects closes tickets.
 tickets_closed = Namespace().signal("tickets-closed")
+
+CHUNK_ROWS = 20_000  # rows validated and staged at a time: the import's memory, whatever the file's length
 
 
 @dataclass(frozen=True)
@@ -132,8 +145,11 @@ def unknown_column_notes(table: Table, spec: dict[str, tuple[str, ...]]) -> tupl
     return tuple(problem(1, table.header[i], None, "unknown_column") for i in unknown if table.header[i])
 
 
-def load_source(data: bytes | None, items: Any, options: ImportOptions) -> tuple[Table, str, int]:
-    """(table, sha256, size) from file bytes or an API array."""
+def load_source(data: Source | None, items: Any, options: ImportOptions) -> tuple[Table, str, int]:
+    """(table, sha256, size) from file bytes (or a path, read whole) or an API array."""
+    if isinstance(data, Path):
+        check_size(data.stat().st_size, options.max_bytes, KpiImportError)
+        data = data.read_bytes()
     if data is not None:
         return (
             read_table(
@@ -208,20 +224,24 @@ def finish_batch(
     session.flush()
 
 
-def keep_upload(options: ImportOptions, digest: str, data: bytes | None) -> None:
+def keep_upload(options: ImportOptions, digest: str, data: Source | None) -> None:
     if options.dry_run and options.store_dir is not None and data is not None:
         options.store_dir.mkdir(parents=True, exist_ok=True)
-        (options.store_dir / f"{digest}.upload").write_bytes(data)
+        target = options.store_dir / f"{digest}.upload"
+        if isinstance(data, Path):
+            shutil.copyfile(data, target)  # in blocks: a large file is never held whole
+        else:
+            target.write_bytes(data)
 
 
-def stored_upload(options: ImportOptions, batch: ImportBatch) -> bytes:
+def stored_upload(options: ImportOptions, batch: ImportBatch) -> Path:
+    """The path of the upload a dry run kept (checked against its digest, read in blocks)."""
     path = (options.store_dir or Path(".")) / f"{batch.sha256}.upload"
     if options.store_dir is None or not path.is_file():
         raise refused("batch_gone")
-    data = path.read_bytes()
-    if sha256(data) != batch.sha256:
+    if scan_source(path)[0] != batch.sha256:
         raise refused("batch_gone")
-    return data
+    return path
 
 
 def forget_upload(options: ImportOptions, batch: ImportBatch) -> None:
@@ -229,50 +249,83 @@ def forget_upload(options: ImportOptions, batch: ImportBatch) -> None:
         (options.store_dir / f"{batch.sha256}.upload").unlink(missing_ok=True)
 
 
+def read_chunks(
+    data: Source | None, items: Any, options: ImportOptions, chunk_rows: int
+) -> tuple[TableStream, Iterator[Table]]:
+    """A file (bytes or path) as a stream of Tables of ``chunk_rows`` rows, or an API batch as one
+    Table; the stream carries the header, format, encoding, digest and size."""
+    if data is not None:
+        stream = stream_table(
+            data,
+            chunk_rows=chunk_rows,
+            max_bytes=options.max_bytes,
+            max_excel_rows=options.max_excel_rows,
+            max_unpacked_bytes=options.max_unpacked_bytes,
+        )
+        return stream, stream.chunks
+    raw, digest = items_digest(items)
+    table = table_from_items(items)
+    return TableStream(table.header, iter(()), "json", None, digest, len(raw)), iter([table])
+
+
 def import_tickets(
     session: Session,
     options: ImportOptions,
     *,
-    data: bytes | None = None,
+    data: Source | None = None,
     items: Any = None,
     filename: str | None = None,
     batch: ImportBatch | None = None,
 ) -> ImportResult:
     """Validate and (unless ``options.dry_run``) upsert tickets by external id. Raises
-    KpiImportError naming every problem; nothing is stored then. Flushes, never commits."""
+    KpiImportError naming every problem; nothing is stored then. Flushes, never commits.
+
+    ``data`` is the file's bytes or its path; a path is read in chunks of CHUNK_ROWS rows, each
+    validated and appended to the stage table, so memory stays flat whatever the file's length
+    (a repeated ticket id is found in the stage, across chunks). Only when every row of the file
+    is valid does the stage reach the ticket table, in two set-based statements."""
     started = time.perf_counter()
     with no_gc():  # the big lists die before the collector runs again (see kpi_arrays.no_gc)
-        table, digest, size = load_source(data, items, options)
+        source, chunks = read_chunks(data, items, options, CHUNK_ROWS)
         marks = [("read", time.perf_counter())]
         problems = ProblemList()
-        columns = parse_tickets(table, Codebook.load(session), problems, options.allowed_regions)
-        marks.append(("validate", time.perf_counter()))
-        file_format, encoding, notes = (
-            table.file_format,
-            table.encoding,
-            unknown_column_notes(table, TICKET_COLUMNS),
-        )
-        del table
-        if problems or columns is None:
-            raise KpiImportError(problems.items, total=problems.count)
-        batch, duplicate = prepare_batch(
-            session,
-            ImportKind.TICKETS,
-            options,
-            filename=filename,
-            file_format=file_format,
-            encoding=encoding,
-            digest=digest,
-            size=size,
-            batch=batch,
-        )
-        total = len(columns)
+        book = Codebook.load(session)
+        notes = unknown_column_notes(Table(source.header, (), 0, "", None), TICKET_COLUMNS)
         closing: list[str] = []
         conn = session.connection()
         previous = kpi_bulk.tune(conn)
         try:
-            kpi_bulk.stage_tickets(conn, columns)
-            del columns
+            kpi_bulk.create_stage(conn)
+            total = 0
+            file_format, encoding = source.file_format, source.encoding
+            for table in chunks:
+                file_format, encoding = table.file_format, table.encoding
+                columns = parse_tickets(table, book, problems, options.allowed_regions, check_repeats=False)
+                if columns is None:  # a required column is missing: nothing else to check
+                    raise KpiImportError(problems.items, total=problems.count)
+                total += len(columns)
+                kpi_bulk.add_to_stage(conn, columns)
+                del columns, table
+            kpi_bulk.close_stage(conn)
+            repeats, repeated = kpi_bulk.repeated_ids(conn, MAX_PROBLEMS)
+            column = _id_heading(source.header)
+            for row_no, external_id, first in repeats:
+                problems.add(problem(row_no, column, external_id, "duplicate_id", other=first))
+            problems.count += repeated - len(repeats)
+            marks.append(("validate", time.perf_counter()))
+            if problems:
+                raise KpiImportError(problems.items, total=problems.count)
+            batch, duplicate = prepare_batch(
+                session,
+                ImportKind.TICKETS,
+                options,
+                filename=filename,
+                file_format=file_format,
+                encoding=encoding,
+                digest=source.digest,
+                size=source.size,
+                batch=batch,
+            )
             marks.append(("stage", time.perf_counter()))
             if options.dry_run:
                 new, changed = kpi_bulk.diff_counts(conn)
@@ -290,7 +343,7 @@ def import_tickets(
     if closing:
         tickets_closed.send(session, ticket_ids=closed_ticket_ids(session, closing))
     finish_batch(session, batch, options, (total, new, changed), started)
-    keep_upload(options, digest, data)
+    keep_upload(options, source.digest, data)
     if not options.dry_run:
         forget_upload(options, batch)
     return ImportResult(
@@ -322,6 +375,12 @@ def closed_ticket_ids(session: Session, external_ids: list[str]) -> list[int]:
         chunk = external_ids[start : start + 500]
         ids += session.scalars(select(Ticket.id).where(Ticket.external_id.in_(chunk)).order_by(Ticket.id))
     return ids
+
+
+def _id_heading(header: tuple[str, ...]) -> str:
+    found, _ = match_columns(header, TICKET_COLUMNS)
+    index = found.get("external_id")
+    return header[index] if index is not None else TICKET_COLUMNS["external_id"][0]
 
 
 def apply_dry_run(session: Session, batch: ImportBatch, options: ImportOptions) -> ImportResult:

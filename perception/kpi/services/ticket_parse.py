@@ -172,10 +172,17 @@ def _choice(aliases: dict[str, str]) -> Callable[[str], str | None]:
 
 
 def parse_tickets(
-    table: Table, book: Codebook, problems: ProblemList, allowed_regions: frozenset[int] | None = None
+    table: Table,
+    book: Codebook,
+    problems: ProblemList,
+    allowed_regions: frozenset[int] | None = None,
+    *,
+    check_repeats: bool = True,
 ) -> TicketColumns | None:
     """Validate every column; problems go to ``problems`` (the caller refuses the import if any).
-    None when required columns are missing (nothing else is checked then)."""
+    None when required columns are missing (nothing else is checked then). ``check_repeats``
+    False: a ticket id repeated within ``table`` is left to the caller (a file read in chunks is
+    checked for repeats across all its chunks in the stage, kpi_bulk.repeated_ids)."""
     found, _unknown = match_columns(table.header, TICKET_COLUMNS)
     for name in REQUIRED_TICKET_COLUMNS:
         if name not in found:
@@ -189,7 +196,7 @@ def parse_tickets(
     c.flag("external_id", (i for i, v in enumerate(ids) if not v), "required")
     if ids and max(map(len, ids)) > 64:
         c.flag("external_id", (i for i, v in enumerate(ids) if len(v) > 64), "too_long", limit=64)
-    if len(set(ids)) != n:
+    if check_repeats and len(set(ids)) != n:
         first: dict[str, int] = {}
         for i, v in enumerate(ids):
             if v and v in first:

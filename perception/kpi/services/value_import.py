@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from perception.core.models.base import utcnow
+from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch, ImportKind, KpiDefinition, KpiSource, KpiValue, Provenance
 from perception.kpi.services.codebook import Codebook, match_columns
 from perception.kpi.services.files import Table
@@ -161,7 +162,7 @@ def import_kpi_values(
     session: Session,
     options: ImportOptions,
     *,
-    data: bytes | None = None,
+    data: Source | None = None,
     items: Any = None,
     filename: str | None = None,
     batch: ImportBatch | None = None,

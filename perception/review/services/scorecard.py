@@ -9,6 +9,7 @@ difference of the two estimates, and a figure resting on a low sample says so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from perception.review.services.blocks import chart, column, t, table
@@ -22,11 +23,17 @@ MEASURES = (
 )
 
 
-def _totals(ctx: SectionContext, start: Any, end: Any, grain: str) -> Any:
-    from perception.analysis.services.filters import AnalysisFilters
-    from perception.analysis.services.overview import overview
+@dataclass(frozen=True)
+class _Totals:
+    total: Any
+    trend: Any
 
-    return overview(ctx.session, AnalysisFilters(start=start, end=end, grain=grain))
+
+def _totals(ctx: SectionContext, start: Any, end: Any, grain: str) -> _Totals:
+    from perception.analysis.services.filters import AnalysisFilters
+    from perception.analysis.services.overview import headline
+
+    return _Totals(*headline(ctx.session, AnalysisFilters(start=start, end=end, grain=grain)))
 
 
 def _value(measure: Any, fmt: str) -> Any:

@@ -39,4 +39,8 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         tuple(row[k] if f is None else f(row[k]) for k, f in zip(keys, converters, strict=True))
         for row in rows
     ]
-    conn.connection.driver_connection.cursor().executemany(sql, values)  # type: ignore[union-attr]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, values)
+    finally:
+        cursor.close()  # an open cursor keeps its table locked against DROP in this connection

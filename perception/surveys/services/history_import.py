@@ -9,7 +9,7 @@ whose content changed. Imported answers are written to the same analysis facts (
 comment texts, observed on the day they were given) as live answers, so every page, trend and review
 period sees them. They raise no follow-up task: a months-old low score is history, not a call to
 make today. Responses are inserted set-wise (a 100,000-row file is one statement per few thousand
-rows), never one by one.
+rows), never one by one, and the file is read in chunks (a path is never held whole).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -24,18 +25,21 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from perception.core.models.facts import ExperienceObservation, ExperienceSource, TextEntry
+from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch
-from perception.kpi.services.messages import ProblemList
+from perception.kpi.services.files import Table
+from perception.kpi.services.messages import MAX_PROBLEMS, ProblemList
 from perception.kpi.services.ticket_import import (
     ImportOptions,
     ImportResult,
     finish_batch,
     forget_upload,
     keep_upload,
-    load_source,
     prepare_batch,
+    read_chunks,
 )
 from perception.surveys.models import Campaign, Channel, Response, table_of
+from perception.surveys.services import history_stage
 from perception.surveys.services.definitions import questionnaire_of
 from perception.surveys.services.facts import Attribution, observation_rows, source_for, text_rows
 from perception.surveys.services.history_bulk import insert_rows
@@ -45,13 +49,16 @@ from perception.surveys.services.history_rows import (
     HistoryRow,
     Target,
     check_header,
+    own,
     parse_rows,
 )
 from perception.surveys.services.store import Scored, score
 from surveys import Questionnaire
 
 KIND = "responses"  # ImportBatch.kind
-CHUNK = 2000
+CHUNK = 2000  # rows per INSERT statement
+READ_ROWS = 50_000  # rows read and checked at a time: the import's memory, whatever the file's length
+_IN = 900  # values per IN (...) lookup
 _RESP = table_of(Response)
 _FIELDS = ("submitted_at", "language", "means", "region_id", "customer_id", "service_id", "tier_id",
            "ticket_id", "contact_id")  # fmt: skip
@@ -67,13 +74,19 @@ def _row_values(row: HistoryRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in _FIELDS}
 
 
-def _existing(session: Session, campaign_id: int) -> dict[str, tuple[int, str]]:
-    """nonce -> (response id, fingerprint) of the campaign's imported responses."""
+def _existing(session: Session, campaign_id: int, nonces: list[str]) -> dict[str, tuple[int, str]]:
+    """nonce -> (response id, fingerprint) of the given imported responses of the campaign."""
     cols = [getattr(_RESP.c, name) for name in _FIELDS]
-    stmt = select(_RESP.c.id, _RESP.c.submission_nonce, _RESP.c.answers, *cols).where(
-        _RESP.c.campaign_id == campaign_id, _RESP.c.submission_nonce.like(NONCE_PREFIX + "%")
-    )
-    return {nonce: (rid, _fingerprint(answers, rest)) for rid, nonce, answers, *rest in session.execute(stmt)}
+    out: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(nonces, _IN):
+        stmt = select(_RESP.c.id, _RESP.c.submission_nonce, _RESP.c.answers, *cols).where(
+            _RESP.c.campaign_id == campaign_id, _RESP.c.submission_nonce.in_(chunk)
+        )
+        out.update(
+            (nonce, (rid, _fingerprint(answers, rest)))
+            for rid, nonce, answers, *rest in session.execute(stmt)
+        )
+    return out
 
 
 def _facts(questionnaire: Questionnaire, rows: list[tuple[int, HistoryRow]]) -> tuple[list[dict], list[dict]]:
@@ -93,9 +106,9 @@ def _facts(questionnaire: Questionnaire, rows: list[tuple[int, HistoryRow]]) -> 
     return observations, texts
 
 
-def _chunks(items: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _write(
@@ -109,13 +122,14 @@ def _write(
         rows = [{**base, **_row_values(r), "answers": r.answers, "submission_nonce": r.nonce,
                  "observed_on": r.observed_on} for r in chunk]  # fmt: skip
         insert_rows(conn, _RESP, rows)
-    ids = dict(
-        conn.execute(
+    ids: dict[str, int] = {}
+    for nonces in _chunks([r.nonce for r in new], _IN):
+        found = conn.execute(
             select(_RESP.c.submission_nonce, _RESP.c.id).where(
-                _RESP.c.campaign_id == campaign.id, _RESP.c.submission_nonce.like(NONCE_PREFIX + "%")
+                _RESP.c.campaign_id == campaign.id, _RESP.c.submission_nonce.in_(nonces)
             )
         ).all()
-    )
+        ids.update((nonce, rid) for nonce, rid in found)
     if changed:
         stmt = update(_RESP).where(_RESP.c.id == bindparam("rid")).values(
             answers=bindparam("answers"), observed_on=bindparam("observed_on"),
@@ -151,18 +165,23 @@ def import_responses(
     options: ImportOptions,
     *,
     org_timezone: str,
-    data: bytes | None = None,
+    data: Source | None = None,
     items: Any = None,
     filename: str | None = None,
     batch: ImportBatch | None = None,
 ) -> ImportResult:
     """Check every row against ``campaign``'s questionnaire and (unless a dry run) store the new and
     changed responses with their facts. Raises KpiImportError naming every problem (row, column,
-    value); nothing is stored then. Flushes, never commits."""
+    value); nothing is stored then. Flushes, never commits.
+
+    The file (bytes or a path) is read in chunks of READ_ROWS rows: each is checked and, while no
+    problem has been found anywhere, written inside a savepoint; a problem in any later chunk
+    rolls the savepoint back, so the import stays all-or-nothing with memory that does not grow
+    with the file (source ids repeated across chunks are found in history_stage)."""
     started = time.perf_counter()
-    table, digest, size = load_source(data, items, options)
+    source, chunks = read_chunks(data, items, options, READ_ROWS)
     questionnaire = questionnaire_of(campaign.version)
-    layout = read_layout(table.header, questionnaire)
+    layout = read_layout(source.header, questionnaire)
     target = Target(
         campaign_id=campaign.id,
         version_id=campaign.version_id,
@@ -175,29 +194,56 @@ def import_responses(
         allowed_regions=options.allowed_regions,
     )
     problems = ProblemList()
-    check_header(table, layout, target, problems)
+    check_header(Table(source.header, (), 0, source.file_format, source.encoding), layout, target, problems)
     problems.raise_if_any()
-    rows = parse_rows(session, table, layout, questionnaire, target, problems)
-    problems.raise_if_any()
+    conn = session.connection()
+    history_stage.create(conn)
+    total = new_count = changed_count = 0
+    sample: list[dict[str, Any]] = []
+    file_format, encoding = source.file_format, source.encoding
+    try:
+        # A savepoint: a problem found in a later chunk undoes the chunks written before it.
+        with nullcontext() if options.dry_run else session.begin_nested():
+            for table in chunks:
+                file_format, encoding = table.file_format, table.encoding
+                seen: dict[str, int] = {}
+                rows = parse_rows(session, table, layout, questionnaire, target, problems, seen=seen)
+                history_stage.add(conn, seen.items())
+                del table, seen
+                if problems:  # keep checking (every problem is named), stop writing
+                    continue
+                stored = _existing(session, campaign.id, [row.nonce for row in rows])
+                new: list[HistoryRow] = []
+                changed: list[tuple[int, HistoryRow]] = []
+                for row in rows:
+                    found = stored.get(row.nonce)
+                    if found is None:
+                        new.append(row)
+                    elif found[1] != _fingerprint(row.answers, _row_values(row).values()):
+                        changed.append((found[0], row))
+                total += len(rows)
+                new_count += len(new)
+                changed_count += len(changed)
+                sample += [{"row": r.row, "external_id": r.nonce[len(NONCE_PREFIX) :], "changes": ["answers"]}
+                           for _, r in changed[: 20 - len(sample)]]  # fmt: skip
+                if not options.dry_run:
+                    _write(session, campaign, questionnaire, new, changed)
+                del rows, new, changed, stored
+            repeats, repeated = history_stage.repeats(conn, MAX_PROBLEMS)
+            column = source.header[layout.meta["source_id"]]
+            for row_no, source_id, first in repeats:
+                problems.add(own(row_no, column, source_id, "duplicate_source", other=first))
+            problems.count += repeated - len(repeats)
+            problems.raise_if_any()
+    finally:
+        history_stage.drop(conn)
     # The same file again is not refused: the source ids make it change nothing, which is said.
     batch, duplicate = prepare_batch(
         session, KIND, replace(options, allow_duplicate=True), filename=filename,
-        file_format=table.file_format, encoding=table.encoding, digest=digest, size=size, batch=batch,
+        file_format=file_format, encoding=encoding, digest=source.digest, size=source.size, batch=batch,
     )  # fmt: skip
-    stored = _existing(session, campaign.id)
-    new: list[HistoryRow] = []
-    changed: list[tuple[int, HistoryRow]] = []
-    for row in rows:
-        found = stored.get(row.nonce)
-        if found is None:
-            new.append(row)
-        elif found[1] != _fingerprint(row.answers, _row_values(row).values()):
-            changed.append((found[0], row))
-    if not options.dry_run:
-        _write(session, campaign, questionnaire, new, changed)
-    total = len(rows)
-    finish_batch(session, batch, options, (total, len(new), len(changed)), started)
-    keep_upload(options, digest, data)
+    finish_batch(session, batch, options, (total, new_count, changed_count), started)
+    keep_upload(options, source.digest, data)
     if not options.dry_run:
         forget_upload(options, batch)
     return ImportResult(
@@ -205,14 +251,13 @@ def import_responses(
         kind=KIND,
         dry_run=options.dry_run,
         rows_total=total,
-        rows_new=len(new),
-        rows_changed=len(changed),
-        rows_unchanged=total - len(new) - len(changed),
-        file_format=table.file_format,
-        encoding=table.encoding,
+        rows_new=new_count,
+        rows_changed=changed_count,
+        rows_unchanged=total - new_count - changed_count,
+        file_format=file_format,
+        encoding=encoding,
         seconds=time.perf_counter() - started,
         duplicate_of=duplicate,
-        sample=tuple({"row": r.row, "external_id": r.nonce[len(NONCE_PREFIX) :], "changes": ["answers"]}
-                     for _, r in changed[:20]),
+        sample=tuple(sample),
         notes=(),
-    )  # fmt: skip
+    )

@@ -265,10 +265,13 @@ def parse_rows(
     *,
     answered: list[bool] | None = None,
     defaults: dict[str, object] | None = None,
+    seen: dict[str, int] | None = None,
 ) -> list[HistoryRow]:
     """Every row checked; returns the valid ones (the caller refuses the file if ``problems``).
     ``answered[i]`` False: row i carries no answers to check (a callback that did not reach anyone);
-    ``defaults`` are answers every row gives unless its cells say otherwise."""
+    ``defaults`` are answers every row gives unless its cells say otherwise. ``seen`` (source id
+    -> row) receives the first row of each source id of ``table``: a file read in chunks checks
+    repeats across its chunks from it (history_stage)."""
     book = Codebook.load(session)
     blank = [""] * table.n_rows
     col = {name: blank for name in ("language", "channel")}
@@ -278,7 +281,7 @@ def parse_rows(
     tickets = _lookup_tickets(session, set(col["ticket"]) - {""}) if "ticket" in col else {}
     contacts = _contacts(session) if "contact" in col else {}
     reader = RowReader(table, layout, questionnaire, defaults)
-    seen: dict[str, int] = {}
+    seen = {} if seen is None else seen
     out: list[HistoryRow] = []
     for i in range(table.n_rows):
         row_no = table.row_no(i)

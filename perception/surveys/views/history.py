@@ -1,20 +1,21 @@
 """Importing past answers into a campaign from the pages: upload -> dry run (what would change) ->
-apply. The same operation as the API and ``perception surveys import-responses``; the preview and
-upload pages are shared with the collection phase's history imports (weekly reports, callbacks)."""
+apply. The same operation as the API and ``perception surveys import-responses``; the pages are
+perception.web.history_pages', shared with the collection phase's history imports (weekly
+reports, callbacks), which describe their imports with ``history_import`` from here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, url_for
 from flask_babel import gettext as _
 
 from perception.core.authz import Permission, current_user, get_or_404, region_scope, require
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.i18n import localized
-from perception.core.transaction import atomic
 from perception.kpi.models import ImportBatch, ImportStatus
 from perception.kpi.services.files import DEFAULT_MAX_BYTES, DEFAULT_MAX_EXCEL_ROWS
 from perception.kpi.services.messages import KpiImportError
@@ -23,6 +24,7 @@ from perception.surveys.forms import HistoryApplyForm, HistoryUploadForm
 from perception.surveys.models import Campaign
 from perception.surveys.services.history_import import KIND, import_responses
 from perception.surveys.views import bp
+from perception.web.history_pages import HistoryImport, apply_page, preview_page, upload_page
 
 
 def history_options(*, dry_run: bool) -> ImportOptions:
@@ -40,15 +42,6 @@ def history_options(*, dry_run: bool) -> ImportOptions:
     )  # fmt: skip
 
 
-def problem_lines(exc: KpiImportError) -> list[str]:
-    from perception.core.i18n import lang_code
-
-    lines = [p.located(lang_code()) for p in exc.problems]
-    if exc.total > len(exc.problems):
-        lines.append(_("… and %(n)s more problems.", n=exc.total - len(exc.problems)))
-    return lines
-
-
 def dry_run_batch(batch_id: int, kind: str) -> ImportBatch:
     batch = orm().get(ImportBatch, batch_id)
     if batch is None or batch.kind != kind:
@@ -56,40 +49,41 @@ def dry_run_batch(batch_id: int, kind: str) -> ImportBatch:
     return batch
 
 
-def _run(
-    campaign: Campaign, options: ImportOptions, data: bytes, filename: str | None, batch: Any = None
-) -> Any:
-    return import_responses(
-        orm(),
-        campaign,
-        options,
-        org_timezone=current_clock().timezone,
-        data=data,
-        filename=filename,
-        batch=batch,
+def history_import(kind: str, run: Callable[[ImportOptions, Any, str | None, Any], Any]) -> HistoryImport:
+    """A history import of ``kind`` for the shared pages (perception.web.history_pages): options
+    of the signed-in user, the dry run's upload kept in the instance folder, ImportBatch rows."""
+    return HistoryImport(
+        run=run,
+        options=lambda dry_run: history_options(dry_run=dry_run),
+        stored=stored_upload,
+        batch=lambda batch_id: dry_run_batch(batch_id, kind),
+        error=KpiImportError,
+        upload_form=HistoryUploadForm,
+        apply_form=HistoryApplyForm,
+        dry_run_status=ImportStatus.DRY_RUN,
     )
+
+
+def _responses(campaign: Campaign) -> HistoryImport:
+    def run(options: ImportOptions, data: Any, filename: str | None, batch: Any) -> Any:
+        return import_responses(orm(), campaign, options, org_timezone=current_clock().timezone, data=data,
+                                filename=filename, batch=batch)  # fmt: skip
+
+    return history_import(KIND, run)
 
 
 @bp.route("/campaigns/<int:campaign_id>/history", methods=["GET", "POST"])
 @require(Permission.MANAGE_SURVEYS)
 def campaign_history(campaign_id: int) -> Any:
     campaign = get_or_404(Campaign, campaign_id)
-    form = HistoryUploadForm()
-    problems: list[str] = []
-    if form.validate_on_submit():
-        upload = form.upload.data
-        try:
-            with atomic():
-                result = _run(campaign, history_options(dry_run=True), upload.read(), upload.filename or None)
-        except KpiImportError as exc:
-            problems = problem_lines(exc)
-        else:
-            return redirect(url_for("surveys.campaign_history_preview", campaign_id=campaign.id,
-                                    batch_id=result.batch_id))  # fmt: skip
-    return render_template(
-        "surveys/history_import.html", form=form, problems=problems, campaign=campaign,
-        title=_("Import past answers into %(name)s", name=localized(campaign)),
+
+    def preview(batch_id: int) -> str:
+        return url_for("surveys.campaign_history_preview", campaign_id=campaign.id, batch_id=batch_id)
+
+    return upload_page(
+        _responses(campaign), title=_("Import past answers into %(name)s", name=localized(campaign)),
         columns_help="responses", back=url_for("surveys.campaign", campaign_id=campaign.id),
+        preview=preview, campaign=campaign,
     )  # fmt: skip
 
 
@@ -97,10 +91,9 @@ def campaign_history(campaign_id: int) -> Any:
 @require(Permission.MANAGE_SURVEYS)
 def campaign_history_preview(campaign_id: int, batch_id: int) -> Any:
     campaign = get_or_404(Campaign, campaign_id)
-    batch = dry_run_batch(batch_id, KIND)
-    return render_template(
-        "surveys/history_preview.html", batch=batch, form=HistoryApplyForm(),
-        apply_url=url_for("surveys.campaign_history_apply", campaign_id=campaign.id, batch_id=batch.id),
+    return preview_page(
+        _responses(campaign), batch_id,
+        apply_url=url_for("surveys.campaign_history_apply", campaign_id=campaign.id, batch_id=batch_id),
         back=url_for("surveys.campaign", campaign_id=campaign.id),
     )  # fmt: skip
 
@@ -109,22 +102,6 @@ def campaign_history_preview(campaign_id: int, batch_id: int) -> Any:
 @require(Permission.MANAGE_SURVEYS)
 def campaign_history_apply(campaign_id: int, batch_id: int) -> Any:
     campaign = get_or_404(Campaign, campaign_id)
-    batch = dry_run_batch(batch_id, KIND)
-    here = url_for("surveys.campaign_history_preview", campaign_id=campaign.id, batch_id=batch.id)
-    if not HistoryApplyForm().validate_on_submit() or batch.status != ImportStatus.DRY_RUN:
-        flash(_("The import could not be applied; start again."), "error")
-        return redirect(here)
-    options = history_options(dry_run=False)
-    try:
-        with atomic():
-            result = _run(campaign, options, stored_upload(options, batch), batch.filename, batch)
-    except KpiImportError as exc:
-        for line in problem_lines(exc):
-            flash(line, "error")
-        return redirect(here)
-    flash(
-        _("Imported: %(new)s new, %(changed)s changed, %(same)s unchanged.", new=result.rows_new,
-          changed=result.rows_changed, same=result.rows_unchanged),
-        "success",
-    )  # fmt: skip
-    return redirect(url_for("surveys.campaign", campaign_id=campaign.id))
+    here = url_for("surveys.campaign_history_preview", campaign_id=campaign.id, batch_id=batch_id)
+    return apply_page(_responses(campaign), batch_id, here=here,
+                      done=url_for("surveys.campaign", campaign_id=campaign.id))  # fmt: skip

@@ -1,0 +1,94 @@
+"""Warming a process before a pre-forking server forks its workers (issue 19: the first request).
+
+``perception:create_app()`` keeps start-up light on purpose (``perception --help`` answers at
+once), so every worker would pay, on its first heavy page, for what the page needs the first time:
+the views' heavy libraries, Matplotlib's font list and the CJK font, the compiled translations,
+each template's compilation. ``warm`` loads all of that in the process that calls it (the master,
+with gunicorn ``--preload`` on ``perception.wsgi:app``), so no worker's first request does it and
+the workers share those pages of memory. What must not cross a fork is let go at the end: the
+database engines' pooled connections (each worker opens its own; job threads are only started on
+first use, in the worker).
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from typing import Any
+
+from flask import Flask
+
+# Modules the heavy pages import on first use (analysis, review, reporting), loaded before the fork.
+HEAVY_MODULES = (
+    "numpy",
+    "scipy.stats",
+    "matplotlib",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.backends.backend_svg",
+    "reportlab.pdfgen.canvas",
+    "reportlab.platypus",
+    "perception.reporting.charts",
+    "perception.reporting.figures",
+)
+
+
+def _draw(figure: Any) -> None:
+    axes = figure.add_subplot()
+    axes.plot([0, 1, 2], [3.0, 4.2, 3.8], marker="o")
+    axes.set_title("满意度 satisfaction")
+    axes.set_xlabel("第 1 周 week 1")
+
+
+def warm(app: Flask) -> dict[str, float]:
+    """Load in this process what the first heavy request would load; seconds per step."""
+    steps: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def mark(name: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        steps[name] = round(now - started, 3)
+        started = now
+
+    for name in HEAVY_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional library that is not installed: its page says so itself
+            continue
+    mark("imports")
+    from perception.reporting.figures import render
+
+    with app.app_context():
+        # Matplotlib's font list, the CJK font, Agg's glyph caches
+        for fmt in ("png", "svg"):
+            render(_draw, fmt=fmt, size=(3.0, 2.0), dpi=72)
+    mark("charts")
+    from flask_babel import get_translations, refresh
+
+    for language in ("zh-CN", "en"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            refresh()
+            get_translations()
+    mark("translations")
+    env = app.jinja_env
+    for name in env.list_templates(extensions=("html", "txt", "svg", "xml")):
+        try:
+            env.get_template(name)
+        except Exception:  # noqa: BLE001, S112 - a fragment that only compiles in its includer
+            continue
+    mark("templates")
+    release_connections(app)
+    mark("connections")
+    return steps
+
+
+def release_connections(app: Flask) -> None:
+    """Close the pooled connections the master opened: a connection shared by forked workers
+    would interleave their conversations with the database."""
+    from perception.core.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        for engine in {db.engine, *db.engines.values()}:
+            engine.dispose(close=True)
