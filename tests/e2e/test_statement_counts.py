@@ -193,6 +193,9 @@ def test_statement_counts_do_not_grow_with_the_rows_shown(
     ticket = _first_ticket(db_session)
     small = fetch_all(app, [path.format(ticket=ticket) for _, path, _ in PAGES])
     small_org.rollback()
+    # The large demo reuses the small one's ids; an object of the small one still referenced
+    # somewhere would otherwise meet its namesake in the identity map (an SAWarning, now and then).
+    db_session.expunge_all()
 
     _large_demo(db_session, today)
     large = fetch_all(app, [path for _, _, path in PAGES])
@@ -200,10 +203,13 @@ def test_statement_counts_do_not_grow_with_the_rows_shown(
     pages = [(label, few, many) for (label, _, _), few, many in zip(PAGES, small, large, strict=True)]
     print("\nstatements per page (small organisation, large organisation):")
     for label, few, many in pages:
-        print(f"  {label:32s} {few[0]:4d} {many[0]:4d}")
+        print(f"  {label:32s} {few[0]:4d} {many[0]:4d}  {few[1]} {many[1]}")
     grown = [_report(label, few, many) for label, few, many in pages if many[0] != few[0]]
     assert not grown, "a page's statement count grows with its rows:\n" + "\n".join(grown)
-    same = [label for label, few, many in pages if many[1] <= few[1]]
+    # The quadrant holds only cells measurable on both sides (issue 14: a dimension standard is
+    # judged on its dimension, never on overall CSAT), which in both demos is the planted cell's
+    # KPIs alone: the chart is no larger in the large organisation, so it is not asked to be.
+    same = [label for label, few, many in pages if many[1] <= few[1] and not label.startswith("quadrant")]
     assert not same, f"these pages show no more in the large organisation: {same}"
 
     counts = {label: many[0] for label, _, many in pages}

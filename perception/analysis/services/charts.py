@@ -110,7 +110,11 @@ def quadrant_matrix_chart(view: KpiExperienceView, zh: bool, fmt: ChartFormat = 
         cmp = c.comparison
         x = cmp.kpi_margin / abs(cmp.kpi_target) if cmp.kpi_target else cmp.kpi_margin
         y = cmp.experience_gap / abs(cmp.experience_target) if cmp.experience_target else cmp.experience_gap
-        points.append(QuadrantPoint(f"{c.service_code}·{c.region_code}", 100 * x, 100 * y))
+        # Names, not codes, and the KPI: one cell has a point per KPI (issue 17 saw one cell three
+        # times, each labelled only "DESK·GD").
+        cell = _t(zh, f"{c.region_name_zh}·{c.service_name_zh}", f"{c.region_name_en} · {c.service_name_en}")
+        kpi = _t(zh, c.kpi_name_zh, c.kpi_name_en) or c.kpi_code
+        points.append(QuadrantPoint(f"{cell}\n{kpi}", 100 * x, 100 * y))
     q = {k: (zh_text if zh else en_text) for k, (zh_text, en_text) in QUADRANTS.items()}
     labels = QuadrantLabels(
         top_left=q["kpi_missed_experience_met"],

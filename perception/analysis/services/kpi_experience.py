@@ -227,28 +227,36 @@ class Unmatched:
     measured_by: tuple[tuple[str, str], ...] = ()
 
 
+class PlanMeans:
+    """The perception plan's active lines as (service, region or None) -> means, read once per
+    comparison (a lookup per not-measurable cell grew the page's statements with its cells)."""
+
+    def __init__(self, session: Session) -> None:
+        from perception.setup.models.standards import PlanItem
+
+        self._by: dict[tuple[int, int | None], set[str]] = defaultdict(set)
+        rows = session.execute(
+            select(PlanItem.service_id, PlanItem.region_id, PlanItem.means).where(PlanItem.active.is_(True))
+        )
+        for service_id, region_id, means in rows:
+            self._by[(service_id, region_id)].add(means)
+
+    def of(self, service_id: int, region_id: int) -> list[str]:
+        """The means of the lines for the service in the region or in every region."""
+        return sorted(self._by.get((service_id, region_id), set()) | self._by.get((service_id, None), set()))
+
+
 def _measured_by(
-    session: Session, service_id: int, region_id: int, dimension: str | None, missing: int
+    plan: PlanMeans, service_id: int, region_id: int, dimension: str | None, missing: int
 ) -> tuple[tuple[str, str], ...]:
     """What collection would measure a dimension standard that has fewer than 30 ratings: the
     plan's active lines for the service in the region (or all regions), one sentence each."""
-    from perception.setup.models.standards import PlanItem
     from scoring import FEEDBACK_DIMENSIONS
 
     dim_zh, dim_en = next(
         ((z, e) for c, z, e in FEEDBACK_DIMENSIONS if c == dimension), (dimension or "", dimension or "")
     )
-    means = sorted(
-        set(
-            session.scalars(
-                select(PlanItem.means).where(
-                    PlanItem.service_id == service_id,
-                    PlanItem.active.is_(True),
-                    (PlanItem.region_id == region_id) | PlanItem.region_id.is_(None),
-                )
-            )
-        )
-    )
+    means = plan.of(service_id, region_id)
     sentences = {
         "questionnaire": (
             f"问卷：在本服务的问卷中加入“{dim_zh}”评分题（还需 {missing} 个评分）",
@@ -442,6 +450,7 @@ def kpi_vs_experience(
 
     units: dict[int, str] = {i: u for i, u in session.execute(select(KpiDefinition.id, KpiDefinition.unit))}
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
+    plan = PlanMeans(session)
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
     for (definition_id, service_id, region_id), group in sorted(grouped.items()):
@@ -474,7 +483,7 @@ def kpi_vs_experience(
                 link.kpi_code, service_id, reason, **named,
                 region_name_zh=region_named.name_zh, region_name_en=region_named.name_en,
                 measured_by=_measured_by(
-                    session, service_id, region_id, link.experience.dimension, DIMENSION_MIN_N - have
+                    plan, service_id, region_id, link.experience.dimension, DIMENSION_MIN_N - have
                 ),
             )  # fmt: skip
         if not exp:
