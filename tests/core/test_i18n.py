@@ -14,6 +14,15 @@ def test_every_ui_string_has_a_chinese_translation():
     assert not missing, "Untranslated UI strings (add them to a .po file):\n" + po_stub(missing)
 
 
+def test_each_package_keeps_one_catalogue_per_language_named_after_it():
+    """A package's strings live in translations/<lang>/<package>.po: one place to look, and
+    branches that add strings side by side are merged by git's union driver (.gitattributes)."""
+    from perception.core.i18n import catalogue_files
+
+    stray = [str(p) for p in catalogue_files("zh_CN") if p.stem != p.parents[2].name]
+    assert not stray, f"fold these into their package's own catalogue: {stray}"
+
+
 def test_accept_language_selects_chinese(client):
     html = client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}).get_data(as_text=True)
     assert '<html lang="zh-CN">' in html
