@@ -129,15 +129,7 @@ class AnalysisEvidenceComment(Body):
     theme_key: str | None
 
 
-class AnalysisEvidenceFilters(Body):
-    customer_id: int | None
-    end: str | None
-    grain: str | None
-    region_id: int | None
-    region_ids: list[int] | None
-    service_id: int | None
-    start: str | None
-    tier_id: int | None
+AnalysisEvidenceFilters = AnalysisDemandFilters  # the same shape
 
 
 class AnalysisEvidenceRow(Body):
@@ -184,15 +176,7 @@ class AnalysisExperienceDimension(Body):
     measure: AnalysisExperienceDimensionMeasure
 
 
-class AnalysisExperienceFilters(Body):
-    customer_id: int | None
-    end: str | None
-    grain: str | None
-    region_id: int | None
-    region_ids: list[int] | None
-    service_id: int | None
-    start: str | None
-    tier_id: int | None
+AnalysisExperienceFilters = AnalysisDemandFilters  # the same shape
 
 
 class AnalysisExperienceHeatRegion(Body):
@@ -250,15 +234,7 @@ class AnalysisKpiVsExperienceCorrelations(Body):
     over_time: list[Any]
 
 
-class AnalysisKpiVsExperienceFilters(Body):
-    customer_id: int | None
-    end: str | None
-    grain: str | None
-    region_id: int | None
-    region_ids: list[int] | None
-    service_id: int | None
-    start: str | None
-    tier_id: int | None
+AnalysisKpiVsExperienceFilters = AnalysisDemandFilters  # the same shape
 
 
 class AnalysisKpiVsExperienceQuadrantCounts(Body):
@@ -372,24 +348,10 @@ class AnalysisKpisByRegionItem(Body):
     unit: str | None
 
 
-class AnalysisKpisFilters(Body):
-    customer_id: int | None
-    end: str | None
-    grain: str | None
-    region_id: int | None
-    region_ids: list[int] | None
-    service_id: int | None
-    start: str | None
-    tier_id: int | None
+AnalysisKpisFilters = AnalysisDemandFilters  # the same shape
 
 
-class AnalysisKpisSummaryItemAttainmentPeriod(Body):
-    margin: float | None
-    met: bool | None
-    period: str | None
-    relative_margin: float | None
-    target: float | None
-    value: float | None
+AnalysisKpisSummaryItemAttainmentPeriod = AnalysisKpisByRegionItemAttainmentPeriod  # the same shape
 
 
 class AnalysisKpisSummaryItemAttainment(Body):
@@ -504,15 +466,7 @@ class AnalysisOverviewEvent(Body):
     service_id: int | None
 
 
-class AnalysisOverviewFilters(Body):
-    customer_id: int | None
-    end: str | None
-    grain: str | None
-    region_id: int | None
-    region_ids: list[int] | None
-    service_id: int | None
-    start: str | None
-    tier_id: int | None
+AnalysisOverviewFilters = AnalysisDemandFilters  # the same shape
 
 
 class AnalysisOverviewRegionCes(Body):
@@ -531,52 +485,13 @@ class AnalysisOverviewRegionCes(Body):
     successes: float | None
 
 
-class AnalysisOverviewRegionCsat(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[float]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewRegionCsat = AnalysisOverviewRegionCes  # the same shape
 
 
-class AnalysisOverviewRegionIndex(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[float]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewRegionIndex = AnalysisOverviewRegionCes  # the same shape
 
 
-class AnalysisOverviewRegionNps(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[float]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewRegionNps = AnalysisOverviewRegionCes  # the same shape
 
 
 class AnalysisOverviewRegion(Body):
@@ -591,68 +506,16 @@ class AnalysisOverviewRegion(Body):
     nps: AnalysisOverviewRegionNps
 
 
-class AnalysisOverviewServiceCes(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[float]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewServiceCes = AnalysisOverviewRegionCes  # the same shape
 
 
-class AnalysisOverviewServiceCsat(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[float]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewServiceCsat = AnalysisOverviewRegionCes  # the same shape
 
 
-class AnalysisOverviewServiceIndex(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[float]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewServiceIndex = AnalysisOverviewRegionCes  # the same shape
 
 
-class AnalysisOverviewServiceNps(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[float]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewServiceNps = AnalysisOverviewRegionCes  # the same shape
 
 
 class AnalysisOverviewService(Body):
@@ -683,52 +546,13 @@ class AnalysisOverviewTotalCes(Body):
     successes: float | None
 
 
-class AnalysisOverviewTotalCsat(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[Any]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewTotalCsat = AnalysisOverviewTotalCes  # the same shape
 
 
-class AnalysisOverviewTotalIndex(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[Any]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewTotalIndex = AnalysisOverviewTotalCes  # the same shape
 
 
-class AnalysisOverviewTotalNps(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[Any]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewTotalNps = AnalysisOverviewTotalCes  # the same shape
 
 
 class AnalysisOverviewTotal(Body):
@@ -743,52 +567,13 @@ class AnalysisOverviewTotal(Body):
     nps: AnalysisOverviewTotalNps
 
 
-class AnalysisOverviewTrendItemCsat(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[str]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewTrendItemCsat = AnalysisExperienceDimensionMeasure  # the same shape
 
 
-class AnalysisOverviewTrendItemIndex(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[str]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewTrendItemIndex = AnalysisExperienceDimensionMeasure  # the same shape
 
 
-class AnalysisOverviewTrendItemNps(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[str]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewTrendItemNps = AnalysisExperienceDimensionMeasure  # the same shape
 
 
 class AnalysisOverviewTrendItem(Body):

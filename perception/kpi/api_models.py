@@ -107,20 +107,7 @@ class KpiEscalations(Body):
     items: list[Escalation]
 
 
-class KpiReportBreache(Body):
-    actual_minutes: float | None
-    customer_code: str | None
-    external_id: str
-    kind: str | None
-    limit_minutes: float | None
-    opened_at: str | None
-    over_minutes: float | None
-    overdue: bool | None
-    priority: str | None
-    region_code: str | None
-    service_code: str | None
-    standard_version_id: int | None
-    ticket_id: int | None
+KpiReportBreache = KpiBreachesItem  # the same shape
 
 
 class KpiReportLine(Body):
@@ -146,27 +133,7 @@ class KpiReportLine(Body):
     worst_over_minutes: float | None
 
 
-class KpiReportTotal(Body):
-    breaches: float | None
-    period: str | None
-    region_code: str | None
-    region_en: str | None
-    region_zh: str | None
-    resolution_hits: float | None
-    resolution_measured: float | None
-    resolution_met: bool | None
-    resolution_required: float | None
-    resolution_share: float | None
-    response_hits: float | None
-    response_measured: float | None
-    response_met: bool | None
-    response_required: float | None
-    response_share: float | None
-    service_code: str | None
-    service_en: str | None
-    service_zh: str | None
-    tickets: float | None
-    worst_over_minutes: float | None
+KpiReportTotal = KpiReportLine  # the same shape
 
 
 class KpiReport(Body):
@@ -207,24 +174,7 @@ class KpiTickets(Body):
     total: int | None
 
 
-class KpiTicket(Body):
-    closed_at: str | None
-    contact: str | None
-    customer_id: int | None
-    engineer: str | None
-    external_id: str
-    first_response_at: str | None
-    id: int
-    kind: str | None
-    opened_at: str | None
-    priority: str | None
-    region_id: int | None
-    reopen_count: int | None
-    resolved_at: str | None
-    service_id: int | None
-    status: str | None
-    tier_id: int | None
-    transfers: int | None
+KpiTicket = KpiTicketsItem  # the same shape
 
 
 class KpiValuesItem(Body):

@@ -18,13 +18,7 @@ class ReviewImprovementsListItemResultAfter(Body):
     to: str | None
 
 
-class ReviewImprovementsListItemResultBaseline(Body):
-    ci_high: float | None
-    ci_low: float | None
-    estimate: float | None
-    from_: str | None = Field(alias="from")
-    n: float | None
-    to: str | None
+ReviewImprovementsListItemResultBaseline = ReviewImprovementsListItemResultAfter  # the same shape
 
 
 class ReviewImprovementsListItemResultMessage(Body):
@@ -84,27 +78,13 @@ class ReviewImprovementsList(Body):
     items: list[ReviewImprovementsListItem]
 
 
-class ReviewImprovementGetResultAfter(Body):
-    ci_high: float | None
-    ci_low: float | None
-    estimate: float | None
-    from_: str | None = Field(alias="from")
-    n: float | None
-    to: str | None
+ReviewImprovementGetResultAfter = ReviewImprovementsListItemResultAfter  # the same shape
 
 
-class ReviewImprovementGetResultBaseline(Body):
-    ci_high: float | None
-    ci_low: float | None
-    estimate: float | None
-    from_: str | None = Field(alias="from")
-    n: float | None
-    to: str | None
+ReviewImprovementGetResultBaseline = ReviewImprovementsListItemResultAfter  # the same shape
 
 
-class ReviewImprovementGetResultMessage(Body):
-    en: str | None
-    zh: str | None
+ReviewImprovementGetResultMessage = ReviewImprovementsListItemResultMessage  # the same shape
 
 
 class ReviewImprovementGetResult(Body):
@@ -185,9 +165,7 @@ class ReviewReviewsList(Body):
     items: list[ReviewReviewsListItem]
 
 
-class ReviewGetContentPreviousLabel(Body):
-    en: str | None
-    zh: str | None
+ReviewGetContentPreviousLabel = ReviewImprovementsListItemResultMessage  # the same shape
 
 
 class ReviewGetContentPrevious(Body):
@@ -210,9 +188,7 @@ class ReviewGetContentRegisterFacts(Body):
     overdue: float | None
 
 
-class ReviewGetContentRegisterTitle(Body):
-    en: str | None
-    zh: str | None
+ReviewGetContentRegisterTitle = ReviewImprovementsListItemResultMessage  # the same shape
 
 
 class ReviewGetContentRegister(Body):
@@ -222,9 +198,7 @@ class ReviewGetContentRegister(Body):
     title: ReviewGetContentRegisterTitle
 
 
-class ReviewGetContentReviewLabel(Body):
-    en: str | None
-    zh: str | None
+ReviewGetContentReviewLabel = ReviewImprovementsListItemResultMessage  # the same shape
 
 
 class ReviewGetContentReview(Body):
@@ -286,9 +260,7 @@ class ReviewGetContentSectionFacts(Body):
     findings: float | None = None
 
 
-class ReviewGetContentSectionTitle(Body):
-    en: str | None
-    zh: str | None
+ReviewGetContentSectionTitle = ReviewImprovementsListItemResultMessage  # the same shape
 
 
 class ReviewGetContentSection(Body):
@@ -298,9 +270,7 @@ class ReviewGetContentSection(Body):
     title: ReviewGetContentSectionTitle
 
 
-class ReviewGetContentSummaryItemText(Body):
-    en: str | None
-    zh: str | None
+ReviewGetContentSummaryItemText = ReviewImprovementsListItemResultMessage  # the same shape
 
 
 class ReviewGetContentSummaryItem(Body):

@@ -285,40 +285,19 @@ class SetupServices(Body):
     total: int | None
 
 
-class SetupSlasItemEscalation(Body):
-    after_minutes: float | None
-    description_en: str | None
-    description_zh: str | None
-    notify_emails: list[Any]
-    notify_roles: list[str]
+SetupSlasItemEscalation = SetupExportSlaEscalation  # the same shape
 
 
-class SetupSlasItemHoliday(Body):
-    date: str | None
-    name: str | None
+SetupSlasItemHoliday = SetupExportSlaHoliday  # the same shape
 
 
-class SetupSlasItemIndicator(Body):
-    comparator: str | None
-    name_en: str | None
-    name_zh: str | None
-    standard: Any
-    target: float | None
-    unit: str | None
+SetupSlasItemIndicator = SetupExportSlaIndicator  # the same shape
 
 
-class SetupSlasItemPromise(Body):
-    channel: str | None
-    description_en: str | None
-    description_zh: str | None
-    within_minutes: float | None
+SetupSlasItemPromise = SetupExportSlaPromise  # the same shape
 
 
-class SetupSlasItemReport(Body):
-    description_en: str | None
-    description_zh: str | None
-    frequency: str | None
-    recipients: list[str]
+SetupSlasItemReport = SetupExportSlaReport  # the same shape
 
 
 class SetupSlasItem(Body):
@@ -351,31 +330,16 @@ class SetupSlas(Body):
     items: list[SetupSlasItem]
 
 
-class SetupSlaEscalation(Body):
-    after_minutes: float | None
-    description_en: str | None
-    description_zh: str | None
-    notify_emails: list[Any]
-    notify_roles: list[str]
+SetupSlaEscalation = SetupExportSlaEscalation  # the same shape
 
 
-class SetupSlaHoliday(Body):
-    date: str | None
-    name: str | None
+SetupSlaHoliday = SetupExportSlaHoliday  # the same shape
 
 
-class SetupSlaPromise(Body):
-    channel: str | None
-    description_en: str | None
-    description_zh: str | None
-    within_minutes: float | None
+SetupSlaPromise = SetupExportSlaPromise  # the same shape
 
 
-class SetupSlaReport(Body):
-    description_en: str | None
-    description_zh: str | None
-    frequency: str | None
-    recipients: list[str]
+SetupSlaReport = SetupExportSlaReport  # the same shape
 
 
 class SetupSla(Body):
@@ -442,13 +406,7 @@ class SetupStandardInForce(Body):
     version: int | None
 
 
-class SetupStandardVersionEvent(Body):
-    action: str | None
-    at: str | None
-    comment: str | None
-    customer: str | None
-    side: str | None
-    user: str | None
+SetupStandardVersionEvent = SetupExportStandardVersionEvent  # the same shape
 
 
 class SetupStandardVersion(Body):

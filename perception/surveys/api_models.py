@@ -46,22 +46,10 @@ class SurveysCampaignsList(Body):
     items: list[SurveysCampaignsListItem]
 
 
-class SurveysCampaignGetByRegionItem(Body):
-    invited: int | None
-    key: float | None
-    label_en: str | None
-    label_zh: str | None
-    rate: float | None
-    responded: int | None
+SurveysCampaignGetByRegionItem = SurveysCampaignsListItemRate  # the same shape
 
 
-class SurveysCampaignGetByTierItem(Body):
-    invited: int | None
-    key: float | None
-    label_en: str | None
-    label_zh: str | None
-    rate: float | None
-    responded: int | None
+SurveysCampaignGetByTierItem = SurveysCampaignsListItemRate  # the same shape
 
 
 class SurveysCampaignGetRate(Body):
@@ -226,4 +214,3 @@ class PublishedVersion(Body):
 
 class ResponsesImport(Body):
     responses: list[dict[str, Any]] = Field(description="One object per response, keys as the file's columns")
-
