@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from perception.collection.services import vocab
@@ -72,8 +73,19 @@ def yes_no(value: bool | None) -> str:
     return str(_l("Yes") if value else _l("No"))
 
 
+def lateness(hours: float | None) -> str:
+    """How late a report came, as a person says it: hours within two days, days beyond
+    ("629.29 h" read as "26 days" on the issue's page)."""
+    if not hours:
+        return ""
+    if hours < 48:
+        return _("%(h)s h late", h=max(1, round(hours)))
+    return _("%(d)s days late", d=round(hours / 24))
+
+
 def template_helpers() -> dict[str, Any]:
     return {
+        "lateness": lateness,
         "vocab_label": vocab_label,
         "local_time": local_time,
         "week_label": week_label,

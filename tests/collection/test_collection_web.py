@@ -153,7 +153,7 @@ def test_board_shows_states_and_region_rate(login_as, collector, put):
     o = login_as("organiser")
     html = o.get("/collection/board?from=2026-W10&to=2026-W11").get_data(as_text=True)
     assert "2026-W10" in html and "2026-W11" in html
-    assert "Late" in html and "3.0 h" in html and "Missing" in html
+    assert "Late" in html and "3 h late" in html and "Missing" in html
     assert o.get("/collection/board").status_code == 200
     assert login_as("collector", username="c_other").get("/collection/board").status_code == 403
 
@@ -224,3 +224,16 @@ def test_a_refused_step_is_flashed_in_the_users_language_and_changes_nothing(
     assert "只有已提交的报告才能被接受或退回" in o.get(url, headers=zh).get_data(as_text=True)
     db_session.expire_all()
     assert report.status == "draft" and report.reviewed_at is None
+
+
+def test_lateness_reads_in_days_beyond_two_days(app):
+    """Issue 17 saw lateness as "629.29 小时" where days read better."""
+    from perception.collection.labels import lateness
+
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert lateness(629.29) == "迟交 26 天"
+        assert lateness(3.0) == "迟交 3 小时"
+        assert lateness(None) == ""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert lateness(47.4) == "47 h late"
+        assert lateness(50) == "2 days late"
