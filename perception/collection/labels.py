@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -56,10 +57,13 @@ def vocab_label(name: str, code: str | None) -> str:
     return vocab.label(VOCABS[name], code, is_zh())
 
 
-def local_time(moment: datetime | None, timezone: str = "UTC") -> str:
+def local_time(moment: datetime | None, timezone: str | None = None) -> str:
+    """A stored UTC moment in the given zone (a region's), else the organisation's: pages show
+    local times, never UTC beside local deadlines (issue 17)."""
     if moment is None:
         return "—"
-    aware = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
+    zone = timezone or str(current_app.config.get("ORG_TIMEZONE") or "UTC")
+    aware = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
     return aware.strftime("%Y-%m-%d %H:%M")
 
 
