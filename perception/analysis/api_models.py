@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from perception.api.schemas import Body
+from perception.api.schemas import Body, Estimate, Message
 
 
 class AnalysisAlertsItem(Body):
@@ -26,28 +26,14 @@ class AnalysisAlerts(Body):
     items: list[AnalysisAlertsItem]
 
 
-class AnalysisDemandClassifiersCategory(Body):
-    baseline_accuracy: Any
-    cv_accuracy: Any
-    cv_accuracy_std: Any
-    folds: Any
-    held_back_accuracy: float | None
-    labels: list[Any]
-    n_distinct: float | None
-    n_from_people: float | None
-    n_from_ratings: float | None
-    n_held_back: float | None
-    n_labelled: float | None
-    per_class: list[Any]
-    target: str | None
-    trained_at: str | None
+class ClassifierStatus(Body):
+    """A trained text classifier's model card (perception.analysis.services.text_labels.ClassifierStatus);
+    the accuracies are balanced accuracies, null before the first run."""
 
-
-class AnalysisDemandClassifiersSentiment(Body):
     baseline_accuracy: float | None
     cv_accuracy: float | None
     cv_accuracy_std: float | None
-    folds: float | None
+    folds: int | None
     held_back_accuracy: float | None
     labels: list[str]
     n_distinct: float | None
@@ -55,9 +41,18 @@ class AnalysisDemandClassifiersSentiment(Body):
     n_from_ratings: float | None
     n_held_back: float | None
     n_labelled: float | None
-    per_class: list[Any]
+    per_class: list[dict[str, Any]] = Field(
+        description="Free-form and today always empty: per-class scores are no longer stored (the"
+        " balanced accuracy replaced them); kept for older clients"
+    )
     target: str | None
     trained_at: str | None
+
+
+AnalysisDemandClassifiersCategory = ClassifierStatus  # the same concept
+
+
+AnalysisDemandClassifiersSentiment = ClassifierStatus  # the same concept
 
 
 class AnalysisDemandClassifiers(Body):
@@ -85,9 +80,38 @@ class AnalysisDemandLastRun(Body):
     status: str | None
 
 
+class CommonNeed(Body):
+    """A theme raised by many customers across regions (demand.CommonNeedRow)."""
+
+    theme_key: str
+    label: str
+    n_entries: int
+    n_customers: int
+    n_regions: int
+    region_ids: list[int]
+    customer_ids: list[int]
+
+
+class EmergingNeed(Body):
+    """A theme whose share rose significantly against the previous period (demand.EmergingNeedRow)."""
+
+    theme_key: str
+    label: str
+    count: int
+    total: int
+    previous_count: int
+    previous_total: int
+    share: float
+    previous_share: float
+    rate_ratio: float
+    p_value: float
+    q_value: float = Field(description="Benjamini-Hochberg adjusted p")
+    region_ids: list[int]
+
+
 class AnalysisDemandNeeds(Body):
-    common: list[Any]
-    emerging: list[Any]
+    common: list[CommonNeed]
+    emerging: list[EmergingNeed]
     min_customers: float | None
     min_regions: float | None
     period_end: str | None
@@ -155,20 +179,7 @@ class AnalysisEvidence(Body):
     total: int | None
 
 
-class AnalysisExperienceDimensionMeasure(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[str]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisExperienceDimensionMeasure = Estimate  # the shared estimate
 
 
 class AnalysisExperienceDimension(Body):
@@ -215,23 +226,192 @@ class AnalysisExperienceReliabilityItem(Body):
     result: AnalysisExperienceReliabilityItemResult
 
 
+class IpaPoint(Body):
+    """A dimension's importance and performance (scoring.drivers.IpaPoint)."""
+
+    dimension: str
+    importance: float | None
+    performance: float | None
+    n: int
+    quadrant: str = Field(description="concentrate_here, keep_up, low_priority or possible_overkill")
+
+
+class IpaResult(Body):
+    """Importance-performance analysis (scoring.drivers.IpaResult)."""
+
+    points: list[IpaPoint]
+    importance_cut: float | None
+    performance_cut: float | None
+    method: str
+    n: int
+
+
+class DriverWeight(Body):
+    """A dimension's share of the explained variance of the overall rating (scoring.drivers.DriverWeight)."""
+
+    dimension: str
+    weight: float | None = Field(description="Share of R^2 explained by the dimension (weights sum to R^2)")
+    share: float | None = Field(description="weight / R^2 (shares sum to 1)")
+    rank: int
+    ci_low: float | None
+    ci_high: float | None
+    vif: float | None
+
+
+class KeyDriverResult(Body):
+    """Key drivers of the overall rating (scoring.drivers.KeyDriverResult)."""
+
+    drivers: list[DriverWeight]
+    r_squared: float | None
+    n: int
+    method: str
+    max_abs_correlation: float | None
+    collinear: bool
+    warnings: list[Message]
+    missing: str = Field(description="listwise or pairwise")
+    min_pair_n: int | None
+    n_boot: int
+    confidence: float | None
+
+
+class ServqualGap(Body):
+    """The mean paired gap P - E of an item, a dimension or overall (experience.GapRow)."""
+
+    level: str = Field(description="item, dimension or overall")
+    name: str
+    dimension: str
+    n: int
+    perception: float | None
+    expectation: float | None
+    gap: Estimate
+
+
 class AnalysisExperience(Body):
     dimensions: list[AnalysisExperienceDimension]
     driver_capped: bool | None
     driver_overall: str | None
     driver_respondents: float | None
-    drivers: Any
+    drivers: KeyDriverResult | None = Field(description="Null when too few responses to estimate them")
     filters: AnalysisExperienceFilters
     heat: AnalysisExperienceHeat
-    ipa: Any
+    ipa: IpaResult | None = Field(description="Null when too few responses to estimate it")
     notes: list[str]
     reliability: list[AnalysisExperienceReliabilityItem]
-    servqual: list[Any]
+    servqual: list[ServqualGap]
+
+
+class RankCorrelation(Body):
+    """Spearman's rho with its interval (scoring.association.RankCorrelation); null where undefined."""
+
+    rho: float | None
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float | None
+    p_value: float | None
+    n: int
+    low_sample: bool
+
+
+GroupCorrelation = tuple[list[str | None], RankCorrelation]
 
 
 class AnalysisKpiVsExperienceCorrelations(Body):
-    across_regions: list[Any]
-    over_time: list[Any]
+    across_regions: list[GroupCorrelation] = Field(
+        description="Pairs [[service, tier, period], correlation] across regions"
+    )
+    over_time: list[GroupCorrelation] = Field(
+        description="Pairs [[service, region, tier], correlation] over periods"
+    )
+
+
+class CellComparison(Body):
+    """A KPI against experience in one cell (scoring.comparison.CellComparison); NaN is null."""
+
+    service: str
+    region: str
+    tier: str | None
+    period: str | None
+    quadrant: str
+    kpi_value: float | None
+    kpi_target: float | None
+    kpi_met: bool
+    kpi_margin: float | None = Field(description="Positive: better than the KPI target")
+    experience_kind: str = Field(description="share or mean")
+    experience_estimate: float | None
+    experience_ci_low: float | None
+    experience_ci_high: float | None
+    experience_target: float | None
+    experience_met: bool
+    experience_gap: float | None = Field(description="Positive: better than the experience target")
+    gap_ci_low: float | None
+    gap_ci_high: float | None
+    p_value: float | None
+    n: int
+    low_sample: bool
+    evidenced: bool
+    watermelon_rank: int | None
+    message: Message
+    kpi_ci_low: float | None
+    kpi_ci_high: float | None
+    kpi_evidenced: bool
+    q_value: float | None
+    reason: str
+
+
+class KpiExperienceCell(Body):
+    """One service x region x KPI cell with its comparison and names (kpi_experience.CellView)."""
+
+    key: str = Field(description="KPI|SERVICE|REGION codes")
+    kpi_code: str
+    kpi_name_zh: str
+    kpi_name_en: str
+    service_id: int
+    service_code: str
+    service_name_zh: str
+    service_name_en: str
+    region_id: int
+    region_code: str
+    region_name_zh: str
+    region_name_en: str
+    experience_standard: str
+    experience_metric: str
+    experience_dimension: str | None
+    weeks_with_kpi: int
+    experience_basis: str = Field(description="dimension:<code>, overall_csat, nps or ces")
+    comparison: CellComparison
+
+
+class LagCorrelation(Body):
+    lag: int = Field(description="> 0: a KPI change goes with an experience change lag periods later")
+    correlation: float | None
+    n: int
+    p_value: float | None
+
+
+class GrangerTest(Body):
+    order: int
+    f_statistic: float | None
+    p_value: float | None
+    df_num: int
+    df_den: int
+
+
+class LeadLagResult(Body):
+    """Whether the KPI leads experience (scoring.association.LeadLagResult)."""
+
+    differenced: bool
+    correlations: list[LagCorrelation]
+    kpi_to_experience: list[GrangerTest]
+    experience_to_kpi: list[GrangerTest]
+    best_lag: int | None
+    kpi_leads: bool
+    alpha: float
+    message: Message
+
+
+class LeadLag(Body):
+    cell: str = Field(description="The cell's key")
+    result: LeadLagResult
 
 
 AnalysisKpiVsExperienceFilters = AnalysisDemandFilters  # the same shape
@@ -295,13 +475,13 @@ class WatermelonCells(Body):
 
 class AnalysisKpiVsExperience(Body):
     watermelon_cells: WatermelonCells
-    cells: list[Any]
+    cells: list[KpiExperienceCell]
     correlations: AnalysisKpiVsExperienceCorrelations
     filters: AnalysisKpiVsExperienceFilters
-    lead_lag: list[Any]
+    lead_lag: list[LeadLag]
     quadrant_counts: AnalysisKpiVsExperienceQuadrantCounts
     unmatched: list[AnalysisKpiVsExperienceUnmatchedItem]
-    watermelons: list[Any]
+    watermelons: list[KpiExperienceCell] = Field(description="Ranked: evidenced first, then largest shortfall")
 
 
 class AnalysisKpisBreache(Body):
@@ -469,20 +649,7 @@ class AnalysisOverviewEvent(Body):
 AnalysisOverviewFilters = AnalysisDemandFilters  # the same shape
 
 
-class AnalysisOverviewRegionCes(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[float]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewRegionCes = Estimate  # the shared estimate
 
 
 AnalysisOverviewRegionCsat = AnalysisOverviewRegionCes  # the same shape
@@ -530,20 +697,7 @@ class AnalysisOverviewService(Body):
     nps: AnalysisOverviewServiceNps | None
 
 
-class AnalysisOverviewTotalCes(Body):
-    ci_high: float | None
-    ci_low: float | None
-    confidence: float | None
-    detractors: float | None
-    estimate: float | None
-    key: list[Any]
-    low_sample: bool | None
-    measure: str | None
-    method: str | None
-    n: float | None
-    promoters: float | None
-    sd: float | None
-    successes: float | None
+AnalysisOverviewTotalCes = Estimate  # the shared estimate
 
 
 AnalysisOverviewTotalCsat = AnalysisOverviewTotalCes  # the same shape
@@ -560,7 +714,7 @@ class AnalysisOverviewTotal(Body):
     code: str | None
     csat: AnalysisOverviewTotalCsat
     group: str | None
-    id: Any
+    id: int | None = Field(description="Null: the total row names no region or service")
     index: AnalysisOverviewTotalIndex | None
     name_en: str | None
     name_zh: str | None

@@ -39,6 +39,42 @@ class Problem(Body):
     errors: list[ProblemItem] = Field(description="One entry per field; empty when not about fields")
 
 
+class Bilingual(Body):
+    """A text for a person in both languages."""
+
+    zh: str | None
+    en: str | None
+
+
+class Message(Body):
+    """A message meant for a person, with a stable code and both languages (scoring.results.Message)."""
+
+    code: str
+    zh: str
+    en: str
+
+
+class Estimate(Body):
+    """One measure for one group with its interval and the low-sample flag (scoring.results.GroupMeasure).
+
+    Units: shares (csat, top_box, bottom_box) on 0..1; nps on -100..100; means on the rating scale;
+    perception_index on 0..100."""
+
+    key: list[int | str] = Field(description="The group's key values (e.g. [region_id]); [] for the total")
+    measure: str | None
+    n: float | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    confidence: float | None
+    method: str | None
+    low_sample: bool | None
+    successes: float | None = Field(default=None, description="The count behind a share")
+    promoters: float | None = Field(default=None, description="The promoters behind an NPS")
+    detractors: float | None = Field(default=None, description="The detractors behind an NPS")
+    sd: float | None = Field(default=None, description="The sample SD behind a mean")
+
+
 class PageInfo(Body):
     page: int = Field(ge=1)
     per_page: int = Field(ge=1, le=1000)

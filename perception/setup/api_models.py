@@ -61,7 +61,7 @@ class SetupExportPlanItem(Body):
     frequency: str | None
     means: str | None
     notes: str | None
-    owner: Any
+    owner: str | None = Field(description="The owner's username")
     region: str | None
     sample_share: float | None
     sample_size: float | None
@@ -109,7 +109,7 @@ class SetupExportSlaEscalation(Body):
     after_minutes: float | None
     description_en: str | None
     description_zh: str | None
-    notify_emails: list[Any]
+    notify_emails: list[str]
     notify_roles: list[str]
 
 
@@ -122,7 +122,7 @@ class SetupExportSlaIndicator(Body):
     comparator: str | None
     name_en: str | None
     name_zh: str | None
-    standard: Any
+    standard: str | None = Field(description="The service standard's code")
     target: float | None
     unit: str | None
 
@@ -354,14 +354,14 @@ class SetupSla(Body):
     escalations: list[SetupSlaEscalation]
     holidays: list[SetupSlaHoliday]
     id: int
-    indicators: list[Any]
+    indicators: list[SetupExportSlaIndicator]
     kind: str | None
     name_en: str | None
     name_zh: str | None
     promises: list[SetupSlaPromise]
     reports: list[SetupSlaReport]
     services: list[str]
-    supports: Any
+    supports: str | None = Field(description="The code of the SLA an OLA supports")
     team_en: str | None
     team_zh: str | None
     tier: str | None
@@ -410,7 +410,7 @@ SetupStandardVersionEvent = SetupExportStandardVersionEvent  # the same shape
 
 
 class SetupStandardVersion(Body):
-    classification_standard: Any
+    classification_standard: str | None = Field(description="Reactive services' classification standard (text)")
     comparator: str | None
     customer_confirmed_at: str | None
     customer_confirmed_by: str | None
