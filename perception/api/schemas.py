@@ -20,7 +20,9 @@ class ProblemItem(Body):
 
     field: str | None = Field(description="The field's path, e.g. 'versions[0].target'")
     row: int | None = Field(default=None, description="The row of an upload, from 1")
-    value: Any = Field(default=None, description="The value that was refused")
+    value: Any = Field(
+        default=None, description="Free-form: the value that was refused, as sent (any JSON value)"
+    )
     code: str
     detail: str = Field(description="English")
     detail_zh: str
@@ -137,8 +139,11 @@ class AuditEntry(Body):
     object_type: str | None
     object_id: str | int | None
     summary: str | None
-    before: Any
-    after: Any
+    before: dict[str, Any] | None = Field(
+        description="Free-form: the changed columns' values before (a JSON column may hold any JSON);"
+        " for a security event, what the event recorded"
+    )
+    after: dict[str, Any] | None = Field(description="Free-form: as before, after the change")
 
 
 class AuditPage(Body):
@@ -170,7 +175,10 @@ class Job(Body):
 class ImportSample(Body):
     row: int
     external_id: str | None
-    changes: Any
+    changes: dict[str, tuple[str | float | None, str | float | None]] | list[str] = Field(
+        description="{column: [stored, incoming]} (tickets, KPI values), or the changed fields' names"
+        " (survey history)"
+    )
 
 
 class ImportResult(Body):

@@ -38,7 +38,7 @@ class CollectionCompleteness(Body):
 
 class CollectionEntriesItem(Body):
     area: str | None
-    category: Any
+    category: str | None = Field(description="The entry's category code (vocabulary CATEGORIES)")
     contact_name: str | None
     customer_id: int | None
     dimension: str | None
@@ -203,7 +203,11 @@ class ReturnInput(Body):
 
 class CallbackAttemptInput(Body):
     outcome: Literal["no_answer", "refused", "wrong_number", "completed"]
-    answers: dict[str, Any] | None = None
+    answers: dict[str, Any] | None = Field(
+        default=None,
+        description="Free-form: the campaign's callback script decides the keys (question ids) and"
+        " each answer's type, as the survey history import reads them",
+    )
     note: str | None = None
 
 

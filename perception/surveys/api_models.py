@@ -10,8 +10,10 @@ from perception.api.schemas import Body
 
 
 class SurveysCampaignsListItemRate(Body):
+    """A response rate (surveys.services.rates.Rate) of a campaign, a region or a tier."""
+
     invited: int | None
-    key: float | None
+    key: int | None = Field(description="The region's or tier's id; null for the whole campaign or no tier")
     label_en: str | None
     label_zh: str | None
     rate: float | None
@@ -52,13 +54,7 @@ SurveysCampaignGetByRegionItem = SurveysCampaignsListItemRate  # the same shape
 SurveysCampaignGetByTierItem = SurveysCampaignsListItemRate  # the same shape
 
 
-class SurveysCampaignGetRate(Body):
-    invited: int | None
-    key: Any
-    label_en: str | None
-    label_zh: str | None
-    rate: float | None
-    responded: int | None
+SurveysCampaignGetRate = SurveysCampaignsListItemRate  # the same concept
 
 
 class SurveysCampaignGet(Body):
@@ -203,7 +199,10 @@ class FollowUpChange(Body):
 
 
 class PublishInput(Body):
-    definition: Any = Field(description="The questionnaire (an object, or YAML/JSON text)")
+    definition: dict[str, Any] | str = Field(
+        description="Free-form: a user-defined questionnaire document (an object, or its YAML/JSON"
+        " text); publishing checks it against the questionnaire schema and answers 422 with its problems"
+    )
 
 
 class PublishedVersion(Body):
