@@ -481,7 +481,9 @@ class AnalysisKpiVsExperience(Body):
     lead_lag: list[LeadLag]
     quadrant_counts: AnalysisKpiVsExperienceQuadrantCounts
     unmatched: list[AnalysisKpiVsExperienceUnmatchedItem]
-    watermelons: list[KpiExperienceCell] = Field(description="Ranked: evidenced first, then largest shortfall")
+    watermelons: list[KpiExperienceCell] = Field(
+        description="Ranked: evidenced first, then largest shortfall"
+    )
 
 
 class AnalysisKpisBreache(Body):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from perception.api.schemas import Body
+from perception.api.schemas import Bilingual, Body
 
 
 class ReviewImprovementsListItemResultAfter(Body):
@@ -21,9 +21,7 @@ class ReviewImprovementsListItemResultAfter(Body):
 ReviewImprovementsListItemResultBaseline = ReviewImprovementsListItemResultAfter  # the same shape
 
 
-class ReviewImprovementsListItemResultMessage(Body):
-    en: str | None
-    zh: str | None
+ReviewImprovementsListItemResultMessage = Bilingual  # the shared bilingual text
 
 
 class ReviewImprovementsListItemResult(Body):
@@ -173,14 +171,89 @@ class ReviewGetContentPrevious(Body):
     label: ReviewGetContentPreviousLabel
 
 
-class ReviewGetContentRegisterBlock(Body):
-    columns: list[dict[str, Any]]
-    empty: dict[str, Any]
+ReviewText = Bilingual | str  # user data written in one language is a plain string
+
+
+class ReviewEvidenceRef(Body):
+    """Where a finding's evidence is: a section and, optionally, a table row's anchor key."""
+
+    section: str | None
     key: str | None
-    rows: list[dict[str, Any]]
-    title: dict[str, Any]
-    type: str | None
-    weights: list[float]
+
+
+ReviewCell = str | int | float | bool | Bilingual | ReviewEvidenceRef | None
+
+
+class ReviewColumn(Body):
+    """A table's column (perception.review.services.blocks.column)."""
+
+    key: str
+    label: Bilingual
+    format: Literal["text", "int", "pct", "pp", "num1", "num2", "date"]
+    align: str
+
+
+class ReviewChartGroup(Body):
+    label: ReviewText
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    n: float | None = None
+
+
+class ReviewChartPoint(Body):
+    label: ReviewText
+    x: float | None
+    y: float | None
+
+
+class ReviewChartSeries(Body):
+    label: ReviewText
+    values: list[float | None]
+
+
+class ReviewChartData(Body):
+    """A chart's inputs, by kind (perception.review.services.charts.render_chart): interval_bar
+    (groups, y_label, min_n, ...), quadrant (points), trend (periods, series) or heatmap (rows, cols,
+    values)."""
+
+    groups: list[ReviewChartGroup] | None = None
+    y_label: ReviewText | None = None
+    min_n: int | None = None
+    low_sample_label: ReviewText | None = None
+    reference: float | None = None
+    reference_label: ReviewText | None = None
+    points: list[ReviewChartPoint] | None = None
+    periods: list[str] | None = None
+    series: list[ReviewChartSeries] | None = None
+    target: float | None = None
+    rows: list[ReviewText] | None = None
+    cols: list[ReviewText] | None = None
+    values: list[list[float | None]] | None = None
+    colorbar_label: ReviewText | None = None
+
+
+class ReviewBlock(Body):
+    """A block of a review's content (perception.review.services.blocks): a paragraph (text), a
+    table (key, title, columns, rows, empty, weights) or a chart (key, kind, title, data)."""
+
+    type: Literal["paragraph", "table", "chart"]
+    text: ReviewText | None = None
+    key: str | None = None
+    title: Bilingual | None = None
+    columns: list[ReviewColumn] | None = None
+    rows: list[dict[str, ReviewCell]] | None = Field(
+        default=None,
+        description="One object per row keyed by the column keys (their set is the table's), with"
+        " '_key' for an evidence anchor findings link to",
+    )
+    empty: Bilingual | None = None
+    weights: list[float] | None = None
+    kind: Literal["interval_bar", "quadrant", "trend", "heatmap"] | None = None
+    data: ReviewChartData | None = None
+
+
+ReviewGetContentRegisterBlock = ReviewBlock  # the same concept
 
 
 class ReviewGetContentRegisterFacts(Body):
@@ -209,45 +282,98 @@ class ReviewGetContentReview(Body):
     start: str | None
 
 
-class ReviewGetContentScorecardBlock(Body):
-    columns: list[dict[str, Any]] | None = None
-    empty: dict[str, Any] | None = None
-    key: str | None
-    rows: list[dict[str, Any]] | None = None
-    title: dict[str, Any]
-    type: str | None
-    weights: list[float] | None = None
-    data: dict[str, Any] | None = None
-    kind: str | None = None
+ReviewGetContentScorecardBlock = ReviewBlock  # the same concept
 
 
 class ReviewGetContentScorecard(Body):
     blocks: list[ReviewGetContentScorecardBlock]
 
 
-class ReviewGetContentSectionBlock(Body):
-    text: dict[str, Any] | None = None
-    type: str | None
-    columns: list[dict[str, Any]] | None = None
-    empty: dict[str, Any] | None = None
-    key: str | None = None
-    rows: list[dict[str, Any]] | None = None
-    title: dict[str, Any] | None = None
-    weights: list[float] | None = None
-    data: dict[str, Any] | None = None
-    kind: str | None = None
+ReviewGetContentSectionBlock = ReviewBlock  # the same concept
+
+
+class ReviewCoverageFacts(Body):
+    cells: int
+    covered: int
+    partial: int
+    gaps: int
+    share: float | None
+    unmeasured: int
+    services_without_plan: int
+
+
+class ReviewPointFact(Body):
+    """A collection point's report completeness (section_health)."""
+
+    key: str
+    point: Bilingual
+    region: Bilingual
+    counted: int
+    on_time: int
+    late: int
+    missing: int
+    rate: float
+    low: float
+    high: float
+    on_time_rate: float
+    mean_lateness_hours: float | None
+
+
+class ReviewStandardFlag(Body):
+    key: str
+    code: str
+    verdict: str
+    reason: Bilingual
+    service: ReviewText
+
+
+class ReviewWatermelonFact(Body):
+    key: str
+    service: Bilingual
+    region: Bilingual
+    kpi: Bilingual
+    gap: float | None
+    relative_gap: float | None
+    estimate: float | None
+    target: float | None
+    share: bool
+    evidenced: bool
+    n: int
+    p_value: float | None
+    rank: int
+
+
+class ReviewDropFact(Body):
+    """A region whose CSAT fell significantly against the previous period."""
+
+    key: str
+    region: ReviewText
+    before: float | None
+    after: float | None
+    difference: float | None
+    p_value: float | None
+
+
+class ReviewOverdueFact(Body):
+    key: str
+    code: str | None
+    title: ReviewText
 
 
 class ReviewGetContentSectionFacts(Body):
-    coverage: dict[str, Any] | None = None
-    points: list[dict[str, Any]] | None = None
+    """The figures a section's summary is written from; which members appear depends on the section."""
+
+    coverage: ReviewCoverageFacts | None = None
+    points: list[ReviewPointFact] | None = None
     changed: float | None = None
-    flags: list[dict[str, Any]] | None = None
-    csat_by_region: dict[str, Any] | None = None
-    drops: list[Any] | None = None
-    quadrant_counts: dict[str, Any] | None = None
-    quadrants: dict[str, Any] | None = None
-    watermelons: list[Any] | None = None
+    flags: list[ReviewStandardFlag] | None = None
+    csat_by_region: dict[str, list[int]] | None = Field(
+        default=None, description="Region code -> [satisfied, answers]"
+    )
+    drops: list[ReviewDropFact] | None = None
+    quadrant_counts: dict[str, int] | None = Field(default=None, description="Quadrant -> cells")
+    quadrants: dict[str, str] | None = Field(default=None, description="Cell key -> quadrant")
+    watermelons: list[ReviewWatermelonFact] | None = None
     common: float | None = None
     emerging: float | None = None
     handed_over: float | None = None
@@ -255,7 +381,7 @@ class ReviewGetContentSectionFacts(Body):
     completed_measured: float | None = None
     improved: float | None = None
     items: float | None = None
-    overdue: list[dict[str, Any]] | None = None
+    overdue: list[ReviewOverdueFact] | None = None
     decisions: float | None = None
     findings: float | None = None
 
@@ -306,7 +432,7 @@ class ReviewGetFinding(Body):
 class ReviewGet(Body):
     code: str | None
     content: ReviewGetContent
-    countersignatures: list[Any]
+    countersignatures: list[Countersignature]
     customer_signatory: str | None = Field(
         default=None, description="The first countersignature's (compatibility)"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
@@ -410,7 +410,9 @@ SetupStandardVersionEvent = SetupExportStandardVersionEvent  # the same shape
 
 
 class SetupStandardVersion(Body):
-    classification_standard: str | None = Field(description="Reactive services' classification standard (text)")
+    classification_standard: str | None = Field(
+        description="Reactive services' classification standard (text)"
+    )
     comparator: str | None
     customer_confirmed_at: str | None
     customer_confirmed_by: str | None
