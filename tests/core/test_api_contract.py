@@ -4,6 +4,7 @@ as they really are (RFC 9457 problem+json, the members perception.api.errors wri
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import jsonschema
@@ -112,3 +113,122 @@ def test_what_no_column_holds_is_refused_before_the_database(client, make_user, 
     }
     nested = client.post("/api/v1/kpi/tickets", json={"tickets": [{"region_id": 2**40}]}, headers=h)
     assert nested.status_code == 422 and nested.get_json()["errors"][0]["field"] == "tickets[0].region_id"
+
+
+# Members that were loose (Any, list[Any], dict[str, Any]) before the models were written from the
+# code that builds them: (address, JSON path of a list that must not be empty on the demo).
+FORMERLY_LOOSE = [
+    ("/api/v1/analysis/overview", ("regions", 0, "csat", "key")),
+    ("/api/v1/analysis/experience", ("dimensions", 0, "measure", "key")),
+    ("/api/v1/setup/slas", ("items", 0, "indicators")),
+    ("/api/v1/reviews/1", ("content", "sections", 0, "blocks")),
+    ("/api/v1/reviews/1", ("content", "sections", 0, "facts", "points")),
+    ("/api/v1/reviews/1", ("content", "register", "blocks", 0, "columns")),
+]
+
+
+def _at(body: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        body = body[step] if body is not None else None
+    return body
+
+
+def test_the_formerly_loose_members_are_typed_and_hold_what_their_schema_says(app):
+    """On the small demo (tests/route_walk.py), the members the issue found typed Any are non-empty
+    and every body validates against its now-typed schema (jsonschema 2020-12)."""
+    import re
+
+    from tests.route_walk import demo_world
+
+    with demo_world(app) as world, app.app_context():
+        document = spec()
+        client = world.app.test_client()
+        headers = {"Authorization": f"Bearer {world.tokens['owner']}"}
+        empty, problems = [], []
+        for url, path in FORMERLY_LOOSE:
+            answer = client.get(url, headers=headers)
+            assert answer.status_code == 200, (url, answer.status_code, answer.get_data(as_text=True)[:300])
+            body = answer.get_json()
+            try:
+                value = _at(body, path)
+            except (KeyError, IndexError, TypeError):
+                value = None
+            if not value:
+                empty.append(f"{url} {path}: {str(value)[:80]}")
+            template = re.sub(r"/\d+", "/{id}", url.split("?")[0])
+            ops = {p: o for p, o in document["paths"].items() if re.sub(r"\{\w+\}", "{id}", p) == template}
+            content = next(iter(ops.values()))["get"]["responses"]["200"]["content"]
+            schema = content["application/json"]["schema"]
+            validator = jsonschema.Draft202012Validator({**schema, "components": document["components"]})
+            problems += [f"{url}: {e.json_path}: {e.message[:200]}" for e in validator.iter_errors(body)]
+    assert problems == [], "\n".join(problems)
+    assert empty == [], "\n".join(empty)
+
+
+def _component(document: dict[str, Any], name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    )
+
+
+def test_the_analysis_results_the_small_demo_leaves_empty_validate_against_their_schemas(app):
+    """The small demo has too few answers for drivers, IPA, SERVQUAL, KPI-vs-experience cells,
+    correlations, lead-lag and needs, so build each from the code that makes them (scoring, the
+    demand rows) with data that fills every list, and validate its JSON (as the API serialises it,
+    NaN as null) against the component the document names for it."""
+    import numpy as np
+
+    from perception.analysis.services.demand import CommonNeedRow, EmergingNeedRow, NeedsView
+    from perception.analysis.services.experience import GapRow
+    from scoring.association import kpi_experience_correlations, lead_lag
+    from scoring.comparison import ComparisonCell, compare_kpi_experience
+    from scoring.drivers import importance_performance, key_drivers
+    from scoring.results import GroupMeasure, to_jsonable
+
+    with app.app_context():
+        document = spec()
+    rng = np.random.default_rng(16)
+    x = rng.integers(1, 6, size=(120, 3)).astype(float)
+    y = x.mean(axis=1) + rng.normal(0, 0.5, 120)
+    dims = ["response_speed", "courtesy", "resolution"]
+    ipa = importance_performance(x, y, dims)
+    drivers = key_drivers(x, y, dims, n_boot=20)
+    cells = [
+        ComparisonCell(
+            service=f"S{s}", region=f"R{r}", period=f"2026-0{p}-01", kpi_value=0.9 - 0.05 * r,
+            kpi_target=0.8, kpi_comparator=">=", experience_target=0.8, experience_n=40 + 5 * p,
+            experience_successes=20 + 4 * r + p, kpi_n=100,
+        )
+        for s in (1, 2) for r in (1, 2, 3, 4) for p in (1, 2, 3)
+    ]  # fmt: skip
+    report = compare_kpi_experience(cells)
+    correlations = kpi_experience_correlations(report.cells)
+    kpi = np.cumsum(rng.normal(0, 1, 30))
+    lag = lead_lag(kpi, np.roll(kpi, 2) + rng.normal(0, 0.3, 30))
+    gap = GroupMeasure(("courtesy",), "mean", 40, -0.4, -0.7, -0.1, 0.95, "t", False, sd=0.9)
+    needs = NeedsView(
+        date(2026, 11, 1), date(2026, 12, 1), 3, 2,
+        (CommonNeedRow("t1", "billing", 12, 4, 2, (1, 2), (5, 6, 7, 8)),),
+        (EmergingNeedRow("t2", "outage", 9, 100, 2, 120, 0.09, 0.017, 5.4, 0.001, 0.004, (1,)),),
+    )  # fmt: skip
+    built = [
+        ("IpaResult", ipa, ("points",)),
+        ("KeyDriverResult", drivers, ("drivers",)),
+        ("ServqualGap", GapRow("dimension", "courtesy", "courtesy", 40, 4.1, 4.5, gap), ("gap", "key")),
+        ("CellComparison", report.cells[0], ("message",)),
+        ("AnalysisKpiVsExperienceCorrelations", correlations, ("across_regions",)),
+        ("AnalysisKpiVsExperienceCorrelations", correlations, ("over_time",)),
+        ("LeadLagResult", lag, ("correlations",)),
+        ("LeadLagResult", lag, ("kpi_to_experience",)),
+        ("AnalysisDemandNeeds", needs, ("common",)),
+        ("AnalysisDemandNeeds", needs, ("emerging",)),
+    ]
+    problems, empty = [], []
+    for name, result, path in built:
+        body = to_jsonable(result)
+        if not _at(body, path):
+            empty.append(f"{name} {path}")
+        errors = _component(document, name).iter_errors(body)
+        problems += [f"{name}: {e.json_path}: {e.message[:200]}" for e in errors]
+    assert empty == [], empty
+    assert problems == [], "\n".join(problems)
