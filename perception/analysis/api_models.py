@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from perception.api.schemas import Body, Estimate, Message
+from perception.api.schemas import Body, Estimate, Message, Named
 
 
 class AnalysisAlertsItem(Body):
@@ -190,16 +190,12 @@ class AnalysisExperienceDimension(Body):
 AnalysisExperienceFilters = AnalysisDemandFilters  # the same shape
 
 
-class AnalysisExperienceHeatRegion(Body):
-    code: str | None
-    id: int
-    name_en: str | None
-    name_zh: str | None
+AnalysisExperienceHeatRegion = Named  # the shared named reference
 
 
 class AnalysisExperienceHeat(Body):
     dimensions: list[str]
-    means: list[list[float]]
+    means: list[list[float | None]] = Field(description="Region x dimension means; null where nobody rated")
     n: list[list[float]]
     regions: list[AnalysisExperienceHeatRegion]
 

@@ -77,6 +77,15 @@ class Estimate(Body):
     sd: float | None = Field(default=None, description="The sample SD behind a mean")
 
 
+class Named(Body):
+    """A named object of the organisation (a region, a service, a tier...) by id and code."""
+
+    id: int
+    code: str | None
+    name_zh: str | None
+    name_en: str | None
+
+
 class PageInfo(Body):
     page: int = Field(ge=1)
     per_page: int = Field(ge=1, le=1000)

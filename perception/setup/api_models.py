@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from perception.api.schemas import Body
+from perception.api.schemas import Body, Named, PageInfo
 
 
 class SetupCoverageCell(Body):
@@ -269,20 +269,13 @@ class SetupExport(Body):
     training: list[SetupExportTrainingItem]
 
 
-class SetupServicesItem(Body):
+class SetupServicesItem(Named):
     active: bool | None
-    code: str | None
-    id: int
     kind: str | None
-    name_en: str | None
-    name_zh: str | None
 
 
-class SetupServices(Body):
+class SetupServices(PageInfo):
     items: list[SetupServicesItem]
-    page: int | None
-    per_page: int | None
-    total: int | None
 
 
 SetupSlasItemEscalation = SetupExportSlaEscalation  # the same shape
@@ -393,12 +386,9 @@ class SetupStandardsItem(Body):
     window: str | None
 
 
-class SetupStandards(Body):
+class SetupStandards(PageInfo):
     items: list[SetupStandardsItem]
     on: str | None
-    page: int | None
-    per_page: int | None
-    total: int | None
 
 
 class SetupStandardInForce(Body):
@@ -457,19 +447,12 @@ class SetupStandard(Body):
     versions: list[SetupStandardVersion]
 
 
-class SetupTiersItem(Body):
-    code: str | None
-    id: int
-    name_en: str | None
-    name_zh: str | None
+class SetupTiersItem(Named):
     rank: int | None
 
 
-class SetupTiers(Body):
+class SetupTiers(PageInfo):
     items: list[SetupTiersItem]
-    page: int | None
-    per_page: int | None
-    total: int | None
 
 
 class StandardInput(Body):
