@@ -532,28 +532,10 @@ AnalysisKpisFilters = AnalysisDemandFilters  # the same shape
 AnalysisKpisSummaryItemAttainmentPeriod = AnalysisKpisByRegionItemAttainmentPeriod  # the same shape
 
 
-class AnalysisKpisSummaryItemAttainment(Body):
-    best_margin: float | None
-    comparator: str | None
-    mean_margin: float | None
-    n_measured: float | None
-    n_met: float | None
-    periods: list[AnalysisKpisSummaryItemAttainmentPeriod]
-    share_met: float | None
-    worst_margin: float | None
+AnalysisKpisSummaryItemAttainment = AnalysisKpisByRegionItemAttainment  # the same concept
 
 
-class AnalysisKpisSummaryItem(Body):
-    attainment: AnalysisKpisSummaryItemAttainment
-    definition_id: int | None
-    kpi_code: str | None
-    kpi_name_en: str | None
-    kpi_name_zh: str | None
-    region_code: str | None
-    region_id: int | None
-    service_code: str | None
-    service_id: int | None
-    unit: str | None
+AnalysisKpisSummaryItem = AnalysisKpisByRegionItem  # the same concept
 
 
 class AnalysisKpisTrend(Body):

@@ -176,7 +176,9 @@ class SetupExportStandardVersionEvent(Body):
 
 
 class SetupExportStandardVersion(Body):
-    classification_standard: str | None
+    classification_standard: str | None = Field(
+        description="Reactive services' classification standard (text)"
+    )
     comparator: str | None
     customer_confirmed_at: str | None
     customer_confirmed_by: str | None
@@ -293,36 +295,6 @@ SetupSlasItemPromise = SetupExportSlaPromise  # the same shape
 SetupSlasItemReport = SetupExportSlaReport  # the same shape
 
 
-class SetupSlasItem(Body):
-    active: bool | None
-    code: str | None
-    covered_hours: str | None
-    customer: str | None
-    definition_en: str | None
-    definition_zh: str | None
-    effective_from: str | None
-    effective_to: str | None
-    escalations: list[SetupSlasItemEscalation]
-    holidays: list[SetupSlasItemHoliday]
-    id: int
-    indicators: list[SetupSlasItemIndicator]
-    kind: str | None
-    name_en: str | None
-    name_zh: str | None
-    promises: list[SetupSlasItemPromise]
-    reports: list[SetupSlasItemReport]
-    services: list[str]
-    supports: str | None
-    team_en: str | None
-    team_zh: str | None
-    tier: str | None
-    timezone: str | None
-
-
-class SetupSlas(Body):
-    items: list[SetupSlasItem]
-
-
 SetupSlaEscalation = SetupExportSlaEscalation  # the same shape
 
 
@@ -359,6 +331,13 @@ class SetupSla(Body):
     team_zh: str | None
     tier: str | None
     timezone: str | None
+
+
+SetupSlasItem = SetupSla  # the same concept
+
+
+class SetupSlas(Body):
+    items: list[SetupSlasItem]
 
 
 class SetupStandardsItem(Body):
@@ -399,36 +378,7 @@ class SetupStandardInForce(Body):
 SetupStandardVersionEvent = SetupExportStandardVersionEvent  # the same shape
 
 
-class SetupStandardVersion(Body):
-    classification_standard: str | None = Field(
-        description="Reactive services' classification standard (text)"
-    )
-    comparator: str | None
-    customer_confirmed_at: str | None
-    customer_confirmed_by: str | None
-    customer_need: str | None
-    dimension: str | None
-    effective_from: str | None
-    effective_to: str | None
-    events: list[SetupStandardVersionEvent]
-    handling_norms: str | None
-    measured_by: str | None
-    metric: str | None
-    need_confirmed_at: str | None
-    need_confirmed_by: str | None
-    priority: str | None
-    procedure: str | None
-    provider_confirmed_at: str | None
-    provider_confirmed_by: str | None
-    requested_effective_from: str | None
-    statement_en: str | None
-    statement_zh: str | None
-    status: str | None
-    target: float | None
-    time_limit_minutes: float | None
-    unit: str | None
-    version: int | None
-    window: str | None
+SetupStandardVersion = SetupExportStandardVersion  # the same concept
 
 
 class SetupStandard(Body):

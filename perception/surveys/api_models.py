@@ -121,13 +121,7 @@ class SurveysList(Body):
     items: list[SurveysListItem]
 
 
-class CampaignRate(Body):
-    key: str
-    label_zh: str
-    label_en: str
-    invited: int
-    responded: int
-    rate: float | None
+CampaignRate = SurveysCampaignsListItemRate  # the same concept (surveys.api.rate_json)
 
 
 class Campaign(Body):
