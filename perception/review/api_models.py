@@ -76,61 +76,8 @@ class ReviewImprovementsList(Body):
     items: list[ReviewImprovementsListItem]
 
 
-ReviewImprovementGetResultAfter = ReviewImprovementsListItemResultAfter  # the same shape
-
-
-ReviewImprovementGetResultBaseline = ReviewImprovementsListItemResultAfter  # the same shape
-
-
-ReviewImprovementGetResultMessage = ReviewImprovementsListItemResultMessage  # the same shape
-
-
-class ReviewImprovementGetResult(Body):
-    after: ReviewImprovementGetResultAfter
-    baseline: ReviewImprovementGetResultBaseline
-    computed_on: str | None
-    higher_is_better: bool | None
-    message: ReviewImprovementGetResultMessage
-    metric: str | None
-    status: str | None
-    target: float | None
-    window_complete: bool | None
-
-
-class ReviewImprovementGet(Body):
-    baseline_from: str | None
-    baseline_n: float | None
-    baseline_to: str | None
-    baseline_value: float | None
-    business_case: str | None
-    code: str | None
-    completed_on: str | None
-    description: str | None
-    due_on: str | None
-    effort: float | None
-    evidence: str | None
-    finding_id: int | None
-    id: int
-    measure_weeks: float | None
-    metric: str | None
-    metric_dimension: str | None
-    metric_kpi_code: str | None
-    metric_service_id: int | None
-    overdue: bool | None
-    owner_id: int | None
-    priority: str | None
-    priority_score: float | None
-    region_id: int | None
-    result: ReviewImprovementGetResult
-    result_computed_at: str | None
-    review_id: int | None
-    source: str | None
-    source_ref: str | None
-    status: str | None
-    target_value: float | None
-    title: str | None
-    title_en: str | None = None
-    value: float | None
+# The single item is the same item_json as a list's row (its result may be absent too).
+ReviewImprovementGet = ReviewImprovementsListItem
 
 
 class Countersignature(Body):
