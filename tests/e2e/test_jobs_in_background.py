@@ -17,6 +17,9 @@ import pytest
 from perception.core.jobs import job
 from tests.conftest import PASSWORD, csrf_token
 
+# Serves its own SQLite file whatever the database setting: CI runs it in the SQLite pass only.
+pytestmark = pytest.mark.own_sqlite
+
 ATTEMPTS: dict[str, int] = {}
 
 

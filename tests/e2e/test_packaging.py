@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# Serves its own SQLite file whatever the database setting: CI runs it in the SQLite pass only.
+pytestmark = pytest.mark.own_sqlite
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

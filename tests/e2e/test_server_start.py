@@ -19,6 +19,9 @@ from pathlib import Path
 
 import pytest
 
+# Serves its own SQLite file whatever the database setting: CI runs it in the SQLite pass only.
+pytestmark = pytest.mark.own_sqlite
+
 HANG_GUARD = 120.0  # seconds
 
 

@@ -29,6 +29,9 @@ import pytest
 
 from tests.e2e.test_server_start import HANG_GUARD, _free_port, _output
 
+# Serves its own SQLite file whatever the database setting: CI runs it in the SQLite pass only.
+pytestmark = pytest.mark.own_sqlite
+
 ROUNDS = 30  # per kind of request and client thread
 CLIENTS = 3
 

@@ -28,6 +28,9 @@ CLI_HELP = """
 import sys
 sys.argv = ["perception", "--help"]
 from perception.cli import main
+
+# Serves its own SQLite file whatever the database setting: CI runs it in the SQLite pass only.
+pytestmark = pytest.mark.own_sqlite
 main()
 """
 
