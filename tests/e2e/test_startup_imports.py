@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+# Runs its own commands on a fresh instance folder whatever the database setting: CI runs it in
+# the SQLite pass only.
+pytestmark = pytest.mark.own_sqlite
+
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("scipy", "sklearn", "matplotlib", "pandas")
 
@@ -28,9 +32,6 @@ CLI_HELP = """
 import sys
 sys.argv = ["perception", "--help"]
 from perception.cli import main
-
-# Serves its own SQLite file whatever the database setting: CI runs it in the SQLite pass only.
-pytestmark = pytest.mark.own_sqlite
 main()
 """
 
