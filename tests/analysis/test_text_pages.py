@@ -116,3 +116,5 @@ def test_theme_link_opens_its_texts_first_and_the_model_card_shows(
     assert "answers match" not in html and "Texts (3)" in html and "Requirement" in html
     demand = analyst.get(f"/analysis/demand?{PERIOD}").get_data(as_text=True)
     assert 'data-testid="model-card"' in demand and "Balanced accuracy" in demand
+    # The last run's time is local, never UTC (issue 17: "times in UTC beside local deadlines").
+    assert "UTC" not in demand
