@@ -184,3 +184,11 @@ def test_theme_tokens_drop_stopwords_of_every_kind(tokenizer: Tokenizer) -> None
     assert not {"did", "day", "fix", "希望", "尽快", "提供"} & set(tokens)
     assert {"ipv6", "改造", "咨询"} <= set(tokens)
     assert "不" in tokenizer.tokenize("响应不及时") and "不" not in themes.tokenize("响应不及时")
+
+
+def test_a_delivery_verb_names_no_theme(tokenizer: Tokenizer) -> None:
+    # The demo's inspection theme was labelled "巡检 / 机房 / 发给": "send it to us" says how a
+    # report is wanted, not what about.
+    tokens = tokenizer.for_themes().tokenize("机房巡检报告请每月发给我们 please send the inspection report")
+    assert not {"发给", "send"} & set(tokens)
+    assert {"巡检", "机房"} <= set(tokens)
