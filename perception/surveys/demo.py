@@ -57,7 +57,7 @@ SERVQUAL_SHORTFALL = {
     "assurance": 0.4,
     "empathy": 0.6,
 }
-SERVQUAL_RESPONDENTS = 120
+SERVQUAL_INVITED = 180  # about two in three answer
 GRIPES = (
     "同一个问题反复出现，希望能彻底解决。",
     "工单关闭前没有确认问题是否解决。",
@@ -432,17 +432,21 @@ def _servqual_wave(
     subs: dict[int, list[tuple[int | None, int | None]]],
     now: datetime,
 ) -> int:
-    """``SERVQUAL_RESPONDENTS`` contacts over the eight weeks before the last: each rates the 22
-    pairs (expectation high, perception short of it by the dimension's shortfall) and shares 100
-    points among the dimensions around ``SERVQUAL_WEIGHTS``."""
+    """``SERVQUAL_INVITED`` contacts invited over the eight weeks before the last; about two in three
+    answer: each rates the 22 pairs (expectation high, perception short of it by the dimension's
+    shortfall) and shares 100 points among the dimensions around ``SERVQUAL_WEIGHTS``."""
     writer = _Writer(session, campaign)
     pairs = [q for q in writer.questionnaire.questions() if q.type == QuestionType.SERVQUAL]
     dims = list(SERVQUAL_WEIGHTS)
     first = max(0, ctx.total_weeks - 9)
-    for customer, contact in rng.sample(pool, min(len(pool), SERVQUAL_RESPONDENTS)):
+    silent: list[dict[str, Any]] = []
+    for customer, contact in rng.sample(pool, min(len(pool), SERVQUAL_INVITED)):
         tier_id = (subs.get(customer.id) or [(None, None)])[0][1]
         who = Attribution(customer.region_id, customer.id, None, tier_id, None, contact.id)
         at = _at(ctx, rng.randint(first, ctx.total_weeks - 2), rng)
+        if rng.random() > 0.67:
+            silent.append(_invitation(campaign, who, at, answered=False))
+            continue
         mood = rng.gauss(0, 0.5)  # how well this customer is served overall
         answers: dict[str, Any] = {}
         for question in pairs:
@@ -457,4 +461,6 @@ def _servqual_wave(
         scaled[dims.index("reliability")] += 100 - sum(scaled)
         answers["importance"] = dict(zip(dims, scaled, strict=True))
         writer.add(answers, who, at, _invitation(campaign, who, at))
+    if silent:
+        session.execute(insert(table_of(Invitation)), silent)
     return writer.flush(now)

@@ -66,5 +66,8 @@ def test_demo_surveys(db_session):
     assert weighting is not None and weighting.weighted.n >= 100 and weighting.left_out == 0
     assert weighting.weighted.gap.estimate < weighting.unweighted.gap.estimate < 0
     assert max(weighting.weights, key=lambda d: d.points).dimension == "reliability"
+    servqual = db_session.scalar(select(Campaign).where(Campaign.code == "DEMO-SERVQUAL"))
+    (wave,) = campaign_rates(db_session, servqual, "campaign", None)
+    assert 0.55 < wave.rate < 0.8, wave  # not everybody answers a 22-pair questionnaire
     demo_surveys.load(db_session, ctx)  # idempotent
     assert db_session.scalar(select(func.count(Response.id))) == responses
