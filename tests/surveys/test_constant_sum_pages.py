@@ -74,11 +74,18 @@ def test_valid_points_are_stored_with_their_facts(app, db_session, campaign, pos
     assert {i for *_, i in facts} == {f"importance.{d}" for d in DIMS}
 
 
-def test_a_blank_row_counts_zero(app, db_session, campaign, post_page):
+def test_a_blank_row_counts_zero_and_results_give_mean_points(app, db_session, campaign, post_page):
+    from perception.surveys.services.question_results import question_results
+
     done = _post(app, post_page, campaign, {"importance.reliability": "60", "importance.empathy": "40"})
     assert done.status_code == 303
     response = db_session.scalar(select(Response).where(Response.campaign_id == campaign.id))
     assert response.answers["importance"] == dict.fromkeys(DIMS, 0) | {"reliability": 60, "empathy": 40}
+    _post(app, post_page, campaign, {f"importance.{d}": str(v) for d, v in SHARE.items()})
+    count, results = question_results(db_session, campaign, "en", None)
+    means = {r.question_id: (r.answered, r.mean) for r in results if r.question_id.startswith("importance.")}
+    assert count == 2 and means["importance.reliability"] == (2, (60 + 35) / 2)
+    assert means["importance.tangibles"] == (2, (0 + 10) / 2)
 
 
 def test_a_wrong_sum_is_shown_again_with_the_totals(app, db_session, campaign, post_page):
