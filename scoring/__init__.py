@@ -67,7 +67,14 @@ from scoring.measures import (
 from scoring.principles import PrincipleReport, PrincipleResult, StandardSpec, check_principles
 from scoring.reliability import AlphaResult, ItemReliability, alpha_by_dimension, cronbach_alpha
 from scoring.results import DEFAULT_MIN_N, GroupMeasure, JsonResult, Message
-from scoring.servqual import GapEstimate, ServqualResult, servqual_gaps
+from scoring.servqual import (
+    DimensionWeight,
+    GapEstimate,
+    ServqualResult,
+    WeightedServqual,
+    servqual_gaps,
+    weighted_servqual,
+)
 from scoring.trend import (
     DropCheck,
     DropReport,
@@ -87,6 +94,7 @@ __all__ = [
     "CellComparison",
     "ChangeResult",
     "ComparisonCell",
+    "DimensionWeight",
     "DriverWeight",
     "DropCheck",
     "DropReport",
@@ -111,6 +119,7 @@ __all__ = [
     "ServqualResult",
     "StandardSpec",
     "TrendResult",
+    "WeightedServqual",
     "alpha_by_dimension",
     "bootstrap_interval",
     "bottom_box_by_group",
@@ -146,6 +155,7 @@ __all__ = [
     "perception_index_by_group",
     "rank_correlation",
     "servqual_gaps",
+    "weighted_servqual",
     "share_from_counts",
     "standard_attainment",
     "t_interval",

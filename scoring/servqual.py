@@ -1,5 +1,6 @@
 """SERVQUAL gap analysis: gap = perception - expectation, per item, per dimension and overall,
-unweighted and weighted by the dimensions' stated importance.
+unweighted and weighted by the dimensions' stated importance (one common weight vector, or each
+respondent's own 100-point allocation: ``weighted_servqual``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from numpy.typing import ArrayLike, NDArray
 from scoring.intervals import t_interval
 from scoring.results import DEFAULT_MIN_N, JsonResult
 
-__all__ = ["GapEstimate", "ServqualResult", "servqual_gaps"]
+__all__ = [
+    "DimensionWeight",
+    "GapEstimate",
+    "ServqualResult",
+    "WeightedServqual",
+    "servqual_gaps",
+    "weighted_servqual",
+]
 
 
 @dataclass(frozen=True)
@@ -155,5 +163,106 @@ def servqual_gaps(
         overall_unweighted=unweighted,
         overall_weighted=weighted,
         weights=weights,
+        confidence=confidence,
+    )
+
+
+@dataclass(frozen=True)
+class DimensionWeight(JsonResult):
+    """The mean share of the 100 points respondents gave a dimension, with its t interval."""
+
+    dimension: str
+    n: int
+    points: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass(frozen=True)
+class WeightedServqual(JsonResult):
+    """The weighted SERVQUAL gap from each respondent's own importance weights.
+
+    ``weighted`` and ``unweighted`` are over the same respondents (those who gave weights and at
+    least one gap on a dimension they gave points to), so the two can be compared directly.
+    ``left_out``: respondents with a gap who gave no weights, or no points to any dimension they
+    rated; they are left out, never given imputed weights.
+    """
+
+    weighted: GapEstimate
+    unweighted: GapEstimate
+    weights: tuple[DimensionWeight, ...]
+    left_out: int
+    confidence: float
+
+
+def weighted_servqual(
+    perception: ArrayLike,
+    expectation: ArrayLike,
+    weights: ArrayLike,
+    dimensions: Sequence[str],
+    *,
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+) -> WeightedServqual:
+    """Weighted SERVQUAL gap with each respondent's own weights (Zeithaml, Parasuraman & Berry 1990,
+    appendix A: weighted score = sum_d (w_d / 100) * (P_d - E_d), w_d the points of 100 the
+    respondent gave dimension d).
+
+    ``perception``/``expectation``: respondents x dimensions, each cell the respondent's mean rating
+    over the dimension's paired items (NaN: no pair answered). ``weights``: respondents x dimensions
+    points (a row of NaN: the respondent gave no weights; a NaN in a row that has points counts 0).
+    Per respondent r: WG_r = sum_d w_rd G_rd / sum_d w_rd over the dimensions d with a gap G_rd, i.e.
+    the formula above when every dimension was rated, the weights renormalised over the rated ones
+    otherwise. Rule for missing weights: respondents who gave none are left out and counted
+    (``left_out``), never given the others' mean weights; so are respondents whose points all
+    lie on dimensions they rated no pair of. The pooled gap is the mean of WG_r with a Student t
+    interval over respondents (the weights are part of each respondent's observation). With equal
+    weights WG_r is the respondent's unweighted gap (mean of the dimension gaps), so the weighted
+    and unweighted estimates coincide. Mean weights per dimension: each respondent's points
+    rescaled to a total of 100, averaged over the respondents who gave weights (t interval).
+    """
+    p = np.asarray(perception, dtype=float)
+    e = np.asarray(expectation, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    k = len(dimensions)
+    if p.ndim != 2 or p.shape != e.shape or p.shape != w.shape or p.shape[1] != k:
+        raise ValueError("perception, expectation and weights must be respondents x dimensions of one shape")
+    if np.any(w[~np.isnan(w)] < 0):
+        raise ValueError("importance weights must not be negative")
+    gave = ~np.all(np.isnan(w), axis=1)
+    w0 = np.where(np.isnan(w), 0.0, w)
+    g = p - e
+    has_gap = ~np.isnan(g)
+    rated = has_gap.any(axis=1)
+    used_w = np.where(has_gap, w0, 0.0)
+    total = used_w.sum(axis=1)
+    use = gave & rated & (total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = used_w / total[:, None]
+        wg = np.where(use, (np.where(has_gap, g, 0.0) * share).sum(axis=1), np.nan)
+        wp = np.where(use, (np.where(has_gap, p, 0.0) * share).sum(axis=1), np.nan)
+        we = np.where(use, (np.where(has_gap, e, 0.0) * share).sum(axis=1), np.nan)
+    equal = np.ones(k)
+    ug = np.where(use, _row_weighted_mean(g, equal), np.nan)
+    up = np.where(use, _row_weighted_mean(np.where(has_gap, p, np.nan), equal), np.nan)
+    ue = np.where(use, _row_weighted_mean(np.where(has_gap, e, np.nan), equal), np.nan)
+    weighted = _estimate("weighted", "overall", wp, we, wg, confidence, min_n)
+    unweighted = _estimate("unweighted", "overall", up, ue, ug, confidence, min_n)
+    row_total = w0.sum(axis=1)
+    given = gave & (row_total > 0)
+    points = 100.0 * w0[given] / row_total[given][:, None]
+    n_w = int(given.sum())
+    mean = points.mean(axis=0) if n_w else np.full(k, np.nan)
+    sd = points.std(axis=0, ddof=1) if n_w >= 2 else np.full(k, np.nan)
+    low, high = t_interval(mean, sd, np.full(k, n_w), confidence)
+    dims = tuple(
+        DimensionWeight(d, n_w, float(mean[j]), float(low[j]), float(high[j]))
+        for j, d in enumerate(dimensions)
+    )
+    return WeightedServqual(
+        weighted=weighted,
+        unweighted=unweighted,
+        weights=dims,
+        left_out=int((rated & ~use).sum()),
         confidence=confidence,
     )

@@ -9,6 +9,8 @@ they cannot disagree. Canonical answer shapes (what the answers mapping holds):
 - single_choice: str (a choice value, or "other"); multiple_choice: list[str] in choice order
 - "other" free text: str under the separate key "<question id>.other"
 - text: str (stripped); number: int (or float when `integer: false`); date: "YYYY-MM-DD"
+- constant_sum: {row_id: int} with every row (a row left blank while others have points counts 0),
+  the points summing to exactly the question's total
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ def check_answer(question: Question, raw: object, other_raw: object = None, *, r
         _matrix(question, raw, result, required)
     elif question.type == QuestionType.SERVQUAL:
         _servqual(question, raw, result)
+    elif question.type == QuestionType.CONSTANT_SUM:
+        _constant_sum(question, raw, result)
     elif question.type in CHOICE_TYPES:
         _choice(question, raw, other_raw, result)
     elif question.type == QuestionType.TEXT:
@@ -139,6 +143,55 @@ def _servqual(question: Question, raw: object, result: Checked) -> None:
             if part not in answered and is_empty(raw.get(part)):
                 result.add(f"{question.id}.{part}", messages.pair_incomplete())
     result.value = answered if len(answered) == 2 else None
+
+
+def _constant_sum(question: Question, raw: object, result: Checked) -> None:
+    """Whole, non-negative points per row summing to exactly the total. A row left blank counts 0
+    once another row has points (the respondent gave it none); a bad row is named by its key."""
+    if is_empty(raw):
+        return
+    if not isinstance(raw, Mapping):
+        result.add(question.id, messages.invalid_format())
+        return
+    total = question.total or 0
+    row_ids = [row.id for row in question.rows]
+    for key in raw:
+        if key not in row_ids:
+            result.add(f"{question.id}.{key}", messages.unknown_item())
+    points: dict[str, int] = {}
+    bad = False
+    for row_id in row_ids:
+        value = raw.get(row_id)
+        if is_empty(value):
+            points[row_id] = 0
+            continue
+        point = _whole(value)
+        if point is None or not 0 <= point <= total:
+            result.add(f"{question.id}.{row_id}", messages.points_not_allowed(total))
+            bad = True
+        else:
+            points[row_id] = point
+    if bad or _has_errors(result, question.id):
+        return
+    if all(is_empty(raw.get(row_id)) for row_id in row_ids):
+        return
+    actual = sum(points.values())
+    if actual != total:
+        result.add(question.id, messages.points_total_mismatch(total, actual))
+        return
+    result.value = points
+
+
+def _whole(raw: object) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str) and _INT.match(raw.strip()):
+        return int(raw.strip())
+    return None
 
 
 def _choice(question: Question, raw: object, other_raw: object, result: Checked) -> None:

@@ -50,4 +50,9 @@ SERVQUAL_PART_LABELS: dict[ServqualPart, Text] = {
     ),
 }
 
+#: A constant-sum question shares 100 points unless it says otherwise (the 1988 SERVQUAL allocation).
+CONSTANT_SUM_TOTAL = 100
+POINTS_UNIT = Text(zh="分", en="points")
+SUM_LABEL = Text(zh="合计", en="Total")
+
 REQUIRED_MARK = Text(zh="（必答）", en="(required)")

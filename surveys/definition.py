@@ -75,6 +75,7 @@ _TYPE_KEYS: dict[QuestionType, frozenset[str]] = {
     QuestionType.TEXT: frozenset({"max_length", "multiline"}),
     QuestionType.NUMBER: frozenset({"min", "max", "integer", "unit"}),
     QuestionType.DATE: frozenset({"min", "max"}),
+    QuestionType.CONSTANT_SUM: frozenset({"rows", "total", "unit"}),
 }
 
 

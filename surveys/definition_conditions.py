@@ -41,13 +41,15 @@ def _target_kind(question: Question, part: str | None) -> tuple[str, Scale | Non
             return "scale", question.scale
         if qtype in CHOICE_TYPES:
             return "choice", None
-        if qtype in (QuestionType.LIKERT_MATRIX, QuestionType.SERVQUAL):
+        if qtype in (QuestionType.LIKERT_MATRIX, QuestionType.SERVQUAL, QuestionType.CONSTANT_SUM):
             return "compound", None
         return {QuestionType.NUMBER: "number", QuestionType.DATE: "date"}.get(qtype, "text"), None
     if qtype == QuestionType.LIKERT_MATRIX and part in {row.id for row in question.rows}:
         return "scale", question.scale
     if qtype == QuestionType.SERVQUAL and part in {p.value for p in ServqualPart}:
         return "scale", question.scale
+    if qtype == QuestionType.CONSTANT_SUM and part in {row.id for row in question.rows}:
+        return "number", None
     if qtype in CHOICE_TYPES and part == OTHER and question.other is not None:
         return "text", None
     return None

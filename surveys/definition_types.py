@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, TypeVar
 
-from surveys.defaults import DEFAULT_SCALES, FIXED_RANGES, MAX_SCALE_POINTS, OTHER_LABEL
+from surveys.defaults import CONSTANT_SUM_TOTAL, DEFAULT_SCALES, FIXED_RANGES, MAX_SCALE_POINTS, OTHER_LABEL
 from surveys.definition_reader import Reader, join
 from surveys.model import (
     CHOICE_TYPES,
@@ -59,6 +59,8 @@ def read_type_fields(
         fields["scale"] = _scale(reader, raw, path, qtype)
     if qtype == QuestionType.LIKERT_MATRIX:
         fields["rows"] = _rows(reader, raw, path)
+    if qtype == QuestionType.CONSTANT_SUM:
+        fields.update(_constant_sum(reader, raw, path))
     if qtype in CHOICE_TYPES:
         fields.update(_choices(reader, raw, path, qtype))
     if qtype == QuestionType.TEXT:
@@ -170,6 +172,32 @@ def _rows(reader: Reader, raw: Mapping[str, Any], path: str) -> tuple[MatrixRow,
         if rid is not None:
             seen.add(rid)
     return tuple(rows)
+
+
+def _constant_sum(reader: Reader, raw: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """Rows to share the points among (at least two; a dimension named by one row only, so each
+    dimension gets one weight) and the total (a positive integer, default 100)."""
+    rows = _rows(reader, raw, path)
+    if len(rows) < 2 and "rows" in raw:
+        reader.issue(join(path, "rows"), "too_few", "needs at least 2 rows", "至少需要 2 行")
+    for attr in ("servqual_dimension", "feedback_dimension"):
+        seen: set[object] = set()
+        for i, row in enumerate(rows):
+            value = getattr(row.tags, attr)
+            if value is not None and value in seen:
+                reader.issue(
+                    join(join(join(path, "rows"), i), attr),
+                    "duplicate_dimension",
+                    f"{value} is named by another row: each dimension gets one share of the points",
+                    f"“{value}”已由另一行指定：每个维度只能分配一次分数",
+                )
+            seen.add(value)
+    total = reader.integer(raw, "total", path, minimum=1)
+    return {
+        "rows": rows,
+        "total": CONSTANT_SUM_TOTAL if total is None else total,
+        "unit": reader.text(raw, "unit", path, required=False),
+    }
 
 
 def _choices(reader: Reader, raw: Mapping[str, Any], path: str, qtype: QuestionType) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Any
 
-from surveys.defaults import DEFAULT_SCALES, OTHER_LABEL
+from surveys.defaults import CONSTANT_SUM_TOTAL, DEFAULT_SCALES, OTHER_LABEL
 from surveys.model import (
     AllOf,
     AnyOf,
@@ -130,6 +130,11 @@ def _question(question: Question) -> dict[str, Any]:
             out["max_length"] = question.max_length
         if not question.multiline:
             out["multiline"] = False
+    if question.type == QuestionType.CONSTANT_SUM:
+        if question.total is not None and question.total != CONSTANT_SUM_TOTAL:
+            out["total"] = question.total
+        if question.unit is not None:
+            out["unit"] = _text(question.unit)
     return out
 
 

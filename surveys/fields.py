@@ -1,9 +1,10 @@
 """The WTForms field that holds one question's answer, whatever the question's type.
 
 `QuestionField` reads its own input (`name`) and, for compound questions, the inputs it
-renders for parts: "name.<row id>" for a matrix row, "name.expectation"/"name.perception" for a
-SERVQUAL pair, "name.other" for the "other" text. Its `data` keeps what was submitted (strings)
-so `validate_answers` can coerce and judge it exactly as it judges answers from any other source.
+renders for parts: "name.<row id>" for a matrix or constant-sum row, "name.expectation" and
+"name.perception" for a SERVQUAL pair, "name.other" for the "other" text. Its `data` keeps what
+was submitted (strings) so `validate_answers` can coerce and judge it exactly as it judges answers
+from any other source.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class QuestionField(Field):
         qtype = self.question.type
         if qtype == QuestionType.MULTIPLE_CHOICE:
             self.data = [value for value in valuelist if isinstance(value, str)]
-        elif qtype == QuestionType.LIKERT_MATRIX:
+        elif qtype in (QuestionType.LIKERT_MATRIX, QuestionType.CONSTANT_SUM):
             self.data = self._parts([row.id for row in self.question.rows])
         elif qtype == QuestionType.SERVQUAL:
             self.data = self._parts([part.value for part in ServqualPart])

@@ -117,3 +117,19 @@ def total_mismatch(expected: float, actual: float) -> Message:
         f"这几项的合计须为 {_fmt(expected)}，目前为 {_fmt(actual)}。",
         f"These items must add up to {_fmt(expected)}; they now add up to {_fmt(actual)}.",
     )
+
+
+def points_not_allowed(total: int) -> Message:
+    return Message(
+        "points_out_of_range",
+        f"请填写 0 到 {total} 之间的整数分。",
+        f"Please enter a whole number of points from 0 to {total}.",
+    )
+
+
+def points_total_mismatch(total: int, actual: float) -> Message:
+    return Message(
+        "total_mismatch",
+        f"各项分数合计须正好为 {total} 分，目前为 {_fmt(actual)} 分。",
+        f"The points must add up to exactly {total}; they now add up to {_fmt(actual)}.",
+    )

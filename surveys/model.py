@@ -34,6 +34,9 @@ class QuestionType(StrEnum):
     TEXT = "text"
     NUMBER = "number"
     DATE = "date"
+    #: Constant sum: the respondent shares `total` points (default 100) among the rows, e.g. the
+    #: importance of the SERVQUAL dimensions (Parasuraman, Zeithaml & Berry 1988).
+    CONSTANT_SUM = "constant_sum"
 
 
 #: Types answered by one point of an integer scale.
@@ -163,7 +166,7 @@ class Question:
     show_if: Condition | None = None
     tags: Tags = Tags()
     scale: Scale | None = None  # scaled types
-    rows: tuple[MatrixRow, ...] = ()  # likert_matrix
+    rows: tuple[MatrixRow, ...] = ()  # likert_matrix, constant_sum
     choices: tuple[Choice, ...] = ()  # single/multiple choice
     other: Text | None = None  # label of the "other" option; None = no such option
     min_selected: int | None = None  # multiple_choice
@@ -171,7 +174,8 @@ class Question:
     min_value: int | float | None = None  # number
     max_value: int | float | None = None  # number
     integer: bool = True  # number
-    unit: Text | None = None  # number
+    unit: Text | None = None  # number, constant_sum
+    total: int | None = None  # constant_sum: the points to share out
     min_date: date | None = None  # date
     max_date: date | None = None  # date
     max_length: int | None = None  # text

@@ -31,7 +31,8 @@ class ScoreKind(StrEnum):
     LIKERT = "likert"
     SERVQUAL_EXPECTATION = "servqual_expectation"
     SERVQUAL_PERCEPTION = "servqual_perception"
-    #: A number question tagged with a SERVQUAL dimension: points allocated to its importance.
+    #: Points allocated to a SERVQUAL dimension's importance: a number question tagged with the
+    #: dimension, or a constant-sum row tagged with it (value on 0..total).
     SERVQUAL_IMPORTANCE = "servqual_importance"
 
 
@@ -83,6 +84,8 @@ def _item(
     assert isinstance(value, int | float)
     low: int | float | None = question.scale.min if question.scale else question.min_value
     high: int | float | None = question.scale.max if question.scale else question.max_value
+    if question.type == QuestionType.CONSTANT_SUM:
+        low, high = 0, question.total
     return ScoredItem(
         question_id=question.id,
         kind=kind,
@@ -110,6 +113,12 @@ def _items(question: Question, value: object) -> list[ScoredItem]:
         return [
             _item(question, ScoreKind.SERVQUAL_EXPECTATION, value[ServqualPart.EXPECTATION], question.tags),
             _item(question, ScoreKind.SERVQUAL_PERCEPTION, value[ServqualPart.PERCEPTION], question.tags),
+        ]
+    if question.type == QuestionType.CONSTANT_SUM and isinstance(value, Mapping):
+        return [
+            _item(question, ScoreKind.SERVQUAL_IMPORTANCE, value[row.id], row.tags, row.id)
+            for row in question.rows
+            if row.id in value and row.tags.servqual_dimension is not None
         ]
     if question.type == QuestionType.NUMBER and question.tags.servqual_dimension is not None:
         return [_item(question, ScoreKind.SERVQUAL_IMPORTANCE, value, question.tags)]

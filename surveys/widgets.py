@@ -12,7 +12,14 @@ from typing import Any
 
 from markupsafe import Markup
 
-from surveys.defaults import OTHER_TEXT_LABEL, OTHER_TEXT_MAX_LENGTH, SERVQUAL_PART_LABELS, TEXT_MAX_LENGTH
+from surveys.defaults import (
+    OTHER_TEXT_LABEL,
+    OTHER_TEXT_MAX_LENGTH,
+    POINTS_UNIT,
+    SERVQUAL_PART_LABELS,
+    SUM_LABEL,
+    TEXT_MAX_LENGTH,
+)
 from surveys.html import (
     EMPTY,
     described_by,
@@ -46,6 +53,8 @@ class QuestionWidget:
             body = ctx.group(legend, help_html + errors_html, *ctx.matrix_rows())
         elif qtype == QuestionType.SERVQUAL:
             body = ctx.group(legend, help_html + errors_html, *ctx.servqual_parts())
+        elif qtype == QuestionType.CONSTANT_SUM:
+            body = ctx.group(legend, help_html + errors_html, *ctx.sum_rows(), css="survey-constant-sum")
         elif qtype in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
             body = ctx.group(
                 legend, help_html + errors_html, tag("div", *ctx.choices(), class_="survey-choices")
@@ -77,13 +86,13 @@ class _Context:
     def _bad(self, key: str) -> bool:
         return key in self.field.messages
 
-    def group(self, legend: Markup, intro: Markup, *content: Markup) -> Markup:
+    def group(self, legend: Markup, intro: Markup, *content: Markup, css: str = "") -> Markup:
         return tag(
             "fieldset",
             tag("legend", legend),
             intro,
             *content,
-            class_="survey-group",
+            class_=f"survey-group {css}" if css else "survey-group",
             id=self.field.id,
             aria_describedby=self.describedby,
             aria_invalid="true" if self.invalid else None,
@@ -137,6 +146,57 @@ class _Context:
             )
             for part in ServqualPart
         ]
+
+    def sum_rows(self) -> list[Markup]:
+        """One labelled whole-number box per row and the running total (a live region that
+        survey.js updates as the respondent types; the server's figure without script)."""
+        field, question = self.field, self.question
+        data = field.data if isinstance(field.data, dict) else {}
+        total = question.total or 0
+        unit = (question.unit or POINTS_UNIT).get(self.lang)
+        sum_id = f"{field.id}-sum"
+        rows, ids, given = [], [], 0
+        for row in question.rows:
+            box_id = f"{field.id}-{row.id}"
+            ids.append(box_id)
+            value = data.get(row.id)
+            text = "" if value is None else str(value).strip()
+            given += int(text) if text.isdigit() else 0
+            box = void(
+                "input",
+                type="number",
+                id=box_id,
+                name=f"{field.name}.{row.id}",
+                value=text,
+                min=0,
+                max=total,
+                step=1,
+                inputmode="numeric",
+                aria_describedby=described_by(self.describedby, sum_id),
+                aria_invalid="true" if self._bad(f"{question.id}.{row.id}") else None,
+                class_="survey-input",
+            )
+            rows.append(
+                tag(
+                    "div",
+                    tag("label", row.text.get(self.lang), for_=box_id),
+                    tag("div", box, tag("span", unit, class_="survey-unit"), class_="survey-number"),
+                    class_="survey-sum-row",
+                )
+            )
+        sep = "：" if self.lang == "zh" else ": "
+        off = " survey-sum--off" if data and given != total else ""
+        summary = tag(
+            "p",
+            SUM_LABEL.get(self.lang) + sep,
+            tag("output", given, for_=" ".join(ids), data_sum_of=field.name),
+            f" / {total} {unit}",
+            class_="survey-sum" + off,
+            id=sum_id,
+            data_total=total,
+            aria_live="polite",
+        )
+        return [tag("div", *rows, class_="survey-sum-rows"), summary]
 
     def choices(self) -> list[Markup]:
         field, question = self.field, self.question

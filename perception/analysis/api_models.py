@@ -282,6 +282,37 @@ class ServqualGap(Body):
     gap: Estimate
 
 
+class ServqualWeightedGap(Body):
+    """An overall gap over the respondents who gave importance points (servqual_weights.WeightedGapRow)."""
+
+    name: str = Field(description="weighted (each respondent's own points) or unweighted (same respondents)")
+    n: int
+    perception: float | None
+    expectation: float | None
+    gap: Estimate
+
+
+class ServqualDimensionWeight(Body):
+    """The mean share of 100 points respondents gave a dimension (scoring.servqual.DimensionWeight)."""
+
+    dimension: str
+    n: int
+    points: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class ServqualWeighting(Body):
+    """The weighted SERVQUAL gap (services.servqual_weights.ServqualWeighting): each respondent's gap
+    weighted by their own points; respondents without points are left out and counted."""
+
+    weighted: ServqualWeightedGap
+    unweighted: ServqualWeightedGap
+    weights: list[ServqualDimensionWeight]
+    left_out: int
+    confidence: float
+
+
 class AnalysisExperience(Body):
     dimensions: list[AnalysisExperienceDimension]
     driver_capped: bool | None
@@ -294,6 +325,10 @@ class AnalysisExperience(Body):
     notes: list[str]
     reliability: list[AnalysisExperienceReliabilityItem]
     servqual: list[ServqualGap]
+    servqual_weighting: ServqualWeighting | None = Field(
+        default=None,
+        description="Null when no respondent in the selection gave importance points (weights not asked)",
+    )
 
 
 class RankCorrelation(Body):

@@ -46,6 +46,13 @@ MEASURE_KINDS = {
     "servqual_expectation": _l("SERVQUAL expectation"),
     "importance": _l("Importance"),
 }
+SERVQUAL_DIMENSIONS = {
+    "tangibles": _l("Tangibles"),
+    "reliability": _l("Reliability"),
+    "responsiveness": _l("Responsiveness"),
+    "assurance": _l("Assurance"),
+    "empathy": _l("Empathy"),
+}
 GAP_LEVELS = {"item": _l("Item"), "dimension": _l("Dimension"), "overall": _l("Overall")}
 
 
@@ -70,7 +77,9 @@ def dimension_label(code: str | None) -> str:
     if not code:
         return ""
     pair = DIMENSIONS.get(code)
-    return code if pair is None else (pair[0] if is_zh() else pair[1])
+    if pair is None:
+        return str(SERVQUAL_DIMENSIONS.get(code, code))
+    return pair[0] if is_zh() else pair[1]
 
 
 def event_category(code: str | None) -> str:

@@ -5,6 +5,9 @@ few thousand responses from the demo contacts, with their facts and follow-up ta
   region, attributed to a service the customer subscribes to.
 - "Relationship NPS" (national, personal links): one wave half-way, most contacts answer.
 - "Six-dimension feedback" (anonymous link of one region).
+- "IT service quality (SERVQUAL)" (national, personal links): a sample of contacts over the last
+  weeks rate the 22 pairs and share 100 points among the five dimensions (a constant-sum question),
+  so the experience page shows the weighted gap beside the unweighted one.
 
 The tickets demo plants two cells (``ctx.shared["planted"]``): the "watermelon" (service, region)
 whose KPIs look green gets mostly CSAT 1-3, the "reverse" one mostly 4-5. Responses are written
@@ -32,12 +35,29 @@ from perception.surveys.services.definitions import ensure_builtin_surveys, ques
 from perception.surveys.services.facts import Attribution, comments, observation_rows, text_rows
 from perception.surveys.services.followup import Thresholds, followup_reasons, followup_row
 from perception.surveys.services.store import check_answers
-from surveys import extract_scores
+from surveys import QuestionType, extract_scores
 
 CSAT_BASE = (0.03, 0.05, 0.14, 0.38, 0.40)
 CSAT_POOR = (0.22, 0.33, 0.33, 0.08, 0.04)  # the watermelon: green KPIs, unhappy customers
 CSAT_GOOD = (0.0, 0.01, 0.04, 0.30, 0.65)
 PRAISE = ("工程师响应很快，问题当天就解决了。", "服务态度很好，沟通清楚。", "Quick and friendly, thank you.")
+# SERVQUAL: the mean points of 100 respondents give each dimension (reliability first, as in
+# Parasuraman, Zeithaml & Berry 1991) and the mean shortfall of perception below expectation.
+SERVQUAL_WEIGHTS = {
+    "tangibles": 0.11,
+    "reliability": 0.32,
+    "responsiveness": 0.22,
+    "assurance": 0.19,
+    "empathy": 0.16,
+}
+SERVQUAL_SHORTFALL = {
+    "tangibles": 0.2,
+    "reliability": 1.3,
+    "responsiveness": 0.9,
+    "assurance": 0.4,
+    "empathy": 0.6,
+}
+SERVQUAL_INVITED = 180  # about two in three answer
 GRIPES = (
     "同一个问题反复出现，希望能彻底解决。",
     "工单关闭前没有确认问题是否解决。",
@@ -224,6 +244,14 @@ def load(session: Session, ctx: DemoContext) -> None:
         name_en="Relationship NPS (half-year)",
     )
     first_region = sorted(regions)[0] if regions else None
+    quality = _campaign(
+        session,
+        "DEMO-SERVQUAL",
+        versions["servqual"].id,
+        ctx,
+        name_zh="IT 服务质量调查（SERVQUAL）",
+        name_en="IT service quality (SERVQUAL)",
+    )
     anon = _campaign(
         session,
         "DEMO-SIX-ANON",
@@ -260,9 +288,10 @@ def load(session: Session, ctx: DemoContext) -> None:
     total = writer.flush(now)
     total += _nps_wave(session, nps, ctx, rng, pool, subs, now)
     total += _anonymous(session, anon, ctx, rng, now)
+    total += _servqual_wave(session, quality, ctx, rng, pool, subs, now)
     record(session, "demo", object_type="Campaign", summary=f"demo surveys: {total} responses")
     _routing_rule(session)
-    ctx.summary.append(f"Surveys: 3 campaigns, {total} responses, follow-up tasks for low scores.")
+    ctx.summary.append(f"Surveys: 4 campaigns, {total} responses, follow-up tasks for low scores.")
 
 
 def _routing_rule(session: Session) -> None:
@@ -391,4 +420,47 @@ def _anonymous(
                     ("希望增加周末值班支持。", "计划下季度上线新的 ERP 系统，需要运维支持。")
                 )
             writer.add(answers, who, _at(ctx, week, rng), None)
+    return writer.flush(now)
+
+
+def _servqual_wave(
+    session: Session,
+    campaign: Campaign,
+    ctx: DemoContext,
+    rng: random.Random,
+    pool: list[tuple[CustomerOrg, Contact]],
+    subs: dict[int, list[tuple[int | None, int | None]]],
+    now: datetime,
+) -> int:
+    """``SERVQUAL_INVITED`` contacts invited over the eight weeks before the last; about two in three
+    answer: each rates the 22 pairs (expectation high, perception short of it by the dimension's
+    shortfall) and shares 100 points among the dimensions around ``SERVQUAL_WEIGHTS``."""
+    writer = _Writer(session, campaign)
+    pairs = [q for q in writer.questionnaire.questions() if q.type == QuestionType.SERVQUAL]
+    dims = list(SERVQUAL_WEIGHTS)
+    first = max(0, ctx.total_weeks - 9)
+    silent: list[dict[str, Any]] = []
+    for customer, contact in rng.sample(pool, min(len(pool), SERVQUAL_INVITED)):
+        tier_id = (subs.get(customer.id) or [(None, None)])[0][1]
+        who = Attribution(customer.region_id, customer.id, None, tier_id, None, contact.id)
+        at = _at(ctx, rng.randint(first, ctx.total_weeks - 2), rng)
+        if rng.random() > 0.67:
+            silent.append(_invitation(campaign, who, at, answered=False))
+            continue
+        mood = rng.gauss(0, 0.5)  # how well this customer is served overall
+        answers: dict[str, Any] = {}
+        for question in pairs:
+            dim = (
+                question.tags.servqual_dimension.value if question.tags.servqual_dimension else "reliability"
+            )
+            expected = min(7, max(1, round(rng.gauss(6.2, 0.7))))
+            perceived = expected - SERVQUAL_SHORTFALL[dim] + mood + rng.gauss(0, 0.9)
+            answers[question.id] = {"expectation": expected, "perception": min(7, max(1, round(perceived)))}
+        points = [max(0.0, rng.gauss(100 * SERVQUAL_WEIGHTS[d], 6)) for d in dims]
+        scaled = [round(100 * p / sum(points) / 5) * 5 for p in points]  # people give round numbers
+        scaled[dims.index("reliability")] += 100 - sum(scaled)
+        answers["importance"] = dict(zip(dims, scaled, strict=True))
+        writer.add(answers, who, at, _invitation(campaign, who, at))
+    if silent:
+        session.execute(insert(table_of(Invitation)), silent)
     return writer.flush(now)

@@ -50,6 +50,7 @@ QUESTION_TYPE_LABELS: Labels = {
     QuestionType.TEXT: _l("Free text"),
     QuestionType.NUMBER: _l("Number"),
     QuestionType.DATE: _l("Date"),
+    QuestionType.CONSTANT_SUM: _l("Share of points (constant sum)"),
 }
 REASON_LABELS: Labels = {
     FollowUpReason.LOW_CSAT: _l("Low CSAT"),

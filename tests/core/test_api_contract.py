@@ -171,6 +171,20 @@ def _component(document: dict[str, Any], name: str) -> jsonschema.Draft202012Val
     )
 
 
+def _weighting(rng: Any) -> Any:
+    """A weighted SERVQUAL result as the experience page builds it (the small demo has none)."""
+
+    from perception.analysis.services.servqual_weights import ServqualWeighting, gap_row
+    from scoring import weighted_servqual
+
+    e = rng.integers(4, 8, size=(40, 5)).astype(float)
+    w = rng.multinomial(100, [0.2] * 5, size=40).astype(float)
+    r = weighted_servqual(e - rng.integers(0, 3, size=e.shape), e, w, ["a", "b", "c", "d", "e"])
+    return ServqualWeighting(
+        gap_row(r.weighted, 0.95), gap_row(r.unweighted, 0.95), r.weights, r.left_out, 0.95
+    )
+
+
 def test_the_analysis_results_the_small_demo_leaves_empty_validate_against_their_schemas(app):
     """The small demo has too few answers for drivers, IPA, SERVQUAL, KPI-vs-experience cells,
     correlations, lead-lag and needs, so build each from the code that makes them (scoring, the
@@ -222,6 +236,7 @@ def test_the_analysis_results_the_small_demo_leaves_empty_validate_against_their
         ("LeadLagResult", lag, ("kpi_to_experience",)),
         ("AnalysisDemandNeeds", needs, ("common",)),
         ("AnalysisDemandNeeds", needs, ("emerging",)),
+        ("ServqualWeighting", _weighting(rng), ("weights",)),
     ]
     problems, empty = [], []
     for name, result, path in built:

@@ -25,7 +25,7 @@ def test_demo_surveys(db_session):
     demo_surveys.load(db_session, ctx)
     responses = db_session.scalar(select(func.count(Response.id)))
     assert responses > 700
-    assert db_session.scalar(select(func.count(Campaign.id))) == 3
+    assert db_session.scalar(select(func.count(Campaign.id))) == 4
     assert db_session.scalar(select(func.count(FollowUpTask.id))) > 0
 
     def csat(service_code, region_code):
@@ -57,5 +57,17 @@ def test_demo_surveys(db_session):
         r.rate for r in campaign_rates(db_session, transactional, "region", None) if r.rate is not None
     ]
     assert max(by_region) - min(by_region) > 0.05
+    # The SERVQUAL wave asks importance points: the experience page's default period shows the
+    # weighted gap, more negative than the unweighted one (reliability matters most and falls shortest).
+    from perception.analysis.services.filters import default_filters
+    from perception.analysis.services.servqual_weights import servqual_weighting
+
+    weighting = servqual_weighting(db_session, default_filters(ctx.today))
+    assert weighting is not None and weighting.weighted.n >= 100 and weighting.left_out == 0
+    assert weighting.weighted.gap.estimate < weighting.unweighted.gap.estimate < 0
+    assert max(weighting.weights, key=lambda d: d.points).dimension == "reliability"
+    servqual = db_session.scalar(select(Campaign).where(Campaign.code == "DEMO-SERVQUAL"))
+    (wave,) = campaign_rates(db_session, servqual, "campaign", None)
+    assert 0.55 < wave.rate < 0.8, wave  # not everybody answers a 22-pair questionnaire
     demo_surveys.load(db_session, ctx)  # idempotent
     assert db_session.scalar(select(func.count(Response.id))) == responses

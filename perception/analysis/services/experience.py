@@ -3,7 +3,8 @@ importance-performance quadrants and key drivers of overall satisfaction.
 
 Dimension means and the heat map come from the one set-based aggregate (analysis_facts). SERVQUAL
 gaps are paired per respondent and item in SQL (perception minus expectation), then summed per
-item and per dimension, so their t intervals need no per-respondent rows in Python. Importance-
+item and per dimension, so their t intervals need no per-respondent rows in Python; where
+respondents gave importance points, the weighted gap comes from services.servqual_weights. Importance-
 performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
 it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so.
 Respondents rate the dimensions that concern them (nobody in the demo rates all six), so drivers use
@@ -39,6 +40,7 @@ from perception.analysis.services.facts import (
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import load_names
 from perception.analysis.services.reliability import ScaleReliability, scale_reliability
+from perception.analysis.services.servqual_weights import ServqualWeighting, servqual_weighting
 from perception.core.models.facts import ExperienceObservation as Obs
 from scoring import (
     GroupMeasure,
@@ -86,6 +88,7 @@ class ExperienceView:
     notes: tuple[str, ...]
     reliability: tuple[ScaleReliability, ...] = ()
     driver_left_out: tuple[tuple[str, int], ...] = ()  # (dimension, respondents rating it with the overall)
+    servqual_weighting: ServqualWeighting | None = None  # None: no importance weights asked/given
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -101,6 +104,7 @@ class ExperienceView:
                     "n": self.heat_n,
                 },
                 "servqual": self.servqual,
+                "servqual_weighting": self.servqual_weighting,
                 "ipa": self.ipa,
                 "drivers": self.drivers,
                 "driver_respondents": self.driver_respondents,
@@ -298,13 +302,15 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
             notes.append(f"drivers: {exc}")
     else:
         notes.append("drivers: too few responses with an overall rating and two dimensions")
+    gaps = tuple(servqual_rows(session, filters))
     return ExperienceView(
         filters=filters,
         dimensions=dimensions,
         heat_regions=tuple((r.id, r.code, r.name_zh, r.name_en) for r in regions),
         heat=heat,
         heat_n=heat_n,
-        servqual=tuple(servqual_rows(session, filters)),
+        servqual=gaps,
+        servqual_weighting=servqual_weighting(session, filters) if gaps else None,
         ipa=ipa,
         drivers=drivers,
         driver_respondents=complete,

@@ -90,7 +90,7 @@ def _question_keys(questionnaire: Questionnaire) -> dict[str, Part]:
         whole = Part(q.id)
         for alias in (q.id, _text_key(q.text.zh), _text_key(q.text.en)):
             keys.setdefault(alias.lower(), whole)
-        if q.type == QuestionType.LIKERT_MATRIX:
+        if q.type in (QuestionType.LIKERT_MATRIX, QuestionType.CONSTANT_SUM):
             for row in q.rows:
                 part = Part(q.id, sub=row.id)
                 for alias in (f"{q.id}.{row.id}", f"{q.id}[{row.id}]"):

@@ -74,6 +74,16 @@ def _summarise(question: Question, answers: list[dict[str, Any]], lang: Lang) ->
             row_values = [_point(v.get(row.id)) for v in values if isinstance(v, dict)]
             points = [p for p in row_values if p is not None]
             yield _scale(question, f"{text} · {row.text.get(lang)}", points, row.id)
+    elif question.type == QuestionType.CONSTANT_SUM:  # the mean points each row was given
+        for row in question.rows:
+            given = [float(v[row.id]) for v in values if isinstance(v, dict) and row.id in v]
+            yield QuestionResult(
+                f"{question.id}.{row.id}",
+                f"{text} · {row.text.get(lang)}",
+                question.type,
+                len(given),
+                mean=sum(given) / len(given) if given else None,
+            )
     elif question.type in CHOICE_TYPES:
         yield _choices(question, text, values, lang, [a.get(f"{question.id}.{OTHER}") for a in answers])
     elif question.type == QuestionType.TEXT:

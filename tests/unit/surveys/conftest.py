@@ -128,6 +128,17 @@ KITCHEN_SINK: dict[str, Any] = {
                     "min": "2024-01-01",
                     "max": "2024-12-31",
                 },
+                {
+                    "id": "weights",
+                    "type": "constant_sum",
+                    "text": t("分配 10 分", "Share 10 points"),
+                    "total": 10,
+                    "rows": [
+                        {"id": "tools", "text": t("工具", "Tools"), "servqual_dimension": "tangibles"},
+                        {"id": "care", "text": t("关心", "Care"), "servqual_dimension": "empathy"},
+                        {"id": "other_row", "text": t("其余", "The rest")},
+                    ],
+                },
             ],
         },
         {

@@ -37,6 +37,7 @@ def test_one_field_per_question(questionnaire):
         "users",
         "share",
         "visit",
+        "weights",
     ]
     assert all(isinstance(f, QuestionField) for f in form)
     assert form.channel.label.text == "Channel"

@@ -91,9 +91,9 @@ def test_servqual_has_22_pairs_over_the_five_dimensions():
         ServqualDimension.EMPATHY: 5,
     }
     assert all((q.scale.min, q.scale.max) == (1, 7) and q.required for q in pairs)
-    importance = [q for q in servqual.questions() if q.type is QuestionType.NUMBER]
-    assert {q.tags.servqual_dimension for q in importance} == set(ServqualDimension)
-    assert servqual.pages[-1].totals[0].equals == 100
+    (importance,) = [q for q in servqual.questions() if q.type is QuestionType.CONSTANT_SUM]
+    assert [row.tags.servqual_dimension for row in importance.rows] == list(ServqualDimension)
+    assert importance.total == 100 and importance.required
 
 
 def test_servqual_full_response_scores():
@@ -101,12 +101,12 @@ def test_servqual_full_response_scores():
     answers = {}
     for i, question in enumerate(q for q in servqual.questions() if q.type is QuestionType.SERVQUAL):
         answers[question.id] = {"expectation": 7, "perception": 1 + i % 7}
-    answers |= {
-        "imp_tangibles": 10,
-        "imp_reliability": 30,
-        "imp_responsiveness": 20,
-        "imp_assurance": 20,
-        "imp_empathy": 20,
+    answers["importance"] = {
+        "tangibles": 10,
+        "reliability": 30,
+        "responsiveness": 20,
+        "assurance": 20,
+        "empathy": 20,
     }
     assert validate_answers(servqual, answers) == {}
     kinds = Counter(item.kind for item in extract_scores(servqual, answers))
