@@ -124,7 +124,8 @@ def look_inputs(
                 np.bincount(answers[code][mask & rated & (answers["recent"] == side)], minlength=y.size)
                 for side in (False, True)
             ]
-            out.append(ScoredInput(unit, code, DIMENSION_SCORES, *(tuple(c.tolist()) for c in counts)))
+            before, after = (tuple(int(k) for k in c) for c in counts)
+            out.append(ScoredInput(unit, code, DIMENSION_SCORES, before, after))
             for side, c in enumerate(counts):
                 if c.sum():
                     sides[side][code] = DimensionSample(int(c.sum()), float(c @ y), float(c @ (y * y)))

@@ -129,14 +129,15 @@ def test_alert_follows_the_same_rule_and_skips_the_current_week(db_session, org,
     assert any("BH" in s.message_en and "q=" in s.message_en for s in specs)
 
 
-
 def _voices(observe, region, service, *, customers=(5, 4, 4, 3, 5, 4, 4, 3, 5, 4)):
     """Customers rate fault handling the same every week; the region's weekly reports rate it 5
     in the baseline weeks and 2 in the recent ones."""
     for week in range(12):
         observe(region, service, "rating", customers, week=week, dimension="fault_handling")
         rating = 5 if week < 8 else 2
-        observe(region, service, "rating", [rating] * 5, week=week, dimension="fault_handling", source="feedback")
+        observe(
+            region, service, "rating", [rating] * 5, week=week, dimension="fault_handling", source="feedback"
+        )
 
 
 def test_weekly_report_ratings_are_not_a_customer_drop(db_session, org, catalog, observe):
@@ -202,10 +203,17 @@ def test_the_simulation_builds_the_look_the_product_builds():
         return {(t.unit, t.measure): (t.n_baseline, t.n_recent, t.tested) for t in look.tests}
 
     assert summary(product) == summary(simulated)
-    assert {t.measure for t in product.tests if t.tested} >= {"csat", "nps", "ces", "index", *CALLBACK_DIMENSIONS}
+    assert {t.measure for t in product.tests if t.tested} >= {
+        "csat",
+        "nps",
+        "ces",
+        "index",
+        *CALLBACK_DIMENSIONS,
+    }
     p_product = {(t.unit, t.measure): t.p_value for t in product.tests if t.tested}
     p_simulated = {(t.unit, t.measure): t.p_value for t in simulated.tests if t.tested}
     assert p_simulated == pytest.approx(p_product, rel=1e-9)
+
 
 @pytest.fixture
 def pinned_clock(app):
@@ -231,7 +239,10 @@ def test_overview_page_states_the_rule_and_names_the_drop(
         "/analysis/overview?from=2026-03-02&to=2026-05-31", headers={"Accept-Language": language}
     ).get_data(as_text=True)
     assert words in html
-    voice = {"en": "Collectors' weekly-report ratings are not tested for drops", "zh-CN": "采集员每周报告中的评分不做下降检验"}
+    voice = {
+        "en": "Collectors' weekly-report ratings are not tested for drops",
+        "zh-CN": "采集员每周报告中的评分不做下降检验",
+    }
     assert voice[language] in html
     assert "90% → 40%" in html and "n=160 / 40" in html  # week 12's 40 answers of "1" not counted
     assert ("北京" if language == "zh-CN" else "Beijing") in html
