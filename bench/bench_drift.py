@@ -1,12 +1,14 @@
 """Benchmark (issue 14): the change rule's measured false-alarm and detection rates.
 
 200 simulated stable organisations of the demo's size (12 regions x 5 services, 10 answers per
-region and week, 8 baseline + 4 recent complete weeks; scoring.drift_power) looked at with the
-product's rule (minimum n, exact tests, Benjamini-Hochberg): the share of looks that flag
-anything must be at most 5%. Then 200 organisations with ONE planted drop in one region (CSAT
-78% -> 35%, NPS +25 -> -45, CES about -1.5 of 7): the share of looks that find it must be at
-least 80%. Prints each rate with its 95% Clopper-Pearson bounds, the seconds per look and the
-load average. Run: python bench/bench_drift.py [organisations]
+region and week, one in five a phone callback rating three dimensions, 8 baseline + 4 recent
+complete weeks; scoring.drift_power) looked at with the product's rule (customers' answers only:
+CSAT, NPS, CES, each dimension and the perception index per unit; minimum n, exact tests,
+Benjamini-Hochberg): the share of looks that flag anything must be at most 5%. Then 200
+organisations with ONE planted drop in one region (CSAT 78% -> 35%, NPS +25 -> -45, CES about -1.5
+of 7): the share of looks that find it must be at least 80%. Prints each rate with its 95%
+Clopper-Pearson bounds, the seconds per look and the load average.
+Run: python bench/bench_drift.py [organisations]
 """
 
 from __future__ import annotations

@@ -4,12 +4,18 @@ organisations: the evidence behind "with nothing changed, at most 5% of looks fl
 
 An organisation of the demo's size: 12 regions x 5 services, 10 answers per region and week
 spread over the services (each answer a CSAT 1..5, a CES 1..7 tied to it as in the demo, and an
-NPS 0..10 class), a baseline of 8 complete weeks and a recent window of 4. A stable organisation
-draws every week from the same distributions; a planted one changes ONE region's recent weeks:
-CSAT top-2 from 78% to 35%, NPS from +25 to -45, or CES down by about 1.5 points on its 7-point
-scale (each answer one or two points lower).
-Each look runs the product's own rule (every region, service, cell and the whole organisation;
-minimum n; exact tests; Benjamini-Hochberg), exactly as the overview and the alert do.
+NPS 0..10 class), a baseline of 8 complete weeks and a recent window of 4. About one answer in
+five is a phone callback that also rates three feedback dimensions (response speed, fault
+handling, staff attitude: the CSAT plus -1, 0, 0 or +1, as the demo's callbacks), so every look
+also tests those dimensions and the perception index made of them, as the product does.
+A stable organisation draws every week from the same distributions; a planted one changes ONE
+region's recent weeks: CSAT top-2 from 78% to 35%, NPS from +25 to -45, or CES down by about 1.5
+points on its 7-point scale (each answer one or two points lower).
+Each look runs the product's own rule (services.changes.build_inputs then detect_drops: every
+region, service, cell and the whole organisation; CSAT, NPS, CES, each dimension and the index;
+minimum n; exact tests; Benjamini-Hochberg), exactly as the overview and the alert do. Only
+customers' answers are simulated because only they are tested: the collectors' weekly-report
+ratings are left out of the look (services.changes says why), so they add no test to its family.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 
-from scoring.drift import ChangeLook, ScoredInput, detect_drops
+from scoring.drift import ChangeLook, DimensionSample, IndexInput, ScoredInput, detect_drops
 from scoring.results import JsonResult
 
 __all__ = ["OrgShape", "PowerResult", "simulate_look", "simulate_rates"]
@@ -31,6 +37,10 @@ CSAT_BASE = (0.03, 0.05, 0.14, 0.38, 0.40)  # the demo's CSAT distribution (top-
 CSAT_DROPPED = (0.15, 0.20, 0.30, 0.20, 0.15)  # top-2 35%
 NPS_BASE = (0.20, 0.35, 0.45)  # detractor, passive, promoter: NPS +25
 NPS_DROPPED = (0.60, 0.25, 0.15)  # NPS -45: a collapse like the +53 -> -38 seen in the field
+#: The dimensions a demo phone callback rates, and the share of answers that are callbacks.
+CALLBACK_DIMENSIONS = ("response_speed", "fault_handling", "staff_attitude")
+CALLBACK_SHARE = 0.2
+DIMENSION_SCORES = (0.0, 25.0, 50.0, 75.0, 100.0)  # a 1..5 rating rescaled to 0..100, as the index
 
 
 @dataclass(frozen=True)
@@ -67,16 +77,25 @@ def _answers(rng: np.random.Generator, shape: OrgShape, planted: Planted) -> dic
     ces = np.where(hit & (planted == "ces"), np.maximum(1, ces - lower), ces)
     nps_probs = np.where(hit[:, None] & (planted == "nps"), NPS_DROPPED, NPS_BASE)
     nps = np.minimum(2, (rng.random(region.size)[:, None] > np.cumsum(nps_probs, axis=1)).sum(axis=1))
-    return {"region": region, "service": service, "recent": week >= shape.baseline_weeks,
-            "csat": (csat >= 4).astype(int), "ces": ces - 1, "nps": nps}  # fmt: skip
+    callback = rng.random(region.size) < CALLBACK_SHARE
+    out = {"region": region, "service": service, "recent": week >= shape.baseline_weeks,
+           "csat": (csat >= 4).astype(int), "ces": ces - 1, "nps": nps, "callback": callback}  # fmt: skip
+    for code in CALLBACK_DIMENSIONS:  # category 0..4 of the 1..5 rating
+        shift = rng.choice(np.array([-1, 0, 0, 1]), region.size)
+        out[code] = np.clip(csat + shift, 1, 5) - 1
+    return out
 
 
 MEASURES = (("csat", (0.0, 1.0), 1.0), ("nps", (-1.0, 0.0, 1.0), 100.0), ("ces", tuple(range(1, 8)), 1.0))
 
 
-def look_inputs(answers: dict[str, np.ndarray], shape: OrgShape) -> list[ScoredInput]:
-    """Per unit (organisation, region, service, region x service) and measure: the category
-    counts of the baseline and the recent weeks."""
+def look_inputs(
+    answers: dict[str, np.ndarray], shape: OrgShape
+) -> tuple[list[ScoredInput], list[IndexInput]]:
+    """Per unit (organisation, region, service, region x service) and measure (CSAT, NPS, CES,
+    each callback dimension): the category counts of the baseline and the recent weeks; per unit
+    with dimension ratings, the dimension sums the index test uses (services.changes.build_inputs
+    builds the same from the database)."""
     units: list[tuple[Hashable, np.ndarray]] = [(("all",), np.ones(answers["region"].size, dtype=bool))]
     units += [(("region", r), answers["region"] == r) for r in range(shape.regions)]
     units += [(("service", s), answers["service"] == s) for s in range(shape.services)]
@@ -86,6 +105,9 @@ def look_inputs(answers: dict[str, np.ndarray], shape: OrgShape) -> list[ScoredI
         for s in range(shape.services)
     ]
     out = []
+    indices = []
+    rated = answers["callback"]
+    y = np.asarray(DIMENSION_SCORES)
     for unit, mask in units:
         for measure, scores, factor in MEASURES:
             k = len(scores)
@@ -94,13 +116,28 @@ def look_inputs(answers: dict[str, np.ndarray], shape: OrgShape) -> list[ScoredI
             out.append(
                 ScoredInput(unit, measure, scores, tuple(base.tolist()), tuple(recent.tolist()), factor)
             )
-    return out
+        if not (mask & rated).any():
+            continue  # as the product: a unit without dimension ratings has no index row
+        sides: list[dict[str, DimensionSample]] = [{}, {}]
+        for code in CALLBACK_DIMENSIONS:
+            counts = [
+                np.bincount(answers[code][mask & rated & (answers["recent"] == side)], minlength=y.size)
+                for side in (False, True)
+            ]
+            before, after = (tuple(int(k) for k in c) for c in counts)
+            out.append(ScoredInput(unit, code, DIMENSION_SCORES, before, after))
+            for side, c in enumerate(counts):
+                if c.sum():
+                    sides[side][code] = DimensionSample(int(c.sum()), float(c @ y), float(c @ (y * y)))
+        indices.append(IndexInput(unit, sides[0], sides[1]))
+    return out, indices
 
 
 def simulate_look(
     rng: np.random.Generator, shape: OrgShape = OrgShape(), planted: Planted = None
 ) -> ChangeLook:
-    return detect_drops(look_inputs(_answers(rng, shape, planted), shape))
+    scored, indices = look_inputs(_answers(rng, shape, planted), shape)
+    return detect_drops(scored, indices)
 
 
 def found(look: ChangeLook, planted: str) -> bool:

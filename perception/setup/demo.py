@@ -82,10 +82,49 @@ CLASSIFICATION = "P1 全部用户或核心业务中断；P2 部分用户受影�
 HANDLING = "受理-分派-处理-回访-关闭，重大事件 30 分钟内通报 / Log-assign-resolve-call back-close; major incidents reported within 30 minutes"
 
 
+#: China's public holidays and make-up working days (调休) as the State Council announced them:
+#: 国办发明电〔2024〕12号 of 12 November 2024 for 2025, the notice of 4 November 2025 for 2026.
+#: (first day, last day, name) of each holiday; (day, name) of each make-up working day.
+CHINA_HOLIDAYS: dict[int, tuple[tuple[str, str, str], ...]] = {
+    2025: (("01-01", "01-01", "元旦 New Year"), ("01-28", "02-04", "春节 Spring Festival"),
+           ("04-04", "04-06", "清明节 Qingming"), ("05-01", "05-05", "劳动节 Labour Day"),
+           ("05-31", "06-02", "端午节 Dragon Boat"), ("10-01", "10-08", "国庆节、中秋节 National Day, Mid-Autumn")),
+    2026: (("01-01", "01-03", "元旦 New Year"), ("02-15", "02-23", "春节 Spring Festival"),
+           ("04-04", "04-06", "清明节 Qingming"), ("05-01", "05-05", "劳动节 Labour Day"),
+           ("06-19", "06-21", "端午节 Dragon Boat"), ("09-25", "09-27", "中秋节 Mid-Autumn"),
+           ("10-01", "10-07", "国庆节 National Day")),
+}  # fmt: skip
+CHINA_WORKDAYS: dict[int, tuple[tuple[str, str], ...]] = {
+    2025: (("01-26", "春节调休 Spring Festival make-up"), ("02-08", "春节调休 Spring Festival make-up"),
+           ("04-27", "劳动节调休 Labour Day make-up"), ("09-28", "国庆调休 National Day make-up"),
+           ("10-11", "国庆调休 National Day make-up")),
+    2026: (("01-04", "元旦调休 New Year make-up"), ("02-14", "春节调休 Spring Festival make-up"),
+           ("02-28", "春节调休 Spring Festival make-up"), ("05-09", "劳动节调休 Labour Day make-up"),
+           ("09-20", "国庆调休 National Day make-up"), ("10-10", "国庆调休 National Day make-up")),
+}  # fmt: skip
+#: Years without an announced schedule here: only the fixed-date statutory days (the lunar ones
+#: and the make-up days move every year, so none is guessed).
+FIXED_HOLIDAYS = (("01-01", "元旦 New Year"), ("05-01", "劳动节 Labour Day"), ("05-02", "劳动节 Labour Day"),
+                  ("10-01", "国庆节 National Day"), ("10-02", "国庆节 National Day"),
+                  ("10-03", "国庆节 National Day"))  # fmt: skip
+
+
 def _holidays(years: range) -> list[dict[str, str]]:
-    fixed = (("01-01", "元旦 New Year"), ("05-01", "劳动节 Labour Day"), ("10-01", "国庆节 National Day"),
-             ("10-02", "国庆节 National Day"), ("10-03", "国庆节 National Day"))  # fmt: skip
-    return [{"date": f"{y}-{md}", "name": name} for y in years for md, name in fixed]
+    out = []
+    for y in years:
+        if y not in CHINA_HOLIDAYS:
+            out += [{"date": f"{y}-{md}", "name": name} for md, name in FIXED_HOLIDAYS]
+            continue
+        for first, last, name in CHINA_HOLIDAYS[y]:
+            day, end = date.fromisoformat(f"{y}-{first}"), date.fromisoformat(f"{y}-{last}")
+            while day <= end:
+                out.append({"date": day.isoformat(), "name": name})
+                day += timedelta(days=1)
+    return out
+
+
+def _workdays(years: range) -> list[dict[str, str]]:
+    return [{"date": f"{y}-{md}", "name": name} for y in years for md, name in CHINA_WORKDAYS.get(y, ())]
 
 
 def _sla(
@@ -94,7 +133,7 @@ def _sla(
     years = range(ctx.first_week_start.year - 1, ctx.today.year + 2)
     return {
         "code": code, "name_zh": zh, "name_en": en, "services": services, "covered_hours": hours,
-        "timezone": DEFAULT_TIMEZONE, "holidays": _holidays(years),
+        "timezone": DEFAULT_TIMEZONE, "holidays": _holidays(years), "workdays": _workdays(years),
         "promises": [{"description_zh": "报障后 5 分钟内回电确认", "description_en": "Call back within 5 minutes of a report",
                       "within_minutes": 5, "channel": "phone"}],
         "escalations": [

@@ -129,6 +129,92 @@ def test_alert_follows_the_same_rule_and_skips_the_current_week(db_session, org,
     assert any("BH" in s.message_en and "q=" in s.message_en for s in specs)
 
 
+def _voices(observe, region, service, *, customers=(5, 4, 4, 3, 5, 4, 4, 3, 5, 4)):
+    """Customers rate fault handling the same every week; the region's weekly reports rate it 5
+    in the baseline weeks and 2 in the recent ones."""
+    for week in range(12):
+        observe(region, service, "rating", customers, week=week, dimension="fault_handling")
+        rating = 5 if week < 8 else 2
+        observe(
+            region, service, "rating", [rating] * 5, week=week, dimension="fault_handling", source="feedback"
+        )
+
+
+def test_weekly_report_ratings_are_not_a_customer_drop(db_session, org, catalog, observe):
+    """Issue 14: the look mixed collectors' weekly-report ratings with customers' answers, so a
+    team marking its region's fault handling down from 5 to 2 was flagged as a drop of the
+    customers' dimension and index, though customers answered the same every week."""
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    _voices(observe, r1, desk)
+    view = change_view(db_session, FILTERS, today=TODAY)
+    assert not view.flags, [(row.unit, row.measure) for row in view.flags]
+    tests = {(t.unit, t.measure): t for t in view.look.tests}
+    dim = tests[(("region", r1.id), "fault_handling")]
+    assert dim.tested and (dim.n_baseline, dim.n_recent) == (80, 40)  # customers' answers only
+    assert dim.difference == pytest.approx(0.0)
+    index = tests[(("region", r1.id), "index")]
+    assert (index.n_baseline, index.n_recent) == (80, 40) and index.difference == pytest.approx(0.0)
+    # The customers' own drop is still found, whatever the reports say.
+    for week in range(8, 12):
+        observe(r1, desk, "rating", [2] * 10, week=week, dimension="fault_handling")
+    again = change_view(db_session, FILTERS, today=TODAY)
+    flagged = {(row.unit, row.measure) for row in again.flags}
+    assert {(("region", r1.id), "fault_handling"), (("region", r1.id), "index")} <= flagged
+
+
+def test_no_drop_alert_from_weekly_report_ratings(db_session, org, catalog, observe):
+    from perception.analysis.services.alert_checks import check_experience_drops
+
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    _voices(observe, r1, desk)
+    assert check_experience_drops(db_session, MONDAY + timedelta(weeks=11)) == []
+
+
+def test_the_simulation_builds_the_look_the_product_builds():
+    """bench/bench_drift.py's organisations are looked at with the product's inputs: the same
+    simulated answers, written as the histogram rows services.changes reads, give the same
+    (unit, measure) tests with the same n and p-values, dimensions and index included."""
+    import numpy as np
+
+    from perception.analysis.services.changes import build_inputs
+    from scoring.drift import detect_drops
+    from scoring.drift_power import CALLBACK_DIMENSIONS, OrgShape, _answers, look_inputs
+
+    shape = OrgShape(regions=3, services=2)
+    answers = _answers(np.random.default_rng(5), shape, None)
+    counts: dict[tuple, int] = {}
+
+    def add(i, kind, dimension, scale, value):
+        key = (bool(answers["recent"][i]), int(answers["region"][i]), int(answers["service"][i]),
+               kind, dimension, *scale, float(value))  # fmt: skip
+        counts[key] = counts.get(key, 0) + 1
+
+    for i in range(answers["region"].size):
+        add(i, "csat", "", (1, 5), 5 if answers["csat"][i] else 1)
+        add(i, "nps", "", (0, 10), (0, 7, 10)[answers["nps"][i]])
+        add(i, "ces", "", (1, 7), answers["ces"][i] + 1)
+        if answers["callback"][i]:
+            for code in CALLBACK_DIMENSIONS:
+                add(i, "rating", code, (1, 5), answers[code][i] + 1)
+    product = detect_drops(*build_inputs([(*k, n) for k, n in counts.items()]))
+    simulated = detect_drops(*look_inputs(answers, shape))
+
+    def summary(look):
+        return {(t.unit, t.measure): (t.n_baseline, t.n_recent, t.tested) for t in look.tests}
+
+    assert summary(product) == summary(simulated)
+    assert {t.measure for t in product.tests if t.tested} >= {
+        "csat",
+        "nps",
+        "ces",
+        "index",
+        *CALLBACK_DIMENSIONS,
+    }
+    p_product = {(t.unit, t.measure): t.p_value for t in product.tests if t.tested}
+    p_simulated = {(t.unit, t.measure): t.p_value for t in simulated.tests if t.tested}
+    assert p_simulated == pytest.approx(p_product, rel=1e-9)
+
+
 @pytest.fixture
 def pinned_clock(app):
     """The organisation's clock stopped on TODAY (04:00 UTC, noon in Shanghai) for the request."""
@@ -153,6 +239,11 @@ def test_overview_page_states_the_rule_and_names_the_drop(
         "/analysis/overview?from=2026-03-02&to=2026-05-31", headers={"Accept-Language": language}
     ).get_data(as_text=True)
     assert words in html
+    voice = {
+        "en": "Collectors' weekly-report ratings are not tested for drops",
+        "zh-CN": "采集员每周报告中的评分不做下降检验",
+    }
+    assert voice[language] in html
     assert "90% → 40%" in html and "n=160 / 40" in html  # week 12's 40 answers of "1" not counted
     assert ("北京" if language == "zh-CN" else "Beijing") in html
 

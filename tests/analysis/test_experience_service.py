@@ -4,6 +4,8 @@ scipy's t interval, importance-performance and drivers from the same respondents
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -113,3 +115,42 @@ def test_drivers_explain_nps_when_no_csat_goes_with_the_dimensions(
     view = experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
     assert view.driver_overall == "nps" and view.driver_respondents == n
     assert view.drivers.r_squared == pytest.approx(key_drivers(ratings, nps, list(DIMENSION_CODES)).r_squared)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [[], [6], [5, 5, 5, 5], [7, 6, 5, 2, 6, 6, 4, 7, 3, 5]],
+    ids=["n=0", "n=1", "all-equal", "spread"],
+)
+def test_ces_is_on_the_experience_page_as_on_the_overview(
+    db_session, org, catalog, observe, period_args, answers, login_as
+):
+    """Issue 14: CES (3,328 answers in the demo) was shown nowhere; the overview now shows it, and
+    the experience page, where a reader looks for experience measures, shows the same figure:
+    the mean with scipy's t interval (none for n = 1 or answers all equal)."""
+    from perception.analysis.services.overview import overview
+
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    if answers:
+        observe(r1, desk, "ces", answers, scale=(1, 7))
+    observe(r1, desk, "rating", [4, 5], dimension="staff_attitude")  # a dimension: not effort
+    filters = parse_filters(db_session, period_args, None, today=MONDAY)
+    ces = experience(db_session, filters).ces
+    shown = overview(db_session, filters, today=MONDAY).total.ces
+    if ces is not None:  # the same figure (NaN bounds at n = 1 compare with nan_ok)
+        as_tuple = (ces.n, ces.estimate, ces.ci_low, ces.ci_high)
+        assert as_tuple == pytest.approx((shown.n, shown.estimate, shown.ci_low, shown.ci_high), nan_ok=True)
+    assert (ces is None) == (shown is None)
+    html = login_as("analyst").get("/analysis/experience?from=2026-W10&to=2026-W13").get_data(as_text=True)
+    assert 'id="effort"' in html and "Customer effort (CES)" in html
+    if not answers:
+        assert ces is None
+        return
+    a = np.asarray(answers, dtype=float)
+    assert ces.n == a.size and ces.estimate == pytest.approx(a.mean())
+    assert f"<strong>{a.mean():.2f}</strong>" in html and f"n={a.size}" in html
+    if a.size < 2 or np.all(a == a[0]):
+        assert math.isnan(ces.ci_low) or ces.ci_low == pytest.approx(ces.ci_high)
+        return
+    low, high = stats.t.interval(0.95, a.size - 1, loc=a.mean(), scale=stats.sem(a))
+    assert (ces.ci_low, ces.ci_high) == pytest.approx((low, high))

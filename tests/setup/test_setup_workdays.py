@@ -120,3 +120,47 @@ def test_workdays_are_edited_where_holidays_are(db_session, world, app):
     assert "2025-09-28 | National Day make-up" in edit
     zh = c.get(f"/setup/slas/{sla.id}/edit", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "调休工作日" in zh and "国庆调休" in zh
+
+
+def test_the_demo_sla_counts_a_ticket_opened_on_a_make_up_sunday(db_session, app):
+    """Issue 14: the demo's SLAs listed no make-up working day, so a ticket opened on Sunday 20
+    September 2026 (worked for National Day, State Council notice of 4 November 2025) counted no
+    business time under the demo's office-hours SLA. Loaded with the demo's own setup, measured by
+    the KPI ticket loader: 1.5 h to respond on the make-up Sunday, none on a plain Sunday."""
+    from perception.core.demo import DemoContext
+    from perception.kpi.models import Ticket
+    from perception.kpi.services.ticket_frame import load_frame
+    from perception.setup import demo as demo_setup
+    from perception.setup import demo_org
+    from perception.setup.models.catalog import Subscription
+
+    ctx = DemoContext(weeks=26, today=date(2026, 11, 16))
+    demo_org.load(db_session, ctx)
+    demo_setup.load(db_session, ctx)
+    db_session.flush()
+    std = db_session.query(Sla).filter_by(code="SLA-STD").one()
+    workdays = {w.day for w in std.workdays}
+    assert {date(2025, 9, 28), date(2025, 10, 11), date(2026, 9, 20), date(2026, 10, 10)} <= workdays
+    assert date(2026, 10, 8) not in {h.day for h in std.holidays}  # 2026: 1-7 October only
+    assert date(2026, 2, 23) in {h.day for h in std.holidays}  # Spring Festival, 15-23 February
+
+    desk = ctx.shared["services"]["DESK"]
+    customer = next(c for c in ctx.shared["customers"] if c.code.endswith("HOSP"))  # silver: SLA-STD
+    tier = db_session.query(Subscription).filter_by(customer_id=customer.id, service_id=desk.id).one().tier_id
+    for day in (20, 13):  # the make-up Sunday, then a plain one
+        db_session.add(
+            Ticket(
+                external_id=f"T-SUN-{day}", kind="incident", service_id=desk.id, region_id=customer.region_id,
+                customer_id=customer.id, tier_id=tier, priority="P2", status="closed",
+                opened_at=_utc(2026, 9, day, 10), first_response_at=_utc(2026, 9, day, 11, 30),
+                resolved_at=_utc(2026, 9, day + 1, 10), closed_at=_utc(2026, 9, day + 1, 11),
+            )
+        )  # fmt: skip
+    db_session.flush()
+    frame = load_frame(db_session, date(2026, 9, 7), date(2026, 9, 28), as_of=datetime(2026, 10, 1))
+    by_day = {str(day)[-2:]: k for k, day in enumerate(frame.local_day)}
+    assert set(frame.sla.tolist()) == {std.id}
+    made_up, plain = by_day["20"], by_day["13"]
+    assert frame.response_s[made_up] == 1.5 * 3600
+    assert frame.resolution_s[made_up] == (8 + 1) * 3600  # Sunday 10:00-18:00, Monday 09:00-10:00
+    assert frame.response_s[plain] == 0 and frame.resolution_s[plain] == 3600  # Monday 09:00-10:00

@@ -2,8 +2,9 @@
 (perception.analysis.jobs) for the last complete ISO week of the organisation's clock:
 
 - experience drop: CSAT, NPS, CES, the index or a dimension of the organisation, a region, a
-  service or a cell fell in the last four complete weeks against the eight before, by the
-  overview's rule (services.changes: minimum n, exact tests, Benjamini-Hochberg);
+  service or a cell fell in the last four complete weeks against the eight before, in customers'
+  own answers, by the overview's rule (services.changes: customers' answers only, minimum n,
+  exact tests, Benjamini-Hochberg; collectors' weekly-report ratings raise no drop alert);
 - new watermelon: an evidenced watermelon over the last four weeks that was not a watermelon in
   the four weeks before (analysis_kpi_experience);
 - standard missed for N periods: a KPI's last N (default 3) weekly values all missed the target;
@@ -82,8 +83,9 @@ def check_experience_drops(session: Session, last_week: date) -> list[AlertSpec]
             AlertSpec(
                 kind=AlertKind.EXPERIENCE_DROP,
                 occurrence_key=f"{key}:{last_week.isoformat()}",
-                message_zh=f"{where_zh} {span} {name_zh}显著下降：{numbers}（精确检验，BH 校正）",
-                message_en=f"{where_en}: {name_en} fell in {span}: {numbers} (exact test, BH-corrected)",
+                message_zh=f"{where_zh} {span} 客户答复中的{name_zh}显著下降：{numbers}（精确检验，BH 校正）",
+                message_en=f"{where_en}: {name_en} in customers' answers fell in {span}: {numbers} "
+                "(exact test, BH-corrected)",
                 evidence_url=_url(
                     "overview",
                     region=row.region_id,

@@ -9,6 +9,20 @@ The rule itself (minimum n per side, exact one-sided tests, Benjamini-Hochberg a
 measure tested in the look) is scoring.drift.detect_drops; its false-alarm and detection rates
 are measured by scoring.drift_power (bench/bench_drift.py).
 
+One voice: customers' own answers (surveys, phone callbacks, sampling; perception_index.VOICES
+["customers"]), as the headline perception index. CSAT, NPS, CES, the index and every dimension are
+tested on those answers only. The collectors' weekly-report ratings (the other voice, shown apart
+beside the index on the overview) are not tested for drops at all, and the change card
+(templates/analysis/_changes.html) says so. Why left out rather than tested as a measure of their
+own: a manager reads a flagged drop, and the alert it raises, as "customers are telling us it got
+worse". A weekly-report rating is the regional team's own summary of its customers, a few a week
+chosen and scored by the team whose service is measured (the domain keeps measurement apart from
+the people measured); its n counts the team's entries, not independent customers, so neither the
+exact tests' error rate nor the simulated false-alarm rate (which models customers' answers) would
+vouch for it. Mixed in (as before issue 14), a team marking its region down moved the customers'
+index and dimensions; tested apart, it would put one team's judgement in the same list as
+customers' evidence. It stays visible where it is labelled as what it is.
+
 Public API: ``change_view(session, filters, *, today) -> ChangeView``.
 """
 
@@ -26,6 +40,7 @@ from sqlalchemy.orm import Session
 from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS, tune_for_aggregation
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import Names, load_names
+from perception.analysis.services.perception_index import VOICES
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.periods import week_start
 from scoring import FEEDBACK_DIMENSIONS
@@ -43,6 +58,9 @@ MEASURE_NAMES: dict[str, tuple[str, str]] = {
     "index": ("感知指数", "perception index"),
     **{code: (zh, en) for code, zh, en in FEEDBACK_DIMENSIONS},
 }
+
+#: The sources whose answers a look tests: customers' own (see the module docstring).
+CHANGE_SOURCES = tuple(str(s) for s in VOICES["customers"])
 
 Unit = tuple[Any, ...]  # ("all",) | ("region", id) | ("service", id) | ("cell", service, region)
 
@@ -110,7 +128,7 @@ def _histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow)
     )
     stmt = (
         select(*columns, func.count())
-        .where(*where_facts(Obs, f), Obs.kind.in_(CHANGE_KINDS))
+        .where(*where_facts(Obs, f), Obs.kind.in_(CHANGE_KINDS), Obs.source.in_(CHANGE_SOURCES))
         .group_by(*columns)
     )
     tune_for_aggregation(session)

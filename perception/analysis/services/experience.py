@@ -35,6 +35,7 @@ from perception.analysis.services.facts import (
     aggregate,
     dimension_acc,
     dimension_measure,
+    kind_total,
     rollup,
 )
 from perception.analysis.services.filters import AnalysisFilters, where_facts
@@ -89,6 +90,10 @@ class ExperienceView:
     reliability: tuple[ScaleReliability, ...] = ()
     driver_left_out: tuple[tuple[str, int], ...] = ()  # (dimension, respondents rating it with the overall)
     servqual_weighting: ServqualWeighting | None = None  # None: no importance weights asked/given
+    #: Customer effort: the mean of the customers' CES answers with its t interval, the overview's
+    #: figure (overview.ces_measure), shown here too because effort is where a reader of the
+    #: experience page looks for it (issue 14: "CES is shown nowhere").
+    ces: GroupMeasure | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -113,6 +118,7 @@ class ExperienceView:
                 "driver_left_out": [{"dimension": d, "n": n} for d, n in self.driver_left_out],
                 "notes": self.notes,
                 "reliability": self.reliability,
+                "ces": self.ces,
             }
         )
         out["filters"] = self.filters.to_dict()
@@ -267,6 +273,7 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
     names = load_names(session, customers=False)
     cells = aggregate(session, filters, kinds=DIMENSION_KINDS, use_rollup=use_rollup)
     total = rollup(cells).get((), {})
+    effort = rollup(aggregate(session, filters, kinds=("ces",), use_rollup=use_rollup)).get((), {})
     dimensions = tuple((d, dimension_measure(dimension_acc(total, d), (d,))) for d in DIMENSION_CODES)
     by_region = rollup(cells, ("region",))
     regions = sorted((names.region(int(r)) for r in by_region), key=lambda r: r.code)  # type: ignore[call-overload]
@@ -319,4 +326,5 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
         driver_left_out=left_out,
         notes=tuple(notes),
         reliability=scale_reliability(session, filters),
+        ces=dimension_measure(kind_total(effort, "ces"), measure="ces"),
     )
