@@ -10,8 +10,6 @@ dimension's ratings) or the NPS, with each period's n. Nothing answered: no hist
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +17,10 @@ from sqlalchemy.orm import Session
 from perception.analysis.services.facts import DIMENSION_KINDS
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
-from perception.kpi.services.ticket_time import period_start, period_starts
+from perception.kpi.services.feasibility import replay_bounds
+from perception.kpi.services.ticket_time import period_starts
 from perception.setup.models.standards import StandardVersion
-from perception.setup.services.standards import register_history_provider
+from perception.setup.services.standards import ReplayScope, register_history_provider
 from scoring.feasibility import ReplayedHistory, period_values
 
 #: metric -> (observation kinds, measure, zh name, en name)
@@ -36,15 +35,17 @@ _WINDOW = {"day": "week", "week": "week", "month": "month", "quarter": "quarter"
 _PER = {"week": ("按周", "per week"), "month": ("按月", "per month"), "quarter": ("按季度", "per quarter")}
 
 
-def replay_experience(session: Session, version: StandardVersion) -> ReplayedHistory | None:
-    """The experience rule replayed on its answers (module docstring); None for another metric."""
+def replay_experience(
+    session: Session, version: StandardVersion, scope: ReplayScope | None = None
+) -> ReplayedHistory | None:
+    """The experience rule replayed on its answers (module docstring) over the periods of ``scope``
+    (kpi_feasibility.replay_bounds); None for another metric."""
     if version.metric not in EXPERIENCE_REPLAY or version.target is None or not version.comparator:
         return None
     kinds, measure, name_zh, name_en = EXPERIENCE_REPLAY[version.metric]
     standard = version.standard
     granularity = _WINDOW.get(version.window or "", "week")
-    end = period_start(utcnow().date(), granularity)
-    start = period_start(end - timedelta(days=364 if granularity == "quarter" else 182), granularity)
+    start, end = replay_bounds(granularity, scope, utcnow().date())
     stmt = select(Obs.observed_on, Obs.value, Obs.scale_max).where(
         Obs.kind.in_(kinds),
         Obs.service_id == standard.service_id,
@@ -64,6 +65,10 @@ def replay_experience(session: Session, version: StandardVersion) -> ReplayedHis
         stmt = stmt.where(Obs.customer_id == standard.customer_id)
         zh.append(f"客户 {standard.customer.code}" if standard.customer else "")
         en.append(f"customer {standard.customer.code}" if standard.customer else "")
+    if scope is not None and scope.customer_id is not None and scope.customer_id != standard.customer_id:
+        stmt = stmt.where(Obs.customer_id == scope.customer_id)  # one customer's view: its own answers
+        zh.append("贵单位")
+        en.append("your organisation's")
     rows = session.execute(stmt).all()
     days = np.array([r[0] for r in rows], dtype="datetime64[D]")
     values = np.array([r[1] for r in rows], dtype=float)
@@ -94,5 +99,7 @@ def replay_experience(session: Session, version: StandardVersion) -> ReplayedHis
 
 
 @register_history_provider
-def replayed_experience(session: Session, version: StandardVersion) -> ReplayedHistory | None:
-    return replay_experience(session, version)
+def replayed_experience(
+    session: Session, version: StandardVersion, scope: ReplayScope | None = None
+) -> ReplayedHistory | None:
+    return replay_experience(session, version, scope)
