@@ -134,3 +134,16 @@ def test_the_pdf_lists_the_replay(db_session, one_hour_rule):
     text = "".join("".join(pdf_lines(report.content)).split())  # a cell may wrap
     assert "unreachableonitshistory" in text and "feasibilityunproven" in text
     assert "best44%(n=50" in text and "44%within60min" in text and "feasible_no_history" not in text
+
+
+def test_measured_values_without_n_and_no_history():
+    """An imported KPI has weekly values but no tickets to replay: shown as they are (hand-worked
+    median of 0.98, 0.99, 0.995 is 0.99); nothing at all: zero periods, no figures."""
+    from perception.review.services.section_standards import _replay_cells
+
+    cells = _replay_cells([0.99, 0.98, 0.995])
+    figures = (cells["periods"], cells["best"], cells["median"], cells["latest"])
+    assert figures == (3, "0.995", "0.99", "0.995")
+    assert cells["summary"]["en"] == "3 periods: best 0.995; median 0.99; latest 0.995"
+    assert cells["supported"] is None
+    assert _replay_cells(None)["periods"] == 0 and _replay_cells([])["best"] is None

@@ -213,12 +213,12 @@ def _replay_cells(history: History | None) -> dict[str, Any]:
         ns = sorted(p.n for p in history.periods)
         n_zh = f"每期 n={ns[0]}" if ns[0] == ns[-1] else f"n={ns[0]}–{ns[-1]}"
         n_en = f"n={ns[0]} each" if ns[0] == ns[-1] else f"n={ns[0]}–{ns[-1]}"
-        values = " · ".join(_period(p.value, u, None, None) for p in history.periods)
+        shares = " · ".join(_period(p.value, u, None, None) for p in history.periods)
         span = f"{history.periods[0].period} – {history.periods[-1].period}"
         return {
             "replayed_on": t(history.what_zh, history.what_en),
             "periods": k,
-            "per_period": t(f"{span}：{values}（{n_zh}）", f"{span}: {values} ({n_en})"),
+            "per_period": t(f"{span}：{shares}（{n_zh}）", f"{span}: {shares} ({n_en})"),
             **cells,
             "summary": t(
                 f"{k} 期：最好 {cells['best']}；中位 {cells['median']}；最近 {cells['latest']}",
@@ -232,17 +232,17 @@ def _replay_cells(history: History | None) -> dict[str, Any]:
     if not values:
         return empty | {"periods": 0}
     ordered = sorted(values)
-    best, median, last = f"{max(values):.3g}", f"{ordered[(len(ordered) - 1) // 2]:.3g}", f"{values[-1]:.3g}"
+    top, middle, last = f"{max(values):.3g}", f"{ordered[(len(ordered) - 1) // 2]:.3g}", f"{values[-1]:.3g}"
     return empty | {
         "replayed_on": t("本期每周的 KPI 值", "the period's weekly KPI values"),
         "periods": len(values),
         "per_period": " · ".join(f"{v:.3g}" for v in values),
-        "best": best,
-        "median": median,
+        "best": top,
+        "median": middle,
         "latest": last,
         "summary": t(
-            f"{len(values)} 期：最好 {best}；中位 {median}；最近 {last}",
-            f"{len(values)} periods: best {best}; median {median}; latest {last}",
+            f"{len(values)} 期：最好 {top}；中位 {middle}；最近 {last}",
+            f"{len(values)} periods: best {top}; median {middle}; latest {last}",
         ),
     }
 
