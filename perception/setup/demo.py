@@ -232,7 +232,13 @@ def _agree(
 
 #: When each step of an agreement happened, counted back from the day it came into force
 #: (the operations stamp the real time; a demo history needs the days it would have taken).
-_STEP_DAYS_BEFORE = {"need_confirmed": 12, "proposed": 9, "provider_confirmed": 6, "customer_confirmed": 2}
+_STEP_DAYS_BEFORE = {
+    "need_confirmed": 12,
+    "proposed": 9,
+    "accepted_without_history": 9,  # with the proposal it accompanies (setup_confirm.propose)
+    "provider_confirmed": 6,
+    "customer_confirmed": 2,
+}
 
 
 def _date_the_agreement(version: Any, in_force: date) -> None:
