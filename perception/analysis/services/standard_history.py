@@ -21,6 +21,7 @@ from perception.kpi.services.feasibility import replay_bounds
 from perception.kpi.services.ticket_time import period_starts
 from perception.setup.models.standards import StandardVersion
 from perception.setup.services.standards import ReplayScope, register_history_provider
+from scoring import FEEDBACK_DIMENSIONS
 from scoring.feasibility import ReplayedHistory, period_values
 
 #: metric -> (observation kinds, measure, zh name, en name)
@@ -55,8 +56,13 @@ def replay_experience(
     zh, en = [f"{standard.service.code} 的客户回答"], [f"the answers about {standard.service.code}"]
     if version.metric == "dimension_rating_mean":
         stmt = stmt.where(Obs.dimension == version.dimension)
-        zh.append(str(version.dimension))
-        en.append(str(version.dimension))
+        # The dimension's name, never its code: the review shows this text (issue 17, words not codes).
+        dim_zh, dim_en = next(
+            ((z, e) for c, z, e in FEEDBACK_DIMENSIONS if c == version.dimension),
+            (str(version.dimension), str(version.dimension)),
+        )
+        zh.append(dim_zh)
+        en.append(dim_en)
     if standard.tier_id is not None:
         stmt = stmt.where(Obs.tier_id == standard.tier_id)
         zh.append(f"等级 {standard.tier.code}" if standard.tier else "")
