@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring.attainment import is_met, margin
+from scoring.attainment import is_met, margin, pooled_met
 from scoring.intervals import t_interval, wilson_interval, z_quantile
 from scoring.results import DEFAULT_MIN_N, JsonResult, Message
 
@@ -21,6 +21,8 @@ __all__ = [
     "QUADRANTS",
     "CellComparison",
     "ComparisonCell",
+    "KpiGroup",
+    "KpiGroupResult",
     "KpiExperienceReport",
     "compare_kpi_experience",
     "compare_one",
@@ -33,6 +35,33 @@ QUADRANTS: dict[str, tuple[str, str]] = {
     "kpi_missed_experience_met": ("KPI 未达标但体验达标", "KPI missed, experience met"),
     "both_missed": ("KPI 与体验均未达标", "KPI and experience both missed"),
 }
+
+
+@dataclass(frozen=True)
+class KpiGroup:
+    """One group pooled into a cell's KPI (a tier), judged against its own target."""
+
+    label: str
+    value: float
+    target: float
+    comparator: str
+    n: int | None = None  # tickets behind a share value (its Wilson interval); None: no interval
+
+
+@dataclass(frozen=True)
+class KpiGroupResult(JsonResult):
+    """A pooled group's verdict: met against its own target, and its Wilson interval when it has one."""
+
+    label: str
+    value: float
+    target: float
+    comparator: str
+    met: bool
+    margin: float  # positive = better than the group's own target
+    n: int | None
+    ci_low: float
+    ci_high: float
+    evidenced: bool  # the group's interval lies on the met side of its own target
 
 
 @dataclass(frozen=True)
@@ -69,6 +98,12 @@ class ComparisonCell:
     #: scoring.intervals.nps_interval), not a t or bounded-mean interval.
     experience_promoters: int | None = None
     experience_detractors: int | None = None
+    #: The groups (tiers) pooled into the KPI, each with its own target. Given, the KPI is met only
+    #: when every group met its own target (scoring.attainment.pooled_met, the rule of the KPI page
+    #: and the "standard missed" alert), its margin is the worst group's and its evidence needs every
+    #: group's interval on the met side; ``kpi_value``/``kpi_target`` stay the pooled value and the
+    #: strictest target, shown beside the groups. Empty: kpi_value against kpi_target.
+    kpi_groups: tuple[KpiGroup, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +137,12 @@ class CellComparison(JsonResult):
     kpi_evidenced: bool = False  # the KPI interval lies on the met side of its target
     q_value: float = math.nan  # Benjamini-Hochberg across every cell compared at once
     reason: str = ""  # why a watermelon is a candidate, not evidenced (low_n, kpi_interval, ...)
+    kpi_groups: tuple[KpiGroupResult, ...] = ()  # the pooled groups' own verdicts (ComparisonCell.kpi_groups)
+
+    @property
+    def kpi_breaches(self) -> tuple[KpiGroupResult, ...]:
+        """The pooled groups that missed their own target (the tier-level breaches)."""
+        return tuple(g for g in self.kpi_groups if not g.met)
 
 
 @dataclass(frozen=True)
@@ -187,16 +228,48 @@ def _bounded_mean(cell: ComparisonCell, confidence: float) -> tuple[str, float, 
     return "mean", cell.experience_mean, lo_s + span * float(low[0]), lo_s + span * float(high[0]), pv
 
 
+def _share_interval(
+    value: float, target: float, comparator: str, n: int | None, scale: float, confidence: float
+) -> tuple[float, float, bool]:
+    """Wilson interval of a share KPI from its ``n`` tickets, and whether it lies on the met side."""
+    v, t = value / scale, target / scale
+    if n is None or n <= 0 or not (0.0 <= v <= 1.0 and 0.0 <= t <= 1.0):
+        return math.nan, math.nan, False
+    lo, hi = wilson_interval([round(v * n)], [n], confidence)
+    low, high = scale * float(lo[0]), scale * float(hi[0])
+    worst = low if comparator in (">=", ">") else high
+    return low, high, is_met(worst, target, comparator)
+
+
 def _kpi_interval(cell: ComparisonCell, confidence: float) -> tuple[float, float, bool]:
     """Wilson interval of a share KPI from its tickets, and whether it lies on the met side."""
-    scale = cell.kpi_share_scale
-    value, target = cell.kpi_value / scale, cell.kpi_target / scale
-    if cell.kpi_n is None or cell.kpi_n <= 0 or not (0.0 <= value <= 1.0 and 0.0 <= target <= 1.0):
-        return math.nan, math.nan, False
-    lo, hi = wilson_interval([round(value * cell.kpi_n)], [cell.kpi_n], confidence)
-    low, high = scale * float(lo[0]), scale * float(hi[0])
-    worst = low if cell.kpi_comparator in (">=", ">") else high
-    return low, high, is_met(worst, cell.kpi_target, cell.kpi_comparator)
+    return _share_interval(
+        cell.kpi_value, cell.kpi_target, cell.kpi_comparator, cell.kpi_n, cell.kpi_share_scale, confidence
+    )
+
+
+def _kpi_groups(cell: ComparisonCell, confidence: float) -> tuple[KpiGroupResult, ...]:
+    out = []
+    for g in cell.kpi_groups:
+        lo, hi, evidenced = _share_interval(
+            g.value, g.target, g.comparator, g.n, cell.kpi_share_scale, confidence
+        )
+        met = is_met(g.value, g.target, g.comparator)
+        out.append(
+            KpiGroupResult(
+                g.label,
+                g.value,
+                g.target,
+                g.comparator,
+                met,
+                margin(g.value, g.target, g.comparator),
+                g.n,
+                lo,
+                hi,
+                evidenced,
+            )  # fmt: skip
+        )
+    return tuple(out)
 
 
 def _message(quadrant: str, evidenced: bool, n: int, gap: float, low: float, high: float) -> Message:
@@ -219,7 +292,17 @@ def compare_one(
     cell: ComparisonCell, *, confidence: float = 0.95, min_n: int = DEFAULT_MIN_N
 ) -> CellComparison:
     """Classify one cell; see :func:`compare_kpi_experience`."""
-    kpi_met = is_met(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
+    groups = _kpi_groups(cell, confidence)
+    kpi_met = (
+        bool(pooled_met(g.met for g in groups))
+        if groups
+        else is_met(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
+    )
+    kpi_margin = (
+        min(g.margin for g in groups)
+        if groups
+        else margin(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
+    )
     kind, est, lo, hi, pv = _experience(cell, confidence)
     comp = cell.experience_comparator
     exp_met = is_met(est, cell.experience_target, comp)
@@ -229,6 +312,8 @@ def compare_one(
     excludes = gap_lo > 0 or gap_hi < 0
     evidenced = bool(excludes and cell.experience_n >= min_n)
     kpi_lo, kpi_hi, kpi_evidenced = _kpi_interval(cell, confidence)
+    if groups:  # each group's own interval on the met side of its own target
+        kpi_evidenced = all(g.evidenced for g in groups)
     quadrant = (
         ("both_met" if exp_met else "watermelon")
         if kpi_met
@@ -243,7 +328,7 @@ def compare_one(
         kpi_value=cell.kpi_value,
         kpi_target=cell.kpi_target,
         kpi_met=kpi_met,
-        kpi_margin=margin(cell.kpi_value, cell.kpi_target, cell.kpi_comparator),
+        kpi_margin=kpi_margin,
         experience_kind=kind,
         experience_estimate=est,
         experience_ci_low=lo,
@@ -263,6 +348,7 @@ def compare_one(
         kpi_ci_high=kpi_hi,
         kpi_evidenced=kpi_evidenced,
         q_value=pv,
+        kpi_groups=groups,
     )
 
 
@@ -303,7 +389,9 @@ def compare_kpi_experience(
 ) -> KpiExperienceReport:
     """KPI attainment against its standard and experience against its target, per cell.
 
-    KPI met: kpi_value (comparator) kpi_target; margin positive = better. Experience estimate:
+    KPI met: kpi_value (comparator) kpi_target; margin positive = better. A cell pooling groups
+    (``kpi_groups``, e.g. tiers with their own targets) is met only when every group met its own
+    target, and its margin is the worst group's (scoring.attainment.pooled_met). Experience estimate:
     a share with its Wilson interval, or a mean with its t interval (``confidence``); met by the
     point estimate; gap = estimate - target (sign flipped for "<=" targets), its interval the
     estimate's interval shifted by the target. Evidenced: the interval excludes the target AND

@@ -26,7 +26,14 @@ from numpy.typing import ArrayLike
 
 from scoring.results import JsonResult
 
-__all__ = ["PeriodValue", "ReplayedHistory", "format_minutes", "period_values", "replay_time_share"]
+__all__ = [
+    "PeriodValue",
+    "ReplayedHistory",
+    "format_minutes",
+    "period_values",
+    "replay_time_share",
+    "supported_thresholds",
+]
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,24 @@ def format_minutes(minutes: float, lang: str = "en") -> str:
     else:
         value, unit = f"{minutes / 1440:.2g}", ("天" if lang == "zh" else "d")
     return f"{value}{unit}" if lang == "zh" else f"{value} {unit}"
+
+
+def supported_thresholds(h: ReplayedHistory, lang: str = "en") -> tuple[str, ...]:
+    """The thresholds the replayed history supports, each reached in at least one real period: for a
+    time-share rule the best period's share at the proposed limit and, when some period reached the
+    proposed share, the smallest limit that did ("44% within 1 h", "99% within 3.6 h"); for another
+    rule the best period's value (">= 87%"). Empty without history."""
+    best = h.best()
+    if best is None:
+        return ()
+    unit = "%" if h.unit in ("%", "％") else (f" {h.unit}" if h.unit else "")
+    if h.limit_minutes is None:
+        return (f"{h.comparator} {best.value:.3g}{unit}",)
+    within = "内" if lang == "zh" else " within "
+    parts = [f"{best.value:.3g}%{within}{format_minutes(h.limit_minutes, lang)}"]
+    if h.supported_limit_minutes is not None:
+        parts.append(f"{h.target:.3g}%{within}{format_minutes(h.supported_limit_minutes, lang)}")
+    return tuple(parts)
 
 
 def _labels(period_codes: ArrayLike, labels: list[str]) -> tuple[np.ndarray, int]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.attainment import COMPARATORS, is_met, margin
-from scoring.feasibility import PeriodValue, ReplayedHistory, format_minutes
+from scoring.feasibility import PeriodValue, ReplayedHistory, supported_thresholds
 from scoring.results import JsonResult
 from scoring.statement_rules import has_quantity, mentions_time, vague_words
 
@@ -201,13 +201,9 @@ def _no_history(what_zh: str, what_en: str) -> PrincipleResult:
 def _supported(h: ReplayedHistory, lang: str) -> str:
     """What the replayed history supports: the best share at the proposed limit, and the smallest
     limit that reached the proposed share in some period ("44% within 1 h", "99% within 4.6 h")."""
-    best = h.best()
-    if h.limit_minutes is None or best is None:
+    if h.limit_minutes is None or h.best() is None:
         return ""
-    within = "内" if lang == "zh" else " within "
-    parts = [f"{best.value:.3g}%{within}{format_minutes(h.limit_minutes, lang)}"]
-    if h.supported_limit_minutes is not None:
-        parts.append(f"{h.target:.3g}%{within}{format_minutes(h.supported_limit_minutes, lang)}")
+    parts = supported_thresholds(h, lang)
     if lang == "zh":
         return "；历史支持的目标：" + "，或".join(parts)
     return "; the history supports " + ", or ".join(parts)

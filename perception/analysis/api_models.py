@@ -355,6 +355,22 @@ class AnalysisKpiVsExperienceCorrelations(Body):
     )
 
 
+class KpiGroupResult(Body):
+    """One tier pooled into a cell's KPI, judged against its own target
+    (scoring.comparison.KpiGroupResult)."""
+
+    label: str = Field(description="The tier's code")
+    value: float | None
+    target: float | None
+    comparator: str
+    met: bool = Field(description="Met its own target; the cell's KPI is met only if every tier is")
+    margin: float | None = Field(description="Positive: better than its own target")
+    n: int | None
+    ci_low: float | None
+    ci_high: float | None
+    evidenced: bool
+
+
 class CellComparison(Body):
     """A KPI against experience in one cell (scoring.comparison.CellComparison); NaN is null."""
 
@@ -387,6 +403,10 @@ class CellComparison(Body):
     kpi_evidenced: bool
     q_value: float | None
     reason: str
+    kpi_groups: list[KpiGroupResult] = Field(
+        default_factory=list,
+        description="The tiers pooled into the KPI, each against its own target (empty: one tier)",
+    )
 
 
 class KpiExperienceCell(Body):
@@ -410,6 +430,9 @@ class KpiExperienceCell(Body):
     weeks_with_kpi: int
     experience_basis: str = Field(description="dimension:<code>, overall_csat, nps or ces")
     comparison: CellComparison
+    tier_names: list[list[str]] = Field(
+        default_factory=list, description="[code, zh, en] of each tier in comparison.kpi_groups"
+    )
 
 
 class LagCorrelation(Body):

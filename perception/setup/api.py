@@ -316,7 +316,15 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
             "Only the system owner proposes standards for confirmation.",
             code="forbidden",
         )
-    comment = str(optional_object().get("comment") or "").strip()
+    body = optional_object()
+    comment = str(body.get("comment") or "").strip()
+    accept = body.get("accept_without_history", False)
+    if not isinstance(accept, bool):
+        raise SetupError.one(
+            "accept_without_history",
+            "accept_without_history 应为 true 或 false。",
+            "accept_without_history must be true or false.",
+        )
     version = standard.versions[-1]
     setup_confirm.take_step(
         orm(),
@@ -326,6 +334,7 @@ def setup_standard_step(standard_id: int, step: str) -> Any:
         comment,
         today=current_clock().today(),
         base_url=str(current_app.config["PUBLIC_BASE_URL"]),
+        accept_without_history=accept,
     )
     return jsonify(version_json(version))
 

@@ -435,6 +435,11 @@ class StandardInput(Body):
 
 class StepInput(Body):
     comment: str | None = None
+    accept_without_history: bool = Field(
+        default=False,
+        description="propose only: the proposer accepts a rule with no history to replay (its feasibility "
+        "unproven); required for such a rule, recorded in the audit log and shown to the confirming sides",
+    )
 
 
 HISTORY_BOUND = 1e12  # a measured value beyond this is a typing error, and squares overflow

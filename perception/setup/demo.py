@@ -260,7 +260,9 @@ def _agree(
     version = standard.versions[-1]
     bound = bound_customers(session, standard)
     confirm_need(session, version, reps[bound[0]])
-    propose(session, version, provider)
+    # The demo agrees its standards as it loads them, before the history that would replay them:
+    # the proposer accepts that explicitly, as a person would (setup_confirm.propose).
+    propose(session, version, provider, accept_without_history=True)
     confirm(session, version, provider, today=on)
     for customer_id in bound:
         confirm(session, version, reps[customer_id], today=on)
@@ -269,7 +271,13 @@ def _agree(
 
 #: When each step of an agreement happened, counted back from the day it came into force
 #: (the operations stamp the real time; a demo history needs the days it would have taken).
-_STEP_DAYS_BEFORE = {"need_confirmed": 12, "proposed": 9, "provider_confirmed": 6, "customer_confirmed": 2}
+_STEP_DAYS_BEFORE = {
+    "need_confirmed": 12,
+    "proposed": 9,
+    "accepted_without_history": 9,  # with the proposal it accompanies (setup_confirm.propose)
+    "provider_confirmed": 6,
+    "customer_confirmed": 2,
+}
 
 
 def _date_the_agreement(version: Any, in_force: date) -> None:

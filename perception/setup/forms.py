@@ -115,6 +115,10 @@ class StandardForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     comment = TextAreaField(_l("Comment"))
+    # Proposing a rule with no history to replay needs this explicit acknowledgement (setup_confirm.propose).
+    accept_without_history = BooleanField(
+        _l("Propose without history: I accept that its feasibility is unproven"), default=False
+    )
 
 
 class SlaForm(FlaskForm):

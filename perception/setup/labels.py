@@ -46,6 +46,7 @@ EVENT_LABELS = {
     "need_confirmed": _l("Customer need confirmed"),
     "comment": _l("Comment"),
     "reopened": _l("Changed and returned to draft"),
+    "accepted_without_history": _l("Proposed without history: feasibility unproven"),
 }
 METRIC_LABELS = {
     "first_response_minutes": _l("First response time"),

@@ -60,5 +60,6 @@ def test_an_experience_standard_without_answers_never_passes(db_session, org, ca
     dim = _standard(db_session, catalog, "DESK-DIM", **spec)
     result = check_version(dim, measured_history(db_session, dim)).result("feasible")
     assert (
-        not result.passed and result.code == "feasible_no_history" and "training_effect" in result.reason_en
+        not result.passed and result.code == "feasible_no_history" and "Training effect" in result.reason_en
     )
+    assert "training_effect" not in result.reason_en and "培训效果" in result.reason_zh  # a name, not a code

@@ -61,7 +61,7 @@ def agree(session: Any, world: World, standard: Any, on: date, reps: tuple[Any, 
     version = standard.versions[-1]
     reps = reps if reps is not None else (world.rep1,)
     confirm_need(session, version, reps[0])
-    propose(session, version, world.owner)
+    propose(session, version, world.owner, accept_without_history=True)
     confirm(session, version, world.manager, today=on)
     for rep in reps:
         confirm(session, version, rep, today=on)

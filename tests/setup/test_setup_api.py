@@ -44,6 +44,7 @@ def test_standards_in_force_and_history(client, db_session, world):
     assert [e["action"] for e in one["versions"][0]["events"]] == [
         "need_confirmed",
         "proposed",
+        "accepted_without_history",  # no ticket to replay the rule on: accepted explicitly (issue 14)
         "provider_confirmed",
         "customer_confirmed",
     ]
@@ -85,7 +86,9 @@ def test_confirmation_steps_over_the_api(client, db_session, world, app, monkeyp
     assert (
         client.post(f"/api/v1/setup/standards/{sid}/confirm-need", json={}, headers=rep1).status_code == 200
     )
-    assert client.post(f"/api/v1/setup/standards/{sid}/propose", json={}, headers=owner).status_code == 200
+    accept = {"accept_without_history": True}  # no ticket to replay the rule on (issue 14)
+    proposed = client.post(f"/api/v1/setup/standards/{sid}/propose", json=accept, headers=owner)
+    assert proposed.status_code == 200
     assert client.post(f"/api/v1/setup/standards/{sid}/confirm", json={}, headers=manager).get_json()[
         "status"
     ] == ("proposed")
@@ -103,7 +106,9 @@ def test_general_standard_refuses_an_unbound_customer_with_403(client, db_sessio
     agree_rep = _h(db_session, world.rep1)
     client.post(f"/api/v1/setup/standards/{standard.id}/confirm-need", json={}, headers=agree_rep)
     client.post(
-        f"/api/v1/setup/standards/{standard.id}/propose", json={}, headers=_h(db_session, world.owner)
+        f"/api/v1/setup/standards/{standard.id}/propose",
+        json={"accept_without_history": True},
+        headers=_h(db_session, world.owner),
     )
     # rep2's customer does not receive DESK: the general standard is invisible to them (404).
     response = client.post(

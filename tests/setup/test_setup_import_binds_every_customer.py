@@ -70,7 +70,7 @@ def test_import_does_not_confirm_a_stored_proposed_version(db_session, two_custo
     standard = make_standard(db_session, w, standard_def("DESK-WAIT"))
     version = standard.versions[-1]
     confirm_need(db_session, version, w.rep1)
-    propose(db_session, version, w.owner)
+    propose(db_session, version, w.owner, accept_without_history=True)
     confirm(db_session, version, w.manager, today=ON)
     confirm(db_session, version, w.rep1, today=ON)  # rep2 has not confirmed yet
     assert version.status == VersionStatus.PROPOSED

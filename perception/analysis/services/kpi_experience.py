@@ -7,11 +7,16 @@ Public API (also used by the review phase):
 ``kpi_vs_experience(session, filters, *, use_rollup=True) -> KpiExperienceView`` (``use_rollup``:
 the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
 
-KPI over the period: the n-weighted mean of its weekly values (tiers pooled the same way), against
-the target of its latest week. Experience over the period: the experience standard's measure from
-one set-based aggregate of the facts (analysis_facts), against the target in force at the end; a
-target on one feedback dimension with fewer than 30 ratings in a cell is measured on the cell's
-overall CSAT answers instead (``CellView.experience_basis`` says which, and the page shows it).
+KPI over the period: the n-weighted mean of its weekly values (tiers pooled the same way), shown
+beside the strictest tier target of its latest week. Met or not follows the one pooling rule of the
+KPI page and the "standard missed" alert (scoring.attainment.pooled_met): a cell pooling tiers is
+met only when every tier, over the period (its n-weighted mean against its own target of its
+latest week), met its own target; the tiers that missed are the cell's breaches
+(``CellComparison.kpi_breaches``), shown on the page, in the API and the export. Experience over
+the period: the experience standard's measure from one set-based aggregate of the facts
+(analysis_facts), against the target in force at the end; a target on one feedback dimension
+with fewer than 30 ratings in a cell is not measurable yet (``experience_input``: never judged on
+overall CSAT instead; ``CellView.experience_basis`` says what a cell was measured on).
 """
 
 from __future__ import annotations
@@ -49,12 +54,15 @@ from scoring import (
     margin,
     rank_correlation,
 )
+from scoring.comparison import KpiGroup
 from scoring.results import to_jsonable
 
 EXPERIENCE_KINDS = ("csat", "nps", "ces", "rating", "likert")
 LEAD_LAG_MIN_WEEKS = 8
 DIMENSION_MIN_N = DEFAULT_MIN_N
 LEAD_LAG_CELLS = 5
+NO_TIER = "-"  # the label of KPI rows kept without a tier beside tiered ones
+SHARE_UNITS = ("share", "ratio", "percent", "%")  # a share of tickets: it has a Wilson interval
 
 
 @dataclass(frozen=True)
@@ -78,10 +86,15 @@ class CellView:
     weeks_with_kpi: int
     experience_basis: str  # "dimension:<code>", "overall_csat", "nps" or "ces"
     comparison: CellComparison
+    #: (code, zh, en) of the tiers pooled into the KPI (comparison.kpi_groups are labelled by code)
+    tier_names: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def key(self) -> str:
         return f"{self.kpi_code}|{self.service_code}|{self.region_code}"
+
+    def tier_name(self, code: str, zh: bool) -> str:
+        return next(((z if zh else e) for c, z, e in self.tier_names if c == code), code)
 
 
 @dataclass(frozen=True)
@@ -389,15 +402,53 @@ def _kpi_tickets(rows: list[KpiRow]) -> int | None:
     return sum(int(r.n) for r in rows if r.n) if all(r.n for r in rows) else None
 
 
-def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, int]:
-    """n-weighted mean value, and the target/comparator of the latest week (its tiers pooled:
-    analysis_kpi_links.pooled_target). Neither depends on the order of ``rows``: math.fsum is
-    exactly rounded, and the tiers of one week may have different targets."""
+def _weighted(rows: list[KpiRow]) -> float:
+    """n-weighted mean value (math.fsum is exactly rounded: independent of the order of ``rows``)."""
     weights = [float(r.n) if r.n else 1.0 for r in rows]
-    value = math.fsum(w * r.value for w, r in zip(weights, rows, strict=True)) / math.fsum(weights)
+    return math.fsum(w * r.value for w, r in zip(weights, rows, strict=True)) / math.fsum(weights)
+
+
+def _latest_target(rows: list[KpiRow]) -> tuple[float | None, str | None]:
+    """The target/comparator of the rows' latest week, its tiers pooled (the strictest, whatever the
+    order of the rows: analysis_kpi_links.pooled_target)."""
     latest = max(r.period for r in rows)
-    target, comparator = pooled_target(r for r in rows if r.period == latest)
-    return value, target, comparator, len({r.period for r in rows})
+    return pooled_target(r for r in rows if r.period == latest)
+
+
+def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, int]:
+    """n-weighted mean value, and the strictest target/comparator of the latest week."""
+    target, comparator = _latest_target(rows)
+    return _weighted(rows), target, comparator, len({r.period for r in rows})
+
+
+def _tier_code(names: Any, tier_id: int | None) -> str:
+    return str(names.tier(tier_id).code) if tier_id is not None else NO_TIER
+
+
+def _tier_groups(rows: list[KpiRow], names: Any, share: bool) -> tuple[KpiGroup, ...]:
+    """The tiers pooled into a cell, each over the period against its own target (its latest week's):
+    empty when the cell has a single tier (then its value against its target is the same verdict).
+    ``share``: the KPI is a share of tickets, so each tier's tickets give its Wilson interval."""
+    by_tier: dict[int | None, list[KpiRow]] = defaultdict(list)
+    for r in rows:
+        by_tier[r.tier_id].append(r)
+    if len(by_tier) < 2:
+        return ()
+    groups = []
+    for tier_id, tier_rows in sorted(by_tier.items(), key=lambda kv: _tier_code(names, kv[0])):
+        target, comparator = _latest_target(tier_rows)
+        if target is None or comparator is None:
+            continue  # not judged (scoring.pooled_met ignores it)
+        groups.append(
+            KpiGroup(
+                _tier_code(names, tier_id),
+                _weighted(tier_rows),
+                target,
+                comparator,
+                _kpi_tickets(tier_rows) if share else None,
+            )  # fmt: skip
+        )
+    return tuple(groups)
 
 
 def _weekly_point(exp: dict[str, Any], target: ExperienceTarget) -> float:
@@ -416,6 +467,7 @@ def _comparison_cell(
     exp: dict[str, Any],
     kpi_n: int | None = None,
     kpi_unit: str = "share",
+    kpi_groups: tuple[KpiGroup, ...] = (),
 ) -> ComparisonCell:
     assert link.experience is not None
     return ComparisonCell(
@@ -428,8 +480,9 @@ def _comparison_cell(
         experience_target=link.experience.target,
         experience_comparator=link.experience.comparator,
         # Only a share of tickets has a Wilson interval (scoring.comparison._kpi_interval).
-        kpi_n=kpi_n if kpi_unit in ("share", "ratio", "percent", "%") else None,
+        kpi_n=kpi_n if kpi_unit in SHARE_UNITS else None,
         kpi_share_scale=100.0 if kpi_unit in ("percent", "%") else 1.0,
+        kpi_groups=kpi_groups,
         **exp,
     )
 
@@ -489,18 +542,24 @@ def kpi_vs_experience(
         if not exp:
             continue
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
+        unit = units.get(definition_id, "share")
+        tiers = _tier_groups(group, names, unit in SHARE_UNITS)
         cell = _comparison_cell(
-            link, s_code, r_code, period_label, (value, target, comparator), exp, _kpi_tickets(group),
-            units.get(definition_id, "share"),
+            link, s_code, r_code, period_label, (value, target, comparator), exp, _kpi_tickets(group), unit,
+            tiers,
         )  # fmt: skip
         inputs.append((link, service_id, region_id, weeks, basis, cell))
+        # A week's KPI margin pools its tiers by the same rule: the worst tier against its own target.
+        week_margin: dict[date, float] = {}
         for r in group:
-            if r.target is None or r.comparator is None:
-                continue
-            wexp, _ = experience_input(cells_index.parts(service_id, region_id, r.period), link.experience)
+            if r.target is not None and r.comparator is not None:
+                m = margin(r.value, r.target, r.comparator)
+                week_margin[r.period] = min(m, week_margin.get(r.period, m))
+        for week, kpi_margin in week_margin.items():
+            wexp, _ = experience_input(cells_index.parts(service_id, region_id, week), link.experience)
             if wexp:
-                point = (margin(r.value, r.target, r.comparator), _weekly_point(wexp, link.experience))
-                weekly[(f"{s_code}:{link.kpi_code}", r_code)][r.period] = point
+                point = (kpi_margin, _weekly_point(wexp, link.experience))
+                weekly[(f"{s_code}:{link.kpi_code}", r_code)][week] = point
 
     report = compare_kpi_experience([c for *_, c in inputs])
     views: list[CellView] = []
@@ -526,6 +585,7 @@ def kpi_vs_experience(
                 weeks_with_kpi=weeks,
                 experience_basis=basis,
                 comparison=comparison,
+                tier_names=tuple((g.label, *_tier_label(names, g.label)) for g in comparison.kpi_groups),
             )
         )
     watermelons = tuple(
@@ -554,6 +614,13 @@ def kpi_vs_experience(
         lead_lag=_lead_lags(watermelons, weekly),
         unmatched=tuple(unmatched.values()),
     )
+
+
+def _tier_label(names: Any, code: str) -> tuple[str, str]:
+    if code == NO_TIER:
+        return "不分等级", "no tier"
+    named = next((t for t in names.tiers.values() if t.code == code), None)
+    return (named.name_zh, named.name_en) if named is not None else (code, code)
 
 
 def _lead_lags(

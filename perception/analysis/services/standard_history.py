@@ -10,8 +10,6 @@ dimension's ratings) or the NPS, with each period's n. Nothing answered: no hist
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +17,11 @@ from sqlalchemy.orm import Session
 from perception.analysis.services.facts import DIMENSION_KINDS
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
-from perception.kpi.services.ticket_time import period_start, period_starts
+from perception.kpi.services.feasibility import replay_bounds
+from perception.kpi.services.ticket_time import period_starts
 from perception.setup.models.standards import StandardVersion
-from perception.setup.services.standards import register_history_provider
+from perception.setup.services.standards import ReplayScope, register_history_provider
+from scoring import FEEDBACK_DIMENSIONS
 from scoring.feasibility import ReplayedHistory, period_values
 
 #: metric -> (observation kinds, measure, zh name, en name)
@@ -36,15 +36,17 @@ _WINDOW = {"day": "week", "week": "week", "month": "month", "quarter": "quarter"
 _PER = {"week": ("按周", "per week"), "month": ("按月", "per month"), "quarter": ("按季度", "per quarter")}
 
 
-def replay_experience(session: Session, version: StandardVersion) -> ReplayedHistory | None:
-    """The experience rule replayed on its answers (module docstring); None for another metric."""
+def replay_experience(
+    session: Session, version: StandardVersion, scope: ReplayScope | None = None
+) -> ReplayedHistory | None:
+    """The experience rule replayed on its answers (module docstring) over the periods of ``scope``
+    (kpi_feasibility.replay_bounds); None for another metric."""
     if version.metric not in EXPERIENCE_REPLAY or version.target is None or not version.comparator:
         return None
     kinds, measure, name_zh, name_en = EXPERIENCE_REPLAY[version.metric]
     standard = version.standard
     granularity = _WINDOW.get(version.window or "", "week")
-    end = period_start(utcnow().date(), granularity)
-    start = period_start(end - timedelta(days=364 if granularity == "quarter" else 182), granularity)
+    start, end = replay_bounds(granularity, scope, utcnow().date())
     stmt = select(Obs.observed_on, Obs.value, Obs.scale_max).where(
         Obs.kind.in_(kinds),
         Obs.service_id == standard.service_id,
@@ -54,8 +56,13 @@ def replay_experience(session: Session, version: StandardVersion) -> ReplayedHis
     zh, en = [f"{standard.service.code} 的客户回答"], [f"the answers about {standard.service.code}"]
     if version.metric == "dimension_rating_mean":
         stmt = stmt.where(Obs.dimension == version.dimension)
-        zh.append(str(version.dimension))
-        en.append(str(version.dimension))
+        # The dimension's name, never its code: the review shows this text (issue 17, words not codes).
+        dim_zh, dim_en = next(
+            ((z, e) for c, z, e in FEEDBACK_DIMENSIONS if c == version.dimension),
+            (str(version.dimension), str(version.dimension)),
+        )
+        zh.append(dim_zh)
+        en.append(dim_en)
     if standard.tier_id is not None:
         stmt = stmt.where(Obs.tier_id == standard.tier_id)
         zh.append(f"等级 {standard.tier.code}" if standard.tier else "")
@@ -64,6 +71,10 @@ def replay_experience(session: Session, version: StandardVersion) -> ReplayedHis
         stmt = stmt.where(Obs.customer_id == standard.customer_id)
         zh.append(f"客户 {standard.customer.code}" if standard.customer else "")
         en.append(f"customer {standard.customer.code}" if standard.customer else "")
+    if scope is not None and scope.customer_id is not None and scope.customer_id != standard.customer_id:
+        stmt = stmt.where(Obs.customer_id == scope.customer_id)  # one customer's view: its own answers
+        zh.append("贵单位")
+        en.append("your organisation's")
     rows = session.execute(stmt).all()
     days = np.array([r[0] for r in rows], dtype="datetime64[D]")
     values = np.array([r[1] for r in rows], dtype=float)
@@ -94,5 +105,7 @@ def replay_experience(session: Session, version: StandardVersion) -> ReplayedHis
 
 
 @register_history_provider
-def replayed_experience(session: Session, version: StandardVersion) -> ReplayedHistory | None:
-    return replay_experience(session, version)
+def replayed_experience(
+    session: Session, version: StandardVersion, scope: ReplayScope | None = None
+) -> ReplayedHistory | None:
+    return replay_experience(session, version, scope)

@@ -25,7 +25,7 @@ from perception.kpi.services.targets import PRIORITIES, share_percent
 from perception.kpi.services.ticket_frame import TicketFrame, load_frame
 from perception.kpi.services.ticket_time import period_start, period_starts
 from perception.setup.models.standards import StandardVersion
-from perception.setup.services.standards import register_history_provider
+from perception.setup.services.standards import ReplayScope, register_history_provider
 from scoring.feasibility import ReplayedHistory, format_minutes, period_values, replay_time_share
 
 #: metric -> (which duration, per-ticket limit in the target: True for "<= N minutes" standards)
@@ -40,9 +40,26 @@ REPLAYED_METRICS = frozenset(TIME_METRICS) | frozenset(RATE_METRICS)
 
 _WINDOW = {"day": "week", "week": "week", "month": "month", "quarter": "quarter"}
 _PER = {"week": ("按周", "per week"), "month": ("按月", "per month"), "quarter": ("按季度", "per quarter")}
+_STEP = {"week": 7, "month": 32, "quarter": 93}  # days from a period's start into the next one
 
 
-def _scope(session: Session, version: StandardVersion, frame: TicketFrame) -> tuple[np.ndarray, str, str]:
+def replay_bounds(granularity: str, scope: ReplayScope | None, today: date) -> tuple[date, date]:
+    """[start, end) of the complete periods a replay reads (setup_standards.ReplayScope): without a
+    scope the last half-year (a year for quarters) before today's period; with one, the periods that
+    start on or after its start and end by its end, never the current (incomplete) period."""
+    current = period_start(today, granularity)
+    if scope is None:
+        back = timedelta(days=364 if granularity == "quarter" else 182)
+        return period_start(current - back, granularity), current
+    start = period_start(scope.start, granularity)
+    if start < scope.start:
+        start = period_start(start + timedelta(days=_STEP[granularity]), granularity)
+    return start, max(start, min(period_start(scope.end, granularity), current))
+
+
+def _scope(
+    session: Session, version: StandardVersion, frame: TicketFrame, customer_id: int | None = None
+) -> tuple[np.ndarray, str, str]:
     standard = version.standard
     mask = frame.in_period & (frame.service == standard.service_id)
     zh, en = [f"{standard.service.code} 的工单"], [f"{standard.service.code}'s tickets"]
@@ -59,24 +76,37 @@ def _scope(session: Session, version: StandardVersion, frame: TicketFrame) -> tu
         mask &= frame.customer == standard.customer_id
         zh.append(f"客户 {standard.customer.code}" if standard.customer else "")
         en.append(f"customer {standard.customer.code}" if standard.customer else "")
+    if customer_id is not None and customer_id != standard.customer_id:
+        mask &= frame.customer == customer_id  # one customer's view: its own tickets only
+        zh.append("贵单位")
+        en.append("your organisation's")
     what_zh = zh[0] + (f"（{'，'.join(zh[1:])}）" if len(zh) > 1 else "")
     what_en = en[0] + (f" ({', '.join(en[1:])})" if len(en) > 1 else "")
     return mask, what_zh, what_en
 
 
 def replay_standard(
-    session: Session, version: StandardVersion, *, today: date | None = None
+    session: Session,
+    version: StandardVersion,
+    *,
+    today: date | None = None,
+    scope: ReplayScope | None = None,
 ) -> ReplayedHistory | None:
-    """The version's rule replayed on its tickets (module docstring); None for a metric that tickets
-    do not measure, or a rule without a usable target."""
+    """The version's rule replayed on its tickets (module docstring) over the periods of ``scope``
+    (replay_bounds); None for a metric that tickets do not measure, or a rule without a usable target."""
     metric = version.metric
     if metric not in REPLAYED_METRICS or version.target is None:
         return None
     granularity = _WINDOW.get(version.window or "", "week")
-    end = period_start(today or utcnow().date(), granularity)  # complete periods only
-    start = period_start(end - timedelta(days=364 if granularity == "quarter" else 182), granularity)
-    frame = load_frame(session, start, end)
-    mask, what_zh, what_en = _scope(session, version, frame)
+    start, end = replay_bounds(granularity, scope, today or utcnow().date())  # complete periods only
+    key = ("ticket_frame", start, end)
+    if scope is not None and key in scope.cache:
+        frame = scope.cache[key]
+    else:
+        frame = load_frame(session, start, end)
+        if scope is not None:
+            scope.cache[key] = frame
+    mask, what_zh, what_en = _scope(session, version, frame, scope.customer_id if scope else None)
     sub = frame.subset(mask)
     starts = period_starts(sub.local_day, granularity)
     labels_days, codes = np.unique(starts, return_inverse=True)
@@ -131,5 +161,7 @@ def replay_standard(
 
 
 @register_history_provider
-def replayed_history(session: Session, version: StandardVersion) -> ReplayedHistory | None:
-    return replay_standard(session, version)
+def replayed_history(
+    session: Session, version: StandardVersion, scope: ReplayScope | None = None
+) -> ReplayedHistory | None:
+    return replay_standard(session, version, scope=scope)

@@ -24,7 +24,7 @@ from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.feasibility import REPLAYED_METRICS
 from perception.setup.models.catalog import Service, ServiceTier
 from perception.setup.models.standards import StandardVersion
-from perception.setup.services.standards import register_history_provider
+from perception.setup.services.standards import ReplayScope, register_history_provider
 
 
 @dataclass(frozen=True)
@@ -190,15 +190,20 @@ def attainment_summary(session: Session, q: KpiQuery) -> list[AttainmentSummary]
 
 
 @register_history_provider
-def measured_history(session: Session, version: StandardVersion) -> list[float] | None:
+def measured_history(
+    session: Session, version: StandardVersion, scope: ReplayScope | None = None
+) -> list[float] | None:
     """Weekly values (oldest first) of the KPI with this version's metric on its service, in the
     version's unit (shares are stored in %; a ratio target gets ratios). None for a version bound to
     one priority: the weekly KPI mixes every priority, so it would not measure that standard. None for
     a metric the tickets measure: kpi_feasibility replays the rule itself on them (issue 14: the
-    weekly KPI measures the limit in force, not the proposed one)."""
+    weekly KPI measures the limit in force, not the proposed one). ``scope``: the weeks of its period;
+    None for one customer's view (KPI values are not kept per customer)."""
     standard = version.standard
     if version.priority is not None or version.metric in REPLAYED_METRICS:
         return None
+    if scope is not None and scope.customer_id is not None:
+        return None  # KPI values are kept per region and tier, not per customer
     stmt = (
         select(
             KpiValue.period_start,
@@ -216,6 +221,8 @@ def measured_history(session: Session, version: StandardVersion) -> list[float] 
     )
     if standard.tier_id is not None:
         stmt = stmt.where(KpiValue.tier_id == standard.tier_id)
+    if scope is not None:  # the weeks whose Monday lies in the scope
+        stmt = stmt.where(KpiValue.period_start >= scope.start, KpiValue.period_start < scope.end)
     values = [float(v) for _, v in session.execute(stmt) if v is not None]
     ratio = version.unit not in ("%", "％") and version.target is not None and version.target <= 1.0
     if version.metric.endswith(("_share", "_rate")) and ratio:

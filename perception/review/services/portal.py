@@ -20,7 +20,7 @@ from perception.review.models import Review, ReviewCountersignature, ReviewStatu
 from perception.review.services.customer_results import CustomerResults, ServiceExperience, customer_results
 from perception.setup.models.catalog import Service, Subscription
 from perception.setup.models.standards import ServiceStandard, StandardVersion, VersionStatus
-from perception.setup.services.confirm import confirmed_customers
+from perception.setup.services.confirm import accepted_without_history, confirmed_customers
 from perception.setup.services.standards import versions_in_force
 
 RESULT_MONTHS = 6  # the trend of the experience results: this month and the five before
@@ -58,6 +58,8 @@ class Portal:
     results: CustomerResults
     reviews: list[ReviewToSign]  # signed reviews, newest first
     tiles: list[ServiceTile]  # one per service the customer receives (or has data of)
+    #: ids of the versions to confirm that were proposed with no history to replay (setup_confirm)
+    unproven: frozenset[int] = frozenset()
 
     @property
     def reviews_to_countersign(self) -> list[Review]:
@@ -152,4 +154,5 @@ def portal(session: Session, customer_id: int, *, today: date) -> Portal:
         results=results,
         reviews=[ReviewToSign(r, signatures.get(r.id)) for r in signed],
         tiles=service_tiles(session, customer_id, sla, results),
+        unproven=frozenset(v.id for v in to_confirm + waiting if accepted_without_history(v)),
     )

@@ -9,8 +9,13 @@ standard is bound to one): csat_share = top-2 share, csat_mean / ces_mean / dime
 mean, nps = 100 (P - D) / n. Shares are scaled to percent when the target is written in percent.
 
 Attainment: ``scoring.standard_attainment`` of the weekly values against the target of the
-version in force in each week. Infeasible / too weak: ``scoring.check_principles`` (the
-"feasible" principle) with the period's weekly values as history.
+version in force in each week. Feasibility: the one definition the setup check and the propose gate
+use (setup_standards.measured_history, issue 14): the rule of the version in force at the end
+replayed on the raw history it speaks of over the review period's complete periods (the service's
+tickets for a ticket rule, the answers for an experience rule; a representative's view replays on
+its own organisation's), judged by ``scoring.check_principles``; the section states per standard the
+value per period, the best, median and latest period with their n, and the threshold the history
+supports. No history to replay: "feasibility unproven", never feasible.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from perception.setup.models.standards import (
     ServiceStandard,
     StandardVersion,
 )
-from perception.setup.services.standards import to_spec
+from perception.setup.services.standards import History, ReplayScope, measured_history, to_spec
 from scoring import check_principles, standard_attainment
+from scoring.feasibility import ReplayedHistory, supported_thresholds
 
 EXPERIENCE_KIND = {
     "csat_share": ("csat", "share"),
@@ -167,14 +173,78 @@ def _target_text(version: StandardVersion) -> str:
     return f"{version.comparator} {version.target:g}{suffix}" if version.target is not None else "—"
 
 
+VERDICTS = {
+    "feasible_unreachable": t("回放历史：不可达", "unreachable on its history"),
+    "feasible_too_weak": t("回放历史：过低", "too weak on its history"),
+    "feasible_ok": t("回放历史：可行", "feasible on its history"),
+    "feasible_no_history": t("无可回放的历史：可行性未经证明", "no history to replay: feasibility unproven"),
+    "feasible_no_procedure": t("缺少工作流程", "no procedure"),
+    "feasible_no_target": t("没有数值目标，无法检验", "no numeric target to check"),
+}
+
+
 def _verdict(code: str) -> dict[str, str]:
-    return {
-        "feasible_unreachable": t("看似不可行", "looks infeasible"),
-        "feasible_too_weak": t("看似过低", "looks too weak"),
-        "feasible_ok": t("可行", "feasible"),
-        "feasible_ok_no_history": t("历史不足", "too little history"),
-        "feasible_no_procedure": t("缺少工作流程", "no procedure"),
-    }.get(code, t(code, code))
+    """The feasibility verdict's label in both languages (never the internal code)."""
+    return VERDICTS.get(code, t("未判定", "not judged"))
+
+
+def _period(value: float, unit: str, n: int | None, period: str | None) -> str:
+    shown = f"{value:.3g}%" if unit in ("%", "％") else f"{value:.3g}{f' {unit}' if unit else ''}"
+    parts = [p for p in (f"n={n}" if n is not None else "", period or "") if p]
+    return f"{shown} ({', '.join(parts)})" if parts else shown
+
+
+def _replay_cells(history: History | None) -> dict[str, Any]:
+    """The replay's figures for the row: what was replayed, per period, best, median, latest (with
+    their n) and the thresholds the history supports; measured values without n (an imported KPI)
+    are shown as they are."""
+    empty = {"replayed_on": None, "periods": None, "per_period": None, "best": None, "median": None,
+             "latest": None, "summary": None, "supported": None}  # fmt: skip
+    if isinstance(history, ReplayedHistory):
+        best, median, latest = history.best(), history.median(), history.latest()
+        if best is None or median is None or latest is None:
+            return empty | {"replayed_on": t(history.what_zh, history.what_en), "periods": 0}
+        u, k = history.unit, len(history.periods)
+        cells = {
+            "best": _period(best.value, u, best.n, best.period),
+            "median": _period(median.value, u, median.n, median.period),
+            "latest": _period(latest.value, u, latest.n, latest.period),
+        }
+        ns = sorted(p.n for p in history.periods)
+        n_zh = f"每期 n={ns[0]}" if ns[0] == ns[-1] else f"n={ns[0]}–{ns[-1]}"
+        n_en = f"n={ns[0]} each" if ns[0] == ns[-1] else f"n={ns[0]}–{ns[-1]}"
+        shares = " · ".join(_period(p.value, u, None, None) for p in history.periods)
+        span = f"{history.periods[0].period} – {history.periods[-1].period}"
+        return {
+            "replayed_on": t(history.what_zh, history.what_en),
+            "periods": k,
+            "per_period": t(f"{span}：{shares}（{n_zh}）", f"{span}: {shares} ({n_en})"),
+            **cells,
+            "summary": t(
+                f"{k} 期：最好 {cells['best']}；中位 {cells['median']}；最近 {cells['latest']}",
+                f"{k} periods: best {cells['best']}; median {cells['median']}; latest {cells['latest']}",
+            ),
+            "supported": t(
+                "；".join(supported_thresholds(history, "zh")), "; ".join(supported_thresholds(history))
+            ),
+        }
+    values = [float(v) for v in (history or [])]
+    if not values:
+        return empty | {"periods": 0}
+    ordered = sorted(values)
+    top, middle, last = f"{max(values):.3g}", f"{ordered[(len(ordered) - 1) // 2]:.3g}", f"{values[-1]:.3g}"
+    return empty | {
+        "replayed_on": t("本期每周的 KPI 值", "the period's weekly KPI values"),
+        "periods": len(values),
+        "per_period": " · ".join(f"{v:.3g}" for v in values),
+        "best": top,
+        "median": middle,
+        "latest": last,
+        "summary": t(
+            f"{len(values)} 期：最好 {top}；中位 {middle}；最近 {last}",
+            f"{len(values)} periods: best {top}; median {middle}; latest {last}",
+        ),
+    }
 
 
 def _standard_rows(
@@ -184,6 +254,7 @@ def _standard_rows(
     flags: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     weeks = [ctx.week_start + timedelta(weeks=i) for i in range((ctx.week_end - ctx.week_start).days // 7)]
+    scope = ReplayScope(ctx.start, ctx.end, customer_id)  # one scope: the period's tickets are read once
     for versions in _versions(ctx).values():
         standard, latest = versions[0].standard, versions[-1]
         if codes is not None and standard.code not in codes:
@@ -191,15 +262,18 @@ def _standard_rows(
         key = f"standard:{standard.code}"
         history = _history(ctx, standard, versions, customer_id)
         attainment = None
-        feasible = None
         if history is not None and latest.comparator and latest.target is not None:
             measured = [w for w in weeks if w in history]
             scale = _scale(latest)
             values = [history[w] * scale for w in measured]
             targets = [(v.target if (v := _in_force(versions, w)) else None) for w in measured]
             attainment = standard_attainment(measured, values, latest.comparator, targets)
-            report = check_principles(to_spec(latest), values)
-            feasible = report.result("feasible")
+        replay = measured_history(ctx.session, latest, scope)
+        feasible = (
+            None
+            if replay is None and customer_id is not None
+            else check_principles(to_spec(latest), replay).result("feasible")
+        )
         row = {
             "_key": key,
             "code": standard.code,
@@ -211,9 +285,9 @@ def _standard_rows(
             "mean_margin": attainment.mean_margin if attainment else None,
             "verdict": _verdict(feasible.code)
             if feasible
-            else t("未单独衡量贵单位", "not measured for your organisation alone")
-            if customer_id is not None and history is None
-            else t("本期未衡量", "not measured this period"),
+            else t("未单独衡量贵单位", "not measured for your organisation alone"),
+            "feasibility": t(feasible.reason_zh, feasible.reason_en) if feasible else None,
+            **_replay_cells(replay),
         }
         rows.append(row)
         if feasible is not None and feasible.code in ("feasible_unreachable", "feasible_too_weak"):
@@ -270,14 +344,16 @@ def customer_rows(ctx: SectionContext, customer_id: int, codes: frozenset[str]) 
 def build(ctx: SectionContext) -> dict[str, Any]:
     rows, flags, changes = _standard_rows(ctx)
     code, service = column("code", t("标准", "Standard")), column("service", t("服务", "Service"))
+    unproven = sum(1 for r in rows if r["verdict"] == VERDICTS["feasible_no_history"])
     blocks = [
         paragraph(
             t(
                 f"本期共有 {len(rows)} 项标准生效，{len(flags)} "
-                f"项按本期数据看似不可行或过低，{len(changes)} 项在本期新增或变更。",
-                f"{len(rows)} standards were in force in the "
-                f"period; {len(flags)} look infeasible or too weak "
-                f"with the period's data; {len(changes)} were added or changed during the period.",
+                "项把规则回放到其所指的原始历史上看似不可达或过低，"
+                f"{unproven} 项没有可回放的历史（可行性未经证明），{len(changes)} 项在本期新增或变更。",
+                f"{len(rows)} standards were in force in the period; {len(flags)} look unreachable or too "
+                f"weak with their rule replayed on the raw history it speaks of; {unproven} have no history "
+                f"to replay (feasibility unproven); {len(changes)} were added or changed during the period.",
             )
         ),
         table(
@@ -296,10 +372,29 @@ def build(ctx: SectionContext) -> dict[str, Any]:
             weights=[1.2, 1.6, 1.2, 0.8, 1, 1, 1.3],
         ),
         table(
+            "feasibility",
+            t(
+                "可行性：把规则回放到其所指的原始历史上（工单或回答，按本期完整周期）",
+                "Feasibility: each rule replayed on the raw history it speaks of (tickets or answers, "
+                "the period's complete periods)",
+            ),
+            [
+                code,
+                column("replayed_on", t("回放的历史", "Replayed on")),
+                column("per_period", t("每期的值", "Value per period")),
+                column("summary", t("最好、中位、最近（n）", "Best, median, latest (n)")),
+                column("supported", t("历史支持的目标", "Threshold the history supports")),
+                column("verdict", t("可行性", "Feasibility")),
+            ],
+            [{**r, "_key": f"feasibility:{r['code']}"} for r in rows],
+            weights=[1.4, 2, 2.6, 2.6, 1.8, 1.5],
+        ),
+        table(
             "flags",
             t(
-                "看似不可行或过低的标准（五项原则检查的“可行性”）",
-                "Standards that look infeasible or too weak (five-principle check, 'feasible')",
+                "回放历史后看似不可达或过低的标准（五项原则检查的“可行性”）",
+                "Standards that look unreachable or too weak on their replayed history "
+                "(five-principle check, 'feasible')",
             ),
             [code, service, column("reason", t("原因与建议", "Reason and advice"))],
             [
@@ -311,7 +406,7 @@ def build(ctx: SectionContext) -> dict[str, Any]:
                 }
                 for f in flags
             ],
-            empty=t("没有看似不可行或过低的标准", "No standard looks infeasible or too weak"),
+            empty=t("没有看似不可达或过低的标准", "No standard looks unreachable or too weak"),
             weights=[1, 1.5, 5],
         ),
         table(

@@ -1,7 +1,11 @@
 """Joint confirmation (共同确认) of service-standard versions: draft -> proposed -> confirmed.
 
 Rules:
-- Only a draft that passes the five-principle check (scoring.principles) can be proposed.
+- Only a draft that passes the five-principle check (scoring.principles) can be proposed. One
+  exception, never silent: a rule with no history to replay (``feasible_no_history``, e.g. a new
+  service's standard agreed before its first ticket) may be proposed when the proposer explicitly
+  accepts it (``accept_without_history``); the acceptance is an event of the trail and an audit
+  entry, and the representatives see "feasibility unproven: no history" beside the standard.
 - A proposed version is confirmed when the provider side AND the customer side have confirmed it;
   either side may reject it with a comment (the version becomes ``rejected``; editing it makes it a
   draft again).
@@ -27,6 +31,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from perception.core.audit import record
 from perception.core.authz import Permission, can
 from perception.core.errors import Problem
 from perception.core.models.auth import Role, User
@@ -39,7 +44,9 @@ from perception.setup.services.rep_mail import notify_representatives
 from perception.setup.services.standards import History, check_version, measured_history
 
 __all__ = [
+    "ACCEPTED_WITHOUT_HISTORY",
     "STEPS",
+    "accepted_without_history",
     "add_comment",
     "bound_customers",
     "confirm",
@@ -53,6 +60,13 @@ __all__ = [
 
 # The steps a person takes on a version, by the names the pages and the API use.
 STEPS = ("propose", "confirm", "reject", "confirm_need", "comment")
+#: The trail event recording that the proposer accepted a rule with no history to replay.
+ACCEPTED_WITHOUT_HISTORY = "accepted_without_history"
+#: The zh/en note shown beside such a standard to the people who confirm it.
+UNPROVEN_NOTE = {
+    "zh": "可行性未经证明：没有可回放的历史数据",
+    "en": "Feasibility unproven: no history to replay the rule on",
+}
 
 
 def bound_customers(session: Session, standard: ServiceStandard) -> list[int]:
@@ -70,6 +84,12 @@ def _round_events(version: StandardVersion) -> list[StandardEvent]:
     events = list(version.events)
     starts = [i for i, e in enumerate(events) if e.action == "proposed"]
     return events[starts[-1] :] if starts else []
+
+
+def accepted_without_history(version: StandardVersion) -> bool:
+    """Whether the version's current proposal was accepted with no history to replay (its
+    feasibility is unproven), as the confirming sides must be told."""
+    return any(e.action == ACCEPTED_WITHOUT_HISTORY for e in _round_events(version))
 
 
 def confirmed_customers(version: StandardVersion) -> set[int]:
@@ -137,11 +157,14 @@ def propose(
     user: User,
     history: History | None = None,
     *,
+    accept_without_history: bool = False,
     base_url: str | None = None,
 ) -> StandardVersion:
-    """Draft -> proposed, only if the five-principle check passes (failing principles are the problems;
-    feasibility without any history is reported, not a blocker).
-    With ``base_url``, each bound customer's representatives get a mail that it waits for them."""
+    """Draft -> proposed, only if the five-principle check passes (failing principles are the problems).
+    A rule with no history to replay passes only with ``accept_without_history`` (the proposer's
+    explicit acknowledgement, recorded in the trail and the audit log); without it the problem names
+    that field. With ``base_url``, each bound customer's representatives get a mail that it waits for
+    them, saying when its feasibility is unproven."""
     if version.status != VersionStatus.DRAFT:
         raise SetupError.one(
             "status",
@@ -152,14 +175,27 @@ def propose(
     if history is None:
         history = measured_history(session, version)
     report = check_version(version, history)
-    # A rule with no history to replay is never shown feasible (the check says so), but it may still
-    # be proposed: a new service's standards are agreed before its first ticket. Any history that
-    # refutes the rule blocks it.
+    # A rule with no history to replay is never shown feasible, but a new service's standards are
+    # agreed before its first ticket: the proposer may accept that explicitly, never silently. Any
+    # history that refutes the rule blocks it.
+    no_history = report.result("feasible").code == "feasible_no_history"
     problems = [
         Problem(f"principles.{r.principle}", r.reason_zh, r.reason_en, code=r.code)
         for r in report.results
         if not r.passed and r.code != "feasible_no_history"
     ]
+    if no_history and not accept_without_history:
+        feasible = report.result("feasible")
+        problems.append(
+            Problem(
+                "accept_without_history",
+                f"{feasible.reason_zh}。如仍要提交，请勾选“在没有历史数据的情况下提交”："
+                "确认方将看到“可行性未经证明”",
+                f'{feasible.reason_en} To propose it anyway, tick "Propose without history": '
+                'the confirming sides will see "feasibility unproven".',
+                code="feasible_no_history",
+            )
+        )
     if not bound_customers(session, version.standard):
         problems.append(
             Problem(
@@ -176,9 +212,21 @@ def propose(
     version.provider_confirmed_by_id = version.provider_confirmed_at = None
     version.customer_confirmed_by_id = version.customer_confirmed_at = None
     _event(session, version, "proposed", user, side="provider")
+    if no_history:
+        _event(session, version, ACCEPTED_WITHOUT_HISTORY, user, side="provider")
+        record(
+            session,
+            "standard_proposed_without_history",
+            object_type="StandardVersion",
+            object_id=version.id,
+            summary=f"{version.standard.code} v{version.version}: proposed without history to replay "
+            "(feasibility unproven), accepted by the proposer",
+        )
     session.flush()
     if base_url is not None:
         code = version.standard.code
+        unproven_zh = f"\n{UNPROVEN_NOTE['zh']}。" if no_history else ""
+        unproven_en = f"\n{UNPROVEN_NOTE['en']}." if no_history else ""
         notify_representatives(
             session,
             bound_customers(session, version.standard),
@@ -187,9 +235,10 @@ def propose(
                 "en": f"Service standard {code} awaits your confirmation",
             },
             body={
-                "zh": f"服务方已提交服务标准 {code}（第 {version.version} 版）：{version.statement_zh or ''}",
+                "zh": f"服务方已提交服务标准 {code}（第 {version.version} 版）：{version.statement_zh or ''}"
+                f"{unproven_zh}",
                 "en": f"The provider proposed service standard {code} (version {version.version}): "
-                f"{version.statement_en or version.statement_zh or ''}",
+                f"{version.statement_en or version.statement_zh or ''}{unproven_en}",
             },
             base_url=base_url,
         )
@@ -313,12 +362,16 @@ def take_step(
     *,
     today: date,
     base_url: str | None = None,
+    accept_without_history: bool = False,
 ) -> StandardVersion:
     """One of ``STEPS`` on ``version`` by ``user`` (an empty comment is no comment); ``today`` is
     the organisation's date a confirmation puts the version in force from; ``base_url`` makes the
-    links of the mails a proposal sends to the customers' representatives."""
+    links of the mails a proposal sends to the customers' representatives; ``accept_without_history``:
+    the proposer accepts a rule with no history to replay (see :func:`propose`)."""
     if step == "propose":
-        return propose(session, version, user, base_url=base_url)
+        return propose(
+            session, version, user, accept_without_history=accept_without_history, base_url=base_url
+        )
     if step == "confirm":
         return confirm(session, version, user, comment or None, today=today)
     if step == "reject":

@@ -22,6 +22,7 @@ This is the public API the other phases use (tickets/KPIs, surveys, collection, 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -44,6 +45,7 @@ __all__ = [
     "experience_counterpart",
     "measured_history",
     "proposed_history",
+    "ReplayScope",
     "register_history_provider",
     "spec_from_content",
     "standard_by_code",
@@ -54,16 +56,31 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class ReplayScope:
+    """Which history a rule is replayed on: the complete periods of the standard's window that start
+    on or after ``start`` and end by ``end`` (and before today), narrowed to one customer's own history
+    when ``customer_id`` is given (a representative's view). Without a scope: the complete periods of
+    the last half-year (a year for quarters) before today, the setup check's history."""
+
+    start: date
+    end: date
+    customer_id: int | None = None
+    #: What the replays of one scope share (the period's ticket frame, read once for all standards)
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+
 # The history a standard speaks of, for the "feasible" principle: its rule replayed on raw history
 # (scoring.feasibility.ReplayedHistory) or its measured values per period (oldest first). The KPI and
-# analysis phases register a provider; the first one that returns something is used.
+# analysis phases register a provider; the first one that returns something is used. The setup check,
+# the propose gate and the review's standards section all read it here: one definition.
 History = Sequence[float] | ReplayedHistory
-HistoryProvider = Callable[[Session, StandardVersion], History | None]
+HistoryProvider = Callable[[Session, StandardVersion, ReplayScope | None], History | None]
 _history_providers: list[HistoryProvider] = []
 
 
 def register_history_provider(provider: HistoryProvider) -> HistoryProvider:
-    """Register ``provider(session, version) -> values or None`` (usable as a decorator)."""
+    """Register ``provider(session, version, scope) -> values or None`` (usable as a decorator)."""
     if provider not in _history_providers:
         _history_providers.append(provider)
     return provider
@@ -114,9 +131,12 @@ def proposed_history(session: Session, d: Any) -> History | None:
     return measured_history(session, rule)  # type: ignore[arg-type]
 
 
-def measured_history(session: Session, version: StandardVersion) -> History | None:
+def measured_history(
+    session: Session, version: StandardVersion, scope: ReplayScope | None = None
+) -> History | None:
+    """The history ``version`` speaks of (see ``ReplayScope``), None when no provider measures its metric."""
     for provider in _history_providers:
-        values = provider(session, version)
+        values = provider(session, version, scope)
         if values is not None:
             return values
     return None

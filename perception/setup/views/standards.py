@@ -213,6 +213,8 @@ def standard_detail(standard_id: int) -> Any:
         may_act=side == "provider" or (side == "customer" and user.customer_id in bound),
         bound=bound,
         confirmed=confirmed,
+        unproven=latest is not None and setup_confirm.accepted_without_history(latest),
+        unproven_note=setup_confirm.UNPROVEN_NOTE,
         names=names,
         trail=trail,
         can_manage=can(Permission.MANAGE_SETUP),
@@ -225,6 +227,11 @@ def _user_ids(v: StandardVersion) -> list[int]:
     ids = [v.provider_confirmed_by_id, v.customer_confirmed_by_id, v.need_confirmed_by_id]
     ids += [e.user_id for e in v.events]
     return [i for i in ids if i is not None]
+
+
+def _ticked(value: str | None) -> bool:
+    """A ticked checkbox (WTForms sends "y"; other clients "on", "true", "1")."""
+    return (value or "").strip().lower() in ("y", "yes", "on", "true", "1")
 
 
 def _base_url() -> str:
@@ -246,8 +253,9 @@ def standard_action(standard_id: int, version_id: int, action: str) -> Any:
         # The refusal is shown after a redirect, which commits: the savepoint undoes the step's writes.
         with atomic():
             setup_confirm.take_step(
-                orm(), action, version, g.user, comment, today=current_clock().today(), base_url=_base_url()
-            )
+                orm(), action, version, g.user, comment, today=current_clock().today(), base_url=_base_url(),
+                accept_without_history=_ticked(request.form.get("accept_without_history")),
+            )  # fmt: skip
     except NotAllowed:
         raise  # the 403 page with the reason
     except SetupError as exc:

@@ -159,3 +159,29 @@ def test_benjamini_hochberg_across_the_cells_compared_at_once():
     assert (
         next(c for c in report.cells if c.region == "borderline").reason == "not_significant_after_correction"
     )
+
+
+def test_pooled_tiers_are_met_only_when_every_tier_met_its_own_target():
+    """Issue 14: Gold 93 % of 100 against its own 95 %, Silver 99 % of 300 against 90 %: the pooled
+    97.5 % beats the strictest target, but the cell is missed (scoring.pooled_met), by Gold's margin;
+    each tier's interval is statsmodels' Wilson interval of its own tickets."""
+    from scoring.comparison import KpiGroup
+
+    groups = (KpiGroup("GOLD", 0.93, 0.95, ">=", 100), KpiGroup("SILVER", 0.99, 0.90, ">=", 300))
+    missed = compare_kpi_experience([cell("a", 97.5, 120, 200, kpi_n=400, kpi_groups=groups)]).cells[0]
+    assert not missed.kpi_met and missed.quadrant == "both_missed" and not missed.kpi_evidenced
+    assert missed.kpi_margin == pytest.approx(-0.02)
+    assert [(g.label, g.met) for g in missed.kpi_breaches] == [("GOLD", False)]
+    low, high = proportion_confint(93, 100, method="wilson")
+    gold = missed.kpi_groups[0]
+    assert (gold.ci_low, gold.ci_high) == pytest.approx((low, high)) and not gold.evidenced
+    # Both tiers beat their own targets while the pooled value is below the strictest: met.
+    both = (KpiGroup("GOLD", 0.99, 0.95, ">=", 1000), KpiGroup("SILVER", 0.93, 0.90, ">=", 3000))
+    met = compare_kpi_experience([cell("b", 94.5, 120, 200, kpi_n=4000, kpi_groups=both)]).cells[0]
+    assert met.kpi_met and met.quadrant == "watermelon" and met.kpi_breaches == ()
+    assert met.kpi_margin == pytest.approx(0.03)
+    silver_low, _ = proportion_confint(2790, 3000, method="wilson")
+    assert silver_low > 0.90 and met.kpi_evidenced  # every tier's own interval on the met side
+    # A tier without tickets has no interval: the KPI side cannot be evidenced.
+    blind = (KpiGroup("GOLD", 0.99, 0.95, ">="), KpiGroup("SILVER", 0.93, 0.90, ">=", 3000))
+    assert not compare_kpi_experience([cell("c", 94.5, 120, 200, kpi_groups=blind)]).cells[0].kpi_evidenced

@@ -83,3 +83,20 @@ def test_the_check_states_best_median_latest_and_what_history_supports():
     assert ok.passed and "met in 1 of 2 periods" in ok.reason_en
     none = check_principles(spec, replace(h, periods=())).result("feasible")
     assert not none.passed and none.code == "feasible_no_history" and "DESK's tickets" in none.reason_en
+
+
+def test_supported_thresholds_edge_cases():
+    """The thresholds the history supports (the review's column, the check's sentence): none without
+    history; one period; a rate replay states its best period's value; all-equal periods."""
+    from scoring.feasibility import PeriodValue, ReplayedHistory, supported_thresholds
+
+    empty = ReplayedHistory("无", "none", (), 99.0, ">=", "%", limit_minutes=60.0)
+    assert supported_thresholds(empty) == () and supported_thresholds(empty, "zh") == ()
+    one = ReplayedHistory("a", "a", (PeriodValue("2026-03-02", 44.0, 50),), 99.0, ">=", "%", 60.0, None)
+    assert supported_thresholds(one) == ("44% within 60 min",)  # no period reached 99 %: no limit
+    timed = ReplayedHistory("a", "a", one.periods, 99.0, ">=", "%", 60.0, 205.0)
+    assert supported_thresholds(timed, "zh") == ("44%内60分钟", "99%内3.4小时")
+    same = tuple(PeriodValue(f"w{i}", 4.2, 30) for i in range(3))
+    assert supported_thresholds(ReplayedHistory("a", "a", same, 4.5, ">=", "")) == (">= 4.2",)
+    reopen = (PeriodValue("w0", 6.0, 40), PeriodValue("w1", 3.0, 40))
+    assert supported_thresholds(ReplayedHistory("a", "a", reopen, 2.0, "<=", "%")) == ("<= 3%",)
