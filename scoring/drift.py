@@ -136,6 +136,11 @@ def _fisher_batch(items: Sequence[ScoredInput], min_recent: int, min_base: int) 
     drawn_k: list[int] = []
     from_b: list[bool] = []
     for i, item in enumerate(items):
+        # Most cells of a large look are below the minimum n: sorted out without NumPy.
+        if sum(item.baseline) < min_base or sum(item.recent) < min_recent:
+            continue
+        if sum(1 for x, y in zip(item.baseline, item.recent, strict=False) if x + y > 0) != 2:
+            continue
         a = np.asarray(item.baseline, dtype=np.int64).reshape(-1)
         b = np.asarray(item.recent, dtype=np.int64).reshape(-1)
         s = np.asarray(item.scores, dtype=float).reshape(-1)
