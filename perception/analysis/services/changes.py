@@ -146,23 +146,27 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
     count = np.array(columns[8], dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(hi > lo, 100.0 * (value - lo) / (hi - lo), 0.0)
-    measures: list[str] = []
-    measure_at: dict[str, int] = {}
-    code = np.empty(len(rows), dtype=np.int64)
-    score = np.empty(len(rows), dtype=float)
-    for i, (kind, dimension) in enumerate(zip(columns[3], columns[4], strict=True)):
-        scored = _category(kind, lo[i], hi[i], value[i])
-        if scored is None and kind == "ces":
-            scored = ("ces", float(y[i]))
-        elif scored is None and dimension:
-            scored = (str(dimension), float(y[i]))
-        if scored is None:
-            code[i] = -1
-            continue
-        measure, score[i] = scored
-        code[i] = measure_at.setdefault(measure, len(measures))
-        if code[i] == len(measures):
-            measures.append(measure)
+    # The measure and score of every row, as _category and the CES / dimension rule give them.
+    kind = np.array(columns[3], dtype=object)
+    dimension = np.array([d or "" for d in columns[4]], dtype=object)
+    is_csat, is_nps, is_ces = kind == "csat", kind == "nps", kind == "ces"
+    is_dimension = ~(is_csat | is_nps | is_ces) & (dimension != "")
+    names = np.where(
+        is_csat,
+        "csat",
+        np.where(is_nps, "nps", np.where(is_ces, "ces", np.where(is_dimension, dimension, ""))),
+    ).astype(object)
+    with np.errstate(invalid="ignore"):
+        score = np.where(
+            is_csat,
+            np.where(value >= hi - 1, 1.0, 0.0),
+            np.where(is_nps, np.where(value >= 9, 1.0, np.where(value <= 6, -1.0, 0.0)), y),
+        )
+    measures_found, measure_code = np.unique(names, return_inverse=True)
+    measures = [str(m) for m in measures_found.tolist()]
+    code = measure_code.reshape(-1).astype(np.int64)
+    if "" in measures:
+        code[names == ""] = -1
     keep = code >= 0
     rows_at = np.flatnonzero(keep)
     if not len(rows_at):
