@@ -199,18 +199,20 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
         np.bincount(cell_of, weights=np.where(side == s_, count[at], 0), minlength=len(cells))
         for s_ in (False, True)
     ]
-    r_, f_, s2, m_, sc = np.unravel_index(cells, shape)
-    first_values = np.unique(first)
-    second_values = np.unique(second)
-    unit_measure = cells // len(scores)  # cells are sorted: one (unit, measure) is a contiguous run
+    r_, f_, s2, m_, sc = (part.tolist() for part in np.unravel_index(cells, shape))
+    first_values = np.unique(first).tolist()
+    second_values = np.unique(second).tolist()
+    score_values = scores.tolist()
+    baseline_counts, recent_counts = sides[0].astype(np.int64).tolist(), sides[1].astype(np.int64).tolist()
+    unit_measure = (cells // len(scores)).tolist()  # cells are sorted: a (unit, measure) is one run
     seen_first = np.full(len(cells), np.iinfo(np.int64).max)
     np.minimum.at(seen_first, cell_of, seen)
-    groups: dict[int, list[int]] = {}
-    for j, um in enumerate(unit_measure.tolist()):
-        groups.setdefault(um, []).append(j)
+    run_starts = [0, *(j for j in range(1, len(unit_measure)) if unit_measure[j] != unit_measure[j - 1])]
+    runs = [list(range(a, b)) for a, b in zip(run_starts, [*run_starts[1:], len(unit_measure)], strict=True)]
+    run_seen = np.minimum.reduceat(seen_first, run_starts).tolist()
 
     def unit_of(j: int) -> Unit:
-        kind = int(r_[j])
+        kind = r_[j]
         if kind == 0:
             return ("all",)
         if kind == 1:
@@ -219,14 +221,14 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
             return ("service", int(first_values[f_[j]]))
         return ("cell", int(first_values[f_[j]]), int(second_values[s2[j]]))
 
-    ordered = sorted(groups.values(), key=lambda js: int(seen_first[js].min()))
+    ordered = [js for _, js in sorted(zip(run_seen, runs, strict=True), key=lambda item: item[0])]
     scored_inputs = []
-    for js in sorted(ordered, key=lambda js: _order((unit_of(js[0]), measures[int(m_[js[0]])]))):
-        measure = measures[int(m_[js[0]])]
+    for js in sorted(ordered, key=lambda js: _order((unit_of(js[0]), measures[m_[js[0]]]))):
+        measure = measures[m_[js[0]]]
         scored_inputs.append(
             ScoredInput(
-                unit_of(js[0]), measure, tuple(float(scores[sc[j]]) for j in js),
-                tuple(int(sides[0][j]) for j in js), tuple(int(sides[1][j]) for j in js),
+                unit_of(js[0]), measure, tuple(float(score_values[sc[j]]) for j in js),
+                tuple(baseline_counts[j] for j in js), tuple(recent_counts[j] for j in js),
                 100.0 if measure == "nps" else 1.0,
             )
         )  # fmt: skip
@@ -246,18 +248,21 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
         y_sum = np.bincount(sum_of, weights=y_d * n_d, minlength=len(sum_cells))
         yy_sum = np.bincount(sum_of, weights=y_d * y_d * n_d, minlength=len(sum_cells))
         by_unit: dict[Unit, list[dict[str, DimensionSample]]] = {}
-        for j, cell in enumerate(sum_cells.tolist()):
-            measure_code, rest = cell % len(measures), cell // len(measures)
-            is_recent, unit_code = rest % 2, rest // 2
-            kind, f_code, s_code = np.unravel_index(unit_code, shape[:3])
+        measure_codes = (sum_cells % len(measures)).tolist()
+        rest = sum_cells // len(measures)
+        recents = (rest % 2).tolist()
+        kinds, f_codes, s_codes = (part.tolist() for part in np.unravel_index(rest // 2, shape[:3]))
+        n_list, y_list, yy_list = n_sum.tolist(), y_sum.tolist(), yy_sum.tolist()
+        for j in range(len(measure_codes)):
+            kind_j = kinds[j]
             unit: Unit = (
-                ("all",) if kind == 0
-                else ("region", int(first_values[f_code])) if kind == 1
-                else ("service", int(first_values[f_code])) if kind == 2
-                else ("cell", int(first_values[f_code]), int(second_values[s_code]))
+                ("all",) if kind_j == 0
+                else ("region", int(first_values[f_codes[j]])) if kind_j == 1
+                else ("service", int(first_values[f_codes[j]])) if kind_j == 2
+                else ("cell", int(first_values[f_codes[j]]), int(second_values[s_codes[j]]))
             )  # fmt: skip
-            sample = DimensionSample(int(n_sum[j]), float(y_sum[j]), float(yy_sum[j]))
-            by_unit.setdefault(unit, [{}, {}])[is_recent][measures[measure_code]] = sample
+            sample = DimensionSample(int(n_list[j]), y_list[j], yy_list[j])
+            by_unit.setdefault(unit, [{}, {}])[recents[j]][measures[measure_codes[j]]] = sample
         for unit in sorted(by_unit, key=lambda u: _order((u, "index"))):
             baseline, recent_side = by_unit[unit]
             index_inputs.append(IndexInput(unit, baseline, recent_side))
