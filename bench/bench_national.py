@@ -477,10 +477,13 @@ def time_pages(app: Any, end: date, review_id: int, repeat: int, only: set[str],
         if only and name not in only:
             continue
 
-        def get(path: str = path) -> float:
-            t = time.perf_counter()
+        cpu: list[float] = []
+
+        def get(path: str = path, cpu: list[float] = cpu) -> float:
+            t, c = time.perf_counter(), time.process_time()
             r = client.get(path, headers={"Accept-Language": "zh-CN"})
             assert r.status_code == 200, (path, r.status_code, r.get_data(as_text=True)[:300])
+            cpu.append(time.process_time() - c)  # this process's own work, whatever the load
             return time.perf_counter() - t
 
         load = _load()
@@ -488,7 +491,7 @@ def time_pages(app: Any, end: date, review_id: int, repeat: int, only: set[str],
         warm = [get() for _ in range(repeat)]
         print(
             f"{name + label:24s} {period:4s} first {first * 1000:7.0f} ms  median {statistics.median(warm) * 1000:7.0f} ms"
-            f"  max {max(warm) * 1000:7.0f} ms  (load {load})",
+            f"  max {max(warm) * 1000:7.0f} ms  cpu median {statistics.median(cpu[1:]) * 1000:7.0f} ms  (load {load})",
             flush=True,
         )
 
