@@ -268,3 +268,82 @@ def test_kpi_vs_experience_page_shows_the_kpi_interval_and_candidate_reasons(
         or "the KPI's own interval includes its target" in html
     )
     assert "0.97 [0.964–0.975]" in html
+
+
+def _inputs_row_by_row(rows):
+    """The change look's inputs built one row and one unit at a time (how build_inputs read them
+    before issue 19 grouped them with NumPy): the reference the grouped build must equal."""
+    from collections import defaultdict
+
+    from perception.analysis.services.changes import DIMENSION_CODES, _category, _order
+    from scoring.drift import DimensionSample, IndexInput, ScoredInput
+
+    counts = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    sums = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
+    for recent, region, service, kind, dimension, lo, hi, value, n in rows:
+        units = [("all",), ("region", int(region))]
+        if int(service) >= 0:
+            units += [("service", int(service)), ("cell", int(service), int(region))]
+        scored = _category(kind, float(lo), float(hi), float(value))
+        y = 100.0 * (float(value) - float(lo)) / (float(hi) - float(lo)) if hi > lo else 0.0
+        if scored is None and kind == "ces":
+            scored = ("ces", y)
+        elif scored is None and dimension:
+            scored = (str(dimension), y)
+        if scored is None:
+            continue
+        measure, score = scored
+        for unit in units:
+            counts[(unit, measure)][score][1 if recent else 0] += int(n)
+            if measure in DIMENSION_CODES:
+                acc = sums[(unit, bool(recent))][measure]
+                acc[0] += int(n)
+                acc[1] += y * int(n)
+                acc[2] += y * y * int(n)
+    scored_inputs = []
+    for (unit, measure), table in sorted(counts.items(), key=lambda kv: _order(kv[0])):
+        scores = tuple(sorted(table))
+        scored_inputs.append(
+            ScoredInput(unit, measure, scores, tuple(table[s][0] for s in scores),
+                        tuple(table[s][1] for s in scores), 100.0 if measure == "nps" else 1.0)
+        )  # fmt: skip
+    index_inputs = []
+    for unit in sorted({u for u, _ in sums}, key=lambda u: _order((u, "index"))):
+        sides = [
+            {d: DimensionSample(int(v[0]), v[1], v[2]) for d, v in sums.get((unit, recent), {}).items()}
+            for recent in (False, True)
+        ]
+        index_inputs.append(IndexInput(unit, sides[0], sides[1]))
+    return scored_inputs, index_inputs
+
+
+def test_grouped_inputs_equal_the_row_by_row_build():
+    """Issue 19: the look's inputs are grouped with NumPy; every count, score, order and sum
+    equals the row-by-row build, exactly (the sums accumulate in the same order)."""
+    import random
+
+    from perception.analysis.services.changes import build_inputs
+
+    rng = random.Random(19)
+    kinds = [
+        ("csat", None, 1, 5), ("nps", None, 0, 10), ("ces", None, 1, 7), ("likert", "staff_attitude", 1, 5),
+        ("rating", "response_speed", 1, 7), ("likert", "unknown_code", 1, 5), ("rating", None, 1, 5),
+        ("likert", "fault_handling", 3, 3),
+    ]  # fmt: skip
+    rows = []
+    for _ in range(2000):
+        kind, dim, lo, hi = rng.choice(kinds)
+        value = rng.randint(lo, hi)
+        rows.append(
+            (rng.random() < 0.4, rng.choice([3, 7, 11]), rng.choice([-1, 2, 5]), kind, dim or "",
+             float(lo), float(hi), float(value), rng.randint(1, 9))
+        )  # fmt: skip
+    got = build_inputs(rows)
+    want = _inputs_row_by_row(rows)
+    assert got[0] == want[0]
+    assert [(i.unit, i.baseline, i.recent) for i in got[1]] == [
+        (i.unit, i.baseline, i.recent) for i in want[1]
+    ]
+    assert len(got[0]) > 50 and len(got[1]) > 10
+    assert build_inputs([]) == ([], [])
+    assert build_inputs([(True, 3, 2, "rating", "", 1.0, 5.0, 4.0, 2)]) == ([], [])

@@ -271,7 +271,7 @@ def driver_dimensions(x: np.ndarray, y: np.ndarray, min_pairs: int = DRIVER_MIN_
 
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     names = load_names(session, customers=False)
-    cells = aggregate(session, filters, kinds=DIMENSION_KINDS, use_rollup=use_rollup)
+    cells = aggregate(session, filters, kinds=DIMENSION_KINDS, use_rollup=use_rollup, by=("region",))
     total = rollup(cells).get((), {})
     effort = rollup(aggregate(session, filters, kinds=("ces",), use_rollup=use_rollup)).get((), {})
     dimensions = tuple((d, dimension_measure(dimension_acc(total, d), (d,))) for d in DIMENSION_CODES)

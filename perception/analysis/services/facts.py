@@ -88,6 +88,8 @@ def _sd(n: int, s: float, ss: float) -> float:
     return math.sqrt(max(var, 0.0))
 
 
+#: The key columns of a FactTable a caller may group by (services.facts.aggregate ``by``).
+FACT_KEYS = ("period", "region", "service")
 STAT_COLUMNS = ("n", "s", "ss", "y", "yy", "top2", "promoters", "detractors")
 
 
@@ -202,8 +204,15 @@ def aggregate(
     kinds: Sequence[str] | None = None,
     extra_where: Iterable[Any] = (),
     use_rollup: bool = True,
+    by: tuple[str, ...] = FACT_KEYS,
 ) -> FactTable:
     """One GROUP BY (period, region, service, kind, dimension, scale) -> additive sums.
+
+    ``by`` names the key columns a caller rolls up by (a subset of period, region and service); the
+    others are not grouped on and come back as the filter's start, region 0 and no service. A page
+    that shows totals per region and service over a year asks for ("region", "service") and
+    ("period",) apart: some thousand rows each, where the full grain would return a row per
+    region x service x week (a quarter of a million at a national provider's size).
 
     Reads the pre-aggregated weekly sums (analysis_rollup) when ``use_rollup`` allows it (the
     ANALYSIS_ROLLUP setting, read by the caller) and they match the facts, otherwise the facts
@@ -235,10 +244,18 @@ def aggregate(
             func.sum(case((Obs.value >= 9, 1), else_=0)),
             func.sum(case((Obs.value <= 6, 1), else_=0)),
         ]
+    unknown = set(by) - set(FACT_KEYS)
+    if unknown:
+        raise ValueError(f"cannot aggregate by {sorted(unknown)}")
+    wanted = [name for name in FACT_KEYS if name in by]
+    selected = {
+        "period": source.period_start,
+        "region": source.region_id,
+        "service": func.coalesce(source.service_id, -1),
+    }
+    grouped = {"period": source.period_start, "region": source.region_id, "service": source.service_id}
     keys = [
-        source.period_start,
-        source.region_id,
-        func.coalesce(source.service_id, -1),
+        *(selected[name] for name in wanted),
         source.kind,
         func.coalesce(source.dimension, ""),
         source.scale_min,
@@ -248,9 +265,7 @@ def aggregate(
         select(*keys, *sums)
         .where(*where_facts(source, filters), *extra)
         .group_by(
-            source.period_start,
-            source.region_id,
-            source.service_id,
+            *(grouped[name] for name in wanted),
             source.kind,
             source.dimension,
             source.scale_min,
@@ -268,6 +283,10 @@ def aggregate(
             empty.astype(object), np.empty((0, 8)),
         )  # fmt: skip
     columns = list(zip(*rows, strict=True))  # column-wise in one pass (Row slicing is slow)
+    absent = {"period": filters.start, "region": 0, "service": -1}
+    for at, name in enumerate(FACT_KEYS):
+        if name not in wanted:
+            columns.insert(at, (absent[name],) * len(rows))
     lo, hi = np.asarray(columns[5], dtype=float), np.asarray(columns[6], dtype=float)
     n, s_, ss, top2, prom, detr = (np.asarray(c, dtype=float) for c in columns[7:])
     with np.errstate(divide="ignore", invalid="ignore"):

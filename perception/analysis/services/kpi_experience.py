@@ -37,6 +37,7 @@ from perception.analysis.services.kpi_links import (
     KpiLink,
     KpiRow,
     kpi_links,
+    kpi_pairs,
     kpi_rows,
     pooled_target,
 )
@@ -492,9 +493,13 @@ def kpi_vs_experience(
 ) -> KpiExperienceView:
     """Compare every KPI that has an experience counterpart with that experience, per service x region."""
     names = load_names(session, customers=False)
-    rows = kpi_rows(session, filters)
+    # Which KPIs have values and what they compare with first; then the values of those with an
+    # experience target only (a volume or a percentile KPI has none and needs no rows).
+    pairs = kpi_pairs(session, filters)
     on = filters.end - timedelta(days=1)
-    links = kpi_links(session, ((r.definition_id, r.service_id) for r in rows), on)
+    links = kpi_links(session, ((d, s) for d, s, _ in pairs), on)
+    compared = {d for (d, _), link in links.items() if link.experience is not None}
+    rows = kpi_rows(session, filters, definition_ids=compared)
     facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)
     cells_index = CellIndex(facts)
     grouped: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
@@ -502,14 +507,31 @@ def kpi_vs_experience(
         grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
 
     units: dict[int, str] = {i: u for i, u in session.execute(select(KpiDefinition.id, KpiDefinition.unit))}
-    unmatched: dict[tuple[str, int, str], Unmatched] = {}
+    # What cannot be compared, each noted where its (KPI, service, region) comes in that order.
+    noted: list[tuple[tuple[int, int, int], tuple[str, int, str], Unmatched]] = []
+    for definition_id, service_id, first_region in pairs:
+        link = links.get((definition_id, service_id))
+        if link is None or link.experience is not None:
+            continue
+        service_named = names.service(service_id)
+        noted.append(
+            (
+                (definition_id, service_id, first_region),
+                (link.kpi_code, service_id, link.reason or ""),
+                Unmatched(
+                    link.kpi_code, service_id, link.reason or "", kpi_name_zh=link.kpi_name_zh,
+                    kpi_name_en=link.kpi_name_en, service_name_zh=service_named.name_zh,
+                    service_name_en=service_named.name_en,
+                ),
+            )
+        )  # fmt: skip
     plan = PlanMeans(session)
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
     for (definition_id, service_id, region_id), group in sorted(grouped.items()):
         link = links.get((definition_id, service_id))
-        if link is None:
-            continue
+        if link is None or link.experience is None:
+            continue  # noted above
         service_named, region_named = names.service(service_id), names.region(region_id)
         named: dict[str, Any] = {
             "kpi_name_zh": link.kpi_name_zh,
@@ -517,14 +539,15 @@ def kpi_vs_experience(
             "service_name_zh": service_named.name_zh,
             "service_name_en": service_named.name_en,
         }
-        if link.experience is None:
-            key = (link.kpi_code, service_id, link.reason or "")
-            unmatched[key] = Unmatched(link.kpi_code, service_id, link.reason or "", **named)
-            continue
+        at = (definition_id, service_id, region_id)
         value, target, comparator, weeks = _kpi_summary(group)
         if target is None or comparator is None:
-            unmatched[(link.kpi_code, service_id, "kpi_target_missing")] = Unmatched(
-                link.kpi_code, service_id, "kpi_target_missing", **named
+            noted.append(
+                (
+                    at,
+                    (link.kpi_code, service_id, "kpi_target_missing"),
+                    Unmatched(link.kpi_code, service_id, "kpi_target_missing", **named),
+                )
             )
             continue
         exp, basis = experience_input(cells_index.parts(service_id, region_id), link.experience)
@@ -532,13 +555,13 @@ def kpi_vs_experience(
         if basis.startswith("not_measurable_yet:"):
             reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
             have = int(basis.split(":")[1])
-            unmatched[(link.kpi_code, service_id, reason)] = Unmatched(
+            noted.append((at, (link.kpi_code, service_id, reason), Unmatched(
                 link.kpi_code, service_id, reason, **named,
                 region_name_zh=region_named.name_zh, region_name_en=region_named.name_en,
                 measured_by=_measured_by(
                     plan, service_id, region_id, link.experience.dimension, DIMENSION_MIN_N - have
                 ),
-            )  # fmt: skip
+            )))  # fmt: skip
         if not exp:
             continue
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
@@ -561,6 +584,9 @@ def kpi_vs_experience(
                 point = (kpi_margin, _weekly_point(wexp, link.experience))
                 weekly[(f"{s_code}:{link.kpi_code}", r_code)][week] = point
 
+    unmatched: dict[tuple[str, int, str], Unmatched] = {}
+    for _, key, entry in sorted(noted, key=lambda item: item[0]):
+        unmatched.setdefault(key, entry)
     report = compare_kpi_experience([c for *_, c in inputs])
     views: list[CellView] = []
     for (link, service_id, region_id, weeks, basis, _), comparison in zip(inputs, report.cells, strict=True):

@@ -9,11 +9,12 @@ target. KPI values are few (service x region x tier x week), so they are read as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.filters import AnalysisFilters
@@ -61,10 +62,31 @@ class KpiRow:
     met: bool | None
 
 
+def _kpi_where(filters: AnalysisFilters, granularity: str) -> list[Any]:
+    clauses: list[Any] = [
+        KpiValue.granularity == granularity,
+        KpiValue.period_start >= filters.start,
+        KpiValue.period_start < filters.end,
+        KpiValue.value.is_not(None),
+    ]
+    if filters.region_ids is not None:
+        clauses.append(KpiValue.region_id.in_(sorted(filters.region_ids)))
+    if filters.service_id is not None:
+        clauses.append(KpiValue.service_id == filters.service_id)
+    if filters.tier_id is not None:
+        clauses.append(KpiValue.tier_id == filters.tier_id)
+    return clauses
+
+
 def kpi_rows(
-    session: Session, filters: AnalysisFilters, *, granularity: str = Granularity.WEEK
+    session: Session,
+    filters: AnalysisFilters,
+    *,
+    granularity: str = Granularity.WEEK,
+    definition_ids: Collection[int] | None = None,
 ) -> list[KpiRow]:
-    """KPI values of the filter period (weekly by default), restricted like the facts."""
+    """KPI values of the filter period (weekly by default), restricted like the facts, and to
+    ``definition_ids`` when given."""
     stmt = select(
         KpiValue.definition_id,
         KpiValue.service_id,
@@ -76,18 +98,9 @@ def kpi_rows(
         KpiValue.target,
         KpiValue.comparator,
         KpiValue.met,
-    ).where(
-        KpiValue.granularity == granularity,
-        KpiValue.period_start >= filters.start,
-        KpiValue.period_start < filters.end,
-        KpiValue.value.is_not(None),
-    )
-    if filters.region_ids is not None:
-        stmt = stmt.where(KpiValue.region_id.in_(sorted(filters.region_ids)))
-    if filters.service_id is not None:
-        stmt = stmt.where(KpiValue.service_id == filters.service_id)
-    if filters.tier_id is not None:
-        stmt = stmt.where(KpiValue.tier_id == filters.tier_id)
+    ).where(*_kpi_where(filters, granularity))
+    if definition_ids is not None:
+        stmt = stmt.where(KpiValue.definition_id.in_(sorted(definition_ids)))
     # A fixed order (PostgreSQL returns unordered rows in whatever order the heap holds them): the
     # callers pool tiers and weeks, and a pooled sum or a tie must not depend on that order.
     stmt = stmt.order_by(
@@ -99,6 +112,21 @@ def kpi_rows(
         KpiValue.id,
     )
     return [KpiRow(*row) for row in session.execute(stmt)]  # type: ignore[arg-type, call-arg]
+
+
+def kpi_pairs(
+    session: Session, filters: AnalysisFilters, *, granularity: str = Granularity.WEEK
+) -> list[tuple[int, int, int]]:
+    """(definition, service, first region) of every KPI that has values in the filter period, in
+    that order: which KPIs a comparison must account for, without reading their values (a
+    national provider's year holds millions; only the KPIs with an experience target need them)."""
+    stmt = (
+        select(KpiValue.definition_id, KpiValue.service_id, func.min(KpiValue.region_id))
+        .where(*_kpi_where(filters, granularity))
+        .group_by(KpiValue.definition_id, KpiValue.service_id)
+        .order_by(KpiValue.definition_id, KpiValue.service_id)
+    )
+    return [(int(d), int(s), int(r)) for d, s, r in session.execute(stmt)]
 
 
 def pooled_target(rows: Iterable[KpiRow]) -> tuple[float | None, str | None]:

@@ -88,3 +88,38 @@ def test_simulated_stable_organisations_rarely_flag_and_planted_drops_are_found(
     for planted in ("csat", "nps", "ces"):
         found = simulate_rates(15, seed=15, planted=planted)
         assert found.ci_high > 0.80 and found.rate >= 0.7, found
+
+
+def test_many_csat_cells_get_the_p_values_of_the_one_by_one_test():
+    """A look over thousands of cells computes CSAT's Fisher tails in one vectorised call: each
+    p-value equals scipy's one-sided Fisher exact test of that cell and the one-by-one path."""
+    import numpy as np
+    from scipy.stats import fisher_exact
+
+    from scoring.exact_tests import permutation_p_value
+
+    rng = np.random.default_rng(5)
+    items = []
+    for i in range(300):
+        base_top, recent_top = int(rng.integers(0, 60)), int(rng.integers(0, 40))
+        base_n, recent_n = base_top + int(rng.integers(0, 30)), recent_top + int(rng.integers(0, 20))
+        items.append(_csat(("cell", i, 0), (base_top, base_n), (recent_top, recent_n)))
+    items.append(
+        ScoredInput(("cell", 999, 0), "csat", (0.0, 1.0), (0, 40), (0, 25))
+    )  # all top-2: no variation
+    look = detect_drops(items)
+    tested = 0
+    for item, test in zip(items, look.tests, strict=True):
+        if not test.tested:
+            assert test.reason in ("low_n", "no_variation")
+            continue
+        tested += 1
+        (a0, a1), (b0, b1) = item.baseline, item.recent
+        # H1: the recent share of top-2 is lower: recent row has fewer top-2 than expected.
+        _, want = fisher_exact([[b1, b0], [a1, a0]], alternative="less")
+        assert test.p_value == pytest.approx(want, rel=1e-9, abs=1e-15)
+        assert test.p_value == permutation_p_value(
+            item.baseline, item.recent, item.scores, alternative="less"
+        )
+    assert tested > 100
+    assert look.tests[-1].reason == "no_variation"
