@@ -184,7 +184,9 @@ AnalysisExperienceDimensionMeasure = Estimate  # the shared estimate
 
 class AnalysisExperienceDimension(Body):
     dimension: str | None
-    measure: AnalysisExperienceDimensionMeasure
+    measure: AnalysisExperienceDimensionMeasure | None = Field(
+        description="Null where nobody of this voice rated the dimension"
+    )
 
 
 AnalysisExperienceFilters = AnalysisDemandFilters  # the same shape
@@ -195,9 +197,24 @@ AnalysisExperienceHeatRegion = Named  # the shared named reference
 
 class AnalysisExperienceHeat(Body):
     dimensions: list[str]
-    means: list[list[float | None]] = Field(description="Region x dimension means; null where nobody rated")
+    means: list[list[float | None]] = Field(
+        description="Region x dimension means of customers' answers; null where nobody rated"
+    )
     n: list[list[float]]
-    regions: list[AnalysisExperienceHeatRegion]
+    reports_means: list[list[float | None]] = Field(
+        description="Region x dimension means of the collectors' weekly-report ratings, shown apart;"
+        " null where none"
+    )
+    reports_n: list[list[float]]
+    regions: list[AnalysisExperienceHeatRegion] = Field(description="Regions with a rating of either voice")
+
+
+class ExperienceVoices(Body):
+    """Which sources each voice of the experience figures is made of (perception_index.VOICES)."""
+
+    headline: Literal["customers"] = Field(description="The voice of dimensions, heat means, IPA and drivers")
+    customers: list[str] = Field(description="Customers' own answers: survey, callback, sampling")
+    reports: list[str] = Field(description="The collectors' weekly-report ratings: feedback")
 
 
 class AnalysisExperienceReliabilityItemResultItem(Body):
@@ -314,7 +331,11 @@ class ServqualWeighting(Body):
 
 
 class AnalysisExperience(Body):
-    dimensions: list[AnalysisExperienceDimension]
+    voices: ExperienceVoices
+    dimensions: list[AnalysisExperienceDimension] = Field(description="The six means, customers' answers")
+    reports_dimensions: list[AnalysisExperienceDimension] = Field(
+        description="The six means of the collectors' weekly-report ratings, shown apart"
+    )
     driver_capped: bool | None
     driver_overall: str | None
     driver_respondents: float | None

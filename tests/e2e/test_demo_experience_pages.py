@@ -1,7 +1,8 @@
 """Issue 14 "CES and alpha appear where a user looks for them", on the demo through HTTP: the
 overview shows CES with its n beside CSAT and NPS, and states that drops are tested on customers'
 answers only; the experience page shows CES and Cronbach's alpha (listwise, as pingouin) of the
-questionnaires the demo's customers answer; the demo's office-hours SLA page lists the make-up
+questionnaires the demo's customers answer, and its dimension means keep customers' answers and the
+collectors' weekly-report ratings apart; the demo's office-hours SLA page lists the make-up
 working days (调休) of the years it covers. Uses the shared demo build of tests/e2e/demo_live.py
 (8 weeks), so it adds no demo load when the other demo pages run in the same process."""
 
@@ -72,6 +73,34 @@ def test_experience_page_shows_alpha_and_ces_of_the_demo(demo_app):
     assert "Listwise" in section and "pingouin" in section
     effort = visible_text(body[body.index('id="effort"') : body.index('id="reliability"')])
     assert re.search(r"\d\.\d\d\s*\[\d\.\d\d–\d\.\d\d\]\s*n=\d{2,}", effort), effort
+
+
+@pytest.mark.parametrize(
+    ("lang", "customers", "reports"),
+    [
+        ("en", "Customers' answers", "Weekly reports (collectors)"),
+        ("zh-CN", "客户答复", "每周报告（采集员）"),
+    ],
+)
+def test_experience_page_shows_the_demo_s_two_voices_apart(demo_app, lang, customers, reports):
+    """Issue 14: the dimension means mixed the collectors' weekly-report ratings into the
+    customers' answers; the demo's page shows each voice in its own column with its own n."""
+    client = signed_in(demo_app, "analyst")
+    body = client.get("/analysis/experience", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert 'data-testid="experience-voices"' in body
+    table = body[body.index('id="dimension-means"') :]
+    table = table[: table.index("</table>")]
+    head = visible_text(table[: table.index("</thead>")])
+    assert customers in head and reports in head
+    mean = r"\d\.\d\d\s*(?:\[[^\]]*\]\s*)?n=\d+"
+    both = [
+        row
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
+        if len(cells := [visible_text(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]) >= 3
+        and re.search(mean, cells[1])
+        and re.search(mean, cells[2])
+    ]
+    assert both, visible_text(table)
 
 
 def test_demo_sla_page_lists_its_make_up_working_days(demo_app):

@@ -137,7 +137,8 @@ def _dimension_names(zh: bool) -> list[str]:
 
 
 def dimension_heatmap_chart(view: ExperienceView, zh: bool, fmt: ChartFormat = "svg") -> bytes:
-    """Region x dimension mean rating (1-5)."""
+    """Region x dimension mean rating (1-5) of customers' answers (the weekly-report voice is
+    shown apart on the page)."""
     rows = [(r[2] if zh else r[3]) or r[1] for r in view.heat_regions]
     values = np.array(view.heat, dtype=float).reshape(len(rows), len(DIMENSION_CODES))
     counts = np.array(view.heat_n, dtype=float).reshape(len(rows), len(DIMENSION_CODES))
@@ -151,8 +152,8 @@ def dimension_heatmap_chart(view: ExperienceView, zh: bool, fmt: ChartFormat = "
         marked=counts < DEFAULT_MIN_N,  # issue 14: cells on fewer than 30 ratings are marked
         title=_t(
             zh,
-            "地区 × 维度平均评分（* 评分少于 30 条）",
-            "Mean rating by region and dimension (* fewer than 30 ratings)",
+            "地区 × 维度平均评分：客户答复（* 评分少于 30 条）",
+            "Mean rating by region and dimension: customers' answers (* fewer than 30 ratings)",
         ),
         colorbar_label=_t(zh, "平均分 (1–5)", "mean (1–5)"),
         value_format="{:.2f}",
@@ -171,7 +172,11 @@ def dimension_bar_chart(view: ExperienceView, zh: bool, fmt: ChartFormat = "svg"
     ]
     return interval_bar_chart(
         groups,
-        title=_t(zh, "六个反馈维度（95% 区间）", "The six feedback dimensions (95 % interval)"),
+        title=_t(
+            zh,
+            "六个反馈维度：客户答复（95% 区间）",
+            "The six feedback dimensions: customers' answers (95 % interval)",
+        ),
         y_label=_t(zh, "平均分 (1–5)", "mean (1–5)"),
         low_sample_label=_t(zh, "样本不足 n < 30", "low sample n < 30"),
         fmt=fmt,

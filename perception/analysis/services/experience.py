@@ -1,9 +1,16 @@
 """Experience analysis: the six feedback dimensions (overall and region x dimension), SERVQUAL gaps,
 importance-performance quadrants and key drivers of overall satisfaction.
 
-Dimension means and the heat map come from the one set-based aggregate (analysis_facts). SERVQUAL
-gaps are paired per respondent and item in SQL (perception minus expectation), then summed per
-item and per dimension, so their t intervals need no per-respondent rows in Python; where
+Two voices are kept apart (issue 14), as the perception index keeps them (perception_index.VOICES):
+the dimension means, the heat map, importance-performance and the key drivers are the customers' own
+answers (surveys, phone callbacks, sampling), the headline; the collectors' weekly-report ratings
+(source "feedback") are a second set of dimension means and heat-map cells with their own n, shown
+apart and never mixed in. Dimension means and the heat map come from the set-based aggregate
+(services.facts.aggregate) restricted to one voice's sources; that reads the facts, since the
+weekly rollup keeps no source.
+
+SERVQUAL gaps are paired per respondent and item in SQL (perception minus expectation), then summed
+per item and per dimension, so their t intervals need no per-respondent rows in Python; where
 respondents gave importance points, the weighted gap comes from services.servqual_weights. Importance-
 performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
 it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so.
@@ -14,7 +21,7 @@ relative weights with seeded percentile-bootstrap intervals (``DRIVER_BOOT`` res
 respondents); the dimensions left out are named with their n.
 
 Public API: ``experience(session, filters, *, use_rollup=True) -> ExperienceView`` (``use_rollup``:
-the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
+the ANALYSIS_ROLLUP setting, see services.facts.aggregate; only the CES mean can read the rollup).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from perception.analysis.services.facts import (
 )
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import load_names
+from perception.analysis.services.perception_index import VOICES
 from perception.analysis.services.reliability import ScaleReliability, scale_reliability
 from perception.analysis.services.servqual_weights import ServqualWeighting, servqual_weighting
 from perception.core.models.facts import ExperienceObservation as Obs
@@ -58,6 +66,12 @@ DRIVER_MIN_PAIRS = 30  # respondents behind each correlation a dimension enters
 DRIVER_BOOT = 200
 DRIVER_SEED = 14
 PERCEPTION, EXPECTATION = "servqual_perception", "servqual_expectation"
+HEADLINE_VOICE = "customers"  # the figures the page leads with; "reports" is shown apart
+
+
+def voice_sources(voice: str) -> list[str]:
+    """The ExperienceObservation sources of one voice (perception_index.VOICES)."""
+    return [str(s) for s in VOICES[voice]]
 
 
 @dataclass(frozen=True)
@@ -76,9 +90,11 @@ class GapRow:
 @dataclass(frozen=True)
 class ExperienceView:
     filters: AnalysisFilters
-    dimensions: tuple[tuple[str, GroupMeasure | None], ...]  # the six, in order
-    heat_regions: tuple[tuple[int, str, str, str], ...]  # (id, code, zh, en)
-    heat: tuple[tuple[float, ...], ...]  # region x dimension mean (nan: no data)
+    #: The six, in order: customers' answers only (VOICES["customers"]).
+    dimensions: tuple[tuple[str, GroupMeasure | None], ...]
+    #: The regions with a rating of either voice, by code: (id, code, zh, en).
+    heat_regions: tuple[tuple[int, str, str, str], ...]
+    heat: tuple[tuple[float, ...], ...]  # region x dimension mean of customers' answers (nan: none)
     heat_n: tuple[tuple[int, ...], ...]
     servqual: tuple[GapRow, ...]
     ipa: IpaResult | None
@@ -94,11 +110,21 @@ class ExperienceView:
     #: figure (overview.ces_measure), shown here too because effort is where a reader of the
     #: experience page looks for it (issue 14: "CES is shown nowhere").
     ces: GroupMeasure | None = None
+    #: The collectors' weekly-report ratings (VOICES["reports"]), shown apart: the six dimensions'
+    #: means and the region x dimension means over ``heat_regions``, each with its own n.
+    reports_dimensions: tuple[tuple[str, GroupMeasure | None], ...] = ()
+    reports_heat: tuple[tuple[float, ...], ...] = ()
+    reports_heat_n: tuple[tuple[int, ...], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
             {
+                "voices": {
+                    "headline": HEADLINE_VOICE,
+                    **{voice: voice_sources(voice) for voice in VOICES},
+                },
                 "dimensions": [{"dimension": d, "measure": m} for d, m in self.dimensions],
+                "reports_dimensions": [{"dimension": d, "measure": m} for d, m in self.reports_dimensions],
                 "heat": {
                     "regions": [
                         {"id": r[0], "code": r[1], "name_zh": r[2], "name_en": r[3]}
@@ -107,6 +133,8 @@ class ExperienceView:
                     "dimensions": list(DIMENSION_CODES),
                     "means": self.heat,
                     "n": self.heat_n,
+                    "reports_means": self.reports_heat,
+                    "reports_n": self.reports_heat_n,
                 },
                 "servqual": self.servqual,
                 "servqual_weighting": self.servqual_weighting,
@@ -223,8 +251,8 @@ def driver_matrix(
     session: Session, filters: AnalysisFilters, limit: int = DRIVER_SAMPLE, overall_kind: str = "csat"
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Respondents x six dimensions ratings and their overall answer of ``overall_kind`` (csat or
-    nps; NaN when unanswered), for the newest ``limit`` respondents who gave one; and whether the
-    sample was capped."""
+    nps; NaN when unanswered), for the newest ``limit`` respondents of the customers' voice
+    (VOICES["customers"]) who gave one; and whether the sample was capped."""
     columns = [
         func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
         for d in DIMENSION_CODES
@@ -232,7 +260,11 @@ def driver_matrix(
     overall = func.max(case((Obs.kind == overall_kind, Obs.value)))
     stmt = (
         select(*columns, overall)
-        .where(*where_facts(Obs, filters), Obs.kind.in_((*DIMENSION_KINDS, overall_kind)))
+        .where(
+            *where_facts(Obs, filters),
+            Obs.kind.in_((*DIMENSION_KINDS, overall_kind)),
+            Obs.source.in_(voice_sources(HEADLINE_VOICE)),
+        )
         .group_by(Obs.source, Obs.source_id)
         .having(overall.is_not(None))
         .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
@@ -269,16 +301,45 @@ def driver_dimensions(x: np.ndarray, y: np.ndarray, min_pairs: int = DRIVER_MIN_
         keep.remove(j if counts[j] <= counts[i] else i)
 
 
+def _voice_cells(
+    session: Session, filters: AnalysisFilters, voice: str
+) -> tuple[dict[Any, dict[tuple[str, str | None], Acc]], dict[Any, dict[tuple[str, str | None], Acc]]]:
+    """One voice's dimension ratings: (overall, by region) sums per (kind, dimension)."""
+    # Grouped by region only (not per service and week): the page shows totals and regions.
+    cells = aggregate(
+        session,
+        filters,
+        kinds=DIMENSION_KINDS,
+        extra_where=[Obs.source.in_(voice_sources(voice))],
+        by=("region",),
+    )
+    return rollup(cells), rollup(cells, ("region",))
+
+
+def _means(
+    total: dict[Any, dict[tuple[str, str | None], Acc]],
+) -> tuple[tuple[str, GroupMeasure | None], ...]:
+    parts = total.get((), {})
+    return tuple((d, dimension_measure(dimension_acc(parts, d), (d,))) for d in DIMENSION_CODES)
+
+
+def _heat(
+    by_region: dict[Any, dict[tuple[str, str | None], Acc]], region_ids: list[int]
+) -> tuple[tuple[tuple[float, ...], ...], tuple[tuple[int, ...], ...]]:
+    accs = [[dimension_acc(by_region.get(r, {}), d) for d in DIMENSION_CODES] for r in region_ids]
+    return tuple(tuple(a.mean for a in row) for row in accs), tuple(tuple(a.n for a in row) for row in accs)
+
+
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     names = load_names(session, customers=False)
-    cells = aggregate(session, filters, kinds=DIMENSION_KINDS, use_rollup=use_rollup, by=("region",))
-    total = rollup(cells).get((), {})
+    total, by_region = _voice_cells(session, filters, HEADLINE_VOICE)
+    reports_total, reports_by_region = _voice_cells(session, filters, "reports")
     effort = rollup(aggregate(session, filters, kinds=("ces",), use_rollup=use_rollup)).get((), {})
-    dimensions = tuple((d, dimension_measure(dimension_acc(total, d), (d,))) for d in DIMENSION_CODES)
-    by_region = rollup(cells, ("region",))
-    regions = sorted((names.region(int(r)) for r in by_region), key=lambda r: r.code)  # type: ignore[call-overload]
-    heat = tuple(tuple(dimension_acc(by_region[r.id], d).mean for d in DIMENSION_CODES) for r in regions)
-    heat_n = tuple(tuple(dimension_acc(by_region[r.id], d).n for d in DIMENSION_CODES) for r in regions)
+    dimensions = _means(total)
+    ids = {int(r) for r in (*by_region, *reports_by_region)}
+    regions = sorted((names.region(r) for r in ids), key=lambda r: r.code)
+    heat, heat_n = _heat(by_region, [r.id for r in regions])
+    reports_heat, reports_heat_n = _heat(reports_by_region, [r.id for r in regions])
     notes: list[str] = []
     # The overall rating the drivers explain: CSAT, or NPS where it lets more dimensions in (e.g. a
     # relationship survey asks NPS and the dimensions).
@@ -327,4 +388,7 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
         notes=tuple(notes),
         reliability=scale_reliability(session, filters),
         ces=dimension_measure(kind_total(effort, "ces"), measure="ces"),
+        reports_dimensions=_means(reports_total),
+        reports_heat=reports_heat,
+        reports_heat_n=reports_heat_n,
     )
