@@ -246,4 +246,5 @@ def read_page(form_class: type[Form], formdata: Any) -> PageRead:
         normalise_answers(questionnaire, merged)  # raises the AnswersError naming the problems
         raise AnswersError({})  # pragma: no cover - normalise_answers has just raised
     own = {question.id for question in questionnaire.pages[page_index].questions}
-    return PageRead(answers, True, {key: value for key, value in clean.items() if key.partition(".")[0] in own})
+    mine = {key: value for key, value in clean.items() if key.partition(".")[0] in own}
+    return PageRead(answers, True, mine)

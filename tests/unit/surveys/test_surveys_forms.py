@@ -329,9 +329,22 @@ READ_CASES = [
     (0, [("csat", "5"), ("speed", "6"), ("unknown", "1")], None),
     (0, [("csat", "5")], {"csat": 2, "why_low": ["other"], "why_low.other": "太慢"}),
     (1, [("matrix.polite", "4"), ("matrix.skilled", "9"), ("reliable.expectation", "6")], None),
-    (1, [("matrix.polite", "4"), ("matrix.skilled", "5"), ("reliable.expectation", "6"),
-         ("reliable.perception", "3"), ("channel", "other"), ("channel.other", "微信"), ("comment", " ok "),
-         ("users", "30"), ("share", "0.4"), ("visit", "2024-07-01")], None),  # fmt: skip
+    (
+        1,
+        [
+            ("matrix.polite", "4"),
+            ("matrix.skilled", "5"),
+            ("reliable.expectation", "6"),
+            ("reliable.perception", "3"),
+            ("channel", "other"),
+            ("channel.other", "微信"),
+            ("comment", " ok "),
+            ("users", "30"),
+            ("share", "0.4"),
+            ("visit", "2024-07-01"),
+        ],
+        None,
+    ),  # fmt: skip
     (1, [("users", "3.5"), ("visit", "2024-13-01"), ("share", "x")], None),
     (2, [], {"channel": "phone"}),
     (2, [("phone_wait", "5")], {"channel": "phone"}),
