@@ -14,7 +14,7 @@ from surveys.definition import load_definition
 from surveys.definition_reader import DefinitionError, DefinitionIssue
 from surveys.dump import definition_fingerprint, dump_condition, dump_definition
 from surveys.fields import QuestionField
-from surveys.forms import SurveyPageForm, build_page_form, form_data_to_answers
+from surveys.forms import PageRead, SurveyPageForm, build_page_form, form_data_to_answers, read_page
 from surveys.instruments import INSTRUMENT_NAMES, builtin_instruments, instrument_source, load_instrument
 from surveys.logic import is_visible, next_page, page_count, previous_page, shown_pages, visible_questions
 from surveys.model import (
@@ -66,6 +66,7 @@ __all__ = [
     "MatrixRow",
     "Message",
     "Page",
+    "PageRead",
     "Question",
     "QuestionField",
     "QuestionType",
@@ -95,6 +96,7 @@ __all__ = [
     "normalise_answers",
     "page_count",
     "previous_page",
+    "read_page",
     "shown_pages",
     "survey_stylesheet",
     "validate_answers",

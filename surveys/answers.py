@@ -33,7 +33,12 @@ def validate_answers(
     both parts of a SERVQUAL pair, required-when-shown and page totals. With `page` (an index),
     only that page's questions are checked; keys naming no question are reported either way.
     """
-    walk = walk_answers(questionnaire, answers)
+    return _errors(questionnaire, answers, walk_answers(questionnaire, answers), page)
+
+
+def _errors(
+    questionnaire: Questionnaire, answers: Mapping[str, object], walk: Walk, page: int | None
+) -> dict[str, list[Message]]:
     pages = range(len(questionnaire.pages)) if page is None else [page]
     in_scope = {question.id for index in pages for question in questionnaire.pages[index].questions}
     errors: dict[str, list[Message]] = {}
@@ -55,7 +60,10 @@ def normalise_answers(questionnaire: Questionnaire, answers: Mapping[str, object
     chosen are dropped. Required-ness is NOT checked (so a partly filled response can be saved);
     raises `AnswersError` if a shown question's answer cannot be coerced.
     """
-    walk = walk_answers(questionnaire, answers)
+    return _normalised(walk_answers(questionnaire, answers))
+
+
+def _normalised(walk: Walk) -> dict[str, object]:
     problems: dict[str, list[Message]] = {}
     out: dict[str, object] = {}
     for question in walk.shown:
@@ -71,6 +79,20 @@ def normalise_answers(questionnaire: Questionnaire, answers: Mapping[str, object
     if problems:
         raise AnswersError(problems)
     return out
+
+
+def check_page(
+    questionnaire: Questionnaire, answers: Mapping[str, object], page: int | None
+) -> tuple[dict[str, list[Message]], dict[str, object] | None]:
+    """``validate_answers(questionnaire, answers, page)`` and ``normalise_answers`` of the same
+    answers from ONE walk over them: (problems, normalised answers). The normalised answers are
+    None when a shown question's answer cannot be coerced (``normalise_answers`` would raise)."""
+    walk = walk_answers(questionnaire, answers)
+    errors = _errors(questionnaire, answers, walk, page)
+    try:
+        return errors, _normalised(walk)
+    except AnswersError:
+        return errors, None
 
 
 def _check_totals(

@@ -53,34 +53,55 @@ class QuestionField(Field):
         super().process(formdata, data, extra_filters)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        qtype = self.question.type
-        if qtype == QuestionType.MULTIPLE_CHOICE:
-            self.data = [value for value in valuelist if isinstance(value, str)]
-        elif qtype in (QuestionType.LIKERT_MATRIX, QuestionType.CONSTANT_SUM):
-            self.data = self._parts([row.id for row in self.question.rows])
-        elif qtype == QuestionType.SERVQUAL:
-            self.data = self._parts([part.value for part in ServqualPart])
-        else:
-            self.data = valuelist[0] if valuelist else None
+        data, other_text = posted_answer(self.question, self.name, valuelist, self._formdata)
+        self.data = data
         if self.question.other is not None:
-            self.other_text = self._formdata.get(f"{self.name}.{OTHER}") if self._formdata else None
-
-    def _parts(self, keys: list[str]) -> dict[str, object]:
-        found: dict[str, object] = {}
-        for key in keys:
-            value = self._formdata.get(f"{self.name}.{key}") if self._formdata else None
-            if not is_empty(value):
-                found[key] = value
-        return found
+            self.other_text = other_text
 
     def answer_items(self) -> dict[str, object]:
         """The submitted answer as entries of an answers mapping (blank answers left out)."""
-        items: dict[str, object] = {}
-        if not is_empty(self.data):
-            items[self.question.id] = dict(self.data) if isinstance(self.data, Mapping) else self.data
-        if self.question.other is not None and not is_empty(self.other_text):
-            items[f"{self.question.id}.{OTHER}"] = self.other_text
-        return items
+        return answer_items(self.question, self.data, self.other_text)
 
     def _value(self) -> str:
         return "" if self.data is None or isinstance(self.data, list | dict) else str(self.data)
+
+
+def posted_answer(
+    question: Question, name: str, valuelist: list[Any], formdata: Any
+) -> tuple[object, str | None]:
+    """What a `QuestionField` named `name` reads from `formdata` (`valuelist`: the values posted
+    under `name`): its data (strings, as submitted) and its "other" text. Also used to read a
+    page's answers without binding a form (``surveys.forms.read_page``)."""
+    qtype = question.type
+    data: object
+    if qtype == QuestionType.MULTIPLE_CHOICE:
+        data = [value for value in valuelist if isinstance(value, str)]
+    elif qtype in (QuestionType.LIKERT_MATRIX, QuestionType.CONSTANT_SUM):
+        data = _parts(name, [row.id for row in question.rows], formdata)
+    elif qtype == QuestionType.SERVQUAL:
+        data = _parts(name, [part.value for part in ServqualPart], formdata)
+    else:
+        data = valuelist[0] if valuelist else None
+    other_text = None
+    if question.other is not None:
+        other_text = formdata.get(f"{name}.{OTHER}") if formdata else None
+    return data, other_text
+
+
+def _parts(name: str, keys: list[str], formdata: Any) -> dict[str, object]:
+    found: dict[str, object] = {}
+    for key in keys:
+        value = formdata.get(f"{name}.{key}") if formdata else None
+        if not is_empty(value):
+            found[key] = value
+    return found
+
+
+def answer_items(question: Question, data: object, other_text: str | None) -> dict[str, object]:
+    """A question's submitted answer as entries of an answers mapping (blank answers left out)."""
+    items: dict[str, object] = {}
+    if not is_empty(data):
+        items[question.id] = dict(data) if isinstance(data, Mapping) else data
+    if question.other is not None and not is_empty(other_text):
+        items[f"{question.id}.{OTHER}"] = other_text
+    return items

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 from wtforms import Form
 
-from surveys.answers import normalise_answers, validate_answers
+from surveys.answers import AnswersError, check_page, normalise_answers, validate_answers
 from surveys.defaults import SERVQUAL_PART_LABELS
 from surveys.dump import dump_condition
-from surveys.fields import QuestionField
+from surveys.fields import QuestionField, answer_items, posted_answer
 from surveys.logic import partially_evaluate, walk_answers
 from surveys.model import OTHER, AllOf, Condition, Question, Questionnaire, ServqualPart
 from surveys.text import LANGS, Lang, Message
@@ -32,6 +33,7 @@ class SurveyPageForm(Form):
     survey_page_index: int
     survey_lang: Lang
     survey_prior: Mapping[str, object]  # answers to the OTHER pages
+    survey_questions: tuple[Question, ...]  # the questions that have a field, in page order
     _survey_error_cache: dict[str, list[Message]] | None = None
     _survey_blank_html: dict[str, Markup]  # blocks without the respondent's values, per class
     _survey_blank_page: Markup  # all blocks of an unanswered form, per class
@@ -152,6 +154,7 @@ def build_page_form(
         "survey_lang": lang,
         "survey_prior": prior,
     }
+    with_field: list[Question] = []
     for question in page.questions:
         condition = _combined(page.show_if, question.show_if)
         left = (
@@ -160,6 +163,7 @@ def build_page_form(
         if left is False:
             continue
         html_required = question.required and left is True
+        with_field.append(question)
         attributes[question.id] = QuestionField(
             label=question.text.get(lang),
             validators=[_PageAnswers(question, html_required)],
@@ -171,6 +175,7 @@ def build_page_form(
             other_default=_str_or_none(given.get(f"{question.id}.{OTHER}")),
             description=question.help.get(lang) if question.help else "",
         )
+    attributes["survey_questions"] = tuple(with_field)
     bases = (SurveyPageForm, base) if base is not Form else (SurveyPageForm,)
     metaclass: Any = type(base)  # FormMeta, or the base's own metaclass
     form_class: type[Form] = metaclass(f"{questionnaire.id}_page_{page_index}_form", bases, attributes)
@@ -202,3 +207,44 @@ def form_data_to_answers(questionnaire: Questionnaire, page_index: int, form: Fo
     own = {question.id for question in questionnaire.pages[page_index].questions}
     clean = normalise_answers(questionnaire, merged)
     return {key: value for key, value in clean.items() if key.partition(".")[0] in own}
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """A posted page read without binding a form (``read_page``).
+
+    ``valid`` is what ``form.validate()`` of the built form would say; ``clean`` is then what
+    ``form_data_to_answers`` would return (the page's answers, normalised), else None."""
+
+    answers: dict[str, object]  # the page's answers as submitted (blank ones left out)
+    valid: bool
+    clean: dict[str, object] | None
+
+
+def read_page(form_class: type[Form], formdata: Any) -> PageRead:
+    """Read and check a posted page with ONE pass of the validator over the answers.
+
+    The same reading as the fields of ``form_class`` (``posted_answer``) and the same checks as
+    their validators (``validate_answers`` on the other pages' answers plus this page's): a page
+    that passes needs no form object at all; one that fails is bound to a form only to be shown
+    again with its errors. Raises ``AnswersError`` where ``form_data_to_answers`` would."""
+    if not issubclass(form_class, SurveyPageForm):
+        raise ValueError("form class was not built by build_page_form")
+    questionnaire, page_index = form_class.survey_questionnaire, form_class.survey_page_index
+    answers: dict[str, object] = {}
+    for question in form_class.survey_questions:
+        name = question.id
+        data, other_text = posted_answer(question, name, formdata.getlist(name), formdata)
+        answers.update(answer_items(question, data, other_text))
+    merged = {**form_class.survey_prior, **answers}
+    errors, clean = check_page(questionnaire, merged, page_index)
+    for question in form_class.survey_questions:
+        qid = question.id
+        if any(key == qid or key.startswith(qid + ".") for key in errors):
+            return PageRead(answers, False, None)
+    if clean is None:
+        normalise_answers(questionnaire, merged)  # raises the AnswersError naming the problems
+        raise AnswersError({})  # pragma: no cover - normalise_answers has just raised
+    own = {question.id for question in questionnaire.pages[page_index].questions}
+    mine = {key: value for key, value in clean.items() if key.partition(".")[0] in own}
+    return PageRead(answers, True, mine)

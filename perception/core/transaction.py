@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 Hook = Callable[[], Any]
@@ -204,6 +204,12 @@ def _run_afterwards(state: _RequestTransaction) -> None:
         current_app.logger.exception("a write after the request failed")
 
 
+def _in_transaction(session: Session | scoped_session[Session]) -> bool:
+    """Whether the session has begun a transaction (any statement, or an object added)."""
+    real = session() if isinstance(session, scoped_session) else session
+    return real.in_transaction()
+
+
 def _finish(committing: bool) -> None:
     """End the request's transaction once; then the after-request writes and after-commit hooks."""
     state = _state()
@@ -213,7 +219,8 @@ def _finish(committing: bool) -> None:
     session = _session()
     hooks, state.after_commit = state.after_commit, []
     if committing and not state.doomed:
-        session.commit()
+        if _in_transaction(session):  # a request that touched no table has nothing to commit
+            session.commit()
     else:
         session.rollback()
         hooks = []

@@ -60,6 +60,9 @@ def wired(tmp_path, monkeypatch):
         add("sneaky")
         return "no"
 
+    def static_page() -> Any:
+        return "nothing read"
+
     @writes
     def export() -> Any:
         add("export audit")
@@ -72,6 +75,7 @@ def wired(tmp_path, monkeypatch):
         ("form_problem", form_problem, ["POST"]),
         ("reader", reader_that_writes, ["GET"]),
         ("export", export, ["GET"]),
+        ("static_page", static_page, ["GET", "POST"]),
     ):
         app.add_url_rule(f"/t/{name}", name, view, methods=methods)
     with app.app_context():
@@ -91,6 +95,30 @@ def wired(tmp_path, monkeypatch):
 def test_a_good_request_commits_once_and_then_runs_its_hooks(wired):
     app, events, slots = wired
     assert app.test_client().post("/t/ok").status_code == 200
+    assert slots() == ["ok"] and events == ["mail ok"]
+
+
+def test_a_request_that_touched_no_table_does_not_commit(wired):
+    """No empty commit (the thank-you page reads nothing): the ORM's commit machinery is not run;
+    a request that did touch a table still commits."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    app, events, slots = wired
+    commits: list[object] = []
+
+    def count(session: Session) -> None:
+        commits.append(session)
+
+    event.listen(Session, "after_commit", count)
+    try:
+        assert app.test_client().get("/t/static_page").status_code == 200
+        assert app.test_client().post("/t/static_page").status_code == 200
+        assert commits == []
+        assert app.test_client().post("/t/ok").status_code == 200
+        assert len(commits) == 1
+    finally:
+        event.remove(Session, "after_commit", count)
     assert slots() == ["ok"] and events == ["mail ok"]
 
 

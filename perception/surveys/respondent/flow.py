@@ -26,9 +26,9 @@ from surveys import (
     Lang,
     Questionnaire,
     build_page_form,
-    form_data_to_answers,
     next_page,
     previous_page,
+    read_page,
     shown_pages,
 )
 
@@ -117,29 +117,36 @@ def read_post(
     if page != 0 if single else page not in shown_pages(questionnaire, prior):
         return PagePost(Step.RESTART, page)
     lang = cast(Lang, lang_code())
-    form = page_form(questionnaire, version_key, page, lang, prior)(request.form)
+    form_class = page_form(questionnaire, version_key, page, lang, prior)
     posted = request.form.get("submission_nonce")
     nonce = posted if posted is not None and valid_nonce(posted) else new_nonce()
     if request.form.get(HONEYPOT):
-        return PagePost(Step.BOT, page, form, nonce=nonce)
-    valid = form.validate()
+        return PagePost(Step.BOT, page, nonce=nonce)
+    # One pass of the validator over the posted page; a form is bound only to show it again.
+    read = read_page(form_class, request.form)
     if request.form.get("action") == "back":
-        mine = form_data_to_answers(questionnaire, page, form) if valid else {}
-        merged = {**prior, **mine}
+        merged = {**prior, **(read.clean or {})}
         target = previous_page(questionnaire, merged, page)
-        return PagePost(Step.BACK, page, form, merged, page if target is None else target, nonce)
-    if not valid:
-        return PagePost(Step.SHOW, page, form, nonce=nonce)
-    merged = {**prior, **form_data_to_answers(questionnaire, page, form)}
+        return PagePost(Step.BACK, page, None, merged, page if target is None else target, nonce)
+    if read.clean is None:
+        return PagePost(Step.SHOW, page, _shown_form(form_class), nonce=nonce)
+    merged = {**prior, **read.clean}
     target = None if single else next_page(questionnaire, merged, page)
     if target is not None:
-        return PagePost(Step.NEXT, page, form, merged, target, nonce)
+        return PagePost(Step.NEXT, page, None, merged, target, nonce)
     if started is not None and time.time() - started < min_fill_seconds:
         from flask_babel import gettext as _
 
         notice = _("Please take a moment to check your answers, then press Submit again.")
-        return PagePost(Step.SHOW, page, form, merged, None, nonce, notice)
-    return PagePost(Step.SUBMIT, page, form, merged, None, nonce, lang=lang)
+        return PagePost(Step.SHOW, page, _shown_form(form_class), merged, None, nonce, notice)
+    return PagePost(Step.SUBMIT, page, None, merged, None, nonce, lang=lang)
+
+
+def _shown_form(form_class: type[Form]) -> Any:
+    """The posted page bound to its form and validated, to be shown again with its errors."""
+    form = form_class(request.form)
+    form.validate()
+    return form
 
 
 def fresh_form(

@@ -325,7 +325,8 @@ def anonymous(slug: str) -> Any:
 
         return _after_page(post, q, answers, save, here, key)
     try:
-        clean = check_answers(q, post.merged)
+        # One page: the page's validation was the whole response's (as for a personal link).
+        clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
     except AnswersInvalid:
         return redirect(here, 303)
     surveys_submit.submit_anonymous(

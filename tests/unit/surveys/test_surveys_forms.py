@@ -17,6 +17,7 @@ from surveys import (
     build_page_form,
     form_data_to_answers,
     load_definition,
+    read_page,
     validate_answers,
 )
 
@@ -314,3 +315,59 @@ def test_bad_arguments(questionnaire):
         build_page_form(questionnaire, 0, "fr")  # type: ignore[arg-type]
     with pytest.raises(IndexError):
         build_page_form(questionnaire, 9, "zh")
+
+
+READ_CASES = [
+    (0, [], None),
+    (0, [("csat", "3")], None),
+    (0, [("csat", " 4 ")], None),
+    (0, [("csat", "0")], None),
+    (0, [("csat", "2"), ("why_low", "rude"), ("why_low", "slow"), ("why_low", "broken")], None),
+    (0, [("csat", "2"), ("why_low", "other")], None),
+    (0, [("csat", "2"), ("why_low", "other"), ("why_low.other", "没人接")], None),
+    (0, [("csat", "5"), ("why_low", "bogus")], None),
+    (0, [("csat", "5"), ("nps", "x"), ("ces", "7")], None),
+    (0, [("csat", "5"), ("speed", "6"), ("unknown", "1")], None),
+    (0, [("csat", "5")], {"csat": 2, "why_low": ["other"], "why_low.other": "太慢"}),
+    (1, [("matrix.polite", "4"), ("matrix.skilled", "9"), ("reliable.expectation", "6")], None),
+    (
+        1,
+        [
+            ("matrix.polite", "4"),
+            ("matrix.skilled", "5"),
+            ("reliable.expectation", "6"),
+            ("reliable.perception", "3"),
+            ("channel", "other"),
+            ("channel.other", "微信"),
+            ("comment", " ok "),
+            ("users", "30"),
+            ("share", "0.4"),
+            ("visit", "2024-07-01"),
+        ],
+        None,
+    ),  # fmt: skip
+    (1, [("users", "3.5"), ("visit", "2024-13-01"), ("share", "x")], None),
+    (2, [], {"channel": "phone"}),
+    (2, [("phone_wait", "5")], {"channel": "phone"}),
+]
+
+
+@pytest.mark.parametrize(("page", "data", "saved"), READ_CASES)
+def test_read_page_says_what_the_bound_form_says(questionnaire, page, data, saved):
+    """The POST reads a page without binding a form (one pass of the validator): it must accept
+    exactly what the form accepts and return exactly what form_data_to_answers returns."""
+    form_class = build_page_form(questionnaire, page, "en", answers=saved)
+    form = form_class(MultiDict(data))
+    valid = form.validate()
+    read = read_page(form_class, MultiDict(data))
+    assert read.valid is valid
+    assert read.answers == form.survey_answers()
+    if valid:
+        assert read.clean == form_data_to_answers(questionnaire, page, form)
+    else:
+        assert read.clean is None and form.errors
+
+
+def test_read_page_needs_a_built_form(questionnaire):
+    with pytest.raises(ValueError, match="build_page_form"):
+        read_page(Form, MultiDict())
