@@ -3,9 +3,10 @@ download), and a live server for an app on a committed temporary database."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,33 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@contextmanager
+def survey_server(
+    folder: Path, monkeypatch: Any, seed: Callable[[Any], dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """A live server for the survey browser tests: its own app on a SQLite file in ``folder`` (no
+    minimum fill time), seeded and committed by ``seed(app)``, whose answer joins ``app`` and
+    ``base`` in what this yields; the instance folder is removed after."""
+    require_chromium()
+    from perception import create_app
+    from perception.core.extensions import db
+
+    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(folder / "instance"))
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'browser.sqlite'}",
+            "SECRET_KEY": "browser-secret-key-which-is-long-enough-0123456789",
+            "SURVEY_MIN_FILL_SECONDS": 0,
+            "MAIL_BACKEND": "file",
+        }
+    )
+    seeded = seed(app)
+    try:
+        with live_server(app) as base:
+            yield {"app": app, "base": base, **seeded}
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(folder / "instance", ignore_errors=True)

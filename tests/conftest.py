@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -135,9 +136,10 @@ def app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator
         db.engine.dispose()
 
 
-@pytest.fixture
-def db_session(app: Any) -> Iterator[orm.Session]:
-    """db.session bound to one connection inside a transaction that is rolled back afterwards."""
+@contextmanager
+def rolled_back(app: Any) -> Iterator[orm.scoped_session[orm.Session]]:
+    """In an app context of ``app``: db.session bound to one connection inside a transaction that
+    is rolled back at the end (the app's commits become SAVEPOINT releases); yields db.session."""
     from flask_sqlalchemy.session import _app_ctx_id
 
     from perception.core.extensions import db
@@ -156,6 +158,13 @@ def db_session(app: Any) -> Iterator[orm.Session]:
             if outer.is_active:
                 outer.rollback()
             connection.close()
+
+
+@pytest.fixture
+def db_session(app: Any) -> Iterator[orm.Session]:
+    """db.session bound to one connection inside a transaction that is rolled back afterwards."""
+    with rolled_back(app) as session:
+        yield session
 
 
 @pytest.fixture
@@ -275,6 +284,28 @@ def login_as(app: Any, make_user: Callable[..., Any]) -> Callable[..., Any]:
         return c
 
     return _login
+
+
+@pytest.fixture(scope="session")
+def demo_databases(app: Any, database_url: str) -> Iterator[Any]:
+    """The demo databases of this process (tests/e2e/demo_live.py ``DemoSessions``), each built
+    the first time a test asks, on the test database's kind, served with the test app's settings."""
+    from tests.e2e.demo_live import DemoSessions
+
+    keys = ("TESTING", "SECRET_KEY", "JOBS_BACKGROUND", "MAIL_BACKEND", "SERVER_NAME", "STRICT_READERS")
+    sessions = DemoSessions(database_url, {key: app.config[key] for key in keys})
+    yield sessions
+    sessions.close()
+
+
+@pytest.fixture(scope="module")
+def walk_world(demo_databases: Any) -> Iterator[Any]:
+    """The route walk's small demo with every role signed in (tests/route_walk.py), built once per
+    process, in a transaction rolled back after the module."""
+    from tests.route_walk import demo_world
+
+    with demo_world(demo_databases.walk_app(), load=False) as world:
+        yield world
 
 
 @pytest.fixture(autouse=True, scope="module")

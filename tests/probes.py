@@ -135,6 +135,12 @@ def foreign_names(world: World, role: str | None) -> list[str]:
     other regions (a representative: of every other customer) and of the users bound to them.
     A representative's outside includes the other regions' names (the README: a representative
     sees only that customer); a collector's does not (a standard may name the regions it covers)."""
+    if ("foreign", role) not in world.memo:
+        world.memo[("foreign", role)] = _foreign_names(world, role)
+    return list(world.memo[("foreign", role)])
+
+
+def _foreign_names(world: World, role: str | None) -> list[str]:
     from perception.core.models.auth import User
     from perception.core.models.org import CustomerOrg, Region
 

@@ -6,8 +6,9 @@ walked without a new test. A path id is filled with an object the user may see (
 outside their region or customer ("other", decided by ``perception.core.authz.scoped``, the same
 rule the views must apply) or one that does not exist ("missing").
 
-The demo (two regions, three weeks) is loaded once into an outer transaction; every request runs
-in a savepoint that is rolled back, so one case's POST cannot change what the next case sees.
+The demo (two regions, three weeks) is in an outer transaction that is rolled back at the end;
+every request runs in a savepoint that is rolled back, so one case's POST cannot change what the
+next case sees (and the world's answers about ids and names can be kept for the next case).
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ class World:
     clients: dict[str | None, Any] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     strings: dict[str, str] = field(default_factory=dict)
+    # Answers of queries on the world, which no case changes (every request is rolled back): the
+    # ids of a model in or out of a user's scope, a bound user's outside names.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def user(self, role: str | None) -> Any:
         username = ROLE_USERS[role]
@@ -182,6 +186,12 @@ class World:
 
     def ids(self, model: Any, user: Any, *, inside: bool, parent: tuple[Any, int] | None = None) -> list[int]:
         """Ids of ``model`` inside (or outside) the user's scope, children of ``parent`` if given."""
+        key = ("ids", model, None if user is None else user.id, inside, parent)
+        if key not in self.memo:
+            self.memo[key] = self._ids(model, user, inside=inside, parent=parent)
+        return list(self.memo[key])
+
+    def _ids(self, model: Any, user: Any, *, inside: bool, parent: tuple[Any, int] | None) -> list[int]:
         from perception.core.authz import scoped
 
         pk = model.__mapper__.primary_key[0]
@@ -290,49 +300,34 @@ def load_small_demo(session: Any) -> None:
 
 
 @contextmanager
-def demo_world(app: Any) -> Iterator[World]:
-    """The demo in a transaction rolled back at the end, with every role's user signed in."""
-    from flask_sqlalchemy.session import _app_ctx_id
-    from sqlalchemy import orm
-
+def demo_world(app: Any, *, load: bool = True) -> Iterator[World]:
+    """The small demo in a transaction rolled back at the end, with every role's user signed in:
+    loaded here, or (``load`` False) already in ``app``'s database (tests/e2e/conftest.py
+    ``walk_world``: built once per test process)."""
     from perception.analysis.models import TextTheme
-    from perception.core.extensions import db
     from perception.core.models.auth import User
     from perception.core.users import issue_token
     from perception.surveys.models import Campaign, Survey
-    from tests.conftest import login
+    from tests.conftest import login, rolled_back
 
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        factory = orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-        db.session = orm.scoped_session(factory, scopefunc=_app_ctx_id)
-        try:
-            load_small_demo(db.session)
-            world = World(app, db.session, connection)
-            for role, username in ROLE_USERS.items():
-                client = app.test_client()
-                if username is not None:
-                    user = db.session.scalar(select(User).where(User.username == username))
-                    world.users[username] = user
-                    world.tokens[username] = issue_token(db.session, user, "route walk")[1]
-                    response = login(client, username, DEMO_PASSWORD)
-                    assert response.status_code == 302, (username, response.status_code)
-                world.clients[role] = client
-            db.session.flush()
-            world.strings["code"] = db.session.scalar(select(Survey.code).limit(1)) or "x"
-            world.strings["slug"] = (
-                db.session.scalar(
-                    select(Campaign.public_slug).where(Campaign.public_slug.is_not(None)).limit(1)
-                )
-                or "x"
-            )
-            world.strings["key"] = db.session.scalar(select(TextTheme.key).limit(1)) or "x"
-            yield world
-        finally:
-            db.session.remove()
-            db.session = original
-            if outer.is_active:
-                outer.rollback()
-            connection.close()
+    with rolled_back(app) as session:
+        if load:
+            load_small_demo(session)
+        world = World(app, session, session.bind)
+        for role, username in ROLE_USERS.items():
+            client = app.test_client()
+            if username is not None:
+                user = session.scalar(select(User).where(User.username == username))
+                world.users[username] = user
+                world.tokens[username] = issue_token(session, user, "route walk")[1]
+                response = login(client, username, DEMO_PASSWORD)
+                assert response.status_code == 302, (username, response.status_code)
+            world.clients[role] = client
+        session.flush()
+        world.strings["code"] = session.scalar(select(Survey.code).limit(1)) or "x"
+        world.strings["slug"] = (
+            session.scalar(select(Campaign.public_slug).where(Campaign.public_slug.is_not(None)).limit(1))
+            or "x"
+        )
+        world.strings["key"] = session.scalar(select(TextTheme.key).limit(1)) or "x"
+        yield world

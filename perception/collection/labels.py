@@ -3,11 +3,9 @@ and the template helpers the blueprint's pages share."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -57,16 +55,6 @@ def vocab_label(name: str, code: str | None) -> str:
     return vocab.label(VOCABS[name], code, is_zh())
 
 
-def local_time(moment: datetime | None, timezone: str | None = None) -> str:
-    """A stored UTC moment in the given zone (a region's), else the organisation's: pages show
-    local times, never UTC beside local deadlines (issue 17)."""
-    if moment is None:
-        return "—"
-    zone = timezone or str(current_app.config.get("ORG_TIMEZONE") or "UTC")
-    aware = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
-    return aware.strftime("%Y-%m-%d %H:%M")
-
-
 def week_label(day: date) -> str:
     return iso_week_label(day)
 
@@ -91,7 +79,6 @@ def template_helpers() -> dict[str, Any]:
     return {
         "lateness": lateness,
         "vocab_label": vocab_label,
-        "local_time": local_time,
         "week_label": week_label,
         "yes_no": yes_no,
         "REPORT_STATUS": REPORT_STATUS,

@@ -8,7 +8,7 @@ Tests pass a ``Clock`` with a fixed ``now``. Stored moments are naive UTC (``cor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -52,3 +52,15 @@ def current_clock(at: str | datetime | None = None) -> Clock:
     if at is not None:
         fixed = (at if isinstance(at, datetime) else datetime.fromisoformat(at)).replace(tzinfo=None)
     return Clock(timezone=current_app.config.get("ORG_TIMEZONE") or DEFAULT_TIMEZONE, fixed_now=fixed)
+
+
+def local_time(moment: datetime | None, timezone: str | None = None) -> str:
+    """A stored naive-UTC moment to the minute, in ``timezone`` (a region's) when given, else in the
+    organisation's: pages show local times, never UTC beside local deadlines (issue 17). The
+    app-wide Jinja filter ``local_time`` (``{{ report.first_submitted_at|local_time(region.timezone) }}``)."""
+    if moment is None:
+        return "—"
+    clock = current_clock()
+    if timezone:
+        clock = replace(clock, timezone=timezone)
+    return clock.local(moment).strftime("%Y-%m-%d %H:%M")

@@ -134,3 +134,6 @@ def init_app(app: Flask) -> None:
     from perception.core.vocabulary import role_label
 
     app.jinja_env.globals["role_label"] = role_label
+    from perception.core.clock import local_time
+
+    app.jinja_env.filters["local_time"] = local_time

@@ -133,14 +133,15 @@ def _at(body: Any, path: tuple[Any, ...]) -> Any:
     return body
 
 
-def test_the_formerly_loose_members_are_typed_and_hold_what_their_schema_says(app):
+def test_the_formerly_loose_members_are_typed_and_hold_what_their_schema_says(demo_databases):
     """On the small demo (tests/route_walk.py), the members the issue found typed Any are non-empty
     and every body validates against its now-typed schema (jsonschema 2020-12)."""
     import re
 
     from tests.route_walk import demo_world
 
-    with demo_world(app) as world, app.app_context():
+    app = demo_databases.walk_app()  # the small demo, built once per test process
+    with demo_world(app, load=False) as world, app.app_context():
         document = spec()
         client = world.app.test_client()
         headers = {"Authorization": f"Bearer {world.tokens['owner']}"}

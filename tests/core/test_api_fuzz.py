@@ -12,7 +12,6 @@ changes nothing outside this module.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from tests.route_walk import World, demo_world
+from tests.route_walk import World
 
 pytestmark = pytest.mark.slow
 
@@ -33,9 +32,8 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 
 
 @pytest.fixture(scope="module")
-def world(app: Any) -> Iterator[World]:
-    with demo_world(app) as built:
-        yield built
+def world(walk_world: World) -> World:
+    return walk_world
 
 
 def _describe(exc: BaseException) -> str:

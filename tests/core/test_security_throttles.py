@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from tests.conftest import POSTGRES_URL, postgres_available, require_component
+from tests.conftest import POSTGRES_URL
+from tests.own_database import PostgresSchema
 
 PARALLEL = 50
 LIMIT = 5
@@ -154,18 +155,9 @@ def test_simultaneous_guesses_sqlite(tmp_path, monkeypatch):
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    ok, reason = postgres_available()
-    require_component("PostgreSQL", ok, reason)
-    schema = f"throttle_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    schema = PostgresSchema(f"throttle_{secrets.token_hex(4)}")
+    yield schema.schema
+    schema.drop()
 
 
 @pytest.mark.postgres

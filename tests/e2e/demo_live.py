@@ -1,14 +1,16 @@
-"""A live server on the committed demo (shared by the browser tests of the homes and of the page
-widths): its own app on a temporary SQLite file per test module. The demo takes half a minute or
-more to load, so it is built once per test process and each module gets a copy of the file."""
+"""The committed demo, built once per test process: a live server on it (shared by the browser tests
+of the homes and of the page widths: its own app on a temporary SQLite file per test module, a copy
+of the built file) and a session on it for the tests that read the demo's data (``demo_session``:
+on the test database's kind, in a transaction rolled back after each test). The demo takes half a
+minute or more to load; without the sharing every such test loaded its own."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,41 +37,139 @@ _BUILT: dict[tuple[int, date], Path] = {}
 def demo_database(target: Path, weeks: int = 8) -> None:
     """Write the demo (``weeks`` of data up to today) into the SQLite file ``target``: built the
     first time this process asks, copied (SQLite's online backup) every time after."""
-    key = (weeks, date.today())
-    if key not in _BUILT:
-        _BUILT[key] = _build(weeks, key[1])
-    with sqlite3.connect(_BUILT[key]) as source, sqlite3.connect(target) as copy:
+    with sqlite3.connect(built_demo(weeks, date.today())) as source, sqlite3.connect(target) as copy:
         source.backup(copy)
 
 
+def built_demo(weeks: int, today: date) -> Path:
+    """The SQLite file of the demo (``weeks`` up to ``today``), built the first time it is asked."""
+    if (weeks, today) not in _BUILT:
+        _BUILT[(weeks, today)] = _build(weeks, today)
+    return _BUILT[(weeks, today)]
+
+
 def _build(weeks: int, today: date) -> Path:
-    from perception import create_app
     from perception.core.demo import load_demo
-    from perception.core.extensions import db
 
     folder = Path(tempfile.mkdtemp(prefix=f"perception-demo-{weeks}w-"))
+    url = f"sqlite:///{folder / 'demo.sqlite'}"
+    _load_into(url, lambda session: load_demo(session, weeks=weeks, today=today), folder)
+    return folder / "demo.sqlite"
+
+
+def _load_into(url: str, load: Callable[[Any], Any], folder: Path) -> None:
+    """Create the tables in the empty database ``url`` and commit what ``load(session)`` adds."""
+    from perception.core.extensions import db
+
+    app = _app_on(url, folder)
+    with app.app_context():
+        db.create_all()
+        load(db.session)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _app_on(url: str, folder: Path, **config: Any) -> Any:
+    from perception import create_app
+
     saved = os.environ.get("PERCEPTION_INSTANCE_PATH")
     os.environ["PERCEPTION_INSTANCE_PATH"] = str(folder / "instance")
     try:
-        app = create_app(
-            {
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'demo.sqlite'}",
-                "MAIL_BACKEND": "file",
-                "REDIS_URL": None,
-            }
+        return create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "MAIL_BACKEND": "file", "REDIS_URL": None, **config}
         )
-        with app.app_context():
-            db.create_all()
-            load_demo(db.session, weeks=weeks, today=today)
-            db.session.commit()
-            db.session.remove()
-            db.engine.dispose()
     finally:
         if saved is None:
             os.environ.pop("PERCEPTION_INSTANCE_PATH", None)
         else:
             os.environ["PERCEPTION_INSTANCE_PATH"] = saved
-    return folder / "demo.sqlite"
+
+
+class DemoSessions:
+    """Demo databases on the test database's kind, each built once per process: on SQLite a file
+    (the whole demo: the one ``demo_database`` copies from), on PostgreSQL a database of its own on
+    the test database's server (``<test database>_<name>``, dropped by ``close``). Each is served
+    by an app with the test app's settings. ``open`` gives a session on the whole demo inside a
+    transaction that is rolled back at the end (a test may write, as a second ``load_demo`` does,
+    without changing what the next test reads); meanwhile ``db.session`` is that session, in an
+    app context of that app."""
+
+    def __init__(self, database_url: str, settings: dict[str, Any]) -> None:
+        self.database_url = database_url
+        self.settings = settings
+        self.folder = Path(tempfile.mkdtemp(prefix="perception-demo-sessions-"))
+        self.apps: dict[str, Any] = {}
+        self.databases: list[str] = []
+
+    def demo_app(self, weeks: int, today: date) -> Any:
+        """An app on the whole demo, ``weeks`` up to ``today``."""
+        from perception.core.demo import load_demo
+
+        return self._app(
+            f"demo{weeks}w{today:%Y%m%d}",
+            lambda session: load_demo(session, weeks=weeks, today=today),
+            lambda: built_demo(weeks, today),
+        )
+
+    def walk_app(self) -> Any:
+        """An app on the route walk's small demo (tests/route_walk.py ``load_small_demo``)."""
+        from tests.route_walk import load_small_demo
+
+        return self._app("walk", load_small_demo)
+
+    def open(self, weeks: int, today: date) -> AbstractContextManager[Any]:
+        from tests.conftest import rolled_back
+
+        return rolled_back(self.demo_app(weeks, today))
+
+    def _app(self, name: str, load: Callable[[Any], Any], built: Callable[[], Path] | None = None) -> Any:
+        from tests.conftest import FreshContextClient
+
+        if name not in self.apps:
+            if not self.database_url.startswith("sqlite"):
+                url = self._postgresql(name, load)
+            elif built is not None:
+                url = f"sqlite:///{built()}"
+            else:
+                url = f"sqlite:///{self.folder / name}.sqlite"
+                _load_into(url, load, self.folder)
+            app = _app_on(url, self.folder, **self.settings)
+            app.test_client_class = FreshContextClient
+            self.apps[name] = app
+        return self.apps[name]
+
+    def _postgresql(self, name: str, load: Callable[[Any], Any]) -> str:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        base = make_url(self.database_url)
+        database = f"{base.database}_{name}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+        admin.dispose()
+        self.databases.append(database)
+        url = base.set(database=database).render_as_string(hide_password=False)
+        _load_into(url, load, self.folder)
+        return url
+
+    def close(self) -> None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        from perception.core.extensions import db
+
+        for app in self.apps.values():
+            with app.app_context():
+                db.engine.dispose()
+        if self.databases:
+            admin = create_engine(make_url(self.database_url), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in self.databases:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.dispose()
 
 
 @contextmanager
@@ -93,6 +193,17 @@ def demo_server(folder: Path, weeks: int = 8) -> Iterator[dict[str, Any]]:
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def signed_in_page(browser: Any, base: str, username: str, states: dict[str, Any], **context: Any) -> Any:
+    """A page in a new browser context (``context``: viewport, locale) signed in as ``username``:
+    through the sign-in form the first time, then with the cookies of that sign-in (``states``
+    keeps them by user), so each view of a page does not sign in again. Close its context after."""
+    page = browser.new_context(storage_state=states.get(username), **context).new_page()
+    if username not in states:
+        sign_in(page, base, username)
+        states[username] = page.context.storage_state()
+    return page
 
 
 def sign_in(page: Any, base: str, username: str) -> None:

@@ -4,7 +4,6 @@ rode in the session cookie, the browser dropped the 13 KB cookie and the comment
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.browser import ARGS, CHROMIUM, live_server, require_chromium
+from tests.browser import ARGS, CHROMIUM, survey_server
 from tests.surveys.test_anonymous_drafts import COMMENT, TWO_PAGES
 
 pytestmark = pytest.mark.browser
@@ -50,27 +49,8 @@ def _seed_anonymous_campaign(app: Any) -> str:
 
 @pytest.fixture
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    require_chromium()
-    from perception import create_app
-    from perception.core.extensions import db
-
-    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}",
-            "SECRET_KEY": "browser-secret-key-which-is-long-enough-0123456789",
-            "SURVEY_MIN_FILL_SECONDS": 0,
-            "MAIL_BACKEND": "file",
-        }
-    )
-    slug = _seed_anonymous_campaign(app)
-    try:
-        with live_server(app) as base:
-            yield {"app": app, "base": base, "slug": slug}
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        shutil.rmtree(tmp_path / "instance", ignore_errors=True)
+    with survey_server(tmp_path, monkeypatch, lambda app: {"slug": _seed_anonymous_campaign(app)}) as server:
+        yield server
 
 
 def test_a_4000_character_comment_survives_the_anonymous_survey(live):

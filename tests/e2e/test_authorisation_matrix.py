@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tests.probes import judge
-from tests.route_walk import ROLE_USERS, Route, World, demo_world, routes
+from tests.route_walk import ROLE_USERS, Route, World, routes
 
 # Leaks the matrix finds and nobody has fixed yet, (route, role) -> what leaks, run as non-strict
 # xfails. None are open: the last two (a regional team reading other regions' representatives on a
@@ -67,13 +65,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("case", params)
 
 
-@pytest.fixture(scope="module")
-def world(app: Any) -> Iterator[World]:
-    with demo_world(app) as built:
-        yield built
-
-
-def test_route_as_role(world: World, case: tuple[str, str | None]) -> None:
+def test_route_as_role(walk_world: World, case: tuple[str, str | None]) -> None:
     name, role = case
-    problems = judge(world, ROUTES[name], role, public=name in PUBLIC)
+    problems = judge(walk_world, ROUTES[name], role, public=name in PUBLIC)
     assert not problems, "\n".join(problems)

@@ -11,16 +11,14 @@ PERCEPTION_TEST_DATABASE_URL, on PostgreSQL.
 from __future__ import annotations
 
 from tests.probes import overlong_cases, run_overlong
-from tests.route_walk import demo_world
 
 
-def test_overlong_integers_never_answer_500(app):
+def test_overlong_integers_never_answer_500(walk_world):
     tried, failed = 0, []
-    with demo_world(app) as world:
-        for case in overlong_cases(world):
-            tried += 1
-            outcome = run_overlong(world, case)
-            if not outcome.held:
-                failed.append(f"{case.name} -> {outcome.status}: {outcome.detail[:160]}")
+    for case in overlong_cases(walk_world):
+        tried += 1
+        outcome = run_overlong(walk_world, case)
+        if not outcome.held:
+            failed.append(f"{case.name} -> {outcome.status}: {outcome.detail[:160]}")
     assert tried > 500, tried
     assert not failed, f"{len(failed)} of {tried} cases failed:\n" + "\n".join(failed)

@@ -1,6 +1,6 @@
 """On the demo data: the planted watermelon of the tickets demo is found and ranked first, and the
 demo's analysis part ran the text analysis (themes, cross-validated classifiers), sent a need to
-the market department and raised alerts. Loads the whole demo (about half a minute)."""
+the market department and raised alerts. On the whole demo (the process's shared build)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 WEEKS = 8
 
 
-def test_planted_watermelon_is_found_and_ranked_first(db_session):
+def test_planted_watermelon_is_found_and_ranked_first(demo_session):
     from perception.analysis.models import Alert, Opportunity, TextAnalysisRun, TextClassifierModel, TextTheme
     from perception.analysis.services.filters import AnalysisFilters
     from perception.analysis.services.kpi_experience import kpi_vs_experience
@@ -22,7 +22,7 @@ def test_planted_watermelon_is_found_and_ranked_first(db_session):
     from perception.core.periods import week_start
 
     today = date.today()
-    load_demo(db_session, weeks=WEEKS, today=today)
+    db_session = demo_session(WEEKS, today)
     from perception.kpi.demo import PLANTED
 
     end = week_start(today) + timedelta(weeks=1)

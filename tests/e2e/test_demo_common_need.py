@@ -1,6 +1,6 @@
 """On the demo data (issue 15): the common need sent to the market department is one real need,
 raised in its several wordings by customers of several regions, with a label a market user reads
-as that need; praise of a training is never a common need. Loads the whole demo."""
+as that need; praise of a training is never a common need. On the whole demo (the shared build)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from sqlalchemy import select, tuple_
 pytestmark = pytest.mark.slow
 
 
-def test_the_demo_sends_a_real_common_need_to_market(db_session):
+def test_the_demo_sends_a_real_common_need_to_market(demo_session):
     from perception.analysis.models import Opportunity
     from perception.collection.demo import NEEDS, PRAISE
-    from perception.core.demo import load_demo
     from perception.core.models.facts import TextEntry
 
-    load_demo(db_session, weeks=8, today=date.today())
+    db_session = demo_session(8, date.today())
     opp = db_session.scalar(select(Opportunity))
     assert opp is not None and opp.entry_refs and opp.n_customers >= 3 and len(opp.regions) >= 3
     texts = set(

@@ -1,7 +1,7 @@
 """Issue 14, key drivers on the demo: nobody rates all six dimensions, so the listwise drivers and
 importance-performance never appeared on 26 weeks of demo data. With pairwise-complete correlations
 they do, each weight with a bootstrap interval, and the dimensions left out are named with their n.
-Loads the whole demo."""
+On the whole demo (the process's shared build)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,13 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def test_demo_shows_drivers_with_intervals_and_importance_performance(db_session):
+def test_demo_shows_drivers_with_intervals_and_importance_performance(demo_session):
     from perception.analysis.services.experience import driver_matrix, experience
     from perception.analysis.services.filters import AnalysisFilters
-    from perception.core.demo import load_demo
     from perception.core.periods import week_start
 
     today = date.today()
-    load_demo(db_session, weeks=26, today=today)
+    db_session = demo_session(26, today)
     end = week_start(today) + timedelta(weeks=1)
     filters = AnalysisFilters(start=end - timedelta(weeks=26), end=end)
     for kind in ("csat", "nps"):  # the observation: not one complete respondent

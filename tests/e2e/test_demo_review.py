@@ -58,18 +58,17 @@ def _months(start: date, end: date) -> list[date]:
     return out
 
 
-def test_every_demo_review_period_has_data_in_each_of_its_months(db_session):
+def test_every_demo_review_period_has_data_in_each_of_its_months(demo_session):
     """Issue 17, "a demo that tells the truth": the demo's signed H1 review covered a half-year of
     which the demo had about four weeks of data. Every month of every demo review's period that
     has run two weeks holds survey answers, submitted weekly reports and tickets, whatever the
     demo's ``--weeks`` (older weeks are thinner, not missing)."""
     from perception.collection.models.reports import CollectionReport
-    from perception.core.demo import load_demo
     from perception.kpi.models import Ticket
     from perception.surveys.models import Response
 
     today = date(2026, 12, 5)  # the H1 review is signed, H2 open: 48 weeks back to 2026-01-01
-    load_demo(db_session, weeks=3, today=today)
+    db_session = demo_session(3, today)
     reviews = db_session.scalars(select(Review).order_by(Review.period_start)).all()
     assert [(r.code, r.status) for r in reviews] == [("2026-H1", "signed"), ("2026-H2", "open")]
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser import ARGS, CHROMIUM, require_chromium
-from tests.e2e.demo_live import ROLE_USERS, demo_server, sign_in
+from tests.e2e.demo_live import ROLE_USERS, demo_server, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWS = ((390, 844, "zh-CN"), (390, 844, "en"), (1366, 900, "zh-CN"), (1366, 900, "en"))
@@ -115,15 +115,17 @@ def test_each_roles_home_shows_its_todos_at_phone_and_desktop_width(live):
     from playwright.sync_api import sync_playwright
 
     failures = []
+    states: dict[str, Any] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             for username in ROLE_USERS:
                 must, may = _expected(live["app"], username)
                 for width, height, locale in VIEWS:
-                    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
-                    page = context.new_page()
-                    sign_in(page, live["base"], username)
+                    viewport = {"width": width, "height": height}
+                    page = signed_in_page(
+                        browser, live["base"], username, states, viewport=viewport, locale=locale
+                    )
                     page.goto(f"{live['base']}/")
                     assert HEADING[locale] in page.locator("body").inner_text(), (username, locale)
                     shown = _shown(page)
@@ -137,7 +139,7 @@ def test_each_roles_home_shows_its_todos_at_phone_and_desktop_width(live):
                         )
                     if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
                         failures.append((username, width, locale, "scrolls sideways"))
-                    context.close()
+                    page.context.close()
         finally:
             browser.close()
     assert failures == []

@@ -31,7 +31,14 @@ SETTINGS = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# Each database's case runs in its own CI pass (own_sqlite: the SQLite pass; postgres: the
+# PostgreSQL pass), once each; a plain ``pytest`` runs both.
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.own_sqlite),
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
 def database(request, tmp_path):
     if request.param == "sqlite":
         yield sqlite_url(tmp_path, "killed")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.browser import ARGS, CHROMIUM, require_chromium
-from tests.e2e.demo_live import ROLE_USERS, demo_server, sign_in
+from tests.e2e.demo_live import ROLE_USERS, demo_server, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWS = ((390, 844, "zh-CN"), (390, 844, "en"), (1366, 900, "en"))
@@ -46,6 +46,7 @@ def test_no_page_scrolls_sideways(live):
 
     paths = _paths_by_user(live["app"])
     failures: list[tuple[Any, ...]] = []
+    states: dict[str, Any] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -54,9 +55,10 @@ def test_no_page_scrolls_sideways(live):
                     mine = [path for path, user in paths.items() if user == username]
                     if not mine:
                         continue
-                    context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
-                    page = context.new_page()
-                    sign_in(page, live["base"], username)
+                    viewport = {"width": width, "height": height}
+                    page = signed_in_page(
+                        browser, live["base"], username, states, viewport=viewport, locale=locale
+                    )
                     for path in mine:
                         response = page.goto(live["base"] + path)
                         if response is not None and response.status >= 500:
@@ -65,7 +67,7 @@ def test_no_page_scrolls_sideways(live):
                         if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
                             width_px = page.evaluate("document.documentElement.scrollWidth")
                             failures.append((username, width, locale, path, width_px, page.evaluate(WIDEST)))
-                    context.close()
+                    page.context.close()
         finally:
             browser.close()
     assert len(paths) > 40

@@ -4,7 +4,6 @@ frame can be answered to its thank-you page, and nothing is stored (issue 17).""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,35 +11,22 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.browser import ARGS, CHROMIUM, live_server, require_chromium
+from tests.browser import ARGS, CHROMIUM, survey_server
+from tests.e2e.test_surveys_browser import INVITED
 from tests.surveys.conftest import seed_personal_link
 
 pytestmark = pytest.mark.browser
 PASSWORD = "preview-owner-password-1"
 
 
-@pytest.fixture
-def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    require_chromium()
-    from perception import create_app
+def _seed_preview(app: Any) -> dict[str, Any]:
+    """The invited contact's campaign, and a system owner to preview it."""
     from perception.core import users
     from perception.core.extensions import db
     from perception.core.models.auth import Role
     from perception.surveys.models import Campaign
 
-    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'preview.sqlite'}",
-            "SECRET_KEY": "browser-secret-key-which-is-long-enough-0123456789",
-            "SURVEY_MIN_FILL_SECONDS": 0,
-            "MAIL_BACKEND": "file",
-        }
-    )
-    seed_personal_link(
-        app, ("BJ", "北京", "Beijing"), ("BJ-BANK", "北京银行", "Beijing Bank"), ("王芳", "wang@example.com"),
-        ("B1", "回访", "Follow-up"), days=3,
-    )  # fmt: skip
+    seed_personal_link(app, *INVITED, days=3)
     with app.app_context():
         users.create_user(
             db.session,
@@ -50,13 +36,13 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
         campaign_id = db.session.scalar(select(Campaign.id))
         db.session.commit()
         db.session.remove()
-    try:
-        with live_server(app) as base:
-            yield {"app": app, "base": base, "campaign": campaign_id}
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        shutil.rmtree(tmp_path / "instance", ignore_errors=True)
+    return {"campaign": campaign_id}
+
+
+@pytest.fixture
+def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    with survey_server(tmp_path, monkeypatch, _seed_preview) as server:
+        yield server
 
 
 def test_the_preview_on_a_phone(live: dict[str, Any]) -> None:

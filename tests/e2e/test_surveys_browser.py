@@ -1,12 +1,10 @@
 """A real phone-sized Chromium answers a Chinese survey end to end, and the answer is stored.
 
-Live server: its own app on a temporary SQLite file (committed data), served by werkzeug's
-``make_server`` in a thread on a free port of 127.0.0.1.
+Live server: its own app on a temporary SQLite file (committed data), tests.browser.survey_server.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.browser import ARGS, CHROMIUM, live_server, require_chromium
+from tests.browser import ARGS, CHROMIUM, survey_server
 from tests.surveys.conftest import seed_personal_link
 
 pytestmark = pytest.mark.browser
@@ -29,27 +27,10 @@ INVITED = (
 
 @pytest.fixture
 def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    require_chromium()
-    from perception import create_app
-    from perception.core.extensions import db
-
-    monkeypatch.setenv("PERCEPTION_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite'}",
-            "SECRET_KEY": "browser-secret-key-which-is-long-enough-0123456789",
-            "SURVEY_MIN_FILL_SECONDS": 0,
-            "MAIL_BACKEND": "file",
-        }
-    )
-    token = seed_personal_link(app, *INVITED, days=3)
-    try:
-        with live_server(app) as base:
-            yield {"app": app, "base": base, "token": token}
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        shutil.rmtree(tmp_path / "instance", ignore_errors=True)
+    with survey_server(
+        tmp_path, monkeypatch, lambda app: {"token": seed_personal_link(app, *INVITED, days=3)}
+    ) as server:
+        yield server
 
 
 def test_chinese_survey_on_a_phone(live):

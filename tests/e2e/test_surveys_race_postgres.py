@@ -7,27 +7,18 @@ import secrets
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import POSTGRES_URL, postgres_available, require_component
+from tests.conftest import POSTGRES_URL
+from tests.own_database import PostgresSchema
 from tests.surveys.conftest import seed_personal_link
 from tests.surveys.test_race import INVITED, PARALLEL, _app, _check, _race
 
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    ok, reason = postgres_available()
-    require_component("PostgreSQL", ok, reason)
-    schema = f"sweb_race_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield schema
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    schema = PostgresSchema(f"sweb_race_{secrets.token_hex(4)}")
+    yield schema.schema
+    schema.drop()
 
 
 @pytest.mark.postgres

@@ -4,7 +4,6 @@ comes from perception.review.services.portal, which reads one customer's data on
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import abort, g, render_template
@@ -15,14 +14,6 @@ from perception.core.extensions import orm
 from perception.review.forms import SignForm
 from perception.review.services import portal as review_portal
 from perception.review.views import bp
-
-
-@bp.app_template_filter("local_datetime")
-def local_datetime(moment: datetime | None) -> str:
-    """A stored UTC moment in the organisation's time zone, to the minute."""
-    if moment is None:
-        return "—"
-    return current_clock().local(moment).strftime("%Y-%m-%d %H:%M")
 
 
 @bp.get("/portal")

@@ -15,7 +15,6 @@ from wtforms.fields.choices import SelectChoice
 
 from perception.core import users as user_service
 from perception.core.authz import Permission, get_or_404, require
-from perception.core.clock import current_clock
 from perception.core.extensions import orm
 from perception.core.i18n import is_zh, localized
 from perception.core.models.auth import ApiToken, User
@@ -42,13 +41,8 @@ def _page(form: ApiKeyForm, secret: str | None = None, issued: ApiToken | None =
     customers = {c.id: c for c in orm().scalars(select(CustomerOrg))}
     return render_template(
         "admin/keys.html", keys=keys, form=form, revoke_form=RevokeForm(), secret=secret, issued=issued,
-        regions=regions, customers=customers, role_labels=ROLE_LABELS, now=utcnow(), when=_local,
+        regions=regions, customers=customers, role_labels=ROLE_LABELS, now=utcnow(),
     )  # fmt: skip
-
-
-def _local(moment: Any) -> str:
-    """A stored (naive UTC) time in the organisation's time zone, as people read it."""
-    return str(current_clock().local(moment).strftime("%Y-%m-%d %H:%M"))
 
 
 @bp.get("/keys")
