@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, os.environ.get("PERCEPTION_BENCH_CODE", str(ROOT)))
 
-from bench_import_memory import _peak_mb  # noqa: E402
+from bench_import_memory import _cpu_s, _peak_mb  # noqa: E402
 from bench_ticket_import import PG_URL, REGIONS, SERVICES, ensure_pg_database, fresh_schema, make_app  # noqa: E402
 
 BLOCK = 100_000
@@ -181,7 +181,7 @@ def child(kind: str, path: Path, url: str, dry_run: bool) -> dict[str, Any]:
                                       filename=path.name)  # fmt: skip
         db.session.commit()
     return {"rows": result.rows_total, "new": result.rows_new, "seconds": time.perf_counter() - started,
-            "peak_mb": _peak_mb()}  # fmt: skip
+            "peak_mb": _peak_mb(), "cpu_s": _cpu_s()}  # fmt: skip
 
 
 def measure(kind: str, path: Path, url: str, dry_run: bool) -> dict[str, Any]:
@@ -228,7 +228,7 @@ def main() -> None:
                     print(
                         f"{rows:>10,} {kind:9} {backend:9} {got['peak_mb']:8.0f} {got['seconds']:8.1f} "
                         f"{rows / got['seconds']:9,.0f}  {load:.2f}  "
-                        f"({got['rows']:,} {unit}, {got['new']:,} new)",
+                        f"({got['rows']:,} {unit}, {got['new']:,} new; CPU {got['cpu_s']:.0f} s)",
                         flush=True,
                     )
                     if backend == "sqlite":

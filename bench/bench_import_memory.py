@@ -68,6 +68,13 @@ def write_csv(path: Path, rows: int) -> None:
             writer.writerows((f"INC{start + i:08d}", *row[1:]) for i, row in enumerate(block))
 
 
+def _cpu_s() -> float:
+    """This process's CPU seconds (user + system): on a shared machine the wall time says little;
+    the database server's own CPU (the set-based statements, COPY) is not in it."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peak_mb() -> float:
     """This process's peak resident set. /proc's VmHWM belongs to the address space the child's
     exec created; getrusage's ru_maxrss is kept across exec, so a child would report the
@@ -115,6 +122,7 @@ def child(mode: str, path: Path, url: str) -> dict[str, Any]:
         "rows": result.rows_new,
         "seconds": time.perf_counter() - started,
         "peak_mb": _peak_mb(),
+        "cpu_s": _cpu_s(),
         "steps": dict(getattr(result, "phases", ()) or ()),
     }
 
@@ -229,6 +237,7 @@ def main() -> None:
                         )
                     if mode.startswith("import") and got.get("steps"):
                         steps = ", ".join(f"{k} {v:.1f} s" for k, v in got["steps"].items())
+                        steps += f"; the process's CPU {got['cpu_s']:.1f} s"
                         share = f"; {got['rows'] / got['seconds'] / raw_rate:.2f} of raw" if raw_rate else ""
                         print(f"{'':>10} {'':9} {'':14} steps: {steps}{share}", flush=True)
             print(f"{'':>10} ({size:.0f} MB of CSV)", flush=True)
