@@ -18,19 +18,31 @@ their key.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from perception.core.models.base import utcnow
 from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch, ImportKind, KpiDefinition, KpiSource, KpiValue, Provenance
 from perception.kpi.services.codebook import Codebook, match_columns
-from perception.kpi.services.files import Table
+from perception.kpi.services.files import Table as FileTable
 from perception.kpi.services.key_stage import KeyStage
 from perception.kpi.services.messages import MAX_PROBLEMS, ProblemList, problem
 from perception.kpi.services.targets import TargetBook, met_or_none, share_percent
@@ -61,7 +73,6 @@ _FIELDS = ("value", "n", "target", "comparator", "met", "standard_version_id")
 READ_ROWS = (
     20_000  # rows read, checked and written at a time: the import's memory, whatever the file's length
 )
-_IN = 500  # keys per stored-value lookup
 STAGE = KeyStage("kpi_value_key_stage", width=120)
 
 
@@ -96,7 +107,7 @@ class _Lookups:
 
 
 def _parse(
-    table: Table,
+    table: FileTable,
     found: dict[str, int],
     lookups: _Lookups,
     options: ImportOptions,
@@ -255,6 +266,8 @@ def import_kpi_values(
     lookups = _Lookups.load(session)
     conn = session.connection()
     STAGE.create(conn)
+    _LOOKUP.drop(conn, checkfirst=True)
+    _LOOKUP.create(conn)
     total = new_count = changed_count = 0
     sample: list[dict[str, Any]] = []
     file_format, encoding = source.file_format, source.encoding
@@ -295,6 +308,7 @@ def import_kpi_values(
             problems.raise_if_any()
     finally:
         STAGE.drop(conn)
+        _LOOKUP.drop(conn, checkfirst=True)
     batch, duplicate = written if written is not None else the_batch()
     finish_batch(session, batch, options, (total, new_count, changed_count), started)
     keep_upload(options, source.digest, data)
@@ -313,7 +327,7 @@ def import_kpi_values(
         seconds=time.perf_counter() - started,
         duplicate_of=duplicate,
         sample=tuple(sample),
-        notes=unknown_column_notes(Table(source.header, (), 0, "", None), VALUE_COLUMNS),
+        notes=unknown_column_notes(FileTable(source.header, (), 0, "", None), VALUE_COLUMNS),
     )
 
 
@@ -324,21 +338,34 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(row[name] for name in _KEY)
 
 
-def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+# The chunk's keys, staged so that stored values are found through the table's unique key: a row-value
+# IN (...) list made SQLite scan the whole table once per lookup (quadratic in the values stored).
+_LOOKUP = Table(
+    "kpi_value_key_lookup",
+    MetaData(),
+    Column("definition_id", Integer),
+    Column("service_id", Integer),
+    Column("region_id", Integer),
+    Column("tier_key", Integer),
+    Column("granularity", String(8)),
+    Column("period_start", Date),
+    prefixes=["TEMPORARY"],
+)
 
 
 def _existing(
     session: Session, rows: list[dict[str, Any]]
 ) -> dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]]:
-    """key -> (value id, stored fields) of the chunk's keys that are stored (by key, so a chunk
-    reads its own values, not every value of its periods)."""
+    """key -> (value id, stored fields) of the chunk's keys that are stored (joined on the key, so a
+    chunk reads its own values, not every value of its periods)."""
+    conn = session.connection()
+    conn.execute(delete(_LOOKUP))
+    keys = list({_key(r) for r in rows})
+    if not keys:
+        return {}
+    conn.execute(insert(_LOOKUP), [dict(zip(_KEY, key, strict=True)) for key in keys])
     key_columns = [getattr(KpiValue, name) for name in _KEY]
-    out: dict[tuple[Any, ...], tuple[int, tuple[Any, ...]]] = {}
-    for keys in _chunks(list({_key(r) for r in rows}), _IN):
-        stmt = select(KpiValue.id, *key_columns, *(getattr(KpiValue, f) for f in _FIELDS)).where(
-            tuple_(*key_columns).in_(keys)
-        )
-        out.update((tuple(r[1:7]), (r[0], tuple(r[7:]))) for r in session.execute(stmt))
-    return out
+    stmt = select(KpiValue.id, *key_columns, *(getattr(KpiValue, f) for f in _FIELDS)).join(
+        _LOOKUP, and_(*(column == _LOOKUP.c[name] for column, name in zip(key_columns, _KEY, strict=True)))
+    )
+    return {tuple(r[1:7]): (r[0], tuple(r[7:])) for r in conn.execute(stmt)}
