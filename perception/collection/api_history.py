@@ -36,9 +36,9 @@ DRY = {"name": "dry_run", "in": "query", "schema": {"type": "boolean"}}
 )
 @require(Permission.ORGANISE_REPORTS)
 def collection_reports_import() -> Any:
-    data, items, filename = upload_or_items("rows")
     options = history_options()
-    result = import_reports(orm(), options, data=data, items=items, filename=filename)
+    with upload_or_items("rows", options) as (data, items, filename):
+        result = import_reports(orm(), options, data=data, items=items, filename=filename)
     return jsonify(result.as_json()), 200 if options.dry_run else 201
 
 
@@ -56,15 +56,15 @@ def collection_reports_import() -> Any:
 @require(Permission.ORGANISE_REPORTS)
 def collection_callbacks_import(campaign_id: int) -> Any:
     campaign = get_or_404(CallbackCampaign, campaign_id)
-    data, items, filename = upload_or_items("calls")
     options = history_options()
-    result = import_callbacks(
-        orm(),
-        campaign,
-        options,
-        org_timezone=current_clock().timezone,
-        data=data,
-        items=items,
-        filename=filename,
-    )
+    with upload_or_items("calls", options) as (data, items, filename):
+        result = import_callbacks(
+            orm(),
+            campaign,
+            options,
+            org_timezone=current_clock().timezone,
+            data=data,
+            items=items,
+            filename=filename,
+        )
     return jsonify(result.as_json()), 200 if options.dry_run else 201

@@ -20,13 +20,16 @@ import csv
 import hashlib
 import io
 import itertools
+import os
 import re
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from perception.core.errors import Problem, UserError
 
@@ -316,7 +319,8 @@ def _stream_csv(source: Source, codec: str, error: type[UserError]) -> Iterator[
             delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
             reader = csv.reader(itertools.chain([first], text), delimiter=delimiter)
             for number, row in enumerate(reader, start=1):
-                if not _blank(row):
+                # the first cell filled: not blank, without looking at the others
+                if (row and row[0] and not row[0].isspace()) or not _blank(row):
                     yield number, row
         except (csv.Error, UnicodeDecodeError):
             raise _unreadable(error) from None
@@ -370,3 +374,24 @@ def stream_rows(
         utf8 = scan_source(source)[1]
     codec, name = _codec(source, utf8, error)
     return RowStream(_stream_csv(source, codec, error), "csv", name)
+
+
+@contextmanager
+def upload_on_disk(stream: IO[bytes], max_bytes: int, error: type[UserError] = UserError) -> Iterator[Path]:
+    """An uploaded file (a request's file stream) as the path of a temporary copy, written in blocks
+    of ``_CHUNK`` bytes, so an import reads it as a stream and the upload is never held whole in
+    memory; a file over ``max_bytes`` is refused (``check_size``: nothing past the limit is
+    written, the rest is only counted to name its size); removed afterwards."""
+    handle, name = tempfile.mkstemp(prefix="perception-upload-", suffix=".upload")
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(handle, "wb") as out:
+            while block := stream.read(_CHUNK):
+                size += len(block)
+                if size <= max_bytes:
+                    out.write(block)
+        check_size(size, max_bytes, error)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)

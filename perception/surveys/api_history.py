@@ -5,6 +5,9 @@ and stores nothing; re-sending the same rows changes nothing (idempotent on ``so
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, g, jsonify, request
@@ -16,7 +19,9 @@ from perception.api.schemas import UPLOAD, ImportResult
 from perception.core.authz import Permission, get_or_404, region_scope, require
 from perception.core.clock import current_clock
 from perception.core.extensions import orm
+from perception.core.uploads import upload_on_disk
 from perception.kpi.services.files import DEFAULT_MAX_BYTES
+from perception.kpi.services.messages import KpiImportError
 from perception.kpi.services.ticket_import import ImportOptions
 from perception.surveys.api_models import ResponsesImport
 from perception.surveys.models import Campaign
@@ -28,13 +33,18 @@ ANSWERS = {
 }
 
 
-def upload_or_items(key: str) -> tuple[bytes | None, Any, str | None]:
-    """(file bytes, JSON rows, filename): a multipart ``file``, a JSON body ``{key: [...]}`` or ``[...]``."""
+@contextmanager
+def upload_or_items(key: str, options: ImportOptions) -> Iterator[tuple[Path | None, Any, str | None]]:
+    """(file path, JSON rows, filename): a multipart ``file`` (copied to a temporary file in
+    blocks and refused over ``options.max_bytes``: the import streams it, the upload is never
+    held whole in memory), a JSON body ``{key: [...]}`` or ``[...]``."""
     upload = request.files.get("file")
-    if upload is not None:
-        return upload.read(), None, upload.filename or None
-    body = json_body()
-    return None, body.get(key) if isinstance(body, dict) else body, None
+    if upload is None:
+        body = json_body()
+        yield None, body.get(key) if isinstance(body, dict) else body, None
+        return
+    with upload_on_disk(upload.stream, options.max_bytes, KpiImportError) as path:
+        yield path, None, upload.filename or None
 
 
 def history_options() -> ImportOptions:
@@ -65,10 +75,10 @@ def history_options() -> ImportOptions:
 @require(Permission.MANAGE_SURVEYS)
 def campaign_responses_import(campaign_id: int) -> Any:
     campaign = get_or_404(Campaign, campaign_id)
-    data, items, filename = upload_or_items("responses")
     options = history_options()
-    result = import_responses(
-        orm(), campaign, options, org_timezone=current_clock().timezone, data=data, items=items,
-        filename=filename,
-    )  # fmt: skip
+    with upload_or_items("responses", options) as (data, items, filename):
+        result = import_responses(
+            orm(), campaign, options, org_timezone=current_clock().timezone, data=data, items=items,
+            filename=filename,
+        )  # fmt: skip
     return jsonify(result.as_json()), 200 if options.dry_run else 201

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 
 from perception.core.errors import UserError
 from perception.core.transaction import atomic
+from perception.core.uploads import upload_on_disk
 
 UPLOAD_TEMPLATE = "surveys/history_import.html"
 PREVIEW_TEMPLATE = "surveys/history_preview.html"
@@ -71,9 +72,11 @@ def upload_page(
     problems: list[str] = []
     if form.validate_on_submit():
         upload = form.upload.data
+        options = spec.options(True)
         try:
-            with atomic():
-                result = spec.run(spec.options(True), upload.read(), upload.filename or None, None)
+            # read from a temporary copy on disk, in chunks: the upload is never held whole
+            with upload_on_disk(upload.stream, options.max_bytes, spec.error) as path, atomic():
+                result = spec.run(options, path, upload.filename or None, None)
         except spec.error as exc:
             problems = problem_lines(exc)
         else:

@@ -14,12 +14,21 @@ Idempotent on (collection point, week): a report imported before with the same e
 status is left alone; one imported before with different content is replaced (its facts withdrawn
 and re-written); a report entered in the product is never overwritten (the row is refused).
 The dry run, all-or-nothing rule and ImportBatch are the ticket import's.
+
+The file (bytes or a path) is read READ_ROWS rows at a time, twice: the first pass checks every
+row and keeps, per report, only what decides it (its first row, submission time, status, how many
+rows and a digest of its entries), so a problem anywhere, at row 900,000 as at row 2, refuses the
+file with its row, column and reason before anything is written; the second pass (applying only)
+writes each report's entries as their rows come and submits a report once its last row is written.
+Memory grows with the number of reports (points x weeks), not with the rows of the file.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -39,6 +48,7 @@ from perception.core.models.org import CollectionPoint
 from perception.core.periods import parse_day, week_start
 from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch
+from perception.kpi.services.files import Table
 from perception.kpi.services.messages import ImportProblem, ProblemList, problem
 from perception.kpi.services.ticket_import import (
     ImportOptions,
@@ -46,12 +56,15 @@ from perception.kpi.services.ticket_import import (
     finish_batch,
     forget_upload,
     keep_upload,
-    load_source,
     prepare_batch,
+    read_chunks,
 )
 from perception.kpi.services.ticket_time import local_to_utc, parse_datetimes
 
 KIND = "reports"
+READ_ROWS = (
+    20_000  # rows read and checked (or written) at a time: the import's memory, whatever the file's length
+)
 META = {
     "collection_point": ("collection_point", "point", "采集点"),
     "week": ("week", "week_start", "周", "报告周"),
@@ -69,16 +82,30 @@ def _own(row: int | None, column: str | None, value: Any, zh: str, en: str, code
 
 @dataclass
 class ReportRows:
-    """The rows of one (point, week): when and how it was submitted and its entry rows."""
+    """The rows of one (point, week) within one chunk, and their entries once checked."""
 
     point: CollectionPoint
     week: date
-    submitted_at: datetime
-    status: str
     rows: list[dict[str, Any]]
     numbers: list[int]
-    first_index: int  # the group's first row in the table: its submission time and status count
-    entries: list[EntryInput] | None = None
+    first_index: int  # the segment's first row in the chunk
+    status: str
+
+
+@dataclass
+class ReportPlan:
+    """What the first pass keeps of one report (point, week): all that decides it, no rows."""
+
+    point: CollectionPoint
+    week: date
+    first_row: int  # its first row in the file: its submission time and status count
+    status: str
+    submitted_at: datetime | None = None
+    rows: int = 0
+    digest: Any = field(default_factory=hashlib.sha256)  # of its entries' snapshots, in file order
+    action: str = ""  # "new", "changed" or "" (unchanged, or refused)
+    report_id: int | None = None  # while the second pass writes it
+    started: bool = False  # the second pass has written its first rows
 
 
 def _columns(header: tuple[str, ...], problems: ProblemList) -> tuple[dict[str, int], dict[str, int]]:
@@ -103,14 +130,13 @@ def _columns(header: tuple[str, ...], problems: ProblemList) -> tuple[dict[str, 
     return meta, entry
 
 
-def _group(session: Session, table: Any, meta: dict[str, int], entry: dict[str, int], options: ImportOptions,
-           problems: ProblemList) -> list[ReportRows]:  # fmt: skip
-    points = {p.code.upper(): p for p in session.scalars(select(CollectionPoint))}
+def _segments(table: Table, meta: dict[str, int], entry: dict[str, int],
+              points: dict[str, CollectionPoint], options: ImportOptions,
+              problems: ProblemList) -> list[ReportRows]:  # fmt: skip
+    """The chunk's rows grouped by (point, week), in order of their first row; problems of a row's
+    point, week and status go to ``problems`` (the row is left out)."""
     col = {name: table.columns[index] for name, index in meta.items()}
     head = {name: table.header[index] for name, index in meta.items()}
-    parsed, is_utc, bad_times = parse_datetimes(col["submitted_at"])
-    for i in bad_times:
-        problems.add(problem(table.row_no(i), head["submitted_at"], col["submitted_at"][i], "bad_datetime"))
     groups: dict[tuple[int, date], ReportRows] = {}
     for i in range(table.n_rows):
         row_no = table.row_no(i)
@@ -137,38 +163,76 @@ def _group(session: Session, table: Any, meta: dict[str, int], entry: dict[str, 
                 problem(row_no, head["status"], col["status"][i], "bad_choice", choices="submitted, accepted")
             )
             continue
-        key = (point.id, week)
         rows = {name: table.columns[index][i] for name, index in entry.items()}
-        group = groups.get(key)
+        group = groups.get((point.id, week))
         if group is None:
-            groups[key] = ReportRows(point, week, datetime.min, status, [rows], [row_no], i)
+            groups[(point.id, week)] = ReportRows(point, week, [rows], [row_no], i, status)
         else:
             group.rows.append(rows)
             group.numbers.append(row_no)
-    # Submission times: local wall-clock of the point's region unless the cell has an offset.
-    for group in groups.values():
-        i = group.first_index
-        if np.isnat(parsed[i]):
-            if i not in bad_times:
-                problems.add(problem(table.row_no(i), head["submitted_at"], None, "required"))
-            continue
-        moment = parsed[i : i + 1]
-        utc = moment if is_utc[i] else local_to_utc(moment, group.point.region.timezone)
-        group.submitted_at = utc[0].astype("datetime64[s]").tolist()
-        if group.submitted_at > utcnow():
-            problems.add(problem(table.row_no(i), head["submitted_at"], col["submitted_at"][i], "in_future"))
-        elif group.submitted_at.date() < group.week:
-            early = ("早于报告周", "earlier than the week the report is about", "before_week")
-            problems.add(_own(table.row_no(i), head["submitted_at"], col["submitted_at"][i], *early))
     return list(groups.values())
 
 
-def _same(report: CollectionReport, group: ReportRows) -> bool:
-    if report.first_submitted_at != group.submitted_at or report.status != group.status:
-        return False
+def _check_chunk(session: Session, table: Table, meta: dict[str, int], entry: dict[str, int],
+                 points: dict[str, CollectionPoint], options: ImportOptions, problems: ProblemList,
+                 plans: dict[tuple[int, date], ReportPlan]) -> None:  # fmt: skip
+    """First pass over one chunk: every row checked, each report's plan brought up to date."""
+    head = table.header[meta["submitted_at"]]
+    times = table.columns[meta["submitted_at"]]
+    parsed, is_utc, bad_times = parse_datetimes(times)
+    for i in bad_times:
+        problems.add(problem(table.row_no(i), head, times[i], "bad_datetime"))
+    bad = set(bad_times)
+    for group in _segments(table, meta, entry, points, options, problems):
+        key = (group.point.id, group.week)
+        plan = plans.get(key)
+        if plan is None:  # the report's first row: its submission time and status
+            i = group.first_index
+            plan = plans[key] = ReportPlan(group.point, group.week, table.row_no(i), group.status)
+            _submission(plan, parsed[i : i + 1], bool(is_utc[i]), times[i], i in bad, head, problems)
+        try:
+            entries = parse_entries(session, group.rows, group.point.region_id, group.week,
+                                    row_numbers=group.numbers)  # fmt: skip
+        except CollectionError as exc:
+            for found in exc.problems:
+                problems.add(found)
+            continue
+        plan.rows += len(group.rows)
+        for item in entries:
+            plan.digest.update(json.dumps(_snapshot(item), sort_keys=True, default=str).encode() + b"\n")
+
+
+def _submission(plan: ReportPlan, moment: Any, utc: bool, text: str, bad: bool, head: str,
+                problems: ProblemList) -> None:  # fmt: skip
+    """A report's submission time: local wall-clock of the point's region unless the cell has an offset."""
+    if np.isnat(moment[0]):
+        if not bad:
+            problems.add(problem(plan.first_row, head, None, "required"))
+        return
+    utc_moment = moment if utc else local_to_utc(moment, plan.point.region.timezone)
+    plan.submitted_at = utc_moment[0].astype("datetime64[s]").tolist()
+    assert plan.submitted_at is not None
+    if plan.submitted_at > utcnow():
+        problems.add(problem(plan.first_row, head, text, "in_future"))
+    elif plan.submitted_at.date() < plan.week:
+        early = ("早于报告周", "earlier than the week the report is about", "before_week")
+        problems.add(_own(plan.first_row, head, text, *early))
+
+
+def _stored_digest(report: CollectionReport) -> str | None:
     revision = report.revisions[-1] if report.revisions else None
-    fresh = [_snapshot(e) for e in group.entries or []]
-    return revision is not None and revision.entries == fresh
+    if revision is None:
+        return None
+    digest = hashlib.sha256()
+    for item in revision.entries:
+        digest.update(json.dumps(item, sort_keys=True, default=str).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _same(report: CollectionReport, plan: ReportPlan) -> bool:
+    if report.first_submitted_at != plan.submitted_at or report.status != plan.status:
+        return False
+    return _stored_digest(report) == plan.digest.hexdigest()
 
 
 def _snapshot(entry: EntryInput) -> dict[str, Any]:
@@ -181,22 +245,78 @@ def _snapshot(entry: EntryInput) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _store(session: Session, group: ReportRows, report: CollectionReport | None) -> None:
-    if report is not None:  # an imported report with different content: start it again
+def _decide(session: Session, plans: dict[tuple[int, date], ReportPlan], heading: str,
+            problems: ProblemList) -> None:  # fmt: skip
+    """Each plan's action against the stored reports of its week (looked up a week at a time)."""
+    by_week: dict[date, list[ReportPlan]] = {}
+    for plan in plans.values():
+        by_week.setdefault(plan.week, []).append(plan)
+    for week, week_plans in sorted(by_week.items()):
+        stored = {
+            r.collection_point_id: r
+            for r in session.scalars(select(CollectionReport).where(CollectionReport.week_start == week))
+        }
+        for plan in week_plans:
+            report = stored.get(plan.point.id)
+            if report is None:
+                plan.action = "new"
+            elif report.source != "import":
+                zh = f"该采集点 {plan.week} 这一周已有在系统中填写的报告，不会被覆盖"
+                en = (f"the point already has a report for the week of {plan.week} entered in the product; "
+                      "it is not overwritten")  # fmt: skip
+                problems.add(_own(plan.first_row, heading, plan.point.code, zh, en, "report_exists"))
+            elif not _same(report, plan):
+                plan.action, plan.report_id = "changed", report.id
+        for report in stored.values():
+            session.expire(report)  # the week's reports and revisions are not held to the end
+
+
+def _write_chunk(session: Session, table: Table, meta: dict[str, int], entry: dict[str, int],
+                 points: dict[str, CollectionPoint], options: ImportOptions,
+                 plans: dict[tuple[int, date], ReportPlan]) -> None:  # fmt: skip
+    """Second pass over one chunk: the entries of new and changed reports stored as their rows
+    come; a report whose last row this chunk holds is submitted (and accepted) at its time."""
+    unexpected = ProblemList()
+    for group in _segments(table, meta, entry, points, options, unexpected):
+        plan = plans[(group.point.id, group.week)]
+        if not plan.action:
+            continue
+        entries = parse_entries(session, group.rows, group.point.region_id, group.week,
+                                row_numbers=group.numbers)  # fmt: skip
+        report = session.get(CollectionReport, plan.report_id) if plan.report_id is not None else None
+        first = not plan.started
+        if first:
+            report, plan.started = _restart(session, plan, report), True
+        assert report is not None
+        save_entries(session, report, entries, None, append=not first)
+        plan.rows -= len(group.rows)
+        if plan.rows == 0:  # its last row: submitted as it was, at its time
+            assert plan.submitted_at is not None
+            submit_report(session, report, None, now=plan.submitted_at, notify=False)
+            if plan.status == ReportStatus.ACCEPTED:
+                accept_report(session, report, None, now=plan.submitted_at)
+            plan.action = ""
+        session.expire(report)  # its entries are not held until the file's end
+    unexpected.raise_if_any()  # the first pass found none; the file changed under us
+
+
+def _restart(session: Session, plan: ReportPlan, report: CollectionReport | None) -> CollectionReport:
+    """The report a new or changed plan writes into: opened, or (imported before with different
+    content) its facts withdrawn and its revisions dropped, as if never submitted."""
+    if report is not None:
         collection_facts.withdraw_report_facts(session, report)
         report.status, report.revision, report.first_submitted_at = ReportStatus.DRAFT.value, 0, None
         for revision in list(report.revisions):
             session.delete(revision)
         report.revisions.clear()
         session.flush()
+    assert plan.submitted_at is not None
     report = report or open_report(
-        session, group.point, group.week, None, now=group.submitted_at, source="import"
+        session, plan.point, plan.week, None, now=plan.submitted_at, source="import"
     )
     report.source = "import"
-    save_entries(session, report, group.entries or [], None)
-    submit_report(session, report, None, now=group.submitted_at, notify=False)
-    if group.status == ReportStatus.ACCEPTED:
-        accept_report(session, report, None, now=group.submitted_at)
+    plan.report_id = report.id
+    return report
 
 
 def import_reports(
@@ -204,56 +324,41 @@ def import_reports(
     filename: str | None = None, batch: ImportBatch | None = None,
 ) -> ImportResult:  # fmt: skip
     """Check every row and (unless a dry run) store the new and changed reports. Raises
-    KpiImportError naming every problem (row, column, value); nothing is stored then."""
+    KpiImportError naming every problem (row, column, value); nothing is stored then. The file is
+    read in chunks, twice (see the module docstring)."""
     started = time.perf_counter()
-    table, digest, size = load_source(data, items, options)
+    source, chunks = read_chunks(data, items, options, READ_ROWS)
     problems = ProblemList()
-    meta, entry = _columns(table.header, problems)
+    meta, entry = _columns(source.header, problems)
     problems.raise_if_any()
-    groups = _group(session, table, meta, entry, options, problems)
-    for group in groups:
-        try:
-            group.entries = parse_entries(session, group.rows, group.point.region_id, group.week,
-                                          row_numbers=group.numbers)  # fmt: skip
-        except CollectionError as exc:
-            for found in exc.problems:
-                problems.add(found)
-    stored = {
-        (r.collection_point_id, r.week_start): r
-        for r in session.scalars(select(CollectionReport).where(
-            CollectionReport.week_start.in_({g.week for g in groups} or {date.min})))
-    }  # fmt: skip
-    new: list[ReportRows] = []
-    changed: list[tuple[ReportRows, CollectionReport]] = []
-    for group in groups:
-        report = stored.get((group.point.id, group.week))
-        if report is None:
-            new.append(group)
-        elif report.source != "import":
-            problems.add(_own(group.numbers[0], table.header[meta["collection_point"]], group.point.code,
-                              f"该采集点 {group.week} 这一周已有在系统中填写的报告，不会被覆盖",
-                              f"the point already has a report for the week of {group.week} entered in the "
-                              "product; it is not overwritten", "report_exists"))  # fmt: skip
-        elif not _same(report, group):
-            changed.append((group, report))
+    points = {p.code.upper(): p for p in session.scalars(select(CollectionPoint))}
+    plans: dict[tuple[int, date], ReportPlan] = {}
+    file_format, encoding = source.file_format, source.encoding
+    for table in chunks:
+        file_format, encoding = table.file_format, table.encoding
+        _check_chunk(session, table, meta, entry, points, options, problems, plans)
+        del table
+    if not problems:
+        _decide(session, plans, source.header[meta["collection_point"]], problems)
     problems.raise_if_any()
+    new = sum(1 for p in plans.values() if p.action == "new")
+    changed = sum(1 for p in plans.values() if p.action == "changed")
     batch, duplicate = prepare_batch(
         session, KIND, replace(options, allow_duplicate=True), filename=filename,
-        file_format=table.file_format, encoding=table.encoding, digest=digest, size=size, batch=batch,
+        file_format=file_format, encoding=encoding, digest=source.digest, size=source.size, batch=batch,
     )  # fmt: skip
-    if not options.dry_run:
-        for group in new:
-            _store(session, group, None)
-        for group, report in changed:
-            _store(session, group, report)
-    total = len(groups)
-    finish_batch(session, batch, options, (total, len(new), len(changed)), started)
-    keep_upload(options, digest, data)
+    if not options.dry_run and (new or changed):
+        for table in read_chunks(data, items, options, READ_ROWS)[1]:
+            _write_chunk(session, table, meta, entry, points, options, plans)
+            del table
+    total = len(plans)
+    finish_batch(session, batch, options, (total, new, changed), started)
+    keep_upload(options, source.digest, data)
     if not options.dry_run:
         forget_upload(options, batch)
     return ImportResult(
-        batch_id=batch.id, kind=KIND, dry_run=options.dry_run, rows_total=total, rows_new=len(new),
-        rows_changed=len(changed), rows_unchanged=total - len(new) - len(changed),
-        file_format=table.file_format, encoding=table.encoding, seconds=time.perf_counter() - started,
+        batch_id=batch.id, kind=KIND, dry_run=options.dry_run, rows_total=total, rows_new=new,
+        rows_changed=changed, rows_unchanged=total - new - changed,
+        file_format=file_format, encoding=encoding, seconds=time.perf_counter() - started,
         duplicate_of=duplicate,
     )  # fmt: skip

@@ -134,13 +134,17 @@ def stream_table(
     while header and not header[-1]:
         header.pop()
     width = len(header)
+    text_cells = stream.file_format == "csv"
 
     def chunks() -> Iterator[Table]:
         count = 0
         while block := list(islice(stream.rows, chunk_rows)):
             count += len(block)
             numbers = tuple(number for number, _ in block)
-            body = [[_cell(c) for c in row[:width]] for _, row in block]
+            if text_cells:  # CSV cells are strings already: _cell would only strip them
+                body = [[c.strip() for c in row[:width]] for _, row in block]
+            else:
+                body = [[_cell(c) for c in row[:width]] for _, row in block]
             del block
             yield Table(
                 header=tuple(h.strip().lstrip("\ufeff") for h in header),

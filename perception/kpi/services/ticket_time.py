@@ -78,16 +78,28 @@ def parse_datetimes(values: list[str]) -> tuple[Moments, NDArray[np.bool_], list
     return out, is_utc, bad
 
 
+# (zone, local?) -> {hour as epoch seconds: UTC offset in seconds}. An import read in chunks asks
+# for the same few thousand hours in every chunk; zoneinfo is asked once per hour and zone.
+_OFFSETS: dict[tuple[str, bool], dict[int, int]] = {}
+_OFFSETS_LIMIT = 500_000  # hours kept per zone (57 years); past it the zone's table starts again
+
+
 def _offsets(hours: NDArray[np.datetime64], zone: ZoneInfo, *, local: bool) -> NDArray[np.int64]:
     """UTC offset in seconds for each distinct hour (local wall hours, or UTC hours)."""
+    known = _OFFSETS.setdefault((zone.key, local), {})
+    if len(known) > _OFFSETS_LIMIT:
+        known.clear()
     out = np.empty(hours.size, dtype=np.int64)
     for i, h in enumerate(hours.astype("datetime64[s]").astype(np.int64).tolist()):
-        if local:
-            wall = datetime(1970, 1, 1) + timedelta(seconds=h)
-            delta = wall.replace(tzinfo=zone).utcoffset()
-        else:
-            delta = datetime.fromtimestamp(h, UTC).astimezone(zone).utcoffset()
-        out[i] = int(delta.total_seconds()) if delta is not None else 0
+        offset = known.get(h)
+        if offset is None:
+            if local:
+                wall = datetime(1970, 1, 1) + timedelta(seconds=h)
+                delta = wall.replace(tzinfo=zone).utcoffset()
+            else:
+                delta = datetime.fromtimestamp(h, UTC).astimezone(zone).utcoffset()
+            offset = known[h] = int(delta.total_seconds()) if delta is not None else 0
+        out[i] = offset
     return out
 
 

@@ -16,7 +16,7 @@ from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.jobs import enqueue
 from perception.core.transaction import atomic
-from perception.core.uploads import DEFAULT_MAX_UNPACKED_BYTES
+from perception.core.uploads import DEFAULT_MAX_UNPACKED_BYTES, upload_on_disk
 from perception.kpi.forms import ApplyForm, ComputeForm, ImportForm
 from perception.kpi.models import ImportBatch, ImportKind, ImportStatus
 from perception.kpi.services.files import DEFAULT_MAX_BYTES, DEFAULT_MAX_EXCEL_ROWS
@@ -54,11 +54,12 @@ def import_page() -> Any:
     status = 200
     if form.validate_on_submit():
         upload = form.upload.data
-        data = upload.read()
         run = import_tickets if form.kind.data == ImportKind.TICKETS else import_kpi_values
+        checking = options(dry_run=True)
         try:
-            with atomic():
-                result = run(orm(), options(dry_run=True), data=data, filename=upload.filename or None)
+            # read from a temporary copy on disk, in chunks: the upload is never held whole
+            with upload_on_disk(upload.stream, checking.max_bytes, KpiImportError) as path, atomic():
+                result = run(orm(), checking, data=path, filename=upload.filename or None)
         except KpiImportError as exc:
             problems = problems_text(exc)
             status = exc.status  # 413 for a file over a limit, 422 for what is in it
