@@ -45,7 +45,7 @@ def _epoch(dialect: str, column: str) -> str:
     return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
 
-def _sql(dialect: str, window: bool, region_ids: frozenset[int] | None) -> str:
+def _sql(dialect: str, window: bool, region_ids: frozenset[int] | None, opened_only: bool = False) -> str:
     unresolved = "status IN (" + ", ".join(f"'{s}'" for s in UNRESOLVED_STATUSES) + ")"
     priority = " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES) if p)
     cols = (
@@ -55,7 +55,9 @@ def _sql(dialect: str, window: bool, region_ids: frozenset[int] | None) -> str:
         f"{_epoch(dialect, 'resolved_at')}"
     )
     mark = "%s" if dialect == "postgresql" else "?"
-    if window:
+    if window and opened_only:
+        where = f"opened_at < {mark} AND status <> '{TicketStatus.CANCELLED}' AND opened_at >= {mark}"
+    elif window:
         where = (
             f"opened_at < {mark} AND status <> '{TicketStatus.CANCELLED}' AND "
             f"(opened_at >= {mark} OR resolved_at IS NULL OR resolved_at >= {mark} OR {unresolved})"
@@ -81,23 +83,31 @@ def _moments(values: tuple[Any, ...]) -> NDArray[np.datetime64]:
 
 
 def fetch_tickets(
-    session: Session, lo: datetime | None, hi: datetime | None, region_ids: frozenset[int] | None
+    session: Session,
+    lo: datetime | None,
+    hi: datetime | None,
+    region_ids: frozenset[int] | None,
+    *,
+    opened_only: bool = False,
 ) -> RawTickets:
     """Tickets opened before ``hi`` that are relevant from ``lo`` on (opened since, or still open /
-    resolved since, not cancelled); ``lo``/``hi`` None: every unresolved ticket."""
+    resolved since, not cancelled); ``lo``/``hi`` None: every unresolved ticket. ``opened_only``:
+    only the tickets opened in [lo, hi) (no backlog from before ``lo``)."""
     session.flush()
     conn = session.connection()
     dialect = conn.dialect.name
     window = lo is not None and hi is not None
     params: tuple[Any, ...] = ()
     if lo is not None and hi is not None:
-        params = (_bound(dialect, hi), _bound(dialect, lo), _bound(dialect, lo))
+        params = (_bound(dialect, hi), _bound(dialect, lo))
+        if not opened_only:
+            params += (_bound(dialect, lo),)
     raw = conn.connection.driver_connection
     assert raw is not None
     cur = raw.cursor()
     with no_gc():
         try:
-            cur.execute(_sql(dialect, window, region_ids), params)
+            cur.execute(_sql(dialect, window, region_ids, opened_only), params)
             rows = cur.fetchall()
         finally:
             cur.close()
