@@ -273,7 +273,7 @@ def alternated(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, t
     return {k: (statistics.median(v), min(v), max(v)) for k, v in runs.items()}
 
 
-def bench_kpi(app: Any, client: Any, repeat: int) -> None:
+def bench_kpi(app: Any, client: Any, repeat: int, kpi_weeks: tuple[int, ...] = (14, 52)) -> None:
     import perception.analysis.services.kpis as kpis_module
     from perception.analysis.services.filters import AnalysisFilters
     from perception.core.extensions import db
@@ -301,7 +301,7 @@ def bench_kpi(app: Any, client: Any, repeat: int) -> None:
 
             return once
 
-        for weeks in (14, 52):
+        for weeks in kpi_weeks:
             start = end - timedelta(weeks=weeks)
             for keep in ((), ("service", "region")):
                 before = pooled_before(session, start, end, keep)
@@ -419,6 +419,7 @@ def main() -> None:
     p.add_argument("--parts", nargs="*", default=["kpi", "home", "review"], choices=["kpi", "home", "review"])
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--keep", action="store_true", help="reuse the database when it is already filled")
+    p.add_argument("--kpi-weeks", type=int, nargs="*", default=[14, 52], help="the KPI page's periods")
     args = p.parse_args()
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", tempfile.mkdtemp(prefix="bench-manager-"))  # noqa: S108
     from sqlalchemy import func, select
@@ -453,7 +454,10 @@ def main() -> None:
             print(f"  reusing {filled:,} tickets", flush=True)
         client = app.test_client()
         for part in args.parts:
-            {"kpi": bench_kpi, "home": bench_home, "review": bench_review}[part](app, client, args.repeat)
+            if part == "kpi":
+                bench_kpi(app, client, args.repeat, tuple(args.kpi_weeks))
+            else:
+                {"home": bench_home, "review": bench_review}[part](app, client, args.repeat)
         with app.app_context():
             db.engine.dispose()
 
