@@ -124,3 +124,73 @@ def test_pooled_percentiles_scope_and_edge_cases(db_session, two_regions):
     assert pooled_percentiles(db_session, date(2025, 1, 6), date(2025, 1, 13), ()) == {}
     with pytest.raises(ValueError):
         pooled_percentiles(db_session, MONDAY, week, ("customer",))
+
+
+def _import(db_session, rows: list[dict[str, str]]) -> None:
+    import_tickets(db_session, ImportOptions(dry_run=False), data=csv_bytes(rows))
+
+
+def _numpy(minutes: list[int], q: float) -> float:
+    return float(np.percentile(np.array(minutes, dtype=float), q, method="linear"))
+
+
+def test_pooled_percentiles_ties_one_and_two_tickets(db_session, catalog):
+    """n = 1, n = 2 and ties, on whichever database the suite runs (SQLite or PostgreSQL), each
+    pooling checked against numpy.percentile(method="linear") on the same minutes."""
+    week = MONDAY + timedelta(weeks=3)
+    one, two, ties = [17], [10, 25], [30, 30, 30, 45, 45, 45, 45]
+    rows = (
+        _tickets(db_session, "R1", one, week, "N1")
+        + _tickets(db_session, "R2", two, week, "N2")
+        + [dict(r, service="NET") for r in _tickets(db_session, "R1", ties, week, "TIE")]
+    )
+    _import(db_session, rows)
+    desk, net = catalog["DESK"].id, catalog["NET"].id
+    r1, r2 = catalog["R1"]["region"].id, catalog["R2"]["region"].id
+    end = week + timedelta(weeks=1)
+    cells = pooled_percentiles(db_session, week, end, ("service", "region"))
+    by_service = pooled_percentiles(db_session, week, end, ("service",))
+    everything = pooled_percentiles(db_session, week, end, ())
+    expected = {
+        ("service", "region"): {(desk, r1): one, (desk, r2): two, (net, r1): ties},
+        ("service",): {(desk,): one + two, (net,): ties},
+        (): {(): one + two + ties},
+    }
+    for keep, found in ((("service", "region"), cells), (("service",), by_service), ((), everything)):
+        groups = expected[keep]
+        assert len(found) == 4 * len(groups)
+        for ids, minutes in groups.items():
+            for q in (50, 90):
+                value, n = found[(f"TK_RESOLUTION_P{q}", *ids, week)]
+                assert n == len(minutes)
+                assert value == pytest.approx(_numpy(minutes, q), rel=1e-12, abs=1e-9)
+                assert found[(f"TK_RESPONSE_P{q}", *ids, week)] == (pytest.approx(1.0), len(minutes))
+    # The hand-worked cases: n = 2 interpolates (10 + 0.9 * 15), ties give the tied value.
+    assert cells[("TK_RESOLUTION_P90", desk, r2, week)][0] == pytest.approx(23.5)
+    assert cells[("TK_RESOLUTION_P50", net, r1, week)][0] == pytest.approx(45.0)
+    assert cells[("TK_RESOLUTION_P90", desk, r1, week)][0] == pytest.approx(17.0)
+
+
+def test_pooled_percentiles_see_a_ticket_written_in_the_same_transaction(db_session, catalog):
+    """The tickets a page loads are kept for its transaction only: a ticket imported after the
+    first pooling (a flush) is in the next one, and a savepoint rolled back takes its tickets away."""
+    week = MONDAY + timedelta(weeks=4)
+    end = week + timedelta(weeks=1)
+    _import(db_session, _tickets(db_session, "R1", [10, 20], week, "S1"))
+    assert pooled_percentiles(db_session, week, end, ())[("TK_RESOLUTION_P90", week)] == (
+        pytest.approx(_numpy([10, 20], 90)),
+        2,
+    )
+    _import(db_session, _tickets(db_session, "R2", [100], week, "S2"))
+    assert pooled_percentiles(db_session, week, end, ())[("TK_RESOLUTION_P90", week)] == (
+        pytest.approx(_numpy([10, 20, 100], 90)),
+        3,
+    )
+    savepoint = db_session.begin_nested()
+    _import(db_session, _tickets(db_session, "R2", [200, 300], week, "S3"))
+    assert pooled_percentiles(db_session, week, end, ())[("TK_RESOLUTION_P90", week)][1] == 5
+    savepoint.rollback()
+    assert pooled_percentiles(db_session, week, end, ())[("TK_RESOLUTION_P90", week)] == (
+        pytest.approx(_numpy([10, 20, 100], 90)),
+        3,
+    )

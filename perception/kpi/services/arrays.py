@@ -4,7 +4,8 @@ cyclic garbage collector while millions of row objects exist.
 NumPy's ``unique`` on a structured array or with ``axis=0`` sorts row tuples through a generic
 comparison and took seconds per million tickets; packing the columns into one int64 key (mixed
 radix: each column shifted to start at 0 and multiplied by the spans of the columns after it) makes
-it one integer sort. Reference: NumPy documentation, ``numpy.unique`` (return_inverse).
+it one integer sort, and no sort at all when the possible keys are few (a mark per possible key,
+numbered in order). Reference: NumPy documentation, ``numpy.unique`` (return_inverse).
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ def distinct_rows(*columns: NDArray[np.integer]) -> tuple[list[I64], NDArray[np.
             raise OverflowError("too many combinations to pack into one int64 key")
         key = key * span + (values - lo)
         bases.append((lo, span))
-    uniq, inverse = np.unique(key, return_inverse=True)
+    if capacity <= max(4 * n, 1 << 16):
+        # Few possible keys: mark the present ones and number them in key order, no sort.
+        present = np.zeros(capacity, dtype=bool)
+        present[key] = True
+        uniq = np.flatnonzero(present).astype(np.int64)
+        number = np.cumsum(present, dtype=np.int64) - 1
+        inverse = number[key]
+    else:
+        uniq, inverse = np.unique(key, return_inverse=True)
     out: list[I64] = []
     rest = uniq
     for lo, span in reversed(bases):

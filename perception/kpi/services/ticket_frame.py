@@ -104,6 +104,60 @@ def load_frame(
     return _build(session, raw, start, end, as_of or utcnow(), book)
 
 
+@dataclass
+class TicketDurations:
+    """What a percentile needs of the tickets opened in a period: their groups, local opening day
+    and covered seconds, the same values as load_frame's for these tickets."""
+
+    service: I64
+    region: I64
+    tier: I64
+    local_day: NDArray[np.datetime64]
+    response_s: F64
+    resolution_s: F64
+
+    def __len__(self) -> int:
+        return int(self.service.size)
+
+
+def load_durations(
+    session: Session, start: date, end: date, *, region_ids: frozenset[int] | None = None
+) -> TicketDurations:
+    """The tickets opened in [start, end) (local day) with their covered seconds to first response
+    and to resolution, measured as load_frame measures them (the SLA in force on the period's last
+    day, as of now) but without the backlog, per-ticket targets and elapsed times, which a
+    percentile does not need."""
+    lo = datetime.combine(start, time()) - timedelta(days=1)
+    hi = datetime.combine(end, time()) + timedelta(days=1)
+    raw = fetch_tickets(session, lo, hi, region_ids, opened_only=True)
+    local_day = _local_days(session, raw.opened, raw.region)
+    keep = (local_day >= np.datetime64(start, "D")) & (local_day < np.datetime64(end, "D"))
+    if not keep.all():
+        raw = RawTickets(**{k: v[keep] for k, v in raw.__dict__.items()})
+        local_day = local_day[keep]
+    resolved = raw.resolved.copy()
+    resolved[raw.unresolved] = np.datetime64("NaT")  # a reopened ticket is not resolved
+    as_of = utcnow()
+    sla = _sla_ids(
+        session, raw.service, raw.customer, min(end, as_of.date() + timedelta(days=1)) - timedelta(days=1)
+    )
+    response_s = np.full(sla.size, np.nan)
+    resolution_s = np.full(sla.size, np.nan)
+    for sla_id, cal in calendars(session, sla).items():
+        mask = sla == sla_id
+        opened = raw.opened[mask]
+        response_s[mask] = business_seconds_array(cal, opened, raw.first_response[mask])
+        resolution_s[mask] = business_seconds_array(cal, opened, resolved[mask])
+    return TicketDurations(
+        service=raw.service,
+        region=raw.region,
+        tier=raw.tier,
+        local_day=local_day,
+        response_s=response_s,
+        resolution_s=resolution_s,
+    )
+
+
 def load_open_frame(
     session: Session, *, as_of: datetime | None = None, region_ids: frozenset[int] | None = None
 ) -> TicketFrame:

@@ -47,6 +47,29 @@ def test_percentiles_small_groups_and_extremes() -> None:
     assert grouped_percentiles(np.array([], dtype=int), np.array([]), (50,)).shape == (0, 1)
 
 
+@pytest.mark.parametrize("n_groups", [7, 70_000])
+def test_percentiles_with_a_value_order_are_the_same(n_groups: int) -> None:
+    """Values sorted once and grouped several ways (kpi_pooled): the same bits as the lexsort,
+    with ties and NaN, for few groups (radix sort of uint16 codes) and many (int codes)."""
+    g, v = _random_tickets(5000, n_groups, seed=3)
+    order = np.argsort(v, kind="stable")
+    for groups in (g, g // 3, np.zeros_like(g)):
+        size = int(groups.max()) + 1
+        plain = grouped_percentiles(groups, v, (0, 50, 90, 100), size)
+        ordered = grouped_percentiles(groups, v, (0, 50, 90, 100), size, value_order=order)
+        np.testing.assert_array_equal(ordered, plain)
+    for group in range(5):
+        values = v[(g == group) & ~np.isnan(v)]
+        if values.size:
+            np.testing.assert_allclose(
+                grouped_percentiles(g, v, (50, 90), value_order=order)[group],
+                np.percentile(values, [50, 90], method="linear"),
+                rtol=1e-12,
+            )
+    with pytest.raises(ValueError):
+        grouped_percentiles(g, v, (50,), value_order=order[:-1])
+
+
 def test_kpis_hand_computed() -> None:
     # Group 0 (target response 1 h, resolution 8 h), group 1 (targets 30 min and 4 h), group 2 unused.
     groups = np.array([0, 0, 0, 0, 1, 1, 1])
