@@ -2,15 +2,22 @@
 
     python bench/bench_analysis.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/bench_analysis]
                                    [--responses 1000000] [--texts 200000] [--text-run 100000] [--keep]
+                                   [--skip-pages] [--profile]
 
 Builds (unless --keep finds it already filled) a database of 52 ISO weeks x 12 regions x 6
 services x 36 customers with ``--responses`` survey responses (each a CSAT answer; a quarter also
 answer NPS and a quarter rate the six dimensions, about 2.75 observations per response), weekly
-KPI values linked to experience standards, and ``--texts`` Chinese/English comments, written with
-COPY. Then times, with a warm cache, the overview and the KPI-versus-experience services (which is
-what the pages call; rendering adds a few ms, charts are separate image requests) for the default
-period (14 weeks) and the whole year, for all regions and for one region, and finally one
-``run_text_analysis`` over the newest ``--text-run`` entries. Prints one line per figure.
+KPI values linked to experience standards, and ``--texts`` requirements and rated feedback entries
+of weekly reports generated with their gold grouping (bench/text_corpus.py: many needs and
+topics, in Chinese and English, varied as real reports vary), written with COPY. Then times, with
+a warm cache, the overview and the KPI-versus-experience services (which is what the pages call;
+rendering adds a few ms, charts are separate image requests) for the default period (14 weeks)
+and the whole year, for all regions and for one region (``--skip-pages``: not), and finally
+``run_text_analysis`` over the newest ``--text-run`` entries from nothing analysed, then again with
+nothing new (wall time, CPU time of this process and of the database backend, load average;
+``--profile``: cProfile of the first run), and scores its themes against the gold grouping:
+number of themes, adjusted Rand index, common-need precision and recall of the newest week.
+Prints one line per figure.
 """
 
 from __future__ import annotations
@@ -18,7 +25,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import random
 import statistics
 import sys
 import time
@@ -28,35 +34,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from text_corpus import generate  # noqa: E402
 
 WEEKS = 52
+TEXT_SOURCE_ID = 2_000_000  # feedback entry ids of the generated texts: TEXT_SOURCE_ID + GeneratedText.id
 PASSWORD = "bench-password-123"  # noqa: S105 - a throw-away benchmark user
-PHRASES = (
-    "希望能支持微信报修",
-    "手机端报修功能什么时候上线",
-    "驻场工程师经常换人",
-    "备件更换太慢了",
-    "培训时间太短内容太多",
-    "希望每月提供服务报告",
-    "工程师响应很快问题当天解决",
-    "服务态度很好沟通清楚",
-    "打印机经常卡纸",
-    "网络晚上经常断",
-    "邮箱容量不够用",
-    "系统升级后很卡",
-    "到场时间太晚",
-    "希望增加夜间值班",
-    "报表导出很慢",
-    "VPN 连接不稳定",
-    "账号权限申请流程太长",
-    "会议室投影经常坏",
-    "please support mobile repair requests",
-    "onsite engineer was late again",
-    "spare parts take too long",
-    "monthly report should include SLA attainment",
-    "quick and friendly, thank you",
-    "the fix did not last",
-)
 
 
 def _args() -> argparse.Namespace:
@@ -72,6 +56,8 @@ def _args() -> argparse.Namespace:
     p.add_argument("--text-run", type=int, default=100_000)
     p.add_argument("--keep", action="store_true", help="reuse the database when it is already filled")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--skip-pages", action="store_true", help="time the text analysis only")
+    p.add_argument("--profile", action="store_true", help="profile the first text-analysis run (cProfile)")
     return p.parse_args()
 
 
@@ -227,7 +213,10 @@ def build(session: object, n_responses: int, n_texts: int, end: date) -> None:
     t = time.perf_counter()
     _copy(conn, "experience_observation", cols, rows())
     print(f"built experience_observation: {n_responses:,} responses in {time.perf_counter() - t:.1f} s")
-    pyrng = random.Random(2)
+    # Texts shaped like a real provider's, with their gold grouping (bench/text_corpus.py): weekly
+    # reports' requirements and feedback entries, each feedback entry with its 1-5 rating on its
+    # dimension as the collection phase writes it (source "feedback", kind "rating").
+    corpus = generate(n_texts)
     text_cols = [
         "source",
         "source_id",
@@ -237,26 +226,27 @@ def build(session: object, n_responses: int, n_texts: int, end: date) -> None:
         "region_id",
         "customer_id",
         "service_id",
+        "dimension",
         "text",
     ]
 
     def texts() -> object:
-        for i in range(n_texts):
-            c = customers[pyrng.randrange(36)]
-            w = weeks[pyrng.randrange(WEEKS)]
-            body = "，".join(pyrng.sample(PHRASES, 2)) + f"（{c.name_zh}第{pyrng.randrange(1, 50)}次）"
-            yield (
-                "survey",
-                2_000_000 + i,
-                "survey_comment",
-                w,
-                w,
-                c.region_id,
-                c.id,
-                services[pyrng.randrange(6)].id,
-                body,
-            )
+        for t in corpus:
+            c = customers[t.customer]
+            w = weeks[WEEKS - 1 + t.week]
+            body = t.text.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+            yield ("feedback", TEXT_SOURCE_ID + t.id, t.kind, w, w, c.region_id, c.id, services[t.id % 6].id,
+                   t.dimension, body)  # fmt: skip
 
+    def ratings() -> object:
+        for t in corpus:
+            if t.rating is not None:
+                c = customers[t.customer]
+                w = weeks[WEEKS - 1 + t.week]
+                yield ("feedback", TEXT_SOURCE_ID + t.id, w, w, c.region_id, c.id, services[t.id % 6].id,
+                       "rating", t.dimension, t.dimension, t.rating, 1, 5)  # fmt: skip
+
+    _copy(conn, "experience_observation", cols, ratings())
     _copy(conn, "text_entry", text_cols, texts())
     conn.exec_driver_sql("ANALYZE")
 
@@ -269,6 +259,112 @@ def _time(fn: object, repeat: int) -> tuple[float, float]:
         fn()  # type: ignore[operator]
         times.append(time.perf_counter() - t)
     return statistics.median(times), max(times)
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used, from /proc (0 when unreadable)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _timed_run(session: object, label: str, profile: bool = False) -> object:
+    """One run_text_analysis, committed, with its wall time, this process's CPU time, the database
+    backend's CPU time and the load average around it."""
+    from sqlalchemy import text
+
+    from perception.analysis.services.text_run import run_text_analysis
+
+    backend = session.scalar(text("SELECT pg_backend_pid()"))  # type: ignore[attr-defined]
+    load_before = os.getloadavg()
+    db_cpu = _cpu_of(backend)
+    t, cpu = time.perf_counter(), time.process_time()
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(run_text_analysis, session)
+        session.commit()  # type: ignore[attr-defined]
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    else:
+        result = run_text_analysis(session)
+        session.commit()  # type: ignore[attr-defined]
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    # The machine may be shared: the CPU seconds of this process and of the database backend and
+    # the load average say how much of the wall time was this run's own work.
+    print(
+        f"run_text_analysis {label:22s} {result.n_entries:,} texts, {result.n_themes} themes, "
+        f"{result.n_changed:,} rows written: {wall:.1f} s wall, {cpu:.1f} s CPU, "
+        f"database {_cpu_of(backend) - db_cpu:.1f} s CPU, load average {load_before[0]:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after"
+    )
+    return result
+
+
+def text_runs(session: object, n_run: int, n_texts: int, end: date, profile: bool) -> None:
+    """Run the text analysis over the newest ``n_run`` generated texts, then again with nothing
+    changed, and score the themes against the gold grouping (bench/text_corpus.py): number of
+    themes, adjusted Rand index (all texts, requirements, comments) and the common needs of the
+    newest week (the product's rule, settings' M customers in R regions) against the gold ones."""
+    from sqlalchemy import select, text
+
+    from perception.analysis.services.demand import common_and_emerging_needs
+    from perception.analysis.services.text_settings import get_settings
+    from perception.core.models.facts import TextEntry
+    from tests.analysis.labelled_set import adjusted_rand, common_need_score, gold_common_needs
+
+    # Start from nothing analysed (a database kept from an earlier bench holds its results).
+    for statement in (
+        "UPDATE text_entry SET theme_key = NULL, category = NULL, sentiment = NULL, confidence = NULL, "
+        "label_source = NULL",
+        "DELETE FROM text_theme",
+        "DELETE FROM text_classifier_model",
+        "DELETE FROM text_analysis_run",
+        "DELETE FROM text_analysis_settings",
+    ):
+        session.execute(text(statement))  # type: ignore[attr-defined]
+    session.commit()  # type: ignore[attr-defined]
+    settings = get_settings(session)
+    settings.max_entries = n_run
+    session.add(settings)  # type: ignore[attr-defined]
+    session.commit()  # type: ignore[attr-defined]
+    result = _timed_run(session, "(first run)", profile)
+    _timed_run(session, "(again, no new text)")
+    corpus = {TEXT_SOURCE_ID + t.id: t for t in generate(n_texts)}
+    rows = session.execute(  # type: ignore[attr-defined]
+        select(TextEntry.source_id, TextEntry.theme_key, TextEntry.period_start)
+        .where(TextEntry.source == "feedback")
+        .order_by(TextEntry.period_start.desc(), TextEntry.id.desc())
+        .limit(n_run)
+    ).all()
+    texts = [corpus[sid] for sid, _, _ in rows]
+    found = [key for _, key, _ in rows]
+    n_gold = len({t.gold for t in texts if not t.gold.startswith("noise")})
+    print(f"themes: {result.n_themes} (gold groups: {n_gold}, and noise texts each its own)")
+    print(
+        f"adjusted Rand index, all {len(texts):,} texts: {adjusted_rand([t.gold for t in texts], found):.3f}"
+    )
+    for kind in ("requirement", "feedback"):
+        pick = [i for i, t in enumerate(texts) if t.kind == kind]
+        ari = adjusted_rand([texts[i].gold for i in pick], [found[i] for i in pick])
+        print(f"adjusted Rand index, {kind} ({len(pick):,}): {ari:.3f}")
+    week = end - timedelta(weeks=1)
+    needs = common_and_emerging_needs(session, week, end)
+    by_key: dict[str, list[int]] = {}
+    for sid, key, start in rows:
+        if key is not None and start == week and corpus[sid].kind == "requirement":
+            by_key.setdefault(key, []).append(corpus[sid].id)
+    found_needs = {n.theme_key: by_key.get(n.theme_key, []) for n in needs.common}
+    gold = gold_common_needs(texts, 0)
+    score = common_need_score(found_needs, list(corpus.values()), gold)
+    print(
+        f"common needs of the newest week: found {len(found_needs)}, gold {len(gold)}, "
+        f"precision {score.precision:.3f}, recall {score.recall:.3f}, missed {list(score.missed)}"
+    )
 
 
 def main() -> None:
@@ -302,6 +398,10 @@ def main() -> None:
             db.session.commit()
         rows = db.session.scalar(select(func.count()).select_from(ExperienceObservation))
         print(f"experience_observation rows: {rows:,}")
+        if args.skip_pages:
+            if args.text_run:
+                text_runs(db.session, args.text_run, args.texts, end, args.profile)
+            return
         region = db.session.execute(select(func.min(ExperienceObservation.region_id))).scalar()
         cases = {
             "default 14 weeks, all regions": AnalysisFilters(start=end - timedelta(weeks=14), end=end),
@@ -352,22 +452,7 @@ def main() -> None:
                 f"  max {worst * 1000:7.0f} ms"
             )
         if args.text_run:
-            from perception.analysis.services.text_run import run_text_analysis
-            from perception.analysis.services.text_settings import get_settings
-
-            get_settings(db.session).max_entries = args.text_run
-            load_before = os.getloadavg()
-            t, cpu = time.perf_counter(), time.process_time()
-            result = run_text_analysis(db.session)
-            db.session.commit()
-            # The machine may be shared: the CPU seconds of this process and the load average
-            # say how much of the wall time was this run's own work.
-            print(
-                f"run_text_analysis  {result.n_entries:,} texts, {result.n_themes} themes, "
-                f"{result.n_changed:,} rows written: {time.perf_counter() - t:.1f} s wall, "
-                f"{time.process_time() - cpu:.1f} s CPU, load average {load_before[0]:.1f} before, "
-                f"{os.getloadavg()[0]:.1f} after"
-            )
+            text_runs(db.session, args.text_run, args.texts, end, args.profile)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,9 @@ class TextAnalysisRun(Base):
     k_rule: Mapped[str | None] = mapped_column(String(16))
     seconds: Mapped[float | None] = mapped_column(Float)
     detail: Mapped[str | None] = mapped_column(Text)
+    # Digest of what the run read and what the entries held after it (text_run._inputs): a run
+    # that finds the same has nothing to do.
+    input_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class TextTheme(Base):

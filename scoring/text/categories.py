@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 from scoring.text.tokenizer import normalise_text
@@ -50,11 +50,15 @@ class Category:
 
     def matches(self, plain: str) -> bool:
         """Whether a seed word occurs in the normalised text: Chinese words as substrings, Latin
-        words at a word start (so "app" finds "app" and "apps", never "approval")."""
-        return any(
-            (w in plain) if _HAN.search(w) else bool(re.search(rf"\b{re.escape(w)}(?:s|es)?\b", plain))
-            for w in self.seeds
-        )
+        words as whole words with an optional plural -s/-es (so "app" finds "app" and "apps",
+        never "approval")."""
+        return self._pattern is not None and self._pattern.search(plain) is not None
+
+    @cached_property
+    def _pattern(self) -> re.Pattern[str] | None:
+        """All seed words in one expression (one search per text, not one per seed word)."""
+        parts = [re.escape(w) if _HAN.search(w) else rf"\b{re.escape(w)}(?:s|es)?\b" for w in self.seeds]
+        return re.compile("|".join(parts)) if parts else None
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,11 @@ class SeedBlanker:
         latin = sorted({w for c in categories for w in c.seeds if not _HAN.search(w)}, key=len, reverse=True)
         parts = [re.escape(w) for w in han] + [rf"\b{re.escape(w)}(?:s|es)?\b" for w in latin]
         self._pattern = re.compile("|".join(parts)) if parts else None
+
+    @property
+    def pattern(self) -> str:
+        """The expression of the words it blanks ("" when none)."""
+        return self._pattern.pattern if self._pattern is not None else ""
 
     def __call__(self, text: str) -> str:
         if self._pattern is None:

@@ -25,17 +25,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from perception.analysis.models import (
     LabelSource,
     TextAnalysisRun,
+    TextCategory,
     TextClassifierModel,
     TextLabel,
     TextRunStatus,
@@ -53,7 +56,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry, TextKind
 from scoring.text import Tokenizer, discover_themes, train_classifier
 from scoring.text.categories import NEED, VOICE, default_categories
-from scoring.text.classify import distinct_labelled, evaluate_classifier
+from scoring.text.classify import TextClassifier, distinct_labelled, evaluate_classifier
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +65,39 @@ MIN_PER_LABEL = 3
 MAX_FOLDS = 5
 WRITE_CHUNK = 5000
 MAX_DERIVED_LABELS = 4000  # distinct texts with a derived label a model learns from, at most
+MAX_EVALUATED = 1500  # distinct labelled texts the model card's cross-validation uses, at most
+#: Bump when the analysis (tokeniser data, clustering, classifier) changes what a run produces:
+#: stored results with another version's digest are recomputed.
+ANALYSIS_VERSION = "2026-12-05"
 
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
+def _digest(*parts: object) -> str:
+    """A digest of what a result depends on (with the analysis's version), to tell whether a
+    stored result can stand."""
+    h = hashlib.sha256(f"{ANALYSIS_VERSION}\x1f{_library_versions()}".encode())
+    for part in parts:
+        h.update(b"\x1e")
+        h.update(str(part).encode("utf-8"))
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _library_versions() -> str:
+    """The libraries' versions and a digest of the shipped word lists (scoring/text/data)."""
+    from importlib import resources
+    from importlib.metadata import version
+
+    data = hashlib.sha256()
+    for item in sorted(resources.files("scoring.text").joinpath("data").iterdir(), key=lambda p: p.name):
+        if item.is_file():
+            data.update(item.name.encode() + b"\0" + item.read_bytes())
+    names = ("scikit-learn", "jieba", "stopwordsiso", "numpy", "scipy")
+    versions = " ".join(f"{name}={version(name)}" for name in names)
+    return f"{versions} data={data.hexdigest()}"
 
 
 @dataclass
@@ -186,9 +218,14 @@ def _train(
         return None
     cues = target == "sentiment"
     view = seed_blanker(session) if target == "category" else None
-    try:
-        report = evaluate_classifier(texts, labels, tok, folds=MAX_FOLDS, sentiment_cues=cues, test_view=view)
-    except ValueError:  # too few distinct texts per label to evaluate: no model to trust yet
+    pattern = view.pattern if view else ""
+    digest = _digest(target, review_threshold, tok.user_words, pattern, len(texts), *texts, *labels)
+    if stored is not None and stored.model and (stored.evaluation or {}).get("training_digest") == digest:
+        # The same labels as the stored model's: it and its figures stand (training and
+        # cross-validation are most of a run's time).
+        return TextClassifier.from_bytes(stored.model)
+    report = _evaluate(texts, labels, tok, cues, view)
+    if report is None:  # too few distinct texts per label to evaluate: no model to trust yet
         if stored is not None:
             session.delete(stored)
         return None
@@ -211,9 +248,40 @@ def _train(
         "n_distinct": report.n_distinct,
         "n_held_back": report.n_held_back,
         "held_back": report.held_back_balanced_accuracy,
+        "training_digest": digest,
     }
     stored.model = model.to_bytes()
     return model
+
+
+def _evaluate(texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, view: Any) -> Any:
+    """The model card's figures: cross-validated and held-back balanced accuracy on at most
+    MAX_EVALUATED distinct labelled texts (people's labels first, then derived ones in their fixed
+    order); on all of them when fewer keep every label evaluable. Each of the six fits costs
+    about as much as training on its texts, so at 100,000 entries this bounds most of the run;
+    the model itself learns from every text of the training set. None: not evaluable."""
+    distinct_texts, distinct = distinct_labelled(texts, labels)
+    options = [(texts, labels)]
+    if len(distinct_texts) > MAX_EVALUATED:
+        # Each label keeps its share of the texts (at least ten), the first in order.
+        counts: dict[str, int] = {}
+        for label in distinct:
+            counts[label] = counts.get(label, 0) + 1
+        room = {label: max(10, math.ceil(MAX_EVALUATED * c / len(distinct))) for label, c in counts.items()}
+        chosen = []
+        for i, label in enumerate(distinct):
+            if room[label] > 0:
+                room[label] -= 1
+                chosen.append(i)
+        options.insert(0, ([distinct_texts[i] for i in chosen], [distinct[i] for i in chosen]))
+    for some_texts, some_labels in options:
+        try:
+            return evaluate_classifier(
+                some_texts, some_labels, tok, folds=MAX_FOLDS, sentiment_cues=cues, test_view=view
+            )
+        except ValueError:
+            continue
+    return None
 
 
 def _category_predictions(
@@ -259,8 +327,91 @@ def _replace_themes(session: Session, model: Any, run_id: int) -> None:
 
 
 def _write(session: Session, changes: Sequence[dict[str, Any]]) -> None:
+    """Write the changed rows: on PostgreSQL one UPDATE ... FROM unnest(arrays) per chunk (a
+    set-based statement; the row-by-row executemany cost several seconds at 100,000 rows),
+    elsewhere an executemany UPDATE by primary key."""
+    if session.get_bind().dialect.name != "postgresql":
+        for start in range(0, len(changes), WRITE_CHUNK):
+            session.execute(update(TextEntry), list(changes[start : start + WRITE_CHUNK]))
+        return
+    statement = text(
+        "UPDATE text_entry AS t SET theme_key = v.theme_key, category = v.category, "
+        "sentiment = v.sentiment, confidence = v.confidence, label_source = v.label_source "
+        "FROM unnest(CAST(:ids AS integer[]), CAST(:keys AS varchar[]), CAST(:categories AS varchar[]), "
+        "CAST(:sentiments AS varchar[]), CAST(:confidences AS double precision[]), "
+        "CAST(:sources AS varchar[])) AS v(id, theme_key, category, sentiment, confidence, label_source) "
+        "WHERE t.id = v.id"
+    )
     for start in range(0, len(changes), WRITE_CHUNK):
-        session.execute(update(TextEntry), list(changes[start : start + WRITE_CHUNK]))
+        chunk = changes[start : start + WRITE_CHUNK]
+        session.execute(
+            statement,
+            {
+                "ids": [c["id"] for c in chunk],
+                "keys": [c["theme_key"] for c in chunk],
+                "categories": [c["category"] for c in chunk],
+                "sentiments": [c["sentiment"] for c in chunk],
+                "confidences": [c["confidence"] for c in chunk],
+                "sources": [None if c["label_source"] is None else str(c["label_source"]) for c in chunk],
+            },
+        )
+
+
+def _inputs(
+    session: Session,
+    settings: Any,
+    entries: Sequence[_Entry],
+    rated: dict[int, str],
+    categorised: dict[int, Any],
+    decisions_json: str,
+    outputs: Sequence[tuple[Any, ...]],
+) -> str:
+    """The digest of everything a run reads and of what the entries hold afterwards: when the
+    next run finds the same, nothing has changed and the stored results stand."""
+    labels = session.execute(
+        select(TextLabel.id, TextLabel.text_hash, TextLabel.category, TextLabel.sentiment).order_by(
+            TextLabel.id
+        )
+    ).all()
+    active = sorted(session.scalars(select(TextCategory.code).where(TextCategory.active.is_(True))))
+    return _digest(
+        settings.theme_count,
+        settings.review_threshold,
+        settings.user_words,
+        decisions_json,
+        active,
+        labels,
+        [(e.id, e.source, e.source_id, e.kind, e.dimension, e.text) for e in entries],
+        sorted(rated.items()),
+        sorted((i, d.category, d.origin) for i, d in categorised.items()),
+        outputs,
+    )
+
+
+def _output(theme_key: Any, category: Any, sentiment: Any, confidence: Any, source: Any) -> tuple[Any, ...]:
+    """An entry's results as plain values (a label source read back is a str, not the enum)."""
+    return (theme_key, category, sentiment, confidence, None if source is None else str(source))
+
+
+def _unchanged(
+    session: Session, run: TextAnalysisRun, previous: TextAnalysisRun, n: int, started: float
+) -> RunResult:
+    """Record a run that found nothing changed since ``previous`` (its themes and labels stand)."""
+    run.finished_at = utcnow()
+    run.status = TextRunStatus.DONE
+    run.n_entries = n
+    run.n_themes = previous.n_themes
+    run.k_rule = previous.k_rule
+    run.input_digest = previous.input_digest
+    run.seconds = time.perf_counter() - started
+    run.detail = f"unchanged since run {previous.id}"
+    session.flush()
+    cv = {
+        t: session.scalar(select(TextClassifierModel.cv_accuracy).where(TextClassifierModel.target == t))
+        for t in TARGETS
+    }
+    log.info("text analysis: %d entries unchanged since run %d", n, previous.id)
+    return RunResult(run.id, n, previous.n_themes, 0, run.seconds, cv)
 
 
 def run_text_analysis(session: Session, requested_by_id: int | None = None) -> RunResult:
@@ -273,6 +424,25 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
     report_progress("loading", 0, 5)
     entries = _load_entries(session, settings.max_entries)
     rated = comment_ratings(session, [(e.id, e.source, e.source_id, e.kind) for e in entries])
+    ensure_builtin_categories(session)
+    categorised = derived_categories(
+        session, [(e.id, e.source, e.source_id, e.kind, e.dimension, e.text) for e in entries]
+    )
+    previous = session.scalar(
+        select(TextAnalysisRun)
+        .where(TextAnalysisRun.status == TextRunStatus.DONE, TextAnalysisRun.id != run.id)
+        .order_by(TextAnalysisRun.id.desc())
+        .limit(1)
+    )
+    if previous is not None and previous.input_digest is not None:
+        outputs = [
+            _output(e.theme_key, e.category, e.sentiment, e.confidence, e.label_source) for e in entries
+        ]
+        digest = _inputs(
+            session, settings, entries, rated, categorised, settings.decisions_json or "", outputs
+        )
+        if digest == previous.input_digest:
+            return _unchanged(session, run, previous, len(entries), started)
     tok = tokenizer(session)
     strata = [stratum(e.kind, rated.get(e.id)) for e in entries]
     report_progress("themes", 1, 5)
@@ -291,16 +461,12 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
 
     report_progress("training", 2, 5)
     user = _user_labels(session)
-    ensure_builtin_categories(session)
-    categorised = derived_categories(
-        session, [(e.id, e.source, e.source_id, e.kind, e.dimension, e.text) for e in entries]
-    )
     derived = {"category": {i: d.category for i, d in categorised.items()}, "sentiment": rated}
     # The field's or the low rating's dimension is what the text is about; seed words only teach.
     known = {i: d.category for i, d in categorised.items() if d.origin != "seed"}
     models = {t: _train(session, t, tok, settings.review_threshold, derived[t], entries) for t in TARGETS}
     new: dict[int, dict[str, Any]] = {}
-    to_predict: list[_Entry] = []
+    to_predict: dict[str, list[_Entry]] = {t: [] for t in TARGETS}
     for e in entries:
         row: dict[str, Any] = {"theme_key": theme_of.get(e.id)}
         label = user.get((e.source, e.source_id, text_hash(e.text)))
@@ -313,25 +479,24 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
                 confidence=1.0,
                 label_source=LabelSource.RATING,
             )
-            to_predict.append(e)
+            if e.id not in known:
+                to_predict["category"].append(e)
         else:
-            to_predict.append(e)
             row.update(category=known.get(e.id), sentiment=None, confidence=None, label_source=None)
+            if e.id not in known:
+                to_predict["category"].append(e)
+            to_predict["sentiment"].append(e)
         new[e.id] = row
-    texts = [e.text for e in to_predict]
     report_progress("predicting", 3, 5)
     for target, model in models.items():
-        if model is None or not texts:
+        todo = to_predict[target]
+        if model is None or not todo:
             continue
-        predicted: list[tuple[str | None, float]] = (
-            _category_predictions(model, to_predict, texts) if target == "category" else model.predict(texts)
-        )
-        for e, (guess, confidence) in zip(to_predict, predicted, strict=True):
+        predicted = _predict(model, target, todo)
+        for e, (guess, confidence) in zip(todo, predicted, strict=True):
+            if guess is None:
+                continue
             row = new[e.id]
-            if target == "sentiment" and row["label_source"] == LabelSource.RATING:
-                continue
-            if target == "category" and (e.id in known or guess is None):
-                continue
             row[target] = guess
             row["confidence"] = (
                 confidence if row["confidence"] is None else min(row["confidence"], confidence)
@@ -339,10 +504,12 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
             if row["label_source"] != LabelSource.RATING:
                 row["label_source"] = LabelSource.MODEL
     changes = []
+    outputs = []
     for e in entries:
         row = new[e.id]
         current = (e.theme_key, e.category, e.sentiment, e.confidence, e.label_source)
         wanted = (row["theme_key"], row["category"], row["sentiment"], row["confidence"], row["label_source"])
+        outputs.append(_output(*wanted))
         if current != wanted:
             changes.append({"id": e.id, **row})
     report_progress("writing", 4, 5)
@@ -355,6 +522,9 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
     run.n_themes = len(theme_model.themes)
     run.k_rule = theme_model.k_rule
     run.seconds = seconds
+    run.input_digest = _inputs(
+        session, settings, entries, rated, categorised, theme_model.decisions.to_json(), outputs
+    )
     cv = {
         t: session.scalar(select(TextClassifierModel.cv_accuracy).where(TextClassifierModel.target == t))
         for t in TARGETS
@@ -363,3 +533,19 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
     session.flush()
     log.info("text analysis: %d entries, %d themes, %.1f s", len(entries), len(theme_model.themes), seconds)
     return RunResult(run.id, len(entries), len(theme_model.themes), len(changes), seconds, cv)
+
+
+def _predict(model: Any, target: str, entries: Sequence[_Entry]) -> list[tuple[str | None, float]]:
+    """The model's label and confidence for each entry, each distinct text computed once."""
+    first: dict[tuple[str, str], int] = {}
+    unique: list[_Entry] = []
+    for e in entries:
+        key = (e.kind if target == "category" else "", e.text)
+        if key not in first:
+            first[key] = len(unique)
+            unique.append(e)
+    texts = [e.text for e in unique]
+    predicted: list[tuple[str | None, float]] = (
+        _category_predictions(model, unique, texts) if target == "category" else list(model.predict(texts))
+    )
+    return [predicted[first[(e.kind if target == "category" else "", e.text)]] for e in entries]
