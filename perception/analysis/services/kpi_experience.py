@@ -7,8 +7,14 @@ Public API (also used by the review phase):
 ``kpi_vs_experience(session, filters, *, use_rollup=True) -> KpiExperienceView`` (``use_rollup``:
 the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
 
-KPI over the period: the n-weighted mean of its weekly values (tiers pooled the same way), shown
-beside the strictest tier target of its latest week. Met or not follows the one pooling rule of the
+KPI over the period: a ratio KPI is the n-weighted mean of its weekly values (tiers pooled the same
+way); a percentile KPI (P50/P90 response or resolution time) is the percentile of the cell's tickets
+over the period's weeks (and of each tier's, for the tier rule), from kpi.services.pooled, the
+function the KPI page uses (one ticket load for the page, no query per cell; a mean of weekly
+percentiles understates the period's, issue 14), falling back to the mean only when the tickets are
+not in the database (imported KPI values). A percentile has no interval: its KPI side is never
+evidenced ("kpi_without_interval"). Either is shown beside the strictest tier target of its latest
+week. Met or not follows the one pooling rule of the
 KPI page and the "standard missed" alert (scoring.attainment.pooled_met): a cell pooling tiers is
 met only when every tier, over the period (its n-weighted mean against its own target of its
 latest week), met its own target; the tiers that missed are the cell's breaches
@@ -43,6 +49,7 @@ from perception.analysis.services.kpi_links import (
 )
 from perception.analysis.services.names import load_names
 from perception.kpi.models import KpiDefinition
+from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from scoring import (
     DEFAULT_MIN_N,
     CellComparison,
@@ -416,20 +423,61 @@ def _latest_target(rows: list[KpiRow]) -> tuple[float | None, str | None]:
     return pooled_target(r for r in rows if r.period == latest)
 
 
-def _kpi_summary(rows: list[KpiRow]) -> tuple[float, float | None, str | None, int]:
-    """n-weighted mean value, and the strictest target/comparator of the latest week."""
+def _kpi_summary(
+    rows: list[KpiRow], exact: float | None = None
+) -> tuple[float, float | None, str | None, int]:
+    """The period's value (``exact``, a percentile from the tickets, else the n-weighted mean), and
+    the strictest target/comparator of the latest week."""
     target, comparator = _latest_target(rows)
-    return _weighted(rows), target, comparator, len({r.period for r in rows})
+    value = _weighted(rows) if exact is None else exact
+    return value, target, comparator, len({r.period for r in rows})
+
+
+def _next_monday(day: date) -> date:
+    return day + timedelta(days=(7 - day.weekday()) % 7)
+
+
+def _exact_percentiles(
+    session: Session, filters: AnalysisFilters, codes: set[str], tiered: bool
+) -> dict[tuple[object, ...], float]:
+    """The percentile KPIs ``codes`` over the filter period from the tickets: keyed (code, service,
+    region) and, when ``tiered``, (code, service, region, tier id or None). The tickets are those of
+    the weeks kpi_rows reads (starting in [start, end)), loaded once (kpi.services.pooled)."""
+    if not codes:
+        return {}
+    lo, hi = _next_monday(filters.start), _next_monday(filters.end)
+    if lo >= hi:
+        return {}
+    scope: dict[str, Any] = {
+        "region_ids": filters.region_ids,
+        "service_id": filters.service_id,
+        "tier_id": filters.tier_id,
+        "granularity": None,
+    }
+    out: dict[tuple[object, ...], float] = {}
+    keeps: list[tuple[str, ...]] = [("service", "region")]
+    if tiered:
+        keeps.append(("service", "region", "tier"))
+    for keep in keeps:
+        for key, (value, _) in pooled_percentiles(session, lo, hi, keep, **scope).items():
+            if key[0] in codes:
+                # tier -1: tickets without a tier (KpiRow.tier_id None)
+                ids = [None if k == "tier" and i == -1 else i for k, i in zip(keep, key[1:-1], strict=True)]
+                out[(key[0], *ids)] = value
+    return out
 
 
 def _tier_code(names: Any, tier_id: int | None) -> str:
     return str(names.tier(tier_id).code) if tier_id is not None else NO_TIER
 
 
-def _tier_groups(rows: list[KpiRow], names: Any, share: bool) -> tuple[KpiGroup, ...]:
+def _tier_groups(
+    rows: list[KpiRow], names: Any, share: bool, exact: dict[int | None, float] | None = None
+) -> tuple[KpiGroup, ...]:
     """The tiers pooled into a cell, each over the period against its own target (its latest week's):
     empty when the cell has a single tier (then its value against its target is the same verdict).
-    ``share``: the KPI is a share of tickets, so each tier's tickets give its Wilson interval."""
+    ``share``: the KPI is a share of tickets, so each tier's tickets give its Wilson interval.
+    ``exact``: a percentile KPI's value per tier from the tickets (else the n-weighted mean)."""
     by_tier: dict[int | None, list[KpiRow]] = defaultdict(list)
     for r in rows:
         by_tier[r.tier_id].append(r)
@@ -443,7 +491,7 @@ def _tier_groups(rows: list[KpiRow], names: Any, share: bool) -> tuple[KpiGroup,
         groups.append(
             KpiGroup(
                 _tier_code(names, tier_id),
-                _weighted(tier_rows),
+                exact[tier_id] if exact is not None and tier_id in exact else _weighted(tier_rows),
                 target,
                 comparator,
                 _kpi_tickets(tier_rows) if share else None,
@@ -506,7 +554,17 @@ def kpi_vs_experience(
     for r in rows:
         grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
 
-    units: dict[int, str] = {i: u for i, u in session.execute(select(KpiDefinition.id, KpiDefinition.unit))}
+    units: dict[int, str] = {}
+    codes: dict[int, str] = {}
+    for i, code, unit in session.execute(select(KpiDefinition.id, KpiDefinition.code, KpiDefinition.unit)):
+        units[i], codes[i] = unit, code
+    percentile_ids = {d for d in compared if codes.get(d) in PERCENTILE_KPIS}
+    exact = _exact_percentiles(
+        session,
+        filters,
+        {codes[d] for d in percentile_ids},
+        tiered=any(r.tier_id is not None for r in rows if r.definition_id in percentile_ids),
+    )
     # What cannot be compared, each noted where its (KPI, service, region) comes in that order.
     noted: list[tuple[tuple[int, int, int], tuple[str, int, str], Unmatched]] = []
     for definition_id, service_id, first_region in pairs:
@@ -540,7 +598,8 @@ def kpi_vs_experience(
             "service_name_en": service_named.name_en,
         }
         at = (definition_id, service_id, region_id)
-        value, target, comparator, weeks = _kpi_summary(group)
+        code = codes.get(definition_id, "")
+        value, target, comparator, weeks = _kpi_summary(group, exact.get((code, service_id, region_id)))
         if target is None or comparator is None:
             noted.append(
                 (
@@ -566,7 +625,12 @@ def kpi_vs_experience(
             continue
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
         unit = units.get(definition_id, "share")
-        tiers = _tier_groups(group, names, unit in SHARE_UNITS)
+        by_tier = (
+            {r.tier_id: exact[k] for r in group if (k := (code, service_id, region_id, r.tier_id)) in exact}
+            if definition_id in percentile_ids
+            else None
+        )
+        tiers = _tier_groups(group, names, unit in SHARE_UNITS, by_tier)
         cell = _comparison_cell(
             link, s_code, r_code, period_label, (value, target, comparator), exp, _kpi_tickets(group), unit,
             tiers,

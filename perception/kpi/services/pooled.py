@@ -104,11 +104,12 @@ def pooled_percentiles(
     region_ids: frozenset[int] | None = None,
     service_id: int | None = None,
     tier_id: int | None = None,
-    granularity: str = Granularity.WEEK,
+    granularity: str | None = Granularity.WEEK,
 ) -> dict[PooledKey, tuple[float, int]]:
     """Per percentile KPI code, the kept columns (``keep`` from KEYS, in that order) and the period
     start: (value in covered minutes, tickets measured), over the tickets opened in [start, end) in
-    the given scope with every other column pooled. Keys: ``(code, *kept ids, period_start)``."""
+    the given scope with every other column pooled. Keys: ``(code, *kept ids, period_start)``.
+    ``granularity=None``: [start, end) is one period (keyed by ``start``); tier -1 is "no tier"."""
     unknown = set(keep) - set(KEYS)
     if unknown:
         raise ValueError(f"unknown grouping columns {sorted(unknown)}")
@@ -129,7 +130,11 @@ def pooled_percentiles(
         order = kept.order(column)
         return order if position is None else position[order[mask[order]]]
 
-    period = period_starts(sub.local_day, granularity)
+    period = (
+        period_starts(sub.local_day, granularity)
+        if granularity is not None
+        else np.full(len(sub), np.datetime64(start, "D"))
+    )
     columns = [getattr(sub, k) for k in KEYS if k in keep]
     distinct, codes = distinct_rows(*columns, period.astype(np.int64))
     size = int(distinct[0].size)
