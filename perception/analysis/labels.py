@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -82,6 +83,28 @@ def dimension_label(code: str | None) -> str:
     return pair[0] if is_zh() else pair[1]
 
 
+@cache
+def _builtin_statements() -> dict[str, tuple[str, str]]:
+    """(zh, en) statement of every question of the built-in instruments, by question id."""
+    from surveys import builtin_instruments
+
+    found: dict[str, tuple[str, str]] = {}
+    for questionnaire in builtin_instruments().values():
+        for page in questionnaire.pages:
+            for question in page.questions:
+                found.setdefault(question.id, (question.text.get("zh"), question.text.get("en")))
+    return found
+
+
+def servqual_item(item_id: str | None) -> str:
+    """A SERVQUAL item's statement in the reader's language (the built-in instrument's items are
+    known by their ids, e.g. tan_1); an item of an organisation's own questionnaire keeps its id."""
+    pair = _builtin_statements().get(item_id or "")
+    if pair is None:
+        return item_id or ""
+    return pair[0] if is_zh() else pair[1]
+
+
 def event_category(code: str | None) -> str:
     pair = CATEGORIES.get(code or "other")
     return (code or "") if pair is None else (pair[0] if is_zh() else pair[1])
@@ -150,4 +173,5 @@ def helpers() -> dict[str, Callable[..., str]]:
         "unmatched_reason": unmatched_reason,
         "measure_kind": measure_kind,
         "gap_level": gap_level,
+        "servqual_item": servqual_item,
     }

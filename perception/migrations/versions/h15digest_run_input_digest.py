@@ -1,7 +1,7 @@
 """A text-analysis run records the digest of what it read and left (issue 15): the next run that
 finds the same digest has nothing to do and says so, instead of re-clustering 100,000 texts.
 
-Revision ID: h15text
+Revision ID: h15digest
 Revises: h16api
 Create Date: 2026-12-05 20:00:00
 
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'h15text'
+revision = 'h15digest'
 down_revision = 'h16api'
 branch_labels = None
 depends_on = None
