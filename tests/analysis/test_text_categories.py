@@ -159,10 +159,6 @@ def test_a_new_organisation_gets_categories_and_a_model_card_without_labels(db_s
     entry = db_session.get(TextEntry, comment[0])
     entry.kind = "survey_comment"
     entry.source = "survey"
-    # A response id no other survey answer in the database has: the low dimension is read from
-    # every survey answer of that id, and the fixture's small counter ids are real response ids
-    # elsewhere in a long run (CI failed here twice, in either pass, never alone).
-    entry.source_id = 987_654_321
     _observation(db_session, entry, "fault_handling", 1.0)
     _observation(db_session, entry, "response_speed", 5.0)
     # A comment no field, rating or seed word labels, while the model has learnt needs only (one

@@ -357,6 +357,16 @@ def _write(session: Session, changes: Sequence[dict[str, Any]]) -> None:
         )
 
 
+def _expire_written(session: Session, changes: Sequence[dict[str, Any]]) -> None:
+    """Entries this session already holds forget what the set-based UPDATE replaced: it went
+    past the ORM, so a caller reading them in the same session (a CLI command, a test, the
+    review built right after a run) would otherwise see the values from before the run."""
+    written = {c["id"] for c in changes}
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, TextEntry) and obj.id in written:
+            session.expire(obj, ["theme_key", "category", "sentiment", "confidence", "label_source"])
+
+
 def _inputs(
     session: Session,
     settings: Any,
@@ -514,6 +524,7 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
             changes.append({"id": e.id, **row})
     report_progress("writing", 4, 5)
     _write(session, changes)
+    _expire_written(session, changes)
 
     seconds = time.perf_counter() - started
     run.finished_at = utcnow()
