@@ -64,7 +64,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry, TextKind
 from scoring.text import Tokenizer, discover_themes, train_classifier
 from scoring.text.categories import NEED, VOICE, default_categories
-from scoring.text.classify import TextClassifier, distinct_labelled, evaluate_classifier
+from scoring.text.classify import FeatureCache, TextClassifier, distinct_labelled, evaluate_classifier
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ MAX_DERIVED_LABELS = 4000  # distinct texts with a derived label a model learns 
 MAX_EVALUATED = 1500  # distinct labelled texts the model card's cross-validation uses, at most
 #: Bump when the analysis (tokeniser data, clustering, classifier) changes what a run produces:
 #: stored results with another version's digest are recomputed.
-ANALYSIS_VERSION = "2026-12-05"
+ANALYSIS_VERSION = "2026-12-06"
 
 
 def text_hash(text: str) -> str:
@@ -220,6 +220,7 @@ def _train(
     review_threshold: float,
     derived: dict[int, str],
     entries: Sequence[_Entry],
+    cache: FeatureCache,
 ) -> Any:
     """Train and evaluate one target's classifier; store it with its model-card figures."""
     texts, labels, from_ratings = _training_set(session, target, derived, entries)
@@ -236,12 +237,14 @@ def _train(
         # The same labels as the stored model's: it and its figures stand (training and
         # cross-validation are most of a run's time).
         return TextClassifier.from_bytes(stored.model)
-    report = _evaluate(texts, labels, tok, cues, view)
+    report = _evaluate(texts, labels, tok, cues, view, cache)
     if report is None:  # too few distinct texts per label to evaluate: no model to trust yet
         if stored is not None:
             session.delete(stored)
         return None
-    model = train_classifier(texts, labels, tok, review_threshold=review_threshold, sentiment_cues=cues)
+    model = train_classifier(
+        texts, labels, tok, review_threshold=review_threshold, sentiment_cues=cues, cache=cache
+    )
     if stored is None:
         stored = TextClassifierModel(target=target)
         session.add(stored)
@@ -266,7 +269,9 @@ def _train(
     return model
 
 
-def _evaluate(texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, view: Any) -> Any:
+def _evaluate(
+    texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, view: Any, cache: FeatureCache
+) -> Any:
     """The model card's figures: cross-validated and held-back balanced accuracy on at most
     MAX_EVALUATED distinct labelled texts (people's labels first, then derived ones in their fixed
     order); on all of them when fewer keep every label evaluable. Each of the six fits costs
@@ -289,7 +294,13 @@ def _evaluate(texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, v
     for some_texts, some_labels in options:
         try:
             return evaluate_classifier(
-                some_texts, some_labels, tok, folds=MAX_FOLDS, sentiment_cues=cues, test_view=view
+                some_texts,
+                some_labels,
+                tok,
+                folds=MAX_FOLDS,
+                sentiment_cues=cues,
+                test_view=view,
+                cache=cache,
             )
         except ValueError:
             continue
@@ -297,7 +308,7 @@ def _evaluate(texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, v
 
 
 def _category_predictions(
-    model: Any, entries: Sequence[_Entry], texts: list[str]
+    model: Any, entries: Sequence[_Entry], texts: list[str], cache: FeatureCache
 ) -> list[tuple[str | None, float]]:
     """The most probable category of each text's own family: a requirement takes a kind of need
     (or a category of the organisation's own), a comment a feedback dimension (or its own), never
@@ -305,7 +316,7 @@ def _category_predictions(
     confidence is the probability the model gives it."""
     import numpy as np
 
-    proba = model.predict_proba(texts)
+    proba = model.predict_proba(texts, cache)
     family = {c.code: c.family for c in default_categories()}
     labels = list(model.labels)
     need = np.array([family.get(label) != VOICE for label in labels])
@@ -506,6 +517,7 @@ def _rows(
     rated: dict[int, str],
     known: dict[int, str],
     models: dict[str, Any],
+    cache: FeatureCache,
 ) -> dict[int, dict[str, Any]]:
     """Each entry's results: its theme; a person's label, else its rating's sentiment and its
     field's category, else the classifiers' predictions."""
@@ -536,7 +548,7 @@ def _rows(
         todo = to_predict[target]
         if model is None or not todo:
             continue
-        predicted = _predict(model, target, todo)
+        predicted = _predict(model, target, todo, cache)
         for e, (guess, confidence) in zip(todo, predicted, strict=True):
             if guess is None:
                 continue
@@ -616,7 +628,13 @@ def _incremental_run(
         if stored.target in TARGETS and stored.model:
             models[stored.target] = TextClassifier.from_bytes(stored.model)
     rows = _rows(
-        new, theme_of, _user_labels(session), read.rated, _known_categories(read.categorised), models
+        new,
+        theme_of,
+        _user_labels(session),
+        read.rated,
+        _known_categories(read.categorised),
+        models,
+        FeatureCache(tokenizer(session)),
     )
     changes, new_outputs = _changes(new, rows)
     report_progress("writing", 4, 5)
@@ -695,8 +713,12 @@ def run_text_analysis(
     report_progress("training", 2, 5)
     user = _user_labels(session)
     derived = {"category": {i: d.category for i, d in categorised.items()}, "sentiment": rated}
-    models = {t: _train(session, t, tok, settings.review_threshold, derived[t], entries) for t in TARGETS}
-    rows = _rows(entries, theme_of, user, rated, _known_categories(categorised), models)
+    # Both classifiers, every fold and the predictions share the counts of each distinct text.
+    cache = FeatureCache(tok)
+    models = {
+        t: _train(session, t, tok, settings.review_threshold, derived[t], entries, cache) for t in TARGETS
+    }
+    rows = _rows(entries, theme_of, user, rated, _known_categories(categorised), models, cache)
     changes, outputs = _changes(entries, rows)
     report_progress("writing", 4, 5)
     _write(session, changes)
@@ -721,7 +743,9 @@ def run_text_analysis(
     )
 
 
-def _predict(model: Any, target: str, entries: Sequence[_Entry]) -> list[tuple[str | None, float]]:
+def _predict(
+    model: Any, target: str, entries: Sequence[_Entry], cache: FeatureCache
+) -> list[tuple[str | None, float]]:
     """The model's label and confidence for each entry, each distinct text computed once."""
     first: dict[tuple[str, str], int] = {}
     unique: list[_Entry] = []
@@ -732,6 +756,8 @@ def _predict(model: Any, target: str, entries: Sequence[_Entry]) -> list[tuple[s
             unique.append(e)
     texts = [e.text for e in unique]
     predicted: list[tuple[str | None, float]] = (
-        _category_predictions(model, unique, texts) if target == "category" else list(model.predict(texts))
+        _category_predictions(model, unique, texts, cache)
+        if target == "category"
+        else list(model.predict(texts, cache))
     )
     return [predicted[first[(e.kind if target == "category" else "", e.text)]] for e in entries]
