@@ -311,11 +311,11 @@ NEW_SOURCE_OFFSET = 50_000_000  # source ids of the texts that arrive for the we
 def _remove_arrivals(session: object) -> None:
     from sqlalchemy import text
 
-    for table in ("text_entry", "experience_observation"):
-        session.execute(  # type: ignore[attr-defined]
-            text(f"DELETE FROM {table} WHERE source = 'feedback' AND source_id >= :o"),
-            {"o": NEW_SOURCE_OFFSET},
-        )
+    for statement in (
+        "DELETE FROM text_entry WHERE source = 'feedback' AND source_id >= :o",
+        "DELETE FROM experience_observation WHERE source = 'feedback' AND source_id >= :o",
+    ):
+        session.execute(text(statement), {"o": NEW_SOURCE_OFFSET})  # type: ignore[attr-defined]
     session.commit()  # type: ignore[attr-defined]
 
 

@@ -2,11 +2,14 @@
 
 Owns `train_classifier`, the `TextClassifier` it returns (predictions with confidence, a review
 queue for low-confidence ones, serialisation to bytes) and `cross_validated_accuracy`.
-Features: TF-IDF of word unigrams and bigrams from the `Tokenizer` plus TF-IDF of character
-1-3-grams (robust to Chinese segmentation errors and typos), joined side by side, and for
-sentiment optionally two cue-word counts (`sentiment_cues`). Model:
-multinomial logistic regression, whose predicted probabilities are calibrated by construction
-because it minimises log-loss (scikit-learn user guide, "Probability calibration").
+Features (`scoring.text.classifier_features`): hashed counts of word unigrams and bigrams from the
+`Tokenizer` and of character 1-3-grams (robust to Chinese segmentation errors and typos), and for
+sentiment two cue-word counts (`sentiment_cues`); the counts are stateless, so `FeatureCache`
+computes them once per distinct text of a run for both classifiers, every fold and the predictions.
+TF-IDF per block is learnt on the training texts (terms no training text holds are no features).
+Model: multinomial logistic regression on the columns the training texts use, whose predicted
+probabilities are calibrated by construction because it minimises log-loss (scikit-learn user
+guide, "Probability calibration").
 """
 
 from __future__ import annotations
