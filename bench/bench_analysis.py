@@ -17,8 +17,8 @@ and the whole year, for all regions and for one region (``--skip-pages``: not), 
 nothing new, then the weekly re-run after 1% new texts arrived (incremental) and a forced full
 recompute with the share of results on which both agree (wall time, CPU time of this process and
 of the database backend, load average; ``--profile``: cProfile of the first run), and scores its
-themes against the gold grouping: number of themes, adjusted Rand index, common-need precision and recall of the newest week.
-Prints one line per figure.
+themes against the gold grouping: number of themes, adjusted Rand index, common-need precision
+and recall of the newest week. Prints one line per figure.
 """
 
 from __future__ import annotations
