@@ -14,10 +14,11 @@ a warm cache, the overview and the KPI-versus-experience services (which is what
 rendering adds a few ms, charts are separate image requests) for the default period (14 weeks)
 and the whole year, for all regions and for one region (``--skip-pages``: not), and finally
 ``run_text_analysis`` over the newest ``--text-run`` entries from nothing analysed, then again with
-nothing new (wall time, CPU time of this process and of the database backend, load average;
-``--profile``: cProfile of the first run), and scores its themes against the gold grouping:
-number of themes, adjusted Rand index, common-need precision and recall of the newest week.
-Prints one line per figure.
+nothing new, then the weekly re-run after 1% new texts arrived (incremental) and a forced full
+recompute with the share of results on which both agree (wall time, CPU time of this process and
+of the database backend, load average; ``--profile``: cProfile of the first run), and scores its
+themes against the gold grouping: number of themes, adjusted Rand index, common-need precision
+and recall of the newest week. Prints one line per figure.
 """
 
 from __future__ import annotations
@@ -305,6 +306,99 @@ def _timed_run(session: object, label: str, profile: bool = False) -> object:
     return result
 
 
+NEW_SOURCE_OFFSET = 50_000_000  # source ids of the texts that arrive for the weekly re-run
+
+
+def _remove_arrivals(session: object) -> None:
+    from sqlalchemy import text
+
+    for statement in (
+        "DELETE FROM text_entry WHERE source = 'feedback' AND source_id >= :o",
+        "DELETE FROM experience_observation WHERE source = 'feedback' AND source_id >= :o",
+    ):
+        session.execute(text(statement), {"o": NEW_SOURCE_OFFSET})  # type: ignore[attr-defined]
+    session.commit()  # type: ignore[attr-defined]
+
+
+def weekly_rerun(session: object, n_run: int) -> None:
+    """The weekly re-run: 1% of ``n_run`` new texts arrive (copies, in the newest week, of texts
+    the window does not hold, with their ratings), the run places them (incrementally when only
+    they changed), then a forced full recompute shows what the incremental run gave differently."""
+    from sqlalchemy import func, select, text
+
+    from perception.analysis.services.text_run import run_text_analysis
+    from perception.core.models.facts import TextEntry
+
+    n_new = max(1, n_run // 100)
+    newest = session.scalar(select(func.max(TextEntry.period_start)))  # type: ignore[attr-defined]
+    session.execute(  # type: ignore[attr-defined]
+        text(
+            "INSERT INTO text_entry (source, source_id, kind, observed_on, period_start, region_id, "
+            "customer_id, service_id, dimension, text) "
+            "SELECT source, source_id + :o, kind, :w, :w, region_id, customer_id, "
+            "service_id, dimension, text FROM text_entry WHERE source = 'feedback' AND source_id < :o "
+            "ORDER BY period_start, id LIMIT :n"
+        ),
+        {"o": NEW_SOURCE_OFFSET, "w": newest, "n": n_new},
+    )
+    session.execute(  # type: ignore[attr-defined]
+        text(
+            "INSERT INTO experience_observation (source, source_id, observed_on, period_start, region_id, "
+            "customer_id, service_id, kind, dimension, item, value, scale_min, scale_max) "
+            "SELECT o.source, o.source_id + :o, :w, :w, o.region_id, o.customer_id, o.service_id, o.kind, "
+            "o.dimension, o.item, o.value, o.scale_min, o.scale_max FROM experience_observation o "
+            "JOIN text_entry t ON t.source = 'feedback' AND t.source_id = o.source_id + :o "
+            "WHERE o.source = 'feedback'"
+        ),
+        {"o": NEW_SOURCE_OFFSET, "w": newest},
+    )
+    session.commit()  # type: ignore[attr-defined]
+    columns = (
+        TextEntry.id,
+        TextEntry.theme_key,
+        TextEntry.category,
+        TextEntry.sentiment,
+        TextEntry.label_source,
+    )
+    try:
+        result = _timed_run(session, f"(weekly, {n_new:,} new)")
+        print(f"  weekly re-run: {session.get(_run_model(), result.run_id).detail}")  # type: ignore[attr-defined]
+        newest_rows = (
+            select(*columns).order_by(TextEntry.period_start.desc(), TextEntry.id.desc()).limit(n_run)
+        )
+        placed = {row[0]: tuple(row[1:]) for row in session.execute(newest_rows)}  # type: ignore[attr-defined]
+        arrived = set(
+            session.scalars(  # type: ignore[attr-defined]
+                select(TextEntry.id).where(TextEntry.source_id >= NEW_SOURCE_OFFSET)
+            )
+        )
+        t, cpu = time.perf_counter(), time.process_time()
+        run_text_analysis(session, full=True)  # type: ignore[arg-type]
+        session.commit()  # type: ignore[attr-defined]
+        print(
+            f"run_text_analysis (weekly, forced full)   {time.perf_counter() - t:.1f} s wall, "
+            f"{time.process_time() - cpu:.1f} s CPU, load average {os.getloadavg()[0]:.1f}"
+        )
+        full = {row[0]: tuple(row[1:]) for row in session.execute(newest_rows)}  # type: ignore[attr-defined]
+        for name, ids in (("new", arrived & set(full)), ("all", set(full))):
+            same = [
+                sum(placed.get(i, (None,) * 4)[k] == full[i][k] for i in ids) / max(len(ids), 1)
+                for k in range(3)
+            ]
+            print(
+                f"  incremental = full recompute, {name} {len(ids):,} texts: theme {same[0]:.1%}, "
+                f"category {same[1]:.1%}, sentiment {same[2]:.1%}"
+            )
+    finally:
+        _remove_arrivals(session)
+
+
+def _run_model() -> object:
+    from perception.analysis.models import TextAnalysisRun
+
+    return TextAnalysisRun
+
+
 def text_runs(session: object, n_run: int, n_texts: int, end: date, profile: bool) -> None:
     """Run the text analysis over the newest ``n_run`` generated texts, then again with nothing
     changed, and score the themes against the gold grouping (bench/text_corpus.py): number of
@@ -317,6 +411,7 @@ def text_runs(session: object, n_run: int, n_texts: int, end: date, profile: boo
     from perception.core.models.facts import TextEntry
     from tests.analysis.labelled_set import adjusted_rand, common_need_score, gold_common_needs
 
+    _remove_arrivals(session)
     # Start from nothing analysed (a database kept from an earlier bench holds its results).
     for statement in (
         "UPDATE text_entry SET theme_key = NULL, category = NULL, sentiment = NULL, confidence = NULL, "
@@ -334,6 +429,7 @@ def text_runs(session: object, n_run: int, n_texts: int, end: date, profile: boo
     session.commit()  # type: ignore[attr-defined]
     result = _timed_run(session, "(first run)", profile)
     _timed_run(session, "(again, no new text)")
+    weekly_rerun(session, n_run)
     corpus = {TEXT_SOURCE_ID + t.id: t for t in generate(n_texts)}
     rows = session.execute(  # type: ignore[attr-defined]
         select(TextEntry.source_id, TextEntry.theme_key, TextEntry.period_start)

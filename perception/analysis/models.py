@@ -100,6 +100,10 @@ class TextAnalysisRun(Base):
     # Digest of what the run read and what the entries held after it (text_run._inputs): a run
     # that finds the same has nothing to do.
     input_digest: Mapped[str | None] = mapped_column(String(64))
+    # What a run built on (text_incremental.Basis as JSON): the digest of its settings, labels and
+    # decisions, a sum of its entries' digests, its highest entry id and its last full recompute,
+    # so the next run can place only the entries that are new since.
+    basis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class TextTheme(Base):

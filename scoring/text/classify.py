@@ -2,11 +2,14 @@
 
 Owns `train_classifier`, the `TextClassifier` it returns (predictions with confidence, a review
 queue for low-confidence ones, serialisation to bytes) and `cross_validated_accuracy`.
-Features: TF-IDF of word unigrams and bigrams from the `Tokenizer` plus TF-IDF of character
-1-3-grams (robust to Chinese segmentation errors and typos), joined side by side, and for
-sentiment optionally two cue-word counts (`sentiment_cues`). Model:
-multinomial logistic regression, whose predicted probabilities are calibrated by construction
-because it minimises log-loss (scikit-learn user guide, "Probability calibration").
+Features (`scoring.text.classifier_features`): hashed counts of word unigrams and bigrams from the
+`Tokenizer` and of character 1-3-grams (robust to Chinese segmentation errors and typos), and for
+sentiment two cue-word counts (`sentiment_cues`); the counts are stateless, so `FeatureCache`
+computes them once per distinct text of a run for both classifiers, every fold and the predictions.
+TF-IDF per block is learnt on the training texts (terms no training text holds are no features).
+Model: multinomial logistic regression on the columns the training texts use, whose predicted
+probabilities are calibrated by construction because it minimises log-loss (scikit-learn user
+guide, "Probability calibration").
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from scoring.text.features import TokenAnalyzer
 from scoring.text.themes import EntryId
 from scoring.text.tokenizer import Tokenizer, normalise_text
 
@@ -80,27 +82,57 @@ class ReviewItem:
     confidence: float
 
 
+class FeatureCache:
+    """`TextCounts` of the texts of one run, each distinct text computed once."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        from scoring.text.classifier_features import TextCounts
+
+        self.counts = TextCounts(tokenizer)
+        self._index: dict[str, int] = {}
+        self._matrix: Any = None
+
+    def matrix(self, texts: Sequence[str]) -> Any:
+        """The counts of `texts`, one row per text in order."""
+        import scipy.sparse as sp
+
+        missing = list(dict.fromkeys(t for t in texts if t not in self._index))
+        if missing:
+            block = self.counts.transform(missing)
+            start = 0 if self._matrix is None else self._matrix.shape[0]
+            self._matrix = block if self._matrix is None else sp.vstack([self._matrix, block], format="csr")
+            self._index.update((t, start + i) for i, t in enumerate(missing))
+        return self._matrix[[self._index[t] for t in texts]]
+
+
 def _pipeline(tokenizer: Tokenizer, c: float, random_state: int, sentiment_cues: bool) -> Pipeline:
-    # scikit-learn (and SentimentCues, an sklearn transformer) load here, not at import time.
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import FeatureUnion, Pipeline
+    # scikit-learn loads here, not at import time.
+    from sklearn.pipeline import Pipeline
 
-    from scoring.text.sentiment_cues import SentimentCues
+    from scoring.text.classifier_features import BlockTfidf, CompactLogisticRegression, TextCounts
 
-    words = TfidfVectorizer(analyzer=TokenAnalyzer(tokenizer, ngrams=2), sublinear_tf=True, dtype=np.float64)
-    chars = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(1, 3),
-        preprocessor=normalise_text,
-        sublinear_tf=True,
-        dtype=np.float64,
+    return Pipeline(
+        [
+            ("counts", TextCounts(tokenizer)),
+            ("weights", BlockTfidf(cues=sentiment_cues)),
+            ("model", CompactLogisticRegression(C=c, random_state=random_state)),
+        ]
     )
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", random_state=random_state)
-    blocks: list[tuple[str, Any]] = [("words", words), ("chars", chars)]
-    if sentiment_cues:
-        blocks.append(("cues", SentimentCues()))
-    return Pipeline([("features", FeatureUnion(blocks)), ("model", model)])
+
+
+def _fit(pipeline: Pipeline, texts: Sequence[str], y: Any, cache: FeatureCache | None) -> Pipeline:
+    """Fit on `texts`; with a cache, on its counts (the counting step is stateless)."""
+    if cache is None:
+        pipeline.fit(list(texts), y)
+    else:
+        pipeline[1:].fit(cache.matrix(list(texts)), y)
+    return pipeline
+
+
+def _predict_with(pipeline: Pipeline, texts: Sequence[str], cache: FeatureCache | None) -> Any:
+    if cache is None:
+        return pipeline.predict(list(texts))
+    return pipeline[1:].predict(cache.matrix(list(texts)))
 
 
 class TextClassifier:
@@ -111,15 +143,20 @@ class TextClassifier:
         self.review_threshold = review_threshold
         self.labels: tuple[str, ...] = tuple(str(label) for label in pipeline.classes_)
 
-    def predict_proba(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Class probabilities, one row per text, columns in the order of `labels`."""
+    def predict_proba(
+        self, texts: Sequence[str], cache: FeatureCache | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Class probabilities, one row per text, columns in the order of `labels`; `cache`: the
+        run's counts of the texts (the counting step is stateless, so the result is the same)."""
+        if cache is not None and type(self._pipeline.steps[0][1]).__name__ == "TextCounts":
+            return np.asarray(self._pipeline[1:].predict_proba(cache.matrix(list(texts))), dtype=np.float64)
         return np.asarray(self._pipeline.predict_proba(list(texts)), dtype=np.float64)
 
-    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+    def predict(self, texts: Sequence[str], cache: FeatureCache | None = None) -> list[tuple[str, float]]:
         """For each text the most probable label and its probability (the confidence)."""
         if not texts:
             return []
-        proba = self.predict_proba(texts)
+        proba = self.predict_proba(texts, cache)
         best = proba.argmax(axis=1)
         return [(self.labels[j], float(proba[i, j])) for i, j in enumerate(best)]
 
@@ -170,6 +207,7 @@ def train_classifier(
     sentiment_cues: bool = False,
     c: float = 10.0,
     random_state: int = 0,
+    cache: FeatureCache | None = None,
 ) -> TextClassifier:
     """Fit the word+character TF-IDF logistic-regression classifier on labelled texts.
 
@@ -180,7 +218,7 @@ def train_classifier(
     """
     _check_labels(texts, labels)
     pipeline = _pipeline(tokenizer, c, random_state, sentiment_cues)
-    pipeline.fit(list(texts), [str(label) for label in labels])
+    _fit(pipeline, texts, [str(label) for label in labels], cache)
     return TextClassifier(pipeline, review_threshold)
 
 
@@ -287,6 +325,7 @@ def evaluate_classifier(
     sentiment_cues: bool = False,
     random_state: int = 0,
     test_view: Callable[[str], str] | None = None,
+    cache: FeatureCache | None = None,
 ) -> Evaluation:
     """Cross-validated and held-back balanced accuracy on the distinct labelled texts.
 
@@ -313,10 +352,14 @@ def evaluate_classifier(
         train_idx, test_idx = train_test_split(
             np.arange(y.size), test_size=held_back, stratify=y, random_state=random_state
         )
-        model = _pipeline(tokenizer, 10.0, random_state, sentiment_cues)
-        model.fit(list(documents[train_idx]), y[train_idx])
+        model = _fit(
+            _pipeline(tokenizer, 10.0, random_state, sentiment_cues),
+            documents[train_idx],
+            y[train_idx],
+            cache,
+        )
         tested = [view(str(d)) for d in documents[test_idx]]
-        held_score = float(balanced_accuracy_score(y[test_idx], model.predict(tested)))
+        held_score = float(balanced_accuracy_score(y[test_idx], _predict_with(model, tested, cache)))
         n_held = int(test_idx.size)
     train_y = y[train_idx]
     k = int(min(folds, np.unique(train_y, return_counts=True)[1].min()))
@@ -324,9 +367,13 @@ def evaluate_classifier(
         raise ValueError("every label needs at least two distinct texts to train on")
     scores = []
     for fit, test in StratifiedKFold(k, shuffle=True, random_state=random_state).split(train_idx, train_y):
-        model = _pipeline(tokenizer, 10.0, random_state, sentiment_cues)
-        model.fit(list(documents[train_idx[fit]]), train_y[fit])
-        predicted = model.predict([view(str(d)) for d in documents[train_idx[test]]])
+        model = _fit(
+            _pipeline(tokenizer, 10.0, random_state, sentiment_cues),
+            documents[train_idx[fit]],
+            train_y[fit],
+            cache,
+        )
+        predicted = _predict_with(model, [view(str(d)) for d in documents[train_idx[test]]], cache)
         scores.append(float(balanced_accuracy_score(train_y[test], predicted)))
     return Evaluation(
         n_labels_given=len(texts),

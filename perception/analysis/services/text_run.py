@@ -10,8 +10,10 @@ of their rating, so praise never absorbs a need; replace the TextTheme rows; re-
 labels and, for sentiment, on the labels the ratings give (low negative, high positive), evaluated
 on the distinct labelled texts by cross-validation and on a held-back share it never trains on;
 predict the rest; write back only the rows whose theme or labels changed (executemany UPDATE by
-primary key). How far the run is goes to the job runner (perception.core.jobs.progress.report);
-outside a job that report does nothing.
+primary key). A run that finds only new entries since the last one places them in the stored themes
+and predicts them with the stored models (text_incremental says what that gives and when a full
+recompute runs instead); ``full=True`` forces the full recompute. How far the run is goes to the
+job runner (perception.core.jobs.progress.report); outside a job that report does nothing.
 
 Categories out of the box: the built-in categories (scoring.text.categories) are added to the
 organisation's list once, and every text no person labelled may carry a derived category: the
@@ -27,8 +29,9 @@ import hashlib
 import logging
 import math
 import time
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -49,6 +52,13 @@ from perception.analysis.services.text_categories import (
     ensure_builtin_categories,
     seed_blanker,
 )
+from perception.analysis.services.text_incremental import (
+    Basis,
+    digest_sum,
+    entry_digest,
+    full_due,
+    place_themes,
+)
 from perception.analysis.services.text_ratings import comment_ratings, stratum, thresholds
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
 from perception.core.jobs.progress import report as report_progress
@@ -56,7 +66,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry, TextKind
 from scoring.text import Tokenizer, discover_themes, train_classifier
 from scoring.text.categories import NEED, VOICE, default_categories
-from scoring.text.classify import TextClassifier, distinct_labelled, evaluate_classifier
+from scoring.text.classify import FeatureCache, TextClassifier, distinct_labelled, evaluate_classifier
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +78,7 @@ MAX_DERIVED_LABELS = 4000  # distinct texts with a derived label a model learns 
 MAX_EVALUATED = 1500  # distinct labelled texts the model card's cross-validation uses, at most
 #: Bump when the analysis (tokeniser data, clustering, classifier) changes what a run produces:
 #: stored results with another version's digest are recomputed.
-ANALYSIS_VERSION = "2026-12-05"
+ANALYSIS_VERSION = "2026-12-06"
 
 
 def text_hash(text: str) -> str:
@@ -125,7 +135,8 @@ class RunResult:
     cv: dict[str, float | None]
 
 
-def _load_entries(session: Session, limit: int) -> list[_Entry]:
+def _load_entries(session: Session, limit: int, offset: int = 0, below: int | None = None) -> list[_Entry]:
+    """The newest ``limit`` entries (after ``offset``; only ids up to ``below`` when given)."""
     stmt = (
         select(
             TextEntry.id,
@@ -142,7 +153,10 @@ def _load_entries(session: Session, limit: int) -> list[_Entry]:
         )
         .order_by(TextEntry.period_start.desc(), TextEntry.id.desc())
         .limit(limit)
+        .offset(offset)
     )
+    if below is not None:
+        stmt = stmt.where(TextEntry.id <= below)
     return [_Entry(*tuple(row)) for row in session.execute(stmt)]
 
 
@@ -208,6 +222,7 @@ def _train(
     review_threshold: float,
     derived: dict[int, str],
     entries: Sequence[_Entry],
+    cache: FeatureCache,
 ) -> Any:
     """Train and evaluate one target's classifier; store it with its model-card figures."""
     texts, labels, from_ratings = _training_set(session, target, derived, entries)
@@ -224,12 +239,14 @@ def _train(
         # The same labels as the stored model's: it and its figures stand (training and
         # cross-validation are most of a run's time).
         return TextClassifier.from_bytes(stored.model)
-    report = _evaluate(texts, labels, tok, cues, view)
+    report = _evaluate(texts, labels, tok, cues, view, cache)
     if report is None:  # too few distinct texts per label to evaluate: no model to trust yet
         if stored is not None:
             session.delete(stored)
         return None
-    model = train_classifier(texts, labels, tok, review_threshold=review_threshold, sentiment_cues=cues)
+    model = train_classifier(
+        texts, labels, tok, review_threshold=review_threshold, sentiment_cues=cues, cache=cache
+    )
     if stored is None:
         stored = TextClassifierModel(target=target)
         session.add(stored)
@@ -254,7 +271,9 @@ def _train(
     return model
 
 
-def _evaluate(texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, view: Any) -> Any:
+def _evaluate(
+    texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, view: Any, cache: FeatureCache
+) -> Any:
     """The model card's figures: cross-validated and held-back balanced accuracy on at most
     MAX_EVALUATED distinct labelled texts (people's labels first, then derived ones in their fixed
     order); on all of them when fewer keep every label evaluable. Each of the six fits costs
@@ -277,7 +296,13 @@ def _evaluate(texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, v
     for some_texts, some_labels in options:
         try:
             return evaluate_classifier(
-                some_texts, some_labels, tok, folds=MAX_FOLDS, sentiment_cues=cues, test_view=view
+                some_texts,
+                some_labels,
+                tok,
+                folds=MAX_FOLDS,
+                sentiment_cues=cues,
+                test_view=view,
+                cache=cache,
             )
         except ValueError:
             continue
@@ -285,7 +310,7 @@ def _evaluate(texts: list[str], labels: list[str], tok: Tokenizer, cues: bool, v
 
 
 def _category_predictions(
-    model: Any, entries: Sequence[_Entry], texts: list[str]
+    model: Any, entries: Sequence[_Entry], texts: list[str], cache: FeatureCache
 ) -> list[tuple[str | None, float]]:
     """The most probable category of each text's own family: a requirement takes a kind of need
     (or a category of the organisation's own), a comment a feedback dimension (or its own), never
@@ -293,7 +318,7 @@ def _category_predictions(
     confidence is the probability the model gives it."""
     import numpy as np
 
-    proba = model.predict_proba(texts)
+    proba = model.predict_proba(texts, cache)
     family = {c.code: c.family for c in default_categories()}
     labels = list(model.labels)
     need = np.array([family.get(label) != VOICE for label in labels])
@@ -367,17 +392,9 @@ def _expire_written(session: Session, changes: Sequence[dict[str, Any]]) -> None
             session.expire(obj, ["theme_key", "category", "sentiment", "confidence", "label_source"])
 
 
-def _inputs(
-    session: Session,
-    settings: Any,
-    entries: Sequence[_Entry],
-    rated: dict[int, str],
-    categorised: dict[int, Any],
-    decisions_json: str,
-    outputs: Sequence[tuple[Any, ...]],
-) -> str:
-    """The digest of everything a run reads and of what the entries hold afterwards: when the
-    next run finds the same, nothing has changed and the stored results stand."""
+def _context(session: Session, settings: Any, decisions_json: str) -> str:
+    """The digest of what a run reads besides the entries: settings, word lists (through the
+    analysis's version), theme decisions, active categories and people's labels."""
     labels = session.execute(
         select(TextLabel.id, TextLabel.text_hash, TextLabel.category, TextLabel.sentiment).order_by(
             TextLabel.id
@@ -388,19 +405,38 @@ def _inputs(
         settings.theme_count,
         settings.review_threshold,
         settings.user_words,
+        settings.max_entries,
         decisions_json,
         active,
         labels,
-        [(e.id, e.source, e.source_id, e.kind, e.dimension, e.text) for e in entries],
-        sorted(rated.items()),
-        sorted((i, d.category, d.origin) for i, d in categorised.items()),
-        outputs,
     )
+
+
+def _entry_digests(
+    entries: Sequence[_Entry],
+    rated: dict[int, str],
+    categorised: dict[int, Any],
+    outputs: Sequence[tuple[Any, ...]],
+) -> dict[int, int]:
+    return {
+        e.id: entry_digest(e, rated.get(e.id), categorised.get(e.id), output)
+        for e, output in zip(entries, outputs, strict=True)
+    }
+
+
+def _inputs(context: str, digests: dict[int, int]) -> str:
+    """The digest of everything a run reads and of what the entries hold afterwards: when the
+    next run finds the same, nothing has changed and the stored results stand."""
+    return _digest(context, digest_sum(digests.values()))
 
 
 def _output(theme_key: Any, category: Any, sentiment: Any, confidence: Any, source: Any) -> tuple[Any, ...]:
     """An entry's results as plain values (a label source read back is a str, not the enum)."""
     return (theme_key, category, sentiment, confidence, None if source is None else str(source))
+
+
+def _current_outputs(entries: Sequence[_Entry]) -> list[tuple[Any, ...]]:
+    return [_output(e.theme_key, e.category, e.sentiment, e.confidence, e.label_source) for e in entries]
 
 
 def _unchanged(
@@ -413,68 +449,80 @@ def _unchanged(
     run.n_themes = previous.n_themes
     run.k_rule = previous.k_rule
     run.input_digest = previous.input_digest
+    run.basis = previous.basis
     run.seconds = time.perf_counter() - started
     run.detail = f"unchanged since run {previous.id}"
     session.flush()
-    cv = {
+    log.info("text analysis: %d entries unchanged since run %d", n, previous.id)
+    return RunResult(run.id, n, previous.n_themes, 0, run.seconds, _cv(session))
+
+
+def _cv(session: Session) -> dict[str, float | None]:
+    return {
         t: session.scalar(select(TextClassifierModel.cv_accuracy).where(TextClassifierModel.target == t))
         for t in TARGETS
     }
-    log.info("text analysis: %d entries unchanged since run %d", n, previous.id)
-    return RunResult(run.id, n, previous.n_themes, 0, run.seconds, cv)
 
 
-def run_text_analysis(session: Session, requested_by_id: int | None = None) -> RunResult:
-    """Re-run themes and classification over the newest entries (see module docstring)."""
-    started = time.perf_counter()
-    settings = get_settings(session)
-    run = TextAnalysisRun(requested_by_id=requested_by_id)
-    session.add(run)
-    session.flush()
-    report_progress("loading", 0, 5)
-    entries = _load_entries(session, settings.max_entries)
+@dataclass
+class _Inputs:
+    """What a run read: the entries of the window, their ratings' sentiment and derived
+    categories, the per-entry digests (with the results they hold) and the context digest."""
+
+    entries: list[_Entry]
+    rated: dict[int, str]
+    categorised: dict[int, Any]
+    digests: dict[int, int]
+    context: str
+
+
+def _read(session: Session, settings: Any, limit: int, offset: int = 0, below: int | None = None) -> _Inputs:
+    entries = _load_entries(session, limit, offset=offset, below=below)
     rated = comment_ratings(session, [(e.id, e.source, e.source_id, e.kind) for e in entries])
-    ensure_builtin_categories(session)
     categorised = derived_categories(
         session, [(e.id, e.source, e.source_id, e.kind, e.dimension, e.text) for e in entries]
     )
-    previous = session.scalar(
-        select(TextAnalysisRun)
-        .where(TextAnalysisRun.status == TextRunStatus.DONE, TextAnalysisRun.id != run.id)
-        .order_by(TextAnalysisRun.id.desc())
-        .limit(1)
-    )
-    if previous is not None and previous.input_digest is not None:
-        outputs = [
-            _output(e.theme_key, e.category, e.sentiment, e.confidence, e.label_source) for e in entries
-        ]
-        digest = _inputs(
-            session, settings, entries, rated, categorised, settings.decisions_json or "", outputs
-        )
-        if digest == previous.input_digest:
-            return _unchanged(session, run, previous, len(entries), started)
-    tok = tokenizer(session)
-    strata = [stratum(e.kind, rated.get(e.id)) for e in entries]
-    report_progress("themes", 1, 5)
-    theme_model = discover_themes(
-        [e.text for e in entries],
-        [e.id for e in entries],
-        tok,
-        k=settings.theme_count,
-        decisions=decisions(session),
-        strata=strata,
-        thresholds=thresholds(strata),
-    )
-    save_decisions(session, theme_model.decisions)
-    _replace_themes(session, theme_model, run.id)
-    theme_of = theme_model.theme_of()
+    digests = _entry_digests(entries, rated, categorised, _current_outputs(entries))
+    return _Inputs(entries, rated, categorised, digests, "")
 
-    report_progress("training", 2, 5)
-    user = _user_labels(session)
-    derived = {"category": {i: d.category for i, d in categorised.items()}, "sentiment": rated}
-    # The field's or the low rating's dimension is what the text is about; seed words only teach.
-    known = {i: d.category for i, d in categorised.items() if d.origin != "seed"}
-    models = {t: _train(session, t, tok, settings.review_threshold, derived[t], entries) for t in TARGETS}
+
+def _incremental_plan(
+    session: Session, settings: Any, now_read: _Inputs, previous: TextAnalysisRun
+) -> tuple[Basis, list[_Entry], list[_Entry]] | None:
+    """(basis, old entries, new entries) when only new entries arrived since ``previous`` and the
+    schedule does not ask for a full recompute; else None (text_incremental's docstring)."""
+    basis = Basis.from_json(previous.basis)
+    if basis is None or basis.context != now_read.context:
+        return None
+    old = [e for e in now_read.entries if e.id <= basis.max_entry_id]
+    new = [e for e in now_read.entries if e.id > basis.max_entry_id]
+    if not new or full_due(basis, len(new), len(now_read.entries), utcnow()):
+        return None
+    # The oldest entries of the basis's window that the new ones pushed out still count in its sum.
+    left = []
+    if basis.n_entries > len(old):
+        left = list(
+            _read(
+                session, settings, basis.n_entries - len(old), len(old), basis.max_entry_id
+            ).digests.values()
+        )
+    total = digest_sum([*(now_read.digests[e.id] for e in old), *left])
+    if total != basis.entries:
+        return None
+    return basis, old, new
+
+
+def _rows(
+    entries: Sequence[_Entry],
+    theme_of: dict[Any, str | None],
+    user: dict[tuple[str, int, str], tuple[str | None, str | None]],
+    rated: dict[int, str],
+    known: dict[int, str],
+    models: dict[str, Any],
+    cache: FeatureCache,
+) -> dict[int, dict[str, Any]]:
+    """Each entry's results: its theme; a person's label, else its rating's sentiment and its
+    field's category, else the classifiers' predictions."""
     new: dict[int, dict[str, Any]] = {}
     to_predict: dict[str, list[_Entry]] = {t: [] for t in TARGETS}
     for e in entries:
@@ -502,7 +550,7 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
         todo = to_predict[target]
         if model is None or not todo:
             continue
-        predicted = _predict(model, target, todo)
+        predicted = _predict(model, target, todo, cache)
         for e, (guess, confidence) in zip(todo, predicted, strict=True):
             if guess is None:
                 continue
@@ -513,6 +561,13 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
             )
             if row["label_source"] != LabelSource.RATING:
                 row["label_source"] = LabelSource.MODEL
+    return new
+
+
+def _changes(
+    entries: Sequence[_Entry], new: dict[int, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """The rows whose results change, and every entry's results after the run (in order)."""
     changes = []
     outputs = []
     for e in entries:
@@ -522,31 +577,188 @@ def run_text_analysis(session: Session, requested_by_id: int | None = None) -> R
         outputs.append(_output(*wanted))
         if current != wanted:
             changes.append({"id": e.id, **row})
+    return changes, outputs
+
+
+def _known_categories(categorised: dict[int, Any]) -> dict[int, str]:
+    # The field's or the low rating's dimension is what the text is about; seed words only teach.
+    return {i: d.category for i, d in categorised.items() if d.origin != "seed"}
+
+
+def _finish(
+    session: Session,
+    run: TextAnalysisRun,
+    read: _Inputs,
+    outputs: Sequence[tuple[Any, ...]],
+    context: str,
+    basis: Basis,
+    started: float,
+) -> None:
+    digests = _entry_digests(read.entries, read.rated, read.categorised, outputs)
+    run.finished_at = utcnow()
+    run.status = TextRunStatus.DONE
+    run.n_entries = len(read.entries)
+    run.seconds = time.perf_counter() - started
+    run.input_digest = _inputs(context, digests)
+    run.basis = replace(
+        basis,
+        context=context,
+        entries=digest_sum(digests.values()),
+        max_entry_id=max((e.id for e in read.entries), default=0),
+        n_entries=len(read.entries),
+    ).to_json()
+
+
+def _incremental_run(
+    session: Session,
+    run: TextAnalysisRun,
+    read: _Inputs,
+    plan: tuple[Basis, list[_Entry], list[_Entry]],
+    settings: Any,
+    started: float,
+) -> RunResult:
+    """Place the new entries in the stored themes and predict them with the stored models."""
+    basis, old, new = plan
+    report_progress("themes", 1, 5)
+    themes = {t.key: t for t in session.scalars(select(TextTheme))}
+    signatures = {key: terms for key, terms in decisions(session).signature_map().items() if key in themes}
+    strata = {e.id: stratum(e.kind, read.rated.get(e.id)) for e in read.entries}
+    theme_of: dict[Any, str | None] = dict(place_themes(new, old, strata, signatures, tokenizer(session)))
+    report_progress("training", 2, 5)
+    models: dict[str, Any] = {}
+    for stored in session.scalars(select(TextClassifierModel)):
+        if stored.target in TARGETS and stored.model:
+            models[stored.target] = TextClassifier.from_bytes(stored.model)
+    rows = _rows(
+        new,
+        theme_of,
+        _user_labels(session),
+        read.rated,
+        _known_categories(read.categorised),
+        models,
+        FeatureCache(tokenizer(session)),
+    )
+    changes, new_outputs = _changes(new, rows)
+    report_progress("writing", 4, 5)
+    _write(session, changes)
+    _expire_written(session, changes)
+    # A theme's size counts the entries of the window in it (those that left no longer count).
+    placed = dict(zip((e.id for e in new), new_outputs, strict=True))
+    outputs = [
+        placed.get(e.id) or _output(e.theme_key, e.category, e.sentiment, e.confidence, e.label_source)
+        for e in read.entries
+    ]
+    sizes = Counter(output[0] for output in outputs if output[0] is not None)
+    for key, theme in themes.items():
+        if theme.size != sizes.get(key, 0):
+            theme.size = sizes.get(key, 0)
+    run.n_themes = len(themes)
+    run.k_rule = "incremental"
+    run.detail = f"incremental: {len(new)} new since run {basis.full_run_id}, changed={len(changes)}"
+    _finish(
+        session,
+        run,
+        read,
+        outputs,
+        read.context,
+        replace(basis, since_full=basis.since_full + len(new)),
+        started,
+    )
+    session.flush()
+    log.info("text analysis: %d new of %d entries placed incrementally", len(new), len(read.entries))
+    return RunResult(run.id, len(read.entries), len(themes), len(changes), run.seconds or 0.0, _cv(session))
+
+
+def run_text_analysis(
+    session: Session, requested_by_id: int | None = None, *, full: bool = False
+) -> RunResult:
+    """Re-run themes and classification over the newest entries (see module docstring); only
+    the new entries when nothing else changed (text_incremental), unless ``full``.
+
+    BLAS runs on one thread: the solver's and the clustering's vector operations are small, and
+    OpenBLAS threads that wait for a busy core spun for most of a run's CPU time (logistic
+    regression took 6-7 times the CPU with two threads on a loaded machine)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_text_analysis(session, requested_by_id, full)
+
+
+def _run_text_analysis(session: Session, requested_by_id: int | None, full: bool) -> RunResult:
+    started = time.perf_counter()
+    settings = get_settings(session)
+    run = TextAnalysisRun(requested_by_id=requested_by_id)
+    session.add(run)
+    session.flush()
+    report_progress("loading", 0, 5)
+    ensure_builtin_categories(session)
+    read = _read(session, settings, settings.max_entries)
+    read.context = _context(session, settings, settings.decisions_json or "")
+    entries, rated, categorised = read.entries, read.rated, read.categorised
+    previous = session.scalar(
+        select(TextAnalysisRun)
+        .where(TextAnalysisRun.status == TextRunStatus.DONE, TextAnalysisRun.id != run.id)
+        .order_by(TextAnalysisRun.id.desc())
+        .limit(1)
+    )
+    if previous is not None and previous.input_digest is not None and not full:
+        if _inputs(read.context, read.digests) == previous.input_digest:
+            return _unchanged(session, run, previous, len(entries), started)
+        plan = _incremental_plan(session, settings, read, previous)
+        if plan is not None:
+            return _incremental_run(session, run, read, plan, settings, started)
+    tok = tokenizer(session)
+    strata = [stratum(e.kind, rated.get(e.id)) for e in entries]
+    report_progress("themes", 1, 5)
+    theme_model = discover_themes(
+        [e.text for e in entries],
+        [e.id for e in entries],
+        tok,
+        k=settings.theme_count,
+        decisions=decisions(session),
+        strata=strata,
+        thresholds=thresholds(strata),
+    )
+    save_decisions(session, theme_model.decisions)
+    _replace_themes(session, theme_model, run.id)
+    theme_of = theme_model.theme_of()
+
+    report_progress("training", 2, 5)
+    user = _user_labels(session)
+    derived = {"category": {i: d.category for i, d in categorised.items()}, "sentiment": rated}
+    # Both classifiers, every fold and the predictions share the counts of each distinct text.
+    cache = FeatureCache(tok)
+    models = {
+        t: _train(session, t, tok, settings.review_threshold, derived[t], entries, cache) for t in TARGETS
+    }
+    rows = _rows(entries, theme_of, user, rated, _known_categories(categorised), models, cache)
+    changes, outputs = _changes(entries, rows)
     report_progress("writing", 4, 5)
     _write(session, changes)
     _expire_written(session, changes)
 
-    seconds = time.perf_counter() - started
-    run.finished_at = utcnow()
-    run.status = TextRunStatus.DONE
-    run.n_entries = len(entries)
     run.n_themes = len(theme_model.themes)
     run.k_rule = theme_model.k_rule
-    run.seconds = seconds
-    run.input_digest = _inputs(
-        session, settings, entries, rated, categorised, theme_model.decisions.to_json(), outputs
-    )
-    cv = {
-        t: session.scalar(select(TextClassifierModel.cv_accuracy).where(TextClassifierModel.target == t))
-        for t in TARGETS
-    }
     run.detail = f"changed={len(changes)} k={theme_model.n_components}"
     session.flush()
-    log.info("text analysis: %d entries, %d themes, %.1f s", len(entries), len(theme_model.themes), seconds)
-    return RunResult(run.id, len(entries), len(theme_model.themes), len(changes), seconds, cv)
+    context = _context(session, settings, theme_model.decisions.to_json())
+    basis = Basis(context, "", 0, 0, run.id, utcnow().isoformat(), 0)
+    _finish(session, run, read, outputs, context, basis, started)
+    session.flush()
+    log.info(
+        "text analysis: %d entries, %d themes, %.1f s",
+        len(entries),
+        len(theme_model.themes),
+        run.seconds or 0.0,
+    )
+    return RunResult(
+        run.id, len(entries), len(theme_model.themes), len(changes), run.seconds or 0.0, _cv(session)
+    )
 
 
-def _predict(model: Any, target: str, entries: Sequence[_Entry]) -> list[tuple[str | None, float]]:
+def _predict(
+    model: Any, target: str, entries: Sequence[_Entry], cache: FeatureCache
+) -> list[tuple[str | None, float]]:
     """The model's label and confidence for each entry, each distinct text computed once."""
     first: dict[tuple[str, str], int] = {}
     unique: list[_Entry] = []
@@ -557,6 +769,8 @@ def _predict(model: Any, target: str, entries: Sequence[_Entry]) -> list[tuple[s
             unique.append(e)
     texts = [e.text for e in unique]
     predicted: list[tuple[str | None, float]] = (
-        _category_predictions(model, unique, texts) if target == "category" else list(model.predict(texts))
+        _category_predictions(model, unique, texts, cache)
+        if target == "category"
+        else list(model.predict(texts, cache))
     )
     return [predicted[first[(e.kind if target == "category" else "", e.text)]] for e in entries]

@@ -1,0 +1,117 @@
+"""The features and model of the text classifiers (scoring.text.classify): hashed word and
+character n-gram counts computed once per distinct text, TF-IDF per block learnt on the training
+texts, and logistic regression fitted on the columns the training texts use. Imports
+scikit-learn, so it is imported only where a classifier is fitted or applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+
+from scoring.text.features import TokenAnalyzer
+from scoring.text.tokenizer import Tokenizer, normalise_text
+
+__all__ = ["N_HASHED", "BlockTfidf", "CompactLogisticRegression", "TextCounts"]
+
+N_HASHED = 2**18  # columns of each hashed block (word n-grams, character n-grams)
+
+
+class TextCounts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """The stateless part of the features: hashed counts of word unigrams and bigrams (from the
+    `Tokenizer`) and of character 1-3-grams within words, side by side, then the two cue features
+    of `sentiment_cues.SentimentCues`. Stateless, so a run computes them once per distinct text
+    and shares them between both classifiers, every fold and the predictions (`FeatureCache`)."""
+
+    def __init__(self, tokenizer: Tokenizer, n_features: int = N_HASHED) -> None:
+        self.tokenizer = tokenizer
+        self.n_features = n_features
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> TextCounts:
+        return self
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        import scipy.sparse as sp
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        from scoring.text.sentiment_cues import SentimentCues
+
+        common = {"n_features": self.n_features, "alternate_sign": False, "norm": None, "dtype": np.float64}
+        words = HashingVectorizer(analyzer=TokenAnalyzer(self.tokenizer, ngrams=2), **common)
+        chars = HashingVectorizer(
+            analyzer="char_wb", ngram_range=(1, 3), preprocessor=normalise_text, **common
+        )
+        texts = list(texts)
+        blocks = [words.transform(texts), chars.transform(texts), SentimentCues().transform(texts)]
+        return sp.csr_matrix(sp.hstack(blocks, format="csr"))
+
+
+class BlockTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """TF-IDF of each hashed block of `TextCounts` (tf = 1 + ln(count), smoothed idf learnt on the
+    training texts, each block scaled to unit length: scikit-learn `TfidfTransformer`), followed
+    by the cue features when `cues`."""
+
+    def __init__(self, width: int = N_HASHED, cues: bool = False) -> None:
+        self.width = width
+        self.cues = cues
+
+    def fit(self, counts: Any, y: Any = None) -> BlockTfidf:
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        counts = counts.tocsr()
+        self.blocks_ = []
+        self.seen_ = []
+        for start in (0, self.width):
+            block = counts[:, start : start + self.width]
+            self.blocks_.append(TfidfTransformer(norm=None, sublinear_tf=True).fit(block))
+            self.seen_.append(np.unique(block.indices))
+        return self
+
+    def transform(self, counts: Any) -> Any:
+        import scipy.sparse as sp
+        from sklearn.preprocessing import normalize
+
+        counts = counts.tocsr()
+        parts = []
+        for i, (tfidf, seen) in enumerate(zip(self.blocks_, self.seen_, strict=True)):
+            weighted = tfidf.transform(counts[:, i * self.width : (i + 1) * self.width]).tocsc()
+            # A term no training text held is no feature (as in a fitted vocabulary): it must
+            # not shrink the known terms' weights when the row is scaled to unit length.
+            keep = np.zeros(self.width, dtype=np.float64)
+            keep[seen] = 1.0
+            parts.append(normalize(weighted @ sp.diags(keep), norm="l2"))
+        if self.cues:
+            parts.append(counts[:, 2 * self.width :])
+        return sp.csr_matrix(sp.hstack(parts, format="csr"))
+
+
+class CompactLogisticRegression(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """`LogisticRegression` fitted on the feature columns the training texts use. A column no
+    training text uses gets a zero coefficient under the L2 penalty anyway; leaving the
+    hashed space's empty columns out keeps the solver's vectors small (they were most of a run's
+    time). Multinomial log-loss with L2 penalty 1/C, class weights "balanced", lbfgs."""
+
+    def __init__(self, C: float = 10.0, random_state: int = 0) -> None:
+        self.C = C
+        self.random_state = random_state
+
+    def fit(self, features: Any, y: Any) -> CompactLogisticRegression:
+        from sklearn.linear_model import LogisticRegression
+
+        features = features.tocsr()
+        self.columns_ = np.unique(features.indices)
+        self.model_ = LogisticRegression(
+            C=self.C, max_iter=5000, class_weight="balanced", random_state=self.random_state
+        ).fit(features[:, self.columns_], y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, features: Any) -> npt.NDArray[np.float64]:
+        return np.asarray(self.model_.predict_proba(features.tocsr()[:, self.columns_]), dtype=np.float64)
+
+    def predict(self, features: Any) -> npt.NDArray[Any]:
+        return np.asarray(self.classes_[self.predict_proba(features).argmax(axis=1)])
