@@ -43,6 +43,7 @@ from perception.analysis.services.facts import (
     dimension_acc,
     dimension_measure,
     kind_total,
+    newest_respondent_rows,
     rollup,
 )
 from perception.analysis.services.filters import AnalysisFilters, where_facts
@@ -258,19 +259,23 @@ def driver_matrix(
         for d in DIMENSION_CODES
     ]
     overall = func.max(case((Obs.kind == overall_kind, Obs.value)))
-    stmt = (
-        select(*columns, overall)
-        .where(
-            *where_facts(Obs, filters),
-            Obs.kind.in_((*DIMENSION_KINDS, overall_kind)),
-            Obs.source.in_(voice_sources(HEADLINE_VOICE)),
+    where = [
+        *where_facts(Obs, filters),
+        Obs.kind.in_((*DIMENSION_KINDS, overall_kind)),
+        Obs.source.in_(voice_sources(HEADLINE_VOICE)),
+    ]
+
+    def build(restrict: Any) -> Any:
+        return (
+            select(*columns, overall)
+            .where(*where, *([] if restrict is None else [restrict]))
+            .group_by(Obs.source, Obs.source_id)
+            .having(overall.is_not(None))
+            .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
+            .limit(limit + 1)
         )
-        .group_by(Obs.source, Obs.source_id)
-        .having(overall.is_not(None))
-        .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
-        .limit(limit + 1)
-    )
-    rows = session.execute(stmt).all()
+
+    rows = newest_respondent_rows(session, filters, where, build, limit + 1)
     capped = len(rows) > limit
     data = np.array([[np.nan if v is None else float(v) for v in r] for r in rows[:limit]], dtype=float)
     if data.size == 0:
@@ -302,15 +307,17 @@ def driver_dimensions(x: np.ndarray, y: np.ndarray, min_pairs: int = DRIVER_MIN_
 
 
 def _voice_cells(
-    session: Session, filters: AnalysisFilters, voice: str
+    session: Session, filters: AnalysisFilters, voice: str, use_rollup: bool = True
 ) -> tuple[dict[Any, dict[tuple[str, str | None], Acc]], dict[Any, dict[tuple[str, str | None], Acc]]]:
     """One voice's dimension ratings: (overall, by region) sums per (kind, dimension)."""
-    # Grouped by region only (not per service and week): the page shows totals and regions.
+    # Grouped by region only (not per service and week): the page shows totals and regions, so
+    # the pre-aggregate's level summed over services serves it (services.facts.aggregate).
     cells = aggregate(
         session,
         filters,
         kinds=DIMENSION_KINDS,
-        extra_where=[Obs.source.in_(voice_sources(voice))],
+        sources=voice_sources(voice),
+        use_rollup=use_rollup,
         by=("region",),
     )
     return rollup(cells), rollup(cells, ("region",))
@@ -332,9 +339,9 @@ def _heat(
 
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     names = load_names(session, customers=False)
-    total, by_region = _voice_cells(session, filters, HEADLINE_VOICE)
-    reports_total, reports_by_region = _voice_cells(session, filters, "reports")
-    effort = rollup(aggregate(session, filters, kinds=("ces",), use_rollup=use_rollup)).get((), {})
+    total, by_region = _voice_cells(session, filters, HEADLINE_VOICE, use_rollup)
+    reports_total, reports_by_region = _voice_cells(session, filters, "reports", use_rollup)
+    effort = rollup(aggregate(session, filters, kinds=("ces",), use_rollup=use_rollup, by=())).get((), {})
     dimensions = _means(total)
     ids = {int(r) for r in (*by_region, *reports_by_region)}
     regions = sorted((names.region(r) for r in ids), key=lambda r: r.code)
