@@ -6,8 +6,8 @@ the dimension means, the heat map, importance-performance and the key drivers ar
 answers (surveys, phone callbacks, sampling), the headline; the collectors' weekly-report ratings
 (source "feedback") are a second set of dimension means and heat-map cells with their own n, shown
 apart and never mixed in. Dimension means and the heat map come from the set-based aggregate
-(services.facts.aggregate) restricted to one voice's sources; that reads the facts, since the
-weekly rollup keeps no source.
+(services.facts.aggregate) restricted to one voice's sources, read from the pre-aggregated weekly
+sums while they are current (services.rollup keeps the source).
 
 SERVQUAL gaps are paired per respondent and item in SQL (perception minus expectation), then summed
 per item and per dimension, so their t intervals need no per-respondent rows in Python; where
@@ -21,7 +21,7 @@ relative weights with seeded percentile-bootstrap intervals (``DRIVER_BOOT`` res
 respondents); the dimensions left out are named with their n.
 
 Public API: ``experience(session, filters, *, use_rollup=True) -> ExperienceView`` (``use_rollup``:
-the ANALYSIS_ROLLUP setting, see services.facts.aggregate; only the CES mean can read the rollup).
+the ANALYSIS_ROLLUP setting, see services.facts.aggregate: the dimension means, heat map and CES).
 """
 
 from __future__ import annotations
@@ -337,6 +337,17 @@ def _heat(
     return tuple(tuple(a.mean for a in row) for row in accs), tuple(tuple(a.n for a in row) for row in accs)
 
 
+def _may_have_servqual(session: Session, filters: AnalysisFilters, use_rollup: bool) -> bool:
+    """False when the current pre-aggregate shows no SERVQUAL answer in the selection: the gap
+    query then has nothing to pair, and skipping it saves a scan of the period's facts (no index
+    leads to a kind). True when unknown (no usable sums, a customer filter)."""
+    from perception.analysis.services.rollup import rollup_usable
+
+    if not use_rollup or filters.customer_id is not None or not rollup_usable(session):
+        return True
+    return len(aggregate(session, filters, kinds=(PERCEPTION, EXPECTATION), by=())) > 0
+
+
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     names = load_names(session, customers=False)
     total, by_region = _voice_cells(session, filters, HEADLINE_VOICE, use_rollup)
@@ -377,7 +388,7 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
             notes.append(f"drivers: {exc}")
     else:
         notes.append("drivers: too few responses with an overall rating and two dimensions")
-    gaps = tuple(servqual_rows(session, filters))
+    gaps = tuple(servqual_rows(session, filters)) if _may_have_servqual(session, filters, use_rollup) else ()
     return ExperienceView(
         filters=filters,
         dimensions=dimensions,

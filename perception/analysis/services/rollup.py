@@ -121,11 +121,15 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     columns = ["level", *ROLLUP_KEYS, *STAT_NAMES]
     session.execute(insert(ExperienceRollup).from_select(columns, source))
     fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")]
-    summed = select(
-        literal(ALL_SERVICES),
-        *fine,
-        *(func.sum(getattr(Roll, k)) for k in STAT_NAMES),
-    ).where(Roll.level == BY_SERVICE).group_by(*fine)
+    summed = (
+        select(
+            literal(ALL_SERVICES),
+            *fine,
+            *(func.sum(getattr(Roll, k)) for k in STAT_NAMES),
+        )
+        .where(Roll.level == BY_SERVICE)
+        .group_by(*fine)
+    )
     session.execute(
         insert(ExperienceRollup).from_select(
             ["level", *(k for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")), *STAT_NAMES], summed
