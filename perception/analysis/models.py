@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     exists,
@@ -363,6 +365,55 @@ class ExperienceRollup(Base):
     top2: Mapped[int] = mapped_column(Integer)
     promoters: Mapped[int] = mapped_column(Integer)
     detractors: Mapped[int] = mapped_column(Integer)
+
+
+#: The dimension columns of the index sums: per dimension d the count (c{d}) and sum (t{d}) of the
+#: rescaled ratings (0..100), and over the respondents the sums of the products of their sums and
+#: counts (ss_d_e and cc_d_e for d <= e, sc_d_e for every pair): what the linearisation variance of
+#: the perception index needs (perception_index.index_from_moments).
+INDEX_DIMS = 6
+INDEX_SUMS = tuple(f"c{d}" for d in range(INDEX_DIMS)) + tuple(f"t{d}" for d in range(INDEX_DIMS))
+INDEX_MOMENTS = (
+    tuple(f"ss_{d}_{e}" for d in range(INDEX_DIMS) for e in range(d, INDEX_DIMS))
+    + tuple(f"sc_{d}_{e}" for d in range(INDEX_DIMS) for e in range(INDEX_DIMS))
+    + tuple(f"cc_{d}_{e}" for d in range(INDEX_DIMS) for e in range(d, INDEX_DIMS))
+)
+
+
+def _cell_columns() -> list[Column[Any]]:
+    return [
+        Column("id", Integer, primary_key=True),
+        Column("period_start", Date, nullable=False),
+        Column("region_id", Integer, nullable=False),
+        Column("service_id", Integer),
+        Column("tier_id", Integer),
+        Column("source", String(16), nullable=False),
+    ]
+
+
+#: The perception index's sums per cell (level 0: region x service x tier x source x week; level 1:
+#: summed over services and tiers) over the respondents whose ratings lie in one level-0 cell:
+#: ``respondents`` (with any rating), INDEX_SUMS and INDEX_MOMENTS. Rebuilt with ExperienceRollup.
+experience_index_rollup = Table(
+    "experience_index_rollup",
+    Base.metadata,
+    *_cell_columns(),
+    Column("level", Integer, nullable=False),
+    Column("respondents", Integer, nullable=False),
+    *(Column(name, Float, nullable=False) for name in INDEX_SUMS + INDEX_MOMENTS),
+    Index("ix_experience_index_rollup_level_period", "level", "period_start", "region_id"),
+)
+
+#: The respondents whose ratings span several level-0 cells (a report entry covering two weeks,
+#: an answer moved between services): their rows per cell, merged per respondent when read.
+experience_index_spanning = Table(
+    "experience_index_spanning",
+    Base.metadata,
+    *_cell_columns(),
+    Column("source_id", Integer, nullable=False),
+    *(Column(name, Float, nullable=False) for name in INDEX_SUMS),
+    Index("ix_experience_index_spanning_period", "period_start", "region_id"),
+)
 
 
 class AnalysisRollupState(Base):

@@ -66,6 +66,14 @@ def national(db_session, org, catalog, observe):
     db_session.execute(
         update(Obs).where(Obs.kind.like("servqual%")).values(servqual_dimension="reliability", item="q1")
     )
+    # Respondents whose ratings span cells: two regions, two weeks, two services.
+    desk, net = catalog["DESK"], catalog["NET"]
+    observe(r1, desk, "likert", [5], week=1, dimension="training_effect", respondents=[900])
+    observe(r2, net, "likert", [2], week=1, dimension="training_effect", respondents=[900])
+    observe(r2, net, "likert", [4], week=3, dimension="staff_attitude", respondents=[900])
+    observe(r1, desk, "likert", [3], week=4, dimension="staff_attitude", respondents=[901], source="feedback")
+    observe(r1, net, "rating", [6], week=4, dimension="fault_handling", respondents=[901], source="feedback",
+            scale=(1, 7))  # fmt: skip
     gold = catalog["GOLD"]
     db_session.execute(update(Obs).where(Obs.source_id % 3 == 0).values(tier_id=gold.id))
     db_session.flush()
@@ -265,3 +273,83 @@ def test_newest_respondents_as_grouping_everyone(db_session, national, observe, 
     spanning = [row for row, yv in zip(*full[:2], strict=True) if row[1] == 2 and yv == 4]
     assert spanning, "the respondent's week-2 rating is in their row"
     assert MONDAY + timedelta(weeks=13) < parse_filters(db_session, FOURTEEN, None, today=MONDAY).end
+
+
+GROUPINGS = ((), ("region",), ("service",), ("period",), ("region", "service"), ("region", "period"))
+
+
+def _same_index(got, want):
+    assert got.keys() == want.keys()
+    for label, index in want.items():
+        mine = got[label]
+        assert mine.measure.key == index.measure.key and mine.measure.n == index.measure.n
+        assert mine.measure.low_sample == index.measure.low_sample and mine.thin == index.thin
+        for name in ("estimate", "ci_low", "ci_high"):
+            assert getattr(mine.measure, name) == pytest.approx(
+                getattr(index.measure, name), rel=1e-9, nan_ok=True
+            )
+        assert [(p.code, p.n_ratings) for p in mine.parts] == [(p.code, p.n_ratings) for p in index.parts]
+        for a, b in zip(mine.parts, index.parts, strict=True):
+            assert a.mean == pytest.approx(b.mean, rel=1e-12) and a.weight == pytest.approx(
+                b.weight, rel=1e-12
+            )
+
+
+@pytest.mark.parametrize("period", [FOURTEEN, FIFTY_FIVE], ids=["14w", "55w"])
+def test_index_from_the_sums_equals_the_index_from_respondents(db_session, national, period):
+    """The index and its interval from the cells' sums and products (and the respondents who
+    span cells) equal scoring.perception_index_from_sums over the respondents' rows, for every
+    grouping, grain, voice and filter; weights too."""
+    from perception.analysis.services.perception_index import index_by_groups
+    from perception.analysis.services.rollup import refresh_rollup
+
+    org, catalog, extra = national
+    filters = [
+        parse_filters(db_session, _args(org, catalog, extra, p, period), None, today=MONDAY) for p in FILTERS
+    ]
+    cases = [
+        (f, voice, grain, weights)
+        for f in filters
+        for voice in ("customers", "reports")
+        for grain in ("week", "month")
+        for weights in (None, {"response_speed": 2.0, "staff_attitude": 0.5})
+    ]
+    want = [
+        index_by_groups(db_session, f, GROUPINGS, voice=v, grain=g, weights=w, use_rollup=True)
+        for f, v, g, w in cases
+    ]  # not refreshed yet: the facts
+    refresh_rollup(db_session, force=True)
+    if not _pg(db_session):
+        pytest.skip("SQLite keeps no write counters: no rollup")
+    assert sum(len(x) for groups in want for x in groups) > 100
+    for (f, v, g, w), expected in zip(cases, want, strict=True):
+        got = index_by_groups(db_session, f, GROUPINGS, voice=v, grain=g, weights=w, use_rollup=True)
+        for one, other in zip(got, expected, strict=True):
+            _same_index(one, other)
+
+
+def test_index_from_moments_by_hand():
+    """Two respondents, two dimensions with data: the moments give the hand-computed interval of
+    scoring.perception_index_from_sums."""
+    from perception.analysis.services.perception_index import index_from_moments
+    from scoring.index import perception_index_from_sums
+
+    s = np.array([[50.0, 75.0, 0, 0, 0, 0], [100.0, 0, 0, 0, 0, 0], [25.0, 150.0, 0, 0, 0, 0]])
+    c = np.array([[1.0, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 2, 0, 0, 0, 0]])
+    want = perception_index_from_sums(s, c)[0]
+    products = [np.einsum("rd,re->de", a, b)[None] for a, b in ((s, s), (s, c), (c, c))]
+    got = index_from_moments([()], np.array([3.0]), c.sum(0)[None], s.sum(0)[None], *products)[()]
+    # By hand: m = (175/3, 225/3), w' = 1/2 each, u_r = sum_d w'_d (S_rd - m_d C_rd) / N_d.
+    m1, m2 = 175 / 3, 225 / 3
+    u = [
+        0.5 * (50 - m1) / 3 + 0.5 * (75 - m2) / 3,
+        0.5 * (100 - m1) / 3,
+        0.5 * (25 - m1) / 3 + 0.5 * (150 - 2 * m2) / 3,
+    ]
+    se = np.sqrt(3 / 2 * sum(x * x for x in u))
+    assert got.measure.estimate == pytest.approx(0.5 * m1 + 0.5 * m2, rel=1e-12)
+    # t(0.975, 2) = 4.302652729911275; the upper end is clipped at 100.
+    assert got.measure.estimate - got.measure.ci_low == pytest.approx(4.302652729911275 * se, rel=1e-9)
+    assert got.measure.ci_high == 100.0
+    assert got.measure.ci_low == pytest.approx(want.measure.ci_low, rel=1e-12)
+    assert got.measure.ci_high == pytest.approx(want.measure.ci_high, rel=1e-12)

@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - the index sums' SQL is built from our own column names and constants
 """The pre-aggregated weekly experience sums that keep the analysis pages under a second at a
 national provider's size (issue 19).
 
@@ -31,7 +32,13 @@ from sqlalchemy import case, delete, func, insert, literal, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from perception.analysis.models import AnalysisRollupState, ExperienceRollup
+from perception.analysis.models import (
+    INDEX_DIMS,
+    INDEX_MOMENTS,
+    INDEX_SUMS,
+    AnalysisRollupState,
+    ExperienceRollup,
+)
 from perception.analysis.models import ExperienceRollup as Roll
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
@@ -135,6 +142,7 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
             ["level", *(k for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")), *STAT_NAMES], summed
         )
     )
+    _refresh_index_sums(session)
     rows = session.scalar(select(func.count()).select_from(ExperienceRollup)) or 0
     if state is None:
         state = AnalysisRollupState(signature=signature)
@@ -145,3 +153,57 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     state.seconds = time.perf_counter() - started
     session.flush()
     return rows
+
+
+def _refresh_index_sums(session: Session) -> None:
+    """Rebuild the perception index's sums (analysis.models.experience_index_rollup): one row per
+    respondent and level-0 cell with the count and sum of its rescaled ratings per dimension (as
+    perception_index.index_by_groups reads them from the facts), then per cell the sums of those
+    and of their products over the respondents who lie in one cell; the others' rows are kept
+    apart (experience_index_spanning) and merged per respondent when read. PostgreSQL only."""
+    from perception.analysis.services.facts import DIMENSION_CODES, INDEX_KINDS
+
+    dims = range(INDEX_DIMS)
+    span = "(scale_max - scale_min)"
+    ys = ", ".join(
+        f"CASE WHEN dimension = '{code}' AND {span} > 0 THEN 100.0 * (value - scale_min) / {span} END AS y{d}"
+        for d, code in enumerate(DIMENSION_CODES)
+    )
+    per = ", ".join(
+        [*(f"count(y{d}) AS c{d}" for d in dims), *(f"coalesce(sum(y{d}), 0) AS t{d}" for d in dims)]
+    )
+    cell = "period_start, region_id, service_id, tier_id, source"
+    kinds = ", ".join(f"'{k}'" for k in INDEX_KINDS)
+    codes = ", ".join(f"'{c}'" for c in DIMENSION_CODES)
+    products = []
+    for name in INDEX_MOMENTS:
+        kind, d, e = name.split("_")
+        left, right = ("t", "t") if kind == "ss" else ("t", "c") if kind == "sc" else ("c", "c")
+        products.append(f"sum({left}{d} * {right}{e})")
+    any_rating = " + ".join(f"c{d}" for d in dims)
+    sums, moments = ", ".join(INDEX_SUMS), ", ".join(INDEX_MOMENTS)
+    same = "s.source = p.source AND s.source_id = p.source_id"
+    for statement in (
+        "DROP TABLE IF EXISTS h19_index_per",
+        "DROP TABLE IF EXISTS h19_index_span",
+        f"CREATE TEMP TABLE h19_index_per ON COMMIT DROP AS SELECT source_id, {cell}, {per} "
+        f"FROM (SELECT source_id, {cell}, {ys} FROM experience_observation "
+        f"WHERE kind IN ({kinds}) AND dimension IN ({codes})) AS x GROUP BY source_id, {cell}",
+        "CREATE TEMP TABLE h19_index_span ON COMMIT DROP AS SELECT source, source_id FROM h19_index_per "
+        "GROUP BY source, source_id HAVING count(*) > 1",
+        "DELETE FROM experience_index_spanning",
+        "DELETE FROM experience_index_rollup",
+        f"INSERT INTO experience_index_spanning ({cell}, source_id, {sums}) "
+        f"SELECT p.period_start, p.region_id, p.service_id, p.tier_id, p.source, p.source_id, {sums} "
+        f"FROM h19_index_per AS p JOIN h19_index_span AS s ON {same}",
+        f"INSERT INTO experience_index_rollup (level, {cell}, respondents, {sums}, {moments}) "
+        f"SELECT {BY_SERVICE}, {cell}, sum(CASE WHEN {any_rating} > 0 THEN 1 ELSE 0 END), "
+        f"{', '.join(f'sum({c})' for c in INDEX_SUMS)}, {', '.join(products)} FROM h19_index_per AS p "
+        f"WHERE NOT EXISTS (SELECT 1 FROM h19_index_span AS s WHERE {same}) "
+        f"GROUP BY {cell}",
+        f"INSERT INTO experience_index_rollup (level, period_start, region_id, source, respondents, {sums}, "
+        f"{moments}) SELECT {ALL_SERVICES}, period_start, region_id, source, sum(respondents), "
+        f"{', '.join(f'sum({c})' for c in INDEX_SUMS + INDEX_MOMENTS)} FROM experience_index_rollup "
+        f"WHERE level = {BY_SERVICE} GROUP BY period_start, region_id, source",
+    ):
+        session.execute(text(statement))
