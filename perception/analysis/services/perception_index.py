@@ -10,6 +10,11 @@ count of the rescaled ratings (0..100) of each dimension, so the interval can us
 respondent's answers together (scoring.perception_index_from_sums); the additive per-dimension
 sums of services.facts cannot. Every grouping a page shows (everything, region, service, week or
 month) is merged from those rows with NumPy, so a page reads the facts once.
+
+With ``use_rollup`` and current pre-aggregated sums (services.rollup; no customer filter) the
+rows per respondent are not read at all: per cell the sums of the respondents' counts and sums
+and of their products make the interval of any grouping a sum of cells (``index_from_moments``,
+the same figures up to rounding, 1e-14 at a national provider's size).
 """
 
 from __future__ import annotations
