@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     exists,
@@ -339,19 +341,24 @@ class AlertRecipient(Base):
 
 
 class ExperienceRollup(Base):
-    """Weekly sums of ExperienceObservation per region, service, tier, customer, kind, dimension
-    and scale, rebuilt by the ``refresh_analysis_rollup`` job (perception.analysis.services.rollup).
-    The dashboards read it only while it matches the facts (see AnalysisRollupState)."""
+    """Weekly sums of ExperienceObservation without the customer, rebuilt by the
+    ``refresh_analysis_rollup`` job (perception.analysis.services.rollup). Two levels in one table:
+    ``level`` 0 per region x service x tier x source x kind x dimension x scale, ``level`` 1 the
+    same summed over the services and tiers (service_id and tier_id NULL), which the pages read
+    when they neither filter nor group by service or tier (some ten times fewer rows). A customer
+    filter always reads the facts. The dashboards read it only while it matches the facts (see
+    AnalysisRollupState)."""
 
     __tablename__ = "experience_rollup"
-    __table_args__ = (Index("ix_experience_rollup_period", "period_start", "region_id"),)
+    __table_args__ = (Index("ix_experience_rollup_level_period", "level", "period_start", "region_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
     period_start: Mapped[date] = mapped_column(Date)
     region_id: Mapped[int] = mapped_column(Integer)
     service_id: Mapped[int | None] = mapped_column(Integer)
     tier_id: Mapped[int | None] = mapped_column(Integer)
-    customer_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(24))
     dimension: Mapped[str | None] = mapped_column(String(32))
     scale_min: Mapped[float] = mapped_column(Float)
@@ -362,6 +369,55 @@ class ExperienceRollup(Base):
     top2: Mapped[int] = mapped_column(Integer)
     promoters: Mapped[int] = mapped_column(Integer)
     detractors: Mapped[int] = mapped_column(Integer)
+
+
+#: The dimension columns of the index sums: per dimension d the count (c{d}) and sum (t{d}) of the
+#: rescaled ratings (0..100), and over the respondents the sums of the products of their sums and
+#: counts (ss_d_e and cc_d_e for d <= e, sc_d_e for every pair): what the linearisation variance of
+#: the perception index needs (perception_index.index_from_moments).
+INDEX_DIMS = 6
+INDEX_SUMS = tuple(f"c{d}" for d in range(INDEX_DIMS)) + tuple(f"t{d}" for d in range(INDEX_DIMS))
+INDEX_MOMENTS = (
+    tuple(f"ss_{d}_{e}" for d in range(INDEX_DIMS) for e in range(d, INDEX_DIMS))
+    + tuple(f"sc_{d}_{e}" for d in range(INDEX_DIMS) for e in range(INDEX_DIMS))
+    + tuple(f"cc_{d}_{e}" for d in range(INDEX_DIMS) for e in range(d, INDEX_DIMS))
+)
+
+
+def _cell_columns() -> list[Column[Any]]:
+    return [
+        Column("id", Integer, primary_key=True),
+        Column("period_start", Date, nullable=False),
+        Column("region_id", Integer, nullable=False),
+        Column("service_id", Integer),
+        Column("tier_id", Integer),
+        Column("source", String(16), nullable=False),
+    ]
+
+
+#: The perception index's sums per cell (level 0: region x service x tier x source x week; level 1:
+#: summed over services and tiers) over the respondents whose ratings lie in one level-0 cell:
+#: ``respondents`` (with any rating), INDEX_SUMS and INDEX_MOMENTS. Rebuilt with ExperienceRollup.
+experience_index_rollup = Table(
+    "experience_index_rollup",
+    Base.metadata,
+    *_cell_columns(),
+    Column("level", Integer, nullable=False),
+    Column("respondents", Integer, nullable=False),
+    *(Column(name, Float, nullable=False) for name in INDEX_SUMS + INDEX_MOMENTS),
+    Index("ix_experience_index_rollup_level_period", "level", "period_start", "region_id"),
+)
+
+#: The respondents whose ratings span several level-0 cells (a report entry covering two weeks,
+#: an answer moved between services): their rows per cell, merged per respondent when read.
+experience_index_spanning = Table(
+    "experience_index_spanning",
+    Base.metadata,
+    *_cell_columns(),
+    Column("source_id", Integer, nullable=False),
+    *(Column(name, Float, nullable=False) for name in INDEX_SUMS),
+    Index("ix_experience_index_spanning_period", "period_start", "region_id"),
+)
 
 
 class AnalysisRollupState(Base):

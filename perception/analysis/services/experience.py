@@ -6,8 +6,8 @@ the dimension means, the heat map, importance-performance and the key drivers ar
 answers (surveys, phone callbacks, sampling), the headline; the collectors' weekly-report ratings
 (source "feedback") are a second set of dimension means and heat-map cells with their own n, shown
 apart and never mixed in. Dimension means and the heat map come from the set-based aggregate
-(services.facts.aggregate) restricted to one voice's sources; that reads the facts, since the
-weekly rollup keeps no source.
+(services.facts.aggregate) restricted to one voice's sources, read from the pre-aggregated weekly
+sums while they are current (services.rollup keeps the source).
 
 SERVQUAL gaps are paired per respondent and item in SQL (perception minus expectation), then summed
 per item and per dimension, so their t intervals need no per-respondent rows in Python; where
@@ -21,7 +21,7 @@ relative weights with seeded percentile-bootstrap intervals (``DRIVER_BOOT`` res
 respondents); the dimensions left out are named with their n.
 
 Public API: ``experience(session, filters, *, use_rollup=True) -> ExperienceView`` (``use_rollup``:
-the ANALYSIS_ROLLUP setting, see services.facts.aggregate; only the CES mean can read the rollup).
+the ANALYSIS_ROLLUP setting, see services.facts.aggregate: the dimension means, heat map and CES).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from perception.analysis.services.facts import (
     dimension_acc,
     dimension_measure,
     kind_total,
+    newest_respondent_rows,
     rollup,
 )
 from perception.analysis.services.filters import AnalysisFilters, where_facts
@@ -258,19 +259,23 @@ def driver_matrix(
         for d in DIMENSION_CODES
     ]
     overall = func.max(case((Obs.kind == overall_kind, Obs.value)))
-    stmt = (
-        select(*columns, overall)
-        .where(
-            *where_facts(Obs, filters),
-            Obs.kind.in_((*DIMENSION_KINDS, overall_kind)),
-            Obs.source.in_(voice_sources(HEADLINE_VOICE)),
+    where = [
+        *where_facts(Obs, filters),
+        Obs.kind.in_((*DIMENSION_KINDS, overall_kind)),
+        Obs.source.in_(voice_sources(HEADLINE_VOICE)),
+    ]
+
+    def build(restrict: Any) -> Any:
+        return (
+            select(*columns, overall)
+            .where(*where, *([] if restrict is None else [restrict]))
+            .group_by(Obs.source, Obs.source_id)
+            .having(overall.is_not(None))
+            .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
+            .limit(limit + 1)
         )
-        .group_by(Obs.source, Obs.source_id)
-        .having(overall.is_not(None))
-        .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
-        .limit(limit + 1)
-    )
-    rows = session.execute(stmt).all()
+
+    rows = newest_respondent_rows(session, filters, where, build, limit + 1)
     capped = len(rows) > limit
     data = np.array([[np.nan if v is None else float(v) for v in r] for r in rows[:limit]], dtype=float)
     if data.size == 0:
@@ -302,15 +307,17 @@ def driver_dimensions(x: np.ndarray, y: np.ndarray, min_pairs: int = DRIVER_MIN_
 
 
 def _voice_cells(
-    session: Session, filters: AnalysisFilters, voice: str
+    session: Session, filters: AnalysisFilters, voice: str, use_rollup: bool = True
 ) -> tuple[dict[Any, dict[tuple[str, str | None], Acc]], dict[Any, dict[tuple[str, str | None], Acc]]]:
     """One voice's dimension ratings: (overall, by region) sums per (kind, dimension)."""
-    # Grouped by region only (not per service and week): the page shows totals and regions.
+    # Grouped by region only (not per service and week): the page shows totals and regions, so
+    # the pre-aggregate's level summed over services serves it (services.facts.aggregate).
     cells = aggregate(
         session,
         filters,
         kinds=DIMENSION_KINDS,
-        extra_where=[Obs.source.in_(voice_sources(voice))],
+        sources=voice_sources(voice),
+        use_rollup=use_rollup,
         by=("region",),
     )
     return rollup(cells), rollup(cells, ("region",))
@@ -330,11 +337,22 @@ def _heat(
     return tuple(tuple(a.mean for a in row) for row in accs), tuple(tuple(a.n for a in row) for row in accs)
 
 
+def _may_have_servqual(session: Session, filters: AnalysisFilters, use_rollup: bool) -> bool:
+    """False when the current pre-aggregate shows no SERVQUAL answer in the selection: the gap
+    query then has nothing to pair, and skipping it saves a scan of the period's facts (no index
+    leads to a kind). True when unknown (no usable sums, a customer filter)."""
+    from perception.analysis.services.rollup import rollup_usable
+
+    if not use_rollup or filters.customer_id is not None or not rollup_usable(session):
+        return True
+    return len(aggregate(session, filters, kinds=(PERCEPTION, EXPECTATION), by=())) > 0
+
+
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     names = load_names(session, customers=False)
-    total, by_region = _voice_cells(session, filters, HEADLINE_VOICE)
-    reports_total, reports_by_region = _voice_cells(session, filters, "reports")
-    effort = rollup(aggregate(session, filters, kinds=("ces",), use_rollup=use_rollup)).get((), {})
+    total, by_region = _voice_cells(session, filters, HEADLINE_VOICE, use_rollup)
+    reports_total, reports_by_region = _voice_cells(session, filters, "reports", use_rollup)
+    effort = rollup(aggregate(session, filters, kinds=("ces",), use_rollup=use_rollup, by=())).get((), {})
     dimensions = _means(total)
     ids = {int(r) for r in (*by_region, *reports_by_region)}
     regions = sorted((names.region(r) for r in ids), key=lambda r: r.code)
@@ -370,7 +388,7 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
             notes.append(f"drivers: {exc}")
     else:
         notes.append("drivers: too few responses with an overall rating and two dimensions")
-    gaps = tuple(servqual_rows(session, filters))
+    gaps = tuple(servqual_rows(session, filters)) if _may_have_servqual(session, filters, use_rollup) else ()
     return ExperienceView(
         filters=filters,
         dimensions=dimensions,

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import case, func, select, text
+from sqlalchemy import Select, case, func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.filters import AnalysisFilters, where_facts
@@ -205,6 +206,7 @@ def aggregate(
     extra_where: Iterable[Any] = (),
     use_rollup: bool = True,
     by: tuple[str, ...] = FACT_KEYS,
+    sources: Sequence[str] | None = None,
 ) -> FactTable:
     """One GROUP BY (period, region, service, kind, dimension, scale) -> additive sums.
 
@@ -213,18 +215,22 @@ def aggregate(
     that shows totals per region and service over a year asks for ("region", "service") and
     ("period",) apart: some thousand rows each, where the full grain would return a row per
     region x service x week (a quarter of a million at a national provider's size).
+    ``sources`` keeps the observations of those sources only (a voice, perception_index.VOICES).
 
-    Reads the pre-aggregated weekly sums (analysis_rollup) when ``use_rollup`` allows it (the
-    ANALYSIS_ROLLUP setting, read by the caller) and they match the facts, otherwise the facts
-    themselves; both give the same sums. The sums of the 0..100 rescaled values follow
+    Reads the pre-aggregated weekly sums (services.rollup) when ``use_rollup`` allows it (the
+    ANALYSIS_ROLLUP setting, read by the caller), they match the facts, and neither a customer
+    filter nor ``extra_where`` asks for what they do not keep; the level summed over services when
+    neither the filters nor ``by`` name a service or tier. Otherwise the facts themselves; both give
+    the same sums. The sums of the 0..100 rescaled values follow
     from the raw ones per scale: sum y = 100 (S - n lo) / (hi - lo) and
     sum y^2 = (100 / (hi - lo))^2 (SS - 2 lo S + n lo^2).
     """
     from perception.analysis.models import ExperienceRollup as Roll
-    from perception.analysis.services.rollup import rollup_usable
+    from perception.analysis.services.rollup import ALL_SERVICES, BY_SERVICE, rollup_usable
 
     extra = list(extra_where)
-    if use_rollup and not extra and rollup_usable(session):
+    level: list[Any] = []
+    if use_rollup and not extra and filters.customer_id is None and rollup_usable(session):
         source: Any = Roll
         sums = [
             func.sum(Roll.n),
@@ -234,6 +240,8 @@ def aggregate(
             func.sum(Roll.promoters),
             func.sum(Roll.detractors),
         ]
+        per_service = "service" in by or filters.service_id is not None or filters.tier_id is not None
+        level = [Roll.level == (BY_SERVICE if per_service else ALL_SERVICES)]
     else:
         source = Obs
         sums = [
@@ -244,6 +252,8 @@ def aggregate(
             func.sum(case((Obs.value >= 9, 1), else_=0)),
             func.sum(case((Obs.value <= 6, 1), else_=0)),
         ]
+    if sources is not None:
+        level.append(source.source.in_([str(s) for s in sources]))
     unknown = set(by) - set(FACT_KEYS)
     if unknown:
         raise ValueError(f"cannot aggregate by {sorted(unknown)}")
@@ -263,7 +273,7 @@ def aggregate(
     ]
     stmt = (
         select(*keys, *sums)
-        .where(*where_facts(source, filters), *extra)
+        .where(*level, *where_facts(source, filters), *extra)
         .group_by(
             *(grouped[name] for name in wanted),
             source.kind,
@@ -301,6 +311,37 @@ def aggregate(
         dimension=np.array(columns[4], dtype=object),
         stats=np.column_stack([n, s_, ss, y, yy, top2, prom, detr]),
     )
+
+
+def newest_respondent_rows(
+    session: Session,
+    filters: AnalysisFilters,
+    where: Sequence[Any],
+    build: Callable[[Any], Select[Any]],
+    limit: int,
+) -> list[Any]:
+    """The rows of ``build(restrict)``, a statement grouped per respondent (source, source_id) over
+    the facts matching ``where``, ordered by the respondent's newest week first and limited to
+    ``limit`` rows, without grouping every respondent of the period.
+
+    ``restrict`` (None: no restriction) keeps the respondents with a fact matching ``where`` in the
+    last weeks of the period. Those are exactly the respondents whose newest week is at or after
+    the cutoff, and their rows are whole (all their facts in the period, not only the recent
+    ones), so when the restricted statement fills ``limit`` it returned what the unrestricted one
+    would: everyone left out ranks after everyone kept. Otherwise the window widens (from the
+    rows found per week) until it fills, or spans the period and the statement runs unrestricted.
+    """
+    weeks = 1
+    while True:
+        cutoff = filters.end - timedelta(weeks=weeks)
+        if cutoff <= filters.start:
+            return list(session.execute(build(None)).all())
+        recent = select(Obs.source, Obs.source_id).where(*where, Obs.period_start >= cutoff)
+        rows = list(session.execute(build(tuple_(Obs.source, Obs.source_id).in_(recent))).all())
+        if len(rows) >= limit:
+            return rows
+        wanted = math.ceil(weeks * 1.25 * limit / max(len(rows), 1))
+        weeks = max(2 * weeks, min(wanted, filters.weeks))
 
 
 def tune_for_aggregation(session: Session) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
+from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS, newest_respondent_rows
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.core.models.facts import ExperienceObservation as Obs
 from scoring.reliability import AlphaResult, cronbach_alpha
@@ -38,14 +39,19 @@ def dimension_matrix(session: Session, filters: AnalysisFilters, limit: int = SA
         func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
         for d in DIMENSION_CODES
     ]
-    stmt = (
-        select(*columns)
-        .where(*where_facts(Obs, filters), Obs.kind.in_(DIMENSION_KINDS), Obs.dimension.is_not(None))
-        .group_by(Obs.source, Obs.source_id)
-        .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
-        .limit(limit)
-    )
-    rows = session.execute(stmt).all()
+    where = [*where_facts(Obs, filters), Obs.kind.in_(DIMENSION_KINDS), Obs.dimension.is_not(None)]
+
+    def build(restrict: Any) -> Any:
+        return (
+            select(*columns)
+            .where(*where, *([] if restrict is None else [restrict]))
+            .group_by(Obs.source, Obs.source_id)
+            .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
+            .limit(limit)
+        )
+
+    # The newest respondents without grouping every respondent of the period (issue 19).
+    rows = newest_respondent_rows(session, filters, where, build, limit)
     return np.array([[np.nan if v is None else float(v) for v in r] for r in rows], dtype=float).reshape(
         -1, len(DIMENSION_CODES)
     )

@@ -1,14 +1,23 @@
-"""The pre-aggregated weekly experience sums that keep the overview and the KPI-versus-experience
-page under a second at a million responses.
+# ruff: noqa: S608 - the index sums' SQL is built from our own column names and constants
+"""The pre-aggregated weekly experience sums that keep the analysis pages under a second at a
+national provider's size (issue 19).
+
+The sums leave the customer out: keyed on the customer they were as many rows as the facts
+(887,000 for 900,000 facts) and saved nothing. Level 0 is region x service x tier x source x kind
+x dimension x scale x week; level 1 the same summed over services and tiers, for the pages that
+neither filter nor group by service (100 regions x 104 weeks x some ten kinds and dimensions,
+whatever the number of responses). Every statistic the pages show is a sum of these (n, sum, sum
+of squares, top-2-box, promoter and detractor counts), so any period is the sum of its weeks. A
+customer filter reads the facts (services.facts.aggregate), as does the representative's portal.
 
 ``refresh_rollup`` (job ``refresh_analysis_rollup``, hourly, and requested by a page that found it
 stale when a worker exists: perception.analysis.jobs) rebuilds ExperienceRollup from the facts in
-one INSERT ... SELECT ... GROUP BY, inside one transaction (readers keep the old rows until it
-commits). It records the facts' write signature: on PostgreSQL the cumulative inserted/updated/
-deleted tuple counters of experience_observation (pg_stat_user_tables), which change whenever a
-collecting phase writes or withdraws facts. ``rollup_freshness`` compares that signature with the
-current one: the pages read the rollup only when they are equal, otherwise the facts themselves
-(always correct, slower).
+two INSERT ... SELECT ... GROUP BY (level 1 from level 0), inside one transaction (readers keep
+the old rows until it commits). It records the facts' write signature: on PostgreSQL the
+cumulative inserted/updated/deleted tuple counters of experience_observation
+(pg_stat_user_tables), which change whenever a collecting phase writes or withdraws facts.
+``rollup_freshness`` compares that signature with the current one: the pages read the rollup
+only when they are equal, otherwise the facts themselves (always correct, slower).
 The counters are reported by PostgreSQL at the end of the writing transaction (at most about a
 second later for a busy backend), so the rollup can lag a just-committed write by that much.
 On SQLite (small deployments, tests) there is no such counter and the facts are always read.
@@ -19,11 +28,18 @@ from __future__ import annotations
 import enum
 import time
 
-from sqlalchemy import case, delete, func, insert, select, text
+from sqlalchemy import case, delete, func, insert, literal, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from perception.analysis.models import AnalysisRollupState, ExperienceRollup
+from perception.analysis.models import (
+    INDEX_DIMS,
+    INDEX_MOMENTS,
+    INDEX_SUMS,
+    AnalysisRollupState,
+    ExperienceRollup,
+)
+from perception.analysis.models import ExperienceRollup as Roll
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 
@@ -32,12 +48,15 @@ ROLLUP_KEYS = (
     "region_id",
     "service_id",
     "tier_id",
-    "customer_id",
+    "source",
     "kind",
     "dimension",
     "scale_min",
     "scale_max",
 )
+STAT_NAMES = ("n", "s", "ss", "top2", "promoters", "detractors")
+#: Level 0: per service and tier; level 1: summed over them (service_id and tier_id NULL).
+BY_SERVICE, ALL_SERVICES = 0, 1
 
 
 def facts_signature(session: Session) -> str | None:
@@ -94,6 +113,7 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     started = time.perf_counter()
     keys = [getattr(Obs, k) for k in ROLLUP_KEYS]
     source = select(
+        literal(BY_SERVICE),
         *keys,
         func.count(),
         func.sum(Obs.value),
@@ -102,13 +122,27 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
         func.sum(case((Obs.value >= 9, 1), else_=0)),
         func.sum(case((Obs.value <= 6, 1), else_=0)),
     ).group_by(*keys)
-    session.execute(text("SET LOCAL work_mem = '128MB'"))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL work_mem = '128MB'"))
     session.execute(delete(ExperienceRollup))
+    columns = ["level", *ROLLUP_KEYS, *STAT_NAMES]
+    session.execute(insert(ExperienceRollup).from_select(columns, source))
+    fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")]
+    summed = (
+        select(
+            literal(ALL_SERVICES),
+            *fine,
+            *(func.sum(getattr(Roll, k)) for k in STAT_NAMES),
+        )
+        .where(Roll.level == BY_SERVICE)
+        .group_by(*fine)
+    )
     session.execute(
         insert(ExperienceRollup).from_select(
-            [*ROLLUP_KEYS, "n", "s", "ss", "top2", "promoters", "detractors"], source
+            ["level", *(k for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")), *STAT_NAMES], summed
         )
     )
+    _refresh_index_sums(session)
     rows = session.scalar(select(func.count()).select_from(ExperienceRollup)) or 0
     if state is None:
         state = AnalysisRollupState(signature=signature)
@@ -119,3 +153,57 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     state.seconds = time.perf_counter() - started
     session.flush()
     return rows
+
+
+def _refresh_index_sums(session: Session) -> None:
+    """Rebuild the perception index's sums (analysis.models.experience_index_rollup): one row per
+    respondent and level-0 cell with the count and sum of its rescaled ratings per dimension (as
+    perception_index.index_by_groups reads them from the facts), then per cell the sums of those
+    and of their products over the respondents who lie in one cell; the others' rows are kept
+    apart (experience_index_spanning) and merged per respondent when read. PostgreSQL only."""
+    from perception.analysis.services.facts import DIMENSION_CODES, INDEX_KINDS
+
+    dims = range(INDEX_DIMS)
+    span = "(scale_max - scale_min)"
+    ys = ", ".join(
+        f"CASE WHEN dimension = '{code}' AND {span} > 0 THEN 100.0 * (value - scale_min) / {span} END AS y{d}"
+        for d, code in enumerate(DIMENSION_CODES)
+    )
+    per = ", ".join(
+        [*(f"count(y{d}) AS c{d}" for d in dims), *(f"coalesce(sum(y{d}), 0) AS t{d}" for d in dims)]
+    )
+    cell = "period_start, region_id, service_id, tier_id, source"
+    kinds = ", ".join(f"'{k}'" for k in INDEX_KINDS)
+    codes = ", ".join(f"'{c}'" for c in DIMENSION_CODES)
+    products = []
+    for name in INDEX_MOMENTS:
+        kind, d, e = name.split("_")
+        left, right = ("t", "t") if kind == "ss" else ("t", "c") if kind == "sc" else ("c", "c")
+        products.append(f"sum({left}{d} * {right}{e})")
+    any_rating = " + ".join(f"c{d}" for d in dims)
+    sums, moments = ", ".join(INDEX_SUMS), ", ".join(INDEX_MOMENTS)
+    same = "s.source = p.source AND s.source_id = p.source_id"
+    for statement in (
+        "DROP TABLE IF EXISTS h19_index_per",
+        "DROP TABLE IF EXISTS h19_index_span",
+        f"CREATE TEMP TABLE h19_index_per ON COMMIT DROP AS SELECT source_id, {cell}, {per} "
+        f"FROM (SELECT source_id, {cell}, {ys} FROM experience_observation "
+        f"WHERE kind IN ({kinds}) AND dimension IN ({codes})) AS x GROUP BY source_id, {cell}",
+        "CREATE TEMP TABLE h19_index_span ON COMMIT DROP AS SELECT source, source_id FROM h19_index_per "
+        "GROUP BY source, source_id HAVING count(*) > 1",
+        "DELETE FROM experience_index_spanning",
+        "DELETE FROM experience_index_rollup",
+        f"INSERT INTO experience_index_spanning ({cell}, source_id, {sums}) "
+        f"SELECT p.period_start, p.region_id, p.service_id, p.tier_id, p.source, p.source_id, {sums} "
+        f"FROM h19_index_per AS p JOIN h19_index_span AS s ON {same}",
+        f"INSERT INTO experience_index_rollup (level, {cell}, respondents, {sums}, {moments}) "
+        f"SELECT {BY_SERVICE}, {cell}, sum(CASE WHEN {any_rating} > 0 THEN 1 ELSE 0 END), "
+        f"{', '.join(f'sum({c})' for c in INDEX_SUMS)}, {', '.join(products)} FROM h19_index_per AS p "
+        f"WHERE NOT EXISTS (SELECT 1 FROM h19_index_span AS s WHERE {same}) "
+        f"GROUP BY {cell}",
+        f"INSERT INTO experience_index_rollup (level, period_start, region_id, source, respondents, {sums}, "
+        f"{moments}) SELECT {ALL_SERVICES}, period_start, region_id, source, sum(respondents), "
+        f"{', '.join(f'sum({c})' for c in INDEX_SUMS + INDEX_MOMENTS)} FROM experience_index_rollup "
+        f"WHERE level = {BY_SERVICE} GROUP BY period_start, region_id, source",
+    ):
+        session.execute(text(statement))
