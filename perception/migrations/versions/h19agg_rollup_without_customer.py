@@ -22,7 +22,7 @@ INDEX_MOMENTS = (
 )
 
 revision = 'h19agg_rollup'
-down_revision = 'h15digest'
+down_revision = 'h15speed_basis'
 branch_labels = None
 depends_on = None
 
