@@ -13,7 +13,8 @@ vary:
   工程师 / 技术人员 ...), numbers changed, clauses of a Chinese sentence turned round;
 - who wrote it: customer, department, region or person before or after the text, a ticket
   number, a date, "谢谢" / "比较急";
-- near-duplicates: a text pasted again with other punctuation or spacing;
+- near-duplicates: a text pasted again with other punctuation or spacing (the spaces next to
+  Chinese dropped; an English text keeps its word spaces, as a person pasting it again would);
 - noise: "无", "同上", "N/A" (each its own gold group: they say nothing).
 
 How often a need comes up follows a Zipf law over the needs; each need is raised by a fixed
@@ -352,6 +353,7 @@ _NEED_ENDINGS = (
 _VOICE_ENDINGS = ("，谢谢", "。{person}", "（{month}月{day}日）", "，工单号 {ticket}", "，请转达", "。以上")
 _NUMBER = re.compile(r"(?<![A-Za-z\d.])\d+(?![\d.]*[A-Za-z])")
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_SPACE_BY_HAN = re.compile(r"(?<=[\u3400-\u9fff，。：]) +| +(?=[\u3400-\u9fff，。：])")
 
 
 @dataclass(frozen=True)
@@ -465,8 +467,9 @@ def _near_duplicate(text: str, rng: random.Random) -> str:
     choice = rng.randrange(4)
     if choice == 0:
         return text.replace("，", ",").replace("：", ":")
-    if choice == 1:
-        return text.replace(" ", "") if " " in text else text + " "
+    if choice == 1:  # spaces around Chinese dropped ("VPN 账号" -> "VPN账号"); English keeps its own
+        squeezed = _SPACE_BY_HAN.sub("", text)
+        return squeezed if squeezed != text else text + " "
     if choice == 2:
         return text.rstrip("。！!.") + rng.choice(("！", "。", "!!", "？"))
     return text
