@@ -380,8 +380,9 @@ class _Group:
     phrasings: tuple[tuple[int | None, str], ...]
 
 
-def groups() -> list[_Group]:
-    """The gold needs and topics with their phrasings: the labelled set's, then the extra ones."""
+def groups(extra: bool = True) -> list[_Group]:
+    """The gold needs and topics with their phrasings: the labelled set's, then (with `extra`) the
+    extra ones."""
     phrasings: dict[str, list[tuple[int | None, str]]] = defaultdict(list)
     kind_of: dict[str, tuple[str, str]] = {}
     for t in load():
@@ -391,6 +392,8 @@ def groups() -> list[_Group]:
             phrasings[t.gold].append((t.rating, t.text))
         kind_of.setdefault(t.gold, (t.kind, t.sentiment))
     out = [_Group(g, *kind_of[g], tuple(p)) for g, p in phrasings.items()]
+    if not extra:
+        return out
     out += [_Group(g, "requirement", "neutral", tuple((None, p) for p in ps)) for g, ps in EXTRA_NEEDS]
     out += [_Group(g, "feedback", s, ps) for g, s, ps in EXTRA_TOPICS]
     return out
@@ -475,10 +478,16 @@ def _near_duplicate(text: str, rng: random.Random) -> str:
     return text
 
 
-def generate(n: int, seed: int = 7) -> list[GeneratedText]:
-    """``n`` texts with their gold grouping (see the module docstring); deterministic per seed."""
+def generate(n: int, seed: int = 7, *, extra: bool = True) -> list[GeneratedText]:
+    """``n`` texts with their gold grouping (see the module docstring); deterministic per seed.
+
+    ``extra=False`` keeps to the labelled set's needs and topics: the same scale, variation and
+    noise, but needs as finely drawn as the labelled set's (among the extra needs' phrasings of
+    one need, 43% of the pairs share neither a theme word nor a character bigram; among the
+    labelled set's requirements 1.3%: several extra needs are areas a reader would split, such as
+    email quota / spam filter / mobile client, or UPS battery / a second power line)."""
     rng = random.Random(seed)
-    all_groups = groups()
+    all_groups = groups(extra)
     # Zipf frequencies over the groups in a shuffled order (the labelled set's big comment
     # topics need not come first).
     order = list(range(len(all_groups)))
