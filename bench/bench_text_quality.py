@@ -12,7 +12,9 @@ Targets (issue 15): ARI >= 0.7, precision and recall >= 0.9, balanced accuracy >
 
 With ``--generated N`` it scores the themes the same way on N texts of the generated set
 (bench/text_corpus.py: the labelled set's needs and more, varied as real reports vary), newest
-week as week 0, and prints the seconds and CPU seconds of the theme discovery.
+week as week 0, and prints the seconds and CPU seconds of the theme discovery; add
+``--labelled-needs-only`` to generate from the labelled set's needs and topics alone (the same
+scale and noise, needs drawn as finely as the labelled set draws them).
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ from tests.analysis.labelled_set import (  # noqa: E402
 )
 
 
-def generated(n: int) -> None:
+def generated(n: int, extra: bool = True) -> None:
     from text_corpus import generate
 
     from scoring.text import discover_themes as discover
 
-    texts = generate(n)
+    texts = generate(n, extra=extra)
     rated = {t.id: rating_sentiment(t.rating, 1, 5) if t.rating else None for t in texts}
     strata = [stratum(t.kind, rated[t.id]) for t in texts]
     started, cpu = time.perf_counter(), time.process_time()
@@ -76,7 +78,7 @@ def generated(n: int) -> None:
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--generated":
-        generated(int(sys.argv[2]))
+        generated(int(sys.argv[2]), extra="--labelled-needs-only" not in sys.argv)
         return
     texts = load()
     tokenizer = Tokenizer()

@@ -13,7 +13,8 @@ vary:
   工程师 / 技术人员 ...), numbers changed, clauses of a Chinese sentence turned round;
 - who wrote it: customer, department, region or person before or after the text, a ticket
   number, a date, "谢谢" / "比较急";
-- near-duplicates: a text pasted again with other punctuation or spacing;
+- near-duplicates: a text pasted again with other punctuation or spacing (the spaces next to
+  Chinese dropped; an English text keeps its word spaces, as a person pasting it again would);
 - noise: "无", "同上", "N/A" (each its own gold group: they say nothing).
 
 How often a need comes up follows a Zipf law over the needs; each need is raised by a fixed
@@ -352,6 +353,7 @@ _NEED_ENDINGS = (
 _VOICE_ENDINGS = ("，谢谢", "。{person}", "（{month}月{day}日）", "，工单号 {ticket}", "，请转达", "。以上")
 _NUMBER = re.compile(r"(?<![A-Za-z\d.])\d+(?![\d.]*[A-Za-z])")
 _HAN = re.compile(r"[\u3400-\u9fff]")
+_SPACE_BY_HAN = re.compile(r"(?<=[\u3400-\u9fff，。：]) +| +(?=[\u3400-\u9fff，。：])")
 
 
 @dataclass(frozen=True)
@@ -378,8 +380,9 @@ class _Group:
     phrasings: tuple[tuple[int | None, str], ...]
 
 
-def groups() -> list[_Group]:
-    """The gold needs and topics with their phrasings: the labelled set's, then the extra ones."""
+def groups(extra: bool = True) -> list[_Group]:
+    """The gold needs and topics with their phrasings: the labelled set's, then (with `extra`) the
+    extra ones."""
     phrasings: dict[str, list[tuple[int | None, str]]] = defaultdict(list)
     kind_of: dict[str, tuple[str, str]] = {}
     for t in load():
@@ -389,6 +392,8 @@ def groups() -> list[_Group]:
             phrasings[t.gold].append((t.rating, t.text))
         kind_of.setdefault(t.gold, (t.kind, t.sentiment))
     out = [_Group(g, *kind_of[g], tuple(p)) for g, p in phrasings.items()]
+    if not extra:
+        return out
     out += [_Group(g, "requirement", "neutral", tuple((None, p) for p in ps)) for g, ps in EXTRA_NEEDS]
     out += [_Group(g, "feedback", s, ps) for g, s, ps in EXTRA_TOPICS]
     return out
@@ -465,17 +470,24 @@ def _near_duplicate(text: str, rng: random.Random) -> str:
     choice = rng.randrange(4)
     if choice == 0:
         return text.replace("，", ",").replace("：", ":")
-    if choice == 1:
-        return text.replace(" ", "") if " " in text else text + " "
+    if choice == 1:  # spaces around Chinese dropped ("VPN 账号" -> "VPN账号"); English keeps its own
+        squeezed = _SPACE_BY_HAN.sub("", text)
+        return squeezed if squeezed != text else text + " "
     if choice == 2:
         return text.rstrip("。！!.") + rng.choice(("！", "。", "!!", "？"))
     return text
 
 
-def generate(n: int, seed: int = 7) -> list[GeneratedText]:
-    """``n`` texts with their gold grouping (see the module docstring); deterministic per seed."""
+def generate(n: int, seed: int = 7, *, extra: bool = True) -> list[GeneratedText]:
+    """``n`` texts with their gold grouping (see the module docstring); deterministic per seed.
+
+    ``extra=False`` keeps to the labelled set's needs and topics: the same scale, variation and
+    noise, but needs as finely drawn as the labelled set's (among the extra needs' phrasings of
+    one need, 43% of the pairs share neither a theme word nor a character bigram; among the
+    labelled set's requirements 1.3%: several extra needs are areas a reader would split, such as
+    email quota / spam filter / mobile client, or UPS battery / a second power line)."""
     rng = random.Random(seed)
-    all_groups = groups()
+    all_groups = groups(extra)
     # Zipf frequencies over the groups in a shuffled order (the labelled set's big comment
     # topics need not come first).
     order = list(range(len(all_groups)))

@@ -14,6 +14,8 @@ comment came with), so praise never absorbs a requirement.
 Large corpora: a stratum with more units than `sample_size` is clustered on a random sample;
 the other units join the nearest cluster centroid when their cosine similarity reaches
 `join_similarity`; the rest are clustered again in the next round (at most `max_rounds`).
+Then the clusters of a stratum whose coverage profiles agree are joined (`_merge_clusters`):
+at a provider's scale one need phrased many ways first comes out as one cluster per phrasing.
 Clusters with fewer than `min_size` texts are left unthemed (label -1).
 """
 
@@ -29,9 +31,14 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-__all__ = ["Clustering", "cluster_texts"]
+__all__ = ["Clustering", "cluster_texts", "coverage_profiles"]
 
 Progress = Callable[[float, str], None]
+#: Cosine similarity of coverage profiles at which clusters of one stratum join (`_merge_clusters`):
+#: chosen on the labelled set (tests/analysis/data), where 0.25 to 0.4 leave its grouping as it
+#: was and 0.2 already joins praise of training with praise of documents; checked on the
+#: generated corpus (bench/bench_text_quality.py --generated N), where it halves the themes.
+MERGE_SIMILARITY = 0.3
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,68 @@ def _cluster_stratum(
     return clusters
 
 
+def _presence(units: Sequence[tuple[str, ...]]) -> sp.csr_matrix:
+    """Units x words, 1 where the unit holds the word."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    vectorizer = CountVectorizer(analyzer=_identity, binary=True, dtype=np.float64)
+    return sp.csr_matrix(vectorizer.fit_transform(units))
+
+
+def coverage_profiles(
+    presence: sp.csr_matrix, sizes: npt.NDArray[np.intp], clusters: Sequence[npt.NDArray[np.intp]]
+) -> sp.csr_matrix:
+    """Clusters x words: each word's coverage of a cluster times its inverse cluster frequency,
+    rows scaled to unit length (see `_merge_clusters`)."""
+    import scipy.sparse as sp
+
+    k = len(clusters)
+    rows = np.concatenate(clusters)
+    cols = np.concatenate([np.full(m.size, c) for c, m in enumerate(clusters)])
+    totals = np.array([sizes[m].sum() for m in clusters], dtype=np.float64)
+    indicator = sp.csr_matrix((sizes[rows] / totals[cols], (cols, rows)), shape=(k, presence.shape[0]))
+    coverage = sp.csr_matrix(indicator @ presence)
+    spread = np.asarray(coverage.sum(axis=0)).ravel()
+    weight = np.log1p(np.divide(k, spread, out=np.zeros_like(spread), where=spread > 0))
+    profiles = sp.csr_matrix(coverage @ sp.diags(weight))
+    norms = np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel())
+    return sp.csr_matrix(sp.diags(1.0 / np.maximum(norms, 1e-12)) @ profiles)
+
+
+def _merge_clusters(
+    presence: sp.csr_matrix,
+    sizes: npt.NDArray[np.intp],
+    clusters: list[npt.NDArray[np.intp]],
+    similarity: float,
+) -> list[npt.NDArray[np.intp]]:
+    """Clusters of one stratum joined when the words that run through them agree.
+
+    A cluster's coverage of a word is the share of its texts that hold it: the need's own words
+    (巡检 in every inspection text) cover most of it, while the words that vary from text to
+    text (who wrote it, a department, a ticket number) cover a sliver each. Coverage is weighted
+    by a word's inverse cluster frequency, ln(1 + K / sum_c coverage_c), so a word that runs
+    through every cluster (系统, 服务) counts for little. Clusters are then grouped by average
+    linkage on the cosine distance of these profiles, cut at 1 - `similarity`.
+
+    At a provider's scale one need phrased many ways first comes out as one tight cluster per
+    phrasing (each phrasing repeated with small variations, the need's common word too frequent
+    to outweigh a phrasing's own words); the phrasings share the need's words and join here.
+    """
+    if len(clusters) < 2:
+        return clusters
+    profiles = coverage_profiles(presence, sizes, clusters)
+    from sklearn.cluster import AgglomerativeClustering
+
+    distance = 1.0 - np.asarray((profiles @ profiles.T).todense())
+    np.clip(distance, 0.0, 2.0, out=distance)
+    np.fill_diagonal(distance, 0.0)
+    labels = AgglomerativeClustering(
+        n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - similarity
+    ).fit_predict(distance)
+    return [np.concatenate([clusters[c] for c in np.flatnonzero(labels == g)]) for g in np.unique(labels)]
+
+
 def cluster_texts(
     tokens: Sequence[Sequence[str]],
     strata: Sequence[Hashable] | None = None,
@@ -155,6 +224,7 @@ def cluster_texts(
     sample_size: int = 2500,
     join_similarity: float = 0.35,
     max_rounds: int = 6,
+    merge_similarity: float | None = MERGE_SIMILARITY,
     random_state: int = 0,
     progress: Progress | None = None,
 ) -> Clustering:
@@ -163,7 +233,8 @@ def cluster_texts(
     `threshold` is the average-linkage cosine distance at which clustering stops (0.92: texts
     that share a distinctive word or concept join, texts sharing nothing stay apart), `thresholds`
     the cut of particular strata; `k`, when given, asks for that many clusters per stratum
-    instead. Texts without tokens are unthemed.
+    instead (and no clusters are joined afterwards). `merge_similarity` is the profile cosine at
+    which clusters join (`_merge_clusters`; None: never). Texts without tokens are unthemed.
     """
     n = len(tokens)
     strata = list(strata) if strata is not None else [0] * n
@@ -196,6 +267,7 @@ def cluster_texts(
     for u, stratum in enumerate(unit_stratum):
         groups.setdefault(stratum, []).append(u)
     features = _stratified_features(units, groups, char_weight)
+    presence = _presence(units) if merge_similarity is not None and k is None else None
     for done, stratum in enumerate(sorted(groups, key=repr)):
         rows = np.array(groups[stratum], dtype=np.intp)
         clusters = _cluster_stratum(
@@ -209,6 +281,8 @@ def cluster_texts(
             max_rounds=max_rounds,
             rng=rng,
         )
+        if presence is not None and merge_similarity is not None:
+            clusters = _merge_clusters(presence, sizes, clusters, merge_similarity)
         for members in clusters:
             if int(sizes[members].sum()) >= min_size:
                 unit_label[members] = next_label

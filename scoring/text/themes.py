@@ -3,10 +3,10 @@
 Owns `discover_themes` and its results (`Theme`, `ThemeAssignment`, `ThemeModel`). The pipeline:
 tokenise for themes (jieba + domain dictionary + synonyms that map wordings and English onto one
 concept, theme stopwords), fold near-duplicates into units and cluster the units within their
-strata (`clustering`), describe each cluster by the words that set it apart (class-based TF-IDF),
-map each cluster onto a remembered theme key (`theme_matching`), apply the user's merges and
-splits in order (`theme_operations`), then give every entry its unit's theme with its cosine
-similarity to the theme's centroid as weight.
+strata, joining the clusters of one need phrased many ways (`clustering`), describe each cluster
+by the words that set it apart (class-based TF-IDF), map each cluster onto a remembered theme key
+(`theme_matching`), apply the user's merges and splits in order (`theme_operations`), then give
+every entry its unit's theme with its cosine similarity to the theme's centroid as weight.
 """
 
 from __future__ import annotations

@@ -129,6 +129,9 @@ def theme_stopwords() -> frozenset[str]:
     import stopwordsiso
 
     extra = set(stopwordsiso.stopwords("zh")) | set(stopwordsiso.stopwords("en"))
+    # A general-purpose list knows nothing of IT service: it drops "ups", "ai" and "bi", which
+    # name whole needs here. A concept the dictionary names on purpose stays.
+    extra -= set(default_synonyms().values())
     extra |= set(_data_lines("stopwords_theme.txt"))
     return default_stopwords() | frozenset(_normalise(word) for word in extra)
 
