@@ -1,11 +1,12 @@
 """The review page opens at once: its slow sections are computed ahead, once per change of their
 inputs, and the page says when they were computed.
 
-Four sections read the period's data at length or need heavy libraries (the data's health, the
+Five sections read the period's data at length or need heavy libraries (the data's health, the
 standards, KPI versus experience: seconds on the demo, minutes at the scale of a national
-provider; demand: SciPy's tests of emerging needs, a second to import on a cold start); the
-others (improvements, findings, the register and the summary) take milliseconds and change with
-every finding written on the page, so they are always computed live. The slow ones are stored per
+provider; demand and the previous improvements' measured results: SciPy's tests and intervals,
+a second to import on a cold start, and the facts of each item's windows); the others (findings,
+the register, the scorecard and the summary) take milliseconds and change with every finding
+written on the page, so they are always computed live. The slow ones are stored per
 review (``ReviewSectionCache``) with their page view in both languages (charts drawn), by the job
 ``prepare_review_page``, together with the signature of their inputs
 (perception.review.services.inputs): a copy is *current* while that signature is unchanged.
@@ -45,7 +46,10 @@ from perception.review.services.sections import (
 )
 from perception.review.views.render import render_content
 
-SLOW_SECTIONS = ("health", "standards", "kpi_experience", "demand")
+SLOW_SECTIONS = ("health", "standards", "kpi_experience", "demand", "improvements")
+# Stored beside them: the executive scorecard (the PDF's first page, frozen at sign-off; the page
+# does not show it, and its two period totals read every fact: seconds at national scale).
+STORED = (*SLOW_SECTIONS, "scorecard")
 
 
 class CopyState(enum.StrEnum):
@@ -84,10 +88,10 @@ def load(session: Session, review: Review, lang: Lang, basis: str | None) -> Cac
     A signed review's copy is used only when it was drawn from its snapshot."""
     rows = session.scalars(
         select(ReviewSectionCache).where(
-            ReviewSectionCache.review_id == review.id, ReviewSectionCache.code.in_(SLOW_SECTIONS)
+            ReviewSectionCache.review_id == review.id, ReviewSectionCache.code.in_(STORED)
         )
     ).all()
-    if len(rows) != len(SLOW_SECTIONS):
+    if len(rows) != len(STORED):
         return None
     fresh = all(r.basis == basis for r in rows)
     if review.signed and not fresh:
@@ -117,22 +121,27 @@ def prepare(
         r.code: r
         for r in session.scalars(select(ReviewSectionCache).where(ReviewSectionCache.review_id == review.id))
     }
-    if not force and all(stored.get(code) and stored[code].basis == basis for code in SLOW_SECTIONS):
+    if not force and all(stored.get(code) and stored[code].basis == basis for code in STORED):
         return 0
     if review.signed and review.snapshot is not None:
         sections = {
             s["code"]: s for s in review.snapshot.get("sections", []) if s.get("code") in SLOW_SECTIONS
         }
+        sections["scorecard"] = review.snapshot.get("scorecard") or {"blocks": []}
     else:
+        from perception.review.services.scorecard import scorecard
+
         ctx = SectionContext(session, review, today, now, previous_review(session, review))
         sections = {code: builders()[code](ctx) for code in SLOW_SECTIONS}
+        sections["scorecard"] = scorecard(ctx)
     for code, section in sections.items():
         row = stored.get(code) or ReviewSectionCache(review_id=review.id, code=code)
         row.basis = basis
         row.computed_at = now
         row.content = section
-        row.view_zh = _view(section, "zh", font_path)
-        row.view_en = _view(section, "en", font_path)
+        drawn = code in SLOW_SECTIONS
+        row.view_zh = _view(section, "zh", font_path) if drawn else {}
+        row.view_en = _view(section, "en", font_path) if drawn else {}
         session.add(row)
     session.flush()
     return len(sections)
@@ -175,7 +184,7 @@ def page(
             wants_copy=not cached.fresh,
         )
     elif background:
-        pending = {code: _pending(code) for code in SLOW_SECTIONS}
+        pending = {code: _pending(code) for code in SLOW_SECTIONS} | {"scorecard": {"blocks": []}}
         content = compute_content(session, review, today=today, now=now, precomputed=pending)
         state = PageState(CopyState.PENDING, None, basis, wants_copy=True)
         return content, render_content(content, lang, font_path), state
@@ -186,7 +195,9 @@ def page(
         return content, render_content(content, lang, font_path), state
     light = {**content, "sections": [s for s in content["sections"] if s["code"] not in SLOW_SECTIONS]}
     view = render_content(light, lang, font_path)
-    by_code = {s["code"]: s for s in view["sections"]} | cached.views
+    by_code = {s["code"]: s for s in view["sections"]} | {
+        code: v for code, v in cached.views.items() if code in SLOW_SECTIONS
+    }
     order = [s["code"] for s in content["sections"]]
     if content.get("register"):
         order.append(content["register"]["code"])

@@ -79,12 +79,15 @@ def _state(html: str) -> str:
 
 
 def test_stored_sections_equal_a_direct_computation(db_session, h1, watermelon, fixed_today):
-    assert _prepare(db_session, h1) == len(page_cache.SLOW_SECTIONS)
+    from perception.review.services.scorecard import scorecard
+
+    assert _prepare(db_session, h1) == len(page_cache.STORED)
     from perception.core.models.base import utcnow
 
     # As the job computes them: the organisation's today, stamped now.
     ctx = SectionContext(db_session, h1, TODAY, utcnow(), previous_review(db_session, h1))
     direct = {code: builders()[code](ctx) for code in page_cache.SLOW_SECTIONS}
+    direct["scorecard"] = scorecard(ctx)
     rows = db_session.scalars(select(ReviewSectionCache).where(ReviewSectionCache.review_id == h1.id)).all()
     assert {r.code: r.content for r in rows} == direct
     assert {r.basis for r in rows} == {inputs.signature(db_session, TODAY)}
@@ -203,7 +206,7 @@ def test_a_signed_review_keeps_its_frozen_figures(
     assert {r.basis for r in rows} == {h1.snapshot_sha256}
     assert {r.code: r.content for r in rows} == {
         s["code"]: s for s in h1.snapshot["sections"] if s["code"] in page_cache.SLOW_SECTIONS
-    }
+    } | {"scorecard": h1.snapshot["scorecard"]}
     _change_facts(db_session, watermelon, observe)
     _change_kpis(db_session, watermelon, observe)
     after = client.get(f"/reviews/{h1.id}").get_data(as_text=True)

@@ -4,8 +4,8 @@ The slow sections (perception.review.page_cache) read the facts, the KPIs, the s
 organisation, the collection plan and its reports, the surveys, the previous review... through
 the other phases' services. Rather than list what each service reads (and miss what it starts
 reading later), the signature covers every table except the bookkeeping ones the sections never
-read (jobs, sessions, audit, the page's own copy, the findings and the register, which the page
-shows live): a copy whose signature differs from the current one is stale, whatever changed.
+read (jobs, sessions, audit, the page's own copy, the findings, which the page shows live): a
+copy whose signature differs from the current one is stale, whatever changed.
 
 - PostgreSQL: the cumulative inserted/updated/deleted tuple counters of those tables
   (``pg_stat_user_tables``, plus this transaction's own ``pg_stat_xact_user_tables``): one
@@ -38,7 +38,6 @@ NOT_INPUTS = frozenset(
         "api_token_region",
         "audit_entry",
         "experience_rollup",
-        "improvement_item",  # the register and section 5 are computed live
         "job",
         "report_reminder",
         "review_countersignature",
