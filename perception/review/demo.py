@@ -229,6 +229,7 @@ def load(session: Session, ctx: DemoContext) -> None:
 
     for review in (previous, current):
         page_cache.prepare(session, review, today=today, now=utcnow(), font_path=settings.cjk_font_path())
+        session.expire(review)  # its collections as stored, not as loaded while computing
     findings = session.scalar(
         select(func.count(ReviewFinding.id)).where(ReviewFinding.review_id == previous.id)
     )
