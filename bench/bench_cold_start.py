@@ -8,8 +8,12 @@ worker creates the app) and gunicorn ``--preload`` on ``perception.wsgi:app`` (w
 fork). "listening" is until the port accepts: with --preload that includes the warm-up. The load
 average is printed beside each figure; the machine is shared, so compare rows of one run.
 
+Each server starts on a fresh copy of the demo database (unless --same-database), so the jobs one
+server's scheduler ran and committed do not spare the next one. ``run-nosched`` is `perception run
+--no-scheduler`: beside ``run`` it shows what the scheduler's start-up jobs cost the first requests.
+
 Run: python bench/bench_cold_start.py [--weeks 26] [--pages /reviews/1 /kpi/attainment ...]
-     [--servers run gunicorn preload]
+     [--servers run run-nosched gunicorn preload] [--instance folder] [--same-database]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import http.cookiejar
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -55,6 +60,10 @@ def timed_help() -> list[float]:
 SERVERS = {
     # the development server, as `perception run` starts it
     "run": lambda port: [str(VENV_BIN / "perception"), "run", "--port", str(port)],
+    # the same without its scheduler child: what the jobs due at start cost the first requests
+    "run-nosched": lambda port: [
+        str(VENV_BIN / "perception"), "run", "--no-scheduler", "--port", str(port),
+    ],
     # gunicorn as the README's SQLite deployment, one worker: the app is created in the worker
     "gunicorn": lambda port: [
         str(VENV_BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "4",
@@ -129,6 +138,12 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", default=list(PAGES))
     parser.add_argument("--servers", nargs="*", default=list(SERVERS), choices=list(SERVERS))
     parser.add_argument("--instance", help="reuse this folder's demo database (nothing else may use it)")
+    parser.add_argument(
+        "--same-database",
+        action="store_true",
+        help="let each server start on what the previous ones left (default: each on a fresh copy "
+        "of the demo database, as after `perception demo`: a cold start of the data as well)",
+    )
     args = parser.parse_args()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     runs = timed_help()
@@ -154,8 +169,15 @@ def main() -> None:
         f"{'server':9} {'page':20} {'listening s':>11} {'sign-in ms':>10} {'first ms':>9} "
         f"{'second ms':>9}  load"
     )
+    pristine = folder / "pristine.sqlite"
+    if not args.same_database:
+        shutil.copyfile(folder / "perception.sqlite", pristine)
     for path in args.pages:
         for name in args.servers:  # alternated per page, so a change of load hits all alike
+            if not args.same_database:  # what the last server's jobs wrote is not this one's
+                for suffix in ("-wal", "-shm"):
+                    (folder / f"perception.sqlite{suffix}").unlink(missing_ok=True)
+                shutil.copyfile(pristine, folder / "perception.sqlite")
             listening, sign_in, first, second = first_requests(env, folder, path, name)
             print(
                 f"{name:9} {path:20} {listening:11.2f} {1000 * sign_in:10.0f} {1000 * first:9.0f} "

@@ -115,21 +115,55 @@ def run_command(host: str, port: int, debug: bool, scheduler: bool) -> None:
 
 
 def scheduler_tick(app: Flask) -> list[str]:
-    """Enqueue the periodic jobs that are due, and recover lost jobs (perception.core.jobs.runner)."""
+    """Enqueue the periodic jobs that are due, and recover lost jobs (perception.core.jobs.runner).
+
+    The slots are claimed and committed first; then each due job is sent (without Redis: run) in
+    a transaction of its own. Claiming and running all in one transaction held SQLite's write
+    turn for the whole tick, minutes at start-up, and every request that writes (a sign-in, a page
+    asking for a job) waited for it (issue 19). A job that fails gives its slot back, so the next
+    tick tries it again."""
+    from sqlalchemy import delete
+
+    from perception.core.jobs import enqueue
     from perception.core.jobs.runner import sweep
-    from perception.core.jobs.schedule import run_due
+    from perception.core.jobs.schedule import run_due, slot_for
+    from perception.core.models.jobs import ScheduledRun
 
     with app.app_context(), acting_as("scheduler"):
+        periodic = {item.job: item for item in app.extensions["perception.periodic"]}
+        due: list[tuple[str, dict[str, object]]] = []
+        now = datetime.now(UTC).replace(tzinfo=None)
         try:
             with unit_of_work() as session:
                 started = run_due(
-                    session, datetime.now(UTC).replace(tzinfo=None), app.extensions["perception.periodic"]
+                    session, now, list(periodic.values()), lambda name, **kw: due.append((name, kw))
                 )
-            sweep(app)
-            return started
         except Exception:
             app.logger.exception("scheduler tick failed")
             return []
+        for name, kwargs in due:
+            try:
+                with unit_of_work():
+                    enqueue(name, **kwargs)  # type: ignore[arg-type]
+            except Exception:
+                app.logger.exception("periodic job %s failed", name)
+                with unit_of_work() as session:
+                    session.execute(
+                        delete(ScheduledRun).where(
+                            ScheduledRun.job_name == name,
+                            ScheduledRun.slot == slot_for(periodic[name].every, now),
+                        )
+                    )
+        try:
+            sweep(app)
+        except Exception:
+            app.logger.exception("scheduler sweep failed")
+        return started
+
+
+# Seconds `perception run`'s scheduler waits before its first tick: the jobs due at start-up
+# (every hourly and daily one on a fresh database) come after the first users' pages (issue 19).
+SCHEDULER_START_DELAY = 60
 
 
 def start_scheduler_process() -> subprocess.Popen[bytes]:
@@ -138,7 +172,8 @@ def start_scheduler_process() -> subprocess.Popen[bytes]:
     Not a thread of the serving process: the jobs due at start-up (hourly and daily ones at the
     start of an hour) would run there and hold its first requests for seconds (issue 19)."""
     child = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
-        [sys.executable, "-m", "perception.cli", "scheduler", "--parent", str(os.getpid())],
+        [sys.executable, "-m", "perception.cli", "scheduler"]
+        + ["--parent", str(os.getpid()), "--delay", str(SCHEDULER_START_DELAY)],
         preexec_fn=scheduler_child_setup,  # noqa: PLW1509 - priority and parent-death signal only
     )
     atexit.register(child.terminate)
@@ -163,10 +198,15 @@ def scheduler_child_setup() -> None:
 @click.command("scheduler")
 @click.option("--once", is_flag=True, help="Enqueue what is due now and exit.")
 @click.option("--parent", type=int, default=None, hidden=True, help="Exit when this process ends.")
+@click.option("--delay", type=int, default=0, hidden=True, help="Seconds to wait before the first tick.")
 @with_appcontext
-def scheduler_command(once: bool, parent: int | None) -> None:
+def scheduler_command(once: bool, parent: int | None, delay: int = 0) -> None:
     """Enqueue periodic jobs as they fall due (one slot runs once across all schedulers)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for _ in range(delay):
+        if parent is not None and os.getppid() != parent:
+            return
+        time.sleep(1)
     while True:
         started = scheduler_tick(app)
         if started:

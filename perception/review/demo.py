@@ -222,6 +222,14 @@ def load(session: Session, ctx: DemoContext) -> None:
             today=today,
         )
     session.flush()
+    # The review pages' slow sections, as the job computes them once the data has changed: the
+    # first opening after the demo reads them (perception.review.page_cache).
+    from perception.core.models.base import utcnow
+    from perception.review import page_cache
+
+    for review in (previous, current):
+        page_cache.prepare(session, review, today=today, now=utcnow(), font_path=settings.cjk_font_path())
+        session.expire(review)  # its collections as stored, not as loaded while computing
     findings = session.scalar(
         select(func.count(ReviewFinding.id)).where(ReviewFinding.review_id == previous.id)
     )

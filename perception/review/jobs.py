@@ -22,7 +22,7 @@ from perception.core.jobs import enqueue, in_background, job, latest_for
 from perception.core.jobs.state import JobState, state_of
 from perception.core.models.base import utcnow
 from perception.review import settings
-from perception.review.models import Review
+from perception.review.models import Review, ReviewStatus
 from perception.review.services import periods as review_periods
 from perception.review.services import reports as review_reports
 from perception.review.services import results as review_results
@@ -67,8 +67,12 @@ def generate_review_pdf(
 
 
 @job("prepare_review_page", watch=Permission.VIEW_REVIEW)
-def prepare_review_page(session: Session, review_id: int, **_: Any) -> int:
-    """Compute a review page's slow sections ahead (perception.review.page_cache)."""
+def prepare_review_page(
+    session: Session, review_id: int, force: bool = False, inputs: str | None = None, **_: Any
+) -> int:
+    """Compute a review page's slow sections ahead (perception.review.page_cache), unless its copy
+    was computed from the inputs as they are now (``force``: recompute anyway). ``inputs`` is the
+    signature the page saw when it asked (kept on the job row: one job per change)."""
     from perception.review import page_cache
 
     review = session.get(Review, review_id)
@@ -76,32 +80,54 @@ def prepare_review_page(session: Session, review_id: int, **_: Any) -> int:
         return 0
     clock = current_clock()
     return page_cache.prepare(
-        session, review, today=clock.today(), now=utcnow(), font_path=settings.cjk_font_path()
+        session,
+        review,
+        today=clock.today(),
+        now=utcnow(),
+        font_path=settings.cjk_font_path(),
+        force=force,
     )
 
 
 @job("prepare_review_pages")
 def prepare_review_pages(session: Session, **_: Any) -> int:
-    """Hourly: every review page's slow sections, so that no one waits for them."""
+    """Hourly: every review page whose inputs changed since its copy (and, on a database that
+    keeps no write counters, every open one: perception.review.services.inputs)."""
     from sqlalchemy import select
 
-    ids = session.scalars(select(Review.id).order_by(Review.id)).all()
-    return sum(prepare_review_page(session, review_id) for review_id in ids)
+    force = session.get_bind().dialect.name != "postgresql"
+    reviews = session.execute(select(Review.id, Review.status).order_by(Review.id)).all()
+    return sum(
+        prepare_review_page(session, review_id, force=force and status != ReviewStatus.SIGNED)
+        for review_id, status in reviews
+    )
 
 
 def page_subject(review_id: int) -> str:
     return f"review_page:{review_id}"
 
 
-def request_page(review: Review) -> None:
-    """Ask for the page's slow sections to be computed ahead (when a worker or thread can, and
-    no one asked already); without one the page computes them itself."""
-    if not in_background():
-        return
+def request_page(review: Review, inputs: str | None, *, force: bool = False) -> str | None:
+    """Ask for the page's slow sections to be computed ahead: once per change of their inputs
+    (not while a computation is queued or running, nor again for the inputs the last one was
+    asked for), or always when ``force`` (the page's refresh). In the background when a worker or
+    a thread can; otherwise (a refresh without background) now, in the caller's transaction.
+    Returns the job's id when one was queued."""
     found = latest_for(page_subject(review.id))
     if found is not None and found.active:
-        return
-    enqueue("prepare_review_page", job_subject=page_subject(review.id), review_id=review.id)
+        return found.id
+    if not force:
+        if not in_background():
+            return None  # the page computed them itself
+        if found is not None and inputs is not None and (found.kwargs or {}).get("inputs") == inputs:
+            return None  # already computed (or failed) for these inputs
+    return enqueue(
+        "prepare_review_page",
+        job_subject=page_subject(review.id),
+        review_id=review.id,
+        force=force,
+        inputs=inputs,
+    )
 
 
 def pdf_subject(review_id: int, lang: str) -> str:

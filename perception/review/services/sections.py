@@ -166,7 +166,7 @@ def compute_content(
     content["summary"] = review_summary.top_three(content)
     from perception.review.services.scorecard import scorecard
 
-    content["scorecard"] = scorecard(ctx)
+    content["scorecard"] = ready.get("scorecard") or scorecard(ctx)
     return clean(content)
 
 

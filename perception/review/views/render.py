@@ -14,14 +14,33 @@ def anchor_id(key: str) -> str:
     return "ev-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in key)
 
 
-def _block(block: dict[str, Any], lang: Lang, font: Any) -> dict[str, Any]:
+class _Font:
+    """The charts' CJK font, looked up (and registered) on the first chart only: a page without
+    charts, or whose charts were drawn ahead, never pays for it."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.found: Any = None
+        self.looked = False
+
+    def get(self) -> Any:
+        if not self.looked:
+            self.found, self.looked = find_cjk_font(self.path), True
+        return self.found
+
+
+def _block(block: dict[str, Any], lang: Lang, font: _Font) -> dict[str, Any]:
     kind = block.get("type")
     if kind == "paragraph":
         return {"type": "paragraph", "text": pick(block["text"], lang)}
     if kind == "chart":
         from perception.review.services.charts import svg_data_uri
 
-        return {"type": "chart", "title": pick(block["title"], lang), "src": svg_data_uri(block, lang, font)}
+        return {
+            "type": "chart",
+            "title": pick(block["title"], lang),
+            "src": svg_data_uri(block, lang, font.get()),
+        }
     columns = block["columns"]
     rows = []
     for row in block["rows"]:
@@ -45,7 +64,7 @@ def _block(block: dict[str, Any], lang: Lang, font: Any) -> dict[str, Any]:
 
 def render_content(content: dict[str, Any], lang: Lang, font_path: str | None = None) -> dict[str, Any]:
     """The page's view of the content; ``font_path`` is the CJK_FONT setting the charts use."""
-    font = find_cjk_font(font_path)
+    font = _Font(font_path)
     sections = []
     for sec in [*content.get("sections", []), content.get("register")]:
         if not sec:

@@ -18,12 +18,14 @@ from perception.core.clock import current_clock
 from perception.core.errors import UserError
 from perception.core.extensions import orm
 from perception.core.i18n import lang_code
+from perception.core.jobs import in_background, latest_for
+from perception.core.jobs.state import JobState, state_of
 from perception.core.models.auth import Role
 from perception.core.models.base import utcnow
 from perception.core.transaction import atomic, writes
 from perception.review import page_cache, settings
 from perception.review.forms import FindingForm, ImprovementFromFindingForm, PdfForm, SignForm
-from perception.review.jobs import pdf_states, request_page, request_pdf
+from perception.review.jobs import page_subject, pdf_states, request_page, request_pdf
 from perception.review.models import Review, ReviewFinding, ReviewPdfStatus
 from perception.review.services import periods as review_periods
 from perception.review.services import reports as review_reports
@@ -119,17 +121,17 @@ def review(review_id: int) -> Any:
             "review/customer_review.html", view=theirs, sign_form=SignForm(), last_day=last_day
         )
     lang = cast(Lang, lang_code())
-    content, view, ahead = page_cache.page(
+    content, view, copy = page_cache.page(
         orm(),
         item,
         lang,
         today=current_clock().today(),
         now=utcnow(),
         font_path=settings.cjk_font_path(),
-        max_age=settings.page_max_age(),
+        background=in_background(),
     )
-    if ahead is None or not ahead.fresh:
-        request_page(item)  # the next opening is quick again
+    page_job = request_page(item, copy.basis) if copy.wants_copy else None
+    page_state = _page_job_state(item, page_job)
     anchors = evidence_anchors(content)
     form = FindingForm()
     form.evidence.choices = _evidence_choices(anchors, lang)
@@ -152,7 +154,36 @@ def review(review_id: int) -> Any:
         may_improve=can(Permission.MANAGE_IMPROVEMENTS),
         ready=ReviewPdfStatus.READY,
         anchor_id=anchor_id,
+        copy=copy,
+        copy_states=page_cache.CopyState,
+        page_job=page_state,
     )
+
+
+def _page_job_state(review: Review, job_id: str | None) -> JobState | None:
+    """The state of the computation of the page's slow sections, when one is queued or running."""
+    found = latest_for(page_subject(review.id))
+    if found is None or not (found.active or found.id == job_id):
+        return None
+    return state_of(found)
+
+
+@bp.post("/reviews/<int:review_id>/refresh")
+@require(Permission.VIEW_REVIEW)
+def refresh(review_id: int) -> Any:
+    """Compute the page's slow sections again now (in the background when a worker or thread can)."""
+    item = review_or_404(review_id)
+    if not SignForm().validate_on_submit():
+        abort(400)
+    if item.signed:
+        flash(_("A signed review keeps the figures frozen at sign-off."), "warning")
+        return redirect(url_for("review.review", review_id=review_id))
+    job_id = request_page(item, None, force=True)
+    if job_id is not None:
+        flash(_("The figures are being computed again; reload the page in a moment."), "success")
+    else:
+        flash(_("The figures were computed again."), "success")
+    return redirect(url_for("review.review", review_id=review_id))
 
 
 @bp.post("/reviews/<int:review_id>/findings")
@@ -255,6 +286,7 @@ def sign(review_id: int) -> Any:
             flash(_("Countersigned for your organisation."), "success")
         else:
             flash(_("Signed. The review is now read only."), "success")
+            request_page(item, item.snapshot_sha256)  # its frozen sections drawn ahead
     return redirect(url_for("review.review", review_id=review_id))
 
 
