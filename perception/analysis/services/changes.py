@@ -217,37 +217,41 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
         np.bincount(cell_of, weights=np.where(side == s_, count[at], 0), minlength=len(cells))
         for s_ in (False, True)
     ]
-    r_, f_, s2, m_, sc = (part.tolist() for part in np.unravel_index(cells, shape))
+    r_, f_, s2, m_, sc = np.unravel_index(cells, shape)
     first_values = np.unique(first).tolist()
     second_values = np.unique(second).tolist()
-    score_values = scores.tolist()
+    scores_of = scores[sc].tolist()
     baseline_counts, recent_counts = sides[0].astype(np.int64).tolist(), sides[1].astype(np.int64).tolist()
-    unit_measure = (cells // len(scores)).tolist()  # cells are sorted: a (unit, measure) is one run
+    unit_measure = cells // len(scores)  # cells are sorted: a (unit, measure) is one run
     seen_first = np.full(len(cells), np.iinfo(np.int64).max)
     np.minimum.at(seen_first, cell_of, seen)
-    run_starts = [0, *(j for j in range(1, len(unit_measure)) if unit_measure[j] != unit_measure[j - 1])]
-    runs = [list(range(a, b)) for a, b in zip(run_starts, [*run_starts[1:], len(unit_measure)], strict=True)]
-    run_seen = np.minimum.reduceat(seen_first, run_starts).tolist()
-
-    def unit_of(j: int) -> Unit:
-        kind = r_[j]
-        if kind == 0:
-            return ("all",)
-        if kind == 1:
-            return ("region", int(first_values[f_[j]]))
-        if kind == 2:
-            return ("service", int(first_values[f_[j]]))
-        return ("cell", int(first_values[f_[j]]), int(second_values[s2[j]]))
-
-    ordered = [js for _, js in sorted(zip(run_seen, runs, strict=True), key=lambda item: item[0])]
+    run_starts = np.flatnonzero(np.concatenate([[True], unit_measure[1:] != unit_measure[:-1]]))
+    run_ends = np.concatenate([run_starts[1:], [len(cells)]])
+    run_seen = np.minimum.reduceat(seen_first, run_starts)
+    # The order of _order (rank, unit ids, measure), ties (measures it does not know) by where
+    # the (unit, measure) first appears: the codes of the ids sort as the ids.
+    measure_rank = np.array([_order((("all",), m))[2] for m in measures], dtype=np.int64)
+    order = np.lexsort(
+        (run_seen, measure_rank[m_[run_starts]], s2[run_starts], f_[run_starts], r_[run_starts])
+    )
     scored_inputs = []
-    for js in sorted(ordered, key=lambda js: _order((unit_of(js[0]), measures[m_[js[0]]]))):
-        measure = measures[m_[js[0]]]
+    starts, ends = run_starts[order].tolist(), run_ends[order].tolist()
+    levels_of, firsts, seconds = (part[run_starts[order]].tolist() for part in (r_, f_, s2))
+    measures_of = m_[run_starts[order]].tolist()
+    for start, end, level, f_j, s_j, m_j in zip(
+        starts, ends, levels_of, firsts, seconds, measures_of, strict=True
+    ):
+        measure = measures[m_j]
+        unit_j: Unit = (
+            ("all",) if level == 0
+            else ("region", int(first_values[f_j])) if level == 1
+            else ("service", int(first_values[f_j])) if level == 2
+            else ("cell", int(first_values[f_j]), int(second_values[s_j]))
+        )  # fmt: skip
         scored_inputs.append(
             ScoredInput(
-                unit_of(js[0]), measure, tuple(float(score_values[sc[j]]) for j in js),
-                tuple(baseline_counts[j] for j in js), tuple(recent_counts[j] for j in js),
-                100.0 if measure == "nps" else 1.0,
+                unit_j, measure, tuple(scores_of[start:end]), tuple(baseline_counts[start:end]),
+                tuple(recent_counts[start:end]), 100.0 if measure == "nps" else 1.0,
             )
         )  # fmt: skip
     # The dimensions' sums per (unit, side, dimension), accumulated in row order.
