@@ -185,3 +185,23 @@ def kpi_value_writer(session: orm.Session, first_monday: date) -> Callable[..., 
         session.flush()
 
     return write
+
+
+def assert_same_figures(got: Any, want: Any, *, rel: float = 1e-12, path: str = "") -> None:
+    """Two pages' figures (nested dicts and lists) are the same: every non-float equal, every float
+    within ``rel``. The pre-aggregate adds the same numbers in another order than the facts' query,
+    so an interval bound may differ in its last bit (50.50489664517983 against ...984)."""
+    import math
+
+    if isinstance(want, float) and isinstance(got, float):
+        assert math.isclose(got, want, rel_tol=rel, abs_tol=rel), f"{path}: {got!r} != {want!r}"
+    elif isinstance(want, dict) and isinstance(got, dict):
+        assert got.keys() == want.keys(), f"{path}: keys {sorted(got)} != {sorted(want)}"
+        for key in want:
+            assert_same_figures(got[key], want[key], rel=rel, path=f"{path}.{key}")
+    elif isinstance(want, (list, tuple)) and isinstance(got, (list, tuple)):
+        assert len(got) == len(want), f"{path}: {len(got)} items != {len(want)}"
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
+            assert_same_figures(a, b, rel=rel, path=f"{path}[{i}]")
+    else:
+        assert got == want, f"{path}: {got!r} != {want!r}"

@@ -222,7 +222,8 @@ def overview(
     weeks = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("period",))
     names = load_names(session, customers=False)
     everything, by_region, by_service, by_period = index_by_groups(
-        session, filters, ((), ("region",), ("service",), ("period",)), grain=filters.grain
+        session, filters, ((), ("region",), ("service",), ("period",)), grain=filters.grain,
+        use_rollup=use_rollup,
     )
     indices = {"all": everything, "region": by_region, "service": by_service}
     total, regions, services = group_rows(cells, names, indices)
@@ -246,5 +247,5 @@ def overview(
         trend=trend_points(weeks, filters, by_period),
         events=tuple(events),
         changes=change_view(session, filters, today=today),
-        reports_index=index_by(session, filters, voice="reports").get(()),
+        reports_index=index_by(session, filters, voice="reports", use_rollup=use_rollup).get(()),
     )
