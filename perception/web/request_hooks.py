@@ -124,8 +124,11 @@ def init_app(app: Flask) -> None:
     def _security_headers(response: Any) -> Any:
         headers = response.headers
         private = getattr(g, "user", None) is not None or request.path.startswith(("/s/", "/api/"))
+        # One pass over the response's few headers: ``name in headers`` raised and caught a
+        # KeyError for each absent header, on every request (issue 19).
+        present = {key.lower() for key, _ in headers.items()}
         for name, value in SECURITY_HEADERS_PRIVATE if private else SECURITY_HEADERS:
-            if name not in headers:
+            if name.lower() not in present:
                 headers.add(name, value)
         # HTTPS as the client sees it: behind a proxy only when PROXY_TRUSTED_PROTO trusts it.
         if request.is_secure and hsts:
