@@ -65,6 +65,15 @@ def _pg_url(name: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
 
+def _drop(name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
 def _children(pid: int) -> list[int]:
     try:
         found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
@@ -171,7 +180,9 @@ def drive(app: str, port: int, flows: Path, seconds: int, server: int) -> dict[s
 
 def run(backend: str, survey: str, args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
     folder = Path(tempfile.mkdtemp(prefix="bench_flow_"))
-    url = f"sqlite:///{folder / 'bench.sqlite'}" if backend == "sqlite" else _pg_url("bench_h19perf_flow")
+    # A database of this run's own: another run at the same time (another checkout) must not drop it.
+    database = f"bench_flow_{os.getpid()}"
+    url = f"sqlite:///{folder / 'bench.sqlite'}" if backend == "sqlite" else _pg_url(database)
     env = {
         "PERCEPTION_DATABASE_URL": url,
         "PERCEPTION_INSTANCE_PATH": str(folder / "instance"),
@@ -204,6 +215,8 @@ def run(backend: str, survey: str, args: argparse.Namespace) -> dict[str, list[d
             proc.terminate()
             proc.wait(30)
     shutil.rmtree(folder, ignore_errors=True)
+    if backend != "sqlite":
+        _drop(database)
     return results
 
 

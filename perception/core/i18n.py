@@ -80,7 +80,8 @@ def lang_code() -> str:
 
 
 def is_zh() -> bool:
-    return str(get_locale() or "en").startswith("zh")
+    # The Locale's language, not str(locale): formatting the identifier cost every survey request.
+    return getattr(get_locale(), "language", "en") == "zh"
 
 
 def localized(obj: Any, field: str = "name") -> str:

@@ -204,8 +204,16 @@ def _run_afterwards(state: _RequestTransaction) -> None:
         current_app.logger.exception("a write after the request failed")
 
 
+def _opened(session: Session | scoped_session[Session]) -> bool:
+    """Whether the request has a session at all: a request that never asked for one (the survey
+    thank-you page) ends without creating a Session only to find it has nothing to do."""
+    return not isinstance(session, scoped_session) or session.registry.has()
+
+
 def _in_transaction(session: Session | scoped_session[Session]) -> bool:
     """Whether the session has begun a transaction (any statement, or an object added)."""
+    if not _opened(session):
+        return False
     real = session() if isinstance(session, scoped_session) else session
     return real.in_transaction()
 
@@ -222,7 +230,8 @@ def _finish(committing: bool) -> None:
         if _in_transaction(session):  # a request that touched no table has nothing to commit
             session.commit()
     else:
-        session.rollback()
+        if _opened(session):
+            session.rollback()
         hooks = []
     _run_afterwards(state)
     for hook in hooks:

@@ -13,6 +13,7 @@ the page form carries no CSRF field of its own. Three more inputs are read from 
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from flask_wtf import FlaskForm
@@ -25,10 +26,12 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(16)
 
 
+# What token_urlsafe makes: ASCII letters, digits, "-" and "_" (one match, not a call per character).
+_NONCE = re.compile(rf"[A-Za-z0-9_-]{{{NONCE_LENGTH}}}")
+
+
 def valid_nonce(value: object) -> bool:
-    return (
-        isinstance(value, str) and len(value) == NONCE_LENGTH and all(c.isalnum() or c in "-_" for c in value)
-    )
+    return isinstance(value, str) and _NONCE.fullmatch(value) is not None
 
 
 class UnsubscribeForm(FlaskForm):

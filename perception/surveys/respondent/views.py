@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, g, redirect, render_template, request, session, url_for
+from flask import Response, current_app, g, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
@@ -71,6 +71,16 @@ def _unavailable(state: str, closes_at: Any = None, opens_at: Any = None) -> Any
     return _invalid()
 
 
+def _respond_url() -> str:
+    """``url_for("public.respond")`` without the URL map: every survey page and POST names it."""
+    return f"{request.script_root}{bp.url_prefix or ''}/r"
+
+
+def _see_other(location: str) -> Response:
+    """A bare 303 (no HTML body, as ``_done``): the browser never shows one."""
+    return Response(status=303, headers={"Location": location})
+
+
 def _done(version_id: int, fingerprint: str) -> Any:
     # The version rides in the URL, not the session: saving the cookie again would cost the
     # answer endpoint a signature for nothing secret.
@@ -111,7 +121,7 @@ def open_link(token: str) -> Any:
             test_links.mark_opened(orm(), trial.link_id, now)
             session[PERSONAL] = {"x": trial.link_id, "v": trial.version_id, "f": trial.fingerprint,
                                  "t": time.time()}  # fmt: skip
-            return redirect(url_for("public.respond"), 303)
+            return _see_other(_respond_url())
         if trial.outcome == TrialOutcome.INVALID:
             return _invalid()
         # A guess: counted (atomically, kept although the answer is a 404 or 429) per address.
@@ -133,7 +143,7 @@ def open_link(token: str) -> Any:
         "f": check.fingerprint,
         "t": started or time.time(),
     }
-    return redirect(url_for("public.respond"), 303)
+    return _see_other(_respond_url())
 
 
 def _personal() -> tuple[dict[str, Any], Questionnaire] | None:
@@ -163,7 +173,7 @@ def respond() -> Any:
             return _unavailable(current.availability, current.closes_at, current.opens_at)
         page = first_page(q, current.answers, current.page)
         about = _about(invitation_id) if current.ticket_id is not None else None  # no query otherwise
-        return render_page(q, key, page, current.answers, action=url_for("public.respond"), about=about)
+        return render_page(q, key, page, current.answers, action=_respond_url(), about=about)
     # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
     answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
     settings = _settings()
@@ -175,7 +185,7 @@ def respond() -> Any:
         q,
         answers,
         lambda merged, page: surveys_submit.save_draft(orm(), invitation_id, merged, page, clock.now()),
-        url_for("public.respond"),
+        _respond_url(),
         key,
         about=lambda: _about(invitation_id),
     )
@@ -189,7 +199,7 @@ def _respond_test(state: dict[str, Any], q: Questionnaire) -> Any:
     current = test_links.state_of(orm(), link_id, now)
     if not current.open:
         return _message("used", 200) if current.used else _message("closed", 410)
-    here = url_for("public.respond")
+    here = _respond_url()
     if request.method == "GET":
         page = first_page(q, current.answers, current.page)
         return render_page(
@@ -201,7 +211,7 @@ def _respond_test(state: dict[str, Any], q: Questionnaire) -> Any:
         try:
             clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
         except AnswersInvalid:
-            return redirect(here, 303)
+            return _see_other(here)
         if not test_links.submit_test(orm(), link_id, clean, post.lang, now):
             return _message("used", 200)
         return _done(*key)
@@ -239,7 +249,7 @@ def _after_page(
     about: Callable[[], Markup | None] | None = None,
 ) -> Any:
     if post.step == Step.RESTART:
-        return redirect(here, 303)
+        return _see_other(here)
     if post.step == Step.BOT:
         return _done(*key)
     if post.step == Step.SHOW:
@@ -258,7 +268,7 @@ def _after_page(
         )
     assert post.target is not None
     save(post.merged, post.target)
-    return redirect(here, 303)
+    return _see_other(here)
 
 
 def _submit_personal(
@@ -273,7 +283,7 @@ def _submit_personal(
         # One page: the page form has already validated the whole response.
         clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
     except AnswersInvalid:
-        return redirect(url_for("public.respond"), 303)  # an earlier page needs answers: go there
+        return _see_other(_respond_url())  # an earlier page needs answers: go there
     result = surveys_submit.submit_personal(
         orm(), invitation_id=invitation_id, questionnaire=q, version_id=key[0], clean=clean,
         nonce=post.nonce, language=post.lang, now=clock.now(), org_timezone=clock.timezone,
@@ -328,7 +338,7 @@ def anonymous(slug: str) -> Any:
         # One page: the page's validation was the whole response's (as for a personal link).
         clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
     except AnswersInvalid:
-        return redirect(here, 303)
+        return _see_other(here)
     surveys_submit.submit_anonymous(
         orm(), campaign=campaign.facts, questionnaire=q, clean=clean, nonce=post.nonce,
         language=post.lang, now=now, org_timezone=clock.timezone, settings=settings,
