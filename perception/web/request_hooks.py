@@ -127,14 +127,9 @@ def init_app(app: Flask) -> None:
         # One pass over the response's few headers: ``name in headers`` raised and caught a
         # KeyError for each absent header, on every request (issue 19).
         present = {key.lower() for key, _ in headers.items()}
-        # Constant values: werkzeug's per-value check (a regex over the long CSP) is for input.
-        raw = getattr(headers, "_list", None)
         for name, value in SECURITY_HEADERS_PRIVATE if private else SECURITY_HEADERS:
             if name.lower() not in present:
-                if isinstance(raw, list):
-                    raw.append((name, value))
-                else:  # pragma: no cover - a werkzeug without the list
-                    headers.add(name, value)
+                headers.add(name, value)
         # HTTPS as the client sees it: behind a proxy only when PROXY_TRUSTED_PROTO trusts it.
         if request.is_secure and hsts:
             headers.setdefault("Strict-Transport-Security", hsts)
