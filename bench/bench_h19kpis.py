@@ -29,6 +29,12 @@ def main() -> None:
     p.add_argument("--url", required=True)
     p.add_argument("--code", default=str(Path(__file__).resolve().parent.parent))
     p.add_argument("--derive", type=int, default=0)
+    p.add_argument(
+        "--arrays",
+        type=int,
+        default=0,
+        help="store the duration arrays of the last N weeks (no KPI recompute)",
+    )
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--pages", default="kpis,attainment,home")
@@ -73,6 +79,23 @@ def main() -> None:
                 f" (cpu {time.process_time() - c:.1f} s, load {load()})",
                 flush=True,
             )
+    if args.arrays:
+        from perception.kpi.services.duration_arrays import backfill_week_arrays
+
+        with app.app_context():
+            t, c = time.perf_counter(), time.process_time()
+            lo = end - timedelta(weeks=args.arrays)
+            rows = 0
+            while lo < end:
+                hi = min(end, lo + timedelta(weeks=8))
+                rows += backfill_week_arrays(db.session, lo, hi)
+                db.session.commit()
+                lo = hi
+            print(
+                f"backfill_week_arrays, {args.arrays} weeks: {rows:,} rows in {time.perf_counter() - t:.1f} s"
+                f" (cpu {time.process_time() - c:.1f} s, load {load()})",
+                flush=True,
+            )
     client = app.test_client()
     r = client.post("/login", data={"username": "bench.manager", "password": "bench-password-123"})
     assert r.status_code == 302, r.status_code
@@ -108,7 +131,9 @@ def main() -> None:
     for rnd in range(args.rounds):
         order = pages if rnd % 2 == 0 else pages[::-1]
         for name, period, path in order:
-            cell = results.setdefault((name, period), {"first": [], "first_cpu": [], "warm": [], "warm_cpu": [], "load": []})
+            cell = results.setdefault(
+                (name, period), {"first": [], "first_cpu": [], "warm": [], "warm_cpu": [], "load": []}
+            )
             cell["load"].append(os.getloadavg()[0])
             if name == "home":
                 import perception.analysis.home as home

@@ -233,3 +233,19 @@ def test_arrays_round_trip_whole_and_fractional_seconds(db_session, catalog):
         finite = sorted(v for v in values if not np.isnan(v))
         assert segs.response_s.values.tolist() == finite
         assert segs.resolution_s.values.tolist() == finite
+
+
+def test_a_backfill_stores_what_compute_stores(db_session, tickets):
+    """For a database computed before the arrays existed: the same bytes without a recompute."""
+    from perception.kpi.services.duration_arrays import backfill_week_arrays
+
+    def stored():
+        cols = (KpiDurationArray.period_start, KpiDurationArray.region_id, KpiDurationArray.dtype)
+        blobs = (KpiDurationArray.segments, KpiDurationArray.response, KpiDurationArray.resolution)
+        return sorted(tuple(r) for r in db_session.execute(select(*cols, *blobs)))
+
+    computed = stored()
+    _forget_arrays(db_session)
+    assert stored() == []
+    assert backfill_week_arrays(db_session, MONDAY, MONDAY + timedelta(weeks=WEEKS)) == WEEKS * 2
+    assert stored() == computed

@@ -212,6 +212,28 @@ def store_week_arrays(
     return len(rows)
 
 
+def backfill_week_arrays(
+    session: Session, start: date, end: date, *, region_ids: frozenset[int] | None = None
+) -> int:
+    """Store the arrays of the weeks starting in [start, end) (Mondays) from the tickets, measured
+    as compute_kpis measures them, without recomputing the KPI values: for a database whose values
+    were computed before the arrays existed. Call it with compute_kpis' windows (the SLA in force on
+    a window's last day measures it). Flushes, never commits; returns the rows written."""
+    from perception.kpi.services.ticket_frame import load_durations
+
+    d = load_durations(session, start, end, region_ids=region_ids)
+    weeks = []
+    cursor = start
+    while cursor < end:
+        weeks.append(cursor)
+        cursor += timedelta(weeks=1)
+    rows = store_week_arrays(
+        session, weeks, region_ids, d.service, d.region, d.tier, d.local_day, d.response_s, d.resolution_s
+    )
+    session.flush()
+    return rows
+
+
 def forget_week_arrays(conn: Connection, touched: Iterable[tuple[int, int]]) -> int:
     """Delete the stored arrays of the weeks and regions of tickets that changed: ``touched`` holds
     (region, UTC day as days since 1970-01-01) of each ticket's opening; a region's local day is at
