@@ -39,6 +39,11 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--pages", default="kpis,attainment,home")
     p.add_argument("--profile", default="")
+    p.add_argument(
+        "--pooled",
+        action="store_true",
+        help="time pooled_percentiles alone: from the arrays, then from the tickets",
+    )
     args = p.parse_args()
     sys.path.insert(0, args.code)
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_national_instance")
@@ -96,6 +101,12 @@ def main() -> None:
                 f" (cpu {time.process_time() - c:.1f} s, load {load()})",
                 flush=True,
             )
+    if args.pooled:
+        pooled_only(app, end, load)
+        return
+    from bench_national import _ensure_manager_and_review
+
+    _ensure_manager_and_review(app, end)  # the manager bench_national signs in as
     client = app.test_client()
     r = client.post("/login", data={"username": "bench.manager", "password": "bench-password-123"})
     assert r.status_code == 302, r.status_code
@@ -154,6 +165,38 @@ def main() -> None:
             flush=True,
         )
     print(f"load at the end: {load()}")
+
+
+def pooled_only(app, end: date, load) -> None:  # type: ignore[no-untyped-def]
+    """The KPI page's three poolings (every region and service, per service, per service and region)
+    over 14 and 52 weeks, in a fresh transaction each: from the stored arrays, then with the arrays
+    ignored (every week from the tickets, as before issue 19); the results must be equal."""
+    import perception.kpi.services.pooled as pooled
+    from perception.core.extensions import db
+    from perception.kpi.services.duration_arrays import empty_segments
+
+    real = pooled.load_week_segments
+    for weeks in (14, 52):
+        start = end - timedelta(weeks=weeks)
+        results = {}
+        for source in ("arrays", "tickets"):
+            if source == "tickets":
+                pooled.load_week_segments = lambda *a, **k: (empty_segments(), [])  # type: ignore[assignment]
+            with app.app_context():
+                t, c = time.perf_counter(), time.process_time()
+                out = {}
+                for keep in ((), ("service",), ("service", "region")):
+                    out[keep] = pooled.pooled_percentiles(db.session, start, end, keep)
+                wall, cpu = time.perf_counter() - t, time.process_time() - c
+                db.session.rollback()
+            pooled.load_week_segments = real
+            results[source] = out
+            n = sum(len(v) for v in out.values())
+            print(
+                f"pooled {weeks}w from {source:7s}: {wall * 1000:7.0f} ms (cpu {cpu * 1000:6.0f}) {n:,} values, load {load()}",
+                flush=True,
+            )
+        print(f"  equal: {results['arrays'] == results['tickets']}", flush=True)
 
 
 if __name__ == "__main__":

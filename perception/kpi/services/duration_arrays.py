@@ -295,7 +295,8 @@ def load_week_segments(
     sizes = np.array([h.shape[0] for h in headers], dtype=np.int64)
     header = np.concatenate(headers).astype(np.int64) if headers else np.zeros((0, 4), dtype=np.int64)
     region = np.repeat(np.array([r.region_id for r in rows], dtype=np.int64), sizes)
-    period = np.repeat(np.array([_day(r.period_start) for r in rows], dtype=np.int64), sizes)
+    days = {w: _day(w) for w in covered}
+    period = np.repeat(np.array([days[r.period_start] for r in rows], dtype=np.int64), sizes)
 
     def col(attr: str, count: I64) -> Column:
         values = np.concatenate(
