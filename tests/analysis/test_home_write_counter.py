@@ -121,3 +121,18 @@ def test_a_renamed_region_and_a_changed_standard_show_at_once(
     )
     third = next(f for f in _figures(app, db_session, user).figures if f.label == "Evidenced watermelons")
     assert third.value == "0"
+
+
+def test_a_database_without_the_counter_table_still_commits(tmp_path):
+    """A migration below the revision that creates data_version writes watched tables too: the
+    bump fails alone, in its savepoint, and the migration's writes are kept."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path}/bare.sqlite")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE region (id INTEGER PRIMARY KEY, code TEXT)"))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO region (code) VALUES ('R9')"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT code FROM region")).scalar() == "R9"
+    engine.dispose()

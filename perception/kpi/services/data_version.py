@@ -21,6 +21,7 @@ Public API: ``HEADLINE``, ``read_version``, ``mark_written``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from typing import Any
@@ -100,14 +101,30 @@ def _bump(conn: Connection) -> None:
     raw = conn.connection.driver_connection
     assert raw is not None
     cursor = raw.cursor()
+    # In a savepoint: where the table does not exist (a migration run below the revision that
+    # creates it), the bump fails alone and the transaction's own writes still commit.
     try:
-        for name in sorted(pending["writes"]):  # a fixed order: writers never wait for each other in a cycle
-            cursor.execute(
-                "INSERT INTO data_version (name, n) VALUES ('%s', 1) "  # noqa: S608, UP031 - a module constant
-                "ON CONFLICT (name) DO UPDATE SET n = data_version.n + 1" % name
-            )
-    finally:
+        cursor.execute("SAVEPOINT data_version_bump")
+    except Exception:  # noqa: BLE001 - no transaction (autocommit): each statement stands alone
+        with contextlib.suppress(Exception):
+            _try_bumps(cursor, pending["writes"])
         cursor.close()
+        return
+    try:
+        _try_bumps(cursor, pending["writes"])
+    except Exception:  # noqa: BLE001 - no counter table: nothing to bump
+        cursor.execute("ROLLBACK TO SAVEPOINT data_version_bump")
+    finally:
+        cursor.execute("RELEASE SAVEPOINT data_version_bump")
+        cursor.close()
+
+
+def _try_bumps(cursor: Any, names: dict[str, int]) -> None:
+    for name in sorted(names):  # a fixed order: writers never wait for each other in a cycle
+        cursor.execute(
+            "INSERT INTO data_version (name, n) VALUES ('%s', 1) "  # noqa: S608, UP031 - a module constant
+            "ON CONFLICT (name) DO UPDATE SET n = data_version.n + 1" % name
+        )
 
 
 @event.listens_for(Engine, "rollback")
