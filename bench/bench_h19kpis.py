@@ -102,7 +102,7 @@ def main() -> None:
                 flush=True,
             )
     if args.pooled:
-        pooled_only(app, end, load)
+        pooled_only(app, end, load, [int(w) for w in args.pooled_weeks.split(",")])
         return
     from bench_national import _ensure_manager_and_review
 
@@ -167,7 +167,7 @@ def main() -> None:
     print(f"load at the end: {load()}")
 
 
-def pooled_only(app, end: date, load) -> None:  # type: ignore[no-untyped-def]
+def pooled_only(app, end: date, load, periods: list[int]) -> None:  # type: ignore[no-untyped-def]
     """The KPI page's three poolings (every region and service, per service, per service and region)
     over 14 and 52 weeks, in a fresh transaction each: from the stored arrays, then with the arrays
     ignored (every week from the tickets, as before issue 19); the results must be equal."""
@@ -176,7 +176,7 @@ def pooled_only(app, end: date, load) -> None:  # type: ignore[no-untyped-def]
     from perception.kpi.services.duration_arrays import empty_segments
 
     real = pooled.load_week_segments
-    for weeks in (14, 52):
+    for weeks in periods:
         start = end - timedelta(weeks=weeks)
         results = {}
         for source in ("arrays", "tickets"):
