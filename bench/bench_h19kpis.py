@@ -44,6 +44,7 @@ def main() -> None:
         action="store_true",
         help="time pooled_percentiles alone: from the arrays, then from the tickets",
     )
+    p.add_argument("--pooled-weeks", default="14,52")
     args = p.parse_args()
     sys.path.insert(0, args.code)
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_national_instance")
