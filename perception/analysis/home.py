@@ -8,11 +8,12 @@ as the overview page), scoped to the user's regions.
 
 The headline (the measures of the two four-week windows and the evidenced watermelons) takes about
 a second at 1,000,000 tickets and 300,000 responses, and every manager's home asks for it on every
-load. It is kept per process, keyed by the week, the regions and the data it is made from
-(``_data_version``: counts, largest ids and sums of the observations and KPI values of the eight
-weeks, and of the standards, KPI definitions, regions and services), read in one query on every
-load: a new answer, ticket KPI or standard changes the key, so a kept headline is never older than
-the data."""
+load. It is kept per process, keyed by the week, the regions and the version of the data it is made
+from: a write counter (kpi.services.data_version.HEADLINE) that every transaction writing the facts,
+KPI values, standards and their versions, KPI definitions, regions, services, tiers or customers
+bumps as it commits, so a load reads one row (issue 19: the previous key scanned eight weeks of
+facts on every load). A new answer, ticket KPI or standard changes the key, so a kept headline is
+never older than the data; the transaction that wrote them sees them at once too."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.analysis.models import AlertKind, AlertStatus, Opportunity, OpportunityStatus
@@ -39,12 +40,8 @@ from perception.core.clock import Clock
 from perception.core.home import HomeFigure, HomePanel, HomeTodo, direction, home_panel, signed
 from perception.core.i18n import is_zh
 from perception.core.models.auth import Role, User
-from perception.core.models.facts import ExperienceObservation
-from perception.core.models.org import Region
 from perception.core.periods import week_start
-from perception.kpi.models import KpiDefinition, KpiValue
-from perception.setup.models.catalog import Service
-from perception.setup.models.standards import ServiceStandard, StandardVersion
+from perception.kpi.services.data_version import HEADLINE, read_version
 from scoring.results import GroupMeasure
 
 if TYPE_CHECKING:
@@ -99,48 +96,14 @@ class Headline:
     cells: tuple[WatermelonCell, ...]  # evidenced watermelons of the last four weeks
 
 
-_kept: OrderedDict[tuple[date, frozenset[int] | None], tuple[tuple[Any, ...], Headline]] = OrderedDict()
+_kept: OrderedDict[tuple[date, frozenset[int] | None], tuple[tuple[int, int, int], Headline]] = OrderedDict()
 _kept_lock = threading.Lock()
-
-
-def _data_version(session: Session, start: date, end: date) -> tuple[Any, ...]:
-    """What the headline of [start, end) is computed from, summarised in one query: the facts'
-    and KPI values' count, largest id and sums in the window (facts are inserted or deleted and
-    inserted again, never changed in place; a KPI value is rewritten with a new id or a new
-    ``stored_at``), and the count, largest id and last change of the standards, their versions,
-    the KPI definitions and the names shown."""
-    obs, kpi = ExperienceObservation, KpiValue
-    facts = (
-        select(func.count(), func.max(obs.id), func.sum(obs.value), func.sum(obs.value * (obs.id % 1009)))
-        .where(obs.period_start >= start, obs.period_start < end)
-        .subquery()
-    )
-    values = (
-        select(
-            func.count(), func.max(kpi.id), func.max(kpi.stored_at), func.sum(kpi.value), func.sum(kpi.target)
-        )
-        .where(kpi.period_start >= start + timedelta(weeks=WEEKS), kpi.period_start < end)
-        .subquery()
-    )
-    parts: list[Any] = [facts, values]
-    for model in (ServiceStandard, StandardVersion, Region, Service):
-        parts.append(select(func.count(), func.max(model.id), func.max(model.updated_at)).subquery())
-    parts.append(
-        select(
-            func.count(), func.max(KpiDefinition.id), func.sum(func.coalesce(KpiDefinition.standard_id, 0))
-        ).subquery()
-    )
-    joined = parts[0]
-    for part in parts[1:]:
-        joined = joined.join(part, true())  # one row each: one row in all
-    columns = [c for part in parts for c in part.c]
-    return tuple(session.execute(select(*columns).select_from(joined)).one())
 
 
 def _headline(session: Session, end: date, regions: frozenset[int] | None) -> Headline:
     """The two windows' measures and the evidenced watermelons, kept while the data is the same."""
     key = (end, regions)
-    version = _data_version(session, end - timedelta(weeks=2 * WEEKS), end)
+    version = read_version(session, HEADLINE)
     with _kept_lock:
         found = _kept.get(key)
     if found is not None and found[0] == version:

@@ -16,6 +16,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -251,3 +253,43 @@ class Escalation(Base):
 
 
 from perception.kpi.intake_models import IntakeConnection, IntakeEvent  # noqa: E402,F401  (tables of the phase)
+
+
+class KpiDurationArray(Base):
+    """The covered seconds behind the stored percentile KPIs of one region and week (issue 19): what
+    compute_kpis measured for the tickets opened that week, so a page pools percentiles over regions,
+    tiers and services from these arrays instead of reloading the tickets (kpi.services.duration_arrays).
+
+    ``segments``: int32 rows (service, tier or -1, responded, resolved), one per service x tier in
+    the region that week, sorted; ``response``/``resolution``: each segment's non-missing durations
+    sorted ascending, segment after segment, as ``dtype`` ("<i4" when every value is a whole number
+    of seconds, else "<f8"): exact either way. A row exists for every region a computation covered,
+    also a region without tickets (no segments): a missing row means "not computed", and the page
+    falls back to the tickets. compute_kpis deletes and rewrites the rows of the weeks and regions it
+    recomputes, in the transaction that rewrites their KPI values.
+    """
+
+    __tablename__ = "kpi_duration_array"
+    __table_args__ = (
+        UniqueConstraint("granularity", "period_start", "region_id", name="uq_kpi_duration_array_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    granularity: Mapped[str] = mapped_column(String(8), default=Granularity.WEEK)
+    period_start: Mapped[date] = mapped_column(Date)
+    region_id: Mapped[int] = mapped_column(Integer)  # no foreign key: rows of a deleted region are unread
+    dtype: Mapped[str] = mapped_column(String(4), default="<i4")
+    segments: Mapped[bytes] = mapped_column(LargeBinary)
+    response: Mapped[bytes] = mapped_column(LargeBinary)
+    resolution: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DataVersion(Base):
+    """A write counter (issue 19): ``n`` goes up in every transaction that writes one of the tables
+    a cache is made from (kpi.services.data_version), so the cache's key is one row read."""
+
+    __tablename__ = "data_version"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)

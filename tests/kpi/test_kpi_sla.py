@@ -116,3 +116,20 @@ def test_unanswered_ticket_past_its_limit_is_an_overdue_breach(db_session, catal
     assert breach.overdue and breach.over_minutes == pytest.approx(30.0)
     (result,) = attainment_by_standard(db_session, date(2026, 4, 1), date(2026, 5, 1), as_of=as_of)
     assert result.measured == (1,) and result.hits == (0,)
+
+
+def test_the_attainment_page_loads_the_tickets_once_for_both_tables(db_session, changed, monkeypatch):
+    """Issue 19: attainment and breaches come from one ticket load, with the same results."""
+    import perception.kpi.services.sla as sla
+
+    start, end = date(2026, 3, 1), date(2026, 5, 1)
+    rows, listed = attainment_by_standard(db_session, start, end), breaches(db_session, start, end)
+    loads: list[int] = []
+    load = sla.load_frame
+    monkeypatch.setattr(sla, "load_frame", lambda *a, **k: loads.append(1) or load(*a, **k))
+    both = sla.attainment_and_breaches(db_session, start, end)
+    assert len(loads) == 1
+    assert both[0] == rows
+    assert [(b.ticket_id, b.kind, b.limit_minutes) for b in both[1]] == [
+        (b.ticket_id, b.kind, b.limit_minutes) for b in listed
+    ]

@@ -22,6 +22,7 @@ from sqlalchemy import BindParameter, DateTime, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from perception.kpi.services.duration_arrays import forget_week_arrays
 from perception.kpi.services.ticket_parse import TicketColumns
 from perception.kpi.services.ticket_time import Moments
 
@@ -251,9 +252,31 @@ def newly_closed(conn: Connection) -> list[str]:
     return [row[0] for row in conn.exec_driver_sql(sql)]
 
 
-def apply_stage(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
-    """Write the staged tickets: (inserted, updated). Unchanged tickets are not touched."""
+def _touched_days(conn: Connection) -> list[tuple[int, int]]:
+    """(region, UTC day as days since 1970-01-01) of every ticket the stage is about to insert or
+    change, where it was and where it will be: the durations stored for those weeks and regions
+    are no longer the tickets' (kpi.services.duration_arrays.forget_week_arrays)."""
     stage = _stage_name(conn)
+    old_day = (
+        "CAST(EXTRACT(EPOCH FROM t.opened_at) AS BIGINT) / 86400"
+        if _is_pg(conn)
+        else "CAST(strftime('%s', t.opened_at) AS INTEGER) / 86400"
+    )
+    sql = (
+        f"SELECT DISTINCT s.region_id, s.opened_at / 86400 FROM {stage} s "  # noqa: S608 - identifiers are module constants
+        f"LEFT JOIN ticket t ON t.external_id = s.external_id WHERE t.id IS NULL OR {_differs(conn, 't')} "
+        f"UNION SELECT DISTINCT t.region_id, {old_day} FROM ticket t JOIN {stage} s "
+        f"ON t.external_id = s.external_id WHERE {_differs(conn, 't')}"
+    )
+    return [(int(r), int(d)) for r, d in conn.exec_driver_sql(sql) if r is not None and d is not None]
+
+
+def apply_stage(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
+    """Write the staged tickets: (inserted, updated). Unchanged tickets are not touched; the stored
+    durations of the weeks and regions the written tickets leave or enter are forgotten, so pooled
+    percentiles read those weeks from the tickets until compute_kpis stores them again."""
+    stage = _stage_name(conn)
+    forget_week_arrays(conn, _touched_days(conn))
     sets = ", ".join(f"{c} = {_value(conn, c)}" for c in DATA_COLUMNS)
     params = {"batch": batch_id, "now": now}
     binds: tuple[BindParameter[Any], ...] = (bindparam("batch"), bindparam("now", type_=DateTime()))

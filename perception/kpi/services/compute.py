@@ -13,6 +13,10 @@ Per group (tickets opened in the period, by the local day in the ticket's region
   period's first day with the metrics first_contact_resolution_rate / reopen_rate;
 - backlog: tickets still open at the end of the period (opened before its end, resolved after it
   or not yet), whatever period they were opened in.
+
+Weekly computations also replace the stored durations behind the percentiles of the weeks and regions
+they cover (kpi.services.duration_arrays), in the same transaction as the values: pooled percentiles
+read them and never see durations older than the values next to them.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiValue, Provenance
 from perception.kpi.services.arrays import distinct_rows
 from perception.kpi.services.definitions import ensure_ticket_definitions
+from perception.kpi.services.duration_arrays import store_week_arrays
 from perception.kpi.services.targets import TargetBook, met_or_none, share_percent
 from perception.kpi.services.ticket_frame import TicketFrame, load_frame, region_zones
 from perception.kpi.services.ticket_time import period_end, period_starts, utc_to_local
@@ -307,6 +312,20 @@ def compute_kpis(
     now = utcnow()
     if rows:
         session.execute(insert(cast(Table, KpiValue.__table__)), [{**r, "stored_at": now} for r in rows])
+    if granularity == Granularity.WEEK:
+        # The durations behind the percentiles, for pooling them later (kpi.services.pooled).
+        sub = frame.subset(frame.in_period)
+        store_week_arrays(
+            session,
+            starts,
+            region_ids,
+            sub.service,
+            sub.region,
+            sub.tier,
+            sub.local_day,
+            sub.response_s,
+            sub.resolution_s,
+        )
     summary = ComputeSummary(start, end, granularity, int(frame.in_period.sum()), len(groups), len(rows), 0.0)
     record(
         session,

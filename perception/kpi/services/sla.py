@@ -155,6 +155,28 @@ def attainment_by_standard(
     ``customer_id``, of that customer's tickets only (a customer representative's portal)."""
     book = TargetBook.load(session)
     frame = load_frame(session, start, end, region_ids=region_ids, as_of=as_of, book=book)
+    return attainment_of_frame(frame, book, granularity, customer_id)
+
+
+def attainment_and_breaches(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    granularity: str = "month",
+    region_ids: frozenset[int] | None = None,
+    limit: int | None = 500,
+) -> tuple[list[StandardAttainment], list[Breach]]:
+    """attainment_by_standard and breaches of the same period and scope from one ticket load (the
+    attainment page shows both; loading the tickets was most of its time, issue 19)."""
+    book = TargetBook.load(session)
+    frame = load_frame(session, start, end, region_ids=region_ids, book=book)
+    return attainment_of_frame(frame, book, granularity, None), list_breaches(session, frame, limit=limit)
+
+
+def attainment_of_frame(
+    frame: TicketFrame, book: TargetBook, granularity: str, customer_id: int | None
+) -> list[StandardAttainment]:
     keep = frame.in_period if customer_id is None else frame.in_period & (frame.customer == customer_id)
     frame = frame.subset(keep)
     standard_of = {r.version_id: (r.standard_id, r.standard_code, r.service_id) for r in book.rows}

@@ -19,7 +19,7 @@ from perception.kpi.services.messages import KpiError
 from perception.kpi.services.report_csv import report_csv
 from perception.kpi.services.report_pdf import report_pdf
 from perception.kpi.services.reports import MONTHLY, QUARTERLY, report_period, sla_failure_report
-from perception.kpi.services.sla import attainment_by_standard, breaches
+from perception.kpi.services.sla import attainment_and_breaches
 from perception.kpi.views import bp
 from perception.kpi.views.common import date_arg, error_text, scope
 from perception.setup.models.catalog import Service
@@ -47,8 +47,9 @@ def attainment() -> Any:
     except UserError as exc:
         flash(error_text(exc), "error")
         start, end = default_start, default_end
-    rows = attainment_by_standard(orm(), start, end, granularity="month", region_ids=scope())
-    listed = breaches(orm(), start, end, region_ids=scope(), limit=200)
+    rows, listed = attainment_and_breaches(
+        orm(), start, end, granularity="month", region_ids=scope(), limit=200
+    )
     service_names = {s.id: s for s in orm().scalars(select(Service))}
     return render_template(
         "kpi/attainment.html", rows=rows, breaches=listed, start=start, end=end, services=service_names

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, Table, insert
 from sqlalchemy.engine import Connection
 
+from perception.kpi.services.data_version import mark_written
+
 
 def _as_sqlite(column_type: Any) -> Callable[[Any], Any] | None:
     """The converter to SQLAlchemy's SQLite storage form of a column type (None: as is)."""
@@ -39,6 +41,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         tuple(row[k] if f is None else f(row[k]) for k, f in zip(keys, converters, strict=True))
         for row in rows
     ]
+    mark_written(conn, table.name)  # the driver's cursor goes past SQLAlchemy's write counters
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(sql, values)

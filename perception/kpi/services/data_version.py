@@ -1,0 +1,145 @@
+"""Write counters: one row per cache, bumped by every transaction that wrote a table it is made from
+(issue 19).
+
+The manager's home keeps its headline per process, keyed by the version of the data it is made
+from; that version was one query over eight weeks of facts and KPI values on every load (slow on
+SQLite under load). Now a load reads one row of ``data_version``.
+
+Every writer is found the same way, whatever path it takes: the statements SQLAlchemy sends (ORM
+flushes, Core and set-based inserts, updates and deletes, ``exec_driver_sql``) are looked at as
+they go out (``before_cursor_execute``), and a write to a watched table marks the connection; just
+before that connection commits, the counters of the marked caches go up by one in the same
+transaction (``commit`` event), so a reader sees the new count exactly when it sees the new rows.
+Rows written through the driver's own cursor (COPY, raw ``executemany``) are invisible to
+SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps nothing.
+
+The counter's row is locked only from the bump to the commit, so concurrent writers queue for
+microseconds, not for their whole transaction.
+
+Public API: ``HEADLINE``, ``read_version``, ``mark_written``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import re
+from typing import Any
+
+from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy.orm import Session
+
+from perception.kpi.models import DataVersion
+
+#: The manager home's headline (perception.analysis.home): the facts, ticket KPI values, standards
+#: and their versions, KPI definitions, and the region and service names it shows.
+HEADLINE = "analysis_headline"
+WATCHED: dict[str, frozenset[str]] = {
+    HEADLINE: frozenset(
+        {
+            "experience_observation",
+            "kpi_value",
+            "kpi_definition",
+            "service_standard",
+            "standard_version",
+            "region",
+            "service",
+            "service_tier",
+            "customer_org",
+        }
+    ),
+}
+_BY_TABLE: dict[str, frozenset[str]] = {}
+for _name, _tables in WATCHED.items():
+    for _table in _tables:
+        _BY_TABLE[_table] = _BY_TABLE.get(_table, frozenset()) | {_name}
+
+_DIRTY = "perception.data_version.dirty"
+_WRITE = re.compile(
+    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?\"?(\w+)",
+    re.IGNORECASE,
+)
+_READS = (
+    "SELECT",
+    "SAVEPOINT",
+    "RELEASE",
+    "SET ",
+    "SHOW",
+    "PRAGMA",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "ANALYZE",
+)
+
+
+_tokens = itertools.count(1)
+
+
+def mark_written(conn: Connection, table: str) -> None:
+    """Record that ``conn``'s transaction wrote ``table`` (for writes SQLAlchemy does not see)."""
+    names = _BY_TABLE.get(table.lower())
+    if names:
+        pending = conn.info.setdefault(_DIRTY, {"token": next(_tokens), "writes": {}})
+        for name in names:
+            pending["writes"][name] = pending["writes"].get(name, 0) + 1
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _watch(conn: Connection, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+    if statement.lstrip()[:9].upper().startswith(_READS):
+        return
+    for table in _WRITE.findall(statement):
+        mark_written(conn, table)
+
+
+@event.listens_for(Engine, "commit")
+def _bump(conn: Connection) -> None:
+    pending = conn.info.pop(_DIRTY, None)
+    if not pending:
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    # In a savepoint: where the table does not exist (a migration run below the revision that
+    # creates it), the bump fails alone and the transaction's own writes still commit.
+    try:
+        cursor.execute("SAVEPOINT data_version_bump")
+    except Exception:  # noqa: BLE001 - no transaction (autocommit): each statement stands alone
+        with contextlib.suppress(Exception):
+            _try_bumps(cursor, pending["writes"])
+        cursor.close()
+        return
+    try:
+        _try_bumps(cursor, pending["writes"])
+    except Exception:  # noqa: BLE001 - no counter table: nothing to bump
+        cursor.execute("ROLLBACK TO SAVEPOINT data_version_bump")
+    finally:
+        cursor.execute("RELEASE SAVEPOINT data_version_bump")
+        cursor.close()
+
+
+def _try_bumps(cursor: Any, names: dict[str, int]) -> None:
+    for name in sorted(names):  # a fixed order: writers never wait for each other in a cycle
+        cursor.execute(
+            "INSERT INTO data_version (name, n) VALUES ('%s', 1) "  # noqa: S608, UP031 - a module constant
+            "ON CONFLICT (name) DO UPDATE SET n = data_version.n + 1" % name
+        )
+
+
+@event.listens_for(Engine, "rollback")
+def _forget(conn: Connection) -> None:
+    conn.info.pop(_DIRTY, None)
+
+
+def read_version(session: Session, name: str) -> tuple[int, int, int]:
+    """The version of cache ``name``'s data as this session sees it: the committed counter (0 before
+    the first write), and, when this transaction wrote that data and has not committed yet, a token
+    of the transaction and the count of its writes (else 0, 0). A key made of it is never shared by
+    two different states: uncommitted writes are another transaction's business, and a rolled-back
+    transaction's token is never handed out again."""
+    committed = int(session.scalar(select(DataVersion.n).where(DataVersion.name == name)) or 0)
+    pending = session.connection().info.get(_DIRTY)
+    if pending and name in pending["writes"]:
+        return committed, int(pending["token"]), int(pending["writes"][name])
+    return committed, 0, 0
