@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'h19kpis_arrays'
-down_revision = 'h15digest'
+down_revision = 'h19agg_rollup'
 branch_labels = None
 depends_on = None
 
