@@ -510,27 +510,27 @@ def _experience_arrays(
     bounded: list[int] = []
     tmean: list[int] = []
     for i, cell in enumerate(cells):  # the checks of _experience, in its order
-        n, target = cell.experience_n, cell.experience_target
-        if n <= 0:
+        size_n, goal = cell.experience_n, cell.experience_target
+        if size_n <= 0:
             raise ValueError(f"cell {cell.service}/{cell.region}/{cell.period} has no experience responses")
         if cell.experience_successes is not None:
-            if not 0 <= cell.experience_successes <= n:
+            if not 0 <= cell.experience_successes <= size_n:
                 raise ValueError("experience_successes must lie in 0..experience_n")
-            if not 0.0 <= target <= 1.0:
+            if not 0.0 <= goal <= 1.0:
                 raise ValueError("a share's experience_target is a proportion in 0..1 (0.85, not 85)")
             share.append(i)
         elif cell.experience_promoters is not None and cell.experience_detractors is not None:
-            b, c = cell.experience_promoters, cell.experience_detractors
-            if not (b >= 0 and c >= 0 and b + c <= n):
+            pro, det = cell.experience_promoters, cell.experience_detractors
+            if not (pro >= 0 and det >= 0 and pro + det <= size_n):
                 raise ValueError("promoters and detractors must be counts within experience_n")
-            if not -100.0 <= target <= 100.0:
+            if not -100.0 <= goal <= 100.0:
                 raise ValueError("an NPS target lies in -100..100")
             nps.append(i)
         elif cell.experience_mean is None or cell.experience_sd is None:
             raise ValueError("give experience_successes, or experience_mean and experience_sd")
         elif cell.experience_scale is not None:
-            lo_s, hi_s = cell.experience_scale
-            if not hi_s > lo_s:
+            low_s, high_s = cell.experience_scale
+            if not high_s > low_s:
                 raise ValueError("experience_scale must be (low, high) with high > low")
             bounded.append(i)
         else:
@@ -605,7 +605,7 @@ def _share_intervals(
     if not idx:
         return out
     n_arr = np.array([rows[i][3] for i in idx], dtype=float)
-    x_arr = np.array([round(rows[i][0] / rows[i][4] * rows[i][3]) for i in idx], dtype=float)  # type: ignore[operator]
+    x_arr = np.array([round(rows[i][0] / rows[i][4] * (rows[i][3] or 0)) for i in idx], dtype=float)
     lo, hi = wilson_interval(x_arr, n_arr, confidence)
     for j, i in enumerate(idx):
         _, target, comparator, _, scale = rows[i]
@@ -623,7 +623,9 @@ def compare_cells(
     kinds, est_a, lo_a, hi_a, pv_a = _experience_arrays(cells, confidence)
     shares: list[tuple[float, float, str, int | None, float]] = []
     for cell in cells:
-        shares.append((cell.kpi_value, cell.kpi_target, cell.kpi_comparator, cell.kpi_n, cell.kpi_share_scale))
+        shares.append(
+            (cell.kpi_value, cell.kpi_target, cell.kpi_comparator, cell.kpi_n, cell.kpi_share_scale)
+        )
         shares.extend((g.value, g.target, g.comparator, g.n, cell.kpi_share_scale) for g in cell.kpi_groups)
     intervals = iter(_share_intervals(shares, confidence))
     out: list[CellComparison] = []
@@ -634,8 +636,16 @@ def compare_cells(
             g_lo, g_hi, g_ev = next(intervals)
             groups.append(
                 KpiGroupResult(
-                    g.label, g.value, g.target, g.comparator, is_met(g.value, g.target, g.comparator),
-                    margin(g.value, g.target, g.comparator), g.n, g_lo, g_hi, g_ev,
+                    g.label,
+                    g.value,
+                    g.target,
+                    g.comparator,
+                    is_met(g.value, g.target, g.comparator),
+                    margin(g.value, g.target, g.comparator),
+                    g.n,
+                    g_lo,
+                    g_hi,
+                    g_ev,
                 )  # fmt: skip
             )
         if groups:
@@ -659,15 +669,34 @@ def compare_cells(
         )
         out.append(
             CellComparison(
-                service=cell.service, region=cell.region, tier=cell.tier, period=cell.period,
-                quadrant=quadrant, kpi_value=cell.kpi_value, kpi_target=cell.kpi_target,
-                kpi_met=kpi_met, kpi_margin=kpi_margin, experience_kind=kinds[i],
-                experience_estimate=est, experience_ci_low=lo, experience_ci_high=hi,
-                experience_target=target, experience_met=exp_met, experience_gap=gap,
-                gap_ci_low=gap_lo, gap_ci_high=gap_hi, p_value=pv, n=cell.experience_n,
-                low_sample=cell.experience_n < min_n, evidenced=evidenced, watermelon_rank=None,
+                service=cell.service,
+                region=cell.region,
+                tier=cell.tier,
+                period=cell.period,
+                quadrant=quadrant,
+                kpi_value=cell.kpi_value,
+                kpi_target=cell.kpi_target,
+                kpi_met=kpi_met,
+                kpi_margin=kpi_margin,
+                experience_kind=kinds[i],
+                experience_estimate=est,
+                experience_ci_low=lo,
+                experience_ci_high=hi,
+                experience_target=target,
+                experience_met=exp_met,
+                experience_gap=gap,
+                gap_ci_low=gap_lo,
+                gap_ci_high=gap_hi,
+                p_value=pv,
+                n=cell.experience_n,
+                low_sample=cell.experience_n < min_n,
+                evidenced=evidenced,
+                watermelon_rank=None,
                 message=_message(quadrant, evidenced, cell.experience_n, gap, gap_lo, gap_hi),
-                kpi_ci_low=kpi_lo, kpi_ci_high=kpi_hi, kpi_evidenced=kpi_evidenced, q_value=pv,
+                kpi_ci_low=kpi_lo,
+                kpi_ci_high=kpi_hi,
+                kpi_evidenced=kpi_evidenced,
+                q_value=pv,
                 kpi_groups=tuple(groups),
             )  # fmt: skip
         )

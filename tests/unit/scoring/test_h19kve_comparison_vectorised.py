@@ -35,7 +35,9 @@ def _per_cell(cells: list[ComparisonCell], confidence: float = 0.95, min_n: int 
     for c, i in zip(compared, slot, strict=True):
         p_once[i] = c.p_value
     q_once = benjamini_hochberg(p_once).tolist() if family else []
-    compared = [_judged(c, float(q_once[i]), 1.0 - confidence, min_n) for c, i in zip(compared, slot, strict=True)]
+    compared = [
+        _judged(c, float(q_once[i]), 1.0 - confidence, min_n) for c, i in zip(compared, slot, strict=True)
+    ]
 
     def key(c: CellComparison) -> tuple[bool, float, float]:
         rel = c.experience_gap / abs(c.experience_target) if c.experience_target else c.experience_gap
@@ -63,8 +65,13 @@ def _random_cells(seed: int, size: int) -> list[ComparisonCell]:
         groups: tuple[KpiGroup, ...] = ()
         if rng.random() < 0.25:
             groups = tuple(
-                KpiGroup(f"T{j}", float(rng.uniform(0.8, 1.0)) * scale, 0.9 * scale, ">=",
-                         None if rng.random() < 0.3 else int(rng.integers(1, 3000)))  # fmt: skip
+                KpiGroup(
+                    f"T{j}",
+                    float(rng.uniform(0.8, 1.0)) * scale,
+                    0.9 * scale,
+                    ">=",
+                    None if rng.random() < 0.3 else int(rng.integers(1, 3000)),
+                )
                 for j in range(int(rng.integers(2, 4)))
             )
         base: dict[str, Any] = {
@@ -81,17 +88,38 @@ def _random_cells(seed: int, size: int) -> list[ComparisonCell]:
             b = int(rng.integers(0, n + 1))
             c = int(rng.integers(0, n - b + 1))
             target = float(rng.choice([-100.0, 100.0, 30.0, float(rng.uniform(-99, 99))]))
-            out.append(ComparisonCell(**base, experience_target=target, experience_mean=100.0 * (b - c) / n,
-                                      experience_sd=10.0, experience_promoters=b, experience_detractors=c))  # fmt: skip
+            out.append(
+                ComparisonCell(
+                    **base,
+                    experience_target=target,
+                    experience_mean=100.0 * (b - c) / n,
+                    experience_sd=10.0,
+                    experience_promoters=b,
+                    experience_detractors=c,
+                )
+            )
         elif kind == 2:
             lo, hi = (1.0, 7.0) if rng.random() < 0.3 else (1.0, 5.0)
             target = float(rng.choice([lo, hi, float(rng.uniform(lo, hi))]))
-            out.append(ComparisonCell(**base, experience_target=target, experience_mean=float(rng.uniform(lo, hi)),
-                                      experience_sd=float(rng.uniform(0, 1.5)), experience_scale=(lo, hi)))  # fmt: skip
+            out.append(
+                ComparisonCell(
+                    **base,
+                    experience_target=target,
+                    experience_mean=float(rng.uniform(lo, hi)),
+                    experience_sd=float(rng.uniform(0, 1.5)),
+                    experience_scale=(lo, hi),
+                )
+            )
         else:
             sd = 0.0 if rng.random() < 0.1 else float(rng.uniform(0.1, 2.0))
-            out.append(ComparisonCell(**base, experience_target=float(rng.uniform(1, 5)),
-                                      experience_mean=float(rng.uniform(1, 5)), experience_sd=sd))  # fmt: skip
+            out.append(
+                ComparisonCell(
+                    **base,
+                    experience_target=float(rng.uniform(1, 5)),
+                    experience_mean=float(rng.uniform(1, 5)),
+                    experience_sd=sd,
+                )
+            )
     # The same experience measurement under two KPIs (one test in the BH family).
     out.append(replace(out[0], service=out[0].service.split(":")[0] + ":OTHER"))
     return out
@@ -137,7 +165,9 @@ def test_binomtest_two_sided_is_scipys():
     ps = np.where(rng.random(600) < 0.5, ps, rng.uniform(0.001, 0.999, 600))
     ks[:20] = np.round(ps[:20] * ns[:20])  # at the mode
     got = binomtest_two_sided(ks, ns, ps)
-    want = np.array([stats.binomtest(int(k), int(n), float(p)).pvalue for k, n, p in zip(ks, ns, ps, strict=True)])
+    want = np.array(
+        [stats.binomtest(int(k), int(n), float(p)).pvalue for k, n, p in zip(ks, ns, ps, strict=True)]
+    )
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
 
 
@@ -150,3 +180,30 @@ def test_the_errors_of_the_per_cell_code_are_kept():
     with pytest.raises(ValueError, match="within experience_n"):
         compare_kpi_experience([replace(good[1], experience_promoters=10**9)])
     assert compare_kpi_experience([]).cells == ()
+
+
+def test_rank_correlations_equal_the_one_at_a_time_function_and_scipy():
+    from scoring.association import rank_correlation, rank_correlations
+
+    rng = np.random.default_rng(4)
+    pairs = []
+    for i in range(300):
+        n = int(rng.choice([2, 3, 4, 5, 9, 14, 52]))
+        x = np.round(rng.normal(size=n), 1)  # ties
+        y = x * (i % 3 - 1) if i % 10 == 0 else rng.normal(size=n)  # rho = +-1 and 0/0
+        if i % 7 == 0:
+            x[0] = np.nan
+        pairs.append((x, y))
+    pairs.append((np.ones(5), np.arange(5.0)))  # no spread
+    got = rank_correlations(pairs)
+    for (x, y), r in zip(pairs, got, strict=True):
+        want = rank_correlation(x, y)
+        for name in ("rho", "ci_low", "ci_high", "p_value"):
+            a, b = getattr(r, name), getattr(want, name)
+            assert (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-12, (name, a, b)
+        assert (r.n, r.low_sample) == (want.n, want.low_sample)
+        ok = ~np.isnan(x)
+        if r.rho == r.rho and abs(r.rho) < 1:
+            ref = stats.spearmanr(x[ok], y[ok])
+            assert r.rho == pytest.approx(ref.statistic, abs=1e-12)
+            assert r.p_value == pytest.approx(ref.pvalue, rel=1e-9)
