@@ -669,6 +669,7 @@ def kpi_vs_experience(
     plan = PlanMeans(session)
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
+    week_points: dict[tuple[int, int, date, ExperienceTarget], float | None] = {}
     for (definition_id, service_id, region_id), group in sorted(grouped.items()):
         link = links.get((definition_id, service_id))
         if link is None or link.experience is None:
@@ -726,9 +727,13 @@ def kpi_vs_experience(
                 m = margin(r.value, r.target, r.comparator)
                 week_margin[r.period] = min(m, week_margin.get(r.period, m))
         for week, kpi_margin in week_margin.items():
-            wexp, _ = experience_input(cells_index.parts(service_id, region_id, week), link.experience)
-            if wexp:
-                point = (kpi_margin, _weekly_point(wexp, link.experience))
+            # The KPIs of one cell share their experience target: its weekly point is read once.
+            memo = (service_id, region_id, week, link.experience)
+            if memo not in week_points:
+                wexp, _ = experience_input(cells_index.parts(service_id, region_id, week), link.experience)
+                week_points[memo] = _weekly_point(wexp, link.experience) if wexp else None
+            if (gap := week_points[memo]) is not None:
+                point = (kpi_margin, gap)
                 weekly[(f"{s_code}:{link.kpi_code}", r_code)][week] = point
 
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
