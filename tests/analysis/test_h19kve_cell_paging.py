@@ -144,3 +144,13 @@ def test_cell_page_clamps():
     assert (page.cells, page.page, page.pages, page.total, page.first) == ((6,), 3, 3, 7, 7)
     empty = cell_page(type("V", (), {"ordered_cells": ()})(), 2, size=3)  # type: ignore[arg-type]
     assert (empty.cells, empty.page, empty.pages, empty.total) == ((), 1, 1, 0)
+
+
+def test_the_page_leaves_out_only_the_correlations_over_weeks(db_session, world):
+    filters = parse_filters(db_session, {"from": "2026-W10", "to": "2026-W13"}, None, today=MONDAY)
+    full = kpi_vs_experience(db_session, filters)
+    page = kpi_vs_experience(db_session, filters, over_time=False)
+    assert full.correlations.over_time and page.correlations.over_time == ()
+    assert page.cells == full.cells and page.watermelons == full.watermelons
+    assert page.lead_lag == full.lead_lag and page.quadrant_counts == full.quadrant_counts
+    assert repr(page.correlations.across_regions) == repr(full.correlations.across_regions)

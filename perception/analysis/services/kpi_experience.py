@@ -620,9 +620,14 @@ def _comparison_cell(
 
 
 def kpi_vs_experience(
-    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True, over_time: bool = True
 ) -> KpiExperienceView:
-    """Compare every KPI that has an experience counterpart with that experience, per service x region."""
+    """Compare every KPI that has an experience counterpart with that experience, per service x region.
+
+    ``over_time=False`` (the page and its chart, which do not show them): the correlations over
+    the weeks of every cell are left out (``correlations.over_time`` empty), and the weekly
+    experience is read only for the watermelons whose lead and lag the page shows; at national
+    scale that is ~10,000 cells x weeks lookups fewer (issue 19). The API and the review keep them."""
     names = load_names(session, customers=False)
     # Which KPIs have values and what they compare with first; then the values of those with an
     # experience target only (a volume or a percentile KPI has none and needs no rows).
@@ -670,6 +675,9 @@ def kpi_vs_experience(
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
     week_points: dict[tuple[int, int, date, ExperienceTarget], float | None] = {}
+    week_margins: dict[tuple[str, str], list[tuple[int, int, ExperienceTarget, dict[date, float]]]] = (
+        defaultdict(list)
+    )
     for (definition_id, service_id, region_id), group in sorted(grouped.items()):
         link = links.get((definition_id, service_id))
         if link is None or link.experience is None:
@@ -726,15 +734,30 @@ def kpi_vs_experience(
             if r.target is not None and r.comparator is not None:
                 m = margin(r.value, r.target, r.comparator)
                 week_margin[r.period] = min(m, week_margin.get(r.period, m))
+        week_margins[(f"{s_code}:{link.kpi_code}", r_code)].append(
+            (service_id, region_id, link.experience, week_margin)
+        )
+
+    def weekly_series(key: tuple[str, str]) -> None:
+        """The cell's weekly (KPI margin, experience gap) points, into ``weekly``."""
+        for service_id, region_id, experience, week_margin in week_margins.get(key, []):
+            weekly_points(key, service_id, region_id, experience, week_margin)
+
+    def weekly_points(
+        key: tuple[str, str],
+        service_id: int,
+        region_id: int,
+        experience: ExperienceTarget,
+        week_margin: dict[date, float],
+    ) -> None:
         for week, kpi_margin in week_margin.items():
             # The KPIs of one cell share their experience target: its weekly point is read once.
-            memo = (service_id, region_id, week, link.experience)
+            memo = (service_id, region_id, week, experience)
             if memo not in week_points:
-                wexp, _ = experience_input(cells_index.parts(service_id, region_id, week), link.experience)
-                week_points[memo] = _weekly_point(wexp, link.experience) if wexp else None
+                wexp, _ = experience_input(cells_index.parts(service_id, region_id, week), experience)
+                week_points[memo] = _weekly_point(wexp, experience) if wexp else None
             if (gap := week_points[memo]) is not None:
-                point = (kpi_margin, gap)
-                weekly[(f"{s_code}:{link.kpi_code}", r_code)][week] = point
+                weekly[key][week] = (kpi_margin, gap)
 
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
     for _, key, entry in sorted(noted, key=lambda item: item[0]):
@@ -772,14 +795,18 @@ def kpi_vs_experience(
             key=lambda v: v.comparison.watermelon_rank or 0,
         )
     )
-    series = [(key, pts) for key, pts in sorted(weekly.items()) if len(pts) >= 3]
-    over_time = rank_correlations(
+    lead_cells = [(f"{v.service_code}:{v.kpi_code}", v.region_code) for v in watermelons[:LEAD_LAG_CELLS]]
+    for cell_key in sorted(week_margins) if over_time else lead_cells:
+        weekly_series(cell_key)
+    series = [(k, pts) for k, pts in sorted(weekly.items()) if len(pts) >= 3] if over_time else []
+    over_time_rho = rank_correlations(
         [([m for m, _ in p.values()], [g for _, g in p.values()]) for _, p in series]
     )
     correlations = KpiExperienceCorrelations(
         across_regions=kpi_experience_correlations(report.cells).across_regions,
         over_time=tuple(
-            ((service, region, None), r) for ((service, region), _), r in zip(series, over_time, strict=True)
+            ((service, region, None), r)
+            for ((service, region), _), r in zip(series, over_time_rho, strict=True)
         ),
     )
     return KpiExperienceView(

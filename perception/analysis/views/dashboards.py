@@ -47,7 +47,8 @@ def _overview(filters: AnalysisFilters) -> OverviewView:
 
 
 def _kpi_vs_experience(filters: AnalysisFilters) -> KpiExperienceView:
-    return kpi_experience_service(orm(), filters, use_rollup=rollup_for_pages(orm()))
+    # The page and its chart do not show the correlations over each cell's weeks (the API does).
+    return kpi_experience_service(orm(), filters, use_rollup=rollup_for_pages(orm()), over_time=False)
 
 
 def _experience(filters: AnalysisFilters) -> ExperienceView:
