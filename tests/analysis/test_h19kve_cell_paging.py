@@ -154,3 +154,25 @@ def test_the_page_leaves_out_only_the_correlations_over_weeks(db_session, world)
     assert page.cells == full.cells and page.watermelons == full.watermelons
     assert page.lead_lag == full.lead_lag and page.quadrant_counts == full.quadrant_counts
     assert repr(page.correlations.across_regions) == repr(full.correlations.across_regions)
+
+
+def test_a_crowded_quadrant_chart_names_only_the_top_watermelons(db_session, world, monkeypatch):
+    from perception.analysis.services import charts
+
+    drawn = {}
+    monkeypatch.setattr(charts, "QUADRANT_LABEL_ALL", 3)
+    monkeypatch.setattr(charts, "QUADRANT_LABELLED", 2)
+    monkeypatch.setattr(
+        charts, "quadrant_chart", lambda points, *a, **k: drawn.setdefault("p", points) and b""
+    )
+    view = kpi_vs_experience(
+        db_session, parse_filters(db_session, {"from": "2026-W10", "to": "2026-W13"}, None, today=MONDAY)
+    )
+    charts.quadrant_matrix_chart(view, zh=False)
+    named = [p for p in drawn["p"] if p.label]
+    assert len(drawn["p"]) == 12 and len(named) == 2
+    top = view.watermelons[0]
+    assert named[0].label.startswith(f"{top.region_name_en} · {top.service_name_en}") or named[
+        1
+    ].label.startswith(f"{top.region_name_en} · {top.service_name_en}")
+    assert all(p.x * 2 == round(p.x * 2) and p.y * 2 == round(p.y * 2) for p in drawn["p"] if not p.label)
