@@ -26,6 +26,7 @@ __all__ = [
     "kpi_experience_correlations",
     "lead_lag",
     "rank_correlation",
+    "rank_correlations",
 ]
 
 
@@ -74,6 +75,58 @@ def rank_correlation(kpi: ArrayLike, experience: ArrayLike, *, confidence: float
     return RankCorrelation(rho, lo, hi, confidence, p, int(n), n < 10)
 
 
+def rank_correlations(
+    pairs: Sequence[tuple[ArrayLike, ArrayLike]], *, confidence: float = 0.95
+) -> list[RankCorrelation]:
+    """rank_correlation of many (kpi, experience) pairs at once, the same numbers (to rounding):
+    the pairs of one length after dropping NaNs are ranked, correlated and tested as one matrix
+    (one scipy call per length and statistic, not per pair: ~2,500 series per page at national
+    scale, issue 19)."""
+    from scipy import stats
+
+    nan = float("nan")
+    out: list[RankCorrelation | None] = [None] * len(pairs)
+    by_length: dict[int, list[tuple[int, NDArray[np.float64], NDArray[np.float64]]]] = defaultdict(list)
+    for i, (kpi, experience) in enumerate(pairs):
+        x = np.asarray(kpi, dtype=float).reshape(-1)
+        y = np.asarray(experience, dtype=float).reshape(-1)
+        if x.shape != y.shape:
+            raise ValueError("kpi and experience must have the same length")
+        ok = ~np.isnan(x) & ~np.isnan(y)
+        x, y = x[ok], y[ok]
+        if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+            out[i] = RankCorrelation(nan, nan, nan, confidence, nan, int(x.size), True)
+        else:
+            by_length[x.size].append((i, x, y))
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    for n, group in by_length.items():
+        rx = stats.rankdata(np.array([g[1] for g in group]), axis=1)
+        ry = stats.rankdata(np.array([g[2] for g in group]), axis=1)
+        dx = rx - rx.mean(axis=1, keepdims=True)
+        dy = ry - ry.mean(axis=1, keepdims=True)
+        # np.corrcoef's arithmetic: the covariance over the product of the standard deviations.
+        cov = np.einsum("ij,ij->i", dx, dy) / (n - 1)
+        sx = np.sqrt(np.einsum("ij,ij->i", dx, dx) / (n - 1))
+        sy = np.sqrt(np.einsum("ij,ij->i", dy, dy) / (n - 1))
+        rho = np.clip(cov / sx / sy, -1.0, 1.0)
+        inner = np.abs(rho) < 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = rho * np.sqrt((n - 2) / (1.0 - rho * rho))
+            p = np.where(inner, 2 * stats.t.sf(np.abs(t), n - 2), 0.0)
+            if n > 3:
+                half = z * np.sqrt((1 + rho * rho / 2) / (n - 3))
+                lo = np.where(inner, np.tanh(np.arctanh(rho) - half), rho)
+                hi = np.where(inner, np.tanh(np.arctanh(rho) + half), rho)
+            else:
+                lo = np.where(inner, -1.0, rho)
+                hi = np.where(inner, 1.0, rho)
+        for j, (i, _, _) in enumerate(group):
+            out[i] = RankCorrelation(
+                float(rho[j]), float(lo[j]), float(hi[j]), confidence, float(p[j]), int(n), n < 10
+            )
+    return [r for r in out if r is not None]
+
+
 @dataclass(frozen=True)
 class KpiExperienceCorrelations(JsonResult):
     #: per (service, tier, period): correlation across regions of KPI margin vs experience gap
@@ -95,15 +148,14 @@ def kpi_experience_correlations(
         across[(c.service, c.tier, c.period)].append(c)
         over[(c.service, c.region, c.tier)].append(c)
 
-    def corr(group: list[CellComparison]) -> RankCorrelation:
-        return rank_correlation(
-            [c.kpi_margin for c in group], [c.experience_gap for c in group], confidence=confidence
-        )
+    def corr(
+        groups: dict[tuple[Any, ...], list[CellComparison]],
+    ) -> tuple[tuple[tuple[Any, ...], RankCorrelation], ...]:
+        kept = [(k, v) for k, v in groups.items() if len(v) >= min_points]
+        series = [([c.kpi_margin for c in v], [c.experience_gap for c in v]) for _, v in kept]
+        return tuple(zip([k for k, _ in kept], rank_correlations(series, confidence=confidence), strict=True))
 
-    return KpiExperienceCorrelations(
-        tuple((k, corr(v)) for k, v in across.items() if len(v) >= min_points),
-        tuple((k, corr(v)) for k, v in over.items() if len(v) >= min_points),
-    )
+    return KpiExperienceCorrelations(corr(across), corr(over))
 
 
 @dataclass(frozen=True)

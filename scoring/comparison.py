@@ -24,6 +24,8 @@ __all__ = [
     "KpiGroup",
     "KpiGroupResult",
     "KpiExperienceReport",
+    "binomtest_two_sided",
+    "compare_cells",
     "compare_kpi_experience",
     "compare_one",
 ]
@@ -408,7 +410,8 @@ def compare_kpi_experience(
     from scoring.exact_tests import benjamini_hochberg
 
     z_quantile(confidence)
-    compared = [compare_one(c, confidence=confidence, min_n=min_n) for c in cells]
+    # The numbers of compare_one, each statistic computed over all cells at once.
+    compared = compare_cells(cells, confidence=confidence, min_n=min_n)
     # The family is the distinct experience measurements: KPIs of one cell that share one
     # experience number are one test, not one per KPI ("29 listed, 22 distinct").
     family: dict[tuple[Any, ...], int] = {}
@@ -432,3 +435,269 @@ def compare_kpi_experience(
     )
     counts = tuple((q, sum(1 for c in compared if c.quadrant == q)) for q in QUADRANTS)
     return KpiExperienceReport(tuple(compared), ranked, counts, confidence, min_n)
+
+
+# --- Vectorised over all cells at once (issue 19) ----------------------------------------------
+# A national provider compares ~5,000 cells per page; one scipy call per cell per statistic cost
+# ~30 s. The functions below compute the same numbers as compare_one and _judged with one array
+# call per statistic over every cell (tests/unit/scoring/test_comparison_vectorised.py checks
+# them against the per-cell code and against scipy.stats.binomtest).
+
+
+def binomtest_two_sided(successes: Any, n: Any, p: Any) -> np.ndarray:
+    """Two-sided exact binomial test p-values, one per entry: the same numbers as
+    ``scipy.stats.binomtest(k, n, p).pvalue`` (scipy's minlike method: the probability of every
+    outcome no likelier than k, with the same relative tolerance 1e-7 and the same search for the
+    other tail), with one array call per step instead of one call per test. Needs 0 < p < 1."""
+    from scipy.stats import binom
+
+    k = np.asarray(successes, dtype=float).reshape(-1)
+    m = np.asarray(n, dtype=float).reshape(-1)
+    pr = np.asarray(p, dtype=float).reshape(-1)
+    out = np.ones(k.shape)
+    if k.size == 0:
+        return out
+    d = binom.pmf(k, m, pr)
+    rerr = 1 + 1e-7
+    centre = pr * m
+    lower = k < centre  # the other tail lies above the mode
+    upper = k > centre
+    # scipy's _binary_search_for_binom_tst on a(x) = sign * pmf(x), in both directions at once.
+    sign = np.where(lower, -1.0, 1.0)
+    target = sign * d * rerr
+    lo = np.where(lower, np.ceil(centre), 0.0)
+    hi = np.where(lower, m, np.floor(centre))
+    done = ~(lower | upper)
+    found = np.zeros(k.shape)
+    active = ~done & (lo < hi)
+    while active.any():
+        mid = lo + np.floor((hi - lo) / 2)
+        val = sign * binom.pmf(mid, m, pr)
+        below = active & (val < target)
+        above = active & (val > target)
+        equal = active & ~below & ~above
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(above, mid - 1, hi)
+        found = np.where(equal, mid, found)
+        done = done | equal
+        active = ~done & (lo < hi)
+    searched = lower | upper
+    at_lo = sign * binom.pmf(lo, m, pr) <= target
+    ix = np.where(done & searched, found, np.where(at_lo, lo, lo - 1))
+    with np.errstate(invalid="ignore"):
+        y_low = m - ix + (d * rerr == binom.pmf(ix, m, pr)).astype(float)
+        p_low = binom.cdf(k, m, pr) + binom.sf(m - y_low, m, pr)
+        y_up = ix + 1
+        p_up = binom.cdf(y_up - 1, m, pr) + binom.sf(k - 1, m, pr)
+    out = np.where(lower, p_low, np.where(upper, p_up, 1.0))
+    return np.minimum(1.0, out)
+
+
+def _experience_arrays(
+    cells: Sequence[ComparisonCell], confidence: float
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(kind, estimate, interval low, interval high, p-value) of every cell, as _experience gives
+    them one cell at a time, with one array call per kind and statistic."""
+    from scipy import stats
+
+    from scoring.intervals import _tango_statistic, nps_interval
+
+    size = len(cells)
+    kinds = [""] * size
+    est, low, high, pv = (np.full(size, np.nan) for _ in range(4))
+    share: list[int] = []
+    nps: list[int] = []
+    bounded: list[int] = []
+    tmean: list[int] = []
+    for i, cell in enumerate(cells):  # the checks of _experience, in its order
+        size_n, goal = cell.experience_n, cell.experience_target
+        if size_n <= 0:
+            raise ValueError(f"cell {cell.service}/{cell.region}/{cell.period} has no experience responses")
+        if cell.experience_successes is not None:
+            if not 0 <= cell.experience_successes <= size_n:
+                raise ValueError("experience_successes must lie in 0..experience_n")
+            if not 0.0 <= goal <= 1.0:
+                raise ValueError("a share's experience_target is a proportion in 0..1 (0.85, not 85)")
+            share.append(i)
+        elif cell.experience_promoters is not None and cell.experience_detractors is not None:
+            pro, det = cell.experience_promoters, cell.experience_detractors
+            if not (pro >= 0 and det >= 0 and pro + det <= size_n):
+                raise ValueError("promoters and detractors must be counts within experience_n")
+            if not -100.0 <= goal <= 100.0:
+                raise ValueError("an NPS target lies in -100..100")
+            nps.append(i)
+        elif cell.experience_mean is None or cell.experience_sd is None:
+            raise ValueError("give experience_successes, or experience_mean and experience_sd")
+        elif cell.experience_scale is not None:
+            low_s, high_s = cell.experience_scale
+            if not high_s > low_s:
+                raise ValueError("experience_scale must be (low, high) with high > low")
+            bounded.append(i)
+        else:
+            tmean.append(i)
+
+    def col(idx: list[int], get: Any) -> np.ndarray:
+        return np.array([get(cells[i]) for i in idx], dtype=float)
+
+    if share:
+        x = col(share, lambda c: c.experience_successes)
+        n = col(share, lambda c: c.experience_n)
+        t = col(share, lambda c: c.experience_target)
+        lo, hi = wilson_interval(x, n, confidence)
+        inner = (t > 0.0) & (t < 1.0)
+        p = (x / n == t).astype(float)
+        if inner.any():
+            p[inner] = binomtest_two_sided(x[inner], n[inner], t[inner])
+        est[share], low[share], high[share], pv[share] = x / n, lo, hi, p
+        for i in share:
+            kinds[i] = "share"
+    if nps:
+        b = col(nps, lambda c: c.experience_promoters)
+        c_ = col(nps, lambda c: c.experience_detractors)
+        n = col(nps, lambda c: c.experience_n)
+        d0 = col(nps, lambda c: c.experience_target) / 100.0
+        lo, hi = nps_interval(b, c_, n, confidence)
+        t = _tango_statistic(b, c_, n, d0)
+        p = np.where(np.abs(d0) < 1.0, 2 * stats.norm.sf(np.abs(t)), ((b - c_) / n == d0).astype(float))
+        est[nps], low[nps], high[nps], pv[nps] = 100.0 * (b - c_) / n, 100.0 * lo, 100.0 * hi, p
+        for i in nps:
+            kinds[i] = "nps"
+    if bounded:
+        lo_s = col(bounded, lambda c: c.experience_scale[0])
+        span = col(bounded, lambda c: c.experience_scale[1]) - lo_s
+        n = col(bounded, lambda c: c.experience_n)
+        mean = col(bounded, lambda c: c.experience_mean)
+        m = np.minimum(np.maximum((mean - lo_s) / span, 0.0), 1.0)
+        lo, hi = wilson_interval(m * n, n, confidence)
+        t0 = (col(bounded, lambda c: c.experience_target) - lo_s) / span
+        inside = (t0 > 0.0) & (t0 < 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se0 = np.where(inside, np.sqrt(np.where(inside, t0 * (1.0 - t0), 0.0) / n), 0.0)
+            p = np.where(se0 > 0, 2 * stats.norm.sf(np.abs(m - t0) / se0), (m == t0).astype(float))
+        est[bounded], low[bounded], high[bounded], pv[bounded] = mean, lo_s + span * lo, lo_s + span * hi, p
+        for i in bounded:
+            kinds[i] = "mean"
+    if tmean:
+        mean = col(tmean, lambda c: c.experience_mean)
+        sd = col(tmean, lambda c: c.experience_sd)
+        n = col(tmean, lambda c: c.experience_n)
+        lo, hi = t_interval(mean, sd, n, confidence)
+        ok = (n >= 2) & (sd > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = (mean - col(tmean, lambda c: c.experience_target)) / (sd / np.sqrt(n))
+            p = np.where(ok, 2 * stats.t.sf(np.abs(t), np.where(ok, n - 1, 1.0)), np.nan)
+        est[tmean], low[tmean], high[tmean], pv[tmean] = mean, lo, hi, p
+        for i in tmean:
+            kinds[i] = "mean"
+    return kinds, est, low, high, pv
+
+
+def _share_intervals(
+    rows: Sequence[tuple[float, float, str, int | None, float]], confidence: float
+) -> list[tuple[float, float, bool]]:
+    """_share_interval of many (value, target, comparator, n, scale) at once."""
+    out: list[tuple[float, float, bool]] = [(math.nan, math.nan, False)] * len(rows)
+    idx = [
+        i
+        for i, (v, t, _, n, s) in enumerate(rows)
+        if n is not None and n > 0 and 0.0 <= v / s <= 1.0 and 0.0 <= t / s <= 1.0
+    ]
+    if not idx:
+        return out
+    n_arr = np.array([rows[i][3] for i in idx], dtype=float)
+    x_arr = np.array([round(rows[i][0] / rows[i][4] * (rows[i][3] or 0)) for i in idx], dtype=float)
+    lo, hi = wilson_interval(x_arr, n_arr, confidence)
+    for j, i in enumerate(idx):
+        _, target, comparator, _, scale = rows[i]
+        low, high = scale * float(lo[j]), scale * float(hi[j])
+        worst = low if comparator in (">=", ">") else high
+        out[i] = (low, high, is_met(worst, target, comparator))
+    return out
+
+
+def compare_cells(
+    cells: Sequence[ComparisonCell], *, confidence: float = 0.95, min_n: int = DEFAULT_MIN_N
+) -> list[CellComparison]:
+    """compare_one of every cell (q_value still the raw p-value, not yet judged), with the
+    intervals and tests computed over all cells at once."""
+    kinds, est_a, lo_a, hi_a, pv_a = _experience_arrays(cells, confidence)
+    shares: list[tuple[float, float, str, int | None, float]] = []
+    for cell in cells:
+        shares.append(
+            (cell.kpi_value, cell.kpi_target, cell.kpi_comparator, cell.kpi_n, cell.kpi_share_scale)
+        )
+        shares.extend((g.value, g.target, g.comparator, g.n, cell.kpi_share_scale) for g in cell.kpi_groups)
+    intervals = iter(_share_intervals(shares, confidence))
+    out: list[CellComparison] = []
+    for i, cell in enumerate(cells):
+        kpi_lo, kpi_hi, kpi_evidenced = next(intervals)
+        groups = []
+        for g in cell.kpi_groups:
+            g_lo, g_hi, g_ev = next(intervals)
+            groups.append(
+                KpiGroupResult(
+                    g.label,
+                    g.value,
+                    g.target,
+                    g.comparator,
+                    is_met(g.value, g.target, g.comparator),
+                    margin(g.value, g.target, g.comparator),
+                    g.n,
+                    g_lo,
+                    g_hi,
+                    g_ev,
+                )  # fmt: skip
+            )
+        if groups:
+            kpi_met = bool(pooled_met(g.met for g in groups))
+            kpi_margin = min(g.margin for g in groups)
+            kpi_evidenced = all(g.evidenced for g in groups)
+        else:
+            kpi_met = is_met(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
+            kpi_margin = margin(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
+        est, lo, hi, pv = float(est_a[i]), float(lo_a[i]), float(hi_a[i]), float(pv_a[i])
+        comp, target = cell.experience_comparator, cell.experience_target
+        exp_met = is_met(est, target, comp)
+        gap = margin(est, target, comp)
+        g1, g2 = margin(lo, target, comp), margin(hi, target, comp)
+        gap_lo, gap_hi = min(g1, g2), max(g1, g2)
+        evidenced = bool((gap_lo > 0 or gap_hi < 0) and cell.experience_n >= min_n)
+        quadrant = (
+            ("both_met" if exp_met else "watermelon")
+            if kpi_met
+            else ("kpi_missed_experience_met" if exp_met else "both_missed")
+        )
+        out.append(
+            CellComparison(
+                service=cell.service,
+                region=cell.region,
+                tier=cell.tier,
+                period=cell.period,
+                quadrant=quadrant,
+                kpi_value=cell.kpi_value,
+                kpi_target=cell.kpi_target,
+                kpi_met=kpi_met,
+                kpi_margin=kpi_margin,
+                experience_kind=kinds[i],
+                experience_estimate=est,
+                experience_ci_low=lo,
+                experience_ci_high=hi,
+                experience_target=target,
+                experience_met=exp_met,
+                experience_gap=gap,
+                gap_ci_low=gap_lo,
+                gap_ci_high=gap_hi,
+                p_value=pv,
+                n=cell.experience_n,
+                low_sample=cell.experience_n < min_n,
+                evidenced=evidenced,
+                watermelon_rank=None,
+                message=_message(quadrant, evidenced, cell.experience_n, gap, gap_lo, gap_hi),
+                kpi_ci_low=kpi_lo,
+                kpi_ci_high=kpi_hi,
+                kpi_evidenced=kpi_evidenced,
+                q_value=pv,
+                kpi_groups=tuple(groups),
+            )  # fmt: skip
+        )
+    return out

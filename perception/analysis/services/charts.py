@@ -103,13 +103,30 @@ def region_csat_chart(view: OverviewView, zh: bool, fmt: ChartFormat = "svg") ->
     )
 
 
+#: The quadrant chart names every point up to this many cells; beyond, only the top watermelons.
+QUADRANT_LABEL_ALL = 40
+QUADRANT_LABELLED = 10
+QUADRANT_GRID = 0.5  # percentage points: unnamed points on one grid spot are drawn once
+
+
 def quadrant_matrix_chart(view: KpiExperienceView, zh: bool, fmt: ChartFormat = "svg") -> bytes:
-    """Service x region cells: KPI margin (relative to target) against experience gap (relative)."""
+    """Service x region cells: KPI margin (relative to target) against experience gap (relative).
+
+    Up to QUADRANT_LABEL_ALL cells every point is named. A national provider has thousands (issue
+    19): then only the QUADRANT_LABELLED top-ranked watermelons are named, and the other points
+    are drawn unnamed on a grid of QUADRANT_GRID percentage points, points on one spot drawn once,
+    so the chart stays readable and its size bounded; the page's table lists every cell."""
+    many = len(view.cells) > QUADRANT_LABEL_ALL
+    named = {c.key for c in view.watermelons[:QUADRANT_LABELLED]} if many else None
     points = []
     for c in view.cells:
         cmp = c.comparison
         x = cmp.kpi_margin / abs(cmp.kpi_target) if cmp.kpi_target else cmp.kpi_margin
         y = cmp.experience_gap / abs(cmp.experience_target) if cmp.experience_target else cmp.experience_gap
+        if named is not None and c.key not in named:
+            grid = QUADRANT_GRID
+            points.append(QuadrantPoint("", grid * round(100 * x / grid), grid * round(100 * y / grid)))
+            continue
         # Names, not codes, and the KPI: one cell has a point per KPI (issue 17 saw one cell three
         # times, each labelled only "DESK·GD").
         cell = _t(zh, f"{c.region_name_zh}·{c.service_name_zh}", f"{c.region_name_en} · {c.service_name_en}")

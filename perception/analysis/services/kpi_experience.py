@@ -31,6 +31,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -60,8 +61,8 @@ from scoring import (
     kpi_experience_correlations,
     lead_lag,
     margin,
-    rank_correlation,
 )
+from scoring.association import rank_correlations
 from scoring.comparison import KpiGroup
 from scoring.results import to_jsonable
 
@@ -316,18 +317,35 @@ class KpiExperienceView:
     unmatched: tuple[Unmatched, ...]
 
     def cell(self, key: str) -> CellView | None:
-        return next((c for c in self.cells if c.key == key), None)
+        return self._by_key.get(key)
+
+    @cached_property
+    def _by_key(self) -> dict[str, CellView]:
+        out: dict[str, CellView] = {}
+        for c in self.cells:
+            out.setdefault(c.key, c)
+        return out
+
+    @cached_property
+    def _by_pair(self) -> dict[str, CellView]:
+        out: dict[str, CellView] = {}
+        for c in self.cells:
+            out.setdefault(f"{c.service_code}:{c.kpi_code}", c)
+        return out
 
     def pair_name(self, pair: str, zh: bool) -> str:
         """The service and KPI names of a "SERVICE:KPI" key (the correlations' grouping)."""
-        for c in self.cells:
-            if f"{c.service_code}:{c.kpi_code}" == pair:
-                return (
-                    f"{c.service_name_zh} · {c.kpi_name_zh}"
-                    if zh
-                    else f"{c.service_name_en} · {c.kpi_name_en}"
-                )
-        return pair
+        c = self._by_pair.get(pair)
+        if c is None:
+            return pair
+        return f"{c.service_name_zh} · {c.kpi_name_zh}" if zh else f"{c.service_name_en} · {c.kpi_name_en}"
+
+    @cached_property
+    def ordered_cells(self) -> tuple[CellView, ...]:
+        """Every cell in the order a manager reads them (cell_priority): the watermelons by their
+        rank, then the cells whose experience missed (evidenced first, largest shortfall first),
+        then KPI missed with experience met, then both met."""
+        return tuple(sorted(self.cells, key=cell_priority))
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -343,6 +361,71 @@ class KpiExperienceView:
         )
         out["filters"] = self.filters.to_dict()
         return out
+
+
+#: Cells per page of the page's cell table (a national provider compares ~5,000: the headline,
+#: the quadrant counts and the chart cover them all, the table shows one page at a time).
+CELL_PAGE_SIZE = 50
+#: Cells of each quadrant in the phone's list (the rest: the table filtered on the quadrant).
+QUADRANT_LIST_SIZE = 5
+#: Watermelon cells listed in full on the page, evidenced and candidates each (the rest: the table).
+WATERMELON_LIST_SIZE = 25
+_QUADRANT_ORDER = {"watermelon": 0, "both_missed": 1, "kpi_missed_experience_met": 2, "both_met": 3}
+
+
+def cell_priority(c: CellView) -> tuple[Any, ...]:
+    """Sort key of a cell for the manager: watermelons first in their rank (evidenced first,
+    largest relative shortfall), then experience missed with the KPI missed, then KPI missed with
+    experience met, then both met; inside each, evidenced first, then the largest relative
+    experience shortfall, then the largest KPI shortfall; the cell key breaks ties."""
+    m = c.comparison
+    if m.quadrant == "watermelon" and m.watermelon_rank is not None:
+        return (0, m.watermelon_rank, 0.0, 0.0, c.key)
+    rel = m.experience_gap / abs(m.experience_target) if m.experience_target else m.experience_gap
+    kpi = m.kpi_margin / abs(m.kpi_target) if m.kpi_target else m.kpi_margin
+    return (_QUADRANT_ORDER.get(m.quadrant, 4), int(not m.evidenced), rel, kpi, c.key)
+
+
+@dataclass(frozen=True)
+class CellPage:
+    """One page of the cell table: ``cells`` (in cell_priority order), the page (from 1, clamped
+    to the pages there are), the page count, the cells in the table (``total``, after the
+    ``quadrant`` filter) and the 1-based position of the first cell shown."""
+
+    cells: tuple[CellView, ...]
+    page: int
+    pages: int
+    total: int
+    quadrant: str | None
+    first: int
+
+
+def cell_page(
+    view: KpiExperienceView, page: int | None, quadrant: str | None = None, size: int | None = None
+) -> CellPage:
+    """The ``page``-th page of the cells (of one ``quadrant`` when it names one; an unknown one is
+    ignored). A page number that is missing, not positive or past the end gives the first or the
+    last page, never an error."""
+    size = size or CELL_PAGE_SIZE
+    chosen = quadrant if quadrant in _QUADRANT_ORDER else None
+    cells = view.ordered_cells
+    if chosen is not None:
+        cells = tuple(c for c in cells if c.comparison.quadrant == chosen)
+    pages = max(1, -(-len(cells) // size))
+    number = min(max(page or 1, 1), pages)
+    start = (number - 1) * size
+    return CellPage(cells[start : start + size], number, pages, len(cells), chosen, start + 1)
+
+
+def quadrant_lists(view: KpiExperienceView, size: int | None = None) -> dict[str, tuple[CellView, ...]]:
+    """The first ``size`` cells of each quadrant in cell_priority order (the phone's list)."""
+    size = size or QUADRANT_LIST_SIZE
+    out: dict[str, list[CellView]] = defaultdict(list)
+    for c in view.ordered_cells:
+        chosen = out[c.comparison.quadrant]
+        if len(chosen) < size:
+            chosen.append(c)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _cell_dict(c: CellView) -> dict[str, Any]:
@@ -537,9 +620,14 @@ def _comparison_cell(
 
 
 def kpi_vs_experience(
-    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True, over_time: bool = True
 ) -> KpiExperienceView:
-    """Compare every KPI that has an experience counterpart with that experience, per service x region."""
+    """Compare every KPI that has an experience counterpart with that experience, per service x region.
+
+    ``over_time=False`` (the page and its chart, which do not show them): the correlations over
+    the weeks of every cell are left out (``correlations.over_time`` empty), and the weekly
+    experience is read only for the watermelons whose lead and lag the page shows; at national
+    scale that is ~10,000 cells x weeks lookups fewer (issue 19). The API and the review keep them."""
     names = load_names(session, customers=False)
     # Which KPIs have values and what they compare with first; then the values of those with an
     # experience target only (a volume or a percentile KPI has none and needs no rows).
@@ -586,6 +674,10 @@ def kpi_vs_experience(
     plan = PlanMeans(session)
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
+    week_points: dict[tuple[int, int, date, ExperienceTarget], float | None] = {}
+    week_margins: dict[tuple[str, str], list[tuple[int, int, ExperienceTarget, dict[date, float]]]] = (
+        defaultdict(list)
+    )
     for (definition_id, service_id, region_id), group in sorted(grouped.items()):
         link = links.get((definition_id, service_id))
         if link is None or link.experience is None:
@@ -642,11 +734,30 @@ def kpi_vs_experience(
             if r.target is not None and r.comparator is not None:
                 m = margin(r.value, r.target, r.comparator)
                 week_margin[r.period] = min(m, week_margin.get(r.period, m))
+        week_margins[(f"{s_code}:{link.kpi_code}", r_code)].append(
+            (service_id, region_id, link.experience, week_margin)
+        )
+
+    def weekly_series(key: tuple[str, str]) -> None:
+        """The cell's weekly (KPI margin, experience gap) points, into ``weekly``."""
+        for service_id, region_id, experience, week_margin in week_margins.get(key, []):
+            weekly_points(key, service_id, region_id, experience, week_margin)
+
+    def weekly_points(
+        key: tuple[str, str],
+        service_id: int,
+        region_id: int,
+        experience: ExperienceTarget,
+        week_margin: dict[date, float],
+    ) -> None:
         for week, kpi_margin in week_margin.items():
-            wexp, _ = experience_input(cells_index.parts(service_id, region_id, week), link.experience)
-            if wexp:
-                point = (kpi_margin, _weekly_point(wexp, link.experience))
-                weekly[(f"{s_code}:{link.kpi_code}", r_code)][week] = point
+            # The KPIs of one cell share their experience target: its weekly point is read once.
+            memo = (service_id, region_id, week, experience)
+            if memo not in week_points:
+                wexp, _ = experience_input(cells_index.parts(service_id, region_id, week), experience)
+                week_points[memo] = _weekly_point(wexp, experience) if wexp else None
+            if (gap := week_points[memo]) is not None:
+                weekly[key][week] = (kpi_margin, gap)
 
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
     for _, key, entry in sorted(noted, key=lambda item: item[0]):
@@ -684,15 +795,18 @@ def kpi_vs_experience(
             key=lambda v: v.comparison.watermelon_rank or 0,
         )
     )
+    lead_cells = [(f"{v.service_code}:{v.kpi_code}", v.region_code) for v in watermelons[:LEAD_LAG_CELLS]]
+    for cell_key in sorted(week_margins) if over_time else lead_cells:
+        weekly_series(cell_key)
+    series = [(k, pts) for k, pts in sorted(weekly.items()) if len(pts) >= 3] if over_time else []
+    over_time_rho = rank_correlations(
+        [([m for m, _ in p.values()], [g for _, g in p.values()]) for _, p in series]
+    )
     correlations = KpiExperienceCorrelations(
         across_regions=kpi_experience_correlations(report.cells).across_regions,
         over_time=tuple(
-            (
-                (service, region, None),
-                rank_correlation([m for m, _ in pts.values()], [g for _, g in pts.values()]),
-            )
-            for (service, region), pts in sorted(weekly.items())
-            if len(pts) >= 3
+            ((service, region, None), r)
+            for ((service, region), _), r in zip(series, over_time_rho, strict=True)
         ),
     )
     return KpiExperienceView(

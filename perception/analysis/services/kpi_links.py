@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -48,8 +48,10 @@ class KpiLink:
     reason: str | None  # why there is no experience target (None when there is one)
 
 
-@dataclass(frozen=True)
-class KpiRow:
+class KpiRow(NamedTuple):
+    """One KPI value (a NamedTuple: a national provider's year is millions of rows, and a tuple is
+    built several times faster than a frozen dataclass; the fields read the same)."""
+
     definition_id: int
     service_id: int
     region_id: int
@@ -111,7 +113,10 @@ def kpi_rows(
         KpiValue.tier_key,
         KpiValue.id,
     )
-    return [KpiRow(*row) for row in session.execute(stmt)]  # type: ignore[arg-type, call-arg]
+    # Through the connection (Core): plain column rows need none of the ORM's loading, ~30 % of
+    # the CPU time of a year's rows at national scale.
+    make = KpiRow._make
+    return [make(row) for row in session.connection().execute(stmt)]
 
 
 def kpi_pairs(

@@ -18,7 +18,13 @@ from perception.analysis.services.experience import experience as experience_ser
 from perception.analysis.services.exports import FORMATS, export
 from perception.analysis.services.facts import DIMENSION_CODES
 from perception.analysis.services.filters import AnalysisFilters
-from perception.analysis.services.kpi_experience import KpiExperienceView, watermelon_cells
+from perception.analysis.services.kpi_experience import (
+    WATERMELON_LIST_SIZE,
+    KpiExperienceView,
+    cell_page,
+    quadrant_lists,
+    watermelon_cells,
+)
 from perception.analysis.services.kpi_experience import kpi_vs_experience as kpi_experience_service
 from perception.analysis.services.kpis import kpi_analysis
 from perception.analysis.services.names import load_names
@@ -41,7 +47,8 @@ def _overview(filters: AnalysisFilters) -> OverviewView:
 
 
 def _kpi_vs_experience(filters: AnalysisFilters) -> KpiExperienceView:
-    return kpi_experience_service(orm(), filters, use_rollup=rollup_for_pages(orm()))
+    # The page and its chart do not show the correlations over each cell's weeks (the API does).
+    return kpi_experience_service(orm(), filters, use_rollup=rollup_for_pages(orm()), over_time=False)
 
 
 def _experience(filters: AnalysisFilters) -> ExperienceView:
@@ -62,11 +69,18 @@ def overview() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def kpi_vs_experience() -> Any:
     filters, error = current_filters()
-    view = computed("kpi_vs_experience", filters, lambda: _kpi_vs_experience(filters), reuse=False)
+    # Turning the table's pages of a view just computed draws from it, as its charts do (within
+    # REUSE_SECONDS, same sign-in and filters); opening the page computes afresh.
+    paging = "page" in request.args or "quadrant" in request.args
+    view = computed("kpi_vs_experience", filters, lambda: _kpi_vs_experience(filters), reuse=paging)
+    table = cell_page(view, request.args.get("page", 1, type=int), request.args.get("quadrant") or None)
     return render_template(
         "analysis/kpi_vs_experience.html",
-        **page_context(filters, error, view=view, quadrants=QUADRANTS, melons=watermelon_cells(view)),
-    )
+        **page_context(
+            filters, error, view=view, quadrants=QUADRANTS, melons=watermelon_cells(view), table=table,
+            quadrant_lists=quadrant_lists(view), list_size=WATERMELON_LIST_SIZE,
+        ),
+    )  # fmt: skip
 
 
 @bp.get("/kpis")
