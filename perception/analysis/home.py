@@ -114,7 +114,7 @@ def _headline(session: Session, end: date, regions: frozenset[int] | None) -> He
     headline = Headline(
         now=_measures(session, end - timedelta(weeks=WEEKS), end, regions),
         before=_measures(session, end - timedelta(weeks=2 * WEEKS), end - timedelta(weeks=WEEKS), regions),
-        cells=tuple(watermelon_cells(kpi_vs_experience(session, window)).evidenced),
+        cells=tuple(watermelon_cells(kpi_vs_experience(session, window, over_time=False)).evidenced),
     )
     with _kept_lock:
         _kept[key] = (version, headline)
