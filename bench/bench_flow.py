@@ -39,7 +39,8 @@ PG_ADMIN = os.environ.get("PERCEPTION_TEST_POSTGRES_URL", "postgresql+psycopg://
 SECRET = "bench-secret-key-which-is-long-enough-0123456789abcdef"  # noqa: S105 - a throwaway bench instance
 APPS = {"product": "/s", "same_steps": "/b", "minimal": "/m"}
 CLIENTS = 16
-CONNECTION_CEILING = 300  # flows per second one connection may complete (links supplied per connection; 120 ran out on the minimal app at 866 flows/s)
+# Links supplied per connection and second: 120 ran out on the minimal app at 866 flows/s.
+CONNECTION_CEILING = 300  # flows per second one connection may complete
 # The deployments: README = what the README says for the backend.
 DEPLOY = {
     "sync": ["--worker-class", "sync"],
