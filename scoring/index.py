@@ -168,7 +168,6 @@ def perception_index_from_sums(
     dimension it equals :func:`perception_index_by_group`; with every dimension answered by every
     respondent, the t interval of the per-respondent index.
     """
-    from scipy import stats
 
     s = np.asarray(sums, dtype=float)
     c = np.asarray(counts, dtype=float)
@@ -196,32 +195,64 @@ def perception_index_from_sums(
         if k == len(FEEDBACK_DIMENSIONS)
         else tuple((str(d), str(d), str(d)) for d in range(k))
     )
-    out = []
-    for g in range(g_count):
-        ng = int(n[g])
-        estimate = float((w_norm[g] * m_gd[g]).sum()) if ng else math.nan
-        if ng >= 2:
-            se = math.sqrt(ng / (ng - 1.0) * float(ss[g]))
-            q = float(stats.t.ppf(0.5 + confidence / 2.0, ng - 1))
-            low, high = max(0.0, estimate - q * se), min(100.0, estimate + q * se)
-        else:
-            low = high = math.nan
-        parts = tuple(
-            IndexPart(code, zh, en, float(w_norm[g, d]), int(n_gd[g, d]), float(m_gd[g, d]))
-            for d, (code, zh, en) in enumerate(names)
-            if has[g, d]
-        )
-        thin = tuple(p.code for p in parts if p.n_ratings < min_n)
-        measure = GroupMeasure(
-            key=index.keys[g],
-            measure="perception_index",
-            n=ng,
-            estimate=estimate,
-            ci_low=low,
-            ci_high=high,
+    return [
+        index_of_group(
+            index.keys[g],
+            int(n[g]),
+            w_norm[g],
+            n_gd[g],
+            m_gd[g],
+            float(ss[g]),
+            names,
             confidence=confidence,
-            method="ratio_linearisation_t",
-            low_sample=bool(ng < min_n or thin),
-        )
-        out.append(PerceptionIndex(measure, parts, thin))
-    return out
+            min_n=min_n,
+        )  # fmt: skip
+        for g in range(g_count)
+    ]
+
+
+def index_of_group(
+    key: tuple[object, ...],
+    respondents: int,
+    weights: np.ndarray,
+    counts: np.ndarray,
+    means: np.ndarray,
+    squares: float,
+    names: Sequence[tuple[str, str, str]],
+    *,
+    confidence: float = 0.95,
+    min_n: int = DEFAULT_MIN_N,
+) -> PerceptionIndex:
+    """One group's index from its normalised dimension ``weights``, its ratings' ``counts`` and
+    ``means`` per dimension and ``squares``, the sum over its respondents of their squared
+    linearised contributions: the estimate, and the t interval of the ratio by linearisation
+    (variance ``n / (n - 1) * squares``), clipped to 0-100. Shared by the respondent-level path
+    above and the pre-aggregate's sums (perception.analysis.services.perception_index)."""
+    from scipy import stats
+
+    ng = respondents
+    estimate = float((weights * means).sum()) if ng else math.nan
+    if ng >= 2:
+        se = math.sqrt(ng / (ng - 1.0) * squares)
+        q = float(stats.t.ppf(0.5 + confidence / 2.0, ng - 1))
+        low, high = max(0.0, estimate - q * se), min(100.0, estimate + q * se)
+    else:
+        low = high = math.nan
+    parts = tuple(
+        IndexPart(code, zh, en, float(weights[d]), int(round(float(counts[d]))), float(means[d]))
+        for d, (code, zh, en) in enumerate(names)
+        if counts[d] > 0
+    )
+    thin = tuple(part.code for part in parts if part.n_ratings < min_n)
+    measure = GroupMeasure(
+        key=key,
+        measure="perception_index",
+        n=ng,
+        estimate=estimate,
+        ci_low=low,
+        ci_high=high,
+        confidence=confidence,
+        method="ratio_linearisation_t",
+        low_sample=bool(ng < min_n or thin),
+    )
+    return PerceptionIndex(measure, parts, thin)

@@ -19,7 +19,6 @@ the same figures up to rounding, 1e-14 at a national provider's size).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Sequence
 from dataclasses import replace
 from typing import Any, cast
@@ -32,8 +31,8 @@ from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS,
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.models.facts import ExperienceSource
-from scoring import DEFAULT_MIN_N, GroupMeasure
-from scoring.index import PerceptionIndex, perception_index_from_sums
+from scoring import DEFAULT_MIN_N
+from scoring.index import PerceptionIndex, index_of_group, perception_index_from_sums
 
 #: Customers' answers: the headline index. Collectors' weekly-report ratings: shown apart.
 VOICES: dict[str, tuple[str, ...]] = {
@@ -215,9 +214,8 @@ def index_from_moments(
     CC_de = sum_r C_rd C_re. With m_d = T_d / N_d and a_d = w'_d / N_d, the linearisation's
     sum_r u_r^2 = sum_de a_d a_e (SS_de - m_e SC_de - m_d SC_ed + m_d m_e CC_de), since
     u_r = sum_d a_d (S_rd - m_d C_rd). Keys are the labels (a tuple for the measure's key)."""
-    from scipy import stats
 
-    from scoring.index import FEEDBACK_DIMENSIONS, IndexPart, _weights
+    from scoring.index import FEEDBACK_DIMENSIONS, _weights
 
     n_dims = counts.shape[1]
     w = _weights(weights, n_dims)
@@ -232,32 +230,11 @@ def index_from_moments(
     squares = np.maximum(np.einsum("gd,gde,ge->g", a, v, a), 0.0)
     out: dict[Hashable, PerceptionIndex] = {}
     for g, label in enumerate(labels):
-        ng = int(round(float(respondents[g])))
-        estimate = float((w_norm[g] * m[g]).sum()) if ng else math.nan
-        if ng >= 2:
-            se = math.sqrt(ng / (ng - 1.0) * float(squares[g]))
-            q = float(stats.t.ppf(0.5 + confidence / 2.0, ng - 1))
-            low, high = max(0.0, estimate - q * se), min(100.0, estimate + q * se)
-        else:
-            low = high = math.nan
-        parts = tuple(
-            IndexPart(code, zh, en, float(w_norm[g, d]), int(round(float(counts[g, d]))), float(m[g, d]))
-            for d, (code, zh, en) in enumerate(FEEDBACK_DIMENSIONS)
-            if has[g, d]
-        )
-        thin = tuple(p.code for p in parts if p.n_ratings < min_n)
-        measure = GroupMeasure(
-            key=label if isinstance(label, tuple) else (label,),
-            measure="perception_index",
-            n=ng,
-            estimate=estimate,
-            ci_low=low,
-            ci_high=high,
-            confidence=confidence,
-            method="ratio_linearisation_t",
-            low_sample=bool(ng < min_n or thin),
-        )
-        out[label] = PerceptionIndex(measure, parts, thin)
+        out[label] = index_of_group(
+            label if isinstance(label, tuple) else (label,), int(round(float(respondents[g]))),
+            w_norm[g], counts[g], m[g], float(squares[g]), FEEDBACK_DIMENSIONS,
+            confidence=confidence, min_n=min_n,
+        )  # fmt: skip
     return out
 
 
