@@ -306,16 +306,33 @@ def compare_one(
         else margin(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
     )
     kind, est, lo, hi, pv = _experience(cell, confidence)
-    comp = cell.experience_comparator
-    exp_met = is_met(est, cell.experience_target, comp)
-    gap = margin(est, cell.experience_target, comp)
-    g1, g2 = margin(lo, cell.experience_target, comp), margin(hi, cell.experience_target, comp)
-    gap_lo, gap_hi = min(g1, g2), max(g1, g2)
-    excludes = gap_lo > 0 or gap_hi < 0
-    evidenced = bool(excludes and cell.experience_n >= min_n)
     kpi_lo, kpi_hi, kpi_evidenced = _kpi_interval(cell, confidence)
     if groups:  # each group's own interval on the met side of its own target
         kpi_evidenced = all(g.evidenced for g in groups)
+    return _classified(
+        cell, kind, (est, lo, hi, pv), (kpi_met, kpi_margin, kpi_lo, kpi_hi, kpi_evidenced), groups, min_n
+    )
+
+
+def _classified(
+    cell: ComparisonCell,
+    kind: str,
+    experience: tuple[float, float, float, float],
+    kpi: tuple[bool, float, float, float, bool],
+    groups: tuple[KpiGroupResult, ...],
+    min_n: int,
+) -> CellComparison:
+    """A cell's comparison from its experience (estimate, interval, p-value) and KPI side (met,
+    margin, interval, evidenced): the gap to the experience target with its interval, the quadrant
+    and the message. One place for compare_one and the vectorised compare_cells."""
+    est, lo, hi, pv = experience
+    kpi_met, kpi_margin, kpi_lo, kpi_hi, kpi_evidenced = kpi
+    comp, target = cell.experience_comparator, cell.experience_target
+    exp_met = is_met(est, target, comp)
+    gap = margin(est, target, comp)
+    g1, g2 = margin(lo, target, comp), margin(hi, target, comp)
+    gap_lo, gap_hi = min(g1, g2), max(g1, g2)
+    evidenced = bool((gap_lo > 0 or gap_hi < 0) and cell.experience_n >= min_n)
     quadrant = (
         ("both_met" if exp_met else "watermelon")
         if kpi_met
@@ -335,7 +352,7 @@ def compare_one(
         experience_estimate=est,
         experience_ci_low=lo,
         experience_ci_high=hi,
-        experience_target=cell.experience_target,
+        experience_target=target,
         experience_met=exp_met,
         experience_gap=gap,
         gap_ci_low=gap_lo,
@@ -655,49 +672,7 @@ def compare_cells(
         else:
             kpi_met = is_met(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
             kpi_margin = margin(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
-        est, lo, hi, pv = float(est_a[i]), float(lo_a[i]), float(hi_a[i]), float(pv_a[i])
-        comp, target = cell.experience_comparator, cell.experience_target
-        exp_met = is_met(est, target, comp)
-        gap = margin(est, target, comp)
-        g1, g2 = margin(lo, target, comp), margin(hi, target, comp)
-        gap_lo, gap_hi = min(g1, g2), max(g1, g2)
-        evidenced = bool((gap_lo > 0 or gap_hi < 0) and cell.experience_n >= min_n)
-        quadrant = (
-            ("both_met" if exp_met else "watermelon")
-            if kpi_met
-            else ("kpi_missed_experience_met" if exp_met else "both_missed")
-        )
-        out.append(
-            CellComparison(
-                service=cell.service,
-                region=cell.region,
-                tier=cell.tier,
-                period=cell.period,
-                quadrant=quadrant,
-                kpi_value=cell.kpi_value,
-                kpi_target=cell.kpi_target,
-                kpi_met=kpi_met,
-                kpi_margin=kpi_margin,
-                experience_kind=kinds[i],
-                experience_estimate=est,
-                experience_ci_low=lo,
-                experience_ci_high=hi,
-                experience_target=target,
-                experience_met=exp_met,
-                experience_gap=gap,
-                gap_ci_low=gap_lo,
-                gap_ci_high=gap_hi,
-                p_value=pv,
-                n=cell.experience_n,
-                low_sample=cell.experience_n < min_n,
-                evidenced=evidenced,
-                watermelon_rank=None,
-                message=_message(quadrant, evidenced, cell.experience_n, gap, gap_lo, gap_hi),
-                kpi_ci_low=kpi_lo,
-                kpi_ci_high=kpi_hi,
-                kpi_evidenced=kpi_evidenced,
-                q_value=pv,
-                kpi_groups=tuple(groups),
-            )  # fmt: skip
-        )
+        experience = (float(est_a[i]), float(lo_a[i]), float(hi_a[i]), float(pv_a[i]))
+        kpi = (kpi_met, kpi_margin, kpi_lo, kpi_hi, kpi_evidenced)
+        out.append(_classified(cell, kinds[i], experience, kpi, tuple(groups), min_n))
     return out
