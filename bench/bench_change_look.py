@@ -24,14 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-DIMS = (
-    "response_speed",
-    "fault_handling",
-    "deliverable_quality",
-    "staff_attitude",
-    "service_conformity",
-    "training_effect",
-)
+from scoring.index import FEEDBACK_DIMENSIONS  # noqa: E402 - after the path set-up
+
+DIMS = tuple(code for code, _, _ in FEEDBACK_DIMENSIONS)
 
 
 def histogram_rows(scale: float, regions: int = 100, services: int = 50) -> list[tuple[Any, ...]]:

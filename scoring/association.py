@@ -41,6 +41,16 @@ class RankCorrelation(JsonResult):
     low_sample: bool  # n < 10: the interval is wide and the normal approximation rough
 
 
+
+def _paired(kpi: ArrayLike, experience: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The two series as floats, the points where either is missing left out."""
+    x = np.asarray(kpi, dtype=float).reshape(-1)
+    y = np.asarray(experience, dtype=float).reshape(-1)
+    if x.shape != y.shape:
+        raise ValueError("kpi and experience must have the same length")
+    ok = ~np.isnan(x) & ~np.isnan(y)
+    return x[ok], y[ok]
+
 def rank_correlation(kpi: ArrayLike, experience: ArrayLike, *, confidence: float = 0.95) -> RankCorrelation:
     """Spearman's rho between KPI and experience (pairs with a NaN dropped).
 
@@ -50,12 +60,7 @@ def rank_correlation(kpi: ArrayLike, experience: ArrayLike, *, confidence: float
     """
     from scipy import stats
 
-    x = np.asarray(kpi, dtype=float).reshape(-1)
-    y = np.asarray(experience, dtype=float).reshape(-1)
-    if x.shape != y.shape:
-        raise ValueError("kpi and experience must have the same length")
-    ok = ~np.isnan(x) & ~np.isnan(y)
-    x, y = x[ok], y[ok]
+    x, y = _paired(kpi, experience)
     n = x.size
     nan = float("nan")
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
@@ -88,12 +93,7 @@ def rank_correlations(
     out: list[RankCorrelation | None] = [None] * len(pairs)
     by_length: dict[int, list[tuple[int, NDArray[np.float64], NDArray[np.float64]]]] = defaultdict(list)
     for i, (kpi, experience) in enumerate(pairs):
-        x = np.asarray(kpi, dtype=float).reshape(-1)
-        y = np.asarray(experience, dtype=float).reshape(-1)
-        if x.shape != y.shape:
-            raise ValueError("kpi and experience must have the same length")
-        ok = ~np.isnan(x) & ~np.isnan(y)
-        x, y = x[ok], y[ok]
+        x, y = _paired(kpi, experience)
         if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
             out[i] = RankCorrelation(nan, nan, nan, confidence, nan, int(x.size), True)
         else:
