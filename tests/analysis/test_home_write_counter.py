@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 import perception.analysis.home as home
 from perception.core.clock import Clock
 from perception.core.extensions import db
+from perception.core.models.audit import AuditEntry
 from perception.core.models.facts import ExperienceObservation
 from perception.core.models.org import Region
 from perception.kpi.models import DataVersion
@@ -38,6 +39,13 @@ def committing(app):
         if ids:
             session.execute(delete(ExperienceObservation).where(ExperienceObservation.region_id.in_(ids)))
             session.execute(delete(Region).where(Region.id.in_(ids)))
+            # The ORM insert was audited and committed: SQLite hands a deleted region's id out
+            # again, and a later test would find this region's "create" entry under its own id.
+            session.execute(
+                delete(AuditEntry).where(
+                    AuditEntry.object_type == "Region", AuditEntry.object_id.in_([str(i) for i in ids])
+                )
+            )
         session.commit()
 
 
