@@ -83,7 +83,7 @@ def live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
 
 
 def test_points_on_a_phone(live):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from perception.core.extensions import db
     from perception.surveys.models import Response
@@ -101,13 +101,16 @@ def test_points_on_a_phone(live):
             assert total.inner_text() == "0"
             page.get_by_label("可靠性：可靠、准确地兑现服务承诺").fill("50")
             page.get_by_label("响应性：乐于帮助您并提供及时的服务").fill("30")
-            assert total.inner_text() == "80"  # follows the typing
+            expect(total).to_have_text("80")  # follows the typing
             assert "survey-sum--off" in (page.locator("#importance-sum").get_attribute("class") or "")
             page.get_by_role("button", name="提交").click()
+            # The page comes back with its errors: its script must have run before the typing
+            # below (CI once read the total before the new page's script updated it: 80 for 100).
+            page.wait_for_load_state("load")
             assert "各项分数合计须正好为 100 分，目前为 80 分。" in page.content()
             assert page.get_by_label("可靠性：可靠、准确地兑现服务承诺").input_value() == "50"
             page.get_by_label("移情性：对您的关心和个别关注").fill("20")
-            assert total.inner_text() == "100"
+            expect(total).to_have_text("100")
             assert "survey-sum--off" not in (page.locator("#importance-sum").get_attribute("class") or "")
             page.get_by_role("button", name="提交").click()
             page.wait_for_url("**/s/done?v=*")
