@@ -13,17 +13,15 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
-from sqlalchemy import select
 
-from perception.core.audit import acting_as
-from perception.core.extensions import db, orm
-from perception.core.transaction import unit_of_work
-from perception.web.admin.cli import token_group, user_group
-from perception.web.admin.webhooks_cli import webhooks_group
+# The database stack (SQLAlchemy's ORM, the models, Alembic) is imported inside the commands that
+# use it: `perception --help` lists the commands without it (issue 19: under a second).
 
 
 def _in_unit(action: Any) -> Any:
     """Run one operation as the command's unit of work (committed, or rolled back on an error)."""
+    from perception.core.transaction import unit_of_work
+
     with unit_of_work():
         return action()
 
@@ -41,7 +39,11 @@ def upgrade_database() -> None:
 @with_appcontext
 def init_command(admin_username: str | None, admin_password: str | None, admin_name: str) -> None:
     """Create or upgrade the database through migrations; optionally create the first admin."""
+    from sqlalchemy import select
+
     from perception.core import users
+    from perception.core.audit import acting_as
+    from perception.core.extensions import db, orm
     from perception.core.models.auth import Role, User
 
     upgrade_database()
@@ -76,7 +78,9 @@ def init_command(admin_username: str | None, admin_password: str | None, admin_n
 @with_appcontext
 def demo_command(weeks: int) -> None:
     """Load the demo organisation (idempotent: re-running does not duplicate data)."""
+    from perception.core.audit import acting_as
     from perception.core.demo import DEMO_PASSWORD, load_demo
+    from perception.core.extensions import orm
 
     upgrade_database()
     with acting_as("cli:demo"):
@@ -107,6 +111,9 @@ def run_command(host: str, port: int, debug: bool, scheduler: bool) -> None:
     if scheduler and not app.config.get("REDIS_URL"):
         start_scheduler_process()
     click.echo(f"Perception on http://{host}:{port}/  (Ctrl+C to stop)")
+    from perception.web.warmup import warm_in_background
+
+    warm_in_background(app)
     # Flask.run() refuses to start inside a CLI command, so serve with Werkzeug directly.
     from werkzeug.serving import run_simple
 
@@ -124,10 +131,12 @@ def scheduler_tick(app: Flask) -> list[str]:
     tick tries it again."""
     from sqlalchemy import delete
 
+    from perception.core.audit import acting_as
     from perception.core.jobs import enqueue
     from perception.core.jobs.runner import sweep
     from perception.core.jobs.schedule import run_due, slot_for
     from perception.core.models.jobs import ScheduledRun
+    from perception.core.transaction import unit_of_work
 
     with app.app_context(), acting_as("scheduler"):
         periodic = {item.job: item for item in app.extensions["perception.periodic"]}
@@ -256,15 +265,15 @@ COMMANDS = (
     run_command,
     scheduler_command,
     worker_command,
-    user_group,
-    token_group,
-    webhooks_group,
     i18n_group,
 )
 
 
 def init_app(app: Flask) -> None:
-    for command in COMMANDS:
+    from perception.web.admin.cli import token_group, user_group
+    from perception.web.admin.webhooks_cli import webhooks_group
+
+    for command in (*COMMANDS, user_group, token_group, webhooks_group):
         app.cli.add_command(command)
 
 
@@ -274,16 +283,19 @@ def _create_app(*_: Any) -> Flask:
     return create_app()
 
 
-# The command groups the app gets from its phases' blueprints (perception/<phase>/cli.py) and from
-# Flask-Migrate, named here so that `perception --help` answers without building the app (every
-# phase, its blueprints and their libraries: seconds). tests/core/test_cli_help_listing.py holds
-# this list to the app's.
+# The command groups the app gets from its phases' blueprints (perception/<phase>/cli.py), from
+# the admin's modules (perception/web/admin: they load the models) and from Flask-Migrate, named
+# here so that `perception --help` answers without building the app (every phase, its blueprints
+# and their libraries: seconds). tests/core/test_cli_help_listing.py holds this list to the app's.
 PHASE_GROUPS = {
     "collection": "Collection from a shell: importing past weekly reports and callbacks.",
     "db": "Perform database migrations.",
     "kpi": "Imports, KPI recomputation and the escalation check from a shell.",
     "review": "Create the current review, send its reminders, generate its PDF.",
     "surveys": "Surveys from a shell: importing past answers.",
+    "token": "Issue and revoke API tokens.",
+    "user": "Create users, set roles, reset passwords.",
+    "webhooks": "Webhook subscriptions, their delivery log and replays.",
 }
 
 

@@ -13,6 +13,7 @@ first use, in the worker).
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 from typing import Any
 
@@ -40,8 +41,10 @@ def _draw(figure: Any) -> None:
     axes.set_xlabel("第 1 周 week 1")
 
 
-def warm(app: Flask) -> dict[str, float]:
-    """Load in this process what the first heavy request would load; seconds per step."""
+def warm(app: Flask, *, release: bool = True) -> dict[str, float]:
+    """Load in this process what the first heavy request would load; seconds per step.
+
+    ``release`` closes the pooled database connections at the end, for a process about to fork."""
     steps: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -78,9 +81,28 @@ def warm(app: Flask) -> dict[str, float]:
         except Exception:  # noqa: BLE001, S112 - a fragment that only compiles in its includer
             continue
     mark("templates")
-    release_connections(app)
-    mark("connections")
+    if release:
+        release_connections(app)
+        mark("connections")
     return steps
+
+
+def warm_in_background(app: Flask) -> threading.Thread:
+    """Warm a serving process that does not fork (`perception run`) in a thread, while it already
+    listens: a person's first heavy page comes seconds after the start, and finds the libraries
+    loaded (under `perception run` the first /analysis/ took 1.2-1.5 s on an idle machine, most of
+    it importing SciPy's statistics). A request that needs a module being imported waits for it,
+    as it would have imported it itself."""
+
+    def run() -> None:
+        try:
+            warm(app, release=False)
+        except Exception:  # a warm-up that fails costs only the first request its imports
+            app.logger.exception("warm-up failed")
+
+    thread = threading.Thread(target=run, name="perception-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def release_connections(app: Flask) -> None:

@@ -31,3 +31,30 @@ def test_no_pooled_connection_crosses_the_fork(app):
             conn.exec_driver_sql("SELECT 1")
         release_connections(app)
         assert db.engine.pool.checkedin() == 0
+
+
+def test_perception_run_warms_its_process_while_it_listens(app, monkeypatch):
+    """`perception run` serves from one process that never forks: it warms itself in a thread
+    started before it listens, keeping its pooled connections (requests are using them)."""
+    import threading
+
+    import perception.web.warmup as warmup
+
+    calls: list[dict[str, object]] = []
+    warmed = threading.Event()
+
+    def fake_warm(warm_app, **kwargs):
+        calls.append({"app": warm_app, **kwargs})
+        warmed.set()
+        return {}
+
+    served: list[tuple[str, int]] = []
+    monkeypatch.setattr(warmup, "warm", fake_warm)
+    monkeypatch.setattr(
+        "werkzeug.serving.run_simple", lambda host, port, *_a, **_k: served.append((host, port))
+    )
+    result = app.test_cli_runner().invoke(args=["run", "--no-scheduler", "--port", "5999"])
+    assert result.exit_code == 0, result.output
+    assert served == [("127.0.0.1", 5999)]
+    assert warmed.wait(10)
+    assert calls == [{"app": app, "release": False}]
