@@ -166,3 +166,20 @@ def test_pages_of_the_region_table_add_up_to_the_whole(db_session, generated):
     assert kpi_analysis(db_session, filters, region_page=pages + 5).region_page == pages
     first = kpi_analysis(db_session, filters, region_page=1).by_region
     _same_rows(kpi_analysis(db_session, filters, region_page=-3).by_region, first)
+
+
+def test_the_page_pages_the_region_table_and_keeps_the_scope(login_as, db_session, generated):
+    regions = generated["regions"]
+    period = "from=2026-W10&to=2026-W15"
+    manager = login_as("manager")
+    html = manager.get(f"/analysis/kpis?{period}").get_data(as_text=True)
+    assert "page=2" in html and "#by-region" in html  # the pager, keeping the filters
+    assert "<td>G00</td>" in html and "from=2026-03-02" in html
+    second = manager.get(f"/analysis/kpis?{period}&page=2")
+    assert second.status_code == 200 and "Page 2 of" in second.get_data(as_text=True)
+    assert manager.get(f"/analysis/kpis?{period}&page=zz").status_code == 200
+    bound = login_as("analyst", username="analyst_g00", region="R1")
+    bound.user.region_id = regions[0].id
+    db_session.flush()
+    html = bound.get(f"/analysis/kpis?{period}").get_data(as_text=True)
+    assert "<td>G00</td>" in html and not any(f"<td>{r.code}</td>" in html for r in regions[1:])
