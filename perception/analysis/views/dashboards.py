@@ -171,9 +171,7 @@ def chart(name: str) -> Any:
         )
     else:
         wanted = request.args.get("kpi", type=int)
-        analysis = computed(
-            "kpis", filters, lambda: kpi_analysis(orm(), filters, region_page=1), reuse=True
-        )
+        analysis = computed("kpis", filters, lambda: kpi_analysis(orm(), filters, region_page=1), reuse=True)
         trend = next((t for t in analysis.trends if t.definition_id == wanted), None)
         if trend is None:
             abort(404)

@@ -16,7 +16,7 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
-Public API: ``HEADLINE``, ``read_version``, ``mark_written``.
+Public API: ``HEADLINE``, ``ATTAINMENT``, ``read_version``, ``mark_written``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ from perception.kpi.models import DataVersion
 #: The manager home's headline (perception.analysis.home): the facts, ticket KPI values, standards
 #: and their versions, KPI definitions, and the region and service names it shows.
 HEADLINE = "analysis_headline"
+#: The SLA attainment page (kpi.services.attainment_kept): the tickets, the standards and versions
+#: their targets come from, the SLAs whose covered hours measure them, and the names it shows.
+ATTAINMENT = "kpi_attainment"
 WATCHED: dict[str, frozenset[str]] = {
     HEADLINE: frozenset(
         {
@@ -42,6 +45,22 @@ WATCHED: dict[str, frozenset[str]] = {
             "kpi_definition",
             "service_standard",
             "standard_version",
+            "region",
+            "service",
+            "service_tier",
+            "customer_org",
+        }
+    ),
+    ATTAINMENT: frozenset(
+        {
+            "ticket",
+            "service_standard",
+            "standard_version",
+            "sla",
+            "sla_service",
+            "sla_holiday",
+            "sla_workday",
+            "subscription",
             "region",
             "service",
             "service_tier",
