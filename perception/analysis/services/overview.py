@@ -222,10 +222,7 @@ def overview(
     weeks = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("period",))
     names = load_names(session, customers=False)
     everything, by_region, by_service, by_period = index_by_groups(
-        session,
-        filters,
-        ((), ("region",), ("service",), ("period",)),
-        grain=filters.grain,
+        session, filters, ((), ("region",), ("service",), ("period",)), grain=filters.grain,
         use_rollup=use_rollup,
     )
     indices = {"all": everything, "region": by_region, "service": by_service}
