@@ -144,6 +144,7 @@ class _Sums:
     total: float = 0.0  # sum of weight x value, weight = n (1 when n is 0 or missing)
     weight: float = 0.0
     rows: int = 0
+    missed: int = 0  # rows with met False (breaches)
     met: bool | None = None  # scoring.pooled_met of the rows
     targets: dict[str, tuple[float, float]] | None = None  # comparator -> (max, min) target
 
@@ -208,7 +209,9 @@ def _week_sums(
         stmt
     ):
         met = False if missed else (True if hit else None)  # scoring.pooled_met of the rows
-        sums[(d_id, s_id)][period].add(float(total), float(w), int(n), met, comparator, high, low)
+        week = sums[(d_id, s_id)][period]
+        week.add(float(total), float(w), int(n), met, comparator, high, low)
+        week.missed += int(missed)
         if comparator:
             comparators[(d_id, s_id)].add(comparator)
     return sums, comparators
@@ -296,14 +299,11 @@ def _cell_rows(session: Session, filters: AnalysisFilters, cells: list[tuple[int
     return [r for r in rows if (r.definition_id, r.service_id, r.region_id) in wanted]
 
 
-def _breaches(session: Session, filters: AnalysisFilters) -> tuple[list[KpiRow], int]:
+def _breaches(session: Session, filters: AnalysisFilters) -> list[KpiRow]:
     """The BREACH_LIMIT latest missed values (latest week and highest region first, then kpi_rows'
-    order) and how many there are."""
+    order; _week_sums counts them all)."""
     v = KpiValue.__table__.c
     where = [*_kpi_where(filters, Granularity.WEEK), v.met.is_(False)]
-    count = int(
-        session.connection().execute(select(func.count()).select_from(KpiValue).where(*where)).scalar() or 0
-    )
     stmt = (
         select(
             v.definition_id,
@@ -321,7 +321,7 @@ def _breaches(session: Session, filters: AnalysisFilters) -> tuple[list[KpiRow],
         .order_by(v.period_start.desc(), v.region_id.desc(), v.definition_id, v.service_id, v.tier_key, v.id)
         .limit(BREACH_LIMIT)
     )
-    return [KpiRow._make(r) for r in session.connection().execute(stmt)], count
+    return [KpiRow._make(r) for r in session.connection().execute(stmt)]
 
 
 def kpi_analysis(
@@ -424,7 +424,8 @@ def kpi_analysis(
     by_region = tuple(cell_row(d, s, r, grouped[(d, s, r)]) for d, s, r in shown)
 
     tiers: dict[int, str] = {i: c for i, c in session.execute(select(ServiceTier.id, ServiceTier.code))}
-    missed, missed_count = _breaches(session, filters)
+    missed = _breaches(session, filters)
+    missed_count = sum(s.missed for by_week in sums.values() for s in by_week.values())
     breaches = tuple(
         Breach(
             kpi_code=definitions[r.definition_id].code
