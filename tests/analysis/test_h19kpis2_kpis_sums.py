@@ -174,7 +174,7 @@ def test_the_page_pages_the_region_table_and_keeps_the_scope(login_as, db_sessio
     manager = login_as("manager")
     html = manager.get(f"/analysis/kpis?{period}").get_data(as_text=True)
     assert "page=2" in html and "#by-region" in html  # the pager, keeping the filters
-    assert "<td>G00</td>" in html and "from=2026-03-02" in html
+    assert "<td>G00</td>" in html and "from=2026-03-02" in html and "Computed at" in html
     second = manager.get(f"/analysis/kpis?{period}&page=2")
     assert second.status_code == 200 and "Page 2 of" in second.get_data(as_text=True)
     assert manager.get(f"/analysis/kpis?{period}&page=zz").status_code == 200
@@ -183,3 +183,41 @@ def test_the_page_pages_the_region_table_and_keeps_the_scope(login_as, db_sessio
     db_session.flush()
     html = bound.get(f"/analysis/kpis?{period}").get_data(as_text=True)
     assert "<td>G00</td>" in html and not any(f"<td>{r.code}</td>" in html for r in regions[1:])
+
+
+def test_the_page_keeps_its_sums_while_the_data_are_unchanged(db_session, generated, monkeypatch):
+    from datetime import datetime
+
+    import perception.analysis.services.kpis as kpis
+
+    kpis.forget_kept()
+    version = {"value": (5, 0, 0)}
+    sums = []
+    real = kpis._week_sums
+    monkeypatch.setattr(kpis, "read_version", lambda session, name: version["value"])
+    monkeypatch.setattr(kpis, "_week_sums", lambda *a: sums.append(1) or real(*a))
+    now = datetime(2026, 4, 1, 9, 0)
+    filters = _filters(generated, "all")
+    first = kpi_analysis(db_session, filters, region_page=1, keep=True, now=now)
+    assert first.computed_at == now and len(sums) == 1
+    # Another page of the table, a minute later: the kept sums, the same summary, its own rows.
+    second = kpi_analysis(db_session, filters, region_page=2, keep=True, now=now + timedelta(minutes=1))
+    assert len(sums) == 1 and second.computed_at == now and second.summary is first.summary
+    _same_rows(second.by_region, kpi_analysis(db_session, filters, region_page=2).by_region)  # not kept
+    assert len(sums) == 2
+    # Another scope is another entry, and sees only its regions.
+    scoped = kpi_analysis(db_session, _filters(generated, "scoped"), region_page=1, keep=True, now=now)
+    assert (
+        len(sums) == 3 and {b.region_id for b in scoped.breaches} <= _filters(generated, "scoped").region_ids
+    )
+    # A committed write to its data, or the age: computed again; uncommitted writes: never kept.
+    version["value"] = (6, 0, 0)
+    kpi_analysis(db_session, filters, region_page=1, keep=True, now=now + timedelta(minutes=2))
+    assert len(sums) == 4
+    later = now + timedelta(minutes=2) + kpis.KEPT_MAX_AGE
+    assert kpi_analysis(db_session, filters, keep=True, region_page=1, now=later).computed_at == later
+    version["value"] = (6, 99, 1)
+    kpi_analysis(db_session, filters, region_page=1, keep=True, now=later)
+    kpi_analysis(db_session, filters, region_page=1, keep=True, now=later)
+    assert len(sums) == 7
+    kpis.forget_kept()

@@ -8,15 +8,24 @@ A percentile KPI (P50/P90 of response or resolution time) is never averaged: poo
 tiers or services it is taken again from the pooled tickets (kpi_pooled.pooled_percentiles); a week
 whose rows cannot be pooled from tickets (imported percentiles of several groups) shows no value.
 
-Public API: ``kpi_analysis(session, filters) -> KpiAnalysisView``.
+Issue 19 (100 regions x 50 services x 10 KPIs x 52 weeks is 2-5 million values): the summary,
+trends and breach count are read from sums per KPI, service, week and comparator computed in the
+database (_week_sums), not from the rows; the per-region table is computed one page at a time; and
+the page keeps everything but that table's page per process while the write counter of its data
+(kpi.services.data_version.KPI_ANALYSIS) is the same, for at most KEPT_MAX_AGE, saying when it was
+computed.
+
+Public API: ``kpi_analysis(session, filters, region_page=None, keep=False) -> KpiAnalysisView``.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
@@ -24,9 +33,11 @@ from sqlalchemy.orm import Session
 
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.kpi_links import KpiRow, _kpi_where, kpi_rows, pooled_target
-from perception.analysis.services.names import load_names
+from perception.analysis.services.names import Names, load_names
 from perception.analysis.services.overview import periods_in
+from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
+from perception.kpi.services.data_version import KPI_ANALYSIS, read_version
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from perception.setup.models.catalog import ServiceTier
 from scoring import AttainmentResult, standard_attainment
@@ -34,6 +45,8 @@ from scoring.attainment import pooled_met
 from scoring.results import to_jsonable
 
 BREACH_LIMIT = 200
+KEPT_MAX_AGE = timedelta(minutes=10)
+KEPT_VIEWS = 16
 REGION_PAGE_SIZE = 50  # cells of the per-region table per page
 
 
@@ -87,6 +100,7 @@ class KpiAnalysisView:
     region_total: int = 0  # cells of the per-region table (by_region may hold one page of them)
     region_page: int = 1
     region_pages: int = 1
+    computed_at: datetime | None = None  # naive UTC, when kept (kpi_analysis(keep=True))
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -324,39 +338,85 @@ def _breaches(session: Session, filters: AnalysisFilters) -> list[KpiRow]:
     return [KpiRow._make(r) for r in session.connection().execute(stmt)]
 
 
-def kpi_analysis(
-    session: Session, filters: AnalysisFilters, *, region_page: int | None = None
-) -> KpiAnalysisView:
-    """The view (module docstring). The summary, trends and breaches are read from sums computed
-    in the database; ``region_page`` (a number from 1) computes only that page of the per-region
-    table (REGION_PAGE_SIZE cells, ordered by KPI, service and region code; a number past the end
-    gives the last page), None every cell (the exports)."""
+class _Exact:
+    """A percentile KPI's weekly values pooled from the tickets (kpi_pooled.pooled_percentiles),
+    loaded once per grouping for the filters' scope."""
+
+    def __init__(self, session: Session, filters: AnalysisFilters, definitions: dict[int, Any]) -> None:
+        self.session, self.filters, self.definitions = session, filters, definitions
+        self.percentile = {d_id for d_id, d in definitions.items() if d.code in PERCENTILE_KPIS}
+        self.by_keep: dict[tuple[str, ...], dict[tuple[object, ...], dict[date, float]]] = {}
+
+    def __call__(self, d_id: int, keep: tuple[str, ...], ids: tuple[int, ...]) -> dict[date, float] | None:
+        """None: not a percentile."""
+        if d_id not in self.percentile:
+            return None
+        if keep not in self.by_keep:
+            f = self.filters
+            index: dict[tuple[object, ...], dict[date, float]] = defaultdict(dict)
+            for key, (value, _) in pooled_percentiles(
+                self.session,
+                f.start,
+                f.end,
+                keep,
+                region_ids=f.region_ids,
+                service_id=f.service_id,
+                tier_id=f.tier_id,
+            ).items():
+                index[key[:-1]][key[-1]] = value  # type: ignore[index]
+            self.by_keep[keep] = index
+        return self.by_keep[keep].get((self.definitions[d_id].code, *ids), {})
+
+
+def _attainment_row(
+    names: Names,
+    definitions: dict[int, Any],
+    weeks: list[date],
+    d_id: int,
+    s_id: int,
+    region_id: int | None,
+    values: list[float | None],
+    targets: list[float | None],
+    comparator: str,
+    mets: list[bool | None],
+) -> AttainmentRow:
+    d = definitions[d_id]
+    result = standard_attainment(
+        [w.isoformat() for w in weeks],
+        [float("nan") if v is None else v for v in values],
+        comparator,
+        [float("nan") if t is None else t for t in targets],
+        mets,
+    )
+    return AttainmentRow(
+        definition_id=d_id,
+        kpi_code=d.code,
+        kpi_name_zh=d.name_zh,
+        kpi_name_en=d.name_en,
+        unit=d.unit,
+        service_id=s_id,
+        service_code=names.service(s_id).code,
+        region_id=region_id,
+        region_code=names.region(region_id).code if region_id is not None else "",
+        attainment=result,
+    )
+
+
+@dataclass(frozen=True)
+class _Core:
+    """Everything of the view but the page of the per-region table, and that table's cells in
+    order."""
+
+    view: KpiAnalysisView
+    cells: tuple[tuple[int, int, int], ...]
+
+
+def _core(session: Session, filters: AnalysisFilters) -> _Core:
     names = load_names(session, customers=False)
     definitions = {d.id: d for d in session.scalars(select(KpiDefinition))}
     weeks = [p for p in periods_in(AnalysisFilters(start=filters.start, end=filters.end))]
     sums, comparators = _week_sums(session, filters)
-
-    percentile_codes = {d_id for d_id, d in definitions.items() if d.code in PERCENTILE_KPIS}
-    by_keep: dict[tuple[str, ...], dict[tuple[object, ...], dict[date, float]]] = {}
-
-    def exact(d_id: int, keep: tuple[str, ...], ids: tuple[int, ...]) -> dict[date, float] | None:
-        """The percentile KPI's weekly values pooled from the tickets (None: not a percentile)."""
-        if d_id not in percentile_codes:
-            return None
-        if keep not in by_keep:
-            index: dict[tuple[object, ...], dict[date, float]] = defaultdict(dict)
-            for key, (value, _) in pooled_percentiles(
-                session,
-                filters.start,
-                filters.end,
-                keep,
-                region_ids=filters.region_ids,
-                service_id=filters.service_id,
-                tier_id=filters.tier_id,
-            ).items():
-                index[key[:-1]][key[-1]] = value  # type: ignore[index]
-            by_keep[keep] = index
-        return by_keep[keep].get((definitions[d_id].code, *ids), {})
+    exact = _Exact(session, filters, definitions)
 
     def attainment_row(
         d_id: int,
@@ -367,32 +427,9 @@ def kpi_analysis(
         comparator: str,
         mets: list[bool | None],
     ) -> AttainmentRow:
-        d = definitions[d_id]
-        result = standard_attainment(
-            [w.isoformat() for w in weeks],
-            [float("nan") if v is None else v for v in values],
-            comparator,
-            [float("nan") if t is None else t for t in targets],
-            mets,
+        return _attainment_row(
+            names, definitions, weeks, d_id, s_id, region_id, values, targets, comparator, mets
         )
-        return AttainmentRow(
-            definition_id=d_id,
-            kpi_code=d.code,
-            kpi_name_zh=d.name_zh,
-            kpi_name_en=d.name_en,
-            unit=d.unit,
-            service_id=s_id,
-            service_code=names.service(s_id).code,
-            region_id=region_id,
-            region_code=names.region(region_id).code if region_id is not None else "",
-            attainment=result,
-        )
-
-    def cell_row(d_id: int, s_id: int, region_id: int, group: list[KpiRow]) -> AttainmentRow:
-        several = len({r.period for r in group}) < len(group)
-        keep, ids = ("service", "region"), (s_id, region_id)
-        values, targets, comparator, mets = _pooled(group, weeks, exact(d_id, keep, ids) if several else None)
-        return attainment_row(d_id, s_id, region_id, values, targets, comparator, mets)
 
     mixed = [k for k, c in comparators.items() if len(c) > 1]
     first = _first_comparators(session, filters, mixed, by_service=True)
@@ -415,14 +452,6 @@ def kpi_analysis(
 
     cells = [c for c in _region_cells(session, filters) if c[0] in definitions]
     cells.sort(key=lambda c: (definitions[c[0]].code, names.service(c[1]).code, names.region(c[2]).code))
-    pages = max(1, -(-len(cells) // REGION_PAGE_SIZE))
-    page = 1 if region_page is None else min(max(region_page, 1), pages)
-    shown = cells if region_page is None else cells[(page - 1) * REGION_PAGE_SIZE : page * REGION_PAGE_SIZE]
-    grouped: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
-    for r in kpi_rows(session, filters) if region_page is None else _cell_rows(session, filters, shown):
-        grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
-    by_region = tuple(cell_row(d, s, r, grouped[(d, s, r)]) for d, s, r in shown)
-
     tiers: dict[int, str] = {i: c for i, c in session.execute(select(ServiceTier.id, ServiceTier.code))}
     missed = _breaches(session, filters)
     missed_count = sum(s.missed for by_week in sums.values() for s in by_week.values())
@@ -480,14 +509,103 @@ def kpi_analysis(
                 comparator=comparator,
             )
         )
-    return KpiAnalysisView(
-        filters,
-        tuple(summary),
-        by_region,
-        breaches,
-        missed_count,
-        tuple(trends),
-        region_total=len(cells),
+    view = KpiAnalysisView(
+        filters, tuple(summary), (), breaches, missed_count, tuple(trends), region_total=len(cells)
+    )
+    return _Core(view, tuple(cells))
+
+
+def _region_rows(
+    session: Session, filters: AnalysisFilters, cells: Sequence[tuple[int, int, int]]
+) -> tuple[AttainmentRow, ...]:
+    """The per-region table's rows of ``cells``, from their KPI values (the rows' own order)."""
+    if not cells:
+        return ()
+    names = load_names(session, customers=False)
+    definitions = {d.id: d for d in session.scalars(select(KpiDefinition))}
+    weeks = [p for p in periods_in(AnalysisFilters(start=filters.start, end=filters.end))]
+    grouped: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
+    for r in _cell_rows(session, filters, list(cells)):
+        grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
+    # The percentiles are pooled within each cell: the tickets of the cells' regions are enough.
+    regions = frozenset(c[2] for c in cells)
+    exact = _Exact(
+        session,
+        replace(filters, region_ids=regions if filters.region_ids is None else filters.region_ids & regions),
+        definitions,
+    )
+    out = []
+    for d_id, s_id, region_id in cells:
+        group = grouped[(d_id, s_id, region_id)]
+        several = len({r.period for r in group}) < len(group)
+        values, targets, comparator, mets = _pooled(
+            group, weeks, exact(d_id, ("service", "region"), (s_id, region_id)) if several else None
+        )
+        out.append(
+            _attainment_row(
+                names, definitions, weeks, d_id, s_id, region_id, values, targets, comparator, mets
+            )
+        )
+    return tuple(out)
+
+
+_kept: OrderedDict[AnalysisFilters, tuple[tuple[int, int, int], _Core]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept_core(session: Session, filters: AnalysisFilters, now: datetime) -> _Core:
+    """_core, kept per process while the write counter of its data is the same and for at most
+    KEPT_MAX_AGE (module docstring); the filters carry the user's scope, so an entry never shows
+    another scope."""
+    version = read_version(session, KPI_ANALYSIS)
+    with _kept_lock:
+        found = _kept.get(filters)
+    if (
+        found is not None
+        and found[0] == version
+        and version[1] == 0
+        and found[1].view.computed_at is not None
+        and timedelta(0) <= now - found[1].view.computed_at < KEPT_MAX_AGE
+    ):
+        return found[1]
+    core = _core(session, filters)
+    core = _Core(replace(core.view, computed_at=now), core.cells)
+    if version[1] == 0:  # this transaction's own uncommitted writes are never kept
+        with _kept_lock:
+            _kept[filters] = (version, core)
+            _kept.move_to_end(filters)
+            while len(_kept) > KEPT_VIEWS:
+                _kept.popitem(last=False)
+    return core
+
+
+def forget_kept() -> None:
+    """Drop every kept result (tests)."""
+    with _kept_lock:
+        _kept.clear()
+
+
+def kpi_analysis(
+    session: Session,
+    filters: AnalysisFilters,
+    *,
+    region_page: int | None = None,
+    keep: bool = False,
+    now: datetime | None = None,
+) -> KpiAnalysisView:
+    """The view (module docstring). The summary, trends and breaches are read from sums computed
+    in the database; ``region_page`` (a number from 1) computes only that page of the per-region
+    table (REGION_PAGE_SIZE cells, ordered by KPI, service and region code; a number past the end
+    gives the last page), None every cell (the exports). ``keep``: all but that page kept while
+    its data are unchanged (the page; ``computed_at`` says when)."""
+    core = _kept_core(session, filters, now or utcnow()) if keep else _core(session, filters)
+    cells = core.cells
+    pages = max(1, -(-len(cells) // REGION_PAGE_SIZE))
+    page = 1 if region_page is None else min(max(region_page, 1), pages)
+    shown = cells if region_page is None else cells[(page - 1) * REGION_PAGE_SIZE : page * REGION_PAGE_SIZE]
+    return replace(
+        core.view,
+        by_region=_region_rows(session, filters, shown),
         region_page=page,
         region_pages=pages,
     )

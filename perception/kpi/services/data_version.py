@@ -16,7 +16,7 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
-Public API: ``HEADLINE``, ``ATTAINMENT``, ``read_version``, ``mark_written``.
+Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``read_version``, ``mark_written``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ HEADLINE = "analysis_headline"
 #: The SLA attainment page (kpi.services.attainment_kept): the tickets, the standards and versions
 #: their targets come from, the SLAs whose covered hours measure them, and the names it shows.
 ATTAINMENT = "kpi_attainment"
+#: The internal KPI page (analysis.services.kpis): the KPI values and definitions, the stored
+#: durations and the tickets its pooled percentiles come from, the SLAs measuring those, the names.
+KPI_ANALYSIS = "analysis_kpis"
 WATCHED: dict[str, frozenset[str]] = {
     HEADLINE: frozenset(
         {
@@ -49,6 +52,21 @@ WATCHED: dict[str, frozenset[str]] = {
             "service",
             "service_tier",
             "customer_org",
+        }
+    ),
+    KPI_ANALYSIS: frozenset(
+        {
+            "kpi_value",
+            "kpi_definition",
+            "kpi_duration_array",
+            "ticket",
+            "sla",
+            "sla_service",
+            "sla_holiday",
+            "sla_workday",
+            "region",
+            "service",
+            "service_tier",
         }
     ),
     ATTAINMENT: frozenset(
