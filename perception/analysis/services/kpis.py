@@ -232,7 +232,7 @@ def _week_sums(
 
 
 def _first_comparators(
-    session: Session, filters: AnalysisFilters, keys: list[tuple[int, ...]], by_service: bool
+    session: Session, filters: AnalysisFilters, keys: Sequence[tuple[int, ...]], by_service: bool
 ) -> dict[tuple[int, ...], str]:
     """The comparator of the first row (in kpi_rows' order) that has one, for the (definition,
     service) pairs (``by_service``) or definitions whose rows use more than one comparator."""
@@ -254,9 +254,10 @@ def _first_comparators(
         )
     )
     out: dict[tuple[int, ...], str] = {}
+    wanted = set(keys)
     for row in session.connection().execute(stmt):
         key = tuple(row[:-1])
-        if key in keys and key not in out:
+        if key in wanted and key not in out:
             out[key] = row[-1]
     return out
 
