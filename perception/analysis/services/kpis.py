@@ -550,7 +550,7 @@ def _region_rows(
     return tuple(out)
 
 
-_kept: OrderedDict[AnalysisFilters, tuple[tuple[int, int, int], _Core]] = OrderedDict()
+_kept: OrderedDict[tuple[str, AnalysisFilters], tuple[tuple[int, int, int], _Core]] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
@@ -559,8 +559,9 @@ def _kept_core(session: Session, filters: AnalysisFilters, now: datetime) -> _Co
     KEPT_MAX_AGE (module docstring); the filters carry the user's scope, so an entry never shows
     another scope."""
     version = read_version(session, KPI_ANALYSIS)
+    key = (str(session.connection().engine.url), filters)  # a process may serve several databases
     with _kept_lock:
-        found = _kept.get(filters)
+        found = _kept.get(key)
     if (
         found is not None
         and found[0] == version
@@ -573,8 +574,8 @@ def _kept_core(session: Session, filters: AnalysisFilters, now: datetime) -> _Co
     core = _Core(replace(core.view, computed_at=now), core.cells)
     if version[1] == 0:  # this transaction's own uncommitted writes are never kept
         with _kept_lock:
-            _kept[filters] = (version, core)
-            _kept.move_to_end(filters)
+            _kept[key] = (version, core)
+            _kept.move_to_end(key)
             while len(_kept) > KEPT_VIEWS:
                 _kept.popitem(last=False)
     return core

@@ -10,7 +10,8 @@ breach limit with the counter it was computed at, and served while the counter i
 is younger than ``MAX_AGE``: an unanswered ticket turns overdue by waiting, without any write, so
 the figures are never older than that, and the page says when they were computed.
 
-A regional team's scope is part of the key: an entry is never shown to another scope.
+A regional team's scope is part of the key: an entry is never shown to another scope; so is the
+database's address (a process may serve several).
 
 Public API: ``kept_attainment(session, start, end, region_ids=..., limit=...) -> KeptAttainment``.
 """
@@ -39,7 +40,7 @@ class KeptAttainment:
     computed_at: datetime  # naive UTC: the "as of" of the overdue tickets
 
 
-_Key = tuple[date, date, str, frozenset[int] | None, int | None]
+_Key = tuple[str, date, date, str, frozenset[int] | None, int | None]
 _kept: OrderedDict[_Key, tuple[tuple[int, int, int], KeptAttainment]] = OrderedDict()
 _lock = threading.Lock()
 
@@ -57,7 +58,8 @@ def kept_attainment(
     """attainment_and_breaches of the period and scope, computed afresh when its data changed or
     the kept result is older than MAX_AGE (module docstring)."""
     now = now or utcnow()
-    key: _Key = (start, end, granularity, region_ids, limit)
+    # The database is part of the key: one process may serve several (tests, demos).
+    key: _Key = (str(session.connection().engine.url), start, end, granularity, region_ids, limit)
     version = read_version(session, ATTAINMENT)
     with _lock:
         found = _kept.get(key)
