@@ -86,9 +86,10 @@ def kpi_rows(
     *,
     granularity: str = Granularity.WEEK,
     definition_ids: Collection[int] | None = None,
+    service_ids: Collection[int] | None = None,
 ) -> list[KpiRow]:
     """KPI values of the filter period (weekly by default), restricted like the facts, and to
-    ``definition_ids`` when given."""
+    ``definition_ids`` and ``service_ids`` when given."""
     stmt = select(
         KpiValue.definition_id,
         KpiValue.service_id,
@@ -103,6 +104,8 @@ def kpi_rows(
     ).where(*_kpi_where(filters, granularity))
     if definition_ids is not None:
         stmt = stmt.where(KpiValue.definition_id.in_(sorted(definition_ids)))
+    if service_ids is not None:
+        stmt = stmt.where(KpiValue.service_id.in_(sorted(service_ids)))
     # A fixed order (PostgreSQL returns unordered rows in whatever order the heap holds them): the
     # callers pool tiers and weeks, and a pooled sum or a tie must not depend on that order.
     stmt = stmt.order_by(

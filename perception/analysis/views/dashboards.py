@@ -87,7 +87,11 @@ def kpi_vs_experience() -> Any:
 @require(Permission.VIEW_ANALYSIS)
 def kpis() -> Any:
     filters, error = current_filters()
-    view = computed("kpis", filters, lambda: kpi_analysis(orm(), filters), reuse=False)
+    # Issue 19: the per-region table is paged (100 regions x 50 services x 10 KPIs is 50,000 cells).
+    page = request.args.get("page", 1, type=int) or 1
+    view = computed(
+        "kpis", filters, lambda: kpi_analysis(orm(), filters, region_page=page, keep=True), reuse=False
+    )
     return render_template("analysis/kpis.html", **page_context(filters, error, view=view))
 
 
@@ -169,7 +173,9 @@ def chart(name: str) -> Any:
         )
     else:
         wanted = request.args.get("kpi", type=int)
-        analysis = computed("kpis", filters, lambda: kpi_analysis(orm(), filters), reuse=True)
+        analysis = computed(
+            "kpis", filters, lambda: kpi_analysis(orm(), filters, region_page=1, keep=True), reuse=True
+        )
         trend = next((t for t in analysis.trends if t.definition_id == wanted), None)
         if trend is None:
             abort(404)

@@ -16,7 +16,7 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
-Public API: ``HEADLINE``, ``read_version``, ``mark_written``.
+Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``read_version``, ``mark_written``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ from perception.kpi.models import DataVersion
 #: The manager home's headline (perception.analysis.home): the facts, ticket KPI values, standards
 #: and their versions, KPI definitions, and the region and service names it shows.
 HEADLINE = "analysis_headline"
+#: The SLA attainment page (kpi.services.attainment_kept): the tickets, the standards and versions
+#: their targets come from, the SLAs whose covered hours measure them, and the names it shows.
+ATTAINMENT = "kpi_attainment"
+#: The internal KPI page (analysis.services.kpis): the KPI values and definitions, the stored
+#: durations and the tickets its pooled percentiles come from, the SLAs measuring those, the names.
+KPI_ANALYSIS = "analysis_kpis"
 WATCHED: dict[str, frozenset[str]] = {
     HEADLINE: frozenset(
         {
@@ -42,6 +48,37 @@ WATCHED: dict[str, frozenset[str]] = {
             "kpi_definition",
             "service_standard",
             "standard_version",
+            "region",
+            "service",
+            "service_tier",
+            "customer_org",
+        }
+    ),
+    KPI_ANALYSIS: frozenset(
+        {
+            "kpi_value",
+            "kpi_definition",
+            "kpi_duration_array",
+            "ticket",
+            "sla",
+            "sla_service",
+            "sla_holiday",
+            "sla_workday",
+            "region",
+            "service",
+            "service_tier",
+        }
+    ),
+    ATTAINMENT: frozenset(
+        {
+            "ticket",
+            "service_standard",
+            "standard_version",
+            "sla",
+            "sla_service",
+            "sla_holiday",
+            "sla_workday",
+            "subscription",
             "region",
             "service",
             "service_tier",

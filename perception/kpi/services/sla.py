@@ -166,11 +166,12 @@ def attainment_and_breaches(
     granularity: str = "month",
     region_ids: frozenset[int] | None = None,
     limit: int | None = 500,
+    as_of: datetime | None = None,
 ) -> tuple[list[StandardAttainment], list[Breach]]:
     """attainment_by_standard and breaches of the same period and scope from one ticket load (the
     attainment page shows both; loading the tickets was most of its time, issue 19)."""
     book = TargetBook.load(session)
-    frame = load_frame(session, start, end, region_ids=region_ids, book=book)
+    frame = load_frame(session, start, end, region_ids=region_ids, as_of=as_of, book=book)
     return attainment_of_frame(frame, book, granularity, None), list_breaches(session, frame, limit=limit)
 
 

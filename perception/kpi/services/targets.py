@@ -194,6 +194,12 @@ class TargetBook:
         }
         if n == 0 or not self.rows:
             return _targets(out, versions)
+        # Issue 19: a tier, customer or priority no version of the ticket's service names selects
+        # the same versions as none, so those tickets share one group (a national provider's
+        # 1,000 customers x 4 priorities x 50 services were 200,000 groups, 26 s for 5 months).
+        tier = self._named(service, tier, "tier_id", -1)
+        customer = self._named(service, customer, "customer_id", -1)
+        priority = self._named(service, priority, "priority", 0)
         (services, tiers, customers, priorities), inverse = distinct_rows(service, tier, customer, priority)
         order = np.argsort(inverse, kind="stable")
         bounds = np.searchsorted(inverse[order], np.arange(services.size + 1))
@@ -214,6 +220,28 @@ class TargetBook:
                     out[f"{kind}_limit_s"][hit], out[f"{kind}_share"][hit] = pair
                     versions[f"{kind}_version"][hit] = row.version_id
         return _targets(out, versions)
+
+    def _named(
+        self, service: NDArray[np.int64], values: NDArray[np.int64], attr: str, none: int
+    ) -> NDArray[np.int64]:
+        """``values`` where a version of the same service names that tier / customer / priority
+        (``attr``; priorities as kpi_ticket_fetch codes), ``none`` elsewhere."""
+        named: set[tuple[int, int]] = set()
+        for r in self.rows:
+            value = getattr(r, attr)
+            if value is None:
+                continue
+            if attr == "priority":
+                if value not in PRIORITIES or not value:
+                    continue
+                value = PRIORITIES.index(value)
+            named.add((r.service_id, int(value)))
+        if not named:
+            return np.full(values.size, none, dtype=np.int64)
+        pairs = np.array(sorted(named), dtype=np.int64)
+        shift = np.int64(1) << np.int64(32)
+        known = np.isin(service * shift + values, pairs[:, 0] * shift + pairs[:, 1])
+        return np.where(known, values, np.int64(none))
 
     def group_target(
         self,

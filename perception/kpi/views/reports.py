@@ -15,11 +15,11 @@ from perception.core.errors import UserError
 from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.transaction import writes
+from perception.kpi.services.attainment_kept import MAX_AGE, kept_attainment
 from perception.kpi.services.messages import KpiError
 from perception.kpi.services.report_csv import report_csv
 from perception.kpi.services.report_pdf import report_pdf
 from perception.kpi.services.reports import MONTHLY, QUARTERLY, report_period, sla_failure_report
-from perception.kpi.services.sla import attainment_and_breaches
 from perception.kpi.views import bp
 from perception.kpi.views.common import date_arg, error_text, scope
 from perception.setup.models.catalog import Service
@@ -47,12 +47,17 @@ def attainment() -> Any:
     except UserError as exc:
         flash(error_text(exc), "error")
         start, end = default_start, default_end
-    rows, listed = attainment_and_breaches(
-        orm(), start, end, granularity="month", region_ids=scope(), limit=200
-    )
+    kept = kept_attainment(orm(), start, end, granularity="month", region_ids=scope(), limit=200)
     service_names = {s.id: s for s in orm().scalars(select(Service))}
     return render_template(
-        "kpi/attainment.html", rows=rows, breaches=listed, start=start, end=end, services=service_names
+        "kpi/attainment.html",
+        rows=kept.rows,
+        breaches=kept.breaches,
+        start=start,
+        end=end,
+        services=service_names,
+        computed_at=kept.computed_at,
+        max_age_minutes=int(MAX_AGE.total_seconds() // 60),
     )
 
 
