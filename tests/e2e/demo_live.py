@@ -58,15 +58,28 @@ def _build(weeks: int, today: date) -> Path:
 
 
 def _load_into(url: str, load: Callable[[Any], Any], folder: Path) -> None:
-    """Create the tables in the empty database ``url`` and commit what ``load(session)`` adds."""
+    """Create the tables in the empty database ``url`` and commit what ``load(session)`` adds.
+
+    ``db.session`` is set to a session on that database while it loads: a test that asks for a
+    demo inside its ``db_session`` has ``db.session`` bound to the test's rolled-back connection,
+    and the demo went there, leaving the built file empty (tests/e2e/test_statement_counts.py
+    failed when it was the first to ask for the demo)."""
+    from flask_sqlalchemy.session import _app_ctx_id
+    from sqlalchemy import orm
+
     from perception.core.extensions import db
 
     app = _app_on(url, folder)
     with app.app_context():
         db.create_all()
-        load(db.session)
-        db.session.commit()
-        db.session.remove()
+        original = db.session
+        db.session = orm.scoped_session(orm.sessionmaker(bind=db.engine), scopefunc=_app_ctx_id)
+        try:
+            load(db.session)
+            db.session.commit()
+        finally:
+            db.session.remove()
+            db.session = original
         db.engine.dispose()
 
 
