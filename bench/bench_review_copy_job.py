@@ -73,8 +73,13 @@ def main() -> None:
         assert review is not None, "run bench/bench_national.py on this database first"
         clock = current_clock()
         only = {s for s in args.only.split(",") if s}
-        print(f"{args.url.split('@')[-1]} review {review.code} {review.period_start}..{review.period_end}; load {_load()}", flush=True)
-        ctx = SectionContext(db.session, review, clock.today(), clock.now(), previous_review(db.session, review))
+        print(
+            f"{args.url.split('@')[-1]} review {review.code} {review.period_start}..{review.period_end}; load {_load()}",
+            flush=True,
+        )
+        ctx = SectionContext(
+            db.session, review, clock.today(), clock.now(), previous_review(db.session, review)
+        )
         steps: dict[str, Any] = {code: builders()[code] for code in page_cache.SLOW_SECTIONS}
         steps["scorecard"] = scorecard
         total_wall = total_cpu = 0.0
@@ -86,7 +91,10 @@ def main() -> None:
             build(ctx)
             wall, cpu = time.perf_counter() - t, time.process_time() - c
             total_wall, total_cpu = total_wall + wall, total_cpu + cpu
-            print(f"  {code:16s} wall {wall:7.2f} s  cpu {cpu:7.2f} s  db {db_time[0]:7.2f} s  (load {_load()})", flush=True)
+            print(
+                f"  {code:16s} wall {wall:7.2f} s  cpu {cpu:7.2f} s  db {db_time[0]:7.2f} s  (load {_load()})",
+                flush=True,
+            )
         print(f"  {'sections':16s} wall {total_wall:7.2f} s  cpu {total_cpu:7.2f} s", flush=True)
         db.session.rollback()
         if args.no_job:
@@ -108,7 +116,10 @@ def main() -> None:
             profiler.disable()
             profiler.dump_stats(args.profile)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-        print(f"job prepare_review_page: {stored} stored; wall {wall:.2f} s  cpu {cpu:.2f} s  db {db_time[0]:.2f} s  (load {_load()})", flush=True)
+        print(
+            f"job prepare_review_page: {stored} stored; wall {wall:.2f} s  cpu {cpu:.2f} s  db {db_time[0]:.2f} s  (load {_load()})",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ def test_pre_aggregate_gives_the_figures_of_the_facts(db_session, national, peri
     from_facts = [(_pages(db_session, f, False), _tables(db_session, f, False)) for f in filters]
     assert from_facts[0][0][0]["dimensions"][0]["measure"] is not None
     assert from_facts[0][0][0]["servqual"] and not from_facts[1][0][0]["servqual"]  # none in R1
-    built = refresh_rollup(db_session, force=True)
+    assert refresh_rollup(db_session, force=True)
     assert rollup_usable(db_session)
     for f, (pages, tables) in zip(filters, from_facts, strict=True):
         assert_same_figures(_pages(db_session, f, True), pages, path=str(f))

@@ -54,7 +54,9 @@ def committed_region(app):
         session.execute(delete(ExperienceObservation).where(ExperienceObservation.region_id == region_id))
         session.execute(delete(Region).where(Region.id == region_id))
         session.execute(
-            delete(AuditEntry).where(AuditEntry.object_type == "Region", AuditEntry.object_id == str(region_id))
+            delete(AuditEntry).where(
+                AuditEntry.object_type == "Region", AuditEntry.object_id == str(region_id)
+            )
         )
         session.commit()
 
@@ -127,7 +129,9 @@ def counted_builders(monkeypatch):
 def _audited(db_session, review) -> list[str]:
     return list(
         db_session.scalars(
-            select(AuditEntry.action).where(AuditEntry.object_type == "Review", AuditEntry.object_id == str(review.id))
+            select(AuditEntry.action).where(
+                AuditEntry.object_type == "Review", AuditEntry.object_id == str(review.id)
+            )
         )
     )
 

@@ -42,7 +42,7 @@ def _rel(value: float, target: float) -> float:
 def _quadrants(ctx: SectionContext, start: date, end: date) -> tuple[Any, dict[str, str]]:
     from perception.analysis.services.kpi_experience import kpi_vs_experience
 
-    view = kpi_vs_experience(ctx.session, _filters(start, end))
+    view = kpi_vs_experience(ctx.session, _filters(start, end), over_time=False)
     return view, {c.key: c.comparison.quadrant for c in view.cells}
 
 

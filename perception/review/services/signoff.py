@@ -220,7 +220,9 @@ def sign(
     return review
 
 
-def current_slow_sections(session: Session, review: Review, today: date, now: datetime) -> dict[str, Any] | None:
+def current_slow_sections(
+    session: Session, review: Review, today: date, now: datetime
+) -> dict[str, Any] | None:
     """The page's stored slow sections (perception.review.page_cache) when they are what computing
     them now would give, else None (sign-off then computes them). Current means made from the
     inputs as they are now (their signature as of ``today``) and, since the health section counts
