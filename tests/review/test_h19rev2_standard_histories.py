@@ -124,3 +124,28 @@ def test_kpi_section_reads_no_correlations_over_time(db_session, h1, watermelon,
     assert section_kpi.build(ctx) == fast
     assert asked and not any(asked)
     assert fast["facts"]["watermelons"]  # the watermelon's lead and lag are there
+
+
+def _old_region_csat(ctx, start, end):
+    """Section 3's CSAT per region as it was read: the overview's region rows."""
+    from perception.analysis.services.overview import overview
+    from perception.review.services.section_kpi import _filters
+
+    rows = overview(ctx.session, _filters(start, end)).regions
+    return {r.code: [r.csat.successes or 0, r.csat.n] for r in rows if r.csat is not None and r.csat.n}
+
+
+def test_region_csat_from_one_group_by_equals_the_overview_rows(db_session, h1, many_standards):
+    from perception.review.services import section_kpi
+
+    clock = Clock()
+    ctx = SectionContext(db_session, h1, clock.today(), clock.now(), previous_review(db_session, h1))
+    for bounds in (
+        (ctx.start, ctx.end),
+        section_kpi.previous_bounds(ctx),
+        (MONDAY, MONDAY + timedelta(weeks=3)),
+    ):
+        want = _old_region_csat(ctx, *bounds)
+        got = section_kpi._region_csat(ctx, *bounds)
+        assert list(got.items()) == list(want.items())
+    assert len(section_kpi._region_csat(ctx, ctx.start, ctx.end)) == 2

@@ -47,10 +47,21 @@ def _quadrants(ctx: SectionContext, start: date, end: date) -> tuple[Any, dict[s
 
 
 def _region_csat(ctx: SectionContext, start: date, end: date) -> dict[str, list[int]]:
-    from perception.analysis.services.overview import overview
+    """Region code -> [top-2-box CSAT answers, CSAT answers] in the period, by region code: the
+    overview's region rows, from one GROUP BY of the CSAT answers per region (the whole overview,
+    with its index, drift and change look, was computed for these two counts: a minute at
+    national scale, twice)."""
+    from perception.analysis.services.facts import aggregate, csat_measure, rollup
+    from perception.analysis.services.names import load_names
 
-    rows = overview(ctx.session, _filters(start, end)).regions
-    return {r.code: [r.csat.successes or 0, r.csat.n] for r in rows if r.csat is not None and r.csat.n}
+    names = load_names(ctx.session, customers=False)
+    table = aggregate(ctx.session, _filters(start, end), kinds=("csat",), by=("region",))
+    rows = []
+    for region_id, parts in rollup(table, ("region",)).items():
+        measure = csat_measure(parts, (region_id,))
+        if measure is not None and measure.n:
+            rows.append((names.region(int(region_id)).code, [measure.successes or 0, measure.n]))
+    return dict(sorted(rows, key=lambda row: row[0]))
 
 
 def _cell_label(c: Any) -> dict[str, str]:
