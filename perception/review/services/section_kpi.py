@@ -60,7 +60,8 @@ def _region_csat(ctx: SectionContext, start: date, end: date) -> dict[str, list[
     for region_id, parts in rollup(table, ("region",)).items():
         measure = csat_measure(parts, (region_id,))
         if measure is not None and measure.n:
-            rows.append((names.region(int(region_id)).code, [measure.successes or 0, measure.n]))
+            code = names.region(int(region_id)).code  # type: ignore[call-overload]
+            rows.append((code, [measure.successes or 0, measure.n]))
     return dict(sorted(rows, key=lambda row: row[0]))
 
 

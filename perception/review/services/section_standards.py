@@ -219,7 +219,7 @@ def _experience_histories(
     kinds = sorted({EXPERIENCE_KIND[v.metric][0] for _, v in wanted})
     services = sorted({s.service_id for s, _ in wanted if s.service_id is not None})
     null_service = any(s.service_id is None for s, _ in wanted)
-    service_filter = obs.service_id.in_(services)
+    service_filter: Any = obs.service_id.in_(services)
     if null_service:
         service_filter = or_(service_filter, obs.service_id.is_(None))
     rows = ctx.session.execute(
