@@ -181,3 +181,17 @@ def test_a_copy_made_before_a_collection_deadline_is_not_frozen(db_session, h1, 
     today = before.today()
     assert review_signoff.current_slow_sections(db_session, h1, today, due - timedelta(minutes=1)) is not None
     assert review_signoff.current_slow_sections(db_session, h1, today, due + timedelta(hours=1)) is None
+
+
+def test_an_upsert_of_a_bookkeeping_table_is_no_input_write():
+    """``INSERT ... ON CONFLICT ... DO UPDATE SET`` (a login's throttle counter) names one table:
+    ``SET`` was taken for a second one, unknown, and every login outdated the review's copy."""
+    from perception.kpi.services.data_version import _WRITE, REVIEW_INPUTS, _names
+
+    statement = (
+        "INSERT INTO throttle_counter (key, n) VALUES (%(k)s, 1) ON CONFLICT (key) DO UPDATE SET n = 2"
+    )
+    assert _WRITE.findall(statement) == ["throttle_counter"]
+    assert REVIEW_INPUTS not in _names("throttle_counter")
+    assert REVIEW_INPUTS in _names("experience_observation") and REVIEW_INPUTS in _names("ticket")
+    assert _names("set") == frozenset() and _names("h19_index_per") == frozenset()

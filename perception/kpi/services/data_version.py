@@ -99,16 +99,21 @@ for _table in list(_BY_TABLE):
 
 
 def _names(table: str) -> frozenset[str]:
-    """The caches a write to ``table`` changes (remembered per table)."""
+    """The caches a write to ``table`` changes (remembered per table). A name that is no table of
+    ours (a work table of a statement, a keyword the pattern took for a table) changes none."""
     names = _BY_TABLE.get(table)
     if names is None:  # in no WATCHED list
+        from perception.core.models.base import Base
+
+        if table not in Base.metadata.tables:
+            return frozenset()
         names = _BY_TABLE[table] = frozenset(n for n, but in WATCHED_ALL_BUT.items() if table not in but)
     return names
 
 
 _DIRTY = "perception.data_version.dirty"
 _WRITE = re.compile(
-    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?\"?(\w+)",
+    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?(?!SET\b)\"?(\w+)",
     re.IGNORECASE,
 )
 _READS = (
