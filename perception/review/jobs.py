@@ -20,9 +20,8 @@ from perception.core.authz import Permission
 from perception.core.clock import current_clock
 from perception.core.jobs import enqueue, in_background, job, latest_for
 from perception.core.jobs.state import JobState, state_of
-from perception.core.models.base import utcnow
 from perception.review import settings
-from perception.review.models import Review, ReviewStatus
+from perception.review.models import Review
 from perception.review.services import periods as review_periods
 from perception.review.services import reports as review_reports
 from perception.review.services import results as review_results
@@ -83,7 +82,7 @@ def prepare_review_page(
         session,
         review,
         today=clock.today(),
-        now=utcnow(),
+        now=clock.now(),
         font_path=settings.cjk_font_path(),
         force=force,
     )
@@ -91,16 +90,11 @@ def prepare_review_page(
 
 @job("prepare_review_pages")
 def prepare_review_pages(session: Session, **_: Any) -> int:
-    """Hourly: every review page whose inputs changed since its copy (and, on a database that
-    keeps no write counters, every open one: perception.review.services.inputs)."""
+    """Hourly: every review page whose inputs changed since its copy (perception.review.services.inputs)."""
     from sqlalchemy import select
 
-    force = session.get_bind().dialect.name != "postgresql"
-    reviews = session.execute(select(Review.id, Review.status).order_by(Review.id)).all()
-    return sum(
-        prepare_review_page(session, review_id, force=force and status != ReviewStatus.SIGNED)
-        for review_id, status in reviews
-    )
+    reviews = session.scalars(select(Review.id).order_by(Review.id)).all()
+    return sum(prepare_review_page(session, review_id) for review_id in reviews)
 
 
 def page_subject(review_id: int) -> str:

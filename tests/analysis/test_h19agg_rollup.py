@@ -23,10 +23,6 @@ FIFTY_FIVE = {"from": "2025-W22", "to": "2026-W23"}
 KINDS = ("csat", "nps", "ces", "rating", "likert")
 
 
-def _pg(db_session) -> bool:
-    return db_session.get_bind().dialect.name == "postgresql"
-
-
 @pytest.fixture
 def national(db_session, org, catalog, observe):
     """Random answers over 30 of 66 weeks (gaps), two regions, two services and none, three
@@ -140,10 +136,7 @@ def test_pre_aggregate_gives_the_figures_of_the_facts(db_session, national, peri
     from_facts = [(_pages(db_session, f, False), _tables(db_session, f, False)) for f in filters]
     assert from_facts[0][0][0]["dimensions"][0]["measure"] is not None
     assert from_facts[0][0][0]["servqual"] and not from_facts[1][0][0]["servqual"]  # none in R1
-    built = refresh_rollup(db_session, force=True)
-    if not _pg(db_session):
-        assert built is None
-        pytest.skip("SQLite keeps no write counters: its pages always read the facts")
+    assert refresh_rollup(db_session, force=True)
     assert rollup_usable(db_session)
     for f, (pages, tables) in zip(filters, from_facts, strict=True):
         assert_same_figures(_pages(db_session, f, True), pages, path=str(f))
@@ -178,8 +171,6 @@ def test_rollup_keeps_no_row_per_customer(db_session, national):
     from perception.core.models.facts import ExperienceObservation as Obs
 
     refresh_rollup(db_session, force=True)
-    if not _pg(db_session):
-        pytest.skip("SQLite keeps no write counters: no rollup")
     keys = (Obs.period_start, Obs.region_id, Obs.service_id, Obs.tier_id, Obs.source, Obs.kind, Obs.dimension,
             Obs.scale_min, Obs.scale_max)  # fmt: skip
     cells = select(*keys).group_by(*keys).subquery()
@@ -198,8 +189,6 @@ def test_stale_rollup_reads_the_facts(db_session, national, observe):
     org, catalog, _ = national
     f = parse_filters(db_session, FOURTEEN, None, today=MONDAY)
     refresh_rollup(db_session, force=True)
-    if not _pg(db_session):
-        pytest.skip("SQLite keeps no write counters: no rollup")
     before = experience(db_session, f).to_dict()
     observe(org["R1"]["region"], catalog["DESK"], "likert", [1] * 7, dimension="staff_attitude",
             respondents=range(90_000, 90_007))  # fmt: skip
@@ -320,8 +309,6 @@ def test_index_from_the_sums_equals_the_index_from_respondents(db_session, natio
         for f, v, g, w in cases
     ]  # not refreshed yet: the facts
     refresh_rollup(db_session, force=True)
-    if not _pg(db_session):
-        pytest.skip("SQLite keeps no write counters: no rollup")
     assert sum(len(x) for groups in want for x in groups) > 100
     for (f, v, g, w), expected in zip(cases, want, strict=True):
         got = index_by_groups(db_session, f, GROUPINGS, voice=v, grain=g, weights=w, use_rollup=True)

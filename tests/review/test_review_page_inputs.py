@@ -82,10 +82,8 @@ def test_stored_sections_equal_a_direct_computation(db_session, h1, watermelon, 
     from perception.review.services.scorecard import scorecard
 
     assert _prepare(db_session, h1) == len(page_cache.STORED)
-    from perception.core.models.base import utcnow
-
-    # As the job computes them: the organisation's today, stamped now.
-    ctx = SectionContext(db_session, h1, TODAY, utcnow(), previous_review(db_session, h1))
+    # As the job computes them: the organisation's clock (today and now), as sign-off does.
+    ctx = SectionContext(db_session, h1, TODAY, fixed_today.now(), previous_review(db_session, h1))
     direct = {code: builders()[code](ctx) for code in page_cache.SLOW_SECTIONS}
     direct["scorecard"] = scorecard(ctx)
     rows = db_session.scalars(select(ReviewSectionCache).where(ReviewSectionCache.review_id == h1.id)).all()

@@ -13,14 +13,12 @@ customer filter reads the facts (services.facts.aggregate), as does the represen
 ``refresh_rollup`` (job ``refresh_analysis_rollup``, hourly, and requested by a page that found it
 stale when a worker exists: perception.analysis.jobs) rebuilds ExperienceRollup from the facts in
 two INSERT ... SELECT ... GROUP BY (level 1 from level 0), inside one transaction (readers keep
-the old rows until it commits). It records the facts' write signature: on PostgreSQL the
-cumulative inserted/updated/deleted tuple counters of experience_observation
-(pg_stat_user_tables), which change whenever a collecting phase writes or withdraws facts.
+the old rows until it commits). It records the facts' write signature: the write counter
+``experience_facts`` (perception.kpi.services.data_version), which goes up in the very transaction
+of every commit that wrote or withdrew facts, on PostgreSQL and SQLite alike.
 ``rollup_freshness`` compares that signature with the current one: the pages read the rollup
-only when they are equal, otherwise the facts themselves (always correct, slower).
-The counters are reported by PostgreSQL at the end of the writing transaction (at most about a
-second later for a busy backend), so the rollup can lag a just-committed write by that much.
-On SQLite (small deployments, tests) there is no such counter and the facts are always read.
+only when they are equal, otherwise the facts themselves (always correct, slower). (It was the
+PostgreSQL tuple counters, which lag a commit by up to ten seconds, and SQLite kept none.)
 """
 
 from __future__ import annotations
@@ -60,16 +58,16 @@ BY_SERVICE, ALL_SERVICES = 0, 1
 
 
 def facts_signature(session: Session) -> str | None:
-    """The facts' write counters (PostgreSQL); None where the database keeps none."""
-    if session.get_bind().dialect.name != "postgresql":
+    """The facts' write counter (see the module docstring); None on a database migrated before
+    the counter's table existed."""
+    from perception.kpi.services.data_version import EXPERIENCE_FACTS, read_version
+
+    try:
+        with session.begin_nested():
+            committed, token, writes = read_version(session, EXPERIENCE_FACTS)
+    except (OperationalError, ProgrammingError):
         return None
-    row = session.execute(
-        text(
-            "SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables "
-            "WHERE relid = to_regclass('experience_observation')"
-        )
-    ).first()
-    return None if row is None else f"{row[0]}:{row[1]}:{row[2]}"
+    return f"dv:{committed}:{token}:{writes}"
 
 
 def _state(session: Session) -> AnalysisRollupState | None:
@@ -160,7 +158,7 @@ def _refresh_index_sums(session: Session) -> None:
     respondent and level-0 cell with the count and sum of its rescaled ratings per dimension (as
     perception_index.index_by_groups reads them from the facts), then per cell the sums of those
     and of their products over the respondents who lie in one cell; the others' rows are kept
-    apart (experience_index_spanning) and merged per respondent when read. PostgreSQL only."""
+    apart (experience_index_spanning) and merged per respondent when read."""
     from perception.analysis.services.facts import DIMENSION_CODES, INDEX_KINDS
 
     dims = range(INDEX_DIMS)
@@ -183,13 +181,15 @@ def _refresh_index_sums(session: Session) -> None:
     any_rating = " + ".join(f"c{d}" for d in dims)
     sums, moments = ", ".join(INDEX_SUMS), ", ".join(INDEX_MOMENTS)
     same = "s.source = p.source AND s.source_id = p.source_id"
+    # PostgreSQL drops the work tables at the commit; SQLite knows no ON COMMIT: dropped below.
+    on_commit = " ON COMMIT DROP" if session.get_bind().dialect.name == "postgresql" else ""
     for statement in (
         "DROP TABLE IF EXISTS h19_index_per",
         "DROP TABLE IF EXISTS h19_index_span",
-        f"CREATE TEMP TABLE h19_index_per ON COMMIT DROP AS SELECT source_id, {cell}, {per} "
+        f"CREATE TEMP TABLE h19_index_per{on_commit} AS SELECT source_id, {cell}, {per} "
         f"FROM (SELECT source_id, {cell}, {ys} FROM experience_observation "
         f"WHERE kind IN ({kinds}) AND dimension IN ({codes})) AS x GROUP BY source_id, {cell}",
-        "CREATE TEMP TABLE h19_index_span ON COMMIT DROP AS SELECT source, source_id FROM h19_index_per "
+        f"CREATE TEMP TABLE h19_index_span{on_commit} AS SELECT source, source_id FROM h19_index_per "
         "GROUP BY source, source_id HAVING count(*) > 1",
         "DELETE FROM experience_index_spanning",
         "DELETE FROM experience_index_rollup",
@@ -207,3 +207,6 @@ def _refresh_index_sums(session: Session) -> None:
         f"WHERE level = {BY_SERVICE} GROUP BY period_start, region_id, source",
     ):
         session.execute(text(statement))
+    if not on_commit:
+        session.execute(text("DROP TABLE h19_index_per"))
+        session.execute(text("DROP TABLE h19_index_span"))

@@ -16,7 +16,8 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
-Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``read_version``, ``mark_written``.
+Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``EXPERIENCE_FACTS``, ``REVIEW_INPUTS``,
+``read_version``, ``mark_written``.
 """
 
 from __future__ import annotations
@@ -86,14 +87,74 @@ WATCHED: dict[str, frozenset[str]] = {
         }
     ),
 }
+#: The experience facts the analysis pre-aggregate is made from (perception.analysis.services.rollup).
+EXPERIENCE_FACTS = "experience_facts"
+WATCHED[EXPERIENCE_FACTS] = frozenset({"experience_observation"})
+#: The review page's stored sections (perception.review.page_cache, services.inputs): they read
+#: nearly everything through the other phases' services, so a write to any table counts but these
+#: bookkeeping and derived ones, which the sections never read (or read only when they equal what
+#: they are derived from).
+REVIEW_INPUTS = "review_inputs"
+NOT_REVIEW_INPUTS = frozenset(
+    {
+        "alembic_version",
+        "alert_recipient",
+        "analysis_rollup_state",  # derived from the facts, which are inputs
+        "api_token",
+        "api_token_region",
+        "audit_entry",
+        "data_version",
+        "experience_index_rollup",  # derived from the facts
+        "experience_index_spanning",  # derived from the facts
+        "experience_respondent",  # derived from the facts
+        "experience_respondent_state",
+        "experience_rollup",  # derived from the facts
+        "job",
+        "report_reminder",
+        "review_countersignature",
+        "review_finding",  # section 6 is computed live
+        "review_report",
+        "review_section_cache",
+        "scheduled_run",
+        "subscription",
+        "survey_anonymous_draft",
+        "survey_response_draft",
+        "text_token_cache",  # the text run's segmentation, derived from the texts
+        "throttle_counter",
+        "user",
+        "user_role",
+        "user_session",
+        "webhook_attempt",
+        "webhook_delivery",
+        "webhook_subscription",
+    }
+)
+#: Caches made from every table but some: name -> the tables whose writes leave them current.
+WATCHED_ALL_BUT: dict[str, frozenset[str]] = {REVIEW_INPUTS: NOT_REVIEW_INPUTS}
 _BY_TABLE: dict[str, frozenset[str]] = {}
 for _name, _tables in WATCHED.items():
     for _table in _tables:
         _BY_TABLE[_table] = _BY_TABLE.get(_table, frozenset()) | {_name}
+for _table in list(_BY_TABLE):
+    _BY_TABLE[_table] |= frozenset(n for n, but in WATCHED_ALL_BUT.items() if _table not in but)
+
+
+def _names(table: str) -> frozenset[str]:
+    """The caches a write to ``table`` changes (remembered per table). A name that is no table of
+    ours (a work table of a statement, a keyword the pattern took for a table) changes none."""
+    names = _BY_TABLE.get(table)
+    if names is None:  # in no WATCHED list
+        from perception.core.models.base import Base
+
+        if table not in Base.metadata.tables:
+            return frozenset()
+        names = _BY_TABLE[table] = frozenset(n for n, but in WATCHED_ALL_BUT.items() if table not in but)
+    return names
+
 
 _DIRTY = "perception.data_version.dirty"
 _WRITE = re.compile(
-    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?\"?(\w+)",
+    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?(?!SET\b)\"?(\w+)",
     re.IGNORECASE,
 )
 _READS = (
@@ -115,7 +176,7 @@ _tokens = itertools.count(1)
 
 def mark_written(conn: Connection, table: str) -> None:
     """Record that ``conn``'s transaction wrote ``table`` (for writes SQLAlchemy does not see)."""
-    names = _BY_TABLE.get(table.lower())
+    names = _names(table.lower())
     if names:
         pending = conn.info.setdefault(_DIRTY, {"token": next(_tokens), "writes": {}})
         for name in names:

@@ -42,15 +42,27 @@ def _rel(value: float, target: float) -> float:
 def _quadrants(ctx: SectionContext, start: date, end: date) -> tuple[Any, dict[str, str]]:
     from perception.analysis.services.kpi_experience import kpi_vs_experience
 
-    view = kpi_vs_experience(ctx.session, _filters(start, end))
+    view = kpi_vs_experience(ctx.session, _filters(start, end), over_time=False)
     return view, {c.key: c.comparison.quadrant for c in view.cells}
 
 
 def _region_csat(ctx: SectionContext, start: date, end: date) -> dict[str, list[int]]:
-    from perception.analysis.services.overview import overview
+    """Region code -> [top-2-box CSAT answers, CSAT answers] in the period, by region code: the
+    overview's region rows, from one GROUP BY of the CSAT answers per region (the whole overview,
+    with its index, drift and change look, was computed for these two counts: a minute at
+    national scale, twice)."""
+    from perception.analysis.services.facts import aggregate, csat_measure, rollup
+    from perception.analysis.services.names import load_names
 
-    rows = overview(ctx.session, _filters(start, end)).regions
-    return {r.code: [r.csat.successes or 0, r.csat.n] for r in rows if r.csat is not None and r.csat.n}
+    names = load_names(ctx.session, customers=False)
+    table = aggregate(ctx.session, _filters(start, end), kinds=("csat",), by=("region",))
+    rows = []
+    for region_id, parts in rollup(table, ("region",)).items():
+        measure = csat_measure(parts, (region_id,))
+        if measure is not None and measure.n:
+            code = names.region(int(region_id)).code  # type: ignore[call-overload]
+            rows.append((code, [measure.successes or 0, measure.n]))
+    return dict(sorted(rows, key=lambda row: row[0]))
 
 
 def _cell_label(c: Any) -> dict[str, str]:

@@ -20,6 +20,7 @@ supports. No history to replay: "feasibility unproven", never feasible.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
@@ -167,6 +168,141 @@ def _history(
     return None  # servqual gap, sampling agreement ...: not measured weekly here
 
 
+def _kpi_histories(ctx: SectionContext, wanted: list[list[StandardVersion]]) -> dict[int, dict[date, float]]:
+    """``_kpi_history`` of many standards in one query (one per standard was a scan of the period's
+    KPI values each: minutes at national scale): standard id -> its weekly values. The same rows
+    per standard, summed in the database per standard and week."""
+    from perception.kpi.models import KpiDefinition, KpiValue
+
+    ids = [v.id for versions in wanted for v in versions]
+    out: dict[int, dict[date, float]] = {versions[0].standard_id: {} for versions in wanted}
+    if not ids:
+        return out
+    weight = func.coalesce(KpiValue.n, 1)
+    ratio = case((KpiDefinition.unit.in_(("%", "percent", "％")), 0.01), else_=1.0)
+    rows = ctx.session.execute(
+        select(
+            StandardVersion.standard_id,
+            KpiValue.period_start,
+            func.sum(cast(KpiValue.value, Float) * weight * ratio),
+            func.sum(weight),
+        )
+        .join(KpiDefinition, KpiDefinition.id == KpiValue.definition_id)
+        .join(StandardVersion, StandardVersion.id == KpiValue.standard_version_id)
+        .where(
+            KpiValue.standard_version_id.in_(ids),
+            KpiValue.granularity == "week",
+            KpiValue.value.is_not(None),
+            KpiValue.period_start >= ctx.week_start,
+            KpiValue.period_start < ctx.week_end,
+        )
+        .group_by(StandardVersion.standard_id, KpiValue.period_start)
+    )
+    for standard_id, week, total, n in rows:
+        if n:
+            out[standard_id][week] = total / n
+    return out
+
+
+def _experience_histories(
+    ctx: SectionContext, wanted: list[tuple[ServiceStandard, StandardVersion]]
+) -> dict[int, dict[date, float]]:
+    """``_experience_history`` of many standards bound to no customer, from one query: the
+    period's answers of their kinds and services counted per kind, dimension, service, tier and
+    week, then summed per standard over the dimensions and tiers it does not name (counts are
+    integers; the sums of values are exact for whole-number answers, else equal to 1e-12)."""
+    out: dict[int, dict[date, float]] = {standard.id: {} for standard, _ in wanted}
+    if not wanted:
+        return out
+    obs = ExperienceObservation
+    value = cast(obs.value, Float)
+    kinds = sorted({EXPERIENCE_KIND[v.metric][0] for _, v in wanted})
+    services = sorted({s.service_id for s, _ in wanted if s.service_id is not None})
+    null_service = any(s.service_id is None for s, _ in wanted)
+    service_filter: Any = obs.service_id.in_(services)
+    if null_service:
+        service_filter = or_(service_filter, obs.service_id.is_(None))
+    rows = ctx.session.execute(
+        select(
+            obs.kind,
+            obs.dimension,
+            obs.service_id,
+            obs.tier_id,
+            obs.period_start,
+            func.count(obs.id),
+            func.sum(value),
+            func.sum(case((obs.value > obs.scale_max - 2, 1), else_=0)),
+            func.sum(case((obs.value >= 9, 1), else_=0)),
+            func.sum(case((obs.value <= 6, 1), else_=0)),
+        )
+        .where(
+            obs.kind.in_(kinds),
+            service_filter,
+            obs.period_start >= ctx.week_start,
+            obs.period_start < ctx.week_end,
+        )
+        .group_by(obs.kind, obs.dimension, obs.service_id, obs.tier_id, obs.period_start)
+    ).all()
+    by_key: dict[tuple[str, int | None], list[Any]] = defaultdict(list)
+    for row in rows:
+        by_key[(row[0], row[2])].append(row)
+    for standard, version in wanted:
+        kind, measure = EXPERIENCE_KIND[version.metric]
+        sums: dict[date, list[Any]] = {}
+        for _kind, dimension, _service, tier_id, week, n, total, top, promoters, detractors in by_key.get(
+            (kind, standard.service_id), []
+        ):
+            if version.metric == "dimension_rating_mean" and dimension != version.dimension:
+                continue
+            if standard.tier_id is not None and tier_id != standard.tier_id:
+                continue
+            acc = sums.setdefault(week, [0, [], 0, 0, 0])
+            acc[0] += n or 0
+            acc[1].append(total or 0.0)
+            acc[2] += top or 0
+            acc[3] += promoters or 0
+            acc[4] += detractors or 0
+        history = out[standard.id]
+        for week in sorted(sums):
+            n, totals, top, promoters, detractors = sums[week]
+            if not n:
+                continue
+            if measure == "share":
+                history[week] = top / n
+            elif measure == "nps":
+                history[week] = 100.0 * (promoters - detractors) / n
+            else:
+                history[week] = math.fsum(totals) / n
+    return out
+
+
+def _histories(
+    ctx: SectionContext, all_versions: list[list[StandardVersion]], customer_id: int | None
+) -> dict[int, dict[date, float] | None]:
+    """``_history`` of every standard of ``all_versions`` (standard id -> weekly values or None),
+    the KPI ones and the experience ones of no customer each from one query."""
+    out: dict[int, dict[date, float] | None] = {}
+    kpi: list[list[StandardVersion]] = []
+    experience: list[tuple[ServiceStandard, StandardVersion]] = []
+    for versions in all_versions:
+        standard, latest = versions[0].standard, versions[-1]
+        if latest.measured_by == "kpi" and latest.metric not in EXPERIENCE_KIND:
+            if customer_id is None:
+                kpi.append(versions)
+            else:
+                out[standard.id] = None
+        elif latest.metric in EXPERIENCE_KIND:
+            if customer_id is None and standard.customer_id is None:
+                experience.append((standard, latest))
+            else:
+                out[standard.id] = _experience_history(ctx, standard, latest, customer_id)
+        else:
+            out[standard.id] = None
+    out.update(_kpi_histories(ctx, kpi))
+    out.update(_experience_histories(ctx, experience))
+    return out
+
+
 def _target_text(version: StandardVersion) -> str:
     unit = version.unit or ""
     suffix = "%" if unit in ("%", "percent", "％") else f" {unit}" if unit else ""
@@ -255,12 +391,12 @@ def _standard_rows(
     changes: list[dict[str, Any]] = []
     weeks = [ctx.week_start + timedelta(weeks=i) for i in range((ctx.week_end - ctx.week_start).days // 7)]
     scope = ReplayScope(ctx.start, ctx.end, customer_id)  # one scope: the period's tickets are read once
-    for versions in _versions(ctx).values():
+    chosen = [vs for vs in _versions(ctx).values() if codes is None or vs[0].standard.code in codes]
+    histories = _histories(ctx, chosen, customer_id)
+    for versions in chosen:
         standard, latest = versions[0].standard, versions[-1]
-        if codes is not None and standard.code not in codes:
-            continue
         key = f"standard:{standard.code}"
-        history = _history(ctx, standard, versions, customer_id)
+        history = histories[standard.id]
         attainment = None
         if history is not None and latest.comparator and latest.target is not None:
             measured = [w for w in weeks if w in history]

@@ -2,14 +2,16 @@
 sign-off that freezes it, and the optional countersignature of a customer representative.
 
 Freezing: sign-off computes the content from the data once more (findings included) and stores
-it in ``Review.snapshot`` with its SHA-256; from then on every page and PDF of the review renders
+it in ``Review.snapshot`` with its SHA-256 (the slow sections taken from the page's stored copy
+when that copy is current: ``current_slow_sections``); from then on every page and PDF of the review renders
 from the snapshot, and every write below refuses a signed review. A customer representative may
 countersign the frozen review afterwards; that adds a signature and changes no content.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -178,7 +180,9 @@ def sign(
             code="period_not_ended",
             status=409,
         )
-    content = compute_content(session, review, today=today, now=now)
+    content = compute_content(
+        session, review, today=today, now=now, precomputed=current_slow_sections(session, review, today, now)
+    )
     review.snapshot = content
     review.snapshot_sha256 = content_hash(content)
     review.frozen_at = now
@@ -214,6 +218,32 @@ def sign(
             base_url=base_url,
         )
     return review
+
+
+def current_slow_sections(
+    session: Session, review: Review, today: date, now: datetime
+) -> dict[str, Any] | None:
+    """The page's stored slow sections (perception.review.page_cache) when they are what computing
+    them now would give, else None (sign-off then computes them). Current means made from the
+    inputs as they are now (their signature as of ``today``) and, since the health section counts
+    the collection reports that were due by its ``now``, from the same report states as at ``now``
+    (a deadline of the period may have passed since the copy was computed)."""
+    from perception.collection.services.board import completeness
+    from perception.review import page_cache
+    from perception.review.services.sections import SectionContext
+
+    cached = page_cache.load(session, review, "en", page_cache.current_basis(session, review, today))
+    if cached is None or not cached.fresh:
+        return None
+    ctx = SectionContext(session, review, today, now)
+
+    def states(moment: datetime) -> list[tuple[object, ...]]:
+        cells = completeness(session, ctx.week_start, ctx.last_week, now=moment)
+        return [(c.collection_point_id, c.week_start, c.state, c.counted) for c in cells]
+
+    if states(cached.computed_at) != states(now):
+        return None
+    return cached.content
 
 
 def countersign(session: Session, review: Review, user: User, *, clock: Clock) -> ReviewCountersignature:
