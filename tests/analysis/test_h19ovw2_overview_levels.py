@@ -75,8 +75,22 @@ def test_level_two_is_level_zero_summed_over_regions_and_tiers(db_session, natio
     assert not has_all_regions(db_session)
     refresh_rollup(db_session, force=True)
     assert has_all_regions(db_session)
-    keys = [Roll.period_start, Roll.service_id, Roll.source, Roll.kind, Roll.dimension, Roll.scale_min, Roll.scale_max]
-    stats = [func.sum(Roll.n), func.sum(Roll.s), func.sum(Roll.ss), func.sum(Roll.top2), func.sum(Roll.promoters)]
+    keys = [
+        Roll.period_start,
+        Roll.service_id,
+        Roll.source,
+        Roll.kind,
+        Roll.dimension,
+        Roll.scale_min,
+        Roll.scale_max,
+    ]
+    stats = [
+        func.sum(Roll.n),
+        func.sum(Roll.s),
+        func.sum(Roll.ss),
+        func.sum(Roll.top2),
+        func.sum(Roll.promoters),
+    ]
 
     def summed(level):
         rows = db_session.execute(select(*keys, *stats).where(Roll.level == level).group_by(*keys)).all()
@@ -90,7 +104,9 @@ def test_level_two_is_level_zero_summed_over_regions_and_tiers(db_session, natio
 
     def index_summed(level):
         rows = db_session.execute(
-            select(*index_keys, func.sum(c.respondents), func.sum(c.t0), func.sum(c.ss_0_1), func.sum(c.cc_2_2))
+            select(
+                *index_keys, func.sum(c.respondents), func.sum(c.t0), func.sum(c.ss_0_1), func.sum(c.cc_2_2)
+            )
             .where(c.level == level)
             .group_by(*index_keys)
         ).all()

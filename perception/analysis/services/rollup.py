@@ -170,7 +170,12 @@ def refresh_all_regions(session: Session) -> None:
         .where(Roll.level == BY_SERVICE)
         .group_by(*fine)
     )
-    columns = ["level", "region_id", *(k for k in ROLLUP_KEYS if k not in ("region_id", "tier_id")), *STAT_NAMES]
+    columns = [
+        "level",
+        "region_id",
+        *(k for k in ROLLUP_KEYS if k not in ("region_id", "tier_id")),
+        *STAT_NAMES,
+    ]
     session.execute(insert(ExperienceRollup).from_select(columns, summed))
     # The index sums likewise (the respondents spanning cells stay apart, as for level 1).
     sums = ", ".join(INDEX_SUMS + INDEX_MOMENTS)
@@ -180,7 +185,8 @@ def refresh_all_regions(session: Session) -> None:
             f"INSERT INTO experience_index_rollup (level, period_start, region_id, service_id, source, "
             f"respondents, {sums}) SELECT {ALL_REGIONS}, period_start, 0, service_id, source, "
             f"sum(respondents), {', '.join(f'sum({c})' for c in INDEX_SUMS + INDEX_MOMENTS)} "
-            f"FROM experience_index_rollup WHERE level = {BY_SERVICE} GROUP BY period_start, service_id, source"
+            f"FROM experience_index_rollup WHERE level = {BY_SERVICE} "
+            "GROUP BY period_start, service_id, source"
         )
     )
 
