@@ -226,7 +226,13 @@ def aggregate(
     sum y^2 = (100 / (hi - lo))^2 (SS - 2 lo S + n lo^2).
     """
     from perception.analysis.models import ExperienceRollup as Roll
-    from perception.analysis.services.rollup import ALL_SERVICES, BY_SERVICE, rollup_usable
+    from perception.analysis.services.rollup import (
+        ALL_REGIONS,
+        ALL_SERVICES,
+        BY_SERVICE,
+        has_all_regions,
+        rollup_usable,
+    )
 
     extra = list(extra_where)
     level: list[Any] = []
@@ -242,6 +248,14 @@ def aggregate(
         ]
         per_service = "service" in by or filters.service_id is not None or filters.tier_id is not None
         level = [Roll.level == (BY_SERVICE if per_service else ALL_SERVICES)]
+        if (
+            "region" not in by
+            and filters.region_ids is None
+            and filters.tier_id is None
+            and per_service
+            and has_all_regions(session)
+        ):  # per service over every region: the level summed over regions and tiers
+            level = [Roll.level == ALL_REGIONS]
     else:
         source = Obs
         sums = [

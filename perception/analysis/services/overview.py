@@ -162,23 +162,27 @@ def _rows(
 
 
 def group_rows(
-    cells: FactTable, names: Names, indices: Mapping[str, Mapping[Any, PerceptionIndex]] | None = None
+    cells: FactTable,
+    names: Names,
+    indices: Mapping[str, Mapping[Any, PerceptionIndex]] | None = None,
+    services: FactTable | None = None,
 ) -> tuple[GroupRow, tuple[GroupRow, ...], tuple[GroupRow, ...]]:
     """``indices``: the customers' index per group ("all", "region", "service"), from
-    services.perception_index.index_by."""
+    services.perception_index.index_by. ``cells`` grouped by region and service, or by region
+    alone with ``services`` grouped by service (the overview: two small GROUP BYs)."""
     total = rollup(cells).get((), {})
     by_region = rollup(cells, ("region",))
-    by_service = rollup(cells, ("service",))
+    by_service = rollup(services if services is not None else cells, ("service",))
     pick = (lambda name: indices.get(name, {})) if indices is not None else (lambda name: None)
     regions = sorted(
         _rows("region", [(names.region(int(r)), parts) for r, parts in by_region.items()], pick("region")),  # type: ignore[call-overload]
         key=lambda row: row.code,
     )
-    services = sorted(
+    services_rows = sorted(
         _rows("service", [(names.service(sv), parts) for sv, parts in by_service.items()], pick("service")),  # type: ignore[arg-type]
         key=lambda row: row.code,
     )
-    return _rows("all", [(None, total)], pick("all"))[0], tuple(regions), tuple(services)
+    return _rows("all", [(None, total)], pick("all"))[0], tuple(regions), tuple(services_rows)
 
 
 def trend_points(
@@ -216,9 +220,13 @@ def overview(
     """The overview page's data: one GROUP BY over the filtered facts, rolled up in memory, and
     the change look (services.changes) of the filter's last complete weeks; ``today`` (the
     organisation's clock) decides which week is unfinished, None trusts the filter's end."""
-    # Two small GROUP BYs (per region x service, per period) instead of one per region x service x
-    # period: the rows a page reads stay some thousands however long the period.
-    cells = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("region", "service"))
+    # Small GROUP BYs (per region, per service, per period) instead of one per region x service x
+    # period: the rows a page reads stay some thousands however long the period; per region and
+    # per service apart (issue 19), not per region x service (45,000 rows at a national
+    # provider's size, read from every region x service x tier cell's weeks): the pre-aggregate
+    # keeps levels summed over services and over regions.
+    cells = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("region",))
+    per_service = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("service",))
     weeks = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("period",))
     names = load_names(session, customers=False)
     everything, by_region, by_service, by_period = index_by_groups(
@@ -226,7 +234,7 @@ def overview(
         use_rollup=use_rollup,
     )
     indices = {"all": everything, "region": by_region, "service": by_service}
-    total, regions, services = group_rows(cells, names, indices)
+    total, regions, services = group_rows(cells, names, indices, per_service)
     from perception.collection.services.analysis import events_between
 
     events = events_between(

@@ -268,17 +268,26 @@ def _index_from_rollup(
         experience_index_rollup,
         experience_index_spanning,
     )
-    from perception.analysis.services.rollup import ALL_SERVICES, BY_SERVICE
+    from perception.analysis.services.rollup import ALL_REGIONS, ALL_SERVICES, BY_SERVICE, has_all_regions
 
     roll, span = experience_index_rollup.c, experience_index_spanning.c
     per_service = "service" in by or filters.service_id is not None or filters.tier_id is not None
+    level = BY_SERVICE if per_service else ALL_SERVICES
+    if (
+        per_service
+        and "region" not in by
+        and filters.region_ids is None
+        and filters.tier_id is None
+        and has_all_regions(session)
+    ):  # per service over every region: summed over regions and tiers (issue 19)
+        level = ALL_REGIONS
     sources = [str(s) for s in VOICES[voice]]
     key_of = {"region": "region_id", "service": "service_id", "period": "period_start"}
     keys = [roll[key_of[name]] for name in by]
     stmt = (
         select(*keys, func.sum(roll.respondents), *(func.sum(roll[c]) for c in INDEX_SUMS + INDEX_MOMENTS))
         .where(
-            roll.level == (BY_SERVICE if per_service else ALL_SERVICES),
+            roll.level == level,
             roll.source.in_(sources),
             *where_facts(experience_index_rollup.c, filters),
         )

@@ -55,6 +55,10 @@ ROLLUP_KEYS = (
 STAT_NAMES = ("n", "s", "ss", "top2", "promoters", "detractors")
 #: Level 0: per service and tier; level 1: summed over them (service_id and tier_id NULL).
 BY_SERVICE, ALL_SERVICES = 0, 1
+#: Level 2: per service summed over the regions and tiers (region_id 0, tier_id NULL): the
+#: overview's per-service rows over a year read 50 services' weeks, not every region x service x
+#: tier cell's (issue 19). Absent from a rollup built before it; readers check (has_all_regions).
+ALL_REGIONS = 2
 
 
 def facts_signature(session: Session) -> str | None:
@@ -141,6 +145,7 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
         )
     )
     _refresh_index_sums(session)
+    refresh_all_regions(session)
     rows = session.scalar(select(func.count()).select_from(ExperienceRollup)) or 0
     if state is None:
         state = AnalysisRollupState(signature=signature)
@@ -151,6 +156,43 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     state.seconds = time.perf_counter() - started
     session.flush()
     return rows
+
+
+def refresh_all_regions(session: Session) -> None:
+    """(Re)build level 2 (ALL_REGIONS) of the sums and of the index sums from their level 0: per
+    service, summed over regions and tiers."""
+    session.execute(delete(ExperienceRollup).where(ExperienceRollup.level == ALL_REGIONS))
+    fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("region_id", "tier_id")]
+    summed = (
+        select(literal(ALL_REGIONS), literal(0), *fine, *(func.sum(getattr(Roll, k)) for k in STAT_NAMES))
+        .where(Roll.level == BY_SERVICE)
+        .group_by(*fine)
+    )
+    columns = [
+        "level",
+        "region_id",
+        *(k for k in ROLLUP_KEYS if k not in ("region_id", "tier_id")),
+        *STAT_NAMES,
+    ]
+    session.execute(insert(ExperienceRollup).from_select(columns, summed))
+    # The index sums likewise (the respondents spanning cells stay apart, as for level 1).
+    sums = ", ".join(INDEX_SUMS + INDEX_MOMENTS)
+    session.execute(text(f"DELETE FROM experience_index_rollup WHERE level = {ALL_REGIONS}"))
+    session.execute(
+        text(
+            f"INSERT INTO experience_index_rollup (level, period_start, region_id, service_id, source, "
+            f"respondents, {sums}) SELECT {ALL_REGIONS}, period_start, 0, service_id, source, "
+            f"sum(respondents), {', '.join(f'sum({c})' for c in INDEX_SUMS + INDEX_MOMENTS)} "
+            f"FROM experience_index_rollup WHERE level = {BY_SERVICE} "
+            "GROUP BY period_start, service_id, source"
+        )
+    )
+
+
+def has_all_regions(session: Session) -> bool:
+    """Whether the rollup holds level 2 (a rollup built before it existed does not)."""
+    found = session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.level == ALL_REGIONS).limit(1))
+    return found is not None
 
 
 def _refresh_index_sums(session: Session) -> None:
