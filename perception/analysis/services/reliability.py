@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS, newest_respondent_rows
 from perception.analysis.services.filters import AnalysisFilters, where_facts
+from perception.analysis.services.respondents import newest_respondents, respondents_usable
 from perception.core.models.facts import ExperienceObservation as Obs
 from scoring.reliability import AlphaResult, cronbach_alpha
 
@@ -33,8 +34,14 @@ class ScaleReliability:
     result: AlphaResult
 
 
-def dimension_matrix(session: Session, filters: AnalysisFilters, limit: int = SAMPLE) -> np.ndarray:
-    """Respondents x six dimensions (NaN: not rated) of the newest ``limit`` respondents."""
+def dimension_matrix(
+    session: Session, filters: AnalysisFilters, limit: int = SAMPLE, *, use_rollup: bool = False
+) -> np.ndarray:
+    """Respondents x six dimensions (NaN: not rated) of the newest ``limit`` respondents.
+    ``use_rollup``: read the per-respondent table (services.respondents) while it matches the facts
+    (the same rows)."""
+    if use_rollup and respondents_usable(session):
+        return _matrix(newest_respondents(session, filters, limit))
     columns = [
         func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
         for d in DIMENSION_CODES
@@ -51,14 +58,19 @@ def dimension_matrix(session: Session, filters: AnalysisFilters, limit: int = SA
         )
 
     # The newest respondents without grouping every respondent of the period (issue 19).
-    rows = newest_respondent_rows(session, filters, where, build, limit)
+    return _matrix(newest_respondent_rows(session, filters, where, build, limit))
+
+
+def _matrix(rows: list[Any]) -> np.ndarray:
     return np.array([[np.nan if v is None else float(v) for v in r] for r in rows], dtype=float).reshape(
         -1, len(DIMENSION_CODES)
     )
 
 
-def scale_reliability(session: Session, filters: AnalysisFilters) -> tuple[ScaleReliability, ...]:
-    x = dimension_matrix(session, filters)
+def scale_reliability(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = False
+) -> tuple[ScaleReliability, ...]:
+    x = dimension_matrix(session, filters, use_rollup=use_rollup)
     patterns = Counter(tuple(bool(v) for v in row) for row in ~np.isnan(x))
     out: list[ScaleReliability] = []
     for pattern, n in patterns.most_common():
