@@ -135,19 +135,34 @@ def newest_respondents(
         answer = None
         takes_part = R.rated
         single_kept = R.rated
-    single = select(
-        *dims, *([answer] if answer is not None else []), R.period_start.label("week"), R.source, R.source_id
-    ).where(*where, R.cells == 1, single_kept)
+    # Each part ordered and limited on its own, so that the one-cell respondents are an index range
+    # scan that stops after ``limit`` rows (ix_experience_respondent_newest, or the region's); the
+    # planner does not push the order into a union of a plain and a grouped part.
+    single = (
+        select(
+            *dims,
+            *([answer] if answer is not None else []),
+            R.period_start.label("week"),
+            R.source,
+            R.source_id,
+        )
+        .where(*where, R.cells == 1, single_kept)
+        .order_by(R.period_start.desc(), R.source, R.source_id)
+        .limit(limit)
+    )
+    newest = func.max(R.period_start)
     spanning = (
         select(
             *(func.max(c) for c in dims),
             *([func.max(answer)] if answer is not None else []),
-            func.max(R.period_start).label("week"),
+            newest.label("week"),
             R.source,
             R.source_id,
         )
         .where(*where, R.cells > 1, takes_part)
         .group_by(R.source, R.source_id)
+        .order_by(newest.desc(), R.source, R.source_id)
+        .limit(limit)
     )
     if answer is not None:
         spanning = spanning.having(func.max(answer).is_not(None))
