@@ -154,3 +154,21 @@ def test_an_unknown_overall_answer_is_refused(db_session):
     f = parse_filters(db_session, FOURTEEN, None, today=MONDAY)
     with pytest.raises(ValueError, match="overall must be one of"):
         newest_respondents(db_session, f, 10, overall="ces")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_answer_patterns_as_counting_rows(seed):
+    """The reliability's sets of dimensions rated, counted with NumPy: the counts and the order of
+    ``Counter.most_common`` over the rows (ties in order of first occurrence)."""
+    from collections import Counter
+
+    from perception.analysis.services.reliability import answer_patterns
+
+    rng = np.random.default_rng(seed)
+    forms = rng.random((5, 6)) < 0.6
+    x = np.where(forms[rng.integers(0, 5, 400)], rng.integers(1, 6, (400, 6)).astype(float), np.nan)
+    x[rng.random((400, 6)) < 0.05] = np.nan  # some skip one
+    want = Counter(tuple(bool(v) for v in row) for row in ~np.isnan(x)).most_common()
+    assert answer_patterns(x) == want
+    assert answer_patterns(np.empty((0, 6))) == []
+    assert answer_patterns(x[:1]) == Counter([tuple(bool(v) for v in ~np.isnan(x[0]))]).most_common()

@@ -292,7 +292,8 @@ def driver_matrix(
 
 def _driver_arrays(rows: list[Any], limit: int) -> tuple[np.ndarray, np.ndarray, bool]:
     capped = len(rows) > limit
-    data = np.array([[np.nan if v is None else float(v) for v in r] for r in rows[:limit]], dtype=float)
+    # NumPy reads None as NaN for a float array, as "not rated" or "not answered".
+    data = np.array([tuple(r) for r in rows[:limit]], dtype=float)
     if data.size == 0:
         return np.empty((0, len(DIMENSION_CODES))), np.empty(0), False
     return data[:, :-1], data[:, -1], capped

@@ -9,7 +9,6 @@ items answered by at least ``MIN_RESPONDENTS`` people gets its alpha with the Fe
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,18 +61,27 @@ def dimension_matrix(
 
 
 def _matrix(rows: list[Any]) -> np.ndarray:
-    return np.array([[np.nan if v is None else float(v) for v in r] for r in rows], dtype=float).reshape(
-        -1, len(DIMENSION_CODES)
-    )
+    # NumPy reads None as NaN for a float array, as the ratings' "not rated".
+    return np.array([tuple(r) for r in rows], dtype=float).reshape(-1, len(DIMENSION_CODES))
+
+
+def answer_patterns(x: np.ndarray) -> list[tuple[tuple[bool, ...], int]]:
+    """The sets of dimensions rated (a row's non-NaN columns) with their respondents, most frequent
+    first and, among as frequent, in the order they first occur (as ``Counter.most_common``)."""
+    if x.shape[0] == 0:
+        return []
+    present = ~np.isnan(x)
+    patterns, first, counts = np.unique(present, axis=0, return_index=True, return_counts=True)
+    order = sorted(range(len(counts)), key=lambda p: (-int(counts[p]), int(first[p])))
+    return [(tuple(bool(v) for v in patterns[p]), int(counts[p])) for p in order]
 
 
 def scale_reliability(
     session: Session, filters: AnalysisFilters, *, use_rollup: bool = False
 ) -> tuple[ScaleReliability, ...]:
     x = dimension_matrix(session, filters, use_rollup=use_rollup)
-    patterns = Counter(tuple(bool(v) for v in row) for row in ~np.isnan(x))
     out: list[ScaleReliability] = []
-    for pattern, n in patterns.most_common():
+    for pattern, n in answer_patterns(x):
         if sum(pattern) < 2 or n < MIN_RESPONDENTS or len(out) == MAX_SETS:
             continue
         cols = [i for i, used in enumerate(pattern) if used]
