@@ -22,7 +22,7 @@ def _pg(db_session) -> bool:
 
 
 @pytest.fixture
-def spanning(db_session, national, observe):
+def spanning(db_session, national, observe):  # noqa: F811 - the fixture imported above
     """The national answers and respondents the per-respondent rows must group like the facts: an
     old rating with a recent overall answer, an overall answer in one region and ratings in the
     other, NPS in one service and CSAT in another, a Likert answer naming no dimension (it dates
@@ -76,9 +76,7 @@ def test_samples_from_the_respondent_table_equal_the_facts(db_session, spanning,
         parse_filters(db_session, _args(org, catalog, extra, p, period), None, today=MONDAY) for p in FILTERS
     ]
     # A regional team: its scope, whatever it asks.
-    filters.append(
-        parse_filters(db_session, dict(period), frozenset({org["R2"]["region"].id}), today=MONDAY)
-    )
+    filters.append(parse_filters(db_session, dict(period), frozenset({org["R2"]["region"].id}), today=MONDAY))
     want = [_samples(db_session, f, limit, False) for f in filters]
     refresh_rollup(db_session, force=True)
     if not _pg(db_session):
@@ -101,7 +99,8 @@ def test_the_page_reads_no_fact_for_its_samples(db_session, spanning):
 
     org, catalog, extra = spanning
     for period in (FOURTEEN, FIFTY_FIVE):
-        f = parse_filters(db_session, _args(org, catalog, extra, {"region": "R1"}, period), None, today=MONDAY)
+        args = _args(org, catalog, extra, {"region": "R1"}, period)
+        f = parse_filters(db_session, args, None, today=MONDAY)
         want = experience(db_session, f, use_rollup=False).to_dict()
         refresh_rollup(db_session, force=True)
         if not _pg(db_session):
