@@ -127,6 +127,8 @@ def newest_respondents(
     if sources is not None:
         where.append(R.source.in_(list(sources)))
     dims = [R[name] for name in RESPONDENT_DIMS]
+    takes_part: Any
+    single_kept: Any
     if overall is not None:
         answer = R[overall]
         takes_part = or_(R.dim_kind, answer.is_not(None))
@@ -170,4 +172,20 @@ def newest_respondents(
     width = len(dims) + (1 if answer is not None else 0)
     picked = list(both.c)[:width]
     statement = select(*picked).order_by(both.c.week.desc(), both.c.source, both.c.source_id).limit(limit)
-    return list(session.execute(statement).all())
+    return fetch_tuples(session, statement)
+
+
+def fetch_tuples(session: Session, statement: Any) -> list[tuple[Any, ...]]:
+    """The rows of ``statement`` as the driver's plain tuples, in the session's transaction.
+    SQLAlchemy's result rows cost some 60 ms of CPU per 20,000 (a third of the experience page's
+    remaining CPU); these columns need none of its type processing (dates, numbers, NULL)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return [tuple(row) for row in connection.execute(statement)]
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(compiled.string, compiled.params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
