@@ -93,6 +93,8 @@ def refresh_respondents(session: Session, *, force: bool = False) -> int | None:
             f"GROUP BY {cell} ORDER BY period_start DESC, source, source_id"
         )
     )
+    # Statistics for the planner now, not when autovacuum comes by: the samples' index scans.
+    session.execute(text("ANALYZE experience_respondent"))
     rows = session.scalar(select(func.count()).select_from(experience_respondent)) or 0
     if state is None:
         state = ExperienceRespondentState(signature=signature)
