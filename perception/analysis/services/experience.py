@@ -13,7 +13,9 @@ SERVQUAL gaps are paired per respondent and item in SQL (perception minus expect
 per item and per dimension, so their t intervals need no per-respondent rows in Python; where
 respondents gave importance points, the weighted gap comes from services.servqual_weights. Importance-
 performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
-it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so.
+it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so;
+while the weekly sums are current, those respondents are read from one row each, sorted by week
+(services.respondents: an index range scan instead of grouping the last weeks' scattered facts).
 Respondents rate the dimensions that concern them (nobody in the demo rates all six), so drivers use
 what people answer: pairwise-complete correlations (scoring.drivers, ``missing="pairwise"``) over
 the dimensions with at least ``DRIVER_MIN_PAIRS`` respondents behind every correlation they enter,
@@ -21,7 +23,8 @@ relative weights with seeded percentile-bootstrap intervals (``DRIVER_BOOT`` res
 respondents); the dimensions left out are named with their n.
 
 Public API: ``experience(session, filters, *, use_rollup=True) -> ExperienceView`` (``use_rollup``:
-the ANALYSIS_ROLLUP setting, see services.facts.aggregate: the dimension means, heat map and CES).
+the ANALYSIS_ROLLUP setting, see services.facts.aggregate: the dimension means, heat map and CES;
+and services.respondents: the drivers' and the reliability's samples).
 """
 
 from __future__ import annotations
