@@ -98,15 +98,30 @@ def pairwise_corr(data: ArrayLike) -> tuple[FloatArray, NDArray[np.int64]]:
     present = ~np.isnan(a)
     k = a.shape[1]
     r = np.full((k, k), np.nan)
-    n = (present.T.astype(np.int64) @ present.astype(np.int64)).astype(np.int64)
+    ones = present.astype(float)  # counts in floating point are exact, and BLAS adds them
+    n = (ones.T @ ones).astype(np.int64)
+    # Pairs present on the same rows (most: respondents rate a questionnaire's dimensions together)
+    # share their rows' selection and centred columns: the same arithmetic as one pair at a time,
+    # done once per set of rows (the key drivers' bootstrap calls this hundreds of times).
+    columns = np.ascontiguousarray(present.T)
+    groups: dict[bytes, tuple[NDArray[np.bool_], list[tuple[int, int]]]] = {}
     for i in range(k):
         for j in range(i, k):
-            both = present[:, i] & present[:, j]
-            if both.sum() < 2:
+            if n[i, j] < 2:
                 continue
-            xi, xj = a[both, i], a[both, j]
-            di, dj = xi - xi.mean(), xj - xj.mean()
-            den = math.sqrt(float(di @ di) * float(dj @ dj))
+            both = columns[i] & columns[j]
+            groups.setdefault(both.tobytes(), (both, []))[1].append((i, j))
+    for both, pairs in groups.values():
+        rows = a[both]
+        centred: dict[int, FloatArray] = {}
+        squares: dict[int, float] = {}
+        for c in sorted({c for pair in pairs for c in pair}):
+            x = np.ascontiguousarray(rows[:, c])
+            centred[c] = d = x - x.mean()
+            squares[c] = float(d @ d)
+        for i, j in pairs:
+            di, dj = centred[i], centred[j]
+            den = math.sqrt(squares[i] * squares[j])
             if den > 0:
                 r[i, j] = r[j, i] = float(di @ dj) / den
     return r, n

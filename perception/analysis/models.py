@@ -432,3 +432,69 @@ class AnalysisRollupState(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float | None] = mapped_column(Float)
+
+
+# --- the newest respondents' ratings (the experience page's samples, issue 19) -----------------
+
+#: The dimension columns of ExperienceRespondent, in DIMENSION_CODES order.
+RESPONDENT_DIMS = tuple(f"d{d}" for d in range(INDEX_DIMS))
+
+#: One row per respondent (source, source_id) and cell (week, region, service, tier, customer) of
+#: their answers of the kinds the experience page's samples read (dimension ratings, CSAT, NPS):
+#: per dimension the highest rating (``d0``..``d5``, DIMENSION_CODES order), the CSAT and NPS
+#: answers, whether any dimension-kind answer (``dim_kind``) or one naming a dimension (``rated``)
+#: is among them, and how many cells the respondent has (``cells``; 1 for nearly everyone, who is
+#: then one row and needs no grouping). Written sorted by week, newest first, so the newest
+#: respondents are one short index range scan (services.respondents). Rebuilt with the rollup.
+experience_respondent = Table(
+    "experience_respondent",
+    Base.metadata,
+    Column("period_start", Date, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("source_id", Integer, nullable=False),
+    Column("region_id", Integer, nullable=False),
+    Column("service_id", Integer),
+    Column("tier_id", Integer),
+    Column("customer_id", Integer),
+    Column("cells", Integer, nullable=False),
+    Column("dim_kind", Boolean, nullable=False),
+    Column("rated", Boolean, nullable=False),
+    *(Column(name, Float) for name in RESPONDENT_DIMS),
+    Column("csat", Float),
+    Column("nps", Float),
+)
+Index(
+    "ix_experience_respondent_newest",
+    experience_respondent.c.period_start.desc(),
+    experience_respondent.c.source,
+    experience_respondent.c.source_id,
+    postgresql_where=experience_respondent.c.cells == 1,
+)
+Index(
+    "ix_experience_respondent_region_newest",
+    experience_respondent.c.region_id,
+    experience_respondent.c.period_start.desc(),
+    experience_respondent.c.source,
+    experience_respondent.c.source_id,
+    postgresql_where=experience_respondent.c.cells == 1,
+)
+Index(
+    "ix_experience_respondent_spanning",
+    experience_respondent.c.period_start,
+    postgresql_where=experience_respondent.c.cells > 1,
+)
+
+
+class ExperienceRespondentState(Base):
+    """The single row telling whether experience_respondent is current: the facts' write signature
+    it was built from (as AnalysisRollupState for the sums; kept apart so that a database whose
+    sums were built before the table existed never reads it empty)."""
+
+    __tablename__ = "experience_respondent_state"
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80))
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)

@@ -13,7 +13,9 @@ SERVQUAL gaps are paired per respondent and item in SQL (perception minus expect
 per item and per dimension, so their t intervals need no per-respondent rows in Python; where
 respondents gave importance points, the weighted gap comes from services.servqual_weights. Importance-
 performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
-it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so.
+it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so;
+while the weekly sums are current, those respondents are read from one row each, sorted by week
+(services.respondents: an index range scan instead of grouping the last weeks' scattered facts).
 Respondents rate the dimensions that concern them (nobody in the demo rates all six), so drivers use
 what people answer: pairwise-complete correlations (scoring.drivers, ``missing="pairwise"``) over
 the dimensions with at least ``DRIVER_MIN_PAIRS`` respondents behind every correlation they enter,
@@ -21,7 +23,8 @@ relative weights with seeded percentile-bootstrap intervals (``DRIVER_BOOT`` res
 respondents); the dimensions left out are named with their n.
 
 Public API: ``experience(session, filters, *, use_rollup=True) -> ExperienceView`` (``use_rollup``:
-the ANALYSIS_ROLLUP setting, see services.facts.aggregate: the dimension means, heat map and CES).
+the ANALYSIS_ROLLUP setting, see services.facts.aggregate: the dimension means, heat map and CES;
+and services.respondents: the drivers' and the reliability's samples).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import load_names
 from perception.analysis.services.perception_index import VOICES
 from perception.analysis.services.reliability import ScaleReliability, scale_reliability
+from perception.analysis.services.respondents import newest_respondents, respondents_usable
 from perception.analysis.services.servqual_weights import ServqualWeighting, servqual_weighting
 from perception.core.models.facts import ExperienceObservation as Obs
 from scoring import (
@@ -249,11 +253,22 @@ def servqual_rows(session: Session, filters: AnalysisFilters) -> list[GapRow]:
 
 
 def driver_matrix(
-    session: Session, filters: AnalysisFilters, limit: int = DRIVER_SAMPLE, overall_kind: str = "csat"
+    session: Session,
+    filters: AnalysisFilters,
+    limit: int = DRIVER_SAMPLE,
+    overall_kind: str = "csat",
+    *,
+    use_rollup: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, bool]:
     """Respondents x six dimensions ratings and their overall answer of ``overall_kind`` (csat or
     nps; NaN when unanswered), for the newest ``limit`` respondents of the customers' voice
-    (VOICES["customers"]) who gave one; and whether the sample was capped."""
+    (VOICES["customers"]) who gave one; and whether the sample was capped. ``use_rollup``: read
+    the per-respondent table (services.respondents) while it matches the facts (the same rows)."""
+    if use_rollup and respondents_usable(session):
+        found = newest_respondents(
+            session, filters, limit + 1, overall=overall_kind, sources=voice_sources(HEADLINE_VOICE)
+        )
+        return _driver_arrays(found, limit)
     columns = [
         func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
         for d in DIMENSION_CODES
@@ -275,9 +290,13 @@ def driver_matrix(
             .limit(limit + 1)
         )
 
-    rows = newest_respondent_rows(session, filters, where, build, limit + 1)
+    return _driver_arrays(newest_respondent_rows(session, filters, where, build, limit + 1), limit)
+
+
+def _driver_arrays(rows: list[Any], limit: int) -> tuple[np.ndarray, np.ndarray, bool]:
     capped = len(rows) > limit
-    data = np.array([[np.nan if v is None else float(v) for v in r] for r in rows[:limit]], dtype=float)
+    # NumPy reads None as NaN for a float array, as "not rated" or "not answered".
+    data = np.array([tuple(r) for r in rows[:limit]], dtype=float)
     if data.size == 0:
         return np.empty((0, len(DIMENSION_CODES))), np.empty(0), False
     return data[:, :-1], data[:, -1], capped
@@ -363,7 +382,7 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
     # relationship survey asks NPS and the dimensions).
     best: tuple[tuple[int, int], str, np.ndarray, np.ndarray, bool, list[int]] | None = None
     for kind in ("csat", "nps"):
-        x_k, y_k, capped_k = driver_matrix(session, filters, overall_kind=kind)
+        x_k, y_k, capped_k = driver_matrix(session, filters, overall_kind=kind, use_rollup=use_rollup)
         keep = driver_dimensions(x_k, y_k)
         used = int(((~np.isnan(x_k[:, keep])).any(axis=1) & ~np.isnan(y_k)).sum()) if keep else 0
         if best is None or (len(keep), used) > best[0]:
@@ -404,7 +423,7 @@ def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool =
         driver_capped=capped,
         driver_left_out=left_out,
         notes=tuple(notes),
-        reliability=scale_reliability(session, filters),
+        reliability=scale_reliability(session, filters, use_rollup=use_rollup),
         ces=dimension_measure(kind_total(effort, "ces"), measure="ces"),
         reports_dimensions=_means(reports_total),
         reports_heat=reports_heat,

@@ -9,7 +9,6 @@ items answered by at least ``MIN_RESPONDENTS`` people gets its alpha with the Fe
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS, newest_respondent_rows
 from perception.analysis.services.filters import AnalysisFilters, where_facts
+from perception.analysis.services.respondents import newest_respondents, respondents_usable
 from perception.core.models.facts import ExperienceObservation as Obs
 from scoring.reliability import AlphaResult, cronbach_alpha
 
@@ -33,8 +33,14 @@ class ScaleReliability:
     result: AlphaResult
 
 
-def dimension_matrix(session: Session, filters: AnalysisFilters, limit: int = SAMPLE) -> np.ndarray:
-    """Respondents x six dimensions (NaN: not rated) of the newest ``limit`` respondents."""
+def dimension_matrix(
+    session: Session, filters: AnalysisFilters, limit: int = SAMPLE, *, use_rollup: bool = False
+) -> np.ndarray:
+    """Respondents x six dimensions (NaN: not rated) of the newest ``limit`` respondents.
+    ``use_rollup``: read the per-respondent table (services.respondents) while it matches the facts
+    (the same rows)."""
+    if use_rollup and respondents_usable(session):
+        return _matrix(newest_respondents(session, filters, limit))
     columns = [
         func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
         for d in DIMENSION_CODES
@@ -51,17 +57,31 @@ def dimension_matrix(session: Session, filters: AnalysisFilters, limit: int = SA
         )
 
     # The newest respondents without grouping every respondent of the period (issue 19).
-    rows = newest_respondent_rows(session, filters, where, build, limit)
-    return np.array([[np.nan if v is None else float(v) for v in r] for r in rows], dtype=float).reshape(
-        -1, len(DIMENSION_CODES)
-    )
+    return _matrix(newest_respondent_rows(session, filters, where, build, limit))
 
 
-def scale_reliability(session: Session, filters: AnalysisFilters) -> tuple[ScaleReliability, ...]:
-    x = dimension_matrix(session, filters)
-    patterns = Counter(tuple(bool(v) for v in row) for row in ~np.isnan(x))
+def _matrix(rows: list[Any]) -> np.ndarray:
+    # NumPy reads None as NaN for a float array, as the ratings' "not rated".
+    return np.array([tuple(r) for r in rows], dtype=float).reshape(-1, len(DIMENSION_CODES))
+
+
+def answer_patterns(x: np.ndarray) -> list[tuple[tuple[bool, ...], int]]:
+    """The sets of dimensions rated (a row's non-NaN columns) with their respondents, most frequent
+    first and, among as frequent, in the order they first occur (as ``Counter.most_common``)."""
+    if x.shape[0] == 0:
+        return []
+    present = ~np.isnan(x)
+    patterns, first, counts = np.unique(present, axis=0, return_index=True, return_counts=True)
+    order = sorted(range(len(counts)), key=lambda p: (-int(counts[p]), int(first[p])))
+    return [(tuple(bool(v) for v in patterns[p]), int(counts[p])) for p in order]
+
+
+def scale_reliability(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = False
+) -> tuple[ScaleReliability, ...]:
+    x = dimension_matrix(session, filters, use_rollup=use_rollup)
     out: list[ScaleReliability] = []
-    for pattern, n in patterns.most_common():
+    for pattern, n in answer_patterns(x):
         if sum(pattern) < 2 or n < MIN_RESPONDENTS or len(out) == MAX_SETS:
             continue
         cols = [i for i, used in enumerate(pattern) if used]

@@ -109,6 +109,11 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     signature = facts_signature(session)
     if signature is None:
         return None
+    from perception.analysis.services.respondents import refresh_respondents
+
+    # The experience page's per-respondent table keeps its own signature (built once after an
+    # upgrade even while these sums are current).
+    refresh_respondents(session, force=force)
     state = _state(session)
     if state is not None and state.signature == signature and not force:
         return None
