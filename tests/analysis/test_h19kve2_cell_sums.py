@@ -60,9 +60,7 @@ def national(db_session, org, catalog, observe, link_kpi):
     ]
     rng = random.Random(19)
     size = {"R1": 400, "R2": 12, "R3": 60}
-    for (service, definition), (code, region) in (
-        (k, r) for k in kpis for r in regions.items()
-    ):
+    for (service, definition), (code, region) in ((k, r) for k in kpis for r in regions.items()):
         tiered = (service.code, code) in {("DESK", "R1"), ("NET", "R3"), ("DESK", "R3")}
         tiers = [(gold, 0.97), (silver, 0.92)] if tiered else [(None, None)]
         for tier, tier_target in tiers:
@@ -71,7 +69,11 @@ def national(db_session, org, catalog, observe, link_kpi):
                     continue  # gaps
                 if tier is silver and code == "R1" and week >= 6:
                     continue  # a tier that stops: the latest week has Gold only
-                n = None if (week == 4 and code == "R3") else (0 if week == 5 and code == "R2" else rng.randint(1, size[code]))
+                n: int | None = rng.randint(1, size[code])
+                if week == 4 and code == "R3":
+                    n = None  # a week without its tickets: no interval for the cell
+                if week == 5 and code == "R2":
+                    n = 0  # weighted 1, as a week without tickets
                 target = tier_target if tier_target is not None else (0.9 if week < 8 else 0.93)
                 value = rng.uniform(0.8 if code == "R1" else 0.9, 1.0)
                 monday = MONDAY + timedelta(weeks=week)
@@ -96,7 +98,8 @@ def national(db_session, org, catalog, observe, link_kpi):
             rating = [4, 5, 5, 3] if good else [1, 2, 3, 4, 5]
             observe(region, desk, "csat", [rng.choice(csat) for _ in range(k)], week=week)
             observe(region, net, "nps", [rng.choice(nps) for _ in range(k)], week=week, scale=(0, 10))
-            observe(region, net, "rating", [rng.choice(rating) for _ in range(k)], week=week, dimension="response_speed")
+            ratings = [rng.choice(rating) for _ in range(k)]
+            observe(region, net, "rating", ratings, week=week, dimension="response_speed")
     return regions
 
 

@@ -33,7 +33,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
@@ -51,12 +51,12 @@ from perception.analysis.services.kpi_links import (
     ExperienceTarget,
     KpiLink,
     KpiRow,
-    _kpi_where as kpi_where,
     kpi_links,
     kpi_pairs,
     kpi_rows,
     pooled_target,
 )
+from perception.analysis.services.kpi_links import _kpi_where as kpi_where
 from perception.analysis.services.names import load_names
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
@@ -518,9 +518,8 @@ def _latest_target(rows: list[KpiRow]) -> tuple[float | None, str | None]:
 @dataclass(frozen=True)
 class TierSums:
     """One tier of a cell over the period: the n-weighted sums of its weekly values (weight n, or 1
-    for a week without tickets), its tickets (None when a week lacks them), its latest week and that
-    week's target, and its weeks (count, first, last; ``weeks`` None when only a count of distinct
-    weeks across the cell's tiers can tell)."""
+    for a week without tickets), its tickets (None when a week lacks them), its weeks with a value
+    (``rows``, the first and the last) and the target and comparator of its last week."""
 
     tier_id: int | None
     weighted_sum: float
@@ -557,12 +556,11 @@ class KpiCellSums:
     def latest_target(self) -> tuple[float | None, str | None]:
         """The strictest target of the cell's latest week over its tiers (kpi_links.pooled_target)."""
         latest = max(t.last for t in self.tiers)
-        return pooled_target(_TargetRow(t.target, t.comparator) for t in self.tiers if t.last == latest)
-
-
-class _TargetRow(NamedTuple):
-    target: float | None
-    comparator: str | None
+        return pooled_target(
+            KpiRow(0, 0, 0, t.tier_id, t.last, 0.0, None, t.target, t.comparator, None)
+            for t in self.tiers
+            if t.last == latest
+        )
 
 
 def _tier_key(tier_id: int | None) -> tuple[int, int]:
@@ -640,9 +638,8 @@ def kpi_cell_sums(
     )
     tune_for_aggregation(session)
     tiers: dict[tuple[int, int, int], list[TierSums]] = defaultdict(list)
-    for d, s, r, _, tier, wv, w, sn, missing, rows, first, last, target, comparator in session.connection().execute(
-        stmt
-    ):
+    for row in session.connection().execute(stmt):
+        d, s, r, _, tier, wv, w, sn, missing, rows, first, last, target, comparator = row
         tiers[(int(d), int(s), int(r))].append(
             TierSums(
                 None if tier is None else int(tier),
@@ -705,7 +702,9 @@ def _union_weeks(tiers: list[TierSums]) -> int | None:
     return total
 
 
-def _kpi_summary(cell: KpiCellSums, exact: float | None = None) -> tuple[float, float | None, str | None, int]:
+def _kpi_summary(
+    cell: KpiCellSums, exact: float | None = None
+) -> tuple[float, float | None, str | None, int]:
     """The period's value (``exact``, a percentile from the tickets, else the n-weighted mean), and
     the strictest target/comparator of the latest week."""
     target, comparator = cell.latest_target()
@@ -857,7 +856,10 @@ def kpi_vs_experience(
         filters,
         {codes[d] for d in percentile_ids},
         tiered=any(
-            t.tier_id is not None for (d, _, _), cell in sums.items() if d in percentile_ids for t in cell.tiers
+            t.tier_id is not None
+            for (d, _, _), cell in sums.items()
+            if d in percentile_ids
+            for t in cell.tiers
         ),
     )
     # What cannot be compared, each noted where its (KPI, service, region) comes in that order.
@@ -924,7 +926,11 @@ def kpi_vs_experience(
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
         unit = units.get(definition_id, "share")
         by_tier = (
-            {t.tier_id: exact[k] for t in cell_sums.tiers if (k := (code, service_id, region_id, t.tier_id)) in exact}
+            {
+                t.tier_id: exact[k]
+                for t in cell_sums.tiers
+                if (k := (code, service_id, region_id, t.tier_id)) in exact
+            }
             if definition_id in percentile_ids
             else None
         )
@@ -938,7 +944,9 @@ def kpi_vs_experience(
             (definition_id, service_id, region_id, link.experience)
         )
 
-    def weekly_series(key: tuple[str, str], index: CellIndex, rows: dict[tuple[int, int, int], list[KpiRow]]) -> None:
+    def weekly_series(
+        key: tuple[str, str], index: CellIndex, rows: dict[tuple[int, int, int], list[KpiRow]]
+    ) -> None:
         """The cell's weekly (KPI margin, experience gap) points, into ``weekly``."""
         for definition_id, service_id, region_id, experience in compared_cells.get(key, []):
             # A week's KPI margin pools its tiers by the same rule: the worst tier against its own target.
