@@ -592,6 +592,10 @@ def cell_sums_from_rows(rows: list[KpiRow]) -> KpiCellSums:
     return KpiCellSums(tuple(tiers), len({r.period for r in rows}))
 
 
+#: Cells whose distinct weeks are counted by listing them (more: counted with their KPIs' others).
+BROKEN_CELLS_LISTED = 200
+
+
 def kpi_cell_sums(
     session: Session, filters: AnalysisFilters, definition_ids: Collection[int]
 ) -> dict[tuple[int, int, int], KpiCellSums]:
@@ -666,14 +670,17 @@ def kpi_cell_sums(
         counted = (
             select(kv.definition_id, kv.service_id, kv.region_id, func.count(kv.period_start.distinct()))
             .where(
-                *kpi_where(filters, Granularity.WEEK),
-                tuple_(kv.definition_id, kv.service_id, kv.region_id).in_(broken),
+                *kpi_where(filters, Granularity.WEEK), kv.definition_id.in_(sorted({d for d, _, _ in broken}))
             )
             .group_by(kv.definition_id, kv.service_id, kv.region_id)
         )
+        if len(broken) <= BROKEN_CELLS_LISTED:
+            counted = counted.where(tuple_(kv.definition_id, kv.service_id, kv.region_id).in_(broken))
+        wanted = set(broken)
         for d, s, r, n in session.execute(counted):
             key = (int(d), int(s), int(r))
-            out[key] = KpiCellSums(out[key].tiers, int(n))
+            if key in wanted:
+                out[key] = KpiCellSums(out[key].tiers, int(n))
     return out
 
 
@@ -682,8 +689,11 @@ def _as_date(value: Any) -> date:
 
 
 def _union_weeks(tiers: list[TierSums]) -> int | None:
-    """Distinct weeks of the tiers when each covers one unbroken run of weeks (its rows span its
-    first to last week), else None. Weekly values start on the same weekday, a week apart."""
+    """Distinct weeks of the tiers: a single tier's rows (one a week: the unique key), or the
+    union of the tiers' runs when each covers one unbroken run of weeks (its rows span its first
+    to last week), else None. Weekly values start on the same weekday, a week apart."""
+    if len(tiers) == 1:
+        return tiers[0].rows
     spans = []
     for t in tiers:
         span = (t.last - t.first).days // 7 + 1
