@@ -23,6 +23,13 @@ the period: the experience standard's measure from one set-based aggregate of th
 (analysis_facts), against the target in force at the end; a target on one feedback dimension
 with fewer than 30 ratings in a cell is not measurable yet (``experience_input``: never judged on
 overall CSAT instead; ``CellView.experience_basis`` says what a cell was measured on).
+
+Issue 19: the page, its chart and the home's headline (``over_time=False``) read the KPI side as
+sums per cell and tier computed by the database (``kpi_cell_sums``: one row per cell and tier with
+its latest week's target, instead of 2.6 million weekly rows for a national provider's year) and
+the experience side per cell over the period (the pre-aggregate summed by region and service), and
+the weekly rows of the top watermelons only; ``cell_sums_from_rows`` gives the same sums from the
+weekly rows the API and the review read anyway.
 """
 
 from __future__ import annotations
