@@ -472,6 +472,7 @@ def time_pages(app: Any, end: date, review_id: int, repeat: int, only: set[str],
         ("attainment", "5m", "/kpi/attainment"),
         ("attainment", "52w", "/kpi/attainment" + year),
         ("review", "26w", f"/reviews/{review_id}"),
+        ("home", "4w", "/"),  # the manager's home: its headline is kept per process after the first
     ]
     for name, period, path in pages:
         if only and name not in only:

@@ -60,10 +60,13 @@ def _measures(
     session: Session, start: date, end: date, regions: frozenset[int] | None
 ) -> dict[str, GroupMeasure | None]:
     filters = AnalysisFilters(start=start, end=end, region_ids=regions)
-    table = aggregate(session, filters, kinds=OVERVIEW_KINDS)
+    # Totals only (by=()): a row per kind from the sums over services, not one per region x service
+    # x week; the index from the cells' sums and products when they are current, as the overview
+    # reads it, not a row per respondent (issue 19; both give the figures of the facts).
+    table = aggregate(session, filters, kinds=OVERVIEW_KINDS, by=())
     parts = table.rollup(()).get((), {})
     # The index of customers' own answers, respondents as n (services.perception_index).
-    index = index_by(session, filters).get(())
+    index = index_by(session, filters, use_rollup=True).get(())
     return {"csat": csat_measure(parts), "nps": nps_measure(parts), "index": index.measure if index else None}
 
 

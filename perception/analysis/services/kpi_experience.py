@@ -23,21 +23,36 @@ the period: the experience standard's measure from one set-based aggregate of th
 (analysis_facts), against the target in force at the end; a target on one feedback dimension
 with fewer than 30 ratings in a cell is not measurable yet (``experience_input``: never judged on
 overall CSAT instead; ``CellView.experience_basis`` says what a cell was measured on).
+
+Issue 19: the page, its chart and the home's headline (``over_time=False``) read the KPI side as
+sums per cell and tier computed by the database (``kpi_cell_sums``: one row per cell and tier with
+its latest week's target, instead of 2.6 million weekly rows for a national provider's year) and
+the experience side per cell over the period (the pre-aggregate summed by region and service), and
+the weekly rows of the top watermelons only; ``cell_sums_from_rows`` gives the same sums from the
+weekly rows the API and the review read anyway.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
-from perception.analysis.services.facts import Acc, CellIndex, aggregate, dimension_acc, kind_total
+from perception.analysis.services.facts import (
+    Acc,
+    CellIndex,
+    aggregate,
+    dimension_acc,
+    kind_total,
+    tune_for_aggregation,
+)
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.kpi_links import (
     ExperienceTarget,
@@ -48,8 +63,9 @@ from perception.analysis.services.kpi_links import (
     kpi_rows,
     pooled_target,
 )
+from perception.analysis.services.kpi_links import _kpi_where as kpi_where
 from perception.analysis.services.names import load_names
-from perception.kpi.models import KpiDefinition
+from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from scoring import (
     DEFAULT_MIN_N,
@@ -506,14 +522,215 @@ def _latest_target(rows: list[KpiRow]) -> tuple[float | None, str | None]:
     return pooled_target(r for r in rows if r.period == latest)
 
 
+@dataclass(frozen=True)
+class TierSums:
+    """One tier of a cell over the period: the n-weighted sums of its weekly values (weight n, or 1
+    for a week without tickets), its tickets (None when a week lacks them), its weeks with a value
+    (``rows``, the first and the last) and the target and comparator of its last week."""
+
+    tier_id: int | None
+    weighted_sum: float
+    weights: float
+    tickets: int | None
+    rows: int
+    first: date
+    last: date
+    target: float | None
+    comparator: str | None
+
+    @property
+    def value(self) -> float:
+        return self.weighted_sum / self.weights
+
+
+@dataclass(frozen=True)
+class KpiCellSums:
+    """A (definition, service, region) cell's KPI over the period, per tier (sorted by tier id,
+    None first) and the number of distinct weeks with a value."""
+
+    tiers: tuple[TierSums, ...]
+    weeks: int
+
+    @property
+    def value(self) -> float:
+        return math.fsum(t.weighted_sum for t in self.tiers) / math.fsum(t.weights for t in self.tiers)
+
+    @property
+    def tickets(self) -> int | None:
+        counts = [t.tickets for t in self.tiers]
+        return None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
+
+    def latest_target(self) -> tuple[float | None, str | None]:
+        """The strictest target of the cell's latest week over its tiers (kpi_links.pooled_target)."""
+        latest = max(t.last for t in self.tiers)
+        return pooled_target(
+            KpiRow(0, 0, 0, t.tier_id, t.last, 0.0, None, t.target, t.comparator, None)
+            for t in self.tiers
+            if t.last == latest
+        )
+
+
+def _tier_key(tier_id: int | None) -> tuple[int, int]:
+    return (0, 0) if tier_id is None else (1, tier_id)
+
+
+def cell_sums_from_rows(rows: list[KpiRow]) -> KpiCellSums:
+    """The cell's sums from its weekly rows (the reference kpi_cell_sums is tested against)."""
+    by_tier: dict[int | None, list[KpiRow]] = defaultdict(list)
+    for r in rows:
+        by_tier[r.tier_id].append(r)
+    tiers = []
+    for tier_id in sorted(by_tier, key=_tier_key):
+        tier_rows = by_tier[tier_id]
+        target, comparator = _latest_target(tier_rows)
+        tiers.append(
+            TierSums(
+                tier_id,
+                math.fsum((float(r.n) if r.n else 1.0) * r.value for r in tier_rows),
+                math.fsum(float(r.n) if r.n else 1.0 for r in tier_rows),
+                _kpi_tickets(tier_rows),
+                len(tier_rows),
+                min(r.period for r in tier_rows),
+                max(r.period for r in tier_rows),
+                target,
+                comparator,
+            )
+        )
+    return KpiCellSums(tuple(tiers), len({r.period for r in rows}))
+
+
+#: Cells whose distinct weeks are counted by listing them (more: counted with their KPIs' others).
+BROKEN_CELLS_LISTED = 200
+
+
+def kpi_cell_sums(
+    session: Session, filters: AnalysisFilters, definition_ids: Collection[int]
+) -> dict[tuple[int, int, int], KpiCellSums]:
+    """Per (definition, service, region) cell of the weekly KPI values of the filter period, what the
+    comparison reads (KpiCellSums), summed by the database: one row per cell and tier instead of a
+    row per week (2.6 million for a national provider's year, issue 19). The latest week's target of
+    each tier is that week's row, found through the unique key. A cell whose tiers do not each cover
+    one unbroken run of weeks has its distinct weeks counted by a second, narrower query."""
+    if not definition_ids:
+        return {}
+    kv = KpiValue
+    no_n = or_(kv.n.is_(None), kv.n == 0)
+    weight = case((no_n, literal(1.0, Float)), else_=cast(kv.n, Float))
+    agg = (
+        select(
+            kv.definition_id.label("d"),
+            kv.service_id.label("s"),
+            kv.region_id.label("r"),
+            kv.tier_key.label("tk"),
+            kv.tier_id.label("tier"),
+            func.sum(weight * kv.value).label("wv"),
+            func.sum(weight).label("w"),
+            func.sum(kv.n).label("sn"),
+            func.sum(case((no_n, 1), else_=0)).label("missing"),
+            func.count().label("rows"),
+            func.min(kv.period_start).label("first"),
+            func.max(kv.period_start).label("last"),
+        )
+        .where(*kpi_where(filters, Granularity.WEEK), kv.definition_id.in_(sorted(definition_ids)))
+        .group_by(kv.definition_id, kv.service_id, kv.region_id, kv.tier_key, kv.tier_id)
+        .subquery()
+    )
+    # The latest week's row of each tier through the unique key (uq_kpi_value_key), one index
+    # lookup per cell and tier: a join let PostgreSQL hash the whole table (16 s at a tenth).
+    latest = aliased(KpiValue)
+    at_last = and_(
+        latest.definition_id == agg.c.d,
+        latest.service_id == agg.c.s,
+        latest.region_id == agg.c.r,
+        latest.tier_key == agg.c.tk,
+        latest.granularity == Granularity.WEEK,
+        latest.period_start == agg.c.last,
+    )
+    stmt = select(
+        agg,
+        select(latest.target).where(at_last).scalar_subquery(),
+        select(latest.comparator).where(at_last).scalar_subquery(),
+    )
+    tune_for_aggregation(session)
+    tiers: dict[tuple[int, int, int], list[TierSums]] = defaultdict(list)
+    for row in session.connection().execute(stmt):
+        d, s, r, _, tier, wv, w, sn, missing, rows, first, last, target, comparator = row
+        tiers[(int(d), int(s), int(r))].append(
+            TierSums(
+                None if tier is None else int(tier),
+                float(wv),
+                float(w),
+                None if missing else int(sn),
+                int(rows),
+                _as_date(first),
+                _as_date(last),
+                None if target is None else float(target),
+                comparator,
+            )
+        )
+    out: dict[tuple[int, int, int], KpiCellSums] = {}
+    broken: list[tuple[int, int, int]] = []
+    for key, parts in tiers.items():
+        parts.sort(key=lambda t: _tier_key(t.tier_id))
+        weeks = _union_weeks(parts)
+        if weeks is None:
+            broken.append(key)
+            weeks = 0
+        out[key] = KpiCellSums(tuple(parts), weeks)
+    if broken:
+        counted = (
+            select(kv.definition_id, kv.service_id, kv.region_id, func.count(kv.period_start.distinct()))
+            .where(
+                *kpi_where(filters, Granularity.WEEK), kv.definition_id.in_(sorted({d for d, _, _ in broken}))
+            )
+            .group_by(kv.definition_id, kv.service_id, kv.region_id)
+        )
+        if len(broken) <= BROKEN_CELLS_LISTED:
+            counted = counted.where(tuple_(kv.definition_id, kv.service_id, kv.region_id).in_(broken))
+        wanted = set(broken)
+        for d, s, r, n in session.execute(counted):
+            key = (int(d), int(s), int(r))
+            if key in wanted:
+                out[key] = KpiCellSums(out[key].tiers, int(n))
+    return out
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _union_weeks(tiers: list[TierSums]) -> int | None:
+    """Distinct weeks of the tiers: a single tier's rows (one a week: the unique key), or the
+    union of the tiers' runs when each covers one unbroken run of weeks (its rows span its first
+    to last week), else None. Weekly values start on the same weekday, a week apart."""
+    if len(tiers) == 1:
+        return tiers[0].rows
+    spans = []
+    for t in tiers:
+        span = (t.last - t.first).days // 7 + 1
+        if span != t.rows:
+            return None
+        spans.append((t.first, t.last))
+    spans.sort()
+    total, end = 0, None
+    for first, last in spans:
+        if end is None or first > end:
+            total += (last - first).days // 7 + 1
+            end = last
+        elif last > end:
+            total += (last - end).days // 7
+            end = last
+    return total
+
+
 def _kpi_summary(
-    rows: list[KpiRow], exact: float | None = None
+    cell: KpiCellSums, exact: float | None = None
 ) -> tuple[float, float | None, str | None, int]:
     """The period's value (``exact``, a percentile from the tickets, else the n-weighted mean), and
     the strictest target/comparator of the latest week."""
-    target, comparator = _latest_target(rows)
-    value = _weighted(rows) if exact is None else exact
-    return value, target, comparator, len({r.period for r in rows})
+    target, comparator = cell.latest_target()
+    value = cell.value if exact is None else exact
+    return value, target, comparator, cell.weeks
 
 
 def _next_monday(day: date) -> date:
@@ -555,29 +772,25 @@ def _tier_code(names: Any, tier_id: int | None) -> str:
 
 
 def _tier_groups(
-    rows: list[KpiRow], names: Any, share: bool, exact: dict[int | None, float] | None = None
+    cell: KpiCellSums, names: Any, share: bool, exact: dict[int | None, float] | None = None
 ) -> tuple[KpiGroup, ...]:
     """The tiers pooled into a cell, each over the period against its own target (its latest week's):
     empty when the cell has a single tier (then its value against its target is the same verdict).
     ``share``: the KPI is a share of tickets, so each tier's tickets give its Wilson interval.
     ``exact``: a percentile KPI's value per tier from the tickets (else the n-weighted mean)."""
-    by_tier: dict[int | None, list[KpiRow]] = defaultdict(list)
-    for r in rows:
-        by_tier[r.tier_id].append(r)
-    if len(by_tier) < 2:
+    if len(cell.tiers) < 2:
         return ()
     groups = []
-    for tier_id, tier_rows in sorted(by_tier.items(), key=lambda kv: _tier_code(names, kv[0])):
-        target, comparator = _latest_target(tier_rows)
-        if target is None or comparator is None:
+    for tier in sorted(cell.tiers, key=lambda t: _tier_code(names, t.tier_id)):
+        if tier.target is None or tier.comparator is None:
             continue  # not judged (scoring.pooled_met ignores it)
         groups.append(
             KpiGroup(
-                _tier_code(names, tier_id),
-                exact[tier_id] if exact is not None and tier_id in exact else _weighted(tier_rows),
-                target,
-                comparator,
-                _kpi_tickets(tier_rows) if share else None,
+                _tier_code(names, tier.tier_id),
+                exact[tier.tier_id] if exact is not None and tier.tier_id in exact else tier.value,
+                tier.target,
+                tier.comparator,
+                tier.tickets if share else None,
             )  # fmt: skip
         )
     return tuple(groups)
@@ -624,10 +837,15 @@ def kpi_vs_experience(
 ) -> KpiExperienceView:
     """Compare every KPI that has an experience counterpart with that experience, per service x region.
 
-    ``over_time=False`` (the page and its chart, which do not show them): the correlations over
-    the weeks of every cell are left out (``correlations.over_time`` empty), and the weekly
-    experience is read only for the watermelons whose lead and lag the page shows; at national
-    scale that is ~10,000 cells x weeks lookups fewer (issue 19). The API and the review keep them."""
+    ``over_time=False`` (the page, its chart and the home's headline, which do not show them): the
+    correlations over the weeks of every cell are left out (``correlations.over_time`` empty), and
+    the weekly KPI values and experience are read only for the watermelons whose lead and lag the
+    page shows. Then the KPI side comes summed per cell and tier from the database
+    (kpi_cell_sums) and the experience side per cell over the period (aggregate by region and
+    service), instead of every week's rows: at national scale 2.6 million KPI rows and a quarter of
+    a million weekly sums fewer for a year (issue 19). The API and the review keep them: with
+    ``over_time`` the cells are summed from the weekly rows they read anyway (cell_sums_from_rows);
+    both ways give the same figures (tests/analysis/test_h19kve2_cell_sums.py)."""
     names = load_names(session, customers=False)
     # Which KPIs have values and what they compare with first; then the values of those with an
     # experience target only (a volume or a percentile KPI has none and needs no rows).
@@ -635,12 +853,19 @@ def kpi_vs_experience(
     on = filters.end - timedelta(days=1)
     links = kpi_links(session, ((d, s) for d, s, _ in pairs), on)
     compared = {d for (d, _), link in links.items() if link.experience is not None}
-    rows = kpi_rows(session, filters, definition_ids=compared)
-    facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)
-    cells_index = CellIndex(facts)
+    sums: dict[tuple[int, int, int], KpiCellSums]
     grouped: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
-    for r in rows:
-        grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
+    if over_time:
+        for r in kpi_rows(session, filters, definition_ids=compared):
+            grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
+        sums = {key: cell_sums_from_rows(rows) for key, rows in grouped.items()}
+        facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)
+    else:
+        sums = kpi_cell_sums(session, filters, compared)
+        facts = aggregate(
+            session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup, by=("region", "service")
+        )
+    cells_index = CellIndex(facts)
 
     units: dict[int, str] = {}
     codes: dict[int, str] = {}
@@ -651,7 +876,12 @@ def kpi_vs_experience(
         session,
         filters,
         {codes[d] for d in percentile_ids},
-        tiered=any(r.tier_id is not None for r in rows if r.definition_id in percentile_ids),
+        tiered=any(
+            t.tier_id is not None
+            for (d, _, _), cell in sums.items()
+            if d in percentile_ids
+            for t in cell.tiers
+        ),
     )
     # What cannot be compared, each noted where its (KPI, service, region) comes in that order.
     noted: list[tuple[tuple[int, int, int], tuple[str, int, str], Unmatched]] = []
@@ -675,10 +905,10 @@ def kpi_vs_experience(
     inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
     week_points: dict[tuple[int, int, date, ExperienceTarget], float | None] = {}
-    week_margins: dict[tuple[str, str], list[tuple[int, int, ExperienceTarget, dict[date, float]]]] = (
-        defaultdict(list)
-    )
-    for (definition_id, service_id, region_id), group in sorted(grouped.items()):
+    #: per "SERVICE:KPI", region key: the cells compared under it (definition, service, region, target)
+    compared_cells: dict[tuple[str, str], list[tuple[int, int, int, ExperienceTarget]]] = defaultdict(list)
+    cell_parts: dict[tuple[int, int], dict[tuple[str, str | None], Acc]] = {}
+    for (definition_id, service_id, region_id), cell_sums in sorted(sums.items()):
         link = links.get((definition_id, service_id))
         if link is None or link.experience is None:
             continue  # noted above
@@ -691,7 +921,7 @@ def kpi_vs_experience(
         }
         at = (definition_id, service_id, region_id)
         code = codes.get(definition_id, "")
-        value, target, comparator, weeks = _kpi_summary(group, exact.get((code, service_id, region_id)))
+        value, target, comparator, weeks = _kpi_summary(cell_sums, exact.get((code, service_id, region_id)))
         if target is None or comparator is None:
             noted.append(
                 (
@@ -701,7 +931,9 @@ def kpi_vs_experience(
                 )
             )
             continue
-        exp, basis = experience_input(cells_index.parts(service_id, region_id), link.experience)
+        if (service_id, region_id) not in cell_parts:  # the KPIs of a cell share its sums
+            cell_parts[(service_id, region_id)] = cells_index.parts(service_id, region_id)
+        exp, basis = experience_input(cell_parts[(service_id, region_id)], link.experience)
         s_code, r_code = service_named.code, region_named.code
         if basis.startswith("not_measurable_yet:"):
             reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
@@ -718,46 +950,43 @@ def kpi_vs_experience(
         period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
         unit = units.get(definition_id, "share")
         by_tier = (
-            {r.tier_id: exact[k] for r in group if (k := (code, service_id, region_id, r.tier_id)) in exact}
+            {
+                t.tier_id: exact[k]
+                for t in cell_sums.tiers
+                if (k := (code, service_id, region_id, t.tier_id)) in exact
+            }
             if definition_id in percentile_ids
             else None
         )
-        tiers = _tier_groups(group, names, unit in SHARE_UNITS, by_tier)
+        tiers = _tier_groups(cell_sums, names, unit in SHARE_UNITS, by_tier)
         cell = _comparison_cell(
-            link, s_code, r_code, period_label, (value, target, comparator), exp, _kpi_tickets(group), unit,
+            link, s_code, r_code, period_label, (value, target, comparator), exp, cell_sums.tickets, unit,
             tiers,
         )  # fmt: skip
         inputs.append((link, service_id, region_id, weeks, basis, cell))
-        # A week's KPI margin pools its tiers by the same rule: the worst tier against its own target.
-        week_margin: dict[date, float] = {}
-        for r in group:
-            if r.target is not None and r.comparator is not None:
-                m = margin(r.value, r.target, r.comparator)
-                week_margin[r.period] = min(m, week_margin.get(r.period, m))
-        week_margins[(f"{s_code}:{link.kpi_code}", r_code)].append(
-            (service_id, region_id, link.experience, week_margin)
+        compared_cells[(f"{s_code}:{link.kpi_code}", r_code)].append(
+            (definition_id, service_id, region_id, link.experience)
         )
 
-    def weekly_series(key: tuple[str, str]) -> None:
-        """The cell's weekly (KPI margin, experience gap) points, into ``weekly``."""
-        for service_id, region_id, experience, week_margin in week_margins.get(key, []):
-            weekly_points(key, service_id, region_id, experience, week_margin)
-
-    def weekly_points(
-        key: tuple[str, str],
-        service_id: int,
-        region_id: int,
-        experience: ExperienceTarget,
-        week_margin: dict[date, float],
+    def weekly_series(
+        key: tuple[str, str], index: CellIndex, rows: dict[tuple[int, int, int], list[KpiRow]]
     ) -> None:
-        for week, kpi_margin in week_margin.items():
-            # The KPIs of one cell share their experience target: its weekly point is read once.
-            memo = (service_id, region_id, week, experience)
-            if memo not in week_points:
-                wexp, _ = experience_input(cells_index.parts(service_id, region_id, week), experience)
-                week_points[memo] = _weekly_point(wexp, experience) if wexp else None
-            if (gap := week_points[memo]) is not None:
-                weekly[key][week] = (kpi_margin, gap)
+        """The cell's weekly (KPI margin, experience gap) points, into ``weekly``."""
+        for definition_id, service_id, region_id, experience in compared_cells.get(key, []):
+            # A week's KPI margin pools its tiers by the same rule: the worst tier against its own target.
+            week_margin: dict[date, float] = {}
+            for r in rows.get((definition_id, service_id, region_id), []):
+                if r.target is not None and r.comparator is not None:
+                    m = margin(r.value, r.target, r.comparator)
+                    week_margin[r.period] = min(m, week_margin.get(r.period, m))
+            for week, kpi_margin in week_margin.items():
+                # The KPIs of one cell share their experience target: its weekly point is read once.
+                memo = (service_id, region_id, week, experience)
+                if memo not in week_points:
+                    wexp, _ = experience_input(index.parts(service_id, region_id, week), experience)
+                    week_points[memo] = _weekly_point(wexp, experience) if wexp else None
+                if (gap := week_points[memo]) is not None:
+                    weekly[key][week] = (kpi_margin, gap)
 
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
     for _, key, entry in sorted(noted, key=lambda item: item[0]):
@@ -796,8 +1025,13 @@ def kpi_vs_experience(
         )
     )
     lead_cells = [(f"{v.service_code}:{v.kpi_code}", v.region_code) for v in watermelons[:LEAD_LAG_CELLS]]
-    for cell_key in sorted(week_margins) if over_time else lead_cells:
-        weekly_series(cell_key)
+    if over_time:
+        for cell_key in sorted(compared_cells):
+            weekly_series(cell_key, cells_index, grouped)
+    else:
+        for cell_key in lead_cells:  # each a compared cell (a watermelon is one)
+            index, rows = _cell_weeks(session, filters, compared_cells[cell_key], use_rollup)
+            weekly_series(cell_key, index, rows)
     series = [(k, pts) for k, pts in sorted(weekly.items()) if len(pts) >= 3] if over_time else []
     over_time_rho = rank_correlations(
         [([m for m, _ in p.values()], [g for _, g in p.values()]) for _, p in series]
@@ -818,6 +1052,23 @@ def kpi_vs_experience(
         lead_lag=_lead_lags(watermelons, weekly),
         unmatched=tuple(unmatched.values()),
     )
+
+
+def _cell_weeks(
+    session: Session,
+    filters: AnalysisFilters,
+    cells: list[tuple[int, int, int, ExperienceTarget]],
+    use_rollup: bool,
+) -> tuple[CellIndex, dict[tuple[int, int, int], list[KpiRow]]]:
+    """The weekly experience sums and KPI rows of the cells of one service and region (a top
+    watermelon's lead and lag): the filters narrowed to that service and region, which lie inside
+    the filters' scope since the cell was compared under them."""
+    rows: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
+    _, service_id, region_id, _ = cells[0]
+    narrow = replace(filters, region_ids=frozenset({region_id}), service_id=service_id)
+    for r in kpi_rows(session, narrow, definition_ids={d for d, *_ in cells}):
+        rows[(r.definition_id, r.service_id, r.region_id)].append(r)
+    return CellIndex(aggregate(session, narrow, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)), rows
 
 
 def _tier_label(names: Any, code: str) -> tuple[str, str]:
