@@ -243,9 +243,11 @@ def keep_writes() -> None:
 def abandon() -> None:
     """Roll the request back now (the error page is about to render with a clean session)."""
     state = _state()
-    if state is not None:
-        _end_core(state, committing=False)
-    _session().rollback()
+    try:
+        _session().rollback()  # first: a Session joined to the Core connection leaves it
+    finally:
+        if state is not None:
+            _end_core(state, committing=False)
     if state is not None:
         state.doomed = True
 
