@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from perception.core.models.base import Base
 
 
-
 class RequestSession(FlaskSession):
     """``db.session``'s class: in a request that runs on a Core ``connection()``
     (``perception.core.transaction``), the Session works on that connection, in its transaction

@@ -25,6 +25,7 @@ from tests.surveys.conftest import seed_personal_link
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 NONCE = re.compile(r'name="submission_nonce"[^>]*value="([^"]+)"')
+LOW = {"csat": "1", "low_reasons": "slow_response"}  # a low score: a follow-up task and its job
 INVITED = (
     ("CORE", "核心", "Core"),
     ("CORE-C", "客户", "Customer"),
@@ -98,8 +99,8 @@ def _form(app: Any, token: str) -> tuple[Any, dict[str, str]]:
 
 def _counts(app: Any) -> tuple[int, int, int, bool]:
     from perception.core.extensions import db
-    from perception.core.models.jobs import Job
     from perception.core.models.audit import AuditEntry
+    from perception.core.models.jobs import Job
     from perception.surveys.models import Invitation, Response
 
     with app.app_context():
@@ -130,13 +131,13 @@ def check_one_transaction(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
     with monkeypatch.context() as patch:
         patch.setattr(views, "_done", broken)
-        assert client.post("/s/r", data={**body, "csat": "1", "low_reasons": "slow_response"}).status_code == 500
+        assert client.post("/s/r", data={**body, **LOW}).status_code == 500
     assert _counts(app) == (0, 0, 0, False)
 
-    answered = client.post("/s/r", data={**body, "csat": "1", "low_reasons": "slow_response"})  # a low score: a follow-up task
+    answered = client.post("/s/r", data={**body, **LOW})
     assert answered.status_code == 303, answered.get_data(as_text=True)[:500]
     assert _counts(app) == (1, 1, 1, True)
-    again = client.post("/s/r", data={**body, "csat": "1", "low_reasons": "slow_response"})  # the same submission again: no new rows
+    again = client.post("/s/r", data={**body, **LOW})  # the same submission again: no new rows
     assert again.status_code == 303
     assert _counts(app) == (1, 1, 1, True)
 

@@ -193,7 +193,9 @@ def respond() -> Any:
         post,
         q,
         answers,
-        lambda merged, page: surveys_submit.save_draft(connection(), invitation_id, merged, page, clock.now()),
+        lambda merged, page: surveys_submit.save_draft(
+            connection(), invitation_id, merged, page, clock.now()
+        ),
         _respond_url(),
         key,
         about=lambda: _about(invitation_id),

@@ -12,7 +12,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from perception.core.transaction import Db, core
-
 from perception.surveys.models import (
     Campaign,
     CampaignStatus,

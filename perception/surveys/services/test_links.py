@@ -130,9 +130,7 @@ def save_test_draft(
     )
 
 
-def submit_test(
-    session: Db, link_id: int, clean: dict[str, object], language: str, now: datetime
-) -> bool:
+def submit_test(session: Db, link_id: int, clean: dict[str, object], language: str, now: datetime) -> bool:
     """Keep the test answers and use the link up, once; False when it was used or has expired."""
     done = session.execute(
         update(_LINK)
