@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from perception.core.models.auth import ThrottleCounter
+from perception.core.transaction import Db, core
 
 KEY_LENGTH = 160
 
@@ -31,11 +32,11 @@ def _key(key: str) -> str:
     return key[:KEY_LENGTH]
 
 
-def hit(session: Session, key: str, now: datetime, window: timedelta) -> int:
+def hit(session: Db, key: str, now: datetime, window: timedelta) -> int:
     """Count one attempt under ``key``; returns the number of attempts in the current window,
     this one included. A window older than ``window`` starts again at 1."""
     table = cast(Table, ThrottleCounter.__table__)
-    dialect = session.get_bind().dialect.name
+    dialect = core(session).dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stale = table.c.window_start <= now - window
     stmt = (

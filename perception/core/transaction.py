@@ -16,6 +16,13 @@ Two tools for the cases in between:
   form's problems) while the request goes on: the failed operation's writes are undone, nothing
   else is.
 - ``keep_writes()``: the request's writes are kept although it answers 4xx (a throttle's hit).
+- ``connection()``: the request's transaction as a plain SQLAlchemy Core connection, without an ORM
+  Session (no identity map, no flush, no Session object to build and close): the respondent's
+  pages, which run Core statements only, on every answer (issue 19). It commits and rolls back
+  exactly as the Session would. Should the ORM be needed later in such a request (a job enqueued
+  by a low score), the request's Session binds to that same connection
+  (``extensions.RequestSession``): one transaction per request always (two would not see each
+  other's writes, and on SQLite a writer would wait for itself).
 - ``write_afterwards(fn)``: a small write that must be kept whatever the request's outcome (the
   audit row of a denied access or a failed API sign-in, an API token's last use). It runs once
   the request's own transaction has ended, in a short write transaction of its own, so a reading
@@ -34,11 +41,13 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.engine import Connection, Transaction
 from sqlalchemy.orm import Session, scoped_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 Hook = Callable[[], Any]
 SessionWrite = Callable[[Session], Any]
+Db = Session | Connection  # what a Core-only service takes: a Session or the request's connection()
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WRITES = "_perception_writes"
@@ -55,6 +64,9 @@ class _RequestTransaction:
     doomed: bool = False
     done: bool = False
     keep: bool = False  # keep_writes(): commit although the answer is a 4xx
+    conn: Connection | None = None  # connection(): the request's Core connection, if it took one
+    core_tx: Transaction | None = None  # ... and its transaction
+    core_owned: bool = True  # the connection is the request's own (closed at the end)
 
 
 def _state() -> _RequestTransaction | None:
@@ -75,6 +87,71 @@ def _session() -> Session:
     from perception.core.extensions import orm
 
     return orm()
+
+
+def core(db: Db) -> Connection:
+    """The Core connection of ``db``: itself, or the Session's connection (in its transaction)."""
+    return db if isinstance(db, Connection) else db.connection()
+
+
+def connection() -> Connection:
+    """The current request's transaction as a Core connection, begun on first use and ended by the
+    request's hooks with the same rules as the Session (commit below 400, writers on SQLite in the
+    writer queue). Outside a request, or when the request's Session has already begun, it is the
+    Session's connection, in the Session's transaction."""
+    state = _state()
+    if state is None or state.done:
+        return _session().connection()
+    if state.conn is not None:
+        return state.conn
+    session = _session()
+    if _in_transaction(session):
+        return session.connection()
+    bind = _session_bind()
+    if isinstance(bind, Connection):
+        # The Session's factory is bound to a connection (the test suite's rolled-back
+        # transaction): join it with a savepoint, as the Session's create_savepoint mode does.
+        state.core_tx, state.core_owned = bind.begin_nested(), False
+        state.conn = bind
+        return bind
+    conn = bind.connect()
+    try:
+        state.core_tx = conn.begin()
+    except BaseException:
+        conn.close()
+        raise
+    state.conn = conn
+    return conn
+
+
+def held_connection() -> Connection | None:
+    """The Core connection the current request holds (``connection()``), if any."""
+    if not has_request_context():
+        return None
+    state: _RequestTransaction | None = request.environ.get(_STATE)
+    return state.conn if state is not None and not state.done else None
+
+
+def _session_bind() -> Any:
+    """What the request's Session would connect with: its factory's bind, else the app's engine."""
+    from perception.core.extensions import db
+
+    factory = getattr(db.session, "session_factory", None)
+    bind = factory.kw.get("bind") if factory is not None else None
+    return bind if bind is not None else db.engine
+
+
+def _end_core(state: _RequestTransaction, committing: bool) -> None:
+    conn, tx = state.conn, state.core_tx
+    state.conn = state.core_tx = None
+    if conn is None:
+        return
+    try:
+        if tx is not None and tx.is_active:
+            tx.commit() if committing else tx.rollback()
+    finally:
+        if state.core_owned:
+            conn.close()
 
 
 def writes(view: F) -> F:
@@ -165,8 +242,12 @@ def keep_writes() -> None:
 
 def abandon() -> None:
     """Roll the request back now (the error page is about to render with a clean session)."""
-    _session().rollback()
     state = _state()
+    try:
+        _session().rollback()  # first: a Session joined to the Core connection leaves it
+    finally:
+        if state is not None:
+            _end_core(state, committing=False)
     if state is not None:
         state.doomed = True
 
@@ -226,7 +307,16 @@ def _finish(committing: bool) -> None:
     state.done = True
     session = _session()
     hooks, state.after_commit = state.after_commit, []
-    if committing and not state.doomed:
+    if state.conn is not None:  # a Core request (``connection()``): its transaction is the request's
+        commit = committing and not state.doomed
+        try:
+            if _in_transaction(session):  # the ORM joined it (RequestSession): flush, end its part
+                session.commit() if commit else session.rollback()
+        finally:
+            _end_core(state, commit)
+        if not commit:
+            hooks = []
+    elif committing and not state.doomed:
         if _in_transaction(session):  # a request that touched no table has nothing to commit
             session.commit()
     else:
@@ -289,3 +379,24 @@ def _refuse_writes_in_readers(session: Session, _context: Any, _instances: Any) 
 
 
 event.listen(Session, "before_flush", _refuse_writes_in_readers)
+
+
+class TwoTransactions(RuntimeError):
+    """A request holding a Core ``connection()`` began an ORM transaction on another connection."""
+
+
+def _one_transaction_per_request(session: Session, _transaction: Any, connection: Any) -> None:
+    state = _state()
+    if state is None or state.conn is None or state.done:
+        return
+    from perception.core.extensions import db
+
+    if session is not db.session() or connection is state.conn:  # apart, or the request's own
+        return
+    raise TwoTransactions(
+        f"{request.method} {request.path} ({request.endpoint}) holds a Core connection() and its "
+        "Session began a transaction on another connection"
+    )
+
+
+event.listen(Session, "after_begin", _one_transaction_per_request)

@@ -31,13 +31,13 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from perception.core.jobs import enqueue, job
 from perception.core.models.base import utcnow
 from perception.core.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from perception.core.transaction import after_commit
+from perception.core.transaction import Db, after_commit
 
 EVENT_TYPES = (
     "response.scored",  # a survey response with its scores
@@ -104,10 +104,12 @@ def rotate_secret(
 
 _SUBSCRIPTIONS = cast(Table, WebhookSubscription.__table__)
 _ACTIVE = select(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.event_types).where(_SUBSCRIPTIONS.c.active.is_(True))
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+_NEW_DELIVERY = insert(_DELIVERIES).returning(_DELIVERIES.c.id)
 
 
 def emit(
-    session: Session,
+    session: Db,
     event_type: str,
     data: Mapping[str, Any],
     now: datetime | None = None,
@@ -122,8 +124,9 @@ def emit(
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     moment = now or utcnow()
-    # Two columns with Core, not the ORM entities: every stored answer runs this, and there is
-    # usually no subscription at all.
+    # Core, not the ORM entities: every stored answer runs this (on the answer endpoint's Core
+    # connection, with no Session), and there is usually no subscription at all. A delivery is not
+    # audited, so inserting its row with Core is all the ORM did.
     subscriptions = [
         subscription_id for subscription_id, types in session.execute(_ACTIVE) if event_type in (types or [])
     ]
@@ -131,13 +134,12 @@ def emit(
     for subscription_id in subscriptions:
         message_id = "msg_" + secrets.token_hex(12)
         payload = {"type": event_type, "timestamp": moment.isoformat() + "Z", "data": dict(data)}
-        delivery = WebhookDelivery(
-            subscription_id=subscription_id, message_id=message_id, event_type=event_type, payload=payload,
-            status="pending", next_attempt_at=not_before or moment, created_at=moment,
-        )  # fmt: skip
-        session.add(delivery)
-        session.flush()
-        ids.append(delivery.id)
+        row = {
+            "subscription_id": subscription_id, "message_id": message_id, "event_type": event_type,
+            "payload": payload, "status": "pending", "attempts": 0, "next_attempt_at": not_before or moment,
+            "created_at": moment,
+        }  # fmt: skip
+        ids.append(int(session.execute(_NEW_DELIVERY, [row]).scalar_one()))
     if not_before is None:
         for delivery_id in ids:
             after_commit(_sender(delivery_id))

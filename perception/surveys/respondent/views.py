@@ -3,6 +3,9 @@
 Each request is one transaction (``perception.core.transaction``): POSTs are writers; the GETs
 read, except opening a personal link, which records the opening (``@writes``) and, for an unknown
 token, the guess that counts against the address (``keep_writes``: kept although the page is a 404).
+The personal and test links' pages run Core statements only, on the request's Core
+``connection()``: no ORM Session is built, used and closed for them (issue 19). The anonymous link
+and the unsubscribe page use the Session.
 The answer POST reads the settings once and does no SELECT before its first write for a
 one-page survey (the hot path, see bench/bench_answer.py).
 """
@@ -22,7 +25,7 @@ from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.models.org import Contact
 from perception.core.periods import local_date
-from perception.core.transaction import keep_writes, writes
+from perception.core.transaction import connection, keep_writes, writes
 from perception.surveys.respondent import bp, page_cache
 from perception.surveys.respondent.flow import PagePost, Step, first_page, read_post, render_page
 from perception.surveys.respondent.forms import UnsubscribeForm
@@ -31,7 +34,7 @@ from perception.surveys.services import invitations as surveys_invitations
 from perception.surveys.services import submit as surveys_submit
 from perception.surveys.services import tokens as surveys_tokens
 from perception.surveys.services.about import example_about, ticket_about
-from perception.surveys.services.definitions import cached_questionnaire, version_fingerprint
+from perception.surveys.services.definitions import cached_questionnaire, parsed, version_fingerprint
 from perception.surveys.services.progress import (
     Availability,
     anonymous_campaign,
@@ -113,12 +116,13 @@ def open_link(token: str) -> Any:
     """Swap the link's token for a session and redirect to a URL without it. Never consumes it."""
     now = current_clock().now()
     address = request.remote_addr or "unknown"
-    check = surveys_tokens.check_link(orm(), token, now)
+    db = connection()
+    check = surveys_tokens.check_link(db, token, now)
     if check.outcome == LinkOutcome.UNKNOWN:
-        trial = test_links.check_test_link(orm(), token, now)
+        trial = test_links.check_test_link(db, token, now)
         if trial.outcome == TrialOutcome.OK:  # an owner's test link: the same pages, kept apart
             assert trial.link_id is not None
-            test_links.mark_opened(orm(), trial.link_id, now)
+            test_links.mark_opened(db, trial.link_id, now)
             session[PERSONAL] = {"x": trial.link_id, "v": trial.version_id, "f": trial.fingerprint,
                                  "t": time.time()}  # fmt: skip
             return _see_other(_respond_url())
@@ -126,7 +130,7 @@ def open_link(token: str) -> Any:
             return _invalid()
         # A guess: counted (atomically, kept although the answer is a 404 or 429) per address.
         keep_writes()
-        if surveys_tokens.note_guess(orm(), address, now, _settings()):
+        if surveys_tokens.note_guess(db, address, now, _settings()):
             return _message("throttled", 429)
         return _invalid()
     if check.outcome == LinkOutcome.INVALID:  # used or expired: the respondent's own link, no guess
@@ -134,7 +138,7 @@ def open_link(token: str) -> Any:
     if check.outcome != LinkOutcome.OK:
         return _unavailable(check.outcome, check.closes_at, check.opens_at)
     assert check.invitation_id is not None and check.version_id is not None
-    surveys_tokens.mark_opened(orm(), check.invitation_id, now)
+    surveys_tokens.mark_opened(db, check.invitation_id, now)
     current = session.get(PERSONAL) or {}
     started = current.get("t") if current.get("i") == check.invitation_id else None
     session[PERSONAL] = {
@@ -152,8 +156,13 @@ def _personal() -> tuple[dict[str, Any], Questionnaire] | None:
         return None
     if "i" not in state and "x" not in state:
         return None
-    questionnaire = cached_questionnaire(orm(), int(state["v"]), str(state["f"]))
+    questionnaire = _questionnaire(int(state["v"]), str(state["f"]))
     return (state, questionnaire) if questionnaire is not None else None
+
+
+def _questionnaire(version_id: int, fingerprint: str) -> Questionnaire | None:
+    """The parsed version from the process's cache, or read on the request's connection."""
+    return parsed(version_id, fingerprint) or cached_questionnaire(connection(), version_id, fingerprint)
 
 
 @bp.route("/r", methods=["GET", "POST"])
@@ -168,14 +177,14 @@ def respond() -> Any:
     invitation_id, key = int(state["i"]), (int(state["v"]), str(state["f"]))
     clock = current_clock()
     if request.method == "GET":
-        current = personal_state(orm(), invitation_id, clock.now())
+        current = personal_state(connection(), invitation_id, clock.now())
         if current.availability != Availability.OPEN:
             return _unavailable(current.availability, current.closes_at, current.opens_at)
         page = first_page(q, current.answers, current.page)
         about = _about(invitation_id) if current.ticket_id is not None else None  # no query otherwise
         return render_page(q, key, page, current.answers, action=_respond_url(), about=about)
     # A one-page survey has no other pages' answers to read: the common POST does no SELECT.
-    answers = draft_answers(orm(), invitation_id) if len(q.pages) > 1 else {}
+    answers = draft_answers(connection(), invitation_id) if len(q.pages) > 1 else {}
     settings = _settings()
     post = read_post(q, key, answers, state.get("t"), settings.min_fill_seconds)
     if post.step == Step.SUBMIT:
@@ -184,7 +193,9 @@ def respond() -> Any:
         post,
         q,
         answers,
-        lambda merged, page: surveys_submit.save_draft(orm(), invitation_id, merged, page, clock.now()),
+        lambda merged, page: surveys_submit.save_draft(
+            connection(), invitation_id, merged, page, clock.now()
+        ),
         _respond_url(),
         key,
         about=lambda: _about(invitation_id),
@@ -196,7 +207,7 @@ def _respond_test(state: dict[str, Any], q: Questionnaire) -> Any:
     (``services.test_links``) instead of becoming a response."""
     link_id, key = int(state["x"]), (int(state["v"]), str(state["f"]))
     now = current_clock().now()
-    current = test_links.state_of(orm(), link_id, now)
+    current = test_links.state_of(connection(), link_id, now)
     if not current.open:
         return _message("used", 200) if current.used else _message("closed", 410)
     here = _respond_url()
@@ -212,14 +223,14 @@ def _respond_test(state: dict[str, Any], q: Questionnaire) -> Any:
             clean = post.merged if len(q.pages) == 1 else check_answers(q, post.merged)
         except AnswersInvalid:
             return _see_other(here)
-        if not test_links.submit_test(orm(), link_id, clean, post.lang, now):
+        if not test_links.submit_test(connection(), link_id, clean, post.lang, now):
             return _message("used", 200)
         return _done(*key)
     return _after_page(
         post,
         q,
         answers,
-        lambda merged, page: test_links.save_test_draft(orm(), link_id, merged, page, now),
+        lambda merged, page: test_links.save_test_draft(connection(), link_id, merged, page, now),
         here,
         key,
         about=lambda: _example_about(current.campaign_id),
@@ -228,13 +239,13 @@ def _respond_test(state: dict[str, Any], q: Questionnaire) -> Any:
 
 def _example_about(campaign_id: int | None) -> Markup | None:
     """A test of a post-ticket campaign shows the ticket line with an example ticket."""
-    found = example_about(orm(), campaign_id, current_clock().today()) if campaign_id else None
+    found = example_about(connection(), campaign_id, current_clock().today()) if campaign_id else None
     return found.html(lang_code()) if found is not None else None
 
 
 def _about(invitation_id: int) -> Markup | None:
     """The ticket line of a post-ticket invitation, in the page's language (None for others)."""
-    found = ticket_about(orm(), invitation_id, current_clock().timezone)
+    found = ticket_about(connection(), invitation_id, current_clock().timezone)
     return found.html(lang_code()) if found is not None else None
 
 
@@ -285,7 +296,7 @@ def _submit_personal(
     except AnswersInvalid:
         return _see_other(_respond_url())  # an earlier page needs answers: go there
     result = surveys_submit.submit_personal(
-        orm(), invitation_id=invitation_id, questionnaire=q, version_id=key[0], clean=clean,
+        connection(), invitation_id=invitation_id, questionnaire=q, version_id=key[0], clean=clean,
         nonce=post.nonce, language=post.lang, now=clock.now(), org_timezone=clock.timezone,
         settings=settings,
     )  # fmt: skip
@@ -353,8 +364,8 @@ def thanks() -> Any:
     version_id = request.args.get("v", type=int)
     fingerprint = request.args.get("f", "")[:64] or None
     if version_id and not fingerprint:  # a link from before the fingerprint rode along
-        fingerprint = version_fingerprint(orm(), version_id)
-    q = cached_questionnaire(orm(), version_id, fingerprint) if version_id and fingerprint else None
+        fingerprint = version_fingerprint(connection(), version_id)
+    q = _questionnaire(version_id, fingerprint) if version_id and fingerprint else None
     lang = lang_code()
     key = ("thanks", version_id if q else None, fingerprint if q else None, lang, request.path)
     return page_cache.filled(

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from perception.core.periods import local_date
+from perception.core.transaction import Db, core
 from perception.kpi.models import Ticket
 from perception.setup.models.catalog import Service
 from perception.surveys.models import Invitation, table_of
@@ -64,9 +65,9 @@ def from_row(ref: str, closed_at: datetime | None, zh: str | None, en: str | Non
     return TicketAbout(ref, zh, en, local_date(closed_at, tz) if closed_at is not None else None)
 
 
-def ticket_about(session: Session, invitation_id: int, org_timezone: str) -> TicketAbout | None:
+def ticket_about(session: Db, invitation_id: int, org_timezone: str) -> TicketAbout | None:
     """The ticket an invitation asks about, or None (a relationship survey, or the ticket is gone)."""
-    row = session.connection().execute(ABOUT, {"invitation_id": invitation_id}).first()
+    row = core(session).execute(ABOUT, {"invitation_id": invitation_id}).first()
     return from_row(*row, org_timezone) if row is not None else None
 
 
@@ -85,15 +86,18 @@ def ticket_about_by_id(
 EXAMPLE_TICKET = "INC0012345"
 
 
-def example_about(session: Session, campaign_id: int, today: date) -> TicketAbout | None:
+def example_about(session: Db, campaign_id: int, today: date) -> TicketAbout | None:
     """The line a preview or test link of a post-ticket campaign shows: an example ticket of the
-    campaign's service (if it names one) closed today; None for any other campaign."""
+    campaign's service (if it names one) closed today; None for any other campaign. Core reads:
+    a test link's pages run on the request's Core connection as the personal pages do."""
     from perception.surveys.models import Campaign, CampaignKind
 
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.kind != CampaignKind.TRANSACTIONAL:
+    campaigns, services = table_of(Campaign), table_of(Service)
+    row = session.execute(
+        select(campaigns.c.kind, services.c.name_zh, services.c.name_en)
+        .outerjoin(services, services.c.id == campaigns.c.service_id)
+        .where(campaigns.c.id == campaign_id)
+    ).first()
+    if row is None or row[0] != CampaignKind.TRANSACTIONAL:
         return None
-    service = session.get(Service, campaign.service_id) if campaign.service_id else None
-    return TicketAbout(
-        EXAMPLE_TICKET, service.name_zh if service else None, service.name_en if service else None, today
-    )
+    return TicketAbout(EXAMPLE_TICKET, row[1], row[2], today)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from perception.core.errors import Problem
+from perception.core.transaction import Db
 from perception.surveys.models import Survey, SurveyVersion
 from perception.surveys.services.errors import SurveyError
 from surveys import (
@@ -144,7 +145,12 @@ def versions_for_choice(session: Session) -> list[tuple[SurveyVersion, Survey]]:
     return [(v, s) for v, s in rows]
 
 
-def cached_questionnaire(session: Session, version_id: int, fingerprint: str) -> Questionnaire | None:
+def parsed(version_id: int, fingerprint: str) -> Questionnaire | None:
+    """The questionnaire of a version if this process has parsed it already (no database read)."""
+    return _CACHE.get((version_id, fingerprint))
+
+
+def cached_questionnaire(session: Db, version_id: int, fingerprint: str) -> Questionnaire | None:
     """The questionnaire of a version named by id and fingerprint; reads the database only on a
     cache miss. None when no such version exists (e.g. a stale session cookie)."""
     hit = _CACHE.get((version_id, fingerprint))
@@ -160,5 +166,5 @@ def cached_questionnaire(session: Session, version_id: int, fingerprint: str) ->
     return questionnaire_from(version_id, fingerprint, definition)
 
 
-def version_fingerprint(session: Session, version_id: int) -> str | None:
+def version_fingerprint(session: Db, version_id: int) -> str | None:
     return session.scalar(select(SurveyVersion.fingerprint).where(SurveyVersion.id == version_id))

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from perception.core.transaction import Db, core
 from perception.surveys.models import (
     Campaign,
     CampaignStatus,
@@ -69,9 +70,9 @@ DRAFT = select(_DRAFT.c.answers, _DRAFT.c.page_index).where(
 
 
 def personal_state(
-    session: Session, invitation_id: int, now: datetime, *, with_draft: bool = True
+    session: Db, invitation_id: int, now: datetime, *, with_draft: bool = True
 ) -> PersonalState:
-    conn = session.connection()
+    conn = core(session)
     row = conn.execute(STATE, {"invitation_id": invitation_id}).first()
     if row is None:
         return PersonalState(Availability.MISSING)
@@ -87,7 +88,7 @@ def personal_state(
     return PersonalState(state, closes_at, opens_at, dict(draft[0] or {}), draft[1], ticket_id)
 
 
-def draft_answers(session: Session, invitation_id: int) -> dict[str, Any]:
+def draft_answers(session: Db, invitation_id: int) -> dict[str, Any]:
     answers = session.scalar(
         select(ResponseDraft.answers).where(ResponseDraft.invitation_id == invitation_id)
     )

@@ -28,6 +28,7 @@ from perception.core.models.audit import AuditEntry
 from perception.core.models.base import utcnow
 from perception.core.models.org import Contact
 from perception.core.periods import local_date
+from perception.core.transaction import Db, core
 from perception.core.webhooks import emit
 from perception.surveys.models import Campaign, Response, ResponseMeans, SurveyVersion, table_of
 from perception.surveys.services.definitions import questionnaire_of
@@ -100,7 +101,7 @@ def audit_row(
 
 
 def write_response(
-    session: Session,
+    session: Db,
     *,
     questionnaire: Questionnaire,
     version_id: int,
@@ -135,7 +136,7 @@ def write_response(
     # stored next to it may be finer than the response itself.
     submitted_at = datetime(observed_on.year, observed_on.month, observed_on.day) if anonymous else now
     stamp = submitted_at
-    conn = session.connection()
+    conn = core(session)
     result = conn.execute(
         INSERT_RESPONSE,
         [
@@ -216,7 +217,7 @@ def write_response(
 
 
 def _notify(
-    session: Session, response_id: int, campaign_id: int | None, who: Attribution, means: str,
+    session: Db, response_id: int, campaign_id: int | None, who: Attribution, means: str,
     observed_on: date, items: list[ScoredItem], followup_id: int | None, reasons: list[str], now: datetime,
     *, anonymous: bool = False,
 ) -> None:  # fmt: skip

@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from perception.core.transaction import Db, core
 from perception.surveys.models import (
     Campaign,
     CampaignStatus,
@@ -68,7 +69,7 @@ class CampaignFacts:
     nps_threshold: int | None
 
 
-def _existing(session: Session, campaign_id: int, nonce: str) -> int | None:
+def _existing(session: Db, campaign_id: int, nonce: str) -> int | None:
     return session.scalar(
         select(Response.id).where(Response.campaign_id == campaign_id, Response.submission_nonce == nonce)
     )
@@ -108,7 +109,7 @@ DROP_DRAFT = delete(table_of(ResponseDraft)).where(
 
 
 def submit_personal(
-    session: Session,
+    session: Db,
     *,
     invitation_id: int,
     questionnaire: Questionnaire,
@@ -120,9 +121,10 @@ def submit_personal(
     org_timezone: str,
     settings: SurveySettings,
 ) -> Submitted:
-    """Consume the invitation and store its response in the caller's transaction."""
+    """Consume the invitation and store its response in the caller's transaction (a Session's, or
+    the request's Core ``connection()``: the answer endpoint's, with no Session at all)."""
     scored = score(questionnaire, clean)  # before the first write: SQLite holds its lock until commit
-    conn = session.connection()
+    conn = core(session)
     row = conn.execute(
         CONSUME, {"invitation_id": invitation_id, "now": now, "version_id": version_id}
     ).first()
@@ -152,7 +154,7 @@ def submit_personal(
     return Submitted(Outcome.STORED, written.response_id, written.followup_id)
 
 
-def _why_not(session: Session, invitation_id: int, nonce: str) -> Submitted:
+def _why_not(session: Db, invitation_id: int, nonce: str) -> Submitted:
     used_at, campaign_id = session.execute(
         select(Invitation.used_at, Invitation.campaign_id).where(Invitation.id == invitation_id)
     ).one_or_none() or (None, None)
@@ -208,7 +210,7 @@ def submit_anonymous(
 
 
 def save_draft(
-    session: Session, invitation_id: int, answers: dict[str, object], page_index: int, now: datetime
+    session: Db, invitation_id: int, answers: dict[str, object], page_index: int, now: datetime
 ) -> None:
     """Keep the answers so far (save-and-resume): update the draft, or insert the first one."""
     table = table_of(ResponseDraft)

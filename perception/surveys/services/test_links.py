@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from perception.core.audit import record
+from perception.core.transaction import Db, core
 from perception.surveys.models import Campaign, SurveyTestLink, SurveyVersion, table_of
 from perception.surveys.services.settings import SurveySettings
 from perception.surveys.services.tokens import hash_token, new_token
@@ -86,11 +87,11 @@ CHECK = (
 )
 
 
-def check_test_link(session: Session, token: str, now: datetime) -> TrialCheck:
+def check_test_link(session: Db, token: str, now: datetime) -> TrialCheck:
     """What opening this token as a test link should do (reads only)."""
     if not token or len(token) > 128:
         return TrialCheck(TrialOutcome.UNKNOWN)
-    row = session.connection().execute(CHECK, {"token_hash": hash_token(token)}).first()
+    row = core(session).execute(CHECK, {"token_hash": hash_token(token)}).first()
     if row is None:
         return TrialCheck(TrialOutcome.UNKNOWN)
     link_id, expires_at, used_at, version_id, fingerprint = row
@@ -99,13 +100,13 @@ def check_test_link(session: Session, token: str, now: datetime) -> TrialCheck:
     return TrialCheck(TrialOutcome.OK, link_id, version_id, fingerprint)
 
 
-def mark_opened(session: Session, link_id: int, now: datetime) -> None:
+def mark_opened(session: Db, link_id: int, now: datetime) -> None:
     session.execute(
         update(_LINK).where(_LINK.c.id == link_id, _LINK.c.opened_at.is_(None)).values(opened_at=now)
     )
 
 
-def state_of(session: Session, link_id: int, now: datetime) -> TrialState:
+def state_of(session: Db, link_id: int, now: datetime) -> TrialState:
     row = session.execute(
         select(
             _LINK.c.expires_at, _LINK.c.used_at, _LINK.c.draft, _LINK.c.page_index, _LINK.c.campaign_id
@@ -120,7 +121,7 @@ def state_of(session: Session, link_id: int, now: datetime) -> TrialState:
 
 
 def save_test_draft(
-    session: Session, link_id: int, answers: dict[str, object], page_index: int, now: datetime
+    session: Db, link_id: int, answers: dict[str, object], page_index: int, now: datetime
 ) -> None:
     session.execute(
         update(_LINK)
@@ -129,9 +130,7 @@ def save_test_draft(
     )
 
 
-def submit_test(
-    session: Session, link_id: int, clean: dict[str, object], language: str, now: datetime
-) -> bool:
+def submit_test(session: Db, link_id: int, clean: dict[str, object], language: str, now: datetime) -> bool:
     """Keep the test answers and use the link up, once; False when it was used or has expired."""
     done = session.execute(
         update(_LINK)

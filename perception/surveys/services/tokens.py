@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from perception.core import throttle
+from perception.core.transaction import Db, core
 from perception.surveys.models import (
     Campaign,
     CampaignStatus,
@@ -78,7 +79,7 @@ def issue_link(session: Session, invitation: Invitation, now: datetime) -> str:
     return token
 
 
-def note_guess(session: Session, address: str, now: datetime, settings: SurveySettings) -> bool:
+def note_guess(session: Db, address: str, now: datetime, settings: SurveySettings) -> bool:
     """Count an unknown token from ``address``; True when the address is over its limit."""
     window = timedelta(minutes=settings.token_failure_minutes)
     return throttle.hit(session, f"survey-guess:{address}", now, window) > settings.token_max_failures
@@ -101,11 +102,11 @@ OPENED = (
 )
 
 
-def check_link(session: Session, token: str, now: datetime) -> LinkCheck:
+def check_link(session: Db, token: str, now: datetime) -> LinkCheck:
     """What opening this link should do (reads only; the caller counts guesses, records openings)."""
     if not token or len(token) > 128:
         return LinkCheck(LinkOutcome.UNKNOWN)
-    row = session.connection().execute(LINK, {"token_hash": hash_token(token)}).first()
+    row = core(session).execute(LINK, {"token_hash": hash_token(token)}).first()
     if row is None:
         return LinkCheck(LinkOutcome.UNKNOWN)
     link_expires, inv_id, inv_expires, used_at, cid, status, opens_at, closes_at, vid, fingerprint = row
@@ -119,8 +120,8 @@ def check_link(session: Session, token: str, now: datetime) -> LinkCheck:
     return LinkCheck(LinkOutcome.OK, *found)
 
 
-def mark_opened(session: Session, invitation_id: int, now: datetime) -> None:
-    session.connection().execute(OPENED, {"invitation_id": invitation_id, "now": now})
+def mark_opened(session: Db, invitation_id: int, now: datetime) -> None:
+    core(session).execute(OPENED, {"invitation_id": invitation_id, "now": now})
 
 
 def _unsubscribe_serializer(secret_key: str) -> URLSafeSerializer:
