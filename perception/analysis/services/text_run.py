@@ -61,6 +61,7 @@ from perception.analysis.services.text_incremental import (
 )
 from perception.analysis.services.text_ratings import comment_ratings, stratum, thresholds
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
+from perception.analysis.services.text_tokens import load_tokens, store_tokens
 from perception.core.jobs.progress import report as report_progress
 from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry, TextKind
@@ -708,6 +709,7 @@ def _run_text_analysis(session: Session, requested_by_id: int | None, full: bool
         if plan is not None:
             return _incremental_run(session, run, read, plan, settings, started)
     tok = tokenizer(session)
+    known = load_tokens(session, tok)  # the texts an earlier run segmented (text_tokens)
     strata = [stratum(e.kind, rated.get(e.id)) for e in entries]
     report_progress("themes", 1, 5)
     theme_model = discover_themes(
@@ -736,6 +738,7 @@ def _run_text_analysis(session: Session, requested_by_id: int | None, full: bool
     report_progress("writing", 4, 5)
     _write(session, changes)
     _expire_written(session, changes)
+    store_tokens(session, tok, (e.text for e in entries), known)
 
     run.n_themes = len(theme_model.themes)
     run.k_rule = theme_model.k_rule
