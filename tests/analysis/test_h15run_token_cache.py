@@ -176,3 +176,33 @@ def test_derived_categories_once_per_distinct_text_equal_the_per_entry_rule(db_s
         if label is not None:
             want[i] = label
     assert got == want and want
+
+
+_BLAS_PROBE = """
+from perception.analysis.services import text_run
+
+def probe(session, requested_by_id, full):
+    import sklearn.linear_model  # what training imports, inside the run
+    from threadpoolctl import threadpool_info
+    return [(i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas"]
+
+text_run._run_text_analysis = probe
+print(max(n for _, n in text_run.run_text_analysis(None)))
+"""
+
+
+def test_every_blas_library_runs_one_thread_in_a_workers_first_run():
+    """scipy's own OpenBLAS (the solver's) loads with scipy.optimize; threadpoolctl's limit covers
+    only the libraries loaded when it is set, so a worker's first run spun two solver threads."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = subprocess.run(
+        [sys.executable, "-c", _BLAS_PROBE],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.stdout.strip() == "1"

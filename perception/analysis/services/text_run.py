@@ -678,7 +678,12 @@ def run_text_analysis(
 
     BLAS runs on one thread: the solver's and the clustering's vector operations are small, and
     OpenBLAS threads that wait for a busy core spun for most of a run's CPU time (logistic
-    regression took 6-7 times the CPU with two threads on a loaded machine)."""
+    regression took 6-7 times the CPU with two threads on a loaded machine). The limit covers only
+    the BLAS libraries loaded when it is set, and scipy brings its own OpenBLAS with
+    scipy.optimize (the logistic regressions' solver): they are loaded first, or a worker's first
+    run spun two threads in the solver (two thirds of a 100,000-entry run's CPU)."""
+    import scipy.optimize  # noqa: F401 - loads scipy's OpenBLAS before the limit is set
+    import sklearn.linear_model  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
