@@ -206,3 +206,31 @@ def test_every_blas_library_runs_one_thread_in_a_workers_first_run():
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "1"
+
+
+def test_cue_counts_skipping_absent_cues_equal_every_cue_searched():
+    from scoring.text import sentiment_cues as sc
+    from tests.analysis.labelled_set import load
+
+    def reference(text):
+        normalised = sc.normalise_text(text)
+        zh_pos, zh_neg, en_pos, en_neg = sc._lexicon()
+        positive = negative = 0
+        for cues, sign in ((zh_pos, 1), (zh_neg, -1)):
+            for cue in cues:
+                plain, flipped = sc._zh_hits(normalised, cue)
+                if sign > 0:
+                    positive, negative = positive + plain, negative + flipped
+                else:
+                    positive, negative = positive + flipped, negative + plain
+        words = sc._EN_TOKEN.findall(normalised)
+        for i, word in enumerate(words):
+            sign = 1 if word in en_pos else -1 if word in en_neg else 0
+            if sign and sc._EN_NEGATIONS & set(words[max(0, i - 2) : i]):
+                sign = -sign
+            positive, negative = positive + (sign > 0), negative + (sign < 0)
+        return positive, negative
+
+    texts = [t.text for t in load()] + ["不满意不满意，很满意", "not good, not bad, great", ""]
+    assert any(reference(t) != (0, 0) for t in texts)
+    assert [sc.cue_counts(t) for t in texts] == [reference(t) for t in texts]
