@@ -420,6 +420,7 @@ def text_runs(session: object, n_run: int, n_texts: int, end: date, profile: boo
         "DELETE FROM text_classifier_model",
         "DELETE FROM text_analysis_run",
         "DELETE FROM text_analysis_settings",
+        "DELETE FROM text_token_cache",  # a first run segments every text
     ):
         session.execute(text(statement))  # type: ignore[attr-defined]
     session.commit()  # type: ignore[attr-defined]

@@ -204,6 +204,21 @@ class TextClassifierModel(Base):
     model: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
+class TextTokenCache(Base):
+    """The tokens of the texts the last text-analysis run segmented, under the digest of the
+    tokenizer that made them (``Tokenizer.cache_key``: dictionary, user words, stopwords,
+    synonyms, jieba's version), so the next run segments only texts it has not seen. One row per
+    key; a run with another key (the words changed) replaces it (text_tokens)."""
+
+    __tablename__ = "text_token_cache"
+    __region_free__ = True
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n_texts: Mapped[int] = mapped_column(Integer, default=0)
+    stored_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 # --- market opportunities -----------------------------------------------------------------------
 
 

@@ -68,6 +68,8 @@ def cue_counts(text: str) -> tuple[int, int]:
     positive = negative = 0
     for cues, sign in ((zh_pos, 1), (zh_neg, -1)):
         for cue in cues:
+            if cue not in normalised:  # most cues are absent: no call (a tenth of a run's features)
+                continue
             plain, flipped = _zh_hits(normalised, cue)
             if sign > 0:
                 positive, negative = positive + plain, negative + flipped

@@ -45,6 +45,8 @@ _CACHE_LIMIT = 300_000
 # (微信报修 -> 微/信报/修) it still loses. A floor frequency, about that of common words such
 # as 工程师 (1,569 in jieba's 60M-token dictionary), keeps domain and user words whole.
 _WORD_FREQ_FLOOR = 2000
+#: Bump when tokenisation changes in a way `Tokenizer.cache_key` does not see (the code itself).
+TOKENS_VERSION = "tokens-2026-12-06"
 _BASE_LOCK = threading.Lock()
 _BASE: list[Any] = []
 
@@ -245,6 +247,7 @@ class Tokenizer:
         self._theme_variant: Tokenizer | None = None
         self._base: Tokenizer | None = None
         self._english: dict[str, str] | None = None
+        self._key: str | None = None
 
     @property
     def user_words(self) -> tuple[str, ...]:
@@ -305,6 +308,46 @@ class Tokenizer:
                     english.setdefault(canonical, alias.replace("-", " "))
             self._english = english
         return self._english.get(term, term)
+
+    def cache_key(self) -> str:
+        """A digest of everything this tokenizer's tokens depend on: the dictionary (shipped domain
+        words with their frequencies, user and synonym words), stopwords, synonyms, stemming, the
+        frequency floor and jieba's version (its own dictionary ships with it). Tokens stored under
+        one key are valid for every tokenizer with the same key (`remember`, `segmented`)."""
+        if self._key is None:
+            import hashlib
+            from importlib.metadata import version
+
+            h = hashlib.sha256(TOKENS_VERSION.encode())
+            for part in (
+                version("jieba"),
+                _WORD_FREQ_FLOOR,
+                self._words,
+                sorted(_domain_frequencies().items()),
+                sorted(self._stopwords),
+                sorted(self._all_synonyms.items()),
+                self._stem_english,
+                self._base.cache_key() if self._base is not None else "",
+            ):
+                h.update(b"\x1e" + repr(part).encode("utf-8"))
+            self._key = h.hexdigest()
+        return self._key
+
+    def remember(self, tokens: Mapping[str, Sequence[str]]) -> None:
+        """Take the tokens of texts segmented earlier by a tokenizer with the same `cache_key`
+        (stored by the caller between runs), so they are not segmented again."""
+        room = _CACHE_LIMIT - len(self._cache)
+        for text, words in tokens.items():
+            if room <= 0:
+                break
+            if text not in self._cache:
+                self._cache[text] = tuple(words)
+                room -= 1
+
+    def segmented(self, texts: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The tokens this tokenizer holds for `texts` (those it has tokenised or remembered)."""
+        cache = self._cache
+        return {text: cache[text] for text in texts if text in cache}
 
     def tokenize(self, text: str) -> list[str]:
         """The tokens of one text, in order, stopwords and punctuation removed."""

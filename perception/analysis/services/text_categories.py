@@ -92,15 +92,21 @@ def derived_categories(
     low = low_dimensions(session, unrated)
     categories = active_builtin(session)
     out = {}
+    # The seed words are searched once per distinct text and family (a third of a window's texts
+    # repeat another's; the searches were a tenth of a full run).
+    seeded: dict[tuple[str, str], DerivedLabel | None] = {}
     for entry_id, source, source_id, kind, dimension, text in rows:
         family = NEED if kind == TextKind.REQUIREMENT else VOICE
-        label = derived_category(
-            text,
-            family,
-            field_dimension=dimension,
-            low_dimension=low.get((source, source_id)),
-            categories=categories,
-        )
+        low_dimension = low.get((source, source_id))
+        if family == VOICE and (dimension is not None or low_dimension is not None):
+            label = derived_category(
+                text, family, field_dimension=dimension, low_dimension=low_dimension, categories=categories
+            )
+        else:  # what derived_category gives without a field or rated dimension: the seed words'
+            key = (text, family)
+            if key not in seeded:
+                seeded[key] = derived_category(text, family, categories=categories)
+            label = seeded[key]
         if label is not None:
             out[entry_id] = label
     return out

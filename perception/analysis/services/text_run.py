@@ -61,6 +61,7 @@ from perception.analysis.services.text_incremental import (
 )
 from perception.analysis.services.text_ratings import comment_ratings, stratum, thresholds
 from perception.analysis.services.text_settings import decisions, get_settings, save_decisions, tokenizer
+from perception.analysis.services.text_tokens import load_tokens, store_tokens
 from perception.core.jobs.progress import report as report_progress
 from perception.core.models.base import utcnow
 from perception.core.models.facts import TextEntry, TextKind
@@ -677,7 +678,12 @@ def run_text_analysis(
 
     BLAS runs on one thread: the solver's and the clustering's vector operations are small, and
     OpenBLAS threads that wait for a busy core spun for most of a run's CPU time (logistic
-    regression took 6-7 times the CPU with two threads on a loaded machine)."""
+    regression took 6-7 times the CPU with two threads on a loaded machine). The limit covers only
+    the BLAS libraries loaded when it is set, and scipy brings its own OpenBLAS with
+    scipy.optimize (the logistic regressions' solver): they are loaded first, or a worker's first
+    run spun two threads in the solver (two thirds of a 100,000-entry run's CPU)."""
+    import scipy.optimize  # noqa: F401 - loads scipy's OpenBLAS before the limit is set
+    import sklearn.linear_model  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
@@ -708,6 +714,7 @@ def _run_text_analysis(session: Session, requested_by_id: int | None, full: bool
         if plan is not None:
             return _incremental_run(session, run, read, plan, settings, started)
     tok = tokenizer(session)
+    known = load_tokens(session, tok)  # the texts an earlier run segmented (text_tokens)
     strata = [stratum(e.kind, rated.get(e.id)) for e in entries]
     report_progress("themes", 1, 5)
     theme_model = discover_themes(
@@ -736,6 +743,7 @@ def _run_text_analysis(session: Session, requested_by_id: int | None, full: bool
     report_progress("writing", 4, 5)
     _write(session, changes)
     _expire_written(session, changes)
+    store_tokens(session, tok, (e.text for e in entries), known)
 
     run.n_themes = len(theme_model.themes)
     run.k_rule = theme_model.k_rule
