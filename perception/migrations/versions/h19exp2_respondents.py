@@ -5,7 +5,7 @@ sorted by week (experience_respondent), and the write signature it was built fro
 until the next refresh of the analysis sums builds it.
 
 Revision ID: h19exp2_respondents
-Revises: h19kpis_arrays
+Revises: h15run_token_cache
 Create Date: 2026-12-06 02:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = 'h19exp2_respondents'
-down_revision = 'h19kpis_arrays'
+down_revision = 'h15run_token_cache'
 branch_labels = None
 depends_on = None
 
