@@ -80,7 +80,7 @@ def test_samples_from_the_respondent_table_equal_the_facts(db_session, spanning,
     want = [_samples(db_session, f, limit, False) for f in filters]
     refresh_rollup(db_session, force=True)
     if not _pg(db_session):
-        pytest.skip("SQLite keeps no write counters: the samples always read the facts")
+        pytest.skip("the respondent table is built on PostgreSQL only: on SQLite the samples read the facts")
     assert respondents_usable(db_session)
     for f, expected in zip(filters, want, strict=True):
         assert _samples(db_session, f, limit, True) == expected, f
@@ -104,7 +104,7 @@ def test_the_page_reads_no_fact_for_its_samples(db_session, spanning):
         want = experience(db_session, f, use_rollup=False).to_dict()
         refresh_rollup(db_session, force=True)
         if not _pg(db_session):
-            pytest.skip("SQLite keeps no write counters: the page always reads the facts")
+            pytest.skip("the respondent table is built on PostgreSQL only: on SQLite the page reads the facts")
         statements: list[str] = []
         engine = db_session.get_bind()
 
@@ -132,7 +132,7 @@ def test_changed_facts_are_read_until_the_table_is_rebuilt(db_session, spanning,
     f = parse_filters(db_session, FOURTEEN, None, today=MONDAY)
     refresh_rollup(db_session, force=True)
     if not _pg(db_session):
-        pytest.skip("SQLite keeps no write counters")
+        pytest.skip("the respondent table is built on PostgreSQL only")
     before = _samples(db_session, f, 10, True)
     observe(org["R1"]["region"], catalog["DESK"], "csat", [5], week=13, respondents=[99_999])
     observe(org["R1"]["region"], catalog["DESK"], "likert", [5], week=13, dimension="staff_attitude",

@@ -5,9 +5,9 @@ One test compares two organisations: a small one (6 of the demo's 12 regions, 4 
 (the whole 8-week demo, the process's shared build, with more reviews, improvement items and survey
 campaigns than the demo makes, added in a transaction rolled back after the test).
 Each page is fetched through the Flask test client as the demo's system owner, counting the
-statements the engine executes (SQLAlchemy ``before_cursor_execute``). The count must be the same
-in both organisations, and each page must show more in the large one, so that the comparison means
-something. A query per row (an N+1: a lookup per region code, a lazy load per review, a link
+statements the engine executes (SQLAlchemy ``before_cursor_execute``). No statement may run more
+than once more in the large organisation (PATH_SLACK), and each page must show more in the large
+one, so that the comparison means something. A query per row (an N+1: a lookup per region code, a lazy load per review, a link
 looked up per service x KPI) makes the large count larger.
 
 The KPI-versus-experience chart is fetched twice: on its own (it computes the comparison) and right
@@ -177,6 +177,21 @@ def _first_ticket(session: Session) -> str:
     return external
 
 
+# A page may take a path in one organisation and not in the other, whatever the number of rows:
+# the weekly rows of the top watermelon cells only where there are watermelons, the change look
+# only where its window holds answers (issue 19's pages read those only when they show them). Such
+# a path adds a statement or two once; a query per row adds one per extra row (the large
+# organisation has 6 more regions, 4 more weeks, more reviews and campaigns). So each statement
+# may run at most PATH_SLACK times more in the large organisation.
+PATH_SLACK = 1
+
+
+def _per_row(small: Measured, large: Measured) -> bool:
+    """Whether some statement runs more than PATH_SLACK times more with the large organisation."""
+    a, b = Counter(small[2]), Counter(large[2])
+    return any(b[s] - a[s] > PATH_SLACK for s in b)
+
+
 def _report(label: str, small: Measured, large: Measured) -> str:
     a, b = Counter(small[2]), Counter(large[2])
     grown = [f"  {a[s]} -> {b[s]}: {s[:200]}" for s in sorted(set(a) | set(b)) if a[s] != b[s]]
@@ -188,19 +203,25 @@ def test_statement_counts_do_not_grow_with_the_rows_shown(
     app: Any, db_session: Session, demo_session: Any, demo_databases: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     today = date.today()
+    # Both organisations read the facts: the large one is committed and its pre-aggregate current,
+    # the small one is loaded inside the test's transaction (its sums never current), and the two
+    # paths differ in their statements whatever the rows (this test looks for a query per row).
+    monkeypatch.setitem(app.config, "ANALYSIS_ROLLUP", False)
     _small_demo(db_session, monkeypatch, today)
     ticket = _first_ticket(db_session)
     small = fetch_all(app, [path.format(ticket=ticket) for _, path, _ in PAGES])
 
     # The large organisation: an app of the test app's settings on the shared demo build.
     _large_demo(demo_session(LARGE_WEEKS, today), today)
-    large = fetch_all(demo_databases.demo_app(LARGE_WEEKS, today), [path for _, _, path in PAGES])
+    large_app = demo_databases.demo_app(LARGE_WEEKS, today)
+    monkeypatch.setitem(large_app.config, "ANALYSIS_ROLLUP", False)
+    large = fetch_all(large_app, [path for _, _, path in PAGES])
 
     pages = [(label, few, many) for (label, _, _), few, many in zip(PAGES, small, large, strict=True)]
     print("\nstatements per page (small organisation, large organisation):")
     for label, few, many in pages:
         print(f"  {label:32s} {few[0]:4d} {many[0]:4d}  {few[1]} {many[1]}")
-    grown = [_report(label, few, many) for label, few, many in pages if many[0] != few[0]]
+    grown = [_report(label, few, many) for label, few, many in pages if _per_row(few, many)]
     assert not grown, "a page's statement count grows with its rows:\n" + "\n".join(grown)
     # The quadrant holds only cells measurable on both sides (issue 14: a dimension standard is
     # judged on its dimension, never on overall CSAT), which in both demos is the planted cell's

@@ -62,10 +62,14 @@ def respondents_usable(session: Session) -> bool:
 
 def refresh_respondents(session: Session, *, force: bool = False) -> int | None:
     """Rebuild experience_respondent from the facts; its number of rows (None: already current,
-    or no write counters to tell when it is: SQLite)."""
+    or not PostgreSQL)."""
     from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
     from perception.analysis.services.rollup import facts_signature
 
+    if session.get_bind().dialect.name != "postgresql":
+        # The table serves a national provider's samples on PostgreSQL (bool_or, SET LOCAL,
+        # ANALYZE); an embedded SQLite organisation reads its samples from the facts.
+        return None
     signature = facts_signature(session)
     if signature is None:
         return None
