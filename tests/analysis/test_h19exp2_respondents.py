@@ -104,7 +104,7 @@ def test_the_page_reads_no_fact_for_its_samples(db_session, spanning):
         want = experience(db_session, f, use_rollup=False).to_dict()
         refresh_rollup(db_session, force=True)
         if not _pg(db_session):
-            pytest.skip("the respondent table is built on PostgreSQL only: on SQLite the page reads the facts")
+            pytest.skip("the respondent table is built on PostgreSQL only: SQLite's page reads the facts")
         statements: list[str] = []
         engine = db_session.get_bind()
 

@@ -7,8 +7,8 @@ campaigns than the demo makes, added in a transaction rolled back after the test
 Each page is fetched through the Flask test client as the demo's system owner, counting the
 statements the engine executes (SQLAlchemy ``before_cursor_execute``). No statement may run more
 than once more in the large organisation (PATH_SLACK), and each page must show more in the large
-one, so that the comparison means something. A query per row (an N+1: a lookup per region code, a lazy load per review, a link
-looked up per service x KPI) makes the large count larger.
+one, so that the comparison means something. A query per row (an N+1: a lookup per region code, a
+lazy load per review, a link looked up per service x KPI) makes the large count larger.
 
 The KPI-versus-experience chart is fetched twice: on its own (it computes the comparison) and right
 after its page, when it draws from the comparison the page just computed and reads nothing more
