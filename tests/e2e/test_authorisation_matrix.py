@@ -48,10 +48,6 @@ def _route_table() -> dict[str, Route]:
             os.environ["PERCEPTION_INSTANCE_PATH"] = saved
 
 
-# Every route x role x id is some 2,600 requests, 3 minutes a pass on a 2-core machine: CI runs the
-# matrix in its SQLite pass only (the PostgreSQL pass runs every phase's own view and scope tests).
-pytestmark = pytest.mark.one_pass
-
 ROUTES = _route_table()
 PUBLIC = {name for name, r in ROUTES.items() if not r.permissions}
 
