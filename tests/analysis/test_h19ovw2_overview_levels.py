@@ -18,11 +18,6 @@ from tests.analysis.test_h19agg_rollup import FIFTY_FIVE, FILTERS, FOURTEEN, KIN
 from tests.facts import assert_same_figures
 
 
-def _pg_or_skip(db_session) -> None:
-    if db_session.get_bind().dialect.name != "postgresql":
-        pytest.skip("the pre-aggregate is read on PostgreSQL only (SQLite keeps no write counters)")
-
-
 def _old_rows(db_session, f, monkeypatch):
     """The overview's rows as main computed them: one region x service GROUP BY, index from level 0."""
     from perception.analysis.services import rollup as rollup_module
@@ -44,7 +39,6 @@ def test_overview_rows_equal_the_region_x_service_path(db_session, national, per
     from perception.analysis.services.rollup import refresh_rollup
     from scoring.results import to_jsonable
 
-    _pg_or_skip(db_session)
     org, catalog, extra = national
     refresh_rollup(db_session, force=True)
     picked = [*FILTERS, {"region": "R2"}]
@@ -71,7 +65,6 @@ def test_level_two_is_level_zero_summed_over_regions_and_tiers(db_session, natio
     from perception.analysis.models import experience_index_rollup
     from perception.analysis.services.rollup import ALL_REGIONS, BY_SERVICE, has_all_regions, refresh_rollup
 
-    _pg_or_skip(db_session)
     assert not has_all_regions(db_session)
     refresh_rollup(db_session, force=True)
     assert has_all_regions(db_session)
