@@ -35,6 +35,38 @@ settings.register_profile("perception", deadline=None, suppress_health_check=[He
 settings.load_profile("perception")
 
 
+# The README's test command runs the suite over every core (pytest-xdist, ``-n auto`` with
+# ``--dist loadgroup``). A module's tests stay on one worker (its module-scoped fixtures are built
+# once), and every module that uses the PostgreSQL server or Redis named for the tests runs on one
+# and the same worker: those tests use fixed databases, schemas and Redis keys that two workers
+# would share. Everything else a worker uses is its own (temporary folders, SQLite files, ports).
+_USES_SHARED_SERVICES = re.compile(r"\b(postgres_url|redis_url|PostgresSchema|POSTGRES_URL|REDIS_URL)\b")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    uses_services: dict[Any, bool] = {}
+    for item in items:
+        if item.path not in uses_services:
+            source = item.path.read_text(encoding="utf-8")
+            uses_services[item.path] = bool(_USES_SHARED_SERVICES.search(source))
+        shared = uses_services[item.path] or any(
+            item.get_closest_marker(name) for name in ("postgres", "redis")
+        )
+        item.add_marker(pytest.mark.xdist_group("shared-services" if shared else item.nodeid.split("::")[0]))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _builds_shared_between_workers(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Under pytest-xdist, the demos are built once per run for all workers (tests/shared_builds.py),
+    in the folder the workers of this run share."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from tests import shared_builds
+
+        shared_builds.share_between_workers(tmp_path_factory.getbasetemp().parent / "shared-builds")
+
+
 def require_component(name: str, available: bool, reason: str) -> None:
     """Skip when a real component is missing on a developer machine; in CI, fail instead."""
     if available:
@@ -91,9 +123,30 @@ def redis_url() -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("PERCEPTION_TEST_DATABASE_URL")
-    if url:
-        return url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+    if not url:
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _database_of_worker(url, worker) if worker else url
+
+
+def _database_of_worker(url: str, worker: str) -> str:
+    """The test database of one pytest-xdist worker: ``<name>_<worker>`` beside the one named in
+    ``url`` (created when missing): each worker drops and creates the tables of its own."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    if base.get_backend_name() == "sqlite":
+        return base.set(database=f"{base.database}.{worker}").render_as_string(hide_password=False)
+    database = f"{base.database}_{worker}"
+    # Through the server's maintenance database: the one named in the URL need not exist.
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).first()
+        if not exists:
+            conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    admin.dispose()
+    return base.set(database=database).render_as_string(hide_password=False)
 
 
 class FreshContextClient(FlaskClient):

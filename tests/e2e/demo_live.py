@@ -1,13 +1,13 @@
-"""The committed demo, built once per test process: a live server on it (shared by the browser tests
-of the homes and of the page widths: its own app on a temporary SQLite file per test module, a copy
-of the built file) and a session on it for the tests that read the demo's data (``demo_session``:
-on the test database's kind, in a transaction rolled back after each test). The demo takes half a
-minute or more to load; without the sharing every such test loaded its own."""
+"""The committed demo, built once per test run (tests/shared_builds.py: shared by the pytest-xdist
+workers): a live server on it (shared by the browser tests of the homes and of the page widths: its
+own app on a temporary SQLite file per test module, a copy of the built file) and a session on it
+for the tests that read the demo's data (``demo_session``: on the test database's kind, in a
+transaction rolled back after each test). The demo takes half a minute or more to load; without the
+sharing every such test loaded its own."""
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tests import shared_builds
 from tests.browser import live_server
 
 DEMO_PASSWORD = "perception-demo"
@@ -31,30 +32,29 @@ ROLE_USERS = (
 )
 
 
-_BUILT: dict[tuple[int, date], Path] = {}
-
-
 def demo_database(target: Path, weeks: int = 8) -> None:
     """Write the demo (``weeks`` of data up to today) into the SQLite file ``target``: built the
-    first time this process asks, copied (SQLite's online backup) every time after."""
-    with sqlite3.connect(built_demo(weeks, date.today())) as source, sqlite3.connect(target) as copy:
-        source.backup(copy)
+    first time this run asks, copied (SQLite's online backup) every time after."""
+    shared_builds.copy_to(built_demo(weeks, date.today()), target)
 
 
 def built_demo(weeks: int, today: date) -> Path:
-    """The SQLite file of the demo (``weeks`` up to ``today``), built the first time it is asked."""
-    if (weeks, today) not in _BUILT:
-        _BUILT[(weeks, today)] = _build(weeks, today)
-    return _BUILT[(weeks, today)]
-
-
-def _build(weeks: int, today: date) -> Path:
+    """The SQLite file of the demo (``weeks`` up to ``today``), built the first time this run asks.
+    Read it or copy it (``demo_database``); never write to it: other workers read it too."""
     from perception.core.demo import load_demo
 
-    folder = Path(tempfile.mkdtemp(prefix=f"perception-demo-{weeks}w-"))
-    url = f"sqlite:///{folder / 'demo.sqlite'}"
-    _load_into(url, lambda session: load_demo(session, weeks=weeks, today=today), folder)
-    return folder / "demo.sqlite"
+    return _built_sqlite(
+        _demo_name(weeks, today), lambda session: load_demo(session, weeks=weeks, today=today)
+    )
+
+
+def _demo_name(weeks: int, today: date) -> str:
+    return f"demo{weeks}w{today:%Y%m%d}"
+
+
+def _built_sqlite(name: str, load: Callable[[Any], Any]) -> Path:
+    """The SQLite file ``name`` holding what ``load(session)`` adds, built once per test run."""
+    return shared_builds.built(name, lambda path: _load_into(f"sqlite:///{path}", load, path.parent))
 
 
 def _load_into(url: str, load: Callable[[Any], Any], folder: Path) -> None:
@@ -120,9 +120,7 @@ class DemoSessions:
         from perception.core.demo import load_demo
 
         return self._app(
-            f"demo{weeks}w{today:%Y%m%d}",
-            lambda session: load_demo(session, weeks=weeks, today=today),
-            lambda: built_demo(weeks, today),
+            _demo_name(weeks, today), lambda session: load_demo(session, weeks=weeks, today=today)
         )
 
     def walk_app(self) -> Any:
@@ -136,17 +134,17 @@ class DemoSessions:
 
         return rolled_back(self.demo_app(weeks, today))
 
-    def _app(self, name: str, load: Callable[[Any], Any], built: Callable[[], Path] | None = None) -> Any:
+    def _app(self, name: str, load: Callable[[Any], Any]) -> Any:
         from tests.conftest import FreshContextClient
 
         if name not in self.apps:
             if not self.database_url.startswith("sqlite"):
                 url = self._postgresql(name, load)
-            elif built is not None:
-                url = f"sqlite:///{built()}"
             else:
-                url = f"sqlite:///{self.folder / name}.sqlite"
-                _load_into(url, load, self.folder)
+                # A copy of this process's own: tests write in rolled-back transactions, and the
+                # built file is read by the other workers of the run.
+                copy = shared_builds.copy_to(_built_sqlite(name, load), self.folder / f"{name}.sqlite")
+                url = f"sqlite:///{copy}"
             app = _app_on(url, self.folder, **self.settings)
             app.test_client_class = FreshContextClient
             self.apps[name] = app
