@@ -1,0 +1,366 @@
+"""A page's computed result, kept while the data it is made from stay the same, and shared by every
+process on the database (issue 19).
+
+The manager's slow pages (SLA attainment, internal KPIs, the overview's change look) each read a
+write counter of their data (perception.kpi.services.data_version: one row) and keep what they
+computed under a key: the page, its period and filters, and the user's scope. A result is shown
+again while the counter is the same (and, for a page whose figures age without any write, while
+it is younger than the page's ``max_age``); the page says when it was computed.
+
+Two layers:
+- in the process, the last ``entries`` results of each page, as objects: a repeat costs the
+  counter's read and nothing else;
+- in the database (``kept_result``), every result, as JSON written by the page's encoder and read
+  back only through its typed decoder (``to_json`` / ``from_json``: the result dataclasses' own
+  field types say what may be built; never pickle, nothing that runs code from a row). Every
+  worker, and a process just restarted, finds there what another computed. A row that is
+  unreadable, of another format or for other parameters is ignored and the page computes again:
+  never an error page.
+
+The rules every page shares:
+- the key holds the database (a process may serve several), the parameters and the scope: a
+  regional team's result is stored under its own regions and never shown to another scope;
+- a result computed while the request's own transaction has uncommitted writes to the page's data
+  (``version[1] != 0``) is never stored, nor served to anyone else: those writes may still roll
+  back. A page may keep it in its process for that transaction alone (``own_writes``: the key then
+  holds the transaction's token, which is never handed out again);
+- a stored row is written in the caller's transaction when it will commit (a job, a CLI command,
+  a writing request), else right after a reading request's transaction (``write_afterwards``), so
+  a reader stays a reader. Rows older than ``PRUNE_AFTER`` and more than ``MAX_ROWS`` per page
+  are deleted as new ones are stored.
+
+Computed inline, never stale: when no current result is kept, the request computes it (and
+stores it for everyone). A page does not show a previous result while a new one is computed: the
+pages say their figures follow every write ("computed again when ... change"), and a manager who
+has just imported tickets or entered KPI values must see them. No manager pays the first load of
+the default views all the same: the hourly job and a deduplicated background job after each
+write that moves a counter compute the organisation-wide default views ahead
+(perception.analysis.kept_pages), so the first manager to open them finds them in the table.
+
+Public API: ``Kept(page, result_type, ...)`` with ``get(session, params, version, compute, now=)``
+and ``forget()``; ``to_json``, ``from_json``; ``prune``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import threading
+import types
+import typing
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from datetime import date, datetime, timedelta
+from numbers import Integral, Real
+from typing import Any, Generic, TypeVar
+
+from flask import current_app, has_app_context
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from perception.core.models.base import utcnow
+from perception.core.models.kept import KeptResult
+
+T = TypeVar("T")
+Version = tuple[int, int, int]  # data_version.read_version: committed count, token, own writes
+
+PRUNE_AFTER = timedelta(days=2)
+MAX_ROWS = 500  # per page
+
+
+class UnreadableRow(ValueError):
+    """A stored result that does not fit the page's types (corrupt, or written by other code)."""
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> Any:
+    """``value`` as JSON-able data: dataclasses as objects of their fields, tuples, lists and sets
+    as lists (sets sorted), mappings as lists of pairs (keys need not be strings), dates and
+    times in ISO format, enums by value, NumPy numbers as Python ones. NaN and infinities stay
+    floats (Python's JSON writes and reads them)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return to_json(value.value)
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+    if isinstance(value, (tuple, list)):
+        return [to_json(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((to_json(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+    if isinstance(value, Mapping):
+        return [[to_json(k), to_json(v)] for k, v in value.items()]
+    raise TypeError(f"cannot keep a {type(value).__name__}")
+
+
+_hints: dict[type, dict[str, Any]] = {}
+
+
+def _fields(cls: type) -> dict[str, Any]:
+    found = _hints.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = _hints[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+    return found
+
+
+def _loose(data: Any) -> Any:
+    """A value typed Any or Hashable (a unit such as ("cell", 3, 7)): lists become tuples."""
+    if isinstance(data, list):
+        return tuple(_loose(v) for v in data)
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    raise UnreadableRow(f"unexpected {type(data).__name__}")
+
+
+def from_json(tp: Any, data: Any) -> Any:
+    """The value of type ``tp`` that ``to_json`` wrote as ``data``; UnreadableRow when it does not
+    fit. Only the types ``tp`` names are built (dataclasses through their fields' declared types)."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp is Any or tp is Hashable or tp is object:
+        return _loose(data)
+    if origin in (typing.Union, types.UnionType):
+        if data is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return from_json(arg, data)
+            except (UnreadableRow, TypeError, ValueError):
+                continue
+        raise UnreadableRow(f"{data!r:.40} fits none of {tp}")
+    if tp is type(None):
+        if data is not None:
+            raise UnreadableRow("expected null")
+        return None
+    if tp is bool:
+        if not isinstance(data, bool):
+            raise UnreadableRow("expected a boolean")
+        return data
+    if tp is int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise UnreadableRow("expected an integer")
+        return data
+    if tp is float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            raise UnreadableRow("expected a number")
+        return data
+    if tp is str:
+        if not isinstance(data, str):
+            raise UnreadableRow("expected a string")
+        return data
+    if tp is datetime:
+        if not isinstance(data, str):
+            raise UnreadableRow("expected a time")
+        return datetime.fromisoformat(data)
+    if tp is date:
+        if not isinstance(data, str):
+            raise UnreadableRow("expected a date")
+        return date.fromisoformat(data)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(data)
+    if origin in (tuple, list, frozenset, set, dict):
+        if not isinstance(data, list):
+            raise UnreadableRow(f"expected a list for {tp}")
+        if origin is tuple:
+            if len(args) == 2 and args[1] is Ellipsis:
+                return tuple(from_json(args[0], v) for v in data)
+            if len(args) != len(data):
+                raise UnreadableRow(f"expected {len(args)} items")
+            return tuple(from_json(a, v) for a, v in zip(args, data, strict=True))
+        if origin is dict:
+            pairs = []
+            for pair in data:
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    raise UnreadableRow("expected pairs")
+                pairs.append((from_json(args[0], pair[0]), from_json(args[1], pair[1])))
+            return dict(pairs)
+        items = [from_json(args[0] if args else Any, v) for v in data]
+        return list(items) if origin is list else (frozenset(items) if origin is frozenset else set(items))
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        if not isinstance(data, dict):
+            raise UnreadableRow(f"expected an object for {tp.__name__}")
+        fields = _fields(tp)
+        if set(data) != set(fields):
+            raise UnreadableRow(f"{tp.__name__}: other fields")
+        return tp(**{name: from_json(hint, data[name]) for name, hint in fields.items()})
+    raise TypeError(f"cannot read a {tp}")
+
+
+# --- the two layers --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Entry(Generic[T]):
+    version: Version
+    computed_at: datetime
+    result: T
+
+
+class Kept(Generic[T]):
+    """One page's kept results (module docstring). ``result_type`` is the dataclass ``compute``
+    returns (its field types drive the decoder); ``max_age``: a result older than that is computed
+    again whatever the counter; ``own_writes``: keep in the process what a transaction computed
+    over its own uncommitted writes, for that transaction only; ``format``: raise it when the
+    result's fields change, so older rows are ignored."""
+
+    def __init__(
+        self,
+        page: str,
+        result_type: type[T],
+        *,
+        max_age: timedelta | None = None,
+        entries: int = 16,
+        own_writes: bool = False,
+        format: int = 1,  # noqa: A002 - the row's column
+    ) -> None:
+        self.page, self.result_type = page, result_type
+        self.max_age, self.entries, self.own_writes, self.format = max_age, entries, own_writes, format
+        self._memory: OrderedDict[tuple[str, str], _Entry[T]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Drop every result kept in this process (tests, benchmarks); the stored rows stay."""
+        with self._lock:
+            self._memory.clear()
+
+    def _young(self, computed_at: datetime, now: datetime) -> bool:
+        return self.max_age is None or timedelta(0) <= now - computed_at < self.max_age
+
+    def get(
+        self,
+        session: Session,
+        params: Mapping[str, Any],
+        version: Version,
+        compute: Callable[[], T],
+        *,
+        now: datetime | None = None,
+    ) -> T:
+        """The result for ``params`` (which must hold the scope) at ``version``: kept in this
+        process, else stored by any process, else ``compute()`` (then kept and stored)."""
+        now = now or utcnow()
+        canonical = json.dumps(to_json(dict(params)), sort_keys=True, separators=(",", ":"))
+        where = (str(session.connection().engine.url), canonical)
+        committed = version[1] == 0
+        with self._lock:
+            found = self._memory.get(where)
+        if (
+            found is not None
+            and found.version == version
+            and (committed or self.own_writes)
+            and self._young(found.computed_at, now)
+        ):
+            return found.result
+        key = hashlib.sha256(f"{self.page}\n{canonical}".encode()).hexdigest()
+        if committed:
+            stored = self._read(session, key, canonical, version[0], now)
+            if stored is not None:
+                self._remember(where, _Entry(version, stored[0], stored[1]))
+                return stored[1]
+        result = compute()
+        if committed or self.own_writes:
+            self._remember(where, _Entry(version, now, result))
+        if committed:
+            self._store(session, key, canonical, version[0], now, result)
+        return result
+
+    def _remember(self, where: tuple[str, str], entry: _Entry[T]) -> None:
+        with self._lock:
+            self._memory[where] = entry
+            self._memory.move_to_end(where)
+            while len(self._memory) > self.entries:
+                self._memory.popitem(last=False)
+
+    def _read(
+        self, session: Session, key: str, canonical: str, version: int, now: datetime
+    ) -> tuple[datetime, T] | None:
+        """The stored result of ``key`` at ``version``, young enough; None when there is none or
+        it cannot be read (then the page computes it again and overwrites the row)."""
+        row = session.execute(
+            select(KeptResult.params, KeptResult.format, KeptResult.computed_at, KeptResult.payload).where(
+                KeptResult.key == key, KeptResult.version == version
+            )
+        ).first()
+        if row is None or row.params != canonical or row.format != self.format:
+            return None
+        if not self._young(row.computed_at, now):
+            return None
+        try:
+            data = json.loads(zlib.decompress(row.payload))
+            return row.computed_at, from_json(self.result_type, data)
+        except Exception:  # noqa: BLE001 - a corrupt or foreign row is ignored, never a 500
+            if has_app_context():
+                current_app.logger.warning("kept result %s of %s unreadable; computed again", key, self.page)
+            return None
+
+    def _store(self, session: Session, key: str, canonical: str, version: int, now: datetime, result: T) -> None:
+        payload = zlib.compress(
+            json.dumps(to_json(result), ensure_ascii=False, separators=(",", ":")).encode(), 1
+        )
+        values = {
+            "key": key,
+            "page": self.page,
+            "params": canonical,
+            "version": version,
+            "format": self.format,
+            "computed_at": now,
+            "payload": payload,
+        }
+        page = self.page
+
+        def write(s: Session) -> None:
+            upsert(s, values)
+            prune(s, page, now)
+
+        from perception.core.transaction import request_transaction_writable, write_afterwards
+
+        if request_transaction_writable():
+            write(session)
+        else:  # a reading request: right after its transaction, in a short one of its own
+            write_afterwards(write)
+
+
+def upsert(session: Session, values: dict[str, Any]) -> None:
+    """Insert or replace the row of ``values["key"]``; a row computed at a newer counter is left
+    as it is (two processes computing at once: the newer data wins)."""
+    table = KeptResult.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table).values(**values)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(**values)
+    changed = {k: stmt.excluded[k] for k in values if k != "key"}
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.key], set_=changed, where=table.c.version <= stmt.excluded.version
+        )
+    )
+
+
+def prune(session: Session, page: str, now: datetime) -> None:
+    """Delete the page's rows older than PRUNE_AFTER, and its oldest beyond MAX_ROWS."""
+    t = KeptResult
+    session.execute(delete(t).where(t.page == page, t.computed_at < now - PRUNE_AFTER))
+    count = session.scalar(select(func.count()).select_from(t).where(t.page == page)) or 0
+    if count > MAX_ROWS:
+        oldest = (
+            select(t.key).where(t.page == page).order_by(t.computed_at).limit(count - MAX_ROWS).scalar_subquery()
+        )
+        session.execute(delete(t).where(t.key.in_(oldest)))
