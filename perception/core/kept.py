@@ -252,7 +252,7 @@ class Kept(Generic[T]):
         """The result for ``params`` (which must hold the scope) at ``version``: kept in this
         process, else stored by any process, else ``compute()`` (then kept and stored)."""
         now = now or utcnow()
-        canonical = json.dumps(to_json(dict(params)), sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps({k: to_json(v) for k, v in params.items()}, sort_keys=True, separators=(",", ":"))
         where = (str(session.connection().engine.url), canonical)
         committed = version[1] == 0
         with self._lock:
