@@ -252,7 +252,9 @@ class Kept(Generic[T]):
         """The result for ``params`` (which must hold the scope) at ``version``: kept in this
         process, else stored by any process, else ``compute()`` (then kept and stored)."""
         now = now or utcnow()
-        canonical = json.dumps({k: to_json(v) for k, v in params.items()}, sort_keys=True, separators=(",", ":"))
+        canonical = json.dumps(
+            {k: to_json(v) for k, v in params.items()}, sort_keys=True, separators=(",", ":")
+        )
         where = (str(session.connection().engine.url), canonical)
         committed = version[1] == 0
         with self._lock:
@@ -306,7 +308,9 @@ class Kept(Generic[T]):
                 current_app.logger.warning("kept result %s of %s unreadable; computed again", key, self.page)
             return None
 
-    def _store(self, session: Session, key: str, canonical: str, version: int, now: datetime, result: T) -> None:
+    def _store(
+        self, session: Session, key: str, canonical: str, version: int, now: datetime, result: T
+    ) -> None:
         payload = zlib.compress(
             json.dumps(to_json(result), ensure_ascii=False, separators=(",", ":")).encode(), 1
         )
@@ -336,7 +340,7 @@ class Kept(Generic[T]):
 def upsert(session: Session, values: dict[str, Any]) -> None:
     """Insert or replace the row of ``values["key"]``; a row computed at a newer counter is left
     as it is (two processes computing at once: the newer data wins)."""
-    table = KeptResult.__table__
+    table: Any = KeptResult.__table__
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -361,6 +365,10 @@ def prune(session: Session, page: str, now: datetime) -> None:
     count = session.scalar(select(func.count()).select_from(t).where(t.page == page)) or 0
     if count > MAX_ROWS:
         oldest = (
-            select(t.key).where(t.page == page).order_by(t.computed_at).limit(count - MAX_ROWS).scalar_subquery()
+            select(t.key)
+            .where(t.page == page)
+            .order_by(t.computed_at)
+            .limit(count - MAX_ROWS)
+            .scalar_subquery()
         )
         session.execute(delete(t).where(t.key.in_(oldest)))

@@ -41,7 +41,9 @@ def test_the_attainment_page_round_trips(db_session, changed):  # noqa: F811
         db_session, date(2026, 3, 1), date(2026, 5, 1), limit=200, as_of=NOW
     )
     assert rows and breaches
-    _round_trip(attainment_kept.KeptAttainment, attainment_kept.KeptAttainment(tuple(rows), tuple(breaches), NOW))
+    _round_trip(
+        attainment_kept.KeptAttainment, attainment_kept.KeptAttainment(tuple(rows), tuple(breaches), NOW)
+    )
 
 
 @pytest.mark.parametrize("which", ["all", "scoped"])
@@ -179,7 +181,9 @@ def test_a_write_that_moves_a_counter_asks_for_one_refresh(app, monkeypatch):
         kept_pages.ask_after_write()
         assert asked == ["refresh_kept_pages"]
     monkeypatch.setattr(kept_pages, "_last_check", 0.0)
-    monkeypatch.setattr("perception.core.jobs.latest_for", lambda subject: type("J", (), {"status": "queued"}))
+    monkeypatch.setattr(
+        "perception.core.jobs.latest_for", lambda subject: type("J", (), {"status": "queued"})
+    )
     with app.test_request_context("/"):  # one is queued: it will see this write
         kept_pages._note_moved(Conn([data_version.KPI_ANALYSIS]))
         kept_pages.ask_after_write()

@@ -85,7 +85,6 @@ class Computations:
 
 
 def _get(app: Any, kept: Kept[Figures], compute: Any, scope: tuple[int, ...] | None = None) -> Figures:
-    from perception.core.extensions import db
     from perception.core.transaction import unit_of_work
 
     with app.app_context(), unit_of_work() as session:
@@ -97,7 +96,10 @@ def _bump(app: Any) -> None:
 
     with app.app_context():
         db.session.execute(
-            text("INSERT INTO data_version (name, n) VALUES (:n, 1) ON CONFLICT (name) DO UPDATE SET n = data_version.n + 1"),
+            text(
+                "INSERT INTO data_version (name, n) VALUES (:n, 1)"
+                " ON CONFLICT (name) DO UPDATE SET n = data_version.n + 1"
+            ),
             {"n": COUNTER},
         )
         db.session.commit()
@@ -206,6 +208,8 @@ def test_old_rows_are_pruned(two_apps, monkeypatch):
         db.session.rollback()
     assert newest == ['{"scope":[2]}', '{"scope":[3]}', '{"scope":[4]}']  # at most MAX_ROWS a page
     with first.app_context(), unit_of_work() as session:
-        kept.get(session, {"scope": None}, (0, 0, 0), computed(None, (0.0,)), now=NOW + kept_module.PRUNE_AFTER * 2)
+        kept.get(
+            session, {"scope": None}, (0, 0, 0), computed(None, (0.0,)), now=NOW + kept_module.PRUNE_AFTER * 2
+        )
         rows = session.scalars(select(KeptResult.params).order_by(KeptResult.computed_at)).all()
     assert rows == ['{"scope":null}']  # older than PRUNE_AFTER: gone

@@ -343,7 +343,10 @@ def change_view(session: Session, filters: AnalysisFilters, *, today: date | Non
     # What reaches the facts: the window and the scope (the period's start and grain do not).
     scope = replace(filters, start=window.baseline_start, end=window.end, region_id=None, grain="week")
     return _kept.get(
-        session, {"scope": scope}, read_version(session, HEADLINE), lambda: computed_view(session, filters, window)
+        session,
+        {"scope": scope},
+        read_version(session, HEADLINE),
+        lambda: computed_view(session, filters, window),
     )
 
 
