@@ -11,7 +11,7 @@ Two layers:
 - in the process, the last ``entries`` results of each page, as objects: a repeat costs the
   counter's read and nothing else;
 - in the database (``kept_result``), every result, as JSON written by the page's encoder and read
-  back only through its typed decoder (``to_json`` / ``from_json``: the result dataclasses' own
+  back only through its typed decoder (``encode`` / ``decode``: the result dataclasses' own
   field types say what may be built; never pickle, nothing that runs code from a row). Every
   worker, and a process just restarted, finds there what another computed. A row that is
   unreadable, of another format or for other parameters is ignored and the page computes again:
@@ -38,7 +38,7 @@ write that moves a counter compute the organisation-wide default views ahead
 (perception.analysis.kept_pages), so the first manager to open them finds them in the table.
 
 Public API: ``Kept(page, result_type, ...)`` with ``get(session, params, version, compute, now=)``
-and ``forget()``; ``to_json``, ``from_json``; ``prune``.
+and ``forget()``; ``encode``, ``decode``, ``to_json`` (the key's parameters); ``prune``.
 """
 
 from __future__ import annotations
@@ -78,12 +78,17 @@ class UnreadableRow(ValueError):
 # --- JSON ------------------------------------------------------------------------------------
 
 
+_PLAIN = frozenset({type(None), bool, int, float, str})
+
+
 def to_json(value: Any) -> Any:
     """``value`` as JSON-able data: dataclasses as objects of their fields, tuples, lists and sets
     as lists (sets sorted), mappings as lists of pairs (keys need not be strings), dates and
     times in ISO format, enums by value, NumPy numbers as Python ones. NaN and infinities stay
     floats (Python's JSON writes and reads them)."""
-    if value is None or isinstance(value, (bool, str)):
+    if type(value) in _PLAIN:
+        return value
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, enum.Enum):
         return to_json(value.value)
@@ -124,80 +129,191 @@ def _loose(data: Any) -> Any:
     raise UnreadableRow(f"unexpected {type(data).__name__}")
 
 
-def from_json(tp: Any, data: Any) -> Any:
-    """The value of type ``tp`` that ``to_json`` wrote as ``data``; UnreadableRow when it does not
-    fit. Only the types ``tp`` names are built (dataclasses through their fields' declared types)."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
+def _no_bool_int(data: Any) -> int:
+    if isinstance(data, bool) or not isinstance(data, int):
+        raise UnreadableRow("expected an integer")
+    return data
+
+
+def _number(data: Any) -> float:
+    if isinstance(data, bool) or not isinstance(data, (int, float)):
+        raise UnreadableRow("expected a number")
+    return data
+
+
+def _checked(kind: type) -> Callable[[Any], Any]:
+    def check(data: Any) -> Any:
+        if not isinstance(data, kind):
+            raise UnreadableRow(f"expected {kind.__name__}")
+        return data
+
+    return check
+
+
+def _iso(kind: Any) -> Callable[[Any], Any]:
+    def parse(data: Any) -> Any:
+        if not isinstance(data, str):
+            raise UnreadableRow("expected ISO text")
+        return kind.fromisoformat(data)
+
+    return parse
+
+
+def _list(data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        raise UnreadableRow("expected a list")
+    return data
+
+
+_decoders: dict[Any, Callable[[Any], Any]] = {}
+_encoders: dict[Any, Callable[[Any], Any]] = {}
+_structures: dict[Any, str] = {}
+
+
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    found = _decoders.get(tp)
+    if found is None:
+        found = _decoders[tp] = _build_decoder(tp)
+    return found
+
+
+def _build_decoder(tp: Any) -> Callable[[Any], Any]:  # noqa: C901 - one case per kind of type
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp is Any or tp is Hashable or tp is object:
-        return _loose(data)
+        return _loose
     if origin in (typing.Union, types.UnionType):
-        if data is None and type(None) in args:
-            return None
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return from_json(arg, data)
-            except (UnreadableRow, TypeError, ValueError):
-                continue
-        raise UnreadableRow(f"{data!r:.40} fits none of {tp}")
+        others = [a for a in args if a is not type(None)]
+        nullable = len(others) < len(args)
+        if len(others) == 1:
+            one = _decoder(others[0])
+            return (lambda data: None if data is None else one(data)) if nullable else one
+        choices = [_decoder(a) for a in others]
+
+        def first_fitting(data: Any) -> Any:
+            if data is None and nullable:
+                return None
+            for choice in choices:
+                try:
+                    return choice(data)
+                except (UnreadableRow, TypeError, ValueError):
+                    continue
+            raise UnreadableRow(f"fits none of {tp}")
+
+        return first_fitting
     if tp is type(None):
-        if data is not None:
-            raise UnreadableRow("expected null")
-        return None
-    if tp is bool:
-        if not isinstance(data, bool):
-            raise UnreadableRow("expected a boolean")
-        return data
+        return lambda data: None if data is None else _list(None)
+    if tp is bool or tp is str:
+        return _checked(tp)
     if tp is int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            raise UnreadableRow("expected an integer")
-        return data
+        return _no_bool_int
     if tp is float:
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            raise UnreadableRow("expected a number")
-        return data
-    if tp is str:
-        if not isinstance(data, str):
-            raise UnreadableRow("expected a string")
-        return data
-    if tp is datetime:
-        if not isinstance(data, str):
-            raise UnreadableRow("expected a time")
-        return datetime.fromisoformat(data)
-    if tp is date:
-        if not isinstance(data, str):
-            raise UnreadableRow("expected a date")
-        return date.fromisoformat(data)
+        return _number
+    if tp is datetime or tp is date:
+        return _iso(tp)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(data)
-    if origin in (tuple, list, frozenset, set, dict):
-        if not isinstance(data, list):
-            raise UnreadableRow(f"expected a list for {tp}")
-        if origin is tuple:
-            if len(args) == 2 and args[1] is Ellipsis:
-                return tuple(from_json(args[0], v) for v in data)
-            if len(args) != len(data):
-                raise UnreadableRow(f"expected {len(args)} items")
-            return tuple(from_json(a, v) for a, v in zip(args, data, strict=True))
-        if origin is dict:
-            pairs = []
-            for pair in data:
-                if not (isinstance(pair, list) and len(pair) == 2):
+        return tp
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _decoder(args[0])
+            return lambda data: tuple([item(v) for v in _list(data)])
+        items = [_decoder(a) for a in args]
+
+        def fixed(data: Any) -> tuple[Any, ...]:
+            if len(_list(data)) != len(items):
+                raise UnreadableRow(f"expected {len(items)} items")
+            return tuple([d(v) for d, v in zip(items, data, strict=True)])
+
+        return fixed
+    if origin is dict:
+        key, value = _decoder(args[0]), _decoder(args[1])
+
+        def pairs(data: Any) -> dict[Any, Any]:
+            out = {}
+            for pair in _list(data):
+                if len(_list(pair)) != 2:
                     raise UnreadableRow("expected pairs")
-                pairs.append((from_json(args[0], pair[0]), from_json(args[1], pair[1])))
-            return dict(pairs)
-        items = [from_json(args[0] if args else Any, v) for v in data]
-        return list(items) if origin is list else (frozenset(items) if origin is frozenset else set(items))
+                out[key(pair[0])] = value(pair[1])
+            return out
+
+        return pairs
+    if origin in (list, frozenset, set):
+        item = _decoder(args[0] if args else Any)
+        made = origin
+        return lambda data: made([item(v) for v in _list(data)])
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        if not isinstance(data, dict):
-            raise UnreadableRow(f"expected an object for {tp.__name__}")
-        fields = _fields(tp)
-        if set(data) != set(fields):
-            raise UnreadableRow(f"{tp.__name__}: other fields")
-        return tp(**{name: from_json(hint, data[name]) for name, hint in fields.items()})
+        decoders = [_decoder(hint) for hint in _fields(tp).values()]
+        n, cls = len(decoders), tp
+
+        def instance(data: Any) -> Any:
+            if not isinstance(data, list) or len(data) != n:
+                raise UnreadableRow(f"expected the {n} fields of {cls.__name__}")
+            return cls(*[d(v) for d, v in zip(decoders, data, strict=True)])
+
+        return instance
     raise TypeError(f"cannot read a {tp}")
+
+
+def _encoder(tp: Any) -> Callable[[Any], Any]:
+    found = _encoders.get(tp)
+    if found is None:
+        found = _encoders[tp] = _build_encoder(tp)
+    return found
+
+
+def _build_encoder(tp: Any) -> Callable[[Any], Any]:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        others = [a for a in args if a is not type(None)]
+        if len(others) == 1:
+            one = _encoder(others[0])
+            return lambda value: None if value is None else one(value)
+        return to_json  # a union of plain values (no dataclass inside: they are written by name)
+    if origin is tuple or origin is list:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            items = [_encoder(a) for a in args]
+            return lambda value: [e(v) for e, v in zip(items, value, strict=True)]
+        item = _encoder(args[0] if args else Any)
+        return lambda value: [item(v) for v in value]
+    if origin is dict:
+        key, val = _encoder(args[0]), _encoder(args[1])
+        return lambda value: [[key(k), val(v)] for k, v in value.items()]
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        fields = [(name, _encoder(hint)) for name, hint in _fields(tp).items()]
+        return lambda value: [e(getattr(value, name)) for name, e in fields]
+    if tp in _PLAIN:
+        plain = _PLAIN
+        return lambda value: value if type(value) in plain else to_json(value)
+    return to_json  # plain values, sets (sorted), Any (tuples as lists)
+
+
+def structure(tp: Any) -> str:
+    """The shape ``encode`` writes for ``tp``: dataclasses with their fields' names and types, all
+    the way down. Stored rows carry its checksum; another shape is never read."""
+    found = _structures.get(tp)
+    if found is None:
+        origin, args = typing.get_origin(tp), typing.get_args(tp)
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+            inner = ",".join(f"{n}:{structure(h)}" for n, h in _fields(tp).items())
+            found = f"{tp.__qualname__}({inner})"
+        elif origin is not None:
+            found = f"{origin!r}[{','.join(structure(a) for a in args)}]"
+        else:
+            found = repr(tp)
+        _structures[tp] = found
+    return found
+
+
+def encode(tp: Any, value: Any) -> Any:
+    """``value`` (of type ``tp``) as JSON-able data: a dataclass as the list of its fields, in
+    order (the row's format checksum covers the order: see ``structure``)."""
+    return _encoder(tp)(value)
+
+
+def decode(tp: Any, data: Any) -> Any:
+    """The value of type ``tp`` that ``encode`` wrote as ``data``; UnreadableRow when it does not
+    fit. Only the types ``tp`` names are built (dataclasses through their fields' declared types),
+    each field checked against its type."""
+    return _decoder(tp)(data)
 
 
 # --- the two layers --------------------------------------------------------------------------
@@ -228,7 +344,9 @@ class Kept(Generic[T]):
         format: int = 1,  # noqa: A002 - the row's column
     ) -> None:
         self.page, self.result_type = page, result_type
-        self.max_age, self.entries, self.own_writes, self.format = max_age, entries, own_writes, format
+        self.max_age, self.entries, self.own_writes = max_age, entries, own_writes
+        # The page's format and the shape of its result: a row of another is never read.
+        self.format = zlib.crc32(f"{format}:{structure(result_type)}".encode()) & 0x7FFFFFFF
         self._memory: OrderedDict[tuple[str, str], _Entry[T]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -302,7 +420,7 @@ class Kept(Generic[T]):
             return None
         try:
             data = json.loads(zlib.decompress(row.payload))
-            return row.computed_at, from_json(self.result_type, data)
+            return row.computed_at, decode(self.result_type, data)
         except Exception:  # noqa: BLE001 - a corrupt or foreign row is ignored, never a 500
             if has_app_context():
                 current_app.logger.warning("kept result %s of %s unreadable; computed again", key, self.page)
@@ -312,7 +430,8 @@ class Kept(Generic[T]):
         self, session: Session, key: str, canonical: str, version: int, now: datetime, result: T
     ) -> None:
         payload = zlib.compress(
-            json.dumps(to_json(result), ensure_ascii=False, separators=(",", ":")).encode(), 1
+            json.dumps(encode(self.result_type, result), ensure_ascii=False, separators=(",", ":")).encode(),
+            1,
         )
         values = {
             "key": key,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from perception.analysis import kept_pages
 from perception.analysis.services import changes, kpis
-from perception.core.kept import from_json, to_json
+from perception.core.kept import decode, encode
 from perception.core.models.kept import KeptResult
 from perception.kpi.services import attainment_kept
 from tests.analysis.test_h19kpis2_kpis_sums import _filters, generated  # noqa: F401 - the fixture
@@ -28,7 +28,7 @@ NOW = datetime(2026, 5, 1, 8, 0)
 
 
 def _round_trip(tp: Any, value: Any) -> Any:
-    back = from_json(tp, json.loads(json.dumps(to_json(value))))
+    back = decode(tp, json.loads(json.dumps(encode(tp, value))))
     # repr compares every field, NaN as NaN, and tells 3 from 3.0.
     assert repr(back) == repr(value)
     return back
