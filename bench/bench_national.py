@@ -492,7 +492,8 @@ def time_pages(app: Any, end: date, review_id: int, repeat: int, only: set[str],
         warm = [get() for _ in range(repeat)]
         print(
             f"{name + label:24s} {period:4s} first {first * 1000:7.0f} ms  median {statistics.median(warm) * 1000:7.0f} ms"
-            f"  max {max(warm) * 1000:7.0f} ms  cpu median {statistics.median(cpu[1:]) * 1000:7.0f} ms  (load {load})",
+            f"  max {max(warm) * 1000:7.0f} ms  cpu median {statistics.median(cpu[1:]) * 1000:7.0f} ms"
+            f"  first cpu {cpu[0] * 1000:7.0f} ms  (load {load})",
             flush=True,
         )
 

@@ -14,7 +14,7 @@ from perception.core.phase import Periodic, Phase
 
 def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
-    from perception.analysis import api, demo, jobs, models
+    from perception.analysis import api, demo, jobs, kept_pages, models
     from perception.analysis.services import standard_history
     from perception.analysis.views import bp
 
@@ -25,11 +25,12 @@ def phase() -> Phase:
         models=models,
         blueprints=(bp,),
         api=(api,),
-        jobs=(jobs,),
+        jobs=(jobs, kept_pages),
         periodic=(
             Periodic("check_analysis_alerts", "daily"),
             Periodic("run_text_analysis", "daily"),
             Periodic("refresh_analysis_rollup", "hourly"),
+            Periodic("refresh_kept_pages", "hourly"),  # the slow pages' default views, ahead
         ),
         demo=(demo.load,),
     )

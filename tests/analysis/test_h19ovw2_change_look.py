@@ -21,8 +21,10 @@ FILTERS = AnalysisFilters(start=MONDAY, end=MONDAY + timedelta(weeks=13))
 
 
 @pytest.fixture(autouse=True)
-def _empty_keep(monkeypatch):
-    monkeypatch.setattr(changes, "_kept", type(changes._kept)())
+def _empty_keep():
+    changes._kept.forget()
+    yield
+    changes._kept.forget()
 
 
 def _data(observe, org, catalog):

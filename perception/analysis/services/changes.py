@@ -23,21 +23,21 @@ vouch for it. Mixed in (as before issue 14), a team marking its region down move
 index and dimensions; tested apart, it would put one team's judgement in the same list as
 customers' evidence. It stays visible where it is labelled as what it is.
 
-A look is kept per process while the data it is made of stays the same (issue 19): at a national
-provider's size it groups a million answers of twelve weeks into some 300,000 histogram rows, tens
-of seconds of database time, and the 14- and 52-week overviews (and the drop alert) share one
-window. The key is the filters that reach the facts (window, regions, service, tier, customer: a
-regional team's look is never another's) and the write counter of the facts and the names
+A look is kept while the data it is made of stays the same (issue 19): at a national provider's
+size it groups a million answers of twelve weeks into some 300,000 histogram rows, tens of seconds
+of database time, and the 14- and 52-week overviews (and the drop alert) share one window. The
+key is the filters that reach the facts (window, regions, service, tier, customer: a regional
+team's look is never another's) and the write counter of the facts and the names
 (perception.kpi.services.data_version.HEADLINE), read in one row; the page states when the look
-was computed (``ChangeView.computed_at``).
+was computed (``ChangeView.computed_at``). Kept in the process and in the database, for every
+worker (perception.core.kept); a look over the transaction's own uncommitted answers is kept for
+that transaction alone.
 
 Public API: ``change_view(session, filters, *, today) -> ChangeView``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -51,6 +51,7 @@ from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS,
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import Names, load_names
 from perception.analysis.services.perception_index import VOICES
+from perception.core.kept import Kept
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.periods import week_start
@@ -328,8 +329,7 @@ def _row(test: ChangeTest, names: Names) -> ChangeRow:
 #: Looks kept per process (see the module docstring): an organisation-wide look at a national
 #: provider's size holds some 43,000 tests, about 14 MB; a region's, a hundredth of that.
 KEPT_LOOKS = 16
-_kept: OrderedDict[tuple[Any, ...], tuple[tuple[int, int, int], ChangeView]] = OrderedDict()
-_kept_lock = threading.Lock()
+_kept: Kept[ChangeView] = Kept("analysis_change_look", ChangeView, entries=KEPT_LOOKS, own_writes=True)
 
 
 def change_view(session: Session, filters: AnalysisFilters, *, today: date | None) -> ChangeView:
@@ -342,20 +342,12 @@ def change_view(session: Session, filters: AnalysisFilters, *, today: date | Non
         return ChangeView(None, detect_drops([]), ())
     # What reaches the facts: the window and the scope (the period's start and grain do not).
     scope = replace(filters, start=window.baseline_start, end=window.end, region_id=None, grain="week")
-    bind = session.get_bind()
-    key = (str(bind.engine.url), scope)
-    version = read_version(session, HEADLINE)
-    with _kept_lock:
-        found = _kept.get(key)
-    if found is not None and found[0] == version:
-        return found[1]
-    view = computed_view(session, filters, window)
-    with _kept_lock:
-        _kept[key] = (version, view)
-        _kept.move_to_end(key)
-        while len(_kept) > KEPT_LOOKS:
-            _kept.popitem(last=False)
-    return view
+    return _kept.get(
+        session,
+        {"scope": scope},
+        read_version(session, HEADLINE),
+        lambda: computed_view(session, filters, window),
+    )
 
 
 def computed_view(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> ChangeView:

@@ -11,9 +11,9 @@ whose rows cannot be pooled from tickets (imported percentiles of several groups
 Issue 19 (100 regions x 50 services x 10 KPIs x 52 weeks is 2-5 million values): the summary,
 trends and breach count are read from sums per KPI, service, week and comparator computed in the
 database (_week_sums), not from the rows; the per-region table is computed one page at a time; and
-the page keeps everything but that table's page per process while the write counter of its data
+the page keeps everything but that table's page while the write counter of its data
 (kpi.services.data_version.KPI_ANALYSIS) is the same, for at most KEPT_MAX_AGE, saying when it was
-computed.
+computed: in the process and in the database, for every worker (perception.core.kept).
 
 Public API: ``kpi_analysis(session, filters, region_page=None, keep=False) -> KpiAnalysisView``.
 """
@@ -21,8 +21,7 @@ Public API: ``kpi_analysis(session, filters, region_page=None, keep=False) -> Kp
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -35,6 +34,7 @@ from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.kpi_links import KpiRow, _kpi_where, kpi_rows, pooled_target
 from perception.analysis.services.names import Names, load_names
 from perception.analysis.services.overview import periods_in
+from perception.core.kept import Kept
 from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.data_version import KPI_ANALYSIS, read_version
@@ -550,41 +550,24 @@ def _region_rows(
     return tuple(out)
 
 
-_kept: OrderedDict[tuple[str, AnalysisFilters], tuple[tuple[int, int, int], _Core]] = OrderedDict()
-_kept_lock = threading.Lock()
+_KEPT: Kept[_Core] = Kept("analysis_kpis", _Core, max_age=KEPT_MAX_AGE, entries=KEPT_VIEWS)
 
 
 def _kept_core(session: Session, filters: AnalysisFilters, now: datetime) -> _Core:
-    """_core, kept per process while the write counter of its data is the same and for at most
-    KEPT_MAX_AGE (module docstring); the filters carry the user's scope, so an entry never shows
-    another scope."""
-    version = read_version(session, KPI_ANALYSIS)
-    key = (str(session.connection().engine.url), filters)  # a process may serve several databases
-    with _kept_lock:
-        found = _kept.get(key)
-    if (
-        found is not None
-        and found[0] == version
-        and version[1] == 0
-        and found[1].view.computed_at is not None
-        and timedelta(0) <= now - found[1].view.computed_at < KEPT_MAX_AGE
-    ):
-        return found[1]
-    core = _core(session, filters)
-    core = _Core(replace(core.view, computed_at=now), core.cells)
-    if version[1] == 0:  # this transaction's own uncommitted writes are never kept
-        with _kept_lock:
-            _kept[key] = (version, core)
-            _kept.move_to_end(key)
-            while len(_kept) > KEPT_VIEWS:
-                _kept.popitem(last=False)
-    return core
+    """_core, kept while the write counter of its data is the same and for at most KEPT_MAX_AGE
+    (module docstring); the filters carry the user's scope, so a result never shows another
+    scope."""
+
+    def compute() -> _Core:
+        core = _core(session, filters)
+        return _Core(replace(core.view, computed_at=now), core.cells)
+
+    return _KEPT.get(session, {"filters": filters}, read_version(session, KPI_ANALYSIS), compute, now=now)
 
 
 def forget_kept() -> None:
-    """Drop every kept result (tests)."""
-    with _kept_lock:
-        _kept.clear()
+    """Drop every result kept in this process (tests)."""
+    _KEPT.forget()
 
 
 def kpi_analysis(

@@ -2,4 +2,4 @@
 collection points, customers, contacts), the audit log, scheduler slots and the experience facts
 that the collecting phases write and analysis reads."""
 
-from perception.core.models import audit, auth, base, facts, jobs, org, webhooks  # noqa: F401  (register the tables)
+from perception.core.models import audit, auth, base, facts, jobs, kept, org, webhooks  # noqa: F401  (register the tables)

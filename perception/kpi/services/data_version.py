@@ -110,6 +110,7 @@ NOT_REVIEW_INPUTS = frozenset(
         "experience_respondent_state",
         "experience_rollup",  # derived from the facts
         "job",
+        "kept_result",  # the manager's pages' kept results (perception.core.kept), derived
         "report_reminder",
         "review_countersignature",
         "review_finding",  # section 6 is computed live

@@ -1,0 +1,114 @@
+"""No manager pays the first load of the slow pages' default views (issue 19).
+
+The SLA attainment page, the internal KPI page and the overview's change look keep their results
+in the database (perception.core.kept), under the write counter of their data. This module
+computes the organisation-wide default views ahead, so the first manager to open them after a
+change finds them there:
+- ``refresh_kept_pages`` (hourly, listed in the analysis phase's ``periodic``): each default view
+  whose counter moved since it was stored (or whose result aged past the page's limit) is computed
+  and stored; a current one costs one row read;
+- after a request whose commit moved one of those counters (a ticket import, KPI values, a
+  survey answer), the same job is asked for in the background, deduplicated: not while one is
+  queued (it will see the write), and at most once per ``TRIGGER_EVERY`` per process, so a stream
+  of survey answers asks for one computation, not one per answer. Nothing is asked where nothing
+  runs in the background (tests, benchmarks, ``JOBS_BACKGROUND`` off): the page computes inline.
+
+Default views: the organisation-wide scope (regions None) over each page's default period for the
+organisation's today: the attainment page's five months (limit 200, by month), the internal KPI
+page's 14 weeks (the kept part: everything but the per-region table's page), and the change look
+of the overview's 14 weeks (the 52-week overview shares its window). A regional team's view is
+its own key and is computed on its first load.
+
+Public API: job ``refresh_kept_pages``; ``refresh_defaults(session, now)``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, g, has_request_context
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session
+
+from perception.core.clock import current_clock
+from perception.core.jobs import enqueue, in_background, job
+from perception.core.models.base import utcnow
+from perception.core.models.jobs import JobStatus
+from perception.kpi.services import data_version
+
+SUBJECT = "kept_pages"
+TRIGGER_EVERY = 5.0  # seconds between two checks for a queued refresh, per process
+_COUNTERS = frozenset({data_version.HEADLINE, data_version.ATTAINMENT, data_version.KPI_ANALYSIS})
+_MOVED = "_kept_pages_moved"
+
+
+def refresh_defaults(session: Session, today: date) -> list[str]:
+    """Compute (or find current) the default views for the organisation's ``today``; returns the
+    pages refreshed."""
+    from perception.analysis.services.changes import change_view
+    from perception.analysis.services.filters import parse_filters
+    from perception.analysis.services.kpis import _kept_core
+    from perception.kpi.services.attainment_kept import kept_attainment
+    from perception.kpi.views.reports import _month_range
+
+    filters = parse_filters(session, {}, None, today=today)
+    start, end = _month_range(today)
+    kept_attainment(session, start, end, granularity="month", region_ids=None, limit=200)
+    _kept_core(session, filters, utcnow())
+    change_view(session, filters, today=today)
+    return ["attainment", "kpis", "overview"]
+
+
+@job("refresh_kept_pages")
+def refresh_kept_pages(session: Session, now: str | datetime | None = None, **_: Any) -> list[str]:
+    """The manager pages' default views, computed ahead when their data changed (module docstring)."""
+    return refresh_defaults(session, current_clock(now).today())
+
+
+# --- after a write ---------------------------------------------------------------------------
+
+
+@event.listens_for(Engine, "commit", insert=True)  # before data_version's own listener pops its marks
+def _note_moved(conn: Connection) -> None:
+    pending = conn.info.get(data_version._DIRTY)
+    if pending and has_request_context() and _COUNTERS & set(pending["writes"]):
+        setattr(g, _MOVED, True)
+
+
+_last_check = 0.0
+_check_lock = threading.Lock()
+
+
+def ask_after_write(_exc: BaseException | None = None) -> None:
+    """At the end of a request whose commit moved a counter: ask for the refresh (deduplicated)."""
+    global _last_check
+    if not (has_request_context() and g.pop(_MOVED, False)):
+        return
+    if not in_background():
+        return  # the page computes inline; the job would run in this request
+    with _check_lock:
+        if time.monotonic() - _last_check < TRIGGER_EVERY:
+            return
+        _last_check = time.monotonic()
+    try:
+        from perception.core.jobs import latest_for
+
+        found = latest_for(SUBJECT)
+        if found is not None and found.status == JobStatus.QUEUED:
+            return  # it has not started: it will see this write
+        enqueue("refresh_kept_pages", job_subject=SUBJECT)
+    except Exception:  # noqa: BLE001 - the user's write is committed; the hourly run catches up
+        current_app.logger.warning("could not ask for refresh_kept_pages", exc_info=True)
+
+
+def _connect() -> None:
+    # Every request's end, app-wide; registered once, before the blueprint joins an app.
+    from perception.analysis.views import bp
+
+    bp.teardown_app_request(ask_after_write)
+
+
+_connect()
