@@ -9,9 +9,10 @@ change finds them there:
   and stored; a current one costs one row read;
 - after a request whose commit moved one of those counters (a ticket import, KPI values, a
   survey answer), the same job is asked for in the background, deduplicated: not while one is
-  queued (it will see the write), and at most once per ``TRIGGER_EVERY`` per process, so a stream
-  of survey answers asks for one computation, not one per answer. Nothing is asked where nothing
-  runs in the background (tests, benchmarks, ``JOBS_BACKGROUND`` off): the page computes inline.
+  queued (it will see the write), and at most once per ``TRIGGER_EVERY`` (5 minutes) per process,
+  so a stream of survey answers asks for one computation every few minutes, not one per answer.
+  Nothing is asked where nothing runs in the background (tests, benchmarks, ``JOBS_BACKGROUND``
+  off): the page computes inline.
 
 Default views: the organisation-wide scope (regions None) over each page's default period for the
 organisation's today: the attainment page's five months (limit 200, by month), the internal KPI
@@ -40,7 +41,11 @@ from perception.core.models.jobs import JobStatus
 from perception.kpi.services import data_version
 
 SUBJECT = "kept_pages"
-TRIGGER_EVERY = 5.0  # seconds between two checks for a queued refresh, per process
+# Seconds between two refreshes asked for by writes, per process. A busy provider's survey answers
+# move the overview's counter every few seconds, and the national change look costs several seconds
+# of CPU: asked for every 5 s, the job would keep a core busy all day. Every 5 minutes it is a few
+# per cent; a page opened in between computes its view inline (module docstring).
+TRIGGER_EVERY = 300.0
 _COUNTERS = frozenset({data_version.HEADLINE, data_version.ATTAINMENT, data_version.KPI_ANALYSIS})
 _MOVED = "_kept_pages_moved"
 
@@ -78,7 +83,7 @@ def _note_moved(conn: Connection) -> None:
         setattr(g, _MOVED, True)
 
 
-_last_check = 0.0
+_last_check = float("-inf")  # monotonic time counts from boot: never checked yet
 _check_lock = threading.Lock()
 
 

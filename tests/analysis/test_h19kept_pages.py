@@ -163,7 +163,7 @@ def test_a_write_that_moves_a_counter_asks_for_one_refresh(app, monkeypatch):
     monkeypatch.setattr(kept_pages, "in_background", lambda: True)
     monkeypatch.setattr(kept_pages, "enqueue", lambda name, **kw: asked.append(name))
     monkeypatch.setattr("perception.core.jobs.latest_for", lambda subject: None)
-    monkeypatch.setattr(kept_pages, "_last_check", 0.0)
+    monkeypatch.setattr(kept_pages, "_last_check", float("-inf"))  # never checked
 
     class Conn:
         def __init__(self, names: list[str]) -> None:
@@ -180,7 +180,7 @@ def test_a_write_that_moves_a_counter_asks_for_one_refresh(app, monkeypatch):
         kept_pages._note_moved(Conn([data_version.HEADLINE]))
         kept_pages.ask_after_write()
         assert asked == ["refresh_kept_pages"]
-    monkeypatch.setattr(kept_pages, "_last_check", 0.0)
+    monkeypatch.setattr(kept_pages, "_last_check", float("-inf"))  # never checked
     monkeypatch.setattr(
         "perception.core.jobs.latest_for", lambda subject: type("J", (), {"status": "queued"})
     )
