@@ -19,10 +19,12 @@ from sqlalchemy import func, select
 
 from perception.analysis.services import kpi_experience as ke
 from perception.analysis.services.filters import AnalysisFilters, parse_filters
+from perception.analysis.services.kpi_links import kpi_pairs
 from perception.kpi.models import KpiValue, KpiValueCumulative
 from perception.kpi.services.kpi_cumulative import (
     CumulativeFreshness,
     cumulative_freshness,
+    period_pairs,
     refresh_cumulative,
 )
 from tests.analysis.conftest import MONDAY
@@ -104,6 +106,10 @@ def test_running_sums_give_what_the_weekly_values_give(db_session, national):
             assert got is not None
             assert_same(got, expected)
             compared += len(expected)
+            pairs = period_pairs(
+                db_session, start, end, region_ids=f.region_ids, service_id=f.service_id, tier_id=f.tier_id
+            )
+            assert pairs == kpi_pairs(db_session, f)
     assert compared > 100
 
 
@@ -139,6 +145,7 @@ def test_the_page_reads_the_running_sums_with_the_same_figures(db_session, natio
         raise AssertionError("the weekly values were summed")
 
     monkeypatch.setattr(ke, "kpi_cell_sums", no_scan)
+    monkeypatch.setattr(ke, "kpi_pairs", no_scan)
     after = ke.kpi_vs_experience(db_session, filters, over_time=False)
     assert [c.key for c in after.cells] == [c.key for c in before.cells] and after.cells
     for a, b in zip(after.cells, before.cells, strict=True):

@@ -66,6 +66,7 @@ from perception.analysis.services.kpi_links import (
 from perception.analysis.services.kpi_links import _kpi_where as kpi_where
 from perception.analysis.services.names import load_names
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
+from perception.kpi.services.kpi_cumulative import period_pairs
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from scoring import (
     DEFAULT_MIN_N,
@@ -562,6 +563,13 @@ class KpiCellSums:
 
     def latest_target(self) -> tuple[float | None, str | None]:
         """The strictest target of the cell's latest week over its tiers (kpi_links.pooled_target)."""
+        if len(self.tiers) == 1:  # most cells: its own (pooled_target of one row, without the row)
+            t = self.tiers[0]
+            return (
+                (t.target, t.comparator)
+                if t.target is not None and t.comparator is not None
+                else (None, None)
+            )
         latest = max(t.last for t in self.tiers)
         return pooled_target(
             KpiRow(0, 0, 0, t.tier_id, t.last, 0.0, None, t.target, t.comparator, None)
@@ -893,7 +901,20 @@ def kpi_vs_experience(
     names = load_names(session, customers=False)
     # Which KPIs have values and what they compare with first; then the values of those with an
     # experience target only (a volume or a percentile KPI has none and needs no rows).
-    pairs = kpi_pairs(session, filters)
+    pairs = (
+        None
+        if over_time
+        else period_pairs(
+            session,
+            filters.start,
+            filters.end,
+            region_ids=filters.region_ids,
+            service_id=filters.service_id,
+            tier_id=filters.tier_id,
+        )  # fmt: skip
+    )
+    if pairs is None:  # the running sums are not current (or the API's and review's weekly path)
+        pairs = kpi_pairs(session, filters)
     on = filters.end - timedelta(days=1)
     links = kpi_links(session, ((d, s) for d, s, _ in pairs), on)
     compared = {d for (d, _), link in links.items() if link.experience is not None}

@@ -20,7 +20,7 @@ last write: the weeks from the first one they wrote are recomputed) and rebuilt 
 hourly job ``refresh_kpi_cumulative`` when some other write left them stale.
 
 Public API: ``refresh_cumulative``, ``keep_cumulative_current``, ``cumulative_freshness``,
-``period_sums``, ``PeriodSums``.
+``period_sums``, ``period_pairs``, ``PeriodSums``.
 """
 
 from __future__ import annotations
@@ -391,6 +391,70 @@ class PeriodSums:
     comparator: str | None
 
 
+def _period_weeks(session: Session, start: date, end: date) -> tuple[date, date] | None:
+    """(the row week of the period's end, that of the week before it) when the rows are current
+    and the period holds some of their weeks; None when not current; () when no week is in it."""
+    if cumulative_freshness(session) is not CumulativeFreshness.CURRENT:
+        return None
+    state = _state(session)
+    assert state is not None
+    if state.last_week is None:
+        return ()  # type: ignore[return-value]
+    upto = min(week_start(end - timedelta(days=1)), _as_date(state.last_week))
+    before = week_start(start - timedelta(days=1))
+    if upto < start or upto <= before:
+        return ()  # type: ignore[return-value]
+    return upto, before
+
+
+def _in_period(b: Any, a: Any, upto: date, before: date) -> tuple[Any, ...]:
+    """Join ``b`` (the rows at the period's end) with ``a`` (the week before its start), keeping
+    the series with a value in the period."""
+    return (
+        and_(
+            a.period_start == before,
+            a.definition_id == b.definition_id,
+            a.service_id == b.service_id,
+            a.region_id == b.region_id,
+            a.tier_key == b.tier_key,
+        ),
+        and_(b.period_start == upto, b.cum_rows > func.coalesce(a.cum_rows, 0)),
+    )
+
+
+def period_pairs(
+    session: Session,
+    start: date,
+    end: date,
+    *,
+    region_ids: Collection[int] | None = None,
+    service_id: int | None = None,
+    tier_id: int | None = None,
+) -> list[tuple[int, int, int]] | None:
+    """What analysis.services.kpi_links.kpi_pairs gives: (definition, service, first region) of
+    every KPI with a weekly value in [start, end) in the scope, in that order, from two weeks' rows;
+    None when the rows are not current."""
+    weeks = _period_weeks(session, start, end)
+    if not weeks:
+        return None if weeks is None else []
+    b, a = Cum, aliased(Cum)
+    on, where = _in_period(b, a, *weeks)
+    stmt = (
+        select(b.definition_id, b.service_id, func.min(b.region_id))
+        .outerjoin(a, on)
+        .where(where, b.tier_key != ALL_TIERS)
+        .group_by(b.definition_id, b.service_id)
+        .order_by(b.definition_id, b.service_id)
+    )
+    if region_ids is not None:
+        stmt = stmt.where(b.region_id.in_(sorted(region_ids)))
+    if service_id is not None:
+        stmt = stmt.where(b.service_id == service_id)
+    if tier_id is not None:
+        stmt = stmt.where(b.tier_key == tier_id)
+    return [(int(d), int(s), int(r)) for d, s, r in session.execute(stmt)]
+
+
 def period_sums(
     session: Session,
     start: date,
@@ -404,17 +468,13 @@ def period_sums(
     """The sums of the weekly values starting in [start, end) of every series of ``definition_ids``
     in the scope (a ``tier_id`` keeps that tier's series alone, else the ALL_TIERS series come
     too), from two weeks' rows; None when the rows are not current (the caller sums the values)."""
-    if cumulative_freshness(session) is not CumulativeFreshness.CURRENT:
+    weeks = _period_weeks(session, start, end)
+    if weeks is None:
         return None
-    state = _state(session)
-    assert state is not None
-    if not definition_ids or state.last_week is None:
-        return []
-    upto = min(week_start(end - timedelta(days=1)), _as_date(state.last_week))
-    before = week_start(start - timedelta(days=1))
-    if upto < start or upto <= before:
+    if not weeks or not definition_ids:
         return []
     b, a = Cum, aliased(Cum)
+    on, where = _in_period(b, a, *weeks)
     stmt = (
         select(
             b.definition_id,
@@ -438,21 +498,8 @@ def period_sums(
             a.cum_missing,
             a.cum_rows,
         )  # fmt: skip
-        .outerjoin(
-            a,
-            and_(
-                a.period_start == before,
-                a.definition_id == b.definition_id,
-                a.service_id == b.service_id,
-                a.region_id == b.region_id,
-                a.tier_key == b.tier_key,
-            ),
-        )
-        .where(
-            b.period_start == upto,
-            b.definition_id.in_(sorted(definition_ids)),
-            b.cum_rows > func.coalesce(a.cum_rows, 0),
-        )
+        .outerjoin(a, on)
+        .where(where, b.definition_id.in_(sorted(definition_ids)))
     )
     if region_ids is not None:
         stmt = stmt.where(b.region_id.in_(sorted(region_ids)))
