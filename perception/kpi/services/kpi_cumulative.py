@@ -189,7 +189,7 @@ def _rebuild(
         clear = clear.where(Cum.period_start >= lo)
     if regions is not None:
         clear = clear.where(Cum.region_id.in_(regions))
-    deleted = session.execute(clear).rowcount or 0
+    deleted = getattr(session.execute(clear), "rowcount", 0) or 0
     written = 0
     aligned = True
     if last is not None:
@@ -508,7 +508,8 @@ def period_sums(
     if tier_id is not None:
         stmt = stmt.where(b.tier_key == tier_id)
     out = []
-    for row in session.connection().execute(stmt):
+    for found in session.connection().execute(stmt):
+        row: tuple[Any, ...] = tuple(found)
         d, s, r, key, tier, hi, lo, w, n, missing, rows, last, target, comparator = row[:14]
         a_hi, a_lo, a_w, a_n, a_missing, a_rows = (0.0, 0.0, 0.0, 0, 0, 0) if row[19] is None else row[14:]
         out.append(
