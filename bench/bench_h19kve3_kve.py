@@ -1,4 +1,4 @@
-# ruff: noqa: T201 - a benchmark prints its figures
+# ruff: noqa: T201, E501 - a benchmark prints its figures
 """The KPI-versus-experience page at a national provider's scale: main's code against this branch's,
 alternated on the same database (issue 19, the running sums of the weekly KPI values).
 
