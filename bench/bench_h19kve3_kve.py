@@ -139,6 +139,47 @@ def profile(url: str, period: str) -> None:
         print(f"{t * 1000:7.0f} ms  {' '.join(statement.split())[:400]}")
 
 
+def kpi_side(url: str, rounds: int) -> None:
+    """The KPI side alone, in one process, alternated: main's (kpi_pairs + kpi_cell_sums, summing
+    the weekly values) against the running sums (period_pairs + cumulative_cell_sums); wall and
+    process CPU medians (the database's own work shows in the wall time only)."""
+    from perception.analysis.services import kpi_experience as ke
+    from perception.analysis.services.filters import AnalysisFilters
+    from perception.analysis.services.kpi_links import kpi_links, kpi_pairs
+    from perception.core.extensions import db
+    from perception.core.periods import week_start
+    from perception.kpi.services.kpi_cumulative import period_pairs
+
+    app = _app(url)
+    end = week_start(date.today()) + timedelta(weeks=1)
+    with app.app_context():
+        s = db.session
+        for weeks in (14, 52):
+            f = AnalysisFilters(end - timedelta(weeks=weeks), end)
+            pairs = kpi_pairs(s, f)
+            links = kpi_links(s, ((d, sv) for d, sv, _ in pairs), end - timedelta(days=1))
+            compared = {d for (d, _), link in links.items() if link.experience is not None}
+
+            def main_way(f: AnalysisFilters = f, compared: set[int] = compared) -> int:
+                kpi_pairs(s, f)
+                return len(ke.kpi_cell_sums(s, f, compared))
+
+            def branch_way(f: AnalysisFilters = f, compared: set[int] = compared) -> int:
+                period_pairs(s, f.start, f.end)
+                return len(ke.cumulative_cell_sums(s, f, compared) or {})
+
+            times: dict[str, list[tuple[float, float]]] = {"main": [], "branch": []}
+            for i in range(rounds):
+                for name in ("main", "branch") if i % 2 == 0 else ("branch", "main"):
+                    t, c = time.perf_counter(), time.process_time()
+                    cells = (main_way if name == "main" else branch_way)()
+                    times[name].append((time.perf_counter() - t, time.process_time() - c))
+            for name, got in times.items():
+                wall = statistics.median(x[0] for x in got) * 1000
+                cpu = statistics.median(x[1] for x in got) * 1000
+                print(f"KPI side {weeks}w {name:6s}: {wall:6.0f} ms wall, {cpu:6.0f} ms cpu ({cells} cells, load {_load()})")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--url", required=True)
@@ -148,7 +189,12 @@ def main() -> None:
     p.add_argument("--child", action="store_true")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--profile", default="")
+    p.add_argument("--kpi-side", action="store_true", help="time the KPI side alone")
     args = p.parse_args()
+    if args.kpi_side:
+        sys.path.insert(0, str(HERE))
+        kpi_side(args.url, args.rounds)
+        return
     if args.child:
         child(args.url, args.repeat)
         return

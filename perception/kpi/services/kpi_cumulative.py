@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, select
+from sqlalchemy import Column, MetaData, Table, and_, delete, func, insert, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, aliased
 
@@ -332,8 +332,21 @@ def _cell_rows(
         week += WEEK
 
 
+#: Rows are written here first, then moved in week order: a period reads two weeks' rows, which
+#: then lie together (written series by series, one week's rows were spread over the whole table
+#: and a read of them touched most of its pages: 3 s at a tenth of national scale).
+_STAGE = Table(
+    "kpi_value_cumulative_stage",
+    MetaData(),
+    *(Column(c.name, c.type) for c in KpiValueCumulative.__table__.columns),
+    prefixes=["TEMPORARY"],
+)
+
+
 def _write(session: Session, rows: Iterator[tuple[Any, ...]]) -> int:
     conn = session.connection()
+    _STAGE.drop(conn, checkfirst=True)
+    _STAGE.create(conn)
     written = 0
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
@@ -341,17 +354,22 @@ def _write(session: Session, rows: Iterator[tuple[Any, ...]]) -> int:
         # COPY: a national provider's two years are five million rows (executemany: minutes). In
         # chunks: the values are read through a server-side cursor on this very connection, which
         # cannot fetch while a COPY is open.
-        sql = f"COPY kpi_value_cumulative ({', '.join(_COLUMNS)}) FROM STDIN"
+        sql = f"COPY {_STAGE.name} ({', '.join(_COLUMNS)}) FROM STDIN"
         for chunk in _chunks(rows, _BATCH * 5):
             with raw.cursor() as cursor, cursor.copy(sql) as copy:
                 for row in chunk:
                     copy.write_row(row)
             written += len(chunk)
-        return written
-    table: Table = KpiValueCumulative.__table__  # type: ignore[assignment]
-    for chunk in _chunks(rows, _BATCH):
-        conn.execute(insert(table), [dict(zip(_COLUMNS, row, strict=True)) for row in chunk])
-        written += len(chunk)
+    else:
+        for chunk in _chunks(rows, _BATCH):
+            conn.execute(insert(_STAGE), [dict(zip(_COLUMNS, row, strict=True)) for row in chunk])
+            written += len(chunk)
+    columns = ", ".join(_COLUMNS)
+    conn.exec_driver_sql(
+        f"INSERT INTO kpi_value_cumulative ({columns}) SELECT {columns} FROM {_STAGE.name} "  # noqa: S608 - our names
+        "ORDER BY period_start, definition_id, service_id, region_id, tier_key"
+    )
+    _STAGE.drop(conn)
     return written
 
 
