@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table, and_, delete, func, insert, select
+from sqlalchemy import Column, MetaData, Table, and_, delete, func, insert, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, aliased
 
@@ -184,12 +184,20 @@ def _rebuild(
     else:
         lo, region_ids = None, None
     regions = sorted(region_ids) if region_ids is not None else None
-    clear = delete(Cum)
-    if lo is not None:
-        clear = clear.where(Cum.period_start >= lo)
-    if regions is not None:
-        clear = clear.where(Cum.region_id.in_(regions))
-    deleted = getattr(session.execute(clear), "rowcount", 0) or 0
+    deleted = 0
+    if lo is None and session.get_bind().dialect.name == "postgresql":
+        # Every row: TRUNCATE leaves no dead rows behind, whose index entries a read of one week
+        # would otherwise follow all over the old table until a vacuum (1.4 s instead of 0.1 s at
+        # a tenth of national scale). Its lock holds no page up: they read the running sums only
+        # while current, and these are being rebuilt because they are not.
+        session.execute(text("TRUNCATE kpi_value_cumulative"))
+    else:
+        clear = delete(Cum)
+        if lo is not None:
+            clear = clear.where(Cum.period_start >= lo)
+        if regions is not None:
+            clear = clear.where(Cum.region_id.in_(regions))
+        deleted = getattr(session.execute(clear), "rowcount", 0) or 0
     written = 0
     aligned = True
     if last is not None:
