@@ -30,6 +30,7 @@ def phase() -> Phase:
         periodic=(
             Periodic("check_escalations", "hourly"),  # minute-level: run `perception kpi escalate` from cron
             Periodic("compute_kpis", "daily"),
+            Periodic("refresh_kpi_cumulative", "hourly"),  # when a write left the running sums stale
         ),
         demo=(demo.load,),
     )

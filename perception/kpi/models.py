@@ -293,3 +293,52 @@ class DataVersion(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     n: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class KpiValueCumulative(Base):
+    """Running sums of the weekly KPI values of one series (definition x service x region x tier)
+    up to and including ``period_start``, one row for every week from the series' first week with a
+    value to the last week of any series (issue 19): any period's sums are two rows' difference, so
+    the KPI-versus-experience page reads two weeks' rows instead of every week of its period.
+
+    ``tier_key`` is KpiValue's (tier id or 0); ``ALL_TIERS`` (-1) is the series of the cell's weeks
+    with a value in any tier (its ``cum_rows`` counts distinct weeks). Derived rows, kept by
+    perception.kpi.services.kpi_cumulative; only read while its state matches the write counter.
+    """
+
+    __tablename__ = "kpi_value_cumulative"
+
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tier_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tier_id: Mapped[int | None] = mapped_column(Integer)
+    #: sum of weight x value (weight: n, or 1 for a week without tickets), as an unevaluated sum
+    #: of two floats (hi + lo, compensated) so a difference of two rows keeps full precision
+    cum_wv: Mapped[float] = mapped_column(Float)
+    cum_wv_lo: Mapped[float] = mapped_column(Float)
+    cum_w: Mapped[float] = mapped_column(Float)
+    cum_n: Mapped[int] = mapped_column(BigInteger)  # tickets (weeks without: cum_missing)
+    cum_missing: Mapped[int] = mapped_column(Integer)
+    cum_rows: Mapped[int] = mapped_column(Integer)  # weeks with a value
+    last_week: Mapped[date] = mapped_column(Date)  # the latest week with a value, up to this row
+    target: Mapped[float | None] = mapped_column(Float)  # that week's target and comparator
+    comparator: Mapped[str | None] = mapped_column(String(2))
+
+
+class KpiCumulativeState(Base):
+    """The single row telling whether kpi_value_cumulative is current: the KPI values' write
+    signature it matches after its transaction commits (``signature``) and, for the transaction
+    that wrote it, the signature it matches inside that transaction (``pending``)."""
+
+    __tablename__ = "kpi_cumulative_state"
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80))
+    pending: Mapped[str | None] = mapped_column(String(80))
+    last_week: Mapped[date | None] = mapped_column(Date)  # the last week of the rows (None: empty)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)

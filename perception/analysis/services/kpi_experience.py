@@ -66,6 +66,7 @@ from perception.analysis.services.kpi_links import (
 from perception.analysis.services.kpi_links import _kpi_where as kpi_where
 from perception.analysis.services.names import load_names
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
+from perception.kpi.services.kpi_cumulative import period_pairs
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from scoring import (
     DEFAULT_MIN_N,
@@ -533,7 +534,7 @@ class TierSums:
     weights: float
     tickets: int | None
     rows: int
-    first: date
+    first: date | None  # None: not read (the running sums count the cell's weeks themselves)
     last: date
     target: float | None
     comparator: str | None
@@ -562,6 +563,13 @@ class KpiCellSums:
 
     def latest_target(self) -> tuple[float | None, str | None]:
         """The strictest target of the cell's latest week over its tiers (kpi_links.pooled_target)."""
+        if len(self.tiers) == 1:  # most cells: its own (pooled_target of one row, without the row)
+            t = self.tiers[0]
+            return (
+                (t.target, t.comparator)
+                if t.target is not None and t.comparator is not None
+                else (None, None)
+            )
         latest = max(t.last for t in self.tiers)
         return pooled_target(
             KpiRow(0, 0, 0, t.tier_id, t.last, 0.0, None, t.target, t.comparator, None)
@@ -695,6 +703,48 @@ def kpi_cell_sums(
     return out
 
 
+def cumulative_cell_sums(
+    session: Session, filters: AnalysisFilters, definition_ids: Collection[int]
+) -> dict[tuple[int, int, int], KpiCellSums] | None:
+    """What kpi_cell_sums gives, from the running sums of the weekly values (two weeks' rows per
+    series, kpi.services.kpi_cumulative) instead of every week of the period; None when those are
+    not current (then kpi_cell_sums). The cell's weeks come from its ALL_TIERS series (or its one
+    tier's rows under a tier filter); ``TierSums.first`` is not read (None)."""
+    from perception.kpi.services.kpi_cumulative import ALL_TIERS, period_sums
+
+    found = period_sums(
+        session, filters.start, filters.end, definition_ids, region_ids=filters.region_ids,
+        service_id=filters.service_id, tier_id=filters.tier_id,
+    )  # fmt: skip
+    if found is None:
+        return None
+    tiers: dict[tuple[int, int, int], list[TierSums]] = defaultdict(list)
+    weeks: dict[tuple[int, int, int], int] = {}
+    for p in found:
+        key = (p.definition_id, p.service_id, p.region_id)
+        if p.tier_key == ALL_TIERS:
+            weeks[key] = p.rows
+            continue
+        tiers[key].append(
+            TierSums(
+                p.tier_id,
+                p.weighted_sum,
+                p.weights,
+                p.tickets,
+                p.rows,
+                None,
+                p.last,
+                None if p.target is None else float(p.target),
+                p.comparator,
+            )  # fmt: skip
+        )
+    out: dict[tuple[int, int, int], KpiCellSums] = {}
+    for key, parts in tiers.items():
+        parts.sort(key=lambda t: _tier_key(t.tier_id))
+        out[key] = KpiCellSums(tuple(parts), parts[0].rows if filters.tier_id is not None else weeks[key])
+    return out
+
+
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
@@ -707,6 +757,8 @@ def _union_weeks(tiers: list[TierSums]) -> int | None:
         return tiers[0].rows
     spans = []
     for t in tiers:
+        if t.first is None:
+            return None
         span = (t.last - t.first).days // 7 + 1
         if span != t.rows:
             return None
@@ -849,7 +901,20 @@ def kpi_vs_experience(
     names = load_names(session, customers=False)
     # Which KPIs have values and what they compare with first; then the values of those with an
     # experience target only (a volume or a percentile KPI has none and needs no rows).
-    pairs = kpi_pairs(session, filters)
+    pairs = (
+        None
+        if over_time
+        else period_pairs(
+            session,
+            filters.start,
+            filters.end,
+            region_ids=filters.region_ids,
+            service_id=filters.service_id,
+            tier_id=filters.tier_id,
+        )  # fmt: skip
+    )
+    if pairs is None:  # the running sums are not current (or the API's and review's weekly path)
+        pairs = kpi_pairs(session, filters)
     on = filters.end - timedelta(days=1)
     links = kpi_links(session, ((d, s) for d, s, _ in pairs), on)
     compared = {d for (d, _), link in links.items() if link.experience is not None}
@@ -861,7 +926,8 @@ def kpi_vs_experience(
         sums = {key: cell_sums_from_rows(rows) for key, rows in grouped.items()}
         facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)
     else:
-        sums = kpi_cell_sums(session, filters, compared)
+        found = cumulative_cell_sums(session, filters, compared)
+        sums = found if found is not None else kpi_cell_sums(session, filters, compared)
         facts = aggregate(
             session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup, by=("region", "service")
         )

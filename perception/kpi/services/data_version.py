@@ -16,8 +16,8 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
-Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``EXPERIENCE_FACTS``, ``REVIEW_INPUTS``,
-``read_version``, ``mark_written``.
+Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``EXPERIENCE_FACTS``, ``KPI_VALUES``,
+``REVIEW_INPUTS``, ``read_version``, ``mark_written``.
 """
 
 from __future__ import annotations
@@ -90,6 +90,10 @@ WATCHED: dict[str, frozenset[str]] = {
 #: The experience facts the analysis pre-aggregate is made from (perception.analysis.services.rollup).
 EXPERIENCE_FACTS = "experience_facts"
 WATCHED[EXPERIENCE_FACTS] = frozenset({"experience_observation"})
+#: The weekly KPI values the running sums are made from (perception.kpi.services.kpi_cumulative);
+#: deleting a definition deletes its values by the foreign key's cascade, unseen here.
+KPI_VALUES = "kpi_values"
+WATCHED[KPI_VALUES] = frozenset({"kpi_value", "kpi_definition"})
 #: The review page's stored sections (perception.review.page_cache, services.inputs): they read
 #: nearly everything through the other phases' services, so a write to any table counts but these
 #: bookkeeping and derived ones, which the sections never read (or read only when they equal what
@@ -111,6 +115,8 @@ NOT_REVIEW_INPUTS = frozenset(
         "experience_rollup",  # derived from the facts
         "job",
         "kept_result",  # the manager's pages' kept results (perception.core.kept), derived
+        "kpi_cumulative_state",
+        "kpi_value_cumulative",  # derived from the KPI values
         "report_reminder",
         "review_countersignature",
         "review_finding",  # section 6 is computed live

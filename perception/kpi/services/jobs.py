@@ -3,6 +3,8 @@
 ``compute_kpis`` recomputes the weekly ticket KPIs of the last ``weeks`` weeks (the current,
 partial week included) so the KPI values follow ticket imports; it runs daily from
 perception.core.jobs.schedule, after an import from the web page, or from ``perception kpi compute``.
+``refresh_kpi_cumulative`` rebuilds the running sums of the weekly KPI values (hourly) when a write
+other than a computation or an import left them stale (perception.kpi.services.kpi_cumulative).
 ``check_escalations`` fires due SLA escalations and closes recovered ones (perception.kpi.services.
 escalation); hourly from the schedule, or ``perception kpi escalate`` from cron.
 
@@ -23,6 +25,7 @@ from perception.core.jobs import job
 from perception.core.periods import week_start
 from perception.kpi.services.compute import ComputeSummary, compute_kpis
 from perception.kpi.services.escalation import check_escalations, mark_recovered
+from perception.kpi.services.kpi_cumulative import refresh_cumulative
 
 
 def recent_weeks(today: date, weeks: int) -> tuple[date, date]:
@@ -54,6 +57,12 @@ def compute_kpis_job(session: Session, weeks: int = 26, now: str | None = None, 
     if moment is not None:
         clock = replace(clock, fixed_now=moment)
     return recompute_recent(session, int(weeks), clock=clock).values
+
+
+@job("refresh_kpi_cumulative")
+def refresh_kpi_cumulative_job(session: Session, **_: Any) -> int | None:
+    """Rebuild the weekly KPI values' running sums when stale; the rows written, or None."""
+    return refresh_cumulative(session)
 
 
 @job("check_escalations")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -40,10 +41,19 @@ from sqlalchemy.orm import Session
 
 from perception.core.models.base import utcnow
 from perception.core.uploads import Source
-from perception.kpi.models import ImportBatch, ImportKind, KpiDefinition, KpiSource, KpiValue, Provenance
+from perception.kpi.models import (
+    Granularity,
+    ImportBatch,
+    ImportKind,
+    KpiDefinition,
+    KpiSource,
+    KpiValue,
+    Provenance,
+)
 from perception.kpi.services.codebook import Codebook, match_columns
 from perception.kpi.services.files import Table as FileTable
 from perception.kpi.services.key_stage import KeyStage
+from perception.kpi.services.kpi_cumulative import keep_cumulative_current
 from perception.kpi.services.messages import MAX_PROBLEMS, ProblemList, problem
 from perception.kpi.services.targets import TargetBook, met_or_none, share_percent
 from perception.kpi.services.ticket_import import (
@@ -269,6 +279,8 @@ def import_kpi_values(
     _LOOKUP.drop(conn, checkfirst=True)
     _LOOKUP.create(conn)
     total = new_count = changed_count = 0
+    since: date | None = None
+    regions: set[int] = set()
     sample: list[dict[str, Any]] = []
     file_format, encoding = source.file_format, source.encoding
 
@@ -299,6 +311,10 @@ def import_kpi_values(
                 changed_count += len(changed_rows)
                 if written is not None:
                     _write(session, written[0].id, new_rows, changed_rows)
+                    weekly = [r for r in (*new_rows, *changed_rows) if r["granularity"] == Granularity.WEEK]
+                    if weekly:  # the weeks and regions whose running sums change (issue 19)
+                        since = min(since or date.max, *(r["period_start"] for r in weekly))
+                        regions.update(r["region_id"] for r in weekly)
                 del rows, new_rows, changed_rows
             repeats, repeated = STAGE.repeats(conn, MAX_PROBLEMS)
             heading = source.header[found["kpi"]]
@@ -309,6 +325,8 @@ def import_kpi_values(
     finally:
         STAGE.drop(conn)
         _LOOKUP.drop(conn, checkfirst=True)
+    if written is not None:  # the last write of KPI values here (kpi.services.kpi_cumulative)
+        keep_cumulative_current(session, since, regions)
     batch, duplicate = written if written is not None else the_batch()
     finish_batch(session, batch, options, (total, new_count, changed_count), started)
     keep_upload(options, source.digest, data)
