@@ -52,6 +52,7 @@ from perception.analysis.services.text_categories import (
     ensure_builtin_categories,
     seed_blanker,
 )
+from perception.analysis.services.text_features import load_features, store_features
 from perception.analysis.services.text_incremental import (
     Basis,
     digest_sum,
@@ -733,8 +734,10 @@ def _run_text_analysis(session: Session, requested_by_id: int | None, full: bool
     report_progress("training", 2, 5)
     user = _user_labels(session)
     derived = {"category": {i: d.category for i, d in categorised.items()}, "sentiment": rated}
-    # Both classifiers, every fold and the predictions share the counts of each distinct text.
+    # Both classifiers, every fold and the predictions share the counts of each distinct text,
+    # computed once, or stored by an earlier full run (text_features).
     cache = FeatureCache(tok)
+    known_rows = load_features(session, cache)
     models = {
         t: _train(session, t, tok, settings.review_threshold, derived[t], entries, cache) for t in TARGETS
     }
@@ -744,6 +747,7 @@ def _run_text_analysis(session: Session, requested_by_id: int | None, full: bool
     _write(session, changes)
     _expire_written(session, changes)
     store_tokens(session, tok, (e.text for e in entries), known)
+    store_features(session, cache, (e.text for e in entries), known_rows)
 
     run.n_themes = len(theme_model.themes)
     run.k_rule = theme_model.k_rule
