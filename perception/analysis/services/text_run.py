@@ -325,16 +325,16 @@ def _category_predictions(
     labels = list(model.labels)
     need = np.array([family.get(label) != VOICE for label in labels])
     voice = np.array([family.get(label) != NEED for label in labels])
-    out: list[tuple[str | None, float]] = []
-    for e, row in zip(entries, proba, strict=True):
-        allowed = need if e.kind == TextKind.REQUIREMENT else voice
-        if not allowed.any():
-            out.append((None, 1.0))
-            continue
-        masked = np.where(allowed, row, -1.0)
-        best = int(masked.argmax())
-        out.append((labels[best], float(row[best])))
-    return out
+    # One array operation for all texts (a Python loop over 60,000 rows was a second of a run).
+    requirement = np.array([e.kind == TextKind.REQUIREMENT for e in entries], dtype=bool)
+    allowed = np.where(requirement[:, None], need[None, :], voice[None, :])
+    best = np.where(allowed, proba, -1.0).argmax(axis=1)
+    confidence = proba[np.arange(len(entries)), best]
+    known = allowed.any(axis=1)
+    return [
+        (labels[b], float(c)) if k else (None, 1.0)
+        for b, c, k in zip(best.tolist(), confidence.tolist(), known.tolist(), strict=True)
+    ]
 
 
 def _replace_themes(session: Session, model: Any, run_id: int) -> None:
