@@ -5,7 +5,8 @@ queue for low-confidence ones, serialisation to bytes) and `cross_validated_accu
 Features (`scoring.text.classifier_features`): hashed counts of word unigrams and bigrams from the
 `Tokenizer` and of character 1-3-grams (robust to Chinese segmentation errors and typos), and for
 sentiment two cue-word counts (`sentiment_cues`); the counts are stateless, so `FeatureCache`
-computes them once per distinct text of a run for both classifiers, every fold and the predictions.
+computes them once per distinct text of a run for both classifiers, every fold and the predictions,
+or takes them from rows an earlier run stored (`feature_rows`, under `TextCounts.cache_key`).
 TF-IDF per block is learnt on the training texts (terms no training text holds are no features).
 Model: multinomial logistic regression on the columns the training texts use, whose predicted
 probabilities are calibrated by construction because it minimises log-loss (scikit-learn user

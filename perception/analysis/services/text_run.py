@@ -10,7 +10,8 @@ of their rating, so praise never absorbs a need; replace the TextTheme rows; re-
 labels and, for sentiment, on the labels the ratings give (low negative, high positive), evaluated
 on the distinct labelled texts by cross-validation and on a held-back share it never trains on;
 predict the rest; write back only the rows whose theme or labels changed (executemany UPDATE by
-primary key). A run that finds only new entries since the last one places them in the stored themes
+primary key). The tokens and the classifier features of the window's texts are kept for the next
+full run (text_tokens, text_features), which segments and featurises only texts it has not seen. A run that finds only new entries since the last one places them in the stored themes
 and predicts them with the stored models (text_incremental says what that gives and when a full
 recompute runs instead); ``full=True`` forces the full recompute. How far the run is goes to the
 job runner (perception.core.jobs.progress.report); outside a job that report does nothing.
