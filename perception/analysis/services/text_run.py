@@ -11,8 +11,9 @@ labels and, for sentiment, on the labels the ratings give (low negative, high po
 on the distinct labelled texts by cross-validation and on a held-back share it never trains on;
 predict the rest; write back only the rows whose theme or labels changed (executemany UPDATE by
 primary key). The tokens and the classifier features of the window's texts are kept for the next
-full run (text_tokens, text_features), which segments and featurises only texts it has not seen. A run that finds only new entries since the last one places them in the stored themes
-and predicts them with the stored models (text_incremental says what that gives and when a full
+full run (text_tokens, text_features), which segments and featurises only texts it has not seen.
+A run that finds only new entries since the last one places them in the stored themes and
+predicts them with the stored models (text_incremental says what that gives and when a full
 recompute runs instead); ``full=True`` forces the full recompute. How far the run is goes to the
 job runner (perception.core.jobs.progress.report); outside a job that report does nothing.
 
@@ -81,7 +82,7 @@ MAX_DERIVED_LABELS = 4000  # distinct texts with a derived label a model learns 
 MAX_EVALUATED = 1500  # distinct labelled texts the model card's cross-validation uses, at most
 #: Bump when the analysis (tokeniser data, clustering, classifier) changes what a run produces:
 #: stored results with another version's digest are recomputed.
-ANALYSIS_VERSION = "2026-12-06"
+ANALYSIS_VERSION = "2026-12-06-tol1e-4"
 
 
 def text_hash(text: str) -> str:
