@@ -2,14 +2,14 @@
 (issue 15: "re-running the analysis on 100,000 entries stays under 30 s, in the background").
 
     python bench/bench_text_rerun.py --url postgresql+psycopg://postgres@127.0.0.1:5432/bench_x \
-        --tree main=/tmp/main_src --tree branch=. [--rounds 3] [--scenarios full,unchanged,weekly,weekly_full]
+        --tree main=/tmp/main_src,URL_B --tree branch=. [--rounds 3] [--scenarios full,unchanged,...]
     python bench/bench_text_rerun.py --url ... --tree branch=. --agreement 1e-3,5e-4,1e-4
 
-The database is one bench_analysis.py filled and analysed (``--keep``); run ``--prepare`` once with
-the branch's tree so the state every scenario starts from is one full run of it (results, themes,
-models, stored tokens and feature rows committed). Each measurement is a child process that imports
-the given tree, runs one scenario in a transaction and rolls it back, so every measurement starts
-from the same state; the parent alternates the trees (the order flips every round) and prints each
+The database is one bench_analysis.py filled and analysed (``--keep``), or one per tree (a copy:
+CREATE DATABASE b TEMPLATE a); run ``--prepare`` once so the state every scenario starts from is
+one full run of that tree (results, themes, models, stored tokens and feature rows committed).
+Each measurement is a child process that imports the given tree, runs one scenario in a
+transaction and rolls it back, so every measurement starts from the same state; the parent alternates the trees (the order flips every round) and prints each
 measurement and the medians of wall time and of the child's process CPU time, with the load
 average before and after. Scenarios:
 
@@ -201,8 +201,10 @@ def _models(session: object) -> dict[str, object]:
 # --- parent ----------------------------------------------------------------------------------
 
 
-def _spawn(args: argparse.Namespace, src: str, scenario: str, tolerance: float = 0.0) -> dict[str, object]:
-    command = [sys.executable, str(HERE), "--url", args.url, "--child", scenario, "--src", src]
+def _spawn(
+    args: argparse.Namespace, src: str, scenario: str, tolerance: float = 0.0, url: str = ""
+) -> dict[str, object]:
+    command = [sys.executable, str(HERE), "--url", url or args.url, "--child", scenario, "--src", src]
     if tolerance:
         command += ["--tolerance", repr(tolerance)]
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd="/tmp")
@@ -217,12 +219,15 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    trees = dict(t.split("=", 1) for t in args.tree)
-    trees = {name: str(Path(path).resolve()) for name, path in trees.items()}
+    # name=path, or name=path,url: that tree's runs read their own database (each tree's
+    # "unchanged" and "weekly" runs need a state its own full run left).
+    specs = dict(t.split("=", 1) for t in args.tree)
+    urls = {name: (spec.split(",", 1) + [args.url])[1] for name, spec in specs.items()}
+    trees = {name: str(Path(spec.split(",", 1)[0]).resolve()) for name, spec in specs.items()}
     if args.prepare:
-        name, src = next(iter(trees.items()))
-        r = _spawn(args, src, "prepare")
-        print(f"prepared with {name}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU")
+        for name, src in trees.items():
+            r = _spawn(args, src, "prepare", url=urls[name])
+            print(f"prepared with {name}: {r['wall']:.1f} s wall, {r['cpu']:.1f} s CPU")
     if args.agreement:
         name, src = next(iter(trees.items()))
         for tol in (float(t) for t in args.agreement.split(",")):
@@ -251,7 +256,7 @@ def main() -> None:
         order = names if round_ % 2 == 0 else names[::-1]
         for scenario in args.scenarios.split(","):
             for name in order:
-                r = _spawn(args, trees[name], scenario, args.tolerance)
+                r = _spawn(args, trees[name], scenario, args.tolerance, urls[name])
                 results.setdefault((scenario, name), []).append(r)  # type: ignore[arg-type]
                 print(
                     f"round {round_ + 1} {scenario:12s} {name:8s} {r['wall']:6.1f} s wall "
