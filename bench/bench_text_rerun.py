@@ -6,12 +6,12 @@
     python bench/bench_text_rerun.py --url ... --tree branch=. --agreement 1e-3,5e-4,1e-4
 
 The database is one bench_analysis.py filled and analysed (``--keep``), or one per tree (a copy:
-CREATE DATABASE b TEMPLATE a); run ``--prepare`` once so the state every scenario starts from is
-one full run of that tree (results, themes, models, stored tokens and feature rows committed).
-Each measurement is a child process that imports the given tree, runs one scenario in a
-transaction and rolls it back, so every measurement starts from the same state; the parent alternates the trees (the order flips every round) and prints each
-measurement and the medians of wall time and of the child's process CPU time, with the load
-average before and after. Scenarios:
+CREATE DATABASE b TEMPLATE a); run ``--prepare`` once so the state every scenario starts from is one
+full run of that tree (results, themes, models, stored tokens and feature rows committed). Each
+measurement is a child process that imports the given tree, runs one scenario in a transaction and
+rolls it back, so every measurement starts from the same state; the parent alternates the trees (the
+order flips every round) and prints each measurement and the medians of wall time and of the child's
+process CPU time, with the load average before and after. Scenarios:
 
 - ``full``: a forced full recompute with retraining (stored models deleted, as when labels change);
 - ``unchanged``: a re-run that finds nothing changed;
