@@ -331,11 +331,11 @@ def _category_predictions(
     requirement = np.array([e.kind == TextKind.REQUIREMENT for e in entries], dtype=bool)
     allowed = np.where(requirement[:, None], need[None, :], voice[None, :])
     best = np.where(allowed, proba, -1.0).argmax(axis=1)
-    confidence = proba[np.arange(len(entries)), best]
-    known = allowed.any(axis=1)
+    confidence: list[float] = proba[np.arange(len(entries)), best].tolist()
+    known: list[bool] = np.asarray(allowed.any(axis=1), dtype=bool).tolist()
     return [
         (labels[b], float(c)) if k else (None, 1.0)
-        for b, c, k in zip(best.tolist(), confidence.tolist(), known.tolist(), strict=True)
+        for b, c, k in zip(best.tolist(), confidence, known, strict=True)
     ]
 
 
