@@ -421,6 +421,7 @@ def text_runs(session: object, n_run: int, n_texts: int, end: date, profile: boo
         "DELETE FROM text_analysis_run",
         "DELETE FROM text_analysis_settings",
         "DELETE FROM text_token_cache",  # a first run segments every text
+        "DELETE FROM text_feature_cache",  # and computes every text's features
     ):
         session.execute(text(statement))  # type: ignore[attr-defined]
     session.commit()  # type: ignore[attr-defined]

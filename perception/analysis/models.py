@@ -219,6 +219,23 @@ class TextTokenCache(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class TextFeatureCache(Base):
+    """The classifier features (hashed n-gram counts, cue values) of the distinct texts the last
+    full text-analysis run featurised, each under its text's SHA-256 digest (never the text), in
+    one document (scoring.text.feature_rows) under the digest of the vectoriser's settings
+    (``TextCounts.cache_key``, which includes the tokenizer's), so the next full run computes
+    features only for texts it has not seen. One row per key; a run with another key (a user
+    word added, the hashing changed) replaces it (text_features)."""
+
+    __tablename__ = "text_feature_cache"
+    __region_free__ = True
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n_texts: Mapped[int] = mapped_column(Integer, default=0)
+    stored_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 # --- market opportunities -----------------------------------------------------------------------
 
 

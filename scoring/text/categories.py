@@ -52,13 +52,20 @@ class Category:
         """Whether a seed word occurs in the normalised text: Chinese words as substrings, Latin
         words as whole words with an optional plural -s/-es (so "app" finds "app" and "apps",
         never "approval")."""
-        return self._pattern is not None and self._pattern.search(plain) is not None
+        han, latin, initials = self._parts
+        for word in han:  # a substring test per word: a third of the time of one expression
+            if word in plain:
+                return True
+        return latin is not None and not initials.isdisjoint(plain) and latin.search(plain) is not None
 
     @cached_property
-    def _pattern(self) -> re.Pattern[str] | None:
-        """All seed words in one expression (one search per text, not one per seed word)."""
-        parts = [re.escape(w) if _HAN.search(w) else rf"\b{re.escape(w)}(?:s|es)?\b" for w in self.seeds]
-        return re.compile("|".join(parts)) if parts else None
+    def _parts(self) -> tuple[tuple[str, ...], re.Pattern[str] | None, frozenset[str]]:
+        """The Chinese seed words; the Latin ones in one expression, and their first letters (a
+        text holding none of them cannot match, so the expression is not run on it)."""
+        han = tuple(w for w in self.seeds if _HAN.search(w))
+        latin = [w for w in self.seeds if not _HAN.search(w)]
+        pattern = re.compile("|".join(rf"\b{re.escape(w)}(?:s|es)?\b" for w in latin)) if latin else None
+        return han, pattern, frozenset(w[0] for w in latin if w)
 
 
 @dataclass(frozen=True)

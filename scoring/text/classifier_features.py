@@ -16,13 +16,19 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from scoring.text.features import TokenAnalyzer
 from scoring.text.tokenizer import Tokenizer, normalise_text
 
-__all__ = ["N_HASHED", "BlockTfidf", "CompactLogisticRegression", "TextCounts"]
+__all__ = ["FEATURES_VERSION", "N_HASHED", "BlockTfidf", "CompactLogisticRegression", "TextCounts"]
 
 N_HASHED = 2**18  # columns of each hashed block (word n-grams, character n-grams)
-#: The solver stops when no gradient component exceeds this (lbfgs's pgtol; scikit-learn's default
-#: is 1e-4). 1e-3 halves the iterations of a fit; balanced accuracies moved by at most 0.002 on
-#: the 100,000-entry bench and not at all on the labelled set (bench/bench_text_quality.py).
-TOLERANCE = 1e-3
+#: The solver stops when no gradient component exceeds this (lbfgs's pgtol; scikit-learn's
+#: default). At 1e-3 (half the iterations) a weekly incremental run and the full recompute after
+#: it disagreed on the sentiment of 5.0 % of the 1,000 new texts of the 100,000-entry bench (2.0 %
+#: at 1e-4, 3.8 % at 5e-4) and a labelled-set prediction flipped against a converged fit; 1e-4
+#: costs about 2 s more CPU of a full recompute (solver 3.3-3.9 s -> 5.1-6.0 s), which the stored
+#: features pay for (bench/bench_text_rerun.py --agreement).
+TOLERANCE = 1e-4
+#: Bump when `TextCounts` (or the cue counting, or the text normalisation) changes what a text's
+#: features are: rows stored under the old `TextCounts.cache_key` are then never read.
+FEATURES_VERSION = "features-2026-12-06"
 
 
 class TextCounts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -39,10 +45,13 @@ class TextCounts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def transform(self, texts: Sequence[str]) -> Any:
+        texts = list(texts)
+        return self.assemble(self.hashed_counts(texts), self.cue_values(texts))
+
+    def hashed_counts(self, texts: Sequence[str]) -> Any:
+        """The hashed word and character n-gram counts of `texts` (CSR, 2 x `n_features` columns)."""
         import scipy.sparse as sp
         from sklearn.feature_extraction.text import HashingVectorizer
-
-        from scoring.text.sentiment_cues import SentimentCues
 
         common = {"n_features": self.n_features, "alternate_sign": False, "norm": None, "dtype": np.float64}
         words = HashingVectorizer(analyzer=TokenAnalyzer(self.tokenizer, ngrams=2), **common)
@@ -50,8 +59,48 @@ class TextCounts(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             analyzer="char_wb", ngram_range=(1, 3), preprocessor=normalise_text, **common
         )
         texts = list(texts)
-        blocks = [words.transform(texts), chars.transform(texts), SentimentCues().transform(texts)]
-        return sp.csr_matrix(sp.hstack(blocks, format="csr"))
+        return sp.csr_matrix(sp.hstack([words.transform(texts), chars.transform(texts)], format="csr"))
+
+    def cue_values(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """The cue features of `texts` as a dense n x 2 array (`sentiment_cues.SentimentCues`)."""
+        from scoring.text.sentiment_cues import SentimentCues
+
+        return np.asarray(SentimentCues().transform(list(texts)).toarray(), dtype=np.float64)
+
+    @staticmethod
+    def assemble(counts: Any, cues: npt.NDArray[np.float64]) -> Any:
+        """The features of `transform` from its two parts (computed now or stored earlier)."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix(sp.hstack([counts, sp.csr_matrix(cues)], format="csr"))
+
+    def cache_key(self) -> str:
+        """A digest of everything the features of a text depend on besides the text: the
+        tokenizer's key, the hashed space, the n-gram settings, the cue lexicon, the versions of
+        the code (FEATURES_VERSION), scikit-learn (its hashing and analyzers), NumPy and SciPy,
+        and Python's Unicode tables (NFKC). Rows stored under one key are valid for every
+        `TextCounts` with the same key (`scoring.text.feature_rows`)."""
+        import hashlib
+        import sys
+        import unicodedata
+        from importlib.metadata import version
+
+        from scoring.text import sentiment_cues
+
+        h = hashlib.sha256(FEATURES_VERSION.encode())
+        for part in (
+            self.tokenizer.cache_key(),
+            self.n_features,
+            ("words", 2, "char_wb", (1, 3), "normalise_text", "alternate_sign=False", "norm=None"),
+            [sorted(side) for side in sentiment_cues._lexicon()],  # noqa: SLF001 - the cue words
+            sorted(sentiment_cues._ZH_NEGATIONS),  # noqa: SLF001
+            sorted(sentiment_cues._EN_NEGATIONS),  # noqa: SLF001
+            [version(name) for name in ("scikit-learn", "numpy", "scipy")],
+            tuple(sys.version_info[:2]),
+            unicodedata.unidata_version,
+        ):
+            h.update(b"\x1e" + repr(part).encode("utf-8"))
+        return h.hexdigest()
 
 
 class BlockTfidf(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -5,7 +5,8 @@ queue for low-confidence ones, serialisation to bytes) and `cross_validated_accu
 Features (`scoring.text.classifier_features`): hashed counts of word unigrams and bigrams from the
 `Tokenizer` and of character 1-3-grams (robust to Chinese segmentation errors and typos), and for
 sentiment two cue-word counts (`sentiment_cues`); the counts are stateless, so `FeatureCache`
-computes them once per distinct text of a run for both classifiers, every fold and the predictions.
+computes them once per distinct text of a run for both classifiers, every fold and the predictions,
+or takes them from rows an earlier run stored (`feature_rows`, under `TextCounts.cache_key`).
 TF-IDF per block is learnt on the training texts (terms no training text holds are no features).
 Model: multinomial logistic regression on the columns the training texts use, whose predicted
 probabilities are calibrated by construction because it minimises log-loss (scikit-learn user
@@ -16,13 +17,14 @@ from __future__ import annotations
 
 import io
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from scoring.text.feature_rows import FeatureRows, text_digest
 from scoring.text.themes import EntryId
 from scoring.text.tokenizer import Tokenizer, normalise_text
 
@@ -83,7 +85,8 @@ class ReviewItem:
 
 
 class FeatureCache:
-    """`TextCounts` of the texts of one run, each distinct text computed once."""
+    """`TextCounts` of the texts of one run, each distinct text computed once, or taken from rows
+    stored by an earlier run under the same `key` (`remember`; `held` gives the rows to store)."""
 
     def __init__(self, tokenizer: Tokenizer) -> None:
         from scoring.text.classifier_features import TextCounts
@@ -91,6 +94,19 @@ class FeatureCache:
         self.counts = TextCounts(tokenizer)
         self._index: dict[str, int] = {}
         self._matrix: Any = None
+        self._stored: FeatureRows | None = None
+        self._stored_index: dict[bytes, int] = {}
+        self.n_computed = 0  # texts whose features this cache computed (not remembered)
+
+    def key(self) -> str:
+        """The key rows must be stored under to be valid here (`TextCounts.cache_key`)."""
+        return self.counts.cache_key()
+
+    def remember(self, rows: FeatureRows) -> None:
+        """Take rows an earlier run computed with a `TextCounts` of the same `key`: a text whose
+        digest they hold is not computed again."""
+        self._stored = rows
+        self._stored_index = rows.index()
 
     def matrix(self, texts: Sequence[str]) -> Any:
         """The counts of `texts`, one row per text in order."""
@@ -98,11 +114,58 @@ class FeatureCache:
 
         missing = list(dict.fromkeys(t for t in texts if t not in self._index))
         if missing:
-            block = self.counts.transform(missing)
+            order, block = self._rows_of(missing)
             start = 0 if self._matrix is None else self._matrix.shape[0]
             self._matrix = block if self._matrix is None else sp.vstack([self._matrix, block], format="csr")
-            self._index.update((t, start + i) for i, t in enumerate(missing))
+            self._index.update((t, start + i) for i, t in enumerate(order))
         return self._matrix[[self._index[t] for t in texts]]
+
+    def _rows_of(self, texts: list[str]) -> tuple[list[str], Any]:
+        """The rows of `texts` (remembered first, then computed) and those texts in row order."""
+        import scipy.sparse as sp
+
+        found: list[int] = []
+        found_texts: list[str] = []
+        new: list[str] = []
+        if self._stored_index:
+            for text in texts:
+                row = self._stored_index.get(text_digest(text))
+                if row is None:
+                    new.append(text)
+                else:
+                    found.append(row)
+                    found_texts.append(text)
+        else:
+            new = texts
+        parts = []
+        if found:
+            assert self._stored is not None
+            stored = self._stored.subset(found)
+            parts.append(self.counts.assemble(stored.counts, stored.cues))
+        if new:
+            parts.append(self.counts.transform(new))
+            self.n_computed += len(new)
+        block = parts[0] if len(parts) == 1 else sp.vstack(parts, format="csr")
+        return found_texts + new, block
+
+    def held_digests(self, texts: Iterable[str]) -> list[tuple[str, bytes]]:
+        """The distinct `texts` this cache holds rows of (computed or remembered), with their digests."""
+        return [(t, text_digest(t)) for t in dict.fromkeys(texts) if t in self._index]
+
+    def held(self, texts: Iterable[str]) -> FeatureRows:
+        """The rows this cache holds of the distinct `texts` (computed or remembered), to store."""
+        width = 2 * self.counts.n_features
+        chosen = [t for t, _ in self.held_digests(texts)]
+        if not chosen:
+            import scipy.sparse as sp
+
+            return FeatureRows((), sp.csr_matrix((0, width)), np.zeros((0, 2)))
+        rows = self._matrix[[self._index[t] for t in chosen]]
+        return FeatureRows(
+            tuple(text_digest(t) for t in chosen),
+            rows[:, :width].tocsr(),
+            np.asarray(rows[:, width:].toarray(), dtype=np.float64),
+        )
 
 
 def _pipeline(tokenizer: Tokenizer, c: float, random_state: int, sentiment_cues: bool) -> Pipeline:
