@@ -126,6 +126,7 @@ NOT_REVIEW_INPUTS = frozenset(
         "subscription",
         "survey_anonymous_draft",
         "survey_response_draft",
+        "text_feature_cache",  # the text run's hashed features, derived from the texts
         "text_token_cache",  # the text run's segmentation, derived from the texts
         "throttle_counter",
         "user",

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = 'h15feat_feature_cache'
-down_revision = 'h19exp2_respondents'
+down_revision = 'h19kve3_kpi_cumulative'
 branch_labels = None
 depends_on = None
 
