@@ -36,32 +36,19 @@ settings.load_profile("perception")
 
 
 # The README's test command runs the suite over every core (pytest-xdist, ``-n auto`` with
-# ``--dist loadgroup``). A module's tests stay on one worker (its module-scoped fixtures are built
-# once), and every module that uses the PostgreSQL server or Redis named for the tests runs on one
-# and the same worker: those tests use fixed databases, schemas and Redis keys that two workers
-# would share. Everything else a worker uses is its own (temporary folders, SQLite files, ports).
-_USES_SHARED_SERVICES = re.compile(r"\b(postgres_url|redis_url|PostgresSchema|POSTGRES_URL|REDIS_URL)\b")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return
-    uses_services: dict[Any, bool] = {}
-    for item in items:
-        if item.path not in uses_services:
-            source = item.path.read_text(encoding="utf-8")
-            uses_services[item.path] = bool(_USES_SHARED_SERVICES.search(source))
-        shared = uses_services[item.path] or any(
-            item.get_closest_marker(name) for name in ("postgres", "redis")
-        )
-        item.add_marker(pytest.mark.xdist_group("shared-services" if shared else item.nodeid.split("::")[0]))
+# ``--dist loadfile``: a module's tests stay on one worker, so its module-scoped fixtures are built
+# once). Each worker has its own of everything a test may change: temporary folders and SQLite
+# files, ports, the PostgreSQL databases (``<name>_gw0``, ...: ``_of_this_worker``) and a Redis
+# database of its own. (pytest-xdist's ``loadgroup`` cannot keep chosen modules together on
+# pytest 9.2: it renames test ids through an attribute pytest no longer reads.)
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _builds_shared_between_workers(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Under pytest-xdist, the demos are built once per run for all workers (tests/shared_builds.py),
     in the folder the workers of this run share."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if WORKER:
         from tests import shared_builds
 
         shared_builds.share_between_workers(tmp_path_factory.getbasetemp().parent / "shared-builds")
@@ -77,16 +64,61 @@ def require_component(name: str, available: bool, reason: str) -> None:
     pytest.skip(message)
 
 
-POSTGRES_URL = os.environ.get(
-    "PERCEPTION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+def _postgres_of_this_worker(url: str) -> str:
+    """``url`` in one process; under pytest-xdist the database ``<name>_<worker>`` beside it."""
+    if not WORKER:
+        return url
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+def _redis_of_this_worker(url: str) -> str:
+    """``url`` in one process; under pytest-xdist worker N uses the database N below the one named
+    (gw0 the one named, gw1 the one below it, ...; CI's passes name 14 and 15)."""
+    if not WORKER:
+        return url
+    import redis
+
+    kwargs = redis.connection.parse_url(url)
+    number = (int(kwargs.get("db", 0)) - int(WORKER.removeprefix("gw"))) % 16
+    return re.sub(r"(/\d+)?$", f"/{number}", url.split("?")[0], count=1)
+
+
+POSTGRES_URL = _postgres_of_this_worker(
+    os.environ.get("PERCEPTION_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 )
-REDIS_URL = os.environ.get("PERCEPTION_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = _redis_of_this_worker(os.environ.get("PERCEPTION_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+
+
+def _create_database(url: str) -> None:
+    """Create the database named in ``url`` when it is missing (a worker's own, on first use)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    # Through the server's maintenance database: the one named in the URL need not exist.
+    admin = create_engine(
+        base.set(database="postgres"), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+    )
+    try:
+        with admin.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (base.database,)
+            ).first()
+            if not found:
+                conn.exec_driver_sql(f'CREATE DATABASE "{base.database}"')
+    finally:
+        admin.dispose()
 
 
 def postgres_available(url: str = POSTGRES_URL) -> tuple[bool, str]:
     try:
         import sqlalchemy
 
+        if WORKER:
+            _create_database(url)
         engine = sqlalchemy.create_engine(url, connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
@@ -125,28 +157,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("PERCEPTION_TEST_DATABASE_URL")
     if not url:
         return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    return _database_of_worker(url, worker) if worker else url
-
-
-def _database_of_worker(url: str, worker: str) -> str:
-    """The test database of one pytest-xdist worker: ``<name>_<worker>`` beside the one named in
-    ``url`` (created when missing): each worker drops and creates the tables of its own."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.engine import make_url
-
-    base = make_url(url)
-    if base.get_backend_name() == "sqlite":
-        return base.set(database=f"{base.database}.{worker}").render_as_string(hide_password=False)
-    database = f"{base.database}_{worker}"
-    # Through the server's maintenance database: the one named in the URL need not exist.
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).first()
-        if not exists:
-            conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
-    admin.dispose()
-    return base.set(database=database).render_as_string(hide_password=False)
+    if not WORKER:
+        return url
+    # Each worker drops and creates the tables of a database of its own.
+    if url.startswith("sqlite"):
+        return f"{url}.{WORKER}"
+    url = _postgres_of_this_worker(url)
+    _create_database(url)
+    return url
 
 
 class FreshContextClient(FlaskClient):
