@@ -135,7 +135,9 @@ class Codec:
     types (dataclasses as objects of their fields, dates in ISO format, enums by value, Decimal
     as text, floats exactly, NaN and infinities as JSON's NaN/Infinity). Reading builds only the
     types the result type names, each field checked against its type (strict JSON mode): never
-    pickle, nothing in a row runs code."""
+    pickle, nothing in a row runs code. Two values come back equal but not alike: an int held in
+    a field typed float comes back a float, an aware datetime with pydantic's own fixed-offset
+    tzinfo (the pages' results hold floats and naive UTC)."""
 
     # pydantic takes no config for a dataclass given directly (it may have its own): the result
     # is written as a one-item array, whose config its dataclasses inherit.
