@@ -56,11 +56,10 @@ def refresh_defaults(session: Session, today: date) -> list[str]:
     from perception.analysis.services.changes import change_view
     from perception.analysis.services.filters import parse_filters
     from perception.analysis.services.kpis import _kept_core
-    from perception.kpi.services.attainment_kept import kept_attainment
-    from perception.kpi.views.reports import _month_range
+    from perception.kpi.services.attainment_kept import default_period, kept_attainment
 
     filters = parse_filters(session, {}, None, today=today)
-    start, end = _month_range(today)
+    start, end = default_period(today)
     kept_attainment(session, start, end, granularity="month", region_ids=None, limit=200)
     _kept_core(session, filters, utcnow())
     change_view(session, filters, today=today)

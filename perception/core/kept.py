@@ -10,9 +10,9 @@ it is younger than the page's ``max_age``); the page says when it was computed.
 Two layers:
 - in the process, the last ``entries`` results of each page, as objects: a repeat costs the
   counter's read and nothing else;
-- in the database (``kept_result``), every result, as JSON written by the page's encoder and read
-  back only through its typed decoder (``encode`` / ``decode``: the result dataclasses' own
-  field types say what may be built; never pickle, nothing that runs code from a row). Every
+- in the database (``kept_result``), every result, as zlib-compressed JSON written and read back
+  by pydantic from the result type (``Codec``: the result dataclasses' own field types say what
+  may be built; never pickle, nothing that runs code from a row). Every
   worker, and a process just restarted, finds there what another computed. A row that is
   unreadable, of another format or for other parameters is ignored and the page computes again:
   never an error page.
@@ -38,26 +38,29 @@ write that moves a counter compute the organisation-wide default views ahead
 (perception.analysis.kept_pages), so the first manager to open them finds them in the table.
 
 Public API: ``Kept(page, result_type, ...)`` with ``get(session, params, version, compute, now=)``
-and ``forget()``; ``encode``, ``decode``, ``to_json`` (the key's parameters); ``prune``.
+and ``forget()``; ``codec(tp)`` (the stored form), ``encode`` / ``decode`` (the same as JSON
+data), ``to_json`` (the key's parameters); ``prune``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
 import json
 import threading
-import types
-import typing
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from numbers import Integral, Real
 from typing import Any, Generic, TypeVar
 
 from flask import current_app, has_app_context
+from pydantic import ConfigDict, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import CoreConfig, SchemaSerializer, SchemaValidator, ValidationError, core_schema
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -75,17 +78,17 @@ class UnreadableRow(ValueError):
     """A stored result that does not fit the page's types (corrupt, or written by other code)."""
 
 
-# --- JSON ------------------------------------------------------------------------------------
+# --- the stored form --------------------------------------------------------------------------
 
 
 _PLAIN = frozenset({type(None), bool, int, float, str})
 
 
 def to_json(value: Any) -> Any:
-    """``value`` as JSON-able data: dataclasses as objects of their fields, tuples, lists and sets
-    as lists (sets sorted), mappings as lists of pairs (keys need not be strings), dates and
-    times in ISO format, enums by value, NumPy numbers as Python ones. NaN and infinities stay
-    floats (Python's JSON writes and reads them)."""
+    """A key's parameter as JSON-able data, always written the same way: dataclasses as objects
+    of their fields, tuples, lists and sets as lists (sets sorted: the key must not depend on a
+    set's iteration order), mappings as lists of pairs, dates in ISO format, enums by value,
+    NumPy numbers as Python ones."""
     if type(value) in _PLAIN:
         return value
     if isinstance(value, (bool, str)):
@@ -106,214 +109,87 @@ def to_json(value: Any) -> Any:
         return sorted((to_json(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(value, Mapping):
         return [[to_json(k), to_json(v)] for k, v in value.items()]
-    raise TypeError(f"cannot keep a {type(value).__name__}")
+    raise TypeError(f"cannot key on a {type(value).__name__}")
 
 
-_hints: dict[type, dict[str, Any]] = {}
+def _tuples(value: Any) -> Any:
+    """A value typed Any or Hashable read from JSON: its arrays become tuples again (a unit such
+    as ("cell", 3, 7) must stay hashable)."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
-def _fields(cls: type) -> dict[str, Any]:
-    found = _hints.get(cls)
+def _loose_as_tuples(schema: Any) -> Any:
+    """``schema`` (a pydantic core schema) with every Any and Hashable value read by ``_tuples``:
+    pydantic reads a JSON array there as a list, which a Hashable field cannot hold."""
+    if isinstance(schema, list):
+        return [_loose_as_tuples(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get("type") == "any" or schema.get("custom_error_type") == "is_hashable":
+        return core_schema.no_info_after_validator_function(_tuples, core_schema.any_schema())
+    return {k: v if k == "metadata" else _loose_as_tuples(v) for k, v in schema.items()}
+
+
+class Codec:
+    """A result type's stored form: JSON written and read by pydantic from the type's own field
+    types (dataclasses as objects of their fields, dates in ISO format, enums by value, Decimal
+    as text, floats exactly, NaN and infinities as JSON's NaN/Infinity). Reading builds only the
+    types the result type names, each field checked against its type (strict JSON mode): never
+    pickle, nothing in a row runs code. Two values come back equal but not alike: an int held in
+    a field typed float comes back a float, an aware datetime with pydantic's own fixed-offset
+    tzinfo (the pages' results hold floats and naive UTC)."""
+
+    # pydantic takes no config for a dataclass given directly (it may have its own): the result
+    # is written as a one-item array, whose config its dataclasses inherit.
+    _CONFIG = ConfigDict(ser_json_inf_nan="constants")
+
+    def __init__(self, tp: Any) -> None:
+        adapter: TypeAdapter[Any] = TypeAdapter(tuple[tp], config=self._CONFIG)  # type: ignore[valid-type]
+        schema = _loose_as_tuples(adapter.core_schema)
+        config = CoreConfig(ser_json_inf_nan="constants")
+        self._validator = SchemaValidator(schema, config)
+        self._serializer = SchemaSerializer(schema, config)
+        # What is written, all the way down (names, types, which may be null): rows carry its
+        # checksum, and a row of another shape is never read.
+        self.shape = json.dumps(GenerateJsonSchema().generate(schema), sort_keys=True)
+
+    def dumps(self, value: Any) -> bytes:
+        return self._serializer.to_json((value,))
+
+    def loads(self, raw: bytes | str) -> Any:
+        """The value ``dumps`` wrote as ``raw``; UnreadableRow when it does not fit the type."""
+        try:
+            return self._validator.validate_json(raw, strict=True)[0]
+        except ValidationError as exc:
+            raise UnreadableRow(str(exc)) from exc
+
+
+_codecs: dict[Any, Codec] = {}
+
+
+def codec(tp: Any) -> Codec:
+    """The stored form of ``tp``, built once (on first use: not at import, pydantic's schema
+    building costs tens of milliseconds a type)."""
+    found = _codecs.get(tp)
     if found is None:
-        hints = typing.get_type_hints(cls)
-        found = _hints[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+        found = _codecs[tp] = Codec(tp)
     return found
-
-
-def _loose(data: Any) -> Any:
-    """A value typed Any or Hashable (a unit such as ("cell", 3, 7)): lists become tuples."""
-    if isinstance(data, list):
-        return tuple(_loose(v) for v in data)
-    if data is None or isinstance(data, (bool, int, float, str)):
-        return data
-    raise UnreadableRow(f"unexpected {type(data).__name__}")
-
-
-def _no_bool_int(data: Any) -> int:
-    if isinstance(data, bool) or not isinstance(data, int):
-        raise UnreadableRow("expected an integer")
-    return data
-
-
-def _number(data: Any) -> float:
-    if isinstance(data, bool) or not isinstance(data, (int, float)):
-        raise UnreadableRow("expected a number")
-    return data
-
-
-def _checked(kind: type) -> Callable[[Any], Any]:
-    def check(data: Any) -> Any:
-        if not isinstance(data, kind):
-            raise UnreadableRow(f"expected {kind.__name__}")
-        return data
-
-    return check
-
-
-def _iso(kind: Any) -> Callable[[Any], Any]:
-    def parse(data: Any) -> Any:
-        if not isinstance(data, str):
-            raise UnreadableRow("expected ISO text")
-        return kind.fromisoformat(data)
-
-    return parse
-
-
-def _list(data: Any) -> list[Any]:
-    if not isinstance(data, list):
-        raise UnreadableRow("expected a list")
-    return data
-
-
-_decoders: dict[Any, Callable[[Any], Any]] = {}
-_encoders: dict[Any, Callable[[Any], Any]] = {}
-_structures: dict[Any, str] = {}
-
-
-def _decoder(tp: Any) -> Callable[[Any], Any]:
-    found = _decoders.get(tp)
-    if found is None:
-        found = _decoders[tp] = _build_decoder(tp)
-    return found
-
-
-def _build_decoder(tp: Any) -> Callable[[Any], Any]:  # noqa: C901 - one case per kind of type
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if tp is Any or tp is Hashable or tp is object:
-        return _loose
-    if origin in (typing.Union, types.UnionType):
-        others = [a for a in args if a is not type(None)]
-        nullable = len(others) < len(args)
-        if len(others) == 1:
-            one = _decoder(others[0])
-            return (lambda data: None if data is None else one(data)) if nullable else one
-        choices = [_decoder(a) for a in others]
-
-        def first_fitting(data: Any) -> Any:
-            if data is None and nullable:
-                return None
-            for choice in choices:
-                try:
-                    return choice(data)
-                except (UnreadableRow, TypeError, ValueError):
-                    continue
-            raise UnreadableRow(f"fits none of {tp}")
-
-        return first_fitting
-    if tp is type(None):
-        return lambda data: None if data is None else _list(None)
-    if tp is bool or tp is str:
-        return _checked(tp)
-    if tp is int:
-        return _no_bool_int
-    if tp is float:
-        return _number
-    if tp is datetime or tp is date:
-        return _iso(tp)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            item = _decoder(args[0])
-            return lambda data: tuple([item(v) for v in _list(data)])
-        items = [_decoder(a) for a in args]
-
-        def fixed(data: Any) -> tuple[Any, ...]:
-            if len(_list(data)) != len(items):
-                raise UnreadableRow(f"expected {len(items)} items")
-            return tuple([d(v) for d, v in zip(items, data, strict=True)])
-
-        return fixed
-    if origin is dict:
-        key, value = _decoder(args[0]), _decoder(args[1])
-
-        def pairs(data: Any) -> dict[Any, Any]:
-            out = {}
-            for pair in _list(data):
-                if len(_list(pair)) != 2:
-                    raise UnreadableRow("expected pairs")
-                out[key(pair[0])] = value(pair[1])
-            return out
-
-        return pairs
-    if origin in (list, frozenset, set):
-        item = _decoder(args[0] if args else Any)
-        made = origin
-        return lambda data: made([item(v) for v in _list(data)])
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        decoders = [_decoder(hint) for hint in _fields(tp).values()]
-        n, cls = len(decoders), tp
-
-        def instance(data: Any) -> Any:
-            if not isinstance(data, list) or len(data) != n:
-                raise UnreadableRow(f"expected the {n} fields of {cls.__name__}")
-            return cls(*[d(v) for d, v in zip(decoders, data, strict=True)])
-
-        return instance
-    raise TypeError(f"cannot read a {tp}")
-
-
-def _encoder(tp: Any) -> Callable[[Any], Any]:
-    found = _encoders.get(tp)
-    if found is None:
-        found = _encoders[tp] = _build_encoder(tp)
-    return found
-
-
-def _build_encoder(tp: Any) -> Callable[[Any], Any]:
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        others = [a for a in args if a is not type(None)]
-        if len(others) == 1:
-            one = _encoder(others[0])
-            return lambda value: None if value is None else one(value)
-        return to_json  # a union of plain values (no dataclass inside: they are written by name)
-    if origin is tuple or origin is list:
-        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
-            items = [_encoder(a) for a in args]
-            return lambda value: [e(v) for e, v in zip(items, value, strict=True)]
-        item = _encoder(args[0] if args else Any)
-        return lambda value: [item(v) for v in value]
-    if origin is dict:
-        key, val = _encoder(args[0]), _encoder(args[1])
-        return lambda value: [[key(k), val(v)] for k, v in value.items()]
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        fields = [(name, _encoder(hint)) for name, hint in _fields(tp).items()]
-        return lambda value: [e(getattr(value, name)) for name, e in fields]
-    if tp in _PLAIN:
-        plain = _PLAIN
-        return lambda value: value if type(value) in plain else to_json(value)
-    return to_json  # plain values, sets (sorted), Any (tuples as lists)
 
 
 def structure(tp: Any) -> str:
-    """The shape ``encode`` writes for ``tp``: dataclasses with their fields' names and types, all
-    the way down. Stored rows carry its checksum; another shape is never read."""
-    found = _structures.get(tp)
-    if found is None:
-        origin, args = typing.get_origin(tp), typing.get_args(tp)
-        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-            inner = ",".join(f"{n}:{structure(h)}" for n, h in _fields(tp).items())
-            found = f"{tp.__qualname__}({inner})"
-        elif origin is not None:
-            found = f"{origin!r}[{','.join(structure(a) for a in args)}]"
-        else:
-            found = repr(tp)
-        _structures[tp] = found
-    return found
+    """The shape the stored form of ``tp`` has (its JSON schema): rows carry its checksum."""
+    return codec(tp).shape
 
 
 def encode(tp: Any, value: Any) -> Any:
-    """``value`` (of type ``tp``) as JSON-able data: a dataclass as the list of its fields, in
-    order (the row's format checksum covers the order: see ``structure``)."""
-    return _encoder(tp)(value)
+    """``value`` (of type ``tp``) as the JSON data stored for it (tests, inspection)."""
+    return json.loads(codec(tp).dumps(value))[0]
 
 
 def decode(tp: Any, data: Any) -> Any:
-    """The value of type ``tp`` that ``encode`` wrote as ``data``; UnreadableRow when it does not
-    fit. Only the types ``tp`` names are built (dataclasses through their fields' declared types),
-    each field checked against its type."""
-    return _decoder(tp)(data)
+    """The value of type ``tp`` that ``encode`` gave as ``data``; UnreadableRow when it does not
+    fit, read exactly as a stored row is."""
+    return codec(tp).loads(json.dumps([data]))
 
 
 # --- the two layers --------------------------------------------------------------------------
@@ -345,10 +221,14 @@ class Kept(Generic[T]):
     ) -> None:
         self.page, self.result_type = page, result_type
         self.max_age, self.entries, self.own_writes = max_age, entries, own_writes
-        # The page's format and the shape of its result: a row of another is never read.
-        self.format = zlib.crc32(f"{format}:{structure(result_type)}".encode()) & 0x7FFFFFFF
+        self._format = format
         self._memory: OrderedDict[tuple[str, str], _Entry[T]] = OrderedDict()
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def format(self) -> int:
+        """The page's format and the shape of its result: a row of another is never read."""
+        return zlib.crc32(f"{self._format}:{structure(self.result_type)}".encode()) & 0x7FFFFFFF
 
     def forget(self) -> None:
         """Drop every result kept in this process (tests, benchmarks); the stored rows stay."""
@@ -419,8 +299,7 @@ class Kept(Generic[T]):
         if not self._young(row.computed_at, now):
             return None
         try:
-            data = json.loads(zlib.decompress(row.payload))
-            return row.computed_at, decode(self.result_type, data)
+            return row.computed_at, codec(self.result_type).loads(zlib.decompress(row.payload))
         except Exception:  # noqa: BLE001 - a corrupt or foreign row is ignored, never a 500
             if has_app_context():
                 current_app.logger.warning("kept result %s of %s unreadable; computed again", key, self.page)
@@ -429,10 +308,7 @@ class Kept(Generic[T]):
     def _store(
         self, session: Session, key: str, canonical: str, version: int, now: datetime, result: T
     ) -> None:
-        payload = zlib.compress(
-            json.dumps(encode(self.result_type, result), ensure_ascii=False, separators=(",", ":")).encode(),
-            1,
-        )
+        payload = zlib.compress(codec(self.result_type).dumps(result), 1)
         values = {
             "key": key,
             "page": self.page,

@@ -13,7 +13,8 @@ than that, and the page says when they were computed.
 
 A regional team's scope is part of the key: a result is never shown to another scope.
 
-Public API: ``kept_attainment(session, start, end, region_ids=..., limit=...) -> KeptAttainment``.
+Public API: ``kept_attainment(session, start, end, region_ids=..., limit=...) -> KeptAttainment``;
+``default_period(today)``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ class KeptAttainment:
 
 
 KEPT_RESULTS: Kept[KeptAttainment] = Kept("kpi_attainment", KeptAttainment, max_age=MAX_AGE, entries=KEPT)
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """The page's period when none is asked for (and the one the hourly job computes ahead): the
+    four months before this one and this one, [first day, first day of next month)."""
+    start = date(today.year, today.month, 1)
+    month = start.month - 4
+    first = date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    return first, date(today.year + (today.month // 12), today.month % 12 + 1, 1)
 
 
 def kept_attainment(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +14,7 @@ from perception.core.errors import UserError
 from perception.core.extensions import orm
 from perception.core.i18n import lang_code
 from perception.core.transaction import writes
-from perception.kpi.services.attainment_kept import MAX_AGE, kept_attainment
+from perception.kpi.services.attainment_kept import MAX_AGE, default_period, kept_attainment
 from perception.kpi.services.messages import KpiError
 from perception.kpi.services.report_csv import report_csv
 from perception.kpi.services.report_pdf import report_pdf
@@ -26,18 +25,10 @@ from perception.setup.models.catalog import Service
 from perception.setup.services.plan import provider_names
 
 
-def _month_range(today: date) -> tuple[date, date]:
-    """The four months before this one and this one: [first day, first day of next month)."""
-    start = date(today.year, today.month, 1)
-    month = start.month - 4
-    first = date(start.year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
-    return first, date(today.year + (today.month // 12), today.month % 12 + 1, 1)
-
-
 @bp.get("/attainment")
 @require(Permission.VIEW_KPI)
 def attainment() -> Any:
-    default_start, default_end = _month_range(current_clock().today())
+    default_start, default_end = default_period(current_clock().today())
     try:
         start, end = date_arg("from", default_start), date_arg("to", default_end)
         if end <= start:
