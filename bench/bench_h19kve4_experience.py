@@ -6,8 +6,9 @@ sums (analysis.services.experience_cumulative) against the pre-aggregate summed 
     python bench/bench_h19kve4_experience.py --url postgresql+psycopg://postgres@127.0.0.1:5432/bench_x
                                              [--build] [--repeat 7]
 
-On a database bench_national.py filled: ``--build`` rebuilds the running sums first (timed; the
-refresh of the pre-aggregate does it in the product). Then, for 14 and 52 weeks ending with the
+On a database bench_national.py filled: ``--build`` builds the running sums from empty, then
+refreshes them with nothing changed (both timed; the refresh of the pre-aggregate does it in the
+product). Then, for 14 and 52 weeks ending with the
 current week (bench_national's periods), alternated: wall and process CPU of each way, medians
 of ``--repeat``, and a check that both give the same sums. The load average beside each line.
 """
@@ -54,19 +55,30 @@ def main() -> None:
     with app.app_context():
         db.create_all()
         if args.build:
-            t, c = time.perf_counter(), time.process_time()
-            weeks = refresh_experience_cumulative(db.session, force=True)
+            from perception.analysis.models import ExperienceCumulative
+
+            db.session.query(ExperienceCumulative).delete()
+            db.session.query(ExperienceCumulativeState).delete()
             db.session.commit()
-            state = db.session.query(ExperienceCumulativeState).one()
+            for label in ("build from empty", "refresh, nothing changed"):
+                t, c = time.perf_counter(), time.process_time()
+                written = refresh_experience_cumulative(db.session, force=True)
+                db.session.commit()
+                state = db.session.query(ExperienceCumulativeState).one()
+                wall, cpu = time.perf_counter() - t, time.process_time() - c
+                print(
+                    f"{label}: {written} of {state.weeks} weeks written ({state.series:,} series) in "
+                    f"{wall:.2f} s wall, {cpu:.2f} s CPU (load {_load()})",
+                    flush=True,
+                )
             size = db.session.scalar(text("SELECT sum(length(sums)) FROM experience_cumulative")) or 0
-            print(
-                f"build: {weeks} weeks x {state.series:,} series ({size / 1e6:.0f} MB) in "
-                f"{time.perf_counter() - t:.2f} s wall, {time.process_time() - c:.2f} s CPU (load {_load()})",
-                flush=True,
-            )
+            print(f"arrays: {size / 1e6:.0f} MB", flush=True)
             if db.engine.dialect.name == "postgresql":
                 total = db.session.scalar(text("SELECT pg_total_relation_size('experience_cumulative')"))
-                print(f"experience_cumulative on disk: {total / 1e6:.0f} MB", flush=True)
+                print(
+                    f"experience_cumulative on disk: {total / 1e6:.0f} MB (compressed by PostgreSQL)",
+                    flush=True,
+                )
         for weeks in (14, 52):
             f = AnalysisFilters(end - timedelta(weeks=weeks), end)
             ways = {

@@ -549,6 +549,7 @@ class ExperienceCumulative(Base):
 
     period_start: Mapped[date] = mapped_column(Date, primary_key=True)
     sums: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of ``sums``: a refresh rewrites changed rows
 
 
 class ExperienceCumulativeState(Base):

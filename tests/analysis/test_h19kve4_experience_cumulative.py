@@ -126,7 +126,9 @@ def test_a_regional_user_sees_only_their_regions(db_session, answers):
     assert got is not None and len(got) and set(got.region.tolist()) == {r2}
 
 
-def test_a_customer_filter_and_stale_sums_read_the_pre_aggregate_or_the_facts(db_session, answers, observe):
+def test_a_customer_filter_and_stale_sums_read_the_pre_aggregate_or_the_facts(
+    db_session, answers, observe, monkeypatch
+):
     org, catalog, extra = answers
     refresh_rollup(db_session, force=True)
     start, end = _periods()["14 weeks"]
@@ -139,7 +141,13 @@ def test_a_customer_filter_and_stale_sums_read_the_pre_aggregate_or_the_facts(db
     )
     assert not ec.cumulative_usable(db_session)  # the facts' write counter moved
     assert ec.period_table(db_session, f, kinds=KINDS) is None
+    written = []
+    build = ec.refresh_experience_cumulative
+    monkeypatch.setattr(ec, "refresh_experience_cumulative", lambda *a, **k: written.append(build(*a, **k)))
     assert refresh_rollup(db_session)  # the hourly job
+    weeks = db_session.scalars(select(ExperienceCumulative.period_start)).all()
+    changed = MONDAY + timedelta(weeks=2)
+    assert written == [sum(1 for w in weeks if w >= changed)]  # the weeks from the new answers' on
     after = ec.period_table(db_session, f, kinds=KINDS)
     assert after is not None
     assert_same_table(after, aggregate(db_session, f, kinds=KINDS, by=("region", "service")), "refreshed")

@@ -23,6 +23,7 @@ def upgrade():
         'experience_cumulative',
         sa.Column('period_start', sa.Date(), nullable=False),
         sa.Column('sums', sa.LargeBinary(), nullable=False),
+        sa.Column('digest', sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint('period_start', name=op.f('pk_experience_cumulative')),
     )
     op.create_table(
