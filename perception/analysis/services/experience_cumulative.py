@@ -2,8 +2,9 @@
 weeks' rows (issue 19).
 
 The KPI-versus-experience page compares every region x service cell over its period: from the
-pre-aggregate (services.rollup) that is every week's rows of the period summed by the database,
-some 0.85 s for a year at a tenth of a national provider's size and ten times that at full size.
+pre-aggregate (services.rollup) that is every week's rows of the period summed by the database
+(at a tenth of a national provider's size, a year is 390,000 rows summed: 0.4 to 1.7 s, growing
+with the answers; bench/bench_h19kve4_experience.py).
 ``experience_cumulative`` keeps, for every week that has sums, every series' statistics up to and
 including that week (a series: region x service x tier x measure, the measure a kind, dimension
 and scale; sources summed): the count, the sum and the sum of squares of the answers, the top-2-box,

@@ -19,6 +19,8 @@ of every commit that wrote or withdrew facts, on PostgreSQL and SQLite alike.
 ``rollup_freshness`` compares that signature with the current one: the pages read the rollup
 only when they are equal, otherwise the facts themselves (always correct, slower). (It was the
 PostgreSQL tuple counters, which lag a commit by up to ten seconds, and SQLite kept none.)
+The running sums of level 0 (services.experience_cumulative, the KPI-versus-experience page) are
+rebuilt from it at the end of each refresh, with the same signature.
 """
 
 from __future__ import annotations
