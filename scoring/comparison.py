@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from scoring.attainment import is_met, margin, pooled_met
+from scoring.attainment import COMPARATORS, is_met, margin, pooled_met
 from scoring.intervals import t_interval, wilson_interval, z_quantile
 from scoring.results import DEFAULT_MIN_N, JsonResult, Message
 
@@ -424,33 +424,14 @@ def compare_kpi_experience(
     compared at once (``q_value``), and a watermelon is evidenced only when its KPI's own Wilson
     interval (``kpi_n`` tickets) is on the met side too; otherwise ``reason`` says why not.
     """
-    from scoring.exact_tests import benjamini_hochberg
-
     z_quantile(confidence)
-    # The numbers of compare_one, each statistic computed over all cells at once.
-    compared = compare_cells(cells, confidence=confidence, min_n=min_n)
-    # The family is the distinct experience measurements: KPIs of one cell that share one
-    # experience number are one test, not one per KPI ("29 listed, 22 distinct").
-    family: dict[tuple[Any, ...], int] = {}
-    slot = [family.setdefault(_measurement(c), len(family)) for c in cells]
-    p_once = [1.0] * len(family)
-    for c, i in zip(compared, slot, strict=True):
-        p_once[i] = c.p_value
-    q_once: list[float] = benjamini_hochberg(p_once).tolist() if family else []
-    q = [q_once[i] for i in slot]
-    compared = [_judged(c, float(qv), 1.0 - confidence, min_n) for c, qv in zip(compared, q, strict=True)]
-
-    def key(c: CellComparison) -> tuple[bool, float, float]:
-        rel = c.experience_gap / abs(c.experience_target) if c.experience_target else c.experience_gap
-        return (not c.evidenced, rel, c.p_value if np.isfinite(c.p_value) else 1.0)
-
-    melons = sorted((c for c in compared if c.quadrant == "watermelon"), key=key)
-    rank = {id(c): i + 1 for i, c in enumerate(melons)}
-    compared = [replace(c, watermelon_rank=rank[id(c)]) if id(c) in rank else c for c in compared]
-    ranked = tuple(
-        sorted((c for c in compared if c.quadrant == "watermelon"), key=lambda c: c.watermelon_rank or 0)
-    )
-    counts = tuple((q, sum(1 for c in compared if c.quadrant == q)) for q in QUADRANTS)
+    # The numbers of compare_one and _judged, each statistic computed over all cells at once and
+    # each cell's result built once (issue 19: building, then replacing, 10,000 results per page).
+    arrays = _compared(cells, confidence, min_n)
+    judged = _judged_arrays(cells, arrays, 1.0 - confidence, min_n)
+    compared = _results(cells, arrays, judged, min_n)
+    ranked = tuple(compared[i] for i in judged.melons)
+    counts = tuple((q, int(np.count_nonzero(arrays.quadrant == q))) for q in QUADRANTS)
     return KpiExperienceReport(tuple(compared), ranked, counts, confidence, min_n)
 
 
@@ -609,26 +590,261 @@ def _experience_arrays(
     return kinds, est, low, high, pv
 
 
-def _share_intervals(
-    rows: Sequence[tuple[float, float, str, int | None, float]], confidence: float
-) -> list[tuple[float, float, bool]]:
-    """_share_interval of many (value, target, comparator, n, scale) at once."""
-    out: list[tuple[float, float, bool]] = [(math.nan, math.nan, False)] * len(rows)
-    idx = [
-        i
-        for i, (v, t, _, n, s) in enumerate(rows)
-        if n is not None and n > 0 and 0.0 <= v / s <= 1.0 and 0.0 <= t / s <= 1.0
-    ]
-    if not idx:
-        return out
-    n_arr = np.array([rows[i][3] for i in idx], dtype=float)
-    x_arr = np.array([round(rows[i][0] / rows[i][4] * (rows[i][3] or 0)) for i in idx], dtype=float)
-    lo, hi = wilson_interval(x_arr, n_arr, confidence)
-    for j, i in enumerate(idx):
-        _, target, comparator, _, scale = rows[i]
-        low, high = scale * float(lo[j]), scale * float(hi[j])
-        worst = low if comparator in (">=", ">") else high
-        out[i] = (low, high, is_met(worst, target, comparator))
+def _comparator_sides(comparators: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(higher is better, strict) per comparator, as attainment.margin and is_met read them."""
+    comp = np.array(comparators, dtype=object).reshape(-1)
+    known = np.isin(comp, COMPARATORS)
+    if not known.all():
+        bad = comp[~known][0]
+        raise ValueError(f"comparator must be one of {COMPARATORS}, got {bad!r}")
+    return np.isin(comp, (">=", ">")), np.isin(comp, (">", "<"))
+
+
+def _margins(value: np.ndarray, target: np.ndarray, higher: np.ndarray) -> np.ndarray:
+    """attainment.margin of every entry: positive = better than the target."""
+    return np.where(higher, value - target, target - value)
+
+
+def _met(margins: np.ndarray, strict: np.ndarray) -> np.ndarray:
+    """attainment.is_met of every entry from its margin."""
+    return np.where(strict, margins > 0, margins >= 0)
+
+
+def _share_arrays(
+    value: np.ndarray,
+    target: np.ndarray,
+    n: np.ndarray,
+    scale: np.ndarray,
+    higher: np.ndarray,
+    strict: np.ndarray,
+    confidence: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_share_interval of every entry (``n`` NaN for None): the Wilson interval of a share KPI
+    from its tickets (NaN when it has none) and whether it lies on the met side of its target."""
+    low, high = np.full(value.shape, np.nan), np.full(value.shape, np.nan)
+    evidenced = np.zeros(value.shape, dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v, t = value / scale, target / scale
+        ok = (n > 0) & (v >= 0.0) & (v <= 1.0) & (t >= 0.0) & (t <= 1.0)
+    if ok.any():
+        # Python's round() and np.round both round half to even.
+        lo, hi = wilson_interval(np.round(v[ok] * n[ok]), n[ok], confidence)
+        low[ok], high[ok] = scale[ok] * lo, scale[ok] * hi
+        worst = np.where(higher[ok], low[ok], high[ok])
+        evidenced[ok] = _met(_margins(worst, target[ok], higher[ok]), strict[ok])
+    return low, high, evidenced
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """compare_one of every cell as arrays (one entry per cell), before the BH judgement."""
+
+    kind: list[str]
+    estimate: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    p_value: np.ndarray
+    kpi_met: np.ndarray
+    kpi_margin: np.ndarray
+    kpi_low: np.ndarray
+    kpi_high: np.ndarray
+    kpi_evidenced: np.ndarray
+    groups: list[tuple[KpiGroupResult, ...]]
+    experience_met: np.ndarray
+    gap: np.ndarray
+    gap_low: np.ndarray
+    gap_high: np.ndarray
+    evidenced: np.ndarray  # the interval excludes the target and n >= min_n
+    quadrant: np.ndarray  # of str
+
+
+def _kpi_arrays(
+    cells: Sequence[ComparisonCell], confidence: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[KpiGroupResult, ...]]]:
+    """The KPI side of every cell (met, margin, interval, evidenced, the pooled groups' verdicts),
+    as compare_one gives it one cell at a time."""
+    nan = math.nan
+    size = len(cells)
+    columns = np.array(
+        [(c.kpi_value, c.kpi_target, nan if c.kpi_n is None else c.kpi_n, c.kpi_share_scale) for c in cells],
+        dtype=float,
+    ).reshape(size, 4)
+    value, target, n, scale = columns.T
+    higher, strict = _comparator_sides([c.kpi_comparator for c in cells])
+    margins = _margins(value, target, higher)
+    met = _met(margins, strict)
+    low, high, evidenced = _share_arrays(value, target, n, scale, higher, strict, confidence)
+    owners = [i for i, c in enumerate(cells) for _ in c.kpi_groups]
+    groups: list[tuple[KpiGroupResult, ...]] = [()] * size
+    if owners:
+        flat = [g for c in cells for g in c.kpi_groups]
+        g_columns = np.array([(g.value, g.target, nan if g.n is None else g.n) for g in flat], dtype=float)
+        g_value, g_target, g_n = g_columns.T
+        g_higher, g_strict = _comparator_sides([g.comparator for g in flat])
+        g_margin = _margins(g_value, g_target, g_higher)
+        g_met = _met(g_margin, g_strict)
+        g_low, g_high, g_ev = _share_arrays(
+            g_value, g_target, g_n, scale[owners], g_higher, g_strict, confidence
+        )
+        by_cell: dict[int, list[KpiGroupResult]] = {}
+        for j, (g, i) in enumerate(zip(flat, owners, strict=True)):
+            by_cell.setdefault(i, []).append(
+                KpiGroupResult(
+                    g.label,
+                    g.value,
+                    g.target,
+                    g.comparator,
+                    bool(g_met[j]),
+                    float(g_margin[j]),
+                    g.n,
+                    float(g_low[j]),
+                    float(g_high[j]),
+                    bool(g_ev[j]),
+                )  # fmt: skip
+            )
+        for i, results in by_cell.items():
+            groups[i] = tuple(results)
+            # The pooling rule (attainment.pooled_met): met when every group met its own target;
+            # the worst group's margin; evidenced when every group's interval is on the met side.
+            met[i] = bool(pooled_met(g.met for g in results))
+            margins[i] = min(g.margin for g in results)
+            evidenced[i] = all(g.evidenced for g in results)
+    return met, margins, low, high, evidenced, groups
+
+
+def _compared(cells: Sequence[ComparisonCell], confidence: float, min_n: int) -> _Compared:
+    """compare_one's numbers for every cell with one array call per statistic (_classified's
+    gap, interval, evidence and quadrant likewise)."""
+    kinds, est, low, high, pv = _experience_arrays(cells, confidence)
+    kpi_met, kpi_margin, kpi_low, kpi_high, kpi_evidenced, groups = _kpi_arrays(cells, confidence)
+    target = np.array([c.experience_target for c in cells], dtype=float)
+    n = np.array([c.experience_n for c in cells], dtype=float)
+    higher, strict = _comparator_sides([c.experience_comparator for c in cells])
+    gap = _margins(est, target, higher)
+    exp_met = _met(gap, strict)
+    g1, g2 = _margins(low, target, higher), _margins(high, target, higher)
+    # min() and max() of two floats, as Python takes them (the first unless the second is
+    # strictly smaller or larger), so a NaN limit gives what the per-cell code gives.
+    gap_low, gap_high = np.where(g2 < g1, g2, g1), np.where(g2 > g1, g2, g1)
+    evidenced = ((gap_low > 0) | (gap_high < 0)) & (n >= min_n)
+    quadrant = np.where(
+        kpi_met,
+        np.where(exp_met, "both_met", "watermelon"),
+        np.where(exp_met, "kpi_missed_experience_met", "both_missed"),
+    ).astype(object)
+    return _Compared(
+        kinds, est, low, high, pv, kpi_met, kpi_margin, kpi_low, kpi_high, kpi_evidenced, groups, exp_met,
+        gap, gap_low, gap_high, evidenced, quadrant,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """_judged of every cell: the BH q-value, evidenced under the multiplicity rule and the reason
+    when not, and the watermelons' cell indexes in rank order."""
+
+    q_value: np.ndarray
+    evidenced: np.ndarray
+    reason: np.ndarray  # of str, "" when evidenced
+    melons: list[int]
+
+
+def _judged_arrays(cells: Sequence[ComparisonCell], a: _Compared, alpha: float, min_n: int) -> _Judged:
+    from scoring.exact_tests import benjamini_hochberg
+
+    # The family is the distinct experience measurements: KPIs of one cell that share one
+    # experience number are one test, not one per KPI ("29 listed, 22 distinct").
+    family: dict[tuple[Any, ...], int] = {}
+    slot = np.array([family.setdefault(_measurement(c), len(family)) for c in cells], dtype=np.int64)
+    p_once = np.ones(len(family))
+    p_once[slot] = a.p_value  # one p-value per measurement (its KPIs share it)
+    q = benjamini_hochberg(p_once)[slot] if family else np.zeros(0)
+    n = np.array([c.experience_n for c in cells], dtype=float)
+    excludes = (a.gap_low > 0) | (a.gap_high < 0)
+    with np.errstate(invalid="ignore"):
+        significant = q <= alpha
+    melon = a.quadrant == "watermelon"
+    reason = np.select(
+        [
+            n < min_n,
+            ~excludes,
+            ~significant,
+            melon & ~a.kpi_evidenced & ~np.isnan(a.kpi_low),
+            melon & ~a.kpi_evidenced,
+        ],
+        [
+            "low_n",
+            "interval_includes_target",
+            "not_significant_after_correction",
+            "kpi_interval_includes_target",
+            "kpi_without_interval",
+        ],
+        "",
+    ).astype(object)
+    evidenced = reason == ""
+    # Ranked evidenced first, then the largest relative shortfall, then the p-value (Python's
+    # stable sort on the per-cell code's key, so ties keep the cells' order).
+    gap, target, p = a.gap.tolist(), [c.experience_target for c in cells], a.p_value.tolist()
+    ev = evidenced.tolist()
+
+    def key(i: int) -> tuple[bool, float, float]:
+        rel = gap[i] / abs(target[i]) if target[i] else gap[i]
+        return (not ev[i], rel, p[i] if math.isfinite(p[i]) else 1.0)
+
+    melons = sorted(np.flatnonzero(melon).tolist(), key=key)
+    return _Judged(q, evidenced, reason, melons)
+
+
+def _results(cells: Sequence[ComparisonCell], a: _Compared, j: _Judged, min_n: int) -> list[CellComparison]:
+    """Each cell's CellComparison, built once from the arrays."""
+    rank = {i: r + 1 for r, i in enumerate(j.melons)}
+    est, low, high, pv = a.estimate.tolist(), a.low.tolist(), a.high.tolist(), a.p_value.tolist()
+    kpi_met, kpi_margin = a.kpi_met.tolist(), a.kpi_margin.tolist()
+    kpi_low, kpi_high, kpi_ev = a.kpi_low.tolist(), a.kpi_high.tolist(), a.kpi_evidenced.tolist()
+    exp_met, gap, gap_low, gap_high = (
+        a.experience_met.tolist(),
+        a.gap.tolist(),
+        a.gap_low.tolist(),
+        a.gap_high.tolist(),
+    )
+    q, evidenced, reason = j.q_value.tolist(), j.evidenced.tolist(), j.reason.tolist()
+    out = []
+    for i, cell in enumerate(cells):
+        quadrant = str(a.quadrant[i])
+        out.append(
+            CellComparison(
+                service=cell.service,
+                region=cell.region,
+                tier=cell.tier,
+                period=cell.period,
+                quadrant=quadrant,
+                kpi_value=cell.kpi_value,
+                kpi_target=cell.kpi_target,
+                kpi_met=kpi_met[i],
+                kpi_margin=kpi_margin[i],
+                experience_kind=a.kind[i],
+                experience_estimate=est[i],
+                experience_ci_low=low[i],
+                experience_ci_high=high[i],
+                experience_target=cell.experience_target,
+                experience_met=exp_met[i],
+                experience_gap=gap[i],
+                gap_ci_low=gap_low[i],
+                gap_ci_high=gap_high[i],
+                p_value=pv[i],
+                n=cell.experience_n,
+                low_sample=cell.experience_n < min_n,
+                evidenced=evidenced[i],
+                watermelon_rank=rank.get(i),
+                message=_message(quadrant, evidenced[i], cell.experience_n, gap[i], gap_low[i], gap_high[i]),
+                kpi_ci_low=kpi_low[i],
+                kpi_ci_high=kpi_high[i],
+                kpi_evidenced=kpi_ev[i],
+                q_value=q[i],
+                reason=reason[i],
+                kpi_groups=a.groups[i],
+            )
+        )
     return out
 
 
@@ -637,42 +853,6 @@ def compare_cells(
 ) -> list[CellComparison]:
     """compare_one of every cell (q_value still the raw p-value, not yet judged), with the
     intervals and tests computed over all cells at once."""
-    kinds, est_a, lo_a, hi_a, pv_a = _experience_arrays(cells, confidence)
-    shares: list[tuple[float, float, str, int | None, float]] = []
-    for cell in cells:
-        shares.append(
-            (cell.kpi_value, cell.kpi_target, cell.kpi_comparator, cell.kpi_n, cell.kpi_share_scale)
-        )
-        shares.extend((g.value, g.target, g.comparator, g.n, cell.kpi_share_scale) for g in cell.kpi_groups)
-    intervals = iter(_share_intervals(shares, confidence))
-    out: list[CellComparison] = []
-    for i, cell in enumerate(cells):
-        kpi_lo, kpi_hi, kpi_evidenced = next(intervals)
-        groups = []
-        for g in cell.kpi_groups:
-            g_lo, g_hi, g_ev = next(intervals)
-            groups.append(
-                KpiGroupResult(
-                    g.label,
-                    g.value,
-                    g.target,
-                    g.comparator,
-                    is_met(g.value, g.target, g.comparator),
-                    margin(g.value, g.target, g.comparator),
-                    g.n,
-                    g_lo,
-                    g_hi,
-                    g_ev,
-                )  # fmt: skip
-            )
-        if groups:
-            kpi_met = bool(pooled_met(g.met for g in groups))
-            kpi_margin = min(g.margin for g in groups)
-            kpi_evidenced = all(g.evidenced for g in groups)
-        else:
-            kpi_met = is_met(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
-            kpi_margin = margin(cell.kpi_value, cell.kpi_target, cell.kpi_comparator)
-        experience = (float(est_a[i]), float(lo_a[i]), float(hi_a[i]), float(pv_a[i]))
-        kpi = (kpi_met, kpi_margin, kpi_lo, kpi_hi, kpi_evidenced)
-        out.append(_classified(cell, kinds[i], experience, kpi, tuple(groups), min_n))
-    return out
+    arrays = _compared(cells, confidence, min_n)
+    unjudged = _Judged(arrays.p_value, arrays.evidenced, np.full(len(cells), "", dtype=object), [])
+    return _results(cells, arrays, unjudged, min_n)

@@ -530,3 +530,42 @@ class ExperienceRespondentState(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float | None] = mapped_column(Float)
+
+
+# --- running sums of the weekly experience sums (the KPI-versus-experience page, issue 19) ------
+
+
+class ExperienceCumulative(Base):
+    """The running sums of the pre-aggregate (ExperienceRollup, level 0, summed over sources) per
+    series (region x service x tier x measure, the measure a kind, dimension and scale), up to and
+    including ``period_start``: one row per week that has sums, its ``sums`` every series' running
+    statistics as one little-endian float64 array (series x CUMULATIVE_STATS), the series in the
+    order of ExperienceCumulativeState.keys. Any period's sums are then two rows' difference
+    (analysis.services.experience_cumulative). Holds every region: read only by that module,
+    which keeps the series of the reader's scope."""
+
+    __tablename__ = "experience_cumulative"
+    __region_free__ = True
+
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    sums: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of ``sums``: a refresh rewrites changed rows
+
+
+class ExperienceCumulativeState(Base):
+    """The single row telling whether experience_cumulative is current: the facts' write signature
+    it was built from (as AnalysisRollupState), and the series its rows hold: ``keys`` a
+    little-endian int64 array (series x 4: region, service or -1, tier or -1, measure) and
+    ``measures`` the [kind, dimension or null, scale_min, scale_max] each measure number names."""
+
+    __tablename__ = "experience_cumulative_state"
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80))
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    series: Mapped[int] = mapped_column(Integer, default=0)
+    weeks: Mapped[int] = mapped_column(Integer, default=0)
+    keys: Mapped[bytes] = mapped_column(LargeBinary)
+    measures: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    seconds: Mapped[float | None] = mapped_column(Float)

@@ -311,18 +311,43 @@ def aggregate(
     for at, name in enumerate(FACT_KEYS):
         if name not in wanted:
             columns.insert(at, (absent[name],) * len(rows))
-    lo, hi = np.asarray(columns[5], dtype=float), np.asarray(columns[6], dtype=float)
-    n, s_, ss, top2, prom, detr = (np.asarray(c, dtype=float) for c in columns[7:])
+    return fact_table(
+        np.array(columns[0], dtype="datetime64[D]"),
+        np.array(columns[1], dtype=np.int64),
+        np.array(columns[2], dtype=np.int64),
+        np.array(columns[3], dtype=object),
+        np.array(columns[4], dtype=object),
+        np.asarray(columns[5], dtype=float),
+        np.asarray(columns[6], dtype=float),
+        np.column_stack([np.asarray(c, dtype=float) for c in columns[7:]]),
+    )
+
+
+def fact_table(
+    period: np.ndarray,
+    region: np.ndarray,
+    service: np.ndarray,
+    kind: np.ndarray,
+    dimension: np.ndarray,
+    scale_min: np.ndarray,
+    scale_max: np.ndarray,
+    sums: np.ndarray,
+) -> FactTable:
+    """A FactTable from its keys, each row's scale and its raw sums (rows x 6: n, sum, sum of
+    squares, top-2-box, promoters, detractors); the 0..100 rescaled sums follow from the scale (see
+    aggregate). Also used by services.experience_cumulative, so both give the same columns."""
+    lo, hi = scale_min, scale_max
+    n, s_, ss, top2, prom, detr = (sums[:, j] for j in range(6))
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.where(hi > lo, 100.0 / (hi - lo), 0.0)  # a degenerate scale adds nothing
         y = k * (s_ - n * lo)
         yy = k * k * (ss - 2.0 * lo * s_ + n * lo * lo)
     return FactTable(
-        period=np.array(columns[0], dtype="datetime64[D]"),
-        region=np.array(columns[1], dtype=np.int64),
-        service=np.array(columns[2], dtype=np.int64),
-        kind=np.array(columns[3], dtype=object),
-        dimension=np.array(columns[4], dtype=object),
+        period=period,
+        region=region,
+        service=service,
+        kind=kind,
+        dimension=dimension,
         stats=np.column_stack([n, s_, ss, y, yy, top2, prom, detr]),
     )
 

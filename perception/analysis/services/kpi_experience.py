@@ -27,9 +27,10 @@ overall CSAT instead; ``CellView.experience_basis`` says what a cell was measure
 Issue 19: the page, its chart and the home's headline (``over_time=False``) read the KPI side as
 sums per cell and tier computed by the database (``kpi_cell_sums``: one row per cell and tier with
 its latest week's target, instead of 2.6 million weekly rows for a national provider's year) and
-the experience side per cell over the period (the pre-aggregate summed by region and service), and
-the weekly rows of the top watermelons only; ``cell_sums_from_rows`` gives the same sums from the
-weekly rows the API and the review read anyway.
+the experience side per cell over the period (the running sums of the pre-aggregate,
+services.experience_cumulative: two weeks' rows; while they lag the facts, the pre-aggregate summed
+by region and service), and the weekly rows of the top watermelons only; ``cell_sums_from_rows``
+gives the same sums from the weekly rows the API and the review read anyway.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
+from perception.analysis.services.experience_cumulative import period_table
 from perception.analysis.services.facts import (
     Acc,
     CellIndex,
@@ -928,8 +930,15 @@ def kpi_vs_experience(
     else:
         found = cumulative_cell_sums(session, filters, compared)
         sums = found if found is not None else kpi_cell_sums(session, filters, compared)
-        facts = aggregate(
-            session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup, by=("region", "service")
+        # The experience side likewise from its running sums (two weeks' rows) while they match
+        # the facts; the pre-aggregate (or the facts) summed over the period otherwise.
+        period = period_table(session, filters, kinds=EXPERIENCE_KINDS) if use_rollup else None
+        facts = (
+            period
+            if period is not None
+            else aggregate(
+                session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup, by=("region", "service")
+            )
         )
     cells_index = CellIndex(facts)
 

@@ -19,6 +19,8 @@ of every commit that wrote or withdrew facts, on PostgreSQL and SQLite alike.
 ``rollup_freshness`` compares that signature with the current one: the pages read the rollup
 only when they are equal, otherwise the facts themselves (always correct, slower). (It was the
 PostgreSQL tuple counters, which lag a commit by up to ten seconds, and SQLite kept none.)
+The running sums of level 0 (services.experience_cumulative, the KPI-versus-experience page) are
+rebuilt from it at the end of each refresh, with the same signature.
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     signature = facts_signature(session)
     if signature is None:
         return None
+    from perception.analysis.services.experience_cumulative import refresh_experience_cumulative
     from perception.analysis.services.respondents import refresh_respondents
 
     # The experience page's per-respondent table keeps its own signature (built once after an
@@ -116,6 +119,9 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     refresh_respondents(session, force=force)
     state = _state(session)
     if state is not None and state.signature == signature and not force:
+        # The running sums of the sums (KPI versus experience) are built once after an upgrade
+        # even while these are current.
+        refresh_experience_cumulative(session)
         return None
     started = time.perf_counter()
     keys = [getattr(Obs, k) for k in ROLLUP_KEYS]
@@ -160,6 +166,7 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     state.rows = rows
     state.seconds = time.perf_counter() - started
     session.flush()
+    refresh_experience_cumulative(session, force=True)
     return rows
 
 

