@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from perception.analysis import kept_pages
-from perception.analysis.services import changes, kpis
+from perception.analysis.services import changes, kpis, overview
 from perception.core.kept import decode, encode
 from perception.core.models.kept import KeptResult
 from perception.kpi.services import attainment_kept
@@ -117,7 +117,7 @@ def own_app(tmp_path):
 def _forget() -> None:
     attainment_kept.forget_all()
     kpis.forget_kept()
-    changes._kept.forget()
+    overview.forget_kept()
 
 
 def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
@@ -130,7 +130,13 @@ def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
         assert run_now(session, "refresh_kept_pages") == ["attainment", "kpis", "overview"]
     with own_app.app_context():
         pages = db.session.scalars(select(KeptResult.page).order_by(KeptResult.page)).all()
-    assert pages == ["analysis_change_look", "analysis_kpis", "kpi_attainment"]
+    assert pages == [
+        "analysis_change_look",
+        "analysis_change_summary",
+        "analysis_kpis",
+        "analysis_overview",
+        "kpi_attainment",
+    ]
     from perception.analysis import phase
     from perception.core.phase import Periodic
 
@@ -145,6 +151,7 @@ def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
     monkeypatch.setattr(attainment_kept, "attainment_and_breaches", refuse)
     monkeypatch.setattr(kpis, "_core", refuse)
     monkeypatch.setattr(changes, "computed_view", refuse)
+    monkeypatch.setattr(overview, "overview_figures", refuse)
     client = own_app.test_client()
     assert client.post("/login", data={"username": "m", "password": "pw-0123456789abc"}).status_code == 302
     for path in ("/kpi/attainment", "/analysis/kpis", "/analysis/overview"):
