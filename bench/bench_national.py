@@ -86,6 +86,12 @@ def _args() -> argparse.Namespace:
         help="compute the ticket KPIs of the last N weeks only (default: all)",
     )
     p.add_argument("--skip-kpis", action="store_true", help="build without computing the ticket KPIs")
+    p.add_argument(
+        "--warm",
+        action="store_true",
+        help="warm the process first as the deployment does (perception.web.warmup, gunicorn --preload):"
+        " the first load then times the page, not the process's first heavy imports",
+    )
     return p.parse_args()
 
 
@@ -557,6 +563,10 @@ def main() -> None:
         print(f"derived steps: {time.perf_counter() - t:.1f} s", flush=True)
     counts(app)
     review_id = _ensure_manager_and_review(app, end)
+    if args.warm:
+        from perception.web.warmup import warm
+
+        print(f"warm-up: {warm(app)} (load {_load()})", flush=True)
     only = {p for p in args.only.split(",") if p}
     if args.profile:
         profile(app, args.profile)

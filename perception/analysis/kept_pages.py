@@ -17,8 +17,8 @@ change finds them there:
 Default views: the organisation-wide scope (regions None) over each page's default period for the
 organisation's today: the attainment page's five months (limit 200, by month), the internal KPI
 page's 14 weeks (the kept part: everything but the per-region table's page), and the overview's 14
-weeks: its figures and its change look (the 52-week overview shares the look's window). A regional team's view is
-its own key and is computed on its first load.
+weeks: its figures and its change look (the 52-week overview shares the look's window). A regional
+team's view is its own key and is computed on its first load.
 
 Public API: job ``refresh_kept_pages``; ``refresh_defaults(session, now)``.
 """

@@ -19,7 +19,7 @@ services.facts.aggregate); ``forget_kept()``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -244,7 +244,9 @@ def headline(session: Session, filters: AnalysisFilters) -> tuple[GroupRow, tupl
     return total, trend_points(weeks, filters)
 
 
-def overview_figures(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> OverviewFigures:
+def overview_figures(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True
+) -> OverviewFigures:
     """The figures computed now: one GROUP BY per grouping over the filtered facts (or their
     weekly sums), rolled up in memory, and the customers' and collectors' indices."""
     # Small GROUP BYs (per region, per service, per period) instead of one per region x service x
@@ -275,7 +277,9 @@ def overview_figures(session: Session, filters: AnalysisFilters, *, use_rollup: 
 
 #: Figures kept per process (module docstring): a national provider's are some 150 rows.
 KEPT_FIGURES = 16
-_kept: Kept[OverviewFigures] = Kept("analysis_overview", OverviewFigures, entries=KEPT_FIGURES, own_writes=True)
+_kept: Kept[OverviewFigures] = Kept(
+    "analysis_overview", OverviewFigures, entries=KEPT_FIGURES, own_writes=True
+)
 
 
 def kept_figures(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> OverviewFigures:
@@ -286,12 +290,30 @@ def kept_figures(session: Session, filters: AnalysisFilters, *, use_rollup: bool
     from perception.analysis.services.rollup import rollup_usable
     from perception.kpi.services.data_version import HEADLINE, read_version
 
-    return _kept.get(
+    figures = _kept.get(
         session,
         {"filters": filters, "rollup": use_rollup and rollup_usable(session)},
         read_version(session, HEADLINE),
         lambda: overview_figures(session, filters, use_rollup=use_rollup),
     )
+    return _period_keys(figures)
+
+
+def _period_keys(figures: OverviewFigures) -> OverviewFigures:
+    """The trend's measures keyed by their period's date again: a stored row keeps a measure's key
+    as JSON (an untyped tuple), so a date comes back as its ISO text."""
+    points = figures.trend
+    if all(isinstance(m.key[0], date) for p in points for m in (p.csat, p.nps, p.index) if m is not None):
+        return figures
+
+    def keyed(m: GroupMeasure | None, period: date) -> GroupMeasure | None:
+        return None if m is None else replace(m, key=(period,))
+
+    trend = tuple(
+        replace(p, csat=keyed(p.csat, p.period), nps=keyed(p.nps, p.period), index=keyed(p.index, p.period))
+        for p in points
+    )
+    return replace(figures, trend=trend)
 
 
 def forget_kept() -> None:
