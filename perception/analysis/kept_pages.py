@@ -1,9 +1,9 @@
 """No manager pays the first load of the slow pages' default views (issue 19).
 
-The SLA attainment page, the internal KPI page and the overview (its figures and change look) keep
-their results in the database (perception.core.kept), under the write counter of their data. This module
-computes the organisation-wide default views ahead, so the first manager to open them after a
-change finds them there:
+The SLA attainment page, the internal KPI page, the overview (its figures and change look) and the
+experience page keep their results in the database (perception.core.kept), under the write counter
+of their data. This module computes the organisation-wide default views ahead, so the first manager
+to open them after a change finds them there:
 - ``refresh_kept_pages`` (hourly, listed in the analysis phase's ``periodic``): each default view
   whose counter moved since it was stored (or whose result aged past the page's limit) is computed
   and stored; a current one costs one row read;
@@ -17,8 +17,8 @@ change finds them there:
 Default views: the organisation-wide scope (regions None) over each page's default period for the
 organisation's today: the attainment page's five months (limit 200, by month), the internal KPI
 page's 14 weeks (the kept part: everything but the per-region table's page), and the overview's 14
-weeks: its figures and its change look (the 52-week overview shares the look's window). A regional
-team's view is its own key and is computed on its first load.
+weeks: its figures and its change look (the 52-week overview shares the look's window), and the
+experience page's 14 weeks. A regional team's view is its own key and is computed on its first load.
 
 Public API: job ``refresh_kept_pages``; ``refresh_defaults(session, now)``.
 """
@@ -54,6 +54,7 @@ def refresh_defaults(session: Session, today: date) -> list[str]:
     """Compute (or find current) the default views for the organisation's ``today``; returns the
     pages refreshed."""
     from perception.analysis import settings
+    from perception.analysis.services.experience import experience
     from perception.analysis.services.filters import parse_filters
     from perception.analysis.services.kpis import _kept_core
     from perception.analysis.services.overview import overview
@@ -66,7 +67,8 @@ def refresh_defaults(session: Session, today: date) -> list[str]:
     _kept_core(session, filters, utcnow())
     # The page's figures and look summary (and, through it, the whole look the API and alert read).
     overview(session, filters, use_rollup=settings.rollup_enabled(), today=today, whole_look=False)
-    return ["attainment", "kpis", "overview"]
+    experience(session, filters, use_rollup=settings.rollup_enabled())
+    return ["attainment", "kpis", "overview", "experience"]
 
 
 @job("refresh_kept_pages")
