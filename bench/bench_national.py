@@ -18,7 +18,9 @@ so memory stays flat with the size. Then the derived steps the product runs: the
 (weekly and monthly, ``compute_kpis`` in windows as the hourly job does) and the analysis
 pre-aggregate (``refresh_rollup``). Then, signed in as a manager through the Flask test client,
 each page for the default 14 weeks and for 52 weeks: the first request, then the median and
-maximum of ``--repeat`` more; the load average beside each line.
+maximum of ``--repeat`` more; the load average beside each line. ``--warm`` first warms the process
+as the deployment does (``gunicorn --preload`` on perception.wsgi: perception.web.warmup), so the
+first page's first load is the page's, not the process's first import of SciPy and the templates.
 """
 
 from __future__ import annotations
