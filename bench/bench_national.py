@@ -18,7 +18,9 @@ so memory stays flat with the size. Then the derived steps the product runs: the
 (weekly and monthly, ``compute_kpis`` in windows as the hourly job does) and the analysis
 pre-aggregate (``refresh_rollup``). Then, signed in as a manager through the Flask test client,
 each page for the default 14 weeks and for 52 weeks: the first request, then the median and
-maximum of ``--repeat`` more; the load average beside each line.
+maximum of ``--repeat`` more; the load average beside each line. ``--warm`` first warms the process
+as the deployment does (``gunicorn --preload`` on perception.wsgi: perception.web.warmup), so the
+first page's first load is the page's, not the process's first import of SciPy and the templates.
 """
 
 from __future__ import annotations
@@ -86,6 +88,12 @@ def _args() -> argparse.Namespace:
         help="compute the ticket KPIs of the last N weeks only (default: all)",
     )
     p.add_argument("--skip-kpis", action="store_true", help="build without computing the ticket KPIs")
+    p.add_argument(
+        "--warm",
+        action="store_true",
+        help="warm the process first as the deployment does (perception.web.warmup, gunicorn --preload):"
+        " the first load then times the page, not the process's first heavy imports",
+    )
     return p.parse_args()
 
 
@@ -592,6 +600,10 @@ def main() -> None:
         print(f"derived steps: {time.perf_counter() - t:.1f} s", flush=True)
     counts(app)
     review_id = _ensure_manager_and_review(app, end)
+    if args.warm:
+        from perception.web.warmup import warm
+
+        print(f"warm-up: {warm(app)} (load {_load()})", flush=True)
     only = {p for p in args.only.split(",") if p}
     if args.profile:
         profile(app, args.profile)

@@ -1,9 +1,9 @@
 """No manager pays the first load of the slow pages' default views (issue 19).
 
-The SLA attainment page, the internal KPI page and the overview's change look keep their results
-in the database (perception.core.kept), under the write counter of their data. This module
-computes the organisation-wide default views ahead, so the first manager to open them after a
-change finds them there:
+The SLA attainment page, the internal KPI page, the overview (its figures and change look) and the
+experience page keep their results in the database (perception.core.kept), under the write counter
+of their data. This module computes the organisation-wide default views ahead, so the first manager
+to open them after a change finds them there:
 - ``refresh_kept_pages`` (hourly, listed in the analysis phase's ``periodic``): each default view
   whose counter moved since it was stored (or whose result aged past the page's limit) is computed
   and stored; a current one costs one row read;
@@ -16,9 +16,9 @@ change finds them there:
 
 Default views: the organisation-wide scope (regions None) over each page's default period for the
 organisation's today: the attainment page's five months (limit 200, by month), the internal KPI
-page's 14 weeks (the kept part: everything but the per-region table's page), and the change look
-of the overview's 14 weeks (the 52-week overview shares its window). A regional team's view is
-its own key and is computed on its first load.
+page's 14 weeks (the kept part: everything but the per-region table's page), and the overview's 14
+weeks: its figures and its change look (the 52-week overview shares the look's window), and the
+experience page's 14 weeks. A regional team's view is its own key and is computed on its first load.
 
 Public API: job ``refresh_kept_pages``; ``refresh_defaults(session, now)``.
 """
@@ -53,17 +53,21 @@ _MOVED = "_kept_pages_moved"
 def refresh_defaults(session: Session, today: date) -> list[str]:
     """Compute (or find current) the default views for the organisation's ``today``; returns the
     pages refreshed."""
-    from perception.analysis.services.changes import change_view
+    from perception.analysis import settings
+    from perception.analysis.services.experience import experience
     from perception.analysis.services.filters import parse_filters
     from perception.analysis.services.kpis import _kept_core
+    from perception.analysis.services.overview import overview
     from perception.kpi.services.attainment_kept import default_period, kept_attainment
 
     filters = parse_filters(session, {}, None, today=today)
     start, end = default_period(today)
     kept_attainment(session, start, end, granularity="month", region_ids=None, limit=200)
     _kept_core(session, filters, utcnow())
-    change_view(session, filters, today=today)
-    return ["attainment", "kpis", "overview"]
+    # The page's figures and look summary (and, through it, the whole look the API and alert read).
+    overview(session, filters, use_rollup=settings.rollup_enabled(), today=today, whole_look=False)
+    experience(session, filters, use_rollup=settings.rollup_enabled())
+    return ["attainment", "kpis", "overview", "experience"]
 
 
 @job("refresh_kept_pages")

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from perception.analysis import kept_pages
-from perception.analysis.services import changes, kpis
+from perception.analysis.services import changes, experience, kpis, overview
 from perception.core.kept import decode, encode
 from perception.core.models.kept import KeptResult
 from perception.kpi.services import attainment_kept
@@ -117,7 +117,8 @@ def own_app(tmp_path):
 def _forget() -> None:
     attainment_kept.forget_all()
     kpis.forget_kept()
-    changes._kept.forget()
+    overview.forget_kept()
+    experience.forget_kept()
 
 
 def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
@@ -127,10 +128,17 @@ def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
 
     _forget()
     with own_app.app_context(), unit_of_work() as session:
-        assert run_now(session, "refresh_kept_pages") == ["attainment", "kpis", "overview"]
+        assert run_now(session, "refresh_kept_pages") == ["attainment", "kpis", "overview", "experience"]
     with own_app.app_context():
         pages = db.session.scalars(select(KeptResult.page).order_by(KeptResult.page)).all()
-    assert pages == ["analysis_change_look", "analysis_kpis", "kpi_attainment"]
+    assert pages == [
+        "analysis_change_look",
+        "analysis_change_summary",
+        "analysis_experience",
+        "analysis_kpis",
+        "analysis_overview",
+        "kpi_attainment",
+    ]
     from perception.analysis import phase
     from perception.core.phase import Periodic
 
@@ -145,9 +153,11 @@ def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
     monkeypatch.setattr(attainment_kept, "attainment_and_breaches", refuse)
     monkeypatch.setattr(kpis, "_core", refuse)
     monkeypatch.setattr(changes, "computed_view", refuse)
+    monkeypatch.setattr(overview, "overview_figures", refuse)
+    monkeypatch.setattr(experience, "computed_experience", refuse)
     client = own_app.test_client()
     assert client.post("/login", data={"username": "m", "password": "pw-0123456789abc"}).status_code == 302
-    for path in ("/kpi/attainment", "/analysis/kpis", "/analysis/overview"):
+    for path in ("/kpi/attainment", "/analysis/kpis", "/analysis/overview", "/analysis/experience"):
         response = client.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:500])
         assert "Computed at" in response.get_data(as_text=True)

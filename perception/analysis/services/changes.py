@@ -33,7 +33,12 @@ was computed (``ChangeView.computed_at``). Kept in the process and in the databa
 worker (perception.core.kept); a look over the transaction's own uncommitted answers is kept for
 that transaction alone.
 
-Public API: ``change_view(session, filters, *, today) -> ChangeView``.
+The overview page shows only the flags and the rule's figures (``ChangeSummary``), kept apart under
+the same key and counter: read back, the whole look's tests cost 0.6 s for a page that lists a few
+flags; the API and the drop alert read the whole look.
+
+Public API: ``change_view(session, filters, *, today) -> ChangeView``; ``change_summary(session,
+filters, *, today) -> ChangeSummary``; ``forget_kept()``.
 """
 
 from __future__ import annotations
@@ -117,6 +122,51 @@ class ChangeView:
     @property
     def untested(self) -> int:
         return len(self.look.tests) - self.look.n_tested
+
+    # The rule's figures as ChangeSummary names them, so a page shows either (_changes.html).
+    @property
+    def n_tested(self) -> int:
+        return self.look.n_tested
+
+    @property
+    def alpha(self) -> float:
+        return self.look.alpha
+
+    @property
+    def min_n_recent(self) -> int:
+        return self.look.min_n_recent
+
+    @property
+    def min_n_baseline(self) -> int:
+        return self.look.min_n_baseline
+
+
+@dataclass(frozen=True)
+class ChangeSummary:
+    """What the overview page shows of a look: its flags and the rule's figures, without every
+    test. A national provider's look holds some 43,000 tests; a process that found it stored
+    spent 0.6 s reading them back for a page that lists the few flagged (issue 19)."""
+
+    window: ChangeWindow | None
+    flags: tuple[ChangeRow, ...]
+    n_tests: int
+    n_tested: int
+    alpha: float
+    min_n_recent: int
+    min_n_baseline: int
+    computed_at: datetime | None = None
+
+    @property
+    def untested(self) -> int:
+        return self.n_tests - self.n_tested
+
+    @classmethod
+    def of(cls, view: ChangeView) -> ChangeSummary:
+        look = view.look
+        return cls(
+            view.window, view.flags, len(look.tests), look.n_tested, look.alpha, look.min_n_recent,
+            look.min_n_baseline, view.computed_at,
+        )  # fmt: skip
 
 
 def change_window(filters: AnalysisFilters, today: date | None) -> ChangeWindow | None:
@@ -330,6 +380,15 @@ def _row(test: ChangeTest, names: Names) -> ChangeRow:
 #: provider's size holds some 43,000 tests, about 14 MB; a region's, a hundredth of that.
 KEPT_LOOKS = 16
 _kept: Kept[ChangeView] = Kept("analysis_change_look", ChangeView, entries=KEPT_LOOKS, own_writes=True)
+#: The overview page's part of each look (ChangeSummary), under the same key and counter.
+_summaries: Kept[ChangeSummary] = Kept(
+    "analysis_change_summary", ChangeSummary, entries=KEPT_LOOKS, own_writes=True
+)
+
+
+def _scope(filters: AnalysisFilters, window: ChangeWindow) -> AnalysisFilters:
+    """What reaches the facts: the window and the scope (the period's start and grain do not)."""
+    return replace(filters, start=window.baseline_start, end=window.end, region_id=None, grain="week")
 
 
 def change_view(session: Session, filters: AnalysisFilters, *, today: date | None) -> ChangeView:
@@ -340,14 +399,34 @@ def change_view(session: Session, filters: AnalysisFilters, *, today: date | Non
     window = change_window(filters, today)
     if window is None:
         return ChangeView(None, detect_drops([]), ())
-    # What reaches the facts: the window and the scope (the period's start and grain do not).
-    scope = replace(filters, start=window.baseline_start, end=window.end, region_id=None, grain="week")
     return _kept.get(
         session,
-        {"scope": scope},
+        {"scope": _scope(filters, window)},
         read_version(session, HEADLINE),
         lambda: computed_view(session, filters, window),
     )
+
+
+def change_summary(session: Session, filters: AnalysisFilters, *, today: date | None) -> ChangeSummary:
+    """``ChangeSummary.of(change_view(...))``, kept apart under the same key and counter: a process
+    that finds it stored reads a few flags, not every test of the look."""
+    from perception.kpi.services.data_version import HEADLINE, read_version
+
+    window = change_window(filters, today)
+    if window is None:
+        return ChangeSummary.of(change_view(session, filters, today=today))
+    return _summaries.get(
+        session,
+        {"scope": _scope(filters, window)},
+        read_version(session, HEADLINE),
+        lambda: ChangeSummary.of(change_view(session, filters, today=today)),
+    )
+
+
+def forget_kept() -> None:
+    """Drop the looks and summaries kept in this process (tests, benchmarks); stored rows stay."""
+    _kept.forget()
+    _summaries.forget()
 
 
 def computed_view(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> ChangeView:

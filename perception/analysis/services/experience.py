@@ -22,16 +22,26 @@ the dimensions with at least ``DRIVER_MIN_PAIRS`` respondents behind every corre
 relative weights with seeded percentile-bootstrap intervals (``DRIVER_BOOT`` resamples of the
 respondents); the dimensions left out are named with their n.
 
+The view is kept while the facts and names are unchanged (issue 19: every load computed it again,
+0.7-0.9 s at a tenth of a national provider's size, most of it the drivers' bootstrap and the
+reliability over 20,000 respondents): under the write counter of the manager's headline
+(perception.kpi.services.data_version.HEADLINE), in the process and in the database for every
+worker (perception.core.kept), keyed by the filters (which carry the user's scope) and by which of
+the facts or their weekly sums it was read from; a view over the transaction's own uncommitted
+answers is kept for that transaction alone.
+
 Public API: ``experience(session, filters, *, use_rollup=True) -> ExperienceView`` (``use_rollup``:
 the ANALYSIS_ROLLUP setting, see services.facts.aggregate: the dimension means, heat map and CES;
-and services.respondents: the drivers' and the reliability's samples).
+and services.respondents: the drivers' and the reliability's samples); ``computed_experience``
+(the same, computed now); ``forget_kept()``.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -55,6 +65,8 @@ from perception.analysis.services.perception_index import VOICES
 from perception.analysis.services.reliability import ScaleReliability, scale_reliability
 from perception.analysis.services.respondents import newest_respondents, respondents_usable
 from perception.analysis.services.servqual_weights import ServqualWeighting, servqual_weighting
+from perception.core.kept import Kept
+from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 from scoring import (
     GroupMeasure,
@@ -120,6 +132,8 @@ class ExperienceView:
     reports_dimensions: tuple[tuple[str, GroupMeasure | None], ...] = ()
     reports_heat: tuple[tuple[float, ...], ...] = ()
     reports_heat_n: tuple[tuple[int, ...], ...] = ()
+    #: When the view was computed (UTC): it is kept until the answers or the names change.
+    computed_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -367,7 +381,41 @@ def _may_have_servqual(session: Session, filters: AnalysisFilters, use_rollup: b
     return len(aggregate(session, filters, kinds=(PERCEPTION, EXPECTATION), by=())) > 0
 
 
+#: Views kept per process (module docstring): a national provider's is some 30 kB of JSON.
+KEPT_VIEWS = 16
+_kept: Kept[ExperienceView] = Kept("analysis_experience", ExperienceView, entries=KEPT_VIEWS, own_writes=True)
+
+
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
+    """``computed_experience``, kept while the facts and names are unchanged (module docstring)."""
+    from perception.analysis.services.rollup import rollup_usable
+    from perception.kpi.services.data_version import HEADLINE, read_version
+
+    # Which of the facts or their sums the view is read from (the same figures) is in the key, so
+    # a comparison of the two paths compares two computations.
+    read = (use_rollup and rollup_usable(session), use_rollup and respondents_usable(session))
+
+    def compute() -> ExperienceView:
+        computed_at = utcnow()
+        return replace(computed_experience(session, filters, use_rollup=use_rollup), computed_at=computed_at)
+
+    return _kept.get(
+        session,
+        {"filters": filters, "rollup": read},
+        read_version(session, HEADLINE),
+        compute,
+    )
+
+
+def forget_kept() -> None:
+    """Drop the views kept in this process (tests, benchmarks); the stored rows stay."""
+    _kept.forget()
+
+
+def computed_experience(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True
+) -> ExperienceView:
+    """The page's view computed now (experience keeps it)."""
     names = load_names(session, customers=False)
     total, by_region = _voice_cells(session, filters, HEADLINE_VOICE, use_rollup)
     reports_total, reports_by_region = _voice_cells(session, filters, "reports", use_rollup)

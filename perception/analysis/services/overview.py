@@ -2,20 +2,30 @@
 region and per service, their trend over weeks or months, the user-dynamic-information events on
 the same timeline, and the measures that dropped in the last complete weeks (services.changes).
 
+The figures (every row, the trend, the collectors' index) are kept while the facts and names are
+unchanged (issue 19): under the write counter of the manager's headline
+(perception.kpi.services.data_version.HEADLINE), in the process and in the database for every
+worker (perception.core.kept), keyed by the filters (which carry the user's scope); figures over
+the transaction's own uncommitted answers are kept for that transaction alone. The events on the
+timeline are read on every load (another phase's table, one small query). The page shows the
+change look's summary (services.changes.ChangeSummary, kept apart: ``whole_look=False``); the API
+the whole look.
+
 Public API (also used by the review phase): ``overview(session, filters, *, use_rollup=True,
-today=None) -> OverviewView`` (``use_rollup``: the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
+today=None, whole_look=True) -> OverviewView`` (``use_rollup``: the ANALYSIS_ROLLUP setting, see
+services.facts.aggregate); ``forget_kept()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from perception.analysis.services.changes import ChangeView, change_view
+from perception.analysis.services.changes import ChangeSummary, ChangeView, change_summary, change_view
 from perception.analysis.services.facts import (
     FactTable,
     aggregate,
@@ -29,6 +39,8 @@ from perception.analysis.services.facts import (
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.names import Names, load_names
 from perception.analysis.services.perception_index import index_by, index_by_groups
+from perception.core.kept import Kept
+from perception.core.models.base import utcnow
 from perception.core.periods import iso_week_label, month_start
 from scoring import GroupMeasure
 from scoring.index import PerceptionIndex
@@ -78,11 +90,15 @@ class OverviewView:
     services: tuple[GroupRow, ...]
     trend: tuple[TrendPoint, ...]
     events: tuple[CollectionEvent, ...]
-    changes: ChangeView
+    #: The whole look (the API), or what the page shows of it (``whole_look=False``).
+    changes: ChangeView | ChangeSummary
     #: The collectors' weekly-report ratings as an index of their own, shown apart (never mixed in).
     reports_index: PerceptionIndex | None = None
+    #: When the figures were computed (UTC): they are kept until the answers or the names change.
+    computed_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        changes = self.changes
         out = to_jsonable(
             {
                 "total": self.total,
@@ -90,12 +106,26 @@ class OverviewView:
                 "services": self.services,
                 "trend": self.trend,
                 "events": self.events,
-                "changes": {"window": self.changes.window, "look": self.changes.look},
+                "changes": {"window": changes.window, "look": changes.look}
+                if isinstance(changes, ChangeView)
+                else {"window": changes.window, "flags": [row.test for row in changes.flags]},
                 "reports_index": self.reports_index,
             }
         )
         out["filters"] = self.filters.to_dict()
         return out
+
+
+@dataclass(frozen=True)
+class OverviewFigures:
+    """The overview's figures, as kept (module docstring): everything but the events and the look."""
+
+    total: GroupRow
+    regions: tuple[GroupRow, ...]
+    services: tuple[GroupRow, ...]
+    trend: tuple[TrendPoint, ...]
+    reports_index: PerceptionIndex | None
+    computed_at: datetime
 
 
 def ces_measure(parts: Any, key: tuple[Any, ...] = ()) -> GroupMeasure | None:
@@ -214,17 +244,17 @@ def headline(session: Session, filters: AnalysisFilters) -> tuple[GroupRow, tupl
     return total, trend_points(weeks, filters)
 
 
-def overview(
-    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True, today: date | None = None
-) -> OverviewView:
-    """The overview page's data: one GROUP BY over the filtered facts, rolled up in memory, and
-    the change look (services.changes) of the filter's last complete weeks; ``today`` (the
-    organisation's clock) decides which week is unfinished, None trusts the filter's end."""
+def overview_figures(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True
+) -> OverviewFigures:
+    """The figures computed now: one GROUP BY per grouping over the filtered facts (or their
+    weekly sums), rolled up in memory, and the customers' and collectors' indices."""
     # Small GROUP BYs (per region, per service, per period) instead of one per region x service x
     # period: the rows a page reads stay some thousands however long the period; per region and
     # per service apart (issue 19), not per region x service (45,000 rows at a national
     # provider's size, read from every region x service x tier cell's weeks): the pre-aggregate
     # keeps levels summed over services and over regions.
+    computed_at = utcnow()
     cells = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("region",))
     per_service = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("service",))
     weeks = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("period",))
@@ -232,9 +262,80 @@ def overview(
     everything, by_region, by_service, by_period = index_by_groups(
         session, filters, ((), ("region",), ("service",), ("period",)), grain=filters.grain,
         use_rollup=use_rollup,
-    )
+    )  # fmt: skip
     indices = {"all": everything, "region": by_region, "service": by_service}
     total, regions, services = group_rows(cells, names, indices, per_service)
+    return OverviewFigures(
+        total=total,
+        regions=regions,
+        services=services,
+        trend=trend_points(weeks, filters, by_period),
+        reports_index=index_by(session, filters, voice="reports", use_rollup=use_rollup).get(()),
+        computed_at=computed_at,
+    )
+
+
+#: Figures kept per process (module docstring): a national provider's are some 150 rows.
+KEPT_FIGURES = 16
+_kept: Kept[OverviewFigures] = Kept(
+    "analysis_overview", OverviewFigures, entries=KEPT_FIGURES, own_writes=True
+)
+
+
+def kept_figures(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> OverviewFigures:
+    """``overview_figures``, kept while the facts and names are unchanged (module docstring). The
+    weekly sums give the figures of the facts (services.facts.aggregate); which of the two is read
+    is in the key all the same (figures kept from the facts are computed again from the sums once
+    they are rebuilt), so a comparison of the two paths compares two computations."""
+    from perception.analysis.services.rollup import rollup_usable
+    from perception.kpi.services.data_version import HEADLINE, read_version
+
+    figures = _kept.get(
+        session,
+        {"filters": filters, "rollup": use_rollup and rollup_usable(session)},
+        read_version(session, HEADLINE),
+        lambda: overview_figures(session, filters, use_rollup=use_rollup),
+    )
+    return _period_keys(figures)
+
+
+def _period_keys(figures: OverviewFigures) -> OverviewFigures:
+    """The trend's measures keyed by their period's date again: a stored row keeps a measure's key
+    as JSON (an untyped tuple), so a date comes back as its ISO text."""
+    points = figures.trend
+    if all(isinstance(m.key[0], date) for p in points for m in (p.csat, p.nps, p.index) if m is not None):
+        return figures
+
+    def keyed(m: GroupMeasure | None, period: date) -> GroupMeasure | None:
+        return None if m is None else replace(m, key=(period,))
+
+    trend = tuple(
+        replace(p, csat=keyed(p.csat, p.period), nps=keyed(p.nps, p.period), index=keyed(p.index, p.period))
+        for p in points
+    )
+    return replace(figures, trend=trend)
+
+
+def forget_kept() -> None:
+    """Drop the figures and looks kept in this process (tests, benchmarks); stored rows stay."""
+    from perception.analysis.services import changes
+
+    _kept.forget()
+    changes.forget_kept()
+
+
+def overview(
+    session: Session,
+    filters: AnalysisFilters,
+    *,
+    use_rollup: bool = True,
+    today: date | None = None,
+    whole_look: bool = True,
+) -> OverviewView:
+    """The overview page's data: the figures (kept), the events on the timeline, and the change
+    look (services.changes) of the filter's last complete weeks, whole or its summary; ``today``
+    (the organisation's clock) decides which week is unfinished, None trusts the filter's end."""
+    figures = kept_figures(session, filters, use_rollup=use_rollup)
     from perception.collection.services.analysis import events_between
 
     events = events_between(
@@ -249,11 +350,12 @@ def overview(
         events = [e for e in events if e.customer_id in (None, filters.customer_id)]
     return OverviewView(
         filters=filters,
-        total=total,
-        regions=regions,
-        services=services,
-        trend=trend_points(weeks, filters, by_period),
+        total=figures.total,
+        regions=figures.regions,
+        services=figures.services,
+        trend=figures.trend,
         events=tuple(events),
-        changes=change_view(session, filters, today=today),
-        reports_index=index_by(session, filters, voice="reports", use_rollup=use_rollup).get(()),
+        changes=(change_view if whole_look else change_summary)(session, filters, today=today),
+        reports_index=figures.reports_index,
+        computed_at=figures.computed_at,
     )

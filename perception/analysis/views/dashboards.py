@@ -43,7 +43,10 @@ from scoring import IPA_QUADRANTS, QUADRANTS
 
 
 def _overview(filters: AnalysisFilters) -> OverviewView:
-    return overview_service(orm(), filters, use_rollup=rollup_for_pages(orm()), today=current_clock().today())
+    # The page lists the look's flags: its summary, not every test (services.changes).
+    return overview_service(
+        orm(), filters, use_rollup=rollup_for_pages(orm()), today=current_clock().today(), whole_look=False
+    )
 
 
 def _kpi_vs_experience(filters: AnalysisFilters) -> KpiExperienceView:
