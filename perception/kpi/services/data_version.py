@@ -108,6 +108,8 @@ NOT_REVIEW_INPUTS = frozenset(
         "api_token_region",
         "audit_entry",
         "data_version",
+        "experience_cumulative",  # the facts' running sums, derived from the facts
+        "experience_cumulative_state",
         "experience_index_rollup",  # derived from the facts
         "experience_index_spanning",  # derived from the facts
         "experience_respondent",  # derived from the facts
