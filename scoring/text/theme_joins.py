@@ -67,7 +67,9 @@ def coverage(
     return sp.csr_matrix(indicator @ presence)
 
 
-def _grouped(clusters: list[npt.NDArray[np.intp]], target: npt.NDArray[np.intp]) -> list[npt.NDArray[np.intp]]:
+def _grouped(
+    clusters: list[npt.NDArray[np.intp]], target: npt.NDArray[np.intp]
+) -> list[npt.NDArray[np.intp]]:
     return [np.concatenate([clusters[c] for c in np.flatnonzero(target == g)]) for g in np.unique(target)]
 
 
@@ -124,13 +126,11 @@ def join_by_anchors(
 
     cover = coverage(presence, sizes, clusters)
     running = np.asarray((cover >= at_least).sum(axis=0)).ravel()
-    candidates = np.flatnonzero(running >= 2)
-    chosen = np.array([c for c in candidates if anchor(words[c])], dtype=np.intp)
+    chosen = np.array([c for c in np.flatnonzero(running >= 2).tolist() if anchor(words[c])], dtype=np.intp)
     if chosen.size == 0:
         return clusters
     # The weights count every word that runs through a cluster, shared or not (the module docstring).
-    alone = np.flatnonzero(running == 1)
-    alone = np.array([c for c in alone if anchor(words[c])], dtype=np.intp)
+    alone = np.array([c for c in np.flatnonzero(running == 1).tolist() if anchor(words[c])], dtype=np.intp)
     columns = np.concatenate([chosen, alone])
     runs = np.asarray(cover[:, columns].todense()) >= at_least
     n_clusters = runs.sum(axis=0)

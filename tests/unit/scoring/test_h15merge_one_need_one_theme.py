@@ -18,6 +18,7 @@ from scoring.text.clustering import cluster_texts
 from scoring.text.theme_joins import join_by_anchors, join_languages
 from scoring.text.themes import ThemeAssignment
 
+
 def _needs_found(texts: list, keys: list[str | None]) -> tuple[int, float, float]:
     """(gold common needs found as two common needs or more, precision, recall)."""
     from tests.analysis.labelled_set import common_need_score, gold_common_needs
@@ -55,13 +56,18 @@ def test_a_need_phrased_many_ways_is_found_once_at_a_sampled_scale() -> None:
     texts = [dataclasses.replace(t, week=0) for t in generate(6000, 11)]
     tokens = tokenizer.tokenize_many([t.text for t in texts])
     strata = [
-        "need:-" if t.kind == "requirement" else f"voice:{rating_sentiment(t.rating, 1, 5) or '-'}" for t in texts
+        "need:-" if t.kind == "requirement" else f"voice:{rating_sentiment(t.rating, 1, 5) or '-'}"
+        for t in texts
     ]
     cuts = {s: 0.92 if s.startswith("need:") else 0.95 for s in strata}
     han = re.compile(r"[\u3400-\u9fff]")
     figures = {}
     for joins in (False, True):
-        extra = {"latin": [not han.search(t.text) for t in texts], "anchor": tokenizer.names_a_thing} if joins else {}
+        extra = (
+            {"latin": [not han.search(t.text) for t in texts], "anchor": tokenizer.names_a_thing}
+            if joins
+            else {}
+        )
         result = cluster_texts(tokens, strata, thresholds=cuts, sample_size=300, **extra)  # type: ignore[arg-type]
         keys = [f"T{label}" if label >= 0 else None for label in result.labels]
         figures[joins] = (result.n_clusters, *_needs_found(texts, keys))
@@ -104,7 +110,8 @@ def test_an_english_cluster_joins_the_chinese_one_it_shares_a_running_word_with(
     latin = np.array([False, False, True, True, False, False, True, True, True, True])
     joined = join_languages(presence, sizes, _clusters(2, 2, 2, 4), latin)
     groups = sorted(sorted(m.tolist()) for m in joined)
-    # The English UPS cluster joins the Chinese UPS cluster through "ups", not ticketing through a ticket number.
+    # The English UPS cluster joins the Chinese UPS cluster through "ups", not ticketing through
+    # a ticket number.
     assert groups == [[0, 1, 2, 3], [4, 5, 6, 7, 8, 9]]
 
 
