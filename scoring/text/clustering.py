@@ -16,6 +16,8 @@ the other units join the nearest cluster centroid when their cosine similarity r
 `join_similarity`; the rest are clustered again in the next round (at most `max_rounds`).
 Then the clusters of a stratum whose coverage profiles agree are joined (`_merge_clusters`):
 at a provider's scale one need phrased many ways first comes out as one cluster per phrasing.
+Given each text's script (`latin`) and which words name a thing (`anchor`), clusters that share
+only the need's name or an English concept then join too (`theme_joins`).
 Clusters with fewer than `min_size` texts are left unthemed (label -1).
 """
 
