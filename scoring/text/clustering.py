@@ -16,6 +16,8 @@ the other units join the nearest cluster centroid when their cosine similarity r
 `join_similarity`; the rest are clustered again in the next round (at most `max_rounds`).
 Then the clusters of a stratum whose coverage profiles agree are joined (`_merge_clusters`):
 at a provider's scale one need phrased many ways first comes out as one cluster per phrasing.
+Given each text's script (`latin`) and which words name a thing (`anchor`), clusters that share
+only the need's name or an English concept then join too (`theme_joins`).
 Clusters with fewer than `min_size` texts are left unthemed (label -1).
 """
 
@@ -27,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+from scoring.text.theme_joins import join_by_anchors, join_languages
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -150,13 +154,14 @@ def _cluster_stratum(
     return clusters
 
 
-def _presence(units: Sequence[tuple[str, ...]]) -> sp.csr_matrix:
-    """Units x words, 1 where the unit holds the word."""
+def _presence(units: Sequence[tuple[str, ...]]) -> tuple[sp.csr_matrix, list[str]]:
+    """Units x words, 1 where the unit holds the word; and the words, in column order."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import CountVectorizer
 
     vectorizer = CountVectorizer(analyzer=_identity, binary=True, dtype=np.float64)
-    return sp.csr_matrix(vectorizer.fit_transform(units))
+    presence = sp.csr_matrix(vectorizer.fit_transform(units))
+    return presence, [str(word) for word in vectorizer.get_feature_names_out()]
 
 
 def coverage_profiles(
@@ -225,6 +230,8 @@ def cluster_texts(
     join_similarity: float = 0.35,
     max_rounds: int = 6,
     merge_similarity: float | None = MERGE_SIMILARITY,
+    latin: Sequence[bool] | None = None,
+    anchor: Callable[[str], bool] | None = None,
     random_state: int = 0,
     progress: Progress | None = None,
 ) -> Clustering:
@@ -255,6 +262,11 @@ def cluster_texts(
             unit_stratum.append(stratum)
         unit_of[i] = index
     sizes = np.bincount(unit_of[unit_of >= 0], minlength=len(units)).astype(np.intp)
+    latin_units = None
+    if latin is not None:
+        latin_units = np.zeros(len(units), dtype=bool)
+        has = unit_of >= 0
+        latin_units[unit_of[has]] = np.asarray(latin, dtype=bool)[has]
     labels = np.full(n, -1, dtype=np.intp)
     if not units:
         import scipy.sparse as sp
@@ -267,7 +279,7 @@ def cluster_texts(
     for u, stratum in enumerate(unit_stratum):
         groups.setdefault(stratum, []).append(u)
     features = _stratified_features(units, groups, char_weight)
-    presence = _presence(units) if merge_similarity is not None and k is None else None
+    presence, words = _presence(units) if merge_similarity is not None and k is None else (None, [])
     for done, stratum in enumerate(sorted(groups, key=repr)):
         rows = np.array(groups[stratum], dtype=np.intp)
         clusters = _cluster_stratum(
@@ -283,6 +295,10 @@ def cluster_texts(
         )
         if presence is not None and merge_similarity is not None:
             clusters = _merge_clusters(presence, sizes, clusters, merge_similarity)
+            if latin_units is not None:
+                clusters = join_languages(presence, sizes, clusters, latin_units)
+            if anchor is not None:
+                clusters = join_by_anchors(presence, sizes, clusters, words, anchor)
         for members in clusters:
             if int(sizes[members].sum()) >= min_size:
                 unit_label[members] = next_label

@@ -3,7 +3,8 @@
 Owns `discover_themes` and its results (`Theme`, `ThemeAssignment`, `ThemeModel`). The pipeline:
 tokenise for themes (jieba + domain dictionary + synonyms that map wordings and English onto one
 concept, theme stopwords), fold near-duplicates into units and cluster the units within their
-strata, joining the clusters of one need phrased many ways (`clustering`), describe each cluster
+strata, joining the clusters of one need phrased many ways, in English too (`clustering`,
+`theme_joins`), describe each cluster
 by the words that set it apart (class-based TF-IDF), map each cluster onto a remembered theme key
 (`theme_matching`), apply the user's merges and splits in order (`theme_operations`), then give
 every entry its unit's theme with its cosine similarity to the theme's centroid as weight.
@@ -245,6 +246,10 @@ def discover_themes(
         k=k,
         min_size=min_size,
         random_state=random_state,
+        # A need phrased in English or in words it shares only its name with joins its Chinese
+        # phrasings (scoring.text.theme_joins).
+        latin=[not _HAN.search(text) for text in texts],
+        anchor=theme_tokenizer.names_a_thing,
     )
     if progress is not None:
         progress(0.8, "clustered")

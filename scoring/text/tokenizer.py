@@ -203,6 +203,29 @@ def _jieba_for(words: tuple[str, ...]) -> Any:
     return segmenter
 
 
+#: jieba part-of-speech flags of words that name a thing: nouns (proper, place, organisation,
+#: other), verbal nouns (监控, 预计) and abbreviations (存储 is tagged j).
+_NOUN_FLAGS = frozenset({"n", "nz", "nt", "ns", "nl", "ng", "vn", "j"})
+
+
+@lru_cache(maxsize=1)
+def _pos_tagger() -> Any:
+    _jieba()
+    with warnings.catch_warnings(), _quiet_jieba():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        import jieba.posseg
+
+        return jieba.posseg.POSTokenizer(_base_jieba())
+
+
+@lru_cache(maxsize=65536)
+def _is_noun(word: str) -> bool:
+    """Whether jieba's dictionary tags `word`, taken whole, as a noun (`_NOUN_FLAGS`)."""
+    with _quiet_jieba():
+        pieces = list(_pos_tagger().cut(word))
+    return len(pieces) == 1 and pieces[0].flag in _NOUN_FLAGS
+
+
 class Tokenizer:
     """Splits a text into normalised word tokens; Chinese, English and mixed text alike.
 
@@ -247,6 +270,7 @@ class Tokenizer:
         self._theme_variant: Tokenizer | None = None
         self._base: Tokenizer | None = None
         self._english: dict[str, str] | None = None
+        self._concepts: frozenset[str] | None = None
         self._key: str | None = None
 
     @property
@@ -298,6 +322,18 @@ class Tokenizer:
             domain_words=self._domain_words,
             stem_english=self._stem_english,
         )
+
+    def names_a_thing(self, term: str) -> bool:
+        """Whether a token names a thing a need can be about: a concept of the dictionary (a
+        synonym's canonical token, a domain or user word) or a Chinese word jieba tags as a noun.
+        Other English words never do (they cannot be told apart from verbs without a tagger)."""
+        if self._concepts is None:
+            self._concepts = frozenset(self._all_synonyms.values()) | frozenset(self._words) - frozenset(
+                self._synonym_words
+            )
+        if term in self._concepts:
+            return True
+        return bool(_HAN.search(term)) and _is_noun(term)
 
     def english_of(self, term: str) -> str:
         """An English word for a canonical term (its first English alias), else the term itself."""
