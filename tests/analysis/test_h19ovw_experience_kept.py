@@ -138,8 +138,9 @@ def test_another_process_reads_the_kept_view_only(own_app, monkeypatch):  # noqa
     experience_module.forget_kept()  # another process: only the stored row
     statements: list[str] = []
     decoded: list[Any] = []
-    real_decode = kept.decode
-    monkeypatch.setattr(kept, "decode", lambda tp, data: decoded.append(tp) or real_decode(tp, data))
+    real_loads = kept.Codec.loads
+    # every stored result is read through its type's codec (perception.core.kept.codec)
+    monkeypatch.setattr(kept.Codec, "loads", lambda c, raw: decoded.append(c) or real_loads(c, raw))
 
     def listen(conn, cursor, statement, params, context, executemany):
         statements.append(statement)
@@ -154,4 +155,4 @@ def test_another_process_reads_the_kept_view_only(own_app, monkeypatch):  # noqa
     assert second.status_code == 200
     assert _page(second) == _page(first)
     assert [s for s in statements if READS_DATA.search(s)] == []
-    assert decoded == [ExperienceView]
+    assert decoded == [kept.codec(ExperienceView)]

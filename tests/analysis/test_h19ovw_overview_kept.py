@@ -191,8 +191,9 @@ def test_another_process_reads_the_kept_figures_and_summary_only(own_app, monkey
     overview.forget_kept()  # another process: only the stored rows
     statements: list[str] = []
     decoded: list[Any] = []
-    real_decode = kept.decode
-    monkeypatch.setattr(kept, "decode", lambda tp, data: decoded.append(tp) or real_decode(tp, data))
+    real_loads = kept.Codec.loads
+    # every stored result is read through its type's codec (perception.core.kept.codec)
+    monkeypatch.setattr(kept.Codec, "loads", lambda c, raw: decoded.append(c) or real_loads(c, raw))
 
     def listen(conn, cursor, statement, params, context, executemany):
         statements.append(statement)
@@ -207,8 +208,8 @@ def test_another_process_reads_the_kept_figures_and_summary_only(own_app, monkey
     assert second.status_code == 200
     assert _page(second) == _page(first)
     assert [s for s in statements if READS_DATA.search(s)] == []
-    assert changes.ChangeView not in decoded  # the summary, not every test of the look
-    assert decoded.count(overview.OverviewFigures) == 1
+    assert kept.codec(changes.ChangeView) not in decoded  # the summary, not every test of the look
+    assert decoded.count(kept.codec(overview.OverviewFigures)) == 1
 
     # A committed answer moves the counter: the next load of any process counts it.
     with own_app.app_context():
