@@ -606,6 +606,7 @@ def main() -> None:
                 filled = (db.session.scalar(select(func.count()).select_from(ExperienceObservation)) or 0) > 0
             except Exception:  # noqa: BLE001 - no tables yet
                 db.session.rollback()
+        db.session.rollback()  # SQLite: the count's transaction holds the write turn create_all needs
         if filled:
             db.create_all()
         else:
