@@ -432,7 +432,13 @@ def hourly_jobs(app: Any) -> None:
     from perception.kpi.services.kpi_cumulative import refresh_cumulative
 
     with app.app_context():
-        for name, step in (("kpi running sums", refresh_cumulative), ("pre-aggregate and its sums", refresh_rollup)):
+        # refresh_rollup's count is the pre-aggregate's rows only (None: it was current); it builds
+        # the experience running sums when they lag, even then, so the line says what was counted.
+        steps = (
+            ("kpi running sums", refresh_cumulative),
+            ("pre-aggregate (with its running sums when due)", refresh_rollup),
+        )
+        for name, step in steps:
             t, c = time.perf_counter(), time.process_time()
             done = step(db.session)
             db.session.commit()

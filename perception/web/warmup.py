@@ -115,7 +115,10 @@ def warm_in_background(app: Flask) -> threading.Thread:
     listens: a person's first heavy page comes seconds after the start, and finds the libraries
     loaded (under `perception run` the first /analysis/ took 1.2-1.5 s on an idle machine, most of
     it importing SciPy's statistics). A request that needs a module being imported waits for it,
-    as it would have imported it itself."""
+    as it would have imported it itself. Its last step freezes the collector's view here too
+    (``tune_collector``): objects a request in flight holds at that instant are frozen with the
+    libraries and live until exit (a few, once per process), which is why this is not worth a
+    lock against requests."""
 
     def run() -> None:
         try:

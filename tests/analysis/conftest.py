@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -155,3 +156,37 @@ def write_texts(db_session, three_regions):
         return ids
 
     return write
+
+
+class _ReadsOfAnotherProcess:
+    """What a request read: each kept result's codec (every stored result is read through its type's
+    codec, perception.core.kept.codec) and each SQL statement, while ``watching(engine)`` is open."""
+
+    def __init__(self) -> None:
+        self.codecs: list[Any] = []
+        self.statements: list[str] = []
+
+    @contextmanager
+    def watching(self, engine: Any) -> Iterator[None]:
+        from sqlalchemy import event
+
+        def listen(conn, cursor, statement, params, context, executemany):  # noqa: ANN001 - SQLAlchemy's hook
+            self.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+
+
+@pytest.fixture
+def reads(monkeypatch) -> _ReadsOfAnotherProcess:
+    """Records the kept results' codecs read and the statements run (the tests of a process that
+    finds a page's result stored: it reads that row and nothing of the data behind it)."""
+    from perception.core import kept
+
+    seen = _ReadsOfAnotherProcess()
+    real_loads = kept.Codec.loads
+    monkeypatch.setattr(kept.Codec, "loads", lambda c, raw: seen.codecs.append(c) or real_loads(c, raw))
+    return seen

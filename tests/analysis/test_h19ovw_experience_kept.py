@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from perception.analysis.services import experience as experience_module
 from perception.analysis.services.experience import ExperienceView, computed_experience, experience
@@ -114,7 +114,7 @@ def test_an_answer_of_the_transaction_shows_at_once_and_is_never_stored(
     assert stored == 0  # over uncommitted answers: kept for this transaction alone
 
 
-def test_another_process_reads_the_kept_view_only(own_app, monkeypatch):  # noqa: F811
+def test_another_process_reads_the_kept_view_only(own_app, reads):  # noqa: F811
     from perception.core.extensions import db
     from perception.core.models.org import Region
     from perception.setup.models.catalog import Service
@@ -136,23 +136,11 @@ def test_another_process_reads_the_kept_view_only(own_app, monkeypatch):  # noqa
         assert db.session.scalar(select(func.count()).where(KeptResult.page == "analysis_experience")) == 1
 
     experience_module.forget_kept()  # another process: only the stored row
-    statements: list[str] = []
-    decoded: list[Any] = []
-    real_loads = kept.Codec.loads
-    # every stored result is read through its type's codec (perception.core.kept.codec)
-    monkeypatch.setattr(kept.Codec, "loads", lambda c, raw: decoded.append(c) or real_loads(c, raw))
-
-    def listen(conn, cursor, statement, params, context, executemany):
-        statements.append(statement)
-
     with own_app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with reads.watching(engine):
         second = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     assert second.status_code == 200
     assert _page(second) == _page(first)
-    assert [s for s in statements if READS_DATA.search(s)] == []
-    assert decoded == [kept.codec(ExperienceView)]
+    assert [s for s in reads.statements if READS_DATA.search(s)] == []
+    assert reads.codecs == [kept.codec(ExperienceView)]

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from perception.analysis.services import changes, overview
 from perception.analysis.services.filters import parse_filters
@@ -173,7 +173,7 @@ def _answers(app: Any, values: list[int], week: int, first_id: int) -> None:
         db.session.commit()
 
 
-def test_another_process_reads_the_kept_figures_and_summary_only(own_app, monkeypatch):
+def test_another_process_reads_the_kept_figures_and_summary_only(own_app, reads):
     from perception.core.extensions import db
 
     for week in range(12):
@@ -189,27 +189,15 @@ def test_another_process_reads_the_kept_figures_and_summary_only(own_app, monkey
     assert {"analysis_overview", "analysis_change_summary", "analysis_change_look"} <= pages
 
     overview.forget_kept()  # another process: only the stored rows
-    statements: list[str] = []
-    decoded: list[Any] = []
-    real_loads = kept.Codec.loads
-    # every stored result is read through its type's codec (perception.core.kept.codec)
-    monkeypatch.setattr(kept.Codec, "loads", lambda c, raw: decoded.append(c) or real_loads(c, raw))
-
-    def listen(conn, cursor, statement, params, context, executemany):
-        statements.append(statement)
-
     with own_app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with reads.watching(engine):
         second = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     assert second.status_code == 200
     assert _page(second) == _page(first)
-    assert [s for s in statements if READS_DATA.search(s)] == []
-    assert kept.codec(changes.ChangeView) not in decoded  # the summary, not every test of the look
-    assert decoded.count(kept.codec(overview.OverviewFigures)) == 1
+    assert [s for s in reads.statements if READS_DATA.search(s)] == []
+    assert kept.codec(changes.ChangeView) not in reads.codecs  # the summary, not every test of the look
+    assert reads.codecs.count(kept.codec(overview.OverviewFigures)) == 1
 
     # A committed answer moves the counter: the next load of any process counts it.
     with own_app.app_context():
