@@ -82,7 +82,7 @@ MAX_DERIVED_LABELS = 4000  # distinct texts with a derived label a model learns 
 MAX_EVALUATED = 1500  # distinct labelled texts the model card's cross-validation uses, at most
 #: Bump when the analysis (tokeniser data, clustering, classifier) changes what a run produces:
 #: stored results with another version's digest are recomputed.
-ANALYSIS_VERSION = "2026-12-06-theme-joins"
+ANALYSIS_VERSION = "2026-12-06-stable-sample"
 
 
 def text_hash(text: str) -> str:
