@@ -22,6 +22,7 @@ from sqlalchemy import BindParameter, DateTime, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from perception.kpi.services.bulk_indexes import indexes_set_aside, worth_setting_aside
 from perception.kpi.services.duration_arrays import forget_week_arrays
 from perception.kpi.services.ticket_parse import TicketColumns
 from perception.kpi.services.ticket_time import Moments
@@ -271,12 +272,20 @@ def _touched_days(conn: Connection) -> list[tuple[int, int]]:
     return [(int(r), int(d)) for r, d in conn.exec_driver_sql(sql) if r is not None and d is not None]
 
 
-def apply_stage(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
-    """Write the staged tickets: (inserted, updated). Unchanged tickets are not touched; the stored
-    durations of the weeks and regions the written tickets leave or enter are forgotten, so pooled
-    percentiles read those weeks from the tickets until compute_kpis stores them again."""
-    stage = _stage_name(conn)
+def apply_stage(conn: Connection, batch_id: int, now: datetime, staged: int = 0) -> tuple[int, int]:
+    """Write the staged tickets (``staged`` of them): (inserted, updated). Unchanged tickets are not
+    touched; the stored durations of the weeks and regions the written tickets leave or enter are
+    forgotten, so pooled percentiles read those weeks from the tickets until compute_kpis stores
+    them again. A batch large beside the table is written with the table's plain indexes set aside
+    and rebuilt after (kpi_bulk_indexes)."""
     forget_week_arrays(conn, _touched_days(conn))
+    with indexes_set_aside(conn, "ticket", worth_setting_aside(conn, "ticket", staged)):
+        return _upsert(conn, batch_id, now)
+
+
+def _upsert(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
+    """UPDATE the stored tickets the stage changes, INSERT the ones not stored: (inserted, updated)."""
+    stage = _stage_name(conn)
     sets = ", ".join(f"{c} = {_value(conn, c)}" for c in DATA_COLUMNS)
     params = {"batch": batch_id, "now": now}
     binds: tuple[BindParameter[Any], ...] = (bindparam("batch"), bindparam("now", type_=DateTime()))
