@@ -3,7 +3,8 @@
 The validated columns go into a temporary table with the driver's fastest path (PostgreSQL:
 ``COPY ... FROM STDIN`` through psycopg's ``cursor.copy()``; SQLite: ``executemany``). Then two
 statements compare and write the whole batch: an UPDATE of existing tickets (matched by
-external_id) whose values differ, and an INSERT of the ids not stored yet. Everything runs on the
+external_id) whose values differ, and an INSERT of the ids not stored yet (a batch at least as
+large as the table with its plain indexes set aside and rebuilt, kpi_bulk_indexes). Everything runs on the
 caller's connection, inside its transaction, so the import is all-or-nothing. Times travel as
 epoch seconds and become timestamps in SQL: SQLite stores SQLAlchemy's own text format
 ("YYYY-MM-DD HH:MM:SS.ffffff"), PostgreSQL ``timestamp without time zone`` in UTC.
