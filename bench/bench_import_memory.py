@@ -85,6 +85,25 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: KiB or bytes
 
 
+def _backend_pid(conn: Any) -> int | None:
+    """The pid of the PostgreSQL backend serving ``conn`` (the server runs on this machine)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return int(conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+
+
+def _server_cpu_s(pid: int | None) -> float | None:
+    """That backend's CPU seconds (user + system, from /proc), or None (SQLite, /proc unreadable).
+    A parallel worker's CPU is not in it."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child(mode: str, path: Path, url: str) -> dict[str, Any]:
     started = time.perf_counter()
     if mode == "read":
@@ -112,13 +131,19 @@ def child(mode: str, path: Path, url: str) -> dict[str, Any]:
     from perception.kpi.services.ticket_import import ImportOptions, import_tickets
 
     with app.app_context():
+        pid = _backend_pid(db.session.connection())
+        server_before = _server_cpu_s(pid)
         started = time.perf_counter()
         options = ImportOptions(dry_run=False, max_bytes=1 << 40)
         # "import_bytes": the file's bytes, as code from before streaming took them
         data = path.read_bytes() if mode == "import_bytes" else path
         result = import_tickets(db.session, options, data=data, filename=path.name)
         db.session.commit()
+        server_after = _server_cpu_s(pid)  # the pooled connection's backend lives on
     return {
+        "server_cpu_s": None
+        if server_before is None or server_after is None
+        else server_after - server_before,
         "rows": result.rows_new,
         "seconds": time.perf_counter() - started,
         "peak_mb": _peak_mb(),
@@ -238,6 +263,8 @@ def main() -> None:
                     if mode.startswith("import") and got.get("steps"):
                         steps = ", ".join(f"{k} {v:.1f} s" for k, v in got["steps"].items())
                         steps += f"; the process's CPU {got['cpu_s']:.1f} s"
+                        if got.get("server_cpu_s") is not None:
+                            steps += f", the server's {got['server_cpu_s']:.1f} s"
                         share = f"; {got['rows'] / got['seconds'] / raw_rate:.2f} of raw" if raw_rate else ""
                         print(f"{'':>10} {'':9} {'':14} steps: {steps}{share}", flush=True)
             print(f"{'':>10} ({size:.0f} MB of CSV)", flush=True)

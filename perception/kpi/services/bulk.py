@@ -3,7 +3,8 @@
 The validated columns go into a temporary table with the driver's fastest path (PostgreSQL:
 ``COPY ... FROM STDIN`` through psycopg's ``cursor.copy()``; SQLite: ``executemany``). Then two
 statements compare and write the whole batch: an UPDATE of existing tickets (matched by
-external_id) whose values differ, and an INSERT of the ids not stored yet. Everything runs on the
+external_id) whose values differ, and an INSERT of the ids not stored yet (a batch at least as
+large as the table with its plain indexes set aside and rebuilt, kpi_bulk_indexes). Everything runs on the
 caller's connection, inside its transaction, so the import is all-or-nothing. Times travel as
 epoch seconds and become timestamps in SQL: SQLite stores SQLAlchemy's own text format
 ("YYYY-MM-DD HH:MM:SS.ffffff"), PostgreSQL ``timestamp without time zone`` in UTC.
@@ -22,6 +23,7 @@ from sqlalchemy import BindParameter, DateTime, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
+from perception.kpi.services.bulk_indexes import indexes_set_aside, worth_setting_aside
 from perception.kpi.services.duration_arrays import forget_week_arrays
 from perception.kpi.services.ticket_parse import TicketColumns
 from perception.kpi.services.ticket_time import Moments
@@ -271,12 +273,20 @@ def _touched_days(conn: Connection) -> list[tuple[int, int]]:
     return [(int(r), int(d)) for r, d in conn.exec_driver_sql(sql) if r is not None and d is not None]
 
 
-def apply_stage(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
-    """Write the staged tickets: (inserted, updated). Unchanged tickets are not touched; the stored
-    durations of the weeks and regions the written tickets leave or enter are forgotten, so pooled
-    percentiles read those weeks from the tickets until compute_kpis stores them again."""
-    stage = _stage_name(conn)
+def apply_stage(conn: Connection, batch_id: int, now: datetime, staged: int = 0) -> tuple[int, int]:
+    """Write the staged tickets (``staged`` of them): (inserted, updated). Unchanged tickets are not
+    touched; the stored durations of the weeks and regions the written tickets leave or enter are
+    forgotten, so pooled percentiles read those weeks from the tickets until compute_kpis stores
+    them again. A batch large beside the table is written with the table's plain indexes set aside
+    and rebuilt after (kpi_bulk_indexes)."""
     forget_week_arrays(conn, _touched_days(conn))
+    with indexes_set_aside(conn, "ticket", worth_setting_aside(conn, "ticket", staged)):
+        return _upsert(conn, batch_id, now)
+
+
+def _upsert(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
+    """UPDATE the stored tickets the stage changes, INSERT the ones not stored: (inserted, updated)."""
+    stage = _stage_name(conn)
     sets = ", ".join(f"{c} = {_value(conn, c)}" for c in DATA_COLUMNS)
     params = {"batch": batch_id, "now": now}
     binds: tuple[BindParameter[Any], ...] = (bindparam("batch"), bindparam("now", type_=DateTime()))

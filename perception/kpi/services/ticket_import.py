@@ -334,7 +334,7 @@ def import_tickets(
                 # A batch of objects (the API, a service-desk event) is live data: what it closes
                 # is asked about at once. A file is history, left to the campaigns' daily scan.
                 closing = kpi_bulk.newly_closed(conn) if data is None else []
-                new, changed = kpi_bulk.apply_stage(conn, batch.id, utcnow())
+                new, changed = kpi_bulk.apply_stage(conn, batch.id, utcnow(), staged=total)
                 sample = ()
         finally:
             kpi_bulk.drop_stage(conn)
