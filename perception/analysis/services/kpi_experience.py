@@ -6,6 +6,8 @@ lead/lag check for the watermelons. This is the page a manager opens every Monda
 Public API (also used by the review phase):
 ``kpi_vs_experience(session, filters, *, use_rollup=True) -> KpiExperienceView`` (``use_rollup``:
 the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
+``kept_kpi_vs_experience(session, filters, *, use_rollup=True)``: the page's view, kept in the
+process while the write counter of its data is the same; ``forget_kept()``.
 
 KPI over the period: a ratio KPI is the n-weighted mean of its weekly values (tiers pooled the same
 way); a percentile KPI (P50/P90 response or resolution time) is the percentile of the cell's tickets
@@ -67,6 +69,7 @@ from perception.analysis.services.kpi_links import (
 )
 from perception.analysis.services.kpi_links import _kpi_where as kpi_where
 from perception.analysis.services.names import load_names
+from perception.core.kept import Kept
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.kpi_cumulative import period_pairs
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
@@ -1127,6 +1130,38 @@ def kpi_vs_experience(
         lead_lag=_lead_lags(watermelons, weekly),
         unmatched=tuple(unmatched.values()),
     )
+
+
+#: Views kept per process (kept_kpi_vs_experience): a national provider's is some 10,000 cells.
+KEPT_VIEWS = 4
+_KEPT: Kept[KpiExperienceView] = Kept(
+    "analysis_kpi_experience", KpiExperienceView, entries=KEPT_VIEWS, own_writes=True, shared=False
+)
+
+
+def kept_kpi_vs_experience(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True
+) -> KpiExperienceView:
+    """The page's view (``kpi_vs_experience(..., over_time=False)``), kept in the process while
+    the write counter of everything it is made from (kpi.services.data_version.KPI_EXPERIENCE) is
+    the same: a repeat, a page of the table or another manager with the same filters and scope
+    costs one counter read, and the first load after any write computes it again (issue 19). The
+    filters carry the user's scope and the period; a view computed over the transaction's own
+    uncommitted writes is kept for that transaction alone (perception.core.kept). Not stored in
+    the database: writing and reading back 10,000 cells costs about what computing them does."""
+    from perception.kpi.services.data_version import KPI_EXPERIENCE, read_version
+
+    return _KEPT.get(
+        session,
+        {"filters": filters, "rollup": use_rollup},
+        read_version(session, KPI_EXPERIENCE),
+        lambda: kpi_vs_experience(session, filters, use_rollup=use_rollup, over_time=False),
+    )
+
+
+def forget_kept() -> None:
+    """Drop the views kept in this process (tests, benchmarks)."""
+    _KEPT.forget()
 
 
 def _cell_weeks(
