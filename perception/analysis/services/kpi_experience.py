@@ -986,6 +986,8 @@ def kpi_vs_experience(
     #: per "SERVICE:KPI", region key: the cells compared under it (definition, service, region, target)
     compared_cells: dict[tuple[str, str], list[tuple[int, int, int, ExperienceTarget]]] = defaultdict(list)
     cell_parts: dict[tuple[int, int], dict[tuple[str, str | None], Acc]] = {}
+    cell_inputs: dict[tuple[int, int, ExperienceTarget], tuple[dict[str, Any], str]] = {}
+    period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
     for (definition_id, service_id, region_id), cell_sums in sorted(sums.items()):
         link = links.get((definition_id, service_id))
         if link is None or link.experience is None:
@@ -1011,7 +1013,11 @@ def kpi_vs_experience(
             continue
         if (service_id, region_id) not in cell_parts:  # the KPIs of a cell share its sums
             cell_parts[(service_id, region_id)] = cells_index.parts(service_id, region_id)
-        exp, basis = experience_input(cell_parts[(service_id, region_id)], link.experience)
+        # ... and mostly their experience target: its input is read once (never changed after).
+        measured = (service_id, region_id, link.experience)
+        if measured not in cell_inputs:
+            cell_inputs[measured] = experience_input(cell_parts[(service_id, region_id)], link.experience)
+        exp, basis = cell_inputs[measured]
         s_code, r_code = service_named.code, region_named.code
         if basis.startswith("not_measurable_yet:"):
             reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
@@ -1025,7 +1031,6 @@ def kpi_vs_experience(
             )))  # fmt: skip
         if not exp:
             continue
-        period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
         unit = units.get(definition_id, "share")
         by_tier = (
             {
@@ -1115,7 +1120,7 @@ def kpi_vs_experience(
         [([m for m, _ in p.values()], [g for _, g in p.values()]) for _, p in series]
     )
     correlations = KpiExperienceCorrelations(
-        across_regions=kpi_experience_correlations(report.cells).across_regions,
+        across_regions=kpi_experience_correlations(report.cells, over_time=False).across_regions,
         over_time=tuple(
             ((service, region, None), r)
             for ((service, region), _), r in zip(series, over_time_rho, strict=True)
