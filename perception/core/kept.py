@@ -207,7 +207,8 @@ class Kept(Generic[T]):
     returns (its field types drive the decoder); ``max_age``: a result older than that is computed
     again whatever the counter; ``own_writes``: keep in the process what a transaction computed
     over its own uncommitted writes, for that transaction only; ``format``: raise it when the
-    result's fields change, so older rows are ignored."""
+    result's fields change, so older rows are ignored; ``shared=False``: kept in the process only,
+    never stored (a result too large to write and read back faster than it is computed)."""
 
     def __init__(
         self,
@@ -218,8 +219,10 @@ class Kept(Generic[T]):
         entries: int = 16,
         own_writes: bool = False,
         format: int = 1,  # noqa: A002 - the row's column
+        shared: bool = True,
     ) -> None:
         self.page, self.result_type = page, result_type
+        self.shared = shared
         self.max_age, self.entries, self.own_writes = max_age, entries, own_writes
         self._format = format
         self._memory: OrderedDict[tuple[str, str], _Entry[T]] = OrderedDict()
@@ -265,7 +268,7 @@ class Kept(Generic[T]):
         ):
             return found.result
         key = hashlib.sha256(f"{self.page}\n{canonical}".encode()).hexdigest()
-        if committed:
+        if committed and self.shared:
             stored = self._read(session, key, canonical, version[0], now)
             if stored is not None:
                 self._remember(where, _Entry(version, stored[0], stored[1]))
@@ -273,7 +276,7 @@ class Kept(Generic[T]):
         result = compute()
         if committed or self.own_writes:
             self._remember(where, _Entry(version, now, result))
-        if committed:
+        if committed and self.shared:
             self._store(session, key, canonical, version[0], now, result)
         return result
 

@@ -6,6 +6,8 @@ lead/lag check for the watermelons. This is the page a manager opens every Monda
 Public API (also used by the review phase):
 ``kpi_vs_experience(session, filters, *, use_rollup=True) -> KpiExperienceView`` (``use_rollup``:
 the ANALYSIS_ROLLUP setting, see services.facts.aggregate).
+``kept_kpi_vs_experience(session, filters, *, use_rollup=True)``: the page's view, kept in the
+process while the write counter of its data is the same; ``forget_kept()``.
 
 KPI over the period: a ratio KPI is the n-weighted mean of its weekly values (tiers pooled the same
 way); a percentile KPI (P50/P90 response or resolution time) is the percentile of the cell's tickets
@@ -67,6 +69,7 @@ from perception.analysis.services.kpi_links import (
 )
 from perception.analysis.services.kpi_links import _kpi_where as kpi_where
 from perception.analysis.services.names import load_names
+from perception.core.kept import Kept
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.kpi_cumulative import period_pairs
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
@@ -983,6 +986,8 @@ def kpi_vs_experience(
     #: per "SERVICE:KPI", region key: the cells compared under it (definition, service, region, target)
     compared_cells: dict[tuple[str, str], list[tuple[int, int, int, ExperienceTarget]]] = defaultdict(list)
     cell_parts: dict[tuple[int, int], dict[tuple[str, str | None], Acc]] = {}
+    cell_inputs: dict[tuple[int, int, ExperienceTarget], tuple[dict[str, Any], str]] = {}
+    period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
     for (definition_id, service_id, region_id), cell_sums in sorted(sums.items()):
         link = links.get((definition_id, service_id))
         if link is None or link.experience is None:
@@ -1008,7 +1013,11 @@ def kpi_vs_experience(
             continue
         if (service_id, region_id) not in cell_parts:  # the KPIs of a cell share its sums
             cell_parts[(service_id, region_id)] = cells_index.parts(service_id, region_id)
-        exp, basis = experience_input(cell_parts[(service_id, region_id)], link.experience)
+        # ... and mostly their experience target: its input is read once (never changed after).
+        measured = (service_id, region_id, link.experience)
+        if measured not in cell_inputs:
+            cell_inputs[measured] = experience_input(cell_parts[(service_id, region_id)], link.experience)
+        exp, basis = cell_inputs[measured]
         s_code, r_code = service_named.code, region_named.code
         if basis.startswith("not_measurable_yet:"):
             reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
@@ -1022,7 +1031,6 @@ def kpi_vs_experience(
             )))  # fmt: skip
         if not exp:
             continue
-        period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
         unit = units.get(definition_id, "share")
         by_tier = (
             {
@@ -1112,7 +1120,7 @@ def kpi_vs_experience(
         [([m for m, _ in p.values()], [g for _, g in p.values()]) for _, p in series]
     )
     correlations = KpiExperienceCorrelations(
-        across_regions=kpi_experience_correlations(report.cells).across_regions,
+        across_regions=kpi_experience_correlations(report.cells, over_time=False).across_regions,
         over_time=tuple(
             ((service, region, None), r)
             for ((service, region), _), r in zip(series, over_time_rho, strict=True)
@@ -1127,6 +1135,38 @@ def kpi_vs_experience(
         lead_lag=_lead_lags(watermelons, weekly),
         unmatched=tuple(unmatched.values()),
     )
+
+
+#: Views kept per process (kept_kpi_vs_experience): a national provider's is some 10,000 cells.
+KEPT_VIEWS = 4
+_KEPT: Kept[KpiExperienceView] = Kept(
+    "analysis_kpi_experience", KpiExperienceView, entries=KEPT_VIEWS, own_writes=True, shared=False
+)
+
+
+def kept_kpi_vs_experience(
+    session: Session, filters: AnalysisFilters, *, use_rollup: bool = True
+) -> KpiExperienceView:
+    """The page's view (``kpi_vs_experience(..., over_time=False)``), kept in the process while
+    the write counter of everything it is made from (kpi.services.data_version.KPI_EXPERIENCE) is
+    the same: a repeat, a page of the table or another manager with the same filters and scope
+    costs one counter read, and the first load after any write computes it again (issue 19). The
+    filters carry the user's scope and the period; a view computed over the transaction's own
+    uncommitted writes is kept for that transaction alone (perception.core.kept). Not stored in
+    the database: writing and reading back 10,000 cells costs about what computing them does."""
+    from perception.kpi.services.data_version import KPI_EXPERIENCE, read_version
+
+    return _KEPT.get(
+        session,
+        {"filters": filters, "rollup": use_rollup},
+        read_version(session, KPI_EXPERIENCE),
+        lambda: kpi_vs_experience(session, filters, use_rollup=use_rollup, over_time=False),
+    )
+
+
+def forget_kept() -> None:
+    """Drop the views kept in this process (tests, benchmarks)."""
+    _KEPT.forget()
 
 
 def _cell_weeks(

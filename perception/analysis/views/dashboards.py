@@ -22,10 +22,10 @@ from perception.analysis.services.kpi_experience import (
     WATERMELON_LIST_SIZE,
     KpiExperienceView,
     cell_page,
+    kept_kpi_vs_experience,
     quadrant_lists,
     watermelon_cells,
 )
-from perception.analysis.services.kpi_experience import kpi_vs_experience as kpi_experience_service
 from perception.analysis.services.kpis import kpi_analysis
 from perception.analysis.services.names import load_names
 from perception.analysis.services.overview import OverviewView
@@ -50,8 +50,9 @@ def _overview(filters: AnalysisFilters) -> OverviewView:
 
 
 def _kpi_vs_experience(filters: AnalysisFilters) -> KpiExperienceView:
-    # The page and its chart do not show the correlations over each cell's weeks (the API does).
-    return kpi_experience_service(orm(), filters, use_rollup=rollup_for_pages(orm()), over_time=False)
+    # The page and its chart do not show the correlations over each cell's weeks (the API does);
+    # the view is kept while its data are unchanged (kept_kpi_vs_experience).
+    return kept_kpi_vs_experience(orm(), filters, use_rollup=rollup_for_pages(orm()))
 
 
 def _experience(filters: AnalysisFilters) -> ExperienceView:
@@ -73,7 +74,8 @@ def overview() -> Any:
 def kpi_vs_experience() -> Any:
     filters, error = current_filters()
     # Turning the table's pages of a view just computed draws from it, as its charts do (within
-    # REUSE_SECONDS, same sign-in and filters); opening the page computes afresh.
+    # REUSE_SECONDS, same sign-in and filters); opening the page reads the write counter of its
+    # data and computes afresh unless the view kept for the same filters is still current.
     paging = "page" in request.args or "quadrant" in request.args
     view = computed("kpi_vs_experience", filters, lambda: _kpi_vs_experience(filters), reuse=paging)
     table = cell_page(view, request.args.get("page", 1, type=int), request.args.get("quadrant") or None)

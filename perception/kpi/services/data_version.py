@@ -16,8 +16,8 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
-Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``EXPERIENCE_FACTS``, ``KPI_VALUES``,
-``REVIEW_INPUTS``, ``read_version``, ``mark_written``.
+Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``KPI_EXPERIENCE``, ``EXPERIENCE_FACTS``,
+``KPI_VALUES``, ``REVIEW_INPUTS``, ``read_version``, ``mark_written``.
 """
 
 from __future__ import annotations
@@ -87,6 +87,31 @@ WATCHED: dict[str, frozenset[str]] = {
         }
     ),
 }
+#: The KPI-versus-experience page (analysis.services.kpi_experience.kept_kpi_vs_experience): the
+#: facts, the KPI values and definitions, the stored durations and tickets its percentiles come
+#: from with the SLAs measuring those, the KPI and experience standards and their versions, the
+#: perception plan (what would measure a dimension), and the names it shows. The running sums and
+#: pre-aggregates it may read instead are derived from these and give the same figures.
+KPI_EXPERIENCE = "analysis_kpi_experience"
+WATCHED[KPI_EXPERIENCE] = frozenset(
+    {
+        "experience_observation",
+        "kpi_value",
+        "kpi_definition",
+        "kpi_duration_array",
+        "ticket",
+        "sla",
+        "sla_service",
+        "sla_holiday",
+        "sla_workday",
+        "service_standard",
+        "standard_version",
+        "plan_item",
+        "region",
+        "service",
+        "service_tier",
+    }
+)
 #: The experience facts the analysis pre-aggregate is made from (perception.analysis.services.rollup).
 EXPERIENCE_FACTS = "experience_facts"
 WATCHED[EXPERIENCE_FACTS] = frozenset({"experience_observation"})
