@@ -10,14 +10,17 @@ the background job's result (computed hourly) is what a manager meets."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import event
 
 from perception.analysis.services import kpis
 from perception.analysis.services.filters import AnalysisFilters
 from perception.core.models.base import Base
 from perception.kpi.services import data_version
+from tests.analysis.test_h19kpis2_kpis_sums import _filters, generated  # noqa: F401 - the fixture
 from tests.kpi.test_kpi_sla import changed  # noqa: F401 - the fixture
 
 START, END = date(2026, 3, 30), date(2026, 4, 13)  # the two weeks of the tickets of ``changed``
@@ -89,8 +92,11 @@ def test_every_table_the_page_reads_moves_its_counter(db_session, changed, catal
         db_session, lambda: kpis.kpi_analysis(db_session, filters, region_page=1), monkeypatch
     )
     assert {"kpi_value", "kpi_duration_array", "ticket", "sla", "subscription"} <= read
-    assert read - {"data_version"} <= data_version.WATCHED[data_version.KPI_ANALYSIS]
-    for table in read - {"data_version"}:
+    # The counters themselves, and the KPI values' running sums, read only while they equal the
+    # values (their own counter, KPI_VALUES, says so): derived, they change no figure.
+    derived = {"data_version", "kpi_cumulative_state", "kpi_value_cumulative"}
+    assert read - derived <= data_version.WATCHED[data_version.KPI_ANALYSIS]
+    for table in read - derived:
         assert data_version.KPI_ANALYSIS in data_version._names(table), table
 
 
@@ -119,3 +125,35 @@ def test_a_kept_result_is_served_while_nothing_changed_and_the_day_is_in_its_key
     monkeypatch.setattr(kpis, "read_version", lambda session, name: (42, 0, 0))
     assert kpis.kpi_analysis(db_session, ended, keep=True, now=tomorrow).computed_at == tomorrow
     kpis.forget_kept()
+
+
+@pytest.mark.parametrize("which", ["all", "scoped", "one_region", "service", "tier", "shorter"])
+def test_the_region_cells_from_the_running_sums_are_those_of_the_values(db_session, generated, which):  # noqa: F811
+    from perception.kpi.services.kpi_cumulative import (
+        CumulativeFreshness,
+        cumulative_freshness,
+        period_cells,
+        refresh_cumulative,
+    )
+
+    filters = _filters(generated, which)
+    # Beside the period: one past the values, and the three weeks before it.
+    later = replace(filters, start=filters.end + timedelta(weeks=1), end=filters.end + timedelta(weeks=3))
+    earlier = replace(filters, start=filters.start - timedelta(weeks=3), end=filters.start)
+    assert cumulative_freshness(db_session) is not CumulativeFreshness.CURRENT
+    # Not current: grouped from the values.
+    grouped = {f: kpis._region_cells(db_session, f) for f in (filters, later, earlier)}
+    refresh_cumulative(db_session)
+    assert cumulative_freshness(db_session) is CumulativeFreshness.CURRENT
+    found = period_cells(
+        db_session,
+        filters.start,
+        filters.end,
+        region_ids=filters.region_ids,
+        service_id=filters.service_id,
+        tier_id=filters.tier_id,
+    )
+    assert grouped[filters] and found is not None
+    assert sorted(found) == sorted(grouped[filters]) and len(found) == len(set(found))
+    for f, cells in grouped.items():
+        assert sorted(kpis._region_cells(db_session, f)) == sorted(cells)

@@ -43,6 +43,7 @@ from perception.core.kept import Kept
 from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.data_version import KPI_ANALYSIS, read_version
+from perception.kpi.services.kpi_cumulative import period_cells
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from perception.setup.models.catalog import ServiceTier
 from scoring import AttainmentResult, standard_attainment
@@ -290,7 +291,19 @@ def _pooled_sums(
 
 
 def _region_cells(session: Session, filters: AnalysisFilters) -> list[tuple[int, int, int]]:
-    """Every (definition, service, region) with values in scope."""
+    """Every (definition, service, region) with values in scope: from the KPI values' running sums
+    while they are current (kpi.services.kpi_cumulative.period_cells: two weeks' rows), else
+    grouped from the values."""
+    found = period_cells(
+        session,
+        filters.start,
+        filters.end,
+        region_ids=filters.region_ids,
+        service_id=filters.service_id,
+        tier_id=filters.tier_id,
+    )
+    if found is not None:
+        return found
     v = KpiValue.__table__.c
     stmt = (
         select(v.definition_id, v.service_id, v.region_id)
