@@ -20,6 +20,7 @@ from perception.analysis.services import kpis
 from perception.analysis.services.filters import AnalysisFilters
 from perception.core.models.base import Base
 from perception.kpi.services import data_version
+from tests.analysis.test_h19kept_pages import _forget, own_app  # noqa: F401 - the fixture
 from tests.analysis.test_h19kpis2_kpis_sums import _filters, generated  # noqa: F401 - the fixture
 from tests.kpi.test_kpi_sla import changed  # noqa: F401 - the fixture
 
@@ -157,3 +158,32 @@ def test_the_region_cells_from_the_running_sums_are_those_of_the_values(db_sessi
     assert sorted(found) == sorted(grouped[filters]) and len(found) == len(set(found))
     for f, cells in grouped.items():
         assert sorted(kpis._region_cells(db_session, f)) == sorted(cells)
+
+
+def test_the_job_computes_the_year_ahead_too(own_app, monkeypatch):  # noqa: F811
+    from perception.analysis.kept_pages import year_args
+    from perception.analysis.services import changes, experience, overview
+    from perception.core.clock import current_clock
+    from perception.core.jobs import run_now
+    from perception.core.transaction import unit_of_work
+
+    _forget()
+    with own_app.app_context(), unit_of_work() as session:
+        run_now(session, "refresh_kept_pages")
+        today = current_clock().today()
+    _forget()  # another process: only the stored rows
+
+    def refuse(*_a, **_kw):
+        raise AssertionError("computed in the request")
+
+    monkeypatch.setattr(kpis, "_core", refuse)
+    monkeypatch.setattr(changes, "computed_view", refuse)
+    monkeypatch.setattr(overview, "overview_figures", refuse)
+    monkeypatch.setattr(experience, "computed_experience", refuse)
+    client = own_app.test_client()
+    assert client.post("/login", data={"username": "m", "password": "pw-0123456789abc"}).status_code == 302
+    query = "&".join(f"{k}={v}" for k, v in year_args(today).items())
+    for page in ("kpis", "overview", "experience"):
+        response = client.get(f"/analysis/{page}?{query}")
+        assert response.status_code == 200, (page, response.get_data(as_text=True)[:500])
+    _forget()
