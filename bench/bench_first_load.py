@@ -17,7 +17,6 @@ each). ``--job``: time the background job that computes the default views ahead
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import statistics
 import sys
@@ -53,9 +52,12 @@ def forget_everything(app: Any) -> None:
     from perception.core.kept import Kept
     from perception.core.models.kept import KeptResult
 
-    for o in gc.get_objects():
-        if isinstance(o, Kept):
-            o.forget()
+    # Every Kept a module holds (not gc.get_objects(): the warm-up freezes the startup objects,
+    # and frozen objects are not listed).
+    for module in list(sys.modules.values()):
+        for value in list(getattr(module, "__dict__", {}).values()):
+            if isinstance(value, Kept):
+                value.forget()
     with app.app_context():
         db.session.execute(delete(KeptResult))
         db.session.commit()

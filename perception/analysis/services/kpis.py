@@ -224,9 +224,10 @@ def _week_sums(
     )
     sums: dict[tuple[int, int], dict[date, _Sums]] = defaultdict(lambda: defaultdict(_Sums))
     comparators: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for d_id, s_id, period, comparator, total, w, n, missed, hit, high, low in session.connection().execute(
-        stmt
-    ):
+    # All rows at once (fetchall): iterating the result fetches them one by one, 0.3 s of CPU for a
+    # year's 76,000 groups at a national provider's size.
+    rows = session.connection().execute(stmt).all()
+    for d_id, s_id, period, comparator, total, w, n, missed, hit, high, low in rows:
         met = False if missed else (True if hit else None)  # scoring.pooled_met of the rows
         week = sums[(d_id, s_id)][period]
         week.add(float(total), float(w), int(n), met, comparator, high, low)
@@ -310,7 +311,7 @@ def _region_cells(session: Session, filters: AnalysisFilters) -> list[tuple[int,
         .where(*_kpi_where(filters, Granularity.WEEK))
         .group_by(v.definition_id, v.service_id, v.region_id)
     )
-    return [(int(d), int(s), int(r)) for d, s, r in session.connection().execute(stmt)]
+    return [(int(d), int(s), int(r)) for d, s, r in session.connection().execute(stmt).all()]
 
 
 def _cell_rows(session: Session, filters: AnalysisFilters, cells: list[tuple[int, int, int]]) -> list[KpiRow]:
@@ -469,7 +470,11 @@ def _core(session: Session, filters: AnalysisFilters) -> _Core:
         summary.append(attainment_row(d_id, s_id, None, values, targets, comparator_of((d_id, s_id)), mets))
 
     cells = [c for c in _region_cells(session, filters) if c[0] in definitions]
-    cells.sort(key=lambda c: (definitions[c[0]].code, names.service(c[1]).code, names.region(c[2]).code))
+    # The codes looked up once per id, not three times per cell (50,000 cells for a year).
+    kpi_code = {d_id: d.code for d_id, d in definitions.items()}
+    service_code = {s_id: names.service(s_id).code for s_id in {c[1] for c in cells}}
+    region_code = {r_id: names.region(r_id).code for r_id in {c[2] for c in cells}}
+    cells.sort(key=lambda c: (kpi_code[c[0]], service_code[c[1]], region_code[c[2]]))
     tiers: dict[int, str] = {i: c for i, c in session.execute(select(ServiceTier.id, ServiceTier.code))}
     missed = _breaches(session, filters)
     missed_count = sum(s.missed for by_week in sums.values() for s in by_week.values())

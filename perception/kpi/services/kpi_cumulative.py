@@ -509,7 +509,7 @@ def period_cells(
         stmt = stmt.where(b.region_id.in_(sorted(region_ids)))
     if service_id is not None:
         stmt = stmt.where(b.service_id == service_id)
-    return [(int(d), int(s), int(r)) for d, s, r in session.connection().execute(stmt)]
+    return [(int(d), int(s), int(r)) for d, s, r in session.connection().execute(stmt).all()]
 
 
 def period_sums(
