@@ -131,11 +131,16 @@ def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
         assert run_now(session, "refresh_kept_pages") == ["attainment", "kpis", "overview", "experience"]
     with own_app.app_context():
         pages = db.session.scalars(select(KeptResult.page).order_by(KeptResult.page)).all()
+    # The 14 weeks and the year (h19first) of the KPI, overview and experience pages; the two share
+    # their change look (the same last complete weeks).
     assert pages == [
         "analysis_change_look",
         "analysis_change_summary",
         "analysis_experience",
+        "analysis_experience",
         "analysis_kpis",
+        "analysis_kpis",
+        "analysis_overview",
         "analysis_overview",
         "kpi_attainment",
     ]

@@ -210,14 +210,16 @@ def test_the_page_keeps_its_sums_while_the_data_are_unchanged(db_session, genera
     assert (
         len(sums) == 3 and {b.region_id for b in scoped.breaches} <= _filters(generated, "scoped").region_ids
     )
-    # A committed write to its data, or the age: computed again; uncommitted writes: never kept.
+    # A committed write to its data: computed again; its age alone: not (h19first: no age limit,
+    # tests/analysis/test_h19first_kpis_kept.py); uncommitted writes: never kept.
     version["value"] = (6, 0, 0)
     kpi_analysis(db_session, filters, region_page=1, keep=True, now=now + timedelta(minutes=2))
     assert len(sums) == 4
-    later = now + timedelta(minutes=2) + kpis.KEPT_MAX_AGE
-    assert kpi_analysis(db_session, filters, keep=True, region_page=1, now=later).computed_at == later
+    later = now + timedelta(minutes=2, hours=3)
+    kept = kpi_analysis(db_session, filters, keep=True, region_page=1, now=later)
+    assert kept.computed_at == now + timedelta(minutes=2)
     version["value"] = (6, 99, 1)
     kpi_analysis(db_session, filters, region_page=1, keep=True, now=later)
     kpi_analysis(db_session, filters, region_page=1, keep=True, now=later)
-    assert len(sums) == 7
+    assert len(sums) == 6
     kpis.forget_kept()

@@ -39,7 +39,10 @@ HEADLINE = "analysis_headline"
 #: their targets come from, the SLAs whose covered hours measure them, and the names it shows.
 ATTAINMENT = "kpi_attainment"
 #: The internal KPI page (analysis.services.kpis): the KPI values and definitions, the stored
-#: durations and the tickets its pooled percentiles come from, the SLAs measuring those, the names.
+#: durations and the tickets its pooled percentiles come from, the SLAs measuring those (with the
+#: subscriptions whose tier picks a customer's SLA, and the escalation rules read with them), the
+#: names. Every table the page reads (tests/analysis/test_h19first_kpis_kept.py): the page keeps
+#: its result for as long as this counter stands.
 KPI_ANALYSIS = "analysis_kpis"
 WATCHED: dict[str, frozenset[str]] = {
     HEADLINE: frozenset(
@@ -65,6 +68,8 @@ WATCHED: dict[str, frozenset[str]] = {
             "sla_service",
             "sla_holiday",
             "sla_workday",
+            "escalation_rule",
+            "subscription",
             "region",
             "service",
             "service_tier",

@@ -1,0 +1,137 @@
+"""The manager pages' FIRST computation after the data changed (issue 19), page by page.
+
+    python bench/bench_first_load.py --url sqlite:////work/wt/copy.sqlite [--code /path/to/a/tree]
+                                     [--pages overview,kpis,experience] [--periods 14w,52w]
+                                     [--repeat 3] [--job]
+
+A database built by bench/bench_national.py (``--keep`` run once: the manager exists). Before each
+load every kept result is forgotten, in the process (every ``perception.core.kept.Kept``) and in
+the database (``kept_result`` emptied), so the load computes the page as the first manager after a
+write meets it; a second load (the kept result) is timed beside it. Wall and this process's CPU
+time per load, the median over ``--repeat`` rounds, and the load average. ``--code``: import the
+application from another tree (to alternate a baseline and a change in the same run, one process
+each). ``--job``: time the background job that computes the default views ahead
+(perception.analysis.kept_pages.refresh_kept_pages), from an empty ``kept_result``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+PASSWORD = "bench-password-123"  # noqa: S105 - bench_national's throw-away user
+PAGES = {"overview": "/analysis/overview", "kpis": "/analysis/kpis", "experience": "/analysis/experience"}
+
+
+def _args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--url", required=True)
+    p.add_argument("--code", default=str(Path(__file__).resolve().parent.parent))
+    p.add_argument("--pages", default="overview,kpis,experience")
+    p.add_argument("--periods", default="14w,52w")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--job", action="store_true")
+    return p.parse_args()
+
+
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def forget_everything(app: Any) -> None:
+    """Every kept result of this process and of the database."""
+    from sqlalchemy import delete
+
+    from perception.core.extensions import db
+    from perception.core.kept import Kept
+    from perception.core.models.kept import KeptResult
+
+    # Every Kept a module holds (not gc.get_objects(): the warm-up freezes the startup objects,
+    # and frozen objects are not listed).
+    for module in list(sys.modules.values()):
+        for value in list(getattr(module, "__dict__", {}).values()):
+            if isinstance(value, Kept):
+                value.forget()
+    with app.app_context():
+        db.session.execute(delete(KeptResult))
+        db.session.commit()
+
+
+def main() -> None:
+    args = _args()
+    sys.path.insert(0, args.code)
+    os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_first_load_instance")
+    import perception
+    from perception import create_app
+    from perception.core.periods import week_start
+    from perception.web.warmup import warm
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": args.url,
+            "SECRET_KEY": "bench-secret-key-which-is-long-enough-0123",
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "JOBS_BACKGROUND": False,
+        }
+    )
+    warm(app)
+    end = week_start(date.today()) + timedelta(weeks=1)
+    year = f"?from={(end - timedelta(weeks=52)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
+    periods = {"14w": "", "52w": year}
+    client = app.test_client()
+    assert client.post("/login", data={"username": "bench.manager", "password": PASSWORD}).status_code == 302
+    print(f"code {Path(perception.__file__).parent.parent}  {args.url}  load {_load()}", flush=True)
+
+    def get(path: str) -> tuple[float, float]:
+        t, c = time.perf_counter(), time.process_time()
+        r = client.get(path, headers={"Accept-Language": "zh-CN"})
+        assert r.status_code == 200, (path, r.status_code)
+        return time.perf_counter() - t, time.process_time() - c
+
+    wanted = [(p, q) for p in args.pages.split(",") if p for q in args.periods.split(",") if q]
+    # Untimed: each page's first request in the process (its templates, its modules' first calls),
+    # so the first timed load is the computation's, whatever the page's place in the order.
+    for page in dict.fromkeys(p for p, _ in wanted):
+        get(PAGES[page])
+    first: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in wanted}
+    kept: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in wanted}
+    for _ in range(args.repeat):
+        for page, period in wanted:
+            forget_everything(app)
+            first[(page, period)].append(get(PAGES[page] + periods[period]))
+            kept[(page, period)].append(get(PAGES[page] + periods[period]))
+    for key in wanted:
+        f, k = first[key], kept[key]
+        print(
+            f"{key[0]:11s} {key[1]:4s} first wall {statistics.median(x[0] for x in f) * 1000:7.0f} ms"
+            f" cpu {statistics.median(x[1] for x in f) * 1000:7.0f} ms"
+            f"  (all wall {' '.join(f'{x[0] * 1000:.0f}' for x in f)})"
+            f"   kept wall {statistics.median(x[0] for x in k) * 1000:6.0f} ms"
+            f" cpu {statistics.median(x[1] for x in k) * 1000:6.0f} ms",
+            flush=True,
+        )
+    if args.job:
+        from perception.core.extensions import db
+        from perception.core.jobs import run_now
+        from perception.core.transaction import unit_of_work
+
+        forget_everything(app)
+        with app.app_context(), unit_of_work() as session:
+            t, c = time.perf_counter(), time.process_time()
+            done = run_now(session, "refresh_kept_pages")
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
+        with app.app_context():
+            db.engine.dispose()
+        print(f"refresh_kept_pages {done}: wall {wall * 1000:.0f} ms cpu {cpu * 1000:.0f} ms", flush=True)
+    print(f"load average at the end: {_load()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
