@@ -70,6 +70,7 @@ from perception.analysis.services.kpi_links import (
 from perception.analysis.services.kpi_links import _kpi_where as kpi_where
 from perception.analysis.services.names import load_names
 from perception.core.kept import Kept
+from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.kpi_cumulative import period_pairs
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
@@ -1155,10 +1156,13 @@ def kept_kpi_vs_experience(
     uncommitted writes is kept for that transaction alone (perception.core.kept). Not stored in
     the database: writing and reading back 10,000 cells costs about what computing them does."""
     from perception.kpi.services.data_version import KPI_EXPERIENCE, read_version
+    from perception.kpi.services.ticket_frame import sla_day
 
     return _KEPT.get(
         session,
-        {"filters": filters, "rollup": use_rollup},
+        # a percentile KPI's tickets are measured under the SLAs of the period's last day or, while
+        # it runs, today's: the day is an input the counter cannot see
+        {"filters": filters, "rollup": use_rollup, "measured_on": sla_day(filters.end, utcnow())},
         read_version(session, KPI_EXPERIENCE),
         lambda: kpi_vs_experience(session, filters, use_rollup=use_rollup, over_time=False),
     )

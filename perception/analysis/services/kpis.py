@@ -16,7 +16,7 @@ the page keeps everything but that table's page while the write counter of its d
 and in the database, for every worker (perception.core.kept). No age limit: the counter moves with
 every table the computation reads, and its one input that is no table, the clock (the tickets'
 percentiles are measured under the SLAs in force on the period's last day, or today while the
-period runs: kpi.services.ticket_frame.load_durations), is in the key (``_measured_on``). So the
+period runs: kpi.services.ticket_frame.load_durations), is in the key (``ticket_frame.sla_day``). So the
 result the background job computes ahead (analysis.kept_pages) is the one a manager meets until
 the data change.
 
@@ -29,7 +29,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
@@ -45,6 +45,7 @@ from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.data_version import KPI_ANALYSIS, read_version
 from perception.kpi.services.kpi_cumulative import period_cells
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
+from perception.kpi.services.ticket_frame import sla_day
 from perception.setup.models.catalog import ServiceTier
 from scoring import AttainmentResult, standard_attainment
 from scoring.attainment import pooled_met
@@ -579,12 +580,6 @@ def _region_rows(
 _KEPT: Kept[_Core] = Kept("analysis_kpis", _Core, entries=KEPT_VIEWS)
 
 
-def _measured_on(filters: AnalysisFilters, now: datetime) -> date:
-    """The day whose SLAs measure the tickets' percentiles: the period's last day, or today while
-    the period runs (kpi.services.ticket_frame.load_durations)."""
-    return min(filters.end, now.date() + timedelta(days=1)) - timedelta(days=1)
-
-
 def _kept_core(session: Session, filters: AnalysisFilters, now: datetime) -> _Core:
     """_core, kept while the write counter of its data is the same (module docstring); the filters
     carry the user's scope, so a result never shows another scope."""
@@ -595,7 +590,7 @@ def _kept_core(session: Session, filters: AnalysisFilters, now: datetime) -> _Co
 
     return _KEPT.get(
         session,
-        {"filters": filters, "measured_on": _measured_on(filters, now)},
+        {"filters": filters, "measured_on": sla_day(filters.end, now)},
         read_version(session, KPI_ANALYSIS),
         compute,
         now=now,

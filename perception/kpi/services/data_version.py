@@ -109,6 +109,8 @@ WATCHED[KPI_EXPERIENCE] = frozenset(
         "sla_service",
         "sla_holiday",
         "sla_workday",
+        "escalation_rule",
+        "subscription",
         "service_standard",
         "standard_version",
         "plan_item",

@@ -120,6 +120,13 @@ class TicketDurations:
         return int(self.service.size)
 
 
+def sla_day(end: date, now: datetime) -> date:
+    """The day whose SLAs measure the tickets of a period ending before ``end`` (load_durations):
+    its last day, or today while it runs. A result kept from these durations keys on it (the
+    clock is an input: a running period is measured under today's SLAs)."""
+    return min(end, now.date() + timedelta(days=1)) - timedelta(days=1)
+
+
 def load_durations(
     session: Session, start: date, end: date, *, region_ids: frozenset[int] | None = None
 ) -> TicketDurations:
@@ -137,10 +144,7 @@ def load_durations(
         local_day = local_day[keep]
     resolved = raw.resolved.copy()
     resolved[raw.unresolved] = np.datetime64("NaT")  # a reopened ticket is not resolved
-    as_of = utcnow()
-    sla = _sla_ids(
-        session, raw.service, raw.customer, min(end, as_of.date() + timedelta(days=1)) - timedelta(days=1)
-    )
+    sla = _sla_ids(session, raw.service, raw.customer, sla_day(end, utcnow()))
     response_s = np.full(sla.size, np.nan)
     resolution_s = np.full(sla.size, np.nan)
     for sla_id, cal in calendars(session, sla).items():
