@@ -17,10 +17,6 @@ from tests.analysis.test_h19agg_rollup import FIFTY_FIVE, FILTERS, FOURTEEN, _ar
 from tests.facts import assert_same_figures
 
 
-def _pg(db_session) -> bool:
-    return db_session.get_bind().dialect.name == "postgresql"
-
-
 @pytest.fixture
 def spanning(db_session, national, observe):  # noqa: F811 - the fixture imported above
     """The national answers and respondents the per-respondent rows must group like the facts: an
@@ -79,8 +75,6 @@ def test_samples_from_the_respondent_table_equal_the_facts(db_session, spanning,
     filters.append(parse_filters(db_session, dict(period), frozenset({org["R2"]["region"].id}), today=MONDAY))
     want = [_samples(db_session, f, limit, False) for f in filters]
     refresh_rollup(db_session, force=True)
-    if not _pg(db_session):
-        pytest.skip("the respondent table is built on PostgreSQL only: on SQLite the samples read the facts")
     assert respondents_usable(db_session)
     for f, expected in zip(filters, want, strict=True):
         assert _samples(db_session, f, limit, True) == expected, f
@@ -103,8 +97,6 @@ def test_the_page_reads_no_fact_for_its_samples(db_session, spanning):
         f = parse_filters(db_session, args, None, today=MONDAY)
         want = experience(db_session, f, use_rollup=False).to_dict()
         refresh_rollup(db_session, force=True)
-        if not _pg(db_session):
-            pytest.skip("the respondent table is built on PostgreSQL only: SQLite's page reads the facts")
         statements: list[str] = []
         engine = db_session.get_bind()
 
@@ -131,8 +123,6 @@ def test_changed_facts_are_read_until_the_table_is_rebuilt(db_session, spanning,
     org, catalog, extra = spanning
     f = parse_filters(db_session, FOURTEEN, None, today=MONDAY)
     refresh_rollup(db_session, force=True)
-    if not _pg(db_session):
-        pytest.skip("the respondent table is built on PostgreSQL only")
     before = _samples(db_session, f, 10, True)
     observe(org["R1"]["region"], catalog["DESK"], "csat", [5], week=13, respondents=[99_999])
     observe(org["R1"]["region"], catalog["DESK"], "likert", [5], week=13, dimension="staff_attitude",

@@ -14,7 +14,7 @@ moved between services) are grouped as the facts were. Every filter of the facts
 regions, service, tier, customer) is a column of the cell, so a respondent's row is what grouping
 their matching facts gives: the same rows in the same order (newest week, source, source id).
 
-``refresh_respondents`` rebuilds the table from the facts (PostgreSQL; called by
+``refresh_respondents`` rebuilds the table from the facts (PostgreSQL and SQLite alike; called by
 services.rollup.refresh_rollup, the hourly job) and records the facts' write signature it was
 built from; ``respondents_usable`` tells the pages whether it matches the facts right now,
 otherwise they read the facts (always right, slower), as for the weekly sums.
@@ -60,16 +60,20 @@ def respondents_usable(session: Session) -> bool:
     return state is not None and state.signature == current
 
 
+def _any(condition: str, postgres: bool) -> str:
+    """Whether any fact of the group meets ``condition``: PostgreSQL's bool_or; SQLite has no
+    boolean aggregate, and stores a boolean as 0 or 1 (as SQLAlchemy's Boolean reads it)."""
+    if postgres:
+        return f"bool_or({condition})"
+    return f"max(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
 def refresh_respondents(session: Session, *, force: bool = False) -> int | None:
-    """Rebuild experience_respondent from the facts; its number of rows (None: already current,
-    or not PostgreSQL)."""
+    """Rebuild experience_respondent from the facts; its number of rows (None: already current)."""
     from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
     from perception.analysis.services.rollup import facts_signature
 
-    if session.get_bind().dialect.name != "postgresql":
-        # The table serves a national provider's samples on PostgreSQL (bool_or, SET LOCAL,
-        # ANALYZE); an embedded SQLite organisation reads its samples from the facts.
-        return None
+    postgres = session.get_bind().dialect.name == "postgresql"
     signature = facts_signature(session)
     if signature is None:
         return None
@@ -85,14 +89,17 @@ def refresh_respondents(session: Session, *, force: bool = False) -> int | None:
         for code in DIMENSION_CODES
     )
     overall = ", ".join(f"max(CASE WHEN kind = '{k}' THEN value END)" for k in OVERALL_KINDS)
-    session.execute(text("SET LOCAL work_mem = '128MB'"))
+    dim_kind = _any(f"kind IN ({dim_kinds})", postgres)
+    rated = _any(f"kind IN ({dim_kinds}) AND dimension IS NOT NULL", postgres)
+    if postgres:
+        session.execute(text("SET LOCAL work_mem = '128MB'"))
     session.execute(delete(experience_respondent))
     session.execute(
         text(
             f"INSERT INTO experience_respondent ({cell}, cells, dim_kind, rated, "
             f"{', '.join(RESPONDENT_DIMS)}, {', '.join(OVERALL_KINDS)}) "
             f"SELECT {cell}, count(*) OVER (PARTITION BY source, source_id), "
-            f"bool_or(kind IN ({dim_kinds})), bool_or(kind IN ({dim_kinds}) AND dimension IS NOT NULL), "
+            f"{dim_kind}, {rated}, "
             f"{dims}, {overall} FROM experience_observation WHERE kind IN ({kinds}) "
             f"GROUP BY {cell} ORDER BY period_start DESC, source, source_id"
         )
@@ -174,6 +181,10 @@ def newest_respondents(
     )
     if answer is not None:
         spanning = spanning.having(func.max(answer).is_not(None))
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite takes no ORDER BY or LIMIT on a compound select's member: each part its own
+        # subquery (PostgreSQL keeps the plain parts; the plans are the same).
+        single, spanning = select(single.subquery()), select(spanning.subquery())
     both = union_all(single, spanning).subquery()
     width = len(dims) + (1 if answer is not None else 0)
     picked = list(both.c)[:width]
