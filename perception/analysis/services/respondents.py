@@ -198,7 +198,13 @@ def fetch_tuples(session: Session, statement: Any) -> list[tuple[Any, ...]]:
     remaining CPU); these columns need none of its type processing (dates, numbers, NULL)."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        return [tuple(row) for row in connection.execute(statement)]
+        # SQLite: SQLAlchemy binds the parameters (its dates as text), the driver's cursor gives
+        # the rows (sqlite3's plain tuples of floats and None; a third less CPU than result rows).
+        result = connection.execute(statement)
+        try:
+            return list(result.cursor.fetchall())
+        finally:
+            result.close()
     compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     cursor = connection.connection.cursor()
     try:
