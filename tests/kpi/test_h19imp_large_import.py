@@ -2,7 +2,9 @@
 the write of 10,000,000 tickets no longer slows with random inserts into ``(region_id,
 opened_at)``). The large path must leave the same table as the small one, update and insert into a
 table already holding tickets, and stay all-or-nothing: a bad last row stores nothing, and a
-failure after the indexes were dropped gives them back with the rollback."""
+failure after the indexes were dropped gives them back with the rollback. Only SQLite takes the
+path (PostgreSQL's DROP INDEX would lock the readers out until the commit); the mechanism is
+tested on both."""
 
 from __future__ import annotations
 
@@ -183,6 +185,10 @@ def test_only_a_batch_large_beside_the_table_sets_the_indexes_aside(
 ):
     monkeypatch.setattr(bulk_indexes, "LARGE_BATCH_ROWS", 10)
     conn = db_session.connection()
+    if conn.dialect.name == "postgresql":
+        # DROP INDEX would lock every reader of the tickets out until the commit: never there
+        assert not bulk_indexes.worth_setting_aside(conn, "ticket", 10**9)
+        return
     assert not bulk_indexes.worth_setting_aside(conn, "ticket", 9)  # small
     assert bulk_indexes.worth_setting_aside(conn, "ticket", 10)  # an empty table
     import_tickets(db_session, ImportOptions(dry_run=False), data=_file(tmp_path, _rows(12)))
