@@ -1,6 +1,6 @@
 """The manager pages' FIRST computation after the data changed (issue 19), page by page.
 
-    python bench/bench_first_load.py --url sqlite:////work/wt/copy.sqlite [--code /path/to/a/tree]
+    python bench/bench_first_load.py --url sqlite:////path/to/national.sqlite [--code /path/to/a/tree]
                                      [--pages overview,kpis,experience] [--periods 14w,52w]
                                      [--repeat 3] [--job]
 

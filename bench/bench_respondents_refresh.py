@@ -2,7 +2,7 @@
 bench database (SQLite or PostgreSQL): wall and process CPU (SQLite's work is in the process;
 PostgreSQL's is in the server, so its wall is the figure there), and the load average.
 
-    python bench/bench_h19exps_refresh.py --url sqlite:////work/wt/copy.sqlite [--repeat 1] [--rollup]
+    python bench/bench_respondents_refresh.py --url sqlite:////path/to/national.sqlite [--repeat 1] [--rollup]
 
 ``--rollup``: time the whole hourly refresh beside it (services.rollup.refresh_rollup, forced:
 the weekly sums, this table and the running sums), to set the table's part against the job's.

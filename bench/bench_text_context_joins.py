@@ -1,7 +1,7 @@
 """Measurement: can words used in the same contexts join two phrasings of one need that share no
 word (合同 / 协议, 备用电源 / UPS 电池, 大模型 / 机器人), learned from the run's own texts?
 
-Run: python bench/bench_h15syn_context_joins.py [--dim 100] [--texts 120000 --window 100000].
+Run: python bench/bench_text_context_joins.py [--dim 100] [--texts 120000 --window 100000].
 Clusters the newest `window` of `texts` generated texts (bench/text_corpus.py) as a full run does
 (scoring.text.clustering.cluster_texts with the joins), then builds distributional word vectors from
 the window's own segmented units: positive PMI of words co-occurring in one unit (context counts

@@ -1,7 +1,7 @@
 """Profile the experience page's FIRST computation (every kept result forgotten, as
 bench_first_load.py) with pyinstrument, on a bench database (issue 19).
 
-    python bench/profile_h19exps_first_experience.py --url sqlite:////work/wt/copy.sqlite [--period 52w]
+    python bench/profile_experience_first.py --url sqlite:////path/to/national.sqlite [--period 52w]
 """
 
 from __future__ import annotations
