@@ -98,27 +98,14 @@ WATCHED: dict[str, frozenset[str]] = {
 #: perception plan (what would measure a dimension), and the names it shows. The running sums and
 #: pre-aggregates it may read instead are derived from these and give the same figures.
 KPI_EXPERIENCE = "analysis_kpi_experience"
-WATCHED[KPI_EXPERIENCE] = frozenset(
-    {
-        "experience_observation",
-        "kpi_value",
-        "kpi_definition",
-        "kpi_duration_array",
-        "ticket",
-        "sla",
-        "sla_service",
-        "sla_holiday",
-        "sla_workday",
-        "escalation_rule",
-        "subscription",
-        "service_standard",
-        "standard_version",
-        "plan_item",
-        "region",
-        "service",
-        "service_tier",
-    }
-)
+# Everything the internal KPI page reads (the KPI side is computed the same way), and the
+# experience side: the facts, the standards and versions linking them, the plan.
+WATCHED[KPI_EXPERIENCE] = WATCHED[KPI_ANALYSIS] | {
+    "experience_observation",
+    "service_standard",
+    "standard_version",
+    "plan_item",
+}
 #: The experience facts the analysis pre-aggregate is made from (perception.analysis.services.rollup).
 EXPERIENCE_FACTS = "experience_facts"
 WATCHED[EXPERIENCE_FACTS] = frozenset({"experience_observation"})
