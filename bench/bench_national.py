@@ -425,17 +425,19 @@ def derive(app: Any, end: date, skip_kpis: bool, kpi_weeks: int = WEEKS) -> None
 def hourly_jobs(app: Any) -> None:
     """What the product's hourly jobs keep current beside the pre-aggregate, built when missing
     or stale (a database built by an older bench, or KPI values written without the hooks): the
-    KPI values' running sums (kpi_cumulative) and, through refresh_rollup, the facts' running sums
+    KPI values' running sums (kpi_cumulative) and weekly sums (kpi_week_sums) and, through refresh_rollup, the facts' running sums
     and the per-respondent table. Without them the pages fall back to their slower paths."""
     from perception.analysis.services.rollup import refresh_rollup
     from perception.core.extensions import db
     from perception.kpi.services.kpi_cumulative import refresh_cumulative
+    from perception.kpi.services.kpi_week_sums import refresh_week_sums
 
     with app.app_context():
         # refresh_rollup's count is the pre-aggregate's rows only (None: it was current); it builds
         # the experience running sums when they lag, even then, so the line says what was counted.
         steps = (
             ("kpi running sums", refresh_cumulative),
+            ("kpi weekly sums over the regions", refresh_week_sums),
             ("pre-aggregate (with its running sums when due)", refresh_rollup),
         )
         for name, step in steps:

@@ -31,6 +31,7 @@ def phase() -> Phase:
             Periodic("check_escalations", "hourly"),  # minute-level: run `perception kpi escalate` from cron
             Periodic("compute_kpis", "daily"),
             Periodic("refresh_kpi_cumulative", "hourly"),  # when a write left the running sums stale
+            Periodic("refresh_kpi_week_sums", "hourly"),  # likewise the weekly sums over the regions
         ),
         demo=(demo.load,),
     )

@@ -342,3 +342,47 @@ class KpiCumulativeState(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class KpiWeekSum(Base):
+    """The weekly KPI values of one definition, service, tier (``tier_id`` as the values have it)
+    and comparator in one week, summed over the regions (issue 19): the internal KPI page's
+    per-week sums for every region are a hundredth of the values' rows at a national provider.
+
+    Derived rows, kept by perception.kpi.services.kpi_week_sums; only read while its state matches
+    the KPI values' write counter.
+    """
+
+    __tablename__ = "kpi_week_sum"
+    __table_args__ = (Index("ix_kpi_week_sum_week", "period_start", "definition_id", "service_id"),)
+
+    # A surrogate key: tier and comparator may be NULL, which a primary key cannot hold.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    definition_id: Mapped[int] = mapped_column(Integer)
+    service_id: Mapped[int] = mapped_column(Integer)
+    tier_id: Mapped[int | None] = mapped_column(Integer)
+    comparator: Mapped[str | None] = mapped_column(String(2))
+    weighted_sum: Mapped[float] = mapped_column(Float)  # sum of weight x value (weight: n, or 1)
+    weights: Mapped[float] = mapped_column(Float)
+    rows: Mapped[int] = mapped_column(Integer)
+    missed: Mapped[int] = mapped_column(Integer)  # rows with met False
+    met_rows: Mapped[int] = mapped_column(Integer)  # rows with met True
+    target_max: Mapped[float | None] = mapped_column(Float)  # of the rows with a target and comparator
+    target_min: Mapped[float | None] = mapped_column(Float)
+
+
+class KpiWeekSumState(Base):
+    """The single row telling whether kpi_week_sum is current (as KpiCumulativeState does for the
+    running sums): the KPI values' write signature it matches after its transaction commits and,
+    for the transaction that wrote it, inside it."""
+
+    __tablename__ = "kpi_week_sum_state"
+    __region_free__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature: Mapped[str] = mapped_column(String(80))
+    pending: Mapped[str | None] = mapped_column(String(80))
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.filters import AnalysisFilters
@@ -44,6 +44,7 @@ from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
 from perception.kpi.services.data_version import KPI_ANALYSIS, read_version
 from perception.kpi.services.kpi_cumulative import period_cells
+from perception.kpi.services.kpi_week_sums import value_groups, week_sum_rows
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from perception.kpi.services.ticket_frame import sla_day
 from perception.setup.models.catalog import ServiceTier
@@ -202,33 +203,12 @@ def _week_sums(
     session: Session, filters: AnalysisFilters
 ) -> tuple[dict[tuple[int, int], dict[date, _Sums]], dict[tuple[int, int], set[str]]]:
     """Per (definition, service) and week the sums of the KPI values in scope (one GROUP BY over
-    kpi_value instead of every row into Python), and the non-empty comparators each pair uses."""
-    v = KpiValue.__table__.c
-    weight = case((or_(v.n.is_(None), v.n == 0), literal(1.0)), else_=cast(v.n, Float))
-    has_target = and_(v.target.is_not(None), v.comparator.is_not(None))
-    stmt = (
-        select(
-            v.definition_id,
-            v.service_id,
-            v.period_start,
-            v.comparator,
-            func.sum(weight * v.value),
-            func.sum(weight),
-            func.count(),
-            func.sum(case((v.met.is_(False), 1), else_=0)),
-            func.sum(case((v.met.is_(True), 1), else_=0)),
-            func.max(case((has_target, v.target))),
-            func.min(case((has_target, v.target))),
-        )
-        .where(*_kpi_where(filters, Granularity.WEEK))
-        .group_by(v.definition_id, v.service_id, v.period_start, v.comparator)
-    )
+    kpi_value instead of every row into Python; for every region, from the values' weekly sums
+    over the regions while they are current: kpi.services.kpi_week_sums), and the non-empty
+    comparators each pair uses."""
     sums: dict[tuple[int, int], dict[date, _Sums]] = defaultdict(lambda: defaultdict(_Sums))
     comparators: dict[tuple[int, int], set[str]] = defaultdict(set)
-    # All rows at once (fetchall): iterating the result fetches them one by one, 0.3 s of CPU for a
-    # year's 76,000 groups at a national provider's size.
-    rows = session.connection().execute(stmt).all()
-    for d_id, s_id, period, comparator, total, w, n, missed, hit, high, low in rows:
+    for d_id, s_id, period, comparator, total, w, n, missed, hit, high, low in _week_groups(session, filters):
         met = False if missed else (True if hit else None)  # scoring.pooled_met of the rows
         week = sums[(d_id, s_id)][period]
         week.add(float(total), float(w), int(n), met, comparator, high, low)
@@ -236,6 +216,26 @@ def _week_sums(
         if comparator:
             comparators[(d_id, s_id)].add(comparator)
     return sums, comparators
+
+
+def _week_groups(session: Session, filters: AnalysisFilters) -> Sequence[Sequence[Any]]:
+    """The KPI values in scope grouped by definition, service, week and comparator: the weighted
+    value sum, the weights, the rows, those missed and met, the highest and lowest target."""
+    if filters.region_ids is None:
+        found = week_sum_rows(
+            session, filters.start, filters.end, service_id=filters.service_id, tier_id=filters.tier_id
+        )
+        if found is not None:
+            return found
+    # A user scoped to some regions (a region's team: a hundredth of the values), or weekly sums
+    # not current: grouped from the values.
+    v = KpiValue.__table__.c
+    stmt = value_groups(
+        (v.definition_id, v.service_id, v.period_start, v.comparator), *_kpi_where(filters, Granularity.WEEK)
+    )
+    # All rows at once (fetchall): iterating the result fetches them one by one, 0.3 s of CPU for a
+    # year's 76,000 groups at a national provider's size.
+    return session.connection().execute(stmt).all()
 
 
 def _first_comparators(

@@ -39,6 +39,7 @@ from perception.kpi.services.arrays import distinct_rows
 from perception.kpi.services.definitions import ensure_ticket_definitions
 from perception.kpi.services.duration_arrays import store_week_arrays
 from perception.kpi.services.kpi_cumulative import keep_cumulative_current
+from perception.kpi.services.kpi_week_sums import keep_week_sums_current
 from perception.kpi.services.targets import TargetBook, met_or_none, share_percent
 from perception.kpi.services.ticket_frame import TicketFrame, load_frame, region_zones
 from perception.kpi.services.ticket_time import period_end, period_starts, utc_to_local
@@ -327,9 +328,11 @@ def compute_kpis(
             sub.response_s,
             sub.resolution_s,
         )
-    # The weekly values' running sums follow from the first week rewritten (issue 19: the last
-    # write of KPI values here, kpi.services.kpi_cumulative).
+    # The weekly values' running sums and weekly sums over the regions follow from the first week
+    # rewritten (issue 19: the last write of KPI values here, kpi.services.kpi_cumulative and
+    # kpi_week_sums).
     keep_cumulative_current(session, start if granularity == Granularity.WEEK else None, region_ids)
+    keep_week_sums_current(session, start if granularity == Granularity.WEEK else None)
     summary = ComputeSummary(start, end, granularity, int(frame.in_period.sum()), len(groups), len(rows), 0.0)
     record(
         session,

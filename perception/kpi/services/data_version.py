@@ -138,6 +138,8 @@ NOT_REVIEW_INPUTS = frozenset(
         "kept_result",  # the manager's pages' kept results (perception.core.kept), derived
         "kpi_cumulative_state",
         "kpi_value_cumulative",  # derived from the KPI values
+        "kpi_week_sum",  # derived from the KPI values
+        "kpi_week_sum_state",
         "report_reminder",
         "review_countersignature",
         "review_finding",  # section 6 is computed live

@@ -4,7 +4,8 @@
 partial week included) so the KPI values follow ticket imports; it runs daily from
 perception.core.jobs.schedule, after an import from the web page, or from ``perception kpi compute``.
 ``refresh_kpi_cumulative`` rebuilds the running sums of the weekly KPI values (hourly) when a write
-other than a computation or an import left them stale (perception.kpi.services.kpi_cumulative).
+other than a computation or an import left them stale (perception.kpi.services.kpi_cumulative);
+``refresh_kpi_week_sums`` likewise their weekly sums over the regions (kpi_week_sums).
 ``check_escalations`` fires due SLA escalations and closes recovered ones (perception.kpi.services.
 escalation); hourly from the schedule, or ``perception kpi escalate`` from cron.
 
@@ -26,6 +27,7 @@ from perception.core.periods import week_start
 from perception.kpi.services.compute import ComputeSummary, compute_kpis
 from perception.kpi.services.escalation import check_escalations, mark_recovered
 from perception.kpi.services.kpi_cumulative import refresh_cumulative
+from perception.kpi.services.kpi_week_sums import refresh_week_sums
 
 
 def recent_weeks(today: date, weeks: int) -> tuple[date, date]:
@@ -63,6 +65,12 @@ def compute_kpis_job(session: Session, weeks: int = 26, now: str | None = None, 
 def refresh_kpi_cumulative_job(session: Session, **_: Any) -> int | None:
     """Rebuild the weekly KPI values' running sums when stale; the rows written, or None."""
     return refresh_cumulative(session)
+
+
+@job("refresh_kpi_week_sums")
+def refresh_kpi_week_sums_job(session: Session, **_: Any) -> int | None:
+    """Group the weekly KPI values over the regions again when stale; the rows written, or None."""
+    return refresh_week_sums(session)
 
 
 @job("check_escalations")

@@ -54,6 +54,7 @@ from perception.kpi.services.codebook import Codebook, match_columns
 from perception.kpi.services.files import Table as FileTable
 from perception.kpi.services.key_stage import KeyStage
 from perception.kpi.services.kpi_cumulative import keep_cumulative_current
+from perception.kpi.services.kpi_week_sums import keep_week_sums_current
 from perception.kpi.services.messages import MAX_PROBLEMS, ProblemList, problem
 from perception.kpi.services.targets import TargetBook, met_or_none, share_percent
 from perception.kpi.services.ticket_import import (
@@ -327,6 +328,7 @@ def import_kpi_values(
         _LOOKUP.drop(conn, checkfirst=True)
     if written is not None:  # the last write of KPI values here (kpi.services.kpi_cumulative)
         keep_cumulative_current(session, since, regions)
+        keep_week_sums_current(session, since)
     batch, duplicate = written if written is not None else the_batch()
     finish_batch(session, batch, options, (total, new_count, changed_count), started)
     keep_upload(options, source.digest, data)
