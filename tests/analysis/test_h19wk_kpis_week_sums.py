@@ -76,12 +76,23 @@ def _number(cell):
         return cell
 
 
+def _bound(pick, a, b):
+    return pick((x for x in (a, b) if x is not None), default=None)
+
+
 def _groups(session, filters):
     out = {}
     for d, s, period, comparator, total, w, n, missed, hit, high, low in kpis._week_groups(session, filters):
         key = (d, s, period, comparator)
-        assert key not in out
-        out[key] = (float(total), float(w), int(n), int(missed), int(hit), high, low)
+        row = (float(total), float(w), int(n), int(missed), int(hit), high, low)
+        if key in out:  # one row per tier from the week sums: added up
+            o = out[key]
+            row = (
+                *(a + b for a, b in zip(o[:5], row[:5], strict=True)),
+                _bound(max, o[5], high),
+                _bound(min, o[6], low),
+            )
+        out[key] = row
     return out
 
 

@@ -220,7 +220,8 @@ def _week_sums(
 
 def _week_groups(session: Session, filters: AnalysisFilters) -> Sequence[Sequence[Any]]:
     """The KPI values in scope grouped by definition, service, week and comparator: the weighted
-    value sum, the weights, the rows, those missed and met, the highest and lowest target."""
+    value sum, the weights, the rows, those missed and met, the highest and lowest target (a group
+    may come as several rows to add up: one per tier from the week sums)."""
     if filters.region_ids is None:
         found = week_sum_rows(
             session, filters.start, filters.end, service_id=filters.service_id, tier_id=filters.tier_id
