@@ -45,11 +45,13 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from perception.analysis.services.experience_cumulative import period_table
 from perception.analysis.services.facts import (
+    DIMENSION_KINDS,
     Acc,
     CellIndex,
     aggregate,
@@ -472,17 +474,27 @@ def experience_input(
     nps: the promoter and detractor counts (the NPS score interval and test), with the mean of
     per-respondent scores +100 / 0 / -100 (the NPS) and their SD sqrt((10^4 (P + D) - n NPS^2) / (n - 1)).
     """
+    kind, basis = measured_on(target)
+    acc = dimension_acc(acc_by_part, target.dimension) if kind is None else kind_total(acc_by_part, kind)
+    return experience_fields(acc, target, basis)
+
+
+def measured_on(target: ExperienceTarget) -> tuple[str | None, str]:
+    """The kind of answers a target is measured on (None: its dimension's ratings, whatever kind
+    carried them) and the basis experience_input names."""
     metric, dim = target.metric, target.dimension
     if metric in ("csat_share", "csat_mean", "dimension_rating_mean") and dim:
-        acc, basis = dimension_acc(acc_by_part, dim), f"dimension:{dim}"
-        if acc.n < DIMENSION_MIN_N:
-            return {}, f"not_measurable_yet:{acc.n}"
-    elif metric in ("csat_share", "csat_mean", "dimension_rating_mean"):
-        acc, basis = kind_total(acc_by_part, "csat"), "overall_csat"
-    elif metric == "nps":
-        acc, basis = kind_total(acc_by_part, "nps"), "nps"
-    else:
-        acc, basis = kind_total(acc_by_part, "ces"), "ces"
+        return None, f"dimension:{dim}"
+    if metric in ("csat_share", "csat_mean", "dimension_rating_mean"):
+        return "csat", "overall_csat"
+    return ("nps", "nps") if metric == "nps" else ("ces", "ces")
+
+
+def experience_fields(acc: Acc, target: ExperienceTarget, basis: str) -> tuple[dict[str, Any], str]:
+    """experience_input from the sums it is measured on (``acc``, on ``basis``: measured_on)."""
+    metric = target.metric
+    if basis.startswith("dimension:") and acc.n < DIMENSION_MIN_N:
+        return {}, f"not_measurable_yet:{acc.n}"
     if acc.n == 0:
         return {}, basis
     if metric == "csat_share":
@@ -751,6 +763,152 @@ def cumulative_cell_sums(
     return out
 
 
+@dataclass(frozen=True)
+class KpiCells:
+    """What the comparison reads of each (definition, service, region) cell's KPI over the period,
+    as columns in the order of the cell keys: the value (the n-weighted mean, tiers pooled), the
+    strictest target of the latest week with its comparator, the distinct weeks with a value, the
+    tickets (None when a week lacks them); ``pooled``: the KpiCellSums of the cells with two tiers
+    or more (their tiers are judged each against its own target); ``tiered``: the definitions with
+    a series of some tier. The same figures as the cells' KpiCellSums (``from_sums``)."""
+
+    keys: list[tuple[int, int, int]]
+    value: list[float]
+    target: list[float | None]
+    comparator: list[str | None]
+    weeks: list[int]
+    tickets: list[int | None]
+    pooled: dict[tuple[int, int, int], KpiCellSums]
+    tiered: frozenset[int]
+
+    @classmethod
+    def from_sums(cls, sums: dict[tuple[int, int, int], KpiCellSums]) -> KpiCells:
+        keys = sorted(sums)
+        cells = [sums[k] for k in keys]
+        targets = [c.latest_target() for c in cells]
+        return cls(
+            keys=keys,
+            value=[c.value for c in cells],
+            target=[t for t, _ in targets],
+            comparator=[c for _, c in targets],
+            weeks=[c.weeks for c in cells],
+            tickets=[c.tickets for c in cells],
+            pooled={k: c for k, c in zip(keys, cells, strict=True) if len(c.tiers) > 1},
+            tiered=frozenset(
+                k[0] for k, c in zip(keys, cells, strict=True) if any(t.tier_id is not None for t in c.tiers)
+            ),
+        )
+
+
+def cumulative_kpi_cells(
+    session: Session, filters: AnalysisFilters, definition_ids: Collection[int]
+) -> KpiCells | None:
+    """KpiCells from the running sums of the weekly values (kpi.services.kpi_cumulative), as
+    columns: what KpiCells.from_sums(cumulative_cell_sums(...)) gives, without an object per
+    series and cell (issue 19: 20,000 series at a tenth of a national provider). None when the
+    running sums are not current."""
+    from perception.kpi.services.kpi_cumulative import ALL_TIERS, period_columns
+
+    found = period_columns(
+        session, filters.start, filters.end, definition_ids, region_ids=filters.region_ids,
+        service_id=filters.service_id, tier_id=filters.tier_id,
+    )  # fmt: skip
+    if found is None:
+        return None
+    # One integer per cell, ordered as the (definition, service, region) keys.
+    d, s, r = found.definition_id, found.service_id, found.region_id
+    span_s, span_r = int(s.max(initial=0)) + 1, int(r.max(initial=0)) + 1
+    code = (d * span_s + s) * span_r + r
+    series = np.flatnonzero(found.tier_key != ALL_TIERS)
+    cells, first, count = np.unique(code[series], return_index=True, return_counts=True)
+    at = series[first]  # each cell's (first) series
+    single = count == 1
+    if filters.tier_id is not None:  # that tier's series alone: its weeks are the cell's
+        weeks = found.rows[at]
+    else:
+        every = np.flatnonzero(found.tier_key == ALL_TIERS)
+        order = np.argsort(code[every])
+        weeks = found.rows[every[order[np.searchsorted(code[every], cells, sorter=order)]]]
+    # A cell of one tier: its own value, target and tickets (KpiCellSums of one tier gives these).
+    target = found.target[at]
+    comparator = [found.comparator[i] for i in at.tolist()]
+    judged = ~np.isnan(target) & np.array([c is not None for c in comparator], dtype=bool)
+    keys = list(zip(d[at].tolist(), s[at].tolist(), r[at].tolist(), strict=True))
+    out = KpiCells(
+        keys=keys,
+        value=(found.weighted_sum[at] / found.weights[at]).tolist(),
+        target=[t if j else None for t, j in zip(target.tolist(), judged.tolist(), strict=True)],
+        comparator=[c if j else None for c, j in zip(comparator, judged.tolist(), strict=True)],
+        weeks=weeks.tolist(),
+        tickets=[
+            t if k else None
+            for t, k in zip(found.tickets[at].tolist(), found.tickets_known[at].tolist(), strict=True)
+        ],
+        pooled={},
+        tiered=frozenset(int(x) for x, t in zip(d.tolist(), found.tier_id, strict=True) if t is not None),
+    )
+    if single.all():
+        return out
+    # The cells pooling tiers, each as before (a few at most: tiers with their own targets).
+    members: dict[int, list[int]] = defaultdict(list)
+    pooled_cells = set(cells[~single].tolist())
+    for i in series.tolist():
+        if int(code[i]) in pooled_cells:
+            members[int(code[i])].append(i)
+    position = {int(c): j for j, c in enumerate(cells.tolist())}
+    for c, rows in members.items():
+        j = position[c]
+        tiers = sorted(
+            (
+                TierSums(
+                    found.tier_id[i],
+                    float(found.weighted_sum[i]),
+                    float(found.weights[i]),
+                    int(found.tickets[i]) if found.tickets_known[i] else None,
+                    int(found.rows[i]),
+                    None,
+                    found.last[i],
+                    None if np.isnan(found.target[i]) else float(found.target[i]),
+                    found.comparator[i],
+                )  # fmt: skip
+                for i in rows
+            ),
+            key=lambda t: _tier_key(t.tier_id),
+        )
+        sums = KpiCellSums(tuple(tiers), out.weeks[j])
+        out.pooled[keys[j]] = sums
+        out.value[j] = sums.value
+        out.target[j], out.comparator[j] = sums.latest_target()
+        out.tickets[j] = sums.tickets
+    return out
+
+
+def _measured_cells(
+    index: CellIndex, keys: list[tuple[int, int, int]], links: dict[tuple[int, int], KpiLink]
+) -> dict[tuple[int, int, ExperienceTarget], tuple[dict[str, Any], str]]:
+    """experience_input of every (service, region) of ``keys`` under its KPI's experience target,
+    keyed (service, region, target): the sums each target is measured on, for all its cells in one
+    pass (CellIndex.totals), instead of each cell's parts."""
+    wanted: dict[ExperienceTarget, dict[tuple[int, int], None]] = defaultdict(dict)
+    for definition_id, service_id, region_id in keys:
+        link = links.get((definition_id, service_id))
+        if link is not None and link.experience is not None:
+            wanted[link.experience][(service_id, region_id)] = None
+    out: dict[tuple[int, int, ExperienceTarget], tuple[dict[str, Any], str]] = {}
+    for target, cells in wanted.items():
+        kind, basis = measured_on(target)
+        pairs = [(k, target.dimension) for k in DIMENSION_KINDS] if kind is None else index.kind_pairs(kind)
+        services, regions = [s for s, _ in cells], [r for _, r in cells]
+        sums = index.totals(services, regions, pairs).tolist()
+        for service_id, region_id, (n, s_, ss, y, yy, top2, prom, detr) in zip(
+            services, regions, sums, strict=True
+        ):
+            # Counts are sums of whole numbers in float64: exact, int() is enough.
+            acc = Acc(int(n), s_, ss, y, yy, int(top2), int(prom), int(detr))
+            out[(service_id, region_id, target)] = experience_fields(acc, target, basis)
+    return out
+
+
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
@@ -779,16 +937,6 @@ def _union_weeks(tiers: list[TierSums]) -> int | None:
             total += (last - end).days // 7
             end = last
     return total
-
-
-def _kpi_summary(
-    cell: KpiCellSums, exact: float | None = None
-) -> tuple[float, float | None, str | None, int]:
-    """The period's value (``exact``, a percentile from the tickets, else the n-weighted mean), and
-    the strictest target/comparator of the latest week."""
-    target, comparator = cell.latest_target()
-    value = cell.value if exact is None else exact
-    return value, target, comparator, cell.weeks
 
 
 def _next_monday(day: date) -> date:
@@ -924,16 +1072,17 @@ def kpi_vs_experience(
     on = filters.end - timedelta(days=1)
     links = kpi_links(session, ((d, s) for d, s, _ in pairs), on)
     compared = {d for (d, _), link in links.items() if link.experience is not None}
-    sums: dict[tuple[int, int, int], KpiCellSums]
+    kpi: KpiCells | None
     grouped: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
     if over_time:
         for r in kpi_rows(session, filters, definition_ids=compared):
             grouped[(r.definition_id, r.service_id, r.region_id)].append(r)
-        sums = {key: cell_sums_from_rows(rows) for key, rows in grouped.items()}
+        kpi = KpiCells.from_sums({key: cell_sums_from_rows(rows) for key, rows in grouped.items()})
         facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)
     else:
-        found = cumulative_cell_sums(session, filters, compared)
-        sums = found if found is not None else kpi_cell_sums(session, filters, compared)
+        kpi = cumulative_kpi_cells(session, filters, compared)
+        if kpi is None:
+            kpi = KpiCells.from_sums(kpi_cell_sums(session, filters, compared))
         # The experience side likewise from its running sums (two weeks' rows) while they match
         # the facts; the pre-aggregate (or the facts) summed over the period otherwise.
         period = period_table(session, filters, kinds=EXPERIENCE_KINDS) if use_rollup else None
@@ -955,12 +1104,7 @@ def kpi_vs_experience(
         session,
         filters,
         {codes[d] for d in percentile_ids},
-        tiered=any(
-            t.tier_id is not None
-            for (d, _, _), cell in sums.items()
-            if d in percentile_ids
-            for t in cell.tiers
-        ),
+        tiered=bool(percentile_ids & kpi.tiered),
     )
     # What cannot be compared, each noted where its (KPI, service, region) comes in that order.
     noted: list[tuple[tuple[int, int, int], tuple[str, int, str], Unmatched]] = []
@@ -986,10 +1130,13 @@ def kpi_vs_experience(
     week_points: dict[tuple[int, int, date, ExperienceTarget], float | None] = {}
     #: per "SERVICE:KPI", region key: the cells compared under it (definition, service, region, target)
     compared_cells: dict[tuple[str, str], list[tuple[int, int, int, ExperienceTarget]]] = defaultdict(list)
-    cell_parts: dict[tuple[int, int], dict[tuple[str, str | None], Acc]] = {}
-    cell_inputs: dict[tuple[int, int, ExperienceTarget], tuple[dict[str, Any], str]] = {}
+    # The experience of every cell over the period, per target, in one pass over the sums each.
+    measured = _measured_cells(cells_index, kpi.keys, links)
     period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
-    for (definition_id, service_id, region_id), cell_sums in sorted(sums.items()):
+    for at, value, target, comparator, weeks, tickets in zip(
+        kpi.keys, kpi.value, kpi.target, kpi.comparator, kpi.weeks, kpi.tickets, strict=True
+    ):
+        definition_id, service_id, region_id = at
         link = links.get((definition_id, service_id))
         if link is None or link.experience is None:
             continue  # noted above
@@ -1000,9 +1147,12 @@ def kpi_vs_experience(
             "service_name_zh": service_named.name_zh,
             "service_name_en": service_named.name_en,
         }
-        at = (definition_id, service_id, region_id)
         code = codes.get(definition_id, "")
-        value, target, comparator, weeks = _kpi_summary(cell_sums, exact.get((code, service_id, region_id)))
+        if (
+            definition_id in percentile_ids
+            and (pooled_value := exact.get((code, service_id, region_id))) is not None
+        ):
+            value = pooled_value  # the percentile of the period's tickets
         if target is None or comparator is None:
             noted.append(
                 (
@@ -1012,13 +1162,7 @@ def kpi_vs_experience(
                 )
             )
             continue
-        if (service_id, region_id) not in cell_parts:  # the KPIs of a cell share its sums
-            cell_parts[(service_id, region_id)] = cells_index.parts(service_id, region_id)
-        # ... and mostly their experience target: its input is read once (never changed after).
-        measured = (service_id, region_id, link.experience)
-        if measured not in cell_inputs:
-            cell_inputs[measured] = experience_input(cell_parts[(service_id, region_id)], link.experience)
-        exp, basis = cell_inputs[measured]
+        exp, basis = measured[(service_id, region_id, link.experience)]
         s_code, r_code = service_named.code, region_named.code
         if basis.startswith("not_measurable_yet:"):
             reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
@@ -1033,20 +1177,22 @@ def kpi_vs_experience(
         if not exp:
             continue
         unit = units.get(definition_id, "share")
-        by_tier = (
-            {
-                t.tier_id: exact[k]
-                for t in cell_sums.tiers
-                if (k := (code, service_id, region_id, t.tier_id)) in exact
-            }
-            if definition_id in percentile_ids
-            else None
-        )
-        tiers = _tier_groups(cell_sums, names, unit in SHARE_UNITS, by_tier)
+        tiers: tuple[KpiGroup, ...] = ()
+        pooled = kpi.pooled.get(at)
+        if pooled is not None:  # a cell pooling tiers: each judged against its own target
+            by_tier = (
+                {
+                    t.tier_id: exact[k]
+                    for t in pooled.tiers
+                    if (k := (code, service_id, region_id, t.tier_id)) in exact
+                }
+                if definition_id in percentile_ids
+                else None
+            )
+            tiers = _tier_groups(pooled, names, unit in SHARE_UNITS, by_tier)
         cell = _comparison_cell(
-            link, s_code, r_code, period_label, (value, target, comparator), exp, cell_sums.tickets, unit,
-            tiers,
-        )  # fmt: skip
+            link, s_code, r_code, period_label, (value, target, comparator), exp, tickets, unit, tiers
+        )
         inputs.append((link, service_id, region_id, weeks, basis, cell))
         compared_cells[(f"{s_code}:{link.kpi_code}", r_code)].append(
             (definition_id, service_id, region_id, link.experience)
