@@ -885,27 +885,27 @@ def cumulative_kpi_cells(
 
 def _measured_cells(
     index: CellIndex, keys: list[tuple[int, int, int]], links: dict[tuple[int, int], KpiLink]
-) -> dict[tuple[int, int, ExperienceTarget], tuple[dict[str, Any], str]]:
-    """experience_input of every (service, region) of ``keys`` under its KPI's experience target,
-    keyed (service, region, target): the sums each target is measured on, for all its cells in one
-    pass (CellIndex.totals), instead of each cell's parts."""
-    wanted: dict[ExperienceTarget, dict[tuple[int, int], None]] = defaultdict(dict)
-    for definition_id, service_id, region_id in keys:
-        link = links.get((definition_id, service_id))
+) -> list[tuple[dict[str, Any], str] | None]:
+    """experience_input of each cell of ``keys`` under its KPI's experience target (None: its KPI
+    has none), from the sums each target is measured on, summed for all its cells in one pass
+    (CellIndex.totals) instead of each cell's parts."""
+    by_link: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for i, (definition_id, service_id, _) in enumerate(keys):
+        by_link[(definition_id, service_id)].append(i)
+    by_target: dict[ExperienceTarget, list[int]] = defaultdict(list)
+    for link_key, cells in by_link.items():
+        link = links.get(link_key)
         if link is not None and link.experience is not None:
-            wanted[link.experience][(service_id, region_id)] = None
-    out: dict[tuple[int, int, ExperienceTarget], tuple[dict[str, Any], str]] = {}
-    for target, cells in wanted.items():
+            by_target[link.experience].extend(cells)
+    out: list[tuple[dict[str, Any], str] | None] = [None] * len(keys)
+    for target, cells in by_target.items():
         kind, basis = measured_on(target)
         pairs = [(k, target.dimension) for k in DIMENSION_KINDS] if kind is None else index.kind_pairs(kind)
-        services, regions = [s for s, _ in cells], [r for _, r in cells]
-        sums = index.totals(services, regions, pairs).tolist()
-        for service_id, region_id, (n, s_, ss, y, yy, top2, prom, detr) in zip(
-            services, regions, sums, strict=True
-        ):
+        sums = index.totals([keys[i][1] for i in cells], [keys[i][2] for i in cells], pairs).tolist()
+        for i, (n, s_, ss, y, yy, top2, prom, detr) in zip(cells, sums, strict=True):
             # Counts are sums of whole numbers in float64: exact, int() is enough.
             acc = Acc(int(n), s_, ss, y, yy, int(top2), int(prom), int(detr))
-            out[(service_id, region_id, target)] = experience_fields(acc, target, basis)
+            out[i] = experience_fields(acc, target, basis)
     return out
 
 
@@ -1133,8 +1133,8 @@ def kpi_vs_experience(
     # The experience of every cell over the period, per target, in one pass over the sums each.
     measured = _measured_cells(cells_index, kpi.keys, links)
     period_label = f"{filters.start.isoformat()}/{filters.end.isoformat()}"
-    for at, value, target, comparator, weeks, tickets in zip(
-        kpi.keys, kpi.value, kpi.target, kpi.comparator, kpi.weeks, kpi.tickets, strict=True
+    for at, value, target, comparator, weeks, tickets, experience in zip(
+        kpi.keys, kpi.value, kpi.target, kpi.comparator, kpi.weeks, kpi.tickets, measured, strict=True
     ):
         definition_id, service_id, region_id = at
         link = links.get((definition_id, service_id))
@@ -1162,7 +1162,8 @@ def kpi_vs_experience(
                 )
             )
             continue
-        exp, basis = measured[(service_id, region_id, link.experience)]
+        assert experience is not None  # measured for every cell whose KPI has a target
+        exp, basis = experience
         s_code, r_code = service_named.code, region_named.code
         if basis.startswith("not_measurable_yet:"):
             reason = f"{basis}:{DIMENSION_MIN_N}:{r_code}"
