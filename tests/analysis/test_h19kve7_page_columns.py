@@ -167,3 +167,13 @@ def test_the_page_csv_and_api_show_what_the_per_object_way_shows(
     _per_object(monkeypatch)
     assert shown() == new
     assert ke.kpi_vs_experience(db_session, filters, over_time=False).to_dict() == view.to_dict()
+
+
+def test_the_top_watermelons_weeks_read_at_once_are_each_cells_own(db_session, provider):
+    """Their lead and lag from one aggregate kept to their cells: what the API's weekly path gives
+    from every cell's weeks."""
+    filters = parse_filters(db_session, PERIOD, None, today=MONDAY)
+    page = ke.kpi_vs_experience(db_session, filters, over_time=False)
+    weekly = ke.kpi_vs_experience(db_session, filters, over_time=True)
+    assert len(page.lead_lag) >= 2
+    assert page.lead_lag == weekly.lead_lag

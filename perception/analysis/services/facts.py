@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -290,6 +290,7 @@ def aggregate(
     use_rollup: bool = True,
     by: tuple[str, ...] = FACT_KEYS,
     sources: Sequence[str] | None = None,
+    cells: Collection[tuple[int, int]] | None = None,
 ) -> FactTable:
     """One GROUP BY (period, region, service, kind, dimension, scale) -> additive sums.
 
@@ -298,7 +299,8 @@ def aggregate(
     that shows totals per region and service over a year asks for ("region", "service") and
     ("period",) apart: some thousand rows each, where the full grain would return a row per
     region x service x week (a quarter of a million at a national provider's size).
-    ``sources`` keeps the observations of those sources only (a voice, perception_index.VOICES).
+    ``sources`` keeps the observations of those sources only (a voice, perception_index.VOICES);
+    ``cells`` those of the (service, region) cells listed only.
 
     Reads the pre-aggregated weekly sums (services.rollup) when ``use_rollup`` allows it (the
     ANALYSIS_ROLLUP setting, read by the caller), they match the facts, and neither a customer
@@ -351,6 +353,8 @@ def aggregate(
         ]
     if sources is not None:
         level.append(source.source.in_([str(s) for s in sources]))
+    if cells is not None:
+        level.append(tuple_(source.service_id, source.region_id).in_(sorted(cells)))
     unknown = set(by) - set(FACT_KEYS)
     if unknown:
         raise ValueError(f"cannot aggregate by {sorted(unknown)}")

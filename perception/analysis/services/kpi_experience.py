@@ -1259,9 +1259,9 @@ def kpi_vs_experience(
     if over_time:
         for cell_key in sorted(compared_cells):
             weekly_series(cell_key, cells_index, grouped)
-    else:
-        for cell_key in lead_cells:  # each a compared cell (a watermelon is one)
-            index, rows = _cell_weeks(session, filters, compared_cells[cell_key], use_rollup)
+    elif lead_cells:  # each a compared cell (a watermelon is one)
+        index, rows = _lead_weeks(session, filters, [compared_cells[k] for k in lead_cells], use_rollup)
+        for cell_key in lead_cells:
             weekly_series(cell_key, index, rows)
     series = [(k, pts) for k, pts in sorted(weekly.items()) if len(pts) >= 3] if over_time else []
     over_time_rho = rank_correlations(
@@ -1320,21 +1320,28 @@ def forget_kept() -> None:
     _KEPT.forget()
 
 
-def _cell_weeks(
+def _lead_weeks(
     session: Session,
     filters: AnalysisFilters,
-    cells: list[tuple[int, int, int, ExperienceTarget]],
+    leads: list[list[tuple[int, int, int, ExperienceTarget]]],
     use_rollup: bool,
 ) -> tuple[CellIndex, dict[tuple[int, int, int], list[KpiRow]]]:
-    """The weekly experience sums and KPI rows of the cells of one service and region (a top
-    watermelon's lead and lag): the filters narrowed to that service and region, which lie inside
-    the filters' scope since the cell was compared under them."""
+    """The weekly experience sums and KPI rows of the top watermelons (their lead and lag), each
+    lead the cells of one service and region: the experience of all of them in one aggregate kept
+    to their cells (one scan of the period, not one per lead: 80 ms each on SQLite at a tenth of
+    national size), the KPI rows per lead with the filters narrowed to its service and region,
+    which lie inside the filters' scope since the cell was compared under them."""
     rows: dict[tuple[int, int, int], list[KpiRow]] = defaultdict(list)
-    _, service_id, region_id, _ = cells[0]
-    narrow = replace(filters, region_ids=frozenset({region_id}), service_id=service_id)
-    for r in kpi_rows(session, narrow, definition_ids={d for d, *_ in cells}):
-        rows[(r.definition_id, r.service_id, r.region_id)].append(r)
-    return CellIndex(aggregate(session, narrow, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)), rows
+    places: set[tuple[int, int]] = set()
+    for cells in leads:
+        _, service_id, region_id, _ = cells[0]
+        places.add((service_id, region_id))
+        narrow = replace(filters, region_ids=frozenset({region_id}), service_id=service_id)
+        for r in kpi_rows(session, narrow, definition_ids={d for d, *_ in cells}):
+            rows[(r.definition_id, r.service_id, r.region_id)].append(r)
+    within = replace(filters, region_ids=frozenset(r for _, r in places))
+    table = aggregate(session, within, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup, cells=places)
+    return CellIndex(table), rows
 
 
 def _tier_label(names: Any, code: str) -> tuple[str, str]:
