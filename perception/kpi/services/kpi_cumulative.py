@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -557,7 +557,7 @@ def period_columns(
     weeks = _period_weeks(session, start, end)
     if weeks is None:
         return None
-    found: list[Any] = []
+    found: Sequence[Any] = ()
     if weeks and definition_ids:
         b, a = Cum, aliased(Cum)
         on, where = _in_period(b, a, *weeks)
