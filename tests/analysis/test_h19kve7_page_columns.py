@@ -47,7 +47,7 @@ def provider(db_session, national, catalog, observe, kpi_value):
     lone = KpiDefinition(code="LONE", name_zh="孤立指标", name_en="Lone KPI", unit="share")
     db_session.add_all([r4, lone])
     db_session.flush()
-    linked = {d for d, in db_session.execute(select(KpiValue.definition_id).distinct())}
+    linked = {d for (d,) in db_session.execute(select(KpiValue.definition_id).distinct())}
     for definition in db_session.scalars(select(KpiDefinition).where(KpiDefinition.id.in_(linked))):
         service = desk if definition.code in ("RESP", "FIX") else net
         for week in range(WEEKS):
@@ -177,3 +177,27 @@ def test_the_top_watermelons_weeks_read_at_once_are_each_cells_own(db_session, p
     weekly = ke.kpi_vs_experience(db_session, filters, over_time=True)
     assert len(page.lead_lag) >= 2
     assert page.lead_lag == weekly.lead_lag
+
+
+def test_the_cells_are_ordered_by_their_priority(db_session, provider):
+    """ordered_cells (one lexsort over arrays) is sorted(cells, key=cell_priority), ties and all;
+    with a ratio that is not a number, cell_priority's own sort."""
+    from dataclasses import replace
+
+    orders = 0
+    for weeks in (1, 4, WEEKS):
+        f = AnalysisFilters(END - timedelta(weeks=weeks), END)
+        view = ke.kpi_vs_experience(db_session, f, over_time=False)
+        assert view.ordered_cells == tuple(sorted(view.cells, key=ke.cell_priority))
+        orders += len({c.comparison.quadrant for c in view.cells})
+        # The same values in another order, with ties on every part but the key.
+        twins = tuple(reversed(view.cells)) + tuple(
+            replace(c, region_code=c.region_code + "b") for c in view.cells
+        )
+        shuffled = replace(view, cells=twins)
+        assert shuffled.ordered_cells == tuple(sorted(twins, key=ke.cell_priority))
+    assert orders >= 4
+    first = view.cells[0]
+    odd = replace(first, comparison=replace(first.comparison, experience_gap=float("nan")))
+    cells = (*view.cells[1:], odd)
+    assert replace(view, cells=cells).ordered_cells == tuple(sorted(cells, key=ke.cell_priority))

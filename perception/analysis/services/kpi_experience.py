@@ -32,7 +32,12 @@ its latest week's target, instead of 2.6 million weekly rows for a national prov
 the experience side per cell over the period (the running sums of the pre-aggregate,
 services.experience_cumulative: two weeks' rows; while they lag the facts, the pre-aggregate summed
 by region and service), and the weekly rows of the top watermelons only; ``cell_sums_from_rows``
-gives the same sums from the weekly rows the API and the review read anyway.
+gives the same sums from the weekly rows the API and the review read anyway. The KPI running sums
+come as columns (``cumulative_kpi_cells``: a KpiCellSums is built only for a cell pooling tiers)
+and each experience target's sums for all its cells at once (facts.CellIndex.totals): the first
+computation after a write costs what 10,000 cells' comparisons and views do, not an object per
+series, tier and (kind, dimension) besides (``cumulative_cell_sums`` and ``experience_input`` of
+a cell's parts give the same figures one cell at a time: tests/analysis/test_h19kve7_page_columns.py).
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ from perception.analysis.services.kpi_links import (
     pooled_target,
 )
 from perception.analysis.services.kpi_links import _kpi_where as kpi_where
-from perception.analysis.services.names import load_names
+from perception.analysis.services.names import Named, load_names
 from perception.core.kept import Kept
 from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
@@ -370,7 +375,7 @@ class KpiExperienceView:
         """Every cell in the order a manager reads them (cell_priority): the watermelons by their
         rank, then the cells whose experience missed (evidenced first, largest shortfall first),
         then KPI missed with experience met, then both met."""
-        return tuple(sorted(self.cells, key=cell_priority))
+        return tuple(self.cells[i] for i in _priority_order(self.cells))
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -409,6 +414,36 @@ def cell_priority(c: CellView) -> tuple[Any, ...]:
     rel = m.experience_gap / abs(m.experience_target) if m.experience_target else m.experience_gap
     kpi = m.kpi_margin / abs(m.kpi_target) if m.kpi_target else m.kpi_margin
     return (_QUADRANT_ORDER.get(m.quadrant, 4), int(not m.evidenced), rel, kpi, c.key)
+
+
+def _priority_order(cells: tuple[CellView, ...]) -> list[int]:
+    """The positions of ``cells`` in cell_priority order: the parts of its key as arrays and one
+    stable np.lexsort (a key tuple per cell and their comparisons cost a national page's first
+    load some 50 ms). Sorted by cell_priority itself when a ratio is not a number: NaN has no
+    order, and Python's sort and NumPy's would each place it their own way."""
+    first, second, keys = [], [], []
+    parts = []  # experience gap and target, KPI margin and target; zero for a watermelon
+    for c in cells:
+        m = c.comparison
+        melon = m.quadrant == "watermelon" and m.watermelon_rank is not None
+        first.append(0 if melon else _QUADRANT_ORDER.get(m.quadrant, 4))
+        second.append(m.watermelon_rank if melon else int(not m.evidenced))
+        parts.append(
+            (0.0, 0.0, 0.0, 0.0)
+            if melon
+            else (m.experience_gap, m.experience_target, m.kpi_margin, m.kpi_target)
+        )
+        keys.append(c.key)
+    gap, goal, margin, target = np.array(parts, dtype=float).reshape(-1, 4).T
+    with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken may divide by 0
+        rel = np.where(goal != 0, gap / np.abs(goal), gap)
+        kpi = np.where(target != 0, margin / np.abs(target), margin)
+    if np.isnan(rel).any() or np.isnan(kpi).any():
+        return sorted(range(len(cells)), key=lambda i: cell_priority(cells[i]))
+    order: list[int] = np.lexsort(
+        (np.array(keys, dtype=str), kpi, rel, np.array(second), np.array(first))
+    ).tolist()
+    return order
 
 
 @dataclass(frozen=True)
@@ -1125,7 +1160,7 @@ def kpi_vs_experience(
             )
         )  # fmt: skip
     plan = PlanMeans(session)
-    inputs: list[tuple[KpiLink, int, int, int, str, ComparisonCell]] = []
+    inputs: list[tuple[KpiLink, int, int, Named, Named, int, str, ComparisonCell]] = []
     weekly: dict[tuple[str, str], dict[date, tuple[float, float]]] = defaultdict(dict)
     week_points: dict[tuple[int, int, date, ExperienceTarget], float | None] = {}
     #: per "SERVICE:KPI", region key: the cells compared under it (definition, service, region, target)
@@ -1194,7 +1229,7 @@ def kpi_vs_experience(
         cell = _comparison_cell(
             link, s_code, r_code, period_label, (value, target, comparator), exp, tickets, unit, tiers
         )
-        inputs.append((link, service_id, region_id, weeks, basis, cell))
+        inputs.append((link, service_id, region_id, service_named, region_named, weeks, basis, cell))
         compared_cells[(f"{s_code}:{link.kpi_code}", r_code)].append(
             (definition_id, service_id, region_id, link.experience)
         )
@@ -1224,8 +1259,9 @@ def kpi_vs_experience(
         unmatched.setdefault(key, entry)
     report = compare_kpi_experience([c for *_, c in inputs])
     views: list[CellView] = []
-    for (link, service_id, region_id, weeks, basis, _), comparison in zip(inputs, report.cells, strict=True):
-        service, region = names.service(service_id), names.region(region_id)
+    for (link, service_id, region_id, service, region, weeks, basis, _), comparison in zip(
+        inputs, report.cells, strict=True
+    ):
         assert link.experience is not None
         views.append(
             CellView(
