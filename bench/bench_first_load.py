@@ -26,7 +26,12 @@ from pathlib import Path
 from typing import Any
 
 PASSWORD = "bench-password-123"  # noqa: S105 - bench_national's throw-away user
-PAGES = {"overview": "/analysis/overview", "kpis": "/analysis/kpis", "experience": "/analysis/experience"}
+PAGES = {
+    "overview": "/analysis/overview",
+    "kpis": "/analysis/kpis",
+    "experience": "/analysis/experience",
+    "kpi_vs_experience": "/analysis/kpi-vs-experience",
+}
 
 
 def _args() -> argparse.Namespace:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -150,18 +151,27 @@ class CellIndex:
         self.services = np.unique(table.service)
         self.regions = np.unique(table.region)
         self.periods = np.unique(table.period)
-        pairs = group_index((table.kind, table.dimension), len(table))
-        self.pairs = [(str(k), str(d) or None) for k, d in pairs.keys]
+        self.pairs, pair_codes = _pair_codes(table.kind, table.dimension)
         s = np.searchsorted(self.services, table.service)
         r = np.searchsorted(self.regions, table.region)
         w = np.searchsorted(self.periods, table.period)
-        cell = (pairs.codes * len(self.services) + s) * len(self.regions) + r
-        self._cell = self._sums(cell, table.stats)
-        self._week = self._sums(cell * len(self.periods) + w, table.stats)
+        cell = (pair_codes * len(self.services) + s) * len(self.regions) + r
+        self._cell_codes, self._cell_sums = _sums_by_code(cell, table.stats)
+        self._week_codes, self._stats = cell * len(self.periods) + w, table.stats
         self._s = {int(v): i for i, v in enumerate(self.services.tolist())}
         self._r = {int(v): i for i, v in enumerate(self.regions.tolist())}
         self._w = {np.datetime64(v, "D").astype(object): i for i, v in enumerate(self.periods)}
         self._cell_rows: dict[tuple[int, int], list[tuple[tuple[str, str | None], Acc]]] | None = None
+
+    # The lookups of ``parts``, built on its first call: the page's comparison reads ``totals``
+    # and the weeks of a few cells only (at a tenth of national size, 45,000 sums each).
+    @cached_property
+    def _cell(self) -> tuple[dict[int, int], np.ndarray]:
+        return _lookup(self._cell_codes, self._cell_sums)
+
+    @cached_property
+    def _week(self) -> tuple[dict[int, int], np.ndarray]:
+        return _lookup(*_sums_by_code(self._week_codes, self._stats))
 
     def _rows_by_cell(self) -> dict[tuple[int, int], list[tuple[tuple[str, str | None], Acc]]]:
         """(service index, region index) -> its (pair, sums), pairs in ascending order: one pass
@@ -182,12 +192,36 @@ class CellIndex:
             self._cell_rows = dict(by)
         return self._cell_rows
 
-    @staticmethod
-    def _sums(codes: np.ndarray, stats: np.ndarray) -> tuple[dict[int, int], np.ndarray]:
-        uniq, inv = np.unique(codes, return_inverse=True)
-        inv = inv.reshape(-1)
-        sums = np.column_stack([np.bincount(inv, weights=stats[:, j], minlength=len(uniq)) for j in range(8)])
-        return dict(zip(uniq.tolist(), range(len(uniq)), strict=True)), sums
+    def totals(
+        self, services: Sequence[int], regions: Sequence[int], pairs: Sequence[tuple[str, str | None]]
+    ) -> np.ndarray:
+        """Per (service, region) of the two sequences, the sums of ``pairs`` over the period (rows x
+        8, the columns of Acc): each pair's sums added in the order given, from zero, as Acc.add
+        adds them in kind_total and dimension_acc (the same floats); zero for a pair or a cell
+        without sums. One lookup per pair for every cell at once (issue 19: an Acc per cell and
+        pair cost a national page some 0.25 s)."""
+        out = np.zeros((len(services), 8))
+        if not len(services) or not len(self._cell_codes):
+            return out
+        ns, nr = len(self.services), len(self.regions)
+        s, r = np.asarray(services, dtype=np.int64), np.asarray(regions, dtype=np.int64)
+        si = np.minimum(np.searchsorted(self.services, s), ns - 1)
+        ri = np.minimum(np.searchsorted(self.regions, r), nr - 1)
+        known = (self.services[si] == s) & (self.regions[ri] == r)
+        at = {pair: p for p, pair in enumerate(self.pairs)}
+        for pair in pairs:
+            p = at.get(pair)
+            if p is None:
+                continue
+            code = (p * ns + si) * nr + ri
+            row = np.minimum(np.searchsorted(self._cell_codes, code), len(self._cell_codes) - 1)
+            hit = known & (self._cell_codes[row] == code)
+            out[hit] += self._cell_sums[row[hit]]
+        return out
+
+    def kind_pairs(self, kind: str) -> list[tuple[str, str | None]]:
+        """The pairs of one kind in the order kind_total adds them (a cell's parts, ascending)."""
+        return [pair for pair in self.pairs if pair[0] == kind]
 
     def parts(
         self, service: int | None, region: int, period: Any = None
@@ -214,6 +248,31 @@ class CellIndex:
         return out
 
 
+def _pair_codes(kind: np.ndarray, dimension: np.ndarray) -> tuple[list[tuple[str, str | None]], np.ndarray]:
+    """The distinct (kind, dimension) pairs in ascending order (as scoring.grouping.group_index
+    orders them) and each row's pair number. A dictionary pass: a few pairs over tens of thousands
+    of rows, where sorting the rows' strings (np.unique on objects) cost a national page 50 ms."""
+    seen: dict[tuple[str, str], int] = {}
+    rows = zip(kind.tolist(), dimension.tolist(), strict=True)
+    first = np.array([seen.setdefault(pair, len(seen)) for pair in rows], dtype=np.int64)
+    ordered = sorted(seen)
+    rank = np.empty(len(ordered), dtype=np.int64)
+    rank[[seen[pair] for pair in ordered]] = np.arange(len(ordered))
+    return [(str(k), str(d) or None) for k, d in ordered], rank[first]
+
+
+def _sums_by_code(codes: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes (ascending) and the statistics summed per code."""
+    uniq, inv = np.unique(codes, return_inverse=True)
+    inv = inv.reshape(-1)
+    sums = np.column_stack([np.bincount(inv, weights=stats[:, j], minlength=len(uniq)) for j in range(8)])
+    return uniq, sums
+
+
+def _lookup(uniq: np.ndarray, sums: np.ndarray) -> tuple[dict[int, int], np.ndarray]:
+    return dict(zip(uniq.tolist(), range(len(uniq)), strict=True)), sums
+
+
 def _key_value(name: str, value: Any) -> Any:
     if name == "period":
         return np.datetime64(value, "D").astype(object)
@@ -231,6 +290,7 @@ def aggregate(
     use_rollup: bool = True,
     by: tuple[str, ...] = FACT_KEYS,
     sources: Sequence[str] | None = None,
+    cells: Collection[tuple[int, int]] | None = None,
 ) -> FactTable:
     """One GROUP BY (period, region, service, kind, dimension, scale) -> additive sums.
 
@@ -239,7 +299,8 @@ def aggregate(
     that shows totals per region and service over a year asks for ("region", "service") and
     ("period",) apart: some thousand rows each, where the full grain would return a row per
     region x service x week (a quarter of a million at a national provider's size).
-    ``sources`` keeps the observations of those sources only (a voice, perception_index.VOICES).
+    ``sources`` keeps the observations of those sources only (a voice, perception_index.VOICES);
+    ``cells`` those of the (service, region) cells listed only.
 
     Reads the pre-aggregated weekly sums (services.rollup) when ``use_rollup`` allows it (the
     ANALYSIS_ROLLUP setting, read by the caller), they match the facts, and neither a customer
@@ -292,6 +353,8 @@ def aggregate(
         ]
     if sources is not None:
         level.append(source.source.in_([str(s) for s in sources]))
+    if cells is not None:
+        level.append(tuple_(source.service_id, source.region_id).in_(sorted(cells)))
     unknown = set(by) - set(FACT_KEYS)
     if unknown:
         raise ValueError(f"cannot aggregate by {sorted(unknown)}")

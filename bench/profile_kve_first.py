@@ -1,0 +1,58 @@
+"""Profile the KPI-versus-experience page's FIRST computation (every kept result forgotten, as
+bench_first_load.py) with pyinstrument, on a bench database (issue 19).
+
+    python bench/profile_kve_first.py --url sqlite:////path/to/national.sqlite [--period 52w]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--url", required=True)
+    p.add_argument("--period", default="14w", choices=("14w", "52w"))
+    args = p.parse_args()
+    os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_first_load_instance")
+    from bench_first_load import PASSWORD, forget_everything
+    from pyinstrument import Profiler
+
+    from perception import create_app
+    from perception.core.periods import week_start
+    from perception.web.warmup import warm
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": args.url,
+            "SECRET_KEY": "bench-secret-key-which-is-long-enough-0123",
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "JOBS_BACKGROUND": False,
+        }
+    )
+    warm(app)
+    end = week_start(date.today()) + timedelta(weeks=1)
+    query = ""
+    if args.period == "52w":
+        query = f"?from={(end - timedelta(weeks=52)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
+    client = app.test_client()
+    assert client.post("/login", data={"username": "bench.manager", "password": PASSWORD}).status_code == 302
+    assert client.get("/analysis/kpi-vs-experience" + query).status_code == 200  # the page's first request
+    forget_everything(app)
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    assert client.get("/analysis/kpi-vs-experience" + query).status_code == 200
+    profiler.stop()
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()
