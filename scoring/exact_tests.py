@@ -236,8 +236,13 @@ def _programme_tails(
 ) -> None:
     """The exact programme (see the module docstring) of each comparison sharing the score
     positions ``pos``: the tails of the drawn sample's score sum. The binomial weights of every
-    comparison and category come from one SciPy call (a call each was most of the time)."""
+    comparison and category come from one SciPy call (a call each was most of the time).
+
+    BLAS runs on one thread: the products are small, and OpenBLAS threads waiting for a busy
+    core spun for most of the CPU time (0.15 s became 0.7 s with two threads on a loaded machine;
+    perception.analysis.services.text_run limits its solver the same way)."""
     from scipy import stats
+    from threadpoolctl import threadpool_limits
 
     n_draw = np.array([sum(drawn) for _, _, drawn in items], dtype=np.int64)
     pooled = np.array([p for _, p, _ in items], dtype=np.int64)  # (comparisons, categories)
@@ -248,11 +253,12 @@ def _programme_tails(
     # Draw counts below 1e-18 of the likeliest change no p-value beyond 1e-15: skipped.
     negligible = 1e-18 * weights.max(axis=2, keepdims=True, initial=0.0)
     weights = np.where(weights <= negligible, 0.0, weights)
-    for at, (i, pooled_i, drawn) in enumerate(items):
-        pmf = _sum_pmf(pos, pooled_i, int(n_draw[at]), weights[at])
-        observed = int(np.dot(drawn, pos))
-        low[i] = float(pmf[: observed + 1].sum())
-        high[i] = float(pmf[observed:].sum())
+    with threadpool_limits(limits=1, user_api="blas"):
+        for at, (i, pooled_i, drawn) in enumerate(items):
+            pmf = _sum_pmf(pos, pooled_i, int(n_draw[at]), weights[at])
+            observed = int(np.dot(drawn, pos))
+            low[i] = float(pmf[: observed + 1].sum())
+            high[i] = float(pmf[observed:].sum())
 
 
 def _sum_pmf(pos: tuple[int, ...], pooled: list[int], n: int, weights: np.ndarray) -> np.ndarray:
