@@ -117,23 +117,35 @@ class ChangeLook(JsonResult):
         return any(t.flagged for t in self.tests)
 
 
-def _mean(counts: Sequence[int], scores: Sequence[float]) -> float:
-    n = sum(counts)
-    return sum(c * s for c, s in zip(counts, scores, strict=True)) / n if n else math.nan
-
-
-def _scored(item: ScoredInput, min_recent: int, min_base: int) -> tuple[ChangeTest, bool]:
-    """The test of one input before its p-value, and whether it has the minimum n to be tested."""
-    a, b = item.baseline, item.recent
-    n_a, n_b = sum(a), sum(b)
-    ea, eb = _mean(a, item.scores) * item.display_factor, _mean(b, item.scores) * item.display_factor
-    method = "fisher_exact" if len(item.scores) == 2 else "exact_permutation"
-    enough = n_a >= min_base and n_b >= min_recent
-    test = ChangeTest(
-        item.unit, item.measure, ea, eb, int(n_a), int(n_b), eb - ea, enough, "" if enough else "low_n",
-        method, math.nan, math.nan, False,
-    )  # fmt: skip
-    return test, enough
+def _scored_estimates(
+    scored: Sequence[ScoredInput],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """n and the mean score (times the display factor) of every input's baseline and recent
+    sides, NaN for an empty side. Computed per number of categories, a column at a time: each
+    mean adds its categories' count x score in their order, the very numbers of a sum over the
+    categories in Python, for a look's 40,000 inputs without a loop over them (issue 19)."""
+    m = len(scored)
+    n_a, n_b = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
+    e_a, e_b = np.full(m, math.nan), np.full(m, math.nan)
+    by_size: dict[int, list[int]] = {}
+    for j, item in enumerate(scored):
+        by_size.setdefault(len(item.scores), []).append(j)
+    for size, at in by_size.items():
+        items = [scored[j] for j in at]
+        scores = np.array([item.scores for item in items], dtype=float).reshape(len(at), size)
+        factor = np.array([item.display_factor for item in items], dtype=float)
+        for side, n_out, e_out in ((0, n_a, e_a), (1, n_b, e_b)):
+            counts = np.array(
+                [item.recent if side else item.baseline for item in items], dtype=np.int64
+            ).reshape(len(at), size)
+            total = np.zeros(len(at))
+            for c in range(size):
+                total = total + counts[:, c] * scores[:, c]
+            n = counts.sum(axis=1)
+            n_out[at] = n
+            with np.errstate(invalid="ignore", divide="ignore"):
+                e_out[at] = np.where(n > 0, total / n, math.nan) * factor
+    return n_a, n_b, e_a, e_b
 
 
 def _index(item: IndexInput, min_recent: int, min_base: int) -> tuple[ChangeTest, float | None]:
@@ -180,9 +192,10 @@ def detect_drops(
         raise ValueError("alpha must lie in (0, 1)")
     # Every test's p-value first, each form of test computed for all inputs at once: a national
     # provider's look holds 40,000 inputs, thousands of them with the minimum n.
-    rows = [_scored(item, min_n_recent, min_n_baseline) for item in scored]
-    at = [i for i, (_, enough) in enumerate(rows) if enough]
-    p = np.full(len(rows) + len(indices), math.nan)
+    n_a, n_b, e_a, e_b = _scored_estimates(scored)
+    enough = (n_a >= min_n_baseline) & (n_b >= min_n_recent)
+    at = np.flatnonzero(enough).tolist()
+    p = np.full(len(scored) + len(indices), math.nan)
     if at:
         p[at] = permutation_p_values(
             [scored[i].baseline for i in at],
@@ -190,27 +203,39 @@ def detect_drops(
             [scored[i].scores for i in at],
             alternative="less",
         )
-    tests = [test for test, _ in rows]
-    z_at, z = [], []
+    index_tests, z_at, z = [], [], []
     for j, item in enumerate(indices):
         test, z_j = _index(item, min_n_recent, min_n_baseline)
-        tests.append(test)
+        index_tests.append(test)
         if z_j is not None:
-            z_at.append(len(rows) + j)
+            z_at.append(len(scored) + j)
             z.append(z_j)
     if z_at:
         from scipy import stats
 
         p[z_at] = stats.norm.cdf(np.array(z))
     q = benjamini_hochberg(p) if len(p) else np.zeros(0)
-    out = []
-    for test, p_j, q_j in zip(tests, p.tolist(), q.tolist(), strict=True):
+    p_list, q_list = p.tolist(), q.tolist()
+    # A test whose inputs reach the minimum n but give no p-value has every answer at one score.
+    tested = [(p_j == p_j) and ok for p_j, ok in zip(p_list, enough.tolist(), strict=False)]
+    tests = [
+        ChangeTest(
+            item.unit, item.measure, ea, eb, na, nb, eb - ea, ok,
+            "" if ok else ("no_variation" if wide else "low_n"),
+            "fisher_exact" if len(item.scores) == 2 else "exact_permutation",
+            p_j if ok else math.nan, q_j if ok else math.nan, ok and q_j <= alpha,
+        )
+        for item, na, nb, ea, eb, wide, ok, p_j, q_j in zip(
+            scored, n_a.tolist(), n_b.tolist(), e_a.tolist(), e_b.tolist(), enough.tolist(), tested,
+            p_list, q_list, strict=False,
+        )
+    ]  # fmt: skip
+    for test, p_j, q_j in zip(index_tests, p_list[len(scored) :], q_list[len(scored) :], strict=True):
         if test.tested and math.isnan(p_j):  # every answer has the same score
             test = replace(test, tested=False, reason="no_variation")
         if test.tested or not math.isnan(p_j):
             test = replace(test, p_value=p_j, q_value=q_j, flagged=bool(test.tested and q_j <= alpha))
-        out.append(test)
-    tests = out
+        tests.append(test)
     return ChangeLook(
         tuple(tests), alpha, min_n_recent, min_n_baseline, "benjamini_hochberg", sum(t.tested for t in tests)
     )
