@@ -35,6 +35,7 @@ __all__ = [
     "DimensionSample",
     "IndexInput",
     "ScoredInput",
+    "ScoredInputs",
     "detect_drops",
 ]
 
@@ -54,6 +55,55 @@ class ScoredInput:
     baseline: tuple[int, ...]
     recent: tuple[int, ...]
     display_factor: float = 1.0  # 100 for NPS (shown on -100..100)
+
+
+@dataclass(frozen=True, eq=False)
+class ScoredInputs:
+    """Many :class:`ScoredInput` at once, as columns: input i is ``units[i]``'s answers to
+    ``measures[i]``, its categories in the first ``sizes[i]`` columns of ``scores``, ``baseline``
+    and ``recent`` (zeros after them). The change look builds its 40,000 inputs this way
+    (services.changes.build_inputs) and detect_drops reads them without an object per input."""
+
+    units: tuple[Hashable, ...]
+    measures: tuple[str, ...]
+    sizes: np.ndarray  # (inputs,) int
+    scores: np.ndarray  # (inputs, largest size) float
+    baseline: np.ndarray  # (inputs, largest size) int
+    recent: np.ndarray  # (inputs, largest size) int
+    display_factor: np.ndarray  # (inputs,) float
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def inputs(self) -> list[ScoredInput]:
+        """Each input as a ScoredInput."""
+        sizes = self.sizes.tolist()
+        scores, baseline, recent = (a.tolist() for a in (self.scores, self.baseline, self.recent))
+        return [
+            ScoredInput(u, m, tuple(scores[i][:k]), tuple(baseline[i][:k]), tuple(recent[i][:k]), f)
+            for i, (u, m, k, f) in enumerate(
+                zip(self.units, self.measures, sizes, self.display_factor.tolist(), strict=True)
+            )
+        ]
+
+    @classmethod
+    def of(cls, scored: Sequence[ScoredInput]) -> ScoredInputs:
+        sizes = np.array([len(item.scores) for item in scored], dtype=np.int64)
+        width = int(sizes.max(initial=0))
+
+        def padded(rows: list[tuple[float, ...]] | list[tuple[int, ...]], dtype: type) -> np.ndarray:
+            out: np.ndarray = np.zeros((len(rows), width), dtype=dtype)
+            for i, row in enumerate(rows):
+                out[i, : len(row)] = row
+            return out
+
+        return cls(
+            tuple(item.unit for item in scored), tuple(item.measure for item in scored), sizes,
+            padded([item.scores for item in scored], float),
+            padded([item.baseline for item in scored], np.int64),
+            padded([item.recent for item in scored], np.int64),
+            np.array([item.display_factor for item in scored], dtype=float),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -117,35 +167,20 @@ class ChangeLook(JsonResult):
         return any(t.flagged for t in self.tests)
 
 
-def _scored_estimates(
-    scored: Sequence[ScoredInput],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _scored_estimates(scored: ScoredInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """n and the mean score (times the display factor) of every input's baseline and recent
-    sides, NaN for an empty side. Computed per number of categories, a column at a time: each
-    mean adds its categories' count x score in their order, the very numbers of a sum over the
-    categories in Python, for a look's 40,000 inputs without a loop over them (issue 19)."""
-    m = len(scored)
-    n_a, n_b = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
-    e_a, e_b = np.full(m, math.nan), np.full(m, math.nan)
-    by_size: dict[int, list[int]] = {}
-    for j, item in enumerate(scored):
-        by_size.setdefault(len(item.scores), []).append(j)
-    for size, at in by_size.items():
-        items = [scored[j] for j in at]
-        scores = np.array([item.scores for item in items], dtype=float).reshape(len(at), size)
-        factor = np.array([item.display_factor for item in items], dtype=float)
-        for side, n_out, e_out in ((0, n_a, e_a), (1, n_b, e_b)):
-            counts = np.array(
-                [item.recent if side else item.baseline for item in items], dtype=np.int64
-            ).reshape(len(at), size)
-            total = np.zeros(len(at))
-            for c in range(size):
-                total = total + counts[:, c] * scores[:, c]
-            n = counts.sum(axis=1)
-            n_out[at] = n
-            with np.errstate(invalid="ignore", divide="ignore"):
-                e_out[at] = np.where(n > 0, total / n, math.nan) * factor
-    return n_a, n_b, e_a, e_b
+    sides, NaN for an empty side. A column at a time: each mean adds its categories' count x
+    score in their order (the padding adds 0.0), the very numbers of a sum over the categories
+    in Python, for a look's 40,000 inputs without a loop over them (issue 19)."""
+    out: list[np.ndarray] = []
+    for counts in (scored.baseline, scored.recent):
+        total = np.zeros(len(scored))
+        for c in range(counts.shape[1]):
+            total = total + counts[:, c] * scored.scores[:, c]
+        n = counts.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out += [n, np.where(n > 0, total / n, math.nan) * scored.display_factor]
+    return out[0], out[2], out[1], out[3]
 
 
 def _index(item: IndexInput, min_recent: int, min_base: int) -> tuple[ChangeTest, float | None]:
@@ -179,7 +214,7 @@ def _index(item: IndexInput, min_recent: int, min_base: int) -> tuple[ChangeTest
 
 
 def detect_drops(
-    scored: Sequence[ScoredInput],
+    scored: Sequence[ScoredInput] | ScoredInputs,
     indices: Sequence[IndexInput] = (),
     *,
     alpha: float = 0.05,
@@ -190,6 +225,8 @@ def detect_drops(
     ``n`` of the index is its smallest dimension's n."""
     if not 0.0 < alpha < 1.0:
         raise ValueError("alpha must lie in (0, 1)")
+    if not isinstance(scored, ScoredInputs):
+        scored = ScoredInputs.of(scored)
     # Every test's p-value first, each form of test computed for all inputs at once: a national
     # provider's look holds 40,000 inputs, thousands of them with the minimum n.
     n_a, n_b, e_a, e_b = _scored_estimates(scored)
@@ -197,10 +234,12 @@ def detect_drops(
     at = np.flatnonzero(enough).tolist()
     p = np.full(len(scored) + len(indices), math.nan)
     if at:
+        sizes = scored.sizes[at].tolist()
+        base, recent, scores = (x[at].tolist() for x in (scored.baseline, scored.recent, scored.scores))
         p[at] = permutation_p_values(
-            [scored[i].baseline for i in at],
-            [scored[i].recent for i in at],
-            [scored[i].scores for i in at],
+            [row[:k] for row, k in zip(base, sizes, strict=True)],
+            [row[:k] for row, k in zip(recent, sizes, strict=True)],
+            [row[:k] for row, k in zip(scores, sizes, strict=True)],
             alternative="less",
         )
     index_tests, z_at, z = [], [], []
@@ -220,14 +259,13 @@ def detect_drops(
     tested = [(p_j == p_j) and ok for p_j, ok in zip(p_list, enough.tolist(), strict=False)]
     tests = [
         ChangeTest(
-            item.unit, item.measure, ea, eb, na, nb, eb - ea, ok,
-            "" if ok else ("no_variation" if wide else "low_n"),
-            "fisher_exact" if len(item.scores) == 2 else "exact_permutation",
+            unit, measure, ea, eb, na, nb, eb - ea, ok, "" if ok else ("no_variation" if wide else "low_n"),
+            "fisher_exact" if size == 2 else "exact_permutation",
             p_j if ok else math.nan, q_j if ok else math.nan, ok and q_j <= alpha,
         )
-        for item, na, nb, ea, eb, wide, ok, p_j, q_j in zip(
-            scored, n_a.tolist(), n_b.tolist(), e_a.tolist(), e_b.tolist(), enough.tolist(), tested,
-            p_list, q_list, strict=False,
+        for unit, measure, size, na, nb, ea, eb, wide, ok, p_j, q_j in zip(
+            scored.units, scored.measures, scored.sizes.tolist(), n_a.tolist(), n_b.tolist(), e_a.tolist(),
+            e_b.tolist(), enough.tolist(), tested, p_list, q_list, strict=False,
         )
     ]  # fmt: skip
     for test, p_j, q_j in zip(index_tests, p_list[len(scored) :], q_list[len(scored) :], strict=True):

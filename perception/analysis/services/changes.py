@@ -61,7 +61,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.periods import week_start
 from scoring import FEEDBACK_DIMENSIONS
-from scoring.drift import ChangeLook, ChangeTest, DimensionSample, IndexInput, ScoredInput, detect_drops
+from scoring.drift import ChangeLook, ChangeTest, DimensionSample, IndexInput, ScoredInputs, detect_drops
 
 RECENT_WEEKS = 4
 BASELINE_WEEKS = 8
@@ -208,16 +208,17 @@ def _category(kind: str, lo: float, hi: float, value: float) -> tuple[str, float
     return None
 
 
-def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
+def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, list[IndexInput]]:
     """Category counts per (unit, measure, side) from the histogram rows; CES and dimensions are
     scored on 0..100 (as the index) so answers on different scales compare.
 
     Each row counts in the whole organisation, its region, and (with a service) its service and
     its region x service cell. The rows are grouped with NumPy, not one dictionary update per row
     and unit: a national provider's look holds 5,000 cells and hundreds of thousands of rows.
-    The sums of the dimensions accumulate in row order, as a loop over the rows would."""
+    The sums of the dimensions accumulate in row order, as a loop over the rows would. The
+    scored inputs come back as columns (scoring.drift.ScoredInputs), not 40,000 objects."""
     if not rows:
-        return [], []
+        return ScoredInputs.of([]), []
     columns = list(zip(*rows, strict=True))
     recent = np.array(columns[0], dtype=bool)
     region = np.array(columns[1], dtype=np.int64)
@@ -252,7 +253,7 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
     keep = code >= 0
     rows_at = np.flatnonzero(keep)
     if not len(rows_at):
-        return [], []
+        return ScoredInputs.of([]), []
     with_service = rows_at[service[rows_at] >= 0]
     # The units of every row: (rank, first id, second id) as _order ranks them, stacked per level.
     levels = (
@@ -284,8 +285,6 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
     r_, f_, s2, m_, sc = np.unravel_index(cells, shape)
     first_values = np.unique(first).tolist()
     second_values = np.unique(second).tolist()
-    scores_of = scores[sc].tolist()
-    baseline_counts, recent_counts = sides[0].astype(np.int64).tolist(), sides[1].astype(np.int64).tolist()
     unit_measure = cells // len(scores)  # cells are sorted: a (unit, measure) is one run
     seen_first = np.full(len(cells), np.iinfo(np.int64).max)
     np.minimum.at(seen_first, cell_of, seen)
@@ -298,26 +297,31 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
     order = np.lexsort(
         (run_seen, measure_rank[m_[run_starts]], s2[run_starts], f_[run_starts], r_[run_starts])
     )
-    scored_inputs = []
-    starts, ends = run_starts[order].tolist(), run_ends[order].tolist()
-    levels_of, firsts, seconds = (part[run_starts[order]].tolist() for part in (r_, f_, s2))
-    measures_of = m_[run_starts[order]].tolist()
-    for start, end, level, f_j, s_j, m_j in zip(
-        starts, ends, levels_of, firsts, seconds, measures_of, strict=True
-    ):
-        measure = measures[m_j]
-        unit_j: Unit = (
-            ("all",) if level == 0
-            else ("region", int(first_values[f_j])) if level == 1
-            else ("service", int(first_values[f_j])) if level == 2
-            else ("cell", int(first_values[f_j]), int(second_values[s_j]))
-        )  # fmt: skip
-        scored_inputs.append(
-            ScoredInput(
-                unit_j, measure, tuple(scores_of[start:end]), tuple(baseline_counts[start:end]),
-                tuple(recent_counts[start:end]), 100.0 if measure == "nps" else 1.0,
-            )
-        )  # fmt: skip
+    # The inputs as columns (scoring.drift.ScoredInputs): input i is run order[i], its categories
+    # the run's cells in score order.
+    first_at = run_starts[order]
+    sizes = (run_ends - run_starts)[order]
+    column = np.arange(int(sizes.max()))
+    inside = column[None, :] < sizes[:, None]
+    cell_at = np.where(inside, first_at[:, None] + column[None, :], 0)
+    levels_of, firsts, seconds = (part[first_at].tolist() for part in (r_, f_, s2))
+    input_units: list[Unit] = [
+        ("all",) if level == 0
+        else ("region", int(first_values[f_j])) if level == 1
+        else ("service", int(first_values[f_j])) if level == 2
+        else ("cell", int(first_values[f_j]), int(second_values[s_j]))
+        for level, f_j, s_j in zip(levels_of, firsts, seconds, strict=True)
+    ]  # fmt: skip
+    measure_of = m_[first_at]
+    scored_inputs = ScoredInputs(
+        tuple(input_units),
+        tuple(measures[m] for m in measure_of.tolist()),
+        sizes,
+        np.where(inside, scores[sc][cell_at], 0.0),
+        np.where(inside, sides[0].astype(np.int64)[cell_at], 0),
+        np.where(inside, sides[1].astype(np.int64)[cell_at], 0),
+        np.where(np.array([m == "nps" for m in measures])[measure_of], 100.0, 1.0),
+    )
     # The dimensions' sums per (unit, side, dimension), accumulated in row order.
     is_dim = np.array([m in DIMENSION_CODES for m in measures], dtype=bool)[code[at]]
     d_at = np.flatnonzero(is_dim)
