@@ -34,6 +34,7 @@ __all__ = [
     "ChangeTest",
     "DimensionSample",
     "IndexInput",
+    "IndexInputs",
     "ScoredInput",
     "ScoredInputs",
     "detect_drops",
@@ -132,6 +133,59 @@ class IndexInput:
     recent: dict[str, DimensionSample] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, eq=False)
+class IndexInputs:
+    """Many :class:`IndexInput` at once, as columns: unit i's sums of ``dimensions[d]`` (sorted)
+    on side s (0 baseline, 1 recent) are ``n[i, s, d]``, ``total[i, s, d]`` and
+    ``total_sq[i, s, d]``; ``answered[i, s, d]`` says whether that side holds the dimension at
+    all (the IndexInput's dictionary has it, n may still be 0)."""
+
+    units: tuple[Hashable, ...]
+    dimensions: tuple[str, ...]
+    answered: np.ndarray  # (units, 2, dimensions) bool
+    n: np.ndarray  # (units, 2, dimensions) int
+    total: np.ndarray  # (units, 2, dimensions) float
+    total_sq: np.ndarray  # (units, 2, dimensions) float
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def inputs(self) -> list[IndexInput]:
+        """Each unit as an IndexInput."""
+        answered, n = self.answered.tolist(), self.n.tolist()
+        total, total_sq = self.total.tolist(), self.total_sq.tolist()
+        return [
+            IndexInput(
+                unit,
+                *(
+                    {
+                        d: DimensionSample(n[i][s][k], total[i][s][k], total_sq[i][s][k])
+                        for k, d in enumerate(self.dimensions)
+                        if answered[i][s][k]
+                    }
+                    for s in (0, 1)
+                ),
+            )
+            for i, unit in enumerate(self.units)
+        ]
+
+    @classmethod
+    def of(cls, indices: Sequence[IndexInput]) -> IndexInputs:
+        dimensions = tuple(sorted({d for item in indices for d in (*item.baseline, *item.recent)}))
+        shape = (len(indices), 2, len(dimensions))
+        answered, n = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=np.int64)
+        total, total_sq = np.zeros(shape), np.zeros(shape)
+        for i, item in enumerate(indices):
+            for s, side in enumerate((item.baseline, item.recent)):
+                for k, d in enumerate(dimensions):
+                    if d in side:
+                        x = side[d]
+                        answered[i, s, k], n[i, s, k], total[i, s, k], total_sq[i, s, k] = (
+                            True, x.n, x.total, x.total_sq
+                        )  # fmt: skip
+        return cls(tuple(item.unit for item in indices), dimensions, answered, n, total, total_sq)
+
+
 @dataclass(frozen=True)
 class ChangeTest(JsonResult):
     unit: Hashable
@@ -183,39 +237,71 @@ def _scored_estimates(scored: ScoredInputs) -> tuple[np.ndarray, np.ndarray, np.
     return out[0], out[2], out[1], out[3]
 
 
-def _index(item: IndexInput, min_recent: int, min_base: int) -> tuple[ChangeTest, float | None]:
-    """The index test of one unit before its p-value, and its z (None when not tested)."""
-    dims = sorted(set(item.baseline) | set(item.recent))
-    weight = 1.0 / len(dims) if dims else math.nan
+def _index_tests(
+    indices: IndexInputs, min_recent: int, min_base: int
+) -> tuple[list[ChangeTest], list[float | None]]:
+    """The index test of every unit before its p-value, and its z (None when not tested).
 
-    def summary(side: dict[str, DimensionSample]) -> tuple[float, float, int]:
-        present = [side.get(d) for d in dims]
-        if any(x is None or x.n == 0 for x in present):  # a dimension unanswered on this side
-            return math.nan, math.nan, 0
-        ok = [x for x in present if x is not None]
-        estimate = sum(weight * x.mean for x in ok)
-        se = sum(weight * x.sd / math.sqrt(x.n) for x in ok) if all(x.n >= 2 for x in ok) else math.nan
-        return estimate, se, min(x.n for x in ok)
-
-    ea, sa, na = summary(item.baseline)
-    eb, sb, nb = summary(item.recent)
-    reason, z = "", None
-    if not dims or na < min_base or nb < min_recent:
-        reason = "low_n"
-    elif not sa + sb > 0:
-        reason = "no_variation"
-    else:
-        z = (eb - ea) / math.hypot(sa, sb)
-    test = ChangeTest(
-        item.unit, "index", ea, eb, na, nb, eb - ea, not reason, reason, "conservative_z", math.nan, math.nan,
-        False,
-    )  # fmt: skip
-    return test, z
+    A unit's index is the mean of the dimensions either side answered (weight 1 / their number);
+    a side missing one of them, or answering it with n = 0, has no estimate. The sums run over
+    the dimensions in their sorted order, a column at a time (a unit's other dimensions add
+    0.0), the very numbers of a sum over the unit's dimensions in Python (issue 19)."""
+    m, d_count = len(indices), len(indices.dimensions)
+    used: np.ndarray = np.any(indices.answered, axis=1)  # (units, dimensions): on either side
+    k = used.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(k > 0, 1.0 / k, math.nan)
+    sides = []
+    for s in (0, 1):
+        n = indices.n[:, s]
+        total = indices.total[:, s]
+        answered = indices.answered[:, s] & (n > 0)
+        whole = ~(used & ~answered).any(axis=1)  # every dimension of the unit answered
+        # DimensionSample.sd term by term; Python's ** as DimensionSample computes it.
+        square = np.array([t**2 for t in total.reshape(-1).tolist()]).reshape(m, d_count)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / n
+            sd = np.sqrt(np.maximum(0.0, (indices.total_sq[:, s] - square / n) / (n - 1)))
+            spread = weight[:, None] * sd / np.sqrt(n)
+        estimate, se = np.zeros(m), np.zeros(m)
+        for c in range(d_count):
+            estimate = np.where(used[:, c], estimate + weight * mean[:, c], estimate)
+            se = np.where(used[:, c], se + spread[:, c], se)
+        se = np.where((~used | (n >= 2)).all(axis=1), se, math.nan)
+        smallest = np.where(used, n, np.iinfo(np.int64).max).min(axis=1, initial=np.iinfo(np.int64).max)
+        sides.append(
+            (
+                np.where(whole, estimate, math.nan).tolist(),
+                np.where(whole, se, math.nan).tolist(),
+                np.where(whole & (k > 0), smallest, 0).tolist(),
+            )
+        )
+    tests: list[ChangeTest] = []
+    zs: list[float | None] = []
+    (ea_l, sa_l, na_l), (eb_l, sb_l, nb_l) = sides
+    for unit, k_j, ea, sa, na, eb, sb, nb in zip(
+        indices.units, k.tolist(), ea_l, sa_l, na_l, eb_l, sb_l, nb_l, strict=True
+    ):
+        reason, z = "", None
+        if not k_j or na < min_base or nb < min_recent:
+            reason = "low_n"
+        elif not sa + sb > 0:
+            reason = "no_variation"
+        else:
+            z = (eb - ea) / math.hypot(sa, sb)
+        tests.append(
+            ChangeTest(
+                unit, "index", ea, eb, na, nb, eb - ea, not reason, reason, "conservative_z", math.nan,
+                math.nan, False,
+            )
+        )  # fmt: skip
+        zs.append(z)
+    return tests, zs
 
 
 def detect_drops(
     scored: Sequence[ScoredInput] | ScoredInputs,
-    indices: Sequence[IndexInput] = (),
+    indices: Sequence[IndexInput] | IndexInputs = (),
     *,
     alpha: float = 0.05,
     min_n_recent: int = MIN_N_RECENT,
@@ -242,13 +328,11 @@ def detect_drops(
             [row[:k] for row, k in zip(scores, sizes, strict=True)],
             alternative="less",
         )
-    index_tests, z_at, z = [], [], []
-    for j, item in enumerate(indices):
-        test, z_j = _index(item, min_n_recent, min_n_baseline)
-        index_tests.append(test)
-        if z_j is not None:
-            z_at.append(len(scored) + j)
-            z.append(z_j)
+    if not isinstance(indices, IndexInputs):
+        indices = IndexInputs.of(indices)
+    index_tests, index_z = _index_tests(indices, min_n_recent, min_n_baseline)
+    z_at = [len(scored) + j for j, z_j in enumerate(index_z) if z_j is not None]
+    z = [z_j for z_j in index_z if z_j is not None]
     if z_at:
         from scipy import stats
 

@@ -61,7 +61,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.periods import week_start
 from scoring import FEEDBACK_DIMENSIONS
-from scoring.drift import ChangeLook, ChangeTest, DimensionSample, IndexInput, ScoredInputs, detect_drops
+from scoring.drift import ChangeLook, ChangeTest, IndexInputs, ScoredInputs, detect_drops
 
 RECENT_WEEKS = 4
 BASELINE_WEEKS = 8
@@ -208,7 +208,7 @@ def _category(kind: str, lo: float, hi: float, value: float) -> tuple[str, float
     return None
 
 
-def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, list[IndexInput]]:
+def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     """Category counts per (unit, measure, side) from the histogram rows; CES and dimensions are
     scored on 0..100 (as the index) so answers on different scales compare.
 
@@ -216,9 +216,9 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, list[IndexInput]]:
     its region x service cell. The rows are grouped with NumPy, not one dictionary update per row
     and unit: a national provider's look holds 5,000 cells and hundreds of thousands of rows.
     The sums of the dimensions accumulate in row order, as a loop over the rows would. The
-    scored inputs come back as columns (scoring.drift.ScoredInputs), not 40,000 objects."""
+    inputs come back as columns (scoring.drift.ScoredInputs, IndexInputs), not 40,000 objects."""
     if not rows:
-        return ScoredInputs.of([]), []
+        return ScoredInputs.of([]), IndexInputs.of([])
     columns = list(zip(*rows, strict=True))
     recent = np.array(columns[0], dtype=bool)
     region = np.array(columns[1], dtype=np.int64)
@@ -253,7 +253,7 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, list[IndexInput]]:
     keep = code >= 0
     rows_at = np.flatnonzero(keep)
     if not len(rows_at):
-        return ScoredInputs.of([]), []
+        return ScoredInputs.of([]), IndexInputs.of([])
     with_service = rows_at[service[rows_at] >= 0]
     # The units of every row: (rank, first id, second id) as _order ranks them, stacked per level.
     levels = (
@@ -325,7 +325,7 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, list[IndexInput]]:
     # The dimensions' sums per (unit, side, dimension), accumulated in row order.
     is_dim = np.array([m in DIMENSION_CODES for m in measures], dtype=bool)[code[at]]
     d_at = np.flatnonzero(is_dim)
-    index_inputs: list[IndexInput] = []
+    index_inputs = IndexInputs.of([])
     if len(d_at):
         units = (rank, first_code.reshape(-1), second_code.reshape(-1))
         unit_key = np.ravel_multi_index(units, shape[:3])[d_at]
@@ -337,25 +337,32 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, list[IndexInput]]:
         n_sum = np.bincount(sum_of, weights=n_d, minlength=len(sum_cells))
         y_sum = np.bincount(sum_of, weights=y_d * n_d, minlength=len(sum_cells))
         yy_sum = np.bincount(sum_of, weights=y_d * y_d * n_d, minlength=len(sum_cells))
-        by_unit: dict[Unit, list[dict[str, DimensionSample]]] = {}
-        measure_codes = (sum_cells % len(measures)).tolist()
+        measure_codes = sum_cells % len(measures)
         rest = sum_cells // len(measures)
-        recents = (rest % 2).tolist()
-        kinds, f_codes, s_codes = (part.tolist() for part in np.unravel_index(rest // 2, shape[:3]))
-        n_list, y_list, yy_list = n_sum.tolist(), y_sum.tolist(), yy_sum.tolist()
-        for j in range(len(measure_codes)):
-            kind_j = kinds[j]
-            unit: Unit = (
-                ("all",) if kind_j == 0
-                else ("region", int(first_values[f_codes[j]])) if kind_j == 1
-                else ("service", int(first_values[f_codes[j]])) if kind_j == 2
-                else ("cell", int(first_values[f_codes[j]]), int(second_values[s_codes[j]]))
-            )  # fmt: skip
-            sample = DimensionSample(int(n_list[j]), y_list[j], yy_list[j])
-            by_unit.setdefault(unit, [{}, {}])[recents[j]][measures[measure_codes[j]]] = sample
-        for unit in sorted(by_unit, key=lambda u: _order((u, "index"))):
-            baseline, recent_side = by_unit[unit]
-            index_inputs.append(IndexInput(unit, baseline, recent_side))
+        # Units in the order of their keys, which is _order's; dimensions in the order of their
+        # codes, which is their names'.
+        unit_keys, unit_of = np.unique(rest // 2, return_inverse=True)
+        dimension_codes, dimension_of = np.unique(measure_codes, return_inverse=True)
+        at_sum = (unit_of.reshape(-1), rest % 2, dimension_of.reshape(-1))
+        shape_sums = (len(unit_keys), 2, len(dimension_codes))
+        answered = np.zeros(shape_sums, dtype=bool)
+        answered[at_sum] = True
+        n_table = np.zeros(shape_sums, dtype=np.int64)
+        n_table[at_sum] = n_sum.astype(np.int64)
+        sum_tables = np.zeros((2, *shape_sums))
+        sum_tables[0][at_sum], sum_tables[1][at_sum] = y_sum, yy_sum
+        kinds, f_codes, s_codes = (part.tolist() for part in np.unravel_index(unit_keys, shape[:3]))
+        index_units: list[Unit] = [
+            ("all",) if kind_j == 0
+            else ("region", int(first_values[f_j])) if kind_j == 1
+            else ("service", int(first_values[f_j])) if kind_j == 2
+            else ("cell", int(first_values[f_j]), int(second_values[s_j]))
+            for kind_j, f_j, s_j in zip(kinds, f_codes, s_codes, strict=True)
+        ]  # fmt: skip
+        index_inputs = IndexInputs(
+            tuple(index_units), tuple(measures[c] for c in dimension_codes.tolist()), answered, n_table,
+            sum_tables[0], sum_tables[1],
+        )  # fmt: skip
     return scored_inputs, index_inputs
 
 

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from scoring.drift import MIN_N_BASELINE, MIN_N_RECENT, DimensionSample, IndexInput, ScoredInput, detect_drops
@@ -49,6 +50,29 @@ def _old_test(item):
     if math.isnan(p):
         return False, "no_variation", method, n_a, n_b, ea, eb, math.nan
     return True, "", method, n_a, n_b, ea, eb, p
+
+
+def _old_index(item):
+    """(tested, reason, n_a, n_b, estimate a, estimate b, p) of one unit's index."""
+    dims = sorted(set(item.baseline) | set(item.recent))
+    weight = 1.0 / len(dims) if dims else math.nan
+
+    def summary(side):
+        present = [side.get(d) for d in dims]
+        if any(x is None or x.n == 0 for x in present):
+            return math.nan, math.nan, 0
+        ok = [x for x in present if x is not None]
+        estimate = sum(weight * x.mean for x in ok)
+        se = sum(weight * x.sd / math.sqrt(x.n) for x in ok) if all(x.n >= 2 for x in ok) else math.nan
+        return estimate, se, min(x.n for x in ok)
+
+    ea, sa, na = summary(item.baseline)
+    eb, sb, nb = summary(item.recent)
+    if not dims or na < MIN_N_BASELINE or nb < MIN_N_RECENT:
+        return False, "low_n", na, nb, ea, eb, math.nan
+    if not sa + sb > 0:
+        return False, "no_variation", na, nb, ea, eb, math.nan
+    return True, "", na, nb, ea, eb, float(stats.norm.cdf((eb - ea) / math.hypot(sa, sb)))
 
 
 def _inputs(seed, units):
@@ -91,7 +115,7 @@ def _indices(seed, units):
 
     out = []
     for u in range(units):
-        dims = ["response_speed", "fault_handling", "staff_attitude"][: 1 + u % 3]
+        dims = ["response_speed", "fault_handling", "staff_attitude", "communication"][: 1 + u % 4]
         base = {
             d: side(int(rng.integers(20, 90)), float(rng.uniform(50, 90)), float(rng.uniform(0, 25)))
             for d in dims
@@ -105,18 +129,24 @@ def _indices(seed, units):
             recent = {d: side(30, 75.0, 0.0) for d in dims}
         if u % 13 == 0:  # a dimension unanswered recently
             recent.pop(dims[0])
+        if u % 17 == 0:  # a dimension answered by one person: no standard deviation
+            recent[dims[-1]] = side(1, 80.0, 0.0)
+        if u % 19 == 0:  # a dimension present with no answers
+            base[dims[-1]] = DimensionSample(0, 0.0, 0.0)
         out.append(IndexInput(("region", u), base, recent))
     return out
 
 
 @pytest.mark.parametrize("seed", [19, 20])
 def test_a_look_equals_the_one_by_one_look(seed):
+    """Index units too: one to four dimensions, zero variance, a dimension unanswered on one
+    side, answered by one person, present with no answers."""
     items = _inputs(seed, 60)
-    indices = _indices(seed, 40)
+    indices = _indices(seed, 80)
     look = detect_drops(items, indices)
     old = [_old_test(item) for item in items]
-    index_p = [t.p_value for t in detect_drops([], indices).tests]  # the index test is unchanged
-    p_all = [o[7] for o in old] + index_p
+    old_index = [_old_index(item) for item in indices]
+    p_all = [o[7] for o in old] + [o[6] for o in old_index]
     tested = [j for j, p in enumerate(p_all) if not math.isnan(p)]
     q = multipletests([p_all[j] for j in tested], method="fdr_bh")[1]
     q_all = [math.nan] * len(p_all)
@@ -151,10 +181,18 @@ def test_a_look_equals_the_one_by_one_look(seed):
         else:
             assert math.isnan(test.p_value) and math.isnan(test.q_value) and not test.flagged
     assert reasons == {"", "low_n", "no_variation"}
-    for j, test in enumerate(look.tests[len(items) :], start=len(items)):
-        if test.tested:
+    for j, (item, test) in enumerate(zip(indices, look.tests[len(items) :], strict=True), start=len(items)):
+        ok, reason, n_a, n_b, ea, eb, p = old_index[j - len(items)]
+        assert (test.unit, test.measure, test.method) == (item.unit, "index", "conservative_z")
+        assert (test.tested, test.reason, test.n_baseline, test.n_recent) == (ok, reason, n_a, n_b)
+        for got, want in ((test.baseline_estimate, ea), (test.recent_estimate, eb)):
+            assert got == want or (math.isnan(got) and math.isnan(want))
+        if ok:
+            assert test.p_value == pytest.approx(p, rel=1e-12, abs=0)
             assert test.q_value == pytest.approx(q_all[j], rel=1e-12, abs=0)
             assert test.flagged == (q_all[j] <= 0.05)
+        else:
+            assert math.isnan(test.p_value) and not test.flagged
     assert {t.reason for t in look.tests[len(items) :]} == {"", "low_n", "no_variation"}
     assert sum(t.flagged for t in look.tests) > 5
 
