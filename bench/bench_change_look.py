@@ -84,7 +84,7 @@ def main() -> None:
     print(
         f"inputs {len(scored):,} + {len(indices):,} index; tested {look.n_tested:,}; flagged {len(look.flags)}"
     )
-    nps = max((s for s in scored if s.measure == "nps"), key=lambda s: sum(s.recent))
+    nps = max((s for s in scored.inputs() if s.measure == "nps"), key=lambda s: sum(s.recent))
     pooled = [a + b for a, b in zip(nps.baseline, nps.recent, strict=True)]
     n = min(sum(nps.baseline), sum(nps.recent))
     cells = (min(pooled[0], n) + 1) * (min(pooled[1], n) + 1)

@@ -1,7 +1,7 @@
 """The manager pages' FIRST computation after the data changed (issue 19), page by page.
 
     python bench/bench_first_load.py --url sqlite:////path/to/national.sqlite [--code /path/to/a/tree]
-                                     [--pages overview,kpis,experience] [--periods 14w,52w]
+                                     [--pages overview,kpis,experience] [--periods 14w,52w,20w]
                                      [--repeat 3] [--job]
 
 A database built by bench/bench_national.py (``--keep`` run once: the manager exists). Before each
@@ -89,7 +89,9 @@ def main() -> None:
     warm(app)
     end = week_start(date.today()) + timedelta(weeks=1)
     year = f"?from={(end - timedelta(weeks=52)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
-    periods = {"14w": "", "52w": year}
+    # 20w: dates a manager types, a period the background job does not compute ahead.
+    twenty = f"?from={(end - timedelta(weeks=20)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
+    periods = {"14w": "", "52w": year, "20w": twenty}
     client = app.test_client()
     assert client.post("/login", data={"username": "bench.manager", "password": PASSWORD}).status_code == 302
     print(f"code {Path(perception.__file__).parent.parent}  {args.url}  load {_load()}", flush=True)

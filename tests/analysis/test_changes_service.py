@@ -340,10 +340,11 @@ def test_grouped_inputs_equal_the_row_by_row_build():
         )  # fmt: skip
     got = build_inputs(rows)
     want = _inputs_row_by_row(rows)
-    assert got[0] == want[0]
-    assert [(i.unit, i.baseline, i.recent) for i in got[1]] == [
+    assert got[0].inputs() == want[0]
+    assert [(i.unit, i.baseline, i.recent) for i in got[1].inputs()] == [
         (i.unit, i.baseline, i.recent) for i in want[1]
     ]
     assert len(got[0]) > 50 and len(got[1]) > 10
-    assert build_inputs([]) == ([], [])
-    assert build_inputs([(True, 3, 2, "rating", "", 1.0, 5.0, 4.0, 2)]) == ([], [])
+    for nothing in ([], [(True, 3, 2, "rating", "", 1.0, 5.0, 4.0, 2)]):
+        scored, indices = build_inputs(nothing)
+        assert scored.inputs() == [] and indices.inputs() == []

@@ -61,7 +61,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.periods import week_start
 from scoring import FEEDBACK_DIMENSIONS
-from scoring.drift import ChangeLook, ChangeTest, DimensionSample, IndexInput, ScoredInput, detect_drops
+from scoring.drift import ChangeLook, ChangeTest, IndexInputs, ScoredInputs, detect_drops
 
 RECENT_WEEKS = 4
 BASELINE_WEEKS = 8
@@ -208,16 +208,17 @@ def _category(kind: str, lo: float, hi: float, value: float) -> tuple[str, float
     return None
 
 
-def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
+def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     """Category counts per (unit, measure, side) from the histogram rows; CES and dimensions are
     scored on 0..100 (as the index) so answers on different scales compare.
 
     Each row counts in the whole organisation, its region, and (with a service) its service and
     its region x service cell. The rows are grouped with NumPy, not one dictionary update per row
     and unit: a national provider's look holds 5,000 cells and hundreds of thousands of rows.
-    The sums of the dimensions accumulate in row order, as a loop over the rows would."""
+    The sums of the dimensions accumulate in row order, as a loop over the rows would. The
+    inputs come back as columns (scoring.drift.ScoredInputs, IndexInputs), not 40,000 objects."""
     if not rows:
-        return [], []
+        return ScoredInputs.of([]), IndexInputs.of([])
     columns = list(zip(*rows, strict=True))
     recent = np.array(columns[0], dtype=bool)
     region = np.array(columns[1], dtype=np.int64)
@@ -252,7 +253,7 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
     keep = code >= 0
     rows_at = np.flatnonzero(keep)
     if not len(rows_at):
-        return [], []
+        return ScoredInputs.of([]), IndexInputs.of([])
     with_service = rows_at[service[rows_at] >= 0]
     # The units of every row: (rank, first id, second id) as _order ranks them, stacked per level.
     levels = (
@@ -284,8 +285,6 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
     r_, f_, s2, m_, sc = np.unravel_index(cells, shape)
     first_values = np.unique(first).tolist()
     second_values = np.unique(second).tolist()
-    scores_of = scores[sc].tolist()
-    baseline_counts, recent_counts = sides[0].astype(np.int64).tolist(), sides[1].astype(np.int64).tolist()
     unit_measure = cells // len(scores)  # cells are sorted: a (unit, measure) is one run
     seen_first = np.full(len(cells), np.iinfo(np.int64).max)
     np.minimum.at(seen_first, cell_of, seen)
@@ -298,30 +297,35 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
     order = np.lexsort(
         (run_seen, measure_rank[m_[run_starts]], s2[run_starts], f_[run_starts], r_[run_starts])
     )
-    scored_inputs = []
-    starts, ends = run_starts[order].tolist(), run_ends[order].tolist()
-    levels_of, firsts, seconds = (part[run_starts[order]].tolist() for part in (r_, f_, s2))
-    measures_of = m_[run_starts[order]].tolist()
-    for start, end, level, f_j, s_j, m_j in zip(
-        starts, ends, levels_of, firsts, seconds, measures_of, strict=True
-    ):
-        measure = measures[m_j]
-        unit_j: Unit = (
-            ("all",) if level == 0
-            else ("region", int(first_values[f_j])) if level == 1
-            else ("service", int(first_values[f_j])) if level == 2
-            else ("cell", int(first_values[f_j]), int(second_values[s_j]))
-        )  # fmt: skip
-        scored_inputs.append(
-            ScoredInput(
-                unit_j, measure, tuple(scores_of[start:end]), tuple(baseline_counts[start:end]),
-                tuple(recent_counts[start:end]), 100.0 if measure == "nps" else 1.0,
-            )
-        )  # fmt: skip
+    # The inputs as columns (scoring.drift.ScoredInputs): input i is run order[i], its categories
+    # the run's cells in score order.
+    first_at = run_starts[order]
+    sizes = (run_ends - run_starts)[order]
+    column = np.arange(int(sizes.max()))
+    inside = column[None, :] < sizes[:, None]
+    cell_at = np.where(inside, first_at[:, None] + column[None, :], 0)
+    levels_of, firsts, seconds = (part[first_at].tolist() for part in (r_, f_, s2))
+    input_units: list[Unit] = [
+        ("all",) if level == 0
+        else ("region", int(first_values[f_j])) if level == 1
+        else ("service", int(first_values[f_j])) if level == 2
+        else ("cell", int(first_values[f_j]), int(second_values[s_j]))
+        for level, f_j, s_j in zip(levels_of, firsts, seconds, strict=True)
+    ]  # fmt: skip
+    measure_of = m_[first_at]
+    scored_inputs = ScoredInputs(
+        tuple(input_units),
+        tuple(measures[m] for m in measure_of.tolist()),
+        sizes,
+        np.where(inside, scores[sc][cell_at], 0.0),
+        np.where(inside, sides[0].astype(np.int64)[cell_at], 0),
+        np.where(inside, sides[1].astype(np.int64)[cell_at], 0),
+        np.where(np.array([m == "nps" for m in measures])[measure_of], 100.0, 1.0),
+    )
     # The dimensions' sums per (unit, side, dimension), accumulated in row order.
     is_dim = np.array([m in DIMENSION_CODES for m in measures], dtype=bool)[code[at]]
     d_at = np.flatnonzero(is_dim)
-    index_inputs: list[IndexInput] = []
+    index_inputs = IndexInputs.of([])
     if len(d_at):
         units = (rank, first_code.reshape(-1), second_code.reshape(-1))
         unit_key = np.ravel_multi_index(units, shape[:3])[d_at]
@@ -333,25 +337,32 @@ def build_inputs(rows: list[Any]) -> tuple[list[ScoredInput], list[IndexInput]]:
         n_sum = np.bincount(sum_of, weights=n_d, minlength=len(sum_cells))
         y_sum = np.bincount(sum_of, weights=y_d * n_d, minlength=len(sum_cells))
         yy_sum = np.bincount(sum_of, weights=y_d * y_d * n_d, minlength=len(sum_cells))
-        by_unit: dict[Unit, list[dict[str, DimensionSample]]] = {}
-        measure_codes = (sum_cells % len(measures)).tolist()
+        measure_codes = sum_cells % len(measures)
         rest = sum_cells // len(measures)
-        recents = (rest % 2).tolist()
-        kinds, f_codes, s_codes = (part.tolist() for part in np.unravel_index(rest // 2, shape[:3]))
-        n_list, y_list, yy_list = n_sum.tolist(), y_sum.tolist(), yy_sum.tolist()
-        for j in range(len(measure_codes)):
-            kind_j = kinds[j]
-            unit: Unit = (
-                ("all",) if kind_j == 0
-                else ("region", int(first_values[f_codes[j]])) if kind_j == 1
-                else ("service", int(first_values[f_codes[j]])) if kind_j == 2
-                else ("cell", int(first_values[f_codes[j]]), int(second_values[s_codes[j]]))
-            )  # fmt: skip
-            sample = DimensionSample(int(n_list[j]), y_list[j], yy_list[j])
-            by_unit.setdefault(unit, [{}, {}])[recents[j]][measures[measure_codes[j]]] = sample
-        for unit in sorted(by_unit, key=lambda u: _order((u, "index"))):
-            baseline, recent_side = by_unit[unit]
-            index_inputs.append(IndexInput(unit, baseline, recent_side))
+        # Units in the order of their keys, which is _order's; dimensions in the order of their
+        # codes, which is their names'.
+        unit_keys, unit_of = np.unique(rest // 2, return_inverse=True)
+        dimension_codes, dimension_of = np.unique(measure_codes, return_inverse=True)
+        at_sum = (unit_of.reshape(-1), rest % 2, dimension_of.reshape(-1))
+        shape_sums = (len(unit_keys), 2, len(dimension_codes))
+        answered = np.zeros(shape_sums, dtype=bool)
+        answered[at_sum] = True
+        n_table = np.zeros(shape_sums, dtype=np.int64)
+        n_table[at_sum] = n_sum.astype(np.int64)
+        sum_tables = np.zeros((2, *shape_sums))
+        sum_tables[0][at_sum], sum_tables[1][at_sum] = y_sum, yy_sum
+        kinds, f_codes, s_codes = (part.tolist() for part in np.unravel_index(unit_keys, shape[:3]))
+        index_units: list[Unit] = [
+            ("all",) if kind_j == 0
+            else ("region", int(first_values[f_j])) if kind_j == 1
+            else ("service", int(first_values[f_j])) if kind_j == 2
+            else ("cell", int(first_values[f_j]), int(second_values[s_j]))
+            for kind_j, f_j, s_j in zip(kinds, f_codes, s_codes, strict=True)
+        ]  # fmt: skip
+        index_inputs = IndexInputs(
+            tuple(index_units), tuple(measures[c] for c in dimension_codes.tolist()), answered, n_table,
+            sum_tables[0], sum_tables[1],
+        )  # fmt: skip
     return scored_inputs, index_inputs
 
 
