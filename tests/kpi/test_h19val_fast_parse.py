@@ -40,10 +40,12 @@ def exported_datetime(draw: st.DrawFn) -> str:
     text = ("{:04d}" if year >= 1000 or padded else "{:d}").format(year)
     text += date_sep + two.format(month) + date_sep + two.format(day)
     text += draw(st.sampled_from([" ", " ", "T", "t", "  ", "_", ""]))
-    text += two.format(hour) + ":" + "{:02d}".format(minute)
+    text += two.format(hour) + ":" + f"{minute:02d}"
     if draw(st.booleans()):
-        text += ":" + "{:02d}".format(second) + draw(st.sampled_from(["", "", ".123", ",5", ".123456", "."]))
-    text += draw(st.sampled_from(["", "", "", "Z", "z", "+08:00", "-0530", "+0800", " +08:00", "+8:00", "GMT"]))
+        text += ":" + f"{second:02d}" + draw(st.sampled_from(["", "", ".123", ",5", ".123456", "."]))
+    text += draw(
+        st.sampled_from(["", "", "", "Z", "z", "+08:00", "-0530", "+0800", " +08:00", "+8:00", "GMT"])
+    )
     text = draw(st.sampled_from(["", "", "", " ", "\u3000"])) + text + draw(st.sampled_from(["", "", " "]))
     if draw(st.integers(0, 19)) == 0:
         text = text.translate(FULL_WIDTH)
@@ -99,7 +101,9 @@ def test_a_date_time_column_reads_as_each_value_alone(values):
 iso_like = st.builds(
     lambda day, rest, tail: day + rest + tail,
     st.sampled_from(["2026-03-02", "0000-01-01", "2026-02-30", "2026-13-01", "10000-01-01", "2024-02-29"]),
-    st.sampled_from([" 09:15", "T09:15", " 09:15:00", " 09:15:00.123456", " 23:59:59.5", " 24:00", " 09", ""]),
+    st.sampled_from(
+        [" 09:15", "T09:15", " 09:15:00", " 09:15:00.123456", " 23:59:59.5", " 24:00", " 09", ""]
+    ),
     st.sampled_from(["", "", "", ".", " ", "   ", "\t", "Z", "+08:00", "0"]),
 )
 
@@ -162,7 +166,9 @@ TICKET_CELLS = {
     "transfers": st.sampled_from(["0", "2", "", "x"]),
 }
 TIMES = st.one_of(
-    st.sampled_from(["", "2026-03-02 09:15", "2026/3/2 10:15", "2026-03-02T11:15:00+08:00", "2099-01-01 00:00"]),
+    st.sampled_from(
+        ["", "2026-03-02 09:15", "2026/3/2 10:15", "2026-03-02T11:15:00+08:00", "2099-01-01 00:00"]
+    ),
     exported_datetime().filter(lambda text: not _overflows(text)),
 )
 

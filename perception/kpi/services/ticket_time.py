@@ -103,7 +103,9 @@ def _parse_by_shape(values: list[str]) -> tuple[Moments, NDArray[np.bool_], list
     # a value's shape: its characters with every digit 0, and its length (NumPy pads with NULs)
     keys = np.where((codes > 48) & (codes <= 57), 48, codes)
     keys = np.ascontiguousarray(np.column_stack([keys, np.fromiter(map(len, values), np.uint32, n)]))
-    _, first, shape_of = np.unique(keys.view(f"V{keys.shape[1] * 4}").ravel(), return_index=True, return_inverse=True)
+    _, first, shape_of = np.unique(
+        keys.view(f"V{keys.shape[1] * 4}").ravel(), return_index=True, return_inverse=True
+    )
     order = np.argsort(shape_of, kind="stable")
     ends = np.cumsum(np.bincount(shape_of))
     for k, example in enumerate(first.tolist()):
