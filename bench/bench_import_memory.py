@@ -63,7 +63,7 @@ TIME_CELLS = slice(7, 11)  # opened, first_response, resolved, closed in bench_t
 
 
 def excel_time(iso: str) -> str:
-    """"2026-03-02 09:05:00" as a Chinese Excel writes it to CSV: "2026/3/2 9:05"."""
+    """ "2026-03-02 09:05:00" as a Chinese Excel writes it to CSV: "2026/3/2 9:05"."""
     if not iso:
         return iso
     return f"{iso[:4]}/{int(iso[5:7])}/{int(iso[8:10])} {int(iso[11:13])}:{iso[14:16]}"
@@ -229,7 +229,7 @@ def main() -> None:
     parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL alone")
     parser.add_argument("--modes", nargs="+", default=["read", "read_whole", "app", "raw", "import"])
     parser.add_argument("--times", choices=("iso", "excel"), default="iso",
-                        help='how the file writes times: "2026-03-02 09:05:00" or "2026/3/2 9:05"')  # fmt: skip
+                        help='times as "2026-03-02 09:05:00" or "2026/3/2 9:05"')  # fmt: skip
     parser.add_argument("--code", nargs="+", default=[], metavar="NAME=DIR",
                         help="measure each checkout's import in turn (alternated, same file)")  # fmt: skip
     parser.add_argument("--child", nargs=3, metavar=("MODE", "PATH", "URL"), help=argparse.SUPPRESS)

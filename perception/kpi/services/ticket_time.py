@@ -194,13 +194,29 @@ def _offsets(hours: NDArray[np.datetime64], zone: ZoneInfo, *, local: bool) -> N
     return out
 
 
+def _distinct_hours(moments: Moments) -> tuple[NDArray[np.datetime64], NDArray[np.intp]]:
+    """The distinct hours of ``moments`` (sorted) and each moment's position among them, as
+    ``np.unique(..., return_inverse=True)`` gives them. Tickets span months, a few thousand hours:
+    while the span is not much longer than the column, a mark per hour of the span replaces the
+    sort of a million values."""
+    hours = moments.astype("datetime64[h]").astype(np.int64)
+    low, high = int(hours.min()), int(hours.max())
+    if high - low > 4 * hours.size + 4096:
+        distinct, inverse = np.unique(hours, return_inverse=True)
+        return distinct.astype("datetime64[h]"), inverse
+    present = np.zeros(high - low + 1, dtype=bool)
+    present[hours - low] = True
+    position = np.cumsum(present) - 1
+    return (np.flatnonzero(present) + low).astype("datetime64[h]"), position[hours - low]
+
+
 def local_to_utc(moments: Moments, tz: str) -> Moments:
     """Wall-clock times in ``tz`` -> naive UTC (NaT stays NaT)."""
     result = moments.astype("datetime64[s]", copy=True)
     valid = ~np.isnat(result)
     if not valid.any():
         return result
-    hours, inverse = np.unique(result[valid].astype("datetime64[h]"), return_inverse=True)
+    hours, inverse = _distinct_hours(result[valid])
     offsets = _offsets(hours, ZoneInfo(tz), local=True)
     result[valid] = result[valid] - offsets[inverse].astype("timedelta64[s]")
     return result
@@ -212,7 +228,7 @@ def utc_to_local(moments: Moments, tz: str) -> Moments:
     valid = ~np.isnat(result)
     if not valid.any():
         return result
-    hours, inverse = np.unique(result[valid].astype("datetime64[h]"), return_inverse=True)
+    hours, inverse = _distinct_hours(result[valid])
     offsets = _offsets(hours, ZoneInfo(tz), local=False)
     result[valid] = result[valid] + offsets[inverse].astype("timedelta64[s]")
     return result
