@@ -213,3 +213,13 @@ def test_a_table_of_tickets_reads_as_each_row_alone(table):
         assert row is not None
         assert by_row.get(2 + i, []) == _problems(problems)
         assert {name: values[i] for name, values in got.items()} == {k: v[0] for k, v in _values(row).items()}
+
+
+def test_shapes_sharing_a_hash_are_still_told_apart():
+    """Two shapes whose 64-bit hashes collide (built on purpose: the second character is 1,000,003
+    higher, the first one lower) are compared whole: each value keeps its own shape."""
+    from perception.kpi.services.ticket_time import _shapes
+
+    masked = np.array([[66, 5], [65, 1_000_008], [66, 5]], dtype=np.uint32)
+    first, shape_of = _shapes(masked, np.array([2, 2, 2], dtype=np.uint32))
+    assert len(first) == 2 and shape_of[0] == shape_of[2] != shape_of[1]

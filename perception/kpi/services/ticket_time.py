@@ -101,11 +101,9 @@ def _parse_by_shape(values: list[str]) -> tuple[Moments, NDArray[np.bool_], list
     codes = np.array(values, dtype=str)
     codes = codes.view(np.uint32).reshape(n, codes.dtype.itemsize // 4)
     # a value's shape: its characters with every digit 0, and its length (NumPy pads with NULs)
-    keys = np.where((codes > 48) & (codes <= 57), 48, codes)
-    keys = np.ascontiguousarray(np.column_stack([keys, np.fromiter(map(len, values), np.uint32, n)]))
-    _, first, shape_of = np.unique(
-        keys.view(f"V{keys.shape[1] * 4}").ravel(), return_index=True, return_inverse=True
-    )
+    masked = np.where((codes > 48) & (codes <= 57), 48, codes)
+    lengths = np.fromiter(map(len, values), np.uint32, n)
+    first, shape_of = _shapes(masked, lengths)
     order = np.argsort(shape_of, kind="stable")
     ends = np.cumsum(np.bincount(shape_of))
     for k, example in enumerate(first.tolist()):
@@ -131,6 +129,25 @@ def _parse_by_shape(values: list[str]) -> tuple[Moments, NDArray[np.bool_], list
         bad += rows[~valid].tolist()
     bad.sort()
     return out, is_utc, bad
+
+
+def _shapes(
+    masked: NDArray[np.uint32], lengths: NDArray[np.uint32]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct rows of (``masked``, ``lengths``): the first index of each and each row's
+    number among them. Rows are told apart by a 64-bit polynomial hash (a sort of integers, not of
+    byte strings); should two shapes share a hash, the rows are compared whole instead."""
+    key = lengths.astype(np.uint64)
+    for column in masked.T:
+        key = key * np.uint64(1_000_003) + column  # wraps modulo 2**64
+    _, first, shape_of = np.unique(key, return_index=True, return_inverse=True)
+    if (masked == masked[first][shape_of]).all() and (lengths == lengths[first][shape_of]).all():
+        return first, shape_of
+    rows = np.ascontiguousarray(np.column_stack([masked, lengths]))
+    _, first, shape_of = np.unique(
+        rows.view(f"V{rows.shape[1] * 4}").ravel(), return_index=True, return_inverse=True
+    )
+    return first, shape_of
 
 
 def _moments_of_shape(match: re.Match[str], codes: NDArray[np.uint32]) -> tuple[Moments, NDArray[np.bool_]]:
