@@ -57,6 +57,7 @@ cells = st.one_of(
     exported_datetime(),
     st.sampled_from(["", "", " ", "未知", "2026年3月2日 9:15", "N/A", "2026-03-02", "09:15"]),
     st.text(alphabet="0123456789-/: T张三+", max_size=20),
+    st.builds(lambda pad: "2026-03-02 09:15" + " " * pad, st.integers(20, 40)),  # long: one by one
 )
 
 

@@ -7,8 +7,8 @@ bad value), the column is read by *shape*: each value's digits are masked ("2026
 "2026/12/31 23:05" differ in shape, "2026/3/2 9:15" and "2025/7/8 6:40" do not), the grammar
 (``_SLOW``) is matched once per distinct shape, and every value of a shape that matches has its
 fields at the same positions, read as NumPy digit arrays. A column of a million values holds a
-handful of shapes, so its per-value work is one ``str.translate``; ``_slow_one`` parses the values
-whose shape is not ASCII (other Unicode digits) one at a time, with the same grammar.
+handful of shapes, so no Python runs per value; ``_slow_one`` parses the values whose shape is not
+ASCII (other Unicode digits) or that are long, one at a time, with the same grammar.
 Local -> UTC uses the zone's UTC offset per distinct local hour (zoneinfo, PEP 495 ``fold=0`` for
 ambiguous or missing wall times), so a million values need a few thousand zoneinfo calls.
 Periods: ISO weeks start on Monday (perception.core.periods.week_start), months on the 1st, quarters
@@ -88,6 +88,7 @@ def _iso_candidates(values: list[str]) -> bool:
 
 
 _DIGITS_MASKED = str.maketrans("123456789", "000000000")
+_SHAPE_MAX_LEN = 40  # longer values are parsed one by one (none of an export's date-times is)
 
 
 def _parse_by_shape(values: list[str]) -> tuple[Moments, NDArray[np.bool_], list[int]]:
@@ -95,38 +96,46 @@ def _parse_by_shape(values: list[str]) -> tuple[Moments, NDArray[np.bool_], list
     n = len(values)
     out = np.full(n, _NAT)
     is_utc = np.zeros(n, dtype=bool)
-    if not n:
-        return out, is_utc, []
     bad: list[int] = []
-    codes = np.array(values, dtype=str)
-    codes = codes.view(np.uint32).reshape(n, codes.dtype.itemsize // 4)
-    # a value's shape: its characters with every digit 0, and its length (NumPy pads with NULs)
-    masked = np.where((codes > 48) & (codes <= 57), 48, codes)
+
+    def one_by_one(indices: list[int]) -> None:
+        for i in indices:
+            parsed = _slow_one(values[i])
+            if parsed is None:
+                bad.append(i)
+            else:
+                out[i], is_utc[i] = parsed
+
     lengths = np.fromiter(map(len, values), np.uint32, n)
-    first, shape_of = _shapes(masked, lengths)
-    order = np.argsort(shape_of, kind="stable")
-    ends = np.cumsum(np.bincount(shape_of))
-    for k, example in enumerate(first.tolist()):
-        rows = order[ends[k - 1] if k else 0 : ends[k]]
-        shape = values[example].translate(_DIGITS_MASKED)
-        if not shape:
-            continue  # empty: not yet (NaT), not a problem
-        if not shape.isascii():  # e.g. full-width digits, which \d matches too: one by one
-            for i in rows.tolist():
-                parsed = _slow_one(values[i])
-                if parsed is None:
-                    bad.append(i)
-                else:
-                    out[i], is_utc[i] = parsed
-            continue
-        match = _SLOW.match(shape)  # digits masked as 0: the same match as each value's
-        if match is None:
-            bad += rows.tolist()
-            continue
-        moments, valid = _moments_of_shape(match, codes[rows])
-        out[rows[valid]] = moments[valid]
-        is_utc[rows[valid]] = match.group(7) is not None
-        bad += rows[~valid].tolist()
+    # a long value (a description in the wrong column) would widen the array of every value
+    short = np.flatnonzero(lengths <= _SHAPE_MAX_LEN)
+    one_by_one(np.flatnonzero(lengths > _SHAPE_MAX_LEN).tolist())
+    if short.size:
+        texts = values if short.size == n else [values[i] for i in short.tolist()]
+        codes = np.array(texts, dtype=str)
+        codes = codes.view(np.uint32).reshape(short.size, codes.dtype.itemsize // 4)
+        # a value's shape: its characters with every digit 0, and its length (NumPy pads with NULs)
+        masked = np.where((codes > 48) & (codes <= 57), 48, codes)
+        first, shape_of = _shapes(masked, lengths[short])
+        order = np.argsort(shape_of, kind="stable")
+        ends = np.cumsum(np.bincount(shape_of))
+        for k, example in enumerate(first.tolist()):
+            at = order[ends[k - 1] if k else 0 : ends[k]]  # positions in ``short``
+            rows = short[at]
+            shape = texts[example].translate(_DIGITS_MASKED)
+            if not shape:
+                continue  # empty: not yet (NaT), not a problem
+            if not shape.isascii():  # e.g. full-width digits, which \d matches too
+                one_by_one(rows.tolist())
+                continue
+            match = _SLOW.match(shape)  # digits masked as 0: the same match as each value's
+            if match is None:
+                bad += rows.tolist()
+                continue
+            moments, valid = _moments_of_shape(match, codes[at])
+            out[rows[valid]] = moments[valid]
+            is_utc[rows[valid]] = match.group(7) is not None
+            bad += rows[~valid].tolist()
     bad.sort()
     return out, is_utc, bad
 
