@@ -1,6 +1,7 @@
 """Peak resident memory of the ticket import against the file's length (issue 19: flat memory).
 
     python bench/bench_import_memory.py [--rows 100000 1000000] [--postgres | --only-postgres]
+        [--times iso|excel]
 
 For each size a CSV of generated tickets (bench_ticket_import.ticket_rows, written in blocks) is
 imported by ``import_tickets`` from its path, as ``perception kpi import-tickets FILE --apply``
@@ -58,13 +59,26 @@ from bench_ticket_import import HEADER, PG_URL, ensure_pg_database, ticket_rows 
 BLOCK = 100_000
 
 
-def write_csv(path: Path, rows: int) -> None:
-    """``rows`` tickets with distinct ids, generated and written a block at a time."""
+TIME_CELLS = slice(7, 11)  # opened, first_response, resolved, closed in bench_ticket_import.HEADER
+
+
+def excel_time(iso: str) -> str:
+    """ "2026-03-02 09:05:00" as a Chinese Excel writes it to CSV: "2026/3/2 9:05"."""
+    if not iso:
+        return iso
+    return f"{iso[:4]}/{int(iso[5:7])}/{int(iso[8:10])} {int(iso[11:13])}:{iso[14:16]}"
+
+
+def write_csv(path: Path, rows: int, times: str = "iso") -> None:
+    """``rows`` tickets with distinct ids, generated and written a block at a time; ``times``
+    "excel" writes the times as Chinese Excel does ("2026/3/2 9:05", no seconds)."""
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(HEADER)
         for start in range(0, rows, BLOCK):
             block = ticket_rows(min(BLOCK, rows - start), seed=start)
+            if times == "excel":
+                block = [(*r[:7], *map(excel_time, r[TIME_CELLS]), *r[11:]) for r in block]
             writer.writerows((f"INC{start + i:08d}", *row[1:]) for i, row in enumerate(block))
 
 
@@ -214,6 +228,8 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="also on PostgreSQL (PG_URL)")
     parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL alone")
     parser.add_argument("--modes", nargs="+", default=["read", "read_whole", "app", "raw", "import"])
+    parser.add_argument("--times", choices=("iso", "excel"), default="iso",
+                        help='times as "2026-03-02 09:05:00" or "2026/3/2 9:05"')  # fmt: skip
     parser.add_argument("--code", nargs="+", default=[], metavar="NAME=DIR",
                         help="measure each checkout's import in turn (alternated, same file)")  # fmt: skip
     parser.add_argument("--child", nargs=3, metavar=("MODE", "PATH", "URL"), help=argparse.SUPPRESS)
@@ -230,7 +246,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:
             path = Path(folder) / f"tickets_{rows}.csv"
-            write_csv(path, rows)
+            write_csv(path, rows, args.times)
             size = path.stat().st_size / 1e6
             for backend in backends:
                 url = f"sqlite:///{folder}/mem_{rows}.sqlite" if backend == "sqlite" else PG_URL

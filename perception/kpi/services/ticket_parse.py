@@ -88,6 +88,7 @@ STATUS_ALIASES = {
     "取消": "cancelled",
 }
 FUTURE_TOLERANCE = timedelta(days=1)
+_DONE = frozenset({TicketStatus.RESOLVED.value, TicketStatus.CLOSED.value})  # need a resolution time
 
 
 @dataclass
@@ -146,7 +147,7 @@ class _Checker:
             for i, v in enumerate(values):
                 if v in bad:
                     self.flag(name, [i], "required" if not v.strip() else code, **kw)
-        return [table[v] for v in values]
+        return list(map(table.__getitem__, values))
 
     def text(self, name: str, limit: int) -> list[str | None]:
         values = self.column(name)
@@ -192,8 +193,9 @@ def parse_tickets(
     c = _Checker(table, found, problems)
     n = table.n_rows
 
-    ids = [v.strip() for v in c.column("external_id")]
-    c.flag("external_id", (i for i, v in enumerate(ids) if not v), "required")
+    ids = list(map(str.strip, c.column("external_id")))
+    if not all(ids):
+        c.flag("external_id", (i for i, v in enumerate(ids) if not v), "required")
     if ids and max(map(len, ids)) > 64:
         c.flag("external_id", (i for i, v in enumerate(ids) if len(v) > 64), "too_long", limit=64)
     if check_repeats and len(set(ids)) != n:
@@ -277,17 +279,23 @@ def _to_utc(
     times: dict[str, tuple[Moments, np.ndarray]], region: list[int | None], book: Codebook
 ) -> dict[str, Moments]:
     # A row whose region is unknown has a problem flagged already; its zone does not matter.
-    zones = [book.region_tz.get(r, DEFAULT_TIMEZONE) if r is not None else DEFAULT_TIMEZONE for r in region]
-    distinct = set(zones)
+    zone_of = {
+        r: book.region_tz.get(r, DEFAULT_TIMEZONE) if r is not None else DEFAULT_TIMEZONE for r in set(region)
+    }
+    distinct = set(zone_of.values())
+    masks: dict[str, np.ndarray] = {}
+    if len(distinct) > 1:
+        ids = np.array(region, dtype=np.float64)  # None: NaN, the default zone's
+        for tz in distinct:
+            regions = [r for r, z in zone_of.items() if z == tz and r is not None]
+            masks[tz] = np.isin(ids, regions) | (np.isnan(ids) if zone_of.get(None) == tz else False)
     out: dict[str, Moments] = {}
     for name, (parsed, is_utc) in times.items():
         if len(distinct) <= 1:
             local = local_to_utc(parsed, next(iter(distinct), "UTC"))
         else:
             local = parsed.copy()
-            tz_array = np.array(zones)
-            for tz in distinct:
-                mask = tz_array == tz
+            for tz, mask in masks.items():
                 local[mask] = local_to_utc(parsed[mask], tz)
         out[name] = np.where(is_utc, parsed, local) if is_utc.any() else local
     return out
@@ -303,5 +311,5 @@ def _check_order(c: _Checker, utc: dict[str, Moments], status: list[str | None])
             c.flag(name, np.flatnonzero(~np.isnat(values) & (values < opened)).tolist(), "before_opened")
         ref = np.where(np.isnat(resolved), opened, resolved)
         c.flag("closed", np.flatnonzero(~np.isnat(closed) & (closed < ref)).tolist(), "before_resolved")
-    needs = np.array([s in (TicketStatus.RESOLVED, TicketStatus.CLOSED) for s in status], dtype=bool)
+    needs = np.fromiter(map(_DONE.__contains__, status), dtype=bool, count=len(status))
     c.flag("resolved", np.flatnonzero(needs & np.isnat(resolved)).tolist(), "resolved_missing")
