@@ -46,10 +46,9 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist, the end-to-end modules first: they are the long ones (demo builds,
-    browsers, servers), and the workers take modules in this order (pyproject's
-    ``--no-loadscope-reorder``: pytest-xdist would hand them out by test count), so the many short
-    modules of the phases fill the end instead of one worker finishing a browser walk alone (the
-    second rehearsal of session 9 spent its last six minutes so)."""
+    browsers, servers), and the workers take modules in this order, so the many short modules of
+    the phases fill the end instead of one worker finishing a browser walk alone (the second
+    rehearsal of session 9 spent its last six minutes so)."""
     if WORKER:
         items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/e2e/") else 1)
 
