@@ -106,6 +106,24 @@ def _scheduler_children(server_pid: int) -> list[int]:
     return found
 
 
+# `perception run` with its scheduler's first tick 1 s after the start instead of a minute: the
+# test waited the whole minute for the due jobs to be claimed (SCHEDULER_START_DELAY's length is
+# production's choice for the first users' pages, not what this test is about).
+RUN_WITH_SHORT_SCHEDULER_DELAY = (
+    "import sys; import perception.cli as cli; cli.SCHEDULER_START_DELAY = 1; "
+    "sys.argv[0] = 'perception'; cli.main()"
+)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and has not exited (a zombie has exited: nobody here reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_due_jobs_run_beside_the_serving_process_not_in_it(tmp_path):
     """Issue 19: the jobs due at start-up ran in a thread of `perception run` and held its first
     sign-in for 6.6 s. The scheduler is now a child process (of lower priority) that runs them,
@@ -123,7 +141,7 @@ def test_due_jobs_run_beside_the_serving_process_not_in_it(tmp_path):
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "perception.cli", "run", "--port", str(port)],
+            [sys.executable, "-c", RUN_WITH_SHORT_SCHEDULER_DELAY, "run", "--port", str(port)],
             env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     engine = create_engine(f"sqlite:///{tmp_path / 'perception.sqlite'}")
@@ -144,6 +162,6 @@ def test_due_jobs_run_beside_the_serving_process_not_in_it(tmp_path):
         server.wait(30)
         engine.dispose()
     deadline = time.monotonic() + HANG_GUARD
-    while Path(f"/proc/{children[0]}").exists() and time.monotonic() < deadline:
+    while _running(children[0]) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not Path(f"/proc/{children[0]}").exists() or b"Z" in Path(f"/proc/{children[0]}/stat").read_bytes()
+    assert not _running(children[0])
