@@ -44,15 +44,6 @@ settings.load_profile("perception")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the end-to-end modules first: they are the long ones (demo builds,
-    browsers, servers), and the workers take modules in this order, so the many short modules of
-    the phases fill the end instead of one worker finishing a browser walk alone (the second
-    rehearsal of session 9 spent its last six minutes so)."""
-    if WORKER:
-        items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/e2e/") else 1)
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _builds_shared_between_workers(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Under pytest-xdist, the demos are built once per run for all workers (tests/shared_builds.py),
