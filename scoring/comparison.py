@@ -458,6 +458,16 @@ class ClassifiedCells:
         return self.judged.melons
 
     @property
+    def kpi_margin(self) -> np.ndarray:
+        """CellComparison.kpi_margin of each cell."""
+        return self.compared.kpi_margin
+
+    @property
+    def experience_gap(self) -> np.ndarray:
+        """CellComparison.experience_gap of each cell."""
+        return self.compared.gap
+
+    @property
     def quadrant_counts(self) -> tuple[tuple[str, int], ...]:
         return tuple((q, int(np.count_nonzero(self.compared.quadrant == q))) for q in QUADRANTS)
 
