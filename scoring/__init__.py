@@ -34,8 +34,10 @@ from scoring.change import (
 from scoring.comparison import (
     QUADRANTS,
     CellComparison,
+    ClassifiedCells,
     ComparisonCell,
     KpiExperienceReport,
+    classify_kpi_experience,
     compare_kpi_experience,
     compare_one,
 )
@@ -93,6 +95,7 @@ __all__ = [
     "AttainmentResult",
     "CellComparison",
     "ChangeResult",
+    "ClassifiedCells",
     "ComparisonCell",
     "DimensionWeight",
     "DriverWeight",
@@ -125,6 +128,7 @@ __all__ = [
     "bottom_box_by_group",
     "ces_by_group",
     "check_principles",
+    "classify_kpi_experience",
     "compare_kpi_experience",
     "compare_means",
     "compare_means_from_stats",

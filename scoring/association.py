@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from scoring.comparison import CellComparison
+from scoring.comparison import CellComparison, ClassifiedCells
 from scoring.results import JsonResult, Message
 
 __all__ = [
@@ -41,7 +41,6 @@ class RankCorrelation(JsonResult):
     low_sample: bool  # n < 10: the interval is wide and the normal approximation rough
 
 
-
 def _paired(kpi: ArrayLike, experience: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The two series as floats, the points where either is missing left out."""
     x = np.asarray(kpi, dtype=float).reshape(-1)
@@ -50,6 +49,7 @@ def _paired(kpi: ArrayLike, experience: ArrayLike) -> tuple[NDArray[np.float64],
         raise ValueError("kpi and experience must have the same length")
     ok = ~np.isnan(x) & ~np.isnan(y)
     return x[ok], y[ok]
+
 
 def rank_correlation(kpi: ArrayLike, experience: ArrayLike, *, confidence: float = 0.95) -> RankCorrelation:
     """Spearman's rho between KPI and experience (pairs with a NaN dropped).
@@ -164,6 +164,21 @@ def kpi_experience_correlations(
         return tuple(zip([k for k, _ in kept], rank_correlations(series, confidence=confidence), strict=True))
 
     return KpiExperienceCorrelations(corr(across), corr(over))
+
+
+def correlations_across_regions(
+    classified: ClassifiedCells, *, confidence: float = 0.95, min_points: int = 3
+) -> KpiExperienceCorrelations:
+    """kpi_experience_correlations(..., over_time=False) of every classified cell, its margins and
+    gaps read from the arrays (no CellComparison per cell: issue 19)."""
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    for i, c in enumerate(classified.cells):
+        groups[(c.service, c.tier, c.period)].append(i)
+    margins, gaps = classified.kpi_margin.tolist(), classified.experience_gap.tolist()
+    kept = [(k, v) for k, v in groups.items() if len(v) >= min_points]
+    series = [([margins[i] for i in v], [gaps[i] for i in v]) for _, v in kept]
+    across = tuple(zip([k for k, _ in kept], rank_correlations(series, confidence=confidence), strict=True))
+    return KpiExperienceCorrelations(across, ())
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,13 @@ from scoring.results import DEFAULT_MIN_N, JsonResult, Message
 __all__ = [
     "QUADRANTS",
     "CellComparison",
+    "ClassifiedCells",
     "ComparisonCell",
     "KpiGroup",
     "KpiGroupResult",
     "KpiExperienceReport",
     "binomtest_two_sided",
+    "classify_kpi_experience",
     "compare_cells",
     "compare_kpi_experience",
     "compare_one",
@@ -424,15 +426,73 @@ def compare_kpi_experience(
     compared at once (``q_value``), and a watermelon is evidenced only when its KPI's own Wilson
     interval (``kpi_n`` tickets) is on the met side too; otherwise ``reason`` says why not.
     """
+    return classify_kpi_experience(cells, confidence=confidence, min_n=min_n).report()
+
+
+@dataclass(frozen=True)
+class ClassifiedCells:
+    """compare_kpi_experience of every cell as arrays, one entry per cell in the order given: what a
+    page counts and sorts across all cells (quadrant, evidence, gaps, the watermelons' rank) without
+    a result per cell; ``results`` builds the CellComparison (with its message) of the cells a page
+    shows, the same object compare_kpi_experience gives for that cell."""
+
+    cells: Sequence[ComparisonCell]
+    compared: _Compared
+    judged: _Judged
+    confidence: float
+    min_n: int
+
+    @property
+    def quadrant(self) -> np.ndarray:
+        """Each cell's quadrant code (an array of str)."""
+        return self.compared.quadrant
+
+    @property
+    def evidenced(self) -> np.ndarray:
+        """Evidenced under the multiplicity rule (CellComparison.evidenced)."""
+        return self.judged.evidenced
+
+    @property
+    def watermelons(self) -> list[int]:
+        """The watermelons' cell positions in rank order (evidenced first, the largest shortfall)."""
+        return self.judged.melons
+
+    @property
+    def kpi_margin(self) -> np.ndarray:
+        """CellComparison.kpi_margin of each cell."""
+        return self.compared.kpi_margin
+
+    @property
+    def experience_gap(self) -> np.ndarray:
+        """CellComparison.experience_gap of each cell."""
+        return self.compared.gap
+
+    @property
+    def quadrant_counts(self) -> tuple[tuple[str, int], ...]:
+        return tuple((q, int(np.count_nonzero(self.compared.quadrant == q))) for q in QUADRANTS)
+
+    def results(self, positions: Sequence[int]) -> list[CellComparison]:
+        """The CellComparison of the cells at ``positions``, in that order."""
+        return _results(self.cells, self.compared, self.judged, self.min_n, positions)
+
+    def report(self) -> KpiExperienceReport:
+        """Every cell's result: compare_kpi_experience."""
+        compared = self.results(range(len(self.cells)))
+        ranked = tuple(compared[i] for i in self.judged.melons)
+        return KpiExperienceReport(tuple(compared), ranked, self.quadrant_counts, self.confidence, self.min_n)
+
+
+def classify_kpi_experience(
+    cells: Sequence[ComparisonCell], *, confidence: float = 0.95, min_n: int = DEFAULT_MIN_N
+) -> ClassifiedCells:
+    """compare_kpi_experience's numbers for every cell as arrays (ClassifiedCells), each statistic
+    computed over all cells at once; a result object is built only for the cells asked for (issue
+    19: building 10,000 results and their messages was the largest cost of the page's first load,
+    which shows fifty)."""
     z_quantile(confidence)
-    # The numbers of compare_one and _judged, each statistic computed over all cells at once and
-    # each cell's result built once (issue 19: building, then replacing, 10,000 results per page).
     arrays = _compared(cells, confidence, min_n)
     judged = _judged_arrays(cells, arrays, 1.0 - confidence, min_n)
-    compared = _results(cells, arrays, judged, min_n)
-    ranked = tuple(compared[i] for i in judged.melons)
-    counts = tuple((q, int(np.count_nonzero(arrays.quadrant == q))) for q in QUADRANTS)
-    return KpiExperienceReport(tuple(compared), ranked, counts, confidence, min_n)
+    return ClassifiedCells(cells, arrays, judged, confidence, min_n)
 
 
 # --- Vectorised over all cells at once (issue 19) ----------------------------------------------
@@ -795,22 +855,28 @@ def _judged_arrays(cells: Sequence[ComparisonCell], a: _Compared, alpha: float, 
     return _Judged(q, evidenced, reason, melons)
 
 
-def _results(cells: Sequence[ComparisonCell], a: _Compared, j: _Judged, min_n: int) -> list[CellComparison]:
-    """Each cell's CellComparison, built once from the arrays."""
+def _results(
+    cells: Sequence[ComparisonCell], a: _Compared, j: _Judged, min_n: int, positions: Sequence[int]
+) -> list[CellComparison]:
+    """The CellComparison of the cells at ``positions``, each built once from the arrays."""
+    at = np.asarray(positions, dtype=np.int64).reshape(-1)
     rank = {i: r + 1 for r, i in enumerate(j.melons)}
-    est, low, high, pv = a.estimate.tolist(), a.low.tolist(), a.high.tolist(), a.p_value.tolist()
-    kpi_met, kpi_margin = a.kpi_met.tolist(), a.kpi_margin.tolist()
-    kpi_low, kpi_high, kpi_ev = a.kpi_low.tolist(), a.kpi_high.tolist(), a.kpi_evidenced.tolist()
+    est, low, high = a.estimate[at].tolist(), a.low[at].tolist(), a.high[at].tolist()
+    pv = a.p_value[at].tolist()
+    kpi_met, kpi_margin = a.kpi_met[at].tolist(), a.kpi_margin[at].tolist()
+    kpi_low, kpi_high, kpi_ev = a.kpi_low[at].tolist(), a.kpi_high[at].tolist(), a.kpi_evidenced[at].tolist()
     exp_met, gap, gap_low, gap_high = (
-        a.experience_met.tolist(),
-        a.gap.tolist(),
-        a.gap_low.tolist(),
-        a.gap_high.tolist(),
+        a.experience_met[at].tolist(),
+        a.gap[at].tolist(),
+        a.gap_low[at].tolist(),
+        a.gap_high[at].tolist(),
     )
-    q, evidenced, reason = j.q_value.tolist(), j.evidenced.tolist(), j.reason.tolist()
+    q, evidenced, reason = j.q_value[at].tolist(), j.evidenced[at].tolist(), j.reason[at].tolist()
+    quadrants = a.quadrant[at].tolist()
     out = []
-    for i, cell in enumerate(cells):
-        quadrant = str(a.quadrant[i])
+    for k, i in enumerate(at.tolist()):
+        cell = cells[i]
+        quadrant = str(quadrants[k])
         out.append(
             CellComparison(
                 service=cell.service,
@@ -820,28 +886,28 @@ def _results(cells: Sequence[ComparisonCell], a: _Compared, j: _Judged, min_n: i
                 quadrant=quadrant,
                 kpi_value=cell.kpi_value,
                 kpi_target=cell.kpi_target,
-                kpi_met=kpi_met[i],
-                kpi_margin=kpi_margin[i],
+                kpi_met=kpi_met[k],
+                kpi_margin=kpi_margin[k],
                 experience_kind=a.kind[i],
-                experience_estimate=est[i],
-                experience_ci_low=low[i],
-                experience_ci_high=high[i],
+                experience_estimate=est[k],
+                experience_ci_low=low[k],
+                experience_ci_high=high[k],
                 experience_target=cell.experience_target,
-                experience_met=exp_met[i],
-                experience_gap=gap[i],
-                gap_ci_low=gap_low[i],
-                gap_ci_high=gap_high[i],
-                p_value=pv[i],
+                experience_met=exp_met[k],
+                experience_gap=gap[k],
+                gap_ci_low=gap_low[k],
+                gap_ci_high=gap_high[k],
+                p_value=pv[k],
                 n=cell.experience_n,
                 low_sample=cell.experience_n < min_n,
-                evidenced=evidenced[i],
+                evidenced=evidenced[k],
                 watermelon_rank=rank.get(i),
-                message=_message(quadrant, evidenced[i], cell.experience_n, gap[i], gap_low[i], gap_high[i]),
-                kpi_ci_low=kpi_low[i],
-                kpi_ci_high=kpi_high[i],
-                kpi_evidenced=kpi_ev[i],
-                q_value=q[i],
-                reason=reason[i],
+                message=_message(quadrant, evidenced[k], cell.experience_n, gap[k], gap_low[k], gap_high[k]),
+                kpi_ci_low=kpi_low[k],
+                kpi_ci_high=kpi_high[k],
+                kpi_evidenced=kpi_ev[k],
+                q_value=q[k],
+                reason=reason[k],
                 kpi_groups=a.groups[i],
             )
         )
@@ -855,4 +921,4 @@ def compare_cells(
     intervals and tests computed over all cells at once."""
     arrays = _compared(cells, confidence, min_n)
     unjudged = _Judged(arrays.p_value, arrays.evidenced, np.full(len(cells), "", dtype=object), [])
-    return _results(cells, arrays, unjudged, min_n)
+    return _results(cells, arrays, unjudged, min_n, range(len(cells)))

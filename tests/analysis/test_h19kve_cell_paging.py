@@ -137,12 +137,16 @@ def test_phone_list_is_bounded(db_session, login_as, world, monkeypatch):
 
 
 def test_cell_page_clamps():
-    class View:
-        ordered_cells = tuple(range(7))
+    class Cells:
+        def __init__(self, size: int) -> None:
+            self.order = list(range(size))
 
-    page = cell_page(View(), 9, size=3)  # type: ignore[arg-type]
+        def views(self, positions: list[int]) -> list[int]:
+            return list(positions)
+
+    page = cell_page(type("V", (), {"cells": Cells(7)})(), 9, size=3)  # type: ignore[arg-type]
     assert (page.cells, page.page, page.pages, page.total, page.first) == ((6,), 3, 3, 7, 7)
-    empty = cell_page(type("V", (), {"ordered_cells": ()})(), 2, size=3)  # type: ignore[arg-type]
+    empty = cell_page(type("V", (), {"cells": Cells(0)})(), 2, size=3)  # type: ignore[arg-type]
     assert (empty.cells, empty.page, empty.pages, empty.total) == ((), 1, 1, 0)
 
 
@@ -151,7 +155,7 @@ def test_the_page_leaves_out_only_the_correlations_over_weeks(db_session, world)
     full = kpi_vs_experience(db_session, filters)
     page = kpi_vs_experience(db_session, filters, over_time=False)
     assert full.correlations.over_time and page.correlations.over_time == ()
-    assert page.cells == full.cells and page.watermelons == full.watermelons
+    assert tuple(page.cells) == tuple(full.cells) and page.watermelons == full.watermelons
     assert page.lead_lag == full.lead_lag and page.quadrant_counts == full.quadrant_counts
     assert repr(page.correlations.across_regions) == repr(full.correlations.across_regions)
 

@@ -67,7 +67,7 @@ def test_unlinked_kpi_is_reported_not_compared(db_session, org, catalog, kpi_val
     kpi_value(d, catalog["DESK"], org["R1"]["region"], 0.9, 0.8)
     observe(org["R1"]["region"], catalog["DESK"], "csat", [5, 5])
     view = kpi_vs_experience(db_session, parse_filters(db_session, period_args, None, today=MONDAY))
-    assert view.cells == ()
+    assert len(view.cells) == 0
     assert [(u.kpi_code, u.reason) for u in view.unmatched] == [("LONE", "no_kpi_standard")]
 
 

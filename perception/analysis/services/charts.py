@@ -116,22 +116,27 @@ def quadrant_matrix_chart(view: KpiExperienceView, zh: bool, fmt: ChartFormat = 
     19): then only the QUADRANT_LABELLED top-ranked watermelons are named, and the other points
     are drawn unnamed on a grid of QUADRANT_GRID percentage points, points on one spot drawn once,
     so the chart stays readable and its size bounded; the page's table lists every cell."""
-    many = len(view.cells) > QUADRANT_LABEL_ALL
-    named = {c.key for c in view.watermelons[:QUADRANT_LABELLED]} if many else None
+    table = view.cells
+    many = len(table) > QUADRANT_LABEL_ALL
+    # Every point from the verdicts' arrays; a CellView (its names) only for a point that is named.
+    shown = table.classified.watermelons[:QUADRANT_LABELLED] if many else range(len(table))
+    named = dict(zip(shown, table.views(shown), strict=True))
+    margins, gaps = table.classified.kpi_margin.tolist(), table.classified.experience_gap.tolist()
     points = []
-    for c in view.cells:
-        cmp = c.comparison
-        x = cmp.kpi_margin / abs(cmp.kpi_target) if cmp.kpi_target else cmp.kpi_margin
-        y = cmp.experience_gap / abs(cmp.experience_target) if cmp.experience_target else cmp.experience_gap
-        if named is not None and c.key not in named:
+    for i, cell in enumerate(table.classified.cells):
+        kpi_target, experience_target = cell.kpi_target, cell.experience_target
+        x = margins[i] / abs(kpi_target) if kpi_target else margins[i]
+        y = gaps[i] / abs(experience_target) if experience_target else gaps[i]
+        c = named.get(i)
+        if c is None:
             grid = QUADRANT_GRID
             points.append(QuadrantPoint("", grid * round(100 * x / grid), grid * round(100 * y / grid)))
             continue
         # Names, not codes, and the KPI: one cell has a point per KPI (issue 17 saw one cell three
         # times, each labelled only "DESK·GD").
-        cell = _t(zh, f"{c.region_name_zh}·{c.service_name_zh}", f"{c.region_name_en} · {c.service_name_en}")
+        name = _t(zh, f"{c.region_name_zh}·{c.service_name_zh}", f"{c.region_name_en} · {c.service_name_en}")
         kpi = _t(zh, c.kpi_name_zh, c.kpi_name_en) or c.kpi_code
-        points.append(QuadrantPoint(f"{cell}\n{kpi}", 100 * x, 100 * y))
+        points.append(QuadrantPoint(f"{name}\n{kpi}", 100 * x, 100 * y))
     q = {k: (zh_text if zh else en_text) for k, (zh_text, en_text) in QUADRANTS.items()}
     labels = QuadrantLabels(
         top_left=q["kpi_missed_experience_met"],

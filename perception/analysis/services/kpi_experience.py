@@ -44,11 +44,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select, tuple_
@@ -84,15 +83,15 @@ from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from scoring import (
     DEFAULT_MIN_N,
     CellComparison,
+    ClassifiedCells,
     ComparisonCell,
     KpiExperienceCorrelations,
     LeadLagResult,
-    compare_kpi_experience,
-    kpi_experience_correlations,
+    classify_kpi_experience,
     lead_lag,
     margin,
 )
-from scoring.association import rank_correlations
+from scoring.association import correlations_across_regions, rank_correlations
 from scoring.comparison import KpiGroup
 from scoring.results import to_jsonable
 
@@ -337,9 +336,101 @@ def _measured_by(
 
 
 @dataclass(frozen=True)
+class CellNames:
+    """What a compared cell shows besides its comparison: its KPI link, service and region with
+    their names, its weeks with a KPI value and what its experience was measured on."""
+
+    link: KpiLink
+    service_id: int
+    region_id: int
+    service: Named
+    region: Named
+    weeks: int
+    basis: str
+
+
+class CellTable(Sequence[CellView]):
+    """Every compared cell of a view, in the order compared: their verdicts as arrays
+    (scoring.ClassifiedCells) and each cell's names. A CellView, with its CellComparison and
+    message, is built for the cells read: a page of fifty out of 10,000 builds fifty (issue 19).
+    Each read builds them anew: a caller reading every cell more than once keeps ``tuple(table)``.
+    ``order``: the positions in cell_priority order; ``keys``: each cell's CellView.key."""
+
+    def __init__(self, classified: ClassifiedCells, names: list[CellNames], tiers: Any) -> None:
+        self.classified = classified
+        self._names = names
+        self._tiers = tiers  # the names of the tiers pooled into a KPI (load_names)
+        self.keys = [f"{n.link.kpi_code}|{n.service.code}|{n.region.code}" for n in names]
+        self._at: dict[str, int] = {}
+        self._pairs: dict[str, int] = {}
+        for i, (key, n) in enumerate(zip(self.keys, names, strict=True)):
+            self._at.setdefault(key, i)
+            self._pairs.setdefault(f"{n.service.code}:{n.link.kpi_code}", i)
+        self.order = _priority_order(self)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    @overload
+    def __getitem__(self, index: int) -> CellView: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[CellView, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> CellView | tuple[CellView, ...]:
+        if isinstance(index, slice):
+            return tuple(self.views(range(len(self))[index]))
+        return self.views([range(len(self))[index]])[0]
+
+    def __iter__(self) -> Iterator[CellView]:
+        return iter(self.views(range(len(self))))
+
+    def views(self, positions: Sequence[int]) -> list[CellView]:
+        """The CellViews of the cells at ``positions``, in that order."""
+        out = []
+        for i, comparison in zip(positions, self.classified.results(positions), strict=True):
+            n = self._names[i]
+            assert n.link.experience is not None
+            out.append(
+                CellView(
+                    kpi_code=n.link.kpi_code,
+                    kpi_name_zh=n.link.kpi_name_zh,
+                    kpi_name_en=n.link.kpi_name_en,
+                    service_id=n.service_id,
+                    service_code=n.service.code,
+                    service_name_zh=n.service.name_zh,
+                    service_name_en=n.service.name_en,
+                    region_id=n.region_id,
+                    region_code=n.region.code,
+                    region_name_zh=n.region.name_zh,
+                    region_name_en=n.region.name_en,
+                    experience_standard=n.link.experience.standard_code,
+                    experience_metric=n.link.experience.metric,
+                    experience_dimension=n.link.experience.dimension,
+                    weeks_with_kpi=n.weeks,
+                    experience_basis=n.basis,
+                    comparison=comparison,
+                    tier_names=tuple(
+                        (g.label, *_tier_label(self._tiers, g.label)) for g in comparison.kpi_groups
+                    ),
+                )
+            )
+        return out
+
+    def position(self, key: str) -> int | None:
+        """The position of the (first) cell whose CellView.key is ``key``."""
+        return self._at.get(key)
+
+    def pair_names(self, pair: str) -> CellNames | None:
+        """The names of the first cell of a "SERVICE:KPI" pair."""
+        i = self._pairs.get(pair)
+        return None if i is None else self._names[i]
+
+
+@dataclass(frozen=True)
 class KpiExperienceView:
     filters: AnalysisFilters
-    cells: tuple[CellView, ...]
+    cells: CellTable  # each CellView built when read
     watermelons: tuple[CellView, ...]  # ranked: evidenced first, then largest relative shortfall
     quadrant_counts: tuple[tuple[str, int], ...]
     correlations: KpiExperienceCorrelations
@@ -347,35 +438,26 @@ class KpiExperienceView:
     unmatched: tuple[Unmatched, ...]
 
     def cell(self, key: str) -> CellView | None:
-        return self._by_key.get(key)
-
-    @cached_property
-    def _by_key(self) -> dict[str, CellView]:
-        out: dict[str, CellView] = {}
-        for c in self.cells:
-            out.setdefault(c.key, c)
-        return out
-
-    @cached_property
-    def _by_pair(self) -> dict[str, CellView]:
-        out: dict[str, CellView] = {}
-        for c in self.cells:
-            out.setdefault(f"{c.service_code}:{c.kpi_code}", c)
-        return out
+        i = self.cells.position(key)
+        return None if i is None else self.cells.views([i])[0]
 
     def pair_name(self, pair: str, zh: bool) -> str:
         """The service and KPI names of a "SERVICE:KPI" key (the correlations' grouping)."""
-        c = self._by_pair.get(pair)
+        c = self.cells.pair_names(pair)
         if c is None:
             return pair
-        return f"{c.service_name_zh} · {c.kpi_name_zh}" if zh else f"{c.service_name_en} · {c.kpi_name_en}"
+        return (
+            f"{c.service.name_zh} · {c.link.kpi_name_zh}"
+            if zh
+            else f"{c.service.name_en} · {c.link.kpi_name_en}"
+        )
 
-    @cached_property
     def ordered_cells(self) -> tuple[CellView, ...]:
         """Every cell in the order a manager reads them (cell_priority): the watermelons by their
         rank, then the cells whose experience missed (evidenced first, largest shortfall first),
-        then KPI missed with experience met, then both met."""
-        return tuple(self.cells[i] for i in _priority_order(self.cells))
+        then KPI missed with experience met, then both met. Builds every cell: a page reads
+        ``cells.order``."""
+        return tuple(self.cells.views(self.cells.order))
 
     def to_dict(self) -> dict[str, Any]:
         out = to_jsonable(
@@ -416,33 +498,34 @@ def cell_priority(c: CellView) -> tuple[Any, ...]:
     return (_QUADRANT_ORDER.get(m.quadrant, 4), int(not m.evidenced), rel, kpi, c.key)
 
 
-def _priority_order(cells: tuple[CellView, ...]) -> list[int]:
-    """The positions of ``cells`` in cell_priority order: the parts of its key as arrays and one
-    stable np.lexsort (a key tuple per cell and their comparisons cost a national page's first
-    load some 50 ms). Sorted by cell_priority itself when a ratio is not a number: NaN has no
-    order, and Python's sort and NumPy's would each place it their own way."""
-    first, second, keys = [], [], []
-    parts = []  # experience gap and target, KPI margin and target; zero for a watermelon
-    for c in cells:
-        m = c.comparison
-        melon = m.quadrant == "watermelon" and m.watermelon_rank is not None
-        first.append(0 if melon else _QUADRANT_ORDER.get(m.quadrant, 4))
-        second.append(m.watermelon_rank if melon else int(not m.evidenced))
-        parts.append(
-            (0.0, 0.0, 0.0, 0.0)
-            if melon
-            else (m.experience_gap, m.experience_target, m.kpi_margin, m.kpi_target)
-        )
-        keys.append(c.key)
-    gap, goal, margin, target = np.array(parts, dtype=float).reshape(-1, 4).T
+def _priority_order(table: CellTable) -> list[int]:
+    """The positions of the table's cells in cell_priority order, from the verdicts' arrays (no
+    CellView) and one stable np.lexsort over the parts of its key. Sorted by cell_priority itself
+    when a ratio is not a number: NaN has no order, and Python's sort and NumPy's would each place
+    it their own way."""
+    classified = table.classified
+    size = len(table.keys)
+    rank = np.zeros(size, dtype=np.int64)
+    rank[classified.watermelons] = np.arange(1, len(classified.watermelons) + 1)
+    melon = (classified.quadrant == "watermelon") & (rank > 0)
+    place = np.array([_QUADRANT_ORDER.get(q, 4) for q in classified.quadrant.tolist()], dtype=np.int64)
+    first = np.where(melon, 0, place)
+    second = np.where(melon, rank, (~classified.evidenced).astype(np.int64))
+    targets = np.array([(c.experience_target, c.kpi_target) for c in classified.cells], dtype=float).reshape(
+        -1, 2
+    )
+    # zero for a watermelon, as cell_priority's key
+    gap = np.where(melon, 0.0, classified.experience_gap)
+    goal = np.where(melon, 0.0, targets[:, 0])
+    margin = np.where(melon, 0.0, classified.kpi_margin)
+    target = np.where(melon, 0.0, targets[:, 1])
     with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken may divide by 0
         rel = np.where(goal != 0, gap / np.abs(goal), gap)
         kpi = np.where(target != 0, margin / np.abs(target), margin)
     if np.isnan(rel).any() or np.isnan(kpi).any():
-        return sorted(range(len(cells)), key=lambda i: cell_priority(cells[i]))
-    order: list[int] = np.lexsort(
-        (np.array(keys, dtype=str), kpi, rel, np.array(second), np.array(first))
-    ).tolist()
+        views = list(table)
+        return sorted(range(size), key=lambda i: cell_priority(views[i]))
+    order: list[int] = np.lexsort((np.array(table.keys, dtype=str), kpi, rel, second, first)).tolist()
     return order
 
 
@@ -468,24 +551,27 @@ def cell_page(
     last page, never an error."""
     size = size or CELL_PAGE_SIZE
     chosen = quadrant if quadrant in _QUADRANT_ORDER else None
-    cells = view.ordered_cells
+    positions = view.cells.order
     if chosen is not None:
-        cells = tuple(c for c in cells if c.comparison.quadrant == chosen)
-    pages = max(1, -(-len(cells) // size))
+        quadrants = view.cells.classified.quadrant
+        positions = [i for i in positions if quadrants[i] == chosen]
+    pages = max(1, -(-len(positions) // size))
     number = min(max(page or 1, 1), pages)
     start = (number - 1) * size
-    return CellPage(cells[start : start + size], number, pages, len(cells), chosen, start + 1)
+    shown = tuple(view.cells.views(positions[start : start + size]))
+    return CellPage(shown, number, pages, len(positions), chosen, start + 1)
 
 
 def quadrant_lists(view: KpiExperienceView, size: int | None = None) -> dict[str, tuple[CellView, ...]]:
     """The first ``size`` cells of each quadrant in cell_priority order (the phone's list)."""
     size = size or QUADRANT_LIST_SIZE
-    out: dict[str, list[CellView]] = defaultdict(list)
-    for c in view.ordered_cells:
-        chosen = out[c.comparison.quadrant]
+    out: dict[str, list[int]] = defaultdict(list)
+    quadrants = view.cells.classified.quadrant.tolist()
+    for i in view.cells.order:
+        chosen = out[quadrants[i]]
         if len(chosen) < size:
-            chosen.append(c)
-    return {k: tuple(v) for k, v in out.items()}
+            chosen.append(i)
+    return {k: tuple(view.cells.views(v)) for k, v in out.items()}
 
 
 def _cell_dict(c: CellView) -> dict[str, Any]:
@@ -1257,40 +1343,16 @@ def kpi_vs_experience(
     unmatched: dict[tuple[str, int, str], Unmatched] = {}
     for _, key, entry in sorted(noted, key=lambda item: item[0]):
         unmatched.setdefault(key, entry)
-    report = compare_kpi_experience([c for *_, c in inputs])
-    views: list[CellView] = []
-    for (link, service_id, region_id, service, region, weeks, basis, _), comparison in zip(
-        inputs, report.cells, strict=True
-    ):
-        assert link.experience is not None
-        views.append(
-            CellView(
-                kpi_code=link.kpi_code,
-                kpi_name_zh=link.kpi_name_zh,
-                kpi_name_en=link.kpi_name_en,
-                service_id=service_id,
-                service_code=service.code,
-                service_name_zh=service.name_zh,
-                service_name_en=service.name_en,
-                region_id=region_id,
-                region_code=region.code,
-                region_name_zh=region.name_zh,
-                region_name_en=region.name_en,
-                experience_standard=link.experience.standard_code,
-                experience_metric=link.experience.metric,
-                experience_dimension=link.experience.dimension,
-                weeks_with_kpi=weeks,
-                experience_basis=basis,
-                comparison=comparison,
-                tier_names=tuple((g.label, *_tier_label(names, g.label)) for g in comparison.kpi_groups),
-            )
-        )
-    watermelons = tuple(
-        sorted(
-            (v for v in views if v.comparison.watermelon_rank),
-            key=lambda v: v.comparison.watermelon_rank or 0,
-        )
+    classified = classify_kpi_experience([c for *_, c in inputs])
+    table = CellTable(
+        classified,
+        [
+            CellNames(link, s, r, service, region, weeks, basis)
+            for link, s, r, service, region, weeks, basis, _ in inputs
+        ],
+        names,
     )
+    watermelons = tuple(table.views(classified.watermelons))
     lead_cells = [(f"{v.service_code}:{v.kpi_code}", v.region_code) for v in watermelons[:LEAD_LAG_CELLS]]
     if over_time:
         for cell_key in sorted(compared_cells):
@@ -1304,7 +1366,7 @@ def kpi_vs_experience(
         [([m for m, _ in p.values()], [g for _, g in p.values()]) for _, p in series]
     )
     correlations = KpiExperienceCorrelations(
-        across_regions=kpi_experience_correlations(report.cells, over_time=False).across_regions,
+        across_regions=correlations_across_regions(classified).across_regions,
         over_time=tuple(
             ((service, region, None), r)
             for ((service, region), _), r in zip(series, over_time_rho, strict=True)
@@ -1312,9 +1374,9 @@ def kpi_vs_experience(
     )
     return KpiExperienceView(
         filters=filters,
-        cells=tuple(views),
+        cells=table,
         watermelons=watermelons,
-        quadrant_counts=report.quadrant_counts,
+        quadrant_counts=classified.quadrant_counts,
         correlations=correlations,
         lead_lag=_lead_lags(watermelons, weekly),
         unmatched=tuple(unmatched.values()),

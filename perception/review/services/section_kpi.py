@@ -43,7 +43,8 @@ def _quadrants(ctx: SectionContext, start: date, end: date) -> tuple[Any, dict[s
     from perception.analysis.services.kpi_experience import kpi_vs_experience
 
     view = kpi_vs_experience(ctx.session, _filters(start, end), over_time=False)
-    return view, {c.key: c.comparison.quadrant for c in view.cells}
+    # each cell's quadrant from the verdicts' arrays (reading view.cells builds every cell)
+    return view, dict(zip(view.cells.keys, view.cells.classified.quadrant.tolist(), strict=True))
 
 
 def _region_csat(ctx: SectionContext, start: date, end: date) -> dict[str, list[int]]:
