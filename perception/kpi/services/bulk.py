@@ -30,22 +30,24 @@ from perception.kpi.services.ticket_parse import TicketColumns
 from perception.kpi.services.ticket_time import Moments
 
 STAGE = "kpi_ticket_stage"
-# (column, SQL type); times are epoch seconds in the stage
+# (column, SQL type); times are epoch seconds in the stage. Free text is TEXT: a value over the
+# ticket column's length is staged as it is, then refused with the row's "too long" problem
+# (a VARCHAR(n) made PostgreSQL abort the COPY, and the import, with a database error)
 STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("row_no", "INTEGER"),
-    ("external_id", "VARCHAR(64)"),
+    ("external_id", "TEXT"),
     ("kind", "VARCHAR(12)"),
     ("service_id", "INTEGER"),
     ("region_id", "INTEGER"),
     ("customer_id", "INTEGER"),
     ("tier_id", "INTEGER"),
     ("priority", "VARCHAR(8)"),
-    ("contact", "VARCHAR(200)"),
+    ("contact", "TEXT"),
     ("opened_at", "BIGINT"),
     ("first_response_at", "BIGINT"),
     ("resolved_at", "BIGINT"),
     ("closed_at", "BIGINT"),
-    ("engineer", "VARCHAR(120)"),
+    ("engineer", "TEXT"),
     ("status", "VARCHAR(16)"),
     ("reopen_count", "INTEGER"),
     ("transfers", "INTEGER"),
