@@ -1,10 +1,12 @@
 """Awkward text survives the import's faster reader and stage (issue 19).
 
-- The stage is written on PostgreSQL as blocks of COPY text preformatted by the import
-  (kpi_copy_text), no longer a row at a time by psycopg: cells holding a tab, a newline, a carriage
-  return, a backslash, the two characters ``\\N`` (COPY's NULL marker), quotes, Chinese text,
-  full-width spaces, are stored as the cell said (stripped), an empty cell and a missing column as
-  NULL, on whichever database the suite runs (run it on SQLite and on PostgreSQL).
+- The stage is written on PostgreSQL by COPY with its columns' types set once (kpi_bulk), and its
+  free-text columns are TEXT: cells holding a tab, a newline, a carriage return, a backslash, the
+  two characters ``\\N`` (COPY's NULL marker), quotes, Chinese text, full-width spaces, are stored
+  as the cell said (stripped), an empty cell and a missing column as NULL, on whichever database
+  the suite runs (run it on SQLite and on PostgreSQL); a ticket id or contact over its length is
+  refused with the row's "too long" problem (on PostgreSQL the stage's VARCHAR(n) aborted the
+  import with a database error before), and nothing is stored.
 - The CSV reader strips a chunk's cells column by column after transposing it: the same columns,
   row numbers and chunks as the row-by-row strip it replaced, short and long rows, blank lines,
   whole-file reads included.
