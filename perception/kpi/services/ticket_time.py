@@ -78,13 +78,17 @@ def parse_datetimes(values: list[str]) -> tuple[Moments, NDArray[np.bool_], list
 
 
 def _iso_candidates(values: list[str]) -> bool:
-    """Whether every value begins and ends with a digit. NumPy's reader takes, beside the values
-    ``_SLOW`` takes, an hour alone padded with spaces ("2026-03-02 09   "), a trailing "." and
-    years 0 or past 9999, which ``_slow_one`` refuses: such a column is read by shape, so that a
-    value's verdict never depends on the other values of its column."""
+    """Whether every value begins and ends with a digit and has a four-digit year. NumPy's reader
+    takes, beside the values ``_SLOW`` takes, an hour alone padded with spaces ("2026-03-02 09   "),
+    a trailing "." and years 0, of fewer than four digits or past 9999, which ``_slow_one``
+    refuses: such a column is read by shape, so that a value's verdict never depends on the other
+    values of its column."""
     filled = list(filter(None, values))
     ends = set(map(itemgetter(0), filled)) | set(map(itemgetter(-1), filled))
-    return ends <= _ASCII_DIGITS
+    # NumPy also reads a year of fewer digits ("1-10-10 10:00:00" as year 1), which ``_SLOW``'s
+    # four refuse: four digits, then the dash (every value here has at least 16 characters).
+    year = set().union(*(map(itemgetter(k), filled) for k in range(1, 4)))
+    return ends | year <= _ASCII_DIGITS and set(map(itemgetter(4), filled)) <= {"-"}
 
 
 _DIGITS_MASKED = str.maketrans("123456789", "000000000")
