@@ -33,7 +33,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "不是有效的日期时间（例如 2026-03-01 09:15）",
         "not a valid date and time (e.g. 2026-03-01 09:15)",
     ),
-    "bad_integer": ("应为不小于 0 的整数", "expected a whole number of 0 or more"),
+    "bad_integer": ("应为 0 到 2147483647 之间的整数", "expected a whole number from 0 to 2,147,483,647"),
     "bad_number": ("不是有效的数字", "not a valid number"),
     "bad_period": (
         "不是有效的期间（例如 2026-W09、2026-03、2026-Q1）",

@@ -161,11 +161,22 @@ class _Checker:
         return parsed, is_utc
 
 
+COUNT_MAX = 2**31 - 1  # the INTEGER columns that keep counts (32-bit on PostgreSQL)
+
+
+def whole_count(text: str) -> int | None:
+    """A count from 0 to COUNT_MAX in decimal digits of any script ("３" is 3), else None.
+    ``isdigit`` would pass "²", which ``int`` refuses, and a count past the column's range reached
+    the database as an overflow (a traceback) instead of the row's message."""
+    if not text.isdecimal():
+        return None
+    value = int(text)
+    return value if value <= COUNT_MAX else None
+
+
 def _count(value: str) -> int | None:
     text = value.strip()
-    if not text:
-        return 0
-    return int(text) if text.isdigit() else None
+    return whole_count(text) if text else 0
 
 
 def _choice(aliases: dict[str, str]) -> Callable[[str], str | None]:

@@ -67,6 +67,7 @@ from perception.kpi.services.ticket_import import (
     read_chunks,
     unknown_column_notes,
 )
+from perception.kpi.services.ticket_parse import whole_count
 from perception.kpi.services.ticket_time import parse_period, period_end
 
 VALUE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -160,7 +161,7 @@ def _parse(
         if value is None:
             bad("value", i, "bad_number" if cell("value", i) else "required")
         n = cell("n", i)
-        if n and not n.isdigit():
+        if n and whole_count(n) is None:
             bad("n", i, "bad_integer")
         target = _number(cell("target", i)) if cell("target", i) else None
         if cell("target", i) and target is None:
@@ -184,7 +185,7 @@ def _parse(
                 "period_start": period[0],
                 "period_end": period_end(period[0], period[1]),
                 "value": value,
-                "n": int(n) if n.isdigit() else None,
+                "n": whole_count(n) if n else None,
                 "target": target,
             }
         )
