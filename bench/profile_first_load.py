@@ -1,7 +1,8 @@
-"""Profile the experience page's FIRST computation (every kept result forgotten, as
+"""Profile a manager page's FIRST computation (every kept result forgotten, as
 bench_first_load.py) with pyinstrument, on a bench database (issue 19).
 
-    python bench/profile_experience_first.py --url sqlite:////path/to/national.sqlite [--period 52w]
+    python bench/profile_first_load.py --url sqlite:////path/to/national.sqlite [--period 52w]
+        [--page experience|kpi_vs_experience|overview|kpis]
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--url", required=True)
     p.add_argument("--period", default="14w", choices=("14w", "52w"))
+    p.add_argument("--page", default="experience")
     args = p.parse_args()
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_first_load_instance")
-    from bench_first_load import PASSWORD, forget_everything
+    from bench_first_load import PAGES, PASSWORD, forget_everything
     from pyinstrument import Profiler
 
     from perception import create_app
@@ -45,11 +47,12 @@ def main() -> None:
         query = f"?from={(end - timedelta(weeks=52)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
     client = app.test_client()
     assert client.post("/login", data={"username": "bench.manager", "password": PASSWORD}).status_code == 302
-    assert client.get("/analysis/experience" + query).status_code == 200  # the page's first request
+    path = PAGES[args.page] + query
+    assert client.get(path).status_code == 200  # the page's first request
     forget_everything(app)
     profiler = Profiler(interval=0.001)
     profiler.start()
-    assert client.get("/analysis/experience" + query).status_code == 200
+    assert client.get(path).status_code == 200
     profiler.stop()
     print(profiler.output_text(unicode=False, color=False, show_all=False))
 
