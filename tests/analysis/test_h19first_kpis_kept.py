@@ -137,21 +137,21 @@ def test_a_kept_result_is_served_while_nothing_changed_and_the_day_is_in_its_key
 @pytest.mark.parametrize("which", ["all", "scoped", "one_region", "service", "tier", "shorter"])
 def test_the_region_cells_from_the_running_sums_are_those_of_the_values(db_session, generated, which):  # noqa: F811
     from perception.kpi.services.kpi_cumulative import (
-        CumulativeFreshness,
         cumulative_freshness,
         period_cells,
         refresh_cumulative,
     )
+    from perception.kpi.services.kpi_values_stamp import Freshness
 
     filters = _filters(generated, which)
     # Beside the period: one past the values, and the three weeks before it.
     later = replace(filters, start=filters.end + timedelta(weeks=1), end=filters.end + timedelta(weeks=3))
     earlier = replace(filters, start=filters.start - timedelta(weeks=3), end=filters.start)
-    assert cumulative_freshness(db_session) is not CumulativeFreshness.CURRENT
+    assert cumulative_freshness(db_session) is not Freshness.CURRENT
     # Not current: grouped from the values.
     grouped = {f: kpis._region_cells(db_session, f) for f in (filters, later, earlier)}
     refresh_cumulative(db_session)
-    assert cumulative_freshness(db_session) is CumulativeFreshness.CURRENT
+    assert cumulative_freshness(db_session) is Freshness.CURRENT
     found = period_cells(
         db_session,
         filters.start,

@@ -22,11 +22,11 @@ from perception.analysis.services.filters import AnalysisFilters, parse_filters
 from perception.analysis.services.kpi_links import kpi_pairs
 from perception.kpi.models import KpiValue, KpiValueCumulative
 from perception.kpi.services.kpi_cumulative import (
-    CumulativeFreshness,
     cumulative_freshness,
     period_pairs,
     refresh_cumulative,
 )
+from perception.kpi.services.kpi_values_stamp import Freshness
 from tests.analysis.conftest import MONDAY
 from tests.analysis.test_h19kve2_cell_sums import PERIOD, WEEKS, _close, national
 
@@ -89,13 +89,13 @@ def assert_same(got: dict, expected: dict) -> None:
 
 
 def test_running_sums_give_what_the_weekly_values_give(db_session, national):
-    assert cumulative_freshness(db_session) is CumulativeFreshness.ABSENT
+    assert cumulative_freshness(db_session) is Freshness.ABSENT
     filters = AnalysisFilters(MONDAY, END)
     definitions = _definitions(db_session)
     assert ke.cumulative_cell_sums(db_session, filters, definitions) is None  # never built
     written = refresh_cumulative(db_session)
     assert written and written == db_session.scalar(select(func.count()).select_from(KpiValueCumulative))
-    assert cumulative_freshness(db_session) is CumulativeFreshness.CURRENT
+    assert cumulative_freshness(db_session) is Freshness.CURRENT
     assert refresh_cumulative(db_session) is None  # current: nothing to do
     compared = 0
     for start, end in _periods().values():
@@ -120,7 +120,7 @@ def test_a_write_that_does_not_keep_them_makes_the_page_sum_the_values(db_sessio
     value = db_session.scalars(select(KpiValue).order_by(KpiValue.id)).first()
     value.value = 0.5  # an edit through the ORM, which keeps no running sums
     db_session.flush()
-    assert cumulative_freshness(db_session) is CumulativeFreshness.STALE
+    assert cumulative_freshness(db_session) is Freshness.STALE
     assert ke.cumulative_cell_sums(db_session, filters, definitions) is None
     page = ke.kpi_vs_experience(db_session, filters, over_time=False)  # the weekly values' sums
     weekly = ke.kpi_vs_experience(db_session, filters, over_time=True)

@@ -19,7 +19,8 @@ import pytest
 
 from perception.analysis.services import kpis
 from perception.analysis.services.kpis import kpi_analysis
-from perception.kpi.services.kpi_week_sums import WeekSumsFreshness, refresh_week_sums, week_sums_freshness
+from perception.kpi.services.kpi_values_stamp import Freshness
+from perception.kpi.services.kpi_week_sums import refresh_week_sums, week_sums_freshness
 from tests.analysis import h19kpis2_main_kpis as main
 from tests.analysis.conftest import MONDAY
 from tests.analysis.test_h19kpis2_kpis_sums import WEEKS, _filters, _same_float, _same_rows, generated
@@ -99,12 +100,12 @@ def _groups(session, filters):
 @pytest.mark.parametrize("which", WHICH)
 def test_the_week_sums_give_the_values_figures(db_session, generated, which, monkeypatch):  # noqa: F811
     filters = _filters_of(generated, which)
-    assert week_sums_freshness(db_session) is WeekSumsFreshness.ABSENT
+    assert week_sums_freshness(db_session) is Freshness.ABSENT
     grouped = _groups(db_session, filters)  # from the values
     before = kpi_analysis(db_session, filters)
     assert grouped and before.summary and before.breach_count
     refresh_week_sums(db_session)
-    assert week_sums_freshness(db_session) is WeekSumsFreshness.CURRENT
+    assert week_sums_freshness(db_session) is Freshness.CURRENT
     scoped = filters.region_ids is not None
     if not scoped:  # every region: the values are not grouped again
         real = kpis.value_groups
@@ -129,7 +130,7 @@ def test_sums_gone_stale_are_not_read(db_session, generated):  # noqa: F811
     value = db_session.query(KpiValue).filter(KpiValue.met.is_(True)).first()
     value.met = False  # a write no writer hook follows: one more breach
     db_session.flush()
-    assert week_sums_freshness(db_session) is WeekSumsFreshness.STALE
+    assert week_sums_freshness(db_session) is Freshness.STALE
     view = kpi_analysis(db_session, filters)
     _same_view(view, main.kpi_analysis(db_session, filters))
     assert view.breach_count == main.kpi_analysis(db_session, filters).breach_count
@@ -179,7 +180,7 @@ def test_page_export_and_api_show_the_same_with_the_week_sums(
     before = shown()
     assert "<td>G00</td>" in before[0] and "H_MIXED" in before[3]
     refresh_week_sums(db_session)
-    assert week_sums_freshness(db_session) is WeekSumsFreshness.CURRENT
+    assert week_sums_freshness(db_session) is Freshness.CURRENT
     after = shown()
     assert after[:3] == before[:3]  # the pages show rounded figures: the same text
     # The export and the API give every digit: the same, but for the last digits of values summed

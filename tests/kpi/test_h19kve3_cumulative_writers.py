@@ -17,10 +17,10 @@ from perception.analysis.services.filters import AnalysisFilters
 from perception.kpi.models import KpiDefinition, KpiValue, KpiValueCumulative
 from perception.kpi.services.compute import compute_kpis
 from perception.kpi.services.kpi_cumulative import (
-    CumulativeFreshness,
     cumulative_freshness,
     refresh_cumulative,
 )
+from perception.kpi.services.kpi_values_stamp import Freshness
 from perception.kpi.services.ticket_import import ImportOptions
 from perception.kpi.services.value_import import import_kpi_values
 from tests.analysis.test_h19kve3_cumulative import assert_same
@@ -32,7 +32,7 @@ HEADER = "kpi,service,region,period,value,n\n"
 
 
 def _check(session: Any, periods: list[tuple[date, date]]) -> None:
-    assert cumulative_freshness(session) is CumulativeFreshness.CURRENT
+    assert cumulative_freshness(session) is Freshness.CURRENT
     definitions = set(session.scalars(select(KpiValue.definition_id).distinct()))
     regions = {None, *(frozenset({r}) for r in session.scalars(select(KpiValue.region_id).distinct()))}
     for start, end in periods:

@@ -18,8 +18,8 @@ from sqlalchemy import delete, select
 import perception
 from perception.kpi.models import KpiDefinition, KpiValue, KpiWeekSum, KpiWeekSumState, Ticket
 from perception.kpi.services.compute import compute_kpis
+from perception.kpi.services.kpi_values_stamp import Freshness
 from perception.kpi.services.kpi_week_sums import (
-    WeekSumsFreshness,
     keep_week_sums_current,
     refresh_week_sums,
     week_sums_freshness,
@@ -58,7 +58,7 @@ def _same(kept: dict[tuple[Any, ...], dict[str, Any]], fresh: dict[tuple[Any, ..
 
 def _check(session: Any) -> dict[tuple[Any, ...], dict[str, Any]]:
     """The sums are current and are what grouping every value from nothing gives."""
-    assert week_sums_freshness(session) is WeekSumsFreshness.CURRENT
+    assert week_sums_freshness(session) is Freshness.CURRENT
     kept = _rows(session)
     assert refresh_week_sums(session) is None  # current: nothing to do
     assert refresh_week_sums(session, force=True) == len(kept)
@@ -83,7 +83,7 @@ def test_the_value_import_keeps_the_week_sums(db_session: Any, catalog: Any, tmp
     db_session.flush()
     rows = [f"RING2,DESK,R{1 + i % 2},2026-W{3 + i // 2:02d},{90 + i % 7},{100 + i}\n" for i in range(12)]
     _import(db_session, tmp_path, rows, "first.csv")
-    assert week_sums_freshness(db_session) is WeekSumsFreshness.ABSENT  # never built: the job's
+    assert week_sums_freshness(db_session) is Freshness.ABSENT  # never built: the job's
     assert refresh_week_sums(db_session)
     first = _check(db_session)
     # An early week of one region changes, a new series in a week without tickets, and a week past
@@ -129,9 +129,9 @@ def test_stale_sums_are_left_to_the_job(db_session: Any, week: Any) -> None:
     state = db_session.scalar(select(KpiWeekSumState))
     state.signature, state.pending = "dv:-1:0:0", None
     db_session.flush()
-    assert week_sums_freshness(db_session) is WeekSumsFreshness.STALE
+    assert week_sums_freshness(db_session) is Freshness.STALE
     compute_kpis(db_session, date(2026, 4, 6), date(2026, 4, 13), as_of=AS_OF)
-    assert week_sums_freshness(db_session) is WeekSumsFreshness.STALE
+    assert week_sums_freshness(db_session) is Freshness.STALE
     assert keep_week_sums_current(db_session, date(2026, 4, 6)) is None
     assert refresh_week_sums(db_session)
     _check(db_session)

@@ -26,7 +26,6 @@ Public API: ``refresh_cumulative``, ``keep_cumulative_current``, ``cumulative_fr
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,13 @@ from sqlalchemy.orm import Session, aliased
 from perception.core.models.base import utcnow
 from perception.core.periods import week_start
 from perception.kpi.models import Granularity, KpiCumulativeState, KpiValue, KpiValueCumulative
+from perception.kpi.services.kpi_values_stamp import (
+    Freshness,
+    is_current,
+    kpi_values_version,
+    stamp,
+    was_current_before_these_writes,
+)
 
 ALL_TIERS = -1  # the tier_key of the series counting a cell's distinct weeks over its tiers
 WEEK = timedelta(weeks=1)
@@ -53,57 +59,23 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-class CumulativeFreshness(enum.StrEnum):
-    ABSENT = "absent"  # no table or never built
-    CURRENT = "current"  # matches the KPI values as this transaction sees them
-    STALE = "stale"
-
-
-def _version(session: Session) -> tuple[int, int, int] | None:
-    from perception.kpi.services.data_version import KPI_VALUES, read_version
-
-    try:
-        with session.begin_nested():
-            return read_version(session, KPI_VALUES)
-    except (OperationalError, ProgrammingError):
-        return None
-
-
-def _sig(version: tuple[int, int, int]) -> str:
-    return "dv:%d:%d:%d" % version  # noqa: UP031 - three integers
-
-
 def _state(session: Session, *, lock: bool = False) -> KpiCumulativeState | None:
     stmt = select(KpiCumulativeState).order_by(KpiCumulativeState.id).limit(1)
     return session.scalar(stmt.with_for_update() if lock else stmt)
 
 
-def _is_current(state: KpiCumulativeState, version: tuple[int, int, int]) -> bool:
-    """The rows match the values: as committed (no write of this transaction), or as this
-    transaction wrote them (the signature it stamped inside it)."""
-    return _sig(version) == (state.signature if version[1] == 0 else state.pending)
-
-
-def cumulative_freshness(session: Session) -> CumulativeFreshness:
-    version = _version(session)
+def cumulative_freshness(session: Session) -> Freshness:
+    version = kpi_values_version(session)
     if version is None:
-        return CumulativeFreshness.ABSENT
+        return Freshness.ABSENT
     try:
         with session.begin_nested():  # a database migrated before the table existed
             state = _state(session)
     except (OperationalError, ProgrammingError):
-        return CumulativeFreshness.ABSENT
+        return Freshness.ABSENT
     if state is None:
-        return CumulativeFreshness.ABSENT
-    return CumulativeFreshness.CURRENT if _is_current(state, version) else CumulativeFreshness.STALE
-
-
-def _stamp(state: KpiCumulativeState, version: tuple[int, int, int]) -> None:
-    """Record the version the rows match: after this transaction commits (its writes of KPI values,
-    if any, go up by one at commit: data_version._bump) and, when it wrote some, inside it."""
-    committed, token, _ = version
-    state.signature = _sig((committed + 1, 0, 0)) if token else _sig(version)
-    state.pending = _sig(version) if token else None
+        return Freshness.ABSENT
+    return Freshness.CURRENT if is_current(state, version) else Freshness.STALE
 
 
 def _last_week(session: Session) -> date | None:
@@ -123,10 +95,10 @@ def refresh_cumulative(session: Session, *, force: bool = False) -> int | None:
             state = _state(session, lock=True)  # writers of KPI values queue here until commit
     except (OperationalError, ProgrammingError):
         return None
-    version = _version(session)  # read before the values: a write after it only makes them stale
+    version = kpi_values_version(session)  # read before the values: a write after it only makes them stale
     if version is None:
         return None
-    if state is not None and _is_current(state, version) and not force:
+    if state is not None and is_current(state, version) and not force:
         return None
     if state is None:
         state = KpiCumulativeState(signature="", rows=0)
@@ -149,15 +121,10 @@ def keep_cumulative_current(
             state = _state(session, lock=True)
     except (OperationalError, ProgrammingError):
         return None
-    version = _version(session)
+    version = kpi_values_version(session)
     if state is None or version is None:
         return None
-    committed, token, _ = version
-    before = _sig((committed, 0, 0))
-    # Current before these writes: as committed, or as an earlier writer of this transaction left it.
-    if state.signature != before and not (state.pending or "").startswith(f"dv:{committed}:{token}:"):
-        return None
-    if state.signature == UNALIGNED:
+    if not was_current_before_these_writes(state, version) or state.signature == UNALIGNED:
         return None
     return _rebuild(session, state, version, since, region_ids, incremental=True)
 
@@ -176,7 +143,7 @@ def _rebuild(
     old = state.last_week if incremental else None
     if incremental and old is not None:
         if since is None and last == old:
-            _stamp(state, version)
+            stamp(state, version)
             session.flush()
             return 0
         # The series run to the last week of any series: when it moves, every series moves.
@@ -222,7 +189,7 @@ def _rebuild(
     state.refreshed_at = utcnow()
     state.seconds = time.perf_counter() - started
     if aligned:
-        _stamp(state, version)
+        stamp(state, version)
     else:
         state.signature, state.pending = UNALIGNED, None
     session.flush()
@@ -422,7 +389,7 @@ class PeriodSums:
 def _period_weeks(session: Session, start: date, end: date) -> tuple[date, date] | None:
     """(the row week of the period's end, that of the week before it) when the rows are current
     and the period holds some of their weeks; None when not current; () when no week is in it."""
-    if cumulative_freshness(session) is not CumulativeFreshness.CURRENT:
+    if cumulative_freshness(session) is not Freshness.CURRENT:
         return None
     state = _state(session)
     assert state is not None

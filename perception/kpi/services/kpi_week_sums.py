@@ -19,12 +19,11 @@ the weeks from the first one they wrote are grouped again) and rebuilt in full b
 ``refresh_kpi_week_sums`` when some other write left them stale.
 
 Public API: ``refresh_week_sums``, ``keep_week_sums_current``, ``week_sums_freshness``,
-``week_sum_rows``, ``value_groups``, ``WeekSumsFreshness``.
+``week_sum_rows``, ``value_groups`` (their freshness: kpi_values_stamp.Freshness).
 """
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Sequence
 from datetime import date
@@ -36,31 +35,18 @@ from sqlalchemy.orm import Session
 
 from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiValue, KpiWeekSum, KpiWeekSumState
+from perception.kpi.services.kpi_values_stamp import (
+    Freshness,
+    is_current,
+    kpi_values_version,
+    stamp,
+    was_current_before_these_writes,
+)
 
 _SUM_COLUMNS = (
     "period_start", "definition_id", "service_id", "tier_id", "comparator", "weighted_sum", "weights",
     "rows", "missed", "met_rows", "target_max", "target_min",
 )  # fmt: skip
-
-
-class WeekSumsFreshness(enum.StrEnum):
-    ABSENT = "absent"  # no table or never built
-    CURRENT = "current"  # matches the KPI values as this transaction sees them
-    STALE = "stale"
-
-
-def _version(session: Session) -> tuple[int, int, int] | None:
-    from perception.kpi.services.data_version import KPI_VALUES, read_version
-
-    try:
-        with session.begin_nested():
-            return read_version(session, KPI_VALUES)
-    except (OperationalError, ProgrammingError):
-        return None
-
-
-def _sig(version: tuple[int, int, int]) -> str:
-    return "dv:%d:%d:%d" % version  # noqa: UP031 - three integers
 
 
 def _state(session: Session, *, lock: bool = False) -> KpiWeekSumState | None:
@@ -72,33 +58,19 @@ def _state(session: Session, *, lock: bool = False) -> KpiWeekSumState | None:
         return None
 
 
-def _is_current(state: KpiWeekSumState, version: tuple[int, int, int]) -> bool:
-    """The rows match the values: as committed (no write of this transaction), or as this
-    transaction wrote them (the signature it stamped inside it)."""
-    return _sig(version) == (state.signature if version[1] == 0 else state.pending)
-
-
-def _stamp(state: KpiWeekSumState, version: tuple[int, int, int]) -> None:
-    """Record the version the rows match: after this transaction commits (its writes of KPI values,
-    if any, go up by one at commit: data_version._bump) and, when it wrote some, inside it."""
-    committed, token, _ = version
-    state.signature = _sig((committed + 1, 0, 0)) if token else _sig(version)
-    state.pending = _sig(version) if token else None
-
-
-def week_sums_freshness(session: Session) -> WeekSumsFreshness:
-    version = _version(session)
+def week_sums_freshness(session: Session) -> Freshness:
+    version = kpi_values_version(session)
     state = _state(session) if version is not None else None
     if state is None or version is None:
-        return WeekSumsFreshness.ABSENT
-    return WeekSumsFreshness.CURRENT if _is_current(state, version) else WeekSumsFreshness.STALE
+        return Freshness.ABSENT
+    return Freshness.CURRENT if is_current(state, version) else Freshness.STALE
 
 
 def refresh_week_sums(session: Session, *, force: bool = False) -> int | None:
     """Group every weekly value again unless the rows are current; the number of rows written
     (None: already current, or no table or write counter). Flushes, never commits."""
     state = _state(session, lock=True)  # writers of KPI values queue here until commit
-    version = _version(session)  # read before the values: a write after it only makes them stale
+    version = kpi_values_version(session)  # read before the values: a write after it only makes them stale
     if version is None:
         return None
     if state is None:
@@ -109,7 +81,7 @@ def refresh_week_sums(session: Session, *, force: bool = False) -> int | None:
             return None  # a database migrated before the table existed
         state = KpiWeekSumState(signature="", rows=0)
         session.add(state)
-    elif _is_current(state, version) and not force:
+    elif is_current(state, version) and not force:
         return None
     return _regroup(session, state, version, None)
 
@@ -123,17 +95,13 @@ def keep_week_sums_current(session: Session, since: date | None) -> int | None:
     # Writers of KPI values queue here until the one holding it commits; the counter is read
     # after, so it includes that writer's commit.
     state = _state(session, lock=True)
-    version = _version(session)
+    version = kpi_values_version(session)
     if state is None or version is None:
         return None
-    committed, token, _ = version
-    # Current before these writes: as committed, or as an earlier writer of this transaction left it.
-    if state.signature != _sig((committed, 0, 0)) and not (state.pending or "").startswith(
-        f"dv:{committed}:{token}:"
-    ):
+    if not was_current_before_these_writes(state, version):
         return None
     if since is None:
-        _stamp(state, version)
+        stamp(state, version)
         session.flush()
         return 0
     return _regroup(session, state, version, since)
@@ -164,7 +132,7 @@ def _regroup(
     state.rows = written if since is None else max(state.rows - deleted, 0) + written
     state.refreshed_at = utcnow()
     state.seconds = time.perf_counter() - started
-    _stamp(state, version)
+    stamp(state, version)
     session.flush()
     return int(written)
 
@@ -200,7 +168,7 @@ def week_sum_rows(
     ``tier_id`` when given), in value_groups' columns with the keys definition, service, week and
     comparator: one row per tier (a key may come more than once, its rows to be added up); None
     when the rows are not current (the caller groups the values)."""
-    if week_sums_freshness(session) is not WeekSumsFreshness.CURRENT:
+    if week_sums_freshness(session) is not Freshness.CURRENT:
         return None
     s = KpiWeekSum
     # Not summed over the tiers here: the caller adds rows up anyway (several comparators of a
