@@ -289,3 +289,13 @@ def test_refused_settings_store_nothing_and_say_why_in_the_users_language(login_
     assert "每行一个词，不含空格" in response.get_data(as_text=True)
     # update_settings stored the default row before it refused the word: atomic() undid it.
     assert db_session.scalar(select(TextAnalysisSettings.id)) is None
+
+
+def test_a_period_ending_in_the_year_9999_is_explained_not_a_server_error(login_as, data):
+    """Found by the session-12 bad-input probe: ?from=0001-01-01&to=9999-12-31 answered 500 on
+    the overview, KPI and KPI-versus-experience pages (the Monday after 9999-12-27 overflowed)."""
+    c = login_as("analyst")
+    for page in ("/analysis/overview", "/analysis/kpis", "/analysis/kpi-vs-experience"):
+        response = c.get(page + "?from=0001-01-01&to=9999-12-31", headers={"Accept-Language": "en"})
+        assert response.status_code == 200, page
+        assert "past the last date the product can show" in response.get_data(as_text=True), page

@@ -104,7 +104,16 @@ def _parse_monday(field: str, raw: str, *, end: bool) -> date:
             code="invalid_period",
             value=text[:80] or None,
         ) from None
-    return monday + timedelta(weeks=1) if end else monday
+    try:
+        return monday + timedelta(weeks=1) if end else monday
+    except OverflowError:  # the last week of 9999 has no Monday after it
+        raise FilterError.one(
+            field,
+            f"“{raw}”超出可用的日期范围",
+            f"{raw!r} is past the last date the product can show",
+            code="invalid_period",
+            value=text[:80] or None,
+        ) from None
 
 
 def _parse_id(field: str, raw: str | None) -> int | None:
