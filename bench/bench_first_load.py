@@ -2,7 +2,7 @@
 
     python bench/bench_first_load.py --url sqlite:////path/to/national.sqlite [--code /path/to/a/tree]
                                      [--pages overview,kpis,experience] [--periods 14w,52w,20w]
-                                     [--repeat 3] [--job]
+                                     [--repeat 3] [--job] [--region CODE]
 
 A database built by bench/bench_national.py (``--keep`` run once: the manager exists). Before each
 load every kept result is forgotten, in the process (every ``perception.core.kept.Kept``) and in
@@ -10,8 +10,10 @@ the database (``kept_result`` emptied), so the load computes the page as the fir
 write meets it; a second load (the kept result) is timed beside it. Wall and this process's CPU
 time per load, the median over ``--repeat`` rounds, and the load average. ``--code``: import the
 application from another tree (to alternate a baseline and a change in the same run, one process
-each). ``--job``: time the background job that computes the default views ahead
-(perception.analysis.kept_pages.refresh_kept_pages), from an empty ``kept_result``.
+each). ``--region``: every page filtered to that region (a manager's region filter: the
+same scope, and the same queries, as a region team's user sees). ``--job``: time the background
+job that computes the default views ahead (perception.analysis.kept_pages.refresh_kept_pages),
+from an empty ``kept_result``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def _args() -> argparse.Namespace:
     p.add_argument("--periods", default="14w,52w")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--job", action="store_true")
+    p.add_argument("--region", default="", help="a region code: every page filtered to it")
     return p.parse_args()
 
 
@@ -92,9 +95,20 @@ def main() -> None:
     # 20w: dates a manager types, a period the background job does not compute ahead.
     twenty = f"?from={(end - timedelta(weeks=20)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
     periods = {"14w": "", "52w": year, "20w": twenty}
+    if args.region:
+        from sqlalchemy import select
+
+        from perception.core.extensions import db
+        from perception.core.models.org import Region
+
+        with app.app_context():
+            region_id = db.session.scalar(select(Region.id).where(Region.code == args.region))
+        assert region_id is not None, args.region
+        periods = {k: f"{q}&region={region_id}" if q else f"?region={region_id}" for k, q in periods.items()}
     client = app.test_client()
     assert client.post("/login", data={"username": "bench.manager", "password": PASSWORD}).status_code == 302
-    print(f"code {Path(perception.__file__).parent.parent}  {args.url}  load {_load()}", flush=True)
+    code = Path(perception.__file__).parent.parent
+    print(f"code {code}  {args.url}  region {args.region or 'all'}  load {_load()}", flush=True)
 
     def get(path: str) -> tuple[float, float]:
         t, c = time.perf_counter(), time.process_time()
