@@ -22,12 +22,14 @@ from perception.analysis.services.filters import AnalysisFilters, parse_filters
 from perception.analysis.services.kpi_links import kpi_pairs
 from perception.kpi.models import KpiValue, KpiValueCumulative
 from perception.kpi.services.kpi_cumulative import (
+    PeriodColumns,
     cumulative_freshness,
-    period_pairs,
+    period_columns,
     refresh_cumulative,
 )
 from perception.kpi.services.kpi_values_stamp import Freshness
 from tests.analysis.conftest import MONDAY
+from tests.analysis.kve_reference import cumulative_cell_sums
 from tests.analysis.test_h19kve2_cell_sums import PERIOD, WEEKS, _close, national
 
 __all__ = ["national"]  # the fixture, imported for pytest
@@ -92,7 +94,7 @@ def test_running_sums_give_what_the_weekly_values_give(db_session, national):
     assert cumulative_freshness(db_session) is Freshness.ABSENT
     filters = AnalysisFilters(MONDAY, END)
     definitions = _definitions(db_session)
-    assert ke.cumulative_cell_sums(db_session, filters, definitions) is None  # never built
+    assert cumulative_cell_sums(db_session, filters, definitions) is None  # never built
     written = refresh_cumulative(db_session)
     assert written and written == db_session.scalar(select(func.count()).select_from(KpiValueCumulative))
     assert cumulative_freshness(db_session) is Freshness.CURRENT
@@ -102,15 +104,44 @@ def test_running_sums_give_what_the_weekly_values_give(db_session, national):
         for scope in _scopes(db_session, national).values():
             f = AnalysisFilters(start, end, **scope)
             expected = ke.kpi_cell_sums(db_session, f, definitions)
-            got = ke.cumulative_cell_sums(db_session, f, definitions)
+            got = cumulative_cell_sums(db_session, f, definitions)
             assert got is not None
             assert_same(got, expected)
             compared += len(expected)
-            pairs = period_pairs(
+            every = period_columns(
                 db_session, start, end, region_ids=f.region_ids, service_id=f.service_id, tier_id=f.tier_id
             )
-            assert pairs == kpi_pairs(db_session, f)
+            assert every is not None and every.pairs() == kpi_pairs(db_session, f)
+            # The page's one read of every KPI, kept to some: what reading those gives.
+            assert _series(every.of_definitions(definitions)) == _series(period_columns(
+                db_session, start, end, definitions, region_ids=f.region_ids, service_id=f.service_id,
+                tier_id=f.tier_id,
+            ))  # fmt: skip
     assert compared > 100
+
+
+def _series(c: PeriodColumns | None) -> list[tuple]:
+    """Each series' entry of the columns, in key order (NaN targets as None)."""
+    assert c is not None
+    return sorted(
+        zip(
+            c.definition_id.tolist(),
+            c.service_id.tolist(),
+            c.region_id.tolist(),
+            c.tier_key.tolist(),
+            c.tier_id,
+            c.weighted_sum.tolist(),
+            c.weights.tolist(),
+            c.tickets.tolist(),
+            c.tickets_known.tolist(),
+            c.rows.tolist(),
+            c.last,
+            [None if t != t else t for t in c.target.tolist()],
+            c.comparator,
+            strict=True,
+        ),  # fmt: skip
+        key=lambda row: row[:4],
+    )
 
 
 def test_a_write_that_does_not_keep_them_makes_the_page_sum_the_values(db_session, national):
@@ -121,7 +152,7 @@ def test_a_write_that_does_not_keep_them_makes_the_page_sum_the_values(db_sessio
     value.value = 0.5  # an edit through the ORM, which keeps no running sums
     db_session.flush()
     assert cumulative_freshness(db_session) is Freshness.STALE
-    assert ke.cumulative_cell_sums(db_session, filters, definitions) is None
+    assert cumulative_cell_sums(db_session, filters, definitions) is None
     page = ke.kpi_vs_experience(db_session, filters, over_time=False)  # the weekly values' sums
     weekly = ke.kpi_vs_experience(db_session, filters, over_time=True)
     assert [c.comparison.kpi_value for c in page.cells] == pytest.approx(
@@ -129,7 +160,7 @@ def test_a_write_that_does_not_keep_them_makes_the_page_sum_the_values(db_sessio
     )
     assert refresh_cumulative(db_session)  # the hourly job
     assert_same(
-        ke.cumulative_cell_sums(db_session, filters, definitions) or {},
+        cumulative_cell_sums(db_session, filters, definitions) or {},
         ke.kpi_cell_sums(db_session, filters, definitions),
     )
 

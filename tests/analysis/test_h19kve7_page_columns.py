@@ -4,7 +4,7 @@ experience target's answers for all cells at once (facts.CellIndex.totals ->
 kpi_experience._measured_cells), instead of an object per series, tier, cell and (kind,
 dimension). Every figure must be what main's per-object way gives: its KpiCellSums per cell
 (from period_sums, and from the weekly values summed by the database, the independent reference)
-and experience_input of each cell's parts.
+and experience_input of each cell's parts (tests/analysis/kve_reference.py).
 
 On provider-shaped data (test_h19kve2_cell_sums's: a large, a small and a gappy region, tiers with
 their own targets, weeks without tickets) with more: the dimension rated on two question kinds, a
@@ -25,6 +25,7 @@ from perception.analysis.services.kpi_links import kpi_links, kpi_pairs
 from perception.kpi.models import KpiValue
 from perception.kpi.services.kpi_cumulative import refresh_cumulative
 from tests.analysis.conftest import MONDAY
+from tests.analysis.kve_reference import cell_parts, cumulative_cell_sums, shown
 from tests.analysis.test_h19kve2_cell_sums import PERIOD, WEEKS, _close, national
 from tests.analysis.test_h19kve3_cumulative import _periods, _scopes
 
@@ -60,10 +61,11 @@ def provider(db_session, national, catalog, observe, kpi_value):
 
 
 def _per_object(monkeypatch) -> None:
-    """main's way: a KpiCellSums per cell from period_sums, each cell's experience from its parts."""
+    """main's way: a KpiCellSums per cell from an object per series, each cell's experience from
+    its parts."""
 
-    def cells(session, filters, definitions):
-        sums = ke.cumulative_cell_sums(session, filters, definitions)
+    def cells(session, filters, definitions, read=None):
+        sums = cumulative_cell_sums(session, filters, definitions)
         return None if sums is None else ke.KpiCells.from_sums(sums)
 
     def measured(index, keys, links):
@@ -71,7 +73,7 @@ def _per_object(monkeypatch) -> None:
         for d, s, r in keys:
             link = links.get((d, s))
             target = None if link is None else link.experience
-            out.append(None if target is None else ke.experience_input(index.parts(s, r), target))
+            out.append(None if target is None else ke.experience_input(cell_parts(index, s, r), target))
         return out
 
     monkeypatch.setattr(ke, "cumulative_kpi_cells", cells)
@@ -89,7 +91,7 @@ def test_kpi_cells_from_the_columns_are_the_cells_sums(db_session, provider):
         for scope in _scopes(db_session, provider).values():
             f = AnalysisFilters(start, end, **scope)
             got = ke.cumulative_kpi_cells(db_session, f, definitions)
-            sums = ke.cumulative_cell_sums(db_session, f, definitions)
+            sums = cumulative_cell_sums(db_session, f, definitions)
             assert got is not None and sums is not None
             # main's per-object cells from the same running sums: the same floats
             assert got == ke.KpiCells.from_sums(sums)
@@ -124,14 +126,10 @@ def test_each_cells_experience_is_what_its_parts_give(db_session, provider):
                 if link is None or link.experience is None:
                     assert mine is None
                     continue
-                assert mine == ke.experience_input(index.parts(s, r), link.experience), (d, s, r)
+                assert mine == ke.experience_input(cell_parts(index, s, r), link.experience), (d, s, r)
                 bases.add(mine[1].split(":")[0])
             assert {"overall_csat", "nps", "dimension"} <= bases or "not_measurable_yet" in bases
             assert None in got  # the KPI without an experience standard
-
-
-def _content(html: str) -> str:
-    return html.split('<div class="stats">', 1)[1]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
@@ -150,22 +148,12 @@ def test_the_page_csv_and_api_show_what_the_per_object_way_shows(
         "/api/v1/analysis/kpi-vs-experience?from=2026-W10&to=2026-W19",
     ]
 
-    def shown() -> list[str]:
-        ke.forget_kept()
-        out = []
-        for path in paths:
-            r = c.get(path, headers=headers)
-            assert r.status_code == 200, path
-            text = r.get_data(as_text=True)
-            out.append(_content(text) if "kpi-vs-experience?" in path and "/api/" not in path else text)
-        return out
-
-    new = shown()
+    new = shown(c, paths, headers)
     filters = parse_filters(db_session, PERIOD, None, today=MONDAY)
     view = ke.kpi_vs_experience(db_session, filters, over_time=False)
     assert len(view.cells) > 10 and view.unmatched and any(c.comparison.kpi_groups for c in view.cells)
     _per_object(monkeypatch)
-    assert shown() == new
+    assert shown(c, paths, headers) == new
     assert ke.kpi_vs_experience(db_session, filters, over_time=False).to_dict() == view.to_dict()
 
 

@@ -15,8 +15,9 @@ from perception.analysis.services import kpi_experience as ke
 from perception.analysis.services.filters import parse_filters
 from scoring import compare_kpi_experience, kpi_experience_correlations
 from tests.analysis.conftest import MONDAY
+from tests.analysis.kve_reference import shown
 from tests.analysis.test_h19kve2_cell_sums import national
-from tests.analysis.test_h19kve7_page_columns import _content, provider
+from tests.analysis.test_h19kve7_page_columns import provider
 
 __all__ = ["national", "provider"]  # the fixtures, imported for pytest
 
@@ -75,20 +76,10 @@ def test_the_page_shows_what_building_every_cell_shows(db_session, login_as, pro
         f"/api/v1/analysis/kpi-vs-experience?{period}",
     ]
 
-    def shown() -> list[str]:
-        ke.forget_kept()
-        out = []
-        for path in paths:
-            r = c.get(path, headers=headers)
-            assert r.status_code == 200, path
-            text = r.get_data(as_text=True)
-            out.append(_content(text) if "kpi-vs-experience?" in path and "/api/" not in path else text)
-        return out
-
-    new = shown()
+    new = shown(c, paths, headers)
     assert 'data-testid="cell-table"' in new[2] and "watermelon-row" in new[3]
     _every_cell(monkeypatch)
-    old = shown()
+    old = shown(c, paths, headers)
     assert old == new
 
 
@@ -108,11 +99,11 @@ def test_a_page_builds_only_the_cells_it_shows(db_session, login_as, provider, m
     c = login_as("manager")
     ke.forget_kept()
     assert c.get("/analysis/kpi-vs-experience?from=2026-W10&to=2026-W19").status_code == 200
-    shown = set(built)
+    seen = set(built)
     filters = parse_filters(db_session, {"from": "2026-W10", "to": "2026-W19"}, None, today=MONDAY)
     view = ke.kpi_vs_experience(db_session, filters, over_time=False)
     # the watermelons (the lead-lag cells and the table's first row among them) and the first
     # cell of each other quadrant (the phone's lists of one)
     melons = {v.key for v in view.watermelons}
-    assert melons <= shown and len(shown - melons) <= 3
-    assert len(shown) < len(view.cells)
+    assert melons <= seen and len(seen - melons) <= 3
+    assert len(seen) < len(view.cells)

@@ -36,8 +36,8 @@ gives the same sums from the weekly rows the API and the review read anyway. The
 come as columns (``cumulative_kpi_cells``: a KpiCellSums is built only for a cell pooling tiers)
 and each experience target's sums for all its cells at once (facts.CellIndex.totals): the first
 computation after a write costs what 10,000 cells' comparisons and views do, not an object per
-series, tier and (kind, dimension) besides (``cumulative_cell_sums`` and ``experience_input`` of
-a cell's parts give the same figures one cell at a time: tests/analysis/test_h19kve7_page_columns.py).
+series, tier and (kind, dimension) besides (tests/analysis/kve_reference.py gives the same
+figures one cell at a time, the way before: tests/analysis/test_h19kve7_page_columns.py).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ from perception.analysis.services.names import Named, load_names
 from perception.core.kept import Kept
 from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
-from perception.kpi.services.kpi_cumulative import period_pairs
+from perception.kpi.services.kpi_cumulative import ALL_TIERS, PeriodColumns, period_columns
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from scoring import (
     DEFAULT_MIN_N,
@@ -842,48 +842,6 @@ def kpi_cell_sums(
     return out
 
 
-def cumulative_cell_sums(
-    session: Session, filters: AnalysisFilters, definition_ids: Collection[int]
-) -> dict[tuple[int, int, int], KpiCellSums] | None:
-    """What kpi_cell_sums gives, from the running sums of the weekly values (two weeks' rows per
-    series, kpi.services.kpi_cumulative) instead of every week of the period; None when those are
-    not current (then kpi_cell_sums). The cell's weeks come from its ALL_TIERS series (or its one
-    tier's rows under a tier filter); ``TierSums.first`` is not read (None)."""
-    from perception.kpi.services.kpi_cumulative import ALL_TIERS, period_sums
-
-    found = period_sums(
-        session, filters.start, filters.end, definition_ids, region_ids=filters.region_ids,
-        service_id=filters.service_id, tier_id=filters.tier_id,
-    )  # fmt: skip
-    if found is None:
-        return None
-    tiers: dict[tuple[int, int, int], list[TierSums]] = defaultdict(list)
-    weeks: dict[tuple[int, int, int], int] = {}
-    for p in found:
-        key = (p.definition_id, p.service_id, p.region_id)
-        if p.tier_key == ALL_TIERS:
-            weeks[key] = p.rows
-            continue
-        tiers[key].append(
-            TierSums(
-                p.tier_id,
-                p.weighted_sum,
-                p.weights,
-                p.tickets,
-                p.rows,
-                None,
-                p.last,
-                None if p.target is None else float(p.target),
-                p.comparator,
-            )  # fmt: skip
-        )
-    out: dict[tuple[int, int, int], KpiCellSums] = {}
-    for key, parts in tiers.items():
-        parts.sort(key=lambda t: _tier_key(t.tier_id))
-        out[key] = KpiCellSums(tuple(parts), parts[0].rows if filters.tier_id is not None else weeks[key])
-    return out
-
-
 @dataclass(frozen=True)
 class KpiCells:
     """What the comparison reads of each (definition, service, region) cell's KPI over the period,
@@ -922,18 +880,23 @@ class KpiCells:
 
 
 def cumulative_kpi_cells(
-    session: Session, filters: AnalysisFilters, definition_ids: Collection[int]
+    session: Session,
+    filters: AnalysisFilters,
+    definition_ids: Collection[int],
+    read: PeriodColumns | None = None,
 ) -> KpiCells | None:
     """KpiCells from the running sums of the weekly values (kpi.services.kpi_cumulative), as
-    columns: what KpiCells.from_sums(cumulative_cell_sums(...)) gives, without an object per
+    columns: what KpiCells.from_sums of each cell's KpiCellSums gives, without an object per
     series and cell (issue 19: 20,000 series at a tenth of a national provider). None when the
-    running sums are not current."""
-    from perception.kpi.services.kpi_cumulative import ALL_TIERS, period_columns
-
-    found = period_columns(
-        session, filters.start, filters.end, definition_ids, region_ids=filters.region_ids,
-        service_id=filters.service_id, tier_id=filters.tier_id,
-    )  # fmt: skip
+    running sums are not current. ``read``: the filters' columns of every definition, already
+    read (period_columns): not read again."""
+    if read is not None:
+        found: PeriodColumns | None = read.of_definitions(definition_ids)
+    else:
+        found = period_columns(
+            session, filters.start, filters.end, definition_ids, region_ids=filters.region_ids,
+            service_id=filters.service_id, tier_id=filters.tier_id,
+        )  # fmt: skip
     if found is None:
         return None
     # One integer per cell, ordered as the (definition, service, region) keys.
@@ -1176,10 +1139,12 @@ def kpi_vs_experience(
     names = load_names(session, customers=False)
     # Which KPIs have values and what they compare with first; then the values of those with an
     # experience target only (a volume or a percentile KPI has none and needs no rows).
-    pairs = (
+    # The running sums' two weeks of every KPI, read once: its pairs now, its cells once the
+    # compared KPIs are known (issue 19: read twice, 0.16 s of a year's first load on SQLite).
+    columns = (
         None
         if over_time
-        else period_pairs(
+        else period_columns(
             session,
             filters.start,
             filters.end,
@@ -1188,8 +1153,8 @@ def kpi_vs_experience(
             tier_id=filters.tier_id,
         )  # fmt: skip
     )
-    if pairs is None:  # the running sums are not current (or the API's and review's weekly path)
-        pairs = kpi_pairs(session, filters)
+    # None: the running sums are not current (or the API's and review's weekly path)
+    pairs = kpi_pairs(session, filters) if columns is None else columns.pairs()
     on = filters.end - timedelta(days=1)
     links = kpi_links(session, ((d, s) for d, s, _ in pairs), on)
     compared = {d for (d, _), link in links.items() if link.experience is not None}
@@ -1201,7 +1166,7 @@ def kpi_vs_experience(
         kpi = KpiCells.from_sums({key: cell_sums_from_rows(rows) for key, rows in grouped.items()})
         facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)
     else:
-        kpi = cumulative_kpi_cells(session, filters, compared)
+        kpi = None if columns is None else cumulative_kpi_cells(session, filters, compared, columns)
         if kpi is None:
             kpi = KpiCells.from_sums(kpi_cell_sums(session, filters, compared))
         # The experience side likewise from its running sums (two weeks' rows) while they match

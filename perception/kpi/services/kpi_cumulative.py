@@ -20,15 +20,14 @@ last write: the weeks from the first one they wrote are recomputed) and rebuilt 
 hourly job ``refresh_kpi_cumulative`` when some other write left them stale.
 
 Public API: ``refresh_cumulative``, ``keep_cumulative_current``, ``cumulative_freshness``,
-``period_sums`` (and ``period_columns``, the same as columns), ``period_pairs``, ``period_cells``,
-``PeriodSums``.
+``period_columns`` (each series' sums over a period, as columns, and the KPIs' pairs), ``period_cells``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
@@ -365,27 +364,6 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-@dataclass(frozen=True)
-class PeriodSums:
-    """One series' weekly values over a period: the n-weighted value sum (weight n, or 1 for a week
-    without tickets), the weights, the tickets (None when a week lacks them), the weeks with a value
-    and the last of them with its target and comparator. ``tier_key`` ALL_TIERS: the cell's
-    distinct weeks (``rows``) over its tiers, the rest zero."""
-
-    definition_id: int
-    service_id: int
-    region_id: int
-    tier_key: int
-    tier_id: int | None
-    weighted_sum: float
-    weights: float
-    tickets: int | None
-    rows: int
-    last: date
-    target: float | None
-    comparator: str | None
-
-
 def _period_weeks(session: Session, start: date, end: date) -> tuple[date, date] | None:
     """(the row week of the period's end, that of the week before it) when the rows are current
     and the period holds some of their weeks; None when not current; () when no week is in it."""
@@ -426,37 +404,6 @@ def _in_scope(stmt: Any, b: Any, region_ids: Collection[int] | None, service_id:
     return stmt
 
 
-def period_pairs(
-    session: Session,
-    start: date,
-    end: date,
-    *,
-    region_ids: Collection[int] | None = None,
-    service_id: int | None = None,
-    tier_id: int | None = None,
-) -> list[tuple[int, int, int]] | None:
-    """What analysis.services.kpi_links.kpi_pairs gives: (definition, service, first region) of
-    every KPI with a weekly value in [start, end) in the scope, in that order, from two weeks' rows;
-    None when the rows are not current."""
-    weeks = _period_weeks(session, start, end)
-    if not weeks:
-        return None if weeks is None else []
-    b, a = Cum, aliased(Cum)
-    on, where = _in_period(b, a, *weeks)
-    stmt = (
-        select(b.definition_id, b.service_id, func.min(b.region_id))
-        .outerjoin(a, on)
-        .where(where, b.tier_key != ALL_TIERS)
-        .group_by(b.definition_id, b.service_id)
-        .order_by(b.definition_id, b.service_id)
-    )
-    stmt = _in_scope(stmt, b, region_ids, service_id)
-    if tier_id is not None:
-        stmt = stmt.where(b.tier_key == tier_id)
-    # Core rows, fetched at once: the ORM's result chunks cost 0.15 s for 10,000 pairs.
-    return [(int(d), int(s), int(r)) for d, s, r in session.connection().execute(stmt).all()]
-
-
 def period_cells(
     session: Session,
     start: date,
@@ -487,8 +434,12 @@ def period_cells(
 
 @dataclass(frozen=True)
 class PeriodColumns:
-    """What period_sums gives, as columns with an entry per series (a page of 10,000 cells reads
-    these instead of building 20,000 PeriodSums, issue 19): identifiers and sums as NumPy arrays
+    """The sums of the weekly values in a period of each series (one entry per series: definition,
+    service, region and tier), as columns (a page of 10,000 cells reads these instead of an object
+    per series, issue 19): the n-weighted value sum (weight n, or 1 for a week without tickets),
+    the weights, the tickets, the weeks with a value and the last of them with its target and
+    comparator; ``tier_key`` ALL_TIERS: the cell's distinct weeks (``rows``) over its tiers, the
+    rest zero. Identifiers and sums as NumPy arrays
     (``tickets`` 0 where ``tickets_known`` is false: a week lacks them; ``target`` NaN for none),
     the tier ids, last weeks and comparators as lists (None where the series has none)."""
 
@@ -509,23 +460,49 @@ class PeriodColumns:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def pairs(self) -> list[tuple[int, int, int]]:
+        """What analysis.services.kpi_links.kpi_pairs gives: (definition, service, first region)
+        of every KPI with a series here, in that order (the ALL_TIERS series left out)."""
+        series = self.tier_key != ALL_TIERS
+        d, s, r = self.definition_id[series], self.service_id[series], self.region_id[series]
+        order = np.lexsort((r, s, d))
+        d, s, r = d[order], s[order], r[order]
+        first = np.ones(len(d), dtype=bool)
+        first[1:] = (d[1:] != d[:-1]) | (s[1:] != s[:-1])
+        return list(zip(d[first].tolist(), s[first].tolist(), r[first].tolist(), strict=True))
+
+    def of_definitions(self, definition_ids: Collection[int]) -> PeriodColumns:
+        """The series of ``definition_ids`` alone: what period_columns gives for them."""
+        keep = np.isin(self.definition_id, np.array(sorted(definition_ids), dtype=np.int64))
+        at = np.flatnonzero(keep).tolist()
+        kept: dict[str, Any] = {}
+        for f in fields(self):
+            column = getattr(self, f.name)
+            kept[f.name] = column[keep] if isinstance(column, np.ndarray) else [column[i] for i in at]
+        return PeriodColumns(**kept)
+
 
 def period_columns(
     session: Session,
     start: date,
     end: date,
-    definition_ids: Collection[int],
+    definition_ids: Collection[int] | None = None,
     *,
     region_ids: Collection[int] | None = None,
     service_id: int | None = None,
     tier_id: int | None = None,
 ) -> PeriodColumns | None:
-    """period_sums as columns (PeriodColumns), the same figures; None when the rows are not current."""
+    """The sums of the weekly values starting in [start, end) of every series of ``definition_ids``
+    (None: of every definition) in the scope (a ``tier_id`` keeps that tier's series alone, else
+    the ALL_TIERS series come too), from two weeks' rows, as columns (PeriodColumns); None when the
+    rows are not current (the caller sums the values). The KPI-versus-experience page reads
+    every definition's once: its pairs (PeriodColumns.pairs) and, of those compared, its cells
+    (PeriodColumns.of_definitions), instead of the same two weeks' rows twice (issue 19)."""
     weeks = _period_weeks(session, start, end)
     if weeks is None:
         return None
     found: Sequence[Any] = ()
-    if weeks and definition_ids:
+    if weeks and (definition_ids is None or definition_ids):
         b, a = Cum, aliased(Cum)
         on, where = _in_period(b, a, *weeks)
         stmt = (
@@ -552,8 +529,10 @@ def period_columns(
                 a.cum_rows,
             )  # fmt: skip
             .outerjoin(a, on)
-            .where(where, b.definition_id.in_(sorted(definition_ids)))
+            .where(where)
         )
+        if definition_ids is not None:
+            stmt = stmt.where(b.definition_id.in_(sorted(definition_ids)))
         stmt = _in_scope(stmt, b, region_ids, service_id)
         if tier_id is not None:
             stmt = stmt.where(b.tier_key == tier_id)
@@ -588,55 +567,3 @@ def period_columns(
         target=floats(12),
         comparator=list(columns[13]),
     )
-
-
-def period_sums(
-    session: Session,
-    start: date,
-    end: date,
-    definition_ids: Collection[int],
-    *,
-    region_ids: Collection[int] | None = None,
-    service_id: int | None = None,
-    tier_id: int | None = None,
-) -> list[PeriodSums] | None:
-    """The sums of the weekly values starting in [start, end) of every series of ``definition_ids``
-    in the scope (a ``tier_id`` keeps that tier's series alone, else the ALL_TIERS series come
-    too), from two weeks' rows; None when the rows are not current (the caller sums the values)."""
-    found = period_columns(
-        session, start, end, definition_ids, region_ids=region_ids, service_id=service_id, tier_id=tier_id
-    )
-    if found is None:
-        return None
-    return [
-        PeriodSums(
-            d,
-            s,
-            r,
-            key,
-            tier,
-            wv,
-            w,
-            tickets if known else None,
-            rows,
-            last,
-            None if target != target else target,
-            comparator,
-        )  # noqa: E501
-        for d, s, r, key, tier, wv, w, tickets, known, rows, last, target, comparator in zip(
-            found.definition_id.tolist(),
-            found.service_id.tolist(),
-            found.region_id.tolist(),
-            found.tier_key.tolist(),
-            found.tier_id,
-            found.weighted_sum.tolist(),
-            found.weights.tolist(),
-            found.tickets.tolist(),
-            found.tickets_known.tolist(),
-            found.rows.tolist(),
-            found.last,
-            found.target.tolist(),
-            found.comparator,
-            strict=True,
-        )
-    ]
