@@ -49,6 +49,7 @@ def main() -> None:
     from perception.analysis.services.kpi_experience import EXPERIENCE_KINDS
     from perception.core.extensions import db
     from perception.core.periods import week_start
+    from tests.analysis.kve_reference import cell_parts
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "SECRET_KEY": "x" * 40, "REDIS_URL": None})
     end = week_start(date.today()) + timedelta(weeks=1)
@@ -103,7 +104,7 @@ def main() -> None:
             a, b = CellIndex(mine), CellIndex(theirs)
             worst = 0.0
             for s, r in {(int(s), int(r)) for s, r in zip(theirs.service, theirs.region, strict=True)}:
-                x, y = a.parts(s, r), b.parts(s, r)
+                x, y = cell_parts(a, s, r), cell_parts(b, s, r)
                 assert x.keys() == y.keys()
                 for pair, acc in y.items():
                     for name, v in vars(acc).items():

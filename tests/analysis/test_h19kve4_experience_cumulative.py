@@ -25,6 +25,7 @@ from perception.analysis.services.filters import AnalysisFilters, parse_filters
 from perception.analysis.services.rollup import refresh_rollup
 from perception.core.models.facts import ExperienceObservation as Obs
 from tests.analysis.conftest import MONDAY
+from tests.analysis.kve_reference import cell_parts
 from tests.analysis.test_h19agg_rollup import national
 from tests.analysis.test_h19kve2_cell_sums import PERIOD, _close
 from tests.analysis.test_h19kve2_cell_sums import national as kpi_national
@@ -79,14 +80,14 @@ def _scopes(org, catalog) -> dict[str, dict]:
 
 def assert_same_table(got: FactTable, want: FactTable, where: str) -> None:
     """The same rows (one per region, service, kind, dimension and scale) and, per cell and
-    (kind, dimension), the same sums to 1e-12: what the page reads (CellIndex.parts)."""
+    (kind, dimension), the same sums to 1e-12: what the page reads (CellIndex.totals)."""
     assert len(got) == len(want), where
     assert (got.period == want.period).all(), where
     mine, theirs = CellIndex(got), CellIndex(want)
     cells = {(int(s), int(r)) for s, r in zip(want.service, want.region, strict=True)}
     assert cells == {(int(s), int(r)) for s, r in zip(got.service, got.region, strict=True)}, where
     for service, region in cells:
-        a, b = mine.parts(service, region), theirs.parts(service, region)
+        a, b = cell_parts(mine, service, region), cell_parts(theirs, service, region)
         assert a.keys() == b.keys(), (where, service, region)
         for pair, acc in b.items():
             assert _close(vars(a[pair]), vars(acc)), (where, service, region, pair, vars(a[pair]), vars(acc))

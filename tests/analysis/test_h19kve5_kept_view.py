@@ -22,6 +22,7 @@ from perception.analysis.services.kpi_experience import (
 )
 from perception.kpi.services.data_version import KPI_EXPERIENCE, WATCHED, _names
 from tests.analysis.conftest import MONDAY
+from tests.analysis.kve_reference import cell_parts, content
 
 PERIOD = {"from": "2026-W10", "to": "2026-W13"}
 QUERY = "from=2026-W10&to=2026-W13"
@@ -207,7 +208,7 @@ def test_the_page_kept_shows_what_it_computed(
     first = c.get(f"/analysis/kpi-vs-experience?{QUERY}", headers=headers).get_data(as_text=True)
     again = c.get(f"/analysis/kpi-vs-experience?{QUERY}", headers=headers).get_data(as_text=True)
     assert len(calls) == 1
-    assert _content(again) == _content(first)
+    assert content(again) == content(first)
     assert 'data-testid="watermelon-list"' in first and 'data-testid="cell-table"' in first
     assert "Spearman" in first
     watermelon = "西瓜效应" if lang == "zh-CN" else "Watermelon: KPI met, experience missed"
@@ -220,27 +221,25 @@ def test_the_page_kept_shows_what_it_computed(
     assert after.count('class="watermelon-row"') == first.count('class="watermelon-row"') + 1
 
 
-def _content(html: str) -> str:
-    """The page's figures, from the quadrant counts on (the form's CSRF token is timed)."""
-    return html.split('<div class="stats">', 1)[1]
+def _reference_parts(table, service: int, region: int) -> dict:
+    """The cell's sums per (kind, dimension) from the aggregate's rows, added one by one."""
+    out: dict = {}
+    for s, r, kind, dimension, stats in zip(
+        table.service.tolist(), table.region.tolist(), table.kind.tolist(), table.dimension.tolist(),
+        table.stats.tolist(), strict=True,
+    ):  # fmt: skip
+        if (s, r) == (service, region):
+            pair = (str(kind), str(dimension) or None)
+            out[pair] = [a + b for a, b in zip(out.get(pair, [0.0] * 8), stats, strict=True)]
+    return {
+        pair: Acc(int(n), s_, ss, y, yy, int(top2), int(prom), int(detr))
+        for pair, (n, s_, ss, y, yy, top2, prom, detr) in sorted(out.items())
+    }
 
 
-def _reference_parts(index: CellIndex, service: int, region: int) -> dict:
-    """CellIndex.parts as it was: every pair looked up for the cell."""
-    si, ri = index._s.get(service), index._r.get(region)
-    if si is None or ri is None:
-        return {}
-    lookup, sums = index._cell
-    out = {}
-    for p, pair in enumerate(index.pairs):
-        row = lookup.get((p * len(index.services) + si) * len(index.regions) + ri)
-        if row is not None:
-            n, s_, ss, y, yy, top2, prom, detr = sums[row]
-            out[pair] = Acc(int(n), s_, ss, y, yy, int(top2), int(prom), int(detr))
-    return out
-
-
-def test_cell_parts_built_at_once_equal_the_lookup_of_every_pair(db_session, world, observe, catalog):
+def test_a_cells_parts_are_its_rows_sums(db_session, world, observe, catalog):
+    """kve_reference.cell_parts (the reference the page's totals are tested against) from the
+    aggregate's rows."""
     regions, _ = world
     # More kinds and dimensions, some cells without some of them.
     observe(regions["R1"], catalog["DESK"], "likert", [4, 5, 3] * 11, dimension="response_speed")
@@ -248,10 +247,12 @@ def test_cell_parts_built_at_once_equal_the_lookup_of_every_pair(db_session, wor
     observe(regions["R3"], catalog["NET"], "nps", [10, 9, 3, 7] * 9)
     observe(regions["R3"], catalog["DESK"], "ces", [2, 6, 1], scale=(1, 7))
     db_session.flush()
-    index = CellIndex(aggregate(db_session, _filters(db_session), kinds=EXPERIENCE_KINDS, use_rollup=False))
+    table = aggregate(db_session, _filters(db_session), kinds=EXPERIENCE_KINDS, use_rollup=False)
+    index = CellIndex(table)
     assert len(index.pairs) >= 4
     for service in [*(s.id for s in catalog.values()), -5]:
         for region in [*(r.id for r in regions.values()), -7]:
-            got, want = index.parts(service, region), _reference_parts(index, service, region)
+            got, want = cell_parts(index, service, region), _reference_parts(table, service, region)
             assert list(got) == list(want)
-            assert got == want  # the same statistics, float for float
+            for pair, acc in want.items():
+                assert vars(got[pair]) == pytest.approx(vars(acc), rel=1e-12), (service, region, pair)

@@ -161,36 +161,12 @@ class CellIndex:
         self._s = {int(v): i for i, v in enumerate(self.services.tolist())}
         self._r = {int(v): i for i, v in enumerate(self.regions.tolist())}
         self._w = {np.datetime64(v, "D").astype(object): i for i, v in enumerate(self.periods)}
-        self._cell_rows: dict[tuple[int, int], list[tuple[tuple[str, str | None], Acc]]] | None = None
 
-    # The lookups of ``parts``, built on its first call: the page's comparison reads ``totals``
-    # and the weeks of a few cells only (at a tenth of national size, 45,000 sums each).
-    @cached_property
-    def _cell(self) -> tuple[dict[int, int], np.ndarray]:
-        return _lookup(self._cell_codes, self._cell_sums)
-
+    # The lookup of ``parts``, built on its first call: the page's comparison reads ``totals``
+    # and the weeks of a few cells only (at a tenth of national size, 45,000 sums).
     @cached_property
     def _week(self) -> tuple[dict[int, int], np.ndarray]:
         return _lookup(*_sums_by_code(self._week_codes, self._stats))
-
-    def _rows_by_cell(self) -> dict[tuple[int, int], list[tuple[tuple[str, str | None], Acc]]]:
-        """(service index, region index) -> its (pair, sums), pairs in ascending order: one pass
-        over the rows there are, built on the first lookup (looking up every pair for each of
-        5,000 cells cost a national page some 0.4 s, issue 19)."""
-        if self._cell_rows is None:
-            lookup, sums = self._cell
-            ns, nr = len(self.services), len(self.regions)
-            rows = sums.tolist()  # floats of the same values, read once
-            by: dict[tuple[int, int], list[tuple[tuple[str, str | None], Acc]]] = defaultdict(list)
-            # The codes ascend (np.unique): pair-major, so each cell's pairs come in order.
-            for code, row in lookup.items():
-                p, rest = divmod(code, ns * nr)
-                n, s_, ss, y, yy, top2, prom, detr = rows[row]
-                # Counts are sums of whole numbers in float64: exact, int() is enough.
-                acc = Acc(int(n), s_, ss, y, yy, int(top2), int(prom), int(detr))
-                by[divmod(rest, nr)].append((self.pairs[p], acc))
-            self._cell_rows = dict(by)
-        return self._cell_rows
 
     def totals(
         self, services: Sequence[int], regions: Sequence[int], pairs: Sequence[tuple[str, str | None]]
@@ -223,24 +199,17 @@ class CellIndex:
         """The pairs of one kind in the order kind_total adds them (a cell's parts, ascending)."""
         return [pair for pair in self.pairs if pair[0] == kind]
 
-    def parts(
-        self, service: int | None, region: int, period: Any = None
-    ) -> dict[tuple[str, str | None], Acc]:
+    def parts(self, service: int | None, region: int, period: Any) -> dict[tuple[str, str | None], Acc]:
+        """The sums per (kind, dimension) of one cell's week ``period`` (empty: none)."""
         si, ri = self._s.get(-1 if service is None else service), self._r.get(region)
-        if si is None or ri is None:
+        wi = self._w.get(period)
+        if si is None or ri is None or wi is None:
             return {}
-        wi = None if period is None else self._w.get(period)
-        if period is not None and wi is None:
-            return {}
-        lookup, sums = self._cell if wi is None else self._week
+        lookup, sums = self._week
         out: dict[tuple[str, str | None], Acc] = {}
-        if wi is None:
-            # The cell's sums as built once: read them, never add to them (kind_total and
-            # dimension_acc add into totals of their own).
-            return dict(self._rows_by_cell().get((si, ri), ()))
         for p, pair in enumerate(self.pairs):
             code = (p * len(self.services) + si) * len(self.regions) + ri
-            row = lookup.get(code if wi is None else code * len(self.periods) + wi)
+            row = lookup.get(code * len(self.periods) + wi)
             if row is not None:
                 n, s_, ss, y, yy, top2, prom, detr = sums[row]
                 # Counts are sums of whole numbers in float64: exact, int() is enough.
