@@ -128,6 +128,9 @@ class KpiValue(Base):
             name="uq_kpi_value_key",
         ),
         Index("ix_kpi_value_period", "period_start", "region_id", "service_id"),
+        # A region's values of a period (a region team's KPI page, a region filter): through the
+        # index above, every region's entries of the period were walked (issue 19).
+        Index("ix_kpi_value_region", "region_id", "period_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
