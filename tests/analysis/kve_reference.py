@@ -31,10 +31,9 @@ def cumulative_cell_sums(
     series) with a TierSums per series; None when those are not current. The cell's weeks come
     from its ALL_TIERS series (or its one tier's rows under a tier filter); ``TierSums.first`` is
     not read (None)."""
-    found = period_columns(
-        session, filters.start, filters.end, definition_ids, region_ids=filters.region_ids,
-        service_id=filters.service_id, tier_id=filters.tier_id,
-    )  # fmt: skip
+    f = filters
+    scope: dict[str, Any] = {"region_ids": f.region_ids, "service_id": f.service_id, "tier_id": f.tier_id}
+    found = period_columns(session, f.start, f.end, definition_ids, **scope)
     if found is None:
         return None
     tiers: dict[tuple[int, int, int], list[ke.TierSums]] = defaultdict(list)
