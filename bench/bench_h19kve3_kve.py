@@ -141,14 +141,14 @@ def profile(url: str, period: str) -> None:
 
 def kpi_side(url: str, rounds: int) -> None:
     """The KPI side alone, in one process, alternated: main's (kpi_pairs + kpi_cell_sums, summing
-    the weekly values) against the running sums (period_columns' pairs + cumulative_cell_sums); wall and
+    the weekly values) against the running sums (period_pairs + cumulative_cell_sums); wall and
     process CPU medians (the database's own work shows in the wall time only)."""
     from perception.analysis.services import kpi_experience as ke
     from perception.analysis.services.filters import AnalysisFilters
     from perception.analysis.services.kpi_links import kpi_links, kpi_pairs
     from perception.core.extensions import db
     from perception.core.periods import week_start
-    from perception.kpi.services.kpi_cumulative import period_columns
+    from perception.kpi.services.kpi_cumulative import period_pairs
     from tests.analysis.kve_reference import cumulative_cell_sums
 
     app = _app(url)
@@ -166,9 +166,7 @@ def kpi_side(url: str, rounds: int) -> None:
                 return len(ke.kpi_cell_sums(s, f, compared))
 
             def branch_way(f: AnalysisFilters = f, compared: set[int] = compared) -> int:
-                every = period_columns(s, f.start, f.end)
-                assert every is not None
-                every.pairs()
+                period_pairs(s, f.start, f.end)
                 return len(cumulative_cell_sums(s, f, compared) or {})
 
             times: dict[str, list[tuple[float, float]]] = {"main": [], "branch": []}

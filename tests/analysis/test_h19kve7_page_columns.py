@@ -64,7 +64,7 @@ def _per_object(monkeypatch) -> None:
     """main's way: a KpiCellSums per cell from an object per series, each cell's experience from
     its parts."""
 
-    def cells(session, filters, definitions, read=None):
+    def cells(session, filters, definitions):
         sums = cumulative_cell_sums(session, filters, definitions)
         return None if sums is None else ke.KpiCells.from_sums(sums)
 

@@ -78,7 +78,7 @@ from perception.analysis.services.names import Named, load_names
 from perception.core.kept import Kept
 from perception.core.models.base import utcnow
 from perception.kpi.models import Granularity, KpiDefinition, KpiValue
-from perception.kpi.services.kpi_cumulative import ALL_TIERS, PeriodColumns, period_columns
+from perception.kpi.services.kpi_cumulative import period_pairs
 from perception.kpi.services.pooled import PERCENTILE_KPIS, pooled_percentiles
 from scoring import (
     DEFAULT_MIN_N,
@@ -880,23 +880,18 @@ class KpiCells:
 
 
 def cumulative_kpi_cells(
-    session: Session,
-    filters: AnalysisFilters,
-    definition_ids: Collection[int],
-    read: PeriodColumns | None = None,
+    session: Session, filters: AnalysisFilters, definition_ids: Collection[int]
 ) -> KpiCells | None:
     """KpiCells from the running sums of the weekly values (kpi.services.kpi_cumulative), as
     columns: what KpiCells.from_sums of each cell's KpiCellSums gives, without an object per
     series and cell (issue 19: 20,000 series at a tenth of a national provider). None when the
-    running sums are not current. ``read``: the filters' columns of every definition, already
-    read (period_columns): not read again."""
-    if read is not None:
-        found: PeriodColumns | None = read.of_definitions(definition_ids)
-    else:
-        found = period_columns(
-            session, filters.start, filters.end, definition_ids, region_ids=filters.region_ids,
-            service_id=filters.service_id, tier_id=filters.tier_id,
-        )  # fmt: skip
+    running sums are not current."""
+    from perception.kpi.services.kpi_cumulative import ALL_TIERS, period_columns
+
+    found = period_columns(
+        session, filters.start, filters.end, definition_ids, region_ids=filters.region_ids,
+        service_id=filters.service_id, tier_id=filters.tier_id,
+    )  # fmt: skip
     if found is None:
         return None
     # One integer per cell, ordered as the (definition, service, region) keys.
@@ -1139,12 +1134,10 @@ def kpi_vs_experience(
     names = load_names(session, customers=False)
     # Which KPIs have values and what they compare with first; then the values of those with an
     # experience target only (a volume or a percentile KPI has none and needs no rows).
-    # The running sums' two weeks of every KPI, read once: its pairs now, its cells once the
-    # compared KPIs are known (issue 19: read twice, 0.16 s of a year's first load on SQLite).
-    columns = (
+    pairs = (
         None
         if over_time
-        else period_columns(
+        else period_pairs(
             session,
             filters.start,
             filters.end,
@@ -1153,8 +1146,8 @@ def kpi_vs_experience(
             tier_id=filters.tier_id,
         )  # fmt: skip
     )
-    # None: the running sums are not current (or the API's and review's weekly path)
-    pairs = kpi_pairs(session, filters) if columns is None else columns.pairs()
+    if pairs is None:  # the running sums are not current (or the API's and review's weekly path)
+        pairs = kpi_pairs(session, filters)
     on = filters.end - timedelta(days=1)
     links = kpi_links(session, ((d, s) for d, s, _ in pairs), on)
     compared = {d for (d, _), link in links.items() if link.experience is not None}
@@ -1166,7 +1159,7 @@ def kpi_vs_experience(
         kpi = KpiCells.from_sums({key: cell_sums_from_rows(rows) for key, rows in grouped.items()})
         facts = aggregate(session, filters, kinds=EXPERIENCE_KINDS, use_rollup=use_rollup)
     else:
-        kpi = None if columns is None else cumulative_kpi_cells(session, filters, compared, columns)
+        kpi = cumulative_kpi_cells(session, filters, compared)
         if kpi is None:
             kpi = KpiCells.from_sums(kpi_cell_sums(session, filters, compared))
         # The experience side likewise from its running sums (two weeks' rows) while they match
