@@ -267,9 +267,16 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     second = np.concatenate([lv[3] for lv in levels])
     # Where each (unit, measure) first appears in a row-by-row, unit-by-unit pass.
     seen = np.concatenate([lv[0] * 4 + lv[1] for lv in levels])
-    _, first_code = np.unique(first, return_inverse=True)
-    _, second_code = np.unique(second, return_inverse=True)
-    scores, score_code = np.unique(score[at], return_inverse=True)
+    # The codes np.unique(..., return_inverse=True) gives, from the distinct values of the rows
+    # (a unique over the rows, not over their four units each: sorting those was most of this
+    # function, issue 19).
+    regions_found, services_found = np.unique(region[rows_at]), np.unique(service[with_service])
+    first_found = np.unique(np.concatenate([[0], regions_found, services_found]))
+    second_found = np.unique(np.concatenate([[0], np.unique(region[with_service])]))
+    first_code = np.searchsorted(first_found, first)
+    second_code = np.searchsorted(second_found, second)
+    scores = np.unique(score[rows_at])
+    score_code = np.searchsorted(scores, score[at])
     shape = (4, int(first_code.max()) + 1, int(second_code.max()) + 1, len(measures), len(scores))
     key = np.ravel_multi_index(
         (rank, first_code.reshape(-1), second_code.reshape(-1), code[at], score_code.reshape(-1)), shape
@@ -282,8 +289,8 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
         for s_ in (False, True)
     ]
     r_, f_, s2, m_, sc = np.unravel_index(cells, shape)
-    first_values = np.unique(first).tolist()
-    second_values = np.unique(second).tolist()
+    first_values = first_found.tolist()
+    second_values = second_found.tolist()
     unit_measure = cells // len(scores)  # cells are sorted: a (unit, measure) is one run
     seen_first = np.full(len(cells), np.iinfo(np.int64).max)
     np.minimum.at(seen_first, cell_of, seen)
