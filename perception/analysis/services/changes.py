@@ -232,8 +232,9 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     # The measure and score of every row, as _category and the CES / dimension rule give them:
     # decided once per (kind, dimension) pair, not per row (np.unique over the rows' names as
     # Python strings was half of this function at a tenth of a national provider's size).
-    pairs: dict[tuple[Any, Any], int] = {}
-    pair_of = np.array([pairs.setdefault(kd, len(pairs)) for kd in zip(columns[3], columns[4], strict=True)])
+    row_pairs = list(zip(columns[3], columns[4], strict=True))
+    pairs = {kd: j for j, kd in enumerate(dict.fromkeys(row_pairs))}
+    pair_of = np.fromiter(map(pairs.__getitem__, row_pairs), dtype=np.int64, count=len(row_pairs))
     pair_names = [
         k if k in ("csat", "nps", "ces") else (d or "") for k, d in pairs
     ]  # fmt: skip
