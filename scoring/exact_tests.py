@@ -159,8 +159,14 @@ def permutation_p_values(
         _fisher_tails(fisher, low, high)
     if three:
         _three_category_batch(three, low, high)
-    for pos, items in programmes.items():
-        _programme_tails(pos, items, low, high)
+    if programmes:
+        from threadpoolctl import threadpool_limits
+
+        # One limit for every programme: threadpool_limits looks up the loaded libraries each
+        # time (10-15 ms), once per score grid before (issue 19). Why one thread: _programme_tails.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for pos, items in programmes.items():
+                _programme_tails(pos, items, low, high)
     if normal:
         _normal_tails(normal, low, high)
     b_low = np.where(swapped, high, low)
@@ -238,11 +244,11 @@ def _programme_tails(
     positions ``pos``: the tails of the drawn sample's score sum. The binomial weights of every
     comparison and category come from one SciPy call (a call each was most of the time).
 
-    BLAS runs on one thread: the products are small, and OpenBLAS threads waiting for a busy
-    core spun for most of the CPU time (0.15 s became 0.7 s with two threads on a loaded machine;
-    perception.analysis.services.text_run limits its solver the same way)."""
+    BLAS runs on one thread (permutation_p_values limits it around every programme): the products
+    are small, and OpenBLAS threads waiting for a busy core spun for most of the CPU time (0.15 s
+    became 0.7 s with two threads on a loaded machine; perception.analysis.services.text_run
+    limits its solver the same way)."""
     from scipy import stats
-    from threadpoolctl import threadpool_limits
 
     n_draw = np.array([sum(drawn) for _, _, drawn in items], dtype=np.int64)
     pooled = np.array([p for _, p, _ in items], dtype=np.int64)  # (comparisons, categories)
@@ -253,12 +259,11 @@ def _programme_tails(
     # Draw counts below 1e-18 of the likeliest change no p-value beyond 1e-15: skipped.
     negligible = 1e-18 * weights.max(axis=2, keepdims=True, initial=0.0)
     weights = np.where(weights <= negligible, 0.0, weights)
-    with threadpool_limits(limits=1, user_api="blas"):
-        for at, (i, pooled_i, drawn) in enumerate(items):
-            pmf = _sum_pmf(pos, pooled_i, int(n_draw[at]), weights[at])
-            observed = int(np.dot(drawn, pos))
-            low[i] = float(pmf[: observed + 1].sum())
-            high[i] = float(pmf[observed:].sum())
+    for at, (i, pooled_i, drawn) in enumerate(items):
+        pmf = _sum_pmf(pos, pooled_i, int(n_draw[at]), weights[at])
+        observed = int(np.dot(drawn, pos))
+        low[i] = float(pmf[: observed + 1].sum())
+        high[i] = float(pmf[observed:].sum())
 
 
 def _sum_pmf(pos: tuple[int, ...], pooled: list[int], n: int, weights: np.ndarray) -> np.ndarray:
