@@ -33,9 +33,12 @@ was computed (``ChangeView.computed_at``). Kept in the process and in the databa
 worker (perception.core.kept); a look over the transaction's own uncommitted answers is kept for
 that transaction alone.
 
-The overview page shows only the flags and the rule's figures (``ChangeSummary``), kept apart under
-the same key and counter: read back, the whole look's tests cost 0.6 s for a page that lists a few
-flags; the API and the drop alert read the whole look.
+The overview page and the drop alert read only the flags and the rule's figures (``ChangeSummary``),
+kept apart under the same key and counter: read back, the whole look's tests cost 0.6 s for a page
+that lists a few flags. The summary is computed on its own (``computed_summary``): every p-value
+and Benjamini-Hochberg q-value as for the whole look, a ChangeTest built for each flag alone, the
+whole look neither built nor kept (a third of the overview's first load, issue 19). The API reads
+the whole look.
 
 Public API: ``change_view(session, filters, *, today) -> ChangeView``; ``change_summary(session,
 filters, *, today) -> ChangeSummary``; ``forget_kept()``.
