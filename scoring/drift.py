@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -37,7 +37,9 @@ __all__ = [
     "IndexInputs",
     "ScoredInput",
     "ScoredInputs",
+    "DropTests",
     "detect_drops",
+    "drop_tests",
 ]
 
 #: Fewest answers in the recent periods for a measure to be tested (stated on every page).
@@ -237,9 +239,20 @@ def _scored_estimates(scored: ScoredInputs) -> tuple[np.ndarray, np.ndarray, np.
     return out[0], out[2], out[1], out[3]
 
 
-def _index_tests(
-    indices: IndexInputs, min_recent: int, min_base: int
-) -> tuple[list[ChangeTest], list[float | None]]:
+@dataclass(frozen=True, eq=False)
+class _IndexColumns:
+    """The index test of every unit before its p-value (``_index_tests``), as columns."""
+
+    units: tuple[Hashable, ...]
+    baseline_estimate: list[float]
+    recent_estimate: list[float]
+    n_baseline: list[int]
+    n_recent: list[int]
+    reason: list[str]  # "" when tested
+    z: list[float | None]  # None when not tested
+
+
+def _index_tests(indices: IndexInputs, min_recent: int, min_base: int) -> _IndexColumns:
     """The index test of every unit before its p-value, and its z (None when not tested).
 
     A unit's index is the mean of the dimensions either side answered (weight 1 / their number);
@@ -276,12 +289,10 @@ def _index_tests(
                 np.where(whole & (k > 0), smallest, 0).tolist(),
             )
         )
-    tests: list[ChangeTest] = []
+    reasons: list[str] = []
     zs: list[float | None] = []
     (ea_l, sa_l, na_l), (eb_l, sb_l, nb_l) = sides
-    for unit, k_j, ea, sa, na, eb, sb, nb in zip(
-        indices.units, k.tolist(), ea_l, sa_l, na_l, eb_l, sb_l, nb_l, strict=True
-    ):
+    for k_j, ea, sa, na, eb, sb, nb in zip(k.tolist(), ea_l, sa_l, na_l, eb_l, sb_l, nb_l, strict=True):
         reason, z = "", None
         if not k_j or na < min_base or nb < min_recent:
             reason = "low_n"
@@ -289,14 +300,85 @@ def _index_tests(
             reason = "no_variation"
         else:
             z = (eb - ea) / math.hypot(sa, sb)
-        tests.append(
-            ChangeTest(
-                unit, "index", ea, eb, na, nb, eb - ea, not reason, reason, "conservative_z", math.nan,
-                math.nan, False,
-            )
-        )  # fmt: skip
+        reasons.append(reason)
         zs.append(z)
-    return tests, zs
+    return _IndexColumns(tuple(indices.units), ea_l, eb_l, na_l, nb_l, reasons, zs)
+
+
+@dataclass(frozen=True, eq=False)
+class DropTests:
+    """Every test of a look as columns (``drop_tests``): the p-values of every input and their
+    Benjamini-Hochberg q-values computed, the ChangeTest objects built only for the tests asked
+    for. The whole look (``look()``) is what detect_drops returns; a page that lists the flagged
+    tests builds those alone (``flags()``): a national provider's look holds some 40,000 tests,
+    a few of them flagged (issue 19). Test j < len(scored) is scored input j, the others the
+    index tests of the units in order."""
+
+    scored: ScoredInputs
+    index: _IndexColumns
+    n_baseline: list[int]
+    n_recent: list[int]
+    baseline_estimate: list[float]
+    recent_estimate: list[float]
+    enough: list[bool]
+    p: list[float]
+    q: list[float]
+    tested: np.ndarray  # (tests,) bool, as ChangeTest.tested
+    flagged: np.ndarray  # (tests,) bool, as ChangeTest.flagged
+    alpha: float
+    min_n_recent: int
+    min_n_baseline: int
+
+    def __len__(self) -> int:
+        return len(self.tested)
+
+    @property
+    def n_tested(self) -> int:
+        return int(self.tested.sum())
+
+    def test(self, j: int) -> ChangeTest:
+        """Test j as the whole look holds it."""
+        p_j, q_j = self.p[j], self.q[j]
+        m = len(self.scored)
+        if j < m:
+            ok = bool(self.tested[j])
+            ea, eb = self.baseline_estimate[j], self.recent_estimate[j]
+            return ChangeTest(
+                self.scored.units[j], self.scored.measures[j], ea, eb, self.n_baseline[j], self.n_recent[j],
+                eb - ea, ok, "" if ok else ("no_variation" if self.enough[j] else "low_n"),
+                "fisher_exact" if int(self.scored.sizes[j]) == 2 else "exact_permutation",
+                p_j if ok else math.nan, q_j if ok else math.nan, ok and q_j <= self.alpha,
+            )  # fmt: skip
+        i = j - m
+        x = self.index
+        ea, eb, reason = x.baseline_estimate[i], x.recent_estimate[i], x.reason[i]
+        tested = not reason
+        if tested and math.isnan(p_j):  # every answer has the same score
+            tested, reason = False, "no_variation"
+        if tested or not math.isnan(p_j):
+            p_out, q_out, flag = p_j, q_j, bool(tested and q_j <= self.alpha)
+        else:
+            p_out, q_out, flag = math.nan, math.nan, False
+        return ChangeTest(
+            x.units[i], "index", ea, eb, x.n_baseline[i], x.n_recent[i], eb - ea, tested, reason,
+            "conservative_z", p_out, q_out, flag,
+        )  # fmt: skip
+
+    def tests(self, positions: Sequence[int] | None = None) -> tuple[ChangeTest, ...]:
+        """The tests at ``positions`` (every test when None), in their order."""
+        at = range(len(self)) if positions is None else positions
+        return tuple(self.test(j) for j in at)
+
+    def flags(self) -> tuple[ChangeTest, ...]:
+        """The flagged tests, as ``look().flags``."""
+        return self.tests(np.flatnonzero(self.flagged).tolist())
+
+    def look(self) -> ChangeLook:
+        tests = self.tests()
+        return ChangeLook(
+            tests, self.alpha, self.min_n_recent, self.min_n_baseline, "benjamini_hochberg",
+            sum(t.tested for t in tests),
+        )  # fmt: skip
 
 
 def detect_drops(
@@ -309,6 +391,20 @@ def detect_drops(
 ) -> ChangeLook:
     """Test every input for a drop and flag those with BH q <= alpha (see the module docstring).
     ``n`` of the index is its smallest dimension's n."""
+    return drop_tests(
+        scored, indices, alpha=alpha, min_n_recent=min_n_recent, min_n_baseline=min_n_baseline
+    ).look()
+
+
+def drop_tests(
+    scored: Sequence[ScoredInput] | ScoredInputs,
+    indices: Sequence[IndexInput] | IndexInputs = (),
+    *,
+    alpha: float = 0.05,
+    min_n_recent: int = MIN_N_RECENT,
+    min_n_baseline: int = MIN_N_BASELINE,
+) -> DropTests:
+    """detect_drops' tests as columns (DropTests): every p-value and q-value, no test object yet."""
     if not 0.0 < alpha < 1.0:
         raise ValueError("alpha must lie in (0, 1)")
     if not isinstance(scored, ScoredInputs):
@@ -330,34 +426,24 @@ def detect_drops(
         )
     if not isinstance(indices, IndexInputs):
         indices = IndexInputs.of(indices)
-    index_tests, index_z = _index_tests(indices, min_n_recent, min_n_baseline)
-    z_at = [len(scored) + j for j, z_j in enumerate(index_z) if z_j is not None]
-    z = [z_j for z_j in index_z if z_j is not None]
+    index = _index_tests(indices, min_n_recent, min_n_baseline)
+    z_at = [len(scored) + j for j, z_j in enumerate(index.z) if z_j is not None]
+    z = [z_j for z_j in index.z if z_j is not None]
     if z_at:
         from scipy import stats
 
         p[z_at] = stats.norm.cdf(np.array(z))
     q = benjamini_hochberg(p) if len(p) else np.zeros(0)
-    p_list, q_list = p.tolist(), q.tolist()
-    # A test whose inputs reach the minimum n but give no p-value has every answer at one score.
-    tested = [(p_j == p_j) and ok for p_j, ok in zip(p_list, enough.tolist(), strict=False)]
-    tests = [
-        ChangeTest(
-            unit, measure, ea, eb, na, nb, eb - ea, ok, "" if ok else ("no_variation" if wide else "low_n"),
-            "fisher_exact" if size == 2 else "exact_permutation",
-            p_j if ok else math.nan, q_j if ok else math.nan, ok and q_j <= alpha,
-        )
-        for unit, measure, size, na, nb, ea, eb, wide, ok, p_j, q_j in zip(
-            scored.units, scored.measures, scored.sizes.tolist(), n_a.tolist(), n_b.tolist(), e_a.tolist(),
-            e_b.tolist(), enough.tolist(), tested, p_list, q_list, strict=False,
-        )
-    ]  # fmt: skip
-    for test, p_j, q_j in zip(index_tests, p_list[len(scored) :], q_list[len(scored) :], strict=True):
-        if test.tested and math.isnan(p_j):  # every answer has the same score
-            test = replace(test, tested=False, reason="no_variation")
-        if test.tested or not math.isnan(p_j):
-            test = replace(test, p_value=p_j, q_value=q_j, flagged=bool(test.tested and q_j <= alpha))
-        tests.append(test)
-    return ChangeLook(
-        tuple(tests), alpha, min_n_recent, min_n_baseline, "benjamini_hochberg", sum(t.tested for t in tests)
-    )
+    # A test whose inputs reach the minimum n but give no p-value has every answer at one score;
+    # an index test likewise (DropTests.test).
+    has_p = ~np.isnan(p)
+    m = len(scored)
+    tested = has_p.copy()
+    tested[:m] &= enough
+    tested[m:] &= np.array([not r for r in index.reason], dtype=bool)
+    with np.errstate(invalid="ignore"):
+        flagged = tested & (q <= alpha)
+    return DropTests(
+        scored, index, n_a.tolist(), n_b.tolist(), e_a.tolist(), e_b.tolist(), enough.tolist(), p.tolist(),
+        q.tolist(), tested, flagged, alpha, min_n_recent, min_n_baseline,
+    )  # fmt: skip

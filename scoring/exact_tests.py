@@ -159,8 +159,14 @@ def permutation_p_values(
         _fisher_tails(fisher, low, high)
     if three:
         _three_category_batch(three, low, high)
-    for pos, items in programmes.items():
-        _programme_tails(pos, items, low, high)
+    if programmes:
+        from threadpoolctl import threadpool_limits
+
+        # One limit for every programme: threadpool_limits looks up the loaded libraries each
+        # time (10-15 ms), once per score grid before (issue 19). Why one thread: _programme_tails.
+        with threadpool_limits(limits=1, user_api="blas"):
+            for pos, items in programmes.items():
+                _programme_tails(pos, items, low, high)
     if normal:
         _normal_tails(normal, low, high)
     b_low = np.where(swapped, high, low)
@@ -238,11 +244,11 @@ def _programme_tails(
     positions ``pos``: the tails of the drawn sample's score sum. The binomial weights of every
     comparison and category come from one SciPy call (a call each was most of the time).
 
-    BLAS runs on one thread: the products are small, and OpenBLAS threads waiting for a busy
-    core spun for most of the CPU time (0.15 s became 0.7 s with two threads on a loaded machine;
-    perception.analysis.services.text_run limits its solver the same way)."""
+    BLAS runs on one thread (permutation_p_values limits it around every programme): the products
+    are small, and OpenBLAS threads waiting for a busy core spun for most of the CPU time (0.15 s
+    became 0.7 s with two threads on a loaded machine; perception.analysis.services.text_run
+    limits its solver the same way)."""
     from scipy import stats
-    from threadpoolctl import threadpool_limits
 
     n_draw = np.array([sum(drawn) for _, _, drawn in items], dtype=np.int64)
     pooled = np.array([p for _, p, _ in items], dtype=np.int64)  # (comparisons, categories)
@@ -253,12 +259,11 @@ def _programme_tails(
     # Draw counts below 1e-18 of the likeliest change no p-value beyond 1e-15: skipped.
     negligible = 1e-18 * weights.max(axis=2, keepdims=True, initial=0.0)
     weights = np.where(weights <= negligible, 0.0, weights)
-    with threadpool_limits(limits=1, user_api="blas"):
-        for at, (i, pooled_i, drawn) in enumerate(items):
-            pmf = _sum_pmf(pos, pooled_i, int(n_draw[at]), weights[at])
-            observed = int(np.dot(drawn, pos))
-            low[i] = float(pmf[: observed + 1].sum())
-            high[i] = float(pmf[observed:].sum())
+    for at, (i, pooled_i, drawn) in enumerate(items):
+        pmf = _sum_pmf(pos, pooled_i, int(n_draw[at]), weights[at])
+        observed = int(np.dot(drawn, pos))
+        low[i] = float(pmf[: observed + 1].sum())
+        high[i] = float(pmf[observed:].sum())
 
 
 def _sum_pmf(pos: tuple[int, ...], pooled: list[int], n: int, weights: np.ndarray) -> np.ndarray:
@@ -291,13 +296,31 @@ def _sum_pmf(pos: tuple[int, ...], pooled: list[int], n: int, weights: np.ndarra
         out_hi = min(in_hi + k_max, -(-size // stride))
         rows_in = np.zeros((in_hi - in_lo) * stride)
         rows_in[flat_lo - in_lo * stride : flat_lo - in_lo * stride + len(flat)] = flat
-        shift = np.arange(out_lo, out_hi)[:, None] - np.arange(in_lo, in_hi)[None, :]
-        band = np.where((shift >= 0) & (shift <= k_max), weights[c, np.clip(shift, 0, k_max)], 0.0)
+        band = _band(weights[c, : k_max + 1], out_lo - in_lo, out_hi - out_lo, in_hi - in_lo)
         out = (band @ rows_in.reshape(in_hi - in_lo, stride)).reshape(-1)
         flat_lo = out_lo * stride
         flat = out[: min(out_hi * stride, size) - flat_lo]
     row = flat[n * width - flat_lo : n * width - flat_lo + width]
     return row / row.sum()
+
+
+def _band(w: np.ndarray, d0: int, rows: int, columns: int) -> np.ndarray:
+    """The banded (Toeplitz) matrix B[i, j] = w[d0 + i - j] (0 outside w) of :func:`_sum_pmf`,
+    as a window over one padded vector instead of a gather per entry (issue 19: building it
+    entry by entry was a third of the programme)."""
+    if rows <= 0 or columns <= 0:
+        return np.zeros((max(rows, 0), max(columns, 0)))
+    lo = d0 - (columns - 1)  # the shift of B[0, columns - 1]
+    v = np.zeros(rows + columns - 1)
+    start, stop = max(lo, 0), min(d0 + rows - 1, len(w) - 1)  # shifts both in B and in w
+    if start <= stop:
+        v[start - lo : stop - lo + 1] = w[start : stop + 1]
+    # B[i] = v[i : i + columns] reversed: B[i, j] = v[i + columns - 1 - j], a view of v's buffer.
+    view: np.ndarray = np.ndarray(
+        (rows, columns), dtype=v.dtype, buffer=v, offset=(columns - 1) * v.itemsize,
+        strides=(v.itemsize, -v.itemsize),
+    )  # fmt: skip
+    return np.ascontiguousarray(view)
 
 
 def _normal_tails(

@@ -1,6 +1,6 @@
 """No manager pays the first load of the slow pages' default views (issue 19).
 
-The SLA attainment page, the internal KPI page, the overview (its figures and change look) and the
+The SLA attainment page, the internal KPI page, the overview (its figures and change summary) and the
 experience page keep their results in the database (perception.core.kept), under the write counter
 of their data. This module computes the organisation-wide default views ahead, so the first manager
 to open them after a change finds them there:
@@ -17,7 +17,7 @@ to open them after a change finds them there:
 Default views: the organisation-wide scope (regions None) over each page's default period for the
 organisation's today: the attainment page's five months (limit 200, by month), the internal KPI
 page's 14 weeks (the kept part: everything but the per-region table's page), and the overview's 14
-weeks: its figures and its change look (the 52-week overview shares the look's window), and the
+weeks: its figures and its change summary (the 52-week overview shares the look's window), and the
 experience page's 14 weeks. The internal KPI, overview and experience pages' year too
 (``YEAR_WEEKS`` up to the current week, as the issue's benchmark opens them: ``from`` 52 weeks
 before the next Monday, ``to`` the Sunday before it): their first computation costs seconds (3-8 s

@@ -28,7 +28,7 @@ from perception.analysis.services.alerts import AlertSpec, raise_alert
 from perception.analysis.services.changes import (
     MEASURE_NAMES,
     RECENT_WEEKS,
-    change_view,
+    change_summary,
     shown_value,
     unit_key,
 )
@@ -55,7 +55,8 @@ def check_experience_drops(session: Session, last_week: date) -> list[AlertSpec]
     before, minimum n, exact tests, Benjamini-Hochberg) on the weeks up to ``last_week``; a
     (unit, measure) that alerted within the last RECENT_WEEKS weeks is not raised again."""
     end = last_week + timedelta(weeks=1)
-    view = change_view(session, AnalysisFilters(start=last_week, end=end), today=end)
+    # The flags alone (the overview's summary, kept under the same key): not every test of the look.
+    view = change_summary(session, AnalysisFilters(start=last_week, end=end), today=end)
     if view.window is None:
         return []
     out = []

@@ -33,9 +33,12 @@ was computed (``ChangeView.computed_at``). Kept in the process and in the databa
 worker (perception.core.kept); a look over the transaction's own uncommitted answers is kept for
 that transaction alone.
 
-The overview page shows only the flags and the rule's figures (``ChangeSummary``), kept apart under
-the same key and counter: read back, the whole look's tests cost 0.6 s for a page that lists a few
-flags; the API and the drop alert read the whole look.
+The overview page and the drop alert read only the flags and the rule's figures (``ChangeSummary``),
+kept apart under the same key and counter: read back, the whole look's tests cost 0.6 s for a page
+that lists a few flags. The summary is computed on its own (``computed_summary``): every p-value
+and Benjamini-Hochberg q-value as for the whole look, a ChangeTest built for each flag alone, the
+whole look neither built nor kept (a third of the overview's first load, issue 19). The API reads
+the whole look.
 
 Public API: ``change_view(session, filters, *, today) -> ChangeView``; ``change_summary(session,
 filters, *, today) -> ChangeSummary``; ``forget_kept()``.
@@ -61,7 +64,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.periods import week_start
 from scoring import FEEDBACK_DIMENSIONS
-from scoring.drift import ChangeLook, ChangeTest, IndexInputs, ScoredInputs, detect_drops
+from scoring.drift import ChangeLook, ChangeTest, IndexInputs, ScoredInputs, detect_drops, drop_tests
 
 RECENT_WEEKS = 4
 BASELINE_WEEKS = 8
@@ -229,27 +232,27 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     count = np.array(columns[8], dtype=np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(hi > lo, 100.0 * (value - lo) / (hi - lo), 0.0)
-    # The measure and score of every row, as _category and the CES / dimension rule give them.
-    kind = np.array(columns[3], dtype=object)
-    dimension = np.array([d or "" for d in columns[4]], dtype=object)
-    is_csat, is_nps, is_ces = kind == "csat", kind == "nps", kind == "ces"
-    is_dimension = ~(is_csat | is_nps | is_ces) & (dimension != "")
-    names = np.where(
-        is_csat,
-        "csat",
-        np.where(is_nps, "nps", np.where(is_ces, "ces", np.where(is_dimension, dimension, ""))),
-    ).astype(object)
+    # The measure and score of every row, as _category and the CES / dimension rule give them:
+    # decided once per (kind, dimension) pair, not per row (np.unique over the rows' names as
+    # Python strings was half of this function at a tenth of a national provider's size).
+    row_pairs = list(zip(columns[3], columns[4], strict=True))
+    pairs = {kd: j for j, kd in enumerate(dict.fromkeys(row_pairs))}
+    pair_of = np.fromiter(map(pairs.__getitem__, row_pairs), dtype=np.int64, count=len(row_pairs))
+    pair_names = [
+        k if k in ("csat", "nps", "ces") else (d or "") for k, d in pairs
+    ]  # fmt: skip
+    measures = sorted(set(pair_names) - {""})
+    pair_code = np.array([measures.index(n) if n else -1 for n in pair_names], dtype=np.int64)
+    pair_kind = np.array([("csat", "nps").index(k) if k in ("csat", "nps") else 2 for k, _ in pairs])
+    code = pair_code[pair_of]
+    kind_of = pair_kind[pair_of]
+    is_csat, is_nps = kind_of == 0, kind_of == 1
     with np.errstate(invalid="ignore"):
         score = np.where(
             is_csat,
             np.where(value >= hi - 1, 1.0, 0.0),
             np.where(is_nps, np.where(value >= 9, 1.0, np.where(value <= 6, -1.0, 0.0)), y),
         )
-    measures_found, measure_code = np.unique(names, return_inverse=True)
-    measures = [str(m) for m in measures_found.tolist()]
-    code = measure_code.reshape(-1).astype(np.int64)
-    if "" in measures:
-        code[names == ""] = -1
     keep = code >= 0
     rows_at = np.flatnonzero(keep)
     if not len(rows_at):
@@ -268,9 +271,16 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     second = np.concatenate([lv[3] for lv in levels])
     # Where each (unit, measure) first appears in a row-by-row, unit-by-unit pass.
     seen = np.concatenate([lv[0] * 4 + lv[1] for lv in levels])
-    _, first_code = np.unique(first, return_inverse=True)
-    _, second_code = np.unique(second, return_inverse=True)
-    scores, score_code = np.unique(score[at], return_inverse=True)
+    # The codes np.unique(..., return_inverse=True) gives, from the distinct values of the rows
+    # (a unique over the rows, not over their four units each: sorting those was most of this
+    # function, issue 19).
+    regions_found, services_found = np.unique(region[rows_at]), np.unique(service[with_service])
+    first_found = np.unique(np.concatenate([[0], regions_found, services_found]))
+    second_found = np.unique(np.concatenate([[0], np.unique(region[with_service])]))
+    first_code = np.searchsorted(first_found, first)
+    second_code = np.searchsorted(second_found, second)
+    scores = np.unique(score[rows_at])
+    score_code = np.searchsorted(scores, score[at])
     shape = (4, int(first_code.max()) + 1, int(second_code.max()) + 1, len(measures), len(scores))
     key = np.ravel_multi_index(
         (rank, first_code.reshape(-1), second_code.reshape(-1), code[at], score_code.reshape(-1)), shape
@@ -283,8 +293,8 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
         for s_ in (False, True)
     ]
     r_, f_, s2, m_, sc = np.unravel_index(cells, shape)
-    first_values = np.unique(first).tolist()
-    second_values = np.unique(second).tolist()
+    first_values = first_found.tolist()
+    second_values = second_found.tolist()
     unit_measure = cells // len(scores)  # cells are sorted: a (unit, measure) is one run
     seen_first = np.full(len(cells), np.iinfo(np.int64).max)
     np.minimum.at(seen_first, cell_of, seen)
@@ -430,7 +440,7 @@ def change_summary(session: Session, filters: AnalysisFilters, *, today: date | 
         session,
         {"scope": _scope(filters, window)},
         read_version(session, HEADLINE),
-        lambda: ChangeSummary.of(change_view(session, filters, today=today)),
+        lambda: computed_summary(session, filters, window),
     )
 
 
@@ -448,6 +458,22 @@ def computed_view(session: Session, filters: AnalysisFilters, window: ChangeWind
     names = load_names(session, customers=False)
     flags = tuple(_row(t, names) for t in look.flags)
     return ChangeView(window, look, flags, computed_at)
+
+
+def computed_summary(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> ChangeSummary:
+    """``ChangeSummary.of(computed_view(...))`` without the whole look: every p-value and q-value
+    is computed as for the look (the correction is over every tested measure), the tests are
+    built for the flags alone, and the whole look is not kept for it (issue 19: building and
+    storing 40,000 tests was a third of the overview's first load; the API and the alert's
+    first read compute the whole look)."""
+    computed_at = utcnow()
+    tests = drop_tests(*build_inputs(_histogram(session, filters, window)))
+    names = load_names(session, customers=False)
+    flags = tuple(_row(t, names) for t in tests.flags())
+    return ChangeSummary(
+        window, flags, len(tests), tests.n_tested, tests.alpha, tests.min_n_recent, tests.min_n_baseline,
+        computed_at,
+    )  # fmt: skip
 
 
 def shown_value(measure: str, value: float) -> str:
