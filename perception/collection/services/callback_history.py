@@ -275,7 +275,7 @@ def import_callbacks(
     The file is read in chunks (see the module docstring)."""
     started = time.perf_counter()
     source, chunks = read_chunks(data, items, options, READ_ROWS)
-    problems = ProblemList()
+    problems = ProblemList(source.header)
     script = _script(session, campaign, source.header, org_timezone, options, problems)
     problems.raise_if_any()
     assert script is not None

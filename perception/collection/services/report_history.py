@@ -328,7 +328,7 @@ def import_reports(
     read in chunks, twice (see the module docstring)."""
     started = time.perf_counter()
     source, chunks = read_chunks(data, items, options, READ_ROWS)
-    problems = ProblemList()
+    problems = ProblemList(source.header)
     meta, entry = _columns(source.header, problems)
     problems.raise_if_any()
     points = {p.code.upper(): p for p in session.scalars(select(CollectionPoint))}

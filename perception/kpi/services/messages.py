@@ -10,7 +10,7 @@ and the API answers them as problem+json like every other error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from perception.core.errors import Problem, UserError
@@ -127,18 +127,37 @@ def problem(row: int | None, column: str | None, value: Any, code: str, **params
     )
 
 
-@dataclass
 class ProblemList:
-    """Collects problems up to MAX_PROBLEMS while counting all of them (a million-row file can
-    have a million problems; a person reads the first ones and the count)."""
+    """Collects problems while counting all of them, and lists them as a person fixing the file
+    reads it: by row, then by the column's place in the file (``header``, as written), whatever
+    order the checks ran in (a column at a time, repeats across chunks at the end). Only the first
+    MAX_PROBLEMS in that order are kept: a million-row file can have a million problems, and a
+    person reads the first rows' ones and the count."""
 
-    items: list[Problem] = field(default_factory=list)
-    count: int = 0
+    def __init__(self, header: Sequence[str] = ()) -> None:
+        self.count = 0
+        self._places: dict[str, int] = {}
+        for place, name in enumerate(header):
+            self._places.setdefault(name, place)
+        self._kept: list[tuple[tuple[int, int, int], Problem]] = []
 
     def add(self, item: Problem) -> None:
         self.count += 1
-        if len(self.items) < MAX_PROBLEMS:
-            self.items.append(item)
+        row = -1 if item.row is None else item.row  # a problem of the whole file comes first
+        place = self._places.get(item.field or "", len(self._places))
+        self._kept.append(((row, place, self.count), item))
+        if len(self._kept) >= 2 * MAX_PROBLEMS:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._kept.sort(key=lambda kept: kept[0])
+        del self._kept[MAX_PROBLEMS:]
+
+    @property
+    def items(self) -> list[Problem]:
+        """The first MAX_PROBLEMS problems by row, then column."""
+        self._trim()
+        return [item for _, item in self._kept]
 
     def __bool__(self) -> bool:
         return self.count > 0

@@ -288,7 +288,7 @@ def import_tickets(
     with no_gc():  # the big lists die before the collector runs again (see kpi_arrays.no_gc)
         source, chunks = read_chunks(data, items, options, CHUNK_ROWS)
         marks = [("read", time.perf_counter())]
-        problems = ProblemList()
+        problems = ProblemList(source.header)
         book = Codebook.load(session)
         notes = unknown_column_notes(Table(source.header, (), 0, "", None), TICKET_COLUMNS)
         closing: list[str] = []

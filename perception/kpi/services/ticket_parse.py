@@ -196,10 +196,10 @@ def parse_tickets(
     False: a ticket id repeated within ``table`` is left to the caller (a file read in chunks is
     checked for repeats across all its chunks in the stage, kpi_bulk.repeated_ids)."""
     found, _unknown = match_columns(table.header, TICKET_COLUMNS)
-    for name in REQUIRED_TICKET_COLUMNS:
-        if name not in found:
-            problems.add(problem(1, TICKET_COLUMNS[name][0], None, "missing_column"))
-    if problems:
+    absent = [name for name in REQUIRED_TICKET_COLUMNS if name not in found]
+    for name in absent:
+        problems.add(problem(1, TICKET_COLUMNS[name][0], None, "missing_column"))
+    if absent:  # not `if problems`: an earlier chunk's problems must not stop this chunk's checks
         return None
     c = _Checker(table, found, problems)
     n = table.n_rows

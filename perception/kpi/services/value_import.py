@@ -272,7 +272,7 @@ def import_kpi_values(
     Flushes, never commits. The file is read in chunks (see the module docstring)."""
     started = time.perf_counter()
     source, chunks = read_chunks(data, items, options, READ_ROWS)
-    problems = ProblemList()
+    problems = ProblemList(source.header)
     found = _columns(source.header, problems)
     problems.raise_if_any()
     lookups = _Lookups.load(session)

@@ -193,7 +193,7 @@ def import_responses(
         org_timezone=org_timezone,
         allowed_regions=options.allowed_regions,
     )
-    problems = ProblemList()
+    problems = ProblemList(source.header)
     check_header(Table(source.header, (), 0, source.file_format, source.encoding), layout, target, problems)
     problems.raise_if_any()
     conn = session.connection()
