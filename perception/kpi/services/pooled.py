@@ -213,6 +213,7 @@ def _grouped_percentiles(
     out = np.full((size, p.size), np.nan)
     has = n > 0
     at = base[has, None]
-    x_lo, x_hi = values[at + lo[has]], values[at + hi[has]]
+    x_lo = values[at + lo[has]].astype(np.float64)
+    x_hi = values[at + hi[has]].astype(np.float64)
     out[has] = x_lo + (h[has] - lo[has]) * (x_hi - x_lo)
     return out, n
