@@ -29,6 +29,10 @@ def test_gather_is_the_runs_back_to_back(dtype: str) -> None:
     assert found.dtype == values.dtype
     assert found.tolist() == expected.tolist()
     assert gather(values, offset[:1], count[:1]).size == 0
+    in_place = gather(values, offset[5:20], count[5:20])  # runs back to back: one slice, copied
+    assert in_place.tolist() == values[offset[5] : offset[19] + count[19]].tolist()
+    in_place[:] = 0
+    assert values.any()
 
 
 @pytest.mark.parametrize("dtype", ["<i4", "<f8"])

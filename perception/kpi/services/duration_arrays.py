@@ -263,6 +263,9 @@ def gather(values: Values, offset: I64, count: I64) -> Values:
         return values[:0].copy()
     filled = count > 0
     offset, count = offset[filled], count[filled]
+    if np.array_equal(offset[1:], offset[:-1] + count[:-1]):
+        # The runs lie back to back already (a period's segments, as load_week_segments reads them).
+        return values[int(offset[0]) : int(offset[0]) + total].copy()
     # Each index is the one before plus one, except at a run's start, which jumps to its offset:
     # one cumulative sum instead of repeat + arange + add over every value.
     step = np.ones(total, dtype=np.int64)
