@@ -30,7 +30,7 @@ START, END = date(2026, 3, 30), date(2026, 4, 13)  # the two weeks of the ticket
 def _tables_read(session, run, monkeypatch) -> set[str]:
     """The tables of ours named by the statements ``run`` sends (the tickets' own fetch too: it
     goes through the driver's cursor, unseen by SQLAlchemy's events)."""
-    from perception.kpi.services import ticket_fetch
+    from perception.kpi.services import duration_arrays, ticket_fetch
 
     sent: list[str] = []
 
@@ -39,6 +39,9 @@ def _tables_read(session, run, monkeypatch) -> set[str]:
 
     real_sql = ticket_fetch._sql
     monkeypatch.setattr(ticket_fetch, "_sql", lambda *a, **kw: sent.append(real_sql(*a, **kw)) or sent[-1])
+    # The stored durations' binary read on PostgreSQL goes through the driver's cursor as well.
+    real_arrays_sql = duration_arrays._pg_sql
+    monkeypatch.setattr(duration_arrays, "_pg_sql", lambda *a: sent.append(real_arrays_sql(*a)) or sent[-1])
 
     engine = session.get_bind().engine
     event.listen(engine, "before_cursor_execute", watch)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +37,7 @@ from perception.kpi.models import Granularity, KpiDurationArray
 from perception.kpi.services.arrays import distinct_rows
 
 F64 = NDArray[np.float64]
+Values = NDArray[np.float64] | NDArray[np.int32]
 I64 = NDArray[np.int64]
 COLUMNS = ("response_s", "resolution_s")
 _INT_MAX = 2**31 - 1
@@ -44,9 +45,11 @@ _INT_MAX = 2**31 - 1
 
 @dataclass
 class Column:
-    """One duration column of the segments: their values sorted within each segment, back to back."""
+    """One duration column of the segments: their values sorted within each segment, back to back.
+    Stored arrays of whole seconds stay 32-bit integers (half the bytes to gather and select; the
+    same numbers as their float64 form), ticket-measured ones are float64."""
 
-    values: F64
+    values: Values
     count: I64  # per segment
     offset: I64  # per segment: where its run starts in ``values``
 
@@ -253,14 +256,23 @@ def forget_week_arrays(conn: Connection, touched: Iterable[tuple[int, int]]) -> 
     return deleted
 
 
-def gather(values: F64, offset: I64, count: I64) -> F64:
-    """The runs [offset, offset + count) of ``values``, back to back."""
+def gather(values: Values, offset: I64, count: I64) -> Values:
+    """The runs [offset, offset + count) of ``values``, back to back (in ``values``' dtype)."""
     total = int(count.sum())
     if total == 0:
-        return np.zeros(0)
+        return values[:0].copy()
+    filled = count > 0
+    offset, count = offset[filled], count[filled]
+    if np.array_equal(offset[1:], offset[:-1] + count[:-1]):
+        # The runs lie back to back already (a period's segments, as load_week_segments reads them).
+        return values[int(offset[0]) : int(offset[0]) + total].copy()
+    # Each index is the one before plus one, except at a run's start, which jumps to its offset:
+    # one cumulative sum instead of repeat + arange + add over every value.
+    step = np.ones(total, dtype=np.int64)
     starts = np.cumsum(count) - count
-    idx = np.repeat(offset - starts, count) + np.arange(total)
-    return values[idx]
+    step[starts[1:]] = offset[1:] - (offset[:-1] + count[:-1]) + 1
+    step[0] = offset[0]
+    return values[np.cumsum(step, out=step)]
 
 
 def load_week_segments(
@@ -276,15 +288,9 @@ def load_week_segments(
         cursor += timedelta(weeks=1)
     if not weeks or not regions:
         return empty_segments(), weeks if not regions else []
-    t = KpiDurationArray
-    stmt = select(t.period_start, t.region_id, t.dtype, t.segments, t.response, t.resolution).where(
-        t.granularity == Granularity.WEEK, t.period_start >= start, t.period_start < end
-    )
-    if len(regions) < 1000:
-        stmt = stmt.where(t.region_id.in_(regions))
     wanted = set(regions)
     found: dict[date, list[Any]] = {}
-    for row in session.execute(stmt):
+    for row in _stored_rows(session, start, end, regions):
         if row.region_id in wanted:
             found.setdefault(row.period_start, []).append(row)
     covered = [w for w in weeks if len(found.get(w, ())) == len(regions)]
@@ -298,10 +304,16 @@ def load_week_segments(
     days = {w: _day(w) for w in covered}
     period = np.repeat(np.array([days[r.period_start] for r in rows], dtype=np.int64), sizes)
 
+    whole = all(r.dtype == "<i4" for r in rows)
+
     def col(attr: str, count: I64) -> Column:
-        values = np.concatenate(
-            [np.frombuffer(getattr(r, attr), dtype=r.dtype).astype(np.float64) for r in rows]
-        )
+        values: Values
+        if whole:
+            values = np.frombuffer(b"".join(getattr(r, attr) for r in rows), dtype="<i4").astype(np.int32)
+        else:
+            values = np.concatenate(
+                [np.frombuffer(getattr(r, attr), dtype=r.dtype).astype(np.float64) for r in rows]
+            )
         return Column(values, count, np.cumsum(count) - count)
 
     segs = Segments(
@@ -313,3 +325,45 @@ def load_week_segments(
         col("resolution", header[:, 3]),
     )
     return segs, covered
+
+
+class _StoredRow(NamedTuple):
+    period_start: date
+    region_id: int
+    dtype: str
+    segments: bytes
+    response: bytes
+    resolution: bytes
+
+
+def _stored_rows(session: Session, start: date, end: date, regions: list[int]) -> list[_StoredRow]:
+    """The stored rows of the weeks in [start, end) (of ``regions`` when under 1000). On PostgreSQL
+    through the driver's binary cursor: the bytea columns arrive as they are stored, where text
+    transfer doubles them as hex and decodes them again (a year of a national provider's arrays is
+    40 MB)."""
+    t = KpiDurationArray
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        stmt = select(t.period_start, t.region_id, t.dtype, t.segments, t.response, t.resolution).where(
+            t.granularity == Granularity.WEEK, t.period_start >= start, t.period_start < end
+        )
+        if len(regions) < 1000:
+            stmt = stmt.where(t.region_id.in_(regions))
+        return [_StoredRow(*row) for row in conn.execute(stmt)]
+    session.flush()
+    params: tuple[Any, ...] = (str(Granularity.WEEK), start, end)
+    if len(regions) < 1000:
+        params += (regions,)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor(binary=True) as cur:
+        cur.execute(_pg_sql(len(regions) < 1000), params)
+        return [_StoredRow(p, r, d, bytes(a), bytes(b), bytes(c)) for p, r, d, a, b, c in cur.fetchall()]
+
+
+def _pg_sql(by_region: bool) -> str:
+    sql = (
+        "SELECT period_start, region_id, dtype, segments, response, resolution FROM kpi_duration_array"
+        " WHERE granularity = %s AND period_start >= %s AND period_start < %s"
+    )
+    return sql + " AND region_id = ANY(%s)" if by_region else sql

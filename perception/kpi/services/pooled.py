@@ -207,12 +207,16 @@ def _grouped_percentiles(
         order = np.argsort(group, kind="stable")
         values = gather(col.values, col.offset[order], col.count[order])
         base = np.cumsum(n) - n
+        # Every group's order statistics at once, as lists: a repeated kth selects nothing twice.
+        kth = np.sort(np.concatenate([lo, hi], axis=1), axis=1).tolist()
+        starts, sizes = base.tolist(), n.tolist()
         for g in np.flatnonzero(pieces > 1).tolist():
-            a = int(base[g])
-            values[a : a + int(n[g])].partition(np.unique(np.concatenate([lo[g], hi[g]])))
+            a = starts[g]
+            values[a : a + sizes[g]].partition(kth[g])
     out = np.full((size, p.size), np.nan)
     has = n > 0
     at = base[has, None]
-    x_lo, x_hi = values[at + lo[has]], values[at + hi[has]]
+    x_lo = values[at + lo[has]].astype(np.float64)
+    x_hi = values[at + hi[has]].astype(np.float64)
     out[has] = x_lo + (h[has] - lo[has]) * (x_hi - x_lo)
     return out, n

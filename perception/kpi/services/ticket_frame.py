@@ -31,7 +31,7 @@ from perception.core.models.org import Region
 from perception.kpi.services.arrays import distinct_rows
 from perception.kpi.services.targets import TargetBook, TicketTargets
 from perception.kpi.services.ticket_fetch import RawTickets, fetch_tickets
-from perception.kpi.services.ticket_time import period_starts, utc_to_local
+from perception.kpi.services.ticket_time import day_start_window, period_starts, utc_to_local
 from perception.setup.models.standards import Sla
 from perception.setup.services.sla import calendar_for_sla, slas_for
 from scoring.calendar import BusinessCalendar, business_seconds_array
@@ -134,8 +134,10 @@ def load_durations(
     and to resolution, measured as load_frame measures them (the SLA in force on the period's last
     day, as of now) but without the backlog, per-ticket targets and elapsed times, which a
     percentile does not need."""
-    lo = datetime.combine(start, time()) - timedelta(days=1)
-    hi = datetime.combine(end, time()) + timedelta(days=1)
+    zones = region_zones(session)
+    in_scope = {DEFAULT_TIMEZONE, *(z for r, z in zones.items() if region_ids is None or r in region_ids)}
+    lo, _ = day_start_window(start, in_scope)
+    _, hi = day_start_window(end, in_scope)
     raw = fetch_tickets(session, lo, hi, region_ids, opened_only=True)
     local_day = _local_days(session, raw.opened, raw.region)
     keep = (local_day >= np.datetime64(start, "D")) & (local_day < np.datetime64(end, "D"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from operator import itemgetter
 from zoneinfo import ZoneInfo
@@ -222,6 +223,23 @@ def _offsets(hours: NDArray[np.datetime64], zone: ZoneInfo, *, local: bool) -> N
             offset = known[h] = int(delta.total_seconds()) if delta is not None else 0
         out[i] = offset
     return out
+
+
+def day_start_window(day: date, zones: Iterable[str]) -> tuple[datetime, datetime]:
+    """Naive UTC bounds of the first moment of ``day`` in any of ``zones``, as utc_to_local
+    measures local days: a moment ``t`` whose local day is ``day`` or later is at or after the
+    first bound, one whose local day is before ``day`` is before the second. utc_to_local takes
+    each moment's offset at the start of its UTC hour, and an offset is under a day, so the offsets
+    of the UTC hours from a day before midnight to a day after bound it (issue 19: a week's
+    tickets read with these bounds, not with a day's margin either side)."""
+    midnight = datetime.combine(day, datetime.min.time())
+    base = np.datetime64(midnight, "h")
+    hours = base + np.arange(-25, 26).astype("timedelta64[h]")
+    offsets = np.concatenate([_offsets(hours, ZoneInfo(z), local=False) for z in sorted(set(zones))])
+    return (
+        midnight - timedelta(seconds=int(offsets.max())),
+        midnight - timedelta(seconds=int(offsets.min())),
+    )
 
 
 def _distinct_hours(moments: Moments) -> tuple[NDArray[np.datetime64], NDArray[np.intp]]:
