@@ -59,10 +59,12 @@ from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS,
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import Names, load_names
 from perception.analysis.services.perception_index import VOICES
+from perception.analysis.services.respondents import fetch_tuples
 from perception.core.kept import Kept
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.periods import week_start
+from perception.kpi.services.arrays import no_gc
 from scoring import FEEDBACK_DIMENSIONS
 from scoring.drift import ChangeLook, ChangeTest, IndexInputs, ScoredInputs, detect_drops, drop_tests
 
@@ -199,7 +201,11 @@ def _histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow)
         .group_by(*columns)
     )
     tune_for_aggregation(session)
-    return list(session.execute(stmt).all())
+    # The driver's tuples, not SQLAlchemy's rows, and no garbage collection while some 300,000 of
+    # them are made (a national provider's look: 0.55 -> 0.17 s of CPU, issue 19). The same
+    # statement, so the same rows in the same order (build_inputs sums in row order).
+    with no_gc():
+        return fetch_tuples(session, stmt, binary=True)
 
 
 def _category(kind: str, lo: float, hi: float, value: float) -> tuple[str, float] | None:
