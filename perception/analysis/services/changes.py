@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -228,20 +229,24 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     inputs come back as columns (scoring.drift.ScoredInputs, IndexInputs), not 40,000 objects."""
     if not rows:
         return ScoredInputs.of([]), IndexInputs.of([])
-    columns = list(zip(*rows, strict=True))
-    recent = np.array(columns[0], dtype=bool)
-    region = np.array(columns[1], dtype=np.int64)
-    service = np.array(columns[2], dtype=np.int64)
-    lo = np.array(columns[5], dtype=float)
-    hi = np.array(columns[6], dtype=float)
-    value = np.array(columns[7], dtype=float)
-    count = np.array(columns[8], dtype=np.int64)
+    # Each column straight from the rows (not zip(*rows) and a list per column first: a third of
+    # this function's CPU at a national provider's 300,000 rows, issue 19).
+    def column(i: int, dtype: Any) -> np.ndarray:
+        return np.fromiter(map(itemgetter(i), rows), dtype=dtype, count=len(rows))
+
+    recent = column(0, bool)
+    region = column(1, np.int64)
+    service = column(2, np.int64)
+    lo = column(5, float)
+    hi = column(6, float)
+    value = column(7, float)
+    count = column(8, np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(hi > lo, 100.0 * (value - lo) / (hi - lo), 0.0)
     # The measure and score of every row, as _category and the CES / dimension rule give them:
     # decided once per (kind, dimension) pair, not per row (np.unique over the rows' names as
     # Python strings was half of this function at a tenth of a national provider's size).
-    row_pairs = list(zip(columns[3], columns[4], strict=True))
+    row_pairs = list(zip(map(itemgetter(3), rows), map(itemgetter(4), rows), strict=True))
     pairs = {kd: j for j, kd in enumerate(dict.fromkeys(row_pairs))}
     pair_of = np.fromiter(map(pairs.__getitem__, row_pairs), dtype=np.int64, count=len(row_pairs))
     pair_names = [
