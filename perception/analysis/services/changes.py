@@ -296,8 +296,7 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     key = np.ravel_multi_index(
         (rank, first_code.reshape(-1), second_code.reshape(-1), code[at], score_code.reshape(-1)), shape
     )
-    cells, cell_of = np.unique(key, return_inverse=True)
-    cell_of = cell_of.reshape(-1)
+    cells, cell_of = _unique_inverse(key, int(np.prod(shape)))
     side = recent[at]
     sides = [
         np.bincount(cell_of, weights=np.where(side == s_, count[at], 0), minlength=len(cells))
@@ -351,8 +350,7 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
         units = (rank, first_code.reshape(-1), second_code.reshape(-1))
         unit_key = np.ravel_multi_index(units, shape[:3])[d_at]
         sum_key = (unit_key * 2 + side[d_at]) * len(measures) + code[at][d_at]
-        sum_cells, sum_of = np.unique(sum_key, return_inverse=True)
-        sum_of = sum_of.reshape(-1)
+        sum_cells, sum_of = _unique_inverse(sum_key, int(np.prod(shape[:3])) * 2 * len(measures))
         n_d = count[at][d_at]
         y_d = y[at][d_at]
         n_sum = np.bincount(sum_of, weights=n_d, minlength=len(sum_cells))
@@ -385,6 +383,24 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
             sum_tables[0], sum_tables[1],
         )  # fmt: skip
     return scored_inputs, index_inputs
+
+
+#: Keys below this bound are made unique by a table of every possible key, not by sorting them.
+UNIQUE_TABLE_LIMIT = 1 << 23
+
+
+def _unique_inverse(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` (flat) for non-negative keys below ``bound``: with a
+    small bound, by marking every key in a table of all of them and numbering the marked (a
+    national provider's look has a million keys below some 7 million: its sorts were a third of
+    build_inputs, issue 19)."""
+    if bound > UNIQUE_TABLE_LIMIT or not len(keys):
+        found, inverse = np.unique(keys, return_inverse=True)
+        return found, inverse.reshape(-1)
+    present = np.zeros(bound, dtype=bool)
+    present[keys] = True
+    number = np.cumsum(present, dtype=np.int32) - 1
+    return np.flatnonzero(present).astype(keys.dtype), number[keys].astype(np.intp)
 
 
 def _order(key: tuple[Unit, str]) -> tuple[Any, ...]:
