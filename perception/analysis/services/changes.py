@@ -48,8 +48,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
-from operator import itemgetter
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -229,18 +229,19 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     inputs come back as columns (scoring.drift.ScoredInputs, IndexInputs), not 40,000 objects."""
     if not rows:
         return ScoredInputs.of([]), IndexInputs.of([])
+
     # Each column straight from the rows (not zip(*rows) and a list per column first: a third of
     # this function's CPU at a national provider's 300,000 rows, issue 19).
-    def column(i: int, dtype: Any) -> np.ndarray:
+    def column_of(i: int, dtype: Any) -> np.ndarray:
         return np.fromiter(map(itemgetter(i), rows), dtype=dtype, count=len(rows))
 
-    recent = column(0, bool)
-    region = column(1, np.int64)
-    service = column(2, np.int64)
-    lo = column(5, float)
-    hi = column(6, float)
-    value = column(7, float)
-    count = column(8, np.int64)
+    recent = column_of(0, bool)
+    region = column_of(1, np.int64)
+    service = column_of(2, np.int64)
+    lo = column_of(5, float)
+    hi = column_of(6, float)
+    value = column_of(7, float)
+    count = column_of(8, np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(hi > lo, 100.0 * (value - lo) / (hi - lo), 0.0)
     # The measure and score of every row, as _category and the CES / dimension rule give them:
