@@ -244,6 +244,7 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     count = column_of(8, np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(hi > lo, 100.0 * (value - lo) / (hi - lo), 0.0)
+
     # The measure and score of every row, as _category and the CES / dimension rule give them:
     # decided once per (kind, dimension) pair, not per row (np.unique over the rows' names as
     # Python strings was half of this function at a tenth of a national provider's size).
