@@ -28,7 +28,8 @@ size it groups a million answers of twelve weeks into some 300,000 histogram row
 of database time, and the 14- and 52-week overviews (and the drop alert) share one window. The
 key is the filters that reach the facts (window, regions, service, tier, customer: a regional
 team's look is never another's) and the write counter of the facts and the names
-(perception.kpi.services.data_version.HEADLINE), read in one row; the page states when the look
+(perception.kpi.services.data_version.CHANGE_LOOK, which the current week's answers leave alone:
+no window holds that week), read in one row; the page states when the look
 was computed (``ChangeView.computed_at``). Kept in the process and in the database, for every
 worker (perception.core.kept); a look over the transaction's own uncommitted answers is kept for
 that transaction alone.
@@ -448,7 +449,7 @@ def _scope(filters: AnalysisFilters, window: ChangeWindow) -> AnalysisFilters:
 def change_view(session: Session, filters: AnalysisFilters, *, today: date | None) -> ChangeView:
     """The look of the filter's last complete weeks (``today`` decides which week is unfinished;
     None trusts the filter's end), kept while the facts and names are unchanged."""
-    from perception.kpi.services.data_version import HEADLINE, read_version
+    from perception.kpi.services.data_version import CHANGE_LOOK, read_version
 
     window = change_window(filters, today)
     if window is None:
@@ -456,7 +457,7 @@ def change_view(session: Session, filters: AnalysisFilters, *, today: date | Non
     return _kept.get(
         session,
         {"scope": _scope(filters, window)},
-        read_version(session, HEADLINE),
+        read_version(session, CHANGE_LOOK),
         lambda: computed_view(session, filters, window),
     )
 
@@ -464,7 +465,7 @@ def change_view(session: Session, filters: AnalysisFilters, *, today: date | Non
 def change_summary(session: Session, filters: AnalysisFilters, *, today: date | None) -> ChangeSummary:
     """``ChangeSummary.of(change_view(...))``, kept apart under the same key and counter: a process
     that finds it stored reads a few flags, not every test of the look."""
-    from perception.kpi.services.data_version import HEADLINE, read_version
+    from perception.kpi.services.data_version import CHANGE_LOOK, read_version
 
     window = change_window(filters, today)
     if window is None:
@@ -472,7 +473,7 @@ def change_summary(session: Session, filters: AnalysisFilters, *, today: date | 
     return _summaries.get(
         session,
         {"scope": _scope(filters, window)},
-        read_version(session, HEADLINE),
+        read_version(session, CHANGE_LOOK),
         lambda: computed_summary(session, filters, window),
     )
 

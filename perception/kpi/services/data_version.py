@@ -16,8 +16,14 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
+One counter knows more than the tables: ``CHANGE_LOOK``. The overview's change look compares the
+weeks before the current one, so an answer recorded for the current week is in none of its windows.
+The answer path says so (``current_week_write``), and such rows leave that counter alone when the
+week they name has begun by the commit's clock; any other write to the facts moves it.
+
 Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``KPI_EXPERIENCE``, ``EXPERIENCE_FACTS``,
-``KPI_VALUES``, ``REVIEW_INPUTS``, ``read_version``, ``mark_written``.
+``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``read_version``, ``mark_written``,
+``current_week_write``.
 """
 
 from __future__ import annotations
@@ -25,7 +31,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import Session
@@ -160,6 +169,13 @@ NOT_REVIEW_INPUTS = frozenset(
         "webhook_subscription",
     }
 )
+#: The overview's change look (analysis.services.changes): the facts of the weeks it compares and
+#: the names its flags show. Its window ends at the start of the current week (or earlier), so rows
+#: of the current week, declared by ``current_week_write``, do not move it (issue 19: at a national
+#: provider's size the look takes seconds to compute, and every survey answer made the next
+#: overview compute it again).
+CHANGE_LOOK = "analysis_change_look"
+WATCHED[CHANGE_LOOK] = frozenset({"experience_observation", "region", "service", "service_tier"})
 #: Caches made from every table but some: name -> the tables whose writes leave them current.
 WATCHED_ALL_BUT: dict[str, frozenset[str]] = {REVIEW_INPUTS: NOT_REVIEW_INPUTS}
 _BY_TABLE: dict[str, frozenset[str]] = {}
@@ -184,6 +200,7 @@ def _names(table: str) -> frozenset[str]:
 
 
 _DIRTY = "perception.data_version.dirty"
+_CURRENT_WEEK = "perception.data_version.current_week"
 _WRITE = re.compile(
     r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?(?!SET\b)\"?(\w+)",
     re.IGNORECASE,
@@ -207,11 +224,38 @@ _tokens = itertools.count(1)
 
 def mark_written(conn: Connection, table: str) -> None:
     """Record that ``conn``'s transaction wrote ``table`` (for writes SQLAlchemy does not see)."""
-    names = _names(table.lower())
+    table = table.lower()
+    names = _names(table)
     if names:
         pending = conn.info.setdefault(_DIRTY, {"token": next(_tokens), "writes": {}})
+        declared = conn.info.get(_CURRENT_WEEK)
+        if declared is not None and declared[0] == table and CHANGE_LOOK in names:
+            # Decided at the commit: the week must have begun by then (see _bump).
+            pending.setdefault("current_week", []).append(declared[1:])
+            names = names - {CHANGE_LOOK}
         for name in names:
             pending["writes"][name] = pending["writes"].get(name, 0) + 1
+
+
+@contextlib.contextmanager
+def current_week_write(conn: Connection, table: str, period_start: date, timezone: str) -> Iterator[None]:
+    """The writes to ``table`` on ``conn`` inside are rows of the week starting ``period_start``
+    (Monday, in the organisation's ``timezone``), the week the writer believes current. They leave
+    ``CHANGE_LOOK`` alone if that week has begun when the transaction commits; otherwise (a clock
+    pinned in the past, a week that ended while the answer was written) they count as any write."""
+    conn.info[_CURRENT_WEEK] = (table.lower(), period_start, timezone)
+    try:
+        yield
+    finally:
+        conn.info.pop(_CURRENT_WEEK, None)
+
+
+def _current_or_later(period_start: date, timezone: str) -> bool:
+    """Whether the week of ``period_start`` is the organisation's current week or a later one, now:
+    a look computed before this commit ends at the start of the week it was computed in, no later,
+    so none holds such a row."""
+    today = datetime.now(ZoneInfo(timezone)).date()
+    return period_start >= today - timedelta(days=today.weekday())
 
 
 @event.listens_for(Engine, "before_cursor_execute")
@@ -226,6 +270,10 @@ def _watch(conn: Connection, _cursor: Any, statement: str, _params: Any, _contex
 def _bump(conn: Connection) -> None:
     pending = conn.info.pop(_DIRTY, None)
     if not pending:
+        return
+    if not all(_current_or_later(week, zone) for week, zone in pending.get("current_week", ())):
+        pending["writes"][CHANGE_LOOK] = pending["writes"].get(CHANGE_LOOK, 0) + 1
+    if not pending["writes"]:
         return
     raw = conn.connection.driver_connection
     assert raw is not None

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from perception.core.models.facts import ExperienceObservation, ExperienceSource, TextEntry, TextKind
 from perception.core.periods import week_start
+from perception.kpi.services.data_version import current_week_write
 from perception.surveys.models import ResponseMeans, table_of
 from surveys import Questionnaire, QuestionType, ScoredItem, ScoreKind
 
@@ -131,11 +132,16 @@ def write_facts(
     observed_on: date,
     who: Attribution,
     means: str,
+    timezone: str,
 ) -> None:
+    """The response's facts, observed on ``observed_on`` (today in the organisation's ``timezone``):
+    rows of the current week, declared so (data_version.current_week_write: the overview's change
+    look, which compares earlier weeks, stays current)."""
     source = source_for(means)
     observations = observation_rows(items, response_id, observed_on, who, source)
     if observations:
-        conn.execute(INSERT_OBSERVATIONS, observations)
+        with current_week_write(conn, "experience_observation", week_start(observed_on), timezone):
+            conn.execute(INSERT_OBSERVATIONS, observations)
     entries = text_rows(texts, response_id, observed_on, who, source)
     if entries:
         conn.execute(INSERT_TEXTS, entries)

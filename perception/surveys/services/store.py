@@ -169,6 +169,7 @@ def write_response(
         observed_on=observed_on,
         who=who,
         means=means,
+        timezone=org_timezone,
     )
     reasons, detail = followup_reasons(items, texts, limits)
     followup_id = None

@@ -1,0 +1,174 @@
+"""The overview's change look is kept under its own write counter (data_version.CHANGE_LOOK), which
+a survey answer of the current week leaves alone: every look's window ends at the start of the
+current week, so such an answer is in none of them (issue 19: at a national provider's size the
+look takes seconds to compute, and every answer made the next overview compute it again). Any
+other write to the facts, or to the names the look shows, moves it; a rolled-back one moves nothing.
+
+Own SQLite files: the counters move at commits, which the rolled-back fixture never makes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, insert, update
+
+from perception.core.models.base import Base
+from perception.core.models.facts import ExperienceObservation
+from perception.core.models.org import Region
+from perception.kpi.services.data_version import CHANGE_LOOK, HEADLINE, current_week_write
+from tests.surveys.conftest import seed_personal_link
+from tests.surveys.test_race import CSRF, INVITED, NONCE, _app
+
+pytestmark = pytest.mark.own_sqlite
+ZONE = "Asia/Shanghai"
+
+
+def _counters(path: Path) -> dict[str, int]:
+    with closing(sqlite3.connect(path)) as other:
+        return dict(other.execute("SELECT name, n FROM data_version").fetchall())
+
+
+def _this_monday() -> date:
+    today = datetime.now(ZoneInfo(ZONE)).date()
+    return today - timedelta(days=today.weekday())
+
+
+def test_an_answer_of_the_current_week_leaves_the_kept_look_current(tmp_path, monkeypatch):
+    from perception.analysis.services import changes
+    from perception.analysis.services.filters import default_filters
+    from perception.core.clock import current_clock
+    from perception.core.extensions import db
+
+    path = tmp_path / "answer.sqlite"
+    app = _app(f"sqlite:///{path}", tmp_path, monkeypatch, {})
+    token = seed_personal_link(app, *INVITED, days=1)
+    changes.forget_kept()
+    with app.app_context():
+        today = current_clock().today()
+        filters = default_filters(today)
+        before = changes.change_summary(db.session, filters, today=today)
+        db.session.commit()
+        db.session.remove()
+    counted = _counters(path)
+
+    client = app.test_client()
+    assert client.get(f"/s/t/{token}").status_code == 303
+    html = client.get("/s/r").get_data(as_text=True)
+    body = {
+        "csrf_token": CSRF.search(html).group(1),
+        "submission_nonce": NONCE.search(html).group(1),
+        "page": "0",
+        "csat": "5",
+    }
+    assert client.post("/s/r", data=body).status_code == 303
+
+    after = _counters(path)
+    assert after[HEADLINE] == counted.get(HEADLINE, 0) + 1  # the answer is news to the other pages
+    assert after.get(CHANGE_LOOK, 0) == counted.get(CHANGE_LOOK, 0)
+    with closing(sqlite3.connect(path)) as other:
+        weeks = {row[0] for row in other.execute("SELECT period_start FROM experience_observation")}
+    assert weeks == {(today - timedelta(days=today.weekday())).isoformat()}
+
+    reads: list[Any] = []
+    read = changes._histogram
+    monkeypatch.setattr(changes, "_histogram", lambda *a, **k: reads.append(a) or read(*a, **k))
+    changes.forget_kept()  # another process: the kept row in the database serves it
+    with app.app_context():
+        again = changes.change_summary(db.session, filters, today=today)
+        db.session.remove()
+    assert reads == [] and again.computed_at == before.computed_at
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'versions.sqlite'}")
+    Base.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(Region.__table__), {"id": 1, "code": "R1", "name_zh": "一区", "name_en": "One"})
+    yield engine
+    engine.dispose()
+
+
+def _answer(week: date) -> dict[str, Any]:
+    return {
+        "source": "survey", "source_id": 1, "observed_on": week, "period_start": week, "region_id": 1,
+        "kind": "csat", "value": 5.0, "scale_min": 1.0, "scale_max": 5.0,
+    }  # fmt: skip
+
+
+def _moved(engine: Any, write: Any) -> tuple[int, int]:
+    """How far one committed transaction of ``write(conn)`` moves (HEADLINE, CHANGE_LOOK)."""
+    path = Path(engine.url.database)
+    before = _counters(path)
+    with engine.begin() as conn:
+        write(conn)
+    after = _counters(path)
+    return tuple(after.get(n, 0) - before.get(n, 0) for n in (HEADLINE, CHANGE_LOOK))  # type: ignore[return-value]
+
+
+OBS = ExperienceObservation.__table__
+
+
+def _declared(conn: Any, week: date) -> None:
+    with current_week_write(conn, "experience_observation", week, ZONE):
+        conn.execute(insert(OBS), [_answer(week)])
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("this week, declared", (1, 0)),
+        ("next week, declared", (1, 0)),
+        ("last week, declared", (1, 1)),  # a clock pinned in the past, or a week that ended meanwhile
+        ("this week, not declared", (1, 1)),  # an import, a correction: any week
+        ("this week declared, and a row of last week", (1, 1)),
+        ("this week declared, and a region renamed", (1, 1)),  # the flags show the names
+        ("declared for another table", (1, 1)),
+    ],
+)
+def test_only_declared_answers_of_a_begun_week_leave_the_look_current(engine, case, expected):
+    monday = _this_monday()
+
+    def write(conn: Any) -> None:
+        if case == "this week, declared":
+            _declared(conn, monday)
+        elif case == "next week, declared":
+            _declared(conn, monday + timedelta(weeks=1))
+        elif case == "last week, declared":
+            _declared(conn, monday - timedelta(weeks=1))
+        elif case == "this week, not declared":
+            conn.execute(insert(OBS), [_answer(monday)])
+        elif case == "this week declared, and a row of last week":
+            _declared(conn, monday)
+            conn.execute(insert(OBS), [_answer(monday - timedelta(weeks=1))])
+        elif case == "this week declared, and a region renamed":
+            _declared(conn, monday)
+            conn.execute(update(Region.__table__).values(name_en="One (renamed)"))
+        else:
+            with current_week_write(conn, "text_entry", monday, ZONE):
+                conn.execute(insert(OBS), [_answer(monday)])
+
+    assert _moved(engine, write) == expected
+
+
+def test_a_rolled_back_answer_moves_nothing_and_leaves_no_declaration(engine):
+    path = Path(engine.url.database)
+    before = _counters(path)
+    with engine.connect() as conn:
+        with pytest.raises(RuntimeError):
+            with conn.begin():
+                _declared(conn, _this_monday())
+                raise RuntimeError("the answer's transaction fails")
+        # The next transaction on the same connection writes a row of last week, undeclared.
+        with conn.begin():
+            conn.execute(insert(OBS), [_answer(_this_monday() - timedelta(weeks=1))])
+    after = _counters(path)
+    assert after.get(CHANGE_LOOK, 0) == before.get(CHANGE_LOOK, 0) + 1
+    assert after.get(HEADLINE, 0) == before.get(HEADLINE, 0) + 1
