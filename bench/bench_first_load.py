@@ -2,7 +2,7 @@
 
     python bench/bench_first_load.py --url sqlite:////path/to/national.sqlite [--code /path/to/a/tree]
                                      [--pages overview,kpis,experience] [--periods 14w,52w,20w]
-                                     [--repeat 3] [--job] [--region CODE]
+                                     [--repeat 3] [--job] [--region CODE] [--after forget|answer]
 
 A database built by bench/bench_national.py (``--keep`` run once: the manager exists). Before each
 load every kept result is forgotten, in the process (every ``perception.core.kept.Kept``) and in
@@ -13,7 +13,10 @@ application from another tree (to alternate a baseline and a change in the same 
 each). ``--region``: every page filtered to that region (a manager's region filter: the
 same scope, and the same queries, as a region team's user sees). ``--job``: time the background
 job that computes the default views ahead (perception.analysis.kept_pages.refresh_kept_pages),
-from an empty ``kept_result``.
+from an empty ``kept_result``. ``--after answer``: instead of forgetting everything, write one
+survey answer of the current week (as the answer path writes its facts) before each timed load,
+every page's result having been kept first: the first load a manager meets after an answer
+(the answer's rows are removed at the end).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def _args() -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--job", action="store_true")
     p.add_argument("--region", default="", help="a region code: every page filtered to it")
+    p.add_argument("--after", default="forget", choices=("forget", "answer"))
     return p.parse_args()
 
 
@@ -68,6 +72,47 @@ def forget_everything(app: Any) -> None:
                 value.forget()
     with app.app_context():
         db.session.execute(delete(KeptResult))
+        db.session.commit()
+
+
+#: The bench's answers: a source id no response has, so they are found and removed at the end.
+BENCH_ANSWER = 0
+
+
+def write_an_answer(app: Any, remove: bool = False) -> None:
+    """One survey answer's facts of the current week, written as the answer path writes them
+    (surveys.services.facts.write_facts: declared rows of the current week, where the code under
+    test has that declaration); ``remove``: delete the bench's answers instead."""
+    from sqlalchemy import delete, insert, select
+
+    from perception.core.clock import current_clock
+    from perception.core.extensions import db
+    from perception.core.models.facts import ExperienceObservation
+    from perception.core.models.org import Region
+    from perception.kpi.services import data_version
+
+    table = ExperienceObservation.__table__
+    with app.app_context():
+        if remove:
+            ours = (table.c.source == "survey", table.c.source_id == BENCH_ANSWER)
+            db.session.execute(delete(table).where(*ours))
+            db.session.commit()
+            return
+        clock = current_clock()
+        monday = clock.week_start()
+        region = db.session.scalar(select(Region.id).order_by(Region.id).limit(1))
+        row = {
+            "source": "survey", "source_id": BENCH_ANSWER, "observed_on": clock.today(),
+            "period_start": monday, "region_id": region, "kind": "csat", "value": 5.0,
+            "scale_min": 1.0, "scale_max": 5.0,
+        }  # fmt: skip
+        conn = db.session.connection()
+        declare = getattr(data_version, "current_week_write", None)
+        if declare is None:
+            conn.execute(insert(table), [row])
+        else:
+            with declare(conn, "experience_observation", monday, clock.timezone):
+                conn.execute(insert(table), [row])
         db.session.commit()
 
 
@@ -121,11 +166,17 @@ def main() -> None:
     # so the first timed load is the computation's, whatever the page's place in the order.
     for page in dict.fromkeys(p for p, _ in wanted):
         get(PAGES[page])
+    if args.after == "answer":  # every page's result kept first, as the background job leaves them
+        for page, period in wanted:
+            get(PAGES[page] + periods[period])
     first: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in wanted}
     kept: dict[tuple[str, str], list[tuple[float, float]]] = {k: [] for k in wanted}
     for _ in range(args.repeat):
         for page, period in wanted:
-            forget_everything(app)
+            if args.after == "answer":
+                write_an_answer(app)
+            else:
+                forget_everything(app)
             first[(page, period)].append(get(PAGES[page] + periods[period]))
             kept[(page, period)].append(get(PAGES[page] + periods[period]))
     for key in wanted:
@@ -138,6 +189,8 @@ def main() -> None:
             f" cpu {statistics.median(x[1] for x in k) * 1000:6.0f} ms",
             flush=True,
         )
+    if args.after == "answer":
+        write_an_answer(app, remove=True)
     if args.job:
         from perception.core.extensions import db
         from perception.core.jobs import run_now
