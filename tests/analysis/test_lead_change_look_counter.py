@@ -162,10 +162,9 @@ def test_a_rolled_back_answer_moves_nothing_and_leaves_no_declaration(engine):
     path = Path(engine.url.database)
     before = _counters(path)
     with engine.connect() as conn:
-        with pytest.raises(RuntimeError):
-            with conn.begin():
-                _declared(conn, _this_monday())
-                raise RuntimeError("the answer's transaction fails")
+        with pytest.raises(RuntimeError), conn.begin():
+            _declared(conn, _this_monday())
+            raise RuntimeError("the answer's transaction fails")
         # The next transaction on the same connection writes a row of last week, undeclared.
         with conn.begin():
             conn.execute(insert(OBS), [_answer(_this_monday() - timedelta(weeks=1))])
