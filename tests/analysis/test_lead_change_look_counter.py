@@ -23,8 +23,8 @@ from perception.core.models.base import Base
 from perception.core.models.facts import ExperienceObservation
 from perception.core.models.org import Region
 from perception.kpi.services.data_version import CHANGE_LOOK, HEADLINE, current_week_write
-from tests.surveys.conftest import seed_personal_link
-from tests.surveys.test_race import CSRF, INVITED, NONCE, _app
+from tests.surveys.conftest import answer_page, seed_personal_link
+from tests.surveys.test_race import INVITED, _app
 
 pytestmark = pytest.mark.own_sqlite
 ZONE = "Asia/Shanghai"
@@ -60,14 +60,7 @@ def test_an_answer_of_the_current_week_leaves_the_kept_look_current(tmp_path, mo
 
     client = app.test_client()
     assert client.get(f"/s/t/{token}").status_code == 303
-    html = client.get("/s/r").get_data(as_text=True)
-    body = {
-        "csrf_token": CSRF.search(html).group(1),
-        "submission_nonce": NONCE.search(html).group(1),
-        "page": "0",
-        "csat": "5",
-    }
-    assert client.post("/s/r", data=body).status_code == 303
+    assert answer_page(client, "/s/r", {"csat": "5"}, action="submit").status_code == 303
 
     after = _counters(path)
     assert after[HEADLINE] == counted.get(HEADLINE, 0) + 1  # the answer is news to the other pages
