@@ -120,25 +120,18 @@ def main() -> None:
     args = _args()
     sys.path.insert(0, args.code)
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_first_load_instance")
+    from bench_app import bench_app, weeks_to
+
     import perception
-    from perception import create_app
     from perception.core.periods import week_start
     from perception.web.warmup import warm
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": args.url,
-            "SECRET_KEY": "bench-secret-key-which-is-long-enough-0123",
-            "WTF_CSRF_ENABLED": False,
-            "REDIS_URL": None,
-            "JOBS_BACKGROUND": False,
-        }
-    )
+    app = bench_app(args.url)
     warm(app)
     end = week_start(date.today()) + timedelta(weeks=1)
-    year = f"?from={(end - timedelta(weeks=52)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
+    year = weeks_to(end, 52)
     # 20w: dates a manager types, a period the background job does not compute ahead.
-    twenty = f"?from={(end - timedelta(weeks=20)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
+    twenty = weeks_to(end, 20)
     periods = {"14w": "", "52w": year, "20w": twenty}
     if args.region:
         from sqlalchemy import select

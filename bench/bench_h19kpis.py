@@ -48,7 +48,8 @@ def main() -> None:
     args = p.parse_args()
     sys.path.insert(0, args.code)
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_national_instance")
-    from perception import create_app
+    from bench_app import bench_app, weeks_to
+
     from perception.core.extensions import db
     from perception.core.periods import week_start
 
@@ -56,15 +57,7 @@ def main() -> None:
     import perception
 
     print(f"code {perception.__file__}; load {load()}", flush=True)
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": args.url,
-            "SECRET_KEY": "bench-secret-key-which-is-long-enough-0123",
-            "WTF_CSRF_ENABLED": False,
-            "REDIS_URL": None,
-            "JOBS_BACKGROUND": False,
-        }
-    )
+    app = bench_app(args.url)
     end = week_start(date.today()) + timedelta(weeks=1)
     with app.app_context():
         db.create_all()  # the tables this version adds, on a database built before
@@ -111,7 +104,7 @@ def main() -> None:
     client = app.test_client()
     r = client.post("/login", data={"username": "bench.manager", "password": "bench-password-123"})
     assert r.status_code == 302, r.status_code
-    year = f"?from={(end - timedelta(weeks=52)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
+    year = weeks_to(end, 52)
     pages = [
         ("kpis", "14w", "/analysis/kpis"),
         ("kpis", "52w", "/analysis/kpis" + year),

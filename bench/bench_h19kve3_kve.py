@@ -38,24 +38,18 @@ def _load() -> str:
 
 def _app(url: str) -> Any:
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_national_instance")
-    from perception import create_app
+    from bench_app import bench_app
 
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench-secret-key-which-is-long-enough-0123",
-            "WTF_CSRF_ENABLED": False,
-            "REDIS_URL": None,
-            "JOBS_BACKGROUND": False,
-        }
-    )
+    return bench_app(url)
 
 
 def _paths() -> dict[str, str]:
+    from bench_app import weeks_to
+
     from perception.core.periods import week_start
 
     end = week_start(date.today()) + timedelta(weeks=1)
-    year = f"?from={(end - timedelta(weeks=52)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
+    year = weeks_to(end, 52)
     return {"14w": "/analysis/kpi-vs-experience", "52w": "/analysis/kpi-vs-experience" + year}
 
 
@@ -178,7 +172,9 @@ def kpi_side(url: str, rounds: int) -> None:
             for name, got in times.items():
                 wall = statistics.median(x[0] for x in got) * 1000
                 cpu = statistics.median(x[1] for x in got) * 1000
-                print(f"KPI side {weeks}w {name:6s}: {wall:6.0f} ms wall, {cpu:6.0f} ms cpu ({cells} cells, load {_load()})")
+                print(
+                    f"KPI side {weeks}w {name:6s}: {wall:6.0f} ms wall, {cpu:6.0f} ms cpu ({cells} cells, load {_load()})"
+                )
 
 
 def main() -> None:

@@ -589,22 +589,14 @@ def profile(app: Any, path: str) -> None:
 def main() -> None:
     args = _args()
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_national_instance")
+    from bench_app import bench_app
     from sqlalchemy import func, select
 
-    from perception import create_app
     from perception.core.extensions import db
     from perception.core.models.facts import ExperienceObservation
     from perception.core.periods import week_start
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": args.url,
-            "SECRET_KEY": "bench-secret-key-which-is-long-enough-0123",
-            "WTF_CSRF_ENABLED": False,
-            "REDIS_URL": None,
-            "JOBS_BACKGROUND": False,
-        }
-    )
+    app = bench_app(args.url)
     end = week_start(date.today()) + timedelta(weeks=1)
     print(f"scale {args.scale}: {args.regions} regions, {args.services} services; load {_load()}", flush=True)
     with app.app_context():

@@ -24,27 +24,19 @@ def main() -> None:
     p.add_argument("--page", default="experience")
     args = p.parse_args()
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_first_load_instance")
+    from bench_app import bench_app, weeks_to
     from bench_first_load import PAGES, PASSWORD, forget_everything
     from pyinstrument import Profiler
 
-    from perception import create_app
     from perception.core.periods import week_start
     from perception.web.warmup import warm
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": args.url,
-            "SECRET_KEY": "bench-secret-key-which-is-long-enough-0123",
-            "WTF_CSRF_ENABLED": False,
-            "REDIS_URL": None,
-            "JOBS_BACKGROUND": False,
-        }
-    )
+    app = bench_app(args.url)
     warm(app)
     end = week_start(date.today()) + timedelta(weeks=1)
     query = ""
     if args.period == "52w":
-        query = f"?from={(end - timedelta(weeks=52)).isoformat()}&to={(end - timedelta(days=1)).isoformat()}"
+        query = weeks_to(end, 52)
     client = app.test_client()
     assert client.post("/login", data={"username": "bench.manager", "password": PASSWORD}).status_code == 302
     path = PAGES[args.page] + query
