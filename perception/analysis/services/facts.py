@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cached_property
 from typing import Any
@@ -275,22 +275,94 @@ def aggregate(
     ANALYSIS_ROLLUP setting, read by the caller), they match the facts, and neither a customer
     filter nor ``extra_where`` asks for what they do not keep; the level summed over services when
     neither the filters nor ``by`` name a service or tier. Otherwise the facts themselves; both give
-    the same sums. The sums of the 0..100 rescaled values follow
+    the same sums. When only the past weeks of the pre-aggregate are current (services.freshness:
+    answers of the current week arrived since it was built), the weeks from its split on are read
+    from the facts and added. The sums of the 0..100 rescaled values follow
     from the raw ones per scale: sum y = 100 (S - n lo) / (hi - lo) and
     sum y^2 = (100 / (hi - lo))^2 (SS - 2 lo S + n lo^2).
     """
-    from perception.analysis.models import ExperienceRollup as Roll
-    from perception.analysis.services.rollup import (
-        ALL_REGIONS,
-        ALL_SERVICES,
-        BY_SERVICE,
-        has_all_regions,
-        rollup_usable,
-    )
+    from perception.analysis.services.rollup import rollup_reading
 
     extra = list(extra_where)
+    unknown = set(by) - set(FACT_KEYS)
+    if unknown:
+        raise ValueError(f"cannot aggregate by {sorted(unknown)}")
+    wanted = [name for name in FACT_KEYS if name in by]
+    read = (kinds, wanted, sources, cells)
+    split = None
+    rollup = use_rollup and not extra and filters.customer_id is None
+    if rollup:
+        reading = rollup_reading(session)
+        rollup, split = reading.usable, reading.facts_from
+    tune_for_aggregation(session)
+    if not rollup or (split is not None and filters.start >= split):
+        rows = _grouped_rows(session, filters, *read, extra=extra, rollup=False)
+    elif split is None or filters.end <= split:
+        rows = _grouped_rows(session, filters, *read, extra=extra, rollup=True)
+    else:  # the weeks before the split from the pre-aggregate, the rest from the facts
+        rows = _merged(
+            [
+                *_grouped_rows(session, replace(filters, end=split), *read, extra=extra, rollup=True),
+                *_grouped_rows(session, replace(filters, start=split), *read, extra=extra, rollup=False),
+            ],
+            keys=len(wanted) + 4,
+        )
+    if not rows:
+        empty = np.empty(0)
+        return FactTable(
+            empty.astype("datetime64[D]"), empty.astype(int), empty.astype(int), empty.astype(object),
+            empty.astype(object), np.empty((0, 8)),
+        )  # fmt: skip
+    columns = list(zip(*rows, strict=True))  # column-wise in one pass (Row slicing is slow)
+    absent = {"period": filters.start, "region": 0, "service": -1}
+    for at, name in enumerate(FACT_KEYS):
+        if name not in wanted:
+            columns.insert(at, (absent[name],) * len(rows))
+    return fact_table(
+        np.array(columns[0], dtype="datetime64[D]"),
+        np.array(columns[1], dtype=np.int64),
+        np.array(columns[2], dtype=np.int64),
+        np.array(columns[3], dtype=object),
+        np.array(columns[4], dtype=object),
+        np.asarray(columns[5], dtype=float),
+        np.asarray(columns[6], dtype=float),
+        np.column_stack([np.asarray(c, dtype=float) for c in columns[7:]]),
+    )
+
+
+def _merged(rows: Sequence[Any], *, keys: int) -> list[tuple[Any, ...]]:
+    """Rows of the same key (the first ``keys`` columns) summed: a period split between the
+    pre-aggregate and the facts gives each key up to twice when the period is not a key."""
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        key = tuple(row[:keys])
+        found = sums.get(key)
+        if found is None:
+            sums[key] = list(row[keys:])
+        else:
+            for at, value in enumerate(row[keys:]):
+                if value is not None:
+                    found[at] = value if found[at] is None else found[at] + value
+    return [(*key, *values) for key, values in sums.items()]
+
+
+def _grouped_rows(
+    session: Session,
+    filters: AnalysisFilters,
+    kinds: Sequence[str] | None,
+    wanted: Sequence[str],
+    sources: Sequence[str] | None,
+    cells: Collection[tuple[int, int]] | None,
+    *,
+    extra: Sequence[Any],
+    rollup: bool,
+) -> Sequence[Any]:
+    """aggregate's one GROUP BY, over the pre-aggregated sums (``rollup``) or the facts."""
+    from perception.analysis.models import ExperienceRollup as Roll
+    from perception.analysis.services.rollup import ALL_REGIONS, ALL_SERVICES, BY_SERVICE, has_all_regions
+
     level: list[Any] = []
-    if use_rollup and not extra and filters.customer_id is None and rollup_usable(session):
+    if rollup:
         source: Any = Roll
         sums = [
             func.sum(Roll.n),
@@ -300,10 +372,10 @@ def aggregate(
             func.sum(Roll.promoters),
             func.sum(Roll.detractors),
         ]
-        per_service = "service" in by or filters.service_id is not None or filters.tier_id is not None
+        per_service = "service" in wanted or filters.service_id is not None or filters.tier_id is not None
         level = [Roll.level == (BY_SERVICE if per_service else ALL_SERVICES)]
         if (
-            "region" not in by
+            "region" not in wanted
             and filters.region_ids is None
             and filters.tier_id is None
             and per_service
@@ -324,10 +396,6 @@ def aggregate(
         level.append(source.source.in_([str(s) for s in sources]))
     if cells is not None:
         level.append(tuple_(source.service_id, source.region_id).in_(sorted(cells)))
-    unknown = set(by) - set(FACT_KEYS)
-    if unknown:
-        raise ValueError(f"cannot aggregate by {sorted(unknown)}")
-    wanted = [name for name in FACT_KEYS if name in by]
     selected = {
         "period": source.period_start,
         "region": source.region_id,
@@ -354,29 +422,7 @@ def aggregate(
     )
     if kinds is not None:
         stmt = stmt.where(source.kind.in_(list(kinds)))
-    tune_for_aggregation(session)
-    rows = session.execute(stmt).all()
-    if not rows:
-        empty = np.empty(0)
-        return FactTable(
-            empty.astype("datetime64[D]"), empty.astype(int), empty.astype(int), empty.astype(object),
-            empty.astype(object), np.empty((0, 8)),
-        )  # fmt: skip
-    columns = list(zip(*rows, strict=True))  # column-wise in one pass (Row slicing is slow)
-    absent = {"period": filters.start, "region": 0, "service": -1}
-    for at, name in enumerate(FACT_KEYS):
-        if name not in wanted:
-            columns.insert(at, (absent[name],) * len(rows))
-    return fact_table(
-        np.array(columns[0], dtype="datetime64[D]"),
-        np.array(columns[1], dtype=np.int64),
-        np.array(columns[2], dtype=np.int64),
-        np.array(columns[3], dtype=object),
-        np.array(columns[4], dtype=object),
-        np.asarray(columns[5], dtype=float),
-        np.asarray(columns[6], dtype=float),
-        np.column_stack([np.asarray(c, dtype=float) for c in columns[7:]]),
-    )
+    return session.execute(stmt).all()
 
 
 def fact_table(

@@ -287,12 +287,12 @@ def kept_figures(session: Session, filters: AnalysisFilters, *, use_rollup: bool
     weekly sums give the figures of the facts (services.facts.aggregate); which of the two is read
     is in the key all the same (figures kept from the facts are computed again from the sums once
     they are rebuilt), so a comparison of the two paths compares two computations."""
-    from perception.analysis.services.rollup import rollup_usable
+    from perception.analysis.services.rollup import rollup_reading
     from perception.kpi.services.data_version import HEADLINE, read_version
 
     figures = _kept.get(
         session,
-        {"filters": filters, "rollup": use_rollup and rollup_usable(session)},
+        {"filters": filters, "rollup": use_rollup and rollup_reading(session).usable},
         read_version(session, HEADLINE),
         lambda: overview_figures(session, filters, use_rollup=use_rollup),
     )

@@ -17,7 +17,10 @@ the old rows until it commits). It records the facts' write signature: the write
 ``experience_facts`` (perception.kpi.services.data_version), which goes up in the very transaction
 of every commit that wrote or withdrew facts, on PostgreSQL and SQLite alike.
 ``rollup_freshness`` compares that signature with the current one: the pages read the rollup
-only when they are equal, otherwise the facts themselves (always correct, slower). (It was the
+only when they are equal, otherwise the facts themselves (always correct, slower); or, when only
+answers of the current week were written since (services.freshness), the rollup's weeks before its
+split and the facts' from it on (``rollup_reading``), and the refresh then rebuilds those weeks
+alone. (It was the
 PostgreSQL tuple counters, which lag a commit by up to ten seconds, and SQLite kept none.)
 The running sums of level 0 (services.experience_cumulative, the KPI-versus-experience page) are
 rebuilt from it at the end of each refresh, with the same signature.
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import enum
 import time
+from datetime import date
 
 from sqlalchemy import case, delete, func, insert, literal, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -40,6 +44,7 @@ from perception.analysis.models import (
     ExperienceRollup,
 )
 from perception.analysis.models import ExperienceRollup as Roll
+from perception.analysis.services.freshness import Freshness, Reading, reading, stamp
 from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation as Obs
 
@@ -83,32 +88,39 @@ def _state(session: Session) -> AnalysisRollupState | None:
 class RollupFreshness(enum.StrEnum):
     ABSENT = "absent"  # no write counters (SQLite), no rollup table, or never built
     CURRENT = "current"  # built from the facts as they are now: the pages read it
-    STALE = "stale"  # the facts changed since: the pages read the facts until it is rebuilt
+    STALE = "stale"  # the facts changed since: a refresh is due (the pages may read its past weeks)
 
 
-def rollup_freshness(session: Session) -> RollupFreshness:
-    """Whether ExperienceRollup matches the facts right now (see the module docstring)."""
-    current = facts_signature(session)
-    if current is None:
-        return RollupFreshness.ABSENT
+def rollup_reading(session: Session) -> Reading:
+    """How far ExperienceRollup (and the index sums built with it) matches the facts right now:
+    wholly, or in the weeks before its split (services.freshness)."""
     try:
         with session.begin_nested():  # a database migrated before the rollup existed has no table
             state = _state(session)
     except (OperationalError, ProgrammingError):
+        return Reading(Freshness.ABSENT)
+    return reading(session, state.signature if state is not None else None)
+
+
+def rollup_freshness(session: Session) -> RollupFreshness:
+    """Whether ExperienceRollup matches the facts right now (see the module docstring)."""
+    found = rollup_reading(session).freshness
+    if found is Freshness.ABSENT:
         return RollupFreshness.ABSENT
-    if state is None:
-        return RollupFreshness.ABSENT
-    return RollupFreshness.CURRENT if state.signature == current else RollupFreshness.STALE
+    return RollupFreshness.CURRENT if found is Freshness.CURRENT else RollupFreshness.STALE
 
 
 def rollup_usable(session: Session) -> bool:
-    """Whether the sums may be read instead of the facts: they match the facts right now."""
+    """Whether the sums may be read whole instead of the facts: they match the facts right now."""
     return rollup_freshness(session) is RollupFreshness.CURRENT
 
 
 def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
-    """Rebuild the rollup from the facts; returns the number of rows (None: already current)."""
-    signature = facts_signature(session)
+    """Bring the rollup up to the facts; returns the number of rows (None: already current).
+
+    Only the weeks from its split on when the past weeks still match (services.freshness: the
+    answers of the current week arrived since); the whole of it otherwise."""
+    signature = stamp(session)  # before reading the facts (see freshness.stamp)
     if signature is None:
         return None
     from perception.analysis.services.experience_cumulative import refresh_experience_cumulative
@@ -118,45 +130,23 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     # upgrade even while these sums are current).
     refresh_respondents(session, force=force)
     state = _state(session)
-    if state is not None and state.signature == signature and not force:
+    found = reading(session, state.signature if state is not None else None)
+    if found.freshness is Freshness.CURRENT and not force:
+        assert state is not None
+        # Wholly current: the same rows hold with a later split (nothing to read again).
+        state.signature = signature
+        session.flush()
         # The running sums of the sums (KPI versus experience) are built once after an upgrade
         # even while these are current.
         refresh_experience_cumulative(session)
         return None
     started = time.perf_counter()
-    keys = [getattr(Obs, k) for k in ROLLUP_KEYS]
-    source = select(
-        literal(BY_SERVICE),
-        *keys,
-        func.count(),
-        func.sum(Obs.value),
-        func.sum(Obs.value * Obs.value),
-        func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
-        func.sum(case((Obs.value >= 9, 1), else_=0)),
-        func.sum(case((Obs.value <= 6, 1), else_=0)),
-    ).group_by(*keys)
+    since = found.facts_from if not force else None
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL work_mem = '128MB'"))
-    session.execute(delete(ExperienceRollup))
-    columns = ["level", *ROLLUP_KEYS, *STAT_NAMES]
-    session.execute(insert(ExperienceRollup).from_select(columns, source))
-    fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")]
-    summed = (
-        select(
-            literal(ALL_SERVICES),
-            *fine,
-            *(func.sum(getattr(Roll, k)) for k in STAT_NAMES),
-        )
-        .where(Roll.level == BY_SERVICE)
-        .group_by(*fine)
-    )
-    session.execute(
-        insert(ExperienceRollup).from_select(
-            ["level", *(k for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")), *STAT_NAMES], summed
-        )
-    )
+    _refresh_sums(session, since)
     _refresh_index_sums(session)
-    refresh_all_regions(session)
+    refresh_all_regions(session, since)
     rows = session.scalar(select(func.count()).select_from(ExperienceRollup)) or 0
     if state is None:
         state = AnalysisRollupState(signature=signature)
@@ -170,14 +160,51 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     return rows
 
 
-def refresh_all_regions(session: Session) -> None:
-    """(Re)build level 2 (ALL_REGIONS) of the sums and of the index sums from their level 0: per
-    service, summed over regions and tiers."""
-    session.execute(delete(ExperienceRollup).where(ExperienceRollup.level == ALL_REGIONS))
+def _refresh_sums(session: Session, since: date | None) -> None:
+    """(Re)build levels 0 and 1 of the sums from the facts: the weeks from ``since`` on (None: all)."""
+    keys = [getattr(Obs, k) for k in ROLLUP_KEYS]
+    source = select(
+        literal(BY_SERVICE),
+        *keys,
+        func.count(),
+        func.sum(Obs.value),
+        func.sum(Obs.value * Obs.value),
+        func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
+        func.sum(case((Obs.value >= 9, 1), else_=0)),
+        func.sum(case((Obs.value <= 6, 1), else_=0)),
+    ).group_by(*keys)
+    if since is not None:
+        source = source.where(Obs.period_start >= since)
+    clear = delete(ExperienceRollup)
+    session.execute(clear if since is None else clear.where(ExperienceRollup.period_start >= since))
+    columns = ["level", *ROLLUP_KEYS, *STAT_NAMES]
+    session.execute(insert(ExperienceRollup).from_select(columns, source))
+    fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")]
+    summed = (
+        select(
+            literal(ALL_SERVICES),
+            *fine,
+            *(func.sum(getattr(Roll, k)) for k in STAT_NAMES),
+        )
+        .where(Roll.level == BY_SERVICE, *([] if since is None else [Roll.period_start >= since]))
+        .group_by(*fine)
+    )
+    session.execute(
+        insert(ExperienceRollup).from_select(
+            ["level", *(k for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")), *STAT_NAMES], summed
+        )
+    )
+
+
+def refresh_all_regions(session: Session, since: date | None = None) -> None:
+    """(Re)build level 2 (ALL_REGIONS) of the sums from their level 0, the weeks from ``since`` on
+    (None: all), and of the index sums (all weeks): per service, summed over regions and tiers."""
+    weeks = [] if since is None else [Roll.period_start >= since]
+    session.execute(delete(ExperienceRollup).where(ExperienceRollup.level == ALL_REGIONS, *weeks))
     fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("region_id", "tier_id")]
     summed = (
         select(literal(ALL_REGIONS), literal(0), *fine, *(func.sum(getattr(Roll, k)) for k in STAT_NAMES))
-        .where(Roll.level == BY_SERVICE)
+        .where(Roll.level == BY_SERVICE, *weeks)
         .group_by(*fine)
     )
     columns = [

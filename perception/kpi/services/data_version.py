@@ -16,14 +16,15 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
-One counter knows more than the tables: ``CHANGE_LOOK``. The overview's change look compares the
-weeks before the current one, so an answer recorded for the current week is in none of its windows.
-The answer path says so (``current_week_write``), and such rows leave that counter alone when the
-week they name has begun by the commit's clock; any other write to the facts moves it.
+Two counters know more than the tables (``WEEK_AWARE``): ``CHANGE_LOOK`` and ``EXPERIENCE_PAST``.
+The overview's change look compares the weeks before the current one, and the pre-aggregates keep
+the weeks before the one they were refreshed in, so an answer recorded for the current week changes
+neither. The answer path says so (``current_week_write``), and such rows leave those counters alone
+when the week they name has begun by the commit's clock; any other write to the facts moves them.
 
 Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``KPI_EXPERIENCE``, ``EXPERIENCE_FACTS``,
-``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``read_version``, ``mark_written``,
-``current_week_write``.
+``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``EXPERIENCE_PAST``, ``read_version``,
+``mark_written``, ``current_week_write``, ``declared_weeks``.
 """
 
 from __future__ import annotations
@@ -176,6 +177,15 @@ NOT_REVIEW_INPUTS = frozenset(
 #: overview compute it again).
 CHANGE_LOOK = "analysis_change_look"
 WATCHED[CHANGE_LOOK] = frozenset({"experience_observation", "region", "service", "service_tier"})
+#: The facts of the weeks before the current one (analysis.services.freshness): the pre-aggregates
+#: keep the weeks before the week they were refreshed in for as long as this counter stands, and
+#: the pages read only the weeks since from the facts. Like CHANGE_LOOK, rows declared by
+#: ``current_week_write`` leave it alone (issue 19: at a national provider's size every survey
+#: answer made the pre-aggregates stale, and the pages read the 9M facts until the next rebuild).
+EXPERIENCE_PAST = "experience_past_weeks"
+WATCHED[EXPERIENCE_PAST] = frozenset({"experience_observation"})
+#: The counters that declared current-week rows leave alone.
+WEEK_AWARE = frozenset({CHANGE_LOOK, EXPERIENCE_PAST})
 #: Caches made from every table but some: name -> the tables whose writes leave them current.
 WATCHED_ALL_BUT: dict[str, frozenset[str]] = {REVIEW_INPUTS: NOT_REVIEW_INPUTS}
 _BY_TABLE: dict[str, frozenset[str]] = {}
@@ -229,10 +239,10 @@ def mark_written(conn: Connection, table: str) -> None:
     if names:
         pending = conn.info.setdefault(_DIRTY, {"token": next(_tokens), "writes": {}})
         declared = conn.info.get(_CURRENT_WEEK)
-        if declared is not None and declared[0] == table and CHANGE_LOOK in names:
+        if declared is not None and declared[0] == table and names & WEEK_AWARE:
             # Decided at the commit: the week must have begun by then (see _bump).
             pending.setdefault("current_week", []).append(declared[1:])
-            names = names - {CHANGE_LOOK}
+            names = names - WEEK_AWARE
         for name in names:
             pending["writes"][name] = pending["writes"].get(name, 0) + 1
 
@@ -272,7 +282,8 @@ def _bump(conn: Connection) -> None:
     if not pending:
         return
     if not all(_current_or_later(week, zone) for week, zone in pending.get("current_week", ())):
-        pending["writes"][CHANGE_LOOK] = pending["writes"].get(CHANGE_LOOK, 0) + 1
+        for name in WEEK_AWARE:
+            pending["writes"][name] = pending["writes"].get(name, 0) + 1
     if not pending["writes"]:
         return
     raw = conn.connection.driver_connection
@@ -310,6 +321,14 @@ def _try_bumps(cursor: Any, names: dict[str, int]) -> None:
 @event.listens_for(Engine, "rollback")
 def _forget(conn: Connection) -> None:
     conn.info.pop(_DIRTY, None)
+
+
+def declared_weeks(session: Session) -> list[date]:
+    """The weeks this session's uncommitted current-week declarations named (``current_week_write``):
+    at the commit they move the week-aware counters unless each has begun, so a reader before the
+    commit must not take their rows for current-week ones if they are older than its split."""
+    pending = session.connection().info.get(_DIRTY) or {}
+    return [week for week, _zone in pending.get("current_week", ())]
 
 
 def read_version(session: Session, name: str) -> tuple[int, int, int]:
