@@ -59,9 +59,16 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     made.dispose()
 
 
-def _fact(rng: random.Random, week: date, source_id: int, region: int, service: int | None, tier: int | None) -> dict:
+def _fact(
+    rng: random.Random, week: date, source_id: int, region: int, service: int | None, tier: int | None
+) -> dict:
     kind, dimension, lo, hi = rng.choice(
-        [("csat", None, 1, 5), ("dimension", "response", 1, 5), ("dimension", "quality", 1, 7), ("nps", None, 0, 10)]
+        [
+            ("csat", None, 1, 5),
+            ("dimension", "response", 1, 5),
+            ("dimension", "quality", 1, 7),
+            ("nps", None, 0, 10),
+        ]
     )
     return {
         "source": rng.choice(["survey", "callback", "report"]),
@@ -130,7 +137,9 @@ def _table(session: Session, start: date, end: date, shape: dict, *, use_rollup:
     shape = dict(shape)
     by = shape.pop("by")
     kw = {k: shape.pop(k) for k in ("kinds", "sources", "cells") if k in shape}
-    table = aggregate(session, AnalysisFilters(start=start, end=end, **shape), by=by, use_rollup=use_rollup, **kw)
+    table = aggregate(
+        session, AnalysisFilters(start=start, end=end, **shape), by=by, use_rollup=use_rollup, **kw
+    )
     rows = zip(
         table.period.tolist(), table.region.tolist(), table.service.tolist(), table.kind.tolist(),
         table.dimension.tolist(), map(tuple, table.stats.round(9).tolist()), strict=True,
@@ -179,7 +188,9 @@ def test_an_answer_of_the_current_week_keeps_the_past_weeks_and_adds_up(engine):
         # A second answer, then the refresh: the weeks from the split alone, the rows a whole
         # rebuild gives.
         _answer(session, rng, current, declared=True)
-        before = session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.period_start < split).limit(1))
+        before = session.scalar(
+            select(ExperienceRollup.id).where(ExperienceRollup.period_start < split).limit(1)
+        )
         assert refresh_rollup(session) is not None
         session.commit()
         assert rollup_reading(session).freshness is Freshness.CURRENT
@@ -249,6 +260,13 @@ def test_the_split_is_no_later_than_any_zones_current_week():
     from datetime import UTC, datetime
 
     now = datetime.now(UTC)
-    for zone in ("Pacific/Kiritimati", "Asia/Shanghai", "UTC", "America/New_York", "Etc/GMT+12", "Pacific/Pago_Pago"):
+    for zone in (
+        "Pacific/Kiritimati",
+        "Asia/Shanghai",
+        "UTC",
+        "America/New_York",
+        "Etc/GMT+12",
+        "Pacific/Pago_Pago",
+    ):
         today = now.astimezone(ZoneInfo(zone)).date()
         assert split_week_now() <= today - timedelta(days=today.weekday())
