@@ -88,7 +88,8 @@ def _state(session: Session) -> AnalysisRollupState | None:
 class RollupFreshness(enum.StrEnum):
     ABSENT = "absent"  # no write counters (SQLite), no rollup table, or never built
     CURRENT = "current"  # built from the facts as they are now: the pages read it
-    STALE = "stale"  # the facts changed since: a refresh is due (the pages may read its past weeks)
+    PARTIAL = "partial"  # only current-week answers since: the pages read its past weeks
+    STALE = "stale"  # the past weeks' facts changed since: the pages read the facts
 
 
 def rollup_reading(session: Session) -> Reading:
@@ -104,10 +105,7 @@ def rollup_reading(session: Session) -> Reading:
 
 def rollup_freshness(session: Session) -> RollupFreshness:
     """Whether ExperienceRollup matches the facts right now (see the module docstring)."""
-    found = rollup_reading(session).freshness
-    if found is Freshness.ABSENT:
-        return RollupFreshness.ABSENT
-    return RollupFreshness.CURRENT if found is Freshness.CURRENT else RollupFreshness.STALE
+    return RollupFreshness(rollup_reading(session).freshness.value)
 
 
 def rollup_usable(session: Session) -> bool:
