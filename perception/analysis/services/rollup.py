@@ -174,7 +174,10 @@ def _refresh_sums(session: Session, since: date | None) -> None:
     if since is not None:
         source = source.where(Obs.period_start >= since)
     clear = delete(ExperienceRollup)
-    session.execute(clear if since is None else clear.where(ExperienceRollup.period_start >= since))
+    if since is not None:  # by level, so that the index on (level, week) finds the weeks
+        levels = ExperienceRollup.level.in_([BY_SERVICE, ALL_SERVICES])
+        clear = clear.where(levels, ExperienceRollup.period_start >= since)
+    session.execute(clear)
     columns = ["level", *ROLLUP_KEYS, *STAT_NAMES]
     session.execute(insert(ExperienceRollup).from_select(columns, source))
     fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")]
