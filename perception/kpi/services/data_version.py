@@ -249,7 +249,7 @@ def mark_written(conn: Connection, table: str) -> None:
         declared = conn.info.get(_CURRENT_WEEK)
         if declared is not None and declared[0] == table and names & WEEK_AWARE:
             # Decided at the commit: the week must have begun by then (see _bump).
-            pending.setdefault("current_week", []).append(declared[1:])
+            pending.setdefault("current_week", set()).add(declared[1:])  # a set: an import declares per row
             names = names - WEEK_AWARE
         for name in names:
             pending["writes"][name] = pending["writes"].get(name, 0) + 1
