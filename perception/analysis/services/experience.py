@@ -63,7 +63,7 @@ from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import load_names
 from perception.analysis.services.perception_index import VOICES
 from perception.analysis.services.reliability import ScaleReliability, scale_reliability
-from perception.analysis.services.respondents import newest_respondents, respondents_usable
+from perception.analysis.services.respondents import newest_respondents, respondents_reading
 from perception.analysis.services.servqual_weights import ServqualWeighting, servqual_weighting
 from perception.core.kept import Kept
 from perception.core.models.base import utcnow
@@ -278,9 +278,15 @@ def driver_matrix(
     nps; NaN when unanswered), for the newest ``limit`` respondents of the customers' voice
     (VOICES["customers"]) who gave one; and whether the sample was capped. ``use_rollup``: read
     the per-respondent table (services.respondents) while it matches the facts (the same rows)."""
-    if use_rollup and respondents_usable(session):
+    table = respondents_reading(session) if use_rollup else None
+    if table is not None and table.usable:
         found = newest_respondents(
-            session, filters, limit + 1, overall=overall_kind, sources=voice_sources(HEADLINE_VOICE)
+            session,
+            filters,
+            limit + 1,
+            overall=overall_kind,
+            sources=voice_sources(HEADLINE_VOICE),
+            facts_from=table.facts_from,
         )
         return _driver_arrays(found, limit)
     columns = [
@@ -374,9 +380,10 @@ def _may_have_servqual(session: Session, filters: AnalysisFilters, use_rollup: b
     """False when the current pre-aggregate shows no SERVQUAL answer in the selection: the gap
     query then has nothing to pair, and skipping it saves a scan of the period's facts (no index
     leads to a kind). True when unknown (no usable sums, a customer filter)."""
-    from perception.analysis.services.rollup import rollup_usable
+    from perception.analysis.services.rollup import rollup_reading
 
-    if not use_rollup or filters.customer_id is not None or not rollup_usable(session):
+    # The sums read through their split (services.facts.aggregate) give the facts' figures.
+    if not use_rollup or filters.customer_id is not None or not rollup_reading(session).usable:
         return True
     return len(aggregate(session, filters, kinds=(PERCEPTION, EXPECTATION), by=())) > 0
 
@@ -388,12 +395,16 @@ _kept: Kept[ExperienceView] = Kept("analysis_experience", ExperienceView, entrie
 
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     """``computed_experience``, kept while the facts and names are unchanged (module docstring)."""
-    from perception.analysis.services.rollup import rollup_usable
+    from perception.analysis.services.rollup import rollup_reading
     from perception.kpi.services.data_version import HEADLINE, read_version
 
     # Which of the facts or their sums the view is read from (the same figures) is in the key, so
-    # a comparison of the two paths compares two computations.
-    read = (use_rollup and rollup_usable(session), use_rollup and respondents_usable(session))
+    # a comparison of the two paths compares two computations. The sums and the respondents' table
+    # are read wholly or through their split (services.freshness), the same figures either way.
+    read = (
+        use_rollup and rollup_reading(session).usable,
+        use_rollup and respondents_reading(session).usable,
+    )
 
     def compute() -> ExperienceView:
         computed_at = utcnow()
