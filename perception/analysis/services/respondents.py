@@ -27,9 +27,10 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_, union_all
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -180,14 +181,13 @@ def _refresh_since(session: Session, since: date, postgres: bool) -> int:
         session.execute(text(statement))
     spanning = session.scalar(text("SELECT count(*) FROM h21_resp_span")) or 0
     clear = f"DELETE FROM experience_respondent WHERE period_start >= {week}"
-    removed = session.execute(text(clear)).rowcount
+    removed = _changed(session, clear)
     if spanning:
-        removed += session.execute(
-            text(
-                f"DELETE FROM experience_respondent WHERE period_start < {week} AND EXISTS "
-                f"(SELECT 1 FROM h21_resp_span AS s WHERE {same.format(t='experience_respondent')})"
-            )
-        ).rowcount
+        removed += _changed(
+            session,
+            f"DELETE FROM experience_respondent WHERE period_start < {week} AND EXISTS "
+            f"(SELECT 1 FROM h21_resp_span AS s WHERE {same.format(t='experience_respondent')})",
+        )
     # The facts from the split on of the respondents with none before it, and every fact of those
     # with some: each respondent whole, so the window counts their cells over all weeks.
     facts = (
@@ -198,11 +198,16 @@ def _refresh_since(session: Session, since: date, postgres: bool) -> int:
         f"FROM experience_observation AS o JOIN h21_resp_span AS s ON {same.format(t='o')} "
         f"WHERE o.kind IN ({kinds})) AS f"
     )
-    added = session.execute(text(_insert_sql(postgres, facts, "1 = 1"))).rowcount
+    added = _changed(session, _insert_sql(postgres, facts, "1 = 1"))
     if not on_commit:
         session.execute(text("DROP TABLE h21_resp_recent"))
         session.execute(text("DROP TABLE h21_resp_span"))
-    return int(added) - int(removed)
+    return added - removed
+
+
+def _changed(session: Session, statement: str) -> int:
+    """Run an INSERT or DELETE; the number of rows it wrote."""
+    return int(cast(CursorResult[Any], session.execute(text(statement))).rowcount)
 
 
 def newest_respondents(
