@@ -29,10 +29,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import and_, case, delete, func, or_, select, text, tuple_, union_all
+from sqlalchemy import and_, case, delete, func, or_, select, text, true, tuple_, union_all
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from perception.analysis.models import RESPONDENT_DIMS, ExperienceRespondentState, experience_respondent
 from perception.analysis.services.filters import AnalysisFilters, where_facts
@@ -247,17 +247,19 @@ def newest_respondents(
     return recent + [row[:width] for row in past]
 
 
-def _facts_where(filters: AnalysisFilters, overall: str | None, sources: Sequence[str] | None) -> list[Any]:
+def _facts_where(
+    filters: AnalysisFilters, overall: str | None, sources: Sequence[str] | None, model: Any = Obs
+) -> list[Any]:
     """The facts of the sample's respondents (as driver_matrix and dimension_matrix read them)."""
     from perception.analysis.services.facts import DIMENSION_KINDS
 
-    where = where_facts(Obs, filters)
+    where = where_facts(model, filters)
     if overall is not None:
-        where.append(Obs.kind.in_((*DIMENSION_KINDS, overall)))
+        where.append(model.kind.in_((*DIMENSION_KINDS, overall)))
     else:
-        where += [Obs.kind.in_(DIMENSION_KINDS), Obs.dimension.is_not(None)]
+        where += [model.kind.in_(DIMENSION_KINDS), model.dimension.is_not(None)]
     if sources is not None:
-        where.append(Obs.source.in_(list(sources)))
+        where.append(model.source.in_(list(sources)))
     return where
 
 
@@ -273,14 +275,21 @@ def _facts_rows(
     matching fact of a week from ``since`` on (every fact of theirs in the period grouped)."""
     from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
 
+    def figures(model: Any) -> list[Any]:
+        dims = [
+            func.max(case((and_(model.kind.in_(DIMENSION_KINDS), model.dimension == d), model.value)))
+            for d in DIMENSION_CODES
+        ]
+        if overall is not None:
+            dims.append(func.max(case((model.kind == overall, model.value))))
+        return dims
+
     where = _facts_where(filters, overall, sources)
-    columns = [
-        func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
-        for d in DIMENSION_CODES
-    ]
-    answer = func.max(case((Obs.kind == overall, Obs.value))) if overall is not None else None
+    if since is not None and session.get_bind().dialect.name == "postgresql":
+        return fetch_tuples(session, _recent_lateral(filters, limit, overall, sources, since, figures))
+    answer = figures(Obs)[-1] if overall is not None else None
     statement = (
-        select(*columns, *([answer] if answer is not None else []))
+        select(*figures(Obs))
         .where(*where)
         .group_by(Obs.source, Obs.source_id)
         .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
@@ -292,6 +301,47 @@ def _facts_rows(
         recent = select(Obs.source, Obs.source_id).where(*where, Obs.period_start >= since)
         statement = statement.where(tuple_(Obs.source, Obs.source_id).in_(recent))
     return fetch_tuples(session, statement)
+
+
+def _recent_lateral(
+    filters: AnalysisFilters,
+    limit: int,
+    overall: str | None,
+    sources: Sequence[str] | None,
+    since: date,
+    figures: Any,
+) -> Any:
+    """PostgreSQL: the respondents with a matching fact from ``since`` on (the week's rows, through
+    the period index), each grouped from their facts of the period in a LATERAL subquery (the source
+    index). As a semi-join the planner scanned the whole period's facts (some 370,000 rows at a tenth
+    of a national provider's size) to group a few thousand respondents."""
+    recent = (
+        select(Obs.source, Obs.source_id)
+        .where(*_facts_where(filters, overall, sources), Obs.period_start >= since)
+        .distinct()
+        .subquery("recent")
+    )
+    fact = aliased(Obs)
+    per = (
+        select(
+            *(f.label(f"f{i}") for i, f in enumerate(figures(fact))),
+            func.max(fact.period_start).label("week"),
+        )
+        .where(
+            *_facts_where(filters, overall, sources, fact),
+            fact.source == recent.c.source,
+            fact.source_id == recent.c.source_id,
+        )
+        .lateral("per")
+    )
+    picked = [c for c in per.c if c.name != "week"]
+    return (
+        select(*picked)
+        .select_from(recent.join(per, true()))
+        .where(*([picked[-1].is_not(None)] if overall is not None else []))
+        .order_by(per.c.week.desc(), recent.c.source, recent.c.source_id)
+        .limit(limit)
+    )
 
 
 def _table_rows(
