@@ -14,8 +14,10 @@ per item and per dimension, so their t intervals need no per-respondent rows in 
 respondents gave importance points, the weighted gap comes from services.servqual_weights. Importance-
 performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
 it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so;
-while the weekly sums are current, those respondents are read from one row each, sorted by week
-(services.respondents: an index range scan instead of grouping the last weeks' scattered facts).
+while the per-respondent table matches the facts (wholly, or before its split: the current week's
+respondents are then grouped from the facts), those respondents are read from one row each, sorted
+by week (services.respondents: an index range scan instead of grouping the last weeks' scattered
+facts).
 Respondents rate the dimensions that concern them (nobody in the demo rates all six), so drivers use
 what people answer: pairwise-complete correlations (scoring.drivers, ``missing="pairwise"``) over
 the dimensions with at least ``DRIVER_MIN_PAIRS`` respondents behind every correlation they enter,
@@ -277,7 +279,8 @@ def driver_matrix(
     """Respondents x six dimensions ratings and their overall answer of ``overall_kind`` (csat or
     nps; NaN when unanswered), for the newest ``limit`` respondents of the customers' voice
     (VOICES["customers"]) who gave one; and whether the sample was capped. ``use_rollup``: read
-    the per-respondent table (services.respondents) while it matches the facts (the same rows)."""
+    the per-respondent table (services.respondents) while it matches the facts, wholly or before its
+    split (the same rows)."""
     table = respondents_reading(session) if use_rollup else None
     if table is not None and table.usable:
         found = newest_respondents(

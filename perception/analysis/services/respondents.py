@@ -15,11 +15,20 @@ regions, service, tier, customer) is a column of the cell, so a respondent's row
 their matching facts gives: the same rows in the same order (newest week, source, source id).
 
 ``refresh_respondents`` rebuilds the table from the facts (PostgreSQL and SQLite alike; called by
-services.rollup.refresh_rollup, the hourly job) and records the facts' write signature it was
-built from; ``respondents_usable`` tells the pages whether it matches the facts right now,
-otherwise they read the facts (always right, slower), as for the weekly sums.
+services.rollup.refresh_rollup, the hourly job) and records their write signature as it found it
+(services.freshness.stamp); ``respondents_reading`` tells the pages how far the table matches the
+facts right now. CURRENT: the table alone. PARTIAL (only answers of the current week were written
+since, declared so): the table's rows before its split are the facts' still; the respondents with a
+matching fact from the split on come first (their newest week is the latest) and are grouped from
+the facts, all their facts of the period on both sides of the split, and the table's rows before
+the split of everyone else follow (all their matching facts lie before it, where the table is
+exact, whatever their ``cells``). STALE or ABSENT: the facts alone (always right, slower). The
+refresh, when PARTIAL, rebuilds the rows from the split on and every row of the respondents who
+also have facts before it (``cells`` counts a respondent's cells over all weeks), which gives the
+rows a whole rebuild gives.
 
-Public API: ``refresh_respondents``, ``respondents_usable``, ``newest_respondents``.
+Public API: ``refresh_respondents``, ``respondents_reading``, ``respondents_usable``,
+``newest_respondents``.
 """
 
 from __future__ import annotations
