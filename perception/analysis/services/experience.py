@@ -14,8 +14,10 @@ per item and per dimension, so their t intervals need no per-respondent rows in 
 respondents gave importance points, the weighted gap comes from services.servqual_weights. Importance-
 performance and key drivers need the respondent x dimension matrix with the overall CSAT answer:
 it is pivoted in SQL for at most ``DRIVER_SAMPLE`` respondents (the newest), and the page says so;
-while the weekly sums are current, those respondents are read from one row each, sorted by week
-(services.respondents: an index range scan instead of grouping the last weeks' scattered facts).
+while the per-respondent table matches the facts (wholly, or before its split: the current week's
+respondents are then grouped from the facts), those respondents are read from one row each, sorted
+by week (services.respondents: an index range scan instead of grouping the last weeks' scattered
+facts).
 Respondents rate the dimensions that concern them (nobody in the demo rates all six), so drivers use
 what people answer: pairwise-complete correlations (scoring.drivers, ``missing="pairwise"``) over
 the dimensions with at least ``DRIVER_MIN_PAIRS`` respondents behind every correlation they enter,
@@ -63,7 +65,7 @@ from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.names import load_names
 from perception.analysis.services.perception_index import VOICES
 from perception.analysis.services.reliability import ScaleReliability, scale_reliability
-from perception.analysis.services.respondents import newest_respondents, respondents_usable
+from perception.analysis.services.respondents import newest_respondents, respondents_reading
 from perception.analysis.services.servqual_weights import ServqualWeighting, servqual_weighting
 from perception.core.kept import Kept
 from perception.core.models.base import utcnow
@@ -277,10 +279,17 @@ def driver_matrix(
     """Respondents x six dimensions ratings and their overall answer of ``overall_kind`` (csat or
     nps; NaN when unanswered), for the newest ``limit`` respondents of the customers' voice
     (VOICES["customers"]) who gave one; and whether the sample was capped. ``use_rollup``: read
-    the per-respondent table (services.respondents) while it matches the facts (the same rows)."""
-    if use_rollup and respondents_usable(session):
+    the per-respondent table (services.respondents) while it matches the facts, wholly or before its
+    split (the same rows)."""
+    table = respondents_reading(session) if use_rollup else None
+    if table is not None and table.usable:
         found = newest_respondents(
-            session, filters, limit + 1, overall=overall_kind, sources=voice_sources(HEADLINE_VOICE)
+            session,
+            filters,
+            limit + 1,
+            overall=overall_kind,
+            sources=voice_sources(HEADLINE_VOICE),
+            facts_from=table.facts_from,
         )
         return _driver_arrays(found, limit)
     columns = [
@@ -374,9 +383,10 @@ def _may_have_servqual(session: Session, filters: AnalysisFilters, use_rollup: b
     """False when the current pre-aggregate shows no SERVQUAL answer in the selection: the gap
     query then has nothing to pair, and skipping it saves a scan of the period's facts (no index
     leads to a kind). True when unknown (no usable sums, a customer filter)."""
-    from perception.analysis.services.rollup import rollup_usable
+    from perception.analysis.services.rollup import rollup_reading
 
-    if not use_rollup or filters.customer_id is not None or not rollup_usable(session):
+    # The sums read through their split (services.facts.aggregate) give the facts' figures.
+    if not use_rollup or filters.customer_id is not None or not rollup_reading(session).usable:
         return True
     return len(aggregate(session, filters, kinds=(PERCEPTION, EXPECTATION), by=())) > 0
 
@@ -388,12 +398,16 @@ _kept: Kept[ExperienceView] = Kept("analysis_experience", ExperienceView, entrie
 
 def experience(session: Session, filters: AnalysisFilters, *, use_rollup: bool = True) -> ExperienceView:
     """``computed_experience``, kept while the facts and names are unchanged (module docstring)."""
-    from perception.analysis.services.rollup import rollup_usable
+    from perception.analysis.services.rollup import rollup_reading
     from perception.kpi.services.data_version import HEADLINE, read_version
 
     # Which of the facts or their sums the view is read from (the same figures) is in the key, so
-    # a comparison of the two paths compares two computations.
-    read = (use_rollup and rollup_usable(session), use_rollup and respondents_usable(session))
+    # a comparison of the two paths compares two computations. The sums and the respondents' table
+    # are read wholly or through their split (services.freshness), the same figures either way.
+    read = (
+        use_rollup and rollup_reading(session).usable,
+        use_rollup and respondents_reading(session).usable,
+    )
 
     def compute() -> ExperienceView:
         computed_at = utcnow()

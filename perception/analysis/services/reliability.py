@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS, newest_respondent_rows
 from perception.analysis.services.filters import AnalysisFilters, where_facts
-from perception.analysis.services.respondents import newest_respondents, respondents_usable
+from perception.analysis.services.respondents import newest_respondents, respondents_reading
 from perception.core.models.facts import ExperienceObservation as Obs
 from scoring.reliability import AlphaResult, cronbach_alpha
 
@@ -37,10 +37,11 @@ def dimension_matrix(
     session: Session, filters: AnalysisFilters, limit: int = SAMPLE, *, use_rollup: bool = False
 ) -> np.ndarray:
     """Respondents x six dimensions (NaN: not rated) of the newest ``limit`` respondents.
-    ``use_rollup``: read the per-respondent table (services.respondents) while it matches the facts
-    (the same rows)."""
-    if use_rollup and respondents_usable(session):
-        return _matrix(newest_respondents(session, filters, limit))
+    ``use_rollup``: read the per-respondent table (services.respondents) while it matches the facts,
+    wholly or before its split (the same rows)."""
+    table = respondents_reading(session) if use_rollup else None
+    if table is not None and table.usable:
+        return _matrix(newest_respondents(session, filters, limit, facts_from=table.facts_from))
     columns = [
         func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
         for d in DIMENSION_CODES

@@ -15,26 +15,39 @@ regions, service, tier, customer) is a column of the cell, so a respondent's row
 their matching facts gives: the same rows in the same order (newest week, source, source id).
 
 ``refresh_respondents`` rebuilds the table from the facts (PostgreSQL and SQLite alike; called by
-services.rollup.refresh_rollup, the hourly job) and records the facts' write signature it was
-built from; ``respondents_usable`` tells the pages whether it matches the facts right now,
-otherwise they read the facts (always right, slower), as for the weekly sums.
+services.rollup.refresh_rollup, the hourly job) and records their write signature as it found it
+(services.freshness.stamp); ``respondents_reading`` tells the pages how far the table matches the
+facts right now. CURRENT: the table alone. PARTIAL (only answers of the current week were written
+since, declared so): the table's rows before its split are the facts' still; the respondents with a
+matching fact from the split on come first (their newest week is the latest) and are grouped from
+the facts, all their facts of the period on both sides of the split, and the table's rows before
+the split of everyone else follow (all their matching facts lie before it, where the table is
+exact, whatever their ``cells``). STALE or ABSENT: the facts alone (always right, slower). The
+refresh, when PARTIAL, rebuilds the rows from the split on and every row of the respondents who
+also have facts before it (``cells`` counts a respondent's cells over all weeks), which gives the
+rows a whole rebuild gives.
 
-Public API: ``refresh_respondents``, ``respondents_usable``, ``newest_respondents``.
+Public API: ``refresh_respondents``, ``respondents_reading``, ``respondents_usable``,
+``newest_respondents``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, text, union_all
+from sqlalchemy import and_, case, delete, func, or_, select, text, true, tuple_, union_all
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from perception.analysis.models import RESPONDENT_DIMS, ExperienceRespondentState, experience_respondent
 from perception.analysis.services.filters import AnalysisFilters, where_facts
+from perception.analysis.services.freshness import Freshness, Reading, reading, stamp
 from perception.core.models.base import utcnow
+from perception.core.models.facts import ExperienceObservation as Obs
 
 R = experience_respondent.c
 #: The overall answers kept per respondent (the drivers explain one of them).
@@ -45,19 +58,22 @@ def _state(session: Session) -> ExperienceRespondentState | None:
     return session.scalar(select(ExperienceRespondentState).order_by(ExperienceRespondentState.id).limit(1))
 
 
-def respondents_usable(session: Session) -> bool:
-    """Whether experience_respondent was built from the facts as they are now."""
-    from perception.analysis.services.rollup import facts_signature
-
-    current = facts_signature(session)
-    if current is None:
-        return False
+def respondents_reading(session: Session) -> Reading:
+    """How far experience_respondent matches the facts right now: wholly, or in the weeks before
+    its split (services.freshness; a signature of the facts alone, recorded before the split
+    existed, reads as current or stale)."""
     try:
         with session.begin_nested():  # a database migrated before the table existed has none
             state = _state(session)
     except (OperationalError, ProgrammingError):
-        return False
-    return state is not None and state.signature == current
+        return Reading(Freshness.ABSENT)
+    return reading(session, state.signature if state is not None else None)
+
+
+def respondents_usable(session: Session) -> bool:
+    """Whether experience_respondent may be read (wholly, or before its split: pass
+    ``respondents_reading(session).facts_from`` to newest_respondents)."""
+    return respondents_reading(session).usable
 
 
 def _any(condition: str, postgres: bool) -> str:
@@ -69,44 +85,38 @@ def _any(condition: str, postgres: bool) -> str:
 
 
 def refresh_respondents(session: Session, *, force: bool = False) -> int | None:
-    """Rebuild experience_respondent from the facts; its number of rows (None: already current)."""
-    from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
-    from perception.analysis.services.rollup import facts_signature
+    """Bring experience_respondent up to the facts; its number of rows (None: already current).
 
-    postgres = session.get_bind().dialect.name == "postgresql"
-    signature = facts_signature(session)
+    Only the rows of the weeks from its split on, and the rows of the respondents who also have
+    answers before it (their ``cells`` count all their weeks), when its past weeks still match the
+    facts (services.freshness: only answers of the current week arrived since); the whole table
+    otherwise. Either gives the rows a whole rebuild gives."""
+    signature = stamp(session)  # before reading the facts (see freshness.stamp)
     if signature is None:
         return None
     state = _state(session)
-    if state is not None and state.signature == signature and not force:
+    found = reading(session, state.signature if state is not None else None)
+    if found.freshness is Freshness.CURRENT and not force:
+        assert state is not None
+        # Wholly current: the same rows hold with a later split (and a signature of the old format
+        # becomes a stamp).
+        if state.signature != signature:
+            state.signature = signature
+            session.flush()
         return None
     started = time.perf_counter()
-    dim_kinds = ", ".join(f"'{k}'" for k in DIMENSION_KINDS)
-    kinds = ", ".join(f"'{k}'" for k in (*DIMENSION_KINDS, *OVERALL_KINDS))
-    cell = "period_start, source, source_id, region_id, service_id, tier_id, customer_id"
-    dims = ", ".join(
-        f"max(CASE WHEN kind IN ({dim_kinds}) AND dimension = '{code}' THEN value END)"
-        for code in DIMENSION_CODES
-    )
-    overall = ", ".join(f"max(CASE WHEN kind = '{k}' THEN value END)" for k in OVERALL_KINDS)
-    dim_kind = _any(f"kind IN ({dim_kinds})", postgres)
-    rated = _any(f"kind IN ({dim_kinds}) AND dimension IS NOT NULL", postgres)
+    postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         session.execute(text("SET LOCAL work_mem = '128MB'"))
-    session.execute(delete(experience_respondent))
-    session.execute(
-        text(
-            f"INSERT INTO experience_respondent ({cell}, cells, dim_kind, rated, "
-            f"{', '.join(RESPONDENT_DIMS)}, {', '.join(OVERALL_KINDS)}) "
-            f"SELECT {cell}, count(*) OVER (PARTITION BY source, source_id), "
-            f"{dim_kind}, {rated}, "
-            f"{dims}, {overall} FROM experience_observation WHERE kind IN ({kinds}) "
-            f"GROUP BY {cell} ORDER BY period_start DESC, source, source_id"
-        )
-    )
-    # Statistics for the planner now, not when autovacuum comes by: the samples' index scans.
-    session.execute(text("ANALYZE experience_respondent"))
-    rows = session.scalar(select(func.count()).select_from(experience_respondent)) or 0
+    since = found.facts_from if not force else None
+    if since is None or state is None:
+        session.execute(delete(experience_respondent))
+        session.execute(text(_insert_sql(postgres, "experience_observation", _KINDS_WHERE)))
+        # Statistics for the planner now, not when autovacuum comes by: the samples' index scans.
+        session.execute(text("ANALYZE experience_respondent"))
+        rows = session.scalar(select(func.count()).select_from(experience_respondent)) or 0
+    else:
+        rows = state.rows + _refresh_since(session, since, postgres)
     if state is None:
         state = ExperienceRespondentState(signature=signature)
         session.add(state)
@@ -118,6 +128,97 @@ def refresh_respondents(session: Session, *, force: bool = False) -> int | None:
     return rows
 
 
+def _kinds() -> str:
+    from perception.analysis.services.facts import DIMENSION_KINDS
+
+    return ", ".join(f"'{k}'" for k in (*DIMENSION_KINDS, *OVERALL_KINDS))
+
+
+#: The facts a respondent's rows are made of (``{kinds}``: _kinds()).
+_KINDS_WHERE = "kind IN ({kinds})"
+#: A row's cell (the table's key with the respondent) and the facts' columns its figures read.
+_CELL = "period_start, source, source_id, region_id, service_id, tier_id, customer_id"
+_READ = f"{_CELL}, kind, dimension, value"
+
+
+def _insert_sql(postgres: bool, facts: str, where: str) -> str:
+    """INSERT the rows of the respondents in ``facts`` (a table or a subquery with the columns of
+    ``_READ``) matching ``where``, newest week first; ``cells`` counts each respondent's cells
+    there, so ``facts`` holds either every fact of a respondent or none."""
+    from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
+
+    dim_kinds = ", ".join(f"'{k}'" for k in DIMENSION_KINDS)
+    dims = ", ".join(
+        f"max(CASE WHEN kind IN ({dim_kinds}) AND dimension = '{code}' THEN value END)"
+        for code in DIMENSION_CODES
+    )
+    overall = ", ".join(f"max(CASE WHEN kind = '{k}' THEN value END)" for k in OVERALL_KINDS)
+    dim_kind = _any(f"kind IN ({dim_kinds})", postgres)
+    rated = _any(f"kind IN ({dim_kinds}) AND dimension IS NOT NULL", postgres)
+    return (
+        f"INSERT INTO experience_respondent ({_CELL}, cells, dim_kind, rated, "
+        f"{', '.join(RESPONDENT_DIMS)}, {', '.join(OVERALL_KINDS)}) "
+        f"SELECT {_CELL}, count(*) OVER (PARTITION BY source, source_id), "
+        f"{dim_kind}, {rated}, "
+        f"{dims}, {overall} FROM {facts} WHERE {where.format(kinds=_kinds())} "
+        f"GROUP BY {_CELL} ORDER BY period_start DESC, source, source_id"
+    )
+
+
+def _refresh_since(session: Session, since: date, postgres: bool) -> int:
+    """Rebuild the rows of the weeks from ``since`` on, with those of the respondents who also
+    have facts before it (all their rows: ``cells`` counts their weeks on both sides); the rows
+    before ``since`` of everyone else are the facts' still (freshness.PARTIAL) and are kept.
+    Returns the change in the number of rows."""
+    kinds = _kinds()
+    week = f"'{since.isoformat()}'"  # a date's ISO text: PostgreSQL casts it, SQLite stores dates so
+    same = "s.source = {t}.source AND s.source_id = {t}.source_id"
+    # PostgreSQL drops the work tables at the commit; SQLite knows no ON COMMIT: dropped below.
+    on_commit = " ON COMMIT DROP" if postgres else ""
+    for statement in (
+        "DROP TABLE IF EXISTS h21_resp_recent",
+        "DROP TABLE IF EXISTS h21_resp_span",
+        # The respondents with rows from the split on, before (the table) or now (the facts) ...
+        f"CREATE TEMP TABLE h21_resp_recent{on_commit} AS SELECT source, source_id "
+        f"FROM experience_observation WHERE kind IN ({kinds}) AND period_start >= {week} "
+        f"UNION SELECT source, source_id FROM experience_respondent WHERE period_start >= {week}",
+        # ... and those of them with facts before it too (through the facts' source index).
+        f"CREATE TEMP TABLE h21_resp_span{on_commit} AS SELECT source, source_id FROM h21_resp_recent AS s "
+        f"WHERE EXISTS (SELECT 1 FROM experience_observation AS o WHERE {same.format(t='o')} "
+        f"AND o.kind IN ({kinds}) AND o.period_start < {week})",
+    ):
+        session.execute(text(statement))
+    spanning = session.scalar(text("SELECT count(*) FROM h21_resp_span")) or 0
+    clear = f"DELETE FROM experience_respondent WHERE period_start >= {week}"
+    removed = _changed(session, clear)
+    if spanning:
+        removed += _changed(
+            session,
+            f"DELETE FROM experience_respondent WHERE period_start < {week} AND EXISTS "
+            f"(SELECT 1 FROM h21_resp_span AS s WHERE {same.format(t='experience_respondent')})",
+        )
+    # The facts from the split on of the respondents with none before it, and every fact of those
+    # with some: each respondent whole, so the window counts their cells over all weeks.
+    facts = (
+        f"(SELECT {_READ} FROM experience_observation AS o WHERE o.kind IN ({kinds}) "
+        f"AND o.period_start >= {week} AND NOT EXISTS (SELECT 1 FROM h21_resp_span AS s "
+        f"WHERE {same.format(t='o')}) "
+        f"UNION ALL SELECT {', '.join(f'o.{c}' for c in _READ.split(', '))} "
+        f"FROM experience_observation AS o JOIN h21_resp_span AS s ON {same.format(t='o')} "
+        f"WHERE o.kind IN ({kinds})) AS f"
+    )
+    added = _changed(session, _insert_sql(postgres, facts, "1 = 1"))
+    if not on_commit:
+        session.execute(text("DROP TABLE h21_resp_recent"))
+        session.execute(text("DROP TABLE h21_resp_span"))
+    return added - removed
+
+
+def _changed(session: Session, statement: str) -> int:
+    """Run an INSERT or DELETE; the number of rows it wrote."""
+    return int(cast(CursorResult[Any], session.execute(text(statement))).rowcount)
+
+
 def newest_respondents(
     session: Session,
     filters: AnalysisFilters,
@@ -125,6 +226,7 @@ def newest_respondents(
     *,
     overall: str | None = None,
     sources: Sequence[str] | None = None,
+    facts_from: date | None = None,
 ) -> list[Any]:
     """The newest ``limit`` respondents matching ``filters`` (and ``sources``), newest week first
     (ties: source, source id), as rows of their six dimension ratings (DIMENSION_CODES order, None:
@@ -133,12 +235,144 @@ def newest_respondents(
     With ``overall``: the respondents who gave that answer, their ratings and weeks taken from
     their dimension-kind answers and that answer (experience.driver_matrix over the facts). Without:
     the respondents who rated a named dimension, from those ratings
-    (reliability.dimension_matrix)."""
+    (reliability.dimension_matrix).
+
+    ``facts_from`` (respondents_reading(session).facts_from: the table is PARTIAL): the table holds
+    the facts' rows before that week only. The respondents with a matching fact from that week on
+    are then the newest; they are grouped from the facts (all their facts of the period, on both
+    sides of the split), and the table's rows before the split of everyone else follow (those
+    respondents' facts all lie before it, where the table is exact)."""
     if overall is not None and overall not in OVERALL_KINDS:
         raise ValueError(f"overall must be one of {OVERALL_KINDS}, not {overall!r}")
+    width = len(RESPONDENT_DIMS) + (1 if overall is not None else 0)
+    if facts_from is None or facts_from >= filters.end:
+        return [row[:width] for row in _table_rows(session, filters, limit, overall, sources)]
+    if facts_from <= filters.start:
+        return _facts_rows(session, filters, limit, overall, sources, None)
+    recent = _facts_rows(session, filters, limit, overall, sources, facts_from)
+    if len(recent) >= limit:
+        return recent
+    past = _table_rows(session, filters, limit - len(recent), overall, sources, facts_from)
+    return recent + [row[:width] for row in past]
+
+
+def _facts_where(
+    filters: AnalysisFilters, overall: str | None, sources: Sequence[str] | None, model: Any = Obs
+) -> list[Any]:
+    """The facts of the sample's respondents (as driver_matrix and dimension_matrix read them)."""
+    from perception.analysis.services.facts import DIMENSION_KINDS
+
+    where = where_facts(model, filters)
+    if overall is not None:
+        where.append(model.kind.in_((*DIMENSION_KINDS, overall)))
+    else:
+        where += [model.kind.in_(DIMENSION_KINDS), model.dimension.is_not(None)]
+    if sources is not None:
+        where.append(model.source.in_(list(sources)))
+    return where
+
+
+def _facts_rows(
+    session: Session,
+    filters: AnalysisFilters,
+    limit: int,
+    overall: str | None,
+    sources: Sequence[str] | None,
+    since: date | None,
+) -> list[Any]:
+    """The newest ``limit`` respondents grouped from the facts; with ``since``, only those with a
+    matching fact of a week from ``since`` on (every fact of theirs in the period grouped)."""
+    from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
+
+    def figures(model: Any) -> list[Any]:
+        dims = [
+            func.max(case((and_(model.kind.in_(DIMENSION_KINDS), model.dimension == d), model.value)))
+            for d in DIMENSION_CODES
+        ]
+        if overall is not None:
+            dims.append(func.max(case((model.kind == overall, model.value))))
+        return dims
+
+    where = _facts_where(filters, overall, sources)
+    if since is not None and session.get_bind().dialect.name == "postgresql":
+        return fetch_tuples(session, _recent_lateral(filters, limit, overall, sources, since, figures))
+    answer = figures(Obs)[-1] if overall is not None else None
+    statement = (
+        select(*figures(Obs))
+        .where(*where)
+        .group_by(Obs.source, Obs.source_id)
+        .order_by(func.max(Obs.period_start).desc(), Obs.source, Obs.source_id)
+        .limit(limit)
+    )
+    if answer is not None:
+        statement = statement.having(answer.is_not(None))
+    if since is not None:
+        recent = select(Obs.source, Obs.source_id).where(*where, Obs.period_start >= since)
+        statement = statement.where(tuple_(Obs.source, Obs.source_id).in_(recent))
+    return fetch_tuples(session, statement)
+
+
+def _recent_lateral(
+    filters: AnalysisFilters,
+    limit: int,
+    overall: str | None,
+    sources: Sequence[str] | None,
+    since: date,
+    figures: Any,
+) -> Any:
+    """PostgreSQL: the respondents with a matching fact from ``since`` on (the week's rows, through
+    the period index), each grouped from their facts of the period in a LATERAL subquery (the source
+    index). As a semi-join the planner scanned the whole period's facts (some 370,000 rows at a tenth
+    of a national provider's size) to group a few thousand respondents."""
+    recent = (
+        select(Obs.source, Obs.source_id)
+        .where(*_facts_where(filters, overall, sources), Obs.period_start >= since)
+        .distinct()
+        .subquery("recent")
+    )
+    fact = aliased(Obs)
+    per = (
+        select(
+            *(f.label(f"f{i}") for i, f in enumerate(figures(fact))),
+            func.max(fact.period_start).label("week"),
+        )
+        .where(
+            *_facts_where(filters, overall, sources, fact),
+            fact.source == recent.c.source,
+            fact.source_id == recent.c.source_id,
+        )
+        .lateral("per")
+    )
+    picked = [c for c in per.c if c.name != "week"]
+    return (
+        select(*picked)
+        .select_from(recent.join(per, true()))
+        .where(*([picked[-1].is_not(None)] if overall is not None else []))
+        .order_by(per.c.week.desc(), recent.c.source, recent.c.source_id)
+        .limit(limit)
+    )
+
+
+def _table_rows(
+    session: Session,
+    filters: AnalysisFilters,
+    limit: int,
+    overall: str | None,
+    sources: Sequence[str] | None,
+    before: date | None = None,
+) -> list[Any]:
+    """The newest ``limit`` respondents from the table, as rows of their ratings, ``overall``
+    answer, week, source and source id; with ``before`` (a PARTIAL table's split), from its rows
+    of the weeks before it, leaving out the respondents with a matching fact from it on (which
+    _facts_rows gives whole)."""
     where = where_facts(R, filters)
     if sources is not None:
         where.append(R.source.in_(list(sources)))
+    if before is not None:
+        recent = select(Obs.source, Obs.source_id).where(
+            *_facts_where(filters, overall, sources), Obs.period_start >= before
+        )
+        where += [R.period_start < before, tuple_(R.source, R.source_id).not_in(recent)]
     dims = [R[name] for name in RESPONDENT_DIMS]
     takes_part: Any
     single_kept: Any
@@ -186,9 +420,7 @@ def newest_respondents(
         # subquery (PostgreSQL keeps the plain parts; the plans are the same).
         single, spanning = select(single.subquery()), select(spanning.subquery())
     both = union_all(single, spanning).subquery()
-    width = len(dims) + (1 if answer is not None else 0)
-    picked = list(both.c)[:width]
-    statement = select(*picked).order_by(both.c.week.desc(), both.c.source, both.c.source_id).limit(limit)
+    statement = select(*both.c).order_by(both.c.week.desc(), both.c.source, both.c.source_id).limit(limit)
     return fetch_tuples(session, statement)
 
 
