@@ -329,7 +329,7 @@ def test_the_partial_refresh_of_spanning_respondents_equals_a_whole_rebuild(engi
         _same_samples(session, split, FILTERS[:3], (60, 100_000))
 
 
-@pytest.mark.parametrize("write", ["undeclared current week", "declared last week", "a past row corrected"])
+@pytest.mark.parametrize("write", ["undeclared current week", "a past row corrected"])
 def test_any_other_write_makes_the_table_stale_and_the_samples_read_the_facts(engine, write):  # noqa: F811 - the fixture imported above
     rng = random.Random(213)
     split, current = split_week_now(), _this_monday()
@@ -340,8 +340,6 @@ def test_any_other_write_makes_the_table_stale_and_the_samples_read_the_facts(en
         rows = _respondent(rng, seeded["next"], current, 1, 2, 1, sure=True)
         if write == "undeclared current week":
             _answer(session, rng, current, rows, declared=False)
-        elif write == "declared last week":
-            _answer(session, rng, current - timedelta(weeks=1), rows)
         else:
             past = session.scalar(select(Obs.id).where(Obs.period_start < split, Obs.kind == "csat").limit(1))
             session.execute(update(Obs).where(Obs.id == past).values(value=Obs.scale_min))
@@ -354,6 +352,29 @@ def test_any_other_write_makes_the_table_stale_and_the_samples_read_the_facts(en
         assert refresh_respondents(session) is not None  # a whole rebuild
         session.commit()
         assert respondents_reading(session).freshness is Freshness.CURRENT
+        _same_samples(session, split, FILTERS[:2], (60,))
+
+
+def test_a_declared_week_in_the_past_moves_the_split_back(engine):  # noqa: F811 - the fixture imported above
+    """A weekly report's rows are of its past week, declared so: the table is read before that week,
+    the facts from it on, and the samples equal the facts'; the refresh rebuilds from that week."""
+    rng = random.Random(215)
+    split, current = split_week_now(), _this_monday()
+    week = current - timedelta(weeks=2)
+    with Session(engine) as session:
+        seeded = _seed_respondents(session, rng, current, split)
+        refresh_respondents(session)
+        session.commit()
+        _answer(session, rng, week, _respondent(rng, seeded["next"], week, 1, 2, 1, sure=True))
+        found = respondents_reading(session)
+        assert found.freshness is Freshness.PARTIAL and found.facts_from == week
+        _same_samples(session, week, FILTERS[:3], (60, 100_000))
+        assert refresh_respondents(session) is not None
+        session.commit()
+        partial = _table_rows(session)
+        refresh_respondents(session, force=True)
+        session.commit()
+        assert _table_rows(session) == partial
         _same_samples(session, split, FILTERS[:2], (60,))
 
 
