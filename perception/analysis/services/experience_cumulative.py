@@ -34,6 +34,7 @@ Public API: ``refresh_experience_cumulative``, ``cumulative_usable``, ``period_t
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import replace
@@ -154,9 +155,13 @@ def refresh_experience_cumulative(session: Session, *, force: bool = False, full
     if since is None:
         series, first = _number_series(session)
         sums = _running_sums(session, len(series))
+        measures: dict[tuple[Any, ...], int] = {}
+        table = np.zeros((len(series), len(KEY_COLUMNS)), dtype="<i8")
+        for i, (region, service, tier, *measure) in enumerate(series):  # in series order
+            table[i] = (region, service, tier, measures.setdefault(tuple(measure), len(measures)))
     else:
         assert state is not None
-        series, first, sums = _running_sums_since(session, state, since)
+        table, measures, first, sums = _running_sums_since(session, state, since)
     written, weeks = 0, {w for w in stored if since is not None and w < since}
     for week, running in sums:
         weeks.add(week)
@@ -176,17 +181,13 @@ def refresh_experience_cumulative(session: Session, *, force: bool = False, full
     gone = sorted(set(stored) - weeks)
     if gone:
         session.execute(delete(c).where(c.period_start.in_(gone)))
-    measures: dict[tuple[Any, ...], int] = {}
-    table = np.zeros((len(series), len(KEY_COLUMNS)), dtype="<i8")
-    for i, (region, service, tier, *measure) in enumerate(series):  # in series order
-        table[i] = (region, service, tier, measures.setdefault(tuple(measure), len(measures)))
     if state is None:
         state = ExperienceCumulativeState(signature=rollup_signature)
         session.add(state)
     state.signature = rollup_signature
     state.keys = table.tobytes()
     state.measures = [[k, d or None, lo, hi] for k, d, lo, hi in measures]
-    state.series = len(series)
+    state.series = len(table)
     state.weeks = len(weeks)
     state.refreshed_at = utcnow()
     state.seconds = time.perf_counter() - started
@@ -329,25 +330,28 @@ def _running_sums(session: Session, series: int) -> Iterator[tuple[date, np.ndar
 
 def _running_sums_since(
     session: Session, state: ExperienceCumulativeState, since: date
-) -> tuple[list[tuple[Any, ...]], np.ndarray, Iterator[tuple[date, np.ndarray]]]:
+) -> tuple[np.ndarray, dict[tuple[Any, ...], int], np.ndarray, Iterator[tuple[date, np.ndarray]]]:
     """What _number_series and _running_sums give for the weeks from ``since`` on, from the stored
     row of the week before (the running sums of the series first seen before ``since``, which come
-    first) and the pre-aggregate's rows of those weeks alone: the series, their first weeks (those
-    of the past ones only known to lie before ``since``) and each week's running sums.
+    first) and the pre-aggregate's rows of those weeks alone: the series' keys (as
+    ExperienceCumulativeState.keys) and measures, their first weeks (those of the past ones only
+    known to lie before ``since``) and each week's running sums.
 
     A series first seen from ``since`` on (a region's first answer to a question) is numbered after
-    the past ones, in the order _series_keys gives the whole refresh: the past rows keep their
-    layout, and every row is the one a whole refresh writes."""
+    the past ones, in the order _series_keys gives the whole refresh, and a new measure after the
+    past ones' (numbered in the order the series first name them): the past rows keep their layout,
+    and every row is the one a whole refresh writes."""
     from perception.analysis.services.rollup import BY_SERVICE
 
     base = _row_before(session, since)
     past = 0 if base is None else len(base[1]) // (8 * CUMULATIVE_STATS)
     stored = np.frombuffer(state.keys, dtype="<i8").reshape(-1, len(KEY_COLUMNS))[:past]
+    # The past series' measures are the first ones (numbered in series order).
+    named = int(stored[:, 3].max()) + 1 if past else 0
     measures: dict[tuple[Any, ...], int] = {}
-    for kind, dimension, lo, hi in state.measures:
+    for kind, dimension, lo, hi in state.measures[:named]:
         measures.setdefault((kind, dimension or "", float(lo), float(hi)), len(measures))
-    named = list(measures)
-    series = [(int(r), int(s), int(t), *named[int(m)]) for r, s, t, m in stored.tolist()]
+    assert len(measures) == named
     r, key = ExperienceRollup, _series_key()
     stmt = (
         select(
@@ -366,23 +370,26 @@ def _running_sums_since(
     )
     tune_for_aggregation(session)
     rows = session.execute(stmt).all()
-    keys = _keyed(((row[1], row[2], row[3], row[4:8]) for row in rows), measures)
+    found = dict(measures)  # the rows' measures, the new ones numbered as they come
+    keys = _keyed(((row[1], row[2], row[3], row[4:8]) for row in rows), found)
     ids = _ids(stored, keys)
+    table = np.array(stored, dtype="<i8")
     if (ids < 0).any():  # series first seen from ``since`` on: numbered as the whole refresh does
-        known = {tuple(x) for x in series}
-        for row in session.execute(_series_keys(since=since)).all():
-            found = (int(row[1]), int(row[2]), int(row[3]), row[4], row[5], float(row[6]), float(row[7]))
-            if found not in known:
-                series.append(found)
-                known.add(found)
-        every = _keyed(((x[0], x[1], x[2], x[3:]) for x in series[past:]), measures)
-        ids = _ids(np.vstack([stored, every]), keys)
+        new = [
+            (int(row[1]), int(row[2]), int(row[3]), (row[4], row[5], row[6], row[7]))
+            for row in session.execute(_series_keys(since=since)).all()
+        ]
+        extra = _keyed(iter(new), dict(found))  # numbered as the rows' measures first
+        fresh = _ids(stored, extra) < 0
+        added = [m for m, keep in zip(new, fresh.tolist(), strict=True) if keep]
+        table = np.vstack([table, _keyed(iter(added), measures)])  # the measures in series order
+        ids = _ids(np.vstack([stored, _keyed(iter(added), dict(found))]), keys)
         assert (ids >= 0).all()
-    first = np.full(len(series), np.datetime64(since - timedelta(days=1), "D"))
+    first = np.full(len(table), np.datetime64(since - timedelta(days=1), "D"))
     weeks = np.array([_as_date(row[0]) for row in rows], dtype="datetime64[D]")
-    for i in range(past, len(series)):
+    for i in range(past, len(table)):
         first[i] = weeks[ids == i].min()
-    running = np.zeros((len(series), CUMULATIVE_STATS))
+    running = np.zeros((len(table), CUMULATIVE_STATS))
     if base is not None:
         running[:past] = np.frombuffer(base[1], dtype="<f8").reshape(past, CUMULATIVE_STATS)
     sums = np.array([tuple(row[8:]) for row in rows], dtype=float).reshape(-1, 6)
@@ -393,7 +400,7 @@ def _running_sums_since(
             _add_week(running, np.column_stack([ids[at].astype(float), sums[at]]))
             yield week.astype(object), running
 
-    return series, first, weekly()
+    return table, measures, first, weekly()
 
 
 def _keyed(rows: Iterator[tuple[Any, Any, Any, Any]], measures: dict[tuple[Any, ...], int]) -> np.ndarray:
@@ -407,14 +414,21 @@ def _keyed(rows: Iterator[tuple[Any, Any, Any, Any]], measures: dict[tuple[Any, 
 
 
 def _ids(series: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The number of each row of ``keys`` among the rows of ``series`` (-1: none)."""
-    if not len(keys):
-        return np.zeros(0, dtype=np.int64)
-    _, codes = np.unique(np.vstack([series, keys]), axis=0, return_inverse=True)
-    codes = codes.reshape(-1)
-    at = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-    at[codes[: len(series)]] = np.arange(len(series))
-    return at[codes[len(series) :]]
+    """The number of each row of ``keys`` among the rows of ``series`` (distinct; -1: none)."""
+    if not len(keys) or not len(series):
+        return np.full(len(keys), -1, dtype=np.int64)
+    both = np.vstack([series, keys])
+    low = both.min(axis=0)
+    spans = [int(v) for v in both.max(axis=0) - low + 1]
+    if math.prod(spans) < 2**62:  # one integer per key
+        scale = np.array([math.prod(spans[j + 1 :]) for j in range(len(spans))], dtype=np.int64)
+        codes = (both - low) @ scale
+    else:
+        codes = np.unique(both, axis=0, return_inverse=True)[1].reshape(-1)
+    mine, theirs = codes[: len(series)], codes[len(series) :]
+    order = np.argsort(mine, kind="stable")
+    at = np.minimum(np.searchsorted(mine[order], theirs), len(mine) - 1)
+    return np.where(mine[order][at] == theirs, order[at], -1)
 
 
 def _add_week(running: np.ndarray, rows: np.ndarray) -> None:
