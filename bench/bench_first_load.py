@@ -93,21 +93,27 @@ def write_an_answer(app: Any, remove: bool = False) -> None:
 
     table = ExperienceObservation.__table__
     with app.app_context():
-        if remove:
-            ours = (table.c.source == "survey", table.c.source_id == BENCH_ANSWER)
-            db.session.execute(delete(table).where(*ours))
-            db.session.commit()
-            return
         clock = current_clock()
         monday = clock.week_start()
+        conn = db.session.connection()
+        declare = getattr(data_version, "current_week_write", None)
+        if remove:
+            # Rows of the current week alone: declared as such, so the pre-aggregates' past weeks
+            # stay current for the next run.
+            ours = delete(table).where(table.c.source == "survey", table.c.source_id == BENCH_ANSWER)
+            if declare is None:
+                conn.execute(ours)
+            else:
+                with declare(conn, "experience_observation", monday, clock.timezone):
+                    conn.execute(ours)
+            db.session.commit()
+            return
         region = db.session.scalar(select(Region.id).order_by(Region.id).limit(1))
         row = {
             "source": "survey", "source_id": BENCH_ANSWER, "observed_on": clock.today(),
             "period_start": monday, "region_id": region, "kind": "csat", "value": 5.0,
             "scale_min": 1.0, "scale_max": 5.0,
         }  # fmt: skip
-        conn = db.session.connection()
-        declare = getattr(data_version, "current_week_write", None)
         if declare is None:
             conn.execute(insert(table), [row])
         else:

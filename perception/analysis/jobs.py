@@ -76,9 +76,12 @@ def rollup_for_pages(session: Session) -> bool:
     """Whether a dashboard may read the weekly sums (the ANALYSIS_ROLLUP setting); the operations
     still read them only while they match the facts.
 
-    When they lag the facts and a worker exists, the worker is asked to rebuild them once the
-    request has ended (the page reads the facts meanwhile). Without a queue nothing is asked: the
-    job would run inside the page's reading transaction, and the hourly run rebuilds them anyway.
+    When their past weeks lag the facts and a worker exists, the worker is asked to rebuild them
+    once the request has ended (the page reads the facts meanwhile). Not when only answers of the
+    current week arrived since (PARTIAL): the pages read the past weeks from the sums and the
+    current week from the facts, and the hourly run brings them up; at a national provider's size
+    answers arrive all day, and each page load asked for a job. Without a queue nothing is asked:
+    the job would run inside the page's reading transaction, and the hourly run rebuilds them anyway.
     """
     if not settings.rollup_enabled():
         return False

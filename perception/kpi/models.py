@@ -298,6 +298,18 @@ class DataVersion(Base):
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ExperienceWeekLog(Base):
+    """The weeks of past facts written by a declared writer (issue 19; kpi.services.data_version
+    .week_write: a weekly report's facts are rows of its one week), numbered in commit order by the
+    counter ``experience_week_log`` of data_version: a pre-aggregate that recorded number ``seq``
+    reads the facts from the earliest week logged after it on, instead of reading all the facts."""
+
+    __tablename__ = "experience_week_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
 class KpiValueCumulative(Base):
     """Running sums of the weekly KPI values of one series (definition x service x region x tier)
     up to and including ``period_start``, one row for every week from the series' first week with a

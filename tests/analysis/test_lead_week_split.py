@@ -207,7 +207,6 @@ def test_an_answer_of_the_current_week_keeps_the_past_weeks_and_adds_up(engine):
     "write",
     [
         "undeclared current week",
-        "declared last week",
         "a past row corrected",
         "a past row withdrawn",
     ],
@@ -222,8 +221,6 @@ def test_any_other_write_makes_it_stale_and_the_pages_read_the_facts(engine, wri
         past = session.scalar(select(Obs.id).where(Obs.period_start < split).limit(1))
         if write == "undeclared current week":
             _answer(session, rng, current, declared=False)
-        elif write == "declared last week":
-            _answer(session, rng, current - timedelta(weeks=1), declared=True)
         elif write == "a past row corrected":
             session.execute(update(Obs).where(Obs.id == past).values(value=Obs.scale_min))
             session.commit()
@@ -240,18 +237,19 @@ def test_any_other_write_makes_it_stale_and_the_pages_read_the_facts(engine, wri
 
 def test_inside_the_answering_transaction_its_own_rows_count(engine):
     """Before the commit, a reader in the writing transaction sees its rows: a declared week before
-    the split (a clock pinned in the past) is read as stale, one from the split on as partial."""
+    the split (a clock pinned in the past) moves its split back to that week."""
     rng = random.Random(21)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
         _seed(session, rng, current)
         refresh_rollup(session)
         session.commit()
-        for week, expected in ((split - timedelta(weeks=3), Freshness.STALE), (current, Freshness.PARTIAL)):
+        for week, expected in ((split - timedelta(weeks=3), split - timedelta(weeks=3)), (current, split)):
             conn = session.connection()
             with current_week_write(conn, "experience_observation", week, ZONE):
                 session.execute(insert(Obs), [_fact(rng, week, 7, 1, 1, 1)])
-            assert rollup_reading(session).freshness is expected
+            found = rollup_reading(session)
+            assert found.freshness is Freshness.PARTIAL and found.facts_from == expected
             _same_as_facts(session, split)
             session.rollback()
 
@@ -270,3 +268,36 @@ def test_the_split_is_no_later_than_any_zones_current_week():
     ):
         today = now.astimezone(ZoneInfo(zone)).date()
         assert split_week_now() <= today - timedelta(days=today.weekday())
+
+
+@pytest.mark.parametrize("back", [1, 3])
+def test_a_declared_write_of_a_past_week_moves_the_split_back_to_it(engine, back):
+    """A weekly report's rows are of its one past week, declared so (data_version.week_write): they
+    log their week instead of making the sums stale, the pages read the facts from that week on, and
+    the refresh rebuilds those weeks alone."""
+    rng = random.Random(22 + back)
+    split, current = split_week_now(), _this_monday()
+    week = current - timedelta(weeks=back)
+    with Session(engine) as session:
+        _seed(session, rng, current)
+        refresh_rollup(session)
+        session.commit()
+        _answer(session, rng, week, declared=True)
+        found = rollup_reading(session)
+        assert found.freshness is Freshness.PARTIAL and found.facts_from == min(week, split)
+        _same_as_facts(session, split)
+        _same_as_facts(session, week)
+        _answer(session, rng, current, declared=True)  # an answer since: the earliest week holds
+        assert rollup_reading(session).facts_from == min(week, split)
+        old = session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.period_start < week).limit(1))
+        refresh_rollup(session)
+        session.commit()
+        assert rollup_reading(session).freshness is Freshness.CURRENT
+        assert session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.id == old)) == old
+        partial = _rollup_rows(session)
+        refresh_rollup(session, force=True)
+        session.commit()
+        assert _rollup_rows(session) == partial
+        # Logged before the refresh: a later answer reads from the new split, not the old week.
+        _answer(session, rng, current, declared=True)
+        assert rollup_reading(session).facts_from == split_week_now()

@@ -194,3 +194,19 @@ def test_event_dates_are_read_by_the_one_date_parser_and_problems_keep_their_row
         "2026-02-30",
     )
     assert problem.zh.startswith("“2026-02-30”") and "2026-03-02" in problem.en
+
+
+def test_a_reports_facts_are_declared_rows_of_its_week(db_session, org, cat, collector, make_user, put):
+    """Submitting and returning a report writes and withdraws fact rows of its one week, declared so
+    (issue 19): they log that week instead of making the analysis pre-aggregates stale
+    (data_version.EXPERIENCE_PAST untouched, the week among the transaction's declared weeks)."""
+    from perception.kpi.services.data_version import EXPERIENCE_PAST, declared_weeks, read_version
+
+    before = read_version(db_session, EXPERIENCE_PAST)[2]
+    report = put("R1", WEEK, [feedback(rating=2), requirement()], collector)
+    collection_reports.submit_report(db_session, report, collector, now=datetime(2026, 3, 8))
+    assert _facts(db_session)[0] == 1
+    collection_reports.return_report(db_session, report, make_user("org1", "organiser"), "fix")
+    assert _facts(db_session)[0] == 0
+    assert read_version(db_session, EXPERIENCE_PAST)[2] == before
+    assert set(declared_weeks(db_session)) == {WEEK}

@@ -182,3 +182,29 @@ def test_sampling_pages(login_as, db_session, cat, tickets):
     page = o.get(run_url + "?verify=1").get_data(as_text=True)
     assert "The draw was recomputed and matches." in page and "abc" in page
     assert login_as("collector", username="cx").get("/collection/sampling").status_code == 403
+
+
+def test_a_confirmation_of_the_current_week_leaves_the_past_weeks_current(db_session, cat, tickets):
+    """A confirmation's rows are of the day's week and declared so (issue 19): like a survey answer
+    they do not make the analysis pre-aggregates' past weeks stale (data_version.EXPERIENCE_PAST);
+    a correction, which removes the earlier answer's rows of whichever week, does."""
+    from perception.core.models.facts import ExperienceObservation
+    from perception.core.periods import week_start
+    from perception.kpi.services.data_version import EXPERIENCE_PAST, declared_weeks, read_version
+
+    run = _draw(db_session)
+    s = db_session.scalars(select(SampledTicket).where(SampledTicket.run_id == run.id)).first()
+    now = datetime.utcnow()  # noqa: DTZ003 - stored moments are naive UTC
+    before = read_version(db_session, EXPERIENCE_PAST)[2]
+    results.record_confirmation(db_session, s, None, reached=True, resolved=True, now=now, org_timezone="UTC")
+    week = week_start(now.date())
+    assert read_version(db_session, EXPERIENCE_PAST)[2] == before  # declared, not counted
+    assert week in declared_weeks(db_session)
+    rows = db_session.scalars(
+        select(ExperienceObservation).where(ExperienceObservation.source_id == s.id)
+    ).all()
+    assert {o.period_start for o in rows} == {week}
+    results.record_confirmation(
+        db_session, s, None, reached=True, resolved=False, now=now, org_timezone="UTC"
+    )
+    assert read_version(db_session, EXPERIENCE_PAST)[2] > before  # the correction's delete counts

@@ -13,8 +13,13 @@ zone (UTC-12) sees it when the build starts, which is no later than the week any
 answer names in its own zone. While the past counter stands, the pre-aggregate's weeks before the
 split are exactly the facts' (no write has touched them since), and only the weeks from the split on
 must be read from the facts (``Reading.PARTIAL``): the current week's few rows, through the period
-index. Every statistic the pre-aggregates hold is a sum over weeks (or over respondents, each of
-whom lies in one week unless ``spans`` says otherwise), so the two parts add up to the facts' figure.
+index. Every statistic the pre-aggregates hold is a sum over weeks (or over respondents, most of whom lie
+in one week), so the two parts add up to the facts' figure.
+
+A weekly report's facts are rows of a past week, declared so (data_version.week_write): instead of
+making the pre-aggregates stale they log their week (experience_week_log, numbered in commit order),
+and the split moves back to the earliest week logged since the pre-aggregate was built, so the pages
+read a week or two from the facts instead of all of them, and the refresh rebuilds those weeks.
 
 Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``.
 """
@@ -25,6 +30,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -62,49 +68,66 @@ def split_week_now() -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _versions(session: Session) -> tuple[str, str] | None:
-    """The facts' write signature and the past weeks' one; None before the counters' table."""
-    from perception.kpi.services.data_version import EXPERIENCE_FACTS, EXPERIENCE_PAST, read_version
+def _versions(session: Session) -> tuple[str, str, int] | None:
+    """The facts' write signature, the past weeks' one and the week log's number (the last logged
+    week's); None before the counters' table."""
+    from perception.kpi.services.data_version import (
+        EXPERIENCE_FACTS,
+        EXPERIENCE_PAST,
+        EXPERIENCE_WEEK_LOG,
+        read_version,
+    )
 
     try:
         with session.begin_nested():
+            # The log's number first: a week logged after it is looked for by every reader.
+            logged = read_version(session, EXPERIENCE_WEEK_LOG)[0]
             facts = read_version(session, EXPERIENCE_FACTS)
             past = read_version(session, EXPERIENCE_PAST)
     except (OperationalError, ProgrammingError):
         return None
-    return "dv:" + ":".join(map(str, facts)), "past:" + ":".join(map(str, past))
+    return "dv:" + ":".join(map(str, facts)), "past:" + ":".join(map(str, past)), logged
 
 
 def stamp(session: Session, split: date | None = None) -> str | None:
-    """The signature a pre-aggregate built now records: the facts' and the past weeks' counters and
-    the split week (``split``, default ``split_week_now()``). Read it before reading the facts: a
-    write committed in between then makes the pre-aggregate look older than it is, never newer."""
+    """The signature a pre-aggregate built now records: the facts' and the past weeks' counters, the
+    split week (``split``, default ``split_week_now()``) and the week log's number. Take it before
+    reading the facts: a write committed in between then makes the pre-aggregate look older than
+    it is, never newer."""
     versions = _versions(session)
     if versions is None:
         return None
     week = split or split_week_now()
-    return f"{versions[0]}|{versions[1]}|from:{week.isoformat()}"
+    return f"{versions[0]}|{versions[1]}|from:{week.isoformat()}|log:{versions[2]}"
 
 
 def reading(session: Session, recorded: str | None) -> Reading:
     """How far a pre-aggregate that recorded ``recorded`` (its ``stamp``; a signature of the facts
-    alone, from before the split existed, is current or stale) matches the facts right now."""
+    alone, from before the split existed, is current or stale) matches the facts right now: the
+    split is the recorded one, or the earliest week a declared writer logged since (a weekly report
+    of last week), or this transaction's own declared rows' week if earlier."""
     if recorded is None:
         return Reading(Freshness.ABSENT)
     versions = _versions(session)
     if versions is None:
         return Reading(Freshness.ABSENT)
-    facts, past = versions
-    parts = recorded.split("|")
-    split = None
-    if len(parts) == 3 and parts[2].startswith("from:"):
-        split = date.fromisoformat(parts[2][5:])
+    facts, past, _logged = versions
+    parts = dict(enumerate(recorded.split("|")))
+    split = date.fromisoformat(parts[2][5:]) if parts.get(2, "").startswith("from:") else None
     if parts[0] == facts:
         return Reading(Freshness.CURRENT, split)
-    if split is None or parts[1] != past:
+    if split is None or parts.get(1) != past:
         return Reading(Freshness.STALE)
+    logged = int(parts[3][4:]) if parts.get(3, "").startswith("log:") else 0
+    from perception.kpi.models import ExperienceWeekLog as Log
     from perception.kpi.services.data_version import declared_weeks
 
-    if any(week < split for week in declared_weeks(session)):
-        return Reading(Freshness.STALE)  # this transaction's own rows, to be counted as past ones
-    return Reading(Freshness.PARTIAL, split)
+    try:
+        with session.begin_nested():
+            earliest = session.scalar(select(func.min(Log.period_start)).where(Log.seq > logged))
+    except (OperationalError, ProgrammingError):
+        return Reading(Freshness.STALE)  # a database migrated before the log existed
+    weeks = [split, *declared_weeks(session)]
+    if earliest is not None:
+        weeks.append(earliest)
+    return Reading(Freshness.PARTIAL, min(weeks))

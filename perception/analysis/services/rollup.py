@@ -88,7 +88,8 @@ def _state(session: Session) -> AnalysisRollupState | None:
 class RollupFreshness(enum.StrEnum):
     ABSENT = "absent"  # no write counters (SQLite), no rollup table, or never built
     CURRENT = "current"  # built from the facts as they are now: the pages read it
-    STALE = "stale"  # the facts changed since: a refresh is due (the pages may read its past weeks)
+    PARTIAL = "partial"  # only current-week answers since: the pages read its past weeks
+    STALE = "stale"  # the past weeks' facts changed since: the pages read the facts
 
 
 def rollup_reading(session: Session) -> Reading:
@@ -104,10 +105,7 @@ def rollup_reading(session: Session) -> Reading:
 
 def rollup_freshness(session: Session) -> RollupFreshness:
     """Whether ExperienceRollup matches the facts right now (see the module docstring)."""
-    found = rollup_reading(session).freshness
-    if found is Freshness.ABSENT:
-        return RollupFreshness.ABSENT
-    return RollupFreshness.CURRENT if found is Freshness.CURRENT else RollupFreshness.STALE
+    return RollupFreshness(rollup_reading(session).freshness.value)
 
 
 def rollup_usable(session: Session) -> bool:
@@ -176,7 +174,10 @@ def _refresh_sums(session: Session, since: date | None) -> None:
     if since is not None:
         source = source.where(Obs.period_start >= since)
     clear = delete(ExperienceRollup)
-    session.execute(clear if since is None else clear.where(ExperienceRollup.period_start >= since))
+    if since is not None:  # by level, so that the index on (level, week) finds the weeks
+        levels = ExperienceRollup.level.in_([BY_SERVICE, ALL_SERVICES])
+        clear = clear.where(levels, ExperienceRollup.period_start >= since)
+    session.execute(clear)
     columns = ["level", *ROLLUP_KEYS, *STAT_NAMES]
     session.execute(insert(ExperienceRollup).from_select(columns, source))
     fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("service_id", "tier_id")]

@@ -10,21 +10,35 @@
 Rows are keyed (source "feedback", source_id = entry id); they are written when a report is
 submitted or resubmitted and withdrawn when it is returned (see ``services.reports``). Entries
 carry no date of their own except dynamic events, so feedback and requirements are observed on
-the Monday of the report's week (period_start = observed_on).
+the Monday of the report's week (period_start = observed_on). Every fact row a report writes or
+withdraws is of its week, and declared so (``_of_the_reports_week``): a report of last week moves the
+analysis pre-aggregates' split back to that week instead of making them stale (issue 19).
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from perception.collection.models.reports import CollectionReport, EntryKind
+from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.facts import ExperienceObservation, ExperienceSource, TextEntry, TextKind
+from perception.core.models.org import Region
+from perception.kpi.services.data_version import week_write
 from perception.setup.models.catalog import Subscription
 
 SOURCE = ExperienceSource.FEEDBACK
+
+
+def _of_the_reports_week(session: Session, report: CollectionReport) -> AbstractContextManager[None]:
+    """The fact rows written inside are of the report's week alone (data_version.week_write; the
+    zone only decides whether that week counts as the current one, and any zone is safe)."""
+    region = session.get(Region, report.region_id)
+    zone = (region.timezone if region is not None else None) or DEFAULT_TIMEZONE
+    return week_write(session.connection(), "experience_observation", report.week_start, zone)
 
 
 def withdraw_report_facts(session: Session, report: CollectionReport) -> None:
@@ -32,12 +46,14 @@ def withdraw_report_facts(session: Session, report: CollectionReport) -> None:
     if not ids:
         return
     quick = {"synchronize_session": False}  # fact rows are never loaded as objects
-    session.execute(
-        delete(ExperienceObservation).where(
-            ExperienceObservation.source == SOURCE, ExperienceObservation.source_id.in_(ids)
-        ),
-        execution_options=quick,
-    )
+    session.flush()  # anything pending is written outside the declaration
+    with _of_the_reports_week(session, report):
+        session.execute(
+            delete(ExperienceObservation).where(
+                ExperienceObservation.source == SOURCE, ExperienceObservation.source_id.in_(ids)
+            ),
+            execution_options=quick,
+        )
     session.execute(
         delete(TextEntry).where(TextEntry.source == SOURCE, TextEntry.source_id.in_(ids)),
         execution_options=quick,
@@ -100,7 +116,9 @@ def write_report_facts(session: Session, report: CollectionReport, standards: An
         elif entry.kind == EntryKind.REQUIREMENT:
             texts.append(base | {"kind": TextKind.REQUIREMENT, "dimension": None, "text": entry.text})
     if observations:
-        session.execute(insert(ExperienceObservation), observations)
+        session.flush()
+        with _of_the_reports_week(session, report):
+            session.execute(insert(ExperienceObservation), observations)
     if texts:
         session.execute(insert(TextEntry), texts)
     session.flush()

@@ -23,6 +23,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.facts import ExperienceObservation, ExperienceSource
 from perception.core.periods import local_date, week_start
 from perception.kpi.models import Ticket
+from perception.kpi.services.data_version import current_week_write
 from scoring.intervals import wilson_interval
 
 
@@ -51,15 +52,16 @@ def record_confirmation(
     organisation's calendar: a confirmation at 07:30 Beijing time is that day's, not yesterday's
     (the UTC date)."""
     moment = now or utcnow()
+    if sampled.confirmed_at is not None:  # a correction: the earlier answer's rows, of any week
+        session.execute(
+            delete(ExperienceObservation).where(
+                ExperienceObservation.source == ExperienceSource.SAMPLING,
+                ExperienceObservation.source_id == sampled.id,
+            )
+        )
     sampled.confirmed_by_id = user.id if user else None
     sampled.confirmed_at = moment
     sampled.note = (note or "").strip()[:4000] or None
-    session.execute(
-        delete(ExperienceObservation).where(
-            ExperienceObservation.source == ExperienceSource.SAMPLING,
-            ExperienceObservation.source_id == sampled.id,
-        )
-    )
     if not reached:
         sampled.status = "unreachable"
         sampled.confirmed_resolved = sampled.confirmed_on_time = sampled.confirmed_satisfied = None
@@ -104,7 +106,14 @@ def record_confirmation(
         for item, value in (("resolved", resolved), ("on_time", on_time), ("satisfied", satisfied))
         if value is not None
     ]
-    session.execute(insert(ExperienceObservation), rows)
+    # Rows of the day's week, declared so: like a survey answer's, they leave the analysis
+    # pre-aggregates' past weeks current (data_version.current_week_write; a confirmation recorded
+    # for an earlier day, or a week that ended meanwhile, counts as any write at the commit).
+    session.flush()
+    with current_week_write(
+        session.connection(), "experience_observation", week_start(observed), org_timezone
+    ):
+        session.execute(insert(ExperienceObservation), rows)
     session.flush()
     return sampled
 

@@ -20,11 +20,14 @@ Two counters know more than the tables (``WEEK_AWARE``): ``CHANGE_LOOK`` and ``E
 The overview's change look compares the weeks before the current one, and the pre-aggregates keep
 the weeks before the one they were refreshed in, so an answer recorded for the current week changes
 neither. The answer path says so (``current_week_write``), and such rows leave those counters alone
-when the week they name has begun by the commit's clock; any other write to the facts moves them.
+when the week they name has begun by the commit's clock. Declared rows of a past week (a weekly
+report's, ``week_write``) move the change look's counter and, instead of ``EXPERIENCE_PAST``, log
+their week (``EXPERIENCE_WEEK_LOG``): the pre-aggregates then read the facts from that week on.
+Any other write to the facts moves both counters.
 
 Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``KPI_EXPERIENCE``, ``EXPERIENCE_FACTS``,
-``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``EXPERIENCE_PAST``, ``read_version``,
-``mark_written``, ``current_week_write``, ``declared_weeks``.
+``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``EXPERIENCE_PAST``, ``EXPERIENCE_WEEK_LOG``,
+``read_version``, ``mark_written``, ``week_write`` (``current_week_write``), ``declared_weeks``.
 """
 
 from __future__ import annotations
@@ -139,6 +142,7 @@ NOT_REVIEW_INPUTS = frozenset(
         "data_version",
         "experience_cumulative",  # the facts' running sums, derived from the facts
         "experience_cumulative_state",
+        "experience_week_log",  # which weeks were written: the facts themselves are the inputs
         "experience_index_rollup",  # derived from the facts
         "experience_index_spanning",  # derived from the facts
         "experience_respondent",  # derived from the facts
@@ -186,6 +190,10 @@ EXPERIENCE_PAST = "experience_past_weeks"
 WATCHED[EXPERIENCE_PAST] = frozenset({"experience_observation"})
 #: The counters that declared current-week rows leave alone.
 WEEK_AWARE = frozenset({CHANGE_LOOK, EXPERIENCE_PAST})
+#: Numbers the commits that wrote declared rows of a past week (a weekly report's), in commit order:
+#: such a commit logs its weeks (experience_week_log) instead of moving EXPERIENCE_PAST, so the
+#: pre-aggregates stay readable before the earliest week logged since they were built.
+EXPERIENCE_WEEK_LOG = "experience_week_log"
 #: Caches made from every table but some: name -> the tables whose writes leave them current.
 WATCHED_ALL_BUT: dict[str, frozenset[str]] = {REVIEW_INPUTS: NOT_REVIEW_INPUTS}
 _BY_TABLE: dict[str, frozenset[str]] = {}
@@ -248,16 +256,23 @@ def mark_written(conn: Connection, table: str) -> None:
 
 
 @contextlib.contextmanager
-def current_week_write(conn: Connection, table: str, period_start: date, timezone: str) -> Iterator[None]:
+def week_write(conn: Connection, table: str, period_start: date, timezone: str) -> Iterator[None]:
     """The writes to ``table`` on ``conn`` inside are rows of the week starting ``period_start``
-    (Monday, in the organisation's ``timezone``), the week the writer believes current. They leave
-    ``CHANGE_LOOK`` alone if that week has begun when the transaction commits; otherwise (a clock
-    pinned in the past, a week that ended while the answer was written) they count as any write."""
+    (Monday, in the organisation's ``timezone``) alone: inserts of such rows, or deletes and updates
+    that touch no other week's. If that week has begun when the transaction commits (the week the
+    writer believes current: a survey answer), they leave the week-aware counters alone; otherwise
+    (a weekly report of last week, a clock pinned in the past, a week that ended while the answer
+    was written) they move ``CHANGE_LOOK`` and log their week (``EXPERIENCE_WEEK_LOG``) instead of
+    moving ``EXPERIENCE_PAST``."""
     conn.info[_CURRENT_WEEK] = (table.lower(), period_start, timezone)
     try:
         yield
     finally:
         conn.info.pop(_CURRENT_WEEK, None)
+
+
+#: The answer paths' name for it: their rows are of the week they believe current.
+current_week_write = week_write
 
 
 def _current_or_later(period_start: date, timezone: str) -> bool:
@@ -281,10 +296,11 @@ def _bump(conn: Connection) -> None:
     pending = conn.info.pop(_DIRTY, None)
     if not pending:
         return
-    if not all(_current_or_later(week, zone) for week, zone in pending.get("current_week", ())):
-        for name in WEEK_AWARE:
-            pending["writes"][name] = pending["writes"].get(name, 0) + 1
-    if not pending["writes"]:
+    declared = pending.get("current_week", ())
+    past = sorted({week for week, zone in declared if not _current_or_later(week, zone)})
+    if past:  # the change look compares past weeks; the pre-aggregates' readers see the log
+        pending["writes"][CHANGE_LOOK] = pending["writes"].get(CHANGE_LOOK, 0) + 1
+    if not pending["writes"] and not past:
         return
     raw = conn.connection.driver_connection
     assert raw is not None
@@ -295,11 +311,11 @@ def _bump(conn: Connection) -> None:
         cursor.execute("SAVEPOINT data_version_bump")
     except Exception:  # noqa: BLE001 - no transaction (autocommit): each statement stands alone
         with contextlib.suppress(Exception):
-            _try_bumps(cursor, pending["writes"])
+            _try_bumps(cursor, pending["writes"], past)
         cursor.close()
         return
     try:
-        _try_bumps(cursor, pending["writes"])
+        _try_bumps(cursor, pending["writes"], past)
     except Exception:  # noqa: BLE001 - no counter table: nothing to bump
         cursor.execute("ROLLBACK TO SAVEPOINT data_version_bump")
     finally:
@@ -307,15 +323,26 @@ def _bump(conn: Connection) -> None:
         cursor.close()
 
 
-def _try_bumps(cursor: Any, names: dict[str, int]) -> None:
+def _try_bumps(cursor: Any, names: dict[str, int], past_weeks: list[date]) -> None:
     # One statement for all the counters a commit changes (a survey answer changes three): each
     # statement is a round trip inside the respondent's POST. Rows in a fixed order, so writers
     # never wait for each other in a cycle.
-    rows = ", ".join("('%s', 1)" % name for name in sorted(names))  # noqa: UP031 - module constants
-    cursor.execute(
-        f"INSERT INTO data_version (name, n) VALUES {rows} "  # noqa: S608 - module constants
-        "ON CONFLICT (name) DO UPDATE SET n = data_version.n + 1"
-    )
+    if names:
+        rows = ", ".join("('%s', 1)" % name for name in sorted(names))  # noqa: UP031 - module constants
+        cursor.execute(
+            f"INSERT INTO data_version (name, n) VALUES {rows} "  # noqa: S608 - module constants
+            "ON CONFLICT (name) DO UPDATE SET n = data_version.n + 1"
+        )
+    if past_weeks:
+        # The log's number comes from a counter row, locked until this commit: numbers follow the
+        # commits' order, so a reader that saw number n committed sees every week logged up to n.
+        cursor.execute(
+            f"INSERT INTO data_version (name, n) VALUES ('{EXPERIENCE_WEEK_LOG}', 1) "  # noqa: S608 - constant
+            "ON CONFLICT (name) DO UPDATE SET n = data_version.n + 1 RETURNING n"
+        )
+        seq = int(cursor.fetchone()[0])
+        weeks = ", ".join(f"({seq}, '{week.isoformat()}')" for week in past_weeks)  # dates, not text
+        cursor.execute(f"INSERT INTO experience_week_log (seq, period_start) VALUES {weeks}")  # noqa: S608
 
 
 @event.listens_for(Engine, "rollback")
