@@ -149,9 +149,7 @@ def test_through_the_split_the_running_sums_give_the_facts(engine, monkeypatch):
         assert week is not None and "ces" in set(week.kind.tolist())  # the new series, read from the facts
 
 
-@pytest.mark.parametrize(
-    "write", ["undeclared current week", "declared last week", "a past row corrected", "a past row withdrawn"]
-)
+@pytest.mark.parametrize("write", ["undeclared current week", "a past row corrected", "a past row withdrawn"])
 def test_any_other_write_makes_them_stale_until_rebuilt(engine, write):
     rng = random.Random(2102)
     split, current = split_week_now(), _this_monday()
@@ -163,8 +161,6 @@ def test_any_other_write_makes_them_stale_until_rebuilt(engine, write):
         past = session.scalar(select(Obs.id).where(Obs.period_start < split).limit(1))
         if write == "undeclared current week":
             _answer(session, rng, current, declared=False)
-        elif write == "declared last week":
-            _answer(session, rng, current - timedelta(weeks=1), declared=True)
         elif write == "a past row corrected":
             session.execute(update(Obs).where(Obs.id == past).values(value=Obs.scale_min))
             session.commit()
@@ -224,6 +220,40 @@ def test_the_refresh_from_the_split_writes_what_a_whole_rebuild_writes(engine, m
         ec.refresh_experience_cumulative(session, force=True, full=True)
         session.commit()
         assert _cumulative(session) == again
+        _same_as_facts(session, split)
+
+
+@pytest.mark.parametrize("back", [1, 3])
+def test_a_declared_write_of_a_past_week_moves_their_split_back(engine, back, monkeypatch):
+    """A weekly report's rows, declared as its past week (data_version.week_write): the running sums
+    are read up to that week and the facts from it on (a new series of that week included), and the
+    refresh computes the weeks from it alone, writing what a whole rebuild writes."""
+    rng = random.Random(2105 + back)
+    split, current = split_week_now(), _this_monday()
+    week = current - timedelta(weeks=back)
+    with Session(engine) as session:
+        _seed(session, rng, current)
+        refresh_rollup(session)
+        session.commit()
+        before = _cumulative(session)
+        _answer(session, rng, week, declared=True)
+        _new_series_answer(session, rng, week)
+        state = ec._current_state(session)
+        assert state is not None and state[1].freshness is Freshness.PARTIAL
+        assert state[1].facts_from == min(week, split)
+        _same_as_facts(session, split)
+        _same_as_facts(session, week)
+        whole: list[Any] = []
+        number = ec._number_series
+        monkeypatch.setattr(ec, "_number_series", lambda s: whole.append(1) or number(s))
+        refresh_rollup(session)
+        session.commit()
+        assert whole == [] and _freshness(session) is Freshness.CURRENT
+        partial = _cumulative(session)
+        assert [r for r in partial[0] if r[0] < week] == [r for r in before[0] if r[0] < week]
+        ec.refresh_experience_cumulative(session, force=True, full=True)
+        session.commit()
+        assert whole == [1] and _cumulative(session) == partial
         _same_as_facts(session, split)
 
 
