@@ -35,7 +35,7 @@ services.facts.aggregate). A running sums' signature of the facts alone (before 
 as current or stale, as before. The refresh after answers of the current week computes the weeks
 from the split alone, continuing the stored row of the week before: numbered by first week, a
 series first answered in those weeks comes after the past ones and leaves the past rows as they
-are, so it writes the rows a whole rebuild writes (at a tenth of national size 0.6 s against 24 s;
+are, so it writes the rows a whole rebuild writes (at a tenth of national size 0.5 s against 10-24 s;
 bench/bench_h21cum_refresh.py).
 
 Public API: ``refresh_experience_cumulative``, ``cumulative_usable``, ``period_table``.
