@@ -30,9 +30,10 @@ Issue 19: the page, its chart and the home's headline (``over_time=False``) read
 sums per cell and tier computed by the database (``kpi_cell_sums``: one row per cell and tier with
 its latest week's target, instead of 2.6 million weekly rows for a national provider's year) and
 the experience side per cell over the period (the running sums of the pre-aggregate,
-services.experience_cumulative: two weeks' rows; while they lag the facts, the pre-aggregate summed
-by region and service), and the weekly rows of the top watermelons only; ``cell_sums_from_rows``
-gives the same sums from the weekly rows the API and the review read anyway. The KPI running sums
+services.experience_cumulative: two weeks' rows, and after answers of the current week the facts of
+the weeks from their split on; after any other write, the facts summed by region and service), and
+the weekly rows of the top watermelons only; ``cell_sums_from_rows`` gives the same sums from the
+weekly rows the API and the review read anyway. The KPI running sums
 come as columns (``cumulative_kpi_cells``: a KpiCellSums is built only for a cell pooling tiers)
 and each experience target's sums for all its cells at once (facts.CellIndex.totals): the first
 computation after a write costs what 10,000 cells' comparisons and views do, not an object per
