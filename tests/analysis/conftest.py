@@ -190,3 +190,27 @@ def reads(monkeypatch) -> _ReadsOfAnotherProcess:
     real_loads = kept.Codec.loads
     monkeypatch.setattr(kept.Codec, "loads", lambda c, raw: seen.codecs.append(c) or real_loads(c, raw))
     return seen
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
+    """An own database on SQLite and on PostgreSQL, committed to: the write counters move at commits,
+    which the rolled-back ``db_session`` never makes (the pre-aggregates' split tests)."""
+    from sqlalchemy import MetaData, create_engine
+
+    from perception.core.models.base import Base
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'split.sqlite'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    made = create_engine(url)
+    # Whatever tables the database holds (the PostgreSQL pass leaves tables of models this process
+    # may not have imported), then ours.
+    found = MetaData()
+    found.reflect(made)
+    found.drop_all(made)
+    Base.metadata.create_all(made)
+    yield made
+    Base.metadata.drop_all(made)
+    made.dispose()

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, create_engine, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from perception.analysis.models import ExperienceCumulative, ExperienceCumulativeState
@@ -28,29 +27,9 @@ from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.freshness import Freshness, reading, split_week_now
 from perception.analysis.services.kpi_experience import EXPERIENCE_KINDS
 from perception.analysis.services.rollup import facts_signature, refresh_rollup
-from perception.core.models.base import Base
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.kpi.services.data_version import current_week_write
 from tests.analysis.test_lead_week_split import WEEKS, ZONE, _answer, _fact, _seed, _this_monday
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """test_lead_week_split's, dropping whatever tables the database holds first (the PostgreSQL
-    pass leaves tables of models this process may not have imported in the same database)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'split.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    made = create_engine(url)
-    found = MetaData()
-    found.reflect(made)
-    found.drop_all(made)
-    Base.metadata.create_all(made)
-    yield made
-    Base.metadata.drop_all(made)
-    made.dispose()
-
 
 SCOPES: list[dict[str, Any]] = [
     {},

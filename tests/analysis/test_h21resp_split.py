@@ -34,7 +34,7 @@ from perception.analysis.services.respondents import refresh_respondents, respon
 from perception.analysis.services.rollup import facts_signature, refresh_rollup
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.kpi.services.data_version import current_week_write
-from tests.analysis.test_lead_week_split import ZONE, _periods, _seed, _this_monday, engine  # noqa: F401
+from tests.analysis.test_lead_week_split import ZONE, _periods, _seed, _this_monday
 from tests.facts import assert_same_figures
 
 CUSTOMERS = ("survey", "callback", "sampling")
@@ -254,7 +254,7 @@ def _row_address(session: Session, split: date) -> Any:
     ).one()
 
 
-def test_an_answer_of_the_current_week_keeps_the_respondents_table_and_adds_up(engine):  # noqa: F811 - the fixture imported above
+def test_an_answer_of_the_current_week_keeps_the_respondents_table_and_adds_up(engine):
     rng = random.Random(211)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
@@ -295,7 +295,7 @@ def test_an_answer_of_the_current_week_keeps_the_respondents_table_and_adds_up(e
         _same_samples(session, split)
 
 
-def test_the_partial_refresh_of_spanning_respondents_equals_a_whole_rebuild(engine):  # noqa: F811 - the fixture imported above
+def test_the_partial_refresh_of_spanning_respondents_equals_a_whole_rebuild(engine):
     """Respondents whose cells count changes: one cell before the split answering again in the
     current week (now two), spanning ones answering again; refreshed twice over partial states."""
     rng = random.Random(212)
@@ -330,7 +330,7 @@ def test_the_partial_refresh_of_spanning_respondents_equals_a_whole_rebuild(engi
 
 
 @pytest.mark.parametrize("write", ["undeclared current week", "a past row corrected"])
-def test_any_other_write_makes_the_table_stale_and_the_samples_read_the_facts(engine, write):  # noqa: F811 - the fixture imported above
+def test_any_other_write_makes_the_table_stale_and_the_samples_read_the_facts(engine, write):
     rng = random.Random(213)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
@@ -355,7 +355,7 @@ def test_any_other_write_makes_the_table_stale_and_the_samples_read_the_facts(en
         _same_samples(session, split, FILTERS[:2], (60,))
 
 
-def test_a_declared_week_in_the_past_moves_the_split_back(engine):  # noqa: F811 - the fixture imported above
+def test_a_declared_week_in_the_past_moves_the_split_back(engine):
     """A weekly report's rows are of its past week, declared so: the table is read before that week,
     the facts from it on, and the samples equal the facts'; the refresh rebuilds from that week."""
     rng = random.Random(215)
@@ -378,7 +378,7 @@ def test_a_declared_week_in_the_past_moves_the_split_back(engine):  # noqa: F811
         _same_samples(session, split, FILTERS[:2], (60,))
 
 
-def test_a_signature_of_the_old_format_reads_as_before(engine):  # noqa: F811 - the fixture imported above
+def test_a_signature_of_the_old_format_reads_as_before(engine):
     """A table built before the split existed recorded the facts' signature alone: current while
     the facts are unchanged, stale after any answer (never partial); a refresh then records a stamp."""
     rng = random.Random(214)

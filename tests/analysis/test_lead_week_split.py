@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from perception.analysis.models import ExperienceRollup
@@ -26,7 +24,6 @@ from perception.analysis.services.facts import aggregate
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.freshness import Freshness, split_week_now
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
-from perception.core.models.base import Base
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.models.org import Region
 from perception.kpi.services.data_version import current_week_write
@@ -43,20 +40,6 @@ def _this_monday() -> date:
 
     today = datetime.now(ZoneInfo(ZONE)).date()
     return today - timedelta(days=today.weekday())
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'split.sqlite'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    made = create_engine(url)
-    Base.metadata.drop_all(made)
-    Base.metadata.create_all(made)
-    yield made
-    Base.metadata.drop_all(made)
-    made.dispose()
 
 
 def _fact(
