@@ -326,20 +326,26 @@ def _refresh_index_sums(session: Session, since: date | None = None) -> None:
             # Their earlier rows and cells.
             temp.format("h21_index_old") + per_rows("o.period_start < :since", respondent("h21_index_aff")),
             temp.format("h21_index_cells") + f"SELECT DISTINCT {cell} FROM h21_index_old",
-            # The other respondents of those cells, with all their (earlier) rows.
-            temp.format("h21_index_more")
-            + "SELECT DISTINCT o.source, o.source_id FROM experience_observation "
-            "AS o JOIN h21_index_cells AS k ON k.period_start = o.period_start AND k.region_id = o.region_id "
-            "AND k.source = o.source AND coalesce(k.service_id, -1) = coalesce(o.service_id, -1) "
-            f"AND coalesce(k.tier_id, -1) = coalesce(o.tier_id, -1) WHERE {facts} AND NOT EXISTS "
-            "(SELECT 1 FROM h21_index_aff AS a WHERE a.source = o.source AND a.source_id = o.source_id)",
-            *analyse("h21_index_more"),
             f"INSERT INTO h19_index_per SELECT source_id, {cell}, {sums} FROM h21_index_old",
-            f"INSERT INTO h19_index_per {per_rows('1 = 1', respondent('h21_index_more'))}",
         ]
     run(statements)
     if since is not None:
         earlier[0] = bool(session.scalar(text("SELECT count(*) FROM h21_index_cells")))
+    if earlier[0]:  # (rare: usually the respondents from ``since`` on are new ones)
+        run(
+            [
+                *analyse("h21_index_cells"),
+                # The other respondents of those cells, with all their (earlier) rows.
+                temp.format("h21_index_more")
+                + "SELECT DISTINCT o.source, o.source_id FROM experience_observation AS o "
+                "JOIN h21_index_cells AS k ON k.period_start = o.period_start AND k.region_id = o.region_id "
+                "AND k.source = o.source AND coalesce(k.service_id, -1) = coalesce(o.service_id, -1) "
+                f"AND coalesce(k.tier_id, -1) = coalesce(o.tier_id, -1) WHERE {facts} AND NOT EXISTS "
+                "(SELECT 1 FROM h21_index_aff AS a WHERE a.source = o.source AND a.source_id = o.source_id)",
+                *analyse("h21_index_more"),
+                f"INSERT INTO h19_index_per {per_rows('1 = 1', respondent('h21_index_more'))}",
+            ]
+        )
     statements = [
         temp.format("h19_index_span") + "SELECT source, source_id FROM h19_index_per "
         "GROUP BY source, source_id HAVING count(*) > 1",
