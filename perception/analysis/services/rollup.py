@@ -230,6 +230,7 @@ _INDEX_WORK = (
     "h19_index_span",
     "h21_index_aff",
     "h21_index_old",
+    "h21_index_was",
     "h21_index_cells",
     "h21_index_more",
 )
@@ -325,8 +326,21 @@ def _refresh_index_sums(session: Session, since: date | None = None) -> None:
             *analyse("h21_index_aff"),
             # Their earlier rows and cells.
             temp.format("h21_index_old") + per_rows("o.period_start < :since", respondent("h21_index_aff")),
-            temp.format("h21_index_cells") + f"SELECT DISTINCT {cell} FROM h21_index_old",
             f"INSERT INTO h19_index_per SELECT source_id, {cell}, {sums} FROM h21_index_old",
+            # Who of them spanned cells when the sums were built (the spanning table, not yet
+            # rewritten), and the earlier cells of those who span cells now and did not then or
+            # the other way round: those cells' sums gain or lose them. (Who keeps spanning, or
+            # keeps lying in one cell, leaves the earlier cells' sums as they are.)
+            temp.format("h21_index_was") + "SELECT DISTINCT s.source, s.source_id FROM "
+            f"experience_index_spanning AS s {respondent('h21_index_aff', 's')}",
+            temp.format("h21_index_cells") + f"SELECT DISTINCT {o_cell} FROM h21_index_old AS o "
+            "JOIN (SELECT p.source, p.source_id, count(*) AS cells FROM h19_index_per AS p "
+            "JOIN (SELECT DISTINCT source, source_id FROM h21_index_old) AS d ON d.source = p.source "
+            "AND d.source_id = p.source_id GROUP BY p.source, p.source_id) AS n "
+            "ON n.source = o.source AND n.source_id = o.source_id "
+            "LEFT JOIN h21_index_was AS w ON w.source = o.source AND w.source_id = o.source_id "
+            "WHERE (CASE WHEN w.source IS NULL THEN 0 ELSE 1 END) <> "
+            "(CASE WHEN n.cells > 1 THEN 1 ELSE 0 END)",
         ]
     run(statements)
     if since is not None:
