@@ -14,7 +14,10 @@ month) is merged from those rows with NumPy, so a page reads the facts once.
 With ``use_rollup`` and current pre-aggregated sums (services.rollup; no customer filter) the
 rows per respondent are not read at all: per cell the sums of the respondents' counts and sums
 and of their products make the interval of any grouping a sum of cells (``index_from_moments``,
-the same figures up to rounding, 1e-14 at a national provider's size).
+the same figures up to rounding, 1e-14 at a national provider's size). When only answers of the
+current week arrived since the sums were built (services.freshness, PARTIAL), their weeks before
+the split are read from them and the weeks from the split from the facts (the current week's
+respondents), merged per respondent (``_index_from_sums``).
 """
 
 from __future__ import annotations
@@ -85,9 +88,10 @@ def index_by_groups(
     respondent with NumPy. A page of four groupings reads the facts once, and the rows it reads
     are respondents, not ratings.
 
-    With ``use_rollup`` (the ANALYSIS_ROLLUP setting) and current pre-aggregated sums
-    (services.rollup), no customer filter: each grouping is summed in SQL from the cells' sums
-    and products (``index_from_moments``), without a row per respondent."""
+    With ``use_rollup`` (the ANALYSIS_ROLLUP setting) and usable pre-aggregated sums
+    (services.rollup.rollup_reading), no customer filter: each grouping is summed in SQL from the
+    cells' sums and products (``index_from_moments``), without a row per respondent; the weeks
+    from the sums' split (when PARTIAL) from the facts' rows per respondent (_index_from_sums)."""
     if voice not in VOICES:
         raise ValueError(f"unknown voice {voice!r}")
     for by in groupings:
