@@ -23,6 +23,8 @@ from perception.surveys.services.errors import SurveyError
 from perception.surveys.services.settings import SurveySettings
 
 ID = {"schema": {"type": "integer"}, "in": "path", "required": True}
+
+
 def rate_json(rate: surveys_rates.Rate) -> dict[str, Any]:
     return {
         "key": rate.key,

@@ -14,7 +14,10 @@ month) is merged from those rows with NumPy, so a page reads the facts once.
 With ``use_rollup`` and current pre-aggregated sums (services.rollup; no customer filter) the
 rows per respondent are not read at all: per cell the sums of the respondents' counts and sums
 and of their products make the interval of any grouping a sum of cells (``index_from_moments``,
-the same figures up to rounding, 1e-14 at a national provider's size).
+the same figures up to rounding, 1e-14 at a national provider's size). When only answers of the
+current week arrived since the sums were built (services.freshness, PARTIAL), their weeks before
+the split are read from them and the weeks from the split from the facts (the current week's
+respondents), merged per respondent (``_index_from_sums``).
 """
 
 from __future__ import annotations
@@ -85,47 +88,23 @@ def index_by_groups(
     respondent with NumPy. A page of four groupings reads the facts once, and the rows it reads
     are respondents, not ratings.
 
-    With ``use_rollup`` (the ANALYSIS_ROLLUP setting) and current pre-aggregated sums
-    (services.rollup), no customer filter: each grouping is summed in SQL from the cells' sums
-    and products (``index_from_moments``), without a row per respondent."""
+    With ``use_rollup`` (the ANALYSIS_ROLLUP setting) and usable pre-aggregated sums
+    (services.rollup.rollup_reading), no customer filter: each grouping is summed in SQL from the
+    cells' sums and products (``index_from_moments``), without a row per respondent; the weeks
+    from the sums' split (when PARTIAL) from the facts' rows per respondent (_index_from_sums)."""
     if voice not in VOICES:
         raise ValueError(f"unknown voice {voice!r}")
     for by in groupings:
         if set(by) - set(BY_COLUMNS):
             raise ValueError(f"cannot group the index by {sorted(set(by) - set(BY_COLUMNS))}")
     if use_rollup and filters.customer_id is None:
-        from perception.analysis.services.rollup import rollup_usable
+        from perception.analysis.services.rollup import rollup_reading
 
-        if rollup_usable(session):
-            return [
-                _index_from_rollup(session, filters, by, voice, grain, weights, min_n) for by in groupings
-            ]
-    span = Obs.scale_max - Obs.scale_min
-    per_dimension = []
-    for code in DIMENSION_CODES:
-        y = case(
-            (and_(Obs.dimension == code, span > 0), 100.0 * (Obs.value - Obs.scale_min) / span), else_=None
-        )
-        per_dimension += [func.count(y), func.coalesce(func.sum(y), 0.0)]
-    stmt = (
-        select(
-            Obs.source,
-            Obs.source_id,
-            Obs.region_id,
-            func.coalesce(Obs.service_id, -1),
-            Obs.period_start,
-            *per_dimension,
-        )
-        .where(
-            *where_facts(Obs, filters),
-            Obs.kind.in_(DIMENSION_KINDS),
-            Obs.dimension.in_(DIMENSION_CODES),
-            Obs.source.in_([str(s) for s in VOICES[voice]]),
-        )
-        .group_by(Obs.source, Obs.source_id, Obs.region_id, Obs.service_id, Obs.period_start)
-    )
-    tune_for_aggregation(session)
-    rows: list[Any] = list(session.execute(stmt).all())
+        reading = rollup_reading(session)
+        split = reading.facts_from
+        if reading.usable and (split is None or filters.start < split):
+            return _index_from_sums(session, filters, groupings, voice, grain, weights, min_n, split)
+    rows = _respondent_rows(session, filters, voice)
     if not rows:
         return [{} for _ in groupings]
     columns = list(zip(*rows, strict=True))
@@ -191,6 +170,202 @@ def _label(name: str, value: Any) -> Any:
         return np.datetime64(value, "D").astype(object)
     number = int(value)
     return None if name == "service" and number < 0 else number
+
+
+def _respondent_rows(
+    session: Session, filters: AnalysisFilters, voice: str, among: _Loose | None = None
+) -> list[Any]:
+    """Per respondent and region x service x period of the facts (``filters``, the ``voice``): the
+    count and sum of its rescaled ratings per dimension (c0, t0, c1, t1, ...), the service -1 for
+    none. ``among``: of those respondents only (their index on the facts, in chunks)."""
+    span = Obs.scale_max - Obs.scale_min
+    per_dimension = []
+    for code in DIMENSION_CODES:
+        y = case(
+            (and_(Obs.dimension == code, span > 0), 100.0 * (Obs.value - Obs.scale_min) / span), else_=None
+        )
+        per_dimension += [func.count(y), func.coalesce(func.sum(y), 0.0)]
+    stmt = (
+        select(
+            Obs.source,
+            Obs.source_id,
+            Obs.region_id,
+            func.coalesce(Obs.service_id, -1),
+            Obs.period_start,
+            *per_dimension,
+        )
+        .where(
+            *where_facts(Obs, filters),
+            Obs.kind.in_(DIMENSION_KINDS),
+            Obs.dimension.in_(DIMENSION_CODES),
+            Obs.source.in_([str(s) for s in VOICES[voice]]),
+        )
+        .group_by(Obs.source, Obs.source_id, Obs.region_id, Obs.service_id, Obs.period_start)
+    )
+    tune_for_aggregation(session)
+    if among is None:
+        return list(session.execute(stmt).all())
+    rows: list[Any] = []
+    for source in sorted(set(among.source.tolist())):
+        ids = sorted(set(among.source_id[among.source == source].tolist()))
+        for at in range(0, len(ids), _CHUNK):
+            chunk = ids[at : at + _CHUNK]
+            rows += session.execute(stmt.where(Obs.source == source, Obs.source_id.in_(chunk))).all()
+    return rows
+
+
+#: Respondents per query when the facts are read for some respondents (bound parameters).
+_CHUNK = 5000
+
+
+class _Loose:
+    """Rows per respondent and cell, merged per respondent and group when read: the spanning
+    respondents of the sums, the facts' rows from the split on, and the respondents whose earlier
+    cell the sums hold while they have rows from the split on as well (``vectors``: c0..c5, t0..t5)."""
+
+    def __init__(
+        self,
+        source: np.ndarray,
+        source_id: np.ndarray,
+        region: np.ndarray,
+        service: np.ndarray,
+        period: np.ndarray,
+        vectors: np.ndarray,
+    ) -> None:
+        self.source, self.source_id, self.region = source, source_id, region
+        self.service, self.period, self.vectors = service, period, vectors
+
+    @classmethod
+    def of(cls, rows: Sequence[Any], *, paired: bool) -> _Loose:
+        """From rows (source, source_id, region, service, period, then the counts and sums: paired
+        per dimension as _respondent_rows gives them, or the counts then the sums)."""
+        n_dims = len(DIMENSION_CODES)
+        if not rows:
+            return cls(
+                np.empty(0, dtype=object), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64),
+                np.empty(0, dtype=np.int64), np.empty(0, dtype="datetime64[D]"), np.empty((0, 2 * n_dims)),
+            )  # fmt: skip
+        columns = list(zip(*rows, strict=True))
+        stats = columns[5:]
+        ordered = [*stats[0::2], *stats[1::2]] if paired else stats
+        return cls(
+            np.array(columns[0], dtype=object),
+            np.array(columns[1], dtype=np.int64),
+            np.array(columns[2], dtype=np.int64),
+            np.array([-1 if v is None else v for v in columns[3]], dtype=np.int64),
+            np.array(columns[4], dtype="datetime64[D]"),
+            np.array(ordered, dtype=float).T.reshape(len(rows), 2 * n_dims),
+        )
+
+    def __len__(self) -> int:
+        return len(self.source_id)
+
+    def take(self, keep: np.ndarray) -> _Loose:
+        return _Loose(
+            self.source[keep], self.source_id[keep], self.region[keep], self.service[keep],
+            self.period[keep], self.vectors[keep],
+        )  # fmt: skip
+
+    @staticmethod
+    def joined(parts: Sequence[_Loose]) -> _Loose:
+        return _Loose(
+            *(np.concatenate([getattr(p, name) for p in parts]) for name in
+              ("source", "source_id", "region", "service", "period", "vectors"))
+        )  # fmt: skip
+
+    def groups(self, by: tuple[str, ...], grain: str) -> tuple[list[Hashable], np.ndarray]:
+        """The labels of the groups of ``by`` these rows fall in, and each row's group."""
+        period = self.period
+        if grain == "month":
+            period = period.astype("datetime64[M]").astype("datetime64[D]")
+        keys = {"region": self.region, "service": self.service, "period": period}
+        group = np.zeros(len(self), dtype=np.int64)
+        uniques = []
+        for name in by:
+            distinct, codes = np.unique(keys[name], return_inverse=True)
+            uniques.append(distinct)
+            group = group * len(distinct) + codes.reshape(-1)
+        present, at = np.unique(group, return_inverse=True)
+        labels: list[Hashable] = []
+        for code in present.tolist():
+            values: list[Any] = []
+            rest = int(code)
+            for name, u in reversed(list(zip(by, uniques, strict=True))):
+                values.append(_label(name, u[rest % len(u)]))
+                rest //= len(u)
+            values.reverse()
+            labels.append(() if not by else (values[0] if len(by) == 1 else tuple(values)))
+        return labels, at.reshape(-1)
+
+
+def _moments(vectors: np.ndarray) -> np.ndarray:
+    """Per respondent (c0..c5, t0..t5) what it adds to a cell's sums: whether it has a rating,
+    the counts, the sums and the products (as the index sums store them, INDEX_MOMENTS)."""
+    n_dims = len(DIMENSION_CODES)
+    c, t = vectors[:, :n_dims], vectors[:, n_dims:]
+    upper = np.triu_indices(n_dims)
+    return np.column_stack(
+        [
+            (c > 0).any(axis=1).astype(float),
+            c,
+            t,
+            np.einsum("rd,re->rde", t, t)[:, upper[0], upper[1]],
+            np.einsum("rd,re->rde", t, c).reshape(len(vectors), n_dims * n_dims),
+            np.einsum("rd,re->rde", c, c)[:, upper[0], upper[1]],
+        ]
+    )
+
+
+def _index_from_sums(
+    session: Session,
+    filters: AnalysisFilters,
+    groupings: Sequence[tuple[str, ...]],
+    voice: str,
+    grain: str,
+    weights: dict[str, float] | None,
+    min_n: int,
+    split: Any,
+) -> list[dict[Hashable, PerceptionIndex]]:
+    """The groupings from the index sums (services.rollup), the weeks from ``split`` on (None: none)
+    from the facts (services.freshness: answers of the current week arrived since the sums were
+    built). Every figure is a sum over respondents: the facts' rows from the split on are merged
+    per respondent with the sums' spanning rows; a respondent whose earlier rows the sums hold in
+    one cell and who has rows from the split on too is taken out of that cell's sums and merged
+    likewise (its earlier rows read from the facts by respondent), so the result is the facts'."""
+    from dataclasses import replace as with_
+
+    from perception.analysis.models import INDEX_SUMS, experience_index_spanning
+
+    span = experience_index_spanning.c
+    before = filters if split is None or filters.end <= split else with_(filters, end=split)
+    sources = [str(s) for s in VOICES[voice]]
+    spanning = _Loose.of(
+        session.execute(
+            select(span.source, span.source_id, span.region_id, span.service_id, span.period_start,
+                   *(span[c] for c in INDEX_SUMS))
+            .where(span.source.in_(sources), *where_facts(experience_index_spanning.c, before))
+        ).all(),
+        paired=False,
+    )  # fmt: skip
+    loose, minus = spanning, None
+    if before is not filters:
+        later = _Loose.of(_respondent_rows(session, with_(filters, start=split), voice), paired=True)
+        if len(later):
+            earlier = _Loose.of(_respondent_rows(session, before, voice, among=later), paired=True)
+            known = set(zip(spanning.source.tolist(), spanning.source_id.tolist(), strict=True))
+            keep = np.array(
+                [
+                    (s, i) not in known
+                    for s, i in zip(earlier.source.tolist(), earlier.source_id.tolist(), strict=True)
+                ],
+                dtype=bool,
+            )
+            minus = earlier.take(keep) if len(earlier) else None
+            loose = _Loose.joined([spanning, later, *([minus] if minus is not None else [])])
+    return [
+        _index_from_rollup(session, before, by, voice, grain, weights, min_n, loose, minus)
+        for by in groupings
+    ]
 
 
 def index_from_moments(
@@ -260,17 +435,20 @@ def _index_from_rollup(
     grain: str,
     weights: dict[str, float] | None,
     min_n: int,
+    loose: _Loose,
+    minus: _Loose | None = None,
 ) -> dict[Hashable, PerceptionIndex]:
-    """One grouping from the pre-aggregated index sums plus the respondents who span cells."""
+    """One grouping from the pre-aggregated index sums plus the rows per respondent merged per
+    respondent (``loose``: the respondents who span cells, and the facts' from a split on), less
+    what the respondents of ``minus`` added to their cell's sums (_index_from_sums)."""
     from perception.analysis.models import (
         INDEX_MOMENTS,
         INDEX_SUMS,
         experience_index_rollup,
-        experience_index_spanning,
     )
     from perception.analysis.services.rollup import ALL_REGIONS, ALL_SERVICES, BY_SERVICE, has_all_regions
 
-    roll, span = experience_index_rollup.c, experience_index_spanning.c
+    roll = experience_index_rollup.c
     per_service = "service" in by or filters.service_id is not None or filters.tier_id is not None
     level = BY_SERVICE if per_service else ALL_SERVICES
     if (
@@ -295,12 +473,6 @@ def _index_from_rollup(
     )
     tune_for_aggregation(session)
     cell_rows = session.execute(stmt).all()
-    span_keys = [span[key_of[name]] for name in by]
-    spanning = session.execute(
-        select(span.source, span.source_id, *span_keys, *(span[c] for c in INDEX_SUMS)).where(
-            span.source.in_(sources), *where_facts(experience_index_spanning.c, filters)
-        )
-    ).all()
     n_dims = len(DIMENSION_CODES)
     width = len(by)
 
@@ -317,27 +489,25 @@ def _index_from_rollup(
         stats_row = np.array([0.0 if v is None else float(v) for v in row[width:]])
         key = label(row[:width])
         groups[key] = groups[key] + stats_row if key in groups else stats_row
-    # Respondents across cells: merged per group and respondent, then their sums and products.
-    merged: dict[tuple[Hashable, Any, Any], np.ndarray] = {}
-    for row in spanning:
-        key = (label(row[2 : 2 + width]), row[0], row[1])
-        vector = np.array([float(v) for v in row[2 + width :]])
-        merged[key] = merged[key] + vector if key in merged else vector
-    for (key, _, _), vector in merged.items():
-        c, t = vector[:n_dims], vector[n_dims:]
-        upper = [(d, e) for d in range(n_dims) for e in range(d, n_dims)]
-        every = [(d, e) for d in range(n_dims) for e in range(n_dims)]
-        extra = np.concatenate(
-            [
-                [1.0 if (c > 0).any() else 0.0],
-                c,
-                t,
-                [t[d] * t[e] for d, e in upper],
-                [t[d] * c[e] for d, e in every],
-                [c[d] * c[e] for d, e in upper],
-            ]
+    if minus is not None and len(minus):
+        labels, in_group = minus.groups(by, grain)
+        taken = np.zeros((len(labels), len(INDEX_MOMENTS) + len(INDEX_SUMS) + 1))
+        np.add.at(taken, in_group, _moments(minus.vectors))
+        for g, key in enumerate(labels):
+            groups[key] = groups[key] - taken[g] if key in groups else -taken[g]  # (it is there)
+    if len(loose):
+        # Merged per group and respondent, then their sums and products.
+        labels, in_group = loose.groups(by, grain)
+        _, source = np.unique(loose.source, return_inverse=True)
+        each, row_of = np.unique(
+            np.column_stack([in_group, source.reshape(-1), loose.source_id]), axis=0, return_inverse=True
         )
-        groups[key] = groups[key] + extra if key in groups else extra
+        merged = np.zeros((len(each), loose.vectors.shape[1]))
+        np.add.at(merged, row_of.reshape(-1), loose.vectors)
+        added = np.zeros((len(labels), len(INDEX_MOMENTS) + len(INDEX_SUMS) + 1))
+        np.add.at(added, each[:, 0], _moments(merged))
+        for g, key in enumerate(labels):
+            groups[key] = groups[key] + added[g] if key in groups else added[g]
     groups = {k: v for k, v in groups.items() if v[0] > 0}
     if not groups:
         return {}

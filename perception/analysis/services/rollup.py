@@ -143,7 +143,7 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL work_mem = '128MB'"))
     _refresh_sums(session, since)
-    _refresh_index_sums(session)
+    _refresh_index_sums(session, since)
     refresh_all_regions(session, since)
     rows = session.scalar(select(func.count()).select_from(ExperienceRollup)) or 0
     if state is None:
@@ -199,7 +199,8 @@ def _refresh_sums(session: Session, since: date | None) -> None:
 
 def refresh_all_regions(session: Session, since: date | None = None) -> None:
     """(Re)build level 2 (ALL_REGIONS) of the sums from their level 0, the weeks from ``since`` on
-    (None: all), and of the index sums (all weeks): per service, summed over regions and tiers."""
+    (None: all): per service, summed over regions and tiers. (The index sums' level 2 is rebuilt
+    by ``_refresh_index_sums``, which knows which earlier cells a partial refresh touched.)"""
     weeks = [] if since is None else [Roll.period_start >= since]
     session.execute(delete(ExperienceRollup).where(ExperienceRollup.level == ALL_REGIONS, *weeks))
     fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("region_id", "tier_id")]
@@ -215,18 +216,7 @@ def refresh_all_regions(session: Session, since: date | None = None) -> None:
         *STAT_NAMES,
     ]
     session.execute(insert(ExperienceRollup).from_select(columns, summed))
-    # The index sums likewise (the respondents spanning cells stay apart, as for level 1).
-    sums = ", ".join(INDEX_SUMS + INDEX_MOMENTS)
-    session.execute(text(f"DELETE FROM experience_index_rollup WHERE level = {ALL_REGIONS}"))
-    session.execute(
-        text(
-            f"INSERT INTO experience_index_rollup (level, period_start, region_id, service_id, source, "
-            f"respondents, {sums}) SELECT {ALL_REGIONS}, period_start, 0, service_id, source, "
-            f"sum(respondents), {', '.join(f'sum({c})' for c in INDEX_SUMS + INDEX_MOMENTS)} "
-            f"FROM experience_index_rollup WHERE level = {BY_SERVICE} "
-            "GROUP BY period_start, service_id, source"
-        )
-    )
+    # The index sums' level 2 is rebuilt with their levels 0 and 1 (_refresh_index_sums).
 
 
 def has_all_regions(session: Session) -> bool:
@@ -235,26 +225,74 @@ def has_all_regions(session: Session) -> bool:
     return found is not None
 
 
-def _refresh_index_sums(session: Session) -> None:
-    """Rebuild the perception index's sums (analysis.models.experience_index_rollup): one row per
-    respondent and level-0 cell with the count and sum of its rescaled ratings per dimension (as
-    perception_index.index_by_groups reads them from the facts), then per cell the sums of those
-    and of their products over the respondents who lie in one cell; the others' rows are kept
-    apart (experience_index_spanning) and merged per respondent when read."""
+#: The work tables of the index sums' rebuild (temporary; dropped at the commit on PostgreSQL).
+_INDEX_WORK = (
+    "h19_index_per",
+    "h19_index_span",
+    "h21_index_aff",
+    "h21_index_old",
+    "h21_index_was",
+    "h21_index_cells",
+    "h21_index_more",
+)
+
+
+def _refresh_index_sums(session: Session, since: date | None = None) -> None:
+    """Rebuild the perception index's sums (analysis.models.experience_index_rollup, levels 0, 1
+    and 2): one row per respondent and level-0 cell with the count and sum of its rescaled ratings
+    per dimension (as perception_index.index_by_groups reads them from the facts), then per cell
+    the sums of those and of their products over the respondents who lie in one cell; the others'
+    rows are kept apart (experience_index_spanning) and merged per respondent when read.
+
+    With ``since`` (a partial refresh: the facts before it are those the sums were built from),
+    the cells from ``since`` on, and the earlier cells of the respondents who have rows from
+    ``since`` on or had spanning rows there: such a respondent may span the split now (its
+    earlier cell then leaves the cell's sums for the spanning table) or no longer span it. Every
+    respondent of those cells is read again with all their rows (through the facts' index on
+    the respondent), so the rows are those a whole rebuild gives. The earlier cells are few (a
+    survey answer is a new respondent): usually the weeks from ``since`` alone are rewritten."""
+    from sqlalchemy import Date, bindparam
+
     from perception.analysis.services.facts import DIMENSION_CODES, INDEX_KINDS
 
     dims = range(INDEX_DIMS)
-    span = "(scale_max - scale_min)"
+    span = "(o.scale_max - o.scale_min)"
     ys = ", ".join(
-        f"CASE WHEN dimension = '{code}' AND {span} > 0 THEN 100.0 * (value - scale_min) / {span} END AS y{d}"
+        f"CASE WHEN o.dimension = '{code}' AND {span} > 0 THEN 100.0 * (o.value - o.scale_min) / {span} "
+        f"END AS y{d}"
         for d, code in enumerate(DIMENSION_CODES)
     )
     per = ", ".join(
         [*(f"count(y{d}) AS c{d}" for d in dims), *(f"coalesce(sum(y{d}), 0) AS t{d}" for d in dims)]
     )
     cell = "period_start, region_id, service_id, tier_id, source"
+    o_cell = ", ".join(f"o.{c}" for c in cell.split(", "))
     kinds = ", ".join(f"'{k}'" for k in INDEX_KINDS)
     codes = ", ".join(f"'{c}'" for c in DIMENSION_CODES)
+    facts = f"o.kind IN ({kinds}) AND o.dimension IN ({codes})"
+
+    def per_rows(where: str, join: str = "") -> str:
+        """The rows per respondent and cell of the facts (``o``, joined with ``join``) ``where``."""
+        return (
+            f"SELECT source_id, {cell}, {per} FROM (SELECT o.source_id, {o_cell}, {ys} "
+            f"FROM experience_observation AS o {join} WHERE {facts} AND {where}) AS x "
+            f"GROUP BY source_id, {cell}"
+        )
+
+    earlier: list[bool] = [False]  # whether cells before ``since`` are rebuilt (known in phase 2)
+
+    def touched(table: str, keys: tuple[str, ...]) -> str:
+        """The rows of ``table`` whose ``keys`` are those of a rebuilt cell (all when whole)."""
+        if since is None:
+            return "1 = 1"
+        if not earlier[0]:
+            return f"{table}.period_start >= :since"
+        mine = ", ".join(f"coalesce({key}, -1)" if key in ("service_id", "tier_id") else key for key in keys)
+        return f"({table}.period_start >= :since OR ({mine}) IN (SELECT {mine} FROM h21_index_cells))"
+
+    def respondent(alias: str, table: str = "o") -> str:
+        return f"JOIN {alias} ON {alias}.source = {table}.source AND {alias}.source_id = {table}.source_id"
+
     products = []
     for name in INDEX_MOMENTS:
         kind, d, e = name.split("_")
@@ -262,33 +300,106 @@ def _refresh_index_sums(session: Session) -> None:
         products.append(f"sum({left}{d} * {right}{e})")
     any_rating = " + ".join(f"c{d}" for d in dims)
     sums, moments = ", ".join(INDEX_SUMS), ", ".join(INDEX_MOMENTS)
+    summed = ", ".join(f"sum({c})" for c in INDEX_SUMS + INDEX_MOMENTS)
     same = "s.source = p.source AND s.source_id = p.source_id"
+    postgres = session.get_bind().dialect.name == "postgresql"
     # PostgreSQL drops the work tables at the commit; SQLite knows no ON COMMIT: dropped below.
-    on_commit = " ON COMMIT DROP" if session.get_bind().dialect.name == "postgresql" else ""
-    for statement in (
-        "DROP TABLE IF EXISTS h19_index_per",
-        "DROP TABLE IF EXISTS h19_index_span",
-        f"CREATE TEMP TABLE h19_index_per{on_commit} AS SELECT source_id, {cell}, {per} "
-        f"FROM (SELECT source_id, {cell}, {ys} FROM experience_observation "
-        f"WHERE kind IN ({kinds}) AND dimension IN ({codes})) AS x GROUP BY source_id, {cell}",
-        f"CREATE TEMP TABLE h19_index_span{on_commit} AS SELECT source, source_id FROM h19_index_per "
+    temp = "CREATE TEMP TABLE {}" + (" ON COMMIT DROP" if postgres else "") + " AS "
+
+    def run(statements: list[str]) -> None:
+        for statement in statements:
+            query = text(statement)
+            if ":since" in statement:
+                query = query.bindparams(bindparam("since", since, type_=Date))
+            session.execute(query)
+
+    statements = [f"DROP TABLE IF EXISTS {name}" for name in _INDEX_WORK]
+    # Small work tables: analysed, so that the planner probes the facts' index per respondent.
+    analyse = (lambda name: [f"ANALYZE {name}"]) if postgres else (lambda name: [])
+    if since is None:
+        statements.append(temp.format("h19_index_per") + per_rows("1 = 1"))
+    else:
+        statements += [
+            # The rows from ``since`` on, and who has them or had spanning rows there.
+            temp.format("h19_index_per") + per_rows("o.period_start >= :since"),
+            temp.format("h21_index_aff") + "SELECT source, source_id FROM h19_index_per UNION "
+            "SELECT source, source_id FROM experience_index_spanning WHERE period_start >= :since",
+            *analyse("h21_index_aff"),
+            # Their earlier rows and cells.
+            temp.format("h21_index_old") + per_rows("o.period_start < :since", respondent("h21_index_aff")),
+            f"INSERT INTO h19_index_per SELECT source_id, {cell}, {sums} FROM h21_index_old",
+            # Who of them spanned cells when the sums were built (the spanning table, not yet
+            # rewritten), and the earlier cells of those who span cells now and did not then or
+            # the other way round: those cells' sums gain or lose them. (Who keeps spanning, or
+            # keeps lying in one cell, leaves the earlier cells' sums as they are.)
+            temp.format("h21_index_was") + "SELECT DISTINCT s.source, s.source_id FROM "
+            f"experience_index_spanning AS s {respondent('h21_index_aff', 's')}",
+            temp.format("h21_index_cells") + f"SELECT DISTINCT {o_cell} FROM h21_index_old AS o "
+            "JOIN (SELECT p.source, p.source_id, count(*) AS cells FROM h19_index_per AS p "
+            "JOIN (SELECT DISTINCT source, source_id FROM h21_index_old) AS d ON d.source = p.source "
+            "AND d.source_id = p.source_id GROUP BY p.source, p.source_id) AS n "
+            "ON n.source = o.source AND n.source_id = o.source_id "
+            "LEFT JOIN h21_index_was AS w ON w.source = o.source AND w.source_id = o.source_id "
+            "WHERE (CASE WHEN w.source IS NULL THEN 0 ELSE 1 END) <> "
+            "(CASE WHEN n.cells > 1 THEN 1 ELSE 0 END)",
+        ]
+    run(statements)
+    if since is not None:
+        earlier[0] = bool(session.scalar(text("SELECT count(*) FROM h21_index_cells")))
+    if earlier[0]:  # (rare: usually the respondents from ``since`` on are new ones)
+        run(
+            [
+                *analyse("h21_index_cells"),
+                # The other respondents of those cells, with all their (earlier) rows.
+                temp.format("h21_index_more")
+                + "SELECT DISTINCT o.source, o.source_id FROM experience_observation AS o "
+                "JOIN h21_index_cells AS k ON k.period_start = o.period_start AND k.region_id = o.region_id "
+                "AND k.source = o.source AND coalesce(k.service_id, -1) = coalesce(o.service_id, -1) "
+                f"AND coalesce(k.tier_id, -1) = coalesce(o.tier_id, -1) WHERE {facts} AND NOT EXISTS "
+                "(SELECT 1 FROM h21_index_aff AS a WHERE a.source = o.source AND a.source_id = o.source_id)",
+                *analyse("h21_index_more"),
+                f"INSERT INTO h19_index_per {per_rows('1 = 1', respondent('h21_index_more'))}",
+            ]
+        )
+    statements = [
+        temp.format("h19_index_span") + "SELECT source, source_id FROM h19_index_per "
         "GROUP BY source, source_id HAVING count(*) > 1",
-        "DELETE FROM experience_index_spanning",
-        "DELETE FROM experience_index_rollup",
+        # The spanning rows of every respondent read again (all their rows are in h19_index_per).
+        "DELETE FROM experience_index_spanning"
+        + (
+            ""
+            if since is None
+            else " WHERE period_start >= :since "
+            "OR (source, source_id) IN (SELECT source, source_id FROM h19_index_per)"
+        ),
         f"INSERT INTO experience_index_spanning ({cell}, source_id, {sums}) "
         f"SELECT p.period_start, p.region_id, p.service_id, p.tier_id, p.source, p.source_id, {sums} "
         f"FROM h19_index_per AS p JOIN h19_index_span AS s ON {same}",
+        # Level 0: the rebuilt cells (every respondent of theirs is in h19_index_per, and every
+        # respondent there who lies in one cell lies in one of them).
+        f"DELETE FROM experience_index_rollup WHERE level = {BY_SERVICE} AND "
+        + touched("experience_index_rollup", tuple(cell.split(", "))),
         f"INSERT INTO experience_index_rollup (level, {cell}, respondents, {sums}, {moments}) "
         f"SELECT {BY_SERVICE}, {cell}, sum(CASE WHEN {any_rating} > 0 THEN 1 ELSE 0 END), "
         f"{', '.join(f'sum({c})' for c in INDEX_SUMS)}, {', '.join(products)} FROM h19_index_per AS p "
         f"WHERE NOT EXISTS (SELECT 1 FROM h19_index_span AS s WHERE {same}) "
         f"GROUP BY {cell}",
-        f"INSERT INTO experience_index_rollup (level, period_start, region_id, source, respondents, {sums}, "
-        f"{moments}) SELECT {ALL_SERVICES}, period_start, region_id, source, sum(respondents), "
-        f"{', '.join(f'sum({c})' for c in INDEX_SUMS + INDEX_MOMENTS)} FROM experience_index_rollup "
-        f"WHERE level = {BY_SERVICE} GROUP BY period_start, region_id, source",
+    ]
+    # Levels 1 (summed over services and tiers) and 2 (over regions and tiers) of the rebuilt
+    # cells' keys, from level 0.
+    for level, keys, region, service in (
+        (ALL_SERVICES, ("period_start", "region_id", "source"), "region_id", "NULL"),
+        (ALL_REGIONS, ("period_start", "service_id", "source"), "0", "service_id"),
     ):
-        session.execute(text(statement))
-    if not on_commit:
-        session.execute(text("DROP TABLE h19_index_per"))
-        session.execute(text("DROP TABLE h19_index_span"))
+        scope = touched("experience_index_rollup", keys)
+        statements += [
+            f"DELETE FROM experience_index_rollup WHERE level = {level} AND {scope}",
+            f"INSERT INTO experience_index_rollup (level, period_start, region_id, service_id, source, "
+            f"respondents, {sums}, {moments}) SELECT {level}, period_start, {region}, {service}, source, "
+            f"sum(respondents), {summed} FROM experience_index_rollup "
+            f"WHERE level = {BY_SERVICE} AND {scope} GROUP BY {', '.join(keys)}",
+        ]
+    run(statements)
+    if not postgres:
+        for name in _INDEX_WORK:
+            session.execute(text(f"DROP TABLE IF EXISTS {name}"))
