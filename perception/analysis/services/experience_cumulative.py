@@ -62,7 +62,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    case,
     delete,
     func,
     insert,
@@ -78,7 +77,13 @@ from perception.analysis.models import (
     ExperienceCumulativeState,
     ExperienceRollup,
 )
-from perception.analysis.services.facts import FactTable, fact_table, tune_for_aggregation
+from perception.analysis.services.facts import (
+    FactTable,
+    fact_sums,
+    fact_table,
+    summed_stats,
+    tune_for_aggregation,
+)
 from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.freshness import Freshness, Reading, reading
 from perception.core.models.base import utcnow
@@ -224,9 +229,9 @@ _SERIES = Table(
 _SERIES_COLUMNS = [c.name for c in _SERIES.c]
 
 
-def _series_key() -> list[Any]:
-    """The key of a series in the pre-aggregate's rows (no service, tier or dimension: -1, "")."""
-    r = ExperienceRollup
+def _series_key(r: Any = ExperienceRollup) -> list[Any]:
+    """The key of a series in the pre-aggregate's rows, or in the facts' (``r``; no service, tier
+    or dimension: -1, "")."""
     return [
         r.region_id,
         func.coalesce(r.service_id, NONE),
@@ -301,12 +306,7 @@ def sums_by_series() -> Select[Any]:
         select(
             r.period_start,
             s.id,
-            func.sum(r.n),
-            func.sum(r.s),
-            func.sum(r.ss),
-            func.sum(r.top2),
-            func.sum(r.promoters),
-            func.sum(r.detractors),
+            *summed_stats(r),
         )
         .select_from(r)
         .join(_SERIES, same)
@@ -367,12 +367,7 @@ def _running_sums_since(
         select(
             r.period_start,
             *key,
-            func.sum(r.n),
-            func.sum(r.s),
-            func.sum(r.ss),
-            func.sum(r.top2),
-            func.sum(r.promoters),
-            func.sum(r.detractors),
+            *summed_stats(r),
         )
         .where(r.level == BY_SERVICE, r.period_start >= since)
         .group_by(r.period_start, *key)
@@ -564,24 +559,11 @@ def _with_facts(
     """The period's sums ``d`` per series plus the facts' sums of the filters' weeks (those from the
     split on), per region, service, tier and measure as facts.aggregate sums them; a series the
     state does not name (first answered in those weeks) is added to ``keys`` and ``measures``."""
-    key = [
-        Obs.region_id,
-        func.coalesce(Obs.service_id, NONE),
-        func.coalesce(Obs.tier_id, NONE),
-        Obs.kind,
-        func.coalesce(Obs.dimension, ""),
-        Obs.scale_min,
-        Obs.scale_max,
-    ]
+    key = _series_key(Obs)
     stmt = (
         select(
             *key,
-            func.count(),
-            func.sum(Obs.value),
-            func.sum(Obs.value * Obs.value),
-            func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
-            func.sum(case((Obs.value >= 9, 1), else_=0)),
-            func.sum(case((Obs.value <= 6, 1), else_=0)),
+            *fact_sums(),
         )
         .where(*where_facts(Obs, filters))
         .group_by(*key)

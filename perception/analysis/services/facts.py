@@ -250,6 +250,29 @@ def _key_value(name: str, value: Any) -> Any:
     return int(value) if name == "region" else value
 
 
+#: The additive statistics of a group of facts, as the pre-aggregates keep them (services.rollup):
+#: the count, the sum and the sum of squares of the values, the top-2-box, promoter and detractor
+#: counts.
+STAT_NAMES = ("n", "s", "ss", "top2", "promoters", "detractors")
+
+
+def fact_sums() -> list[Any]:
+    """STAT_NAMES over a group of facts (a GROUP BY over ExperienceObservation)."""
+    return [
+        func.count(),
+        func.sum(Obs.value),
+        func.sum(Obs.value * Obs.value),
+        func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
+        func.sum(case((Obs.value >= 9, 1), else_=0)),
+        func.sum(case((Obs.value <= 6, 1), else_=0)),
+    ]
+
+
+def summed_stats(table: Any) -> list[Any]:
+    """STAT_NAMES over a group of rows that hold them (the pre-aggregate's)."""
+    return [func.sum(getattr(table, name)) for name in STAT_NAMES]
+
+
 def aggregate(
     session: Session,
     filters: AnalysisFilters,
@@ -364,14 +387,7 @@ def _grouped_rows(
     level: list[Any] = []
     if rollup:
         source: Any = Roll
-        sums = [
-            func.sum(Roll.n),
-            func.sum(Roll.s),
-            func.sum(Roll.ss),
-            func.sum(Roll.top2),
-            func.sum(Roll.promoters),
-            func.sum(Roll.detractors),
-        ]
+        sums = summed_stats(Roll)
         per_service = "service" in wanted or filters.service_id is not None or filters.tier_id is not None
         level = [Roll.level == (BY_SERVICE if per_service else ALL_SERVICES)]
         if (
@@ -384,14 +400,7 @@ def _grouped_rows(
             level = [Roll.level == ALL_REGIONS]
     else:
         source = Obs
-        sums = [
-            func.count(),
-            func.sum(Obs.value),
-            func.sum(Obs.value * Obs.value),
-            func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
-            func.sum(case((Obs.value >= 9, 1), else_=0)),
-            func.sum(case((Obs.value <= 6, 1), else_=0)),
-        ]
+        sums = fact_sums()
     if sources is not None:
         level.append(source.source.in_([str(s) for s in sources]))
     if cells is not None:

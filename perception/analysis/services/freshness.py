@@ -21,14 +21,16 @@ making the pre-aggregates stale they log their week (experience_week_log, number
 and the split moves back to the earliest week logged since the pre-aggregate was built, so the pages
 read a week or two from the facts instead of all of them, and the refresh rebuilds those weeks.
 
-Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``.
+Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``, ``record_refresh``.
 """
 
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -131,3 +133,21 @@ def reading(session: Session, recorded: str | None) -> Reading:
     if earliest is not None:
         weeks.append(earliest)
     return Reading(Freshness.PARTIAL, min(weeks))
+
+
+def record_refresh(
+    session: Session, state: Any, model: type, signature: str, rows: int, started: float
+) -> Any:
+    """Write a pre-aggregate's single state row (``model``; ``state`` None: the first) after a
+    refresh that began at ``started`` (time.perf_counter) and left ``rows`` rows."""
+    from perception.core.models.base import utcnow
+
+    if state is None:
+        state = model(signature=signature)
+        session.add(state)
+    state.signature = signature
+    state.refreshed_at = utcnow()
+    state.rows = rows
+    state.seconds = time.perf_counter() - started
+    session.flush()
+    return state

@@ -22,7 +22,7 @@ respondents), merged per respondent (``_index_from_sums``).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
@@ -123,12 +123,7 @@ def index_by_groups(
         keys["period"] = keys["period"].astype("datetime64[M]").astype("datetime64[D]")
     out: list[dict[Hashable, PerceptionIndex]] = []
     for by in groupings:
-        group = np.zeros(len(rows), dtype=np.int64)
-        uniques = []
-        for name in by:
-            distinct, codes = np.unique(keys[name], return_inverse=True)
-            uniques.append(distinct)
-            group = group * len(distinct) + codes.reshape(-1)
+        group, uniques = _group_codes(keys, by, len(rows))
         # One row per respondent within a group (a respondent seen in two groups counts in each).
         present, row_of = np.unique(group * (int(respondent.max()) + 1) + respondent, return_inverse=True)
         row_of = row_of.reshape(-1)
@@ -279,12 +274,7 @@ class _Loose:
         if grain == "month":
             period = period.astype("datetime64[M]").astype("datetime64[D]")
         keys = {"region": self.region, "service": self.service, "period": period}
-        group = np.zeros(len(self), dtype=np.int64)
-        uniques = []
-        for name in by:
-            distinct, codes = np.unique(keys[name], return_inverse=True)
-            uniques.append(distinct)
-            group = group * len(distinct) + codes.reshape(-1)
+        group, uniques = _group_codes(keys, by, len(self))
         present, at = np.unique(group, return_inverse=True)
         labels: list[Hashable] = []
         for code in present.tolist():
@@ -529,3 +519,17 @@ def _index_from_rollup(
         weights=weights,
         min_n=min_n,
     )
+
+
+def _group_codes(
+    keys: Mapping[str, np.ndarray], by: Sequence[str], n: int
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One code per row for the groups of ``by`` (the key columns ``keys``, ``n`` rows), and each
+    column's distinct values in the codes' order."""
+    group = np.zeros(n, dtype=np.int64)
+    uniques = []
+    for name in by:
+        distinct, codes = np.unique(keys[name], return_inverse=True)
+        uniques.append(distinct)
+        group = group * len(distinct) + codes.reshape(-1)
+    return group, uniques

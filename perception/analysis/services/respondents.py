@@ -45,8 +45,7 @@ from sqlalchemy.orm import Session, aliased
 
 from perception.analysis.models import RESPONDENT_DIMS, ExperienceRespondentState, experience_respondent
 from perception.analysis.services.filters import AnalysisFilters, where_facts
-from perception.analysis.services.freshness import Freshness, Reading, reading, stamp
-from perception.core.models.base import utcnow
+from perception.analysis.services.freshness import Freshness, Reading, reading, record_refresh, stamp
 from perception.core.models.facts import ExperienceObservation as Obs
 
 R = experience_respondent.c
@@ -117,14 +116,7 @@ def refresh_respondents(session: Session, *, force: bool = False) -> int | None:
         rows = session.scalar(select(func.count()).select_from(experience_respondent)) or 0
     else:
         rows = state.rows + _refresh_since(session, since, postgres)
-    if state is None:
-        state = ExperienceRespondentState(signature=signature)
-        session.add(state)
-    state.signature = signature
-    state.refreshed_at = utcnow()
-    state.rows = rows
-    state.seconds = time.perf_counter() - started
-    session.flush()
+    record_refresh(session, state, ExperienceRespondentState, signature, rows, started)
     return rows
 
 

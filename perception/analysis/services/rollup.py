@@ -32,7 +32,7 @@ import enum
 import time
 from datetime import date
 
-from sqlalchemy import case, delete, func, insert, literal, select, text
+from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -44,8 +44,8 @@ from perception.analysis.models import (
     ExperienceRollup,
 )
 from perception.analysis.models import ExperienceRollup as Roll
-from perception.analysis.services.freshness import Freshness, Reading, reading, stamp
-from perception.core.models.base import utcnow
+from perception.analysis.services.facts import STAT_NAMES, fact_sums, summed_stats
+from perception.analysis.services.freshness import Freshness, Reading, reading, record_refresh, stamp
 from perception.core.models.facts import ExperienceObservation as Obs
 
 ROLLUP_KEYS = (
@@ -59,7 +59,6 @@ ROLLUP_KEYS = (
     "scale_min",
     "scale_max",
 )
-STAT_NAMES = ("n", "s", "ss", "top2", "promoters", "detractors")
 #: Level 0: per service and tier; level 1: summed over them (service_id and tier_id NULL).
 BY_SERVICE, ALL_SERVICES = 0, 1
 #: Level 2: per service summed over the regions and tiers (region_id 0, tier_id NULL): the
@@ -146,14 +145,7 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     _refresh_index_sums(session, since)
     refresh_all_regions(session, since)
     rows = session.scalar(select(func.count()).select_from(ExperienceRollup)) or 0
-    if state is None:
-        state = AnalysisRollupState(signature=signature)
-        session.add(state)
-    state.signature = signature
-    state.refreshed_at = utcnow()
-    state.rows = rows
-    state.seconds = time.perf_counter() - started
-    session.flush()
+    record_refresh(session, state, AnalysisRollupState, signature, rows, started)
     refresh_experience_cumulative(session, force=True)
     return rows
 
@@ -164,12 +156,7 @@ def _refresh_sums(session: Session, since: date | None) -> None:
     source = select(
         literal(BY_SERVICE),
         *keys,
-        func.count(),
-        func.sum(Obs.value),
-        func.sum(Obs.value * Obs.value),
-        func.sum(case((Obs.value >= Obs.scale_max - 1, 1), else_=0)),
-        func.sum(case((Obs.value >= 9, 1), else_=0)),
-        func.sum(case((Obs.value <= 6, 1), else_=0)),
+        *fact_sums(),
     ).group_by(*keys)
     if since is not None:
         source = source.where(Obs.period_start >= since)
@@ -185,7 +172,7 @@ def _refresh_sums(session: Session, since: date | None) -> None:
         select(
             literal(ALL_SERVICES),
             *fine,
-            *(func.sum(getattr(Roll, k)) for k in STAT_NAMES),
+            *summed_stats(Roll),
         )
         .where(Roll.level == BY_SERVICE, *([] if since is None else [Roll.period_start >= since]))
         .group_by(*fine)
@@ -205,7 +192,7 @@ def refresh_all_regions(session: Session, since: date | None = None) -> None:
     session.execute(delete(ExperienceRollup).where(ExperienceRollup.level == ALL_REGIONS, *weeks))
     fine = [getattr(Roll, k) for k in ROLLUP_KEYS if k not in ("region_id", "tier_id")]
     summed = (
-        select(literal(ALL_REGIONS), literal(0), *fine, *(func.sum(getattr(Roll, k)) for k in STAT_NAMES))
+        select(literal(ALL_REGIONS), literal(0), *fine, *summed_stats(Roll))
         .where(Roll.level == BY_SERVICE, *weeks)
         .group_by(*fine)
     )
