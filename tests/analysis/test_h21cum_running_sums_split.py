@@ -22,14 +22,23 @@ from sqlalchemy.orm import Session
 
 from perception.analysis.models import ExperienceCumulative, ExperienceCumulativeState
 from perception.analysis.services import experience_cumulative as ec
-from perception.analysis.services.facts import FactTable, aggregate
+from perception.analysis.services.facts import aggregate
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.freshness import Freshness, reading, split_week_now
 from perception.analysis.services.kpi_experience import EXPERIENCE_KINDS
 from perception.analysis.services.rollup import facts_signature, refresh_rollup
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.kpi.services.data_version import current_week_write
-from tests.analysis.test_lead_week_split import WEEKS, ZONE, _answer, _fact, _seed, _this_monday
+from tests.analysis.test_lead_week_split import (
+    WEEKS,
+    ZONE,
+    _answer,
+    _fact,
+    _fact_rows,
+    _seed,
+    _stale_write,
+    _this_monday,
+)
 
 SCOPES: list[dict[str, Any]] = [
     {},
@@ -41,12 +50,7 @@ SCOPES: list[dict[str, Any]] = [
 KINDS: list[Any] = [None, EXPERIENCE_KINDS, ("csat", "nps")]
 
 
-def _rows(table: FactTable) -> list[tuple]:
-    rows = zip(
-        table.period.tolist(), table.region.tolist(), table.service.tolist(), table.kind.tolist(),
-        table.dimension.tolist(), map(tuple, table.stats.round(9).tolist()), strict=True,
-    )  # fmt: skip
-    return sorted(rows, key=repr)
+_rows = _fact_rows
 
 
 def _periods(split: date) -> list[tuple[date, date]]:
@@ -137,15 +141,7 @@ def test_any_other_write_makes_them_stale_until_rebuilt(engine, write):
         refresh_rollup(session)
         session.commit()
         _answer(session, rng, current, declared=True)  # partial first: still never read after a stale write
-        past = session.scalar(select(Obs.id).where(Obs.period_start < split).limit(1))
-        if write == "undeclared current week":
-            _answer(session, rng, current, declared=False)
-        elif write == "a past row corrected":
-            session.execute(update(Obs).where(Obs.id == past).values(value=Obs.scale_min))
-            session.commit()
-        else:
-            session.execute(delete(Obs).where(Obs.id == past))
-            session.commit()
+        _stale_write(session, rng, write, split, current)
         assert _freshness(session) is Freshness.STALE and not ec.cumulative_usable(session)
         f = AnalysisFilters(split - timedelta(weeks=13), split + timedelta(weeks=1))
         assert ec.period_table(session, f) is None

@@ -32,10 +32,9 @@ from perception.analysis.services.perception_index import index_by_groups
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.models.org import Region
-from perception.kpi.services.data_version import current_week_write
 from perception.setup.models.catalog import Service, ServiceTier
 from tests.analysis.test_h19agg_rollup import _same_index
-from tests.analysis.test_lead_week_split import ZONE, _this_monday
+from tests.analysis.test_lead_week_split import _this_monday, _write
 
 WEEKS = 20
 SOURCES = ("survey", "callback", "sampling", "feedback")
@@ -124,14 +123,7 @@ def _seed(session: Session, rng: random.Random, current: date, split: date) -> W
     return world
 
 
-def _declare(session: Session, week: date, rows: list[dict], *, declared: bool = True) -> None:
-    conn = session.connection()
-    if declared:
-        with current_week_write(conn, "experience_observation", week, ZONE):
-            session.execute(insert(Obs), rows)
-    else:
-        session.execute(insert(Obs), rows)
-    session.commit()
+_declare = _write  # fact rows of a week, declared or not, committed
 
 
 def _answer(session: Session, rng: random.Random, world: World, week: date, *, declared: bool = True) -> None:

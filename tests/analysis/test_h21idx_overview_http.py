@@ -11,57 +11,17 @@ import re
 from datetime import date
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from perception.analysis.services import overview
 from perception.analysis.services.freshness import Freshness, split_week_now
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
+from tests.analysis.test_h19ovw_overview_kept import own_app  # noqa: F401 - the fixture (a manager "m")
 from tests.analysis.test_h21idx_index_split import World, _declare, _rows, _seed
 from tests.analysis.test_lead_week_split import _this_monday
-from tests.own_database import PostgresSchema, sqlite_url
 
 #: The index's query of the facts: a row per respondent.
 INDEX_OF_FACTS = re.compile(r"GROUP BY experience_observation\.source, experience_observation\.source_id")
-PASSWORD = "pw-0123456789abc"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def own_app(request, tmp_path):
-    from perception import create_app
-    from perception.core.extensions import db
-    from perception.core.models.auth import Role
-    from perception.core.users import UserSpec, create_user
-
-    schema = None
-    if request.param == "sqlite":
-        url = sqlite_url(tmp_path, "overview")
-    else:
-        schema = PostgresSchema("h21idx_overview")
-        url = schema.url()
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "test-secret-key-which-is-long-enough-0123456789",
-            "REDIS_URL": None,
-            "JOBS_BACKGROUND": False,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-        create_user(
-            db.session,
-            UserSpec(username="m", display_name="M", roles=frozenset({Role.MANAGER}), password=PASSWORD),
-        )
-        db.session.commit()
-    overview.forget_kept()
-    yield app
-    overview.forget_kept()
-    with app.app_context():
-        db.engine.dispose()
-    if schema is not None:
-        schema.drop()
 
 
 def _page(response: Any) -> str:
@@ -82,17 +42,18 @@ def _dates(parameters: Any) -> set[date]:
     return found
 
 
-def test_the_overview_after_an_answer_reads_the_index_of_the_past_weeks_from_the_sums(own_app):
+def test_the_overview_after_an_answer_reads_the_index_of_the_past_weeks_from_the_sums(own_app):  # noqa: F811
     from perception.core.extensions import db
 
     rng = random.Random(2123)
     split, current = split_week_now(), _this_monday()
+    overview.forget_kept()  # another test's kept figures are not this database's
     with own_app.app_context():
         world: World = _seed(db.session, rng, current, split)
         refresh_rollup(db.session)
         db.session.commit()
     client = own_app.test_client()
-    assert client.post("/login", data={"username": "m", "password": PASSWORD}).status_code == 302
+    assert client.post("/login", data={"username": "m", "password": "pw-0123456789abc"}).status_code == 302
     path = "/analysis/overview"
     assert client.get(path).status_code == 200
 

@@ -33,8 +33,7 @@ from perception.analysis.services.reliability import dimension_matrix
 from perception.analysis.services.respondents import refresh_respondents, respondents_reading
 from perception.analysis.services.rollup import facts_signature, refresh_rollup
 from perception.core.models.facts import ExperienceObservation as Obs
-from perception.kpi.services.data_version import current_week_write
-from tests.analysis.test_lead_week_split import ZONE, _periods, _seed, _this_monday
+from tests.analysis.test_lead_week_split import _periods, _seed, _this_monday, _write
 from tests.facts import assert_same_figures
 
 CUSTOMERS = ("survey", "callback", "sampling")
@@ -147,13 +146,7 @@ def _seed_respondents(session: Session, rng: random.Random, current: date, split
 def _answer(
     session: Session, rng: random.Random, week: date, rows: list[dict], *, declared: bool = True
 ) -> None:
-    conn = session.connection()
-    if declared:
-        with current_week_write(conn, "experience_observation", week, ZONE):
-            session.execute(insert(Obs), rows)
-    else:
-        session.execute(insert(Obs), rows)
-    session.commit()
+    _write(session, week, rows, declared=declared)
 
 
 def _answers(session: Session, rng: random.Random, current: date, seeded: dict[str, Any]) -> None:

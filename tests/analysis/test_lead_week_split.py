@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from perception.analysis.models import ExperienceRollup
-from perception.analysis.services.facts import aggregate
+from perception.analysis.services.facts import FactTable, aggregate
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.freshness import Freshness, split_week_now
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
@@ -89,9 +89,9 @@ def _seed(session: Session, rng: random.Random, current: date) -> None:
     session.commit()
 
 
-def _answer(session: Session, rng: random.Random, week: date, *, declared: bool) -> None:
-    """One answer's rows, written as the answer path writes them (declared current-week) or not."""
-    rows = [_fact(rng, week, rng.randrange(10**6), rng.randint(1, 6), 2, 1) for _ in range(3)]
+def _write(session: Session, week: date, rows: list[dict], *, declared: bool = True) -> None:
+    """Fact rows of ``week``, committed: declared so, as the answer path and a weekly report write
+    theirs, or not."""
     conn = session.connection()
     if declared:
         with current_week_write(conn, "experience_observation", week, ZONE):
@@ -99,6 +99,12 @@ def _answer(session: Session, rng: random.Random, week: date, *, declared: bool)
     else:
         session.execute(insert(Obs), rows)
     session.commit()
+
+
+def _answer(session: Session, rng: random.Random, week: date, *, declared: bool) -> None:
+    """One answer's rows, written as the answer path writes them (declared current-week) or not."""
+    rows = [_fact(rng, week, rng.randrange(10**6), rng.randint(1, 6), 2, 1) for _ in range(3)]
+    _write(session, week, rows, declared=declared)
 
 
 SHAPES = [
@@ -123,6 +129,11 @@ def _table(session: Session, start: date, end: date, shape: dict, *, use_rollup:
     table = aggregate(
         session, AnalysisFilters(start=start, end=end, **shape), by=by, use_rollup=use_rollup, **kw
     )
+    return _fact_rows(table)
+
+
+def _fact_rows(table: FactTable) -> list[tuple]:
+    """A FactTable's rows, sorted, the statistics rounded far below their noise."""
     rows = zip(
         table.period.tolist(), table.region.tolist(), table.service.tolist(), table.kind.tolist(),
         table.dimension.tolist(), map(tuple, table.stats.round(9).tolist()), strict=True,
@@ -194,6 +205,21 @@ def test_an_answer_of_the_current_week_keeps_the_past_weeks_and_adds_up(engine):
         "a past row withdrawn",
     ],
 )
+def _stale_write(session: Session, rng: random.Random, write: str, split: date, current: date) -> None:
+    """A committed write that is not an answer of the current week: an undeclared answer, a past
+    row corrected, a past row withdrawn (``write``)."""
+    past = session.scalar(select(Obs.id).where(Obs.period_start < split).limit(1))
+    if write == "undeclared current week":
+        _answer(session, rng, current, declared=False)
+    elif write == "a past row corrected":
+        session.execute(update(Obs).where(Obs.id == past).values(value=Obs.scale_min))
+        session.commit()
+    else:
+        assert write == "a past row withdrawn", write
+        session.execute(delete(Obs).where(Obs.id == past))
+        session.commit()
+
+
 def test_any_other_write_makes_it_stale_and_the_pages_read_the_facts(engine, write):
     rng = random.Random(20)
     split, current = split_week_now(), _this_monday()
@@ -201,15 +227,7 @@ def test_any_other_write_makes_it_stale_and_the_pages_read_the_facts(engine, wri
         _seed(session, rng, current)
         refresh_rollup(session)
         session.commit()
-        past = session.scalar(select(Obs.id).where(Obs.period_start < split).limit(1))
-        if write == "undeclared current week":
-            _answer(session, rng, current, declared=False)
-        elif write == "a past row corrected":
-            session.execute(update(Obs).where(Obs.id == past).values(value=Obs.scale_min))
-            session.commit()
-        else:
-            session.execute(delete(Obs).where(Obs.id == past))
-            session.commit()
+        _stale_write(session, rng, write, split, current)
         assert rollup_reading(session).freshness is Freshness.STALE
         _same_as_facts(session, split)
         refresh_rollup(session)  # a whole rebuild
