@@ -197,14 +197,6 @@ def test_an_answer_of_the_current_week_keeps_the_past_weeks_and_adds_up(engine):
         _same_as_facts(session, split)
 
 
-@pytest.mark.parametrize(
-    "write",
-    [
-        "undeclared current week",
-        "a past row corrected",
-        "a past row withdrawn",
-    ],
-)
 def _stale_write(session: Session, rng: random.Random, write: str, split: date, current: date) -> None:
     """A committed write that is not an answer of the current week: an undeclared answer, a past
     row corrected, a past row withdrawn (``write``)."""
@@ -220,6 +212,14 @@ def _stale_write(session: Session, rng: random.Random, write: str, split: date, 
         session.commit()
 
 
+@pytest.mark.parametrize(
+    "write",
+    [
+        "undeclared current week",
+        "a past row corrected",
+        "a past row withdrawn",
+    ],
+)
 def test_any_other_write_makes_it_stale_and_the_pages_read_the_facts(engine, write):
     rng = random.Random(20)
     split, current = split_week_now(), _this_monday()
