@@ -195,22 +195,23 @@ def reads(monkeypatch) -> _ReadsOfAnotherProcess:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     """An own database on SQLite and on PostgreSQL, committed to: the write counters move at commits,
-    which the rolled-back ``db_session`` never makes (the pre-aggregates' split tests)."""
-    from sqlalchemy import MetaData, create_engine
+    which the rolled-back ``db_session`` never makes (the pre-aggregates' split tests). On
+    PostgreSQL a schema of its own: the PostgreSQL pass's session-wide app holds the database's
+    tables, which must outlive these tests."""
+    from sqlalchemy import create_engine
 
     from perception.core.models.base import Base
+    from tests.own_database import PostgresSchema
 
+    schema = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'split.sqlite'}"
     else:
-        url = request.getfixturevalue("postgres_url")
+        schema = PostgresSchema("split_tests")
+        url = schema.url()
     made = create_engine(url)
-    # Whatever tables the database holds (the PostgreSQL pass leaves tables of models this process
-    # may not have imported), then ours.
-    found = MetaData()
-    found.reflect(made)
-    found.drop_all(made)
     Base.metadata.create_all(made)
     yield made
-    Base.metadata.drop_all(made)
     made.dispose()
+    if schema is not None:
+        schema.drop()
