@@ -192,12 +192,18 @@ def reads(monkeypatch) -> _ReadsOfAnotherProcess:
     return seen
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.own_sqlite),
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
 def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
     """An own database on SQLite and on PostgreSQL, committed to: the write counters move at commits,
     which the rolled-back ``db_session`` never makes (the pre-aggregates' split tests). On
     PostgreSQL a schema of its own: the PostgreSQL pass's session-wide app holds the database's
-    tables, which must outlive these tests."""
+    tables, which must outlive these tests. Marked own_sqlite and postgres: whatever the database
+    setting they serve their own, so CI's PostgreSQL pass leaves them to the SQLite pass (once each)."""
     from sqlalchemy import create_engine
 
     from perception.core.models.base import Base
