@@ -223,8 +223,10 @@ def _same_samples(
 
 
 def _same_view(session: Session, split: date) -> None:
-    for start, end in _periods(split):
-        for shape in FILTERS[:3]:
+    # The 14 weeks, a period ending at the split, the two weeks around it (the samples are compared
+    # at every period above; the whole view costs seconds per comparison).
+    for start, end in _periods(split)[::2]:
+        for shape in FILTERS[:2]:
             f = AnalysisFilters(start=start, end=end, **shape)
             want = computed_experience(session, f, use_rollup=False).to_dict()
             got = computed_experience(session, f, use_rollup=True).to_dict()
@@ -285,7 +287,7 @@ def test_an_answer_of_the_current_week_keeps_the_respondents_table_and_adds_up(e
         refresh_respondents(session, force=True)
         session.commit()
         assert _table_rows(session) == partial
-        _same_samples(session, split)
+        _same_samples(session, split, FILTERS[:3], (60,))
 
 
 def test_the_partial_refresh_of_spanning_respondents_equals_a_whole_rebuild(engine):
