@@ -317,7 +317,11 @@ def build_in_postgres(
     wiggle = "(floor(random() * 3)::int - 1)"
     cols = ", ".join(OBS_COLS)
     dims = "ARRAY[" + ",".join(f"'{d}'" for d in DIMS) + "]"
-    for select in (
+    # One insert in the order answers arrive (by day, then response): a provider's facts are
+    # written as the surveys come back, so a week's rows lie together on disk. Session 14 wrote
+    # them kind by kind in random order, which scattered a week's rows over the whole table and
+    # made every read of the current week's facts touch pages all over it.
+    parts = (
         f"SELECT {base}, 'csat', NULL, 'csat', csat, 1, 5 FROM bench_response",
         f"SELECT {base}, 'nps', NULL, 'nps', least(10, greatest(0, 2 * csat + {wiggle})), 0, 10 "
         "FROM bench_response WHERE g % 4 = 1",
@@ -325,8 +329,11 @@ def build_in_postgres(
         f"FROM bench_response CROSS JOIN unnest({dims}) AS d WHERE g % 4 = 2",
         f"SELECT {base}, 'ces', NULL, 'ces', least(7, greatest(1, csat + 2 + {wiggle})), 1, 7 "
         "FROM bench_response WHERE g % 4 = 3",
-    ):
-        session.execute(text(f"INSERT INTO experience_observation ({cols}) {select}"))  # noqa: S608
+    )
+    union = " UNION ALL ".join(f"({part})" for part in parts)
+    session.execute(
+        text(f"INSERT INTO experience_observation ({cols}) SELECT * FROM ({union}) facts ORDER BY 3, 2")  # noqa: S608
+    )
     n_obs = session.scalar(text("SELECT count(*) FROM experience_observation"))
     print(
         f"responses: {n_responses:,} ({n_obs:,} observations) written in {time.perf_counter() - t:.1f} s"
