@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 
 from perception.core.models.facts import ExperienceObservation
 from tests.conftest import PASSWORD, login
@@ -106,8 +106,21 @@ def test_the_page_reads_the_respondents_table_for_the_past_weeks_after_an_answer
     manager = app.test_client()
     assert login(manager, "boss").status_code == 302
     experience_service.forget_kept()
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_a: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
     page = manager.get("/analysis/experience")
+    event.remove(engine, "before_cursor_execute", seen)
     assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    # Each pre-aggregate's reading is taken once for the page (freshness.once_per_transaction), not
+    # by each part that reads it.
+    for state in ("analysis_rollup_state", "experience_respondent_state"):
+        assert sum(f"FROM {state}" in s for s in statements) == 1, state
     # CSAT and NPS drivers and the reliability: the table's rows before the split, the facts' after.
     assert reads == {"_table_rows": 3, "_facts_rows": 3}
 

@@ -21,20 +21,32 @@ making the pre-aggregates stale they log their week (experience_week_log, number
 and the split moves back to the earliest week logged since the pre-aggregate was built, so the pages
 read a week or two from the facts instead of all of them, and the refresh rebuilds those weeks.
 
-Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``, ``record_refresh``.
+A page asks for the same reading several times (the weekly sums by each of its parts, the
+respondents' table by the drivers and the reliability): ``once_per_transaction`` takes it once per
+transaction, until the transaction writes (a flush, or an uncommitted write to the facts), so a
+page pays its counters' and state rows' queries once, and reads every part as of the same
+reading.
+
+Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``, ``record_refresh``,
+``once_per_transaction``.
 """
 
 from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
+
+#: session.info: the readings taken in the current transaction, and the flushes counted.
+_READINGS = "perception.freshness.readings"
+_FLUSHES = "perception.freshness.flushes"
 
 #: The westernmost offset (UTC-12): its date is no later than any zone's at the same moment.
 _WESTERNMOST = timedelta(hours=12)
@@ -77,17 +89,21 @@ def _versions(session: Session) -> tuple[str, str, int] | None:
         EXPERIENCE_FACTS,
         EXPERIENCE_PAST,
         EXPERIENCE_WEEK_LOG,
-        read_version,
+        read_versions,
     )
 
     try:
         with session.begin_nested():
-            # The log's number first: a week logged after it is looked for by every reader.
-            logged = read_version(session, EXPERIENCE_WEEK_LOG)[0]
-            facts = read_version(session, EXPERIENCE_FACTS)
-            past = read_version(session, EXPERIENCE_PAST)
+            # One statement: the log's number is of the same commits as the counters, so a week
+            # logged after it is looked for by every reader.
+            versions = read_versions(session, (EXPERIENCE_WEEK_LOG, EXPERIENCE_FACTS, EXPERIENCE_PAST))
     except (OperationalError, ProgrammingError):
         return None
+    logged, facts, past = (
+        versions[EXPERIENCE_WEEK_LOG][0],
+        versions[EXPERIENCE_FACTS],
+        versions[EXPERIENCE_PAST],
+    )
     return "dv:" + ":".join(map(str, facts)), "past:" + ":".join(map(str, past)), logged
 
 
@@ -151,3 +167,33 @@ def record_refresh(
     state.seconds = time.perf_counter() - started
     session.flush()
     return state
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flush(session: Session, _context: Any) -> None:
+    # A flush may have written a pre-aggregate's state row or the facts: readings taken before
+    # it are taken again.
+    session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
+
+
+def once_per_transaction(session: Session, name: str, take: Callable[[], Reading]) -> Reading:
+    """``take()``'s reading of the pre-aggregate ``name``, taken once in this transaction while it
+    writes nothing (module docstring); taken anew after a flush or with uncommitted writes."""
+    from perception.kpi.services.data_version import has_pending_writes
+
+    if isinstance(session, scoped_session):  # a request's session: the one it stands for
+        session = session()
+    transaction = session.get_transaction()
+    if transaction is None or session.new or session.dirty or session.deleted or has_pending_writes(session):
+        return take()
+    mark = (transaction, session.info.get(_FLUSHES, 0))
+    kept = session.info.get(_READINGS)
+    if kept is None or kept[0] != mark:
+        taken: dict[str, Reading] = {}
+        session.info[_READINGS] = (mark, taken)
+    else:
+        taken = kept[1]
+    found = taken.get(name)
+    if found is None:
+        found = taken[name] = take()
+    return found

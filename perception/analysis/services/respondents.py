@@ -45,7 +45,14 @@ from sqlalchemy.orm import Session, aliased
 
 from perception.analysis.models import RESPONDENT_DIMS, ExperienceRespondentState, experience_respondent
 from perception.analysis.services.filters import AnalysisFilters, where_facts
-from perception.analysis.services.freshness import Freshness, Reading, reading, record_refresh, stamp
+from perception.analysis.services.freshness import (
+    Freshness,
+    Reading,
+    once_per_transaction,
+    reading,
+    record_refresh,
+    stamp,
+)
 from perception.core.models.facts import ExperienceObservation as Obs
 
 R = experience_respondent.c
@@ -60,13 +67,17 @@ def _state(session: Session) -> ExperienceRespondentState | None:
 def respondents_reading(session: Session) -> Reading:
     """How far experience_respondent matches the facts right now: wholly, or in the weeks before
     its split (services.freshness; a signature of the facts alone, recorded before the split
-    existed, reads as current or stale)."""
-    try:
-        with session.begin_nested():  # a database migrated before the table existed has none
-            state = _state(session)
-    except (OperationalError, ProgrammingError):
-        return Reading(Freshness.ABSENT)
-    return reading(session, state.signature if state is not None else None)
+    existed, reads as current or stale). Taken once per transaction (freshness.once_per_transaction)."""
+
+    def take() -> Reading:
+        try:
+            with session.begin_nested():  # a database migrated before the table existed has none
+                state = _state(session)
+        except (OperationalError, ProgrammingError):
+            return Reading(Freshness.ABSENT)
+        return reading(session, state.signature if state is not None else None)
+
+    return once_per_transaction(session, "respondents", take)
 
 
 def respondents_usable(session: Session) -> bool:
