@@ -326,19 +326,21 @@ def _recent_lateral(
     """PostgreSQL: the respondents with a matching fact from ``since`` on (the week's rows, through
     the period index), each grouped from their facts of the period in a LATERAL subquery (the source
     index). As a semi-join the planner scanned the whole period's facts (some 370,000 rows at a tenth
-    of a national provider's size) to group a few thousand respondents."""
+    of a national provider's size) to group a few thousand respondents.
+
+    The order is taken from ``recent`` itself: a respondent's newest week among their facts from
+    ``since`` on is their newest week in the period (they have such a fact, and all their others
+    are earlier), so the rows come out in the final order and the LIMIT stops the LATERAL after
+    ``limit`` respondents instead of grouping every respondent of the week first."""
     recent = (
-        select(Obs.source, Obs.source_id)
+        select(Obs.source, Obs.source_id, func.max(Obs.period_start).label("week"))
         .where(*_facts_where(filters, overall, sources), Obs.period_start >= since)
-        .distinct()
+        .group_by(Obs.source, Obs.source_id)
         .subquery("recent")
     )
     fact = aliased(Obs)
     per = (
-        select(
-            *(f.label(f"f{i}") for i, f in enumerate(figures(fact))),
-            func.max(fact.period_start).label("week"),
-        )
+        select(*(f.label(f"f{i}") for i, f in enumerate(figures(fact))))
         .where(
             *_facts_where(filters, overall, sources, fact),
             fact.source == recent.c.source,
@@ -346,12 +348,12 @@ def _recent_lateral(
         )
         .lateral("per")
     )
-    picked = [c for c in per.c if c.name != "week"]
+    picked = list(per.c)
     return (
         select(*picked)
         .select_from(recent.join(per, true()))
         .where(*([picked[-1].is_not(None)] if overall is not None else []))
-        .order_by(per.c.week.desc(), recent.c.source, recent.c.source_id)
+        .order_by(recent.c.week.desc(), recent.c.source, recent.c.source_id)
         .limit(limit)
     )
 
