@@ -22,7 +22,7 @@ from perception.analysis.services.respondents import respondents_reading
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.kpi.services.data_version import current_week_write
-from tests.analysis.test_lead_week_split import ZONE, _answer, _fact, _seed, _this_monday
+from tests.analysis.test_lead_week_split import ZONE, _answer, _built, _fact, _this_monday
 
 
 def _statements(engine) -> list[str]:
@@ -39,9 +39,7 @@ def test_a_reading_is_taken_once_until_the_transaction_writes(engine):
     rng = random.Random(22)
     current = _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         _answer(session, rng, current, declared=True)
 
         seen = _statements(engine)
@@ -73,9 +71,7 @@ def test_a_partial_refresh_records_the_rows_the_table_holds(engine):
     rng = random.Random(23)
     current = _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         for _ in range(3):
             _answer(session, rng, current, declared=True)
             assert rollup_reading(session).freshness is Freshness.PARTIAL

@@ -89,6 +89,13 @@ def _seed(session: Session, rng: random.Random, current: date) -> None:
     session.commit()
 
 
+def _built(session: Session, rng: random.Random, current: date) -> None:
+    """The provider-shaped facts (``_seed``) and their pre-aggregates built from them, committed."""
+    _seed(session, rng, current)
+    refresh_rollup(session)
+    session.commit()
+
+
 def _write(session: Session, week: date, rows: list[dict], *, declared: bool = True) -> None:
     """Fact rows of ``week``, committed: declared so, as the answer path and a weekly report write
     theirs, or not."""
@@ -169,9 +176,7 @@ def test_an_answer_of_the_current_week_keeps_the_past_weeks_and_adds_up(engine):
     rng = random.Random(19)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         assert rollup_reading(session).freshness is Freshness.CURRENT
 
         _answer(session, rng, current, declared=True)
@@ -224,9 +229,7 @@ def test_any_other_write_makes_it_stale_and_the_pages_read_the_facts(engine, wri
     rng = random.Random(20)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         _stale_write(session, rng, write, split, current)
         assert rollup_reading(session).freshness is Freshness.STALE
         _same_as_facts(session, split)
@@ -242,9 +245,7 @@ def test_inside_the_answering_transaction_its_own_rows_count(engine):
     rng = random.Random(21)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         for week, expected in ((split - timedelta(weeks=3), split - timedelta(weeks=3)), (current, split)):
             conn = session.connection()
             with current_week_write(conn, "experience_observation", week, ZONE):
@@ -280,9 +281,7 @@ def test_a_declared_write_of_a_past_week_moves_the_split_back_to_it(engine, back
     split, current = split_week_now(), _this_monday()
     week = current - timedelta(weeks=back)
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         _answer(session, rng, week, declared=True)
         found = rollup_reading(session)
         assert found.freshness is Freshness.PARTIAL and found.facts_from == min(week, split)

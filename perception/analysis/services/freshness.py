@@ -28,7 +28,7 @@ page pays its counters' and state rows' queries once, and reads every part as of
 reading.
 
 Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``, ``record_refresh``,
-``once_per_transaction``.
+``once_per_transaction``, ``state_reading``.
 """
 
 from __future__ import annotations
@@ -197,3 +197,19 @@ def once_per_transaction(session: Session, name: str, take: Callable[[], Reading
     if found is None:
         found = taken[name] = take()
     return found
+
+
+def state_reading(session: Session, name: str, state_of: Callable[[Session], Any]) -> Reading:
+    """The reading of the pre-aggregate ``name`` whose state row ``state_of`` finds (its recorded
+    ``stamp`` in ``signature``), once per transaction; ABSENT where the table does not exist yet (a
+    database migrated below it)."""
+
+    def take() -> Reading:
+        try:
+            with session.begin_nested():
+                state = state_of(session)
+        except (OperationalError, ProgrammingError):
+            return Reading(Freshness.ABSENT)
+        return reading(session, state.signature if state is not None else None)
+
+    return once_per_transaction(session, name, take)

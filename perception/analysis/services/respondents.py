@@ -40,7 +40,6 @@ from typing import Any, cast
 
 from sqlalchemy import and_, case, delete, func, or_, select, text, true, tuple_, union_all
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, aliased
 
 from perception.analysis.models import RESPONDENT_DIMS, ExperienceRespondentState, experience_respondent
@@ -48,10 +47,10 @@ from perception.analysis.services.filters import AnalysisFilters, where_facts
 from perception.analysis.services.freshness import (
     Freshness,
     Reading,
-    once_per_transaction,
     reading,
     record_refresh,
     stamp,
+    state_reading,
 )
 from perception.core.models.facts import ExperienceObservation as Obs
 
@@ -68,16 +67,7 @@ def respondents_reading(session: Session) -> Reading:
     """How far experience_respondent matches the facts right now: wholly, or in the weeks before
     its split (services.freshness; a signature of the facts alone, recorded before the split
     existed, reads as current or stale). Taken once per transaction (freshness.once_per_transaction)."""
-
-    def take() -> Reading:
-        try:
-            with session.begin_nested():  # a database migrated before the table existed has none
-                state = _state(session)
-        except (OperationalError, ProgrammingError):
-            return Reading(Freshness.ABSENT)
-        return reading(session, state.signature if state is not None else None)
-
-    return once_per_transaction(session, "respondents", take)
+    return state_reading(session, "respondents", _state)
 
 
 def respondents_usable(session: Session) -> bool:

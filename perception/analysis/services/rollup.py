@@ -48,10 +48,10 @@ from perception.analysis.services.facts import STAT_NAMES, fact_sums, summed_sta
 from perception.analysis.services.freshness import (
     Freshness,
     Reading,
-    once_per_transaction,
     reading,
     record_refresh,
     stamp,
+    state_reading,
 )
 from perception.core.models.facts import ExperienceObservation as Obs
 
@@ -101,16 +101,7 @@ class RollupFreshness(enum.StrEnum):
 def rollup_reading(session: Session) -> Reading:
     """How far ExperienceRollup (and the index sums built with it) matches the facts right now:
     wholly, or in the weeks before its split (services.freshness; once per transaction)."""
-
-    def take() -> Reading:
-        try:
-            with session.begin_nested():  # a database migrated before the rollup existed has no table
-                state = _state(session)
-        except (OperationalError, ProgrammingError):
-            return Reading(Freshness.ABSENT)
-        return reading(session, state.signature if state is not None else None)
-
-    return once_per_transaction(session, "rollup", take)
+    return state_reading(session, "rollup", _state)
 
 
 def rollup_freshness(session: Session) -> RollupFreshness:
