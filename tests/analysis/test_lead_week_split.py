@@ -256,22 +256,6 @@ def test_inside_the_answering_transaction_its_own_rows_count(engine):
             session.rollback()
 
 
-def test_the_split_is_no_later_than_any_zones_current_week():
-    from datetime import UTC, datetime
-
-    now = datetime.now(UTC)
-    for zone in (
-        "Pacific/Kiritimati",
-        "Asia/Shanghai",
-        "UTC",
-        "America/New_York",
-        "Etc/GMT+12",
-        "Pacific/Pago_Pago",
-    ):
-        today = now.astimezone(ZoneInfo(zone)).date()
-        assert split_week_now() <= today - timedelta(days=today.weekday())
-
-
 @pytest.mark.parametrize("back", [1, 3])
 def test_a_declared_write_of_a_past_week_moves_the_split_back_to_it(engine, back):
     """A weekly report's rows are of its one past week, declared so (data_version.week_write): they

@@ -8,15 +8,21 @@ stale and the pages read the 9M facts (seconds) until the next full rebuild (min
 
 A survey answer is written for the current week and says so (data_version.current_week_write); it
 leaves the counter of the past weeks' facts (data_version.EXPERIENCE_PAST) alone. So the stamp also
-records that counter and the split week: the Monday of the current week as the westernmost time
-zone (UTC-12) sees it when the build starts, which is no later than the week any later declared
-answer names in its own zone. While the past counter stands, the pre-aggregate's weeks before the
-split are exactly the facts' (no write has touched them since), and only the weeks from the split on
-must be read from the facts (``Reading.PARTIAL``): the current week's few rows, through the period
-index. Every statistic the pre-aggregates hold is a sum over weeks (or over respondents, most of whom lie
-in one week), so the two parts add up to the facts' figure.
+records that counter and the split week: the Monday of the current week as UTC sees it when the
+build starts (data_version.reference_monday). A declared write committed later names that week or
+a later one, or its week is earlier than the reference week at its commit and is logged (below).
+In China the reference week begins at 08:00 on Monday, before the working day, so from then on a
+page after an answer reads the week's answers from the facts, not the week before too (the
+westernmost zone's Monday, used until session 15, cost a week more of facts for 20 hours of every
+week in Asia; a zone west of UTC now logs its answers of Sunday evening instead). While the past
+counter stands, the pre-aggregate's weeks before the split are exactly the facts' (no write has
+touched them since), and only the weeks from the split on must be read from the facts
+(``Reading.PARTIAL``): the current week's few rows, through the period index. Every statistic the
+pre-aggregates hold is a sum over weeks (or over respondents, most of whom lie in one week), so
+the two parts add up to the facts' figure.
 
-A weekly report's facts are rows of a past week, declared so (data_version.week_write): instead of
+A weekly report's facts are rows of a past week, declared so (data_version.week_write), as are
+answers naming a week before the reference week: instead of
 making the pre-aggregates stale they log their week (experience_week_log, numbered in commit order),
 and the split moves back to the earliest week logged since the pre-aggregate was built, so the pages
 read a week or two from the facts instead of all of them, and the refresh rebuilds those weeks.
@@ -37,7 +43,7 @@ import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -47,9 +53,6 @@ from sqlalchemy.orm import Session, scoped_session
 #: session.info: the readings taken in the current transaction, and the flushes counted.
 _READINGS = "perception.freshness.readings"
 _FLUSHES = "perception.freshness.flushes"
-
-#: The westernmost offset (UTC-12): its date is no later than any zone's at the same moment.
-_WESTERNMOST = timedelta(hours=12)
 
 
 class Freshness(enum.StrEnum):
@@ -77,9 +80,11 @@ class Reading:
 
 
 def split_week_now() -> date:
-    """Monday of the current week as the westernmost zone sees it now (see the module docstring)."""
-    day = (datetime.now(UTC) - _WESTERNMOST).date()
-    return day - timedelta(days=day.weekday())
+    """Monday of the current week as UTC sees it now (data_version.reference_monday; the module
+    docstring)."""
+    from perception.kpi.services.data_version import reference_monday
+
+    return reference_monday()
 
 
 def _versions(session: Session) -> tuple[str, str, int] | None:

@@ -21,14 +21,18 @@ The overview's change look compares the weeks before the current one, and the pr
 the weeks before the one they were refreshed in, so an answer recorded for the current week changes
 neither. The answer path says so (``current_week_write``), and such rows leave those counters alone
 when the week they name has begun by the commit's clock. Declared rows of a past week (a weekly
-report's, ``week_write``) move the change look's counter and, instead of ``EXPERIENCE_PAST``, log
-their week (``EXPERIENCE_WEEK_LOG``): the pre-aggregates then read the facts from that week on.
+report's, ``week_write``) move the change look's counter. Declared rows never move
+``EXPERIENCE_PAST``: the pre-aggregates read the facts from the week they were built in (its
+Monday as UTC sees it, ``reference_monday``) on, and a declared week before the reference week at
+the commit is logged (``EXPERIENCE_WEEK_LOG``): the pre-aggregates then read the facts from that
+week on. (An answer in a zone west of UTC on a Sunday evening names a week UTC has left: logged,
+correct and slower until the next refresh; a zone east of UTC is never logged for its current week.)
 Any other write to the facts moves both counters.
 
 Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``KPI_EXPERIENCE``, ``EXPERIENCE_FACTS``,
 ``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``EXPERIENCE_PAST``, ``EXPERIENCE_WEEK_LOG``,
 ``read_version``, ``read_versions``, ``mark_written``, ``week_write`` (``current_week_write``),
-``declared_weeks``, ``has_pending_writes``.
+``declared_weeks``, ``has_pending_writes``, ``reference_monday``.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import contextlib
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -276,11 +280,24 @@ def week_write(conn: Connection, table: str, period_start: date, timezone: str) 
 current_week_write = week_write
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def reference_monday() -> date:
+    """The Monday of the current week as UTC sees it now: the pre-aggregates read the facts from the
+    reference week of their build on (analysis.services.freshness), and a declared write of an
+    earlier week is logged at its commit. One zone for every process and writer, whatever their
+    settings, so the two always agree; UTC starts the week before a working day in Asia begins."""
+    today = _utc_now().date()
+    return today - timedelta(days=today.weekday())
+
+
 def _current_or_later(period_start: date, timezone: str) -> bool:
     """Whether the week of ``period_start`` is the organisation's current week or a later one, now:
     a look computed before this commit ends at the start of the week it was computed in, no later,
     so none holds such a row."""
-    today = datetime.now(ZoneInfo(timezone)).date()
+    today = _utc_now().astimezone(ZoneInfo(timezone)).date()
     return period_start >= today - timedelta(days=today.weekday())
 
 
@@ -298,9 +315,12 @@ def _bump(conn: Connection) -> None:
     if not pending:
         return
     declared = pending.get("current_week", ())
-    past = sorted({week for week, zone in declared if not _current_or_later(week, zone)})
-    if past:  # the change look compares past weeks; the pre-aggregates' readers see the log
+    if any(not _current_or_later(week, zone) for week, zone in declared):  # the look compares past weeks
         pending["writes"][CHANGE_LOOK] = pending["writes"].get(CHANGE_LOOK, 0) + 1
+    # The pre-aggregates' readers read the facts from the reference week of their build on, and
+    # from any week logged since.
+    reference = reference_monday() if declared else None
+    past = sorted({week for week, _zone in declared if reference is not None and week < reference})
     if not pending["writes"] and not past:
         return
     raw = conn.connection.driver_connection
