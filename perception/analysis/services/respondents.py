@@ -322,10 +322,14 @@ def _recent_lateral(
     ``since`` on is their newest week in the period (they have such a fact, and all their others
     are earlier), so the rows come out in the final order and the LIMIT stops the LATERAL after
     ``limit`` respondents instead of grouping every respondent of the week first."""
+    newest = func.max(Obs.period_start)
     recent = (
-        select(Obs.source, Obs.source_id, func.max(Obs.period_start).label("week"))
+        select(Obs.source, Obs.source_id, newest.label("week"))
         .where(*_facts_where(filters, overall, sources), Obs.period_start >= since)
         .group_by(Obs.source, Obs.source_id)
+        # Ordered here: the planner keeps a subquery's order through the nested loop, and adds no
+        # sort of its own before it (it grouped all 57,000 respondents of two weeks, then sorted).
+        .order_by(newest.desc(), Obs.source, Obs.source_id)
         .subquery("recent")
     )
     fact = aliased(Obs)
