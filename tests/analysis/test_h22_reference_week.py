@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from perception.analysis.services.freshness import Freshness, split_week_now
+from perception.analysis.services.freshness import Freshness, prune_week_log, split_week_now
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.kpi.models import ExperienceWeekLog
@@ -100,6 +100,21 @@ def test_a_sunday_evening_answer_west_of_utc_is_logged_and_read_from_the_facts(e
         session.commit()
         assert rollup_reading(session).freshness is Freshness.CURRENT
         _same_as_facts(session, split)
+        # Every pre-aggregate was rebuilt past the logged week: nobody looks for it any more.
+        assert session.scalars(select(ExperienceWeekLog.period_start)).all() == []
+
+
+def test_the_log_keeps_what_the_oldest_pre_aggregate_still_looks_for(engine):
+    week = date(2026, 11, 23)
+    with Session(engine) as session:
+        session.add_all([ExperienceWeekLog(seq=n, period_start=week) for n in range(1, 6)])
+        session.flush()
+        stamp = "dv:1:0:0|past:1:0:0|from:2026-11-30|log:{}"
+        assert prune_week_log(session, [stamp.format(5), None]) == 0  # a pre-aggregate never built
+        assert prune_week_log(session, [stamp.format(5), "dv:1:0:0"]) == 0  # stamped before the log
+        assert prune_week_log(session, [stamp.format(5), stamp.format(3), stamp.format(4)]) == 3
+        assert session.scalars(select(ExperienceWeekLog.seq).order_by(ExperienceWeekLog.seq)).all() == [4, 5]
+        session.rollback()
 
 
 def test_in_china_the_split_is_the_weeks_monday_from_8_in_the_morning(monkeypatch):

@@ -34,19 +34,19 @@ page pays its counters' and state rows' queries once, and reads every part as of
 reading.
 
 Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``, ``record_refresh``,
-``once_per_transaction``, ``state_reading``.
+``once_per_transaction``, ``state_reading``, ``prune_week_log``.
 """
 
 from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, scoped_session
 
@@ -218,3 +218,24 @@ def state_reading(session: Session, name: str, state_of: Callable[[Session], Any
         return reading(session, state.signature if state is not None else None)
 
     return once_per_transaction(session, name, take)
+
+
+def prune_week_log(session: Session, signatures: Sequence[str | None]) -> int:
+    """Delete the logged weeks numbered at or below the oldest log number that the pre-aggregates'
+    ``signatures`` (each one's current stamp) recorded: a reader looks only for weeks logged after
+    its pre-aggregate's number. (A reader that took an older stamp just before a refresh committed
+    reads the refreshed rows, which hold those weeks.) Nothing while a pre-aggregate is absent or
+    has a stamp without a log number. Returns the rows deleted. The log grows by a row per
+    declaring commit of an earlier week: a weekly report's, or an answer on a Sunday evening west
+    of UTC (data_version.reference_monday)."""
+    from perception.kpi.models import ExperienceWeekLog as Log
+
+    numbers = []
+    for signature in signatures:
+        parts = (signature or "").split("|")
+        if len(parts) < 4 or not parts[3].startswith("log:"):
+            return 0
+        numbers.append(int(parts[3][4:]))
+    if not numbers:
+        return 0
+    return int(session.execute(delete(Log).where(Log.seq <= min(numbers))).rowcount or 0)  # type: ignore[attr-defined]

@@ -48,6 +48,7 @@ from perception.analysis.services.facts import STAT_NAMES, fact_sums, summed_sta
 from perception.analysis.services.freshness import (
     Freshness,
     Reading,
+    prune_week_log,
     reading,
     record_refresh,
     stamp,
@@ -156,7 +157,22 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
         rows = session.scalar(select(func.count()).select_from(ExperienceRollup)) or 0
     record_refresh(session, state, AnalysisRollupState, signature, rows, started)
     refresh_experience_cumulative(session, force=True)
+    _prune_week_log(session)
     return rows
+
+
+def _prune_week_log(session: Session) -> None:
+    """The logged weeks no pre-aggregate looks for any more (freshness.prune_week_log): every one
+    of them is rebuilt in this transaction, so their stamps are the ones it commits."""
+    from perception.analysis.models import ExperienceCumulativeState, ExperienceRespondentState
+
+    prune_week_log(
+        session,
+        [
+            session.scalar(select(model.signature).order_by(model.id).limit(1))
+            for model in (AnalysisRollupState, ExperienceRespondentState, ExperienceCumulativeState)
+        ],
+    )
 
 
 def _refresh_sums(session: Session, since: date | None) -> None:
