@@ -35,7 +35,7 @@ WEEKS = 20
 
 def _this_monday() -> date:
     """The organisation's current week: the week an answer names (the split may be a week earlier,
-    in the hours when the westernmost zone still sees the previous week)."""
+    in the hours when UTC still sees the previous week: before 08:00 on Monday in China)."""
     from datetime import datetime
 
     today = datetime.now(ZoneInfo(ZONE)).date()
