@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from perception.core.sqlite_writers import AUTOCHECKPOINT_PAGES, QueuedWriterConnection
 
@@ -28,6 +28,16 @@ def configure_engine_options(app: Flask) -> None:
             connect_args.setdefault(key, value)
     else:
         options.setdefault("pool_pre_ping", True)
+        # No JIT compilation: the analysis queries at a national provider's size cost 100-200 ms
+        # of it each and run for well under a second; measured with it off, the internal KPIs page
+        # 0.55-0.63 -> 0.44-0.49 s and the overview's first computation 3.3-4.5 -> 3.0 s
+        # (bench/bench_first_load.py). A deployment's own settings are kept: connect options
+        # given in the URL (``?options=-csearch_path=...``) are extended, since connect_args would
+        # replace them, and a jit setting of its own wins.
+        connect_args = options.setdefault("connect_args", {})
+        given = str(connect_args.get("options") or make_url(url).query.get("options") or "")
+        if "jit" not in given:
+            connect_args["options"] = f"{given} -c jit=off".strip()
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
