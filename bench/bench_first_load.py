@@ -16,7 +16,8 @@ job that computes the default views ahead (perception.analysis.kept_pages.refres
 from an empty ``kept_result``. ``--after answer``: instead of forgetting everything, write one
 survey answer of the current week (as the answer path writes its facts) before each timed load,
 every page's result having been kept first: the first load a manager meets after an answer
-(the answer's rows are removed at the end).
+(the answer's rows are removed at the end). ``--refresh``: bring the pre-aggregates up to the facts
+first with the tree's own code (a partial refresh records the tree's own split week).
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ def _args() -> argparse.Namespace:
     p.add_argument("--job", action="store_true")
     p.add_argument("--region", default="", help="a region code: every page filtered to it")
     p.add_argument("--after", default="forget", choices=("forget", "answer"))
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="bring the pre-aggregates up to the facts with this tree's code first (its own split)",
+    )
     return p.parse_args()
 
 
@@ -134,6 +140,15 @@ def main() -> None:
 
     app = bench_app(args.url)
     warm(app)
+    if args.refresh:
+        from perception.analysis.services.rollup import refresh_rollup
+        from perception.core.extensions import db
+
+        with app.app_context():
+            started = time.perf_counter()
+            rows = refresh_rollup(db.session)
+            db.session.commit()
+            print(f"refresh: {rows} rows in {time.perf_counter() - started:.1f} s", flush=True)
     end = week_start(date.today()) + timedelta(weeks=1)
     year = weeks_to(end, 52)
     # 20w: dates a manager types, a period the background job does not compute ahead.
