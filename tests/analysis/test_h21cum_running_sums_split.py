@@ -33,9 +33,9 @@ from tests.analysis.test_lead_week_split import (
     WEEKS,
     ZONE,
     _answer,
+    _built,
     _fact,
     _fact_rows,
-    _seed,
     _stale_write,
     _this_monday,
 )
@@ -114,9 +114,7 @@ def test_through_the_split_the_running_sums_give_the_facts(engine, monkeypatch):
     rng = random.Random(2101)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         assert _freshness(session) is Freshness.CURRENT
         _same_as_facts(session, split)
 
@@ -137,9 +135,7 @@ def test_any_other_write_makes_them_stale_until_rebuilt(engine, write):
     rng = random.Random(2102)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         _answer(session, rng, current, declared=True)  # partial first: still never read after a stale write
         _stale_write(session, rng, write, split, current)
         assert _freshness(session) is Freshness.STALE and not ec.cumulative_usable(session)
@@ -155,9 +151,7 @@ def test_the_refresh_from_the_split_writes_what_a_whole_rebuild_writes(engine, m
     rng = random.Random(2103)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         before = _cumulative(session)
         _answer(session, rng, current, declared=True)
         _new_series_answer(session, rng, current)
@@ -207,9 +201,7 @@ def test_a_declared_write_of_a_past_week_moves_their_split_back(engine, back, mo
     split, current = split_week_now(), _this_monday()
     week = current - timedelta(weeks=back)
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         before = _cumulative(session)
         _answer(session, rng, week, declared=True)
         _new_series_answer(session, rng, week)
@@ -238,9 +230,7 @@ def test_a_signature_of_the_facts_alone_reads_as_before(engine):
     rng = random.Random(2104)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        _seed(session, rng, current)
-        refresh_rollup(session)
-        session.commit()
+        _built(session, rng, current)
         session.execute(update(ExperienceCumulativeState).values(signature=facts_signature(session)))
         session.commit()
         assert _freshness(session) is Freshness.CURRENT and ec.cumulative_usable(session)

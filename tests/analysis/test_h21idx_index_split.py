@@ -126,6 +126,14 @@ def _seed(session: Session, rng: random.Random, current: date, split: date) -> W
 _declare = _write  # fact rows of a week, declared or not, committed
 
 
+def _built(session: Session, rng: random.Random, current: date, split: date) -> World:
+    """``_seed``'s facts and the pre-aggregates built from them, committed."""
+    world = _seed(session, rng, current, split)
+    refresh_rollup(session)
+    session.commit()
+    return world
+
+
 def _answer(session: Session, rng: random.Random, world: World, week: date, *, declared: bool = True) -> None:
     """A new respondent's answer of ``week`` (as the survey answer path writes it)."""
     _declare(session, week, _rows(rng, week, "survey", world.new_id(), *_cell(rng)), declared=declared)
@@ -217,9 +225,7 @@ def test_after_answers_of_the_current_week_the_index_adds_up(engine):
     rng = random.Random(2119)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        world = _seed(session, rng, current, split)
-        refresh_rollup(session)
-        session.commit()
+        world = _built(session, rng, current, split)
         assert rollup_reading(session).freshness is Freshness.CURRENT
         assert _same_as_facts(session, split, full=False) > 50
 
@@ -238,9 +244,7 @@ def test_the_partial_refresh_gives_the_sums_of_a_whole_rebuild(engine):
     rng = random.Random(2120)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        world = _seed(session, rng, current, split)
-        refresh_rollup(session)
-        session.commit()
+        world = _built(session, rng, current, split)
         r = experience_index_rollup.c
         past = set(session.scalars(select(r.id).where(r.period_start < split)))
         top = max(session.scalars(select(r.id)))
@@ -281,9 +285,7 @@ def test_any_other_write_makes_the_sums_stale_and_the_index_reads_the_facts(engi
     rng = random.Random(2121)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        world = _seed(session, rng, current, split)
-        refresh_rollup(session)
-        session.commit()
+        world = _built(session, rng, current, split)
         past = session.scalar(select(Obs.id).where(Obs.period_start < split).limit(1))
         if write == "undeclared current week":
             _answer(session, rng, world, current, declared=False)
@@ -318,9 +320,7 @@ def test_after_an_answer_the_past_weeks_are_not_read_from_the_facts(engine):
     rng = random.Random(2122)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        world = _seed(session, rng, current, split)
-        refresh_rollup(session)
-        session.commit()
+        world = _built(session, rng, current, split)
         _answer(session, rng, world, current)
         assert rollup_reading(session).freshness is Freshness.PARTIAL
         read: list[tuple[str, Any]] = []

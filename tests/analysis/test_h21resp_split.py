@@ -143,6 +143,17 @@ def _seed_respondents(session: Session, rng: random.Random, current: date, split
     return {"single_before": single_before, "spanning": spanning, "next": sid + 1}
 
 
+def _built_respondents(
+    session: Session, rng: random.Random, current: date, split: date, refresh: Any
+) -> dict[str, Any]:
+    """``_seed_respondents``, then ``refresh`` (the whole rollup, or the respondents' table alone),
+    committed."""
+    seeded = _seed_respondents(session, rng, current, split)
+    refresh(session)
+    session.commit()
+    return seeded
+
+
 def _answer(
     session: Session, rng: random.Random, week: date, rows: list[dict], *, declared: bool = True
 ) -> None:
@@ -253,9 +264,7 @@ def test_an_answer_of_the_current_week_keeps_the_respondents_table_and_adds_up(e
     rng = random.Random(211)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        seeded = _seed_respondents(session, rng, current, split)
-        refresh_rollup(session)
-        session.commit()
+        seeded = _built_respondents(session, rng, current, split, refresh_rollup)
         assert respondents_reading(session).freshness is Freshness.CURRENT
 
         _answers(session, rng, current, seeded)
@@ -296,9 +305,7 @@ def test_the_partial_refresh_of_spanning_respondents_equals_a_whole_rebuild(engi
     rng = random.Random(212)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        seeded = _seed_respondents(session, rng, current, split)
-        refresh_respondents(session)
-        session.commit()
+        seeded = _built_respondents(session, rng, current, split, refresh_respondents)
         for round_ in range(2):
             sid, source, region = seeded["single_before"][2 + round_]
             span_sid, span_source = seeded["spanning"][1 + round_]
@@ -329,9 +336,7 @@ def test_any_other_write_makes_the_table_stale_and_the_samples_read_the_facts(en
     rng = random.Random(213)
     split, current = split_week_now(), _this_monday()
     with Session(engine) as session:
-        seeded = _seed_respondents(session, rng, current, split)
-        refresh_respondents(session)
-        session.commit()
+        seeded = _built_respondents(session, rng, current, split, refresh_respondents)
         rows = _respondent(rng, seeded["next"], current, 1, 2, 1, sure=True)
         if write == "undeclared current week":
             _answer(session, rng, current, rows, declared=False)
@@ -357,9 +362,7 @@ def test_a_declared_week_in_the_past_moves_the_split_back(engine):
     split, current = split_week_now(), _this_monday()
     week = current - timedelta(weeks=2)
     with Session(engine) as session:
-        seeded = _seed_respondents(session, rng, current, split)
-        refresh_respondents(session)
-        session.commit()
+        seeded = _built_respondents(session, rng, current, split, refresh_respondents)
         _answer(session, rng, week, _respondent(rng, seeded["next"], week, 1, 2, 1, sure=True))
         found = respondents_reading(session)
         assert found.freshness is Freshness.PARTIAL and found.facts_from == week
