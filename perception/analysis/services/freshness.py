@@ -31,7 +31,8 @@ A page asks for the same reading several times (the weekly sums by each of its p
 respondents' table by the drivers and the reliability): ``once_per_transaction`` takes it once per
 transaction, until the transaction writes (a flush, or an uncommitted write to the facts), so a
 page pays its counters' and state rows' queries once, and reads every part as of the same
-reading.
+reading. The same holds for anything read from the facts that several parts of a page share (the
+respondents of the split's weeks, read once for the experience page's three samples).
 
 Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``, ``record_refresh``,
 ``once_per_transaction``, ``state_reading``, ``prune_week_log``.
@@ -41,10 +42,10 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -53,6 +54,8 @@ from sqlalchemy.orm import Session, scoped_session
 #: session.info: the readings taken in the current transaction, and the flushes counted.
 _READINGS = "perception.freshness.readings"
 _FLUSHES = "perception.freshness.flushes"
+
+T = TypeVar("T")
 
 
 class Freshness(enum.StrEnum):
@@ -181,9 +184,10 @@ def _count_flush(session: Session, _context: Any) -> None:
     session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
 
 
-def once_per_transaction(session: Session, name: str, take: Callable[[], Reading]) -> Reading:
-    """``take()``'s reading of the pre-aggregate ``name``, taken once in this transaction while it
-    writes nothing (module docstring); taken anew after a flush or with uncommitted writes."""
+def once_per_transaction(session: Session, name: Hashable, take: Callable[[], T]) -> T:
+    """``take()``'s result (a pre-aggregate's reading, or rows read for several parts of a page),
+    taken once in this transaction while it writes nothing (module docstring); taken anew after a
+    flush or with uncommitted writes."""
     from perception.kpi.services.data_version import has_pending_writes
 
     if isinstance(session, scoped_session):  # a request's session: the one it stands for
@@ -194,14 +198,13 @@ def once_per_transaction(session: Session, name: str, take: Callable[[], Reading
     mark = (transaction, session.info.get(_FLUSHES, 0))
     kept = session.info.get(_READINGS)
     if kept is None or kept[0] != mark:
-        taken: dict[str, Reading] = {}
+        taken: dict[Hashable, Any] = {}
         session.info[_READINGS] = (mark, taken)
     else:
         taken = kept[1]
-    found = taken.get(name)
-    if found is None:
-        found = taken[name] = take()
-    return found
+    if name not in taken:
+        taken[name] = take()
+    return cast(T, taken[name])
 
 
 def state_reading(session: Session, name: str, state_of: Callable[[Session], Any]) -> Reading:
