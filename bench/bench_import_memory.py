@@ -1,7 +1,7 @@
 """Peak resident memory of the ticket import against the file's length (issue 19: flat memory).
 
     python bench/bench_import_memory.py [--rows 100000 1000000] [--postgres | --only-postgres]
-        [--times iso|excel]
+        [--times iso|excel] [--order shuffled|opened]
 
 For each size a CSV of generated tickets (bench_ticket_import.ticket_rows, written in blocks) is
 imported by ``import_tickets`` from its path, as ``perception kpi import-tickets FILE --apply``
@@ -69,14 +69,19 @@ def excel_time(iso: str) -> str:
     return f"{iso[:4]}/{int(iso[5:7])}/{int(iso[8:10])} {int(iso[11:13])}:{iso[14:16]}"
 
 
-def write_csv(path: Path, rows: int, times: str = "iso") -> None:
+def write_csv(path: Path, rows: int, times: str = "iso", order: str = "shuffled") -> None:
     """``rows`` tickets with distinct ids, generated and written a block at a time; ``times``
-    "excel" writes the times as Chinese Excel does ("2026/3/2 9:05", no seconds)."""
+    "excel" writes the times as Chinese Excel does ("2026/3/2 9:05", no seconds). ``order``
+    "shuffled": each ticket opened at a random moment of the 26 weeks whatever its id (the
+    ticket table's (region, opened) index then takes every insert at a random place); "opened":
+    the ids follow the opening times, as a service desk numbers its tickets and lists them."""
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(HEADER)
         for start in range(0, rows, BLOCK):
-            block = ticket_rows(min(BLOCK, rows - start), seed=start)
+            size = min(BLOCK, rows - start)
+            window = (start / rows, (start + size) / rows) if order == "opened" else None
+            block = ticket_rows(size, seed=start, window=window)
             if times == "excel":
                 block = [(*r[:7], *map(excel_time, r[TIME_CELLS]), *r[11:]) for r in block]
             writer.writerows((f"INC{start + i:08d}", *row[1:]) for i, row in enumerate(block))
@@ -230,6 +235,8 @@ def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["read", "read_whole", "app", "raw", "import"])
     parser.add_argument("--times", choices=("iso", "excel"), default="iso",
                         help='times as "2026-03-02 09:05:00" or "2026/3/2 9:05"')  # fmt: skip
+    parser.add_argument("--order", choices=("shuffled", "opened"), default="shuffled",
+                        help="ticket ids at random moments, or in opening order")  # fmt: skip
     parser.add_argument("--code", nargs="+", default=[], metavar="NAME=DIR",
                         help="measure each checkout's import in turn (alternated, same file)")  # fmt: skip
     parser.add_argument("--child", nargs=3, metavar=("MODE", "PATH", "URL"), help=argparse.SUPPRESS)
@@ -241,12 +248,12 @@ def main() -> None:
     codes: list[tuple[str, str | None]] = [tuple(c.split("=", 1)) for c in args.code] or [("", None)]  # type: ignore[misc]
     pg = (args.postgres or args.only_postgres) and ensure_pg_database(PG_URL)
     backends = ([] if args.only_postgres else ["sqlite"]) + (["postgres"] if pg else [])
-    print(f"{os.cpu_count()} CPUs; peak resident set (MB) of a child process per run")
+    print(f"{os.cpu_count()} CPUs; peak resident set (MB) of a child process per run; tickets {args.order}")
     print(f"{'rows':>10} {'backend':9} {'run':14} {'peak MB':>8} {'seconds':>8} {'rows/s':>9}  load")
     with tempfile.TemporaryDirectory() as folder:
         for rows in args.rows:
             path = Path(folder) / f"tickets_{rows}.csv"
-            write_csv(path, rows, args.times)
+            write_csv(path, rows, args.times, args.order)
             size = path.stat().st_size / 1e6
             for backend in backends:
                 url = f"sqlite:///{folder}/mem_{rows}.sqlite" if backend == "sqlite" else PG_URL

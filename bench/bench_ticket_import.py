@@ -23,6 +23,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,15 +51,28 @@ REGIONS = ("BJ", "SH", "GD", "JS", "ZJ", "SC", "HB", "SD", "HN", "FJ", "SN", "LN
 SERVICES = ("DESK", "SD", "NET", "APP", "DC")
 
 
-def ticket_rows(n: int, seed: int = 7, weeks: int = 26, end: datetime | None = None) -> list[tuple]:
-    """n ticket rows spread over ``weeks`` weeks before ``end`` (local times, as an export writes them)."""
+def ticket_rows(
+    n: int,
+    seed: int = 7,
+    weeks: int = 26,
+    end: datetime | None = None,
+    window: tuple[float, float] | None = None,
+) -> list[tuple]:
+    """n ticket rows spread over ``weeks`` weeks before ``end`` (local times, as an export writes them);
+    ``window``: opened within that share of the span only (0 its start, 1 its end), in time order."""
     rng = random.Random(seed)
     end = end or datetime(2026, 11, 16)
     span = weeks * 7 * 86400
+    if window is not None:
+        low, high = window
+        # Seconds before ``end``, the largest (the earliest opened) first.
+        before = (span * (1 - low - rng.random() * (high - low)) for _ in range(n))
+        offsets: Iterator[float] = iter(sorted(before, reverse=True))
     out = []
     for i in range(n):
         region = REGIONS[i % 12]
-        opened = end - timedelta(seconds=rng.randrange(span))
+        seconds = next(offsets) if window is not None else rng.randrange(span)
+        opened = end - timedelta(seconds=seconds)
         first = opened + timedelta(minutes=rng.randint(1, 120))
         resolved = first + timedelta(minutes=rng.randint(10, 2000))
         status = "closed" if rng.random() < 0.97 else "open"
