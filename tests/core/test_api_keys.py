@@ -88,7 +88,9 @@ def test_the_owner_issues_and_revokes_a_scoped_key_in_the_ui(login_as, db_sessio
     secret = re.search(r'<code class="secret">([^<]+)</code>', html).group(1)
     key = db_session.scalar(select(ApiToken).where(ApiToken.name == "power-bi"))
     assert (key.scope_roles, key.scope_region_ids, key.read_only) == (
-        "analyst", {org["R1"]["region"].id}, True
+        "analyst",
+        {org["R1"]["region"].id},
+        True,
     )
     assert owner.get("/api/v1/regions", headers=_h(secret)).status_code == 200
     post_form(owner, f"/admin/keys/{key.id}/revoke", {}, token_from="/admin/keys")

@@ -77,7 +77,6 @@ def test_plan_shows_a_representative_their_lines_and_the_general_ones(app, db_se
     assert ">R2<" not in page  # a line of another region
 
 
-
 def test_a_regional_team_sees_its_regions_representatives_only(app, db_session, general, make_user):
     """Observed by the authorisation matrix (session 4): a collector of one region read, on a
     general standard's page and API, which representatives of other regions' customers confirmed."""
