@@ -311,8 +311,10 @@ def test_an_answer_of_the_current_week_keeps_the_respondents_table_and_adds_up(e
 @pytest.mark.parametrize("engine", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 def test_the_pages_three_samples_group_the_splits_respondents_once(engine, monkeypatch):
     """PostgreSQL: the CSAT and NPS drivers' samples and the reliability's read the respondents of
-    the split's weeks in one pass (services.respondents._recent_respondents), not one each: a third
-    of the experience page's database time at a national provider's size on a Sunday evening."""
+    the split's weeks in one pass (services.respondents._recent_respondents), not one each, and
+    their rows from the table before the split leave those respondents out without reading the
+    facts again: a third of the experience page's database time at a national provider's size on a
+    Sunday evening."""
     from perception.analysis.services import respondents
 
     rng = random.Random(217)
@@ -321,22 +323,23 @@ def test_the_pages_three_samples_group_the_splits_respondents_once(engine, monke
         seeded = _built_respondents(session, rng, current, split, refresh_rollup)
         _answers(session, rng, current, seeded)
         f = AnalysisFilters(start=split - timedelta(weeks=13), end=split + timedelta(weeks=1))
-        want = _samples(session, f, 60, False)
+        want = {limit: _samples(session, f, limit, False) for limit in (60, 100_000)}
         session.commit()
 
-        grouped: list[str] = []
+        facts: list[str] = []
         fetch = respondents.fetch_tuples
 
         def seen(session_: Session, statement: Any, **kw: Any) -> Any:
-            text_ = str(statement)
-            if "GROUP BY experience_observation.source, experience_observation.source_id" in text_:
-                grouped.append(text_)
+            if "experience_observation" in str(statement):
+                facts.append(str(statement))
             return fetch(session_, statement, **kw)
 
         monkeypatch.setattr(respondents, "fetch_tuples", seen)
         assert respondents_reading(session).freshness is Freshness.PARTIAL
-        assert _samples(session, f, 60, True) == want
-        assert len(grouped) == 1, grouped
+        for limit in (60, 100_000):  # the split's respondents alone; with the table's rows
+            assert _samples(session, f, limit, True) == want[limit]
+        assert len(facts) == 1, facts
+        assert "GROUP BY experience_observation.source, experience_observation.source_id" in facts[0]
 
 
 def test_the_partial_refresh_of_spanning_respondents_equals_a_whole_rebuild(engine):

@@ -305,10 +305,11 @@ def _facts_rows(
 
 
 #: The columns of a respondent of the split's weeks (_recent_respondents): their source and source
-#: id, their newest week in each sample (its matching facts from the split on; None: not in it), their
-#: six ratings and their two overall answers (each the greater of the facts' and the table's).
-_SOURCE, _SOURCE_ID, _WEEK = 0, 1, {"csat": 2, "nps": 3, None: 4}
-_FIGURES = 5
+#: id, their newest week in each sample (its matching facts from the split on; None: not in it),
+#: their table rows before the split (matching the filters), their six ratings and their two overall
+#: answers (each the greater of the facts' and the table's).
+_SOURCE, _SOURCE_ID, _WEEK, _PAST = 0, 1, {"csat": 2, "nps": 3, None: 4}, 5
+_FIGURES = 6
 
 
 def _recent_sample(
@@ -324,19 +325,34 @@ def _recent_sample(
     (the two drivers' and the reliability's), in _facts_rows's order and columns."""
     week = _WEEK[overall]
     answer = _FIGURES + len(RESPONDENT_DIMS) + OVERALL_KINDS.index(overall) if overall is not None else None
-    wanted = set(sources) if sources is not None else None
     rows = [
         row
-        for row in _recent_respondents(session, filters, since)
-        if row[week] is not None
-        and (wanted is None or row[_SOURCE] in wanted)
-        and (answer is None or row[answer] is not None)
+        for row in _in_sample(session, filters, overall, sources, since)
+        if answer is None or row[answer] is not None
     ]
     # Newest week first, then source and source id (the order of the facts' and the table's reads):
     # the rows come by source and source id, and a stable sort by week keeps that order within one.
     rows.sort(key=itemgetter(week), reverse=True)
     dims = slice(_FIGURES, _FIGURES + len(RESPONDENT_DIMS))
     return [(*row[dims], *((row[answer],) if answer is not None else ())) for row in rows[:limit]]
+
+
+def _in_sample(
+    session: Session,
+    filters: AnalysisFilters,
+    overall: str | None,
+    sources: Sequence[str] | None,
+    since: date,
+) -> list[tuple[Any, ...]]:
+    """The respondents of the split's weeks with a matching fact of the sample's from ``since`` on
+    (with its answer or not), in _recent_respondents's order."""
+    week = _WEEK[overall]
+    wanted = set(sources) if sources is not None else None
+    return [
+        row
+        for row in _recent_respondents(session, filters, since)
+        if row[week] is not None and (wanted is None or row[_SOURCE] in wanted)
+    ]
 
 
 def _recent_respondents(session: Session, filters: AnalysisFilters, since: date) -> list[tuple[Any, ...]]:
@@ -377,7 +393,7 @@ def _recent_respondents(session: Session, filters: AnalysisFilters, since: date)
         )
         kept = [*(R[name] for name in RESPONDENT_DIMS), *(R[kind] for kind in OVERALL_KINDS)]
         past = (
-            select(*(func.max(c).label(f"p{i}") for i, c in enumerate(kept)))
+            select(func.count().label("past_rows"), *(func.max(c).label(f"p{i}") for i, c in enumerate(kept)))
             .where(
                 R.source == recent.c.source,
                 R.source_id == recent.c.source_id,
@@ -390,6 +406,7 @@ def _recent_respondents(session: Session, filters: AnalysisFilters, since: date)
             recent.c.source,
             recent.c.source_id,
             *(recent.c[f"w{i}"] for i in range(len(newest))),
+            past.c.past_rows,
             # PostgreSQL's greatest() passes over NULLs: a figure from either part, or NULL.
             *(func.greatest(recent.c[f"f{i}"], past.c[f"p{i}"]) for i in range(len(kept))),
         ).select_from(recent.join(past, true()))
@@ -414,11 +431,25 @@ def _table_rows(
     where = where_facts(R, filters)
     if sources is not None:
         where.append(R.source.in_(list(sources)))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    left_out: set[tuple[str, int]] = set()
     if before is not None:
-        recent = select(Obs.source, Obs.source_id).where(
-            *_facts_where(filters, overall, sources), Obs.period_start >= before
-        )
-        where += [R.period_start < before, tuple_(R.source, R.source_id).not_in(recent)]
+        where.append(R.period_start < before)
+        if postgres:
+            # The split's respondents with rows before it, from the page's one pass over the split
+            # (_recent_respondents) instead of a second read of its facts per sample: those rows are
+            # read and dropped, so ``limit`` more of them are asked for.
+            left_out = {
+                (row[_SOURCE], row[_SOURCE_ID])
+                for row in _in_sample(session, filters, overall, sources, before)
+                if row[_PAST]
+            }
+        else:
+            recent = select(Obs.source, Obs.source_id).where(
+                *_facts_where(filters, overall, sources), Obs.period_start >= before
+            )
+            where.append(tuple_(R.source, R.source_id).not_in(recent))
+    asked = limit + len(left_out)
     dims = [R[name] for name in RESPONDENT_DIMS]
     takes_part: Any
     single_kept: Any
@@ -443,7 +474,7 @@ def _table_rows(
         )
         .where(*where, R.cells == 1, single_kept)
         .order_by(R.period_start.desc(), R.source, R.source_id)
-        .limit(limit)
+        .limit(asked)
     )
     newest = func.max(R.period_start)
     spanning = (
@@ -457,17 +488,21 @@ def _table_rows(
         .where(*where, R.cells > 1, takes_part)
         .group_by(R.source, R.source_id)
         .order_by(newest.desc(), R.source, R.source_id)
-        .limit(limit)
+        .limit(asked)
     )
     if answer is not None:
         spanning = spanning.having(func.max(answer).is_not(None))
-    if session.get_bind().dialect.name != "postgresql":
+    if not postgres:
         # SQLite takes no ORDER BY or LIMIT on a compound select's member: each part its own
         # subquery (PostgreSQL keeps the plain parts; the plans are the same).
         single, spanning = select(single.subquery()), select(spanning.subquery())
     both = union_all(single, spanning).subquery()
-    statement = select(*both.c).order_by(both.c.week.desc(), both.c.source, both.c.source_id).limit(limit)
-    return fetch_tuples(session, statement)
+    statement = select(*both.c).order_by(both.c.week.desc(), both.c.source, both.c.source_id).limit(asked)
+    rows = fetch_tuples(session, statement)
+    if not left_out:
+        return rows
+    # A respondent is one row of either part (``cells`` tells which), so at most len(left_out) go.
+    return [row for row in rows if (row[-2], row[-1]) not in left_out][:limit]
 
 
 def fetch_tuples(session: Session, statement: Any, *, binary: bool = False) -> list[tuple[Any, ...]]:
