@@ -2,7 +2,7 @@
 page's samples merge a respondent of the split's weeks with their rows before it by a probe that
 finds nothing for nearly everyone, instead of grouping each one's facts (issue 19).
 
-Revision ID: h23src_experience_respondent_source
+Revision ID: h23src_respondent_source
 Revises: h21wk_experience_week_log
 Create Date: 2026-12-07 01:30:00
 
@@ -10,7 +10,7 @@ Create Date: 2026-12-07 01:30:00
 from alembic import op
 
 
-revision = 'h23src_experience_respondent_source'
+revision = 'h23src_respondent_source'
 down_revision = 'h21wk_experience_week_log'
 branch_labels = None
 depends_on = None
