@@ -516,7 +516,7 @@ Index(
     postgresql_where=experience_respondent.c.cells > 1,
 )
 # A respondent's rows: the samples merge a respondent of the split's weeks with their rows before
-# it (services.respondents._recent_lateral), a probe that finds nothing for nearly everyone.
+# it (services.respondents._recent_respondents), a probe that finds nothing for nearly everyone.
 Index(
     "ix_experience_respondent_source",
     experience_respondent.c.source,

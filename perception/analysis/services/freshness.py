@@ -144,7 +144,7 @@ def reading(session: Session, recorded: str | None) -> Reading:
         return Reading(Freshness.CURRENT, split)
     if split is None or parts.get(1) != past:
         return Reading(Freshness.STALE)
-    logged = int(parts[3][4:]) if parts.get(3, "").startswith("log:") else 0
+    logged = _logged_number(recorded) or 0
     from perception.kpi.models import ExperienceWeekLog as Log
     from perception.kpi.services.data_version import declared_weeks
 
@@ -157,6 +157,12 @@ def reading(session: Session, recorded: str | None) -> Reading:
     if earliest is not None:
         weeks.append(earliest)
     return Reading(Freshness.PARTIAL, min(weeks))
+
+
+def _logged_number(signature: str | None) -> int | None:
+    """The week log's number a ``stamp`` recorded (None: no stamp, or one from before the log)."""
+    parts = (signature or "").split("|")
+    return int(parts[3][4:]) if len(parts) > 3 and parts[3].startswith("log:") else None
 
 
 def record_refresh(
@@ -233,12 +239,8 @@ def prune_week_log(session: Session, signatures: Sequence[str | None]) -> int:
     of UTC (data_version.reference_monday)."""
     from perception.kpi.models import ExperienceWeekLog as Log
 
-    numbers = []
-    for signature in signatures:
-        parts = (signature or "").split("|")
-        if len(parts) < 4 or not parts[3].startswith("log:"):
-            return 0
-        numbers.append(int(parts[3][4:]))
-    if not numbers:
+    numbers = [_logged_number(signature) for signature in signatures]
+    if not numbers or None in numbers:
         return 0
-    return int(session.execute(delete(Log).where(Log.seq <= min(numbers))).rowcount or 0)  # type: ignore[attr-defined]
+    oldest = min(n for n in numbers if n is not None)
+    return int(session.execute(delete(Log).where(Log.seq <= oldest)).rowcount or 0)  # type: ignore[attr-defined]

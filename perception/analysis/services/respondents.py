@@ -277,14 +277,9 @@ def _facts_rows(
 ) -> list[Any]:
     """The newest ``limit`` respondents grouped from the facts; with ``since``, only those with a
     matching fact of a week from ``since`` on (every fact of theirs in the period grouped)."""
-    from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
-
     if since is not None and session.get_bind().dialect.name == "postgresql":
         return _recent_sample(session, filters, limit, overall, sources, since)
-    figures = [
-        func.max(case((and_(Obs.kind.in_(DIMENSION_KINDS), Obs.dimension == d), Obs.value)))
-        for d in DIMENSION_CODES
-    ]
+    figures = _ratings()
     answer = func.max(case((Obs.kind == overall, Obs.value))) if overall is not None else None
     if answer is not None:
         figures.append(answer)
@@ -302,6 +297,14 @@ def _facts_rows(
         recent = select(Obs.source, Obs.source_id).where(*where, Obs.period_start >= since)
         statement = statement.where(tuple_(Obs.source, Obs.source_id).in_(recent))
     return fetch_tuples(session, statement)
+
+
+def _ratings() -> list[Any]:
+    """A respondent's highest rating of each dimension (DIMENSION_CODES order) among their facts."""
+    from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
+
+    rated = Obs.kind.in_(DIMENSION_KINDS)
+    return [func.max(case((and_(rated, Obs.dimension == d), Obs.value))) for d in DIMENSION_CODES]
 
 
 #: The columns of a respondent of the split's weeks (_recent_respondents): their source and source
@@ -369,7 +372,7 @@ def _recent_respondents(session: Session, filters: AnalysisFilters, since: date)
     respondent's facts in a LATERAL over the facts per sample cost ~10 us a respondent: 0.4-0.5 s
     for the three samples of 20,000 on a Sunday evening at a national provider's size (28,500
     respondents in the week)."""
-    from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS
+    from perception.analysis.services.facts import DIMENSION_KINDS
 
     def take() -> list[tuple[Any, ...]]:
         dimension_kind = Obs.kind.in_(DIMENSION_KINDS)
@@ -378,7 +381,7 @@ def _recent_respondents(session: Session, filters: AnalysisFilters, since: date)
             func.max(case((or_(dimension_kind, Obs.kind == k), Obs.period_start))) for k in OVERALL_KINDS
         ]
         newest.append(func.max(case((rated, Obs.period_start))))
-        own = [func.max(case((and_(dimension_kind, Obs.dimension == d), Obs.value))) for d in DIMENSION_CODES]
+        own = _ratings()
         own += [func.max(case((Obs.kind == k, Obs.value))) for k in OVERALL_KINDS]
         recent = (
             select(Obs.source, Obs.source_id, *(w.label(f"w{i}") for i, w in enumerate(newest)))
@@ -437,8 +440,8 @@ def _table_rows(
         where.append(R.period_start < before)
         if postgres:
             # The split's respondents with rows before it, from the page's one pass over the split
-            # (_recent_respondents) instead of a second read of its facts per sample: those rows are
-            # read and dropped, so ``limit`` more of them are asked for.
+            # (_recent_respondents) instead of a second read of its facts per sample: their rows are
+            # read and dropped, so as many more rows are asked for.
             left_out = {
                 (row[_SOURCE], row[_SOURCE_ID])
                 for row in _in_sample(session, filters, overall, sources, before)

@@ -319,8 +319,8 @@ def _bump(conn: Connection) -> None:
         pending["writes"][CHANGE_LOOK] = pending["writes"].get(CHANGE_LOOK, 0) + 1
     # The pre-aggregates' readers read the facts from the reference week of their build on, and
     # from any week logged since.
-    reference = reference_monday() if declared else None
-    past = sorted({week for week, _zone in declared if reference is not None and week < reference})
+    reference = reference_monday()
+    past = sorted({week for week, _zone in declared if week < reference})
     if not pending["writes"] and not past:
         return
     raw = conn.connection.driver_connection
