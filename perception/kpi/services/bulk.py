@@ -61,8 +61,13 @@ def _is_pg(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
+def temp_name(conn: Connection, table: str) -> str:
+    """A temporary table's name, qualified so that no table of the database can stand in for it."""
+    return f"pg_temp.{table}" if _is_pg(conn) else f"temp.{table}"
+
+
 def _stage_name(conn: Connection) -> str:
-    return f"pg_temp.{STAGE}" if _is_pg(conn) else f"temp.{STAGE}"
+    return temp_name(conn, STAGE)
 
 
 def _value(conn: Connection, column: str, alias: str = "s") -> str:
@@ -139,21 +144,21 @@ def untune(conn: Connection, previous: dict[str, str]) -> None:
         conn.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
 
 
-def create_stage(conn: Connection) -> None:
-    """Create the (empty) temporary stage table."""
-    drop_stage(conn)
+def create_stage(conn: Connection, table: str = STAGE) -> None:
+    """Create the (empty) temporary stage table (or another table of its columns named ``table``)."""
+    drop_stage(conn, table)
     ddl = ", ".join(f"{name} {kind}" for name, kind in STAGE_COLUMNS)
     suffix = " ON COMMIT DROP" if _is_pg(conn) else ""
-    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {STAGE} ({ddl}){suffix}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {table} ({ddl}){suffix}")
 
 
-def add_to_stage(conn: Connection, cols: TicketColumns) -> None:
-    """Append one chunk of validated tickets to the stage."""
+def add_to_stage(conn: Connection, cols: TicketColumns, table: str = STAGE) -> None:
+    """Append one chunk of validated tickets to the stage (or to ``table``, made by create_stage)."""
     names = ", ".join(name for name, _ in STAGE_COLUMNS)
     raw = conn.connection.driver_connection
     assert raw is not None
     if _is_pg(conn):
-        with raw.cursor() as cur, cur.copy(f"COPY {_stage_name(conn)} ({names}) FROM STDIN") as copy:
+        with raw.cursor() as cur, cur.copy(f"COPY {temp_name(conn, table)} ({names}) FROM STDIN") as copy:
             # the columns' types told once: psycopg picks each value's dumper per row otherwise
             # (two fifths of the stage's CPU); text format, so psycopg escapes the text as before
             copy.set_types([_COPY_TYPES.get(kind, "text") for _, kind in STAGE_COLUMNS])
@@ -163,7 +168,7 @@ def add_to_stage(conn: Connection, cols: TicketColumns) -> None:
         marks = ", ".join("?" for _ in STAGE_COLUMNS)
         cur = raw.cursor()
         try:
-            cur.executemany(f"INSERT INTO {_stage_name(conn)} ({names}) VALUES ({marks})", _rows(cols))  # noqa: S608 - identifiers are module constants
+            cur.executemany(f"INSERT INTO {temp_name(conn, table)} ({names}) VALUES ({marks})", _rows(cols))  # noqa: S608 - identifiers are module constants
         finally:
             cur.close()
 
@@ -206,8 +211,8 @@ def repeated_ids(conn: Connection, limit: int) -> tuple[list[tuple[int, str, int
     return repeated_keys(conn, _stage_name(conn), "external_id", limit)
 
 
-def drop_stage(conn: Connection) -> None:
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_stage_name(conn)}")
+def drop_stage(conn: Connection, table: str = STAGE) -> None:
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp_name(conn, table)}")
 
 
 def diff_counts(conn: Connection) -> tuple[int, int]:
@@ -303,13 +308,21 @@ def _upsert(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
         ).bindparams(*binds),
         params,
     ).rowcount
+    where = "WHERE NOT EXISTS (SELECT 1 FROM ticket t WHERE t.external_id = s.external_id)"
+    return insert_tickets(conn, stage, batch_id, now, where), int(updated)
+
+
+def insert_tickets(conn: Connection, source: str, batch_id: int, now: datetime, where: str = "") -> int:
+    """INSERT the rows of ``source`` (a table shaped as the stage, aliased ``s``) into the ticket
+    table, those matching ``where`` if given: how many."""
     names = ", ".join(DATA_COLUMNS)
     values = ", ".join(_value(conn, c) for c in DATA_COLUMNS)
+    binds: tuple[BindParameter[Any], ...] = (bindparam("batch"), bindparam("now", type_=DateTime()))
     inserted = conn.execute(
         text(
             f"INSERT INTO ticket ({names}, batch_id, updated_at) SELECT {values}, :batch, :now "  # noqa: S608 - identifiers are module constants
-            f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM ticket t WHERE t.external_id = s.external_id)"
+            f"FROM {source} s {where}"
         ).bindparams(*binds),
-        params,
+        {"batch": batch_id, "now": now},
     ).rowcount
-    return int(inserted), int(updated)
+    return int(inserted)

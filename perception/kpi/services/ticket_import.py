@@ -39,6 +39,7 @@ from perception.core.uploads import DEFAULT_MAX_UNPACKED_BYTES, Source, check_si
 from perception.kpi.models import ImportBatch, ImportKind, ImportStatus
 from perception.kpi.services import bulk as kpi_bulk
 from perception.kpi.services.arrays import no_gc
+from perception.kpi.services.bulk_stream import StreamWriter, streams
 from perception.kpi.services.codebook import Codebook, match_columns
 from perception.kpi.services.files import (
     DEFAULT_MAX_BYTES,
@@ -58,7 +59,7 @@ from perception.kpi.services.messages import (
     problem,
     refused,
 )
-from perception.kpi.services.ticket_parse import TICKET_COLUMNS, parse_tickets
+from perception.kpi.services.ticket_parse import TICKET_COLUMNS, TicketColumns, parse_tickets
 
 # Sent (sender: the session; ``ticket_ids``) when an applied batch of objects closes tickets.
 tickets_closed = Namespace().signal("tickets-closed")
@@ -182,19 +183,34 @@ def prepare_batch(
     if previous is not None and not options.dry_run and not options.allow_duplicate:
         raise refuse_duplicate(previous)
     if batch is None:
-        batch = ImportBatch(
-            kind=kind,
-            channel="api" if file_format == "json" else "file",
-            filename=(filename or "")[:255] or None,
-            file_format=file_format,
-            encoding=encoding,
-            size_bytes=size,
-            sha256=digest,
-            created_by_id=options.user_id,
-        )
-        session.add(batch)
+        channel = "api" if file_format == "json" else "file"
+        batch = new_batch(session, kind, options, filename, channel)
+        describe_batch(batch, file_format, encoding, digest, size)
         session.flush()
     return batch, previous.id if previous is not None else None
+
+
+def new_batch(
+    session: Session, kind: str, options: ImportOptions, filename: str | None, channel: str = "file"
+) -> ImportBatch:
+    """A new ImportBatch row (flushed: its id is known); what the file is, ``describe_batch``."""
+    batch = ImportBatch(
+        kind=kind,
+        channel=channel,
+        filename=(filename or "")[:255] or None,
+        sha256="",
+        created_by_id=options.user_id,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def describe_batch(
+    batch: ImportBatch, file_format: str, encoding: str | None, digest: str, size: int
+) -> None:
+    """What the batch's file is: its format, encoding, SHA-256 and size."""
+    batch.file_format, batch.encoding, batch.sha256, batch.size_bytes = file_format, encoding, digest, size
 
 
 def finish_batch(
@@ -294,20 +310,19 @@ def import_tickets(
         closing: list[str] = []
         conn = session.connection()
         previous = kpi_bulk.tune(conn)
-        try:
-            kpi_bulk.create_stage(conn)
-            total = 0
-            file_format, encoding = source.file_format, source.encoding
+        file_format, encoding = source.file_format, source.encoding
+
+        def validated() -> Iterator[TicketColumns]:
+            """Each chunk's valid tickets; a missing required column refuses the file at once."""
+            nonlocal file_format, encoding
             for table in chunks:
                 file_format, encoding = table.file_format, table.encoding
                 columns = parse_tickets(table, book, problems, options.allowed_regions, check_repeats=False)
                 if columns is None:  # a required column is missing: nothing else to check
                     raise KpiImportError(problems.items, total=problems.count)
-                total += len(columns)
-                kpi_bulk.add_to_stage(conn, columns)
-                del columns, table
-            kpi_bulk.close_stage(conn)
-            repeats, repeated = kpi_bulk.repeated_ids(conn, MAX_PROBLEMS)
+                yield columns
+
+        def refuse_repeats(repeats: list[tuple[int, str, int]], repeated: int) -> None:
             column = _id_heading(source.header)
             for row_no, external_id, first in repeats:
                 problems.add(problem(row_no, column, external_id, "duplicate_id", other=first))
@@ -315,7 +330,9 @@ def import_tickets(
             marks.append(("validate", time.perf_counter()))
             if problems:
                 raise KpiImportError(problems.items, total=problems.count)
-            batch, duplicate = prepare_batch(
+
+        def batch_row(batch: ImportBatch | None) -> tuple[ImportBatch, int | None]:
+            return prepare_batch(
                 session,
                 ImportKind.TICKETS,
                 options,
@@ -326,16 +343,44 @@ def import_tickets(
                 size=source.size,
                 batch=batch,
             )
-            marks.append(("stage", time.perf_counter()))
-            if options.dry_run:
-                new, changed = kpi_bulk.diff_counts(conn)
-                sample = tuple(kpi_bulk.changed_sample(conn))
+
+        total = 0
+        sample: tuple[dict[str, Any], ...] = ()
+        try:
+            if data is not None and not options.dry_run and streams(conn):
+                # A file applied at once is written while it is read (kpi_bulk_stream), all of it
+                # inside a savepoint: whatever refuses it takes back what was written.
+                with session.begin_nested():
+                    if batch is None:
+                        batch = new_batch(session, ImportKind.TICKETS, options, filename)
+                    with StreamWriter(conn, batch.id, utcnow()) as writer:
+                        for columns in validated():
+                            total += len(columns)
+                            writer.add(columns, clean=not problems)
+                        refuse_repeats(*writer.repeats(MAX_PROBLEMS))
+                        describe_batch(batch, file_format, encoding, source.digest, source.size)
+                        batch, duplicate = batch_row(batch)
+                        marks.append(("stage", time.perf_counter()))
+                        new, changed = writer.finish()
+                        writer.drop()
             else:
-                # A batch of objects (the API, a service-desk event) is live data: what it closes
-                # is asked about at once. A file is history, left to the campaigns' daily scan.
-                closing = kpi_bulk.newly_closed(conn) if data is None else []
-                new, changed = kpi_bulk.apply_stage(conn, batch.id, utcnow(), staged=total)
-                sample = ()
+                kpi_bulk.create_stage(conn)
+                for columns in validated():
+                    total += len(columns)
+                    kpi_bulk.add_to_stage(conn, columns)
+                    del columns
+                kpi_bulk.close_stage(conn)
+                refuse_repeats(*kpi_bulk.repeated_ids(conn, MAX_PROBLEMS))
+                batch, duplicate = batch_row(batch)
+                marks.append(("stage", time.perf_counter()))
+                if options.dry_run:
+                    new, changed = kpi_bulk.diff_counts(conn)
+                    sample = tuple(kpi_bulk.changed_sample(conn))
+                else:
+                    # A batch of objects (the API, a service-desk event) is live data: what it closes
+                    # is asked about at once. A file is history, left to the campaigns' daily scan.
+                    closing = kpi_bulk.newly_closed(conn) if data is None else []
+                    new, changed = kpi_bulk.apply_stage(conn, batch.id, utcnow(), staged=total)
         finally:
             kpi_bulk.drop_stage(conn)
             kpi_bulk.untune(conn, previous)
