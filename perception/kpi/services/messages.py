@@ -19,6 +19,10 @@ from perception.core.errors import Problem, UserError
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("必填项为空", "a value is required"),
     "too_long": ("超过 {limit} 个字符", "longer than {limit} characters"),
+    "nul_character": (
+        "含有空字符（0x00），数据库无法保存；请删除后再导入",
+        "contains a NUL character (0x00), which the database cannot store; remove it and import again",
+    ),
     "unknown_service": ("没有这个服务代码", "no service with this code"),
     "unknown_region": ("没有这个区域代码", "no region with this code"),
     "unknown_customer": ("没有这个客户代码", "no customer with this code"),
