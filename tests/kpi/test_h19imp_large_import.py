@@ -166,8 +166,8 @@ def test_a_failure_after_the_indexes_were_dropped_rolls_back_with_them(
     real = kpi_bulk._upsert
     seen: list[list[tuple[str, str]]] = []
 
-    def failing(conn: Any, batch_id: int, now: Any) -> tuple[int, int]:
-        real(conn, batch_id, now)
+    def failing(conn: Any, batch_id: int, now: Any, table: str) -> tuple[int, int]:
+        real(conn, batch_id, now, table)
         seen.append(bulk_indexes.plain_indexes(conn, "ticket"))
         raise RuntimeError("the disk filled up")
 

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from perception.kpi.models import ImportBatch, ImportStatus, KpiDurationArray, Ticket
-from perception.kpi.services import bulk as kpi_bulk
 from perception.kpi.services import bulk_stream, ticket_import, ticket_parse
 from perception.kpi.services.compute import compute_kpis
 from perception.kpi.services.messages import KpiImportError
@@ -32,17 +31,17 @@ def small_chunks(monkeypatch):
 
 @pytest.fixture
 def written_chunks(monkeypatch) -> list[int]:
-    """How many tickets each write of a chunk straight into the table inserted, in order."""
+    """How many tickets each chunk written as it was read put into the table, in order."""
     calls: list[int] = []
-    real = kpi_bulk.insert_tickets
+    real = bulk_stream.StreamWriter._write
 
-    def counting(conn, source, batch_id, now, where=""):
-        inserted = real(conn, source, batch_id, now, where)
-        if source.endswith(bulk_stream.CHUNK):
-            calls.append(inserted)
-        return inserted
+    def counting(self, cols, write):
+        before = self.written
+        real(self, cols, write)
+        if write:
+            calls.append(self.written - before)
 
-    monkeypatch.setattr(kpi_bulk, "insert_tickets", counting)
+    monkeypatch.setattr(bulk_stream.StreamWriter, "_write", counting)
     return calls
 
 
@@ -182,6 +181,17 @@ def test_an_id_repeated_chunks_later_is_named_and_nothing_stays(db_session, cata
     assert _count(db_session) == 0
 
 
+def test_a_stored_ticket_listed_twice_is_named_and_nothing_stays(db_session, catalog, tmp_path):
+    import_tickets(db_session, APPLY, data=_file(tmp_path, [ticket_row("S-0")], "first.csv"))
+    rows = [ticket_row(f"S-{i}") for i in range(1, 8)]
+    rows[1] = ticket_row("S-0", priority="P1")  # row 3: a stored ticket, kept aside
+    rows[6] = ticket_row("S-0", priority="P3")  # row 8: the same again, kept aside too
+    with pytest.raises(KpiImportError) as info:
+        import_tickets(db_session, APPLY, data=_file(tmp_path, rows))
+    assert [(p.row, p.value, p.code) for p in info.value.problems] == [(8, "S-0", "duplicate_id")]
+    assert _count(db_session) == 1 and _stored(db_session)["S-0"][0] == "P2"
+
+
 def test_a_file_applied_before_is_refused_after_its_chunks_were_written(
     db_session, catalog, tmp_path, written_chunks
 ):
@@ -229,3 +239,19 @@ def test_the_weeks_the_written_tickets_enter_lose_their_stored_durations(db_sess
     )
     assert monday + timedelta(weeks=1) not in kept
     assert monday + timedelta(weeks=2) in kept  # a week no written ticket enters keeps its durations
+
+
+def test_chunks_spanning_many_pages_of_the_stage_are_written_whole(
+    db_session, catalog, tmp_path, written_chunks, monkeypatch
+):
+    """Each chunk is read back from the stage's pages it was appended to: with chunks of 300 long
+    rows (some 40 to a page) every chunk starts inside the previous chunk's last page."""
+    monkeypatch.setattr(ticket_import, "CHUNK_ROWS", 300)
+    rows = [
+        _at(f"P-{i:04d}", datetime(2026, 3, 2, 8) + timedelta(minutes=i), contact="联系人" * 50)
+        for i in range(1000)
+    ]
+    result = import_tickets(db_session, APPLY, data=_file(tmp_path, rows))
+    assert result.rows_new == 1000 and _count(db_session) == 1000
+    assert set(_stored(db_session)) == {f"P-{i:04d}" for i in range(1000)}
+    assert written_chunks == ([300, 300, 300, 100] if _is_pg(db_session) else [])

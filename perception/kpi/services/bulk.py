@@ -70,7 +70,7 @@ def _stage_name(conn: Connection) -> str:
     return temp_name(conn, STAGE)
 
 
-def _value(conn: Connection, column: str, alias: str = "s") -> str:
+def stage_value(conn: Connection, column: str, alias: str = "s") -> str:
     """SQL turning the stage's value into the ticket column's stored form."""
     ref = f"{alias}.{column}"
     if column not in TIME_COLUMNS:
@@ -83,9 +83,9 @@ def _value(conn: Connection, column: str, alias: str = "s") -> str:
 def _differs(conn: Connection, target: str) -> str:
     if _is_pg(conn):
         left = ", ".join(f"{target}.{c}" for c in DATA_COLUMNS)
-        right = ", ".join(_value(conn, c) for c in DATA_COLUMNS)
+        right = ", ".join(stage_value(conn, c) for c in DATA_COLUMNS)
         return f"(({left}) IS DISTINCT FROM ({right}))"
-    return "(" + " OR ".join(f"{target}.{c} IS NOT {_value(conn, c)}" for c in DATA_COLUMNS) + ")"
+    return "(" + " OR ".join(f"{target}.{c} IS NOT {stage_value(conn, c)}" for c in DATA_COLUMNS) + ")"
 
 
 def _epochs(moments: Moments) -> list[int | None]:
@@ -158,9 +158,13 @@ def add_to_stage(conn: Connection, cols: TicketColumns, table: str = STAGE) -> N
     raw = conn.connection.driver_connection
     assert raw is not None
     if _is_pg(conn):
-        with raw.cursor() as cur, cur.copy(f"COPY {temp_name(conn, table)} ({names}) FROM STDIN") as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY {temp_name(conn, table)} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+        ):
             # the columns' types told once: psycopg picks each value's dumper per row otherwise
-            # (two fifths of the stage's CPU); text format, so psycopg escapes the text as before
+            # (two fifths of the stage's CPU); binary format: the server parses no number (an eighth
+            # less time to stage a chunk), and text travels as it is, with nothing to escape
             copy.set_types([_COPY_TYPES.get(kind, "text") for _, kind in STAGE_COLUMNS])
             for row in _rows(cols):
                 copy.write_row(row)
@@ -173,10 +177,10 @@ def add_to_stage(conn: Connection, cols: TicketColumns, table: str = STAGE) -> N
             cur.close()
 
 
-def close_stage(conn: Connection) -> None:
+def close_stage(conn: Connection, table: str = STAGE) -> None:
     """After the last chunk: the planner learns the stage's size (PostgreSQL)."""
     if _is_pg(conn):
-        conn.exec_driver_sql(f"ANALYZE {_stage_name(conn)}")
+        conn.exec_driver_sql(f"ANALYZE {temp_name(conn, table)}")
 
 
 def stage_tickets(conn: Connection, cols: TicketColumns) -> None:
@@ -228,7 +232,7 @@ def diff_counts(conn: Connection) -> tuple[int, int]:
 
 def changed_sample(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
     """Up to ``limit`` changing tickets: row, external id and {column: (stored, incoming)}."""
-    pairs = ", ".join(f"t.{c} AS old_{c}, {_value(conn, c)} AS new_{c}" for c in DATA_COLUMNS)
+    pairs = ", ".join(f"t.{c} AS old_{c}, {stage_value(conn, c)} AS new_{c}" for c in DATA_COLUMNS)
     sql = (
         f"SELECT s.row_no, s.external_id, {pairs} FROM {_stage_name(conn)} s "  # noqa: S608 - identifiers are module constants
         f"JOIN ticket t ON t.external_id = s.external_id WHERE {_differs(conn, 't')} "
@@ -265,11 +269,11 @@ def newly_closed(conn: Connection) -> list[str]:
     return [row[0] for row in conn.exec_driver_sql(sql)]
 
 
-def _touched_days(conn: Connection) -> list[tuple[int, int]]:
+def _touched_days(conn: Connection, table: str = STAGE) -> list[tuple[int, int]]:
     """(region, UTC day as days since 1970-01-01) of every ticket the stage is about to insert or
     change, where it was and where it will be: the durations stored for those weeks and regions
     are no longer the tickets' (kpi.services.duration_arrays.forget_week_arrays)."""
-    stage = _stage_name(conn)
+    stage = temp_name(conn, table)
     old_day = (
         "CAST(EXTRACT(EPOCH FROM t.opened_at) AS BIGINT) / 86400"
         if _is_pg(conn)
@@ -284,21 +288,23 @@ def _touched_days(conn: Connection) -> list[tuple[int, int]]:
     return [(int(r), int(d)) for r, d in conn.exec_driver_sql(sql) if r is not None and d is not None]
 
 
-def apply_stage(conn: Connection, batch_id: int, now: datetime, staged: int = 0) -> tuple[int, int]:
+def apply_stage(
+    conn: Connection, batch_id: int, now: datetime, staged: int = 0, table: str = STAGE
+) -> tuple[int, int]:
     """Write the staged tickets (``staged`` of them): (inserted, updated). Unchanged tickets are not
     touched; the stored durations of the weeks and regions the written tickets leave or enter are
     forgotten, so pooled percentiles read those weeks from the tickets until compute_kpis stores
     them again. A batch large beside the table is written with the table's plain indexes set aside
     and rebuilt after (kpi_bulk_indexes)."""
-    forget_week_arrays(conn, _touched_days(conn))
+    forget_week_arrays(conn, _touched_days(conn, table))
     with indexes_set_aside(conn, "ticket", worth_setting_aside(conn, "ticket", staged)):
-        return _upsert(conn, batch_id, now)
+        return _upsert(conn, batch_id, now, table)
 
 
-def _upsert(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
+def _upsert(conn: Connection, batch_id: int, now: datetime, table: str) -> tuple[int, int]:
     """UPDATE the stored tickets the stage changes, INSERT the ones not stored: (inserted, updated)."""
-    stage = _stage_name(conn)
-    sets = ", ".join(f"{c} = {_value(conn, c)}" for c in DATA_COLUMNS)
+    stage = temp_name(conn, table)
+    sets = ", ".join(f"{c} = {stage_value(conn, c)}" for c in DATA_COLUMNS)
     params = {"batch": batch_id, "now": now}
     binds: tuple[BindParameter[Any], ...] = (bindparam("batch"), bindparam("now", type_=DateTime()))
     updated = conn.execute(
@@ -308,21 +314,13 @@ def _upsert(conn: Connection, batch_id: int, now: datetime) -> tuple[int, int]:
         ).bindparams(*binds),
         params,
     ).rowcount
-    where = "WHERE NOT EXISTS (SELECT 1 FROM ticket t WHERE t.external_id = s.external_id)"
-    return insert_tickets(conn, stage, batch_id, now, where), int(updated)
-
-
-def insert_tickets(conn: Connection, source: str, batch_id: int, now: datetime, where: str = "") -> int:
-    """INSERT the rows of ``source`` (a table shaped as the stage, aliased ``s``) into the ticket
-    table, those matching ``where`` if given: how many."""
     names = ", ".join(DATA_COLUMNS)
-    values = ", ".join(_value(conn, c) for c in DATA_COLUMNS)
-    binds: tuple[BindParameter[Any], ...] = (bindparam("batch"), bindparam("now", type_=DateTime()))
+    values = ", ".join(stage_value(conn, c) for c in DATA_COLUMNS)
     inserted = conn.execute(
         text(
             f"INSERT INTO ticket ({names}, batch_id, updated_at) SELECT {values}, :batch, :now "  # noqa: S608 - identifiers are module constants
-            f"FROM {source} s {where}"
+            f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM ticket t WHERE t.external_id = s.external_id)"
         ).bindparams(*binds),
-        {"batch": batch_id, "now": now},
+        params,
     ).rowcount
-    return int(inserted)
+    return int(inserted), int(updated)

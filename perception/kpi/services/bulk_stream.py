@@ -2,23 +2,25 @@
 
 Validating a chunk of the file is this process's work (Python); writing it is the server's (the
 ticket table and its indexes). One after the other, a 10,000,000-row history spent about 75 s in
-each on a two-core machine, the other core idle. Here a writer thread stages each validated chunk
-and writes it into the table while the main thread validates the next one: psycopg waits for the
-server without holding the GIL, so the two cores work at once.
+validation and 100 s in the write on a two-core machine, each with the other core idle. Here a
+writer thread stages each validated chunk and writes it into the table while the main thread
+validates the next one: psycopg waits for the server without holding the GIL, so the two cores
+work at once.
 
 The import stays all-or-nothing and its checks stay whole:
 - everything is written inside a savepoint of the caller's transaction (the caller opens it), and
   any refusal raises, which rolls it back;
-- a chunk is written only while no row of the file has been refused so far; after the first
-  problem the rest of the file is still validated (every problem is named) but nothing more is
-  written;
-- every chunk's (row, ticket id) goes to a key table, so an id repeated anywhere in the file is
-  found at the end (kpi_bulk.repeated_keys) and refuses the file, as before;
-- only a chunk of tickets none of which is stored yet, and with no id twice, is written at once,
-  by a plain INSERT (a history's first load: nearly every chunk). A chunk that touches stored
-  tickets is kept in the stage and written at the end by the set-based diff and upsert
-  (kpi_bulk.apply_stage), as a whole file was before: its hash joins over the whole stage beat
-  probing the table chunk by chunk.
+- every row of the file goes to the stage, as on the whole-file path; a chunk is also written
+  into the ticket table only while no row of the file has been refused so far and no ticket id
+  repeats within the chunk (after the first problem the rest is still validated, so every
+  problem is named, but nothing more is written);
+- a chunk none of whose tickets is in the table yet is written at once by a plain INSERT (a
+  history's first load: nearly every chunk). A chunk with a ticket in the table already (stored
+  before, or written by an earlier chunk of this file) is kept aside ("later") and written at the
+  end by the set-based diff and upsert (kpi_bulk.apply_stage), as a whole file was before;
+- a ticket id twice in the file leaves a row aside beside a ticket this batch wrote, or two rows
+  aside: only then, or when the file is refused anyway, the whole stage is searched for repeats
+  (kpi_bulk.repeated_keys), which names each with its first row as before.
 The stored durations of the weeks and regions the written tickets enter are forgotten at the end
 (kpi.services.duration_arrays.forget_week_arrays), in the same transaction.
 """
@@ -30,14 +32,15 @@ from datetime import datetime
 from types import TracebackType
 
 import numpy as np
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.types import DateTime
 
 from perception.kpi.services import bulk as kpi_bulk
 from perception.kpi.services.duration_arrays import forget_week_arrays
 from perception.kpi.services.ticket_parse import TicketColumns
 
-CHUNK = "kpi_ticket_chunk"  # one chunk, as it is written
-KEYS = "kpi_ticket_keys"  # (row, ticket id) of every row of the file, for the repeats at the end
+LATER = "kpi_ticket_later"  # rows whose ticket id is in the table already: written at the end
 
 
 def streams(conn: Connection) -> bool:
@@ -50,21 +53,21 @@ class StreamWriter:
     """Stage and write validated chunks on a thread of their own, one chunk behind the reading.
 
     Use as a context manager around the reading (it waits for the last chunk on the way out);
-    ``add`` each chunk, then ``finish`` once the whole file is valid. The connection belongs to
-    the writer between the first ``add`` and ``finish``: the caller does not use it meanwhile."""
+    ``add`` each chunk, ask for the ``repeats`` after the last one, then ``finish`` once the
+    whole file is valid. The connection belongs to the writer between the first ``add`` and
+    ``repeats``: the caller does not use it meanwhile."""
 
     def __init__(self, conn: Connection, batch_id: int, now: datetime) -> None:
         self.conn, self.batch_id, self.now = conn, batch_id, now
-        self.inserted = 0
+        self.written = 0
         self.touched: set[tuple[int, int]] = set()
-        self.writing = True  # until a row is refused or an id repeats within a chunk
+        self.writing = True  # until a row of the file is refused, or an id repeats within a chunk
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ticket-writer")
         self._pending: Future[None] | None = None
+        self._stage = kpi_bulk.temp_name(conn, kpi_bulk.STAGE)
+        self._later = kpi_bulk.temp_name(conn, LATER)
         kpi_bulk.create_stage(conn)
-        kpi_bulk.create_stage(conn, CHUNK)
-        kpi_bulk.drop_stage(conn, KEYS)
-        keys = "row_no INTEGER, external_id TEXT"
-        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {KEYS} ({keys}) ON COMMIT DROP")
+        kpi_bulk.create_stage(conn, LATER)
 
     def __enter__(self) -> StreamWriter:
         return self
@@ -78,8 +81,9 @@ class StreamWriter:
     def add(self, cols: TicketColumns, clean: bool) -> None:
         """Hand over a validated chunk; ``clean``: no row of the file refused so far."""
         self._wait()
-        if not clean or len(set(cols.external_id)) != len(cols):
-            self.writing = False
+        # An id twice in the chunk: the file is refused at the end (its repeats named from the
+        # stage); written, the chunk would stop at the unique index with a database error.
+        self.writing = self.writing and clean and len(set(cols.external_id)) == len(cols)
         self._pending = self._pool.submit(self._write, cols, self.writing)
 
     def _wait(self) -> None:
@@ -89,45 +93,75 @@ class StreamWriter:
 
     def _write(self, cols: TicketColumns, write: bool) -> None:
         conn = self.conn
-        chunk = kpi_bulk.temp_name(conn, CHUNK)
-        conn.exec_driver_sql(f"TRUNCATE {chunk}")
-        kpi_bulk.add_to_stage(conn, cols, CHUNK)
-        conn.exec_driver_sql(
-            f"INSERT INTO {kpi_bulk.temp_name(conn, KEYS)} (row_no, external_id) "  # noqa: S608 - module constants
-            f"SELECT row_no, external_id FROM {chunk}"
-        )
-        if write and not self._any_stored(chunk):
-            self.inserted += kpi_bulk.insert_tickets(conn, chunk, self.batch_id, self.now)
-            days = cols.opened.astype("datetime64[D]").astype(np.int64)
-            self.touched.update(zip(cols.region_id, days.tolist(), strict=True))
-        elif write:
-            stage = kpi_bulk.temp_name(conn, kpi_bulk.STAGE)
-            conn.exec_driver_sql(f"INSERT INTO {stage} SELECT * FROM {chunk}")  # noqa: S608 - module constants
+        # The chunk's rows are appended to the stage: they lie from its last page on (the free
+        # space of that page first; a temporary table is only appended to), with row numbers
+        # from the chunk's first.
+        if not write or not len(cols):
+            kpi_bulk.add_to_stage(conn, cols)
+            return
+        pages = f"pg_relation_size('{self._stage}') / current_setting('block_size')::int"
+        page = int(conn.exec_driver_sql(f"SELECT GREATEST({pages} - 1, 0)").scalar_one())
+        kpi_bulk.add_to_stage(conn, cols)
+        first = int(cols.row_no[0])
+        chunk = f"FROM {self._stage} s WHERE s.ctid >= '({page},0)'::tid AND s.row_no >= {first}"
+        if self._any_stored(chunk):
+            conn.exec_driver_sql(f"INSERT INTO {self._later} SELECT s.* {chunk}")  # noqa: S608 - module constants
+            return
+        names = ", ".join(kpi_bulk.DATA_COLUMNS)
+        values = ", ".join(kpi_bulk.stage_value(conn, c) for c in kpi_bulk.DATA_COLUMNS)
+        self.written += conn.execute(
+            text(
+                f"INSERT INTO ticket ({names}, batch_id, updated_at) SELECT {values}, :batch, :now {chunk}"  # noqa: S608 - module constants
+            ).bindparams(bindparam("batch"), bindparam("now", type_=DateTime())),
+            {"batch": self.batch_id, "now": self.now},
+        ).rowcount
+        days = cols.opened.astype("datetime64[D]").astype(np.int64)
+        self.touched.update(zip(cols.region_id, days.tolist(), strict=True))
 
     def _any_stored(self, chunk: str) -> bool:
-        """Whether a ticket of the chunk is stored already: a probe of the ticket id's index per
-        row (a LATERAL with a LIMIT is never turned into a join that would read the whole table),
-        stopping at the first."""
+        """Whether a ticket of the chunk is stored already (or written by an earlier chunk): a
+        probe of the ticket id's index per row (a LATERAL with a LIMIT is never turned into a join
+        that would read the whole table), stopping at the first."""
         found = self.conn.exec_driver_sql(
-            f"SELECT 1 FROM {chunk} s CROSS JOIN LATERAL "  # noqa: S608 - module constants
-            "(SELECT 1 FROM ticket t WHERE t.external_id = s.external_id LIMIT 1) stored LIMIT 1"
+            "SELECT 1 FROM (SELECT s.external_id "  # noqa: S608 - module constants
+            f"{chunk}) c CROSS JOIN LATERAL "
+            "(SELECT 1 FROM ticket t WHERE t.external_id = c.external_id LIMIT 1) stored LIMIT 1"
         ).first()
         return found is not None
 
     def repeats(self, limit: int) -> tuple[list[tuple[int, str, int]], int]:
-        """After the last chunk: rows whose ticket id an earlier row has (kpi_bulk.repeated_keys)."""
+        """After the last chunk: rows whose ticket id an earlier row has (kpi_bulk.repeated_keys),
+        searched for in the whole stage only when the rows kept aside show one, or when nothing
+        more was written (the file is refused anyway and every problem is named)."""
         self._wait()
-        return kpi_bulk.repeated_keys(self.conn, kpi_bulk.temp_name(self.conn, KEYS), "external_id", limit)
+        if self.writing and not self._repeat_aside():
+            return [], 0
+        return kpi_bulk.repeated_keys(self.conn, self._stage, "external_id", limit)
+
+    def _repeat_aside(self) -> bool:
+        """Whether a row kept aside repeats a ticket this batch wrote, or another row kept aside."""
+        found = (
+            self.conn.execute(
+                text(
+                    f"SELECT 1 FROM {self._later} l JOIN ticket t ON t.external_id = l.external_id "  # noqa: S608 - module constants
+                    "WHERE t.batch_id = :batch LIMIT 1"
+                ),
+                {"batch": self.batch_id},
+            ).first()
+            or self.conn.exec_driver_sql(
+                f"SELECT 1 FROM {self._later} GROUP BY external_id HAVING COUNT(*) > 1 LIMIT 1"  # noqa: S608 - module constants
+            ).first()
+        )
+        return found is not None
 
     def finish(self) -> tuple[int, int]:
-        """The whole file is valid: write the chunks kept for the end, forget the durations of the
-        weeks the written tickets entered: (inserted, updated)."""
+        """The whole file is valid: write the rows kept aside, forget the durations of the weeks
+        the written tickets entered: (inserted, updated)."""
         self._wait()
-        kpi_bulk.close_stage(self.conn)
-        new, changed = kpi_bulk.apply_stage(self.conn, self.batch_id, self.now)
+        kpi_bulk.close_stage(self.conn, LATER)
+        new, changed = kpi_bulk.apply_stage(self.conn, self.batch_id, self.now, table=LATER)
         forget_week_arrays(self.conn, self.touched)
-        return self.inserted + new, changed
+        return self.written + new, changed
 
     def drop(self) -> None:
-        for table in (CHUNK, KEYS):
-            kpi_bulk.drop_stage(self.conn, table)
+        kpi_bulk.drop_stage(self.conn, LATER)
