@@ -35,9 +35,9 @@ def written_chunks(monkeypatch) -> list[int]:
     calls: list[int] = []
     real = bulk_stream.StreamWriter._write
 
-    def counting(self, cols, write):
+    def counting(self, cols, data, write):
         before = self.written
-        real(self, cols, write)
+        real(self, cols, data, write)
         if write:
             calls.append(self.written - before)
 

@@ -14,11 +14,14 @@ No ORM objects are created: 1,000,000 tickets take seconds, not minutes.
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import psycopg
+import psycopg.copy
 from sqlalchemy import BindParameter, DateTime, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -154,27 +157,50 @@ def create_stage(conn: Connection, table: str = STAGE) -> None:
 
 def add_to_stage(conn: Connection, cols: TicketColumns, table: str = STAGE) -> None:
     """Append one chunk of validated tickets to the stage (or to ``table``, made by create_stage)."""
+    if _is_pg(conn):
+        copy_to_stage(conn, stage_copy_data(conn, cols), table)
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    names = ", ".join(name for name, _ in STAGE_COLUMNS)
+    marks = ", ".join("?" for _ in STAGE_COLUMNS)
+    cur = raw.cursor()
+    try:
+        cur.executemany(f"INSERT INTO {temp_name(conn, table)} ({names}) VALUES ({marks})", _rows(cols))  # noqa: S608 - identifiers are module constants
+    finally:
+        cur.close()
+
+
+def stage_copy_data(conn: Connection, cols: TicketColumns) -> bytes:
+    """A chunk of validated tickets as the data of a binary ``COPY`` into the stage (PostgreSQL),
+    formatted in memory without a word to the server, so that one thread can format a chunk
+    while another has the connection (kpi_bulk_stream). Binary: the server parses no number (an
+    eighth less time to stage a chunk) and text travels as it is, with nothing to escape."""
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    out = io.BytesIO()
+    with (
+        raw.cursor() as cur,
+        psycopg.copy.Copy(cur, binary=True, writer=psycopg.copy.FileWriter(out)) as copy,
+    ):
+        # the columns' types told once: psycopg picks each value's dumper per row otherwise
+        # (two fifths of the stage's CPU)
+        copy.set_types([_COPY_TYPES.get(kind, "text") for _, kind in STAGE_COLUMNS])
+        for row in _rows(cols):
+            copy.write_row(row)
+    return out.getvalue()
+
+
+def copy_to_stage(conn: Connection, data: bytes, table: str = STAGE) -> None:
+    """Send a chunk formatted by stage_copy_data to the stage (or to ``table``)."""
     names = ", ".join(name for name, _ in STAGE_COLUMNS)
     raw = conn.connection.driver_connection
     assert raw is not None
-    if _is_pg(conn):
-        with (
-            raw.cursor() as cur,
-            cur.copy(f"COPY {temp_name(conn, table)} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
-        ):
-            # the columns' types told once: psycopg picks each value's dumper per row otherwise
-            # (two fifths of the stage's CPU); binary format: the server parses no number (an eighth
-            # less time to stage a chunk), and text travels as it is, with nothing to escape
-            copy.set_types([_COPY_TYPES.get(kind, "text") for _, kind in STAGE_COLUMNS])
-            for row in _rows(cols):
-                copy.write_row(row)
-    else:
-        marks = ", ".join("?" for _ in STAGE_COLUMNS)
-        cur = raw.cursor()
-        try:
-            cur.executemany(f"INSERT INTO {temp_name(conn, table)} ({names}) VALUES ({marks})", _rows(cols))  # noqa: S608 - identifiers are module constants
-        finally:
-            cur.close()
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY {temp_name(conn, table)} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.write(data)
 
 
 def close_stage(conn: Connection, table: str = STAGE) -> None:

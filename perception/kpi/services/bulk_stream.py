@@ -80,28 +80,31 @@ class StreamWriter:
 
     def add(self, cols: TicketColumns, clean: bool) -> None:
         """Hand over a validated chunk; ``clean``: no row of the file refused so far."""
-        self._wait()
         # An id twice in the chunk: the file is refused at the end (its repeats named from the
         # stage); written, the chunk would stop at the unique index with a database error.
         self.writing = self.writing and clean and len(set(cols.external_id)) == len(cols)
-        self._pending = self._pool.submit(self._write, cols, self.writing)
+        # Formatted here, on the reading thread, which waits for the writer anyway: the writer's
+        # thread then only sends bytes and waits for the server, so the server never waits for it.
+        data = kpi_bulk.stage_copy_data(self.conn, cols)
+        self._wait()
+        self._pending = self._pool.submit(self._write, cols, data, self.writing)
 
     def _wait(self) -> None:
         if self._pending is not None:
             pending, self._pending = self._pending, None
             pending.result()  # the writer's error, if any, is raised here
 
-    def _write(self, cols: TicketColumns, write: bool) -> None:
+    def _write(self, cols: TicketColumns, data: bytes, write: bool) -> None:
         conn = self.conn
         # The chunk's rows are appended to the stage: they lie from its last page on (the free
         # space of that page first; a temporary table is only appended to), with row numbers
         # from the chunk's first.
         if not write or not len(cols):
-            kpi_bulk.add_to_stage(conn, cols)
+            kpi_bulk.copy_to_stage(conn, data)
             return
         pages = f"pg_relation_size('{self._stage}') / current_setting('block_size')::int"
         page = int(conn.exec_driver_sql(f"SELECT GREATEST({pages} - 1, 0)").scalar_one())
-        kpi_bulk.add_to_stage(conn, cols)
+        kpi_bulk.copy_to_stage(conn, data)
         first = int(cols.row_no[0])
         chunk = f"FROM {self._stage} s WHERE s.ctid >= '({page},0)'::tid AND s.row_no >= {first}"
         if self._any_stored(chunk):
