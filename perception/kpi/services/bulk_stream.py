@@ -96,12 +96,12 @@ class StreamWriter:
 
     def _write(self, cols: TicketColumns, data: bytes, write: bool) -> None:
         conn = self.conn
-        # The chunk's rows are appended to the stage: they lie from its last page on (the free
-        # space of that page first; a temporary table is only appended to), with row numbers
-        # from the chunk's first.
         if not write or not len(cols):
             kpi_bulk.copy_to_stage(conn, data)
             return
+        # The chunk's rows are appended to the stage: they lie from its last page on (the free
+        # space of that page first; a temporary table is only appended to), with row numbers
+        # from the chunk's first.
         pages = f"pg_relation_size('{self._stage}') / current_setting('block_size')::int"
         page = int(conn.exec_driver_sql(f"SELECT GREATEST({pages} - 1, 0)").scalar_one())
         kpi_bulk.copy_to_stage(conn, data)
