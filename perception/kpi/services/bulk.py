@@ -20,8 +20,6 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import psycopg
-import psycopg.copy
 from sqlalchemy import BindParameter, DateTime, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
@@ -176,6 +174,8 @@ def stage_copy_data(conn: Connection, cols: TicketColumns) -> bytes:
     formatted in memory without a word to the server, so that one thread can format a chunk
     while another has the connection (kpi_bulk_stream). Binary: the server parses no number (an
     eighth less time to stage a chunk) and text travels as it is, with nothing to escape."""
+    import psycopg.copy  # here: an app on SQLite never loads the PostgreSQL driver
+
     raw = conn.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
     out = io.BytesIO()
