@@ -67,8 +67,8 @@ def has_nul(name: str, raw: str) -> UserError:
     """A NUL character, which no text column holds (PostgreSQL refuses it): a 400 naming it."""
     return UserError.one(
         name,
-        "参数含有不允许的空字符（NUL）",
-        "the value contains a NUL character, which is not allowed",
+        f"“{name}”的值含有不允许的空字符（NUL）",
+        f"the value of “{name}” contains a NUL character, which is not allowed",
         code="nul_character",
         value=raw.replace("\x00", "\\0")[:40],
         status=400,
@@ -76,8 +76,9 @@ def has_nul(name: str, raw: str) -> UserError:
 
 
 class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
-    """Query parameters whose ``get(..., type=int)`` refuses numbers no column can hold, and whose
-    ``get`` refuses a value with a NUL character (no text column holds one)."""
+    """Query parameters and form fields whose ``get(..., type=int)`` refuses numbers no column can
+    hold, and whose ``get`` and ``getlist`` refuse a value with a NUL character (no text column
+    holds one)."""
 
     def get(  # type: ignore[override]  # werkzeug's overloads, one implementation
         self,
@@ -92,6 +93,14 @@ class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
         if type is int and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
             raise out_of_range(str(key), str(super().get(key)))
         return value
+
+    def getlist(self, key: Any, type: Any = None) -> list[Any]:  # type: ignore[override]  # noqa: A002 - werkzeug's name
+        """Every value of ``key``; a form's fields are read this way (WTForms), so a NUL typed or
+        pasted into one is the field's 400, not the database's error on PostgreSQL."""
+        for raw in super().getlist(key):
+            if isinstance(raw, str) and "\x00" in raw:
+                raise has_nul(str(key), raw)
+        return super().getlist(key, type)
 
 
 class PerceptionRequest(Request):
