@@ -1,5 +1,5 @@
 """A NUL character in a form field: on PostgreSQL the sign-in page answered 500 (a user name with
-a NUL reached the database, which refuses it), observed in session 24 with the Flask client.
+a NUL reached the database, which refuses it), observed in session 17 with the Flask client.
 Query parameters and API bodies refuse one already (test_api_contract); forms are read through
 ``getlist`` (WTForms), which did not check. Now the field's 400 names it, on both databases, and
 nothing is stored."""

@@ -1,6 +1,6 @@
 """A NUL character (0x00) in a ticket file's free-text cell: SQLite stored it, PostgreSQL refused
 the whole statement with a database error (a 500 on the upload page, a traceback in the CLI).
-Observed while measuring the import (session 24): `psycopg.DataError: PostgreSQL text fields
+Observed while measuring the import (session 17): `psycopg.DataError: PostgreSQL text fields
 cannot contain NUL (0x00) bytes`. Now the row's problem names the cell on both databases and
 nothing is stored."""
 
