@@ -340,13 +340,21 @@ def _upsert(conn: Connection, batch_id: int, now: datetime, table: str) -> tuple
         ).bindparams(*binds),
         params,
     ).rowcount
+    new = f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM ticket t WHERE t.external_id = s.external_id)"  # noqa: S608 - identifiers are module constants
+    inserted = insert_staged(conn, new, batch_id, now)
+    return int(inserted), int(updated)
+
+
+def insert_staged(conn: Connection, rows: str, batch_id: int, now: datetime) -> int:
+    """INSERT into the ticket table the staged rows ``rows`` names (``FROM <stage-shaped table> s
+    ...``), as this batch's, written ``now``: how many."""
     names = ", ".join(DATA_COLUMNS)
     values = ", ".join(stage_value(conn, c) for c in DATA_COLUMNS)
-    inserted = conn.execute(
-        text(
-            f"INSERT INTO ticket ({names}, batch_id, updated_at) SELECT {values}, :batch, :now "  # noqa: S608 - identifiers are module constants
-            f"FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM ticket t WHERE t.external_id = s.external_id)"
-        ).bindparams(*binds),
-        params,
-    ).rowcount
-    return int(inserted), int(updated)
+    return int(
+        conn.execute(
+            text(
+                f"INSERT INTO ticket ({names}, batch_id, updated_at) SELECT {values}, :batch, :now {rows}"  # noqa: S608 - identifiers are module constants
+            ).bindparams(bindparam("batch"), bindparam("now", type_=DateTime())),
+            {"batch": batch_id, "now": now},
+        ).rowcount
+    )

@@ -32,9 +32,8 @@ from datetime import datetime
 from types import TracebackType
 
 import numpy as np
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.types import DateTime
 
 from perception.kpi.services import bulk as kpi_bulk
 from perception.kpi.services.duration_arrays import forget_week_arrays
@@ -110,14 +109,7 @@ class StreamWriter:
         if self._any_stored(chunk):
             conn.exec_driver_sql(f"INSERT INTO {self._later} SELECT s.* {chunk}")  # noqa: S608 - module constants
             return
-        names = ", ".join(kpi_bulk.DATA_COLUMNS)
-        values = ", ".join(kpi_bulk.stage_value(conn, c) for c in kpi_bulk.DATA_COLUMNS)
-        self.written += conn.execute(
-            text(
-                f"INSERT INTO ticket ({names}, batch_id, updated_at) SELECT {values}, :batch, :now {chunk}"  # noqa: S608 - module constants
-            ).bindparams(bindparam("batch"), bindparam("now", type_=DateTime())),
-            {"batch": self.batch_id, "now": self.now},
-        ).rowcount
+        self.written += kpi_bulk.insert_staged(conn, chunk, self.batch_id, self.now)
         days = cols.opened.astype("datetime64[D]").astype(np.int64)
         self.touched.update(zip(cols.region_id, days.tolist(), strict=True))
 
