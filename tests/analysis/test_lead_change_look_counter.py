@@ -109,8 +109,8 @@ def _moved(engine: Any, write: Any) -> tuple[int, int]:
 OBS = ExperienceObservation.__table__
 
 
-def _declared(conn: Any, week: date) -> None:
-    with current_week_write(conn, "experience_observation", week, ZONE):
+def _declared(conn: Any, week: date, *, change_look: bool = True) -> None:
+    with current_week_write(conn, "experience_observation", week, ZONE, change_look=change_look):
         conn.execute(insert(OBS), [_answer(week)])
 
 
@@ -120,6 +120,8 @@ def _declared(conn: Any, week: date) -> None:
         ("this week, declared", (1, 0)),
         ("next week, declared", (1, 0)),
         ("last week, declared", (1, 1)),  # a clock pinned in the past, or a week that ended meanwhile
+        ("last week, declared, of a source the look does not test", (1, 0)),  # a weekly report's
+        ("last week, two declarations, one of them tested", (1, 1)),
         ("this week, not declared", (1, 1)),  # an import, a correction: any week
         ("this week declared, and a row of last week", (1, 1)),
         ("this week declared, and a region renamed", (1, 1)),  # the flags show the names
@@ -135,6 +137,11 @@ def test_only_declared_answers_of_a_begun_week_leave_the_look_current(engine, ca
         elif case == "next week, declared":
             _declared(conn, monday + timedelta(weeks=1))
         elif case == "last week, declared":
+            _declared(conn, monday - timedelta(weeks=1))
+        elif case == "last week, declared, of a source the look does not test":
+            _declared(conn, monday - timedelta(weeks=1), change_look=False)
+        elif case == "last week, two declarations, one of them tested":
+            _declared(conn, monday - timedelta(weeks=1), change_look=False)
             _declared(conn, monday - timedelta(weeks=1))
         elif case == "this week, not declared":
             conn.execute(insert(OBS), [_answer(monday)])

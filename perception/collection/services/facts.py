@@ -12,7 +12,8 @@ submitted or resubmitted and withdrawn when it is returned (see ``services.repor
 carry no date of their own except dynamic events, so feedback and requirements are observed on
 the Monday of the report's week (period_start = observed_on). Every fact row a report writes or
 withdraws is of its week, and declared so (``_of_the_reports_week``): a report of last week moves the
-analysis pre-aggregates' split back to that week instead of making them stale (issue 19).
+analysis pre-aggregates' split back to that week instead of making them stale, and leaves the
+overview's change look current: it tests customers' own answers, not the collectors' (issue 19).
 """
 
 from __future__ import annotations
@@ -35,10 +36,13 @@ SOURCE = ExperienceSource.FEEDBACK
 
 def _of_the_reports_week(session: Session, report: CollectionReport) -> AbstractContextManager[None]:
     """The fact rows written inside are of the report's week alone (data_version.week_write; the
-    zone only decides whether that week counts as the current one, and any zone is safe)."""
+    zone only decides whether that week counts as the current one, and any zone is safe), and are
+    the collectors' voice, which the overview's change look does not test (``change_look=False``)."""
     region = session.get(Region, report.region_id)
     zone = (region.timezone if region is not None else None) or DEFAULT_TIMEZONE
-    return week_write(session.connection(), "experience_observation", report.week_start, zone)
+    return week_write(
+        session.connection(), "experience_observation", report.week_start, zone, change_look=False
+    )
 
 
 def withdraw_report_facts(session: Session, report: CollectionReport) -> None:

@@ -20,8 +20,9 @@ Two counters know more than the tables (``WEEK_AWARE``): ``CHANGE_LOOK`` and ``E
 The overview's change look compares the weeks before the current one, and the pre-aggregates keep
 the weeks before the one they were refreshed in, so an answer recorded for the current week changes
 neither. The answer path says so (``current_week_write``), and such rows leave those counters alone
-when the week they name has begun by the commit's clock. Declared rows of a past week (a weekly
-report's, ``week_write``) move the change look's counter. Declared rows never move
+when the week they name has begun by the commit's clock. Declared rows of a past week move the
+change look's counter, unless they are of a source the look does not test (a weekly report's:
+``week_write(..., change_look=False)``). Declared rows never move
 ``EXPERIENCE_PAST``: the pre-aggregates read the facts from the week they were built in (its
 Monday as UTC sees it, ``reference_monday``) on, and a declared week before the reference week at
 the commit is logged (``EXPERIENCE_WEEK_LOG``): the pre-aggregates then read the facts from that
@@ -261,15 +262,22 @@ def mark_written(conn: Connection, table: str) -> None:
 
 
 @contextlib.contextmanager
-def week_write(conn: Connection, table: str, period_start: date, timezone: str) -> Iterator[None]:
+def week_write(
+    conn: Connection, table: str, period_start: date, timezone: str, *, change_look: bool = True
+) -> Iterator[None]:
     """The writes to ``table`` on ``conn`` inside are rows of the week starting ``period_start``
     (Monday, in the organisation's ``timezone``) alone: inserts of such rows, or deletes and updates
     that touch no other week's. If that week has begun when the transaction commits (the week the
     writer believes current: a survey answer), they leave the week-aware counters alone; otherwise
     (a weekly report of last week, a clock pinned in the past, a week that ended while the answer
     was written) they move ``CHANGE_LOOK`` and log their week (``EXPERIENCE_WEEK_LOG``) instead of
-    moving ``EXPERIENCE_PAST``."""
-    conn.info[_CURRENT_WEEK] = (table.lower(), period_start, timezone)
+    moving ``EXPERIENCE_PAST``.
+
+    ``change_look=False``: the rows are of a source the change look does not test (a weekly
+    report's, the collectors' voice; analysis.services.changes.CHANGE_SOURCES), so whatever their
+    week they leave ``CHANGE_LOOK`` alone (issue 19: 100 regions' reports a week each made the next
+    overview compute the national look again, 2.7 s)."""
+    conn.info[_CURRENT_WEEK] = (table.lower(), period_start, timezone, change_look)
     try:
         yield
     finally:
@@ -315,12 +323,13 @@ def _bump(conn: Connection) -> None:
     if not pending:
         return
     declared = pending.get("current_week", ())
-    if any(not _current_or_later(week, zone) for week, zone in declared):  # the look compares past weeks
+    # The look compares past weeks of the sources it tests.
+    if any(in_look and not _current_or_later(week, zone) for week, zone, in_look in declared):
         pending["writes"][CHANGE_LOOK] = pending["writes"].get(CHANGE_LOOK, 0) + 1
     # The pre-aggregates' readers read the facts from the reference week of their build on, and
     # from any week logged since.
     reference = reference_monday()
-    past = sorted({week for week, _zone in declared if week < reference})
+    past = sorted({week for week, _zone, _in_look in declared if week < reference})
     if not pending["writes"] and not past:
         return
     raw = conn.connection.driver_connection
@@ -381,7 +390,7 @@ def declared_weeks(session: Session) -> list[date]:
     at the commit they move the week-aware counters unless each has begun, so a reader before the
     commit must not take their rows for current-week ones if they are older than its split."""
     pending = session.connection().info.get(_DIRTY) or {}
-    return [week for week, _zone in pending.get("current_week", ())]
+    return [week for week, _zone, _in_look in pending.get("current_week", ())]
 
 
 def read_version(session: Session, name: str) -> tuple[int, int, int]:
