@@ -158,6 +158,21 @@ def test_a_bad_row_after_written_chunks_takes_them_back(db_session, catalog, tmp
     assert import_tickets(db_session, APPLY, data=_file(tmp_path, rows)).rows_new == 10
 
 
+def test_a_refused_import_leaves_no_mark_of_what_it_took_back(db_session, catalog, tmp_path, written_chunks):
+    """Session 18: on PostgreSQL the chunks written before the refusal left the "tickets written"
+    mark on the connection (data_version), so the caller's next commit moved every counter made
+    from the tickets; the savepoint that takes the rows back now takes the mark back too."""
+    from perception.kpi.services.data_version import pending_writes
+
+    before = pending_writes(db_session)  # the catalogue's own writes
+    rows = [ticket_row(f"M-{i}") for i in range(10)]
+    rows[9]["priority"] = "P9"
+    with pytest.raises(KpiImportError):
+        import_tickets(db_session, APPLY, data=_file(tmp_path, rows))
+    assert written_chunks == ([3, 3, 3] if _is_pg(db_session) else [])
+    assert pending_writes(db_session) == before
+
+
 def test_an_id_twice_in_one_chunk_is_named_not_a_database_error(
     db_session, catalog, tmp_path, written_chunks
 ):

@@ -320,6 +320,7 @@ def _watch(conn: Connection, _cursor: Any, statement: str, _params: Any, _contex
 @event.listens_for(Engine, "commit")
 def _bump(conn: Connection) -> None:
     pending = conn.info.pop(_DIRTY, None)
+    conn.info.pop(_SAVED, None)
     if not pending:
         return
     declared = pending.get("current_week", ())
@@ -378,11 +379,61 @@ def _try_bumps(cursor: Any, names: dict[str, int], past_weeks: list[date]) -> No
 @event.listens_for(Engine, "rollback")
 def _forget(conn: Connection) -> None:
     conn.info.pop(_DIRTY, None)
+    conn.info.pop(_SAVED, None)
+
+
+# A savepoint rolled back takes its writes back, so it takes their marks back too (a ticket file
+# refused after some of its chunks were written, inside the import's savepoint, left the marks
+# and the caller's next commit moved every counter made from the tickets). Each savepoint keeps a
+# copy of the marks made before it; the same token then stands for the same rows again. Matched
+# innermost first: the savepoint event fires before SQLAlchemy names the savepoint. Should a
+# rollback skip inner savepoints, the innermost copy holds more marks than the rows left, never
+# fewer: a counter moved for nothing, never one left standing.
+_SAVED = "perception.data_version.saved"
+
+
+def _copy(pending: dict[str, Any] | None) -> dict[str, Any] | None:
+    if pending is None:
+        return None
+    copied = {**pending, "writes": dict(pending["writes"])}
+    if "current_week" in pending:
+        copied["current_week"] = set(pending["current_week"])
+    return copied
+
+
+@event.listens_for(Engine, "savepoint")
+def _remember(conn: Connection, _name: str | None) -> None:
+    conn.info.setdefault(_SAVED, []).append(_copy(conn.info.get(_DIRTY)))
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _take_back(conn: Connection, _name: str, _context: Any) -> None:
+    saved: list[dict[str, Any] | None] = conn.info.get(_SAVED, [])
+    if not saved:  # begun before this module was imported: keep every mark
+        return
+    pending = saved.pop()
+    if pending is None:
+        conn.info.pop(_DIRTY, None)
+    else:
+        conn.info[_DIRTY] = pending
+
+
+@event.listens_for(Engine, "release_savepoint")
+def _keep(conn: Connection, _name: str, _context: Any) -> None:
+    saved: list[dict[str, Any] | None] = conn.info.get(_SAVED, [])
+    if saved:
+        saved.pop()
 
 
 def has_pending_writes(session: Session) -> bool:
     """Whether this transaction has written data that a counter watches and not committed yet."""
     return bool((session.connection().info.get(_DIRTY) or {}).get("writes"))
+
+
+def pending_writes(session: Session) -> dict[str, int]:
+    """The counters this transaction's uncommitted writes will move at its commit, with the number
+    of writing statements seen for each (a copy)."""
+    return dict((session.connection().info.get(_DIRTY) or {}).get("writes", {}))
 
 
 def declared_weeks(session: Session) -> list[date]:
