@@ -115,8 +115,9 @@ class ImportProblem(Problem):
 
 
 def problem(row: int | None, column: str | None, value: Any, code: str, **params: Any) -> ImportProblem:
-    """The problem ``code`` (MESSAGES) at a row and column, its texts filled from ``params``."""
-    shown = None if value is None else str(value)
+    """The problem ``code`` (MESSAGES) at a row and column, its texts filled from ``params``; a
+    NUL character in the value is shown ``\\0``, where it is (``perception.core.nul``)."""
+    shown = None if value is None else nul.shown(str(value))
     if shown is not None and len(shown) > 80:
         shown = shown[:77] + "..."
     return ImportProblem(

@@ -6,17 +6,17 @@ only codes and numbers, where a NUL is already an unknown code or not a number."
 
 from __future__ import annotations
 
-from perception.core.nul import CODE, nul_rows, shown
+from perception.core.nul import CODE, nul_rows
 from perception.kpi.services.files import Table
 from perception.kpi.services.messages import ProblemList, problem
 
 
 def take_nul_cells(table: Table, problems: ProblemList) -> None:
-    """Name every cell of the chunk that holds a NUL (its row, its column, the value with the NUL
-    shown ``\\0``) and take the character out of the cell: the file is refused, and nothing the
-    import does with the row before it refuses the file (a source id staged, a ticket looked up
-    by its id) sends one to the database."""
+    """Name every cell of the chunk that holds a NUL (its row, its column, its value) and take the
+    character out of the cell: the file is refused, and nothing the import does with the row
+    before it refuses the file (a source id staged, a ticket looked up by its id) sends one to the
+    database."""
     for index, values in enumerate(table.columns):
         for i in nul_rows(values):
-            problems.add(problem(table.row_no(i), table.header[index], shown(values[i]), CODE))
+            problems.add(problem(table.row_no(i), table.header[index], values[i], CODE))
             values[i] = values[i].replace("\x00", "")
