@@ -9,6 +9,10 @@ parameter/URL pairs. Two parsers cover every route instead of one check per view
 - the query string's ``args.get(name, type=int)`` refuses a number outside that range with a
   400 naming the parameter, in both languages (the API answers it as problem+json).
 
+Likewise for a NUL character, which no text column holds (PostgreSQL refuses any statement with
+one): a query value, a form field or an uploaded file's name holding one is that field's 400,
+and a text part of an address (``<name>``) never matches one (404).
+
 Views parse integer parameters with ``request.args.get(name, type=int)``, never ``int(...)``.
 """
 
@@ -18,7 +22,7 @@ from typing import Any
 
 from flask import Flask, Request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from perception.core.errors import UserError
 
@@ -49,6 +53,17 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
         if not kwargs.get("signed") and kwargs["max"] == INT_MAX:
             self.regex = _at_most(INT_MAX)
+
+
+class NoNulConverter(UnicodeConverter):
+    """``<name>`` (a text part of an address: a link's slug, a job's id, a connection's code) that
+    never holds a NUL character ("%00"): the views look the text up, which PostgreSQL refuses
+    with a NUL in it (a 500, where SQLite found nothing). Such an address matches no route: 404,
+    exactly like a slug that does not exist."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
 
 
 def out_of_range(name: str, raw: str) -> UserError:
@@ -125,6 +140,8 @@ class PerceptionRequest(Request):
 
 
 def init_app(app: Flask) -> None:
-    """Before the blueprints are registered: their ``<int:...>`` rules use the bounded converter."""
+    """Before the blueprints are registered: their ``<int:...>`` rules use the bounded converter,
+    their ``<name>`` rules the one without a NUL."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = NoNulConverter
     app.request_class = PerceptionRequest
