@@ -9,6 +9,10 @@ parameter/URL pairs. Two parsers cover every route instead of one check per view
 - the query string's ``args.get(name, type=int)`` refuses a number outside that range with a
   400 naming the parameter, in both languages (the API answers it as problem+json).
 
+Likewise for a NUL character, which no text column holds (PostgreSQL refuses any statement with
+one): a query value, a form field or an uploaded file's name holding one is that field's 400,
+and a text part of an address (``<name>``) never matches one (404).
+
 Views parse integer parameters with ``request.args.get(name, type=int)``, never ``int(...)``.
 """
 
@@ -17,8 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Request
-from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.routing import IntegerConverter
+from werkzeug.datastructures import FileStorage, ImmutableMultiDict
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from perception.core.errors import UserError
 
@@ -51,6 +55,17 @@ class BoundedIntConverter(IntegerConverter):
             self.regex = _at_most(INT_MAX)
 
 
+class NoNulConverter(UnicodeConverter):
+    """``<name>`` (a text part of an address: a link's slug, a job's id, a connection's code) that
+    never holds a NUL character ("%00"): the views look the text up, which PostgreSQL refuses
+    with a NUL in it (a 500, where SQLite found nothing). Such an address matches no route: 404,
+    exactly like a slug that does not exist."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
+
+
 def out_of_range(name: str, raw: str) -> UserError:
     shown = raw if len(raw) <= 40 else raw[:37] + "..."
     return UserError.one(
@@ -75,10 +90,30 @@ def has_nul(name: str, raw: str) -> UserError:
     )
 
 
+def file_name_has_nul(name: str, filename: str) -> UserError:
+    """An uploaded file whose name holds a NUL (a crafted request: no file system makes one). The
+    imports keep the name (their batch, their audit entry): a 400 naming the field."""
+    return UserError.one(
+        name,
+        f"“{name}”的文件名含有不允许的空字符（NUL）",
+        f"the file name of “{name}” contains a NUL character, which is not allowed",
+        code="nul_character",
+        value=filename.replace("\x00", "\\0")[:40],
+        status=400,
+    )
+
+
+def _refuse_nul(key: Any, raw: Any) -> None:
+    if isinstance(raw, str) and "\x00" in raw:
+        raise has_nul(str(key), raw)
+    if isinstance(raw, FileStorage) and "\x00" in (raw.filename or ""):
+        raise file_name_has_nul(str(key), raw.filename or "")
+
+
 class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
-    """Query parameters and form fields whose ``get(..., type=int)`` refuses numbers no column can
-    hold, and whose ``get`` and ``getlist`` refuse a value with a NUL character (no text column
-    holds one)."""
+    """Query parameters, form fields and uploaded files whose ``get(..., type=int)`` refuses
+    numbers no column can hold, and whose ``get`` and ``getlist`` refuse a value (or a file's name)
+    with a NUL character (no text column holds one)."""
 
     def get(  # type: ignore[override]  # werkzeug's overloads, one implementation
         self,
@@ -86,9 +121,7 @@ class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
         default: Any = None,
         type: Any = None,  # noqa: A002 - werkzeug's name
     ) -> Any:
-        raw = super().get(key)
-        if isinstance(raw, str) and "\x00" in raw:
-            raise has_nul(str(key), raw)
+        _refuse_nul(key, super().get(key))
         value = super().get(key, default, type)
         if type is int and isinstance(value, int) and not INT_MIN <= value <= INT_MAX:
             raise out_of_range(str(key), str(super().get(key)))
@@ -98,8 +131,7 @@ class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
         """Every value of ``key``; a form's fields are read this way (WTForms), so a NUL typed or
         pasted into one is the field's 400, not the database's error on PostgreSQL."""
         for raw in super().getlist(key):
-            if isinstance(raw, str) and "\x00" in raw:
-                raise has_nul(str(key), raw)
+            _refuse_nul(key, raw)
         return super().getlist(key, type)
 
 
@@ -108,6 +140,8 @@ class PerceptionRequest(Request):
 
 
 def init_app(app: Flask) -> None:
-    """Before the blueprints are registered: their ``<int:...>`` rules use the bounded converter."""
+    """Before the blueprints are registered: their ``<int:...>`` rules use the bounded converter,
+    their ``<name>`` rules the one without a NUL."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = NoNulConverter
     app.request_class = PerceptionRequest

@@ -42,6 +42,7 @@ from perception.kpi.models import ImportBatch
 from perception.kpi.services.files import Table
 from perception.kpi.services.key_stage import KeyStage
 from perception.kpi.services.messages import MAX_PROBLEMS, ImportProblem, ProblemList, problem
+from perception.kpi.services.nul_cells import take_nul_cells
 from perception.kpi.services.ticket_import import (
     ImportOptions,
     ImportResult,
@@ -157,6 +158,7 @@ def _script(session: Session, campaign: CallbackCampaign, header: tuple[str, ...
 def _read(session: Session, script: _Script, table: Table, problems: ProblemList,
           seen: dict[str, int]) -> list[Call]:  # fmt: skip
     """The valid calls of one chunk; ``seen`` receives the first row of each of its source ids."""
+    take_nul_cells(table, problems)  # before any cell is read: a NUL is its row's problem
     rest, own_columns, heads = _split(table)
     outcomes = [OUTCOMES.get(v.strip().lower(), "") for v in own_columns["outcome"]]
     for i, outcome in enumerate(outcomes):

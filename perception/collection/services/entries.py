@@ -29,6 +29,7 @@ from perception.collection.services.vocab import (
     URGENCIES,
     normalise_choice,
 )
+from perception.core import nul
 from perception.core.errors import Problem, UserError
 from perception.core.models.org import CustomerOrg
 from perception.core.periods import parse_day
@@ -151,6 +152,8 @@ class _RowParser:
         text = str(value).strip()
         if len(text) > limit:
             self.bad(field, f"最多 {limit} 个字符。", f"At most {limit} characters.", "too_long")
+        if "\x00" in text:  # an imported cell (forms and JSON refuse one before): no column holds it
+            self.bad(field, *nul.TEXT, nul.CODE)
         return text
 
     def event_date(self, raw: Mapping[str, Any]) -> date | None:

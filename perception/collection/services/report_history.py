@@ -50,6 +50,7 @@ from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch
 from perception.kpi.services.files import Table
 from perception.kpi.services.messages import ImportProblem, ProblemList, problem
+from perception.kpi.services.nul_cells import take_nul_cells
 from perception.kpi.services.ticket_import import (
     ImportOptions,
     ImportResult,
@@ -177,6 +178,7 @@ def _check_chunk(session: Session, table: Table, meta: dict[str, int], entry: di
                  points: dict[str, CollectionPoint], options: ImportOptions, problems: ProblemList,
                  plans: dict[tuple[int, date], ReportPlan]) -> None:  # fmt: skip
     """First pass over one chunk: every row checked, each report's plan brought up to date."""
+    take_nul_cells(table, problems)  # before any cell is read: a NUL is its row's problem
     head = table.header[meta["submitted_at"]]
     times = table.columns[meta["submitted_at"]]
     parsed, is_utc, bad_times = parse_datetimes(times)
@@ -277,6 +279,7 @@ def _write_chunk(session: Session, table: Table, meta: dict[str, int], entry: di
     """Second pass over one chunk: the entries of new and changed reports stored as their rows
     come; a report whose last row this chunk holds is submitted (and accepted) at its time."""
     unexpected = ProblemList()
+    take_nul_cells(table, unexpected)
     for group in _segments(table, meta, entry, points, options, unexpected):
         plan = plans[(group.point.id, group.week)]
         if not plan.action:

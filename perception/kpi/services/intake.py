@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from perception.core.errors import Problem, UserError
+from perception.core.nul import nul_problems, shown
 from perception.kpi.intake_models import EventStatus, IntakeConnection, IntakeEvent
 from perception.kpi.models import Ticket
 from perception.kpi.services.intake_adapters import ADAPTERS, IntakeError, TicketEvent
@@ -113,16 +114,18 @@ def _dead(
     """The dead letter of a refused event, NOT yet written: the request that refuses it answers 4xx
     and rolls back, so the caller keeps it afterwards in its own transaction (``keep_dead``)."""
     first = problems[0] if problems else Problem(None, "无法处理", "Cannot be processed.")
+    # A NUL written \0 (perception.core.nul): no text column keeps one, and a body holding a raw
+    # one is no JSON, written so or not.
     row = dict(
         connection_id=connection.id,
         received_at=now,
         status=EventStatus.DEAD,
-        body=body,
+        body=shown(body),
         event_type=event.event_type[:64] if event else None,
         ticket_ref=event.ref[:64] if event else None,
         source_updated_at=event.updated_at if event else None,
         error_code=first.code[:32],
-        error="\n".join(p.located("en") + " / " + p.located("zh") for p in problems)[:4000],
+        error=shown("\n".join(p.located("en") + " / " + p.located("zh") for p in problems))[:4000],
     )
     return Outcome(0, EventStatus.DEAD, problems=tuple(problems), dead=row)
 
@@ -163,6 +166,9 @@ def receive(session: Session, connection: IntakeConnection, body: bytes, now: da
 def apply_payload(
     session: Session, connection: IntakeConnection, payload: Any, text: str, now: datetime
 ) -> Outcome:
+    holding_nul = nul_problems(payload)
+    if holding_nul:  # no column holds one; PostgreSQL refuses even the lookup of the ticket's events
+        return _dead(session, connection, text, holding_nul, now)
     adapter = ADAPTERS.get(connection.kind)
     if adapter is None:
         problems = [Problem("kind", "未知的连接类型", f"Unknown connection kind {connection.kind!r}.")]

@@ -13,16 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from perception.core import nul
 from perception.core.errors import Problem, UserError
 
 # code -> (zh, en); texts may use {placeholders} filled from the problem's params.
 MESSAGES: dict[str, tuple[str, str]] = {
     "required": ("必填项为空", "a value is required"),
     "too_long": ("超过 {limit} 个字符", "longer than {limit} characters"),
-    "nul_character": (
-        "含有空字符（0x00），数据库无法保存；请删除后再导入",
-        "contains a NUL character (0x00), which the database cannot store; remove it and import again",
-    ),
+    nul.CODE: nul.TEXT,  # the text every import says of a NUL character
     "unknown_service": ("没有这个服务代码", "no service with this code"),
     "unknown_region": ("没有这个区域代码", "no region with this code"),
     "unknown_customer": ("没有这个客户代码", "no customer with this code"),
@@ -117,8 +115,9 @@ class ImportProblem(Problem):
 
 
 def problem(row: int | None, column: str | None, value: Any, code: str, **params: Any) -> ImportProblem:
-    """The problem ``code`` (MESSAGES) at a row and column, its texts filled from ``params``."""
-    shown = None if value is None else str(value)
+    """The problem ``code`` (MESSAGES) at a row and column, its texts filled from ``params``; a
+    NUL character in the value is shown ``\\0``, where it is (``perception.core.nul``)."""
+    shown = None if value is None else nul.shown(str(value))
     if shown is not None and len(shown) > 80:
         shown = shown[:77] + "..."
     return ImportProblem(

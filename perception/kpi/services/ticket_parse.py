@@ -18,6 +18,7 @@ import numpy as np
 
 from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.base import utcnow
+from perception.core.nul import CODE, nul_rows
 from perception.kpi.models import TicketKind, TicketStatus
 from perception.kpi.services.codebook import Codebook, code_key, match_columns
 from perception.kpi.services.files import Table
@@ -159,11 +160,12 @@ class _Checker:
     def no_nul(self, name: str, values: list[str]) -> list[str]:
         """Flag the cells holding a NUL character, and return the values without it (the row is
         refused; its values still go to the stage): SQLite stores one, PostgreSQL refuses the
-        whole statement (a database error, not the row's message). Searched in one joined string,
-        a C-speed scan of the chunk's column, since nearly every file has none."""
-        if "\x00" not in "".join(values):
+        whole statement (a database error, not the row's message). The one search of a column
+        every import shares (``perception.core.nul.nul_rows``)."""
+        rows = nul_rows(values)
+        if not rows:
             return values
-        self.flag(name, (i for i, v in enumerate(values) if "\x00" in v), "nul_character")
+        self.flag(name, rows, CODE)
         return [v.replace("\x00", "") for v in values]
 
     def moments(self, name: str) -> tuple[Moments, np.ndarray]:

@@ -31,6 +31,7 @@ from perception.core.clock import DEFAULT_TIMEZONE
 from perception.core.models.audit import AuditEntry
 from perception.core.models.auth import User
 from perception.core.models.org import CollectionPoint
+from perception.core.nul import nul_problems
 from perception.core.uploads import decode_text
 from perception.setup.models.standards import (
     AgreementKind,
@@ -107,7 +108,12 @@ _READERS: dict[str, Callable[[Any, str, Problems], Any]] = {
 def read_document(
     doc: Any, sections: tuple[str, ...] = SECTIONS, *, default_timezone: str = DEFAULT_TIMEZONE
 ) -> tuple[dict[str, list[tuple[str, Any]]], Any]:
-    """Every entry read into its definition (path, def); raises SetupError naming every bad field."""
+    """Every entry read into its definition (path, def); raises SetupError naming every bad field.
+    A text (or key) holding a NUL character is refused first, by its path: no column holds one,
+    and PostgreSQL refuses even a lookup by it (perception.core.nul)."""
+    holding_nul = nul_problems(doc)
+    if holding_nul:
+        raise SetupError(holding_nul)
     readers = _READERS | {
         "regions": partial(schema.read_region, default_timezone=default_timezone),
         "slas": partial(schema.read_sla, default_timezone=default_timezone),

@@ -29,6 +29,7 @@ from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch
 from perception.kpi.services.files import Table
 from perception.kpi.services.messages import MAX_PROBLEMS, ProblemList
+from perception.kpi.services.nul_cells import take_nul_cells
 from perception.kpi.services.ticket_import import (
     ImportOptions,
     ImportResult,
@@ -207,6 +208,7 @@ def import_responses(
             for table in chunks:
                 file_format, encoding = table.file_format, table.encoding
                 seen: dict[str, int] = {}
+                take_nul_cells(table, problems)  # before any cell is read: a NUL is its row's problem
                 rows = parse_rows(session, table, layout, questionnaire, target, problems, seen=seen)
                 history_stage.add(conn, seen.items())
                 del table, seen
