@@ -78,27 +78,17 @@ def out_of_range(name: str, raw: str) -> UserError:
     )
 
 
-def has_nul(name: str, raw: str) -> UserError:
-    """A NUL character, which no text column holds (PostgreSQL refuses it): a 400 naming it."""
+def has_nul(name: str, raw: str, *, file_name: bool = False) -> UserError:
+    """A NUL character, which no text column holds (PostgreSQL refuses it): a 400 naming the field.
+    ``file_name``: in an uploaded file's name (a crafted request: no file system makes one), which
+    the imports keep (their batch, their audit entry)."""
+    zh_part, en_part = ("文件名", "the file name") if file_name else ("值", "the value")
     return UserError.one(
         name,
-        f"“{name}”的值含有不允许的空字符（NUL）",
-        f"the value of “{name}” contains a NUL character, which is not allowed",
+        f"“{name}”的{zh_part}含有不允许的空字符（NUL）",
+        f"{en_part} of “{name}” contains a NUL character, which is not allowed",
         code="nul_character",
         value=raw.replace("\x00", "\\0")[:40],
-        status=400,
-    )
-
-
-def file_name_has_nul(name: str, filename: str) -> UserError:
-    """An uploaded file whose name holds a NUL (a crafted request: no file system makes one). The
-    imports keep the name (their batch, their audit entry): a 400 naming the field."""
-    return UserError.one(
-        name,
-        f"“{name}”的文件名含有不允许的空字符（NUL）",
-        f"the file name of “{name}” contains a NUL character, which is not allowed",
-        code="nul_character",
-        value=filename.replace("\x00", "\\0")[:40],
         status=400,
     )
 
@@ -107,7 +97,7 @@ def _refuse_nul(key: Any, raw: Any) -> None:
     if isinstance(raw, str) and "\x00" in raw:
         raise has_nul(str(key), raw)
     if isinstance(raw, FileStorage) and "\x00" in (raw.filename or ""):
-        raise file_name_has_nul(str(key), raw.filename or "")
+        raise has_nul(str(key), raw.filename or "", file_name=True)
 
 
 class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]

@@ -69,10 +69,19 @@ def test_an_answer_of_the_current_week_leaves_the_kept_look_current(tmp_path, mo
         weeks = {row[0] for row in other.execute("SELECT period_start FROM experience_observation")}
     assert weeks == {(today - timedelta(days=today.weekday())).isoformat()}
 
+    assert_look_kept(app, filters, today, before, monkeypatch)
+
+
+def assert_look_kept(app: Any, filters: Any, today: date, before: Any, monkeypatch: Any) -> None:
+    """Another process (nothing kept in it) reads the change summary ``before`` from the database's
+    kept row: the facts are not read again."""
+    from perception.analysis.services import changes
+    from perception.core.extensions import db
+
     reads: list[Any] = []
     read = changes._histogram
     monkeypatch.setattr(changes, "_histogram", lambda *a, **k: reads.append(a) or read(*a, **k))
-    changes.forget_kept()  # another process: the kept row in the database serves it
+    changes.forget_kept()
     with app.app_context():
         again = changes.change_summary(db.session, filters, today=today)
         db.session.remove()

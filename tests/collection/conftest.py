@@ -131,3 +131,18 @@ def make_ticket(db_session: Any, cat: dict[str, Any]) -> Callable[..., Any]:
         return ticket
 
     return _make
+
+
+@pytest.fixture
+def campaign(db_session: Any, cat: dict[str, Any], make_user: Any) -> Any:
+    """A callback campaign of region R1 with the built-in phone script, for the past callbacks'
+    imports."""
+    from perception.collection.services import callbacks
+    from perception.surveys.services.definitions import ensure_builtin_surveys
+
+    script = ensure_builtin_surveys(db_session)["phone_callback"]
+    return callbacks.create_campaign(
+        db_session, region_id=cat["R1"]["region"].id, name="历史回访", survey_version_id=script.id,
+        user=make_user("org1", "organiser"), start=date(2026, 1, 1), end=date(2026, 4, 1), sampling_rate=1.0,
+        seed="h",
+    )  # fmt: skip

@@ -19,19 +19,6 @@ from perception.surveys.models import FollowUpTask, Response
 HEADER = "source_id,called_at,outcome,customer,service,ticket,contact_name,phone,note,resolved,on_time,csat\n"
 
 
-@pytest.fixture
-def campaign(db_session: Any, cat: dict[str, Any], make_user: Any) -> Any:
-    from perception.collection.services import callbacks
-    from perception.surveys.services.definitions import ensure_builtin_surveys
-
-    script = ensure_builtin_surveys(db_session)["phone_callback"]
-    return callbacks.create_campaign(
-        db_session, region_id=cat["R1"]["region"].id, name="历史回访", survey_version_id=script.id,
-        user=make_user("org1", "organiser"), start=date(2026, 1, 1), end=date(2026, 4, 1), sampling_rate=1.0,
-        seed="h",
-    )  # fmt: skip
-
-
 def run(session: Any, campaign: Any, text: str) -> Any:
     from perception.collection.services.callback_history import import_callbacks
 

@@ -6,7 +6,7 @@ once with all its entries; a source id repeated across chunks is named with both
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,19 +102,6 @@ def test_a_bad_report_row_in_the_last_chunk_stores_nothing_and_is_named(
     assert len(located) == 1 and located[0].startswith("Row 7, column rating"), located
     assert _count(db_session, CollectionReport) == 0 and _count(db_session, ReportEntry) == 0
     assert _count(db_session, ImportBatch) == 0
-
-
-@pytest.fixture
-def campaign(db_session: Any, cat: dict[str, Any], make_user: Any) -> Any:
-    from perception.collection.services import callbacks
-    from perception.surveys.services.definitions import ensure_builtin_surveys
-
-    script = ensure_builtin_surveys(db_session)["phone_callback"]
-    return callbacks.create_campaign(
-        db_session, region_id=cat["R1"]["region"].id, name="历史回访", survey_version_id=script.id,
-        user=make_user("org1", "organiser"), start=date(2026, 1, 1), end=date(2026, 4, 1), sampling_rate=1.0,
-        seed="h",
-    )  # fmt: skip
 
 
 def _calls(n: int) -> list[str]:

@@ -9,7 +9,6 @@ Chinese) on both databases, in the dry run already, and nothing is stored."""
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any
 
 import pytest
@@ -24,19 +23,6 @@ from tests.conftest import csrf_token, login
 
 COLUMNS = ("source_id", "called_at", "outcome", "customer", "service", "ticket", "contact_name", "phone",
            "engineer", "note", "resolved", "on_time", "csat")  # fmt: skip
-
-
-@pytest.fixture
-def campaign(db_session: Any, cat: dict[str, Any], make_user: Any) -> Any:
-    from perception.collection.services import callbacks
-    from perception.surveys.services.definitions import ensure_builtin_surveys
-
-    script = ensure_builtin_surveys(db_session)["phone_callback"]
-    return callbacks.create_campaign(
-        db_session, region_id=cat["R1"]["region"].id, name="历史回访", survey_version_id=script.id,
-        user=make_user("org1", "organiser"), start=date(2026, 1, 1), end=date(2026, 4, 1), sampling_rate=1.0,
-        seed="h",
-    )  # fmt: skip
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from perception.kpi.services.data_version import CHANGE_LOOK, EXPERIENCE_WEEK_LOG, HEADLINE
+from tests.analysis.test_lead_change_look_counter import assert_look_kept
 from tests.surveys.test_race import _app
 
 pytestmark = pytest.mark.own_sqlite
@@ -103,11 +104,4 @@ def test_a_report_of_last_week_leaves_the_kept_look_current(tmp_path, monkeypatc
     assert after[EXPERIENCE_WEEK_LOG] == counted.get(EXPERIENCE_WEEK_LOG, 0) + 1  # its week logged
     assert after.get(CHANGE_LOOK, 0) == counted.get(CHANGE_LOOK, 0)
 
-    reads: list[Any] = []
-    read = changes._histogram
-    monkeypatch.setattr(changes, "_histogram", lambda *a, **k: reads.append(a) or read(*a, **k))
-    changes.forget_kept()  # another process: the kept row in the database serves it
-    with app.app_context():
-        again = changes.change_summary(db.session, filters, today=today)
-        db.session.remove()
-    assert reads == [] and again.computed_at == before.computed_at
+    assert_look_kept(app, filters, today, before, monkeypatch)
