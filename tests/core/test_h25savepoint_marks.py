@@ -121,3 +121,25 @@ def test_nested_savepoints_keep_what_each_level_kept(engine):
         outer.rollback()  # both levels taken back
 
     assert _moved(engine, only_taken_back) == {HEADLINE: 0, CHANGE_LOOK: 0}
+
+
+def test_a_version_read_inside_a_rolled_back_savepoint_is_never_read_again(engine):
+    """A result kept for the transaction's own writes is keyed by (counter, token, writes): after
+    a savepoint is rolled back, later writes reaching the same count are other rows, so the key
+    must differ (a new token)."""
+    from sqlalchemy.orm import Session
+
+    from perception.kpi.services.data_version import read_version
+
+    with Session(engine) as session:
+        session.execute(update(REGION).values(name_en="One (first)"))
+        before = read_version(session, HEADLINE)
+        savepoint = session.begin_nested()
+        session.execute(update(REGION).values(name_en="One (inside)"))
+        inside = read_version(session, HEADLINE)
+        savepoint.rollback()
+        session.execute(update(REGION).values(name_en="One (after)"))
+        after = read_version(session, HEADLINE)
+        session.rollback()
+    assert inside[2] == after[2] == before[2] + 1  # the same count of writes ...
+    assert inside != after  # ... of other rows: another key

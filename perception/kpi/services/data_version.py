@@ -385,7 +385,9 @@ def _forget(conn: Connection) -> None:
 # A savepoint rolled back takes its writes back, so it takes their marks back too (a ticket file
 # refused after some of its chunks were written, inside the import's savepoint, left the marks
 # and the caller's next commit moved every counter made from the tickets). Each savepoint keeps a
-# copy of the marks made before it; the same token then stands for the same rows again. Matched
+# copy of the marks made before it, given a new token: a result kept for this transaction's writes
+# inside the savepoint (read_version: token and count) must never serve the different rows that
+# later writes bring to the same count. Matched
 # innermost first: the savepoint event fires before SQLAlchemy names the savepoint. Should a
 # rollback skip inner savepoints, the innermost copy holds more marks than the rows left, never
 # fewer: a counter moved for nothing, never one left standing.
@@ -412,10 +414,10 @@ def _take_back(conn: Connection, _name: str, _context: Any) -> None:
     if not saved:  # begun before this module was imported: keep every mark
         return
     pending = saved.pop()
-    if pending is None:
+    if pending is None:  # the rows are the committed ones again: (0, 0), as before the savepoint
         conn.info.pop(_DIRTY, None)
     else:
-        conn.info[_DIRTY] = pending
+        conn.info[_DIRTY] = {**pending, "token": next(_tokens)}
 
 
 @event.listens_for(Engine, "release_savepoint")
