@@ -105,3 +105,50 @@ def test_a_report_of_last_week_leaves_the_kept_look_current(tmp_path, monkeypatc
     assert after.get(CHANGE_LOOK, 0) == counted.get(CHANGE_LOOK, 0)
 
     assert_look_kept(app, filters, today, before, monkeypatch)
+
+
+def test_past_weekly_reports_imported_leave_the_kept_look_current(tmp_path, monkeypatch):
+    """The past weekly reports import stores each report through the live workflow, so its facts
+    are declared the same way: two reports of earlier weeks imported, the look stays kept."""
+    from perception.analysis.services import changes
+    from perception.analysis.services.filters import default_filters
+    from perception.collection.services.report_history import import_reports
+    from perception.core.clock import current_clock
+    from perception.core.extensions import db
+    from perception.kpi.services.ticket_import import ImportOptions
+
+    path = tmp_path / "history.sqlite"
+    app = _app(f"sqlite:///{path}", tmp_path, monkeypatch, {})
+    changes.forget_kept()
+    with app.app_context():
+        _seed(db)
+        today = current_clock().today()
+        filters = default_filters(today)
+        before = changes.change_summary(db.session, filters, today=today)
+        db.session.commit()
+        db.session.remove()
+    counted = _counters(path)
+
+    monday = today - timedelta(days=today.weekday())
+    head = "collection_point,week,submitted_at,kind,customer,service,dimension,rating,means,text"
+    rows = [
+        f"CP-R1,{week.isoformat()},{(week + timedelta(days=4)).isoformat()} 17:00,feedback,R1-C,DESK,"
+        f"response_speed,{rating},visit,慢 / slow"
+        for week, rating in ((monday - timedelta(weeks=2), 2), (monday - timedelta(weeks=3), 1))
+    ]
+    with app.app_context():
+        result = import_reports(
+            db.session, ImportOptions(dry_run=False), data=("\n".join([head, *rows]) + "\n").encode(),
+            filename="reports.csv",
+        )  # fmt: skip
+        db.session.commit()
+        db.session.remove()
+    assert result.rows_new == 2, result
+
+    after = _counters(path)
+    with closing(sqlite3.connect(path)) as other:
+        sources = other.execute("SELECT DISTINCT source FROM experience_observation").fetchall()
+    assert sources == [("feedback",)]
+    assert after[HEADLINE] > counted.get(HEADLINE, 0)
+    assert after.get(CHANGE_LOOK, 0) == counted.get(CHANGE_LOOK, 0)
+    assert_look_kept(app, filters, today, before, monkeypatch)
