@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,20 +62,30 @@ def _seed(db: Any) -> tuple[int, str]:
     return point.id, secret
 
 
-def _feedback(rating: int) -> dict[str, Any]:
-    return {
-        "kind": "feedback", "customer": "R1-C", "dimension": "response_speed", "rating": rating,
-        "means": "visit", "service": "DESK", "text": "响应慢了 / slower to respond",
-    }  # fmt: skip
+@dataclass
+class _KeptLook:
+    app: Any
+    path: Path
+    point_id: int
+    secret: str
+    today: date
+    filters: Any
+    before: Any  # the change summary computed and kept
+    counted: dict[str, int]  # the write counters after it
+
+    def assert_still_kept(self, monkeypatch: Any) -> None:
+        assert_look_kept(self.app, self.filters, self.today, self.before, monkeypatch)
 
 
-def test_a_report_of_last_week_leaves_the_kept_look_current(tmp_path, monkeypatch):
+def _a_kept_look(tmp_path: Path, monkeypatch: Any) -> _KeptLook:
+    """An app on its own SQLite file, seeded (``_seed``), whose default change summary is computed
+    and kept, with the write counters read after it."""
     from perception.analysis.services import changes
     from perception.analysis.services.filters import default_filters
     from perception.core.clock import current_clock
     from perception.core.extensions import db
 
-    path = tmp_path / "report.sqlite"
+    path = tmp_path / "kept.sqlite"
     app = _app(f"sqlite:///{path}", tmp_path, monkeypatch, {})
     changes.forget_kept()
     with app.app_context():
@@ -84,59 +95,57 @@ def test_a_report_of_last_week_leaves_the_kept_look_current(tmp_path, monkeypatc
         before = changes.change_summary(db.session, filters, today=today)
         db.session.commit()
         db.session.remove()
-    counted = _counters(path)
+    return _KeptLook(app, path, point_id, secret, today, filters, before, _counters(path))
 
-    last_week = today - timedelta(days=today.weekday()) - timedelta(weeks=1)
+
+def _feedback(rating: int) -> dict[str, Any]:
+    return {
+        "kind": "feedback", "customer": "R1-C", "dimension": "response_speed", "rating": rating,
+        "means": "visit", "service": "DESK", "text": "响应慢了 / slower to respond",
+    }  # fmt: skip
+
+
+def test_a_report_of_last_week_leaves_the_kept_look_current(tmp_path, monkeypatch):
+    kept = _a_kept_look(tmp_path, monkeypatch)
+
+    last_week = kept.today - timedelta(days=kept.today.weekday()) - timedelta(weeks=1)
     year, week, _ = last_week.isocalendar()
-    response = app.test_client().put(
-        f"/api/v1/collection/points/{point_id}/weeks/{year}-W{week:02d}/report",
+    response = kept.app.test_client().put(
+        f"/api/v1/collection/points/{kept.point_id}/weeks/{year}-W{week:02d}/report",
         json={"entries": [_feedback(2), _feedback(1)], "submit": True},
-        headers={"Authorization": f"Bearer {secret}"},
+        headers={"Authorization": f"Bearer {kept.secret}"},
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["status"] == "submitted"
 
-    after = _counters(path)
-    with closing(sqlite3.connect(path)) as other:
+    after = _counters(kept.path)
+    with closing(sqlite3.connect(kept.path)) as other:
         facts = other.execute("SELECT source, period_start FROM experience_observation").fetchall()
     assert facts == [("feedback", last_week.isoformat())] * 2
-    assert after[HEADLINE] == counted.get(HEADLINE, 0) + 1  # news to the pages that show reports
-    assert after[EXPERIENCE_WEEK_LOG] == counted.get(EXPERIENCE_WEEK_LOG, 0) + 1  # its week logged
-    assert after.get(CHANGE_LOOK, 0) == counted.get(CHANGE_LOOK, 0)
+    assert after[HEADLINE] == kept.counted.get(HEADLINE, 0) + 1  # news to the pages that show reports
+    assert after[EXPERIENCE_WEEK_LOG] == kept.counted.get(EXPERIENCE_WEEK_LOG, 0) + 1  # its week logged
+    assert after.get(CHANGE_LOOK, 0) == kept.counted.get(CHANGE_LOOK, 0)
 
-    assert_look_kept(app, filters, today, before, monkeypatch)
+    kept.assert_still_kept(monkeypatch)
 
 
 def test_past_weekly_reports_imported_leave_the_kept_look_current(tmp_path, monkeypatch):
     """The past weekly reports import stores each report through the live workflow, so its facts
     are declared the same way: two reports of earlier weeks imported, the look stays kept."""
-    from perception.analysis.services import changes
-    from perception.analysis.services.filters import default_filters
     from perception.collection.services.report_history import import_reports
-    from perception.core.clock import current_clock
     from perception.core.extensions import db
     from perception.kpi.services.ticket_import import ImportOptions
 
-    path = tmp_path / "history.sqlite"
-    app = _app(f"sqlite:///{path}", tmp_path, monkeypatch, {})
-    changes.forget_kept()
-    with app.app_context():
-        _seed(db)
-        today = current_clock().today()
-        filters = default_filters(today)
-        before = changes.change_summary(db.session, filters, today=today)
-        db.session.commit()
-        db.session.remove()
-    counted = _counters(path)
+    kept = _a_kept_look(tmp_path, monkeypatch)
 
-    monday = today - timedelta(days=today.weekday())
+    monday = kept.today - timedelta(days=kept.today.weekday())
     head = "collection_point,week,submitted_at,kind,customer,service,dimension,rating,means,text"
     rows = [
         f"CP-R1,{week.isoformat()},{(week + timedelta(days=4)).isoformat()} 17:00,feedback,R1-C,DESK,"
         f"response_speed,{rating},visit,慢 / slow"
         for week, rating in ((monday - timedelta(weeks=2), 2), (monday - timedelta(weeks=3), 1))
     ]
-    with app.app_context():
+    with kept.app.app_context():
         result = import_reports(
             db.session, ImportOptions(dry_run=False), data=("\n".join([head, *rows]) + "\n").encode(),
             filename="reports.csv",
@@ -145,10 +154,10 @@ def test_past_weekly_reports_imported_leave_the_kept_look_current(tmp_path, monk
         db.session.remove()
     assert result.rows_new == 2, result
 
-    after = _counters(path)
-    with closing(sqlite3.connect(path)) as other:
+    after = _counters(kept.path)
+    with closing(sqlite3.connect(kept.path)) as other:
         sources = other.execute("SELECT DISTINCT source FROM experience_observation").fetchall()
     assert sources == [("feedback",)]
-    assert after[HEADLINE] > counted.get(HEADLINE, 0)
-    assert after.get(CHANGE_LOOK, 0) == counted.get(CHANGE_LOOK, 0)
-    assert_look_kept(app, filters, today, before, monkeypatch)
+    assert after[HEADLINE] > kept.counted.get(HEADLINE, 0)
+    assert after.get(CHANGE_LOOK, 0) == kept.counted.get(CHANGE_LOOK, 0)
+    kept.assert_still_kept(monkeypatch)
