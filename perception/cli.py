@@ -128,18 +128,24 @@ def scheduler_tick(app: Flask) -> list[str]:
     a transaction of its own. Claiming and running all in one transaction held SQLite's write
     turn for the whole tick, minutes at start-up, and every request that writes (a sign-in, a page
     asking for a job) waited for it (issue 19). A job that fails gives its slot back, so the next
-    tick tries it again."""
+    tick tries it again.
+
+    A job whose data changed since this scheduler's previous tick (``Periodic.when_changed``) is
+    sent too, in its listed place: the manager pages' default views and the pre-aggregates after an
+    import on the command line, which no page's request asks for (it waited for the hourly slot)."""
     from sqlalchemy import delete
 
     from perception.core.audit import acting_as
     from perception.core.jobs import enqueue
     from perception.core.jobs.runner import sweep
-    from perception.core.jobs.schedule import run_due, slot_for
+    from perception.core.jobs.schedule import changed_since, run_due, slot_for
     from perception.core.models.jobs import ScheduledRun
     from perception.core.transaction import unit_of_work
 
     with app.app_context(), acting_as("scheduler"):
         periodic = {item.job: item for item in app.extensions["perception.periodic"]}
+        # What each job's data looked like at this scheduler's previous tick (Periodic.when_changed).
+        seen = app.extensions.setdefault("perception.scheduler_seen", {})
         due: list[tuple[str, dict[str, object]]] = []
         now = datetime.now(UTC).replace(tzinfo=None)
         try:
@@ -147,15 +153,26 @@ def scheduler_tick(app: Flask) -> list[str]:
                 started = run_due(
                     session, now, list(periodic.values()), lambda name, **kw: due.append((name, kw))
                 )
+                changed = changed_since(session, list(periodic.values()), seen)
+                changed = [name for name in changed if name not in started]
         except Exception:
             app.logger.exception("scheduler tick failed")
             return []
+        # A job whose data changed runs in its listed place, as if due (no slot is claimed for it).
+        due += [(name, {"now": now.isoformat()}) for name in changed]
+        started += changed
+        order = list(periodic)
+        due.sort(key=lambda item: order.index(item[0]))
+        started.sort(key=order.index)
         for name, kwargs in due:
             try:
                 with unit_of_work():
                     enqueue(name, **kwargs)  # type: ignore[arg-type]
             except Exception:
                 app.logger.exception("periodic job %s failed", name)
+                seen.pop(name, None)  # its data counts as changed at the next tick
+                if name in changed:
+                    continue
                 with unit_of_work() as session:
                     session.execute(
                         delete(ScheduledRun).where(

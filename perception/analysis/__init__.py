@@ -16,6 +16,7 @@ def phase() -> Phase:
     """This phase's parts, listed for the application factory."""
     from perception.analysis import api, demo, jobs, kept_pages, models
     from perception.analysis.services import standard_history
+    from perception.analysis.services.freshness import rollup_written
     from perception.analysis.views import bp
 
     del standard_history  # imported to register the experience standards' feasibility history
@@ -29,8 +30,9 @@ def phase() -> Phase:
         periodic=(
             Periodic("check_analysis_alerts", "daily"),
             Periodic("run_text_analysis", "daily"),
-            Periodic("refresh_analysis_rollup", "hourly"),
-            Periodic("refresh_kept_pages", "hourly"),  # the slow pages' default views, ahead
+            # Both also within a minute of a write that changed their data, whoever wrote it.
+            Periodic("refresh_analysis_rollup", "hourly", when_changed=rollup_written),
+            Periodic("refresh_kept_pages", "hourly", when_changed=kept_pages.data_written),
         ),
         demo=(demo.load,),
     )

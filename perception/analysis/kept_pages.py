@@ -4,9 +4,10 @@ The SLA attainment page, the internal KPI page, the overview (its figures and ch
 experience page keep their results in the database (perception.core.kept), under the write counter
 of their data. This module computes the organisation-wide default views ahead, so the first manager
 to open them after a change finds them there:
-- ``refresh_kept_pages`` (hourly, listed in the analysis phase's ``periodic``): each default view
-  whose counter moved since it was stored (or whose result aged past the page's limit) is computed
-  and stored; a current one costs one row read;
+- ``refresh_kept_pages`` (hourly, listed in the analysis phase's ``periodic``, and within a minute
+  of a write that moved one of ``SCHEDULER_WATCHES``, whichever process made it): each default
+  view whose counter moved since it was stored (or whose result aged past the page's limit) is
+  computed and stored; a current one costs one row read;
 - after a request whose commit moved one of those counters (a ticket import, KPI values, a
   survey answer), the same job is asked for in the background, deduplicated: not while one is
   queued (it will see the write), and at most once per ``TRIGGER_EVERY`` (5 minutes) per process,
@@ -24,7 +25,8 @@ before the next Monday, ``to`` the Sunday before it): their first computation co
 of CPU on SQLite at a tenth of a national provider's size), the one a manager asks for most after
 the default. A regional team's view is its own key and is computed on its first load.
 
-Public API: job ``refresh_kept_pages``; ``refresh_defaults(session, now)``.
+Public API: job ``refresh_kept_pages``; ``refresh_defaults(session, now)``; ``data_written`` (what
+the scheduler watches).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from perception.core.clock import current_clock
@@ -87,6 +90,29 @@ def year_args(today: date) -> dict[str, str]:
         "from": (end - timedelta(weeks=YEAR_WEEKS)).isoformat(),
         "to": (end - timedelta(days=1)).isoformat(),
     }
+
+
+#: The counters the scheduler watches to compute the default views within a minute of a write that
+#: no page's request reported (an import on the command line, a worker's service-desk events):
+#: those a correction or an import moves. Not the overview's and experience page's counter, which
+#: every survey answer moves: answers come through requests, which ask for the job themselves.
+SCHEDULER_WATCHES = (
+    data_version.ATTAINMENT,
+    data_version.KPI_ANALYSIS,
+    data_version.CHANGE_LOOK,
+    data_version.EXPERIENCE_PAST,
+)
+
+
+def data_written(session: Session) -> tuple[int, ...] | None:
+    """The committed counts of ``SCHEDULER_WATCHES`` (perception.core.phase.Periodic.when_changed);
+    None before the counters' table exists (a database being migrated)."""
+    try:
+        with session.begin_nested():
+            versions = data_version.read_versions(session, SCHEDULER_WATCHES)
+    except (OperationalError, ProgrammingError):
+        return None
+    return tuple(versions[name][0] for name in SCHEDULER_WATCHES)
 
 
 @job("refresh_kept_pages")

@@ -8,7 +8,7 @@ package's ``phase()`` names its parts. A missing module or a typo stops start-up
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date
 from types import ModuleType
@@ -19,10 +19,16 @@ from flask import Blueprint
 
 @dataclass(frozen=True)
 class Periodic:
-    """A job the scheduler runs every hour, day or week (one run per slot across all nodes)."""
+    """A job the scheduler runs every hour, day or week (one run per slot across all nodes).
+
+    ``when_changed``: the job also runs at the scheduler's next tick (every minute) after the value
+    this returns changes, read in the tick's transaction: the committed write counters of the data
+    the job keeps up to date. A write is then noticed whichever process made it (an import on the
+    command line, a worker, another node), not only when a page's request asks for the job."""
 
     job: str
     every: str  # "hourly" | "daily" | "weekly"
+    when_changed: Callable[[Any], Hashable] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,15 @@ def _versions(session: Session) -> tuple[str, str, int] | None:
     return "dv:" + ":".join(map(str, facts)), "past:" + ":".join(map(str, past)), logged
 
 
+def rollup_written(session: Session) -> tuple[str, int] | None:
+    """What the scheduler watches to rebuild the pre-aggregates soon after a write that made them
+    stale (perception.core.phase.Periodic.when_changed): the past weeks' signature and the week
+    log's number. Not the facts' own counter: every survey answer of the current week moves it,
+    and the pre-aggregates read that week from the facts anyway."""
+    versions = _versions(session)
+    return None if versions is None else (versions[1], versions[2])
+
+
 def stamp(session: Session, split: date | None = None) -> str | None:
     """The signature a pre-aggregate built now records: the facts' and the past weeks' counters, the
     split week (``split``, default ``split_week_now()``) and the week log's number. Take it before

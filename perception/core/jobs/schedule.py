@@ -3,12 +3,13 @@ application factory into ``app.extensions["perception.periodic"]``.
 
 Each entry names a registered job and how often it runs. ``run_due`` claims the current time slot
 of every job by inserting a ScheduledRun row (unique per job and slot), so with several nodes or
-scheduler processes each slot is enqueued exactly once.
+scheduler processes each slot is enqueued exactly once. ``changed_since`` finds the jobs whose data
+changed since the scheduler's previous tick (``Periodic.when_changed``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, MutableMapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -52,3 +53,21 @@ def run_due(
             send(item.job, now=now.isoformat())  # type: ignore[operator]
             started.append(item.job)
     return started
+
+
+def changed_since(
+    session: Session, periodic: Sequence[Periodic], seen: MutableMapping[str, Hashable]
+) -> list[str]:
+    """The jobs whose ``when_changed`` value differs from the one this scheduler saw at its previous
+    tick (kept in ``seen``, updated here). At a scheduler's first tick every such job counts as
+    changed: writes made while no scheduler ran (an import before `perception run`) are noticed too,
+    and a job whose data is current finds it so at the cost of a few row reads."""
+    changed: list[str] = []
+    for item in periodic:
+        if item.when_changed is None:
+            continue
+        value = item.when_changed(session)
+        if item.job not in seen or seen[item.job] != value:
+            changed.append(item.job)
+        seen[item.job] = value
+    return changed
