@@ -54,7 +54,7 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS, tune_for_aggregation
@@ -185,22 +185,48 @@ def change_window(filters: AnalysisFilters, today: date | None) -> ChangeWindow 
     return ChangeWindow(recent_start - timedelta(weeks=BASELINE_WEEKS), recent_start, end)
 
 
+def _answer_value() -> Any:
+    """An answer's value as the look counts it: a CSAT answer as its scale's top (top-2 box) or
+    bottom, an NPS answer as 10, 7 or 0 (promoter, passive, detractor), any other as itself.
+    build_inputs scores these exactly as the answers themselves (``_category``), and the
+    histogram holds one row per category, not per value: at a national provider's size 281,000
+    rows instead of 322,000 to group, send and build from (issue 19)."""
+    value, top = Obs.value, Obs.scale_max
+    return case(
+        (Obs.kind == "csat", case((value >= top - 1, top), else_=Obs.scale_min)),
+        (Obs.kind == "nps", case((value >= 9, 10.0), (value <= 6, 0.0), else_=7.0)),
+        else_=value,
+    )
+
+
 def _histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> list[Any]:
-    f = replace(filters, start=window.baseline_start, end=window.end)
+    """The answers of the window counted per side (recent or baseline), region, service, measure,
+    scale and value (``_answer_value``): the rows build_inputs reads.
+
+    One grouping per side, joined by UNION ALL: the sides share no group, and on PostgreSQL the
+    planner runs the two in parallel processes (Parallel Append), each scanning its own weeks: on
+    a machine of two cores the look's grouping takes the time of its larger side, the baseline's
+    eight weeks (issue 19)."""
     columns = (
-        Obs.period_start >= window.recent_start,
         Obs.region_id,
         func.coalesce(Obs.service_id, -1),
         Obs.kind,
         func.coalesce(Obs.dimension, ""),
         Obs.scale_min,
         Obs.scale_max,
-        Obs.value,
+        _answer_value(),
     )
-    stmt = (
-        select(*columns, func.count())
-        .where(*where_facts(Obs, f), Obs.kind.in_(CHANGE_KINDS), Obs.source.in_(CHANGE_SOURCES))
-        .group_by(*columns)
+
+    def side(recent: bool, start: date, end: date) -> Any:
+        f = replace(filters, start=start, end=end)
+        return (
+            select(literal(recent).label("recent"), *columns, func.count())
+            .where(*where_facts(Obs, f), Obs.kind.in_(CHANGE_KINDS), Obs.source.in_(CHANGE_SOURCES))
+            .group_by(*columns)
+        )
+
+    stmt = union_all(
+        side(False, window.baseline_start, window.recent_start), side(True, window.recent_start, window.end)
     )
     tune_for_aggregation(session)
     if session.get_bind().dialect.name == "postgresql":
