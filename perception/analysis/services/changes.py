@@ -309,17 +309,11 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     if not len(rows_at):
         return ScoredInputs.of([]), IndexInputs.of([])
     with_service = rows_at[service[rows_at] >= 0]
-    # The units of every row: (rank, first id, second id) as _order ranks them, stacked per level.
-    levels = (
-        (rows_at, 0, np.zeros_like(rows_at), np.zeros_like(rows_at)),
-        (rows_at, 1, region[rows_at], np.zeros_like(rows_at)),
-        (with_service, 2, service[with_service], np.zeros_like(with_service)),
-        (with_service, 3, service[with_service], region[with_service]),
-    )
+    # The units of every row as _order ranks them (all, region, service, cell), stacked per level;
+    # their ids' codes below.
+    levels = ((rows_at, 0), (rows_at, 1), (with_service, 2), (with_service, 3))
     at = np.concatenate([lv[0] for lv in levels])
     rank = np.concatenate([np.full(len(lv[0]), lv[1]) for lv in levels])
-    first = np.concatenate([lv[2] for lv in levels])
-    second = np.concatenate([lv[3] for lv in levels])
     # Where each (unit, measure) first appears in a row-by-row, unit-by-unit pass.
     seen = np.concatenate([lv[0] * 4 + lv[1] for lv in levels])
     # The codes np.unique(..., return_inverse=True) gives, from the distinct values of the rows
@@ -328,10 +322,21 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     regions_found, services_found = np.unique(region[rows_at]), np.unique(service[with_service])
     first_found = np.unique(np.concatenate([[0], regions_found, services_found]))
     second_found = np.unique(np.concatenate([[0], np.unique(region[with_service])]))
-    first_code = np.searchsorted(first_found, first)
-    second_code = np.searchsorted(second_found, second)
+    # Each row's codes found once and repeated per level (a search over the rows, not over their
+    # four units each): the same codes as a search of the stacked ids.
     scores = np.unique(score[rows_at])
-    score_code = np.searchsorted(scores, score[at])
+    region_code = np.searchsorted(first_found, region[rows_at])
+    service_code = np.searchsorted(first_found, service[with_service])
+    first_code = np.concatenate(
+        [np.zeros(len(rows_at), dtype=np.intp), region_code, service_code, service_code]
+    )
+    second_code = np.concatenate(
+        [
+            np.zeros(len(rows_at) * 2 + len(with_service), dtype=np.intp),
+            np.searchsorted(second_found, region[with_service]),
+        ]
+    )
+    score_code = np.searchsorted(scores, score)[at]
     shape = (4, int(first_code.max()) + 1, int(second_code.max()) + 1, len(measures), len(scores))
     key = np.ravel_multi_index(
         (rank, first_code.reshape(-1), second_code.reshape(-1), code[at], score_code.reshape(-1)), shape
