@@ -138,7 +138,7 @@ def scheduler_tick(app: Flask) -> list[str]:
     from perception.core.audit import acting_as
     from perception.core.jobs import enqueue
     from perception.core.jobs.runner import sweep
-    from perception.core.jobs.schedule import changed_since, run_due, slot_for
+    from perception.core.jobs.schedule import FAILED, changed_since, run_due, slot_for
     from perception.core.models.jobs import ScheduledRun
     from perception.core.transaction import unit_of_work
 
@@ -153,8 +153,7 @@ def scheduler_tick(app: Flask) -> list[str]:
                 started = run_due(
                     session, now, list(periodic.values()), lambda name, **kw: due.append((name, kw))
                 )
-                changed = changed_since(session, list(periodic.values()), seen)
-                changed = [name for name in changed if name not in started]
+                changed = changed_since(session, list(periodic.values()), seen, time.monotonic(), started)
         except Exception:
             app.logger.exception("scheduler tick failed")
             return []
@@ -170,8 +169,8 @@ def scheduler_tick(app: Flask) -> list[str]:
                     enqueue(name, **kwargs)  # type: ignore[arg-type]
             except Exception:
                 app.logger.exception("periodic job %s failed", name)
-                seen.pop(name, None)  # its data counts as changed at the next tick
-                if name in changed:
+                if name in changed:  # sent again once its interval has passed
+                    seen[name] = (FAILED, seen[name][1])
                     continue
                 with unit_of_work() as session:
                     session.execute(

@@ -30,9 +30,20 @@ def phase() -> Phase:
         periodic=(
             Periodic("check_analysis_alerts", "daily"),
             Periodic("run_text_analysis", "daily"),
-            # Both also within a minute of a write that changed their data, whoever wrote it.
-            Periodic("refresh_analysis_rollup", "hourly", when_changed=rollup_written),
-            Periodic("refresh_kept_pages", "hourly", when_changed=kept_pages.data_written),
+            # Both also within a minute of a write that changed their data, whoever wrote it, and
+            # at most once per TRIGGER_EVERY (5 minutes) while writes keep coming.
+            Periodic(
+                "refresh_analysis_rollup",
+                "hourly",
+                when_changed=rollup_written,
+                at_most_every=kept_pages.TRIGGER_EVERY,
+            ),
+            Periodic(
+                "refresh_kept_pages",
+                "hourly",
+                when_changed=kept_pages.data_written,
+                at_most_every=kept_pages.TRIGGER_EVERY,
+            ),
         ),
         demo=(demo.load,),
     )

@@ -5,9 +5,9 @@ experience page keep their results in the database (perception.core.kept), under
 of their data. This module computes the organisation-wide default views ahead, so the first manager
 to open them after a change finds them there:
 - ``refresh_kept_pages`` (hourly, listed in the analysis phase's ``periodic``, and within a minute
-  of a write that moved one of ``SCHEDULER_WATCHES``, whichever process made it): each default
-  view whose counter moved since it was stored (or whose result aged past the page's limit) is
-  computed and stored; a current one costs one row read;
+  of a write that moved one of ``SCHEDULER_WATCHES``, whichever process made it, at most once per
+  ``TRIGGER_EVERY``): each default view whose counter moved since it was stored (or whose result
+  aged past the page's limit) is computed and stored; a current one costs one row read;
 - after a request whose commit moved one of those counters (a ticket import, KPI values, a
   survey answer), the same job is asked for in the background, deduplicated: not while one is
   queued (it will see the write), and at most once per ``TRIGGER_EVERY`` (5 minutes) per process,

@@ -24,11 +24,14 @@ class Periodic:
     ``when_changed``: the job also runs at the scheduler's next tick (every minute) after the value
     this returns changes, read in the tick's transaction: the committed write counters of the data
     the job keeps up to date. A write is then noticed whichever process made it (an import on the
-    command line, a worker, another node), not only when a page's request asks for the job."""
+    command line, a worker, another node), not only when a page's request asks for the job.
+    ``at_most_every``: seconds between two such runs (a stream of writes asks for one run per that
+    many seconds, not one per tick)."""
 
     job: str
     every: str  # "hourly" | "daily" | "weekly"
     when_changed: Callable[[Any], Hashable] | None = field(default=None, compare=False)
+    at_most_every: float = field(default=0.0, compare=False)
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,11 @@ ATTEMPTS: list[str] = []
 DATA = {"mark": "v1"}
 
 
+@job("test_h26_broken_check")
+def _broken_check_job(session: Any, **_: Any) -> None:
+    """Runs in its slot although its check fails."""
+
+
 @job("test_h26_changed_job")
 def _changed_job(session: Any, **_: Any) -> None:
     ATTEMPTS.append(DATA["mark"])
@@ -169,3 +174,49 @@ def test_a_run_for_changed_data_that_fails_is_tried_again_at_the_next_tick(serve
     assert ATTEMPTS == ["v1", "v2", "v2"]
     with served.app_context():  # the failed run took no slot, and gave none back
         assert db.session.scalars(select(ScheduledRun.job_name)).all() == ["test_h26_changed_job"]
+
+
+def test_a_stream_of_writes_is_sent_once_per_interval(served):
+    """A live service-desk feed moves the KPI pages' counters every few seconds: the job is sent at
+    the first tick after a quiet spell, then at most once per ``at_most_every``, the latest change
+    never lost."""
+    from perception.core.extensions import db
+    from perception.core.jobs.schedule import changed_since
+    from perception.core.phase import Periodic
+
+    mark = {"n": 0}
+    periodic = [Periodic("test_h26_stream", "daily", when_changed=lambda s: mark["n"], at_most_every=300)]
+    seen: dict[str, Any] = {}
+    sent = []
+    with served.app_context():
+        session = db.session
+        for minute in range(12):
+            mark["n"] += 1  # a write every minute
+            if changed_since(session, periodic, seen, now=60.0 * minute):
+                sent.append(minute)
+        assert sent == [0, 5, 10]
+        assert changed_since(session, periodic, seen, now=60.0 * 14) == []  # 4 minutes after the last
+        assert changed_since(session, periodic, seen, now=60.0 * 15) == ["test_h26_stream"]  # the latest
+        assert changed_since(session, periodic, seen, now=60.0 * 20) == []  # nothing since
+        # Sent in its slot this tick: recorded, no interval started.
+        mark["n"] += 1
+        assert changed_since(session, periodic, seen, now=60.0 * 21, due={"test_h26_stream"}) == []
+        mark["n"] += 1
+        assert changed_since(session, periodic, seen, now=60.0 * 22) == ["test_h26_stream"]
+
+
+def test_a_check_that_fails_is_logged_and_the_tick_goes_on(served, caplog):
+    from perception.cli import scheduler_tick
+    from perception.core.phase import Periodic
+
+    def broken(session: Any) -> int:
+        raise RuntimeError("no such counter")
+
+    ATTEMPTS.clear()
+    served.extensions["perception.periodic"] = (
+        Periodic("test_h26_broken_check", "weekly", when_changed=broken),
+        Periodic("test_h26_changed_job", "weekly"),
+    )
+    assert scheduler_tick(served) == ["test_h26_broken_check", "test_h26_changed_job"]  # their slots
+    assert [DATA["mark"]] == ATTEMPTS
+    assert "could not read what test_h26_broken_check's data looks like" in caplog.text

@@ -9,7 +9,9 @@ changed since the scheduler's previous tick (``Periodic.when_changed``).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, MutableMapping, Sequence
+import logging
+import math
+from collections.abc import Collection, Hashable, MutableMapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from perception.core.models.jobs import ScheduledRun
 from perception.core.phase import Periodic
+
+logger = logging.getLogger(__name__)
 
 
 def slot_for(every: str, now: datetime) -> str:
@@ -55,19 +59,40 @@ def run_due(
     return started
 
 
+#: What a scheduler saw of a job's data at its last send (``changed_since``): the value and when.
+Seen = MutableMapping[str, tuple[Hashable, float]]
+#: The value recorded for a job whose run failed: never equal to a value read, so the job is sent
+#: again once its interval has passed.
+FAILED = object()
+
+
 def changed_since(
-    session: Session, periodic: Sequence[Periodic], seen: MutableMapping[str, Hashable]
+    session: Session, periodic: Sequence[Periodic], seen: Seen, now: float, due: Collection[str] = ()
 ) -> list[str]:
-    """The jobs whose ``when_changed`` value differs from the one this scheduler saw at its previous
-    tick (kept in ``seen``, updated here). At a scheduler's first tick every such job counts as
-    changed: writes made while no scheduler ran (an import before `perception run`) are noticed too,
-    and a job whose data is current finds it so at the cost of a few row reads."""
+    """The jobs whose ``when_changed`` value differs from the one this scheduler sent them for, and
+    whose last such send is at least ``at_most_every`` seconds before ``now`` (a monotonic clock):
+    a change seen sooner stays pending and is sent at a later tick. ``seen`` is updated for the
+    jobs returned, and for those ``due`` in their slot this tick (sent anyway: their run sees the
+    data, and starts no interval). At a scheduler's first tick every such job counts as changed:
+    writes made while no scheduler ran (an import before `perception run`) are noticed too, and a
+    job whose data is current finds it so at the cost of a few row reads. A value that cannot be
+    read is logged and counts as unchanged: the hourly slot still runs the job."""
     changed: list[str] = []
     for item in periodic:
         if item.when_changed is None:
             continue
-        value = item.when_changed(session)
-        if item.job not in seen or seen[item.job] != value:
-            changed.append(item.job)
-        seen[item.job] = value
+        try:
+            with session.begin_nested():
+                value = item.when_changed(session)
+        except Exception:  # noqa: BLE001 - one job's check must not stop the tick
+            logger.warning("could not read what %s's data looks like", item.job, exc_info=True)
+            continue
+        if item.job in due:
+            seen[item.job] = (value, -math.inf)
+            continue
+        before = seen.get(item.job)
+        if before is not None and (before[0] == value or now - before[1] < item.at_most_every):
+            continue
+        seen[item.job] = (value, now)
+        changed.append(item.job)
     return changed
