@@ -37,6 +37,15 @@ class Problem:
     row: int | None = None
     value: str | None = None
 
+    def __post_init__(self) -> None:
+        # A NUL character (0x00) in a file's heading or cell is written \0 where it is: printed
+        # raw, a page or terminal shows nothing there ("unknown heading improve" of "impro\0ve"),
+        # and no text column can keep it (perception.core.nul).
+        for name in ("field", "value"):
+            text = getattr(self, name)
+            if isinstance(text, str) and "\x00" in text:
+                object.__setattr__(self, name, text.replace("\x00", "\\0"))
+
     @property
     def form_field(self) -> str:
         """The form field a page shows the problem on: the path's last part without an index."""

@@ -81,7 +81,7 @@ def test_a_nul_in_a_heading_is_an_unknown_heading(db_session: Any, campaign: Any
     with pytest.raises(KpiImportError) as info:
         import_responses(db_session, campaign, ImportOptions(dry_run=False), org_timezone=DEFAULT_TIMEZONE,
                          data=data)  # fmt: skip
-    assert [(p.code, p.field) for p in info.value.problems] == [("unknown_heading", "impro\x00ve")]
+    assert [(p.code, p.field) for p in info.value.problems] == [("unknown_heading", "impro\\0ve")]
     assert _nothing_stored(db_session)
 
 
