@@ -18,62 +18,35 @@ from typing import Any
 
 import pytest
 
-from perception.analysis.services import changes, experience, kpis, overview
+from perception.analysis.services import changes, kpis
 from perception.core.jobs import job
 from perception.kpi.services import attainment_kept
+from tests.analysis.test_h19kept_pages import _forget, own_app  # noqa: F401 - the fixture
 from tests.kpi.conftest import csv_bytes, ticket_row
-from tests.own_database import sqlite_url
 
 pytestmark = pytest.mark.own_sqlite
 
-PASSWORD = "pw-0123456789abc"
+PASSWORD = "pw-0123456789abc"  # own_app's manager
 
 
 @pytest.fixture
-def served(tmp_path: Any) -> Any:
-    from perception import create_app
+def served(own_app: Any) -> Any:  # noqa: F811 - the fixture imported above
+    """test_h19kept_pages' app of its own, with its manager, and a region, service and customer."""
     from perception.core.extensions import db
-    from perception.core.models.auth import Role
     from perception.core.models.org import CustomerOrg, Region
-    from perception.core.users import UserSpec, create_user
     from perception.setup.models.catalog import Service
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path, "scheduler"),
-            "SECRET_KEY": "test-secret-key-which-is-long-enough-0123456789",
-            "REDIS_URL": None,
-            "JOBS_BACKGROUND": False,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        db.create_all()
+    with own_app.app_context():
         region = Region(code="R1", name_zh="北京", name_en="Beijing")
         db.session.add_all([region, Service(code="DESK", name_zh="服务台", name_en="Service desk")])
         db.session.flush()
         db.session.add(
             CustomerOrg(code="R1-C", name_zh="北京客户", name_en="Beijing customer", region_id=region.id)
         )
-        create_user(
-            db.session,
-            UserSpec(username="m", display_name="M", roles=frozenset({Role.MANAGER}), password=PASSWORD),
-        )
         db.session.commit()
     _forget()
-    yield app
+    yield own_app
     _forget()
-    with app.app_context():
-        db.engine.dispose()
-
-
-def _forget() -> None:
-    """Another process: only the stored results, nothing in memory."""
-    attainment_kept.forget_all()
-    kpis.forget_kept()
-    overview.forget_kept()
-    experience.forget_kept()
-    changes.forget_kept()
 
 
 def _refuse(*_a: Any, **_kw: Any) -> Any:
