@@ -148,6 +148,7 @@ def scheduler_tick(app: Flask) -> list[str]:
         seen = app.extensions.setdefault("perception.scheduler_seen", {})
         due: list[tuple[str, dict[str, object]]] = []
         now = datetime.now(UTC).replace(tzinfo=None)
+        seen_before = dict(seen)
         try:
             with unit_of_work() as session:
                 started = run_due(
@@ -156,6 +157,8 @@ def scheduler_tick(app: Flask) -> list[str]:
                 changed = changed_since(session, list(periodic.values()), seen, time.monotonic(), started)
         except Exception:
             app.logger.exception("scheduler tick failed")
+            seen.clear()  # nothing was sent: what changed is still to send
+            seen.update(seen_before)
             return []
         # A job whose data changed runs in its listed place, as if due (no slot is claimed for it).
         due += [(name, {"now": now.isoformat()}) for name in changed]
