@@ -73,12 +73,16 @@ def refresh_defaults(session: Session, today: date) -> list[str]:
     filters = parse_filters(session, {}, None, today=today)
     year = parse_filters(session, year_args(today), None, today=today)
     start, end = default_period(today)
+    # The overview first: its change look is the slowest page to compute (seconds at a national
+    # provider's size), and the page a manager opens first; a manager who opens it while this job
+    # runs computes it too.
+    for f in (filters, year):
+        # The page's figures and look summary (the year's look is the default's: the same last
+        # complete weeks).
+        overview(session, f, use_rollup=settings.rollup_enabled(), today=today, whole_look=False)
     kept_attainment(session, start, end, granularity="month", region_ids=None, limit=200)
     for f in (filters, year):
         _kept_core(session, f, utcnow())
-        # The page's figures and look summary (and, through it, the whole look the API and alert
-        # read; the year's look is the default's: the same last complete weeks).
-        overview(session, f, use_rollup=settings.rollup_enabled(), today=today, whole_look=False)
         experience(session, f, use_rollup=settings.rollup_enabled())
     return ["attainment", "kpis", "overview", "experience"]
 
