@@ -41,7 +41,7 @@ def phase() -> Phase:
             Periodic(
                 "refresh_kept_pages",
                 "hourly",
-                when_changed=kept_pages.data_written,
+                when_changed=kept_pages.refresh_marks,
                 at_most_every=kept_pages.TRIGGER_EVERY,
             ),
         ),

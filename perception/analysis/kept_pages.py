@@ -25,7 +25,11 @@ before the next Monday, ``to`` the Sunday before it): their first computation co
 of CPU on SQLite at a tenth of a national provider's size), the one a manager asks for most after
 the default. A regional team's view is its own key and is computed on its first load.
 
-Public API: job ``refresh_kept_pages``; ``refresh_defaults(session, now)``; ``data_written`` (what
+The attainment page's result also expires with time (its overdue tickets): the scheduler sends the
+job every ``ATTAINMENT_AHEAD``, and the job computes the default view again once it is nearly that
+old, before it expires.
+
+Public API: job ``refresh_kept_pages``; ``refresh_defaults(session, now)``; ``refresh_marks`` (what
 the scheduler watches).
 """
 
@@ -47,6 +51,7 @@ from perception.core.models.base import utcnow
 from perception.core.models.jobs import JobStatus
 from perception.core.periods import week_start
 from perception.kpi.services import data_version
+from perception.kpi.services.attainment_kept import MAX_AGE
 
 SUBJECT = "kept_pages"
 #: The year the pages' second default view covers (module docstring), the current week included.
@@ -56,6 +61,15 @@ YEAR_WEEKS = 52
 # of CPU: asked for every 5 s, the job would keep a core busy all day. Every 5 minutes it is a few
 # per cent; a page opened in between computes its view inline (module docstring).
 TRIGGER_EVERY = 300.0
+#: How often the scheduler sends the job for the attainment page's default view, which expires
+#: MAX_AGE after it was computed (attainment_kept: unanswered tickets turn overdue without any
+#: write): at a national provider's size its five months take 12 s to compute, and with the hourly
+#: job alone a manager found it expired 50 minutes of every hour (issue 19).
+ATTAINMENT_AHEAD = MAX_AGE / 2
+#: The age at which the job computes it again: a minute short of the interval, as the scheduler's
+#: ticks drift by seconds and a result just younger than the interval would otherwise wait for the
+#: next one and expire before it.
+ATTAINMENT_REFRESHED_AT = ATTAINMENT_AHEAD - timedelta(minutes=1)
 _COUNTERS = frozenset({data_version.HEADLINE, data_version.ATTAINMENT, data_version.KPI_ANALYSIS})
 _MOVED = "_kept_pages_moved"
 
@@ -80,7 +94,15 @@ def refresh_defaults(session: Session, today: date) -> list[str]:
         # The page's figures and look summary (the year's look is the default's: the same last
         # complete weeks).
         overview(session, f, use_rollup=settings.rollup_enabled(), today=today, whole_look=False)
-    kept_attainment(session, start, end, granularity="month", region_ids=None, limit=200)
+    kept_attainment(
+        session,
+        start,
+        end,
+        granularity="month",
+        region_ids=None,
+        limit=200,
+        younger_than=ATTAINMENT_REFRESHED_AT,
+    )
     for f in (filters, year):
         _kept_core(session, f, utcnow())
         experience(session, f, use_rollup=settings.rollup_enabled())
@@ -108,15 +130,18 @@ SCHEDULER_WATCHES = (
 )
 
 
-def data_written(session: Session) -> tuple[int, ...] | None:
-    """The committed counts of ``SCHEDULER_WATCHES`` (perception.core.phase.Periodic.when_changed);
-    None before the counters' table exists (a database being migrated)."""
+def refresh_marks(session: Session) -> tuple[Any, ...] | None:
+    """What the scheduler watches to send ``refresh_kept_pages`` (perception.core.phase.Periodic
+    .when_changed): the committed counts of ``SCHEDULER_WATCHES``, and the number of the
+    ``ATTAINMENT_AHEAD`` interval the clock is in, so the attainment page's default view is computed
+    again before it expires. None before the counters' table exists (a database being migrated)."""
     try:
         with session.begin_nested():
             versions = data_version.read_versions(session, SCHEDULER_WATCHES)
     except (OperationalError, ProgrammingError):
         return None
-    return tuple(versions[name][0] for name in SCHEDULER_WATCHES)
+    interval = int(time.time() // ATTAINMENT_AHEAD.total_seconds())
+    return (*(versions[name][0] for name in SCHEDULER_WATCHES), interval)
 
 
 @job("refresh_kept_pages")

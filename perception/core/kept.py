@@ -238,8 +238,8 @@ class Kept(Generic[T]):
         with self._lock:
             self._memory.clear()
 
-    def _young(self, computed_at: datetime, now: datetime) -> bool:
-        return self.max_age is None or timedelta(0) <= now - computed_at < self.max_age
+    def _young(self, computed_at: datetime, now: datetime, limit: timedelta | None) -> bool:
+        return limit is None or timedelta(0) <= now - computed_at < limit
 
     def get(
         self,
@@ -249,10 +249,14 @@ class Kept(Generic[T]):
         compute: Callable[[], T],
         *,
         now: datetime | None = None,
+        younger_than: timedelta | None = None,
     ) -> T:
         """The result for ``params`` (which must hold the scope) at ``version``: kept in this
-        process, else stored by any process, else ``compute()`` (then kept and stored)."""
+        process, else stored by any process, else ``compute()`` (then kept and stored).
+        ``younger_than``: a kept result at least that old is computed again, though the page's
+        ``max_age`` would still show it (the job that computes a page ahead, before it expires)."""
         now = now or utcnow()
+        limit = self.max_age if younger_than is None else min(younger_than, self.max_age or younger_than)
         canonical = json.dumps(
             {k: to_json(v) for k, v in params.items()}, sort_keys=True, separators=(",", ":")
         )
@@ -264,12 +268,12 @@ class Kept(Generic[T]):
             found is not None
             and found.version == version
             and (committed or self.own_writes)
-            and self._young(found.computed_at, now)
+            and self._young(found.computed_at, now, limit)
         ):
             return found.result
         key = hashlib.sha256(f"{self.page}\n{canonical}".encode()).hexdigest()
         if committed and self.shared:
-            stored = self._read(session, key, canonical, version[0], now)
+            stored = self._read(session, key, canonical, version[0], now, limit)
             if stored is not None:
                 self._remember(where, _Entry(version, stored[0], stored[1]))
                 return stored[1]
@@ -288,7 +292,7 @@ class Kept(Generic[T]):
                 self._memory.popitem(last=False)
 
     def _read(
-        self, session: Session, key: str, canonical: str, version: int, now: datetime
+        self, session: Session, key: str, canonical: str, version: int, now: datetime, limit: timedelta | None
     ) -> tuple[datetime, T] | None:
         """The stored result of ``key`` at ``version``, young enough; None when there is none or
         it cannot be read (then the page computes it again and overwrites the row)."""
@@ -299,7 +303,7 @@ class Kept(Generic[T]):
         ).first()
         if row is None or row.params != canonical or row.format != self.format:
             return None
-        if not self._young(row.computed_at, now):
+        if not self._young(row.computed_at, now, limit):
             return None
         try:
             return row.computed_at, codec(self.result_type).loads(zlib.decompress(row.payload))

@@ -61,9 +61,11 @@ def kept_attainment(
     region_ids: frozenset[int] | None = None,
     limit: int | None = 500,
     now: datetime | None = None,
+    younger_than: timedelta | None = None,
 ) -> KeptAttainment:
     """attainment_and_breaches of the period and scope, computed afresh when its data changed or
-    the kept result is older than MAX_AGE (module docstring)."""
+    the kept result is older than MAX_AGE (module docstring), or than ``younger_than`` (the job
+    that computes the default view again before it expires)."""
     at = now or utcnow()
 
     def compute() -> KeptAttainment:
@@ -73,7 +75,9 @@ def kept_attainment(
         return KeptAttainment(tuple(rows), tuple(listed), at)
 
     params = {"start": start, "end": end, "granularity": granularity, "scope": region_ids, "limit": limit}
-    return KEPT_RESULTS.get(session, params, read_version(session, ATTAINMENT), compute, now=at)
+    return KEPT_RESULTS.get(
+        session, params, read_version(session, ATTAINMENT), compute, now=at, younger_than=younger_than
+    )
 
 
 def forget_all() -> None:
