@@ -9,11 +9,13 @@ as the overview page), scoped to the user's regions.
 The headline (the measures of the two four-week windows and the evidenced watermelons) takes about
 a second at 1,000,000 tickets and 300,000 responses, and every manager's home asks for it on every
 load. It is kept per process, keyed by the week, the regions and the version of the data it is made
-from: a write counter (kpi.services.data_version.HEADLINE) that every transaction writing the facts,
-KPI values, standards and their versions, KPI definitions, regions, services, tiers or customers
-bumps as it commits, so a load reads one row (issue 19: the previous key scanned eight weeks of
-facts on every load). A new answer, ticket KPI or standard changes the key, so a kept headline is
-never older than the data; the transaction that wrote them sees them at once too."""
+from: a write counter (kpi.services.data_version.HOME_HEADLINE) that every transaction writing the
+facts, KPI values, standards and their versions, KPI definitions, regions, services, tiers or
+customers bumps as it commits, so a load reads one row (issue 19: the previous key scanned eight
+weeks of facts on every load). A ticket KPI, a standard or an answer of a past week changes the key,
+so a kept headline is never older than the data; the transaction that wrote them sees them at once
+too. An answer of the current week does not: the headline's weeks are complete ones, and at a
+national provider's size, where answers come every few seconds, every home load computed it again."""
 
 from __future__ import annotations
 
@@ -41,7 +43,7 @@ from perception.core.home import HomeFigure, HomePanel, HomeTodo, direction, hom
 from perception.core.i18n import is_zh
 from perception.core.models.auth import Role, User
 from perception.core.periods import week_start
-from perception.kpi.services.data_version import HEADLINE, read_version
+from perception.kpi.services.data_version import HOME_HEADLINE, read_version
 from scoring.results import GroupMeasure
 
 if TYPE_CHECKING:
@@ -106,7 +108,7 @@ _kept_lock = threading.Lock()
 def _headline(session: Session, end: date, regions: frozenset[int] | None) -> Headline:
     """The two windows' measures and the evidenced watermelons, kept while the data is the same."""
     key = (end, regions)
-    version = read_version(session, HEADLINE)
+    version = read_version(session, HOME_HEADLINE)
     with _kept_lock:
         found = _kept.get(key)
     if found is not None and found[0] == version:

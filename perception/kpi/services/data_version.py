@@ -16,12 +16,13 @@ SQLAlchemy: those paths call ``mark_written``. A rolled-back transaction bumps n
 The counter's row is locked only from the bump to the commit, so concurrent writers queue for
 microseconds, not for their whole transaction.
 
-Two counters know more than the tables (``WEEK_AWARE``): ``CHANGE_LOOK`` and ``EXPERIENCE_PAST``.
-The overview's change look compares the weeks before the current one, and the pre-aggregates keep
-the weeks before the one they were refreshed in, so an answer recorded for the current week changes
-neither. The answer path says so (``current_week_write``), and such rows leave those counters alone
-when the week they name has begun by the commit's clock. Declared rows of a past week move the
-change look's counter, unless they are of a source the look does not test (a weekly report's:
+Three counters know more than the tables (``WEEK_AWARE``): ``CHANGE_LOOK``, ``HOME_HEADLINE`` and
+``EXPERIENCE_PAST``. The overview's change look and the manager home's headline compare the weeks
+before the current one, and the pre-aggregates keep the weeks before the one they were refreshed
+in, so an answer recorded for the current week changes none of them. The answer path says so
+(``current_week_write``), and such rows leave those counters alone when the week they name has
+begun by the commit's clock. Declared rows of a past week move the home's counter, and the change
+look's unless they are of a source the look does not test (a weekly report's:
 ``week_write(..., change_look=False)``). Declared rows never move
 ``EXPERIENCE_PAST``: the pre-aggregates read the facts from the week they were built in (its
 Monday as UTC sees it, ``reference_monday``) on, and a declared week before the reference week at
@@ -30,10 +31,10 @@ week on. (An answer in a zone west of UTC on a Sunday evening names a week UTC h
 correct and slower until the next refresh; a zone east of UTC is never logged for its current week.)
 Any other write to the facts moves both counters.
 
-Public API: ``HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``KPI_EXPERIENCE``, ``EXPERIENCE_FACTS``,
-``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``EXPERIENCE_PAST``, ``EXPERIENCE_WEEK_LOG``,
-``read_version``, ``read_versions``, ``mark_written``, ``week_write`` (``current_week_write``),
-``declared_weeks``, ``has_pending_writes``, ``reference_monday``.
+Public API: ``HEADLINE``, ``HOME_HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``KPI_EXPERIENCE``,
+``EXPERIENCE_FACTS``, ``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``EXPERIENCE_PAST``,
+``EXPERIENCE_WEEK_LOG``, ``read_version``, ``read_versions``, ``mark_written``, ``week_write``
+(``current_week_write``), ``declared_weeks``, ``has_pending_writes``, ``reference_monday``.
 """
 
 from __future__ import annotations
@@ -194,8 +195,16 @@ WATCHED[CHANGE_LOOK] = frozenset({"experience_observation", "region", "service",
 #: answer made the pre-aggregates stale, and the pages read the 9M facts until the next rebuild).
 EXPERIENCE_PAST = "experience_past_weeks"
 WATCHED[EXPERIENCE_PAST] = frozenset({"experience_observation"})
+#: The manager home's headline (perception.analysis.home): the last four complete weeks against the
+#: four before, and the evidenced watermelons of the last four, so made of the HEADLINE's tables but
+#: of no row of the current week. Like CHANGE_LOOK, rows declared by ``current_week_write`` leave it
+#: alone (issue 19: every survey answer moved HEADLINE, and each manager's home then computed its
+#: headline again, a second at a national provider's size, on the first screen), and declared rows
+#: of a past week move it, whatever their source (the headline counts the weekly reports too).
+HOME_HEADLINE = "analysis_home_headline"
+WATCHED[HOME_HEADLINE] = WATCHED[HEADLINE]
 #: The counters that declared current-week rows leave alone.
-WEEK_AWARE = frozenset({CHANGE_LOOK, EXPERIENCE_PAST})
+WEEK_AWARE = frozenset({CHANGE_LOOK, EXPERIENCE_PAST, HOME_HEADLINE})
 #: Numbers the commits that wrote declared rows of a past week (a weekly report's), in commit order:
 #: such a commit logs its weeks (experience_week_log) instead of moving EXPERIENCE_PAST, so the
 #: pre-aggregates stay readable before the earliest week logged since they were built.
@@ -324,9 +333,11 @@ def _bump(conn: Connection) -> None:
     if not pending:
         return
     declared = pending.get("current_week", ())
-    # The look compares past weeks of the sources it tests.
+    # The look compares past weeks of the sources it tests; the home's headline, past weeks of all.
     if any(in_look and not _current_or_later(week, zone) for week, zone, in_look in declared):
         pending["writes"][CHANGE_LOOK] = pending["writes"].get(CHANGE_LOOK, 0) + 1
+    if any(not _current_or_later(week, zone) for week, zone, _in_look in declared):
+        pending["writes"][HOME_HEADLINE] = pending["writes"].get(HOME_HEADLINE, 0) + 1
     # The pre-aggregates' readers read the facts from the reference week of their build on, and
     # from any week logged since.
     reference = reference_monday()
