@@ -1,7 +1,7 @@
 """The manager pages' FIRST computation after the data changed (issue 19), page by page.
 
     python bench/bench_first_load.py --url sqlite:////path/to/national.sqlite [--code /path/to/a/tree]
-                                     [--pages overview,kpis,experience] [--periods 14w,52w,20w]
+                                     [--pages overview,kpis,experience,home] [--periods 14w,52w,20w]
                                      [--repeat 3] [--job] [--region CODE] [--after forget|answer]
 
 A database built by bench/bench_national.py (``--keep`` run once: the manager exists). Before each
@@ -37,6 +37,7 @@ PAGES = {
     "kpis": "/analysis/kpis",
     "experience": "/analysis/experience",
     "kpi_vs_experience": "/analysis/kpi-vs-experience",
+    "home": "/",  # the manager's first screen: its headline (perception.analysis.home), period-less
 }
 
 
@@ -66,10 +67,13 @@ def forget_everything(app: Any) -> None:
     """Every kept result of this process and of the database."""
     from sqlalchemy import delete
 
+    from perception.analysis import home
     from perception.core.extensions import db
     from perception.core.kept import Kept
     from perception.core.models.kept import KeptResult
 
+    with home._kept_lock:  # the home's headlines, kept in the process only
+        home._kept.clear()
     # Every Kept a module holds (not gc.get_objects(): the warm-up freezes the startup objects,
     # and frozen objects are not listed).
     for module in list(sys.modules.values()):
