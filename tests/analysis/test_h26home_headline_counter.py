@@ -10,23 +10,17 @@ Own SQLite files: the counters move at commits, which the rolled-back fixture ne
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 
-from perception.core.models.org import Region
 from perception.kpi.models import KpiDefinition
 from perception.kpi.services.data_version import HEADLINE, HOME_HEADLINE
 from perception.setup.models import catalog  # noqa: F401 - the tables the facts refer to, for create_all
 from tests.analysis.test_lead_change_look_counter import (
-    OBS,
-    ZONE,
-    _answer,
-    _counters,
-    _declared,
+    WRITES,
+    _moved,
     _this_monday,
     engine,  # noqa: F401 - the fixture
 )
@@ -36,14 +30,11 @@ from tests.surveys.test_race import INVITED, _app
 pytestmark = pytest.mark.own_sqlite
 
 
-def _moved(engine: Any, write: Any) -> tuple[int, int]:  # noqa: F811
-    """How far one committed transaction of ``write(conn)`` moves (HEADLINE, HOME_HEADLINE)."""
-    path = Path(engine.url.database)
-    before = _counters(path)
-    with engine.begin() as conn:
-        write(conn)
-    after = _counters(path)
-    return tuple(after.get(n, 0) - before.get(n, 0) for n in (HEADLINE, HOME_HEADLINE))  # type: ignore[return-value]
+def _kpi_definition(conn: Any, _monday: Any) -> None:
+    conn.execute(
+        insert(KpiDefinition.__table__),
+        {"code": "K1", "name_zh": "一", "name_en": "One", "unit": "%", "direction": "higher"},
+    )
 
 
 @pytest.mark.parametrize(
@@ -52,7 +43,7 @@ def _moved(engine: Any, write: Any) -> tuple[int, int]:  # noqa: F811
         ("this week, declared", (1, 0)),
         ("next week, declared", (1, 0)),
         ("last week, declared", (1, 1)),
-        ("last week, declared, a weekly report's", (1, 1)),  # the headline counts the reports too
+        ("last week, declared, of a source the look does not test", (1, 1)),  # reports count here
         ("this week, not declared", (1, 1)),  # an import, a correction: any week
         ("this week declared, and a region renamed", (1, 1)),
         ("a KPI definition", (1, 1)),
@@ -60,29 +51,8 @@ def _moved(engine: Any, write: Any) -> tuple[int, int]:  # noqa: F811
 )
 def test_only_declared_answers_of_a_begun_week_leave_the_headline_current(engine, case, expected):  # noqa: F811
     monday = _this_monday()
-
-    def write(conn: Any) -> None:
-        if case == "this week, declared":
-            _declared(conn, monday)
-        elif case == "next week, declared":
-            _declared(conn, monday + timedelta(weeks=1))
-        elif case == "last week, declared":
-            _declared(conn, monday - timedelta(weeks=1))
-        elif case == "last week, declared, a weekly report's":
-            _declared(conn, monday - timedelta(weeks=1), change_look=False)
-        elif case == "this week, not declared":
-            conn.execute(insert(OBS), [_answer(monday)])
-        elif case == "this week declared, and a region renamed":
-            _declared(conn, monday)
-            conn.execute(update(Region.__table__).values(name_en="One (renamed)"))
-        else:
-            conn.execute(
-                insert(KpiDefinition.__table__),
-                {"code": "K1", "name_zh": "一", "name_en": "One", "unit": "%", "direction": "higher"},
-            )
-
-    assert _moved(engine, write) == expected
-    assert ZONE  # the declarations' zone, as the answer path gives it
+    write = {**WRITES, "a KPI definition": _kpi_definition}[case]
+    assert _moved(engine, lambda conn: write(conn, monday), (HEADLINE, HOME_HEADLINE)) == expected
 
 
 def test_an_answer_of_the_current_week_leaves_the_home_s_headline_kept(tmp_path, monkeypatch):

@@ -105,14 +105,14 @@ def _answer(week: date) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _moved(engine: Any, write: Any) -> tuple[int, int]:
-    """How far one committed transaction of ``write(conn)`` moves (HEADLINE, CHANGE_LOOK)."""
+def _moved(engine: Any, write: Any, names: tuple[str, ...] = (HEADLINE, CHANGE_LOOK)) -> tuple[int, ...]:
+    """How far one committed transaction of ``write(conn)`` moves the counters ``names``."""
     path = Path(engine.url.database)
     before = _counters(path)
     with engine.begin() as conn:
         write(conn)
     after = _counters(path)
-    return tuple(after.get(n, 0) - before.get(n, 0) for n in (HEADLINE, CHANGE_LOOK))  # type: ignore[return-value]
+    return tuple(after.get(n, 0) - before.get(n, 0) for n in names)
 
 
 OBS = ExperienceObservation.__table__
@@ -121,6 +121,42 @@ OBS = ExperienceObservation.__table__
 def _declared(conn: Any, week: date, *, change_look: bool = True) -> None:
     with current_week_write(conn, "experience_observation", week, ZONE, change_look=change_look):
         conn.execute(insert(OBS), [_answer(week)])
+
+
+def _other_table(conn: Any, monday: date) -> None:
+    with current_week_write(conn, "text_entry", monday, ZONE):
+        conn.execute(insert(OBS), [_answer(monday)])
+
+
+def _renamed(conn: Any, monday: date) -> None:
+    _declared(conn, monday)
+    conn.execute(update(Region.__table__).values(name_en="One (renamed)"))
+
+
+def _two_declarations(conn: Any, monday: date) -> None:
+    _declared(conn, monday - timedelta(weeks=1), change_look=False)
+    _declared(conn, monday - timedelta(weeks=1))
+
+
+def _with_last_week(conn: Any, monday: date) -> None:
+    _declared(conn, monday)
+    conn.execute(insert(OBS), [_answer(monday - timedelta(weeks=1))])
+
+
+#: One committed transaction's writes, by what they are (``monday``: the current week's).
+WRITES: dict[str, Any] = {
+    "this week, declared": lambda conn, monday: _declared(conn, monday),
+    "next week, declared": lambda conn, monday: _declared(conn, monday + timedelta(weeks=1)),
+    "last week, declared": lambda conn, monday: _declared(conn, monday - timedelta(weeks=1)),
+    "last week, declared, of a source the look does not test": (
+        lambda conn, monday: _declared(conn, monday - timedelta(weeks=1), change_look=False)
+    ),
+    "last week, two declarations, one of them tested": _two_declarations,
+    "this week, not declared": lambda conn, monday: conn.execute(insert(OBS), [_answer(monday)]),
+    "this week declared, and a row of last week": _with_last_week,
+    "this week declared, and a region renamed": _renamed,
+    "declared for another table": _other_table,
+}
 
 
 @pytest.mark.parametrize(
@@ -139,32 +175,7 @@ def _declared(conn: Any, week: date, *, change_look: bool = True) -> None:
 )
 def test_only_declared_answers_of_a_begun_week_leave_the_look_current(engine, case, expected):
     monday = _this_monday()
-
-    def write(conn: Any) -> None:
-        if case == "this week, declared":
-            _declared(conn, monday)
-        elif case == "next week, declared":
-            _declared(conn, monday + timedelta(weeks=1))
-        elif case == "last week, declared":
-            _declared(conn, monday - timedelta(weeks=1))
-        elif case == "last week, declared, of a source the look does not test":
-            _declared(conn, monday - timedelta(weeks=1), change_look=False)
-        elif case == "last week, two declarations, one of them tested":
-            _declared(conn, monday - timedelta(weeks=1), change_look=False)
-            _declared(conn, monday - timedelta(weeks=1))
-        elif case == "this week, not declared":
-            conn.execute(insert(OBS), [_answer(monday)])
-        elif case == "this week declared, and a row of last week":
-            _declared(conn, monday)
-            conn.execute(insert(OBS), [_answer(monday - timedelta(weeks=1))])
-        elif case == "this week declared, and a region renamed":
-            _declared(conn, monday)
-            conn.execute(update(Region.__table__).values(name_en="One (renamed)"))
-        else:
-            with current_week_write(conn, "text_entry", monday, ZONE):
-                conn.execute(insert(OBS), [_answer(monday)])
-
-    assert _moved(engine, write) == expected
+    assert _moved(engine, lambda conn: WRITES[case](conn, monday)) == expected
 
 
 def test_a_rolled_back_answer_moves_nothing_and_leaves_no_declaration(engine):
