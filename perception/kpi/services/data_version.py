@@ -29,7 +29,7 @@ Monday as UTC sees it, ``reference_monday``) on, and a declared week before the 
 the commit is logged (``EXPERIENCE_WEEK_LOG``): the pre-aggregates then read the facts from that
 week on. (An answer in a zone west of UTC on a Sunday evening names a week UTC has left: logged,
 correct and slower until the next refresh; a zone east of UTC is never logged for its current week.)
-Any other write to the facts moves both counters.
+Any other write to the facts moves all three.
 
 Public API: ``HEADLINE``, ``HOME_HEADLINE``, ``ATTAINMENT``, ``KPI_ANALYSIS``, ``KPI_EXPERIENCE``,
 ``EXPERIENCE_FACTS``, ``KPI_VALUES``, ``REVIEW_INPUTS``, ``CHANGE_LOOK``, ``EXPERIENCE_PAST``,
