@@ -40,11 +40,13 @@ class Problem:
     def __post_init__(self) -> None:
         # A NUL character (0x00) in a file's heading or cell is written \0 where it is: printed
         # raw, a page or terminal shows nothing there ("unknown heading improve" of "impro\0ve"),
-        # and no text column can keep it (perception.core.nul).
+        # and no text column can keep it.
         for name in ("field", "value"):
             text = getattr(self, name)
             if isinstance(text, str) and "\x00" in text:
-                object.__setattr__(self, name, text.replace("\x00", "\\0"))
+                from perception.core.nul import shown  # it builds Problems: imported when needed
+
+                object.__setattr__(self, name, shown(text))
 
     @property
     def form_field(self) -> str:
