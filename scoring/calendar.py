@@ -37,6 +37,7 @@ __all__ = [
     "add_business_seconds",
     "business_seconds",
     "business_seconds_array",
+    "business_seconds_from",
 ]
 
 DAY_SECONDS = 86_400
@@ -275,6 +276,31 @@ def business_seconds_array(
     b, c = _table(cal, _local_date(cal, lo) - timedelta(days=1), _local_date(cal, hi) + timedelta(days=1))
     out[valid] = _covered(b, c, e[valid]) - _covered(b, c, s[valid])
     return out
+
+
+def business_seconds_from(
+    cal: BusinessCalendar, starts: NDArray[np.datetime64], ends: Sequence[NDArray[np.datetime64]]
+) -> list[NDArray[np.float64]]:
+    """``[business_seconds_array(cal, starts, e) for e in ends]`` from one table and one search of
+    the starts (a ticket's four durations all run from its opening: eight searches of millions of
+    instants became five, issue 19). Covered seconds between whole-second instants are whole
+    numbers, exact in floating point from any table origin, so the results are the same numbers;
+    fractional instants agree to rounding."""
+    s = (np.asarray(starts) - _EPOCH64) / np.timedelta64(1, "s")
+    es = [(np.asarray(e) - _EPOCH64) / np.timedelta64(1, "s") for e in ends]
+    s = np.asarray(s, dtype=np.float64)
+    es = [np.broadcast_to(np.asarray(e, dtype=np.float64), s.shape) for e in es]
+    outs = [np.full(s.shape, np.nan) for _ in es]
+    valid = [~(np.isnan(s) | np.isnan(e)) for e in es]
+    if not any(v.any() for v in valid):
+        return outs
+    instants = np.concatenate([s[~np.isnan(s)], *(e[v] for e, v in zip(es, valid, strict=True))])
+    lo, hi = float(instants.min()), float(instants.max())
+    b, c = _table(cal, _local_date(cal, lo) - timedelta(days=1), _local_date(cal, hi) + timedelta(days=1))
+    from_start = _covered(b, c, np.where(np.isnan(s), lo, s))
+    for out, e, v in zip(outs, es, valid, strict=True):
+        out[v] = _covered(b, c, e[v]) - from_start[v]
+    return outs
 
 
 def add_business_seconds(cal: BusinessCalendar, start: datetime, seconds: float) -> datetime:

@@ -166,8 +166,13 @@ def _pg_columns(raw: Any, sql: str, params: tuple[Any, ...]) -> list[I64]:
     names = ", ".join(f"c{i}" for i in range(_COLUMNS))
     values = ", ".join(f"COALESCE(CAST(c{i} AS BIGINT), {_NULL})" for i in range(_COLUMNS))
     stmt = f"COPY (SELECT {values} FROM ({sql}) AS t({names})) TO STDOUT (FORMAT BINARY)"  # noqa: S608
+    # Each row is one block (libpq hands COPY data over a row at a time): added to one growing
+    # buffer, not copied into a bytes object each and joined (2,000,000 tickets: 5.2 -> 3.7 s,
+    # issue 19).
+    data = bytearray()
     with raw.cursor() as cur, cur.copy(stmt, params) as copy:
-        data = b"".join(bytes(block) for block in copy)
+        for block in copy:
+            data += block
     body = memoryview(data)[_HEADER : len(data) - 2]
     if len(body) % _ROW.itemsize:
         raise RuntimeError("unexpected COPY row layout")

@@ -12,7 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scoring.calendar import BusinessCalendar, add_business_seconds, business_seconds, business_seconds_array
+from scoring.calendar import (
+    BusinessCalendar,
+    add_business_seconds,
+    business_seconds,
+    business_seconds_array,
+    business_seconds_from,
+)
 
 H = 3600.0
 # Mid-Autumn Festival 2024: Monday 16 September is the holiday used below.
@@ -87,6 +93,32 @@ def test_array_nat_gives_nan_and_any_unit() -> None:
     got = business_seconds_array(SHANGHAI, starts, ends)
     assert got[0] == 1800.0 and np.isnan(got[1]) and np.isnan(got[2])
     assert np.isnan(business_seconds_array(SHANGHAI, starts[2:], ends[2:])).all()
+
+
+@pytest.mark.parametrize("cal", [SHANGHAI, LONDON_9_18], ids=["shanghai-holiday", "london-dst"])
+def test_several_ends_from_one_start_are_each_pairs_durations(cal: BusinessCalendar) -> None:
+    """business_seconds_from (a ticket's four durations from its opening, one table) gives the very
+    numbers of business_seconds_array pair by pair: whole-second instants over a holiday and a
+    change to summer time, ends before starts, NaT starts and ends, ends spanning a wider range
+    than the starts (its table's origin differs) and ends of another unit."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    base = np.datetime64("2024-03-20T00:00:00", "s")
+    starts = base + rng.integers(0, 30 * 86400, n).astype("timedelta64[s]")
+    starts[::53] = np.datetime64("NaT")
+    near = starts + rng.integers(-86400, 5 * 86400, n).astype("timedelta64[s]")
+    near[::7] = np.datetime64("NaT")
+    far = (base + rng.integers(-200 * 86400, 400 * 86400, n).astype("timedelta64[s]")).astype(
+        "datetime64[ms]"
+    )
+    now = np.where(np.isnat(near), np.datetime64("2024-09-20T03:00:00", "s"), near)
+    got = business_seconds_from(cal, starts, [near, far, now])
+    for seconds, ends in zip(got, [near, far, now], strict=True):
+        np.testing.assert_array_equal(seconds, business_seconds_array(cal, starts, ends))
+    assert not np.isnan(got[0]).all() and (got[0] < 0).any()
+    assert [len(x) for x in business_seconds_from(cal, starts[:0], [near[:0]])] == [0]
+    all_nat = np.full(3, np.datetime64("NaT"), dtype="datetime64[s]")
+    assert np.isnan(business_seconds_from(cal, all_nat, [starts[:3]])[0]).all()
 
 
 def test_aware_datetimes_and_negative_durations() -> None:
