@@ -61,7 +61,8 @@ from flask import current_app, has_app_context
 from pydantic import ConfigDict, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import CoreConfig, SchemaSerializer, SchemaValidator, ValidationError, core_schema
-from sqlalchemy import delete, func, select
+from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from perception.core.models.base import utcnow
@@ -72,6 +73,9 @@ Version = tuple[int, int, int]  # data_version.read_version: committed count, to
 
 PRUNE_AFTER = timedelta(days=2)
 MAX_ROWS = 500  # per page
+#: How long a request waits for another process computing the same result (Kept._computed_once)
+#: before computing it itself: longer than any page's computation at a national provider's size.
+FLIGHT_WAIT = timedelta(minutes=2)
 
 
 class UnreadableRow(ValueError):
@@ -277,12 +281,61 @@ class Kept(Generic[T]):
             if stored is not None:
                 self._remember(where, _Entry(version, stored[0], stored[1]))
                 return stored[1]
+        if committed and self.shared:
+            flown = self._computed_once(session, key, canonical, version[0], now, limit, compute)
+            if flown is not None:
+                self._remember(where, _Entry(version, flown[0], flown[1]))
+                return flown[1]
         result = compute()
         if committed or self.own_writes:
             self._remember(where, _Entry(version, now, result))
         if committed and self.shared:
             self._store(session, key, canonical, version[0], now, result)
         return result
+
+    def _computed_once(
+        self,
+        session: Session,
+        key: str,
+        canonical: str,
+        version: int,
+        now: datetime,
+        limit: timedelta | None,
+        compute: Callable[[], T],
+    ) -> tuple[datetime, T] | None:
+        """The result computed by one process at a time (PostgreSQL; None elsewhere, or when the
+        wait ran out: the caller computes it itself).
+
+        Several managers opening a page whose data just changed each computed it (a national
+        provider's SLA attainment is seconds of CPU each; its overview's change look more than
+        one): now the first takes a transaction-level advisory lock of the key and counter on a
+        connection of its own, computes, stores the row in that transaction and commits, which
+        releases the lock; the others wait for the lock and read the row (issue 19). A session
+        bound to one connection (a caller's outer transaction that it will roll back, as the
+        tests' fixture) keeps its results there instead: stored apart, they would outlive it."""
+        engine = session.get_bind()
+        if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+            return None
+        lock = int.from_bytes(hashlib.sha256(f"{key}:{version}".encode()).digest()[:8], "big", signed=True)
+        with Session(engine) as apart:
+            try:
+                apart.execute(text(f"SET LOCAL lock_timeout = '{int(FLIGHT_WAIT.total_seconds())}s'"))
+                apart.execute(select(func.pg_advisory_xact_lock(lock)))
+            except OperationalError:  # waited FLIGHT_WAIT for another process: compute it here
+                return None
+            # Whoever held the lock has committed its row: read in a statement after the wait.
+            stored = self._read(apart, key, canonical, version, now, limit)
+            if stored is not None:
+                return stored
+            result = compute()
+            try:
+                self._row(key, canonical, version, now, result)(apart)
+                apart.commit()
+            except OperationalError:  # the row locked past FLIGHT_WAIT: shown, stored next time
+                apart.rollback()
+                if has_app_context():
+                    current_app.logger.warning("kept result %s of %s not stored: row locked", key, self.page)
+            return now, result
 
     def _remember(self, where: tuple[str, str], entry: _Entry[T]) -> None:
         with self._lock:
@@ -315,6 +368,19 @@ class Kept(Generic[T]):
     def _store(
         self, session: Session, key: str, canonical: str, version: int, now: datetime, result: T
     ) -> None:
+        write = self._row(key, canonical, version, now, result)
+
+        from perception.core.transaction import request_transaction_writable, write_afterwards
+
+        if request_transaction_writable():
+            write(session)
+        else:  # a reading request: right after its transaction, in a short one of its own
+            write_afterwards(write)
+
+    def _row(
+        self, key: str, canonical: str, version: int, now: datetime, result: T
+    ) -> Callable[[Session], None]:
+        """What stores ``result`` as the row of ``key`` (and prunes the page's old rows)."""
         payload = zlib.compress(codec(self.result_type).dumps(result), 1)
         values = {
             "key": key,
@@ -331,12 +397,7 @@ class Kept(Generic[T]):
             upsert(s, values)
             prune(s, page, now)
 
-        from perception.core.transaction import request_transaction_writable, write_afterwards
-
-        if request_transaction_writable():
-            write(session)
-        else:  # a reading request: right after its transaction, in a short one of its own
-            write_afterwards(write)
+        return write
 
 
 def upsert(session: Session, values: dict[str, Any]) -> None:
