@@ -30,9 +30,12 @@ The rules every page shares:
   are deleted as new ones are stored.
 
 Computed inline, never stale: when no current result is kept, the request computes it (and
-stores it for everyone). A page does not show a previous result while a new one is computed: the
-pages say their figures follow every write ("computed again when ... change"), and a manager who
-has just imported tickets or entered KPI values must see them. No manager pays the first load of
+stores it for everyone). On PostgreSQL one process at a time: the others asking for the same key
+and counter meanwhile wait for it and read its row (``Kept._computed_once``), so several managers
+opening a page whose data just changed cost one computation, not one each. A page does not show
+a previous result while a new one is computed: the pages say their figures follow every write
+("computed again when ... change"), and a manager who has just imported tickets or entered KPI
+values must see them. No manager pays the first load of
 the default views all the same: the hourly job and a deduplicated background job after each
 write that moves a counter compute the organisation-wide default views ahead
 (perception.analysis.kept_pages), so the first manager to open them finds them in the table.
@@ -199,6 +202,10 @@ def decode(tp: Any, data: Any) -> Any:
 # --- the two layers --------------------------------------------------------------------------
 
 
+class _GaveUp(Exception):
+    """Waiting for another process's computation took longer than FLIGHT_WAIT."""
+
+
 @dataclasses.dataclass
 class _Entry(Generic[T]):
     version: Version
@@ -317,25 +324,31 @@ class Kept(Generic[T]):
         if not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
             return None
         lock = int.from_bytes(hashlib.sha256(f"{key}:{version}".encode()).digest()[:8], "big", signed=True)
-        with Session(engine) as apart:
-            try:
-                apart.execute(text(f"SET LOCAL lock_timeout = '{int(FLIGHT_WAIT.total_seconds())}s'"))
-                apart.execute(select(func.pg_advisory_xact_lock(lock)))
-            except OperationalError:  # waited FLIGHT_WAIT for another process: compute it here
-                return None
-            # Whoever held the lock has committed its row: read in a statement after the wait.
-            stored = self._read(apart, key, canonical, version, now, limit)
-            if stored is not None:
-                return stored
-            result = compute()
-            try:
-                self._row(key, canonical, version, now, result)(apart)
-                apart.commit()
-            except OperationalError:  # the row locked past FLIGHT_WAIT: shown, stored next time
-                apart.rollback()
-                if has_app_context():
-                    current_app.logger.warning("kept result %s of %s not stored: row locked", key, self.page)
-            return now, result
+        from perception.core.transaction import held_apart
+
+        try:
+            with held_apart(engine) as apart:
+                try:
+                    apart.execute(text(f"SET LOCAL lock_timeout = '{int(FLIGHT_WAIT.total_seconds())}s'"))
+                    apart.execute(select(func.pg_advisory_xact_lock(lock)))
+                except OperationalError as waited:  # waited FLIGHT_WAIT for another process
+                    raise _GaveUp from waited
+                # Whoever held the lock has committed its row: read in a statement after the wait.
+                stored = self._read(apart, key, canonical, version, now, limit)
+                if stored is not None:
+                    return stored
+                result = compute()
+                try:
+                    with apart.begin_nested():
+                        self._row(key, canonical, version, now, result)(apart)
+                except OperationalError:  # the row locked past FLIGHT_WAIT: shown, stored next time
+                    if has_app_context():
+                        current_app.logger.warning(
+                            "kept result %s of %s not stored: row locked", key, self.page
+                        )
+                return now, result  # committed as the block ends: the lock is released with the row
+        except _GaveUp:
+            return None
 
     def _remember(self, where: tuple[str, str], entry: _Entry[T]) -> None:
         with self._lock:

@@ -216,6 +216,20 @@ def commit_apart(write: SessionWrite) -> None:
 
 
 @contextmanager
+def held_apart(engine: Any) -> Iterator[Session]:
+    """A transaction of its own on a separate session, held while the block runs: committed when
+    it ends, rolled back when it raises. For what must commit before the caller's transaction does
+    and hold a lock meanwhile (perception.core.kept: a result computed once while others wait)."""
+    with Session(engine) as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+@contextmanager
 def atomic() -> Iterator[None]:
     """A savepoint: an exception inside undoes the block's writes, drops the after-commit hooks it
     registered (mail about a change that did not happen) and propagates."""
