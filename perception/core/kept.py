@@ -53,6 +53,7 @@ import functools
 import hashlib
 import json
 import threading
+import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -328,13 +329,17 @@ class Kept(Generic[T]):
 
         try:
             with held_apart(engine) as apart:
+                waiting = time.monotonic()
                 try:
                     apart.execute(text(f"SET LOCAL lock_timeout = '{int(FLIGHT_WAIT.total_seconds())}s'"))
                     apart.execute(select(func.pg_advisory_xact_lock(lock)))
                 except OperationalError as waited:  # waited FLIGHT_WAIT for another process
                     raise _GaveUp from waited
-                # Whoever held the lock has committed its row: read in a statement after the wait.
-                stored = self._read(apart, key, canonical, version, now, limit)
+                # Whoever held the lock has committed its row: read in a statement after the wait,
+                # as of now plus the wait (a row computed while this one waited is not "from the
+                # future": its process may have begun a moment after this one).
+                waited_until = now + timedelta(seconds=time.monotonic() - waiting)
+                stored = self._read(apart, key, canonical, version, waited_until, limit)
                 if stored is not None:
                     return stored
                 result = compute()

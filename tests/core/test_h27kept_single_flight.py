@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, func, select, text
 from perception.core import kept as kept_module
 from perception.core.kept import Kept
 from perception.core.models.kept import KeptResult
-from tests.core.test_h19kept_shared import NOW, Figures, _app, _get
+from tests.core.test_h19kept_shared import NOW, Figures, _app
 from tests.own_database import PostgresSchema
 
 PAGE = "h27flight_test"
@@ -80,6 +80,7 @@ class Both:
             self.calls.append(who)
             if hold:
                 self.seen_waiting = _waiting_for_a_lock(self.database)
+                time.sleep(0.3)  # a computation takes longer than the gap between the processes
             if fail:
                 raise RuntimeError("the computation failed")
             return Figures(None, (1.0,) if who == "first" else (2.0,), NOW)
@@ -87,8 +88,18 @@ class Both:
         return run
 
     def get(self, who: str, app: Any, compute: Any) -> None:
+        from perception.core.transaction import unit_of_work
+        from perception.kpi.services.data_version import read_version
+
+        # The second process began a moment before the first, which computes for longer than
+        # that moment: its clock's now is earlier than the first's result.
+        now = NOW - timedelta(milliseconds=50) if who == "second" else NOW
         try:
-            self.results[who] = _get(app, Kept(PAGE, Figures), compute)
+            with app.app_context(), unit_of_work() as session:
+                version = read_version(session, PAGE)
+                self.results[who] = Kept(PAGE, Figures, max_age=timedelta(minutes=10)).get(
+                    session, {"scope": None}, version, compute, now=now
+                )
         except BaseException as error:  # noqa: BLE001 - the test reads it
             self.errors[who] = error
 
@@ -118,6 +129,7 @@ def test_a_result_computed_by_one_process_is_what_the_waiting_one_shows(two_apps
     both = Both(database, first, second)
     both.run(both.compute("first", hold=True), both.compute("second"))
     assert both.seen_waiting  # the second waited for the first's lock
+    # It reads the first's row, though computed "after" its own clock's now.
     assert both.calls == ["first"] and not both.errors
     assert both.results["first"].values == both.results["second"].values == (1.0,)
     assert _rows(first) == 1
