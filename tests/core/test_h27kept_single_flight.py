@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, func, select, text
 from perception.core import kept as kept_module
 from perception.core.kept import Kept
 from perception.core.models.kept import KeptResult
-from tests.core.test_h19kept_shared import NOW, Figures, _app
+from tests.core.test_h19kept_shared import NOW, Figures, two_apps  # noqa: F401 - the fixture, on this database
 from tests.own_database import PostgresSchema
 
 PAGE = "h27flight_test"
@@ -33,19 +33,6 @@ def database():
     schema = PostgresSchema("h27kept_flight")
     yield schema.url()
     schema.drop()
-
-
-@pytest.fixture
-def two_apps(database):
-    from perception.core.extensions import db
-
-    first, second = _app(database), _app(database)
-    with first.app_context():
-        db.create_all()
-    yield first, second
-    for app in (first, second):
-        with app.app_context():
-            db.engine.dispose()
 
 
 def _waiting_for_a_lock(url: str, deadline_s: float = 20.0) -> bool:
@@ -124,7 +111,7 @@ def _rows(app: Any) -> int:
         )
 
 
-def test_a_result_computed_by_one_process_is_what_the_waiting_one_shows(two_apps, database):
+def test_a_result_computed_by_one_process_is_what_the_waiting_one_shows(two_apps, database):  # noqa: F811 - the fixture imported above
     first, second = two_apps
     both = Both(database, first, second)
     both.run(both.compute("first", hold=True), both.compute("second"))
@@ -135,7 +122,7 @@ def test_a_result_computed_by_one_process_is_what_the_waiting_one_shows(two_apps
     assert _rows(first) == 1
 
 
-def test_a_failed_computation_lets_the_waiting_process_compute(two_apps, database):
+def test_a_failed_computation_lets_the_waiting_process_compute(two_apps, database):  # noqa: F811 - the fixture imported above
     first, second = two_apps
     both = Both(database, first, second)
     both.run(both.compute("first", hold=True, fail=True), both.compute("second"))
@@ -146,7 +133,7 @@ def test_a_failed_computation_lets_the_waiting_process_compute(two_apps, databas
     assert _rows(first) == 1
 
 
-def test_a_wait_longer_than_flight_wait_computes_itself(two_apps, database, monkeypatch):
+def test_a_wait_longer_than_flight_wait_computes_itself(two_apps, database, monkeypatch):  # noqa: F811 - the fixture imported above
     monkeypatch.setattr(kept_module, "FLIGHT_WAIT", timedelta(seconds=1))
     first, second = two_apps
     both = Both(database, first, second)
@@ -168,7 +155,7 @@ def test_a_wait_longer_than_flight_wait_computes_itself(two_apps, database, monk
     assert both.results["first"].values == (1.0,)
 
 
-def test_a_session_bound_to_an_outer_transaction_keeps_its_result_there(two_apps):
+def test_a_session_bound_to_an_outer_transaction_keeps_its_result_there(two_apps):  # noqa: F811 - the fixture imported above
     """The tests' rolled-back fixture: a result stored apart would outlive the transaction whose
     data it was computed from."""
     from sqlalchemy import orm
