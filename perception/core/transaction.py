@@ -210,9 +210,8 @@ def commit_apart(write: SessionWrite) -> None:
     which a worker reads right after)."""
     from perception.core.extensions import db
 
-    with Session(db.engine) as session:
+    with held_apart(db.engine) as session:
         write(session)
-        session.commit()
 
 
 @contextmanager
