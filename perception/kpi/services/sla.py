@@ -218,20 +218,20 @@ def attainment_of_frame(
         for sid, lo, hi in zip(sids.tolist(), starts.tolist(), ends.tolist(), strict=True):
             if sid == -1:
                 continue
-            mask = by_standard[lo:hi]
-            # np.unique(period[mask], return_inverse=True) through the periods' codes.
-            present = np.flatnonzero(np.bincount(period_at[mask], minlength=all_periods.size))
+            tickets = by_standard[lo:hi]  # the standard's, in frame order
+            # np.unique(period[tickets], return_inverse=True) through the periods' codes.
+            present = np.flatnonzero(np.bincount(period_at[tickets], minlength=all_periods.size))
             renumber = np.zeros(all_periods.size, dtype=np.intp)
             renumber[present] = np.arange(present.size)
-            periods, codes = all_periods[present], renumber[period_at[mask]]
+            periods, codes = all_periods[present], renumber[period_at[tickets]]
             w = within_target(
                 codes.ravel().astype(np.intp),
                 periods.size,
-                value_s[mask],
-                overdue[mask],
-                limit_s[mask],
-                share[mask],
-                version[mask],
+                value_s[tickets],
+                overdue[tickets],
+                limit_s[tickets],
+                share[tickets],
+                version[tickets],
             )
             labels = tuple(period_label(date.fromisoformat(str(p)), granularity) for p in periods.tolist())
             values = [None if np.isnan(v) else float(v) for v in w.share]
