@@ -2,7 +2,8 @@
 
 Every label is passed in already translated; nothing here chooses a language. Inputs are
 plain numbers (``nan`` marks a missing value); confidence intervals are computed by the
-caller (``scoring/``) and only drawn here.
+caller (``scoring/``) and only drawn here. Each chart is drawn once per distinct set of
+arguments in a process (perception.reporting.drawn): pages ask for the same charts again.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from perception.reporting.chart_inputs import (
     QuadrantPoint,
     TrendSeries,
 )
+from perception.reporting.drawn import kept_by_inputs
 from perception.reporting.figures import PALETTE, ChartFormat, render
 from perception.reporting.fonts import FontChoice
 
@@ -44,6 +46,7 @@ __all__ = [
 ]
 
 
+@kept_by_inputs
 def trend_chart(
     periods: Sequence[str],
     series: Sequence[TrendSeries],
@@ -144,6 +147,7 @@ def merged_points(points: Sequence[QuadrantPoint]) -> list[QuadrantPoint]:
     return merged
 
 
+@kept_by_inputs
 def interval_bar_chart(
     groups: Sequence[GroupEstimate],
     *,
@@ -195,6 +199,7 @@ def interval_bar_chart(
     return render(draw, fmt=fmt, size=width, font=font)
 
 
+@kept_by_inputs
 def quadrant_chart(
     points: Sequence[QuadrantPoint],
     labels: QuadrantLabels,
@@ -267,6 +272,7 @@ def quadrant_chart(
     return render(draw, fmt=fmt, size=size, font=font, inspect=inspect)
 
 
+@kept_by_inputs
 def heatmap_chart(
     row_labels: Sequence[str],
     col_labels: Sequence[str],
