@@ -138,3 +138,62 @@ def test_sla_form_shows_line_numbers_and_saves(db_session, world, app):
     assert "Provider&#39;s project manager" in detail and "2026-10-02" in detail  # the role in words
     edit = c.get(f"/setup/slas/{sla.id}/edit").get_data(as_text=True)
     assert "30 | provider_project_manager | pm@example.com" in edit
+
+
+def test_the_chooser_picks_what_sla_for_picks_on_every_day(db_session, world):
+    """SlaChooser (a batch of tickets: many pairs, many days, two queries) against sla_for day by
+    day across every boundary: a customer SLA starting, a general one ending and its successor,
+    a tier SLA, an inactive SLA, an OLA; customers on and off the tier and no customer. Each
+    SLA's calendar is built once and is calendar_for_sla's."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from perception.setup.services import sla as sla_service
+    from perception.setup.services.sla import SlaChooser
+
+    _sla(db_session, code="GEN-OLD", effective_to="2026-06-15")
+    _sla(db_session, code="GEN-NEW", effective_from="2026-06-15", covered_hours="mon-sat 08:00-20:00")
+    _sla(db_session, code="GOLD", tier="GOLD", covered_hours="24x7", effective_from="2026-05-20")
+    _sla(db_session, code="OWN", customer="R1-C", effective_from="2026-06-01", effective_to="2026-07-01")
+    off = _sla(db_session, code="OFF", customer="R2-C")
+    off.active = False
+    _sla(db_session, code="OLA-L2", kind="ola", supports="GOLD", services=[])
+    db_session.flush()
+    sid = world.service.id
+    pairs = [(sid, world.org["R1"]["customer"].id), (sid, world.org["R2"]["customer"].id), (sid, None)]
+    days = [date(2026, 5, 1) + timedelta(days=d) for d in range(90)]
+
+    statements: list[str] = []
+    engine = db_session.get_bind()
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        chooser = SlaChooser(db_session, pairs)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len(statements) <= 5  # tiers, SLAs, holidays, make-up days, escalations: not per day
+
+    built: list[int] = []
+    real = sla_service.calendar_for_sla
+
+    def counted(sla):
+        built.append(sla.id)
+        return real(sla)
+
+    sla_service.calendar_for_sla = counted
+    try:
+        chosen = set()
+        for service, customer in pairs:
+            for day in days:
+                expected = sla_for(db_session, service, customer, day)
+                assert chooser.sla_for(service, customer, day) is expected, (customer, day)
+                calendar = chooser.calendar_for(service, customer, day)
+                assert (calendar is None) == (expected is None)
+                if expected is not None:
+                    assert calendar == real(expected)
+                    chosen.add(expected.code)
+    finally:
+        sla_service.calendar_for_sla = real
+    assert chosen == {"GEN-OLD", "GEN-NEW", "GOLD", "OWN"}
+    assert sorted(built) == sorted(set(built))  # once per SLA

@@ -39,7 +39,7 @@ from perception.kpi.models import Ticket
 from perception.setup.models.catalog import Subscription
 from perception.setup.models.standards import ServiceStandard, StandardVersion
 from perception.setup.services import standards as setup_standards
-from perception.setup.services.sla import calendar_for_sla, sla_for
+from perception.setup.services.sla import SlaChooser
 from scoring.attainment import is_met
 from scoring.calendar import BusinessCalendar, business_seconds
 
@@ -247,14 +247,8 @@ def check_feedback_entries(
 def check_tickets(session: Session, tickets: Iterable[Ticket], standards: Standards | None = None) -> int:
     """Check closed tickets against the standards in force on their opening date; returns the count."""
     standards = standards or Standards(session)
-    calendars: dict[tuple[int, int | None, date], BusinessCalendar | None] = {}
-
-    def calendar_for(t: Ticket, on: date) -> BusinessCalendar | None:
-        key = (t.service_id, t.customer_id, on)
-        if key not in calendars:
-            sla = sla_for(session, t.service_id, t.customer_id, on)
-            calendars[key] = calendar_for_sla(sla) if sla is not None else None
-        return calendars[key]
+    tickets = list(tickets)
+    slas = SlaChooser(session, {(t.service_id, t.customer_id) for t in tickets})
 
     rows = []
     for t in tickets:
@@ -264,7 +258,11 @@ def check_tickets(session: Session, tickets: Iterable[Ticket], standards: Standa
                 TICKET,
                 t.id,
                 on,
-                ticket_comparisons(standards.get(on, t.service_id, t.customer_id), t, calendar_for(t, on)),
+                ticket_comparisons(
+                    standards.get(on, t.service_id, t.customer_id),
+                    t,
+                    slas.calendar_for(t.service_id, t.customer_id, on),
+                ),
                 region_id=t.region_id,
                 customer_id=t.customer_id,
                 service_id=t.service_id,
