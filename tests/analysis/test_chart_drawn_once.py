@@ -15,8 +15,8 @@ import pytest
 
 from tests.analysis.conftest import MONDAY
 from tests.analysis.test_chart_reuse import PERIOD, data  # noqa: F401 - the shared fixture
+from tests.analysis.test_h19kept_pages import own_app  # noqa: F401 - the fixture
 from tests.analysis.test_h19ovw_overview_kept import _answers
-from tests.own_database import sqlite_url
 
 PASSWORD = "pw-0123456789abc"
 WEEKS = f"from={MONDAY.isoformat()}&to={(MONDAY + timedelta(weeks=4, days=-1)).isoformat()}"
@@ -42,34 +42,20 @@ def draws(monkeypatch) -> list[str]:
 
 
 @pytest.fixture
-def committed_app(tmp_path):
-    """An app on its own SQLite file with two managers: its kept views are committed ones."""
-    from perception import create_app
+def committed_app(own_app):  # noqa: F811
+    """An app on its own SQLite file (its kept views are committed ones) with two managers and
+    four weeks of answers."""
     from perception.core.extensions import db
     from perception.core.models.auth import Role
     from perception.core.users import UserSpec, create_user
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": sqlite_url(tmp_path, "charts"),
-            "SECRET_KEY": "test-secret-key-which-is-long-enough-0123456789",
-            "REDIS_URL": None,
-            "JOBS_BACKGROUND": False,
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-        for name in ("m1", "m2"):
-            roles = frozenset({Role.MANAGER})
-            spec = UserSpec(username=name, display_name=name, roles=roles, password=PASSWORD)
-            create_user(db.session, spec)
+    with own_app.app_context():
+        roles = frozenset({Role.MANAGER})
+        create_user(db.session, UserSpec(username="m2", display_name="M2", roles=roles, password=PASSWORD))
         db.session.commit()
     for week in range(4):
-        _answers(app, [5] * 20 + [2] * (3 + week), week, 100 * week + 1)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+        _answers(own_app, [5] * 20 + [2] * (3 + week), week, 100 * week + 1)
+    return own_app
 
 
 def signed_in(app: Any, username: str) -> Any:
@@ -86,7 +72,7 @@ def svg(client: Any, path: str, language: str = "en") -> str:
 
 @pytest.mark.own_sqlite
 def test_a_page_opened_again_does_not_draw_its_charts_again(committed_app, draws):
-    first = signed_in(committed_app, "m1")
+    first = signed_in(committed_app, "m")
     assert first.get(f"/analysis/overview?{WEEKS}").status_code == 200
     drawn = [svg(first, chart) for chart in CHARTS]
     assert len(draws) == 2
@@ -103,7 +89,7 @@ def test_a_page_opened_again_does_not_draw_its_charts_again(committed_app, draws
 
 @pytest.mark.own_sqlite
 def test_a_view_computed_again_after_a_write_is_drawn_again(committed_app, draws):
-    client = signed_in(committed_app, "m1")
+    client = signed_in(committed_app, "m")
     assert client.get(f"/analysis/overview?{WEEKS}").status_code == 200
     before = svg(client, CHARTS[0])
     _answers(committed_app, [1] * 30, 3, 1000)  # week 4's CSAT falls

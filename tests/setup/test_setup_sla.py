@@ -141,7 +141,7 @@ def test_sla_form_shows_line_numbers_and_saves(db_session, world, app):
 
 
 def test_the_chooser_picks_what_sla_for_picks_on_every_day(db_session, world):
-    """SlaChooser (a batch of tickets: many pairs, many days, two queries) against sla_for day by
+    """SlaChooser (a batch of tickets: many pairs, many days, two queries) and slas_for against sla_for day by
     day across every boundary: a customer SLA starting, a general one ending and its successor,
     a tier SLA, an inactive SLA, an OLA; customers on and off the tier and no customer. Each
     SLA's calendar is built once and is calendar_for_sla's."""
@@ -150,7 +150,7 @@ def test_the_chooser_picks_what_sla_for_picks_on_every_day(db_session, world):
     from sqlalchemy import event
 
     from perception.setup.services import sla as sla_service
-    from perception.setup.services.sla import SlaChooser
+    from perception.setup.services.sla import SlaChooser, slas_for
 
     _sla(db_session, code="GEN-OLD", effective_to="2026-06-15")
     _sla(db_session, code="GEN-NEW", effective_from="2026-06-15", covered_hours="mon-sat 08:00-20:00")
@@ -196,4 +196,6 @@ def test_the_chooser_picks_what_sla_for_picks_on_every_day(db_session, world):
     finally:
         sla_service.calendar_for_sla = real
     assert chosen == {"GEN-OLD", "GEN-NEW", "GOLD", "OWN"}
+    for day in days[::7]:  # slas_for: the same choice from the SLAs of that day alone
+        assert slas_for(db_session, pairs, day) == {pair: sla_for(db_session, *pair, day) for pair in pairs}
     assert sorted(built) == sorted(set(built))  # once per SLA

@@ -88,41 +88,8 @@ def slas_for(
     their holidays and escalation rules); the most specific candidate is then picked per pair as
     ``sla_for`` does."""
     wanted = set(pairs)
-    if not wanted:
-        return {}
-    services = sorted({service for service, _ in wanted})
-    customers = sorted({customer for _, customer in wanted if customer is not None})
-    tiers: dict[tuple[int, int], int | None] = {}
-    if customers:
-        subscriptions = select(Subscription.customer_id, Subscription.service_id, Subscription.tier_id).where(
-            Subscription.customer_id.in_(customers), Subscription.service_id.in_(services)
-        )
-        tiers = {(customer, service): tier for customer, service, tier in session.execute(subscriptions)}
-    stmt = (
-        select(Sla, SlaService.service_id)
-        .join(SlaService, SlaService.sla_id == Sla.id)
-        .where(
-            SlaService.service_id.in_(services),
-            Sla.kind == AgreementKind.SLA,
-            Sla.active.is_(True),
-            or_(Sla.customer_id.is_(None), Sla.customer_id.in_(customers)),
-            _effective(on),
-        )
-        .options(selectinload(Sla.holidays), selectinload(Sla.workdays), selectinload(Sla.escalations))
-    )
-    by_service: dict[int, list[Sla]] = {}
-    for sla, service_id in session.execute(stmt):
-        by_service.setdefault(service_id, []).append(sla)
-    out: dict[tuple[int, int | None], Sla | None] = {}
-    for service, customer in wanted:
-        tier = tiers.get((customer, service)) if customer is not None else None
-        candidates = [
-            sla
-            for sla in by_service.get(service, [])
-            if sla.customer_id in (None, customer) and sla.tier_id in (None, tier)
-        ]
-        out[(service, customer)] = max(candidates, key=_rank) if candidates else None
-    return out
+    chooser = SlaChooser(session, wanted, on=on)
+    return {(service, customer): chooser.sla_for(service, customer, on) for service, customer in wanted}
 
 
 class SlaChooser:
@@ -133,7 +100,10 @@ class SlaChooser:
     once per service, customer and opening day, five queries each, and built a calendar each
     time (the feedback check of the demo's tickets: 2.5 % of the test suite's CPU, session 21)."""
 
-    def __init__(self, session: Session, pairs: Iterable[tuple[int, int | None]]) -> None:
+    def __init__(
+        self, session: Session, pairs: Iterable[tuple[int, int | None]], *, on: date | None = None
+    ) -> None:
+        """``on``: only SLAs in force on that day will be asked for (``slas_for``): load those alone."""
         wanted = set(pairs)
         services = sorted({service for service, _ in wanted})
         customers = sorted({customer for _, customer in wanted if customer is not None})
@@ -153,6 +123,7 @@ class SlaChooser:
                     Sla.kind == AgreementKind.SLA,
                     Sla.active.is_(True),
                     or_(Sla.customer_id.is_(None), Sla.customer_id.in_(customers)),
+                    *([] if on is None else [_effective(on)]),
                 )
                 .options(
                     selectinload(Sla.holidays), selectinload(Sla.workdays), selectinload(Sla.escalations)
