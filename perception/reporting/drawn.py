@@ -8,8 +8,9 @@ page's view is kept until its data change (perception.core.kept), so every manag
 KPI page, in every tab and every reload, asked for the same trend charts, one per KPI, and each
 request drew its chart again (a third of the CPU of a browser walking the demo's pages, py-spy,
 session 21). Kept per process under a key made of every argument's value (arrays by their bytes,
-dataclasses field by field, floats exactly), bounded (``KEPT_CHARTS``, least recently used dropped
-first) and locked. A call that asks to inspect the figure (tests) or passes a value this module
+dataclasses field by field, floats exactly), bounded in bytes (``KEPT_BYTES``, least recently used
+dropped first) and locked. SVG only, the pages' format: a PDF's PNG charts are drawn once per PDF
+anyway, and are larger. A call that asks to inspect the figure (tests) or passes a value this module
 cannot read as a key is drawn as before.
 """
 
@@ -26,12 +27,13 @@ import numpy as np
 
 P = ParamSpec("P")
 
-#: Charts kept per process: a KPI page of 40 KPIs in two languages and a few pages besides, each
-#: some 10-60 kB of SVG.
-KEPT_CHARTS = 256
+#: The SVG kept per process: a trend chart is some 10-60 kB, a national provider's heat map a few
+#: hundred; a KPI page of 40 KPIs in two languages and several pages besides fit.
+KEPT_BYTES = 32 * 1024 * 1024
 
 _lock = threading.Lock()
 _kept: OrderedDict[Hashable, bytes] = OrderedDict()
+_kept_bytes = 0
 
 
 class _NotAKey(Exception):
@@ -62,7 +64,7 @@ def kept_by_inputs(chart: Callable[P, bytes]) -> Callable[P, bytes]:
 
     @functools.wraps(chart)
     def kept(*args: P.args, **kwargs: P.kwargs) -> bytes:
-        if kwargs.get("inspect") is not None:
+        if kwargs.get("inspect") is not None or kwargs.get("fmt", "svg") != "svg":
             return chart(*args, **kwargs)
         try:
             key = (chart.__qualname__, _key(args), _key(sorted(kwargs.items())))
@@ -74,10 +76,13 @@ def kept_by_inputs(chart: Callable[P, bytes]) -> Callable[P, bytes]:
                 _kept.move_to_end(key)
                 return found
         data = chart(*args, **kwargs)
+        global _kept_bytes
         with _lock:
-            _kept[key] = data
-            while len(_kept) > KEPT_CHARTS:
-                _kept.popitem(last=False)
+            if key not in _kept:
+                _kept[key] = data
+                _kept_bytes += len(data)
+            while _kept_bytes > KEPT_BYTES:
+                _kept_bytes -= len(_kept.popitem(last=False)[1])
         return data
 
     return kept
@@ -85,5 +90,7 @@ def kept_by_inputs(chart: Callable[P, bytes]) -> Callable[P, bytes]:
 
 def forget() -> None:
     """Drop every kept chart (tests, benchmarks)."""
+    global _kept_bytes
     with _lock:
         _kept.clear()
+        _kept_bytes = 0

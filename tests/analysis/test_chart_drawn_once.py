@@ -135,3 +135,27 @@ def test_every_argument_is_part_of_the_key():
         assert _key(a) != _key(b), (a, b)
     with pytest.raises(_NotAKey):
         _key(object())
+
+
+def test_svg_is_kept_within_its_bytes_and_png_is_drawn_each_time(draws, monkeypatch):
+    """A PDF's PNG charts are drawn each time (once per PDF); the SVG kept stays under KEPT_BYTES,
+    the least recently used dropped first."""
+    from perception.reporting import drawn
+    from perception.reporting.charts import TrendSeries, trend_chart
+
+    def chart(label: str, fmt: str = "svg") -> bytes:
+        return trend_chart(["W1", "W2"], [TrendSeries(label, [0.5, 0.7])], title="CSAT", fmt=fmt)
+
+    png = [chart("a", "png"), chart("a", "png")]
+    assert len(draws) == 2 and png[0] == png[1] and png[0].startswith(b"\x89PNG")
+    first = chart("a")
+    monkeypatch.setattr(drawn, "KEPT_BYTES", 2 * len(first) + len(first) // 2)  # room for two
+    assert chart("a") == first and len(draws) == 3
+    chart("b")
+    chart("a")  # used again: "b" is now the least recently used
+    chart("c")  # over the bound: "b" goes
+    assert len(draws) == 5 and drawn._kept_bytes <= drawn.KEPT_BYTES
+    chart("a")
+    assert len(draws) == 5
+    chart("b")
+    assert len(draws) == 6
