@@ -42,7 +42,9 @@ class _NotAKey(Exception):
 
 def _key(value: Any) -> Hashable:
     """``value`` as a hashable key equal for equal values (NaN included: repr, not ==)."""
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, bool | np.bool_):
+        return ("b", bool(value))  # True == 1 as a dictionary key: told apart
+    if value is None or isinstance(value, int | str):
         return value
     if isinstance(value, float | np.floating):
         return ("f", float(value).hex())

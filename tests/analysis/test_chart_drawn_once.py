@@ -130,6 +130,8 @@ def test_every_argument_is_part_of_the_key():
         (np.array([1, 2]), np.array([1.0, 2.0])),
         ((1.0, "a"), (1.0, "b")),
         (1, 1.0),
+        (1, True),
+        (0, np.False_),
     ]
     for a, b in different:
         assert _key(a) != _key(b), (a, b)
