@@ -39,17 +39,17 @@ def _data(observe, org, catalog):
 
 
 def _histograms(monkeypatch):
-    """A counter of the reads of the facts' histogram (changes._histogram: on PostgreSQL it reads
-    through the driver's cursor, which SQLAlchemy's cursor events do not see)."""
+    """A counter of the reads of the facts' histogram (changes._histogram_statement, made for
+    each read whichever way its rows come back)."""
     seen: list[object] = []
-    read = changes._histogram
+    read = changes._histogram_statement
 
     def counted(*args, **kwargs):
         seen.append(args[2])
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(changes, "_histogram", counted)
-    return seen, lambda: monkeypatch.setattr(changes, "_histogram", read)
+    monkeypatch.setattr(changes, "_histogram_statement", counted)
+    return seen, lambda: monkeypatch.setattr(changes, "_histogram_statement", read)
 
 
 def test_the_look_is_kept_until_an_answer_changes(db_session, org, catalog, observe, monkeypatch):

@@ -79,8 +79,8 @@ def assert_look_kept(app: Any, filters: Any, today: date, before: Any, monkeypat
     from perception.core.extensions import db
 
     reads: list[Any] = []
-    read = changes._histogram
-    monkeypatch.setattr(changes, "_histogram", lambda *a, **k: reads.append(a) or read(*a, **k))
+    read = changes._histogram_statement
+    monkeypatch.setattr(changes, "_histogram_statement", lambda *a, **k: reads.append(a) or read(*a, **k))
     changes.forget_kept()
     with app.app_context():
         again = changes.change_summary(db.session, filters, today=today)

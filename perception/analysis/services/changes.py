@@ -54,7 +54,21 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
-from sqlalchemy import case, func, literal, select, text, union_all
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    Integer,
+    SmallInteger,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from perception.analysis.services.facts import DIMENSION_CODES, DIMENSION_KINDS, tune_for_aggregation
@@ -199,9 +213,10 @@ def _answer_value() -> Any:
     )
 
 
-def _histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> list[Any]:
+def _histogram_statement(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> Any:
     """The answers of the window counted per side (recent or baseline), region, service, measure,
-    scale and value (``_answer_value``): the rows build_inputs reads.
+    scale and value (``_answer_value``): the rows build_inputs reads; the transaction tuned to
+    group them.
 
     One grouping per side, joined by UNION ALL: the sides share no group, and on PostgreSQL the
     planner runs the two in parallel processes (Parallel Append), each scanning its own weeks: on
@@ -225,9 +240,6 @@ def _histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow)
             .group_by(*columns)
         )
 
-    stmt = union_all(
-        side(False, window.baseline_start, window.recent_start), side(True, window.recent_start, window.end)
-    )
     tune_for_aggregation(session)
     if session.get_bind().dialect.name == "postgresql":
         # Group in a hash table, not by sorting a million rows: the planner expects some 1.1 million
@@ -236,11 +248,124 @@ def _histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow)
         # time (issue 19). Bounded by the look's cells and values, not by the answers; more groups
         # than planned spill to disk, as a sort would.
         session.execute(text("SET LOCAL hash_mem_multiplier = 4"))
+    return union_all(
+        side(False, window.baseline_start, window.recent_start), side(True, window.recent_start, window.end)
+    )
+
+
+def _histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> list[Any]:
+    """The histogram's rows (``_histogram_statement``) as the driver's tuples: (recent, region,
+    service, kind, dimension, scale_min, scale_max, value, count)."""
+    stmt = _histogram_statement(session, filters, window)
     # The driver's tuples, not SQLAlchemy's rows, and no garbage collection while some 300,000 of
     # them are made (a national provider's look: 0.55 -> 0.17 s of CPU, issue 19). The same
     # statement, so the same rows in the same order (build_inputs sums in row order).
     with no_gc():
         return fetch_tuples(session, stmt, binary=True)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """The histogram's rows as columns, one entry per row in row order: what build_inputs reads.
+    ``measure`` is each row's index in ``measures`` (the measure it counts in: CSAT, NPS, CES or
+    a dimension), -1 for a row no measure takes (a dimension's kind without its dimension)."""
+
+    recent: np.ndarray
+    region: np.ndarray
+    service: np.ndarray  # -1: no service
+    measure: np.ndarray
+    measures: tuple[str, ...]
+    lo: np.ndarray
+    hi: np.ndarray
+    value: np.ndarray
+    count: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+    @classmethod
+    def of_rows(cls, rows: list[Any]) -> Histogram:
+        """The columns of ``_histogram``'s rows (either driver's: sqlite3 gives the side as 0/1)."""
+
+        # Each column straight from the rows (not zip(*rows) and a list per column first: a third
+        # of build_inputs' CPU at a national provider's 300,000 rows, issue 19).
+        def column_of(i: int, dtype: Any) -> np.ndarray:
+            return np.fromiter(map(itemgetter(i), rows), dtype=dtype, count=len(rows))
+
+        # The measure of every row, decided once per (kind, dimension) pair, not per row (np.unique
+        # over the rows' names as Python strings was half of build_inputs at a tenth of a national
+        # provider's size). The pairs are streamed, not listed: 300,000 tuples kept alive set off
+        # the garbage collector over every object of the process (issue 19).
+        def row_pairs() -> Iterator[tuple[str, str]]:
+            return zip(map(itemgetter(3), rows), map(itemgetter(4), rows), strict=True)
+
+        pairs = {kd: j for j, kd in enumerate(dict.fromkeys(row_pairs()))}
+        names = [k if k in ("csat", "nps", "ces") else (d or "") for k, d in pairs]
+        measures = tuple(dict.fromkeys(n for n in names if n))
+        pair_measure = np.array([measures.index(n) if n else -1 for n in names], dtype=np.int64)
+        pair_of = np.fromiter(map(pairs.__getitem__, row_pairs()), dtype=np.int64, count=len(rows))
+        return cls(
+            column_of(0, bool), column_of(1, np.int64), column_of(2, np.int64),
+            pair_measure[pair_of] if len(rows) else np.zeros(0, dtype=np.int64), measures,
+            column_of(5, float), column_of(6, float), column_of(7, float), column_of(8, np.int64),
+        )  # fmt: skip
+
+
+#: The measures a histogram read as columns names by number (``_measure_code``).
+KNOWN_MEASURES = ("csat", "nps", "ces", *DIMENSION_CODES)
+#: A row of a dimension's kind whose dimension is none of the six: read as rows instead.
+_UNKNOWN = -2
+
+
+def _measure_code(kind: Any, dimension: Any) -> Any:
+    """A histogram row's measure as its index in KNOWN_MEASURES (-1: a dimension's kind without
+    a dimension, which no measure takes; _UNKNOWN: a dimension not known)."""
+    return case(
+        *((kind == k, i) for i, k in enumerate(("csat", "nps", "ces"))),
+        (dimension == "", -1),
+        *((dimension == d, 3 + j) for j, d in enumerate(DIMENSION_CODES)),
+        else_=_UNKNOWN,
+    )
+
+
+def _histogram_columns(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> Histogram:
+    """The histogram as columns. On PostgreSQL each column comes back as one value: the rows'
+    numbers in their binary form, concatenated in row order by the database (string_agg over the
+    histogram's rows: every aggregate of one grouping reads the same rows in the same order), and
+    read by NumPy without a Python object per number. At a national provider's size the 281,000
+    rows' tuples and the columns made from them were 0.5-0.9 s of the process's CPU, the
+    concatenation costs the database some 0.1 s (issue 19). Elsewhere (SQLite, a tenth of the
+    size), or when a dimension is none of the six known, the columns of the rows."""
+    if session.get_bind().dialect.name != "postgresql":
+        return Histogram.of_rows(_histogram(session, filters, window))
+    rows = _histogram_statement(session, filters, window).subquery()
+    # (the function that gives a number's binary form, the number as that function's type, NumPy's
+    # reading of that form)
+    parts: tuple[tuple[str, Any, Any, str], ...] = (
+        ("boolsend", rows.c.recent, Boolean(), "?"),
+        ("int4send", rows.c.region_id, Integer(), ">i4"),
+        ("int4send", rows.c[2], Integer(), ">i4"),  # the service (-1: none)
+        ("int2send", _measure_code(rows.c.kind, rows.c[4]), SmallInteger(), ">i2"),
+        ("float8send", rows.c.scale_min, Float(53), ">f8"),
+        ("float8send", rows.c.scale_max, Float(53), ">f8"),
+        ("float8send", rows.c[7], Float(53), ">f8"),  # the value as the look counts it
+        ("int8send", rows.c[8], BigInteger(), ">i8"),  # the count
+    )
+    nothing: Any = literal_column("''::bytea")
+    stmt = select(
+        *(func.string_agg(getattr(func, send)(cast(col, tp)), nothing) for send, col, tp, _ in parts)
+    )
+    found = session.execute(stmt.select_from(rows)).one()
+    recent, region, service, measure, lo, hi, value, count = (
+        np.frombuffer(raw or b"", dtype=dtype).astype(dtype.lstrip(">"))
+        for raw, (_, _, _, dtype) in zip(found, parts, strict=True)
+    )
+    if (measure == _UNKNOWN).any():
+        return Histogram.of_rows(_histogram(session, filters, window))
+    return Histogram(
+        recent, region.astype(np.int64), service.astype(np.int64), measure.astype(np.int64), KNOWN_MEASURES,
+        lo, hi, value, count.astype(np.int64),
+    )  # fmt: skip
 
 
 def _category(kind: str, lo: float, hi: float, value: float) -> tuple[str, float] | None:
@@ -252,7 +377,7 @@ def _category(kind: str, lo: float, hi: float, value: float) -> tuple[str, float
     return None
 
 
-def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
+def build_inputs(rows: list[Any] | Histogram) -> tuple[ScoredInputs, IndexInputs]:
     """Category counts per (unit, measure, side) from the histogram rows; CES and dimensions are
     scored on 0..100 (as the index) so answers on different scales compare.
 
@@ -261,42 +386,31 @@ def build_inputs(rows: list[Any]) -> tuple[ScoredInputs, IndexInputs]:
     and unit: a national provider's look holds 5,000 cells and hundreds of thousands of rows.
     The sums of the dimensions accumulate in row order, as a loop over the rows would. The
     inputs come back as columns (scoring.drift.ScoredInputs, IndexInputs), not 40,000 objects."""
-    if not rows:
+    h = rows if isinstance(rows, Histogram) else Histogram.of_rows(rows)
+    if not len(h):
         return ScoredInputs.of([]), IndexInputs.of([])
-
-    # Each column straight from the rows (not zip(*rows) and a list per column first: a third of
-    # this function's CPU at a national provider's 300,000 rows, issue 19).
-    def column_of(i: int, dtype: Any) -> np.ndarray:
-        return np.fromiter(map(itemgetter(i), rows), dtype=dtype, count=len(rows))
-
-    recent = column_of(0, bool)
-    region = column_of(1, np.int64)
-    service = column_of(2, np.int64)
-    lo = column_of(5, float)
-    hi = column_of(6, float)
-    value = column_of(7, float)
-    count = column_of(8, np.int64)
+    recent, region, service, lo, hi, value, count = (
+        h.recent,
+        h.region,
+        h.service,
+        h.lo,
+        h.hi,
+        h.value,
+        h.count,
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.where(hi > lo, 100.0 * (value - lo) / (hi - lo), 0.0)
 
-    # The measure and score of every row, as _category and the CES / dimension rule give them:
-    # decided once per (kind, dimension) pair, not per row (np.unique over the rows' names as
-    # Python strings was half of this function at a tenth of a national provider's size).
-    # The pairs are streamed, not listed: 300,000 tuples kept alive set off the garbage collector
-    # over every object of the process (issue 19).
-    def row_pairs() -> Iterator[tuple[str, str]]:
-        return zip(map(itemgetter(3), rows), map(itemgetter(4), rows), strict=True)
-
-    pairs = {kd: j for j, kd in enumerate(dict.fromkeys(row_pairs()))}
-    pair_of = np.fromiter(map(pairs.__getitem__, row_pairs()), dtype=np.int64, count=len(rows))
-    pair_names = [
-        k if k in ("csat", "nps", "ces") else (d or "") for k, d in pairs
-    ]  # fmt: skip
-    measures = sorted(set(pair_names) - {""})
-    pair_code = np.array([measures.index(n) if n else -1 for n in pair_names], dtype=np.int64)
-    pair_kind = np.array([("csat", "nps").index(k) if k in ("csat", "nps") else 2 for k, _ in pairs])
-    code = pair_code[pair_of]
-    kind_of = pair_kind[pair_of]
+    # The measures in the order of their names, and each row's code among them (-1: none); the
+    # score of every row as _category and the CES / dimension rule give it.
+    present = np.unique(h.measure[h.measure >= 0]).tolist()
+    measures = sorted({h.measures[i] for i in present})
+    recode = np.full(len(h.measures) + 1, -1, dtype=np.int64)  # the last entry: -1 stays -1
+    for i in present:
+        recode[i] = measures.index(h.measures[i])
+    code = recode[h.measure]
+    measure_kind = np.array([("csat", "nps").index(m) if m in ("csat", "nps") else 2 for m in measures] + [2])
+    kind_of = measure_kind[code]
     is_csat, is_nps = kind_of == 0, kind_of == 1
     with np.errstate(invalid="ignore"):
         score = np.where(
@@ -525,7 +639,7 @@ def forget_kept() -> None:
 def computed_view(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> ChangeView:
     """The look of ``window`` computed from the facts now (change_view keeps it)."""
     computed_at = utcnow()
-    scored, indices = build_inputs(_histogram(session, filters, window))
+    scored, indices = build_inputs(_histogram_columns(session, filters, window))
     look = detect_drops(scored, indices)
     names = load_names(session, customers=False)
     flags = tuple(_row(t, names) for t in look.flags)
@@ -539,7 +653,7 @@ def computed_summary(session: Session, filters: AnalysisFilters, window: ChangeW
     storing 40,000 tests was a third of the overview's first load; the API and the alert's
     first read compute the whole look)."""
     computed_at = utcnow()
-    tests = drop_tests(*build_inputs(_histogram(session, filters, window)))
+    tests = drop_tests(*build_inputs(_histogram_columns(session, filters, window)))
     names = load_names(session, customers=False)
     flags = tuple(_row(t, names) for t in tests.flags())
     return ChangeSummary(
