@@ -13,11 +13,12 @@ pytestmark = pytest.mark.redis
 def test_jobs_run_on_redis_with_rq(redis_url, tmp_path, monkeypatch):
     """A real Redis queue and an RQ worker: the job runs in its own app and transaction."""
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     from perception import create_app
     from perception.core.extensions import db
     from perception.core.jobs import enqueue
+    from perception.core.jobs.worker import InProcessWorker
     from perception.core.models.jobs import Job
     from perception.core.transaction import unit_of_work
 
@@ -39,7 +40,7 @@ def test_jobs_run_on_redis_with_rq(redis_url, tmp_path, monkeypatch):
             job_id = enqueue("send_email", to="rq@example.com", subject="via redis", text="hello")
         assert job_id is not None
         assert queue.count == 1
-        SimpleWorker([queue], connection=conn).work(burst=True)
+        InProcessWorker([queue], connection=conn).work(burst=True)
         job = queue.fetch_job(job_id)
         assert job is not None and job.is_finished, job and job.latest_result()
         row = db.session.get(Job, job_id, populate_existing=True)
@@ -90,12 +91,13 @@ def test_a_job_asked_for_while_redis_is_down_is_sent_when_it_returns(redis_url, 
     """The outbox: the job's row commits with the work that asked for it, so a Redis that is down at
     that moment loses nothing (the issue: such a job was lost); the sweep sends it once Redis is back."""
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     from perception import create_app
     from perception.core.extensions import db
     from perception.core.jobs import enqueue
     from perception.core.jobs.runner import sweep
+    from perception.core.jobs.worker import InProcessWorker
     from perception.core.models.jobs import Job
     from perception.core.transaction import unit_of_work
 
@@ -117,7 +119,48 @@ def test_a_job_asked_for_while_redis_is_down_is_sent_when_it_returns(redis_url, 
         app.config["REDIS_URL"] = redis_url  # Redis is back
         assert sweep(app) == [job_id]
         assert queue.count == 1
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        InProcessWorker([queue], connection=queue.connection).work(burst=True)
         row = db.session.get(Job, job_id, populate_existing=True)
         assert row.status == "done" and row.result is True
         db.engine.dispose()
+
+
+def test_a_worker_stops_listening_without_waiting_out_its_listener(redis_url):
+    """RQ 3.0 unsubscribes a worker's command channel and then stops the thread that listens on
+    it; since redis-py 8.2 stopping waits for that thread, and a thread that has already read the
+    unsubscribe reply waits up to RQ's 60 s for a subscription again. So a worker's end (every
+    burst worker's, and a warm shutdown's) took a minute whenever the thread won that race: one of
+    these tests took 60-61 s in CI, never alone. Here the race is lost on purpose: the reply is
+    read before the stop."""
+    import threading
+    import time
+
+    from redis import Redis
+    from rq import Queue
+
+    from perception.core.jobs.worker import InProcessWorker
+
+    conn = Redis.from_url(redis_url)
+    worker = InProcessWorker([Queue("perception-test-listen", connection=conn)], connection=conn)
+    worker.subscribe()
+
+    def until(condition) -> None:
+        deadline = time.monotonic() + 5
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    until(lambda: worker.pubsub.subscribed)
+    assert worker.pubsub.subscribed
+    send = worker.pubsub.unsubscribe
+
+    def unsubscribe_and_let_the_listener_read_the_reply(*args, **kwargs):
+        send(*args, **kwargs)
+        until(lambda: not worker.pubsub.subscribed)
+        time.sleep(0.3)  # the listener is back in its read
+
+    worker.pubsub.unsubscribe = unsubscribe_and_let_the_listener_read_the_reply
+    stopped = threading.Event()
+    threading.Thread(target=lambda: (worker.unsubscribe(), stopped.set()), daemon=True).start()
+    assert stopped.wait(10), "the worker waited out its listener's 60-second read"
+    until(lambda: not worker.pubsub_thread.is_alive())
+    assert not worker.pubsub_thread.is_alive()
