@@ -47,7 +47,7 @@ filters, *, today) -> ChangeSummary``; ``forget_kept()``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from operator import itemgetter
@@ -213,15 +213,21 @@ def _answer_value() -> Any:
     )
 
 
-def _histogram_statement(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> Any:
-    """The answers of the window counted per side (recent or baseline), region, service, measure,
-    scale and value (``_answer_value``): the rows build_inputs reads; the transaction tuned to
-    group them.
+def _tuned(session: Session) -> None:
+    """The transaction tuned to group a look's answers."""
+    tune_for_aggregation(session)
+    if session.get_bind().dialect.name == "postgresql":
+        # Group in a hash table, not by sorting a million rows: the planner expects some 1.1 million
+        # groups where a national provider's look has 322,000 (98 MB), so with the hash memory
+        # tune_for_aggregation allows (128 MB) it sorts: 1.9-2.1 s against 1.0-1.1 s of database
+        # time (issue 19). Bounded by the look's cells and values, not by the answers; more groups
+        # than planned spill to disk, as a sort would.
+        session.execute(text("SET LOCAL hash_mem_multiplier = 4"))
 
-    One grouping per side, joined by UNION ALL: the sides share no group, and on PostgreSQL the
-    planner runs the two in parallel processes (Parallel Append), each scanning its own weeks: on
-    a machine of two cores the look's grouping takes the time of its larger side, the baseline's
-    eight weeks (issue 19)."""
+
+def _grouped(filters: AnalysisFilters, start: date, end: date, part: Any, *, by_part: bool) -> Any:
+    """The customers' answers of [start, end) counted per ``part`` (labelled "part": the side, or the
+    week with ``by_part``), region, service, kind, dimension, scale and value (``_answer_value``)."""
     columns = (
         Obs.region_id,
         func.coalesce(Obs.service_id, -1),
@@ -231,44 +237,58 @@ def _histogram_statement(session: Session, filters: AnalysisFilters, window: Cha
         Obs.scale_max,
         _answer_value(),
     )
-
-    def side(recent: bool, start: date, end: date) -> Any:
-        f = replace(filters, start=start, end=end)
-        return (
-            select(literal(recent).label("recent"), *columns, func.count())
-            .where(*where_facts(Obs, f), Obs.kind.in_(CHANGE_KINDS), Obs.source.in_(CHANGE_SOURCES))
-            .group_by(*columns)
-        )
-
-    tune_for_aggregation(session)
-    if session.get_bind().dialect.name == "postgresql":
-        # Group in a hash table, not by sorting a million rows: the planner expects some 1.1 million
-        # groups where a national provider's look has 322,000 (98 MB), so with the hash memory
-        # tune_for_aggregation allows (128 MB) it sorts: 1.9-2.1 s against 1.0-1.1 s of database
-        # time (issue 19). Bounded by the look's cells and values, not by the answers; more groups
-        # than planned spill to disk, as a sort would.
-        session.execute(text("SET LOCAL hash_mem_multiplier = 4"))
-    return union_all(
-        side(False, window.baseline_start, window.recent_start), side(True, window.recent_start, window.end)
+    f = replace(filters, start=start, end=end)
+    return (
+        select(part.label("part"), *columns, func.count())
+        .where(*where_facts(Obs, f), Obs.kind.in_(CHANGE_KINDS), Obs.source.in_(CHANGE_SOURCES))
+        .group_by(*((part,) if by_part else ()), *columns)
     )
+
+
+def _histogram_statement(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> Any:
+    """The answers of the window counted per side (recent or baseline), region, service, measure,
+    scale and value (``_answer_value``): the rows build_inputs reads; the transaction tuned to
+    group them.
+
+    One grouping per side, joined by UNION ALL: the sides share no group, and on PostgreSQL the
+    planner runs the two in parallel processes (Parallel Append), each scanning its own weeks: on
+    a machine of two cores the look's grouping takes the time of its larger side, the baseline's
+    eight weeks (issue 19)."""
+    _tuned(session)
+    return union_all(
+        _grouped(filters, window.baseline_start, window.recent_start, literal(False), by_part=False),
+        _grouped(filters, window.recent_start, window.end, literal(True), by_part=False),
+    )
+
+
+def _weeks_statement(session: Session, filters: AnalysisFilters, weeks: list[date]) -> Any:
+    """The answers of ``weeks`` counted per week and as ``_histogram_statement`` counts them."""
+    _tuned(session)
+    grouped = _grouped(filters, min(weeks), max(weeks) + timedelta(weeks=1), Obs.period_start, by_part=True)
+    return grouped.where(Obs.period_start.in_(weeks))
+
+
+def _rows_of(statement: Any, session: Session) -> list[Any]:
+    """``statement``'s rows as the driver's tuples, not SQLAlchemy's rows, and no garbage collection
+    while some 300,000 of them are made (a national provider's look: 0.55 -> 0.17 s of CPU, issue
+    19). The same statement, so the same rows in the same order (build_inputs sums in row order)."""
+    with no_gc():
+        return fetch_tuples(session, statement, binary=True)
 
 
 def _histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> list[Any]:
     """The histogram's rows (``_histogram_statement``) as the driver's tuples: (recent, region,
     service, kind, dimension, scale_min, scale_max, value, count)."""
-    stmt = _histogram_statement(session, filters, window)
-    # The driver's tuples, not SQLAlchemy's rows, and no garbage collection while some 300,000 of
-    # them are made (a national provider's look: 0.55 -> 0.17 s of CPU, issue 19). The same
-    # statement, so the same rows in the same order (build_inputs sums in row order).
-    with no_gc():
-        return fetch_tuples(session, stmt, binary=True)
+    return _rows_of(_histogram_statement(session, filters, window), session)
 
 
 @dataclass(frozen=True)
 class Histogram:
     """The histogram's rows as columns, one entry per row in row order: what build_inputs reads.
     ``measure`` is each row's index in ``measures`` (the measure it counts in: CSAT, NPS, CES or
-    a dimension), -1 for a row no measure takes (a dimension's kind without its dimension)."""
+    a dimension), -1 for a row no measure takes (a dimension's kind without its dimension).
+    ``recent``: each row's side (True: the recent weeks); in a histogram read by week
+    (``_weeks_columns``), each row's week instead, as days since 1970-01-01."""
 
     recent: np.ndarray
     region: np.ndarray
@@ -284,8 +304,9 @@ class Histogram:
         return len(self.count)
 
     @classmethod
-    def of_rows(cls, rows: list[Any]) -> Histogram:
-        """The columns of ``_histogram``'s rows (either driver's: sqlite3 gives the side as 0/1)."""
+    def of_rows(cls, rows: list[Any], *, by_week: bool = False) -> Histogram:
+        """The columns of ``_histogram``'s rows (either driver's: sqlite3 gives the side as 0/1 and
+        a week as its ISO text), or, ``by_week``, of ``_weeks_statement``'s."""
 
         # Each column straight from the rows (not zip(*rows) and a list per column first: a third
         # of build_inputs' CPU at a national provider's 300,000 rows, issue 19).
@@ -304,8 +325,13 @@ class Histogram:
         measures = tuple(dict.fromkeys(n for n in names if n))
         pair_measure = np.array([measures.index(n) if n else -1 for n in names], dtype=np.int64)
         pair_of = np.fromiter(map(pairs.__getitem__, row_pairs()), dtype=np.int64, count=len(rows))
+        first = (
+            np.array(list(map(itemgetter(0), rows)), dtype="datetime64[D]").astype(np.int64)
+            if by_week
+            else column_of(0, bool)
+        )
         return cls(
-            column_of(0, bool), column_of(1, np.int64), column_of(2, np.int64),
+            first, column_of(1, np.int64), column_of(2, np.int64),
             pair_measure[pair_of] if len(rows) else np.zeros(0, dtype=np.int64), measures,
             column_of(5, float), column_of(6, float), column_of(7, float), column_of(8, np.int64),
         )  # fmt: skip
@@ -329,20 +355,35 @@ def _measure_code(kind: Any, dimension: Any) -> Any:
 
 
 def _histogram_columns(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> Histogram:
-    """The histogram as columns. On PostgreSQL each column comes back as one value: the rows'
-    numbers in their binary form, concatenated in row order by the database (string_agg over the
-    histogram's rows: every aggregate of one grouping reads the same rows in the same order), and
-    read by NumPy without a Python object per number. At a national provider's size the 281,000
-    rows' tuples and the columns made from them were 0.5-0.9 s of the process's CPU, the
-    concatenation costs the database some 0.1 s (issue 19). Elsewhere (SQLite, a tenth of the
+    """The histogram (``_histogram_statement``) as columns (``_columns_of``)."""
+    return _columns_of(session, lambda: _histogram_statement(session, filters, window), by_week=False)
+
+
+def _weeks_columns(session: Session, filters: AnalysisFilters, weeks: list[date]) -> Histogram:
+    """The histogram of ``weeks`` by week (``_weeks_statement``) as columns (``_columns_of``)."""
+    return _columns_of(session, lambda: _weeks_statement(session, filters, weeks), by_week=True)
+
+
+def _columns_of(session: Session, statement: Callable[[], Any], *, by_week: bool) -> Histogram:
+    """A histogram statement's rows as columns. On PostgreSQL each column comes back as one value:
+    the rows' numbers in their binary form, concatenated in row order by the database (string_agg
+    over the histogram's rows: every aggregate of one grouping reads the same rows in the same
+    order), and read by NumPy without a Python object per number. At a national provider's size
+    the 281,000 rows' tuples and the columns made from them were 0.5-0.9 s of the process's CPU,
+    the concatenation costs the database some 0.1 s (issue 19). Elsewhere (SQLite, a tenth of the
     size), or when a dimension is none of the six known, the columns of the rows."""
     if session.get_bind().dialect.name != "postgresql":
-        return Histogram.of_rows(_histogram(session, filters, window))
-    rows = _histogram_statement(session, filters, window).subquery()
+        return Histogram.of_rows(_rows_of(statement(), session), by_week=by_week)
+    rows = statement().subquery()
+    first: tuple[str, Any, Any, str] = (
+        ("int4send", rows.c.part - literal_column("DATE '1970-01-01'"), Integer(), ">i4")
+        if by_week
+        else ("boolsend", rows.c.part, Boolean(), "?")
+    )
     # (the function that gives a number's binary form, the number as that function's type, NumPy's
     # reading of that form)
     parts: tuple[tuple[str, Any, Any, str], ...] = (
-        ("boolsend", rows.c.recent, Boolean(), "?"),
+        first,
         ("int4send", rows.c.region_id, Integer(), ">i4"),
         ("int4send", rows.c[2], Integer(), ">i4"),  # the service (-1: none)
         ("int2send", _measure_code(rows.c.kind, rows.c[4]), SmallInteger(), ">i2"),
@@ -356,15 +397,15 @@ def _histogram_columns(session: Session, filters: AnalysisFilters, window: Chang
         *(func.string_agg(getattr(func, send)(cast(col, tp)), nothing) for send, col, tp, _ in parts)
     )
     found = session.execute(stmt.select_from(rows)).one()
-    recent, region, service, measure, lo, hi, value, count = (
+    part, region, service, measure, lo, hi, value, count = (
         np.frombuffer(raw or b"", dtype=dtype).astype(dtype.lstrip(">"))
         for raw, (_, _, _, dtype) in zip(found, parts, strict=True)
     )
     if (measure == _UNKNOWN).any():
-        return Histogram.of_rows(_histogram(session, filters, window))
+        return Histogram.of_rows(_rows_of(statement(), session), by_week=by_week)
     return Histogram(
-        recent, region.astype(np.int64), service.astype(np.int64), measure.astype(np.int64), KNOWN_MEASURES,
-        lo, hi, value, count.astype(np.int64),
+        part.astype(np.int64) if by_week else part, region.astype(np.int64), service.astype(np.int64),
+        measure.astype(np.int64), KNOWN_MEASURES, lo, hi, value, count.astype(np.int64),
     )  # fmt: skip
 
 
@@ -643,8 +684,10 @@ def forget_kept() -> None:
 
 def computed_view(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> ChangeView:
     """The look of ``window`` computed from the facts now (change_view keeps it)."""
+    from perception.analysis.services.change_weeks import window_histogram
+
     computed_at = utcnow()
-    scored, indices = build_inputs(_histogram_columns(session, filters, window))
+    scored, indices = build_inputs(window_histogram(session, filters, window))
     look = detect_drops(scored, indices)
     names = load_names(session, customers=False)
     flags = tuple(_row(t, names) for t in look.flags)
@@ -657,8 +700,10 @@ def computed_summary(session: Session, filters: AnalysisFilters, window: ChangeW
     built for the flags alone, and the whole look is not kept for it (issue 19: building and
     storing 40,000 tests was a third of the overview's first load; the API and the alert's
     first read compute the whole look)."""
+    from perception.analysis.services.change_weeks import window_histogram
+
     computed_at = utcnow()
-    tests = drop_tests(*build_inputs(_histogram_columns(session, filters, window)))
+    tests = drop_tests(*build_inputs(window_histogram(session, filters, window)))
     names = load_names(session, customers=False)
     flags = tuple(_row(t, names) for t in tests.flags())
     return ChangeSummary(

@@ -35,7 +35,7 @@ reading. The same holds for anything read from the facts that several parts of a
 respondents of the split's weeks, read once for the experience page's three samples).
 
 Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``, ``record_refresh``,
-``once_per_transaction``, ``state_reading``, ``prune_week_log``.
+``once_per_transaction``, ``state_reading``, ``prune_week_log``, ``logged_number``.
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def reading(session: Session, recorded: str | None) -> Reading:
         return Reading(Freshness.CURRENT, split)
     if split is None or parts.get(1) != past:
         return Reading(Freshness.STALE)
-    logged = _logged_number(recorded) or 0
+    logged = logged_number(recorded) or 0
     from perception.kpi.models import ExperienceWeekLog as Log
     from perception.kpi.services.data_version import declared_weeks
 
@@ -168,7 +168,7 @@ def reading(session: Session, recorded: str | None) -> Reading:
     return Reading(Freshness.PARTIAL, min(weeks))
 
 
-def _logged_number(signature: str | None) -> int | None:
+def logged_number(signature: str | None) -> int | None:
     """The week log's number a ``stamp`` recorded (None: no stamp, or one from before the log)."""
     parts = (signature or "").split("|")
     return int(parts[3][4:]) if len(parts) > 3 and parts[3].startswith("log:") else None
@@ -248,7 +248,7 @@ def prune_week_log(session: Session, signatures: Sequence[str | None]) -> int:
     of UTC (data_version.reference_monday)."""
     from perception.kpi.models import ExperienceWeekLog as Log
 
-    numbers = [_logged_number(signature) for signature in signatures]
+    numbers = [logged_number(signature) for signature in signatures]
     if not numbers or None in numbers:
         return 0
     oldest = min(n for n in numbers if n is not None)

@@ -161,18 +161,22 @@ def refresh_rollup(session: Session, *, force: bool = False) -> int | None:
     return rows
 
 
-def _prune_week_log(session: Session) -> None:
-    """The logged weeks no pre-aggregate looks for any more (freshness.prune_week_log): every one
-    of them is rebuilt in this transaction, so their stamps are the ones it commits."""
+def week_log_signatures(session: Session) -> list[str | None]:
+    """The stamps of the pre-aggregates that read the week log (freshness), one each: the log is
+    pruned up to the oldest of their numbers (``_prune_week_log``)."""
     from perception.analysis.models import ExperienceCumulativeState, ExperienceRespondentState
 
-    prune_week_log(
-        session,
-        [
-            session.scalar(select(model.signature).order_by(model.id).limit(1))
-            for model in (AnalysisRollupState, ExperienceRespondentState, ExperienceCumulativeState)
-        ],
-    )
+    return [
+        session.scalar(select(model.signature).order_by(model.id).limit(1))
+        for model in (AnalysisRollupState, ExperienceRespondentState, ExperienceCumulativeState)
+    ]
+
+
+def _prune_week_log(session: Session) -> None:
+    """The logged weeks no pre-aggregate looks for any more (freshness.prune_week_log): every one
+    of them is rebuilt in this transaction, so their stamps are the ones it commits. (The change
+    look's weeks (services.change_weeks) are read again when stamped before what is pruned.)"""
+    prune_week_log(session, week_log_signatures(session))
 
 
 def _refresh_sums(session: Session, since: date | None) -> None:

@@ -1,0 +1,242 @@
+"""The change look's histogram kept week by week (issue 19).
+
+A look compares the last four complete weeks with the eight before (services.changes): at a national
+provider's size grouping those twelve weeks' answers is more than a second of database time on both
+cores of the machine, spent every time the look's counter moves (a past week's answers written: a
+callback entered late, an import; a region or service renamed) and every Monday (the window moves
+on by a week). Yet a write touches a week or two, a rename none, and a new week's window shares
+eleven weeks with the last one. So each week's histogram (the look's rows of that week, grouped with
+it) is stored as it is read, with the facts' stamp taken before it was read (services.freshness), and
+a look reads from the facts only the weeks whose stored histogram may no longer be theirs:
+- nothing written to the facts since its stamp (``Freshness.CURRENT``): still theirs;
+- only declared writes since (``Freshness.PARTIAL``: a survey answer, a callback, a weekly report):
+  the weeks before the reading's split are theirs (the week log names every earlier week written
+  since), the others are read again;
+- anything else (an undeclared write, as the history imports make; no write counters): every week
+  is read again.
+The week log is pruned as the pre-aggregates that read it are rebuilt (rollup._prune_week_log),
+not as these histograms are: one stamped before the oldest log number the pre-aggregates still
+record may have missed a pruned week, so it is read again.
+
+Stored in kept_result (page ``PAGE``; the scope and the week as its parameters, version 0, the stamp
+in the payload) in NumPy's own format (np.load with allow_pickle=False: no code from a row),
+compressed, pruned with the other kept results. A transaction with uncommitted writes to the facts
+reads every week from the facts and stores nothing (they may still roll back). The window's
+histogram is its weeks' rows one week after another, a row per week and group: build_inputs sums a
+group's rows, so the look has every count the look read at once has; the index's sums may differ in
+their last bits (added in another order, as PostgreSQL's parallel plans already order the rows).
+
+Public API: ``window_histogram(session, filters, window) -> Histogram``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zlib
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from perception.analysis.services.changes import (
+    BASELINE_WEEKS,
+    RECENT_WEEKS,
+    ChangeWindow,
+    Histogram,
+    _histogram_columns,
+    _weeks_columns,
+)
+from perception.analysis.services.filters import AnalysisFilters
+from perception.analysis.services.freshness import Freshness, logged_number, reading, stamp
+from perception.core.kept import prune, to_json, upsert
+from perception.core.models.base import utcnow
+from perception.core.models.kept import KeptResult
+
+PAGE = "analysis_change_week"
+#: Raise when the stored form changes: rows of another are read again from the facts.
+FORMAT = 1
+_EPOCH = date(1970, 1, 1)
+
+
+def window_histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> Histogram:
+    """The histogram of ``window`` (services.changes._histogram_columns' rows, a row per week and
+    group), its weeks read from their stored histograms where those are still exact (module
+    docstring), the others from the facts and stored."""
+    from perception.kpi.services.data_version import has_pending_writes
+
+    session.flush()
+    if has_pending_writes(session):
+        return _histogram_columns(session, filters, window)
+    weeks = [window.baseline_start + timedelta(weeks=k) for k in range(BASELINE_WEEKS + RECENT_WEEKS)]
+    scope = _scope_of(filters)
+    parts = _exact_parts(session, scope, weeks)
+    missing = [week for week in weeks if week not in parts]
+    if missing:
+        signature = stamp(session)  # before reading the facts (freshness.stamp)
+        read = _read(session, filters, missing)
+        if signature is not None:
+            _store(session, scope, read, signature)
+        parts.update(read)
+    return _joined([parts[week] for week in weeks], [week >= window.recent_start for week in weeks])
+
+
+def _scope_of(filters: AnalysisFilters) -> Any:
+    """What of the filters reaches the facts besides the weeks (changes._scope without the window)."""
+    return to_json(replace(filters, start=_EPOCH, end=_EPOCH, region_id=None, grain="week"))
+
+
+def _canonical(scope: Any, week: date) -> str:
+    return json.dumps({"scope": scope, "week": week.isoformat()}, sort_keys=True, separators=(",", ":"))
+
+
+def _key(canonical: str) -> str:
+    return hashlib.sha256(f"{PAGE}\n{canonical}".encode()).hexdigest()
+
+
+def _read(session: Session, filters: AnalysisFilters, weeks: list[date]) -> dict[date, Histogram]:
+    """The histograms of ``weeks`` from the facts: in two groupings of half the weeks each, which
+    PostgreSQL runs in parallel (as the look's two sides, changes._histogram_statement)."""
+    half = (len(weeks) + 1) // 2
+    found: dict[date, Histogram] = {}
+    for some in (weeks[:half], weeks[half:]):
+        if some:
+            found.update(_by_week(_weeks_columns(session, filters, some), some))
+    return found
+
+
+def _by_week(h: Histogram, weeks: list[date]) -> dict[date, Histogram]:
+    """``h`` (read by week: ``recent`` holds each row's week as days since 1970-01-01) cut into a
+    histogram per week of ``weeks``, each row in its order; a week without rows is empty."""
+    days = h.recent
+    order = np.argsort(days, kind="stable")
+    ordered = days[order]
+    out: dict[date, Histogram] = {}
+    for week in weeks:
+        day = (week - _EPOCH).days
+        at = order[np.searchsorted(ordered, day, "left") : np.searchsorted(ordered, day, "right")]
+        at.sort()  # the rows' own order
+        out[week] = Histogram(
+            np.zeros(len(at), dtype=bool), h.region[at], h.service[at], h.measure[at], h.measures, h.lo[at],
+            h.hi[at], h.value[at], h.count[at],
+        )  # fmt: skip
+    return out
+
+
+def _joined(parts: list[Histogram], recent: list[bool]) -> Histogram:
+    """The weeks' histograms one after another, each row on its week's side, the measures of all."""
+    names = tuple(dict.fromkeys(name for part in parts for name in part.measures))
+    codes = []
+    for part in parts:
+        recode = np.array([names.index(n) for n in part.measures] + [-1], dtype=np.int64)
+        codes.append(recode[part.measure])  # -1 (no measure) is the last entry
+    sizes = [len(part) for part in parts]
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([getattr(part, name) for part in parts])
+
+    return Histogram(
+        np.repeat(np.array(recent, dtype=bool), sizes), joined("region"), joined("service"),
+        np.concatenate(codes), names, joined("lo"), joined("hi"), joined("value"), joined("count"),
+    )  # fmt: skip
+
+
+def _exact_parts(session: Session, scope: Any, weeks: list[date]) -> dict[date, Histogram]:
+    """The stored histograms of ``weeks`` still exact now (module docstring); an unreadable row, or
+    one of another form, is left out (its week read again), never an error."""
+    wanted = {_key(_canonical(scope, week)): week for week in weeks}
+    rows = session.execute(
+        select(KeptResult.key, KeptResult.params, KeptResult.format, KeptResult.payload).where(
+            KeptResult.key.in_(list(wanted)), KeptResult.page == PAGE
+        )
+    ).all()
+    readings: dict[str, Any] = {}
+    oldest: list[int] = []
+    parts: dict[date, Histogram] = {}
+    for row in rows:
+        week = wanted[row.key]
+        if row.format != FORMAT or row.params != _canonical(scope, week):
+            continue
+        try:
+            signature, part = _decoded(row.payload)
+        except Exception:  # noqa: BLE001 - a corrupt or foreign row: the week is read again
+            if has_app_context():
+                current_app.logger.warning("stored change-look week %s unreadable; read again", week)
+            continue
+        if signature not in readings:
+            readings[signature] = reading(session, signature)
+        found = readings[signature]
+        if found.freshness is Freshness.CURRENT:
+            parts[week] = part
+        elif found.freshness is Freshness.PARTIAL and found.split is not None and week < found.split:
+            if not oldest:
+                oldest.append(_oldest_log_number(session))
+            number = logged_number(signature)
+            if number is not None and number >= oldest[0]:
+                parts[week] = part
+    return parts
+
+
+def _oldest_log_number(session: Session) -> int:
+    """The week log number up to which the log may have been pruned: the oldest number the
+    pre-aggregates that read it record (rollup.week_log_signatures). The log is pruned only while
+    each of them records one (freshness.prune_week_log), and a stamp once numbered stays numbered
+    (every later stamp is), so while any of them records none the log was never pruned: 0."""
+    from perception.analysis.services.rollup import week_log_signatures
+
+    numbers = [logged_number(signature) for signature in week_log_signatures(session)]
+    return 0 if not numbers or None in numbers else min(n for n in numbers if n is not None)
+
+
+def _encoded(signature: str, part: Histogram) -> bytes:
+    out = io.BytesIO()
+    np.savez(
+        out, signature=np.array(signature), region=part.region.astype(np.int32),
+        service=part.service.astype(np.int32), measure=part.measure.astype(np.int16),
+        measures=np.array(part.measures, dtype=str), lo=part.lo, hi=part.hi, value=part.value,
+        count=part.count,
+    )  # fmt: skip
+    return zlib.compress(out.getvalue(), 1)
+
+
+def _decoded(payload: bytes) -> tuple[str, Histogram]:
+    with np.load(io.BytesIO(zlib.decompress(payload)), allow_pickle=False) as stored:
+        count = stored["count"].astype(np.int64)
+        return str(stored["signature"]), Histogram(
+            np.zeros(len(count), dtype=bool), stored["region"].astype(np.int64),
+            stored["service"].astype(np.int64), stored["measure"].astype(np.int64),
+            tuple(str(m) for m in stored["measures"].tolist()), stored["lo"].astype(float),
+            stored["hi"].astype(float), stored["value"].astype(float), count,
+        )  # fmt: skip
+
+
+def _store(session: Session, scope: Any, parts: dict[date, Histogram], signature: str) -> None:
+    """Store the weeks' histograms: in the caller's transaction when it will commit, else right
+    after a reading request's (core.transaction.write_afterwards), as kept results are."""
+    from perception.core.transaction import request_transaction_writable, write_afterwards
+
+    now = utcnow()
+    values = []
+    for week, part in parts.items():
+        canonical = _canonical(scope, week)
+        values.append(
+            {
+                "key": _key(canonical), "page": PAGE, "params": canonical, "version": 0, "format": FORMAT,
+                "computed_at": now, "payload": _encoded(signature, part),
+            }
+        )  # fmt: skip
+
+    def write(s: Session) -> None:
+        for row in values:
+            upsert(s, row)
+        prune(s, PAGE, now)
+
+    if request_transaction_writable():
+        write(session)
+    else:
+        write_afterwards(write)
