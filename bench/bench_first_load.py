@@ -2,7 +2,8 @@
 
     python bench/bench_first_load.py --url sqlite:////path/to/national.sqlite [--code /path/to/a/tree]
                                      [--pages overview,kpis,experience,home] [--periods 14w,52w,20w]
-                                     [--repeat 3] [--job] [--region CODE] [--after forget|answer]
+                                     [--repeat 3] [--job] [--region CODE]
+                                     [--after forget|answer|rename|past-answer]
 
 A database built by bench/bench_national.py (``--keep`` run once: the manager exists). Before each
 load every kept result is forgotten, in the process (every ``perception.core.kept.Kept``) and in
@@ -16,8 +17,11 @@ job that computes the default views ahead (perception.analysis.kept_pages.refres
 from an empty ``kept_result``. ``--after answer``: instead of forgetting everything, write one
 survey answer of the current week (as the answer path writes its facts) before each timed load,
 every page's result having been kept first: the first load a manager meets after an answer
-(the answer's rows are removed at the end). ``--refresh``: bring the pre-aggregates up to the facts
-first with the tree's own code (a partial refresh records the tree's own split week).
+(the answer's rows are removed at the end). ``--after rename``: everything forgotten but the change
+look's stored weeks (services.change_weeks), as after a write that changes none of the look's weeks
+(a region renamed). ``--after past-answer``: that, after one answer declared for two weeks before
+the current one (a callback entered late), each load. ``--refresh``: bring the pre-aggregates up
+to the facts first with the tree's own code (a partial refresh records the tree's own split week).
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def _args() -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--job", action="store_true")
     p.add_argument("--region", default="", help="a region code: every page filtered to it")
-    p.add_argument("--after", default="forget", choices=("forget", "answer"))
+    p.add_argument("--after", default="forget", choices=("forget", "answer", "rename", "past-answer"))
     p.add_argument(
         "--refresh",
         action="store_true",
@@ -63,8 +67,9 @@ def _load() -> str:
     return " ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
-def forget_everything(app: Any) -> None:
-    """Every kept result of this process and of the database."""
+def forget_everything(app: Any, *, but_weeks: bool = False) -> None:
+    """Every kept result of this process and of the database; ``but_weeks``: but the change look's
+    stored weeks (services.change_weeks), as after a write that changed no week of the look."""
     from sqlalchemy import delete
 
     from perception.analysis import home
@@ -81,18 +86,26 @@ def forget_everything(app: Any) -> None:
             if isinstance(value, Kept):
                 value.forget()
     with app.app_context():
-        db.session.execute(delete(KeptResult))
+        db.session.execute(
+            delete(KeptResult).where(KeptResult.page != WEEKS_PAGE) if but_weeks else delete(KeptResult)
+        )
         db.session.commit()
+
+
+#: The change look's stored weeks (perception.analysis.services.change_weeks.PAGE).
+WEEKS_PAGE = "analysis_change_week"
 
 
 #: The bench's answers: a source id no response has, so they are found and removed at the end.
 BENCH_ANSWER = 0
 
 
-def write_an_answer(app: Any, remove: bool = False) -> None:
+def write_an_answer(app: Any, remove: bool = False, weeks_back: int = 0) -> None:
     """One survey answer's facts of the current week, written as the answer path writes them
     (surveys.services.facts.write_facts: declared rows of the current week, where the code under
-    test has that declaration); ``remove``: delete the bench's answers instead."""
+    test has that declaration); ``remove``: delete the bench's answers instead. ``weeks_back``: of
+    that many weeks before the current one (a callback entered late: declared, so its week is
+    logged), removed the same way."""
     from sqlalchemy import delete, insert, select
 
     from perception.core.clock import current_clock
@@ -104,9 +117,9 @@ def write_an_answer(app: Any, remove: bool = False) -> None:
     table = ExperienceObservation.__table__
     with app.app_context():
         clock = current_clock()
-        monday = clock.week_start()
+        monday = clock.week_start() - timedelta(weeks=weeks_back)
         conn = db.session.connection()
-        declare = getattr(data_version, "current_week_write", None)
+        declare = getattr(data_version, "current_week_write" if not weeks_back else "week_write", None)
         if remove:
             # Rows of the current week alone: declared as such, so the pre-aggregates' past weeks
             # stay current for the next run.
@@ -120,7 +133,7 @@ def write_an_answer(app: Any, remove: bool = False) -> None:
             return
         region = db.session.scalar(select(Region.id).order_by(Region.id).limit(1))
         row = {
-            "source": "survey", "source_id": BENCH_ANSWER, "observed_on": clock.today(),
+            "source": "survey", "source_id": BENCH_ANSWER, "observed_on": monday,
             "period_start": monday, "region_id": region, "kind": "csat", "value": 5.0,
             "scale_min": 1.0, "scale_max": 5.0,
         }  # fmt: skip
@@ -193,8 +206,11 @@ def main() -> None:
         for page, period in wanted:
             if args.after == "answer":
                 write_an_answer(app)
+            elif args.after == "past-answer":
+                write_an_answer(app, weeks_back=2)
+                forget_everything(app, but_weeks=True)
             else:
-                forget_everything(app)
+                forget_everything(app, but_weeks=args.after == "rename")
             first[(page, period)].append(get(PAGES[page] + periods[period]))
             kept[(page, period)].append(get(PAGES[page] + periods[period]))
     for key in wanted:
@@ -207,8 +223,8 @@ def main() -> None:
             f" cpu {statistics.median(x[1] for x in k) * 1000:6.0f} ms",
             flush=True,
         )
-    if args.after == "answer":
-        write_an_answer(app, remove=True)
+    if args.after in ("answer", "past-answer"):
+        write_an_answer(app, remove=True, weeks_back=2 if args.after == "past-answer" else 0)
     if args.job:
         from perception.core.extensions import db
         from perception.core.jobs import run_now

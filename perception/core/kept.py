@@ -439,17 +439,15 @@ def upsert(session: Session, values: dict[str, Any]) -> None:
     )
 
 
-def prune(session: Session, page: str, now: datetime) -> None:
-    """Delete the page's rows older than PRUNE_AFTER, and its oldest beyond MAX_ROWS."""
+def prune(
+    session: Session, page: str, now: datetime, *, older_than: timedelta = PRUNE_AFTER, most: int = MAX_ROWS
+) -> None:
+    """Delete the page's rows older than ``older_than``, and its oldest beyond ``most``."""
     t = KeptResult
-    session.execute(delete(t).where(t.page == page, t.computed_at < now - PRUNE_AFTER))
+    session.execute(delete(t).where(t.page == page, t.computed_at < now - older_than))
     count = session.scalar(select(func.count()).select_from(t).where(t.page == page)) or 0
-    if count > MAX_ROWS:
+    if count > most:
         oldest = (
-            select(t.key)
-            .where(t.page == page)
-            .order_by(t.computed_at)
-            .limit(count - MAX_ROWS)
-            .scalar_subquery()
+            select(t.key).where(t.page == page).order_by(t.computed_at).limit(count - most).scalar_subquery()
         )
         session.execute(delete(t).where(t.key.in_(oldest)))

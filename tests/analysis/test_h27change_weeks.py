@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -254,3 +255,23 @@ def test_uncommitted_answers_are_read_from_the_facts_and_nothing_is_stored(engin
         assert any(t.unit == ("region", 4) and t.n_baseline >= 50 for t in view.look.tests)
         s.rollback()
     assert _stored(engine) == 0
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        [3.0, -1.0, 10.0, 3.0, 0.0],
+        [1.5, 2.0, 1.5],
+        [],
+        [7.0],
+        [1e9, 2.0],
+        [float("nan"), 1.0],
+        [2.0**40, 1.0],
+    ],
+)
+def test_numbering_a_column_is_numpy_s_unique(column):
+    values = np.array(column, dtype=float)
+    found, codes = change_weeks._numbered(values)
+    want, want_codes = np.unique(values, return_inverse=True)
+    assert np.array_equal(found, want, equal_nan=True) and found.dtype == want.dtype
+    assert np.array_equal(codes, want_codes.reshape(-1))

@@ -35,7 +35,7 @@ import hashlib
 import io
 import json
 import zlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -50,6 +50,7 @@ from perception.analysis.services.changes import (
     ChangeWindow,
     Histogram,
     _histogram_columns,
+    _unique_inverse,
     _weeks_columns,
 )
 from perception.analysis.services.filters import AnalysisFilters
@@ -60,14 +61,37 @@ from perception.core.models.kept import KeptResult
 
 PAGE = "analysis_change_week"
 #: Raise when the stored form changes: rows of another are read again from the facts.
-FORMAT = 1
+FORMAT = 2
 _EPOCH = date(1970, 1, 1)
+#: A stored week is read by looks for thirteen weeks after it ends, unless a write changes it: it
+#: is pruned after that (not after the two days of a page's kept result), and beyond the newest
+#: MAX_WEEKS (a region's looks, a service's: some twelve rows each).
+KEEP_FOR = timedelta(weeks=14)
+MAX_WEEKS = 3000
+
+
+@dataclass(frozen=True)
+class WeekPart:
+    """One week's histogram: each row's region, service (-1: none) and measure (its index in
+    ``measures``; -1: none), its scale and value (its index in ``scales``, rows of scale_min,
+    scale_max and value as the look counts it) and its count."""
+
+    region: np.ndarray
+    service: np.ndarray
+    measure: np.ndarray
+    measures: tuple[str, ...]
+    scale: np.ndarray
+    scales: np.ndarray  # (distinct, 3)
+    count: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.count)
 
 
 def window_histogram(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> Histogram:
-    """The histogram of ``window`` (services.changes._histogram_columns' rows, a row per week and
-    group), its weeks read from their stored histograms where those are still exact (module
-    docstring), the others from the facts and stored."""
+    """The histogram of ``window`` (services.changes._histogram_columns' rows), its weeks read from
+    their stored histograms where those are still exact (module docstring), the others from the
+    facts and stored."""
     from perception.kpi.services.data_version import has_pending_writes
 
     session.flush()
@@ -79,7 +103,7 @@ def window_histogram(session: Session, filters: AnalysisFilters, window: ChangeW
     missing = [week for week in weeks if week not in parts]
     if missing:
         signature = stamp(session)  # before reading the facts (freshness.stamp)
-        read = _read(session, filters, missing)
+        read = _by_week(_weeks_columns(session, filters, missing), missing)
         if signature is not None:
             _store(session, scope, read, signature)
         parts.update(read)
@@ -99,54 +123,102 @@ def _key(canonical: str) -> str:
     return hashlib.sha256(f"{PAGE}\n{canonical}".encode()).hexdigest()
 
 
-def _read(session: Session, filters: AnalysisFilters, weeks: list[date]) -> dict[date, Histogram]:
-    """The histograms of ``weeks`` from the facts: in two groupings of half the weeks each, which
-    PostgreSQL runs in parallel (as the look's two sides, changes._histogram_statement)."""
-    half = (len(weeks) + 1) // 2
-    found: dict[date, Histogram] = {}
-    for some in (weeks[:half], weeks[half:]):
-        if some:
-            found.update(_by_week(_weeks_columns(session, filters, some), some))
-    return found
-
-
-def _by_week(h: Histogram, weeks: list[date]) -> dict[date, Histogram]:
+def _by_week(h: Histogram, weeks: list[date]) -> dict[date, WeekPart]:
     """``h`` (read by week: ``recent`` holds each row's week as days since 1970-01-01) cut into a
-    histogram per week of ``weeks``, each row in its order; a week without rows is empty."""
+    part per week of ``weeks``; a week without rows is empty. The scales and values are numbered
+    once for every week (a sort of each column's numbers, not of each week's rows by three)."""
+    if not len(h):
+        empty = np.zeros(0, dtype=np.int64)
+        nothing = WeekPart(empty, empty, empty, h.measures, empty, np.zeros((0, 3)), empty)
+        return {week: nothing for week in weeks}
+    codes, found = [], []
+    for column in (h.lo, h.hi, h.value):
+        values, code = _numbered(column)
+        found.append(values)
+        codes.append(code)
+    shape = tuple(len(values) for values in found)
+    keys, scale = _unique_inverse(np.ravel_multi_index(codes, shape), int(np.prod(shape)))
+    scales = np.stack(
+        [values[at] for values, at in zip(found, np.unravel_index(keys, shape), strict=True)], axis=1
+    )
     days = h.recent
     order = np.argsort(days, kind="stable")
     ordered = days[order]
-    out: dict[date, Histogram] = {}
+    out: dict[date, WeekPart] = {}
     for week in weeks:
         day = (week - _EPOCH).days
-        at = order[np.searchsorted(ordered, day, "left") : np.searchsorted(ordered, day, "right")]
-        at.sort()  # the rows' own order
-        out[week] = Histogram(
-            np.zeros(len(at), dtype=bool), h.region[at], h.service[at], h.measure[at], h.measures, h.lo[at],
-            h.hi[at], h.value[at], h.count[at],
+        at = np.sort(order[np.searchsorted(ordered, day, "left") : np.searchsorted(ordered, day, "right")])
+        out[week] = WeekPart(
+            h.region[at], h.service[at], h.measure[at], h.measures, scale[at].astype(np.int64),
+            scales.reshape(-1, 3), h.count[at],
         )  # fmt: skip
     return out
 
 
-def _joined(parts: list[Histogram], recent: list[bool]) -> Histogram:
-    """The weeks' histograms one after another, each row on its week's side, the measures of all."""
+def _numbered(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(column, return_inverse=True)``, counted instead of sorted when every number is a
+    small whole one (a scale's ends and points: 900,000 of them at a national provider's size)."""
+    with np.errstate(invalid="ignore"):  # a NaN or an infinity: not whole, sorted below
+        whole = column.astype(np.int64)
+    if len(column) and (whole == column).all() and whole.min() > -(2**16) and whole.max() < 2**16:
+        low = int(whole.min())
+        present = np.bincount(whole - low) > 0
+        number = np.cumsum(present) - 1
+        return (np.flatnonzero(present) + low).astype(column.dtype), number[whole - low].astype(np.intp)
+    values, code = np.unique(column, return_inverse=True)
+    return values, code.reshape(-1)
+
+
+def _joined(parts: list[WeekPart], recent: list[bool]) -> Histogram:
+    """The weeks' parts as one histogram, each row on its week's side, the rows of a side and group
+    summed into one: build_inputs' work grows with its rows (a national provider's twelve weeks
+    hold some 900,000 rows, their two sides 281,000). Integer codes only (the scales by their
+    index among every part's): no sort of the rows' numbers."""
     names = tuple(dict.fromkeys(name for part in parts for name in part.measures))
-    codes = []
-    for part in parts:
+    every_scale = np.concatenate([part.scales for part in parts]).reshape(-1, 3)
+    scales, scale_of = np.unique(every_scale, axis=0, return_inverse=True)
+    scale_of = scale_of.reshape(-1)
+    side, region, service, measure, scale = [], [], [], [], []
+    first = 0
+    for part, is_recent in zip(parts, recent, strict=True):
         recode = np.array([names.index(n) for n in part.measures] + [-1], dtype=np.int64)
-        codes.append(recode[part.measure])  # -1 (no measure) is the last entry
-    sizes = [len(part) for part in parts]
-
-    def joined(name: str) -> np.ndarray:
-        return np.concatenate([getattr(part, name) for part in parts])
-
+        side.append(np.full(len(part), is_recent))
+        region.append(part.region)
+        service.append(part.service)
+        measure.append(recode[part.measure])  # -1 (no measure) is the last entry
+        scale.append(scale_of[first + part.scale] if len(part) else part.scale)
+        first += len(part.scales)
+    columns = [np.concatenate(c).astype(np.int64) for c in (side, region, service, measure, scale)]
+    count = np.concatenate([part.count for part in parts]).astype(np.int64)
+    if len(count):
+        columns, count = _summed(columns, count)
+    at = columns[4]
     return Histogram(
-        np.repeat(np.array(recent, dtype=bool), sizes), joined("region"), joined("service"),
-        np.concatenate(codes), names, joined("lo"), joined("hi"), joined("value"), joined("count"),
+        columns[0].astype(bool), columns[1], columns[2], columns[3], names, scales[at, 0], scales[at, 1],
+        scales[at, 2], count,
     )  # fmt: skip
 
 
-def _exact_parts(session: Session, scope: Any, weeks: list[date]) -> dict[date, Histogram]:
+def _summed(columns: list[np.ndarray], count: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """One row per distinct combination of the integer ``columns``, ``count`` summed, in the order
+    of the combinations."""
+    lows = [int(c.min()) for c in columns]
+    codes = [c - low for c, low in zip(columns, lows, strict=True)]
+    shape = tuple(int(c.max()) + 1 for c in codes)
+    bound = float(np.prod(np.array(shape, dtype=float)))
+    grouped: tuple[np.ndarray, ...]
+    if bound < 2**62:
+        keys, inverse = _unique_inverse(np.ravel_multi_index(codes, shape), int(bound))
+        grouped = np.unravel_index(keys, shape)
+    else:  # too many combinations for one integer key
+        rows, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_inverse=True)
+        grouped = tuple(rows.T)
+        inverse = inverse.reshape(-1)
+    summed = np.bincount(inverse, weights=count, minlength=len(grouped[0])).astype(np.int64)
+    return [g.astype(np.int64) + low for g, low in zip(grouped, lows, strict=True)], summed
+
+
+def _exact_parts(session: Session, scope: Any, weeks: list[date]) -> dict[date, WeekPart]:
     """The stored histograms of ``weeks`` still exact now (module docstring); an unreadable row, or
     one of another form, is left out (its week read again), never an error."""
     wanted = {_key(_canonical(scope, week)): week for week in weeks}
@@ -157,7 +229,7 @@ def _exact_parts(session: Session, scope: Any, weeks: list[date]) -> dict[date, 
     ).all()
     readings: dict[str, Any] = {}
     oldest: list[int] = []
-    parts: dict[date, Histogram] = {}
+    parts: dict[date, WeekPart] = {}
     for row in rows:
         week = wanted[row.key]
         if row.format != FORMAT or row.params != _canonical(scope, week):
@@ -193,29 +265,28 @@ def _oldest_log_number(session: Session) -> int:
     return 0 if not numbers or None in numbers else min(n for n in numbers if n is not None)
 
 
-def _encoded(signature: str, part: Histogram) -> bytes:
+def _encoded(signature: str, part: WeekPart) -> bytes:
     out = io.BytesIO()
     np.savez(
         out, signature=np.array(signature), region=part.region.astype(np.int32),
         service=part.service.astype(np.int32), measure=part.measure.astype(np.int16),
-        measures=np.array(part.measures, dtype=str), lo=part.lo, hi=part.hi, value=part.value,
-        count=part.count,
+        measures=np.array(part.measures, dtype=str), scale=part.scale.astype(np.int32), scales=part.scales,
+        count=part.count.astype(np.int32 if not len(part) or part.count.max() < 2**31 else np.int64),
     )  # fmt: skip
     return zlib.compress(out.getvalue(), 1)
 
 
-def _decoded(payload: bytes) -> tuple[str, Histogram]:
+def _decoded(payload: bytes) -> tuple[str, WeekPart]:
     with np.load(io.BytesIO(zlib.decompress(payload)), allow_pickle=False) as stored:
-        count = stored["count"].astype(np.int64)
-        return str(stored["signature"]), Histogram(
-            np.zeros(len(count), dtype=bool), stored["region"].astype(np.int64),
-            stored["service"].astype(np.int64), stored["measure"].astype(np.int64),
-            tuple(str(m) for m in stored["measures"].tolist()), stored["lo"].astype(float),
-            stored["hi"].astype(float), stored["value"].astype(float), count,
+        return str(stored["signature"]), WeekPart(
+            stored["region"].astype(np.int64), stored["service"].astype(np.int64),
+            stored["measure"].astype(np.int64), tuple(str(m) for m in stored["measures"].tolist()),
+            stored["scale"].astype(np.int64), stored["scales"].astype(float).reshape(-1, 3),
+            stored["count"].astype(np.int64),
         )  # fmt: skip
 
 
-def _store(session: Session, scope: Any, parts: dict[date, Histogram], signature: str) -> None:
+def _store(session: Session, scope: Any, parts: dict[date, WeekPart], signature: str) -> None:
     """Store the weeks' histograms: in the caller's transaction when it will commit, else right
     after a reading request's (core.transaction.write_afterwards), as kept results are."""
     from perception.core.transaction import request_transaction_writable, write_afterwards
@@ -234,7 +305,7 @@ def _store(session: Session, scope: Any, parts: dict[date, Histogram], signature
     def write(s: Session) -> None:
         for row in values:
             upsert(s, row)
-        prune(s, PAGE, now)
+        prune(s, PAGE, now, older_than=KEEP_FOR, most=MAX_WEEKS)
 
     if request_transaction_writable():
         write(session)

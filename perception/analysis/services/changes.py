@@ -262,10 +262,19 @@ def _histogram_statement(session: Session, filters: AnalysisFilters, window: Cha
 
 
 def _weeks_statement(session: Session, filters: AnalysisFilters, weeks: list[date]) -> Any:
-    """The answers of ``weeks`` counted per week and as ``_histogram_statement`` counts them."""
+    """The answers of ``weeks`` counted per week and as ``_histogram_statement`` counts them: one
+    grouping per half of the weeks, joined by UNION ALL, which PostgreSQL runs in parallel as it
+    runs the two sides."""
     _tuned(session)
-    grouped = _grouped(filters, min(weeks), max(weeks) + timedelta(weeks=1), Obs.period_start, by_part=True)
-    return grouped.where(Obs.period_start.in_(weeks))
+    half = (len(weeks) + 1) // 2
+
+    def grouped(some: list[date]) -> Any:
+        end = max(some) + timedelta(weeks=1)
+        return _grouped(filters, min(some), end, Obs.period_start, by_part=True).where(
+            Obs.period_start.in_(some)
+        )
+
+    return union_all(*(grouped(some) for some in (weeks[:half], weeks[half:]) if some))
 
 
 def _rows_of(statement: Any, session: Session) -> list[Any]:
@@ -354,6 +363,38 @@ def _measure_code(kind: Any, dimension: Any) -> Any:
     )
 
 
+#: NumPy's reading of the binary forms _concatenated gives, the side's or the week's first.
+_DTYPES: dict[bool, tuple[str, ...]] = {
+    False: ("?", ">i4", ">i4", ">i2", ">f8", ">f8", ">f8", ">i8"),
+    True: (">i4", ">i4", ">i4", ">i2", ">f8", ">f8", ">f8", ">i8"),
+}
+
+
+def _concatenated(rows: Any, *, by_week: bool) -> Any:
+    """The histogram rows ``rows`` (a subquery of one grouping) as one row of eight values: each
+    column's numbers in their binary form, concatenated in row order (every aggregate of one
+    grouping reads the same rows in the same order)."""
+    first = (
+        ("int4send", rows.c.part - literal_column("DATE '1970-01-01'"), Integer())
+        if by_week
+        else ("boolsend", rows.c.part, Boolean())
+    )
+    # (the function that gives a number's binary form, the number as that function's type)
+    parts: tuple[tuple[str, Any, Any], ...] = (
+        first,
+        ("int4send", rows.c.region_id, Integer()),
+        ("int4send", rows.c[2], Integer()),  # the service (-1: none)
+        ("int2send", _measure_code(rows.c.kind, rows.c[4]), SmallInteger()),
+        ("float8send", rows.c.scale_min, Float(53)),
+        ("float8send", rows.c.scale_max, Float(53)),
+        ("float8send", rows.c[7], Float(53)),  # the value as the look counts it
+        ("int8send", rows.c[8], BigInteger()),  # the count
+    )
+    nothing: Any = literal_column("''::bytea")
+    joined = (func.string_agg(getattr(func, send)(cast(col, tp)), nothing) for send, col, tp in parts)
+    return select(*joined).select_from(rows)
+
+
 def _histogram_columns(session: Session, filters: AnalysisFilters, window: ChangeWindow) -> Histogram:
     """The histogram (``_histogram_statement``) as columns (``_columns_of``)."""
     return _columns_of(session, lambda: _histogram_statement(session, filters, window), by_week=False)
@@ -374,32 +415,20 @@ def _columns_of(session: Session, statement: Callable[[], Any], *, by_week: bool
     size), or when a dimension is none of the six known, the columns of the rows."""
     if session.get_bind().dialect.name != "postgresql":
         return Histogram.of_rows(_rows_of(statement(), session), by_week=by_week)
-    rows = statement().subquery()
-    first: tuple[str, Any, Any, str] = (
-        ("int4send", rows.c.part - literal_column("DATE '1970-01-01'"), Integer(), ">i4")
-        if by_week
-        else ("boolsend", rows.c.part, Boolean(), "?")
-    )
-    # (the function that gives a number's binary form, the number as that function's type, NumPy's
-    # reading of that form)
-    parts: tuple[tuple[str, Any, Any, str], ...] = (
-        first,
-        ("int4send", rows.c.region_id, Integer(), ">i4"),
-        ("int4send", rows.c[2], Integer(), ">i4"),  # the service (-1: none)
-        ("int2send", _measure_code(rows.c.kind, rows.c[4]), SmallInteger(), ">i2"),
-        ("float8send", rows.c.scale_min, Float(53), ">f8"),
-        ("float8send", rows.c.scale_max, Float(53), ">f8"),
-        ("float8send", rows.c[7], Float(53), ">f8"),  # the value as the look counts it
-        ("int8send", rows.c[8], BigInteger(), ">i8"),  # the count
-    )
-    nothing: Any = literal_column("''::bytea")
-    stmt = select(
-        *(func.string_agg(getattr(func, send)(cast(col, tp)), nothing) for send, col, tp, _ in parts)
-    )
-    found = session.execute(stmt.select_from(rows)).one()
+    whole = statement()
+    # Each member of the statement's UNION ALL concatenated apart (PostgreSQL's parallel processes
+    # each concatenate their own grouping's rows, as they group them), joined here.
+    members: list[Any] = list(getattr(whole, "selects", [whole]))  # a UNION ALL's, or the one
+    joined: list[list[bytes]] = [[] for _ in range(8)]
+    stmts = [_concatenated(member.subquery(), by_week=by_week) for member in members]
+    query: Any = union_all(*stmts) if len(stmts) > 1 else stmts[0]
+    rows: list[Any] = list(session.execute(query))  # (mypy 2.4 fails on the rows' own type)
+    for found in rows:
+        for column, raw in zip(joined, found, strict=True):
+            column.append(raw or b"")
     part, region, service, measure, lo, hi, value, count = (
-        np.frombuffer(raw or b"", dtype=dtype).astype(dtype.lstrip(">"))
-        for raw, (_, _, _, dtype) in zip(found, parts, strict=True)
+        np.frombuffer(b"".join(raw), dtype=dtype).astype(dtype.lstrip(">"))
+        for raw, dtype in zip(joined, _DTYPES[by_week], strict=True)
     )
     if (measure == _UNKNOWN).any():
         return Histogram.of_rows(_rows_of(statement(), session), by_week=by_week)
