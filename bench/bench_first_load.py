@@ -3,7 +3,7 @@
     python bench/bench_first_load.py --url sqlite:////path/to/national.sqlite [--code /path/to/a/tree]
                                      [--pages overview,kpis,experience,home] [--periods 14w,52w,20w]
                                      [--repeat 3] [--job] [--region CODE]
-                                     [--after forget|answer|rename|past-answer]
+                                     [--after forget|answer|rename|past-answer|new-week]
 
 A database built by bench/bench_national.py (``--keep`` run once: the manager exists). Before each
 load every kept result is forgotten, in the process (every ``perception.core.kept.Kept``) and in
@@ -20,8 +20,10 @@ every page's result having been kept first: the first load a manager meets after
 (the answer's rows are removed at the end). ``--after rename``: everything forgotten but the change
 look's stored weeks (services.change_weeks), as after a write that changes none of the look's weeks
 (a region renamed). ``--after past-answer``: that, after one answer declared for two weeks before
-the current one (a callback entered late), each load. ``--refresh``: bring the pre-aggregates up
-to the facts first with the tree's own code (a partial refresh records the tree's own split week).
+the current one (a callback entered late), each load. ``--after new-week``: that, and the look's
+last week forgotten too, as on a Monday (the window moves on by a week no look has read).
+``--refresh``: bring the pre-aggregates up to the facts first with the tree's own code (a partial
+refresh records the tree's own split week).
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ def _args() -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--job", action="store_true")
     p.add_argument("--region", default="", help="a region code: every page filtered to it")
-    p.add_argument("--after", default="forget", choices=("forget", "answer", "rename", "past-answer"))
+    p.add_argument(
+        "--after", default="forget", choices=("forget", "answer", "rename", "past-answer", "new-week")
+    )
     p.add_argument(
         "--refresh",
         action="store_true",
@@ -94,6 +98,22 @@ def forget_everything(app: Any, *, but_weeks: bool = False) -> None:
 
 #: The change look's stored weeks (perception.analysis.services.change_weeks.PAGE).
 WEEKS_PAGE = "analysis_change_week"
+
+
+def forget_last_week(app: Any) -> None:
+    """The change look's stored last complete week, as on the Monday after it: the window moves on
+    by that week, which no look has read yet."""
+    from sqlalchemy import delete
+
+    from perception.core.clock import current_clock
+    from perception.core.extensions import db
+    from perception.core.models.kept import KeptResult
+
+    with app.app_context():
+        week = current_clock().week_start() - timedelta(weeks=1)
+        mine = KeptResult.params.like(f'%"week":"{week.isoformat()}"%')
+        db.session.execute(delete(KeptResult).where(KeptResult.page == WEEKS_PAGE, mine))
+        db.session.commit()
 
 
 #: The bench's answers: a source id no response has, so they are found and removed at the end.
@@ -209,6 +229,9 @@ def main() -> None:
             elif args.after == "past-answer":
                 write_an_answer(app, weeks_back=2)
                 forget_everything(app, but_weeks=True)
+            elif args.after == "new-week":
+                forget_everything(app, but_weeks=True)
+                forget_last_week(app)
             else:
                 forget_everything(app, but_weeks=args.after == "rename")
             first[(page, period)].append(get(PAGES[page] + periods[period]))
