@@ -32,7 +32,8 @@ team's look is never another's) and the write counter of the facts and the names
 no window holds that week), read in one row; the page states when the look
 was computed (``ChangeView.computed_at``). Kept in the process and in the database, for every
 worker (perception.core.kept); a look over the transaction's own uncommitted answers is kept for
-that transaction alone.
+that transaction alone. Computed again, a look reads from the answers only the weeks a
+write may have changed: each week's histogram is stored as it is read (services.change_weeks).
 
 The overview page and the drop alert read only the flags and the rule's figures (``ChangeSummary``),
 kept apart under the same key and counter: read back, the whole look's tests cost 0.6 s for a page
