@@ -139,6 +139,23 @@ def _look(engine: Any, today: date = TODAY, filters: AnalysisFilters = FILTERS) 
     return view.look, facts
 
 
+def _checked(
+    engine: Any, reads: _Reads, today: date = TODAY, filters: AnalysisFilters = FILTERS
+) -> tuple[Any, list[date]]:
+    """The look (checked to be the facts' look) and the weeks it read from the facts."""
+    look, facts = _look(engine, today, filters)
+    _same(look, facts)
+    return look, reads.take()
+
+
+def _late(engine: Any, week: date, region: int, n: int) -> None:
+    """``n`` answers of ``week`` written late, declared so (their week logged), committed."""
+    with Session(engine) as s:
+        with week_write(s.connection(), "experience_observation", week, ZONE):
+            s.execute(insert(Obs), _answers(random.Random(n), week, region, n, low=True))
+        s.commit()
+
+
 def _weeks(window_end: date, first: int = 0) -> list[date]:
     start = window_end - timedelta(weeks=12)
     return [start + timedelta(weeks=k) for k in range(first, 12)]
@@ -152,93 +169,68 @@ def _stored(engine: Any) -> int:
 def test_each_week_is_read_once_then_only_what_a_write_changed(engine, monkeypatch):
     _seed(engine)
     reads = _Reads(monkeypatch)
-    look, facts = _look(engine)
-    _same(look, facts)
+    look, weeks = _checked(engine, reads)
     assert look.flags and any(t.unit == ("region", 1) for t in look.flags)
-    assert reads.take() == _weeks(MONDAY)
+    assert weeks == _weeks(MONDAY)
     assert _stored(engine) == 12
 
     # Another process computing the same look (a rename moved its counter): no week from the facts.
-    look, facts = _look(engine)
-    _same(look, facts)
-    assert reads.take() == []
+    assert _checked(engine, reads)[1] == []
 
     # A callback entered for five weeks ago, declared so (logged): the weeks from it on.
     five = MONDAY - timedelta(weeks=5)
-    with Session(engine) as s:
-        with week_write(s.connection(), "experience_observation", five, ZONE):
-            s.execute(insert(Obs), _answers(random.Random(5), five, 2, 40, low=True))
-        s.commit()
-    look, facts = _look(engine)
-    _same(look, facts)
-    assert reads.take() == [w for w in _weeks(MONDAY) if w >= five]
+    _late(engine, five, 2, 40)
+    look, weeks = _checked(engine, reads)
+    assert weeks == [w for w in _weeks(MONDAY) if w >= five]
     assert any(t.unit == ("region", 2) for t in look.tests if t.n_baseline + t.n_recent > 40)
 
     # An undeclared write (a history import's): every week.
     with Session(engine) as s:
         s.execute(update(Obs).where(Obs.region_id == 3, Obs.kind == "csat").values(value=1.0))
         s.commit()
-    look, facts = _look(engine)
-    _same(look, facts)
-    assert reads.take() == _weeks(MONDAY)
+    assert _checked(engine, reads)[1] == _weeks(MONDAY)
 
 
 def test_a_new_week_s_window_reads_its_new_week_alone(engine, monkeypatch):
     _seed(engine)
     reads = _Reads(monkeypatch)
-    look, facts = _look(engine, LAST_WEEK)
-    _same(look, facts)
-    assert reads.take() == _weeks(MONDAY - timedelta(weeks=1))
-    look, facts = _look(engine, TODAY)
-    _same(look, facts)
-    assert reads.take() == [MONDAY - timedelta(weeks=1)]
+    assert _checked(engine, reads, LAST_WEEK)[1] == _weeks(MONDAY - timedelta(weeks=1))
+    assert _checked(engine, reads, TODAY)[1] == [MONDAY - timedelta(weeks=1)]
 
 
 def test_a_week_whose_log_was_pruned_is_read_again(engine, monkeypatch):
     """The pre-aggregates' refresh prunes the week log up to their own stamps: a week stored before
     a logged write, the log row gone, must not pass for current."""
+    from perception.kpi.models import ExperienceWeekLog
+
     _seed(engine)
     with Session(engine) as s:
         refresh_rollup(s)
         s.commit()
     reads = _Reads(monkeypatch)
-    _look(engine)
-    reads.take()
-    three = MONDAY - timedelta(weeks=3)
-    with Session(engine) as s:
-        with week_write(s.connection(), "experience_observation", three, ZONE):
-            s.execute(insert(Obs), _answers(random.Random(3), three, 3, 60, low=True))
-        s.commit()
+    _checked(engine, reads)
+    _late(engine, MONDAY - timedelta(weeks=3), 3, 60)
     with Session(engine) as s:
         refresh_rollup(s)  # rebuilds the weeks from three weeks ago and prunes their log rows
         s.commit()
-        from perception.kpi.models import ExperienceWeekLog
-
         assert s.scalars(select(ExperienceWeekLog.period_start)).all() == []
-    look, facts = _look(engine)
-    _same(look, facts)
-    assert reads.take() == _weeks(MONDAY)
+    assert _checked(engine, reads)[1] == _weeks(MONDAY)
 
 
 def test_a_scope_keeps_its_own_weeks_and_a_bad_row_is_read_again(engine, monkeypatch):
     _seed(engine)
     reads = _Reads(monkeypatch)
-    _look(engine)
-    reads.take()
+    _checked(engine, reads)
     region = AnalysisFilters(start=FILTERS.start, end=FILTERS.end, region_ids=frozenset({1}))
-    look, facts = _look(engine, filters=region)
-    _same(look, facts)
-    assert {t.unit for t in look.tests} >= {("region", 1)} and ("region", 2) not in {
-        t.unit for t in look.tests
-    }
-    assert reads.take() == _weeks(MONDAY)
+    look, weeks = _checked(engine, reads, filters=region)
+    units = {t.unit for t in look.tests}
+    assert ("region", 1) in units and ("region", 2) not in units
+    assert weeks == _weeks(MONDAY)
     assert _stored(engine) == 24
     with Session(engine) as s:
         s.execute(update(KeptResult).where(KeptResult.page == change_weeks.PAGE).values(payload=b"\x00bad"))
         s.commit()
-    look, facts = _look(engine, filters=region)
-    _same(look, facts)
-    assert reads.take() == _weeks(MONDAY)
+    assert _checked(engine, reads, filters=region)[1] == _weeks(MONDAY)
 
 
 def test_uncommitted_answers_are_read_from_the_facts_and_nothing_is_stored(engine, monkeypatch):
