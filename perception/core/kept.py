@@ -440,9 +440,17 @@ def upsert(session: Session, values: dict[str, Any]) -> None:
 
 
 def prune(
-    session: Session, page: str, now: datetime, *, older_than: timedelta = PRUNE_AFTER, most: int = MAX_ROWS
+    session: Session,
+    page: str,
+    now: datetime,
+    *,
+    older_than: timedelta | None = None,
+    most: int | None = None,
 ) -> None:
-    """Delete the page's rows older than ``older_than``, and its oldest beyond ``most``."""
+    """Delete the page's rows older than ``older_than`` (PRUNE_AFTER), and its oldest beyond ``most``
+    (MAX_ROWS)."""
+    older_than = PRUNE_AFTER if older_than is None else older_than
+    most = MAX_ROWS if most is None else most
     t = KeptResult
     session.execute(delete(t).where(t.page == page, t.computed_at < now - older_than))
     count = session.scalar(select(func.count()).select_from(t).where(t.page == page)) or 0

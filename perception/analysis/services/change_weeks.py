@@ -34,13 +34,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import zlib
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,8 @@ from perception.analysis.services.freshness import Freshness, logged_number, rea
 from perception.core.kept import prune, to_json, upsert
 from perception.core.models.base import utcnow
 from perception.core.models.kept import KeptResult
+
+log = logging.getLogger(__name__)
 
 PAGE = "analysis_change_week"
 #: Raise when the stored form changes: rows of another are read again from the facts.
@@ -126,7 +128,7 @@ def _key(canonical: str) -> str:
 def _by_week(h: Histogram, weeks: list[date]) -> dict[date, WeekPart]:
     """``h`` (read by week: ``recent`` holds each row's week as days since 1970-01-01) cut into a
     part per week of ``weeks``; a week without rows is empty. The scales and values are numbered
-    once for every week (a sort of each column's numbers, not of each week's rows by three)."""
+    once for every week (each column's numbers counted, not each week's rows sorted by three)."""
     if not len(h):
         empty = np.zeros(0, dtype=np.int64)
         nothing = WeekPart(empty, empty, empty, h.measures, empty, np.zeros((0, 3)), empty)
@@ -237,8 +239,7 @@ def _exact_parts(session: Session, scope: Any, weeks: list[date]) -> dict[date, 
         try:
             signature, part = _decoded(row.payload)
         except Exception:  # noqa: BLE001 - a corrupt or foreign row: the week is read again
-            if has_app_context():
-                current_app.logger.warning("stored change-look week %s unreadable; read again", week)
+            log.warning("stored change-look week %s unreadable; read again", week)
             continue
         if signature not in readings:
             readings[signature] = reading(session, signature)
