@@ -20,11 +20,11 @@ record may have missed a pruned week, so it is read again.
 
 Stored in kept_result (page ``PAGE``; the scope and the week as its parameters, version 0, the stamp
 in the payload) in NumPy's own format (np.load with allow_pickle=False: no code from a row),
-compressed, pruned with the other kept results. A transaction with uncommitted writes to the facts
-reads every week from the facts and stores nothing (they may still roll back). The window's
-histogram is its weeks' rows one week after another, a row per week and group: build_inputs sums a
-group's rows, so the look has every count the look read at once has; the index's sums may differ in
-their last bits (added in another order, as PostgreSQL's parallel plans already order the rows).
+compressed (some 250 kB a week at a national provider's size), pruned after the weeks they serve
+(``KEEP_FOR``). A transaction with uncommitted writes to the facts reads every week from the facts
+and stores nothing (they may still roll back). The window's histogram is its weeks' rows summed per
+side and group: every count the look read at once has; the index's sums may differ in their last
+bits (added in another order, as PostgreSQL's parallel plans already order the rows).
 
 Public API: ``window_histogram(session, filters, window) -> Histogram``.
 """
