@@ -269,9 +269,7 @@ class Kept(Generic[T]):
         ``max_age`` would still show it (the job that computes a page ahead, before it expires)."""
         now = now or utcnow()
         limit = self.max_age if younger_than is None else min(younger_than, self.max_age or younger_than)
-        canonical = json.dumps(
-            {k: to_json(v) for k, v in params.items()}, sort_keys=True, separators=(",", ":")
-        )
+        canonical = canonical_params(params)
         where = (str(session.connection().engine.url), canonical)
         committed = version[1] == 0
         with self._lock:
@@ -283,7 +281,7 @@ class Kept(Generic[T]):
             and self._young(found.computed_at, now, limit)
         ):
             return found.result
-        key = hashlib.sha256(f"{self.page}\n{canonical}".encode()).hexdigest()
+        key = row_key(self.page, canonical)
         if committed and self.shared:
             stored = self._read(session, key, canonical, version[0], now, limit)
             if stored is not None:
@@ -386,14 +384,7 @@ class Kept(Generic[T]):
     def _store(
         self, session: Session, key: str, canonical: str, version: int, now: datetime, result: T
     ) -> None:
-        write = self._row(key, canonical, version, now, result)
-
-        from perception.core.transaction import request_transaction_writable, write_afterwards
-
-        if request_transaction_writable():
-            write(session)
-        else:  # a reading request: right after its transaction, in a short one of its own
-            write_afterwards(write)
+        written_when_it_commits(session, self._row(key, canonical, version, now, result))
 
     def _row(
         self, key: str, canonical: str, version: int, now: datetime, result: T
@@ -416,6 +407,27 @@ class Kept(Generic[T]):
             prune(s, page, now)
 
         return write
+
+
+def canonical_params(params: Mapping[str, Any]) -> str:
+    """A key's parameters as the one JSON text a stored row is found by (``to_json``)."""
+    return json.dumps({k: to_json(v) for k, v in params.items()}, sort_keys=True, separators=(",", ":"))
+
+
+def row_key(page: str, canonical: str) -> str:
+    """The stored row's key of ``page`` and its parameters' ``canonical_params``."""
+    return hashlib.sha256(f"{page}\n{canonical}".encode()).hexdigest()
+
+
+def written_when_it_commits(session: Session, write: Callable[[Session], None]) -> None:
+    """Run ``write`` in the caller's transaction when it will commit (a job, a CLI command, a writing
+    request), else right after a reading request's transaction, in a short one of its own."""
+    from perception.core.transaction import request_transaction_writable, write_afterwards
+
+    if request_transaction_writable():
+        write(session)
+    else:
+        write_afterwards(write)
 
 
 def upsert(session: Session, values: dict[str, Any]) -> None:

@@ -31,9 +31,7 @@ Public API: ``window_histogram(session, filters, window) -> Histogram``.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import logging
 import zlib
 from dataclasses import dataclass, replace
@@ -55,7 +53,7 @@ from perception.analysis.services.changes import (
 )
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.freshness import Freshness, logged_number, reading, stamp
-from perception.core.kept import prune, to_json, upsert
+from perception.core.kept import canonical_params, prune, row_key, upsert, written_when_it_commits
 from perception.core.models.base import utcnow
 from perception.core.models.kept import KeptResult
 
@@ -112,17 +110,17 @@ def window_histogram(session: Session, filters: AnalysisFilters, window: ChangeW
     return _joined([parts[week] for week in weeks], [week >= window.recent_start for week in weeks])
 
 
-def _scope_of(filters: AnalysisFilters) -> Any:
+def _scope_of(filters: AnalysisFilters) -> AnalysisFilters:
     """What of the filters reaches the facts besides the weeks (changes._scope without the window)."""
-    return to_json(replace(filters, start=_EPOCH, end=_EPOCH, region_id=None, grain="week"))
+    return replace(filters, start=_EPOCH, end=_EPOCH, region_id=None, grain="week")
 
 
 def _canonical(scope: Any, week: date) -> str:
-    return json.dumps({"scope": scope, "week": week.isoformat()}, sort_keys=True, separators=(",", ":"))
+    return canonical_params({"scope": scope, "week": week})
 
 
 def _key(canonical: str) -> str:
-    return hashlib.sha256(f"{PAGE}\n{canonical}".encode()).hexdigest()
+    return row_key(PAGE, canonical)
 
 
 def _by_week(h: Histogram, weeks: list[date]) -> dict[date, WeekPart]:
@@ -164,9 +162,8 @@ def _numbered(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         whole = column.astype(np.int64)
     if len(column) and (whole == column).all() and whole.min() > -(2**16) and whole.max() < 2**16:
         low = int(whole.min())
-        present = np.bincount(whole - low) > 0
-        number = np.cumsum(present) - 1
-        return (np.flatnonzero(present) + low).astype(column.dtype), number[whole - low].astype(np.intp)
+        found, number = _unique_inverse(whole - low, 2**17)  # by a table of every value, not a sort
+        return (found + low).astype(column.dtype), number
     values, code = np.unique(column, return_inverse=True)
     return values, code.reshape(-1)
 
@@ -289,9 +286,7 @@ def _decoded(payload: bytes) -> tuple[str, WeekPart]:
 
 def _store(session: Session, scope: Any, parts: dict[date, WeekPart], signature: str) -> None:
     """Store the weeks' histograms: in the caller's transaction when it will commit, else right
-    after a reading request's (core.transaction.write_afterwards), as kept results are."""
-    from perception.core.transaction import request_transaction_writable, write_afterwards
-
+    after a reading request's, as kept results are (core.kept.written_when_it_commits)."""
     now = utcnow()
     values = []
     for week, part in parts.items():
@@ -308,7 +303,4 @@ def _store(session: Session, scope: Any, parts: dict[date, WeekPart], signature:
             upsert(s, row)
         prune(s, PAGE, now, older_than=KEEP_FOR, most=MAX_WEEKS)
 
-    if request_transaction_writable():
-        write(session)
-    else:
-        write_afterwards(write)
+    written_when_it_commits(session, write)
