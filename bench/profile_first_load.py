@@ -2,10 +2,11 @@
 bench_first_load.py) with pyinstrument, on a bench database (issue 19).
 
     python bench/profile_first_load.py --url sqlite:////path/to/national.sqlite [--period 52w]
-        [--page experience|kpi_vs_experience|overview|kpis] [--after forget|answer]
+        [--page experience|kpi_vs_experience|overview|kpis] [--after forget|answer|past-answer]
 
 ``--after answer``: the page's result kept, then one survey answer of the current week written
-(bench_first_load.write_an_answer, removed at the end) before the profiled load.
+(bench_first_load.write_an_answer, removed at the end) before the profiled load; ``--after
+past-answer``: one declared for two weeks before the current one (a late callback).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def main() -> None:
     p.add_argument("--url", required=True)
     p.add_argument("--period", default="14w", choices=("14w", "52w"))
     p.add_argument("--page", default="experience")
-    p.add_argument("--after", default="forget", choices=("forget", "answer"))
+    p.add_argument("--after", default="forget", choices=("forget", "answer", "past-answer"))
     args = p.parse_args()
     os.environ.setdefault("PERCEPTION_INSTANCE_PATH", "/tmp/bench_first_load_instance")
     from bench_app import bench_app, weeks_to
@@ -45,16 +46,16 @@ def main() -> None:
     assert client.post("/login", data={"username": "bench.manager", "password": PASSWORD}).status_code == 302
     path = PAGES[args.page] + query
     assert client.get(path).status_code == 200  # the page's first request
-    if args.after == "answer":
-        write_an_answer(app)
+    if args.after in ("answer", "past-answer"):
+        write_an_answer(app, weeks_back=2 if args.after == "past-answer" else 0)
     else:
         forget_everything(app)
     profiler = Profiler(interval=0.001)
     profiler.start()
     assert client.get(path).status_code == 200
     profiler.stop()
-    if args.after == "answer":
-        write_an_answer(app, remove=True)
+    if args.after in ("answer", "past-answer"):
+        write_an_answer(app, remove=True, weeks_back=2 if args.after == "past-answer" else 0)
     print(profiler.output_text(unicode=False, color=False, show_all=False))
 
 

@@ -10,8 +10,10 @@ move at commits)."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -312,10 +314,36 @@ def test_any_other_write_makes_the_sums_stale_and_the_index_reads_the_facts(engi
         _same_as_facts(session, split, full=False)
 
 
-def test_after_an_answer_the_past_weeks_are_not_read_from_the_facts(engine):
+@contextlib.contextmanager
+def statements_read(engine: Any, monkeypatch: Any, seen: Any) -> Iterator[None]:
+    """``seen(conn, cursor, statement, parameters, context, executemany)`` called for each
+    statement sent inside: SQLAlchemy's, and on PostgreSQL those the index sends through the
+    driver's own cursor (respondents.fetch_tuples; on SQLite that goes through SQLAlchemy)."""
+    from sqlalchemy import event
+
+    from perception.analysis.services import perception_index
+
+    real = perception_index.fetch_tuples
+
+    def fetched(session: Session, statement: Any, *, binary: bool = False) -> list[Any]:
+        dialect = session.get_bind().dialect
+        if dialect.name == "postgresql":
+            compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            seen(None, None, compiled.string, compiled.params, None, False)
+        return real(session, statement, binary=binary)
+
+    with monkeypatch.context() as m:
+        m.setattr(perception_index, "fetch_tuples", fetched)
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+
+
+def test_after_an_answer_the_past_weeks_are_not_read_from_the_facts(engine, monkeypatch):
     """The pages' index after a declared answer: the facts are read from the split on (and, for
     the respondents found there, their earlier rows by respondent), never the period's past weeks."""
-    from sqlalchemy import event
 
     rng = random.Random(2122)
     split, current = split_week_now(), _this_monday()
@@ -329,12 +357,9 @@ def test_after_an_answer_the_past_weeks_are_not_read_from_the_facts(engine):
             if "experience_observation" in statement and "FROM" in statement:
                 read.append((statement, parameters))
 
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
+        with statements_read(engine, monkeypatch, seen):
             f = AnalysisFilters(start=split - timedelta(weeks=51), end=split + timedelta(weeks=1))
             got = index_by_groups(session, f, GROUPINGS[:4], use_rollup=True)
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
         want = index_by_groups(session, f, GROUPINGS[:4], use_rollup=False)
         for one, other in zip(got, want, strict=True):
             _same_index(one, other)
@@ -342,8 +367,10 @@ def test_after_an_answer_the_past_weeks_are_not_read_from_the_facts(engine):
         for statement, parameters in read:
             values = list(parameters.values() if isinstance(parameters, dict) else parameters)
             bound = {v if isinstance(v, date) else date.fromisoformat(v) for v in values if _is_day(v)}
-            # From the split on, or up to it for some respondents only (their index).
-            assert split in bound and (min(bound) >= split or "source_id IN" in statement), statement
+            # From the split on, or up to it for some respondents only (their index: a list of
+            # them, or on PostgreSQL an array unnested).
+            by_respondent = "source_id IN" in statement or "unnest" in statement
+            assert split in bound and (min(bound) >= split or by_respondent), statement
 
 
 def _is_day(value: Any) -> bool:

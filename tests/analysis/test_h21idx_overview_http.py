@@ -11,13 +11,11 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event
-
 from perception.analysis.services import overview
 from perception.analysis.services.freshness import Freshness, split_week_now
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
 from tests.analysis.test_h19ovw_overview_kept import own_app  # noqa: F401 - the fixture (a manager "m")
-from tests.analysis.test_h21idx_index_split import World, _declare, _rows, _seed
+from tests.analysis.test_h21idx_index_split import World, _declare, _rows, _seed, statements_read
 from tests.analysis.test_lead_week_split import _this_monday
 
 #: The index's query of the facts: a row per respondent.
@@ -42,7 +40,7 @@ def _dates(parameters: Any) -> set[date]:
     return found
 
 
-def test_the_overview_after_an_answer_reads_the_index_of_the_past_weeks_from_the_sums(own_app):  # noqa: F811
+def test_the_overview_after_an_answer_reads_the_index_of_the_past_weeks_from_the_sums(own_app, monkeypatch):  # noqa: F811
     from perception.core.extensions import db
 
     rng = random.Random(2123)
@@ -69,16 +67,14 @@ def test_the_overview_after_an_answer_reads_the_index_of_the_past_weeks_from_the
         if INDEX_OF_FACTS.search(statement):
             read.append((statement, parameters))
 
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_read(engine, monkeypatch, seen):
         after = client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert after.status_code == 200
     assert read  # the current week's respondents
     for statement, parameters in read:
         bound = _dates(parameters)
-        assert split in bound and (min(bound) >= split or "source_id IN" in statement), statement
+        by_respondent = "source_id IN" in statement or "unnest" in statement  # (PostgreSQL: an array)
+        assert split in bound and (min(bound) >= split or by_respondent), statement
 
     # The same page computed from the facts alone.
     own_app.config["ANALYSIS_ROLLUP"] = False

@@ -267,3 +267,20 @@ def test_numbering_a_column_is_numpy_s_unique(column):
     want, want_codes = np.unique(values, return_inverse=True)
     assert np.array_equal(found, want, equal_nan=True) and found.dtype == want.dtype
     assert np.array_equal(codes, want_codes.reshape(-1))
+
+
+def test_any_weeks_read_at_once_are_each_week_read_alone(engine):
+    """The weeks of a read, in a run (read by their range) or scattered (listed), in any order:
+    exactly each week's rows, as each week read alone gives them."""
+    _seed(engine)
+
+    def rows(histogram: Any) -> list[tuple[Any, ...]]:
+        columns = ("recent", "region", "service", "measure", "lo", "hi", "value", "count")
+        return sorted(zip(*(getattr(histogram, c).tolist() for c in columns), strict=True))
+
+    weeks = _weeks(MONDAY)
+    with Session(engine) as s:
+        alone = {week: rows(changes._weeks_columns(s, FILTERS, [week])) for week in weeks}
+        assert all(alone[w] for w in weeks if w != MONDAY - timedelta(weeks=9))  # (the empty week)
+        for some in (weeks, weeks[2:7], [weeks[0], weeks[3], weeks[4], weeks[11]], [weeks[5], weeks[1]]):
+            assert rows(changes._weeks_columns(s, FILTERS, some)) == sorted(r for w in some for r in alone[w])

@@ -137,3 +137,18 @@ def test_edge_cases_zero_one_and_all_equal():
     assert out[1].measure.n == 0 and math.isnan(out[1].measure.estimate)
     with pytest.raises(ValueError):
         perception_index_from_sums(np.ones((2, 6)), np.zeros((2, 6)))
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 5000])
+def test_summing_rows_per_index_is_numpy_s_add_at(n):
+    """The index's merge per respondent and group (perception_index._summed_rows): the sums
+    np.add.at gives, bit for bit (each group's rows added in row order), groups without a row 0."""
+    from perception.analysis.services.perception_index import _summed_rows
+
+    rng = np.random.default_rng(n)
+    groups = max(1, n // 3)
+    index = rng.integers(0, groups + 2, size=n)
+    values = rng.normal(size=(n, 5)) * 10.0 ** rng.integers(-3, 4, size=(n, 1))
+    want = np.zeros((groups + 2, 5))
+    np.add.at(want, index, values)
+    assert np.array_equal(_summed_rows(values, index, groups + 2), want)

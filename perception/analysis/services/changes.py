@@ -267,13 +267,19 @@ def _weeks_statement(session: Session, filters: AnalysisFilters, weeks: list[dat
     grouping per half of the weeks, joined by UNION ALL, which PostgreSQL runs in parallel as it
     runs the two sides."""
     _tuned(session)
+    weeks = sorted(weeks)
     half = (len(weeks) + 1) // 2
 
     def grouped(some: list[date]) -> Any:
         end = max(some) + timedelta(weeks=1)
-        return _grouped(filters, min(some), end, Obs.period_start, by_part=True).where(
-            Obs.period_start.in_(some)
-        )
+        statement = _grouped(filters, min(some), end, Obs.period_start, by_part=True)
+        if (end - min(some)).days == 7 * len(some):
+            # Every week of the range (the first look, a Monday's new week): the range alone. With
+            # the list of weeks beside it the planner took the two for independent and expected a
+            # fifteenth of the rows, so walked the index row by row instead of reading the weeks'
+            # pages once (a national provider's twelve weeks: 0.34-0.53 s -> 0.19-0.26 s of scan).
+            return statement
+        return statement.where(Obs.period_start.in_(some))
 
     return union_all(*(grouped(some) for some in (weeks[:half], weeks[half:]) if some))
 
