@@ -26,6 +26,7 @@ from perception.analysis.services.freshness import Freshness, split_week_now
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
 from perception.core.models.facts import ExperienceObservation as Obs
 from perception.core.models.org import Region
+from perception.kpi.models import ExperienceWeekLog
 from perception.kpi.services.data_version import current_week_write
 from perception.setup.models.catalog import Service, ServiceTier
 
@@ -285,3 +286,51 @@ def test_a_declared_write_of_a_past_week_moves_the_split_back_to_it(engine, back
         # Logged before the refresh: a later answer reads from the new split, not the old week.
         _answer(session, rng, current, declared=True)
         assert rollup_reading(session).facts_from == split_week_now()
+
+
+def test_a_write_declared_for_several_weeks_logs_each_and_reads_from_the_earliest(engine):
+    """A history import's rows are of several weeks, declared together (data_version.week_write
+    with the weeks listed): each is logged, the pages read the facts from the earliest on and equal
+    them, and the refresh rebuilds those weeks alone (the earlier ones' rows kept)."""
+    rng = random.Random(2212)
+    split, current = split_week_now(), _this_monday()
+    weeks = [current - timedelta(weeks=5), current - timedelta(weeks=2)]
+    with Session(engine) as session:
+        _built(session, rng, current)
+        rows = [
+            _fact(rng, week, rng.randrange(10**6), rng.randint(1, 6), 2, 1)
+            for week in weeks
+            for _ in range(3)
+        ]
+        with current_week_write(session.connection(), "experience_observation", set(weeks), ZONE):
+            session.execute(insert(Obs), rows)
+        session.commit()
+        found = rollup_reading(session)
+        assert found.freshness is Freshness.PARTIAL and found.facts_from == weeks[0]
+        logged = session.scalars(select(ExperienceWeekLog.period_start)).all()
+        assert set(weeks) <= set(logged)
+        _same_as_facts(session, split)
+        _same_as_facts(session, weeks[0])
+        old = session.scalar(
+            select(ExperienceRollup.id).where(ExperienceRollup.period_start < weeks[0]).limit(1)
+        )
+        refresh_rollup(session)
+        session.commit()
+        assert rollup_reading(session).freshness is Freshness.CURRENT
+        assert session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.id == old)) == old
+        partial = _rollup_rows(session)
+        refresh_rollup(session, force=True)
+        session.commit()
+        assert _rollup_rows(session) == partial
+
+
+def test_a_declaration_of_no_week_is_no_declaration(engine):
+    """Rows written under a declaration that names no week are an undeclared write: the sums stale."""
+    rng = random.Random(2213)
+    current = _this_monday()
+    with Session(engine) as session:
+        _built(session, rng, current)
+        with current_week_write(session.connection(), "experience_observation", set(), ZONE):
+            session.execute(insert(Obs), [_fact(rng, current - timedelta(weeks=3), 1, 1, 2, 1)])
+        session.commit()
+        assert rollup_reading(session).freshness is Freshness.STALE

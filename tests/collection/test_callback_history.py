@@ -108,3 +108,23 @@ def test_callbacks_import_through_the_api_and_the_page(
     )
     assert applied.status_code == 302
     assert db_session.scalar(select(func.count()).select_from(CallbackTask)) == 2
+
+
+def test_a_corrected_call_is_a_write_of_its_weeks(db_session: Any, campaign: Any) -> None:
+    """A corrected call's earlier answer is withdrawn and its new one written, each declared for its
+    week (data_version.week_write): the pre-aggregates read those weeks again, not every week
+    (withdrawn undeclared, a corrected file of callbacks made them all stale)."""
+    from perception.kpi.services import data_version
+
+    text = HEADER + "C1,2026-03-05 10:00,completed,R1-C,DESK,,王先生,13800000000,,yes,yes,2\n"
+    run(db_session, campaign, text)
+    run(
+        db_session,
+        campaign,
+        text.replace("2026-03-05 10:00", "2026-03-18 10:00").replace("yes,yes,2", "yes,yes,4"),
+    )
+    assert data_version.EXPERIENCE_PAST not in data_version.pending_writes(db_session)
+    assert set(data_version.declared_weeks(db_session)) == {date(2026, 3, 2), date(2026, 3, 16)}
+    assert db_session.scalars(
+        select(ExperienceObservation.observed_on).where(ExperienceObservation.kind == "csat")
+    ).all() == [date(2026, 3, 18)]

@@ -91,6 +91,34 @@ def test_reimporting_the_same_file_changes_nothing_and_a_correction_updates(
     assert values == [3.0, 5.0]
 
 
+def test_an_import_declares_the_weeks_it_writes(db_session: Any, campaign: Any, monkeypatch: Any) -> None:
+    """The facts an import writes are rows of its rows' weeks, and a corrected row's earlier week,
+    declared so (data_version.week_write): the pre-aggregates then read and rebuild those weeks from
+    the facts, not every week (undeclared, every import made them stale: at a national provider's
+    size the pages read the 9M facts until a whole rebuild, minutes)."""
+    from perception.kpi.services import data_version
+    from perception.surveys.services import history_import
+
+    declared: list[list[date]] = []
+    real = history_import.week_write
+
+    def seen(conn: Any, table: str, weeks: Any, timezone: str, **kw: Any) -> Any:
+        declared.append(sorted(weeks))
+        return real(conn, table, weeks, timezone, **kw)
+
+    monkeypatch.setattr(history_import, "week_write", seen)
+    text = HEADER + "A,2026-01-05 09:30,zh,survey,R1-C,5,,6,\nB,2026-01-14 09:30,zh,survey,R1-C,4,,,\n"
+    run(db_session, campaign, text)
+    assert data_version.EXPERIENCE_PAST not in data_version.pending_writes(db_session)
+    assert sorted(set(data_version.declared_weeks(db_session))) == [date(2026, 1, 5), date(2026, 1, 12)]
+    assert declared == [[date(2026, 1, 5), date(2026, 1, 12)]]
+    declared.clear()
+    run(db_session, campaign, text.replace("B,2026-01-14", "B,2026-02-03"))  # B moved to another week
+    # Its rows left one week (withdrawn) and joined another (written): both declared, each time.
+    assert declared and all(weeks == [date(2026, 1, 12), date(2026, 2, 2)] for weeks in declared)
+    assert data_version.EXPERIENCE_PAST not in data_version.pending_writes(db_session)
+
+
 def test_dry_run_counts_and_stores_nothing(db_session: Any, campaign: Any) -> None:
     result = run(db_session, campaign, HEADER + "A,2026-01-05 09:30,zh,survey,R1-C,5,,6,\n", dry_run=True)
     assert result.dry_run and result.rows_new == 1

@@ -39,6 +39,7 @@ from perception.collection.models.fieldwork import (
 from perception.core.models.facts import ExperienceObservation, TextEntry
 from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch
+from perception.kpi.services.data_version import week_write
 from perception.kpi.services.files import Table
 from perception.kpi.services.key_stage import KeyStage
 from perception.kpi.services.messages import MAX_PROBLEMS, ImportProblem, ProblemList, problem
@@ -225,12 +226,27 @@ def _stored_fingerprint(session: Session, task: CallbackTask) -> str:
     return json.dumps(key, sort_keys=True, default=str)
 
 
-def _withdraw(session: Session, task: CallbackTask) -> None:
+def _withdraw(session: Session, task: CallbackTask, tz: str) -> None:
     if task.response_id is not None:
-        for table in (table_of(ExperienceObservation), table_of(TextEntry)):
-            session.execute(
-                delete(table).where(table.c.source == "callback", table.c.source_id == task.response_id)
+        facts = table_of(ExperienceObservation)
+        weeks = set(
+            session.scalars(
+                select(facts.c.period_start)
+                .where(facts.c.source == "callback", facts.c.source_id == task.response_id)
+                .distinct()
             )
+        )
+        # The withdrawn facts are rows of their own weeks, declared so (data_version.week_write):
+        # the pre-aggregates read those weeks again instead of every week (a corrected file of
+        # callbacks made them all stale). None: nothing of the facts to withdraw.
+        declared = (
+            week_write(session.connection(), "experience_observation", weeks, tz) if weeks else nullcontext()
+        )
+        with declared:
+            for table in (facts, table_of(TextEntry)):
+                session.execute(
+                    delete(table).where(table.c.source == "callback", table.c.source_id == task.response_id)
+                )
         session.execute(delete(table_of(Response)).where(table_of(Response).c.id == task.response_id))
         task.response_id, task.completed_at = None, None
     task.attempt_log.clear()
@@ -309,7 +325,7 @@ def import_callbacks(
                     for call in new:
                         _store(session, campaign, script, call, None, org_timezone)
                     for call, task in changed:
-                        _withdraw(session, task)
+                        _withdraw(session, task, org_timezone)
                         _store(session, campaign, script, call, task, org_timezone)
                 del calls, tasks, new, changed
             repeats, repeated = STAGE.repeats(conn, MAX_PROBLEMS)

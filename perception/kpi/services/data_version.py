@@ -42,7 +42,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -262,9 +262,11 @@ def mark_written(conn: Connection, table: str) -> None:
     if names:
         pending = conn.info.setdefault(_DIRTY, {"token": next(_tokens), "writes": {}})
         declared = conn.info.get(_CURRENT_WEEK)
-        if declared is not None and declared[0] == table and names & WEEK_AWARE:
-            # Decided at the commit: the week must have begun by then (see _bump).
-            pending.setdefault("current_week", set()).add(declared[1:])  # a set: an import declares per row
+        if declared is not None and declared[0] == table and declared[1] and names & WEEK_AWARE:
+            # Decided at the commit: each week must have begun by then (see _bump). (No week
+            # named: an undeclared write.)
+            _table, weeks, zone, in_look = declared
+            pending.setdefault("current_week", set()).update((week, zone, in_look) for week in weeks)
             names = names - WEEK_AWARE
         for name in names:
             pending["writes"][name] = pending["writes"].get(name, 0) + 1
@@ -272,21 +274,28 @@ def mark_written(conn: Connection, table: str) -> None:
 
 @contextlib.contextmanager
 def week_write(
-    conn: Connection, table: str, period_start: date, timezone: str, *, change_look: bool = True
+    conn: Connection,
+    table: str,
+    period_start: date | Collection[date],
+    timezone: str,
+    *,
+    change_look: bool = True,
 ) -> Iterator[None]:
     """The writes to ``table`` on ``conn`` inside are rows of the week starting ``period_start``
-    (Monday, in the organisation's ``timezone``) alone: inserts of such rows, or deletes and updates
-    that touch no other week's. If that week has begun when the transaction commits (the week the
-    writer believes current: a survey answer), they leave the week-aware counters alone; otherwise
-    (a weekly report of last week, a clock pinned in the past, a week that ended while the answer
-    was written) they move ``CHANGE_LOOK`` and log their week (``EXPERIENCE_WEEK_LOG``) instead of
-    moving ``EXPERIENCE_PAST``.
+    (Monday, in the organisation's ``timezone``) alone, or of the weeks listed: inserts of such
+    rows, or deletes and updates that touch no other week's. If that week has begun when the
+    transaction commits (the week the writer believes current: a survey answer), they leave the
+    week-aware counters alone; otherwise (a weekly report of last week, a clock pinned in the past,
+    a week that ended while the answer was written, a history import's weeks) they move
+    ``CHANGE_LOOK`` and log their week (``EXPERIENCE_WEEK_LOG``) instead of moving
+    ``EXPERIENCE_PAST``.
 
     ``change_look=False``: the rows are of a source the change look does not test (a weekly
     report's, the collectors' voice; analysis.services.changes.CHANGE_SOURCES), so whatever their
     week they leave ``CHANGE_LOOK`` alone (issue 19: 100 regions' reports a week each made the next
     overview compute the national look again, 2.7 s)."""
-    conn.info[_CURRENT_WEEK] = (table.lower(), period_start, timezone, change_look)
+    weeks = (period_start,) if isinstance(period_start, date) else tuple(sorted(set(period_start)))
+    conn.info[_CURRENT_WEEK] = (table.lower(), weeks, timezone, change_look)
     try:
         yield
     finally:

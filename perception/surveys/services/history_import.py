@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from perception.core.models.facts import ExperienceObservation, ExperienceSource, TextEntry
 from perception.core.uploads import Source
 from perception.kpi.models import ImportBatch
+from perception.kpi.services.data_version import week_write
 from perception.kpi.services.files import Table
 from perception.kpi.services.messages import MAX_PROBLEMS, ProblemList
 from perception.kpi.services.nul_cells import take_nul_cells
@@ -114,7 +116,7 @@ def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
 
 def _write(
     session: Session, campaign: Campaign, questionnaire: Questionnaire,
-    new: list[HistoryRow], changed: list[tuple[int, HistoryRow]],
+    new: list[HistoryRow], changed: list[tuple[int, HistoryRow]], timezone: str,
 ) -> None:  # fmt: skip
     conn = session.connection()
     base = {"campaign_id": campaign.id, "version_id": campaign.version_id, "invitation_id": None,
@@ -131,6 +133,12 @@ def _write(
             )
         ).all()
         ids.update((nonce, rid) for nonce, rid in found)
+    pairs = [(ids[r.nonce], r) for r in new] + changed
+    observations, texts = _facts(questionnaire, pairs)
+    # The facts' rows written and withdrawn here are of these weeks alone, declared so: the
+    # pre-aggregates then read those weeks from the facts and the refresh rebuilds them, the other
+    # weeks stay theirs (data_version.week_write; undeclared, an import made them all stale).
+    weeks = {row["period_start"] for row in observations} | _weeks_of(conn, [rid for rid, _ in changed])
     if changed:
         stmt = update(_RESP).where(_RESP.c.id == bindparam("rid")).values(
             answers=bindparam("answers"), observed_on=bindparam("observed_on"),
@@ -145,19 +153,43 @@ def _write(
                     for rid, r in chunk
                 ],
             )
-        for table in (table_of(ExperienceObservation), table_of(TextEntry)):
-            for ids_chunk in _chunks(changed_ids):
-                conn.execute(
-                    delete(table).where(
-                        table.c.source.in_((ExperienceSource.SURVEY, ExperienceSource.CALLBACK)),
-                        table.c.source_id.in_(ids_chunk),
+        with _declared(conn, weeks, timezone):
+            for table in (table_of(ExperienceObservation), table_of(TextEntry)):
+                for ids_chunk in _chunks(changed_ids):
+                    conn.execute(
+                        delete(table).where(
+                            table.c.source.in_((ExperienceSource.SURVEY, ExperienceSource.CALLBACK)),
+                            table.c.source_id.in_(ids_chunk),
+                        )
                     )
+    with _declared(conn, weeks, timezone):
+        for table, rows in ((table_of(ExperienceObservation), observations), (table_of(TextEntry), texts)):
+            for chunk in _chunks(rows):
+                insert_rows(conn, table, chunk)
+
+
+def _weeks_of(conn: Any, response_ids: list[int]) -> set[date]:
+    """The weeks the facts of these (imported, so survey or callback) responses are in now."""
+    table = table_of(ExperienceObservation)
+    weeks: set[date] = set()
+    for chunk in _chunks(response_ids, _IN):
+        weeks.update(
+            conn.scalars(
+                select(table.c.period_start)
+                .where(
+                    table.c.source.in_((ExperienceSource.SURVEY, ExperienceSource.CALLBACK)),
+                    table.c.source_id.in_(chunk),
                 )
-    pairs = [(ids[r.nonce], r) for r in new] + changed
-    observations, texts = _facts(questionnaire, pairs)
-    for table, rows in ((table_of(ExperienceObservation), observations), (table_of(TextEntry), texts)):
-        for chunk in _chunks(rows):
-            insert_rows(conn, table, chunk)
+                .distinct()
+            )
+        )
+    return weeks
+
+
+def _declared(conn: Any, weeks: set[date], timezone: str) -> AbstractContextManager[None]:
+    """The facts written inside are rows of ``weeks`` alone (data_version.week_write; the weeks of
+    the organisation's ``timezone``, as the answers' days are), or none."""
+    return week_write(conn, "experience_observation", weeks, timezone) if weeks else nullcontext()
 
 
 def import_responses(
@@ -229,7 +261,7 @@ def import_responses(
                 sample += [{"row": r.row, "external_id": r.nonce[len(NONCE_PREFIX) :], "changes": ["answers"]}
                            for _, r in changed[: 20 - len(sample)]]  # fmt: skip
                 if not options.dry_run:
-                    _write(session, campaign, questionnaire, new, changed)
+                    _write(session, campaign, questionnaire, new, changed, org_timezone)
                 del rows, new, changed, stored
             repeats, repeated = history_stage.repeats(conn, MAX_PROBLEMS)
             column = source.header[layout.meta["source_id"]]
