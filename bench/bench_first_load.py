@@ -3,7 +3,8 @@
     python bench/bench_first_load.py --url sqlite:////path/to/national.sqlite [--code /path/to/a/tree]
                                      [--pages overview,kpis,experience,home] [--periods 14w,52w,20w]
                                      [--repeat 3] [--job] [--region CODE]
-                                     [--after forget|answer|rename|past-answer|new-week]
+                                     [--after forget|answer|rename|past-answer|new-week|import
+                                              |undeclared-import]
 
 A database built by bench/bench_national.py (``--keep`` run once: the manager exists). Before each
 load every kept result is forgotten, in the process (every ``perception.core.kept.Kept``) and in
@@ -22,6 +23,11 @@ look's stored weeks (services.change_weeks), as after a write that changes none 
 (a region renamed). ``--after past-answer``: that, after one answer declared for two weeks before
 the current one (a callback entered late), each load. ``--after new-week``: that, and the look's
 last week forgotten too, as on a Monday (the window moves on by a week no look has read).
+``--after import``: the rename's state after an import of 600 past answers over the three weeks
+before the current one, declared for those weeks as the survey history import declares them now;
+``--after undeclared-import``: the same rows undeclared, as imports wrote them before (the
+pre-aggregates stale: run ``--refresh`` afterwards, a whole rebuild). The rows are removed after
+each load, declared.
 ``--refresh``: bring the pre-aggregates up to the facts first with the tree's own code (a partial
 refresh records the tree's own split week).
 """
@@ -57,7 +63,9 @@ def _args() -> argparse.Namespace:
     p.add_argument("--job", action="store_true")
     p.add_argument("--region", default="", help="a region code: every page filtered to it")
     p.add_argument(
-        "--after", default="forget", choices=("forget", "answer", "rename", "past-answer", "new-week")
+        "--after",
+        default="forget",
+        choices=("forget", "answer", "rename", "past-answer", "new-week", "import", "undeclared-import"),
     )
     p.add_argument(
         "--refresh",
@@ -165,6 +173,55 @@ def write_an_answer(app: Any, remove: bool = False, weeks_back: int = 0) -> None
         db.session.commit()
 
 
+#: The bench's imported answers: source ids no response has (negative), removed at the end.
+IMPORTED = 600
+IMPORT_WEEKS = (1, 2, 3)
+
+
+def write_history(app: Any, *, declared: bool, remove: bool = False) -> None:
+    """An import of past answers: IMPORTED respondents' CSAT and two dimensions over the weeks
+    IMPORT_WEEKS back, declared for those weeks as the survey history import now declares them
+    (data_version.week_write with the weeks listed) or undeclared as it wrote them before.
+    ``remove``: delete them, declared (the pre-aggregates' other weeks stay theirs)."""
+    from sqlalchemy import delete, insert, select
+
+    from perception.core.clock import current_clock
+    from perception.core.extensions import db
+    from perception.core.models.facts import ExperienceObservation
+    from perception.core.models.org import Region
+    from perception.kpi.services.data_version import week_write
+
+    table = ExperienceObservation.__table__
+    with app.app_context():
+        clock = current_clock()
+        weeks = [clock.week_start() - timedelta(weeks=back) for back in IMPORT_WEEKS]
+        conn = db.session.connection()
+        if remove:
+            ours = delete(table).where(table.c.source == "survey", table.c.source_id < 0)
+            with week_write(conn, "experience_observation", weeks, clock.timezone):
+                conn.execute(ours)
+            db.session.commit()
+            return
+        regions = db.session.scalars(select(Region.id).order_by(Region.id).limit(20)).all()
+        rows = []
+        for i in range(IMPORTED):
+            week = weeks[i % len(weeks)]
+            who = {"source": "survey", "source_id": -1 - i, "observed_on": week + timedelta(days=i % 5),
+                   "period_start": week, "region_id": regions[i % len(regions)]}  # fmt: skip
+            rows.append(
+                {**who, "kind": "csat", "value": float(1 + i % 5), "scale_min": 1.0, "scale_max": 5.0}
+            )
+            for dimension in ("response_speed", "staff_attitude"):
+                rows.append({**who, "kind": "likert", "dimension": dimension, "value": float(1 + (i * 7) % 5),
+                             "scale_min": 1.0, "scale_max": 5.0})  # fmt: skip
+        if declared:
+            with week_write(conn, "experience_observation", weeks, clock.timezone):
+                conn.execute(insert(table), rows)
+        else:
+            conn.execute(insert(table), rows)
+        db.session.commit()
+
+
 def main() -> None:
     args = _args()
     sys.path.insert(0, args.code)
@@ -229,6 +286,9 @@ def main() -> None:
             elif args.after == "past-answer":
                 write_an_answer(app, weeks_back=2)
                 forget_everything(app, but_weeks=True)
+            elif args.after in ("import", "undeclared-import"):
+                write_history(app, declared=args.after == "import")
+                forget_everything(app, but_weeks=True)
             elif args.after == "new-week":
                 forget_everything(app, but_weeks=True)
                 forget_last_week(app)
@@ -236,6 +296,8 @@ def main() -> None:
                 forget_everything(app, but_weeks=args.after == "rename")
             first[(page, period)].append(get(PAGES[page] + periods[period]))
             kept[(page, period)].append(get(PAGES[page] + periods[period]))
+            if args.after in ("import", "undeclared-import"):
+                write_history(app, declared=True, remove=True)
     for key in wanted:
         f, k = first[key], kept[key]
         print(

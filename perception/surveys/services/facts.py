@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from perception.core.models.facts import ExperienceObservation, ExperienceSource, TextEntry, TextKind
 from perception.core.periods import week_start
@@ -145,10 +144,3 @@ def write_facts(
     entries = text_rows(texts, response_id, observed_on, who, source)
     if entries:
         conn.execute(INSERT_TEXTS, entries)
-
-
-def withdraw_facts(session: Session, response_id: int, means: str) -> None:
-    """Delete the response's fact rows (before re-writing them, or when it is removed)."""
-    source = source_for(means)
-    for table in (table_of(ExperienceObservation), table_of(TextEntry)):
-        session.execute(delete(table).where(table.c.source == source, table.c.source_id == response_id))
