@@ -9,11 +9,11 @@ eleven weeks with the last one. So each week's histogram (the look's rows of tha
 it) is stored as it is read, with the facts' stamp taken before it was read (services.freshness), and
 a look reads from the facts only the weeks whose stored histogram may no longer be theirs:
 - nothing written to the facts since its stamp (``Freshness.CURRENT``): still theirs;
-- only declared writes since (``Freshness.PARTIAL``: a survey answer, a callback, a weekly report):
-  the weeks before the reading's split are theirs (the week log names every earlier week written
-  since), the others are read again;
-- anything else (an undeclared write, as the history imports make; no write counters): every week
-  is read again.
+- only declared writes since (``Freshness.PARTIAL``: a survey answer, a callback, a weekly report,
+  a history import): the weeks before the reading's split are theirs (the week log names every
+  earlier week written since), the others are read again;
+- anything else (an undeclared write: a past fact corrected or deleted by hand, a demo load; no
+  write counters): every week is read again.
 The week log is pruned as the pre-aggregates that read it are rebuilt (rollup._prune_week_log),
 not as these histograms are: one stamped before the oldest log number the pre-aggregates still
 record may have missed a pruned week, so it is read again.

@@ -9,7 +9,9 @@ whose content changed. Imported answers are written to the same analysis facts (
 comment texts, observed on the day they were given) as live answers, so every page, trend and review
 period sees them. They raise no follow-up task: a months-old low score is history, not a call to
 make today. Responses are inserted set-wise (a 100,000-row file is one statement per few thousand
-rows), never one by one, and the file is read in chunks (a path is never held whole).
+rows), never one by one, and the file is read in chunks (a path is never held whole). The facts it
+writes and withdraws are declared for their weeks (data_version.week_write), so the analysis
+pre-aggregates read and rebuild those weeks alone, not every week.
 """
 
 from __future__ import annotations
