@@ -257,6 +257,20 @@ def test_inside_the_answering_transaction_its_own_rows_count(engine):
             session.rollback()
 
 
+def _refreshed_from(session: Session, week: date) -> None:
+    """The refresh after declared writes from ``week`` on: the sums current, their rows before that
+    week kept as they were (not rebuilt), and every row what a whole rebuild gives."""
+    old = session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.period_start < week).limit(1))
+    refresh_rollup(session)
+    session.commit()
+    assert rollup_reading(session).freshness is Freshness.CURRENT
+    assert session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.id == old)) == old
+    partial = _rollup_rows(session)
+    refresh_rollup(session, force=True)
+    session.commit()
+    assert _rollup_rows(session) == partial
+
+
 @pytest.mark.parametrize("back", [1, 3])
 def test_a_declared_write_of_a_past_week_moves_the_split_back_to_it(engine, back):
     """A weekly report's rows are of its one past week, declared so (data_version.week_write): they
@@ -274,15 +288,7 @@ def test_a_declared_write_of_a_past_week_moves_the_split_back_to_it(engine, back
         _same_as_facts(session, week)
         _answer(session, rng, current, declared=True)  # an answer since: the earliest week holds
         assert rollup_reading(session).facts_from == min(week, split)
-        old = session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.period_start < week).limit(1))
-        refresh_rollup(session)
-        session.commit()
-        assert rollup_reading(session).freshness is Freshness.CURRENT
-        assert session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.id == old)) == old
-        partial = _rollup_rows(session)
-        refresh_rollup(session, force=True)
-        session.commit()
-        assert _rollup_rows(session) == partial
+        _refreshed_from(session, week)
         # Logged before the refresh: a later answer reads from the new split, not the old week.
         _answer(session, rng, current, declared=True)
         assert rollup_reading(session).facts_from == split_week_now()
@@ -311,17 +317,7 @@ def test_a_write_declared_for_several_weeks_logs_each_and_reads_from_the_earlies
         assert set(weeks) <= set(logged)
         _same_as_facts(session, split)
         _same_as_facts(session, weeks[0])
-        old = session.scalar(
-            select(ExperienceRollup.id).where(ExperienceRollup.period_start < weeks[0]).limit(1)
-        )
-        refresh_rollup(session)
-        session.commit()
-        assert rollup_reading(session).freshness is Freshness.CURRENT
-        assert session.scalar(select(ExperienceRollup.id).where(ExperienceRollup.id == old)) == old
-        partial = _rollup_rows(session)
-        refresh_rollup(session, force=True)
-        session.commit()
-        assert _rollup_rows(session) == partial
+        _refreshed_from(session, weeks[0])
 
 
 def test_a_declaration_of_no_week_is_no_declaration(engine):
