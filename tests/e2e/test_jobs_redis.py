@@ -164,3 +164,35 @@ def test_a_worker_stops_listening_without_waiting_out_its_listener(redis_url):
     assert stopped.wait(10), "the worker waited out its listener's 60-second read"
     until(lambda: not worker.pubsub_thread.is_alive())
     assert not worker.pubsub_thread.is_alive()
+
+
+def test_a_worker_stops_even_when_its_listener_closed_the_connection_first(redis_url):
+    """The other side of that race: the listener wakes on a message of its own (the subscription's
+    confirmation, for a worker stopped as soon as it started), finds its flag down and closes the
+    connection while the worker writes its unsubscribe: Broken pipe. Seen once in a newcomer's run
+    under load (the test above failed with it); here the write fails on purpose. The worker's end
+    goes on: nothing is subscribed on a closed connection."""
+    import time
+
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from rq import Queue
+
+    from perception.core.jobs.worker import InProcessWorker
+
+    conn = Redis.from_url(redis_url)
+    worker = InProcessWorker([Queue("perception-test-listen", connection=conn)], connection=conn)
+    worker.subscribe()
+    deadline = time.monotonic() + 5
+    while not worker.pubsub.subscribed and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    def closed_under_the_write(*args, **kwargs):
+        raise RedisConnectionError("Error 32 while writing to socket. Broken pipe.")
+
+    worker.pubsub.unsubscribe = closed_under_the_write
+    worker.unsubscribe()  # no error
+    deadline = time.monotonic() + 5
+    while worker.pubsub_thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not worker.pubsub_thread.is_alive()

@@ -8,11 +8,13 @@ horse waiting for it forever.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import time
 from typing import Any
 
+import redis
 import rq
 from flask import Flask
 
@@ -65,7 +67,11 @@ class _StopsListeningFirst:
             thread.stop(timeout=0)  # redis-py 8.2 and later: clear the flag, no wait
         except TypeError:  # earlier: stop() only clears the flag
             thread.stop()
-        self.pubsub.unsubscribe()
+        # The thread may wake on a message of its own (the subscription's confirmation, for a
+        # worker stopped as soon as it started: a burst worker with nothing to do), find the flag
+        # down and close the connection under this write: then nothing is subscribed any more.
+        with contextlib.suppress(redis.exceptions.ConnectionError):
+            self.pubsub.unsubscribe()
         thread.join(timeout=1)
         self.pubsub.close()
 
