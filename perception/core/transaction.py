@@ -35,16 +35,18 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, has_request_context, request
-from sqlalchemy import event
+from flask import Flask, Response, current_app, has_app_context, has_request_context, request
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection, Transaction
 from sqlalchemy.orm import Session, scoped_session
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 Hook = Callable[[], Any]
 SessionWrite = Callable[[Session], Any]
 Db = Session | Connection  # what a Core-only service takes: a Session or the request's connection()
@@ -226,6 +228,34 @@ def held_apart(engine: Any) -> Iterator[Session]:
             session.rollback()
             raise
         session.commit()
+
+
+#: Threads for computed_beside: a page's second computation each, created as they are first needed.
+_beside = ThreadPoolExecutor(max_workers=8, thread_name_prefix="perception-beside")
+
+
+def computed_beside(session: Session, compute: Callable[[Session], T], *, alone: bool) -> Callable[[], T]:
+    """``compute`` run now in a thread beside the caller, on a transaction of its own that it
+    commits (what it stores, as a job's unit of work would), when that can only be quicker and
+    sees what the caller's would: ``alone`` (the caller's transaction has written nothing the
+    computation reads: it sees committed data only) and ``session`` bound to a PostgreSQL engine
+    (its own server processes answer both at once; SQLite's one file and a session bound to a
+    caller's connection, as the tests' outer transaction, compute in the caller's transaction).
+    Otherwise ``compute(session)`` runs when the result is asked for. The returned function gives
+    the result or raises its exception.
+
+    Why (issue 19): the overview's figures wait on the database while its change look's tests
+    keep a core busy; side by side the page after a late callback took 1.3 s instead of 1.8."""
+    engine = session.get_bind()
+    if not alone or not isinstance(engine, Engine) or engine.dialect.name != "postgresql":
+        return lambda: compute(session)
+    app = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
+
+    def apart() -> T:
+        with app.app_context() if app is not None else nullcontext(), held_apart(engine) as own:
+            return compute(own)
+
+    return _beside.submit(apart).result
 
 
 @contextmanager

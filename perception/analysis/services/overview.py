@@ -335,8 +335,18 @@ def overview(
     """The overview page's data: the figures (kept), the events on the timeline, and the change
     look (services.changes) of the filter's last complete weeks, whole or its summary; ``today``
     (the organisation's clock) decides which week is unfinished, None trusts the filter's end."""
-    figures = kept_figures(session, filters, use_rollup=use_rollup)
     from perception.collection.services.analysis import events_between
+    from perception.core.transaction import computed_beside
+    from perception.kpi.services.data_version import has_pending_writes
+
+    # The look beside the figures (core.transaction.computed_beside): each waits on the database
+    # while the other computes.
+    look = computed_beside(
+        session,
+        lambda own: (change_view if whole_look else change_summary)(own, filters, today=today),
+        alone=not has_pending_writes(session),
+    )
+    figures = kept_figures(session, filters, use_rollup=use_rollup)
 
     events = events_between(
         session,
@@ -355,7 +365,7 @@ def overview(
         services=figures.services,
         trend=figures.trend,
         events=tuple(events),
-        changes=(change_view if whole_look else change_summary)(session, filters, today=today),
+        changes=look(),
         reports_index=figures.reports_index,
         computed_at=figures.computed_at,
     )
