@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from perception.analysis.models import ExperienceRollup
-from perception.analysis.services.facts import FactTable, aggregate
+from perception.analysis.services.facts import FactTable, aggregate, aggregate_each
 from perception.analysis.services.filters import AnalysisFilters
 from perception.analysis.services.freshness import Freshness, split_week_now
 from perception.analysis.services.rollup import refresh_rollup, rollup_reading
@@ -330,3 +331,70 @@ def test_a_declaration_of_no_week_is_no_declaration(engine):
             session.execute(insert(Obs), [_fact(rng, current - timedelta(weeks=3), 1, 1, 2, 1)])
         session.commit()
         assert rollup_reading(session).freshness is Freshness.STALE
+
+
+GROUPINGS = [("region",), ("service",), ("period",), ("region", "service"), (), ("region",)]
+EACH_SHAPES = [
+    {},
+    {"region_ids": frozenset({1, 6})},
+    {"service_id": 2},
+    {"tier_id": 1},
+    {"kinds": ("csat", "nps")},
+    {"sources": ("survey",)},
+    {"cells": {(2, 1), (3, 4)}},
+]
+
+
+def _each_is_alone(session: Session, split: date) -> None:
+    for start, end in _periods(split):
+        for shape in EACH_SHAPES:
+            shape = dict(shape)
+            kw = {k: shape.pop(k) for k in ("kinds", "sources", "cells") if k in shape}
+            filters = AnalysisFilters(start=start, end=end, **shape)
+            for use_rollup in (True, False):
+                each = aggregate_each(session, filters, GROUPINGS, use_rollup=use_rollup, **kw)
+                alone = [aggregate(session, filters, by=by, use_rollup=use_rollup, **kw) for by in GROUPINGS]
+                got = [_fact_rows(t) for t in each]
+                assert got == [_fact_rows(t) for t in alone], (start, end, shape, kw)
+
+
+def test_groupings_read_at_once_are_each_grouping_read_alone(engine):
+    """aggregate_each (the overview's three groupings; one statement of the facts on PostgreSQL)
+    gives each grouping's aggregate, with the pre-aggregate current, partial from a past week
+    (a late callback) and stale, for every filter shape."""
+    rng = random.Random(23)
+    split, current = split_week_now(), _this_monday()
+    with Session(engine) as session:
+        _built(session, rng, current)
+        _each_is_alone(session, split)
+        late = current - timedelta(weeks=2)
+        _write(session, late, [_fact(rng, late, rng.randrange(10**6), r, 2, 1) for r in (1, 3, 6)])
+        assert rollup_reading(session).facts_from == late
+        _each_is_alone(session, split)
+        _answer(session, rng, current, declared=False)
+        assert rollup_reading(session).freshness is Freshness.STALE
+        _each_is_alone(session, split)
+
+
+def test_the_facts_are_read_once_for_every_grouping_on_postgresql(engine):
+    rng = random.Random(24)
+    current = _this_monday()
+    with Session(engine) as session:
+        _seed(session, rng, current)
+        seen: list[str] = []
+
+        def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if "experience_observation" in statement:
+                seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", watch)
+        try:
+            aggregate_each(
+                session, AnalysisFilters(start=current - timedelta(weeks=13), end=current), GROUPINGS,
+                use_rollup=False,
+            )  # fmt: skip
+        finally:
+            event.remove(engine, "before_cursor_execute", watch)
+        postgres = engine.dialect.name == "postgresql"
+        assert len(seen) == (1 if postgres else len(GROUPINGS))
+        assert ("GROUPING SETS" in seen[0]) is postgres

@@ -304,32 +304,72 @@ def aggregate(
     from the raw ones per scale: sum y = 100 (S - n lo) / (hi - lo) and
     sum y^2 = (100 / (hi - lo))^2 (SS - 2 lo S + n lo^2).
     """
+    return aggregate_each(
+        session, filters, [by], kinds=kinds, extra_where=extra_where, use_rollup=use_rollup,
+        sources=sources, cells=cells,
+    )[0]  # fmt: skip
+
+
+def aggregate_each(
+    session: Session,
+    filters: AnalysisFilters,
+    bys: Sequence[tuple[str, ...]],
+    *,
+    kinds: Sequence[str] | None = None,
+    extra_where: Iterable[Any] = (),
+    use_rollup: bool = True,
+    sources: Sequence[str] | None = None,
+    cells: Collection[tuple[int, int]] | None = None,
+) -> list[FactTable]:
+    """``[aggregate(session, filters, by=by, ...) for by in bys]``, the facts read once for every
+    grouping on PostgreSQL (one statement, GROUPING SETS): the overview's three groupings read the
+    weeks from the pre-aggregate's split three times, each a parallel scan of the same rows, on a
+    machine whose cores the change look is using at the same moment (issue 19)."""
     from perception.analysis.services.rollup import rollup_reading
 
     extra = list(extra_where)
-    unknown = set(by) - set(FACT_KEYS)
-    if unknown:
-        raise ValueError(f"cannot aggregate by {sorted(unknown)}")
-    wanted = [name for name in FACT_KEYS if name in by]
-    read = (kinds, wanted, sources, cells)
+    wanteds: list[list[str]] = []
+    for by in bys:
+        unknown = set(by) - set(FACT_KEYS)
+        if unknown:
+            raise ValueError(f"cannot aggregate by {sorted(unknown)}")
+        wanteds.append([name for name in FACT_KEYS if name in by])
     split = None
     rollup = use_rollup and not extra and filters.customer_id is None
     if rollup:
         reading = rollup_reading(session)
         rollup, split = reading.usable, reading.facts_from
     tune_for_aggregation(session)
+
+    def facts(within: AnalysisFilters) -> list[Sequence[Any]]:
+        return _fact_rows_each(session, within, kinds, wanteds, sources, cells, extra=extra)
+
+    def summed(within: AnalysisFilters) -> list[Sequence[Any]]:
+        return [
+            _grouped_rows(session, within, kinds, wanted, sources, cells, extra=extra, rollup=True)
+            for wanted in wanteds
+        ]
+
     if not rollup or (split is not None and filters.start >= split):
-        rows = _grouped_rows(session, filters, *read, extra=extra, rollup=False)
+        each = facts(filters)
     elif split is None or filters.end <= split:
-        rows = _grouped_rows(session, filters, *read, extra=extra, rollup=True)
+        each = summed(filters)
     else:  # the weeks before the split from the pre-aggregate, the rest from the facts
-        rows = _merged(
-            [
-                *_grouped_rows(session, replace(filters, end=split), *read, extra=extra, rollup=True),
-                *_grouped_rows(session, replace(filters, start=split), *read, extra=extra, rollup=False),
-            ],
-            keys=len(wanted) + 4,
-        )
+        each = [
+            _merged([*before, *after], keys=len(wanted) + 4)
+            for before, after, wanted in zip(
+                summed(replace(filters, end=split)),
+                facts(replace(filters, start=split)),
+                wanteds,
+                strict=True,
+            )
+        ]
+    return [_table_of(rows, wanted, filters) for rows, wanted in zip(each, wanteds, strict=True)]
+
+
+def _table_of(rows: Sequence[Any], wanted: Sequence[str], filters: AnalysisFilters) -> FactTable:
+    """The FactTable of aggregate's rows keyed by ``wanted``: the keys not grouped on are the
+    filter's start, region 0 and no service."""
     if not rows:
         empty = np.empty(0)
         return FactTable(
@@ -432,6 +472,65 @@ def _grouped_rows(
     if kinds is not None:
         stmt = stmt.where(source.kind.in_(list(kinds)))
     return session.execute(stmt).all()
+
+
+def _fact_rows_each(
+    session: Session,
+    filters: AnalysisFilters,
+    kinds: Sequence[str] | None,
+    wanteds: Sequence[Sequence[str]],
+    sources: Sequence[str] | None,
+    cells: Collection[tuple[int, int]] | None,
+    *,
+    extra: Sequence[Any],
+) -> list[Sequence[Any]]:
+    """_grouped_rows of the facts for each of ``wanteds``: on PostgreSQL one statement grouping by
+    each (GROUPING SETS; GROUPING() tells a row's grouping), elsewhere one statement each. The same
+    rows: each grouping's keys, then kind, dimension, scale and the sums."""
+    if len(wanteds) < 2 or session.get_bind().dialect.name != "postgresql":
+        return [
+            _grouped_rows(session, filters, kinds, wanted, sources, cells, extra=extra, rollup=False)
+            for wanted in wanteds
+        ]
+    where = [*where_facts(Obs, filters), *extra]
+    if sources is not None:
+        where.append(Obs.source.in_([str(s) for s in sources]))
+    if cells is not None:
+        where.append(tuple_(Obs.service_id, Obs.region_id).in_(sorted(cells)))
+    if kinds is not None:
+        where.append(Obs.kind.in_(list(kinds)))
+    grouped = {"period": Obs.period_start, "region": Obs.region_id, "service": Obs.service_id}
+    rest = (Obs.kind, Obs.dimension, Obs.scale_min, Obs.scale_max)
+    distinct = list(dict.fromkeys(tuple(wanted) for wanted in wanteds))  # a grouping set once
+    stmt = (
+        select(
+            func.grouping(*grouped.values()),
+            Obs.period_start,
+            Obs.region_id,
+            func.coalesce(Obs.service_id, -1),
+            Obs.kind,
+            func.coalesce(Obs.dimension, ""),
+            Obs.scale_min,
+            Obs.scale_max,
+            *fact_sums(),
+        )
+        .where(*where)
+        .group_by(func.grouping_sets(*(tuple_(*(grouped[n] for n in wanted), *rest) for wanted in distinct)))
+    )
+    # GROUPING(period, region, service): a bit per key, the first the highest, set when the row's
+    # grouping leaves that key out.
+    rows_of: dict[int, list[Any]] = {
+        sum(1 << (2 - at) for at, name in enumerate(FACT_KEYS) if name not in wanted): []
+        for wanted in distinct
+    }
+    for row in session.execute(stmt):
+        rows_of[row[0]].append(row)
+    rows_each: list[Sequence[Any]] = []
+    for wanted in wanteds:
+        mask = sum(1 << (2 - at) for at, name in enumerate(FACT_KEYS) if name not in wanted)
+        keep = [1 + at for at, name in enumerate(FACT_KEYS) if name in wanted]
+        rows_each.append([(*(row[k] for k in keep), *row[4:]) for row in rows_of[mask]])
+    return rows_each
 
 
 def fact_table(

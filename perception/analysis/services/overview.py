@@ -29,6 +29,7 @@ from perception.analysis.services.changes import ChangeSummary, ChangeView, chan
 from perception.analysis.services.facts import (
     FactTable,
     aggregate,
+    aggregate_each,
     csat_measure,
     dimension_measure,
     index_measure,
@@ -255,9 +256,10 @@ def overview_figures(
     # provider's size, read from every region x service x tier cell's weeks): the pre-aggregate
     # keeps levels summed over services and over regions.
     computed_at = utcnow()
-    cells = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("region",))
-    per_service = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("service",))
-    weeks = aggregate(session, filters, kinds=OVERVIEW_KINDS, use_rollup=use_rollup, by=("period",))
+    groupings = [("region",), ("service",), ("period",)]
+    cells, per_service, weeks = aggregate_each(
+        session, filters, groupings, kinds=OVERVIEW_KINDS, use_rollup=use_rollup
+    )
     names = load_names(session, customers=False)
     everything, by_region, by_service, by_period = index_by_groups(
         session, filters, ((), ("region",), ("service",), ("period",)), grain=filters.grain,
