@@ -177,12 +177,19 @@ def test_each_week_is_read_once_then_only_what_a_write_changed(engine, monkeypat
     # Another process computing the same look (a rename moved its counter): no week from the facts.
     assert _checked(engine, reads)[1] == []
 
-    # A callback entered for five weeks ago, declared so (logged): the weeks from it on.
+    # A callback entered for five weeks ago, declared so (logged): that week alone, not the weeks
+    # after it, which no write touched.
     five = MONDAY - timedelta(weeks=5)
     _late(engine, five, 2, 40)
     look, weeks = _checked(engine, reads)
-    assert weeks == [w for w in _weeks(MONDAY) if w >= five]
+    assert weeks == [five]
     assert any(t.unit == ("region", 2) for t in look.tests if t.n_baseline + t.n_recent > 40)
+    # Two more, of two weeks (a weekly report of last week, a callback of eight weeks ago): those two.
+    _late(engine, MONDAY - timedelta(weeks=1), 1, 9)
+    _late(engine, MONDAY - timedelta(weeks=8), 3, 11)
+    assert _checked(engine, reads)[1] == [MONDAY - timedelta(weeks=8), MONDAY - timedelta(weeks=1)]
+    # Computed again with nothing written since: no week (each was stored as read).
+    assert _checked(engine, reads)[1] == []
 
     # An undeclared write (a history import's): every week.
     with Session(engine) as s:

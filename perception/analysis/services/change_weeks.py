@@ -10,8 +10,9 @@ it) is stored as it is read, with the facts' stamp taken before it was read (ser
 a look reads from the facts only the weeks whose stored histogram may no longer be theirs:
 - nothing written to the facts since its stamp (``Freshness.CURRENT``): still theirs;
 - only declared writes since (``Freshness.PARTIAL``: a survey answer, a callback, a weekly report,
-  a history import): the weeks before the reading's split are theirs (the week log names every
-  earlier week written since), the others are read again;
+  a history import): the weeks before the split its stamp recorded are theirs but those the week
+  log names since (freshness.weeks_written_since: a callback entered for two weeks ago re-reads
+  that week, not last week too), the others are read again;
 - anything else (an undeclared write: a past fact corrected or deleted by hand, a demo load; no
   write counters): every week is read again.
 The week log is pruned as the pre-aggregates that read it are rebuilt (rollup._prune_week_log),
@@ -52,7 +53,13 @@ from perception.analysis.services.changes import (
     _weeks_columns,
 )
 from perception.analysis.services.filters import AnalysisFilters
-from perception.analysis.services.freshness import Freshness, logged_number, reading, stamp
+from perception.analysis.services.freshness import (
+    Freshness,
+    logged_number,
+    reading,
+    stamp,
+    weeks_written_since,
+)
 from perception.core.kept import canonical_params, prune, row_key, upsert, written_when_it_commits
 from perception.core.models.base import utcnow
 from perception.core.models.kept import KeptResult
@@ -227,6 +234,7 @@ def _exact_parts(session: Session, scope: Any, weeks: list[date]) -> dict[date, 
         )
     ).all()
     readings: dict[str, Any] = {}
+    written: dict[str, tuple[date, frozenset[date]] | None] = {}
     oldest: list[int] = []
     parts: dict[date, WeekPart] = {}
     for row in rows:
@@ -243,7 +251,12 @@ def _exact_parts(session: Session, scope: Any, weeks: list[date]) -> dict[date, 
         found = readings[signature]
         if found.freshness is Freshness.CURRENT:
             parts[week] = part
-        elif found.freshness is Freshness.PARTIAL and found.split is not None and week < found.split:
+        elif found.freshness is Freshness.PARTIAL:
+            if signature not in written:
+                written[signature] = weeks_written_since(session, signature)
+            since = written[signature]
+            if since is None or week >= since[0] or week in since[1]:
+                continue
             if not oldest:
                 oldest.append(_oldest_log_number(session))
             number = logged_number(signature)

@@ -35,7 +35,8 @@ reading. The same holds for anything read from the facts that several parts of a
 respondents of the split's weeks, read once for the experience page's three samples).
 
 Public API: ``Freshness``, ``Reading``, ``stamp``, ``reading``, ``split_week_now``, ``record_refresh``,
-``once_per_transaction``, ``state_reading``, ``prune_week_log``, ``logged_number``.
+``once_per_transaction``, ``state_reading``, ``prune_week_log``, ``logged_number``,
+``weeks_written_since``.
 """
 
 from __future__ import annotations
@@ -166,6 +167,27 @@ def reading(session: Session, recorded: str | None) -> Reading:
     if earliest is not None:
         weeks.append(earliest)
     return Reading(Freshness.PARTIAL, min(weeks))
+
+
+def weeks_written_since(session: Session, recorded: str) -> tuple[date, frozenset[date]] | None:
+    """For something read from the facts week by week and stamped ``recorded`` (its ``stamp``)
+    while ``reading`` of that stamp is PARTIAL: the recorded split and the weeks declared writers
+    logged since. A week before that split and not logged is still the facts' (any other write to
+    it would have made the reading STALE): the change look's stored weeks (services.change_weeks)
+    read again the week a late callback wrote, not every week from it on. None: no split recorded,
+    or no log to ask (read every week again)."""
+    parts = recorded.split("|")
+    logged = logged_number(recorded)
+    if len(parts) < 3 or not parts[2].startswith("from:") or logged is None:
+        return None
+    from perception.kpi.models import ExperienceWeekLog as Log
+
+    try:
+        with session.begin_nested():
+            weeks = session.scalars(select(Log.period_start).where(Log.seq > logged).distinct()).all()
+    except (OperationalError, ProgrammingError):
+        return None
+    return date.fromisoformat(parts[2][5:]), frozenset(weeks)
 
 
 def logged_number(signature: str | None) -> int | None:
