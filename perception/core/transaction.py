@@ -34,6 +34,7 @@ Views, API handlers, operations and CLI commands never call ``commit()`` or ``ro
 from __future__ import annotations
 
 import contextvars
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -232,6 +233,16 @@ def held_apart(engine: Any) -> Iterator[Session]:
 
 #: Threads for computed_beside: a page's second computation each, created as they are first needed.
 _beside = ThreadPoolExecutor(max_workers=8, thread_name_prefix="perception-beside")
+
+
+def _new_pool_after_fork() -> None:
+    """A forked process (gunicorn's workers after --preload, a job's work horse) has none of its
+    parent's threads: a pool copied from a parent that had used it would wait for them forever."""
+    global _beside
+    _beside = ThreadPoolExecutor(max_workers=8, thread_name_prefix="perception-beside")
+
+
+os.register_at_fork(after_in_child=_new_pool_after_fork)
 
 
 def computed_beside(session: Session, compute: Callable[[Session], T], *, alone: bool) -> Callable[[], T]:

@@ -5,6 +5,8 @@ transaction, when the result is asked for."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from typing import Any
 
@@ -99,3 +101,27 @@ def test_the_thread_has_the_caller_s_application(postgres):
     app = Flask("beside")
     with app.app_context(), Session(postgres) as session:
         assert computed_beside(session, lambda own: current_app.name, alone=True)() == "beside"
+
+
+def test_a_forked_process_computes_beside_as_its_parent_did(postgres):
+    """gunicorn's workers fork from a process that may have used the threads already (--preload):
+    the child has none of them, and must not wait for one."""
+    with Session(postgres) as session:
+        assert computed_beside(session, lambda own: 1, alone=True)() == 1  # the parent's thread made
+    url = postgres.url
+    pid = os.fork()
+    if pid == 0:  # the child: a connection of its own, and a deadline instead of a hang
+        code = 1
+        try:
+            signal.alarm(20)
+            engine = create_engine(url)
+            with Session(engine) as session:
+                code = (
+                    0
+                    if computed_beside(session, lambda own: own.scalar(text("SELECT 2")), alone=True)() == 2
+                    else 1
+                )
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -9,7 +9,10 @@ worker (perception.core.kept), keyed by the filters (which carry the user's scop
 the transaction's own uncommitted answers are kept for that transaction alone. The events on the
 timeline are read on every load (another phase's table, one small query). The page shows the
 change look's summary (services.changes.ChangeSummary, kept apart: ``whole_look=False``); the API
-the whole look.
+the whole look. On PostgreSQL the look is computed beside the figures, in a thread and a
+transaction of its own (core.transaction.computed_beside), unless the caller's transaction has
+written answers it must count; the figures' three groupings read the facts in one statement
+(services.facts.aggregate_each).
 
 Public API (also used by the review phase): ``overview(session, filters, *, use_rollup=True,
 today=None, whole_look=True) -> OverviewView`` (``use_rollup``: the ANALYSIS_ROLLUP setting, see
