@@ -47,7 +47,8 @@ def test_the_look_is_computed_beside_the_figures_on_postgresql_and_the_page_is_t
     _weeks_of_answers(own_app)
     client = own_app.test_client()
     assert client.post("/login", data={"username": "m", "password": "pw-0123456789abc"}).status_code == 302
-    path = f"/analysis/overview?from={FILTERS.start.isoformat()}&to={(FILTERS.end - timedelta(days=1)).isoformat()}"
+    last = FILTERS.end - timedelta(days=1)
+    path = f"/analysis/overview?from={FILTERS.start.isoformat()}&to={last.isoformat()}"
     threads = _threads_of_the_look(monkeypatch)
     beside = client.get(path)
     assert beside.status_code == 200
@@ -82,8 +83,8 @@ def test_a_transaction_s_own_answers_reach_its_look(own_app, monkeypatch):  # no
     overview.forget_kept()
     from perception.core.models.org import Region
     from perception.setup.models.catalog import Service
-    from tests.facts import insert_observations
     from tests.analysis.conftest import MONDAY
+    from tests.facts import insert_observations
 
     with own_app.app_context():
         region = db.session.query(Region).filter_by(code="R1").one()
