@@ -84,13 +84,10 @@ def forget_everything(app: Any, *, but_weeks: bool = False) -> None:
     stored weeks (services.change_weeks), as after a write that changed no week of the look."""
     from sqlalchemy import delete
 
-    from perception.analysis import home
     from perception.core.extensions import db
     from perception.core.kept import Kept
     from perception.core.models.kept import KeptResult
 
-    with home._kept_lock:  # the home's headlines, kept in the process only
-        home._kept.clear()
     # Every Kept a module holds (not gc.get_objects(): the warm-up freezes the startup objects,
     # and frozen objects are not listed).
     for module in list(sys.modules.values()):

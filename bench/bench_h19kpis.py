@@ -143,7 +143,7 @@ def main() -> None:
             if name == "home":
                 import perception.analysis.home as home
 
-                home._kept.clear()  # the first load of a process computes the headline
+                home._kept.forget()  # a new process: it reads the stored headline, as the other kept pages
             w, c = get(path)
             cell["first"].append(w)
             cell["first_cpu"].append(c)

@@ -8,22 +8,23 @@ as the overview page), scoped to the user's regions.
 
 The headline (the measures of the two four-week windows and the evidenced watermelons) takes about
 a second at 1,000,000 tickets and 300,000 responses, and every manager's home asks for it on every
-load. It is kept per process, keyed by the week, the regions and the version of the data it is made
-from: a write counter (kpi.services.data_version.HOME_HEADLINE) that every transaction writing the
-facts, KPI values, standards and their versions, KPI definitions, regions, services, tiers or
-customers bumps as it commits, so a load reads one row (issue 19: the previous key scanned eight
-weeks of facts on every load). A ticket KPI, a standard or an answer of a past week changes the key,
+load. It is kept (perception.core.kept: in the process and in the database, for every worker), keyed
+by the week, the regions and the version of the data it is made from: a write counter
+(kpi.services.data_version.HOME_HEADLINE) that every transaction writing the facts, KPI values,
+standards and their versions, KPI definitions, regions, services, tiers or customers bumps as it
+commits, so a load reads one row (issue 19: the previous key scanned eight weeks of facts on every
+load). The organisation-wide headline is computed ahead with the managers' other default views
+(perception.analysis.kept_pages): kept in each process alone until session 24, every worker's
+first manager after a late callback or a KPI value waited 1.3 s for it at a national provider's
+size. A ticket KPI, a standard or an answer of a past week changes the key,
 so a kept headline is never older than the data; the transaction that wrote them sees them at once
 too. An answer of the current week does not: the headline's weeks are complete ones, and at a
 national provider's size, where answers come every few seconds, every home load computed it again."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -34,20 +35,18 @@ from perception.analysis.models import AlertKind, AlertStatus, Opportunity, Oppo
 from perception.analysis.services.alerts import alerts_for
 from perception.analysis.services.facts import aggregate, csat_measure, nps_measure
 from perception.analysis.services.filters import AnalysisFilters
-from perception.analysis.services.kpi_experience import kpi_vs_experience, watermelon_cells
+from perception.analysis.services.kpi_experience import WatermelonCell, kpi_vs_experience, watermelon_cells
 from perception.analysis.services.overview import OVERVIEW_KINDS
 from perception.analysis.services.perception_index import index_by
 from perception.core.authz import Permission, can, region_scope, scoped
 from perception.core.clock import Clock
 from perception.core.home import HomeFigure, HomePanel, HomeTodo, direction, home_panel, signed
 from perception.core.i18n import is_zh
+from perception.core.kept import Kept
 from perception.core.models.auth import Role, User
 from perception.core.periods import week_start
 from perception.kpi.services.data_version import HOME_HEADLINE, read_version
 from scoring.results import GroupMeasure
-
-if TYPE_CHECKING:
-    from perception.analysis.services.kpi_experience import WatermelonCell
 
 WEEKS = 4  # the headline compares the last four complete weeks with the four before
 ALERT_ORDER = (
@@ -101,32 +100,27 @@ class Headline:
     cells: tuple[WatermelonCell, ...]  # evidenced watermelons of the last four weeks
 
 
-_kept: OrderedDict[tuple[date, frozenset[int] | None], tuple[tuple[int, int, int], Headline]] = OrderedDict()
-_kept_lock = threading.Lock()
+_kept: Kept[Headline] = Kept("analysis_home_headline", Headline, entries=KEPT_HEADLINES, own_writes=True)
 
 
-def _headline(session: Session, end: date, regions: frozenset[int] | None) -> Headline:
-    """The two windows' measures and the evidenced watermelons, kept while the data is the same."""
-    key = (end, regions)
-    version = read_version(session, HOME_HEADLINE)
-    with _kept_lock:
-        found = _kept.get(key)
-    if found is not None and found[0] == version:
-        return found[1]
+def headline(session: Session, end: date, regions: frozenset[int] | None) -> Headline:
+    """The two windows' measures and the evidenced watermelons of the four weeks before ``end``
+    in ``regions`` (None: all), kept while the data is the same (module docstring)."""
+    params = {"week": end, "regions": sorted(regions) if regions is not None else None}
+    return _kept.get(
+        session, params, read_version(session, HOME_HEADLINE), lambda: _computed(session, end, regions)
+    )
+
+
+def _computed(session: Session, end: date, regions: frozenset[int] | None) -> Headline:
     # The headline counts region x service cells evidenced on both sides under the multiplicity
     # rule, the definition the KPI-vs-experience page and the review use (watermelon_cells).
     window = AnalysisFilters(start=end - timedelta(weeks=WEEKS), end=end, region_ids=regions)
-    headline = Headline(
+    return Headline(
         now=_measures(session, end - timedelta(weeks=WEEKS), end, regions),
         before=_measures(session, end - timedelta(weeks=2 * WEEKS), end - timedelta(weeks=WEEKS), regions),
         cells=tuple(watermelon_cells(kpi_vs_experience(session, window, over_time=False)).evidenced),
     )
-    with _kept_lock:
-        _kept[key] = (version, headline)
-        _kept.move_to_end(key)
-        while len(_kept) > KEPT_HEADLINES:
-            _kept.popitem(last=False)
-    return headline
 
 
 @home_panel(30)
@@ -137,8 +131,8 @@ def analysis_panel(session: Session, user: User, clock: Clock) -> HomePanel | No
         return None
     regions = region_scope(user)
     end = week_start(clock.today())  # the current week is not complete yet
-    headline = _headline(session, end, regions)
-    now, before, cells = headline.now, headline.before, headline.cells
+    found = headline(session, end, regions)
+    now, before, cells = found.now, found.before, found.cells
     alerts = alerts_for(session, regions, status=AlertStatus.OPEN, limit=200)
     alerts.sort(key=lambda a: (ALERT_ORDER.index(a.kind) if a.kind in ALERT_ORDER else 9, -a.id))
     zh = is_zh()

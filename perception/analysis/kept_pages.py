@@ -19,7 +19,8 @@ Default views: the organisation-wide scope (regions None) over each page's defau
 organisation's today: the attainment page's five months (limit 200, by month), the internal KPI
 page's 14 weeks (the kept part: everything but the per-region table's page), and the overview's 14
 weeks: its figures and its change summary (the 52-week overview shares the look's window), and the
-experience page's 14 weeks. The internal KPI, overview and experience pages' year too
+experience page's 14 weeks; the managers' home headline of the last complete weeks
+(perception.analysis.home). The internal KPI, overview and experience pages' year too
 (``YEAR_WEEKS`` up to the current week, as the issue's benchmark opens them: ``from`` 52 weeks
 before the next Monday, ``to`` the Sunday before it): their first computation costs seconds (3-8 s
 of CPU on SQLite at a tenth of a national provider's size), the one a manager asks for most after
@@ -78,6 +79,7 @@ def refresh_defaults(session: Session, today: date) -> list[str]:
     """Compute (or find current) the default views for the organisation's ``today``; returns the
     pages refreshed."""
     from perception.analysis import settings
+    from perception.analysis.home import headline
     from perception.analysis.services.experience import experience
     from perception.analysis.services.filters import parse_filters
     from perception.analysis.services.kpis import _kept_core
@@ -106,7 +108,8 @@ def refresh_defaults(session: Session, today: date) -> list[str]:
     for f in (filters, year):
         _kept_core(session, f, utcnow())
         experience(session, f, use_rollup=settings.rollup_enabled())
-    return ["attainment", "kpis", "overview", "experience"]
+    headline(session, week_start(today), None)  # the managers' home: their first screen
+    return ["attainment", "kpis", "overview", "experience", "home"]
 
 
 def year_args(today: date) -> dict[str, str]:

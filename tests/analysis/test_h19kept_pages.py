@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from perception.analysis import kept_pages
+from perception.analysis import home, kept_pages
 from perception.analysis.services import changes, experience, kpis, overview
 from perception.core.kept import decode, encode
 from perception.core.models.kept import KeptResult
@@ -119,6 +119,7 @@ def _forget() -> None:
     kpis.forget_kept()
     overview.forget_kept()
     experience.forget_kept()
+    home._kept.forget()
 
 
 def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
@@ -128,7 +129,8 @@ def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
 
     _forget()
     with own_app.app_context(), unit_of_work() as session:
-        assert run_now(session, "refresh_kept_pages") == ["attainment", "kpis", "overview", "experience"]
+        refreshed = run_now(session, "refresh_kept_pages")
+    assert refreshed == ["attainment", "kpis", "overview", "experience", "home"]
     with own_app.app_context():
         pages = db.session.scalars(select(KeptResult.page).order_by(KeptResult.page)).all()
     # The 14 weeks and the year (h19first) of the KPI, overview and experience pages; the two share
@@ -140,6 +142,7 @@ def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
         "analysis_change_summary",
         "analysis_experience",
         "analysis_experience",
+        "analysis_home_headline",
         "analysis_kpis",
         "analysis_kpis",
         "analysis_overview",
@@ -162,12 +165,16 @@ def test_the_hourly_job_fills_the_default_views(own_app, monkeypatch):
     monkeypatch.setattr(changes, "computed_view", refuse)
     monkeypatch.setattr(overview, "overview_figures", refuse)
     monkeypatch.setattr(experience, "computed_experience", refuse)
+    monkeypatch.setattr(home, "_computed", refuse)
     client = own_app.test_client()
     assert client.post("/login", data={"username": "m", "password": "pw-0123456789abc"}).status_code == 302
     for path in ("/kpi/attainment", "/analysis/kpis", "/analysis/overview", "/analysis/experience"):
         response = client.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:500])
         assert "Computed at" in response.get_data(as_text=True)
+    # The manager's home, their first screen: its headline read, not computed.
+    response = client.get("/")
+    assert response.status_code == 200 and "Evidenced watermelons" in response.get_data(as_text=True)
     _forget()
 
 

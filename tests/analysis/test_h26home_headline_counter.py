@@ -66,12 +66,11 @@ def test_an_answer_of_the_current_week_leaves_the_home_s_headline_kept(tmp_path,
     computed: list[Any] = []
     measures = home._measures
     monkeypatch.setattr(home, "_measures", lambda *a, **k: computed.append(a[1:3]) or measures(*a, **k))
-    with home._kept_lock:
-        home._kept.clear()
+    home._kept.forget()
 
     def headline() -> Any:
         with app.app_context():
-            found = home._headline(db.session, week_start(current_clock().today()), None)
+            found = home.headline(db.session, week_start(current_clock().today()), None)
             db.session.remove()
             return found
 
@@ -81,5 +80,4 @@ def test_an_answer_of_the_current_week_leaves_the_home_s_headline_kept(tmp_path,
     assert client.get(f"/s/t/{token}").status_code == 303
     assert answer_page(client, "/s/r", {"csat": "5"}, action="submit").status_code == 303
     assert headline() is first and len(computed) == 2  # kept: the answer is of the current week
-    with home._kept_lock:
-        home._kept.clear()
+    home._kept.forget()

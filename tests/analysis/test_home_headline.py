@@ -26,7 +26,7 @@ def counted(monkeypatch):
         return compare(*args, **kw)
 
     monkeypatch.setattr(home, "kpi_vs_experience", counting)
-    monkeypatch.setattr(home, "_kept", type(home._kept)())
+    home._kept.forget()
     return calls
 
 

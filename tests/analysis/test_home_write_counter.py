@@ -106,7 +106,7 @@ def test_a_renamed_region_and_a_changed_standard_show_at_once(
     a standard version's target (which decides the watermelon)."""
     from perception.setup.models.standards import StandardVersion
 
-    monkeypatch.setattr(home, "_kept", type(home._kept)())
+    home._kept.forget()
     r1, desk = org["R1"]["region"], catalog["DESK"]
     resp = link_kpi(desk, "RESP", 0.95, "csat_share", 0.85)
     for week in range(4):
