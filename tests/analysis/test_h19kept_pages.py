@@ -212,3 +212,19 @@ def test_a_write_that_moves_a_counter_asks_for_one_refresh(app, monkeypatch):
         kept_pages._note_moved(Conn([data_version.KPI_ANALYSIS]))
         kept_pages.ask_after_write()
         assert asked == ["refresh_kept_pages"]
+
+
+def test_the_home_headline_round_trips(db_session, org, catalog, observe, link_kpi, kpi_value):
+    """The managers' home headline, stored since session 24: its measures and an evidenced
+    watermelon come back field for field."""
+    from perception.core.periods import week_start
+    from tests.analysis.test_home_write_counter import CLOCK
+
+    r1, desk = org["R1"]["region"], catalog["DESK"]
+    resp = link_kpi(desk, "RESP", 0.95, "csat_share", 0.85)
+    for week in range(4):
+        kpi_value(resp, desk, r1, 0.97, 0.95, week=week, n=1000)
+        observe(r1, desk, "csat", [5] * 12 + [2] * 13, week=week)
+    found = home._computed(db_session, week_start(CLOCK.today()), None)
+    assert found.cells and found.now["csat"] is not None
+    _round_trip(home.Headline, found)
