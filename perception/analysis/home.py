@@ -14,7 +14,7 @@ by the week, the regions and the version of the data it is made from: a write co
 standards and their versions, KPI definitions, regions, services, tiers or customers bumps as it
 commits, so a load reads one row (issue 19: the previous key scanned eight weeks of facts on every
 load). The organisation-wide headline is computed ahead with the managers' other default views
-(perception.analysis.kept_pages): kept in each process alone until session 24, every worker's
+(perception.analysis.kept_pages): kept in each process alone, as it first was, every worker's
 first manager after a late callback or a KPI value waited 1.3 s for it at a national provider's
 size. A ticket KPI, a standard or an answer of a past week changes the key,
 so a kept headline is never older than the data; the transaction that wrote them sees them at once

@@ -215,7 +215,7 @@ def test_a_write_that_moves_a_counter_asks_for_one_refresh(app, monkeypatch):
 
 
 def test_the_home_headline_round_trips(db_session, org, catalog, observe, link_kpi, kpi_value):
-    """The managers' home headline, stored since session 24: its measures and an evidenced
+    """The managers' home headline, stored for every process: its measures and an evidenced
     watermelon come back field for field."""
     from perception.core.periods import week_start
     from tests.analysis.test_home_write_counter import CLOCK
