@@ -113,7 +113,12 @@ def test_an_answer_of_the_transaction_shows_at_once_and_is_never_stored(db_sessi
 # --- another process ---------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.own_sqlite),
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
 def own_app(request, tmp_path):
     from perception import create_app
     from perception.core.extensions import db

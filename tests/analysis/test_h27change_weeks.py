@@ -32,6 +32,7 @@ from perception.core.models.org import Region
 from perception.kpi.services.data_version import week_write
 from perception.setup.models.catalog import Service
 from scoring.drift import detect_drops
+from tests.facts import analysed_facts
 
 ZONE = "Asia/Shanghai"
 
@@ -96,6 +97,7 @@ def _seed(engine: Any) -> None:
                 rows += _answers(rng, week, 4, 1)
         s.execute(insert(Obs), rows)
         s.commit()
+        analysed_facts(s)
 
 
 def _same(a: Any, b: Any) -> None:

@@ -76,7 +76,12 @@ class PostgresOutage:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.own_sqlite),
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
 def outage(request, tmp_path, monkeypatch):
     if request.param == "sqlite":
         blocker: Any = SqliteOutage(tmp_path / "outage.sqlite")

@@ -49,7 +49,12 @@ def _app(url: str) -> Any:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.own_sqlite),
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+    ]
+)
 def database(request, tmp_path):
     if request.param == "sqlite":
         yield sqlite_url(tmp_path, "kept")
