@@ -441,10 +441,6 @@ def _grouped_rows(
     else:
         source = Obs
         sums = fact_sums()
-    if sources is not None:
-        level.append(source.source.in_([str(s) for s in sources]))
-    if cells is not None:
-        level.append(tuple_(source.service_id, source.region_id).in_(sorted(cells)))
     selected = {
         "period": source.period_start,
         "region": source.region_id,
@@ -460,7 +456,7 @@ def _grouped_rows(
     ]
     stmt = (
         select(*keys, *sums)
-        .where(*level, *where_facts(source, filters), *extra)
+        .where(*level, *_where(source, filters, kinds, sources, cells, extra))
         .group_by(
             *(grouped[name] for name in wanted),
             source.kind,
@@ -469,9 +465,32 @@ def _grouped_rows(
             source.scale_max,
         )
     )
-    if kinds is not None:
-        stmt = stmt.where(source.kind.in_(list(kinds)))
     return session.execute(stmt).all()
+
+
+def _where(
+    source: Any,
+    filters: AnalysisFilters,
+    kinds: Sequence[str] | None,
+    sources: Sequence[str] | None,
+    cells: Collection[tuple[int, int]] | None,
+    extra: Sequence[Any],
+) -> list[Any]:
+    """The conditions every grouped read of ``source`` (the facts or the pre-aggregate) applies."""
+    where = [*where_facts(source, filters), *extra]
+    if sources is not None:
+        where.append(source.source.in_([str(s) for s in sources]))
+    if cells is not None:
+        where.append(tuple_(source.service_id, source.region_id).in_(sorted(cells)))
+    if kinds is not None:
+        where.append(source.kind.in_(list(kinds)))
+    return where
+
+
+def _grouping_bits(wanted: Sequence[str]) -> int:
+    """What PostgreSQL's GROUPING(period, region, service) gives a row of the grouping ``wanted``:
+    a bit per key, the first the highest, set when the grouping leaves that key out."""
+    return sum(1 << (2 - at) for at, name in enumerate(FACT_KEYS) if name not in wanted)
 
 
 def _fact_rows_each(
@@ -492,13 +511,6 @@ def _fact_rows_each(
             _grouped_rows(session, filters, kinds, wanted, sources, cells, extra=extra, rollup=False)
             for wanted in wanteds
         ]
-    where = [*where_facts(Obs, filters), *extra]
-    if sources is not None:
-        where.append(Obs.source.in_([str(s) for s in sources]))
-    if cells is not None:
-        where.append(tuple_(Obs.service_id, Obs.region_id).in_(sorted(cells)))
-    if kinds is not None:
-        where.append(Obs.kind.in_(list(kinds)))
     grouped = {"period": Obs.period_start, "region": Obs.region_id, "service": Obs.service_id}
     rest = (Obs.kind, Obs.dimension, Obs.scale_min, Obs.scale_max)
     distinct = list(dict.fromkeys(tuple(wanted) for wanted in wanteds))  # a grouping set once
@@ -514,22 +526,16 @@ def _fact_rows_each(
             Obs.scale_max,
             *fact_sums(),
         )
-        .where(*where)
+        .where(*_where(Obs, filters, kinds, sources, cells, extra))
         .group_by(func.grouping_sets(*(tuple_(*(grouped[n] for n in wanted), *rest) for wanted in distinct)))
     )
-    # GROUPING(period, region, service): a bit per key, the first the highest, set when the row's
-    # grouping leaves that key out.
-    rows_of: dict[int, list[Any]] = {
-        sum(1 << (2 - at) for at, name in enumerate(FACT_KEYS) if name not in wanted): []
-        for wanted in distinct
-    }
+    rows_of: dict[int, list[Any]] = {_grouping_bits(wanted): [] for wanted in distinct}
     for row in session.execute(stmt):
         rows_of[row[0]].append(row)
     rows_each: list[Sequence[Any]] = []
     for wanted in wanteds:
-        mask = sum(1 << (2 - at) for at, name in enumerate(FACT_KEYS) if name not in wanted)
         keep = [1 + at for at, name in enumerate(FACT_KEYS) if name in wanted]
-        rows_each.append([(*(row[k] for k in keep), *row[4:]) for row in rows_of[mask]])
+        rows_each.append([(*(row[k] for k in keep), *row[4:]) for row in rows_of[_grouping_bits(wanted)]])
     return rows_each
 
 
