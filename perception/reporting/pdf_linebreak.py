@@ -13,6 +13,7 @@ whole line (a URL in a narrow column) is the only thing still cut, so nothing ru
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from reportlab.platypus.paragraph import (
@@ -25,6 +26,14 @@ from reportlab.platypus.paragraph import (
 from uniseg.linebreak import line_break_units
 
 _FUZZ = 1e-6
+
+
+@lru_cache(maxsize=16384)
+def break_units(text: str) -> tuple[str, ...]:
+    """The pieces of ``text`` that must stay on one line (UAX #14), kept per text: ReportLab wraps
+    a paragraph again on every layout pass and a table's texts are measured before they are laid
+    out, and uniseg's pure-Python algorithm was most of a review PDF's build time."""
+    return tuple(line_break_units(text))
 
 
 class ReportParagraph(Paragraph):
@@ -63,7 +72,7 @@ def units(glyph_list: Sequence[Any]) -> list[tuple[int, int]]:
         if end > run_start:
             text = "".join(glyph_list[run_start:end])
             pos = run_start
-            for unit in line_break_units(text):
+            for unit in break_units(text):
                 ranges.append((pos, pos + len(unit)))
                 pos += len(unit)
 

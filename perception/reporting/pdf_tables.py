@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import LongTable, Table, TableStyle
-from uniseg.linebreak import line_break_units
 
-from perception.reporting.pdf_linebreak import ReportParagraph
+from perception.reporting.pdf_linebreak import ReportParagraph, break_units
 from perception.reporting.pdf_styles import (
     HEADER_FILL,
     RULE,
@@ -116,9 +115,7 @@ def column_widths(
 
 def widest_unit(text: str, font_name: str, font_size: float) -> float:
     """The width of the widest piece of ``text`` that may not be broken across lines."""
-    return max(
-        (stringWidth(unit.rstrip(), font_name, font_size) for unit in line_break_units(text)), default=0.0
-    )
+    return max((stringWidth(unit.rstrip(), font_name, font_size) for unit in break_units(text)), default=0.0)
 
 
 def check_table_shape(
