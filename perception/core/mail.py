@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 import uuid
@@ -45,7 +46,12 @@ def deliver(msg: EmailMessage) -> None:
         return
     folder = mail_folder()
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(msg))
+    # Written beside, then renamed (as Maildir's tmp/ to new/): whoever picks up *.eml (a test, a
+    # developer's mail viewer) never reads a message half written. Seen in CI: an empty body.
+    name = uuid.uuid4().hex
+    partial = folder / f".{name}.partial"
+    partial.write_bytes(bytes(msg))
+    os.replace(partial, folder / f"{name}.eml")
 
 
 @job("send_email")

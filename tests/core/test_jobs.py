@@ -4,6 +4,7 @@ with RQ: tests/e2e/test_jobs_redis.py.)"""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -19,6 +20,33 @@ def test_email_in_process_writes_to_instance_folder(app, db_session):
     assert len(new) == 1
     text = new.pop().read_bytes().decode()
     assert "someone@example.com" in text
+
+
+def test_a_mail_file_appears_only_whole(app, db_session, monkeypatch):
+    """The file backend's message is never seen half written under its *.eml name (CI once read an
+    empty body while the background job was still writing it): written beside, then renamed."""
+    import os
+
+    from perception.core import mail
+    from perception.core.mail import mail_folder, send_email
+
+    before = set(mail_folder().glob("*.eml")) if mail_folder().exists() else set()
+    seen: list[tuple[set, bytes]] = []
+    rename = os.replace
+
+    def watched(source, target):
+        seen.append((set(mail_folder().glob("*.eml")) - before, Path(source).read_bytes()))
+        rename(source, target)
+
+    monkeypatch.setattr(mail.os, "replace", watched)
+    send_email("whole@example.com", "主题 Subject", "正文 body")
+    assert len(seen) == 1
+    visible, written = seen[0]
+    assert visible == set()  # nothing under the name while it is written
+    new = set(mail_folder().glob("*.eml")) - before
+    assert len(new) == 1 and new.pop().read_bytes() == written
+    assert b"whole@example.com" in written
+    assert not list(mail_folder().glob(".*.partial"))
 
 
 def test_scheduler_claims_each_slot_once(db_session, monkeypatch):
