@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from perception.core import users
 from perception.core.clock import DEFAULT_TIMEZONE
-from perception.core.demo import DEMO_PASSWORD, DemoContext
+from perception.core.demo import DEMO_PASSWORD, DemoContext, demo_password_hash
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CustomerOrg
 from perception.setup.models.catalog import Service, ServiceTier
@@ -238,6 +238,7 @@ def _rep(session: Session, customer: CustomerOrg) -> User:
             customer_id=customer.id,
             email=f"rep.{customer.code.lower()}@customer.example",
         ),
+        password_hash=demo_password_hash(),
     )
 
 

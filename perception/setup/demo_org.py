@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from perception.core import users
 from perception.core.clock import DEFAULT_TIMEZONE
-from perception.core.demo import DEMO_PASSWORD, DemoContext
+from perception.core.demo import DEMO_PASSWORD, DemoContext, demo_password_hash
 from perception.core.models.auth import Role, User
 from perception.core.models.org import CollectionPoint, Contact, CustomerOrg, Region
 
@@ -67,6 +67,7 @@ def _user(session: Session, username: str, name: str, roles: set[Role], **kw: ob
             email=f"{username}@demo.perception.local",
             **kw,  # type: ignore[arg-type]
         ),
+        password_hash=demo_password_hash(),
     )
 
 

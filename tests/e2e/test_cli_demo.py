@@ -93,3 +93,22 @@ def test_demo_audit_images_hold_only_real_values(demo_run):
                         bad.append((object_type, key))
         total = db.session.scalar(select(func.count(AuditEntry.id)))
     assert total > 500 and bad == [], bad[:20]
+
+
+def test_every_demo_user_signs_in_with_the_printed_password(demo_run):
+    """The demo's users share one argon2 hash of the printed password (hashed once, not once per
+    customer representative): each of them, representatives included, signs in with it."""
+    from perception.core import security
+    from perception.core.demo import DEMO_PASSWORD
+    from perception.core.models.auth import User
+
+    fresh_app, first = demo_run
+    assert first.exit_code == 0, first.output
+    with fresh_app.app_context():
+        users = db.session.scalars(select(User)).all()
+        assert len(users) > 20 and any(u.customer_id for u in users)
+        assert len({u.password_hash for u in users}) == 1  # one hash, argon2 ran once
+        rep = next(u for u in users if u.customer_id)
+        assert rep.password_hash.startswith("$argon2id$")
+        assert security.verify_password(rep, DEMO_PASSWORD)
+        assert not security.verify_password(rep, DEMO_PASSWORD + "x")
