@@ -27,6 +27,27 @@ class PostgresSchema:
         joiner = "&" if "?" in base else "?"
         return f"{base}{joiner}options={quote(f'-csearch_path={self.schema}')}"
 
+    def create_tables(self) -> PostgresSchema:
+        """Every table of the product's models, created in the schema; returns the schema."""
+        from perception.core.models.base import Base
+
+        engine = create_engine(self.url())
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        return self
+
+    def empty_tables(self) -> None:
+        """Every table emptied, every identity from 1: what a new schema with its tables holds,
+        without the 2-4 s of DDL that creating one costs (a test's own schema, reused)."""
+        from perception.core.models.base import Base
+
+        engine = create_engine(self.url())
+        with engine.begin() as conn:
+            quote = conn.dialect.identifier_preparer.format_table
+            tables = ", ".join(quote(t) for t in Base.metadata.sorted_tables)
+            conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        engine.dispose()
+
     def drop(self) -> None:
         self._run(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
 

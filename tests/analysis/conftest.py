@@ -212,12 +212,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
         made = create_engine(f"sqlite:///{tmp_path / 'split.sqlite'}")
         Base.metadata.create_all(made)
     else:
-        made = create_engine(request.getfixturevalue("_engine_schema").url())
-        with made.begin() as conn:  # what a new schema holds: no row, every identity from 1
-            tables = ", ".join(
-                conn.dialect.identifier_preparer.format_table(t) for t in Base.metadata.sorted_tables
-            )
-            conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        schema = request.getfixturevalue("_engine_schema")
+        schema.empty_tables()
+        made = create_engine(schema.url())
     yield made
     made.dispose()
 
@@ -226,14 +223,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
 def _engine_schema() -> Any:
     """``engine``'s PostgreSQL schema, its tables created once per process and emptied before each
     test: a new schema per test cost 2-3 s of DDL each, some two minutes of a CI worker."""
-    from sqlalchemy import create_engine
-
-    from perception.core.models.base import Base
     from tests.own_database import PostgresSchema
 
-    schema = PostgresSchema("split_tests")
-    made = create_engine(schema.url())
-    Base.metadata.create_all(made)
-    made.dispose()
+    schema = PostgresSchema("split_tests").create_tables()
     yield schema
     schema.drop()

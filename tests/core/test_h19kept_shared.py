@@ -59,33 +59,16 @@ def database(request, tmp_path):
     if request.param == "sqlite":
         yield sqlite_url(tmp_path, "kept")
         return
-    from sqlalchemy import create_engine
-
-    from perception.core.models.base import Base
-
-    url = request.getfixturevalue("_shared_schema").url()
-    made = create_engine(url)
-    with made.begin() as conn:  # what a new schema holds: no row, every identity from 1
-        tables = ", ".join(
-            conn.dialect.identifier_preparer.format_table(t) for t in Base.metadata.sorted_tables
-        )
-        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    made.dispose()
-    yield url
+    schema = request.getfixturevalue("_shared_schema")
+    schema.empty_tables()
+    yield schema.url()
 
 
 @pytest.fixture(scope="module")
 def _shared_schema():
     """``database``'s PostgreSQL schema, its tables created once and emptied before each test (a new
     schema per test cost 2-4 s of DDL each)."""
-    from sqlalchemy import create_engine
-
-    from perception.core.models.base import Base
-
-    schema = PostgresSchema("h19kept_shared")
-    made = create_engine(schema.url())
-    Base.metadata.create_all(made)
-    made.dispose()
+    schema = PostgresSchema("h19kept_shared").create_tables()
     yield schema
     schema.drop()
 
