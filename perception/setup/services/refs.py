@@ -52,13 +52,17 @@ class Refs:
         self.problems = problems
         self._found: dict[tuple[type[Any], str], Any] = {}
 
+    def _found_or_asked(self, key: tuple[type[Any], str], statement: Any) -> Any:
+        """The object kept under ``key``, else ``statement``'s (kept when found)."""
+        if key not in self._found:
+            found = self.session.scalar(statement)
+            if found is None:
+                return None
+            self._found[key] = found
+        return self._found[key]
+
     def by_code(self, model: type[T], code: str, path: str) -> T | None:
-        found = self._found.get((model, code))
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        obj: T | None = self.session.scalar(select(model).where(model.code == code))  # type: ignore[arg-type,attr-defined]
-        if obj is not None:
-            self._found[(model, code)] = obj
+        obj: T | None = self._found_or_asked((model, code), select(model).where(model.code == code))  # type: ignore[attr-defined]
         if obj is None:
             zh, en = _LABELS.get(model, ("对象", "object"))
             self.problems.add(
@@ -76,11 +80,9 @@ class Refs:
     def user(self, username: str | None, path: str) -> User | None:
         if username is None:
             return None
-        user = self._found.get((User, username))
-        if user is None:
-            user = self.session.scalar(select(User).where(User.username == username))
-        if user is not None:
-            self._found[(User, username)] = user
+        user: User | None = self._found_or_asked(
+            (User, username), select(User).where(User.username == username)
+        )
         if user is None:
             self.problems.add(
                 path,
